@@ -1,0 +1,119 @@
+/**
+ * The typed entries of the one global log (DESIGN.md decision 4) and the read
+ * surface the other parts use. The ledger implements these; the dashboard,
+ * the bundle builder and the broker's registry adapter consume them.
+ *
+ * Entry bytes are canonical JSON (UTF-8, object keys sorted, no whitespace;
+ * see ledger/canonical-json.ts): readable by a regulator, deterministic, and
+ * byte-identical when recomputed in a browser. Reading payloads are carried as
+ * base64 of the exact signed bytes received, never re-serialised.
+ */
+
+export type EntryType =
+  | 'device.register'
+  | 'device.revoke'
+  | 'shipment.create'
+  | 'shipment.close'
+  | 'reading'
+  | 'alarm.ack'
+  | 'checkpoint'
+
+export interface CalibrationInfo {
+  /** Calibration certificate reference. */
+  certificate: string
+  /** ms UTC */
+  calibratedAt: number
+  /** ms UTC; GDP 3.3.1 / 9.3: at least yearly. */
+  dueAt: number
+}
+
+export interface DeviceRegisterBody {
+  deviceId: string
+  /** hex, 32 bytes, checked by checkDevicePublicKey */
+  publicKey: string
+  model?: string
+  calibration?: CalibrationInfo
+  by: string
+}
+export interface DeviceRevokeBody { deviceId: string; reason: string; by: string }
+
+export interface Gs1Ids {
+  /** 18-digit SSCC of the logistics unit, with check digit */
+  sscc: string
+  /** 14-digit GTIN of the product, with check digit */
+  gtin: string
+  lot: string
+  /** YYYY-MM-DD */
+  expiry: string
+}
+
+export interface ShipmentCreateBody {
+  shipmentId: string
+  product: string
+  gs1?: Gs1Ids
+  route: { from: string; to: string }
+  /** Device ids of the shipment's loggers. */
+  devices: string[]
+  /** The full rule profile, as a JSON object (dashboard/compliance validates it). */
+  profile: unknown
+  /** hex SHA-256 of the profile's canonical JSON: binds the rules at creation (decision 7). */
+  profileHash: string
+  /** ms UTC: readings from this device time on belong to the shipment. */
+  startAt: number
+  by: string
+}
+export interface ShipmentCloseBody { shipmentId: string; closedAt: number; by: string }
+
+export interface ReadingBody {
+  /** base64 of the exact MQTT payload: record || signature. */
+  payload: string
+  deviceId: string
+  seq: number
+}
+
+export interface AlarmAckBody {
+  shipmentId: string
+  /** Stable id of the alarm being acknowledged (from the compliance engine). */
+  alarmId: string
+  reason: string
+  comment: string
+  by: string
+}
+
+export interface CheckpointBody {
+  /** Tree size the checkpoint commits to. */
+  size: number
+  /** base64 root hash */
+  rootHash: string
+  /** The full signed note text. */
+  note: string
+}
+
+export interface EntryBodies {
+  'device.register': DeviceRegisterBody
+  'device.revoke': DeviceRevokeBody
+  'shipment.create': ShipmentCreateBody
+  'shipment.close': ShipmentCloseBody
+  'reading': ReadingBody
+  'alarm.ack': AlarmAckBody
+  'checkpoint': CheckpointBody
+}
+
+export interface Entry<T extends EntryType = EntryType> {
+  v: 1
+  index: number
+  type: T
+  /** Ledger receive time, ms UTC. */
+  time: number
+  /** hex SHA-256 of the previous entry's bytes; 64 zeros for index 0. */
+  prev: string
+  body: EntryBodies[T]
+}
+
+export interface StoredEntry<T extends EntryType = EntryType> {
+  entry: Entry<T>
+  /** The exact canonical bytes that are hashed and Merkle-leafed. */
+  bytes: Uint8Array
+  /** hex SHA-256(bytes) */
+  hash: string
+}
