@@ -29,7 +29,9 @@ export function checkDevicePublicKey(key: unknown): Uint8Array {
   }
   let point: Point
   try {
-    point = Point.fromBytes(key, false)
+    // y < p is checked above; decoding in the lenient (ZIP-215) mode lets the
+    // x = 0 / sign-bit case below get its own, precise code instead of "not on curve".
+    point = Point.fromBytes(key, true)
   } catch {
     throw new ProtocolError('ERR_KEY_NOT_ON_CURVE', `public key ${toHex(key)} is not a point on edwards25519`, { key: toHex(key) })
   }
