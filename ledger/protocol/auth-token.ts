@@ -51,6 +51,9 @@ export function decodeAuthToken(token: string): DecodedAuthToken {
   } catch {
     throw new ProtocolError('ERR_TOKEN_MALFORMED', 'token is not base64url')
   }
+  // RFC 4648 section 3.5: unused bits of the last character must be zero. Refusing the
+  // other spellings keeps one token = one string (what a broker logs and compares).
+  if (toBase64Url(raw) !== token) throw new ProtocolError('ERR_TOKEN_MALFORMED', 'token is not canonical base64url (no padding, zero unused bits)')
   if (raw.length !== BODY_LENGTH + SIGNATURE_LENGTH) throw new ProtocolError('ERR_TOKEN_MALFORMED', `token decodes to ${raw.length} bytes, expected ${BODY_LENGTH + SIGNATURE_LENGTH}`)
   if (raw[0] !== 1) throw new ProtocolError('ERR_TOKEN_MALFORMED', `token version ${raw[0]} is unknown`)
   const dv = new DataView(raw.buffer, raw.byteOffset)

@@ -1,0 +1,378 @@
+/**
+ * The embedded MQTT broker (aedes 1.x, MQTT 3.1.1): device authentication,
+ * topic ACLs, size and rate limits, counters. DESIGN.md decisions 3, 5, 10, 11;
+ * operators' guide: docs/OPERATIONS.md.
+ *
+ * createBroker(opts) returns an unstarted broker; listen() starts it.
+ */
+import net from 'node:net'
+import tls from 'node:tls'
+import { Aedes } from 'aedes'
+import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
+import memoryPersistence from 'aedes-persistence'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import { DEVICE_ID_PATTERN } from '../ledger/protocol/index.ts'
+import { mayPublish, maySubscribe } from './acl.ts'
+import type { Identity } from './acl.ts'
+import { checkDeviceToken } from './device-auth.ts'
+import { capOfflineQueue } from './offline-queue.ts'
+import { TokenBucket } from './rate-limit.ts'
+import type { RateLimitOptions } from './rate-limit.ts'
+import { CONNACK_CODE, REFUSAL_REASONS } from './refusals.ts'
+import type { RefusalReason } from './refusals.ts'
+import type { DeviceRegistry } from './registry.ts'
+import { ReplayCache } from './replay-cache.ts'
+import { parsePasswordHash, verifyServicePassword } from './service-accounts.ts'
+import type { ServiceAccount } from './service-accounts.ts'
+
+export interface BrokerTlsOptions {
+  /** PEM certificate chain and private key: the broker then speaks mqtts. */
+  cert: string | Buffer
+  key: string | Buffer
+  ca?: string | Buffer
+}
+
+export interface BrokerOptions {
+  /** Where devices are registered; looked up on every CONNECT. */
+  registry: DeviceRegistry
+  /** username -> account. Service account names must not be used as device ids. */
+  serviceAccounts?: Readonly<Record<string, ServiceAccount>>
+  /** Default 127.0.0.1: loopback only until an operator opens it. */
+  host?: string
+  /** Default 1883 (8883 with TLS); 0 picks a free port. */
+  port?: number
+  tls?: BrokerTlsOptions
+  /** The broker name devices sign into their token. Default 'coldproof'. */
+  audience?: string
+  /** Largest PUBLISH payload accepted. Default 4096 (a reading is at most 153 bytes). */
+  maxPayloadBytes?: number
+  /** Largest MQTT packet, refused from its header before it is buffered. Default maxPayloadBytes + 1024. */
+  maxPacketBytes?: number
+  /** Authenticated connections. Default 10000. */
+  maxConnections?: number
+  /** Per-device publish rate limit; false disables it. Default 50/s, burst 500, maxDelayMs 5000. */
+  rateLimit?: RateLimitOptions | false
+  /** Accepted CONNECT keepalive in seconds (0 = never is refused). Default 1..1200. */
+  keepalive?: { min: number; max: number }
+  /** Allowed difference between a token's time and the broker clock. Default 120000 (2 min). */
+  tokenSkewMs?: number
+  /** Live token nonces remembered for replay refusal. Default 100000. */
+  replayCacheMax?: number
+  /** Cap of each persistent session's QoS 1/2 queue. Default 100000. */
+  maxQueuedMessages?: number
+  /** A client whose socket does not drain within this is disconnected. Default 10000. */
+  drainTimeoutMs?: number
+  /** A socket that sends no CONNECT within this is closed. Default 10000. */
+  connectTimeoutMs?: number
+  logger?: Logger
+  clock?: () => number
+}
+
+export interface BrokerMetrics {
+  connections: { current: number; total: number; sockets: number }
+  /** PUBLISH packets accepted from clients (counted when authorised, before routing). */
+  messagesIn: number
+  /** PUBLISH packets forwarded to subscribers (live, queued and retained). */
+  messagesOut: number
+  bytesIn: number
+  bytesOut: number
+  refusals: Record<RefusalReason, number>
+  /** Publishes held back by the rate limit (not refused). */
+  throttled: number
+  /** Messages dropped at a persistent session's queue cap. */
+  offlineQueueDropped: number
+}
+
+export interface Broker {
+  listen(): Promise<{ port: number; url: string }>
+  close(): Promise<void>
+  metrics(): BrokerMetrics
+  /** Closes the live connection of a device (after its revocation). True if one was open. */
+  disconnectDevice(deviceId: string): boolean
+}
+
+type AuthError = Error & { returnCode: number }
+
+// aedes-persistence is CommonJS whose types declare an ES default export;
+// at run time the default import is module.exports, the factory itself.
+const newMemoryPersistence = memoryPersistence as unknown as () => object
+
+export function createBroker(opts: BrokerOptions): Broker {
+  const {
+    registry,
+    serviceAccounts = {},
+    host = '127.0.0.1',
+    tls: tlsOpts,
+    port = tlsOpts ? 8883 : 1883,
+    audience = 'coldproof',
+    maxPayloadBytes = 4096,
+    maxConnections = 10_000,
+    rateLimit = { perSecond: 50, burst: 500, maxDelayMs: 5000 },
+    keepalive = { min: 1, max: 1200 },
+    tokenSkewMs = 120_000,
+    replayCacheMax = 100_000,
+    maxQueuedMessages = 100_000,
+    drainTimeoutMs = 10_000,
+    connectTimeoutMs = 10_000,
+    logger = pino({ name: 'broker' }),
+    clock = Date.now,
+  } = opts
+  const maxPacketBytes = opts.maxPacketBytes ?? maxPayloadBytes + 1024
+  if (!registry || typeof registry.lookupDevice !== 'function') throw new TypeError('"registry" expected an object with lookupDevice(deviceId)')
+  for (const [name, acct] of Object.entries(serviceAccounts)) {
+    parsePasswordHash(acct.passwordHash) // a bad hash fails at start-up, not at the first login
+    if (acct.role !== 'ingest' && acct.role !== 'observer') throw new TypeError(`service account "${name}": role must be 'ingest' or 'observer', got ${JSON.stringify(acct.role)}`)
+  }
+  if (rateLimit) new TokenBucket(rateLimit, 0) // validates the options
+  if (!(maxPayloadBytes > 0) || !(maxPacketBytes >= maxPayloadBytes)) throw new RangeError(`need 0 < maxPayloadBytes <= maxPacketBytes, got ${maxPayloadBytes}, ${maxPacketBytes}`)
+
+  const log = logger
+  const replay = new ReplayCache(replayCacheMax)
+  const identities = new WeakMap<Client, Identity>()
+  const keepalives = new WeakMap<Client, number>()
+  const buckets = new WeakMap<Client, TokenBucket>()
+  const heldTimers = new Set<NodeJS.Timeout>()
+  const sockets = new Set<net.Socket>()
+  const m = {
+    total: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    closedBytesIn: 0,
+    closedBytesOut: 0,
+    throttled: 0,
+    offlineQueueDropped: 0,
+    refusals: Object.fromEntries(Object.keys(REFUSAL_REASONS).map((k) => [k, 0])) as Record<RefusalReason, number>,
+  }
+  let aedes: Aedes | undefined
+  let server: net.Server | undefined
+  let closing: Promise<void> | undefined
+
+  const remoteOf = (c: Client) => (c.conn as net.Socket | undefined)?.remoteAddress
+  function refused(reason: RefusalReason, c: Client | undefined, detail: string, extra: Record<string, unknown> = {}): void {
+    m.refusals[reason]++
+    log.warn({ event: 'refused', reason, detail, clientId: c?.id ?? undefined, remote: c && remoteOf(c), ...extra }, `refused: ${reason}: ${detail}`)
+  }
+  const clientsById = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients
+
+  // preConnect runs before authenticate and is the only hook that sees the
+  // CONNECT packet; keep its keepalive for the check in authenticate.
+  function preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
+    keepalives.set(client, packet.keepalive ?? 0)
+    cb(null, true)
+  }
+
+  function authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthError | null, ok: boolean | null) => void): void {
+    const user = typeof username === 'string' ? username.slice(0, 64) : undefined
+    const refuse = (reason: RefusalReason, detail: string) => {
+      const returnCode = CONNACK_CODE[reason] ?? 5
+      refused(reason, client, detail, { username: user, returnCode })
+      done(Object.assign(new Error(`${reason}: ${detail}`), { returnCode }), null)
+    }
+    authenticateAsync(client, username, password).then(
+      (r) => {
+        if ('reason' in r) return refuse(r.reason, r.detail)
+        identities.set(client, r)
+        log.info({ event: 'connected', clientId: client.id, identity: r.kind === 'device' ? r.deviceId : r.username, role: r.kind === 'device' ? 'device' : r.role, clean: client.clean, remote: remoteOf(client) }, 'client connected')
+        done(null, true)
+      },
+      (e: unknown) => refuse('registry_unavailable', (e as Error)?.message ?? String(e)),
+    )
+  }
+
+  async function authenticateAsync(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Identity | { reason: RefusalReason; detail: string }> {
+    const clients = clientsById()
+    if (aedes!.connectedClients >= maxConnections && !clients[client.id]) return { reason: 'max_connections', detail: `${aedes!.connectedClients} of ${maxConnections} connections in use` }
+    const ka = keepalives.get(client) ?? 0
+    if (ka < keepalive.min || ka > keepalive.max) return { reason: 'keepalive_out_of_range', detail: `keepalive ${ka} s is outside ${keepalive.min}..${keepalive.max} s` }
+    if (!username) return { reason: 'anonymous', detail: 'CONNECT carries no username' }
+
+    if (Object.hasOwn(serviceAccounts, username)) {
+      const acct = serviceAccounts[username]
+      if (!password || !(await verifyServicePassword(password, acct.passwordHash))) return { reason: 'bad_password', detail: `wrong password for service account "${username}"` }
+      // A service client must not take over a device's session ([MQTT-3.1.4-2]).
+      if (DEVICE_ID_PATTERN.test(client.id) && (await registry.lookupDevice(client.id))) return { reason: 'client_id_mismatch', detail: `client id "${client.id}" is a registered device` }
+      return { kind: 'service', username, role: acct.role, ...(acct.partitions ? { partitions: [...acct.partitions] } : {}) }
+    }
+
+    if (!DEVICE_ID_PATTERN.test(username)) return { reason: 'bad_username', detail: `"${username.slice(0, 64)}" is neither a service account nor a device id` }
+    // [MQTT-3.1.3-*] the client id is the session key: a device's must be its own id.
+    if (client.id !== username) return { reason: 'client_id_mismatch', detail: `client id "${String(client.id).slice(0, 64)}" differs from device id "${username}"` }
+    const record = await registry.lookupDevice(username)
+    if (!record) return { reason: 'unknown_device', detail: `device "${username}" is not registered` }
+    const verdict = checkDeviceToken({ deviceId: username, token: password ? password.toString('utf8') : '', record, audience, nowMs: clock(), skewMs: tokenSkewMs, replay })
+    if (!verdict.ok) return { reason: verdict.reason, detail: verdict.detail }
+    // Checked after the token, so only the device itself learns it is revoked.
+    if (record.revoked) return { reason: 'device_revoked', detail: `device "${username}" is revoked` }
+    const holder = clients[client.id]
+    if (holder && identities.get(holder)?.kind === 'service') return { reason: 'client_id_mismatch', detail: `client id "${client.id}" is held by a service account` }
+    return { kind: 'device', deviceId: username }
+  }
+
+  function authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    const cb = (err: Error | null) => {
+      if (!err) m.messagesIn++
+      done(err)
+    }
+    const id = client && identities.get(client)
+    // client is null only for a will left by a session of an earlier broker run.
+    if (!client || !id) return cb(new Error('publish without an authenticated identity'))
+    const size = packet.payload?.length ?? 0
+    if (size > maxPayloadBytes) {
+      refused('payload_too_large', client, `payload of ${size} bytes on "${packet.topic.slice(0, 120)}" exceeds ${maxPayloadBytes}`)
+      return cb(new Error('payload_too_large'))
+    }
+    if (!mayPublish(id, packet.topic)) {
+      refused('publish_denied', client, `may not publish to "${packet.topic.slice(0, 120)}"`)
+      return cb(new Error('publish_denied'))
+    }
+    if (id.kind !== 'device') return cb(null)
+    // Readings are a stream, not state: a retained reading would be replayed to every new subscriber.
+    packet.retain = false
+    if (!rateLimit) return cb(null)
+    let bucket = buckets.get(client)
+    if (!bucket) buckets.set(client, (bucket = new TokenBucket(rateLimit, clock())))
+    const delay = bucket.take(clock())
+    if (delay < 0) {
+      refused('rate_limited', client, `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}) with more than ${rateLimit.maxDelayMs} ms of held-back publishes`)
+      return cb(new Error('rate_limited'))
+    }
+    if (delay === 0) return cb(null)
+    m.throttled++
+    const timer = setTimeout(() => {
+      heldTimers.delete(timer)
+      cb(null)
+    }, delay)
+    heldTimers.add(timer)
+  }
+
+  function authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    const id = identities.get(client)
+    if (id && maySubscribe(id, sub.topic)) return cb(null, sub)
+    refused('subscribe_denied', client, `may not subscribe to "${sub.topic.slice(0, 120)}"`)
+    cb(null, null) // SUBACK 0x80 for this filter, the connection stays (MQTT 3.1.1 section 3.9.3)
+  }
+
+  function authorizeForward(_client: Client, packet: AedesPublishPacket): AedesPublishPacket {
+    m.messagesOut++
+    return packet
+  }
+
+  function onSocket(socket: net.Socket): void {
+    if (!aedes || aedes.closed) return void socket.destroy()
+    socket.setNoDelay(true) // readings are small and latency matters more than packet count
+    sockets.add(socket)
+    socket.once('close', () => {
+      sockets.delete(socket)
+      m.closedBytesIn += socket.bytesRead
+      m.closedBytesOut += socket.bytesWritten
+    })
+    const client = aedes.handle(socket)
+    guardPacketSize(client, socket)
+  }
+
+  // aedes 1.x hands mqtt-packet's parser no size limit, so a client could make
+  // it buffer up to 256 MiB. The parser knows a packet's length from its fixed
+  // header ([MQTT-2.2.3]); refuse there, before the body is buffered.
+  function guardPacketSize(client: Client, socket: net.Socket): void {
+    const parser = (client as unknown as { _parser?: { parse(b: Buffer): number; packet?: { length: number } } })._parser
+    if (!parser || typeof parser.parse !== 'function') return // the payload check in authorizePublish still applies
+    const parse = parser.parse.bind(parser)
+    parser.parse = (buf: Buffer) => {
+      if (socket.destroyed) return 0
+      const left = parse(buf)
+      const announced = parser.packet?.length ?? -1
+      if (announced > maxPacketBytes) {
+        refused('packet_too_large', client, `packet header announces ${announced} bytes, limit ${maxPacketBytes}`)
+        socket.destroy()
+        return 0
+      }
+      return left
+    }
+  }
+
+  return {
+    async listen() {
+      if (aedes) throw new Error('broker already started')
+      const persistence = capOfflineQueue(newMemoryPersistence(), maxQueuedMessages, (clientId, queued) => {
+        m.offlineQueueDropped++
+        // One line per power of ten drops keeps an outage from flooding the log.
+        if (Number.isInteger(Math.log10(m.offlineQueueDropped))) log.warn({ event: 'offline_queue_full', clientId, queued, dropped: m.offlineQueueDropped }, `offline queue of "${clientId}" is full (${queued}): newest message dropped`)
+      })
+      aedes = await Aedes.createBroker({
+        persistence,
+        drainTimeout: drainTimeoutMs,
+        connectTimeout: connectTimeoutMs,
+        // Device ids are up to 32 characters; MQTT 3.1.1 lets the server allow more than 23 ([MQTT-3.1.3-5]).
+        maxClientsIdLength: 64,
+        preConnect,
+        authenticate,
+        authorizePublish,
+        authorizeSubscribe,
+        authorizeForward,
+      })
+      aedes.on('client', () => void m.total++)
+      aedes.on('clientDisconnect', (c) => log.info({ event: 'disconnected', clientId: c.id }, 'client disconnected'))
+      aedes.on('clientError', (c, err) => log.info({ event: 'client_error', clientId: c.id, err: err.message }, `client error: ${err.message}`))
+      aedes.on('connectionError', (c, err) => log.info({ event: 'connection_error', remote: remoteOf(c), err: err.message }, `connection error: ${err.message}`))
+      aedes.on('keepaliveTimeout', (c) => log.info({ event: 'keepalive_timeout', clientId: c.id }, 'keepalive timeout'))
+      server = tlsOpts ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, minVersion: 'TLSv1.2' }, onSocket) : net.createServer(onSocket)
+      // Hard TCP cap: room for logins in progress above the authenticated limit.
+      server.maxConnections = maxConnections + 100
+      const srv = server
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject)
+        srv.listen(port, host, () => {
+          srv.off('error', reject)
+          resolve()
+        })
+      })
+      srv.on('error', (err) => log.error({ event: 'server_error', err: err.message }, 'server error'))
+      const addr = srv.address() as net.AddressInfo
+      const url = `${tlsOpts ? 'mqtts' : 'mqtt'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+      log.info({ event: 'listening', url, audience }, `broker listening on ${url}`)
+      return { port: addr.port, url }
+    },
+
+    close() {
+      closing ??= (async () => {
+        for (const t of heldTimers) clearTimeout(t)
+        heldTimers.clear()
+        const srv = server
+        const serverClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve()
+        if (aedes) await new Promise<void>((r) => aedes!.close(() => r()))
+        for (const s of sockets) s.destroy()
+        await serverClosed
+      })()
+      return closing
+    },
+
+    metrics() {
+      let bytesIn = m.closedBytesIn
+      let bytesOut = m.closedBytesOut
+      for (const s of sockets) {
+        bytesIn += s.bytesRead
+        bytesOut += s.bytesWritten
+      }
+      return {
+        connections: { current: aedes?.connectedClients ?? 0, total: m.total, sockets: sockets.size },
+        messagesIn: m.messagesIn,
+        messagesOut: m.messagesOut,
+        bytesIn,
+        bytesOut,
+        refusals: { ...m.refusals },
+        throttled: m.throttled,
+        offlineQueueDropped: m.offlineQueueDropped,
+      }
+    },
+
+    disconnectDevice(deviceId) {
+      const c = aedes && clientsById()[deviceId]
+      const id = c && identities.get(c)
+      if (!c || id?.kind !== 'device' || id.deviceId !== deviceId) return false
+      log.warn({ event: 'device_disconnected', clientId: deviceId }, `device "${deviceId}" disconnected by the operator`)
+      c.close()
+      return true
+    },
+  }
+}

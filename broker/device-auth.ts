@@ -1,0 +1,51 @@
+/**
+ * Checks a device's MQTT password: the signed token of docs/PROTOCOL.md,
+ * "Device authentication". Verified with Node's built-in Ed25519 (OpenSSL)
+ * against the key the registry holds, so the broker keeps no device secret.
+ */
+import { createPublicKey, verify } from 'node:crypto'
+import { authSigningMessage, decodeAuthToken, toHex } from '../ledger/protocol/index.ts'
+import type { DeviceRecord } from './registry.ts'
+import type { ReplayCache } from './replay-cache.ts'
+import type { RefusalReason } from './refusals.ts'
+
+/** RFC 8410 SubjectPublicKeyInfo prefix for an Ed25519 key (OID 1.3.101.112). */
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+
+export interface TokenCheck {
+  deviceId: string
+  token: string
+  record: DeviceRecord
+  audience: string
+  nowMs: number
+  skewMs: number
+  replay: ReplayCache
+}
+
+export type TokenVerdict = { ok: true } | { ok: false; reason: RefusalReason; detail: string }
+
+export function checkDeviceToken(c: TokenCheck): TokenVerdict {
+  let decoded
+  try {
+    decoded = decodeAuthToken(c.token)
+  } catch (e) {
+    return { ok: false, reason: 'token_malformed', detail: (e as Error).message }
+  }
+  // Time first: cheap, and a stale token never reaches the replay cache.
+  if (decoded.timeMs < c.nowMs - c.skewMs) return { ok: false, reason: 'token_expired', detail: `token time ${decoded.timeMs} is ${c.nowMs - decoded.timeMs} ms old (window ${c.skewMs} ms)` }
+  if (decoded.timeMs > c.nowMs + c.skewMs) return { ok: false, reason: 'token_from_future', detail: `token time ${decoded.timeMs} is ${decoded.timeMs - c.nowMs} ms ahead (window ${c.skewMs} ms)` }
+  let good = false
+  try {
+    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, c.record.publicKey]), format: 'der', type: 'spki' })
+    good = verify(null, authSigningMessage(c.deviceId, c.audience, decoded.body), key, decoded.signature)
+  } catch {
+    good = false
+  }
+  // The audience is inside the signed message: a token for another broker fails here.
+  if (!good) return { ok: false, reason: 'bad_signature', detail: `signature does not verify for audience "${c.audience}"` }
+  // Recorded only after the signature verifies, so nobody can poison the cache.
+  const added = c.replay.add(`${c.deviceId}/${toHex(decoded.nonce)}`, decoded.timeMs + c.skewMs, c.nowMs)
+  if (added === 'replayed') return { ok: false, reason: 'token_replayed', detail: `nonce ${toHex(decoded.nonce)} already used` }
+  if (added === 'full') return { ok: false, reason: 'replay_cache_full', detail: `replay cache holds ${c.replay.size} live nonces` }
+  return { ok: true }
+}

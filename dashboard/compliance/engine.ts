@@ -1,0 +1,388 @@
+/**
+ * The compliance fold (DESIGN.md decision 8): state + one reading -> new state
+ * + events, per sensor, in sequence-number order. The same fold raises live
+ * alarms and produces the final verdict, so the dashboard, the report and the
+ * regulator's verifier cannot disagree.
+ *
+ * Interval attribution (docs/COMPLIANCE.md, "How time is counted"): each
+ * accepted reading stands for the interval from its device time up to the next
+ * accepted reading (zero-order hold). An interval longer than maxDataGapMs is
+ * a gap and is attributed to nothing. An interval is judged only on its
+ * judged-time pieces (judged-time.ts). All arithmetic is on integers.
+ */
+import { STATUS } from '../../ledger/protocol/reading.ts'
+import type { RuleProfile, Zone, HardLimit, Side } from './profile.ts'
+import { judgedSpans, isJudged, judgedLength, pieces, type Span, type TimeWindow, type UnjudgedWindow } from './judged-time.ts'
+
+/** The reading fields the engine reads (a subset of ledger/protocol ReadingFields). */
+export interface EngineReading {
+  deviceId: string
+  seq: number
+  deviceTimeMs: number
+  tempCentiC: number
+  status?: number
+}
+
+export type EventKind =
+  | 'excursion_started'
+  | 'excursion_alarm'
+  | 'excursion_ended'
+  | 'single_event_exceeded'
+  | 'consecutive_readings_exceeded'
+  | 'cumulative_allowance_exceeded'
+  | 'degree_minutes_exceeded'
+  | 'hard_limit_breached'
+  | 'stability_budget_exceeded'
+  | 'data_gap'
+  | 'missing_readings'
+  | 'sensor_fault'
+
+/** Event kinds that are alarms: an operator is told and may acknowledge them. */
+export const ALARM_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
+  'excursion_alarm', 'single_event_exceeded', 'consecutive_readings_exceeded', 'cumulative_allowance_exceeded',
+  'degree_minutes_exceeded', 'hard_limit_breached', 'stability_budget_exceeded', 'data_gap', 'missing_readings', 'sensor_fault',
+])
+
+export type EndReason = 'returned' | 'data_gap' | 'not_judged' | 'end_of_data'
+export type FaultReason = 'status_fault' | 'impossible_value' | 'clock_backwards' | 'clock_jump'
+
+/**
+ * One event. `id` is stable across re-evaluation: `${deviceId}:${kind}:${rule}:${anchor}`
+ * (or `${deviceId}:${kind}:${anchor}` when no rule applies), where the anchor is the
+ * excursion start for excursion events, the sequence number for sensor faults and
+ * missing readings, and the event time otherwise. Fields beyond the first six
+ * depend on the kind (docs/COMPLIANCE.md, "Events").
+ */
+export interface ComplianceEvent {
+  id: string
+  kind: EventKind
+  deviceId: string
+  alarm: boolean
+  /** ms, device time at which the engine knew: the reading (or judged-time boundary) that revealed it. */
+  atMs: number
+  /** zone or hard-limit id, or the fault reason for sensor_fault; '' when none. */
+  rule: string
+  startMs?: number
+  endMs?: number
+  durationMs?: number
+  beyondMs?: number
+  judgedMs?: number
+  peakCentiC?: number
+  tempCentiC?: number
+  limitCentiC?: number
+  areaCentiCMs?: number
+  allowanceMs?: number
+  allowanceCentiCMs?: number
+  totalMs?: number
+  priorMs?: number
+  count?: number
+  seq?: number
+  afterSeq?: number
+  endReason?: EndReason
+  outcomeKnown?: boolean
+}
+
+interface OpenExcursion {
+  startMs: number
+  peakCentiC: number
+  beyondMs: number
+  areaCentiCMs: number
+  consecutive: number
+  alarmed: boolean
+  singleExceeded: boolean
+  consecutiveExceeded: boolean
+}
+
+interface ZoneState {
+  open: OpenExcursion | null
+  excursions: number
+  totalBeyondMs: number
+  totalAreaCentiCMs: number
+  longestMs: number
+  peakCentiC: number | null
+  cumulativeExceeded: boolean
+  areaExceeded: boolean
+}
+
+/** Plain-data state of one sensor's fold (structured-clonable). */
+export interface SensorState {
+  deviceId: string
+  last: { seq: number; t: number; temp: number } | null
+  lastSeq: number | null
+  zones: ZoneState[]
+  hardInBreach: boolean[]
+  hardBreaches: number[]
+  /** centi-°C (as string key) -> judged ms held at that temperature */
+  hist: Record<string, number>
+  coveredMs: number
+  inRangeMs: number
+  aboveMs: number
+  belowMs: number
+  minCentiC: number | null
+  maxCentiC: number | null
+  readings: number
+  accepted: number
+  judgedReadings: number
+  faults: number
+  firstSeq: number | null
+  firstMs: number | null
+  longestIntervalMs: number
+  intervalsOverExpected: number
+  stabilityExceeded: boolean
+}
+
+/** What the fold needs besides the state: the profile and the judged time, fixed for a shipment. */
+export interface FoldContext {
+  profile: RuleProfile
+  spans: Span[]
+  priorStabilityMs: number
+}
+
+export function createFoldContext(profile: RuleProfile, window: TimeWindow, unjudged: readonly UnjudgedWindow[] = []): FoldContext {
+  return {
+    profile,
+    spans: judgedSpans(window, profile.startDelayMs, profile.stopDelayMs, unjudged),
+    priorStabilityMs: profile.stabilityBudget ? profile.stabilityBudget.priorUsage.reduce((s, u) => s + u.usedMs, 0) : 0,
+  }
+}
+
+export function initialState(ctx: FoldContext, deviceId: string): SensorState {
+  return {
+    deviceId,
+    last: null,
+    lastSeq: null,
+    zones: ctx.profile.zones.map(() => ({
+      open: null, excursions: 0, totalBeyondMs: 0, totalAreaCentiCMs: 0, longestMs: 0, peakCentiC: null, cumulativeExceeded: false, areaExceeded: false,
+    })),
+    hardInBreach: ctx.profile.hardLimits.map(() => false),
+    hardBreaches: ctx.profile.hardLimits.map(() => 0),
+    hist: {},
+    coveredMs: 0, inRangeMs: 0, aboveMs: 0, belowMs: 0,
+    minCentiC: null, maxCentiC: null,
+    readings: 0, accepted: 0, judgedReadings: 0, faults: 0,
+    firstSeq: null, firstMs: null,
+    longestIntervalMs: 0, intervalsOverExpected: 0,
+    stabilityExceeded: false,
+  }
+}
+
+/** Is `t` (centi-°C) beyond a limit? Inclusive: the limit value itself is not beyond. */
+export function isBeyond(l: { side: Side; limitCentiC: number; limitInclusive: boolean }, t: number): boolean {
+  if (l.side === 'above') return l.limitInclusive ? t > l.limitCentiC : t >= l.limitCentiC
+  return l.limitInclusive ? t < l.limitCentiC : t <= l.limitCentiC
+}
+
+/** Back inside by the hysteresis margin: the temperature moved `h` further inside would still not be beyond. */
+function isBackInside(z: Zone, t: number, h: number): boolean {
+  return !isBeyond(z, z.side === 'above' ? t + h : t - h)
+}
+
+/** 'in' | 'above' | 'below' the labelled range, per its stated inclusivity. */
+export function rangeClass(p: RuleProfile, t: number): 'in' | 'above' | 'below' {
+  const r = p.range
+  if (r.highCentiC !== null && (r.highInclusive ? t > r.highCentiC : t >= r.highCentiC)) return 'above'
+  if (r.lowCentiC !== null && (r.lowInclusive ? t < r.lowCentiC : t <= r.lowCentiC)) return 'below'
+  return 'in'
+}
+
+const DM_TO_CENTI_C_MS = 100 * 60_000
+
+class Fold {
+  constructor(readonly ctx: FoldContext, readonly s: SensorState, readonly out: ComplianceEvent[]) {}
+
+  emit(kind: EventKind, rule: string, anchor: number, atMs: number, fields: Partial<ComplianceEvent> = {}): void {
+    const d = this.s.deviceId
+    this.out.push({ id: rule ? `${d}:${kind}:${rule}:${anchor}` : `${d}:${kind}:${anchor}`, kind, deviceId: d, alarm: ALARM_KINDS.has(kind), atMs, rule, ...fields })
+  }
+
+  /** A judged temperature observation at time t: a real reading, or the held value where judged time begins. */
+  observe(t: number, temp: number, seq: number, real: boolean): void {
+    const { profile } = this.ctx
+    const s = this.s
+    if (real) {
+      s.judgedReadings++
+      s.minCentiC = s.minCentiC === null ? temp : Math.min(s.minCentiC, temp)
+      s.maxCentiC = s.maxCentiC === null ? temp : Math.max(s.maxCentiC, temp)
+    }
+    profile.hardLimits.forEach((h: HardLimit, i) => {
+      const beyond = isBeyond(h, temp)
+      // A hard limit fires at once, no delay; once per contiguous breach.
+      if (beyond && !s.hardInBreach[i]) {
+        s.hardBreaches[i]++
+        this.emit('hard_limit_breached', h.id, t, t, { tempCentiC: temp, limitCentiC: h.limitCentiC, seq })
+      }
+      s.hardInBreach[i] = beyond
+    })
+    profile.zones.forEach((z, i) => {
+      const zs = s.zones[i]
+      const beyond = isBeyond(z, temp)
+      if (zs.open) {
+        const o = zs.open
+        if (beyond) {
+          o.peakCentiC = z.side === 'above' ? Math.max(o.peakCentiC, temp) : Math.min(o.peakCentiC, temp)
+          if (real) o.consecutive++
+        } else if (isBackInside(z, temp, profile.hysteresisCentiC)) {
+          this.end(i, t, 'returned', true)
+        } else {
+          o.consecutive = 0
+        }
+      } else if (beyond) {
+        zs.open = { startMs: t, peakCentiC: temp, beyondMs: 0, areaCentiCMs: 0, consecutive: real ? 1 : 0, alarmed: false, singleExceeded: false, consecutiveExceeded: false }
+        zs.excursions++
+        this.emit('excursion_started', z.id, t, t, { startMs: t, tempCentiC: temp, limitCentiC: z.limitCentiC, seq })
+        if (z.alarmDelayMs === 0) {
+          zs.open.alarmed = true
+          this.emit('excursion_alarm', z.id, t, t, { startMs: t, durationMs: 0, tempCentiC: temp, limitCentiC: z.limitCentiC })
+        }
+      }
+      const o = zs.open
+      if (o) {
+        zs.peakCentiC = zs.peakCentiC === null ? o.peakCentiC : z.side === 'above' ? Math.max(zs.peakCentiC, o.peakCentiC) : Math.min(zs.peakCentiC, o.peakCentiC)
+        if (z.maxConsecutiveReadings !== null && !o.consecutiveExceeded && o.consecutive >= z.maxConsecutiveReadings) {
+          o.consecutiveExceeded = true
+          this.emit('consecutive_readings_exceeded', z.id, o.startMs, t, { startMs: o.startMs, count: o.consecutive, limitCentiC: z.limitCentiC, seq })
+        }
+      }
+    })
+  }
+
+  /** Attribute the judged interval [a, b) at the held temperature. */
+  accumulate(a: number, b: number, temp: number): void {
+    const { profile } = this.ctx
+    const s = this.s
+    const dt = b - a
+    s.hist[temp] = (s.hist[temp] ?? 0) + dt
+    s.coveredMs += dt
+    const rc = rangeClass(profile, temp)
+    if (rc === 'in') s.inRangeMs += dt
+    else if (rc === 'above') s.aboveMs += dt
+    else s.belowMs += dt
+    profile.zones.forEach((z, i) => {
+      const zs = s.zones[i]
+      const o = zs.open
+      if (!o) return
+      if (isBeyond(z, temp)) {
+        const area = Math.abs(temp - z.limitCentiC) * dt
+        o.beyondMs += dt
+        o.areaCentiCMs += area
+        zs.totalBeyondMs += dt
+        zs.totalAreaCentiCMs += area
+      }
+      const elapsed = b - o.startMs
+      if (!o.alarmed && elapsed >= z.alarmDelayMs) {
+        o.alarmed = true
+        this.emit('excursion_alarm', z.id, o.startMs, b, { startMs: o.startMs, durationMs: elapsed, limitCentiC: z.limitCentiC, allowanceMs: z.alarmDelayMs })
+      }
+      if (z.maxSingleEventMs !== null && !o.singleExceeded && elapsed > z.maxSingleEventMs) {
+        o.singleExceeded = true
+        this.emit('single_event_exceeded', z.id, o.startMs, b, { startMs: o.startMs, durationMs: elapsed, allowanceMs: z.maxSingleEventMs })
+      }
+      if (z.cumulativeAllowanceMs !== null && !zs.cumulativeExceeded && zs.totalBeyondMs > z.cumulativeAllowanceMs) {
+        zs.cumulativeExceeded = true
+        this.emit('cumulative_allowance_exceeded', z.id, b, b, { totalMs: zs.totalBeyondMs, allowanceMs: z.cumulativeAllowanceMs })
+      }
+      if (z.allowanceDegreeMinutes !== null && !zs.areaExceeded && zs.totalAreaCentiCMs > z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS) {
+        zs.areaExceeded = true
+        this.emit('degree_minutes_exceeded', z.id, b, b, { areaCentiCMs: zs.totalAreaCentiCMs, allowanceCentiCMs: z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS })
+      }
+    })
+    const sb = profile.stabilityBudget
+    if (sb && !s.stabilityExceeded && this.ctx.priorStabilityMs + s.aboveMs + s.belowMs > sb.allowanceMs) {
+      s.stabilityExceeded = true
+      this.emit('stability_budget_exceeded', '', b, b, { totalMs: s.aboveMs + s.belowMs, priorMs: this.ctx.priorStabilityMs, allowanceMs: sb.allowanceMs })
+    }
+  }
+
+  end(i: number, t: number, reason: EndReason, outcomeKnown: boolean): void {
+    const zs = this.s.zones[i]
+    const o = zs.open!
+    const z = this.ctx.profile.zones[i]
+    const durationMs = t - o.startMs
+    zs.longestMs = Math.max(zs.longestMs, durationMs)
+    this.emit('excursion_ended', z.id, o.startMs, t, {
+      startMs: o.startMs, endMs: t, durationMs, beyondMs: o.beyondMs, peakCentiC: o.peakCentiC, areaCentiCMs: o.areaCentiCMs,
+      limitCentiC: z.limitCentiC, endReason: reason, outcomeKnown,
+    })
+    zs.open = null
+  }
+
+  /** Judging stops (gap, unjudged time, end of data): open excursions end, hard-limit episodes reset. */
+  interrupt(t: number, reason: EndReason): void {
+    this.s.zones.forEach((zs, i) => { if (zs.open) this.end(i, t, reason, false) })
+    this.s.hardInBreach.fill(false)
+  }
+
+  step(r: EngineReading): void {
+    const { profile, spans } = this.ctx
+    const s = this.s
+    const { seq, deviceTimeMs: t, tempCentiC: temp } = r
+    s.readings++
+    const last = s.last
+    const touchesJudged = isJudged(spans, t) || (last !== null && judgedLength(spans, Math.min(last.t, t), Math.max(last.t, t) + 1) > 0)
+    if (s.lastSeq !== null && seq > s.lastSeq + 1 && touchesJudged) {
+      // DESIGN.md decision 2: every signed reading counts; a missing sequence number is missing evidence.
+      this.emit('missing_readings', '', s.lastSeq, t, { afterSeq: s.lastSeq, seq, count: seq - s.lastSeq - 1 })
+    }
+    if (s.lastSeq === null || seq > s.lastSeq) s.lastSeq = seq
+    let fault: FaultReason | null = null
+    if (r.status !== undefined && (r.status & STATUS.SENSOR_FAULT) !== 0) fault = 'status_fault'
+    else if (temp < profile.plausibleCentiC.min || temp > profile.plausibleCentiC.max) fault = 'impossible_value'
+    else if (last !== null && t <= last.t) fault = 'clock_backwards'
+    if (fault) {
+      // The value (or its time) is not a measurement: the reading is left out and the previous one holds.
+      s.faults++
+      if (touchesJudged) this.emit('sensor_fault', fault, seq, t, { seq, tempCentiC: temp })
+      return
+    }
+    s.accepted++
+    if (s.firstSeq === null) { s.firstSeq = seq; s.firstMs = t }
+    if (last !== null) {
+      const dt = t - last.t
+      s.longestIntervalMs = Math.max(s.longestIntervalMs, dt)
+      if (dt > profile.expectedIntervalMs) s.intervalsOverExpected++
+      if (seq === last.seq + 1 && dt > profile.maxClockJumpMs && touchesJudged) {
+        this.emit('sensor_fault', 'clock_jump', seq, t, { seq, tempCentiC: temp, durationMs: dt })
+      }
+      if (dt > profile.maxDataGapMs) {
+        // A gap is attributed to nothing: not in range, not out of range. An open excursion ends here, outcome unknown.
+        if (isJudged(spans, last.t)) this.interrupt(last.t, 'data_gap')
+        const judgedMs = judgedLength(spans, last.t, t)
+        if (judgedMs > profile.maxDataGapMs) this.emit('data_gap', '', last.t, t, { startMs: last.t, endMs: t, durationMs: dt, judgedMs })
+      } else {
+        let prevJudged = isJudged(spans, last.t)
+        for (const p of pieces(spans, last.t, t)) {
+          if (p.judged && !prevJudged) this.observe(p.a, last.temp, last.seq, false)
+          if (!p.judged && prevJudged) this.interrupt(p.a, 'not_judged')
+          if (p.judged) this.accumulate(p.a, p.b, last.temp)
+          prevJudged = p.judged
+        }
+        if (!isJudged(spans, t) && prevJudged) this.interrupt(t, 'not_judged')
+      }
+    }
+    if (isJudged(spans, t)) this.observe(t, temp, seq, true)
+    s.last = { seq, t, temp }
+  }
+}
+
+/**
+ * Folds one reading into `state` in place and returns the events it raised.
+ * Readings must come in ascending `seq` (the device chain order).
+ */
+export function stepInPlace(ctx: FoldContext, state: SensorState, reading: EngineReading): ComplianceEvent[] {
+  const out: ComplianceEvent[] = []
+  new Fold(ctx, state, out).step(reading)
+  return out
+}
+
+/** The pure fold: step(state, reading) -> { state, events }. The input state is not modified. */
+export function step(ctx: FoldContext, state: SensorState, reading: EngineReading): { state: SensorState; events: ComplianceEvent[] } {
+  const next = structuredClone(state)
+  return { state: next, events: stepInPlace(ctx, next, reading) }
+}
+
+/** Closes what the end of the data leaves open (in place): open excursions end at the last reading, outcome unknown. */
+export function finishInPlace(ctx: FoldContext, state: SensorState): ComplianceEvent[] {
+  const out: ComplianceEvent[] = []
+  if (state.last) new Fold(ctx, state, out).interrupt(state.last.t, 'end_of_data')
+  return out
+}

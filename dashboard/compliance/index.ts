@@ -1,0 +1,38 @@
+/**
+ * ColdProof compliance engine: the public surface. Pure code (no I/O, no clock);
+ * runs in Node and browsers. Rules and sources: docs/COMPLIANCE.md.
+ *
+ *   validateProfile(json): RuleProfile                 throws ERR_PROFILE_INVALID naming the field path
+ *   profileHash(profile): string                       hex SHA-256 of the canonical JSON
+ *   BUILTIN_PROFILES                                   the standard storage classes, by id
+ *   evaluateShipment(input): ShipmentResult            all sensors from scratch; refuses a profile that
+ *                                                      does not match input.profileHash (ERR_PROFILE_HASH_MISMATCH)
+ *   createSensorEvaluator({ profile, deviceId, window, unjudged? })
+ *       .add(reading): { added: events, retracted: ids }   live, any arrival order
+ *       .result(): SensorResult                            equals the batch result for the same readings
+ *   attachAcknowledgements(result, acks): AcknowledgedResult   never changes the verdict
+ *   mkt(samples), timeWeightedMean(samples)            integer centi-°C, half-even
+ *
+ * Units: temperatures integer centi-°C, times and durations integer ms,
+ * areas integer centi-°C·ms (÷ 6 000 000 for °C·min). Results are plain JSON
+ * for ledger/canonical-json.ts.
+ */
+export { validateProfile, profileHash, PROFILE_SCHEMA, PROFILE_FORMAT, PROFILE_FORMAT_VERSION } from './profile.ts'
+export type { RuleProfile, Zone, HardLimit, PriorUsage, Side, StorageClass } from './profile.ts'
+export { BUILTIN_PROFILES } from './builtin-profiles.ts'
+export type { BuiltinProfileId } from './builtin-profiles.ts'
+export { evaluateShipment, RESULT_FORMAT, ENGINE_VERSION } from './shipment.ts'
+export type { ShipmentInput, ShipmentResult, ChainBreak } from './shipment.ts'
+export { createSensorEvaluator } from './sensor-evaluator.ts'
+export type { SensorEvaluator, SensorEvaluatorOptions, AddOutcome } from './sensor-evaluator.ts'
+export { ALARM_KINDS } from './engine.ts'
+export type { ComplianceEvent, EventKind, EndReason, FaultReason, EngineReading } from './engine.ts'
+export { VERDICT_ORDER } from './verdict.ts'
+export type { Verdict, Reason, ReasonCode, SensorResult, ZoneSummary } from './verdict.ts'
+export { attachAcknowledgements } from './acknowledge.ts'
+export type { Acknowledgement, AcknowledgedResult } from './acknowledge.ts'
+export { mkt, timeWeightedMean, MKT_DELTA_H, MKT_GAS_CONSTANT } from './mkt.ts'
+export type { TimedSample } from './mkt.ts'
+export type { TimeWindow, UnjudgedWindow } from './judged-time.ts'
+export { ComplianceError, isComplianceError, COMPLIANCE_ERROR_CODES } from './errors.ts'
+export type { ComplianceErrorCode } from './errors.ts'

@@ -1,0 +1,64 @@
+/**
+ * GS1 EPCIS 2.0 JSON-LD export of a shipment's readings: one ObjectEvent per
+ * reading (EPCIS 2.0, 7.3.6 sensorElementList), what = the logistic unit's
+ * SSCC, why = CBV bizStep `transporting` and disposition `in_transit`, the
+ * reading as a sensorReport of type gs1:Temperature in CEL (UN/ECE Rec. 20
+ * code for degrees Celsius). Readings inside an excursion of the compliance
+ * result carry `exception: "ALARM_CONDITION"` (CBV 2.0, sensor alert types).
+ * Values are decimals derived exactly from the integer centi-degrees.
+ */
+import type { ReportInput, ReportReading, ReportExcursion } from './types.ts'
+import { ssccDigitalLink } from '../gs1.ts'
+
+export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'
+
+export interface EpcisOptions {
+  /** Base of the URIs naming devices and ledger entries (no trailing slash). */
+  idBase?: string
+}
+
+/** true when the reading lies in an excursion of its own device (or of the whole shipment). */
+export function inExcursion(r: ReportReading, excursions: readonly ReportExcursion[]): boolean {
+  return excursions.some((x) => (x.deviceId === null || x.deviceId === r.deviceId) &&
+    r.deviceTimeMs >= x.startAt && (x.endAt === null || r.deviceTimeMs <= x.endAt))
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+export function epcisDocument(input: ReportInput, readings: ReadonlyArray<ReportReading & { index?: number }>, { idBase = 'https://coldproof.invalid' }: EpcisOptions = {}): Record<string, unknown> {
+  const { shipment, result } = input
+  const epcList = shipment.gs1 ? [ssccDigitalLink(shipment.gs1.sscc)] : []
+  const eventList = readings.map((r) => {
+    const report: Record<string, unknown> = {
+      type: 'gs1:Temperature',
+      value: r.tempCentiC / 100,
+      uom: 'CEL',
+      deviceID: `${idBase}/devices/${encodeURIComponent(r.deviceId)}`,
+      time: iso(r.deviceTimeMs),
+    }
+    if (r.flags.includes('SENSOR_FAULT')) report.exception = 'ERROR_CONDITION'
+    else if (inExcursion(r, result.excursions)) report.exception = 'ALARM_CONDITION'
+    const metadata: Record<string, unknown> = { time: iso(r.deviceTimeMs), deviceID: report.deviceID }
+    if (r.index !== undefined) metadata.rawData = `${idBase}/api/ledger/entries/${r.index}`
+    return {
+      type: 'ObjectEvent',
+      eventTime: iso(r.deviceTimeMs),
+      eventTimeZoneOffset: '+00:00',
+      recordTime: iso(r.receivedAt),
+      eventID: `${idBase}/shipments/${encodeURIComponent(shipment.shipmentId)}/readings/${encodeURIComponent(r.deviceId)}/${r.seq}`,
+      epcList,
+      action: 'OBSERVE',
+      bizStep: 'transporting',
+      disposition: 'in_transit',
+      readPoint: { id: `${idBase}/devices/${encodeURIComponent(r.deviceId)}` },
+      sensorElementList: [{ sensorMetadata: metadata, sensorReport: [report] }],
+    }
+  })
+  return {
+    '@context': [EPCIS_CONTEXT],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: iso(input.generatedAt),
+    epcisBody: { eventList },
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * What a report is made of: plain data gathered by the server (shipment
+ * record, decoded readings, the compliance result, devices, checkpoint).
+ * The report writers are pure functions of this; none reads the ledger.
+ */
+import type { Gs1Ids } from '../../ledger/entry-types.ts'
+
+export interface ReportReading {
+  deviceId: string
+  seq: number
+  /** Device clock, ms UTC. */
+  deviceTimeMs: number
+  /** Ledger receive time, ms UTC. */
+  receivedAt: number
+  tempCentiC: number
+  /** Names of the status/event bits set (SENSOR_FAULT, DOOR_OPEN, ...). */
+  flags: string[]
+  /** Received long after its device time (buffered through a dead zone). */
+  late: boolean
+}
+
+export interface ReportExcursion {
+  deviceId: string | null
+  kind: string
+  ruleId?: string | null
+  startAt: number
+  endAt: number | null
+  durationMs: number
+  peakCentiC: number | null
+}
+
+export interface ReportResult {
+  verdict: string
+  reasons?: string[]
+  mktCentiC: number | null
+  timeInRangeMs: number | null
+  timeAboveMs: number | null
+  timeBelowMs: number | null
+  excursions: ReportExcursion[]
+}
+
+export interface ReportDevice {
+  deviceId: string
+  publicKey: string
+  /** First 16 hex digits of SHA-256(public key). */
+  fingerprint: string
+  model: string | null
+  calibration: { certificate: string; calibratedAt: number; dueAt: number } | null
+  revoked: boolean
+}
+
+export interface ReportInput {
+  shipment: {
+    shipmentId: string
+    product: string
+    route: { from: string; to: string }
+    devices: string[]
+    gs1: Gs1Ids | null
+    startAt: number
+    closedAt: number | null
+    createdBy: string
+    profileHash: string
+    /** The rule profile as logged. */
+    profile: Record<string, unknown>
+    range: { minCentiC: number | null; maxCentiC: number | null }
+  }
+  readings: ReportReading[]
+  result: ReportResult
+  devices: ReportDevice[]
+  checkpoint: { origin: string; size: number; rootHash: string; note: string } | null
+  /** hex SHA-256 of the evidence bundle, when the bundle module is installed. */
+  bundleSha256: string | null
+  /** ms UTC */
+  generatedAt: number
+}

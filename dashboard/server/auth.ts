@@ -1,0 +1,106 @@
+/**
+ * Authentication and roles, enforced for every request in one onRequest hook:
+ * a route is public only if it says so (`config: { public: true }`) or is one
+ * of the login page's static files; every other request needs a session
+ * cookie or a bearer token (401), and a role the route allows (403).
+ * Routes name their roles with `config: { roles: [...] }`; no roles = any
+ * signed-in role. An admin may do everything.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Role, PublicUser, UserStore } from './users.ts'
+import type { SessionStore } from './sessions.ts'
+import { ApiError } from './errors.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: PublicUser | null
+    sessionId: string | null
+  }
+  interface FastifyContextConfig {
+    /** Served without a session. */
+    public?: boolean
+    /** Roles allowed besides admin; absent = any signed-in user. */
+    roles?: readonly Role[]
+    /** /metrics: also accept the optional metrics token. */
+    metricsToken?: boolean
+  }
+}
+
+export const SESSION_COOKIE = 'coldproof_session'
+
+/** The login page and the files it loads (dashboard/public/login.html). */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/login.html', '/login', '/styles.css', '/favicon.svg', '/build/login.js', '/build/login.js.map',
+])
+
+export interface AuthOptions {
+  users: UserStore
+  sessions: SessionStore
+  /** Optional shared secret a Prometheus scraper may send to /metrics. */
+  metricsToken?: string
+}
+
+function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization
+  if (typeof h !== 'string') return null
+  const m = /^Bearer ([\x21-\x7e]{1,200})$/.exec(h)
+  return m ? m[1] : null
+}
+
+/** Resolves the caller from the session cookie or bearer token; null when neither is valid. */
+export function identify(req: FastifyRequest, opts: AuthOptions): { user: PublicUser; sessionId: string | null } | null {
+  const raw = req.cookies?.[SESSION_COOKIE]
+  if (raw) {
+    const unsigned = req.unsignCookie(raw)
+    if (unsigned.valid && unsigned.value) {
+      const s = opts.sessions.touch(unsigned.value)
+      const user = s ? opts.users.get(s.username) : null
+      if (s && user) return { user, sessionId: s.id }
+    }
+  }
+  const token = bearer(req)
+  if (token) {
+    const user = opts.users.authenticateToken(token)
+    if (user) return { user, sessionId: null }
+  }
+  return null
+}
+
+export function mayAccess(role: Role, allowed: readonly Role[] | undefined): boolean {
+  return role === 'admin' || allowed === undefined || allowed.includes(role)
+}
+
+function wantsHtml(req: FastifyRequest): boolean {
+  const accept = req.headers.accept ?? ''
+  return req.method === 'GET' && accept.includes('text/html')
+}
+
+async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
+  app.decorateRequest('user', null)
+  app.decorateRequest('sessionId', null)
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const cfg = req.routeOptions.config ?? {}
+    const path = req.url.split('?')[0]
+    if (cfg.public || PUBLIC_PATHS.has(path)) return
+    const who = identify(req, opts)
+    if (!who) {
+      if (cfg.metricsToken && opts.metricsToken && bearer(req) === opts.metricsToken) return
+      if (wantsHtml(req) && !path.startsWith('/api/')) {
+        // A browser opening a page: send it to sign in rather than show a JSON error.
+        return reply.redirect(`/login.html?next=${encodeURIComponent(req.url)}`, 302)
+      }
+      throw new ApiError('ERR_AUTH_REQUIRED', 'sign in first: no valid session cookie or API token')
+    }
+    req.user = who.user
+    req.sessionId = who.sessionId
+    if (!mayAccess(who.user.role, cfg.roles)) {
+      throw new ApiError('ERR_AUTH_FORBIDDEN', `the ${who.user.role} role may not ${req.method} ${req.routeOptions.url ?? path}`)
+    }
+  })
+}
+
+// Hooks of this plugin apply to the whole app, not just its own scope
+// (fastify docs, Plugins: "skip-override", what fastify-plugin sets).
+;(authPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true
+
+export default authPlugin

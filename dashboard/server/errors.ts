@@ -1,0 +1,49 @@
+/**
+ * The dashboard API's coded errors (docs/API.md, "Errors"). One catalogue;
+ * a test checks that every code here is listed in the docs.
+ */
+export const API_ERROR_CODES = {
+  ERR_VALIDATION: 400,
+  ERR_GS1_FORMAT: 400,
+  ERR_GS1_CHECK_DIGIT: 400,
+  ERR_PROFILE_INVALID: 400,
+  ERR_DEVICE_UNKNOWN: 400,
+  ERR_DEVICE_REVOKED: 400,
+  ERR_KEY_INVALID: 400,
+  ERR_AUTH_REQUIRED: 401,
+  ERR_AUTH_BAD_CREDENTIALS: 401,
+  ERR_AUTH_FORBIDDEN: 403,
+  ERR_SHIPMENT_NOT_FOUND: 404,
+  ERR_DEVICE_NOT_FOUND: 404,
+  ERR_ALARM_NOT_FOUND: 404,
+  ERR_ENTRY_NOT_FOUND: 404,
+  ERR_CHECKPOINT_NOT_FOUND: 404,
+  ERR_USER_NOT_FOUND: 404,
+  ERR_TOKEN_NOT_FOUND: 404,
+  ERR_SHIPMENT_EXISTS: 409,
+  ERR_DEVICE_EXISTS: 409,
+  ERR_USER_EXISTS: 409,
+  ERR_SHIPMENT_CLOSED: 409,
+  ERR_ALARM_ACKNOWLEDGED: 409,
+  ERR_USER_SELF: 409,
+  ERR_RATE_LIMITED: 429,
+  ERR_INTERNAL: 500,
+  ERR_BUNDLE_UNAVAILABLE: 501,
+  ERR_LEDGER_UNAVAILABLE: 503,
+} as const
+
+export type ApiErrorCode = keyof typeof API_ERROR_CODES
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode
+  readonly statusCode: number
+  /** The request field the error is about, e.g. "body.gs1.sscc". */
+  readonly field?: string
+  constructor(code: ApiErrorCode, message: string, field?: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.code = code
+    this.statusCode = API_ERROR_CODES[code]
+    if (field !== undefined) this.field = field
+  }
+}

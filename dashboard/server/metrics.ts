@@ -1,0 +1,71 @@
+/**
+ * Prometheus metrics (prom-client) in the dashboard's own Registry, so two
+ * dashboards in one process (tests) never share series. Values that other
+ * parts own (ledger counters, broker connections) are read when scraped.
+ * Series are listed in docs/API.md, "Metrics".
+ */
+import { Registry, Counter, Gauge, Histogram } from 'prom-client'
+
+export interface BrokerMetricsSnapshot { connections: number }
+export interface IngestMetricsSnapshot { received: number; pending: number }
+
+export interface MetricsSources {
+  /** Readings stored in the ledger. */
+  readingsIngested: () => number
+  /** Quarantined messages by reason code. */
+  quarantinedByReason: () => Record<string, number>
+  logSize: () => number
+  openAlarms: () => number
+  sseClients: () => number
+  brokerMetrics?: () => BrokerMetricsSnapshot
+  ingestMetrics?: () => IngestMetricsSnapshot
+}
+
+export interface DashboardMetrics {
+  registry: Registry
+  /** Seconds from the ledger receiving a reading (entry time) to the dashboard seeing it committed. */
+  observeIngestLatency(seconds: number): void
+}
+
+function setCounter(c: Counter, v: number, labels?: Record<string, string>): void {
+  // A counter mirroring a total kept elsewhere: reset, then add the current total.
+  if (labels) c.inc(labels, v)
+  else c.inc(v)
+}
+
+export function createMetrics(src: MetricsSources): DashboardMetrics {
+  const registry = new Registry()
+  new Counter({
+    name: 'coldproof_readings_ingested_total', help: 'Readings stored in the ledger', registers: [registry],
+    collect() { this.reset(); setCounter(this, src.readingsIngested()) },
+  })
+  new Counter({
+    name: 'coldproof_quarantined_total', help: 'Messages rejected by the ingest and kept in quarantine, by reason', labelNames: ['reason'], registers: [registry],
+    collect() {
+      this.reset()
+      for (const [reason, n] of Object.entries(src.quarantinedByReason())) setCounter(this, n, { reason })
+    },
+  })
+  const latency = new Histogram({
+    name: 'coldproof_ingest_latency_seconds', help: 'Time from the ledger receiving a reading to its commit being seen by the dashboard',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+  })
+  new Gauge({ name: 'coldproof_log_size', help: 'Entries in the ledger', registers: [registry], collect() { this.set(src.logSize()) } })
+  new Gauge({ name: 'coldproof_open_alarms', help: 'Open (unacknowledged) alarms across the fleet', registers: [registry], collect() { this.set(src.openAlarms()) } })
+  new Gauge({ name: 'coldproof_sse_clients', help: 'Connected live-stream clients', registers: [registry], collect() { this.set(src.sseClients()) } })
+  new Gauge({
+    name: 'coldproof_broker_connections', help: 'MQTT clients connected to the broker', registers: [registry],
+    collect() { this.set(src.brokerMetrics ? src.brokerMetrics().connections : 0) },
+  })
+  if (src.ingestMetrics) {
+    const ingest = src.ingestMetrics
+    new Counter({ name: 'coldproof_ingest_messages_received_total', help: 'MQTT reading messages received by the ingest', registers: [registry], collect() { this.reset(); setCounter(this, ingest().received) } })
+    new Gauge({ name: 'coldproof_ingest_pending', help: 'Messages received and not yet committed', registers: [registry], collect() { this.set(ingest().pending) } })
+  }
+  return {
+    registry,
+    observeIngestLatency(seconds) {
+      if (Number.isFinite(seconds) && seconds >= 0) latency.observe(seconds)
+    },
+  }
+}

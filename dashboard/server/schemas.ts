@@ -1,0 +1,338 @@
+/**
+ * The API's JSON Schemas, each written once (`as const`) and shared through
+ * fastify's addSchema + `$ref: '<Id>#'`: validation, response filtering (no
+ * internal field can leak) and the OpenAPI document come from these.
+ * Shapes are documented in docs/API.md.
+ */
+
+export const DEVICE_ID = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', maxLength: 32 } as const
+export const SHIPMENT_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', maxLength: 64 } as const
+export const USERNAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{2,31}$', maxLength: 32 } as const
+export const ROLE = { type: 'string', enum: ['operator', 'regulator', 'admin'] } as const
+export const MS = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
+const MS_OR_NULL = { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
+const CENTI_OR_NULL = { type: ['integer', 'null'] } as const
+const INT_OR_NULL = { type: ['integer', 'null'] } as const
+const STR_OR_NULL = { type: ['string', 'null'] } as const
+const TEXT = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const
+
+export const ErrorSchema = {
+  $id: 'Error',
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+  },
+  required: ['statusCode', 'code', 'message'],
+} as const
+
+export const UserSchema = {
+  $id: 'User',
+  type: 'object',
+  properties: { username: { type: 'string' }, role: ROLE },
+  required: ['username', 'role'],
+} as const
+
+export const TokenSchema = {
+  $id: 'Token',
+  type: 'object',
+  properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: MS, lastUsedAt: MS_OR_NULL },
+  required: ['id', 'label', 'createdAt', 'lastUsedAt'],
+} as const
+
+export const Gs1Schema = {
+  $id: 'Gs1',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sscc: { type: 'string', minLength: 1, maxLength: 18 },
+    gtin: { type: 'string', minLength: 1, maxLength: 14 },
+    lot: { type: 'string', minLength: 1, maxLength: 20 },
+    expiry: { type: 'string', minLength: 10, maxLength: 10 },
+  },
+  required: ['sscc', 'gtin', 'lot', 'expiry'],
+} as const
+
+const RouteSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { from: TEXT(200), to: TEXT(200) },
+  required: ['from', 'to'],
+} as const
+
+export const ShipmentSummarySchema = {
+  $id: 'ShipmentSummary',
+  type: 'object',
+  properties: {
+    shipmentId: { type: 'string' },
+    product: { type: 'string' },
+    productClass: { type: 'string' },
+    profileId: STR_OR_NULL,
+    route: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } },
+    devices: { type: 'array', items: { type: 'string' } },
+    gs1: { anyOf: [{ $ref: 'Gs1#' }, { type: 'null' }] },
+    status: { type: 'string', enum: ['in_range', 'alarm', 'closed'] },
+    startAt: MS,
+    closedAt: MS_OR_NULL,
+    createdBy: { type: 'string' },
+    currentTempCentiC: CENTI_OR_NULL,
+    lastReadingAt: MS_OR_NULL,
+    openAlarms: { type: 'integer' },
+    range: {
+      type: 'object',
+      properties: { minCentiC: CENTI_OR_NULL, maxCentiC: CENTI_OR_NULL },
+    },
+  },
+  required: ['shipmentId', 'product', 'status', 'devices', 'route', 'openAlarms'],
+} as const
+
+export const ExcursionSchema = {
+  $id: 'Excursion',
+  type: 'object',
+  properties: {
+    deviceId: STR_OR_NULL,
+    kind: { type: 'string' },
+    ruleId: STR_OR_NULL,
+    startAt: MS,
+    endAt: MS_OR_NULL,
+    durationMs: { type: 'integer' },
+    peakCentiC: CENTI_OR_NULL,
+  },
+  required: ['kind', 'startAt', 'endAt', 'durationMs'],
+} as const
+
+export const AlarmSchema = {
+  $id: 'Alarm',
+  type: 'object',
+  properties: {
+    alarmId: { type: 'string' },
+    shipmentId: { type: 'string' },
+    deviceId: STR_OR_NULL,
+    kind: { type: 'string' },
+    severity: STR_OR_NULL,
+    message: { type: 'string' },
+    raisedAt: MS,
+    endedAt: MS_OR_NULL,
+    state: { type: 'string', enum: ['open', 'acknowledged'] },
+    sensorLost: { type: 'boolean' },
+    ack: {
+      anyOf: [
+        {
+          type: 'object',
+          properties: { by: { type: 'string' }, reason: { type: 'string' }, comment: { type: 'string' }, at: MS, index: { type: 'integer' } },
+        },
+        { type: 'null' },
+      ],
+    },
+  },
+  required: ['alarmId', 'shipmentId', 'kind', 'message', 'raisedAt', 'state'],
+} as const
+
+export const ReadingSchema = {
+  $id: 'Reading',
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    seq: { type: 'integer' },
+    deviceTimeMs: MS,
+    receivedAt: MS,
+    tempCentiC: { type: 'integer' },
+    humidityCentiPct: INT_OR_NULL,
+    batteryPct: INT_OR_NULL,
+    status: { type: 'integer' },
+    events: { type: 'integer' },
+    flags: { type: 'array', items: { type: 'string' } },
+    late: { type: 'boolean' },
+    index: { type: 'integer' },
+  },
+  required: ['deviceId', 'seq', 'deviceTimeMs', 'receivedAt', 'tempCentiC', 'flags', 'late', 'index'],
+} as const
+
+export const StreamReadingSchema = {
+  $id: 'StreamReading',
+  type: 'object',
+  properties: { shipmentIds: { type: 'array', items: { type: 'string' } }, ...ReadingSchema.properties },
+} as const
+
+export const DeviceStateSchema = {
+  $id: 'DeviceState',
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    lastSeq: INT_OR_NULL,
+    lastReadingAt: MS_OR_NULL,
+    lastReceivedAt: MS_OR_NULL,
+    currentTempCentiC: CENTI_OR_NULL,
+    silentForMs: INT_OR_NULL,
+    late: { type: 'boolean' },
+    batteryPct: INT_OR_NULL,
+    lost: { type: 'boolean' },
+  },
+  required: ['deviceId'],
+} as const
+
+export const ShipmentDetailSchema = {
+  $id: 'ShipmentDetail',
+  type: 'object',
+  properties: {
+    ...ShipmentSummarySchema.properties,
+    // The rule profile is validated by the compliance engine (its own schema); passed through whole.
+    profile: { type: 'object', additionalProperties: true },
+    profileHash: { type: 'string' },
+    createdEntry: { type: 'integer' },
+    closedEntry: INT_OR_NULL,
+    result: {
+      type: 'object',
+      properties: {
+        verdict: { type: 'string' },
+        reasons: { type: 'array', items: { type: 'string' } },
+        mktCentiC: CENTI_OR_NULL,
+        timeInRangeMs: INT_OR_NULL,
+        timeAboveMs: INT_OR_NULL,
+        timeBelowMs: INT_OR_NULL,
+        excursions: { type: 'array', items: { $ref: 'Excursion#' } },
+        readingCount: { type: 'integer' },
+      },
+    },
+    alarms: { type: 'array', items: { $ref: 'Alarm#' } },
+    deviceStates: { type: 'array', items: { $ref: 'DeviceState#' } },
+  },
+  required: [...ShipmentSummarySchema.required, 'profileHash'],
+} as const
+
+const CalibrationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { certificate: TEXT(200), calibratedAt: MS, dueAt: MS },
+  required: ['certificate', 'calibratedAt', 'dueAt'],
+} as const
+
+export const DeviceSchema = {
+  $id: 'Device',
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    publicKey: { type: 'string' },
+    fingerprint: { type: 'string' },
+    model: STR_OR_NULL,
+    calibration: { anyOf: [CalibrationSchema, { type: 'null' }] },
+    state: { type: 'string', enum: ['active', 'revoked'] },
+    registeredAt: MS,
+    registeredBy: { type: 'string' },
+    revokedAt: MS_OR_NULL,
+    revokeReason: STR_OR_NULL,
+    lastSeq: INT_OR_NULL,
+    lastReadingAt: MS_OR_NULL,
+    lastReceivedAt: MS_OR_NULL,
+    batteryPct: INT_OR_NULL,
+    buffered: INT_OR_NULL,
+    shipmentId: STR_OR_NULL,
+  },
+  required: ['deviceId', 'publicKey', 'fingerprint', 'state'],
+} as const
+
+export const CheckpointSchema = {
+  $id: 'Checkpoint',
+  type: 'object',
+  properties: {
+    origin: { type: 'string' },
+    size: { type: 'integer' },
+    rootHash: { type: 'string' },
+    note: { type: 'string' },
+    publicKey: STR_OR_NULL,
+    verifierKey: STR_OR_NULL,
+  },
+  required: ['size', 'rootHash', 'note'],
+} as const
+
+export const SHARED_SCHEMAS = [
+  ErrorSchema, UserSchema, TokenSchema, Gs1Schema, ShipmentSummarySchema, ExcursionSchema, AlarmSchema,
+  ReadingSchema, StreamReadingSchema, DeviceStateSchema, ShipmentDetailSchema, DeviceSchema, CheckpointSchema,
+] as const
+
+// ---------- request bodies ----------
+
+export const LoginBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { username: TEXT(64), password: TEXT(200) },
+  required: ['username', 'password'],
+} as const
+
+export const TokenCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { label: TEXT(64) },
+  required: ['label'],
+} as const
+
+export const UserCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { username: USERNAME, password: TEXT(200, 10), role: ROLE },
+  required: ['username', 'password', 'role'],
+} as const
+
+export const UserPatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { password: TEXT(200, 10), role: ROLE },
+} as const
+
+export const ShipmentCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    shipmentId: SHIPMENT_ID,
+    product: TEXT(200),
+    profileId: { type: 'string', minLength: 1, maxLength: 64 },
+    profile: { type: 'object' },
+    route: RouteSchema,
+    devices: { type: 'array', minItems: 1, maxItems: 16, uniqueItems: true, items: DEVICE_ID },
+    gs1: { $ref: 'Gs1#' },
+    startAt: MS,
+  },
+  required: ['shipmentId', 'product', 'route', 'devices'],
+} as const
+
+export const ShipmentCloseBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { closedAt: MS },
+} as const
+
+export const AckBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: TEXT(200), comment: TEXT(2000, 0) },
+  required: ['reason', 'comment'],
+} as const
+
+export const DeviceCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    deviceId: DEVICE_ID,
+    publicKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    model: TEXT(100),
+    calibration: CalibrationSchema,
+  },
+  required: ['deviceId', 'publicKey'],
+} as const
+
+export const RevokeBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: TEXT(200) },
+  required: ['reason'],
+} as const
+
+export const ERROR_RESPONSES = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+} as const

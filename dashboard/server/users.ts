@@ -1,0 +1,201 @@
+/**
+ * Dashboard users, their roles and API tokens, persisted in one JSON file in
+ * the data directory (atomic replace: write a temp file, fsync, rename).
+ *
+ * Passwords: scrypt (RFC 7914) with a 16-byte random salt per password,
+ * N=2^14, r=8, p=1, 64-byte key, compared in constant time. API tokens:
+ * `cpt_<id>_<secret>`; only SHA-256(secret) is stored, so a leaked users file
+ * does not leak usable tokens.
+ */
+import { scrypt as scryptCb, randomBytes, createHash, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { open, rename, readFile, mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { ApiError } from './errors.ts'
+
+export const ROLES = ['operator', 'regulator', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface PublicUser { username: string; role: Role }
+export interface TokenInfo { id: string; label: string; createdAt: number; lastUsedAt: number | null }
+
+interface StoredToken extends TokenInfo { hash: string }
+interface StoredUser { username: string; role: Role; password: string; createdAt: number; tokens: StoredToken[] }
+interface UsersFile { format: 'coldproof-users'; version: 1; users: StoredUser[] }
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64, maxmem: 64 * 1024 * 1024 } as const
+
+function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))))
+}
+
+/** "scrypt$N$r$p$<salt b64>$<key b64>" */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16)
+  const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem })
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$')
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false
+  const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
+  const salt = Buffer.from(parts[4], 'base64')
+  const expected = Buffer.from(parts[5], 'base64')
+  const key = await scrypt(password, salt, expected.length, { N, r, p, maxmem: SCRYPT.maxmem })
+  return key.length === expected.length && timingSafeEqual(key, expected)
+}
+
+const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex')
+
+export interface SeedUser { username: string; password: string; role: Role }
+
+export interface UserStore {
+  /** Checks a password; null for an unknown user or a wrong password (same work either way). */
+  authenticate(username: string, password: string): Promise<PublicUser | null>
+  /** Resolves a bearer token to its owner; null when unknown. */
+  authenticateToken(token: string): PublicUser | null
+  get(username: string): PublicUser | null
+  list(): PublicUser[]
+  create(u: SeedUser): Promise<PublicUser>
+  update(username: string, change: { password?: string; role?: Role }): Promise<PublicUser>
+  remove(username: string): Promise<void>
+  listTokens(username: string): TokenInfo[]
+  createToken(username: string, label: string): Promise<TokenInfo & { token: string }>
+  revokeToken(username: string, id: string): Promise<void>
+}
+
+export interface UserStoreOptions {
+  /** Path of users.json. */
+  file: string
+  /** Created when absent (start-up demo logins). Existing users are left as they are. */
+  seed?: SeedUser[]
+  clock?: () => number
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const fh = await open(tmp, 'w', 0o600)
+  try {
+    await fh.writeFile(text)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(tmp, file)
+  // fsync the directory so the rename itself survives a crash.
+  const dir = await open(dirname(file), 'r')
+  try { await dir.sync() } catch { /* some filesystems refuse fsync on a directory */ } finally { await dir.close() }
+}
+
+/** Opens (or creates) the users file. */
+export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> {
+  const clock = opts.clock ?? Date.now
+  let data: UsersFile
+  try {
+    data = JSON.parse(await readFile(opts.file, 'utf8')) as UsersFile
+    if (data.format !== 'coldproof-users' || data.version !== 1 || !Array.isArray(data.users)) {
+      throw new Error(`${opts.file} is not a ColdProof users file (format/version)`)
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    data = { format: 'coldproof-users', version: 1, users: [] }
+  }
+  const byName = new Map(data.users.map((u) => [u.username, u]))
+  const tokenIndex = new Map<string, { user: StoredUser; token: StoredToken }>()
+  for (const u of data.users) for (const tk of u.tokens) tokenIndex.set(tk.id, { user: u, token: tk })
+  // A real hash to compare against for unknown users, so timing does not tell which usernames exist.
+  const dummy = await hashPassword(randomBytes(16).toString('hex'))
+  let writing: Promise<void> = Promise.resolve()
+  const save = () => {
+    const text = JSON.stringify(data, null, 2) + '\n'
+    writing = writing.then(() => writeAtomic(opts.file, text))
+    return writing
+  }
+  const pub = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role })
+  const must = (username: string) => {
+    const u = byName.get(username)
+    if (!u) throw new ApiError('ERR_USER_NOT_FOUND', `no user "${username}"`, 'params.username')
+    return u
+  }
+
+  const store: UserStore = {
+    async authenticate(username, password) {
+      const u = byName.get(username)
+      const ok = await verifyPassword(password, u ? u.password : dummy)
+      return u && ok ? pub(u) : null
+    },
+    authenticateToken(token) {
+      const m = /^cpt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(token)
+      if (!m) return null
+      const hit = tokenIndex.get(m[1])
+      if (!hit) return null
+      const a = Buffer.from(sha256hex(m[2]), 'hex')
+      const b = Buffer.from(hit.token.hash, 'hex')
+      if (a.length !== b.length || !timingSafeEqual(a, b)) return null
+      // Kept in memory; persisted with the next write (a per-request disk write is not worth it).
+      hit.token.lastUsedAt = clock()
+      return pub(hit.user)
+    },
+    get(username) {
+      const u = byName.get(username)
+      return u ? pub(u) : null
+    },
+    list() {
+      return data.users.map(pub)
+    },
+    async create({ username, password, role }) {
+      if (byName.has(username)) throw new ApiError('ERR_USER_EXISTS', `user "${username}" already exists`, 'body.username')
+      const u: StoredUser = { username, role, password: await hashPassword(password), createdAt: clock(), tokens: [] }
+      data.users.push(u)
+      byName.set(username, u)
+      await save()
+      return pub(u)
+    },
+    async update(username, change) {
+      const u = must(username)
+      if (change.password !== undefined) u.password = await hashPassword(change.password)
+      if (change.role !== undefined) u.role = change.role
+      await save()
+      return pub(u)
+    },
+    async remove(username) {
+      const u = must(username)
+      for (const tk of u.tokens) tokenIndex.delete(tk.id)
+      data.users = data.users.filter((x) => x !== u)
+      byName.delete(username)
+      await save()
+    },
+    listTokens(username) {
+      return must(username).tokens.map(({ id, label, createdAt, lastUsedAt }) => ({ id, label, createdAt, lastUsedAt }))
+    },
+    async createToken(username, label) {
+      const u = must(username)
+      const id = randomBytes(8).toString('hex')
+      const secret = randomBytes(32).toString('base64url')
+      const tk: StoredToken = { id, label, createdAt: clock(), lastUsedAt: null, hash: sha256hex(secret) }
+      u.tokens.push(tk)
+      tokenIndex.set(id, { user: u, token: tk })
+      await save()
+      return { id, label, createdAt: tk.createdAt, lastUsedAt: null, token: `cpt_${id}_${secret}` }
+    },
+    async revokeToken(username, id) {
+      const u = must(username)
+      const i = u.tokens.findIndex((tk) => tk.id === id)
+      if (i < 0) throw new ApiError('ERR_TOKEN_NOT_FOUND', `no token "${id}"`, 'params.id')
+      u.tokens.splice(i, 1)
+      tokenIndex.delete(id)
+      await save()
+    },
+  }
+  let seeded = false
+  for (const s of opts.seed ?? []) {
+    if (byName.has(s.username)) continue
+    const u: StoredUser = { username: s.username, role: s.role, password: await hashPassword(s.password), createdAt: clock(), tokens: [] }
+    data.users.push(u)
+    byName.set(u.username, u)
+    seeded = true
+  }
+  if (seeded) await save()
+  return store
+}

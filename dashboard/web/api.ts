@@ -1,0 +1,319 @@
+/**
+ * The browser's client of the dashboard API (docs/API.md). Maps the server's
+ * JSON (centi-degrees, "in_range", ...) onto the view shapes in types.ts in
+ * this one file. A 401 anywhere sends the user to the login page.
+ */
+import type {
+  AlarmView, DeviceView, ExcursionView, LedgerView, Me, ProfileView, ReadingView, Role, SensorState,
+  ShipmentDetail, ShipmentStatus, ShipmentSummary, StreamEvent,
+} from './types.ts'
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly field?: string
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.field = field
+  }
+}
+
+function toLogin(): void {
+  const here = location.pathname + location.search + location.hash
+  location.assign(`/login.html?next=${encodeURIComponent(here)}`)
+}
+
+/** JSON request; throws ApiError with the server's code and message. */
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  let res: Response
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
+  } catch {
+    throw new ApiError(0, 'ERR_NETWORK', 'The server cannot be reached.')
+  }
+  if (res.status === 401 && path !== '/api/login') {
+    toLogin()
+    throw new ApiError(401, 'ERR_AUTH_REQUIRED', 'Your session has ended. Sign in again.')
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  let json: unknown = null
+  try { json = text ? JSON.parse(text) : null } catch { /* not JSON: reported below */ }
+  if (!res.ok) {
+    const e = (json ?? {}) as { code?: string; message?: string; field?: string }
+    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `Request failed (HTTP ${res.status}).`, e.field)
+  }
+  return json as T
+}
+
+// ---------- server shapes (docs/API.md) ----------
+
+interface RangeJson { minCentiC: number | null; maxCentiC: number | null }
+interface ShipmentJson {
+  shipmentId: string; product: string; productClass: string; profileId?: string
+  route: { from: string; to: string }; devices: string[]
+  gs1?: { sscc: string; gtin: string; lot: string; expiry: string } | null
+  status: 'in_range' | 'alarm' | 'closed'; startAt?: number; closedAt?: number | null
+  currentTempCentiC: number | null; lastReadingAt: number | null; openAlarms: number
+  range?: RangeJson | null
+}
+interface ExcursionJson { deviceId?: string | null; kind: string; startAt: number; endAt: number | null; durationMs: number; peakCentiC?: number | null }
+interface DeviceStateJson { deviceId: string; lastSeq?: number | null; lastReadingAt: number | null; lastReceivedAt?: number | null; currentTempCentiC?: number | null; silentForMs?: number | null; late?: boolean; batteryPct?: number | null; lost?: boolean }
+interface ShipmentDetailJson extends ShipmentJson {
+  profile: Record<string, unknown> | null
+  profileHash?: string
+  result?: {
+    verdict: string; mktCentiC: number | null
+    timeInRangeMs?: number | null; timeAboveMs?: number | null; timeBelowMs?: number | null
+    excursions?: ExcursionJson[]; readingCount?: number; reasons?: unknown
+  } | null
+  alarms?: AlarmJson[]
+  deviceStates?: DeviceStateJson[]
+}
+interface AlarmJson {
+  alarmId: string; shipmentId: string; deviceId: string | null; kind: string; severity?: string | null
+  message: string; raisedAt: number; endedAt?: number | null; state: string; sensorLost?: boolean
+  ack?: { by: string; reason: string; comment: string; at?: number } | null
+}
+interface ReadingJson {
+  deviceId: string; seq: number; deviceTimeMs: number; receivedAt?: number; tempCentiC: number
+  batteryPct?: number | null; flags?: string[]; late?: boolean; shipmentIds?: string[]
+}
+interface DeviceJson {
+  deviceId: string; publicKey?: string; fingerprint?: string; model?: string | null
+  calibration?: { certificate: string; calibratedAt: number; dueAt: number } | null
+  state: string; lastReadingAt?: number | null; lastReceivedAt?: number | null
+  batteryPct?: number | null; buffered?: number | null; shipmentId?: string | null
+  revokeReason?: string | null
+}
+interface CheckpointJson { origin: string; size: number; rootHash: string; note?: string }
+interface LedgerJson {
+  size: number; latestCheckpoint: CheckpointJson | null
+  lastIntegrityCheck: { at: number; ok: boolean; size?: number; message?: string } | null
+  entriesByType?: Record<string, number>
+  quarantined?: Record<string, number>
+}
+
+// ---------- mapping ----------
+
+const c = (centi: number | null | undefined): number | null => (typeof centi === 'number' ? centi / 100 : null)
+
+function mapStatus(s: string): ShipmentStatus {
+  return s === 'alarm' ? 'alarm' : s === 'closed' ? 'closed' : 'ok'
+}
+
+export function mapShipment(j: ShipmentJson): ShipmentSummary {
+  return {
+    shipmentId: j.shipmentId,
+    product: j.product,
+    productClass: j.productClass,
+    route: { from: j.route?.from ?? '', to: j.route?.to ?? '' },
+    status: mapStatus(j.status),
+    currentTempC: c(j.currentTempCentiC),
+    lastReadingAt: j.lastReadingAt ?? null,
+    openAlarms: j.openAlarms ?? 0,
+    devices: j.devices ?? [],
+    startAt: j.startAt,
+    closedAt: j.closedAt ?? null,
+    range: { minC: c(j.range?.minCentiC), maxC: c(j.range?.maxCentiC) },
+  }
+}
+
+export function mapAlarm(j: AlarmJson): AlarmView {
+  const state = j.state === 'acknowledged' ? 'acknowledged' : j.state === 'resolved' ? 'resolved' : 'open'
+  return {
+    alarmId: j.alarmId,
+    shipmentId: j.shipmentId,
+    deviceId: j.deviceId ?? undefined,
+    kind: j.kind,
+    severity: j.severity ?? null,
+    message: j.message,
+    at: j.raisedAt,
+    endedAt: j.endedAt ?? null,
+    state,
+    sensorLost: j.sensorLost === true,
+    ack: j.ack ? { by: j.ack.by, reason: j.ack.reason, comment: j.ack.comment, at: j.ack.at } : undefined,
+  }
+}
+
+export function mapReading(j: ReadingJson): ReadingView {
+  const flags = j.flags ?? []
+  return {
+    deviceId: j.deviceId,
+    seq: j.seq,
+    t: j.deviceTimeMs,
+    tempC: j.tempCentiC / 100,
+    receivedAt: j.receivedAt,
+    late: j.late,
+    fault: flags.includes('SENSOR_FAULT'),
+    batteryPct: j.batteryPct ?? undefined,
+    flags,
+  }
+}
+
+function mapProfile(p: Record<string, unknown> | null, fallback: { minC: number | null; maxC: number | null }): ProfileView {
+  if (!p) return { ...fallback }
+  const range = (p.range ?? {}) as { lowCentiC?: number | null; highCentiC?: number | null }
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined)
+  return {
+    name: typeof p.name === 'string' ? p.name : undefined,
+    labelStatement: typeof p.labelStatement === 'string' ? p.labelStatement : undefined,
+    minC: typeof range.lowCentiC === 'number' ? range.lowCentiC / 100 : fallback.minC,
+    maxC: typeof range.highCentiC === 'number' ? range.highCentiC / 100 : fallback.maxC,
+    maxGapMs: num(p.maxDataGapMs),
+    expectedIntervalMs: num(p.expectedIntervalMs),
+    raw: p,
+  }
+}
+
+function mapExcursion(e: ExcursionJson): ExcursionView {
+  return { kind: e.kind, deviceId: e.deviceId ?? undefined, from: e.startAt, to: e.endAt, durationMs: e.durationMs, peakC: c(e.peakCentiC) }
+}
+
+function mapSensor(s: DeviceStateJson): SensorState {
+  return {
+    deviceId: s.deviceId,
+    lastSeenAt: s.lastReceivedAt ?? null,
+    lastReadingT: s.lastReadingAt,
+    silentForMs: s.silentForMs ?? null,
+    currentTempC: c(s.currentTempCentiC),
+    batteryPct: s.batteryPct ?? null,
+    late: s.late === true,
+    lost: s.lost === true,
+  }
+}
+
+function reasonsOf(v: unknown): string[] {
+  if (!Array.isArray(v)) return []
+  return v.map((r) => (typeof r === 'string' ? r : typeof r === 'object' && r && 'message' in r ? String((r as { message: unknown }).message) : JSON.stringify(r)))
+}
+
+export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): ShipmentDetail {
+  const base = mapShipment(j)
+  const id = encodeURIComponent(j.shipmentId)
+  const r = j.result
+  return {
+    ...base,
+    gs1: j.gs1 ?? undefined,
+    profile: mapProfile(j.profile, base.range),
+    profileHash: j.profileHash,
+    readings,
+    excursions: (r?.excursions ?? []).map(mapExcursion),
+    alarms: (j.alarms ?? []).map(mapAlarm),
+    sensors: (j.deviceStates ?? []).map(mapSensor),
+    compliance: r ? {
+      verdict: r.verdict,
+      mktC: c(r.mktCentiC),
+      timeInRangeMs: r.timeInRangeMs ?? null,
+      timeAboveMs: r.timeAboveMs ?? null,
+      timeBelowMs: r.timeBelowMs ?? null,
+      readingCount: r.readingCount ?? null,
+      reasons: reasonsOf(r.reasons),
+    } : null,
+    downloads: [
+      { label: 'PDF report', href: `/api/shipments/${id}/report.pdf`, kind: 'pdf' },
+      { label: 'Readings CSV', href: `/api/shipments/${id}/readings.csv`, kind: 'csv' },
+      { label: 'EPCIS 2.0', href: `/api/shipments/${id}/epcis.json`, kind: 'epcis' },
+      { label: 'Evidence bundle', href: `/api/shipments/${id}/bundle.json`, kind: 'bundle' },
+    ],
+  }
+}
+
+export function mapDevice(j: DeviceJson): DeviceView {
+  return {
+    deviceId: j.deviceId,
+    model: j.model ?? undefined,
+    state: j.state === 'revoked' ? 'revoked' : 'registered',
+    publicKey: j.publicKey,
+    fingerprint: j.fingerprint,
+    lastSeenAt: j.lastReceivedAt ?? j.lastReadingAt ?? null,
+    batteryPct: j.batteryPct ?? null,
+    buffered: j.buffered ?? null,
+    calibrationDueAt: j.calibration?.dueAt ?? null,
+    calibrationCertificate: j.calibration?.certificate,
+    shipmentId: j.shipmentId ?? null,
+    revokeReason: j.revokeReason ?? null,
+  }
+}
+
+// ---------- endpoints ----------
+
+export async function me(): Promise<Me> {
+  const u = await request<{ username: string; role: Role }>('GET', '/api/me')
+  return { username: u.username, role: u.role }
+}
+
+export async function logout(): Promise<void> {
+  await request<void>('POST', '/api/logout')
+}
+
+export async function listShipments(): Promise<ShipmentSummary[]> {
+  const r = await request<{ shipments: ShipmentJson[] }>('GET', '/api/shipments')
+  return r.shipments.map(mapShipment)
+}
+
+export async function getShipment(id: string): Promise<ShipmentDetail> {
+  const p = encodeURIComponent(id)
+  const [detail, readings] = await Promise.all([
+    request<ShipmentDetailJson>('GET', `/api/shipments/${p}`),
+    request<{ readings: ReadingJson[] }>('GET', `/api/shipments/${p}/readings?limit=100000`),
+  ])
+  return mapDetail(detail, readings.readings.map(mapReading))
+}
+
+export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all'): Promise<AlarmView[]> {
+  const r = await request<{ alarms: AlarmJson[] }>('GET', `/api/alarms?state=${state}`)
+  return r.alarms.map(mapAlarm)
+}
+
+export async function ackAlarm(shipmentId: string, alarmId: string, reason: string, comment: string): Promise<AlarmView> {
+  const a = await request<AlarmJson>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/alarms/${encodeURIComponent(alarmId)}/ack`, { reason, comment })
+  return mapAlarm(a)
+}
+
+export async function listDevices(): Promise<DeviceView[]> {
+  const r = await request<{ devices: DeviceJson[] }>('GET', '/api/devices')
+  return r.devices.map(mapDevice)
+}
+
+export async function registerDevice(body: { deviceId: string; publicKey: string; model?: string; calibration?: { certificate: string; calibratedAt: number; dueAt: number } }): Promise<DeviceView> {
+  return mapDevice(await request<DeviceJson>('POST', '/api/devices', body))
+}
+
+export async function revokeDevice(deviceId: string, reason: string): Promise<DeviceView> {
+  return mapDevice(await request<DeviceJson>('POST', `/api/devices/${encodeURIComponent(deviceId)}/revoke`, { reason }))
+}
+
+export async function getLedger(): Promise<LedgerView> {
+  const j = await request<LedgerJson>('GET', '/api/ledger')
+  return {
+    size: j.size,
+    checkpoint: j.latestCheckpoint ? { origin: j.latestCheckpoint.origin, size: j.latestCheckpoint.size, rootHash: j.latestCheckpoint.rootHash, note: j.latestCheckpoint.note } : null,
+    integrity: j.lastIntegrityCheck ? { checkedAt: j.lastIntegrityCheck.at, ok: j.lastIntegrityCheck.ok, size: j.lastIntegrityCheck.size, message: j.lastIntegrityCheck.message } : null,
+    entriesByType: j.entriesByType ?? {},
+    quarantined: j.quarantined ?? {},
+  }
+}
+
+/** Maps one named SSE event (docs/API.md "Live stream") onto a StreamEvent. */
+export function mapStreamEvent(name: string, data: unknown): StreamEvent {
+  const d = data as Record<string, unknown>
+  switch (name) {
+    case 'reading': {
+      const j = d as unknown as ReadingJson
+      return { type: 'reading', shipmentIds: Array.isArray(j.shipmentIds) ? j.shipmentIds : [], reading: mapReading(j) }
+    }
+    case 'alarm': return { type: 'alarm', alarm: mapAlarm(d as unknown as AlarmJson) }
+    case 'ack': return { type: 'ack', alarm: mapAlarm(d as unknown as AlarmJson) }
+    case 'shipment': return { type: 'shipment', shipment: mapShipment(d as unknown as ShipmentJson) }
+    case 'device': return { type: 'device', device: mapDevice(d as unknown as DeviceJson) }
+    case 'checkpoint': return { type: 'checkpoint' }
+    case 'hello': return { type: 'hello', serverTime: typeof d.serverTime === 'number' ? d.serverTime : null }
+    default: return { type: 'other', name }
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The shipment temperature chart (chart.js v4, only the parts it uses are
+ * registered so esbuild can drop the rest). The x axis is linear in device
+ * time (ms) with our own tick labels, so no date adapter is needed. A small
+ * plugin draws what chart.js has no element for: the allowed range as a band,
+ * excursions as shaded spans, data gaps, and alarm markers.
+ */
+import {
+  Chart, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend,
+  type ChartDataset, type Plugin, type TooltipItem,
+} from 'chart.js'
+import { formatClock, formatDateTime, formatDuration, formatTemp, formatTimeTick } from './format.ts'
+import { findGaps, lateThreshold, toChartPoints, yRange, type ChartPoint, type Gap } from './series.ts'
+import type { AlarmView, ExcursionView, ReadingView } from './types.ts'
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend)
+
+/** Okabe–Ito colours (vermillion is kept for excursions and alarms), each with its own dash so lines differ without colour. */
+const SENSOR_STYLES: { color: string; dash: number[] }[] = [
+  { color: '#0072b2', dash: [] },
+  { color: '#e69f00', dash: [6, 3] },
+  { color: '#009e73', dash: [2, 2] },
+  { color: '#cc79a7', dash: [8, 3, 2, 3] },
+  { color: '#56b4e9', dash: [] },
+  { color: '#000000', dash: [4, 4] },
+]
+const BAND_FILL = 'rgba(0, 158, 115, 0.10)'
+const BAND_LINE = 'rgba(0, 128, 92, 0.55)'
+const EXCURSION_FILL = 'rgba(213, 94, 0, 0.14)'
+const ALARM_COLOR = '#c2410c'
+const GAP_FILL = 'rgba(107, 118, 132, 0.10)'
+const LATE_COLOR = '#6a3d8f'
+
+export interface ChartInput {
+  readings: ReadingView[]
+  minC: number | null
+  maxC: number | null
+  maxGapMs?: number
+  lateAfterMs?: number
+  excursions: ExcursionView[]
+  alarms: AlarmView[]
+}
+
+interface Overlay {
+  minC: number | null
+  maxC: number | null
+  excursions: ExcursionView[]
+  alarms: AlarmView[]
+  gaps: (Gap & { deviceId: string })[]
+}
+
+interface LatePoint extends ChartPoint { receivedAt?: number; seq?: number }
+
+const overlays = new WeakMap<Chart, Overlay>()
+
+/** Draws band, gaps and excursions under the lines, alarm markers above them. */
+const overlayPlugin: Plugin<'line'> = {
+  id: 'coldproofOverlay',
+  beforeDatasetsDraw(chart) {
+    const o = overlays.get(chart)
+    if (!o) return
+    const { ctx, chartArea: a, scales } = chart
+    const x = scales.x
+    const y = scales.y
+    ctx.save()
+    ctx.beginPath()
+    ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top)
+    ctx.clip()
+    // The allowed range (label statement): a band; an open side runs to the edge.
+    const top = o.maxC === null ? a.top : y.getPixelForValue(o.maxC)
+    const bottom = o.minC === null ? a.bottom : y.getPixelForValue(o.minC)
+    ctx.fillStyle = BAND_FILL
+    ctx.fillRect(a.left, top, a.right - a.left, bottom - top)
+    ctx.strokeStyle = BAND_LINE
+    ctx.setLineDash([5, 4])
+    ctx.lineWidth = 1
+    for (const lim of [o.minC, o.maxC]) {
+      if (lim === null) continue
+      const py = Math.round(y.getPixelForValue(lim)) + 0.5
+      ctx.beginPath(); ctx.moveTo(a.left, py); ctx.lineTo(a.right, py); ctx.stroke()
+    }
+    ctx.setLineDash([])
+    // Data gaps: greyed, labelled; the lines themselves break there (spanGaps false).
+    ctx.fillStyle = GAP_FILL
+    for (const g of o.gaps) {
+      const x0 = x.getPixelForValue(g.from)
+      const x1 = x.getPixelForValue(g.to)
+      ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top)
+      if (x1 - x0 > 46) {
+        ctx.fillStyle = '#4a5565'
+        ctx.font = '11px system-ui, sans-serif'
+        ctx.textAlign = 'center'
+        ctx.fillText('no data', (x0 + x1) / 2, a.bottom - 8)
+        ctx.fillStyle = GAP_FILL
+      }
+    }
+    // Excursions: the span of device time beyond a limit.
+    ctx.fillStyle = EXCURSION_FILL
+    const end = x.max
+    for (const e of o.excursions) {
+      const x0 = x.getPixelForValue(e.from)
+      const x1 = x.getPixelForValue(e.to ?? end)
+      ctx.fillRect(x0, a.top, Math.max(2, x1 - x0), a.bottom - a.top)
+    }
+    ctx.restore()
+  },
+  afterDatasetsDraw(chart) {
+    const o = overlays.get(chart)
+    if (!o) return
+    const { ctx, chartArea: a, scales } = chart
+    ctx.save()
+    for (const al of o.alarms) {
+      const px = scales.x.getPixelForValue(al.at)
+      if (px < a.left - 1 || px > a.right + 1) continue
+      ctx.strokeStyle = ALARM_COLOR
+      ctx.lineWidth = 1.5
+      ctx.setLineDash([3, 3])
+      ctx.beginPath(); ctx.moveTo(px, a.top + 10); ctx.lineTo(px, a.bottom); ctx.stroke()
+      ctx.setLineDash([])
+      // A filled triangle with "!" on top: the marker reads as an alarm without colour.
+      ctx.fillStyle = al.state === 'open' ? ALARM_COLOR : '#ffffff'
+      ctx.beginPath(); ctx.moveTo(px, a.top + 12); ctx.lineTo(px - 7, a.top); ctx.lineTo(px + 7, a.top); ctx.closePath(); ctx.fill()
+      ctx.strokeStyle = ALARM_COLOR
+      ctx.stroke()
+    }
+    ctx.restore()
+  },
+}
+
+function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartPoint[]>[]; gaps: Overlay['gaps']; values: number[] } {
+  const lateMs = input.lateAfterMs ?? lateThreshold(input.maxGapMs)
+  const byDevice = new Map<string, ReadingView[]>()
+  for (const r of input.readings) {
+    const list = byDevice.get(r.deviceId) ?? []
+    list.push(r)
+    byDevice.set(r.deviceId, list)
+  }
+  const datasets: ChartDataset<'line', ChartPoint[]>[] = []
+  const gaps: Overlay['gaps'] = []
+  const values: number[] = []
+  let i = 0
+  for (const [deviceId, list] of [...byDevice.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const style = SENSOR_STYLES[i++ % SENSOR_STYLES.length]
+    const points: LatePoint[] = toChartPoints(list, input.maxGapMs, lateMs)
+    // Keep receive time and seq on late points for the tooltip.
+    const byT = new Map(list.map((r) => [r.t, r]))
+    for (const p of points) {
+      if (p.y !== null) values.push(p.y)
+      if (p.late) { const r = byT.get(p.x); p.receivedAt = r?.receivedAt; p.seq = r?.seq }
+    }
+    for (const g of findGaps(list.filter((r) => !r.fault), input.maxGapMs)) gaps.push({ ...g, deviceId })
+    const dense = points.length > 150
+    datasets.push({
+      label: deviceId,
+      data: points,
+      parsing: false,
+      normalized: true,
+      spanGaps: false, // a gap is never interpolated
+      borderColor: style.color,
+      backgroundColor: style.color,
+      borderDash: style.dash,
+      borderWidth: 2,
+      tension: 0,
+      pointStyle: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? 'rectRot' : 'circle'),
+      pointRadius: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? 4.5 : dense ? 0 : 2.5),
+      pointHoverRadius: 5,
+      pointBackgroundColor: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? '#ffffff' : style.color),
+      pointBorderColor: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? LATE_COLOR : style.color),
+      pointBorderWidth: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? 2 : 1),
+    })
+  }
+  return { datasets, gaps, values }
+}
+
+function scaleBounds(input: ChartInput, values: number[]): { yMin: number; yMax: number } {
+  const { min, max } = yRange(values, { minC: input.minC, maxC: input.maxC })
+  return { yMin: min, yMax: max }
+}
+
+/** Creates the chart on `canvas`. Call update() with new input for live readings. */
+export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartInput): { chart: Chart<'line', ChartPoint[]>; update(next: ChartInput): void; destroy(): void } {
+  const built = datasetsFor(input)
+  const b = scaleBounds(input, built.values)
+  const chart = new Chart<'line', ChartPoint[]>(canvas, {
+    type: 'line',
+    data: { datasets: built.datasets },
+    plugins: [overlayPlugin],
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+      scales: {
+        x: {
+          type: 'linear',
+          grid: { color: '#eef1f5' },
+          ticks: {
+            maxTicksLimit: 8,
+            color: '#4a5565',
+            callback(value) {
+              const span = (this.max as number) - (this.min as number)
+              return formatTimeTick(Number(value), span)
+            },
+          },
+          title: { display: true, text: 'Device time (UTC)', color: '#6b7684' },
+        },
+        y: {
+          type: 'linear',
+          min: b.yMin,
+          max: b.yMax,
+          grid: { color: '#eef1f5' },
+          ticks: { color: '#4a5565', callback: (v) => `${Number(v).toFixed(0)} °C` },
+        },
+      },
+      plugins: {
+        legend: { position: 'top', align: 'end', labels: { boxWidth: 18, boxHeight: 2, color: '#17202c' } },
+        tooltip: {
+          callbacks: {
+            title: (items: TooltipItem<'line'>[]) => (items.length ? formatDateTime((items[0].raw as ChartPoint).x).replace(' UTC', '') + ':' + formatClock((items[0].raw as ChartPoint).x).slice(6) + ' UTC' : ''),
+            label: (item: TooltipItem<'line'>) => {
+              const p = item.raw as LatePoint
+              const base = `${item.dataset.label}: ${formatTemp(p.y, 2)}`
+              return p.late ? `${base} — late, stored ${p.receivedAt !== undefined ? formatDuration(p.receivedAt - p.x) + ' after sampling' : 'after a dead zone'}` : base
+            },
+          },
+        },
+      },
+    },
+  })
+  overlays.set(chart, { minC: input.minC, maxC: input.maxC, excursions: input.excursions, alarms: input.alarms, gaps: built.gaps })
+  chart.update('none')
+  return {
+    chart,
+    update(next: ChartInput) {
+      const nb = datasetsFor(next)
+      const bounds = scaleBounds(next, nb.values)
+      // Reuse dataset objects by label so chart.js keeps the legend state (hidden sensors stay hidden).
+      const old = new Map(chart.data.datasets.map((d) => [d.label, d]))
+      chart.data.datasets = nb.datasets.map((d) => {
+        const o = old.get(d.label)
+        if (o) { o.data = d.data; return o }
+        return d
+      })
+      const y = chart.options.scales?.y
+      if (y) { y.min = bounds.yMin; y.max = bounds.yMax }
+      overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps })
+      chart.update('none')
+    },
+    destroy() { chart.destroy() },
+  }
+}

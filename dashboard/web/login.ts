@@ -1,0 +1,52 @@
+/**
+ * The login page: posts the form as JSON to /api/login; the server answers
+ * with an HttpOnly session cookie, then the app loads. Errors are shown as
+ * text (textContent), never as markup.
+ */
+import { $ } from './dom.ts'
+
+const form = $('#login-form') as HTMLFormElement
+const error = $('#login-error')
+const submit = $('#login-submit') as HTMLButtonElement
+
+function showError(message: string): void {
+  error.textContent = message
+  error.hidden = false
+}
+
+/** Only same-site paths are followed after login (no open redirect). */
+function nextPath(): string {
+  const next = new URLSearchParams(location.search).get('next') ?? '/'
+  return next.startsWith('/') && !next.startsWith('//') ? next : '/'
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault()
+  error.hidden = true
+  const data = new FormData(form)
+  const username = String(data.get('username') ?? '').trim()
+  const password = String(data.get('password') ?? '')
+  if (!username || !password) return showError('Enter your user name and password.')
+  submit.disabled = true
+  submit.textContent = 'Signing in…'
+  try {
+    const res = await fetch('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({ username, password }),
+    })
+    if (res.ok) {
+      location.assign(nextPath())
+      return
+    }
+    if (res.status === 429) showError('Too many attempts. Wait a minute, then try again.')
+    else if (res.status === 401 || res.status === 403) showError('User name or password is not correct.')
+    else showError(`Sign-in failed (HTTP ${res.status}). Try again.`)
+  } catch {
+    showError('The server cannot be reached. Check your connection.')
+  } finally {
+    submit.disabled = false
+    submit.textContent = 'Sign in'
+  }
+})

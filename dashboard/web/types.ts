@@ -1,0 +1,155 @@
+/**
+ * What the views draw. api.ts maps the server's JSON (docs/API.md) onto these
+ * shapes in one place, so a change in the API touches one file.
+ */
+
+export type Role = 'operator' | 'regulator' | 'admin'
+
+export interface Me { username: string; role: Role }
+
+export type ShipmentStatus = 'ok' | 'alarm' | 'closed'
+
+export interface ShipmentSummary {
+  shipmentId: string
+  product: string
+  /** The storage class label, e.g. "2–8 °C" or "refrigerated". */
+  productClass: string
+  route: { from: string; to: string }
+  status: ShipmentStatus
+  /** °C, latest reading of any sensor (null before the first reading). */
+  currentTempC: number | null
+  /** Ledger receive time of the latest reading, ms UTC. */
+  lastReadingAt: number | null
+  openAlarms: number
+  devices: string[]
+  startAt?: number
+  closedAt?: number | null
+  /** The labelled range, °C; null = no limit on that side. */
+  range: { minC: number | null; maxC: number | null }
+}
+
+export interface ProfileView {
+  name?: string
+  labelStatement?: string
+  expectedIntervalMs?: number
+  minC: number | null
+  maxC: number | null
+  /** Longest allowed interval between readings, ms. */
+  maxGapMs?: number
+  /** The profile as logged, shown verbatim for the record. */
+  raw?: unknown
+}
+
+export interface ReadingView {
+  deviceId: string
+  seq: number
+  /** Device time, ms UTC */
+  t: number
+  tempC: number
+  receivedAt?: number
+  late?: boolean
+  fault?: boolean
+  batteryPct?: number
+  flags?: string[]
+}
+
+export interface ExcursionView {
+  kind: string
+  deviceId?: string
+  from: number
+  /** null while still going on */
+  to: number | null
+  durationMs: number
+  /** Most extreme temperature during the excursion, °C */
+  peakC?: number | null
+  limitC?: number | null
+}
+
+export type AlarmState = 'open' | 'acknowledged' | 'resolved'
+
+
+export interface AlarmView {
+  alarmId: string
+  shipmentId: string
+  deviceId?: string
+  kind: string
+  severity?: string | null
+  message: string
+  /** Device time the alarm condition started, ms UTC. */
+  at: number
+  endedAt?: number | null
+  state: AlarmState
+  /** The sensor stopped reporting: the alarm stands for a lost sensor, not a measured excursion. */
+  sensorLost?: boolean
+  ack?: { by: string; reason: string; comment: string; at?: number }
+}
+
+export interface SensorState {
+  deviceId: string
+  lastSeenAt: number | null
+  /** Device time of the newest reading */
+  lastReadingT?: number | null
+  silentForMs?: number | null
+  currentTempC?: number | null
+  batteryPct?: number | null
+  /** The newest reading arrived late (from the device's buffer). */
+  late?: boolean
+  lost?: boolean
+}
+
+export interface ComplianceSummary {
+  verdict: string
+  mktC: number | null
+  timeInRangeMs: number | null
+  timeAboveMs: number | null
+  timeBelowMs: number | null
+  readingCount?: number | null
+  /** Human-readable reasons behind the verdict. */
+  reasons: string[]
+}
+
+export interface ShipmentDetail extends ShipmentSummary {
+  gs1?: { sscc: string; gtin: string; lot: string; expiry: string }
+  profile: ProfileView
+  profileHash?: string
+  readings: ReadingView[]
+  excursions: ExcursionView[]
+  alarms: AlarmView[]
+  sensors: SensorState[]
+  compliance: ComplianceSummary | null
+  downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' }[]
+}
+
+export interface DeviceView {
+  deviceId: string
+  model?: string
+  state: 'registered' | 'revoked'
+  publicKey?: string
+  fingerprint?: string
+  revokeReason?: string | null
+  lastSeenAt: number | null
+  batteryPct: number | null
+  buffered: number | null
+  calibrationDueAt: number | null
+  calibrationCertificate?: string
+  shipmentId?: string | null
+}
+
+export interface LedgerView {
+  size: number | null
+  checkpoint: { origin: string; size: number; rootHash: string; note?: string; time?: number } | null
+  integrity: { checkedAt: number | null; ok: boolean | null; message?: string; size?: number } | null
+  entriesByType: Record<string, number>
+  quarantined: Record<string, number>
+}
+
+/** What the live stream delivers, after mapping. */
+export type StreamEvent =
+  | { type: 'reading'; shipmentIds: string[]; reading: ReadingView }
+  | { type: 'alarm'; alarm: AlarmView }
+  | { type: 'ack'; alarm: AlarmView }
+  | { type: 'shipment'; shipment: ShipmentSummary }
+  | { type: 'device'; device: DeviceView }
+  | { type: 'checkpoint' }
+  | { type: 'hello'; serverTime: number | null }
+  | { type: 'other'; name: string }

@@ -1,0 +1,284 @@
+/**
+ * One shipment: the temperature chart (range band, excursions, gaps, late
+ * readings, alarm markers), the compliance summary (verdict, MKT, time in /
+ * above / below range), sensors and how long each has been silent, alarms
+ * with the acknowledgement form, excursions, late readings, downloads.
+ * New readings arrive from the stream and are drawn at their device time.
+ */
+import { h, icon, replace } from '../dom.ts'
+import { getShipment, ApiError } from '../api.ts'
+import { createTemperatureChart, type ChartInput } from '../chart.ts'
+import {
+  ago, alarmCard, badge, classLabel, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
+} from '../components.ts'
+import { formatClock, formatDateTime, formatDuration, formatTemp, shortHash } from '../format.ts'
+import { lateReadings, lateThreshold } from '../series.ts'
+import type { View } from '../context.ts'
+import type { AlarmView, ExcursionView, ReadingView, SensorState, ShipmentDetail } from '../types.ts'
+
+/** docs/API.md: the server marks a reading late after two sampling intervals (default 60 s each). */
+function lateAfter(d: ShipmentDetail): number {
+  return d.profile.expectedIntervalMs ? 2 * d.profile.expectedIntervalMs : lateThreshold(d.profile.maxGapMs)
+}
+
+function chartInput(d: ShipmentDetail): ChartInput {
+  return {
+    readings: d.readings,
+    minC: d.profile.minC,
+    maxC: d.profile.maxC,
+    maxGapMs: d.profile.maxGapMs,
+    lateAfterMs: lateAfter(d),
+    excursions: d.excursions,
+    alarms: d.alarms,
+  }
+}
+
+/** A sensor is silent when nothing has been stored from it for longer than the allowed gap. */
+function silentFor(s: SensorState, d: ShipmentDetail, now: number): number | null {
+  if (d.status === 'closed') return null
+  // Silence is wall-clock time since the ledger last stored a reading from it; it grows between fetches.
+  const since = s.lastSeenAt !== null ? now - s.lastSeenAt : s.silentForMs ?? null
+  const limit = d.profile.maxGapMs ?? 10 * 60_000
+  return since !== null && since > limit ? since : null
+}
+
+export const shipmentView: View = (root, ctx, params) => {
+  const id = decodeURIComponent(params[0] ?? '')
+  let detail: ShipmentDetail | null = null
+  let chart: ReturnType<typeof createTemperatureChart> | null = null
+  let disposed = false
+
+  const head = h('div', { class: 'page-head' })
+  const notices = h('div', { id: 'shipment-notices' })
+  const summary = h('div', { class: 'card', id: 'compliance' })
+  const canvas = h('canvas', { id: 'temp-chart', role: 'img', 'aria-label': 'Temperature of every sensor over device time, with the allowed range' })
+  const liveLine = h('p', { class: 'muted small', id: 'live-reading', 'aria-live': 'polite' }, 'Waiting for live readings…')
+  const chartCard = h('section', { class: 'card', 'aria-labelledby': 'chart-title' },
+    h('h2', { id: 'chart-title' }, 'Temperature'),
+    h('div', { class: 'chart-box' }, canvas),
+    h('div', { class: 'legend-note' },
+      h('span', null, h('span', { class: 'swatch swatch-band' }), 'Allowed range'),
+      h('span', null, h('span', { class: 'swatch swatch-exc' }), 'Excursion'),
+      h('span', null, h('span', { class: 'swatch swatch-alarm' }), 'Alarm (▼ marker)'),
+      h('span', null, h('span', { class: 'swatch swatch-late' }), 'Late reading (from device buffer)'),
+      h('span', null, h('span', { class: 'swatch swatch-gap' }), 'Gap: no data, never interpolated'),
+    ),
+    liveLine,
+  )
+  const sensorsBox = h('section', { class: 'card', id: 'sensors' })
+  const alarmsBox = h('section', { class: 'card', id: 'alarms' })
+  const excursionsBox = h('section', { class: 'card', id: 'excursions' })
+  const lateBox = h('section', { class: 'card', id: 'late-readings' })
+  const downloadsBox = h('section', { class: 'card', id: 'downloads' })
+
+  replace(root, h('p', { class: 'loading' }, 'Loading shipment…'))
+
+  function renderHead(d: ShipmentDetail): void {
+    replace(head,
+      h('div', null,
+        h('div', { class: 'breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')),
+        h('h1', { id: 'shipment-title' }, h('span', { class: 'product' }, d.product)),
+        h('p', { class: 'muted' },
+          h('span', { class: 'id' }, d.shipmentId), ' · ', d.route.from, ' → ', d.route.to, ' · ',
+          `${classLabel(d.productClass)} (${rangeText(d.range)})`),
+      ),
+      h('div', { class: 'downloads' }, statusBadge(d.status), d.compliance ? verdictBadge(d.compliance.verdict) : null),
+    )
+  }
+
+  function renderNotices(d: ShipmentDetail): void {
+    const now = Date.now()
+    const items: HTMLElement[] = []
+    for (const s of d.sensors) {
+      const silent = silentFor(s, d, now)
+      if (s.lost || silent !== null) {
+        items.push(h('div', { class: 'notice notice-warn', 'data-silent-device': s.deviceId },
+          icon('⌁ '), h('strong', { class: 'id' }, s.deviceId), ' is silent: no reading for ',
+          h('strong', null, formatDuration(silent ?? s.silentForMs ?? 0)),
+          s.lastReadingT ? ` (last reading ${formatDateTime(s.lastReadingT)})` : '',
+          '. Readings it buffers will be shown as late when they arrive.'))
+      }
+    }
+    for (const a of d.alarms.filter((x) => x.sensorLost && x.state === 'open')) {
+      items.push(h('div', { class: 'notice notice-alarm' }, icon('▲ '), 'Alarm on a lost sensor: ', h('span', { class: 'id' }, a.deviceId ?? '?'),
+        ` stopped reporting during "${a.kind}"; the product temperature since then is unknown.`))
+    }
+    replace(notices, ...items)
+  }
+
+  function renderSummary(d: ShipmentDetail): void {
+    const c = d.compliance
+    const facts: [string, Node | string][] = []
+    const fact = (k: string, v: Node | string) => facts.push([k, v])
+    if (c) {
+      fact('Verdict', verdictBadge(c.verdict))
+      fact('MKT', c.mktC === null ? '—' : formatTemp(c.mktC, 2))
+      fact('In range', formatDuration(c.timeInRangeMs))
+      fact('Above range', formatDuration(c.timeAboveMs))
+      fact('Below range', formatDuration(c.timeBelowMs))
+      if (c.readingCount !== null && c.readingCount !== undefined) fact('Readings', String(c.readingCount))
+    }
+    fact('Rule profile', d.profile.name ?? '—')
+    if (d.profile.labelStatement) fact('Label', d.profile.labelStatement)
+    if (d.profileHash) fact('Profile hash', h('span', { class: 'mono', title: d.profileHash }, shortHash(d.profileHash, 12, 6)))
+    if (d.profile.maxGapMs) fact('Max gap', formatDuration(d.profile.maxGapMs))
+    if (d.gs1) {
+      fact('SSCC', h('span', { class: 'mono' }, d.gs1.sscc))
+      fact('GTIN / lot', h('span', { class: 'mono' }, `${d.gs1.gtin} / ${d.gs1.lot}`))
+      fact('Expiry', d.gs1.expiry)
+    }
+    fact('Started', formatDateTime(d.startAt))
+    if (d.closedAt) fact('Closed', formatDateTime(d.closedAt))
+    replace(summary,
+      h('h2', null, 'Compliance'),
+      h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)])),
+      c?.reasons.length ? h('ul', { class: 'small' }, ...c.reasons.map((r) => h('li', null, r))) : null,
+    )
+  }
+
+  function renderSensors(d: ShipmentDetail): void {
+    const now = Date.now()
+    const cols: Column<SensorState>[] = [
+      { label: 'Sensor', cell: (s) => h('span', { class: 'id' }, s.deviceId) },
+      { label: 'Temperature', className: 'num', cell: (s) => tempCell(s.currentTempC ?? null, d.range) },
+      { label: 'Last reading (device time)', cell: (s) => (s.lastReadingT ? formatDateTime(s.lastReadingT) : '—') },
+      { label: 'Received', cell: (s) => ago(s.lastSeenAt) },
+      { label: 'State', cell: (s) => {
+        const silent = silentFor(s, d, now)
+        if (s.lost) return badge('alarm', '⌁', 'Lost')
+        if (silent !== null) return badge('warn', '⌁', `Silent ${formatDuration(silent)}`)
+        if (s.late) return badge('late', '◆', 'Catching up (late data)')
+        return d.status === 'closed' ? badge('closed', '■', 'Done') : badge('ok', '●', 'Reporting')
+      } },
+    ]
+    replace(sensorsBox, h('h2', null, 'Sensors'), table(cols, d.sensors, { empty: 'No sensor state yet.' }))
+  }
+
+  function renderAlarms(d: ShipmentDetail): void {
+    const sorted = [...d.alarms].sort((a, b) => (a.state === 'open' ? 0 : 1) - (b.state === 'open' ? 0 : 1) || b.at - a.at)
+    const list = h('ul', { class: 'alarm-list', id: 'alarm-list' })
+    const onAcked = (a: AlarmView) => {
+      if (!detail) return
+      detail.alarms = detail.alarms.map((x) => (x.alarmId === a.alarmId ? a : x))
+      renderAlarms(detail)
+      chart?.update(chartInput(detail))
+      ctx.refreshAlarmCount()
+    }
+    // Keep a half-filled acknowledgement form when the list is redrawn for another alarm.
+    const existing = new Map([...alarmsBox.querySelectorAll<HTMLLIElement>('li[data-alarm-id]')].map((li) => [li.dataset.alarmId, li]))
+    for (const a of sorted) {
+      const old = existing.get(a.alarmId)
+      list.append(old && old.dataset.state === a.state && old.dataset.kind === a.kind && old.dataset.lost === String(!!a.sensorLost) ? old : mark(alarmCard(a, { canAck: ctx.can.operate, onAcked }), a))
+    }
+    if (!sorted.length) list.append(h('li', { class: 'empty' }, 'No alarms on this shipment.'))
+    replace(alarmsBox, h('h2', null, 'Alarms', h('span', { class: 'muted small' }, ` ${d.alarms.filter((a) => a.state === 'open').length} open`)), list)
+  }
+
+  const mark = (li: HTMLLIElement, a: AlarmView) => { li.dataset.kind = a.kind; li.dataset.lost = String(!!a.sensorLost); return li }
+
+  function renderExcursions(d: ShipmentDetail): void {
+    const cols: Column<ExcursionView>[] = [
+      { label: 'Kind', cell: (e) => e.kind.replace(/[-_.]+/g, ' ') },
+      { label: 'Sensor', cell: (e) => h('span', { class: 'id' }, e.deviceId ?? 'all') },
+      { label: 'From', cell: (e) => formatDateTime(e.from) },
+      { label: 'To', cell: (e) => (e.to === null ? badge('alarm', '▲', 'Ongoing') : formatDateTime(e.to)) },
+      { label: 'Duration', className: 'num', cell: (e) => formatDuration(e.durationMs) },
+      { label: 'Peak', className: 'num', cell: (e) => tempCell(e.peakC ?? null, d.range) },
+    ]
+    replace(excursionsBox, h('h2', null, 'Excursions'), table(cols, [...d.excursions].sort((a, b) => a.from - b.from), { empty: 'No excursions: every reading so far is within the range.' }))
+  }
+
+  function renderLate(d: ShipmentDetail): void {
+    const late = lateReadings(d.readings, lateAfter(d))
+    const cols: Column<ReadingView>[] = [
+      { label: 'Sensor', cell: (r) => h('span', { class: 'id' }, r.deviceId) },
+      { label: 'Seq', className: 'num', cell: (r) => r.seq },
+      { label: 'Measured (device time)', cell: (r) => formatDateTime(r.t) + ' ' + formatClock(r.t).slice(6) + ' s' },
+      { label: 'Stored', cell: (r) => (r.receivedAt ? formatDateTime(r.receivedAt) : '—') },
+      { label: 'Delay', className: 'num', cell: (r) => (r.receivedAt ? formatDuration(r.receivedAt - r.t) : '—') },
+      { label: 'Temperature', className: 'num', cell: (r) => tempCell(r.tempC, d.range) },
+    ]
+    const shown = late.slice(-200)
+    replace(lateBox,
+      h('h2', null, badge('late', '◆', 'Late'), ' Late readings'),
+      h('p', { class: 'muted small' }, 'Readings a sensor buffered while out of coverage and delivered afterwards. They are drawn at the time they were measured, never as live data.',
+        late.length > shown.length ? ` Showing the latest ${shown.length} of ${late.length}.` : ''),
+      table(cols, shown, { empty: 'None: every reading arrived on time.' }))
+  }
+
+  function renderDownloads(d: ShipmentDetail): void {
+    replace(downloadsBox, h('h2', null, 'Reports and evidence'),
+      h('div', { class: 'downloads' }, ...d.downloads.map((x) => h('a', { class: 'btn', href: x.href, download: '', 'data-download': x.kind }, icon('⤓'), x.label))),
+      h('p', { class: 'muted small' }, 'The evidence bundle can be checked offline on the Verify tab or with "coldproof verify".'))
+  }
+
+  function renderAll(d: ShipmentDetail): void {
+    renderHead(d); renderNotices(d); renderSummary(d); renderSensors(d); renderAlarms(d); renderExcursions(d); renderLate(d); renderDownloads(d)
+  }
+
+  async function load(first: boolean): Promise<void> {
+    try {
+      const d = await getShipment(id)
+      if (disposed) return
+      // Keep readings that arrived over the stream while the request was in flight.
+      if (detail && !first) {
+        const seen = new Set(d.readings.map((r) => `${r.deviceId}/${r.seq}`))
+        for (const r of detail.readings) if (!seen.has(`${r.deviceId}/${r.seq}`)) d.readings.push(r)
+      }
+      detail = d
+      if (first) {
+        replace(root, head, notices,
+          h('div', { class: 'grid grid-2' }, h('div', null, chartCard, alarmsBox), h('div', null, summary, sensorsBox, downloadsBox)),
+          excursionsBox, lateBox)
+        chart = createTemperatureChart(canvas, chartInput(d))
+      } else {
+        chart?.update(chartInput(d))
+      }
+      renderAll(d)
+    } catch (e) {
+      if (!first) return
+      const msg = e instanceof ApiError && e.status === 404 ? `There is no shipment "${id}".` : `Could not load the shipment: ${(e as Error).message}`
+      replace(root, h('div', { class: 'breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), h('div', { class: 'notice notice-alarm' }, msg))
+    }
+  }
+
+  let pending: ReturnType<typeof setTimeout> | null = null
+  const reloadSoon = () => { if (!pending) pending = setTimeout(() => { pending = null; void load(false) }, 300) }
+  let redraw: ReturnType<typeof setTimeout> | null = null
+
+  const unsub = ctx.stream.subscribe((e) => {
+    if (!detail) return
+    if (e.type === 'reading' && (e.shipmentIds.includes(id) || (e.shipmentIds.length === 0 && detail.devices.includes(e.reading.deviceId)))) {
+      const r = e.reading
+      if (detail.readings.some((x) => x.deviceId === r.deviceId && x.seq === r.seq)) return
+      detail.readings.push(r)
+      const s = detail.sensors.find((x) => x.deviceId === r.deviceId)
+      if (s && !r.late && (s.lastReadingT ?? 0) <= r.t) {
+        s.lastReadingT = r.t; s.lastSeenAt = r.receivedAt ?? Date.now(); s.silentForMs = 0
+        if (!r.fault) s.currentTempC = r.tempC
+      }
+      replace(liveLine, r.late ? badge('late', '◆', 'Late') : badge('ok', '●', 'Live'), ' ',
+        h('span', { class: 'id' }, r.deviceId), ` #${r.seq}: `, h('strong', null, r.fault ? 'sensor fault' : formatTemp(r.tempC, 2)),
+        ` measured ${formatClock(r.t)} UTC`)
+      liveLine.dataset.seq = String(r.seq)
+      // Batch redraws: a burst of buffered readings draws once.
+      if (!redraw) redraw = setTimeout(() => { redraw = null; if (detail) { chart?.update(chartInput(detail)); renderSensors(detail); renderNotices(detail); renderLate(detail) } }, 150)
+    } else if ((e.type === 'alarm' || e.type === 'ack') && e.alarm.shipmentId === id) {
+      if (e.type === 'alarm' && e.alarm.state === 'open' && !detail.alarms.some((a) => a.alarmId === e.alarm.alarmId)) toast(`New alarm on ${id}: ${e.alarm.message}`, 'alarm')
+      reloadSoon()
+    } else if (e.type === 'shipment' && e.shipment.shipmentId === id) {
+      reloadSoon()
+    }
+  })
+  const unre = ctx.stream.onReconnect(reloadSoon)
+  // Silence grows while nothing arrives: re-check it every 15 s.
+  const silenceTimer = setInterval(() => { if (detail) { renderNotices(detail); renderSensors(detail) } }, 15_000)
+  void load(true)
+  return () => {
+    disposed = true
+    unsub(); unre(); clearInterval(silenceTimer)
+    if (pending) clearTimeout(pending)
+    if (redraw) clearTimeout(redraw)
+    chart?.destroy()
+  }
+}

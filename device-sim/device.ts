@@ -1,0 +1,252 @@
+/**
+ * One simulated logger: samples its shipment's temperature on a schedule,
+ * signs each reading, chains it to the previous one, keeps it until the
+ * ledger receipts it, and publishes it when its link is up.
+ *
+ * Order of a sample (DESIGN.md decision 5): sign → append to the persisted
+ * buffer → persist the chain state → publish. A crash after the buffer append
+ * loses nothing (the state is reconciled from the buffer on restart); a crash
+ * before it loses an unpublished reading but never reuses its sequence number.
+ */
+import { join } from 'node:path'
+import {
+  EVENT, MAX_TEMP_CENTI_C, MIN_TEMP_CENTI_C, STATUS, decodeReceipt, decodeResend, encodeRecord, readingHash, toHex,
+  type ReadingFields,
+} from '../ledger/protocol/index.ts'
+import { fileChainState, memoryChainState, type ChainState, type ChainStateStore } from './chain-state.ts'
+import { deviceTimeAt } from './device-clock.ts'
+import { loadOrCreateIdentity, memoryIdentity, type Identity } from './identity.ts'
+import type { DeviceLink } from './link.ts'
+import { createRng, deriveSeed } from './rng.ts'
+import type { DeviceSpec, Shipment, Window } from './scenario.ts'
+import type { ShipmentSim } from './shipment-sim.ts'
+import { signRecord } from './signer.ts'
+import { ReadingBuffer, fileBufferPersistence, memoryBufferPersistence } from './store-and-forward.ts'
+
+const MINUTE = 60_000
+const DAY = 86_400_000
+/** Below this battery level the logger flags LOW_BATTERY. */
+export const LOW_BATTERY_PCT = 20
+/** What the probe reports when it has failed (open circuit reads as the sensor maximum). */
+export const SENSOR_FAULT_CENTI_C = MAX_TEMP_CENTI_C
+
+export type LogLevel = 'info' | 'warn'
+export type Logger = (level: LogLevel, message: string, details?: Record<string, unknown>) => void
+export const defaultLogger: Logger = (level, message) => { if (level === 'warn') process.emitWarning(message, { code: 'COLDPROOF_SIM' }) }
+
+export interface ProvisioningRecord {
+  deviceId: string
+  /** hex, 32 bytes */
+  publicKey: string
+  model: string
+  /** Matches ledger/entry-types.ts CalibrationInfo (GDP 9.3: calibrated at least yearly). */
+  calibration: { certificate: string; calibratedAt: number; dueAt: number }
+}
+
+export interface DeviceStatus {
+  deviceId: string
+  shipmentId: string
+  /** Last sequence number used (0 before the first reading). */
+  seq: number
+  buffered: number
+  receiptedSeq: number
+  dropped: number
+  batteryPct: number
+  /** Simulated true time of the last sample, ms UTC (0 if none). */
+  lastSampleMs: number
+  connected: boolean
+  finished: boolean
+  /** Why sampling stopped: the shipment ended or the battery ran out. */
+  finishReason?: 'delivered' | 'battery'
+}
+
+export interface DeviceOptions {
+  spec: DeviceSpec
+  shipment: Shipment
+  /** The shipment's physical simulation, shared by its devices. */
+  sim: ShipmentSim
+  seed: number
+  /** Folder for this device's key, chain state and buffer; omit for memory only. */
+  dataDir?: string
+  /** Identity for memory-only devices (default: a random key). */
+  identity?: Identity
+  /** The device's link, or a factory given the loaded identity (an MQTT link signs its login with the key). */
+  link?: DeviceLink | ((identity: Identity) => DeviceLink)
+  log?: Logger
+}
+
+export interface Device {
+  readonly deviceId: string
+  readonly shipmentId: string
+  readonly publicKey: Uint8Array
+  /** Simulated true time of the next sample, or undefined when finished. */
+  readonly nextSampleMs: number | undefined
+  provisioningRecord(): ProvisioningRecord
+  /** Takes the sample due at nextSampleMs; returns its payload (undefined if finished). */
+  sample(): Uint8Array | undefined
+  /** Opens the link (if any) and sends what is buffered once it is up. */
+  connect(): void
+  status(): DeviceStatus
+  /** The unreceipted readings held, oldest first (a copy). */
+  buffered(): Uint8Array[]
+  close(): Promise<void>
+}
+
+const inWindow = (ws: readonly Window[], min: number) => ws.some((w) => min >= w.fromMin && min < w.toMin)
+
+export function createDevice(opts: DeviceOptions): Device {
+  const { spec, shipment, sim, seed } = opts
+  const log = opts.log ?? defaultLogger
+  const dir = opts.dataDir === undefined ? undefined : join(opts.dataDir, spec.deviceId)
+  const identity = dir ? loadOrCreateIdentity(dir, spec.deviceId) : (opts.identity ?? memoryIdentity(spec.deviceId))
+  const link = typeof opts.link === 'function' ? opts.link(identity) : opts.link
+  const chain: ChainStateStore = dir ? fileChainState(dir) : memoryChainState()
+  const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir) : memoryBufferPersistence())
+  const intervalMs = Math.round(shipment.samplingIntervalMin * MINUTE)
+
+  let state: ChainState = chain.load()
+  const last = buffer.last()
+  if (last && last.seq > state.seq) {
+    // Crash between buffer append and state write: the buffer is the truth.
+    state = { seq: last.seq, head: last.hash, sampledAtMs: state.sampledAtMs + (last.seq - state.seq) * intervalMs }
+    chain.save(state)
+  }
+
+  // Resume the schedule after the last sample (a restart continues, never repeats).
+  let next: number | undefined = sim.startMs
+  if (state.sampledAtMs >= sim.startMs) next = sim.startMs + (Math.floor((state.sampledAtMs - sim.startMs) / intervalMs) + 1) * intervalMs
+  let finishReason: DeviceStatus['finishReason']
+  let batteryPct = spec.batteryPct
+  let overflowPending = false
+  let lastDoorOpenings = 0
+  let radioUp = true
+  let wantConnected = false
+  let closed = false
+
+  const battery = (t: number) => Math.max(0, spec.batteryPct - (spec.faults.batteryDrainPctPerDay * (t - sim.startMs)) / DAY)
+  if (next > sim.endMs) { next = undefined; finishReason = 'delivered' }
+
+  const send = (payload: Uint8Array) => {
+    if (link && link.connected && radioUp && !closed) link.publish(payload)
+  }
+
+  const handlers = {
+    onConnect() {
+      // [decision 5] on (re)connect, everything unreceipted goes out, in order.
+      for (const e of buffer.all()) send(e.payload)
+    },
+    onReceipt(bytes: Uint8Array) {
+      let r
+      try { r = decodeReceipt(bytes) } catch (e) { log('warn', `${spec.deviceId}: ignoring malformed receipt: ${(e as Error).message}`); return }
+      if (r.seq > state.seq) {
+        log('warn', `${spec.deviceId}: receipt for seq ${r.seq} but this device has only used up to ${state.seq}; keeping the buffer`, { seq: r.seq })
+        return
+      }
+      const out = buffer.receipt(r.seq, r.hash)
+      if (out.kind === 'hash-mismatch') {
+        log('warn', `${spec.deviceId}: receipt for seq ${out.seq} names hash ${out.got} but the reading sent had hash ${out.expected}; the ledger may hold a different reading, keeping the buffer`, out)
+      }
+    },
+    onResend(bytes: Uint8Array) {
+      let r
+      try { r = decodeResend(bytes) } catch (e) { log('warn', `${spec.deviceId}: ignoring malformed resend request: ${(e as Error).message}`); return }
+      const held = buffer.range(r.from, r.to)
+      if (held.length < r.to - r.from + 1) {
+        log('info', `${spec.deviceId}: resend ${r.from}..${r.to}: only ${held.length} reading(s) still held (the rest were receipted or dropped)`, { ...r, held: held.length })
+      }
+      for (const e of held) send(e.payload)
+    },
+  }
+
+  const setRadio = (up: boolean) => {
+    if (up === radioUp) return
+    radioUp = up
+    if (!link || !wantConnected) return
+    if (up) link.open(handlers)
+    else void link.close()
+  }
+
+  const device: Device = {
+    deviceId: spec.deviceId,
+    shipmentId: shipment.shipmentId,
+    publicKey: identity.publicKey,
+    get nextSampleMs() { return next },
+    provisioningRecord() {
+      const calibratedAt = spec.calibration?.calibratedAt ?? sim.startMs - 30 * DAY
+      return {
+        deviceId: spec.deviceId,
+        publicKey: toHex(identity.publicKey),
+        model: spec.model,
+        calibration: spec.calibration ?? { certificate: `SIM-CAL-${spec.deviceId}`, calibratedAt, dueAt: calibratedAt + 365 * DAY },
+      }
+    },
+    sample() {
+      if (next === undefined || closed) return undefined
+      const t = next
+      const min = (t - sim.startMs) / MINUTE
+      batteryPct = battery(t)
+      if (batteryPct <= 0) { next = undefined; finishReason = 'battery'; return undefined }
+      setRadio(!inWindow(spec.faults.connectivityLoss, min))
+
+      const snap = sim.advanceTo(t)
+      const k = Math.round((t - sim.startMs) / intervalMs)
+      // Noise from a per-sample stream: a restarted device draws exactly what it would have.
+      const noise = createRng(deriveSeed(seed, `${spec.deviceId}#${k}`)).gaussian() * spec.noiseC
+      const trueC = (spec.probe === 'air' ? snap.airC : snap.productC) + spec.offsetC + noise
+      let status = 0
+      let tempCentiC = Math.min(MAX_TEMP_CENTI_C, Math.max(MIN_TEMP_CENTI_C, Math.round(trueC * 100)))
+      if (inWindow(spec.faults.sensorFault, min)) { status |= STATUS.SENSOR_FAULT; tempCentiC = SENSOR_FAULT_CENTI_C }
+      if (batteryPct < LOW_BATTERY_PCT) status |= STATUS.LOW_BATTERY
+      if (buffer.size >= buffer.capacity) overflowPending = true
+      if (overflowPending) status |= STATUS.BUFFER_OVERFLOW
+      const fields: ReadingFields = {
+        deviceId: spec.deviceId,
+        seq: state.seq + 1,
+        deviceTimeMs: deviceTimeAt(t, { originMs: sim.startMs, driftPpm: spec.faults.clockDriftPpm, jumps: spec.faults.clockJump }),
+        tempCentiC,
+        prevHash: state.head,
+        batteryPct: Math.ceil(batteryPct),
+      }
+      if (snap.doorOpenings > lastDoorOpenings) fields.events = EVENT.DOOR_OPEN
+      lastDoorOpenings = snap.doorOpenings
+      if (status !== 0) fields.status = status
+
+      const payload = signRecord(encodeRecord(fields), identity.secretKey)
+      const hash = readingHash(payload)
+      buffer.add({ seq: fields.seq, payload, hash })
+      overflowPending = false
+      state = { seq: fields.seq, head: hash, sampledAtMs: t }
+      chain.save(state)
+      send(payload)
+
+      next = t + intervalMs
+      if (next > sim.endMs) { next = undefined; finishReason = 'delivered' }
+      return payload
+    },
+    connect() {
+      wantConnected = true
+      if (link && radioUp) link.open(handlers)
+    },
+    status() {
+      return {
+        deviceId: spec.deviceId,
+        shipmentId: shipment.shipmentId,
+        seq: state.seq,
+        buffered: buffer.size,
+        receiptedSeq: buffer.receiptedSeq,
+        dropped: buffer.droppedTotal,
+        batteryPct: Math.round(batteryPct * 10) / 10,
+        lastSampleMs: state.sampledAtMs,
+        connected: !!link?.connected && radioUp,
+        finished: next === undefined,
+        ...(finishReason ? { finishReason } : {}),
+      }
+    },
+    buffered: () => buffer.all().map((e) => e.payload),
+    async close() {
+      closed = true
+      if (link) await link.close()
+    },
+  }
+  return device
+}

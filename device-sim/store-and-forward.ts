@@ -1,0 +1,206 @@
+/**
+ * The bounded buffer of readings not yet receipted by the ledger
+ * (DESIGN.md decision 5). Sampling never waits for it: when it is full the
+ * oldest reading is dropped and the caller flags BUFFER_OVERFLOW on the
+ * reading that caused the drop.
+ *
+ * On disk (per device): `buffer.bin`, an append-only file of
+ * `u32 length || payload` records, and `buffer.json`, the floor (every
+ * sequence at or below it is receipted or dropped) plus the last receipt.
+ * A torn last record (crash mid-append) is cut off on load. Dead records are
+ * compacted away by rewriting the file atomically once they outnumber the
+ * live ones.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { decodeReading, equalBytes, readingHash, toHex } from '../ledger/protocol/index.ts'
+import { writeFileAtomic } from './atomic-file.ts'
+import { SimError } from './errors.ts'
+
+export interface BufferedReading {
+  seq: number
+  payload: Uint8Array
+  /** readingHash(payload): what the ledger's receipt must echo. */
+  hash: Uint8Array
+}
+
+export interface BufferMeta {
+  /** Every seq <= floor is receipted or dropped. */
+  floor: number
+  /** Highest receipted seq (0 if none). */
+  receiptedSeq: number
+  /** Count of readings ever dropped for lack of room. */
+  dropped: number
+}
+
+export interface BufferPersistence {
+  load(): { entries: BufferedReading[]; meta: BufferMeta }
+  append(entry: BufferedReading): void
+  saveMeta(meta: BufferMeta): void
+  /** Replace the file's contents with exactly `live`. */
+  compact(live: BufferedReading[]): void
+}
+
+const EMPTY_META: BufferMeta = { floor: 0, receiptedSeq: 0, dropped: 0 }
+
+export function memoryBufferPersistence(): BufferPersistence {
+  return { load: () => ({ entries: [], meta: { ...EMPTY_META } }), append() {}, saveMeta() {}, compact() {} }
+}
+
+export const BUFFER_FILE = 'buffer.bin'
+export const BUFFER_META_FILE = 'buffer.json'
+
+function frame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + payload.length)
+  new DataView(out.buffer).setUint32(0, payload.length)
+  out.set(payload, 4)
+  return out
+}
+
+export function fileBufferPersistence(dir: string): BufferPersistence {
+  const dataPath = join(dir, BUFFER_FILE)
+  const metaPath = join(dir, BUFFER_META_FILE)
+  return {
+    load() {
+      let meta = { ...EMPTY_META }
+      try {
+        const m = JSON.parse(readFileSync(metaPath, 'utf8')) as Partial<BufferMeta>
+        for (const k of ['floor', 'receiptedSeq', 'dropped'] as const) {
+          if (typeof m[k] !== 'number' || !Number.isInteger(m[k]) || (m[k] as number) < 0) {
+            throw new SimError('ERR_STATE_CORRUPT', `buffer meta ${metaPath}: "${k}" must be a non-negative integer`, { path: metaPath })
+          }
+        }
+        meta = m as BufferMeta
+      } catch (e) {
+        if (e instanceof SimError) throw e
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SimError('ERR_STATE_CORRUPT', `buffer meta ${metaPath} is not JSON`, { path: metaPath })
+      }
+      let bytes: Uint8Array
+      try {
+        bytes = readFileSync(dataPath)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], meta }
+        throw e
+      }
+      const entries: BufferedReading[] = []
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      let o = 0
+      while (o + 4 <= bytes.length) {
+        const n = dv.getUint32(o)
+        if (o + 4 + n > bytes.length) break
+        const payload = bytes.slice(o + 4, o + 4 + n)
+        let seq: number
+        try {
+          seq = decodeReading(payload).fields.seq
+        } catch {
+          break // a torn or corrupted record ends the readable log
+        }
+        o += 4 + n
+        if (seq > meta.floor) entries.push({ seq, payload, hash: readingHash(payload) })
+      }
+      if (o < bytes.length) truncateSync(dataPath, o)
+      return { entries, meta }
+    },
+    append(entry) {
+      const fd = openSync(dataPath, 'a', 0o600)
+      try {
+        writeSync(fd, frame(entry.payload))
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+    },
+    saveMeta(meta) {
+      writeFileAtomic(metaPath, JSON.stringify(meta) + '\n', 0o600)
+    },
+    compact(live) {
+      writeFileAtomic(dataPath, Buffer.concat(live.map((e) => frame(e.payload))), 0o600)
+    },
+  }
+}
+
+export type ReceiptOutcome =
+  | { kind: 'pruned'; count: number }
+  | { kind: 'stale' } // at or below what is already receipted or dropped
+  | { kind: 'hash-mismatch'; seq: number; expected: string; got: string }
+  | { kind: 'unknown-seq'; seq: number }
+
+export class ReadingBuffer {
+  readonly capacity: number
+  private entries: BufferedReading[]
+  private meta: BufferMeta
+  private deadInFile = 0
+  private readonly store: BufferPersistence
+
+  constructor(capacity: number, store: BufferPersistence = memoryBufferPersistence()) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new SimError('ERR_SIM_OPTIONS', `buffer capacity must be a positive integer, got ${capacity}`)
+    this.capacity = capacity
+    this.store = store
+    const loaded = store.load()
+    this.meta = loaded.meta
+    // A capacity lowered since the last run: keep the newest, as on overflow.
+    const excess = Math.max(0, loaded.entries.length - capacity)
+    this.entries = loaded.entries.slice(excess)
+    if (excess > 0) this.dropThrough(this.entries[0].seq - 1, excess)
+  }
+
+  get size(): number { return this.entries.length }
+  get floor(): number { return this.meta.floor }
+  get receiptedSeq(): number { return this.meta.receiptedSeq }
+  get droppedTotal(): number { return this.meta.dropped }
+  last(): BufferedReading | undefined { return this.entries[this.entries.length - 1] }
+  all(): readonly BufferedReading[] { return this.entries }
+
+  /** Adds a reading, dropping the oldest first if full. Returns how many were dropped. */
+  add(entry: BufferedReading): number {
+    let dropped = 0
+    if (this.entries.length >= this.capacity) {
+      dropped = this.entries.length - this.capacity + 1
+      this.dropThrough(this.entries[dropped - 1].seq, dropped)
+    }
+    this.store.append(entry)
+    this.entries.push(entry)
+    return dropped
+  }
+
+  private dropThrough(seq: number, count: number): void {
+    this.entries = this.entries.filter((e) => e.seq > seq)
+    this.meta = { ...this.meta, floor: Math.max(this.meta.floor, seq), dropped: this.meta.dropped + count }
+    this.store.saveMeta(this.meta)
+    this.deadInFile += count
+    this.maybeCompact()
+  }
+
+  /** Readings in [from, to] still held, in order. */
+  range(from: number, to: number): BufferedReading[] {
+    return this.entries.filter((e) => e.seq >= from && e.seq <= to)
+  }
+
+  /**
+   * Applies a receipt: the ledger holds every reading up to `seq`, and `hash`
+   * is the hash of the one at `seq`. Prunes only if the hash matches what
+   * this device sent; otherwise keeps everything and reports the mismatch.
+   */
+  receipt(seq: number, hash: Uint8Array): ReceiptOutcome {
+    if (seq <= this.meta.floor) return { kind: 'stale' }
+    const at = this.entries.find((e) => e.seq === seq)
+    if (!at) return { kind: 'unknown-seq', seq }
+    if (!equalBytes(at.hash, hash)) return { kind: 'hash-mismatch', seq, expected: toHex(at.hash), got: toHex(hash) }
+    const before = this.entries.length
+    this.entries = this.entries.filter((e) => e.seq > seq)
+    const count = before - this.entries.length
+    this.meta = { ...this.meta, floor: seq, receiptedSeq: seq }
+    this.store.saveMeta(this.meta)
+    this.deadInFile += count
+    this.maybeCompact()
+    return { kind: 'pruned', count }
+  }
+
+  private maybeCompact(): void {
+    if (this.deadInFile >= 64 && this.deadInFile > this.entries.length) {
+      this.store.compact(this.entries)
+      this.deadInFile = 0
+    }
+  }
+}
+

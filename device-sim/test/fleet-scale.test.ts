@@ -1,0 +1,50 @@
+import t from 'tap'
+import { decodeReading } from '../../ledger/protocol/index.ts'
+import { createFleet, type Timers } from '../fleet.ts'
+import { memoryIdentity } from '../identity.ts'
+import { parseScenario } from '../scenario.ts'
+import { createMemoryLink } from '../memory-link.ts'
+import { START } from './helpers.ts'
+
+t.test('10,000 devices sample and sign on one scheduler timer', async (t) => {
+  const N = 10_000
+  const scenario = parseScenario({
+    name: 'scale', seed: 3, acceleration: 600_000,
+    shipments: [{
+      shipmentId: 'big', product: 'p', storageClass: '2-8',
+      devices: Array.from({ length: N }, (_, i) => ({ deviceId: `sc-${i}` })),
+      legs: [{ durationMin: 10, model: 'reefer', setpointC: 5, ambient: { meanC: 20 } }],
+    }],
+  })
+  let pending = 0, maxPending = 0, created = 0
+  const timers: Timers = {
+    setTimeout(fn, ms) {
+      pending++; created++; maxPending = Math.max(maxPending, pending)
+      return setTimeout(() => { pending--; fn() }, ms)
+    },
+    clearTimeout(h) { pending--; clearTimeout(h as NodeJS.Timeout) },
+  }
+  const perDevice = new Map<string, number>()
+  let received = 0
+  // One fixed key for speed: key generation is not what this test measures.
+  const key = new Uint8Array(32).fill(1)
+  const fleet = createFleet({
+    scenario, startMs: START, timers, batchSize: 1000,
+    identity: (id) => memoryIdentity(id, key),
+    link: () => createMemoryLink(() => { received++ }),
+    onReading: (id, p) => {
+      perDevice.set(id, (perDevice.get(id) ?? 0) + 1)
+      if (perDevice.size === 1 && received === 1) t.equal(decodeReading(p).fields.seq, 1)
+    },
+    log: () => {},
+  })
+  await fleet.start()
+  await fleet.finished
+  await fleet.stop()
+  t.equal(perDevice.size, N, 'every device sampled')
+  t.ok([...perDevice.values()].every((n) => n === 3), 'each took its 3 samples (0, 5, 10 min)')
+  t.equal(received, 3 * N, 'every reading reached the link')
+  t.equal(maxPending, 1, 'never more than one timer pending')
+  t.ok(created < 3 * N / 100, `${created} timer arms for ${3 * N} samples`)
+  t.ok(fleet.status().every((s) => s.seq === 3 && s.finished))
+})

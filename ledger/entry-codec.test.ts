@@ -1,0 +1,103 @@
+/**
+ * Entry codec: every entry type round-trips through canonical bytes; every
+ * malformed entry is refused with the ERR_ENTRY_* code and the field it names.
+ */
+import t from 'tap'
+import { createHash } from 'node:crypto'
+import { canonicalJsonBytes } from './canonical-json.ts'
+import { decodeEntry, encodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry, validateEntry } from './entry-codec.ts'
+import type { Entry } from './entry-types.ts'
+import { toBase64, toHex, utf8 } from './protocol/bytes.ts'
+import { readingBody, registerBody, signedReading, testDevice, testLedger } from './test-entries.ts'
+
+const dev = testDevice('fridge-01', 1)
+const profile = { class: 'refrigerated', min: 200, max: 800 }
+const profileHash = createHash('sha256').update(canonicalJsonBytes(profile)).digest('hex')
+const base = { v: 1 as const, index: 3, time: 1_760_000_000_000, prev: 'ab'.repeat(32) }
+const payload = signedReading(dev, 512, 1_760_000_000_000, { humidityCentiPct: 4000 })
+
+const samples: Entry[] = [
+  { ...base, type: 'device.register', body: { ...registerBody(dev), model: 'CP-1', calibration: { certificate: 'CAL-1', calibratedAt: 1, dueAt: 2 } } },
+  { ...base, type: 'device.revoke', body: { deviceId: dev.id, reason: 'lost', by: 'qa' } },
+  { ...base, type: 'shipment.create', body: { shipmentId: 'SHP-2026.001', product: 'Vaccine X', gs1: { sscc: '106141411234567897', gtin: '09506000134352', lot: 'LOT42', expiry: '2027-02-28' }, route: { from: 'Basel', to: 'Lyon' }, devices: [dev.id], profile, profileHash, startAt: 5, by: 'ops' } },
+  { ...base, type: 'shipment.close', body: { shipmentId: 'SHP-2026.001', closedAt: 9, by: 'ops' } },
+  { ...base, type: 'reading', body: readingBody(payload, dev, 1) },
+  { ...base, type: 'alarm.ack', body: { shipmentId: 'SHP-2026.001', alarmId: 'a1', reason: 'door opened at dock', comment: '', by: 'ops' } },
+]
+
+t.test('round trip of every entry type', async (t) => {
+  const l = testLedger()
+  l.append('device.register', registerBody(dev))
+  l.checkpoint()
+  const cp = decodeEntry(l.entries[1])
+  t.equal(cp.type, 'checkpoint')
+  for (const e of [...samples, cp]) {
+    const bytes = encodeEntry(e)
+    t.same(decodeEntry(bytes), e, `${e.type} decodes to what was encoded`)
+    t.same(bytes, canonicalJsonBytes(e), `${e.type} bytes are canonical JSON`)
+  }
+  const r = readingOfEntry(samples[4] as Entry<'reading'>)
+  t.equal(r.fields.tempCentiC, 512)
+  t.equal(r.fields.humidityCentiPct, 4000)
+  const bytes = encodeEntry(samples[0])
+  t.equal(entryHash(bytes), createHash('sha256').update(bytes).digest('hex'), 'entryHash is hex SHA-256 (Node cross-check)')
+  t.equal(GENESIS_PREV, '0'.repeat(64))
+})
+
+/** Expects `fn` to throw EntryError with `code` naming `field`. */
+function refuses(t: typeof import('tap').default, fn: () => unknown, code: string, field: string, why: string) {
+  try { fn(); t.fail(`${why}: accepted`) } catch (e) {
+    if (!(e instanceof EntryError)) { t.fail(`${why}: ${String(e)}`); return }
+    t.same([e.code, e.field], [code, field], why)
+  }
+}
+
+t.test('refusals name the field', async (t) => {
+  const [reg, revoke, create, , reading, ack] = samples
+  const w = <T extends Entry>(e: T, patch: Record<string, unknown>) => ({ ...e, ...patch })
+  const b = <T extends Entry>(e: T, patch: Record<string, unknown>) => ({ ...e, body: { ...e.body, ...patch } })
+  refuses(t, () => encodeEntry(w(reg, { v: 2 }) as Entry), 'ERR_ENTRY_VERSION', '$.v', 'version 2')
+  refuses(t, () => encodeEntry(w(reg, { type: 'device.rename' }) as Entry), 'ERR_ENTRY_UNKNOWN_TYPE', '$.type', 'unknown type')
+  refuses(t, () => encodeEntry(w(reg, { index: -1 }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.index', 'negative index')
+  refuses(t, () => encodeEntry(w(reg, { prev: 'AB'.repeat(32) }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.prev', 'uppercase prev')
+  refuses(t, () => encodeEntry(w(reg, { extra: 1 }) as Entry), 'ERR_ENTRY_UNKNOWN_FIELD', '$.extra', 'extra top-level field')
+  refuses(t, () => encodeEntry(w(reg, { time: undefined }) as Entry), 'ERR_ENTRY_MISSING_FIELD', '$.time', 'missing time')
+  refuses(t, () => encodeEntry(b(reg, { deviceId: 'Fridge' }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.deviceId', 'device id with a capital')
+  refuses(t, () => encodeEntry(b(reg, { publicKey: '00'.repeat(32) }) as Entry), 'ERR_ENTRY_BAD_DEVICE_KEY', '$.body.publicKey', 'small-order public key')
+  refuses(t, () => encodeEntry(b(reg, { colour: 'red' }) as Entry), 'ERR_ENTRY_UNKNOWN_FIELD', '$.body.colour', 'unknown body field')
+  refuses(t, () => encodeEntry(b(reg, { calibration: { certificate: 'C', calibratedAt: 5, dueAt: 4 } }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.calibration.dueAt', 'calibration due before done')
+  refuses(t, () => encodeEntry(b(revoke, { reason: '' }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.reason', 'empty reason')
+  refuses(t, () => encodeEntry(b(create, { profileHash: '00'.repeat(32) }) as Entry), 'ERR_ENTRY_PROFILE_HASH', '$.body.profileHash', 'profile hash of another profile')
+  refuses(t, () => encodeEntry(b(create, { profile: { max: 8.5 } }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.profile.max', 'float in the profile')
+  refuses(t, () => encodeEntry(b(create, { shipmentId: 'a!b' }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.shipmentId', 'shipment id with "!"')
+  refuses(t, () => encodeEntry(b(create, { devices: [dev.id, dev.id] }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.devices', 'device listed twice')
+  refuses(t, () => encodeEntry(b(create, { gs1: { ...(create.body as { gs1: object }).gs1, sscc: '106141411234567890' } }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.gs1.sscc', 'SSCC check digit')
+  refuses(t, () => encodeEntry(b(create, { gs1: { ...(create.body as { gs1: object }).gs1, expiry: '2027-02-30' } }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.gs1.expiry', 'no 30 February')
+  refuses(t, () => encodeEntry(b(create, { route: { from: 'Basel' } }) as Entry), 'ERR_ENTRY_MISSING_FIELD', '$.body.route.to', 'route without destination')
+  refuses(t, () => encodeEntry(b(reading, { seq: 2 }) as Entry), 'ERR_ENTRY_READING_MISMATCH', '$.body.seq', 'body seq differs from payload')
+  refuses(t, () => encodeEntry(b(reading, { deviceId: 'fridge-02' }) as Entry), 'ERR_ENTRY_READING_MISMATCH', '$.body.deviceId', 'body device differs from payload')
+  refuses(t, () => encodeEntry(b(reading, { payload: toBase64(payload.subarray(0, 40)) }) as Entry), 'ERR_ENTRY_BAD_READING', '$.body.payload', 'truncated payload')
+  refuses(t, () => encodeEntry(b(reading, { payload: toBase64(payload).replace(/=+$/, '') }) as Entry), 'ERR_ENTRY_BAD_FIELD', '$.body.payload', 'unpadded base64')
+  refuses(t, () => encodeEntry(b(ack, { comment: undefined }) as Entry), 'ERR_ENTRY_MISSING_FIELD', '$.body.comment', 'ack without comment')
+  const l = testLedger()
+  l.append('device.register', registerBody(dev))
+  l.checkpoint()
+  const cp = decodeEntry(l.entries[1]) as Entry<'checkpoint'>
+  refuses(t, () => encodeEntry({ ...cp, body: { ...cp.body, size: 5 } }), 'ERR_ENTRY_CHECKPOINT_MISMATCH', '$.body.note', 'checkpoint body size differs from its note')
+  refuses(t, () => encodeEntry({ ...cp, body: { ...cp.body, note: 'not a note' } }), 'ERR_ENTRY_BAD_FIELD', '$.body.note', 'checkpoint note unreadable')
+})
+
+t.test('decode refuses non-canonical and non-JSON bytes', async (t) => {
+  const bytes = encodeEntry(samples[1])
+  const text = new TextDecoder().decode(bytes)
+  refuses(t, () => decodeEntry(utf8(text.replace('{', '{ '))), 'ERR_ENTRY_NOT_CANONICAL', '$', 'whitespace')
+  refuses(t, () => decodeEntry(utf8(JSON.stringify(JSON.parse(text), null, 0).replace('"v":1', '"v":1.0'))), 'ERR_ENTRY_NOT_CANONICAL', '$', '1.0 for 1')
+  const reordered = JSON.parse(text) as Record<string, unknown>
+  refuses(t, () => decodeEntry(utf8(JSON.stringify({ v: reordered.v, ...reordered }))), 'ERR_ENTRY_NOT_CANONICAL', '$', 'keys out of order')
+  refuses(t, () => decodeEntry(utf8(text.replace('"lost"', '"\\u006cost"'))), 'ERR_ENTRY_NOT_CANONICAL', '$', 'escaped letter')
+  refuses(t, () => decodeEntry(utf8(text.slice(0, -1))), 'ERR_ENTRY_NOT_JSON', '$', 'truncated JSON')
+  refuses(t, () => decodeEntry(Uint8Array.of(0xff, 0xfe)), 'ERR_ENTRY_NOT_JSON', '$', 'invalid UTF-8')
+  refuses(t, () => decodeEntry(utf8('[]')), 'ERR_ENTRY_BAD_FIELD', '$', 'an array')
+  t.throws(() => validateEntry(null), EntryError)
+  t.equal(toHex(bytes).length, bytes.length * 2)
+})

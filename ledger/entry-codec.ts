@@ -1,0 +1,251 @@
+/**
+ * The byte encoding of log entries (ledger/entry-types.ts): canonical JSON
+ * (ledger/canonical-json.ts), validated field by field for the entry's type,
+ * so one entry has exactly one byte string and a decoder refuses anything
+ * else with an ERR_ENTRY_* code naming the field. Pure; runs in browsers.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts'
+import type { Entry, EntryBodies, EntryType } from './entry-types.ts'
+import { fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
+import { checkDeviceId, decodeReading, type DecodedReading } from './protocol/reading.ts'
+import { checkDevicePublicKey } from './protocol/keys.ts'
+import { isProtocolError } from './protocol/errors.ts'
+import { parseNote } from './note.ts'
+import { parseCheckpoint } from './checkpoint.ts'
+
+export const ENTRY_ERROR_CODES = {
+  ERR_ENTRY_NOT_JSON: 'the entry bytes are not UTF-8 JSON',
+  ERR_ENTRY_NOT_CANONICAL: 'the entry bytes are JSON but not its canonical encoding (key order, whitespace, escapes)',
+  ERR_ENTRY_VERSION: 'the entry version "v" is not 1',
+  ERR_ENTRY_UNKNOWN_TYPE: 'the entry type is not one of the log entry types',
+  ERR_ENTRY_MISSING_FIELD: 'a required field is absent',
+  ERR_ENTRY_UNKNOWN_FIELD: 'a field that the entry type does not define is present',
+  ERR_ENTRY_BAD_FIELD: 'a field has the wrong type, format or range',
+  ERR_ENTRY_BAD_DEVICE_KEY: 'a registered public key is refused by the protocol key check',
+  ERR_ENTRY_BAD_READING: 'a reading payload does not decode as a v1 reading',
+  ERR_ENTRY_READING_MISMATCH: 'a reading body names another device or sequence than its payload',
+  ERR_ENTRY_PROFILE_HASH: 'profileHash is not the SHA-256 of the profile canonical JSON',
+  ERR_ENTRY_CHECKPOINT_MISMATCH: 'a checkpoint body\'s size or root differs from its note',
+} as const
+export type EntryErrorCode = keyof typeof ENTRY_ERROR_CODES
+
+export class EntryError extends Error {
+  readonly code: EntryErrorCode
+  /** Path of the offending field, e.g. "body.publicKey". */
+  readonly field: string
+  readonly details: Readonly<Record<string, unknown>>
+  constructor(code: EntryErrorCode, field: string, message: string, details: Record<string, unknown> = {}) {
+    super(`${field}: ${message}`)
+    this.name = 'EntryError'
+    this.code = code
+    this.field = field
+    this.details = details
+  }
+}
+
+/** `prev` of entry 0. */
+export const GENESIS_PREV = '0'.repeat(64)
+export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'reading', 'alarm.ack', 'checkpoint']
+/** The id rule the ledger's write API applies (ledger/ledger.ts). */
+export const SHIPMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
+const HEX64 = /^[0-9a-f]{64}$/
+
+const fail = (code: EntryErrorCode, field: string, message: string, details: Record<string, unknown> = {}): never => {
+  throw new EntryError(code, field, message, details)
+}
+
+type Obj = Record<string, unknown>
+
+/** Checks an object has exactly the required keys plus some optional ones. */
+function shape(v: unknown, field: string, required: string[], optional: string[] = []): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('ERR_ENTRY_BAD_FIELD', field, `expected an object, got ${Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v}`)
+  const o = v as Obj
+  for (const k of required) if (o[k] === undefined) fail('ERR_ENTRY_MISSING_FIELD', `${field}.${k}`, 'is required')
+  for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k) && o[k] !== undefined) fail('ERR_ENTRY_UNKNOWN_FIELD', `${field}.${k}`, 'is not a field of this entry type')
+  return o
+}
+
+function str(o: Obj, k: string, field: string, { empty = false } = {}): string {
+  const v = o[k]
+  if (typeof v !== 'string' || (!empty && v === '')) fail('ERR_ENTRY_BAD_FIELD', `${field}.${k}`, `expected a${empty ? '' : ' non-empty'} string, got ${JSON.stringify(v)}`)
+  return v as string
+}
+
+function int(o: Obj, k: string, field: string, min = 0): number {
+  const v = o[k]
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail('ERR_ENTRY_BAD_FIELD', `${field}.${k}`, `expected an integer >= ${min}, got ${JSON.stringify(v)}`)
+  return v as number
+}
+
+function hex64(o: Obj, k: string, field: string): string {
+  const v = o[k]
+  if (typeof v !== 'string' || !HEX64.test(v)) fail('ERR_ENTRY_BAD_FIELD', `${field}.${k}`, `expected 64 lowercase hex digits, got ${JSON.stringify(v)}`)
+  return v as string
+}
+
+function deviceId(v: unknown, field: string): string {
+  try { return checkDeviceId(v) } catch (e) { return fail('ERR_ENTRY_BAD_FIELD', field, (e as Error).message) }
+}
+
+function shipmentId(o: Obj, field: string): string {
+  const v = o.shipmentId
+  if (typeof v !== 'string' || !SHIPMENT_ID_PATTERN.test(v)) fail('ERR_ENTRY_BAD_FIELD', `${field}.shipmentId`, `expected 1..64 characters of [A-Za-z0-9._:-] starting with a letter or digit, got ${JSON.stringify(v)}`)
+  return v as string
+}
+
+function base64(o: Obj, k: string, field: string): Uint8Array {
+  const v = o[k]
+  let b: Uint8Array | undefined
+  if (typeof v === 'string') { try { b = fromBase64(v) } catch { /* below */ } }
+  if (!b || toBase64(b) !== v) fail('ERR_ENTRY_BAD_FIELD', `${field}.${k}`, 'expected canonical standard base64')
+  return b!
+}
+
+/** GS1 mod-10 check digit (GS1 General Specifications, section 7.9.1). */
+function gs1CheckDigitOk(digits: string): boolean {
+  let sum = 0
+  for (let i = digits.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += Number(digits[i]) * w
+  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1])
+}
+
+function validDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false
+  const d = new Date(`${s}T00:00:00Z`)
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s
+}
+
+const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
+  'device.register'(b, f) {
+    const o = shape(b, f, ['deviceId', 'publicKey', 'by'], ['model', 'calibration'])
+    deviceId(o.deviceId, `${f}.deviceId`)
+    const pk = hex64(o, 'publicKey', f)
+    try { checkDevicePublicKey(fromHex(pk)) } catch (e) {
+      fail('ERR_ENTRY_BAD_DEVICE_KEY', `${f}.publicKey`, (e as Error).message, { protocolCode: isProtocolError(e) ? e.code : undefined })
+    }
+    str(o, 'by', f)
+    if (o.model !== undefined) str(o, 'model', f)
+    if (o.calibration !== undefined) {
+      const c = shape(o.calibration, `${f}.calibration`, ['certificate', 'calibratedAt', 'dueAt'])
+      str(c, 'certificate', `${f}.calibration`)
+      const at = int(c, 'calibratedAt', `${f}.calibration`)
+      if (int(c, 'dueAt', `${f}.calibration`) < at) fail('ERR_ENTRY_BAD_FIELD', `${f}.calibration.dueAt`, 'is before calibratedAt')
+    }
+  },
+  'device.revoke'(b, f) {
+    const o = shape(b, f, ['deviceId', 'reason', 'by'])
+    deviceId(o.deviceId, `${f}.deviceId`)
+    str(o, 'reason', f); str(o, 'by', f)
+  },
+  'shipment.create'(b, f) {
+    const o = shape(b, f, ['shipmentId', 'product', 'route', 'devices', 'profile', 'profileHash', 'startAt', 'by'], ['gs1'])
+    shipmentId(o, f)
+    str(o, 'product', f)
+    const r = shape(o.route, `${f}.route`, ['from', 'to'])
+    str(r, 'from', `${f}.route`); str(r, 'to', `${f}.route`)
+    if (!Array.isArray(o.devices) || o.devices.length === 0) fail('ERR_ENTRY_BAD_FIELD', `${f}.devices`, 'expected a non-empty array of device ids')
+    const devices = o.devices as unknown[]
+    devices.forEach((d, i) => deviceId(d, `${f}.devices[${i}]`))
+    if (new Set(devices).size !== devices.length) fail('ERR_ENTRY_BAD_FIELD', `${f}.devices`, 'lists a device twice')
+    if (typeof o.profile !== 'object' || o.profile === null || Array.isArray(o.profile)) fail('ERR_ENTRY_BAD_FIELD', `${f}.profile`, 'expected a JSON object')
+    let want = ''
+    try { want = toHex(sha256(canonicalJsonBytes(o.profile))) } catch (e) {
+      if (!(e instanceof CanonicalJsonError)) throw e
+      fail('ERR_ENTRY_BAD_FIELD', `${f}.profile${e.path.slice(1)}`, e.message)
+    }
+    if (hex64(o, 'profileHash', f) !== want) fail('ERR_ENTRY_PROFILE_HASH', `${f}.profileHash`, `is ${String(o.profileHash)}, but the profile's canonical JSON hashes to ${want}`, { expected: want, actual: o.profileHash })
+    int(o, 'startAt', f)
+    str(o, 'by', f)
+    if (o.gs1 !== undefined) {
+      const g = shape(o.gs1, `${f}.gs1`, ['sscc', 'gtin', 'lot', 'expiry'])
+      const sscc = str(g, 'sscc', `${f}.gs1`), gtin = str(g, 'gtin', `${f}.gs1`)
+      if (!/^\d{18}$/.test(sscc) || !gs1CheckDigitOk(sscc)) fail('ERR_ENTRY_BAD_FIELD', `${f}.gs1.sscc`, `expected 18 digits with a valid GS1 check digit, got ${JSON.stringify(sscc)}`)
+      if (!/^\d{14}$/.test(gtin) || !gs1CheckDigitOk(gtin)) fail('ERR_ENTRY_BAD_FIELD', `${f}.gs1.gtin`, `expected 14 digits with a valid GS1 check digit, got ${JSON.stringify(gtin)}`)
+      // GS1 AI (10): batch/lot, up to 20 characters.
+      if (str(g, 'lot', `${f}.gs1`).length > 20) fail('ERR_ENTRY_BAD_FIELD', `${f}.gs1.lot`, 'is longer than 20 characters (GS1 AI 10)')
+      if (!validDate(str(g, 'expiry', `${f}.gs1`))) fail('ERR_ENTRY_BAD_FIELD', `${f}.gs1.expiry`, `expected a YYYY-MM-DD date, got ${JSON.stringify(g.expiry)}`)
+    }
+  },
+  'shipment.close'(b, f) {
+    const o = shape(b, f, ['shipmentId', 'closedAt', 'by'])
+    shipmentId(o, f); int(o, 'closedAt', f); str(o, 'by', f)
+  },
+  'reading'(b, f) {
+    const o = shape(b, f, ['payload', 'deviceId', 'seq'])
+    readingOfBody(o, f)
+  },
+  'alarm.ack'(b, f) {
+    const o = shape(b, f, ['shipmentId', 'alarmId', 'reason', 'comment', 'by'])
+    shipmentId(o, f); str(o, 'alarmId', f); str(o, 'reason', f); str(o, 'comment', f, { empty: true }); str(o, 'by', f)
+  },
+  'checkpoint'(b, f) {
+    const o = shape(b, f, ['size', 'rootHash', 'note'])
+    const size = int(o, 'size', f)
+    const root = base64(o, 'rootHash', f)
+    if (root.length !== 32) fail('ERR_ENTRY_BAD_FIELD', `${f}.rootHash`, `expected 32 bytes, got ${root.length}`)
+    const note = str(o, 'note', f)
+    // The signature needs the ledger key (fsck checks it); the body must at least say what its note says.
+    let c
+    try { c = parseCheckpoint(parseNote(note).text) } catch (e) { return fail('ERR_ENTRY_BAD_FIELD', `${f}.note`, `is not a signed checkpoint: ${(e as Error).message}`) }
+    if (c.size !== size || toBase64(c.rootHash) !== o.rootHash) {
+      fail('ERR_ENTRY_CHECKPOINT_MISMATCH', `${f}.note`, `commits to size ${c.size} root ${toBase64(c.rootHash)}, the body to size ${size} root ${String(o.rootHash)}`, { noteSize: c.size, size })
+    }
+  },
+}
+
+function readingOfBody(o: Obj, f: string): DecodedReading {
+  const payload = base64(o, 'payload', f)
+  const id = deviceId(o.deviceId, `${f}.deviceId`)
+  const seq = int(o, 'seq', f, 1)
+  let r: DecodedReading
+  try { r = decodeReading(payload) } catch (e) {
+    return fail('ERR_ENTRY_BAD_READING', `${f}.payload`, (e as Error).message, { protocolCode: isProtocolError(e) ? e.code : undefined })
+  }
+  if (r.fields.deviceId !== id) fail('ERR_ENTRY_READING_MISMATCH', `${f}.deviceId`, `is ${id}, the payload is from ${r.fields.deviceId}`, { body: id, payload: r.fields.deviceId })
+  if (r.fields.seq !== seq) fail('ERR_ENTRY_READING_MISMATCH', `${f}.seq`, `is ${seq}, the payload has seq ${r.fields.seq}`, { body: seq, payload: r.fields.seq })
+  return r
+}
+
+/** The decoded reading of a reading entry (payload checked against the body). */
+export function readingOfEntry(e: Entry<'reading'>): DecodedReading {
+  return readingOfBody(e.body as unknown as Obj, 'body')
+}
+
+/** Validates an entry object of any origin and returns it typed. Throws EntryError. */
+export function validateEntry(e: unknown): Entry {
+  const o = shape(e, '$', ['v', 'index', 'type', 'time', 'prev', 'body'])
+  if (o.v !== 1) fail('ERR_ENTRY_VERSION', '$.v', `expected 1, got ${JSON.stringify(o.v)}`)
+  int(o, 'index', '$'); int(o, 'time', '$')
+  hex64(o, 'prev', '$')
+  if (typeof o.type !== 'string' || !(ENTRY_TYPES as readonly string[]).includes(o.type)) fail('ERR_ENTRY_UNKNOWN_TYPE', '$.type', `expected one of ${ENTRY_TYPES.join(', ')}, got ${JSON.stringify(o.type)}`)
+  BODY[o.type as EntryType](o.body, '$.body')
+  return o as unknown as Entry
+}
+
+/** Canonical JSON bytes of a valid entry. */
+export function encodeEntry(e: Entry): Uint8Array {
+  validateEntry(e)
+  return canonicalJsonBytes(e)
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Parses and validates entry bytes; refuses any encoding but the canonical one. */
+export function decodeEntry(bytes: Uint8Array): Entry {
+  if (!(bytes instanceof Uint8Array)) fail('ERR_ENTRY_NOT_JSON', '$', `expected Uint8Array, got ${typeof bytes}`)
+  let v: unknown
+  try { v = JSON.parse(decoder.decode(bytes)) } catch (e) { return fail('ERR_ENTRY_NOT_JSON', '$', (e as Error).message) }
+  const entry = validateEntry(v)
+  const canonical = canonicalJsonBytes(entry)
+  if (canonical.length !== bytes.length || canonical.some((b, i) => b !== bytes[i])) {
+    fail('ERR_ENTRY_NOT_CANONICAL', '$', 'the bytes are not the canonical JSON of the entry they encode')
+  }
+  return entry
+}
+
+/** hex SHA-256 of entry bytes: the `prev` of the next entry. */
+export function entryHash(bytes: Uint8Array): string {
+  return toHex(sha256(bytes))
+}
+
+export type { EntryBodies }

@@ -1,0 +1,38 @@
+/**
+ * Typed errors of the ledger's store, write API and ingest. One catalogue of
+ * stable codes (listed in docs/ARCHITECTURE.md, "Ledger error codes"); every
+ * error carries the evidence that explains it in `details`.
+ */
+export const LEDGER_ERROR_CODES = {
+  ERR_LEDGER_CLOSED: 'the ledger was closed; open it again',
+  ERR_LEDGER_FAILED: 'a durable write failed earlier; the ledger refuses writes until it is reopened (recovery re-reads the last durable state)',
+  ERR_LEDGER_STATE_MISMATCH: 'the stored tree state does not match the stored entries (the directory was altered outside the ledger)',
+  ERR_LEDGER_KEY_FILE: 'the ledger key file is unreadable or malformed',
+  ERR_LEDGER_BAD_INPUT: 'an argument of a write or read call is missing or malformed',
+  ERR_LEDGER_BAD_DEVICE_KEY: 'the device public key is refused (see the protocol key check code in details.protocolCode)',
+  ERR_LEDGER_DEVICE_EXISTS: 'a device with this id is already registered',
+  ERR_LEDGER_DEVICE_UNKNOWN: 'no device with this id is registered',
+  ERR_LEDGER_DEVICE_REVOKED: 'the device is already revoked',
+  ERR_LEDGER_SHIPMENT_EXISTS: 'a shipment with this id already exists',
+  ERR_LEDGER_SHIPMENT_UNKNOWN: 'no shipment with this id exists',
+  ERR_LEDGER_SHIPMENT_CLOSED: 'the shipment is already closed',
+  ERR_LEDGER_PROFILE_HASH_MISMATCH: 'profileHash is not the SHA-256 of the canonical JSON of the profile',
+  ERR_LEDGER_INDEX_RANGE: 'an entry index or tree size is outside the log',
+} as const
+
+export type LedgerErrorCode = keyof typeof LEDGER_ERROR_CODES
+
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode
+  readonly details: Readonly<Record<string, unknown>>
+  constructor(code: LedgerErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message)
+    this.name = 'LedgerError'
+    this.code = code
+    this.details = details
+  }
+}
+
+export function isLedgerError(e: unknown, code?: LedgerErrorCode): e is LedgerError {
+  return e instanceof LedgerError && (code === undefined || e.code === code)
+}

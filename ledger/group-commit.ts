@@ -1,0 +1,68 @@
+/**
+ * Group commit (DESIGN.md decision 9): callers submit items; while one batch is
+ * being written the next ones queue, and the next batch takes everything
+ * queued. One write when idle, many items per write under load, never one
+ * write per item. A submit's promise settles only after the write of its batch
+ * settled, so "resolved" means "durable" when `write` syncs.
+ */
+export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
+
+export interface GroupCommit<I, R> {
+  submit(item: I): Promise<R>
+  /** Resolves once everything submitted so far has been written (or failed). */
+  drain(): Promise<void>
+  readonly pending: number
+}
+
+export interface GroupCommitOptions {
+  /** Upper bound on items per batch, so one batch cannot grow without limit. */
+  maxBatch?: number
+}
+
+/**
+ * `write` receives the queued items in submit order and returns one outcome
+ * per item (an item can fail validation alone); if it throws, every item of
+ * the batch rejects with that error.
+ */
+export function createGroupCommit<I, R>(write: (items: I[]) => Promise<ItemOutcome<R>[]>, { maxBatch = 10_000 }: GroupCommitOptions = {}): GroupCommit<I, R> {
+  type Waiting = { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }
+  let queue: Waiting[] = []
+  let writing: Promise<void> | null = null
+
+  async function run(): Promise<void> {
+    while (queue.length) {
+      const group = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue
+      if (group === queue) queue = []
+      let outcomes: ItemOutcome<R>[]
+      try {
+        outcomes = await write(group.map((w) => w.item))
+      } catch (error) {
+        for (const w of group) w.reject(error)
+        continue
+      }
+      group.forEach((w, i) => {
+        const o = outcomes[i]
+        if (o && o.ok) w.resolve(o.value)
+        else w.reject(o ? o.error : new Error('group commit: write returned no outcome for an item'))
+      })
+    }
+  }
+
+  function kick(): void {
+    if (writing) return
+    writing = run().finally(() => { writing = null; if (queue.length) kick() })
+  }
+
+  return {
+    submit(item: I): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject })
+        kick()
+      })
+    },
+    async drain(): Promise<void> {
+      while (writing) await writing
+    },
+    get pending() { return queue.length },
+  }
+}

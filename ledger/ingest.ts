@@ -1,0 +1,329 @@
+/**
+ * The MQTT ingest (DESIGN.md decisions 2, 3, 5, 6, 9, 11): subscribes to the
+ * device readings of some partitions on a persistent session with QoS 1,
+ * judges each message, appends accepted readings to the ledger, quarantines
+ * everything else, and acknowledges each message to the broker only once its
+ * outcome (entry or quarantine record) is durable (deferred-puback.ts).
+ *
+ * Judging happens one message at a time, outside the ledger's write path
+ * (signature verification with Node's crypto, ~13k/s per core); commits happen
+ * in groups. The per-device sequence state used to judge includes readings
+ * accepted but not yet durable, so a burst of one device's readings needs no
+ * fsync in between.
+ *
+ * After each commit the ingest publishes the device's receipt (retained, QoS
+ * 1: highest contiguous sequence and that reading's hash) and, while the
+ * device has gaps, resend requests for the missing ranges.
+ */
+import { EventEmitter } from 'node:events'
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import {
+  decodeReading, deviceTopic, encodeReceipt, encodeResend, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
+  parseDeviceTopic, readingHash, readingSigningMessage, readingsFilters, toBase64, toHex, type DecodedReading,
+} from './protocol/index.ts'
+import { applySeq, classifySeq, EMPTY_SEQ_STATE, type SeqState } from './device-chain.ts'
+import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
+import type { Ledger } from './ledger.ts'
+import type { QuarantineReason } from './state-types.ts'
+
+export interface IngestOptions {
+  ledger: Ledger
+  /** Broker URL, e.g. mqtt://127.0.0.1:1883. */
+  url: string
+  /** Fixed client id: the broker keeps this session's queue while the ingest is down. */
+  clientId?: string
+  username?: string
+  password?: string
+  /** Partitions (0..15) this ingest serves; all when omitted. */
+  partitions?: number[]
+  clock?: () => number
+  /** Minimum ms between two resend requests for the same gaps of a device (default 2000). */
+  resendIntervalMs?: number
+  /** Largest raw payload kept in a quarantine record (default 4096 bytes; longer ones are cut, their length kept). */
+  maxQuarantineBytes?: number
+  /** Extra mqtt.js options (reconnectPeriod, ...). */
+  mqttOptions?: Partial<IClientOptions>
+}
+
+export interface LatencyStats { count: number; sumMs: number; maxMs: number }
+
+export interface IngestStats {
+  received: number
+  readings: number
+  duplicates: number
+  quarantined: number
+  quarantineByReason: Partial<Record<QuarantineReason, number>>
+  gapsOpened: number
+  resendRequests: number
+  receipts: number
+  /** Device time -> durable commit. */
+  deviceLatency: LatencyStats
+  /** MQTT receive -> durable commit. */
+  ingestLatency: LatencyStats
+}
+
+export interface ReadingCommitted { deviceId: string; seq: number; index: number; deviceLatencyMs: number; ingestLatencyMs: number }
+
+export interface Ingest extends EventEmitter {
+  /** Connects, subscribes; resolves once the subscription is granted. */
+  start(): Promise<void>
+  /** Finishes judging and committing what was received, sends its PUBACKs, disconnects. Leaves the ledger open. */
+  close(): Promise<void>
+  stats(): IngestStats
+  readonly client: MqttClient | undefined
+  /**
+   * Judges and commits one message as if received from the broker (no
+   * PUBACK involved); resolves when its outcome is durable. Used by the MQTT
+   * path and by tests of the decision logic.
+   */
+  handle(topic: string, payload: Uint8Array, receivedAt?: number): Promise<Outcome>
+}
+
+export type Outcome =
+  | { kind: 'stored'; deviceId: string; seq: number; index: number; gap: boolean }
+  | { kind: 'duplicate'; deviceId: string; seq: number }
+  | { kind: 'quarantined'; reason: QuarantineReason; id: number }
+
+/** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+
+class Rejection extends Error {
+  constructor(readonly reason: QuarantineReason, message: string, readonly details: Record<string, unknown> = {}, readonly deviceId?: string, readonly seq?: number) {
+    super(message)
+  }
+}
+
+interface Working { seq: SeqState; pending: Map<number, { h: string; p: string }> }
+
+export function createIngest(opts: IngestOptions): Ingest {
+  const { ledger, url, clientId = 'coldproof-ingest', partitions, resendIntervalMs = 2000, maxQuarantineBytes = 4096 } = opts
+  const clock = opts.clock ?? ledger.clock
+  const emitter = new EventEmitter() as Ingest
+  const stats: IngestStats = {
+    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, resendRequests: 0, receipts: 0,
+    deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
+  }
+  const keys = new Map<string, { hex: string; key: KeyObject }>()
+  const working = new Map<string, Working>()
+  const lastResend = new Map<string, { at: number; gaps: string }>()
+  const receiptDirty = new Set<string>()
+  let receiptTimer: NodeJS.Immediate | undefined
+  let client: MqttClient | undefined
+  let acks: DeferredPubacks | undefined
+  let chain: Promise<unknown> = Promise.resolve()
+  const outstanding = new Set<Promise<unknown>>()
+  let closing = false
+
+  const addLatency = (l: LatencyStats, ms: number) => { l.count++; l.sumMs += ms; if (ms > l.maxMs) l.maxMs = ms }
+
+  function keyOf(deviceId: string, publicKey: Uint8Array): KeyObject {
+    const hex = toHex(publicKey)
+    const c = keys.get(deviceId)
+    if (c && c.hex === hex) return c.key
+    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    keys.set(deviceId, { hex, key })
+    return key
+  }
+
+  function workingOf(deviceId: string): Working {
+    let w = working.get(deviceId)
+    if (!w) {
+      const d = ledger.device(deviceId)
+      w = { seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE, pending: new Map() }
+      working.set(deviceId, w)
+    }
+    return w
+  }
+
+  async function linkAt(deviceId: string, w: Working, seq: number): Promise<{ h: string; p: string } | undefined> {
+    return w.pending.get(seq) ?? (await ledger.readingLink(deviceId, seq))
+  }
+
+  function publish(topic: string, payload: Uint8Array, retain: boolean): void {
+    if (!client || closing && !client.connected) return
+    client.publish(topic, Buffer.from(payload), { qos: 1, retain }, () => {})
+  }
+
+  function flushReceipts(): void {
+    receiptTimer = undefined
+    for (const id of receiptDirty) {
+      const d = ledger.device(id)
+      if (!d) continue
+      const hash = d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH
+      publish(deviceTopic(id, 'receipt'), encodeReceipt({ seq: d.contiguous, hash }), true)
+      stats.receipts++
+      requestResend(id)
+    }
+    receiptDirty.clear()
+  }
+
+  function scheduleReceipt(deviceId: string): void {
+    receiptDirty.add(deviceId)
+    receiptTimer ??= setImmediate(flushReceipts)
+  }
+
+  /** Asks the device for its missing ranges: at once for a new gap, else at most once per resendIntervalMs. */
+  function requestResend(deviceId: string, force = false): void {
+    const d = ledger.device(deviceId)
+    if (!d || d.gaps.length === 0 || d.revoked) return
+    const sig = JSON.stringify(d.gaps)
+    const last = lastResend.get(deviceId)
+    const now = clock()
+    if (!force && last && now - last.at < resendIntervalMs) return
+    lastResend.set(deviceId, { at: now, gaps: sig })
+    // One request per missing range, the oldest first; a device answers each from its buffer.
+    for (const [from, to] of d.gaps.slice(0, 16)) {
+      publish(deviceTopic(deviceId, 'resend'), encodeResend({ from, to }), false)
+      stats.resendRequests++
+    }
+  }
+
+  function reject(reason: QuarantineReason, message: string, details: Record<string, unknown> = {}, deviceId?: string, seq?: number): never {
+    throw new Rejection(reason, message, details, deviceId, seq)
+  }
+
+  /** Decides what a message is; returns the durable outcome promise. Runs one message at a time. */
+  async function judge(topic: string, payload: Uint8Array, receivedAt: number): Promise<Promise<Outcome>> {
+    stats.received++
+    try {
+      if (payload.length > MAX_READING_PAYLOAD) reject('ERR_OVERSIZED', `payload is ${payload.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: payload.length, max: MAX_READING_PAYLOAD })
+      let topicDevice: string
+      try {
+        const t = parseDeviceTopic(topic)
+        if (t.kind !== 'readings') reject('ERR_TOPIC_INVALID', `topic ${topic} is not a readings topic`, { topic })
+        topicDevice = t.deviceId
+      } catch (e) {
+        if (e instanceof Rejection) throw e
+        return reject('ERR_TOPIC_INVALID', (e as Error).message, { topic })
+      }
+      let r: DecodedReading
+      try {
+        r = decodeReading(payload)
+      } catch (e) {
+        return reject('ERR_MALFORMED', (e as Error).message, { protocolCode: isProtocolError(e) ? e.code : undefined, ...(isProtocolError(e) ? e.details : {}) }, topicDevice)
+      }
+      const { deviceId, seq, deviceTimeMs } = r.fields
+      if (deviceId !== topicDevice) reject('ERR_TOPIC_MISMATCH', `reading of device ${deviceId} published on the topic of ${topicDevice}`, { topicDevice, readingDevice: deviceId }, topicDevice, seq)
+      const dev = ledger.lookupDevice(deviceId)
+      if (!dev) reject('ERR_UNKNOWN_DEVICE', `device ${deviceId} is not registered`, {}, deviceId, seq)
+      if (dev!.revoked) reject('ERR_REVOKED', `device ${deviceId} is revoked`, {}, deviceId, seq)
+      if (!cryptoVerify(null, readingSigningMessage(r.record), keyOf(deviceId, dev!.publicKey), r.signature)) {
+        reject('ERR_BAD_SIGNATURE', `the signature of ${deviceId} seq ${seq} does not verify under the registered key`, { publicKey: toHex(dev!.publicKey) }, deviceId, seq)
+      }
+      const now = clock()
+      if (deviceTimeMs > now + ledger.futureSkewMs) reject('ERR_FUTURE_TIME', `device time ${new Date(deviceTimeMs).toISOString()} is ${deviceTimeMs - now} ms ahead of the ledger clock (allowed ${ledger.futureSkewMs})`, { deviceTimeMs, ledgerTime: now, skewMs: ledger.futureSkewMs }, deviceId, seq)
+
+      // Chain checks (DESIGN.md decision 2) against stored and pending readings.
+      const w = workingOf(deviceId)
+      const h = toHex(readingHash(payload))
+      const p = toHex(r.fields.prevHash)
+      const existing = await linkAt(deviceId, w, seq)
+      if (existing) {
+        if (existing.h === h) {
+          stats.duplicates++
+          return ledger.barrier().then(() => { scheduleReceipt(deviceId); return { kind: 'duplicate', deviceId, seq } as Outcome })
+        }
+        const details = { seq, storedHash: existing.h, receivedHash: h, storedPrevHash: existing.p, receivedPrevHash: p }
+        if (existing.p !== p && seq <= w.seq.contiguous) reject('ERR_SEQ_REGRESSION', `${deviceId} seq ${seq} is within the receipted range 1..${w.seq.contiguous} but differs from the stored reading and its history`, details, deviceId, seq)
+        reject('ERR_CHAIN_FORK', `${deviceId} seq ${seq} differs from the reading already stored at that sequence`, details, deviceId, seq)
+      }
+      const kind = classifySeq(w.seq, seq)
+      if (kind === 'next' || kind === 'gap') {
+        const before = seq === 1 ? { h: toHex(GENESIS_PREV_HASH) } : await linkAt(deviceId, w, seq - 1)
+        if (before && before.h !== p) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} names prevHash ${p}, but seq ${seq - 1} hashes to ${before.h}`, { seq, prevHash: p, expected: before.h }, deviceId, seq)
+      }
+      if (kind === 'gap') {
+        const after = await linkAt(deviceId, w, seq + 1)
+        if (after && after.p !== h) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} hashes to ${h}, but the stored seq ${seq + 1} names prevHash ${after.p}`, { seq, hash: h, expected: after.p }, deviceId, seq)
+      }
+      const gap = kind === 'ahead'
+      w.seq = applySeq(w.seq, seq)
+      w.pending.set(seq, { h, p })
+      if (gap) stats.gapsOpened++
+      return ledger.appendReading({ payload: toBase64(payload), deviceId, seq }, receivedAt).then(
+        (entry) => {
+          w.pending.delete(seq)
+          const t = clock()
+          stats.readings++
+          addLatency(stats.deviceLatency, t - deviceTimeMs)
+          addLatency(stats.ingestLatency, t - receivedAt)
+          emitter.emit('reading', { deviceId, seq, index: entry.entry.index, deviceLatencyMs: t - deviceTimeMs, ingestLatencyMs: t - receivedAt } satisfies ReadingCommitted)
+          scheduleReceipt(deviceId)
+          if (gap) requestResend(deviceId, true)
+          return { kind: 'stored', deviceId, seq, index: entry.entry.index, gap } as Outcome
+        },
+        (e) => {
+          // Not durable: forget the optimistic state; the broker will redeliver (no PUBACK).
+          working.delete(deviceId)
+          throw e
+        },
+      )
+    } catch (e) {
+      if (!(e instanceof Rejection)) throw e
+      stats.quarantined++
+      stats.quarantineByReason[e.reason] = (stats.quarantineByReason[e.reason] ?? 0) + 1
+      const raw = payload.length > maxQuarantineBytes ? payload.subarray(0, maxQuarantineBytes) : payload
+      return ledger.quarantine({
+        reason: e.reason, message: e.message, time: receivedAt, topic: topic.slice(0, 512), raw: toBase64(raw), rawLength: payload.length,
+        ...(e.deviceId !== undefined ? { deviceId: e.deviceId } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}), details: e.details,
+      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome)
+    }
+  }
+
+  function handle(topic: string, payload: Uint8Array, receivedAt = clock()): Promise<Outcome> {
+    const judged = chain.then(() => judge(topic, payload, receivedAt))
+    chain = judged.catch(() => undefined)
+    const done = judged.then((p) => p)
+    outstanding.add(done)
+    done.catch(() => {}).finally(() => { outstanding.delete(done) })
+    return done
+  }
+
+  async function start(): Promise<void> {
+    if (client) throw new Error('ingest already started')
+    client = mqtt.connect(url, {
+      clientId, clean: false, protocolVersion: 4, reconnectPeriod: 1000, connectTimeout: 10_000,
+      ...(opts.username !== undefined ? { username: opts.username } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...opts.mqttOptions,
+    })
+    acks = deferPubacks(client)
+    const c = client
+    c.handleMessage = (packet, cb) => {
+      const done = handle(packet.topic, packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload), clock())
+      if (packet.qos > 0 && packet.messageId !== undefined) acks!.track(packet.messageId, done)
+      done.catch((e) => emitter.emit('error', e))
+      cb()
+    }
+    c.on('error', (e) => emitter.emit('mqtt-error', e))
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error) => { c.off('connect', onConnect); reject(e) }
+      const onConnect = () => { c.off('error', onErr); resolve() }
+      c.once('connect', onConnect)
+      c.once('error', onErr)
+    })
+    const subscribe = async () => {
+      const grants = await c.subscribeAsync(readingsFilters(partitions), { qos: 1 })
+      for (const g of grants) if (g.qos !== 1) throw new Error(`broker granted QoS ${g.qos} for ${g.topic}; the ingest needs QoS 1`)
+    }
+    await subscribe()
+    // After a restart, ask again for what is still missing.
+    const ask = () => { for (const d of ledger.devices()) if (d.gaps.length && !d.revoked) requestResend(d.deviceId, true) }
+    ask()
+    c.on('connect', () => { ask() })
+  }
+
+  async function close(): Promise<void> {
+    if (closing) return
+    closing = true
+    await chain
+    while (outstanding.size) await Promise.allSettled([...outstanding])
+    if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
+    await acks?.settled()
+    if (client) await client.endAsync()
+  }
+
+  Object.assign(emitter, { start, close, handle, stats: () => structuredClone(stats) })
+  Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
+  return emitter
+}

@@ -1,0 +1,282 @@
+/**
+ * The ledger: ColdProof's evidence store (DESIGN.md decisions 3-6, 9).
+ * `openLedger(opts)` opens (or creates) a ledger directory:
+ *
+ *   <dir>/db/          LevelDB: the log, Merkle nodes, indexes, state (store.ts)
+ *   <dir>/ledger.key   the checkpoint signing key, mode 0600, never overwritten
+ *   <dir>/ledger.vkey  its public C2SP note verifier key
+ *
+ * Writes resolve only once durable. Reads see durable state only.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { sha256 } from '@noble/hashes/sha2.js'
+import type { AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
+import { canonicalJsonBytes } from './canonical-json.ts'
+import { checkDeviceId, fromHex, toHex, MAX_SEQ } from './protocol/index.ts'
+import { LogStore, type StoredCheckpoint } from './store.ts'
+import { Checkpointer } from './checkpointer.ts'
+import { loadOrCreateLedgerKey, readVerifierKey, type LedgerKey } from './ledger-key.ts'
+import { LedgerError } from './errors.ts'
+import type { DeviceState, LedgerStats, QuarantineRecord, ShipmentState } from './state-types.ts'
+
+export interface OpenLedgerOptions {
+  dir: string
+  /** Checkpoint origin line and key name (default "coldproof.local/ledger", fixed at key creation). */
+  origin?: string
+  /** Ledger receive time source, ms UTC. */
+  clock?: () => number
+  /** Sign a checkpoint every this many entries (default 1000). */
+  checkpointEvery?: number
+  /** ... and every this many ms while entries arrive (default 10 s; 0 = only by count and on close). */
+  checkpointIntervalMs?: number
+  /** Readings whose device time is further than this ahead of the ledger clock are rejected by the ingest (default 5 min). */
+  futureSkewMs?: number
+}
+
+/** What the broker needs to authenticate a device (the DeviceRegistry interface of DESIGN.md). */
+export interface DeviceLookup { publicKey: Uint8Array; revoked: boolean }
+
+export type RegisterDeviceInput = Omit<DeviceRegisterBody, 'publicKey'> & { publicKey: string | Uint8Array }
+export type CreateShipmentInput = Omit<ShipmentCreateBody, 'profileHash'> & { profileHash?: string }
+
+export interface LatestCheckpoint { note: string; size: number; /** base64 */ rootHash: string }
+
+export interface Ledger {
+  readonly dir: string
+  readonly origin: string
+  /** C2SP signed-note verifier key of the checkpoint signer: "name+keyid+base64(0x01||pub)". */
+  readonly verifierKey: string
+  readonly futureSkewMs: number
+  readonly clock: () => number
+
+  // write API (each resolves once its entry is durable)
+  registerDevice(body: RegisterDeviceInput): Promise<StoredEntry<'device.register'>>
+  revokeDevice(body: DeviceRevokeBody): Promise<StoredEntry<'device.revoke'>>
+  createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
+  closeShipment(body: ShipmentCloseBody): Promise<StoredEntry<'shipment.close'>>
+  acknowledgeAlarm(body: AlarmAckBody): Promise<StoredEntry<'alarm.ack'>>
+  /** Ingest only: appends a reading the ingest has verified. */
+  appendReading(body: ReadingBody, receivedAt: number): Promise<StoredEntry<'reading'>>
+  /** Ingest only: stores a rejected message (outside the log). */
+  quarantine(record: Omit<QuarantineRecord, 'id'>): Promise<QuarantineRecord>
+  /** Ingest only: the stored chain link of a device's reading: payload hash, its prevHash (hex), entry index. */
+  readingLink(deviceId: string, seq: number): Promise<{ h: string; p: string; i: number } | undefined>
+  /** Settles after every write submitted before it is durable. */
+  barrier(): Promise<void>
+  /** Signs a checkpoint now if entries were added since the last one. */
+  checkpoint(): Promise<LatestCheckpoint | undefined>
+
+  // read API
+  size(): number
+  rootHash(): Uint8Array
+  getEntry(index: number): Promise<StoredEntry>
+  entryBytes(index: number): Promise<Uint8Array>
+  entriesByType<T extends EntryType>(type: T, opts?: { from?: number; limit?: number }): Promise<StoredEntry<T>[]>
+  /** Readings of a device with fromSeq <= seq <= toSeq, in seq order. O(k). */
+  readingsByDevice(deviceId: string, fromSeq?: number, toSeq?: number, opts?: { limit?: number }): Promise<StoredEntry<'reading'>[]>
+  /** Readings of a shipment's devices within [startAt, closedAt], by device time. O(k). */
+  readingsByShipment(shipmentId: string, opts?: { fromTime?: number; toTime?: number; limit?: number }): Promise<StoredEntry<'reading'>[]>
+  device(deviceId: string): DeviceState | undefined
+  devices(): DeviceState[]
+  lookupDevice(deviceId: string): DeviceLookup | undefined
+  shipment(shipmentId: string): ShipmentState | undefined
+  shipments(): ShipmentState[]
+  latestCheckpoint(): LatestCheckpoint | undefined
+  rootAt(size: number): Promise<Uint8Array>
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]>
+  consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]>
+  quarantined(opts?: { from?: number; limit?: number; reverse?: boolean }): Promise<QuarantineRecord[]>
+  stats(): LedgerStats
+  /** Calls `listener` with each newly committed entry, in log order. Returns an unsubscribe function. */
+  subscribe(listener: (e: StoredEntry) => void): () => void
+  /** Calls `listener` after each durable batch (group-commit observability). */
+  onBatch(listener: (b: { entries: number; items: number }) => void): () => void
+
+  /** Waits for queued writes, signs a final checkpoint, closes the database. */
+  close(): Promise<void>
+}
+
+const bad = (message: string, details: Record<string, unknown> = {}): never => { throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details) }
+
+function str(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v.length === 0) bad(`"${name}" must be a non-empty string, got ${JSON.stringify(v)}`, { field: name })
+  return v as string
+}
+
+function deviceIdOf(v: unknown): string {
+  try {
+    return checkDeviceId(v)
+  } catch (e) {
+    return bad((e as Error).message, { field: 'deviceId' })
+  }
+}
+
+const SHIPMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
+function shipmentIdOf(v: unknown): string {
+  if (typeof v !== 'string' || !SHIPMENT_ID.test(v)) bad(`"shipmentId" must be 1..64 characters of [A-Za-z0-9._:-] starting with a letter or digit, got ${JSON.stringify(v)}`, { field: 'shipmentId' })
+  return v as string
+}
+
+function timeOf(v: unknown, name: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) bad(`"${name}" must be integer ms UTC, got ${JSON.stringify(v)}`, { field: name })
+  return v as number
+}
+
+/** hex SHA-256 of a rule profile's canonical JSON (DESIGN.md decision 7). */
+export function profileHashOf(profile: unknown): string {
+  return toHex(sha256(canonicalJsonBytes(profile)))
+}
+
+export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
+  const { dir, clock = Date.now, checkpointEvery = 1000, checkpointIntervalMs = 10_000, futureSkewMs = 5 * 60_000 } = opts
+  if (typeof dir !== 'string' || dir === '') bad('"dir" must be a directory path')
+  if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) bad(`"checkpointEvery" must be a positive integer, got ${checkpointEvery}`)
+  await mkdir(dir, { recursive: true })
+  const key: LedgerKey = await loadOrCreateLedgerKey(dir, opts.origin)
+  const store = await LogStore.open(join(dir, 'db'))
+  const checkpointer = new Checkpointer({ store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs }, await store.latestCheckpoint())
+  store.on('batch', () => checkpointer.afterBatch())
+  checkpointer.start()
+  const lookups = new Map<string, { key: string; value: DeviceLookup }>()
+  let closing: Promise<void> | undefined
+
+  const ledger: Ledger = {
+    dir,
+    origin: key.name,
+    verifierKey: key.verifierKey,
+    futureSkewMs,
+    clock,
+
+    registerDevice(body) {
+      const deviceId = deviceIdOf(body?.deviceId)
+      const publicKey = body.publicKey instanceof Uint8Array ? toHex(body.publicKey) : str(body.publicKey, 'publicKey').toLowerCase()
+      const b: DeviceRegisterBody = { deviceId, publicKey, by: str(body.by, 'by') }
+      if (body.model !== undefined) b.model = str(body.model, 'model')
+      if (body.calibration !== undefined) b.calibration = body.calibration
+      return store.appendEntry('device.register', b, clock())
+    },
+    revokeDevice(body) {
+      const b: DeviceRevokeBody = { deviceId: deviceIdOf(body?.deviceId), reason: str(body.reason, 'reason'), by: str(body.by, 'by') }
+      return store.appendEntry('device.revoke', b, clock())
+    },
+    createShipment(body) {
+      const shipmentId = shipmentIdOf(body?.shipmentId)
+      if (!Array.isArray(body.devices) || body.devices.length === 0) bad('"devices" must list at least one device id', { field: 'devices' })
+      const profileHash = profileHashOf(body.profile)
+      if (body.profileHash !== undefined && body.profileHash !== profileHash) {
+        throw new LedgerError('ERR_LEDGER_PROFILE_HASH_MISMATCH', `profileHash ${body.profileHash} is not the SHA-256 of the profile's canonical JSON (${profileHash})`, { expected: profileHash, actual: body.profileHash })
+      }
+      const b: ShipmentCreateBody = {
+        shipmentId, product: str(body.product, 'product'), route: { from: str(body.route?.from, 'route.from'), to: str(body.route?.to, 'route.to') },
+        devices: body.devices.map(deviceIdOf), profile: body.profile, profileHash, startAt: timeOf(body.startAt, 'startAt'), by: str(body.by, 'by'),
+      }
+      if (body.gs1 !== undefined) b.gs1 = body.gs1
+      return store.appendEntry('shipment.create', b, clock())
+    },
+    closeShipment(body) {
+      const b: ShipmentCloseBody = { shipmentId: shipmentIdOf(body?.shipmentId), closedAt: timeOf(body.closedAt, 'closedAt'), by: str(body.by, 'by') }
+      return store.appendEntry('shipment.close', b, clock())
+    },
+    acknowledgeAlarm(body) {
+      const b: AlarmAckBody = {
+        shipmentId: shipmentIdOf(body?.shipmentId), alarmId: str(body.alarmId, 'alarmId'), reason: str(body.reason, 'reason'),
+        comment: typeof body.comment === 'string' ? body.comment : bad('"comment" must be a string (may be empty)', { field: 'comment' }), by: str(body.by, 'by'),
+      }
+      return store.appendEntry('alarm.ack', b, clock())
+    },
+    appendReading(body, receivedAt) {
+      if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
+      return store.appendEntry('reading', { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, receivedAt)
+    },
+    async quarantine(record) {
+      return (await store.submit({ kind: 'quarantine', record })) as QuarantineRecord
+    },
+    async readingLink(deviceId, seq) {
+      const row = await store.readingRow(deviceId, seq)
+      return row && { h: row.h, p: row.p, i: row.i }
+    },
+    async barrier() {
+      await store.submit({ kind: 'barrier' })
+    },
+    checkpoint: () => checkpointer.checkpoint(),
+
+    size: () => store.size,
+    rootHash: () => store.rootHash,
+    getEntry: (i) => store.getEntry(i),
+    entryBytes: (i) => store.entryBytes(i),
+    async entriesByType(type, o) {
+      return store.getEntries(await store.indicesByType(type, o)) as Promise<StoredEntry<typeof type>[]>
+    },
+    async readingsByDevice(deviceId, fromSeq = 1, toSeq = MAX_SEQ, o = {}) {
+      return store.getEntries(await store.readingIndicesByDevice(deviceId, fromSeq, toSeq, o.limit)) as Promise<StoredEntry<'reading'>[]>
+    },
+    async readingsByShipment(shipmentId, o) {
+      return store.getEntries(await store.readingIndicesByShipment(shipmentId, o)) as Promise<StoredEntry<'reading'>[]>
+    },
+    device: (id) => store.device(id),
+    devices: () => store.devices(),
+    lookupDevice(deviceId) {
+      const d = store.device(deviceId)
+      if (!d) return undefined
+      const cached = lookups.get(deviceId)
+      const k = `${d.publicKey}/${d.revoked}`
+      if (cached && cached.key === k) return cached.value
+      const value = { publicKey: fromHex(d.publicKey), revoked: d.revoked }
+      lookups.set(deviceId, { key: k, value })
+      return value
+    },
+    shipment: (id) => store.shipment(id),
+    shipments: () => store.shipments(),
+    latestCheckpoint: () => checkpointer.latest,
+    rootAt: (size) => store.rootAt(size),
+    inclusionProof: (i, size) => store.inclusionProof(i, size),
+    consistencyProof: (a, b) => store.consistencyProof(a, b),
+    quarantined: (o) => store.quarantine(o),
+    stats: () => store.stats,
+    subscribe(listener) {
+      store.on('entry', listener)
+      return () => { store.off('entry', listener) }
+    },
+    onBatch(listener) {
+      store.on('batch', listener)
+      return () => { store.off('batch', listener) }
+    },
+    close() {
+      closing ??= (async () => {
+        await checkpointer.stop()
+        await store.close()
+      })()
+      return closing
+    },
+  }
+  return ledger
+}
+
+/** The read-only view the offline integrity checker (fsck) needs. */
+export interface LedgerReader {
+  size(): number
+  entryBytes(index: number): Promise<Uint8Array>
+  latestCheckpoint(): Promise<StoredCheckpoint | undefined>
+  /** The ledger's C2SP note verifier key, from <dir>/ledger.vkey. */
+  verifierKey(): Promise<string>
+  close(): Promise<void>
+}
+
+/**
+ * Opens a ledger directory for reading without writing anything (no key is
+ * created, no checkpoint signed). LevelDB allows one process at a time, so
+ * the ledger must not be open elsewhere.
+ */
+export async function openLedgerReader(dir: string): Promise<LedgerReader> {
+  const store = await LogStore.open(join(dir, 'db'), { createIfMissing: false })
+  return {
+    size: () => store.size,
+    entryBytes: (i) => store.entryBytes(i),
+    latestCheckpoint: () => store.latestCheckpoint(),
+    verifierKey: () => readVerifierKey(dir),
+    close: () => store.close(),
+  }
+}
+
+export type { StoredCheckpoint }

@@ -1,0 +1,92 @@
+/**
+ * The ledger's derived state as the read API returns it: latest state per
+ * device, shipments, quarantine records and counters. Derived from the log
+ * (and rebuilt in the same atomic batch as the entries that change it).
+ */
+import type { CalibrationInfo, Gs1Ids } from './entry-types.ts'
+import type { SeqState } from './device-chain.ts'
+
+export interface DeviceState extends SeqState {
+  deviceId: string
+  /** hex, 32 bytes */
+  publicKey: string
+  model?: string
+  calibration?: CalibrationInfo
+  registeredBy: string
+  /** Ledger time and index of the registration entry. */
+  registeredAt: number
+  registerIndex: number
+  revoked: boolean
+  revokedAt?: number
+  revokeIndex?: number
+  revokeReason?: string
+  /** hex SHA-256 of the reading at `contiguous` (what the receipt carries); absent while contiguous = 0. */
+  contiguousHash?: string
+  /** Number of readings stored. */
+  readings: number
+  /** Ledger receive time of the latest stored reading. */
+  lastSeenAt?: number
+  /** Device time of the highest-sequence reading stored. */
+  lastDeviceTime?: number
+  lastTempCentiC?: number
+  batteryPct?: number
+  /** STATUS bits of the highest-sequence reading that carried a status. */
+  status?: number
+}
+
+export interface ShipmentState {
+  shipmentId: string
+  product: string
+  route: { from: string; to: string }
+  devices: string[]
+  profileHash: string
+  startAt: number
+  createdBy: string
+  createdAt: number
+  createIndex: number
+  gs1?: Gs1Ids
+  closedAt?: number
+  closedBy?: string
+  closeIndex?: number
+}
+
+/** Why the ingest rejected a message (DESIGN.md decision 6). */
+export const QUARANTINE_REASONS = {
+  ERR_OVERSIZED: 'the payload is larger than any valid reading',
+  ERR_MALFORMED: 'the payload does not decode as a v1 reading (details.protocolCode names the field)',
+  ERR_TOPIC_INVALID: 'the topic is not a ColdProof v1 readings topic',
+  ERR_TOPIC_MISMATCH: 'the reading names a different device than its topic',
+  ERR_UNKNOWN_DEVICE: 'the device is not registered',
+  ERR_REVOKED: 'the device is revoked',
+  ERR_BAD_SIGNATURE: 'the Ed25519 signature does not verify under the registered key',
+  ERR_FUTURE_TIME: 'the device time is further in the future than the allowed clock skew',
+  ERR_CHAIN_FORK: 'a different reading is already stored at this sequence (same predecessor, second branch)',
+  ERR_SEQ_REGRESSION: 'the sequence is at or below the receipted range and the bytes differ (counter reset or replay of another history)',
+  ERR_CHAIN_PREV_MISMATCH: 'the reading does not link to its stored neighbours (prevHash or successor link differs)',
+} as const
+export type QuarantineReason = keyof typeof QUARANTINE_REASONS
+
+export interface QuarantineRecord {
+  /** Sequential id within this ledger. */
+  id: number
+  reason: QuarantineReason
+  message: string
+  /** Ledger receive time, ms UTC. */
+  time: number
+  topic: string
+  /** base64 of the raw payload as received (possibly truncated to maxRawBytes; see rawLength). */
+  raw: string
+  rawLength: number
+  deviceId?: string
+  seq?: number
+  details?: Record<string, unknown>
+}
+
+export interface LedgerStats {
+  batches: number
+  entries: number
+  largestBatch: number
+  entriesByType: Record<string, number>
+  quarantined: number
+  quarantineByReason: Partial<Record<QuarantineReason, number>>
+}

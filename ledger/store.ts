@@ -1,0 +1,365 @@
+/**
+ * The append-only log on LevelDB (classic-level), DESIGN.md decisions 4, 5, 9.
+ *
+ * Every group of writes is ONE atomic LevelDB batch written with
+ * `{ sync: true }` (fsync before it resolves): the entry bytes, every Merkle
+ * node the entries complete, the indexes, the derived device/shipment state,
+ * the counters and the new tree state (size, frontier, last entry hash). A
+ * crash therefore leaves either the whole batch or none of it, and the tree
+ * state always describes exactly the stored entries. Writes are
+ * group-committed (group-commit.ts): submits queue while a batch is written.
+ */
+import { ClassicLevel } from 'classic-level'
+import { EventEmitter } from 'node:events'
+import type { Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
+import { appendLeaf, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootAt, rootFromFrontier, type NodeReader } from './merkle.ts'
+import { encodeEntry, entryHash, GENESIS_PREV } from './entry-codec.ts'
+import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-commit.ts'
+import { END, K, indexOfKey } from './keys-layout.ts'
+import { jsonBytes, parseJsonBytes, prepareEntry, type BatchContext, type BatchOp, type ReadingRow } from './indexes.ts'
+import { LedgerError } from './errors.ts'
+import type { DeviceState, LedgerStats, QuarantineReason, QuarantineRecord, ShipmentState } from './state-types.ts'
+import { fromHex, toHex } from './protocol/index.ts'
+
+const textDecoder = new TextDecoder()
+/**
+ * Entries read back from the store were validated by encodeEntry when written
+ * and sit under an fsync'd batch; reading parses them without re-validating
+ * (ledger/fsck.ts is the integrity checker that trusts nothing).
+ */
+const parseStored = (bytes: Uint8Array): StoredEntry => ({ entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, hash: entryHash(bytes) })
+
+interface TreeState { size: number; frontier: string[]; lastHash: string; lastTime: number }
+
+export interface StoredCheckpoint { note: string; size: number; rootHash: string }
+
+export type WriteItem =
+  | { kind: 'entry'; type: EntryType; body: EntryBodies[EntryType]; time: number }
+  | { kind: 'quarantine'; record: Omit<QuarantineRecord, 'id'> }
+  /** No write: settles after everything submitted before it (keeps MQTT acks in order). */
+  | { kind: 'barrier' }
+
+export type WriteResult = StoredEntry | QuarantineRecord | null
+
+type DB = ClassicLevel<string, Uint8Array>
+
+const emptyStats = (): LedgerStats => ({ batches: 0, entries: 0, largestBatch: 0, entriesByType: {}, quarantined: 0, quarantineByReason: {} })
+
+export interface StoreEvents { entry: [StoredEntry]; batch: [{ entries: number; items: number }] }
+
+export class LogStore extends EventEmitter {
+  readonly db: DB
+  #tree: TreeState
+  #frontier: Uint8Array[]
+  #devices: Map<string, DeviceState>
+  #shipments: Map<string, ShipmentState>
+  #deviceShipments = new Map<string, Set<string>>()
+  #stats: LedgerStats
+  #quarantineSeq: number
+  #gc: GroupCommit<WriteItem, WriteResult>
+  #failed: unknown = null
+  #closed = false
+
+  private constructor(db: DB, tree: TreeState, devices: Map<string, DeviceState>, shipments: Map<string, ShipmentState>, stats: LedgerStats, quarantineSeq: number) {
+    super()
+    this.db = db
+    this.#tree = tree
+    this.#frontier = tree.frontier.map(fromHex)
+    this.#devices = devices
+    this.#shipments = shipments
+    for (const s of shipments.values()) this.#linkShipment(s)
+    this.#stats = stats
+    this.#quarantineSeq = quarantineSeq
+    this.#gc = createGroupCommit((items) => this.#writeBatch(items))
+  }
+
+  /** Opens (creating if needed) the LevelDB at `path` and checks the tree state against the last entry. */
+  static async open(path: string, { createIfMissing = true }: { createIfMissing?: boolean } = {}): Promise<LogStore> {
+    const db: DB = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await db.open({ createIfMissing })
+    try {
+      const treeBytes = await db.get(K.tree)
+      const tree: TreeState = treeBytes ? parseJsonBytes(treeBytes) : { size: 0, frontier: [], lastHash: GENESIS_PREV, lastTime: 0 }
+      await checkTreeState(db, tree)
+      const devices = new Map<string, DeviceState>()
+      for await (const [, v] of db.iterator({ gte: K.devicePrefix, lt: K.devicePrefix + END })) { const d = parseJsonBytes<DeviceState>(v); devices.set(d.deviceId, d) }
+      const shipments = new Map<string, ShipmentState>()
+      for await (const [, v] of db.iterator({ gte: K.shipmentPrefix, lt: K.shipmentPrefix + END })) { const s = parseJsonBytes<ShipmentState>(v); shipments.set(s.shipmentId, s) }
+      const statsBytes = await db.get(K.stats)
+      const stats = statsBytes ? parseJsonBytes<LedgerStats>(statsBytes) : emptyStats()
+      let quarantineSeq = 0
+      for await (const k of db.keys({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END, reverse: true, limit: 1 })) quarantineSeq = indexOfKey(k) + 1
+      return new LogStore(db, tree, devices, shipments, stats, quarantineSeq)
+    } catch (e) {
+      await db.close()
+      throw e
+    }
+  }
+
+  get size(): number { return this.#tree.size }
+  get lastHash(): string { return this.#tree.lastHash }
+  /** Root of the durable tree. */
+  get rootHash(): Uint8Array { return rootFromFrontier(this.#frontier) }
+  get stats(): LedgerStats { return structuredClone(this.#stats) }
+  get closed(): boolean { return this.#closed }
+
+  device(id: string): DeviceState | undefined { return this.#devices.get(id) }
+  devices(): DeviceState[] { return [...this.#devices.values()] }
+  shipment(id: string): ShipmentState | undefined { return this.#shipments.get(id) }
+  shipments(): ShipmentState[] { return [...this.#shipments.values()] }
+
+  /** Queues a write; resolves once the batch holding it is durable. */
+  submit(item: WriteItem): Promise<WriteResult> {
+    if (this.#closed) return Promise.reject(new LedgerError('ERR_LEDGER_CLOSED', 'the ledger is closed'))
+    if (this.#failed) return Promise.reject(new LedgerError('ERR_LEDGER_FAILED', `an earlier durable write failed: ${(this.#failed as Error).message}; reopen the ledger`, { cause: String(this.#failed) }))
+    return this.#gc.submit(item)
+  }
+
+  appendEntry<T extends EntryType>(type: T, body: EntryBodies[T], time: number): Promise<StoredEntry<T>> {
+    return this.submit({ kind: 'entry', type, body, time }) as Promise<StoredEntry<T>>
+  }
+
+  /** Waits for every queued write. */
+  drain(): Promise<void> { return this.#gc.drain() }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    await this.#gc.drain()
+    this.#closed = true
+    await this.db.close()
+  }
+
+  // ---- batch building ------------------------------------------------------
+
+  async #writeBatch(items: WriteItem[]): Promise<ItemOutcome<WriteResult>[]> {
+    const ops: BatchOp[] = []
+    const devices = new Map<string, DeviceState>()
+    const shipments = new Map<string, ShipmentState>()
+    const rows = new Map<string, ReadingRow>()
+    const batchReadings: { deviceId: string; seq: number; t: number; i: number }[] = []
+    const stats = structuredClone(this.#stats)
+    let quarantineSeq = this.#quarantineSeq
+    let { size, lastHash, lastTime } = this.#tree
+    let frontier = this.#frontier
+    const put = (key: string, value: Uint8Array) => { ops.push({ type: 'put', key, value }) }
+    const ctx: BatchContext = {
+      put,
+      device: (id) => devices.get(id) ?? this.#devices.get(id),
+      setDevice: (d) => { devices.set(d.deviceId, d) },
+      shipment: (id) => shipments.get(id) ?? this.#shipments.get(id),
+      setShipment: (s) => { shipments.set(s.shipmentId, s) },
+      shipmentsOfDevice: (id) => {
+        const ids = new Set(this.#deviceShipments.get(id) ?? [])
+        for (const s of shipments.values()) if (s.devices.includes(id)) ids.add(s.shipmentId)
+        return [...ids].map((sid) => (shipments.get(sid) ?? this.#shipments.get(sid))!)
+      },
+      readingRow: async (deviceId, seq) => rows.get(`${deviceId}/${seq}`) ?? this.readingRow(deviceId, seq),
+      setReadingRow: (deviceId, seq, row) => {
+        rows.set(`${deviceId}/${seq}`, row)
+        put(K.reading(deviceId, seq), jsonBytes(row))
+        batchReadings.push({ deviceId, seq, t: row.t, i: row.i })
+      },
+      readingsFromTime: async (deviceId, from) => {
+        const out: { seq: number; t: number; i: number }[] = []
+        for await (const [k, v] of this.db.iterator({ gte: K.readingTimeFrom(deviceId, from), lt: K.readingTimePrefix(deviceId) + END })) {
+          const parts = k.split('!')
+          out.push({ t: Number(parts[2]), seq: Number(parts[3]), i: parseJsonBytes<number>(v) })
+        }
+        for (const r of batchReadings) if (r.deviceId === deviceId && r.t >= from) out.push(r)
+        return out
+      },
+    }
+    const outcomes: ItemOutcome<WriteResult>[] = []
+    const newEntries: StoredEntry[] = []
+    for (const item of items) {
+      let applying = false
+      try {
+        if (item.kind === 'barrier') { outcomes.push({ ok: true, value: null }); continue }
+        if (item.kind === 'quarantine') {
+          const record: QuarantineRecord = { ...item.record, id: quarantineSeq++ }
+          put(K.quarantine(record.id), jsonBytes(record))
+          stats.quarantined++
+          stats.quarantineByReason[record.reason as QuarantineReason] = (stats.quarantineByReason[record.reason as QuarantineReason] ?? 0) + 1
+          outcomes.push({ ok: true, value: record })
+          continue
+        }
+        // Entry times never go backwards along the log.
+        const time = Math.max(item.time, lastTime)
+        const apply = await prepareEntry(ctx, item.type, item.body, time)
+        const entry: Entry = { v: 1, index: size, type: item.type, time, prev: lastHash, body: item.body }
+        const bytes = encodeEntry(entry)
+        const hash = entryHash(bytes)
+        const stored: StoredEntry = { entry, bytes, hash }
+        // From here on nothing is expected to fail; if something does (a read error),
+        // the batch cannot be partly undone, so the whole batch fails.
+        applying = true
+        const appended = appendLeaf(frontier, size, leafHash(bytes))
+        for (const n of appended.completed) put(K.node(n.level, n.index), n.hash)
+        put(K.entry(size), bytes)
+        put(K.byType(item.type, size), new Uint8Array(0))
+        await apply(stored)
+        frontier = appended.frontier
+        size++
+        lastHash = hash
+        lastTime = time
+        stats.entries++
+        stats.entriesByType[item.type] = (stats.entriesByType[item.type] ?? 0) + 1
+        newEntries.push(stored)
+        outcomes.push({ ok: true, value: stored })
+      } catch (error) {
+        if (applying) throw error
+        // prepareEntry and encodeEntry throw before anything of this item is recorded.
+        outcomes.push({ ok: false, error })
+      }
+    }
+    if (ops.length === 0) return outcomes
+    stats.batches++
+    stats.largestBatch = Math.max(stats.largestBatch, newEntries.length)
+    const tree: TreeState = { size, frontier: frontier.map(toHex), lastHash, lastTime }
+    for (const d of devices.values()) put(K.device(d.deviceId), jsonBytes(d))
+    for (const s of shipments.values()) put(K.shipment(s.shipmentId), jsonBytes(s))
+    put(K.tree, jsonBytes(tree))
+    put(K.stats, jsonBytes(stats))
+    try {
+      await this.db.batch(ops as { type: 'put'; key: string; value: Uint8Array }[], { sync: true })
+    } catch (e) {
+      // The in-memory state may no longer describe the disk: refuse further writes until reopened.
+      this.#failed = e
+      throw e
+    }
+    this.#tree = tree
+    this.#frontier = frontier
+    for (const d of devices.values()) this.#devices.set(d.deviceId, d)
+    for (const s of shipments.values()) { this.#shipments.set(s.shipmentId, s); this.#linkShipment(s) }
+    this.#stats = stats
+    this.#quarantineSeq = quarantineSeq
+    for (const e of newEntries) this.emit('entry', e)
+    this.emit('batch', { entries: newEntries.length, items: items.length })
+    return outcomes
+  }
+
+  #linkShipment(s: ShipmentState): void {
+    for (const id of s.devices) {
+      let set = this.#deviceShipments.get(id)
+      if (!set) this.#deviceShipments.set(id, set = new Set())
+      set.add(s.shipmentId)
+    }
+  }
+
+  // ---- reads ----------------------------------------------------------------
+
+  #checkIndex(i: number, size = this.#tree.size): void {
+    if (!Number.isSafeInteger(i) || i < 0 || i >= size) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `entry index ${i} is outside the log of size ${size}`, { index: i, size })
+  }
+
+  async entryBytes(i: number): Promise<Uint8Array> {
+    this.#checkIndex(i)
+    const b = await this.db.get(K.entry(i))
+    if (!b) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${i} is missing from the store`, { index: i })
+    return b
+  }
+
+  async getEntry(i: number): Promise<StoredEntry> {
+    return parseStored(await this.entryBytes(i))
+  }
+
+  async getEntries(indices: number[]): Promise<StoredEntry[]> {
+    if (indices.length === 0) return []
+    const all = await this.db.getMany(indices.map(K.entry))
+    return all.map((bytes, n) => {
+      if (!bytes) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${indices[n]} is indexed but missing`, { index: indices[n] })
+      return parseStored(bytes)
+    })
+  }
+
+  async readingRow(deviceId: string, seq: number): Promise<ReadingRow | undefined> {
+    const v = await this.db.get(K.reading(deviceId, seq))
+    return v ? parseJsonBytes<ReadingRow>(v) : undefined
+  }
+
+  /** Entry indices of one type, ascending, from entry index `from`. O(k). */
+  async indicesByType(type: EntryType, { from = 0, limit = Infinity }: { from?: number; limit?: number } = {}): Promise<number[]> {
+    const out: number[] = []
+    for await (const k of this.db.keys({ gte: K.byType(type, from), lt: K.byTypePrefix(type) + END, limit: Number.isFinite(limit) ? limit : -1 })) out.push(indexOfKey(k))
+    return out
+  }
+
+  /** Entry indices of a device's readings with fromSeq <= seq <= toSeq, by seq. O(k). */
+  async readingIndicesByDevice(deviceId: string, fromSeq: number, toSeq: number, limit = Infinity): Promise<number[]> {
+    const out: number[] = []
+    for await (const v of this.db.values({ gte: K.reading(deviceId, fromSeq), lte: K.reading(deviceId, toSeq), limit: Number.isFinite(limit) ? limit : -1 })) out.push(parseJsonBytes<ReadingRow>(v).i)
+    return out
+  }
+
+  /** Entry indices of a shipment's readings by device time, within [startAt, closedAt]. O(k). */
+  async readingIndicesByShipment(shipmentId: string, { fromTime, toTime, limit = Infinity }: { fromTime?: number; toTime?: number; limit?: number } = {}): Promise<number[]> {
+    const s = this.#shipments.get(shipmentId)
+    if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${shipmentId} does not exist`, { shipmentId })
+    const from = Math.max(s.startAt, fromTime ?? 0)
+    const to = Math.min(s.closedAt ?? Number.MAX_SAFE_INTEGER, toTime ?? Number.MAX_SAFE_INTEGER)
+    const out: number[] = []
+    if (to < from) return out
+    // Every key of device time `to` sorts before the next time's prefix.
+    const upper = to >= Number.MAX_SAFE_INTEGER ? K.shipmentReadingPrefix(shipmentId) + END : K.shipmentReadingFrom(shipmentId, to + 1)
+    for await (const v of this.db.values({ gte: K.shipmentReadingFrom(shipmentId, from), lt: upper, limit: Number.isFinite(limit) ? limit : -1 })) out.push(parseJsonBytes<number>(v))
+    return out
+  }
+
+  async quarantine({ from = 0, limit = 100, reverse = false }: { from?: number; limit?: number; reverse?: boolean } = {}): Promise<QuarantineRecord[]> {
+    const out: QuarantineRecord[] = []
+    const range = reverse ? { gte: K.quarantinePrefix, lte: K.quarantine(from === 0 ? Number.MAX_SAFE_INTEGER : from) } : { gte: K.quarantine(from), lt: K.quarantinePrefix + END }
+    for await (const v of this.db.values({ ...range, reverse, limit })) out.push(parseJsonBytes<QuarantineRecord>(v))
+    return out
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
+    const v = await this.db.get(K.checkpoint)
+    return v ? parseJsonBytes<StoredCheckpoint>(v) : undefined
+  }
+
+  // ---- Merkle ---------------------------------------------------------------
+
+  readonly readNode: NodeReader = async (level, index) => {
+    const h = await this.db.get(K.node(level, index))
+    if (!h) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `Merkle node (${level}, ${index}) is missing`, { level, index })
+    return h
+  }
+
+  #checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#tree.size) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `tree size ${size} is outside 0..${this.#tree.size}`, { size, current: this.#tree.size })
+  }
+
+  async rootAt(size: number): Promise<Uint8Array> {
+    this.#checkSize(size)
+    return size === 0 ? EMPTY_ROOT.slice() : rootAt(size, this.readNode)
+  }
+
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
+    this.#checkSize(size)
+    this.#checkIndex(index, size)
+    return inclusionProof(index, size, this.readNode)
+  }
+
+  async consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]> {
+    this.#checkSize(newSize)
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `old size ${oldSize} is outside 0..${newSize}`, { oldSize, newSize })
+    return consistencyProof(oldSize, newSize, this.readNode)
+  }
+}
+
+/**
+ * Recovery check on open. The tree state is written in the same atomic batch
+ * as its entries, so after any crash it matches them; a mismatch means the
+ * directory was changed by something else, and the ledger refuses to append.
+ */
+async function checkTreeState(db: DB, tree: TreeState): Promise<void> {
+  const after = await db.get(K.entry(tree.size))
+  if (after) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `an entry exists at index ${tree.size}, beyond the stored tree size`, { size: tree.size })
+  if (tree.size === 0) return
+  const last = await db.get(K.entry(tree.size - 1))
+  if (!last) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${tree.size - 1} (the last of the stored tree) is missing`, { size: tree.size })
+  const h = entryHash(last)
+  if (h !== tree.lastHash) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${tree.size - 1} hashes to ${h}, the tree state says ${tree.lastHash}`, { index: tree.size - 1, expected: tree.lastHash, actual: h })
+  const leaf = await db.get(K.node(0, tree.size - 1))
+  if (!leaf || toHex(leaf) !== toHex(leafHash(last))) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `the Merkle leaf of entry ${tree.size - 1} does not match its bytes`, { index: tree.size - 1 })
+}
