@@ -21,7 +21,7 @@ const max = (xs: number[]) => Math.max(...xs)
 const min = (xs: number[]) => Math.min(...xs)
 
 /** No passive heat flow can take the load outside the range spanned by its heat sources. */
-function plausible(t: Tap.Test, snaps: ShipmentSnapshot[], coldestSourceC: number, warmestSourceC: number) {
+function plausible(t: { ok(cond: boolean, message: string): unknown }, snaps: ShipmentSnapshot[], coldestSourceC: number, warmestSourceC: number) {
   const lo = Math.min(coldestSourceC, min(snaps.map((s) => s.ambientC))) - 1e-9
   const hi = Math.max(warmestSourceC, max(snaps.map((s) => s.ambientC))) + 1e-9
   t.ok(snaps.every((s) => s.airC >= lo && s.airC <= hi && s.productC >= lo && s.productC <= hi), `air and product stay within [${lo.toFixed(1)}, ${hi.toFixed(1)}] °C`)
@@ -30,7 +30,6 @@ function plausible(t: Tap.Test, snaps: ShipmentSnapshot[], coldestSourceC: numbe
   for (let i = 1; i < snaps.length; i++) jump = Math.max(jump, Math.abs(snaps[i].productC - snaps[i - 1].productC))
   t.ok(jump < 3, `largest product change per 5 min is ${jump.toFixed(2)} °C`)
 }
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('reefer 2-8: compressor cycles, doors open, product stays in range', async (t) => {
   const { snaps } = trace('reefer-2-8')

@@ -31,16 +31,16 @@ t.test('the EPCIS export validates against the GS1 EPCIS 2.0 JSON Schema', async
   t.equal(e.sensorElementList[0].sensorMetadata.rawData, 'https://coldproof.invalid/api/ledger/entries/100')
 })
 
-t.test('readings inside an excursion carry ALARM_CONDITION, others none', async (t) => {
+t.test('readings inside an excursion carry ALARM_CONDITION, a sensor fault ERROR_CONDITION, others none', async (t) => {
   const input = sampleReportInput()
   const doc = epcisDocument(input, input.readings)
   const events = (doc.epcisBody as { eventList: Record<string, any>[] }).eventList
   let alarms = 0
   input.readings.forEach((r, i) => {
     const exc = events[i].sensorElementList[0].sensorReport[0].exception
-    const expected = inExcursion(r, input.result.excursions) ? 'ALARM_CONDITION' : undefined
+    const expected = r.flags.includes('SENSOR_FAULT') ? 'ERROR_CONDITION' : inExcursion(r, input.result.excursions) ? 'ALARM_CONDITION' : undefined
     t.equal(exc, expected, `reading ${r.deviceId}#${r.seq} at ${r.tempCentiC}`)
-    if (exc) alarms++
+    if (exc === 'ALARM_CONDITION') alarms++
   })
   t.ok(alarms > 0, 'the sample has excursion readings')
   t.ok(alarms < input.readings.length, 'and readings in range')

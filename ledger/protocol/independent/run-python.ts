@@ -35,7 +35,7 @@ export interface PythonVerifyResult {
 }
 
 export interface PythonOptions {
-  /** Interpreter to run. Default 'python3'. */
+  /** Interpreter to run. Default: $COLDPROOF_PYTHON, else 'python3'. */
   python?: string
   /** Plain Ed25519 checks (hex strings) to run with the Python implementation as well. */
   signatures?: ReadonlyArray<{ publicKey: string; message: string; signature: string }>
@@ -50,6 +50,8 @@ export class PythonUnavailableError extends Error {
   }
 }
 
+const defaultPython = (): string => process.env.COLDPROOF_PYTHON || 'python3'
+
 const hexOf = (v: Uint8Array | string): string => (typeof v === 'string' ? v : toHex(v))
 
 /**
@@ -60,7 +62,7 @@ const hexOf = (v: Uint8Array | string): string => (typeof v === 'string' ? v : t
 export function verifyWithPython(
   publicKeys: Readonly<Record<string, Uint8Array | string>>,
   payloadsHex: ReadonlyArray<Uint8Array | string>,
-  { python = 'python3', signatures = [] }: PythonOptions = {},
+  { python = defaultPython(), signatures = [] }: PythonOptions = {},
 ): Promise<PythonVerifyResult> {
   const input = JSON.stringify({
     publicKeys: Object.fromEntries(Object.entries(publicKeys).map(([id, k]) => [id, hexOf(k)])),
@@ -88,8 +90,8 @@ export function verifyWithPython(
   })
 }
 
-/** True when `python` (default python3) can be started; for tests that skip without it. */
-export async function pythonAvailable(python = 'python3'): Promise<boolean> {
+/** True when `python` (default $COLDPROOF_PYTHON or python3) can be started; for tests that skip without it. */
+export async function pythonAvailable(python = defaultPython()): Promise<boolean> {
   try {
     await verifyWithPython({}, [], { python })
     return true

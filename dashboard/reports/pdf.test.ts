@@ -1,0 +1,48 @@
+import t from 'tap'
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import { renderReportPdf, segments } from './pdf.ts'
+import { sampleReportInput } from './sample-input.ts'
+
+async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
+  const pdf = await getDocument({ data: bytes, useSystemFonts: false, isEvalSupported: false }).promise
+  let text = ''
+  for (let p = 1; p <= pdf.numPages; p++) {
+    const content = await (await pdf.getPage(p)).getTextContent()
+    text += content.items.map((i) => ('str' in i ? i.str : '')).join(' ') + '\n'
+  }
+  const pages = pdf.numPages
+  await pdf.destroy()
+  return { pages, text }
+}
+
+t.test('the report is a PDF that parses and says what matters', async (t) => {
+  const input = sampleReportInput()
+  input.bundleSha256 = 'b'.repeat(64)
+  const pdf = await renderReportPdf(input)
+  t.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-')
+  const { pages, text } = await pdfText(new Uint8Array(pdf))
+  t.ok(pages >= 1)
+  t.match(text, /Verdict: FAIL/)
+  t.match(text, input.shipment.profileHash, 'profile hash')
+  t.match(text, 'b'.repeat(64), 'bundle hash')
+  t.match(text, '0123456789abcdef', 'device key fingerprint')
+  t.match(text, 'tree size 1234', 'checkpoint')
+  t.match(text, '106141411928374657', 'SSCC')
+  t.match(text, /6\.12 °C/, 'MKT')
+  t.match(text, /Excursions \(1\)/)
+  t.match(text, /40 min/, 'time above range')
+})
+
+t.test('a passing shipment without excursions or bundle', async (t) => {
+  const input = sampleReportInput()
+  input.result = { ...input.result, verdict: 'pass', excursions: [], reasons: [] }
+  const { text } = await pdfText(new Uint8Array(await renderReportPdf(input)))
+  t.match(text, /Verdict: PASS/)
+  t.match(text, /evidence bundle module not installed/)
+})
+
+t.test('gaps and sensor faults break the curve', async (t) => {
+  const r = (seq: number, at: number, flags: string[] = []) => ({ deviceId: 'd', seq, deviceTimeMs: at, receivedAt: at, tempCentiC: 500, flags, late: false })
+  const segs = segments([r(1, 0), r(2, 60_000), r(3, 10 * 60_000), r(4, 11 * 60_000, ['SENSOR_FAULT']), r(5, 12 * 60_000)], 5 * 60_000)
+  t.same(segs.map((s) => s.map((x) => x.seq)), [[1, 2], [3], [5]])
+})

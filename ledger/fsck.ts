@@ -1,0 +1,354 @@
+/**
+ * The integrity checker of a whole ledger (issue 5, "Integrity and recovery";
+ * `coldproof verify-ledger`). It trusts nothing stored but the ledger's public
+ * key: it re-reads every entry's bytes through a small reader interface (not
+ * the storage), checks each entry's hash link, index, type rules and reading
+ * signature, every device chain in (device, seq) order, and recomputes the
+ * RFC 6962 root of the whole log against the signed checkpoints.
+ *
+ * Reading signatures are checked with Node's crypto (OpenSSL), independent
+ * of the noble engine the devices sign with (DESIGN.md decision 9).
+ */
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { decodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry } from './entry-codec.ts'
+import type { Entry } from './entry-types.ts'
+import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, type NodeReader } from './merkle.ts'
+import { parseVerifierKey, verifierKey, NoteError, type Ed25519Verify } from './note.ts'
+import { CheckpointError, verifyCheckpoint, type Checkpoint } from './checkpoint.ts'
+import { equalBytes, fromHex, toBase64, toHex } from './protocol/bytes.ts'
+import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from './protocol/signing.ts'
+
+/** What the checker reads. A LevelDB ledger, a bundle or a test array can all provide it. */
+export interface LedgerReader {
+  /** Number of entries in the log. */
+  size(): Promise<number>
+  /** The exact stored bytes of entry `index` (0 <= index < size). */
+  entryBytes(index: number): Promise<Uint8Array>
+  /** The latest signed checkpoint note, if the ledger has signed one. */
+  latestCheckpoint(): Promise<string | undefined>
+  /**
+   * Optional: the leaf hash the store recorded for entry `index` when it wrote
+   * it. Only used to name the changed entry exactly when a hash link breaks;
+   * the verdict never depends on it.
+   */
+  storedLeafHash?(index: number): Promise<Uint8Array | undefined>
+}
+
+export const FSCK_ERROR_CODES = {
+  ERR_FSCK_READ: 'an entry could not be read from the store',
+  ERR_FSCK_ENTRY_MALFORMED: 'an entry does not decode (the entry codec code and field are in details)',
+  ERR_FSCK_ENTRY_CHANGED: 'an entry no longer hashes to the leaf hash stored when it was written',
+  ERR_FSCK_INDEX: 'an entry carries another index than its position in the log',
+  ERR_FSCK_PREV_LINK: 'an entry\'s prev is not the SHA-256 of the entry before it',
+  ERR_FSCK_DEVICE_UNKNOWN: 'a reading or shipment names a device that is not registered before it',
+  ERR_FSCK_DEVICE_REREGISTERED: 'a device is registered twice',
+  ERR_FSCK_DEVICE_REVOKED: 'a reading was logged after its device was revoked, or a device is revoked twice',
+  ERR_FSCK_READING_SIGNATURE: 'a reading signature does not verify under the key its device registered',
+  ERR_FSCK_READING_DUPLICATE: 'the same signed reading is logged twice',
+  ERR_FSCK_CHAIN_FORK: 'two different readings of one device carry the same sequence number',
+  ERR_FSCK_CHAIN_LINK: 'a reading\'s prevHash is not the hash of its device\'s previous reading',
+  ERR_FSCK_SHIPMENT: 'a shipment entry refers to a shipment that does not exist, exists already or is closed',
+  ERR_FSCK_CHECKPOINT_SIGNATURE: 'a checkpoint note does not verify under the ledger key',
+  ERR_FSCK_CHECKPOINT_ORIGIN: 'a checkpoint is for another log origin',
+  ERR_FSCK_CHECKPOINT_SIZE: 'a checkpoint commits to more entries than the log holds (entries were removed)',
+  ERR_FSCK_ROOT_MISMATCH: 'the Merkle root recomputed from the entries differs from the signed checkpoint root',
+  ERR_FSCK_NO_CHECKPOINT: 'the log has entries but no signed checkpoint to check them against',
+  ERR_FSCK_BAD_KEY: 'the ledger public key or origin given to the checker is unusable',
+} as const
+export type FsckErrorCode = keyof typeof FSCK_ERROR_CODES
+
+export interface FsckFailure {
+  code: FsckErrorCode
+  /** The first bad entry, when one entry is to blame. */
+  index?: number
+  message: string
+  details: Record<string, unknown>
+}
+
+export interface FsckReport {
+  ok: boolean
+  /** Entries read. */
+  size: number
+  /** The first failure (lowest index), when !ok. */
+  failure?: FsckFailure
+  readings: number
+  devices: number
+  /** Checkpoint entries in the log whose signature and root were checked. */
+  checkpointEntries: number
+  /** The latest signed checkpoint, when it verified. */
+  checkpoint?: { size: number; rootHash: string }
+  /** Entries after the latest checkpoint: intact links, but not yet committed to by a signature. */
+  uncovered: number
+  /** Sequence numbers missing from device chains (allowed: gaps are logged and resend requested). */
+  gaps: { deviceId: string; from: number; to: number }[]
+  /** The root recomputed over all entries (base64). */
+  rootHash: string
+}
+
+/** Thrown by `assertLedger`; `checkLedger` returns the same as a report. */
+export class FsckError extends Error {
+  readonly code: FsckErrorCode
+  readonly index?: number
+  readonly details: Readonly<Record<string, unknown>>
+  constructor(f: FsckFailure) {
+    super(f.message)
+    this.name = 'FsckError'
+    this.code = f.code
+    this.index = f.index
+    this.details = f.details
+  }
+}
+
+export interface CheckLedgerOptions {
+  /** The ledger's verifier key string ("name+keyid+base64"), or its raw 32-byte Ed25519 public key with `origin`. */
+  ledgerPublicKey: string | Uint8Array
+  /** The checkpoint origin (defaults to the verifier key's name). */
+  origin?: string
+  /** Called after each entry and at the end; cheap. */
+  onProgress?: (done: number, total: number) => void
+  /** Reading-signature engine; Node's crypto by default. (message, signature, publicKey) */
+  verifyReading?: Ed25519Verify
+  /** Checkpoint-note engine; Node's crypto by default. */
+  verifyNoteSignature?: Ed25519Verify
+}
+
+/** RFC 8410 SubjectPublicKeyInfo prefix for an Ed25519 key. */
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+
+function nodeVerifier(): Ed25519Verify {
+  const keys = new Map<string, KeyObject | null>()
+  return (message, signature, publicKey) => {
+    const hex = toHex(publicKey)
+    let key = keys.get(hex)
+    if (key === undefined) {
+      try { key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) } catch { key = null }
+      keys.set(hex, key)
+    }
+    if (!key || signature.length !== 64) return false
+    try { return cryptoVerify(null, message, key, signature) } catch { return false }
+  }
+}
+
+class Stop extends Error {
+  constructor(readonly failure: FsckFailure) { super(failure.message) }
+}
+const stop = (code: FsckErrorCode, index: number | undefined, message: string, details: Record<string, unknown> = {}): never => {
+  throw new Stop({ code, index, message: index === undefined ? message : `entry ${index}: ${message}`, details })
+}
+
+interface DeviceState { publicKey: Uint8Array; registeredAt: number; revokedAt?: number }
+interface ReadingRef { index: number; hash: Uint8Array; prevHash: Uint8Array; payloadHex?: string }
+
+/** Packed leaf hashes, 32 bytes each: enough to recompute the root at any earlier size. */
+class Leaves {
+  private buf = new Uint8Array(32 * 1024)
+  length = 0
+  push(h: Uint8Array) {
+    if ((this.length + 1) * 32 > this.buf.length) { const b = new Uint8Array(this.buf.length * 2); b.set(this.buf); this.buf = b }
+    this.buf.set(h, this.length * 32); this.length++
+  }
+  readonly reader: NodeReader = async (level, index) => {
+    const hashAt = (l: number, i: number): Uint8Array => l === 0 ? this.buf.subarray(i * 32, i * 32 + 32) : nodeHash(hashAt(l - 1, 2 * i), hashAt(l - 1, 2 * i + 1))
+    return hashAt(level, index)
+  }
+}
+
+/**
+ * Checks a whole ledger. Never throws for a bad ledger: the report says
+ * whether it verifies and, if not, the first bad index and what is wrong.
+ */
+export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions): Promise<FsckReport> {
+  const verifyReading = opts.verifyReading ?? nodeVerifier()
+  const verifyNoteSig = opts.verifyNoteSignature ?? nodeVerifier()
+  const report: FsckReport = { ok: false, size: 0, readings: 0, devices: 0, checkpointEntries: 0, uncovered: 0, gaps: [], rootHash: toBase64(EMPTY_ROOT) }
+  const devices = new Map<string, DeviceState>()
+  const chains = new Map<string, Map<number, ReadingRef>>()
+  const shipments = new Map<string, { closed: boolean }>()
+  const leaves = new Leaves()
+  let frontier: Uint8Array[] = []
+  try {
+    let vkey: string, origin: string
+    try {
+      if (typeof opts.ledgerPublicKey === 'string') {
+        vkey = opts.ledgerPublicKey.trim()
+        origin = opts.origin ?? parseVerifierKey(vkey).name
+      } else {
+        if (!opts.origin) throw new Error('an origin is needed with a raw public key')
+        vkey = verifierKey(opts.origin, opts.ledgerPublicKey)
+        origin = opts.origin
+      }
+      parseVerifierKey(vkey)
+    } catch (e) {
+      return stop('ERR_FSCK_BAD_KEY', undefined, `ledger key: ${(e as Error).message}`)
+    }
+
+    const checkpointNote = async (note: string, index: number | undefined): Promise<Checkpoint> => {
+      try {
+        return await verifyCheckpoint(note, vkey, { origin, verify: verifyNoteSig })
+      } catch (e) {
+        if (e instanceof CheckpointError && e.code === 'ERR_CHECKPOINT_ORIGIN') return stop('ERR_FSCK_CHECKPOINT_ORIGIN', index, e.message, { ...e.details })
+        if (e instanceof NoteError || e instanceof CheckpointError) return stop('ERR_FSCK_CHECKPOINT_SIGNATURE', index, `checkpoint does not verify under ${vkey}: ${e.message}`, { noteCode: e.code })
+        throw e
+      }
+    }
+    const rootOfPrefix = async (size: number): Promise<Uint8Array> => size === leaves.length ? rootFromFrontier(frontier) : rootAt(size, leaves.reader)
+    const checkRoot = async (c: Checkpoint, index: number | undefined, what: string) => {
+      if (c.size > leaves.length) return stop('ERR_FSCK_CHECKPOINT_SIZE', index, `${what} commits to ${c.size} entries, but only ${leaves.length} precede it`, { checkpointSize: c.size, size: leaves.length })
+      const root = await rootOfPrefix(c.size)
+      if (!equalBytes(root, c.rootHash)) {
+        return stop('ERR_FSCK_ROOT_MISMATCH', index, `${what} signs root ${toBase64(c.rootHash)} for size ${c.size}, but the entries hash to ${toBase64(root)}`, { size: c.size, expected: toBase64(c.rootHash), calculated: toBase64(root) })
+      }
+    }
+
+    const size = await reader.size()
+    report.size = size
+    let prev = GENESIS_PREV
+    for (let i = 0; i < size; i++) {
+      let bytes: Uint8Array
+      try { bytes = await reader.entryBytes(i) } catch (e) { return stop('ERR_FSCK_READ', i, `cannot read: ${(e as Error).message}`) }
+      const leaf = leafHash(bytes)
+      if (reader.storedLeafHash) {
+        const stored = await reader.storedLeafHash(i)
+        if (stored && !equalBytes(stored, leaf)) stop('ERR_FSCK_ENTRY_CHANGED', i, `the bytes hash to leaf ${toHex(leaf)}, but the store recorded ${toHex(stored)} when it wrote them`, { expected: toHex(stored), calculated: toHex(leaf) })
+      }
+      let entry: Entry
+      try { entry = decodeEntry(bytes) } catch (e) {
+        if (!(e instanceof EntryError)) throw e
+        return stop('ERR_FSCK_ENTRY_MALFORMED', i, e.message, { entryCode: e.code, field: e.field })
+      }
+      if (entry.index !== i) stop('ERR_FSCK_INDEX', i, `carries index ${entry.index}`, { expected: i, actual: entry.index })
+      if (entry.prev !== prev) {
+        // The link i-1 -> i is broken: entry i-1 was changed (its hash moved) or entry i's prev was.
+        stop('ERR_FSCK_PREV_LINK', i, `prev is ${entry.prev}, but entry ${i - 1 < 0 ? '(genesis)' : i - 1} hashes to ${prev}: ${i === 0 ? 'entry 0 must have the genesis prev' : `entry ${i - 1} or this prev was changed`}`, { expected: prev, actual: entry.prev })
+      }
+      await checkEntry(entry, i)
+      leaves.push(leaf)
+      frontier = appendLeaf(frontier, i, leaf).frontier
+      prev = entryHash(bytes)
+      opts.onProgress?.(i + 1, size)
+    }
+    report.rootHash = toBase64(rootFromFrontier(frontier))
+
+    // Device chains, in (device, seq) order: the ingest stores a reading after a gap and backfills later.
+    const chainFailures: FsckFailure[] = []
+    for (const [deviceId, chain] of chains) {
+      const seqs = [...chain.keys()].sort((a, b) => a - b)
+      let expectFrom = 1
+      for (const seq of seqs) {
+        const r = chain.get(seq)!
+        if (seq > expectFrom) report.gaps.push({ deviceId, from: expectFrom, to: seq - 1 })
+        const before = seq === 1 ? { hash: GENESIS_PREV_HASH } : chain.get(seq - 1)
+        if (before && !equalBytes(before.hash, r.prevHash)) {
+          chainFailures.push({ code: 'ERR_FSCK_CHAIN_LINK', index: r.index, message: `entry ${r.index}: reading ${deviceId}#${seq} has prevHash ${toHex(r.prevHash)}, but ${seq === 1 ? 'a first reading must have 32 zero bytes' : `${deviceId}#${seq - 1} (entry ${chain.get(seq - 1)!.index}) hashes to ${toHex(before.hash)}`}`, details: { deviceId, seq, expected: toHex(before.hash), actual: toHex(r.prevHash) } })
+        }
+        expectFrom = seq + 1
+      }
+    }
+    if (chainFailures.length) { chainFailures.sort((a, b) => a.index! - b.index!); throw new Stop(chainFailures[0]) }
+
+    const note = await reader.latestCheckpoint()
+    if (note === undefined) {
+      if (size > 0) stop('ERR_FSCK_NO_CHECKPOINT', undefined, `the log has ${size} entries but no signed checkpoint: its root cannot be checked against the ledger's signature`)
+    } else {
+      const c = await checkpointNote(note, undefined)
+      await checkRoot(c, undefined, 'the latest checkpoint')
+      report.checkpoint = { size: c.size, rootHash: toBase64(c.rootHash) }
+      report.uncovered = size - c.size
+    }
+    report.ok = true
+    opts.onProgress?.(size, size)
+    return report
+
+    async function checkEntry(entry: Entry, i: number): Promise<void> {
+      switch (entry.type) {
+        case 'device.register': {
+          const b = (entry as Entry<'device.register'>).body
+          if (devices.has(b.deviceId)) stop('ERR_FSCK_DEVICE_REREGISTERED', i, `device ${b.deviceId} was registered already at entry ${devices.get(b.deviceId)!.registeredAt}`, { deviceId: b.deviceId })
+          devices.set(b.deviceId, { publicKey: fromHex(b.publicKey), registeredAt: i })
+          report.devices++
+          return
+        }
+        case 'device.revoke': {
+          const b = (entry as Entry<'device.revoke'>).body
+          const d = devices.get(b.deviceId)
+          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `revokes ${b.deviceId}, which is not registered`, { deviceId: b.deviceId })
+          if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `revokes ${b.deviceId}, already revoked at entry ${d!.revokedAt}`, { deviceId: b.deviceId })
+          d!.revokedAt = i
+          return
+        }
+        case 'reading': {
+          const e = entry as Entry<'reading'>
+          const r = readingOfEntry(e)
+          const { deviceId, seq } = r.fields
+          const d = devices.get(deviceId)
+          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `reading of ${deviceId}, which is not registered before it`, { deviceId, seq })
+          if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `reading of ${deviceId}#${seq} logged after the device was revoked at entry ${d!.revokedAt}`, { deviceId, seq, revokedAt: d!.revokedAt })
+          if (!(await verifyReading(readingSigningMessage(r.record), r.signature, d!.publicKey))) {
+            stop('ERR_FSCK_READING_SIGNATURE', i, `the signature of ${deviceId}#${seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId, seq, publicKey: toHex(d!.publicKey) })
+          }
+          let chain = chains.get(deviceId)
+          if (!chain) chains.set(deviceId, chain = new Map())
+          const hash = readingHash(r.payload)
+          const seen = chain.get(seq)
+          if (seen) {
+            if (equalBytes(seen.hash, hash)) stop('ERR_FSCK_READING_DUPLICATE', i, `${deviceId}#${seq} is logged again (first at entry ${seen.index})`, { deviceId, seq, first: seen.index })
+            stop('ERR_FSCK_CHAIN_FORK', i, `${deviceId}#${seq} differs from the reading with the same sequence at entry ${seen.index}`, { deviceId, seq, first: seen.index, firstHash: toHex(seen.hash), hash: toHex(hash) })
+          }
+          chain.set(seq, { index: i, hash, prevHash: r.fields.prevHash.slice() })
+          report.readings++
+          return
+        }
+        case 'shipment.create': {
+          const b = (entry as Entry<'shipment.create'>).body
+          if (shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `shipment ${b.shipmentId} is created twice`, { shipmentId: b.shipmentId })
+          for (const id of b.devices) if (!devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} lists ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
+          shipments.set(b.shipmentId, { closed: false })
+          return
+        }
+        case 'shipment.close': {
+          const b = (entry as Entry<'shipment.close'>).body
+          const s = shipments.get(b.shipmentId)
+          if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `closes shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
+          s!.closed = true
+          return
+        }
+        case 'alarm.ack': {
+          const b = (entry as Entry<'alarm.ack'>).body
+          if (!shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `acknowledges an alarm of shipment ${b.shipmentId}, which does not exist`, { shipmentId: b.shipmentId })
+          return
+        }
+        case 'checkpoint': {
+          const b = (entry as Entry<'checkpoint'>).body
+          const c = await checkpointNote(b.note, i)
+          await checkRoot(c, i, 'this checkpoint entry')
+          report.checkpointEntries++
+          return
+        }
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e
+    report.ok = false
+    report.failure = e.failure
+    return report
+  }
+}
+
+/** checkLedger, throwing FsckError on the first failure. */
+export async function assertLedger(reader: LedgerReader, opts: CheckLedgerOptions): Promise<FsckReport> {
+  const r = await checkLedger(reader, opts)
+  if (!r.ok) throw new FsckError(r.failure!)
+  return r
+}
+
+/** A reader over entry bytes held in memory (tests, evidence bundles). */
+export function memoryLedgerReader(entries: Uint8Array[], checkpoint?: string): LedgerReader {
+  return {
+    size: async () => entries.length,
+    entryBytes: async (i) => {
+      if (!Number.isInteger(i) || i < 0 || i >= entries.length) throw new RangeError(`no entry ${i}`)
+      return entries[i]
+    },
+    latestCheckpoint: async () => checkpoint,
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The ledger store and API on a real LevelDB in a temp dir: write API and its
+ * typed refusals, hash links, Merkle root and proofs against the reference
+ * implementation, indexes, group commit, checkpoints, restart and recovery.
+ */
+import t from 'tap'
+import { stat, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { openLedger, openLedgerReader, profileHashOf, type Ledger } from '../ledger.ts'
+import { isLedgerError } from '../errors.ts'
+import { leafHash, rootFromLeaves, verifyConsistency, verifyInclusion } from '../merkle.ts'
+import { verifyNote } from '../note.ts'
+import { parseCheckpoint } from '../checkpoint.ts'
+import { GENESIS_PREV, decodeEntry, entryHash } from '../entry-codec.ts'
+import { fromBase64, toBase64, toHex } from '../protocol/index.ts'
+import { nodeVerify } from '../protocol/test-support.ts'
+import { nextReading, simDevice, tempDir, T0, type SimDevice } from './support.ts'
+
+const PROFILE = { name: '2-8C', lowerCentiC: 200, upperCentiC: 800 }
+
+async function open(t: Tap.Test, opts: Partial<Parameters<typeof openLedger>[0]> = {}): Promise<{ ledger: Ledger; dir: string }> {
+  const { dir, remove } = await tempDir()
+  const ledger = await openLedger({ dir, checkpointIntervalMs: 0, ...opts })
+  t.teardown(async () => { await ledger.close().catch(() => {}); await remove() })
+  return { ledger, dir }
+}
+
+async function register(ledger: Ledger, d: SimDevice) {
+  return ledger.registerDevice({ deviceId: d.id, publicKey: d.publicKey, by: 'qa@example.eu', model: 'sim-1' })
+}
+
+async function append(ledger: Ledger, d: SimDevice, payload: Uint8Array, receivedAt = T0) {
+  return ledger.appendReading({ payload: toBase64(payload), deviceId: d.id, seq: d.seq }, receivedAt)
+}
+
+async function expectCode(t: Tap.Test, p: Promise<unknown>, code: string, what: string) {
+  try {
+    await p
+    t.fail(`${what}: expected ${code}, it succeeded`)
+  } catch (e) {
+    t.equal((e as { code?: string }).code, code, what)
+  }
+}
+
+t.test('write API refuses bad input with typed errors and changes nothing', async (t) => {
+  const { ledger } = await open(t)
+  const a = simDevice('probe-a', 1)
+  await register(ledger, a)
+  const size = ledger.size()
+  // The identity point (small order): under it a crafted signature verifies for any message.
+  await expectCode(t, ledger.registerDevice({ deviceId: 'probe-x', publicKey: '01' + '00'.repeat(31), by: 'qa' }), 'ERR_LEDGER_BAD_DEVICE_KEY', 'small-order key')
+  await expectCode(t, ledger.registerDevice({ deviceId: 'probe-x', publicKey: 'zz', by: 'qa' }), 'ERR_LEDGER_BAD_DEVICE_KEY', 'non-hex key')
+  await expectCode(t, ledger.registerDevice({ deviceId: 'probe-a', publicKey: simDevice('probe-b', 2).publicKey, by: 'qa' }), 'ERR_LEDGER_DEVICE_EXISTS', 'duplicate id')
+  await expectCode(t, Promise.resolve().then(() => ledger.registerDevice({ deviceId: 'Probe A', publicKey: a.publicKey, by: 'qa' })), 'ERR_LEDGER_BAD_INPUT', 'bad device id')
+  await expectCode(t, ledger.revokeDevice({ deviceId: 'probe-z', reason: 'lost', by: 'qa' }), 'ERR_LEDGER_DEVICE_UNKNOWN', 'revoke unknown')
+  await expectCode(t, ledger.createShipment({ shipmentId: 'S1', product: 'vaccine', route: { from: 'A', to: 'B' }, devices: ['probe-z'], profile: PROFILE, startAt: T0, by: 'qa' }), 'ERR_LEDGER_DEVICE_UNKNOWN', 'shipment with unknown device')
+  await expectCode(t, Promise.resolve().then(() => ledger.createShipment({ shipmentId: 'S1', product: 'vaccine', route: { from: 'A', to: 'B' }, devices: ['probe-a'], profile: PROFILE, profileHash: '00'.repeat(32), startAt: T0, by: 'qa' })), 'ERR_LEDGER_PROFILE_HASH_MISMATCH', 'wrong profile hash')
+  await expectCode(t, ledger.closeShipment({ shipmentId: 'S9', closedAt: T0, by: 'qa' }), 'ERR_LEDGER_SHIPMENT_UNKNOWN', 'close unknown shipment')
+  await expectCode(t, ledger.acknowledgeAlarm({ shipmentId: 'S9', alarmId: 'x', reason: 'r', comment: '', by: 'qa' }), 'ERR_LEDGER_SHIPMENT_UNKNOWN', 'ack for unknown shipment')
+  t.equal(ledger.size(), size, 'no refused write added an entry')
+
+  const s = await ledger.createShipment({ shipmentId: 'S1', product: 'vaccine', route: { from: 'A', to: 'B' }, devices: ['probe-a'], profile: PROFILE, startAt: T0, by: 'qa' })
+  t.equal(s.entry.body.profileHash, profileHashOf(PROFILE))
+  await expectCode(t, ledger.createShipment({ shipmentId: 'S1', product: 'vaccine', route: { from: 'A', to: 'B' }, devices: ['probe-a'], profile: PROFILE, startAt: T0, by: 'qa' }), 'ERR_LEDGER_SHIPMENT_EXISTS', 'duplicate shipment')
+  await expectCode(t, ledger.closeShipment({ shipmentId: 'S1', closedAt: T0 - 1, by: 'qa' }), 'ERR_LEDGER_BAD_INPUT', 'closedAt before startAt')
+  await ledger.closeShipment({ shipmentId: 'S1', closedAt: T0 + 1000, by: 'qa' })
+  await expectCode(t, ledger.closeShipment({ shipmentId: 'S1', closedAt: T0 + 2000, by: 'qa' }), 'ERR_LEDGER_SHIPMENT_CLOSED', 'close twice')
+  await ledger.revokeDevice({ deviceId: 'probe-a', reason: 'lost', by: 'qa' })
+  await expectCode(t, ledger.revokeDevice({ deviceId: 'probe-a', reason: 'lost', by: 'qa' }), 'ERR_LEDGER_DEVICE_REVOKED', 'revoke twice')
+  t.same(ledger.lookupDevice('probe-a'), { publicKey: a.publicKey, revoked: true }, 'lookupDevice reports revocation')
+  t.equal(ledger.lookupDevice('probe-z'), undefined)
+})
+
+t.test('entries are hash-linked, Merkle-summarised, and proofs verify', async (t) => {
+  const { ledger } = await open(t)
+  const devs = [simDevice('probe-a', 1), simDevice('probe-b', 2)]
+  for (const d of devs) await register(ledger, d)
+  await ledger.createShipment({ shipmentId: 'S1', product: 'insulin', route: { from: 'Basel', to: 'Lyon' }, devices: devs.map((d) => d.id), profile: PROFILE, startAt: T0, by: 'qa' })
+  for (let i = 0; i < 20; i++) {
+    await Promise.all(devs.map((d) => append(ledger, d, nextReading(d, 500 + i, T0 + i * 60_000))))
+  }
+  await ledger.acknowledgeAlarm({ shipmentId: 'S1', alarmId: 'A-1', reason: 'door opened', comment: 'checked', by: 'operator' })
+  const n = ledger.size()
+  const leaves: Uint8Array[] = []
+  let prev = GENESIS_PREV
+  for (let i = 0; i < n; i++) {
+    const e = await ledger.getEntry(i)
+    t.same(decodeEntry(e.bytes), e.entry, `entry ${i} bytes are canonical and decode to the entry`)
+    if (e.entry.index !== i || e.entry.prev !== prev) t.fail(`entry ${i} link`)
+    prev = entryHash(e.bytes)
+    leaves.push(leafHash(e.bytes))
+  }
+  t.pass('every entry links to the previous one')
+  t.equal(toHex(ledger.rootHash()), toHex(rootFromLeaves(leaves)), 'incremental root equals the reference root')
+  for (const size of [1, 2, 3, 7, 8, 13, n]) {
+    const root = await ledger.rootAt(size)
+    t.equal(toHex(root), toHex(rootFromLeaves(leaves.slice(0, size))), `rootAt(${size})`)
+    for (let i = 0; i < size; i++) verifyInclusion(leaves[i], i, size, await ledger.inclusionProof(i, size), root)
+    for (const old of [1, Math.max(1, size >> 1), size]) verifyConsistency(old, size, await ledger.rootAt(old), root, await ledger.consistencyProof(old, size))
+  }
+  t.pass('inclusion and consistency proofs verify')
+  const bad = await ledger.inclusionProof(3, n)
+  bad[0] = bad[0].slice(); bad[0][0] ^= 1
+  t.throws(() => verifyInclusion(leaves[3], 3, n, bad, ledger.rootHash()), { code: 'ERR_MERKLE_ROOT_MISMATCH' }, 'an altered proof fails')
+  await expectCode(t, ledger.inclusionProof(n, n), 'ERR_LEDGER_INDEX_RANGE', 'index beyond size')
+  await expectCode(t, ledger.rootAt(n + 1), 'ERR_LEDGER_INDEX_RANGE', 'size beyond the log')
+})
+
+t.test('indexes answer device, shipment and type queries', async (t) => {
+  const { ledger } = await open(t)
+  const a = simDevice('probe-a', 1), b = simDevice('probe-b', 2)
+  await register(ledger, a); await register(ledger, b)
+  // Readings before the shipment exists, with device times before and after its startAt.
+  for (let i = 0; i < 5; i++) await append(ledger, a, nextReading(a, 400 + i, T0 + i * 1000))
+  await ledger.createShipment({ shipmentId: 'S1', product: 'insulin', route: { from: 'Basel', to: 'Lyon' }, devices: ['probe-a'], profile: PROFILE, startAt: T0 + 2000, by: 'qa' })
+  for (let i = 5; i < 10; i++) await append(ledger, a, nextReading(a, 400 + i, T0 + i * 1000, { batteryPct: 90 - i }))
+  for (let i = 0; i < 3; i++) await append(ledger, b, nextReading(b, 300, T0 + i * 1000))
+  // A reading of probe-a with device time after closedAt arrives before the close.
+  await append(ledger, a, nextReading(a, 410, T0 + 20_000))
+  await ledger.closeShipment({ shipmentId: 'S1', closedAt: T0 + 8000, by: 'qa' })
+
+  const byDev = await ledger.readingsByDevice('probe-a', 3, 6)
+  t.same(byDev.map((e) => e.entry.body.seq), [3, 4, 5, 6], 'by device and seq range')
+  const ship = await ledger.readingsByShipment('S1')
+  t.same(ship.map((e) => e.entry.body.seq), [3, 4, 5, 6, 7, 8, 9], 'by shipment: device time in [startAt, closedAt], other devices excluded')
+  t.same((await ledger.readingsByShipment('S1', { fromTime: T0 + 5000, limit: 2 })).map((e) => e.entry.body.seq), [6, 7], 'time window and limit')
+  t.equal((await ledger.entriesByType('reading')).length, 14)
+  t.same((await ledger.entriesByType('device.register')).map((e) => e.entry.body.deviceId), ['probe-a', 'probe-b'])
+  const d = ledger.device('probe-a')!
+  t.match(d, { contiguous: 11, highest: 11, gaps: [], readings: 11, batteryPct: 81, lastDeviceTime: T0 + 20_000, revoked: false })
+  t.equal(d.contiguousHash, toHex(a.prev), 'contiguous hash is the hash of the last reading')
+  t.same(ledger.shipments().map((s) => [s.shipmentId, s.closedAt]), [['S1', T0 + 8000]])
+  t.equal(ledger.devices().length, 2)
+  await expectCode(t, ledger.readingsByShipment('nope'), 'ERR_LEDGER_SHIPMENT_UNKNOWN', 'unknown shipment query')
+})
+
+t.test('gaps are tracked and backfill closes them', async (t) => {
+  const { ledger } = await open(t)
+  const a = simDevice('probe-a', 1)
+  await register(ledger, a)
+  const p = [1, 2, 3, 4, 5].map((i) => ({ payload: nextReading(a, 500, T0 + i), seq: a.seq }))
+  const put = (k: number) => ledger.appendReading({ payload: toBase64(p[k].payload), deviceId: a.id, seq: p[k].seq }, T0)
+  await put(0); await put(3)
+  t.match(ledger.device('probe-a'), { contiguous: 1, highest: 4, gaps: [[2, 3]] })
+  await put(2)
+  t.match(ledger.device('probe-a'), { contiguous: 1, highest: 4, gaps: [[2, 2]] })
+  await put(1)
+  t.match(ledger.device('probe-a'), { contiguous: 4, highest: 4, gaps: [] })
+  await expectCode(t, put(1), 'ERR_LEDGER_BAD_INPUT', 'the store refuses a second copy of a stored seq')
+  t.same((await ledger.readingsByDevice('probe-a')).map((e) => e.entry.body.seq), [1, 2, 3, 4], 'seq order, whatever the arrival order')
+})
+
+t.test('group commit: many entries per fsync under load, every write durable', async (t) => {
+  const { ledger, dir } = await open(t)
+  const devs = [...Array(10).keys()].map((i) => simDevice(`probe-${i}`, i + 1))
+  for (const d of devs) await register(ledger, d)
+  const before = ledger.stats()
+  let batches = 0
+  const off = ledger.onBatch(() => { batches++ })
+  const writes: Promise<unknown>[] = []
+  for (let i = 0; i < 50; i++) for (const d of devs) writes.push(append(ledger, d, nextReading(d, 500, T0 + i * 1000)))
+  await Promise.all(writes)
+  off()
+  const after = ledger.stats()
+  const entries = after.entries - before.entries
+  t.equal(entries, 500)
+  t.equal(after.batches - before.batches, batches, 'the batch counter counts durable batches')
+  t.ok(batches < entries / 5, `${entries} entries took ${batches} batches`)
+  t.ok(after.largestBatch > 1)
+  t.comment(`group commit: ${entries} entries in ${batches} batches (largest ${after.largestBatch})`)
+  await ledger.close()
+  const reader = await openLedgerReader(dir)
+  t.teardown(() => reader.close())
+  t.equal(reader.size(), ledger.size(), 'all durable after close')
+})
+
+t.test('checkpoints: signed, verifiable with the published key, all prefixes of one tree', async (t) => {
+  const { ledger, dir } = await open(t, { checkpointEvery: 10, origin: 'example.eu/coldproof-test' })
+  const a = simDevice('probe-a', 1)
+  await register(ledger, a)
+  for (let i = 0; i < 45; i++) await append(ledger, a, nextReading(a, 500, T0 + i))
+  await ledger.checkpoint()
+  const cps = await ledger.entriesByType('checkpoint')
+  t.ok(cps.length >= 4, `${cps.length} checkpoints for ${ledger.size()} entries`)
+  const vkey = (await readFile(join(dir, 'ledger.vkey'), 'utf8')).trim()
+  t.equal(vkey, ledger.verifierKey)
+  t.match(vkey, /^example\.eu\/coldproof-test\+[0-9a-f]{8}\+/)
+  let prevCp: { size: number; root: Uint8Array } | undefined
+  for (const e of cps) {
+    const { text } = await verifyNote(e.entry.body.note, vkey, (msg, sig, pub) => nodeVerify(sig, msg, pub))
+    const c = parseCheckpoint(text)
+    t.equal(c.origin, 'example.eu/coldproof-test')
+    t.ok(c.size <= e.entry.index, 'a checkpoint covers only entries before its own')
+    t.equal(toHex(c.rootHash), toHex(await ledger.rootAt(c.size)), `checkpoint ${c.size} root matches the tree`)
+    if (prevCp) {
+      t.ok(c.size > prevCp.size)
+      verifyConsistency(prevCp.size, c.size, prevCp.root, c.rootHash, await ledger.consistencyProof(prevCp.size, c.size))
+    }
+    prevCp = { size: c.size, root: c.rootHash }
+  }
+  const latest = ledger.latestCheckpoint()!
+  t.equal(latest.note, cps[cps.length - 1].entry.body.note, 'latestCheckpoint is the last logged one')
+  t.same(fromBase64(latest.rootHash), await ledger.rootAt(latest.size))
+  const sizeBefore = ledger.size()
+  await ledger.checkpoint()
+  t.equal(ledger.size(), sizeBefore, 'no new checkpoint when nothing but the last checkpoint was added')
+  const tampered = latest.note.replace(`\n${latest.size}\n`, `\n${latest.size + 1}\n`)
+  await t.rejects(verifyNote(tampered, vkey, (msg, sig, pub) => nodeVerify(sig, msg, pub)), 'an altered checkpoint does not verify')
+})
+
+t.test('restart continues the same ledger; the key file is kept and private', async (t) => {
+  const { dir, remove } = await tempDir()
+  t.teardown(remove)
+  const a = simDevice('probe-a', 1)
+  let ledger = await openLedger({ dir, checkpointIntervalMs: 0 })
+  await register(ledger, a)
+  await ledger.createShipment({ shipmentId: 'S1', product: 'insulin', route: { from: 'Basel', to: 'Lyon' }, devices: ['probe-a'], profile: PROFILE, startAt: T0, by: 'qa' })
+  for (let i = 0; i < 5; i++) await append(ledger, a, nextReading(a, 500, T0 + i))
+  const key1 = await readFile(join(dir, 'ledger.key'), 'utf8')
+  t.equal((await stat(join(dir, 'ledger.key'))).mode & 0o777, 0o600, 'key file is mode 0600')
+  const vkey1 = ledger.verifierKey
+  await ledger.close()
+  const sizeAfterClose = ledger.size()
+  const cp = ledger.latestCheckpoint()!
+  t.equal(cp.size, sizeAfterClose - 1, 'close signed a checkpoint over everything before its own entry')
+
+  ledger = await openLedger({ dir, checkpointIntervalMs: 0 })
+  t.teardown(() => ledger.close())
+  t.equal(ledger.size(), sizeAfterClose)
+  t.equal(ledger.verifierKey, vkey1, 'same key after restart')
+  t.equal(await readFile(join(dir, 'ledger.key'), 'utf8'), key1, 'key file unchanged')
+  t.same(ledger.latestCheckpoint(), cp)
+  t.match(ledger.device('probe-a'), { contiguous: 5 })
+  for (let i = 5; i < 8; i++) await append(ledger, a, nextReading(a, 500, T0 + i))
+  t.same((await ledger.readingsByShipment('S1')).map((e) => e.entry.body.seq), [1, 2, 3, 4, 5, 6, 7, 8])
+  const e = await ledger.getEntry(sizeAfterClose)
+  const last = await ledger.getEntry(sizeAfterClose - 1)
+  t.equal(e.entry.prev, last.hash, 'the first entry after restart links to the last one before')
+  await t.rejects(openLedger({ dir, origin: 'other.example/ledger' }), { code: 'ERR_LEDGER_KEY_FILE' }, 'a different origin for an existing key is refused')
+})
+
+t.test('open refuses a tree state that does not match the stored entries', async (t) => {
+  const { dir, remove } = await tempDir()
+  t.teardown(remove)
+  const ledger = await openLedger({ dir, checkpointIntervalMs: 0 })
+  await register(ledger, simDevice('probe-a', 1))
+  await ledger.close()
+  const db = new ClassicLevel<string, string>(join(dir, 'db'), { valueEncoding: 'utf8' })
+  const tree = JSON.parse((await db.get('m!tree'))!)
+  tree.lastHash = 'ab'.repeat(32)
+  await db.put('m!tree', JSON.stringify(tree))
+  await db.close()
+  await t.rejects(openLedger({ dir }), { code: 'ERR_LEDGER_STATE_MISMATCH' })
+  t.ok(isLedgerError(await openLedger({ dir }).catch((e) => e), 'ERR_LEDGER_STATE_MISMATCH'))
+})

@@ -1,0 +1,79 @@
+/**
+ * Test support for the ledger's integration tests: simulated devices that sign
+ * with @noble/ed25519 (as the firmware does; the ingest verifies with Node's
+ * crypto), a plain aedes broker on 127.0.0.1:0, temp ledger directories.
+ */
+import * as ed from '@noble/ed25519'
+import { sha512 } from '@noble/hashes/sha2.js'
+import { createServer, type AddressInfo, type Server } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Aedes } from 'aedes'
+import {
+  assemblePayload, encodeRecord, GENESIS_PREV_HASH, readingHash, readingSigningMessage, deviceTopic, type ReadingFields,
+} from '../protocol/index.ts'
+
+ed.hashes.sha512 = sha512
+
+export interface SimDevice {
+  id: string
+  seed: Uint8Array
+  publicKey: Uint8Array
+  /** Last signed seq and its hash. */
+  seq: number
+  prev: Uint8Array
+  topic: string
+}
+
+export function simDevice(id: string, seedByte: number): SimDevice {
+  const seed = new Uint8Array(32).fill(seedByte)
+  seed[0] = id.length
+  return { id, seed, publicKey: ed.getPublicKey(seed), seq: 0, prev: GENESIS_PREV_HASH, topic: deviceTopic(id, 'readings') }
+}
+
+/** Signs the device's next reading (advancing its chain) and returns the payload. */
+export function nextReading(d: SimDevice, tempCentiC: number, deviceTimeMs: number, extra: Partial<ReadingFields> = {}): Uint8Array {
+  const record = encodeRecord({ deviceId: d.id, seq: d.seq + 1, deviceTimeMs, tempCentiC, prevHash: d.prev, ...extra })
+  const payload = assemblePayload(record, ed.sign(readingSigningMessage(record), d.seed))
+  d.seq++
+  d.prev = readingHash(payload)
+  return payload
+}
+
+/** Signs an arbitrary record with the device key (for forks and regressions). */
+export function signFields(d: SimDevice, f: ReadingFields): Uint8Array {
+  const record = encodeRecord(f)
+  return assemblePayload(record, ed.sign(readingSigningMessage(record), d.seed))
+}
+
+export async function tempDir(prefix = 'coldproof-ledger-'): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+export interface TestBroker { url: string; port: number; broker: Aedes; server: Server; close(): Promise<void> }
+
+/** A plain aedes broker (no auth) on 127.0.0.1, port 0 unless `port` is given (to restart on the same port). */
+export async function startBroker(port = 0): Promise<TestBroker> {
+  const broker = await Aedes.createBroker()
+  const server = createServer(broker.handle)
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()) })
+  const p = (server.address() as AddressInfo).port
+  return {
+    url: `mqtt://127.0.0.1:${p}`, port: p, broker, server,
+    close: () => new Promise<void>((resolve) => {
+      broker.close(() => server.close(() => resolve()))
+    }),
+  }
+}
+
+export const T0 = Date.UTC(2026, 10, 25, 8, 0, 0)
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Wires the whole system in one process: the embedded broker (or an external
+ * one), the ledger and its ingest, the dashboard, and optionally a demo fleet.
+ * `npm start` and the end-to-end tests use this; nothing here listens until
+ * startSystem() is called, and close() stops everything in reverse order.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { openLedger, type Ledger } from '../ledger/ledger.ts'
+import { createIngest, type Ingest } from '../ledger/ingest.ts'
+import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
+import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
+import { BUILTIN_PROFILES, profileHash, type BuiltinProfileId } from '../dashboard/compliance/index.ts'
+import { gs1CheckDigit } from '../dashboard/gs1.ts'
+
+export type DemoMode = 'full' | 'small' | false
+
+export interface SystemOptions {
+  /** Data directory: ledger, device state, users. */
+  dataDir: string
+  host?: string
+  /** Dashboard HTTP port; 0 picks a free one. */
+  httpPort?: number
+  /** Embedded broker port; 0 picks a free one. Ignored with brokerUrl. */
+  mqttPort?: number
+  /** Use an external broker instead of the embedded one (device authentication is then that broker's job). */
+  brokerUrl?: string
+  brokerUsername?: string
+  brokerPassword?: string
+  /** Run the demo fleet: 'full' (every demo shipment), 'small' (three), or false. */
+  demo?: DemoMode
+  /** Overrides the demo's time acceleration. */
+  accel?: number
+  /** Scenario file or built-in name instead of the demo fleet. */
+  scenario?: string
+  quiet?: boolean
+  log?: (line: string) => void
+}
+
+export interface Login { username: string; password: string }
+
+export interface RunningSystem {
+  url: string
+  mqttUrl: string
+  ledger: Ledger
+  ingest: Ingest
+  broker?: Broker
+  fleet?: Fleet
+  logins: Record<'operator' | 'regulator' | 'admin', Login>
+  close(): Promise<void>
+}
+
+/** Device-sim storage classes -> built-in rule profiles of the compliance engine. */
+export const PROFILE_FOR_CLASS: Record<string, BuiltinProfileId> = {
+  '2-8': 'refrigerated-2-8',
+  '15-25': 'controlled-room-15-25',
+  max25: 'below-25',
+  max30: 'below-30',
+  'frozen-15': 'frozen-15',
+  'frozen-20': 'frozen-20',
+  'ultra-cold': 'ultra-cold-90-60',
+}
+
+/** Demo GS1 keys: a fixed company prefix, serials from the shipment's position, real check digits. */
+export function demoGs1(n: number): { sscc: string; gtin: string; lot: string; expiry: string } {
+  const ssccBody = `0${'4012345'}${String(100000000 + n).slice(-9)}`
+  const gtinBody = `0${'4012345'}${String(10000 + n).slice(-5)}`
+  return {
+    sscc: ssccBody + gs1CheckDigit(ssccBody),
+    gtin: gtinBody + gs1CheckDigit(gtinBody),
+    lot: `LOT${String(2600 + n)}`,
+    expiry: '2028-06-30',
+  }
+}
+
+function pickScenario(opts: SystemOptions): Scenario | undefined {
+  if (opts.scenario) return loadScenario(opts.scenario)
+  if (!opts.demo) return undefined
+  const s = demoFleet()
+  const scenario = opts.demo === 'small' ? { ...s, shipments: s.shipments.slice(0, 3) } : s
+  return opts.accel ? { ...scenario, acceleration: opts.accel } : scenario
+}
+
+async function loadOrCreateLogins(dataDir: string): Promise<Record<'operator' | 'regulator' | 'admin', Login>> {
+  const file = join(dataDir, 'demo-logins.json')
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8'))
+  const pw = () => randomBytes(9).toString('base64url')
+  const logins = {
+    operator: { username: 'operator', password: pw() },
+    regulator: { username: 'regulator', password: pw() },
+    admin: { username: 'admin', password: pw() },
+  }
+  await writeFile(file, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 })
+  return logins
+}
+
+/** Registers the scenario's devices and creates its shipments, once (a restart finds them in the ledger). */
+async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Promise<void> {
+  for (const rec of fleet.provisioningRecords()) {
+    if (ledger.device(rec.deviceId)) continue
+    await ledger.registerDevice({ ...rec, by: 'demo-provisioning' })
+  }
+  let n = 0
+  for (const s of scenario.shipments) {
+    n++
+    if (ledger.shipment(s.shipmentId)) continue
+    const profile = BUILTIN_PROFILES[PROFILE_FOR_CLASS[s.storageClass]]
+    await ledger.createShipment({
+      shipmentId: s.shipmentId,
+      product: s.product,
+      gs1: demoGs1(n),
+      route: s.route,
+      devices: s.devices.map((d) => d.deviceId),
+      profile,
+      profileHash: profileHash(profile),
+      startAt: fleet.startMs,
+      by: 'demo-provisioning',
+    })
+  }
+}
+
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const { dataDir, host = '127.0.0.1', quiet = false } = opts
+  const log = opts.log ?? ((line: string) => { if (!quiet) console.log(line) })
+  await mkdir(dataDir, { recursive: true })
+  const stack: (() => Promise<void>)[] = []
+  const close = async () => {
+    while (stack.length) {
+      const f = stack.pop()!
+      try { await f() } catch (e) { log(`shutdown: ${(e as Error).message}`) }
+    }
+  }
+  try {
+    const ledger = await openLedger({ dir: join(dataDir, 'ledger') })
+    stack.push(() => ledger.close())
+
+    // The ingest's broker password lives only in this process's memory.
+    const ingestUser = 'coldproof-ingest'
+    const ingestPassword = opts.brokerPassword ?? randomBytes(24).toString('base64url')
+    let broker: Broker | undefined
+    let mqttUrl: string
+    if (opts.brokerUrl) {
+      mqttUrl = opts.brokerUrl
+    } else {
+      broker = createBroker({
+        registry: { lookupDevice: async (id) => ledger.lookupDevice(id) },
+        serviceAccounts: { [ingestUser]: { passwordHash: await hashServicePassword(ingestPassword), role: 'ingest' } },
+        host,
+        port: opts.mqttPort ?? 1883,
+      })
+      const b = broker
+      mqttUrl = (await b.listen()).url
+      stack.push(() => b.close())
+    }
+
+    const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    await ingest.start()
+    stack.push(() => ingest.close())
+
+    const logins = await loadOrCreateLogins(dataDir)
+    const url = ''
+
+    let fleet: Fleet | undefined
+    const scenario = pickScenario(opts)
+    if (scenario) {
+      const f = createFleet({
+        scenario,
+        dataDir: join(dataDir, 'devices'),
+        mqtt: { url: mqttUrl },
+        log: quiet ? () => {} : undefined,
+      })
+      await provision(ledger, f, scenario)
+      await f.start()
+      fleet = f
+      stack.push(() => f.stop())
+    }
+    return { url, mqttUrl, ledger, ingest, broker, fleet, logins, close }
+  } catch (e) {
+    await close()
+    throw e
+  }
+}
