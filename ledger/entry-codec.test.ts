@@ -3,6 +3,7 @@
  * malformed entry is refused with the ERR_ENTRY_* code and the field it names.
  */
 import t from 'tap'
+import type { Test } from 'tap'
 import { createHash } from 'node:crypto'
 import { canonicalJsonBytes } from './canonical-json.ts'
 import { decodeEntry, encodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry, validateEntry } from './entry-codec.ts'
@@ -45,7 +46,7 @@ t.test('round trip of every entry type', async (t) => {
 })
 
 /** Expects `fn` to throw EntryError with `code` naming `field`. */
-function refuses(t: typeof import('tap').default, fn: () => unknown, code: string, field: string, why: string) {
+function refuses(t: Test, fn: () => unknown, code: string, field: string, why: string) {
   try { fn(); t.fail(`${why}: accepted`) } catch (e) {
     if (!(e instanceof EntryError)) { t.fail(`${why}: ${String(e)}`); return }
     t.same([e.code, e.field], [code, field], why)

@@ -4,6 +4,7 @@
  * (noble and Node's crypto), and forged, unknown-key and modified-text notes.
  */
 import t from 'tap'
+import type { Test } from 'tap'
 import { readFileSync } from 'node:fs'
 import { fromBase64, fromHex, toHex, utf8 } from './protocol/bytes.ts'
 import { nobleSign, noblePublicKey, nodeSign, nodeVerify } from './protocol/test-support.ts'
@@ -16,7 +17,7 @@ const c2sp = load<{ source: string; verifierKey: string; text: string; note: str
 const nodeNoteVerify: Ed25519Verify = (msg, sig, pub) => nodeVerify(sig, msg, pub)
 const engines: [string, Ed25519Verify | undefined][] = [['noble', undefined], ['node', nodeNoteVerify]]
 
-async function rejects(t: typeof import('tap').default, p: Promise<unknown>, code: string, msg: string) {
+async function rejects(t: Test, p: Promise<unknown>, code: string, msg: string) {
   try { await p; t.fail(`${msg}: verified`) } catch (e) { t.equal((e as NoteError).code, code, msg) }
 }
 

@@ -14,6 +14,7 @@ import { createBroker, hashServicePassword, type Broker } from '../broker/index.
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
 import { BUILTIN_PROFILES, profileHash, type BuiltinProfileId } from '../dashboard/compliance/index.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
+import { pino } from 'pino'
 
 export type DemoMode = 'full' | 'small' | false
 
@@ -149,6 +150,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         serviceAccounts: { [ingestUser]: { passwordHash: await hashServicePassword(ingestPassword), role: 'ingest' } },
         host,
         port: opts.mqttPort ?? 1883,
+        // Refusals and limit breaches are warnings; connects and disconnects are routine.
+        logger: pino({ name: 'broker', level: quiet ? 'silent' : 'warn' }),
       })
       const b = broker
       mqttUrl = (await b.listen()).url

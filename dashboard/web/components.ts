@@ -18,18 +18,29 @@ export function statusBadge(s: ShipmentStatus): HTMLSpanElement {
   return badge('ok', '✓', 'In range')
 }
 
-/** The compliance engine's verdict word, with a matching badge. */
+/** The compliance engine's verdict (dashboard/compliance/verdict.ts), as a badge with icon and words. */
 export function verdictBadge(verdict: string | null | undefined): HTMLSpanElement {
-  const v = (verdict ?? 'pending').toLowerCase()
-  const el = v === 'pass' || v === 'ok' || v === 'compliant'
+  const v = (verdict ?? 'pending').toUpperCase()
+  const el = v === 'PASS'
     ? badge('ok', '✓', 'Pass')
-    : v === 'fail' || v === 'reject' || v === 'non-compliant'
-      ? badge('alarm', '✕', 'Fail')
-      : v === 'pending' || v === 'in_progress'
-        ? badge('info', '…', 'Pending')
-        : badge('warn', '?', verdict ?? 'Unknown')
+    : v === 'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE'
+      ? badge('ok', '✓', 'Pass, excursions within allowance')
+      : v === 'FAIL'
+        ? badge('alarm', '✕', 'Fail')
+        : v === 'INCOMPLETE_EVIDENCE'
+          ? badge('warn', '?', 'Incomplete evidence')
+          : v === 'PENDING'
+            ? badge('info', '…', 'Pending')
+            : badge('warn', '?', humanize(verdict ?? 'unknown'))
   el.classList.add('verdict')
+  el.dataset.verdict = v
   return el
+}
+
+/** "excursion_alarm" -> "Excursion alarm" */
+export function humanize(code: string): string {
+  const s = code.replace(/[-_.]+/g, ' ').trim().toLowerCase()
+  return s ? s[0].toUpperCase() + s.slice(1) : ''
 }
 
 export function alarmStateBadge(a: AlarmView): HTMLSpanElement {
@@ -159,7 +170,7 @@ export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: 
   const head = h('div', { class: 'alarm-head' },
     alarmStateBadge(a),
     a.sensorLost ? badge('warn', '⌁', 'Sensor lost', 'The sensor stopped reporting while this alarm was open') : null,
-    h('strong', null, a.kind.replace(/[-_.]+/g, ' ')),
+    h('strong', null, humanize(a.kind)),
     a.severity ? h('span', { class: 'muted small' }, a.severity) : null,
     opts.showShipment ? h('a', { href: `#/shipment/${encodeURIComponent(a.shipmentId)}`, class: 'id' }, a.shipmentId) : null,
     a.deviceId ? h('span', { class: 'id muted' }, a.deviceId) : null,

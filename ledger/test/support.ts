@@ -77,3 +77,72 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+import mqtt, { type MqttClient } from 'mqtt'
+import { decodeReceipt, decodeResend, equalBytes } from '../protocol/index.ts'
+
+/**
+ * A tiny device loop over the real protocol: keeps every unreceipted reading,
+ * resends them on reconnect and answers resend requests from its buffer
+ * (DESIGN.md decision 5). `drop` lets a test lose chosen first transmissions.
+ */
+export class DeviceLoop {
+  readonly d: SimDevice
+  client!: MqttClient
+  readonly unreceipted = new Map<number, Uint8Array>()
+  /** Every payload ever signed, by seq. */
+  readonly sent = new Map<number, Uint8Array>()
+  receipt = { seq: 0, hash: GENESIS_PREV_HASH }
+  receipts = 0
+  resendRequests: { from: number; to: number }[] = []
+  badReceipts = 0
+  /** Return true to skip the first transmission of a reading (simulated loss). */
+  drop: (seq: number) => boolean = () => false
+
+  constructor(d: SimDevice) { this.d = d }
+
+  async connect(url: string): Promise<void> {
+    this.client = mqtt.connect(url, { clientId: `dev-${this.d.id}`, clean: true, reconnectPeriod: 200 })
+    this.client.on('message', (topic, payload) => this.#onMessage(topic, payload))
+    this.client.on('connect', () => {
+      void this.client.subscribeAsync([deviceTopic(this.d.id, 'receipt'), deviceTopic(this.d.id, 'resend')], { qos: 1 }).then(() => {
+        for (const [, p] of this.unreceipted) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+      }).catch(() => {})
+    })
+    await new Promise<void>((resolve) => this.client.once('connect', () => resolve()))
+    await this.client.subscribeAsync([deviceTopic(this.d.id, 'receipt'), deviceTopic(this.d.id, 'resend')], { qos: 1 })
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    if (topic.endsWith('/receipt')) {
+      const r = decodeReceipt(new Uint8Array(payload))
+      const mine = r.seq === 0 ? GENESIS_PREV_HASH : this.sent.get(r.seq) && readingHash(this.sent.get(r.seq)!)
+      if (!mine || !equalBytes(mine, r.hash)) { this.badReceipts++; return }
+      this.receipts++
+      if (r.seq >= this.receipt.seq) this.receipt = r
+      for (const s of [...this.unreceipted.keys()]) if (s <= r.seq) this.unreceipted.delete(s)
+    } else if (topic.endsWith('/resend')) {
+      const r = decodeResend(new Uint8Array(payload))
+      this.resendRequests.push(r)
+      for (let s = r.from; s <= r.to; s++) {
+        const p = this.unreceipted.get(s)
+        if (p) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+      }
+    }
+  }
+
+  /** Signs and publishes the next reading. */
+  send(tempCentiC: number, deviceTimeMs: number): Uint8Array {
+    const p = nextReading(this.d, tempCentiC, deviceTimeMs)
+    this.sent.set(this.d.seq, p)
+    this.unreceipted.set(this.d.seq, p)
+    if (!this.drop(this.d.seq)) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+    return p
+  }
+
+  publishRaw(topic: string, payload: Uint8Array): Promise<unknown> {
+    return this.client.publishAsync(topic, Buffer.from(payload), { qos: 1 })
+  }
+
+  async close(): Promise<void> { await this.client?.endAsync() }
+}

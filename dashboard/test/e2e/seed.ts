@@ -54,9 +54,21 @@ export interface Scene {
   now: number
 }
 
+/**
+ * A ledger clock the seed can wind back: the scene's history (registrations,
+ * shipment creation) is written at the time it happened, so receive times stay
+ * in order (the ledger keeps entry times monotonic) and only the dead-zone
+ * readings look late. `set(null)` returns to the wall clock.
+ */
+export function settableClock(): { clock: () => number; set(ms: number | null): void } {
+  let fixed: number | null = null
+  return { clock: () => fixed ?? Date.now(), set(ms) { fixed = ms } }
+}
+
 /** Fills `ledger` with the scene. `now` is the wall-clock time the last live readings were taken. */
-export async function seedScene(ledger: Ledger, now = Date.now()): Promise<Scene> {
+export async function seedScene(ledger: Ledger, clock: { set(ms: number | null): void }, now = Date.now()): Promise<Scene> {
   const start = now - 6 * 60 * MIN
+  clock.set(start - 30 * MIN)
   const year = 365 * 24 * 60 * MIN
   const a1 = simDevice('e2e-fridge-a1')
   const a2 = simDevice('e2e-fridge-a2')
@@ -69,6 +81,7 @@ export async function seedScene(ledger: Ledger, now = Date.now()): Promise<Scene
   await ledger.registerDevice({ deviceId: b1.deviceId, publicKey: b1.publicKey, model: 'CryoTrack', by })
   await ledger.registerDevice({ deviceId: x1.deviceId, publicKey: x1.publicKey, model: XSS_MODEL, by })
 
+  clock.set(start - 10 * MIN)
   const fridge = BUILTIN_PROFILES['refrigerated-2-8']
   const frozen = BUILTIN_PROFILES['frozen-20']
   await ledger.createShipment({
@@ -100,7 +113,11 @@ export async function seedScene(ledger: Ledger, now = Date.now()): Promise<Scene
   for (let t = start; t <= now - 5 * MIN; t += step) plan.push({ d: b1, t, temp: -2350 + Math.round(80 * Math.sin(t / (60 * MIN))), received: t + 2000, battery: 77 })
   for (let t = start; t <= now - 5 * MIN; t += step) plan.push({ d: x1, t, temp: 550, received: t + 2500, battery: 12 })
   plan.sort((a, b) => a.received - b.received) // stable: per device, seq order is kept
-  for (const p of plan) await appendSigned(ledger, p.d, p.t, p.temp, p.received, p.battery)
+  for (const p of plan) {
+    clock.set(p.received)
+    await appendSigned(ledger, p.d, p.t, p.temp, p.received, p.battery)
+  }
+  clock.set(null)
   await ledger.barrier()
   await ledger.checkpoint()
   return { fridge: { shipmentId: 'E2E-FRIDGE-1', live: a1, silent: a2 }, frozen: { shipmentId: 'E2E-FROZEN-1', device: b1 }, xss: { shipmentId: 'E2E-XSS-1', device: x1 }, now }

@@ -9,7 +9,7 @@ import { h, icon, replace } from '../dom.ts'
 import { getShipment, ApiError } from '../api.ts'
 import { createTemperatureChart, type ChartInput } from '../chart.ts'
 import {
-  ago, alarmCard, badge, classLabel, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
+  ago, alarmCard, badge, classLabel, humanize, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
 } from '../components.ts'
 import { formatClock, formatDateTime, formatDuration, formatTemp, shortHash } from '../format.ts'
 import { lateReadings, lateThreshold } from '../series.ts'
@@ -178,7 +178,7 @@ export const shipmentView: View = (root, ctx, params) => {
 
   function renderExcursions(d: ShipmentDetail): void {
     const cols: Column<ExcursionView>[] = [
-      { label: 'Kind', cell: (e) => e.kind.replace(/[-_.]+/g, ' ') },
+      { label: 'Kind', cell: (e) => humanize(e.kind) },
       { label: 'Sensor', cell: (e) => h('span', { class: 'id' }, e.deviceId ?? 'all') },
       { label: 'From', cell: (e) => formatDateTime(e.from) },
       { label: 'To', cell: (e) => (e.to === null ? badge('alarm', '▲', 'Ongoing') : formatDateTime(e.to)) },

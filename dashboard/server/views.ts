@@ -1,0 +1,197 @@
+/**
+ * Ledger entries and compliance results as the API shows them (docs/API.md).
+ * Pure mapping; no I/O.
+ */
+import { createHash } from 'node:crypto'
+import { decodeReading, STATUS, EVENT } from '../../ledger/protocol/index.ts'
+import type { StoredEntry } from '../../ledger/entry-types.ts'
+import type { DeviceState } from '../../ledger/state-types.ts'
+import type { ShipmentResult, RuleProfile, ComplianceEvent } from '../compliance/index.ts'
+
+export interface ReadingView {
+  deviceId: string
+  seq: number
+  deviceTimeMs: number
+  receivedAt: number
+  tempCentiC: number
+  humidityCentiPct: number | null
+  batteryPct: number | null
+  status: number
+  events: number
+  flags: string[]
+  late: boolean
+  index: number
+}
+
+/** Names of the STATUS and EVENT bits set in a reading (docs/PROTOCOL.md). */
+export function readingFlags(status: number, events: number): string[] {
+  const out: string[] = []
+  for (const [name, bit] of Object.entries(STATUS)) if (status & bit) out.push(name)
+  for (const [name, bit] of Object.entries(EVENT)) if (events & bit) out.push(name)
+  return out
+}
+
+/**
+ * Decodes a reading entry. `late`: the ledger received it more than
+ * `lateAfterMs` after its device time (a buffer emptying after a dead zone).
+ */
+export function readingView(e: StoredEntry<'reading'>, lateAfterMs: number): ReadingView {
+  const { fields } = decodeReading(Buffer.from(e.entry.body.payload, 'base64'))
+  const status = fields.status ?? 0
+  const events = fields.events ?? 0
+  return {
+    deviceId: fields.deviceId,
+    seq: fields.seq,
+    deviceTimeMs: fields.deviceTimeMs,
+    receivedAt: e.entry.time,
+    tempCentiC: fields.tempCentiC,
+    humidityCentiPct: fields.humidityCentiPct ?? null,
+    batteryPct: fields.batteryPct ?? null,
+    status,
+    events,
+    flags: readingFlags(status, events),
+    late: e.entry.time - fields.deviceTimeMs > lateAfterMs,
+    index: e.entry.index,
+  }
+}
+
+/** First 16 hex digits of SHA-256 over the raw 32-byte public key. */
+export function keyFingerprint(publicKeyHex: string): string {
+  return createHash('sha256').update(Buffer.from(publicKeyHex, 'hex')).digest('hex').slice(0, 16)
+}
+
+export interface ExcursionView {
+  deviceId: string | null
+  kind: string
+  ruleId: string | null
+  startAt: number
+  endAt: number | null
+  durationMs: number
+  peakCentiC: number | null
+}
+
+export interface ResultView {
+  verdict: string
+  reasons: string[]
+  mktCentiC: number | null
+  timeInRangeMs: number | null
+  timeAboveMs: number | null
+  timeBelowMs: number | null
+  excursions: ExcursionView[]
+  readingCount: number
+}
+
+/** The excursions of a result: every ended excursion, those still open at the end of data marked ongoing while the shipment is open. */
+export function excursionsOf(result: ShipmentResult, profile: RuleProfile, closed: boolean): ExcursionView[] {
+  const side = new Map(profile.zones.map((z) => [z.id, z.side]))
+  const out: ExcursionView[] = []
+  for (const s of result.sensors) {
+    for (const e of s.events) {
+      if (e.kind !== 'excursion_ended') continue
+      const ongoing = !closed && e.endReason === 'end_of_data'
+      out.push({
+        deviceId: e.deviceId,
+        kind: side.get(e.rule) ?? 'excursion',
+        ruleId: e.rule || null,
+        startAt: e.startMs ?? e.atMs,
+        endAt: ongoing ? null : e.endMs ?? null,
+        durationMs: e.durationMs ?? 0,
+        peakCentiC: e.peakCentiC ?? null,
+      })
+    }
+  }
+  return out.sort((a, b) => a.startAt - b.startAt)
+}
+
+/**
+ * Shipment-level figures from the per-logger results: the worst logger for
+ * each (highest MKT, longest time above / below, shortest time in range), so
+ * a good logger never hides a bad one.
+ */
+export function resultView(result: ShipmentResult, profile: RuleProfile, closed: boolean): ResultView {
+  const stats = result.sensors.map((s) => s.stats)
+  const pick = (f: (x: (typeof stats)[number]) => number | null, agg: (a: number, b: number) => number) => {
+    const vs = stats.map(f).filter((v): v is number => v !== null)
+    return vs.length ? vs.reduce(agg) : null
+  }
+  return {
+    verdict: result.verdict,
+    reasons: result.reasons.map((r) => r.message),
+    mktCentiC: pick((s) => s.mktCentiC, Math.max),
+    timeInRangeMs: pick((s) => s.inRangeMs, Math.min),
+    timeAboveMs: pick((s) => s.aboveMs, Math.max),
+    timeBelowMs: pick((s) => s.belowMs, Math.max),
+    excursions: excursionsOf(result, profile, closed),
+    readingCount: result.sensors.reduce((n, s) => n + s.readings.received, 0),
+  }
+}
+
+const c2 = (c: number | undefined) => (c === undefined ? '' : `${(c / 100).toFixed(2)} °C`)
+
+/** One line for an operator, from a compliance event. */
+export function alarmMessage(e: ComplianceEvent): string {
+  const rule = e.rule ? ` (${e.rule})` : ''
+  switch (e.kind) {
+    case 'excursion_alarm': return `Excursion beyond ${c2(e.limitCentiC)}${rule} past the alarm delay; peak ${c2(e.peakCentiC)}`
+    case 'hard_limit_breached': return `Hard limit ${c2(e.limitCentiC)}${rule} breached: ${c2(e.tempCentiC)}`
+    case 'single_event_exceeded': return `A single excursion${rule} exceeded its allowed duration`
+    case 'consecutive_readings_exceeded': return `${e.count ?? ''} consecutive readings beyond the limit${rule}`
+    case 'cumulative_allowance_exceeded': return `Cumulative time beyond the limit${rule} exceeds the allowance`
+    case 'degree_minutes_exceeded': return `Degree-minutes beyond the limit${rule} exceed the allowance`
+    case 'stability_budget_exceeded': return 'Stability budget exceeded'
+    case 'data_gap': return `No readings for ${Math.round((e.durationMs ?? 0) / 60_000)} min (data gap)`
+    case 'missing_readings': return `${e.count ?? ''} reading(s) missing after seq ${e.afterSeq ?? '?'}`
+    case 'sensor_fault': return `Sensor fault${rule} at seq ${e.seq ?? '?'}`
+    default: return e.kind.replace(/_/g, ' ')
+  }
+}
+
+const SEVERITY: Record<string, string> = {
+  hard_limit_breached: 'critical', single_event_exceeded: 'critical', consecutive_readings_exceeded: 'critical',
+  cumulative_allowance_exceeded: 'critical', degree_minutes_exceeded: 'critical', stability_budget_exceeded: 'critical',
+  excursion_alarm: 'major', data_gap: 'major', missing_readings: 'major', sensor_fault: 'minor',
+}
+export const alarmSeverity = (kind: string): string | null => SEVERITY[kind] ?? null
+
+export interface DeviceView {
+  deviceId: string
+  publicKey: string
+  fingerprint: string
+  model: string | null
+  calibration: { certificate: string; calibratedAt: number; dueAt: number } | null
+  state: 'active' | 'revoked'
+  registeredAt: number
+  registeredBy: string
+  revokedAt: number | null
+  revokeReason: string | null
+  lastSeq: number | null
+  lastReadingAt: number | null
+  lastReceivedAt: number | null
+  batteryPct: number | null
+  buffered: number | null
+  shipmentId: string | null
+}
+
+export function deviceView(d: DeviceState, shipmentId: string | null): DeviceView {
+  // Sequence numbers the ledger knows exist (below the highest stored) but has not received:
+  // still in the device's store-and-forward buffer, or lost.
+  const missing = d.gaps.reduce((n, [a, b]) => n + (b - a + 1), 0)
+  return {
+    deviceId: d.deviceId,
+    publicKey: d.publicKey,
+    fingerprint: keyFingerprint(d.publicKey),
+    model: d.model ?? null,
+    calibration: d.calibration ?? null,
+    state: d.revoked ? 'revoked' : 'active',
+    registeredAt: d.registeredAt,
+    registeredBy: d.registeredBy,
+    revokedAt: d.revokedAt ?? null,
+    revokeReason: d.revokeReason ?? null,
+    lastSeq: d.highest > 0 ? d.highest : null,
+    lastReadingAt: d.lastDeviceTime ?? null,
+    lastReceivedAt: d.lastSeenAt ?? null,
+    batteryPct: d.batteryPct ?? null,
+    buffered: d.highest > 0 ? missing : null,
+    shipmentId,
+  }
+}
