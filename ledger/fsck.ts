@@ -200,7 +200,8 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
       }
     }
 
-    const size = await reader.size()
+    let size = 0
+    try { size = await reader.size() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the log size: ${(e as Error).message}`) }
     report.size = size
     let prev = GENESIS_PREV
     for (let i = 0; i < size; i++) {
@@ -208,7 +209,8 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
       try { bytes = await reader.entryBytes(i) } catch (e) { return stop('ERR_FSCK_READ', i, `cannot read: ${(e as Error).message}`) }
       const leaf = leafHash(bytes)
       if (reader.storedLeafHash) {
-        const stored = await reader.storedLeafHash(i)
+        let stored: Uint8Array | undefined
+        try { stored = await reader.storedLeafHash(i) } catch (e) { stop('ERR_FSCK_READ', i, `cannot read its stored leaf hash: ${(e as Error).message}`) }
         if (stored && !equalBytes(stored, leaf)) stop('ERR_FSCK_ENTRY_CHANGED', i, `the bytes hash to leaf ${toHex(leaf)}, but the store recorded ${toHex(stored)} when it wrote them`, { expected: toHex(stored), calculated: toHex(leaf) })
       }
       let entry: Entry
@@ -246,7 +248,8 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     }
     if (chainFailures.length) { chainFailures.sort((a, b) => a.index! - b.index!); throw new Stop(chainFailures[0]) }
 
-    const note = await reader.latestCheckpoint()
+    let note: string | undefined
+    try { note = await reader.latestCheckpoint() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the latest checkpoint: ${(e as Error).message}`) }
     if (note === undefined) {
       if (size > 0) stop('ERR_FSCK_NO_CHECKPOINT', undefined, `the log has ${size} entries but no signed checkpoint: its root cannot be checked against the ledger's signature`)
     } else {

@@ -183,8 +183,13 @@ export function createIngest(opts: IngestOptions): Ingest {
     throw new Rejection(reason, message, details, deviceId, seq)
   }
 
-  /** Decides what a message is; returns the durable outcome promise. Runs one message at a time. */
-  async function judge(topic: string, payload: Uint8Array, receivedAt: number): Promise<Promise<Outcome>> {
+  /**
+   * Decides what a message is and submits its write; returns the durable
+   * outcome promise boxed (a returned bare promise would be adopted by the
+   * async function, making the next judgement wait for this commit).
+   * Runs one message at a time.
+   */
+  async function judge(topic: string, payload: Uint8Array, receivedAt: number): Promise<{ done: Promise<Outcome> }> {
     stats.received++
     try {
       if (payload.length > MAX_READING_PAYLOAD) reject('ERR_OVERSIZED', `payload is ${payload.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: payload.length, max: MAX_READING_PAYLOAD })
@@ -222,7 +227,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       if (existing) {
         if (existing.h === h) {
           stats.duplicates++
-          return ledger.barrier().then(() => { scheduleReceipt(deviceId); return { kind: 'duplicate', deviceId, seq } as Outcome })
+          return { done: ledger.barrier().then(() => { scheduleReceipt(deviceId); return { kind: 'duplicate', deviceId, seq } as Outcome }) }
         }
         const details = { seq, storedHash: existing.h, receivedHash: h, storedPrevHash: existing.p, receivedPrevHash: p }
         if (existing.p !== p && seq <= w.seq.contiguous) reject('ERR_SEQ_REGRESSION', `${deviceId} seq ${seq} is within the receipted range 1..${w.seq.contiguous} but differs from the stored reading and its history`, details, deviceId, seq)
@@ -241,7 +246,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       w.seq = applySeq(w.seq, seq)
       w.pending.set(seq, { h, p })
       if (gap) stats.gapsOpened++
-      return ledger.appendReading({ payload: toBase64(payload), deviceId, seq }, receivedAt).then(
+      return { done: ledger.appendReading({ payload: toBase64(payload), deviceId, seq }, receivedAt).then(
         (entry) => {
           w.pending.delete(seq)
           const t = clock()
@@ -258,23 +263,23 @@ export function createIngest(opts: IngestOptions): Ingest {
           working.delete(deviceId)
           throw e
         },
-      )
+      ) }
     } catch (e) {
       if (!(e instanceof Rejection)) throw e
       stats.quarantined++
       stats.quarantineByReason[e.reason] = (stats.quarantineByReason[e.reason] ?? 0) + 1
       const raw = payload.length > maxQuarantineBytes ? payload.subarray(0, maxQuarantineBytes) : payload
-      return ledger.quarantine({
+      return { done: ledger.quarantine({
         reason: e.reason, message: e.message, time: receivedAt, topic: topic.slice(0, 512), raw: toBase64(raw), rawLength: payload.length,
         ...(e.deviceId !== undefined ? { deviceId: e.deviceId } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}), details: e.details,
-      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome)
+      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome) }
     }
   }
 
   function handle(topic: string, payload: Uint8Array, receivedAt = clock()): Promise<Outcome> {
     const judged = chain.then(() => judge(topic, payload, receivedAt))
     chain = judged.catch(() => undefined)
-    const done = judged.then((p) => p)
+    const done = judged.then((j) => j.done)
     outstanding.add(done)
     done.catch(() => {}).finally(() => { outstanding.delete(done) })
     return done

@@ -6,28 +6,8 @@
  * DESIGN.md decision 5).
  */
 import t from 'tap'
-import mqtt from 'mqtt'
-import type { MqttClient } from 'mqtt'
 import { deviceTopic, readingsFilters } from '../../ledger/protocol/index.ts'
-import { deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, publish, sleep, startBroker, subscribe } from './support.ts'
-
-/** Connects with a message listener attached before CONNACK, so no queued message is missed. */
-function connectCollecting(url: string, opts: mqtt.IClientOptions): { client: MqttClient; got: Buffer[]; connected: Promise<boolean> } {
-  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts })
-  const got: Buffer[] = []
-  client.on('message', (_topic, payload) => void got.push(Buffer.from(payload)))
-  const connected = new Promise<boolean>((resolve, reject) => {
-    client.once('connect', (p) => resolve(!!p.sessionPresent))
-    client.once('error', reject)
-  })
-  return { client, got, connected }
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  // Bounded by tap's timeout, not by a wall-clock assertion.
-  while (!cond()) await sleep(10)
-  void what
-}
+import { connectCollecting, deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, publish, startBroker, subscribe, until } from './support.ts'
 
 t.test('queued QoS 1 delivery to a reconnecting persistent subscriber', async (t) => {
   const { url, registry } = await startBroker(t)
@@ -43,7 +23,7 @@ t.test('queued QoS 1 delivery to a reconnecting persistent subscriber', async (t
 
   const back = connectCollecting(url, ingestOptions({ clean: false }))
   t.equal(await back.connected, true, 'session present')
-  await until(() => back.got.length >= 20, '20 messages')
+  await until(() => back.got.length >= 20)
   t.same(back.got.map((b) => b.toString('hex')), readings.map((r) => Buffer.from(r).toString('hex')), 'all 20, in order, byte for byte')
   await endClient(device)
   await endClient(back.client)
@@ -65,11 +45,11 @@ t.test('offline queue cap: newest dropped, counted, logged; older ones kept', as
 
   const back = connectCollecting(url, ingestOptions({ clean: false }))
   await back.connected
-  await until(() => back.got.length >= 5, 'queued 5')
+  await until(() => back.got.length >= 5)
   t.same(back.got.map((b) => b.toString('hex')), readings.slice(0, 5).map((r) => Buffer.from(r).toString('hex')), 'the oldest 5 are delivered')
   // once acknowledged the queue has room again: live delivery continues
   for (const r of readings.slice(8)) await publish(device, deviceTopic(dev.id, 'readings'), r)
-  await until(() => back.got.length >= 7, 'live 2')
+  await until(() => back.got.length >= 7)
   t.same(back.got.slice(5).map((b) => b.toString('hex')), readings.slice(8).map((r) => Buffer.from(r).toString('hex')))
   t.equal(broker.metrics().offlineQueueDropped, 3, 'nothing more dropped')
   await endClient(device)
@@ -87,7 +67,7 @@ t.test('a device reconnecting with clean = false keeps its receipt subscription 
   await publish(ingest, deviceTopic(dev.id, 'resend'), Uint8Array.of(1, 0, 0, 0, 1, 0, 0, 0, 2))
   const d2 = connectCollecting(url, deviceOptions(dev, { clean: false }))
   t.equal(await d2.connected, true)
-  await until(() => d2.got.length >= 1, 'resend request')
+  await until(() => d2.got.length >= 1)
   t.same([...d2.got[0]], [1, 0, 0, 0, 1, 0, 0, 0, 2])
   await endClient(ingest)
   await endClient(d2.client)

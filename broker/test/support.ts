@@ -170,3 +170,21 @@ export function subscribe(client: MqttClient, filters: string[], qos: 0 | 1 = 1)
 export function publish(client: MqttClient, topic: string, payload: Uint8Array | string, qos: 0 | 1 = 1): Promise<void> {
   return new Promise((resolve, reject) => client.publish(topic, Buffer.from(payload), { qos }, (err) => (err ? reject(err) : resolve())))
 }
+
+/** Connects with a message listener attached before CONNACK, so no queued message is missed. */
+export function connectCollecting(url: string, opts: mqtt.IClientOptions): { client: MqttClient; got: Buffer[]; connected: Promise<boolean> } {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts })
+  const got: Buffer[] = []
+  client.on('message', (_topic, payload) => void got.push(Buffer.from(payload)))
+  const connected = new Promise<boolean>((resolve, reject) => {
+    client.once('connect', (p) => resolve(!!p.sessionPresent))
+    client.once('error', reject)
+  })
+  return { client, got, connected }
+}
+
+/** Waits until `cond()` holds; bounded by tap's timeout, never a timing assertion. */
+export async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await sleep(10)
+}
+

@@ -7,6 +7,7 @@
  * signed-in role. An admin may do everything.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {} from '@fastify/cookie'
 import type { Role, PublicUser, UserStore } from './users.ts'
 import type { SessionStore } from './sessions.ts'
 import { ApiError } from './errors.ts'

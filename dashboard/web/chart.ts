@@ -9,7 +9,7 @@ import {
   Chart, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend,
   type ChartDataset, type Plugin, type TooltipItem,
 } from 'chart.js'
-import { formatClock, formatDateTime, formatDuration, formatTemp, formatTimeTick } from './format.ts'
+import { formatDateTimeSec, formatDuration, formatTemp, formatTimeTick, timeTickStep } from './format.ts'
 import { findGaps, lateThreshold, toChartPoints, yRange, type ChartPoint, type Gap } from './series.ts'
 import type { AlarmView, ExcursionView, ReadingView } from './types.ts'
 
@@ -127,7 +127,7 @@ const overlayPlugin: Plugin<'line'> = {
   },
 }
 
-function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartPoint[]>[]; gaps: Overlay['gaps']; values: number[] } {
+function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartPoint[]>[]; gaps: Overlay['gaps']; values: number[]; xMin: number; xMax: number } {
   const lateMs = input.lateAfterMs ?? lateThreshold(input.maxGapMs)
   const byDevice = new Map<string, ReadingView[]>()
   for (const r of input.readings) {
@@ -138,6 +138,8 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
   const datasets: ChartDataset<'line', ChartPoint[]>[] = []
   const gaps: Overlay['gaps'] = []
   const values: number[] = []
+  let xMin = Infinity
+  let xMax = -Infinity
   let i = 0
   for (const [deviceId, list] of [...byDevice.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const style = SENSOR_STYLES[i++ % SENSOR_STYLES.length]
@@ -146,6 +148,8 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
     const byT = new Map(list.map((r) => [r.t, r]))
     for (const p of points) {
       if (p.y !== null) values.push(p.y)
+      if (p.x < xMin) xMin = p.x
+      if (p.x > xMax) xMax = p.x
       if (p.late) { const r = byT.get(p.x); p.receivedAt = r?.receivedAt; p.seq = r?.seq }
     }
     for (const g of findGaps(list.filter((r) => !r.fault), input.maxGapMs)) gaps.push({ ...g, deviceId })
@@ -169,7 +173,12 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
       pointBorderWidth: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? 2 : 1),
     })
   }
-  return { datasets, gaps, values }
+  return { datasets, gaps, values, xMin, xMax }
+}
+
+/** A tick step on whole UTC minutes/hours (multiples since the epoch) for the data's span. */
+function xStep(b: { xMin: number; xMax: number }): number {
+  return Number.isFinite(b.xMin) ? timeTickStep(Math.max(60_000, b.xMax - b.xMin), 8) : 3600_000
 }
 
 function scaleBounds(input: ChartInput, values: number[]): { yMin: number; yMax: number } {
@@ -194,8 +203,10 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
         x: {
           type: 'linear',
           grid: { color: '#eef1f5' },
+          // bounds 'ticks' (the default) widens the axis to whole steps, so labels fall on round times.
           ticks: {
-            maxTicksLimit: 8,
+            stepSize: xStep(built),
+            maxTicksLimit: 12,
             color: '#4a5565',
             callback(value) {
               const span = (this.max as number) - (this.min as number)
@@ -216,7 +227,7 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
         legend: { position: 'top', align: 'end', labels: { boxWidth: 18, boxHeight: 2, color: '#17202c' } },
         tooltip: {
           callbacks: {
-            title: (items: TooltipItem<'line'>[]) => (items.length ? formatDateTime((items[0].raw as ChartPoint).x).replace(' UTC', '') + ':' + formatClock((items[0].raw as ChartPoint).x).slice(6) + ' UTC' : ''),
+            title: (items: TooltipItem<'line'>[]) => (items.length ? formatDateTimeSec((items[0].raw as ChartPoint).x) : ''),
             label: (item: TooltipItem<'line'>) => {
               const p = item.raw as LatePoint
               const base = `${item.dataset.label}: ${formatTemp(p.y, 2)}`
@@ -243,6 +254,8 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
       })
       const y = chart.options.scales?.y
       if (y) { y.min = bounds.yMin; y.max = bounds.yMax }
+      const x = chart.options.scales?.x
+      if (x?.ticks) (x.ticks as { stepSize?: number }).stepSize = xStep(nb)
       overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps })
       chart.update('none')
     },

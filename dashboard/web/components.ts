@@ -58,10 +58,18 @@ export function rangeText(r: { minC: number | null; maxC: number | null }): stri
   return '—'
 }
 
-/** "refrigerated-2-8" -> "Refrigerated 2-8" */
+/**
+ * The storage class word of a profile id, the numbers left to rangeText:
+ * "refrigerated-2-8" -> "Refrigerated", "ultra-cold-90-60" -> "Ultra-cold",
+ * "below-25" -> "Maximum only".
+ */
 export function classLabel(cls: string): string {
-  const s = cls.replace(/[-_]+/g, ' ').trim()
-  return s ? s[0].toUpperCase() + s.slice(1) : '—'
+  const words = cls.split(/[-_]+/).filter(Boolean)
+  while (words.length && /^\d+$/.test(words[words.length - 1])) words.pop()
+  if (!words.length) return cls || '—'
+  if (words.length === 1 && (words[0] === 'below' || words[0] === 'max')) return 'Do not store above'
+  const s = words.join(' ').replace(/^ultra cold$/, 'ultra-cold').replace(/^controlled room$/, 'controlled room temperature')
+  return s[0].toUpperCase() + s.slice(1)
 }
 
 /** A temperature, flagged (icon + class) when outside the range. */
@@ -190,7 +198,20 @@ export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: 
       a.ack.comment ? h('p', { class: 'comment-text' }, a.ack.comment) : null,
     ))
   }
-  if (a.state === 'open' && opts.canAck) li.append(ackForm(a, opts.onAcked))
+  if (a.state === 'open' && opts.canAck) {
+    // The form opens on demand, so a list of open alarms stays scannable.
+    const form = ackForm(a, opts.onAcked)
+    form.hidden = true
+    const open = h('button', { type: 'button', class: 'btn btn-small', 'data-ack-open': a.alarmId, 'aria-expanded': 'false' }, 'Acknowledge…')
+    open.addEventListener('click', () => {
+      form.hidden = false
+      open.hidden = true
+      open.setAttribute('aria-expanded', 'true')
+      form.querySelector('select')?.focus()
+    })
+    form.addEventListener('reset', () => { form.hidden = true; open.hidden = false; open.setAttribute('aria-expanded', 'false') })
+    li.append(open, form)
+  }
   return li
 }
 
@@ -204,14 +225,15 @@ function ackForm(a: AlarmView, onAcked?: (a: AlarmView) => void): HTMLFormElemen
   )
   const comment = h('textarea', { id: `ack-comment-${n}`, name: 'comment', maxlength: 2000, rows: 2, placeholder: 'What was done, who was informed (optional unless "Other")' })
   const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Acknowledge')
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Acknowledge alarm')
+  const cancel = h('button', { type: 'reset', class: 'btn btn-quiet' }, 'Cancel')
   const form = h('form', { class: 'ack-form', 'data-alarm-id': a.alarmId },
     h('div', { class: 'form-grid' },
       h('div', { class: 'form-row' }, h('label', { for: reason.id }, 'Reason'), reason),
       h('div', { class: 'form-row' }, h('label', { for: comment.id }, 'Comment'), comment),
     ),
     err,
-    submit,
+    h('div', { class: 'downloads' }, submit, cancel),
   )
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault()

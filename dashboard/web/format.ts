@@ -47,6 +47,26 @@ export function formatDateTime(ms: number | null | undefined): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`
 }
 
+/** "2026-11-25 14:05:09 UTC" */
+export function formatDateTimeSec(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
+  const d = new Date(ms)
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${formatClock(ms)} UTC`
+}
+
+const MIN = 60_000
+/** Tick steps a person reads easily, from 10 s to a week. */
+const TICK_STEPS = [10_000, 30_000, MIN, 2 * MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN, 60 * MIN, 2 * 60 * MIN, 3 * 60 * MIN, 6 * 60 * MIN, 12 * 60 * MIN, 24 * 60 * MIN, 2 * 24 * 60 * MIN, 7 * 24 * 60 * MIN]
+
+/**
+ * The smallest readable step that gives at most `maxTicks` ticks over `spanMs`.
+ * Multiples of these steps since the epoch fall on whole UTC minutes/hours/days.
+ */
+export function timeTickStep(spanMs: number, maxTicks = 8): number {
+  for (const s of TICK_STEPS) if (spanMs / s <= maxTicks) return s
+  return Math.ceil(spanMs / maxTicks / TICK_STEPS[TICK_STEPS.length - 1]) * TICK_STEPS[TICK_STEPS.length - 1]
+}
+
 /** "2026-11-25" */
 export function formatDate(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'

@@ -10,7 +10,7 @@
  * reused elsewhere. The broker bounds clock skew and refuses a repeated nonce.
  */
 import { ProtocolError } from './errors.ts'
-import { abytes, concatBytes, fromBase64Url, toBase64Url, utf8 } from './bytes.ts'
+import { abytes, aobject, concatBytes, fromBase64Url, toBase64Url, utf8 } from './bytes.ts'
 import { checkDeviceId, SIGNATURE_LENGTH } from './reading.ts'
 
 export const AUTH_TOKEN_TAG = 'coldproof mqtt auth v1'
@@ -21,6 +21,7 @@ export interface AuthTokenBody { timeMs: number; nonce: Uint8Array }
 export interface DecodedAuthToken extends AuthTokenBody { body: Uint8Array; signature: Uint8Array }
 
 export function encodeAuthBody(b: AuthTokenBody): Uint8Array {
+  aobject(b, 'body')
   if (!Number.isSafeInteger(b.timeMs) || b.timeMs < 0) throw new RangeError(`"timeMs" must be a non-negative safe integer, got ${b.timeMs}`)
   abytes(b.nonce, AUTH_NONCE_LENGTH, 'nonce')
   const out = new Uint8Array(BODY_LENGTH)

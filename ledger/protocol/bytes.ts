@@ -11,6 +11,14 @@ export function abytes(value: unknown, length?: number, title = 'value'): Uint8A
   return value
 }
 
+/** Asserts `value` is a non-null object (a record of fields) and returns it. */
+export function aobject<T extends object>(value: T, title = 'value'): T {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`"${title}" expected an object, got ${value === null ? 'null' : typeof value}`)
+  }
+  return value
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0
   for (const p of parts) n += p.length

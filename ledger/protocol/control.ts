@@ -8,7 +8,7 @@
  */
 import { ProtocolError } from './errors.ts'
 import { HASH_LENGTH, MAX_SEQ } from './reading.ts'
-import { abytes } from './bytes.ts'
+import { abytes, aobject } from './bytes.ts'
 
 export interface Receipt { seq: number; hash: Uint8Array }
 export interface ResendRequest { from: number; to: number }
@@ -16,6 +16,7 @@ export interface ResendRequest { from: number; to: number }
 const bad = (msg: string): never => { throw new ProtocolError('ERR_CONTROL_MALFORMED', msg) }
 
 export function encodeReceipt(r: Receipt): Uint8Array {
+  aobject(r, 'receipt')
   if (!Number.isInteger(r.seq) || r.seq < 0 || r.seq > MAX_SEQ) throw new RangeError(`receipt seq must be 0..${MAX_SEQ}, got ${r.seq}`)
   abytes(r.hash, HASH_LENGTH, 'hash')
   const out = new Uint8Array(5 + HASH_LENGTH)
@@ -32,6 +33,7 @@ export function decodeReceipt(b: Uint8Array): Receipt {
 }
 
 export function encodeResend(r: ResendRequest): Uint8Array {
+  aobject(r, 'resend request')
   if (!Number.isInteger(r.from) || !Number.isInteger(r.to) || r.from < 1 || r.to < r.from || r.to > MAX_SEQ) {
     throw new RangeError(`resend range must satisfy 1 <= from <= to <= ${MAX_SEQ}, got ${r.from}..${r.to}`)
   }

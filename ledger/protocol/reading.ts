@@ -6,7 +6,7 @@
  * payload is `record || signature(64)`; the ledger stores it as received.
  */
 import { ProtocolError } from './errors.ts'
-import { abytes, concatBytes } from './bytes.ts'
+import { abytes, aobject, concatBytes } from './bytes.ts'
 
 export const READING_VERSION = 1
 export const SIGNATURE_LENGTH = 64
@@ -85,13 +85,14 @@ function checkInt(name: string, v: unknown, min: number, max: number): number {
 
 export function checkDeviceId(id: unknown): string {
   if (typeof id !== 'string' || !DEVICE_ID_PATTERN.test(id)) {
-    fail('ERR_READING_BAD_DEVICE_ID', `"deviceId" must be 1..32 characters of [a-z0-9-] starting with a letter or digit, got ${JSON.stringify(id)}`, { value: id })
+    fail('ERR_READING_BAD_DEVICE_ID', `"deviceId" must be 1..32 characters of [a-z0-9-] starting with a letter or digit, got ${typeof id === 'string' ? JSON.stringify(id.slice(0, 64)) : typeof id}`, { value: id })
   }
   return id
 }
 
 /** Validates fields and returns the record bytes (to be signed). */
 export function encodeRecord(f: ReadingFields): Uint8Array {
+  aobject(f, 'fields')
   const id = new TextEncoder().encode(checkDeviceId(f.deviceId))
   checkInt('seq', f.seq, 1, MAX_SEQ)
   checkInt('deviceTimeMs', f.deviceTimeMs, 0, MAX_DEVICE_TIME_MS)

@@ -251,6 +251,23 @@ function forgeUnderSmallOrderKey(key: Uint8Array, label: string): { message: Uin
   }
 }
 
+/** RFC 8032 5.1.5/5.1.6 by hand, with the public key A + T8 hashed in place of A; a message where k mod 8 != 0. */
+function mixedOrderSignature(seed: Uint8Array): { key: Uint8Array; message: Uint8Array; signature: Uint8Array } {
+  const h = sha512(seed)
+  const a0 = h.slice(0, 32)
+  a0[0] &= 248; a0[31] &= 127; a0[31] |= 64
+  const a = leInt(a0)
+  const key = Point.BASE.multiply(a % L).add(Point.fromBytes(smallOrderPoints()[1], false)).toBytes()
+  for (let i = 0; ; i++) {
+    const message = utf8(`coldproof mixed-order key #${i}`)
+    const r = leInt(sha512(concatBytes(h.subarray(32), message))) % L
+    const R = Point.BASE.multiply(r).toBytes()
+    const k = leInt(sha512(concatBytes(R, key, message))) % L
+    if (k % 8n === 0n) continue
+    return { key, message, signature: concatBytes(R, le32((r + k * a) % L)) }
+  }
+}
+
 /** The eight points of order dividing 8 (RFC 7748 / "Taming the many EdDSAs"), computed, not copied. */
 export function smallOrderPoints(): Uint8Array[] {
   // Any point times L lies in the torsion subgroup; find one of order 8 and take its multiples.
@@ -338,6 +355,15 @@ export function buildEdgeCases(): Record<string, EdgeCase> {
     desc: 'key encoding y = 2, which is not the y of any curve point', publicKey: '02' + '00'.repeat(31), message: toHex(msg), signature: toHex(sig),
     expected: { noble: false, node: false, deviceKey: 'ERR_KEY_NOT_ON_CURVE' },
   }
+  // A mixed-order key A' = A + T8: not small order, so registration lets it in (no honest key generator makes one).
+  // Signed as usual with A's scalar, the cofactored check (noble) always holds, the cofactorless one (OpenSSL)
+  // only when k is a multiple of 8. Node is the stricter of the two: whatever it accepts, noble accepts.
+  const mixed = mixedOrderSignature(seed)
+  cases['mixed-order-key'] = {
+    desc: 'key A + T (A honest, T of order 8), signature made with the scalar of A', publicKey: toHex(mixed.key), message: toHex(mixed.message),
+    signature: toHex(mixed.signature), expected: { noble: true, node: false, deviceKey: 'ok' },
+    note: 'The engines differ here in the safe direction: the ingest (Node) refuses what the offline verifier (noble) would accept, never the reverse.',
+  }
   // R non-canonical (identity R encoded as y = 1 + p) under the identity key: OpenSSL compares R's bytes, so it refuses.
   cases['non-canonical-r-identity-key'] = {
     desc: 'identity key, R = identity encoded with y = 1 + p, S = 0', publicKey: toHex(IDENTITY_R), message: toHex(msg),
@@ -360,6 +386,26 @@ const FIELD_NOTES: Record<string, (v: number) => string> = {
   status: (v) => `0x${v.toString(16).padStart(4, '0')}`,
 }
 
+/** Splits a vector's record into its fields (docs/PROTOCOL.md "Reading record"), for the annotated table. */
+function recordParts(v: ReadingVector): Array<[number, string, string]> {
+  const r = fromHex(v.record)
+  const parts: Array<[number, string, string]> = []
+  let o = 0
+  const take = (n: number, what: string) => { parts.push([o, toHex(r.subarray(o, o + n)), what]); o += n }
+  take(1, 'version')
+  take(1, 'device id length')
+  take(r[1], 'device id (ASCII)')
+  take(4, 'seq (u32)')
+  take(8, 'deviceTimeMs (u64)')
+  take(2, 'tempCentiC (i16)')
+  take(32, 'prevHash')
+  const presence = r[o]
+  take(1, 'presence')
+  const optional: Array<[number, number, string]> = [[0x01, 2, 'humidityCentiPct (u16)'], [0x02, 1, 'events (u8)'], [0x04, 2, 'shockCentiG (u16)'], [0x08, 1, 'batteryPct (u8)'], [0x10, 2, 'status (u16)']]
+  for (const [bit, n, what] of optional) if (presence & bit) take(n, what)
+  return parts
+}
+
 /** The hex test vectors as Markdown, for the "Test vectors" section of docs/PROTOCOL.md. */
 export function renderVectorsMarkdown(vectors: Record<string, ProtocolVector>): string {
   const out: string[] = [DOC_VECTORS_BEGIN, '']
@@ -368,10 +414,12 @@ export function renderVectorsMarkdown(vectors: Record<string, ProtocolVector>): 
     if (v.kind === 'reading') {
       out.push(`#### ${name}`, '', v.desc + '.', '', '| field | value |', '| --- | --- |')
       for (const [k, val] of Object.entries(v.fields)) {
-        const note = typeof val === 'number' && FIELD_NOTES[k] ? ` (${FIELD_NOTES[k](val)})` : ''
+        const note = k === 'deviceTimeIso' ? ' (informational: not encoded)' : typeof val === 'number' && FIELD_NOTES[k] ? ` (${FIELD_NOTES[k](val)})` : ''
         out.push(`| ${k} | \`${val}\`${note} |`)
       }
-      out.push(`| topic | \`${v.topic}\` |`, '')
+      out.push(`| topic | \`${v.topic}\` |`, '', 'The record, field by field:', '', '| offset | bytes | field |', '| --- | --- | --- |')
+      for (const [off, hex, what] of recordParts(v)) out.push(`| ${off} | \`${hex}\` | ${what} |`)
+      out.push('')
       block('Private key seed (32 bytes)', v.secretKeySeed)
       block('Public key', v.publicKey)
       block('Record (the signed bytes)', v.record)

@@ -10,8 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Aedes } from 'aedes'
+import mqtt, { type MqttClient } from 'mqtt'
 import {
-  assemblePayload, encodeRecord, GENESIS_PREV_HASH, readingHash, readingSigningMessage, deviceTopic, type ReadingFields,
+  decodeReceipt, decodeResend, equalBytes, assemblePayload, encodeRecord, GENESIS_PREV_HASH, readingHash, readingSigningMessage, deviceTopic, type ReadingFields,
 } from '../protocol/index.ts'
 
 ed.hashes.sha512 = sha512
@@ -77,9 +78,6 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     await new Promise((r) => setTimeout(r, 10))
   }
 }
-
-import mqtt, { type MqttClient } from 'mqtt'
-import { decodeReceipt, decodeResend, equalBytes } from '../protocol/index.ts'
 
 /**
  * A tiny device loop over the real protocol: keeps every unreceipted reading,

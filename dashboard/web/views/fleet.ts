@@ -67,7 +67,8 @@ export const fleetView: View = (root, ctx) => {
   function renderClasses(): void {
     const current = cls.value
     const classes = [...new Set(shipments.map((s) => s.productClass))].sort()
-    replace(cls, h('option', { value: '' }, 'All classes'), ...classes.map((c) => h('option', { value: c }, classLabel(c))))
+    const rangeOf = (c: string) => rangeText(shipments.find((s) => s.productClass === c)?.range ?? { minC: null, maxC: null })
+    replace(cls, h('option', { value: '' }, 'All classes'), ...classes.map((c) => h('option', { value: c }, `${classLabel(c)} (${rangeOf(c)})`)))
     cls.value = classes.includes(current) ? current : ''
   }
 

@@ -11,7 +11,7 @@ import { createTemperatureChart, type ChartInput } from '../chart.ts'
 import {
   ago, alarmCard, badge, classLabel, humanize, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
 } from '../components.ts'
-import { formatClock, formatDateTime, formatDuration, formatTemp, shortHash } from '../format.ts'
+import { formatClock, formatDateTime, formatDateTimeSec, formatDuration, formatTemp, shortHash } from '../format.ts'
 import { lateReadings, lateThreshold } from '../series.ts'
 import type { View } from '../context.ts'
 import type { AlarmView, ExcursionView, ReadingView, SensorState, ShipmentDetail } from '../types.ts'
@@ -193,8 +193,8 @@ export const shipmentView: View = (root, ctx, params) => {
     const cols: Column<ReadingView>[] = [
       { label: 'Sensor', cell: (r) => h('span', { class: 'id' }, r.deviceId) },
       { label: 'Seq', className: 'num', cell: (r) => r.seq },
-      { label: 'Measured (device time)', cell: (r) => formatDateTime(r.t) + ' ' + formatClock(r.t).slice(6) + ' s' },
-      { label: 'Stored', cell: (r) => (r.receivedAt ? formatDateTime(r.receivedAt) : '—') },
+      { label: 'Measured (device time)', cell: (r) => formatDateTimeSec(r.t) },
+      { label: 'Stored', cell: (r) => formatDateTimeSec(r.receivedAt) },
       { label: 'Delay', className: 'num', cell: (r) => (r.receivedAt ? formatDuration(r.receivedAt - r.t) : '—') },
       { label: 'Temperature', className: 'num', cell: (r) => tempCell(r.tempC, d.range) },
     ]
@@ -228,7 +228,7 @@ export const shipmentView: View = (root, ctx, params) => {
       detail = d
       if (first) {
         replace(root, head, notices,
-          h('div', { class: 'grid grid-2' }, h('div', null, chartCard, alarmsBox), h('div', null, summary, sensorsBox, downloadsBox)),
+          h('div', { class: 'grid grid-2' }, h('div', null, chartCard, sensorsBox, alarmsBox), h('div', null, summary, downloadsBox)),
           excursionsBox, lateBox)
         chart = createTemperatureChart(canvas, chartInput(d))
       } else {

@@ -1,0 +1,144 @@
+import t from 'tap'
+import fc from 'fast-check'
+import { createSensorEvaluator } from './sensor-evaluator.ts'
+import { createFoldContext, initialState, step, finishInPlace, type EngineReading, type ComplianceEvent } from './engine.ts'
+import { buildSensorResult } from './verdict.ts'
+import { BUILTIN_PROFILES } from './builtin-profiles.ts'
+import { profileWith, zone, T0, MIN, HOUR } from './test-helpers.ts'
+import { canonicalJson } from '../../ledger/canonical-json.ts'
+import type { RuleProfile } from './profile.ts'
+import type { UnjudgedWindow } from './judged-time.ts'
+
+/** A profile that exercises every rule kind at once. */
+const everything: RuleProfile = profileWith({
+  zones: [
+    zone({ id: 'above-8', side: 'above', limitCentiC: 800, alarmDelayMs: 15 * MIN, maxSingleEventMs: HOUR, cumulativeAllowanceMs: 2 * HOUR, maxConsecutiveReadings: 6, allowanceDegreeMinutes: 300 }),
+    zone({ id: 'above-15', side: 'above', limitCentiC: 1500, alarmDelayMs: 0, cumulativeAllowanceMs: 20 * MIN }),
+    zone({ id: 'below-2', side: 'below', limitCentiC: 200, alarmDelayMs: 10 * MIN, limitInclusive: false }),
+  ],
+  hysteresisCentiC: 30,
+  stabilityBudget: { allowanceMs: 3 * HOUR, priorUsage: [{ leg: 'earlier', usedMs: 30 * MIN, recordedBy: 'qa', recordedAtMs: 0 }] },
+  startDelayMs: 10 * MIN,
+  stopDelayMs: 10 * MIN,
+})
+
+const profiles: RuleProfile[] = [everything, BUILTIN_PROFILES['refrigerated-2-8'], BUILTIN_PROFILES['ultra-cold-90-60']]
+
+interface Case { profileIx: number; readings: EngineReading[]; order: number[]; dupes: number[]; endMs: number | null; unjudged: UnjudgedWindow[] }
+
+const stepArb = fc.record({
+  dt: fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(5 * MIN, 5 * MIN, 2 * MIN, 10 * MIN) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 30 * MIN }) },
+    { weight: 1, arbitrary: fc.integer({ min: 30 * MIN, max: 3 * HOUR }) },
+    { weight: 1, arbitrary: fc.integer({ min: -20 * MIN, max: 0 }) },
+  ),
+  dTemp: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -60, max: 60 }) }, { weight: 1, arbitrary: fc.integer({ min: -1500, max: 1500 }) }),
+  seqSkip: fc.oneof({ weight: 20, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 4 }) }),
+  fault: fc.oneof({ weight: 25, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 8, 9) }),
+})
+
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  profileIx: fc.integer({ min: 0, max: profiles.length - 1 }),
+  startTemp: fc.integer({ min: -300, max: 1800 }),
+  steps: fc.array(stepArb, { minLength: 0, maxLength: 220, size: 'max' }),
+  keys: fc.array(fc.double({ noNaN: true }), { minLength: 220, maxLength: 220 }),
+  dupes: fc.array(fc.nat({ max: 219 }), { maxLength: 5 }),
+  endOffset: fc.option(fc.integer({ min: 0, max: 30 * HOUR })),
+  unjudged: fc.array(fc.record({ a: fc.integer({ min: 0, max: 20 * HOUR }), len: fc.integer({ min: 1, max: 3 * HOUR }) }), { maxLength: 2 }),
+}).map(({ profileIx, startTemp, steps, keys, dupes, endOffset, unjudged }) => {
+  const offset = profileIx === 2 ? -8000 : 0 // ultra-cold profile: move the walk near its limits
+  let time = T0
+  let temp = startTemp + offset
+  let seq = 1
+  const readings: EngineReading[] = steps.map((s) => {
+    time = Math.max(0, time + s.dt)
+    temp = Math.max(-27315, Math.min(32767, temp + s.dTemp))
+    const r: EngineReading = { deviceId: 'dev-p', seq, deviceTimeMs: time, tempCentiC: temp }
+    if (s.fault) r.status = s.fault
+    seq += s.seqSkip
+    return r
+  })
+  const order = readings.map((_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b)
+  return {
+    profileIx, readings, order,
+    dupes: dupes.filter((d) => d < readings.length),
+    endMs: endOffset === null ? null : T0 + endOffset,
+    unjudged: unjudged.map((u) => ({ startMs: T0 + u.a, endMs: T0 + u.a + u.len, reason: 'leg' })),
+  }
+})
+
+/** Reference: the pure fold over readings in sequence order, from scratch. */
+function fromScratch(c: Case) {
+  const profile = profiles[c.profileIx]
+  const ctx = createFoldContext(profile, { startMs: T0, endMs: c.endMs }, c.unjudged)
+  let state = initialState(ctx, 'dev-p')
+  const events: ComplianceEvent[] = []
+  for (const r of [...c.readings].sort((a, b) => a.seq - b.seq)) {
+    const out = step(ctx, state, r)
+    state = out.state
+    events.push(...out.events)
+  }
+  const finished = structuredClone(state)
+  const tail = finishInPlace(ctx, finished)
+  return { result: buildSensorResult(ctx, state, finished, [...events, ...tail], c.endMs !== null), liveEvents: events }
+}
+
+t.test('incremental evaluation in any arrival order equals folding in order from scratch', async (t) => {
+  let withLate = 0
+  fc.assert(fc.property(caseArb, (c) => {
+    const ev = createSensorEvaluator({ profile: profiles[c.profileIx], deviceId: 'dev-p', window: { startMs: T0, endMs: c.endMs }, unjudged: c.unjudged })
+    const live = new Map<string, ComplianceEvent>()
+    const arrivals = [...c.order.map((i) => c.readings[i]), ...c.dupes.map((i) => c.readings[i])]
+    let maxSeq = 0
+    for (const r of arrivals) {
+      if (r.seq < maxSeq) withLate++
+      maxSeq = Math.max(maxSeq, r.seq)
+      const { added, retracted } = ev.add(r)
+      for (const id of retracted) {
+        if (!live.delete(id)) throw new Error(`retracted an event never added: ${id}`)
+      }
+      for (const e of added) {
+        if (live.has(e.id)) throw new Error(`added twice without retraction: ${e.id}`)
+        live.set(e.id, e)
+      }
+    }
+    const ref = fromScratch(c)
+    const got = canonicalJson(ev.result())
+    const want = canonicalJson(ref.result)
+    if (got !== want) throw new Error(`results differ\n got ${got}\nwant ${want}`)
+    // the live stream of added / retracted events nets out to the events of the in-order fold
+    const net = canonicalJson([...live.values()].sort((a, b) => (a.id < b.id ? -1 : 1)))
+    const refLive = canonicalJson([...ref.liveEvents].sort((a, b) => (a.id < b.id ? -1 : 1)))
+    if (net !== refLive) throw new Error(`live events differ\n got ${net}\nwant ${refLive}`)
+    if (ev.size !== c.readings.length) throw new Error('size')
+  }), { numRuns: 300 })
+  t.ok(withLate > 100, `late readings were exercised (${withLate})`)
+})
+
+t.test('a backfilled reading re-evaluates: the gap it fills is retracted', async (t) => {
+  const ev = createSensorEvaluator({ profile: BUILTIN_PROFILES['refrigerated-2-8'], deviceId: 'dev-a', window: { startMs: T0 } })
+  const r = (seq: number, min: number, c: number): EngineReading => ({ deviceId: 'dev-a', seq, deviceTimeMs: T0 + min * MIN, tempCentiC: c })
+  t.same(ev.add(r(1, 0, 500)), { added: [], retracted: [] })
+  const late = ev.add(r(4, 60, 500))
+  t.same(late.added.map((e) => e.kind).sort(), ['data_gap', 'missing_readings'])
+  const fill1 = ev.add(r(2, 20, 500))
+  t.same(fill1.retracted.sort(), [`dev-a:data_gap:${T0}`, 'dev-a:missing_readings:1'])
+  t.same(fill1.added.map((e) => e.kind).sort(), ['data_gap', 'missing_readings'], 'a shorter gap and one missing reading remain')
+  const fill2 = ev.add(r(3, 40, 900))
+  t.same(fill2.added.map((e) => e.kind), ['excursion_started', 'excursion_alarm', 'cumulative_allowance_exceeded', 'excursion_ended'])
+  t.equal(ev.result().verdict, 'FAIL')
+  t.equal(ev.result().events.filter((e) => e.kind === 'data_gap').length, 0)
+})
+
+t.test('resends are idempotent; conflicting readings and other devices are refused', async (t) => {
+  const ev = createSensorEvaluator({ profile: BUILTIN_PROFILES['refrigerated-2-8'], deviceId: 'dev-a', window: { startMs: T0 } })
+  const r: EngineReading = { deviceId: 'dev-a', seq: 1, deviceTimeMs: T0, tempCentiC: 900 }
+  t.same(ev.add(r).added.map((e) => e.kind), ['excursion_started'])
+  t.same(ev.add({ ...r }), { added: [], retracted: [] })
+  t.equal(ev.size, 1)
+  t.throws(() => ev.add({ ...r, tempCentiC: 901 }), { code: 'ERR_READING_CONFLICT', path: '$.seq' })
+  t.throws(() => ev.add({ ...r, deviceId: 'dev-b' }), { code: 'ERR_INPUT_INVALID', path: '$.deviceId' })
+  t.throws(() => ev.add({ ...r, seq: 0 }), { code: 'ERR_INPUT_INVALID', path: '$.seq' })
+  t.throws(() => ev.add(null as unknown as EngineReading), { code: 'ERR_INPUT_INVALID', path: '$' })
+})

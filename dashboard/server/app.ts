@@ -1,0 +1,213 @@
+/**
+ * buildDashboard(opts): the dashboard's fastify app, unstarted (tests use
+ * app.inject(); only start-up code listens). Plugins, each in its own file:
+ * security headers and CSP, cookies, rate limits, OpenAPI, auth, one route
+ * plugin per area, static UI files. The API is documented in docs/API.md.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import cookie from '@fastify/cookie'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fastifyStatic from '@fastify/static'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+import type { Ledger } from '../../ledger/ledger.ts'
+import { SHARED_SCHEMAS } from './schemas.ts'
+import { ApiError } from './errors.ts'
+import authPlugin from './auth.ts'
+import { createSessionStore, type SessionStore } from './sessions.ts'
+import type { UserStore } from './users.ts'
+import { createFleetMonitor, type FleetMonitor } from './monitor.ts'
+import { createMetrics, type BrokerMetricsSnapshot, type IngestMetricsSnapshot, type DashboardMetrics } from './metrics.ts'
+import { createSseHub, type SseHub } from './sse.ts'
+import sessionRoutes from './routes/session.ts'
+import userRoutes from './routes/users.ts'
+import shipmentRoutes from './routes/shipments.ts'
+import alarmRoutes from './routes/alarms.ts'
+import deviceRoutes from './routes/devices.ts'
+import ledgerRoutes from './routes/ledger.ts'
+import reportRoutes from './routes/reports.ts'
+import streamRoutes from './routes/stream.ts'
+import metricsRoutes from './routes/metrics.ts'
+import healthRoutes from './routes/health.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
+
+/** Builds an evidence bundle for a shipment (dashboard/bundle/, wired by the start-up code when present). */
+export type BundleBuilder = (shipmentId: string) => Promise<{ json: string; sha256: string }>
+
+export interface DashboardOptions {
+  ledger: Ledger
+  users: UserStore
+  /** Cookie-signing secret, at least 32 characters. */
+  cookieSecret: string
+  brokerMetrics?: () => BrokerMetricsSnapshot
+  ingestMetrics?: () => IngestMetricsSnapshot
+  /** Static UI files; default dashboard/public. */
+  publicDir?: string
+  /** pino options, or false for no logs (tests). */
+  logger?: FastifyServerOptions['logger']
+  clock?: () => number
+  /** Optional bearer secret for a Prometheus scraper on /metrics. */
+  metricsToken?: string
+  /** Late-reading threshold override, ms (default 2 × the profile's sampling interval). */
+  lateAfterMs?: number
+  /** Evidence bundle builder; without it /bundle.json answers 501. */
+  bundle?: BundleBuilder
+  /** SSE heartbeat interval, ms (default 15000). */
+  heartbeatMs?: number
+  /** Rate limits per minute per IP (defaults 10 and 120). */
+  rateLimits?: { login?: number; writes?: number }
+  /** Trust X-Forwarded-* from a reverse proxy (TLS termination; Secure cookies). */
+  trustProxy?: boolean
+  /** Base of the URIs in EPCIS exports (default derived from the request host). */
+  idBase?: string
+}
+
+/** What every route plugin gets. */
+export interface DashboardContext {
+  ledger: Ledger
+  users: UserStore
+  sessions: SessionStore
+  monitor: FleetMonitor
+  metrics: DashboardMetrics
+  sse: SseHub
+  clock: () => number
+  opts: DashboardOptions
+  writeLimit: { max: number; timeWindow: number }
+  loginLimit: { max: number; timeWindow: number }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    dashboard: DashboardContext
+  }
+}
+
+const CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+} as const
+
+function fieldOf(err: { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }>; validationContext?: string }): string | undefined {
+  const v = err.validation?.[0]
+  if (!v) return undefined
+  const base = (err.validationContext ?? 'body') + (v.instancePath ?? '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.')
+  const extra = v.params?.missingProperty ?? v.params?.additionalProperty
+  return typeof extra === 'string' ? `${base}.${extra}` : base
+}
+
+export async function buildDashboard(opts: DashboardOptions): Promise<FastifyInstance> {
+  if (typeof opts.cookieSecret !== 'string' || opts.cookieSecret.length < 32) {
+    throw new TypeError('"cookieSecret" expected a string of at least 32 characters')
+  }
+  const clock = opts.clock ?? Date.now
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    trustProxy: opts.trustProxy ?? false,
+    bodyLimit: 256 * 1024,
+    // Reject unknown fields instead of silently dropping them: the 400 names the field.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  })
+  const sessions = createSessionStore({ clock })
+  const sse = createSseHub({ heartbeatMs: opts.heartbeatMs ?? 15_000 })
+  let monitor: FleetMonitor | null = null
+  const metrics = createMetrics({
+    readingsIngested: () => opts.ledger.stats().entriesByType.reading ?? 0,
+    quarantinedByReason: () => opts.ledger.stats().quarantineByReason as Record<string, number>,
+    logSize: () => opts.ledger.size(),
+    openAlarms: () => monitor?.openAlarmCount() ?? 0,
+    sseClients: () => sse.size(),
+    brokerMetrics: opts.brokerMetrics,
+    ingestMetrics: opts.ingestMetrics,
+  })
+  monitor = createFleetMonitor({ ledger: opts.ledger, clock, lateAfterMs: opts.lateAfterMs, onIngestLatency: (s) => metrics.observeIngestLatency(s) })
+  const ctx: DashboardContext = {
+    ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts,
+    writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },
+    loginLimit: { max: opts.rateLimits?.login ?? 10, timeWindow: 60_000 },
+  }
+  app.decorate('dashboard', ctx)
+  for (const s of SHARED_SCHEMAS) app.addSchema(s)
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown[]; validationContext?: string; field?: string }, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: statusText(err.statusCode), message: err.message, ...(err.field ? { field: err.field } : {}) })
+    }
+    if (err.validation) {
+      const field = fieldOf(err as Parameters<typeof fieldOf>[0])
+      return reply.code(400).send({ statusCode: 400, code: 'ERR_VALIDATION', error: 'Bad Request', message: err.message, ...(field ? { field } : {}) })
+    }
+    const status = err.statusCode ?? 500
+    if (status === 429) return reply.code(429).send({ statusCode: 429, code: 'ERR_RATE_LIMITED', error: 'Too Many Requests', message: err.message })
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ statusCode: status, code: err.code ?? 'ERR_BAD_REQUEST', error: statusText(status), message: err.message })
+    }
+    req.log.error({ err }, 'request failed')
+    return reply.code(500).send({ statusCode: 500, code: 'ERR_INTERNAL', error: 'Internal Server Error', message: 'internal error; see the server log' })
+  })
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ statusCode: 404, code: 'ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+  })
+
+  await app.register(helmet, {
+    contentSecurityPolicy: CSP,
+    // The dashboard is served over plain HTTP on a LAN as well; HSTS belongs to the TLS proxy.
+    strictTransportSecurity: false,
+  })
+  await app.register(cookie, { secret: opts.cookieSecret })
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, c) => ({ statusCode: 429, code: 'ERR_RATE_LIMITED', error: 'Too Many Requests', message: `rate limit: at most ${c.max} requests per ${c.after}` }),
+  })
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'ColdProof dashboard API', version: '1.0.0', description: 'See docs/API.md' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'coldproof_session' }, bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ session: [] }, { bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  })
+  await app.register(authPlugin, { users: opts.users, sessions, metricsToken: opts.metricsToken })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false })
+
+  await app.register(healthRoutes)
+  await app.register(sessionRoutes)
+  await app.register(userRoutes)
+  await app.register(shipmentRoutes)
+  await app.register(alarmRoutes)
+  await app.register(deviceRoutes)
+  await app.register(ledgerRoutes)
+  await app.register(reportRoutes)
+  await app.register(streamRoutes)
+  await app.register(metricsRoutes)
+  await app.register(fastifyStatic, { root: opts.publicDir ?? DEFAULT_PUBLIC_DIR, index: ['index.html'], wildcard: true })
+
+  app.addHook('onReady', async () => {
+    await monitor!.start()
+    monitor!.subscribe((e) => sse.broadcast(e))
+  })
+  app.addHook('onClose', async () => {
+    monitor!.stop()
+    sse.closeAll()
+  })
+  return app
+}
+
+function statusText(code: number): string {
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error'
+}

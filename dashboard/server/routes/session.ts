@@ -1,0 +1,71 @@
+/**
+ * Login, logout, who am I, and the caller's own API tokens (docs/API.md,
+ * "Authentication and roles").
+ */
+import type { FastifyInstance } from 'fastify'
+import { LoginBody, TokenCreateBody, ERROR_RESPONSES } from '../schemas.ts'
+import { SESSION_COOKIE } from '../auth.ts'
+import { ApiError } from '../errors.ts'
+
+const SESSION_MAX_AGE_S = 12 * 3600
+
+export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const { users, sessions, loginLimit, writeLimit } = app.dashboard
+
+  app.post<{ Body: { username: string; password: string } }>('/api/login', {
+    config: { public: true, rateLimit: loginLimit },
+    schema: { tags: ['session'], body: LoginBody, response: { 200: { type: 'object', properties: { user: { $ref: 'User#' } }, required: ['user'] }, ...ERROR_RESPONSES } },
+  }, async (req, reply) => {
+    const user = await users.authenticate(req.body.username, req.body.password)
+    if (!user) {
+      req.log.warn({ username: req.body.username }, 'login failed')
+      throw new ApiError('ERR_AUTH_BAD_CREDENTIALS', 'wrong user name or password')
+    }
+    const s = sessions.create(user.username)
+    reply.setCookie(SESSION_COOKIE, s.id, {
+      path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', signed: true, maxAge: SESSION_MAX_AGE_S,
+    })
+    req.log.info({ username: user.username }, 'login')
+    return { user }
+  })
+
+  app.post('/api/logout', {
+    config: { public: true, rateLimit: writeLimit },
+    schema: { tags: ['session'], response: { 204: { type: 'null' } } },
+  }, async (req, reply) => {
+    const raw = req.cookies[SESSION_COOKIE]
+    if (raw) {
+      const u = req.unsignCookie(raw)
+      if (u.valid && u.value) sessions.drop(u.value)
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/' })
+    return reply.code(204).send()
+  })
+
+  app.get('/api/me', {
+    schema: { tags: ['session'], response: { 200: { $ref: 'User#' }, ...ERROR_RESPONSES } },
+  }, async (req) => req.user!)
+
+  app.get('/api/tokens', {
+    schema: { tags: ['session'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: { $ref: 'Token#' } } } }, ...ERROR_RESPONSES } },
+  }, async (req) => ({ tokens: users.listTokens(req.user!.username) }))
+
+  app.post<{ Body: { label: string } }>('/api/tokens', {
+    config: { rateLimit: writeLimit },
+    schema: {
+      tags: ['session'], body: TokenCreateBody,
+      response: { 201: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: { type: 'integer' }, token: { type: 'string' } }, required: ['id', 'label', 'createdAt', 'token'] }, ...ERROR_RESPONSES },
+    },
+  }, async (req, reply) => {
+    const t = await users.createToken(req.user!.username, req.body.label)
+    return reply.code(201).send(t)
+  })
+
+  app.delete<{ Params: { id: string } }>('/api/tokens/:id', {
+    config: { rateLimit: writeLimit },
+    schema: { tags: ['session'], params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } }, required: ['id'] }, response: { 204: { type: 'null' }, ...ERROR_RESPONSES } },
+  }, async (req, reply) => {
+    await users.revokeToken(req.user!.username, req.params.id)
+    return reply.code(204).send()
+  })
+}

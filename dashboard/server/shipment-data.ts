@@ -1,0 +1,81 @@
+/**
+ * Everything known about one shipment, read from the ledger: its record as
+ * logged, the rule profile, its readings and the compliance result computed
+ * from them by the same engine the regulator's verifier runs. Used by the
+ * shipment detail route and every report.
+ */
+import type { Ledger } from '../../ledger/ledger.ts'
+import type { ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import type { ShipmentState } from '../../ledger/state-types.ts'
+import { evaluateShipment, validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
+import { readingView, resultView, deviceView, type ReadingView, type ResultView } from './views.ts'
+import { ApiError } from './errors.ts'
+import type { ReportInput } from '../reports/types.ts'
+
+export interface ShipmentData {
+  state: ShipmentState
+  body: ShipmentCreateBody
+  profile: RuleProfile | null
+  readings: ReadingView[]
+  result: ShipmentResult | null
+  view: ResultView | null
+}
+
+export function mustShipment(ledger: Ledger, id: string): ShipmentState {
+  const s = ledger.shipment(id)
+  if (!s) throw new ApiError('ERR_SHIPMENT_NOT_FOUND', `no shipment "${id}"`, 'params.id')
+  return s
+}
+
+export async function loadShipment(ledger: Ledger, id: string, lateAfterMs: (p: RuleProfile | null) => number): Promise<ShipmentData> {
+  const state = mustShipment(ledger, id)
+  const created = await ledger.getEntry(state.createIndex)
+  const body = created.entry.body as ShipmentCreateBody
+  let profile: RuleProfile | null = null
+  try { profile = validateProfile(body.profile) } catch { profile = null }
+  const late = lateAfterMs(profile)
+  const readings = (await ledger.readingsByShipment(id)).map((e) => readingView(e, late))
+  let result: ShipmentResult | null = null
+  if (profile) {
+    result = evaluateShipment({
+      profile: body.profile,
+      profileHash: body.profileHash,
+      window: { startMs: state.startAt, endMs: state.closedAt ?? null },
+      readings: readings.map((r) => ({ deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status })),
+      devices: state.devices,
+    })
+  }
+  const view = result && profile ? resultView(result, profile, state.closedAt !== undefined) : null
+  return { state, body, profile, readings, result, view }
+}
+
+/** Plain report data (dashboard/reports/types.ts) for one shipment. */
+export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number, bundleSha256: string | null): ReportInput {
+  const cp = ledger.latestCheckpoint()
+  return {
+    shipment: {
+      shipmentId: d.state.shipmentId,
+      product: d.state.product,
+      route: d.state.route,
+      devices: d.state.devices,
+      gs1: d.state.gs1 ?? null,
+      startAt: d.state.startAt,
+      closedAt: d.state.closedAt ?? null,
+      createdBy: d.state.createdBy,
+      profileHash: d.state.profileHash,
+      profile: (d.body.profile ?? {}) as Record<string, unknown>,
+      range: { minCentiC: d.profile?.range.lowCentiC ?? null, maxCentiC: d.profile?.range.highCentiC ?? null },
+    },
+    readings: d.readings,
+    result: d.view ?? { verdict: 'UNKNOWN_PROFILE', reasons: ['the logged rule profile does not validate'], mktCentiC: null, timeInRangeMs: null, timeAboveMs: null, timeBelowMs: null, excursions: [] },
+    devices: d.state.devices.map((id) => {
+      const dev = ledger.device(id)
+      if (!dev) return { deviceId: id, publicKey: '', fingerprint: 'unknown device', model: null, calibration: null, revoked: false }
+      const v = deviceView(dev, null)
+      return { deviceId: id, publicKey: v.publicKey, fingerprint: v.fingerprint, model: v.model, calibration: v.calibration, revoked: v.state === 'revoked' }
+    }),
+    checkpoint: cp ? { origin: ledger.origin, size: cp.size, rootHash: cp.rootHash, note: cp.note } : null,
+    bundleSha256,
+    generatedAt,
+  }
+}

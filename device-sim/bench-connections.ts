@@ -1,0 +1,65 @@
+/**
+ * Measures what a large simulated fleet needs from MQTT: one connection per
+ * device (each device logs in as itself; the broker's ACL forbids publishing
+ * for another device, so there is no multiplexed gateway mode).
+ *
+ *   npx tsx device-sim/bench-connections.ts [devices=2000] [batch=100] [url]
+ *
+ * Without a url it starts a plain aedes broker in this process on a free port.
+ * Prints connect time, readings/s and memory. Numbers go in device-sim/README.md.
+ */
+import { createServer, type AddressInfo } from 'node:net'
+import { Aedes } from 'aedes'
+import mqtt from 'mqtt'
+import { readingsFilters } from '../ledger/protocol/index.ts'
+import { createFleet } from './fleet.ts'
+import { memoryIdentity } from './identity.ts'
+import { parseScenario } from './scenario.ts'
+
+const n = Number(process.argv[2] ?? 2000)
+const batch = Number(process.argv[3] ?? 100)
+let url = process.argv[4]
+let close = async () => {}
+if (!url) {
+  const broker = await Aedes.createBroker()
+  const server = createServer(broker.handle)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`
+  close = async () => { await new Promise<void>((r) => broker.close(() => r())); server.close() }
+}
+let received = 0
+const ledger = await mqtt.connectAsync(url, { clientId: 'bench-ledger' })
+ledger.on('message', () => { received++ })
+await ledger.subscribeAsync(readingsFilters(), { qos: 1 })
+
+const scenario = parseScenario({
+  name: 'bench', seed: 1,
+  shipments: [{ shipmentId: 'b', product: 'p', storageClass: '2-8', devices: Array.from({ length: n }, (_, i) => ({ deviceId: `bench-${i}` })),
+    legs: [{ durationMin: 15, model: 'reefer', setpointC: 5, ambient: { meanC: 20 } }] }],
+})
+const key = new Uint8Array(32).fill(2)
+const rss0 = process.memoryUsage().rss
+const fleet = createFleet({
+  scenario, startMs: Date.parse('2026-11-20T00:00:00Z'), acceleration: Infinity,
+  identity: (id) => memoryIdentity(id, key),
+  mqtt: { url, connectBatchSize: batch, connectBatchDelayMs: 20 }, log: () => {},
+})
+const t0 = performance.now()
+await fleet.start()
+const tS = performance.now() // sampling starts now, while the last connections complete
+while (fleet.status().filter((s) => s.connected).length < n) await new Promise((r) => setTimeout(r, 50))
+const t1 = performance.now()
+await fleet.finished
+const t2 = performance.now()
+while (received < 4 * n && performance.now() - t2 < 60_000) await new Promise((r) => setTimeout(r, 50))
+const t3 = performance.now()
+const rss = process.memoryUsage().rss
+console.log(JSON.stringify({
+  devices: n, batch, connectSeconds: +((t1 - t0) / 1000).toFixed(2),
+  readings: 4 * n, received, sampleSignPublishSeconds: +((t3 - tS) / 1000).toFixed(2),
+  readingsPerSecond: Math.round((4 * n) / ((t3 - tS) / 1000)),
+  rssMiBPerDevice: +((rss - rss0) / n / 2 ** 20).toFixed(3), rssMiB: Math.round(rss / 2 ** 20),
+}))
+await fleet.stop()
+await ledger.endAsync()
+await close()
