@@ -51,7 +51,7 @@ export interface BrokerOptions {
   maxPacketBytes?: number
   /** Authenticated connections. Default 10000. */
   maxConnections?: number
-  /** Per-device publish rate limit; false disables it. Default 50/s, burst 500, maxDelayMs 5000. */
+  /** Per-device publish rate limit; false disables it. Default 50/s, burst 500, maxDelayMs 10000 (see rate-limit.ts). */
   rateLimit?: RateLimitOptions | false
   /** Accepted CONNECT keepalive in seconds (0 = never is refused). Default 1..1200. */
   keepalive?: { min: number; max: number }
@@ -108,7 +108,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     audience = 'coldproof',
     maxPayloadBytes = 4096,
     maxConnections = 10_000,
-    rateLimit = { perSecond: 50, burst: 500, maxDelayMs: 5000 },
+    rateLimit = { perSecond: 50, burst: 500, maxDelayMs: 10_000 },
     keepalive = { min: 1, max: 1200 },
     tokenSkewMs = 120_000,
     replayCacheMax = 100_000,

@@ -9,7 +9,7 @@ t.test('burst passes, then publishes are held, then refused', async (t) => {
   t.equal(b.take(0), 200, 'the 5th waits two')
   t.equal(b.take(0), -1, 'the 6th would wait 300 ms > 250: refused')
   t.equal(b.take(0), -1, 'and a refusal reserves nothing')
-  t.equal(b.take(200), 0, 'after 200 ms the two held ones are paid for; one token left? no: refilled 2 = reserved 2 -> 0 left, so this one...'.length > 0 ? b.take(200) : 0, 'consistent')
+  t.equal(b.take(200), 100, 'at 200 ms the two held ones are paid for: the next waits one refill again')
 })
 
 t.test('refills at perSecond, never above burst', async (t) => {

@@ -163,6 +163,10 @@ t.test('reading signature, device and chain failures', async (t) => {
   const g3 = signedReading(g, 3, 3)
   chain.append('reading', readingBody(g1, g, 1)); chain.append('reading', readingBody(g3, g, 3)); chain.append('reading', readingBody(g2, g, 2))
   expectFailure(t, await checkLedger(memoryLedgerReader(chain.entries, chain.checkpoint()), opts(chain)), 'ERR_FSCK_CHAIN_LINK', 2, 'prevHash of seq 3 is not the hash of seq 2')
+  // A broken link earlier in the log is reported before a later entry that stops the scan.
+  const h = testDevice('probe-h', 38)
+  chain.append('reading', readingBody(signedReading(h, 1, 1), h, 1))
+  expectFailure(t, await checkLedger(memoryLedgerReader(chain.entries, chain.checkpoint()), opts(chain)), 'ERR_FSCK_CHAIN_LINK', 2, 'the earlier chain failure wins over a later unknown device')
 })
 
 function decodeReading1(bytes: Uint8Array): Uint8Array {

@@ -166,6 +166,17 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
   const shipments = new Map<string, { closed: boolean }>()
   const leaves = new Leaves()
   let frontier: Uint8Array[] = []
+  const chainFailures: FsckFailure[] = []
+  const firstChainFailure = () => chainFailures.reduce<FsckFailure | undefined>((a, f) => (!a || f.index! < a.index! ? f : a), undefined)
+  /** Checks reading `seq`'s prevHash against its predecessor, once both are known (seq 1 links to 32 zero bytes). */
+  const checkLink = (deviceId: string, chain: Map<number, ReadingRef>, seq: number) => {
+    const r = chain.get(seq)!
+    const before = seq === 1 ? { hash: GENESIS_PREV_HASH, index: undefined } : chain.get(seq - 1)
+    if (!before) return
+    if (!equalBytes(before.hash, r.prevHash)) {
+      chainFailures.push({ code: 'ERR_FSCK_CHAIN_LINK', index: r.index, message: `entry ${r.index}: reading ${deviceId}#${seq} has prevHash ${toHex(r.prevHash)}, but ${seq === 1 ? 'a first reading must have 32 zero bytes' : `${deviceId}#${seq - 1} (entry ${before.index}) hashes to ${toHex(before.hash)}`}`, details: { deviceId, seq, expected: toHex(before.hash), actual: toHex(r.prevHash) } })
+    }
+  }
   try {
     let vkey: string, origin: string
     try {
@@ -231,22 +242,16 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     }
     report.rootHash = toBase64(rootFromFrontier(frontier))
 
-    // Device chains, in (device, seq) order: the ingest stores a reading after a gap and backfills later.
-    const chainFailures: FsckFailure[] = []
+    // Device chains, in (device, seq) order: every link was checked when both of its readings had been
+    // read (the ingest stores a reading after a gap and backfills later); what remains missing is a gap.
+    if (chainFailures.length) throw new Stop(firstChainFailure()!)
     for (const [deviceId, chain] of chains) {
-      const seqs = [...chain.keys()].sort((a, b) => a - b)
       let expectFrom = 1
-      for (const seq of seqs) {
-        const r = chain.get(seq)!
+      for (const seq of [...chain.keys()].sort((a, b) => a - b)) {
         if (seq > expectFrom) report.gaps.push({ deviceId, from: expectFrom, to: seq - 1 })
-        const before = seq === 1 ? { hash: GENESIS_PREV_HASH } : chain.get(seq - 1)
-        if (before && !equalBytes(before.hash, r.prevHash)) {
-          chainFailures.push({ code: 'ERR_FSCK_CHAIN_LINK', index: r.index, message: `entry ${r.index}: reading ${deviceId}#${seq} has prevHash ${toHex(r.prevHash)}, but ${seq === 1 ? 'a first reading must have 32 zero bytes' : `${deviceId}#${seq - 1} (entry ${chain.get(seq - 1)!.index}) hashes to ${toHex(before.hash)}`}`, details: { deviceId, seq, expected: toHex(before.hash), actual: toHex(r.prevHash) } })
-        }
         expectFrom = seq + 1
       }
     }
-    if (chainFailures.length) { chainFailures.sort((a, b) => a.index! - b.index!); throw new Stop(chainFailures[0]) }
 
     let note: string | undefined
     try { note = await reader.latestCheckpoint() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the latest checkpoint: ${(e as Error).message}`) }
@@ -297,7 +302,10 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
             if (equalBytes(seen.hash, hash)) stop('ERR_FSCK_READING_DUPLICATE', i, `${deviceId}#${seq} is logged again (first at entry ${seen.index})`, { deviceId, seq, first: seen.index })
             stop('ERR_FSCK_CHAIN_FORK', i, `${deviceId}#${seq} differs from the reading with the same sequence at entry ${seen.index}`, { deviceId, seq, first: seen.index, firstHash: toHex(seen.hash), hash: toHex(hash) })
           }
-          chain.set(seq, { index: i, hash, prevHash: r.fields.prevHash.slice() })
+          const ref: ReadingRef = { index: i, hash, prevHash: r.fields.prevHash.slice() }
+          chain.set(seq, ref)
+          checkLink(deviceId, chain, seq)
+          if (chain.has(seq + 1)) checkLink(deviceId, chain, seq + 1)
           report.readings++
           return
         }
@@ -331,8 +339,11 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     }
   } catch (e) {
     if (!(e instanceof Stop)) throw e
+    // A chain link found broken earlier in the log than the entry that stopped the scan comes first.
+    const chain = firstChainFailure()
+    const f = e.failure
     report.ok = false
-    report.failure = e.failure
+    report.failure = chain && (f.index === undefined || chain.index! < f.index) ? chain : f
     return report
   }
 }

@@ -150,7 +150,7 @@ const prepareReading: Preparer<'reading'> = async (ctx, body) => {
     if (next.contiguous !== cur.contiguous) contiguousHash = next.contiguous === f.seq ? h : (await ctx.readingRow(f.deviceId, next.contiguous))?.h
     ctx.setDevice({
       ...cur, ...next, contiguousHash, readings: cur.readings + 1, lastSeenAt: entry.time,
-      ...(latest ? { lastDeviceTime: f.deviceTimeMs, lastTempCentiC: f.tempCentiC } : {}),
+      ...(latest ? { lastDeviceTime: f.deviceTimeMs, lastTempCentiC: f.tempCentiC, highestHash: h } : {}),
       ...(latest && f.batteryPct !== undefined ? { batteryPct: f.batteryPct } : {}),
       ...(latest && f.status !== undefined ? { status: f.status } : {}),
     })

@@ -94,7 +94,12 @@ class Rejection extends Error {
   }
 }
 
-interface Working { seq: SeqState; pending: Map<number, { h: string; p: string }> }
+/**
+ * A device's sequence state as judged so far (durable + pending), the links of
+ * its pending readings, and the hash at `highest` (so an in-order reading
+ * needs no database read).
+ */
+interface Working { seq: SeqState; pending: Map<number, { h: string; p: string }>; tip?: { seq: number; h: string } }
 
 export function createIngest(opts: IngestOptions): Ingest {
   const { ledger, url, clientId = 'coldproof-ingest', partitions, resendIntervalMs = 2000, maxQuarantineBytes = 4096 } = opts
@@ -131,13 +136,21 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (!w) {
       const d = ledger.device(deviceId)
       w = { seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE, pending: new Map() }
+      if (d && d.highest > 0 && d.highestHash) w.tip = { seq: d.highest, h: d.highestHash }
       working.set(deviceId, w)
     }
     return w
   }
 
+  /** The stored or pending link (hash, prevHash) at a seq. */
   async function linkAt(deviceId: string, w: Working, seq: number): Promise<{ h: string; p: string } | undefined> {
     return w.pending.get(seq) ?? (await ledger.readingLink(deviceId, seq))
+  }
+
+  /** The hash at a seq; the tip is answered from memory. */
+  async function hashAt(deviceId: string, w: Working, seq: number): Promise<string | undefined> {
+    if (w.tip && w.tip.seq === seq) return w.tip.h
+    return (await linkAt(deviceId, w, seq))?.h
   }
 
   function publish(topic: string, payload: Uint8Array, retain: boolean): void {
@@ -223,7 +236,9 @@ export function createIngest(opts: IngestOptions): Ingest {
       const w = workingOf(deviceId)
       const h = toHex(readingHash(payload))
       const p = toHex(r.fields.prevHash)
-      const existing = await linkAt(deviceId, w, seq)
+      const kind = classifySeq(w.seq, seq)
+      // Only a stored seq can be a duplicate or a fork (device-chain.ts invariant).
+      const existing = kind === 'stored' ? await linkAt(deviceId, w, seq) : undefined
       if (existing) {
         if (existing.h === h) {
           stats.duplicates++
@@ -233,10 +248,9 @@ export function createIngest(opts: IngestOptions): Ingest {
         if (existing.p !== p && seq <= w.seq.contiguous) reject('ERR_SEQ_REGRESSION', `${deviceId} seq ${seq} is within the receipted range 1..${w.seq.contiguous} but differs from the stored reading and its history`, details, deviceId, seq)
         reject('ERR_CHAIN_FORK', `${deviceId} seq ${seq} differs from the reading already stored at that sequence`, details, deviceId, seq)
       }
-      const kind = classifySeq(w.seq, seq)
       if (kind === 'next' || kind === 'gap') {
-        const before = seq === 1 ? { h: toHex(GENESIS_PREV_HASH) } : await linkAt(deviceId, w, seq - 1)
-        if (before && before.h !== p) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} names prevHash ${p}, but seq ${seq - 1} hashes to ${before.h}`, { seq, prevHash: p, expected: before.h }, deviceId, seq)
+        const before = seq === 1 ? toHex(GENESIS_PREV_HASH) : await hashAt(deviceId, w, seq - 1)
+        if (before !== undefined && before !== p) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} names prevHash ${p}, but seq ${seq - 1} hashes to ${before}`, { seq, prevHash: p, expected: before }, deviceId, seq)
       }
       if (kind === 'gap') {
         const after = await linkAt(deviceId, w, seq + 1)
@@ -245,6 +259,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       const gap = kind === 'ahead'
       w.seq = applySeq(w.seq, seq)
       w.pending.set(seq, { h, p })
+      if (seq > (w.tip?.seq ?? 0)) w.tip = { seq, h }
       if (gap) stats.gapsOpened++
       return { done: ledger.appendReading({ payload: toBase64(payload), deviceId, seq }, receivedAt).then(
         (entry) => {

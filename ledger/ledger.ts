@@ -253,30 +253,11 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   return ledger
 }
 
-/** The read-only view the offline integrity checker (fsck) needs. */
-export interface LedgerReader {
-  size(): number
-  entryBytes(index: number): Promise<Uint8Array>
-  latestCheckpoint(): Promise<StoredCheckpoint | undefined>
-  /** The ledger's C2SP note verifier key, from <dir>/ledger.vkey. */
-  verifierKey(): Promise<string>
-  close(): Promise<void>
-}
-
 /**
- * Opens a ledger directory for reading without writing anything (no key is
- * created, no checkpoint signed). LevelDB allows one process at a time, so
- * the ledger must not be open elsewhere.
+ * The offline integrity checker reads a ledger directory through
+ * ledger/fsck-reader.ts (raw keys, no state checks, nothing written); the
+ * ledger's public key is in <dir>/ledger.vkey (readVerifierKey).
  */
-export async function openLedgerReader(dir: string): Promise<LedgerReader> {
-  const store = await LogStore.open(join(dir, 'db'), { createIfMissing: false })
-  return {
-    size: () => store.size,
-    entryBytes: (i) => store.entryBytes(i),
-    latestCheckpoint: () => store.latestCheckpoint(),
-    verifierKey: () => readVerifierKey(dir),
-    close: () => store.close(),
-  }
-}
-
+export { openLedgerDirReader as openLedgerReader } from './fsck-reader.ts'
+export { readVerifierKey }
 export type { StoredCheckpoint }

@@ -22,6 +22,8 @@ export interface DeviceState extends SeqState {
   revokeReason?: string
   /** hex SHA-256 of the reading at `contiguous` (what the receipt carries); absent while contiguous = 0. */
   contiguousHash?: string
+  /** hex SHA-256 of the reading at `highest`. */
+  highestHash?: string
   /** Number of readings stored. */
   readings: number
   /** Ledger receive time of the latest stored reading. */

@@ -12,7 +12,7 @@
  */
 import t from 'tap'
 import { spawn, execFileSync } from 'node:child_process'
-import { existsSync, writeFileSync, chmodSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
@@ -54,7 +54,16 @@ async function waitForPort(port: number, exited: () => string | undefined): Prom
   }
 }
 
+const INGEST_USER = 'coldproof-ingest'
 const INGEST_PASSWORD = 'ingest password for mosquitto'
+
+/** The ```conf block of docs/OPERATIONS.md that starts with "# /etc/mosquitto/coldproof.acl". */
+function documentedAcl(): string {
+  const doc = readFileSync(new URL('../../docs/OPERATIONS.md', import.meta.url), 'utf8')
+  const m = /```conf\n# \/etc\/mosquitto\/coldproof\.acl\n([\s\S]*?)```/.exec(doc)
+  if (!m) throw new Error('docs/OPERATIONS.md has no "# /etc/mosquitto/coldproof.acl" block')
+  return m[1]
+}
 
 t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? `mosquitto${MOSQUITTO ? '_passwd' : ''} not found (install Debian's mosquitto; .ci/run does)` : false }, async (t) => {
   const dir = t.testdir()
@@ -66,23 +75,12 @@ t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? 
   const passwd = path.join(dir, 'passwd')
   writeFileSync(passwd, '')
   chmodSync(passwd, 0o600)
-  execFileSync(MOSQUITTO_PASSWD!, ['-b', passwd, 'ingest', INGEST_PASSWORD])
+  execFileSync(MOSQUITTO_PASSWD!, ['-b', passwd, INGEST_USER, INGEST_PASSWORD])
   execFileSync(MOSQUITTO_PASSWD!, ['-b', passwd, dev.id, devPassword])
 
-  // The ACL of docs/OPERATIONS.md. The partition level is '+': Mosquitto cannot
-  // compute SHA-256, so the ingest re-checks the partition digit (parseDeviceTopic).
+  // The ACL file exactly as docs/OPERATIONS.md shows it ("Mosquitto").
   const acl = path.join(dir, 'acl')
-  writeFileSync(acl, [
-    'user ingest',
-    'topic read coldproof/v1/+/+/readings',
-    'topic write coldproof/v1/+/+/receipt',
-    'topic write coldproof/v1/+/+/resend',
-    '',
-    'pattern write coldproof/v1/+/%u/readings',
-    'pattern read coldproof/v1/+/%u/receipt',
-    'pattern read coldproof/v1/+/%u/resend',
-    '',
-  ].join('\n'))
+  writeFileSync(acl, documentedAcl())
   chmodSync(acl, 0o600)
 
   const conf = path.join(dir, 'mosquitto.conf')
@@ -120,7 +118,7 @@ t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? 
   const wrong = await connect(url, { clientId: dev.id, username: dev.id, password: 'nope' })
   t.equal(wrong.ok, false, 'wrong password refused by Mosquitto')
 
-  const ingest: MqttClient = await mustConnect(url, { clientId: 'coldproof-ingest-0', username: 'ingest', password: INGEST_PASSWORD, clean: false })
+  const ingest: MqttClient = await mustConnect(url, { clientId: 'coldproof-ingest-0', username: INGEST_USER, password: INGEST_PASSWORD, clean: false })
   t.same(await subscribe(ingest, readingsFilters()), [1], 'ingest subscribes all readings')
   const device = await mustConnect(url, { clientId: dev.id, username: dev.id, password: devPassword })
   // Mosquitto 2.0 grants any filter and applies the read ACL when delivering.
@@ -162,7 +160,7 @@ t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? 
   await endClient(ingest)
   const more = dev.readings(N + 3).slice(N)
   for (const r of more) await publish(device, deviceTopic(dev.id, 'readings'), r)
-  const back = connectCollecting(url, { clientId: 'coldproof-ingest-0', username: 'ingest', password: INGEST_PASSWORD, clean: false })
+  const back = connectCollecting(url, { clientId: 'coldproof-ingest-0', username: INGEST_USER, password: INGEST_PASSWORD, clean: false })
   t.equal(await back.connected, true, 'session present')
   await until(() => back.got.length >= 3)
   t.same(back.got.map((b) => b.toString('hex')), more.map((r) => Buffer.from(r).toString('hex')), 'queued readings delivered after reconnect')

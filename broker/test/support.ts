@@ -80,6 +80,7 @@ export function connect(url: string, opts: IClientOptions): Promise<ConnectResul
     }
     const onClose = () => {
       cleanup()
+      client.end(true)
       resolve({ ok: false, code: undefined, message: 'closed before CONNACK' })
     }
     const cleanup = () => {

@@ -92,7 +92,7 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     }
     const old = entries.slice(pos).flatMap((e) => e.events)
     entries.splice(pos, 0, { r, events: [] })
-    const keep = Math.min(snapshots.length, Math.floor(pos / SNAPSHOT_EVERY) + 1) // snapshots before index `pos` stay valid
+    const keep = Math.floor(pos / SNAPSHOT_EVERY) // snapshots before index `pos` stay valid
     snapshots.length = keep
     state = keep === 0 ? initialState(ctx, deviceId) : structuredClone(snapshots[keep - 1])
     for (let i = keep * SNAPSHOT_EVERY; i < entries.length; i++) push(i)

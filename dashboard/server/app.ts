@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path'
 import type { Ledger } from '../../ledger/ledger.ts'
 import { SHARED_SCHEMAS } from './schemas.ts'
 import { ApiError } from './errors.ts'
+import { escapeJsonForHtml } from './json-escape.ts'
 import authPlugin from './auth.ts'
 import { createSessionStore, type SessionStore } from './sessions.ts'
 import type { UserStore } from './users.ts'
@@ -159,6 +160,13 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     }
     req.log.error({ err }, 'request failed')
     return reply.code(500).send({ statusCode: 500, code: 'ERR_INTERNAL', error: 'Internal Server Error', message: 'internal error; see the server log' })
+  })
+  // Defence in depth against a JSON body ever being sniffed or pasted into HTML: < > & and the
+  // JS line separators are sent as \u escapes, which every JSON parser decodes to the same text.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '')
+    if (typeof payload !== 'string' || !/^application\/(ld\+)?json/.test(type)) return payload
+    return escapeJsonForHtml(payload)
   })
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ statusCode: 404, code: 'ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` })

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { MonitorEvent } from './monitor.ts'
+import { escapeJsonForHtml } from './json-escape.ts'
 
 interface Client { res: ServerResponse; shipmentId: string | null }
 
@@ -19,7 +20,7 @@ export interface SseHub {
 
 /** One SSE message. JSON.stringify never emits a raw line break, so the data stays one line. */
 export function sseMessage(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+  return `event: ${event}\ndata: ${escapeJsonForHtml(JSON.stringify(data))}\n\n`
 }
 
 export function createSseHub({ heartbeatMs }: { heartbeatMs: number }): SseHub {

@@ -126,13 +126,13 @@ export function resultView(result: ShipmentResult, profile: RuleProfile, closed:
   }
 }
 
-const c2 = (c: number | undefined) => (c === undefined ? '' : `${(c / 100).toFixed(2)} °C`)
+const c2 = (c: number | undefined) => (c === undefined ? '?' : `${(c / 100).toFixed(2)} °C`)
 
 /** One line for an operator, from a compliance event. */
 export function alarmMessage(e: ComplianceEvent): string {
   const rule = e.rule ? ` (${e.rule})` : ''
   switch (e.kind) {
-    case 'excursion_alarm': return `Excursion beyond ${c2(e.limitCentiC)}${rule} past the alarm delay; peak ${c2(e.peakCentiC)}`
+    case 'excursion_alarm': return `Excursion beyond ${c2(e.limitCentiC)}${rule} past the alarm delay` + (e.peakCentiC !== undefined ? `; peak ${c2(e.peakCentiC)}` : '')
     case 'hard_limit_breached': return `Hard limit ${c2(e.limitCentiC)}${rule} breached: ${c2(e.tempCentiC)}`
     case 'single_event_exceeded': return `A single excursion${rule} exceeded its allowed duration`
     case 'consecutive_readings_exceeded': return `${e.count ?? ''} consecutive readings beyond the limit${rule}`

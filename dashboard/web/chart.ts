@@ -186,6 +186,28 @@ function scaleBounds(input: ChartInput, values: number[]): { yMin: number; yMax:
   return { yMin: min, yMax: max }
 }
 
+/**
+ * Says what the canvas shows in words (for screen readers, and for tests,
+ * which cannot read pixels): sensors, readings, breaks for gaps, late readings.
+ */
+function describe(canvas: HTMLCanvasElement, datasets: ChartDataset<'line', ChartPoint[]>[]): void {
+  let readings = 0
+  let gaps = 0
+  let late = 0
+  for (const d of datasets) {
+    for (const p of d.data) {
+      if (p.y === null) gaps++
+      else readings++
+      if (p.late) late++
+    }
+  }
+  canvas.dataset.sensors = String(datasets.length)
+  canvas.dataset.readings = String(readings)
+  canvas.dataset.gaps = String(gaps)
+  canvas.dataset.late = String(late)
+  canvas.setAttribute('aria-label', `Temperature of ${datasets.length} sensor${datasets.length === 1 ? '' : 's'} over device time: ${readings} readings, ${gaps} gap${gaps === 1 ? '' : 's'} shown as breaks, ${late} late reading${late === 1 ? '' : 's'}; the allowed range is drawn as a band.`)
+}
+
 /** Creates the chart on `canvas`. Call update() with new input for live readings. */
 export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartInput): { chart: Chart<'line', ChartPoint[]>; update(next: ChartInput): void; destroy(): void } {
   const built = datasetsFor(input)
@@ -239,6 +261,7 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
     },
   })
   overlays.set(chart, { minC: input.minC, maxC: input.maxC, excursions: input.excursions, alarms: input.alarms, gaps: built.gaps })
+  describe(canvas, built.datasets)
   chart.update('none')
   return {
     chart,
@@ -257,6 +280,7 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
       const x = chart.options.scales?.x
       if (x?.ticks) (x.ticks as { stepSize?: number }).stepSize = xStep(nb)
       overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps })
+      describe(canvas, nb.datasets)
       chart.update('none')
     },
     destroy() { chart.destroy() },

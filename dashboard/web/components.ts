@@ -3,7 +3,7 @@
  * colour is never the only signal), live "3 min ago" labels, tables, the alarm
  * card with its acknowledgement form.
  */
-import { h, icon, replace, type Child } from './dom.ts'
+import { h, icon, type Child } from './dom.ts'
 import { formatDateTime, formatDuration, formatTemp, timeAgo } from './format.ts'
 import { ackAlarm, ApiError } from './api.ts'
 import type { AlarmView, ShipmentStatus } from './types.ts'
@@ -142,8 +142,8 @@ export function fillRows<T>(tbody: HTMLTableSectionElement, columns: Column<T>[]
     const tr = h('tr', opts.rowAttrs ? opts.rowAttrs(r) : null)
     for (const c of columns) {
       const v = c.cell(r)
-      const td = h('td', { class: c.className ?? null, 'data-label': c.label })
-      replace(td, ...(Array.isArray(v) ? v : [v]))
+      // One wrapper per cell keeps its parts together when rows stack on narrow screens.
+      const td = h('td', { class: c.className ?? null, 'data-label': c.label }, h('div', { class: 'cell' }, ...(Array.isArray(v) ? v : [v])))
       tr.append(td)
     }
     tbody.append(tr)
@@ -173,14 +173,15 @@ export function toast(message: string, kind: 'info' | 'alarm' = 'info'): void {
  * One alarm as a card. When `canAck` and the alarm is open, it carries the
  * acknowledgement form; `onAcked` receives the updated alarm.
  */
-export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: boolean; onAcked?: (a: AlarmView) => void }): HTMLLIElement {
+export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: boolean; product?: string; onAcked?: (a: AlarmView) => void }): HTMLLIElement {
   const li = h('li', { class: `alarm-item is-${a.state}`, 'data-alarm-id': a.alarmId, 'data-state': a.state })
   const head = h('div', { class: 'alarm-head' },
     alarmStateBadge(a),
     a.sensorLost ? badge('warn', '⌁', 'Sensor lost', 'The sensor stopped reporting while this alarm was open') : null,
     h('strong', null, humanize(a.kind)),
-    a.severity ? h('span', { class: 'muted small' }, a.severity) : null,
+    a.severity ? h('span', { class: `severity severity-${a.severity === 'critical' ? 'critical' : 'other'}` }, a.severity) : null,
     opts.showShipment ? h('a', { href: `#/shipment/${encodeURIComponent(a.shipmentId)}`, class: 'id' }, a.shipmentId) : null,
+    opts.showShipment && opts.product ? h('span', { class: 'muted product' }, opts.product) : null,
     a.deviceId ? h('span', { class: 'id muted' }, a.deviceId) : null,
   )
   const when = h('p', { class: 'muted small' },

@@ -82,7 +82,7 @@ t.test('hostile values: encoders refuse with a TypeError, RangeError or Protocol
       try {
         fn(v)
       } catch (e) {
-        const ok = isProtocolError(e) || e instanceof RangeError || (e instanceof TypeError && !/Cannot read|is not a function|undefined|null \(reading/.test(e.message))
+        const ok = isProtocolError(e) || e instanceof RangeError || (e instanceof TypeError && !/Cannot read|is not a function|is not iterable|Cannot convert/.test(e.message))
         if (!ok) bad.push(`#${i}: ${(e as Error)?.name}: ${(e as Error)?.message}`)
       }
     })

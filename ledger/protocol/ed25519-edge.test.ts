@@ -12,7 +12,7 @@ import { fromHex, toHex } from './bytes.ts'
 import { checkDevicePublicKey } from './keys.ts'
 import { isProtocolError } from './errors.ts'
 import { nobleVerify, nodeVerify } from './test-support.ts'
-import { smallOrderPoints, type EdgeCase } from './test-vectors.ts'
+import { buildEdgeCases, smallOrderPoints, type EdgeCase } from './test-vectors.ts'
 
 const dir = new URL('./testdata/ed25519-edge/', import.meta.url)
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
@@ -82,5 +82,13 @@ t.test('checkDevicePublicKey errors carry the key as evidence', async (t) => {
       t.equal(e.details.key, hex)
       t.match(e.message, hex)
     }
+  }
+})
+
+t.test('the committed edge-case files are exactly what the generator writes', async (t) => {
+  const built = buildEdgeCases()
+  t.same(Object.keys(built).map((n) => `${n}.json`).sort(), files, 'same file set')
+  for (const [name, c] of Object.entries(built)) {
+    t.equal(readFileSync(new URL(`${name}.json`, dir), 'utf8'), JSON.stringify(c, null, 2) + '\n', `${name}.json is current`)
   }
 })

@@ -76,6 +76,7 @@ t.test('byte layout: big-endian fixed fields at the documented offsets', async (
 })
 
 t.test('sizes: a temperature-only reading fits 160 bytes even with the longest device id', async (t) => {
+  for (let n = 1; n <= MAX_DEVICE_ID_LENGTH; n++) t.equal(payloadOf({ ...base, deviceId: 'x'.repeat(n) }).length, 113 + n, `temperature-only, ${n}-character id: 113 + N bytes (docs/PROTOCOL.md)`)
   const longest = payloadOf({ ...base, deviceId: 'x'.repeat(MAX_DEVICE_ID_LENGTH) })
   t.equal(longest.length, 2 + 32 + 4 + 8 + 2 + 32 + 1 + 64)
   t.ok(longest.length <= 160, `${longest.length} <= 160`)

@@ -5,7 +5,7 @@
  * with WebCrypto or noble. They all sign and verify these bytes.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { concatBytes, utf8 } from './bytes.ts'
+import { abytes, concatBytes, utf8 } from './bytes.ts'
 import { HASH_LENGTH } from './reading.ts'
 
 /** Domain-separation tag: a signature over a reading can never pass as anything else. */
@@ -14,7 +14,7 @@ const TAG_PREFIX = concatBytes(utf8(READING_SIGNING_TAG), Uint8Array.of(0))
 
 /** The Ed25519 message for a record: UTF-8 tag, one 0x00 byte, then the record bytes. */
 export function readingSigningMessage(record: Uint8Array): Uint8Array {
-  return concatBytes(TAG_PREFIX, record)
+  return concatBytes(TAG_PREFIX, abytes(record, undefined, 'record'))
 }
 
 /** The chain link: SHA-256 over the whole payload (record || signature). */

@@ -176,7 +176,7 @@ t.test('group commit: many entries per fsync under load, every write durable', a
   await ledger.close()
   const reader = await openLedgerReader(dir)
   t.teardown(() => reader.close())
-  t.equal(reader.size(), ledger.size(), 'all durable after close')
+  t.equal(await reader.size(), ledger.size(), 'all durable after close')
 })
 
 t.test('checkpoints: signed, verifiable with the published key, all prefixes of one tree', async (t) => {

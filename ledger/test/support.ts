@@ -138,9 +138,15 @@ export class DeviceLoop {
     return p
   }
 
+  /** The firmware's retry timer: publishes every unreceipted reading again. */
+  resendUnreceipted(): void {
+    if (!this.client?.connected) return
+    for (const [, p] of this.unreceipted) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+  }
+
   publishRaw(topic: string, payload: Uint8Array): Promise<unknown> {
     return this.client.publishAsync(topic, Buffer.from(payload), { qos: 1 })
   }
 
-  async close(): Promise<void> { await this.client?.endAsync() }
+  async close(): Promise<void> { await this.client?.endAsync(true) }
 }

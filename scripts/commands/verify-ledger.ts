@@ -33,8 +33,8 @@ async function resolveKey(dir: string, key: string | undefined): Promise<{ vkey:
 
 function summary(r: FsckReport): string {
   const lines = [
-    `✔ ledger verifies: ${r.size} entries, ${r.readings} readings from ${r.devices} devices, ${r.checkpointEntries} checkpoint entries`,
-    r.checkpoint ? `  latest signed checkpoint: size ${r.checkpoint.size}, root ${r.checkpoint.rootHash}${r.uncovered ? ` (${r.uncovered} later entries not yet signed)` : ''}` : '  empty ledger',
+    `✔ ledger verifies: ${r.size} entries, ${r.readings} readings from ${r.devices} device${r.devices === 1 ? '' : 's'}, ${r.checkpointEntries} checkpoint entr${r.checkpointEntries === 1 ? 'y' : 'ies'}`,
+    r.checkpoint ? `  latest signed checkpoint: size ${r.checkpoint.size}, root ${r.checkpoint.rootHash}${r.uncovered ? ` (${r.uncovered} later entr${r.uncovered === 1 ? 'y' : 'ies'} not yet signed)` : ''}` : '  empty ledger',
   ]
   if (r.gaps.length) lines.push(`  ${r.gaps.length} device chain gap(s), readings never received: ${r.gaps.slice(0, 5).map((g) => `${g.deviceId} #${g.from}${g.to > g.from ? `..${g.to}` : ''}`).join(', ')}${r.gaps.length > 5 ? ', ...' : ''}`)
   return lines.join('\n')

@@ -50,7 +50,7 @@ export async function appendSigned(ledger: Ledger, d: SimDevice, deviceTimeMs: n
 export interface Scene {
   fridge: { shipmentId: string; live: SimDevice; silent: SimDevice }
   frozen: { shipmentId: string; device: SimDevice }
-  xss: { shipmentId: string; device: SimDevice }
+  xss: { shipmentId: string; device: SimDevice; product: string }
   now: number
 }
 
@@ -120,5 +120,5 @@ export async function seedScene(ledger: Ledger, clock: { set(ms: number | null):
   clock.set(null)
   await ledger.barrier()
   await ledger.checkpoint()
-  return { fridge: { shipmentId: 'E2E-FRIDGE-1', live: a1, silent: a2 }, frozen: { shipmentId: 'E2E-FROZEN-1', device: b1 }, xss: { shipmentId: 'E2E-XSS-1', device: x1 }, now }
+  return { fridge: { shipmentId: 'E2E-FRIDGE-1', live: a1, silent: a2 }, frozen: { shipmentId: 'E2E-FROZEN-1', device: b1 }, xss: { shipmentId: 'E2E-XSS-1', device: x1, product: XSS_PRODUCT }, now }
 }

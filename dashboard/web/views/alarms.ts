@@ -3,13 +3,14 @@
  * shipment, and the acknowledgement form for roles that may acknowledge.
  */
 import { h, replace } from '../dom.ts'
-import { listAlarms } from '../api.ts'
+import { listAlarms, listShipments } from '../api.ts'
 import { alarmCard } from '../components.ts'
 import type { View } from '../context.ts'
 import type { AlarmView } from '../types.ts'
 
 export const alarmsView: View = (root, ctx) => {
   let alarms: AlarmView[] = []
+  const products = new Map<string, string>()
   const filter = h('select', { id: 'alarm-filter' },
     h('option', { value: 'open' }, 'Open'),
     h('option', { value: 'acknowledged' }, 'Acknowledged'),
@@ -33,6 +34,7 @@ export const alarmsView: View = (root, ctx) => {
     replace(list, ...shown.map((a) => existing.get(`${a.alarmId}|${a.state}`) ?? alarmCard(a, {
       canAck: ctx.can.operate,
       showShipment: true,
+      product: products.get(a.shipmentId),
       onAcked: (u) => { alarms = alarms.map((x) => (x.alarmId === u.alarmId ? u : x)); render(); ctx.refreshAlarmCount() },
     })))
     if (!shown.length) list.append(h('li', { class: 'empty' }, state === 'open' ? 'No open alarms. All shipments are within their rules.' : 'No alarms match.'))
@@ -40,7 +42,9 @@ export const alarmsView: View = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      alarms = await listAlarms('all')
+      const [list, shipments] = await Promise.all([listAlarms('all'), listShipments().catch(() => [])])
+      for (const s of shipments) products.set(s.shipmentId, s.product)
+      alarms = list
       render()
     } catch (e) {
       replace(list, h('li', { class: 'notice notice-alarm' }, `Could not load alarms: ${(e as Error).message}`))

@@ -4,7 +4,7 @@
  * 3.3.1: monitoring equipment is calibrated at least yearly, so an overdue
  * date is flagged) and its registration state. Admins register and revoke.
  */
-import { h, icon, replace } from '../dom.ts'
+import { h, replace } from '../dom.ts'
 import { ApiError, listDevices, registerDevice, revokeDevice } from '../api.ts'
 import { ago, badge, table, toast, type Column } from '../components.ts'
 import { formatDate, formatDuration, shortHash } from '../format.ts'
@@ -154,7 +154,7 @@ export const devicesView: View = (root, ctx) => {
     h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Devices'), summary)),
     ctx.can.admin ? registerForm() : null,
     listBox,
-    h('p', { class: 'muted small' }, icon('ⓘ '), 'Calibration: EU GDP 9.3 requires monitoring equipment to be calibrated at least once a year. "Buffered" estimates readings a device has signed that the ledger has not received yet.'),
+    h('p', { class: 'muted small' }, 'Calibration: EU GDP 9.3 requires monitoring equipment to be calibrated at least once a year. "Buffered" estimates readings a device has signed that the ledger has not received yet.'),
     dialog,
   )
   const unsub = ctx.stream.subscribe((e) => {

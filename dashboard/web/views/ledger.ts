@@ -3,7 +3,7 @@
  * (origin, tree size, root hash: what a regulator's evidence is anchored to)
  * and the result of the last full integrity check.
  */
-import { h, icon, replace } from '../dom.ts'
+import { h, replace } from '../dom.ts'
 import { getLedger } from '../api.ts'
 import { ago, badge, table } from '../components.ts'
 import { formatCount, formatDateTime } from '../format.ts'
@@ -58,7 +58,7 @@ export const ledgerView: View = (root, ctx) => {
   }
   replace(root,
     h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Ledger'),
-      h('p', { class: 'muted' }, icon('ⓘ '), 'One append-only, hash-linked log (RFC 6962 Merkle tree) with signed checkpoints.'))),
+      h('p', { class: 'muted' }, 'One append-only, hash-linked log (RFC 6962 Merkle tree) with signed checkpoints.'))),
     body)
   let pending: ReturnType<typeof setTimeout> | null = null
   const unsub = ctx.stream.subscribe((e) => {

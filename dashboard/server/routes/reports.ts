@@ -1,0 +1,61 @@
+/**
+ * Reports per shipment: PDF, CSV of readings, EPCIS 2.0 JSON-LD, and the
+ * evidence bundle (docs/API.md, "Reports and evidence"). Every role may read them.
+ */
+import type { FastifyInstance } from 'fastify'
+import { SHIPMENT_ID, ERROR_RESPONSES } from '../schemas.ts'
+import { ApiError } from '../errors.ts'
+import { loadShipment, reportInput } from '../shipment-data.ts'
+import type { RuleProfile } from '../../compliance/index.ts'
+import { renderReportPdf } from '../../reports/pdf.ts'
+import { readingsCsv } from '../../reports/csv.ts'
+import { epcisDocument } from '../../reports/epcis.ts'
+
+const params = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
+
+/** A file name safe in a Content-Disposition header (shipment ids are [A-Za-z0-9._-] already). */
+const fileName = (id: string, suffix: string) => `${id.replace(/[^A-Za-z0-9._-]/g, '_')}-${suffix}`
+
+export default async function reportRoutes(app: FastifyInstance): Promise<void> {
+  const { ledger, clock, opts } = app.dashboard
+  const lateFor = (p: RuleProfile | null) => opts.lateAfterMs ?? (p ? 2 * p.expectedIntervalMs : 120_000)
+
+  app.get<{ Params: { id: string } }>('/api/shipments/:id/report.pdf', {
+    schema: { tags: ['reports'], params, produces: ['application/pdf'], response: ERROR_RESPONSES },
+  }, async (req, reply) => {
+    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const bundle = opts.bundle ? await opts.bundle(req.params.id) : null
+    const pdf = await renderReportPdf(reportInput(ledger, d, clock(), bundle?.sha256 ?? null))
+    reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'report.pdf')}"`)
+    return reply.send(pdf)
+  })
+
+  app.get<{ Params: { id: string } }>('/api/shipments/:id/readings.csv', {
+    schema: { tags: ['reports'], params, produces: ['text/csv'], response: ERROR_RESPONSES },
+  }, async (req, reply) => {
+    const d = await loadShipment(ledger, req.params.id, lateFor)
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'readings.csv')}"`)
+    return reply.send(readingsCsv(d.state.shipmentId, d.readings))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/shipments/:id/epcis.json', {
+    schema: { tags: ['reports'], params, produces: ['application/ld+json'], response: ERROR_RESPONSES },
+  }, async (req, reply) => {
+    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const idBase = opts.idBase ?? `${req.protocol}://${req.host}`
+    const doc = epcisDocument(reportInput(ledger, d, clock(), null), d.readings, { idBase })
+    reply.header('content-type', 'application/ld+json; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'epcis.json')}"`)
+    return reply.send(JSON.stringify(doc))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/shipments/:id/bundle.json', {
+    schema: { tags: ['reports'], params, response: { 501: { $ref: 'Error#' }, ...ERROR_RESPONSES } },
+  }, async (req, reply) => {
+    if (!ledger.shipment(req.params.id)) throw new ApiError('ERR_SHIPMENT_NOT_FOUND', `no shipment "${req.params.id}"`, 'params.id')
+    if (!opts.bundle) throw new ApiError('ERR_BUNDLE_UNAVAILABLE', 'evidence bundle module not installed yet')
+    const b = await opts.bundle(req.params.id)
+    reply.header('content-type', 'application/json; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'bundle.json')}"`)
+    reply.header('x-content-sha256', b.sha256)
+    return reply.send(b.json)
+  })
+}

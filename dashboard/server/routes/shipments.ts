@@ -1,0 +1,139 @@
+/** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
+import type { FastifyInstance } from 'fastify'
+import { ShipmentCreateBody, ShipmentCloseBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
+import { ApiError } from '../errors.ts'
+import { BUILTIN_PROFILES, validateProfile, profileHash, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
+import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
+import { loadShipment, mustShipment } from '../shipment-data.ts'
+import type { ShipmentSummaryView } from '../monitor.ts'
+
+const WRITERS = ['operator'] as const
+const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
+
+interface CreateBody {
+  shipmentId: string; product: string; profileId?: string; profile?: unknown
+  route: { from: string; to: string }; devices: string[]; gs1?: Gs1Input; startAt?: number
+}
+
+export default async function shipmentRoutes(app: FastifyInstance): Promise<void> {
+  const { ledger, monitor, clock, writeLimit } = app.dashboard
+  const lateFor = (p: RuleProfile | null) => app.dashboard.opts.lateAfterMs ?? (p ? 2 * p.expectedIntervalMs : 120_000)
+
+  async function detail(id: string) {
+    const d = await loadShipment(ledger, id, lateFor)
+    const summary: ShipmentSummaryView = monitor.summary(id) ?? {
+      shipmentId: id, product: d.state.product, productClass: d.profile?.storageClass ?? 'custom', profileId: d.profile?.id ?? null,
+      route: d.state.route, devices: d.state.devices, gs1: d.state.gs1 ?? null, status: d.state.closedAt !== undefined ? 'closed' : 'in_range',
+      startAt: d.state.startAt, closedAt: d.state.closedAt ?? null, createdBy: d.state.createdBy, currentTempCentiC: null, lastReadingAt: null,
+      openAlarms: 0, range: { minCentiC: d.profile?.range.lowCentiC ?? null, maxCentiC: d.profile?.range.highCentiC ?? null },
+    }
+    return {
+      ...summary,
+      profile: d.body.profile as Record<string, unknown>,
+      profileHash: d.state.profileHash,
+      createdEntry: d.state.createIndex,
+      closedEntry: d.state.closeIndex ?? null,
+      result: d.view ?? undefined,
+      alarms: monitor.alarms({ shipmentId: id }),
+      deviceStates: monitor.deviceStates(id),
+    }
+  }
+
+  app.get<{ Querystring: { status?: string; class?: string } }>('/api/shipments', {
+    schema: {
+      tags: ['shipments'],
+      querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['in_range', 'alarm', 'closed'] }, class: { type: 'string', maxLength: 64 } } },
+      response: { 200: { type: 'object', properties: { shipments: { type: 'array', items: { $ref: 'ShipmentSummary#' } } } }, ...ERROR_RESPONSES },
+    },
+  }, async (req) => {
+    const list = monitor.summaries()
+      .filter((s) => (req.query.status === undefined || s.status === req.query.status) && (req.query.class === undefined || s.productClass === req.query.class))
+      .sort((a, b) => b.startAt - a.startAt)
+    return { shipments: list }
+  })
+
+  app.get('/api/profiles', {
+    schema: {
+      tags: ['shipments'],
+      response: { 200: { type: 'object', properties: { profiles: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, profile: { type: 'object', additionalProperties: true }, profileHash: { type: 'string' } } } } } } },
+    },
+  }, async () => ({
+    profiles: Object.entries(BUILTIN_PROFILES).map(([id, p]) => ({ id, name: p.name, profile: p, profileHash: profileHash(p) })),
+  }))
+
+  app.get<{ Params: { id: string } }>('/api/shipments/:id', {
+    schema: { tags: ['shipments'], params: idParams, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req) => detail(req.params.id))
+
+  app.get<{ Params: { id: string }; Querystring: { deviceId?: string; from?: number; to?: number; limit?: number } }>('/api/shipments/:id/readings', {
+    schema: {
+      tags: ['shipments'], params: idParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { deviceId: DEVICE_ID, from: MS, to: MS, limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 } } },
+      response: { 200: { type: 'object', properties: { readings: { type: 'array', items: { $ref: 'Reading#' } } } }, ...ERROR_RESPONSES },
+    },
+  }, async (req) => {
+    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const { deviceId, from, to, limit = 10_000 } = req.query
+    const readings = d.readings
+      .filter((r) => (deviceId === undefined || r.deviceId === deviceId) && (from === undefined || r.deviceTimeMs >= from) && (to === undefined || r.deviceTimeMs <= to))
+      .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq))
+      .slice(0, limit)
+    return { readings }
+  })
+
+  app.post<{ Body: CreateBody }>('/api/shipments', {
+    config: { roles: WRITERS, rateLimit: writeLimit },
+    schema: { tags: ['shipments'], body: ShipmentCreateBody, response: { 201: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req, reply) => {
+    const b = req.body
+    let profile: RuleProfile
+    if (b.profile !== undefined) {
+      try {
+        profile = validateProfile(b.profile)
+      } catch (e) {
+        if (isComplianceError(e)) throw new ApiError('ERR_PROFILE_INVALID', e.message, `body.profile${e.path.replace(/^\$/, '')}`)
+        throw e
+      }
+    } else if (b.profileId !== undefined) {
+      const p = (BUILTIN_PROFILES as Record<string, RuleProfile>)[b.profileId]
+      if (!p) throw new ApiError('ERR_PROFILE_INVALID', `no built-in profile "${b.profileId}"; GET /api/profiles lists them`, 'body.profileId')
+      profile = p
+    } else {
+      throw new ApiError('ERR_VALIDATION', 'body must have property "profileId" or "profile"', 'body.profileId')
+    }
+    let gs1: Gs1Input | undefined
+    if (b.gs1) {
+      try {
+        gs1 = checkGs1(b.gs1)
+      } catch (e) {
+        if (e instanceof Gs1Error) throw new ApiError(e.code, e.message, `body.gs1.${e.field}`)
+        throw e
+      }
+    }
+    b.devices.forEach((id, i) => {
+      const d = ledger.device(id)
+      if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.devices[${i}]`)
+      if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.devices[${i}]`)
+    })
+    if (ledger.shipment(b.shipmentId)) throw new ApiError('ERR_SHIPMENT_EXISTS', `shipment "${b.shipmentId}" already exists`, 'body.shipmentId')
+    await ledger.createShipment({
+      shipmentId: b.shipmentId, product: b.product, gs1, route: b.route, devices: b.devices,
+      profile, profileHash: profileHash(profile), startAt: b.startAt ?? clock(), by: req.user!.username,
+    })
+    req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
+    return reply.code(201).send(await detail(b.shipmentId))
+  })
+
+  app.post<{ Params: { id: string }; Body: { closedAt?: number } }>('/api/shipments/:id/close', {
+    config: { roles: WRITERS, rateLimit: writeLimit },
+    schema: { tags: ['shipments'], params: idParams, body: ShipmentCloseBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req) => {
+    const s = mustShipment(ledger, req.params.id)
+    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}`, 'params.id')
+    const closedAt = req.body?.closedAt ?? clock()
+    if (closedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `closedAt ${closedAt} is before the shipment start ${s.startAt}`, 'body.closedAt')
+    await ledger.closeShipment({ shipmentId: s.shipmentId, closedAt, by: req.user!.username })
+    req.log.info({ by: req.user!.username, shipmentId: s.shipmentId }, 'shipment closed')
+    return detail(s.shipmentId)
+  })
+}

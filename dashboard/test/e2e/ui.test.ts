@@ -1,0 +1,235 @@
+/**
+ * The web UI end to end, in a real Chromium against the real server and a
+ * real ledger: log in, see the fleet, open a shipment (chart with gaps and
+ * late readings, a silent sensor), watch a signed reading arrive over the
+ * live stream, acknowledge an alarm, download the PDF report and parse it.
+ * Screenshots go to test-output/screenshots/ for a person to look at.
+ */
+import t from 'tap'
+import { readFile } from 'node:fs/promises'
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import type { Browser } from 'playwright-core'
+import { appendSigned, XSS_COMMENT } from './seed.ts'
+import { launchBrowser, login, newWatchedPage, screenshot, skipReason, startSceneSystem, type TestSystem } from './harness.ts'
+
+const skip = skipReason()
+if (skip) {
+  t.plan(0, skip)
+} else {
+  let sys: TestSystem
+  let browser: Browser
+  t.before(async () => {
+    sys = await startSceneSystem()
+    browser = await launchBrowser()
+  })
+  t.teardown(async () => {
+    await browser?.close()
+    await sys?.close()
+  })
+
+  t.test('operator: fleet, shipment, live reading, acknowledgement, PDF', async (t) => {
+    const { page, context, dialogs, errors } = await newWatchedPage(browser)
+    t.teardown(() => context.close())
+
+    // Without a session the app sends the browser to the login page.
+    await page.goto(`${sys.url}/`)
+    t.match(new URL(page.url()).pathname, /^\/login/, 'unauthenticated visit lands on the login page')
+    await page.fill('#username', 'olivia')
+    await page.fill('#password', 'wrong password')
+    await page.click('#login-submit')
+    await page.waitForSelector('#login-error:not([hidden])')
+    t.match(await page.textContent('#login-error'), /not correct/, 'a wrong password is refused with a message')
+    await screenshot(page, '01-login-error')
+
+    await login(page, sys.url, 'operator')
+    t.equal(await page.textContent('#user-name'), 'olivia')
+
+    // Fleet: every shipment, with status, class, temperature and alarm count.
+    await page.waitForSelector('#fleet-rows tr[data-shipment-id="E2E-FRIDGE-1"]')
+    const ids = await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId))
+    t.same([...ids].sort(), ['E2E-FRIDGE-1', 'E2E-FROZEN-1', 'E2E-XSS-1'])
+    t.equal(ids[0], 'E2E-FRIDGE-1', 'the shipment in alarm is listed first')
+    const fridgeRow = page.locator('#fleet-rows tr[data-shipment-id="E2E-FRIDGE-1"]')
+    t.match(await fridgeRow.textContent(), /Alarm/, 'status badge says Alarm in words')
+    t.match(await fridgeRow.textContent(), /2–8 °C/)
+    t.match(await page.locator('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"]').textContent(), /In range.*−2\d\.\d °C/s)
+    t.match(await fridgeRow.locator('td[data-label="Last reading"]').textContent(), /ago|just now/)
+    await page.waitForSelector('#live[data-state="open"]')
+    await screenshot(page, '02-fleet')
+
+    // Filters: status and free text.
+    await page.selectOption('#filter-status', 'alarm')
+    t.same(await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId)), ['E2E-FRIDGE-1'])
+    await page.selectOption('#filter-status', '')
+    await page.fill('#filter-q', 'measles')
+    t.same(await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId)), ['E2E-FROZEN-1'])
+    await page.fill('#filter-q', '')
+
+    // Shipment view.
+    await fridgeRow.click()
+    await page.waitForURL(/#\/shipment\/E2E-FRIDGE-1$/)
+    await page.waitForSelector('#compliance dd[data-fact="MKT"]')
+    t.equal(await page.textContent('#shipment-title'), 'Insulin glargine 100 U/ml')
+    const canvas = page.locator('#temp-chart')
+    await canvas.waitFor()
+    t.equal(await canvas.getAttribute('data-sensors'), '2', 'one line per sensor')
+    t.ok(Number(await canvas.getAttribute('data-gaps')) >= 1, 'the data gap is drawn as a break in the line')
+    const lateCount = Number(await canvas.getAttribute('data-late'))
+    t.ok(lateCount >= 3, `late readings are drawn with their own marker (${lateCount})`)
+    t.equal(await page.locator('#late-readings tbody tr').count(), lateCount, 'and listed as late')
+    t.match(await page.textContent('[data-silent-device="e2e-fridge-a2"]'), /silent: no reading for \d+ min/, 'the silent sensor says how long it has been silent')
+    t.ok(await page.locator('#alarm-list li[data-state="open"]').count() >= 1, 'open alarms are listed')
+    t.ok(await page.locator('#excursions tbody tr').count() >= 1, 'the excursion table has the excursion')
+    t.match(await page.textContent('#compliance'), /Verdict.*In range.*Above range.*Below range/s)
+    await screenshot(page, '03-shipment')
+
+    // A signed reading committed to the ledger arrives over the live stream.
+    const live = sys.scene.fridge.live
+    const now = Date.now()
+    await appendSigned(sys.ledger, live, now, 611, now)
+    await page.waitForSelector(`#live-reading[data-seq="${live.seq}"]`, { timeout: 10_000 })
+    t.match(await page.textContent('#live-reading'), new RegExp(`e2e-fridge-a1 #${live.seq}: 6\\.11 °C`), 'the live reading is shown')
+    await page.waitForFunction(() => document.querySelector('#sensors')?.textContent?.includes('6.1 °C'))
+    t.pass('the sensor table shows the new temperature')
+
+    // Acknowledge the first open alarm with a reason and a comment.
+    const first = page.locator('#alarm-list li[data-state="open"]').first()
+    const alarmId = await first.getAttribute('data-alarm-id')
+    t.ok(alarmId)
+    await first.locator('button[data-ack-open]').click()
+    await first.locator('form.ack-form button[type="submit"]').click()
+    t.match(await first.locator('.form-error').textContent(), /Choose a reason/, 'a reason is required')
+    await first.locator('select[name="reason"]').selectOption({ index: 1 })
+    await first.locator('textarea[name="comment"]').fill(XSS_COMMENT)
+    await screenshot(page, '04-ack-form')
+    await first.locator('form.ack-form button[type="submit"]').click()
+    const acked = page.locator(`#alarm-list li[data-alarm-id="${alarmId}"][data-state="acknowledged"]`)
+    await acked.waitFor({ timeout: 10_000 })
+    t.equal(await acked.locator('.comment-text').textContent(), XSS_COMMENT, 'the comment is shown literally, as text')
+    t.equal(await acked.locator('.comment-text img').count(), 0, 'and never as markup')
+    t.match(await acked.textContent(), /Acknowledged by olivia/)
+    await screenshot(page, '05-acknowledged')
+
+    // Download the PDF report and parse it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[data-download="pdf"]')])
+    const file = await download.path()
+    const bytes = new Uint8Array(await readFile(file))
+    t.equal(Buffer.from(bytes.subarray(0, 5)).toString('latin1'), '%PDF-', 'the download is a PDF')
+    const pdf = await getDocument({ data: bytes, isEvalSupported: false, useSystemFonts: false }).promise
+    t.ok(pdf.numPages >= 1, `the PDF parses (${pdf.numPages} pages)`)
+    const text = (await (await pdf.getPage(1)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
+    t.match(text, /E2E-FRIDGE-1/, 'the report names the shipment')
+    await pdf.destroy()
+
+    t.same(dialogs, [], 'no dialog opened')
+    t.same(errors, [], 'no console errors (CSP violations included)')
+  })
+
+  t.test('Alarms, Devices, Ledger and Verify pages', async (t) => {
+    const { page, context, errors } = await newWatchedPage(browser)
+    t.teardown(() => context.close())
+    await login(page, sys.url, 'operator')
+
+    await page.click('.tabs a[data-tab="alarms"]')
+    await page.waitForSelector('#fleet-alarms li[data-alarm-id]')
+    t.ok(await page.locator('#fleet-alarms li[data-state="open"]').count() >= 1, 'open alarms across the fleet')
+    t.match(await page.textContent('#fleet-alarms'), /Sensor lost/, 'an alarm on a lost sensor says so')
+    await page.selectOption('#alarm-filter', 'all')
+    await screenshot(page, '06-alarms')
+
+    await page.click('.tabs a[data-tab="devices"]')
+    await page.waitForSelector('#device-table tr[data-device-id="e2e-fridge-a2"]')
+    const a2 = page.locator('#device-table tr[data-device-id="e2e-fridge-a2"]')
+    t.match(await a2.textContent(), /Overdue/, 'an overdue calibration is flagged in words')
+    t.match(await page.locator('#device-table tr[data-device-id="e2e-fridge-a1"]').textContent(), /90 %/)
+    t.equal(await page.locator('#register-form').count(), 0, 'an operator has no device registration form')
+    t.equal(await page.locator('button[data-revoke]').count(), 0, 'nor revoke buttons')
+    await screenshot(page, '07-devices')
+
+    await page.click('.tabs a[data-tab="ledger"]')
+    await page.waitForSelector('#cp-root')
+    t.match(await page.textContent('#cp-origin'), /coldproof/)
+    t.match(await page.textContent('#cp-root'), /^[A-Za-z0-9+/]+=*$/, 'the root hash is shown')
+    await screenshot(page, '08-ledger')
+
+    await page.click('.tabs a[data-tab="verify"]')
+    await page.waitForSelector('#verify-root')
+    t.match(await page.textContent('#verify-root'), /not installed yet/, 'the verifier placeholder says it verifies nothing yet')
+    t.same(errors, [])
+  })
+
+  t.test('roles: a regulator sees no write actions; an admin registers and revokes a device', async (t) => {
+    const reg = await newWatchedPage(browser)
+    t.teardown(() => reg.context.close())
+    await login(reg.page, sys.url, 'regulator')
+    await reg.page.goto(`${sys.url}/#/shipment/E2E-FRIDGE-1`)
+    await reg.page.waitForSelector('#alarm-list li[data-alarm-id]')
+    t.equal(await reg.page.locator('button[data-ack-open], form.ack-form').count(), 0, 'no acknowledgement for a regulator')
+    t.ok(await reg.page.locator('a[data-download="pdf"]').count(), 'but the reports are there')
+    await screenshot(reg.page, '09-regulator-shipment')
+
+    const adm = await newWatchedPage(browser)
+    t.teardown(() => adm.context.close())
+    await login(adm.page, sys.url, 'admin')
+    await adm.page.goto(`${sys.url}/#/devices`)
+    await adm.page.waitForSelector('#device-table tr[data-device-id]')
+    await adm.page.click('#register-form >> xpath=ancestor::details/summary')
+    const { toHex } = await import('../../../ledger/protocol/index.ts')
+    const { noblePublicKey } = await import('../../../ledger/protocol/test-support.ts')
+    await adm.page.fill('#reg-id', 'e2e-new-logger')
+    await adm.page.fill('#reg-key', toHex(noblePublicKey(new Uint8Array(32).fill(7))))
+    await adm.page.fill('#reg-model', 'TempLog 5')
+    await adm.page.click('#register-form button[type="submit"]')
+    await adm.page.waitForSelector('#device-table tr[data-device-id="e2e-new-logger"]')
+    t.ok(sys.ledger.device('e2e-new-logger'), 'the registration reached the ledger')
+    await adm.page.click('button[data-revoke="e2e-new-logger"]')
+    await adm.page.fill('#revoke-reason', 'test: logger returned')
+    await adm.page.click('#revoke-dialog button[type="submit"]')
+    await adm.page.waitForSelector('#device-table tr[data-device-id="e2e-new-logger"].row-closed')
+    t.equal(sys.ledger.device('e2e-new-logger')?.revoked, true, 'the revocation reached the ledger')
+    await screenshot(adm.page, '10-admin-devices')
+    t.same([...reg.errors, ...adm.errors], [])
+  })
+
+  t.test('XSS: strings from devices and users render as text', async (t) => {
+    const { page, context, dialogs, errors } = await newWatchedPage(browser)
+    t.teardown(() => context.close())
+    await login(page, sys.url, 'operator')
+    await page.waitForSelector('#fleet-rows tr[data-shipment-id="E2E-XSS-1"]')
+    const row = page.locator('#fleet-rows tr[data-shipment-id="E2E-XSS-1"]')
+    t.equal(await row.locator('.product').textContent(), sys.scene.xss.product, 'the product name is shown literally in the fleet')
+    t.match(await row.textContent(), /<script>window\.__xss=2;alert\(2\)<\/script>Basel/, 'the route too')
+
+    await page.goto(`${sys.url}/#/shipment/E2E-XSS-1`)
+    await page.waitForSelector('#shipment-title')
+    t.equal(await page.textContent('#shipment-title'), sys.scene.xss.product, 'and as the shipment title')
+    await page.goto(`${sys.url}/#/devices`)
+    await page.waitForSelector('#device-table tr[data-device-id="e2e-xss-x1"]')
+    t.match(await page.locator('#device-table tr[data-device-id="e2e-xss-x1"]').textContent(), /<img src=x onerror="window.__xss=3">/, 'a device model is shown literally')
+    await page.goto(`${sys.url}/#/alarms`)
+    await page.waitForSelector('#fleet-alarms li')
+    await page.selectOption('#alarm-filter', 'all')
+    await screenshot(page, '11-xss-alarms')
+    await page.goto(`${sys.url}/#/fleet`)
+    await page.waitForSelector('#fleet-rows tr[data-shipment-id="E2E-XSS-1"]')
+    await screenshot(page, '12-xss-fleet')
+
+    t.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined, 'no payload ran')
+    t.equal(await page.locator('#view img, #view script, #view svg').count(), 0, 'no element was injected')
+    t.same(dialogs, [], 'no dialog opened')
+    t.same(errors, [])
+  })
+
+  t.test('narrow screen: tables stack into labelled cards', async (t) => {
+    const { page, context } = await newWatchedPage(browser, { width: 390, height: 844 })
+    t.teardown(() => context.close())
+    await login(page, sys.url, 'operator')
+    await page.waitForSelector('#fleet-rows tr[data-shipment-id]')
+    const display = await page.$eval('#fleet-rows tr[data-shipment-id] td', (td) => getComputedStyle(td).display)
+    t.equal(display, 'flex', 'cells are laid out as labelled lines')
+    await screenshot(page, '13-mobile-fleet')
+    await page.goto(`${sys.url}/#/shipment/E2E-FRIDGE-1`)
+    await page.waitForSelector('#compliance dd')
+    await screenshot(page, '14-mobile-shipment')
+  })
+}
