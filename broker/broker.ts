@@ -275,13 +275,20 @@ export function createBroker(opts: BrokerOptions): Broker {
   // it buffer up to 256 MiB. The parser knows a packet's length from its fixed
   // header ([MQTT-2.2.3]); refuse there, before the body is buffered.
   function guardPacketSize(client: Client, socket: net.Socket): void {
-    const parser = (client as unknown as { _parser?: { parse(b: Buffer): number; packet?: { length: number } } })._parser
+    type Parser = { parse(b: Buffer): number; packet?: { length: number }; prependListener(e: 'packet', f: (p: { length: number }) => void): void }
+    const parser = (client as unknown as { _parser?: Parser })._parser
     if (!parser || typeof parser.parse !== 'function') return // the payload check in authorizePublish still applies
     const parse = parser.parse.bind(parser)
+    // A packet that arrived whole within one socket read is complete before
+    // parse() returns: note it here so it is refused all the same.
+    let whole = -1
+    parser.prependListener('packet', (p) => {
+      if (p.length > maxPacketBytes) whole = Math.max(whole, p.length)
+    })
     parser.parse = (buf: Buffer) => {
       if (socket.destroyed) return 0
       const left = parse(buf)
-      const announced = parser.packet?.length ?? -1
+      const announced = Math.max(whole, parser.packet?.length ?? -1)
       if (announced > maxPacketBytes) {
         refused('packet_too_large', client, `packet header announces ${announced} bytes, limit ${maxPacketBytes}`)
         socket.destroy()

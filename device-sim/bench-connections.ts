@@ -28,6 +28,8 @@ if (!url) {
   close = async () => { await new Promise<void>((r) => broker.close(() => r())); server.close() }
 }
 let received = 0
+let errors = 0
+const reconnects = 0
 const ledger = await mqtt.connectAsync(url, { clientId: 'bench-ledger' })
 ledger.on('message', () => { received++ })
 await ledger.subscribeAsync(readingsFilters(), { qos: 1 })
@@ -42,20 +44,27 @@ const rss0 = process.memoryUsage().rss
 const fleet = createFleet({
   scenario, startMs: Date.parse('2026-11-20T00:00:00Z'), acceleration: Infinity,
   identity: (id) => memoryIdentity(id, key),
-  mqtt: { url, connectBatchSize: batch, connectBatchDelayMs: 20 }, log: () => {},
+  mqtt: { url, connectBatchSize: batch, connectBatchDelayMs: 20 },
+  log: (_l, m) => { errors++; if (errors < 5) console.error(m) },
 })
 const t0 = performance.now()
 await fleet.start()
 const tS = performance.now() // sampling starts now, while the last connections complete
-while (fleet.status().filter((s) => s.connected).length < n) await new Promise((r) => setTimeout(r, 50))
+const connectedCount = () => fleet.status().filter((s) => s.connected).length
+let lastLog = 0
+while (connectedCount() < n && performance.now() - t0 < 180_000) {
+  await new Promise((r) => setTimeout(r, 200))
+  if (performance.now() - lastLog > 5000) { lastLog = performance.now(); console.error(`connected ${connectedCount()}/${n} after ${((lastLog - t0) / 1000).toFixed(0)} s, ${reconnects} reconnects, ${errors} errors`) }
+}
 const t1 = performance.now()
+const connected = connectedCount()
 await fleet.finished
 const t2 = performance.now()
 while (received < 4 * n && performance.now() - t2 < 60_000) await new Promise((r) => setTimeout(r, 50))
 const t3 = performance.now()
 const rss = process.memoryUsage().rss
 console.log(JSON.stringify({
-  devices: n, batch, connectSeconds: +((t1 - t0) / 1000).toFixed(2),
+  devices: n, batch, connected, connectSeconds: +((t1 - t0) / 1000).toFixed(2),
   readings: 4 * n, received, sampleSignPublishSeconds: +((t3 - tS) / 1000).toFixed(2),
   readingsPerSecond: Math.round((4 * n) / ((t3 - tS) / 1000)),
   rssMiBPerDevice: +((rss - rss0) / n / 2 ** 20).toFixed(3), rssMiB: Math.round(rss / 2 ** 20),

@@ -15,6 +15,9 @@ import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from 
 import { BUILTIN_PROFILES, profileHash, type BuiltinProfileId } from '../dashboard/compliance/index.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
 import { pino } from 'pino'
+import { buildDashboard } from '../dashboard/server/app.ts'
+import { openUserStore } from '../dashboard/server/users.ts'
+import { buildWeb } from '../dashboard/build-web.ts'
 
 export type DemoMode = 'full' | 'small' | false
 
@@ -97,6 +100,15 @@ async function loadOrCreateLogins(dataDir: string): Promise<Record<'operator' | 
   return logins
 }
 
+/** The session-cookie signing secret: random once, kept in the data directory. */
+async function loadOrCreateSecret(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'cookie-secret')
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim()
+  const secret = randomBytes(32).toString('base64url')
+  await writeFile(file, secret + '\n', { mode: 0o600 })
+  return secret
+}
+
 /** Registers the scenario's devices and creates its shipments, once (a restart finds them in the ledger). */
 async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Promise<void> {
   for (const rec of fleet.provisioningRecords()) {
@@ -163,7 +175,21 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     stack.push(() => ingest.close())
 
     const logins = await loadOrCreateLogins(dataDir)
-    const url = ''
+    const users = await openUserStore({
+      file: join(dataDir, 'users.json'),
+      seed: (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })),
+    })
+    await buildWeb()
+    const app = await buildDashboard({
+      ledger,
+      users,
+      cookieSecret: await loadOrCreateSecret(dataDir),
+      brokerMetrics: broker ? () => ({ connections: broker!.metrics().connections.current }) : undefined,
+      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
+      logger: quiet ? false : { level: 'warn' },
+    })
+    const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
+    stack.push(() => app.close())
 
     let fleet: Fleet | undefined
     const scenario = pickScenario(opts)

@@ -38,7 +38,7 @@ t.test('readings inside an excursion carry ALARM_CONDITION, a sensor fault ERROR
   let alarms = 0
   input.readings.forEach((r, i) => {
     const exc = events[i].sensorElementList[0].sensorReport[0].exception
-    const expected = r.flags.includes('SENSOR_FAULT') ? 'ERROR_CONDITION' : inExcursion(r, input.result.excursions) ? 'ALARM_CONDITION' : undefined
+    const expected = r.flags.includes('SENSOR_FAULT') ? 'ERROR_CONDITION' : inExcursion(r, input.result.excursions, input.shipment.range) ? 'ALARM_CONDITION' : undefined
     t.equal(exc, expected, `reading ${r.deviceId}#${r.seq} at ${r.tempCentiC}`)
     if (exc === 'ALARM_CONDITION') alarms++
   })

@@ -17,9 +17,14 @@ export interface EpcisOptions {
   idBase?: string
 }
 
-/** true when the reading lies in an excursion of its own device (or of the whole shipment). */
-export function inExcursion(r: ReportReading, excursions: readonly ReportExcursion[]): boolean {
-  return excursions.some((x) => (x.deviceId === null || x.deviceId === r.deviceId) &&
+/**
+ * true when the reading is an excursion reading: outside the labelled range and
+ * within an excursion of its own device (or of the whole shipment). The
+ * reading that ends an excursion is back in range and is not marked.
+ */
+export function inExcursion(r: ReportReading, excursions: readonly ReportExcursion[], range: { minCentiC: number | null; maxCentiC: number | null }): boolean {
+  const outside = (range.maxCentiC !== null && r.tempCentiC > range.maxCentiC) || (range.minCentiC !== null && r.tempCentiC < range.minCentiC)
+  return outside && excursions.some((x) => (x.deviceId === null || x.deviceId === r.deviceId) &&
     r.deviceTimeMs >= x.startAt && (x.endAt === null || r.deviceTimeMs <= x.endAt))
 }
 
@@ -37,7 +42,7 @@ export function epcisDocument(input: ReportInput, readings: ReadonlyArray<Report
       time: iso(r.deviceTimeMs),
     }
     if (r.flags.includes('SENSOR_FAULT')) report.exception = 'ERROR_CONDITION'
-    else if (inExcursion(r, result.excursions)) report.exception = 'ALARM_CONDITION'
+    else if (inExcursion(r, result.excursions, shipment.range)) report.exception = 'ALARM_CONDITION'
     const metadata: Record<string, unknown> = { time: iso(r.deviceTimeMs), deviceID: report.deviceID }
     if (r.index !== undefined) metadata.rawData = `${idBase}/api/ledger/entries/${r.index}`
     return {

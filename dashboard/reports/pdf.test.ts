@@ -1,10 +1,14 @@
 import t from 'tap'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+
+const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
 import { renderReportPdf, segments } from './pdf.ts'
 import { sampleReportInput } from './sample-input.ts'
 
 async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
-  const pdf = await getDocument({ data: bytes, useSystemFonts: false, isEvalSupported: false }).promise
+  const pdf = await getDocument({ data: bytes, isEvalSupported: false, standardFontDataUrl }).promise
   let text = ''
   for (let p = 1; p <= pdf.numPages; p++) {
     const content = await (await pdf.getPage(p)).getTextContent()

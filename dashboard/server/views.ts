@@ -112,7 +112,7 @@ export function resultView(result: ShipmentResult, profile: RuleProfile, closed:
   const stats = result.sensors.map((s) => s.stats)
   const pick = (f: (x: (typeof stats)[number]) => number | null, agg: (a: number, b: number) => number) => {
     const vs = stats.map(f).filter((v): v is number => v !== null)
-    return vs.length ? vs.reduce(agg) : null
+    return vs.length ? vs.reduce((a, b) => agg(a, b)) : null
   }
   return {
     verdict: result.verdict,

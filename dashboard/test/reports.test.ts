@@ -2,11 +2,14 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { harness, TestDevice, register, T0, type Harness } from './support.ts'
 import { API_ERROR_CODES } from '../server/errors.ts'
 
 const MIN = 60_000
+const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv
 const ajv = new Ajv({ strict: false, allErrors: true })
 addFormats(ajv)
@@ -41,7 +44,7 @@ t.test('PDF report: a PDF that parses, naming verdict, profile hash, fingerprint
   t.equal(res.headers['content-type'], 'application/pdf')
   t.match(res.headers['content-disposition'], /attachment; filename="SHP-R-report.pdf"/)
   t.equal(res.rawPayload.subarray(0, 5).toString('latin1'), '%PDF-')
-  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false }).promise
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
   let text = ''
   for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
   await pdf.destroy()
@@ -58,7 +61,7 @@ t.test('PDF names the evidence bundle hash when a bundle builder is wired', asyn
   const h = await harness(t, { bundle: async (id) => ({ json: JSON.stringify({ shipmentId: id }), sha256: 'c'.repeat(64) }) })
   await shipment(h)
   const res = await h.app.inject({ url: '/api/shipments/SHP-R/report.pdf', headers: { cookie: await h.cookie('regulator') } })
-  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false }).promise
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
   let text = ''
   for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
   await pdf.destroy()

@@ -228,7 +228,8 @@ function ackForm(a: AlarmView, onAcked?: (a: AlarmView) => void): HTMLFormElemen
   const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Acknowledge alarm')
   const cancel = h('button', { type: 'reset', class: 'btn btn-quiet' }, 'Cancel')
-  const form = h('form', { class: 'ack-form', 'data-alarm-id': a.alarmId },
+  // novalidate: the checks below say what is missing in words, in the form itself.
+  const form = h('form', { class: 'ack-form', 'data-alarm-id': a.alarmId, novalidate: true },
     h('div', { class: 'form-grid' },
       h('div', { class: 'form-row' }, h('label', { for: reason.id }, 'Reason'), reason),
       h('div', { class: 'form-row' }, h('label', { for: comment.id }, 'Comment'), comment),

@@ -8,6 +8,8 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { ClassicLevel } from 'classic-level'
 import { openLedger } from '../ledger.ts'
@@ -46,7 +48,10 @@ async function makeLedger(dir: string): Promise<string> {
 }
 
 t.test('verify-ledger on a real ledger directory', async (t) => {
-  const dir = t.testdir()
+  // A private temp dir, not t.testdir(): the work tree is shared, and two concurrent runs of this
+  // file would otherwise open the same LevelDB.
+  const dir = await mkdtemp(join(tmpdir(), 'coldproof-verify-ledger-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
   const vkey = await makeLedger(dir)
 
   const ok = await cli(dir, '--key', vkey)

@@ -95,7 +95,12 @@ export async function newWatchedPage(browser: Browser, viewport = { width: 1366,
   const errors: string[] = []
   page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss() })
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`) })
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return
+    // A refused sign-in is a 401 by design; Chromium logs every failed fetch.
+    if (new URL(page.url()).pathname.startsWith('/login') && /status of 401/.test(m.text())) return
+    errors.push(`console: ${m.text()}`)
+  })
   return { page, context, dialogs, errors }
 }
 
