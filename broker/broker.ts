@@ -132,7 +132,9 @@ export function createBroker(opts: BrokerOptions): Broker {
   const identities = new WeakMap<Client, Identity>()
   const keepalives = new WeakMap<Client, number>()
   const buckets = new WeakMap<Client, TokenBucket>()
-  const heldTimers = new Set<NodeJS.Timeout>()
+  type Held = { queue: { due: number; release: () => void }[]; timer?: NodeJS.Timeout }
+  const heldBack = new WeakMap<Client, Held>()
+  const holders = new Set<Held>()
   const sockets = new Set<net.Socket>()
   const m = {
     total: 0,
@@ -237,13 +239,32 @@ export function createBroker(opts: BrokerOptions): Broker {
       refused('rate_limited', client, `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}) with more than ${rateLimit.maxDelayMs} ms of held-back publishes`)
       return cb(new Error('rate_limited'))
     }
-    if (delay === 0) return cb(null)
+    const held = heldBack.get(client)
+    if (delay === 0 && !held?.queue.length) return cb(null)
     m.throttled++
-    const timer = setTimeout(() => {
-      heldTimers.delete(timer)
-      cb(null)
-    }, delay)
-    heldTimers.add(timer)
+    hold(client, delay, () => cb(null))
+  }
+
+  // Held-back publishes of one client are released strictly in arrival order
+  // (one timer per client; separate timers could fire out of order on a tie),
+  // so throttling never reorders a device's readings. Due times use the
+  // monotonic clock: `clock` may be a test's frozen clock.
+  function hold(client: Client, delayMs: number, release: () => void): void {
+    let h = heldBack.get(client)
+    if (!h) heldBack.set(client, (h = { queue: [] }))
+    const last = h.queue.length ? h.queue[h.queue.length - 1].due : 0
+    h.queue.push({ due: Math.max(performance.now() + delayMs, last), release })
+    if (!h.timer) schedule(h)
+  }
+  function schedule(h: Held): void {
+    h.timer = setTimeout(() => {
+      h.timer = undefined
+      holders.delete(h)
+      const now = performance.now()
+      while (h.queue.length && h.queue[0].due <= now) h.queue.shift()!.release()
+      if (h.queue.length) schedule(h)
+    }, Math.max(0, Math.ceil(h.queue[0].due - performance.now())))
+    holders.add(h)
   }
 
   function authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
@@ -343,8 +364,8 @@ export function createBroker(opts: BrokerOptions): Broker {
 
     close() {
       closing ??= (async () => {
-        for (const t of heldTimers) clearTimeout(t)
-        heldTimers.clear()
+        for (const h of holders) clearTimeout(h.timer)
+        holders.clear()
         const srv = server
         const serverClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve()
         if (aedes) await new Promise<void>((r) => aedes!.close(() => r()))

@@ -23,7 +23,7 @@ let close = async () => {}
 if (!url) {
   const broker = await Aedes.createBroker()
   const server = createServer(broker.handle)
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, r))
   url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`
   close = async () => { await new Promise<void>((r) => broker.close(() => r())); server.close() }
 }

@@ -36,6 +36,8 @@ export interface FleetMqttOptions {
   connectBatchSize?: number
   /** Pause between batches, ms of wall-clock time (default 50). */
   connectBatchDelayMs?: number
+  /** Before opening the next batch, wait up to this long (ms, default 10000) for the current one to connect. */
+  connectBatchTimeoutMs?: number
   mqttOptions?: Partial<IClientOptions>
 }
 
@@ -185,9 +187,16 @@ export function createFleet(opts: FleetOptions): Fleet {
       if (opts.link || opts.mqtt) {
         const size = opts.mqtt?.connectBatchSize ?? 100
         const delay = opts.mqtt?.connectBatchDelayMs ?? 50
+        const batchTimeout = opts.mqtt?.connectBatchTimeoutMs ?? 10_000
         for (let i = 0; i < devices.length; i += size) {
-          for (const d of devices.slice(i, i + size)) d.connect()
-          if (opts.mqtt && i + size < devices.length) await new Promise((r) => setTimeout(r, delay))
+          const batch = devices.slice(i, i + size)
+          for (const d of batch) d.connect()
+          if (!opts.mqtt) continue
+          // Back-pressure: a broker flooded with handshakes resets them and every
+          // client then retries at once; waiting for each batch avoids the storm.
+          const until = Date.now() + batchTimeout
+          while (Date.now() < until && !batch.every((d) => d.status().connected || d.status().finished)) await new Promise((r) => setTimeout(r, 10))
+          if (i + size < devices.length) await new Promise((r) => setTimeout(r, delay))
         }
       }
       running = true

@@ -28,6 +28,8 @@ type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: unkn
 export interface DeferredPubacks {
   /** Holds the PUBACK of `messageId` until `committed` resolves. Call before `handleMessage`'s callback. */
   track(messageId: number, committed: Promise<unknown>): void
+  /** Never sends the PUBACK of `messageId` on this connection (the broker redelivers it later). */
+  withhold(messageId: number): void
   /** PUBACKs still waiting for their commit. */
   readonly waiting: number
   /** Resolves when every tracked PUBACK has been sent or dropped. */
@@ -38,7 +40,7 @@ export function deferPubacks(client: MqttClient): DeferredPubacks {
   const c = client as unknown as { _sendPacket: SendPacket; connected: boolean }
   if (typeof c._sendPacket !== 'function') throw new Error('deferPubacks: this mqtt.js version has no _sendPacket; PUBACK-after-commit cannot be enforced')
   const original = c._sendPacket.bind(client)
-  const tracked = new Map<number, { committed: Promise<unknown>; generation: number }>()
+  const tracked = new Map<number, { committed: Promise<unknown> | null; generation: number }>()
   const inFlight = new Set<Promise<void>>()
   let generation = 0
   client.on('connect', () => { generation++ })
@@ -50,6 +52,7 @@ export function deferPubacks(client: MqttClient): DeferredPubacks {
     tracked.delete(packet.messageId!)
     // Let mqtt.js go on reading packets now; the PUBACK bytes go out after the commit.
     cb?.()
+    if (!t.committed) return
     const p = t.committed.then(
       () => { if (t.generation === generation && c.connected) original(packet) },
       () => { /* not durable: no PUBACK, the broker redelivers */ },
@@ -60,6 +63,9 @@ export function deferPubacks(client: MqttClient): DeferredPubacks {
   return {
     track(messageId, committed) {
       tracked.set(messageId, { committed, generation })
+    },
+    withhold(messageId) {
+      tracked.set(messageId, { committed: null, generation })
     },
     get waiting() { return tracked.size + inFlight.size },
     async settled() {

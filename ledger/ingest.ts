@@ -310,18 +310,30 @@ export function createIngest(opts: IngestOptions): Ingest {
     acks = deferPubacks(client)
     const c = client
     c.handleMessage = (packet, cb) => {
+      if (closing) {
+        // Closing: judge nothing more and hold back the PUBACK; the broker redelivers on the next connection.
+        if (packet.qos > 0 && packet.messageId !== undefined) acks!.withhold(packet.messageId)
+        cb()
+        return
+      }
       const done = handle(packet.topic, packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload), clock())
       if (packet.qos > 0 && packet.messageId !== undefined) acks!.track(packet.messageId, done)
       done.catch((e) => emitter.emit('error', e))
       cb()
     }
     c.on('error', (e) => emitter.emit('mqtt-error', e))
-    await new Promise<void>((resolve, reject) => {
-      const onErr = (e: Error) => { c.off('connect', onConnect); reject(e) }
-      const onConnect = () => { c.off('error', onErr); resolve() }
-      c.once('connect', onConnect)
-      c.once('error', onErr)
-    })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onErr = (e: Error) => { c.off('connect', onConnect); reject(e) }
+        const onConnect = () => { c.off('error', onErr); resolve() }
+        c.once('connect', onConnect)
+        c.once('error', onErr)
+      })
+    } catch (e) {
+      client = undefined
+      await c.endAsync(true)
+      throw e
+    }
     const subscribe = async () => {
       const grants = await c.subscribeAsync(readingsFilters(partitions), { qos: 1 })
       for (const g of grants) if (g.qos !== 1) throw new Error(`broker granted QoS ${g.qos} for ${g.topic}; the ingest needs QoS 1`)

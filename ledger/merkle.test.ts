@@ -154,6 +154,9 @@ t.test('edge cases and typed errors', async (t) => {
   // leaves, so the size is bound by the signed checkpoint (size + root), not by the proof.
   const p = await inclusionProof(0, 5, reader)
   t.doesNotThrow(() => verifyInclusion(leafHashes[0], 0, 6, p, fromHex(tree.roots[5])), 'same path shape: the proof alone does not bind the size')
+  // The same holds for the new size of a consistency proof: 4 -> 5 has the same shape as 4 -> 6.
+  const c = await consistencyProof(4, 5, reader)
+  t.doesNotThrow(() => verifyConsistency(4, 6, fromHex(tree.roots[4]), fromHex(tree.roots[5]), c), 'consistency proof alone does not bind the new size')
 })
 
 /** Left/right pattern of PATH(index, D[size]), bottom-up, from the RFC recursion (independent of the verifier). */

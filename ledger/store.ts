@@ -233,8 +233,16 @@ export class LogStore extends EventEmitter {
     for (const s of shipments.values()) { this.#shipments.set(s.shipmentId, s); this.#linkShipment(s) }
     this.#stats = stats
     this.#quarantineSeq = quarantineSeq
-    for (const e of newEntries) this.emit('entry', e)
-    this.emit('batch', { entries: newEntries.length, items: items.length })
+    // The batch is durable whatever a listener does: a throwing listener must not fail the writes.
+    const notify = (event: 'entry' | 'batch', arg: unknown) => {
+      try {
+        this.emit(event, arg)
+      } catch (e) {
+        process.emitWarning(`ledger ${event} listener threw: ${(e as Error).message}`, { code: 'COLDPROOF_LEDGER_LISTENER' })
+      }
+    }
+    for (const e of newEntries) notify('entry', e)
+    notify('batch', { entries: newEntries.length, items: items.length })
     return outcomes
   }
 

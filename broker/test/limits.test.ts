@@ -39,6 +39,14 @@ t.test('oversized payloads: disconnected, logged, broker still serves others', a
   await rawClosed
   t.equal(broker.metrics().refusals.packet_too_large, 2, 'an unauthenticated giant is refused too')
 
+  // any packet type: a SUBSCRIBE of 3000 bytes (likely whole within one socket read)
+  const c4 = await mustConnect(url, deviceOptions(big))
+  const gone4 = closed(c4)
+  c4.subscribe(`coldproof/v1/${'x'.repeat(3000)}`, { qos: 1 }, () => {})
+  await gone4
+  t.equal(broker.metrics().refusals.packet_too_large, 3, 'an oversized SUBSCRIBE too')
+  await endClient(c4)
+
   // the broker is still up and serving
   const c3 = await mustConnect(url, deviceOptions(good))
   const got = collect(ingest, 1)
@@ -82,5 +90,30 @@ t.test('rate limit: throttles first, disconnects a client that keeps flooding', 
   // the ingest is not rate limited and still connected
   t.ok(ingest.connected)
   await endClient(flood)
+  await endClient(ingest)
+})
+
+t.test('a device resending a large backlog at once is throttled, not disconnected (DESIGN.md decision 11)', async (t) => {
+  // Real clock. While a socket read's publishes are held, aedes reads no more
+  // of that socket, so the wait per read is at most (publishes per read) /
+  // perSecond: about 350 readings of a 64 KiB read at 1000/s, well under
+  // maxDelayMs. A slower machine only refills more tokens meanwhile.
+  const { url, registry, broker } = await startBroker(t, { rateLimit: { perSecond: 1000, burst: 100, maxDelayMs: 2000 } })
+  const dev = makeDevice('back-from-tunnel')
+  registry.register(dev.id, dev.publicKey)
+  const ingest = await mustConnect(url, ingestOptions())
+  await subscribe(ingest, readingsFilters())
+  const N = 2000
+  const readings = dev.readings(N)
+  const got = collect(ingest, N)
+  const device = await mustConnect(url, deviceOptions(dev))
+  await Promise.all(readings.map((r) => publish(device, deviceTopic(dev.id, 'readings'), r)))
+  const msgs = await got.done
+  t.equal(msgs.length, N, 'every reading delivered')
+  t.ok(msgs.every((m, i) => Buffer.from(m.payload).equals(Buffer.from(readings[i]))), 'in order')
+  t.ok(broker.metrics().throttled > 0, 'the backlog was throttled')
+  t.equal(broker.metrics().refusals.rate_limited, 0, 'and never disconnected')
+  t.ok(device.connected)
+  await endClient(device)
   await endClient(ingest)
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { attachAcknowledgements } from './acknowledge.ts'
+import { attachAcknowledgements, acknowledgementFromEntry } from './acknowledge.ts'
 import { evaluateShipment } from './shipment.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
 import { trace, shipmentInput, T0 } from './test-helpers.ts'
@@ -33,4 +33,10 @@ t.test('acknowledging something that is not an alarm of this result is refused',
   t.throws(() => attachAcknowledgements(result, [{ alarmId: started.id, by: 'op', atMs: 1, reason: 'r', comment: '' }]), { code: 'ERR_ACK_UNKNOWN_ALARM' }, 'an excursion start is not an alarm until its delay passes')
   t.throws(() => attachAcknowledgements(result, [{ alarmId: alarms[0].id, by: '', atMs: 1, reason: 'r', comment: '' }]), { code: 'ERR_INPUT_INVALID', path: '$[0].by' })
   t.throws(() => attachAcknowledgements(result, [{ alarmId: alarms[0].id, by: 'op', atMs: 1.5, reason: 'r', comment: '' }]), { code: 'ERR_INPUT_INVALID', path: '$[0].atMs' })
+})
+
+t.test('an alarm.ack log entry becomes an acknowledgement', async (t) => {
+  const ack = acknowledgementFromEntry({ v: 1, index: 7, type: 'alarm.ack', time: T0 + 99, prev: '0'.repeat(64), body: { shipmentId: 's-1', alarmId: alarms[0].id, reason: 'door', comment: 'closed', by: 'op-1' } })
+  t.same(ack, { alarmId: alarms[0].id, by: 'op-1', atMs: T0 + 99, reason: 'door', comment: 'closed' })
+  t.equal(attachAcknowledgements(result, [ack]).acknowledgements.length, 1)
 })

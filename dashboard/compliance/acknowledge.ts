@@ -7,6 +7,7 @@
  */
 import { ComplianceError } from './errors.ts'
 import type { ShipmentResult } from './shipment.ts'
+import type { Entry } from '../../ledger/entry-types.ts'
 
 export interface Acknowledgement {
   alarmId: string
@@ -43,4 +44,10 @@ export function attachAcknowledgements(result: ShipmentResult, acks: readonly Ac
   }).sort((x, y) => x.atMs - y.atMs || (x.alarmId < y.alarmId ? -1 : x.alarmId > y.alarmId ? 1 : 0))
   const acked = new Set(list.map((a) => a.alarmId))
   return { ...result, acknowledgements: list, unacknowledgedAlarmIds: [...alarmIds].filter((id) => !acked.has(id)).sort() }
+}
+
+/** The acknowledgement an 'alarm.ack' log entry records: who, when (the entry's time), which alarm, why. */
+export function acknowledgementFromEntry(entry: Entry<'alarm.ack'>): Acknowledgement {
+  const b = entry.body
+  return { alarmId: b.alarmId, by: b.by, atMs: entry.time, reason: b.reason, comment: b.comment }
 }

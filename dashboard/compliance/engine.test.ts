@@ -5,6 +5,7 @@ import { createFoldContext, initialState, step, type EngineReading, type Complia
 import { profileWith, zone, trace, shipmentInput, T0, MIN, HOUR } from './test-helpers.ts'
 import { canonicalJson } from '../../ledger/canonical-json.ts'
 import type { RuleProfile } from './profile.ts'
+import { isComplianceError } from './errors.ts'
 
 /** A 2–8 °C profile whose zones have no allowances unless a test sets them; no hard limit, no MKT limit. */
 function rules(zones: Parameters<typeof zone>[0][], over: Partial<RuleProfile> = {}): RuleProfile {
@@ -275,6 +276,43 @@ t.test('the engine refuses a profile that does not match the logged hash', async
   t.throws(() => evaluateShipment({ ...input, profile: { ...p, extra: 1 } }), { code: 'ERR_PROFILE_INVALID', path: '$.extra' })
   t.throws(() => evaluateShipment({ ...input, readings: [{ ...at(1, 0, 500), tempCentiC: 5.5 }] }), { code: 'ERR_INPUT_INVALID', path: '$.readings[0].tempCentiC' })
   t.throws(() => evaluateShipment({ ...input, window: { startMs: 10, endMs: 5 } }), { code: 'ERR_INPUT_INVALID', path: '$.window.endMs' })
+})
+
+t.test('hostile input gets a typed error, never a crash', async (t) => {
+  const p = BUILTIN_PROFILES['refrigerated-2-8']
+  const good = shipmentInput(p, trace('dev-a', [500]))
+  const hostile: [string, unknown][] = [
+    ['input null', null],
+    ['input a string', 'shipment'],
+    ['profile undefined', { ...good, profile: undefined }],
+    ['profile an array', { ...good, profile: [] }],
+    ['hash a number', { ...good, profileHash: 42 }],
+    ['window null', { ...good, window: null }],
+    ['window start a float', { ...good, window: { startMs: 1.5 } }],
+    ['readings an object', { ...good, readings: {} }],
+    ['reading null', { ...good, readings: [null] }],
+    ['reading a string', { ...good, readings: ['x'] }],
+    ['reading empty', { ...good, readings: [{}] }],
+    ['seq NaN', { ...good, readings: [{ ...at(1, 0, 500), seq: NaN }] }],
+    ['seq a string', { ...good, readings: [{ ...at(1, 0, 500), seq: '1' }] }],
+    ['time huge', { ...good, readings: [{ ...at(1, 0, 500), deviceTimeMs: 2 ** 60 }] }],
+    ['temp Infinity', { ...good, readings: [{ ...at(1, 0, 500), tempCentiC: Infinity }] }],
+    ['status negative', { ...good, readings: [{ ...at(1, 0, 500), status: -1 }] }],
+    ['devices a string', { ...good, devices: 'dev-a' }],
+    ['unjudged not an array', { ...good, unjudged: {} }],
+    ['unjudged entry null', { ...good, unjudged: [null] }],
+    ['unjudged reversed', { ...good, unjudged: [{ startMs: 10, endMs: 5, reason: 'x' }] }],
+    ['chainBroken entry bad', { ...good, chainBroken: [{ deviceId: 'dev-a' }] }],
+    ['conflicting duplicate', { ...good, readings: [at(1, 0, 500), at(1, 0, 600)] }],
+  ]
+  for (const [desc, input] of hostile) {
+    try {
+      evaluateShipment(input as never)
+      t.fail(`${desc}: accepted`)
+    } catch (e) {
+      t.ok(isComplianceError(e), `${desc}: ${(e as Error).message}`)
+    }
+  }
 })
 
 t.test('several sensors: each judged, the worst decides', async (t) => {

@@ -9,8 +9,10 @@
  *                                                      does not match input.profileHash (ERR_PROFILE_HASH_MISMATCH)
  *   createSensorEvaluator({ profile, deviceId, window, unjudged? })
  *       .add(reading): { added: events, retracted: ids }   live, any arrival order
+ *       .addAll(readings): same, one re-fold for a backfill burst
  *       .result(): SensorResult                            equals the batch result for the same readings
  *   attachAcknowledgements(result, acks): AcknowledgedResult   never changes the verdict
+ *   acknowledgementFromEntry(entry): Acknowledgement   from an 'alarm.ack' log entry
  *   mkt(samples), timeWeightedMean(samples)            integer centi-°C, half-even
  *
  * Units: temperatures integer centi-°C, times and durations integer ms,
@@ -29,7 +31,7 @@ export { ALARM_KINDS } from './engine.ts'
 export type { ComplianceEvent, EventKind, EndReason, FaultReason, EngineReading } from './engine.ts'
 export { VERDICT_ORDER } from './verdict.ts'
 export type { Verdict, Reason, ReasonCode, SensorResult, ZoneSummary } from './verdict.ts'
-export { attachAcknowledgements } from './acknowledge.ts'
+export { attachAcknowledgements, acknowledgementFromEntry } from './acknowledge.ts'
 export type { Acknowledgement, AcknowledgedResult } from './acknowledge.ts'
 export { mkt, timeWeightedMean, MKT_DELTA_H, MKT_GAS_CONSTANT } from './mkt.ts'
 export type { TimedSample } from './mkt.ts'

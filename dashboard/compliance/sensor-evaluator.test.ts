@@ -24,7 +24,7 @@ const everything: RuleProfile = profileWith({
 
 const profiles: RuleProfile[] = [everything, BUILTIN_PROFILES['refrigerated-2-8'], BUILTIN_PROFILES['ultra-cold-90-60']]
 
-interface Case { profileIx: number; readings: EngineReading[]; order: number[]; dupes: number[]; endMs: number | null; unjudged: UnjudgedWindow[] }
+interface Case { snapshotEvery: number; chunk: number; profileIx: number; readings: EngineReading[]; order: number[]; dupes: number[]; endMs: number | null; unjudged: UnjudgedWindow[] }
 
 const stepArb = fc.record({
   dt: fc.oneof(
@@ -39,6 +39,8 @@ const stepArb = fc.record({
 })
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
+  snapshotEvery: fc.constantFrom(1, 2, 7, 32, 256),
+  chunk: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 40 })),
   profileIx: fc.integer({ min: 0, max: profiles.length - 1 }),
   startTemp: fc.integer({ min: -300, max: 1800 }),
   steps: fc.array(stepArb, { minLength: 0, maxLength: 160, size: 'max' }),
@@ -46,7 +48,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   dupes: fc.array(fc.nat({ max: 159 }), { maxLength: 5 }),
   endOffset: fc.option(fc.integer({ min: 0, max: 30 * HOUR })),
   unjudged: fc.array(fc.record({ a: fc.integer({ min: 0, max: 20 * HOUR }), len: fc.integer({ min: 1, max: 3 * HOUR }) }), { maxLength: 2 }),
-}).map(({ profileIx, startTemp, steps, keys, dupes, endOffset, unjudged }) => {
+}).map(({ snapshotEvery, chunk, profileIx, startTemp, steps, keys, dupes, endOffset, unjudged }) => {
   const offset = profileIx === 2 ? -8000 : 0 // ultra-cold profile: move the walk near its limits
   let time = T0
   let temp = startTemp + offset
@@ -61,7 +63,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   })
   const order = readings.map((_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b)
   return {
-    profileIx, readings, order,
+    snapshotEvery, chunk, profileIx, readings, order,
     dupes: dupes.filter((d) => d < readings.length),
     endMs: endOffset === null ? null : T0 + endOffset,
     unjudged: unjudged.map((u) => ({ startMs: T0 + u.a, endMs: T0 + u.a + u.len, reason: 'leg' })),
@@ -87,14 +89,15 @@ function fromScratch(c: Case) {
 t.test('incremental evaluation in any arrival order equals folding in order from scratch', async (t) => {
   let withLate = 0
   fc.assert(fc.property(caseArb, (c) => {
-    const ev = createSensorEvaluator({ profile: profiles[c.profileIx], deviceId: 'dev-p', window: { startMs: T0, endMs: c.endMs }, unjudged: c.unjudged })
+    const ev = createSensorEvaluator({ profile: profiles[c.profileIx], deviceId: 'dev-p', window: { startMs: T0, endMs: c.endMs }, unjudged: c.unjudged, snapshotEvery: c.snapshotEvery })
     const live = new Map<string, ComplianceEvent>()
     const arrivals = [...c.order.map((i) => c.readings[i]), ...c.dupes.map((i) => c.readings[i])]
     let maxSeq = 0
-    for (const r of arrivals) {
-      if (r.seq < maxSeq) withLate++
-      maxSeq = Math.max(maxSeq, r.seq)
-      const { added, retracted } = ev.add(r)
+    for (let k = 0; k < arrivals.length; k += c.chunk) {
+      // one at a time (add) or in bursts (addAll), as a store-and-forward resend delivers them
+      const burst = arrivals.slice(k, k + c.chunk)
+      for (const r of burst) { if (r.seq < maxSeq) withLate++; maxSeq = Math.max(maxSeq, r.seq) }
+      const { added, retracted } = c.chunk === 1 ? ev.add(burst[0]) : ev.addAll(burst)
       for (const id of retracted) {
         if (!live.delete(id)) throw new Error(`retracted an event never added: ${id}`)
       }
@@ -129,6 +132,22 @@ t.test('a backfilled reading re-evaluates: the gap it fills is retracted', async
   t.same(fill2.added.map((e) => e.kind), ['excursion_started', 'excursion_alarm', 'cumulative_allowance_exceeded', 'excursion_ended'])
   t.equal(ev.result().verdict, 'FAIL')
   t.equal(ev.result().events.filter((e) => e.kind === 'data_gap').length, 0)
+})
+
+t.test('addAll refolds once and reports the net change', async (t) => {
+  const ev = createSensorEvaluator({ profile: BUILTIN_PROFILES['refrigerated-2-8'], deviceId: 'dev-a', window: { startMs: T0 } })
+  const r = (seq: number, min: number, c: number): EngineReading => ({ deviceId: 'dev-a', seq, deviceTimeMs: T0 + min * MIN, tempCentiC: c })
+  ev.addAll([r(1, 0, 500), r(10, 45, 500)])
+  t.same(ev.result().events.map((e) => e.kind).sort(), ['data_gap', 'missing_readings'])
+  const burst = ev.addAll([r(5, 20, 500), r(3, 10, 500), r(2, 5, 500), r(4, 15, 500), r(6, 25, 500), r(7, 30, 500), r(8, 35, 500), r(9, 40, 500), r(9, 40, 500)])
+  t.same(burst.added, [])
+  t.same(burst.retracted.sort(), [`dev-a:data_gap:${T0}`, 'dev-a:missing_readings:1'])
+  t.equal(ev.result().verdict, 'PASS')
+  t.throws(() => ev.addAll([r(11, 50, 500), { ...r(12, 55, 500), seq: -1 }]), { code: 'ERR_INPUT_INVALID', path: '$[1].seq' })
+  t.equal(ev.size, 10, 'a refused burst adds nothing')
+  t.throws(() => ev.addAll([r(11, 50, 500), { ...r(1, 0, 501) }]), { code: 'ERR_READING_CONFLICT' })
+  t.throws(() => ev.addAll([r(11, 50, 500), r(11, 50, 502)]), { code: 'ERR_READING_CONFLICT' })
+  t.equal(ev.size, 10, 'nor does a conflicting one')
 })
 
 t.test('resends are idempotent; conflicting readings and other devices are refused', async (t) => {

@@ -5,21 +5,22 @@
  * result always equals folding all readings in sequence order from scratch.
  * In-order arrival, the live case, costs one fold step.
  */
-import { canonicalJson } from '../../ledger/canonical-json.ts'
 import type { RuleProfile } from './profile.ts'
 import { createFoldContext, initialState, stepInPlace, finishInPlace, type ComplianceEvent, type EngineReading, type FoldContext, type SensorState } from './engine.ts'
 import type { TimeWindow, UnjudgedWindow } from './judged-time.ts'
 import { buildSensorResult, type SensorResult } from './verdict.ts'
 import { ComplianceError } from './errors.ts'
 
-/** A state is saved after every this many readings; a late reading re-folds at most this many plus those after it. */
-const SNAPSHOT_EVERY = 64
+/** By default a state is saved after every this many readings; a late reading re-folds at most this many plus those after it. */
+const DEFAULT_SNAPSHOT_EVERY = 256
 
 export interface SensorEvaluatorOptions {
   profile: RuleProfile
   deviceId: string
   window: TimeWindow
   unjudged?: readonly UnjudgedWindow[]
+  /** Readings between saved states (memory against re-fold work); default 256. */
+  snapshotEvery?: number
 }
 
 /** What one `add` changed: new events, and ids of earlier events a late reading withdrew or changed. */
@@ -34,6 +35,8 @@ export interface SensorEvaluator {
   /** Number of distinct readings held. */
   readonly size: number
   add(reading: EngineReading): AddOutcome
+  /** Several readings at once (a backfill burst): one re-fold from the earliest. */
+  addAll(readings: readonly EngineReading[]): AddOutcome
   /** The result as if the data ended now (open excursions end with endReason 'end_of_data'). */
   result(): SensorResult
 }
@@ -57,8 +60,18 @@ export function checkEngineReading(r: unknown, path: string): EngineReading {
 const same = (a: EngineReading, b: EngineReading) =>
   a.deviceTimeMs === b.deviceTimeMs && a.tempCentiC === b.tempCentiC && (a.status ?? 0) === (b.status ?? 0)
 
+/** Events are flat records of primitives: equal when every field is. */
+function sameEvent(a: ComplianceEvent, b: ComplianceEvent): boolean {
+  const ka = Object.keys(a) as (keyof ComplianceEvent)[]
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) if (a[k] !== b[k]) return false
+  return true
+}
+
 export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvaluator {
   const { profile, deviceId } = opts
+  const SNAPSHOT_EVERY = opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
+  if (!Number.isSafeInteger(SNAPSHOT_EVERY) || SNAPSHOT_EVERY < 1) throw new ComplianceError('ERR_INPUT_INVALID', '$.snapshotEvery', `expected an integer >= 1, got ${SNAPSHOT_EVERY}`, { value: SNAPSHOT_EVERY })
   const ctx: FoldContext = createFoldContext(profile, opts.window, opts.unjudged ?? [])
   const windowEndKnown = opts.window.endMs !== undefined && opts.window.endMs !== null
   const entries: { r: EngineReading; events: ComplianceEvent[] }[] = []
@@ -71,38 +84,70 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     if ((i + 1) % SNAPSHOT_EVERY === 0) snapshots[(i + 1) / SNAPSHOT_EVERY - 1] = structuredClone(state)
   }
 
-  function add(input: EngineReading): AddOutcome {
-    const r = checkEngineReading(input, '$')
+  /** Index of the first entry with seq >= `seq`. */
+  function find(seq: number): number {
+    let lo = 0
+    let hi = entries.length
+    if (hi > 0 && entries[hi - 1].r.seq < seq) return hi // the live case: after all others
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (entries[mid].r.seq < seq) lo = mid + 1; else hi = mid }
+    return lo
+  }
+
+  /** The entry already holding `r.seq`, or null; throws if it holds different values. */
+  function held(r: EngineReading): EngineReading | null {
     if (r.deviceId !== deviceId) {
       throw new ComplianceError('ERR_INPUT_INVALID', '$.deviceId', `this evaluator judges "${deviceId}", got a reading of "${r.deviceId}"`, { expected: deviceId, actual: r.deviceId })
     }
-    // binary search for the first entry with seq >= r.seq
-    let lo = 0
-    let hi = entries.length
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (entries[mid].r.seq < r.seq) lo = mid + 1; else hi = mid }
-    const pos = lo
-    if (pos < entries.length && entries[pos].r.seq === r.seq) {
-      if (same(entries[pos].r, r)) return { added: [], retracted: [] } // a resend of a reading already held
-      throw new ComplianceError('ERR_READING_CONFLICT', '$.seq', `device "${deviceId}" seq ${r.seq} is already held with different values`, { held: entries[pos].r, got: r })
+    const i = find(r.seq)
+    const h = i < entries.length && entries[i].r.seq === r.seq ? entries[i].r : null
+    if (h && !same(h, r)) {
+      throw new ComplianceError('ERR_READING_CONFLICT', '$.seq', `device "${deviceId}" seq ${r.seq} is already held with different values`, { held: h, got: r })
     }
-    if (pos === entries.length) {
-      entries.push({ r, events: [] })
-      push(pos)
-      return { added: entries[pos].events, retracted: [] }
-    }
-    const old = entries.slice(pos).flatMap((e) => e.events)
-    entries.splice(pos, 0, { r, events: [] })
-    const keep = Math.floor(pos / SNAPSHOT_EVERY) // snapshots before index `pos` stay valid
+    return h
+  }
+
+  /** Re-folds from entry `from` (the earliest new reading) to the end and reports what changed. */
+  function refold(from: number): AddOutcome {
+    // Entries keep their previous events until push overwrites them; new entries have none.
+    const before = new Map<string, ComplianceEvent>()
+    for (let i = from; i < entries.length; i++) for (const e of entries[i].events) before.set(e.id, e)
+    const keep = Math.floor(from / SNAPSHOT_EVERY) // snapshots wholly before `from` stay valid
     snapshots.length = keep
     state = keep === 0 ? initialState(ctx, deviceId) : structuredClone(snapshots[keep - 1])
     for (let i = keep * SNAPSHOT_EVERY; i < entries.length; i++) push(i)
-    const now = entries.slice(pos).flatMap((e) => e.events)
-    const before = new Map(old.map((e) => [e.id, canonicalJson(e)]))
-    const after = new Map(now.map((e) => [e.id, canonicalJson(e)]))
-    return {
-      added: now.filter((e) => before.get(e.id) !== after.get(e.id)),
-      retracted: old.filter((e) => after.get(e.id) !== before.get(e.id)).map((e) => e.id),
+    const after = new Map<string, ComplianceEvent>()
+    for (let i = from; i < entries.length; i++) for (const e of entries[i].events) after.set(e.id, e)
+    const added: ComplianceEvent[] = []
+    for (const [id, e] of after) { const was = before.get(id); if (!was || !sameEvent(was, e)) added.push(e) }
+    const retracted: string[] = []
+    for (const [id, e] of before) { const now = after.get(id); if (!now || !sameEvent(e, now)) retracted.push(id) }
+    return { added, retracted }
+  }
+
+  function addAll(input: readonly EngineReading[]): AddOutcome {
+    const rs = input.map((r, i) => checkEngineReading(r, input.length === 1 ? '$' : `$[${i}]`))
+    // Check the whole burst before changing anything: a refused burst adds nothing.
+    const bySeq = new Map<number, EngineReading>()
+    for (const r of rs) {
+      const dup = bySeq.get(r.seq)
+      if (dup && !same(dup, r)) throw new ComplianceError('ERR_READING_CONFLICT', '$.seq', `device "${deviceId}" seq ${r.seq} appears twice with different values`, { held: dup, got: r })
+      if (!held(r)) bySeq.set(r.seq, r)
     }
+    if (bySeq.size === 0) return { added: [], retracted: [] } // resends of readings already held
+    const fresh = [...bySeq.values()].sort((a, b) => a.seq - b.seq)
+    // Fast path, the live case: one reading after all others costs one fold step.
+    if (fresh.length === 1 && (entries.length === 0 || entries[entries.length - 1].r.seq < fresh[0].seq)) {
+      entries.push({ r: fresh[0], events: [] })
+      push(entries.length - 1)
+      return { added: entries[entries.length - 1].events, retracted: [] }
+    }
+    let from = Infinity
+    for (const r of fresh) {
+      const i = find(r.seq)
+      entries.splice(i, 0, { r, events: [] })
+      from = Math.min(from, i)
+    }
+    return refold(from)
   }
 
   function result(): SensorResult {
@@ -114,7 +159,8 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
   return {
     deviceId,
     get size() { return entries.length },
-    add,
+    add: (reading) => addAll([reading]),
+    addAll,
     result,
   }
 }

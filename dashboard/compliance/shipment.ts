@@ -61,6 +61,7 @@ export function checkWindow(w: unknown): { startMs: number; endMs: number | null
 }
 
 export function evaluateShipment(input: ShipmentInput): ShipmentResult {
+  if (typeof input !== 'object' || input === null) bad('$', 'expected { profile, profileHash, window, readings }', input)
   const profile = validateProfile(input.profile)
   const actual = hashOf(profile)
   if (typeof input.profileHash !== 'string' || input.profileHash.toLowerCase() !== actual) {
@@ -69,6 +70,9 @@ export function evaluateShipment(input: ShipmentInput): ShipmentResult {
   }
   const window = checkWindow(input.window)
   if (!Array.isArray(input.readings)) bad('$.readings', 'expected an array of readings', input.readings)
+  if (input.devices !== undefined && (!Array.isArray(input.devices) || !input.devices.every((d) => typeof d === 'string' && d.length > 0))) bad('$.devices', 'expected an array of device ids', input.devices)
+  if (input.unjudged !== undefined && !Array.isArray(input.unjudged)) bad('$.unjudged', 'expected an array of { startMs, endMs, reason }', input.unjudged)
+  if (input.chainBroken !== undefined && !Array.isArray(input.chainBroken)) bad('$.chainBroken', 'expected an array of { deviceId, atSeq, reason }', input.chainBroken)
   const unjudged = (input.unjudged ?? []).map((u, i) => {
     if (!isInt(u?.startMs) || !isInt(u?.endMs) || u.endMs < u.startMs || typeof u.reason !== 'string') bad(`$.unjudged[${i}]`, 'expected { startMs, endMs >= startMs, reason }', u)
     return { startMs: u.startMs, endMs: u.endMs, reason: u.reason }

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import type { Ledger } from '../../ledger/ledger.ts'
 import { SHARED_SCHEMAS } from './schemas.ts'
-import { ApiError } from './errors.ts'
+import { ApiError, type ApiErrorCode } from './errors.ts'
 import { escapeJsonForHtml } from './json-escape.ts'
 import authPlugin from './auth.ts'
 import { createSessionStore, type SessionStore } from './sessions.ts'
@@ -149,6 +149,8 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     if (err instanceof ApiError) {
       return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: statusText(err.statusCode), message: err.message, ...(err.field ? { field: err.field } : {}) })
     }
+    const mapped = fromLedgerError(err)
+    if (mapped) return reply.code(mapped.statusCode).send({ statusCode: mapped.statusCode, code: mapped.code, error: statusText(mapped.statusCode), message: mapped.message })
     if (err.validation) {
       const field = fieldOf(err as Parameters<typeof fieldOf>[0])
       return reply.code(400).send({ statusCode: 400, code: 'ERR_VALIDATION', error: 'Bad Request', message: err.message, ...(field ? { field } : {}) })
@@ -214,6 +216,27 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     sse.closeAll()
   })
   return app
+}
+
+/** The ledger's own refusals (a race between the route's check and the write) as API errors. */
+const LEDGER_CODES: Record<string, ApiErrorCode> = {
+  ERR_LEDGER_SHIPMENT_EXISTS: 'ERR_SHIPMENT_EXISTS',
+  ERR_LEDGER_SHIPMENT_UNKNOWN: 'ERR_SHIPMENT_NOT_FOUND',
+  ERR_LEDGER_SHIPMENT_CLOSED: 'ERR_SHIPMENT_CLOSED',
+  ERR_LEDGER_DEVICE_EXISTS: 'ERR_DEVICE_EXISTS',
+  ERR_LEDGER_DEVICE_UNKNOWN: 'ERR_DEVICE_UNKNOWN',
+  ERR_LEDGER_DEVICE_REVOKED: 'ERR_DEVICE_REVOKED',
+  ERR_LEDGER_BAD_DEVICE_KEY: 'ERR_KEY_INVALID',
+  ERR_LEDGER_BAD_INPUT: 'ERR_VALIDATION',
+  ERR_LEDGER_INDEX_RANGE: 'ERR_ENTRY_NOT_FOUND',
+  ERR_LEDGER_CLOSED: 'ERR_LEDGER_UNAVAILABLE',
+  ERR_LEDGER_FAILED: 'ERR_LEDGER_UNAVAILABLE',
+}
+
+function fromLedgerError(err: Error & { code?: string }): ApiError | null {
+  if (err.name !== 'LedgerError' || typeof err.code !== 'string') return null
+  const code = LEDGER_CODES[err.code]
+  return code ? new ApiError(code, err.message) : null
 }
 
 function statusText(code: number): string {

@@ -2,6 +2,7 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { harness, USERNAMES, PASSWORDS } from './support.ts'
+import { openUserStore } from '../server/users.ts'
 import type { Role } from '../server/users.ts'
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
@@ -41,6 +42,7 @@ const ROUTES: { method: Method; url: string; roles: Role[] }[] = [
   { method: 'GET', url: '/api/shipments/S1/bundle.json', roles: ALL },
   { method: 'GET', url: '/metrics', roles: ALL },
   { method: 'GET', url: '/docs/json', roles: ALL },
+  { method: 'GET', url: '/docs', roles: ALL },
   { method: 'GET', url: '/index.html', roles: ALL },
 ]
 
@@ -190,4 +192,14 @@ t.test('validation errors name the field', async (t) => {
   t.equal(role.json().field, 'body.role')
   const short = await h.app.inject({ method: 'POST', url: '/api/users', headers: { cookie }, payload: { username: 'zed', password: 'short', role: 'admin' } })
   t.equal(short.json().field, 'body.password')
+})
+
+t.test('the users file survives a reopen; seeds never overwrite an existing user', async (t) => {
+  const h = await harness(t)
+  const cookie = await h.cookie('admin')
+  await h.app.inject({ method: 'PATCH', url: '/api/users/olivia', headers: { cookie }, payload: { password: 'a-new-password-1' } })
+  const again = await openUserStore({ file: join(h.dir, 'users.json'), seed: [{ username: 'olivia', password: PASSWORDS.operator, role: 'operator' }] })
+  t.same(await again.authenticate('olivia', 'a-new-password-1'), { username: 'olivia', role: 'operator' })
+  t.equal(await again.authenticate('olivia', PASSWORDS.operator), null, 'the seed password did not come back')
+  t.same(again.list().map((u) => u.username).sort(), ['ada', 'olivia', 'rita'])
 })

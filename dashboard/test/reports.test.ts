@@ -27,12 +27,14 @@ async function shipment(h: Harness) {
     payload: { shipmentId: 'SHP-R', product: '=HYPERLINK("x")', profileId: 'refrigerated-2-8', route: { from: 'Basel', to: 'Lyon' }, devices: ['logger-a', 'logger-b'], startAt: T0, gs1: { sscc: '106141411928374657', gtin: '09506000134352', lot: 'L1', expiry: '2027-01-31' } },
   })
   if (res.statusCode !== 201) throw new Error(res.body)
+  const writes: Promise<unknown>[] = []
   for (let i = 0; i < 24; i++) {
     const at = T0 + i * 5 * MIN
-    h.clock.now = at + 1500
-    await h.ledger.appendReading(a.next(at, i >= 8 && i < 14 ? 1050 : 480), h.clock.now)
-    await h.ledger.appendReading(b.next(at + 3000, -150 + 700, i === 5 ? { status: 0x0001 } : {}), h.clock.now + 3000)
+    writes.push(h.ledger.appendReading(a.next(at, i >= 8 && i < 14 ? 1050 : 480), at + 1500))
+    writes.push(h.ledger.appendReading(b.next(at + 3000, -150 + 700, i === 5 ? { status: 0x0001 } : {}), at + 4500))
   }
+  h.clock.now = T0 + 23 * 5 * MIN + 4500
+  await Promise.all(writes)
   await h.ledger.checkpoint()
 }
 

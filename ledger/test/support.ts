@@ -138,10 +138,22 @@ export class DeviceLoop {
     return p
   }
 
-  /** The firmware's retry timer: publishes every unreceipted reading again. */
-  resendUnreceipted(): void {
+  #lastRetryReceipt = -1
+
+  /**
+   * The firmware's retry timer: when the receipt has not moved since the last
+   * tick, publishes the oldest unreceipted readings again (at most `max`).
+   */
+  resendIfStalled(max = 50): void {
     if (!this.client?.connected) return
-    for (const [, p] of this.unreceipted) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+    const stalled = this.receipt.seq === this.#lastRetryReceipt
+    this.#lastRetryReceipt = this.receipt.seq
+    if (!stalled) return
+    let n = 0
+    for (const [, p] of this.unreceipted) {
+      if (n++ >= max) break
+      this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+    }
   }
 
   publishRaw(topic: string, payload: Uint8Array): Promise<unknown> {

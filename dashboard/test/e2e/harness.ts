@@ -73,6 +73,27 @@ export async function startSceneSystem(): Promise<TestSystem> {
   }
 }
 
+/**
+ * Starts the scene system and a browser before the file's tests and closes
+ * both after them. The getters are valid inside tests.
+ */
+export function useSceneSystem(t: { before(fn: () => Promise<void>): void; teardown(fn: () => Promise<void>): void }): { readonly sys: TestSystem; readonly browser: Browser } {
+  let sys: TestSystem | undefined
+  let browser: Browser | undefined
+  t.before(async () => {
+    sys = await startSceneSystem()
+    browser = await launchBrowser()
+  })
+  t.teardown(async () => {
+    await browser?.close()
+    await sys?.close()
+  })
+  return {
+    get sys() { if (!sys) throw new Error('system not started'); return sys },
+    get browser() { if (!browser) throw new Error('browser not started'); return browser },
+  }
+}
+
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 }

@@ -89,19 +89,24 @@ export const shipmentView: View = (root, ctx, params) => {
   function renderNotices(d: ShipmentDetail): void {
     const now = Date.now()
     const items: HTMLElement[] = []
+    const lostAlarms = d.alarms.filter((x) => x.sensorLost && x.state === 'open')
     for (const s of d.sensors) {
       const silent = silentFor(s, d, now)
-      if (s.lost || silent !== null) {
-        items.push(h('div', { class: 'notice notice-warn', 'data-silent-device': s.deviceId },
-          icon('⌁ '), h('strong', { class: 'id' }, s.deviceId), ' is silent: no reading for ',
-          h('strong', null, formatDuration(silent ?? s.silentForMs ?? 0)),
-          s.lastReadingT ? ` (last reading ${formatDateTime(s.lastReadingT)})` : '',
-          '. Readings it buffers will be shown as late when they arrive.'))
-      }
+      const lost = lostAlarms.filter((a) => a.deviceId === s.deviceId)
+      if (!s.lost && silent === null && lost.length === 0) continue
+      items.push(h('div', { class: lost.length ? 'notice notice-alarm' : 'notice notice-warn', 'data-silent-device': s.deviceId },
+        icon('⌁ '), h('strong', { class: 'id' }, s.deviceId), ' is silent: no reading for ',
+        h('strong', null, formatDuration(silent ?? s.silentForMs ?? 0)),
+        s.lastReadingT ? ` (last reading ${formatDateTime(s.lastReadingT)})` : '', '. ',
+        lost.length
+          ? `Alarm on a lost sensor: "${lost.map((a) => humanize(a.kind)).join('", "')}" stays open; the product temperature since then is unknown, not back in range. `
+          : '',
+        'Readings it buffered will be shown as late when they arrive.'))
     }
-    for (const a of d.alarms.filter((x) => x.sensorLost && x.state === 'open')) {
+    // A lost-sensor alarm for a device without sensor state still gets said.
+    for (const a of lostAlarms.filter((x) => !d.sensors.some((s) => s.deviceId === x.deviceId))) {
       items.push(h('div', { class: 'notice notice-alarm' }, icon('▲ '), 'Alarm on a lost sensor: ', h('span', { class: 'id' }, a.deviceId ?? '?'),
-        ` stopped reporting during "${a.kind}"; the product temperature since then is unknown.`))
+        ` stopped reporting during "${humanize(a.kind)}"; the product temperature since then is unknown.`))
     }
     replace(notices, ...items)
   }

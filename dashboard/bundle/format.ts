@@ -1,0 +1,100 @@
+/**
+ * The evidence bundle, version 1 (docs/BUNDLE.md): one JSON file per shipment
+ * that lets anyone check the shipment's compliance result offline, trusting
+ * no server. Every log entry it carries is the exact entry bytes (base64) with
+ * its RFC 6962 inclusion path to the one signed checkpoint of the bundle, so
+ * `c2sp.org/tlog-proof@v1\nindex <i>\n<path...>\n\n<checkpoint>` is a C2SP
+ * tlog-proof of it (tlogProofOf). Pure; runs in Node and browsers.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { toHex, utf8 } from '../../ledger/protocol/bytes.ts'
+import { formatTlogProof } from '../../ledger/tlog-proof.ts'
+import { fromBase64 } from '../../ledger/protocol/bytes.ts'
+import type { ShipmentResult } from '../compliance/index.ts'
+
+export const BUNDLE_FORMAT = 'coldproof-evidence-bundle'
+export const BUNDLE_VERSION = 1
+
+/** One log entry: its index, its exact canonical bytes, its inclusion path to the bundle's checkpoint. */
+export interface EntryRef {
+  index: number
+  /** base64 of the exact entry bytes (canonical JSON, ledger/entry-codec.ts) that are Merkle-leafed. */
+  entry: string
+  /** RFC 6962 2.1.1 inclusion path (base64 hashes, leaf's sibling first) to the checkpoint's tree. */
+  proof: string[]
+}
+
+/**
+ * One device's readings for the shipment. `readings` is the device's chain in
+ * sequence order from the first to the last reading of the shipment window
+ * (a reading in between whose device time lies outside the window is kept:
+ * the chain may not have holes). `before` is the reading just before the
+ * first one (seq - 1; its device time is before the window), so that the
+ * chain provably starts at the window; null when the first reading is seq 1.
+ * `after` is the reading just after the last one, when the ledger had it;
+ * null otherwise (see docs/BUNDLE.md, "Chain ends").
+ */
+export interface DeviceChain {
+  deviceId: string
+  before: EntryRef | null
+  readings: EntryRef[]
+  after: EntryRef | null
+}
+
+export interface DeviceEvidence {
+  deviceId: string
+  /** The device.register entry: public key, model, calibration. */
+  register: EntryRef
+  /** The device.revoke entry, if the device was revoked. */
+  revoke: EntryRef | null
+}
+
+export interface EvidenceBundle {
+  format: typeof BUNDLE_FORMAT
+  version: typeof BUNDLE_VERSION
+  shipmentId: string
+  /** Informational only: a verifier must pin the ledger key itself (docs/BUNDLE.md, "Trust"). */
+  ledger: { origin: string; verifierKey: string }
+  /** The signed C2SP tlog-checkpoint note every inclusion proof leads to. */
+  checkpoint: string
+  shipment: { create: EntryRef; close: EntryRef | null }
+  devices: DeviceEvidence[]
+  chains: DeviceChain[]
+  /** alarm.ack entries of the shipment: the audit trail of acknowledged deviations. */
+  acknowledgements: EntryRef[]
+  /** What the server claims: the compliance engine's result over these readings. */
+  claimed: ShipmentResult
+}
+
+/** hex SHA-256 of the exact bundle file bytes: what the PDF report prints. */
+export function bundleHash(json: string | Uint8Array): string {
+  return toHex(sha256(typeof json === 'string' ? utf8(json) : json))
+}
+
+/** The file text: pretty enough to read, stable for a given bundle. */
+export function serializeBundle(b: EvidenceBundle): string {
+  return JSON.stringify(b, null, 1) + '\n'
+}
+
+/** The C2SP tlog-proof text of one entry of the bundle (for standard transparency-log tooling). */
+export function tlogProofOf(bundle: EvidenceBundle, ref: EntryRef): string {
+  return formatTlogProof(ref.index, ref.proof.map((h) => fromBase64(h)), bundle.checkpoint)
+}
+
+/** Every entry reference of a bundle, with the role it plays. */
+export function entryRefs(b: EvidenceBundle): { role: string; ref: EntryRef; deviceId?: string }[] {
+  const out: { role: string; ref: EntryRef; deviceId?: string }[] = []
+  if (b.shipment?.create) out.push({ role: 'shipment.create', ref: b.shipment.create })
+  if (b.shipment?.close) out.push({ role: 'shipment.close', ref: b.shipment.close })
+  for (const d of b.devices ?? []) {
+    if (d.register) out.push({ role: 'device.register', ref: d.register, deviceId: d.deviceId })
+    if (d.revoke) out.push({ role: 'device.revoke', ref: d.revoke, deviceId: d.deviceId })
+  }
+  for (const c of b.chains ?? []) {
+    if (c.before) out.push({ role: 'reading (before the window)', ref: c.before, deviceId: c.deviceId })
+    for (const r of c.readings ?? []) out.push({ role: 'reading', ref: r, deviceId: c.deviceId })
+    if (c.after) out.push({ role: 'reading (after the window)', ref: c.after, deviceId: c.deviceId })
+  }
+  for (const a of b.acknowledgements ?? []) out.push({ role: 'alarm.ack', ref: a })
+  return out
+}

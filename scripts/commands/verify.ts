@@ -1,0 +1,84 @@
+/**
+ * `coldproof verify <bundle.json>`: checks a shipment's evidence bundle
+ * offline with dashboard/bundle/verify.ts (the same code the browser's Verify
+ * page runs): reading signatures, device chains, inclusion proofs, the
+ * checkpoint signature against the pinned ledger key, the rule profile hash
+ * and the recomputed compliance result. docs/BUNDLE.md.
+ *
+ *   coldproof verify SHIP-1-bundle.json --key 'coldproof.local/ledger+1a2b3c4d+AU...'
+ *   coldproof verify SHIP-1-bundle.json --key ledger.vkey --engine noble --json
+ *
+ * Exit code: 0 VERIFIED; 1 NOT VERIFIED (including: no --key given);
+ * 2 could not be checked (unreadable file, bad arguments).
+ */
+import type { Command } from 'commander'
+import { readFile } from 'node:fs/promises'
+import cliProgress from 'cli-progress'
+import { parseVerifierKey } from '../../ledger/note.ts'
+import { formatReport, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
+
+interface VerifyOptions { key?: string; engine?: string; json?: boolean; progress?: boolean }
+
+/** `--key` is a verifier key string, or a file holding one (e.g. a ledger's ledger.vkey). */
+export async function resolveKeyArg(key: string): Promise<{ vkey: string; source: string }> {
+  try { parseVerifierKey(key); return { vkey: key.trim(), source: '--key' } } catch { /* not a key string: a file */ }
+  const vkey = (await readFile(key, 'utf8')).trim()
+  parseVerifierKey(vkey)
+  return { vkey, source: `--key ${key}` }
+}
+
+/** Progress bars appear only for large bundles, only for a person at a terminal. */
+function progressBar(enabled: boolean): { onProgress?: (p: VerifyProgress) => void; stop(): void } {
+  if (!enabled) return { stop() {} }
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: '{phase} {bar} {value}/{total} | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
+  let phase: string | null = null
+  return {
+    onProgress(p) {
+      if (p.total < 1000) return
+      if (phase !== p.phase) { if (phase) bar.stop(); bar.start(p.total, 0, { phase: p.phase.padEnd(10) }); phase = p.phase }
+      bar.update(p.done)
+    },
+    stop() { if (phase) bar.stop() },
+  }
+}
+
+export async function verifyCommand(file: string, o: VerifyOptions): Promise<number> {
+  const engine = (o.engine ?? 'webcrypto') as EngineName
+  if (engine !== 'webcrypto' && engine !== 'noble') {
+    process.stderr.write(`verify: --engine must be webcrypto or noble, got ${JSON.stringify(o.engine)}\n`)
+    return 2
+  }
+  let key: { vkey: string; source: string } | undefined
+  if (o.key !== undefined) {
+    try { key = await resolveKeyArg(o.key) } catch (e) {
+      process.stderr.write(`verify: --key is neither a ledger verifier key ("name+keyid+base64") nor a file holding one: ${(e as Error).message}\n`)
+      return 2
+    }
+  }
+  let bytes: Uint8Array
+  try { bytes = new Uint8Array(await readFile(file)) } catch (e) {
+    process.stderr.write(`verify: cannot read ${file}: ${(e as Error).message}\n`)
+    return 2
+  }
+  const bar = progressBar((o.progress ?? true) && !o.json && process.stderr.isTTY === true)
+  let report
+  try {
+    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, engine, onProgress: bar.onProgress })
+  } finally { bar.stop() }
+  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
+  return report.verified ? 0 : 1
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a shipment evidence bundle offline: signatures, device chains, inclusion proofs, checkpoint, profile hash, recomputed result')
+    .argument('<bundle>', 'evidence bundle file (JSON, docs/BUNDLE.md)')
+    .option('--key <vkey-or-file>', 'the ledger\'s published verifier key "name+keyid+base64", or a file holding it; without it the result is NOT VERIFIED')
+    .option('--engine <engine>', 'Ed25519 engine: webcrypto (platform, fast) or noble (pure JavaScript, fully independent)', 'webcrypto')
+    .option('--json', 'print the report as JSON')
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, o: VerifyOptions) => {
+      process.exitCode = await verifyCommand(file, o)
+    })
+}

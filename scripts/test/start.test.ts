@@ -1,0 +1,106 @@
+/**
+ * The README's first command, as a new user runs it: `coldproof start` as a
+ * child process on free ports and a fresh data directory. It must print the
+ * dashboard URL and the demo logins, serve /health, let the printed login in,
+ * stop cleanly on SIGINT, and continue the same ledger when started again.
+ */
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const bin = join(root, 'bin', 'coldproof.js')
+
+interface Started { child: ChildProcess; out: () => string; url: string; logins: Record<string, { username: string; password: string }> }
+
+function start(dataDir: string, extra: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--mqtt-port', '0', '--data', dataDir, ...extra], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => { out += d })
+  child.stderr!.on('data', (d) => { out += d })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`start did not report running within 90 s:\n${out}`)) }, 90_000)
+    const poll = setInterval(() => {
+      if (!/Press Ctrl-C to stop/.test(out)) return
+      clearInterval(poll)
+      clearTimeout(timer)
+      const url = /dashboard\s+(http:\/\/\S+)/.exec(out)?.[1]
+      const logins: Started['logins'] = {}
+      for (const m of out.matchAll(/^\s+(operator|regulator|admin)\s+(\S+) \/ (\S+)$/gm)) logins[m[1]] = { username: m[2], password: m[3] }
+      if (!url) reject(new Error(`no dashboard URL in:\n${out}`))
+      else resolve({ child, out: () => out, url, logins })
+    }, 100)
+    child.on('exit', (code) => { clearInterval(poll); clearTimeout(timer); reject(new Error(`start exited with ${code}:\n${out}`)) })
+  })
+}
+
+function stop(s: Started): Promise<number | null> {
+  return new Promise((resolve) => {
+    s.child.removeAllListeners('exit')
+    s.child.on('exit', (code) => resolve(code))
+    s.child.kill('SIGINT')
+  })
+}
+
+async function login(url: string, l: { username: string; password: string }): Promise<string> {
+  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(l) })
+  if (r.status !== 200) throw new Error(`login ${l.username}: HTTP ${r.status}`)
+  return r.headers.get('set-cookie')!.split(';')[0]
+}
+
+async function ledgerSize(url: string, cookie: string): Promise<number> {
+  const r = await fetch(`${url}/api/ledger`, { headers: { cookie } })
+  const body = (await r.json()) as { size: number }
+  return body.size
+}
+
+t.test('coldproof start: runs, serves, stops cleanly, and a restart continues the ledger', async (t) => {
+  const dataDir = t.testdir()
+  const first = await start(dataDir)
+  t.teardown(() => { first.child.kill('SIGKILL') })
+  t.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/, 'prints the dashboard URL on loopback')
+  t.same(Object.keys(first.logins).sort(), ['admin', 'operator', 'regulator'], 'prints the three demo logins')
+
+  const health = await fetch(`${first.url}/health`)
+  t.equal(health.status, 200, '/health answers without a session')
+  const anon = await fetch(`${first.url}/api/shipments`)
+  t.equal(anon.status, 401, 'the API refuses a request without a session')
+
+  const cookie = await login(first.url, first.logins.operator)
+  const shipments = (await (await fetch(`${first.url}/api/shipments`, { headers: { cookie } })).json()) as { shipments: unknown[] }
+  t.ok(shipments.shipments.length >= 10, `the demo fleet created ${shipments.shipments.length} shipments (at least ten)`)
+
+  // Let some readings arrive, then stop.
+  const deadline = Date.now() + 30_000
+  let size = await ledgerSize(first.url, cookie)
+  while (size < 100 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250))
+    size = await ledgerSize(first.url, cookie)
+  }
+  t.ok(size >= 100, `the ledger grows while the demo runs (size ${size})`)
+  const code = await stop(first)
+  t.equal(code, 0, 'SIGINT stops with exit code 0')
+  t.match(first.out(), /stopped cleanly/, 'says it stopped cleanly')
+
+  const second = await start(dataDir)
+  t.teardown(() => { second.child.kill('SIGKILL') })
+  t.same(second.logins, first.logins, 'the same demo logins after a restart')
+  const cookie2 = await login(second.url, second.logins.regulator)
+  const size2 = await ledgerSize(second.url, cookie2)
+  t.ok(size2 >= size, `the restarted ledger continues (size ${size2} >= ${size})`)
+  t.equal(await stop(second), 0)
+})
+
+t.test('coldproof start: bad flags get a clear error', async (t) => {
+  const child = spawn(process.execPath, [bin, 'start', '--port', 'eighty'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  child.stderr!.on('data', (d) => { err += d })
+  const code = await new Promise<number | null>((r) => child.on('exit', r))
+  t.not(code, 0, 'exits non-zero')
+  t.match(err, /--port must be a port number 0\.\.65535, got "eighty"/)
+})
