@@ -198,7 +198,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
 
     if (!DEVICE_ID_PATTERN.test(username)) return { reason: 'bad_username', detail: `"${username.slice(0, 64)}" is neither a service account nor a device id` }
-    // [MQTT-3.1.3-*] the client id is the session key: a device's must be its own id.
+    // [MQTT-3.1.3-2] the client id names the session: a device's must be its own id.
     if (client.id !== username) return { reason: 'client_id_mismatch', detail: `client id "${String(client.id).slice(0, 64)}" differs from device id "${username}"` }
     const record = await registry.lookupDevice(username)
     if (!record) return { reason: 'unknown_device', detail: `device "${username}" is not registered` }
@@ -331,7 +331,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         persistence,
         drainTimeout: drainTimeoutMs,
         connectTimeout: connectTimeoutMs,
-        // Device ids are up to 32 characters; MQTT 3.1.1 lets the server allow more than 23 ([MQTT-3.1.3-5]).
+        // Device ids are up to 32 characters; aedes applies this limit to MQTT 3.1 clients (3.1.1 servers may accept longer ids, section 3.1.3.1).
         maxClientsIdLength: 64,
         preConnect,
         authenticate,

@@ -88,7 +88,7 @@ t.test('one changed byte anywhere in an entry fails at that entry', async (t) =>
   for (const k of [0, 4, 12, l.entries.length - 2]) {
     const original = l.entries[k]
     let wrongIndex = 0, checked = 0
-    for (let pos = 0; pos < original.length; pos += 3) {
+    for (let pos = 0; pos < original.length; pos += 4) {
       const entries = l.entries.slice()
       const bad = original.slice(); bad[pos] = bad[pos] === 0x30 ? 0x31 : 0x30 // a digit, usually still JSON
       entries[k] = bad

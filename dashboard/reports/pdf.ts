@@ -231,7 +231,7 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   keyValues(doc, [
     ['Ledger checkpoint', input.checkpoint ? `${input.checkpoint.origin}, tree size ${input.checkpoint.size}` : 'no checkpoint yet'],
     ['Checkpoint root', input.checkpoint?.rootHash ?? '—'],
-    ['Evidence bundle SHA-256', input.bundleSha256 ?? 'not available (evidence bundle module not installed)'],
+    ['Evidence bundle SHA-256', input.bundleSha256 ?? `not available (${input.bundleNote ?? 'evidence bundle module not installed'})`],
   ])
   doc.moveDown(0.5).fontSize(8).fillColor('#555').text(
     'Every reading is signed by its logger (Ed25519) and chained to its predecessor; the ledger entries holding them are ' +

@@ -70,6 +70,8 @@ export interface ReportInput {
   checkpoint: { origin: string; size: number; rootHash: string; note: string } | null
   /** hex SHA-256 of the evidence bundle, when the bundle module is installed. */
   bundleSha256: string | null
+  /** Why there is no bundle hash, when there is none (default: the bundle module is not installed). */
+  bundleNote?: string
   /** ms UTC */
   generatedAt: number
 }

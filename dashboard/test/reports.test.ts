@@ -7,6 +7,8 @@ import { dirname } from 'node:path'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { harness, TestDevice, register, T0, type Harness } from './support.ts'
 import { API_ERROR_CODES } from '../server/errors.ts'
+import { createBundleBuilder } from '../bundle/collect.ts'
+import { createHash } from 'node:crypto'
 
 const MIN = 60_000
 const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
@@ -72,6 +74,23 @@ t.test('PDF names the evidence bundle hash when a bundle builder is wired', asyn
   t.equal(bundle.statusCode, 200)
   t.same(bundle.json(), { shipmentId: 'SHP-R' })
   t.equal(bundle.headers['x-content-sha256'], 'c'.repeat(64))
+})
+
+t.test('with the real bundle module: the PDF names exactly the bundle that is downloaded', async (t) => {
+  const h = await harness(t, (ledger) => ({ bundle: createBundleBuilder(ledger) }))
+  await shipment(h)
+  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 24 * 5 * MIN } })
+  await h.ledger.checkpoint()
+  const bundle = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  t.equal(bundle.statusCode, 200, bundle.body.slice(0, 300))
+  const sha = createHash('sha256').update(bundle.rawPayload).digest('hex')
+  t.equal(bundle.headers['x-content-sha256'], sha, 'the header is the hash of the bytes sent')
+  const res = await h.app.inject({ url: '/api/shipments/SHP-R/report.pdf', headers: { cookie: await h.cookie('regulator') } })
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
+  let text = ''
+  for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
+  await pdf.destroy()
+  t.match(text, sha, 'the report names the bundle by its SHA-256')
 })
 
 t.test('bundle.json answers 501 until the bundle module is installed', async (t) => {

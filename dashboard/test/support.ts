@@ -34,7 +34,7 @@ export interface Harness {
 /** Where the fake clock starts: 2026-11-20T06:00:00Z. */
 export const T0 = Date.UTC(2026, 10, 20, 6, 0, 0)
 
-export async function harness(t: Test, extra: Partial<DashboardOptions> = {}): Promise<Harness> {
+export async function harness(t: Test, extraOpts: Partial<DashboardOptions> | ((ledger: Ledger) => Partial<DashboardOptions>) = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-dash-'))
   const clock = { now: T0 }
   const now = () => clock.now
@@ -43,6 +43,7 @@ export async function harness(t: Test, extra: Partial<DashboardOptions> = {}): P
     file: join(dir, 'users.json'),
     seed: (Object.keys(USERNAMES) as Role[]).map((role) => ({ username: USERNAMES[role], password: PASSWORDS[role], role })),
   })
+  const extra = typeof extraOpts === 'function' ? extraOpts(ledger) : extraOpts
   const app = await buildDashboard({ ledger, users, cookieSecret: 'test-cookie-secret-0123456789abcdef', logger: false, clock: now, ...extra })
   await app.ready()
   t.teardown(async () => {

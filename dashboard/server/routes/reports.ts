@@ -24,8 +24,20 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     schema: { tags: ['reports'], params, produces: ['application/pdf'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
     const d = await loadShipment(ledger, req.params.id, lateFor)
-    const bundle = opts.bundle ? await opts.bundle(req.params.id) : null
-    const pdf = await renderReportPdf(reportInput(ledger, d, clock(), bundle?.sha256 ?? null))
+    let sha256: string | null = null
+    let note: string | undefined
+    if (opts.bundle) {
+      try {
+        sha256 = (await opts.bundle(req.params.id)).sha256
+      } catch (e) {
+        // The report still renders; it says why it names no bundle.
+        req.log.warn({ err: e, shipmentId: req.params.id }, 'evidence bundle not available for the report')
+        note = `no evidence bundle yet: ${(e as Error).message}`
+      }
+    }
+    const input = reportInput(ledger, d, clock(), sha256)
+    if (note) input.bundleNote = note
+    const pdf = await renderReportPdf(input)
     reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'report.pdf')}"`)
     return reply.send(pdf)
   })
@@ -53,7 +65,13 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
   }, async (req, reply) => {
     if (!ledger.shipment(req.params.id)) throw new ApiError('ERR_SHIPMENT_NOT_FOUND', `no shipment "${req.params.id}"`, 'params.id')
     if (!opts.bundle) throw new ApiError('ERR_BUNDLE_UNAVAILABLE', 'evidence bundle module not installed yet')
-    const b = await opts.bundle(req.params.id)
+    let b: { json: string; sha256: string }
+    try {
+      b = await opts.bundle(req.params.id)
+    } catch (e) {
+      if ((e as Error).name === 'BundleError') throw new ApiError('ERR_BUNDLE_NOT_READY', `the evidence bundle cannot be built yet: ${(e as Error).message}`, 'params.id')
+      throw e
+    }
     reply.header('content-type', 'application/json; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'bundle.json')}"`)
     reply.header('x-content-sha256', b.sha256)
     return reply.send(b.json)

@@ -1,0 +1,104 @@
+/**
+ * `coldproof report <shipmentId> --bundle`: writes a shipment's evidence
+ * bundle (docs/BUNDLE.md), either from a ledger directory on this machine
+ * (--data, while no `coldproof start` holds it) or from a running dashboard
+ * (--url and --token: GET /api/shipments/<id>/bundle.json).
+ *
+ *   coldproof report SHIP-1 --bundle --data .data --out SHIP-1-bundle.json
+ *   coldproof report SHIP-1 --bundle --url http://127.0.0.1:8080 --token $COLDPROOF_TOKEN
+ *
+ * Exit code: 0 written; 2 could not (unknown shipment, locked or missing ledger, HTTP error).
+ */
+import type { Command } from 'commander'
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { openLedger } from '../../ledger/ledger.ts'
+import { buildBundle } from '../../dashboard/bundle/build.ts'
+import { collectBundleInputs } from '../../dashboard/bundle/collect.ts'
+import { bundleHash } from '../../dashboard/bundle/format.ts'
+
+interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string }
+
+class ReportError extends Error {}
+
+/** The ledger directory: <data>/ledger (as `coldproof start` lays it out) or <data> itself. */
+function ledgerDir(data: string): string {
+  if (existsSync(join(data, 'ledger', 'db'))) return join(data, 'ledger')
+  if (existsSync(join(data, 'db'))) return data
+  throw new ReportError(`no ledger in ${data}: expected ${join(data, 'ledger', 'db')} (a coldproof data directory) or ${join(data, 'db')}`)
+}
+
+async function fromLedger(data: string, shipmentId: string): Promise<string> {
+  const dir = ledgerDir(data)
+  let ledger
+  try {
+    ledger = await openLedger({ dir, checkpointIntervalMs: 0 })
+  } catch (e) {
+    const err = e as Error & { code?: string; cause?: { code?: string; message?: string } }
+    if (err.code === 'LEVEL_LOCKED' || err.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
+      throw new ReportError(`the ledger in ${dir} is locked: a running \`coldproof start\` holds it (LevelDB allows one process). Fetch the bundle from that dashboard instead: coldproof report ${shipmentId} --bundle --url <dashboard url> --token <API token>`)
+    }
+    throw new ReportError(`cannot open the ledger in ${dir}: ${err.message}`)
+  }
+  try {
+    if (!ledger.shipment(shipmentId)) throw new ReportError(`no shipment "${shipmentId}" in the ledger in ${dir}`)
+    return buildBundle(await collectBundleInputs(ledger, shipmentId)).json
+  } finally {
+    await ledger.close()
+  }
+}
+
+async function fromDashboard(url: string, token: string | undefined, shipmentId: string): Promise<string> {
+  const target = new URL(`/api/shipments/${encodeURIComponent(shipmentId)}/bundle.json`, url)
+  let res: Response
+  try {
+    res = await fetch(target, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } })
+  } catch (e) {
+    throw new ReportError(`cannot reach ${target.origin}: ${(e as Error).message}`)
+  }
+  const text = await res.text()
+  if (!res.ok) {
+    let msg = text
+    try { const j = JSON.parse(text) as { code?: string; message?: string }; msg = `${j.code}: ${j.message}` } catch { /* plain text */ }
+    throw new ReportError(`${target.href} answered HTTP ${res.status}: ${msg}${res.status === 401 ? ' (pass --token with an API token)' : ''}`)
+  }
+  const claimed = res.headers.get('x-content-sha256')
+  if (claimed && claimed !== bundleHash(text)) throw new ReportError(`the bundle received does not hash to the server's x-content-sha256 (${claimed}): transfer damaged`)
+  return text
+}
+
+export async function reportCommand(shipmentId: string, o: ReportOptions): Promise<number> {
+  try {
+    if (!o.bundle) throw new ReportError('only --bundle is available here; the PDF report is downloaded from the dashboard (GET /api/shipments/<id>/report.pdf)')
+    if (!o.data === !o.url) throw new ReportError('give either --data <dataDir> (a stopped ledger) or --url <dashboard> --token <API token> (a running one)')
+    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId) : await fromLedger(o.data!, shipmentId)
+    const sha = bundleHash(json)
+    if (o.out) {
+      await writeFile(o.out, json)
+      process.stderr.write(`wrote ${o.out} (${json.length} bytes), SHA-256 ${sha}\nverify it with: coldproof verify ${o.out} --key <the ledger's published verifier key>\n`)
+    } else {
+      process.stdout.write(json)
+    }
+    return 0
+  } catch (e) {
+    if (!(e instanceof ReportError) && !(e instanceof Error)) throw e
+    process.stderr.write(`report: ${(e as Error).message}\n`)
+    return 2
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('write a shipment\'s evidence bundle, from a ledger directory or a running dashboard')
+    .argument('<shipmentId>', 'the shipment')
+    .option('--bundle', 'write the evidence bundle (docs/BUNDLE.md)')
+    .option('--out <file>', 'output file (default: standard output)')
+    .option('--data <dataDir>', 'coldproof data directory (or ledger directory) of a stopped system')
+    .option('--url <dashboard>', 'a running dashboard, e.g. http://127.0.0.1:8080')
+    .option('--token <token>', 'API token for --url (Authorization: Bearer)')
+    .action(async (shipmentId: string, o: ReportOptions) => {
+      process.exitCode = await reportCommand(shipmentId, o)
+    })
+}
