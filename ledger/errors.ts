@@ -1,6 +1,6 @@
 /**
  * Typed errors of the ledger's store, write API and ingest. One catalogue of
- * stable codes (listed in docs/ARCHITECTURE.md, "Ledger error codes"); every
+ * stable codes (listed in docs/ARCHITECTURE.md, "Storage"); every
  * error carries the evidence that explains it in `details`.
  */
 export const LEDGER_ERROR_CODES = {

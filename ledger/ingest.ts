@@ -65,6 +65,12 @@ export interface IngestStats {
 
 export interface ReadingCommitted { deviceId: string; seq: number; index: number; deviceLatencyMs: number; ingestLatencyMs: number }
 
+/**
+ * Events: 'reading' (ReadingCommitted, after each durable reading: feed a
+ * latency histogram), 'error' (a commit failed; the message is not
+ * acknowledged and the broker redelivers it), 'mqtt-error' (client errors;
+ * mqtt.js reconnects by itself).
+ */
 export interface Ingest extends EventEmitter {
   /** Connects, subscribes; resolves once the subscription is granted. */
   start(): Promise<void>
@@ -318,7 +324,11 @@ export function createIngest(opts: IngestOptions): Ingest {
       }
       const done = handle(packet.topic, packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload), clock())
       if (packet.qos > 0 && packet.messageId !== undefined) acks!.track(packet.messageId, done)
-      done.catch((e) => emitter.emit('error', e))
+      // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
+      done.catch((e) => {
+        if (emitter.listenerCount('error') > 0) emitter.emit('error', e)
+        else process.emitWarning(`ingest: ${(e as Error).message}`, { code: 'COLDPROOF_INGEST_COMMIT' })
+      })
       cb()
     }
     c.on('error', (e) => emitter.emit('mqtt-error', e))

@@ -52,7 +52,7 @@ export interface ShipmentState {
   closeIndex?: number
 }
 
-/** Why the ingest rejected a message (DESIGN.md decision 6). */
+/** Why the ingest rejected a message (DESIGN.md decision 6; table in docs/ARCHITECTURE.md, "Ingest"). */
 export const QUARANTINE_REASONS = {
   ERR_OVERSIZED: 'the payload is larger than any valid reading',
   ERR_MALFORMED: 'the payload does not decode as a v1 reading (details.protocolCode names the field)',

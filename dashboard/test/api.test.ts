@@ -233,3 +233,24 @@ t.test('XSS: strings from devices and users come back JSON-escaped, never as HTM
   }
   t.equal(JSON.parse((await h.app.inject({ url: '/api/shipments/SHP-X', headers: { cookie: await h.cookie('regulator') } })).body).product, evil)
 })
+
+t.test('a silent logger: its open alarm says the sensor is lost, the device state shows how long', async (t) => {
+  const h = await harness(t)
+  const dev = new TestDevice('logger-q', 4)
+  await register(h.ledger, dev)
+  await json(h, 'operator', 'POST', '/api/shipments', { shipmentId: 'SHP-Q', product: 'P', profileId: 'refrigerated-2-8', route: { from: 'A', to: 'B' }, devices: ['logger-q'], startAt: T0 })
+  h.clock.now = T0 + 5 * 5 * MIN + 1000
+  await Promise.all([0, 1, 2, 3, 4, 5].map((i) => h.ledger.appendReading(dev.next(T0 + i * 5 * MIN, i ? 1100 : 500), T0 + i * 5 * MIN + 1000)))
+  await until(() => h.app.dashboard.monitor.openAlarmCount() > 0)
+  const before = (await json(h, 'operator', 'GET', '/api/alarms?state=open')).body.alarms.find((a: { kind: string }) => a.kind === 'excursion_alarm')
+  t.equal(before.sensorLost, false)
+  t.equal(before.endedAt, null, 'the excursion is still going on')
+  h.clock.now += 31 * MIN // the profile's maxDataGapMs is 30 min
+  const after = (await json(h, 'operator', 'GET', '/api/alarms?state=open')).body.alarms.find((a: { alarmId: string }) => a.alarmId === before.alarmId)
+  t.equal(after.sensorLost, true)
+  t.match(after.message, /sensor lost/)
+  const detail = (await json(h, 'operator', 'GET', '/api/shipments/SHP-Q')).body
+  t.equal(detail.deviceStates[0].lost, true)
+  t.equal(detail.deviceStates[0].silentForMs, 31 * MIN)
+  t.equal(detail.result.excursions[0].endAt, null, 'an open excursion is reported as ongoing, not as ended')
+})

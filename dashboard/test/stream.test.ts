@@ -97,6 +97,12 @@ t.test('the live stream pushes readings, alarms, acks and shipment changes after
   t.equal(ackEv.ack.comment, '<i>ok</i>')
   t.notMatch(s.raw(), /<b>|<i>/, 'markup from users travels escaped in the stream')
 
+  await h.ledger.checkpoint()
+  await until(() => s.events.some((e) => e.event === 'checkpoint'))
+  const cp = s.events.find((e) => e.event === 'checkpoint')!.data
+  t.equal(cp.size, h.ledger.latestCheckpoint()!.size, 'a new signed checkpoint is announced')
+  t.match(cp.note, cp.rootHash)
+
   await until(() => s.comments() >= 1)
   t.pass('heartbeat comments arrive')
 

@@ -20,6 +20,12 @@ export interface ShipmentSummary {
   currentTempC: number | null
   /** Ledger receive time of the latest reading, ms UTC. */
   lastReadingAt: number | null
+  /**
+   * Ledger receive time of the newest reading of its devices, ms UTC (from
+   * the device list): how long since the shipment was last heard from, which
+   * a device clock (possibly skewed or simulated) cannot say.
+   */
+  lastReceivedAt?: number | null
   openAlarms: number
   devices: string[]
   startAt?: number

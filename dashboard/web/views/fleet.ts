@@ -4,8 +4,9 @@
  * shipment events change status and alarm counts).
  */
 import { h, replace } from '../dom.ts'
-import { listShipments } from '../api.ts'
+import { listDevices, listShipments } from '../api.ts'
 import { ago, classLabel, fillRows, rangeText, statusBadge, tempCell, type Column } from '../components.ts'
+import { formatDateTime } from '../format.ts'
 import type { View } from '../context.ts'
 import type { ShipmentSummary } from '../types.ts'
 
@@ -45,9 +46,17 @@ export const fleetView: View = (root, ctx) => {
     { label: 'Route', cell: (s) => [h('span', null, s.route.from), h('span', { class: 'muted' }, ' → '), h('span', null, s.route.to)] },
     { label: 'Status', cell: (s) => statusBadge(s.status) },
     { label: 'Temperature', className: 'num', cell: (s) => tempCell(s.currentTempC, s.range) },
-    { label: 'Last reading', cell: (s) => ago(s.lastReadingAt, { staleAfterMs: s.status === 'closed' ? undefined : QUIET_AFTER_MS }) },
+    { label: 'Last reading', cell: lastReadingCell },
     { label: 'Open alarms', className: 'num', cell: (s) => (s.openAlarms > 0 ? h('strong', { class: 'alarm-count' }, `▲ ${s.openAlarms}`) : h('span', { class: 'muted' }, '0')) },
   ]
+
+  function lastReadingCell(s: ShipmentSummary): HTMLElement {
+    // A closed shipment's devices may be on another trip now: show when its own data ended.
+    if (s.status === 'closed') return h('span', { class: 'muted', title: 'Device time of the last reading' }, formatDateTime(s.lastReadingAt))
+    const el = ago(s.lastReceivedAt ?? s.lastReadingAt, { staleAfterMs: QUIET_AFTER_MS })
+    el.title = `Received ${formatDateTime(s.lastReceivedAt ?? null)}; measured ${formatDateTime(s.lastReadingAt)} (device time)`
+    return el
+  }
 
   const filters = () => ({ status: status.value, cls: cls.value, q: q.value.trim() })
 
@@ -92,7 +101,13 @@ export const fleetView: View = (root, ctx) => {
 
   async function load(): Promise<void> {
     try {
-      setAll(await listShipments())
+      const [list, devices] = await Promise.all([listShipments(), listDevices().catch(() => [])])
+      const seen = new Map(devices.map((d) => [d.deviceId, d.lastSeenAt]))
+      for (const s of list) {
+        const times = s.devices.map((d) => seen.get(d)).filter((x): x is number => typeof x === 'number')
+        s.lastReceivedAt = times.length ? Math.max(...times) : null
+      }
+      setAll(list)
     } catch (e) {
       replace(tbody, h('tr', null, h('td', { colspan: columns.length, class: 'empty' }, `Could not load shipments: ${(e as Error).message}`)))
     }
@@ -126,7 +141,10 @@ export const fleetView: View = (root, ctx) => {
   const reloadSoon = () => { if (!pending) pending = setTimeout(() => { pending = null; void load() }, 400) }
   const unsub = ctx.stream.subscribe((e) => {
     if (e.type === 'shipment') {
-      if (byId.has(e.shipment.shipmentId)) {
+      const prev = byId.get(e.shipment.shipmentId)
+      if (prev) {
+        // The event carries device times only; keep the receive time we know.
+        e.shipment.lastReceivedAt = prev.lastReceivedAt
         shipments = shipments.map((s) => (s.shipmentId === e.shipment.shipmentId ? e.shipment : s))
         byId.set(e.shipment.shipmentId, e.shipment)
         renderStats(); renderRows()
@@ -142,6 +160,7 @@ export const fleetView: View = (root, ctx) => {
         if (s.lastReadingAt === null || e.reading.t >= s.lastReadingAt) {
           s.currentTempC = e.reading.tempC
           s.lastReadingAt = e.reading.t
+          s.lastReceivedAt = e.reading.receivedAt ?? Date.now()
           changed = true
         }
       }

@@ -204,11 +204,16 @@ export const shipmentView: View = (root, ctx, params) => {
       { label: 'Temperature', className: 'num', cell: (r) => tempCell(r.tempC, d.range) },
     ]
     const shown = late.slice(-200)
+    const wasOpen = lateBox.querySelector('details')?.open
+    const list = h('details', { class: 'late-list' },
+      h('summary', null, `${late.length} late reading${late.length === 1 ? '' : 's'}`, late.length > shown.length ? ` (the latest ${shown.length} listed)` : ''),
+      table(cols, shown, { empty: 'None: every reading arrived on time.' }))
+    // Open by default while the list is short enough to read; keep the user's choice on redraws.
+    list.open = wasOpen ?? late.length <= 20
     replace(lateBox,
       h('h2', null, badge('late', '◆', 'Late'), ' Late readings'),
-      h('p', { class: 'muted small' }, 'Readings a sensor buffered while out of coverage and delivered afterwards. They are drawn at the time they were measured, never as live data.',
-        late.length > shown.length ? ` Showing the latest ${shown.length} of ${late.length}.` : ''),
-      table(cols, shown, { empty: 'None: every reading arrived on time.' }))
+      h('p', { class: 'muted small' }, 'Readings a sensor buffered while out of coverage and delivered afterwards. They are drawn at the time they were measured, never as live data.'),
+      late.length ? list : h('p', { class: 'muted' }, 'None: every reading arrived on time.'))
   }
 
   function renderDownloads(d: ShipmentDetail): void {
