@@ -168,6 +168,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const b = broker
       mqttUrl = (await b.listen()).url
       stack.push(() => b.close())
+      // A revocation takes effect at once: the registry refuses the next CONNECT,
+      // and the live connection is closed here.
+      const unsubscribe = ledger.subscribe((e) => {
+        if (e.entry.type === 'device.revoke') b.disconnectDevice((e.entry.body as { deviceId: string }).deviceId)
+      })
+      stack.push(async () => unsubscribe())
     }
 
     const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })

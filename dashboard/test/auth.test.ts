@@ -203,3 +203,21 @@ t.test('the users file survives a reopen; seeds never overwrite an existing user
   t.equal(await again.authenticate('olivia', PASSWORDS.operator), null, 'the seed password did not come back')
   t.same(again.list().map((u) => u.username).sort(), ['ada', 'olivia', 'rita'])
 })
+
+t.test('the OpenAPI document at /docs/json lists every API route with shared schemas', async (t) => {
+  const h = await harness(t)
+  const doc = (await h.app.inject({ url: '/docs/json', headers: { cookie: await h.cookie('regulator') } })).json()
+  t.match(doc.openapi, /^3\./)
+  for (const r of ROUTES) {
+    if (!r.url.startsWith('/api/')) continue
+    const path = r.url.split('?')[0]
+      .replace(/^\/api\/tokens\/[0-9a-f]+$/, '/api/tokens/{id}')
+      .replace(/^\/api\/users\/[^/]+$/, '/api/users/{username}')
+      .replace(/^\/api\/shipments\/S1\/alarms\/a1\/ack$/, '/api/shipments/{id}/alarms/{alarmId}/ack')
+      .replace(/^\/api\/shipments\/S1/, '/api/shipments/{id}')
+      .replace(/^\/api\/devices\/d1/, '/api/devices/{id}')
+      .replace(/^\/api\/ledger\/entries\/0/, '/api/ledger/entries/{index}')
+    t.ok(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${path} documented`)
+  }
+  for (const name of ['ShipmentSummary', 'ShipmentDetail', 'Alarm', 'Reading', 'Device', 'Checkpoint', 'Error']) t.ok(doc.components.schemas[name], `schema ${name}`)
+})
