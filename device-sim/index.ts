@@ -3,7 +3,7 @@
  * start-up code and the `coldproof sim` command. Imports nothing of the
  * project but ledger/protocol (DESIGN.md, "Data flows one way").
  */
-import { createFleet, type Fleet, type FleetOptions } from './fleet.ts'
+import { createFleet, type FleetOptions } from './fleet.ts'
 import { loadScenario, type Scenario } from './scenario.ts'
 import type { ProvisioningRecord } from './device.ts'
 

@@ -117,7 +117,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   }
   const keys = new Map<string, { hex: string; key: KeyObject }>()
   const working = new Map<string, Working>()
-  const lastResend = new Map<string, { at: number; gaps: string }>()
+  const lastResend = new Map<string, number>()
   const receiptDirty = new Set<string>()
   let receiptTimer: NodeJS.Immediate | undefined
   let client: MqttClient | undefined
@@ -186,11 +186,11 @@ export function createIngest(opts: IngestOptions): Ingest {
   function requestResend(deviceId: string, force = false): void {
     const d = ledger.device(deviceId)
     if (!d || d.gaps.length === 0 || d.revoked) return
-    const sig = JSON.stringify(d.gaps)
+    // Pacing uses a monotonic timer, not the ledger clock (which may be fixed or jump).
+    const now = performance.now()
     const last = lastResend.get(deviceId)
-    const now = clock()
-    if (!force && last && now - last.at < resendIntervalMs) return
-    lastResend.set(deviceId, { at: now, gaps: sig })
+    if (!force && last !== undefined && now - last < resendIntervalMs) return
+    lastResend.set(deviceId, now)
     // One request per missing range, the oldest first; a device answers each from its buffer.
     for (const [from, to] of d.gaps.slice(0, 16)) {
       publish(deviceTopic(deviceId, 'resend'), encodeResend({ from, to }), false)

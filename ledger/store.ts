@@ -45,8 +45,8 @@ type DB = ClassicLevel<string, Uint8Array>
 
 const emptyStats = (): LedgerStats => ({ batches: 0, entries: 0, largestBatch: 0, entriesByType: {}, quarantined: 0, quarantineByReason: {} })
 
-export interface StoreEvents { entry: [StoredEntry]; batch: [{ entries: number; items: number }] }
 
+/** Events: 'entry' (StoredEntry, per committed entry, in log order), 'batch' ({ entries, items }, per durable batch). */
 export class LogStore extends EventEmitter {
   readonly db: DB
   #tree: TreeState

@@ -9,8 +9,8 @@
  * result. Pure (no Node API): the CLI and the browser's Verify page run it.
  */
 import * as ed from '@noble/ed25519'
-import { sha512 } from '@noble/hashes/sha2.js'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { sha256, sha512 } from '@noble/hashes/sha2.js'
+import { canonicalJson, canonicalJsonBytes } from '../../ledger/canonical-json.ts'
 import { decodeEntry, EntryError } from '../../ledger/entry-codec.ts'
 import type { Entry, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
 import { leafHash, verifyInclusion, MerkleError } from '../../ledger/merkle.ts'
@@ -19,7 +19,7 @@ import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger
 import { equalBytes, fromBase64, fromHex, toBase64, toHex } from '../../ledger/protocol/bytes.ts'
 import { decodeReading, type DecodedReading } from '../../ledger/protocol/reading.ts'
 import { readingHash, readingSigningMessage, GENESIS_PREV_HASH } from '../../ledger/protocol/signing.ts'
-import { profileHash, validateProfile, type ShipmentResult } from '../compliance/index.ts'
+import { validateProfile, type ShipmentResult } from '../compliance/index.ts'
 import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleHash, type DeviceChain, type EntryRef, type EvidenceBundle } from './format.ts'
 import { inWindow, recomputeResult } from './recompute.ts'
 
@@ -302,10 +302,10 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   const requested: EngineName = opts.engine ?? 'webcrypto'
   const engine = await pickEngine(requested)
   const checks = new Checks()
-  const { bundle: raw, sha256, error } = readInput(input)
+  const { bundle: raw, sha256: fileSha256, error } = readInput(input)
   const report: VerifyReport = {
     format: 'coldproof-verify-report', version: 1, verified: false, result: 'NOT VERIFIED',
-    shipmentId: null, bundleSha256: sha256,
+    shipmentId: null, bundleSha256: fileSha256,
     engine: { requested, used: engine.used, ...(engine.note ? { note: engine.note } : {}) },
     ledgerKey: { pinned: false, verifierKey: null, source: 'none' },
     checkpoint: null, counts: { entries: 0, readings: 0, devices: 0 }, claimed: null, checks: [],
@@ -569,10 +569,13 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   if (!rawBody) {
     checks.fail('profile', { code: 'PROFILE_INVALID', message: 'no shipment.create body to read the profile from', entryIndex: create?.index })
   } else {
+    // The hash binds the profile document as logged, valid or not (DESIGN.md decision 7).
     let actual: string | null = null
-    try { actual = profileHash(validateProfile(rawBody.profile)) } catch (e) {
+    try { actual = toHex(sha256(canonicalJsonBytes(rawBody.profile))) } catch { actual = null }
+    try { validateProfile(rawBody.profile) } catch (e) {
       checks.fail('profile', { code: 'PROFILE_INVALID', message: `the logged profile is not valid: ${(e as Error).message}`, entryIndex: create!.index, path: '$.shipment.create.body.profile' })
     }
+    if (actual === null) checks.fail('profile', { code: 'PROFILE_INVALID', message: 'the logged profile is not canonical JSON (floats or non-JSON values)', entryIndex: create!.index, path: '$.shipment.create.body.profile' })
     if (actual !== null && actual !== rawBody.profileHash) checks.fail('profile', { code: 'PROFILE_HASH_MISMATCH', message: `the profile hashes to ${actual}, the hash logged at creation is ${short(rawBody.profileHash)}`, entryIndex: create!.index, path: '$.shipment.create.body.profileHash' })
     const claimedHash = isObj(b.claimed) && isObj(b.claimed.profile) ? b.claimed.profile.hash : undefined
     if (claimedHash !== rawBody.profileHash) checks.fail('profile', { code: 'PROFILE_HASH_MISMATCH', message: `the claimed result names profile hash ${short(claimedHash)}, the shipment logged ${short(rawBody.profileHash)}`, path: '$.claimed.profile.hash' })

@@ -136,7 +136,11 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     brokerMetrics: opts.brokerMetrics,
     ingestMetrics: opts.ingestMetrics,
   })
-  monitor = createFleetMonitor({ ledger: opts.ledger, clock, lateAfterMs: opts.lateAfterMs, onIngestLatency: (s) => metrics.observeIngestLatency(s) })
+  monitor = createFleetMonitor({
+    ledger: opts.ledger, clock, lateAfterMs: opts.lateAfterMs,
+    onIngestLatency: (s) => metrics.observeIngestLatency(s),
+    onError: (err, index) => app.log.error({ err, index }, 'live state could not apply a ledger entry'),
+  })
   const ctx: DashboardContext = {
     ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts,
     writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },

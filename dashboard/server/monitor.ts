@@ -4,13 +4,13 @@
  * incremental per-sensor evaluators, so a live alarm is exactly an alarm
  * event of the same fold that gives the final verdict (DESIGN.md decision 8).
  * It also keeps acknowledgements, the current temperature and last reading
- * per device, and marks late readings (received long after their device
- * time). Listeners get named events for the live stream.
+ * per device, and marks late readings (see `lateness` below). Listeners get named events for the live stream.
  */
 import type { Ledger } from '../../ledger/ledger.ts'
 import type { StoredEntry, ShipmentCreateBody } from '../../ledger/entry-types.ts'
 import type { ShipmentState } from '../../ledger/state-types.ts'
 import { createSensorEvaluator, validateProfile, type RuleProfile, type SensorEvaluator, type ComplianceEvent, type EngineReading, type AddOutcome } from '../compliance/index.ts'
+import { createLateness } from './lateness.ts'
 import { readingView, deviceView, alarmMessage, alarmSeverity, type ReadingView, type DeviceView } from './views.ts'
 
 export interface AlarmView {
@@ -98,6 +98,8 @@ export interface FleetMonitorOptions {
   onIngestLatency?: (seconds: number) => void
   /** How often to look for a newly signed checkpoint, ms (default 1000). */
   checkpointPollMs?: number
+  /** Told about an entry the monitor could not apply (it never throws into the ledger). */
+  onError?: (err: unknown, index: number) => void
 }
 
 export interface FleetMonitor {
@@ -113,12 +115,15 @@ export interface FleetMonitor {
   /** The profile logged with the shipment (null when it does not validate). */
   profile(shipmentId: string): RuleProfile | null
   lateAfterMs(shipmentId?: string): number
+  /** Whether the monitor judged this reading late when it was committed. */
+  isLate(deviceId: string, seq: number): boolean
   /** The open shipment a device currently belongs to, if any. */
   shipmentOfDevice(deviceId: string): string | null
   device(deviceId: string): DeviceView | undefined
 }
 
-const DEFAULT_LATE_MS = 2 * 60_000
+/** 2 × the built-in profiles' 5-minute sampling interval, for a device in no shipment. */
+const DEFAULT_LATE_MS = 2 * 5 * 60_000
 
 export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   const { ledger, clock = Date.now } = opts
@@ -135,6 +140,9 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     }
   }
 
+  const lateness = createLateness()
+  /** `${deviceId}:${seq}` of every reading judged late (the report and CSV show the same marks). */
+  const lateReadings = new Set<string>()
   const lateAfter = (s?: LiveShipment) => opts.lateAfterMs ?? (s?.profile ? 2 * s.profile.expectedIntervalMs : DEFAULT_LATE_MS)
 
   function newShipment(body: ShipmentCreateBody, closedAt: number | null): LiveShipment {
@@ -283,23 +291,20 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         return
       }
       case 'reading': {
-        const touched: LiveShipment[] = []
-        let view: ReadingView | null = null
-        for (const s of shipments.values()) {
-          const deviceId = (se as StoredEntry<'reading'>).entry.body.deviceId
-          if (!s.body.devices.includes(deviceId)) continue
-          view ??= readingView(se as StoredEntry<'reading'>, lateAfter(s))
-          if (!inWindow(s, view.deviceId, view.deviceTimeMs)) continue
-          const changed = addReading(s, { ...view, late: view.receivedAt - view.deviceTimeMs > lateAfter(s) })
-          touched.push(s)
+        const v = readingView(se as StoredEntry<'reading'>, Number.MAX_SAFE_INTEGER)
+        const mine = [...shipments.values()].filter((s) => inWindow(s, v.deviceId, v.deviceTimeMs))
+        const excess = lateness.excess(v.receivedAt, v.deviceTimeMs)
+        const late = excess > (mine.length ? Math.min(...mine.map(lateAfter)) : lateAfter())
+        if (late) lateReadings.add(`${v.deviceId}:${v.seq}`)
+        const view: ReadingView = { ...v, late }
+        for (const s of mine) {
+          const changed = addReading(s, view)
           if (live) for (const id of changed) { const a = alarmView(s, id); if (a) emit({ event: 'alarm', data: a }) }
         }
         if (live) {
           opts.onIngestLatency?.(Math.max(0, clock() - entry.time) / 1000)
-          const v = view ?? readingView(se as StoredEntry<'reading'>, DEFAULT_LATE_MS)
-          const late = touched.length ? v.receivedAt - v.deviceTimeMs > lateAfter(touched[0]) : v.late
-          emit({ event: 'reading', data: { ...v, late, shipmentIds: touched.map((s) => s.id) } })
-          for (const s of touched) emit({ event: 'shipment', data: summaryOf(s) })
+          emit({ event: 'reading', data: { ...view, shipmentIds: mine.map((s) => s.id) } })
+          for (const s of mine) emit({ event: 'shipment', data: summaryOf(s) })
         }
         return
       }
@@ -327,6 +332,14 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     }
   }
 
+  function safeApply(e: StoredEntry): void {
+    try {
+      apply(e, true)
+    } catch (err) {
+      opts.onError?.(err, e.entry.index)
+    }
+  }
+
   function shipmentOfDevice(deviceId: string): string | null {
     for (const s of shipments.values()) if (s.closedAt === null && s.body.devices.includes(deviceId)) return s.id
     return null
@@ -340,7 +353,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       let loading = true
       unsubscribe = ledger.subscribe((e) => {
         if (loading) queue.push(e)
-        else apply(e, true)
+        else safeApply(e)
       })
       const size0 = ledger.size()
       const before = (e: StoredEntry) => e.entry.index < size0
@@ -352,17 +365,17 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         const s = shipments.get(c.entry.body.shipmentId)
         if (s) s.closedAt = c.entry.body.closedAt
       }
+      // Every reading of every shipment, once, in log order: the same fold (and the same
+      // lateness baseline) as if the monitor had watched them arrive.
+      const readings = new Map<number, StoredEntry>()
       for (const s of shipments.values()) {
         buildEvaluators(s)
-        const rs = (await ledger.readingsByShipment(s.id)).filter(before).sort((a, b) => a.entry.index - b.entry.index)
-        for (const r of rs) {
-          const v = readingView(r, lateAfter(s))
-          if (inWindow(s, v.deviceId, v.deviceTimeMs)) addReading(s, v)
-        }
+        for (const r of await ledger.readingsByShipment(s.id)) if (before(r)) readings.set(r.entry.index, r)
       }
+      for (const r of [...readings.values()].sort((a, b) => a.entry.index - b.entry.index)) apply(r, false)
       for (const a of acks) apply(a, false)
       loading = false
-      for (const e of queue.splice(0)) if (!before(e)) apply(e, true)
+      for (const e of queue.splice(0)) if (!before(e)) safeApply(e)
       lastCheckpointSize = ledger.latestCheckpoint()?.size ?? -1
       timer = setInterval(checkCheckpoint, opts.checkpointPollMs ?? 1000)
       timer.unref()
@@ -433,6 +446,9 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       return lateAfter(id === undefined ? undefined : shipments.get(id))
     },
     shipmentOfDevice,
+    isLate(deviceId, seq) {
+      return lateReadings.has(`${deviceId}:${seq}`)
+    },
     device(deviceId) {
       const d = ledger.device(deviceId)
       return d ? deviceView(d, shipmentOfDevice(deviceId)) : undefined

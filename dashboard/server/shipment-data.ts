@@ -27,14 +27,18 @@ export function mustShipment(ledger: Ledger, id: string): ShipmentState {
   return s
 }
 
-export async function loadShipment(ledger: Ledger, id: string, lateAfterMs: (p: RuleProfile | null) => number): Promise<ShipmentData> {
+/** `isLate` is the live monitor's judgement (FleetMonitor.isLate), so lists, CSV and reports mark the same readings. */
+export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId: string, seq: number) => boolean): Promise<ShipmentData> {
   const state = mustShipment(ledger, id)
   const created = await ledger.getEntry(state.createIndex)
   const body = created.entry.body as ShipmentCreateBody
   let profile: RuleProfile | null = null
   try { profile = validateProfile(body.profile) } catch { profile = null }
-  const late = lateAfterMs(profile)
-  const readings = (await ledger.readingsByShipment(id)).map((e) => readingView(e, late))
+  const readings = (await ledger.readingsByShipment(id)).map((e) => {
+    const v = readingView(e, Number.MAX_SAFE_INTEGER)
+    v.late = isLate(v.deviceId, v.seq)
+    return v
+  })
   let result: ShipmentResult | null = null
   if (profile) {
     result = evaluateShipment({

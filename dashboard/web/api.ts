@@ -62,7 +62,7 @@ interface ShipmentJson {
   currentTempCentiC: number | null; lastReadingAt: number | null; openAlarms: number
   range?: RangeJson | null
 }
-interface ExcursionJson { deviceId?: string | null; kind: string; startAt: number; endAt: number | null; durationMs: number; peakCentiC?: number | null }
+interface ExcursionJson { deviceId?: string | null; kind: string; ruleId?: string; startAt: number; endAt: number | null; durationMs: number; peakCentiC?: number | null }
 interface DeviceStateJson { deviceId: string; lastSeq?: number | null; lastReadingAt: number | null; lastReceivedAt?: number | null; currentTempCentiC?: number | null; silentForMs?: number | null; late?: boolean; batteryPct?: number | null; lost?: boolean }
 interface ShipmentDetailJson extends ShipmentJson {
   profile: Record<string, unknown> | null
@@ -172,7 +172,7 @@ function mapProfile(p: Record<string, unknown> | null, fallback: { minC: number 
 }
 
 function mapExcursion(e: ExcursionJson): ExcursionView {
-  return { kind: e.kind, deviceId: e.deviceId ?? undefined, from: e.startAt, to: e.endAt, durationMs: e.durationMs, peakC: c(e.peakCentiC) }
+  return { kind: e.kind, ruleId: e.ruleId, deviceId: e.deviceId ?? undefined, from: e.startAt, to: e.endAt, durationMs: e.durationMs, peakC: c(e.peakCentiC) }
 }
 
 function mapSensor(s: DeviceStateJson): SensorState {

@@ -60,7 +60,10 @@ export interface ReadingView {
 }
 
 export interface ExcursionView {
+  /** "above" | "below" */
   kind: string
+  /** The profile's zone id, e.g. "above-8". */
+  ruleId?: string
   deviceId?: string
   from: number
   /** null while still going on */

@@ -72,10 +72,10 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
     await remove()
   })
 
-  // Each device samples every 15 ms (a compressed transit, device time = wall clock) and, when its
+  // Each device samples every 20 ms (a compressed transit, device time = wall clock) and, when its
   // receipt stalls for a second, publishes its oldest unreceipted readings again.
   let i = 0
-  sampler = setInterval(() => { i++; for (const l of loops) l.send(400 + (i % 300), Date.now()) }, 15)
+  sampler = setInterval(() => { i++; for (const l of loops) l.send(400 + (i % 300), Date.now()) }, 20)
   retry = setInterval(() => { for (const l of loops) l.resendIfStalled() }, 1000)
 
   const started = Date.now()

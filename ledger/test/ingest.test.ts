@@ -103,6 +103,22 @@ t.test('a gap is recorded, a resend requested, and the backfill links', async (t
   t.equal(dev.unreceipted.size, 0, 'the device buffer is empty')
 })
 
+t.test('a lost resend request is asked again on later traffic', async (t) => {
+  const { ledger, loops: [dev] } = await setup(t)
+  dev.drop = (seq) => seq === 2
+  dev.ignoreResend = true
+  dev.send(500, T0); dev.send(500, T0 + 1000); dev.send(500, T0 + 2000)
+  await waitFor(() => dev.resendRequests.length === 1, 'first resend request')
+  await waitFor(() => ledger.device('probe-a')!.highest === 3, 'seq 3 stored')
+  dev.ignoreResend = false
+  // Past resendIntervalMs (200 ms here), the next commit for the device repeats the request.
+  await new Promise((r) => setTimeout(r, 300))
+  dev.send(500, T0 + 3000)
+  await waitFor(() => dev.receipt.seq === 4, 'receipt 4 after the repeated request')
+  t.ok(dev.resendRequests.length >= 2, `${dev.resendRequests.length} resend requests`)
+  t.same(dev.resendRequests[1], { from: 2, to: 2 })
+})
+
 t.test('every quarantine reason: stored with raw bytes, topic and reason, counted, log unchanged', async (t) => {
   const { ledger, ingest, loops: [a, b] } = await setup(t, { devices: ['probe-a', 'probe-b', 'probe-r'] })
   const r = simDevice('probe-r', 3)

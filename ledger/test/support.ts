@@ -94,6 +94,8 @@ export class DeviceLoop {
   receipts = 0
   resendRequests: { from: number; to: number }[] = []
   badReceipts = 0
+  /** When set, resend requests are recorded but not answered (a lost request). */
+  ignoreResend = false
   /** Return true to skip the first transmission of a reading (simulated loss). */
   drop: (seq: number) => boolean = () => false
 
@@ -122,6 +124,7 @@ export class DeviceLoop {
     } else if (topic.endsWith('/resend')) {
       const r = decodeResend(new Uint8Array(payload))
       this.resendRequests.push(r)
+      if (this.ignoreResend) return
       for (let s = r.from; s <= r.to; s++) {
         const p = this.unreceipted.get(s)
         if (p) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })

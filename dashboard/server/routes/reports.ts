@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify'
 import { SHIPMENT_ID, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { loadShipment, reportInput } from '../shipment-data.ts'
-import type { RuleProfile } from '../../compliance/index.ts'
 import { renderReportPdf } from '../../reports/pdf.ts'
 import { readingsCsv } from '../../reports/csv.ts'
 import { epcisDocument } from '../../reports/epcis.ts'
@@ -18,12 +17,11 @@ const fileName = (id: string, suffix: string) => `${id.replace(/[^A-Za-z0-9._-]/
 
 export default async function reportRoutes(app: FastifyInstance): Promise<void> {
   const { ledger, clock, opts } = app.dashboard
-  const lateFor = (p: RuleProfile | null) => opts.lateAfterMs ?? (p ? 2 * p.expectedIntervalMs : 120_000)
 
   app.get<{ Params: { id: string } }>('/api/shipments/:id/report.pdf', {
     schema: { tags: ['reports'], params, produces: ['application/pdf'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
-    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
     let sha256: string | null = null
     let note: string | undefined
     if (opts.bundle) {
@@ -45,7 +43,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
   app.get<{ Params: { id: string } }>('/api/shipments/:id/readings.csv', {
     schema: { tags: ['reports'], params, produces: ['text/csv'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
-    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'readings.csv')}"`)
     return reply.send(readingsCsv(d.state.shipmentId, d.readings))
   })
@@ -53,7 +51,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
   app.get<{ Params: { id: string } }>('/api/shipments/:id/epcis.json', {
     schema: { tags: ['reports'], params, produces: ['application/ld+json'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
-    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
     const idBase = opts.idBase ?? `${req.protocol}://${req.host}`
     const doc = epcisDocument(reportInput(ledger, d, clock(), null), d.readings, { idBase })
     reply.header('content-type', 'application/ld+json; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'epcis.json')}"`)

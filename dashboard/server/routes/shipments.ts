@@ -17,10 +17,9 @@ interface CreateBody {
 
 export default async function shipmentRoutes(app: FastifyInstance): Promise<void> {
   const { ledger, monitor, clock, writeLimit } = app.dashboard
-  const lateFor = (p: RuleProfile | null) => app.dashboard.opts.lateAfterMs ?? (p ? 2 * p.expectedIntervalMs : 120_000)
 
   async function detail(id: string) {
-    const d = await loadShipment(ledger, id, lateFor)
+    const d = await loadShipment(ledger, id, monitor.isLate)
     const summary: ShipmentSummaryView = monitor.summary(id) ?? {
       shipmentId: id, product: d.state.product, productClass: d.profile?.storageClass ?? 'custom', profileId: d.profile?.id ?? null,
       route: d.state.route, devices: d.state.devices, gs1: d.state.gs1 ?? null, status: d.state.closedAt !== undefined ? 'closed' : 'in_range',
@@ -72,7 +71,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       response: { 200: { type: 'object', properties: { readings: { type: 'array', items: { $ref: 'Reading#' } } } }, ...ERROR_RESPONSES },
     },
   }, async (req) => {
-    const d = await loadShipment(ledger, req.params.id, lateFor)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
     const { deviceId, from, to, limit = 10_000 } = req.query
     const readings = d.readings
       .filter((r) => (deviceId === undefined || r.deviceId === deviceId) && (from === undefined || r.deviceTimeMs >= from) && (to === undefined || r.deviceTimeMs <= to))

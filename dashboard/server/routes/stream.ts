@@ -26,5 +26,6 @@ export default async function streamRoutes(app: FastifyInstance): Promise<void> 
     reply.raw.write(sseMessage('hello', { serverTime: clock(), ledgerSize: ledger.size() }))
     const remove = sse.add(reply.raw, req.query.shipmentId ?? null)
     req.raw.on('close', remove)
+    reply.raw.on('error', remove)
   })
 }

@@ -6,6 +6,9 @@
  * device-sim -> broker -> ingest -> ledger -> live stream -> browser.
  */
 import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startSystem, type RunningSystem } from '../../../scripts/system.ts'
 import { launchBrowser, newWatchedPage, screenshot, skipReason } from './harness.ts'
 import type { Browser } from 'playwright-core'
@@ -16,13 +19,17 @@ if (skip) {
 } else {
   let sys: RunningSystem | undefined
   let browser: Browser | undefined
+  let dataDir: string | undefined
   t.before(async () => {
-    sys = await startSystem({ dataDir: t.testdir(), httpPort: 0, mqttPort: 0, demo: 'small', quiet: true })
+    // Removed only after the system has stopped (t.testdir() would go first, under the running fleet).
+    dataDir = await mkdtemp(join(tmpdir(), 'coldproof-e2e-system-'))
+    sys = await startSystem({ dataDir, httpPort: 0, mqttPort: 0, demo: 'small', quiet: true })
     browser = await launchBrowser()
   })
   t.teardown(async () => {
     await browser?.close()
     await sys?.close()
+    if (dataDir) await rm(dataDir, { recursive: true, force: true })
   })
 
   t.test('a demo reading reaches the browser through the real pipeline', async (t) => {

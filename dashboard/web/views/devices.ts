@@ -23,7 +23,7 @@ export function calibrationState(dueAt: number | null, now: number): 'overdue' |
 function calibrationCell(d: DeviceView): HTMLElement {
   const now = Date.now()
   const st = calibrationState(d.calibrationDueAt, now)
-  const date = h('span', { title: d.calibrationCertificate ? `Certificate ${d.calibrationCertificate}` : '' }, formatDate(d.calibrationDueAt))
+  const date = h('span', { class: 'cal-date', title: d.calibrationCertificate ? `Certificate ${d.calibrationCertificate}` : '' }, formatDate(d.calibrationDueAt))
   if (st === 'overdue') return h('span', { class: 'cal-overdue' }, badge('alarm', '!', 'Overdue', 'GDP 9.3: calibrate at least yearly'), ' ', date, h('span', { class: 'sub' }, `${formatDuration(now - (d.calibrationDueAt ?? now))} overdue`))
   if (st === 'soon') return h('span', null, badge('warn', '◷', 'Due soon'), ' ', date)
   if (st === 'unknown') return h('span', { class: 'muted' }, 'No certificate')
@@ -33,7 +33,7 @@ function calibrationCell(d: DeviceView): HTMLElement {
 function batteryCell(d: DeviceView): HTMLElement | string {
   if (d.batteryPct === null) return '—'
   const m = h('meter', { min: 0, max: 100, low: 20, high: 50, optimum: 100, value: d.batteryPct })
-  return h('span', { class: d.batteryPct <= 20 ? 'stale' : '' }, m, `${d.batteryPct} %`)
+  return h('span', { class: d.batteryPct <= 20 ? 'battery stale' : 'battery' }, m, `${d.batteryPct} %`)
 }
 
 export const devicesView: View = (root, ctx) => {

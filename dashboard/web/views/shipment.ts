@@ -183,7 +183,7 @@ export const shipmentView: View = (root, ctx, params) => {
 
   function renderExcursions(d: ShipmentDetail): void {
     const cols: Column<ExcursionView>[] = [
-      { label: 'Kind', cell: (e) => humanize(e.kind) },
+      { label: 'Kind', cell: (e) => [humanize(e.kind), e.ruleId ? h('span', { class: 'sub mono' }, e.ruleId) : null] },
       { label: 'Sensor', cell: (e) => h('span', { class: 'id' }, e.deviceId ?? 'all') },
       { label: 'From', cell: (e) => formatDateTime(e.from) },
       { label: 'To', cell: (e) => (e.to === null ? badge('alarm', '▲', 'Ongoing') : formatDateTime(e.to)) },

@@ -1,20 +1,118 @@
 /**
- * Verify: the offline evidence-bundle verifier runs here, in the browser, on a
- * bundle file the user picks. The verifier itself (dashboard's pure bundle
- * verifier) is built by the verification issue and mounts into #verify-root;
- * until it exists this page says so plainly and verifies nothing.
+ * Verify: the offline evidence-bundle verifier, in the browser. The bundle
+ * file the user drops or picks is read locally and checked here by the same
+ * code as `coldproof verify` (dashboard/bundle/verify.ts); nothing is
+ * uploaded. The trusted ledger key is prefilled from this server's /api/ledger
+ * ("pinned from this server") or pasted by the user (e.g. from the ledger's
+ * published key); the page says which, since a key from the bundle alone
+ * proves nothing.
  */
-import { h, replace } from '../dom.ts'
+import { h, icon, replace } from '../dom.ts'
+import { request } from '../api.ts'
+import { badge } from '../components.ts'
 import type { View } from '../context.ts'
+import { verifyBundle, type CheckResult, type EngineName, type VerifyReport } from '../../bundle/verify.ts'
+
+interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
+
+function checkItem(c: CheckResult): HTMLLIElement {
+  const li = h('li', { class: c.ok ? 'verify-check is-ok' : 'verify-check is-failed', 'data-check-id': c.id, 'data-ok': c.ok ? 'true' : 'false' },
+    c.ok ? badge('ok', '✓', 'ok') : badge('alarm', '✕', 'failed'), ' ',
+    h('strong', null, c.title), c.summary ? h('span', { class: 'muted' }, ` — ${c.summary}`) : null)
+  if (!c.ok && c.failures.length) {
+    li.append(h('ul', { class: 'verify-failures' }, ...c.failures.slice(0, 20).map((f) => {
+      const where = [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', f.path ?? ''].filter(Boolean).join(', ')
+      return h('li', { 'data-code': f.code }, h('span', { class: 'mono' }, f.code), where ? ` [${where}]` : '', `: ${f.message}`)
+    })))
+    if (c.failureCount > 20) li.append(h('p', { class: 'muted small' }, `… and ${c.failureCount - 20} more.`))
+  }
+  for (const n of c.notes) li.append(h('p', { class: 'muted small' }, `Note: ${n}`))
+  return li
+}
+
+function reportView(r: VerifyReport, fileName: string): HTMLElement {
+  const head = r.verified
+    ? h('div', { class: 'notice', id: 'verify-result', 'data-result': r.result, role: 'status' }, icon('✓ '), h('strong', null, 'VERIFIED'), ` — shipment ${r.shipmentId}`)
+    : h('div', { class: 'notice notice-alarm', id: 'verify-result', 'data-result': r.result, role: 'status' }, icon('✕ '), h('strong', null, 'NOT VERIFIED'), r.shipmentId ? ` — shipment ${r.shipmentId}` : '')
+  return h('section', { class: 'card' },
+    head,
+    h('dl', { class: 'facts' },
+      h('dt', null, 'File'), h('dd', null, fileName),
+      h('dt', null, 'Bundle SHA-256'), h('dd', { class: 'mono', id: 'verify-sha256' }, r.bundleSha256 ?? '—'),
+      h('dt', null, 'Claimed verdict'), h('dd', { id: 'verify-claimed' }, r.claimed?.verdict ?? '—'),
+      h('dt', null, 'Ledger key'), h('dd', { class: 'mono' }, r.ledgerKey.pinned ? `${r.ledgerKey.verifierKey} (${r.ledgerKey.source})` : 'NOT PINNED'),
+      h('dt', null, 'Signature engine'), h('dd', null, r.engine.used, r.engine.note ? h('span', { class: 'muted small' }, ` (${r.engine.note})`) : null)),
+    h('ul', { class: 'verify-checks', id: 'verify-checks' }, ...r.checks.map(checkItem)))
+}
 
 export const verifyView: View = (root) => {
+  let keySource = 'pasted'
+  const keyInput = h('input', { id: 'verify-key', type: 'text', class: 'mono', spellcheck: 'false', autocomplete: 'off', placeholder: 'name+keyid+base64 (the ledger\'s published verifier key)' })
+  const keyNote = h('p', { class: 'muted small', id: 'verify-key-source' }, 'Loading this server\'s ledger key…')
+  const engine = h('select', { id: 'verify-engine' },
+    h('option', { value: 'webcrypto' }, 'WebCrypto Ed25519 (this browser)'),
+    h('option', { value: 'noble' }, '@noble/ed25519 (pure JavaScript)'))
+  const file = h('input', { id: 'verify-file', type: 'file', accept: '.json,application/json' })
+  const drop = h('div', { class: 'card', id: 'verify-drop', tabindex: '0' },
+    h('p', null, h('strong', null, 'Drop an evidence bundle here'), ' or choose the file:'), file,
+    h('p', { class: 'muted small' }, 'The file is read and checked in this browser. Nothing is uploaded.'))
+  const out = h('div', { id: 'verify-out', 'aria-live': 'polite' })
+  let alive = true
+
+  keyInput.addEventListener('input', () => {
+    keySource = 'pasted'
+    keyNote.textContent = keyInput.value.trim() ? 'Key pasted by you.' : 'No key: the result will be NOT VERIFIED (a key inside the bundle proves nothing).'
+  })
+
+  async function check(f: File): Promise<void> {
+    replace(out, h('p', { class: 'loading', id: 'verify-progress' }, `Verifying ${f.name}…`))
+    const progress = out.querySelector('#verify-progress')!
+    try {
+      const bytes = new Uint8Array(await f.arrayBuffer())
+      const key = keyInput.value.trim()
+      const r = await verifyBundle(bytes, {
+        trustedKey: key || undefined,
+        trustedKeySource: keySource === 'server' ? 'pinned from this server' : 'pasted',
+        engine: engine.value as EngineName,
+        onProgress: (p) => { progress.textContent = `Verifying ${f.name}: ${p.phase} ${p.done}/${p.total}…` },
+      })
+      if (alive) replace(out, reportView(r, f.name))
+    } catch (e) {
+      if (alive) replace(out, h('div', { class: 'notice notice-alarm', id: 'verify-result', 'data-result': 'ERROR' }, `The verifier stopped: ${(e as Error).message}`))
+    }
+  }
+
+  file.addEventListener('change', () => { if (file.files?.[0]) void check(file.files[0]) })
+  drop.addEventListener('dragover', (ev) => { ev.preventDefault() })
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault()
+    const f = ev.dataTransfer?.files?.[0]
+    if (f) void check(f)
+  })
+
   replace(root,
     h('div', { class: 'page-head' }, h('div', null,
       h('h1', null, 'Verify an evidence bundle'),
-      h('p', { class: 'muted' }, 'Check a shipment\'s evidence offline, in this browser, without trusting this server.'))),
-    h('div', { id: 'verify-root', class: 'placeholder' },
-      h('p', null, h('strong', null, 'The in-browser verifier is not installed yet.')),
-      h('p', null, 'It will check every reading\'s signature, each device\'s chain, the inclusion proofs against the signed checkpoint, and recompute the verdict from the rule profile.'),
-      h('p', { class: 'muted small' }, 'Nothing is verified on this page until then. Download a shipment\'s evidence bundle from its page to keep it for later.')),
+      h('p', { class: 'muted' }, 'Check a shipment\'s evidence offline, in this browser, without trusting this server: every reading signature, each device chain, the inclusion proofs against the signed checkpoint, the rule profile hash, and the verdict recomputed from the readings.'))),
+    h('section', { class: 'card' },
+      h('div', { class: 'form-grid' },
+        h('div', { class: 'form-row' }, h('label', { for: keyInput.id }, 'Trusted ledger key'), keyInput, keyNote),
+        h('div', { class: 'form-row' }, h('label', { for: engine.id }, 'Signature engine'), engine))),
+    drop,
+    out,
   )
+
+  request<LedgerJson>('GET', '/api/ledger').then((l) => {
+    const k = l.latestCheckpoint?.verifierKey
+    if (!alive || keyInput.value.trim()) return
+    if (k) {
+      keyInput.value = k
+      keySource = 'server'
+      keyNote.textContent = 'Pinned from this server. To trust nothing of this server, paste the ledger key you obtained separately.'
+    } else {
+      keyNote.textContent = 'This server has no signed checkpoint yet; paste the ledger key.'
+    }
+  }).catch(() => { keyNote.textContent = 'Could not read this server\'s ledger key; paste it.' })
+
+  return () => { alive = false }
 }

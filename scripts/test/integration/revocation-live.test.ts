@@ -1,0 +1,59 @@
+/**
+ * A revocation takes effect live (DESIGN.md decision 3; issue 4, "registration
+ * and revocation take effect live"), through the whole system as `npm start`
+ * wires it (scripts/system.ts): a device registered in the ledger connects to
+ * the embedded broker and its readings arrive; ledger.revokeDevice() then
+ * closes its live connection, the broker refuses its reconnects (CONNACK 5,
+ * counted as device_revoked), and no reading of it is stored after the
+ * revocation entry, although the device keeps sampling and retrying.
+ */
+import t from 'tap'
+import { join } from 'node:path'
+import { startSystem } from '../../system.ts'
+import { createFleet } from '../../../device-sim/index.ts'
+import { producedCollector, sleep, smallScenario, START, tempDir, waitFor } from './support.ts'
+
+t.test('revoking a device closes its connection, refuses its reconnects and stores nothing after', async (t) => {
+  const dir = await tempDir(t, 'revocation')
+  const sys = await startSystem({ dataDir: join(dir, 'system'), httpPort: 0, mqttPort: 0, demo: false, quiet: true })
+  let sysOpen = true
+  t.teardown(async () => { if (sysOpen) await sys.close() })
+  t.ok(sys.broker, 'the system runs its embedded broker')
+
+  const id = 'revoke-me'
+  const produced = producedCollector()
+  const fleet = createFleet({
+    scenario: smallScenario('revocation', [id], 1200), dataDir: join(dir, 'devices'), startMs: START, acceleration: 6000,
+    mqtt: { url: sys.mqttUrl, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
+  })
+  t.teardown(() => fleet.stop())
+  for (const rec of fleet.provisioningRecords()) await sys.ledger.registerDevice({ ...rec, by: 'integration-test' })
+  await fleet.start()
+  const device = fleet.devices[0]
+  t.ok(device.status().connected, 'the registered device connects with its signed token')
+  await waitFor(() => (sys.ledger.device(id)?.contiguous ?? 0) >= 10, 'the first 10 readings in the ledger')
+  const refusedBefore = sys.broker!.metrics().refusals.device_revoked
+
+  const revoked = await sys.ledger.revokeDevice({ deviceId: id, reason: 'logger lost in transit', by: 'integration-test' })
+  const revokeIndex = revoked.entry.index
+  await waitFor(() => !device.status().connected, 'the broker to close the revoked device\'s connection')
+  const producedAtRevoke = produced.of(id).length
+
+  // mqtt.js retries every 100 ms with a fresh token; each attempt must be refused.
+  await waitFor(() => sys.broker!.metrics().refusals.device_revoked >= refusedBefore + 3, 'three refused reconnects')
+  await sleep(500)
+  t.notOk(device.status().connected, 'the device is still disconnected')
+  t.ok(produced.of(id).length > producedAtRevoke, `the device kept sampling (${produced.of(id).length - producedAtRevoke} readings after the revocation)`)
+  t.ok(device.status().buffered > 0, 'its unreceipted readings wait in its buffer')
+
+  await sys.ledger.barrier()
+  const readings = (await sys.ledger.entriesByType('reading')).filter((e) => e.entry.body.deviceId === id)
+  t.ok(readings.length >= 10, `readings before the revocation were stored (${readings.length})`)
+  const after = readings.filter((e) => e.entry.index > revokeIndex)
+  t.same(after.map((e) => e.entry.body.seq), [], 'no reading stored after the revocation entry')
+  t.match(sys.ledger.device(id), { revoked: true, revokeIndex })
+  t.same(sys.ledger.lookupDevice(id)?.revoked, true, 'the registry the broker reads says revoked')
+
+  await fleet.stop()
+  await sys.close(); sysOpen = false
+})
