@@ -266,6 +266,10 @@ export async function getShipment(id: string): Promise<ShipmentDetail> {
   return mapDetail(detail, readings.readings.map(mapReading))
 }
 
+export async function closeShipment(shipmentId: string): Promise<void> {
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/close`, {})
+}
+
 export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all'): Promise<AlarmView[]> {
   const r = await request<{ alarms: AlarmJson[] }>('GET', `/api/alarms?state=${state}`)
   return r.alarms.map(mapAlarm)

@@ -162,10 +162,15 @@ t.test('group commit: many entries per fsync under load, every write durable', a
   const before = ledger.stats()
   let batches = 0
   const off = ledger.onBatch(() => { batches++ })
+  const seen: number[] = []
+  const unsubscribe = ledger.subscribe((e) => { seen.push(e.entry.index) })
   const writes: Promise<unknown>[] = []
   for (let i = 0; i < 50; i++) for (const d of devs) writes.push(append(ledger, d, nextReading(d, 500, T0 + i * 1000)))
   await Promise.all(writes)
   off()
+  unsubscribe()
+  t.equal(seen.length, 500, 'subscribers see every committed entry')
+  t.ok(seen.every((i, n) => n === 0 || i === seen[n - 1] + 1), 'in log order')
   const after = ledger.stats()
   const entries = after.entries - before.entries
   t.equal(entries, 500)

@@ -24,6 +24,7 @@ if (skip) {
     await reg.page.goto(`${sys.url}/#/shipment/E2E-FRIDGE-1`)
     await reg.page.waitForSelector('#alarm-list li[data-alarm-id]')
     t.equal(await reg.page.locator('button[data-ack-open], form.ack-form').count(), 0, 'no acknowledgement for a regulator')
+    t.equal(await reg.page.locator('#close-shipment').count(), 0, 'and no closing')
     t.ok(await reg.page.locator('a[data-download="pdf"]').count(), 'but the reports are there')
     await screenshot(reg.page, '09-regulator-shipment')
 

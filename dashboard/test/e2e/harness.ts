@@ -137,6 +137,8 @@ export async function login(page: Page, url: string, role: RoleName): Promise<vo
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true })
   const path = join(SCREENSHOT_DIR, `${name}.png`)
+  // From the top, so the sticky top bar sits where a person sees it.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path, fullPage })
   return path
 }

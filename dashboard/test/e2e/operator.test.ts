@@ -162,6 +162,14 @@ if (skip) {
     t.match(await page.textContent('#cp-root'), /^[A-Za-z0-9+/]+=*$/, 'the root hash is shown')
     await screenshot(page, '08-ledger')
 
+    // Close a shipment: written to the ledger, the page shows it closed.
+    await page.goto(`${sys.url}/#/shipment/E2E-FROZEN-1`)
+    await page.click('#close-shipment')
+    await page.click('#close-dialog button[type="submit"]')
+    await page.waitForSelector('.page-head .badge-closed')
+    t.ok(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'the closing reached the ledger')
+    t.equal(await page.locator('#close-shipment').count(), 0, 'a closed shipment has no close button')
+
     await page.click('.tabs a[data-tab="verify"]')
     // The verifier itself is tested in verify-page.test.ts; here: the tab leads to it.
     await page.waitForSelector('#verify-file')

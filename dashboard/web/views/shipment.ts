@@ -6,7 +6,7 @@
  * New readings arrive from the stream and are drawn at their device time.
  */
 import { h, icon, replace } from '../dom.ts'
-import { getShipment, ApiError } from '../api.ts'
+import { closeShipment, getShipment, ApiError } from '../api.ts'
 import { createTemperatureChart, type ChartInput } from '../chart.ts'
 import {
   ago, alarmCard, badge, classLabel, humanize, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
@@ -82,8 +82,38 @@ export const shipmentView: View = (root, ctx, params) => {
           h('span', { class: 'id' }, d.shipmentId), ' · ', d.route.from, ' → ', d.route.to, ' · ',
           `${classLabel(d.productClass)} (${rangeText(d.range)})`),
       ),
-      h('div', { class: 'downloads' }, statusBadge(d.status), d.compliance ? verdictBadge(d.compliance.verdict) : null),
+      h('div', { class: 'downloads' }, statusBadge(d.status), d.compliance ? verdictBadge(d.compliance.verdict) : null,
+        ctx.can.operate && d.status !== 'closed' ? closeButton(d) : null),
     )
+  }
+
+  /** Closing ends the shipment's window: its verdict becomes final (docs/API.md). */
+  function closeButton(d: ShipmentDetail): HTMLElement {
+    const dialog = h('dialog', { id: 'close-dialog' })
+    const open = h('button', { type: 'button', class: 'btn btn-small', id: 'close-shipment' }, 'Close shipment…')
+    const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
+    const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel')
+    const form = h('form', { method: 'dialog', class: 'card' },
+      h('h2', null, 'Close ', h('span', { class: 'id' }, d.shipmentId), '?'),
+      h('p', null, 'Readings measured after now no longer belong to this shipment, and its verdict becomes final. This is written to the ledger and cannot be undone.'),
+      err,
+      h('div', { class: 'downloads' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Close shipment'), cancel))
+    cancel.addEventListener('click', () => dialog.close())
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault()
+      try {
+        await closeShipment(d.shipmentId)
+        dialog.close()
+        toast(`${d.shipmentId} closed.`)
+        void load(false)
+      } catch (e) {
+        err.textContent = e instanceof ApiError ? e.message : 'Closing failed.'
+        err.hidden = false
+      }
+    })
+    dialog.append(form)
+    open.addEventListener('click', () => dialog.showModal())
+    return h('span', null, open, dialog)
   }
 
   function renderNotices(d: ShipmentDetail): void {
@@ -166,8 +196,11 @@ export const shipmentView: View = (root, ctx, params) => {
       if (!detail) return
       detail.alarms = detail.alarms.map((x) => (x.alarmId === a.alarmId ? a : x))
       renderAlarms(detail)
+      renderNotices(detail)
       chart?.update(chartInput(detail))
       ctx.refreshAlarmCount()
+      // Status and counts are the server's to say: fetch them again.
+      reloadSoon()
     }
     // Keep a half-filled acknowledgement form when the list is redrawn for another alarm.
     const existing = new Map([...alarmsBox.querySelectorAll<HTMLLIElement>('li[data-alarm-id]')].map((li) => [li.dataset.alarmId, li]))
