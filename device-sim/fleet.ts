@@ -65,6 +65,14 @@ export interface FleetOptions {
   log?: Logger
   /** Called after every sample with the payload. */
   onReading?: (deviceId: string, payload: Uint8Array) => void
+  /** On a first run without startMs: start this long before now (default: the longest shipment). */
+  startLeadMs?: number
+  /**
+   * Never let simulated time pass the wall clock: the fleet catches up at its
+   * acceleration, then samples in real time (the live demo), so no reading
+   * carries a device time in the future.
+   */
+  wallClockCeiling?: boolean
 }
 
 export interface Fleet {
@@ -95,8 +103,8 @@ function chooseStart(opts: FleetOptions, now: number): number {
       if (run.scenario === opts.scenario.name && Number.isSafeInteger(run.startMs)) return run.startMs as number
     } catch { /* first run */ }
   }
-  const longest = Math.max(...opts.scenario.shipments.map(shipmentDurationMin))
-  return Math.floor((now - longest * 60_000) / 60_000) * 60_000
+  const lead = opts.startLeadMs ?? Math.max(...opts.scenario.shipments.map(shipmentDurationMin)) * 60_000
+  return Math.floor((now - lead) / 60_000) * 60_000
 }
 
 export function createFleet(opts: FleetOptions): Fleet {
@@ -160,13 +168,16 @@ export function createFleet(opts: FleetOptions): Fleet {
     return n
   }
 
-  const simNow = () => (running && Number.isFinite(acceleration) ? simOrigin + (now() - realOrigin) * acceleration : running ? Infinity : simOrigin)
+  const rawSimNow = () => (running && Number.isFinite(acceleration) ? simOrigin + (now() - realOrigin) * acceleration : running ? Infinity : simOrigin)
+  const simNow = () => (opts.wallClockCeiling && running ? Math.min(rawSimNow(), now()) : rawSimNow())
 
   const arm = () => {
     timer = undefined
     if (!running || heap.size === 0) return
     const due = heap.peekTime() as number
-    const waitMs = Number.isFinite(acceleration) ? Math.max(0, Math.ceil((due - simNow()) / acceleration)) : 0
+    let waitMs = Number.isFinite(acceleration) ? Math.max(0, Math.ceil((due - rawSimNow()) / acceleration)) : 0
+    // Under the wall-clock ceiling a sample also waits for real time to reach it.
+    if (opts.wallClockCeiling) waitMs = Math.max(waitMs, Math.ceil(due - now()))
     // Node caps timers at 2^31-1 ms; a longer wait simply re-arms.
     timer = timers.setTimeout(tick, Math.min(waitMs, 0x7fffffff))
   }

@@ -41,6 +41,8 @@ export interface SystemOptions {
   scenario?: string
   quiet?: boolean
   log?: (line: string) => void
+  /** Demo fleet catches up to the wall clock, then runs in real time (npm start). Default false: it runs at its acceleration throughout. */
+  live?: boolean
 }
 
 export interface Login { username: string; password: string }
@@ -205,6 +207,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         dataDir: join(dataDir, 'devices'),
         mqtt: { url: mqttUrl },
         log: quiet ? () => {} : undefined,
+        // The live demo: a day of history replays at the scenario's acceleration
+        // (excursions appear within a minute or two), then the shipments go on
+        // in real time instead of running ahead of the wall clock.
+        ...(opts.live ? { startLeadMs: 24 * 3600_000, wallClockCeiling: true } : {}),
       })
       await provision(ledger, f, scenario)
       await f.start()

@@ -23,6 +23,7 @@ import type { UserStore } from './users.ts'
 import { createFleetMonitor, type FleetMonitor } from './monitor.ts'
 import { createMetrics, type BrokerMetricsSnapshot, type IngestMetricsSnapshot, type DashboardMetrics } from './metrics.ts'
 import { createSseHub, type SseHub } from './sse.ts'
+import { createIntegrityChecker, type IntegrityChecker } from './integrity.ts'
 import sessionRoutes from './routes/session.ts'
 import userRoutes from './routes/users.ts'
 import shipmentRoutes from './routes/shipments.ts'
@@ -62,6 +63,8 @@ export interface DashboardOptions {
   heartbeatMs?: number
   /** Rate limits per minute per IP (defaults 10 and 120). */
   rateLimits?: { login?: number; writes?: number }
+  /** Run a ledger integrity check when the app becomes ready (in the background; default true). */
+  integrityCheckOnStart?: boolean
   /** Trust X-Forwarded-* from a reverse proxy (TLS termination; Secure cookies). */
   trustProxy?: boolean
   /** Base of the URIs in EPCIS exports (default derived from the request host). */
@@ -76,6 +79,7 @@ export interface DashboardContext {
   monitor: FleetMonitor
   metrics: DashboardMetrics
   sse: SseHub
+  integrity: IntegrityChecker
   clock: () => number
   opts: DashboardOptions
   writeLimit: { max: number; timeWindow: number }
@@ -143,6 +147,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   })
   const ctx: DashboardContext = {
     ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts,
+    integrity: createIntegrityChecker(opts.ledger, clock),
     writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },
     loginLimit: { max: opts.rateLimits?.login ?? 10, timeWindow: 60_000 },
   }
@@ -214,6 +219,12 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.addHook('onReady', async () => {
     await monitor!.start()
     monitor!.subscribe((e) => sse.broadcast(e))
+    if (opts.integrityCheckOnStart ?? true) {
+      ctx.integrity.run().then(
+        (r) => { if (!r.ok) app.log.error({ failure: r.failure }, 'ledger integrity check FAILED') },
+        (err) => app.log.error({ err }, 'ledger integrity check could not run'),
+      )
+    }
   })
   app.addHook('onClose', async () => {
     monitor!.stop()

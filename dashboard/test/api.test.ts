@@ -206,6 +206,11 @@ t.test('ledger: entries, inclusion and consistency proofs verify', async (t) => 
   t.doesNotThrow(() => verifyConsistency(size1, size2, root, root2, c.body.proof.map((x: string) => Buffer.from(x, 'base64'))))
   t.equal((await json(h, 'regulator', 'GET', `/api/ledger/consistency?from=${size2}&to=${size1}`)).body.field, 'querystring.from')
   t.equal((await json(h, 'regulator', 'GET', '/api/ledger/consistency?from=0')).body.field, 'querystring.to')
+  const check = await json(h, 'operator', 'POST', '/api/ledger/check')
+  t.equal(check.status, 200)
+  t.equal(check.body.ok, true, JSON.stringify(check.body.failure))
+  t.equal(check.body.size, h.ledger.size())
+  t.same((await json(h, 'regulator', 'GET', '/api/ledger')).body.lastIntegrityCheck, check.body)
   const q = await json(h, 'admin', 'GET', '/api/ledger/quarantine')
   t.same(q.body.items, [])
 })
@@ -232,6 +237,13 @@ t.test('XSS: strings from devices and users come back JSON-escaped, never as HTM
     t.match(JSON.stringify(res.json()), /script/, 'and decodes back to the original text')
   }
   t.equal(JSON.parse((await h.app.inject({ url: '/api/shipments/SHP-X', headers: { cookie: await h.cookie('regulator') } })).body).product, evil)
+  const nf = await h.app.inject({ url: '/api/%3Cscript%3Ealert(1)%3C/script%3E', headers: { cookie: await h.cookie('regulator') } })
+  t.equal(nf.statusCode, 404)
+  t.notMatch(nf.body, /<script>/i, 'a path echoed in an error is escaped too')
+  const devY = await json(h, 'admin', 'POST', '/api/devices', { deviceId: 'logger-y', publicKey: new TestDevice('logger-y', 8).publicKeyHex, model: evil })
+  t.equal(devY.body.model, evil)
+  const raw = await h.app.inject({ url: '/api/devices/logger-y', headers: { cookie: await h.cookie('regulator') } })
+  t.notMatch(raw.body, /<script>/i, 'a device model from an admin comes back escaped')
 })
 
 t.test('a silent logger: its open alarm says the sensor is lost, the device state shows how long', async (t) => {

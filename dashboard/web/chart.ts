@@ -82,15 +82,19 @@ const overlayPlugin: Plugin<'line'> = {
     ctx.setLineDash([])
     // Data gaps: greyed, labelled; the lines themselves break there (spanGaps false).
     ctx.fillStyle = GAP_FILL
+    const several = chart.data.datasets.length > 1
+    ctx.font = '11px system-ui, sans-serif'
+    ctx.textAlign = 'center'
     for (const g of o.gaps) {
       const x0 = x.getPixelForValue(g.from)
       const x1 = x.getPixelForValue(g.to)
       ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top)
-      if (x1 - x0 > 46) {
+      // With several sensors, say whose data is missing: the others may have data there.
+      const long = several ? `no data: ${g.deviceId}` : 'no data'
+      const label = ctx.measureText(long).width + 8 < x1 - x0 ? long : ctx.measureText('no data').width + 8 < x1 - x0 ? 'no data' : ''
+      if (label) {
         ctx.fillStyle = '#4a5565'
-        ctx.font = '11px system-ui, sans-serif'
-        ctx.textAlign = 'center'
-        ctx.fillText('no data', (x0 + x1) / 2, a.bottom - 8)
+        ctx.fillText(label, (x0 + x1) / 2, a.bottom - 8)
         ctx.fillStyle = GAP_FILL
       }
     }

@@ -53,6 +53,7 @@ export function register(program: Command): void {
         demo: demo ? 'full' : false,
         scenario: o.scenario,
         accel: o.accel,
+        live: true,
         quiet: true,
       })
       const lines = [
@@ -66,7 +67,7 @@ export function register(program: Command): void {
         'Demo logins:',
         ...Object.entries(sys.logins).map(([role, l]) => `  ${role.padEnd(10)} ${l.username} / ${l.password}`),
         '',
-        sys.fleet ? `Demo fleet: ${sys.fleet.devices.length} devices publishing (time x${o.accel ?? 'scenario'}).` : 'No demo fleet.',
+        sys.fleet ? `Demo fleet: ${sys.fleet.devices.length} devices; the last day replays fast, then readings arrive in real time.` : 'No demo fleet.',
         'Press Ctrl-C to stop.',
       ]
       console.log(lines.join('\n'))

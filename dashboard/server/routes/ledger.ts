@@ -13,6 +13,14 @@ import { toHex } from '../../../ledger/protocol/index.ts'
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
 const INDEX = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
+const INTEGRITY = {
+  type: 'object',
+  properties: {
+    at: { type: 'integer' }, ok: { type: 'boolean' }, size: { type: 'integer' }, uncovered: { type: 'integer' },
+    failure: { anyOf: [{ type: 'object', properties: { code: { type: 'string' }, index: { type: ['integer', 'null'] }, message: { type: 'string' } } }, { type: 'null' }] },
+  },
+  required: ['at', 'ok', 'size'],
+} as const
 
 export default async function ledgerRoutes(app: FastifyInstance): Promise<void> {
   const { ledger } = app.dashboard
@@ -36,7 +44,7 @@ export default async function ledgerRoutes(app: FastifyInstance): Promise<void> 
             latestCheckpoint: { anyOf: [{ $ref: 'Checkpoint#' }, { type: 'null' }] },
             quarantined: { type: 'object', additionalProperties: { type: 'integer' } },
             entriesByType: { type: 'object', additionalProperties: { type: 'integer' } },
-            lastIntegrityCheck: { type: 'null' },
+            lastIntegrityCheck: { anyOf: [INTEGRITY, { type: 'null' }] },
           },
         },
         ...ERROR_RESPONSES,
@@ -44,8 +52,13 @@ export default async function ledgerRoutes(app: FastifyInstance): Promise<void> 
     },
   }, async () => {
     const st = ledger.stats()
-    return { size: ledger.size(), latestCheckpoint: checkpointView(), quarantined: st.quarantineByReason, entriesByType: st.entriesByType, lastIntegrityCheck: null }
+    return { size: ledger.size(), latestCheckpoint: checkpointView(), quarantined: st.quarantineByReason, entriesByType: st.entriesByType, lastIntegrityCheck: app.dashboard.integrity.last() }
   })
+
+  app.post('/api/ledger/check', {
+    config: { roles: ['operator'], rateLimit: app.dashboard.writeLimit },
+    schema: { tags: ['ledger'], response: { 200: INTEGRITY, ...ERROR_RESPONSES } },
+  }, async () => app.dashboard.integrity.run())
 
   app.get('/api/ledger/checkpoint', {
     schema: { tags: ['ledger'], response: { 200: { $ref: 'Checkpoint#' }, 404: { $ref: 'Error#' }, ...ERROR_RESPONSES } },

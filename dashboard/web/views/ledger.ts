@@ -64,6 +64,8 @@ export const ledgerView: View = (root, ctx) => {
   const unsub = ctx.stream.subscribe((e) => {
     if (e.type === 'checkpoint' && !pending) pending = setTimeout(() => { pending = null; void load() }, 300)
   })
+  // The log grows with every reading; a calm refresh keeps the size current without an event per entry.
+  const timer = setInterval(() => void load(), 15_000)
   void load()
-  return () => { unsub(); if (pending) clearTimeout(pending) }
+  return () => { unsub(); clearInterval(timer); if (pending) clearTimeout(pending) }
 }

@@ -1,0 +1,51 @@
+/**
+ * The ledger integrity check as the dashboard runs it: ledger/fsck.ts's
+ * checkLedger over the open ledger, against the ledger's own verifier key.
+ * One check at a time; the last result is kept for GET /api/ledger.
+ */
+import type { Ledger } from '../../ledger/ledger.ts'
+import { checkLedger, type LedgerReader } from '../../ledger/fsck.ts'
+
+export interface IntegrityResult {
+  /** ms UTC when the check finished */
+  at: number
+  ok: boolean
+  /** entries checked */
+  size: number
+  /** entries after the latest signed checkpoint (intact links, not yet signed over) */
+  uncovered: number
+  failure: { code: string; index: number | null; message: string } | null
+}
+
+export interface IntegrityChecker {
+  run(): Promise<IntegrityResult>
+  last(): IntegrityResult | null
+}
+
+export function createIntegrityChecker(ledger: Ledger, clock: () => number): IntegrityChecker {
+  let last: IntegrityResult | null = null
+  let running: Promise<IntegrityResult> | null = null
+  const check = async (): Promise<IntegrityResult> => {
+    // Checkpoint first, then size: the snapshot always contains what the checkpoint signs.
+    const cp = ledger.latestCheckpoint()
+    const size = ledger.size()
+    const reader: LedgerReader = {
+      size: async () => size,
+      entryBytes: (i) => ledger.entryBytes(i),
+      latestCheckpoint: async () => cp?.note,
+    }
+    const r = await checkLedger(reader, { ledgerPublicKey: ledger.verifierKey, origin: ledger.origin })
+    last = {
+      at: clock(), ok: r.ok, size: r.size, uncovered: r.uncovered,
+      failure: r.failure ? { code: r.failure.code, index: r.failure.index ?? null, message: r.failure.message } : null,
+    }
+    return last
+  }
+  return {
+    run() {
+      running ??= check().finally(() => { running = null })
+      return running
+    },
+    last: () => last,
+  }
+}
