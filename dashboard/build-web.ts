@@ -29,7 +29,7 @@ export interface BuildWebResult {
 /**
  * Builds app.js (the single-page app) and login.js (the login page) into
  * `outdir`. Throws esbuild's error (with file and line) if the code does not
- * compile. Takes ~100 ms warm; safe to call on every start.
+ * compile. Safe to call on every start (it rewrites the same files).
  */
 export async function buildWeb({ outdir = DEFAULT_WEB_OUTDIR, minify = false }: BuildWebOptions = {}): Promise<BuildWebResult> {
   const result = await build({

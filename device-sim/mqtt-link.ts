@@ -91,7 +91,9 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       client = undefined
       connected = false
       if (!c) return
-      await new Promise<void>((resolve) => c.end(false, {}, () => resolve()))
+      // Offline, end(false) would wait forever for PUBACKs of in-flight publishes;
+      // those readings are in the device's own buffer, so force the end then.
+      await new Promise<void>((resolve) => c.end(!c.connected, {}, () => resolve()))
     },
   }
 }

@@ -626,6 +626,12 @@ function readingRef(p: Parsed): { deviceId?: string; seq?: number } {
   return { deviceId: body.deviceId, seq: body.seq }
 }
 
+/** "device x, seq 5, entry 42" (the path only when the message does not start with it). */
+export function findingWhere(f: Finding): string {
+  const path = f.path && !f.message.startsWith(f.path) ? f.path : ''
+  return [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', path].filter(Boolean).join(', ')
+}
+
 /** The human summary the CLI prints: the overall result first, then every check. */
 export function formatReport(r: VerifyReport): string {
   const lines: string[] = []
@@ -638,7 +644,7 @@ export function formatReport(r: VerifyReport): string {
     lines.push(`${c.ok ? '✔ ok    ' : '✘ FAILED'}  ${c.title}${c.summary ? ` — ${c.ok ? c.summary : c.failureCount ? `${c.failureCount} failure${c.failureCount === 1 ? '' : 's'}` : c.summary}` : ''}`)
     if (!c.ok) {
       for (const f of c.failures.slice(0, 10)) {
-        const where = [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', f.path ?? ''].filter(Boolean).join(', ')
+        const where = findingWhere(f)
         lines.push(`      ${f.code}${where ? ` [${where}]` : ''}: ${f.message}`)
       }
       if (c.failureCount > 10) lines.push(`      … ${c.failureCount - 10} more (see --json)`)

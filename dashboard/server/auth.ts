@@ -31,7 +31,7 @@ export const SESSION_COOKIE = 'coldproof_session'
 
 /** The login page and the files it loads (dashboard/public/login.html). */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
-  '/login.html', '/login', '/styles.css', '/favicon.svg', '/build/login.js', '/build/login.js.map',
+  '/login.html', '/styles.css', '/favicon.svg', '/build/login.js', '/build/login.js.map',
 ])
 
 export interface AuthOptions {

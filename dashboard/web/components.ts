@@ -237,6 +237,9 @@ function ackForm(a: AlarmView, onAcked?: (a: AlarmView) => void): HTMLFormElemen
     err,
     h('div', { class: 'downloads' }, submit, cancel),
   )
+  const clear = () => { err.hidden = true }
+  reason.addEventListener('change', clear)
+  comment.addEventListener('input', clear)
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault()
     err.hidden = true

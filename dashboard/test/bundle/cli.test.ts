@@ -15,6 +15,10 @@ import { toBase64, fromBase64 } from '../../../ledger/protocol/index.ts'
 import { buildBundle } from '../../bundle/build.ts'
 import { collectBundleInputs } from '../../bundle/collect.ts'
 import { verifyBundle } from '../../bundle/verify.ts'
+import { createBundleBuilder } from '../../bundle/collect.ts'
+import { buildDashboard } from '../../server/app.ts'
+import { openUserStore } from '../../server/users.ts'
+import { randomBytes } from 'node:crypto'
 import { buildTrail, dev, type Trail } from './fixture.ts'
 
 const exec = promisify(execFile)
@@ -55,6 +59,23 @@ t.test('verify-consistency: the log only grew between two checkpoints', async (t
   const nokey = await cli('verify-consistency', oldFile, newFile, proofFile)
   t.equal(nokey.code, 1)
   t.match(nokey.stdout, /NOT PINNED/)
+})
+
+t.test('report --bundle --url --token: fetched from a running dashboard, checked against its hash header', async (t) => {
+  const dir = t.testdir()
+  const users = await openUserStore({ file: join(dir, 'users.json'), seed: [{ username: 'rita', password: 'regulator-password-1', role: 'regulator' }] })
+  const { token } = await users.createToken('rita', 'cli test')
+  const app = await buildDashboard({ ledger: trail.ledger, users, cookieSecret: randomBytes(32).toString('hex'), logger: false, bundle: createBundleBuilder(trail.ledger) })
+  t.teardown(() => app.close())
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const out = join(dir, 'bundle.json')
+  const ok = await cli('report', trail.shipmentId, '--bundle', '--url', url, '--token', token, '--out', out)
+  t.equal(ok.code, 0, ok.stderr)
+  const r = await verifyBundle(await readFile(out), { trustedKey: trail.ledger.verifierKey })
+  t.equal(r.result, 'VERIFIED')
+  const denied = await cli('report', trail.shipmentId, '--bundle', '--url', url, '--out', out)
+  t.equal(denied.code, 2)
+  t.match(denied.stderr, /HTTP 401[\s\S]*--token/)
 })
 
 t.test('report --bundle: a locked ledger says so; a stopped one gives a verifying bundle', async (t) => {

@@ -251,6 +251,41 @@ t.test('a reading moved to another shipment', async (t) => {
   requireReason(t, await verify(b), 'shipment', 'SHIPMENT_MISMATCH', { entryIndex: b.shipment.create.index })
 })
 
+t.test('the first reading of the window dropped, or the reading before it', async (t) => {
+  const b = clone()
+  const c = chainOf(b, trail.devices.a.deviceId)
+  const second = c.readings[1]
+  c.readings.shift()
+  requireReason(t, await verify(b), 'chains', 'CHAIN_START_UNPROVEN', { deviceId: trail.devices.a.deviceId, seq: seqOf(second) })
+  const b2 = clone()
+  const c2 = chainOf(b2, trail.devices.a.deviceId)
+  c2.before = null
+  requireReason(t, await verify(b2), 'chains', 'CHAIN_START_UNPROVEN', { deviceId: trail.devices.a.deviceId, seq: seqOf(c2.readings[0]) })
+})
+
+t.test('an entry given another index', async (t) => {
+  const b = clone()
+  const ref = chainOf(b, trail.devices.b.deviceId).readings[7]
+  const real = ref.index
+  ref.index = real + 1
+  const r = await verify(b)
+  requireReason(t, r, 'format', 'ENTRY_INDEX_MISMATCH', { entryIndex: real + 1 })
+  requireReason(t, r, 'inclusion', 'INCLUSION_FAILED', { entryIndex: real + 1 })
+})
+
+t.test('a logger left out: its registration, or its whole chain', async (t) => {
+  const b = clone()
+  b.devices = b.devices.filter((d) => d.deviceId !== trail.devices.b.deviceId)
+  const r = await verify(b)
+  requireReason(t, r, 'devices', 'DEVICE_MISSING', { deviceId: trail.devices.b.deviceId })
+  requireReason(t, r, 'signatures', 'SIGNATURE_INVALID', { deviceId: trail.devices.b.deviceId, seq: 1 })
+  const b2 = clone()
+  b2.chains = b2.chains.filter((c) => c.deviceId !== trail.devices.b.deviceId)
+  const r2 = await verify(b2)
+  requireReason(t, r2, 'chains', 'CHAIN_MISSING', { deviceId: trail.devices.b.deviceId })
+  requireReason(t, r2, 'result', 'RESULT_MISMATCH')
+})
+
 t.test('not a bundle at all', async (t) => {
   const r = await verifyBundle('{"format": "something-else"}', { trustedKey: key })
   requireReason(t, r, 'format', 'BUNDLE_VERSION')
@@ -285,7 +320,9 @@ t.test('coldproof verify (child process) agrees with the function and exits 0 on
   t.same(rep.checks.filter((c) => !c.ok).map((c) => c.id), ['result'])
   t.same(rep.checks.map((c) => [c.id, c.ok]), (await verify(tampered)).checks.map((c) => [c.id, c.ok]), 'same checks as the function')
   const human = await cli(bad, '--key', key)
-  t.match(human.stdout, /RESULT_MISMATCH \[\$\.claimed\.verdict\]/)
+  t.equal(human.code, 1)
+  t.match(human.stdout, /^NOT VERIFIED — shipment BT-FRIDGE-1/)
+  t.match(human.stdout, /✘ FAILED  recomputed result[\s\S]*RESULT_MISMATCH: \$\.claimed\.verdict: claimed "PASS", recomputed "FAIL"/)
 
   const missing = await cli(join(dir, 'nope.json'), '--key', key)
   t.equal(missing.code, 2, 'exit 2 when the file cannot be read')

@@ -94,6 +94,7 @@ if (skip) {
     await first.locator('form.ack-form button[type="submit"]').click()
     t.match(await first.locator('.form-error').textContent(), /Choose a reason/, 'a reason is required')
     await first.locator('select[name="reason"]').selectOption({ index: 1 })
+    t.ok(await first.locator('.form-error').isHidden(), 'choosing a reason clears the message')
     await first.locator('textarea[name="comment"]').fill(XSS_COMMENT)
     await screenshot(page, '04-ack-form')
     await first.locator('form.ack-form button[type="submit"]').click()

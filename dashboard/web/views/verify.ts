@@ -11,7 +11,7 @@ import { h, icon, replace } from '../dom.ts'
 import { request } from '../api.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
-import { verifyBundle, type CheckResult, type EngineName, type VerifyReport } from '../../bundle/verify.ts'
+import { findingWhere, verifyBundle, type CheckResult, type EngineName, type VerifyReport } from '../../bundle/verify.ts'
 
 interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
 
@@ -21,7 +21,7 @@ function checkItem(c: CheckResult): HTMLLIElement {
     h('strong', null, c.title), c.summary ? h('span', { class: 'muted' }, ` — ${c.summary}`) : null)
   if (!c.ok && c.failures.length) {
     li.append(h('ul', { class: 'verify-failures' }, ...c.failures.slice(0, 20).map((f) => {
-      const where = [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', f.path ?? ''].filter(Boolean).join(', ')
+      const where = findingWhere(f)
       return h('li', { 'data-code': f.code }, h('span', { class: 'mono' }, f.code), where ? ` [${where}]` : '', `: ${f.message}`)
     })))
     if (c.failureCount > 20) li.append(h('p', { class: 'muted small' }, `… and ${c.failureCount - 20} more.`))

@@ -26,7 +26,7 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
     scenario: smallScenario('revocation', [id], 1200), dataDir: join(dir, 'devices'), startMs: START, acceleration: 6000,
     mqtt: { url: sys.mqttUrl, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
   })
-  t.teardown(() => fleet.stop())
+  t.teardown(() => Promise.race([fleet.stop(), sleep(5000)])) // bounded: see the stop check at the end
   for (const rec of fleet.provisioningRecords()) await sys.ledger.registerDevice({ ...rec, by: 'integration-test' })
   await fleet.start()
   const device = fleet.devices[0]
@@ -39,9 +39,11 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
   await waitFor(() => !device.status().connected, 'the broker to close the revoked device\'s connection')
   const producedAtRevoke = produced.of(id).length
 
-  // mqtt.js retries every 100 ms with a fresh token; each attempt must be refused.
-  await waitFor(() => sys.broker!.metrics().refusals.device_revoked >= refusedBefore + 3, 'three refused reconnects')
-  await sleep(500)
+  // mqtt.js retries with a fresh token; the broker must refuse it. (mqtt.js 5
+  // stops retrying after a refused CONNACK unless reconnectOnConnackError is set,
+  // so one refusal is all a device-sim device makes.)
+  await waitFor(() => sys.broker!.metrics().refusals.device_revoked > refusedBefore, 'a refused reconnect')
+  await sleep(1000)
   t.notOk(device.status().connected, 'the device is still disconnected')
   t.ok(produced.of(id).length > producedAtRevoke, `the device kept sampling (${produced.of(id).length - producedAtRevoke} readings after the revocation)`)
   t.ok(device.status().buffered > 0, 'its unreceipted readings wait in its buffer')
@@ -54,6 +56,9 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
   t.match(sys.ledger.device(id), { revoked: true, revokeIndex })
   t.same(sys.ledger.lookupDevice(id)?.revoked, true, 'the registry the broker reads says revoked')
 
-  await fleet.stop()
+  // A device stopped while offline, with QoS 1 publishes still unacknowledged,
+  // must still stop: its readings are in its own buffer, not mqtt.js's queue.
+  const stopped = await Promise.race([fleet.stop().then(() => true), sleep(10_000).then(() => false)])
+  t.ok(stopped, 'fleet.stop() returns for a device that is offline with unacknowledged publishes')
   await sys.close(); sysOpen = false
 })

@@ -129,9 +129,13 @@ export function producedCollector(): { onReading: (deviceId: string, payload: Ui
 
 export const INGEST_USER = 'coldproof-ingest'
 export const INGEST_PASSWORD = 'integration-test ingest password'
+/** An 'observer' service account: may subscribe to every device topic, publish nothing. */
+export const OBSERVER_USER = 'coldproof-observer'
+export const OBSERVER_PASSWORD = 'integration-test observer password'
 /** Cheaper than the default scrypt cost: tests log in a handful of times. */
 const TEST_SCRYPT = { N: 2 ** 12, r: 8, p: 1 }
 let ingestHash: Promise<string> | undefined
+let observerHash: Promise<string> | undefined
 
 /**
  * The real embedded broker wired as scripts/system.ts wires it: the ledger is
@@ -139,9 +143,13 @@ let ingestHash: Promise<string> | undefined
  */
 export async function embeddedBroker(ledger: Ledger, port = 0): Promise<Broker> {
   ingestHash ??= hashServicePassword(INGEST_PASSWORD, TEST_SCRYPT)
+  observerHash ??= hashServicePassword(OBSERVER_PASSWORD, TEST_SCRYPT)
   return createBroker({
     registry: { lookupDevice: async (id) => ledger.lookupDevice(id) },
-    serviceAccounts: { [INGEST_USER]: { passwordHash: await ingestHash, role: 'ingest' } },
+    serviceAccounts: {
+      [INGEST_USER]: { passwordHash: await ingestHash, role: 'ingest' },
+      [OBSERVER_USER]: { passwordHash: await observerHash, role: 'observer' },
+    },
     host: '127.0.0.1',
     port,
     logger: pino({ level: 'silent' }),
