@@ -18,6 +18,7 @@ import { pino } from 'pino'
 import { buildDashboard } from '../dashboard/server/app.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
+import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
 
 export type DemoMode = 'full' | 'small' | false
 
@@ -195,6 +196,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       brokerMetrics: broker ? () => ({ connections: broker!.metrics().connections.current }) : undefined,
       ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
       logger: quiet ? false : { level: 'warn' },
+      bundle: createBundleBuilder(ledger),
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())

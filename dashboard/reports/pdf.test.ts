@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
+import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs'
 
 const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
 import { renderReportPdf, segments } from './pdf.ts'
@@ -49,4 +49,16 @@ t.test('gaps and sensor faults break the curve', async (t) => {
   const r = (seq: number, at: number, flags: string[] = []) => ({ deviceId: 'd', seq, deviceTimeMs: at, receivedAt: at, tempCentiC: 500, flags, late: false })
   const segs = segments([r(1, 0), r(2, 60_000), r(3, 10 * 60_000), r(4, 11 * 60_000, ['SENSOR_FAULT']), r(5, 12 * 60_000)], 5 * 60_000)
   t.same(segs.map((s) => s.map((x) => x.seq)), [[1, 2], [3], [5]])
+})
+
+t.test('the curve is vector graphics: one path per logger segment, no images', async (t) => {
+  const input = sampleReportInput()
+  const pdf = await getDocument({ data: new Uint8Array(await renderReportPdf(input)), isEvalSupported: false, standardFontDataUrl }).promise
+  const ops = await (await pdf.getPage(1)).getOperatorList()
+  const count = (op: number) => ops.fnArray.filter((f) => f === op).length
+  await pdf.destroy()
+  // logger-a1: one segment; logger-b2: split by its sensor fault into two. Plus band, limits, excursion shading, boxes.
+  t.ok(count(OPS.constructPath) >= 3 + 3, `paths drawn (${count(OPS.constructPath)})`)
+  t.ok(count(OPS.stroke) >= 3, 'curves stroked')
+  t.equal(count(OPS.paintImageXObject), 0, 'no raster image')
 })

@@ -161,6 +161,8 @@ t.test('users: admin manages them; changes persist', async (t) => {
   const quinn = `coldproof_session=${login.cookies[0].value}`
   t.equal((await h.app.inject({ url: '/api/me', headers: { cookie: quinn } })).statusCode, 401, 'a role change ends the sessions')
   t.equal((await h.app.inject({ method: 'DELETE', url: `/api/users/${USERNAMES.admin}`, headers: { cookie } })).json().code, 'ERR_USER_SELF')
+  const demote = await h.app.inject({ method: 'PATCH', url: `/api/users/${USERNAMES.admin}`, headers: { cookie }, payload: { role: 'operator' } })
+  t.equal(demote.json().code, 'ERR_USER_LAST_ADMIN', 'the only admin stays an admin')
   t.equal((await h.app.inject({ method: 'DELETE', url: '/api/users/quinn', headers: { cookie } })).statusCode, 204)
   t.equal((await h.app.inject({ method: 'DELETE', url: '/api/users/quinn', headers: { cookie } })).statusCode, 404)
   const list = (await h.app.inject({ url: '/api/users', headers: { cookie } })).json().users.map((u: { username: string }) => u.username).sort()
@@ -221,4 +223,13 @@ t.test('the OpenAPI document at /docs/json lists every API route with shared sch
     t.ok(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${path} documented`)
   }
   for (const name of ['ShipmentSummary', 'ShipmentDetail', 'Alarm', 'Reading', 'Device', 'Checkpoint', 'Error']) t.ok(doc.components.schemas[name], `schema ${name}`)
+})
+
+t.test('writes are rate limited per client', async (t) => {
+  const h = await harness(t, { rateLimits: { writes: 2 } })
+  const cookie = await h.cookie('operator')
+  const codes: number[] = []
+  for (let i = 0; i < 3; i++) codes.push((await h.app.inject({ method: 'POST', url: '/api/tokens', headers: { cookie }, payload: { label: `t${i}` } })).statusCode)
+  t.same(codes, [201, 201, 429])
+  t.equal((await h.app.inject({ url: '/api/tokens', headers: { cookie } })).statusCode, 200, 'reads are not limited')
 })

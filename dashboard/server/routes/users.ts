@@ -28,6 +28,10 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
     config: { roles: ADMIN_ONLY, rateLimit: writeLimit },
     schema: { tags: ['users'], params, body: UserPatchBody, response: { 200: { $ref: 'User#' }, ...ERROR_RESPONSES } },
   }, async (req) => {
+    const target = users.get(req.params.username)
+    if (target?.role === 'admin' && req.body.role !== undefined && req.body.role !== 'admin' && users.list().filter((x) => x.role === 'admin').length === 1) {
+      throw new ApiError('ERR_USER_LAST_ADMIN', `"${target.username}" is the only admin; make another admin first`, 'body.role')
+    }
     const u = await users.update(req.params.username, req.body)
     // A changed password or role ends the user's sessions: they sign in again under the new terms.
     sessions.dropUser(u.username)

@@ -13,9 +13,11 @@ import t from 'tap'
 import net from 'node:net'
 import { join } from 'node:path'
 import mqttPacket from 'mqtt-packet'
-import { createFleet } from '../../../device-sim/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
+import type { Test } from 'tap'
+import { createFleet, type Fleet } from '../../../device-sim/index.ts'
+import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
+import { createIngest, type Ingest } from '../../../ledger/ingest.ts'
+import type { Broker } from '../../../broker/index.ts'
 import { decodeReading, parseDeviceTopic } from '../../../ledger/protocol/index.ts'
 import {
   checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor,
@@ -80,38 +82,58 @@ async function disorderlyProxy(targetPort: number, drop: Set<number>, hold: Map<
   }
 }
 
-t.test('dropped and reordered deliveries to the ingest are recovered by gap detection and resend', async (t) => {
-  const dir = await tempDir(t, 'drop-reorder')
+interface Rig {
+  ledger: Ledger
+  broker: Broker
+  proxy: DisorderlyProxy
+  ingest: Ingest
+  fleet: Fleet
+  produced: ReturnType<typeof producedCollector>
+  ledgerDir: string
+  /** Stops everything in order, leaving the ledger directory closed for fsck. */
+  shutdown(): Promise<void>
+}
+
+/** Real ledger, real embedded broker, the ingest behind the disorderly proxy, one device-sim device talking to the broker directly. */
+async function rig(t: Test, name: string, id: string, durationMin: number, drop: Set<number>, hold: Map<number, number>): Promise<Rig> {
+  const dir = await tempDir(t, name)
   const ledgerDir = join(dir, 'ledger')
   const ledger = await openLedger({ dir: ledgerDir })
-  let ledgerOpen = true
-  t.teardown(async () => { if (ledgerOpen) await ledger.close() })
-
+  const open = { ledger: true, broker: true, ingest: true }
+  t.teardown(async () => { if (open.ledger) await ledger.close() })
   const broker = await embeddedBroker(ledger)
   const { port } = await broker.listen()
-  let brokerOpen = true
-  t.teardown(async () => { if (brokerOpen) await broker.close() })
-
-  const DROP = new Set([4, 5, 17, 33, 50])
-  const HOLD = new Map([[9, 11], [24, 25], [40, 43]])
-  const proxy = await disorderlyProxy(port, DROP, HOLD)
+  t.teardown(async () => { if (open.broker) await broker.close() })
+  const proxy = await disorderlyProxy(port, drop, hold)
   t.teardown(() => proxy.close())
-
   const ingest = createIngest({ ledger, url: proxy.url, username: INGEST_USER, password: INGEST_PASSWORD })
-  let ingestOpen = true
-  t.teardown(async () => { if (ingestOpen) await ingest.close() })
+  t.teardown(async () => { if (open.ingest) await ingest.close() })
   await ingest.start()
-
-  const id = 'disorder-1'
-  const N = 300 / 5 + 1
   const produced = producedCollector()
   // The device talks to the broker directly; only the ingest's side is disorderly.
   const fleet = createFleet({
-    scenario: smallScenario('disorder', [id], 300), dataDir: join(dir, 'devices'), startMs: START, acceleration: 12_000,
-    mqtt: { url: `mqtt://127.0.0.1:${port}` }, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario(name, [id], durationMin), dataDir: join(dir, 'devices'), startMs: START, acceleration: 12_000,
+    mqtt: { url: `mqtt://127.0.0.1:${port}`, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
   })
   t.teardown(() => fleet.stop())
   await registerFleet(ledger, fleet)
+  return {
+    ledger, broker, proxy, ingest, fleet, produced, ledgerDir,
+    async shutdown() {
+      await fleet.stop()
+      await ingest.close(); open.ingest = false
+      await broker.close(); open.broker = false
+      await ledger.close(); open.ledger = false
+    },
+  }
+}
+
+t.test('dropped and reordered deliveries to the ingest are recovered by gap detection and resend', async (t) => {
+  const DROP = new Set([4, 5, 17, 33, 50])
+  const HOLD = new Map([[9, 11], [24, 25], [40, 43]])
+  const id = 'disorder-1'
+  const N = 300 / 5 + 1
+  const { ledger, proxy, ingest, fleet, produced, ledgerDir, shutdown } = await rig(t, 'disorder', id, 300, DROP, HOLD)
   await fleet.start()
   await fleet.finished
   t.equal(produced.of(id).length, N, `the device produced ${N} readings`)
@@ -135,12 +157,39 @@ t.test('dropped and reordered deliveries to the ingest are recovered by gap dete
   t.match(ledger.device(id), { contiguous: N, highest: N, gaps: [] })
   t.match(device.status(), { buffered: 0, receiptedSeq: N, dropped: 0 })
 
-  await fleet.stop()
-  await ingest.close(); ingestOpen = false
-  await broker.close(); brokerOpen = false
-  await ledger.close(); ledgerOpen = false
+  await shutdown()
   const report = await fsck(ledgerDir)
   t.ok(report.ok, `checkLedger accepts the ledger${describeFailure(report)}`)
   t.equal(report.readings, N)
   t.same(report.gaps, [])
+})
+
+/*
+ * A lost LAST reading opens no gap: nothing after it tells the ingest it is
+ * missing. DESIGN.md decision 5 covers it with the device buffer: the reading
+ * stays unreceipted and goes out again on the next (re)connect. Nothing
+ * re-sends it while the connection stays up (see the report / docs).
+ */
+t.test('a dropped last reading stays in the device buffer and arrives on the next reconnect', async (t) => {
+  const id = 'tail-1'
+  const N = 60 / 5 + 1
+  const { ledger, broker, proxy, ingest, fleet, produced, ledgerDir, shutdown } = await rig(t, 'tail', id, 60, new Set([N]), new Map())
+  await fleet.start()
+  await fleet.finished
+  const device = fleet.devices[0]
+  await waitFor(() => ledger.device(id)?.contiguous === N - 1 && device.status().receiptedSeq === N - 1, `the ledger and the receipt to reach seq ${N - 1}`)
+  t.same(proxy.dropped, [N], `the proxy dropped seq ${N}, the last one`)
+  t.equal(ingest.stats().gapsOpened, 0, 'no gap: the ingest cannot know a last reading is missing')
+  t.match(device.status(), { buffered: 1, receiptedSeq: N - 1 }, 'the device keeps the unreceipted reading')
+
+  // A reconnect (here: the broker drops the device's connection) sends the buffer again.
+  t.ok(broker.disconnectDevice(id), 'the device\'s connection is closed')
+  await waitFor(() => ledger.device(id)?.contiguous === N, `seq ${N} in the ledger after the reconnect`)
+  await waitFor(() => device.status().buffered === 0, 'the receipt to empty the buffer')
+  const c = await checkDeviceInLedger(ledger, id, produced.of(id))
+  t.ok(c.exact && c.linked && c.entries === N, `1..${N} once each, unbroken`)
+
+  await shutdown()
+  const report = await fsck(ledgerDir)
+  t.ok(report.ok, `checkLedger accepts the ledger${describeFailure(report)}`)
 })

@@ -11,7 +11,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { startSystem } from '../../system.ts'
 import { createFleet } from '../../../device-sim/index.ts'
-import { producedCollector, sleep, smallScenario, START, tempDir, waitFor } from './support.ts'
+import { producedCollector, settlesWithin, sleep, smallScenario, START, tempDir, waitFor } from './support.ts'
 
 t.test('revoking a device closes its connection, refuses its reconnects and stores nothing after', async (t) => {
   const dir = await tempDir(t, 'revocation')
@@ -26,7 +26,7 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
     scenario: smallScenario('revocation', [id], 1200), dataDir: join(dir, 'devices'), startMs: START, acceleration: 6000,
     mqtt: { url: sys.mqttUrl, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
   })
-  t.teardown(() => Promise.race([fleet.stop(), sleep(5000)])) // bounded: see the stop check at the end
+  t.teardown(() => settlesWithin(fleet.stop(), 5000)) // bounded: see the stop check at the end
   for (const rec of fleet.provisioningRecords()) await sys.ledger.registerDevice({ ...rec, by: 'integration-test' })
   await fleet.start()
   const device = fleet.devices[0]
@@ -58,7 +58,7 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
 
   // A device stopped while offline, with QoS 1 publishes still unacknowledged,
   // must still stop: its readings are in its own buffer, not mqtt.js's queue.
-  const stopped = await Promise.race([fleet.stop().then(() => true), sleep(10_000).then(() => false)])
+  const stopped = await settlesWithin(fleet.stop(), 10_000)
   t.ok(stopped, 'fleet.stop() returns for a device that is offline with unacknowledged publishes')
   await sys.close(); sysOpen = false
 })

@@ -30,6 +30,13 @@ export async function tempDir(t: { teardown(fn: () => unknown): void }, prefix: 
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
+/** Resolves true when `p` settles within `ms`, false otherwise (a liveness check: a hang fails instead of stalling the run). */
+export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms) })
+  return Promise.race([p.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer))
+}
+
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await cond())) {

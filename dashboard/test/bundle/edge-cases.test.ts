@@ -1,0 +1,69 @@
+/**
+ * Evidence the ledger really can hold, at the edges of the chain rules: a
+ * logger whose clock jumped outside the window mid-shipment (a chain link,
+ * not evidence: VERIFIED with a note), a logger whose readings never arrived
+ * (the ledger has a gap: NOT VERIFIED, CHAIN_GAP, and the claimed result
+ * itself reports the missing readings). (A reading after its device's
+ * revocation cannot be produced: the ledger itself refuses it.)
+ */
+import t from 'tap'
+import { join } from 'node:path'
+import { encodeRecord, assemblePayload, readingSigningMessage, readingHash, toBase64 } from '../../../ledger/protocol/index.ts'
+import { nobleSign } from '../../../ledger/protocol/test-support.ts'
+import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
+import { BUILTIN_PROFILES } from '../../compliance/index.ts'
+import { buildBundle } from '../../bundle/build.ts'
+import { collectBundleInputs } from '../../bundle/collect.ts'
+import { verifyBundle, type VerifyReport } from '../../bundle/verify.ts'
+import { dev, MIN, T0, type Dev } from './fixture.ts'
+
+let ledger: Ledger
+let now = T0 - 60 * MIN
+const devs = { jump: dev('ec-jump'), gap: dev('ec-gap') }
+
+async function append(d: Dev, t: number, skip = 0): Promise<void> {
+  d.seq += skip
+  const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs: t, tempCentiC: 500, prevHash: d.prevHash })
+  const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
+  now = Math.max(now, t + 1000)
+  await ledger.appendReading({ payload: toBase64(payload), deviceId: d.deviceId, seq: d.seq + 1 }, now)
+  d.seq++
+  d.prevHash = readingHash(payload)
+}
+
+t.before(async () => {
+  ledger = await openLedger({ dir: join(t.testdir(), 'ledger'), clock: () => now, checkpointIntervalMs: 0 })
+  for (const d of Object.values(devs)) await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, by: 't' })
+  const profile = BUILTIN_PROFILES['refrigerated-2-8']
+  for (const [id, d] of Object.entries(devs)) await ledger.createShipment({ shipmentId: `EC-${id}`, product: 'p', route: { from: 'a', to: 'b' }, devices: [d.deviceId], profile, startAt: T0, by: 't' })
+  for (let i = 0; i < 8; i++) {
+    const t = T0 + i * 5 * MIN
+    await append(devs.jump, i === 3 ? T0 - 2 * 60 * MIN : t) // seq 4: the clock jumped back two hours
+    await append(devs.gap, t, i === 4 ? 1 : 0) // seq 5 never arrived
+  }
+  now = T0 + 36 * MIN
+  await ledger.closeShipment({ shipmentId: 'EC-jump', closedAt: T0 + 36 * MIN, by: 't' })
+  await append(devs.jump, T0 + 40 * MIN)
+})
+t.teardown(() => ledger?.close())
+
+const verify = async (id: string): Promise<{ r: VerifyReport; claimed: { reasons: { code: string }[] } }> => {
+  const { json, bundle } = buildBundle(await collectBundleInputs(ledger, id))
+  return { r: await verifyBundle(json, { trustedKey: ledger.verifierKey }), claimed: bundle.claimed }
+}
+
+t.test('a clock jump inside the chain: a link, not evidence; VERIFIED with a note', async (t) => {
+  const { r } = await verify('EC-jump')
+  t.equal(r.result, 'VERIFIED', JSON.stringify(r.checks.filter((c) => !c.ok)))
+  t.match(r.checks.find((c) => c.id === 'membership')!.notes.join(), /1 reading\(s\) inside the chain carry a device time outside the window/)
+  t.match(r.checks.find((c) => c.id === 'chains')!.summary, /seq 1\.\.8 \(linked to the reading after\)/)
+})
+
+t.test('readings the ledger never received: NOT VERIFIED with CHAIN_GAP; the claim itself reports them', async (t) => {
+  const { r, claimed } = await verify('EC-gap')
+  t.equal(r.result, 'NOT VERIFIED')
+  const f = r.checks.find((c) => c.id === 'chains')!.failures
+  t.same(f.map((x) => [x.code, x.deviceId, x.seq]), [['CHAIN_GAP', devs.gap.deviceId, 6]])
+  t.ok(claimed.reasons.some((x) => x.code === 'MISSING_READINGS'), 'the claimed result reports MISSING_READINGS')
+  t.ok(r.checks.filter((c) => c.id !== 'chains').every((c) => c.ok), 'everything else verifies')
+})
