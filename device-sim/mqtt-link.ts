@@ -58,6 +58,9 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
         protocolVersion: 4,
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
+        // A logger keeps trying after a refused CONNACK (not yet registered, clock
+        // skew, broker full): mqtt.js 5 otherwise stops reconnecting for good.
+        reconnectOnConnackError: true,
         ...opts.mqttOptions,
       })
       client = c

@@ -12,7 +12,8 @@ import { openLedger, type Ledger } from '../ledger/ledger.ts'
 import { createIngest, type Ingest } from '../ledger/ingest.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
-import { BUILTIN_PROFILES, profileHash, type BuiltinProfileId } from '../dashboard/compliance/index.ts'
+import { profileHash } from '../dashboard/compliance/index.ts'
+import { demoProfile } from './demo-profiles.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
 import { pino } from 'pino'
 import { buildDashboard } from '../dashboard/server/app.ts'
@@ -57,17 +58,6 @@ export interface RunningSystem {
   fleet?: Fleet
   logins: Record<'operator' | 'regulator' | 'admin', Login>
   close(): Promise<void>
-}
-
-/** Device-sim storage classes -> built-in rule profiles of the compliance engine. */
-export const PROFILE_FOR_CLASS: Record<string, BuiltinProfileId> = {
-  '2-8': 'refrigerated-2-8',
-  '15-25': 'controlled-room-15-25',
-  max25: 'below-25',
-  max30: 'below-30',
-  'frozen-15': 'frozen-15',
-  'frozen-20': 'frozen-20',
-  'ultra-cold': 'ultra-cold-90-60',
 }
 
 /** Demo GS1 keys: a fixed company prefix, serials from the shipment's position, real check digits. */
@@ -122,7 +112,7 @@ async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Prom
   for (const s of scenario.shipments) {
     n++
     if (ledger.shipment(s.shipmentId)) continue
-    const profile = BUILTIN_PROFILES[PROFILE_FOR_CLASS[s.storageClass]]
+    const profile = demoProfile(s.shipmentId, s.storageClass)
     await ledger.createShipment({
       shipmentId: s.shipmentId,
       product: s.product,

@@ -20,7 +20,7 @@ import { createIngest, type Ingest } from '../../../ledger/ingest.ts'
 import type { Broker } from '../../../broker/index.ts'
 import { decodeReading, parseDeviceTopic } from '../../../ledger/protocol/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, sleep, smallScenario, START, tempDir, waitFor,
 } from './support.ts'
 
 interface DisorderlyProxy {
@@ -177,7 +177,8 @@ t.test('a dropped last reading stays in the device buffer and arrives on the nex
   await fleet.start()
   await fleet.finished
   const device = fleet.devices[0]
-  await waitFor(() => ledger.device(id)?.contiguous === N - 1 && device.status().receiptedSeq === N - 1, `the ledger and the receipt to reach seq ${N - 1}`)
+  await waitFor(() => proxy.seen.has(N) && ledger.device(id)?.contiguous === N - 1 && device.status().receiptedSeq === N - 1, `seq ${N} to pass the proxy, and the ledger and the receipt to reach seq ${N - 1}`)
+  await sleep(300) // a late gap or resend would show now
   t.same(proxy.dropped, [N], `the proxy dropped seq ${N}, the last one`)
   t.equal(ingest.stats().gapsOpened, 0, 'no gap: the ingest cannot know a last reading is missing')
   t.match(device.status(), { buffered: 1, receiptedSeq: N - 1 }, 'the device keeps the unreceipted reading')
