@@ -46,7 +46,7 @@ t.test('closing the embedded broker mid-stream and starting a new one on the sam
   await registerFleet(ledger, fleet)
   await fleet.start()
 
-  await waitFor(() => ids.every((id) => (ledger.device(id)?.contiguous ?? 0) >= 20), 'the first 20 readings of each device in the ledger')
+  await waitFor(() => ids.every((id) => produced.of(id).length >= 20 && (ledger.device(id)?.contiguous ?? 0) >= 1), 'the first 20 readings of each device, and some in the ledger')
   const beforeKill = Object.fromEntries(ids.map((id) => [id, produced.of(id).length]))
   await broker.close()
   broker = undefined
