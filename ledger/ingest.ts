@@ -282,18 +282,27 @@ export function createIngest(opts: IngestOptions): Ingest {
         (e) => {
           // Not durable: forget the optimistic state; the broker will redeliver (no PUBACK).
           working.delete(deviceId)
+          // A revocation committed between judging and committing: the reading is
+          // refused now, so it is quarantined now (DESIGN.md decision 6), not on redelivery.
+          if ((e as { code?: string }).code === 'ERR_LEDGER_DEVICE_REVOKED') {
+            return quarantine(new Rejection('ERR_REVOKED', `device ${deviceId} was revoked before seq ${seq} was committed`, {}, deviceId, seq))
+          }
           throw e
         },
       ) }
     } catch (e) {
       if (!(e instanceof Rejection)) throw e
+      return { done: quarantine(e) }
+    }
+
+    function quarantine(e: Rejection): Promise<Outcome> {
       stats.quarantined++
       stats.quarantineByReason[e.reason] = (stats.quarantineByReason[e.reason] ?? 0) + 1
       const raw = payload.length > maxQuarantineBytes ? payload.subarray(0, maxQuarantineBytes) : payload
-      return { done: ledger.quarantine({
+      return ledger.quarantine({
         reason: e.reason, message: e.message, time: receivedAt, topic: topic.slice(0, 512), raw: toBase64(raw), rawLength: payload.length,
         ...(e.deviceId !== undefined ? { deviceId: e.deviceId } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}), details: e.details,
-      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome) }
+      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome)
     }
   }
 

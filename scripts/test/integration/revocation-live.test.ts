@@ -72,15 +72,12 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
  * The race behind the "ingest: device ... is revoked" warnings of the test
  * above: a reading the ingest judged before the revocation entry was written,
  * but whose commit comes after it, is refused by the ledger
- * (ERR_LEDGER_DEVICE_REVOKED). The ingest treats that as a failed commit: the
- * reading is neither stored nor quarantined, its PUBACK is withheld, and it
- * stays in the ingest's broker session until the next reconnect. DESIGN.md
- * decision 6 wants it quarantined (ERR_REVOKED) at once. Driven through
+ * (ERR_LEDGER_DEVICE_REVOKED). The ingest must then quarantine it as
+ * ERR_REVOKED at once (DESIGN.md decision 6), not leave it unacknowledged
+ * until a redelivery. Driven through
  * ingest.handle() (the MQTT path's own entry point) to make the race certain.
  */
-t.test('a reading judged before a revocation and committed after it is quarantined as revoked', {
-  todo: 'ledger/ingest.ts: a commit refused with ERR_LEDGER_DEVICE_REVOKED should become an ERR_REVOKED quarantine (reported to the lead)',
-}, async (t) => {
+t.test('a reading judged before a revocation and committed after it is quarantined as revoked', async (t) => {
   const dir = await tempDir(t, 'revoke-race')
   const ledger = await openLedger({ dir: join(dir, 'ledger') })
   t.teardown(() => ledger.close())
