@@ -16,7 +16,7 @@ import { openLedger } from '../../ledger/ledger.ts'
 import { createIngest } from '../../ledger/ingest.ts'
 import { createBroker, hashServicePassword } from '../../broker/index.ts'
 import { deviceAuthToken } from '../../device-sim/index.ts'
-import { signedChain } from '../commands/bench.ts'
+import { signedChain } from './signed-chain.ts'
 
 export interface EndToEndResult { devices: number; readings: number; ms: number; perSecond: number; batches: number }
 

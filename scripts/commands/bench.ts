@@ -17,27 +17,14 @@ import { join } from 'node:path'
 import { createPublicKey, verify as nodeVerify, webcrypto } from 'node:crypto'
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import { encodeRecord, assemblePayload, decodeReading, readingSigningMessage, readingHash, GENESIS_PREV_HASH, toBase64, toHex } from '../../ledger/protocol/index.ts'
+import { decodeReading, readingSigningMessage, readingHash, toBase64, toHex } from '../../ledger/protocol/index.ts'
 import { openLedger } from '../../ledger/ledger.ts'
 import { measureSync, measureAsync, measureBatch, printTable, formatRate, type Figure } from '../bench/measure.ts'
 import { runEndToEnd } from '../bench/end-to-end.ts'
+import { signedChain } from '../bench/signed-chain.ts'
 
 ed.hashes.sha512 = sha512
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-
-interface SignedReading { payload: Uint8Array; seq: number }
-
-export function signedChain(deviceId: string, sk: Uint8Array, n: number, t0 = Date.now() - n * 60_000): SignedReading[] {
-  const out: SignedReading[] = []
-  let prev = GENESIS_PREV_HASH
-  for (let seq = 1; seq <= n; seq++) {
-    const record = encodeRecord({ deviceId, seq, deviceTimeMs: t0 + seq * 60_000, tempCentiC: 500 + (seq % 50), prevHash: prev })
-    const payload = assemblePayload(record, ed.sign(readingSigningMessage(record), sk))
-    prev = readingHash(payload)
-    out.push({ payload, seq })
-  }
-  return out
-}
 
 async function signatures(budgetMs: number): Promise<void> {
   const sk = ed.utils.randomSecretKey()
