@@ -21,7 +21,8 @@ import { createRng, deriveSeed } from './rng.ts'
 import type { DeviceSpec, Shipment, Window } from './scenario.ts'
 import type { ShipmentSim } from './shipment-sim.ts'
 import { signRecord } from './signer.ts'
-import { ReadingBuffer, fileBufferPersistence, memoryBufferPersistence } from './store-and-forward.ts'
+import { SimError } from './errors.ts'
+import { ReadingBuffer, fileBufferPersistence, memoryBufferPersistence, type BufferedReading } from './store-and-forward.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -73,7 +74,16 @@ export interface DeviceOptions {
   /** The device's link, or a factory given the loaded identity (an MQTT link signs its login with the key). */
   link?: DeviceLink | ((identity: Identity) => DeviceLink)
   log?: Logger
+  /** Wall clock, ms (default Date.now): receipt timeouts run on real time, not simulated time. */
+  now?: () => number
+  /** Re-send a reading still unreceipted this long (wall-clock ms) after it was last sent (default 30000). */
+  receiptTimeoutMs?: number
 }
+
+/** Default receipt timeout: a reading unreceipted for 30 s of wall-clock time is sent again. */
+export const DEFAULT_RECEIPT_TIMEOUT_MS = 30_000
+/** Each re-send of the same reading doubles its timeout, up to this many times the base (30 s → 8 min). */
+export const RECEIPT_TIMEOUT_MAX_FACTOR = 16
 
 export interface Device {
   readonly deviceId: string
@@ -86,6 +96,12 @@ export interface Device {
   sample(): Uint8Array | undefined
   /** Opens the link (if any) and sends what is buffered once it is up. */
   connect(): void
+  /**
+   * While connected, re-sends the newest buffered reading if its receipt is
+   * overdue (see DeviceOptions.receiptTimeoutMs); returns how many it sent
+   * (0 or 1). O(1), so a fleet can call it for every device on one timer.
+   */
+  retransmitOverdue(): number
   status(): DeviceStatus
   /** The unreceipted readings held, oldest first (a copy). */
   buffered(): Uint8Array[]
@@ -103,6 +119,11 @@ export function createDevice(opts: DeviceOptions): Device {
   const chain: ChainStateStore = dir ? fileChainState(dir) : memoryChainState()
   const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir) : memoryBufferPersistence())
   const intervalMs = Math.round(shipment.samplingIntervalMin * MINUTE)
+  const now = opts.now ?? Date.now
+  const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS
+  if (!(receiptTimeoutMs > 0)) throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
+  /** Earliest wall-clock time any buffered reading's receipt becomes overdue (a lower bound). */
+  let nextRetransmitAt = Infinity
 
   let state: ChainState = chain.load()
   const last = buffer.last()
@@ -126,14 +147,19 @@ export function createDevice(opts: DeviceOptions): Device {
   const battery = (t: number) => Math.max(0, spec.batteryPct - (spec.faults.batteryDrainPctPerDay * (t - sim.startMs)) / DAY)
   if (next > sim.endMs) { next = undefined; finishReason = 'delivered' }
 
-  const send = (payload: Uint8Array) => {
-    if (link && link.connected && radioUp && !closed) link.publish(payload)
+  const overdueAt = (e: BufferedReading) =>
+    (e.sentAtMs ?? -Infinity) + receiptTimeoutMs * Math.min(RECEIPT_TIMEOUT_MAX_FACTOR, 2 ** (e.retransmits ?? 0))
+  const send = (e: BufferedReading) => {
+    if (!(link && link.connected && radioUp && !closed)) return
+    link.publish(e.payload)
+    e.sentAtMs = now()
+    nextRetransmitAt = Math.min(nextRetransmitAt, overdueAt(e))
   }
 
   const handlers = {
     onConnect() {
       // [decision 5] on (re)connect, everything unreceipted goes out, in order.
-      for (const e of buffer.all()) send(e.payload)
+      for (const e of buffer.all()) send(e)
     },
     onReceipt(bytes: Uint8Array) {
       let r
@@ -154,7 +180,7 @@ export function createDevice(opts: DeviceOptions): Device {
       if (held.length < r.to - r.from + 1) {
         log('info', `${spec.deviceId}: resend ${r.from}..${r.to}: only ${held.length} reading(s) still held (the rest were receipted or dropped)`, { ...r, held: held.length })
       }
-      for (const e of held) send(e.payload)
+      for (const e of held) send(e)
     },
   }
 
@@ -197,7 +223,11 @@ export function createDevice(opts: DeviceOptions): Device {
       let tempCentiC = Math.min(MAX_TEMP_CENTI_C, Math.max(MIN_TEMP_CENTI_C, Math.round(trueC * 100)))
       if (inWindow(spec.faults.sensorFault, min)) { status |= STATUS.SENSOR_FAULT; tempCentiC = SENSOR_FAULT_CENTI_C }
       if (batteryPct < LOW_BATTERY_PCT) status |= STATUS.LOW_BATTERY
-      if (buffer.size >= buffer.capacity) overflowPending = true
+      // Full: the oldest reading goes. The flag announces a certain loss, so it is
+      // set only when that reading never left the device (not published since
+      // start-up). A reading already published is most likely in the ledger; if
+      // not, the ledger sees the gap itself (docs/PROTOCOL.md, "Overflow").
+      if (buffer.size >= buffer.capacity && buffer.all()[0].sentAtMs === undefined) overflowPending = true
       if (overflowPending) status |= STATUS.BUFFER_OVERFLOW
       const fields: ReadingFields = {
         deviceId: spec.deviceId,
@@ -213,11 +243,12 @@ export function createDevice(opts: DeviceOptions): Device {
 
       const payload = signRecord(encodeRecord(fields), identity.secretKey)
       const hash = readingHash(payload)
-      buffer.add({ seq: fields.seq, payload, hash })
+      const entry: BufferedReading = { seq: fields.seq, payload, hash }
+      buffer.add(entry)
       overflowPending = false
       state = { seq: fields.seq, head: hash, sampledAtMs: t }
       chain.save(state)
-      send(payload)
+      send(entry)
 
       next = t + intervalMs
       if (next > sim.endMs) { next = undefined; finishReason = 'delivered' }
@@ -226,6 +257,26 @@ export function createDevice(opts: DeviceOptions): Device {
     connect() {
       wantConnected = true
       if (link && radioUp) link.open(handlers)
+    },
+    retransmitOverdue() {
+      // A lost reading with nothing after it opens no gap at the ledger, so no
+      // resend request ever comes for it (docs/PROTOCOL.md, "Receipt timeout").
+      // Re-sending the NEWEST unreceipted reading is enough: if the ledger lacks
+      // it, it stores it and asks for any gap below it; if it has it, the
+      // duplicate makes it re-send its receipt (and resend requests for gaps).
+      // One message per device per timeout, however full the buffer is.
+      if (!link || !link.connected || !radioUp || closed) return 0
+      const t = now()
+      if (t < nextRetransmitAt) return 0
+      const e = buffer.last()
+      if (!e) { nextRetransmitAt = Infinity; return 0 }
+      if (overdueAt(e) > t) { nextRetransmitAt = overdueAt(e); return 0 }
+      const waited = t - (e.sentAtMs ?? t)
+      e.retransmits = (e.retransmits ?? 0) + 1
+      send(e)
+      nextRetransmitAt = overdueAt(e)
+      log('info', `${spec.deviceId}: re-sent seq ${e.seq}: no receipt ${waited} ms after it was sent`, { seq: e.seq, retransmits: e.retransmits })
+      return 1
     },
     status() {
       return {

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDevice, defaultLogger, type Device, type DeviceStatus, type Logger, type ProvisioningRecord } from './device.ts'
+import { createDevice, defaultLogger, DEFAULT_RECEIPT_TIMEOUT_MS, type Device, type DeviceStatus, type Logger, type ProvisioningRecord } from './device.ts'
 import { SimError } from './errors.ts'
 import { MinHeap } from './heap.ts'
 import type { DeviceLink } from './link.ts'
@@ -39,6 +39,10 @@ export interface FleetMqttOptions {
   /** Before opening the next batch, wait up to this long (ms, default 10000) for the current one to connect. */
   connectBatchTimeoutMs?: number
   mqttOptions?: Partial<IClientOptions>
+  /** First reconnect delay after a failed connect, ms (default: mqttOptions.reconnectPeriod, else 1000); doubles per failure. */
+  reconnectMinMs?: number
+  /** Longest reconnect delay, ms (default 300000). */
+  reconnectMaxMs?: number
 }
 
 export interface FleetOptions {
@@ -60,6 +64,13 @@ export interface FleetOptions {
   /** Wall clock, ms (default Date.now). */
   now?: () => number
   timers?: Timers
+  /**
+   * Re-send a reading unreceipted this long (wall-clock ms) after it was sent
+   * (default 30000; doubling per re-send of the same reading, up to 16×). The
+   * scheduler timer also wakes every receiptTimeoutMs/4 to check, so the
+   * fleet still runs on one timer.
+   */
+  receiptTimeoutMs?: number
   /** Samples taken per event-loop turn before yielding (default 500). */
   batchSize?: number
   log?: Logger
@@ -115,6 +126,12 @@ export function createFleet(opts: FleetOptions): Fleet {
   const acceleration = opts.acceleration ?? opts.scenario.acceleration
   if (!(acceleration > 0)) throw new SimError('ERR_SIM_OPTIONS', `acceleration must be a positive number or Infinity, got ${acceleration}`)
   const batchSize = opts.batchSize ?? 500
+  const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS
+  if (!(receiptTimeoutMs > 0)) throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
+  const hasLinks = !!(opts.link || opts.mqtt)
+  /** How often the scheduler tick looks for overdue receipts (wall-clock ms). */
+  const receiptCheckMs = Math.max(1, Math.floor(receiptTimeoutMs / 4))
+  let nextReceiptCheck = 0
   const startMs = chooseStart(opts, now())
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
@@ -127,6 +144,8 @@ export function createFleet(opts: FleetOptions): Fleet {
     if (opts.mqtt) {
       return createMqttLink({
         url: opts.mqtt.url, identity, audience: opts.mqtt.audience ?? DEFAULT_AUDIENCE, mqttOptions: opts.mqtt.mqttOptions,
+        ...(opts.mqtt.reconnectMinMs !== undefined ? { reconnectMinMs: opts.mqtt.reconnectMinMs } : {}),
+        ...(opts.mqtt.reconnectMaxMs !== undefined ? { reconnectMaxMs: opts.mqtt.reconnectMaxMs } : {}),
         onError: (err) => log('warn', `${spec.deviceId}: MQTT: ${err.message}`),
       })
     }
@@ -136,7 +155,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     const sim = createShipmentSim(shipment, startMs, createRng(deriveSeed(seed, `shipment:${shipment.shipmentId}`)))
     for (const spec of shipment.devices) {
       const device = createDevice({
-        spec, shipment, sim, seed, log,
+        spec, shipment, sim, seed, log, now, receiptTimeoutMs,
         ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
         ...(opts.identity ? { identity: opts.identity(spec.deviceId) } : {}),
         ...(opts.link || opts.mqtt ? { link: (identity: Identity) => makeLink(spec, identity) as DeviceLink } : {}),
@@ -173,11 +192,18 @@ export function createFleet(opts: FleetOptions): Fleet {
 
   const arm = () => {
     timer = undefined
-    if (!running || heap.size === 0) return
-    const due = heap.peekTime() as number
-    let waitMs = Number.isFinite(acceleration) ? Math.max(0, Math.ceil((due - rawSimNow()) / acceleration)) : 0
-    // Under the wall-clock ceiling a sample also waits for real time to reach it.
-    if (opts.wallClockCeiling) waitMs = Math.max(waitMs, Math.ceil(due - now()))
+    if (!running) return
+    // The same timer also wakes for receipt timeouts, even after the last sample:
+    // a lost last reading is exactly the one nothing else would re-send.
+    let waitMs = hasLinks ? Math.max(0, nextReceiptCheck - now()) : Infinity
+    if (heap.size > 0) {
+      const due = heap.peekTime() as number
+      let sampleWait = Number.isFinite(acceleration) ? Math.max(0, Math.ceil((due - rawSimNow()) / acceleration)) : 0
+      // Under the wall-clock ceiling a sample also waits for real time to reach it.
+      if (opts.wallClockCeiling) sampleWait = Math.max(sampleWait, Math.ceil(due - now()))
+      waitMs = Math.min(waitMs, sampleWait)
+    }
+    if (waitMs === Infinity) return
     // Node caps timers at 2^31-1 ms; a longer wait simply re-arms.
     timer = timers.setTimeout(tick, Math.min(waitMs, 0x7fffffff))
   }
@@ -185,6 +211,11 @@ export function createFleet(opts: FleetOptions): Fleet {
     timer = undefined
     if (!running) return
     takeDue(simNow(), batchSize)
+    if (hasLinks && now() >= nextReceiptCheck) {
+      // O(1) per device unless one of its receipts is overdue.
+      for (const d of devices) d.retransmitOverdue()
+      nextReceiptCheck = now() + receiptCheckMs
+    }
     arm()
   }
 
@@ -212,6 +243,7 @@ export function createFleet(opts: FleetOptions): Fleet {
       }
       running = true
       realOrigin = now()
+      nextReceiptCheck = now() + receiptCheckMs
       arm()
     },
     runUntil(simMs) {

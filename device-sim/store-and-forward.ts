@@ -22,6 +22,10 @@ export interface BufferedReading {
   payload: Uint8Array
   /** readingHash(payload): what the ledger's receipt must echo. */
   hash: Uint8Array
+  /** In memory only: wall-clock ms of the last time it was published (undefined: not since start-up). */
+  sentAtMs?: number
+  /** In memory only: how often it was re-sent for lack of a receipt (spaces out the next re-send). */
+  retransmits?: number
 }
 
 export interface BufferMeta {

@@ -8,56 +8,13 @@
  */
 import type { Ledger } from '../../ledger/ledger.ts'
 import type { StoredEntry, ShipmentCreateBody } from '../../ledger/entry-types.ts'
-import type { ShipmentState } from '../../ledger/state-types.ts'
-import { createSensorEvaluator, validateProfile, type RuleProfile, type SensorEvaluator, type ComplianceEvent, type EngineReading, type AddOutcome } from '../compliance/index.ts'
+import type { RuleProfile } from '../compliance/index.ts'
 import { createLateness } from './lateness.ts'
-import { readingView, deviceView, alarmMessage, alarmSeverity, type ReadingView, type DeviceView } from './views.ts'
+import { readingView, deviceView, type ReadingView, type DeviceView } from './views.ts'
+import { addReading, buildEvaluators, closeShipment, inWindow, newShipment, openCount, type LiveShipment } from './live-shipment.ts'
+import { alarmView, deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
 
-export interface AlarmView {
-  alarmId: string
-  shipmentId: string
-  deviceId: string | null
-  kind: string
-  severity: string | null
-  message: string
-  raisedAt: number
-  endedAt: number | null
-  state: 'open' | 'acknowledged'
-  sensorLost: boolean
-  ack: { by: string; reason: string; comment: string; at: number; index: number } | null
-}
-
-export type ShipmentStatus = 'in_range' | 'alarm' | 'closed'
-
-export interface ShipmentSummaryView {
-  shipmentId: string
-  product: string
-  productClass: string
-  profileId: string | null
-  route: { from: string; to: string }
-  devices: string[]
-  gs1: ShipmentState['gs1'] | null
-  status: ShipmentStatus
-  startAt: number
-  closedAt: number | null
-  createdBy: string
-  currentTempCentiC: number | null
-  lastReadingAt: number | null
-  openAlarms: number
-  range: { minCentiC: number | null; maxCentiC: number | null }
-}
-
-export interface DeviceStateView {
-  deviceId: string
-  lastSeq: number | null
-  lastReadingAt: number | null
-  lastReceivedAt: number | null
-  currentTempCentiC: number | null
-  silentForMs: number | null
-  late: boolean
-  batteryPct: number | null
-  lost: boolean
-}
+export type { AlarmView, ShipmentStatus, ShipmentSummaryView, DeviceStateView } from './live-views.ts'
 
 export interface CheckpointEvent { origin: string; size: number; rootHash: string; note: string; publicKey: string | null; verifierKey: string | null }
 
@@ -68,26 +25,6 @@ export type MonitorEvent =
   | { event: 'shipment'; data: ShipmentSummaryView }
   | { event: 'device'; data: DeviceView }
   | { event: 'checkpoint'; data: CheckpointEvent }
-
-interface LastReading { seq: number; deviceTimeMs: number; receivedAt: number; tempCentiC: number; late: boolean; batteryPct: number | null }
-
-interface StoredAlarm {
-  event: ComplianceEvent
-  endedAt: number | null
-}
-
-interface LiveShipment {
-  id: string
-  body: ShipmentCreateBody
-  profile: RuleProfile | null
-  closedAt: number | null
-  /** In-window readings per device, kept to rebuild the evaluators when the window closes. */
-  readings: Map<string, EngineReading[]>
-  evaluators: Map<string, SensorEvaluator>
-  alarms: Map<string, StoredAlarm>
-  acks: Map<string, AlarmView['ack'] & {}>
-  last: Map<string, LastReading>
-}
 
 export interface FleetMonitorOptions {
   ledger: Ledger
@@ -145,125 +82,6 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   const lateReadings = new Set<string>()
   const lateAfter = (s?: LiveShipment) => opts.lateAfterMs ?? (s?.profile ? 2 * s.profile.expectedIntervalMs : DEFAULT_LATE_MS)
 
-  function newShipment(body: ShipmentCreateBody, closedAt: number | null): LiveShipment {
-    let profile: RuleProfile | null = null
-    try { profile = validateProfile(body.profile) } catch { profile = null }
-    const s: LiveShipment = { id: body.shipmentId, body, profile, closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map() }
-    buildEvaluators(s)
-    return s
-  }
-
-  function buildEvaluators(s: LiveShipment): void {
-    s.evaluators.clear()
-    if (!s.profile) return
-    for (const d of s.body.devices) {
-      s.evaluators.set(d, createSensorEvaluator({ profile: s.profile, deviceId: d, window: { startMs: s.body.startAt, endMs: s.closedAt } }))
-    }
-  }
-
-  const inWindow = (s: LiveShipment, deviceId: string, t: number) =>
-    s.body.devices.includes(deviceId) && t >= s.body.startAt && (s.closedAt === null || t <= s.closedAt)
-
-  /** Applies an evaluator outcome to the alarm list; returns the alarms that changed. */
-  function applyOutcome(s: LiveShipment, out: AddOutcome): string[] {
-    const changed: string[] = []
-    for (const id of out.retracted) if (s.alarms.delete(id)) changed.push(id)
-    for (const e of out.added) {
-      if (e.alarm) {
-        s.alarms.set(e.id, { event: e, endedAt: s.alarms.get(e.id)?.endedAt ?? null })
-        changed.push(e.id)
-      } else if (e.kind === 'excursion_ended' && e.endReason !== 'end_of_data') {
-        // The excursion's alarm is anchored at its start: `${deviceId}:excursion_alarm:${rule}:${startMs}`.
-        for (const [id, a] of s.alarms) {
-          if (a.event.kind === 'excursion_alarm' && a.event.deviceId === e.deviceId && a.event.rule === e.rule && a.event.startMs === e.startMs) {
-            a.endedAt = e.endMs ?? e.atMs
-            changed.push(id)
-          }
-        }
-      }
-    }
-    return changed
-  }
-
-  function addReading(s: LiveShipment, r: ReadingView): string[] {
-    const er: EngineReading = { deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status }
-    let list = s.readings.get(r.deviceId)
-    if (!list) s.readings.set(r.deviceId, (list = []))
-    list.push(er)
-    const prev = s.last.get(r.deviceId)
-    if (!prev || r.seq > prev.seq) {
-      s.last.set(r.deviceId, { seq: r.seq, deviceTimeMs: r.deviceTimeMs, receivedAt: r.receivedAt, tempCentiC: r.tempCentiC, late: r.late, batteryPct: r.batteryPct })
-    }
-    const ev = s.evaluators.get(r.deviceId)
-    return ev ? applyOutcome(s, ev.add(er)) : []
-  }
-
-  function closeShipment(s: LiveShipment, closedAt: number): void {
-    s.closedAt = closedAt
-    // The window's end is part of the fold (stop delay, missing end): refold with it.
-    buildEvaluators(s)
-    s.alarms.clear()
-    for (const [d, list] of s.readings) {
-      const kept = list.filter((r) => r.deviceTimeMs <= closedAt)
-      s.readings.set(d, kept)
-      const ev = s.evaluators.get(d)
-      if (ev) for (const r of kept) applyOutcome(s, ev.add(r))
-    }
-  }
-
-  function alarmView(s: LiveShipment, id: string): AlarmView | undefined {
-    const a = s.alarms.get(id)
-    if (!a) return undefined
-    const ack = s.acks.get(id) ?? null
-    const e = a.event
-    const last = s.last.get(e.deviceId)
-    const gap = s.profile?.maxDataGapMs ?? 30 * 60_000
-    const sensorLost = !ack && a.endedAt === null && s.closedAt === null && last !== undefined && clock() - last.receivedAt > gap
-    return {
-      alarmId: id,
-      shipmentId: s.id,
-      deviceId: e.deviceId || null,
-      kind: e.kind,
-      severity: alarmSeverity(e.kind),
-      message: alarmMessage(e) + (sensorLost ? ' — sensor lost: no reading since ' + new Date(last!.receivedAt).toISOString() : ''),
-      raisedAt: e.atMs,
-      endedAt: a.endedAt,
-      state: ack ? 'acknowledged' : 'open',
-      sensorLost,
-      ack,
-    }
-  }
-
-  function openCount(s: LiveShipment): number {
-    let n = 0
-    for (const id of s.alarms.keys()) if (!s.acks.has(id)) n++
-    return n
-  }
-
-  function summaryOf(s: LiveShipment): ShipmentSummaryView {
-    let newest: LastReading | null = null
-    for (const l of s.last.values()) if (!newest || l.deviceTimeMs > newest.deviceTimeMs) newest = l
-    const open = openCount(s)
-    const p = s.profile
-    return {
-      shipmentId: s.id,
-      product: s.body.product,
-      productClass: p?.storageClass ?? 'custom',
-      profileId: p?.id ?? null,
-      route: s.body.route,
-      devices: s.body.devices,
-      gs1: s.body.gs1 ?? null,
-      status: s.closedAt !== null ? 'closed' : open > 0 ? 'alarm' : 'in_range',
-      startAt: s.body.startAt,
-      closedAt: s.closedAt,
-      createdBy: s.body.by,
-      currentTempCentiC: newest?.tempCentiC ?? null,
-      lastReadingAt: newest?.deviceTimeMs ?? null,
-      openAlarms: open,
-      range: { minCentiC: p?.range.lowCentiC ?? null, maxCentiC: p?.range.highCentiC ?? null },
-    }
-  }
-
   function checkCheckpoint(): void {
     const cp = ledger.latestCheckpoint()
     if (!cp || cp.size === lastCheckpointSize) return
@@ -299,7 +117,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         const view: ReadingView = { ...v, late }
         for (const s of mine) {
           const changed = addReading(s, view)
-          if (live) for (const id of changed) { const a = alarmView(s, id); if (a) emit({ event: 'alarm', data: a }) }
+          if (live) for (const id of changed) { const a = alarmView(s, id, clock); if (a) emit({ event: 'alarm', data: a }) }
         }
         if (live) {
           opts.onIngestLatency?.(Math.max(0, clock() - entry.time) / 1000)
@@ -314,7 +132,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         if (!s) return
         s.acks.set(body.alarmId, { by: body.by, reason: body.reason, comment: body.comment, at: entry.time, index: entry.index })
         if (live) {
-          const a = alarmView(s, body.alarmId)
+          const a = alarmView(s, body.alarmId, clock)
           if (a) emit({ event: 'ack', data: a })
           emit({ event: 'shipment', data: summaryOf(s) })
         }
@@ -403,7 +221,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       for (const s of shipments.values()) {
         if (shipmentId !== undefined && s.id !== shipmentId) continue
         for (const id of s.alarms.keys()) {
-          const a = alarmView(s, id)!
+          const a = alarmView(s, id, clock)!
           if (state === 'all' || a.state === state) out.push(a)
         }
       }
@@ -411,28 +229,12 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     },
     alarm(shipmentId, alarmId) {
       const s = shipments.get(shipmentId)
-      return s ? alarmView(s, alarmId) : undefined
+      return s ? alarmView(s, alarmId, clock) : undefined
     },
     deviceStates(shipmentId) {
       const s = shipments.get(shipmentId)
       if (!s) return []
-      const gap = s.profile?.maxDataGapMs ?? 30 * 60_000
-      const now = clock()
-      return s.body.devices.map((deviceId) => {
-        const l = s.last.get(deviceId)
-        const silentForMs = l ? Math.max(0, now - l.receivedAt) : null
-        return {
-          deviceId,
-          lastSeq: l?.seq ?? null,
-          lastReadingAt: l?.deviceTimeMs ?? null,
-          lastReceivedAt: l?.receivedAt ?? null,
-          currentTempCentiC: l?.tempCentiC ?? null,
-          silentForMs,
-          late: l?.late ?? false,
-          batteryPct: l?.batteryPct ?? null,
-          lost: s.closedAt === null && silentForMs !== null && silentForMs > gap,
-        }
-      })
+      return deviceStates(s, clock())
     },
     openAlarmCount() {
       let n = 0

@@ -20,6 +20,7 @@ interface SimOptions {
   start?: number
   printProvisioning?: boolean
   drainTimeout: number
+  receiptTimeout: number
   quiet?: boolean
 }
 
@@ -61,6 +62,12 @@ function parseSeconds(v: string): number {
   return n
 }
 
+function parsePositiveSeconds(v: string): number {
+  const n = parseSeconds(v)
+  if (n <= 0) throw new InvalidArgumentError(`must be a positive number of seconds, got "${v}"`)
+  return n
+}
+
 export function register(program: Command): void {
   program
     .command('sim')
@@ -73,6 +80,7 @@ export function register(program: Command): void {
     .option('--start <iso>', 'simulated start of the shipments (default: the scenario\'s, else so that they end now)', parseStart)
     .option('--audience <name>', 'broker name the device login tokens are bound to', DEFAULT_AUDIENCE)
     .option('--drain-timeout <s>', 'after the last sample, seconds to wait for receipts before exiting', parseSeconds, 10)
+    .option('--receipt-timeout <s>', 'while connected, re-send the newest reading when unreceipted this long (wall-clock seconds)', parsePositiveSeconds, 30)
     .option('--print-provisioning', 'print the devices\' provisioning records (JSON) and exit')
     .option('--quiet', 'no progress lines')
     .action(async (opts: SimOptions, cmd: Command) => {
@@ -98,6 +106,7 @@ export function register(program: Command): void {
         ...base,
         ...(opts.accel !== undefined ? { acceleration: opts.accel } : {}),
         mqtt: { url: opts.broker as string, audience: opts.audience },
+        receiptTimeoutMs: opts.receiptTimeout * 1000,
         log: (level, msg) => { if (level === 'warn') process.stderr.write(`warn: ${msg}\n`) },
       })
       const say = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n') }

@@ -167,8 +167,9 @@ t.test('dropped and reordered deliveries to the ingest are recovered by gap dete
 /*
  * A lost LAST reading opens no gap: nothing after it tells the ingest it is
  * missing. DESIGN.md decision 5 covers it with the device buffer: the reading
- * stays unreceipted and goes out again on the next (re)connect. Nothing
- * re-sends it while the connection stays up (see the report / docs).
+ * stays unreceipted and goes out again on the next (re)connect. While the
+ * connection stays up, only the device's receipt timeout (default 30 s, far
+ * beyond this test; see receipt-timeout.test.ts) would re-send it.
  */
 t.test('a dropped last reading stays in the device buffer and arrives on the next reconnect', async (t) => {
   const id = 'tail-1'

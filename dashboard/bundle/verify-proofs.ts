@@ -1,0 +1,84 @@
+/**
+ * The log proofs: the ledger key (pinned by the user, or only the bundle's
+ * own), the checkpoint's C2SP signature, and every entry's RFC 6962 inclusion
+ * proof against the checkpoint's root. Pure.
+ */
+import { leafHash, verifyInclusion, MerkleError } from '../../ledger/merkle.ts'
+import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
+import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
+import { toBase64 } from '../../ledger/protocol/bytes.ts'
+import type { EvidenceBundle } from './format.ts'
+import { isObj, readingRef, strictBase64, type Parsed } from './verify-entries.ts'
+import type { Engine } from './verify-engines.ts'
+import type { Checks, VerifyOptions, VerifyReport } from './verify-report.ts'
+
+/** Checks the ledger key and the checkpoint signature; returns the checkpoint when it parses. */
+export async function checkCheckpoint(b: EvidenceBundle, opts: VerifyOptions, report: VerifyReport, checks: Checks, engine: Engine): Promise<Checkpoint | null> {
+  const bundleKey = isObj(b.ledger) && typeof b.ledger.verifierKey === 'string' ? b.ledger.verifierKey : null
+  let keyUsed: string | null = null
+  if (opts.trustedKey !== undefined) {
+    try {
+      parseVerifierKey(opts.trustedKey)
+      keyUsed = opts.trustedKey.trim()
+      report.ledgerKey = { pinned: true, verifierKey: keyUsed, source: opts.trustedKeySource ?? 'supplied by the user' }
+      checks.summary('ledger-key', `pinned: ${keyUsed} (${report.ledgerKey.source})`)
+      if (bundleKey !== null && bundleKey !== keyUsed) checks.note('ledger-key', `the bundle names another key (${bundleKey}); it is ignored`)
+    } catch (e) {
+      checks.fail('ledger-key', { code: 'LEDGER_KEY_INVALID', message: `the trusted key is not a verifier key: ${(e as Error).message}` })
+    }
+  } else {
+    keyUsed = bundleKey
+    report.ledgerKey = { pinned: false, verifierKey: bundleKey, source: 'the bundle itself (not trusted)' }
+    checks.fail('ledger-key', { code: 'LEDGER_KEY_NOT_PINNED', message: 'NOT PINNED — the checkpoint was checked only against the key inside the bundle, which proves nothing about who signed it; pin the ledger\'s published key (--key)' })
+  }
+  let cp: Checkpoint | null = null
+  try {
+    const { text } = parseNote(b.checkpoint)
+    cp = parseCheckpoint(text)
+  } catch (e) {
+    checks.fail('checkpoint', { code: 'CHECKPOINT_MALFORMED', message: `the checkpoint is not a signed tlog-checkpoint: ${(e as Error).message}` })
+  }
+  if (cp) {
+    report.checkpoint = { origin: cp.origin, size: cp.size, rootHash: toBase64(cp.rootHash) }
+    if (!keyUsed) {
+      checks.fail('checkpoint', { code: 'CHECKPOINT_SIGNATURE', message: 'no ledger key to check the checkpoint signature against' })
+    } else {
+      try {
+        await verifyCheckpoint(b.checkpoint, keyUsed, { origin: parseVerifierKey(keyUsed).name, verify: engine.noteVerify })
+        checks.summary('checkpoint', `signed by ${parseVerifierKey(keyUsed).name}: tree size ${cp.size}, root ${toBase64(cp.rootHash)}${report.ledgerKey.pinned ? '' : ' (key from the bundle only)'}`)
+      } catch (e) {
+        const code = (e as { code?: string }).code
+        checks.fail('checkpoint', { code: 'CHECKPOINT_SIGNATURE', message: `${code ? `${code}: ` : ''}${(e as Error).message}` })
+      }
+    }
+  }
+  return cp
+}
+
+/** Checks every entry's inclusion proof against the checkpoint (or marks the check not done). */
+export function checkInclusion(cp: Checkpoint | null, all: Parsed[], opts: VerifyOptions, checks: Checks): void {
+  if (cp) {
+    let done = 0
+    for (const p of all) {
+      if (p.bytes) {
+        const proof = p.ref.proof.map(strictBase64)
+        if (proof.some((h) => h === null)) {
+          checks.fail('inclusion', { code: 'INCLUSION_FAILED', message: `${p.role} entry ${p.index}: a proof hash is not canonical base64`, entryIndex: p.index })
+        } else {
+          try {
+            verifyInclusion(leafHash(p.bytes), p.index, cp.size, proof as Uint8Array[], cp.rootHash)
+          } catch (e) {
+            const why = e instanceof MerkleError ? `${e.code}: ${e.message}` : (e as Error).message
+            checks.fail('inclusion', { code: 'INCLUSION_FAILED', message: `${p.role} entry ${p.index} is not in the checkpoint's tree as given (${why})`, entryIndex: p.index, ...readingRef(p) })
+          }
+        }
+      } else {
+        checks.fail('inclusion', { code: 'INCLUSION_FAILED', message: `${p.role} entry ${p.index} has no decodable bytes to prove`, entryIndex: p.index })
+      }
+      if (++done % 256 === 0 || done === all.length) opts.onProgress?.({ phase: 'inclusion', done, total: all.length })
+    }
+    if (checks.ok('inclusion')) checks.summary('inclusion', `${all.length} entries are in the log of size ${cp.size}`)
+  } else {
+    const c = checks.map.get('inclusion')!; c.ok = false; c.summary = 'not checked: no readable checkpoint'
+  }
+}

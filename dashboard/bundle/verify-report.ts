@@ -1,0 +1,163 @@
+/**
+ * The verifier's options and report: the reason-code catalogue, the per-check
+ * results, the accumulator the checks write into, and the human summary the
+ * CLI prints (formatReport). Pure.
+ */
+import type { EngineName } from './verify-engines.ts'
+
+export interface VerifyProgress { phase: 'inclusion' | 'signatures'; done: number; total: number }
+
+export interface VerifyOptions {
+  /** The ledger's C2SP verifier key, obtained by the user out of band. Without it the result is NOT VERIFIED. */
+  trustedKey?: string
+  /** Where the key came from, for the report ("--key", "pinned from this server", ...). */
+  trustedKeySource?: string
+  /** Signature engine; 'webcrypto' falls back to noble (and says so) where the platform has no Ed25519. */
+  engine?: EngineName
+  onProgress?: (p: VerifyProgress) => void
+}
+
+/** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */
+export const VERIFY_REASON_CODES = {
+  BUNDLE_MALFORMED: 'the file is not JSON or lacks a field of the bundle format',
+  BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 1',
+  ENTRY_MALFORMED: 'an entry is not canonical base64 of a valid log entry',
+  ENTRY_INDEX_MISMATCH: 'an entry\'s own index differs from the index the bundle gives it',
+  ENTRY_WRONG_TYPE: 'an entry stands where the bundle needs another entry type',
+  LEDGER_KEY_NOT_PINNED: 'no trusted ledger key was given: the checkpoint was checked only against the key inside the bundle',
+  LEDGER_KEY_INVALID: 'the trusted ledger key is not a C2SP Ed25519 verifier key',
+  CHECKPOINT_MALFORMED: 'the checkpoint is not a signed C2SP tlog-checkpoint note',
+  CHECKPOINT_SIGNATURE: 'the checkpoint is not signed by the ledger key (forged, altered, or signed by another key)',
+  INCLUSION_FAILED: 'an entry\'s inclusion proof does not lead to the checkpoint\'s root: the entry is not in the signed log as given',
+  SHIPMENT_MISMATCH: 'a shipment, close or acknowledgement entry names another shipment, or is out of order',
+  DEVICE_MISSING: 'a logger of the shipment has no registration entry in the bundle',
+  DEVICE_NOT_IN_SHIPMENT: 'a device, chain or reading is not one of the shipment\'s loggers',
+  DEVICE_REVOKED: 'a reading was logged after its device was revoked',
+  SIGNATURE_INVALID: 'a reading\'s Ed25519 signature does not verify under its device\'s registered key',
+  READING_MALFORMED: 'a reading entry\'s payload does not decode as a v1 reading',
+  READING_WRONG_DEVICE: 'a reading in a device\'s chain is signed as another device',
+  CHAIN_MISSING: 'a logger of the shipment has no chain in the bundle',
+  CHAIN_GAP: 'sequence numbers are missing inside a device chain',
+  CHAIN_ORDER: 'a device chain is not in increasing sequence order',
+  CHAIN_DUPLICATE: 'a sequence number appears twice in a device chain',
+  CHAIN_LINK_BROKEN: 'a reading\'s prevHash is not the hash of the device\'s previous reading',
+  CHAIN_START_UNPROVEN: 'the chain does not provably start at the window: no seq 1 and no linked reading before the window',
+  CHAIN_ANCHOR_INSIDE_WINDOW: 'the reading given as before or after the window lies inside the window',
+  READING_OUTSIDE_WINDOW: 'a device chain starts or ends with a reading whose device time is outside the shipment window',
+  PROFILE_HASH_MISMATCH: 'the rule profile does not hash to the hash logged at shipment creation (or claimed)',
+  PROFILE_INVALID: 'the logged rule profile is not a valid rule profile',
+  RESULT_MISMATCH: 'recomputing the compliance engine over the readings does not give the claimed result',
+  RESULT_UNCOMPUTABLE: 'the compliance engine could not be run over the bundle\'s evidence',
+} as const
+export type VerifyReasonCode = keyof typeof VERIFY_REASON_CODES
+
+export interface Finding {
+  code: VerifyReasonCode
+  message: string
+  deviceId?: string
+  seq?: number
+  entryIndex?: number
+  /** JSON path, for result and profile mismatches */
+  path?: string
+}
+
+export type CheckId = 'format' | 'ledger-key' | 'checkpoint' | 'inclusion' | 'shipment' | 'devices' | 'signatures' | 'chains' | 'membership' | 'profile' | 'result'
+
+export const CHECK_TITLES: Record<CheckId, string> = {
+  format: 'bundle format',
+  'ledger-key': 'ledger key',
+  checkpoint: 'checkpoint signature',
+  inclusion: 'inclusion proofs',
+  shipment: 'shipment record',
+  devices: 'device registrations',
+  signatures: 'reading signatures',
+  chains: 'device chains',
+  membership: 'readings belong to the shipment',
+  profile: 'rule profile hash',
+  result: 'recomputed result',
+}
+
+export interface CheckResult {
+  id: CheckId
+  title: string
+  ok: boolean
+  /** One line: what was checked, or why it failed. */
+  summary: string
+  /** The first failures (at most MAX_FINDINGS), each with its reason code and what it concerns. */
+  failures: Finding[]
+  failureCount: number
+  notes: string[]
+}
+
+export interface VerifyReport {
+  format: 'coldproof-verify-report'
+  version: 1
+  verified: boolean
+  result: 'VERIFIED' | 'NOT VERIFIED'
+  shipmentId: string | null
+  bundleSha256: string | null
+  engine: { requested: EngineName; used: EngineName; note?: string }
+  ledgerKey: { pinned: boolean; verifierKey: string | null; source: string }
+  checkpoint: { origin: string; size: number; rootHash: string } | null
+  counts: { entries: number; readings: number; devices: number }
+  claimed: { verdict: string; sensors: { deviceId: string; verdict: string; mktCentiC: number | null; inRangeMs: number; aboveMs: number; belowMs: number }[] } | null
+  checks: CheckResult[]
+}
+
+export const MAX_FINDINGS = 50
+export const CHECK_ORDER: CheckId[] = ['format', 'ledger-key', 'checkpoint', 'inclusion', 'shipment', 'devices', 'signatures', 'chains', 'membership', 'profile', 'result']
+
+/** Collects the failures and notes of every check, in CHECK_ORDER. */
+export class Checks {
+  readonly map = new Map<CheckId, CheckResult>()
+  constructor() {
+    for (const id of CHECK_ORDER) this.map.set(id, { id, title: CHECK_TITLES[id], ok: true, summary: '', failures: [], failureCount: 0, notes: [] })
+  }
+  fail(id: CheckId, f: Finding): void {
+    const c = this.map.get(id)!
+    c.ok = false
+    c.failureCount++
+    if (c.failures.length < MAX_FINDINGS) c.failures.push(f)
+  }
+  note(id: CheckId, n: string): void { this.map.get(id)!.notes.push(n) }
+  summary(id: CheckId, s: string): void { this.map.get(id)!.summary = s }
+  ok(id: CheckId): boolean { return this.map.get(id)!.ok }
+  list(): CheckResult[] {
+    return CHECK_ORDER.map((id) => {
+      const c = this.map.get(id)!
+      if (!c.ok && c.failures.length) c.summary = `${c.failureCount} failure${c.failureCount === 1 ? '' : 's'}: ${c.failures[0].message}`
+      return c
+    })
+  }
+}
+
+/** A JSON value shortened for a one-line message. */
+export const short = (v: unknown) => { const s = JSON.stringify(v); return s === undefined ? 'absent' : s.length > 80 ? s.slice(0, 77) + '...' : s }
+
+/** "device x, seq 5, entry 42" (the path only when the message does not start with it). */
+export function findingWhere(f: Finding): string {
+  const path = f.path && !f.message.startsWith(f.path) ? f.path : ''
+  return [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', path].filter(Boolean).join(', ')
+}
+
+/** The human summary the CLI prints: the overall result first, then every check. */
+export function formatReport(r: VerifyReport): string {
+  const lines: string[] = []
+  lines.push(r.verified ? `VERIFIED — shipment ${r.shipmentId}` : `NOT VERIFIED${r.shipmentId ? ` — shipment ${r.shipmentId}` : ''}`)
+  if (r.bundleSha256) lines.push(`  bundle SHA-256 ${r.bundleSha256}`)
+  if (r.claimed) lines.push(`  claimed verdict ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
+  lines.push(`  signature engine: ${r.engine.used}${r.engine.note ? ` (${r.engine.note})` : ''}`)
+  lines.push('')
+  for (const c of r.checks) {
+    lines.push(`${c.ok ? '✔ ok    ' : '✘ FAILED'}  ${c.title}${c.summary ? ` — ${c.ok ? c.summary : c.failureCount ? `${c.failureCount} failure${c.failureCount === 1 ? '' : 's'}` : c.summary}` : ''}`)
+    if (!c.ok) {
+      for (const f of c.failures.slice(0, 10)) {
+        const where = findingWhere(f)
+        lines.push(`      ${f.code}${where ? ` [${where}]` : ''}: ${f.message}`)
+      }
+      if (c.failureCount > 10) lines.push(`      … ${c.failureCount - 10} more (see --json)`)
+    }
+    for (const n of c.notes) lines.push(`      note: ${n}`)
+  }
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,105 @@
+/**
+ * One shipment as the FleetMonitor follows it: the compliance engine's
+ * incremental per-sensor evaluators over its in-window readings, and the
+ * alarm list those evaluators' outcomes keep (DESIGN.md decision 8: a live
+ * alarm is an alarm event of the same fold that gives the final verdict).
+ * Pure state; the monitor does the I/O.
+ */
+import type { ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import { createSensorEvaluator, validateProfile, type RuleProfile, type SensorEvaluator, type ComplianceEvent, type EngineReading, type AddOutcome } from '../compliance/index.ts'
+import type { ReadingView } from './views.ts'
+
+export interface LastReading { seq: number; deviceTimeMs: number; receivedAt: number; tempCentiC: number; late: boolean; batteryPct: number | null }
+
+export interface StoredAlarm {
+  event: ComplianceEvent
+  endedAt: number | null
+}
+
+/** An acknowledgement of an alarm, as logged (alarm.ack entry). */
+export interface AlarmAck { by: string; reason: string; comment: string; at: number; index: number }
+
+export interface LiveShipment {
+  id: string
+  body: ShipmentCreateBody
+  profile: RuleProfile | null
+  closedAt: number | null
+  /** In-window readings per device, kept to rebuild the evaluators when the window closes. */
+  readings: Map<string, EngineReading[]>
+  evaluators: Map<string, SensorEvaluator>
+  alarms: Map<string, StoredAlarm>
+  acks: Map<string, AlarmAck>
+  last: Map<string, LastReading>
+}
+
+export function newShipment(body: ShipmentCreateBody, closedAt: number | null): LiveShipment {
+  let profile: RuleProfile | null = null
+  try { profile = validateProfile(body.profile) } catch { profile = null }
+  const s: LiveShipment = { id: body.shipmentId, body, profile, closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map() }
+  buildEvaluators(s)
+  return s
+}
+
+export function buildEvaluators(s: LiveShipment): void {
+  s.evaluators.clear()
+  if (!s.profile) return
+  for (const d of s.body.devices) {
+    s.evaluators.set(d, createSensorEvaluator({ profile: s.profile, deviceId: d, window: { startMs: s.body.startAt, endMs: s.closedAt } }))
+  }
+}
+
+export const inWindow = (s: LiveShipment, deviceId: string, t: number) =>
+  s.body.devices.includes(deviceId) && t >= s.body.startAt && (s.closedAt === null || t <= s.closedAt)
+
+/** Applies an evaluator outcome to the alarm list; returns the alarms that changed. */
+export function applyOutcome(s: LiveShipment, out: AddOutcome): string[] {
+  const changed: string[] = []
+  for (const id of out.retracted) if (s.alarms.delete(id)) changed.push(id)
+  for (const e of out.added) {
+    if (e.alarm) {
+      s.alarms.set(e.id, { event: e, endedAt: s.alarms.get(e.id)?.endedAt ?? null })
+      changed.push(e.id)
+    } else if (e.kind === 'excursion_ended' && e.endReason !== 'end_of_data') {
+      // The excursion's alarm is anchored at its start: `${deviceId}:excursion_alarm:${rule}:${startMs}`.
+      for (const [id, a] of s.alarms) {
+        if (a.event.kind === 'excursion_alarm' && a.event.deviceId === e.deviceId && a.event.rule === e.rule && a.event.startMs === e.startMs) {
+          a.endedAt = e.endMs ?? e.atMs
+          changed.push(id)
+        }
+      }
+    }
+  }
+  return changed
+}
+
+export function addReading(s: LiveShipment, r: ReadingView): string[] {
+  const er: EngineReading = { deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status }
+  let list = s.readings.get(r.deviceId)
+  if (!list) s.readings.set(r.deviceId, (list = []))
+  list.push(er)
+  const prev = s.last.get(r.deviceId)
+  if (!prev || r.seq > prev.seq) {
+    s.last.set(r.deviceId, { seq: r.seq, deviceTimeMs: r.deviceTimeMs, receivedAt: r.receivedAt, tempCentiC: r.tempCentiC, late: r.late, batteryPct: r.batteryPct })
+  }
+  const ev = s.evaluators.get(r.deviceId)
+  return ev ? applyOutcome(s, ev.add(er)) : []
+}
+
+export function closeShipment(s: LiveShipment, closedAt: number): void {
+  s.closedAt = closedAt
+  // The window's end is part of the fold (stop delay, missing end): refold with it.
+  buildEvaluators(s)
+  s.alarms.clear()
+  for (const [d, list] of s.readings) {
+    const kept = list.filter((r) => r.deviceTimeMs <= closedAt)
+    s.readings.set(d, kept)
+    const ev = s.evaluators.get(d)
+    if (ev) for (const r of kept) applyOutcome(s, ev.add(r))
+  }
+}
+
+export function openCount(s: LiveShipment): number {
+  let n = 0
+  for (const id of s.alarms.keys()) if (!s.acks.has(id)) n++
+  return n
+}

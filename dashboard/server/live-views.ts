@@ -1,0 +1,121 @@
+/**
+ * What the API and the live stream show of a followed shipment: its alarms
+ * (with acknowledgement and sensor-lost state), its summary and its devices'
+ * states. Pure mapping of the monitor's state; the clock is passed in.
+ */
+import type { ShipmentState } from '../../ledger/state-types.ts'
+import { openCount, type LastReading, type LiveShipment } from './live-shipment.ts'
+import { alarmMessage, alarmSeverity } from './views.ts'
+
+export interface AlarmView {
+  alarmId: string
+  shipmentId: string
+  deviceId: string | null
+  kind: string
+  severity: string | null
+  message: string
+  raisedAt: number
+  endedAt: number | null
+  state: 'open' | 'acknowledged'
+  sensorLost: boolean
+  ack: { by: string; reason: string; comment: string; at: number; index: number } | null
+}
+
+export type ShipmentStatus = 'in_range' | 'alarm' | 'closed'
+
+export interface ShipmentSummaryView {
+  shipmentId: string
+  product: string
+  productClass: string
+  profileId: string | null
+  route: { from: string; to: string }
+  devices: string[]
+  gs1: ShipmentState['gs1'] | null
+  status: ShipmentStatus
+  startAt: number
+  closedAt: number | null
+  createdBy: string
+  currentTempCentiC: number | null
+  lastReadingAt: number | null
+  openAlarms: number
+  range: { minCentiC: number | null; maxCentiC: number | null }
+}
+
+export interface DeviceStateView {
+  deviceId: string
+  lastSeq: number | null
+  lastReadingAt: number | null
+  lastReceivedAt: number | null
+  currentTempCentiC: number | null
+  silentForMs: number | null
+  late: boolean
+  batteryPct: number | null
+  lost: boolean
+}
+
+export function alarmView(s: LiveShipment, id: string, clock: () => number): AlarmView | undefined {
+  const a = s.alarms.get(id)
+  if (!a) return undefined
+  const ack = s.acks.get(id) ?? null
+  const e = a.event
+  const last = s.last.get(e.deviceId)
+  const gap = s.profile?.maxDataGapMs ?? 30 * 60_000
+  const sensorLost = !ack && a.endedAt === null && s.closedAt === null && last !== undefined && clock() - last.receivedAt > gap
+  return {
+    alarmId: id,
+    shipmentId: s.id,
+    deviceId: e.deviceId || null,
+    kind: e.kind,
+    severity: alarmSeverity(e.kind),
+    message: alarmMessage(e) + (sensorLost ? ' — sensor lost: no reading since ' + new Date(last!.receivedAt).toISOString() : ''),
+    raisedAt: e.atMs,
+    endedAt: a.endedAt,
+    state: ack ? 'acknowledged' : 'open',
+    sensorLost,
+    ack,
+  }
+}
+
+export function summaryOf(s: LiveShipment): ShipmentSummaryView {
+  let newest: LastReading | null = null
+  for (const l of s.last.values()) if (!newest || l.deviceTimeMs > newest.deviceTimeMs) newest = l
+  const open = openCount(s)
+  const p = s.profile
+  return {
+    shipmentId: s.id,
+    product: s.body.product,
+    productClass: p?.storageClass ?? 'custom',
+    profileId: p?.id ?? null,
+    route: s.body.route,
+    devices: s.body.devices,
+    gs1: s.body.gs1 ?? null,
+    status: s.closedAt !== null ? 'closed' : open > 0 ? 'alarm' : 'in_range',
+    startAt: s.body.startAt,
+    closedAt: s.closedAt,
+    createdBy: s.body.by,
+    currentTempCentiC: newest?.tempCentiC ?? null,
+    lastReadingAt: newest?.deviceTimeMs ?? null,
+    openAlarms: open,
+    range: { minCentiC: p?.range.lowCentiC ?? null, maxCentiC: p?.range.highCentiC ?? null },
+  }
+}
+
+/** Each logger's last reading and whether it is late or lost, at `now`. */
+export function deviceStates(s: LiveShipment, now: number): DeviceStateView[] {
+  const gap = s.profile?.maxDataGapMs ?? 30 * 60_000
+  return s.body.devices.map((deviceId) => {
+    const l = s.last.get(deviceId)
+    const silentForMs = l ? Math.max(0, now - l.receivedAt) : null
+    return {
+      deviceId,
+      lastSeq: l?.seq ?? null,
+      lastReadingAt: l?.deviceTimeMs ?? null,
+      lastReceivedAt: l?.receivedAt ?? null,
+      currentTempCentiC: l?.tempCentiC ?? null,
+      silentForMs,
+      late: l?.late ?? false,
+      batteryPct: l?.batteryPct ?? null,
+      lost: s.closedAt === null && silentForMs !== null && silentForMs > gap,
+    }
+  })
+}
