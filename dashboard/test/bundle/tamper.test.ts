@@ -200,6 +200,12 @@ t.test('the claimed MKT changed', async (t) => {
   requireReason(t, await verify(b), 'result', 'RESULT_MISMATCH', { path: '$.claimed.sensors[0].stats.mktCentiC' })
 })
 
+t.test('the claimed MKT made a fraction (not canonical JSON): reported, never thrown', async (t) => {
+  const b = clone()
+  b.claimed.sensors[0].stats.mktCentiC = 1.5
+  requireReason(t, await verify(b), 'result', 'RESULT_MISMATCH', { path: '$.claimed.sensors[0].stats.mktCentiC' })
+})
+
 t.test('an inclusion proof altered', async (t) => {
   const b = clone()
   const ref = chainOf(b, trail.devices.a.deviceId).readings[3]
