@@ -33,7 +33,7 @@ export interface MqttLinkOptions {
   mqttOptions?: Partial<IClientOptions>
   /** Called with connection errors (bad credentials, refused socket). */
   onError?: (err: Error) => void
-  /** First reconnect delay, ms (default: mqttOptions.reconnectPeriod, else 1000). */
+  /** First reconnect delay, ms (default: mqttOptions.reconnectPeriod, else 1000; mqttOptions.reconnectPeriod 0 alone: never reconnect). */
   reconnectMinMs?: number
   /** Longest reconnect delay, ms (default 300000: 5 minutes). */
   reconnectMaxMs?: number
@@ -70,6 +70,8 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
     receipt: deviceTopic(deviceId, 'receipt'),
     resend: deviceTopic(deviceId, 'resend'),
   }
+  // mqttOptions.reconnectPeriod keeps its mqtt.js meaning: the first delay, and 0 = never reconnect.
+  const noReconnect = opts.reconnectMinMs === undefined && opts.mqttOptions?.reconnectPeriod === 0
   const minMs = opts.reconnectMinMs ?? (opts.mqttOptions?.reconnectPeriod || DEFAULT_RECONNECT_MIN_MS)
   const maxMs = Math.max(minMs, opts.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS)
   const random = opts.random ?? Math.random
@@ -106,7 +108,7 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       c.on('reconnect', () => { c.options.password = deviceAuthToken(deviceId, secretKey, audience) })
       c.on('close', () => {
         connected = false
-        if (client !== c || retryTimer) return
+        if (client !== c || retryTimer || noReconnect) return
         if (accepted) failures = 0
         else failures++
         accepted = false

@@ -65,6 +65,8 @@ export interface DashboardOptions {
   rateLimits?: { login?: number; writes?: number }
   /** Run a ledger integrity check when the app becomes ready (in the background; default true). */
   integrityCheckOnStart?: boolean
+  /** Re-run the integrity check this often, ms (default 10 minutes; 0 = never). */
+  integrityCheckIntervalMs?: number
   /** Trust X-Forwarded-* from a reverse proxy (TLS termination; Secure cookies). */
   trustProxy?: boolean
   /** Base of the URIs in EPCIS exports (default derived from the request host). */
@@ -219,14 +221,23 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.addHook('onReady', async () => {
     await monitor!.start()
     monitor!.subscribe((e) => sse.broadcast(e))
-    if (opts.integrityCheckOnStart ?? true) {
+    const runCheck = () => {
       ctx.integrity.run().then(
         (r) => { if (!r.ok) app.log.error({ failure: r.failure }, 'ledger integrity check FAILED') },
         (err) => app.log.error({ err }, 'ledger integrity check could not run'),
       )
     }
+    if (opts.integrityCheckOnStart ?? true) runCheck()
+    // Re-check as the ledger grows, so "last integrity check" on the Ledger page stays recent.
+    const every = opts.integrityCheckIntervalMs ?? 10 * 60_000
+    if (every > 0) {
+      integrityTimer = setInterval(runCheck, every)
+      integrityTimer.unref()
+    }
   })
+  let integrityTimer: NodeJS.Timeout | undefined
   app.addHook('onClose', async () => {
+    if (integrityTimer) clearInterval(integrityTimer)
     monitor!.stop()
     sse.closeAll()
   })

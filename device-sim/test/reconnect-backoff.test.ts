@@ -93,3 +93,25 @@ t.test('refused connects are spaced out increasingly; a device registered later 
   t.equal(scheduled[before].failures, 0, 'after an accepted connection, the failure count starts again at 0')
   t.ok(scheduled[before].delayMs <= MIN, `and the delay is the minimum again (${scheduled[before].delayMs} ms)`)
 })
+
+t.test('mqttOptions.reconnectPeriod 0 keeps its mqtt.js meaning: no reconnect', async (t) => {
+  let attempts = 0
+  const broker = await Aedes.createBroker({ authenticate(_c, _u, _p, done) { attempts++; done(null, false) } })
+  const server = createServer(broker.handle)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(async () => {
+    await new Promise<void>((r) => broker.close(() => r()))
+    await new Promise<void>((r) => server.close(() => r()))
+  })
+  const scheduled: number[] = []
+  const link = createMqttLink({
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, identity: memoryIdentity('no-retry-1'),
+    mqttOptions: { reconnectPeriod: 0 }, onReconnectScheduled: (_f, d) => scheduled.push(d), onError: () => {},
+  })
+  t.teardown(() => link.close())
+  link.open({ onConnect() {}, onReceipt() {}, onResend() {} })
+  await until(() => attempts >= 1, 'the first attempt')
+  await sleep(500)
+  t.equal(attempts, 1, 'one attempt only')
+  t.same(scheduled, [], 'no reconnect scheduled')
+})
