@@ -36,7 +36,7 @@ const KNOWN_EVENTS = 0x03
 
 export const STATUS = {
   SENSOR_FAULT: 0x0001, // the probe reported a fault: the temperature is not a measurement
-  BUFFER_OVERFLOW: 0x0002, // store-and-forward dropped its oldest unreceipted readings
+  BUFFER_OVERFLOW: 0x0002, // the buffer was full and dropped an unreceipted reading that was never published: a certain loss
   CLOCK_UNSYNCED: 0x0004, // the device clock has not been set since power-up
   LOW_BATTERY: 0x0008,
   TAMPER: 0x0010, // the logger case was opened
