@@ -14,6 +14,7 @@ import { createBroker, hashServicePassword, type Broker } from '../broker/index.
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
 import { profileHash } from '../dashboard/compliance/index.ts'
 import { demoProfile } from './demo-profiles.ts'
+import { startDemoCloser } from './demo-closer.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
 import { pino } from 'pino'
 import { buildDashboard } from '../dashboard/server/app.ts'
@@ -208,6 +209,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       await f.start()
       fleet = f
       stack.push(() => f.stop())
+      const closer = startDemoCloser(ledger, f, { log })
+      stack.push(async () => closer.stop())
     }
     return { url, mqttUrl, ledger, ingest, broker, fleet, logins, close }
   } catch (e) {
