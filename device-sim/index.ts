@@ -20,7 +20,7 @@ export { deviceAuthToken, signRecord } from './signer.ts'
 export { createRng, deriveSeed, type Rng } from './rng.ts'
 export { SimError, ScenarioError, SIM_ERROR_CODES, type SimErrorCode } from './errors.ts'
 
-/** The `npm start` demo scenario: twelve shipments over every storage class (device-sim/scenarios/demo-fleet.json). */
+/** The `npm start` demo scenario: thirteen shipments over every storage class (device-sim/scenarios/demo-fleet.json). */
 export function demoFleet(): Scenario {
   return loadScenario('demo-fleet')
 }
