@@ -3,6 +3,7 @@
  * order) and the device registrations (keys, revocations) the readings are
  * checked against. Pure.
  */
+import { sha256 } from '@noble/hashes/sha2.js'
 import type { ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
 import { fromHex, toHex } from '../../ledger/protocol/bytes.ts'
 import type { EvidenceBundle } from './format.ts'
@@ -59,6 +60,6 @@ export function checkDevices(devices: BundleEntries['devices'], { cb, window, sh
     if (reg.body.calibration && window && reg.body.calibration.dueAt < window.startAt) checks.note('devices', `${d.deviceId}: calibration ${reg.body.calibration.certificate} was due ${new Date(reg.body.calibration.dueAt).toISOString().slice(0, 10)}, before the shipment started (GDP 9.3)`)
   }
   for (const id of shipDevices) if (!keys.has(id) && !devices.some((d) => d.deviceId === id)) checks.fail('devices', { code: 'DEVICE_MISSING', message: `logger ${id} of the shipment has no registration entry in the bundle`, deviceId: id })
-  if (checks.ok('devices')) checks.summary('devices', `${keys.size} registered device key(s): ${[...keys.entries()].map(([id, k]) => `${id} ${toHex(k).slice(0, 16)}…`).join(', ')}`)
+  if (checks.ok('devices')) checks.summary('devices', `${keys.size} registered device key(s): ${[...keys.entries()].map(([id, k]) => `${id} key ${toHex(k).slice(0, 16)}… (fingerprint ${toHex(sha256(k)).slice(0, 16)})`).join(', ')}`)
   return { keys, revokedAt }
 }

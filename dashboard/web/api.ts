@@ -94,7 +94,7 @@ interface DeviceJson {
 interface CheckpointJson { origin: string; size: number; rootHash: string; note?: string }
 interface LedgerJson {
   size: number; latestCheckpoint: CheckpointJson | null
-  lastIntegrityCheck: { at: number; ok: boolean; size?: number; message?: string } | null
+  lastIntegrityCheck: { at: number; ok: boolean; size?: number; failure?: { code?: string; index?: number | null; message?: string } | null } | null
   entriesByType?: Record<string, number>
   quarantined?: Record<string, number>
 }
@@ -293,12 +293,19 @@ export async function revokeDevice(deviceId: string, reason: string): Promise<De
   return mapDevice(await request<DeviceJson>('POST', `/api/devices/${encodeURIComponent(deviceId)}/revoke`, { reason }))
 }
 
+/** The server reports a failed check as `failure: { code, index, message }` (docs/API.md); the page shows it as one line. */
+function integrityFailureText(f: { code?: string; index?: number | null; message?: string } | null | undefined): string | undefined {
+  if (!f) return undefined
+  const at = typeof f.index === 'number' ? ` at entry ${f.index}` : ''
+  return [f.code, f.message].filter(Boolean).join(': ') + at || undefined
+}
+
 export async function getLedger(): Promise<LedgerView> {
   const j = await request<LedgerJson>('GET', '/api/ledger')
   return {
     size: j.size,
     checkpoint: j.latestCheckpoint ? { origin: j.latestCheckpoint.origin, size: j.latestCheckpoint.size, rootHash: j.latestCheckpoint.rootHash, note: j.latestCheckpoint.note } : null,
-    integrity: j.lastIntegrityCheck ? { checkedAt: j.lastIntegrityCheck.at, ok: j.lastIntegrityCheck.ok, size: j.lastIntegrityCheck.size, message: j.lastIntegrityCheck.message } : null,
+    integrity: j.lastIntegrityCheck ? { checkedAt: j.lastIntegrityCheck.at, ok: j.lastIntegrityCheck.ok, size: j.lastIntegrityCheck.size, message: integrityFailureText(j.lastIntegrityCheck.failure) } : null,
     entriesByType: j.entriesByType ?? {},
     quarantined: j.quarantined ?? {},
   }
