@@ -236,6 +236,45 @@ t.test('sensor faults: status bit, impossible value, clock backwards, clock jump
   t.same(ev(jump.s.events, 'data_gap').length, 1, 'and the jump is not counted as time')
 })
 
+t.test('sensor faults are episodes: one alarm and one reason per run of faulty readings', async (t) => {
+  const p = rules([above8])
+  // a fault bit stuck for 12 readings (the demo's flood), then healthy again
+  const readings = trace('dev-a', Array(20).fill(500)).map((r) => (r.seq >= 5 && r.seq <= 16 ? { ...r, status: 0x0001, tempCentiC: 32767 } : r))
+  const stuck = run(p, readings)
+  t.match(ev(stuck.s.events, 'sensor_fault'), [{ rule: 'status_fault', seq: 5, id: 'dev-a:sensor_fault:status_fault:5', alarm: true }], 'one alarm, anchored at the first faulty seq')
+  t.equal(ev(stuck.s.events, 'sensor_fault').length, 1)
+  t.same(stuck.s.faultEpisodes, [{ eventId: 'dev-a:sensor_fault:status_fault:5', rule: 'status_fault', firstSeq: 5, lastSeq: 16, firstMs: T0 + 20 * MIN, lastMs: T0 + 75 * MIN, count: 12 }])
+  t.equal(stuck.s.readings.faults, 12, 'every faulty reading is still counted and left out')
+  t.same(stuck.codes, ['SENSOR_FAULT', 'DATA_GAP'], 'one reason for the episode (and the 65 min the faulty readings left uncovered is a gap)')
+  t.equal(stuck.r.verdict, 'INCOMPLETE_EVIDENCE', 'a fault episode still makes the evidence incomplete')
+  t.equal(stuck.r.reasons[0].message, 'sensor fault "status_fault" (the logger flagged its sensor as faulty): 12 readings in a row, seq 5 (2026-01-01 00:20 UTC) to seq 16 (2026-01-01 01:15 UTC); first reading 327.67 °C')
+
+  // the clock jumps back 90 min: every reading until it passes the old maximum is clock_backwards, one episode
+  const back = run(p, [...trace('dev-a', Array(20).fill(500)), ...trace('dev-a', Array(20).fill(500), { startMs: T0 + 5 * MIN, firstSeq: 21 })])
+  t.same(ev(back.s.events, 'sensor_fault').map((e) => e.id), ['dev-a:sensor_fault:clock_backwards:21'])
+  t.match(back.s.faultEpisodes, [{ rule: 'clock_backwards', firstSeq: 21, lastSeq: 39, count: 19 }])
+  t.equal(back.r.reasons.length, 1)
+
+  // a healthy reading ends an episode; a different reason starts a new one
+  const flap = run(p, [at(1, 0, 500), { ...at(2, 5 * MIN, 500), status: 1 }, at(3, 10 * MIN, 500), { ...at(4, 15 * MIN, 500), status: 1 }, at(5, 20 * MIN, 9000), at(6, 25 * MIN, 9000), at(7, 30 * MIN, 500)])
+  t.same(ev(flap.s.events, 'sensor_fault').map((e) => `${e.rule}:${e.seq}`), ['status_fault:2', 'status_fault:4', 'impossible_value:5'])
+  t.same(flap.s.faultEpisodes.map((e) => e.count), [1, 1, 2])
+  t.equal(flap.r.reasons.filter((r) => r.code === 'SENSOR_FAULT').length, 3)
+  t.equal(flap.r.reasons[0].message, 'sensor fault "status_fault" (the logger flagged its sensor as faulty) at seq 2, 2026-01-01 00:05 UTC: reading 5.00 °C')
+})
+
+t.test('reason messages are written for people: units, degrees, UTC times', async (t) => {
+  const cum = run(rules([{ ...above8, cumulativeAllowanceMs: 0 }]), trace('dev-a', [500, 801, 500]))
+  t.equal(cum.r.reasons.find((r) => r.code === 'CUMULATIVE_ALLOWANCE_EXCEEDED')!.message, 'zone "above-8": total time beyond the limit, 5 min, exceeds the allowance of 0 s at 2026-01-01 00:10 UTC')
+  const gap = run(rules([above8]), [at(1, 0, 500), at(2, 6 * HOUR + 10 * MIN, 500)])
+  t.equal(gap.r.reasons.find((r) => r.code === 'DATA_GAP')!.message, 'no reading for 6 h 10 min from 2026-01-01 00:00 UTC to 2026-01-01 06:10 UTC (6 h 10 min of it judged)')
+  const jump = run(rules([above8]), [at(1, 0, 500), at(2, 7 * HOUR, 500)])
+  t.match(jump.r.reasons.find((r) => r.code === 'SENSOR_FAULT')!.message, /^sensor fault "clock_jump" \(device clock jumped by 7 h\) at seq 2, 2026-01-01 07:00 UTC: reading 5.00 °C$/)
+  for (const r of [...cum.r.reasons, ...gap.r.reasons, ...jump.r.reasons]) {
+    t.notMatch(r.message, /\d{4,} ms|centi-°C|T\d\d:\d\d:\d\d\.\d{3}Z/, `no raw units in: ${r.message}`)
+  }
+})
+
 t.test('missing sequence numbers are missing evidence', async (t) => {
   const { s, r } = run(rules([above8]), [at(1, 0, 500), at(2, 5 * MIN, 500), at(5, 10 * MIN, 500)])
   t.match(ev(s.events, 'missing_readings'), [{ afterSeq: 2, seq: 5, count: 2 }])

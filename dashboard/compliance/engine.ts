@@ -49,9 +49,9 @@ export type FaultReason = 'status_fault' | 'impossible_value' | 'clock_backwards
 /**
  * One event. `id` is stable across re-evaluation: `${deviceId}:${kind}:${rule}:${anchor}`
  * (or `${deviceId}:${kind}:${anchor}` when no rule applies), where the anchor is the
- * excursion start for excursion events, the sequence number for sensor faults and
- * missing readings, and the event time otherwise. Fields beyond the first six
- * depend on the kind (docs/COMPLIANCE.md, "Events").
+ * excursion start for excursion events, the first sequence number of the episode for
+ * sensor faults, the sequence number before the hole for missing readings, and the
+ * event time otherwise. Fields beyond the first six depend on the kind (docs/COMPLIANCE.md, "Events").
  */
 export interface ComplianceEvent {
   id: string
@@ -80,6 +80,22 @@ export interface ComplianceEvent {
   afterSeq?: number
   endReason?: EndReason
   outcomeKnown?: boolean
+}
+
+/**
+ * A run of consecutive readings of one sensor with the same fault reason
+ * (docs/COMPLIANCE.md, "Sensor faults"): one event and one reason for the run,
+ * not one per reading. `eventId` is the id of the run's sensor_fault event.
+ */
+export interface FaultEpisode {
+  eventId: string
+  rule: FaultReason
+  firstSeq: number
+  lastSeq: number
+  firstMs: number
+  lastMs: number
+  /** readings in the episode */
+  count: number
 }
 
 interface OpenExcursion {
@@ -124,6 +140,10 @@ export interface SensorState {
   accepted: number
   judgedReadings: number
   faults: number
+  /** every fault episode, in fold order */
+  faultEpisodes: FaultEpisode[]
+  /** index in faultEpisodes of the episode the last reading extended or started, or null */
+  openFault: number | null
   firstSeq: number | null
   firstMs: number | null
   longestIntervalMs: number
@@ -160,6 +180,7 @@ export function initialState(ctx: FoldContext, deviceId: string): SensorState {
     coveredMs: 0, inRangeMs: 0, aboveMs: 0, belowMs: 0,
     minCentiC: null, maxCentiC: null,
     readings: 0, accepted: 0, judgedReadings: 0, faults: 0,
+    faultEpisodes: [], openFault: null,
     firstSeq: null, firstMs: null,
     longestIntervalMs: 0, intervalsOverExpected: 0,
     stabilityExceeded: false,
@@ -312,6 +333,30 @@ class Fold {
     this.s.hardInBreach.fill(false)
   }
 
+  /**
+   * Sensor faults are episodes: the first reading with a fault reason raises the
+   * event (anchored at its seq, so the alarm id is stable), each following reading
+   * with the same reason only extends the episode, and the first reading without
+   * it ends the episode. A flapping clock or a stuck fault bit is one alarm, not
+   * one per reading.
+   */
+  faultEpisode(rule: FaultReason | null, seq: number, t: number, temp: number, jumpMs: number | null): void {
+    const s = this.s
+    const open = s.openFault === null ? null : s.faultEpisodes[s.openFault]
+    if (open && open.rule === rule) {
+      open.lastSeq = seq
+      open.lastMs = t
+      open.count++
+      return
+    }
+    s.openFault = null
+    if (rule === null) return
+    const fields: Partial<ComplianceEvent> = jumpMs === null ? { seq, tempCentiC: temp } : { seq, tempCentiC: temp, durationMs: jumpMs }
+    this.emit('sensor_fault', rule, seq, t, fields)
+    s.openFault = s.faultEpisodes.length
+    s.faultEpisodes.push({ eventId: this.out[this.out.length - 1].id, rule, firstSeq: seq, lastSeq: seq, firstMs: t, lastMs: t, count: 1 })
+  }
+
   step(r: EngineReading): void {
     const { profile, spans } = this.ctx
     const s = this.s
@@ -328,10 +373,13 @@ class Fold {
     if (r.status !== undefined && (r.status & STATUS.SENSOR_FAULT) !== 0) fault = 'status_fault'
     else if (temp < profile.plausibleCentiC.min || temp > profile.plausibleCentiC.max) fault = 'impossible_value'
     else if (last !== null && t <= last.t) fault = 'clock_backwards'
+    // A clock jump keeps the reading (later readings share the jumped clock) but is a fault too.
+    const jumpMs = !fault && last !== null && seq === last.seq + 1 && t - last.t > profile.maxClockJumpMs ? t - last.t : null
+    const episodeRule: FaultReason | null = !touchesJudged ? null : fault ?? (jumpMs !== null ? 'clock_jump' : null)
+    this.faultEpisode(episodeRule, seq, t, temp, jumpMs)
     if (fault) {
       // The value (or its time) is not a measurement: the reading is left out and the previous one holds.
       s.faults++
-      if (touchesJudged) this.emit('sensor_fault', fault, seq, t, { seq, tempCentiC: temp })
       return
     }
     s.accepted++
@@ -340,9 +388,6 @@ class Fold {
       const dt = t - last.t
       s.longestIntervalMs = Math.max(s.longestIntervalMs, dt)
       if (dt > profile.expectedIntervalMs) s.intervalsOverExpected++
-      if (seq === last.seq + 1 && dt > profile.maxClockJumpMs && touchesJudged) {
-        this.emit('sensor_fault', 'clock_jump', seq, t, { seq, tempCentiC: temp, durationMs: dt })
-      }
       if (dt > profile.maxDataGapMs) {
         // A gap is attributed to nothing: not in range, not out of range. An open excursion ends here, outcome unknown.
         if (isJudged(spans, last.t)) this.interrupt(last.t, 'data_gap')

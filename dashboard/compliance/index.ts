@@ -14,6 +14,7 @@
  *   attachAcknowledgements(result, acks): AcknowledgedResult   never changes the verdict
  *   acknowledgementFromEntry(entry): Acknowledgement   from an 'alarm.ack' log entry
  *   mkt(samples), timeWeightedMean(samples)            integer centi-°C, half-even
+ *   formatDuration(ms), formatCentiC(c), formatUtc(ms), formatDegreeMinutes(a)   message text ("6 h 10 min", "8.01 °C")
  *
  * Units: temperatures integer centi-°C, times and durations integer ms,
  * areas integer centi-°C·ms (÷ 6 000 000 for °C·min). Results are plain JSON
@@ -28,7 +29,8 @@ export type { ShipmentInput, ShipmentResult, ChainBreak } from './shipment.ts'
 export { createSensorEvaluator } from './sensor-evaluator.ts'
 export type { SensorEvaluator, SensorEvaluatorOptions, AddOutcome } from './sensor-evaluator.ts'
 export { ALARM_KINDS } from './engine.ts'
-export type { ComplianceEvent, EventKind, EndReason, FaultReason, EngineReading } from './engine.ts'
+export type { ComplianceEvent, EventKind, EndReason, FaultReason, FaultEpisode, EngineReading } from './engine.ts'
+export { formatDuration, formatCentiC, formatUtc, formatDegreeMinutes } from './format.ts'
 export { VERDICT_ORDER } from './verdict.ts'
 export type { Verdict, Reason, ReasonCode, SensorResult, ZoneSummary } from './verdict.ts'
 export { attachAcknowledgements, acknowledgementFromEntry } from './acknowledge.ts'

@@ -26,24 +26,29 @@ const profiles: RuleProfile[] = [everything, BUILTIN_PROFILES['refrigerated-2-8'
 
 interface Case { snapshotEvery: number; chunk: number; profileIx: number; readings: EngineReading[]; order: number[]; dupes: number[]; endMs: number | null; unjudged: UnjudgedWindow[] }
 
-const stepArb = fc.record({
+/** Steps of a trace; `faultWeight` against 25 healthy: high values give runs of faults (fault episodes). */
+const stepArbOf = (faultWeight: number, backWeight: number) => fc.record({
   dt: fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(5 * MIN, 5 * MIN, 2 * MIN, 10 * MIN) },
     { weight: 3, arbitrary: fc.integer({ min: 1, max: 30 * MIN }) },
     { weight: 1, arbitrary: fc.integer({ min: 30 * MIN, max: 3 * HOUR }) },
-    { weight: 1, arbitrary: fc.integer({ min: -20 * MIN, max: 0 }) },
+    { weight: backWeight, arbitrary: fc.integer({ min: -20 * MIN, max: 0 }) },
   ),
   dTemp: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: -60, max: 60 }) }, { weight: 1, arbitrary: fc.integer({ min: -1500, max: 1500 }) }),
   seqSkip: fc.oneof({ weight: 20, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 4 }) }),
-  fault: fc.oneof({ weight: 25, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 8, 9) }),
+  fault: fc.oneof({ weight: 25, arbitrary: fc.constant(0) }, { weight: faultWeight, arbitrary: fc.constantFrom(1, 8, 9) }),
 })
+const stepsArb = fc.oneof(
+  fc.array(stepArbOf(1, 1), { minLength: 0, maxLength: 160, size: 'max' }),
+  fc.array(stepArbOf(30, 4), { minLength: 0, maxLength: 160, size: 'max' }),
+)
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
   snapshotEvery: fc.constantFrom(1, 2, 7, 32, 256),
   chunk: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 40 })),
   profileIx: fc.integer({ min: 0, max: profiles.length - 1 }),
   startTemp: fc.integer({ min: -300, max: 1800 }),
-  steps: fc.array(stepArb, { minLength: 0, maxLength: 160, size: 'max' }),
+  steps: stepsArb,
   keys: fc.array(fc.double({ noNaN: true }), { minLength: 160, maxLength: 160 }),
   dupes: fc.array(fc.nat({ max: 159 }), { maxLength: 5 }),
   endOffset: fc.option(fc.integer({ min: 0, max: 30 * HOUR })),
@@ -88,6 +93,7 @@ function fromScratch(c: Case) {
 
 t.test('incremental evaluation in any arrival order equals folding in order from scratch', async (t) => {
   let withLate = 0
+  let longEpisodes = 0
   fc.assert(fc.property(caseArb, (c) => {
     const ev = createSensorEvaluator({ profile: profiles[c.profileIx], deviceId: 'dev-p', window: { startMs: T0, endMs: c.endMs }, unjudged: c.unjudged, snapshotEvery: c.snapshotEvery })
     const live = new Map<string, ComplianceEvent>()
@@ -107,6 +113,7 @@ t.test('incremental evaluation in any arrival order equals folding in order from
       }
     }
     const ref = fromScratch(c)
+    if (ref.result.faultEpisodes.some((e) => e.count > 1)) longEpisodes++
     const got = canonicalJson(ev.result())
     const want = canonicalJson(ref.result)
     if (got !== want) throw new Error(`results differ\n got ${got}\nwant ${want}`)
@@ -117,6 +124,7 @@ t.test('incremental evaluation in any arrival order equals folding in order from
     if (ev.size !== c.readings.length) throw new Error('size')
   }), { numRuns: 100, endOnFailure: true })
   t.ok(withLate > 100, `late readings were exercised (${withLate})`)
+  t.ok(longEpisodes > 10, `fault episodes of several readings were exercised (${longEpisodes} cases)`)
 })
 
 t.test('a backfilled reading re-evaluates: the gap it fills is retracted', async (t) => {
@@ -160,4 +168,20 @@ t.test('resends are idempotent; conflicting readings and other devices are refus
   t.throws(() => ev.add({ ...r, deviceId: 'dev-b' }), { code: 'ERR_INPUT_INVALID', path: '$.deviceId' })
   t.throws(() => ev.add({ ...r, seq: 0 }), { code: 'ERR_INPUT_INVALID', path: '$.seq' })
   t.throws(() => ev.add(null as unknown as EngineReading), { code: 'ERR_INPUT_INVALID', path: '$' })
+})
+
+t.test('live: a stuck fault raises one alarm; a late healthy reading that splits the run raises the second', async (t) => {
+  const ev = createSensorEvaluator({ profile: BUILTIN_PROFILES['refrigerated-2-8'], deviceId: 'dev-a', window: { startMs: T0 } })
+  const r = (seq: number, fault: boolean): EngineReading => ({ deviceId: 'dev-a', seq, deviceTimeMs: T0 + seq * MIN, tempCentiC: 500, ...(fault ? { status: 1 } : {}) })
+  const added: ComplianceEvent[] = []
+  ev.add(r(1, false))
+  for (let seq = 2; seq <= 13; seq++) if (seq !== 7) added.push(...ev.add(r(seq, true)).added)
+  t.same(added.filter((e) => e.kind === 'sensor_fault').map((e) => e.id), ['dev-a:sensor_fault:status_fault:2'], 'one alarm for eleven faulty readings')
+  t.same(added.map((e) => e.kind), ['sensor_fault', 'missing_readings'], 'and the hole at seq 7 is its own event')
+  t.match(ev.result().faultEpisodes, [{ firstSeq: 2, lastSeq: 13, count: 11 }], 'the hole at seq 7 does not end the episode')
+  const late = ev.add(r(7, false))
+  t.same(late.added.map((e) => e.id), ['dev-a:sensor_fault:status_fault:8'], 'the run is now two episodes')
+  t.same(late.retracted, ['dev-a:missing_readings:6'], 'the hole is filled')
+  t.match(ev.result().faultEpisodes, [{ firstSeq: 2, lastSeq: 6, count: 5 }, { firstSeq: 8, lastSeq: 13, count: 6 }])
+  t.equal(ev.result().reasons.filter((x) => x.code === 'SENSOR_FAULT').length, 2)
 })

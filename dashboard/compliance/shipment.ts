@@ -14,7 +14,7 @@ import { worst, type Reason, type SensorResult, type Verdict } from './verdict.t
 
 export const RESULT_FORMAT = 'coldproof-compliance-result'
 /** Bumped whenever a change to the engine can change a result for the same input. */
-export const ENGINE_VERSION = 1
+export const ENGINE_VERSION = 2
 
 /** A device whose chain the caller (ledger integrity check / bundle verifier) found broken. */
 export interface ChainBreak { deviceId: string; atSeq: number; reason: string }

@@ -12,7 +12,8 @@
  * FAIL outranks INCOMPLETE_EVIDENCE: a broken rule is proven by the evidence present.
  * The MKT is reported, and may have a limit, but a compliant MKT never hides an excursion.
  */
-import type { FoldContext, SensorState, ComplianceEvent, EventKind } from './engine.ts'
+import type { FoldContext, SensorState, ComplianceEvent, EventKind, FaultEpisode, FaultReason } from './engine.ts'
+import { formatCentiC, formatDegreeMinutes, formatDuration, formatUtc } from './format.ts'
 import { mktCentiCOfHistogram, meanCentiCOfHistogram } from './mkt.ts'
 import { judgedLength } from './judged-time.ts'
 
@@ -51,22 +52,36 @@ const EVENT_REASON: Partial<Record<EventKind, [ReasonCode, Verdict]>> = {
   excursion_started: ['EXCURSION', 'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE'],
 }
 
-const c2 = (c: number) => `${c < 0 ? '-' : ''}${Math.floor(Math.abs(c) / 100)}.${String(Math.abs(c) % 100).padStart(2, '0')} °C`
-const iso = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`)
-const dur = (ms: number) => `${ms} ms`
+const c2 = formatCentiC
+const utc = formatUtc
+const dur = formatDuration
 
-function describe(e: ComplianceEvent): string {
+const FAULT_TEXT: Record<FaultReason, string> = {
+  status_fault: 'the logger flagged its sensor as faulty',
+  impossible_value: 'temperature outside the plausible range',
+  clock_backwards: 'device clock went backwards',
+  clock_jump: 'device clock jumped',
+}
+
+function describeFault(e: ComplianceEvent, ep: FaultEpisode | undefined): string {
+  const rule = e.rule as FaultReason
+  const what = `sensor fault "${rule}" (${FAULT_TEXT[rule] ?? rule}${rule === 'clock_jump' && e.durationMs !== undefined ? ` by ${dur(e.durationMs)}` : ''})`
+  if (!ep || ep.count === 1) return `${what} at seq ${e.seq}, ${utc(e.atMs)}: reading ${c2(e.tempCentiC!)}`
+  return `${what}: ${ep.count} readings in a row, seq ${ep.firstSeq} (${utc(ep.firstMs)}) to seq ${ep.lastSeq} (${utc(ep.lastMs)}); first reading ${c2(e.tempCentiC!)}`
+}
+
+function describe(e: ComplianceEvent, episodes: ReadonlyMap<string, FaultEpisode>): string {
   switch (e.kind) {
-    case 'hard_limit_breached': return `hard limit "${e.rule}" (${c2(e.limitCentiC!)}) breached at ${iso(e.atMs)}: ${c2(e.tempCentiC!)}`
-    case 'single_event_exceeded': return `zone "${e.rule}": one excursion from ${iso(e.startMs!)} lasted longer than ${dur(e.allowanceMs!)}`
-    case 'consecutive_readings_exceeded': return `zone "${e.rule}": ${e.count} consecutive readings beyond ${c2(e.limitCentiC!)} from ${iso(e.startMs!)}`
-    case 'cumulative_allowance_exceeded': return `zone "${e.rule}": total time beyond the limit ${dur(e.totalMs!)} exceeds the allowance ${dur(e.allowanceMs!)} at ${iso(e.atMs)}`
-    case 'degree_minutes_exceeded': return `zone "${e.rule}": area beyond the limit ${e.areaCentiCMs} centi-°C·ms exceeds the allowance ${e.allowanceCentiCMs} at ${iso(e.atMs)}`
-    case 'stability_budget_exceeded': return `stability budget ${dur(e.allowanceMs!)} exceeded at ${iso(e.atMs)}: ${dur(e.priorMs!)} used by earlier legs + ${dur(e.totalMs!)} here`
-    case 'data_gap': return `no reading for ${dur(e.durationMs!)} from ${iso(e.startMs!)} to ${iso(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`
+    case 'hard_limit_breached': return `hard limit "${e.rule}" (${c2(e.limitCentiC!)}) breached at ${utc(e.atMs)}: ${c2(e.tempCentiC!)}`
+    case 'single_event_exceeded': return `zone "${e.rule}": one excursion from ${utc(e.startMs!)} lasted longer than ${dur(e.allowanceMs!)}`
+    case 'consecutive_readings_exceeded': return `zone "${e.rule}": ${e.count} consecutive readings beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
+    case 'cumulative_allowance_exceeded': return `zone "${e.rule}": total time beyond the limit, ${dur(e.totalMs!)}, exceeds the allowance of ${dur(e.allowanceMs!)} at ${utc(e.atMs)}`
+    case 'degree_minutes_exceeded': return `zone "${e.rule}": area beyond the limit, ${formatDegreeMinutes(e.areaCentiCMs!)}, exceeds the allowance of ${formatDegreeMinutes(e.allowanceCentiCMs!)} at ${utc(e.atMs)}`
+    case 'stability_budget_exceeded': return `stability budget of ${dur(e.allowanceMs!)} exceeded at ${utc(e.atMs)}: ${dur(e.priorMs!)} used by earlier legs + ${dur(e.totalMs!)} here`
+    case 'data_gap': return `no reading for ${dur(e.durationMs!)} from ${utc(e.startMs!)} to ${utc(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`
     case 'missing_readings': return `${e.count} reading(s) missing between seq ${e.afterSeq} and seq ${e.seq}`
-    case 'sensor_fault': return `sensor fault "${e.rule}" at seq ${e.seq} (${iso(e.atMs)}, ${e.tempCentiC} centi-°C)`
-    case 'excursion_started': return `zone "${e.rule}": excursion beyond ${c2(e.limitCentiC!)} from ${iso(e.startMs!)}`
+    case 'sensor_fault': return describeFault(e, episodes.get(e.id))
+    case 'excursion_started': return `zone "${e.rule}": excursion beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
     default: return e.kind
   }
 }
@@ -106,6 +121,8 @@ export interface SensorResult {
   zones: ZoneSummary[]
   hardLimits: { id: string; breaches: number }[]
   stabilityBudget: { allowanceMs: number; priorMs: number; usedMs: number; remainingMs: number } | null
+  /** sensor-fault episodes in fold order: one sensor_fault event (and reason) each */
+  faultEpisodes: FaultEpisode[]
   events: ComplianceEvent[]
 }
 
@@ -124,9 +141,10 @@ export function buildSensorResult(ctx: FoldContext, openState: SensorState, fini
   const s = finished
   const dev = s.deviceId
   const reasons: Reason[] = []
+  const episodes = new Map(s.faultEpisodes.map((ep) => [ep.eventId, ep]))
   for (const e of events) {
     const r = EVENT_REASON[e.kind]
-    if (r) reasons.push({ code: r[0], verdict: r[1], deviceId: dev, rule: e.rule, eventId: e.id, message: describe(e) })
+    if (r) reasons.push({ code: r[0], verdict: r[1], deviceId: dev, rule: e.rule, eventId: e.id, message: describe(e, episodes) })
   }
   const hist = new Map<number, number>()
   for (const [k, v] of Object.entries(s.hist)) hist.set(Number(k), v)
@@ -141,13 +159,13 @@ export function buildSensorResult(ctx: FoldContext, openState: SensorState, fini
     } else {
       const before = judgedLength(spans, -Infinity, s.firstMs)
       if (before > p.maxDataGapMs) {
-        reasons.push({ code: 'MISSING_START', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: `first reading at ${iso(s.firstMs)}: ${dur(before)} of judged time before it has no reading` })
+        reasons.push({ code: 'MISSING_START', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: `first reading at ${utc(s.firstMs)}: ${dur(before)} of judged time before it has no reading` })
       }
       const lastSpanEnd = spans[spans.length - 1][1]
       if (windowEndKnown && Number.isFinite(lastSpanEnd)) {
         const after = judgedLength(spans, s.last.t, Infinity)
         if (after > p.maxDataGapMs) {
-          reasons.push({ code: 'MISSING_END', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: `last reading at ${iso(s.last.t)}: ${dur(after)} of judged time after it has no reading` })
+          reasons.push({ code: 'MISSING_END', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: `last reading at ${utc(s.last.t)}: ${dur(after)} of judged time after it has no reading` })
         }
       }
     }
@@ -177,6 +195,7 @@ export function buildSensorResult(ctx: FoldContext, openState: SensorState, fini
     })),
     hardLimits: p.hardLimits.map((h, i) => ({ id: h.id, breaches: s.hardBreaches[i] })),
     stabilityBudget: sb ? { allowanceMs: sb.allowanceMs, priorMs: ctx.priorStabilityMs, usedMs, remainingMs: sb.allowanceMs - ctx.priorStabilityMs - usedMs } : null,
+    faultEpisodes: s.faultEpisodes.map((ep) => ({ ...ep })),
     events,
   }
 }

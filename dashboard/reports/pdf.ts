@@ -3,12 +3,18 @@
  * curve drawn as vector paths over the allowed range band with excursions
  * shaded and gaps left as gaps, the excursion table, MKT and time in/above/
  * below range, the rule profile and its hash, the devices and their key
- * fingerprints, and the signed checkpoint (and evidence bundle hash) that
- * anchor the evidence. Pure apart from producing bytes.
+ * fingerprints, the alarms and their acknowledgements, and the signed
+ * checkpoint (and evidence bundle hash) that anchor the evidence. Pure apart
+ * from producing bytes.
  */
 import PDFDocument from 'pdfkit'
-import type { ReportInput, ReportReading } from './types.ts'
+import type { ReportAlarm, ReportInput, ReportReading } from './types.ts'
 import { centiToDecimal } from './csv.ts'
+import { describeRule } from './rule-text.ts'
+// One duration rule for the UI and the PDF ("0 s", "3 min", "2 h 05 min"): a pure formatter, shared.
+import { formatDuration } from '../web/format.ts'
+
+export { formatDuration }
 
 const MARGIN = 50
 const PAGE_W = 595.28 // A4, points
@@ -17,13 +23,6 @@ const COLORS = ['#1f6feb', '#8250df', '#bf8700', '#0a7d6e', '#cf222e', '#57606a'
 
 const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().replace('.000Z', 'Z'))
 const degC = (c: number | null) => (c === null ? '—' : `${centiToDecimal(c)} °C`)
-
-export function formatDuration(ms: number | null): string {
-  if (ms === null) return '—'
-  const min = Math.round(ms / 60_000)
-  const h = Math.floor(min / 60)
-  return h > 0 ? `${h} h ${min % 60} min` : `${min} min`
-}
 
 /** Splits a device's readings where the interval exceeds `maxGapMs`: a gap is drawn as a gap, never interpolated. */
 export function segments(readings: readonly ReportReading[], maxGapMs: number): ReportReading[][] {
@@ -150,6 +149,36 @@ function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
   doc.y = y0 + h + 32
 }
 
+/**
+ * Alarms and their acknowledgements: EU GDP 9.2 wants deviations from the
+ * storage conditions recorded and handled; this is who acknowledged each, when,
+ * why. Comments are drawn as wrapped text (pdfkit draws glyphs, no markup).
+ */
+function alarmsSection(doc: PDFKit.PDFDocument, alarms: readonly ReportAlarm[]): void {
+  const acked = alarms.filter((a) => a.ack).length
+  heading(doc, `Alarms and acknowledgements (${alarms.length}${alarms.length ? `, ${acked} acknowledged` : ''})`)
+  if (alarms.length === 0) {
+    doc.text('None.')
+    return
+  }
+  for (const a of alarms) {
+    if (doc.y > 730) doc.addPage()
+    const status = a.state === 'acknowledged' ? 'acknowledged' : 'open (not acknowledged)'
+    const ended = a.endedAt === null ? '' : `, ended ${iso(a.endedAt)}`
+    doc.font('Helvetica-Bold').fontSize(9).fillColor('#111').text(
+      `${a.kind.replace(/_/g, ' ')}${a.severity ? ` [${a.severity}]` : ''} · ${a.deviceId ?? 'shipment'} · raised ${iso(a.raisedAt)}${ended} · ${status}`,
+      MARGIN, doc.y, { width: CONTENT_W })
+    doc.font('Helvetica').fontSize(8.5).fillColor('#222').text(a.message, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+    if (a.ack) {
+      doc.text(`Acknowledged by ${a.ack.by} at ${iso(a.ack.at)}. Reason: ${a.ack.reason}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+      if (a.ack.comment) doc.fillColor('#444').text(`Comment: ${a.ack.comment}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+    }
+    doc.moveDown(0.4)
+  }
+  doc.x = MARGIN
+  doc.font('Helvetica').fontSize(9).fillColor('#222')
+}
+
 /** Renders the report; resolves with the PDF bytes. */
 export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   const { shipment, result } = input
@@ -211,8 +240,10 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
     table(doc, [
       { title: 'Device', width: 80 }, { title: 'Kind', width: 80 }, { title: 'Start', width: 95 },
       { title: 'End', width: 95 }, { title: 'Duration', width: 70 }, { title: 'Peak', width: 75 },
-    ], result.excursions.map((x) => [x.deviceId ?? 'shipment', x.ruleId ? `${x.kind} (${x.ruleId})` : x.kind, iso(x.startAt), x.endAt === null ? 'ongoing' : iso(x.endAt), formatDuration(x.durationMs), degC(x.peakCentiC)]))
+    ], result.excursions.map((x) => [x.deviceId ?? 'shipment', describeRule(shipment.profile, x.ruleId) ?? x.kind, iso(x.startAt), x.endAt === null ? 'ongoing' : iso(x.endAt), formatDuration(x.durationMs), degC(x.peakCentiC)]))
   }
+
+  alarmsSection(doc, input.alarms ?? [])
 
   heading(doc, 'Rule profile')
   keyValues(doc, [
@@ -231,8 +262,19 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   keyValues(doc, [
     ['Ledger checkpoint', input.checkpoint ? `${input.checkpoint.origin}, tree size ${input.checkpoint.size}` : 'no checkpoint yet'],
     ['Checkpoint root', input.checkpoint?.rootHash ?? '—'],
-    ['Evidence bundle SHA-256', input.bundleSha256 ?? `not available (${input.bundleNote ?? 'evidence bundle module not installed'})`],
+    ['Evidence bundle SHA-256', input.bundleSha256 === null
+      ? `not available (${input.bundleNote ?? 'evidence bundle module not installed'})`
+      : input.bundleBuiltAt
+        ? `${input.bundleSha256} (built at tree size ${input.bundleBuiltAt.size}, ${iso(input.bundleBuiltAt.at).replace('T', ' ').replace('Z', ' UTC')})`
+        : input.bundleSha256],
   ])
+  if (input.bundleSha256 !== null && shipment.closedAt === null) {
+    doc.moveDown(0.3).font('Helvetica-Bold').fontSize(8.5).fillColor('#9a6700').text(
+      'This shipment is open: its evidence bundle changes as readings arrive, so a bundle downloaded later has another hash. ' +
+      'The bundle to verify is the one downloaded with (or before) closing the shipment; this hash names the bundle as it was when this report was made.',
+      MARGIN, doc.y, { width: CONTENT_W })
+    doc.font('Helvetica')
+  }
   doc.moveDown(0.5).fontSize(8).fillColor('#555').text(
     'Every reading is signed by its logger (Ed25519) and chained to its predecessor; the ledger entries holding them are ' +
     'committed to the signed checkpoint above. Verify the evidence bundle offline with `coldproof verify <bundle>` ' +

@@ -39,6 +39,22 @@ export interface ReportResult {
   excursions: ReportExcursion[]
 }
 
+/** An alarm raised during the shipment and, when acknowledged, its alarm.ack (EU GDP 9.2: deviations handled and recorded). */
+export interface ReportAlarm {
+  alarmId: string
+  kind: string
+  /** The sensor (logger) it concerns; null for a shipment-wide alarm. */
+  deviceId: string | null
+  /** Human-readable description, e.g. "Excursion beyond 8.00 °C (above 8.00 °C) past the alarm delay". */
+  message: string
+  severity: string | null
+  /** Device time the alarm condition started, ms UTC. */
+  raisedAt: number
+  endedAt: number | null
+  state: 'open' | 'acknowledged'
+  ack: { by: string; reason: string; comment: string; at: number } | null
+}
+
 export interface ReportDevice {
   deviceId: string
   publicKey: string
@@ -67,9 +83,13 @@ export interface ReportInput {
   readings: ReportReading[]
   result: ReportResult
   devices: ReportDevice[]
+  /** Alarms and their acknowledgements, oldest first (absent: none known). */
+  alarms?: ReportAlarm[]
   checkpoint: { origin: string; size: number; rootHash: string; note: string } | null
   /** hex SHA-256 of the evidence bundle, when the bundle module is installed. */
   bundleSha256: string | null
+  /** The tree size of the checkpoint the named bundle was built against, and when the report read it (ms UTC). */
+  bundleBuiltAt?: { size: number; at: number }
   /** Why there is no bundle hash, when there is none (default: the bundle module is not installed). */
   bundleNote?: string
   /** ms UTC */

@@ -65,6 +65,8 @@ export interface DashboardOptions {
   rateLimits?: { login?: number; writes?: number }
   /** Run a ledger integrity check when the app becomes ready (in the background; default true). */
   integrityCheckOnStart?: boolean
+  /** With integrityCheckOnStart, check once more this long after ready, ms (default 60 s). */
+  integrityFollowUpMs?: number
   /** Re-run the integrity check this often, ms (default 10 minutes; 0 = never). */
   integrityCheckIntervalMs?: number
   /** Trust X-Forwarded-* from a reverse proxy (TLS termination; Secure cookies). */
@@ -227,7 +229,13 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
         (err) => app.log.error({ err }, 'ledger integrity check could not run'),
       )
     }
-    if (opts.integrityCheckOnStart ?? true) runCheck()
+    if (opts.integrityCheckOnStart ?? true) {
+      runCheck()
+      // The start-up check often sees an empty or tiny ledger (devices not connected yet);
+      // one more a minute later gives the Ledger page a meaningful first result.
+      integrityFollowUp = setTimeout(runCheck, opts.integrityFollowUpMs ?? 60_000)
+      integrityFollowUp.unref()
+    }
     // Re-check as the ledger grows, so "last integrity check" on the Ledger page stays recent.
     const every = opts.integrityCheckIntervalMs ?? 10 * 60_000
     if (every > 0) {
@@ -236,8 +244,10 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     }
   })
   let integrityTimer: NodeJS.Timeout | undefined
+  let integrityFollowUp: NodeJS.Timeout | undefined
   app.addHook('onClose', async () => {
     if (integrityTimer) clearInterval(integrityTimer)
+    if (integrityFollowUp) clearTimeout(integrityFollowUp)
     monitor!.stop()
     sse.closeAll()
   })

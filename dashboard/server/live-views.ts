@@ -12,6 +12,8 @@ export interface AlarmView {
   shipmentId: string
   deviceId: string | null
   kind: string
+  /** The profile rule (zone / hard-limit id) or fault reason behind it; null when none. */
+  rule: string | null
   severity: string | null
   message: string
   raisedAt: number
@@ -66,8 +68,9 @@ export function alarmView(s: LiveShipment, id: string, clock: () => number): Ala
     shipmentId: s.id,
     deviceId: e.deviceId || null,
     kind: e.kind,
+    rule: e.rule || null,
     severity: alarmSeverity(e.kind),
-    message: alarmMessage(e) + (sensorLost ? ' — sensor lost: no reading since ' + new Date(last!.receivedAt).toISOString() : ''),
+    message: alarmMessage(e, s.profile) + (sensorLost ? ' — sensor lost: no reading since ' + new Date(last!.receivedAt).toISOString() : ''),
     raisedAt: e.atMs,
     endedAt: a.endedAt,
     state: ack ? 'acknowledged' : 'open',

@@ -112,6 +112,7 @@ export const AlarmSchema = {
     shipmentId: { type: 'string' },
     deviceId: STR_OR_NULL,
     kind: { type: 'string' },
+    rule: STR_OR_NULL,
     severity: STR_OR_NULL,
     message: { type: 'string' },
     raisedAt: MS,

@@ -7,6 +7,7 @@ import { decodeReading, STATUS, EVENT } from '../../ledger/protocol/index.ts'
 import type { StoredEntry } from '../../ledger/entry-types.ts'
 import type { DeviceState } from '../../ledger/state-types.ts'
 import type { ShipmentResult, RuleProfile, ComplianceEvent } from '../compliance/index.ts'
+import { describeRule } from '../reports/rule-text.ts'
 
 export interface ReadingView {
   deviceId: string
@@ -129,19 +130,26 @@ export function resultView(result: ShipmentResult, profile: RuleProfile, closed:
 const c2 = (c: number | undefined) => (c === undefined ? '?' : `${(c / 100).toFixed(2)} °C`)
 
 /** One line for an operator, from a compliance event. */
-export function alarmMessage(e: ComplianceEvent): string {
-  const rule = e.rule ? ` (${e.rule})` : ''
+/**
+ * An alarm as people read it. The zone or hard limit is named by its side and
+ * limit from the profile ("above 8.00 °C"), not by its internal id, which the
+ * API still carries as `rule` (the UI shows it as a tooltip).
+ */
+export function alarmMessage(e: ComplianceEvent, profile?: RuleProfile | null): string {
+  const described = describeRule(profile, e.rule)
+  const where = described ?? (e.limitCentiC !== undefined ? `beyond ${c2(e.limitCentiC)}` : 'beyond the limit')
   switch (e.kind) {
-    case 'excursion_alarm': return `Excursion beyond ${c2(e.limitCentiC)}${rule} past the alarm delay` + (e.peakCentiC !== undefined ? `; peak ${c2(e.peakCentiC)}` : '')
-    case 'hard_limit_breached': return `Hard limit ${c2(e.limitCentiC)}${rule} breached: ${c2(e.tempCentiC)}`
-    case 'single_event_exceeded': return `A single excursion${rule} exceeded its allowed duration`
-    case 'consecutive_readings_exceeded': return `${e.count ?? ''} consecutive readings beyond the limit${rule}`
-    case 'cumulative_allowance_exceeded': return `Cumulative time beyond the limit${rule} exceeds the allowance`
-    case 'degree_minutes_exceeded': return `Degree-minutes beyond the limit${rule} exceed the allowance`
+    case 'excursion_alarm': return `Excursion ${where} past the alarm delay` + (e.peakCentiC !== undefined ? `; peak ${c2(e.peakCentiC)}` : '')
+    case 'hard_limit_breached': return `Hard limit (${where}) breached: ${c2(e.tempCentiC)}`
+    case 'single_event_exceeded': return `A single excursion ${where} exceeded its allowed duration`
+    case 'consecutive_readings_exceeded': return `${e.count ?? ''} consecutive readings ${where}`
+    case 'cumulative_allowance_exceeded': return `Cumulative time ${where} exceeds the allowance`
+    case 'degree_minutes_exceeded': return `Degree-minutes ${where} exceed the allowance`
     case 'stability_budget_exceeded': return 'Stability budget exceeded'
     case 'data_gap': return `No readings for ${Math.round((e.durationMs ?? 0) / 60_000)} min (data gap)`
     case 'missing_readings': return `${e.count ?? ''} reading(s) missing after seq ${e.afterSeq ?? '?'}`
-    case 'sensor_fault': return `Sensor fault${rule} at seq ${e.seq ?? '?'}`
+    // For a sensor fault `rule` is the fault reason (e.g. "status_fault"), not a profile rule.
+    case 'sensor_fault': return `Sensor fault${e.rule ? ` (${e.rule.replace(/_/g, ' ')})` : ''} at seq ${e.seq ?? '?'}`
     default: return e.kind.replace(/_/g, ' ')
   }
 }

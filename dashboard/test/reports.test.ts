@@ -93,6 +93,48 @@ t.test('with the real bundle module: the PDF names exactly the bundle that is do
   t.match(text, sha, 'the report names the bundle by its SHA-256')
 })
 
+async function pdfTextOf(h: Harness, url: string): Promise<string> {
+  const res = await h.app.inject({ url, headers: { cookie: await h.cookie('regulator') } })
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
+  let text = ''
+  for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ') + '\n'
+  await pdf.destroy()
+  return text.replace(/\s+/g, ' ')
+}
+
+t.test('PDF lists alarms and acknowledgements (GDP 9.2) and says which bundle it names', async (t) => {
+  const h = await harness(t, (ledger) => ({ bundle: createBundleBuilder(ledger) }))
+  await shipment(h)
+  const alarms = h.app.dashboard.monitor.alarms({ shipmentId: 'SHP-R' })
+  const excursion = alarms.find((a) => a.kind === 'excursion_alarm')
+  if (!excursion) throw new Error(`no excursion alarm in ${JSON.stringify(alarms.map((a) => a.kind))}`)
+  const comment = 'Product moved to the backup reefer at Mâcon; QA (Dr. Weber) reviewed the stability data. <b>not markup</b>'
+  const ack = await h.app.inject({
+    method: 'POST', url: `/api/shipments/SHP-R/alarms/${encodeURIComponent(excursion.alarmId)}/ack`, headers: { cookie: await h.cookie('operator') },
+    payload: { reason: 'reefer door seal failed', comment },
+  })
+  t.equal(ack.statusCode, 200, ack.body)
+  for (let i = 0; i < 50 && h.app.dashboard.monitor.alarm('SHP-R', excursion.alarmId)?.state !== 'acknowledged'; i++) await new Promise((r) => setTimeout(r, 20))
+  await h.ledger.checkpoint()
+  const text = await pdfTextOf(h, '/api/shipments/SHP-R/report.pdf')
+  t.match(text, `Alarms and acknowledgements (${alarms.length}, 1 acknowledged)`)
+  t.match(text, 'excursion alarm')
+  t.match(text, 'reefer door seal failed', 'ack reason')
+  t.match(text, 'olivia', 'who acknowledged')
+  t.match(text, 'Dr. Weber', 'the comment, wrapped')
+  t.match(text, '<b>not markup</b>', 'the comment is drawn as text')
+  t.notMatch(text, /\(above-\d+\)/, 'no internal rule id in the alarm text')
+  // The bundle's checkpoint size is printed beside its hash; the shipment is open, so the report says the bundle moves.
+  const bundle = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  const size = Number(String(bundle.json().checkpoint).split('\n')[1])
+  t.ok(size > 0)
+  t.match(text, `${bundle.headers['x-content-sha256']} (built at tree size ${size},`)
+  t.match(text, 'This shipment is open')
+  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 24 * 5 * MIN } })
+  await h.ledger.checkpoint()
+  t.notMatch(await pdfTextOf(h, '/api/shipments/SHP-R/report.pdf'), 'This shipment is open', 'no such line once closed')
+})
+
 t.test('bundle.json answers 501 until the bundle module is installed', async (t) => {
   const h = await harness(t)
   await shipment(h)

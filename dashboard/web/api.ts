@@ -76,7 +76,7 @@ interface ShipmentDetailJson extends ShipmentJson {
   deviceStates?: DeviceStateJson[]
 }
 interface AlarmJson {
-  alarmId: string; shipmentId: string; deviceId: string | null; kind: string; severity?: string | null
+  alarmId: string; shipmentId: string; deviceId: string | null; kind: string; rule?: string | null; severity?: string | null
   message: string; raisedAt: number; endedAt?: number | null; state: string; sensorLost?: boolean
   ack?: { by: string; reason: string; comment: string; at?: number } | null
 }
@@ -131,6 +131,7 @@ export function mapAlarm(j: AlarmJson): AlarmView {
     shipmentId: j.shipmentId,
     deviceId: j.deviceId ?? undefined,
     kind: j.kind,
+    rule: j.rule ?? null,
     severity: j.severity ?? null,
     message: j.message,
     at: j.raisedAt,

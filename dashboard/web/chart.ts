@@ -30,6 +30,7 @@ const EXCURSION_FILL = 'rgba(213, 94, 0, 0.14)'
 const ALARM_COLOR = '#c2410c'
 const GAP_FILL = 'rgba(107, 118, 132, 0.10)'
 const LATE_COLOR = '#6a3d8f'
+const FAULT_COLOR = 'rgba(200, 30, 30, 0.75)'
 
 export interface ChartInput {
   readings: ReadingView[]
@@ -47,6 +48,8 @@ interface Overlay {
   excursions: ExcursionView[]
   alarms: AlarmView[]
   gaps: (Gap & { deviceId: string })[]
+  /** Runs of consecutive SENSOR_FAULT readings of one device: their values are not temperatures. */
+  faults: { from: number; to: number; deviceId: string }[]
 }
 
 interface LatePoint extends ChartPoint { receivedAt?: number; seq?: number }
@@ -106,6 +109,19 @@ const overlayPlugin: Plugin<'line'> = {
       const x1 = x.getPixelForValue(e.to ?? end)
       ctx.fillRect(x0, a.top, Math.max(2, x1 - x0), a.bottom - a.top)
     }
+    // Sensor faults: a red hatched column (legend "Sensor fault"); the line breaks there.
+    ctx.strokeStyle = FAULT_COLOR
+    ctx.lineWidth = 1
+    for (const f of o.faults) {
+      const x0 = x.getPixelForValue(f.from) - 2
+      const x1 = Math.max(x0 + 4, x.getPixelForValue(f.to) + 2)
+      ctx.save()
+      ctx.beginPath(); ctx.rect(x0, a.top, x1 - x0, a.bottom - a.top); ctx.clip()
+      ctx.beginPath()
+      for (let d = -(a.bottom - a.top); d < x1 - x0; d += 6) { ctx.moveTo(x0 + d, a.bottom); ctx.lineTo(x0 + d + (a.bottom - a.top), a.top) }
+      ctx.stroke()
+      ctx.restore()
+    }
     ctx.restore()
   },
   afterDatasetsDraw(chart) {
@@ -131,7 +147,19 @@ const overlayPlugin: Plugin<'line'> = {
   },
 }
 
-function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartPoint[]>[]; gaps: Overlay['gaps']; values: number[]; xMin: number; xMax: number } {
+/** Consecutive fault readings (by seq) of each device merged into runs. */
+function faultRuns(deviceId: string, list: readonly ReadingView[]): Overlay['faults'] {
+  const out: Overlay['faults'] = []
+  let run: Overlay['faults'][number] | null = null
+  for (const r of [...list].sort((a, b) => a.t - b.t)) {
+    if (!r.fault) { run = null; continue }
+    if (run) run.to = r.t
+    else { run = { from: r.t, to: r.t, deviceId }; out.push(run) }
+  }
+  return out
+}
+
+function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartPoint[]>[]; gaps: Overlay['gaps']; faults: Overlay['faults']; values: number[]; xMin: number; xMax: number } {
   const lateMs = input.lateAfterMs ?? lateThreshold(input.maxGapMs)
   const byDevice = new Map<string, ReadingView[]>()
   for (const r of input.readings) {
@@ -141,6 +169,7 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
   }
   const datasets: ChartDataset<'line', ChartPoint[]>[] = []
   const gaps: Overlay['gaps'] = []
+  const faults: Overlay['faults'] = []
   const values: number[] = []
   let xMin = Infinity
   let xMax = -Infinity
@@ -157,6 +186,7 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
       if (p.late) { const r = byT.get(p.x); p.receivedAt = r?.receivedAt; p.seq = r?.seq }
     }
     for (const g of findGaps(list.filter((r) => !r.fault), input.maxGapMs)) gaps.push({ ...g, deviceId })
+    faults.push(...faultRuns(deviceId, list))
     const dense = points.length > 150
     datasets.push({
       label: deviceId,
@@ -177,7 +207,7 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
       pointBorderWidth: (ctx) => ((ctx.raw as ChartPoint | undefined)?.late ? 2 : 1),
     })
   }
-  return { datasets, gaps, values, xMin, xMax }
+  return { datasets, gaps, faults, values, xMin, xMax }
 }
 
 /** A tick step on whole UTC minutes/hours (multiples since the epoch) for the data's span. */
@@ -194,7 +224,7 @@ function scaleBounds(input: ChartInput, values: number[]): { yMin: number; yMax:
  * Says what the canvas shows in words (for screen readers, and for tests,
  * which cannot read pixels): sensors, readings, breaks for gaps, late readings.
  */
-function describe(canvas: HTMLCanvasElement, datasets: ChartDataset<'line', ChartPoint[]>[]): void {
+function describe(canvas: HTMLCanvasElement, datasets: ChartDataset<'line', ChartPoint[]>[], faults: number): void {
   let readings = 0
   let gaps = 0
   let late = 0
@@ -209,7 +239,8 @@ function describe(canvas: HTMLCanvasElement, datasets: ChartDataset<'line', Char
   canvas.dataset.readings = String(readings)
   canvas.dataset.gaps = String(gaps)
   canvas.dataset.late = String(late)
-  canvas.setAttribute('aria-label', `Temperature of ${datasets.length} sensor${datasets.length === 1 ? '' : 's'} over device time: ${readings} readings, ${gaps} gap${gaps === 1 ? '' : 's'} shown as breaks, ${late} late reading${late === 1 ? '' : 's'}; the allowed range is drawn as a band.`)
+  canvas.dataset.faults = String(faults)
+  canvas.setAttribute('aria-label', `Temperature of ${datasets.length} sensor${datasets.length === 1 ? '' : 's'} over device time: ${readings} readings, ${gaps} gap${gaps === 1 ? '' : 's'} shown as breaks, ${late} late reading${late === 1 ? '' : 's'}, ${faults} sensor-fault period${faults === 1 ? '' : 's'} (hatched red); the allowed range is drawn as a band.`)
 }
 
 /** Creates the chart on `canvas`. Call update() with new input for live readings. */
@@ -264,8 +295,8 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
       },
     },
   })
-  overlays.set(chart, { minC: input.minC, maxC: input.maxC, excursions: input.excursions, alarms: input.alarms, gaps: built.gaps })
-  describe(canvas, built.datasets)
+  overlays.set(chart, { minC: input.minC, maxC: input.maxC, excursions: input.excursions, alarms: input.alarms, gaps: built.gaps, faults: built.faults })
+  describe(canvas, built.datasets, built.faults.length)
   chart.update('none')
   return {
     chart,
@@ -283,8 +314,8 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
       if (y) { y.min = bounds.yMin; y.max = bounds.yMax }
       const x = chart.options.scales?.x
       if (x?.ticks) (x.ticks as { stepSize?: number }).stepSize = xStep(nb)
-      overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps })
-      describe(canvas, nb.datasets)
+      overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps, faults: nb.faults })
+      describe(canvas, nb.datasets, nb.faults.length)
       chart.update('none')
     },
     destroy() { chart.destroy() },

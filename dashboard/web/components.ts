@@ -188,7 +188,7 @@ export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: 
     `Raised ${formatDateTime(a.at)} (device time)`,
     a.endedAt ? ` · ended ${formatDateTime(a.endedAt)} after ${formatDuration(a.endedAt - a.at)}` : a.state === 'open' ? ' · ongoing' : '',
   )
-  li.append(head, h('p', { class: 'alarm-msg' }, a.message), when)
+  li.append(head, h('p', a.rule ? { class: 'alarm-msg', title: `Rule ${a.rule}` } : { class: 'alarm-msg' }, a.message), when)
   if (a.sensorLost) {
     li.append(h('p', { class: 'small' }, icon('⌁ '), 'The sensor went silent while this alarm was open: the product temperature since then is unknown, not back in range.'))
   }

@@ -82,6 +82,8 @@ export interface AlarmView {
   shipmentId: string
   deviceId?: string
   kind: string
+  /** Internal rule id (zone / hard limit, or fault reason): shown as a tooltip, the message names the rule in words. */
+  rule?: string | null
   severity?: string | null
   message: string
   /** Device time the alarm condition started, ms UTC. */

@@ -12,6 +12,17 @@ import { epcisDocument } from '../../reports/epcis.ts'
 
 const params = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
 
+/** The tree size of the bundle's checkpoint (second line of the C2SP checkpoint note, docs/BUNDLE.md); null if unreadable. */
+function bundleTreeSize(json: string): number | null {
+  try {
+    const note = (JSON.parse(json) as { checkpoint?: unknown }).checkpoint
+    const size = typeof note === 'string' ? Number(note.split('\n')[1]) : NaN
+    return Number.isSafeInteger(size) && size >= 0 ? size : null
+  } catch {
+    return null
+  }
+}
+
 /** A file name safe in a Content-Disposition header (shipment ids are [A-Za-z0-9._-] already). */
 const fileName = (id: string, suffix: string) => `${id.replace(/[^A-Za-z0-9._-]/g, '_')}-${suffix}`
 
@@ -24,9 +35,14 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
     let sha256: string | null = null
     let note: string | undefined
+    let builtAt: { size: number; at: number } | undefined
     if (opts.bundle) {
       try {
-        sha256 = (await opts.bundle(req.params.id)).sha256
+        const b = await opts.bundle(req.params.id)
+        sha256 = b.sha256
+        // Which evidence the hash names: an open shipment's bundle grows with its readings.
+        const size = bundleTreeSize(b.json)
+        if (size !== null) builtAt = { size, at: clock() }
       } catch (e) {
         // The report still renders; it says why it names no bundle.
         req.log.warn({ err: e, shipmentId: req.params.id }, 'evidence bundle not available for the report')
@@ -35,6 +51,14 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     }
     const input = reportInput(ledger, d, clock(), sha256)
     if (note) input.bundleNote = note
+    if (builtAt) input.bundleBuiltAt = builtAt
+    input.alarms = app.dashboard.monitor.alarms({ shipmentId: req.params.id, state: 'all' })
+      .sort((a, b) => a.raisedAt - b.raisedAt)
+      .map((a) => ({
+        alarmId: a.alarmId, kind: a.kind, deviceId: a.deviceId, message: a.message, severity: a.severity,
+        raisedAt: a.raisedAt, endedAt: a.endedAt, state: a.state,
+        ack: a.ack ? { by: a.ack.by, reason: a.ack.reason, comment: a.ack.comment, at: a.ack.at } : null,
+      }))
     const pdf = await renderReportPdf(input)
     reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'report.pdf')}"`)
     return reply.send(pdf)

@@ -74,6 +74,11 @@ if (skip) {
     t.match(await page.textContent('#alarm-list'), /Sensor lost/, 'the alarm on the silent sensor says the sensor is lost')
     t.match(await page.textContent('[data-silent-device="e2e-fridge-a2"]'), /Alarm on a lost sensor/, 'and the notice above the chart says so')
     t.ok(await page.locator('#excursions tbody tr').count() >= 1, 'the excursion table has the excursion')
+    t.match(await page.textContent('.legend-note'), /Sensor fault/, 'the legend explains the hatched sensor-fault column')
+    const msgs = page.locator('#alarm-list .alarm-msg')
+    t.notMatch(await page.textContent('#alarm-list'), /\((above|below)-[^)]*\)/, 'alarm texts do not show internal rule ids')
+    const titled = page.locator('#alarm-list .alarm-msg[title^="Rule "]')
+    t.ok(await msgs.count() >= 1 && await titled.count() >= 1, 'the rule id is kept as the tooltip')
     t.match(await page.textContent('#compliance'), /Verdict.*In range.*Above range.*Below range/s)
     await screenshot(page, '03-shipment')
 

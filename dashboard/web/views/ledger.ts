@@ -13,6 +13,9 @@ import type { LedgerView } from '../types.ts'
 export const ledgerView: View = (root, ctx) => {
   const body = h('div', { id: 'ledger' }, h('p', { class: 'loading' }, 'Loading…'))
 
+  /** "1 entry", "1 234 entries", "no entries" — then "on <date>". */
+  const checkedEntries = (n: number) => `${n === 0 ? 'no entries' : n === 1 ? '1 entry' : `${formatCount(n)} entries`} on`
+
   function render(l: LedgerView): void {
     const stat = (label: string, value: Node | string, cls = '') => h('div', { class: `stat ${cls}` }, h('dt', null, label), h('dd', null, value))
     const integ = l.integrity
@@ -20,8 +23,9 @@ export const ledgerView: View = (root, ctx) => {
       ? h('p', { class: 'muted' }, 'No integrity check has run yet.')
       : h('div', null,
         integ.ok ? badge('ok', '✓', 'Intact') : badge('alarm', '✕', 'Failed'),
-        ' ', `Checked ${formatDateTime(integ.checkedAt)} `, integ.checkedAt ? h('span', { class: 'muted' }, '(', ago(integ.checkedAt), ')') : null,
-        integ.size !== undefined ? ` over ${formatCount(integ.size)} entries.` : '.',
+        ' ', integ.size !== undefined ? `Checked ${checkedEntries(integ.size)} ${formatDateTime(integ.checkedAt)} ` : `Checked ${formatDateTime(integ.checkedAt)} `,
+        integ.checkedAt ? h('span', { class: 'muted' }, '(', ago(integ.checkedAt), ')') : null, '.',
+        integ.size === 0 ? h('p', { class: 'small muted' }, 'The ledger was empty at that check; it is checked again a minute after start and then periodically.') : null,
         integ.message ? h('p', { class: 'small' }, integ.message) : null)
     const cp = l.checkpoint
     const checkpoint = cp === null

@@ -62,6 +62,7 @@ export const shipmentView: View = (root, ctx, params) => {
       h('span', null, h('span', { class: 'swatch swatch-alarm' }), 'Alarm (▼ marker)'),
       h('span', null, h('span', { class: 'swatch swatch-late' }), 'Late reading (from device buffer)'),
       h('span', null, h('span', { class: 'swatch swatch-gap' }), 'Gap: no data, never interpolated'),
+      h('span', { class: 'legend-fault' }, h('span', { class: 'swatch swatch-fault' }), 'Sensor fault (hatched red: the value is not a temperature)'),
     ),
     liveLine,
   )
