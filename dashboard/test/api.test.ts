@@ -266,3 +266,16 @@ t.test('a silent logger: its open alarm says the sensor is lost, the device stat
   t.equal(detail.deviceStates[0].silentForMs, 31 * MIN)
   t.equal(detail.result.excursions[0].endAt, null, 'an open excursion is reported as ongoing, not as ended')
 })
+
+t.test('the integrity check runs again a little after start, so it does not stay the empty-ledger result', async (t) => {
+  // The follow-up waits 4 s: ample for two writes, so the test does not hinge on speed.
+  const h = await harness(t, { integrityCheckOnStart: true, integrityFollowUpMs: 4000, integrityCheckIntervalMs: 0 })
+  await until(() => h.app.dashboard.integrity.last() !== null, 30_000)
+  const first = h.app.dashboard.integrity.last()!
+  await register(h.ledger, new TestDevice('logger-late', 41))
+  await h.ledger.checkpoint()
+  await until(() => (h.app.dashboard.integrity.last()?.size ?? 0) > first.size, 30_000)
+  const second = h.app.dashboard.integrity.last()!
+  t.ok(second.ok, `the follow-up check passed (${JSON.stringify(second.failure)})`)
+  t.equal(second.size, h.ledger.size(), 'and covered the entries written after start')
+})
