@@ -11,48 +11,14 @@
  * (.ci/run installs it).
  */
 import t from 'tap'
-import { spawn, execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
-import net from 'node:net'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { decodeReading, deviceTopic, encodeReceipt, equalBytes, GENESIS_PREV_HASH, readingHash, readingsFilters, readingSigningMessage } from '../../ledger/protocol/index.ts'
 import { nodeVerify } from '../../ledger/protocol/test-support.ts'
-import { closed, collect, connect, connectCollecting, endClient, makeDevice, mustConnect, publish, sleep, subscribe, until } from './support.ts'
-
-function findBinary(name: string, candidates: string[]): string | undefined {
-  for (const c of candidates) if (existsSync(c)) return c
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined
-  } catch {
-    return undefined
-  }
-}
-
-const MOSQUITTO = findBinary('mosquitto', ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'])
-const MOSQUITTO_PASSWD = findBinary('mosquitto_passwd', ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd'])
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-async function waitForPort(port: number, exited: () => string | undefined): Promise<void> {
-  for (;;) {
-    const why = exited()
-    if (why !== undefined) throw new Error(`mosquitto exited before listening: ${why}`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => (s.destroy(), resolve(true)))
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await sleep(50)
-  }
-}
+import { closed, collect, connect, connectCollecting, endClient, makeDevice, mustConnect, publish, subscribe, until } from './support.ts'
+import { MOSQUITTO, MOSQUITTO_PASSWD, startMosquitto } from './mosquitto-process.ts'
 
 const INGEST_USER = 'coldproof-ingest'
 const INGEST_PASSWORD = 'ingest password for mosquitto'
@@ -67,7 +33,6 @@ function documentedAcl(): string {
 
 t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? `mosquitto${MOSQUITTO ? '_passwd' : ''} not found (install Debian's mosquitto; .ci/run does)` : false }, async (t) => {
   const dir = t.testdir()
-  const port = await freePort()
   const dev = makeDevice('mosq-dev-1')
   const other = makeDevice('mosq-dev-2')
   const devPassword = 'device one password'
@@ -83,34 +48,11 @@ t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? 
   writeFileSync(acl, documentedAcl())
   chmodSync(acl, 0o600)
 
-  const conf = path.join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
+  const { url } = await startMosquitto(t, dir, [
     'allow_anonymous false',
     `password_file ${passwd}`,
     `acl_file ${acl}`,
-    'user root', // tests run as root; otherwise mosquitto drops to user "mosquitto" and cannot read the files
-    'persistence false',
-    'max_queued_messages 100000', // default 1000 is too small for the ingest's session during an outage
-    'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    '',
-  ].join('\n'))
-
-  const proc = spawn(MOSQUITTO!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  let exit: string | undefined
-  proc.stderr.on('data', (d) => (stderr += d))
-  const exited = new Promise<void>((r) => proc.once('exit', (code, sig) => ((exit = `code ${code} signal ${sig}: ${stderr.trim()}`), r())))
-  t.teardown(async () => {
-    if (exit === undefined) {
-      proc.kill('SIGTERM')
-      await exited
-    }
-  })
-  await waitForPort(port, () => exit)
-  const url = `mqtt://127.0.0.1:${port}`
+  ])
 
   // Refusals are Mosquitto's now: anonymous and wrong password.
   const anon = await connect(url, { clientId: 'anon' })

@@ -13,67 +13,18 @@
  * Skipped, with the reason, only when the mosquitto binary cannot be found.
  */
 import t from 'tap'
-import { spawn, execFileSync } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { createFleet } from '../../../device-sim/index.ts'
 import { openLedger } from '../../../ledger/ledger.ts'
 import { createIngest } from '../../../ledger/ingest.ts'
-import { checkDeviceInLedger, describeFailure, freePort, fsck, producedCollector, registerFleet, sleep, smallScenario, START, tempDir, waitFor } from './support.ts'
-
-function findMosquitto(): string | undefined {
-  for (const c of ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto']) if (existsSync(c)) return c
-  try {
-    return execFileSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).trim() || undefined
-  } catch {
-    return undefined
-  }
-}
-
-const MOSQUITTO = findMosquitto()
-
-async function waitForPort(port: number, exited: () => string | undefined): Promise<void> {
-  for (;;) {
-    const why = exited()
-    if (why !== undefined) throw new Error(`mosquitto exited before listening: ${why}`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve(true) })
-      s.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await sleep(50)
-  }
-}
+import { checkDeviceInLedger, describeFailure, fsck, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor } from './support.ts'
+import { MOSQUITTO, startMosquitto } from '../../../broker/test/mosquitto-process.ts'
 
 t.test('ledger, ingest and a device fleet through Mosquitto', {
   skip: MOSQUITTO ? false : 'mosquitto not found (install Debian\'s mosquitto package; .ci/run does)',
 }, async (t) => {
   const dir = await tempDir(t, 'mosquitto')
-  const port = await freePort()
-  const conf = join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    'user root', // started as root, mosquitto otherwise drops to user "mosquitto"
-    'persistence false',
-    'max_queued_messages 100000', // the default 1000 is too small for the ingest's session
-    'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    '',
-  ].join('\n'))
-  const proc = spawn(MOSQUITTO!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  let exit: string | undefined
-  proc.stderr.on('data', (d) => { stderr += d })
-  const exited = new Promise<void>((r) => proc.once('exit', (code, sig) => { exit = `code ${code} signal ${sig}: ${stderr.trim()}`; r() }))
-  t.teardown(async () => {
-    if (exit === undefined) { proc.kill('SIGTERM'); await exited }
-  })
-  await waitForPort(port, () => exit)
-  const url = `mqtt://127.0.0.1:${port}`
+  const { url } = await startMosquitto(t, dir, ['allow_anonymous true'])
 
   const ledgerDir = join(dir, 'ledger')
   const ledger = await openLedger({ dir: ledgerDir })
