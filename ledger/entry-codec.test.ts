@@ -102,3 +102,30 @@ t.test('decode refuses non-canonical and non-JSON bytes', async (t) => {
   t.throws(() => validateEntry(null), EntryError)
   t.equal(toHex(bytes).length, bytes.length * 2)
 })
+
+t.test('anchors, declared gaps and forks', async (t) => {
+  const p2 = signedReading(dev, 600, 1_760_000_060_000)
+  const twin = testDevice('fridge-01', 1)
+  const h = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+  const forkPayloads = [payload, signedReading(twin, 999, 1_760_000_000_500)].map((b) => ({ b64: toBase64(b), h: h(b) })).sort((a, b) => (a.h < b.h ? -1 : 1))
+  const ok: Entry[] = [
+    { ...base, type: 'shipment.create', body: { ...(samples[2].body as Entry<'shipment.create'>['body']), anchors: [{ deviceId: dev.id, seq: 0, hash: GENESIS_PREV }] } },
+    { ...base, type: 'shipment.close', body: { shipmentId: 'S1', closedAt: 9, by: 'ops', anchors: [{ deviceId: dev.id, seq: 2, hash: h(p2) }], endsEarly: { reason: 'logger lost at hub' } } },
+    { ...base, type: 'gap', body: { deviceId: dev.id, fromSeq: 3, toSeq: 7, cause: 'buffer-overflow', by: 'ingest' } },
+    { ...base, type: 'gap', body: { deviceId: dev.id, fromSeq: 3, toSeq: 3, cause: 'operator', by: 'admin', detail: 'logger reset' } },
+    { ...base, type: 'reading.fork', body: { deviceId: dev.id, seq: 1, payloads: [forkPayloads[0].b64, forkPayloads[1].b64] } },
+  ]
+  for (const e of ok) t.same(decodeEntry(encodeEntry(e)), e, `${e.type} round-trips`)
+  const create = ok[0] as Entry<'shipment.create'>
+  refuses(t, () => encodeEntry({ ...create, body: { ...create.body, anchors: [] } }), 'ERR_ENTRY_BAD_FIELD', '$.body.anchors', 'one anchor per device')
+  refuses(t, () => encodeEntry({ ...create, body: { ...create.body, anchors: [{ deviceId: 'other-1', seq: 0, hash: GENESIS_PREV }] } }), 'ERR_ENTRY_BAD_FIELD', '$.body.anchors[0].deviceId', 'anchor of another device')
+  refuses(t, () => encodeEntry({ ...create, body: { ...create.body, anchors: [{ deviceId: dev.id, seq: 4, hash: GENESIS_PREV }] } }), 'ERR_ENTRY_BAD_FIELD', '$.body.anchors[0].hash', 'zero hash above seq 0')
+  const gap = ok[2] as Entry<'gap'>
+  refuses(t, () => encodeEntry({ ...gap, body: { ...gap.body, toSeq: 2 } }), 'ERR_ENTRY_BAD_FIELD', '$.body.toSeq', 'toSeq below fromSeq')
+  refuses(t, () => encodeEntry({ ...gap, body: { ...gap.body, fromSeq: 0 } }), 'ERR_ENTRY_BAD_FIELD', '$.body.fromSeq', 'seq 0')
+  refuses(t, () => encodeEntry({ ...gap, body: { ...gap.body, cause: 'lost' as 'operator' } }), 'ERR_ENTRY_BAD_FIELD', '$.body.cause', 'unknown cause')
+  const fork = ok[4] as Entry<'reading.fork'>
+  refuses(t, () => encodeEntry({ ...fork, body: { ...fork.body, payloads: [fork.body.payloads[1], fork.body.payloads[0]] } }), 'ERR_ENTRY_BAD_FIELD', '$.body.payloads', 'unordered fork payloads')
+  refuses(t, () => encodeEntry({ ...fork, body: { ...fork.body, payloads: [fork.body.payloads[0], fork.body.payloads[0]] } }), 'ERR_ENTRY_BAD_FIELD', '$.body.payloads', 'the same payload twice')
+  refuses(t, () => encodeEntry({ ...fork, body: { ...fork.body, seq: 2 } }), 'ERR_ENTRY_READING_MISMATCH', '$.body.payloads[0].seq', 'payload of another seq')
+})

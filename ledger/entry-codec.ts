@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts'
-import type { Entry, EntryBodies, EntryType } from './entry-types.ts'
+import type { Entry, EntryBodies, EntryType, GapCause } from './entry-types.ts'
 import { fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { checkDeviceId, decodeReading, type DecodedReading } from './protocol/reading.ts'
 import { checkDevicePublicKey } from './protocol/keys.ts'
@@ -46,7 +46,8 @@ export class EntryError extends Error {
 
 /** `prev` of entry 0. */
 export const GENESIS_PREV = '0'.repeat(64)
-export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'reading', 'alarm.ack', 'checkpoint']
+export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'reading', 'alarm.ack', 'checkpoint', 'gap', 'reading.fork']
+export const GAP_CAUSES: readonly GapCause[] = ['buffer-overflow', 'resend-abandoned', 'operator']
 /** The id rule the ledger's write API applies (ledger/ledger.ts). */
 export const SHIPMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
 const HEX64 = /^[0-9a-f]{64}$/
@@ -138,7 +139,7 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     str(o, 'reason', f); str(o, 'by', f)
   },
   'shipment.create'(b, f) {
-    const o = shape(b, f, ['shipmentId', 'product', 'route', 'devices', 'profile', 'profileHash', 'startAt', 'by'], ['gs1'])
+    const o = shape(b, f, ['shipmentId', 'product', 'route', 'devices', 'profile', 'profileHash', 'startAt', 'by'], ['gs1', 'anchors'])
     shipmentId(o, f)
     str(o, 'product', f)
     const r = shape(o.route, `${f}.route`, ['from', 'to'])
@@ -156,6 +157,7 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     if (hex64(o, 'profileHash', f) !== want) fail('ERR_ENTRY_PROFILE_HASH', `${f}.profileHash`, `is ${String(o.profileHash)}, but the profile's canonical JSON hashes to ${want}`, { expected: want, actual: o.profileHash })
     int(o, 'startAt', f)
     str(o, 'by', f)
+    if (o.anchors !== undefined) anchors(o, f, devices as string[])
     if (o.gs1 !== undefined) {
       const g = shape(o.gs1, `${f}.gs1`, ['sscc', 'gtin', 'lot', 'expiry'])
       const sscc = str(g, 'sscc', `${f}.gs1`), gtin = str(g, 'gtin', `${f}.gs1`)
@@ -167,8 +169,35 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     }
   },
   'shipment.close'(b, f) {
-    const o = shape(b, f, ['shipmentId', 'closedAt', 'by'])
+    const o = shape(b, f, ['shipmentId', 'closedAt', 'by'], ['anchors', 'endsEarly'])
     shipmentId(o, f); int(o, 'closedAt', f); str(o, 'by', f)
+    // The close's device list is the create's; the codec alone can only check the anchors' own form.
+    if (o.anchors !== undefined) anchors(o, f)
+    if (o.endsEarly !== undefined) str(shape(o.endsEarly, `${f}.endsEarly`, ['reason']), 'reason', `${f}.endsEarly`)
+  },
+  'gap'(b, f) {
+    const o = shape(b, f, ['deviceId', 'fromSeq', 'toSeq', 'cause', 'by'], ['detail'])
+    deviceId(o.deviceId, `${f}.deviceId`)
+    const from = int(o, 'fromSeq', f, 1)
+    if (int(o, 'toSeq', f, 1) < from) fail('ERR_ENTRY_BAD_FIELD', `${f}.toSeq`, `is below fromSeq ${from}`)
+    if (o.toSeq as number > MAX_SEQ) fail('ERR_ENTRY_BAD_FIELD', `${f}.toSeq`, `is above the largest seq ${MAX_SEQ}`)
+    if (!(GAP_CAUSES as readonly unknown[]).includes(o.cause)) fail('ERR_ENTRY_BAD_FIELD', `${f}.cause`, `expected one of ${GAP_CAUSES.join(', ')}, got ${JSON.stringify(o.cause)}`)
+    str(o, 'by', f)
+    if (o.detail !== undefined) str(o, 'detail', f)
+  },
+  'reading.fork'(b, f) {
+    const o = shape(b, f, ['deviceId', 'seq', 'payloads'])
+    const id = deviceId(o.deviceId, `${f}.deviceId`)
+    const seq = int(o, 'seq', f, 1)
+    if (!Array.isArray(o.payloads) || o.payloads.length !== 2) fail('ERR_ENTRY_BAD_FIELD', `${f}.payloads`, 'expected an array of two base64 payloads')
+    const ps = o.payloads as unknown[]
+    const hashes = ps.map((_, i) => {
+      const body = { payload: ps[i], deviceId: id, seq }
+      readingOfBody(body, `${f}.payloads[${i}]`)
+      return toHex(sha256(fromBase64(ps[i] as string)))
+    })
+    if (hashes[0] === hashes[1]) fail('ERR_ENTRY_BAD_FIELD', `${f}.payloads`, 'are the same payload twice: a fork needs two different readings')
+    if (hashes[0] > hashes[1]) fail('ERR_ENTRY_BAD_FIELD', `${f}.payloads`, 'must be ordered by the SHA-256 hex of their bytes')
   },
   'reading'(b, f) {
     const o = shape(b, f, ['payload', 'deviceId', 'seq'])
@@ -191,6 +220,29 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
       fail('ERR_ENTRY_CHECKPOINT_MISMATCH', `${f}.note`, `commits to size ${c.size} root ${toBase64(c.rootHash)}, the body to size ${size} root ${String(o.rootHash)}`, { noteSize: c.size, size })
     }
   },
+}
+
+/** Highest sequence number of a v1 reading (u32). */
+const MAX_SEQ = 0xffff_ffff
+
+/** One anchor per logger, in the shipment's device order when that is known. */
+function anchors(o: Obj, f: string, devices?: string[]): void {
+  if (!Array.isArray(o.anchors)) fail('ERR_ENTRY_BAD_FIELD', `${f}.anchors`, 'expected an array of chain anchors')
+  const list = o.anchors as unknown[]
+  if (devices && list.length !== devices.length) fail('ERR_ENTRY_BAD_FIELD', `${f}.anchors`, `expected one anchor per device (${devices.length}), got ${list.length}`)
+  const seen = new Set<string>()
+  list.forEach((a, i) => {
+    const af = `${f}.anchors[${i}]`
+    const x = shape(a, af, ['deviceId', 'seq', 'hash'])
+    const id = deviceId(x.deviceId, `${af}.deviceId`)
+    if (devices && id !== devices[i]) fail('ERR_ENTRY_BAD_FIELD', `${af}.deviceId`, `expected ${devices[i]} (the shipment's device order), got ${id}`)
+    if (seen.has(id)) fail('ERR_ENTRY_BAD_FIELD', `${af}.deviceId`, `anchors ${id} twice`)
+    seen.add(id)
+    const seq = int(x, 'seq', af)
+    if (seq > MAX_SEQ) fail('ERR_ENTRY_BAD_FIELD', `${af}.seq`, `is above the largest seq ${MAX_SEQ}`)
+    const h = hex64(x, 'hash', af)
+    if ((seq === 0) !== (h === GENESIS_PREV)) fail('ERR_ENTRY_BAD_FIELD', `${af}.hash`, 'must be 64 zeros exactly when seq is 0')
+  })
 }
 
 function readingOfBody(o: Obj, f: string): DecodedReading {

@@ -17,6 +17,8 @@ export type EntryType =
   | 'reading'
   | 'alarm.ack'
   | 'checkpoint'
+  | 'gap'
+  | 'reading.fork'
 
 export interface CalibrationInfo {
   /** Calibration certificate reference. */
@@ -47,6 +49,14 @@ export interface Gs1Ids {
   expiry: string
 }
 
+/**
+ * A logger's chain head when a shipment entry was written: its highest seq
+ * such that every seq up to it is chained in the log or inside a declared gap,
+ * and the hex SHA-256 of the payload stored at that seq (64 zeros for seq 0).
+ * Anchors bound the readings a shipment's evidence must hold (docs/BUNDLE.md).
+ */
+export interface ChainAnchor { deviceId: string; seq: number; hash: string }
+
 export interface ShipmentCreateBody {
   shipmentId: string
   product: string
@@ -61,8 +71,32 @@ export interface ShipmentCreateBody {
   /** ms UTC: readings from this device time on belong to the shipment. */
   startAt: number
   by: string
+  /** Each logger's chain head at creation, in `devices` order (absent only in ledgers written before anchors). */
+  anchors?: ChainAnchor[]
 }
-export interface ShipmentCloseBody { shipmentId: string; closedAt: number; by: string }
+export interface ShipmentCloseBody {
+  shipmentId: string
+  closedAt: number
+  by: string
+  /** Each logger's chain head at the close, in the shipment's `devices` order (absent only in old ledgers). */
+  anchors?: ChainAnchor[]
+  /** Set when the person closing confirmed that a logger's evidence ends before closedAt, and why. */
+  endsEarly?: { reason: string }
+}
+
+/** Why readings of a device will never arrive (docs/PROTOCOL.md, "Declared gaps"). */
+export type GapCause = 'buffer-overflow' | 'resend-abandoned' | 'operator'
+
+/** Readings fromSeq..toSeq (inclusive) of a device are declared lost; its chain continues above them. */
+export interface GapBody { deviceId: string; fromSeq: number; toSeq: number; cause: GapCause; by: string; detail?: string }
+
+/** Two different validly signed payloads of one device with the same seq: evidence of a compromised logger. */
+export interface ReadingForkBody {
+  deviceId: string
+  seq: number
+  /** base64 of both exact payloads, ordered by the hex SHA-256 of their bytes. */
+  payloads: [string, string]
+}
 
 export interface ReadingBody {
   /** base64 of the exact MQTT payload: record || signature. */
@@ -97,6 +131,8 @@ export interface EntryBodies {
   'reading': ReadingBody
   'alarm.ack': AlarmAckBody
   'checkpoint': CheckpointBody
+  'gap': GapBody
+  'reading.fork': ReadingForkBody
 }
 
 export interface Entry<T extends EntryType = EntryType> {

@@ -328,6 +328,12 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           if (!shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `acknowledges an alarm of shipment ${b.shipmentId}, which does not exist`, { shipmentId: b.shipmentId })
           return
         }
+        case 'gap':
+        case 'reading.fork': {
+          const b = (entry as Entry<'gap' | 'reading.fork'>).body
+          if (!devices.has(b.deviceId)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `${entry.type} entry for ${b.deviceId}, which is not registered before it`, { deviceId: b.deviceId })
+          return
+        }
         case 'checkpoint': {
           const b = (entry as Entry<'checkpoint'>).body
           const c = await checkpointNote(b.note, i)

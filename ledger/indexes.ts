@@ -157,6 +157,17 @@ const prepareReading: Preparer<'reading'> = async (ctx, body) => {
   }
 }
 
+/** A declared gap needs a registered device; its effect on the device's chain is applied by the chain state. */
+const prepareGap: Preparer<'gap'> = (ctx, body) => {
+  if (!ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
+  return async () => {}
+}
+
+const prepareFork: Preparer<'reading.fork'> = (ctx, body) => {
+  if (!ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
+  return async () => {}
+}
+
 const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'device.register': prepareRegister,
   'device.revoke': prepareRevoke,
@@ -165,6 +176,8 @@ const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'alarm.ack': prepareAlarmAck,
   'checkpoint': prepareCheckpoint,
   'reading': prepareReading,
+  'gap': prepareGap,
+  'reading.fork': prepareFork,
 }
 
 export async function prepareEntry<T extends EntryType>(ctx: BatchContext, type: T, body: EntryBodies[T], time: number): Promise<Apply> {

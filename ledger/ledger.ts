@@ -11,7 +11,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
+import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
 import { canonicalJsonBytes } from './canonical-json.ts'
 import { checkDeviceId, fromHex, toHex, MAX_SEQ } from './protocol/index.ts'
 import { LogStore, type StoredCheckpoint } from './store.ts'
@@ -56,6 +56,10 @@ export interface Ledger {
   createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
   closeShipment(body: ShipmentCloseBody): Promise<StoredEntry<'shipment.close'>>
   acknowledgeAlarm(body: AlarmAckBody): Promise<StoredEntry<'alarm.ack'>>
+  /** Declares readings fromSeq..toSeq of a device lost for good (docs/PROTOCOL.md, "Declared gaps"). */
+  declareGap(body: GapBody): Promise<StoredEntry<'gap'>>
+  /** Logs two different signed readings of one device and seq as evidence of a fork. */
+  recordFork(body: ReadingForkBody): Promise<StoredEntry<'reading.fork'>>
   /** Ingest only: appends a reading the ingest has verified. */
   appendReading(body: ReadingBody, receivedAt: number): Promise<StoredEntry<'reading'>>
   /** Ingest only: stores a rejected message (outside the log). */
@@ -184,6 +188,15 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
         comment: typeof body.comment === 'string' ? body.comment : bad('"comment" must be a string (may be empty)', { field: 'comment' }), by: str(body.by, 'by'),
       }
       return store.appendEntry('alarm.ack', b, clock())
+    },
+    declareGap(body) {
+      const b: GapBody = { deviceId: deviceIdOf(body?.deviceId), fromSeq: body.fromSeq, toSeq: body.toSeq, cause: body.cause, by: str(body.by, 'by') }
+      if (body.detail !== undefined) b.detail = str(body.detail, 'detail')
+      return store.appendEntry('gap', b, clock())
+    },
+    recordFork(body) {
+      const b: ReadingForkBody = { deviceId: deviceIdOf(body?.deviceId), seq: body.seq, payloads: body.payloads }
+      return store.appendEntry('reading.fork', b, clock())
     },
     appendReading(body, receivedAt) {
       if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
