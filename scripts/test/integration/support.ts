@@ -37,7 +37,7 @@ export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean>
   return Promise.race([p.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer))
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
