@@ -18,6 +18,11 @@ export const LEDGER_ERROR_CODES = {
   ERR_LEDGER_SHIPMENT_CLOSED: 'the shipment is already closed',
   ERR_LEDGER_PROFILE_HASH_MISMATCH: 'profileHash is not the SHA-256 of the canonical JSON of the profile',
   ERR_LEDGER_INDEX_RANGE: 'an entry index or tree size is outside the log',
+  ERR_LEDGER_DB_MISSING: 'a ledger existed in the directory (ledger.key or checkpoints.log present) but its database, or its CURRENT file, is missing; restore it (docs/OPERATIONS.md, "Recovery")',
+  ERR_LEDGER_DB_DAMAGED: 'a database file fails its own checksum or LevelDB reports corruption; restore it (docs/OPERATIONS.md, "Recovery")',
+  ERR_LEDGER_BEHIND_ANCHOR: 'the database holds fewer entries than the latest checkpoint in checkpoints.log: acknowledged entries were lost; restore it (docs/OPERATIONS.md, "Recovery")',
+  ERR_LEDGER_ROOT_MISMATCH: 'the database\'s Merkle root at the size of the latest checkpoint in checkpoints.log differs from that checkpoint\'s root',
+  ERR_LEDGER_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record, or its latest checkpoint does not verify under the ledger key',
 } as const
 
 export type LedgerErrorCode = keyof typeof LEDGER_ERROR_CODES

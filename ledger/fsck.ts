@@ -32,7 +32,13 @@ export interface LedgerReader {
    * the verdict never depends on it.
    */
   storedLeafHash?(index: number): Promise<Uint8Array | undefined>
+  /** Optional: a problem of the storage itself found before reading (missing or damaged database files). */
+  storageProblem?(): Promise<StorageProblem | undefined>
+  /** Optional: the latest checkpoint of the anchor outside the store (checkpoints.log); the store must reach it with the same root. */
+  anchorCheckpoint?(): Promise<string | undefined>
 }
+
+export interface StorageProblem { code: 'ERR_FSCK_DB_MISSING' | 'ERR_FSCK_DB_DAMAGED'; message: string; files?: string[] }
 
 export const FSCK_ERROR_CODES = {
   ERR_FSCK_READ: 'an entry could not be read from the store',
@@ -54,6 +60,11 @@ export const FSCK_ERROR_CODES = {
   ERR_FSCK_ROOT_MISMATCH: 'the Merkle root recomputed from the entries differs from the signed checkpoint root',
   ERR_FSCK_NO_CHECKPOINT: 'the log has entries but no signed checkpoint to check them against',
   ERR_FSCK_BAD_KEY: 'the ledger public key or origin given to the checker is unusable',
+  ERR_FSCK_DB_MISSING: 'the database, its CURRENT file or a file it names is missing where a ledger existed',
+  ERR_FSCK_DB_DAMAGED: 'a database file fails its own CRC-32C check, or LevelDB cannot open or iterate the database',
+  ERR_FSCK_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record or its latest checkpoint does not verify',
+  ERR_FSCK_BEHIND_ANCHOR: 'the log holds fewer entries than the latest checkpoint in checkpoints.log (acknowledged entries were lost)',
+  ERR_FSCK_ANCHOR_MISMATCH: 'the root recomputed at the size of the latest checkpoint in checkpoints.log differs from its signed root',
 } as const
 export type FsckErrorCode = keyof typeof FSCK_ERROR_CODES
 
@@ -77,6 +88,8 @@ export interface FsckReport {
   checkpointEntries: number
   /** The latest signed checkpoint, when it verified. */
   checkpoint?: { size: number; rootHash: string }
+  /** The latest checkpoint of checkpoints.log, when the reader has one and the log reaches it. */
+  anchor?: { size: number; rootHash: string }
   /** Entries after the latest checkpoint: intact links, but not yet committed to by a signature. */
   uncovered: number
   /** Sequence numbers missing from device chains (allowed: gaps are logged and resend requested). */
@@ -211,6 +224,8 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
       }
     }
 
+    const storage = await reader.storageProblem?.()
+    if (storage) stop(storage.code, undefined, storage.message, storage.files ? { files: storage.files } : {})
     let size = 0
     try { size = await reader.size() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the log size: ${(e as Error).message}`) }
     report.size = size
@@ -263,9 +278,29 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
       report.checkpoint = { size: c.size, rootHash: toBase64(c.rootHash) }
       report.uncovered = size - c.size
     }
+    await checkAnchor()
     report.ok = true
     opts.onProgress?.(size, size)
     return report
+
+    /** The store must reach the latest checkpoint of the anchor file with the same root. */
+    async function checkAnchor(): Promise<void> {
+      let note: string | undefined
+      try { note = await reader.anchorCheckpoint?.() } catch (e) { return stop('ERR_FSCK_ANCHOR_DAMAGED', undefined, `checkpoints.log: ${(e as Error).message}`) }
+      if (note === undefined) return
+      let c: Checkpoint
+      try { c = await verifyCheckpoint(note, vkey, { origin, verify: verifyNoteSig }) } catch (e) {
+        return stop('ERR_FSCK_ANCHOR_DAMAGED', undefined, `the latest checkpoint in checkpoints.log does not verify: ${(e as Error).message}`)
+      }
+      if (c.size > leaves.length) {
+        return stop('ERR_FSCK_BEHIND_ANCHOR', leaves.length, `the log holds ${leaves.length} entries, but the latest checkpoint in checkpoints.log signs ${c.size}: entries ${leaves.length}..${c.size - 1} were lost from the database`, { size: leaves.length, anchorSize: c.size })
+      }
+      const root = await rootOfPrefix(c.size)
+      if (!equalBytes(root, c.rootHash)) {
+        return stop('ERR_FSCK_ANCHOR_MISMATCH', undefined, `at size ${c.size} the entries hash to ${toBase64(root)}, but checkpoints.log signs ${toBase64(c.rootHash)}`, { size: c.size, expected: toBase64(c.rootHash), calculated: toBase64(root) })
+      }
+      report.anchor = { size: c.size, rootHash: toBase64(c.rootHash) }
+    }
 
     async function checkEntry(entry: Entry, i: number): Promise<void> {
       switch (entry.type) {

@@ -11,7 +11,8 @@
  * accepted but not yet durable, so a burst of one device's readings needs no
  * fsync in between.
  *
- * After each commit the ingest publishes the device's receipt (retained, QoS
+ * After each commit, once a signed checkpoint covering it is durable in
+ * checkpoints.log, the ingest publishes the device's receipt (retained, QoS
  * 1: highest contiguous sequence and that reading's hash) and, while the
  * device has gaps, resend requests for the missing ranges.
  */
@@ -124,6 +125,8 @@ export function createIngest(opts: IngestOptions): Ingest {
   let acks: DeferredPubacks | undefined
   let chain: Promise<unknown> = Promise.resolve()
   const outstanding = new Set<Promise<unknown>>()
+  /** Receipts waiting for their checkpoint to be anchored. */
+  const anchoring = new Set<Promise<void>>()
   let closing = false
 
   const addLatency = (l: LatencyStats, ms: number) => { l.count++; l.sumMs += ms; if (ms > l.maxMs) l.maxMs = ms }
@@ -164,17 +167,31 @@ export function createIngest(opts: IngestOptions): Ingest {
     client.publish(topic, Buffer.from(payload), { qos: 1, retain }, () => {})
   }
 
+  /**
+   * Publishes the receipts of the devices that changed, once a checkpoint
+   * covering every durable entry is in checkpoints.log (ledger.whenAnchored):
+   * a reading the database might still lose is never receipted, so its device
+   * keeps it and re-sends it. The receipt is taken now, published then.
+   */
   function flushReceipts(): void {
     receiptTimer = undefined
+    const upTo = ledger.size() - 1
+    const due: { id: string; seq: number; hash: Uint8Array }[] = []
     for (const id of receiptDirty) {
       const d = ledger.device(id)
       if (!d) continue
-      const hash = d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH
-      publish(deviceTopic(id, 'receipt'), encodeReceipt({ seq: d.contiguous, hash }), true)
-      stats.receipts++
-      requestResend(id)
+      due.push({ id, seq: d.contiguous, hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH })
     }
     receiptDirty.clear()
+    const sent = ledger.whenAnchored(upTo).then(() => {
+      for (const r of due) {
+        publish(deviceTopic(r.id, 'receipt'), encodeReceipt({ seq: r.seq, hash: r.hash }), true)
+        stats.receipts++
+        requestResend(r.id)
+      }
+    })
+    anchoring.add(sent)
+    void sent.finally(() => { anchoring.delete(sent) })
   }
 
   function scheduleReceipt(deviceId: string): void {
@@ -370,6 +387,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     await chain
     while (outstanding.size) await Promise.allSettled([...outstanding])
     if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
+    while (anchoring.size) await Promise.allSettled([...anchoring])
     await acks?.settled()
     if (client) await client.endAsync()
   }

@@ -2,21 +2,26 @@
  * The ledger: ColdProof's evidence store (DESIGN.md decisions 3-6, 9).
  * `openLedger(opts)` opens (or creates) a ledger directory:
  *
- *   <dir>/db/          LevelDB: the log, Merkle nodes, indexes, state (store.ts)
- *   <dir>/ledger.key   the checkpoint signing key, mode 0600, never overwritten
- *   <dir>/ledger.vkey  its public C2SP note verifier key
+ *   <dir>/db/              LevelDB: the log, Merkle nodes, indexes, state (store.ts)
+ *   <dir>/ledger.key       the checkpoint signing key, mode 0600, never overwritten
+ *   <dir>/ledger.vkey      its public C2SP note verifier key
+ *   <dir>/checkpoints.log  every signed checkpoint, fsynced: the anchor outside the database
  *
- * Writes resolve only once durable. Reads see durable state only.
+ * Writes resolve only once durable. Reads see durable state only. A
+ * directory that held a ledger is checked before it is served
+ * (ledger/open-checks.ts) and never re-created empty.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
 import { canonicalJsonBytes } from './canonical-json.ts'
-import { checkDeviceId, fromHex, toHex, MAX_SEQ } from './protocol/index.ts'
+import { checkDeviceId, fromHex, toBase64, toHex, MAX_SEQ } from './protocol/index.ts'
 import { LogStore, type StoredCheckpoint } from './store.ts'
 import { Checkpointer } from './checkpointer.ts'
-import { loadOrCreateLedgerKey, readVerifierKey, type LedgerKey } from './ledger-key.ts'
+import { loadOrCreateLedgerKey, readVerifierKey, KEY_FILE, type LedgerKey } from './ledger-key.ts'
+import { AnchorWriter, readAnchors } from './anchor-log.ts'
+import { checkAgainstAnchor, checkLedgerDir, dbError, RESTORE_HINT } from './open-checks.ts'
 import { LedgerError } from './errors.ts'
 import type { DeviceState, LedgerStats, QuarantineRecord, ShipmentState } from './state-types.ts'
 
@@ -32,6 +37,8 @@ export interface OpenLedgerOptions {
   checkpointIntervalMs?: number
   /** Readings whose device time is further than this ahead of the ledger clock are rejected by the ingest (default 5 min). */
   futureSkewMs?: number
+  /** A checkpoint is signed this many ms after a receipt starts waiting for one (default 50). */
+  anchorDelayMs?: number
 }
 
 /** What the broker needs to authenticate a device (the DeviceRegistry interface of DESIGN.md). */
@@ -70,6 +77,12 @@ export interface Ledger {
   barrier(): Promise<void>
   /** Signs a checkpoint now if entries were added since the last one. */
   checkpoint(): Promise<LatestCheckpoint | undefined>
+  /**
+   * Resolves once a signed checkpoint covering entry `index` (size > index)
+   * is durable in checkpoints.log; the ingest publishes a receipt only then.
+   * Asking signs one promptly (after `anchorDelayMs`).
+   */
+  whenAnchored(index: number): Promise<void>
 
   // read API
   size(): number
@@ -86,7 +99,10 @@ export interface Ledger {
   lookupDevice(deviceId: string): DeviceLookup | undefined
   shipment(shipmentId: string): ShipmentState | undefined
   shipments(): ShipmentState[]
+  /** The latest checkpoint logged as an entry. */
   latestCheckpoint(): LatestCheckpoint | undefined
+  /** The newest signed checkpoint, durable in checkpoints.log (GET /checkpoint). */
+  latestAnchor(): LatestCheckpoint | undefined
   rootAt(size: number): Promise<Uint8Array>
   inclusionProof(index: number, size: number): Promise<Uint8Array[]>
   consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]>
@@ -133,13 +149,40 @@ export function profileHashOf(profile: unknown): string {
 }
 
 export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
-  const { dir, clock = Date.now, checkpointEvery = 1000, checkpointIntervalMs = 10_000, futureSkewMs = 5 * 60_000 } = opts
+  let ledgerKey: LedgerKey | undefined
+  const { dir, clock = Date.now, checkpointEvery = 1000, checkpointIntervalMs = 10_000, futureSkewMs = 5 * 60_000, anchorDelayMs = 50 } = opts
   if (typeof dir !== 'string' || dir === '') bad('"dir" must be a directory path')
   if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) bad(`"checkpointEvery" must be a positive integer, got ${checkpointEvery}`)
+  if (!Number.isFinite(anchorDelayMs) || anchorDelayMs < 0) bad(`"anchorDelayMs" must be a non-negative number of ms, got ${anchorDelayMs}`)
   await mkdir(dir, { recursive: true })
-  const key: LedgerKey = await loadOrCreateLedgerKey(dir, opts.origin)
-  const store = await LogStore.open(join(dir, 'db'))
-  const checkpointer = new Checkpointer({ store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs }, await store.latestCheckpoint())
+  const dbDir = join(dir, 'db')
+  const state = await checkLedgerDir(dir, dbDir)
+  // An existing key is read (and its origin checked) before the database is opened.
+  if (state.keyExists) ledgerKey = await loadOrCreateLedgerKey(dir, opts.origin)
+  let store: LogStore
+  try {
+    // Create-if-missing only for a new ledger: an existing one that lost its database is an error above.
+    store = await LogStore.open(dbDir, { createIfMissing: !state.dbExists })
+  } catch (e) {
+    throw dbError(dir, e)
+  }
+  let checkpointer: Checkpointer
+  try {
+    if (!state.keyExists && store.size > 0) {
+      throw new LedgerError('ERR_LEDGER_KEY_FILE', `${dir} holds a database of ${store.size} entries but no ${KEY_FILE}: a new key would not verify its checkpoints; ${RESTORE_HINT}`, { dir })
+    }
+    const key: LedgerKey = ledgerKey ?? await loadOrCreateLedgerKey(dir, opts.origin)
+    const anchors = await readAnchors(dir, key.verifierKey, { origin: key.name })
+    await checkAgainstAnchor(dir, store.size, (n) => store.rootAt(n), anchors.latest)
+    const anchored = anchors.latest && { note: anchors.latest.note, size: anchors.latest.size, rootHash: toBase64(anchors.latest.rootHash) }
+    const anchor = await AnchorWriter.open(dir, anchors)
+    checkpointer = new Checkpointer({ store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs, anchor, anchorDelayMs }, await store.latestCheckpoint(), anchored)
+    ledgerKey = key
+  } catch (e) {
+    await store.close()
+    throw e
+  }
+  const key = ledgerKey!
   store.on('batch', () => checkpointer.afterBatch())
   checkpointer.start()
   const lookups = new Map<string, { key: string; value: DeviceLookup }>()
@@ -213,6 +256,10 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       await store.submit({ kind: 'barrier' })
     },
     checkpoint: () => checkpointer.checkpoint(),
+    whenAnchored(index) {
+      if (!Number.isSafeInteger(index)) bad(`"index" must be an integer, got ${index}`)
+      return checkpointer.whenAnchored(index)
+    },
 
     size: () => store.size,
     rootHash: () => store.rootHash,
@@ -242,6 +289,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     shipment: (id) => store.shipment(id),
     shipments: () => store.shipments(),
     latestCheckpoint: () => checkpointer.latest,
+    latestAnchor: () => checkpointer.anchored,
     rootAt: (size) => store.rootAt(size),
     inclusionProof: (i, size) => store.inclusionProof(i, size),
     consistencyProof: (a, b) => store.consistencyProof(a, b),

@@ -34,6 +34,7 @@ import reportRoutes from './routes/reports.ts'
 import streamRoutes from './routes/stream.ts'
 import metricsRoutes from './routes/metrics.ts'
 import healthRoutes from './routes/health.ts'
+import checkpointRoutes from './routes/checkpoint.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
@@ -209,6 +210,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false })
 
   await app.register(healthRoutes)
+  await app.register(checkpointRoutes)
   await app.register(sessionRoutes)
   await app.register(userRoutes)
   await app.register(shipmentRoutes)

@@ -2,6 +2,7 @@ import t from 'tap'
 import { harness, TestDevice, register, until, T0, type Harness } from './support.ts'
 import { BUILTIN_PROFILES } from '../compliance/index.ts'
 import { verifyInclusion, verifyConsistency, leafHash } from '../../ledger/merkle.ts'
+import { verifyCheckpoint } from '../../ledger/checkpoint.ts'
 
 const MIN = 60_000
 const GS1 = { sscc: '106141411928374657', gtin: '4006381333931', lot: 'L2407', expiry: '2027-06-30' }
@@ -182,6 +183,13 @@ t.test('ledger: entries, inclusion and consistency proofs verify', async (t) => 
   t.equal(info.body.entriesByType.reading, 30)
   const cp = await json(h, 'regulator', 'GET', '/api/ledger/checkpoint')
   t.match(cp.body.note, /coldproof/)
+  // The newest anchored checkpoint, as a C2SP signed note without a session (witnesses, mirrors).
+  const plain = await h.app.inject('/checkpoint')
+  t.equal(plain.statusCode, 200)
+  t.match(plain.headers['content-type'], /^text\/plain/)
+  t.equal(plain.body, h.ledger.latestAnchor()!.note)
+  t.equal(plain.body.split('\n')[1], String(size1), 'it signs the anchored size')
+  t.equal((await verifyCheckpoint(plain.body, h.ledger.verifierKey)).size, size1, 'it verifies under the ledger key')
   t.match(cp.body.publicKey, /^[0-9a-f]{64}$/)
   const root = Buffer.from(cp.body.rootHash, 'base64')
   for (const i of [0, 5, size1 - 1]) {

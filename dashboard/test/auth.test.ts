@@ -65,11 +65,14 @@ t.test('every route: 401 without a session, 403 for a wrong role, allowed otherw
   }
 })
 
-t.test('public: /health, the login page and its assets only', async (t) => {
+t.test('public: /health, /checkpoint, the login page and its assets only', async (t) => {
   const h = await harness(t)
   const health = await h.app.inject('/health')
   t.equal(health.statusCode, 200)
   t.same(health.json(), { status: 'ok', ledgerSize: 0 })
+  const cp = await h.app.inject('/checkpoint')
+  t.equal(cp.statusCode, 404, 'GET /checkpoint is public; an empty ledger has signed none yet')
+  t.match(cp.headers['content-type'], /^text\/plain/)
   for (const url of ['/login.html', '/styles.css', '/favicon.svg']) {
     const res = await h.app.inject(url)
     t.equal(res.statusCode, 200, url)

@@ -42,20 +42,28 @@ export function register(program: Command): void {
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
     .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number }) => {
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
-      const sys = await startSystem({
-        dataDir: resolve(o.data),
-        host: o.host,
-        httpPort: o.port,
-        mqttPort: o.mqttPort,
-        brokerUrl: o.broker,
-        brokerUsername: o.brokerUsername,
-        brokerPassword: o.brokerPassword,
-        demo: demo ? 'full' : false,
-        scenario: o.scenario,
-        accel: o.accel,
-        live: true,
-        quiet: true,
-      })
+      let sys: Awaited<ReturnType<typeof startSystem>>
+      try {
+        sys = await startSystem({
+          dataDir: resolve(o.data),
+          host: o.host,
+          httpPort: o.port,
+          mqttPort: o.mqttPort,
+          brokerUrl: o.broker,
+          brokerUsername: o.brokerUsername,
+          brokerPassword: o.brokerPassword,
+          demo: demo ? 'full' : false,
+          scenario: o.scenario,
+          accel: o.accel,
+          live: true,
+          quiet: true,
+        })
+      } catch (e) {
+        // One line, no stack trace: a damaged or missing ledger names itself and how to restore it.
+        const code = (e as { code?: unknown }).code
+        process.stderr.write(`coldproof start: ${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}\n`)
+        process.exit(1)
+      }
       const lines = [
         '',
         'ColdProof is running.',

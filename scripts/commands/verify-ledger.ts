@@ -1,8 +1,10 @@
 /**
  * `coldproof verify-ledger <dir>`: checks a whole ledger directory offline
- * (ledger/fsck.ts): every entry hash and link, every reading signature and
- * device chain, the Merkle root against the latest signed checkpoint and its
- * signature. On a failure it names the first bad index and what is wrong.
+ * (ledger/fsck.ts): every database file's checksums, every entry hash and
+ * link, every reading signature and device chain, the Merkle root against the
+ * latest signed checkpoint and its signature, and the latest checkpoint of
+ * checkpoints.log. It reads a private copy of the database and never changes
+ * the directory. On a failure it names the first bad index and what is wrong.
  *
  *   coldproof verify-ledger .data/ledger --key 'coldproof.local/ledger+1a2b3c4d+AU...'
  *   coldproof verify-ledger .data/ledger --key ledger.vkey --json
@@ -18,6 +20,8 @@ import { checkLedger, type FsckReport } from '../../ledger/fsck.ts'
 import { openLedgerDirReader } from '../../ledger/fsck-reader.ts'
 import { parseVerifierKey } from '../../ledger/note.ts'
 import { VERIFIER_KEY_FILE } from '../../ledger/ledger-key.ts'
+
+const RESTORE = 'To recover: restore the directory from a backup (docs/OPERATIONS.md, "Recovery"); this check changed nothing in it.'
 
 interface VerifyLedgerOptions { key?: string; origin?: string; json?: boolean; progress?: boolean }
 
@@ -35,6 +39,7 @@ function summary(r: FsckReport): string {
   const lines = [
     `✔ ledger verifies: ${r.size} entries, ${r.readings} readings from ${r.devices} device${r.devices === 1 ? '' : 's'}, ${r.checkpointEntries} checkpoint entr${r.checkpointEntries === 1 ? 'y' : 'ies'}`,
     r.checkpoint ? `  latest signed checkpoint: size ${r.checkpoint.size}, root ${r.checkpoint.rootHash}${r.uncovered ? ` (${r.uncovered} later entr${r.uncovered === 1 ? 'y' : 'ies'} not yet signed)` : ''}` : '  empty ledger',
+    r.anchor ? `  checkpoints.log: reaches its latest checkpoint (size ${r.anchor.size}) with the same root` : '  checkpoints.log: none (a ledger from before the anchor, or never checkpointed)',
   ]
   if (r.gaps.length) lines.push(`  ${r.gaps.length} device chain gap(s), readings never received: ${r.gaps.slice(0, 5).map((g) => `${g.deviceId} #${g.from}${g.to > g.from ? `..${g.to}` : ''}`).join(', ')}${r.gaps.length > 5 ? ', ...' : ''}`)
   return lines.join('\n')
@@ -78,7 +83,7 @@ export async function verifyLedgerCommand(dir: string, o: VerifyLedgerOptions): 
     process.stdout.write(`${summary(report)}\n  key: ${vkey} — ${source}\n`)
   } else {
     const f = report.failure!
-    process.stdout.write(`✘ ledger does NOT verify${f.index !== undefined ? ` — first bad entry: ${f.index}` : ''}\n  ${f.code}: ${f.message}\n  (${report.size} entries; key: ${vkey})\n`)
+    process.stdout.write(`✘ ledger does NOT verify${f.index !== undefined ? ` — first bad entry: ${f.index}` : ''}\n  ${f.code}: ${f.message}\n  (${report.size} entries; key: ${vkey})\n  ${RESTORE}\n`)
   }
   return report.ok ? 0 : 1
 }

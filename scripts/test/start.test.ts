@@ -8,6 +8,7 @@ import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
+import { rm } from 'node:fs/promises'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(root, 'bin', 'coldproof.js')
@@ -93,7 +94,22 @@ t.test('coldproof start: runs, serves, stops cleanly, and a restart continues th
   const cookie2 = await login(second.url, second.logins.regulator)
   const size2 = await ledgerSize(second.url, cookie2)
   t.ok(size2 >= size, `the restarted ledger continues (size ${size2} >= ${size})`)
+  const anchored = await fetch(`${second.url}/checkpoint`)
+  t.equal(anchored.status, 200, 'GET /checkpoint answers without a session')
+  t.match(await anchored.text(), /^coldproof\.local\/ledger\n\d+\n[A-Za-z0-9+/]{43}=\n\n\u2014 coldproof\.local\/ledger /, 'a C2SP signed checkpoint note')
   t.equal(await stop(second), 0)
+
+  // A lost CURRENT: the next start refuses, in one line, instead of serving an empty ledger.
+  await rm(join(dataDir, 'ledger', 'db', 'CURRENT'))
+  const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--mqtt-port', '0', '--data', dataDir, '--no-demo'], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = '', err = ''
+  child.stdout!.on('data', (d) => { out += d })
+  child.stderr!.on('data', (d) => { err += d })
+  const exit = await new Promise<number | null>((r) => child.on('exit', r))
+  t.equal(exit, 1, 'exits with 1')
+  t.notMatch(out, /ColdProof is running/)
+  t.match(err, /^coldproof start: ERR_LEDGER_DB_MISSING: .*CURRENT is missing.*restore .*docs\/OPERATIONS\.md/)
+  t.equal(err.trim().split('\n').length, 1, 'one line, no stack trace')
 })
 
 t.test('coldproof start: bad flags get a clear error', async (t) => {
