@@ -48,6 +48,21 @@ export function applySeq(s: SeqState, seq: number): SeqState {
   return { contiguous, highest, gaps }
 }
 
+/**
+ * The state after seqs from..to were declared lost for good: they leave the missing ranges, so the
+ * contiguous head moves past them when they were the first hole. Only missing seqs are settled,
+ * so the head always stays on a stored reading. Does not modify `s`.
+ */
+export function declareRange(s: SeqState, from: number, to: number): SeqState {
+  const gaps: [number, number][] = []
+  for (const [a, b] of s.gaps) {
+    if (b < from || a > to) { gaps.push([a, b]); continue }
+    if (a < from) gaps.push([a, from - 1])
+    if (b > to) gaps.push([to + 1, b])
+  }
+  return { contiguous: gaps.length ? gaps[0][0] - 1 : s.highest, highest: s.highest, gaps }
+}
+
 /** Number of missing sequences. */
 export function missingCount(s: SeqState): number {
   let n = 0

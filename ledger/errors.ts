@@ -16,6 +16,7 @@ export const LEDGER_ERROR_CODES = {
   ERR_LEDGER_SHIPMENT_EXISTS: 'a shipment with this id already exists',
   ERR_LEDGER_SHIPMENT_UNKNOWN: 'no shipment with this id exists',
   ERR_LEDGER_SHIPMENT_CLOSED: 'the shipment is already closed',
+  ERR_LEDGER_EVIDENCE_ENDS_EARLY: 'a logger\'s chain does not reach the close time (details.devices: head seq and its device time); close with endsEarly and a reason to confirm',
   ERR_LEDGER_PROFILE_HASH_MISMATCH: 'profileHash is not the SHA-256 of the canonical JSON of the profile',
   ERR_LEDGER_INDEX_RANGE: 'an entry index or tree size is outside the log',
   ERR_LEDGER_DB_MISSING: 'a ledger existed in the directory (ledger.key or checkpoints.log present) but its database, or its CURRENT file, is missing; restore it (docs/OPERATIONS.md, "Recovery")',

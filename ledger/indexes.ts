@@ -9,8 +9,9 @@
  * changes nothing) and applied after its bytes were encoded (`apply`).
  */
 import { checkDevicePublicKey, decodeReading, fromHex, isProtocolError, readingHash, toHex, type DecodedReading } from './protocol/index.ts'
-import type { Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
-import { applySeq, classifySeq, EMPTY_SEQ_STATE } from './device-chain.ts'
+import type { ChainAnchor, Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
+import { applySeq, classifySeq, declareRange, EMPTY_SEQ_STATE } from './device-chain.ts'
+import { GENESIS_PREV } from './entry-codec.ts'
 import { K } from './keys-layout.ts'
 import { LedgerError } from './errors.ts'
 import type { DeviceState, ShipmentState } from './state-types.ts'
@@ -81,10 +82,13 @@ const prepareShipmentCreate: Preparer<'shipment.create'> = (ctx, body) => {
     if (!ctx.device(id)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `shipment ${body.shipmentId} lists device ${id}, which is not registered`, { shipmentId: body.shipmentId, deviceId: id })
   }
   if (new Set(body.devices).size !== body.devices.length) bad(`shipment ${body.shipmentId} lists a device twice`, { devices: body.devices })
+  // Read here, in the batch, so that no reading can be committed between the head and the entry naming it.
+  const anchors = body.devices.map((id) => anchorOf(ctx.device(id)!))
+  body.anchors = anchors
   return async ({ entry }) => {
     const s: ShipmentState = {
       shipmentId: body.shipmentId, product: body.product, route: body.route, devices: body.devices, profileHash: body.profileHash,
-      startAt: body.startAt, createdBy: body.by, createdAt: entry.time, createIndex: entry.index, gs1: body.gs1,
+      startAt: body.startAt, createdBy: body.by, createdAt: entry.time, createIndex: entry.index, gs1: body.gs1, createAnchors: anchors,
     }
     ctx.setShipment(s)
     // Readings stored before the shipment record (startAt in the past) belong to it too.
@@ -94,14 +98,44 @@ const prepareShipmentCreate: Preparer<'shipment.create'> = (ctx, body) => {
   }
 }
 
-const prepareShipmentClose: Preparer<'shipment.close'> = (ctx, body) => {
+/** A logger's chain head: its contiguous seq and that reading's hash (64 zeros before its first reading). */
+function anchorOf(d: DeviceState): ChainAnchor {
+  return d.contiguous === 0 || !d.contiguousHash ? { deviceId: d.deviceId, seq: 0, hash: GENESIS_PREV } : { deviceId: d.deviceId, seq: d.contiguous, hash: d.contiguousHash }
+}
+
+/**
+ * The close commits to each logger's chain head (docs/BUNDLE.md, "Anchors"). It is refused unless
+ * every chain covers the end of the window — a chained reading (seq <= head) with device time at
+ * or after closedAt — or the person closing confirmed, with a reason, that the evidence ends early.
+ */
+const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
   const s = ctx.shipment(body.shipmentId)
   if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
   if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
   if (body.closedAt < s.startAt) bad(`closedAt ${body.closedAt} is before the shipment's startAt ${s.startAt}`, { closedAt: body.closedAt, startAt: s.startAt })
-  // Readings with device time after closedAt that were indexed earlier stay in the rs! index;
-  // readingsByShipment bounds its scan by closedAt, so they are never returned.
-  return async ({ entry }) => { ctx.setShipment({ ...s, closedAt: body.closedAt, closedBy: body.by, closeIndex: entry.index }) }
+  const anchors = s.devices.map((id) => anchorOf(ctx.device(id)!))
+  if (!body.endsEarly) {
+    const short: { deviceId: string; headSeq: number; headDeviceTime: number | null }[] = []
+    for (const a of anchors) {
+      if ((await ctx.readingsFromTime(a.deviceId, body.closedAt)).some((r) => r.seq <= a.seq)) continue
+      short.push({ deviceId: a.deviceId, headSeq: a.seq, headDeviceTime: a.seq === 0 ? null : (await ctx.readingRow(a.deviceId, a.seq))?.t ?? null })
+    }
+    if (short.length) {
+      const list = short.map((d) => `${d.deviceId} (head seq ${d.headSeq}${d.headDeviceTime === null ? '' : ` at ${new Date(d.headDeviceTime).toISOString()}`})`).join(', ')
+      throw new LedgerError('ERR_LEDGER_EVIDENCE_ENDS_EARLY', `shipment ${body.shipmentId}: the chain of ${list} does not reach the close time ${new Date(body.closedAt).toISOString()}; confirm with endsEarly and a reason to close anyway`, { shipmentId: body.shipmentId, closedAt: body.closedAt, devices: short })
+    }
+  }
+  body.anchors = anchors
+  return async ({ entry }) => {
+    ctx.setShipment({ ...s, closedAt: body.closedAt, closedBy: body.by, closeIndex: entry.index, closeAnchors: anchors, ...(body.endsEarly ? { endsEarly: body.endsEarly.reason } : {}) })
+    // Readings already stored above a head (past a hole) with device times in the window are
+    // post-close evidence from now on; readingsByShipment leaves out everything above the anchors.
+    for (const a of anchors) {
+      for (const r of await ctx.readingsFromTime(a.deviceId, s.startAt)) {
+        if (r.t <= body.closedAt && r.seq > a.seq) ctx.put(K.postClose(s.shipmentId, a.deviceId, r.seq), jsonBytes(r.i))
+      }
+    }
+  }
 }
 
 const prepareAlarmAck: Preparer<'alarm.ack'> = (ctx, body) => {
@@ -138,9 +172,12 @@ const prepareReading: Preparer<'reading'> = async (ctx, body) => {
     ctx.setReadingRow(f.deviceId, f.seq, row)
     ctx.put(K.readingTime(f.deviceId, f.deviceTimeMs, f.seq), jsonBytes(entry.index))
     for (const s of ctx.shipmentsOfDevice(f.deviceId)) {
-      // A reading belongs to a shipment from startAt on, and up to closedAt once closed.
+      // A reading belongs to a shipment from startAt on, and up to closedAt once closed;
+      // above the close anchor it is post-close evidence, never part of the closed shipment.
       if (f.deviceTimeMs >= s.startAt && (s.closedAt === undefined || f.deviceTimeMs <= s.closedAt)) {
-        ctx.put(K.shipmentReading(s.shipmentId, f.deviceTimeMs, f.deviceId, f.seq), jsonBytes(entry.index))
+        const anchor = s.closeAnchors?.find((a) => a.deviceId === f.deviceId)
+        if (anchor && f.seq > anchor.seq) ctx.put(K.postClose(s.shipmentId, f.deviceId, f.seq), jsonBytes(entry.index))
+        else ctx.put(K.shipmentReading(s.shipmentId, f.deviceTimeMs, f.deviceId, f.seq), jsonBytes(entry.index))
       }
     }
     const cur = ctx.device(f.deviceId)!
@@ -157,10 +194,18 @@ const prepareReading: Preparer<'reading'> = async (ctx, body) => {
   }
 }
 
-/** A declared gap needs a registered device; its effect on the device's chain is applied by the chain state. */
+/**
+ * A declared gap needs a registered device. Its seqs count as settled: when the head sits just
+ * below the range it moves past it and on over readings already stored above.
+ */
 const prepareGap: Preparer<'gap'> = (ctx, body) => {
   if (!ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
-  return async () => {}
+  return async () => {
+    const cur = ctx.device(body.deviceId)!
+    const next = declareRange(cur, body.fromSeq, body.toSeq)
+    if (next.contiguous === cur.contiguous) return ctx.setDevice({ ...cur, ...next })
+    ctx.setDevice({ ...cur, ...next, contiguousHash: (await ctx.readingRow(body.deviceId, next.contiguous))?.h })
+  }
 }
 
 const prepareFork: Preparer<'reading.fork'> = (ctx, body) => {

@@ -14,6 +14,7 @@
  *   r!<device>!<seq>                  reading by device and sequence -> { i, h, p, t }
  *   rt!<device>!<deviceTime>!<seq>    reading by device and device time -> index
  *   rs!<shipment>!<deviceTime>!<device>!<seq>   reading by shipment and device time -> index
+ *   pc!<shipment>!<device>!<seq>      post-close reading of a shipment (above its close anchor, device time in the window) -> index
  *   d!<device>                        latest device state
  *   s!<shipment>                      shipment state
  *   q!<n>                             quarantined message n (outside the log)
@@ -41,6 +42,8 @@ export const K = {
   shipmentReading: (ship: string, time: number, device: string, seq: number) => `rs!${ship}!${I(time)}!${device}!${S(seq)}`,
   shipmentReadingFrom: (ship: string, time: number) => `rs!${ship}!${I(time)}`,
   shipmentReadingPrefix: (ship: string) => `rs!${ship}!`,
+  postClose: (ship: string, device: string, seq: number) => `pc!${ship}!${device}!${S(seq)}`,
+  postClosePrefix: (ship: string) => `pc!${ship}!`,
   device: (id: string) => `d!${id}`,
   devicePrefix: 'd!',
   shipment: (id: string) => `s!${id}`,

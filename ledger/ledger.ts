@@ -45,7 +45,8 @@ export interface OpenLedgerOptions {
 export interface DeviceLookup { publicKey: Uint8Array; revoked: boolean }
 
 export type RegisterDeviceInput = Omit<DeviceRegisterBody, 'publicKey'> & { publicKey: string | Uint8Array }
-export type CreateShipmentInput = Omit<ShipmentCreateBody, 'profileHash'> & { profileHash?: string }
+export type CreateShipmentInput = Omit<ShipmentCreateBody, 'profileHash' | 'anchors'> & { profileHash?: string }
+export type CloseShipmentInput = Omit<ShipmentCloseBody, 'anchors'>
 
 export interface LatestCheckpoint { note: string; size: number; /** base64 */ rootHash: string }
 
@@ -61,7 +62,8 @@ export interface Ledger {
   registerDevice(body: RegisterDeviceInput): Promise<StoredEntry<'device.register'>>
   revokeDevice(body: DeviceRevokeBody): Promise<StoredEntry<'device.revoke'>>
   createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
-  closeShipment(body: ShipmentCloseBody): Promise<StoredEntry<'shipment.close'>>
+  /** Refused with ERR_LEDGER_EVIDENCE_ENDS_EARLY unless every logger's chain reaches closedAt or `endsEarly` gives the reason it does not. */
+  closeShipment(body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>>
   acknowledgeAlarm(body: AlarmAckBody): Promise<StoredEntry<'alarm.ack'>>
   /** Declares readings fromSeq..toSeq of a device lost for good (docs/PROTOCOL.md, "Declared gaps"). */
   declareGap(body: GapBody): Promise<StoredEntry<'gap'>>
@@ -92,8 +94,10 @@ export interface Ledger {
   entriesByType<T extends EntryType>(type: T, opts?: { from?: number; limit?: number }): Promise<StoredEntry<T>[]>
   /** Readings of a device with fromSeq <= seq <= toSeq, in seq order. O(k). */
   readingsByDevice(deviceId: string, fromSeq?: number, toSeq?: number, opts?: { limit?: number }): Promise<StoredEntry<'reading'>[]>
-  /** Readings of a shipment's devices within [startAt, closedAt], by device time. O(k). */
+  /** Readings of a shipment's devices within [startAt, closedAt], by device time; once closed, only those up to each logger's close anchor. O(k). */
   readingsByShipment(shipmentId: string, opts?: { fromTime?: number; toTime?: number; limit?: number }): Promise<StoredEntry<'reading'>[]>
+  /** A closed shipment's post-close evidence: readings above a close anchor whose device time lies in the window, by device and seq. */
+  postCloseReadings(shipmentId: string): Promise<StoredEntry<'reading'>[]>
   device(deviceId: string): DeviceState | undefined
   devices(): DeviceState[]
   lookupDevice(deviceId: string): DeviceLookup | undefined
@@ -223,6 +227,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     },
     closeShipment(body) {
       const b: ShipmentCloseBody = { shipmentId: shipmentIdOf(body?.shipmentId), closedAt: timeOf(body.closedAt, 'closedAt'), by: str(body.by, 'by') }
+      if (body.endsEarly !== undefined) b.endsEarly = { reason: str(body.endsEarly?.reason, 'endsEarly.reason') }
+      // The anchors are the ledger's to write (indexes.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
     },
     acknowledgeAlarm(body) {
@@ -273,6 +279,9 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     },
     async readingsByShipment(shipmentId, o) {
       return store.getEntries(await store.readingIndicesByShipment(shipmentId, o)) as Promise<StoredEntry<'reading'>[]>
+    },
+    async postCloseReadings(shipmentId) {
+      return store.getEntries(await store.postCloseIndices(shipmentId)) as Promise<StoredEntry<'reading'>[]>
     },
     device: (id) => store.device(id),
     devices: () => store.devices(),

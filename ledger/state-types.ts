@@ -3,7 +3,7 @@
  * device, shipments, quarantine records and counters. Derived from the log
  * (and rebuilt in the same atomic batch as the entries that change it).
  */
-import type { CalibrationInfo, Gs1Ids } from './entry-types.ts'
+import type { CalibrationInfo, ChainAnchor, Gs1Ids } from './entry-types.ts'
 import type { SeqState } from './device-chain.ts'
 
 export interface DeviceState extends SeqState {
@@ -47,9 +47,15 @@ export interface ShipmentState {
   createdAt: number
   createIndex: number
   gs1?: Gs1Ids
+  /** Each logger's chain head when the shipment was created (absent in ledgers written before anchors). */
+  createAnchors?: ChainAnchor[]
   closedAt?: number
   closedBy?: string
   closeIndex?: number
+  /** Each logger's chain head at the close: readings above it are post-close evidence, never the shipment's. */
+  closeAnchors?: ChainAnchor[]
+  /** Why the evidence ends before closedAt, when the person closing confirmed so. */
+  endsEarly?: string
 }
 
 /** Why the ingest rejected a message (DESIGN.md decision 6; table in docs/ARCHITECTURE.md, "Ingest"). */

@@ -309,7 +309,25 @@ export class LogStore extends EventEmitter {
     if (to < from) return out
     // Every key of device time `to` sorts before the next time's prefix.
     const upper = to >= Number.MAX_SAFE_INTEGER ? K.shipmentReadingPrefix(shipmentId) + END : K.shipmentReadingFrom(shipmentId, to + 1)
-    for await (const v of this.db.values({ gte: K.shipmentReadingFrom(shipmentId, from), lt: upper, limit: Number.isFinite(limit) ? limit : -1 })) out.push(parseJsonBytes<number>(v))
+    // Once closed, only readings up to each logger's close anchor are the shipment's (final once closed);
+    // readings indexed earlier above a head (past a hole) are post-close evidence.
+    const head = s.closeAnchors ? new Map(s.closeAnchors.map((a) => [a.deviceId, a.seq])) : null
+    for await (const [k, v] of this.db.iterator({ gte: K.shipmentReadingFrom(shipmentId, from), lt: upper })) {
+      if (head) {
+        const parts = k.split('!')
+        if (Number(parts[4]) > (head.get(parts[3]) ?? 0)) continue
+      }
+      out.push(parseJsonBytes<number>(v))
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  /** Entry indices of a closed shipment's post-close readings (above a close anchor, device time in the window), by device and seq. */
+  async postCloseIndices(shipmentId: string): Promise<number[]> {
+    if (!this.#shipments.has(shipmentId)) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${shipmentId} does not exist`, { shipmentId })
+    const out: number[] = []
+    for await (const v of this.db.values({ gte: K.postClosePrefix(shipmentId), lt: K.postClosePrefix(shipmentId) + END })) out.push(parseJsonBytes<number>(v))
     return out
   }
 

@@ -2,8 +2,9 @@
  * Demo only: the receiving site closes a shipment once it is delivered. When
  * every logger of a shipment has taken its last sample and the ledger has
  * receipted all of it (nothing left in the loggers' buffers), the shipment is
- * closed at the device time of its last sample, so its evidence window is
- * complete and its bundle can be verified end to end.
+ * closed at the device time of the earliest of its loggers' last samples, so
+ * that every logger's chain reaches the close (the ledger refuses a close that
+ * a chain does not reach) and its bundle can be verified end to end.
  */
 import type { Ledger } from '../ledger/ledger.ts'
 import type { Fleet } from '../device-sim/index.ts'
@@ -23,7 +24,7 @@ export function startDemoCloser(ledger: Ledger, fleet: Fleet, { everyMs = 2000, 
         if (!state || state.closedAt !== undefined) continue
         const delivered = devices.every((d) => d.finished && d.finishReason === 'delivered' && d.buffered === 0)
         if (!delivered) continue
-        const closedAt = Math.max(...devices.map((d) => d.lastSampleMs))
+        const closedAt = Math.min(...devices.map((d) => d.lastSampleMs))
         await ledger.closeShipment({ shipmentId, closedAt, by: 'demo-receiving-site' })
         log(`demo: ${shipmentId} delivered and closed`)
       }

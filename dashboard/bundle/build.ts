@@ -7,7 +7,7 @@
  */
 import { toBase64 } from '../../ledger/protocol/bytes.ts'
 import { decodeEntry, readingOfEntry } from '../../ledger/entry-codec.ts'
-import type { Entry, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
 import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleHash, serializeBundle, type EntryRef, type EvidenceBundle } from './format.ts'
 import { recomputeResult } from './recompute.ts'
 
@@ -23,7 +23,9 @@ export interface BundleInputs {
   create: StoredRef
   close: StoredRef | null
   devices: { deviceId: string; register: StoredRef; revoke: StoredRef | null }[]
-  chains: { deviceId: string; before: StoredRef | null; readings: StoredRef[]; after: StoredRef | null }[]
+  chains: { deviceId: string; before: StoredRef | null; readings: StoredRef[]; gaps: StoredRef[] }[]
+  forks: StoredRef[]
+  postClose: StoredRef[]
   acknowledgements: StoredRef[]
 }
 
@@ -51,6 +53,9 @@ export function buildBundle(inputs: BundleInputs): { bundle: EvidenceBundle; jso
   if (create.shipmentId !== inputs.shipmentId) throw new BundleError(`the shipment.create entry is for ${create.shipmentId}, not ${inputs.shipmentId}`)
   const close = inputs.close ? expectType(inputs.close, 'shipment.close').body as ShipmentCloseBody : null
   const fields = inputs.chains.flatMap((c) => c.readings.map((r) => readingOfEntry(expectType(r, 'reading')).fields))
+  const gaps = inputs.chains.flatMap((c) => c.gaps.map((g) => expectType(g, 'gap').body as GapBody))
+  const forks = inputs.forks.map((f) => expectType(f, 'reading.fork').body as ReadingForkBody)
+  for (const p of inputs.postClose) expectType(p, 'reading')
   const bundle: EvidenceBundle = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -63,10 +68,12 @@ export function buildBundle(inputs: BundleInputs): { bundle: EvidenceBundle; jso
       deviceId: c.deviceId,
       before: c.before ? ref(c.before) : null,
       readings: c.readings.map(ref),
-      after: c.after ? ref(c.after) : null,
+      gaps: c.gaps.map(ref),
     })),
+    forks: [...inputs.forks].sort((a, b) => a.index - b.index).map(ref),
+    postClose: [...inputs.postClose].sort((a, b) => a.index - b.index).map(ref),
     acknowledgements: [...inputs.acknowledgements].sort((a, b) => a.index - b.index).map(ref),
-    claimed: recomputeResult(create, close, fields),
+    claimed: recomputeResult(create, close, fields, { gaps, forks }),
   }
   const json = serializeBundle(bundle)
   return { bundle, json, sha256: bundleHash(json) }

@@ -6,16 +6,82 @@
  * dashboard's BundleBuilder (dashboard/server/app.ts).
  */
 import type { Ledger } from '../../ledger/ledger.ts'
-import type { StoredEntry } from '../../ledger/entry-types.ts'
+import type { GapBody, ReadingForkBody, StoredEntry } from '../../ledger/entry-types.ts'
+import type { ShipmentState } from '../../ledger/state-types.ts'
+import { readingOfEntry } from '../../ledger/entry-codec.ts'
 import { buildBundle, BundleError, type BundleInputs, type StoredRef } from './build.ts'
+import type { EvidenceEntries } from './recompute.ts'
 
 interface Plan {
   shipmentId: string
   create: StoredEntry
   close: StoredEntry | null
   devices: { deviceId: string; register: StoredEntry; revoke: StoredEntry | null }[]
-  chains: { deviceId: string; before: StoredEntry | null; readings: StoredEntry[]; after: StoredEntry | null }[]
+  chains: { deviceId: string; before: StoredEntry | null; readings: StoredEntry[]; gaps: StoredEntry[] }[]
+  forks: StoredEntry[]
+  postClose: StoredEntry[]
   acknowledgements: StoredEntry[]
+}
+
+/** One logger's part of the shipment's chain evidence: seqs lo..end, the reading below lo, the gaps it skips. */
+interface ChainRange { deviceId: string; lo: number; end: number; before: StoredEntry<'reading'> | null; gaps: StoredEntry<'gap'>[] }
+
+/**
+ * Where a logger's chain evidence starts and ends (docs/BUNDLE.md, "Which readings"). It ends at the
+ * close anchor (open: at the highest of the chain head and the window's readings). It starts at the
+ * lower of the first reading in the window and the one after the create anchor, moved down past any
+ * declared gap or reading that is not provably before the window, so that `before` is a real reading
+ * taken before the window.
+ */
+async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, inWindowSeqs: number[], allGaps: StoredEntry<'gap'>[]): Promise<ChainRange> {
+  const ca = s.createAnchors?.find((a) => a.deviceId === deviceId)
+  const ce = s.closeAnchors?.find((a) => a.deviceId === deviceId)
+  const top = inWindowSeqs.reduce((m, x) => Math.max(m, x), 0)
+  const end = ce ? ce.seq : s.closedAt !== undefined ? top : Math.max(ledger.device(deviceId)?.contiguous ?? 0, top)
+  const gapsOf = allGaps.filter((g) => g.entry.body.deviceId === deviceId)
+  let lo = inWindowSeqs.reduce((m, x) => Math.min(m, x), Math.min(ca ? ca.seq + 1 : Infinity, end + 1))
+  let before: StoredEntry<'reading'> | null = null
+  while (lo > 1) {
+    const g = gapsOf.find((x) => x.entry.body.fromSeq <= lo - 1 && lo - 1 <= x.entry.body.toSeq)
+    if (g) { lo = g.entry.body.fromSeq; continue }
+    const r = (await ledger.readingsByDevice(deviceId, lo - 1, lo - 1))[0]
+    if (!r) break
+    if (readingOfEntry(r.entry).fields.deviceTimeMs >= s.startAt) { lo--; continue }
+    before = r
+    break
+  }
+  const gaps = gapsOf.filter((g) => g.entry.body.toSeq >= lo && g.entry.body.fromSeq <= end).sort((a, b) => a.entry.body.fromSeq - b.entry.body.fromSeq || a.entry.index - b.entry.index)
+  return { deviceId, lo, end, before, gaps }
+}
+
+/** Every logger's chain range, and the forks of the shipment's loggers that bear on it (logged before the close). */
+async function evidenceRanges(ledger: Ledger, s: ShipmentState, inWindow: StoredEntry<'reading'>[]): Promise<{ ranges: ChainRange[]; forks: StoredEntry<'reading.fork'>[] }> {
+  const seqs = new Map<string, number[]>()
+  for (const e of inWindow) {
+    const list = seqs.get(e.entry.body.deviceId)
+    if (list) list.push(e.entry.body.seq)
+    else seqs.set(e.entry.body.deviceId, [e.entry.body.seq])
+  }
+  const gaps = await ledger.entriesByType('gap')
+  const ranges: ChainRange[] = []
+  for (const id of s.devices) ranges.push(await chainRange(ledger, s, id, seqs.get(id) ?? [], gaps))
+  const endOf = new Map(ranges.map((r) => [r.deviceId, r.end]))
+  const forks = (await ledger.entriesByType('reading.fork')).filter((f) => {
+    const end = endOf.get(f.entry.body.deviceId)
+    return end !== undefined && f.entry.body.seq <= end && (s.closeIndex === undefined || f.entry.index < s.closeIndex)
+  })
+  return { ranges, forks }
+}
+
+/**
+ * The declared gaps and forks a shipment's verdict takes into account, chosen exactly as the bundle
+ * builder chooses them, so the dashboard shows the verdict the bundle claims.
+ */
+export async function shipmentEvidenceEntries(ledger: Ledger, shipmentId: string, inWindow: StoredEntry<'reading'>[]): Promise<EvidenceEntries> {
+  const s = ledger.shipment(shipmentId)
+  if (!s) throw new BundleError(`no shipment "${shipmentId}" in the ledger`, { shipmentId })
+  const { ranges, forks } = await evidenceRanges(ledger, s, inWindow)
+  return { gaps: ranges.flatMap((r) => r.gaps.map((g) => g.entry.body as GapBody)), forks: forks.map((f) => f.entry.body as ReadingForkBody) }
 }
 
 /** Which entries the bundle of `shipmentId` holds, read from the ledger (no proofs yet). */
@@ -30,33 +96,25 @@ async function plan(ledger: Ledger, shipmentId: string): Promise<Plan> {
     if (!d) throw new BundleError(`device "${id}" of shipment "${shipmentId}" is not registered`, { shipmentId, deviceId: id })
     devices.push({ deviceId: id, register: await ledger.getEntry(d.registerIndex), revoke: d.revokeIndex !== undefined ? await ledger.getEntry(d.revokeIndex) : null })
   }
-  // The window's readings by device time; each device's chain is then the full seq range between
-  // its first and last one (a reading with a jumped clock in between stays in the chain).
-  const inWindow = await ledger.readingsByShipment(shipmentId)
-  const range = new Map<string, { lo: number; hi: number }>()
-  for (const e of inWindow) {
-    const { deviceId, seq } = e.entry.body
-    const r = range.get(deviceId)
-    range.set(deviceId, r ? { lo: Math.min(r.lo, seq), hi: Math.max(r.hi, seq) } : { lo: seq, hi: seq })
-  }
+  // Each logger's chain is the full seq range from the window's start to its close anchor
+  // (a reading with a jumped clock in between stays in the chain as a link).
+  const { ranges, forks } = await evidenceRanges(ledger, s, await ledger.readingsByShipment(shipmentId))
   const chains: Plan['chains'] = []
-  for (const id of s.devices) {
-    const r = range.get(id)
-    if (!r) { chains.push({ deviceId: id, before: null, readings: [], after: null }); continue }
-    const readings = await ledger.readingsByDevice(id, r.lo, r.hi)
-    const before = r.lo > 1 ? (await ledger.readingsByDevice(id, r.lo - 1, r.lo - 1))[0] ?? null : null
-    const after = (await ledger.readingsByDevice(id, r.hi + 1, r.hi + 1))[0] ?? null
-    chains.push({ deviceId: id, before, readings, after })
+  for (const r of ranges) {
+    const readings = r.lo <= r.end ? await ledger.readingsByDevice(r.deviceId, r.lo, r.end) : []
+    chains.push({ deviceId: r.deviceId, before: r.before, readings, gaps: r.gaps })
   }
+  const postClose = s.closeIndex !== undefined ? await ledger.postCloseReadings(shipmentId) : []
   const acknowledgements = (await ledger.entriesByType('alarm.ack')).filter((e) => e.entry.body.shipmentId === shipmentId)
-  return { shipmentId, create, close, devices, chains, acknowledgements }
+  return { shipmentId, create, close, devices, chains, forks, postClose, acknowledgements }
 }
 
 function allEntries(p: Plan): StoredEntry[] {
   return [
     p.create, ...(p.close ? [p.close] : []),
     ...p.devices.flatMap((d) => [d.register, ...(d.revoke ? [d.revoke] : [])]),
-    ...p.chains.flatMap((c) => [...(c.before ? [c.before] : []), ...c.readings, ...(c.after ? [c.after] : [])]),
+    ...p.chains.flatMap((c) => [...(c.before ? [c.before] : []), ...c.readings, ...c.gaps]),
+    ...p.forks, ...p.postClose,
     ...p.acknowledgements,
   ]
 }
@@ -90,7 +148,9 @@ async function withProofs(ledger: Ledger, p: Plan): Promise<BundleInputs> {
     create: await stored(p.create),
     close: await opt(p.close),
     devices: await Promise.all(p.devices.map(async (d) => ({ deviceId: d.deviceId, register: await stored(d.register), revoke: await opt(d.revoke) }))),
-    chains: await Promise.all(p.chains.map(async (c) => ({ deviceId: c.deviceId, before: await opt(c.before), readings: await Promise.all(c.readings.map(stored)), after: await opt(c.after) }))),
+    chains: await Promise.all(p.chains.map(async (c) => ({ deviceId: c.deviceId, before: await opt(c.before), readings: await Promise.all(c.readings.map(stored)), gaps: await Promise.all(c.gaps.map(stored)) }))),
+    forks: await Promise.all(p.forks.map(stored)),
+    postClose: await Promise.all(p.postClose.map(stored)),
     acknowledgements: await Promise.all(p.acknowledgements.map(stored)),
   }
 }

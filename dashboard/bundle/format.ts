@@ -1,5 +1,5 @@
 /**
- * The evidence bundle, version 1 (docs/BUNDLE.md): one JSON file per shipment
+ * The evidence bundle, version 2 (docs/BUNDLE.md): one JSON file per shipment
  * that lets anyone check the shipment's compliance result offline, trusting
  * no server. Every log entry it carries is the exact entry bytes (base64) with
  * its RFC 6962 inclusion path to the one signed checkpoint of the bundle, so
@@ -13,7 +13,7 @@ import { fromBase64 } from '../../ledger/protocol/bytes.ts'
 import type { ShipmentResult } from '../compliance/index.ts'
 
 export const BUNDLE_FORMAT = 'coldproof-evidence-bundle'
-export const BUNDLE_VERSION = 1
+export const BUNDLE_VERSION = 2
 
 /** One log entry: its index, its exact canonical bytes, its inclusion path to the bundle's checkpoint. */
 export interface EntryRef {
@@ -25,20 +25,18 @@ export interface EntryRef {
 }
 
 /**
- * One device's readings for the shipment. `readings` is the device's chain in
- * sequence order from the first to the last reading of the shipment window
- * (a reading in between whose device time lies outside the window is kept:
- * the chain may not have holes). `before` is the reading just before the
- * first one (seq - 1; its device time is before the window), so that the
- * chain provably starts at the window; null when the first reading is seq 1.
- * `after` is the reading just after the last one, when the ledger had it;
- * null otherwise (see docs/BUNDLE.md, "Chain ends").
+ * One logger's chain for the shipment (docs/BUNDLE.md, "Which readings"):
+ * every reading from the start of the window up to the close anchor, in
+ * sequence order, through the create anchor. `before` is the reading just
+ * below the first (its device time is before the window); null when the
+ * chain starts at seq 1. Seqs the chain skips are declared lost by the `gap`
+ * entries listed in `gaps`, each covering one skipped range exactly.
  */
 export interface DeviceChain {
   deviceId: string
   before: EntryRef | null
   readings: EntryRef[]
-  after: EntryRef | null
+  gaps: EntryRef[]
 }
 
 export interface DeviceEvidence {
@@ -60,6 +58,10 @@ export interface EvidenceBundle {
   shipment: { create: EntryRef; close: EntryRef | null }
   devices: DeviceEvidence[]
   chains: DeviceChain[]
+  /** `reading.fork` entries of the shipment's loggers logged before the close: a compromised logger. */
+  forks: EntryRef[]
+  /** Readings above a close anchor with device times in the window: shown apart, never part of the verdict. */
+  postClose: EntryRef[]
   /** alarm.ack entries of the shipment: the audit trail of acknowledged deviations. */
   acknowledgements: EntryRef[]
   /** What the server claims: the compliance engine's result over these readings. */
@@ -93,8 +95,10 @@ export function entryRefs(b: EvidenceBundle): { role: string; ref: EntryRef; dev
   for (const c of b.chains ?? []) {
     if (c.before) out.push({ role: 'reading (before the window)', ref: c.before, deviceId: c.deviceId })
     for (const r of c.readings ?? []) out.push({ role: 'reading', ref: r, deviceId: c.deviceId })
-    if (c.after) out.push({ role: 'reading (after the window)', ref: c.after, deviceId: c.deviceId })
+    for (const g of c.gaps ?? []) out.push({ role: 'gap', ref: g, deviceId: c.deviceId })
   }
+  for (const f of b.forks ?? []) out.push({ role: 'reading.fork', ref: f })
+  for (const r of b.postClose ?? []) out.push({ role: 'reading (post-close)', ref: r })
   for (const a of b.acknowledgements ?? []) out.push({ role: 'alarm.ack', ref: a })
   return out
 }

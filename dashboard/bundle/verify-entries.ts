@@ -80,14 +80,17 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
     register: isObj(d) ? parse(d.register, 'device.register') : null,
     revoke: isObj(d) && d.revoke ? parse(d.revoke, 'device.revoke') : null,
   }))
+  const list = (v: unknown, role: string) => (Array.isArray(v) ? v.map((r) => parse(r, role)).filter((p): p is Parsed => p !== null) : [])
   const chains = b.chains.map((c: DeviceChain) => ({
     deviceId: isObj(c) && typeof c.deviceId === 'string' ? c.deviceId : '',
     before: isObj(c) && c.before ? parse(c.before, 'reading') : null,
-    readings: isObj(c) && Array.isArray(c.readings) ? c.readings.map((r) => parse(r, 'reading')).filter((p): p is Parsed => p !== null) : [],
-    after: isObj(c) && c.after ? parse(c.after, 'reading') : null,
+    readings: isObj(c) ? list(c.readings, 'reading') : [],
+    gaps: isObj(c) ? list(c.gaps, 'gap') : [],
   }))
-  const acks = b.acknowledgements.map((a) => parse(a, 'alarm.ack')).filter((p): p is Parsed => p !== null)
-  return { all, create, close, devices, chains, acks }
+  const forks = list(b.forks, 'reading.fork')
+  const postClose = list(b.postClose, 'reading (post-close)')
+  const acks = list(b.acknowledgements, 'alarm.ack')
+  return { all, create, close, devices, chains, forks, postClose, acks }
 }
 export type BundleEntries = ReturnType<typeof parseEntries>
 

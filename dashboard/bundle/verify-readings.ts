@@ -13,10 +13,10 @@ import type { Checks, VerifyOptions } from './verify-report.ts'
 /** A decoded reading and the chain it was listed in. */
 export interface R { p: Parsed; d: DecodedReading; chainDevice: string }
 
-export interface ChainReadings { deviceId: string; before: R | null; readings: R[]; after: R | null }
+export interface ChainReadings { deviceId: string; before: R | null; readings: R[]; gaps: Parsed[] }
 
-/** Decodes every chain's readings once each; `decoded` keeps first-seen order. */
-export function decodeChains(chains: BundleEntries['chains'], checks: Checks): { decoded: Map<Parsed, R>; chainR: ChainReadings[] } {
+/** Decodes every chain's and the post-close list's readings once each; `decoded` keeps first-seen order. */
+export function decodeChains(chains: BundleEntries['chains'], postClose: Parsed[], checks: Checks): { decoded: Map<Parsed, R>; chainR: ChainReadings[]; postR: R[] } {
   const decoded = new Map<Parsed, R>()
   const readingOf = (p: Parsed | null, chainDevice: string): R | null => {
     if (!p) return null
@@ -32,13 +32,15 @@ export function decodeChains(chains: BundleEntries['chains'], checks: Checks): {
     decoded.set(p, r)
     return r
   }
-  const chainR = chains.map((c) => ({ deviceId: c.deviceId, before: readingOf(c.before, c.deviceId), readings: c.readings.map((p) => readingOf(p, c.deviceId)).filter((r): r is R => r !== null), after: readingOf(c.after, c.deviceId) }))
-  return { decoded, chainR }
+  const chainR = chains.map((c) => ({ deviceId: c.deviceId, before: readingOf(c.before, c.deviceId), readings: c.readings.map((p) => readingOf(p, c.deviceId)).filter((r): r is R => r !== null), gaps: c.gaps }))
+  const postR = postClose.map((p) => readingOf(p, 'the post-close list')).filter((r): r is R => r !== null)
+  return { decoded, chainR, postR }
 }
 
-export async function checkSignatures(decoded: Map<Parsed, R>, keys: Map<string, Uint8Array>, engine: Engine, opts: VerifyOptions, checks: Checks): Promise<void> {
+/** Checks every reading's signature (chains, post-close list, fork payloads) under its device's registered key. */
+export async function checkSignatures(readings: Iterable<R>, keys: Map<string, Uint8Array>, engine: Engine, opts: VerifyOptions, checks: Checks): Promise<void> {
   const toVerify: { r: R; sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[] = []
-  for (const r of decoded.values()) {
+  for (const r of readings) {
     const pub = keys.get(r.d.fields.deviceId)
     if (!pub) { checks.fail('signatures', { code: 'SIGNATURE_INVALID', message: `${r.d.fields.deviceId} seq ${r.d.fields.seq}: no registered key for this device in the bundle`, deviceId: r.d.fields.deviceId, seq: r.d.fields.seq, entryIndex: r.p.index }); continue }
     toVerify.push({ r, sig: r.d.signature, msg: readingSigningMessage(r.d.record), pub })

@@ -20,7 +20,7 @@ export interface VerifyOptions {
 /** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */
 export const VERIFY_REASON_CODES = {
   BUNDLE_MALFORMED: 'the file is not JSON or lacks a field of the bundle format',
-  BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 1',
+  BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 2 (version 1 bundles carry no chain anchors and cannot prove completeness)',
   ENTRY_MALFORMED: 'an entry is not canonical base64 of a valid log entry',
   ENTRY_INDEX_MISMATCH: 'an entry\'s own index differs from the index the bundle gives it',
   ENTRY_WRONG_TYPE: 'an entry stands where the bundle needs another entry type',
@@ -30,20 +30,30 @@ export const VERIFY_REASON_CODES = {
   CHECKPOINT_SIGNATURE: 'the checkpoint is not signed by the ledger key (forged, altered, or signed by another key)',
   INCLUSION_FAILED: 'an entry\'s inclusion proof does not lead to the checkpoint\'s root: the entry is not in the signed log as given',
   SHIPMENT_MISMATCH: 'a shipment, close or acknowledgement entry names another shipment, or is out of order',
+  SHIPMENT_NOT_CLOSED: 'provisional: the shipment is still open, so completeness at the end of the window cannot be proven (no close anchor)',
   DEVICE_MISSING: 'a logger of the shipment has no registration entry in the bundle',
   DEVICE_NOT_IN_SHIPMENT: 'a device, chain or reading is not one of the shipment\'s loggers',
   DEVICE_REVOKED: 'a reading was logged after its device was revoked',
+  READING_BEFORE_REGISTRATION: 'a reading was logged before its device\'s registration entry',
+  REGISTRATION_AFTER_CREATE: 'a logger\'s registration entry comes after the shipment.create entry that lists it',
   SIGNATURE_INVALID: 'a reading\'s Ed25519 signature does not verify under its device\'s registered key',
   READING_MALFORMED: 'a reading entry\'s payload does not decode as a v1 reading',
   READING_WRONG_DEVICE: 'a reading in a device\'s chain is signed as another device',
   CHAIN_MISSING: 'a logger of the shipment has no chain in the bundle',
-  CHAIN_GAP: 'sequence numbers are missing inside a device chain',
+  CHAIN_GAP: 'sequence numbers are missing inside a device chain and no gap entry declares them lost',
   CHAIN_ORDER: 'a device chain is not in increasing sequence order',
   CHAIN_DUPLICATE: 'a sequence number appears twice in a device chain',
   CHAIN_LINK_BROKEN: 'a reading\'s prevHash is not the hash of the device\'s previous reading',
   CHAIN_START_UNPROVEN: 'the chain does not provably start at the window: no seq 1 and no linked reading before the window',
-  CHAIN_ANCHOR_INSIDE_WINDOW: 'the reading given as before or after the window lies inside the window',
-  READING_OUTSIDE_WINDOW: 'a device chain starts or ends with a reading whose device time is outside the shipment window',
+  CHAIN_ANCHOR_INSIDE_WINDOW: 'the reading given as before the window lies inside the window',
+  ANCHOR_MISSING: 'the shipment.create or shipment.close entry carries no chain anchor for a logger (written before anchors existed)',
+  ANCHOR_MISMATCH: 'the chain does not pass through the create anchor: it starts above it, or the reading at the anchor seq is absent or hashes differently',
+  CHAIN_END_MISMATCH: 'the chain does not end exactly at the close anchor: readings are missing at the end, added after it, or the last one hashes differently',
+  CLOSE_NOT_COVERED: 'no reading of a logger\'s chain reaches the close time, and the close does not say the evidence ends early',
+  GAP_ENTRY_MISMATCH: 'a gap entry is of another logger, does not cover a skipped range exactly, or covers nothing the chain skips',
+  GAP_AFTER_CLOSE: 'a gap entry the chain relies on was logged after the shipment.close entry',
+  FORK_AFTER_CLOSE: 'a reading.fork entry in the bundle was logged after the shipment.close entry',
+  POST_CLOSE_MISMATCH: 'a post-close reading is at or below its close anchor, outside the window, listed twice, or the shipment is open',
   PROFILE_HASH_MISMATCH: 'the rule profile does not hash to the hash logged at shipment creation (or claimed)',
   PROFILE_INVALID: 'the logged rule profile is not a valid rule profile',
   RESULT_MISMATCH: 'recomputing the compliance engine over the readings does not give the claimed result',
@@ -101,6 +111,8 @@ export interface VerifyReport {
   checkpoint: { origin: string; size: number; rootHash: string } | null
   counts: { entries: number; readings: number; devices: number }
   claimed: { verdict: string; sensors: { deviceId: string; verdict: string; mktCentiC: number | null; inRangeMs: number; aboveMs: number; belowMs: number }[] } | null
+  /** True while the shipment is open: the evidence's end is not anchored yet (SHIPMENT_NOT_CLOSED). */
+  provisional: boolean
   checks: CheckResult[]
 }
 
@@ -144,6 +156,7 @@ export function findingWhere(f: Finding): string {
 export function formatReport(r: VerifyReport): string {
   const lines: string[] = []
   lines.push(r.verified ? `VERIFIED — shipment ${r.shipmentId}` : `NOT VERIFIED${r.shipmentId ? ` — shipment ${r.shipmentId}` : ''}`)
+  if (r.provisional) lines.push('  provisional: shipment still open — the end of its evidence is not anchored until it is closed')
   if (r.bundleSha256) lines.push(`  bundle SHA-256 ${r.bundleSha256}`)
   if (r.claimed) lines.push(`  claimed verdict ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
   lines.push(`  signature engine: ${r.engine.used}${r.engine.note ? ` (${r.engine.note})` : ''}`)

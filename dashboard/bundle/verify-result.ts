@@ -7,7 +7,7 @@ import { canonicalJson, canonicalJsonBytes } from '../../ledger/canonical-json.t
 import { toHex } from '../../ledger/protocol/bytes.ts'
 import { validateProfile, type ShipmentResult } from '../compliance/index.ts'
 import type { EvidenceBundle } from './format.ts'
-import { recomputeResult } from './recompute.ts'
+import { recomputeResult, type EvidenceEntries } from './recompute.ts'
 import { isObj, type Parsed } from './verify-entries.ts'
 import type { ChainReadings } from './verify-readings.ts'
 import { short, type Checks, type VerifyReport } from './verify-report.ts'
@@ -35,7 +35,7 @@ export function checkProfile(b: EvidenceBundle, create: Parsed | null, checks: C
   }
 }
 
-export function checkResult(b: EvidenceBundle, { cb, closeB }: ShipmentFacts, chainR: ChainReadings[], report: VerifyReport, checks: Checks): void {
+export function checkResult(b: EvidenceBundle, { cb, closeB }: ShipmentFacts, chainR: ChainReadings[], evidence: EvidenceEntries, report: VerifyReport, checks: Checks): void {
   const claimed = b.claimed as ShipmentResult
   if (isObj(claimed) && Array.isArray(claimed.sensors)) {
     report.claimed = {
@@ -48,7 +48,7 @@ export function checkResult(b: EvidenceBundle, { cb, closeB }: ShipmentFacts, ch
   } else {
     let recomputed: ShipmentResult | null = null
     try {
-      recomputed = recomputeResult(cb, closeB, chainR.flatMap((c) => c.readings.filter((r) => r.d.fields.deviceId === c.deviceId).map((r) => r.d.fields)))
+      recomputed = recomputeResult(cb, closeB, chainR.flatMap((c) => c.readings.filter((r) => r.d.fields.deviceId === c.deviceId).map((r) => r.d.fields)), evidence)
     } catch (e) {
       checks.fail('result', { code: 'RESULT_UNCOMPUTABLE', message: `the compliance engine refused the evidence: ${(e as Error).message}` })
     }

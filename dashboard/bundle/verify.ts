@@ -15,6 +15,7 @@ import { checkCheckpoint, checkInclusion } from './verify-proofs.ts'
 import { checkDevices, checkShipment } from './verify-shipment.ts'
 import { checkSignatures, decodeChains } from './verify-readings.ts'
 import { checkChains } from './verify-chains.ts'
+import { checkForks, checkPostClose } from './verify-evidence.ts'
 import { checkProfile, checkResult } from './verify-result.ts'
 import { Checks, CHECK_ORDER, short, type VerifyOptions, type VerifyReport } from './verify-report.ts'
 
@@ -33,7 +34,7 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
     shipmentId: null, bundleSha256: fileSha256,
     engine: { requested, used: engine.used, ...(engine.note ? { note: engine.note } : {}) },
     ledgerKey: { pinned: false, verifierKey: null, source: 'none' },
-    checkpoint: null, counts: { entries: 0, readings: 0, devices: 0 }, claimed: null, checks: [],
+    checkpoint: null, counts: { entries: 0, readings: 0, devices: 0 }, claimed: null, provisional: false, checks: [],
   }
   const finish = () => {
     report.checks = checks.list()
@@ -63,7 +64,9 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   need(typeof b.checkpoint === 'string', '"checkpoint"')
   need(isObj(b.shipment) && isObj(b.shipment.create), '"shipment.create"')
   need(Array.isArray(b.devices), '"devices"')
-  need(Array.isArray(b.chains), '"chains"')
+  need(Array.isArray(b.chains) && b.chains.every((c) => isObj(c) && Array.isArray(c.readings) && Array.isArray(c.gaps)), '"chains" (each with "readings" and "gaps")')
+  need(Array.isArray(b.forks), '"forks"')
+  need(Array.isArray(b.postClose), '"postClose"')
   need(Array.isArray(b.acknowledgements), '"acknowledgements"')
   need(isObj(b.claimed), '"claimed"')
   if (!checks.ok('format')) { skipAll('the bundle lacks required parts'); return finish() }
@@ -83,21 +86,24 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   const ship = checkShipment(b, entries, checks)
 
   // ---- devices -----------------------------------------------------------------------------
-  const { keys, revokedAt } = checkDevices(devices, ship, checks)
+  const kv = checkDevices(devices, ship, checks)
 
   // ---- readings: decode --------------------------------------------------------------------
-  const { decoded, chainR } = decodeChains(chains, checks)
+  const { decoded, chainR, postR } = decodeChains(chains, entries.postClose, checks)
+  const forks = checkForks(entries.forks, ship, checks)
 
   // ---- signatures --------------------------------------------------------------------------
-  await checkSignatures(decoded, keys, engine, opts, checks)
+  await checkSignatures([...decoded.values(), ...forks.payloads], kv.keys, engine, opts, checks)
 
   // ---- chains and membership -----------------------------------------------------------------
-  checkChains(chainR, ship, revokedAt, checks)
+  const gaps = checkChains(chainR, ship, kv, checks)
+  checkPostClose(postR, ship, kv, checks)
 
   // ---- profile ------------------------------------------------------------------------------
   checkProfile(b, entries.create, checks)
 
   // ---- result --------------------------------------------------------------------------------
-  checkResult(b, ship, chainR, report, checks)
+  checkResult(b, ship, chainR, { gaps, forks: forks.forks }, report, checks)
+  report.provisional = ship.closeIndex === null
   return finish()
 }

@@ -25,7 +25,7 @@ export type { RuleProfile, Zone, HardLimit, PriorUsage, Side, StorageClass } fro
 export { BUILTIN_PROFILES } from './builtin-profiles.ts'
 export type { BuiltinProfileId } from './builtin-profiles.ts'
 export { evaluateShipment, RESULT_FORMAT, ENGINE_VERSION } from './shipment.ts'
-export type { ShipmentInput, ShipmentResult, ChainBreak } from './shipment.ts'
+export type { ShipmentInput, ShipmentResult, ChainBreak, EvidenceNotice } from './shipment.ts'
 export { createSensorEvaluator } from './sensor-evaluator.ts'
 export type { SensorEvaluator, SensorEvaluatorOptions, AddOutcome } from './sensor-evaluator.ts'
 export { ALARM_KINDS } from './engine.ts'

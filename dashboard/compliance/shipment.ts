@@ -19,6 +19,15 @@ export const ENGINE_VERSION = 2
 /** A device whose chain the caller (ledger integrity check / bundle verifier) found broken. */
 export interface ChainBreak { deviceId: string; atSeq: number; reason: string }
 
+/**
+ * What the log says about the evidence beyond the readings (docs/BUNDLE.md): the person closing
+ * confirmed that it ends early (deviceId ''), a range of a logger's readings was declared lost,
+ * or a logger signed two readings with one seq (its readings from atSeq on are left out by the caller).
+ * Each makes the evidence incomplete.
+ */
+export interface EvidenceNotice { deviceId: string; code: 'EVIDENCE_ENDS_EARLY' | 'DECLARED_GAP' | 'DEVICE_COMPROMISED'; atSeq: number; message: string }
+const NOTICE_CODES: readonly string[] = ['EVIDENCE_ENDS_EARLY', 'DECLARED_GAP', 'DEVICE_COMPROMISED']
+
 export interface ShipmentInput {
   /** The profile document as logged with the shipment (validated here). */
   profile: unknown
@@ -32,6 +41,8 @@ export interface ShipmentInput {
   /** Legs where the loggers are not judged (taken from the shipment's logged entries). */
   unjudged?: readonly UnjudgedWindow[]
   chainBroken?: readonly ChainBreak[]
+  /** Declared gaps, forks and an early end of the evidence, from the shipment's log entries. */
+  evidence?: readonly EvidenceNotice[]
 }
 
 export interface ShipmentResult {
@@ -92,9 +103,14 @@ export function evaluateShipment(input: ShipmentInput): ShipmentResult {
     for (const r of [...(byDevice.get(deviceId) ?? [])].sort((a, b) => a.seq - b.seq)) ev.add(r)
     return ev.result()
   })
+  if (input.evidence !== undefined && !Array.isArray(input.evidence)) bad('$.evidence', 'expected an array of { deviceId, code, atSeq, message }', input.evidence)
   const chainReasons: Reason[] = (input.chainBroken ?? []).map((c, i) => {
     if (typeof c?.deviceId !== 'string' || !isInt(c.atSeq) || typeof c.reason !== 'string') bad(`$.chainBroken[${i}]`, 'expected { deviceId, atSeq, reason }', c)
     return { code: 'CHAIN_BROKEN' as const, verdict: 'INCOMPLETE_EVIDENCE' as const, deviceId: c.deviceId, rule: '', message: `chain of "${c.deviceId}" broken at seq ${c.atSeq}: ${c.reason}` }
+  })
+  ;(input.evidence ?? []).forEach((n, i) => {
+    if (typeof n?.deviceId !== 'string' || !NOTICE_CODES.includes(n.code) || !isInt(n.atSeq) || typeof n.message !== 'string') bad(`$.evidence[${i}]`, `expected { deviceId, code (${NOTICE_CODES.join(', ')}), atSeq, message }`, n)
+    chainReasons.push({ code: n.code, verdict: 'INCOMPLETE_EVIDENCE', deviceId: n.deviceId, rule: '', message: n.message })
   })
   for (const s of sensors) {
     const own = chainReasons.filter((r) => r.deviceId === s.deviceId)

@@ -271,7 +271,7 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   if (input.bundleSha256 !== null && shipment.closedAt === null) {
     doc.moveDown(0.3).font('Helvetica-Bold').fontSize(8.5).fillColor('#9a6700').text(
       'This shipment is open: its evidence bundle changes as readings arrive, so a bundle downloaded later has another hash. ' +
-      'The bundle to verify is the one downloaded with (or before) closing the shipment; this hash names the bundle as it was when this report was made.',
+      'Until the shipment is closed its bundle is provisional (it verifies as NOT VERIFIED, SHIPMENT_NOT_CLOSED): verify the bundle downloaded after closing; this hash names the bundle as it was when this report was made.',
       MARGIN, doc.y, { width: CONTENT_W })
     doc.font('Helvetica')
   }

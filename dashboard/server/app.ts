@@ -161,10 +161,10 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown[]; validationContext?: string; field?: string }, req, reply) => {
     if (err instanceof ApiError) {
-      return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: statusText(err.statusCode), message: err.message, ...(err.field ? { field: err.field } : {}) })
+      return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: statusText(err.statusCode), message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details ? { details: err.details } : {}) })
     }
     const mapped = fromLedgerError(err)
-    if (mapped) return reply.code(mapped.statusCode).send({ statusCode: mapped.statusCode, code: mapped.code, error: statusText(mapped.statusCode), message: mapped.message })
+    if (mapped) return reply.code(mapped.statusCode).send({ statusCode: mapped.statusCode, code: mapped.code, error: statusText(mapped.statusCode), message: mapped.message, ...(mapped.details ? { details: mapped.details } : {}) })
     if (err.validation) {
       const field = fieldOf(err as Parameters<typeof fieldOf>[0])
       return reply.code(400).send({ statusCode: 400, code: 'ERR_VALIDATION', error: 'Bad Request', message: err.message, ...(field ? { field } : {}) })
@@ -261,6 +261,7 @@ const LEDGER_CODES: Record<string, ApiErrorCode> = {
   ERR_LEDGER_SHIPMENT_EXISTS: 'ERR_SHIPMENT_EXISTS',
   ERR_LEDGER_SHIPMENT_UNKNOWN: 'ERR_SHIPMENT_NOT_FOUND',
   ERR_LEDGER_SHIPMENT_CLOSED: 'ERR_SHIPMENT_CLOSED',
+  ERR_LEDGER_EVIDENCE_ENDS_EARLY: 'ERR_EVIDENCE_ENDS_EARLY',
   ERR_LEDGER_DEVICE_EXISTS: 'ERR_DEVICE_EXISTS',
   ERR_LEDGER_DEVICE_UNKNOWN: 'ERR_DEVICE_UNKNOWN',
   ERR_LEDGER_DEVICE_REVOKED: 'ERR_DEVICE_REVOKED',
@@ -271,10 +272,13 @@ const LEDGER_CODES: Record<string, ApiErrorCode> = {
   ERR_LEDGER_FAILED: 'ERR_LEDGER_UNAVAILABLE',
 }
 
-function fromLedgerError(err: Error & { code?: string }): ApiError | null {
+/** Ledger refusals whose details the caller needs to act on (which logger, which head). */
+const LEDGER_DETAILS = new Set(['ERR_LEDGER_EVIDENCE_ENDS_EARLY'])
+
+function fromLedgerError(err: Error & { code?: string; details?: Record<string, unknown> }): ApiError | null {
   if (err.name !== 'LedgerError' || typeof err.code !== 'string') return null
   const code = LEDGER_CODES[err.code]
-  return code ? new ApiError(code, err.message) : null
+  return code ? new ApiError(code, err.message, undefined, LEDGER_DETAILS.has(err.code) ? err.details : undefined) : null
 }
 
 function statusText(code: number): string {

@@ -24,6 +24,7 @@ export const API_ERROR_CODES = {
   ERR_DEVICE_EXISTS: 409,
   ERR_USER_EXISTS: 409,
   ERR_SHIPMENT_CLOSED: 409,
+  ERR_EVIDENCE_ENDS_EARLY: 409,
   ERR_ALARM_ACKNOWLEDGED: 409,
   ERR_USER_SELF: 409,
   ERR_USER_LAST_ADMIN: 409,
@@ -41,11 +42,14 @@ export class ApiError extends Error {
   readonly statusCode: number
   /** The request field the error is about, e.g. "body.gs1.sscc". */
   readonly field?: string
-  constructor(code: ApiErrorCode, message: string, field?: string) {
+  /** Structured evidence of the refusal, e.g. the loggers whose chain ends early. */
+  readonly details?: Record<string, unknown>
+  constructor(code: ApiErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
     super(message)
     this.name = 'ApiError'
     this.code = code
     this.statusCode = API_ERROR_CODES[code]
     if (field !== undefined) this.field = field
+    if (details !== undefined) this.details = details
   }
 }

@@ -25,6 +25,7 @@ export const ErrorSchema = {
     error: { type: 'string' },
     message: { type: 'string' },
     field: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
   },
   required: ['statusCode', 'code', 'message'],
 } as const
@@ -303,7 +304,11 @@ export const ShipmentCreateBody = {
 export const ShipmentCloseBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { closedAt: MS },
+  properties: {
+    closedAt: MS,
+    /** The person closing confirms that some logger's evidence ends before closedAt, and why. */
+    endsEarly: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } },
+  },
 } as const
 
 export const AckBody = {

@@ -7,7 +7,9 @@
 import type { Ledger } from '../../ledger/ledger.ts'
 import type { ShipmentCreateBody } from '../../ledger/entry-types.ts'
 import type { ShipmentState } from '../../ledger/state-types.ts'
-import { evaluateShipment, validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
+import { validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
+import { recomputeResult } from '../bundle/recompute.ts'
+import { shipmentEvidenceEntries } from '../bundle/collect.ts'
 import { readingView, resultView, deviceView, type ReadingView, type ResultView } from './views.ts'
 import { ApiError } from './errors.ts'
 import type { ReportInput } from '../reports/types.ts'
@@ -34,20 +36,17 @@ export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId
   const body = created.entry.body as ShipmentCreateBody
   let profile: RuleProfile | null = null
   try { profile = validateProfile(body.profile) } catch { profile = null }
-  const readings = (await ledger.readingsByShipment(id)).map((e) => {
+  const entries = await ledger.readingsByShipment(id)
+  const readings = entries.map((e) => {
     const v = readingView(e, Number.MAX_SAFE_INTEGER)
     v.late = isLate(v.deviceId, v.seq)
     return v
   })
   let result: ShipmentResult | null = null
   if (profile) {
-    result = evaluateShipment({
-      profile: body.profile,
-      profileHash: body.profileHash,
-      window: { startMs: state.startAt, endMs: state.closedAt ?? null },
-      readings: readings.map((r) => ({ deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status })),
-      devices: state.devices,
-    })
+    // The same input as the bundle's claimed result (declared gaps, forks, an early end included).
+    const close = state.closedAt === undefined ? null : { closedAt: state.closedAt, ...(state.endsEarly !== undefined ? { endsEarly: { reason: state.endsEarly } } : {}) }
+    result = recomputeResult(body, close, readings, await shipmentEvidenceEntries(ledger, id, entries))
   }
   const view = result && profile ? resultView(result, profile, state.closedAt !== undefined) : null
   return { state, body, profile, readings, result, view }

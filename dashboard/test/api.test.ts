@@ -94,7 +94,13 @@ t.test('shipment validation and conflicts name the field', async (t) => {
 t.test('close a shipment; closing twice is a conflict', async (t) => {
   const h = await harness(t)
   await fleet(h)
-  const closed = await json(h, 'operator', 'POST', '/api/shipments/SHP-1/close', { closedAt: T0 + 30 * 5 * MIN })
+  // The last reading is at T0 + 145 min: a close at 150 min needs the "evidence ends early" confirmation.
+  const short = await json(h, 'operator', 'POST', '/api/shipments/SHP-1/close', { closedAt: T0 + 30 * 5 * MIN })
+  t.equal(short.status, 409)
+  t.equal(short.body.code, 'ERR_EVIDENCE_ENDS_EARLY')
+  t.same(short.body.details.devices, [{ deviceId: 'logger-1', headSeq: 30, headDeviceTime: T0 + 29 * 5 * MIN }])
+  t.equal((await json(h, 'operator', 'POST', '/api/shipments/SHP-1/close', { closedAt: T0 + 30 * 5 * MIN, endsEarly: { reason: '' } })).body.code, 'ERR_VALIDATION', 'a reason is required')
+  const closed = await json(h, 'operator', 'POST', '/api/shipments/SHP-1/close', { closedAt: T0 + 30 * 5 * MIN, endsEarly: { reason: 'logger removed at the hub' } })
   t.equal(closed.status, 200)
   t.equal(closed.body.closedAt, T0 + 150 * MIN)
   t.equal(closed.body.closedEntry > closed.body.createdEntry, true)

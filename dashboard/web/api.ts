@@ -12,12 +12,15 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly field?: string
-  constructor(status: number, code: string, message: string, field?: string) {
+  /** The server's structured evidence of the refusal (e.g. which loggers end early), when it sends one. */
+  readonly details?: Record<string, unknown>
+  constructor(status: number, code: string, message: string, field?: string, details?: Record<string, unknown>) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.field = field
+    this.details = details
   }
 }
 
@@ -45,8 +48,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   let json: unknown = null
   try { json = text ? JSON.parse(text) : null } catch { /* not JSON: reported below */ }
   if (!res.ok) {
-    const e = (json ?? {}) as { code?: string; message?: string; field?: string }
-    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `Request failed (HTTP ${res.status}).`, e.field)
+    const e = (json ?? {}) as { code?: string; message?: string; field?: string; details?: Record<string, unknown> }
+    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `Request failed (HTTP ${res.status}).`, e.field, e.details)
   }
   return json as T
 }
@@ -267,8 +270,9 @@ export async function getShipment(id: string): Promise<ShipmentDetail> {
   return mapDetail(detail, readings.readings.map(mapReading))
 }
 
-export async function closeShipment(shipmentId: string): Promise<void> {
-  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/close`, {})
+/** Refused with ERR_EVIDENCE_ENDS_EARLY (details.devices) when a logger's chain does not reach now, unless `endsEarlyReason` confirms it. */
+export async function closeShipment(shipmentId: string, endsEarlyReason?: string): Promise<void> {
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/close`, endsEarlyReason === undefined ? {} : { endsEarly: { reason: endsEarlyReason } })
 }
 
 export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all'): Promise<AlarmView[]> {

@@ -123,7 +123,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
     return reply.code(201).send(await detail(b.shipmentId))
   })
 
-  app.post<{ Params: { id: string }; Body: { closedAt?: number } }>('/api/shipments/:id/close', {
+  app.post<{ Params: { id: string }; Body: { closedAt?: number; endsEarly?: { reason: string } } }>('/api/shipments/:id/close', {
     config: { roles: WRITERS, rateLimit: writeLimit },
     schema: { tags: ['shipments'], params: idParams, body: ShipmentCloseBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
   }, async (req) => {
@@ -131,7 +131,8 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
     if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}`, 'params.id')
     const closedAt = req.body?.closedAt ?? clock()
     if (closedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `closedAt ${closedAt} is before the shipment start ${s.startAt}`, 'body.closedAt')
-    await ledger.closeShipment({ shipmentId: s.shipmentId, closedAt, by: req.user!.username })
+    // Refused with ERR_EVIDENCE_ENDS_EARLY (409, details per logger) unless every chain reaches closedAt or endsEarly says why not.
+    await ledger.closeShipment({ shipmentId: s.shipmentId, closedAt, by: req.user!.username, ...(req.body?.endsEarly ? { endsEarly: { reason: req.body.endsEarly.reason } } : {}) })
     req.log.info({ by: req.user!.username, shipmentId: s.shipmentId }, 'shipment closed')
     return detail(s.shipmentId)
   })

@@ -42,7 +42,7 @@ t.before(async () => {
     await append(devs.gap, t, i === 4 ? 1 : 0) // seq 5 never arrived
   }
   now = T0 + 36 * MIN
-  await ledger.closeShipment({ shipmentId: 'EC-jump', closedAt: T0 + 36 * MIN, by: 't' })
+  await ledger.closeShipment({ shipmentId: 'EC-jump', closedAt: T0 + 35 * MIN, by: 't' })
   await append(devs.jump, T0 + 40 * MIN)
 })
 t.teardown(() => ledger?.close())
@@ -55,8 +55,8 @@ const verify = async (id: string): Promise<{ r: VerifyReport; claimed: { reasons
 t.test('a clock jump inside the chain: a link, not evidence; VERIFIED with a note', async (t) => {
   const { r } = await verify('EC-jump')
   t.equal(r.result, 'VERIFIED', JSON.stringify(r.checks.filter((c) => !c.ok)))
-  t.match(r.checks.find((c) => c.id === 'membership')!.notes.join(), /1 reading\(s\) inside the chain carry a device time outside the window/)
-  t.match(r.checks.find((c) => c.id === 'chains')!.summary, /seq 1\.\.8 \(linked to the reading after\)/)
+  t.match(r.checks.find((c) => c.id === 'membership')!.notes.join(), /1 reading\(s\) of the chain carry a device time outside the window/)
+  t.match(r.checks.find((c) => c.id === 'chains')!.summary, /seq 1\.\.8 \(8 reading\(s\)\), through the create anchor seq 0 to the close anchor seq 8/)
 })
 
 t.test('readings the ledger never received: NOT VERIFIED with CHAIN_GAP; the claim itself reports them', async (t) => {
@@ -65,5 +65,16 @@ t.test('readings the ledger never received: NOT VERIFIED with CHAIN_GAP; the cla
   const f = r.checks.find((c) => c.id === 'chains')!.failures
   t.same(f.map((x) => [x.code, x.deviceId, x.seq]), [['CHAIN_GAP', devs.gap.deviceId, 6]])
   t.ok(claimed.reasons.some((x) => x.code === 'MISSING_READINGS'), 'the claimed result reports MISSING_READINGS')
-  t.ok(r.checks.filter((c) => c.id !== 'chains').every((c) => c.ok), 'everything else verifies')
+  t.same(r.checks.filter((c) => !c.ok).map((c) => c.id), ['shipment', 'chains'], 'everything else verifies (the shipment is open: provisional)')
+})
+
+t.test('the same readings declared lost by a gap entry, then closed: VERIFIED, verdict INCOMPLETE_EVIDENCE with the cause', async (t) => {
+  await ledger.declareGap({ deviceId: devs.gap.deviceId, fromSeq: 5, toSeq: 5, cause: 'buffer-overflow', by: 'ingest' })
+  now = T0 + 40 * MIN
+  await ledger.closeShipment({ shipmentId: 'EC-gap', closedAt: T0 + 35 * MIN, by: 't' })
+  const { r, claimed } = await verify('EC-gap')
+  t.equal(r.result, 'VERIFIED', JSON.stringify(r.checks.filter((c) => !c.ok)))
+  t.match(r.checks.find((c) => c.id === 'chains')!.summary, /seq 1\.\.9 \(8 reading\(s\), 1 declared gap\(s\)\)/)
+  t.equal((claimed as unknown as { verdict: string }).verdict, 'INCOMPLETE_EVIDENCE')
+  t.match(claimed.reasons.find((x) => x.code === 'DECLARED_GAP'), { message: /seq 5 declared lost \(buffer-overflow\), by ingest/ })
 })

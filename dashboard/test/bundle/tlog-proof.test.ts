@@ -17,7 +17,7 @@ t.test('bundle entries as C2SP tlog-proofs', async (t) => {
   t.teardown(() => trail.close())
   const { bundle } = buildBundle(await collectBundleInputs(trail.ledger, trail.shipmentId))
   const refs = entryRefs(bundle)
-  t.equal(refs.length, 1 + 1 + 2 + bundle.chains.reduce((n, c) => n + c.readings.length + (c.before ? 1 : 0) + (c.after ? 1 : 0), 0) + bundle.acknowledgements.length)
+  t.equal(refs.length, 1 + 1 + 2 + bundle.chains.reduce((n, c) => n + c.readings.length + (c.before ? 1 : 0) + c.gaps.length, 0) + bundle.forks.length + bundle.postClose.length + bundle.acknowledgements.length)
   const bad: string[] = []
   for (const { ref, role } of refs) {
     const text = tlogProofOf(bundle, ref)

@@ -172,8 +172,15 @@ if (skip) {
     await page.goto(`${sys.url}/#/shipment/E2E-FROZEN-1`)
     await page.click('#close-shipment')
     await page.click('#close-dialog button[type="submit"]')
+    // Its logger's last reading is minutes old: the ledger refuses until the evidence ending early is confirmed.
+    await page.waitForSelector('#ends-early:not([hidden])')
+    t.match(await page.textContent('#ends-early-devices'), /e2e-frozen-b1: last chained reading seq \d+/)
+    t.notOk(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'not closed without the confirmation')
+    await page.fill('#ends-early-reason', 'logger removed at the receiving dock')
+    await page.click('#close-dialog button[type="submit"]')
     await page.waitForSelector('.page-head .badge-closed')
     t.ok(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'the closing reached the ledger')
+    t.equal(sys.ledger.shipment('E2E-FROZEN-1')?.endsEarly, 'logger removed at the receiving dock', 'with the reason')
     t.equal(await page.locator('#close-shipment').count(), 0, 'a closed shipment has no close button')
 
     await page.click('.tabs a[data-tab="verify"]')

@@ -94,20 +94,37 @@ export const shipmentView: View = (root, ctx, params) => {
     const open = h('button', { type: 'button', class: 'btn btn-small', id: 'close-shipment' }, 'Close shipment…')
     const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
     const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel')
+    // Shown when the ledger refuses because a logger's chain does not reach now (ERR_EVIDENCE_ENDS_EARLY).
+    const shortList = h('ul', { id: 'ends-early-devices' })
+    const reason = h('textarea', { id: 'ends-early-reason', name: 'reason', rows: '2', maxlength: '500' }) as HTMLTextAreaElement
+    const early = h('fieldset', { id: 'ends-early', hidden: true },
+      h('legend', null, 'Evidence ends early'),
+      h('p', null, 'These loggers have no reading at or after now in the ledger. Closing anyway records that the evidence ends early: the verdict becomes INCOMPLETE_EVIDENCE and your reason is written to the ledger.'),
+      shortList,
+      h('label', { for: 'ends-early-reason' }, 'Reason (required)'), reason)
     const form = h('form', { method: 'dialog', class: 'card' },
       h('h2', null, 'Close ', h('span', { class: 'id' }, d.shipmentId), '?'),
       h('p', null, 'Readings measured after now no longer belong to this shipment, and its verdict becomes final. This is written to the ledger and cannot be undone.'),
-      err,
+      early, err,
       h('div', { class: 'downloads' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Close shipment'), cancel))
     cancel.addEventListener('click', () => dialog.close())
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault()
+      err.hidden = true
+      if (!early.hidden && reason.value.trim() === '') { err.textContent = 'Give the reason the evidence ends early.'; err.hidden = false; return }
       try {
-        await closeShipment(d.shipmentId)
+        await closeShipment(d.shipmentId, early.hidden ? undefined : reason.value.trim())
         dialog.close()
         toast(`${d.shipmentId} closed.`)
         void load(false)
       } catch (e) {
+        if (e instanceof ApiError && e.code === 'ERR_EVIDENCE_ENDS_EARLY') {
+          const devices = (Array.isArray(e.details?.devices) ? e.details.devices : []) as { deviceId: string; headSeq: number; headDeviceTime: number | null }[]
+          shortList.replaceChildren(...devices.map((x) => h('li', null, h('span', { class: 'id' }, x.deviceId), x.headDeviceTime === null ? ': no reading yet' : `: last chained reading seq ${x.headSeq} at ${formatDateTime(x.headDeviceTime)}`)))
+          early.hidden = false
+          reason.focus()
+          return
+        }
         err.textContent = e instanceof ApiError ? e.message : 'Closing failed.'
         err.hidden = false
       }
