@@ -26,6 +26,8 @@ export type EventKind =
   | 'data_gap'
   | 'missing_readings'
   | 'sensor_fault'
+  /** Raised by the dashboard, never by the fold: a reading above a closed shipment's close anchor with a device time in its window. */
+  | 'post_close_reading'
 
 /** Event kinds that are alarms: an operator is told and may acknowledge them. */
 export const ALARM_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([

@@ -179,6 +179,25 @@ function alarmsSection(doc: PDFKit.PDFDocument, alarms: readonly ReportAlarm[]):
   doc.font('Helvetica').fontSize(9).fillColor('#222')
 }
 
+/**
+ * Final once closed: readings logged above a close anchor with device times in
+ * the window are listed apart, for QA; the verdict above does not include them.
+ */
+function postCloseSection(doc: PDFKit.PDFDocument, input: ReportInput): void {
+  const list = input.postClose ?? []
+  if (input.endsEarly) {
+    heading(doc, 'Evidence ends early')
+    doc.text(`Confirmed when the shipment was closed: ${input.endsEarly}`)
+  }
+  if (list.length === 0) return
+  heading(doc, `Post-close evidence (${list.length}) — not part of the verdict`)
+  doc.text('These readings were logged after the shipment was closed (above each logger\'s close anchor) with device times inside the closed window. They are authentic log entries, shown for QA; the verdict and the evidence bundle\'s chains do not include them.')
+  table(doc, [
+    { title: 'Device', width: 100 }, { title: 'Seq', width: 50 }, { title: 'Device time', width: 130 }, { title: 'Received', width: 130 }, { title: 'Temp.', width: 80 },
+  ], list.slice(0, 200).map((r) => [r.deviceId, String(r.seq), iso(r.deviceTimeMs), iso(r.receivedAt), degC(r.tempCentiC)]))
+  if (list.length > 200) doc.text(`… and ${list.length - 200} more (see the evidence bundle's postClose list).`)
+}
+
 /** Renders the report; resolves with the PDF bytes. */
 export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   const { shipment, result } = input
@@ -244,6 +263,7 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   }
 
   alarmsSection(doc, input.alarms ?? [])
+  postCloseSection(doc, input)
 
   heading(doc, 'Rule profile')
   keyValues(doc, [

@@ -81,6 +81,10 @@ export interface ReportInput {
     range: { minCentiC: number | null; maxCentiC: number | null }
   }
   readings: ReportReading[]
+  /** Readings logged above a close anchor with device times in the window: shown apart, never part of the verdict. */
+  postClose?: ReportReading[]
+  /** Why the evidence ends before the close, when the person closing confirmed so. */
+  endsEarly?: string | null
   result: ReportResult
   devices: ReportDevice[]
   /** Alarms and their acknowledgements, oldest first (absent: none known). */

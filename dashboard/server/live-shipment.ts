@@ -30,12 +30,16 @@ export interface LiveShipment {
   alarms: Map<string, StoredAlarm>
   acks: Map<string, AlarmAck>
   last: Map<string, LastReading>
+  /** Each logger's close anchor seq once closed (absent for shipments closed before anchors). */
+  closeAnchors: Map<string, number> | null
+  /** Post-close evidence: readings above a close anchor with device times in the window, never part of the verdict. */
+  postClose: EngineReading[]
 }
 
 export function newShipment(body: ShipmentCreateBody, closedAt: number | null): LiveShipment {
   let profile: RuleProfile | null = null
   try { profile = validateProfile(body.profile) } catch { profile = null }
-  const s: LiveShipment = { id: body.shipmentId, body, profile, closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map() }
+  const s: LiveShipment = { id: body.shipmentId, body, profile, closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map(), closeAnchors: null, postClose: [] }
   buildEvaluators(s)
   return s
 }
@@ -85,13 +89,34 @@ export function addReading(s: LiveShipment, r: ReadingView): string[] {
   return ev ? applyOutcome(s, ev.add(er)) : []
 }
 
-export function closeShipment(s: LiveShipment, closedAt: number): void {
+/** True when a reading of a closed shipment's logger lies above its close anchor: post-close evidence, not the shipment's. */
+export const isPostClose = (s: LiveShipment, deviceId: string, seq: number): boolean =>
+  s.closeAnchors !== null && seq > (s.closeAnchors.get(deviceId) ?? Infinity)
+
+/**
+ * Records a post-close reading and raises (or extends) that logger's post-close alarm for QA:
+ * one alarm per logger, anchored at its first post-close reading. Returns the alarm id.
+ */
+export function addPostClose(s: LiveShipment, r: EngineReading): string {
+  s.postClose.push(r)
+  const id = `${r.deviceId}:post_close_reading`
+  const prev = s.alarms.get(id)
+  const count = (prev?.event.count ?? 0) + 1
+  const first = prev?.event ?? { id, kind: 'post_close_reading' as const, deviceId: r.deviceId, alarm: true, atMs: r.deviceTimeMs, rule: '', seq: r.seq, tempCentiC: r.tempCentiC }
+  s.alarms.set(id, { event: { ...first, count }, endedAt: null })
+  return id
+}
+
+export function closeShipment(s: LiveShipment, closedAt: number, anchors?: readonly { deviceId: string; seq: number }[]): void {
   s.closedAt = closedAt
+  if (anchors) s.closeAnchors = new Map(anchors.map((a) => [a.deviceId, a.seq]))
   // The window's end is part of the fold (stop delay, missing end): refold with it.
   buildEvaluators(s)
   s.alarms.clear()
   for (const [d, list] of s.readings) {
-    const kept = list.filter((r) => r.deviceTimeMs <= closedAt)
+    // Readings stored above a head (past a hole) before the close are post-close evidence now.
+    for (const r of list) if (r.deviceTimeMs <= closedAt && isPostClose(s, d, r.seq)) addPostClose(s, r)
+    const kept = list.filter((r) => r.deviceTimeMs <= closedAt && !isPostClose(s, d, r.seq))
     s.readings.set(d, kept)
     const ev = s.evaluators.get(d)
     if (ev) for (const r of kept) applyOutcome(s, ev.add(r))

@@ -11,7 +11,7 @@ import type { StoredEntry, ShipmentCreateBody } from '../../ledger/entry-types.t
 import type { RuleProfile } from '../compliance/index.ts'
 import { createLateness } from './lateness.ts'
 import { readingView, deviceView, type ReadingView, type DeviceView } from './views.ts'
-import { addReading, buildEvaluators, closeShipment, inWindow, newShipment, openCount, type LiveShipment } from './live-shipment.ts'
+import { addPostClose, addReading, buildEvaluators, closeShipment, inWindow, isPostClose, newShipment, openCount, type LiveShipment } from './live-shipment.ts'
 import { alarmView, deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
 
 export type { AlarmView, ShipmentStatus, ShipmentSummaryView, DeviceStateView } from './live-views.ts'
@@ -104,7 +104,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         const body = (se as StoredEntry<'shipment.close'>).entry.body
         const s = shipments.get(body.shipmentId)
         if (!s) return
-        closeShipment(s, body.closedAt)
+        closeShipment(s, body.closedAt, body.anchors)
         if (live) emit({ event: 'shipment', data: summaryOf(s) })
         return
       }
@@ -116,7 +116,10 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         if (late) lateReadings.add(`${v.deviceId}:${v.seq}`)
         const view: ReadingView = { ...v, late }
         for (const s of mine) {
-          const changed = addReading(s, view)
+          // Final once closed: above the close anchor a reading is post-close evidence, raised for QA, never folded.
+          const changed = isPostClose(s, v.deviceId, v.seq)
+            ? [addPostClose(s, { deviceId: v.deviceId, seq: v.seq, deviceTimeMs: v.deviceTimeMs, tempCentiC: v.tempCentiC, status: v.status })]
+            : addReading(s, view)
           if (live) for (const id of changed) { const a = alarmView(s, id, clock); if (a) emit({ event: 'alarm', data: a }) }
         }
         if (live) {
@@ -181,7 +184,10 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       for (const c of creates) apply(c, false)
       for (const c of closes) {
         const s = shipments.get(c.entry.body.shipmentId)
-        if (s) s.closedAt = c.entry.body.closedAt
+        if (s) {
+          s.closedAt = c.entry.body.closedAt
+          if (c.entry.body.anchors) s.closeAnchors = new Map(c.entry.body.anchors.map((a) => [a.deviceId, a.seq]))
+        }
       }
       // Every reading of every shipment, once, in log order: the same fold (and the same
       // lateness baseline) as if the monitor had watched them arrive.
@@ -189,6 +195,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       for (const s of shipments.values()) {
         buildEvaluators(s)
         for (const r of await ledger.readingsByShipment(s.id)) if (before(r)) readings.set(r.entry.index, r)
+        if (s.closedAt !== null) for (const r of await ledger.postCloseReadings(s.id)) if (before(r)) readings.set(r.entry.index, r)
       }
       for (const r of [...readings.values()].sort((a, b) => a.entry.index - b.entry.index)) apply(r, false)
       for (const a of acks) apply(a, false)

@@ -186,6 +186,10 @@ export const ShipmentDetailSchema = {
     profileHash: { type: 'string' },
     createdEntry: { type: 'integer' },
     closedEntry: INT_OR_NULL,
+    /** The reason given when the shipment was closed with its evidence ending early. */
+    endsEarly: { type: ['string', 'null'] },
+    /** Readings logged above a close anchor with device times in the window: shown apart, never part of the result. */
+    postClose: { type: 'array', items: { $ref: 'Reading#' } },
     result: {
       type: 'object',
       properties: {

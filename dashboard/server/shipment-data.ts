@@ -19,6 +19,8 @@ export interface ShipmentData {
   body: ShipmentCreateBody
   profile: RuleProfile | null
   readings: ReadingView[]
+  /** Post-close evidence: readings above a close anchor with device times in the window (never part of the result). */
+  postClose: ReadingView[]
   result: ShipmentResult | null
   view: ResultView | null
 }
@@ -49,7 +51,8 @@ export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId
     result = recomputeResult(body, close, readings, await shipmentEvidenceEntries(ledger, id, entries))
   }
   const view = result && profile ? resultView(result, profile, state.closedAt !== undefined) : null
-  return { state, body, profile, readings, result, view }
+  const postClose = state.closedAt === undefined ? [] : (await ledger.postCloseReadings(id)).map((e) => readingView(e, Number.MAX_SAFE_INTEGER))
+  return { state, body, profile, readings, postClose, result, view }
 }
 
 /** Plain report data (dashboard/reports/types.ts) for one shipment. */
@@ -70,6 +73,8 @@ export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number
       range: { minCentiC: d.profile?.range.lowCentiC ?? null, maxCentiC: d.profile?.range.highCentiC ?? null },
     },
     readings: d.readings,
+    postClose: d.postClose,
+    endsEarly: d.state.endsEarly ?? null,
     result: d.view ?? { verdict: 'UNKNOWN_PROFILE', reasons: ['the logged rule profile does not validate'], mktCentiC: null, timeInRangeMs: null, timeAboveMs: null, timeBelowMs: null, excursions: [] },
     devices: d.state.devices.map((id) => {
       const dev = ledger.device(id)

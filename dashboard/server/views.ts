@@ -150,6 +150,7 @@ export function alarmMessage(e: ComplianceEvent, profile?: RuleProfile | null): 
     case 'missing_readings': return `${e.count ?? ''} reading(s) missing after seq ${e.afterSeq ?? '?'}`
     // For a sensor fault `rule` is the fault reason (e.g. "status_fault"), not a profile rule.
     case 'sensor_fault': return `Sensor fault${e.rule ? ` (${e.rule.replace(/_/g, ' ')})` : ''} at seq ${e.seq ?? '?'}`
+    case 'post_close_reading': return `${e.count ?? 1} reading(s) logged after the close with device times inside the closed window, from seq ${e.seq ?? '?'}: post-close evidence for QA, not part of the verdict`
     default: return e.kind.replace(/_/g, ' ')
   }
 }
@@ -157,7 +158,7 @@ export function alarmMessage(e: ComplianceEvent, profile?: RuleProfile | null): 
 const SEVERITY: Record<string, string> = {
   hard_limit_breached: 'critical', single_event_exceeded: 'critical', consecutive_readings_exceeded: 'critical',
   cumulative_allowance_exceeded: 'critical', degree_minutes_exceeded: 'critical', stability_budget_exceeded: 'critical',
-  excursion_alarm: 'major', data_gap: 'major', missing_readings: 'major', sensor_fault: 'minor',
+  excursion_alarm: 'major', data_gap: 'major', missing_readings: 'major', sensor_fault: 'minor', post_close_reading: 'major',
 }
 export const alarmSeverity = (kind: string): string | null => SEVERITY[kind] ?? null
 

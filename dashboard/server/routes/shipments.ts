@@ -32,6 +32,8 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       profileHash: d.state.profileHash,
       createdEntry: d.state.createIndex,
       closedEntry: d.state.closeIndex ?? null,
+      endsEarly: d.state.endsEarly ?? null,
+      postClose: d.postClose,
       result: d.view ?? undefined,
       alarms: monitor.alarms({ shipmentId: id }),
       deviceStates: monitor.deviceStates(id),

@@ -36,6 +36,7 @@ function reportView(r: VerifyReport, fileName: string): HTMLElement {
     : h('div', { class: 'notice notice-alarm', id: 'verify-result', 'data-result': r.result, role: 'status' }, icon('✕ '), h('strong', null, 'NOT VERIFIED'), r.shipmentId ? ` — shipment ${r.shipmentId}` : '')
   return h('section', { class: 'card' },
     head,
+    r.provisional ? h('p', { class: 'notice notice-warn', id: 'verify-provisional' }, 'provisional: shipment still open — the end of its evidence is not anchored until it is closed; verify the bundle downloaded after closing.') : null,
     h('dl', { class: 'facts' },
       h('dt', null, 'File'), h('dd', null, fileName),
       h('dt', null, 'Bundle SHA-256'), h('dd', { class: 'mono', id: 'verify-sha256' }, r.bundleSha256 ?? '—'),
