@@ -77,6 +77,8 @@ interface ShipmentDetailJson extends ShipmentJson {
   } | null
   alarms?: AlarmJson[]
   deviceStates?: DeviceStateJson[]
+  endsEarly?: string | null
+  postClose?: ReadingJson[]
 }
 interface AlarmJson {
   alarmId: string; shipmentId: string; deviceId: string | null; kind: string; rule?: string | null; severity?: string | null
@@ -210,6 +212,8 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
     excursions: (r?.excursions ?? []).map(mapExcursion),
     alarms: (j.alarms ?? []).map(mapAlarm),
     sensors: (j.deviceStates ?? []).map(mapSensor),
+    endsEarly: j.endsEarly ?? null,
+    postClose: (j.postClose ?? []).map(mapReading),
     compliance: r ? {
       verdict: r.verdict,
       mktC: c(r.mktCentiC),

@@ -127,6 +127,10 @@ export interface ShipmentDetail extends ShipmentSummary {
   excursions: ExcursionView[]
   alarms: AlarmView[]
   sensors: SensorState[]
+  /** The reason given when the shipment was closed with its evidence ending early. */
+  endsEarly: string | null
+  /** Readings logged above a close anchor with device times in the window: shown apart, never part of the verdict. */
+  postClose: ReadingView[]
   compliance: ComplianceSummary | null
   downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' }[]
 }

@@ -25,6 +25,15 @@ export function dev(deviceId: string): Dev {
   return { deviceId, seed, publicKey: toHex(noblePublicKey(seed)), seq: 0, prevHash: GENESIS_PREV_HASH }
 }
 
+/** The device's next reading, signed and chained (advances `d`), as the ingest appends it. */
+export function nextReadingBody(d: Dev, t: number, temp: number): { payload: string; deviceId: string; seq: number } {
+  const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs: t, tempCentiC: temp, prevHash: d.prevHash, batteryPct: 80 })
+  const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
+  d.seq++
+  d.prevHash = readingHash(payload)
+  return { payload: toBase64(payload), deviceId: d.deviceId, seq: d.seq }
+}
+
 export interface Trail {
   dir: string
   ledger: Ledger
@@ -48,12 +57,8 @@ export async function buildTrail(): Promise<Trail> {
     await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, model: 'TempLog 4', calibration: { certificate: `CAL-${d.deviceId}`, calibratedAt: T0 - 30 * 24 * 60 * MIN, dueAt: T0 - 30 * 24 * 60 * MIN + year }, by: 'test' })
   }
   const append = async (d: Dev, t: number, temp: number) => {
-    const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs: t, tempCentiC: temp, prevHash: d.prevHash, batteryPct: 80 })
-    const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
     now = Math.max(now, t + 2000)
-    await ledger.appendReading({ payload: toBase64(payload), deviceId: d.deviceId, seq: d.seq + 1 }, now)
-    d.seq++
-    d.prevHash = readingHash(payload)
+    await ledger.appendReading(nextReadingBody(d, t, temp), now)
   }
   const startAt = T0
   const closedAt = T0 + 4 * 60 * MIN

@@ -151,6 +151,14 @@ export const shipmentView: View = (root, ctx, params) => {
           : '',
         'Readings it buffered will be shown as late when they arrive.'))
     }
+    if (d.endsEarly) items.push(h('div', { class: 'notice notice-warn', id: 'ends-early-notice' }, icon('⚠ '), 'Closed with the evidence ending early: ', d.endsEarly, '. The verdict is INCOMPLETE_EVIDENCE.'))
+    // Final once closed: post-close readings are listed apart and never change the verdict.
+    if (d.postClose.length) {
+      items.push(h('div', { class: 'notice notice-alarm', id: 'post-close' }, icon('▲ '),
+        h('strong', null, `Post-close evidence (${d.postClose.length})`), ': readings logged after the close with device times inside the closed window. They are not part of the verdict; QA should review them.',
+        h('ul', null, ...d.postClose.slice(0, 50).map((r) => h('li', { 'data-post-close': `${r.deviceId}:${r.seq}` }, h('span', { class: 'id' }, r.deviceId), ` seq ${r.seq}, ${formatDateTime(r.t)}, ${formatTemp(r.tempC, 2)}`))),
+        d.postClose.length > 50 ? h('p', { class: 'muted small' }, `… and ${d.postClose.length - 50} more (see the PDF report or the evidence bundle).`) : null))
+    }
     // A lost-sensor alarm for a device without sensor state still gets said.
     for (const a of lostAlarms.filter((x) => !d.sensors.some((s) => s.deviceId === x.deviceId))) {
       items.push(h('div', { class: 'notice notice-alarm' }, icon('▲ '), 'Alarm on a lost sensor: ', h('span', { class: 'id' }, a.deviceId ?? '?'),
