@@ -9,6 +9,7 @@
  *     batch) against one awaited append at a time (one fsync per entry).
  *  4. Merkle proofs from the stored nodes at the final ledger size.
  *  5. End to end: signed readings through the embedded broker into the ledger.
+ *  6. The evidence bundle of a closed shipment of 10,000 readings: build and verify.
  */
 import type { Command } from 'commander'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -22,6 +23,7 @@ import { openLedger } from '../../ledger/ledger.ts'
 import { measureSync, measureAsync, measureBatch, printTable, formatRate, type Figure } from '../bench/measure.ts'
 import { runEndToEnd } from '../bench/end-to-end.ts'
 import { signedChain } from '../bench/signed-chain.ts'
+import { benchBundle } from '../bench/bundle.ts'
 
 ed.hashes.sha512 = sha512
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
@@ -104,5 +106,8 @@ export function register(program: Command): void {
       const e2e = await runEndToEnd({ devices: o.quick ? 10 : 50, readingsPerDevice: o.quick ? 50 : 200 })
       console.log(`\nEnd to end: ${e2e.readings} signed readings from ${e2e.devices} devices, broker -> ingest -> ledger`)
       console.log(`  ${formatRate(e2e.perSecond)} readings/s committed (${e2e.ms.toFixed(0)} ms; ${e2e.batches} batches, ${(e2e.readings / Math.max(1, e2e.batches)).toFixed(1)} readings per fsync)`)
+      const b = await benchBundle(o.quick ? 1000 : 10_000, o.quick ? ['webcrypto'] : ['webcrypto', 'noble'])
+      console.log(`\nBundle of ${b.readings.toLocaleString('en-US')} readings: build and verify (${(b.bytes / 1e6).toFixed(1)} MB, ${b.result})`)
+      console.log(`  build ${b.buildMs.toFixed(0)} ms; verify ${Object.entries(b.verifyMs).map(([e, ms]) => `${ms.toFixed(0)} ms (${e})`).join(', ')}`)
     })
 }

@@ -21,4 +21,5 @@ t.test('coldproof bench --quick prints every figure', async (t) => {
   t.match(stdout, /×[\d.]+ vs one fsync per entry/, 'prints the group-commit ratio measured in the same run')
   t.match(stdout, /entries per fsync/)
   t.match(stdout, /End to end: \d+ signed readings from \d+ devices/)
+  t.match(stdout, /Bundle of [\d,]+ readings: build and verify \([\d.]+ MB, VERIFIED\)\n  build \d+ ms; verify \d+ ms \(webcrypto\)/, 'prints the bundle figure, of a bundle that verifies')
 })

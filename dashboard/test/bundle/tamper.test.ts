@@ -24,6 +24,9 @@ import { collectBundleInputs, createBundleBuilder } from '../../bundle/collect.t
 import { bundleHash, type EntryRef, type EvidenceBundle } from '../../bundle/format.ts'
 import { verifyBundle, type VerifyReasonCode, type CheckId, type VerifyReport } from '../../bundle/verify.ts'
 import { buildTrail, dev, type Trail } from './fixture.ts'
+import { relog, moveAfter, type LoggedRef } from './relog.ts'
+import { recomputeResult } from '../../bundle/recompute.ts'
+import type { ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
 
 const run = promisify(execFile)
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -295,6 +298,89 @@ t.test('a logger left out: its registration, or its whole chain', async (t) => {
   const r2 = await verify(b2)
   requireReason(t, r2, 'chains', 'CHAIN_MISSING', { deviceId: trail.devices.b.deviceId })
   requireReason(t, r2, 'result', 'RESULT_MISMATCH')
+})
+
+/** The claimed result recomputed over what is left, as a forger who knows the engine would. */
+function reclaim(b: EvidenceBundle): void {
+  const fields = b.chains.flatMap((c) => c.readings.map((r) => decodeReading(fromBase64(entryOf(r).body.payload)).fields))
+  b.claimed = recomputeResult(entryOf(b.shipment.create).body as ShipmentCreateBody, entryOf(b.shipment.close!).body as ShipmentCloseBody, fields)
+}
+const failedChecks = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => c.id)
+
+t.test('tail truncation: the readings of the excursion and everything after it dropped, the claim recomputed', async (t) => {
+  const b = clone()
+  const c = chainOf(b, trail.devices.a.deviceId)
+  const cut = c.readings.findIndex((r) => decodeReading(fromBase64(entryOf(r).body.payload)).fields.deviceTimeMs >= trail.startAt + 120 * 60_000)
+  const last = seqOf(c.readings[cut - 1])
+  c.readings.splice(cut)
+  reclaim(b)
+  t.not(b.claimed.verdict, 'FAIL', `the truncated evidence would no longer fail (${b.claimed.verdict})`)
+  const r = await verify(b)
+  requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: trail.devices.a.deviceId, seq: last })
+  t.same(failedChecks(r), ['chains'], 'the recomputed claim itself checks out: only the chain end gives it away')
+})
+
+t.test('every reading stripped (and the reading before the window), the claim recomputed', async (t) => {
+  const b = clone()
+  for (const c of b.chains) { c.readings = []; c.before = null }
+  reclaim(b)
+  const r = await verify(b)
+  for (const id of [trail.devices.a.deviceId, trail.devices.b.deviceId]) requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: id, seq: 0 })
+  requireReason(t, r, 'chains', 'ANCHOR_MISMATCH', { deviceId: trail.devices.a.deviceId, seq: 3 })
+  t.same(failedChecks(r), ['chains'])
+})
+
+t.test('readings cut from the middle for longer than the allowed gap, the claim recomputed', async (t) => {
+  const b = clone()
+  const rs = chainOf(b, trail.devices.b.deviceId).readings
+  const first = seqOf(rs[10])
+  rs.splice(10, 12) // 60 minutes of readings: more than the profile's 30-minute gap
+  reclaim(b)
+  t.equal(b.claimed.verdict, 'FAIL', 'logger a still fails the shipment; b now has a data gap')
+  const r = await verify(b)
+  requireReason(t, r, 'chains', 'CHAIN_GAP', { deviceId: trail.devices.b.deviceId, seq: first + 12 })
+  t.same(failedChecks(r), ['chains'])
+})
+
+t.test('a close anchor moved down (and the chain cut to match): the close is no longer the logged entry', async (t) => {
+  const b = clone()
+  const close = entryOf(b.shipment.close!)
+  const rs = chainOf(b, trail.devices.b.deviceId).readings
+  rs.splice(rs.length - 5)
+  const end = rs[rs.length - 1]
+  const anchor = close.body.anchors.find((x: { deviceId: string }) => x.deviceId === trail.devices.b.deviceId)
+  anchor.seq = seqOf(end)
+  anchor.hash = Buffer.from(sha256(fromBase64(entryOf(end).body.payload))).toString('hex')
+  setEntry(b.shipment.close!, close)
+  reclaim(b)
+  const r = await verify(b)
+  requireReason(t, r, 'inclusion', 'INCLUSION_FAILED', { entryIndex: b.shipment.close!.index })
+  requireReason(t, r, 'chains', 'CLOSE_NOT_COVERED', { deviceId: trail.devices.b.deviceId })
+  t.same(failures(r, 'chains').map((f) => f.code), ['CLOSE_NOT_COVERED'], 'the chain ends at the moved anchor (no end mismatch), but no longer reaches the close, and the anchor is not the ledger\'s')
+  // The create anchor moved up, to start the chain later.
+  const b2 = clone()
+  const create = entryOf(b2.shipment.create)
+  create.body.anchors[0].seq += 1
+  setEntry(b2.shipment.create, create)
+  const r2 = await verify(b2)
+  requireReason(t, r2, 'inclusion', 'INCLUSION_FAILED', { entryIndex: b2.shipment.create.index })
+  requireReason(t, r2, 'chains', 'ANCHOR_MISMATCH', { deviceId: trail.devices.a.deviceId })
+})
+
+t.test('a hostile operator re-logs the entries under its own key: registration after the readings, close before the create', async (t) => {
+  const isReg = (x: LoggedRef) => x.role === 'device.register' && x.entry.body && (x.entry.body as { deviceId: string }).deviceId === trail.devices.b.deviceId
+  const isBReading = (x: LoggedRef) => x.role === 'reading' && (x.entry.body as { deviceId: string }).deviceId === trail.devices.b.deviceId
+  const honest = await relog(clone(), (l) => l)
+  t.equal((await verifyBundle(JSON.stringify(honest.bundle), { trustedKey: honest.key })).result, 'VERIFIED', 'the same order under the operator\'s key verifies')
+  const late = await relog(clone(), (l) => moveAfter(l, isReg, isBReading))
+  const r = await verifyBundle(JSON.stringify(late.bundle), { trustedKey: late.key })
+  const reg = late.bundle.devices.find((d) => d.deviceId === trail.devices.b.deviceId)!.register
+  requireReason(t, r, 'devices', 'READING_BEFORE_REGISTRATION', { deviceId: trail.devices.b.deviceId, seq: 1 })
+  requireReason(t, r, 'devices', 'REGISTRATION_AFTER_CREATE', { deviceId: trail.devices.b.deviceId, entryIndex: reg.index })
+  t.same(failedChecks(r), ['devices'], 'every proof checks out under the operator\'s key; the order does not')
+  const early = await relog(clone(), (l) => moveAfter(l, (x) => x.role === 'shipment.close', (x) => x.role === 'device.register'))
+  const r2 = await verifyBundle(JSON.stringify(early.bundle), { trustedKey: early.key })
+  requireReason(t, r2, 'shipment', 'SHIPMENT_MISMATCH', { entryIndex: early.bundle.shipment.close!.index })
 })
 
 t.test('not a bundle at all', async (t) => {
