@@ -1,0 +1,118 @@
+/**
+ * The completeness property of the bundle verifier, checked with fast-check
+ * over a genuine bundle built from a real ledger (a logger started before the
+ * window, a logger with a declared gap): remove, duplicate or reorder any
+ * subset of the chains' readings, the readings before the window, the gap
+ * entries or the anchors (optionally recomputing the claimed result as a
+ * forger would), and the bundle is NOT VERIFIED — unless the altered bundle's
+ * bytes are the genuine ones.
+ */
+import t from 'tap'
+import fc from 'fast-check'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { canonicalJsonBytes } from '../../../ledger/canonical-json.ts'
+import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
+import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
+import { decodeReading, fromBase64, toBase64 } from '../../../ledger/protocol/index.ts'
+import { BUILTIN_PROFILES } from '../../compliance/index.ts'
+import { createBundleBuilder } from '../../bundle/collect.ts'
+import { serializeBundle, type EntryRef, type EvidenceBundle } from '../../bundle/format.ts'
+import { recomputeResult } from '../../bundle/recompute.ts'
+import { verifyBundle } from '../../bundle/verify.ts'
+import { dev, nextReadingBody, MIN, T0 } from './fixture.ts'
+
+let dir: string
+let ledger: Ledger
+let genuine: string
+
+t.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'coldproof-property-'))
+  let now = T0 - 30 * MIN
+  ledger = await openLedger({ dir, clock: () => now, checkpointIntervalMs: 0 })
+  const early = dev('prop-early'), gappy = dev('prop-gappy')
+  for (const d of [early, gappy]) await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, by: 't' })
+  const put = async (d: typeof early, at: number) => { now = Math.max(now, at + 1000); await ledger.appendReading(nextReadingBody(d, at, 500), now) }
+  for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) await put(early, at)
+  await ledger.createShipment({ shipmentId: 'PROP-1', product: 'p', route: { from: 'a', to: 'b' }, devices: [early.deviceId, gappy.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' })
+  for (let i = 0; i <= 8; i++) {
+    await put(early, T0 + i * 5 * MIN)
+    if (i === 4 || i === 5) nextReadingBody(gappy, T0 + i * 5 * MIN, 500) // seq 5 and 6 never arrive
+    else await put(gappy, T0 + i * 5 * MIN)
+  }
+  await ledger.declareGap({ deviceId: gappy.deviceId, fromSeq: 5, toSeq: 6, cause: 'resend-abandoned', by: 'ingest' })
+  await ledger.closeShipment({ shipmentId: 'PROP-1', closedAt: T0 + 40 * MIN, by: 't' })
+  genuine = (await createBundleBuilder(ledger)('PROP-1')).json
+})
+t.teardown(async () => { await ledger?.close(); if (dir) await rm(dir, { recursive: true, force: true }) })
+
+const decode = (r: EntryRef) => JSON.parse(new TextDecoder().decode(fromBase64(r.entry)))
+
+/** One alteration of one list: drop some elements, duplicate one, or shuffle. */
+type Op = { list: number; kind: 'remove'; picks: number[] } | { list: number; kind: 'duplicate'; from: number; to: number } | { list: number; kind: 'reorder'; keys: number[] }
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ list: fc.nat(), kind: fc.constant('remove' as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 20 }) }),
+  fc.record({ list: fc.nat(), kind: fc.constant('duplicate' as const), from: fc.nat(), to: fc.nat() }),
+  fc.record({ list: fc.nat(), kind: fc.constant('reorder' as const), keys: fc.array(fc.integer(), { minLength: 20, maxLength: 20 }) }),
+)
+
+function alter<T>(xs: T[], o: Op): T[] {
+  if (xs.length === 0) return xs
+  if (o.kind === 'remove') { const drop = new Set(o.picks.map((p) => p % xs.length)); return xs.filter((_, i) => !drop.has(i)) }
+  if (o.kind === 'duplicate') { const out = [...xs]; out.splice(o.to % (xs.length + 1), 0, structuredClone(xs[o.from % xs.length])); return out }
+  return xs.map((x, i) => ({ x, k: o.keys[i % o.keys.length] * 64 + i })).sort((a, b) => a.k - b.k).map((e) => e.x)
+}
+
+/** The lists the property alters: each chain's readings, its gap entries, the readings before the windows, the anchors of create and close. */
+function applyOp(b: EvidenceBundle, o: Op): void {
+  const lists = b.chains.length * 2 + 3
+  const which = o.list % lists
+  if (which < b.chains.length * 2) {
+    const c = b.chains[which >> 1]
+    if (which % 2 === 0) c.readings = alter(c.readings, o)
+    else c.gaps = alter(c.gaps, o)
+  } else if (which === b.chains.length * 2) {
+    const befores = b.chains.map((c) => c.before)
+    alter(befores, o).forEach((x, i) => { if (i < b.chains.length) b.chains[i].before = x })
+    if (o.kind === 'remove') for (const i of new Set(o.picks.map((p) => p % b.chains.length))) b.chains[i].before = null
+  } else {
+    const ref = which === b.chains.length * 2 + 1 ? b.shipment.create : b.shipment.close!
+    const e = decode(ref)
+    e.body.anchors = alter(e.body.anchors, o)
+    ref.entry = toBase64(canonicalJsonBytes(e))
+  }
+}
+
+/** The claim a forger would recompute over what is left. */
+function reclaim(b: EvidenceBundle): void {
+  try {
+    const fields = b.chains.flatMap((c) => c.readings.map((r) => decodeReading(fromBase64(decode(r).body.payload)).fields))
+    const gaps = b.chains.flatMap((c) => c.gaps.map((g) => decode(g).body as GapBody))
+    b.claimed = recomputeResult(decode(b.shipment.create).body as ShipmentCreateBody, decode(b.shipment.close!).body as ShipmentCloseBody, fields, { gaps, forks: [] })
+  } catch { /* the engine refused the altered evidence: keep the old claim */ }
+}
+
+t.test('the genuine bundle verifies (INCOMPLETE_EVIDENCE: a declared gap)', async (t) => {
+  const r = await verifyBundle(genuine, { trustedKey: ledger.verifierKey })
+  t.equal(r.result, 'VERIFIED', JSON.stringify(r.checks.filter((c) => !c.ok).map((c) => c.failures[0])))
+  const b = JSON.parse(genuine) as EvidenceBundle
+  t.equal(b.claimed.verdict, 'INCOMPLETE_EVIDENCE')
+  t.ok(b.claimed.reasons.some((x) => x.code === 'DECLARED_GAP'))
+  t.ok(b.chains.some((c) => c.before) && b.chains.some((c) => c.gaps.length === 1), 'the bundle has a reading before the window and a gap entry')
+})
+
+t.test('removing, duplicating or reordering readings, gap entries or anchors never verifies', async (t) => {
+  let altered = 0
+  await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 3 }), fc.boolean(), async (ops, recompute) => {
+    const b = JSON.parse(genuine) as EvidenceBundle
+    for (const o of ops) applyOp(b, o)
+    if (recompute) reclaim(b)
+    const text = serializeBundle(b)
+    if (text === genuine) return true
+    altered++
+    const r = await verifyBundle(text, { trustedKey: ledger.verifierKey })
+    return r.result === 'NOT VERIFIED'
+  }), { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) })
+  t.ok(altered > 100, `${altered} altered bundles, none verified`)
+})
