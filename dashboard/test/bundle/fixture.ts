@@ -86,3 +86,30 @@ export async function buildTrail(): Promise<Trail> {
     async close() { await ledger.close(); await rm(dir, { recursive: true, force: true }) },
   }
 }
+
+export interface GapTrail { dir: string; ledger: Ledger; shipmentId: string; devices: { early: Dev; gappy: Dev }; close(): Promise<void> }
+
+/**
+ * A small closed shipment for the property and gap tests: logger `early` ran
+ * before the window (a reading before it), logger `gappy` lost seq 5 and 6 and
+ * the ledger declared them lost. `beforeClose` runs just before the close.
+ */
+export async function buildGapTrail(beforeClose: (ledger: Ledger, d: { early: Dev; gappy: Dev }) => Promise<void> = async () => {}): Promise<GapTrail> {
+  const dir = await mkdtemp(join(tmpdir(), 'coldproof-gap-trail-'))
+  let now = T0 - 30 * MIN
+  const ledger = await openLedger({ dir, clock: () => now, checkpointIntervalMs: 0 })
+  const early = dev('prop-early'), gappy = dev('prop-gappy')
+  for (const d of [early, gappy]) await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, by: 't' })
+  const put = async (d: Dev, at: number) => { now = Math.max(now, at + 1000); await ledger.appendReading(nextReadingBody(d, at, 500), now) }
+  for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) await put(early, at)
+  await ledger.createShipment({ shipmentId: 'PROP-1', product: 'p', route: { from: 'a', to: 'b' }, devices: [early.deviceId, gappy.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' })
+  for (let i = 0; i <= 8; i++) {
+    await put(early, T0 + i * 5 * MIN)
+    if (i === 4 || i === 5) nextReadingBody(gappy, T0 + i * 5 * MIN, 500) // seq 5 and 6 never arrive
+    else await put(gappy, T0 + i * 5 * MIN)
+  }
+  await ledger.declareGap({ deviceId: gappy.deviceId, fromSeq: 5, toSeq: 6, cause: 'resend-abandoned', by: 'ingest' })
+  await beforeClose(ledger, { early, gappy })
+  await ledger.closeShipment({ shipmentId: 'PROP-1', closedAt: T0 + 40 * MIN, by: 't' })
+  return { dir, ledger, shipmentId: 'PROP-1', devices: { early, gappy }, async close() { await ledger.close(); await rm(dir, { recursive: true, force: true }) } }
+}

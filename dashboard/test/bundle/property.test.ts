@@ -9,43 +9,23 @@
  */
 import t from 'tap'
 import fc from 'fast-check'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { canonicalJsonBytes } from '../../../ledger/canonical-json.ts'
-import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
 import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
 import { decodeReading, fromBase64, toBase64 } from '../../../ledger/protocol/index.ts'
-import { BUILTIN_PROFILES } from '../../compliance/index.ts'
 import { createBundleBuilder } from '../../bundle/collect.ts'
 import { serializeBundle, type EntryRef, type EvidenceBundle } from '../../bundle/format.ts'
 import { recomputeResult } from '../../bundle/recompute.ts'
 import { verifyBundle } from '../../bundle/verify.ts'
-import { dev, nextReadingBody, MIN, T0 } from './fixture.ts'
+import { buildGapTrail, type GapTrail } from './fixture.ts'
 
-let dir: string
-let ledger: Ledger
+let trail: GapTrail
 let genuine: string
 
 t.before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'coldproof-property-'))
-  let now = T0 - 30 * MIN
-  ledger = await openLedger({ dir, clock: () => now, checkpointIntervalMs: 0 })
-  const early = dev('prop-early'), gappy = dev('prop-gappy')
-  for (const d of [early, gappy]) await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, by: 't' })
-  const put = async (d: typeof early, at: number) => { now = Math.max(now, at + 1000); await ledger.appendReading(nextReadingBody(d, at, 500), now) }
-  for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) await put(early, at)
-  await ledger.createShipment({ shipmentId: 'PROP-1', product: 'p', route: { from: 'a', to: 'b' }, devices: [early.deviceId, gappy.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' })
-  for (let i = 0; i <= 8; i++) {
-    await put(early, T0 + i * 5 * MIN)
-    if (i === 4 || i === 5) nextReadingBody(gappy, T0 + i * 5 * MIN, 500) // seq 5 and 6 never arrive
-    else await put(gappy, T0 + i * 5 * MIN)
-  }
-  await ledger.declareGap({ deviceId: gappy.deviceId, fromSeq: 5, toSeq: 6, cause: 'resend-abandoned', by: 'ingest' })
-  await ledger.closeShipment({ shipmentId: 'PROP-1', closedAt: T0 + 40 * MIN, by: 't' })
-  genuine = (await createBundleBuilder(ledger)('PROP-1')).json
+  trail = await buildGapTrail()
+  genuine = (await createBundleBuilder(trail.ledger)(trail.shipmentId)).json
 })
-t.teardown(async () => { await ledger?.close(); if (dir) await rm(dir, { recursive: true, force: true }) })
+t.teardown(() => trail?.close())
 
 const decode = (r: EntryRef) => JSON.parse(new TextDecoder().decode(fromBase64(r.entry)))
 
@@ -94,7 +74,7 @@ function reclaim(b: EvidenceBundle): void {
 }
 
 t.test('the genuine bundle verifies (INCOMPLETE_EVIDENCE: a declared gap)', async (t) => {
-  const r = await verifyBundle(genuine, { trustedKey: ledger.verifierKey })
+  const r = await verifyBundle(genuine, { trustedKey: trail.ledger.verifierKey })
   t.equal(r.result, 'VERIFIED', JSON.stringify(r.checks.filter((c) => !c.ok).map((c) => c.failures[0])))
   const b = JSON.parse(genuine) as EvidenceBundle
   t.equal(b.claimed.verdict, 'INCOMPLETE_EVIDENCE')
@@ -111,7 +91,7 @@ t.test('removing, duplicating or reordering readings, gap entries or anchors nev
     const text = serializeBundle(b)
     if (text === genuine) return true
     altered++
-    const r = await verifyBundle(text, { trustedKey: ledger.verifierKey })
+    const r = await verifyBundle(text, { trustedKey: trail.ledger.verifierKey })
     return r.result === 'NOT VERIFIED'
   }), { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) })
   t.ok(altered > 100, `${altered} altered bundles, none verified`)
