@@ -62,3 +62,19 @@ t.test('the curve is vector graphics: one path per logger segment, no images', a
   t.ok(count(OPS.stroke) >= 3, 'curves stroked')
   t.equal(count(OPS.paintImageXObject), 0, 'no raster image')
 })
+
+t.test('post-close evidence and an early end are printed apart from the verdict', async (t) => {
+  const input = sampleReportInput()
+  const r = input.readings[3]
+  input.postClose = [{ ...r, seq: 9001, tempCentiC: 1234 }]
+  input.endsEarly = 'logger removed at the hub'
+  const { text } = await pdfText(new Uint8Array(await renderReportPdf(input)))
+  const flat = text.replace(/\s+/g, ' ')
+  t.match(flat, /Evidence ends early/)
+  t.match(flat, /logger removed at the hub/)
+  t.match(flat, /Post-close evidence \(1\) — not part of the verdict/)
+  t.match(flat, /9001/)
+  t.match(flat, /12\.34 °C/)
+  const none = await pdfText(new Uint8Array(await renderReportPdf(sampleReportInput())))
+  t.notMatch(none.text, /Post-close evidence/, 'no section without post-close readings')
+})
