@@ -122,6 +122,7 @@ export async function openLedgerDirReader(dir: string): Promise<LedgerDirReader>
       return note
     },
     anchorCheckpoint: anchorNote,
+    storeSnapshot: () => db.iterator(),
     async storedLeafHash(i) {
       return (await db.get(K.node(0, i))) ?? undefined
     },

@@ -15,6 +15,7 @@ import type { Entry } from './entry-types.ts'
 import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, type NodeReader } from './merkle.ts'
 import { parseVerifierKey, verifierKey, NoteError, type Ed25519Verify } from './note.ts'
 import { CheckpointError, verifyCheckpoint, type Checkpoint } from './checkpoint.ts'
+import { checkDerived } from './fsck-derived.ts'
 import { equalBytes, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from './protocol/signing.ts'
 
@@ -36,6 +37,12 @@ export interface LedgerReader {
   storageProblem?(): Promise<StorageProblem | undefined>
   /** Optional: the latest checkpoint of the anchor outside the store (checkpoints.log); the store must reach it with the same root. */
   anchorCheckpoint?(): Promise<string | undefined>
+  /**
+   * Optional: every key and value of the store from one snapshot, in key
+   * order; the data derived from the entries is recomputed and compared
+   * (ledger/fsck-derived.ts).
+   */
+  storeSnapshot?(): AsyncIterable<[string, Uint8Array]>
 }
 
 export interface StorageProblem { code: 'ERR_FSCK_DB_MISSING' | 'ERR_FSCK_DB_DAMAGED'; message: string; files?: string[] }
@@ -65,6 +72,10 @@ export const FSCK_ERROR_CODES = {
   ERR_FSCK_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record or its latest checkpoint does not verify',
   ERR_FSCK_BEHIND_ANCHOR: 'the log holds fewer entries than the latest checkpoint in checkpoints.log (acknowledged entries were lost)',
   ERR_FSCK_ANCHOR_MISMATCH: 'the root recomputed at the size of the latest checkpoint in checkpoints.log differs from its signed root',
+  ERR_FSCK_DERIVED_NODE: 'a stored Merkle node is missing, extra, or differs from the hash the entries give',
+  ERR_FSCK_DERIVED_INDEX: 'an index key (t!, r!, rt!, rs!) is missing, extra, or points at the wrong entry',
+  ERR_FSCK_DERIVED_STATE: 'the stored device, shipment or tree state, counters or latest checkpoint differ from what the entries give',
+  ERR_FSCK_STORE_READ: 'LevelDB reported an error (corruption) while the store was read',
 } as const
 export type FsckErrorCode = keyof typeof FSCK_ERROR_CODES
 
@@ -88,6 +99,8 @@ export interface FsckReport {
   checkpointEntries: number
   /** The latest signed checkpoint, when it verified. */
   checkpoint?: { size: number; rootHash: string }
+  /** Derived keys (Merkle nodes, indexes, state) recomputed and compared, when the reader gives a store snapshot. */
+  derivedKeys?: number
   /** The latest checkpoint of checkpoints.log, when the reader has one and the log reaches it. */
   anchor?: { size: number; rootHash: string }
   /** Entries after the latest checkpoint: intact links, but not yet committed to by a signature. */
@@ -279,6 +292,11 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
       report.uncovered = size - c.size
     }
     await checkAnchor()
+    if (reader.storeSnapshot) {
+      const d = await checkDerived(reader.storeSnapshot())
+      if (d.failure) stop(d.failure.code, d.failure.index, d.failure.message, d.failure.key !== undefined ? { key: d.failure.key } : {})
+      report.derivedKeys = d.keys
+    }
     report.ok = true
     opts.onProgress?.(size, size)
     return report

@@ -56,3 +56,19 @@ export const K = {
 export function indexOfKey(key: string): number {
   return Number(key.slice(key.lastIndexOf('!') + 1))
 }
+
+/** The parts of derived-data keys (the integrity check reads them back, ledger/fsck-derived.ts). */
+export const parseKey = {
+  node(key: string): { level: number; index: number } {
+    const [, level, index] = key.split('!')
+    return { level: Number(level), index: Number(index) }
+  },
+  byType(key: string): { type: string; index: number } {
+    const [, type, index] = key.split('!')
+    return { type, index: Number(index) }
+  },
+  reading(key: string): { device: string; seq: number } {
+    const [, device, seq] = key.split('!')
+    return { device, seq: Number(seq) }
+  },
+}

@@ -112,6 +112,8 @@ export interface Ledger {
   consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]>
   quarantined(opts?: { from?: number; limit?: number; reverse?: boolean }): Promise<QuarantineRecord[]>
   stats(): LedgerStats
+  /** Every key and value of the store from one LevelDB snapshot, in key order (the live integrity check of derived data). */
+  storeSnapshot(): AsyncIterable<[string, Uint8Array]>
   /** Calls `listener` with each newly committed entry, in log order. Returns an unsubscribe function. */
   subscribe(listener: (e: StoredEntry) => void): () => void
   /** Calls `listener` after each durable batch (group-commit observability). */
@@ -304,6 +306,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     consistencyProof: (a, b) => store.consistencyProof(a, b),
     quarantined: (o) => store.quarantine(o),
     stats: () => store.stats,
+    storeSnapshot: () => store.db.iterator(),
     subscribe(listener) {
       store.on('entry', listener)
       return () => { store.off('entry', listener) }

@@ -1,6 +1,8 @@
 /**
  * The ledger integrity check as the dashboard runs it: ledger/fsck.ts's
- * checkLedger over the open ledger, against the ledger's own verifier key.
+ * checkLedger over the open ledger, against the ledger's own verifier key,
+ * including its derived data (Merkle nodes, indexes, state) and the latest
+ * checkpoint of checkpoints.log.
  * One check at a time; the last result is kept for GET /api/ledger.
  */
 import type { Ledger } from '../../ledger/ledger.ts'
@@ -26,13 +28,17 @@ export function createIntegrityChecker(ledger: Ledger, clock: () => number): Int
   let last: IntegrityResult | null = null
   let running: Promise<IntegrityResult> | null = null
   const check = async (): Promise<IntegrityResult> => {
-    // Checkpoint first, then size: the snapshot always contains what the checkpoint signs.
+    // Checkpoints first, then size: the snapshot always contains what they sign.
+    const anchor = ledger.latestAnchor()
     const cp = ledger.latestCheckpoint()
     const size = ledger.size()
     const reader: LedgerReader = {
       size: async () => size,
       entryBytes: (i) => ledger.entryBytes(i),
       latestCheckpoint: async () => cp?.note,
+      anchorCheckpoint: async () => anchor?.note,
+      // Merkle nodes, indexes and state recomputed from one LevelDB snapshot (taken now, so it holds at least `size` entries).
+      storeSnapshot: () => ledger.storeSnapshot(),
     }
     const r = await checkLedger(reader, { ledgerPublicKey: ledger.verifierKey, origin: ledger.origin })
     last = {
