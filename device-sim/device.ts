@@ -169,6 +169,11 @@ export function createDevice(opts: DeviceOptions): Device {
         return
       }
       const out = buffer.receipt(r.seq, r.hash)
+      if (out.kind === 'rewound') {
+        // The ledger was restored from an older backup: re-send what it no longer holds.
+        log('warn', `${spec.deviceId}: receipt went back to seq ${r.seq}; re-sending ${out.count} reading(s) the ledger had receipted before`, { seq: r.seq, count: out.count })
+        for (const e of buffer.all()) send(e)
+      }
       if (out.kind === 'hash-mismatch') {
         log('warn', `${spec.deviceId}: receipt for seq ${out.seq} names hash ${out.got} but the reading sent had hash ${out.expected}; the ledger may hold a different reading, keeping the buffer`, out)
       }

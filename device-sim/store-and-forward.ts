@@ -38,7 +38,8 @@ export interface BufferMeta {
 }
 
 export interface BufferPersistence {
-  load(): { entries: BufferedReading[]; meta: BufferMeta }
+  /** `retained`: readings at or below the floor still in the file (receipted ones kept for a ledger restore). */
+  load(): { entries: BufferedReading[]; meta: BufferMeta; retained?: BufferedReading[] }
   append(entry: BufferedReading): void
   saveMeta(meta: BufferMeta): void
   /** Replace the file's contents with exactly `live`. */
@@ -87,6 +88,7 @@ export function fileBufferPersistence(dir: string): BufferPersistence {
         throw e
       }
       const entries: BufferedReading[] = []
+      const retained: BufferedReading[] = []
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       let o = 0
       while (o + 4 <= bytes.length) {
@@ -100,10 +102,10 @@ export function fileBufferPersistence(dir: string): BufferPersistence {
           break // a torn or corrupted record ends the readable log
         }
         o += 4 + n
-        if (seq > meta.floor) entries.push({ seq, payload, hash: readingHash(payload) })
+        ;(seq > meta.floor ? entries : retained).push({ seq, payload, hash: readingHash(payload) })
       }
       if (o < bytes.length) truncateSync(dataPath, o)
-      return { entries, meta }
+      return { entries, meta, retained }
     },
     append(entry) {
       const fd = openSync(dataPath, 'a', 0o600)
@@ -128,10 +130,18 @@ export type ReceiptOutcome =
   | { kind: 'stale' } // at or below what is already receipted or dropped
   | { kind: 'hash-mismatch'; seq: number; expected: string; got: string }
   | { kind: 'unknown-seq'; seq: number }
+  /** The ledger receipted less than before (it was restored from a backup): the readings above are unreceipted again. */
+  | { kind: 'rewound'; count: number }
 
 export class ReadingBuffer {
   readonly capacity: number
   private entries: BufferedReading[]
+  /**
+   * Receipted readings kept (up to `capacity`, newest) in case the ledger is
+   * restored from a backup older than its receipts: a lower receipt then
+   * makes them unreceipted again, and they are re-sent.
+   */
+  private retained: BufferedReading[]
   private meta: BufferMeta
   private deadInFile = 0
   private readonly store: BufferPersistence
@@ -142,6 +152,7 @@ export class ReadingBuffer {
     this.store = store
     const loaded = store.load()
     this.meta = loaded.meta
+    this.retained = (loaded.retained ?? []).slice(-capacity)
     // A capacity lowered since the last run: keep the newest, as on overflow.
     const excess = Math.max(0, loaded.entries.length - capacity)
     this.entries = loaded.entries.slice(excess)
@@ -175,9 +186,9 @@ export class ReadingBuffer {
     this.maybeCompact()
   }
 
-  /** Readings in [from, to] still held, in order. */
+  /** Readings in [from, to] still held, in order: receipted ones too (a ledger restored from a backup asks again for them). */
   range(from: number, to: number): BufferedReading[] {
-    return this.entries.filter((e) => e.seq >= from && e.seq <= to)
+    return [...this.retained, ...this.entries].filter((e) => e.seq >= from && e.seq <= to)
   }
 
   /**
@@ -186,23 +197,44 @@ export class ReadingBuffer {
    * this device sent; otherwise keeps everything and reports the mismatch.
    */
   receipt(seq: number, hash: Uint8Array): ReceiptOutcome {
+    if (seq < this.meta.receiptedSeq) return this.rewind(seq, hash)
     if (seq <= this.meta.floor) return { kind: 'stale' }
     const at = this.entries.find((e) => e.seq === seq)
     if (!at) return { kind: 'unknown-seq', seq }
     if (!equalBytes(at.hash, hash)) return { kind: 'hash-mismatch', seq, expected: toHex(at.hash), got: toHex(hash) }
-    const before = this.entries.length
+    const pruned = this.entries.filter((e) => e.seq <= seq)
     this.entries = this.entries.filter((e) => e.seq > seq)
-    const count = before - this.entries.length
+    this.retained.push(...pruned)
+    const evicted = Math.max(0, this.retained.length - this.capacity)
+    this.retained = this.retained.slice(evicted)
     this.meta = { ...this.meta, floor: seq, receiptedSeq: seq }
     this.store.saveMeta(this.meta)
-    this.deadInFile += count
+    this.deadInFile += evicted
     this.maybeCompact()
-    return { kind: 'pruned', count }
+    return { kind: 'pruned', count: pruned.length }
+  }
+
+  /**
+   * A receipt below an earlier one: the ledger lost readings it had
+   * receipted (a restore from a backup). If `hash` matches what this device
+   * holds at `seq`, every retained reading above it is unreceipted again.
+   */
+  private rewind(seq: number, hash: Uint8Array): ReceiptOutcome {
+    const at = seq === 0 ? undefined : this.retained.find((e) => e.seq === seq)
+    if (seq > 0 && !at) return { kind: 'unknown-seq', seq }
+    const mine = at ? at.hash : new Uint8Array(32)
+    if (!equalBytes(mine, hash)) return { kind: 'hash-mismatch', seq, expected: toHex(mine), got: toHex(hash) }
+    const back = this.retained.filter((e) => e.seq > seq)
+    this.retained = this.retained.filter((e) => e.seq <= seq)
+    this.entries = [...back.map((e) => ({ seq: e.seq, payload: e.payload, hash: e.hash })), ...this.entries]
+    this.meta = { ...this.meta, floor: seq, receiptedSeq: seq }
+    this.store.saveMeta(this.meta)
+    return { kind: 'rewound', count: back.length }
   }
 
   private maybeCompact(): void {
     if (this.deadInFile >= 64 && this.deadInFile > this.entries.length) {
-      this.store.compact(this.entries)
+      this.store.compact([...this.retained, ...this.entries])
       this.deadInFile = 0
     }
   }

@@ -377,6 +377,9 @@ export function createIngest(opts: IngestOptions): Ingest {
     await subscribe()
     // After a restart, ask again for what is still missing.
     const ask = () => { for (const d of ledger.devices()) if (d.gaps.length && !d.revoked) requestResend(d.deviceId, true) }
+    // And say again what the ledger holds: after a restore from a backup this receipt is lower
+    // than the device's last one, and the device re-sends what the backup lacks.
+    for (const d of ledger.devices()) if (!d.revoked) scheduleReceipt(d.deviceId)
     ask()
     c.on('connect', () => { ask() })
   }

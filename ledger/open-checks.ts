@@ -14,7 +14,7 @@ import { KEY_FILE } from './ledger-key.ts'
 import { LedgerError } from './errors.ts'
 import { equalBytes, toBase64 } from './protocol/bytes.ts'
 
-export const RESTORE_HINT = 'restore the ledger directory from a backup (docs/OPERATIONS.md, "Recovery")'
+export const RESTORE_HINT = 'restore the ledger directory from a backup with `coldproof restore` (docs/OPERATIONS.md, "Recovery")'
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 

@@ -35,6 +35,7 @@ import streamRoutes from './routes/stream.ts'
 import metricsRoutes from './routes/metrics.ts'
 import healthRoutes from './routes/health.ts'
 import checkpointRoutes from './routes/checkpoint.ts'
+import backupRoutes from './routes/backup.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
@@ -217,6 +218,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   await app.register(alarmRoutes)
   await app.register(deviceRoutes)
   await app.register(ledgerRoutes)
+  await app.register(backupRoutes)
   await app.register(reportRoutes)
   await app.register(streamRoutes)
   await app.register(metricsRoutes)

@@ -37,6 +37,7 @@ const ROUTES: { method: Method; url: string; roles: Role[] }[] = [
   { method: 'GET', url: '/api/ledger/consistency?from=0&to=0', roles: ALL },
   { method: 'GET', url: '/api/ledger/quarantine', roles: ['operator', 'admin'] },
   { method: 'POST', url: '/api/ledger/check', roles: ['operator', 'admin'] },
+  { method: 'GET', url: '/api/admin/backup', roles: ['admin'] },
   { method: 'GET', url: '/api/shipments/S1/report.pdf', roles: ALL },
   { method: 'GET', url: '/api/shipments/S1/readings.csv', roles: ALL },
   { method: 'GET', url: '/api/shipments/S1/epcis.json', roles: ALL },

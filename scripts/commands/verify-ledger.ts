@@ -21,7 +21,7 @@ import { openLedgerDirReader } from '../../ledger/fsck-reader.ts'
 import { parseVerifierKey } from '../../ledger/note.ts'
 import { VERIFIER_KEY_FILE } from '../../ledger/ledger-key.ts'
 
-const RESTORE = 'To recover: restore the directory from a backup (docs/OPERATIONS.md, "Recovery"); this check changed nothing in it.'
+const RESTORE = 'To recover: restore the directory from a backup with `coldproof restore` (docs/OPERATIONS.md, "Recovery"); this check changed nothing in it.'
 
 interface VerifyLedgerOptions { key?: string; origin?: string; json?: boolean; progress?: boolean }
 
