@@ -3,7 +3,9 @@
  * `coldproof verify-ledger`). It trusts nothing stored but the ledger's public
  * key: it re-reads every entry's bytes through a small reader interface (not
  * the storage), checks each entry's hash link, index, type rules and reading
- * signature, every device chain in (device, seq) order, and recomputes the
+ * signature, every device chain (readings in seq order, each linked to the
+ * one before unless a gap entry declared the range lost), the signatures of
+ * fork evidence, and recomputes the
  * RFC 6962 root of the whole log against the signed checkpoints.
  *
  * Reading signatures are checked with Node's crypto (OpenSSL), independent
@@ -16,7 +18,8 @@ import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, t
 import { parseVerifierKey, verifierKey, NoteError, type Ed25519Verify } from './note.ts'
 import { CheckpointError, verifyCheckpoint, type Checkpoint } from './checkpoint.ts'
 import { checkDerived } from './fsck-derived.ts'
-import { equalBytes, fromHex, toBase64, toHex } from './protocol/bytes.ts'
+import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
+import { decodeReading } from './protocol/reading.ts'
 import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from './protocol/signing.ts'
 
 /** What the checker reads. A LevelDB ledger, a bundle or a test array can all provide it. */
@@ -60,6 +63,9 @@ export const FSCK_ERROR_CODES = {
   ERR_FSCK_READING_DUPLICATE: 'the same signed reading is logged twice',
   ERR_FSCK_CHAIN_FORK: 'two different readings of one device carry the same sequence number',
   ERR_FSCK_CHAIN_LINK: 'a reading\'s prevHash is not the hash of its device\'s previous reading',
+  ERR_FSCK_CHAIN_ORDER: 'a reading is not the seq right above its device\'s chain head (readings are logged in seq order; a skipped range needs a gap entry)',
+  ERR_FSCK_GAP: 'a gap entry does not start right above its device\'s chain head, or is not followed by the held reading right above it',
+  ERR_FSCK_FORK: 'a reading.fork entry holds a payload whose signature does not verify under its device\'s key',
   ERR_FSCK_SHIPMENT: 'a shipment entry refers to a shipment that does not exist, exists already or is closed',
   ERR_FSCK_CHECKPOINT_SIGNATURE: 'a checkpoint note does not verify under the ledger key',
   ERR_FSCK_CHECKPOINT_ORIGIN: 'a checkpoint is for another log origin',
@@ -105,8 +111,10 @@ export interface FsckReport {
   anchor?: { size: number; rootHash: string }
   /** Entries after the latest checkpoint: intact links, but not yet committed to by a signature. */
   uncovered: number
-  /** Sequence numbers missing from device chains (allowed: gaps are logged and resend requested). */
-  gaps: { deviceId: string; from: number; to: number }[]
+  /** Sequence ranges declared lost by gap entries (the only ranges a device chain may skip). */
+  gaps: { deviceId: string; from: number; to: number; cause: string; index: number }[]
+  /** reading.fork entries: devices proven to have signed two histories. */
+  forks: { deviceId: string; seq: number; index: number }[]
   /** The root recomputed over all entries (base64). */
   rootHash: string
 }
@@ -163,7 +171,9 @@ const stop = (code: FsckErrorCode, index: number | undefined, message: string, d
 }
 
 interface DeviceState { publicKey: Uint8Array; registeredAt: number; revokedAt?: number }
-interface ReadingRef { index: number; hash: Uint8Array; prevHash: Uint8Array; payloadHex?: string }
+interface ReadingRef { index: number; hash: Uint8Array }
+/** A device chain as read so far: its head, and whether the head is the end of a declared gap (no hash to link to). */
+interface ChainState { refs: Map<number, ReadingRef>; head: number; headHash: Uint8Array; afterGap: boolean }
 
 /** Packed leaf hashes, 32 bytes each: enough to recompute the root at any earlier size. */
 class Leaves {
@@ -186,23 +196,14 @@ class Leaves {
 export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions): Promise<FsckReport> {
   const verifyReading = opts.verifyReading ?? nodeVerifier()
   const verifyNoteSig = opts.verifyNoteSignature ?? nodeVerifier()
-  const report: FsckReport = { ok: false, size: 0, readings: 0, devices: 0, checkpointEntries: 0, uncovered: 0, gaps: [], rootHash: toBase64(EMPTY_ROOT) }
+  const report: FsckReport = { ok: false, size: 0, readings: 0, devices: 0, checkpointEntries: 0, uncovered: 0, gaps: [], forks: [], rootHash: toBase64(EMPTY_ROOT) }
   const devices = new Map<string, DeviceState>()
-  const chains = new Map<string, Map<number, ReadingRef>>()
+  const chains = new Map<string, ChainState>()
+  /** A gap entry's held reading, which must be the very next entry. */
+  let owedAfterGap: { deviceId: string; seq: number; index: number } | undefined
   const shipments = new Map<string, { closed: boolean }>()
   const leaves = new Leaves()
   let frontier: Uint8Array[] = []
-  const chainFailures: FsckFailure[] = []
-  const firstChainFailure = () => chainFailures.reduce<FsckFailure | undefined>((a, f) => (!a || f.index! < a.index! ? f : a), undefined)
-  /** Checks reading `seq`'s prevHash against its predecessor, once both are known (seq 1 links to 32 zero bytes). */
-  const checkLink = (deviceId: string, chain: Map<number, ReadingRef>, seq: number) => {
-    const r = chain.get(seq)!
-    const before = seq === 1 ? { hash: GENESIS_PREV_HASH, index: undefined } : chain.get(seq - 1)
-    if (!before) return
-    if (!equalBytes(before.hash, r.prevHash)) {
-      chainFailures.push({ code: 'ERR_FSCK_CHAIN_LINK', index: r.index, message: `entry ${r.index}: reading ${deviceId}#${seq} has prevHash ${toHex(r.prevHash)}, but ${seq === 1 ? 'a first reading must have 32 zero bytes' : `${deviceId}#${seq - 1} (entry ${before.index}) hashes to ${toHex(before.hash)}`}`, details: { deviceId, seq, expected: toHex(before.hash), actual: toHex(r.prevHash) } })
-    }
-  }
   try {
     let vkey: string, origin: string
     try {
@@ -262,6 +263,11 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
         // The link i-1 -> i is broken: entry i-1 was changed (its hash moved) or entry i's prev was.
         stop('ERR_FSCK_PREV_LINK', i, `prev is ${entry.prev}, but entry ${i - 1 < 0 ? '(genesis)' : i - 1} hashes to ${prev}: ${i === 0 ? 'entry 0 must have the genesis prev' : `entry ${i - 1} or this prev was changed`}`, { expected: prev, actual: entry.prev })
       }
+      if (owedAfterGap) {
+        const b = entry.type === 'reading' ? (entry as Entry<'reading'>).body : undefined
+        if (!b || b.deviceId !== owedAfterGap.deviceId || b.seq !== owedAfterGap.seq) stop('ERR_FSCK_GAP', i, `the gap entry ${owedAfterGap.index} must be followed by the held reading ${owedAfterGap.deviceId}#${owedAfterGap.seq} it chains, found ${entry.type}`, { ...owedAfterGap })
+        owedAfterGap = undefined
+      }
       await checkEntry(entry, i)
       leaves.push(leaf)
       frontier = appendLeaf(frontier, i, leaf).frontier
@@ -270,16 +276,7 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     }
     report.rootHash = toBase64(rootFromFrontier(frontier))
 
-    // Device chains, in (device, seq) order: every link was checked when both of its readings had been
-    // read (the ingest stores a reading after a gap and backfills later); what remains missing is a gap.
-    if (chainFailures.length) throw new Stop(firstChainFailure()!)
-    for (const [deviceId, chain] of chains) {
-      let expectFrom = 1
-      for (const seq of [...chain.keys()].sort((a, b) => a - b)) {
-        if (seq > expectFrom) report.gaps.push({ deviceId, from: expectFrom, to: seq - 1 })
-        expectFrom = seq + 1
-      }
-    }
+    if (owedAfterGap) stop('ERR_FSCK_GAP', owedAfterGap.index, `the gap entry is the last entry: the held reading ${owedAfterGap.deviceId}#${owedAfterGap.seq} chained with it is missing`, { ...owedAfterGap })
 
     let note: string | undefined
     try { note = await reader.latestCheckpoint() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the latest checkpoint: ${(e as Error).message}`) }
@@ -322,6 +319,12 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
       report.anchor = { size: c.size, rootHash: toBase64(c.rootHash) }
     }
 
+    function chainOf(deviceId: string): ChainState {
+      let c = chains.get(deviceId)
+      if (!c) chains.set(deviceId, c = { refs: new Map(), head: 0, headHash: GENESIS_PREV_HASH, afterGap: false })
+      return c
+    }
+
     async function checkEntry(entry: Entry, i: number): Promise<void> {
       switch (entry.type) {
         case 'device.register': {
@@ -349,18 +352,20 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           if (!(await verifyReading(readingSigningMessage(r.record), r.signature, d!.publicKey))) {
             stop('ERR_FSCK_READING_SIGNATURE', i, `the signature of ${deviceId}#${seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId, seq, publicKey: toHex(d!.publicKey) })
           }
-          let chain = chains.get(deviceId)
-          if (!chain) chains.set(deviceId, chain = new Map())
+          const chain = chainOf(deviceId)
           const hash = readingHash(r.payload)
-          const seen = chain.get(seq)
+          const seen = chain.refs.get(seq)
           if (seen) {
             if (equalBytes(seen.hash, hash)) stop('ERR_FSCK_READING_DUPLICATE', i, `${deviceId}#${seq} is logged again (first at entry ${seen.index})`, { deviceId, seq, first: seen.index })
             stop('ERR_FSCK_CHAIN_FORK', i, `${deviceId}#${seq} differs from the reading with the same sequence at entry ${seen.index}`, { deviceId, seq, first: seen.index, firstHash: toHex(seen.hash), hash: toHex(hash) })
           }
-          const ref: ReadingRef = { index: i, hash, prevHash: r.fields.prevHash.slice() }
-          chain.set(seq, ref)
-          checkLink(deviceId, chain, seq)
-          if (chain.has(seq + 1)) checkLink(deviceId, chain, seq + 1)
+          if (seq !== chain.head + 1) stop('ERR_FSCK_CHAIN_ORDER', i, `${deviceId}#${seq} is logged while the chain head is ${chain.head}: readings follow each other in seq order, and a skipped range needs a gap entry`, { deviceId, seq, head: chain.head })
+          if (!chain.afterGap && !equalBytes(chain.headHash, r.fields.prevHash)) {
+            const prior = chain.refs.get(seq - 1)
+            stop('ERR_FSCK_CHAIN_LINK', i, `reading ${deviceId}#${seq} has prevHash ${toHex(r.fields.prevHash)}, but ${seq === 1 ? 'a first reading must have 32 zero bytes' : `${deviceId}#${seq - 1} (entry ${prior?.index}) hashes to ${toHex(chain.headHash)}`}`, { deviceId, seq, expected: toHex(chain.headHash), actual: toHex(r.fields.prevHash) })
+          }
+          chain.refs.set(seq, { index: i, hash })
+          chain.head = seq; chain.headHash = hash; chain.afterGap = false
           report.readings++
           return
         }
@@ -383,10 +388,30 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           if (!shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `acknowledges an alarm of shipment ${b.shipmentId}, which does not exist`, { shipmentId: b.shipmentId })
           return
         }
-        case 'gap':
+        case 'gap': {
+          const b = (entry as Entry<'gap'>).body
+          const d = devices.get(b.deviceId)
+          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `gap entry for ${b.deviceId}, which is not registered before it`, { deviceId: b.deviceId })
+          if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `gap entry for ${b.deviceId} logged after the device was revoked at entry ${d!.revokedAt}`, { deviceId: b.deviceId })
+          const chain = chainOf(b.deviceId)
+          if (b.fromSeq !== chain.head + 1) stop('ERR_FSCK_GAP', i, `declares ${b.deviceId} #${b.fromSeq}..${b.toSeq} lost, but the chain head is ${chain.head}: a gap starts right above it`, { deviceId: b.deviceId, fromSeq: b.fromSeq, head: chain.head })
+          chain.head = b.toSeq; chain.afterGap = true
+          owedAfterGap = { deviceId: b.deviceId, seq: b.toSeq + 1, index: i }
+          report.gaps.push({ deviceId: b.deviceId, from: b.fromSeq, to: b.toSeq, cause: b.cause, index: i })
+          return
+        }
         case 'reading.fork': {
-          const b = (entry as Entry<'gap' | 'reading.fork'>).body
-          if (!devices.has(b.deviceId)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `${entry.type} entry for ${b.deviceId}, which is not registered before it`, { deviceId: b.deviceId })
+          const b = (entry as Entry<'reading.fork'>).body
+          const d = devices.get(b.deviceId)
+          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `reading.fork entry for ${b.deviceId}, which is not registered before it`, { deviceId: b.deviceId })
+          // Evidence against a device must be its own signatures: a fork entry cannot be made up.
+          for (const [k, payload] of b.payloads.entries()) {
+            const r = decodeReading(fromBase64(payload))
+            if (!(await verifyReading(readingSigningMessage(r.record), r.signature, d!.publicKey))) {
+              stop('ERR_FSCK_FORK', i, `payload ${k} of the fork of ${b.deviceId}#${b.seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId: b.deviceId, seq: b.seq, payload: k })
+            }
+          }
+          report.forks.push({ deviceId: b.deviceId, seq: b.seq, index: i })
           return
         }
         case 'checkpoint': {
@@ -400,11 +425,8 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     }
   } catch (e) {
     if (!(e instanceof Stop)) throw e
-    // A chain link found broken earlier in the log than the entry that stopped the scan comes first.
-    const chain = firstChainFailure()
-    const f = e.failure
     report.ok = false
-    report.failure = chain && (f.index === undefined || chain.index! < f.index) ? chain : f
+    report.failure = e.failure
     return report
   }
 }

@@ -8,16 +8,19 @@
  * Each entry type is checked first (`prepare`, which throws a LedgerError and
  * changes nothing) and applied after its bytes were encoded (`apply`).
  */
-import { checkDevicePublicKey, decodeReading, fromHex, isProtocolError, readingHash, toHex, type DecodedReading } from './protocol/index.ts'
+import { checkDevicePublicKey, decodeReading, deviceTopic, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, readingHash, toHex, type DecodedReading } from './protocol/index.ts'
 import type { ChainAnchor, Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
-import { applySeq, classifySeq, declareRange, EMPTY_SEQ_STATE } from './device-chain.ts'
+import { chainNext, classifySeq, declarableGap, declareLost, EMPTY_SEQ_STATE, holdSeq, unholdSeq } from './device-chain.ts'
 import { GENESIS_PREV } from './entry-codec.ts'
 import { K } from './keys-layout.ts'
 import { LedgerError } from './errors.ts'
-import type { DeviceState, ShipmentState } from './state-types.ts'
+import type { DeviceState, QuarantineRecord, ShipmentState } from './state-types.ts'
 
 /** A reading's row in the r! index: entry index, payload hash, prevHash (hex), device time. */
 export interface ReadingRow { i: number; h: string; p: string; t: number }
+
+/** A held reading (h! key): the exact payload (base64), its hash and prevHash (hex), device time, ledger receive time. */
+export interface HeldRow { payload: string; h: string; p: string; t: number; receivedAt: number }
 
 export interface BatchOp { type: 'put' | 'del'; key: string; value?: Uint8Array }
 
@@ -34,15 +37,31 @@ export interface BatchContext {
   setReadingRow(deviceId: string, seq: number, row: ReadingRow): void
   /** Readings of one device with device time >= from, committed or earlier in this batch. */
   readingsFromTime(deviceId: string, from: number): Promise<{ seq: number; t: number; i: number }[]>
+  heldRow(deviceId: string, seq: number): Promise<HeldRow | undefined>
+  setHeldRow(deviceId: string, seq: number, row: HeldRow): void
+  deleteHeldRow(deviceId: string, seq: number): void
+  /** Stores a quarantine record in this batch (outside the log). */
+  quarantine(record: Omit<QuarantineRecord, 'id'>): void
 }
+
+/**
+ * How a reading entry reaches the chain: sent by the ingest as the next seq
+ * (undefined), chained from the held store because the seq below it was
+ * chained ('held'), or the first held reading above a declared gap, which has
+ * no predecessor to link to ('after-gap').
+ */
+export type ChainVia = 'held' | 'after-gap'
+
+/** An entry the store appends right after another in the same batch (held readings a chained reading reaches). */
+export interface FollowUp { type: 'reading'; body: EntryBodies['reading']; via: ChainVia }
 
 const enc = new TextEncoder()
 export const jsonBytes = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
 export const parseJsonBytes = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T
 
-export type Apply = (stored: StoredEntry) => Promise<void>
+export type Apply = (stored: StoredEntry) => Promise<FollowUp[] | void>
 
-type Preparer<T extends EntryType> = (ctx: BatchContext, body: EntryBodies[T], time: number) => Promise<Apply> | Apply
+type Preparer<T extends EntryType> = (ctx: BatchContext, body: EntryBodies[T], time: number, via?: ChainVia) => Promise<Apply> | Apply
 
 const bad = (message: string, details: Record<string, unknown> = {}): never => { throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details) }
 
@@ -147,28 +166,50 @@ const prepareCheckpoint: Preparer<'checkpoint'> = (ctx, body) => async () => {
   ctx.put(K.checkpoint, jsonBytes({ note: body.note, size: body.size, rootHash: body.rootHash }))
 }
 
-/**
- * A reading entry. The ingest has verified signature, device and chain; the
- * store re-checks only what keeps its own indexes consistent (registered, not
- * revoked, sequence not stored yet).
- */
-const prepareReading: Preparer<'reading'> = async (ctx, body) => {
-  const d = ctx.device(body.deviceId)
-  if (!d) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
-  if (d.revoked) throw new LedgerError('ERR_LEDGER_DEVICE_REVOKED', `device ${body.deviceId} is revoked`, { deviceId: body.deviceId })
+const hexGenesis = toHex(GENESIS_PREV_HASH)
+
+function decodeBody(deviceId: string, seq: number, payload: Uint8Array): DecodedReading {
   let r: DecodedReading
-  const payload = Uint8Array.from(atob(body.payload), (c) => c.charCodeAt(0))
   try {
     r = decodeReading(payload)
   } catch (e) {
-    return bad(`reading payload does not decode: ${(e as Error).message}`, { deviceId: body.deviceId })
+    return bad(`reading payload does not decode: ${(e as Error).message}`, { deviceId })
   }
-  if (r.fields.deviceId !== body.deviceId || r.fields.seq !== body.seq) bad('reading body deviceId/seq differ from the payload', { deviceId: body.deviceId, seq: body.seq })
-  if (classifySeq(d, body.seq) === 'stored') bad(`device ${body.deviceId} seq ${body.seq} is already stored`, { deviceId: body.deviceId, seq: body.seq })
+  if (r.fields.deviceId !== deviceId || r.fields.seq !== seq) bad('reading body deviceId/seq differ from the payload', { deviceId, seq })
+  return r
+}
+
+function liveDevice(ctx: BatchContext, deviceId: string): DeviceState {
+  const d = ctx.device(deviceId)
+  if (!d) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${deviceId} is not registered`, { deviceId })
+  if (d.revoked) throw new LedgerError('ERR_LEDGER_DEVICE_REVOKED', `device ${deviceId} is revoked`, { deviceId })
+  return d
+}
+
+/**
+ * A reading entry: always the seq right above the device's chain head, and
+ * (unless it is the first reading above a declared gap) linked to the head's
+ * hash. The ingest has verified signature, device and chain; the store
+ * re-checks what keeps the log a chain and its own indexes consistent.
+ * Applying it reaches the held reading above, if any (`followHeld`).
+ */
+const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via) => {
+  const d = liveDevice(ctx, body.deviceId)
+  const payload = fromBase64(body.payload)
+  const r = decodeBody(body.deviceId, body.seq, payload)
+  const kind = classifySeq(d, body.seq)
+  if (body.seq !== d.contiguous + 1 || kind !== (via ? 'held' : 'next')) {
+    throw new LedgerError('ERR_LEDGER_CHAIN_ORDER', `device ${body.deviceId} seq ${body.seq} is ${kind}, not the next ${via ? 'held ' : ''}seq above the chain head ${d.contiguous}`, { deviceId: body.deviceId, seq: body.seq, head: d.contiguous })
+  }
+  const p = toHex(r.fields.prevHash)
+  const head = d.contiguous === 0 ? hexGenesis : d.contiguousHash
+  if (via !== 'after-gap' && p !== head) {
+    throw new LedgerError('ERR_LEDGER_CHAIN_LINK', `device ${body.deviceId} seq ${body.seq} names prevHash ${p}, but the chain head ${d.contiguous} hashes to ${head}`, { deviceId: body.deviceId, seq: body.seq, expected: head, actual: p })
+  }
   const h = toHex(readingHash(payload))
   return async ({ entry }) => {
     const f = r.fields
-    const row: ReadingRow = { i: entry.index, h, p: toHex(f.prevHash), t: f.deviceTimeMs }
+    const row: ReadingRow = { i: entry.index, h, p, t: f.deviceTimeMs }
     ctx.setReadingRow(f.deviceId, f.seq, row)
     ctx.put(K.readingTime(f.deviceId, f.deviceTimeMs, f.seq), jsonBytes(entry.index))
     for (const s of ctx.shipmentsOfDevice(f.deviceId)) {
@@ -180,37 +221,89 @@ const prepareReading: Preparer<'reading'> = async (ctx, body) => {
         else ctx.put(K.shipmentReading(s.shipmentId, f.deviceTimeMs, f.deviceId, f.seq), jsonBytes(entry.index))
       }
     }
+    if (via) ctx.deleteHeldRow(f.deviceId, f.seq)
     const cur = ctx.device(f.deviceId)!
-    const next = applySeq(cur, f.seq)
-    const latest = f.seq >= cur.highest
-    let contiguousHash = cur.contiguousHash
-    if (next.contiguous !== cur.contiguous) contiguousHash = next.contiguous === f.seq ? h : (await ctx.readingRow(f.deviceId, next.contiguous))?.h
+    // Readings are chained in seq order, so each one is the newest of the chain.
     ctx.setDevice({
-      ...cur, ...next, contiguousHash, readings: cur.readings + 1, lastSeenAt: entry.time,
-      ...(latest ? { lastDeviceTime: f.deviceTimeMs, lastTempCentiC: f.tempCentiC, highestHash: h } : {}),
-      ...(latest && f.batteryPct !== undefined ? { batteryPct: f.batteryPct } : {}),
-      ...(latest && f.status !== undefined ? { status: f.status } : {}),
+      ...cur, ...chainNext(cur, f.seq), contiguousHash: h, readings: cur.readings + 1, lastSeenAt: entry.time,
+      lastDeviceTime: f.deviceTimeMs, lastTempCentiC: f.tempCentiC,
+      ...(f.seq >= cur.highest ? { highestHash: h } : {}),
+      ...(f.batteryPct !== undefined ? { batteryPct: f.batteryPct } : {}),
+      ...(f.status !== undefined ? { status: f.status } : {}),
     })
+    return followHeld(ctx, f.deviceId, h, entry.time)
   }
 }
 
 /**
- * A declared gap needs a registered device. Its seqs count as settled: when the head sits just
- * below the range it moves past it and on over readings already stored above.
+ * After the head moved to a reading hashing to `headHash`: the held reading
+ * right above it is chained next if it links; one that does not link is
+ * evidence of a fork or a forgery, so it is taken out of the held store and
+ * quarantined (ERR_HELD_UNLINKED), and its seq is missing again.
  */
-const prepareGap: Preparer<'gap'> = (ctx, body) => {
-  if (!ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
-  return async () => {
-    const cur = ctx.device(body.deviceId)!
-    const next = declareRange(cur, body.fromSeq, body.toSeq)
-    if (next.contiguous === cur.contiguous) return ctx.setDevice({ ...cur, ...next })
-    ctx.setDevice({ ...cur, ...next, contiguousHash: (await ctx.readingRow(body.deviceId, next.contiguous))?.h })
+async function followHeld(ctx: BatchContext, deviceId: string, headHash: string, time: number): Promise<FollowUp[]> {
+  const d = ctx.device(deviceId)!
+  const seq = d.contiguous + 1
+  if (classifySeq(d, seq) !== 'held') return []
+  const row = await ctx.heldRow(deviceId, seq)
+  if (!row) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `device ${deviceId} seq ${seq} is counted as held but no held reading is stored`, { deviceId, seq })
+  if (row.p === headHash) return [{ type: 'reading', body: { payload: row.payload, deviceId, seq }, via: 'held' }]
+  ctx.deleteHeldRow(deviceId, seq)
+  const raw = fromBase64(row.payload)
+  ctx.quarantine({
+    reason: 'ERR_HELD_UNLINKED', message: `${deviceId} seq ${seq} was held above a gap, but its prevHash ${row.p} is not the hash ${headHash} of the reading chained at seq ${seq - 1}`,
+    time, topic: deviceTopic(deviceId, 'readings'), raw: row.payload, rawLength: raw.length, deviceId, seq,
+    details: { seq, prevHash: row.p, expected: headHash, hash: row.h, heldSince: row.receivedAt },
+  })
+  const next = unholdSeq(d, seq)
+  ctx.setDevice({ ...d, ...next, ...(next.highest === d.contiguous ? { highestHash: d.contiguousHash } : {}) })
+  return []
+}
+
+/**
+ * Holds a verified reading above a gap (outside the log): it waits for the
+ * readings below it, or for a declared gap. Not an entry: no index, no receipt.
+ */
+export function prepareHold(ctx: BatchContext, body: EntryBodies['reading'], receivedAt: number): () => void {
+  const d = liveDevice(ctx, body.deviceId)
+  const payload = fromBase64(body.payload)
+  const r = decodeBody(body.deviceId, body.seq, payload)
+  const kind = classifySeq(d, body.seq)
+  if (kind !== 'ahead') throw new LedgerError('ERR_LEDGER_CHAIN_ORDER', `device ${body.deviceId} seq ${body.seq} is ${kind}: only a missing seq above the next one is held`, { deviceId: body.deviceId, seq: body.seq, head: d.contiguous })
+  const h = toHex(readingHash(payload))
+  return () => {
+    ctx.setHeldRow(body.deviceId, body.seq, { payload: body.payload, h, p: toHex(r.fields.prevHash), t: r.fields.deviceTimeMs, receivedAt })
+    ctx.setDevice({ ...d, ...holdSeq(d, body.seq), ...(body.seq > d.highest ? { highestHash: h } : {}) })
   }
 }
 
+/**
+ * A declared gap: only the whole missing range right below the lowest held
+ * reading (fromSeq = head + 1, toSeq = lowest held seq - 1). The head moves to
+ * toSeq and the held readings from toSeq + 1 on are chained in the same batch
+ * (the first without a prevHash check against the reading that never came).
+ */
+const prepareGap: Preparer<'gap'> = (ctx, body) => {
+  const d = liveDevice(ctx, body.deviceId)
+  const g = declarableGap(d)
+  if (!g || g[0] !== body.fromSeq || g[1] !== body.toSeq) {
+    throw new LedgerError('ERR_LEDGER_GAP_RANGE', `device ${body.deviceId}: ${g ? `the only range that can be declared lost is ${g[0]}..${g[1]}` : 'no missing range lies below a held reading'}, not ${body.fromSeq}..${body.toSeq}`, { deviceId: body.deviceId, fromSeq: body.fromSeq, toSeq: body.toSeq, declarable: g ?? null })
+  }
+  return async () => {
+    ctx.setDevice({ ...d, ...declareLost(d, body.fromSeq, body.toSeq) })
+    const row = await ctx.heldRow(body.deviceId, body.toSeq + 1)
+    if (!row) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `device ${body.deviceId} seq ${body.toSeq + 1} is counted as held but no held reading is stored`, { deviceId: body.deviceId, seq: body.toSeq + 1 })
+    return [{ type: 'reading', body: { payload: row.payload, deviceId: body.deviceId, seq: body.toSeq + 1 }, via: 'after-gap' }]
+  }
+}
+
+/** A fork flags the device as compromised from the fork's seq on (the first fork counts). */
 const prepareFork: Preparer<'reading.fork'> = (ctx, body) => {
   if (!ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
-  return async () => {}
+  return async ({ entry }) => {
+    const d = ctx.device(body.deviceId)!
+    if (!d.compromised) ctx.setDevice({ ...d, compromised: { seq: body.seq, forkIndex: entry.index } })
+  }
 }
 
 const PREPARERS: { [T in EntryType]: Preparer<T> } = {
@@ -225,10 +318,10 @@ const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'reading.fork': prepareFork,
 }
 
-export async function prepareEntry<T extends EntryType>(ctx: BatchContext, type: T, body: EntryBodies[T], time: number): Promise<Apply> {
+export async function prepareEntry<T extends EntryType>(ctx: BatchContext, type: T, body: EntryBodies[T], time: number, via?: ChainVia): Promise<Apply> {
   const p = PREPARERS[type] as Preparer<T> | undefined
   if (!p) bad(`unknown entry type ${JSON.stringify(type)}`)
-  return p!(ctx, body, time)
+  return p!(ctx, body, time, via)
 }
 
 export type { Entry }

@@ -20,12 +20,14 @@ import { EventEmitter } from 'node:events'
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import {
-  decodeReading, deviceTopic, encodeReceipt, encodeResend, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
+  decodeReading, deviceTopic, encodeReceipt, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
   parseDeviceTopic, readingHash, readingSigningMessage, readingsFilters, toBase64, toHex, type DecodedReading,
 } from './protocol/index.ts'
-import { applySeq, classifySeq, EMPTY_SEQ_STATE, type SeqState } from './device-chain.ts'
+import { chainNext, classifySeq, EMPTY_SEQ_STATE, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
 import type { Ledger } from './ledger.ts'
+import type { StoredEntry } from './entry-types.ts'
 import type { QuarantineReason } from './state-types.ts'
 
 export interface IngestOptions {
@@ -56,6 +58,10 @@ export interface IngestStats {
   quarantined: number
   quarantineByReason: Partial<Record<QuarantineReason, number>>
   gapsOpened: number
+  /** Readings held above a gap (outside the log until the gap fills or is declared). */
+  held: number
+  /** reading.fork entries logged. */
+  forks: number
   resendRequests: number
   receipts: number
   /** Device time -> durable commit. */
@@ -88,9 +94,15 @@ export interface Ingest extends EventEmitter {
 }
 
 export type Outcome =
-  | { kind: 'stored'; deviceId: string; seq: number; index: number; gap: boolean }
+  | { kind: 'stored'; deviceId: string; seq: number; index: number }
+  /** Verified, above a gap: held outside the log, not receipted. */
+  | { kind: 'held'; deviceId: string; seq: number }
+  /** A second validly signed payload of a chained or held seq: logged as a reading.fork entry. */
+  | { kind: 'fork'; deviceId: string; seq: number; index: number }
   | { kind: 'duplicate'; deviceId: string; seq: number }
   | { kind: 'quarantined'; reason: QuarantineReason; id: number }
+
+const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
 
 /** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
@@ -101,19 +113,31 @@ class Rejection extends Error {
   }
 }
 
+/** A reading's link and exact bytes (base64). */
+interface Link { h: string; p: string; payload: string }
+
 /**
- * A device's sequence state as judged so far (durable + pending), the links of
- * its pending readings, and the hash at `highest` (so an in-order reading
- * needs no database read).
+ * A device's sequence state as judged so far (durable + pending, as the store
+ * will apply it): chained readings not yet durable, its held readings, the
+ * head's hash (so an in-order reading needs no database read), held readings
+ * refused as unlinked (kept in memory to prove a fork when another reading of
+ * that seq is chained), and whether a fork was logged for it.
  */
-interface Working { seq: SeqState; pending: Map<number, { h: string; p: string }>; tip?: { seq: number; h: string } }
+interface Working {
+  seq: SeqState
+  pending: Map<number, Link>
+  held: Map<number, Link>
+  headHash: string
+  unlinked: Map<number, Link>
+  forked: boolean
+}
 
 export function createIngest(opts: IngestOptions): Ingest {
   const { ledger, url, clientId = 'coldproof-ingest', partitions, resendIntervalMs = 2000, maxQuarantineBytes = 4096 } = opts
   const clock = opts.clock ?? ledger.clock
   const emitter = new EventEmitter() as Ingest
   const stats: IngestStats = {
-    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, resendRequests: 0, receipts: 0,
+    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, resendRequests: 0, receipts: 0,
     deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
   }
   const keys = new Map<string, { hex: string; key: KeyObject }>()
@@ -140,26 +164,52 @@ export function createIngest(opts: IngestOptions): Ingest {
     return key
   }
 
-  function workingOf(deviceId: string): Working {
+  async function workingOf(deviceId: string): Promise<Working> {
     let w = working.get(deviceId)
     if (!w) {
       const d = ledger.device(deviceId)
-      w = { seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE, pending: new Map() }
-      if (d && d.highest > 0 && d.highestHash) w.tip = { seq: d.highest, h: d.highestHash }
+      w = {
+        seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE, pending: new Map(), held: new Map(),
+        headHash: d && d.contiguous > 0 && d.contiguousHash ? d.contiguousHash : GENESIS_HEX, unlinked: new Map(), forked: d?.compromised !== undefined,
+      }
+      if (d && d.highest > d.contiguous) for (const r of await ledger.heldReadings(deviceId)) w.held.set(r.seq, { h: r.h, p: r.p, payload: r.payload })
       working.set(deviceId, w)
     }
     return w
   }
 
-  /** The stored or pending link (hash, prevHash) at a seq. */
-  async function linkAt(deviceId: string, w: Working, seq: number): Promise<{ h: string; p: string } | undefined> {
-    return w.pending.get(seq) ?? (await ledger.readingLink(deviceId, seq))
+  /** The stored or pending link at a chained seq. */
+  async function linkAt(deviceId: string, w: Working, seq: number): Promise<{ h: string; p: string; payload: () => Promise<string> } | undefined> {
+    const pending = w.pending.get(seq)
+    if (pending) return { ...pending, payload: async () => pending.payload }
+    const row = await ledger.readingLink(deviceId, seq)
+    return row && { h: row.h, p: row.p, payload: async () => ((await ledger.getEntry(row.i)) as StoredEntry<'reading'>).entry.body.payload }
   }
 
-  /** The hash at a seq; the tip is answered from memory. */
-  async function hashAt(deviceId: string, w: Working, seq: number): Promise<string | undefined> {
-    if (w.tip && w.tip.seq === seq) return w.tip.h
-    return (await linkAt(deviceId, w, seq))?.h
+  /**
+   * Predicts what the store does after the head moved (indexes.ts, followHeld):
+   * held readings that link are chained, the first that does not is refused.
+   * Returns the seqs chained from the held store.
+   */
+  function followHeld(w: Working): number[] {
+    const chained: number[] = []
+    for (;;) {
+      const next = w.seq.contiguous + 1
+      const held = w.held.get(next)
+      if (!held || classifySeq(w.seq, next) !== 'held') return chained
+      w.held.delete(next)
+      if (held.p !== w.headHash) {
+        w.seq = unholdSeq(w.seq, next)
+        w.unlinked.set(next, held)
+        stats.quarantined++
+        stats.quarantineByReason.ERR_HELD_UNLINKED = (stats.quarantineByReason.ERR_HELD_UNLINKED ?? 0) + 1
+        return chained
+      }
+      w.seq = chainNext(w.seq, next)
+      w.pending.set(next, held)
+      w.headHash = held.h
+      chained.push(next)
+    }
   }
 
   function publish(topic: string, payload: Uint8Array, retain: boolean): void {
@@ -255,61 +305,100 @@ export function createIngest(opts: IngestOptions): Ingest {
       const now = clock()
       if (deviceTimeMs > now + ledger.futureSkewMs) reject('ERR_FUTURE_TIME', `device time ${new Date(deviceTimeMs).toISOString()} is ${deviceTimeMs - now} ms ahead of the ledger clock (allowed ${ledger.futureSkewMs})`, { deviceTimeMs, ledgerTime: now, skewMs: ledger.futureSkewMs }, deviceId, seq)
 
-      // Chain checks (DESIGN.md decision 2) against stored and pending readings.
-      const w = workingOf(deviceId)
+      // Chain checks against chained, held and pending readings (docs/PROTOCOL.md, "Hash chaining").
+      const w = await workingOf(deviceId)
       const h = toHex(readingHash(payload))
       const p = toHex(r.fields.prevHash)
+      const b64 = toBase64(payload)
       const kind = classifySeq(w.seq, seq)
-      // Only a stored seq can be a duplicate or a fork (device-chain.ts invariant).
-      const existing = kind === 'stored' ? await linkAt(deviceId, w, seq) : undefined
-      if (existing) {
-        if (existing.h === h) {
-          stats.duplicates++
-          return { done: ledger.barrier().then(() => { scheduleReceipt(deviceId); return { kind: 'duplicate', deviceId, seq } as Outcome }) }
-        }
-        const details = { seq, storedHash: existing.h, receivedHash: h, storedPrevHash: existing.p, receivedPrevHash: p }
-        if (existing.p !== p && seq <= w.seq.contiguous) reject('ERR_SEQ_REGRESSION', `${deviceId} seq ${seq} is within the receipted range 1..${w.seq.contiguous} but differs from the stored reading and its history`, details, deviceId, seq)
-        reject('ERR_CHAIN_FORK', `${deviceId} seq ${seq} differs from the reading already stored at that sequence`, details, deviceId, seq)
+      const duplicate = (): { done: Promise<Outcome> } => {
+        stats.duplicates++
+        return { done: ledger.barrier().then(() => { scheduleReceipt(deviceId); return { kind: 'duplicate', deviceId, seq } as Outcome }) }
       }
-      if (kind === 'next' || kind === 'gap') {
-        const before = seq === 1 ? toHex(GENESIS_PREV_HASH) : await hashAt(deviceId, w, seq - 1)
-        if (before !== undefined && before !== p) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} names prevHash ${p}, but seq ${seq - 1} hashes to ${before}`, { seq, prevHash: p, expected: before }, deviceId, seq)
+      if (kind === 'chained') {
+        const existing = await linkAt(deviceId, w, seq)
+        if (!existing) reject('ERR_SEQ_DECLARED_LOST', `${deviceId} seq ${seq} lies inside a declared gap: the chain head ${w.seq.contiguous} has moved past it`, { seq, head: w.seq.contiguous }, deviceId, seq)
+        if (existing!.h === h) return duplicate()
+        return await fork(w, deviceId, seq, b64, h, existing!.h, existing!.payload)
       }
-      if (kind === 'gap') {
-        const after = await linkAt(deviceId, w, seq + 1)
-        if (after && after.p !== h) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} hashes to ${h}, but the stored seq ${seq + 1} names prevHash ${after.p}`, { seq, hash: h, expected: after.p }, deviceId, seq)
+      if (kind === 'held') {
+        const held = w.held.get(seq)!
+        if (held.h === h) return duplicate()
+        return await fork(w, deviceId, seq, b64, h, held.h, async () => held.payload)
       }
-      const gap = kind === 'ahead'
-      w.seq = applySeq(w.seq, seq)
-      w.pending.set(seq, { h, p })
-      if (seq > (w.tip?.seq ?? 0)) w.tip = { seq, h }
-      if (gap) stats.gapsOpened++
-      return { done: ledger.appendReading({ payload: toBase64(payload), deviceId, seq }, receivedAt).then(
+      if (kind === 'ahead') {
+        // A new missing range is asked for at once; the others at the usual pace.
+        const opens = seq > w.seq.highest + 1
+        if (opens) stats.gapsOpened++
+        w.seq = holdSeq(w.seq, seq)
+        w.held.set(seq, { h, p, payload: b64 })
+        return { done: ledger.holdReading({ payload: b64, deviceId, seq }, receivedAt).then(
+          () => {
+            stats.held++
+            requestResend(deviceId, opens)
+            return { kind: 'held', deviceId, seq } as Outcome
+          },
+          (e) => notCommitted(e),
+        ) }
+      }
+      // The seq right above the head: it must link to the head.
+      if (p !== w.headHash) reject('ERR_CHAIN_PREV_MISMATCH', `${deviceId} seq ${seq} names prevHash ${p}, but the chain head ${seq - 1} hashes to ${w.headHash}`, { seq, prevHash: p, expected: w.headHash }, deviceId, seq)
+      w.seq = chainNext(w.seq, seq)
+      w.pending.set(seq, { h, p, payload: b64 })
+      w.headHash = h
+      const followed = followHeld(w)
+      const contested = w.unlinked.get(seq)
+      w.unlinked.delete(seq)
+      const done = ledger.appendReading({ payload: b64, deviceId, seq }, receivedAt).then(
         (entry) => {
           w.pending.delete(seq)
+          for (const s of followed) w.pending.delete(s)
           const t = clock()
-          stats.readings++
+          stats.readings += 1 + followed.length
           addLatency(stats.deviceLatency, t - deviceTimeMs)
           addLatency(stats.ingestLatency, t - receivedAt)
           emitter.emit('reading', { deviceId, seq, index: entry.entry.index, deviceLatencyMs: t - deviceTimeMs, ingestLatencyMs: t - receivedAt } satisfies ReadingCommitted)
           scheduleReceipt(deviceId)
-          if (gap) requestResend(deviceId, true)
-          return { kind: 'stored', deviceId, seq, index: entry.entry.index, gap } as Outcome
+          return { kind: 'stored', deviceId, seq, index: entry.entry.index } as Outcome
         },
-        (e) => {
-          // Not durable: forget the optimistic state; the broker will redeliver (no PUBACK).
-          working.delete(deviceId)
-          // A revocation committed between judging and committing: the reading is
-          // refused now, so it is quarantined now (DESIGN.md decision 6), not on redelivery.
-          if ((e as { code?: string }).code === 'ERR_LEDGER_DEVICE_REVOKED') {
-            return quarantine(new Rejection('ERR_REVOKED', `device ${deviceId} was revoked before seq ${seq} was committed`, {}, deviceId, seq))
-          }
-          throw e
-        },
-      ) }
+        (e) => notCommitted(e),
+      )
+      // A held reading of this seq was refused as unlinked: with this one chained, the key signed two payloads of one seq.
+      if (contested && contested.h !== h && !w.forked) {
+        const forkDone = (await fork(w, deviceId, seq, b64, h, contested.h, async () => contested.payload)).done
+        return { done: Promise.all([done, forkDone]).then(([stored]) => stored) }
+      }
+      return { done }
+
+      function notCommitted(e: unknown): Promise<Outcome> {
+        // Not durable: forget the optimistic state; the broker will redeliver (no PUBACK).
+        working.delete(deviceId)
+        // A revocation committed between judging and committing: the reading is
+        // refused now, so it is quarantined now (DESIGN.md decision 6), not on redelivery.
+        if ((e as { code?: string }).code === 'ERR_LEDGER_DEVICE_REVOKED') {
+          return quarantine(new Rejection('ERR_REVOKED', `device ${deviceId} was revoked before seq ${seq} was committed`, {}, deviceId, seq))
+        }
+        throw e
+      }
     } catch (e) {
       if (!(e instanceof Rejection)) throw e
       return { done: quarantine(e) }
+    }
+
+    /**
+     * Two different validly signed payloads of one seq: the device's first fork
+     * is logged as a reading.fork entry (flagging it compromised); later ones
+     * are quarantined as ERR_CHAIN_FORK, so a leaked key cannot grow the log.
+     */
+    async function fork(w: Working, deviceId: string, seq: number, b64: string, h: string, otherHash: string, other: () => Promise<string>): Promise<{ done: Promise<Outcome> }> {
+      const details = { seq, chainedOrHeldHash: otherHash, receivedHash: h }
+      if (w.forked || ledger.device(deviceId)?.compromised) reject('ERR_CHAIN_FORK', `${deviceId} seq ${seq} differs from the reading already chained or held at that seq (the device's fork is logged already)`, details, deviceId, seq)
+      w.forked = true
+      const payloads = [{ b: b64, k: toHex(sha256(fromBase64(b64))) }, { b: await other(), k: otherHash }].sort((a, b) => (a.k < b.k ? -1 : 1)).map((x) => x.b) as [string, string]
+      return { done: ledger.recordFork({ deviceId, seq, payloads }).then(
+        (e) => { stats.forks++; return { kind: 'fork', deviceId, seq, index: e.entry.index } as Outcome },
+        (e) => { working.delete(deviceId); throw e },
+      ) }
     }
 
     function quarantine(e: Rejection): Promise<Outcome> {

@@ -18,6 +18,7 @@
  *   d!<device>                        latest device state
  *   s!<shipment>                      shipment state
  *   q!<n>                             quarantined message n (outside the log)
+ *   h!<device>!<seq>                  held reading above a gap (outside the log) -> { payload, h, p, t, receivedAt }
  */
 const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 /** 2^53 has 16 decimal digits; u32 sequences have 10. */
@@ -50,6 +51,8 @@ export const K = {
   shipmentPrefix: 's!',
   quarantine: (n: number) => `q!${I(n)}`,
   quarantinePrefix: 'q!',
+  held: (device: string, seq: number) => `h!${device}!${S(seq)}`,
+  heldPrefix: (device: string) => `h!${device}!`,
 } as const
 
 /** The index number at the end of a `t!` or `e!` key. */

@@ -48,6 +48,8 @@ export type RegisterDeviceInput = Omit<DeviceRegisterBody, 'publicKey'> & { publ
 export type CreateShipmentInput = Omit<ShipmentCreateBody, 'profileHash' | 'anchors'> & { profileHash?: string }
 export type CloseShipmentInput = Omit<ShipmentCloseBody, 'anchors'>
 
+export interface HeldReading { seq: number; payload: string; h: string; p: string; t: number; receivedAt: number }
+
 export interface LatestCheckpoint { note: string; size: number; /** base64 */ rootHash: string }
 
 export interface Ledger {
@@ -69,8 +71,12 @@ export interface Ledger {
   declareGap(body: GapBody): Promise<StoredEntry<'gap'>>
   /** Logs two different signed readings of one device and seq as evidence of a fork. */
   recordFork(body: ReadingForkBody): Promise<StoredEntry<'reading.fork'>>
-  /** Ingest only: appends a reading the ingest has verified. */
+  /** Ingest only: appends a reading the ingest has verified (the seq right above the chain head, linked to it). */
   appendReading(body: ReadingBody, receivedAt: number): Promise<StoredEntry<'reading'>>
+  /** Ingest only: holds a verified reading above a gap, outside the log, until the gap is filled or declared. */
+  holdReading(body: ReadingBody, receivedAt: number): Promise<void>
+  /** A device's held readings, by seq: payload (base64), hash and prevHash (hex), device time, receive time. */
+  heldReadings(deviceId: string): Promise<HeldReading[]>
   /** Ingest only: stores a rejected message (outside the log). */
   quarantine(record: Omit<QuarantineRecord, 'id'>): Promise<QuarantineRecord>
   /** Ingest only: the stored chain link of a device's reading: payload hash, its prevHash (hex), entry index. */
@@ -253,6 +259,11 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
       return store.appendEntry('reading', { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, receivedAt)
     },
+    async holdReading(body, receivedAt) {
+      if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
+      await store.submit({ kind: 'hold', body: { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, time: receivedAt })
+    },
+    heldReadings: (deviceId) => store.heldRows(deviceId),
     async quarantine(record) {
       return (await store.submit({ kind: 'quarantine', record })) as QuarantineRecord
     },

@@ -22,18 +22,24 @@ export interface DeviceState extends SeqState {
   revokeReason?: string
   /** hex SHA-256 of the reading at `contiguous` (what the receipt carries); absent while contiguous = 0. */
   contiguousHash?: string
-  /** hex SHA-256 of the reading at `highest`. */
+  /** hex SHA-256 of the reading at `highest` (chained or held). */
   highestHash?: string
   /** Number of readings stored. */
   readings: number
   /** Ledger receive time of the latest stored reading. */
   lastSeenAt?: number
-  /** Device time of the highest-sequence reading stored. */
+  /** Device time of the newest chained reading. */
   lastDeviceTime?: number
   lastTempCentiC?: number
   batteryPct?: number
-  /** STATUS bits of the highest-sequence reading that carried a status. */
+  /** STATUS bits of the newest chained reading that carried a status. */
   status?: number
+  /**
+   * Set by the device's first `reading.fork` entry: two different validly
+   * signed readings of one seq prove its key signed two histories, so its
+   * evidence from `seq` on is untrustworthy (docs/PROTOCOL.md, "Forks").
+   */
+  compromised?: { seq: number; forkIndex: number }
 }
 
 export interface ShipmentState {
@@ -68,9 +74,10 @@ export const QUARANTINE_REASONS = {
   ERR_REVOKED: 'the device is revoked',
   ERR_BAD_SIGNATURE: 'the Ed25519 signature does not verify under the registered key',
   ERR_FUTURE_TIME: 'the device time is further in the future than the allowed clock skew',
-  ERR_CHAIN_FORK: 'a different reading is already stored at this sequence (same predecessor, second branch)',
-  ERR_SEQ_REGRESSION: 'the sequence is at or below the receipted range and the bytes differ (counter reset or replay of another history)',
-  ERR_CHAIN_PREV_MISMATCH: 'the reading does not link to its stored neighbours (prevHash or successor link differs)',
+  ERR_CHAIN_FORK: 'a different validly signed reading is already chained or held at this sequence, and the device\'s first fork is logged already (reading.fork entry)',
+  ERR_CHAIN_PREV_MISMATCH: 'the reading is the next seq above the chain head but its prevHash is not the head\'s hash',
+  ERR_HELD_UNLINKED: 'a reading held above a gap does not link to the reading that filled the gap below it (fork or forgery)',
+  ERR_SEQ_DECLARED_LOST: 'the sequence lies inside a declared gap: the chain has moved past it',
 } as const
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS
 

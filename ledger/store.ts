@@ -16,7 +16,7 @@ import { appendLeaf, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, roo
 import { encodeEntry, entryHash, GENESIS_PREV } from './entry-codec.ts'
 import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-commit.ts'
 import { END, K, indexOfKey } from './keys-layout.ts'
-import { jsonBytes, parseJsonBytes, prepareEntry, type BatchContext, type BatchOp, type ReadingRow } from './indexes.ts'
+import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type ReadingRow } from './indexes.ts'
 import { LedgerError } from './errors.ts'
 import type { DeviceState, LedgerStats, QuarantineReason, QuarantineRecord, ShipmentState } from './state-types.ts'
 import { fromHex, toHex } from './protocol/index.ts'
@@ -36,10 +36,13 @@ export interface StoredCheckpoint { note: string; size: number; rootHash: string
 export type WriteItem =
   | { kind: 'entry'; type: EntryType; body: EntryBodies[EntryType]; time: number }
   | { kind: 'quarantine'; record: Omit<QuarantineRecord, 'id'> }
+  /** A verified reading above a gap, held outside the log (indexes.ts, prepareHold). */
+  | { kind: 'hold'; body: EntryBodies['reading']; time: number }
   /** No write: settles after everything submitted before it (keeps MQTT acks in order). */
   | { kind: 'barrier' }
 
-export type WriteResult = StoredEntry | QuarantineRecord | null
+export interface HeldResult { held: true; deviceId: string; seq: number }
+export type WriteResult = StoredEntry | QuarantineRecord | HeldResult | null
 
 type DB = ClassicLevel<string, Uint8Array>
 
@@ -136,12 +139,20 @@ export class LogStore extends EventEmitter {
     const devices = new Map<string, DeviceState>()
     const shipments = new Map<string, ShipmentState>()
     const rows = new Map<string, ReadingRow>()
+    const heldRows = new Map<string, HeldRow | null>()
     const batchReadings: { deviceId: string; seq: number; t: number; i: number }[] = []
     const stats = structuredClone(this.#stats)
     let quarantineSeq = this.#quarantineSeq
     let { size, lastHash, lastTime } = this.#tree
     let frontier = this.#frontier
     const put = (key: string, value: Uint8Array) => { ops.push({ type: 'put', key, value }) }
+    const quarantine = (r: Omit<QuarantineRecord, 'id'>): QuarantineRecord => {
+      const record: QuarantineRecord = { ...r, id: quarantineSeq++ }
+      put(K.quarantine(record.id), jsonBytes(record))
+      stats.quarantined++
+      stats.quarantineByReason[record.reason] = (stats.quarantineByReason[record.reason] ?? 0) + 1
+      return record
+    }
     const ctx: BatchContext = {
       put,
       device: (id) => devices.get(id) ?? this.#devices.get(id),
@@ -168,44 +179,77 @@ export class LogStore extends EventEmitter {
         for (const r of batchReadings) if (r.deviceId === deviceId && r.t >= from) out.push(r)
         return out
       },
+      heldRow: async (deviceId, seq) => {
+        const k = K.held(deviceId, seq)
+        if (heldRows.has(k)) return heldRows.get(k) ?? undefined
+        return this.heldRow(deviceId, seq)
+      },
+      setHeldRow: (deviceId, seq, row) => {
+        heldRows.set(K.held(deviceId, seq), row)
+        put(K.held(deviceId, seq), jsonBytes(row))
+      },
+      deleteHeldRow: (deviceId, seq) => {
+        heldRows.set(K.held(deviceId, seq), null)
+        ops.push({ type: 'del', key: K.held(deviceId, seq) })
+      },
+      quarantine: (r) => { quarantine(r) },
     }
     const outcomes: ItemOutcome<WriteResult>[] = []
     const newEntries: StoredEntry[] = []
+    /** Encodes the next entry (validating it; throws before anything is recorded). */
+    const encodeNext = (type: EntryType, body: EntryBodies[EntryType], time: number) => {
+      const entry: Entry = { v: 1, index: size, type, time, prev: lastHash, body }
+      return { entry, bytes: encodeEntry(entry) }
+    }
+    /** Records one encoded entry and applies it; returns it and the entries it makes follow. */
+    const appendEncoded = async ({ entry, bytes }: { entry: Entry; bytes: Uint8Array }, apply: Awaited<ReturnType<typeof prepareEntry>>) => {
+      const { type } = entry
+      const hash = entryHash(bytes)
+      const stored: StoredEntry = { entry, bytes, hash }
+      const appended = appendLeaf(frontier, size, leafHash(bytes))
+      for (const n of appended.completed) put(K.node(n.level, n.index), n.hash)
+      put(K.entry(size), bytes)
+      put(K.byType(type, size), new Uint8Array(0))
+      const follow = (await apply(stored)) ?? []
+      frontier = appended.frontier
+      size++
+      lastHash = hash
+      lastTime = entry.time
+      stats.entries++
+      stats.entriesByType[type] = (stats.entriesByType[type] ?? 0) + 1
+      newEntries.push(stored)
+      return { stored, follow }
+    }
     for (const item of items) {
       let applying = false
       try {
         if (item.kind === 'barrier') { outcomes.push({ ok: true, value: null }); continue }
         if (item.kind === 'quarantine') {
-          const record: QuarantineRecord = { ...item.record, id: quarantineSeq++ }
-          put(K.quarantine(record.id), jsonBytes(record))
-          stats.quarantined++
-          stats.quarantineByReason[record.reason as QuarantineReason] = (stats.quarantineByReason[record.reason as QuarantineReason] ?? 0) + 1
-          outcomes.push({ ok: true, value: record })
+          outcomes.push({ ok: true, value: quarantine(item.record) })
+          continue
+        }
+        if (item.kind === 'hold') {
+          prepareHold(ctx, item.body, item.time)()
+          outcomes.push({ ok: true, value: { held: true, deviceId: item.body.deviceId, seq: item.body.seq } })
           continue
         }
         // Entry times never go backwards along the log.
         const time = Math.max(item.time, lastTime)
         const apply = await prepareEntry(ctx, item.type, item.body, time)
-        const entry: Entry = { v: 1, index: size, type: item.type, time, prev: lastHash, body: item.body }
-        const bytes = encodeEntry(entry)
-        const hash = entryHash(bytes)
-        const stored: StoredEntry = { entry, bytes, hash }
+        const encoded = encodeNext(item.type, item.body, time)
         // From here on nothing is expected to fail; if something does (a read error),
         // the batch cannot be partly undone, so the whole batch fails.
         applying = true
-        const appended = appendLeaf(frontier, size, leafHash(bytes))
-        for (const n of appended.completed) put(K.node(n.level, n.index), n.hash)
-        put(K.entry(size), bytes)
-        put(K.byType(item.type, size), new Uint8Array(0))
-        await apply(stored)
-        frontier = appended.frontier
-        size++
-        lastHash = hash
-        lastTime = time
-        stats.entries++
-        stats.entriesByType[item.type] = (stats.entriesByType[item.type] ?? 0) + 1
-        newEntries.push(stored)
-        outcomes.push({ ok: true, value: stored })
+        const first = await appendEncoded(encoded, apply)
+        // Held readings the entry reached are chained right after it, in seq order.
+        const queue: { type: 'reading'; body: EntryBodies['reading']; via: ChainVia }[] = [...first.follow]
+        while (queue.length) {
+          const f = queue.shift()!
+          const apply = await prepareEntry(ctx, f.type, f.body, time, f.via)
+          const next = await appendEncoded(encodeNext(f.type, f.body, time), apply)
+          queue.push(...next.follow)
+        }
+        outcomes.push({ ok: true, value: first.stored })
       } catch (error) {
         if (applying) throw error
         // prepareEntry and encodeEntry throw before anything of this item is recorded.
@@ -221,7 +265,7 @@ export class LogStore extends EventEmitter {
     put(K.tree, jsonBytes(tree))
     put(K.stats, jsonBytes(stats))
     try {
-      await this.db.batch(ops as { type: 'put'; key: string; value: Uint8Array }[], { sync: true })
+      await this.db.batch(ops as ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], { sync: true })
     } catch (e) {
       // The in-memory state may no longer describe the disk: refuse further writes until reopened.
       this.#failed = e
@@ -278,6 +322,18 @@ export class LogStore extends EventEmitter {
       if (!bytes) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${indices[n]} is indexed but missing`, { index: indices[n] })
       return parseStored(bytes)
     })
+  }
+
+  async heldRow(deviceId: string, seq: number): Promise<HeldRow | undefined> {
+    const v = await this.db.get(K.held(deviceId, seq))
+    return v ? parseJsonBytes<HeldRow>(v) : undefined
+  }
+
+  /** A device's held readings (outside the log), by seq. */
+  async heldRows(deviceId: string): Promise<(HeldRow & { seq: number })[]> {
+    const out: (HeldRow & { seq: number })[] = []
+    for await (const [k, v] of this.db.iterator({ gte: K.heldPrefix(deviceId), lt: K.heldPrefix(deviceId) + END })) out.push({ ...parseJsonBytes<HeldRow>(v), seq: indexOfKey(k) })
+    return out
   }
 
   async readingRow(deviceId: string, seq: number): Promise<ReadingRow | undefined> {

@@ -4,6 +4,7 @@
  * security headers and CSP, cookies, rate limits, OpenAPI, auth, one route
  * plugin per area, static UI files. The API is documented in docs/API.md.
  */
+import { heldCount } from '../../ledger/device-chain.ts'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
@@ -141,6 +142,14 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     readingsIngested: () => opts.ledger.stats().entriesByType.reading ?? 0,
     quarantinedByReason: () => opts.ledger.stats().quarantineByReason as Record<string, number>,
     logSize: () => opts.ledger.size(),
+    chains: () => {
+      const devices = opts.ledger.devices()
+      return {
+        forks: opts.ledger.stats().entriesByType['reading.fork'] ?? 0,
+        compromised: devices.filter((d) => d.compromised).length,
+        held: devices.reduce((n, d) => n + heldCount(d), 0),
+      }
+    },
     openAlarms: () => monitor?.openAlarmCount() ?? 0,
     sseClients: () => sse.size(),
     brokerMetrics: opts.brokerMetrics,

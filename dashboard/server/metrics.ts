@@ -15,6 +15,8 @@ export interface MetricsSources {
   /** Quarantined messages by reason code. */
   quarantinedByReason: () => Record<string, number>
   logSize: () => number
+  /** Device chain state: reading.fork entries logged (forks), devices flagged compromised, readings held above gaps. */
+  chains?: () => { forks: number; compromised: number; held: number }
   openAlarms: () => number
   sseClients: () => number
   brokerMetrics?: () => BrokerMetricsSnapshot
@@ -46,6 +48,12 @@ export function createMetrics(src: MetricsSources): DashboardMetrics {
       for (const [reason, n] of Object.entries(src.quarantinedByReason())) setCounter(this, n, { reason })
     },
   })
+  if (src.chains) {
+    const chains = src.chains
+    new Counter({ name: 'coldproof_device_forks_total', help: 'reading.fork entries logged: two different signed readings of one device and seq', registers: [registry], collect() { this.reset(); setCounter(this, chains().forks) } })
+    new Gauge({ name: 'coldproof_devices_compromised', help: 'Devices flagged compromised by a fork', registers: [registry], collect() { this.set(chains().compromised) } })
+    new Gauge({ name: 'coldproof_readings_held', help: 'Verified readings held above a gap, outside the log', registers: [registry], collect() { this.set(chains().held) } })
+  }
   const latency = new Histogram({
     name: 'coldproof_ingest_latency_seconds', help: 'Time from the ledger receiving a reading to its commit being seen by the dashboard',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],

@@ -13,6 +13,7 @@ import { createLateness } from './lateness.ts'
 import { readingView, deviceView, type ReadingView, type DeviceView } from './views.ts'
 import { addPostClose, addReading, buildEvaluators, closeShipment, inWindow, isPostClose, newShipment, openCount, type LiveShipment } from './live-shipment.ts'
 import { alarmView, deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
+import { createDeviceAlarms } from './device-alarms.ts'
 
 export type { AlarmView, ShipmentStatus, ShipmentSummaryView, DeviceStateView } from './live-views.ts'
 
@@ -77,6 +78,12 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     }
   }
 
+  const deviceAlarms = createDeviceAlarms()
+  const deviceAlarmView = (shipmentId: string, alarmId: string) => deviceAlarms.view(shipmentId, alarmId, shipments.get(shipmentId)?.acks.get(alarmId) ?? null)
+  const anyAlarm = (shipmentId: string, alarmId: string): AlarmView | undefined => {
+    const s = shipments.get(shipmentId)
+    return (s && alarmView(s, alarmId, clock)) ?? deviceAlarmView(shipmentId, alarmId)
+  }
   const lateness = createLateness()
   /** `${deviceId}:${seq}` of every reading judged late (the report and CSV show the same marks). */
   const lateReadings = new Set<string>()
@@ -97,7 +104,22 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         const body = entry.body as ShipmentCreateBody
         const s = newShipment(body, null)
         shipments.set(s.id, s)
-        if (live) emit({ event: 'shipment', data: summaryOf(s) })
+        const raised = deviceAlarms.forShipment(s.id, body.devices)
+        if (live) {
+          emit({ event: 'shipment', data: summaryOf(s) })
+          for (const id of raised) emit({ event: 'alarm', data: deviceAlarmView(s.id, id)! })
+        }
+        return
+      }
+      case 'reading.fork': {
+        const b = (se as StoredEntry<'reading.fork'>).entry.body
+        const listing = [...shipments.values()].filter((s) => s.body.devices.includes(b.deviceId)).map((s) => s.id)
+        const raised = deviceAlarms.addFork({ deviceId: b.deviceId, seq: b.seq, index: entry.index, at: entry.time }, listing)
+        if (live) {
+          for (const sid of listing.length ? listing : ['']) for (const id of raised) { const a = deviceAlarmView(sid, id); if (a) emit({ event: 'alarm', data: a }) }
+          const d = ledger.device(b.deviceId)
+          if (d) emit({ event: 'device', data: deviceView(d, shipmentOfDevice(b.deviceId)) })
+        }
         return
       }
       case 'shipment.close': {
@@ -135,7 +157,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         if (!s) return
         s.acks.set(body.alarmId, { by: body.by, reason: body.reason, comment: body.comment, at: entry.time, index: entry.index })
         if (live) {
-          const a = alarmView(s, body.alarmId, clock)
+          const a = anyAlarm(s.id, body.alarmId)
           if (a) emit({ event: 'ack', data: a })
           emit({ event: 'shipment', data: summaryOf(s) })
         }
@@ -181,7 +203,9 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       const creates = (await ledger.entriesByType('shipment.create')).filter(before)
       const closes = (await ledger.entriesByType('shipment.close')).filter(before)
       const acks = (await ledger.entriesByType('alarm.ack')).filter(before)
+      const forks = (await ledger.entriesByType('reading.fork')).filter(before)
       for (const c of creates) apply(c, false)
+      for (const f of forks) apply(f, false)
       for (const c of closes) {
         const s = shipments.get(c.entry.body.shipmentId)
         if (s) {
@@ -232,11 +256,15 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
           if (state === 'all' || a.state === state) out.push(a)
         }
       }
+      for (const [sid, id] of deviceAlarms.keys()) {
+        if (shipmentId !== undefined && sid !== shipmentId) continue
+        const a = deviceAlarmView(sid, id)!
+        if (state === 'all' || a.state === state) out.push(a)
+      }
       return out.sort((a, b) => b.raisedAt - a.raisedAt)
     },
     alarm(shipmentId, alarmId) {
-      const s = shipments.get(shipmentId)
-      return s ? alarmView(s, alarmId, clock) : undefined
+      return anyAlarm(shipmentId, alarmId)
     },
     deviceStates(shipmentId) {
       const s = shipments.get(shipmentId)
@@ -246,6 +274,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     openAlarmCount() {
       let n = 0
       for (const s of shipments.values()) n += openCount(s)
+      for (const [sid, id] of deviceAlarms.keys()) if (deviceAlarmView(sid, id)!.state === 'open') n++
       return n
     },
     profile(id) {

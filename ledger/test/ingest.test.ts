@@ -141,19 +141,23 @@ t.test('every quarantine reason: stored with raw bytes, topic and reason, counte
   add('ERR_BAD_SIGNATURE', b.d.topic, forged)
   const bFuture = simDevice('probe-b', 2)
   add('ERR_FUTURE_TIME', b.d.topic, nextReading(bFuture, 500, NOW + 10 * 60_000))
-  // probe-a holds 1..3. Same seq 3, same predecessor, other bytes: a fork.
-  add('ERR_CHAIN_FORK', a.d.topic, signFields(a.d, { deviceId: 'probe-a', seq: 3, deviceTimeMs: T0 + 2001, tempCentiC: 999, prevHash: readingHash(a.sent.get(2)!) }))
-  // Seq 2 again from another history (counter reset): a regression.
-  add('ERR_SEQ_REGRESSION', a.d.topic, signFields(a.d, { deviceId: 'probe-a', seq: 2, deviceTimeMs: T0 + 5, tempCentiC: 500, prevHash: new Uint8Array(32).fill(7) }))
-  // Seq 4 that does not link to the stored seq 3.
+  // probe-a chains 1..3. Same seq 3, same predecessor, other bytes: a fork; the first is logged,
+  // this second one (seq 2 from another history) is quarantined.
+  const fork1 = signFields(a.d, { deviceId: 'probe-a', seq: 3, deviceTimeMs: T0 + 2001, tempCentiC: 999, prevHash: readingHash(a.sent.get(2)!) })
+  add('ERR_CHAIN_FORK', a.d.topic, signFields(a.d, { deviceId: 'probe-a', seq: 2, deviceTimeMs: T0 + 5, tempCentiC: 500, prevHash: new Uint8Array(32).fill(7) }))
+  // Seq 4 that does not link to the chained seq 3.
   add('ERR_CHAIN_PREV_MISMATCH', a.d.topic, signFields(a.d, { deviceId: 'probe-a', seq: 4, deviceTimeMs: T0 + 3000, tempCentiC: 500, prevHash: new Uint8Array(32).fill(9) }))
-  t.same(new Set(cases.map((c) => c[0])), new Set(Object.keys(QUARANTINE_REASONS)), 'the cases cover every reason code')
+  // The reasons that need a held reading or a declared gap are covered by 'held readings ...' below.
+  const elsewhere = ['ERR_HELD_UNLINKED', 'ERR_SEQ_DECLARED_LOST']
+  t.same(new Set([...cases.map((c) => c[0]), ...elsewhere]), new Set(Object.keys(QUARANTINE_REASONS)), 'the cases cover every reason code')
 
   const size = ledger.size()
+  await a.publishRaw(a.d.topic, fork1)
+  await waitFor(() => ingest.stats().forks === 1, 'the first fork is logged')
   for (const [, topic, payload] of cases) await a.publishRaw(topic, payload)
   await waitFor(() => ingest.stats().quarantined === cases.length, 'all rejections judged')
   await ingest.close() // settles every commit
-  t.equal(ledger.size(), size, 'no rejected message changed the log')
+  t.equal(ledger.size(), size + 1, 'no rejected message changed the log (one reading.fork entry added)')
   const q = await ledger.quarantined({ limit: 100 })
   t.equal(q.length, cases.length)
   for (const [reason, topic, payload] of cases) {
@@ -167,7 +171,7 @@ t.test('every quarantine reason: stored with raw bytes, topic and reason, counte
   }
   t.equal(q.find((x) => x.reason === 'ERR_MALFORMED')!.details?.protocolCode, 'ERR_READING_TRUNCATED', 'the decoder\'s code is kept as evidence')
   t.same(ingest.stats().quarantineByReason, ledger.stats().quarantineByReason, 'ingest and ledger counters agree')
-  t.match(ledger.device('probe-a'), { contiguous: 3, highest: 3, gaps: [] }, 'device chain untouched')
+  t.match(ledger.device('probe-a'), { contiguous: 3, highest: 3, gaps: [], compromised: { seq: 3, forkIndex: size } }, 'device chain untouched, the device flagged')
 })
 
 t.test('messages published while the ingest is down reach its persistent session', async (t) => {
@@ -229,17 +233,72 @@ t.test('group commit under MQTT load: many readings per batch', async (t) => {
   for (const l of loops) await waitFor(() => l.receipt.seq === N, `receipt of ${l.d.id}`)
 })
 
-t.test('handle(): the judging logic without a broker', async (t) => {
+/** A ledger and an ingest judged through handle() (no broker), with one registered device. */
+async function handleRig(t: TT, id: string, seed: number) {
   const { dir, remove } = await tempDir()
   const ledger: Ledger = await openLedger({ dir, clock: () => NOW, checkpointIntervalMs: 0 })
   const ingest: Ingest = createIngest({ ledger, url: 'mqtt://127.0.0.1:1' })
   t.teardown(async () => { await ingest.close(); await ledger.close(); await remove() })
-  const d = simDevice('probe-h', 5)
+  const d = simDevice(id, seed)
   await ledger.registerDevice({ deviceId: d.id, publicKey: d.publicKey, by: 'qa' })
+  return { ledger, ingest, d, topic: deviceTopic(d.id, 'readings') }
+}
+
+t.test('handle(): the judging logic without a broker', async (t) => {
+  const { ledger, ingest, d } = await handleRig(t, 'probe-h', 5)
   const p1 = nextReading(d, 500, T0), p2 = nextReading(d, 500, T0 + 1), p3 = nextReading(d, 500, T0 + 2)
   const topic = deviceTopic(d.id, 'readings')
   // A burst: judged one by one, committed together; the pending p1 is p2's predecessor.
   const out = await Promise.all([ingest.handle(topic, p1), ingest.handle(topic, p2), ingest.handle(topic, p1), ingest.handle(topic, p3)])
   t.same(out.map((o) => o.kind), ['stored', 'stored', 'duplicate', 'stored'])
   t.equal(ledger.device(d.id)!.contiguousHash, toHex(readingHash(p3)))
+})
+
+t.test('held readings: a forged reading above a gap never blocks the genuine ones', async (t) => {
+  const { ledger, ingest, d, topic } = await handleRig(t, 'probe-f', 6)
+  const genuine = [...Array(8).keys()].map((i) => nextReading(d, 500 + i, T0 + i * 1000))
+  for (const p of genuine.slice(0, 3)) await ingest.handle(topic, p)
+  // Same key, seq jumps to 6, prevHash made up: held, not chained, not receipted.
+  const forged = signFields(d, { deviceId: d.id, seq: 6, deviceTimeMs: T0 + 5500, tempCentiC: 300, prevHash: new Uint8Array(32).fill(3) })
+  t.match(await ingest.handle(topic, forged), { kind: 'held', seq: 6 })
+  t.match(ledger.device(d.id), { contiguous: 3, highest: 6, gaps: [[4, 5]] })
+  t.equal((await ledger.readingsByDevice(d.id)).length, 3, 'the held reading is not in the log')
+  t.same((await ledger.heldReadings(d.id)).map((r) => r.seq), [6])
+  // Genuine 5 arrives before 4: held too (links to nothing chained yet).
+  t.match(await ingest.handle(topic, genuine[4]), { kind: 'held', seq: 5 })
+  // Genuine 4 fills the gap: 4 and the held 5 chain; the held forged 6 does not link to 5.
+  t.match(await ingest.handle(topic, genuine[3]), { kind: 'stored', seq: 4 })
+  t.match(ledger.device(d.id), { contiguous: 5, highest: 5, gaps: [] })
+  t.same((await ledger.heldReadings(d.id)), [], 'nothing is held any more')
+  const q = await ledger.quarantined()
+  t.match(q, [{ reason: 'ERR_HELD_UNLINKED', seq: 6, deviceId: d.id }], 'the forged reading is quarantined with its reason')
+  t.ok(equalBytes(fromBase64(q[0].raw), forged))
+  // The genuine 6 chains; with the unlinked forged 6 that proves a fork.
+  t.match(await ingest.handle(topic, genuine[5]), { kind: 'stored', seq: 6 })
+  const forks = await ledger.entriesByType('reading.fork')
+  t.equal(forks.length, 1, 'the two signed payloads of seq 6 are logged as a fork')
+  t.same(new Set(forks[0].entry.body.payloads.map((b) => toHex(readingHash(fromBase64(b))))), new Set([toHex(readingHash(forged)), toHex(readingHash(genuine[5]))]))
+  t.match(ledger.device(d.id), { contiguous: 6, contiguousHash: toHex(readingHash(genuine[5])), compromised: { seq: 6, forkIndex: forks[0].entry.index } })
+  const chain = await ledger.readingsByDevice(d.id)
+  t.same(chain.map((e) => e.entry.body.seq), [1, 2, 3, 4, 5, 6], 'the log holds the genuine chain in seq order')
+  t.ok(chain.every((e, i) => equalBytes(fromBase64(e.entry.body.payload), genuine[i])))
+  // A later fork of the same device is quarantined, not logged again.
+  const again = signFields(d, { deviceId: d.id, seq: 2, deviceTimeMs: T0 + 1, tempCentiC: 1, prevHash: readingHash(genuine[0]) })
+  t.match(await ingest.handle(topic, again), { kind: 'quarantined', reason: 'ERR_CHAIN_FORK' })
+  t.equal(ingest.stats().held, 2)
+})
+
+t.test('two different signed readings of one held seq are a fork; the held one stays held', async (t) => {
+  const { ledger, ingest, d, topic } = await handleRig(t, 'probe-k', 7)
+  const genuine = [...Array(4).keys()].map((i) => nextReading(d, 500, T0 + i * 1000))
+  await ingest.handle(topic, genuine[0])
+  t.match(await ingest.handle(topic, genuine[2]), { kind: 'held', seq: 3 })
+  const other = signFields(d, { deviceId: d.id, seq: 3, deviceTimeMs: T0 + 2500, tempCentiC: 100, prevHash: readingHash(genuine[1]) })
+  t.match(await ingest.handle(topic, other), { kind: 'fork', seq: 3 })
+  t.match(ledger.device(d.id), { contiguous: 1, compromised: { seq: 3 } })
+  t.match(await ingest.handle(topic, genuine[2]), { kind: 'duplicate' }, 'the held one is still held')
+  t.match(await ingest.handle(topic, genuine[1]), { kind: 'stored', seq: 2 })
+  t.match(ledger.device(d.id), { contiguous: 3, contiguousHash: toHex(readingHash(genuine[2])) })
+  // After a restart the ingest reloads held readings and the compromised flag from the ledger.
+  t.match(await ingest.handle(topic, genuine[3]), { kind: 'stored', seq: 4 })
 })

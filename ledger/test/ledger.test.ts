@@ -13,7 +13,7 @@ import { leafHash, rootFromLeaves, verifyConsistency, verifyInclusion } from '..
 import { verifyNote } from '../note.ts'
 import { parseCheckpoint } from '../checkpoint.ts'
 import { GENESIS_PREV, decodeEntry, entryHash } from '../entry-codec.ts'
-import { fromBase64, toBase64, toHex } from '../protocol/index.ts'
+import { fromBase64, readingHash, toBase64, toHex } from '../protocol/index.ts'
 import { nodeVerify } from '../protocol/test-support.ts'
 import { nextReading, simDevice, tempDir, T0, type SimDevice } from './support.ts'
 
@@ -141,20 +141,37 @@ t.test('indexes answer device, shipment and type queries', async (t) => {
   t.equal(await codeOf(ledger.readingsByShipment('nope')), 'ERR_LEDGER_SHIPMENT_UNKNOWN', 'unknown shipment query')
 })
 
-t.test('gaps are tracked and backfill closes them', async (t) => {
+t.test('readings above a gap are held outside the log; the fill chains them; a declared gap moves the head', async (t) => {
   const { ledger } = await open(t)
   const a = simDevice('probe-a', 1)
   await register(ledger, a)
-  const p = [1, 2, 3, 4, 5].map((i) => ({ payload: nextReading(a, 500, T0 + i), seq: a.seq }))
-  const put = (k: number) => ledger.appendReading({ payload: toBase64(p[k].payload), deviceId: a.id, seq: p[k].seq }, T0)
-  await put(0); await put(3)
+  const p = [1, 2, 3, 4, 5, 6, 7].map((i) => ({ payload: nextReading(a, 500, T0 + i), seq: a.seq }))
+  const b64 = (k: number) => ({ payload: toBase64(p[k].payload), deviceId: a.id, seq: p[k].seq })
+  const put = (k: number) => ledger.appendReading(b64(k), T0)
+  const hold = (k: number) => ledger.holdReading(b64(k), T0)
+  await put(0); await hold(3)
   t.match(ledger.device('probe-a'), { contiguous: 1, highest: 4, gaps: [[2, 3]] })
-  await put(2)
+  t.equal(await codeOf(put(3)), 'ERR_LEDGER_CHAIN_ORDER', 'a held seq is not appended directly')
+  t.equal(await codeOf(hold(1)), 'ERR_LEDGER_CHAIN_ORDER', 'the next seq is never held')
+  t.equal(await codeOf(put(2)), 'ERR_LEDGER_CHAIN_ORDER', 'a reading above a gap is not appended')
+  await hold(2)
   t.match(ledger.device('probe-a'), { contiguous: 1, highest: 4, gaps: [[2, 2]] })
+  t.equal((await ledger.readingsByDevice('probe-a')).length, 1, 'held readings are not in the log')
+  const size = ledger.size()
   await put(1)
-  t.match(ledger.device('probe-a'), { contiguous: 4, highest: 4, gaps: [] })
-  t.equal(await codeOf(put(1)), 'ERR_LEDGER_BAD_INPUT', 'the store refuses a second copy of a stored seq')
-  t.same((await ledger.readingsByDevice('probe-a')).map((e) => e.entry.body.seq), [1, 2, 3, 4], 'seq order, whatever the arrival order')
+  t.equal(ledger.size(), size + 3, 'seq 2 and the held 3 and 4 are chained in one batch')
+  t.match(ledger.device('probe-a'), { contiguous: 4, highest: 4, gaps: [], contiguousHash: toHex(readingHash(p[3].payload)) })
+  t.same(await ledger.heldReadings('probe-a'), [])
+  t.equal(await codeOf(put(1)), 'ERR_LEDGER_CHAIN_ORDER', 'the store refuses a second copy of a chained seq')
+  t.same((await ledger.readingsByDevice('probe-a')).map((e) => e.entry.body.seq), [1, 2, 3, 4], 'seq order')
+  // seq 5 never arrives; 6 and 7 are held; a gap entry declares 5 lost and chains 6 and 7.
+  await hold(5); await hold(6)
+  t.equal(await codeOf(ledger.declareGap({ deviceId: a.id, fromSeq: 5, toSeq: 6, cause: 'operator', by: 'qa', detail: 'x' })), 'ERR_LEDGER_GAP_RANGE', 'only the whole range below the lowest held reading')
+  const gap = await ledger.declareGap({ deviceId: a.id, fromSeq: 5, toSeq: 5, cause: 'operator', by: 'qa', detail: 'logger reset' })
+  const after = await ledger.readingsByDevice('probe-a')
+  t.same(after.map((e) => [e.entry.body.seq, e.entry.index]), [[1, 2], [2, size], [3, size + 1], [4, size + 2], [6, gap.entry.index + 1], [7, gap.entry.index + 2]])
+  t.match(ledger.device('probe-a'), { contiguous: 7, highest: 7, gaps: [], contiguousHash: toHex(readingHash(p[6].payload)) })
+  t.equal(await codeOf(ledger.declareGap({ deviceId: a.id, fromSeq: 8, toSeq: 9, cause: 'operator', by: 'qa', detail: 'x' })), 'ERR_LEDGER_GAP_RANGE', 'no gap without a held reading above it')
 })
 
 t.test('group commit: many entries per fsync under load, every write durable', async (t) => {

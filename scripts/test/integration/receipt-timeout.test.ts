@@ -9,25 +9,14 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { createFleet, createMqttLink, type DeviceLink } from '../../../device-sim/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
 import { decodeReading } from '../../../ledger/protocol/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, settlesWithin, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger, describeFailure, fsck, ledgerStack, producedCollector, registerFleet, settlesWithin, smallScenario, START, tempDir, waitFor,
 } from './support.ts'
 
 t.test('a lost last reading is re-sent after the receipt timeout and receipted, without a reconnect', async (t) => {
   const dir = await tempDir(t, 'receipt-timeout')
-  const ledgerDir = join(dir, 'ledger')
-  const ledger = await openLedger({ dir: ledgerDir })
-  const open = { ledger: true, broker: true, ingest: true }
-  t.teardown(async () => { if (open.ledger) await ledger.close() })
-  const broker = await embeddedBroker(ledger)
-  const { url } = await broker.listen()
-  t.teardown(async () => { if (open.broker) await broker.close() })
-  const ingest = createIngest({ ledger, url, username: INGEST_USER, password: INGEST_PASSWORD })
-  t.teardown(async () => { if (open.ingest) await ingest.close() })
-  await ingest.start()
+  const { ledger, ingest, url, ledgerDir, shutdown } = await ledgerStack(t, dir)
 
   const id = 'rt-tail-1'
   const N = 60 / 5 + 1
@@ -75,9 +64,7 @@ t.test('a lost last reading is re-sent after the receipt timeout and receipted, 
   t.ok(c.exact && c.linked && c.entries === N, `1..${N} once each, unbroken, byte for byte`)
 
   await fleet.stop()
-  await ingest.close(); open.ingest = false
-  await broker.close(); open.broker = false
-  await ledger.close(); open.ledger = false
+  await shutdown()
   const report = await fsck(ledgerDir)
   t.ok(report.ok, `checkLedger accepts the ledger${describeFailure(report)}`)
 })

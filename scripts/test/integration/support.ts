@@ -13,8 +13,8 @@ import net from 'node:net'
 import { pino } from 'pino'
 import { parseScenario, type Fleet, type Scenario } from '../../../device-sim/index.ts'
 import { createBroker, hashServicePassword, type Broker } from '../../../broker/index.ts'
-import type { Ledger } from '../../../ledger/ledger.ts'
-import { readVerifierKey } from '../../../ledger/ledger.ts'
+import { openLedger, readVerifierKey, type Ledger } from '../../../ledger/ledger.ts'
+import { createIngest, type Ingest } from '../../../ledger/ingest.ts'
 import { openLedgerDirReader } from '../../../ledger/fsck-reader.ts'
 import { checkLedger, type FsckReport } from '../../../ledger/fsck.ts'
 import { decodeReading, equalBytes, fromBase64, GENESIS_PREV_HASH, readingHash, toHex } from '../../../ledger/protocol/index.ts'
@@ -161,6 +161,39 @@ export async function embeddedBroker(ledger: Ledger, port = 0): Promise<Broker> 
     port,
     logger: pino({ level: 'silent' }),
   })
+}
+
+export interface LedgerStack {
+  ledger: Ledger
+  broker: Broker
+  ingest: Ingest
+  /** The broker's URL. */
+  url: string
+  ledgerDir: string
+  /** Stops the ingest, the broker and the ledger in order, leaving the ledger directory closed for fsck. */
+  shutdown(): Promise<void>
+}
+
+/** A real ledger in `<dir>/ledger`, the embedded broker on a free port and the ingest logged in to it, each torn down once. */
+export async function ledgerStack(t: { teardown(fn: () => unknown): void }, dir: string): Promise<LedgerStack> {
+  const ledgerDir = join(dir, 'ledger')
+  const ledger = await openLedger({ dir: ledgerDir })
+  const open = { ledger: true, broker: true, ingest: true }
+  t.teardown(async () => { if (open.ledger) await ledger.close() })
+  const broker = await embeddedBroker(ledger)
+  const { url } = await broker.listen()
+  t.teardown(async () => { if (open.broker) await broker.close() })
+  const ingest = createIngest({ ledger, url, username: INGEST_USER, password: INGEST_PASSWORD })
+  t.teardown(async () => { if (open.ingest) await ingest.close() })
+  await ingest.start()
+  return {
+    ledger, broker, ingest, url, ledgerDir,
+    async shutdown() {
+      if (open.ingest) { open.ingest = false; await ingest.close() }
+      if (open.broker) { open.broker = false; await broker.close() }
+      if (open.ledger) { open.ledger = false; await ledger.close() }
+    },
+  }
 }
 
 export { toHex }
