@@ -20,10 +20,11 @@ import { EventEmitter } from 'node:events'
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import {
-  decodeReading, deviceTopic, encodeReceipt, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
+  decodeReading, deviceTopic, encodeReceipt, STATUS, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
   parseDeviceTopic, readingHash, readingSigningMessage, readingsFilters, toBase64, toHex, type DecodedReading,
 } from './protocol/index.ts'
-import { chainNext, classifySeq, EMPTY_SEQ_STATE, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
+import { chainNext, classifySeq, declarableGap, EMPTY_SEQ_STATE, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
+import type { GapCause } from './entry-types.ts'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
 import type { Ledger } from './ledger.ts'
@@ -43,6 +44,16 @@ export interface IngestOptions {
   clock?: () => number
   /** Minimum ms between two resend requests for the same gaps of a device (default 2000). */
   resendIntervalMs?: number
+  /**
+   * A held reading above the first missing range reports BUFFER_OVERFLOW and the
+   * resend request for the range has gone unanswered this long (ledger clock):
+   * the range is declared lost, cause buffer-overflow (default 60 s).
+   */
+  overflowGraceMs?: number
+  /** The first missing range below a held reading stayed unanswered this long (ledger clock): declared lost, cause resend-abandoned (default 24 h). */
+  resendDeadlineMs?: number
+  /** How often the ingest looks for ranges to declare lost (default 5 s; 0 = only when checkGaps() is called). */
+  gapCheckIntervalMs?: number
   /** Largest raw payload kept in a quarantine record (default 4096 bytes; longer ones are cut, their length kept). */
   maxQuarantineBytes?: number
   /** Extra mqtt.js options (reconnectPeriod, ...). */
@@ -62,6 +73,8 @@ export interface IngestStats {
   held: number
   /** reading.fork entries logged. */
   forks: number
+  /** gap entries the ingest appended (by cause). */
+  gapsDeclared: Partial<Record<GapCause, number>>
   resendRequests: number
   receipts: number
   /** Device time -> durable commit. */
@@ -91,6 +104,12 @@ export interface Ingest extends EventEmitter {
    * path and by tests of the decision logic.
    */
   handle(topic: string, payload: Uint8Array, receivedAt?: number): Promise<Outcome>
+  /**
+   * Declares lost every range whose grace period or deadline has passed
+   * (docs/PROTOCOL.md, "Declared gaps"); runs on a timer too. Resolves with
+   * the gap entries appended.
+   */
+  checkGaps(): Promise<StoredEntry<'gap'>[]>
 }
 
 export type Outcome =
@@ -103,6 +122,7 @@ export type Outcome =
   | { kind: 'quarantined'; reason: QuarantineReason; id: number }
 
 const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
+const overflows = (r: DecodedReading): boolean => ((r.fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
 
 /** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
@@ -114,7 +134,7 @@ class Rejection extends Error {
 }
 
 /** A reading's link and exact bytes (base64). */
-interface Link { h: string; p: string; payload: string }
+interface Link { h: string; p: string; payload: string; overflow?: boolean }
 
 /**
  * A device's sequence state as judged so far (durable + pending, as the store
@@ -134,15 +154,21 @@ interface Working {
 
 export function createIngest(opts: IngestOptions): Ingest {
   const { ledger, url, clientId = 'coldproof-ingest', partitions, resendIntervalMs = 2000, maxQuarantineBytes = 4096 } = opts
+  const { overflowGraceMs = 60_000, resendDeadlineMs = 24 * 3_600_000, gapCheckIntervalMs = 5000 } = opts
   const clock = opts.clock ?? ledger.clock
   const emitter = new EventEmitter() as Ingest
   const stats: IngestStats = {
-    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, resendRequests: 0, receipts: 0,
+    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
     deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
   }
   const keys = new Map<string, { hex: string; key: KeyObject }>()
   const working = new Map<string, Working>()
   const lastResend = new Map<string, number>()
+  /** Per device: the chain head its first missing range sits on, and when (ledger clock) it was first asked for. */
+  const stalled = new Map<string, { head: number; since: number }>()
+  let gapTimer: NodeJS.Timeout | undefined
+  // A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
+  const unfollow = ledger.subscribe((e) => { if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) } })
   const receiptDirty = new Set<string>()
   let receiptTimer: NodeJS.Immediate | undefined
   let client: MqttClient | undefined
@@ -172,7 +198,7 @@ export function createIngest(opts: IngestOptions): Ingest {
         seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE, pending: new Map(), held: new Map(),
         headHash: d && d.contiguous > 0 && d.contiguousHash ? d.contiguousHash : GENESIS_HEX, unlinked: new Map(), forked: d?.compromised !== undefined,
       }
-      if (d && d.highest > d.contiguous) for (const r of await ledger.heldReadings(deviceId)) w.held.set(r.seq, { h: r.h, p: r.p, payload: r.payload })
+      if (d && d.highest > d.contiguous) for (const r of await ledger.heldReadings(deviceId)) w.held.set(r.seq, { h: r.h, p: r.p, payload: r.payload, overflow: overflows(decodeReading(fromBase64(r.payload))) })
       working.set(deviceId, w)
     }
     return w
@@ -258,6 +284,8 @@ export function createIngest(opts: IngestOptions): Ingest {
     const last = lastResend.get(deviceId)
     if (!force && last !== undefined && now - last < resendIntervalMs) return
     lastResend.set(deviceId, now)
+    // The first request for the range above this head starts its grace period and deadline.
+    if (stalled.get(deviceId)?.head !== d.contiguous) stalled.set(deviceId, { head: d.contiguous, since: clock() })
     // One request per missing range, the oldest first; a device answers each from its buffer.
     for (const [from, to] of d.gaps.slice(0, 16)) {
       publish(deviceTopic(deviceId, 'resend'), encodeResend({ from, to }), false)
@@ -331,7 +359,7 @@ export function createIngest(opts: IngestOptions): Ingest {
         const opens = seq > w.seq.highest + 1
         if (opens) stats.gapsOpened++
         w.seq = holdSeq(w.seq, seq)
-        w.held.set(seq, { h, p, payload: b64 })
+        w.held.set(seq, { h, p, payload: b64, overflow: overflows(r) })
         return { done: ledger.holdReading({ payload: b64, deviceId, seq }, receivedAt).then(
           () => {
             stats.held++
@@ -412,6 +440,50 @@ export function createIngest(opts: IngestOptions): Ingest {
     }
   }
 
+  /**
+   * Declares one range lost, in the judging order (the ingest's predicted state
+   * must include it): once everything before it is durable, and only if the
+   * range is still exactly the first missing range below a held reading.
+   */
+  function declare(deviceId: string, fromSeq: number, toSeq: number, cause: GapCause, detail: string): Promise<StoredEntry<'gap'> | undefined> {
+    const run = chain.then(async () => {
+      await ledger.barrier()
+      const d = ledger.device(deviceId)
+      const g = d && !d.revoked ? declarableGap(d) : undefined
+      if (!g || g[0] !== fromSeq || g[1] !== toSeq) return undefined
+      const e = await ledger.declareGap({ deviceId, fromSeq, toSeq, cause, by: 'ingest', detail })
+      working.delete(deviceId)
+      stalled.delete(deviceId)
+      stats.gapsDeclared[cause] = (stats.gapsDeclared[cause] ?? 0) + 1
+      scheduleReceipt(deviceId)
+      return e
+    })
+    chain = run.catch(() => undefined)
+    return run
+  }
+
+  async function checkGaps(): Promise<StoredEntry<'gap'>[]> {
+    const out: StoredEntry<'gap'>[] = []
+    for (const d of ledger.devices()) {
+      const g = d.revoked ? undefined : declarableGap(d)
+      if (!g) continue
+      requestResend(d.deviceId)
+      const st = stalled.get(d.deviceId)
+      if (!st || st.head !== d.contiguous) continue
+      const waited = clock() - st.since
+      const w = await workingOf(d.deviceId)
+      const flagged = [...w.held].find(([seq, l]) => seq > g[1] && l.overflow)?.[0]
+      let e: StoredEntry<'gap'> | undefined
+      if (flagged !== undefined && waited >= overflowGraceMs) {
+        e = await declare(d.deviceId, g[0], g[1], 'buffer-overflow', `held seq ${flagged} reports BUFFER_OVERFLOW and the resend request for ${g[0]}..${g[1]} went unanswered for ${waited} ms`)
+      } else if (waited >= resendDeadlineMs) {
+        e = await declare(d.deviceId, g[0], g[1], 'resend-abandoned', `seq ${g[0]}..${g[1]} did not arrive within ${waited} ms of the first resend request`)
+      }
+      if (e) out.push(e)
+    }
+    return out
+  }
+
   function handle(topic: string, payload: Uint8Array, receivedAt = clock()): Promise<Outcome> {
     const judged = chain.then(() => judge(topic, payload, receivedAt))
     chain = judged.catch(() => undefined)
@@ -471,11 +543,19 @@ export function createIngest(opts: IngestOptions): Ingest {
     for (const d of ledger.devices()) if (!d.revoked) scheduleReceipt(d.deviceId)
     ask()
     c.on('connect', () => { ask() })
+    if (gapCheckIntervalMs > 0) {
+      gapTimer = setInterval(() => {
+        checkGaps().catch((e) => { if (emitter.listenerCount('error') > 0) emitter.emit('error', e) })
+      }, gapCheckIntervalMs)
+      gapTimer.unref()
+    }
   }
 
   async function close(): Promise<void> {
     if (closing) return
     closing = true
+    if (gapTimer) clearInterval(gapTimer)
+    unfollow()
     await chain
     while (outstanding.size) await Promise.allSettled([...outstanding])
     if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
@@ -484,7 +564,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (client) await client.endAsync()
   }
 
-  Object.assign(emitter, { start, close, handle, stats: () => structuredClone(stats) })
+  Object.assign(emitter, { start, close, handle, checkGaps, stats: () => structuredClone(stats) })
   Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
   return emitter
 }

@@ -334,6 +334,13 @@ export const DeviceCreateBody = {
   required: ['deviceId', 'publicKey'],
 } as const
 
+export const GapBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { fromSeq: { type: 'integer', minimum: 1, maximum: 0xffff_ffff }, toSeq: { type: 'integer', minimum: 1, maximum: 0xffff_ffff }, detail: TEXT(500) },
+  required: ['fromSeq', 'toSeq', 'detail'],
+} as const
+
 export const RevokeBody = {
   type: 'object',
   additionalProperties: false,

@@ -3,6 +3,7 @@ import { harness, TestDevice, register, until, T0, type Harness } from './suppor
 import { BUILTIN_PROFILES } from '../compliance/index.ts'
 import { verifyInclusion, verifyConsistency, leafHash } from '../../ledger/merkle.ts'
 import { verifyCheckpoint } from '../../ledger/checkpoint.ts'
+import { fromBase64, readingHash, toHex } from '../../ledger/protocol/index.ts'
 
 const MIN = 60_000
 const GS1 = { sscc: '106141411928374657', gtin: '4006381333931', lot: 'L2407', expiry: '2027-06-30' }
@@ -175,6 +176,35 @@ t.test('devices: register (admin), refuse bad keys, revoke', async (t) => {
   t.equal(rev.body.revokeReason, 'key compromised')
   const ship = await json(h, 'operator', 'POST', '/api/shipments', { shipmentId: 'S9', product: 'X', profileId: 'refrigerated-2-8', route: { from: 'A', to: 'B' }, devices: ['logger-9'] })
   t.equal(ship.body.code, 'ERR_DEVICE_REVOKED')
+})
+
+t.test('devices: an admin declares the range below a held reading lost; a fork raises a device alarm', async (t) => {
+  const h = await harness(t)
+  const dev = new TestDevice('logger-7', 7)
+  await register(h.ledger, dev)
+  const r = [1, 2, 3, 4, 5].map((i) => dev.next(T0 + i * 60_000, 500))
+  await h.ledger.appendReading(r[0], T0)
+  await h.ledger.holdReading(r[3], T0); await h.ledger.holdReading(r[4], T0)
+  const gap = (role: 'admin' | 'operator', body: unknown) => json(h, role, 'POST', '/api/devices/logger-7/gaps', body)
+  t.equal((await gap('operator', { fromSeq: 2, toSeq: 3, detail: 'logger reset' })).status, 403, 'admins only')
+  t.equal((await gap('admin', { fromSeq: 2, toSeq: 3 })).body.code, 'ERR_VALIDATION', 'the detail is required')
+  const wrong = await gap('admin', { fromSeq: 2, toSeq: 2, detail: 'logger reset' })
+  t.match(wrong.body, { code: 'ERR_GAP_RANGE', message: /2\.\.3/ }, 'only the whole range below the lowest held reading')
+  const ok = await gap('admin', { fromSeq: 2, toSeq: 3, detail: 'logger reset at the hub' })
+  t.equal(ok.status, 201)
+  t.match(ok.body, { fromSeq: 2, toSeq: 3, device: { deviceId: 'logger-7', lastSeq: 5 } })
+  const e = await h.ledger.getEntry(ok.body.index)
+  t.same(e.entry.body, { deviceId: 'logger-7', fromSeq: 2, toSeq: 3, cause: 'operator', by: 'ada', detail: 'logger reset at the hub' }, 'who and why are in the log')
+  t.match(h.ledger.device('logger-7'), { contiguous: 5, gaps: [] })
+  t.equal((await gap('admin', { fromSeq: 6, toSeq: 6, detail: 'x' })).body.code, 'ERR_GAP_RANGE')
+
+  // Two different signed readings of seq 5: the fork is logged, the device alarm is listed.
+  dev.seq = 4; dev.prev = readingHash(fromBase64(r[3].payload))
+  const other = dev.next(T0 + 5 * 60_000 + 1, 900)
+  const hashOf = (b64: string) => toHex(readingHash(fromBase64(b64)))
+  await h.ledger.recordFork({ deviceId: 'logger-7', seq: 5, payloads: [r[4].payload, other.payload].sort((x, y) => (hashOf(x) < hashOf(y) ? -1 : 1)) as [string, string] })
+  const alarms = await json(h, 'operator', 'GET', '/api/alarms')
+  t.match(alarms.body.alarms, [{ deviceId: 'logger-7', kind: 'device_compromised', severity: 'critical', state: 'open' }])
 })
 
 t.test('ledger: entries, inclusion and consistency proofs verify', async (t) => {

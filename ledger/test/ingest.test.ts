@@ -6,8 +6,8 @@
  */
 import t from 'tap'
 import { openLedger, type Ledger } from '../ledger.ts'
-import { createIngest, type Ingest } from '../ingest.ts'
-import { decodeReading, deviceTopic, MAX_READING_PAYLOAD, readingHash, toHex, fromBase64, GENESIS_PREV_HASH, equalBytes } from '../protocol/index.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../ingest.ts'
+import { decodeReading, deviceTopic, MAX_READING_PAYLOAD, readingHash, toHex, fromBase64, GENESIS_PREV_HASH, equalBytes, STATUS } from '../protocol/index.ts'
 import { QUARANTINE_REASONS, type QuarantineReason } from '../state-types.ts'
 import { DeviceLoop, nextReading, signFields, simDevice, startBroker, tempDir, waitFor, T0, type TestBroker } from './support.ts'
 
@@ -234,10 +234,10 @@ t.test('group commit under MQTT load: many readings per batch', async (t) => {
 })
 
 /** A ledger and an ingest judged through handle() (no broker), with one registered device. */
-async function handleRig(t: TT, id: string, seed: number) {
+async function handleRig(t: TT, id: string, seed: number, opts: Partial<IngestOptions> = {}) {
   const { dir, remove } = await tempDir()
   const ledger: Ledger = await openLedger({ dir, clock: () => NOW, checkpointIntervalMs: 0 })
-  const ingest: Ingest = createIngest({ ledger, url: 'mqtt://127.0.0.1:1' })
+  const ingest: Ingest = createIngest({ ...opts, ledger, url: 'mqtt://127.0.0.1:1' })
   t.teardown(async () => { await ingest.close(); await ledger.close(); await remove() })
   const d = simDevice(id, seed)
   await ledger.registerDevice({ deviceId: d.id, publicKey: d.publicKey, by: 'qa' })
@@ -301,4 +301,30 @@ t.test('two different signed readings of one held seq are a fork; the held one s
   t.match(ledger.device(d.id), { contiguous: 3, contiguousHash: toHex(readingHash(genuine[2])) })
   // After a restart the ingest reloads held readings and the compromised flag from the ledger.
   t.match(await ingest.handle(topic, genuine[3]), { kind: 'stored', seq: 4 })
+})
+
+t.test('declared gaps: overflow after the grace period, abandoned after the deadline, later arrivals refused', async (t) => {
+  let now = NOW
+  const { ledger, ingest, d, topic } = await handleRig(t, 'probe-g', 8, { clock: () => now, overflowGraceMs: 60_000, resendDeadlineMs: 3_600_000, gapCheckIntervalMs: 0 })
+  const p = [...Array(10).keys()].map((i) => nextReading(d, 500, T0 + i * 1000, i === 4 ? { status: STATUS.BUFFER_OVERFLOW } : {}))
+  for (const k of [0, 1, 4, 5]) await ingest.handle(topic, p[k])
+  t.match(ledger.device(d.id), { contiguous: 2, highest: 6, gaps: [[3, 4]] }, 'seq 5 (flagged) and 6 held above 3..4')
+  t.same(await ingest.checkGaps(), [])
+  now += 59_999
+  t.same(await ingest.checkGaps(), [], 'not before the grace period has passed')
+  now += 1
+  const [overflow] = await ingest.checkGaps()
+  t.match(overflow.entry.body, { deviceId: d.id, fromSeq: 3, toSeq: 4, cause: 'buffer-overflow', by: 'ingest' })
+  t.match(ledger.device(d.id), { contiguous: 6, highest: 6, gaps: [] }, 'the held readings are chained')
+  t.match(await ingest.handle(topic, p[2]), { kind: 'quarantined', reason: 'ERR_SEQ_DECLARED_LOST' }, 'a reading of a declared range that turns up later is refused')
+  // 7 and 8 lost without an overflow flag: only the deadline declares them.
+  for (const k of [8, 9]) await ingest.handle(topic, p[k])
+  t.match(ledger.device(d.id), { contiguous: 6, gaps: [[7, 8]] })
+  now += 60_000
+  t.same(await ingest.checkGaps(), [], 'no overflow flag: the grace period does not apply')
+  now += 3_600_000
+  const [abandoned] = await ingest.checkGaps()
+  t.match(abandoned.entry.body, { fromSeq: 7, toSeq: 8, cause: 'resend-abandoned' })
+  t.match(await ingest.handle(topic, nextReading(d, 500, T0 + 10_000)), { kind: 'stored', seq: 11 }, 'the chain goes on')
+  t.same(ingest.stats().gapsDeclared, { 'buffer-overflow': 1, 'resend-abandoned': 1 })
 })

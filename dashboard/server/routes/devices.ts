@@ -1,6 +1,7 @@
-/** Devices (loggers): list, detail, register and revoke (admin). docs/API.md, "Devices". */
+/** Devices (loggers): list, detail, register, revoke and declare a gap (admin). docs/API.md, "Devices". */
 import type { FastifyInstance } from 'fastify'
-import { DeviceCreateBody, RevokeBody, DEVICE_ID, ERROR_RESPONSES } from '../schemas.ts'
+import { DeviceCreateBody, GapBody, RevokeBody, DEVICE_ID, ERROR_RESPONSES } from '../schemas.ts'
+import { declarableGap } from '../../../ledger/device-chain.ts'
 import { ApiError } from '../errors.ts'
 import { checkDevicePublicKey, fromHex, isProtocolError } from '../../../ledger/protocol/index.ts'
 import type { CalibrationInfo } from '../../../ledger/entry-types.ts'
@@ -51,5 +52,26 @@ export default async function deviceRoutes(app: FastifyInstance): Promise<void> 
     await ledger.revokeDevice({ deviceId: d.deviceId, reason: req.body.reason, by: req.user!.username })
     req.log.info({ by: req.user!.username, deviceId: d.deviceId }, 'device revoked')
     return view(d.deviceId)
+  })
+
+  // docs/PROTOCOL.md, "Declared gaps": an admin declares readings lost for good; the gap entry names who and why.
+  app.post<{ Params: { id: string }; Body: { fromSeq: number; toSeq: number; detail: string } }>('/api/devices/:id/gaps', {
+    config: { roles: ADMIN_ONLY, rateLimit: writeLimit },
+    schema: {
+      tags: ['devices'], params: idParams, body: GapBody,
+      response: { 201: { type: 'object', properties: { index: { type: 'integer' }, fromSeq: { type: 'integer' }, toSeq: { type: 'integer' }, device: { $ref: 'Device#' } } }, ...ERROR_RESPONSES },
+    },
+  }, async (req, reply) => {
+    const d = ledger.device(req.params.id)
+    if (!d) throw new ApiError('ERR_DEVICE_NOT_FOUND', `no device "${req.params.id}"`, 'params.id')
+    if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${d.deviceId}" is revoked`, 'params.id')
+    const { fromSeq, toSeq, detail } = req.body
+    const g = declarableGap(d)
+    if (!g || g[0] !== fromSeq || g[1] !== toSeq) {
+      throw new ApiError('ERR_GAP_RANGE', `${g ? `the only range of "${d.deviceId}" that can be declared lost is ${g[0]}..${g[1]}` : `"${d.deviceId}" has no missing range below a held reading`}; got ${fromSeq}..${toSeq}`, 'body.fromSeq')
+    }
+    const e = await ledger.declareGap({ deviceId: d.deviceId, fromSeq, toSeq, cause: 'operator', by: req.user!.username, detail })
+    req.log.info({ by: req.user!.username, deviceId: d.deviceId, fromSeq, toSeq, index: e.entry.index }, 'gap declared')
+    return reply.code(201).send({ index: e.entry.index, fromSeq, toSeq, device: view(d.deviceId) })
   })
 }

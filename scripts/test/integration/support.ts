@@ -14,7 +14,7 @@ import { pino } from 'pino'
 import { parseScenario, type Fleet, type Scenario } from '../../../device-sim/index.ts'
 import { createBroker, hashServicePassword, type Broker } from '../../../broker/index.ts'
 import { openLedger, readVerifierKey, type Ledger } from '../../../ledger/ledger.ts'
-import { createIngest, type Ingest } from '../../../ledger/ingest.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../../../ledger/ingest.ts'
 import { openLedgerDirReader } from '../../../ledger/fsck-reader.ts'
 import { checkLedger, type FsckReport } from '../../../ledger/fsck.ts'
 import { decodeReading, equalBytes, fromBase64, GENESIS_PREV_HASH, readingHash, toHex } from '../../../ledger/protocol/index.ts'
@@ -175,7 +175,7 @@ export interface LedgerStack {
 }
 
 /** A real ledger in `<dir>/ledger`, the embedded broker on a free port and the ingest logged in to it, each torn down once. */
-export async function ledgerStack(t: { teardown(fn: () => unknown): void }, dir: string): Promise<LedgerStack> {
+export async function ledgerStack(t: { teardown(fn: () => unknown): void }, dir: string, ingestOptions: Partial<IngestOptions> = {}): Promise<LedgerStack> {
   const ledgerDir = join(dir, 'ledger')
   const ledger = await openLedger({ dir: ledgerDir })
   const open = { ledger: true, broker: true, ingest: true }
@@ -183,7 +183,7 @@ export async function ledgerStack(t: { teardown(fn: () => unknown): void }, dir:
   const broker = await embeddedBroker(ledger)
   const { url } = await broker.listen()
   t.teardown(async () => { if (open.broker) await broker.close() })
-  const ingest = createIngest({ ledger, url, username: INGEST_USER, password: INGEST_PASSWORD })
+  const ingest = createIngest({ ...ingestOptions, ledger, url, username: INGEST_USER, password: INGEST_PASSWORD })
   t.teardown(async () => { if (open.ingest) await ingest.close() })
   await ingest.start()
   return {
