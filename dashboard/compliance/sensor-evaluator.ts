@@ -10,6 +10,7 @@ import { createFoldContext, initialState, stepInPlace, finishInPlace, type Compl
 import type { TimeWindow, UnjudgedWindow } from './judged-time.ts'
 import { buildSensorResult, type SensorResult } from './verdict.ts'
 import { ComplianceError } from './errors.ts'
+import { MAX_DEVICE_TIME_MS } from '../../ledger/protocol/reading.ts'
 
 /** By default a state is saved after every this many readings; a late reading re-folds at most this many plus those after it. */
 const DEFAULT_SNAPSHOT_EVERY = 256
@@ -49,7 +50,8 @@ export function checkEngineReading(r: unknown, path: string): EngineReading {
   const o = r as Record<string, unknown>
   if (typeof o.deviceId !== 'string' || o.deviceId.length === 0) bad('deviceId', 'a device id', o.deviceId)
   if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 1) bad('seq', 'an integer >= 1', o.seq)
-  if (!Number.isSafeInteger(o.deviceTimeMs) || (o.deviceTimeMs as number) < 0) bad('deviceTimeMs', 'an integer ms >= 0', o.deviceTimeMs)
+  // The device time range of docs/PROTOCOL.md: every time the ingest accepts, nothing else.
+  if (!Number.isSafeInteger(o.deviceTimeMs) || (o.deviceTimeMs as number) < 0 || (o.deviceTimeMs as number) > MAX_DEVICE_TIME_MS) bad('deviceTimeMs', `an integer ms in 0..${MAX_DEVICE_TIME_MS}`, o.deviceTimeMs)
   if (!Number.isSafeInteger(o.tempCentiC)) bad('tempCentiC', 'an integer (centi-°C)', o.tempCentiC)
   if (o.status !== undefined && (!Number.isSafeInteger(o.status) || (o.status as number) < 0)) bad('status', 'an integer bit set', o.status)
   const out: EngineReading = { deviceId: o.deviceId as string, seq: o.seq as number, deviceTimeMs: o.deviceTimeMs as number, tempCentiC: o.tempCentiC as number }

@@ -17,8 +17,14 @@ export const MAX_READING_PAYLOAD = 2 + MAX_DEVICE_ID_LENGTH + 4 + 8 + 2 + HASH_L
 /** Absolute zero in centi-degrees Celsius: nothing colder is a temperature. */
 export const MIN_TEMP_CENTI_C = -27315
 export const MAX_TEMP_CENTI_C = 32767
-/** Device time must fit an exact JavaScript integer (2^53 - 1 ms is year 287396). */
-export const MAX_DEVICE_TIME_MS = Number.MAX_SAFE_INTEGER
+/**
+ * The largest device time a reading may carry: the end of the JavaScript Date
+ * range (8.64e15 ms, +275760-09-13T00:00:00Z), so every part of the system
+ * (ingest messages, the compliance engine, reports) can handle every accepted
+ * time. One constant for the decoder, the ingest and the compliance engine;
+ * docs/PROTOCOL.md states it.
+ */
+export const MAX_DEVICE_TIME_MS = 8_640_000_000_000_000
 export const MAX_SEQ = 0xffffffff
 
 /** Presence bits of the optional fields, in the order their bytes follow. */
@@ -160,8 +166,9 @@ export function decodeReading(payload: unknown): DecodedReading {
   const dv = new DataView(p.buffer, p.byteOffset, p.byteLength)
   const seq = dv.getUint32(o); o += 4
   const hi = dv.getUint32(o), lo = dv.getUint32(o + 4); o += 8
-  if (hi > 0x1fffff) fail('ERR_READING_FIELD_RANGE', `"deviceTimeMs" exceeds 2^53-1`, { field: 'deviceTimeMs' })
+  // hi above 2^21 would not even be an exact JavaScript number.
   const deviceTimeMs = hi * 2 ** 32 + lo
+  if (hi > 0x1fffff || deviceTimeMs > MAX_DEVICE_TIME_MS) fail('ERR_READING_FIELD_RANGE', `"deviceTimeMs" exceeds ${MAX_DEVICE_TIME_MS} (the end of the JavaScript date range)`, { field: 'deviceTimeMs', max: MAX_DEVICE_TIME_MS })
   const tempCentiC = dv.getInt16(o); o += 2
   if (seq < 1) fail('ERR_READING_FIELD_RANGE', `"seq" must be at least 1, got 0`, { field: 'seq', value: seq })
   if (tempCentiC < MIN_TEMP_CENTI_C) fail('ERR_READING_FIELD_RANGE', `"tempCentiC" ${tempCentiC} is below absolute zero`, { field: 'tempCentiC', value: tempCentiC })

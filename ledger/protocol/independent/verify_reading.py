@@ -177,8 +177,8 @@ def decode(payload):
     temp = int.from_bytes(take(2, "tempCentiC"), "big", signed=True)
     if seq < 1:
         raise DecodeError("ERR_READING_FIELD_RANGE", "seq 0")
-    if time_ms > 2**53 - 1:
-        raise DecodeError("ERR_READING_FIELD_RANGE", "deviceTimeMs above 2^53-1")
+    if time_ms > 8640000000000000:
+        raise DecodeError("ERR_READING_FIELD_RANGE", "deviceTimeMs above 8640000000000000 (+275760-09-13)")
     if temp < -27315:
         raise DecodeError("ERR_READING_FIELD_RANGE", "temperature below absolute zero")
     prev_hash = take(32, "prevHash")
