@@ -131,7 +131,9 @@ export function createBroker(opts: BrokerOptions): Broker {
   const replay = new ReplayCache(replayCacheMax)
   const identities = new WeakMap<Client, Identity>()
   const keepalives = new WeakMap<Client, number>()
-  const buckets = new WeakMap<Client, TokenBucket>()
+  // One bucket per device id, not per connection: reconnecting must not refill it. A full bucket
+  // is the same as a new one, so it is dropped when its device disconnects; at most one per device.
+  const buckets = new Map<string, TokenBucket>()
   type Held = { queue: { due: number; release: () => void }[]; timer?: NodeJS.Timeout }
   const heldBack = new WeakMap<Client, Held>()
   const holders = new Set<Held>()
@@ -232,8 +234,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     // Readings are a stream, not state: a retained reading would be replayed to every new subscriber.
     packet.retain = false
     if (!rateLimit) return cb(null)
-    let bucket = buckets.get(client)
-    if (!bucket) buckets.set(client, (bucket = new TokenBucket(rateLimit, clock())))
+    let bucket = buckets.get(id.deviceId)
+    if (!bucket) buckets.set(id.deviceId, (bucket = new TokenBucket(rateLimit, clock())))
     const delay = bucket.take(clock())
     if (delay < 0) {
       refused('rate_limited', client, `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}) with more than ${rateLimit.maxDelayMs} ms of held-back publishes`)
@@ -340,7 +342,11 @@ export function createBroker(opts: BrokerOptions): Broker {
         authorizeForward,
       })
       aedes.on('client', () => void m.total++)
-      aedes.on('clientDisconnect', (c) => log.info({ event: 'disconnected', clientId: c.id }, 'client disconnected'))
+      aedes.on('clientDisconnect', (c) => {
+        log.info({ event: 'disconnected', clientId: c.id }, 'client disconnected')
+        const b = buckets.get(c.id)
+        if (b?.full(clock())) buckets.delete(c.id)
+      })
       aedes.on('clientError', (c, err) => log.info({ event: 'client_error', clientId: c.id, err: err.message }, `client error: ${err.message}`))
       aedes.on('connectionError', (c, err) => log.info({ event: 'connection_error', remote: remoteOf(c), err: err.message }, `connection error: ${err.message}`))
       aedes.on('keepaliveTimeout', (c) => log.info({ event: 'keepalive_timeout', clientId: c.id }, 'keepalive timeout'))

@@ -1,5 +1,6 @@
 /**
- * Per-client publish rate limit: a token bucket (`burst` tokens, refilled at
+ * Per-device publish rate limit: a token bucket (one per device id, kept
+ * across reconnects, so logging in again never refills it) (`burst` tokens, refilled at
  * `perSecond`). A publish over the limit is first held back (the broker stops
  * reading that socket, so TCP slows the client down: a device resending its
  * backlog after an outage is throttled, not locked out, DESIGN.md decision 11);
@@ -31,6 +32,11 @@ export class TokenBucket {
    * (0 = now), or -1 if that delay would exceed maxDelayMs (nothing is taken).
    * Tokens may go negative: a held publish reserves its future token.
    */
+  /** True when the bucket has refilled to `burst`: it then behaves exactly like a new one. */
+  full(nowMs: number): boolean {
+    return this.#tokens + (Math.max(0, nowMs - this.#at) * this.#o.perSecond) / 1000 >= this.#o.burst
+  }
+
   take(nowMs: number): number {
     const elapsed = Math.max(0, nowMs - this.#at)
     this.#tokens = Math.min(this.#o.burst, this.#tokens + (elapsed * this.#o.perSecond) / 1000)

@@ -93,6 +93,31 @@ t.test('rate limit: throttles first, disconnects a client that keeps flooding', 
   await endClient(ingest)
 })
 
+t.test('rate limit: one bucket per device, so reconnecting in a loop does not refill it', async (t) => {
+  // Frozen clock, no throttle allowance: the device may publish `burst` readings in all, however often it logs in.
+  const frozen = Date.now()
+  const burst = 5
+  const { url, registry, broker } = await startBroker(t, { clock: () => frozen, rateLimit: { perSecond: 1, burst, maxDelayMs: 0 } })
+  const dev = makeDevice('reconnector')
+  registry.register(dev.id, dev.publicKey)
+  const readings = dev.readings(3)
+  let acked = 0, refusedAt = 0
+  for (let round = 0; round < 8; round++) {
+    const c = await mustConnect(url, deviceOptions(dev))
+    const gone = closed(c)
+    for (const r of readings) {
+      // A PUBACK means the broker accepted the publish; a refused one closes the connection instead.
+      const ok = await Promise.race([publish(c, deviceTopic(dev.id, 'readings'), r).then(() => true), gone.then(() => false)])
+      if (!ok) { refusedAt++; break }
+      acked++
+    }
+    await endClient(c)
+  }
+  t.equal(acked, burst, `${acked} publishes accepted over 8 logins: the bucket's ${burst}, not ${burst} per login`)
+  t.equal(broker.metrics().refusals.rate_limited, refusedAt)
+  t.ok(refusedAt >= 6, 'every later login is refused at its first publish')
+})
+
 t.test('a device resending a large backlog at once is throttled, not disconnected (DESIGN.md decision 11)', async (t) => {
   // Real clock. While a socket read's publishes are held, aedes reads no more
   // of that socket, so the wait per read is at most (publishes per read) /
