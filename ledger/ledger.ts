@@ -23,7 +23,7 @@ import { loadOrCreateLedgerKey, readVerifierKey, KEY_FILE, type LedgerKey } from
 import { AnchorWriter, readAnchors } from './anchor-log.ts'
 import { checkAgainstAnchor, checkLedgerDir, dbError, RESTORE_HINT } from './open-checks.ts'
 import { LedgerError } from './errors.ts'
-import type { DeviceState, LedgerStats, QuarantineRecord, ShipmentState } from './state-types.ts'
+import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineRecord, type ShipmentState } from './state-types.ts'
 
 export interface OpenLedgerOptions {
   dir: string
@@ -39,6 +39,8 @@ export interface OpenLedgerOptions {
   futureSkewMs?: number
   /** A checkpoint is signed this many ms after a receipt starts waiting for one (default 50). */
   anchorDelayMs?: number
+  /** Bounds of the quarantine (default 10,000 records, 32 MiB, 1,000 per device); over a cap a rejection is counted, not kept. */
+  quarantineCaps?: Partial<QuarantineCaps>
 }
 
 /** What the broker needs to authenticate a device (the DeviceRegistry interface of DESIGN.md). */
@@ -77,7 +79,7 @@ export interface Ledger {
   holdReading(body: ReadingBody, receivedAt: number): Promise<void>
   /** A device's held readings, by seq: payload (base64), hash and prevHash (hex), device time, receive time. */
   heldReadings(deviceId: string): Promise<HeldReading[]>
-  /** Ingest only: stores a rejected message (outside the log). */
+  /** Ingest only: stores a rejected message (outside the log); id -1 when a quarantine cap was reached (counted, not kept). */
   quarantine(record: Omit<QuarantineRecord, 'id'>): Promise<QuarantineRecord>
   /** Ingest only: the stored chain link of a device's reading: payload hash, its prevHash (hex), entry index. */
   readingLink(deviceId: string, seq: number): Promise<{ h: string; p: string; i: number } | undefined>
@@ -190,6 +192,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     const anchor = await AnchorWriter.open(dir, anchors)
     checkpointer = new Checkpointer({ store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs, anchor, anchorDelayMs }, await store.latestCheckpoint(), anchored)
     ledgerKey = key
+    store.setQuarantineCaps({ ...DEFAULT_QUARANTINE_CAPS, ...opts.quarantineCaps })
   } catch (e) {
     await store.close()
     throw e

@@ -82,7 +82,7 @@ export const QUARANTINE_REASONS = {
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS
 
 export interface QuarantineRecord {
-  /** Sequential id within this ledger. */
+  /** Sequential id within this ledger; -1 when the record was counted but not kept (a cap was reached). */
   id: number
   reason: QuarantineReason
   message: string
@@ -102,6 +102,16 @@ export interface LedgerStats {
   entries: number
   largestBatch: number
   entriesByType: Record<string, number>
+  /** Messages rejected, kept or not (see quarantineDropped). */
   quarantined: number
   quarantineByReason: Partial<Record<QuarantineReason, number>>
+  /** What the bounded quarantine holds: records, their stored bytes, records per registered device ('' for the rest). */
+  quarantineKept?: { records: number; bytes: number; byDevice: Record<string, number> }
+  /** Rejections counted but not stored because a quarantine cap was reached (docs/ARCHITECTURE.md, "Quarantine"). */
+  quarantineDropped?: number
+  quarantineDroppedByReason?: Partial<Record<QuarantineReason, number>>
 }
+
+/** Bounds of the quarantine: in total (records and bytes) and per device. */
+export interface QuarantineCaps { maxRecords: number; maxBytes: number; maxPerDevice: number }
+export const DEFAULT_QUARANTINE_CAPS: QuarantineCaps = Object.freeze({ maxRecords: 10_000, maxBytes: 32 * 1024 * 1024, maxPerDevice: 1_000 })

@@ -18,7 +18,7 @@ import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-c
 import { END, K, indexOfKey } from './keys-layout.ts'
 import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type ReadingRow } from './indexes.ts'
 import { LedgerError } from './errors.ts'
-import type { DeviceState, LedgerStats, QuarantineReason, QuarantineRecord, ShipmentState } from './state-types.ts'
+import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineReason, type QuarantineRecord, type ShipmentState } from './state-types.ts'
 import { fromHex, toHex } from './protocol/index.ts'
 
 const textDecoder = new TextDecoder()
@@ -59,6 +59,7 @@ export class LogStore extends EventEmitter {
   #deviceShipments = new Map<string, Set<string>>()
   #stats: LedgerStats
   #quarantineSeq: number
+  #caps: QuarantineCaps = DEFAULT_QUARANTINE_CAPS
   #gc: GroupCommit<WriteItem, WriteResult>
   #failed: unknown = null
   #closed = false
@@ -92,11 +93,27 @@ export class LogStore extends EventEmitter {
       const stats = statsBytes ? parseJsonBytes<LedgerStats>(statsBytes) : emptyStats()
       let quarantineSeq = 0
       for await (const k of db.keys({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END, reverse: true, limit: 1 })) quarantineSeq = indexOfKey(k) + 1
+      // Ledgers written before the quarantine was bounded: count what it holds once.
+      if (!stats.quarantineKept) {
+        const kept = { records: 0, bytes: 0, byDevice: {} as Record<string, number> }
+        for await (const v of db.values({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END })) {
+          const r = parseJsonBytes<QuarantineRecord>(v)
+          const who = r.deviceId !== undefined && devices.has(r.deviceId) ? r.deviceId : ''
+          kept.records++; kept.bytes += v.length; kept.byDevice[who] = (kept.byDevice[who] ?? 0) + 1
+        }
+        stats.quarantineKept = kept
+      }
       return new LogStore(db, tree, devices, shipments, stats, quarantineSeq)
     } catch (e) {
       await db.close()
       throw e
     }
+  }
+
+  /** Bounds the quarantine from now on (records already kept stay). */
+  setQuarantineCaps(caps: QuarantineCaps): void {
+    for (const [k, v] of Object.entries(caps)) if (!Number.isSafeInteger(v) || v < 0) throw new LedgerError('ERR_LEDGER_BAD_INPUT', `quarantine cap "${k}" must be a non-negative integer, got ${v}`, { field: k })
+    this.#caps = { ...caps }
   }
 
   get size(): number { return this.#tree.size }
@@ -146,11 +163,28 @@ export class LogStore extends EventEmitter {
     let { size, lastHash, lastTime } = this.#tree
     let frontier = this.#frontier
     const put = (key: string, value: Uint8Array) => { ops.push({ type: 'put', key, value }) }
+    /** A batch whose only change is a counter (a dropped quarantine record) is written too. */
+    let countsOnly = false
     const quarantine = (r: Omit<QuarantineRecord, 'id'>): QuarantineRecord => {
-      const record: QuarantineRecord = { ...r, id: quarantineSeq++ }
-      put(K.quarantine(record.id), jsonBytes(record))
       stats.quarantined++
-      stats.quarantineByReason[record.reason] = (stats.quarantineByReason[record.reason] ?? 0) + 1
+      stats.quarantineByReason[r.reason] = (stats.quarantineByReason[r.reason] ?? 0) + 1
+      const kept = stats.quarantineKept ??= { records: 0, bytes: 0, byDevice: {} }
+      // Per device only for registered devices: made-up device ids must not grow the counters.
+      const who = r.deviceId !== undefined && ctx.device(r.deviceId) ? r.deviceId : ''
+      const record: QuarantineRecord = { ...r, id: quarantineSeq }
+      const bytes = jsonBytes(record)
+      const caps = this.#caps
+      if (kept.records >= caps.maxRecords || kept.bytes + bytes.length > caps.maxBytes || (kept.byDevice[who] ?? 0) >= caps.maxPerDevice) {
+        // Over a cap: counted, not kept (docs/ARCHITECTURE.md, "Quarantine"); the oldest records stay as the first evidence.
+        countsOnly = true
+        stats.quarantineDropped = (stats.quarantineDropped ?? 0) + 1
+        const by = stats.quarantineDroppedByReason ??= {}
+        by[r.reason] = (by[r.reason] ?? 0) + 1
+        return { ...record, id: -1 }
+      }
+      quarantineSeq++
+      put(K.quarantine(record.id), bytes)
+      kept.records++; kept.bytes += bytes.length; kept.byDevice[who] = (kept.byDevice[who] ?? 0) + 1
       return record
     }
     const ctx: BatchContext = {
@@ -256,7 +290,7 @@ export class LogStore extends EventEmitter {
         outcomes.push({ ok: false, error })
       }
     }
-    if (ops.length === 0) return outcomes
+    if (ops.length === 0 && !countsOnly) return outcomes
     stats.batches++
     stats.largestBatch = Math.max(stats.largestBatch, newEntries.length)
     const tree: TreeState = { size, frontier: frontier.map(toHex), lastHash, lastTime }

@@ -142,6 +142,10 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     readingsIngested: () => opts.ledger.stats().entriesByType.reading ?? 0,
     quarantinedByReason: () => opts.ledger.stats().quarantineByReason as Record<string, number>,
     logSize: () => opts.ledger.size(),
+    quarantineStore: () => {
+      const s = opts.ledger.stats()
+      return { records: s.quarantineKept?.records ?? 0, bytes: s.quarantineKept?.bytes ?? 0, droppedByReason: (s.quarantineDroppedByReason ?? {}) as Record<string, number> }
+    },
     chains: () => {
       const devices = opts.ledger.devices()
       return {

@@ -14,6 +14,8 @@ export interface MetricsSources {
   readingsIngested: () => number
   /** Quarantined messages by reason code. */
   quarantinedByReason: () => Record<string, number>
+  /** The bounded quarantine: records and bytes kept, rejections not kept (over a cap) by reason. */
+  quarantineStore?: () => { records: number; bytes: number; droppedByReason: Record<string, number> }
   logSize: () => number
   /** Device chain state: reading.fork entries logged (forks), devices flagged compromised, readings held above gaps. */
   chains?: () => { forks: number; compromised: number; held: number }
@@ -53,6 +55,15 @@ export function createMetrics(src: MetricsSources): DashboardMetrics {
     new Counter({ name: 'coldproof_device_forks_total', help: 'reading.fork entries logged: two different signed readings of one device and seq', registers: [registry], collect() { this.reset(); setCounter(this, chains().forks) } })
     new Gauge({ name: 'coldproof_devices_compromised', help: 'Devices flagged compromised by a fork', registers: [registry], collect() { this.set(chains().compromised) } })
     new Gauge({ name: 'coldproof_readings_held', help: 'Verified readings held above a gap, outside the log', registers: [registry], collect() { this.set(chains().held) } })
+  }
+  if (src.quarantineStore) {
+    const q = src.quarantineStore
+    new Gauge({ name: 'coldproof_quarantine_records', help: 'Quarantine records kept', registers: [registry], collect() { this.set(q().records) } })
+    new Gauge({ name: 'coldproof_quarantine_bytes', help: 'Bytes of the quarantine records kept', registers: [registry], collect() { this.set(q().bytes) } })
+    new Counter({
+      name: 'coldproof_quarantine_dropped_total', help: 'Rejections counted but not kept because a quarantine cap was reached, by reason', labelNames: ['reason'], registers: [registry],
+      collect() { this.reset(); for (const [reason, n] of Object.entries(q().droppedByReason)) setCounter(this, n, { reason }) },
+    })
   }
   const latency = new Histogram({
     name: 'coldproof_ingest_latency_seconds', help: 'Time from the ledger receiving a reading to its commit being seen by the dashboard',

@@ -169,9 +169,35 @@ t.test('readings above a gap are held outside the log; the fill chains them; a d
   t.equal(await codeOf(ledger.declareGap({ deviceId: a.id, fromSeq: 5, toSeq: 6, cause: 'operator', by: 'qa', detail: 'x' })), 'ERR_LEDGER_GAP_RANGE', 'only the whole range below the lowest held reading')
   const gap = await ledger.declareGap({ deviceId: a.id, fromSeq: 5, toSeq: 5, cause: 'operator', by: 'qa', detail: 'logger reset' })
   const after = await ledger.readingsByDevice('probe-a')
-  t.same(after.map((e) => [e.entry.body.seq, e.entry.index]), [[1, 2], [2, size], [3, size + 1], [4, size + 2], [6, gap.entry.index + 1], [7, gap.entry.index + 2]])
+  t.same(after.map((e) => [e.entry.body.seq, e.entry.index]), [[1, 1], [2, size], [3, size + 1], [4, size + 2], [6, gap.entry.index + 1], [7, gap.entry.index + 2]])
   t.match(ledger.device('probe-a'), { contiguous: 7, highest: 7, gaps: [], contiguousHash: toHex(readingHash(p[6].payload)) })
   t.equal(await codeOf(ledger.declareGap({ deviceId: a.id, fromSeq: 8, toSeq: 9, cause: 'operator', by: 'qa', detail: 'x' })), 'ERR_LEDGER_GAP_RANGE', 'no gap without a held reading above it')
+})
+
+t.test('the quarantine is bounded per device and in total: over a cap a rejection is counted, not kept', async (t) => {
+  const { dir, remove } = await tempDir()
+  t.teardown(remove)
+  const ledger = await openLedger({ dir, clock: () => T0, checkpointIntervalMs: 0, quarantineCaps: { maxRecords: 5, maxPerDevice: 2 } })
+  const a = simDevice('probe-a', 1), b = simDevice('probe-b', 2)
+  await register(ledger, a); await register(ledger, b)
+  const q = (deviceId: string, reason: 'ERR_BAD_SIGNATURE' | 'ERR_UNKNOWN_DEVICE' = 'ERR_BAD_SIGNATURE') =>
+    ledger.quarantine({ reason, message: 'x', time: T0, topic: `t/${deviceId}`, raw: 'AA==', rawLength: 1, deviceId })
+  const ids: number[] = []
+  for (let i = 0; i < 3; i++) ids.push((await q('probe-a')).id)
+  t.same(ids, [0, 1, -1], 'probe-a keeps its first two')
+  for (let i = 0; i < 3; i++) ids.push((await q(`made-up-${i}`, 'ERR_UNKNOWN_DEVICE')).id)
+  t.same(ids.slice(3), [2, 3, -1], 'unregistered ids share one allowance')
+  ids.push((await q('probe-b')).id, (await q('probe-b')).id)
+  t.same(ids.slice(6), [4, -1], 'the total cap of 5 is reached')
+  const s = ledger.stats()
+  t.equal(s.quarantined, 8, 'every rejection is counted')
+  t.match(s, { quarantineDropped: 3, quarantineDroppedByReason: { ERR_BAD_SIGNATURE: 2, ERR_UNKNOWN_DEVICE: 1 }, quarantineKept: { records: 5, byDevice: { 'probe-a': 2, '': 2, 'probe-b': 1 } } })
+  t.equal((await ledger.quarantined({ limit: 100 })).length, 5, 'only the kept records are stored')
+  await ledger.close()
+  const again = await openLedger({ dir, clock: () => T0, checkpointIntervalMs: 0, quarantineCaps: { maxRecords: 100, maxPerDevice: 100, maxBytes: 1 } })
+  t.equal((await again.quarantine({ reason: 'ERR_BAD_SIGNATURE', message: 'x', time: T0, topic: 't', raw: 'AA==', rawLength: 1 })).id, -1, 'the byte cap too, and the counts survive a restart')
+  t.equal(again.stats().quarantineKept?.records, 5)
+  await again.close()
 })
 
 t.test('group commit: many entries per fsync under load, every write durable', async (t) => {
