@@ -100,7 +100,13 @@ export async function buildGapTrail(beforeClose: (ledger: Ledger, d: { early: De
   const ledger = await openLedger({ dir, clock: () => now, checkpointIntervalMs: 0 })
   const early = dev('prop-early'), gappy = dev('prop-gappy')
   for (const d of [early, gappy]) await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, by: 't' })
-  const put = async (d: Dev, at: number) => { now = Math.max(now, at + 1000); await ledger.appendReading(nextReadingBody(d, at, 500), now) }
+  const put = async (d: Dev, at: number) => {
+    now = Math.max(now, at + 1000)
+    // Above a gap the ingest holds a reading outside the log until the gap is filled or declared.
+    const body = nextReadingBody(d, at, 500)
+    if (body.seq === ledger.device(d.deviceId)!.contiguous + 1) await ledger.appendReading(body, now)
+    else await ledger.holdReading(body, now)
+  }
   for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) await put(early, at)
   await ledger.createShipment({ shipmentId: 'PROP-1', product: 'p', route: { from: 'a', to: 'b' }, devices: [early.deviceId, gappy.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' })
   for (let i = 0; i <= 8; i++) {
