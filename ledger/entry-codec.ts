@@ -13,9 +13,11 @@ import { checkDevicePublicKey } from './protocol/keys.ts'
 import { isProtocolError } from './protocol/errors.ts'
 import { parseNote } from './note.ts'
 import { parseCheckpoint } from './checkpoint.ts'
+import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
 
 export const ENTRY_ERROR_CODES = {
   ERR_ENTRY_NOT_JSON: 'the entry bytes are not UTF-8 JSON',
+  ERR_ENTRY_TOO_DEEP: 'the entry JSON nests deeper than 32 levels (refused before parsing)',
   ERR_ENTRY_NOT_CANONICAL: 'the entry bytes are JSON but not its canonical encoding (key order, whitespace, escapes)',
   ERR_ENTRY_VERSION: 'the entry version "v" is not 1',
   ERR_ENTRY_UNKNOWN_TYPE: 'the entry type is not one of the log entry types',
@@ -285,6 +287,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 /** Parses and validates entry bytes; refuses any encoding but the canonical one. */
 export function decodeEntry(bytes: Uint8Array): Entry {
   if (!(bytes instanceof Uint8Array)) fail('ERR_ENTRY_NOT_JSON', '$', `expected Uint8Array, got ${typeof bytes}`)
+  // Entries come from bundles of any origin: refuse deep nesting before the parser and the walks below recurse into it.
+  const deep = jsonTooDeep(bytes)
+  if (deep) fail('ERR_ENTRY_TOO_DEEP', '$', `nests deeper than ${MAX_JSON_DEPTH} levels (byte ${deep.offset})`, { offset: deep.offset })
   let v: unknown
   try { v = JSON.parse(decoder.decode(bytes)) } catch (e) { return fail('ERR_ENTRY_NOT_JSON', '$', (e as Error).message) }
   const entry = validateEntry(v)

@@ -6,6 +6,7 @@
 import { decodeEntry, EntryError } from '../../ledger/entry-codec.ts'
 import type { Entry } from '../../ledger/entry-types.ts'
 import { fromBase64, toBase64 } from '../../ledger/protocol/bytes.ts'
+import { jsonTooDeep } from '../../ledger/json-depth.ts'
 import { bundleHash, type DeviceChain, type EntryRef, type EvidenceBundle } from './format.ts'
 import type { CheckId, Checks } from './verify-report.ts'
 
@@ -42,7 +43,8 @@ function parseRef(ref: unknown, role: string, checks: Checks): Parsed | null {
   if (!p.bytes) {
     p.error = 'entry is not canonical base64'
   } else {
-    try { p.raw = JSON.parse(new TextDecoder().decode(p.bytes)) } catch { /* reported below */ }
+    // decodeEntry refuses deep nesting (ERR_ENTRY_TOO_DEEP); the raw parse must not go there first.
+    if (!jsonTooDeep(p.bytes)) { try { p.raw = JSON.parse(new TextDecoder().decode(p.bytes)) } catch { /* reported below */ } }
     try { p.entry = decodeEntry(p.bytes) } catch (e) { p.error = e instanceof EntryError ? `${e.code}: ${e.message}` : (e as Error).message }
   }
   if (p.error) checks.fail('format', { code: 'ENTRY_MALFORMED', message: `${role} entry ${r.index}: ${p.error}`, entryIndex: r.index })

@@ -4,6 +4,7 @@
  * CLI prints (formatReport). Pure.
  */
 import type { EngineName } from './verify-engines.ts'
+import { showUnsafe } from '../unsafe-text.ts'
 
 export interface VerifyProgress { phase: 'inclusion' | 'signatures'; done: number; total: number }
 
@@ -15,12 +16,16 @@ export interface VerifyOptions {
   /** Signature engine; 'webcrypto' falls back to noble (and says so) where the platform has no Ed25519. */
   engine?: EngineName
   onProgress?: (p: VerifyProgress) => void
+  /** Size cap for a bundle given as bytes or text (default DEFAULT_MAX_BUNDLE_BYTES, 64 MiB). */
+  maxBytes?: number
 }
 
 /** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */
 export const VERIFY_REASON_CODES = {
   BUNDLE_MALFORMED: 'the file is not JSON or lacks a field of the bundle format',
   BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 2 (version 1 bundles carry no chain anchors and cannot prove completeness)',
+  BUNDLE_TOO_LARGE: 'the file is larger than the size cap (64 MiB unless overridden); refused unread',
+  BUNDLE_TOO_DEEP: 'the file nests JSON deeper than 32 levels; refused before parsing',
   ENTRY_MALFORMED: 'an entry is not canonical base64 of a valid log entry',
   ENTRY_INDEX_MISMATCH: 'an entry\'s own index differs from the index the bundle gives it',
   ENTRY_WRONG_TYPE: 'an entry stands where the bundle needs another entry type',
@@ -152,13 +157,62 @@ export function findingWhere(f: Finding): string {
   return [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', path].filter(Boolean).join(', ')
 }
 
-/** The human summary the CLI prints: the overall result first, then every check. */
+/** Verdict codes as people read them. */
+const VERDICT_WORDS: Record<string, string> = {
+  PASS: 'a PASS',
+  PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE: 'a PASS WITH EXCURSIONS WITHIN ALLOWANCE',
+  FAIL: 'a FAIL',
+}
+
+export interface Headline {
+  /** One line: whether the evidence is authentic, and what it is evidence of. */
+  title: string
+  /** One line: what that means for the shipment. */
+  detail: string
+  /** pass: verified PASS; warn: verified excursions or incomplete evidence; fail: verified FAIL; unverified: NOT VERIFIED. */
+  tone: 'pass' | 'warn' | 'fail' | 'unverified'
+}
+
+/**
+ * The result in words that cannot be misread: "authentic" (the verifier's
+ * result) and the verdict (the compliance engine's) are never shown as two
+ * separate words where a green VERIFIED could sit beside a FAIL. A verified
+ * FAIL is "authentic evidence of a FAIL"; NOT VERIFIED says the verdict
+ * cannot be relied on, whatever it claims.
+ */
+export function headline(r: VerifyReport): Headline {
+  const claimed = r.claimed ? short(r.claimed.verdict) : null
+  if (!r.verified) {
+    return {
+      title: 'NOT VERIFIED: the evidence is not authentic or not complete',
+      detail: `The verdict cannot be relied on${claimed ? ` (the bundle claims ${claimed}, unproven)` : ''}.`,
+      tone: 'unverified',
+    }
+  }
+  const v = r.claimed?.verdict ?? ''
+  if (v === 'INCOMPLETE_EVIDENCE') {
+    return { title: 'VERIFIED: authentic evidence, verdict INCOMPLETE EVIDENCE', detail: 'The evidence is authentic, but it does not cover the whole shipment: compliance is not shown.', tone: 'warn' }
+  }
+  const detail = v === 'PASS' ? 'The evidence is authentic and complete, and it shows the shipment stayed within its rules.'
+    : v === 'FAIL' ? 'The evidence is authentic and complete, and it shows the shipment FAILED its rules.'
+      : 'The evidence is authentic and complete, and it shows excursions within the allowances: a deviation to report (EU GDP 9.2).'
+  return { title: `VERIFIED: authentic evidence of ${VERDICT_WORDS[v] ?? short(v)}`, detail, tone: v === 'PASS' ? 'pass' : v === 'FAIL' ? 'fail' : 'warn' }
+}
+
+/**
+ * The human summary the CLI prints: the overall result first, then every
+ * check. Every line is terminal-safe: bundles come from anywhere, so control
+ * and bidi characters in any of their strings are shown as "[U+001B]"
+ * (dashboard/unsafe-text.ts), never sent to the terminal.
+ */
 export function formatReport(r: VerifyReport): string {
   const lines: string[] = []
-  lines.push(r.verified ? `VERIFIED — shipment ${r.shipmentId}` : `NOT VERIFIED${r.shipmentId ? ` — shipment ${r.shipmentId}` : ''}`)
+  const head = headline(r)
+  lines.push(`${head.title}${r.shipmentId ? ` — shipment ${r.shipmentId}` : ''}`)
+  lines.push(`  ${head.detail}`)
   if (r.provisional) lines.push('  provisional: shipment still open — the end of its evidence is not anchored until it is closed')
   if (r.bundleSha256) lines.push(`  bundle SHA-256 ${r.bundleSha256}`)
-  if (r.claimed) lines.push(`  claimed verdict ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
+  if (r.claimed) lines.push(`  ${r.verified ? 'verdict' : 'claimed verdict (unproven)'} ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
   lines.push(`  signature engine: ${r.engine.used}${r.engine.note ? ` (${r.engine.note})` : ''}`)
   lines.push('')
   for (const c of r.checks) {
@@ -172,5 +226,6 @@ export function formatReport(r: VerifyReport): string {
     }
     for (const n of c.notes) lines.push(`      note: ${n}`)
   }
-  return lines.join('\n') + '\n'
+  // Each pushed string is one line: a line break inside one came from the bundle and is shown, not obeyed.
+  return lines.map((l) => showUnsafe(l)).join('\n') + '\n'
 }

@@ -18,17 +18,21 @@ import { checkChains } from './verify-chains.ts'
 import { checkForks, checkPostClose } from './verify-evidence.ts'
 import { checkProfile, checkResult } from './verify-result.ts'
 import { Checks, CHECK_ORDER, short, type VerifyOptions, type VerifyReport } from './verify-report.ts'
+import { refuseInput } from './input-limits.ts'
 
 // The public names, where importers have always found them.
 export type { EngineName } from './verify-engines.ts'
-export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, findingWhere, formatReport } from './verify-report.ts'
-export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport } from './verify-report.ts'
+export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type InputRefusal } from './input-limits.ts'
+export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, findingWhere, formatReport, headline } from './verify-report.ts'
+export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport, Headline } from './verify-report.ts'
 
 export async function verifyBundle(input: string | Uint8Array | EvidenceBundle | unknown, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const requested: EngineName = opts.engine ?? 'webcrypto'
   const engine = await pickEngine(requested)
   const checks = new Checks()
-  const { bundle: raw, sha256: fileSha256, error } = readInput(input)
+  // Size and depth first: a hostile file is refused before it is hashed or parsed.
+  const refused = typeof input === 'string' || input instanceof Uint8Array ? refuseInput(input, opts.maxBytes) : null
+  const { bundle: raw, sha256: fileSha256, error } = refused ? { bundle: null, sha256: null, error: undefined } : readInput(input)
   const report: VerifyReport = {
     format: 'coldproof-verify-report', version: 1, verified: false, result: 'NOT VERIFIED',
     shipmentId: null, bundleSha256: fileSha256,
@@ -47,6 +51,11 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   }
 
   // ---- format ------------------------------------------------------------------------------
+  if (refused) {
+    checks.fail('format', refused)
+    skipAll('the file was refused unread')
+    return finish()
+  }
   if (error !== undefined || !isObj(raw)) {
     checks.fail('format', { code: 'BUNDLE_MALFORMED', message: error !== undefined ? `not JSON: ${error}` : 'the bundle is not a JSON object' })
     skipAll('the file is not a bundle')

@@ -78,3 +78,25 @@ t.test('post-close evidence and an early end are printed apart from the verdict'
   const none = await pdfText(new Uint8Array(await renderReportPdf(sampleReportInput())))
   t.notMatch(none.text, /Post-close evidence/, 'no section without post-close readings')
 })
+
+t.test('hostile and non-Latin text: drawn as written where the font can, marked visibly where not, never garbled', async (t) => {
+  const input = sampleReportInput()
+  input.shipment.product = 'Vaccine\u0000 <hidden> \u202eexe.gpj ワクチン'
+  input.shipment.route = { from: 'Plzeň', to: 'Łódź\u001b[2J' }
+  input.alarms = [{ alarmId: 'a', kind: 'excursion_alarm', deviceId: 'logger-a1', severity: 'major', message: 'above 8.00 °C', raisedAt: 0, endedAt: null, state: 'acknowledged',
+    ack: { by: 'olivia', at: 0, reason: 'door', comment: 'moved\u0000to QA — ok' } }] as never
+  const embedded = (await pdfText(new Uint8Array(await renderReportPdf(input)))).text
+  t.match(embedded, 'Plzeň', 'Latin Extended prints as written (embedded Unicode font)')
+  t.match(embedded, 'Łódź[U+001B][2J', 'the escape sequence is shown, not obeyed')
+  t.match(embedded, 'Vaccine[U+0000] <hidden> [U+202E]exe.gpj [U+30EF][U+30AF][U+30C1][U+30F3]', 'NUL and bidi override visible; glyphs the font lacks as code points')
+  t.match(embedded, 'moved[U+0000]to QA — ok', 'the comment after a NUL is still there')
+  t.match(embedded, /printed as its Unicode code point/, 'the report says so')
+
+  const standard = (await pdfText(new Uint8Array(await renderReportPdf(input, { standardFonts: true })))).text
+  t.match(standard, '[U+0141]ód[U+017A]', 'the Helvetica fallback marks what WinAnsi lacks')
+  t.match(standard, 'Plze[U+0148]')
+  t.match(standard, /Unicode report font not installed/)
+
+  const clean = (await pdfText(new Uint8Array(await renderReportPdf(sampleReportInput())))).text
+  t.notMatch(clean, /code point/, 'no footnote when nothing was marked')
+})

@@ -11,6 +11,8 @@ import PDFDocument from 'pdfkit'
 import type { ReportAlarm, ReportInput, ReportReading } from './types.ts'
 import { centiToDecimal } from './csv.ts'
 import { describeRule } from './rule-text.ts'
+import { reportFonts, type ReportFonts } from './pdf-text.ts'
+import { showUnsafe } from '../unsafe-text.ts'
 // One duration rule for the UI and the PDF ("0 s", "3 min", "2 h 05 min"): a pure formatter, shared.
 import { formatDuration } from '../web/format.ts'
 
@@ -50,28 +52,28 @@ function profileGapMs(profile: Record<string, unknown>): number {
   return typeof g === 'number' && g > 0 ? g : 30 * 60_000
 }
 
-function heading(doc: PDFKit.PDFDocument, text: string): void {
+function heading(doc: PDFKit.PDFDocument, f: ReportFonts, text: string): void {
   if (doc.y > 720) doc.addPage()
-  doc.moveDown(0.8).font('Helvetica-Bold').fontSize(12).fillColor('#111').text(text, MARGIN, doc.y).moveDown(0.3)
-  doc.font('Helvetica').fontSize(9).fillColor('#222')
+  doc.moveDown(0.8).font(f.bold).fontSize(12).fillColor('#111').text(text, MARGIN, doc.y).moveDown(0.3)
+  doc.font(f.regular).fontSize(9).fillColor('#222')
 }
 
-function keyValues(doc: PDFKit.PDFDocument, rows: [string, string][]): void {
+function keyValues(doc: PDFKit.PDFDocument, f: ReportFonts, rows: [string, string][]): void {
   for (const [k, v] of rows) {
     const y = doc.y
-    doc.font('Helvetica-Bold').text(k, MARGIN, y, { width: 130 })
-    doc.font('Helvetica').text(v, MARGIN + 135, y, { width: CONTENT_W - 135 })
+    doc.font(f.bold).text(k, MARGIN, y, { width: 130 })
+    doc.font(f.regular).text(v, MARGIN + 135, y, { width: CONTENT_W - 135 })
     doc.moveDown(0.15)
   }
 }
 
-function table(doc: PDFKit.PDFDocument, cols: { title: string; width: number }[], rows: string[][]): void {
+function table(doc: PDFKit.PDFDocument, f: ReportFonts, cols: { title: string; width: number }[], rows: string[][]): void {
   const drawRow = (cells: string[], bold: boolean) => {
     if (doc.y > 760) doc.addPage()
     const y = doc.y
     let x = MARGIN
     let h = 0
-    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8)
+    doc.font(bold ? f.bold : f.regular).fontSize(8)
     cells.forEach((c, i) => {
       h = Math.max(h, doc.heightOfString(c, { width: cols[i].width - 4 }))
       doc.text(c, x, y, { width: cols[i].width - 4 })
@@ -82,7 +84,7 @@ function table(doc: PDFKit.PDFDocument, cols: { title: string; width: number }[]
   }
   drawRow(cols.map((c) => c.title), true)
   for (const r of rows) drawRow(r, false)
-  doc.font('Helvetica').fontSize(9)
+  doc.font(f.regular).fontSize(9)
 }
 
 function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
@@ -154,9 +156,9 @@ function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
  * storage conditions recorded and handled; this is who acknowledged each, when,
  * why. Comments are drawn as wrapped text (pdfkit draws glyphs, no markup).
  */
-function alarmsSection(doc: PDFKit.PDFDocument, alarms: readonly ReportAlarm[]): void {
+function alarmsSection(doc: PDFKit.PDFDocument, f: ReportFonts, alarms: readonly ReportAlarm[]): void {
   const acked = alarms.filter((a) => a.ack).length
-  heading(doc, `Alarms and acknowledgements (${alarms.length}${alarms.length ? `, ${acked} acknowledged` : ''})`)
+  heading(doc, f, `Alarms and acknowledgements (${alarms.length}${alarms.length ? `, ${acked} acknowledged` : ''})`)
   if (alarms.length === 0) {
     doc.text('None.')
     return
@@ -165,10 +167,10 @@ function alarmsSection(doc: PDFKit.PDFDocument, alarms: readonly ReportAlarm[]):
     if (doc.y > 730) doc.addPage()
     const status = a.state === 'acknowledged' ? 'acknowledged' : 'open (not acknowledged)'
     const ended = a.endedAt === null ? '' : `, ended ${iso(a.endedAt)}`
-    doc.font('Helvetica-Bold').fontSize(9).fillColor('#111').text(
+    doc.font(f.bold).fontSize(9).fillColor('#111').text(
       `${a.kind.replace(/_/g, ' ')}${a.severity ? ` [${a.severity}]` : ''} · ${a.deviceId ?? 'shipment'} · raised ${iso(a.raisedAt)}${ended} · ${status}`,
       MARGIN, doc.y, { width: CONTENT_W })
-    doc.font('Helvetica').fontSize(8.5).fillColor('#222').text(a.message, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+    doc.font(f.regular).fontSize(8.5).fillColor('#222').text(a.message, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
     if (a.ack) {
       doc.text(`Acknowledged by ${a.ack.by} at ${iso(a.ack.at)}. Reason: ${a.ack.reason}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
       if (a.ack.comment) doc.fillColor('#444').text(`Comment: ${a.ack.comment}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
@@ -176,30 +178,30 @@ function alarmsSection(doc: PDFKit.PDFDocument, alarms: readonly ReportAlarm[]):
     doc.moveDown(0.4)
   }
   doc.x = MARGIN
-  doc.font('Helvetica').fontSize(9).fillColor('#222')
+  doc.font(f.regular).fontSize(9).fillColor('#222')
 }
 
 /**
  * Final once closed: readings logged above a close anchor with device times in
  * the window are listed apart, for QA; the verdict above does not include them.
  */
-function postCloseSection(doc: PDFKit.PDFDocument, input: ReportInput): void {
+function postCloseSection(doc: PDFKit.PDFDocument, f: ReportFonts, input: ReportInput): void {
   const list = input.postClose ?? []
   if (input.endsEarly) {
-    heading(doc, 'Evidence ends early')
+    heading(doc, f, 'Evidence ends early')
     doc.text(`Confirmed when the shipment was closed: ${input.endsEarly}`)
   }
   if (list.length === 0) return
-  heading(doc, `Post-close evidence (${list.length}) — not part of the verdict`)
+  heading(doc, f, `Post-close evidence (${list.length}) — not part of the verdict`)
   doc.text('These readings were logged after the shipment was closed (above each logger\'s close anchor) with device times inside the closed window. They are authentic log entries, shown for QA; the verdict and the evidence bundle\'s chains do not include them.')
-  table(doc, [
+  table(doc, f, [
     { title: 'Device', width: 100 }, { title: 'Seq', width: 50 }, { title: 'Device time', width: 130 }, { title: 'Received', width: 130 }, { title: 'Temp.', width: 80 },
   ], list.slice(0, 200).map((r) => [r.deviceId, String(r.seq), iso(r.deviceTimeMs), iso(r.receivedAt), degC(r.tempCentiC)]))
   if (list.length > 200) doc.text(`… and ${list.length - 200} more (see the evidence bundle's postClose list).`)
 }
 
 /** Renders the report; resolves with the PDF bytes. */
-export function renderReportPdf(input: ReportInput): Promise<Buffer> {
+export function renderReportPdf(input: ReportInput, opts: { standardFonts?: boolean } = {}): Promise<Buffer> {
   const { shipment, result } = input
   const doc = new PDFDocument({
     size: 'A4',
@@ -207,7 +209,7 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
     info: {
       Title: `ColdProof compliance report ${shipment.shipmentId}`,
       Author: 'ColdProof',
-      Subject: `Shipment ${shipment.shipmentId}: ${shipment.product}`,
+      Subject: showUnsafe(`Shipment ${shipment.shipmentId}: ${shipment.product}`),
       CreationDate: new Date(input.generatedAt),
     },
   })
@@ -217,23 +219,28 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
     doc.on('end', () => resolve(Buffer.concat(chunks)))
     doc.on('error', reject)
   })
+  const f = reportFonts(doc, { standard: opts.standardFonts })
+  // Every string reaches the page through these two, so none is drawn unfiltered (pdf-text.ts).
+  const drawText = doc.text.bind(doc), measure = doc.heightOfString.bind(doc)
+  doc.text = ((s: unknown, ...rest: unknown[]) => (drawText as (...a: unknown[]) => PDFKit.PDFDocument)(f.safe(String(s)), ...rest)) as typeof doc.text
+  doc.heightOfString = ((s: unknown, o?: PDFKit.Mixins.TextOptions) => measure(f.safe(String(s)), o)) as typeof doc.heightOfString
 
-  doc.font('Helvetica-Bold').fontSize(16).fillColor('#111').text('Cold-chain compliance report')
-  doc.font('Helvetica').fontSize(10).fillColor('#444').text(`Shipment ${shipment.shipmentId} · generated ${iso(input.generatedAt)}`)
+  doc.font(f.bold).fontSize(16).fillColor('#111').text('Cold-chain compliance report')
+  doc.font(f.regular).fontSize(10).fillColor('#444').text(`Shipment ${shipment.shipmentId} · generated ${iso(input.generatedAt)}`)
   doc.moveDown(0.6)
 
   const verdict = result.verdict.toUpperCase()
   const vColor = /^PASS/.test(verdict) ? '#1a7f37' : /^FAIL/.test(verdict) ? '#cf222e' : '#9a6700'
   const vy = doc.y
   doc.rect(MARGIN, vy, CONTENT_W, 34).fill(vColor)
-  doc.font('Helvetica-Bold').fontSize(18).fillColor('#fff').text(`Verdict: ${verdict}`, MARGIN + 10, vy + 9)
+  doc.font(f.bold).fontSize(18).fillColor('#fff').text(`Verdict: ${verdict}`, MARGIN + 10, vy + 9)
   doc.y = vy + 40
   doc.x = MARGIN
-  doc.font('Helvetica').fontSize(9).fillColor('#222')
+  doc.font(f.regular).fontSize(9).fillColor('#222')
   for (const reason of result.reasons ?? []) doc.text(`• ${reason}`)
 
-  heading(doc, 'Shipment')
-  keyValues(doc, [
+  heading(doc, f, 'Shipment')
+  keyValues(doc, f, [
     ['Product', shipment.product],
     ['Route', `${shipment.route.from} -> ${shipment.route.to}`],
     ['SSCC', shipment.gs1?.sscc ?? '—'],
@@ -242,8 +249,8 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
     ['Created by', shipment.createdBy],
   ])
 
-  heading(doc, 'Temperature')
-  keyValues(doc, [
+  heading(doc, f, 'Temperature')
+  keyValues(doc, f, [
     ['Allowed range', `${degC(shipment.range.minCentiC)} to ${degC(shipment.range.maxCentiC)}`],
     ['Mean kinetic temp.', `${degC(result.mktCentiC)} (activation energy 83.144 kJ/mol)`],
     ['Time in range', formatDuration(result.timeInRangeMs)],
@@ -253,33 +260,33 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
   ])
   chart(doc, input)
 
-  heading(doc, `Excursions (${result.excursions.length})`)
+  heading(doc, f, `Excursions (${result.excursions.length})`)
   if (result.excursions.length === 0) doc.text('None.')
   else {
-    table(doc, [
+    table(doc, f, [
       { title: 'Device', width: 80 }, { title: 'Kind', width: 80 }, { title: 'Start', width: 95 },
       { title: 'End', width: 95 }, { title: 'Duration', width: 70 }, { title: 'Peak', width: 75 },
     ], result.excursions.map((x) => [x.deviceId ?? 'shipment', describeRule(shipment.profile, x.ruleId) ?? x.kind, iso(x.startAt), x.endAt === null ? 'ongoing' : iso(x.endAt), formatDuration(x.durationMs), degC(x.peakCentiC)]))
   }
 
-  alarmsSection(doc, input.alarms ?? [])
-  postCloseSection(doc, input)
+  alarmsSection(doc, f, input.alarms ?? [])
+  postCloseSection(doc, f, input)
 
-  heading(doc, 'Rule profile')
-  keyValues(doc, [
+  heading(doc, f, 'Rule profile')
+  keyValues(doc, f, [
     ['Profile', `${String(shipment.profile.name ?? shipment.profile.id ?? 'custom')} (${String(shipment.profile.id ?? '—')} v${String(shipment.profile.version ?? '—')})`],
     ['Profile SHA-256', shipment.profileHash],
   ])
 
-  heading(doc, 'Devices')
-  table(doc, [
+  heading(doc, f, 'Devices')
+  table(doc, f, [
     { title: 'Device', width: 90 }, { title: 'Model', width: 70 }, { title: 'Key fingerprint', width: 110 },
     { title: 'Calibration', width: 125 }, { title: 'State', width: 100 },
   ], input.devices.map((d) => [d.deviceId, d.model ?? '—', d.fingerprint,
     d.calibration ? `${d.calibration.certificate}, due ${iso(d.calibration.dueAt).slice(0, 10)}` : '—', d.revoked ? 'revoked' : 'active']))
 
-  heading(doc, 'Evidence')
-  keyValues(doc, [
+  heading(doc, f, 'Evidence')
+  keyValues(doc, f, [
     ['Ledger checkpoint', input.checkpoint ? `${input.checkpoint.origin}, tree size ${input.checkpoint.size}` : 'no checkpoint yet'],
     ['Checkpoint root', input.checkpoint?.rootHash ?? '—'],
     ['Evidence bundle SHA-256', input.bundleSha256 === null
@@ -289,17 +296,22 @@ export function renderReportPdf(input: ReportInput): Promise<Buffer> {
         : input.bundleSha256],
   ])
   if (input.bundleSha256 !== null && shipment.closedAt === null) {
-    doc.moveDown(0.3).font('Helvetica-Bold').fontSize(8.5).fillColor('#9a6700').text(
+    doc.moveDown(0.3).font(f.bold).fontSize(8.5).fillColor('#9a6700').text(
       'This shipment is open: its evidence bundle changes as readings arrive, so a bundle downloaded later has another hash. ' +
       'Until the shipment is closed its bundle is provisional (it verifies as NOT VERIFIED, SHIPMENT_NOT_CLOSED): verify the bundle downloaded after closing; this hash names the bundle as it was when this report was made.',
       MARGIN, doc.y, { width: CONTENT_W })
-    doc.font('Helvetica')
+    doc.font(f.regular)
   }
   doc.moveDown(0.5).fontSize(8).fillColor('#555').text(
     'Every reading is signed by its logger (Ed25519) and chained to its predecessor; the ledger entries holding them are ' +
     'committed to the signed checkpoint above. Verify the evidence bundle offline with `coldproof verify <bundle>` ' +
     'against the ledger key you trust; this report is a summary of that evidence, not a substitute for it.',
     MARGIN, doc.y, { width: CONTENT_W })
+  if (f.replaced) {
+    doc.moveDown(0.3).fontSize(8).fillColor('#9a6700').text(
+      `Some text holds characters that ${f.embedded ? 'the report font (Liberation Sans) has no glyph for' : 'the standard PDF font cannot show (Unicode report font not installed)'}, or control or bidirectional formatting characters: each is printed as its Unicode code point, e.g. [U+202E].`,
+      MARGIN, doc.y, { width: CONTENT_W })
+  }
 
   doc.end()
   return done

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import type { Ledger } from '../../ledger/ledger.ts'
 import { SHARED_SCHEMAS } from './schemas.ts'
+import { unsafeTextIn } from './text-guard.ts'
 import { ApiError, type ApiErrorCode } from './errors.ts'
 import { escapeJsonForHtml } from './json-escape.ts'
 import authPlugin from './auth.ts'
@@ -197,6 +198,11 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     const type = String(reply.getHeader('content-type') ?? '')
     if (typeof payload !== 'string' || !/^application\/(ld\+)?json/.test(type)) return payload
     return escapeJsonForHtml(payload)
+  })
+  // After each route's schema: no request body may carry a string that would lie where it is shown.
+  app.addHook('preHandler', async (req) => {
+    const issue = req.body === undefined ? null : unsafeTextIn(req.body, 'body')
+    if (issue) throw issue
   })
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ statusCode: 404, code: 'ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` })

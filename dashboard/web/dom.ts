@@ -3,7 +3,14 @@
  * attributes through setAttribute, never through innerHTML, so a string from a
  * device or a user (a product name, a comment, a device id) can never become
  * markup: there is nothing to escape and nothing to forget to escape.
+ * Text and attribute values also show control and bidirectional formatting
+ * characters as "[U+202E]" (dashboard/unsafe-text.ts): a right-to-left
+ * override in a product name would otherwise reverse what follows it on
+ * screen. Line breaks and tabs stay (the signed note is shown in a <pre>).
  */
+import { showUnsafe } from '../unsafe-text.ts'
+
+const visible = (s: string) => showUnsafe(s, { keepLines: true })
 
 export type Child = Node | string | number | null | undefined | false
 export type Attrs = Record<string, string | number | boolean | null | undefined>
@@ -20,7 +27,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | 
       if (v === false || v === null || v === undefined) continue
       // Event handlers and styles never come in as attributes (CSP forbids inline code and styles).
       if (/^on/i.test(k) || k === 'style') throw new TypeError(`attribute "${k}" is not allowed; use addEventListener or a CSS class`)
-      el.setAttribute(k, v === true ? '' : String(v))
+      el.setAttribute(k, v === true ? '' : visible(String(v)))
     }
   }
   append(el, ...children)
@@ -30,7 +37,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | 
 export function append(parent: Node, ...children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue
-    parent.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c)
+    parent.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(visible(String(c))) : c)
   }
 }
 

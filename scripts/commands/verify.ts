@@ -9,15 +9,21 @@
  *   coldproof verify SHIP-1-bundle.json --key ledger.vkey --engine noble --json
  *
  * Exit code: 0 VERIFIED; 1 NOT VERIFIED (including: no --key given);
- * 2 could not be checked (unreadable file, bad arguments).
+ * 2 could not be checked (unreadable file, bad arguments, a file refused
+ * unread: over the --max-size cap or nested too deep), with one line on
+ * stderr and never a stack trace.
  */
 import type { Command } from 'commander'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import cliProgress from 'cli-progress'
 import { parseVerifierKey } from '../../ledger/note.ts'
-import { formatReport, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
+import { jsonForTerminal, showUnsafe } from '../../dashboard/unsafe-text.ts'
 
-interface VerifyOptions { key?: string; engine?: string; json?: boolean; progress?: boolean }
+interface VerifyOptions { key?: string; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
+
+/** One line on stderr, terminal-safe (a file name or an error can carry anything). */
+const complain = (s: string) => { process.stderr.write(`verify: ${showUnsafe(s)}\n`) }
 
 /** `--key` is a verifier key string, or a file holding one (e.g. a ledger's ledger.vkey). */
 export async function resolveKeyArg(key: string): Promise<{ vkey: string; source: string }> {
@@ -45,27 +51,43 @@ function progressBar(enabled: boolean): { onProgress?: (p: VerifyProgress) => vo
 export async function verifyCommand(file: string, o: VerifyOptions): Promise<number> {
   const engine = (o.engine ?? 'webcrypto') as EngineName
   if (engine !== 'webcrypto' && engine !== 'noble') {
-    process.stderr.write(`verify: --engine must be webcrypto or noble, got ${JSON.stringify(o.engine)}\n`)
+    complain(`--engine must be webcrypto or noble, got ${JSON.stringify(o.engine)}`)
+    return 2
+  }
+  const maxBytes = o.maxSize === undefined ? DEFAULT_MAX_BUNDLE_BYTES : Math.floor(Number(o.maxSize) * 1024 * 1024)
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    complain(`--max-size must be a positive number of MiB, got ${JSON.stringify(o.maxSize)}`)
     return 2
   }
   let key: { vkey: string; source: string } | undefined
   if (o.key !== undefined) {
     try { key = await resolveKeyArg(o.key) } catch (e) {
-      process.stderr.write(`verify: --key is neither a ledger verifier key ("name+keyid+base64") nor a file holding one: ${(e as Error).message}\n`)
+      complain(`--key is neither a ledger verifier key ("name+keyid+base64") nor a file holding one: ${(e as Error).message}`)
       return 2
     }
   }
   let bytes: Uint8Array
-  try { bytes = new Uint8Array(await readFile(file)) } catch (e) {
-    process.stderr.write(`verify: cannot read ${file}: ${(e as Error).message}\n`)
+  try {
+    // The size is checked on the file, before a byte of it is read into memory.
+    const big = refuseSize((await stat(file)).size, maxBytes)
+    if (big) { complain(`${file} refused (BUNDLE_TOO_LARGE): ${big.message}`); return 2 }
+    bytes = new Uint8Array(await readFile(file))
+  } catch (e) {
+    complain(`cannot read ${file}: ${(e as Error).message}`)
     return 2
   }
+  const refused = refuseInput(bytes, maxBytes)
+  if (refused) { complain(`${file} refused (${refused.code}): ${refused.message}`); return 2 }
   const bar = progressBar((o.progress ?? true) && !o.json && process.stderr.isTTY === true)
   let report
   try {
-    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, engine, onProgress: bar.onProgress })
+    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, engine, onProgress: bar.onProgress, maxBytes })
+  } catch (e) {
+    // The verifier reports every finding in its report; an exception is a bug, still said in one line.
+    complain(`${file} could not be checked: ${(e as Error).message}`)
+    return 2
   } finally { bar.stop() }
-  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
+  process.stdout.write(o.json ? jsonForTerminal(JSON.stringify(report, null, 2)) + '\n' : formatReport(report))
   return report.verified ? 0 : 1
 }
 
@@ -77,6 +99,7 @@ export function register(program: Command): void {
     .option('--key <vkey-or-file>', 'the ledger\'s published verifier key "name+keyid+base64", or a file holding it; without it the result is NOT VERIFIED')
     .option('--engine <engine>', 'Ed25519 engine: webcrypto (platform, fast) or noble (pure JavaScript, fully independent)', 'webcrypto')
     .option('--json', 'print the report as JSON')
+    .option('--max-size <MiB>', `refuse a bundle file larger than this, unread (default ${DEFAULT_MAX_BUNDLE_BYTES / 1024 / 1024})`)
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, o: VerifyOptions) => {
       process.exitCode = await verifyCommand(file, o)

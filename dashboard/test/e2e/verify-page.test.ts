@@ -75,6 +75,10 @@ if (skip) {
       t.equal(c.code, want === 'VERIFIED' ? 0 : 1)
       await page.setInputFiles('#verify-file', file)
       await page.waitForSelector(`#verify-result[data-result="${want}"]`, { timeout: 30_000 })
+      // Authentic and verdict in one sentence: the trail's genuine bundle is authentic evidence of a FAIL, shown red.
+      const tone = await page.getAttribute('#verify-result', 'data-tone')
+      const said = await page.textContent('#verify-headline')
+      if (want === 'VERIFIED') { t.equal(tone, 'fail'); t.equal(said, 'VERIFIED: authentic evidence of a FAIL') } else { t.equal(tone, 'unverified'); t.match(said, /^NOT VERIFIED: the evidence is not authentic or not complete/) }
       const checks = await page.$$eval('#verify-checks > li', (els) => els.map((e) => [(e as HTMLElement).dataset.checkId, (e as HTMLElement).dataset.ok === 'true']))
       t.same(checks, c.report.checks.map((x) => [x.id, x.ok]), `the page shows the CLI's checks (${want})`)
       const codes = await page.$$eval('#verify-checks li[data-code]', (els) => els.map((e) => (e as HTMLElement).dataset.code))

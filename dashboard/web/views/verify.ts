@@ -11,7 +11,7 @@ import { h, icon, replace } from '../dom.ts'
 import { request } from '../api.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
-import { findingWhere, verifyBundle, type CheckResult, type EngineName, type VerifyReport } from '../../bundle/verify.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
 
 interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
 
@@ -30,17 +30,31 @@ function checkItem(c: CheckResult): HTMLLIElement {
   return li
 }
 
+const TONE: Record<Headline['tone'], { cls: string; glyph: string }> = {
+  pass: { cls: 'notice notice-ok', glyph: '✓ ' },
+  warn: { cls: 'notice notice-warn', glyph: '▲ ' },
+  fail: { cls: 'notice notice-alarm', glyph: '✕ ' },
+  unverified: { cls: 'notice notice-alarm notice-unverified', glyph: '⊘ ' },
+}
+
+/**
+ * The result banner says in one sentence whether the evidence is authentic
+ * and what it is evidence of; its colour follows that sentence (a verified
+ * FAIL is red, never a green "VERIFIED" beside a red verdict).
+ */
 function reportView(r: VerifyReport, fileName: string): HTMLElement {
-  const head = r.verified
-    ? h('div', { class: 'notice', id: 'verify-result', 'data-result': r.result, role: 'status' }, icon('✓ '), h('strong', null, 'VERIFIED'), ` — shipment ${r.shipmentId}`)
-    : h('div', { class: 'notice notice-alarm', id: 'verify-result', 'data-result': r.result, role: 'status' }, icon('✕ '), h('strong', null, 'NOT VERIFIED'), r.shipmentId ? ` — shipment ${r.shipmentId}` : '')
+  const hl = headline(r)
+  const tone = TONE[hl.tone]
+  const head = h('div', { class: tone.cls, id: 'verify-result', 'data-result': r.result, 'data-tone': hl.tone, role: 'status' },
+    icon(tone.glyph), h('strong', { id: 'verify-headline' }, hl.title), r.shipmentId ? ` — shipment ${r.shipmentId}` : '',
+    h('p', { class: 'small', id: 'verify-detail' }, hl.detail))
   return h('section', { class: 'card' },
     head,
     r.provisional ? h('p', { class: 'notice notice-warn', id: 'verify-provisional' }, 'provisional: shipment still open — the end of its evidence is not anchored until it is closed; verify the bundle downloaded after closing.') : null,
     h('dl', { class: 'facts' },
       h('dt', null, 'File'), h('dd', null, fileName),
       h('dt', null, 'Bundle SHA-256'), h('dd', { class: 'mono', id: 'verify-sha256' }, r.bundleSha256 ?? '—'),
-      h('dt', null, 'Claimed verdict'), h('dd', { id: 'verify-claimed' }, r.claimed?.verdict ?? '—'),
+      h('dt', null, r.verified ? 'Verdict (recomputed)' : 'Claimed verdict (unproven)'), h('dd', { id: 'verify-claimed' }, r.claimed?.verdict ?? '—'),
       h('dt', null, 'Ledger key'), h('dd', { class: 'mono' }, r.ledgerKey.pinned ? `${r.ledgerKey.verifierKey} (${r.ledgerKey.source})` : 'NOT PINNED'),
       h('dt', null, 'Signature engine'), h('dd', null, r.engine.used, r.engine.note ? h('span', { class: 'muted small' }, ` (${r.engine.note})`) : null)),
     h('ul', { class: 'verify-checks', id: 'verify-checks' }, ...r.checks.map(checkItem)))
@@ -69,6 +83,9 @@ export const verifyView: View = (root) => {
     replace(out, h('p', { class: 'loading', id: 'verify-progress' }, `Verifying ${f.name}…`))
     const progress = out.querySelector('#verify-progress')!
     try {
+      // Refused before the file is read into memory (docs/BUNDLE.md, "Hostile input").
+      const big = refuseSize(f.size, DEFAULT_MAX_BUNDLE_BYTES)
+      if (big) { replace(out, h('div', { class: 'notice notice-alarm', id: 'verify-result', 'data-result': 'REFUSED' }, h('strong', null, 'Not checked: '), `${big.code}: ${big.message}`)); return }
       const bytes = new Uint8Array(await f.arrayBuffer())
       const key = keyInput.value.trim()
       const r = await verifyBundle(bytes, {
