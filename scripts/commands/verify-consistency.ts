@@ -11,6 +11,7 @@
  * Exit code: 0 consistent and both checkpoints signed by the pinned key;
  * 1 not; 2 could not be checked.
  */
+import { jsonForTerminal, terminalText } from '../../dashboard/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { verifyCheckpoint, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
@@ -52,7 +53,7 @@ export async function verifyConsistencyCommand(oldFile: string, newFile: string,
     proof = parseConsistencyProof(await readFile(proofFile, 'utf8'))
     if (o.key !== undefined) key = await resolveKeyArg(o.key)
   } catch (e) {
-    process.stderr.write(`verify-consistency: ${(e as Error).message}\n`)
+    process.stderr.write(terminalText(`verify-consistency: ${(e as Error).message}\n`))
     return 2
   }
   const out: { consistent: boolean; pinned: boolean; old?: { size: number; rootHash: string }; new?: { size: number; rootHash: string }; failures: string[] } = { consistent: false, pinned: key !== undefined, failures: [] }
@@ -78,11 +79,11 @@ export async function verifyConsistencyCommand(oldFile: string, newFile: string,
   if (!key) out.failures.push('ledger key: NOT PINNED — the checkpoint signatures were not checked; pass --key with the ledger\'s published key')
   out.consistent = out.failures.length === 0
   if (o.json) {
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+    process.stdout.write(jsonForTerminal(JSON.stringify(out, null, 2)) + '\n')
   } else if (out.consistent) {
-    process.stdout.write(`CONSISTENT — the log of size ${a!.size} is a prefix of the log of size ${b!.size}: it only grew\n  old root ${out.old!.rootHash}\n  new root ${out.new!.rootHash}\n  both checkpoints signed by ${key!.vkey} (${key!.source})\n`)
+    process.stdout.write(terminalText(`CONSISTENT — the log of size ${a!.size} is a prefix of the log of size ${b!.size}: it only grew\n  old root ${out.old!.rootHash}\n  new root ${out.new!.rootHash}\n  both checkpoints signed by ${key!.vkey} (${key!.source})\n`))
   } else {
-    process.stdout.write(`NOT VERIFIED — consistency between the two checkpoints is not proven\n${out.failures.map((f) => `  ✘ ${f}`).join('\n')}\n`)
+    process.stdout.write(terminalText(`NOT VERIFIED — consistency between the two checkpoints is not proven\n${out.failures.map((f) => `  ✘ ${f}`).join('\n')}\n`))
   }
   return out.consistent ? 0 : 1
 }

@@ -12,6 +12,7 @@
  * Exit code: 0 the ledger verifies; 1 it does not; 2 it could not be checked
  * (bad arguments, missing or locked directory).
  */
+import { jsonForTerminal, terminalText } from '../../dashboard/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -51,12 +52,12 @@ export async function verifyLedgerCommand(dir: string, o: VerifyLedgerOptions): 
     ({ vkey, source } = await resolveKey(dir, o.key))
     parseVerifierKey(vkey)
   } catch (e) {
-    process.stderr.write(`verify-ledger: no usable ledger verifier key: ${(e as Error).message}\n`)
+    process.stderr.write(terminalText(`verify-ledger: no usable ledger verifier key: ${(e as Error).message}\n`))
     return 2
   }
   let reader
   try { reader = await openLedgerDirReader(dir) } catch (e) {
-    process.stderr.write(`verify-ledger: ${(e as Error).message}\n`)
+    process.stderr.write(terminalText(`verify-ledger: ${(e as Error).message}\n`))
     return 2
   }
   // A progress bar only for a person at a terminal, never in JSON or piped output.
@@ -78,12 +79,16 @@ export async function verifyLedgerCommand(dir: string, o: VerifyLedgerOptions): 
     await reader.close()
   }
   if (o.json) {
-    process.stdout.write(JSON.stringify({ dir, key: vkey, ...report }, null, 2) + '\n')
+    process.stdout.write(jsonForTerminal(JSON.stringify({ dir, key: vkey, ...report }, null, 2)) + '\n')
   } else if (report.ok) {
-    process.stdout.write(`${summary(report)}\n  key: ${vkey} — ${source}\n`)
+    process.stdout.write(terminalText(`${summary(report)}\n  key: ${vkey} — ${source}\n`))
   } else {
     const f = report.failure!
-    process.stdout.write(`✘ ledger does NOT verify${f.index !== undefined ? ` — first bad entry: ${f.index}` : ''}\n  ${f.code}: ${f.message}\n  (${report.size} entries; key: ${vkey})\n  ${RESTORE}\n`)
+    process.stdout.write(terminalText(`✘ ledger does NOT verify${f.index !== undefined ? ` — first bad entry: ${f.index}` : ''}
+  ${f.code}: ${f.message}
+  (${report.size} entries; key: ${vkey})
+  ${RESTORE}
+`))
   }
   return report.ok ? 0 : 1
 }
