@@ -61,6 +61,7 @@ export const VERIFY_REASON_CODES = {
   POST_CLOSE_MISMATCH: 'a post-close reading is at or below its close anchor, outside the window, listed twice, or the shipment is open',
   PROFILE_HASH_MISMATCH: 'the rule profile does not hash to the hash logged at shipment creation (or claimed)',
   PROFILE_INVALID: 'the logged rule profile is not a valid rule profile',
+  PROFILE_IMPERSONATES_BUILTIN: 'the profile uses a built-in profile\'s id but is not that built-in (its hash is not the one this verifier ships)',
   RESULT_MISMATCH: 'recomputing the compliance engine over the readings does not give the claimed result',
   RESULT_UNCOMPUTABLE: 'the compliance engine could not be run over the bundle\'s evidence',
 } as const
@@ -118,7 +119,32 @@ export interface VerifyReport {
   claimed: { verdict: string; sensors: { deviceId: string; verdict: string; mktCentiC: number | null; inRangeMs: number; aboveMs: number; belowMs: number }[] } | null
   /** True while the shipment is open: the evidence's end is not anchored yet (SHIPMENT_NOT_CLOSED). */
   provisional: boolean
+  /** The rule profile of the shipment: where it comes from and the rules that decided the verdict. */
+  profile: ProfileFacts | null
   checks: CheckResult[]
+}
+
+export interface ProfileFacts {
+  /** built-in: a built-in id whose hash this verifier ships; custom: an id of its own; impersonation: a built-in id with another hash. */
+  origin: 'built-in' | 'custom' | 'impersonation'
+  id: string
+  version: number
+  name: string
+  hash: string
+  /** Who created the shipment (and so chose the profile), and when (the shipment.create entry). */
+  definedBy: string | null
+  definedAt: number | null
+  entryIndex: number | null
+  /** The rules as people read them (dashboard/compliance/rule-summary.ts); empty when the profile is invalid. */
+  rules: string[]
+}
+
+/** "built-in profile X v1, hash matches" / "CUSTOM profile ..., defined by <who> at <when>": one line. */
+export function profileLine(p: ProfileFacts): string {
+  if (p.origin === 'built-in') return `built-in profile ${p.id} v${p.version}, hash matches ("${p.name}")`
+  const by = `defined by ${p.definedBy ?? '?'} at ${p.definedAt === null ? '?' : new Date(p.definedAt).toISOString()}${p.entryIndex === null ? '' : ` (entry ${p.entryIndex})`}`
+  if (p.origin === 'custom') return `CUSTOM profile ${p.id} v${p.version} ("${p.name}"), ${by}`
+  return `NOT the built-in: a profile claiming built-in id ${p.id} v${p.version} with another hash, ${by}`
 }
 
 export const MAX_FINDINGS = 50
@@ -213,6 +239,10 @@ export function formatReport(r: VerifyReport): string {
   if (r.provisional) lines.push('  provisional: shipment still open — the end of its evidence is not anchored until it is closed')
   if (r.bundleSha256) lines.push(`  bundle SHA-256 ${r.bundleSha256}`)
   if (r.claimed) lines.push(`  ${r.verified ? 'verdict' : 'claimed verdict (unproven)'} ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
+  if (r.profile) {
+    lines.push(`  profile: ${profileLine(r.profile)}`)
+    if (r.profile.rules.length) lines.push(`  rules ${r.verified ? 'that decided the verdict' : 'in the bundle (unproven)'}:`, ...r.profile.rules.map((x) => `    ${x}`))
+  }
   lines.push(`  signature engine: ${r.engine.used}${r.engine.note ? ` (${r.engine.note})` : ''}`)
   lines.push('')
   for (const c of r.checks) {

@@ -5,15 +5,15 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { canonicalJson, canonicalJsonBytes } from '../../ledger/canonical-json.ts'
 import { toHex } from '../../ledger/protocol/bytes.ts'
-import { validateProfile, type ShipmentResult } from '../compliance/index.ts'
+import { impersonationMessage, profileOrigin, profileRules, validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
 import type { EvidenceBundle } from './format.ts'
 import { recomputeResult, type EvidenceEntries } from './recompute.ts'
 import { isObj, type Parsed } from './verify-entries.ts'
 import type { ChainReadings } from './verify-readings.ts'
-import { short, type Checks, type VerifyReport } from './verify-report.ts'
+import { profileLine, short, type Checks, type VerifyReport } from './verify-report.ts'
 import type { ShipmentFacts } from './verify-shipment.ts'
 
-export function checkProfile(b: EvidenceBundle, create: Parsed | null, checks: Checks): void {
+export function checkProfile(b: EvidenceBundle, create: Parsed | null, checks: Checks, report: VerifyReport): void {
   const rawBody = isObj(create?.raw) && isObj(create!.raw.body) ? create!.raw.body : null
   if (!rawBody) {
     checks.fail('profile', { code: 'PROFILE_INVALID', message: 'no shipment.create body to read the profile from', entryIndex: create?.index })
@@ -21,17 +21,27 @@ export function checkProfile(b: EvidenceBundle, create: Parsed | null, checks: C
     // The hash binds the profile document as logged, valid or not (DESIGN.md decision 7).
     let actual: string | null = null
     try { actual = toHex(sha256(canonicalJsonBytes(rawBody.profile))) } catch { actual = null }
-    try { validateProfile(rawBody.profile) } catch (e) {
+    let valid: RuleProfile | null = null
+    try { valid = validateProfile(rawBody.profile) } catch (e) {
       checks.fail('profile', { code: 'PROFILE_INVALID', message: `the logged profile is not valid: ${(e as Error).message}`, entryIndex: create!.index, path: '$.shipment.create.body.profile' })
     }
     if (actual === null) checks.fail('profile', { code: 'PROFILE_INVALID', message: 'the logged profile is not canonical JSON (floats or non-JSON values)', entryIndex: create!.index, path: '$.shipment.create.body.profile' })
     if (actual !== null && actual !== rawBody.profileHash) checks.fail('profile', { code: 'PROFILE_HASH_MISMATCH', message: `the profile hashes to ${actual}, the hash logged at creation is ${short(rawBody.profileHash)}`, entryIndex: create!.index, path: '$.shipment.create.body.profileHash' })
     const claimedHash = isObj(b.claimed) && isObj(b.claimed.profile) ? b.claimed.profile.hash : undefined
     if (claimedHash !== rawBody.profileHash) checks.fail('profile', { code: 'PROFILE_HASH_MISMATCH', message: `the claimed result names profile hash ${short(claimedHash)}, the shipment logged ${short(rawBody.profileHash)}`, path: '$.claimed.profile.hash' })
-    if (checks.ok('profile')) {
-      const p = rawBody.profile as { id?: string; version?: number }
-      checks.summary('profile', `profile "${p.id}" v${p.version} hashes to ${actual}, as logged at shipment creation`)
+    // Built-in or custom: decided by the hashes this verifier ships, never by the id or name the bundle gives.
+    const p = (isObj(rawBody.profile) ? rawBody.profile : {}) as { id?: unknown; version?: unknown; name?: unknown }
+    const origin = profileOrigin(p, actual ?? '')
+    if (origin.kind === 'impersonation') {
+      checks.fail('profile', { code: 'PROFILE_IMPERSONATES_BUILTIN', message: impersonationMessage(origin, actual ?? 'a non-canonical value'), entryIndex: create!.index, path: '$.shipment.create.body.profile.id' })
     }
+    const by = isObj(create!.raw) && isObj(create!.raw.body) && typeof create!.raw.body.by === 'string' ? create!.raw.body.by : null
+    const at = isObj(create!.raw) && typeof create!.raw.time === 'number' ? create!.raw.time : null
+    report.profile = {
+      origin: origin.kind === 'builtin' ? 'built-in' : origin.kind, id: String(p.id), version: Number(p.version), name: String(p.name),
+      hash: actual ?? '', definedBy: by, definedAt: at, entryIndex: create!.index, rules: valid ? profileRules(valid) : [],
+    }
+    if (checks.ok('profile')) checks.summary('profile', `${profileLine(report.profile)}; hashes to ${actual}, as logged at shipment creation`)
   }
 }
 

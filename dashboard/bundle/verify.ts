@@ -23,8 +23,8 @@ import { refuseInput } from './input-limits.ts'
 // The public names, where importers have always found them.
 export type { EngineName } from './verify-engines.ts'
 export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type InputRefusal } from './input-limits.ts'
-export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, findingWhere, formatReport, headline } from './verify-report.ts'
-export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport, Headline } from './verify-report.ts'
+export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, findingWhere, formatReport, headline, profileLine } from './verify-report.ts'
+export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport, Headline, ProfileFacts } from './verify-report.ts'
 
 export async function verifyBundle(input: string | Uint8Array | EvidenceBundle | unknown, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const requested: EngineName = opts.engine ?? 'webcrypto'
@@ -38,7 +38,7 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
     shipmentId: null, bundleSha256: fileSha256,
     engine: { requested, used: engine.used, ...(engine.note ? { note: engine.note } : {}) },
     ledgerKey: { pinned: false, verifierKey: null, source: 'none' },
-    checkpoint: null, counts: { entries: 0, readings: 0, devices: 0 }, claimed: null, provisional: false, checks: [],
+    checkpoint: null, counts: { entries: 0, readings: 0, devices: 0 }, claimed: null, provisional: false, profile: null, checks: [],
   }
   const finish = () => {
     report.checks = checks.list()
@@ -109,7 +109,7 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   checkPostClose(postR, ship, kv, checks)
 
   // ---- profile ------------------------------------------------------------------------------
-  checkProfile(b, entries.create, checks)
+  checkProfile(b, entries.create, checks, report)
 
   // ---- result --------------------------------------------------------------------------------
   checkResult(b, ship, chainR, { gaps, forks: forks.forks }, report, checks)

@@ -5,6 +5,9 @@
  *   validateProfile(json): RuleProfile                 throws ERR_PROFILE_INVALID naming the field path
  *   profileHash(profile): string                       hex SHA-256 of the canonical JSON
  *   BUILTIN_PROFILES                                   the standard storage classes, by id
+ *   BUILTIN_PROFILE_HASHES                             shipped hashes of every released built-in version
+ *   profileOrigin(profile, hash)                       builtin | custom | impersonation (a built-in id, another hash)
+ *   profileRules(profile): string[]                    the rules as people read them (CLI, Verify page, PDF)
  *   evaluateShipment(input): ShipmentResult            all sensors from scratch; refuses a profile that
  *                                                      does not match input.profileHash (ERR_PROFILE_HASH_MISMATCH)
  *   createSensorEvaluator({ profile, deviceId, window, unjudged? })
@@ -24,6 +27,10 @@ export { validateProfile, profileHash, PROFILE_SCHEMA, PROFILE_FORMAT, PROFILE_F
 export type { RuleProfile, Zone, HardLimit, PriorUsage, Side, StorageClass } from './profile.ts'
 export { BUILTIN_PROFILES } from './builtin-profiles.ts'
 export type { BuiltinProfileId } from './builtin-profiles.ts'
+export { BUILTIN_PROFILE_HASHES } from './builtin-hashes.ts'
+export { profileOrigin, impersonationMessage, isBuiltinName } from './profile-origin.ts'
+export type { ProfileOrigin } from './profile-origin.ts'
+export { profileRules } from './rule-summary.ts'
 export { evaluateShipment, RESULT_FORMAT, ENGINE_VERSION } from './shipment.ts'
 export type { ShipmentInput, ShipmentResult, ChainBreak, EvidenceNotice } from './shipment.ts'
 export { createSensorEvaluator } from './sensor-evaluator.ts'

@@ -6,6 +6,7 @@ import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs'
 const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
 import { renderReportPdf, segments } from './pdf.ts'
 import { sampleReportInput } from './sample-input.ts'
+import { profileHash } from '../compliance/index.ts'
 
 async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {
   const pdf = await getDocument({ data: bytes, isEvalSupported: false, standardFontDataUrl }).promise
@@ -99,4 +100,26 @@ t.test('hostile and non-Latin text: drawn as written where the font can, marked 
 
   const clean = (await pdfText(new Uint8Array(await renderReportPdf(sampleReportInput())))).text
   t.notMatch(clean, /code point/, 'no footnote when nothing was marked')
+})
+
+t.test('the rule profile: built-in by its shipped hash, or whose custom profile, and the rules that decided the verdict', async (t) => {
+  const input = sampleReportInput()
+  const builtin = (await pdfText(new Uint8Array(await renderReportPdf(input)))).text
+  t.match(builtin, 'built-in profile refrigerated-2-8 v1, hash matches the built-in')
+  t.match(builtin, 'Rules that decided the verdict')
+  t.match(builtin, 'MKT limit: at most 8.00 °C')
+  t.match(builtin, 'hard limit freezing: any reading with T ≤ 0.00 °C fails at once')
+
+  const lax = { ...input.shipment.profile, hardLimits: [], mktMaxCentiC: null }
+  const fake = sampleReportInput()
+  fake.shipment.profile = lax
+  fake.shipment.profileHash = profileHash(lax as never)
+  t.match((await pdfText(new Uint8Array(await renderReportPdf(fake)))).text, /NOT the built-in: claims built-in id refrigerated-2-8 v1 with another hash \(defined by olivia\s+at 2026-11-20T05:50:00Z\)/)
+
+  const own = sampleReportInput()
+  own.shipment.profile = { ...lax, id: 'acme-insulin' }
+  own.shipment.profileHash = profileHash(own.shipment.profile as never)
+  const text = (await pdfText(new Uint8Array(await renderReportPdf(own)))).text
+  t.match(text, /CUSTOM profile, defined by olivia\s+at 2026-11-20T05:50:00Z/)
+  t.match(text, 'MKT limit: none')
 })

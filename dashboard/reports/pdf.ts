@@ -13,6 +13,7 @@ import { centiToDecimal } from './csv.ts'
 import { describeRule } from './rule-text.ts'
 import { reportFonts, type ReportFonts } from './pdf-text.ts'
 import { showUnsafe } from '../unsafe-text.ts'
+import { profileOrigin, profileRules, validateProfile } from '../compliance/index.ts'
 // One duration rule for the UI and the PDF ("0 s", "3 min", "2 h 05 min"): a pure formatter, shared.
 import { formatDuration } from '../web/format.ts'
 
@@ -200,6 +201,33 @@ function postCloseSection(doc: PDFKit.PDFDocument, f: ReportFonts, input: Report
   if (list.length > 200) doc.text(`… and ${list.length - 200} more (see the evidence bundle's postClose list).`)
 }
 
+/**
+ * The rule profile: built-in (by the hash ColdProof ships) or whose custom
+ * profile, and the rules that decided the verdict, as the offline verifier
+ * prints them (docs/BUNDLE.md, "Built-in or custom profile").
+ */
+function ruleProfileSection(doc: PDFKit.PDFDocument, f: ReportFonts, shipment: ReportInput['shipment']): void {
+  heading(doc, f, 'Rule profile')
+  const p = shipment.profile
+  const origin = profileOrigin(p, shipment.profileHash)
+  const when = shipment.createdAt === undefined ? '' : ` at ${iso(shipment.createdAt)}`
+  const originText = origin.kind === 'builtin' ? `built-in profile ${origin.id} v${origin.version}, hash matches the built-in`
+    : origin.kind === 'custom' ? `CUSTOM profile, defined by ${shipment.createdBy}${when}`
+      : `NOT the built-in: claims built-in id ${origin.id} v${origin.version} with another hash (defined by ${shipment.createdBy}${when})`
+  keyValues(doc, f, [
+    ['Profile', `${String(p.name ?? p.id ?? 'custom')} (${String(p.id ?? '—')} v${String(p.version ?? '—')})`],
+    ['Origin', originText],
+    ['Profile SHA-256', shipment.profileHash],
+  ])
+  let rules: string[] = []
+  try { rules = profileRules(validateProfile(p)) } catch { rules = ['(the logged profile is not a valid rule profile)'] }
+  doc.moveDown(0.2).font(f.bold).fontSize(9).text('Rules that decided the verdict', MARGIN, doc.y)
+  doc.font(f.regular).fontSize(8.5)
+  for (const r of rules) doc.text(`• ${r}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+  doc.x = MARGIN
+  doc.fontSize(9)
+}
+
 /** Renders the report; resolves with the PDF bytes. */
 export function renderReportPdf(input: ReportInput, opts: { standardFonts?: boolean } = {}): Promise<Buffer> {
   const { shipment, result } = input
@@ -272,11 +300,7 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   alarmsSection(doc, f, input.alarms ?? [])
   postCloseSection(doc, f, input)
 
-  heading(doc, f, 'Rule profile')
-  keyValues(doc, f, [
-    ['Profile', `${String(shipment.profile.name ?? shipment.profile.id ?? 'custom')} (${String(shipment.profile.id ?? '—')} v${String(shipment.profile.version ?? '—')})`],
-    ['Profile SHA-256', shipment.profileHash],
-  ])
+  ruleProfileSection(doc, f, shipment)
 
   heading(doc, f, 'Devices')
   table(doc, f, [

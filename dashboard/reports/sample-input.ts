@@ -6,6 +6,7 @@
  * typed in), so tests can check each writer marks exactly those readings.
  */
 import type { ReportInput, ReportReading, ReportExcursion } from './types.ts'
+import { BUILTIN_PROFILES, profileHash } from '../compliance/index.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 6, 0, 0)
 const STEP = 5 * 60_000
@@ -49,8 +50,9 @@ export function sampleReportInput(): ReportInput {
       startAt: T0,
       closedAt: T0 + 48 * STEP,
       createdBy: 'olivia',
-      profileHash: 'a'.repeat(64),
-      profile: { id: 'refrigerated-2-8', name: 'Refrigerated 2-8 °C', range: { lowCentiC: 200, highCentiC: 800 } },
+      createdAt: T0 - 10 * 60_000,
+      profileHash: profileHash(BUILTIN_PROFILES['refrigerated-2-8']),
+      profile: JSON.parse(JSON.stringify(BUILTIN_PROFILES['refrigerated-2-8'])) as Record<string, unknown>,
       range: { minCentiC: 200, maxCentiC: 800 },
     },
     readings,

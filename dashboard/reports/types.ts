@@ -75,6 +75,8 @@ export interface ReportInput {
     startAt: number
     closedAt: number | null
     createdBy: string
+    /** When the shipment (and so its rule profile) was logged, ms UTC. */
+    createdAt?: number
     profileHash: string
     /** The rule profile as logged. */
     profile: Record<string, unknown>

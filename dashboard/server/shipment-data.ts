@@ -68,6 +68,7 @@ export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number
       startAt: d.state.startAt,
       closedAt: d.state.closedAt ?? null,
       createdBy: d.state.createdBy,
+      createdAt: d.state.createdAt,
       profileHash: d.state.profileHash,
       profile: (d.body.profile ?? {}) as Record<string, unknown>,
       range: { minCentiC: d.profile?.range.lowCentiC ?? null, maxCentiC: d.profile?.range.highCentiC ?? null },

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ShipmentCreateBody, ShipmentCloseBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
-import { BUILTIN_PROFILES, validateProfile, profileHash, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
+import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
 import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
@@ -94,6 +94,14 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       } catch (e) {
         if (isComplianceError(e)) throw new ApiError('ERR_PROFILE_INVALID', e.message, `body.profile${e.path.replace(/^\$/, '')}`)
         throw e
+      }
+      // Built-in ids (and names) are reserved: a custom profile may not be passed off as one (docs/COMPLIANCE.md).
+      const origin = profileOrigin(profile, profileHash(profile))
+      if (origin.kind === 'impersonation') {
+        throw new ApiError('ERR_PROFILE_RESERVED', `profile id "${origin.id}" is reserved for the built-in profile (any version); give the custom profile its own id, or use "profileId": "${origin.id}" for the built-in itself`, 'body.profile.id')
+      }
+      if (origin.kind === 'custom' && isBuiltinName(profile.name)) {
+        throw new ApiError('ERR_PROFILE_RESERVED', `profile name "${profile.name}" is a built-in profile's name; a custom profile needs its own`, 'body.profile.name')
       }
     } else if (b.profileId !== undefined) {
       const p = (BUILTIN_PROFILES as Record<string, RuleProfile>)[b.profileId]

@@ -6,6 +6,9 @@
  * depth guard. A genuine bundle whose shipment texts carry terminal escape
  * sequences and bidi overrides (the ledger has them from before the API
  * refused them) verifies, and the CLI prints them as [U+001B], never raw.
+ * A custom profile passed off under a built-in's id is NOT VERIFIED
+ * (PROFILE_IMPERSONATES_BUILTIN); a genuine built-in and a custom profile are
+ * told apart by the hashes the verifier ships, and the rules are printed.
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -32,26 +35,39 @@ const ROUTE_TO = 'Lyon\u202e gpj.exe\u0000'
 
 let ledger: Ledger
 let json: string
+const bundles: Record<string, string> = {}
 let now = T0 - 60 * MIN
 
-t.before(async () => {
-  ledger = await openLedger({ dir: join(t.testdir(), 'ledger'), clock: () => now, checkpointIntervalMs: 0 })
-  const d: Dev = dev('hx-logger')
-  await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, model: 'T\u001b]0;pwned\u0007', by: 't' })
-  now = T0 - MIN
-  await ledger.createShipment({ shipmentId: 'HX-1', product: PRODUCT, route: { from: 'Basel\r\n✔ ok', to: ROUTE_TO }, devices: [d.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' })
+/** A closed shipment of one new logger: readings every 5 min for an hour (45 min at 10.4 °C when `excursion`), two after the close. */
+async function ship(shipmentId: string, profile: unknown, texts: { product: string; from: string; to: string; model?: string }, excursion = false): Promise<string> {
+  const d: Dev = dev(`hx-${shipmentId.toLowerCase()}`)
+  await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, ...(texts.model ? { model: texts.model } : {}), by: 't' })
+  now = Math.max(now, T0 - MIN)
+  await ledger.createShipment({ shipmentId, product: texts.product, route: { from: texts.from, to: texts.to }, devices: [d.deviceId], profile, startAt: T0, by: 'quinn' })
   for (let i = 0; i <= 14; i++) {
     const at = T0 + i * 5 * MIN
-    const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs: at, tempCentiC: 500, prevHash: d.prevHash })
+    const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs: at, tempCentiC: excursion && i >= 3 && i < 12 ? 1040 : 500, prevHash: d.prevHash })
     const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
-    now = at + 1000
+    now = Math.max(now, at + 1000)
     await ledger.appendReading({ payload: toBase64(payload), deviceId: d.deviceId, seq: d.seq + 1 }, now)
     d.seq++
     d.prevHash = readingHash(payload)
-    if (i === 12) await ledger.closeShipment({ shipmentId: 'HX-1', closedAt: at, by: 't' })
+    if (i === 12) await ledger.closeShipment({ shipmentId, closedAt: at, by: 't' })
   }
   await ledger.barrier()
-  json = buildBundle(await collectBundleInputs(ledger, 'HX-1')).json
+  return buildBundle(await collectBundleInputs(ledger, shipmentId)).json
+}
+
+const REAL = BUILTIN_PROFILES['refrigerated-2-8']
+/** The issue's look-alike: the built-in's id and version, 10-hour allowances, no freezing limit, no MKT limit. */
+const LOOKALIKE = { ...REAL, zones: REAL.zones.map((z) => ({ ...z, cumulativeAllowanceMs: 10 * 60 * MIN })), hardLimits: [], mktMaxCentiC: null }
+
+t.before(async () => {
+  ledger = await openLedger({ dir: join(t.testdir(), 'ledger'), clock: () => now, checkpointIntervalMs: 0 })
+  json = await ship('HX-1', REAL, { product: PRODUCT, from: 'Basel\r\n✔ ok', to: ROUTE_TO, model: 'T\u001b]0;pwned\u0007' })
+  bundles.real = await ship('HX-REAL', REAL, { product: 'Insulin', from: 'Basel', to: 'Lyon' }, true)
+  bundles.lookalike = await ship('HX-LOOKALIKE', LOOKALIKE, { product: 'Insulin', from: 'Basel', to: 'Lyon' }, true)
+  bundles.custom = await ship('HX-CUSTOM', { ...LOOKALIKE, id: 'acme-insulin-stability', name: 'Acme insulin, 10 h above 8 °C allowed by stability data' }, { product: 'Insulin', from: 'Basel', to: 'Lyon' }, true)
 })
 t.teardown(() => ledger?.close())
 
@@ -126,4 +142,44 @@ t.test('escape sequences and bidi overrides in a genuine bundle are shown, never
   t.notMatch(asJson.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, '--json escapes them as \\u sequences')
   const rep = JSON.parse(asJson.stdout) as VerifyReport
   t.match(rep.checks.find((c) => c.id === 'shipment')!.summary, PRODUCT, 'and the JSON still carries the exact text')
+})
+
+t.test('a custom profile passed off as the built-in refrigerated-2-8 v1 is NOT VERIFIED, whatever it claims', async (t) => {
+  const real = await verifyBundle(bundles.real, { trustedKey: ledger.verifierKey })
+  t.equal(real.result, 'VERIFIED')
+  t.equal(real.claimed?.verdict, 'FAIL', 'the real profile fails the 45-minute excursion')
+  t.same([real.profile?.origin, real.profile?.id, real.profile?.version], ['built-in', 'refrigerated-2-8', 1])
+  t.match(real.checks.find((c) => c.id === 'profile')!.summary, /^built-in profile refrigerated-2-8 v1, hash matches/)
+
+  const fake = await verifyBundle(bundles.lookalike, { trustedKey: ledger.verifierKey })
+  t.equal(fake.claimed?.verdict, 'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE', 'the look-alike passes the same readings')
+  t.equal(fake.result, 'NOT VERIFIED')
+  const profile = fake.checks.find((c) => c.id === 'profile')!
+  t.same(profile.failures.map((f) => f.code), ['PROFILE_IMPERSONATES_BUILTIN'])
+  t.match(profile.failures[0].message, `the built-in "refrigerated-2-8" v1 hashes to ${real.profile!.hash}`)
+  t.same(fake.checks.filter((c) => !c.ok).map((c) => c.id), ['profile'], 'everything else is genuine: only the profile gives it away')
+  t.equal(fake.profile?.origin, 'impersonation')
+
+  const b = JSON.parse(bundles.lookalike)
+  const entry = JSON.parse(Buffer.from(b.shipment.create.entry, 'base64').toString())
+  entry.body.profile.version = 2
+  b.shipment.create.entry = Buffer.from(JSON.stringify(entry)).toString('base64')
+  const v2 = await verifyBundle(JSON.stringify(b), { trustedKey: ledger.verifierKey })
+  t.ok(v2.checks.find((c) => c.id === 'profile')!.failures.some((f) => f.code === 'PROFILE_IMPERSONATES_BUILTIN' && /a version the built-in never had/.test(f.message)), 'a made-up version of a built-in id too')
+
+  const custom = await verifyBundle(bundles.custom, { trustedKey: ledger.verifierKey })
+  const createdAt = new Date(ledger.shipment('HX-CUSTOM')!.createdAt).toISOString()
+  t.equal(custom.result, 'VERIFIED', 'the same rules under an id of their own verify, as what they are')
+  t.equal(custom.claimed?.verdict, 'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE')
+  t.match(custom.checks.find((c) => c.id === 'profile')!.summary, `CUSTOM profile acme-insulin-stability v1 ("Acme insulin, 10 h above 8 °C allowed by stability data"), defined by quinn at ${createdAt} (entry `)
+  t.ok(custom.profile!.rules.includes('zone above-8 (T > 8.00 °C): alarm after 15 min; cumulative time beyond: at most 10 h; one excursion: no limit; consecutive readings beyond: no limit; degree-minutes: no limit'))
+  t.ok(custom.profile!.rules.includes('MKT limit: none'))
+
+  const file = join(t.testdir(), 'custom.json')
+  await writeFile(file, bundles.custom)
+  const out = await cli(file, '--key', ledger.verifierKey)
+  t.equal(out.code, 0)
+  t.match(out.stdout, `\n  profile: CUSTOM profile acme-insulin-stability v1 ("Acme insulin, 10 h above 8 °C allowed by stability data"), defined by quinn at ${createdAt}`)
+  t.match(out.stdout, /\n  rules that decided the verdict:\n    labelled range: 2\.00 °C ≤ T ≤ 8\.00 °C/)
+  t.match(out.stdout, /\n    MKT limit: none\n/)
 })

@@ -79,6 +79,8 @@ if (skip) {
       const tone = await page.getAttribute('#verify-result', 'data-tone')
       const said = await page.textContent('#verify-headline')
       if (want === 'VERIFIED') { t.equal(tone, 'fail'); t.equal(said, 'VERIFIED: authentic evidence of a FAIL') } else { t.equal(tone, 'unverified'); t.match(said, /^NOT VERIFIED: the evidence is not authentic or not complete/) }
+      t.match(await page.textContent('#verify-profile-line'), /^built-in profile refrigerated-2-8 v1, hash matches/, 'the profile, by the shipped hash')
+      t.ok((await page.$$eval('#verify-rules li', (els) => els.map((e) => e.textContent))).includes('MKT limit: at most 8.00 °C'), 'the rules that decided the verdict')
       const checks = await page.$$eval('#verify-checks > li', (els) => els.map((e) => [(e as HTMLElement).dataset.checkId, (e as HTMLElement).dataset.ok === 'true']))
       t.same(checks, c.report.checks.map((x) => [x.id, x.ok]), `the page shows the CLI's checks (${want})`)
       const codes = await page.$$eval('#verify-checks li[data-code]', (els) => els.map((e) => (e as HTMLElement).dataset.code))

@@ -11,7 +11,7 @@ import { h, icon, replace } from '../dom.ts'
 import { request } from '../api.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
-import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
 
 interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
 
@@ -57,7 +57,17 @@ function reportView(r: VerifyReport, fileName: string): HTMLElement {
       h('dt', null, r.verified ? 'Verdict (recomputed)' : 'Claimed verdict (unproven)'), h('dd', { id: 'verify-claimed' }, r.claimed?.verdict ?? '—'),
       h('dt', null, 'Ledger key'), h('dd', { class: 'mono' }, r.ledgerKey.pinned ? `${r.ledgerKey.verifierKey} (${r.ledgerKey.source})` : 'NOT PINNED'),
       h('dt', null, 'Signature engine'), h('dd', null, r.engine.used, r.engine.note ? h('span', { class: 'muted small' }, ` (${r.engine.note})`) : null)),
+    r.profile ? profileView(r) : null,
     h('ul', { class: 'verify-checks', id: 'verify-checks' }, ...r.checks.map(checkItem)))
+}
+
+/** Where the rules come from (built-in by the shipped hash, or whose custom profile) and the rules themselves. */
+function profileView(r: VerifyReport): HTMLElement {
+  const p = r.profile!
+  return h('div', { class: 'verify-profile', id: 'verify-profile', 'data-origin': p.origin },
+    h('p', null, h('strong', null, 'Rule profile: '), h('span', { id: 'verify-profile-line' }, profileLine(p))),
+    p.rules.length ? h('p', { class: 'muted small' }, r.verified ? 'Rules that decided the verdict:' : 'Rules in the bundle (unproven):') : null,
+    p.rules.length ? h('ul', { class: 'small', id: 'verify-rules' }, ...p.rules.map((x) => h('li', null, x))) : null)
 }
 
 export const verifyView: View = (root) => {
