@@ -14,6 +14,7 @@ import {
 import { formatClock, formatDateTime, formatDateTimeSec, formatDuration, formatTemp, shortHash } from '../format.ts'
 import { lateReadings, lateThreshold } from '../series.ts'
 import type { View } from '../context.ts'
+import { profileOrigin } from '../../compliance/index.ts'
 import type { AlarmView, ExcursionView, ReadingView, SensorState, ShipmentDetail } from '../types.ts'
 
 /** docs/API.md: the server marks a reading late after two sampling intervals (default 60 s each). */
@@ -181,6 +182,7 @@ export const shipmentView: View = (root, ctx, params) => {
     }
     fact('Rule profile', d.profile.name ?? '—')
     if (d.profile.labelStatement) fact('Label', d.profile.labelStatement)
+    if (d.profileHash && d.profile.raw) fact('Profile origin', originBadge(d.profile.raw as { id?: unknown; version?: unknown }, d.profileHash))
     if (d.profileHash) fact('Profile hash', h('span', { class: 'mono', title: d.profileHash }, shortHash(d.profileHash, 12, 6)))
     if (d.profile.maxGapMs) fact('Max gap', formatDuration(d.profile.maxGapMs))
     if (d.gs1) {
@@ -350,4 +352,12 @@ export const shipmentView: View = (root, ctx, params) => {
     if (redraw) clearTimeout(redraw)
     chart?.destroy()
   }
+}
+
+/** Built-in (by the hash ColdProof ships), custom, or a look-alike of a built-in logged before ids were reserved. */
+function originBadge(profile: { id?: unknown; version?: unknown }, hash: string): HTMLSpanElement {
+  const o = profileOrigin(profile, hash)
+  if (o.kind === 'builtin') return badge('ok', '✓', `built-in ${o.id} v${o.version}, hash matches`)
+  if (o.kind === 'custom') return badge('info', '✎', `CUSTOM profile ${o.id} v${o.version}`)
+  return badge('alarm', '✕', `NOT the built-in ${o.id}: another hash`)
 }
