@@ -1,0 +1,180 @@
+/**
+ * Sections 2 and 3: the pipeline (embedded broker -> ingest -> ledger, as
+ * `coldproof start` wires it) fed by publisher processes. Saturation rate,
+ * publish->commit and publish->live-stream latency at half that rate, the
+ * rate at several fleet sizes, and the memory of a large fleet publishing at
+ * its (accelerated) sampling interval.
+ */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Ingest, ReadingCommitted } from '../../ledger/ingest.ts'
+import { figure, quantile, repeat, StageFailed, wallMs, type Figure } from './figures.ts'
+import { startPublishers, type Stamp } from './publishers.ts'
+import { provisionDevices, startBenchServer } from './server.ts'
+
+/** Counts committed readings and, while recording, stamps each commit (wall ms). */
+function commitTracker(ingest: Ingest) {
+  let count = 0
+  let stamps: Map<string, number> | null = null
+  ingest.on('reading', (r: ReadingCommitted) => {
+    count++
+    stamps?.set(`${r.deviceId}/${r.seq}`, wallMs())
+  })
+  return {
+    count: () => count,
+    record() { stamps = new Map() },
+    take(): Map<string, number> { const s = stamps ?? new Map(); stamps = null; return s },
+    /** Resolves at the wall time the count reached `target`; fails if nothing commits for `stallMs`. */
+    until(target: number, stage: string, stallMs = 60_000): Promise<number> {
+      return new Promise((resolve, reject) => {
+        let last = count
+        let lastMove = performance.now()
+        const check = () => {
+          if (count >= target) return resolve(wallMs())
+          if (count !== last) { last = count; lastMove = performance.now() }
+          if (performance.now() - lastMove > stallMs) return reject(new StageFailed(stage, `${target - count} readings were never committed (stalled ${stallMs / 1000} s; quarantined: ${JSON.stringify(ingest.stats().quarantineByReason)})`))
+          setTimeout(check, 2)
+        }
+        check()
+      })
+    },
+  }
+}
+
+/** Saturation: every device publishes its readings at once; readings/s from the first publish to the last commit. */
+async function saturate(devices: number, perDevice: number, runs: number, prefix: string): Promise<number[]> {
+  const server = await startBenchServer()
+  try {
+    const fleet = await provisionDevices(server.ledger, prefix, devices)
+    const tracker = commitTracker(server.ingest)
+    const pubs = await startPublishers(server.url, fleet)
+    try {
+      return await repeat(runs, async () => {
+        await pubs.sign(perDevice)
+        const target = tracker.count() + devices * perDevice
+        const start = wallMs()
+        const burst = pubs.burst()
+        const end = await tracker.until(target, `${prefix} saturation`)
+        await burst
+        return (devices * perDevice * 1000) / (end - start)
+      })
+    } finally {
+      await pubs.close()
+    }
+  } finally {
+    await server.close()
+  }
+}
+
+export async function pipelineSaturation(devices: number, perDevice: number, runs: number): Promise<Figure> {
+  const values = await saturate(devices, perDevice, runs, 'bench-sat')
+  return figure('pipeline.saturation', 'pipeline', `pipeline at saturation, ${devices} devices x ${perDevice} readings`, 'readings/s', values, 'higher')
+}
+
+function startSseWatcher(base: string, cookie: string) {
+  const child = fork(fileURLToPath(new URL('./sse-process.ts', import.meta.url)), [base, cookie], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const next = () => new Promise<{ ok: boolean; error?: string; stamps?: Stamp[] }>((resolve, reject) => {
+    child.once('message', resolve as never)
+    child.once('exit', (c) => reject(new StageFailed('live stream', `watcher exited (${c})`)))
+  })
+  return {
+    ready: next().then((r) => { if (!r.ok) throw new StageFailed('live stream', r.error ?? 'watcher failed') }),
+    async collect(): Promise<Stamp[]> { const r = next(); child.send({ cmd: 'collect' }); return (await r).stamps ?? [] },
+    close() { child.send({ cmd: 'close' }) },
+  }
+}
+
+/**
+ * Latency at a fixed rate (half the saturation rate), with the dashboard and
+ * one live-stream watcher attached, devices in open shipments of four.
+ */
+export async function pipelineLatency(devices: number, perSecond: number, seconds: number, runs: number): Promise<Figure[]> {
+  const server = await startBenchServer({ dashboard: true })
+  try {
+    const fleet = await provisionDevices(server.ledger, 'bench-lat', devices, 4)
+    const tracker = commitTracker(server.ingest)
+    const sse = startSseWatcher(server.http!.base, server.http!.cookie)
+    await sse.ready
+    const pubs = await startPublishers(server.url, fleet)
+    const p50: number[] = []
+    const p99: number[] = []
+    const visible99: number[] = []
+    try {
+      const perDevice = Math.max(1, Math.ceil((perSecond * seconds) / devices))
+      const total = perDevice * devices
+      for (let r = 0; r < runs; r++) {
+        await pubs.sign(perDevice)
+        const target = tracker.count() + total
+        tracker.record()
+        const stamps = await pubs.paced(perSecond)
+        await tracker.until(target, 'latency')
+        const commits = tracker.take()
+        const seen = new Map<string, number>()
+        const deadline = performance.now() + 60_000
+        while (seen.size < total) {
+          for (const [d, s, t] of await sse.collect()) seen.set(`${d}/${s}`, t)
+          if (performance.now() > deadline) throw new StageFailed('live stream', `${total - seen.size} of ${total} readings never appeared on the stream`)
+          if (seen.size < total) await new Promise((res) => setTimeout(res, 50))
+        }
+        const lat = stamps.map(([d, s, t]) => commits.get(`${d}/${s}`)! - t).sort((a, b) => a - b)
+        const vis = stamps.map(([d, s, t]) => seen.get(`${d}/${s}`)! - t).sort((a, b) => a - b)
+        if (lat.length !== total || lat.some((x) => !Number.isFinite(x)) || vis.some((x) => !Number.isFinite(x))) throw new StageFailed('latency', 'a published reading has no commit or stream stamp')
+        p50.push(quantile(lat, 0.5))
+        p99.push(quantile(lat, 0.99))
+        visible99.push(quantile(vis, 0.99))
+      }
+    } finally {
+      await pubs.close()
+      sse.close()
+    }
+    const at = `at ${Math.round(perSecond)}/s, ${devices} devices`
+    return [
+      figure('pipeline.latency_commit_p50', 'pipeline', `publish -> commit latency p50 ${at}`, 'ms', p50, 'lower'),
+      figure('pipeline.latency_commit_p99', 'pipeline', `publish -> commit latency p99 ${at}`, 'ms', p99, 'lower'),
+      figure('pipeline.latency_visible_p99', 'pipeline', `publish -> visible on the live stream (SSE) p99 ${at}`, 'ms', visible99, 'lower'),
+    ]
+  } finally {
+    await server.close()
+  }
+}
+
+export async function fleetScale(devices: number, total: number, runs: number): Promise<Figure> {
+  const perDevice = Math.max(1, Math.ceil(total / devices))
+  const values = await saturate(devices, perDevice, runs, `bench-fleet${devices}`)
+  return figure(`fleet.pipeline_${devices}`, 'fleet', `pipeline at saturation, ${devices.toLocaleString('en-US')} connected devices x ${perDevice}`, 'readings/s', values, 'higher')
+}
+
+/**
+ * Memory of a large fleet: every device publishes one reading per simulated
+ * 5 minutes, time accelerated so the fleet's rate is `perSecond`; the server
+ * process (broker + ingest + ledger + dashboard, devices in shipments of four)
+ * is sampled every 500 ms.
+ */
+export async function fleetMemory(devices: number, perSecond: number, periods: number): Promise<Figure[]> {
+  const server = await startBenchServer({ dashboard: true })
+  try {
+    const fleet = await provisionDevices(server.ledger, 'bench-mem', devices, 4)
+    const tracker = commitTracker(server.ingest)
+    const pubs = await startPublishers(server.url, fleet)
+    const rss: number[] = []
+    const sampler = setInterval(() => { rss.push(process.memoryUsage().rss / 2 ** 20) }, 500)
+    try {
+      await pubs.sign(periods)
+      rss.push(process.memoryUsage().rss / 2 ** 20)
+      const target = tracker.count() + devices * periods
+      await pubs.paced(perSecond)
+      await tracker.until(target, 'fleet memory')
+    } finally {
+      clearInterval(sampler)
+      await pubs.close().catch(() => {})
+    }
+    const pubRss = pubs.rss().reduce((a, b) => a + b, 0) / 2 ** 20
+    const accel = Math.round((300 * perSecond) / devices)
+    return [
+      figure('fleet.rss_server', 'fleet', `server process RSS (broker + ingest + ledger + dashboard), ${devices.toLocaleString('en-US')} devices, one reading per simulated 5 min, x${accel} (${Math.round(perSecond)}/s)`, 'MiB', rss, 'lower', 'spread over 500 ms samples, not runs'),
+      figure('fleet.rss_publishers', 'fleet', `publisher processes RSS, together (the simulated devices; not billed)`, 'MiB', [pubRss], 'lower'),
+    ]
+  } finally {
+    await server.close()
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The system under test, wired as `coldproof start` wires it: the embedded
+ * broker, the ledger and its ingest in one process, optionally the dashboard
+ * with its live stream. Differences from `start`, for measuring: no demo, no
+ * per-device rate limit (a benchmark device publishes far faster than 50/s),
+ * room for the 10,000-device stage, and checkpoints by count only.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { pino } from 'pino'
+import type { FastifyInstance } from 'fastify'
+import { toHex } from '../../ledger/protocol/index.ts'
+import { openLedger, type Ledger } from '../../ledger/ledger.ts'
+import { createIngest, type Ingest } from '../../ledger/ingest.ts'
+import { createBroker, hashServicePassword, type Broker } from '../../broker/index.ts'
+import { buildDashboard } from '../../dashboard/server/app.ts'
+import { openUserStore } from '../../dashboard/server/users.ts'
+import { BUILTIN_PROFILES, profileHash } from '../../dashboard/compliance/index.ts'
+import { benchKey, benchSeed } from './signed-chain.ts'
+import type { BenchDevice } from './publishers.ts'
+
+export interface BenchServer {
+  url: string
+  ledger: Ledger
+  ingest: Ingest
+  broker: Broker
+  /** With the dashboard: its base URL and an operator's session cookie. */
+  http?: { base: string; cookie: string }
+  close(): Promise<void>
+}
+
+/** The devices of a stage, registered in the ledger; with `shipmentSize`, grouped into open shipments. */
+export async function provisionDevices(ledger: Ledger, prefix: string, count: number, shipmentSize = 0, startAt = Date.now() - 60 * 86_400_000): Promise<BenchDevice[]> {
+  const devices = Array.from({ length: count }, (_, i) => ({ deviceId: `${prefix}-${i}`, seed: benchSeed(prefix, i) }))
+  await Promise.all(devices.map((d) => ledger.registerDevice({ deviceId: d.deviceId, publicKey: toHex(benchKey(d.seed).publicKey), by: 'bench' })))
+  if (shipmentSize > 0) {
+    const profile = BUILTIN_PROFILES['refrigerated-2-8']
+    const writes = []
+    for (let i = 0; i < count; i += shipmentSize) {
+      writes.push(ledger.createShipment({
+        shipmentId: `${prefix}-ship-${i / shipmentSize}`, product: 'Bench vaccine', route: { from: 'A', to: 'B' },
+        devices: devices.slice(i, i + shipmentSize).map((d) => d.deviceId), profile, profileHash: profileHash(profile), startAt, by: 'bench',
+      }))
+    }
+    await Promise.all(writes)
+  }
+  return devices
+}
+
+export async function startBenchServer({ dashboard = false, maxConnections = 11_000, dir }: { dashboard?: boolean; maxConnections?: number; dir?: string } = {}): Promise<BenchServer> {
+  const ownDir = dir ?? await mkdtemp(join(tmpdir(), 'coldproof-bench-server-'))
+  const stack: (() => Promise<unknown>)[] = []
+  const close = async () => {
+    while (stack.length) await stack.pop()!()
+  }
+  if (!dir) stack.push(() => rm(ownDir, { recursive: true, force: true }))
+  try {
+    const ledger = await openLedger({ dir: join(ownDir, 'ledger'), checkpointIntervalMs: 0, checkpointEvery: 1_000_000 })
+    stack.push(() => ledger.close())
+    const password = randomBytes(18).toString('base64url')
+    const broker = createBroker({
+      registry: { lookupDevice: async (id) => ledger.lookupDevice(id) },
+      serviceAccounts: { ingest: { passwordHash: await hashServicePassword(password), role: 'ingest' } },
+      port: 0, rateLimit: false, maxConnections, logger: pino({ level: 'silent' }),
+    })
+    const { url } = await broker.listen()
+    stack.push(() => broker.close())
+    const ingest = createIngest({ ledger, url, username: 'ingest', password })
+    await ingest.start()
+    stack.push(() => ingest.close())
+    let http: BenchServer['http']
+    if (dashboard) {
+      const login = { username: 'bench-operator', password: randomBytes(12).toString('base64url') }
+      const users = await openUserStore({ file: join(ownDir, 'users.json'), seed: [{ ...login, role: 'operator' }] })
+      const app: FastifyInstance = await buildDashboard({
+        ledger, users, cookieSecret: randomBytes(32).toString('base64url'), logger: false, integrityCheckOnStart: false,
+        brokerMetrics: () => ({ connections: broker.metrics().connections.current }),
+        ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
+      })
+      const base = await app.listen({ host: '127.0.0.1', port: 0 })
+      stack.push(() => app.close())
+      const res = await app.inject({ method: 'POST', url: '/api/login', payload: login })
+      const c = res.cookies.find((x) => x.name === 'coldproof_session')
+      if (res.statusCode !== 200 || !c) throw new Error(`bench login failed: ${res.statusCode} ${res.body}`)
+      http = { base, cookie: `coldproof_session=${c.value}` }
+    }
+    return { url, ledger, ingest, broker, http, close }
+  } catch (e) {
+    await close()
+    throw e
+  }
+}
