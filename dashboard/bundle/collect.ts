@@ -21,6 +21,8 @@ interface Plan {
   forks: StoredEntry[]
   postClose: StoredEntry[]
   acknowledgements: StoredEntry[]
+  /** A closed shipment's bundle as of its close: signed under the first checkpoint logged after it. */
+  frozen: boolean
 }
 
 /** One logger's part of the shipment's chain evidence: seqs lo..end, the reading below lo, the gaps it skips. */
@@ -33,7 +35,7 @@ interface ChainRange { deviceId: string; lo: number; end: number; before: Stored
  * declared gap or reading that is not provably before the window, so that `before` is a real reading
  * taken before the window.
  */
-async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, inWindowSeqs: number[], allGaps: StoredEntry<'gap'>[]): Promise<ChainRange> {
+async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, inWindowSeqs: number[], allGaps: StoredEntry<'gap'>[], asOf: number): Promise<ChainRange> {
   const ca = s.createAnchors?.find((a) => a.deviceId === deviceId)
   const ce = s.closeAnchors?.find((a) => a.deviceId === deviceId)
   const top = inWindowSeqs.reduce((m, x) => Math.max(m, x), 0)
@@ -45,7 +47,8 @@ async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, in
     const g = gapsOf.find((x) => x.entry.body.fromSeq <= lo - 1 && lo - 1 <= x.entry.body.toSeq)
     if (g) { lo = g.entry.body.fromSeq; continue }
     const r = (await ledger.readingsByDevice(deviceId, lo - 1, lo - 1))[0]
-    if (!r) break
+    // A reading chained after the close (a gap filled late) must not change a closed shipment's evidence.
+    if (!r || r.entry.index >= asOf) break
     if (readingOfEntry(r.entry).fields.deviceTimeMs >= s.startAt) { lo--; continue }
     before = r
     break
@@ -54,21 +57,31 @@ async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, in
   return { deviceId, lo, end, before, gaps }
 }
 
-/** Every logger's chain range, and the forks of the shipment's loggers that bear on it (logged before the close). */
+/** Entries at or after this index are not part of a shipment's evidence: its close index once closed. */
+function asOfIndex(s: ShipmentState): number {
+  return s.closeIndex ?? Number.POSITIVE_INFINITY
+}
+
+/**
+ * Every logger's chain range, and the forks of the shipment's loggers that bear on it. A closed
+ * shipment's evidence is what the log held at its close: gaps, forks and earlier readings logged
+ * later leave it as it was, so its bundle never changes (docs/BUNDLE.md, "Frozen at the close").
+ */
 async function evidenceRanges(ledger: Ledger, s: ShipmentState, inWindow: StoredEntry<'reading'>[]): Promise<{ ranges: ChainRange[]; forks: StoredEntry<'reading.fork'>[] }> {
+  const asOf = asOfIndex(s)
   const seqs = new Map<string, number[]>()
   for (const e of inWindow) {
     const list = seqs.get(e.entry.body.deviceId)
     if (list) list.push(e.entry.body.seq)
     else seqs.set(e.entry.body.deviceId, [e.entry.body.seq])
   }
-  const gaps = await ledger.entriesByType('gap')
+  const gaps = (await ledger.entriesByType('gap')).filter((g) => g.entry.index < asOf)
   const ranges: ChainRange[] = []
-  for (const id of s.devices) ranges.push(await chainRange(ledger, s, id, seqs.get(id) ?? [], gaps))
+  for (const id of s.devices) ranges.push(await chainRange(ledger, s, id, seqs.get(id) ?? [], gaps, asOf))
   const endOf = new Map(ranges.map((r) => [r.deviceId, r.end]))
   const forks = (await ledger.entriesByType('reading.fork')).filter((f) => {
     const end = endOf.get(f.entry.body.deviceId)
-    return end !== undefined && f.entry.body.seq <= end && (s.closeIndex === undefined || f.entry.index < s.closeIndex)
+    return end !== undefined && f.entry.body.seq <= end && f.entry.index < asOf
   })
   return { ranges, forks }
 }
@@ -84,17 +97,31 @@ export async function shipmentEvidenceEntries(ledger: Ledger, shipmentId: string
   return { gaps: ranges.flatMap((r) => r.gaps.map((g) => g.entry.body as GapBody)), forks: forks.map((f) => f.entry.body as ReadingForkBody) }
 }
 
+/** What a bundle request asks for (GET /api/shipments/:id/bundle.json?postClose=true). */
+export interface BundleOptions {
+  /**
+   * A closed shipment's supplement: its frozen evidence plus what was logged about it after the
+   * close (post-close readings, acknowledgements, revocations), under the latest checkpoint.
+   * Without it a closed shipment's bundle is frozen at the close: the same bytes forever.
+   */
+  postClose?: boolean
+}
+
 /** Which entries the bundle of `shipmentId` holds, read from the ledger (no proofs yet). */
-async function plan(ledger: Ledger, shipmentId: string): Promise<Plan> {
+async function plan(ledger: Ledger, shipmentId: string, opts: BundleOptions = {}): Promise<Plan> {
   const s = ledger.shipment(shipmentId)
   if (!s) throw new BundleError(`no shipment "${shipmentId}" in the ledger`, { shipmentId })
+  // Frozen: a closed shipment's bundle holds only entries logged before its close entry.
+  const frozen = s.closeIndex !== undefined && !opts.postClose
+  const asOf = frozen ? asOfIndex(s) : Number.POSITIVE_INFINITY
   const create = await ledger.getEntry(s.createIndex)
   const close = s.closeIndex !== undefined ? await ledger.getEntry(s.closeIndex) : null
   const devices: Plan['devices'] = []
   for (const id of s.devices) {
     const d = ledger.device(id)
     if (!d) throw new BundleError(`device "${id}" of shipment "${shipmentId}" is not registered`, { shipmentId, deviceId: id })
-    devices.push({ deviceId: id, register: await ledger.getEntry(d.registerIndex), revoke: d.revokeIndex !== undefined ? await ledger.getEntry(d.revokeIndex) : null })
+    const revoked = d.revokeIndex !== undefined && d.revokeIndex < asOf
+    devices.push({ deviceId: id, register: await ledger.getEntry(d.registerIndex), revoke: revoked ? await ledger.getEntry(d.revokeIndex!) : null })
   }
   // Each logger's chain is the full seq range from the window's start to its close anchor
   // (a reading with a jumped clock in between stays in the chain as a link).
@@ -104,9 +131,9 @@ async function plan(ledger: Ledger, shipmentId: string): Promise<Plan> {
     const readings = r.lo <= r.end ? await ledger.readingsByDevice(r.deviceId, r.lo, r.end) : []
     chains.push({ deviceId: r.deviceId, before: r.before, readings, gaps: r.gaps })
   }
-  const postClose = s.closeIndex !== undefined ? await ledger.postCloseReadings(shipmentId) : []
-  const acknowledgements = (await ledger.entriesByType('alarm.ack')).filter((e) => e.entry.body.shipmentId === shipmentId)
-  return { shipmentId, create, close, devices, chains, forks, postClose, acknowledgements }
+  const postClose = s.closeIndex !== undefined && !frozen ? await ledger.postCloseReadings(shipmentId) : []
+  const acknowledgements = (await ledger.entriesByType('alarm.ack')).filter((e) => e.entry.body.shipmentId === shipmentId && e.entry.index < asOf)
+  return { shipmentId, create, close, devices, chains, forks, postClose, acknowledgements, frozen }
 }
 
 function allEntries(p: Plan): StoredEntry[] {
@@ -130,14 +157,32 @@ async function coveringCheckpoint(ledger: Ledger, maxIndex: number): Promise<{ n
   return cp
 }
 
+/**
+ * The checkpoint a closed shipment's frozen bundle is proven under: the first one logged (as a
+ * 'checkpoint' entry) whose tree holds the close entry. It is chosen by the log alone, so every
+ * build, before or after a restart, names the same checkpoint and gives the same bytes.
+ */
+async function closeCheckpoint(ledger: Ledger, closeIndex: number): Promise<{ note: string; size: number }> {
+  const first = async () => (await ledger.entriesByType('checkpoint')).find((e) => e.entry.body.size > closeIndex)?.entry.body
+  let cp = await first()
+  if (!cp) {
+    await ledger.barrier()
+    await ledger.checkpoint()
+    cp = await first()
+  }
+  if (!cp) throw new BundleError(`no signed checkpoint covers the close entry ${closeIndex}`, { closeIndex })
+  return cp
+}
+
 /** Reads everything the bundle of `shipmentId` needs (entries, one covering checkpoint, proofs). */
-export async function collectBundleInputs(ledger: Ledger, shipmentId: string): Promise<BundleInputs> {
-  return withProofs(ledger, await plan(ledger, shipmentId))
+export async function collectBundleInputs(ledger: Ledger, shipmentId: string, opts: BundleOptions = {}): Promise<BundleInputs> {
+  return withProofs(ledger, await plan(ledger, shipmentId, opts))
 }
 
 async function withProofs(ledger: Ledger, p: Plan): Promise<BundleInputs> {
   const maxIndex = Math.max(...allEntries(p).map((e) => e.entry.index))
-  const cp = await coveringCheckpoint(ledger, maxIndex)
+  const cp = p.frozen && p.close ? await closeCheckpoint(ledger, p.close.entry.index) : await coveringCheckpoint(ledger, maxIndex)
+  if (cp.size <= maxIndex) throw new BundleError(`checkpoint of size ${cp.size} does not cover entry ${maxIndex}`, { maxIndex, checkpointSize: cp.size })
   const stored = async (e: StoredEntry): Promise<StoredRef> => ({ index: e.entry.index, bytes: e.bytes, proof: await ledger.inclusionProof(e.entry.index, cp.size) })
   const opt = async (e: StoredEntry | null) => (e ? stored(e) : null)
   return {
@@ -155,7 +200,7 @@ async function withProofs(ledger: Ledger, p: Plan): Promise<BundleInputs> {
   }
 }
 
-export type BundleBuilderFn = (shipmentId: string) => Promise<{ json: string; sha256: string }>
+export type BundleBuilderFn = (shipmentId: string, opts?: BundleOptions) => Promise<{ json: string; sha256: string }>
 
 /**
  * The dashboard's BundleBuilder. While no entry of a shipment's evidence
@@ -165,14 +210,15 @@ export type BundleBuilderFn = (shipmentId: string) => Promise<{ json: string; sh
  */
 export function createBundleBuilder(ledger: Ledger): BundleBuilderFn {
   const cache = new Map<string, { key: string; json: string; sha256: string }>()
-  return async (shipmentId) => {
-    const p = await plan(ledger, shipmentId)
+  return async (shipmentId, opts = {}) => {
+    const p = await plan(ledger, shipmentId, opts)
     // The bundle is a function of its entries; the shipment's sensors' chains already fix the readings.
     const key = allEntries(p).map((e) => `${e.entry.index}:${e.hash}`).join(',')
-    const hit = cache.get(shipmentId)
+    const slot = `${p.frozen ? 'frozen' : 'live'}:${shipmentId}`
+    const hit = cache.get(slot)
     if (hit && hit.key === key) return { json: hit.json, sha256: hit.sha256 }
     const { json, sha256 } = buildBundle(await withProofs(ledger, p))
-    cache.set(shipmentId, { key, json, sha256 })
+    cache.set(slot, { key, json, sha256 })
     return { json, sha256 }
   }
 }

@@ -43,7 +43,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
 
 /** Builds an evidence bundle for a shipment (dashboard/bundle/, wired by the start-up code when present). */
-export type BundleBuilder = (shipmentId: string) => Promise<{ json: string; sha256: string }>
+export type BundleBuilder = (shipmentId: string, opts?: { postClose?: boolean }) => Promise<{ json: string; sha256: string }>
 
 export interface DashboardOptions {
   ledger: Ledger

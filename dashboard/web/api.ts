@@ -228,6 +228,8 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
       { label: 'Readings CSV', href: `/api/shipments/${id}/readings.csv`, kind: 'csv' },
       { label: 'EPCIS 2.0', href: `/api/shipments/${id}/epcis.json`, kind: 'epcis' },
       { label: 'Evidence bundle', href: `/api/shipments/${id}/bundle.json`, kind: 'bundle' },
+      // Only a closed shipment has one: what was logged about it after the close, apart from the frozen bundle.
+      ...(j.closedAt != null ? [{ label: 'Post-close supplement', href: `/api/shipments/${id}/bundle.json?postClose=true`, kind: 'bundle-post-close' as const }] : []),
     ],
   }
 }

@@ -132,7 +132,7 @@ export interface ShipmentDetail extends ShipmentSummary {
   /** Readings logged above a close anchor with device times in the window: shown apart, never part of the verdict. */
   postClose: ReadingView[]
   compliance: ComplianceSummary | null
-  downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' }[]
+  downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' | 'bundle-post-close' }[]
 }
 
 export interface DeviceView {

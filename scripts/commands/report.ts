@@ -18,7 +18,7 @@ import { buildBundle } from '../../dashboard/bundle/build.ts'
 import { collectBundleInputs } from '../../dashboard/bundle/collect.ts'
 import { bundleHash } from '../../dashboard/bundle/format.ts'
 
-interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string }
+interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string; postClose?: boolean }
 
 class ReportError extends Error {}
 
@@ -29,7 +29,7 @@ function ledgerDir(data: string): string {
   throw new ReportError(`no ledger in ${data}: expected ${join(data, 'ledger', 'db')} (a coldproof data directory) or ${join(data, 'db')}`)
 }
 
-async function fromLedger(data: string, shipmentId: string): Promise<string> {
+async function fromLedger(data: string, shipmentId: string, postClose: boolean): Promise<string> {
   const dir = ledgerDir(data)
   let ledger
   try {
@@ -43,14 +43,14 @@ async function fromLedger(data: string, shipmentId: string): Promise<string> {
   }
   try {
     if (!ledger.shipment(shipmentId)) throw new ReportError(`no shipment "${shipmentId}" in the ledger in ${dir}`)
-    return buildBundle(await collectBundleInputs(ledger, shipmentId)).json
+    return buildBundle(await collectBundleInputs(ledger, shipmentId, { postClose })).json
   } finally {
     await ledger.close()
   }
 }
 
-async function fromDashboard(url: string, token: string | undefined, shipmentId: string): Promise<string> {
-  const target = new URL(`/api/shipments/${encodeURIComponent(shipmentId)}/bundle.json`, url)
+async function fromDashboard(url: string, token: string | undefined, shipmentId: string, postClose: boolean): Promise<string> {
+  const target = new URL(`/api/shipments/${encodeURIComponent(shipmentId)}/bundle.json${postClose ? '?postClose=true' : ''}`, url)
   let res: Response
   try {
     res = await fetch(target, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } })
@@ -72,7 +72,7 @@ export async function reportCommand(shipmentId: string, o: ReportOptions): Promi
   try {
     if (!o.bundle) throw new ReportError('only --bundle is available here; the PDF report is downloaded from the dashboard (GET /api/shipments/<id>/report.pdf)')
     if (!o.data === !o.url) throw new ReportError('give either --data <dataDir> (a stopped ledger) or --url <dashboard> --token <API token> (a running one)')
-    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId) : await fromLedger(o.data!, shipmentId)
+    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId, !!o.postClose) : await fromLedger(o.data!, shipmentId, !!o.postClose)
     const sha = bundleHash(json)
     if (o.out) {
       await writeFile(o.out, json)
@@ -94,6 +94,7 @@ export function register(program: Command): void {
     .description('write a shipment\'s evidence bundle, from a ledger directory or a running dashboard')
     .argument('<shipmentId>', 'the shipment')
     .option('--bundle', 'write the evidence bundle (docs/BUNDLE.md)')
+    .option('--post-close', 'a closed shipment\'s post-close supplement instead of its frozen bundle (docs/BUNDLE.md, "Frozen at the close")')
     .option('--out <file>', 'output file (default: standard output)')
     .option('--data <dataDir>', 'coldproof data directory (or ledger directory) of a stopped system')
     .option('--url <dashboard>', 'a running dashboard, e.g. http://127.0.0.1:8080')
