@@ -1,5 +1,5 @@
 /**
- * Topic ACL (DESIGN.md decisions 3 and 11): who may publish or subscribe
+ * Topic ACL (ARCHITECTURE.md decisions 3 and 11): who may publish or subscribe
  * where. Pure functions over the wire protocol's topic layout
  *   coldproof/v1/{partition}/{deviceId}/{readings|receipt|resend}
  * The broker checks topics only, never payloads.

@@ -1,6 +1,6 @@
 /**
  * The embedded MQTT broker (aedes 1.x, MQTT 3.1.1): device authentication,
- * topic ACLs, size and rate limits, counters. DESIGN.md decisions 3, 5, 10, 11;
+ * topic ACLs, size and rate limits, counters. ARCHITECTURE.md decisions 3, 5, 10, 11;
  * operators' guide: docs/OPERATIONS.md.
  *
  * createBroker(opts) returns an unstarted broker; listen() starts it.

@@ -7,7 +7,7 @@
  * max_queued_messages does), counted and logged; older queued messages stay.
  * Nothing is lost end to end: the ledger never receipts a reading it did not
  * store, so the device keeps it and resends it on reconnect or when the
- * ingest, seeing a gap in the device's sequence, asks for it (DESIGN.md
+ * ingest, seeing a gap in the device's sequence, asks for it (ARCHITECTURE.md
  * decision 5).
  */
 import type { Readable } from 'node:stream'

@@ -3,7 +3,7 @@
  * across reconnects, so logging in again never refills it) (`burst` tokens, refilled at
  * `perSecond`). A publish over the limit is first held back (the broker stops
  * reading that socket, so TCP slows the client down: a device resending its
- * backlog after an outage is throttled, not locked out, DESIGN.md decision 11);
+ * backlog after an outage is throttled, not locked out, ARCHITECTURE.md decision 11);
  * only a client whose held-back publishes would wait longer than `maxDelayMs`
  * is disconnected.
  */

@@ -1,5 +1,5 @@
 /**
- * The broker's view of the device registry (DESIGN.md decision 3).
+ * The broker's view of the device registry (ARCHITECTURE.md decision 3).
  *
  * The registry belongs to the ledger (registrations and revocations are log
  * entries); the broker only reads it through this one method, looked up on

@@ -2,7 +2,7 @@
  * The device's chain position: the last sequence number it used and the hash
  * of that reading's payload (the next reading's prevHash). Persisted before
  * the reading is published, so a restart continues the chain and a crash
- * never reuses a sequence number (DESIGN.md decision 2).
+ * never reuses a sequence number (ARCHITECTURE.md decision 2).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'

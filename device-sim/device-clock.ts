@@ -2,7 +2,7 @@
  * The device's own clock, as it drifts and jumps against true (simulated)
  * time. A real logger's crystal drifts by tens of ppm; a jump is what a bad
  * RTC resync or a brown-out reset looks like. Device time is what the reading
- * carries (integer ms UTC, DESIGN.md decision 1).
+ * carries (integer ms UTC, ARCHITECTURE.md decision 1).
  */
 import type { ClockJump } from './scenario.ts'
 

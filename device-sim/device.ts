@@ -3,7 +3,7 @@
  * signs each reading, chains it to the previous one, keeps it until the
  * ledger receipts it, and publishes it when its link is up.
  *
- * Order of a sample (DESIGN.md decision 5): sign → append to the persisted
+ * Order of a sample (ARCHITECTURE.md decision 5): sign → append to the persisted
  * buffer → persist the chain state → publish. A crash after the buffer append
  * loses nothing (the state is reconciled from the buffer on restart); a crash
  * before it loses an unpublished reading but never reuses its sequence number.

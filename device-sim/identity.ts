@@ -2,7 +2,7 @@
  * A device's identity: its id and Ed25519 key pair. On disk the key lives in
  * `<dir>/key.json`, created once with mode 0600 and never overwritten, as a
  * logger's key lives in its secure element for the device's life: a new key
- * would be a new device to the ledger (DESIGN.md decision 3).
+ * would be a new device to the ledger (ARCHITECTURE.md decision 3).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,7 +1,7 @@
 /**
  * device-sim: the simulated sensor firmware. Public surface used by the
  * start-up code and the `coldproof sim` command. Imports nothing of the
- * project but ledger/protocol (DESIGN.md, "Data flows one way").
+ * project but ledger/protocol (ARCHITECTURE.md, "Data flow").
  */
 import { createFleet, type FleetOptions } from './fleet.ts'
 import { loadScenario, type Scenario } from './scenario.ts'

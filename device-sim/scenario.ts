@@ -12,7 +12,7 @@ import { DEVICE_ID_PATTERN } from '../ledger/protocol/index.ts'
 import { ScenarioError, SimError } from './errors.ts'
 import type { ThermalModel } from './thermal.ts'
 
-/** Label storage classes (DESIGN.md, "EU handling rules"). */
+/** Label storage classes (docs/COMPLIANCE.md). */
 export const STORAGE_CLASSES = ['2-8', '15-25', 'max25', 'max30', 'frozen-15', 'frozen-20', 'ultra-cold'] as const
 export type StorageClass = (typeof STORAGE_CLASSES)[number]
 

@@ -2,7 +2,7 @@
  * Ed25519 signing as the firmware does it: @noble/ed25519 (pure JS, like a
  * small MCU library), synchronous API. The ingest verifies with Node's
  * OpenSSL, so every published reading is checked by a second implementation
- * (DESIGN.md decision 9).
+ * (ARCHITECTURE.md decision 9).
  */
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'

@@ -1,6 +1,6 @@
 /**
  * The bounded buffer of readings not yet receipted by the ledger
- * (DESIGN.md decision 5). Sampling never waits for it: when it is full the
+ * (ARCHITECTURE.md decision 5). Sampling never waits for it: when it is full the
  * oldest reading is dropped and the caller flags BUFFER_OVERFLOW on the
  * reading that caused the drop.
  *

@@ -1,5 +1,5 @@
 /**
- * Signed checkpoints (DESIGN.md decision 4; C2SP tlog-checkpoint and
+ * Signed checkpoints (ARCHITECTURE.md decision 4; C2SP tlog-checkpoint and
  * signed-note). A checkpoint is signed only over a tree size that is already
  * durable (the store's committed size and frontier, read together), and sizes
  * only grow, so every checkpoint is a prefix of the one append-only tree: no

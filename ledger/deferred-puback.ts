@@ -1,5 +1,5 @@
 /**
- * PUBACK after commit (DESIGN.md decision 5), without serialising the ingest.
+ * PUBACK after commit (ARCHITECTURE.md decision 5), without serialising the ingest.
  *
  * mqtt.js handles incoming packets one at a time: for a QoS 1 PUBLISH it calls
  * `handleMessage(packet, cb)` and sends the PUBACK when `cb` is called, and it

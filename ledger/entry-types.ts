@@ -1,5 +1,5 @@
 /**
- * The typed entries of the one global log (DESIGN.md decision 4) and the read
+ * The typed entries of the one global log (ARCHITECTURE.md decision 4) and the read
  * surface the other parts use. The ledger implements these; the dashboard,
  * the bundle builder and the broker's registry adapter consume them.
  *

@@ -9,7 +9,7 @@
  * RFC 6962 root of the whole log against the signed checkpoints.
  *
  * Reading signatures are checked with Node's crypto (OpenSSL), independent
- * of the noble engine the devices sign with (DESIGN.md decision 9).
+ * of the noble engine the devices sign with (ARCHITECTURE.md decision 9).
  */
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { decodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry } from './entry-codec.ts'

@@ -1,5 +1,5 @@
 /**
- * Group commit (DESIGN.md decision 9): callers submit items; while one batch is
+ * Group commit (ARCHITECTURE.md decision 9): callers submit items; while one batch is
  * being written the next ones queue, and the next batch takes everything
  * queued. One write when idle, many items per write under load, never one
  * write per item. A submit's promise settles only after the write of its batch

@@ -2,7 +2,7 @@
  * What each entry type changes besides the log itself: the query indexes and
  * the derived state (devices, shipments). Run by the store while it builds a
  * batch, in log order, so the indexes land in the same atomic write as the
- * entries they index (DESIGN.md decision 5: no index without its entry, no
+ * entries they index (ARCHITECTURE.md decision 5: no index without its entry, no
  * entry without its index).
  *
  * Each entry type is checked first (`prepare`, which throws a LedgerError and

@@ -1,5 +1,5 @@
 /**
- * The MQTT ingest (DESIGN.md decisions 2, 3, 5, 6, 9, 11): subscribes to the
+ * The MQTT ingest (ARCHITECTURE.md decisions 2, 3, 5, 6, 9, 11): subscribes to the
  * device readings of some partitions on a persistent session with QoS 1,
  * judges each message, appends accepted readings to the ledger, quarantines
  * everything else, and acknowledges each message to the broker only once its
@@ -402,7 +402,7 @@ export function createIngest(opts: IngestOptions): Ingest {
         // Not durable: forget the optimistic state; the broker will redeliver (no PUBACK).
         working.delete(deviceId)
         // A revocation committed between judging and committing: the reading is
-        // refused now, so it is quarantined now (DESIGN.md decision 6), not on redelivery.
+        // refused now, so it is quarantined now (ARCHITECTURE.md decision 6), not on redelivery.
         if ((e as { code?: string }).code === 'ERR_LEDGER_DEVICE_REVOKED') {
           return quarantine(new Rejection('ERR_REVOKED', `device ${deviceId} was revoked before seq ${seq} was committed`, {}, deviceId, seq))
         }

@@ -1,6 +1,6 @@
 /**
  * The error-code catalogues of the integrity modules and docs/ARCHITECTURE.md
- * stay in sync (STYLE.md: one catalogue of codes per part, listed in the docs).
+ * stay in sync (one catalogue of codes per part, listed in the docs).
  */
 import t from 'tap'
 import { readFileSync } from 'node:fs'

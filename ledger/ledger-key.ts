@@ -1,5 +1,5 @@
 /**
- * The ledger's checkpoint-signing key (DESIGN.md decision 4). Kept in the data
+ * The ledger's checkpoint-signing key (ARCHITECTURE.md decision 4). Kept in the data
  * directory as a Go-compatible note signer key string
  * ("PRIVATE+KEY+<name>+<keyid>+<base64(0x01||seed)>", see ledger/note.ts), in
  * a file created once with mode 0600 and never overwritten: replacing it would

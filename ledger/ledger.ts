@@ -1,5 +1,5 @@
 /**
- * The ledger: ColdProof's evidence store (DESIGN.md decisions 3-6, 9).
+ * The ledger: ColdProof's evidence store (ARCHITECTURE.md decisions 3-6, 9).
  * `openLedger(opts)` opens (or creates) a ledger directory:
  *
  *   <dir>/db/              LevelDB: the log, Merkle nodes, indexes, state (store.ts)
@@ -43,7 +43,7 @@ export interface OpenLedgerOptions {
   quarantineCaps?: Partial<QuarantineCaps>
 }
 
-/** What the broker needs to authenticate a device (the DeviceRegistry interface of DESIGN.md). */
+/** What the broker needs to authenticate a device (the DeviceRegistry interface of docs/ARCHITECTURE.md). */
 export interface DeviceLookup { publicKey: Uint8Array; revoked: boolean }
 
 export type RegisterDeviceInput = Omit<DeviceRegisterBody, 'publicKey'> & { publicKey: string | Uint8Array }
@@ -157,7 +157,7 @@ function timeOf(v: unknown, name: string): number {
   return v as number
 }
 
-/** hex SHA-256 of a rule profile's canonical JSON (DESIGN.md decision 7). */
+/** hex SHA-256 of a rule profile's canonical JSON (ARCHITECTURE.md decision 7). */
 export function profileHashOf(profile: unknown): string {
   return toHex(sha256(canonicalJsonBytes(profile)))
 }

@@ -64,7 +64,7 @@ export interface ShipmentState {
   endsEarly?: string
 }
 
-/** Why the ingest rejected a message (DESIGN.md decision 6; table in docs/ARCHITECTURE.md, "Ingest"). */
+/** Why the ingest rejected a message (ARCHITECTURE.md decision 6; table in docs/ARCHITECTURE.md, "Ingest"). */
 export const QUARANTINE_REASONS = {
   ERR_OVERSIZED: 'the payload is larger than any valid reading',
   ERR_MALFORMED: 'the payload does not decode as a v1 reading (details.protocolCode names the field)',

@@ -1,5 +1,5 @@
 /**
- * The append-only log on LevelDB (classic-level), DESIGN.md decisions 4, 5, 9.
+ * The append-only log on LevelDB (classic-level), ARCHITECTURE.md decisions 4, 5, 9.
  *
  * Every group of writes is ONE atomic LevelDB batch written with
  * `{ sync: true }` (fsync before it resolves): the entry bytes, every Merkle

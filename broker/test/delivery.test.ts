@@ -3,7 +3,7 @@
  * while it is away is delivered when it returns, up to the per-session queue
  * cap; beyond the cap the newest messages are dropped and counted (the
  * device's store-and-forward and the ledger's resend recover them,
- * DESIGN.md decision 5).
+ * ARCHITECTURE.md decision 5).
  */
 import t from 'tap'
 import { deviceTopic, readingsFilters } from '../../ledger/protocol/index.ts'

@@ -118,7 +118,7 @@ t.test('rate limit: one bucket per device, so reconnecting in a loop does not re
   t.ok(refusedAt >= 6, 'every later login is refused at its first publish')
 })
 
-t.test('a device resending a large backlog at once is throttled, not disconnected (DESIGN.md decision 11)', async (t) => {
+t.test('a device resending a large backlog at once is throttled, not disconnected (ARCHITECTURE.md decision 11)', async (t) => {
   // Real clock. While a socket read's publishes are held, aedes reads no more
   // of that socket, so the wait per read is at most (publishes per read) /
   // perSecond: about 350 readings of a 64 KiB read at 1000/s, well under

@@ -1,5 +1,5 @@
 /**
- * Any standard broker works (DESIGN.md decision 10): the same device and
+ * Any standard broker works (ARCHITECTURE.md decision 10): the same device and
  * ingest traffic through Debian's Mosquitto, configured as docs/OPERATIONS.md
  * shows (listener, password file, ACL file with per-device patterns). The
  * readings arrive byte for byte, decode, verify under the device key with

@@ -4,7 +4,7 @@
  * (and the dashboard's, dashboard/server/shipment-data.ts) come from the same
  * readings the same way: the readings whose device time lies in the shipment
  * window [startAt, closedAt], the shipment's loggers, the logged profile and
- * its logged hash (DESIGN.md decisions 7 and 8), and the evidence notices of
+ * its logged hash (ARCHITECTURE.md decisions 7 and 8), and the evidence notices of
  * the log: an early end confirmed at the close, declared gaps, forks. Pure.
  */
 import type { GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'

@@ -18,7 +18,7 @@ export function checkProfile(b: EvidenceBundle, create: Parsed | null, checks: C
   if (!rawBody) {
     checks.fail('profile', { code: 'PROFILE_INVALID', message: 'no shipment.create body to read the profile from', entryIndex: create?.index })
   } else {
-    // The hash binds the profile document as logged, valid or not (DESIGN.md decision 7).
+    // The hash binds the profile document as logged, valid or not (ARCHITECTURE.md decision 7).
     let actual: string | null = null
     try { actual = toHex(sha256(canonicalJsonBytes(rawBody.profile))) } catch { actual = null }
     let valid: RuleProfile | null = null

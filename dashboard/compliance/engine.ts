@@ -1,5 +1,5 @@
 /**
- * The compliance fold (DESIGN.md decision 8): state + one reading -> new state
+ * The compliance fold (ARCHITECTURE.md decision 8): state + one reading -> new state
  * + events, per sensor, in sequence-number order. The same fold raises live
  * alarms and produces the final verdict, so the dashboard, the report and the
  * regulator's verifier cannot disagree.
@@ -285,7 +285,7 @@ class Fold {
     const last = s.last
     const touchesJudged = isJudged(spans, t) || (last !== null && judgedLength(spans, Math.min(last.t, t), Math.max(last.t, t) + 1) > 0)
     if (s.lastSeq !== null && seq > s.lastSeq + 1 && touchesJudged) {
-      // DESIGN.md decision 2: every signed reading counts; a missing sequence number is missing evidence.
+      // ARCHITECTURE.md decision 2: every signed reading counts; a missing sequence number is missing evidence.
       this.emit('missing_readings', '', s.lastSeq, t, { afterSeq: s.lastSeq, seq, count: seq - s.lastSeq - 1 })
     }
     if (s.lastSeq === null || seq > s.lastSeq) s.lastSeq = seq

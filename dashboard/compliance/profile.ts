@@ -1,5 +1,5 @@
 /**
- * The rule profile: a shipment's handling rules as data (DESIGN.md decision 7).
+ * The rule profile: a shipment's handling rules as data (ARCHITECTURE.md decision 7).
  * The JSON Schema below is written once; `validateProfile` checks a document
  * against it (unknown fields refused) and then checks what a schema cannot say
  * (low < high, zones outside the label range, unique rule ids). `profileHash`

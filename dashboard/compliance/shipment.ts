@@ -76,7 +76,7 @@ export function evaluateShipment(input: ShipmentInput): ShipmentResult {
   const profile = validateProfile(input.profile)
   const actual = hashOf(profile)
   if (typeof input.profileHash !== 'string' || input.profileHash.toLowerCase() !== actual) {
-    // DESIGN.md decision 7: the shipment's logged hash binds the rules.
+    // ARCHITECTURE.md decision 7: the shipment's logged hash binds the rules.
     throw new ComplianceError('ERR_PROFILE_HASH_MISMATCH', '$.profileHash', `profile "${profile.id}" v${profile.version} hashes to ${actual}, the shipment logged ${String(input.profileHash)}`, { expected: input.profileHash, actual })
   }
   const window = checkWindow(input.window)

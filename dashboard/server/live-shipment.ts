@@ -1,7 +1,7 @@
 /**
  * One shipment as the FleetMonitor follows it: the compliance engine's
  * incremental per-sensor evaluators over its in-window readings, and the
- * alarm list those evaluators' outcomes keep (DESIGN.md decision 8: a live
+ * alarm list those evaluators' outcomes keep (ARCHITECTURE.md decision 8: a live
  * alarm is an alarm event of the same fold that gives the final verdict).
  * Pure state; the monitor does the I/O.
  */

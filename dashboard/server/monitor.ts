@@ -2,7 +2,7 @@
  * FleetMonitor: the dashboard's live state, kept by following the ledger's
  * committed entries. Per open shipment it runs the compliance engine's
  * incremental per-sensor evaluators, so a live alarm is exactly an alarm
- * event of the same fold that gives the final verdict (DESIGN.md decision 8).
+ * event of the same fold that gives the final verdict (ARCHITECTURE.md decision 8).
  * It also keeps acknowledgements, the current temperature and last reading
  * per device, and marks late readings (see `lateness` below). Listeners get named events for the live stream.
  */

@@ -1,6 +1,6 @@
 /**
- * Hostile values against every decoder and check of the protocol (STYLE.md,
- * noble's habit): each one refuses with a ProtocolError, never with anything
+ * Hostile values against every decoder and check of the protocol
+ * (as noble tests its own): each one refuses with a ProtocolError, never with anything
  * else, whatever it is handed. Plus random strings and bytes for the decoders
  * of topics, receipts, resend requests and tokens.
  */

@@ -3,7 +3,7 @@
  * The signature engine is a parameter: by default @noble/ed25519 in strict
  * RFC 8032 mode (zip215: false) with its async API, which hashes with
  * WebCrypto and so needs no set-up in Node or browsers. The ingest passes
- * Node's crypto instead (DESIGN.md decision 9).
+ * Node's crypto instead (ARCHITECTURE.md decision 9).
  */
 import { verifyAsync } from '@noble/ed25519'
 import { ProtocolError } from './errors.ts'

@@ -1,5 +1,5 @@
 /**
- * Crash test (issue 5, "Integrity and recovery"; DESIGN.md decision 5): the
+ * Crash test (issue 5, "Integrity and recovery"; ARCHITECTURE.md decision 5): the
  * ingest runs as its own process and is killed with SIGKILL several times
  * while devices publish. The devices keep every unreceipted reading and resend
  * on reconnect, on resend requests and on a retry timer, as the firmware does.

@@ -82,7 +82,7 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
 /**
  * A tiny device loop over the real protocol: keeps every unreceipted reading,
  * resends them on reconnect and answers resend requests from its buffer
- * (DESIGN.md decision 5). `drop` lets a test lose chosen first transmissions.
+ * (ARCHITECTURE.md decision 5). `drop` lets a test lose chosen first transmissions.
  */
 export class DeviceLoop {
   readonly d: SimDevice

@@ -1,5 +1,5 @@
 /**
- * A broker restart loses nothing a device measured (DESIGN.md decision 5;
+ * A broker restart loses nothing a device measured (ARCHITECTURE.md decision 5;
  * issue 4, "Delivery"): the embedded broker keeps sessions and queues in
  * memory, so closing it loses the ingest's session, its queued messages and
  * the retained receipts, and whatever aedes had PUBACKed but not yet

@@ -1,5 +1,5 @@
 /**
- * Gap detection and resend recover every reading (DESIGN.md decisions 5 and
+ * Gap detection and resend recover every reading (ARCHITECTURE.md decisions 5 and
  * 11; issue 4, "What aedes does and does not promise"): aedes has been seen to
  * lose or reorder QoS 1 messages to a subscriber, so this test does it on
  * purpose. A small TCP proxy sits between the ingest and the real embedded
@@ -166,7 +166,7 @@ t.test('dropped and reordered deliveries to the ingest are recovered by gap dete
 
 /*
  * A lost LAST reading opens no gap: nothing after it tells the ingest it is
- * missing. DESIGN.md decision 5 covers it with the device buffer: the reading
+ * missing. ARCHITECTURE.md decision 5 covers it with the device buffer: the reading
  * stays unreceipted and goes out again on the next (re)connect. While the
  * connection stays up, only the device's receipt timeout (default 30 s, far
  * beyond this test; see receipt-timeout.test.ts) would re-send it.

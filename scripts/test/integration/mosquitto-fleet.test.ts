@@ -1,5 +1,5 @@
 /**
- * "Any standard broker works" (DESIGN.md decision 10, issue 4): the real
+ * "Any standard broker works" (ARCHITECTURE.md decision 10, issue 4): the real
  * ledger and ingest and a real device-sim fleet, talking only through Debian's
  * Mosquitto. Every reading the devices produced reaches the ledger exactly
  * once in unbroken chains, the receipts come back through Mosquitto and prune

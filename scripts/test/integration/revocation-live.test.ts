@@ -1,5 +1,5 @@
 /**
- * A revocation takes effect live (DESIGN.md decision 3; issue 4, "registration
+ * A revocation takes effect live (ARCHITECTURE.md decision 3; issue 4, "registration
  * and revocation take effect live"), through the whole system as `npm start`
  * wires it (scripts/system.ts): a device registered in the ledger connects to
  * the embedded broker and its readings arrive; ledger.revokeDevice() then
@@ -73,7 +73,7 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
  * above: a reading the ingest judged before the revocation entry was written,
  * but whose commit comes after it, is refused by the ledger
  * (ERR_LEDGER_DEVICE_REVOKED). The ingest must then quarantine it as
- * ERR_REVOKED at once (DESIGN.md decision 6), not leave it unacknowledged
+ * ERR_REVOKED at once (ARCHITECTURE.md decision 6), not leave it unacknowledged
  * until a redelivery. Driven through
  * ingest.handle() (the MQTT path's own entry point) to make the race certain.
  */
