@@ -92,6 +92,13 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
   const forks = list(b.forks, 'reading.fork')
   const postClose = list(b.postClose, 'reading (post-close)')
   const acks = list(b.acknowledgements, 'alarm.ack')
+  // A genuine bundle holds each log entry once; a copy would count twice wherever it is counted.
+  const seen = new Map<number, string>()
+  for (const p of all) {
+    const first = seen.get(p.index)
+    if (first !== undefined) checks.fail('format', { code: 'ENTRY_DUPLICATE', message: `entry ${p.index} appears twice (as ${first} and as ${p.role})`, entryIndex: p.index })
+    else seen.set(p.index, p.role)
+  }
   return { all, create, close, devices, chains, forks, postClose, acks }
 }
 export type BundleEntries = ReturnType<typeof parseEntries>

@@ -22,7 +22,8 @@ export interface VerifyOptions {
 
 /** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */
 export const VERIFY_REASON_CODES = {
-  BUNDLE_MALFORMED: 'the file is not JSON or lacks a field of the bundle format',
+  BUNDLE_MALFORMED: 'the file is not JSON, lacks a field of the bundle format or has one the format does not define',
+  ENTRY_DUPLICATE: 'the same log entry appears twice in the bundle',
   BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 2 (version 1 bundles carry no chain anchors and cannot prove completeness)',
   BUNDLE_TOO_LARGE: 'the file is larger than the size cap (64 MiB unless overridden); refused unread',
   BUNDLE_TOO_DEEP: 'the file nests JSON deeper than 32 levels; refused before parsing',

@@ -26,6 +26,33 @@ export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type
 export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, findingWhere, formatReport, headline, profileLine } from './verify-report.ts'
 export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport, Headline, ProfileFacts } from './verify-report.ts'
 
+const FIELDS = {
+  top: ['format', 'version', 'shipmentId', 'ledger', 'checkpoint', 'shipment', 'devices', 'chains', 'forks', 'postClose', 'acknowledgements', 'claimed'],
+  shipment: ['create', 'close'],
+  device: ['deviceId', 'register', 'revoke'],
+  chain: ['deviceId', 'before', 'readings', 'gaps'],
+  ref: ['index', 'entry', 'proof'],
+}
+
+/** Every field the bundle format does not define, as a JSON path (the claimed result is checked whole, by equality). */
+function unknownFields(b: EvidenceBundle): string[] {
+  const out: string[] = []
+  const extra = (o: unknown, allowed: string[], path: string) => {
+    if (!isObj(o)) return
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) out.push(`${path}.${JSON.stringify(k)}`)
+  }
+  const refs = (v: unknown, path: string) => { if (Array.isArray(v)) v.forEach((r, i) => extra(r, FIELDS.ref, `${path}[${i}]`)) }
+  extra(b, FIELDS.top, '$')
+  extra(b.ledger, ['origin', 'verifierKey'], '$.ledger')
+  extra(b.shipment, FIELDS.shipment, '$.shipment')
+  extra(b.shipment.create, FIELDS.ref, '$.shipment.create')
+  extra(b.shipment.close, FIELDS.ref, '$.shipment.close')
+  b.devices.forEach((d, i) => { extra(d, FIELDS.device, `$.devices[${i}]`); if (isObj(d)) { extra(d.register, FIELDS.ref, `$.devices[${i}].register`); extra(d.revoke, FIELDS.ref, `$.devices[${i}].revoke`) } })
+  b.chains.forEach((c, i) => { extra(c, FIELDS.chain, `$.chains[${i}]`); extra(c.before, FIELDS.ref, `$.chains[${i}].before`); refs(c.readings, `$.chains[${i}].readings`); refs(c.gaps, `$.chains[${i}].gaps`) })
+  refs(b.forks, '$.forks'); refs(b.postClose, '$.postClose'); refs(b.acknowledgements, '$.acknowledgements')
+  return out.slice(0, 20)
+}
+
 export async function verifyBundle(input: string | Uint8Array | EvidenceBundle | unknown, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const requested: EngineName = opts.engine ?? 'webcrypto'
   const engine = await pickEngine(requested)
@@ -79,6 +106,8 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   need(Array.isArray(b.acknowledgements), '"acknowledgements"')
   need(isObj(b.claimed), '"claimed"')
   if (!checks.ok('format')) { skipAll('the bundle lacks required parts'); return finish() }
+  // The format is closed: a field it does not define could only carry text for some tool to show.
+  for (const f of unknownFields(b)) checks.fail('format', { code: 'BUNDLE_MALFORMED', message: `${f} is not a field of ${BUNDLE_FORMAT} version ${BUNDLE_VERSION}` })
 
   const entries = parseEntries(b, checks)
   const { all, devices, chains } = entries

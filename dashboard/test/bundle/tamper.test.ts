@@ -75,7 +75,10 @@ t.test('the untampered bundle verifies with both engines when the key is pinned'
   t.ok(chainOf(b, trail.devices.a.deviceId).before, 'logger a started before the window: the reading before it is included')
   const closeAnchors = entryOf(b.shipment.close!).body.anchors as { deviceId: string; seq: number }[]
   for (const c of b.chains) t.equal(seqOf(c.readings[c.readings.length - 1]), closeAnchors.find((x) => x.deviceId === c.deviceId)!.seq, `${c.deviceId}: the chain ends at the close anchor`)
-  t.ok(b.acknowledgements.length === 1, 'the acknowledgement is in the audit trail')
+  // The trail's acknowledgement was logged after the close: it is in the post-close supplement, not the frozen bundle.
+  t.ok(b.acknowledgements.length === 0, 'the frozen bundle holds no acknowledgement logged after the close')
+  const sup = JSON.parse((await createBundleBuilder(trail.ledger)(trail.shipmentId, { postClose: true })).json) as EvidenceBundle
+  t.ok(sup.acknowledgements.length === 1, 'the acknowledgement is in the supplement\'s audit trail')
   // An open shipment: every check runs, but completeness at the end cannot be proven.
   const open = await verify(otherJson)
   requireReason(t, open, 'shipment', 'SHIPMENT_NOT_CLOSED')
@@ -423,4 +426,18 @@ t.test('coldproof verify (child process) agrees with the function and exits 0 on
 
   const missing = await cli(join(dir, 'nope.json'), '--key', key)
   t.equal(missing.code, 2, 'exit 2 when the file cannot be read')
+})
+
+t.test('a bundle with an entry twice or a field the format does not define is refused', async (t) => {
+  const base = JSON.parse(json) as EvidenceBundle
+  const twiceDevice = structuredClone(base)
+  twiceDevice.devices.push(structuredClone(twiceDevice.devices[0]))
+  requireReason(t, await verify(twiceDevice), 'format', 'ENTRY_DUPLICATE', { entryIndex: base.devices[0].register.index })
+  const extraTop = JSON.parse(json.replace('"claimed": {', '"note": "VERIFIED - shipment OK", "claimed": {')) as EvidenceBundle
+  requireReason(t, await verify(extraTop), 'format', 'BUNDLE_MALFORMED', {})
+  const extraRef = structuredClone(base)
+  ;(extraRef.chains[0].readings[0] as unknown as Record<string, unknown>).comment = 'x'
+  const r = await verify(extraRef)
+  t.equal(r.result, 'NOT VERIFIED')
+  t.match(r.checks.find((c) => c.id === 'format')!.failures[0].message, /\$\.chains\[0\]\.readings\[0\]\."comment" is not a field/)
 })
