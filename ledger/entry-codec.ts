@@ -235,7 +235,8 @@ function anchors(o: Obj, f: string, devices?: string[]): void {
   const seen = new Set<string>()
   list.forEach((a, i) => {
     const af = `${f}.anchors[${i}]`
-    const x = shape(a, af, ['deviceId', 'seq', 'hash'])
+    const x = shape(a, af, ['deviceId', 'seq', 'hash'], ['fork'])
+    if (x.fork !== undefined) int(x, 'fork', af)
     const id = deviceId(x.deviceId, `${af}.deviceId`)
     if (devices && id !== devices[i]) fail('ERR_ENTRY_BAD_FIELD', `${af}.deviceId`, `expected ${devices[i]} (the shipment's device order), got ${id}`)
     if (seen.has(id)) fail('ERR_ENTRY_BAD_FIELD', `${af}.deviceId`, `anchors ${id} twice`)

@@ -55,7 +55,16 @@ export interface Gs1Ids {
  * and the hex SHA-256 of the payload stored at that seq (64 zeros for seq 0).
  * Anchors bound the readings a shipment's evidence must hold (docs/BUNDLE.md).
  */
-export interface ChainAnchor { deviceId: string; seq: number; hash: string }
+export interface ChainAnchor {
+  deviceId: string
+  seq: number
+  hash: string
+  /**
+   * Close anchors only: the index of the logger's first reading.fork entry when it was compromised
+   * by the close, so that a bundle cannot leave the fork out (docs/BUNDLE.md, "Anchors").
+   */
+  fork?: number
+}
 
 export interface ShipmentCreateBody {
   shipmentId: string

@@ -144,6 +144,12 @@ const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
       throw new LedgerError('ERR_LEDGER_EVIDENCE_ENDS_EARLY', `shipment ${body.shipmentId}: the chain of ${list} does not reach the close time ${new Date(body.closedAt).toISOString()}; confirm with endsEarly and a reason to close anyway`, { shipmentId: body.shipmentId, closedAt: body.closedAt, devices: short })
     }
   }
+  // A compromised logger's close anchor names its fork entry: a bundle that leaves it out does not verify.
+  for (const a of anchors) {
+    const c = ctx.device(a.deviceId)!.compromised
+    // A fork above the head (of a held reading) bears on no reading of this chain.
+    if (c && c.seq <= a.seq) a.fork = c.forkIndex
+  }
   body.anchors = anchors
   return async ({ entry }) => {
     ctx.setShipment({ ...s, closedAt: body.closedAt, closedBy: body.by, closeIndex: entry.index, closeAnchors: anchors, ...(body.endsEarly ? { endsEarly: body.endsEarly.reason } : {}) })

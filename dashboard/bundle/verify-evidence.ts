@@ -16,9 +16,14 @@ import type { Checks } from './verify-report.ts'
 import type { KeyValidity, ShipmentFacts } from './verify-shipment.ts'
 
 /** Checks the fork entries; returns those that bear on the verdict and their payloads (for the signature check). */
-export function checkForks(forks: Parsed[], { cb, shipDevices, closeIndex }: ShipmentFacts, checks: Checks): { forks: ReadingForkBody[]; payloads: R[] } {
+export function checkForks(forks: Parsed[], { cb, shipDevices, closeIndex, closeAnchors }: ShipmentFacts, checks: Checks): { forks: ReadingForkBody[]; payloads: R[] } {
   const out: ReadingForkBody[] = []
   const payloads: R[] = []
+  // The close anchors name each compromised logger's fork entry: it must be here.
+  const given = new Set(forks.map((p) => p.index))
+  for (const a of closeAnchors?.values() ?? []) {
+    if (a.fork !== undefined && !given.has(a.fork)) checks.fail('chains', { code: 'FORK_MISSING', message: `${a.deviceId} was compromised before the close (its close anchor names fork entry ${a.fork}), but the bundle leaves that fork entry out`, deviceId: a.deviceId, entryIndex: a.fork })
+  }
   for (const p of forks) {
     const e = typed(checks, p, 'reading.fork', 'chains')
     if (!e) continue

@@ -59,6 +59,7 @@ export const VERIFY_REASON_CODES = {
   GAP_ENTRY_MISMATCH: 'a gap entry is of another logger, does not cover a skipped range exactly, or covers nothing the chain skips',
   GAP_AFTER_CLOSE: 'a gap entry the chain relies on was logged after the shipment.close entry',
   FORK_AFTER_CLOSE: 'a reading.fork entry in the bundle was logged after the shipment.close entry',
+  FORK_MISSING: 'a logger\'s close anchor names a fork entry that the bundle leaves out',
   POST_CLOSE_MISMATCH: 'a post-close reading is at or below its close anchor, outside the window, listed twice, or the shipment is open',
   PROFILE_HASH_MISMATCH: 'the rule profile does not hash to the hash logged at shipment creation (or claimed)',
   PROFILE_INVALID: 'the logged rule profile is not a valid rule profile',

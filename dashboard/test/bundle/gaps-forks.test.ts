@@ -15,6 +15,9 @@ import { verifyBundle, type VerifyReport } from '../../bundle/verify.ts'
 import { loadShipment } from '../../server/shipment-data.ts'
 import { buildGapTrail, T0, type Dev, type GapTrail } from './fixture.ts'
 import { relog, moveAfter } from './relog.ts'
+import { decodeReading } from '../../../ledger/protocol/reading.ts'
+import { recomputeResult } from '../../bundle/recompute.ts'
+import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
 
 const codes = (r: VerifyReport) => r.checks.flatMap((c) => c.failures.map((f) => [c.id, f.code, f.deviceId ?? null]))
 
@@ -88,6 +91,18 @@ t.test('a fork: the logger is compromised from its seq on; a fork logged after t
   const stripped = JSON.parse(json) as EvidenceBundle
   stripped.forks = []
   t.ok(codes(await verifyBundle(JSON.stringify(stripped), { trustedKey: forked.ledger.verifierKey })).some(([, c]) => c === 'RESULT_MISMATCH'))
+  // Dropped with the claim recomputed as a forger would: the close anchor names the fork, so FORK_MISSING.
+  const closeBody = JSON.parse(Buffer.from(b.shipment.close!.entry, 'base64').toString()).body as ShipmentCloseBody
+  const forkIndex = b.forks[0].index
+  t.equal(closeBody.anchors!.find((a) => a.deviceId === forked.devices.early.deviceId)!.fork, forkIndex, 'the close anchor names the fork entry')
+  const entry = (ref: { entry: string }) => JSON.parse(Buffer.from(ref.entry, 'base64').toString()) as { body: Record<string, unknown> }
+  const fields = stripped.chains.flatMap((c) => c.readings.map((r) => decodeReading(fromBase64(entry(r).body.payload as string)).fields))
+  const gaps = stripped.chains.flatMap((c) => c.gaps.map((g) => entry(g).body as unknown as GapBody))
+  stripped.claimed = recomputeResult(entry(stripped.shipment.create).body as unknown as ShipmentCreateBody, closeBody, fields, { gaps, forks: [] })
+  t.notOk(stripped.claimed.sensors.find((s) => s.deviceId === forked.devices.early.deviceId)!.reasons.some((x) => x.code === 'DEVICE_COMPROMISED'), 'without the fork the recomputed claim would not say DEVICE_COMPROMISED')
+  const cut = await verifyBundle(JSON.stringify(stripped), { trustedKey: forked.ledger.verifierKey })
+  t.equal(cut.result, 'NOT VERIFIED')
+  t.ok(codes(cut).some(([, c]) => c === 'FORK_MISSING'), JSON.stringify(codes(cut)))
   // Re-logged after the close: refused.
   const late = await relog(JSON.parse(json), (l) => moveAfter(l, (x) => x.role === 'reading.fork', (x) => x.role === 'shipment.close'))
   t.ok(codes(await verifyBundle(JSON.stringify(late.bundle), { trustedKey: late.key })).some(([, c]) => c === 'FORK_AFTER_CLOSE'))
