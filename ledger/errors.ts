@@ -24,6 +24,7 @@ export const LEDGER_ERROR_CODES = {
   ERR_LEDGER_BEHIND_ANCHOR: 'the database holds fewer entries than the latest checkpoint in checkpoints.log: acknowledged entries were lost; restore it (docs/OPERATIONS.md, "Recovery")',
   ERR_LEDGER_ROOT_MISMATCH: 'the database\'s Merkle root at the size of the latest checkpoint in checkpoints.log differs from that checkpoint\'s root',
   ERR_LEDGER_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record, or its latest checkpoint does not verify under the ledger key',
+  ERR_LEDGER_ANCHOR_MISSING: 'checkpoints.log is missing or lost records: the database logged a checkpoint that the file (written first) does not hold',
   ERR_LEDGER_CHAIN_ORDER: 'a reading is not the seq right above its device\'s chain head (or, to be held, not a missing seq above it)',
   ERR_LEDGER_CHAIN_LINK: 'a reading\'s prevHash is not the hash of its device\'s chain head',
   ERR_LEDGER_GAP_RANGE: 'a declared gap is not exactly the missing range right below the device\'s lowest held reading',

@@ -76,6 +76,7 @@ export const FSCK_ERROR_CODES = {
   ERR_FSCK_DB_MISSING: 'the database, its CURRENT file or a file it names is missing where a ledger existed',
   ERR_FSCK_DB_DAMAGED: 'a database file fails its own CRC-32C check, or LevelDB cannot open or iterate the database',
   ERR_FSCK_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record or its latest checkpoint does not verify',
+  ERR_FSCK_ANCHOR_MISSING: 'checkpoints.log is missing or lost records: the log holds a checkpoint entry the file does not reach',
   ERR_FSCK_BEHIND_ANCHOR: 'the log holds fewer entries than the latest checkpoint in checkpoints.log (acknowledged entries were lost)',
   ERR_FSCK_ANCHOR_MISMATCH: 'the root recomputed at the size of the latest checkpoint in checkpoints.log differs from its signed root',
   ERR_FSCK_DERIVED_NODE: 'a stored Merkle node is missing, extra, or differs from the hash the entries give',
@@ -304,10 +305,18 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     async function checkAnchor(): Promise<void> {
       let note: string | undefined
       try { note = await reader.anchorCheckpoint?.() } catch (e) { return stop('ERR_FSCK_ANCHOR_DAMAGED', undefined, `checkpoints.log: ${(e as Error).message}`) }
+      // Every checkpoint is appended to checkpoints.log before it is logged as an entry: the file reaches the latest one.
+      const logged = report.checkpoint?.size
+      if (reader.anchorCheckpoint && logged !== undefined && note === undefined) {
+        return stop('ERR_FSCK_ANCHOR_MISSING', undefined, `checkpoints.log is missing or empty, but the log holds a checkpoint entry of size ${logged}: the anchor outside the database was lost`, { loggedSize: logged })
+      }
       if (note === undefined) return
       let c: Checkpoint
       try { c = await verifyCheckpoint(note, vkey, { origin, verify: verifyNoteSig }) } catch (e) {
         return stop('ERR_FSCK_ANCHOR_DAMAGED', undefined, `the latest checkpoint in checkpoints.log does not verify: ${(e as Error).message}`)
+      }
+      if (logged !== undefined && c.size < logged) {
+        return stop('ERR_FSCK_ANCHOR_MISSING', undefined, `checkpoints.log ends at a checkpoint of size ${c.size}, but the log holds a checkpoint entry of size ${logged}: records of checkpoints.log were lost`, { anchorSize: c.size, loggedSize: logged })
       }
       if (c.size > leaves.length) {
         return stop('ERR_FSCK_BEHIND_ANCHOR', leaves.length, `the log holds ${leaves.length} entries, but the latest checkpoint in checkpoints.log signs ${c.size}: entries ${leaves.length}..${c.size - 1} were lost from the database`, { size: leaves.length, anchorSize: c.size })

@@ -187,7 +187,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     }
     const key: LedgerKey = ledgerKey ?? await loadOrCreateLedgerKey(dir, opts.origin)
     const anchors = await readAnchors(dir, key.verifierKey, { origin: key.name })
-    await checkAgainstAnchor(dir, store.size, (n) => store.rootAt(n), anchors.latest)
+    await checkAgainstAnchor(dir, store.size, (n) => store.rootAt(n), anchors.latest, await store.latestCheckpoint())
     const anchored = anchors.latest && { note: anchors.latest.note, size: anchors.latest.size, rootHash: toBase64(anchors.latest.rootHash) }
     const anchor = await AnchorWriter.open(dir, anchors)
     checkpointer = new Checkpointer({ store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs, anchor, anchorDelayMs }, await store.latestCheckpoint(), anchored)

@@ -52,7 +52,11 @@ export function dbError(dir: string, e: unknown): unknown {
 }
 
 /** The database against the latest checkpoint of checkpoints.log: at least as many entries, the same root at that size. */
-export async function checkAgainstAnchor(dir: string, size: number, rootAt: (size: number) => Promise<Uint8Array>, anchor: Anchor | undefined): Promise<void> {
+export async function checkAgainstAnchor(dir: string, size: number, rootAt: (size: number) => Promise<Uint8Array>, anchor: Anchor | undefined, logged?: { size: number }): Promise<void> {
+  // Each checkpoint is appended to the file before it is logged as an entry, so the file reaches the latest logged one.
+  if (logged && (!anchor || anchor.size < logged.size)) {
+    throw new LedgerError('ERR_LEDGER_ANCHOR_MISSING', `${join(dir, ANCHOR_FILE)} ${anchor ? `ends at a checkpoint of size ${anchor.size}` : 'is missing or empty'}, but the database logged a checkpoint of size ${logged.size}, which is written there first: the anchor outside the database was lost or cut; ${RESTORE_HINT}`, { dir, anchorSize: anchor?.size ?? null, loggedSize: logged.size })
+  }
   if (!anchor) return
   if (size < anchor.size) {
     throw new LedgerError('ERR_LEDGER_BEHIND_ANCHOR', `the database of ${dir} holds ${size} entries, but the latest checkpoint in ${ANCHOR_FILE} signs ${anchor.size}: entries ${size}..${anchor.size - 1} were lost from the database; ${RESTORE_HINT}`, { dir, size, anchorSize: anchor.size })

@@ -77,6 +77,8 @@ interface Case {
   fsck: string
   /** Text the start error must contain (besides the recovery pointer). */
   names?: RegExp | ((file: string) => RegExp)
+  /** The damage removes checkpoints.log itself. */
+  anchorGone?: boolean
 }
 
 const CASES: Case[] = [
@@ -137,6 +139,17 @@ const CASES: Case[] = [
     },
     start: 'ERR_LEDGER_BEHIND_ANCHOR', fsck: 'ERR_FSCK_BEHIND_ANCHOR', names: /holds 0 entries/,
   },
+  {
+    // The anchor outside the database must not be lost quietly: the database's checkpoint entries prove it existed.
+    name: 'checkpoints.log deleted',
+    damage: async (dir) => { await unlink(join(dir, ANCHOR_FILE)) },
+    start: 'ERR_LEDGER_ANCHOR_MISSING', fsck: 'ERR_FSCK_ANCHOR_MISSING', names: /checkpoints\.log is missing or empty, but the (database|log) (logged|holds) a checkpoint/, anchorGone: true,
+  },
+  {
+    name: 'checkpoints.log cut in half (its later records lost)',
+    damage: async (dir) => { const p = join(dir, ANCHOR_FILE); await truncate(p, Math.floor((await stat(p)).size / 2)) },
+    start: 'ERR_LEDGER_ANCHOR_MISSING', fsck: 'ERR_FSCK_ANCHOR_MISSING', names: /checkpoints\.log ends at a checkpoint of size \d+, but the (database logged|log holds) a checkpoint (entry )?of size \d+/,
+  },
 ]
 
 t.test('storage faults are detected at start and by the offline check, and named', async (t) => {
@@ -178,7 +191,7 @@ t.test('storage faults are detected at start and by the offline check, and named
       t.equal(err?.code, c.start, err?.message ?? '')
       if (names) t.match(err?.message, names)
       t.match(err?.message, /restore .*docs\/OPERATIONS\.md/, 'and says how to restore')
-      t.ok((await stat(join(dir, ANCHOR_FILE))).size > 0, 'checkpoints.log is kept')
+      if (!c.anchorGone) t.ok((await stat(join(dir, ANCHOR_FILE))).size > 0, 'checkpoints.log is kept')
     })
   }
 })
