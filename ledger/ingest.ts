@@ -122,6 +122,7 @@ export type Outcome =
   | { kind: 'quarantined'; reason: QuarantineReason; id: number }
 
 const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
+const UNHEALTHY = new Set(['ERR_LEDGER_DISK_FULL', 'ERR_LEDGER_WRITE_FAILED', 'ERR_LEDGER_FAILED'])
 const overflows = (r: DecodedReading): boolean => ((r.fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
 
 /** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
@@ -514,7 +515,8 @@ export function createIngest(opts: IngestOptions): Ingest {
       // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
       done.catch((e) => {
         if (emitter.listenerCount('error') > 0) emitter.emit('error', e)
-        else process.emitWarning(`ingest: ${(e as Error).message}`, { code: 'COLDPROOF_INGEST_COMMIT' })
+        // An unhealthy ledger (disk full) refuses every message: the ledger warns once, /health and /metrics say it.
+        else if (!UNHEALTHY.has((e as { code?: string }).code ?? '')) process.emitWarning(`ingest: ${(e as Error).message}`, { code: 'COLDPROOF_INGEST_COMMIT' })
       })
       cb()
     }
