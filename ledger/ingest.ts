@@ -586,11 +586,19 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (gapTimer) clearInterval(gapTimer)
     unfollow()
     await chain
-    while (outstanding.size) await Promise.allSettled([...outstanding])
+    // Commits, receipts waiting for their checkpoint and PUBACKs settle before the disconnect, unless the
+    // ledger cannot write (a full disk): then nothing more is acknowledged, and the devices re-send.
+    // (Polled: on a full disk the pending batch settles only when the ledger closes.)
+    const whileHealthy = async (pending: () => Promise<unknown>[]) => {
+      for (let p = pending(); p.length && ledger.health().ok; p = pending()) await Promise.race([Promise.allSettled(p), new Promise((r) => setTimeout(r, 100))])
+    }
+    await whileHealthy(() => [...outstanding])
     if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
-    while (anchoring.size) await Promise.allSettled([...anchoring])
-    await acks?.settled()
-    if (client) await client.endAsync()
+    await whileHealthy(() => [...anchoring])
+    let acked = false
+    const a = acks?.settled().finally(() => { acked = true })
+    await whileHealthy(() => (a && !acked ? [a] : []))
+    if (client) await client.endAsync(!ledger.health().ok)
   }
 
   Object.assign(emitter, { start, close, handle, checkGaps, stats: () => structuredClone(stats) })

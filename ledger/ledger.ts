@@ -371,6 +371,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     },
     close() {
       closing ??= (async () => {
+        // On a full disk the pending batch is abandoned (never acknowledged, so re-sent by its devices), not awaited forever.
+        store.stopRetrying()
         await checkpointer.stop()
         await store.close()
       })()

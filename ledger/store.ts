@@ -152,11 +152,15 @@ export class LogStore extends EventEmitter {
   /** Waits for every queued write. */
   drain(): Promise<void> { return this.#gc.drain() }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    // A batch retrying on a full disk gives up (its callers see the error) instead of holding the close.
+  /** A batch retrying on a full disk gives up (its callers see the error) instead of holding a close. */
+  stopRetrying(): void {
     this.#closing = true
     this.#wake?.()
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.stopRetrying()
     await this.#gc.drain()
     this.#closed = true
     if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()

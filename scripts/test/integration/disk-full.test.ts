@@ -155,7 +155,6 @@ t.test('a full disk: no acknowledgement, /health 503 with the reason; space back
     t.same(c, { entries: n, distinct: n, exact: true, linked: true }, `${id}: all ${n} produced readings stored exactly once, byte for byte, chained`)
   }
   await waitFor(() => simLog.some((m) => /written again/.test(m)), 'the devices to write their files again')
-  await closeAll()
   // The devices' files caught up: a restart would resume at the right seq with an empty buffer.
   for (const id of ids) {
     const dir = join(mount.dir, 'devices', id)
@@ -163,8 +162,23 @@ t.test('a full disk: no acknowledgement, /health 503 with the reason; space back
     const loaded = fileBufferPersistence(dir).load()
     t.same({ receipted: loaded.meta.receiptedSeq, unreceipted: loaded.entries.length }, { receipted: n, unreceipted: 0 }, `${id}: buffer files on disk: all receipted`)
   }
+
+  // Full again, and everything is shut down meanwhile: the close abandons the pending batch instead of
+  // waiting for space forever, and what is on disk is a ledger that opens and verifies once space is back.
+  fillDisk(filler)
+  await waitFor(() => { if (ledger.health().ok && k < 800) sample(); return !ledger.health().ok }, 'the ledger to hit the full disk again')
+  const durableAgain = new Map(ids.map((id) => [id, ledger.device(id)!.contiguous]))
+  await closeAll()
+  t.pass('the system closed while the disk was full')
+  rmSync(filler)
   const report = await fsck(ledgerDir)
   t.ok(report.ok, `the integrity checker accepts the ledger${describeFailure(report)}`)
+  const reopened = await openLedger({ dir: ledgerDir })
+  try {
+    for (const id of ids) t.equal(reopened.device(id)!.contiguous, durableAgain.get(id), `${id}: the reopened ledger holds exactly what was durable (${durableAgain.get(id)})`)
+  } finally {
+    await reopened.close()
+  }
 })
 
 t.teardown(async () => { if (!('skip' in mounted)) await mounted.unmount() })
