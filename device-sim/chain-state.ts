@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GENESIS_PREV_HASH, HASH_LENGTH, MAX_SEQ, fromHex, toHex } from '../ledger/protocol/index.ts'
-import { writeFileAtomic } from './atomic-file.ts'
+import { writeFileAtomic, writeFailureReporter, type WriteErrorLog } from './atomic-file.ts'
 import { SimError } from './errors.ts'
 
 export interface ChainState {
@@ -33,8 +33,15 @@ export function memoryChainState(): ChainStateStore {
   return { load: () => s, save: (next) => { s = next } }
 }
 
-export function fileChainState(dir: string): ChainStateStore {
+/**
+ * `log` given: a failed save (full disk) is reported, not thrown; the state
+ * lives on in memory and the next save writes it. (A crash before that
+ * resumes from the buffer file if it has the newer reading, else an older
+ * seq: the ledger sees the reuse as a fork.) Without `log` a failure throws.
+ */
+export function fileChainState(dir: string, log?: WriteErrorLog): ChainStateStore {
   const path = join(dir, STATE_FILE)
+  const report = log && writeFailureReporter(path, log)
   return {
     load() {
       let text: string
@@ -63,7 +70,13 @@ export function fileChainState(dir: string): ChainStateStore {
       return { seq: json.seq, head: fromHex(json.head), sampledAtMs }
     },
     save(state) {
-      writeFileAtomic(path, JSON.stringify({ seq: state.seq, head: toHex(state.head), sampledAtMs: state.sampledAtMs }) + '\n')
+      try {
+        writeFileAtomic(path, JSON.stringify({ seq: state.seq, head: toHex(state.head), sampledAtMs: state.sampledAtMs }) + '\n')
+        report?.ok()
+      } catch (e) {
+        if (!report) throw e
+        report.failed(e)
+      }
     },
   }
 }

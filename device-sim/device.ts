@@ -116,8 +116,10 @@ export function createDevice(opts: DeviceOptions): Device {
   const dir = opts.dataDir === undefined ? undefined : join(opts.dataDir, spec.deviceId)
   const identity = dir ? loadOrCreateIdentity(dir, spec.deviceId) : (opts.identity ?? memoryIdentity(spec.deviceId))
   const link = typeof opts.link === 'function' ? opts.link(identity) : opts.link
-  const chain: ChainStateStore = dir ? fileChainState(dir) : memoryChainState()
-  const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir) : memoryBufferPersistence())
+  // A full disk never stops the device: writes are retried, the state lives on in memory meanwhile.
+  const writeLog = (level: 'warn' | 'info', message: string) => log(level, `${spec.deviceId}: ${message}`)
+  const chain: ChainStateStore = dir ? fileChainState(dir, writeLog) : memoryChainState()
+  const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir, writeLog) : memoryBufferPersistence())
   const intervalMs = Math.round(shipment.samplingIntervalMin * MINUTE)
   const now = opts.now ?? Date.now
   const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS

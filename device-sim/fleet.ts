@@ -135,7 +135,12 @@ export function createFleet(opts: FleetOptions): Fleet {
   const startMs = chooseStart(opts, now())
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
-    writeFileAtomic(join(opts.dataDir, RUN_FILE), JSON.stringify({ scenario: opts.scenario.name, startMs, seed }) + '\n')
+    try {
+      writeFileAtomic(join(opts.dataDir, RUN_FILE), JSON.stringify({ scenario: opts.scenario.name, startMs, seed }) + '\n')
+    } catch (e) {
+      // Only lets a restart resume the same schedule; a full disk must not stop the fleet.
+      log('warn', `${RUN_FILE}: write failed (${(e as Error).message}); a restart will choose its start time again`)
+    }
   }
 
   const devices: Device[] = []

@@ -11,10 +11,10 @@
  * compacted away by rewriting the file atomically once they outnumber the
  * live ones.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeReading, equalBytes, readingHash, toHex } from '../ledger/protocol/index.ts'
-import { writeFileAtomic } from './atomic-file.ts'
+import { writeFileAtomic, writeFailureReporter, type WriteErrorLog } from './atomic-file.ts'
 import { SimError } from './errors.ts'
 
 export interface BufferedReading {
@@ -62,10 +62,57 @@ function frame(payload: Uint8Array): Uint8Array {
   return out
 }
 
-export function fileBufferPersistence(dir: string): BufferPersistence {
+/**
+ * `log` given: a failed write (full disk) never throws. Records that could not
+ * be appended wait in memory and go out, in order, with the next append; the
+ * file is cut back to its last whole record, so it never holds a torn record
+ * in the middle. A failed meta save is retried with the next write; a failed
+ * compaction leaves the old file (dead records are skipped on load).
+ */
+export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferPersistence {
   const dataPath = join(dir, BUFFER_FILE)
   const metaPath = join(dir, BUFFER_META_FILE)
-  return {
+  const report = log && writeFailureReporter(dataPath, log)
+  /** Bytes of whole records in the file (-1: unknown until load). */
+  let length = -1
+  let pending: Uint8Array[] = []
+  let metaDirty: BufferMeta | undefined
+  const attempt = (write: () => void): boolean => {
+    try {
+      write()
+      return true
+    } catch (e) {
+      if (!report) throw e
+      report.failed(e)
+      return false
+    }
+  }
+  const flushMeta = () => {
+    if (metaDirty && attempt(() => writeFileAtomic(metaPath, JSON.stringify(metaDirty) + '\n', 0o600))) metaDirty = undefined
+  }
+  const flushAppends = (): boolean => {
+    if (pending.length === 0) return true
+    const bytes = Buffer.concat(pending)
+    return attempt(() => {
+      const fd = openSync(dataPath, 'a', 0o600)
+      try {
+        if (length < 0) length = readFileSync(dataPath).length
+        try {
+          let off = 0
+          while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+          fsyncSync(fd)
+        } catch (e) {
+          try { ftruncateSync(fd, length) } catch { /* the next load cuts a torn tail anyway */ }
+          throw e
+        }
+      } finally {
+        closeSync(fd)
+      }
+      length += bytes.length
+      pending = []
+    })
+  }
+  const persistence: BufferPersistence = {
     load() {
       let meta = { ...EMPTY_META }
       try {
@@ -84,7 +131,7 @@ export function fileBufferPersistence(dir: string): BufferPersistence {
       try {
         bytes = readFileSync(dataPath)
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], meta }
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') { length = 0; return { entries: [], meta } }
         throw e
       }
       const entries: BufferedReading[] = []
@@ -105,24 +152,27 @@ export function fileBufferPersistence(dir: string): BufferPersistence {
         ;(seq > meta.floor ? entries : retained).push({ seq, payload, hash: readingHash(payload) })
       }
       if (o < bytes.length) truncateSync(dataPath, o)
+      length = o
       return { entries, meta, retained }
     },
     append(entry) {
-      const fd = openSync(dataPath, 'a', 0o600)
-      try {
-        writeSync(fd, frame(entry.payload))
-        fsyncSync(fd)
-      } finally {
-        closeSync(fd)
-      }
+      pending.push(frame(entry.payload))
+      if (flushAppends()) report?.ok()
+      flushMeta()
     },
     saveMeta(meta) {
-      writeFileAtomic(metaPath, JSON.stringify(meta) + '\n', 0o600)
+      metaDirty = meta
+      flushMeta()
+      if (!metaDirty && flushAppends()) report?.ok()
     },
     compact(live) {
-      writeFileAtomic(dataPath, Buffer.concat(live.map((e) => frame(e.payload))), 0o600)
+      const bytes = Buffer.concat(live.map((e) => frame(e.payload)))
+      // `live` holds every reading, those still pending too: once written, nothing is pending.
+      if (attempt(() => writeFileAtomic(dataPath, bytes, 0o600))) { length = bytes.length; pending = []; report?.ok() }
+      flushMeta()
     },
   }
+  return persistence
 }
 
 export type ReceiptOutcome =

@@ -46,6 +46,8 @@ export class Checkpointer {
   #anchorTimer: NodeJS.Timeout | undefined
   #retryMs = 0
   #anchorError: Error | undefined
+  #anchorErrorSince = 0
+  #anchorFailures = 0
   #running: Promise<StoredCheckpoint | undefined> = Promise.resolve(undefined)
   #stopped = false
 
@@ -61,6 +63,10 @@ export class Checkpointer {
   get anchored(): StoredCheckpoint | undefined { return this.#anchored }
   /** The last anchor append failure, until an append succeeds again. */
   get anchorError(): Error | undefined { return this.#anchorError }
+  /** ms UTC of the first failed append of the current failure episode. */
+  get anchorErrorSince(): number { return this.#anchorErrorSince }
+  /** Failed anchor appends since open. */
+  get anchorFailures(): number { return this.#anchorFailures }
 
   start(): void {
     if (this.#o.intervalMs > 0 && Number.isFinite(this.#o.intervalMs)) {
@@ -135,10 +141,13 @@ export class Checkpointer {
       try {
         await anchor.append(size, note)
       } catch (e) {
+        if (!this.#anchorError) this.#anchorErrorSince = Date.now()
         this.#anchorError = e as Error
+        this.#anchorFailures++
         // Waiters stay waiting; try again later (space may come back).
         this.#retryMs = Math.min(MAX_RETRY_MS, Math.max(this.#o.anchorDelayMs, 50, this.#retryMs * 2))
-        if (this.#waiters.length) this.#scheduleAnchor(this.#retryMs)
+        // Retried even with no receipt waiting, so the ledger turns healthy again by itself.
+        this.#scheduleAnchor(this.#retryMs)
         throw e
       }
       this.#anchorError = undefined

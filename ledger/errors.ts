@@ -5,7 +5,9 @@
  */
 export const LEDGER_ERROR_CODES = {
   ERR_LEDGER_CLOSED: 'the ledger was closed; open it again',
-  ERR_LEDGER_FAILED: 'a durable write failed earlier; the ledger refuses writes until it is reopened (recovery re-reads the last durable state)',
+  ERR_LEDGER_FAILED: 'the database no longer matches the ledger\'s last durable state after a failed write; restart the ledger (recovery re-reads the last durable state)',
+  ERR_LEDGER_DISK_FULL: 'the disk of the ledger directory is full: writes are refused and retried until space returns (docs/OPERATIONS.md, "Disk full")',
+  ERR_LEDGER_WRITE_FAILED: 'a durable write of the ledger failed (an I/O error): writes are refused and retried until one succeeds',
   ERR_LEDGER_STATE_MISMATCH: 'the stored tree state does not match the stored entries (the directory was altered outside the ledger)',
   ERR_LEDGER_KEY_FILE: 'the ledger key file is unreadable or malformed',
   ERR_LEDGER_BAD_INPUT: 'an argument of a write or read call is missing or malformed',

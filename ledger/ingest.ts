@@ -23,7 +23,7 @@ import {
   decodeReading, deviceTopic, encodeReceipt, STATUS, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
   parseDeviceTopic, readingHash, readingSigningMessage, readingsFilters, toBase64, toHex, type DecodedReading,
 } from './protocol/index.ts'
-import { chainNext, classifySeq, declarableGap, EMPTY_SEQ_STATE, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
+import { chainNext, classifySeq, declarableGap, EMPTY_SEQ_STATE, heldCount, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
 import type { GapCause } from './entry-types.ts'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
@@ -54,6 +54,17 @@ export interface IngestOptions {
   resendDeadlineMs?: number
   /** How often the ingest looks for ranges to declare lost (default 5 s; 0 = only when checkGaps() is called). */
   gapCheckIntervalMs?: number
+  /**
+   * Held readings (above a gap) per device before a reading that raises the device's highest seq is refused
+   * as ERR_HELD_LIMIT (default 1,000). Readings below the highest held one (they fill a gap) within maxHeldAhead are never refused.
+   */
+  maxHeldPerDevice?: number
+  /**
+   * How far above the chain head a reading may be held (default 10,000 seqs: five times device-sim's default
+   * buffer of 2,000); further, it is refused as ERR_HELD_TOO_FAR unless it reports BUFFER_OVERFLOW (a genuine
+   * device after a long outage), and then it counts against maxHeldPerDevice.
+   */
+  maxHeldAhead?: number
   /** Largest raw payload kept in a quarantine record (default 4096 bytes; longer ones are cut, their length kept). */
   maxQuarantineBytes?: number
   /** Extra mqtt.js options (reconnectPeriod, ...). */
@@ -122,6 +133,7 @@ export type Outcome =
   | { kind: 'quarantined'; reason: QuarantineReason; id: number }
 
 const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
+const UNHEALTHY = new Set(['ERR_LEDGER_DISK_FULL', 'ERR_LEDGER_WRITE_FAILED', 'ERR_LEDGER_FAILED'])
 const overflows = (r: DecodedReading): boolean => ((r.fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
 
 /** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
@@ -154,7 +166,10 @@ interface Working {
 
 export function createIngest(opts: IngestOptions): Ingest {
   const { ledger, url, clientId = 'coldproof-ingest', partitions, resendIntervalMs = 2000, maxQuarantineBytes = 4096 } = opts
-  const { overflowGraceMs = 60_000, resendDeadlineMs = 24 * 3_600_000, gapCheckIntervalMs = 5000 } = opts
+  const { overflowGraceMs = 60_000, resendDeadlineMs = 24 * 3_600_000, gapCheckIntervalMs = 5000, maxHeldPerDevice = 1000, maxHeldAhead = 10_000 } = opts
+  for (const [k, v] of [['maxHeldPerDevice', maxHeldPerDevice], ['maxHeldAhead', maxHeldAhead]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`ingest option ${k} must be a positive integer, got ${v}`)
+  }
   const clock = opts.clock ?? ledger.clock
   const emitter = new EventEmitter() as Ingest
   const stats: IngestStats = {
@@ -355,6 +370,19 @@ export function createIngest(opts: IngestOptions): Ingest {
         return await fork(w, deviceId, seq, b64, h, held.h, async () => held.payload)
       }
       if (kind === 'ahead') {
+        // Caps on held readings (docs/PROTOCOL.md, "Held readings"): a leaked key must not grow the held store
+        // without bound, and nothing already held is evicted. A reading below the highest held one fills a gap:
+        // within the window it is always held. One raising the highest needs the device's held count under the
+        // cap, and beyond the window it must report BUFFER_OVERFLOW (a genuine device after a long outage).
+        // Per device at most maxHeldAhead + maxHeldPerDevice readings are ever held.
+        const ahead = seq - w.seq.contiguous
+        const fillsGap = seq < w.seq.highest
+        if (ahead > maxHeldAhead && !fillsGap && !overflows(r)) {
+          reject('ERR_HELD_TOO_FAR', `${deviceId} seq ${seq} is ${ahead} above the chain head ${w.seq.contiguous}; at most ${maxHeldAhead} are held unless the reading reports BUFFER_OVERFLOW`, { seq, head: w.seq.contiguous, maxHeldAhead }, deviceId, seq)
+        }
+        if ((!fillsGap || ahead > maxHeldAhead) && heldCount(w.seq) >= maxHeldPerDevice) {
+          reject('ERR_HELD_LIMIT', `${deviceId} already has ${heldCount(w.seq)} readings held above gaps (the cap); seq ${seq} is refused until the gaps below fill, nothing held is evicted`, { seq, head: w.seq.contiguous, held: heldCount(w.seq), maxHeldPerDevice }, deviceId, seq)
+        }
         // A new missing range is asked for at once; the others at the usual pace.
         const opens = seq > w.seq.highest + 1
         if (opens) stats.gapsOpened++
@@ -514,7 +542,8 @@ export function createIngest(opts: IngestOptions): Ingest {
       // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
       done.catch((e) => {
         if (emitter.listenerCount('error') > 0) emitter.emit('error', e)
-        else process.emitWarning(`ingest: ${(e as Error).message}`, { code: 'COLDPROOF_INGEST_COMMIT' })
+        // An unhealthy ledger (disk full) refuses every message: the ledger warns once, /health and /metrics say it.
+        else if (!UNHEALTHY.has((e as { code?: string }).code ?? '')) process.emitWarning(`ingest: ${(e as Error).message}`, { code: 'COLDPROOF_INGEST_COMMIT' })
       })
       cb()
     }
@@ -557,11 +586,19 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (gapTimer) clearInterval(gapTimer)
     unfollow()
     await chain
-    while (outstanding.size) await Promise.allSettled([...outstanding])
+    // Commits, receipts waiting for their checkpoint and PUBACKs settle before the disconnect, unless the
+    // ledger cannot write (a full disk): then nothing more is acknowledged, and the devices re-send.
+    // (Polled: on a full disk the pending batch settles only when the ledger closes.)
+    const whileHealthy = async (pending: () => Promise<unknown>[]) => {
+      for (let p = pending(); p.length && ledger.health().ok; p = pending()) await Promise.race([Promise.allSettled(p), new Promise((r) => setTimeout(r, 100))])
+    }
+    await whileHealthy(() => [...outstanding])
     if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
-    while (anchoring.size) await Promise.allSettled([...anchoring])
-    await acks?.settled()
-    if (client) await client.endAsync()
+    await whileHealthy(() => [...anchoring])
+    let acked = false
+    const a = acks?.settled().finally(() => { acked = true })
+    await whileHealthy(() => (a && !acked ? [a] : []))
+    if (client) await client.endAsync(!ledger.health().ok)
   }
 
   Object.assign(emitter, { start, close, handle, checkGaps, stats: () => structuredClone(stats) })

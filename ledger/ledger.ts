@@ -17,7 +17,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
 import { canonicalJsonBytes } from './canonical-json.ts'
 import { checkDeviceId, fromHex, toBase64, toHex, MAX_SEQ } from './protocol/index.ts'
-import { LogStore, type StoredCheckpoint } from './store.ts'
+import { isDiskFull, LogStore, type StoredCheckpoint } from './store.ts'
 import { Checkpointer } from './checkpointer.ts'
 import { loadOrCreateLedgerKey, readVerifierKey, KEY_FILE, type LedgerKey } from './ledger-key.ts'
 import { AnchorWriter, readAnchors } from './anchor-log.ts'
@@ -51,6 +51,22 @@ export type CreateShipmentInput = Omit<ShipmentCreateBody, 'profileHash' | 'anch
 export type CloseShipmentInput = Omit<ShipmentCloseBody, 'anchors'>
 
 export interface HeldReading { seq: number; payload: string; h: string; p: string; t: number; receivedAt: number }
+
+/**
+ * Write health (docs/OPERATIONS.md, "Disk full"): ok, or why the ledger
+ * refuses writes and acknowledges nothing right now. ERR_LEDGER_DISK_FULL and
+ * ERR_LEDGER_WRITE_FAILED clear by themselves once a retried write succeeds;
+ * ERR_LEDGER_FAILED needs a restart.
+ */
+export interface LedgerHealth {
+  ok: boolean
+  code?: 'ERR_LEDGER_DISK_FULL' | 'ERR_LEDGER_WRITE_FAILED' | 'ERR_LEDGER_FAILED'
+  reason?: string
+  /** ms UTC of the first failure of the current episode. */
+  since?: number
+  /** Failed write attempts since open: database batches and checkpoints.log appends. */
+  writeFailures: { database: number; anchor: number }
+}
 
 export interface LatestCheckpoint { note: string; size: number; /** base64 */ rootHash: string }
 
@@ -87,6 +103,8 @@ export interface Ledger {
   barrier(): Promise<void>
   /** Signs a checkpoint now if entries were added since the last one. */
   checkpoint(): Promise<LatestCheckpoint | undefined>
+  /** Write health: ok, or why writes are refused now (disk full, I/O error). */
+  health(): LedgerHealth
   /**
    * Resolves once a signed checkpoint covering entry `index` (size > index)
    * is durable in checkpoints.log; the ingest publishes a receipt only then.
@@ -199,6 +217,14 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   }
   const key = ledgerKey!
   store.on('batch', () => checkpointer.afterBatch())
+  // One warning per failure episode, not one per retry (the state is in health() and /metrics).
+  let warned = false
+  store.on('write-failed', (e: Error) => {
+    if (warned) return
+    warned = true
+    process.emitWarning(`ledger ${dir}: a durable write failed (${e.message}); writes are refused and retried until one succeeds`, { code: 'COLDPROOF_LEDGER_WRITE_FAILED' })
+  })
+  store.on('batch', () => { warned = false })
   checkpointer.start()
   const lookups = new Map<string, { key: string; value: DeviceLookup }>()
   let closing: Promise<void> | undefined
@@ -278,6 +304,20 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       await store.submit({ kind: 'barrier' })
     },
     checkpoint: () => checkpointer.checkpoint(),
+    health() {
+      const h = store.health()
+      const writeFailures = { database: h.writeFailures, anchor: checkpointer.anchorFailures }
+      if (!h.ok) return { ok: false, code: h.code!, reason: h.reason!, since: h.since!, writeFailures }
+      const a = checkpointer.anchorError
+      if (a) {
+        const full = isDiskFull(a)
+        return {
+          ok: false, code: full ? 'ERR_LEDGER_DISK_FULL' : 'ERR_LEDGER_WRITE_FAILED', since: checkpointer.anchorErrorSince, writeFailures,
+          reason: `${full ? 'the disk is full' : 'a write failed'}: appending to checkpoints.log failed (${a.message}); retrying, no receipt is published meanwhile`,
+        }
+      }
+      return { ok: true, writeFailures }
+    },
     whenAnchored(index) {
       if (!Number.isSafeInteger(index)) bad(`"index" must be an integer, got ${index}`)
       return checkpointer.whenAnchored(index)
@@ -331,6 +371,8 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     },
     close() {
       closing ??= (async () => {
+        // On a full disk the pending batch is abandoned (never acknowledged, so re-sent by its devices), not awaited forever.
+        store.stopRetrying()
         await checkpointer.stop()
         await store.close()
       })()

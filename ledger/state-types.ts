@@ -78,6 +78,8 @@ export const QUARANTINE_REASONS = {
   ERR_CHAIN_PREV_MISMATCH: 'the reading is the next seq above the chain head but its prevHash is not the head\'s hash',
   ERR_HELD_UNLINKED: 'a reading held above a gap does not link to the reading that filled the gap below it (fork or forgery)',
   ERR_SEQ_DECLARED_LOST: 'the sequence lies inside a declared gap: the chain has moved past it',
+  ERR_HELD_LIMIT: 'the reading would raise the device\'s highest seq, but the device already has the maximum of readings held above gaps (maxHeldPerDevice); nothing held is evicted, the device re-sends it once the gap fills',
+  ERR_HELD_TOO_FAR: 'the reading is further above the chain head than any device buffer reaches (maxHeldAhead) and does not report BUFFER_OVERFLOW',
 } as const
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS
 

@@ -61,8 +61,15 @@ export class LogStore extends EventEmitter {
   #quarantineSeq: number
   #caps: QuarantineCaps = DEFAULT_QUARANTINE_CAPS
   #gc: GroupCommit<WriteItem, WriteResult>
+  /** Set when the database no longer matches the in-memory state after a failed write: writes stop for good. */
   #failed: unknown = null
   #closed = false
+  #closing = false
+  /** Why writes are refused while a failed batch is retried (disk full, I/O error); undefined when healthy. */
+  #unhealthy: { code: 'ERR_LEDGER_DISK_FULL' | 'ERR_LEDGER_WRITE_FAILED' | 'ERR_LEDGER_FAILED'; reason: string; since: number } | undefined
+  #writeFailures = 0
+  /** Wakes the retry wait early (close). */
+  #wake: (() => void) | undefined
 
   private constructor(db: DB, tree: TreeState, devices: Map<string, DeviceState>, shipments: Map<string, ShipmentState>, stats: LedgerStats, quarantineSeq: number) {
     super()
@@ -131,7 +138,10 @@ export class LogStore extends EventEmitter {
   /** Queues a write; resolves once the batch holding it is durable. */
   submit(item: WriteItem): Promise<WriteResult> {
     if (this.#closed) return Promise.reject(new LedgerError('ERR_LEDGER_CLOSED', 'the ledger is closed'))
-    if (this.#failed) return Promise.reject(new LedgerError('ERR_LEDGER_FAILED', `an earlier durable write failed: ${(this.#failed as Error).message}; reopen the ledger`, { cause: String(this.#failed) }))
+    // Unhealthy (a failed batch is being retried): refuse at once, so callers do not wait on a full disk.
+    // The ingest then sends no PUBACK and the device re-sends later.
+    const u = this.#unhealthy
+    if (u) return Promise.reject(new LedgerError(u.code, `the ledger cannot write: ${u.reason}`, { since: u.since }))
     return this.#gc.submit(item)
   }
 
@@ -142,11 +152,82 @@ export class LogStore extends EventEmitter {
   /** Waits for every queued write. */
   drain(): Promise<void> { return this.#gc.drain() }
 
+  /** A batch retrying on a full disk gives up (its callers see the error) instead of holding a close. */
+  stopRetrying(): void {
+    this.#closing = true
+    this.#wake?.()
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
+    this.stopRetrying()
     await this.#gc.drain()
     this.#closed = true
-    await this.db.close()
+    if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
+  }
+
+  /**
+   * Write health: ok, or the reason writes are refused right now (a failed
+   * batch being retried with backoff: disk full or an I/O error; or, for
+   * good, a database that no longer matches the ledger's state).
+   */
+  health(): StoreHealth {
+    const u = this.#unhealthy
+    return u ? { ok: false, ...u, writeFailures: this.#writeFailures } : { ok: true, writeFailures: this.#writeFailures }
+  }
+
+  /**
+   * Writes one batch durably, retrying until it is. A failed LevelDB write
+   * (ENOSPC, EIO) leaves the handle refusing writes and its log possibly torn,
+   * so each retry first reopens the database and reads which state it holds:
+   * the one before this batch (retry the same operations: nothing in memory
+   * moved) or the one after it (the write landed although it reported an
+   * error). Anything else means the in-memory state and the disk differ:
+   * writes stop for good (ERR_LEDGER_FAILED) and the ledger must be restarted.
+   */
+  async #commit(ops: BatchOp[], before: { batches: number; tree: TreeState }, after: { batches: number; tree: TreeState }): Promise<void> {
+    let delay = 0
+    let reopen = false
+    for (;;) {
+      try {
+        if (reopen) {
+          if (this.db.status === 'open') await this.db.close()
+          await this.db.open({ createIfMissing: false })
+          const onDisk = await durableMark(this.db)
+          const same = (m: { batches: number; tree: TreeState }) => onDisk.batches === m.batches && onDisk.tree.size === m.tree.size && onDisk.tree.lastHash === m.tree.lastHash
+          if (same(after)) { this.#unhealthy = undefined; return }
+          if (!same(before)) {
+            const e = new LedgerError('ERR_LEDGER_FAILED', `after a failed write the database holds batch ${onDisk.batches} (size ${onDisk.tree.size}), neither the ledger's batch ${before.batches} nor ${after.batches}; restart the ledger`, { onDisk: onDisk.batches, before: before.batches, after: after.batches })
+            this.#failed = e
+            this.#unhealthy = { code: 'ERR_LEDGER_FAILED', reason: e.message, since: this.#unhealthy?.since ?? Date.now() }
+            throw e
+          }
+          reopen = false
+        }
+        await this.db.batch(ops as ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], { sync: true })
+        this.#unhealthy = undefined
+        return
+      } catch (e) {
+        if (this.#failed) throw this.#failed
+        this.#writeFailures++
+        const full = isDiskFull(e)
+        this.#unhealthy = {
+          code: full ? 'ERR_LEDGER_DISK_FULL' : 'ERR_LEDGER_WRITE_FAILED',
+          reason: `${full ? 'the disk is full' : 'a database write failed'} (${(e as Error).message}); retrying, nothing is acknowledged meanwhile`,
+          since: this.#unhealthy?.since ?? Date.now(),
+        }
+        if (this.#closing) throw e
+        this.emit('write-failed', e)
+        reopen = true
+        // Backoff from 50 ms doubling to 5 s: frequent enough to resume soon after space returns.
+        delay = Math.min(5000, Math.max(50, delay * 2))
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => { this.#wake = undefined; resolve() }, delay)
+          this.#wake = () => { clearTimeout(t); this.#wake = undefined; resolve() }
+        })
+        if (this.#closing) throw e
+      }
+    }
   }
 
   // ---- batch building ------------------------------------------------------
@@ -298,13 +379,8 @@ export class LogStore extends EventEmitter {
     for (const s of shipments.values()) put(K.shipment(s.shipmentId), jsonBytes(s))
     put(K.tree, jsonBytes(tree))
     put(K.stats, jsonBytes(stats))
-    try {
-      await this.db.batch(ops as ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], { sync: true })
-    } catch (e) {
-      // The in-memory state may no longer describe the disk: refuse further writes until reopened.
-      this.#failed = e
-      throw e
-    }
+    // Nothing in memory has moved yet: it moves only once the batch is durable (#commit retries until it is).
+    await this.#commit(ops, { batches: this.#stats.batches, tree: this.#tree }, { batches: stats.batches, tree })
     this.#tree = tree
     this.#frontier = frontier
     for (const d of devices.values()) this.#devices.set(d.deviceId, d)
@@ -460,6 +536,35 @@ export class LogStore extends EventEmitter {
     this.#checkSize(newSize)
     if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `old size ${oldSize} is outside 0..${newSize}`, { oldSize, newSize })
     return consistencyProof(oldSize, newSize, this.readNode)
+  }
+}
+
+export interface StoreHealth {
+  ok: boolean
+  /** ERR_LEDGER_DISK_FULL / ERR_LEDGER_WRITE_FAILED (retrying) or ERR_LEDGER_FAILED (for good). */
+  code?: 'ERR_LEDGER_DISK_FULL' | 'ERR_LEDGER_WRITE_FAILED' | 'ERR_LEDGER_FAILED'
+  reason?: string
+  /** ms UTC of the first failure of this episode. */
+  since?: number
+  /** Failed write attempts since the store was opened. */
+  writeFailures: number
+}
+
+/** ENOSPC / EDQUOT from Node, or LevelDB's "No space left on device" / "Disk quota exceeded" (an IO error whose text carries strerror). */
+export function isDiskFull(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; cause?: unknown } | undefined
+  if (!err) return false
+  if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return true
+  if (typeof err.message === 'string' && /No space left on device|Disk quota exceeded/i.test(err.message)) return true
+  return err.cause !== undefined && err.cause !== e && isDiskFull(err.cause)
+}
+
+/** The batch counter and tree state the database holds (every batch writes both). */
+async function durableMark(db: DB): Promise<{ batches: number; tree: TreeState }> {
+  const [statsBytes, treeBytes] = await db.getMany([K.stats, K.tree])
+  return {
+    batches: statsBytes ? parseJsonBytes<LedgerStats>(statsBytes).batches : 0,
+    tree: treeBytes ? parseJsonBytes<TreeState>(treeBytes) : { size: 0, frontier: [], lastHash: GENESIS_PREV, lastTime: 0 },
   }
 }
 

@@ -17,6 +17,7 @@ import { demoProfile } from './demo-profiles.ts'
 import { startDemoCloser } from './demo-closer.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
 import { pino } from 'pino'
+import { dropOnErrorStream } from './output-guard.ts'
 import { buildDashboard } from '../dashboard/server/app.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
@@ -157,7 +158,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         host,
         port: opts.mqttPort ?? 1883,
         // Refusals and limit breaches are warnings; connects and disconnects are routine.
-        logger: pino({ name: 'broker', level: quiet ? 'silent' : 'warn' }),
+        logger: pino({ name: 'broker', level: quiet ? 'silent' : 'warn' }, dropOnErrorStream()),
       })
       const b = broker
       mqttUrl = (await b.listen()).url
@@ -186,7 +187,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       cookieSecret: await loadOrCreateSecret(dataDir),
       brokerMetrics: broker ? () => ({ connections: broker!.metrics().connections.current }) : undefined,
       ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
-      logger: quiet ? false : { level: 'warn' },
+      logger: quiet ? false : { level: 'warn', stream: dropOnErrorStream() },
       bundle: createBundleBuilder(ledger),
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })

@@ -143,6 +143,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     readingsIngested: () => opts.ledger.stats().entriesByType.reading ?? 0,
     quarantinedByReason: () => opts.ledger.stats().quarantineByReason as Record<string, number>,
     logSize: () => opts.ledger.size(),
+    ledgerHealth: () => opts.ledger.health(),
     quarantineStore: () => {
       const s = opts.ledger.stats()
       return { records: s.quarantineKept?.records ?? 0, bytes: s.quarantineKept?.bytes ?? 0, droppedByReason: (s.quarantineDroppedByReason ?? {}) as Record<string, number> }
@@ -291,6 +292,8 @@ const LEDGER_CODES: Record<string, ApiErrorCode> = {
   ERR_LEDGER_INDEX_RANGE: 'ERR_ENTRY_NOT_FOUND',
   ERR_LEDGER_CLOSED: 'ERR_LEDGER_UNAVAILABLE',
   ERR_LEDGER_FAILED: 'ERR_LEDGER_UNAVAILABLE',
+  ERR_LEDGER_DISK_FULL: 'ERR_LEDGER_UNAVAILABLE',
+  ERR_LEDGER_WRITE_FAILED: 'ERR_LEDGER_UNAVAILABLE',
 }
 
 /** Ledger refusals whose details the caller needs to act on (which logger, which head). */

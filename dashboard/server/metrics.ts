@@ -17,6 +17,8 @@ export interface MetricsSources {
   /** The bounded quarantine: records and bytes kept, rejections not kept (over a cap) by reason. */
   quarantineStore?: () => { records: number; bytes: number; droppedByReason: Record<string, number> }
   logSize: () => number
+  /** Ledger write health: healthy or not, failed write attempts (database batches, checkpoints.log appends). */
+  ledgerHealth?: () => { ok: boolean; code?: string; writeFailures: { database: number; anchor: number } }
   /** Device chain state: reading.fork entries logged (forks), devices flagged compromised, readings held above gaps. */
   chains?: () => { forks: number; compromised: number; held: number }
   openAlarms: () => number
@@ -69,6 +71,14 @@ export function createMetrics(src: MetricsSources): DashboardMetrics {
     name: 'coldproof_ingest_latency_seconds', help: 'Time from the ledger receiving a reading to its commit being seen by the dashboard',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
   })
+  if (src.ledgerHealth) {
+    const health = src.ledgerHealth
+    new Gauge({ name: 'coldproof_ledger_healthy', help: 'Whether the ledger can write (0 while the disk is full or writes fail; see /health for the reason)', registers: [registry], collect() { this.set(health().ok ? 1 : 0) } })
+    new Counter({
+      name: 'coldproof_ledger_write_failures_total', help: 'Failed durable write attempts of the ledger (retried with backoff), by target', labelNames: ['target'], registers: [registry],
+      collect() { this.reset(); const f = health().writeFailures; setCounter(this, f.database, { target: 'database' }); setCounter(this, f.anchor, { target: 'checkpoints_log' }) },
+    })
+  }
   new Gauge({ name: 'coldproof_log_size', help: 'Entries in the ledger', registers: [registry], collect() { this.set(src.logSize()) } })
   new Gauge({ name: 'coldproof_open_alarms', help: 'Open (unacknowledged) alarms across the fleet', registers: [registry], collect() { this.set(src.openAlarms()) } })
   new Gauge({ name: 'coldproof_sse_clients', help: 'Connected live-stream clients', registers: [registry], collect() { this.set(src.sseClients()) } })

@@ -147,8 +147,8 @@ t.test('every quarantine reason: stored with raw bytes, topic and reason, counte
   add('ERR_CHAIN_FORK', a.d.topic, signFields(a.d, { deviceId: 'probe-a', seq: 2, deviceTimeMs: T0 + 5, tempCentiC: 500, prevHash: new Uint8Array(32).fill(7) }))
   // Seq 4 that does not link to the chained seq 3.
   add('ERR_CHAIN_PREV_MISMATCH', a.d.topic, signFields(a.d, { deviceId: 'probe-a', seq: 4, deviceTimeMs: T0 + 3000, tempCentiC: 500, prevHash: new Uint8Array(32).fill(9) }))
-  // The reasons that need a held reading or a declared gap are covered by 'held readings ...' below.
-  const elsewhere = ['ERR_HELD_UNLINKED', 'ERR_SEQ_DECLARED_LOST']
+  // The reasons that need a held reading or a declared gap are covered by 'held readings ...' below and by held-caps.test.ts.
+  const elsewhere = ['ERR_HELD_UNLINKED', 'ERR_SEQ_DECLARED_LOST', 'ERR_HELD_LIMIT', 'ERR_HELD_TOO_FAR']
   t.same(new Set([...cases.map((c) => c[0]), ...elsewhere]), new Set(Object.keys(QUARANTINE_REASONS)), 'the cases cover every reason code')
 
   const size = ledger.size()

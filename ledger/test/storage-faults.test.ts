@@ -124,6 +124,16 @@ const CASES: Case[] = [
     start: 'ERR_LEDGER_BEHIND_ANCHOR', fsck: 'ERR_FSCK_BEHIND_ANCHOR', names: /holds \d+ entries, but the latest checkpoint in checkpoints\.log signs \d+/,
   },
   {
+    name: 'the MANIFEST truncated',
+    damage: async (dir) => { const f = await dbFile(dir, /^MANIFEST-/); const p = join(dir, 'db', f); await truncate(p, Math.floor((await stat(p)).size / 2)); return f },
+    start: 'ERR_LEDGER_DB_DAMAGED', fsck: 'ERR_FSCK_DB_DAMAGED', names: (f) => new RegExp(`${f}: ends in an incomplete record`),
+  },
+  {
+    name: 'CURRENT truncated to nothing',
+    damage: async (dir) => { await truncate(join(dir, 'db', 'CURRENT'), 0) },
+    start: 'ERR_LEDGER_DB_DAMAGED', fsck: 'ERR_FSCK_DB_DAMAGED', names: /CURRENT does not name a MANIFEST file/,
+  },
+  {
     name: 'the whole database directory deleted',
     damage: async (dir) => { await rm(join(dir, 'db'), { recursive: true }) },
     start: 'ERR_LEDGER_DB_MISSING', fsck: 'ERR_FSCK_DB_MISSING', names: /holds a ledger.* but no database/,

@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import { createFleet, loadScenario, SimError, DEFAULT_AUDIENCE, type Scenario } from '../../device-sim/index.ts'
+import { guardStandardStreams } from '../output-guard.ts'
 
 interface SimOptions {
   broker?: string
@@ -102,6 +103,8 @@ export function register(program: Command): void {
         return
       }
       if (!opts.broker) cmd.error('error: --broker <url> is required to run a scenario (or use --print-provisioning)', { exitCode: 2 })
+      // A full disk drops log lines and is retried by the devices' files; it never ends the fleet.
+      guardStandardStreams()
       const fleet = createFleet({
         ...base,
         ...(opts.accel !== undefined ? { acceleration: opts.accel } : {}),

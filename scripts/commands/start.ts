@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { startSystem } from '../system.ts'
+import { guardStandardStreams } from '../output-guard.ts'
 
 function port(value: string, name: string): number {
   const n = Number(value)
@@ -42,6 +43,8 @@ export function register(program: Command): void {
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
     .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number }) => {
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
+      // Output on a full disk drops lines; it never ends the ledger.
+      guardStandardStreams()
       let sys: Awaited<ReturnType<typeof startSystem>>
       try {
         sys = await startSystem({
