@@ -30,6 +30,7 @@ import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
 import type { Ledger } from './ledger.ts'
 import type { StoredEntry } from './entry-types.ts'
 import type { QuarantineReason } from './state-types.ts'
+import { createThrottledLog, type LevelLogger, type ThrottledLogOptions } from './throttled-log.ts'
 
 export interface IngestOptions {
   ledger: Ledger
@@ -58,12 +59,18 @@ export interface IngestOptions {
   maxQuarantineBytes?: number
   /** Extra mqtt.js options (reconnectPeriod, ...). */
   mqttOptions?: Partial<IClientOptions>
+  /** Where each quarantined message is logged (`"event":"quarantined"`, warn level; a pino logger will do). Default: not logged. */
+  logger?: LevelLogger
+  /** Quarantine log lines: the first `burst` per reason and window in full, then one summary (default 20 per 60 s). */
+  quarantineLog?: Omit<ThrottledLogOptions, 'now'>
 }
 
 export interface LatencyStats { count: number; sumMs: number; maxMs: number }
 
 export interface IngestStats {
   received: number
+  /** Messages received whose outcome (entry or quarantine record) is not durable yet: their PUBACK is still held back. */
+  pending: number
   readings: number
   duplicates: number
   quarantined: number
@@ -158,7 +165,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   const clock = opts.clock ?? ledger.clock
   const emitter = new EventEmitter() as Ingest
   const stats: IngestStats = {
-    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
+    received: 0, pending: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
     deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
   }
   const keys = new Map<string, { hex: string; key: KeyObject }>()
@@ -178,6 +185,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   /** Receipts waiting for their checkpoint to be anchored. */
   const anchoring = new Set<Promise<void>>()
   let closing = false
+  const quarantineLog = opts.logger ? createThrottledLog(opts.logger, 'quarantined', opts.quarantineLog) : undefined
 
   const addLatency = (l: LatencyStats, ms: number) => { l.count++; l.sumMs += ms; if (ms > l.maxMs) l.maxMs = ms }
 
@@ -432,6 +440,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     function quarantine(e: Rejection): Promise<Outcome> {
       stats.quarantined++
       stats.quarantineByReason[e.reason] = (stats.quarantineByReason[e.reason] ?? 0) + 1
+      quarantineLog?.warn(e.reason, { event: 'quarantined', reason: e.reason, detail: e.message, topic: topic.slice(0, 200), deviceId: e.deviceId, seq: e.seq, length: payload.length }, `quarantined: ${e.reason}: ${e.message}`)
       const raw = payload.length > maxQuarantineBytes ? payload.subarray(0, maxQuarantineBytes) : payload
       return ledger.quarantine({
         reason: e.reason, message: e.message, time: receivedAt, topic: topic.slice(0, 512), raw: toBase64(raw), rawLength: payload.length,
@@ -561,10 +570,11 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
     while (anchoring.size) await Promise.allSettled([...anchoring])
     await acks?.settled()
+    quarantineLog?.stop()
     if (client) await client.endAsync()
   }
 
-  Object.assign(emitter, { start, close, handle, checkGaps, stats: () => structuredClone(stats) })
+  Object.assign(emitter, { start, close, handle, checkGaps, stats: () => ({ ...structuredClone(stats), pending: outstanding.size }) })
   Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
   return emitter
 }

@@ -18,6 +18,7 @@ import { startDemoCloser } from './demo-closer.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
 import { pino } from 'pino'
 import { buildDashboard } from '../dashboard/server/app.ts'
+import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
@@ -59,6 +60,12 @@ export interface RunningSystem {
   fleet?: Fleet
   logins: Record<'operator' | 'regulator' | 'admin', Login>
   close(): Promise<void>
+}
+
+/** What the dashboard's /metrics shows of the embedded broker. */
+export function brokerSnapshot(broker: Broker): BrokerMetricsSnapshot {
+  const m = broker.metrics()
+  return { connections: m.connections.current, refusals: m.refusals, securityEvents: m.securityEvents, throttled: m.throttled, unauthenticated: m.unauthenticated, passwordChecks: m.logins.passwordChecks }
 }
 
 /** Demo GS1 keys: a fixed company prefix, serials from the shipment's position, real check digits. */
@@ -170,7 +177,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       stack.push(async () => unsubscribe())
     }
 
-    const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    const ingest = createIngest({
+      ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword,
+      // Each quarantined message is a security event: one JSON line (thinned under a flood).
+      logger: pino({ name: 'ingest', level: quiet ? 'silent' : 'warn' }),
+    })
     await ingest.start()
     stack.push(() => ingest.close())
 
@@ -184,8 +195,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       ledger,
       users,
       cookieSecret: await loadOrCreateSecret(dataDir),
-      brokerMetrics: broker ? () => ({ connections: broker!.metrics().connections.current }) : undefined,
-      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
+      brokerMetrics: broker ? () => brokerSnapshot(broker!) : undefined,
+      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
       logger: quiet ? false : { level: 'warn' },
       bundle: createBundleBuilder(ledger),
     })
