@@ -30,7 +30,6 @@ import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
 import type { Ledger } from './ledger.ts'
 import type { StoredEntry } from './entry-types.ts'
 import type { QuarantineReason } from './state-types.ts'
-import { createThrottledLog, type LevelLogger, type ThrottledLogOptions } from './throttled-log.ts'
 
 export interface IngestOptions {
   ledger: Ledger
@@ -59,10 +58,6 @@ export interface IngestOptions {
   maxQuarantineBytes?: number
   /** Extra mqtt.js options (reconnectPeriod, ...). */
   mqttOptions?: Partial<IClientOptions>
-  /** Where each quarantined message is logged (`"event":"quarantined"`, warn level; a pino logger will do). Default: not logged. */
-  logger?: LevelLogger
-  /** Quarantine log lines: the first `burst` per reason and window in full, then one summary (default 20 per 60 s). */
-  quarantineLog?: Omit<ThrottledLogOptions, 'now'>
 }
 
 export interface LatencyStats { count: number; sumMs: number; maxMs: number }
@@ -92,9 +87,13 @@ export interface IngestStats {
 
 export interface ReadingCommitted { deviceId: string; seq: number; index: number; deviceLatencyMs: number; ingestLatencyMs: number }
 
+/** A message quarantined (its record is durable): a security event for the log (docs/OPERATIONS.md, "Security events in the log"). */
+export interface MessageQuarantined { id: number; reason: QuarantineReason; detail: string; topic: string; deviceId?: string; seq?: number; length: number }
+
 /**
  * Events: 'reading' (ReadingCommitted, after each durable reading: feed a
- * latency histogram), 'error' (a commit failed; the message is not
+ * latency histogram), 'quarantined' (MessageQuarantined, after each durable
+ * quarantine record: log it), 'error' (a commit failed; the message is not
  * acknowledged and the broker redelivers it), 'mqtt-error' (client errors;
  * mqtt.js reconnects by itself).
  */
@@ -185,7 +184,6 @@ export function createIngest(opts: IngestOptions): Ingest {
   /** Receipts waiting for their checkpoint to be anchored. */
   const anchoring = new Set<Promise<void>>()
   let closing = false
-  const quarantineLog = opts.logger ? createThrottledLog(opts.logger, 'quarantined', opts.quarantineLog) : undefined
 
   const addLatency = (l: LatencyStats, ms: number) => { l.count++; l.sumMs += ms; if (ms > l.maxMs) l.maxMs = ms }
 
@@ -440,12 +438,14 @@ export function createIngest(opts: IngestOptions): Ingest {
     function quarantine(e: Rejection): Promise<Outcome> {
       stats.quarantined++
       stats.quarantineByReason[e.reason] = (stats.quarantineByReason[e.reason] ?? 0) + 1
-      quarantineLog?.warn(e.reason, { event: 'quarantined', reason: e.reason, detail: e.message, topic: topic.slice(0, 200), deviceId: e.deviceId, seq: e.seq, length: payload.length }, `quarantined: ${e.reason}: ${e.message}`)
       const raw = payload.length > maxQuarantineBytes ? payload.subarray(0, maxQuarantineBytes) : payload
       return ledger.quarantine({
         reason: e.reason, message: e.message, time: receivedAt, topic: topic.slice(0, 512), raw: toBase64(raw), rawLength: payload.length,
         ...(e.deviceId !== undefined ? { deviceId: e.deviceId } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}), details: e.details,
-      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome)
+      }).then((q) => {
+        emitter.emit('quarantined', { id: q.id, reason: e.reason, detail: e.message, topic: topic.slice(0, 200), deviceId: e.deviceId, seq: e.seq, length: payload.length } satisfies MessageQuarantined)
+        return { kind: 'quarantined', reason: e.reason, id: q.id } as Outcome
+      })
     }
   }
 
@@ -570,7 +570,6 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (receiptTimer) { clearImmediate(receiptTimer); flushReceipts() }
     while (anchoring.size) await Promise.allSettled([...anchoring])
     await acks?.settled()
-    quarantineLog?.stop()
     if (client) await client.endAsync()
   }
 

@@ -9,14 +9,15 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { openLedger, type Ledger } from '../ledger/ledger.ts'
-import { createIngest, type Ingest } from '../ledger/ingest.ts'
+import { createIngest, type Ingest, type MessageQuarantined } from '../ledger/ingest.ts'
+import { createThrottledLog } from '../broker/throttled-log.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
 import { profileHash } from '../dashboard/compliance/index.ts'
 import { demoProfile } from './demo-profiles.ts'
 import { startDemoCloser } from './demo-closer.ts'
 import { gs1CheckDigit } from '../dashboard/gs1.ts'
-import { pino } from 'pino'
+import { pino, destination } from 'pino'
 import { buildDashboard } from '../dashboard/server/app.ts'
 import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
@@ -44,6 +45,8 @@ export interface SystemOptions {
   /** Scenario file or built-in name instead of the demo fleet. */
   scenario?: string
   quiet?: boolean
+  /** Security events (broker refusals, quarantined messages) as JSON lines on stderr (docs/OPERATIONS.md, "Security events in the log"). Default: !quiet. */
+  logSecurity?: boolean
   log?: (line: string) => void
   /** Demo fleet catches up to the wall clock, then runs in real time (npm start). Default false: it runs at its acceleration throughout. */
   live?: boolean
@@ -138,6 +141,8 @@ async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Prom
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { dataDir, host = '127.0.0.1', quiet = false } = opts
   const log = opts.log ?? ((line: string) => { if (!quiet) console.log(line) })
+  const securityLevel = (opts.logSecurity ?? !quiet) ? 'warn' : 'silent'
+  const securityLogger = (name: string) => pino({ name, level: securityLevel }, destination(2))
   await mkdir(dataDir, { recursive: true })
   const stack: (() => Promise<void>)[] = []
   const close = async () => {
@@ -164,7 +169,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         host,
         port: opts.mqttPort ?? 1883,
         // Refusals and limit breaches are warnings; connects and disconnects are routine.
-        logger: pino({ name: 'broker', level: quiet ? 'silent' : 'warn' }),
+        logger: securityLogger('broker'),
       })
       const b = broker
       mqttUrl = (await b.listen()).url
@@ -177,11 +182,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       stack.push(async () => unsubscribe())
     }
 
-    const ingest = createIngest({
-      ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword,
-      // Each quarantined message is a security event: one JSON line (thinned under a flood).
-      logger: pino({ name: 'ingest', level: quiet ? 'silent' : 'warn' }),
-    })
+    const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    // Each quarantined message is a security event: one JSON line, thinned under a flood.
+    const quarantineLog = createThrottledLog(securityLogger('ingest'), 'quarantined')
+    ingest.on('quarantined', (q: MessageQuarantined) => quarantineLog.warn(q.reason, { event: 'quarantined', ...q }, `quarantined: ${q.reason}: ${q.detail}`))
+    stack.push(async () => quarantineLog.stop())
     await ingest.start()
     stack.push(() => ingest.close())
 
