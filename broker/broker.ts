@@ -1,7 +1,7 @@
 /**
  * The embedded MQTT broker (aedes 1.x, MQTT 3.1.1 only): device authentication,
- * topic ACLs, size and rate limits, login backoff, caps on sockets that have
- * not logged in, counters and throttled security logging. DESIGN.md decisions 3, 5, 10, 11;
+ * topic ACLs, size and rate limits, login backoff, caps on idle sockets (no
+ * CONNECT yet), counters and throttled security logging. DESIGN.md decisions 3, 5, 10, 11;
  * operators' guide: docs/OPERATIONS.md.
  *
  * createBroker(opts) returns an unstarted broker; listen() starts it.
@@ -70,10 +70,10 @@ export interface BrokerOptions {
   drainTimeoutMs?: number
   /** A socket that sends no CONNECT within this (or, with TLS, completes no handshake) is closed. Default 5000. */
   connectTimeoutMs?: number
-  /** Sockets that have not logged in (yet), in total; a new one closes the oldest above it. Default 1000. */
-  maxUnauthenticated?: number
-  /** Sockets that have not logged in, per remote address; a new one above it is closed at once. Default 64. */
-  maxUnauthenticatedPerAddress?: number
+  /** Idle sockets (no complete CONNECT yet), in total; a new one closes the oldest above it. Default 1000. */
+  maxIdleSockets?: number
+  /** Idle sockets per remote address; a new one above it is closed at once. Default 64. */
+  maxIdleSocketsPerAddress?: number
   /** Failed-login backoff and the bound on concurrent password checks (see login-guard.ts). */
   loginGuard?: LoginGuardOptions
   /** Refusal log lines: the first `burst` per reason and window in full, then one summary (default 20 per 60 s). */
@@ -95,8 +95,8 @@ export interface BrokerMetrics {
   securityEvents: Record<SecurityKind, number>
   /** Password logins: scrypt checks started, checks running or waiting now. */
   logins: { passwordChecks: number; pendingChecks: number }
-  /** Open sockets that have not logged in (yet). */
-  unauthenticated: number
+  /** Open sockets that have sent no complete CONNECT yet. */
+  idleSockets: number
   /** Refusal log lines not written one by one (summarised instead). */
   logSuppressed: number
   /** Publishes held back by the rate limit (not refused). */
@@ -136,8 +136,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     maxQueuedMessages = 100_000,
     drainTimeoutMs = 10_000,
     connectTimeoutMs = 5000,
-    maxUnauthenticated = 1000,
-    maxUnauthenticatedPerAddress = 64,
+    maxIdleSockets = 1000,
+    maxIdleSocketsPerAddress = 64,
     logger = pino({ name: 'broker' }),
     clock = Date.now,
   } = opts
@@ -149,8 +149,8 @@ export function createBroker(opts: BrokerOptions): Broker {
   }
   if (rateLimit) new TokenBucket(rateLimit, 0) // validates the options
   if (!(maxPayloadBytes > 0) || !(maxPacketBytes >= maxPayloadBytes)) throw new RangeError(`need 0 < maxPayloadBytes <= maxPacketBytes, got ${maxPayloadBytes}, ${maxPacketBytes}`)
-  if (!(Number.isInteger(maxUnauthenticated) && maxUnauthenticated >= 1) || !(Number.isInteger(maxUnauthenticatedPerAddress) && maxUnauthenticatedPerAddress >= 1)) {
-    throw new RangeError(`maxUnauthenticated and maxUnauthenticatedPerAddress expected positive integers, got ${maxUnauthenticated}, ${maxUnauthenticatedPerAddress}`)
+  if (!(Number.isInteger(maxIdleSockets) && maxIdleSockets >= 1) || !(Number.isInteger(maxIdleSocketsPerAddress) && maxIdleSocketsPerAddress >= 1)) {
+    throw new RangeError(`maxIdleSockets and maxIdleSocketsPerAddress expected positive integers, got ${maxIdleSockets}, ${maxIdleSocketsPerAddress}`)
   }
   if (!(connectTimeoutMs > 0)) throw new RangeError(`connectTimeoutMs expected a positive number of ms, got ${connectTimeoutMs}`)
   const guard = new LoginGuard(opts.loginGuard)
@@ -167,8 +167,9 @@ export function createBroker(opts: BrokerOptions): Broker {
   const heldBack = new WeakMap<Client, Held>()
   const holders = new Set<Held>()
   const sockets = new Set<net.Socket>()
-  // Sockets not logged in yet, oldest first (Map keeps insertion order), and their count per address.
-  const unauthenticated = new Map<net.Socket, string>()
+  // Idle sockets (no complete CONNECT yet), oldest first (Map keeps insertion order), and their
+  // count per address. A CONNECT takes a socket out: logins in progress are bounded by the login guard.
+  const idle = new Map<net.Socket, string>()
   const unauthByAddress = new Map<string, number>()
   const m = {
     total: 0,
@@ -190,10 +191,10 @@ export function createBroker(opts: BrokerOptions): Broker {
     m.refusals[reason]++
     securityLog.warn(reason, { event: 'refused', reason, kind: SECURITY_KIND[reason], detail, clientId: c?.id ?? undefined, remote: c && remoteOf(c), ...extra }, `refused: ${reason}: ${detail}`)
   }
-  function loggedIn(socket: net.Socket | undefined): void {
-    const addr = socket && unauthenticated.get(socket)
+  function notIdle(socket: net.Socket | undefined): void {
+    const addr = socket && idle.get(socket)
     if (addr === undefined) return
-    unauthenticated.delete(socket!)
+    idle.delete(socket!)
     const n = (unauthByAddress.get(addr) ?? 1) - 1
     if (n > 0) unauthByAddress.set(addr, n)
     else unauthByAddress.delete(addr)
@@ -204,6 +205,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   // CONNECT packet; keep its keepalive for the check in authenticate.
   function preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
     keepalives.set(client, packet.keepalive ?? 0)
+    notIdle(client.conn as net.Socket)
     if (packet.protocolVersion !== 4) {
       const level = packet.protocolVersion
       refused('protocol_version', client, `protocol level ${level}${packet.protocolId ? ` (${String(packet.protocolId).slice(0, 8)})` : ''}: only MQTT 3.1.1 (level 4) is spoken`, { returnCode: 1 })
@@ -224,7 +226,6 @@ export function createBroker(opts: BrokerOptions): Broker {
       (r) => {
         if ('reason' in r) return refuse(r.reason, r.detail)
         identities.set(client, r)
-        loggedIn(client.conn as net.Socket)
         log.info({ event: 'connected', clientId: client.id, identity: r.kind === 'device' ? r.deviceId : r.username, role: r.kind === 'device' ? 'device' : r.role, clean: client.clean, remote: remoteOf(client) }, 'client connected')
         done(null, true)
       },
@@ -346,24 +347,24 @@ export function createBroker(opts: BrokerOptions): Broker {
   function onSocket(socket: net.Socket): void {
     if (!aedes || aedes.closed) return void socket.destroy()
     const addr = socket.remoteAddress ?? 'unknown'
-    // Idle sockets cost memory and slots: one address may hold only a few that have not
-    // logged in, and above the total the oldest one goes, so a new device always gets in.
-    if ((unauthByAddress.get(addr) ?? 0) >= maxUnauthenticatedPerAddress) {
-      refused('unauthenticated_cap', undefined, `${addr} already holds ${maxUnauthenticatedPerAddress} sockets that have not logged in`, { remote: addr })
+    // Idle sockets cost memory and slots: one address may hold only a few, and above the
+    // total the oldest one goes, so a new device always gets in.
+    if ((unauthByAddress.get(addr) ?? 0) >= maxIdleSocketsPerAddress) {
+      refused('idle_socket_cap', undefined, `${addr} already holds ${maxIdleSocketsPerAddress} sockets that have sent no CONNECT`, { remote: addr })
       return void socket.destroy()
     }
-    if (unauthenticated.size >= maxUnauthenticated) {
-      const [oldest, oldAddr] = unauthenticated.entries().next().value!
-      loggedIn(oldest) // no longer counted, whatever it does next
-      refused('unauthenticated_evicted', undefined, `${maxUnauthenticated} sockets had not logged in: closed the oldest, from ${oldAddr}`, { remote: oldAddr })
+    if (idle.size >= maxIdleSockets) {
+      const [oldest, oldAddr] = idle.entries().next().value!
+      notIdle(oldest) // no longer counted, whatever it does next
+      refused('idle_socket_evicted', undefined, `${maxIdleSockets} sockets had sent no CONNECT: closed the oldest, from ${oldAddr}`, { remote: oldAddr })
       oldest.destroy()
     }
-    unauthenticated.set(socket, addr)
+    idle.set(socket, addr)
     unauthByAddress.set(addr, (unauthByAddress.get(addr) ?? 0) + 1)
     socket.setNoDelay(true) // readings are small and latency matters more than packet count
     sockets.add(socket)
     socket.once('close', () => {
-      loggedIn(socket)
+      notIdle(socket)
       sockets.delete(socket)
       m.closedBytesIn += socket.bytesRead
       m.closedBytesOut += socket.bytesWritten
@@ -439,9 +440,9 @@ export function createBroker(opts: BrokerOptions): Broker {
       })
       aedes.on('keepaliveTimeout', (c) => log.info({ event: 'keepalive_timeout', clientId: c.id }, 'keepalive timeout'))
       server = tlsOpts ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, minVersion: 'TLSv1.2', handshakeTimeout: connectTimeoutMs }, onSocket) : net.createServer(onSocket)
-      // Hard TCP cap: the authenticated limit plus the sockets not logged in yet, with room for
+      // Hard TCP cap: the authenticated limit plus the idle sockets, with room for
       // the ones being closed (a closed socket leaves the count only on its 'close' event).
-      server.maxConnections = maxConnections + 2 * maxUnauthenticated
+      server.maxConnections = maxConnections + 2 * maxIdleSockets
       const srv = server
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -487,7 +488,7 @@ export function createBroker(opts: BrokerOptions): Broker {
         refusals: { ...m.refusals },
         securityEvents: securityEvents(),
         logins: { passwordChecks: guard.checks, pendingChecks: guard.pending },
-        unauthenticated: unauthenticated.size,
+        idleSockets: idle.size,
         logSuppressed: securityLog.suppressed,
         throttled: m.throttled,
         offlineQueueDropped: m.offlineQueueDropped,

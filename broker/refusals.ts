@@ -10,8 +10,8 @@
 export const REFUSAL_REASONS = {
   // Before CONNECT (the socket is closed)
   connect_timeout: 'no CONNECT arrived within connectTimeoutMs of the socket opening (disconnect)',
-  unauthenticated_cap: 'the remote address already holds maxUnauthenticatedPerAddress sockets that have not logged in (disconnect at once)',
-  unauthenticated_evicted: 'maxUnauthenticated sockets had not logged in: the oldest of them is closed to make room (disconnect)',
+  idle_socket_cap: 'the remote address already holds maxIdleSocketsPerAddress sockets that have sent no CONNECT (disconnect at once)',
+  idle_socket_evicted: 'maxIdleSockets sockets had sent no CONNECT: the oldest of them is closed to make room (disconnect)',
   // CONNECT
   protocol_version: 'the CONNECT is not MQTT 3.1.1 (protocol level 4): MQTT 3.1 (MQIsdp, level 3) and MQTT 5 are refused (CONNACK 1)',
   login_backoff: 'too many failed password logins for this service account or from this address: refused without checking the password until the backoff ends (CONNACK 5)',
@@ -70,8 +70,8 @@ export const CONNACK_CODE: Partial<Record<RefusalReason, 1 | 2 | 3 | 4 | 5>> = {
  */
 export const SECURITY_KIND = {
   connect_timeout: 'idle_socket',
-  unauthenticated_cap: 'idle_socket',
-  unauthenticated_evicted: 'idle_socket',
+  idle_socket_cap: 'idle_socket',
+  idle_socket_evicted: 'idle_socket',
   protocol_version: 'protocol',
   login_backoff: 'login_backoff',
   login_busy: 'login_backoff',

@@ -68,7 +68,7 @@ export interface RunningSystem {
 /** What the dashboard's /metrics shows of the embedded broker. */
 export function brokerSnapshot(broker: Broker): BrokerMetricsSnapshot {
   const m = broker.metrics()
-  return { connections: m.connections.current, refusals: m.refusals, securityEvents: m.securityEvents, throttled: m.throttled, unauthenticated: m.unauthenticated, passwordChecks: m.logins.passwordChecks }
+  return { connections: m.connections.current, refusals: m.refusals, securityEvents: m.securityEvents, throttled: m.throttled, idleSockets: m.idleSockets, passwordChecks: m.logins.passwordChecks }
 }
 
 /** Demo GS1 keys: a fixed company prefix, serials from the shipment's position, real check digits. */

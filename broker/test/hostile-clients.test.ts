@@ -63,7 +63,7 @@ t.test('a wrong-password flood: backoff without scrypt, the ingest still gets in
 })
 
 t.test('idle sockets: per-address cap, total cap (oldest closed), connect timeout; devices still log in', async (t) => {
-  const { broker, url, registry } = await startBroker(t, { maxUnauthenticated: 50, maxUnauthenticatedPerAddress: 40, connectTimeoutMs: 600_000 })
+  const { broker, url, registry } = await startBroker(t, { maxIdleSockets: 50, maxIdleSocketsPerAddress: 40, connectTimeoutMs: 600_000 })
   const port = portOf(url)
   const dev = makeDevice('fridge-2')
   registry.register(dev.id, dev.publicKey)
@@ -72,12 +72,12 @@ t.test('idle sockets: per-address cap, total cap (oldest closed), connect timeou
 
   // 100 from one address: 40 may wait, 60 are closed at once.
   for (let i = 0; i < 100; i++) idle.push(idleSocket(port, '127.0.0.2'))
-  await until(() => broker.metrics().refusals.unauthenticated_cap === 60)
+  await until(() => broker.metrics().refusals.idle_socket_cap === 60)
   t.pass('60 sockets over the per-address cap refused')
   // 200 more from 20 other addresses (10 each, within the per-address cap): the total cap closes the oldest.
   for (let a = 0; a < 20; a++) for (let i = 0; i < 10; i++) idle.push(idleSocket(port, `127.0.1.${a + 1}`))
-  await until(() => broker.metrics().refusals.unauthenticated_evicted >= 190)
-  t.equal(broker.metrics().unauthenticated, 50, 'never more than maxUnauthenticated sockets without a login')
+  await until(() => broker.metrics().refusals.idle_socket_evicted >= 190)
+  t.equal(broker.metrics().idleSockets, 50, 'never more than maxIdleSockets idle sockets')
 
   const device = await mustConnect(url, deviceOptions(dev))
   await publish(device, deviceTopic(dev.id, 'readings'), dev.readings(1)[0])
@@ -128,5 +128,5 @@ t.test('a refusal flood: each refusal counted, the log keeps the first lines and
 t.test('login guard and cap options are validated', async (t) => {
   const { createBroker } = await import('../broker.ts')
   t.throws(() => createBroker({ registry: createMemoryRegistry(), loginGuard: { maxPending: 0 } }), RangeError)
-  t.throws(() => createBroker({ registry: createMemoryRegistry(), maxUnauthenticated: 0 }), /maxUnauthenticated/)
+  t.throws(() => createBroker({ registry: createMemoryRegistry(), maxIdleSockets: 0 }), /maxIdleSockets/)
 })

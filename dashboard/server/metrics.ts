@@ -14,8 +14,8 @@ export interface BrokerMetricsSnapshot {
   securityEvents?: Record<string, number>
   /** Publishes held back by the rate limit. */
   throttled?: number
-  /** Open sockets that have not logged in. */
-  unauthenticated?: number
+  /** Open sockets that have sent no CONNECT yet. */
+  idleSockets?: number
   /** Password (scrypt) checks started. */
   passwordChecks?: number
 }
@@ -95,7 +95,7 @@ export function createMetrics(src: MetricsSources): DashboardMetrics {
       name: 'coldproof_broker_refusals_total', help: 'Clients refused by the broker, by reason (docs/OPERATIONS.md, "Refusal reasons")', labelNames: ['reason'], registers: [registry],
       collect() { this.reset(); for (const [reason, n] of Object.entries(broker().refusals ?? {})) setCounter(this, n, { reason }) },
     })
-    new Gauge({ name: 'coldproof_broker_unauthenticated_sockets', help: 'Broker sockets open without a login (yet)', registers: [registry], collect() { this.set(broker().unauthenticated ?? 0) } })
+    new Gauge({ name: 'coldproof_broker_idle_sockets', help: 'Broker sockets open without a CONNECT yet', registers: [registry], collect() { this.set(broker().idleSockets ?? 0) } })
     new Counter({ name: 'coldproof_broker_password_checks_total', help: 'Service-account password (scrypt) checks the broker ran', registers: [registry], collect() { this.reset(); setCounter(this, broker().passwordChecks ?? 0) } })
   }
   new Counter({

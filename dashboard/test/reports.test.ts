@@ -177,7 +177,7 @@ t.test('EPCIS export validates against the GS1 EPCIS 2.0 schema; excursion readi
 t.test('metrics: Prometheus text with the documented series; token or session required', async (t) => {
   const h = await harness(t, {
     metricsToken: 'scrape-secret',
-    brokerMetrics: () => ({ connections: 7, refusals: { bad_password: 3, protocol_version: 1 }, securityEvents: { login_failed: 3, protocol: 1 }, throttled: 2, unauthenticated: 4, passwordChecks: 5 }),
+    brokerMetrics: () => ({ connections: 7, refusals: { bad_password: 3, protocol_version: 1 }, securityEvents: { login_failed: 3, protocol: 1 }, throttled: 2, idleSockets: 4, passwordChecks: 5 }),
     ingestMetrics: () => ({ received: 60, pending: 12 }),
   })
   await shipment(h)
@@ -204,7 +204,7 @@ t.test('metrics: Prometheus text with the documented series; token or session re
   t.equal(values.get('coldproof_security_events_total{kind="login_failed"}'), 3)
   t.equal(values.get('coldproof_security_events_total{kind="throttled"}'), 2)
   t.equal(values.get('coldproof_security_events_total{kind="quarantined"}'), Object.values(h.ledger.stats().quarantineByReason).reduce((a, n) => a + (n ?? 0), 0))
-  t.equal(values.get('coldproof_broker_unauthenticated_sockets'), 4)
+  t.equal(values.get('coldproof_broker_idle_sockets'), 4)
   t.equal(values.get('coldproof_broker_password_checks_total'), 5)
   t.equal(values.get('coldproof_ingest_pending'), 12, 'the ingest\'s own figure, not a constant')
   t.match(res.body, /# TYPE coldproof_quarantined_total counter/)
