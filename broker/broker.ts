@@ -170,7 +170,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   // Idle sockets (no complete CONNECT yet), oldest first (Map keeps insertion order), and their
   // count per address. A CONNECT takes a socket out: logins in progress are bounded by the login guard.
   const idle = new Map<net.Socket, string>()
-  const unauthByAddress = new Map<string, number>()
+  const idleByAddress = new Map<string, number>()
   const m = {
     total: 0,
     messagesIn: 0,
@@ -195,9 +195,9 @@ export function createBroker(opts: BrokerOptions): Broker {
     const addr = socket && idle.get(socket)
     if (addr === undefined) return
     idle.delete(socket!)
-    const n = (unauthByAddress.get(addr) ?? 1) - 1
-    if (n > 0) unauthByAddress.set(addr, n)
-    else unauthByAddress.delete(addr)
+    const n = (idleByAddress.get(addr) ?? 1) - 1
+    if (n > 0) idleByAddress.set(addr, n)
+    else idleByAddress.delete(addr)
   }
   const clientsById = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients
 
@@ -349,7 +349,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     const addr = socket.remoteAddress ?? 'unknown'
     // Idle sockets cost memory and slots: one address may hold only a few, and above the
     // total the oldest one goes, so a new device always gets in.
-    if ((unauthByAddress.get(addr) ?? 0) >= maxIdleSocketsPerAddress) {
+    if ((idleByAddress.get(addr) ?? 0) >= maxIdleSocketsPerAddress) {
       refused('idle_socket_cap', undefined, `${addr} already holds ${maxIdleSocketsPerAddress} sockets that have sent no CONNECT`, { remote: addr })
       return void socket.destroy()
     }
@@ -360,7 +360,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       oldest.destroy()
     }
     idle.set(socket, addr)
-    unauthByAddress.set(addr, (unauthByAddress.get(addr) ?? 0) + 1)
+    idleByAddress.set(addr, (idleByAddress.get(addr) ?? 0) + 1)
     socket.setNoDelay(true) // readings are small and latency matters more than packet count
     sockets.add(socket)
     socket.once('close', () => {
