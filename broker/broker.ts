@@ -307,6 +307,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     const held = heldBack.get(client)
     if (delay === 0 && !held?.queue.length) return cb(null)
     m.throttled++
+    // A rate-limit hit: logged once per connection (its count is in metrics().throttled).
+    if (!held) securityLog.warn('throttled', { event: 'throttled', kind: 'throttled', clientId: client.id, remote: remoteOf(client), detail: `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}): publishes held back` }, `throttled: ${client.id} publishes over ${rateLimit.perSecond}/s`)
     hold(client, delay, () => cb(null))
   }
 
