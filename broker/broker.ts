@@ -1,6 +1,7 @@
 /**
- * The embedded MQTT broker (aedes 1.x, MQTT 3.1.1): device authentication,
- * topic ACLs, size and rate limits, counters. ARCHITECTURE.md decisions 3, 5, 10, 11;
+ * The embedded MQTT broker (aedes 1.x, MQTT 3.1.1 only): device authentication,
+ * topic ACLs, size and rate limits, login backoff, caps on idle sockets (no
+ * CONNECT yet), counters and throttled security logging. ARCHITECTURE.md decisions 3, 5, 10, 11;
  * operators' guide: docs/OPERATIONS.md.
  *
  * createBroker(opts) returns an unstarted broker; listen() starts it.
@@ -19,8 +20,12 @@ import { checkDeviceToken } from './device-auth.ts'
 import { capOfflineQueue } from './offline-queue.ts'
 import { TokenBucket } from './rate-limit.ts'
 import type { RateLimitOptions } from './rate-limit.ts'
-import { CONNACK_CODE, REFUSAL_REASONS } from './refusals.ts'
-import type { RefusalReason } from './refusals.ts'
+import { CONNACK_CODE, REFUSAL_REASONS, SECURITY_KIND } from './refusals.ts'
+import type { RefusalReason, SecurityKind } from './refusals.ts'
+import { LoginGuard } from './login-guard.ts'
+import type { LoginGuardOptions } from './login-guard.ts'
+import { createThrottledLog } from './throttled-log.ts'
+import type { ThrottledLogOptions } from './throttled-log.ts'
 import type { DeviceRegistry } from './registry.ts'
 import { ReplayCache } from './replay-cache.ts'
 import { parsePasswordHash, verifyServicePassword } from './service-accounts.ts'
@@ -63,8 +68,16 @@ export interface BrokerOptions {
   maxQueuedMessages?: number
   /** A client whose socket does not drain within this is disconnected. Default 10000. */
   drainTimeoutMs?: number
-  /** A socket that sends no CONNECT within this is closed. Default 10000. */
+  /** A socket that sends no CONNECT within this (or, with TLS, completes no handshake) is closed. Default 5000. */
   connectTimeoutMs?: number
+  /** Idle sockets (no complete CONNECT yet), in total; a new one closes the oldest above it. Default 1000. */
+  maxIdleSockets?: number
+  /** Idle sockets per remote address; a new one above it is closed at once. Default 64. */
+  maxIdleSocketsPerAddress?: number
+  /** Failed-login backoff and the bound on concurrent password checks (see login-guard.ts). */
+  loginGuard?: LoginGuardOptions
+  /** Refusal log lines: the first `burst` per reason and window in full, then one summary (default 20 per 60 s). */
+  securityLog?: Omit<ThrottledLogOptions, 'now'>
   logger?: Logger
   clock?: () => number
 }
@@ -78,6 +91,14 @@ export interface BrokerMetrics {
   bytesIn: number
   bytesOut: number
   refusals: Record<RefusalReason, number>
+  /** Refusals grouped by kind (refusals.ts, SECURITY_KIND). */
+  securityEvents: Record<SecurityKind, number>
+  /** Password logins: scrypt checks started, checks running or waiting now. */
+  logins: { passwordChecks: number; pendingChecks: number }
+  /** Open sockets that have sent no complete CONNECT yet. */
+  idleSockets: number
+  /** Refusal log lines not written one by one (summarised instead). */
+  logSuppressed: number
   /** Publishes held back by the rate limit (not refused). */
   throttled: number
   /** Messages dropped at a persistent session's queue cap. */
@@ -114,7 +135,9 @@ export function createBroker(opts: BrokerOptions): Broker {
     replayCacheMax = 100_000,
     maxQueuedMessages = 100_000,
     drainTimeoutMs = 10_000,
-    connectTimeoutMs = 10_000,
+    connectTimeoutMs = 5000,
+    maxIdleSockets = 1000,
+    maxIdleSocketsPerAddress = 64,
     logger = pino({ name: 'broker' }),
     clock = Date.now,
   } = opts
@@ -126,8 +149,14 @@ export function createBroker(opts: BrokerOptions): Broker {
   }
   if (rateLimit) new TokenBucket(rateLimit, 0) // validates the options
   if (!(maxPayloadBytes > 0) || !(maxPacketBytes >= maxPayloadBytes)) throw new RangeError(`need 0 < maxPayloadBytes <= maxPacketBytes, got ${maxPayloadBytes}, ${maxPacketBytes}`)
+  if (!(Number.isInteger(maxIdleSockets) && maxIdleSockets >= 1) || !(Number.isInteger(maxIdleSocketsPerAddress) && maxIdleSocketsPerAddress >= 1)) {
+    throw new RangeError(`maxIdleSockets and maxIdleSocketsPerAddress expected positive integers, got ${maxIdleSockets}, ${maxIdleSocketsPerAddress}`)
+  }
+  if (!(connectTimeoutMs > 0)) throw new RangeError(`connectTimeoutMs expected a positive number of ms, got ${connectTimeoutMs}`)
+  const guard = new LoginGuard(opts.loginGuard)
 
   const log = logger
+  const securityLog = createThrottledLog(logger, 'refused', opts.securityLog)
   const replay = new ReplayCache(replayCacheMax)
   const identities = new WeakMap<Client, Identity>()
   const keepalives = new WeakMap<Client, number>()
@@ -138,6 +167,10 @@ export function createBroker(opts: BrokerOptions): Broker {
   const heldBack = new WeakMap<Client, Held>()
   const holders = new Set<Held>()
   const sockets = new Set<net.Socket>()
+  // Idle sockets (no complete CONNECT yet), oldest first (Map keeps insertion order), and their
+  // count per address. A CONNECT takes a socket out: logins in progress are bounded by the login guard.
+  const idle = new Map<net.Socket, string>()
+  const idleByAddress = new Map<string, number>()
   const m = {
     total: 0,
     messagesIn: 0,
@@ -153,9 +186,18 @@ export function createBroker(opts: BrokerOptions): Broker {
   let closing: Promise<void> | undefined
 
   const remoteOf = (c: Client) => (c.conn as net.Socket | undefined)?.remoteAddress
+  /** One refusal: counted exactly, logged as one JSON line (thinned per reason under a flood). */
   function refused(reason: RefusalReason, c: Client | undefined, detail: string, extra: Record<string, unknown> = {}): void {
     m.refusals[reason]++
-    log.warn({ event: 'refused', reason, detail, clientId: c?.id ?? undefined, remote: c && remoteOf(c), ...extra }, `refused: ${reason}: ${detail}`)
+    securityLog.warn(reason, { event: 'refused', reason, kind: SECURITY_KIND[reason], detail, clientId: c?.id ?? undefined, remote: c && remoteOf(c), ...extra }, `refused: ${reason}: ${detail}`)
+  }
+  function notIdle(socket: net.Socket | undefined): void {
+    const addr = socket && idle.get(socket)
+    if (addr === undefined) return
+    idle.delete(socket!)
+    const n = (idleByAddress.get(addr) ?? 1) - 1
+    if (n > 0) idleByAddress.set(addr, n)
+    else idleByAddress.delete(addr)
   }
   const clientsById = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients
 
@@ -163,6 +205,13 @@ export function createBroker(opts: BrokerOptions): Broker {
   // CONNECT packet; keep its keepalive for the check in authenticate.
   function preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
     keepalives.set(client, packet.keepalive ?? 0)
+    notIdle(client.conn as net.Socket)
+    if (packet.protocolVersion !== 4) {
+      const level = packet.protocolVersion
+      refused('protocol_version', client, `protocol level ${level}${packet.protocolId ? ` (${String(packet.protocolId).slice(0, 8)})` : ''}: only MQTT 3.1.1 (level 4) is spoken`, { returnCode: 1 })
+      // aedes itself accepts levels 3 and 4; a level it does not know makes it answer CONNACK 1 (unacceptable protocol version) and close.
+      packet.protocolVersion = 0 as ConnectPacket['protocolVersion']
+    }
     cb(null, true)
   }
 
@@ -193,7 +242,21 @@ export function createBroker(opts: BrokerOptions): Broker {
 
     if (Object.hasOwn(serviceAccounts, username)) {
       const acct = serviceAccounts[username]
-      if (!password || !(await verifyServicePassword(password, acct.passwordHash))) return { reason: 'bad_password', detail: `wrong password for service account "${username}"` }
+      const remote = remoteOf(client) ?? 'unknown'
+      // Backoff first: while it lasts no scrypt runs at all (login-guard.ts).
+      const admit = guard.admit(username, remote, clock())
+      if (!admit.ok) return { reason: 'login_backoff', detail: `too many failed logins ${admit.scope === 'account' ? `for service account "${username}"` : `from ${remote}`}: try again in ${Math.ceil(admit.retryInMs / 1000)} s` }
+      let good = false
+      if (password) {
+        const check = guard.run(() => verifyServicePassword(password, acct.passwordHash))
+        if (check === 'busy') return { reason: 'login_busy', detail: `${guard.pending} password checks are running or waiting (limit ${guard.o.maxPending})` }
+        good = await check
+      }
+      if (!good) {
+        guard.failed(username, remote, clock())
+        return { reason: 'bad_password', detail: `wrong password for service account "${username}"` }
+      }
+      guard.succeeded(username, remote, clock())
       // A service client must not take over a device's session ([MQTT-3.1.4-2]).
       if (DEVICE_ID_PATTERN.test(client.id) && (await registry.lookupDevice(client.id))) return { reason: 'client_id_mismatch', detail: `client id "${client.id}" is a registered device` }
       return { kind: 'service', username, role: acct.role, ...(acct.partitions ? { partitions: [...acct.partitions] } : {}) }
@@ -244,6 +307,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     const held = heldBack.get(client)
     if (delay === 0 && !held?.queue.length) return cb(null)
     m.throttled++
+    // A rate-limit hit: logged once per connection (its count is in metrics().throttled).
+    if (!held) securityLog.warn('throttled', { event: 'throttled', kind: 'throttled', clientId: client.id, remote: remoteOf(client), detail: `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}): publishes held back` }, `throttled: ${client.id} publishes over ${rateLimit.perSecond}/s`)
     hold(client, delay, () => cb(null))
   }
 
@@ -283,9 +348,25 @@ export function createBroker(opts: BrokerOptions): Broker {
 
   function onSocket(socket: net.Socket): void {
     if (!aedes || aedes.closed) return void socket.destroy()
+    const addr = socket.remoteAddress ?? 'unknown'
+    // Idle sockets cost memory and slots: one address may hold only a few, and above the
+    // total the oldest one goes, so a new device always gets in.
+    if ((idleByAddress.get(addr) ?? 0) >= maxIdleSocketsPerAddress) {
+      refused('idle_socket_cap', undefined, `${addr} already holds ${maxIdleSocketsPerAddress} sockets that have sent no CONNECT`, { remote: addr })
+      return void socket.destroy()
+    }
+    if (idle.size >= maxIdleSockets) {
+      const [oldest, oldAddr] = idle.entries().next().value!
+      notIdle(oldest) // no longer counted, whatever it does next
+      refused('idle_socket_evicted', undefined, `${maxIdleSockets} sockets had sent no CONNECT: closed the oldest, from ${oldAddr}`, { remote: oldAddr })
+      oldest.destroy()
+    }
+    idle.set(socket, addr)
+    idleByAddress.set(addr, (idleByAddress.get(addr) ?? 0) + 1)
     socket.setNoDelay(true) // readings are small and latency matters more than packet count
     sockets.add(socket)
     socket.once('close', () => {
+      notIdle(socket)
       sockets.delete(socket)
       m.closedBytesIn += socket.bytesRead
       m.closedBytesOut += socket.bytesWritten
@@ -321,6 +402,12 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
   }
 
+  function securityEvents(): Record<SecurityKind, number> {
+    const out = Object.fromEntries([...new Set(Object.values(SECURITY_KIND))].map((k) => [k, 0])) as Record<SecurityKind, number>
+    for (const [reason, n] of Object.entries(m.refusals)) out[SECURITY_KIND[reason as RefusalReason]] += n
+    return out
+  }
+
   return {
     async listen() {
       if (aedes) throw new Error('broker already started')
@@ -348,11 +435,16 @@ export function createBroker(opts: BrokerOptions): Broker {
         if (b?.full(clock())) buckets.delete(c.id)
       })
       aedes.on('clientError', (c, err) => log.info({ event: 'client_error', clientId: c.id, err: err.message }, `client error: ${err.message}`))
-      aedes.on('connectionError', (c, err) => log.info({ event: 'connection_error', remote: remoteOf(c), err: err.message }, `connection error: ${err.message}`))
+      aedes.on('connectionError', (c, err) => {
+        // aedes's connect timer reports a socket that never sent CONNECT this way (and closes it).
+        if (/connect did not arrive in time/.test(err.message)) return refused('connect_timeout', undefined, `no CONNECT within ${connectTimeoutMs} ms`, { remote: remoteOf(c) })
+        log.info({ event: 'connection_error', remote: remoteOf(c), err: err.message }, `connection error: ${err.message}`)
+      })
       aedes.on('keepaliveTimeout', (c) => log.info({ event: 'keepalive_timeout', clientId: c.id }, 'keepalive timeout'))
-      server = tlsOpts ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, minVersion: 'TLSv1.2' }, onSocket) : net.createServer(onSocket)
-      // Hard TCP cap: room for logins in progress above the authenticated limit.
-      server.maxConnections = maxConnections + 100
+      server = tlsOpts ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, minVersion: 'TLSv1.2', handshakeTimeout: connectTimeoutMs }, onSocket) : net.createServer(onSocket)
+      // Hard TCP cap: the authenticated limit plus the idle sockets, with room for
+      // the ones being closed (a closed socket leaves the count only on its 'close' event).
+      server.maxConnections = maxConnections + 2 * maxIdleSockets
       const srv = server
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -370,6 +462,7 @@ export function createBroker(opts: BrokerOptions): Broker {
 
     close() {
       closing ??= (async () => {
+        securityLog.stop()
         for (const h of holders) clearTimeout(h.timer)
         holders.clear()
         const srv = server
@@ -395,6 +488,10 @@ export function createBroker(opts: BrokerOptions): Broker {
         bytesIn,
         bytesOut,
         refusals: { ...m.refusals },
+        securityEvents: securityEvents(),
+        logins: { passwordChecks: guard.checks, pendingChecks: guard.pending },
+        idleSockets: idle.size,
+        logSuppressed: securityLog.suppressed,
         throttled: m.throttled,
         offlineQueueDropped: m.offlineQueueDropped,
       }

@@ -4,11 +4,18 @@
  * reason and counted under it in `metrics().refusals`.
  *
  * CONNACK return codes are MQTT 3.1.1 section 3.2.2.3, Table 3.1:
- * 2 identifier rejected, 3 server unavailable, 4 bad user name or password,
+ * 1 unacceptable protocol version, 2 identifier rejected, 3 server unavailable, 4 bad user name or password,
  * 5 not authorized.
  */
 export const REFUSAL_REASONS = {
+  // Before CONNECT (the socket is closed)
+  connect_timeout: 'no CONNECT arrived within connectTimeoutMs of the socket opening (disconnect)',
+  idle_socket_cap: 'the remote address already holds maxIdleSocketsPerAddress sockets that have sent no CONNECT (disconnect at once)',
+  idle_socket_evicted: 'maxIdleSockets sockets had sent no CONNECT: the oldest of them is closed to make room (disconnect)',
   // CONNECT
+  protocol_version: 'the CONNECT is not MQTT 3.1.1 (protocol level 4): MQTT 3.1 (MQIsdp, level 3) and MQTT 5 are refused (CONNACK 1)',
+  login_backoff: 'too many failed password logins for this service account or from this address: refused without checking the password until the backoff ends (CONNACK 5)',
+  login_busy: 'maxPending password checks are already running or waiting (CONNACK 3)',
   anonymous: 'no username: every client must authenticate (CONNACK 5)',
   client_id_mismatch: 'a device\'s client id differs from its username/device id, or a client id belongs to another kind of identity (CONNACK 2)',
   bad_username: 'the username is neither a service account nor a well-formed device id (CONNACK 4)',
@@ -36,7 +43,10 @@ export const REFUSAL_REASONS = {
 export type RefusalReason = keyof typeof REFUSAL_REASONS
 
 /** CONNACK return code per CONNECT refusal reason (MQTT 3.1.1 Table 3.1). */
-export const CONNACK_CODE: Partial<Record<RefusalReason, 2 | 3 | 4 | 5>> = {
+export const CONNACK_CODE: Partial<Record<RefusalReason, 1 | 2 | 3 | 4 | 5>> = {
+  protocol_version: 1,
+  login_backoff: 5,
+  login_busy: 3,
   anonymous: 5,
   client_id_mismatch: 2,
   bad_username: 4,
@@ -53,3 +63,38 @@ export const CONNACK_CODE: Partial<Record<RefusalReason, 2 | 3 | 4 | 5>> = {
   registry_unavailable: 3,
   replay_cache_full: 3,
 }
+
+/**
+ * What kind of security event each refusal is, for
+ * coldproof_security_events_total{kind} (docs/API.md, "Metrics").
+ */
+export const SECURITY_KIND = {
+  connect_timeout: 'idle_socket',
+  idle_socket_cap: 'idle_socket',
+  idle_socket_evicted: 'idle_socket',
+  protocol_version: 'protocol',
+  login_backoff: 'login_backoff',
+  login_busy: 'login_backoff',
+  anonymous: 'login_failed',
+  client_id_mismatch: 'login_failed',
+  bad_username: 'login_failed',
+  unknown_device: 'login_failed',
+  token_malformed: 'login_failed',
+  token_expired: 'login_failed',
+  token_from_future: 'login_failed',
+  bad_signature: 'login_failed',
+  token_replayed: 'login_failed',
+  device_revoked: 'login_failed',
+  bad_password: 'login_failed',
+  keepalive_out_of_range: 'protocol',
+  max_connections: 'capacity',
+  registry_unavailable: 'capacity',
+  replay_cache_full: 'capacity',
+  publish_denied: 'acl_denied',
+  payload_too_large: 'oversize',
+  packet_too_large: 'oversize',
+  rate_limited: 'rate_limited',
+  subscribe_denied: 'acl_denied',
+} as const satisfies Record<RefusalReason, string>
+
+export type SecurityKind = (typeof SECURITY_KIND)[RefusalReason]

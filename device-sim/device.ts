@@ -4,9 +4,13 @@
  * ledger receipts it, and publishes it when its link is up.
  *
  * Order of a sample (ARCHITECTURE.md decision 5): sign → append to the persisted
- * buffer → persist the chain state → publish. A crash after the buffer append
- * loses nothing (the state is reconciled from the buffer on restart); a crash
- * before it loses an unpublished reading but never reuses its sequence number.
+ * buffer → record the drop of the oldest reading if the buffer overflowed →
+ * persist the chain state → publish. A crash after the buffer append loses
+ * nothing (the state is reconciled from the buffer on restart, and an
+ * overfull buffer is trimmed on load); a crash before it loses a reading that
+ * never left the device, and its seq is signed again on restart. So every
+ * seq the device signed is in its buffer, receipted, or dropped for room with
+ * BUFFER_OVERFLOW on a later durable reading (test/crash-points.test.ts).
  */
 import { join } from 'node:path'
 import {
@@ -78,7 +82,12 @@ export interface DeviceOptions {
   now?: () => number
   /** Re-send a reading still unreceipted this long (wall-clock ms) after it was last sent (default 30000). */
   receiptTimeoutMs?: number
+  /** Test hook: called after each step of a sample (crash tests stop the process here). */
+  onStep?: (step: SampleStep, seq: number, payload: Uint8Array) => void
 }
+
+/** The steps of a sample, in order; 'appended' and 'drop-recorded' come from the buffer. */
+export type SampleStep = 'signed' | 'appended' | 'drop-recorded' | 'chain-saved'
 
 /** Default receipt timeout: a reading unreceipted for 30 s of wall-clock time is sent again. */
 export const DEFAULT_RECEIPT_TIMEOUT_MS = 30_000
@@ -120,6 +129,8 @@ export function createDevice(opts: DeviceOptions): Device {
   const writeLog = (level: 'warn' | 'info', message: string) => log(level, `${spec.deviceId}: ${message}`)
   const chain: ChainStateStore = dir ? fileChainState(dir, writeLog) : memoryChainState()
   const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir, writeLog) : memoryBufferPersistence())
+  let current: Uint8Array = new Uint8Array(0)
+  if (opts.onStep) { const onStep = opts.onStep; buffer.onStep = (step, seq) => onStep(step, seq, current) }
   const intervalMs = Math.round(shipment.samplingIntervalMin * MINUTE)
   const now = opts.now ?? Date.now
   const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS
@@ -130,8 +141,10 @@ export function createDevice(opts: DeviceOptions): Device {
   let state: ChainState = chain.load()
   const last = buffer.last()
   if (last && last.seq > state.seq) {
-    // Crash between buffer append and state write: the buffer is the truth.
-    state = { seq: last.seq, head: last.hash, sampledAtMs: state.sampledAtMs + (last.seq - state.seq) * intervalMs }
+    // Crash between buffer append and state write: the buffer is the truth. Seq 1 is
+    // sampled at the start, so with no state saved yet the schedule counts from there.
+    const base = state.seq === 0 ? sim.startMs - intervalMs : state.sampledAtMs
+    state = { seq: last.seq, head: last.hash, sampledAtMs: base + (last.seq - state.seq) * intervalMs }
     chain.save(state)
   }
 
@@ -142,7 +155,9 @@ export function createDevice(opts: DeviceOptions): Device {
   let batteryPct = spec.batteryPct
   let overflowPending = false
   let lastDoorOpenings = 0
-  let radioUp = true
+  // A restart inside a connectivity loss stays offline until a sample outside it:
+  // the radio is as the last sample left it, not up for a moment.
+  let radioUp = !(state.sampledAtMs >= sim.startMs && inWindow(spec.faults.connectivityLoss, (state.sampledAtMs - sim.startMs) / MINUTE))
   let wantConnected = false
   let closed = false
 
@@ -153,7 +168,7 @@ export function createDevice(opts: DeviceOptions): Device {
     (e.sentAtMs ?? -Infinity) + receiptTimeoutMs * Math.min(RECEIPT_TIMEOUT_MAX_FACTOR, 2 ** (e.retransmits ?? 0))
   const send = (e: BufferedReading) => {
     if (!(link && link.connected && radioUp && !closed)) return
-    link.publish(e.payload)
+    link.publish(e.payload, () => { e.delivered = true })
     e.sentAtMs = now()
     nextRetransmitAt = Math.min(nextRetransmitAt, overdueAt(e))
   }
@@ -231,10 +246,12 @@ export function createDevice(opts: DeviceOptions): Device {
       if (inWindow(spec.faults.sensorFault, min)) { status |= STATUS.SENSOR_FAULT; tempCentiC = SENSOR_FAULT_CENTI_C }
       if (batteryPct < LOW_BATTERY_PCT) status |= STATUS.LOW_BATTERY
       // Full: the oldest reading goes. The flag announces a certain loss, so it is
-      // set only when that reading never left the device (not published since
-      // start-up). A reading already published is most likely in the ledger; if
-      // not, the ledger sees the gap itself (docs/PROTOCOL.md, "Overflow").
-      if (buffer.size >= buffer.capacity && buffer.all()[0].sentAtMs === undefined) overflowPending = true
+      // set only when that reading never provably left the device: the broker
+      // has not acknowledged it since start-up. A reading handed to a link that
+      // then went down (no PUBACK) counts as not delivered. One the broker took
+      // is most likely in the ledger; if not, the ledger sees the gap itself
+      // (docs/PROTOCOL.md, "Overflow").
+      if (buffer.size >= buffer.capacity && !buffer.all()[0].delivered) overflowPending = true
       if (overflowPending) status |= STATUS.BUFFER_OVERFLOW
       const fields: ReadingFields = {
         deviceId: spec.deviceId,
@@ -249,12 +266,15 @@ export function createDevice(opts: DeviceOptions): Device {
       if (status !== 0) fields.status = status
 
       const payload = signRecord(encodeRecord(fields), identity.secretKey)
+      current = payload
+      opts.onStep?.('signed', fields.seq, payload)
       const hash = readingHash(payload)
       const entry: BufferedReading = { seq: fields.seq, payload, hash }
       buffer.add(entry)
       overflowPending = false
       state = { seq: fields.seq, head: hash, sampledAtMs: t }
       chain.save(state)
+      opts.onStep?.('chain-saved', fields.seq, payload)
       send(entry)
 
       next = t + intervalMs

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDevice, defaultLogger, DEFAULT_RECEIPT_TIMEOUT_MS, type Device, type DeviceStatus, type Logger, type ProvisioningRecord } from './device.ts'
+import { createDevice, defaultLogger, DEFAULT_RECEIPT_TIMEOUT_MS, type Device, type DeviceStatus, type Logger, type ProvisioningRecord, type SampleStep } from './device.ts'
 import { SimError } from './errors.ts'
 import { MinHeap } from './heap.ts'
 import type { DeviceLink } from './link.ts'
@@ -76,6 +76,8 @@ export interface FleetOptions {
   log?: Logger
   /** Called after every sample with the payload. */
   onReading?: (deviceId: string, payload: Uint8Array) => void
+  /** Test hook: each step of each sample (device.ts, SampleStep); crash tests stop the process here. */
+  onSampleStep?: (deviceId: string, step: SampleStep, seq: number, payload: Uint8Array) => void
   /** On a first run without startMs: start this long before now (default: the longest shipment). */
   startLeadMs?: number
   /**
@@ -161,6 +163,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     for (const spec of shipment.devices) {
       const device = createDevice({
         spec, shipment, sim, seed, log, now, receiptTimeoutMs,
+        ...(opts.onSampleStep ? { onStep: (step: SampleStep, seq: number, payload: Uint8Array) => opts.onSampleStep!(spec.deviceId, step, seq, payload) } : {}),
         ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
         ...(opts.identity ? { identity: opts.identity(spec.deviceId) } : {}),
         ...(opts.link || opts.mqtt ? { link: (identity: Identity) => makeLink(spec, identity) as DeviceLink } : {}),

@@ -16,8 +16,12 @@ export interface DeviceLink {
   readonly connected: boolean
   /** Starts connecting (idempotent). Handlers fire from then on. */
   open(handlers: LinkHandlers): void
-  /** Sends one reading payload; only called while connected. */
-  publish(payload: Uint8Array): void
+  /**
+   * Sends one reading payload; only called while connected. `onDelivered`
+   * runs once the broker has acknowledged it (MQTT: its PUBACK); a reading
+   * handed over but never acknowledged has not provably left the device.
+   */
+  publish(payload: Uint8Array, onDelivered?: () => void): void
   /** Disconnects; open() may be called again later (connectivity loss). */
   close(): Promise<void>
 }

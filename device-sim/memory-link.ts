@@ -21,9 +21,10 @@ export function createMemoryLink(deliver: (payload: Uint8Array) => void = () => 
       connected = true
       h.onConnect()
     },
-    publish(payload) {
+    publish(payload, onDelivered) {
       if (!connected) throw new Error('memory link: publish while disconnected')
       deliver(payload)
+      onDelivered?.()
     },
     async close() { connected = false },
     receipt(payload) { if (connected) handlers?.onReceipt(payload) },

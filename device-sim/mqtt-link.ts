@@ -138,11 +138,13 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
         else if (topic === topics.resend) handlers?.onResend(bytes)
       })
     },
-    publish(payload) {
+    publish(payload, onDelivered) {
       if (!client || !connected) return
       client.publish(topics.readings, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 1 }, (err) => {
+        // QoS 1: no error means the broker's PUBACK arrived.
+        if (!err) return onDelivered?.()
         // Not fatal: the reading stays buffered until receipted and goes out again on reconnect.
-        if (err && !/disconnecting|client disconnecting|Connection closed/i.test(err.message)) opts.onError?.(err)
+        if (!/disconnecting|client disconnecting|Connection closed/i.test(err.message)) opts.onError?.(err)
       })
     },
     async close() {

@@ -24,6 +24,8 @@ export interface BufferedReading {
   hash: Uint8Array
   /** In memory only: wall-clock ms of the last time it was published (undefined: not since start-up). */
   sentAtMs?: number
+  /** In memory only: the broker acknowledged it (PUBACK) since start-up, so it has left the device. */
+  delivered?: boolean
   /** In memory only: how often it was re-sent for lack of a receipt (spaces out the next re-send). */
   retransmits?: number
 }
@@ -183,8 +185,13 @@ export type ReceiptOutcome =
   /** The ledger receipted less than before (it was restored from a backup): the readings above are unreceipted again. */
   | { kind: 'rewound'; count: number }
 
+/** Test hook: the durable steps of adding a reading, in order (crash tests stop the process here). */
+export type BufferStep = 'appended' | 'drop-recorded'
+
 export class ReadingBuffer {
   readonly capacity: number
+  /** Called after each durable step of add() (tests only). */
+  onStep?: (step: BufferStep, seq: number) => void
   private entries: BufferedReading[]
   /**
    * Receipted readings kept (up to `capacity`, newest) in case the ledger is
@@ -216,15 +223,24 @@ export class ReadingBuffer {
   last(): BufferedReading | undefined { return this.entries[this.entries.length - 1] }
   all(): readonly BufferedReading[] { return this.entries }
 
-  /** Adds a reading, dropping the oldest first if full. Returns how many were dropped. */
+  /**
+   * Adds a reading, then drops the oldest if that made the buffer overfull.
+   * Returns how many were dropped. The order matters for a crash: the new
+   * reading (which carries BUFFER_OVERFLOW when its room costs a reading) is
+   * durable before the drop is recorded. A crash in between leaves one
+   * reading too many, which the next load drops the same way; the other
+   * order could record the drop and lose the flagged reading, and the
+   * re-signed one would no longer know it must carry the flag.
+   */
   add(entry: BufferedReading): number {
-    let dropped = 0
-    if (this.entries.length >= this.capacity) {
-      dropped = this.entries.length - this.capacity + 1
-      this.dropThrough(this.entries[dropped - 1].seq, dropped)
-    }
     this.store.append(entry)
     this.entries.push(entry)
+    this.onStep?.('appended', entry.seq)
+    const dropped = Math.max(0, this.entries.length - this.capacity)
+    if (dropped > 0) {
+      this.dropThrough(this.entries[dropped - 1].seq, dropped)
+      this.onStep?.('drop-recorded', entry.seq)
+    }
     return dropped
   }
 

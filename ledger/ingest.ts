@@ -75,6 +75,8 @@ export interface LatencyStats { count: number; sumMs: number; maxMs: number }
 
 export interface IngestStats {
   received: number
+  /** Messages received whose outcome (entry or quarantine record) is not durable yet: their PUBACK is still held back. */
+  pending: number
   readings: number
   duplicates: number
   quarantined: number
@@ -96,9 +98,13 @@ export interface IngestStats {
 
 export interface ReadingCommitted { deviceId: string; seq: number; index: number; deviceLatencyMs: number; ingestLatencyMs: number }
 
+/** A message quarantined (its record is durable): a security event for the log (docs/OPERATIONS.md, "Security events in the log"). */
+export interface MessageQuarantined { id: number; reason: QuarantineReason; detail: string; topic: string; deviceId?: string; seq?: number; length: number }
+
 /**
  * Events: 'reading' (ReadingCommitted, after each durable reading: feed a
- * latency histogram), 'error' (a commit failed; the message is not
+ * latency histogram), 'quarantined' (MessageQuarantined, after each durable
+ * quarantine record: log it), 'error' (a commit failed; the message is not
  * acknowledged and the broker redelivers it), 'mqtt-error' (client errors;
  * mqtt.js reconnects by itself).
  */
@@ -173,7 +179,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   const clock = opts.clock ?? ledger.clock
   const emitter = new EventEmitter() as Ingest
   const stats: IngestStats = {
-    received: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
+    received: 0, pending: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
     deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
   }
   const keys = new Map<string, { hex: string; key: KeyObject }>()
@@ -464,7 +470,10 @@ export function createIngest(opts: IngestOptions): Ingest {
       return ledger.quarantine({
         reason: e.reason, message: e.message, time: receivedAt, topic: topic.slice(0, 512), raw: toBase64(raw), rawLength: payload.length,
         ...(e.deviceId !== undefined ? { deviceId: e.deviceId } : {}), ...(e.seq !== undefined ? { seq: e.seq } : {}), details: e.details,
-      }).then((q) => ({ kind: 'quarantined', reason: e.reason, id: q.id }) as Outcome)
+      }).then((q) => {
+        emitter.emit('quarantined', { id: q.id, reason: e.reason, detail: e.message, topic: topic.slice(0, 200), deviceId: e.deviceId, seq: e.seq, length: payload.length } satisfies MessageQuarantined)
+        return { kind: 'quarantined', reason: e.reason, id: q.id } as Outcome
+      })
     }
   }
 
@@ -601,7 +610,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (client) await client.endAsync(!ledger.health().ok)
   }
 
-  Object.assign(emitter, { start, close, handle, checkGaps, stats: () => structuredClone(stats) })
+  Object.assign(emitter, { start, close, handle, checkGaps, stats: () => ({ ...structuredClone(stats), pending: outstanding.size }) })
   Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
   return emitter
 }

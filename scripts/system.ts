@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { openLedger, type Ledger } from '../ledger/ledger.ts'
-import { createIngest, type Ingest } from '../ledger/ingest.ts'
+import { createIngest, type Ingest, type MessageQuarantined } from '../ledger/ingest.ts'
+import { createThrottledLog } from '../broker/throttled-log.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
 import { profileHash } from '../dashboard/compliance/index.ts'
@@ -19,6 +20,7 @@ import { gs1CheckDigit } from '../dashboard/gs1.ts'
 import { pino } from 'pino'
 import { dropOnErrorStream } from './output-guard.ts'
 import { buildDashboard } from '../dashboard/server/app.ts'
+import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
@@ -44,6 +46,8 @@ export interface SystemOptions {
   /** Scenario file or built-in name instead of the demo fleet. */
   scenario?: string
   quiet?: boolean
+  /** Security events (broker refusals, quarantined messages) as JSON lines on stderr (docs/OPERATIONS.md, "Security events in the log"). Default: !quiet. */
+  logSecurity?: boolean
   log?: (line: string) => void
   /** Demo fleet catches up to the wall clock, then runs in real time (npm start). Default false: it runs at its acceleration throughout. */
   live?: boolean
@@ -60,6 +64,12 @@ export interface RunningSystem {
   fleet?: Fleet
   logins: Record<'operator' | 'regulator' | 'admin', Login>
   close(): Promise<void>
+}
+
+/** What the dashboard's /metrics shows of the embedded broker. */
+export function brokerSnapshot(broker: Broker): BrokerMetricsSnapshot {
+  const m = broker.metrics()
+  return { connections: m.connections.current, refusals: m.refusals, securityEvents: m.securityEvents, throttled: m.throttled, idleSockets: m.idleSockets, passwordChecks: m.logins.passwordChecks }
 }
 
 /** Demo GS1 keys: a fixed company prefix, serials from the shipment's position, real check digits. */
@@ -132,6 +142,8 @@ async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Prom
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { dataDir, host = '127.0.0.1', quiet = false } = opts
   const log = opts.log ?? ((line: string) => { if (!quiet) console.log(line) })
+  const securityLevel = (opts.logSecurity ?? !quiet) ? 'warn' : 'silent'
+  const securityLogger = (name: string) => pino({ name, level: securityLevel }, dropOnErrorStream(2))
   await mkdir(dataDir, { recursive: true })
   const stack: (() => Promise<void>)[] = []
   const close = async () => {
@@ -158,7 +170,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         host,
         port: opts.mqttPort ?? 1883,
         // Refusals and limit breaches are warnings; connects and disconnects are routine.
-        logger: pino({ name: 'broker', level: quiet ? 'silent' : 'warn' }, dropOnErrorStream()),
+        logger: securityLogger('broker'),
       })
       const b = broker
       mqttUrl = (await b.listen()).url
@@ -172,6 +184,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     }
 
     const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    // Each quarantined message is a security event: one JSON line, thinned under a flood.
+    const quarantineLog = createThrottledLog(securityLogger('ingest'), 'quarantined')
+    ingest.on('quarantined', (q: MessageQuarantined) => quarantineLog.warn(q.reason, { event: 'quarantined', ...q }, `quarantined: ${q.reason}: ${q.detail}`))
+    stack.push(async () => quarantineLog.stop())
     await ingest.start()
     stack.push(() => ingest.close())
 
@@ -185,8 +201,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       ledger,
       users,
       cookieSecret: await loadOrCreateSecret(dataDir),
-      brokerMetrics: broker ? () => ({ connections: broker!.metrics().connections.current }) : undefined,
-      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
+      brokerMetrics: broker ? () => brokerSnapshot(broker!) : undefined,
+      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
       logger: quiet ? false : { level: 'warn', stream: dropOnErrorStream() },
       bundle: createBundleBuilder(ledger),
     })

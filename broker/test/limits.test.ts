@@ -77,6 +77,7 @@ t.test('rate limit: throttles first, disconnects a client that keeps flooding', 
   t.equal((await got.done).length, 8, 'all 8 delivered')
   t.equal(broker.metrics().throttled, 3, 'the 3 publishes over the burst were held back, not refused')
   t.equal(broker.metrics().refusals.rate_limited, 0, 'nobody disconnected yet')
+  t.equal(log.lines.filter((l) => /"event":"throttled"/.test(l)).length, 1, 'the rate-limit hit logged once for the connection')
   await endClient(calm)
 
   // A flood far beyond what throttling absorbs: disconnected.

@@ -11,6 +11,8 @@ import { hashServicePassword } from '../service-accounts.ts'
 import { sha512 } from '@noble/hashes/sha2.js'
 import { randomBytes } from 'node:crypto'
 import mqtt from 'mqtt'
+import net from 'node:net'
+import mqttPacket from 'mqtt-packet'
 import type { IClientOptions, MqttClient, Packet } from 'mqtt'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
@@ -189,3 +191,49 @@ export async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await sleep(10)
 }
 
+
+export interface RawConnect {
+  port: number
+  /** Source address on the loopback (127.0.0.x), to play several clients. */
+  localAddress?: string
+  protocolVersion?: 3 | 4 | 5
+  clientId?: string
+  username?: string
+  password?: string
+}
+
+/**
+ * One CONNECT over a plain socket (mqtt-packet encodes it, so any protocol
+ * level can be sent); resolves with the CONNACK return code, or 'closed' if
+ * the broker closed the socket without one.
+ */
+export function rawConnect(o: RawConnect): Promise<number | 'closed'> {
+  const version = o.protocolVersion ?? 4
+  const bytes = mqttPacket.generate({
+    cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clean: true, keepalive: 30,
+    clientId: o.clientId ?? 'raw-client', ...(o.username !== undefined ? { username: o.username } : {}), ...(o.password !== undefined ? { password: Buffer.from(o.password) } : {}),
+  } as mqttPacket.IConnectPacket)
+  return new Promise((resolve) => {
+    const s = net.connect({ port: o.port, host: '127.0.0.1', ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
+    let got = Buffer.alloc(0)
+    let done = false
+    const finish = (r: number | 'closed') => { if (done) return; done = true; s.destroy(); resolve(r) }
+    s.on('connect', () => s.write(bytes))
+    s.on('data', (d) => {
+      got = Buffer.concat([got, d])
+      // CONNACK: 0x20, remaining length, flags, return code (the same bytes for 3.1, 3.1.1 and a 3.1.1 answer to 5).
+      if (got.length >= 4 && got[0] === 0x20) finish(got[3])
+    })
+    s.on('error', () => finish('closed'))
+    s.on('close', () => finish('closed'))
+  })
+}
+
+/** A socket that connects and sends nothing; `closed` resolves when the broker (or anyone) closes it. */
+export function idleSocket(port: number, localAddress?: string): { socket: net.Socket; opened: Promise<boolean>; closed: Promise<void> } {
+  const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) })
+  socket.on('error', () => {})
+  const opened = new Promise<boolean>((r) => { socket.once('connect', () => r(true)); socket.once('close', () => r(false)) })
+  const closed = new Promise<void>((r) => socket.once('close', () => r()))
+  return { socket, opened, closed }
+}

@@ -6,7 +6,20 @@
  */
 import { Registry, Counter, Gauge, Histogram } from 'prom-client'
 
-export interface BrokerMetricsSnapshot { connections: number }
+export interface BrokerMetricsSnapshot {
+  connections: number
+  /** Refusals by reason (broker/refusals.ts). */
+  refusals?: Record<string, number>
+  /** Refusals grouped by security kind (login_failed, login_backoff, acl_denied, ...). */
+  securityEvents?: Record<string, number>
+  /** Publishes held back by the rate limit. */
+  throttled?: number
+  /** Open sockets that have sent no CONNECT yet. */
+  idleSockets?: number
+  /** Password (scrypt) checks started. */
+  passwordChecks?: number
+}
+/** `pending`: messages received from the broker whose outcome (entry or quarantine record) is not durable yet. */
 export interface IngestMetricsSnapshot { received: number; pending: number }
 
 export interface MetricsSources {
@@ -86,10 +99,30 @@ export function createMetrics(src: MetricsSources): DashboardMetrics {
     name: 'coldproof_broker_connections', help: 'MQTT clients connected to the broker', registers: [registry],
     collect() { this.set(src.brokerMetrics ? src.brokerMetrics().connections : 0) },
   })
+  if (src.brokerMetrics) {
+    const broker = src.brokerMetrics
+    new Counter({
+      name: 'coldproof_broker_refusals_total', help: 'Clients refused by the broker, by reason (docs/OPERATIONS.md, "Refusal reasons")', labelNames: ['reason'], registers: [registry],
+      collect() { this.reset(); for (const [reason, n] of Object.entries(broker().refusals ?? {})) setCounter(this, n, { reason }) },
+    })
+    new Gauge({ name: 'coldproof_broker_idle_sockets', help: 'Broker sockets open without a CONNECT yet', registers: [registry], collect() { this.set(broker().idleSockets ?? 0) } })
+    new Counter({ name: 'coldproof_broker_password_checks_total', help: 'Service-account password (scrypt) checks the broker ran', registers: [registry], collect() { this.reset(); setCounter(this, broker().passwordChecks ?? 0) } })
+  }
+  new Counter({
+    name: 'coldproof_security_events_total', help: 'Security events by kind: broker refusals grouped (login_failed, login_backoff, acl_denied, rate_limited, oversize, protocol, idle_socket, capacity), rate-limit hits (throttled) and quarantined messages', labelNames: ['kind'], registers: [registry],
+    collect() {
+      this.reset()
+      const b = src.brokerMetrics?.()
+      const kinds: Record<string, number> = { ...(b?.securityEvents ?? {}) }
+      if (b?.throttled !== undefined) kinds.throttled = b.throttled
+      kinds.quarantined = Object.values(src.quarantinedByReason()).reduce((a, n) => a + n, 0)
+      for (const [kind, n] of Object.entries(kinds)) setCounter(this, n, { kind })
+    },
+  })
   if (src.ingestMetrics) {
     const ingest = src.ingestMetrics
     new Counter({ name: 'coldproof_ingest_messages_received_total', help: 'MQTT reading messages received by the ingest', registers: [registry], collect() { this.reset(); setCounter(this, ingest().received) } })
-    new Gauge({ name: 'coldproof_ingest_pending', help: 'Messages received and not yet committed', registers: [registry], collect() { this.set(ingest().pending) } })
+    new Gauge({ name: 'coldproof_ingest_pending', help: 'Messages received from the broker whose outcome is not durable yet (not yet acknowledged)', registers: [registry], collect() { this.set(ingest().pending) } })
   }
   return {
     registry,

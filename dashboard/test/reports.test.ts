@@ -175,7 +175,11 @@ t.test('EPCIS export validates against the GS1 EPCIS 2.0 schema; excursion readi
 })
 
 t.test('metrics: Prometheus text with the documented series; token or session required', async (t) => {
-  const h = await harness(t, { metricsToken: 'scrape-secret', brokerMetrics: () => ({ connections: 7 }) })
+  const h = await harness(t, {
+    metricsToken: 'scrape-secret',
+    brokerMetrics: () => ({ connections: 7, refusals: { bad_password: 3, protocol_version: 1 }, securityEvents: { login_failed: 3, protocol: 1 }, throttled: 2, idleSockets: 4, passwordChecks: 5 }),
+    ingestMetrics: () => ({ received: 60, pending: 12 }),
+  })
   await shipment(h)
   t.equal((await h.app.inject('/metrics')).statusCode, 401)
   t.equal((await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
@@ -195,6 +199,14 @@ t.test('metrics: Prometheus text with the documented series; token or session re
   t.ok((values.get('coldproof_open_alarms') ?? 0) >= 1)
   t.equal(values.get('coldproof_ingest_latency_seconds_count'), 48)
   t.ok(values.has('coldproof_sse_clients'))
+  t.equal(values.get('coldproof_broker_refusals_total{reason="bad_password"}'), 3)
+  t.equal(values.get('coldproof_broker_refusals_total{reason="protocol_version"}'), 1)
+  t.equal(values.get('coldproof_security_events_total{kind="login_failed"}'), 3)
+  t.equal(values.get('coldproof_security_events_total{kind="throttled"}'), 2)
+  t.equal(values.get('coldproof_security_events_total{kind="quarantined"}'), Object.values(h.ledger.stats().quarantineByReason).reduce((a, n) => a + (n ?? 0), 0))
+  t.equal(values.get('coldproof_broker_idle_sockets'), 4)
+  t.equal(values.get('coldproof_broker_password_checks_total'), 5)
+  t.equal(values.get('coldproof_ingest_pending'), 12, 'the ingest\'s own figure, not a constant')
   t.match(res.body, /# TYPE coldproof_quarantined_total counter/)
   const bySession = await h.app.inject({ url: '/metrics', headers: { cookie: await h.cookie('regulator') } })
   t.equal(bySession.statusCode, 200)

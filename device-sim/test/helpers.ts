@@ -30,3 +30,11 @@ export function verifyWithNode(payload: Uint8Array, key: KeyObject): boolean {
   const d = decodeReading(payload)
   return nodeVerify(null, readingSigningMessage(d.record), key, d.signature)
 }
+
+/**
+ * The crash-test device: buffer of 5, sampling every 5 min, offline for
+ * minutes 0..29 (seq 1..6: seq 6 drops seq 1), back online from seq 7.
+ */
+export const crashScenario = (): Scenario => smallScenario({ bufferCapacity: 5, durationMin: 60, faults: { connectivityLoss: [{ fromMin: 0, toMin: 30 }] } })
+/** Simulated time of the last offline sample (seq 6). */
+export const CRASH_OFFLINE_UNTIL = START + 25 * 60_000

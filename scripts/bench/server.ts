@@ -16,6 +16,7 @@ import { openLedger, type Ledger } from '../../ledger/ledger.ts'
 import { createIngest, type Ingest } from '../../ledger/ingest.ts'
 import { createBroker, hashServicePassword, type Broker } from '../../broker/index.ts'
 import { buildDashboard } from '../../dashboard/server/app.ts'
+import { brokerSnapshot } from '../system.ts'
 import { openUserStore } from '../../dashboard/server/users.ts'
 import { BUILTIN_PROFILES, profileHash } from '../../dashboard/compliance/index.ts'
 import { benchKey, benchSeed } from './signed-chain.ts'
@@ -76,8 +77,8 @@ export async function startBenchServer({ dashboard = false, maxConnections = 11_
       const users = await openUserStore({ file: join(ownDir, 'users.json'), seed: [{ ...login, role: 'operator' }] })
       const app: FastifyInstance = await buildDashboard({
         ledger, users, cookieSecret: randomBytes(32).toString('base64url'), logger: false, integrityCheckOnStart: false,
-        brokerMetrics: () => ({ connections: broker.metrics().connections.current }),
-        ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
+        brokerMetrics: () => brokerSnapshot(broker),
+        ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
       })
       const base = await app.listen({ host: '127.0.0.1', port: 0 })
       stack.push(() => app.close())

@@ -60,6 +60,8 @@ export function register(program: Command): void {
           accel: o.accel,
           live: true,
           quiet: true,
+          // Refusals and quarantines stay visible: JSON lines on stderr.
+          logSecurity: true,
         })
       } catch (e) {
         // One line, no stack trace: a damaged or missing ledger names itself and how to restore it.
