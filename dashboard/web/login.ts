@@ -4,6 +4,7 @@
  * text (textContent), never as markup.
  */
 import { $ } from './dom.ts'
+import { safeNextPath } from '../safe-next.ts'
 
 const form = $('#login-form') as HTMLFormElement
 const error = $('#login-error')
@@ -14,10 +15,11 @@ function showError(message: string): void {
   error.hidden = false
 }
 
-/** Only same-site paths are followed after login (no open redirect). */
+/** Only a path on this origin is followed after login (no open redirect; rule in dashboard/safe-next.ts). */
 function nextPath(): string {
-  const next = new URLSearchParams(location.search).get('next') ?? '/'
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/'
+  const next = safeNextPath(new URLSearchParams(location.search).get('next'))
+  // Belt and braces: whatever the parser makes of it must stay on this origin.
+  return new URL(next, location.origin).origin === location.origin ? next : '/'
 }
 
 form.addEventListener('submit', async (ev) => {
