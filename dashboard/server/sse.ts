@@ -66,16 +66,27 @@ export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs
       timer = null
     }
   }
-  const send = (c: Client, text: string) => {
-    if (c.res.destroyed || c.res.writableEnded) return forget(c)
-    c.res.write(text)
-    // writableLength: what the kernel would not take yet. A client that reads keeps it near zero.
-    if (c.res.writableLength > maxBuffered) {
+  // Checked once the writes of this turn of the event loop are flushed: node corks a
+  // response's socket until the next tick, so a burst written in one turn is not a slow reader.
+  let checkQueued = false
+  const dropSlow = () => {
+    checkQueued = false
+    for (const c of clients) {
+      // writableLength: what the kernel would not take. A client that reads keeps it near zero.
       const held = c.res.writableLength
+      if (held <= maxBuffered) continue
       droppedCount++
       forget(c)
       c.res.destroy()
       onDrop?.(c.user, held)
+    }
+  }
+  const send = (c: Client, text: string) => {
+    if (c.res.destroyed || c.res.writableEnded) return forget(c)
+    c.res.write(text)
+    if (!checkQueued) {
+      checkQueued = true
+      setImmediate(dropSlow)
     }
   }
   const ensureTimer = () => {
