@@ -46,6 +46,15 @@ export interface SystemOptions {
   log?: (line: string) => void
   /** Demo fleet catches up to the wall clock, then runs in real time (npm start). Default false: it runs at its acceleration throughout. */
   live?: boolean
+  /**
+   * Seed the three demo logins (demo-logins.json). Default: only with a demo fleet. A production
+   * start (no demo) seeds none; its first admin comes from `coldproof user add` (docs/OPERATIONS.md).
+   */
+  demoLogins?: boolean
+  /** Dashboard warnings as JSON lines (pino) even when quiet: refused logins, cross-origin writes, dropped streams. */
+  securityLog?: boolean
+  /** Origins allowed to write besides the one a request is addressed to (the public URL behind a proxy). */
+  allowedOrigins?: string[]
 }
 
 export interface Login { username: string; password: string }
@@ -57,7 +66,10 @@ export interface RunningSystem {
   ingest: Ingest
   broker?: Broker
   fleet?: Fleet
-  logins: Record<'operator' | 'regulator' | 'admin', Login>
+  /** The demo logins, or null on a production start (no demo users exist). */
+  logins: Record<'operator' | 'regulator' | 'admin', Login> | null
+  /** Users in users.json at start (0: the first admin must be created with `coldproof user add`). */
+  userCount: number
   close(): Promise<void>
 }
 
@@ -174,10 +186,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     await ingest.start()
     stack.push(() => ingest.close())
 
-    const logins = await loadOrCreateLogins(dataDir)
+    const logins = (opts.demoLogins ?? Boolean(opts.demo)) ? await loadOrCreateLogins(dataDir) : null
     const users = await openUserStore({
       file: join(dataDir, 'users.json'),
-      seed: (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })),
+      seed: logins ? (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })) : [],
     })
     await buildWeb()
     const app = await buildDashboard({
@@ -186,7 +198,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       cookieSecret: await loadOrCreateSecret(dataDir),
       brokerMetrics: broker ? () => ({ connections: broker!.metrics().connections.current }) : undefined,
       ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: 0 } },
-      logger: quiet ? false : { level: 'warn' },
+      logger: quiet && !opts.securityLog ? false : { level: 'warn' },
+      allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
@@ -212,7 +225,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const closer = startDemoCloser(ledger, f, { log })
       stack.push(async () => closer.stop())
     }
-    return { url, mqttUrl, ledger, ingest, broker, fleet, logins, close }
+    return { url, mqttUrl, ledger, ingest, broker, fleet, logins, userCount: users.list().length, close }
   } catch (e) {
     await close()
     throw e
