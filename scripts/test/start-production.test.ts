@@ -8,12 +8,14 @@
  * beyond the exit itself (the 5 s promise is enforced by a watchdog).
  */
 import t from 'tap'
+import type * as Tap from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { connect as tcp, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(root, 'bin', 'coldproof.js')
@@ -91,6 +93,13 @@ function nonReader(url: string, cookie: string): Promise<Socket> {
   })
 }
 
+/** A fresh temp dir, removed in teardown (t.testdir() would return, and recreate, the test's one dir). */
+function tempDir(t: Tap.Test): string {
+  const d = mkdtempSync(join(tmpdir(), 'coldproof-start-'))
+  t.teardown(() => rmSync(d, { recursive: true, force: true }))
+  return d
+}
+
 async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms
   while (!cond()) {
@@ -100,7 +109,7 @@ async function until(cond: () => boolean, what: string, ms = 60_000): Promise<vo
 }
 
 t.test('production start: no demo users, first admin by `coldproof user add`, one-line refusals, Ctrl-C with open streams', async (t) => {
-  const dataDir = t.testdir()
+  const dataDir = tempDir(t)
   const sys = await start(dataDir)
   t.teardown(() => { sys.child.kill('SIGKILL') })
   t.notMatch(sys.out(), /Demo logins/, 'no demo logins')
@@ -123,10 +132,10 @@ t.test('production start: no demo users, first admin by `coldproof user add`, on
   const second = await run(['user', 'add', 'bob', '--role', 'operator', '--data', dataDir])
   t.equal(second.code, 1, 'a second user while the server runs: refused (it would be overwritten)')
   t.match(second.err, /^coldproof user add: ERR_DATA_IN_USE: .*Users page/)
-  const badName = await run(['user', 'add', 'X', '--role', 'admin', '--data', t.testdir()])
+  const badName = await run(['user', 'add', 'X', '--role', 'admin', '--data', tempDir(t)])
   t.equal(badName.code, 1)
   t.match(badName.err, /ERR_USER_NAME/)
-  const shortPw = await run(['user', 'add', 'carol', '--role', 'admin', '--password-stdin', '--data', t.testdir()], 'short\n')
+  const shortPw = await run(['user', 'add', 'carol', '--role', 'admin', '--password-stdin', '--data', tempDir(t)], 'short\n')
   t.match(shortPw.err, /ERR_USER_PASSWORD: .* 5 characters; it needs 10\.\.200/)
 
   const locked = await run(['start', '--port', '0', '--mqtt-port', '0', '--data', dataDir, '--no-demo'])
@@ -134,12 +143,12 @@ t.test('production start: no demo users, first admin by `coldproof user add`, on
   t.match(locked.err, /^coldproof start: ERR_LEDGER_LOCKED: the ledger in .* is in use by another process.*stop that one first/)
   t.equal(locked.err.trim().split('\n').length, 1, 'one line, no stack trace')
   const httpPort = new URL(sys.url).port
-  const busy = await run(['start', '--port', httpPort, '--mqtt-port', '0', '--data', t.testdir(), '--no-demo'])
+  const busy = await run(['start', '--port', httpPort, '--mqtt-port', '0', '--data', tempDir(t), '--no-demo'])
   t.equal(busy.code, 1, 'a busy dashboard port exits 1')
   t.match(busy.err, new RegExp(`^coldproof start: ERR_PORT_IN_USE: port ${httpPort} on 127\\.0\\.0\\.1 \\(dashboard HTTP\\) is already in use.*--port`))
   t.equal(busy.err.trim().split('\n').length, 1, 'one line')
   const mqttPort = new URL(sys.mqttUrl).port
-  const busyMqtt = await run(['start', '--port', '0', '--mqtt-port', mqttPort, '--data', t.testdir(), '--no-demo'])
+  const busyMqtt = await run(['start', '--port', '0', '--mqtt-port', mqttPort, '--data', tempDir(t), '--no-demo'])
   t.match(busyMqtt.err, /ERR_PORT_IN_USE: .*\(embedded MQTT broker\).*--mqtt-port/)
 
   // Ctrl-C with a dashboard tab's stream and a client that never reads.
@@ -159,7 +168,7 @@ t.test('production start: no demo users, first admin by `coldproof user add`, on
 })
 
 t.test('a second signal forces the exit at once', async (t) => {
-  const sys = await start(t.testdir())
+  const sys = await start(tempDir(t))
   t.teardown(() => { sys.child.kill('SIGKILL') })
   // Two different signals are both delivered (two SIGINTs in a row may merge into one);
   // the second is handled while the graceful shutdown still awaits its I/O.
