@@ -48,6 +48,7 @@ function fail(message: string): never {
 
 export function register(program: Command): void {
   const user = program.command('user').description('manage dashboard users in the data directory (first admin of a production start)')
+    .addHelpText('after', `\nExample (the first admin of a production start):\n  coldproof user add <name> --role admin --data <dir> [--password-stdin]\n  roles: ${ROLES.join(', ')}`)
   user
     .command('add <name>')
     .description('create a dashboard user; prints a generated password once unless --password-stdin')
