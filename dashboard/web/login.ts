@@ -42,7 +42,11 @@ form.addEventListener('submit', async (ev) => {
       location.assign(nextPath())
       return
     }
-    if (res.status === 429) showError('Too many attempts. Wait a minute, then try again.')
+    if (res.status === 429) {
+      // ERR_AUTH_BACKOFF names the wait; the per-address rate limit is per minute.
+      const wait = Number(res.headers.get('retry-after'))
+      showError(Number.isFinite(wait) && wait > 0 ? `Too many failed attempts. Try again in ${wait} s.` : 'Too many attempts. Wait a minute, then try again.')
+    }
     else if (res.status === 401 || res.status === 403) showError('User name or password is not correct.')
     else showError(`Sign-in failed (HTTP ${res.status}). Try again.`)
   } catch {
