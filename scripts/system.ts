@@ -46,11 +46,18 @@ export interface SystemOptions {
   /** Scenario file or built-in name instead of the demo fleet. */
   scenario?: string
   quiet?: boolean
-  /** Security events (broker refusals, quarantined messages) as JSON lines on stderr (docs/OPERATIONS.md, "Security events in the log"). Default: !quiet. */
+  /** Security events (broker refusals, quarantined messages; the dashboard's refused logins, cross-origin writes, dropped streams) as JSON lines (docs/OPERATIONS.md, "Security events in the log"). Default: !quiet. */
   logSecurity?: boolean
   log?: (line: string) => void
   /** Demo fleet catches up to the wall clock, then runs in real time (npm start). Default false: it runs at its acceleration throughout. */
   live?: boolean
+  /**
+   * Seed the three demo logins (demo-logins.json). Default: only with a demo fleet. A production
+   * start (no demo) seeds none; its first admin comes from `coldproof user add` (docs/OPERATIONS.md).
+   */
+  demoLogins?: boolean
+  /** Origins allowed to write besides the one a request is addressed to (the public URL behind a proxy). */
+  allowedOrigins?: string[]
 }
 
 export interface Login { username: string; password: string }
@@ -62,7 +69,10 @@ export interface RunningSystem {
   ingest: Ingest
   broker?: Broker
   fleet?: Fleet
-  logins: Record<'operator' | 'regulator' | 'admin', Login>
+  /** The demo logins, or null on a production start (no demo users exist). */
+  logins: Record<'operator' | 'regulator' | 'admin', Login> | null
+  /** Users in users.json at start (0: the first admin must be created with `coldproof user add`). */
+  userCount: number
   close(): Promise<void>
 }
 
@@ -191,10 +201,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     await ingest.start()
     stack.push(() => ingest.close())
 
-    const logins = await loadOrCreateLogins(dataDir)
+    const logins = (opts.demoLogins ?? Boolean(opts.demo)) ? await loadOrCreateLogins(dataDir) : null
     const users = await openUserStore({
       file: join(dataDir, 'users.json'),
-      seed: (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })),
+      seed: logins ? (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })) : [],
     })
     await buildWeb()
     const app = await buildDashboard({
@@ -203,7 +213,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       cookieSecret: await loadOrCreateSecret(dataDir),
       brokerMetrics: broker ? () => brokerSnapshot(broker!) : undefined,
       ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
-      logger: quiet ? false : { level: 'warn', stream: dropOnErrorStream() },
+      logger: quiet && !opts.logSecurity ? false : { level: 'warn', stream: dropOnErrorStream() },
+      allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
@@ -229,7 +240,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const closer = startDemoCloser(ledger, f, { log })
       stack.push(async () => closer.stop())
     }
-    return { url, mqttUrl, ledger, ingest, broker, fleet, logins, close }
+    return { url, mqttUrl, ledger, ingest, broker, fleet, logins, userCount: users.list().length, close }
   } catch (e) {
     await close()
     throw e

@@ -5,7 +5,7 @@
  * plugin per area, static UI files. The API is documented in docs/API.md.
  */
 import { heldCount } from '../../ledger/device-chain.ts'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
@@ -17,14 +17,17 @@ import { dirname, join } from 'node:path'
 import type { Ledger } from '../../ledger/ledger.ts'
 import { SHARED_SCHEMAS } from './schemas.ts'
 import { unsafeTextIn } from './text-guard.ts'
-import { ApiError, type ApiErrorCode } from './errors.ts'
+import { ApiError, API_ERROR_CODES, type ApiErrorCode } from './errors.ts'
 import { escapeJsonForHtml } from './json-escape.ts'
 import authPlugin from './auth.ts'
 import { createSessionStore, type SessionStore } from './sessions.ts'
 import type { UserStore } from './users.ts'
 import { createFleetMonitor, type FleetMonitor } from './monitor.ts'
 import { createMetrics, type BrokerMetricsSnapshot, type IngestMetricsSnapshot, type DashboardMetrics } from './metrics.ts'
-import { createSseHub, type SseHub } from './sse.ts'
+import { createSseHub, type SseHub, type SseLimits } from './sse.ts'
+import { addSecurityMetrics, type SecurityMetrics } from './security-metrics.ts'
+import { createLoginBackoff, type LoginBackoff, type LoginBackoffOptions } from './login-backoff.ts'
+import originCheck from './origin-check.ts'
 import { createIntegrityChecker, type IntegrityChecker } from './integrity.ts'
 import sessionRoutes from './routes/session.ts'
 import userRoutes from './routes/users.ts'
@@ -77,6 +80,15 @@ export interface DashboardOptions {
   trustProxy?: boolean
   /** Base of the URIs in EPCIS exports (default derived from the request host). */
   idBase?: string
+  /**
+   * Origins allowed to write (POST/PUT/PATCH/DELETE) besides the one each request is
+   * addressed to (scheme + Host), e.g. the public URL behind a proxy. docs/API.md, "Cross-origin writes".
+   */
+  allowedOrigins?: readonly string[]
+  /** Live-stream bounds (defaults 10 per user, 500 in all, 128 KiB unsent per client). */
+  stream?: SseLimits
+  /** Backoff after failed sign-ins per account and address (defaults: 5 free, then 1 s doubling to 60 s). */
+  loginBackoff?: LoginBackoffOptions
 }
 
 /** What every route plugin gets. */
@@ -92,6 +104,8 @@ export interface DashboardContext {
   opts: DashboardOptions
   writeLimit: { max: number; timeWindow: number }
   loginLimit: { max: number; timeWindow: number }
+  security: SecurityMetrics
+  loginBackoff: LoginBackoff
 }
 
 declare module 'fastify' {
@@ -137,7 +151,11 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   })
   const sessions = createSessionStore({ clock })
-  const sse = createSseHub({ heartbeatMs: opts.heartbeatMs ?? 15_000 })
+  const sse = createSseHub({
+    heartbeatMs: opts.heartbeatMs ?? 15_000,
+    limits: opts.stream,
+    onDrop: (user, bytes) => app.log.warn({ event: 'stream_dropped', user, bufferedBytes: bytes }, 'live-stream client dropped: it did not read'),
+  })
   let monitor: FleetMonitor | null = null
   const metrics = createMetrics({
     readingsIngested: () => opts.ledger.stats().entriesByType.reading ?? 0,
@@ -166,8 +184,10 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     onIngestLatency: (s) => metrics.observeIngestLatency(s),
     onError: (err, index) => app.log.error({ err, index }, 'live state could not apply a ledger entry'),
   })
+  const security = addSecurityMetrics(metrics.registry, sse)
   const ctx: DashboardContext = {
-    ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts,
+    ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts, security,
+    loginBackoff: createLoginBackoff({ clock, ...opts.loginBackoff }),
     integrity: createIntegrityChecker(opts.ledger, clock),
     writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },
     loginLimit: { max: opts.rateLimits?.login ?? 10, timeWindow: 60_000 },
@@ -175,23 +195,24 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.decorate('dashboard', ctx)
   for (const s of SHARED_SCHEMAS) app.addSchema(s)
 
+  // Every error body goes out here, with a code from the catalogue (errors.ts, docs/API.md), and is counted.
+  const sendError = (reply: FastifyReply, code: ApiErrorCode, message: string, extra: { field?: string; details?: Record<string, unknown> } = {}) => {
+    const statusCode = API_ERROR_CODES[code]
+    security.refusal(code)
+    return reply.code(statusCode).send({ statusCode, code, error: statusText(statusCode), message, ...(extra.field ? { field: extra.field } : {}), ...(extra.details ? { details: extra.details } : {}) })
+  }
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown[]; validationContext?: string; field?: string }, req, reply) => {
-    if (err instanceof ApiError) {
-      return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: statusText(err.statusCode), message: err.message, ...(err.field ? { field: err.field } : {}), ...(err.details ? { details: err.details } : {}) })
-    }
+    if (err instanceof ApiError) return sendError(reply, err.code, err.message, { field: err.field, details: err.details })
     const mapped = fromLedgerError(err)
-    if (mapped) return reply.code(mapped.statusCode).send({ statusCode: mapped.statusCode, code: mapped.code, error: statusText(mapped.statusCode), message: mapped.message, ...(mapped.details ? { details: mapped.details } : {}) })
-    if (err.validation) {
-      const field = fieldOf(err as Parameters<typeof fieldOf>[0])
-      return reply.code(400).send({ statusCode: 400, code: 'ERR_VALIDATION', error: 'Bad Request', message: err.message, ...(field ? { field } : {}) })
-    }
+    if (mapped) return sendError(reply, mapped.code, mapped.message, { details: mapped.details })
+    if (err.validation) return sendError(reply, 'ERR_VALIDATION', err.message, { field: fieldOf(err as Parameters<typeof fieldOf>[0]) })
     const status = err.statusCode ?? 500
-    if (status === 429) return reply.code(429).send({ statusCode: 429, code: 'ERR_RATE_LIMITED', error: 'Too Many Requests', message: err.message })
     if (status >= 400 && status < 500) {
-      return reply.code(status).send({ statusCode: status, code: err.code ?? 'ERR_BAD_REQUEST', error: statusText(status), message: err.message })
+      if (status === 429 && req.routeOptions.url === '/api/login') security.loginFailure('rate_limited')
+      return sendError(reply, clientErrorCode(status, err), err.message)
     }
     req.log.error({ err }, 'request failed')
-    return reply.code(500).send({ statusCode: 500, code: 'ERR_INTERNAL', error: 'Internal Server Error', message: 'internal error; see the server log' })
+    return sendError(reply, 'ERR_INTERNAL', 'internal error; see the server log')
   })
   // Defence in depth against a JSON body ever being sniffed or pasted into HTML: < > & and the
   // JS line separators are sent as \u escapes, which every JSON parser decodes to the same text.
@@ -206,7 +227,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     if (issue) throw issue
   })
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ statusCode: 404, code: 'ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+    sendError(reply, 'ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)
   })
 
   await app.register(helmet, {
@@ -227,6 +248,8 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   })
+  // Before authentication: a cross-origin write is refused whoever it claims to be (login included).
+  await app.register(originCheck, { allowedOrigins: opts.allowedOrigins })
   await app.register(authPlugin, { users: opts.users, sessions, metricsToken: opts.metricsToken })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false })
 
@@ -269,11 +292,16 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   })
   let integrityTimer: NodeJS.Timeout | undefined
   let integrityFollowUp: NodeJS.Timeout | undefined
+  // preClose runs before the HTTP server stops accepting and waits for open connections:
+  // the streams are ended first (each told "bye"), or close() would wait for every tab.
+  app.addHook('preClose', async () => {
+    sse.closeAll('server stopping')
+  })
   app.addHook('onClose', async () => {
     if (integrityTimer) clearInterval(integrityTimer)
     if (integrityFollowUp) clearTimeout(integrityFollowUp)
     monitor!.stop()
-    sse.closeAll()
+    sse.closeAll('server stopping')
   })
   return app
 }
@@ -306,5 +334,15 @@ function fromLedgerError(err: Error & { code?: string; details?: Record<string, 
 }
 
 function statusText(code: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error'
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error'
+}
+
+/** fastify's and its plugins' own 4xx errors (FST_ERR_..., a JSON SyntaxError) as catalogue codes. */
+function clientErrorCode(status: number, err: Error & { code?: string }): ApiErrorCode {
+  if (status === 429) return 'ERR_RATE_LIMITED'
+  if (status === 413) return 'ERR_BODY_TOO_LARGE'
+  if (status === 415) return 'ERR_MEDIA_TYPE'
+  if (status === 404) return 'ERR_NOT_FOUND'
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'ERR_BAD_JSON'
+  return 'ERR_BAD_REQUEST'
 }

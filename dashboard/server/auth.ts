@@ -11,6 +11,7 @@ import type {} from '@fastify/cookie'
 import type { Role, PublicUser, UserStore } from './users.ts'
 import type { SessionStore } from './sessions.ts'
 import { ApiError } from './errors.ts'
+import { safeNextPath } from '../safe-next.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,19 +77,30 @@ function wantsHtml(req: FastifyRequest): boolean {
   return req.method === 'GET' && accept.includes('text/html')
 }
 
+/** True when the URL's query has a `next` that is not a safe same-origin path (dashboard/safe-next.ts). */
+export function unsafeNext(url: string): boolean {
+  const i = url.indexOf('?')
+  if (i < 0) return false
+  return new URLSearchParams(url.slice(i + 1)).getAll('next').some((n) => safeNextPath(n) !== n)
+}
+
 async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
   app.decorateRequest('user', null)
   app.decorateRequest('sessionId', null)
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const cfg = req.routeOptions.config ?? {}
     const path = req.url.split('?')[0]
+    if (path === '/login.html' && req.method === 'GET' && unsafeNext(req.url)) {
+      // The page would ignore it anyway (dashboard/web/login.ts); never let the URL carry it on.
+      return reply.redirect('/login.html', 302)
+    }
     if (cfg.public || PUBLIC_PATHS.has(path)) return
     const who = identify(req, opts)
     if (!who) {
       if (cfg.metricsToken && opts.metricsToken && bearer(req) === opts.metricsToken) return
       if (wantsHtml(req) && !path.startsWith('/api/')) {
         // A browser opening a page: send it to sign in rather than show a JSON error.
-        return reply.redirect(`/login.html?next=${encodeURIComponent(req.url)}`, 302)
+        return reply.redirect(`/login.html?next=${encodeURIComponent(safeNextPath(req.url))}`, 302)
       }
       throw new ApiError('ERR_AUTH_REQUIRED', 'sign in first: no valid session cookie or API token')
     }

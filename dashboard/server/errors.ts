@@ -1,9 +1,13 @@
 /**
- * The dashboard API's coded errors (docs/API.md, "Errors"). One catalogue;
- * a test checks that every code here is listed in the docs.
+ * The dashboard API's coded errors (docs/API.md, "Errors"). One catalogue:
+ * every error body the API sends carries one of these codes, and
+ * dashboard/test/error-codes.test.ts checks the catalogue, the source and
+ * the docs' table agree (codes and statuses).
  */
 export const API_ERROR_CODES = {
   ERR_VALIDATION: 400,
+  ERR_BAD_REQUEST: 400,
+  ERR_BAD_JSON: 400,
   ERR_TEXT_UNSAFE: 400,
   ERR_GS1_FORMAT: 400,
   ERR_GS1_CHECK_DIGIT: 400,
@@ -15,6 +19,8 @@ export const API_ERROR_CODES = {
   ERR_AUTH_REQUIRED: 401,
   ERR_AUTH_BAD_CREDENTIALS: 401,
   ERR_AUTH_FORBIDDEN: 403,
+  ERR_AUTH_BAD_ORIGIN: 403,
+  ERR_NOT_FOUND: 404,
   ERR_SHIPMENT_NOT_FOUND: 404,
   ERR_DEVICE_NOT_FOUND: 404,
   ERR_ALARM_NOT_FOUND: 404,
@@ -31,7 +37,11 @@ export const API_ERROR_CODES = {
   ERR_GAP_RANGE: 409,
   ERR_USER_SELF: 409,
   ERR_USER_LAST_ADMIN: 409,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_MEDIA_TYPE: 415,
   ERR_RATE_LIMITED: 429,
+  ERR_AUTH_BACKOFF: 429,
+  ERR_STREAM_LIMIT: 429,
   ERR_INTERNAL: 500,
   ERR_BUNDLE_NOT_READY: 409,
   ERR_BUNDLE_UNAVAILABLE: 501,

@@ -119,8 +119,23 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
     return u
   }
 
+  // Before the first user exists the file may be written by `coldproof user add` while this
+  // server runs: look again at a sign-in (cheap, and only while there is nobody to sign in).
+  const reloadIfEmpty = async () => {
+    if (data.users.length > 0) return
+    let fresh: UsersFile
+    try { fresh = JSON.parse(await readFile(opts.file, 'utf8')) as UsersFile } catch { return }
+    if (fresh.format !== 'coldproof-users' || fresh.version !== 1 || !Array.isArray(fresh.users) || data.users.length > 0) return
+    data = fresh
+    for (const u of data.users) {
+      byName.set(u.username, u)
+      for (const tk of u.tokens) tokenIndex.set(tk.id, { user: u, token: tk })
+    }
+  }
+
   const store: UserStore = {
     async authenticate(username, password) {
+      await reloadIfEmpty()
       const u = byName.get(username)
       const ok = await verifyPassword(password, u ? u.password : dummy)
       return u && ok ? pub(u) : null

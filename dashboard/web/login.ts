@@ -4,6 +4,7 @@
  * text (textContent), never as markup.
  */
 import { $ } from './dom.ts'
+import { safeNextPath } from '../safe-next.ts'
 
 const form = $('#login-form') as HTMLFormElement
 const error = $('#login-error')
@@ -14,10 +15,11 @@ function showError(message: string): void {
   error.hidden = false
 }
 
-/** Only same-site paths are followed after login (no open redirect). */
+/** Only a path on this origin is followed after login (no open redirect; rule in dashboard/safe-next.ts). */
 function nextPath(): string {
-  const next = new URLSearchParams(location.search).get('next') ?? '/'
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/'
+  const next = safeNextPath(new URLSearchParams(location.search).get('next'))
+  // Belt and braces: whatever the parser makes of it must stay on this origin.
+  return new URL(next, location.origin).origin === location.origin ? next : '/'
 }
 
 form.addEventListener('submit', async (ev) => {
@@ -40,7 +42,11 @@ form.addEventListener('submit', async (ev) => {
       location.assign(nextPath())
       return
     }
-    if (res.status === 429) showError('Too many attempts. Wait a minute, then try again.')
+    if (res.status === 429) {
+      // ERR_AUTH_BACKOFF names the wait; the per-address rate limit is per minute.
+      const wait = Number(res.headers.get('retry-after'))
+      showError(Number.isFinite(wait) && wait > 0 ? `Too many failed attempts. Try again in ${wait} s.` : 'Too many attempts. Wait a minute, then try again.')
+    }
     else if (res.status === 401 || res.status === 403) showError('User name or password is not correct.')
     else showError(`Sign-in failed (HTTP ${res.status}). Try again.`)
   } catch {

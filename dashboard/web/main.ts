@@ -25,7 +25,7 @@ const ROUTES: Record<string, { view: View; tab: string; title: string }> = {
   verify: { view: verifyView, tab: 'verify', title: 'Verify' },
 }
 
-const STATE_TEXT: Record<StreamState, string> = { connecting: 'Connecting…', open: 'Live', error: 'Reconnecting…' }
+const STATE_TEXT: Record<StreamState, string> = { connecting: 'Connecting…', open: 'Live', error: 'Reconnecting…', stopped: 'Server stopping…' }
 
 async function start(): Promise<void> {
   const user = await fetchMe()

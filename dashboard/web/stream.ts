@@ -2,12 +2,15 @@
  * The live stream (GET /api/stream, Server-Sent Events; docs/API.md). One
  * EventSource for the whole app; views subscribe and unsubscribe. The browser
  * reconnects by itself; since events are not replayed, subscribers are told
- * about a reconnect so they can re-fetch.
+ * about a reconnect so they can re-fetch. A `bye` event means the server is
+ * stopping: the state shows it (never a green "Live" on a dead server) and
+ * the stream comes back once /health answers again.
  */
 import { mapStreamEvent } from './api.ts'
 import type { StreamEvent } from './types.ts'
 
-export type StreamState = 'connecting' | 'open' | 'error'
+/** 'stopped': the server said `bye` (it is shutting down); the stream waits for /health, then reconnects. */
+export type StreamState = 'connecting' | 'open' | 'error' | 'stopped'
 type Listener = (e: StreamEvent) => void
 
 const NAMES = ['hello', 'reading', 'alarm', 'ack', 'shipment', 'device', 'checkpoint'] as const
@@ -43,6 +46,19 @@ export function openStream(onState: (s: StreamState) => void): LiveStream {
             .catch(() => connect())
         }, 3000)
       }
+    })
+    source.addEventListener('bye', () => {
+      source?.close()
+      source = null
+      onState('stopped')
+      const retry = () => {
+        setTimeout(() => {
+          void fetch('/health', { credentials: 'same-origin' })
+            .then((r) => { if (r.ok) connect(); else retry() })
+            .catch(retry)
+        }, 3000)
+      }
+      retry()
     })
     for (const name of NAMES) {
       source.addEventListener(name, (ev) => {

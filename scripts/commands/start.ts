@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { startSystem } from '../system.ts'
 import { guardStandardStreams } from '../output-guard.ts'
+import { describeStartError } from '../start-errors.ts'
 
 function port(value: string, name: string): number {
   const n = Number(value)
@@ -26,6 +27,29 @@ function brokerUrl(value: string): string {
   return value
 }
 
+function publicOrigin(value: string): string {
+  let u: URL | null = null
+  try { u = new URL(value) } catch { /* below */ }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== value.replace(/\/$/, '')) {
+    throw new InvalidArgumentError(`expected an origin such as https://coldproof.example.com (scheme, host, optional port; no path), got "${value}"`)
+  }
+  return u.origin
+}
+
+/** Demo logins on a demo start; on a production start no password is ever printed. */
+function loginLines(sys: { logins: Record<string, { username: string; password: string }> | null; userCount: number }, dataDir: string): string[] {
+  if (sys.logins) return ['Demo logins:', ...Object.entries(sys.logins).map(([role, l]) => `  ${role.padEnd(10)} ${l.username} / ${l.password}`)]
+  if (sys.userCount > 0) return [`Users: ${sys.userCount} (no demo logins; manage users on the dashboard's Users page).`]
+  return [
+    'No users yet. Create the first admin (prints a generated password once):',
+    `  coldproof user add <name> --role admin --data ${dataDir}`,
+    'The running server picks the new user up at the first sign-in.',
+  ]
+}
+
+/** Ctrl-C stops within 5 s: the watchdog leaves room for the process to exit. */
+const SHUTDOWN_LIMIT_MS = 4500
+
 export function register(program: Command): void {
   const env = process.env
   program
@@ -41,7 +65,8 @@ export function register(program: Command): void {
     .option('--no-demo', 'do not run the demo fleet (env COLDPROOF_DEMO=0)')
     .option('--scenario <file|name>', 'run this scenario instead of the demo fleet')
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number }) => {
+    .option('--public-origin <url>', 'the dashboard\'s public URL behind a proxy, accepted as an origin of writes (env COLDPROOF_PUBLIC_ORIGIN)', publicOrigin, env.COLDPROOF_PUBLIC_ORIGIN ? publicOrigin(env.COLDPROOF_PUBLIC_ORIGIN) : undefined)
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string }) => {
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
       guardStandardStreams()
@@ -62,11 +87,11 @@ export function register(program: Command): void {
           quiet: true,
           // Refusals and quarantines stay visible: JSON lines on stderr.
           logSecurity: true,
+          allowedOrigins: o.publicOrigin ? [o.publicOrigin] : undefined,
         })
       } catch (e) {
-        // One line, no stack trace: a damaged or missing ledger names itself and how to restore it.
-        const code = (e as { code?: unknown }).code
-        process.stderr.write(`coldproof start: ${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}\n`)
+        // One line, no stack trace: the problem and the fix (a locked ledger, a busy port, a damaged ledger).
+        process.stderr.write(describeStartError(e, { dataDir: resolve(o.data), host: o.host, httpPort: o.port, mqttPort: o.mqttPort, externalBroker: Boolean(o.broker) }) + '\n')
         process.exit(1)
       }
       const lines = [
@@ -77,8 +102,7 @@ export function register(program: Command): void {
         `  data       ${resolve(o.data)}`,
         `  ledger key ${sys.ledger.verifierKey}`,
         '',
-        'Demo logins:',
-        ...Object.entries(sys.logins).map(([role, l]) => `  ${role.padEnd(10)} ${l.username} / ${l.password}`),
+        ...loginLines(sys, resolve(o.data)),
         '',
         sys.fleet ? `Demo fleet: ${sys.fleet.devices.length} devices; the last day replays fast, then readings arrive in real time.` : 'No demo fleet.',
         'Press Ctrl-C to stop.',
@@ -86,11 +110,22 @@ export function register(program: Command): void {
       console.log(lines.join('\n'))
       let stopping = false
       const stop = async (signal: string) => {
-        if (stopping) return
+        if (stopping) {
+          // A second Ctrl-C: the user does not want to wait. Every ledger write is already durable.
+          console.log(`\n${signal} again: exiting now without waiting for the shutdown to finish`)
+          process.exit(130)
+        }
         stopping = true
-        console.log(`\n${signal}: shutting down…`)
+        const started = Date.now()
+        console.log(`\n${signal}: shutting down… (press Ctrl-C again to exit at once)`)
+        // The promise is to stop within 5 s: whatever still hangs then is cut.
+        const watchdog = setTimeout(() => {
+          console.log(`shutdown did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway (the ledger's committed entries are durable)`)
+          process.exit(1)
+        }, SHUTDOWN_LIMIT_MS)
+        watchdog.unref()
         await sys.close()
-        console.log('stopped cleanly; the ledger continues on the next start')
+        console.log(`stopped cleanly in ${((Date.now() - started) / 1000).toFixed(1)} s; the ledger continues on the next start`)
         process.exit(0)
       }
       process.on('SIGINT', () => void stop('SIGINT'))

@@ -10,17 +10,30 @@ import { ApiError } from '../errors.ts'
 const SESSION_MAX_AGE_S = 12 * 3600
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { users, sessions, loginLimit, writeLimit } = app.dashboard
+  const { users, sessions, loginLimit, writeLimit, loginBackoff, security } = app.dashboard
 
   app.post<{ Body: { username: string; password: string } }>('/api/login', {
     config: { public: true, rateLimit: loginLimit },
     schema: { tags: ['session'], body: LoginBody, response: { 200: { type: 'object', properties: { user: { $ref: 'User#' } }, required: ['user'] }, ...ERROR_RESPONSES } },
   }, async (req, reply) => {
-    const user = await users.authenticate(req.body.username, req.body.password)
+    const { username } = req.body
+    // Refused before the password is hashed: a flood of guesses costs no scrypt work.
+    const waitMs = loginBackoff.waitMs(username, req.ip)
+    if (waitMs > 0) {
+      const waitS = Math.ceil(waitMs / 1000)
+      security.loginFailure('backoff')
+      req.log.warn({ event: 'login_refused', reason: 'backoff', username, ip: req.ip, retryAfterS: waitS }, 'login refused: backoff after failed sign-ins')
+      reply.header('retry-after', String(waitS))
+      throw new ApiError('ERR_AUTH_BACKOFF', `too many failed sign-ins for this user or address: try again in ${waitS} s`, undefined, { retryAfterS: waitS })
+    }
+    const user = await users.authenticate(username, req.body.password)
     if (!user) {
-      req.log.warn({ username: req.body.username }, 'login failed')
+      loginBackoff.failure(username, req.ip)
+      security.loginFailure('bad_credentials')
+      req.log.warn({ event: 'login_failed', reason: 'bad_credentials', username, ip: req.ip }, 'login failed')
       throw new ApiError('ERR_AUTH_BAD_CREDENTIALS', 'wrong user name or password')
     }
+    loginBackoff.success(username)
     const s = sessions.create(user.username)
     reply.setCookie(SESSION_COOKIE, s.id, {
       path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', signed: true, maxAge: SESSION_MAX_AGE_S,

@@ -8,13 +8,45 @@
 import t from 'tap'
 import { toHex } from '../../../ledger/protocol/index.ts'
 import { noblePublicKey } from '../../../ledger/protocol/test-support.ts'
-import { login, newWatchedPage, screenshot, skipReason, useSceneSystem } from './harness.ts'
+import { login, LOGINS, newWatchedPage, screenshot, skipReason, useSceneSystem } from './harness.ts'
 
 const skip = skipReason()
 if (skip) {
   t.plan(0, skip)
 } else {
   const env = useSceneSystem(t)
+
+  t.test('after sign-in the browser never leaves the origin, whatever ?next= says', async (t) => {
+    const sys = env.sys
+    const origin = new URL(sys.url).origin
+    const signIn = async (page: import('playwright-core').Page) => {
+      await page.fill('#username', LOGINS.operator.username)
+      await page.fill('#password', LOGINS.operator.password)
+      await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('#login-submit')])
+    }
+    for (const next of ['/\\evil.example/phish', '//evil.example/phish', '/%5Cevil.example/phish', 'https://evil.example/', '/\t/evil.example']) {
+      const { page, context, errors } = await newWatchedPage(env.browser)
+      t.teardown(() => context.close())
+      // Past the server's own check: put the hostile next into the page's URL without a request.
+      await page.goto(`${sys.url}/login.html`)
+      await page.waitForSelector('#login-form')
+      await page.evaluate((n) => history.replaceState(null, '', `/login.html?next=${encodeURIComponent(n)}`), next)
+      await signIn(page)
+      const landed = new URL(page.url())
+      t.equal(landed.origin, origin, `next=${JSON.stringify(next)}: still on the dashboard's origin`)
+      t.equal(landed.pathname, '/', 'sent to /')
+      t.same(errors, [])
+    }
+    // Through the server: the link an attacker would send is cleaned before the page loads.
+    const { page, context } = await newWatchedPage(env.browser)
+    t.teardown(() => context.close())
+    await page.goto(`${sys.url}/login.html?next=/%5Cevil.example/phish`)
+    t.equal(new URL(page.url()).search, '', 'the server dropped the unsafe next')
+    // A same-origin next is followed.
+    await page.goto(`${sys.url}/login.html?next=${encodeURIComponent('/#/devices')}`)
+    await signIn(page)
+    t.equal(new URL(page.url()).hash, '#/devices', 'a same-origin next is followed')
+  })
 
   t.test('roles: a regulator sees no write actions; an admin registers and revokes a device', async (t) => {
     const sys = env.sys
