@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { openLedger, type Ledger } from '../ledger/ledger.ts'
-import { createIngest, type Ingest } from '../ledger/ingest.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../ledger/ingest.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
 import { profileHash } from '../dashboard/compliance/index.ts'
@@ -46,6 +46,8 @@ export interface SystemOptions {
   log?: (line: string) => void
   /** Demo fleet catches up to the wall clock, then runs in real time (npm start). Default false: it runs at its acceleration throughout. */
   live?: boolean
+  /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
+  ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
 
 export interface Login { username: string; password: string }
@@ -170,7 +172,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       stack.push(async () => unsubscribe())
     }
 
-    const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    const ingest = createIngest({ ...opts.ingest, ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
     await ingest.start()
     stack.push(() => ingest.close())
 
