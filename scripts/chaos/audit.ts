@@ -123,7 +123,9 @@ export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDe
         if (m.outcome === 'puback' && (inLog.get(b64) ?? 0) !== 1) r.lost.push({ deviceId: m.deviceId, seq: -1 })
         continue
       }
-      if ((inLog.get(b64) ?? 0) > 0 && m.payload.length > 0) r.rejected.inLog++
+      // Another device's genuine reading is in the log once already (from its own device); the replay must not add it again.
+      const allowed = m.kind === 'other device\'s reading' ? 1 : 0
+      if ((inLog.get(b64) ?? 0) > allowed && m.payload.length > 0) r.rejected.inLog++
       if (m.outcome === 'refused') { r.rejected.refusedByKind[m.kind] = (r.rejected.refusedByKind[m.kind] ?? 0) + 1; continue }
       const reason = q.get(m.payload.subarray(0, maxRaw).toString('base64'))
       if (reason) { r.rejected.quarantinedByReason[reason] = (r.rejected.quarantinedByReason[reason] ?? 0) + 1; continue }

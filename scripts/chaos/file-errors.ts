@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, statSync, truncateSync, writeFileSync, rmSync } from 'node:fs'
-import { join, resolve, dirname } from 'node:path'
+import { basename, join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -28,7 +28,7 @@ function judge(name: string, file: string, r: { code: number | null; stdout: str
   const out = r.stderr + r.stdout
   const why: string[] = []
   if (r.code === 0 || r.code === null) why.push(`exit code ${r.code}`)
-  if (!out.includes(file)) why.push('the file is not named')
+  if (!out.includes(file) && !out.includes(basename(file))) why.push('the file is not named')
   if (!problem.test(out)) why.push(`the problem is not named (${problem})`)
   if (/\n\s+at .+:\d+:\d+\)?\n/.test(out)) why.push('a stack trace is printed')
   return { name, file, exitCode: r.code, stderr: out.trim().split('\n').slice(0, 3).join(' | ').slice(0, 300), ok: why.length === 0, ...(why.length ? { why: why.join('; ') } : {}) }

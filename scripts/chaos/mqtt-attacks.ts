@@ -26,6 +26,7 @@ function connectRogue(url: string, r: Rogue | undefined, overrides: Record<strin
     clientId: id, username: id, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000, clean: true,
     password: r ? deviceAuthToken(id, r.id.secretKey, 'coldproof') : 'x', ...overrides,
   })
+  c.setMaxListeners(0)
   return new Promise((resolve, reject) => {
     c.once('connect', () => resolve(c))
     c.once('error', (e) => { c.end(true); reject(e) })
