@@ -293,7 +293,7 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
 
     const ledgerDir = join(sysDir, 'ledger')
     const v = await runCli(['verify-ledger', ledgerDir, '--no-progress'], 600_000)
-    verify = { exitCode: v.code, summary: (v.stdout + v.stderr).trim().split('\n').filter((l) => l.trim()).slice(-1)[0]?.slice(0, 160) ?? '' }
+    verify = { exitCode: v.code, summary: (v.stdout + v.stderr).split('\n').map((l) => l.trim()).filter((l) => /verif/i.test(l)).slice(0, 1).join('').slice(0, 160) }
     if (v.code !== 0) failures.push(`coldproof verify-ledger exited ${v.code}: ${(v.stdout + v.stderr).trim().slice(0, 400)}`)
 
     audited = await audit({ ledgerDir, fleetDir, fleetDevices, shipments: shipments.map((s) => s.shipmentId), sent })
