@@ -48,37 +48,34 @@ export async function fileErrorCases(work: string, ledgerDir: string, scenarioFi
   writeFileSync(keyFile, '{"v":1,"deviceId":"' + dev + '","secretKey":"zz')
   out.push(judge('corrupted device key file', keyFile, await runCli(['sim', '--scenario', scenarioFile, '--data', simData, '--print-provisioning']), /ERR_KEY_FILE_INVALID|JSON/))
 
-  // A malformed scenario: broken JSON, and a field out of range.
+  // The rest are independent of each other: run them side by side.
   const badJson = join(work, 'broken-scenario.json')
   writeFileSync(badJson, '{"name": "x", "shipments": [')
-  out.push(judge('scenario that is not JSON', badJson, await runCli(['sim', '--scenario', badJson, '--data', join(work, 'sim2'), '--print-provisioning']), /ERR_SCENARIO_INVALID|JSON/))
   const badField = join(work, 'bad-field-scenario.json')
   writeFileSync(badField, JSON.stringify({ name: 'x', shipments: [{ shipmentId: 's', product: 'p', storageClass: '2-8', route: { from: 'a', to: 'b' }, devices: [{ deviceId: 'd' }], legs: [{ durationMin: -5, model: 'passive', insulationTauMin: 60, ambient: { meanC: 5 } }] }] }))
-  out.push(judge('scenario with a negative leg duration', badField, await runCli(['sim', '--scenario', badField, '--data', join(work, 'sim3'), '--print-provisioning']), /durationMin/))
-
-  // A malformed bundle: truncated JSON, and JSON that is not a bundle.
   const bundle = join(work, 'truncated-bundle.json')
   writeFileSync(bundle, '{"format":"coldproof-evidence-bundle","version":2,"entries":[{"index":')
-  out.push(judge('truncated evidence bundle', bundle, await runCli(['verify', bundle]), /JSON|ERR_/))
   const notBundle = join(work, 'not-a-bundle.json')
   writeFileSync(notBundle, JSON.stringify({ hello: 'world' }))
-  out.push(judge('JSON that is not a bundle', notBundle, await runCli(['verify', notBundle]), /format|ERR_/))
-
-  // A truncated ledger directory: the newest table file cut in half, and a missing CURRENT.
+  // A truncated ledger directory: the largest table file cut in half; and one without its CURRENT file.
   const cut = join(work, 'ledger-truncated')
   cpSync(ledgerDir, cut, { recursive: true })
   const db = readdirSync(cut).includes('db') ? join(cut, 'db') : cut
   const tables = readdirSync(db).filter((f) => f.endsWith('.ldb') || f.endsWith('.log')).map((f) => ({ f, s: statSync(join(db, f)).size })).filter((x) => x.s > 0).sort((a, b) => b.s - a.s)
-  if (tables.length) {
-    const victim = join(db, tables[0]!.f)
-    truncateSync(victim, Math.floor(tables[0]!.s / 2))
-    const r = await runCli(['verify-ledger', cut, '--no-progress'])
-    out.push(judge('ledger with a table file cut in half', victim, r, /ERR_|truncat|corrupt|damaged|missing/i))
-  }
+  const victim = tables.length ? join(db, tables[0]!.f) : undefined
+  if (victim) truncateSync(victim, Math.floor(tables[0]!.s / 2))
   const noCurrent = join(work, 'ledger-no-current')
   cpSync(ledgerDir, noCurrent, { recursive: true })
   const dbn = readdirSync(noCurrent).includes('db') ? join(noCurrent, 'db') : noCurrent
   rmSync(join(dbn, 'CURRENT'), { force: true })
-  out.push(judge('ledger directory without its CURRENT file', join(dbn, 'CURRENT'), await runCli(['verify-ledger', noCurrent, '--no-progress']), /ERR_|missing|CURRENT/i))
+  const cases: Promise<FileCase>[] = [
+    runCli(['sim', '--scenario', badJson, '--data', join(work, 'sim2'), '--print-provisioning']).then((r) => judge('scenario that is not JSON', badJson, r, /ERR_SCENARIO_INVALID|JSON/)),
+    runCli(['sim', '--scenario', badField, '--data', join(work, 'sim3'), '--print-provisioning']).then((r) => judge('scenario with a negative leg duration', badField, r, /durationMin/)),
+    runCli(['verify', bundle]).then((r) => judge('truncated evidence bundle', bundle, r, /JSON|ERR_/)),
+    runCli(['verify', notBundle]).then((r) => judge('JSON that is not a bundle', notBundle, r, /format|ERR_|not a bundle/)),
+    runCli(['verify-ledger', noCurrent, '--no-progress']).then((r) => judge('ledger directory without its CURRENT file', join(dbn, 'CURRENT'), r, /ERR_|missing|CURRENT/i)),
+  ]
+  if (victim) cases.push(runCli(['verify-ledger', cut, '--no-progress']).then((r) => judge('ledger with a table file cut in half', victim, r, /ERR_|truncat|corrupt|damaged|missing/i)))
+  out.push(...(await Promise.all(cases)))
   return out
 }

@@ -220,6 +220,7 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
         const r = rogues[batch]!
         const before = await quarantineTotal()
         const release = slowClients(sys.mqttUrl, quick ? 5 : 20)
+        bump('MQTT clients stalled mid-handshake during a batch', quick ? 5 : 20)
         const msgs = await attackBatch({ mqttUrl: sys.mqttUrl, rng, foreignPayloads, victim: fleetDevices[0]! }, r, { messages: quick ? 30 : 60, flood: batch % 5 === 2 ? (quick ? 300 : 700) : 0 })
         release()
         sent.push(...msgs)
