@@ -10,7 +10,7 @@
  * every wait is for a condition, with a generous ceiling.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -303,7 +303,11 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
   } finally {
     if (sys && sys.child.exitCode === null && sys.child.signalCode === null) { sys.child.kill('SIGKILL'); await sys.exited }
     if (fleet.child.connected) fleet.child.kill('SIGKILL')
-    if (mounted) await new Promise((res) => spawn('umount', ['-l', sysDir]).on('close', res))
+    if (mounted) {
+      // The tmpfs goes away with the unmount: keep a copy of what it held.
+      if (o.keep) { try { cpSync(sysDir, join(work, 'system-kept'), { recursive: true }) } catch { /* reported by its absence */ } }
+      await new Promise((res) => spawn('umount', ['-l', sysDir]).on('close', res))
+    }
     if (!o.keep) rmSync(work, { recursive: true, force: true })
   }
   peak.suite = process.resourceUsage().maxRSS / 1024
