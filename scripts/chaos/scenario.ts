@@ -20,7 +20,8 @@ export function chaosScenario(shape: ChaosFleetShape): unknown {
   const shipments: unknown[] = []
   for (let s = 0; s < shape.shipments; s++) {
     const devices: unknown[] = []
-    for (let d = 0; d < shape.devicesPerShipment; d++) devices.push({ deviceId: `chaos-${s}-${d}`, probe: d % 2 ? 'air' : 'product' })
+    // Product probes stay in range; an air probe (shipment 2) sees every door opening: PASS and FAIL both occur.
+    for (let d = 0; d < shape.devicesPerShipment; d++) devices.push({ deviceId: `chaos-${s}-${d}`, probe: s === 2 && d % 2 ? 'air' : 'product' })
     shipments.push({
       shipmentId: `chaos-shp-${s}`, product: `Chaos vaccine ${s}`, storageClass: '2-8',
       route: { from: 'Basel', to: 'Lyon' }, devices, legs: leg(s),
