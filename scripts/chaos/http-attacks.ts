@@ -14,11 +14,12 @@ const XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'jav
 interface Route { method: string; path: string; roles: readonly Role[] | 'any'; body?: () => unknown }
 
 /** Every route and who may call it (admin may call everything). */
-function routes(rogueDevice: string): Route[] {
-  const shipment = () => ({ shipmentId: `fz-${Math.random().toString(36).slice(2, 10)}`, product: 'Fuzz', profileId: 'refrigerated-2-8', route: { from: 'A', to: 'B' }, devices: [rogueDevice] })
+let serial = 0
+function routes(rogueDevice: string, seed: number): Route[] {
+  const shipment = () => ({ shipmentId: `fz-${seed}-${serial++}`, product: 'Fuzz', profileId: 'refrigerated-2-8', route: { from: 'A', to: 'B' }, devices: [rogueDevice] })
   return [
     { method: 'GET', path: '/api/users', roles: [] },
-    { method: 'POST', path: '/api/users', roles: [], body: () => ({ username: `fz${Math.floor(Math.random() * 1e9)}`, password: 'correct horse battery staple', role: 'regulator' }) },
+    { method: 'POST', path: '/api/users', roles: [], body: () => ({ username: `fz${seed}x${serial++}`, password: 'correct horse battery staple', role: 'regulator' }) },
     { method: 'PATCH', path: '/api/users/no-such-user-fz', roles: [], body: () => ({ role: 'admin' }) },
     { method: 'DELETE', path: '/api/users/no-such-user-fz', roles: [] },
     { method: 'POST', path: '/api/devices', roles: [], body: () => ({ deviceId: 'fz-dev', publicKey: '00'.repeat(32) }) },
@@ -47,7 +48,7 @@ export interface HttpAttackResult { cases: number; failures: string[] }
 export async function httpAttackBatch(http: HttpClient, opts: { seed: number; cases: number; rogueDevice: string; sessions: Record<Role, string>; hugeBodies?: boolean }): Promise<HttpAttackResult> {
   const failures: string[] = []
   let cases = 0
-  const rs = routes(opts.rogueDevice)
+  const rs = routes(opts.rogueDevice, opts.seed)
   const { sessions } = opts
   const ok = (s: number) => s >= 200 && s < 300
 

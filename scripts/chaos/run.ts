@@ -246,9 +246,12 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
         let full = false
         try { for (;;) writeSync(fd, chunk) } catch (e) { full = (e as NodeJS.ErrnoException).code === 'ENOSPC' } finally { closeSync(fd) }
         const holdMs = quick ? 2000 : 8000
+        const errBefore = sys.stderr().length
         const died = await Promise.race([sys.exited.then((x) => x), sleep(holdMs).then(() => undefined)])
         unlinkSync(ballast)
-        diskFull = full ? `injected for ${holdMs / 1000} s: ${died ? `the system exited (code ${died.code}): ${sys.stderr().trim().split('\n').slice(-1)[0] ?? ''}` : 'the system kept running'}` : 'could not fill the filesystem'
+        // What the system said while the disk was full (its stderr), if anything.
+        const said = sys.stderr().slice(errBefore).trim().split('\n').filter(Boolean).slice(-1)[0]?.slice(0, 200)
+        diskFull = full ? `injected for ${holdMs / 1000} s: ${died ? `the system exited (code ${died.code})` : 'the system kept running'}${said ? `; it said: ${said}` : '; nothing on its stderr'}` : 'could not fill the filesystem'
         bump('disk full, then freed')
         events.push(`disk full: ${diskFull}`)
       }
