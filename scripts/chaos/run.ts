@@ -256,15 +256,16 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
         if (!died) {
           const size = async () => ((await http.req('GET', '/api/ledger', { cookie: sess.admin })).json as { size?: number } | undefined)?.size ?? 0
           const s0 = await size()
+          const recoverMs = quick ? 10_000 : 30_000
           try {
-            const how = await until('the ledger to store again after the disk was freed', 30_000, async () => {
+            const how = await until('the ledger to store again after the disk was freed', recoverMs, async () => {
               if ((await size()) > s0) return 'the log grew again'
               const st = await fleet.ask({ type: 'status' }, 'status')
               return st.devices.every((d) => d.buffered === 0) ? 'every logger buffer drained' : false
             }, 500)
             diskFull += `; recovered without a restart (${how})`
           } catch {
-            diskFull += '; KNOWN FAILURE: the ingest stored nothing in the 30 s after the disk was freed (it recovers at the next restart, and nothing is lost since the loggers keep their buffers)'
+            diskFull += `; KNOWN FAILURE: the ingest stored nothing in the ${recoverMs / 1000} s after the disk was freed (it recovers at the next restart, and nothing is lost since the loggers keep their buffers)`
           }
         }
         bump('disk full, then freed')
