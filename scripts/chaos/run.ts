@@ -32,6 +32,8 @@ export interface ChaosOptions {
   quick?: boolean
   seed?: number
   kills?: number
+  /** Inject the disk-full fault when a tmpfs can be mounted (default true). */
+  diskFull?: boolean
   /** Keep the work directory (printed) instead of removing it. */
   keep?: boolean
   log?: (line: string) => void
@@ -143,7 +145,8 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
   let mounted = false
 
   // Disk full needs a filesystem of its own to fill: a tmpfs, when this process may mount one.
-  if (process.getuid?.() === 0) {
+  if (o.diskFull === false) diskFull = 'skipped (--no-disk-full)'
+  else if (process.getuid?.() === 0) {
     mkdirSync(sysDir, { recursive: true })
     const m = await new Promise<{ code: number | null; err: string }>((res) => {
       const p = spawn('mount', ['-t', 'tmpfs', '-o', `size=${quick ? 128 : 256}m`, 'tmpfs', sysDir], { stdio: ['ignore', 'ignore', 'pipe'] })
