@@ -34,6 +34,8 @@ function frame(payload: Uint8Array): Buffer {
 }
 
 let fleet: Fleet | undefined
+// The suite is gone (killed, or done without a stop): so is the fleet.
+process.on('disconnect', () => process.exit(0))
 const send = (m: FleetReply) => process.send?.(m)
 
 process.on('message', (m: FleetRequest) => {

@@ -9,7 +9,7 @@
  * The schedule is random from a seed; no check depends on when a kill lands:
  * every wait is for a condition, with a generous ceiling.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -154,7 +154,11 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
       p.on('error', (e) => res({ code: -1, err: e.message }))
       p.on('close', (code) => res({ code, err }))
     })
-    if (m.code === 0) mounted = true
+    if (m.code === 0) {
+      mounted = true
+      // If this process dies before its finally block (a test timeout), the mount still goes.
+      process.once('exit', () => { if (mounted) spawnSync('umount', ['-l', sysDir]) })
+    }
     else diskFull = `skipped (mount -t tmpfs refused: ${m.err.trim().split('\n')[0] || `exit ${m.code}`})`
   } else diskFull = 'skipped (not root: a tmpfs to fill cannot be mounted)'
   mkdirSync(sysDir, { recursive: true })
@@ -328,6 +332,7 @@ export async function runChaos(o: ChaosOptions = {}): Promise<ChaosReport> {
       // The tmpfs goes away with the unmount: keep a copy of what it held.
       if (o.keep) { try { cpSync(sysDir, join(work, 'system-kept'), { recursive: true }) } catch { /* reported by its absence */ } }
       await new Promise((res) => spawn('umount', ['-l', sysDir]).on('close', res))
+      mounted = false
     }
     if (!o.keep) rmSync(work, { recursive: true, force: true })
   }

@@ -7,6 +7,9 @@
 import { startSystem } from '../system.ts'
 
 const [dataDir, httpPort, mqttPort, grace] = process.argv.slice(2)
+// Orphaned (the suite itself was killed, e.g. by a test timeout): go too, never linger on the ports.
+const parent = process.ppid
+setInterval(() => { try { process.kill(parent, 0) } catch { process.exit(1) } }, 1000).unref()
 try {
   const sys = await startSystem({
     dataDir: dataDir!,
