@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { openLedger, type Ledger } from '../ledger/ledger.ts'
-import { createIngest, type Ingest, type MessageQuarantined } from '../ledger/ingest.ts'
+import { createIngest, type Ingest, type MessageQuarantined, type IngestOptions } from '../ledger/ingest.ts'
 import { createThrottledLog } from '../broker/throttled-log.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
@@ -58,6 +58,8 @@ export interface SystemOptions {
   demoLogins?: boolean
   /** Origins allowed to write besides the one a request is addressed to (the public URL behind a proxy). */
   allowedOrigins?: string[]
+  /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
+  ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
 
 export interface Login { username: string; password: string }
@@ -193,7 +195,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       stack.push(async () => unsubscribe())
     }
 
-    const ingest = createIngest({ ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    const ingest = createIngest({ ...opts.ingest, ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
     // Each quarantined message is a security event: one JSON line, thinned under a flood.
     const quarantineLog = createThrottledLog(securityLogger('ingest'), 'quarantined')
     ingest.on('quarantined', (q: MessageQuarantined) => quarantineLog.warn(q.reason, { event: 'quarantined', ...q }, `quarantined: ${q.reason}: ${q.detail}`))

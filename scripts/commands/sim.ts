@@ -97,21 +97,28 @@ export function register(program: Command): void {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.start !== undefined ? { startMs: opts.start } : {}),
       }
+      // A damaged key, state or buffer file is a SimError naming the file: one line, no stack trace.
+      const orExit = <T>(f: () => T): T => {
+        try { return f() } catch (e) {
+          if (e instanceof SimError) cmd.error(`error ${e.code}: ${e.message}`, { exitCode: 2, code: e.code })
+          throw e
+        }
+      }
       if (opts.printProvisioning) {
-        const fleet = createFleet({ ...base, log: () => {} })
+        const fleet = orExit(() => createFleet({ ...base, log: () => {} }))
         process.stdout.write(JSON.stringify(fleet.provisioningRecords(), null, 2) + '\n')
         return
       }
       if (!opts.broker) cmd.error('error: --broker <url> is required to run a scenario (or use --print-provisioning)', { exitCode: 2 })
       // A full disk drops log lines and is retried by the devices' files; it never ends the fleet.
       guardStandardStreams()
-      const fleet = createFleet({
+      const fleet = orExit(() => createFleet({
         ...base,
         ...(opts.accel !== undefined ? { acceleration: opts.accel } : {}),
         mqtt: { url: opts.broker as string, audience: opts.audience },
         receiptTimeoutMs: opts.receiptTimeout * 1000,
         log: (level, msg) => { if (level === 'warn') process.stderr.write(`warn: ${msg}\n`) },
-      })
+      }))
       const say = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n') }
       const summary = () => {
         const st = fleet.status()

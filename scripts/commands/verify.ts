@@ -88,6 +88,8 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
     return 2
   } finally { bar.stop() }
   process.stdout.write(o.json ? jsonForTerminal(JSON.stringify(report, null, 2)) + '\n' : formatReport(report))
+  // The report names the problems; this line names the file they are in (several files may be checked in one script).
+  if (!report.verified) complain(`${file}: not verified (the failed checks are listed above)`)
   return report.verified ? 0 : 1
 }
 
