@@ -46,7 +46,7 @@ t.test('pending counts messages received and not yet durable; 0 once committed',
 
   t.equal(ingest.stats().pending, 0, 'nothing pending at rest')
   for (let i = 0; i < 10; i++) dev.send(400 + i, T0 + i * 60_000)
-  await waitFor(() => ingest.stats().received === 10, 'ten messages received', 60_000)
+  await waitFor(() => ingest.stats().received === 10, 'ten messages received', 60_000).catch((e: Error) => { throw new Error(`${e.message}; stats ${JSON.stringify({ ...ingest.stats(), held })}`) })
   t.equal(ingest.stats().pending, 10, 'all ten pending while the ledger holds its writes')
   t.ok(held >= 1, 'the first write is waiting at the gate')
   t.equal(ingest.stats().readings, 0, 'nothing committed')

@@ -16,6 +16,8 @@ try {
     httpPort: Number(httpPort),
     mqttPort: Number(mqttPort),
     demo: false,
+    // The suite signs in as each role with the seeded logins (a production start seeds none).
+    demoLogins: true,
     quiet: true,
     // Short enough for a test run; the rule itself is the ingest's (docs/PROTOCOL.md "Declared gaps").
     ingest: { overflowGraceMs: Number(grace ?? 3000), gapCheckIntervalMs: 500 },
