@@ -46,8 +46,11 @@ t.test('pending counts messages received and not yet durable; 0 once committed',
 
   t.equal(ingest.stats().pending, 0, 'nothing pending at rest')
   for (let i = 0; i < 10; i++) dev.send(400 + i, T0 + i * 60_000)
-  await waitFor(() => ingest.stats().received === 10, 'ten messages received', 60_000).catch((e: Error) => { throw new Error(`${e.message}; stats ${JSON.stringify({ ...ingest.stats(), held })}`) })
-  t.equal(ingest.stats().pending, 10, 'all ten pending while the ledger holds its writes')
+  // A loaded machine may see copies too (the device re-sends unreceipted readings, the broker redelivers
+  // unacknowledged ones): copies are duplicates of pending messages, not pending work of their own.
+  await waitFor(() => ingest.stats().pending === 10, 'ten messages pending', 60_000).catch((e: Error) => { throw new Error(`${e.message}; stats ${JSON.stringify(ingest.stats())}, gated writes ${held}`) })
+  t.ok(ingest.stats().received >= 10, 'all ten received')
+  t.equal(ingest.stats().received, 10 + ingest.stats().duplicates, 'everything else received was a copy')
   t.ok(held >= 1, 'the first write is waiting at the gate')
   t.equal(ingest.stats().readings, 0, 'nothing committed')
 

@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { startSystem } from '../system.ts'
-import { guardStandardStreams } from '../output-guard.ts'
+import { dropOnErrorStream, guardStandardStreams } from '../output-guard.ts'
 import { describeStartError } from '../start-errors.ts'
 
 function port(value: string, name: string): number {
@@ -112,7 +112,8 @@ export function register(program: Command): void {
       const stop = async (signal: string) => {
         if (stopping) {
           // A second Ctrl-C: the user does not want to wait. Every ledger write is already durable.
-          console.log(`\n${signal} again: exiting now without waiting for the shutdown to finish`)
+          // Written synchronously: process.exit drops what is still buffered for a pipe.
+          dropOnErrorStream(1).write(`\n${signal} again: exiting now without waiting for the shutdown to finish\n`)
           process.exit(130)
         }
         stopping = true
@@ -120,7 +121,7 @@ export function register(program: Command): void {
         console.log(`\n${signal}: shutting down… (press Ctrl-C again to exit at once)`)
         // The promise is to stop within 5 s: whatever still hangs then is cut.
         const watchdog = setTimeout(() => {
-          console.log(`shutdown did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway (the ledger's committed entries are durable)`)
+          dropOnErrorStream(1).write(`shutdown did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway (the ledger's committed entries are durable)\n`)
           process.exit(1)
         }, SHUTDOWN_LIMIT_MS)
         watchdog.unref()
