@@ -176,5 +176,6 @@ t.test('a second signal forces the exit at once', async (t) => {
   sys.child.kill('SIGTERM')
   const code = await exited(sys.child)
   t.equal(code, 130, 'exit 130: interrupted')
-  t.match(sys.out(), /SIGTERM again: exiting now/)
+  // The two signals may arrive in either order on a loaded machine.
+  t.match(sys.out(), /(SIGINT|SIGTERM) again: exiting now/)
 })
