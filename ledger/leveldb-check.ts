@@ -8,7 +8,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkLogFile, checkTableFile } from './leveldb-format.ts'
+import { checkLogFile, checkTableFile, liveTableFiles } from './leveldb-format.ts'
 
 export interface DbProblem {
   /** File name inside the db directory ('' for the directory itself). */
@@ -58,9 +58,14 @@ export async function checkDbFiles(dbDir: string): Promise<DbCheck> {
     else if (!names.includes(text)) out.problems.push({ file: text, kind: 'missing', message: `CURRENT names ${text}, which is missing` })
     else manifest = text
   }
+  // Table files the MANIFEST does not hold are orphans (a compaction cut short by a crash); LevelDB deletes them.
+  const held = manifest ? liveTableFiles(await readFile(join(dbDir, manifest)).catch(() => new Uint8Array(0))) : null
+  // No edit read at all (a damaged MANIFEST, reported below): check every table file.
+  const live = held && held.size > 0 ? held : null
   for (const name of leveldbFiles.sort()) {
     const isLog = LOG.test(name) || name === manifest
     if (!isLog && !TABLE.test(name)) continue
+    if (!isLog && live && !live.has(Number(name.split('.')[0]))) continue
     let bytes: Uint8Array
     try {
       bytes = await readFile(join(dbDir, name))

@@ -215,3 +215,69 @@ export function checkTableFile(file: Uint8Array): { blocks: number; damage?: Dam
     return { blocks, damage: { offset: at, message: e.message } }
   }
 }
+
+// ---- MANIFEST: which table files are live --------------------------------------
+
+/** The logical records of a log file (physical FULL/FIRST/MIDDLE/LAST records joined); stops at the first bad one. */
+function logicalRecords(bytes: Uint8Array): Uint8Array[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const out: Uint8Array[] = []
+  let parts: Uint8Array[] | null = null
+  for (let block = 0; block < bytes.length; block += BLOCK) {
+    const end = Math.min(block + BLOCK, bytes.length)
+    let o = block
+    while (end - o >= HEADER) {
+      const type = bytes[o + 6]
+      const length = dv.getUint16(o + 4, true)
+      if (type === 0 && length === 0) break
+      if (o + HEADER + length > end || type < 1 || type > 4) return out
+      if (unmaskCrc(dv.getUint32(o, true)) !== crc32c(bytes.subarray(o + 6, o + HEADER + length))) return out
+      const data = bytes.subarray(o + HEADER, o + HEADER + length)
+      if (type === 1) { out.push(data); parts = null } else if (type === 2) parts = [data]
+      else if (parts) {
+        parts.push(data)
+        if (type === 4) {
+          const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+          let at = 0
+          for (const p of parts) { whole.set(p, at); at += p.length }
+          out.push(whole)
+          parts = null
+        }
+      }
+      o += HEADER + length
+    }
+  }
+  return out
+}
+
+/**
+ * The numbers of the table files a MANIFEST's version holds (every file added
+ * by a version edit and not deleted by a later one), or null when an edit does
+ * not parse. A table file outside this set is an orphan, e.g. the output of a
+ * compaction cut short by a crash: LevelDB deletes it on open, so its state
+ * (even truncated) is no damage.
+ */
+export function liveTableFiles(manifest: Uint8Array): Set<number> | null {
+  const live = new Set<number>()
+  try {
+    for (const rec of logicalRecords(manifest)) {
+      const at = { o: 0 }
+      const slice = () => { const n = varint(rec, at); at.o += n; if (at.o > rec.length) throw new FormatError('slice runs past the end') }
+      while (at.o < rec.length) {
+        const tag = varint(rec, at)
+        switch (tag) {
+          case 1: slice(); break // comparator
+          case 2: case 3: case 4: case 9: varint(rec, at); break // log number, next file, last sequence, previous log
+          case 5: varint(rec, at); slice(); break // compact pointer: level, key
+          case 6: varint(rec, at); live.delete(varint(rec, at)); break // deleted file: level, number
+          case 7: varint(rec, at); live.add(varint(rec, at)); varint(rec, at); slice(); slice(); break // new file: level, number, size, smallest, largest
+          default: throw new FormatError(`unknown version edit tag ${tag}`)
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof FormatError) return null
+    throw e
+  }
+  return live
+}

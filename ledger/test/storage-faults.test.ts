@@ -37,13 +37,18 @@ async function session(dir: string, n: number): Promise<void> {
   await ledger.close()
 }
 
-/** A pristine two-session ledger, built once and copied for each case. */
-async function pristine(): Promise<string> {
-  const { dir } = await tempDir('coldproof-faults-base-')
-  await session(dir, 40)
-  await session(dir, 60)
-  return dir
+/** A pristine two-session ledger, built once (the device's chain continues across sessions) and copied for each case. */
+let built: Promise<string> | undefined
+function pristine(): Promise<string> {
+  built ??= (async () => {
+    const { dir } = await tempDir('coldproof-faults-base-')
+    await session(dir, 40)
+    await session(dir, 60)
+    return dir
+  })()
+  return built
 }
+t.teardown(async () => { if (built) await rm(await built, { recursive: true, force: true }) })
 
 async function fingerprint(dir: string): Promise<string> {
   const out: string[] = []
@@ -164,7 +169,6 @@ const CASES: Case[] = [
 
 t.test('storage faults are detected at start and by the offline check, and named', async (t) => {
   const base = await pristine()
-  t.teardown(() => rm(base, { recursive: true, force: true }))
   const vkey = await readVerifierKey(base)
   const anchors = await readAnchors(base, vkey)
   t.ok(anchors.latest && anchors.latest.size >= 100, `checkpoints.log anchors the ledger (size ${anchors.latest?.size})`)
@@ -204,4 +208,27 @@ t.test('storage faults are detected at start and by the offline check, and named
       if (!c.anchorGone) t.ok((await stat(join(dir, ANCHOR_FILE))).size > 0, 'checkpoints.log is kept')
     })
   }
+})
+
+t.test('an orphan table file cut short (a compaction killed mid-write) is not damage: start and the offline check accept the ledger', async (t) => {
+  const { dir: base, remove } = await tempDir('coldproof-faults-orphan-')
+  t.teardown(remove)
+  await cp(await pristine(), base, { recursive: true })
+  const vkey = await readVerifierKey(base)
+  const live = await dbFile(base, /\.ldb$/)
+  const bytes = await readFile(join(base, 'db', live))
+  // A higher file number than any LevelDB used, as a compaction's output would have; the MANIFEST never names it.
+  const orphan = '999999.ldb'
+  await writeFile(join(base, 'db', orphan), bytes.subarray(0, Math.floor(bytes.length / 2)))
+  const reader = await openLedgerDirReader(base)
+  const r = await checkLedger(reader, { ledgerPublicKey: vkey })
+  await reader.close()
+  t.ok(r.ok, `the offline check passes: ${r.failure?.message ?? ''}`)
+  const ledger = await openLedger({ dir: base, checkpointIntervalMs: 0 })
+  t.ok(ledger.size() >= 100, `start opens the ledger with its ${ledger.size()} entries`)
+  await ledger.close()
+  // The same cut in the live table file is damage.
+  await writeFile(join(base, 'db', live), bytes.subarray(0, Math.floor(bytes.length / 2)))
+  const err = await openLedger({ dir: base, checkpointIntervalMs: 0 }).then(() => undefined, (e: unknown) => e as { code: string })
+  t.equal(err?.code, 'ERR_LEDGER_DB_DAMAGED', 'a cut live table file is still refused')
 })
