@@ -203,6 +203,18 @@ export function createDevice(opts: DeviceOptions): Device {
         log('info', `${spec.deviceId}: resend ${r.from}..${r.to}: only ${held.length} reading(s) still held (the rest were receipted or dropped)`, { ...r, held: held.length })
       }
       for (const e of held) send(e)
+      // The ledger lacks seqs this device dropped (above its last receipt, at or
+      // below the buffer floor): a loss now certain, whether or not the broker had
+      // acknowledged them (a ledger whose disk was full takes readings the broker
+      // acknowledged and stores none). The next reading announces it, so the
+      // ledger declares the gap after its overflow grace, not its resend deadline.
+      const lostFrom = Math.max(r.from, buffer.receiptedSeq + 1)
+      const lostTo = Math.min(r.to, buffer.floor)
+      const heldInLost = held.filter((e) => e.seq >= lostFrom && e.seq <= lostTo).length
+      if (lostFrom <= lostTo && heldInLost < lostTo - lostFrom + 1) {
+        if (!overflowPending) log('info', `${spec.deviceId}: resend ${r.from}..${r.to} asks for seq ${lostFrom}..${lostTo}, which this device dropped; its next reading reports BUFFER_OVERFLOW`, { from: lostFrom, to: lostTo })
+        overflowPending = true
+      }
     },
   }
 

@@ -187,6 +187,30 @@ class Fold {
     })
   }
 
+  /** Attribute [last.t, b) to the held reading, on its judged pieces only. */
+  attribute(last: { seq: number; t: number; temp: number }, b: number): void {
+    const spans = this.ctx.spans
+    let prevJudged = isJudged(spans, last.t)
+    for (const p of pieces(spans, last.t, b)) {
+      if (p.judged && !prevJudged) this.observe(p.a, last.temp, last.seq, false)
+      if (!p.judged && prevJudged) this.interrupt(p.a, 'not_judged')
+      if (p.judged) this.accumulate(p.a, p.b, last.temp)
+      prevJudged = p.judged
+    }
+    if (!isJudged(spans, b) && prevJudged) this.interrupt(b, 'not_judged')
+  }
+
+  /**
+   * The last reading before a data gap or the end of the data holds its value for one
+   * expected sampling interval (never past `until`), then nothing is known
+   * (docs/COMPLIANCE.md, "How time is counted"). Returns where the hold ends.
+   */
+  hold(last: { seq: number; t: number; temp: number }, until: number): number {
+    const end = Math.min(until, last.t + this.ctx.profile.expectedIntervalMs)
+    this.attribute(last, end)
+    return end
+  }
+
   /** Attribute the judged interval [a, b) at the held temperature. */
   accumulate(a: number, b: number, temp: number): void {
     const { profile } = this.ctx
@@ -293,10 +317,11 @@ class Fold {
     if (r.status !== undefined && (r.status & STATUS.SENSOR_FAULT) !== 0) fault = 'status_fault'
     else if (temp < profile.plausibleCentiC.min || temp > profile.plausibleCentiC.max) fault = 'impossible_value'
     else if (last !== null && t <= last.t) fault = 'clock_backwards'
-    // A clock jump keeps the reading (later readings share the jumped clock) but is a fault too.
-    const jumpMs = !fault && last !== null && seq === last.seq + 1 && t - last.t > profile.maxClockJumpMs ? t - last.t : null
-    const episodeRule: FaultReason | null = !touchesJudged ? null : fault ?? (jumpMs !== null ? 'clock_jump' : null)
-    this.faultEpisode(episodeRule, seq, t, temp, jumpMs)
+    // A forward step in device time, however long, is a silence: a data gap below,
+    // never a clock fault. The data cannot tell a logger that was off from a clock
+    // that jumped ahead, and reporting both says the same hours twice.
+    const episodeRule: FaultReason | null = !touchesJudged ? null : fault
+    this.faultEpisode(episodeRule, seq, t, temp, null)
     if (fault) {
       // The value (or its time) is not a measurement: the reading is left out and the previous one holds.
       s.faults++
@@ -309,20 +334,14 @@ class Fold {
       s.longestIntervalMs = Math.max(s.longestIntervalMs, dt)
       if (dt > profile.expectedIntervalMs) s.intervalsOverExpected++
       if (dt > profile.maxDataGapMs) {
-        // A gap is attributed to nothing: not in range, not out of range. An open excursion ends here, outcome unknown.
-        if (isJudged(spans, last.t)) this.interrupt(last.t, 'data_gap')
-        const judgedMs = judgedLength(spans, last.t, t)
-        if (judgedMs > profile.maxDataGapMs) this.emit('data_gap', '', last.t, t, { startMs: last.t, endMs: t, durationMs: dt, judgedMs })
-      } else {
-        let prevJudged = isJudged(spans, last.t)
-        for (const p of pieces(spans, last.t, t)) {
-          if (p.judged && !prevJudged) this.observe(p.a, last.temp, last.seq, false)
-          if (!p.judged && prevJudged) this.interrupt(p.a, 'not_judged')
-          if (p.judged) this.accumulate(p.a, p.b, last.temp)
-          prevJudged = p.judged
+        // The reading before the gap holds for one expected interval; the rest is attributed to
+        // nothing, neither in range nor out of it. An open excursion ends there, outcome unknown.
+        const holdEnd = this.hold(last, t)
+        this.interrupt(holdEnd, 'data_gap')
+        if (judgedLength(spans, last.t, t) > profile.maxDataGapMs) {
+          this.emit('data_gap', '', holdEnd, t, { startMs: holdEnd, endMs: t, durationMs: t - holdEnd, judgedMs: judgedLength(spans, holdEnd, t) })
         }
-        if (!isJudged(spans, t) && prevJudged) this.interrupt(t, 'not_judged')
-      }
+      } else this.attribute(last, t)
     }
     if (isJudged(spans, t)) this.observe(t, temp, seq, true)
     s.last = { seq, t, temp }
@@ -345,9 +364,17 @@ export function step(ctx: FoldContext, state: SensorState, reading: EngineReadin
   return { state: next, events: stepInPlace(ctx, next, reading) }
 }
 
-/** Closes what the end of the data leaves open (in place): open excursions end at the last reading, outcome unknown. */
-export function finishInPlace(ctx: FoldContext, state: SensorState): ComplianceEvent[] {
+/**
+ * Closes what the end of the data leaves open (in place): once the window's end is known
+ * (the shipment is closed), the last reading holds for one expected interval; then open
+ * excursions end, outcome unknown. While the window is open the data has not ended, and
+ * the next reading will attribute that time.
+ */
+export function finishInPlace(ctx: FoldContext, state: SensorState, windowEndKnown = true): ComplianceEvent[] {
   const out: ComplianceEvent[] = []
-  if (state.last) new Fold(ctx, state, out).interrupt(state.last.t, 'end_of_data')
+  if (state.last) {
+    const f = new Fold(ctx, state, out)
+    f.interrupt(windowEndKnown ? f.hold(state.last, Infinity) : state.last.t, 'end_of_data')
+  }
   return out
 }

@@ -118,7 +118,7 @@ export const PROFILE_SCHEMA = {
       description: 'readings outside this are impossible values (sensor fault)',
       properties: { min: temp, max: temp },
     },
-    maxClockJumpMs: { ...positiveDuration, description: 'consecutive sequence numbers further apart in device time are a clock jump' },
+    maxClockJumpMs: { ...positiveDuration, description: 'kept for compatibility and not judged: a forward step in device time is a data gap, not a clock fault' },
   },
 } as const satisfies Schema
 

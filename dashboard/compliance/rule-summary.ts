@@ -29,7 +29,7 @@ export function profileRules(p: RuleProfile): string[] {
   lines.push(`MKT limit: ${p.mktMaxCentiC === null ? 'none' : `at most ${formatCentiC(p.mktMaxCentiC)}`}`)
   const sb = p.stabilityBudget
   lines.push(`stability budget: ${sb === null ? 'none' : `${formatDuration(sb.allowanceMs)} outside the label range, ${formatDuration(sb.priorUsage.reduce((n, u) => n + u.usedMs, 0))} used by earlier legs`}`)
-  lines.push(`data: sampling every ${formatDuration(p.expectedIntervalMs)}; a gap over ${formatDuration(p.maxDataGapMs)} is a data gap; a clock jump over ${formatDuration(p.maxClockJumpMs)} is a fault; ` +
+  lines.push(`data: sampling every ${formatDuration(p.expectedIntervalMs)}; the last reading before a gap or the close holds for one interval; a gap over ${formatDuration(p.maxDataGapMs)} is a data gap, never a clock fault; ` +
     `hysteresis ${formatCentiC(p.hysteresisCentiC)}; not judged ${formatDuration(p.startDelayMs)} after the start and ${formatDuration(p.stopDelayMs)} before the end; ` +
     `plausible ${formatCentiC(p.plausibleCentiC.min)} to ${formatCentiC(p.plausibleCentiC.max)}`)
   return lines

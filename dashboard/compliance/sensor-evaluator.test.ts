@@ -87,7 +87,7 @@ function fromScratch(c: Case) {
     events.push(...out.events)
   }
   const finished = structuredClone(state)
-  const tail = finishInPlace(ctx, finished)
+  const tail = finishInPlace(ctx, finished, c.endMs !== null)
   return { result: buildSensorResult(ctx, state, finished, [...events, ...tail], c.endMs !== null), liveEvents: events }
 }
 
@@ -134,7 +134,7 @@ t.test('a backfilled reading re-evaluates: the gap it fills is retracted', async
   const late = ev.add(r(4, 60, 500))
   t.same(late.added.map((e) => e.kind).sort(), ['data_gap', 'missing_readings'])
   const fill1 = ev.add(r(2, 20, 500))
-  t.same(fill1.retracted.sort(), [`dev-a:data_gap:${T0}`, 'dev-a:missing_readings:1'])
+  t.same(fill1.retracted.sort(), [`dev-a:data_gap:${T0 + 5 * MIN}`, 'dev-a:missing_readings:1'])
   t.same(fill1.added.map((e) => e.kind).sort(), ['data_gap', 'missing_readings'], 'a shorter gap and one missing reading remain')
   const fill2 = ev.add(r(3, 40, 900))
   t.same(fill2.added.map((e) => e.kind), ['excursion_started', 'excursion_alarm', 'cumulative_allowance_exceeded', 'excursion_ended'])
@@ -149,7 +149,7 @@ t.test('addAll refolds once and reports the net change', async (t) => {
   t.same(ev.result().events.map((e) => e.kind).sort(), ['data_gap', 'missing_readings'])
   const burst = ev.addAll([r(5, 20, 500), r(3, 10, 500), r(2, 5, 500), r(4, 15, 500), r(6, 25, 500), r(7, 30, 500), r(8, 35, 500), r(9, 40, 500), r(9, 40, 500)])
   t.same(burst.added, [])
-  t.same(burst.retracted.sort(), [`dev-a:data_gap:${T0}`, 'dev-a:missing_readings:1'])
+  t.same(burst.retracted.sort(), [`dev-a:data_gap:${T0 + 5 * MIN}`, 'dev-a:missing_readings:1'])
   t.equal(ev.result().verdict, 'PASS')
   t.throws(() => ev.addAll([r(11, 50, 500), { ...r(12, 55, 500), seq: -1 }]), { code: 'ERR_INPUT_INVALID', path: '$[1].seq' })
   t.equal(ev.size, 10, 'a refused burst adds nothing')

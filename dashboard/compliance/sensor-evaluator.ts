@@ -154,7 +154,7 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
 
   function result(): SensorResult {
     const finished = structuredClone(state)
-    const tail = finishInPlace(ctx, finished)
+    const tail = finishInPlace(ctx, finished, windowEndKnown)
     return buildSensorResult(ctx, state, finished, [...entries.flatMap((e) => e.events), ...tail], windowEndKnown)
   }
 

@@ -79,7 +79,7 @@ function describe(e: ComplianceEvent, episodes: ReadonlyMap<string, FaultEpisode
     case 'cumulative_allowance_exceeded': return `zone "${e.rule}": total time beyond the limit, ${dur(e.totalMs!)}, exceeds the allowance of ${dur(e.allowanceMs!)} at ${utc(e.atMs)}`
     case 'degree_minutes_exceeded': return `zone "${e.rule}": area beyond the limit, ${formatDegreeMinutes(e.areaCentiCMs!)}, exceeds the allowance of ${formatDegreeMinutes(e.allowanceCentiCMs!)} at ${utc(e.atMs)}`
     case 'stability_budget_exceeded': return `stability budget of ${dur(e.allowanceMs!)} exceeded at ${utc(e.atMs)}: ${dur(e.priorMs!)} used by earlier legs + ${dur(e.totalMs!)} here`
-    case 'data_gap': return `no reading for ${dur(e.durationMs!)} from ${utc(e.startMs!)} to ${utc(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`
+    case 'data_gap': return `no reading covers ${dur(e.durationMs!)} from ${utc(e.startMs!)} to ${utc(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`
     case 'missing_readings': return `${e.count} reading(s) missing between seq ${e.afterSeq} and seq ${e.seq}`
     case 'sensor_fault': return describeFault(e, episodes.get(e.id))
     case 'excursion_started': return `zone "${e.rule}": excursion beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
