@@ -269,7 +269,7 @@ t.test('sensor faults are episodes: one alarm and one reason per run of faulty r
 
 t.test('reason messages are written for people: units, degrees, UTC times', async (t) => {
   const cum = run(rules([{ ...above8, cumulativeAllowanceMs: 0 }]), trace('dev-a', [500, 801, 500]))
-  t.equal(cum.r.reasons.find((r) => r.code === 'CUMULATIVE_ALLOWANCE_EXCEEDED')!.message, 'zone "above-8": total time beyond the limit, 5 min, exceeds the allowance of 0 s at 2026-01-01 00:10 UTC')
+  t.equal(cum.r.reasons.find((r) => r.code === 'CUMULATIVE_ALLOWANCE_EXCEEDED')!.message, 'zone "above-8": total time beyond the limit passed the allowance of 0 s at 2026-01-01 00:10 UTC (5 min by then)')
   const gap = run(rules([above8]), [at(1, 0, 500), at(2, 6 * HOUR + 10 * MIN, 500)])
   t.equal(gap.r.reasons.find((r) => r.code === 'DATA_GAP')!.message, 'no reading covers 6 h 5 min from 2026-01-01 00:05 UTC to 2026-01-01 06:10 UTC (6 h 5 min of it judged)')
   const back = run(rules([above8]), [at(1, 10 * MIN, 500), at(2, 5 * MIN, 500)])

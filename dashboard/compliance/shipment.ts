@@ -10,11 +10,11 @@ import { ComplianceError } from './errors.ts'
 import { createSensorEvaluator, checkEngineReading } from './sensor-evaluator.ts'
 import type { EngineReading } from './engine.ts'
 import type { TimeWindow, UnjudgedWindow } from './judged-time.ts'
-import { worst, type Reason, type SensorResult, type Verdict } from './verdict.ts'
+import { worst, VERDICT_ORDER, type Reason, type SensorResult, type Verdict } from './verdict.ts'
 
 export const RESULT_FORMAT = 'coldproof-compliance-result'
 /** Bumped whenever a change to the engine can change a result for the same input. */
-export const ENGINE_VERSION = 2
+export const ENGINE_VERSION = 3
 
 /** A device whose chain the caller (ledger integrity check / bundle verifier) found broken. */
 export interface ChainBreak { deviceId: string; atSeq: number; reason: string }
@@ -121,6 +121,8 @@ export function evaluateShipment(input: ShipmentInput): ShipmentResult {
     ? 'INCOMPLETE_EVIDENCE'
     : worst([...sensors.map((s) => s.verdict), ...reasons.map((r) => r.verdict)])
   if (devices.length === 0) reasons.push({ code: 'NO_READINGS', verdict: 'INCOMPLETE_EVIDENCE', deviceId: '', rule: '', message: 'the shipment has no logger and no reading' })
+  // The deciding reasons first (those that alone give the verdict), then the rest, worst first; stable within a verdict.
+  reasons.sort((a, b) => VERDICT_ORDER.indexOf(b.verdict) - VERDICT_ORDER.indexOf(a.verdict))
   return {
     format: RESULT_FORMAT,
     engineVersion: ENGINE_VERSION,

@@ -76,7 +76,7 @@ function describe(e: ComplianceEvent, episodes: ReadonlyMap<string, FaultEpisode
     case 'hard_limit_breached': return `hard limit "${e.rule}" (${c2(e.limitCentiC!)}) breached at ${utc(e.atMs)}: ${c2(e.tempCentiC!)}`
     case 'single_event_exceeded': return `zone "${e.rule}": one excursion from ${utc(e.startMs!)} lasted longer than ${dur(e.allowanceMs!)}`
     case 'consecutive_readings_exceeded': return `zone "${e.rule}": ${e.count} consecutive readings beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
-    case 'cumulative_allowance_exceeded': return `zone "${e.rule}": total time beyond the limit, ${dur(e.totalMs!)}, exceeds the allowance of ${dur(e.allowanceMs!)} at ${utc(e.atMs)}`
+    case 'cumulative_allowance_exceeded': return `zone "${e.rule}": total time beyond the limit passed the allowance of ${dur(e.allowanceMs!)} at ${utc(e.atMs)} (${dur(e.totalMs!)} by then)`
     case 'degree_minutes_exceeded': return `zone "${e.rule}": area beyond the limit, ${formatDegreeMinutes(e.areaCentiCMs!)}, exceeds the allowance of ${formatDegreeMinutes(e.allowanceCentiCMs!)} at ${utc(e.atMs)}`
     case 'stability_budget_exceeded': return `stability budget of ${dur(e.allowanceMs!)} exceeded at ${utc(e.atMs)}: ${dur(e.priorMs!)} used by earlier legs + ${dur(e.totalMs!)} here`
     case 'data_gap': return `no reading covers ${dur(e.durationMs!)} from ${utc(e.startMs!)} to ${utc(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`

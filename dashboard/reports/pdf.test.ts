@@ -123,3 +123,28 @@ t.test('the rule profile: built-in by its shipped hash, or whose custom profile,
   t.match(text, /CUSTOM profile, defined by olivia\s+at 2026-11-20T05:50:00Z/)
   t.match(text, 'MKT limit: none')
 })
+
+t.test('a report a QA person signs: deciding reason first, figures per logger, page x of y, round ticks', async (t) => {
+  const input = sampleReportInput()
+  input.result = {
+    ...input.result,
+    reasons: ['mean kinetic temperature 25.40 °C is above the limit 25.00 °C', 'zone "above-8": an excursion within its allowance'],
+    deciding: 1,
+    loggers: [{ deviceId: input.shipment.devices[0], minCentiC: 212, maxCentiC: 931, meanCentiC: 548, readings: 42 }],
+  }
+  const { pages, text } = await pdfText(new Uint8Array(await renderReportPdf(input)))
+  const flat = text.replace(/\s+/g, ' ')
+  t.match(flat, /Decided by: • mean kinetic temperature 25\.40 °C is above the limit 25\.00 °C Also noted \(not deciding\): • zone "above-8"/, 'the deciding reason first, the other apart')
+  t.match(flat, new RegExp(`${input.shipment.devices[0]} 2\\.12 °C 9\\.31 °C 5\\.48 °C 42`), 'min, max, mean per logger')
+  for (let p = 1; p <= pages; p++) t.match(flat, `page ${p} of ${pages}`, `page ${p} numbered`)
+})
+
+t.test('round ticks fall on round values and never more than six', async (t) => {
+  const { roundTicks } = await import('./pdf.ts')
+  t.same(roundTicks(-37, 1062, [50, 100, 200, 500, 1000]), [0, 200, 400, 600, 800, 1000])
+  const H = 3_600_000
+  const t0 = Date.UTC(2026, 0, 1, 7, 32)
+  const ticks = roundTicks(t0, t0 + 9 * H, [15, 30, 60, 120, 180, 360].map((m) => m * 60_000))
+  t.same(ticks.map((x) => new Date(x).toISOString().slice(11, 16)), ['08:00', '10:00', '12:00', '14:00', '16:00'], 'whole hours on a 2 h grid, not 07:32')
+  t.same(roundTicks(0, 0, [50]), [0])
+})

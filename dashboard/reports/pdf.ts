@@ -27,6 +27,23 @@ const COLORS = ['#1f6feb', '#8250df', '#bf8700', '#0a7d6e', '#cf222e', '#57606a'
 const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().replace('.000Z', 'Z'))
 const degC = (c: number | null) => (c === null ? '—' : `${centiToDecimal(c)} °C`)
 
+const DAY_MS = 86_400_000
+/** Tick steps in centi-°C: 0.5, 1, 2, 5, 10, 20, 50 °C. */
+const TEMP_STEPS = [50, 100, 200, 500, 1000, 2000, 5000]
+/** Tick steps in ms: 15 and 30 min; 1, 2, 3, 6, 12 h; 1, 2, 7, 14 days. */
+const TIME_STEPS = [15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160].map((m) => m * 60_000)
+
+/**
+ * Round tick values inside [lo, hi]: the smallest step from `steps` that gives at most 6 ticks,
+ * each a multiple of the step (UTC midnight-aligned for times, since epoch 0 is a UTC midnight).
+ */
+export function roundTicks(lo: number, hi: number, steps: readonly number[]): number[] {
+  const step = steps.find((s) => Math.floor(hi / s) - Math.ceil(lo / s) + 1 <= 6) ?? steps[steps.length - 1] * Math.ceil((hi - lo) / (6 * steps[steps.length - 1]))
+  const out: number[] = []
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v)
+  return out
+}
+
 /** Splits a device's readings where the interval exceeds `maxGapMs`: a gap is drawn as a gap, never interpolated. */
 export function segments(readings: readonly ReportReading[], maxGapMs: number): ReportReading[][] {
   const out: ReportReading[][] = []
@@ -122,13 +139,16 @@ function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
     const b = X(Math.min(tMax, x.endAt ?? tMax))
     doc.rect(a, y0, Math.max(1, b - a), h).fillOpacity(0.15).fill('#cf222e').fillOpacity(1)
   }
-  // Axes labels.
+  // Axis labels at round values (whole or half degrees, whole hours or days), with faint grid lines.
   doc.fontSize(7).fillColor('#444')
-  for (let i = 0; i <= 4; i++) {
-    const v = vMin + ((vMax - vMin) * i) / 4
-    doc.text(degC(Math.round(v)), MARGIN - 5, Y(v) - 4, { width: 42, align: 'right' })
-    const tt = tMin + ((tMax - tMin) * i) / 4
-    doc.text(iso(Math.round(tt)).slice(5, 16).replace('T', ' '), X(tt) - 30, y0 + h + 3, { width: 60, align: 'center' })
+  for (const v of roundTicks(vMin, vMax, TEMP_STEPS)) {
+    doc.moveTo(x0, Y(v)).lineTo(x0 + w, Y(v)).lineWidth(0.2).strokeColor('#ddd').stroke()
+    doc.fillColor('#444').text(degC(v), MARGIN - 5, Y(v) - 4, { width: 42, align: 'right' })
+  }
+  const timeTicks = roundTicks(tMin, tMax, TIME_STEPS)
+  const dayTicks = timeTicks.length > 0 && timeTicks[1] - timeTicks[0] >= DAY_MS
+  for (const tt of timeTicks) {
+    doc.text(dayTicks ? iso(tt).slice(5, 10) : iso(tt).slice(5, 16).replace('T', ' '), X(tt) - 30, y0 + h + 3, { width: 60, align: 'center' })
   }
   // One vector path per device segment.
   const gap = profileGapMs(shipment.profile)
@@ -234,6 +254,7 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
+    bufferPages: true,
     info: {
       Title: `ColdProof compliance report ${shipment.shipmentId}`,
       Author: 'ColdProof',
@@ -265,7 +286,18 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   doc.y = vy + 40
   doc.x = MARGIN
   doc.font(f.regular).fontSize(9).fillColor('#222')
-  for (const reason of result.reasons ?? []) doc.text(`• ${reason}`)
+  const reasons = result.reasons ?? []
+  const deciding = Math.min(result.deciding ?? 0, reasons.length)
+  if (deciding > 0) {
+    doc.font(f.bold).text(deciding === 1 ? 'Decided by:' : `Decided by (${deciding}):`)
+    doc.font(f.regular)
+    for (const reason of reasons.slice(0, deciding)) doc.text(`• ${reason}`)
+  }
+  if (reasons.length > deciding) {
+    doc.moveDown(0.2).font(f.bold).text(deciding > 0 ? 'Also noted (not deciding):' : 'Noted:')
+    doc.font(f.regular)
+    for (const reason of reasons.slice(deciding)) doc.text(`• ${reason}`)
+  }
 
   heading(doc, f, 'Shipment')
   keyValues(doc, f, [
@@ -286,6 +318,12 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     ['Time below range', formatDuration(result.timeBelowMs)],
     ['Readings', `${input.readings.length} (${input.readings.filter((r) => r.late).length} received late, ${input.readings.filter((r) => r.flags.includes('SENSOR_FAULT')).length} sensor faults)`],
   ])
+  if (result.loggers?.length) {
+    doc.moveDown(0.3)
+    table(doc, f, [
+      { title: 'Logger', width: 140 }, { title: 'Minimum', width: 85 }, { title: 'Maximum', width: 85 }, { title: 'Mean (time-weighted)', width: 110 }, { title: 'Readings', width: 75 },
+    ], result.loggers.map((l) => [l.deviceId, degC(l.minCentiC), degC(l.maxCentiC), degC(l.meanCentiC), String(l.readings)]))
+  }
   chart(doc, input)
 
   heading(doc, f, `Excursions (${result.excursions.length})`)
@@ -337,6 +375,17 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
       MARGIN, doc.y, { width: CONTENT_W })
   }
 
+  // "Page x of y" on every page, once the page count is known (pages are buffered).
+  const range = doc.bufferedPageRange()
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i)
+    const bottom = doc.page.margins.bottom
+    doc.page.margins.bottom = 0 // writing inside the margin must not open a new page
+    doc.font(f.regular).fontSize(7.5).fillColor('#666').text(
+      `ColdProof report · shipment ${shipment.shipmentId} · page ${i - range.start + 1} of ${range.count}`,
+      MARGIN, doc.page.height - MARGIN + 15, { width: CONTENT_W, align: 'center', lineBreak: false })
+    doc.page.margins.bottom = bottom
+  }
   doc.end()
   return done
 }

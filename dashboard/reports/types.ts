@@ -32,6 +32,10 @@ export interface ReportExcursion {
 export interface ReportResult {
   verdict: string
   reasons?: string[]
+  /** The first `deciding` reasons alone give the verdict. */
+  deciding?: number
+  /** Per logger: min, max, mean over its judged time. */
+  loggers?: { deviceId: string; minCentiC: number | null; maxCentiC: number | null; meanCentiC: number | null; readings: number }[]
   mktCentiC: number | null
   timeInRangeMs: number | null
   timeAboveMs: number | null

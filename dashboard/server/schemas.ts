@@ -195,6 +195,18 @@ export const ShipmentDetailSchema = {
       properties: {
         verdict: { type: 'string' },
         reasons: { type: 'array', items: { type: 'string' } },
+        /** The first `deciding` reasons alone give the verdict; the rest are noted. */
+        deciding: { type: 'integer' },
+        loggers: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              deviceId: { type: 'string' }, verdict: { type: 'string' }, minCentiC: CENTI_OR_NULL, maxCentiC: CENTI_OR_NULL,
+              meanCentiC: CENTI_OR_NULL, mktCentiC: CENTI_OR_NULL, readings: { type: 'integer' },
+            },
+          },
+        },
         mktCentiC: CENTI_OR_NULL,
         timeInRangeMs: INT_OR_NULL,
         timeAboveMs: INT_OR_NULL,

@@ -71,9 +71,23 @@ export interface ExcursionView {
   peakCentiC: number | null
 }
 
+/** One logger's figures over its judged time (the PDF's and the UI's per-logger table). */
+export interface LoggerFigures {
+  deviceId: string
+  verdict: string
+  minCentiC: number | null
+  maxCentiC: number | null
+  meanCentiC: number | null
+  mktCentiC: number | null
+  readings: number
+}
+
 export interface ResultView {
   verdict: string
+  /** Deciding reasons first: the first `deciding` reasons alone give the verdict. */
   reasons: string[]
+  deciding: number
+  loggers: LoggerFigures[]
   mktCentiC: number | null
   timeInRangeMs: number | null
   timeAboveMs: number | null
@@ -118,6 +132,11 @@ export function resultView(result: ShipmentResult, profile: RuleProfile, closed:
   return {
     verdict: result.verdict,
     reasons: result.reasons.map((r) => r.message),
+    deciding: result.verdict === 'PASS' ? 0 : result.reasons.filter((r) => r.verdict === result.verdict).length,
+    loggers: result.sensors.map((s) => ({
+      deviceId: s.deviceId, verdict: s.verdict, minCentiC: s.stats.minCentiC, maxCentiC: s.stats.maxCentiC,
+      meanCentiC: s.stats.meanCentiC, mktCentiC: s.stats.mktCentiC, readings: s.readings.accepted,
+    })),
     mktCentiC: pick((s) => s.mktCentiC, Math.max),
     timeInRangeMs: pick((s) => s.inRangeMs, Math.min),
     timeAboveMs: pick((s) => s.aboveMs, Math.max),

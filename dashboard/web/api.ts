@@ -73,7 +73,8 @@ interface ShipmentDetailJson extends ShipmentJson {
   result?: {
     verdict: string; mktCentiC: number | null
     timeInRangeMs?: number | null; timeAboveMs?: number | null; timeBelowMs?: number | null
-    excursions?: ExcursionJson[]; readingCount?: number; reasons?: unknown
+    excursions?: ExcursionJson[]; readingCount?: number; reasons?: unknown; deciding?: number
+    loggers?: { deviceId: string; minCentiC: number | null; maxCentiC: number | null; meanCentiC: number | null; readings: number }[]
   } | null
   alarms?: AlarmJson[]
   deviceStates?: DeviceStateJson[]
@@ -222,6 +223,8 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
       timeBelowMs: r.timeBelowMs ?? null,
       readingCount: r.readingCount ?? null,
       reasons: reasonsOf(r.reasons),
+      deciding: typeof r.deciding === 'number' ? r.deciding : 0,
+      loggers: (r.loggers ?? []).map((l) => ({ deviceId: l.deviceId, minC: c(l.minCentiC), maxC: c(l.maxCentiC), meanC: c(l.meanCentiC), readings: l.readings })),
     } : null,
     downloads: [
       { label: 'PDF report', href: `/api/shipments/${id}/report.pdf`, kind: 'pdf' },

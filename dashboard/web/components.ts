@@ -186,7 +186,7 @@ export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: 
   )
   const when = h('p', { class: 'muted small' },
     `Raised ${formatDateTime(a.at)} (device time)`,
-    a.endedAt ? ` · ended ${formatDateTime(a.endedAt)} after ${formatDuration(a.endedAt - a.at)}` : a.state === 'open' ? ' · ongoing' : '',
+    a.endedAt ? ` · ended ${formatDateTime(a.endedAt)}, ${formatDuration(a.endedAt - a.at)} after it was raised` : a.state === 'open' ? ' · ongoing' : '',
   )
   li.append(head, h('p', a.rule ? { class: 'alarm-msg', title: `Rule ${a.rule}` } : { class: 'alarm-msg' }, a.message), when)
   if (a.sensorLost) {

@@ -115,8 +115,12 @@ export interface ComplianceSummary {
   timeAboveMs: number | null
   timeBelowMs: number | null
   readingCount?: number | null
-  /** Human-readable reasons behind the verdict. */
+  /** Human-readable reasons behind the verdict, deciding ones first. */
   reasons: string[]
+  /** The first `deciding` reasons alone give the verdict; the rest are noted. */
+  deciding: number
+  /** Per logger, °C over its judged time. */
+  loggers: { deviceId: string; minC: number | null; maxC: number | null; meanC: number | null; readings: number }[]
 }
 
 export interface ShipmentDetail extends ShipmentSummary {

@@ -15,7 +15,7 @@ import { formatClock, formatDateTime, formatDateTimeSec, formatDuration, formatT
 import { lateReadings, lateThreshold } from '../series.ts'
 import type { View } from '../context.ts'
 import { profileOrigin } from '../../compliance/index.ts'
-import type { AlarmView, ExcursionView, ReadingView, SensorState, ShipmentDetail } from '../types.ts'
+import type { AlarmView, ComplianceSummary, ExcursionView, ReadingView, SensorState, ShipmentDetail } from '../types.ts'
 
 /** docs/API.md: the server marks a reading late after two sampling intervals (default 60 s each). */
 function lateAfter(d: ShipmentDetail): number {
@@ -195,7 +195,8 @@ export const shipmentView: View = (root, ctx, params) => {
     replace(summary,
       h('h2', null, 'Compliance'),
       h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)])),
-      c?.reasons.length ? h('ul', { class: 'small' }, ...c.reasons.map((r) => h('li', null, r))) : null,
+      ...reasonLists(c),
+      c?.loggers.length ? loggerTable(c.loggers) : null,
     )
   }
 
@@ -360,4 +361,26 @@ function originBadge(profile: { id?: unknown; version?: unknown }, hash: string)
   if (o.kind === 'builtin') return badge('ok', '✓', `built-in ${o.id} v${o.version}, hash matches`)
   if (o.kind === 'custom') return badge('info', '✎', `CUSTOM profile ${o.id} v${o.version}`)
   return badge('alarm', '✕', `NOT the built-in ${o.id}: another hash`)
+}
+
+/** The reasons that decided the verdict first, apart from those only noted (a QA reader asks "why this verdict?"). */
+function reasonLists(c: ComplianceSummary | null): (HTMLElement | null)[] {
+  if (!c || c.reasons.length === 0) return []
+  const deciding = c.reasons.slice(0, c.deciding)
+  const noted = c.reasons.slice(c.deciding)
+  return [
+    deciding.length ? h('p', { class: 'small', 'data-reasons': 'deciding' }, h('strong', null, 'Decided by: '), deciding.join('; ')) : null,
+    noted.length ? h('details', { class: 'small', 'data-reasons': 'noted', ...(deciding.length ? {} : { open: '' }) },
+      h('summary', null, deciding.length ? `Also noted (${noted.length})` : `Noted (${noted.length})`),
+      h('ul', null, ...noted.map((r) => h('li', null, r)))) : null,
+  ]
+}
+
+/** Min, max and mean per logger over its judged time. */
+function loggerTable(loggers: ComplianceSummary['loggers']): HTMLElement {
+  return h('table', { class: 'small logger-figures' },
+    h('thead', null, h('tr', null, ...['Logger', 'Min', 'Max', 'Mean', 'Readings'].map((x) => h('th', null, x)))),
+    h('tbody', null, ...loggers.map((l) => h('tr', null,
+      h('td', { class: 'id' }, l.deviceId), h('td', null, formatTemp(l.minC, 2)), h('td', null, formatTemp(l.maxC, 2)),
+      h('td', null, formatTemp(l.meanC, 2)), h('td', null, String(l.readings))))))
 }
