@@ -53,7 +53,7 @@ export const shipmentView: View = (root, ctx, params) => {
   const notices = h('div', { id: 'shipment-notices' })
   const summary = h('div', { class: 'card', id: 'compliance' })
   const canvas = h('canvas', { id: 'temp-chart', role: 'img', 'aria-label': 'Temperature of every sensor over device time, with the allowed range' })
-  const liveLine = h('p', { class: 'muted small', id: 'live-reading', 'aria-live': 'polite' }, 'Waiting for live readings…')
+  const liveLine = h('p', { class: 'muted small', id: 'live-reading', 'aria-live': 'polite' })
   const chartCard = h('section', { class: 'card', 'aria-labelledby': 'chart-title' },
     h('h2', { id: 'chart-title' }, 'Temperature'),
     h('div', { class: 'chart-box' }, canvas),
@@ -200,6 +200,16 @@ export const shipmentView: View = (root, ctx, params) => {
     )
   }
 
+  /** Before the first live reading: say what the chart already shows, not "waiting" under a full chart or on a closed shipment. */
+  function renderLiveLine(d: ShipmentDetail): void {
+    if (liveLine.dataset.seq) return
+    if (d.status === 'closed') { replace(liveLine, 'Closed: the verdict is final and no live readings are shown here.'); return }
+    const last = d.readings.reduce<ReadingView | null>((a, r) => (a === null || r.t > a.t ? r : a), null)
+    if (!last) { replace(liveLine, 'Waiting for the first reading…'); return }
+    replace(liveLine, 'Latest: ', h('span', { class: 'id' }, last.deviceId), ` #${last.seq}: `,
+      h('strong', null, last.fault ? 'sensor fault' : formatTemp(last.tempC, 2)), ` measured ${formatClock(last.t)} UTC; new readings appear here as they arrive.`)
+  }
+
   function renderSensors(d: ShipmentDetail): void {
     const now = Date.now()
     const cols: Column<SensorState>[] = [
@@ -285,7 +295,7 @@ export const shipmentView: View = (root, ctx, params) => {
   }
 
   function renderAll(d: ShipmentDetail): void {
-    renderHead(d); renderNotices(d); renderSummary(d); renderSensors(d); renderAlarms(d); renderExcursions(d); renderLate(d); renderDownloads(d)
+    renderHead(d); renderNotices(d); renderSummary(d); renderSensors(d); renderAlarms(d); renderExcursions(d); renderLate(d); renderDownloads(d); renderLiveLine(d)
   }
 
   async function load(first: boolean): Promise<void> {
