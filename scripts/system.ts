@@ -24,6 +24,7 @@ import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
+import { newLocalToken, writeLocalAccess } from './local-access.ts'
 
 export type DemoMode = 'full' | 'small' | false
 
@@ -209,7 +210,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       seed: logins ? (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })) : [],
     })
     await buildWeb()
+    const localToken = newLocalToken()
     const app = await buildDashboard({
+      localToken,
       ledger,
       users,
       cookieSecret: await loadOrCreateSecret(dataDir),
@@ -221,6 +224,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())
+    const removeAccess = writeLocalAccess(dataDir, url, localToken)
+    stack.push(async () => removeAccess())
 
     let fleet: Fleet | undefined
     const scenario = pickScenario(opts)

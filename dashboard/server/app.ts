@@ -62,6 +62,11 @@ export interface DashboardOptions {
   clock?: () => number
   /** Optional bearer secret for a Prometheus scraper on /metrics. */
   metricsToken?: string
+  /**
+   * Read-only bearer secret for CLI commands on this machine (`coldproof report` finds it in the
+   * data directory's local-access.json): the user `local-cli`, role regulator (docs/API.md).
+   */
+  localToken?: string
   /** Late-reading threshold override, ms (default 2 × the profile's sampling interval). */
   lateAfterMs?: number
   /** Evidence bundle builder; without it /bundle.json answers 501. */
@@ -250,7 +255,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   })
   // Before authentication: a cross-origin write is refused whoever it claims to be (login included).
   await app.register(originCheck, { allowedOrigins: opts.allowedOrigins })
-  await app.register(authPlugin, { users: opts.users, sessions, metricsToken: opts.metricsToken })
+  await app.register(authPlugin, { users: opts.users, sessions, metricsToken: opts.metricsToken, localToken: opts.localToken })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false })
 
   await app.register(healthRoutes)

@@ -6,6 +6,7 @@
  * Routes name their roles with `config: { roles: [...] }`; no roles = any
  * signed-in role. An admin may do everything.
  */
+import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type {} from '@fastify/cookie'
 import type { Role, PublicUser, UserStore } from './users.ts'
@@ -40,7 +41,14 @@ export interface AuthOptions {
   sessions: SessionStore
   /** Optional shared secret a Prometheus scraper may send to /metrics. */
   metricsToken?: string
+  /** Read-only secret for CLI commands on this machine; resolves to LOCAL_CLI_USER. */
+  localToken?: string
 }
+
+/** Whoever can read the data directory can read the ledger anyway: the local token grants no more (read-only). */
+export const LOCAL_CLI_USER: PublicUser = { username: 'local-cli', role: 'regulator' }
+
+const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization
@@ -62,6 +70,7 @@ export function identify(req: FastifyRequest, opts: AuthOptions): { user: Public
   }
   const token = bearer(req)
   if (token) {
+    if (opts.localToken && sameSecret(token, opts.localToken)) return { user: LOCAL_CLI_USER, sessionId: null }
     const user = opts.users.authenticateToken(token)
     if (user) return { user, sessionId: null }
   }

@@ -1,9 +1,12 @@
 /**
  * `coldproof report <shipmentId> --bundle`: writes a shipment's evidence
- * bundle (docs/BUNDLE.md), either from a ledger directory on this machine
- * (--data, while no `coldproof start` holds it) or from a running dashboard
- * (--url and --token: GET /api/shipments/<id>/bundle.json).
+ * bundle (docs/BUNDLE.md), from a data directory on this machine (--data,
+ * default $COLDPROOF_DATA or ./.data): read directly when no `coldproof start`
+ * holds it, or through the running system's dashboard found in its
+ * local-access.json; or from any dashboard (--url and --token:
+ * GET /api/shipments/<id>/bundle.json).
  *
+ *   coldproof report SHIP-1 --bundle --out SHIP-1-bundle.json
  *   coldproof report SHIP-1 --bundle --data .data --out SHIP-1-bundle.json
  *   coldproof report SHIP-1 --bundle --url http://127.0.0.1:8080 --token $COLDPROOF_TOKEN
  *
@@ -17,10 +20,12 @@ import { openLedger } from '../../ledger/ledger.ts'
 import { buildBundle } from '../../dashboard/bundle/build.ts'
 import { collectBundleInputs } from '../../dashboard/bundle/collect.ts'
 import { bundleHash } from '../../dashboard/bundle/format.ts'
+import { readLocalAccess } from '../local-access.ts'
 
 interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string; postClose?: boolean }
 
 class ReportError extends Error {}
+class LedgerLocked extends Error {}
 
 /** The ledger directory: <data>/ledger (as `coldproof start` lays it out) or <data> itself. */
 function ledgerDir(data: string): string {
@@ -37,7 +42,7 @@ async function fromLedger(data: string, shipmentId: string, postClose: boolean):
   } catch (e) {
     const err = e as Error & { code?: string; cause?: { code?: string; message?: string } }
     if (err.code === 'LEVEL_LOCKED' || err.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
-      throw new ReportError(`the ledger in ${dir} is locked: a running \`coldproof start\` holds it (LevelDB allows one process). Fetch the bundle from that dashboard instead: coldproof report ${shipmentId} --bundle --url <dashboard url> --token <API token>`)
+      throw new LedgerLocked(dir)
     }
     throw new ReportError(`cannot open the ledger in ${dir}: ${err.message}`)
   }
@@ -68,11 +73,26 @@ async function fromDashboard(url: string, token: string | undefined, shipmentId:
   return text
 }
 
+/** The data directory's ledger if no system holds it, else that running system's dashboard (local-access.json). */
+async function fromDataDir(data: string, shipmentId: string, postClose: boolean): Promise<string> {
+  try {
+    return await fromLedger(data, shipmentId, postClose)
+  } catch (e) {
+    if (!(e instanceof LedgerLocked)) throw e
+    const access = readLocalAccess(data)
+    if ('problem' in access) {
+      throw new ReportError(`the ledger in ${e.message} is held by a running \`coldproof start\` and ${access.problem}; add --url <its dashboard> --token <API token> instead of --data`)
+    }
+    return fromDashboard(access.url, access.token, shipmentId, postClose)
+  }
+}
+
 export async function reportCommand(shipmentId: string, o: ReportOptions): Promise<number> {
   try {
     if (!o.bundle) throw new ReportError('only --bundle is available here; the PDF report is downloaded from the dashboard (GET /api/shipments/<id>/report.pdf)')
-    if (!o.data === !o.url) throw new ReportError('give either --data <dataDir> (a stopped ledger) or --url <dashboard> --token <API token> (a running one)')
-    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId, !!o.postClose) : await fromLedger(o.data!, shipmentId, !!o.postClose)
+    if (o.data && o.url) throw new ReportError('give --data <dataDir> (this machine\'s system, running or not) or --url <dashboard> --token <API token>, not both')
+    if (o.token && !o.url) throw new ReportError('--token goes with --url <dashboard>; for the system on this machine give only --data (default ./.data)')
+    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId, !!o.postClose) : await fromDataDir(o.data ?? process.env.COLDPROOF_DATA ?? './.data', shipmentId, !!o.postClose)
     const sha = bundleHash(json)
     if (o.out) {
       await writeFile(o.out, json)
@@ -96,7 +116,7 @@ export function register(program: Command): void {
     .option('--bundle', 'write the evidence bundle (docs/BUNDLE.md)')
     .option('--post-close', 'a closed shipment\'s post-close supplement instead of its frozen bundle (docs/BUNDLE.md, "Frozen at the close")')
     .option('--out <file>', 'output file (default: standard output)')
-    .option('--data <dataDir>', 'coldproof data directory (or ledger directory) of a stopped system')
+    .option('--data <dataDir>', 'coldproof data directory (or ledger directory) on this machine, running or stopped (default: $COLDPROOF_DATA or ./.data)')
     .option('--url <dashboard>', 'a running dashboard, e.g. http://127.0.0.1:8080')
     .option('--token <token>', 'API token for --url (Authorization: Bearer)')
     .action(async (shipmentId: string, o: ReportOptions) => {

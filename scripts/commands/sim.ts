@@ -3,6 +3,8 @@
  *
  *   coldproof sim --broker mqtt://127.0.0.1:1883 --scenario demo-fleet --data .data/sim
  *   coldproof sim --scenario reefer-2-8 --data .data/sim --print-provisioning
+ *   coldproof sim --broker mqtt://127.0.0.1:1883 --scenario tarmac-delay --data ./sim-data \
+ *     --register --url http://127.0.0.1:8080 --token <admin API token>
  *
  * Keys, chain state and buffers live under --data, so running the same
  * command again continues each device's chain instead of starting a new one.
@@ -10,6 +12,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { createFleet, loadScenario, SimError, DEFAULT_AUDIENCE, type Scenario } from '../../device-sim/index.ts'
 import { guardStandardStreams } from '../output-guard.ts'
+import { registerScenario, RegisterError } from '../sim-register.ts'
 
 interface SimOptions {
   broker?: string
@@ -23,6 +26,9 @@ interface SimOptions {
   drainTimeout: number
   receiptTimeout: number
   quiet?: boolean
+  register?: boolean
+  url?: string
+  token?: string
 }
 
 const BROKER_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'])
@@ -83,6 +89,9 @@ export function register(program: Command): void {
     .option('--drain-timeout <s>', 'after the last sample, seconds to wait for receipts before exiting', parseSeconds, 10)
     .option('--receipt-timeout <s>', 'while connected, re-send the newest reading when unreceipted this long (wall-clock seconds)', parsePositiveSeconds, 30)
     .option('--print-provisioning', 'print the devices\' provisioning records (JSON) and exit')
+    .option('--register', 'first register the loggers and create the scenario\'s shipments on a running dashboard (needs --url and --token)')
+    .option('--url <dashboard>', 'the dashboard for --register, e.g. http://127.0.0.1:8080')
+    .option('--token <token>', 'an admin\'s API token for --register (Authorization: Bearer)')
     .option('--quiet', 'no progress lines')
     .action(async (opts: SimOptions, cmd: Command) => {
       let scenario: Scenario
@@ -110,15 +119,33 @@ export function register(program: Command): void {
         return
       }
       if (!opts.broker) cmd.error('error: --broker <url> is required to run a scenario (or use --print-provisioning)', { exitCode: 2 })
+      if (opts.register && (!opts.url || !opts.token)) cmd.error('error: --register needs --url <dashboard> and --token <admin API token>', { exitCode: 2 })
       // A full disk drops log lines and is retried by the devices' files; it never ends the fleet.
       guardStandardStreams()
+      let hinted = false
       const fleet = orExit(() => createFleet({
         ...base,
         ...(opts.accel !== undefined ? { acceleration: opts.accel } : {}),
         mqtt: { url: opts.broker as string, audience: opts.audience },
         receiptTimeoutMs: opts.receiptTimeout * 1000,
-        log: (level, msg) => { if (level === 'warn') process.stderr.write(`warn: ${msg}\n`) },
+        log: (level, msg) => {
+          if (level !== 'warn') return
+          process.stderr.write(`warn: ${msg}\n`)
+          // A broker that does not know the loggers refuses their login: say the one step that fixes it, once.
+          if (!opts.register && !hinted && /bad username or password|not authori[sz]ed/i.test(msg)) {
+            hinted = true
+            process.stderr.write(`hint: the broker does not know these loggers. Register them and create their shipments first: add --register --url <dashboard> --token <admin API token> (or register the records of --print-provisioning yourself)\n`)
+          }
+        },
       }))
+      if (opts.register) {
+        try {
+          for (const line of await registerScenario(opts.url!, opts.token!, scenario, fleet.provisioningRecords(), fleet.startMs)) process.stderr.write(`sim: ${line}\n`)
+        } catch (e) {
+          if (e instanceof RegisterError) cmd.error(`error: --register: ${e.message}`, { exitCode: 2 })
+          throw e
+        }
+      }
       const say = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n') }
       const summary = () => {
         const st = fleet.status()

@@ -5,54 +5,14 @@
  * stop cleanly on SIGINT, and continue the same ledger when started again.
  */
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { dirname, join } from 'node:path'
 import { rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { startChild, stopChild, loginCookie, bin, root } from './start-child.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const bin = join(root, 'bin', 'coldproof.js')
-
-interface Started { child: ChildProcess; out: () => string; url: string; logins: Record<string, { username: string; password: string }> }
-
-function start(dataDir: string, extra: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--mqtt-port', '0', '--data', dataDir, ...extra], {
-    cwd: root,
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout!.on('data', (d) => { out += d })
-  child.stderr!.on('data', (d) => { out += d })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`start did not report running within 90 s:\n${out}`)) }, 90_000)
-    const poll = setInterval(() => {
-      if (!/Press Ctrl-C to stop/.test(out)) return
-      clearInterval(poll)
-      clearTimeout(timer)
-      const url = /dashboard\s+(http:\/\/\S+)/.exec(out)?.[1]
-      const logins: Started['logins'] = {}
-      for (const m of out.matchAll(/^\s+(operator|regulator|admin)\s+(\S+) \/ (\S+)$/gm)) logins[m[1]] = { username: m[2], password: m[3] }
-      if (!url) reject(new Error(`no dashboard URL in:\n${out}`))
-      else resolve({ child, out: () => out, url, logins })
-    }, 100)
-    child.on('exit', (code) => { clearInterval(poll); clearTimeout(timer); reject(new Error(`start exited with ${code}:\n${out}`)) })
-  })
-}
-
-function stop(s: Started): Promise<number | null> {
-  return new Promise((resolve) => {
-    s.child.removeAllListeners('exit')
-    s.child.on('exit', (code) => resolve(code))
-    s.child.kill('SIGINT')
-  })
-}
-
-async function login(url: string, l: { username: string; password: string }): Promise<string> {
-  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(l) })
-  if (r.status !== 200) throw new Error(`login ${l.username}: HTTP ${r.status}`)
-  return r.headers.get('set-cookie')!.split(';')[0]
-}
+const start = startChild
+const stop = stopChild
+const login = loginCookie
 
 async function ledgerSize(url: string, cookie: string): Promise<number> {
   const r = await fetch(`${url}/api/ledger`, { headers: { cookie } })
