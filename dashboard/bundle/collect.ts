@@ -11,6 +11,7 @@ import type { ShipmentState } from '../../ledger/state-types.ts'
 import { readingOfEntry } from '../../ledger/entry-codec.ts'
 import { buildBundle, BundleError, type BundleInputs, type StoredRef } from './build.ts'
 import type { EvidenceEntries } from './recompute.ts'
+import { withCosignatures } from '../../ledger/witness/cosignature-store.ts'
 
 interface Plan {
   shipmentId: string
@@ -189,7 +190,8 @@ async function withProofs(ledger: Ledger, p: Plan): Promise<BundleInputs> {
     shipmentId: p.shipmentId,
     origin: ledger.origin,
     verifierKey: ledger.verifierKey,
-    checkpoint: cp.note,
+    // Witness cosignatures obtained for this checkpoint travel with it (ledger/witness, docs/BUNDLE.md).
+    checkpoint: await withCosignatures(ledger.dir, cp.note),
     create: await stored(p.create),
     close: await opt(p.close),
     devices: await Promise.all(p.devices.map(async (d) => ({ deviceId: d.deviceId, register: await stored(d.register), revoke: await opt(d.revoke) }))),
