@@ -24,6 +24,8 @@ import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
+import { attachWitnesses } from '../ledger/witness/attach.ts'
+import type { WitnessTarget } from '../ledger/witness/submit.ts'
 
 export type DemoMode = 'full' | 'small' | false
 
@@ -58,6 +60,8 @@ export interface SystemOptions {
   demoLogins?: boolean
   /** Origins allowed to write besides the one a request is addressed to (the public URL behind a proxy). */
   allowedOrigins?: string[]
+  /** Witnesses to submit every logged checkpoint to (ledger/witness/attach.ts); their cosignatures travel in bundles. */
+  witnesses?: WitnessTarget[]
   /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
@@ -167,6 +171,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     const ledger = await openLedger({ dir: join(dataDir, 'ledger') })
     stack.push(() => ledger.close())
+    if (opts.witnesses?.length) {
+      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) log(`witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
+      stack.push(async () => w.detach())
+    }
 
     // The ingest's broker password lives only in this process's memory.
     const ingestUser = 'coldproof-ingest'
