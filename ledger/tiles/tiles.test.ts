@@ -117,3 +117,12 @@ t.test('refusals: another log, entries that do not match the checkpoint, a newer
   await t.rejects(exportTiles(await source(3, { entries: big, root: rootFromLeaves(big.map((e) => leafHash(e))) }), await outDir(t)), { code: 'ERR_TILES_ENTRY_TOO_LARGE' })
   t.equal(VKEY.startsWith(ORIGIN), true)
 })
+
+t.test('every tiles and witness error code has its row in docs/PROTOCOL.md', async (t) => {
+  const { TILES_ERROR_CODES } = await import('./tile-path.ts')
+  const { COSIGNATURE_ERROR_CODES } = await import('../witness/cosignature.ts')
+  const doc = await readFile(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8')
+  const rows = new Map([...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]))
+  for (const [code, meaning] of Object.entries({ ...TILES_ERROR_CODES, ...COSIGNATURE_ERROR_CODES })) t.equal(rows.get(code), meaning, code)
+  t.ok(rows.has('ERR_WITNESS_STATE'))
+})

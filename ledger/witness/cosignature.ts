@@ -16,7 +16,7 @@ export const SIG_TYPE_COSIGNATURE_V1 = 0x04
 const SIG_PREFIX = '\u2014 '
 
 export const COSIGNATURE_ERROR_CODES = {
-  ERR_COSIGNATURE_BAD_KEY: 'a witness key string is not "name+keyid+base64(0x04 || 32-byte Ed25519 key)" with a matching key id',
+  ERR_COSIGNATURE_BAD_KEY: 'a witness key string is not "name+keyid+base64(0x04 ‖ 32-byte Ed25519 key)" with a matching key id',
   ERR_COSIGNATURE_MISSING: 'the checkpoint carries no cosignature from the witness key',
   ERR_COSIGNATURE_INVALID: 'a cosignature from the witness key does not verify over the checkpoint (altered, or made over another checkpoint)',
 } as const
