@@ -59,8 +59,12 @@ export class WitnessSubmitter {
     // Two tries: the second after a 409 told us the witness's size.
     for (let attempt = 0; attempt < 2; attempt++) {
       const old = Math.min(this.#sizes.get(t.url) ?? 0, size)
+      let proof: Uint8Array[]
+      try { proof = old === 0 ? [] : await this.#proof(old, size) } catch (e) {
+        return { url: t.url, ok: false, status: 0, message: `no consistency proof from size ${old} to ${size}: ${(e as Error).message}` }
+      }
       let r
-      try { r = await postCheckpoint(t.url, old, old === 0 ? [] : await this.#proof(old, size), note) } catch (e) {
+      try { r = await postCheckpoint(t.url, old, proof, note) } catch (e) {
         return { url: t.url, ok: false, status: 0, message: `cannot reach the witness: ${(e as Error).message}` }
       }
       if (r.status === 200) {
