@@ -18,14 +18,17 @@ import { openUserStore } from '../server/users.ts'
 
 t.test('the dashboard serves the live ledger as tiles that an independent reader verifies', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-live-tiles-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
   const ledger = await openLedger({ dir: join(dir, 'ledger'), checkpointIntervalMs: 0 })
-  t.teardown(() => ledger.close())
   const published = attachTilesExport(ledger, join(dir, 'tiles'), (r) => { if (!r.ok) t.fail(`export failed: ${r.error.message}`) })
-  t.teardown(async () => { published.detach(); await published.idle() })
   const users = await openUserStore({ file: join(dir, 'users.json'), seed: [] })
   const app = await buildDashboard({ ledger, users, cookieSecret: randomBytes(32).toString('hex'), logger: false, integrityCheckOnStart: false, tilesDir: join(dir, 'tiles') })
-  t.teardown(() => app.close())
+  // In this order: nothing writes into the directory once it is removed.
+  t.teardown(async () => {
+    await app.close()
+    published.detach(); await published.idle()
+    await ledger.close()
+    await rm(dir, { recursive: true, force: true })
+  })
   const base = (await app.listen({ host: '127.0.0.1', port: 0 })) + '/tiles/'
 
   const grow = async (from: number, n: number) => {

@@ -30,14 +30,17 @@ const cli = (...args: string[]) => exec(process.execPath, [join(repo, 'bin', 'co
 
 t.test('a cosigned bundle verifies with --witness; an altered or missing cosignature does not', async (t) => {
   const trail = await buildTrail()
-  t.teardown(() => trail.close())
   const wdir = await mkdtemp(join(tmpdir(), 'coldproof-witness-bundle-'))
-  t.teardown(() => rm(wdir, { recursive: true, force: true }))
   const w = await startWitness({ key: join(wdir, 'w.key'), name: 'witness.test/w1', log: [trail.ledger.verifierKey], state: join(wdir, 'state.json'), port: '0', host: '127.0.0.1' })
-  t.teardown(() => w.close())
   const results: { ok: boolean; message: string }[] = []
   const attached = attachWitnesses(trail.ledger, [{ url: w.url, vkey: w.verifierKey }], (r) => results.push(r))
-  t.teardown(() => attached.detach())
+  // In this order: no cosignature is stored into a ledger directory once it is removed.
+  t.teardown(async () => {
+    attached.detach(); await attached.idle()
+    await w.close()
+    await trail.close()
+    await rm(wdir, { recursive: true, force: true })
+  })
 
   // The shipment is closed; the next logged checkpoint is the one its frozen bundle is proven under.
   await trail.ledger.checkpoint()
