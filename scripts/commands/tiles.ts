@@ -23,7 +23,7 @@ export async function tilesCommand(o: { data: string; out: string }): Promise<nu
   const dir = ledgerDirOf(resolve(o.data))
   let src
   try { src = await openLedgerTileSource(dir) } catch (e) {
-    if (isLocked(e)) say(`the ledger in ${dir} is locked: a running \`coldproof start\` holds it (LevelDB allows one process); stop it, or export from a backup restored elsewhere`)
+    if (isLocked(e)) say(`the ledger in ${dir} is locked: a running \`coldproof start\` holds it (LevelDB allows one process); a running system keeps its tiles itself with \`coldproof start --tiles <dir>\`, or stop it and export again`)
     else say(`cannot read the ledger in ${dir}: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}`)
     return 2
   }

@@ -100,6 +100,10 @@ t.test('tiles exported from a real ledger verify with the independent reader ove
   t.ok(second.checkpoint.size > first.checkpoint.size, 'the tree grew')
   t.ok(second.leafHashes.slice(0, first.checkpoint.size).every((h, i) => h.equals(first.leafHashes[i])), 'the earlier leaves are unchanged')
 
+  // A running ledger holds the LevelDB lock: the export says so instead of reading a moving database.
+  const running = await openLedger({ dir, checkpointIntervalMs: 0 })
+  try { t.equal(await tilesCommand({ data: dir, out }), 2, 'a locked (running) ledger is refused') } finally { await running.close() }
+
   // A tampered bundle is caught by a reader: its entries no longer hash to the signed root.
   const bundle = join(out, 'tile/entries/000')
   const bytes = await readFile(bundle); bytes[10] ^= 1
