@@ -8,7 +8,7 @@
  * The cosignature format itself is checked round trip, with altered lines.
  */
 import t from 'tap'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { consistencyProof, leafHash, nodeReaderFromLeaves, rootAt } from '../merkle.ts'
@@ -99,6 +99,12 @@ t.test('a witness cosigns a growing log and refuses a split view, before and aft
   w = await startWitness(opts)
   t.equal((await post(200, [], await forked.note(200))).status, 409, 'after a restart the split view is still refused')
   t.equal((await post(200, await real.proof(200, 300), await real.note(300))).status, 200, 'and the real log still grows')
+
+  // A witness that lost its memory could be made to cosign the fork: a damaged state file stops it.
+  await w.close()
+  await writeFile(opts.state, '{"format":"coldproof-witness-state","version":1,"lo')
+  await t.rejects(startWitness(opts), { code: 'ERR_WITNESS_STATE' })
+  w = { close: async () => {} } as unknown as typeof w
 })
 
 t.test('the submitter learns the witness size from a 409 and stores the cosignatures beside the ledger', async (t) => {
