@@ -104,7 +104,6 @@ t.test('a witness cosigns a growing log and refuses a split view, before and aft
   await w.close()
   await writeFile(opts.state, '{"format":"coldproof-witness-state","version":1,"lo')
   await t.rejects(startWitness(opts), { code: 'ERR_WITNESS_STATE' })
-  w = { close: async () => {} } as unknown as typeof w
 })
 
 t.test('the submitter learns the witness size from a 409 and stores the cosignatures beside the ledger', async (t) => {
