@@ -25,6 +25,9 @@ import { openUserStore } from '../dashboard/server/users.ts'
 import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
 import { newLocalToken, writeLocalAccess } from './local-access.ts'
+import { attachWitnesses } from '../ledger/witness/attach.ts'
+import { attachTilesExport } from '../ledger/tiles/publish.ts'
+import type { WitnessTarget } from '../ledger/witness/submit.ts'
 
 export type DemoMode = 'full' | 'small' | false
 
@@ -59,6 +62,10 @@ export interface SystemOptions {
   demoLogins?: boolean
   /** Origins allowed to write besides the one a request is addressed to (the public URL behind a proxy). */
   allowedOrigins?: string[]
+  /** Keep C2SP tlog-tiles of the ledger in this directory, served by the dashboard under /tiles/. */
+  tilesDir?: string
+  /** Witnesses to submit every logged checkpoint to (ledger/witness/attach.ts); their cosignatures travel in bundles. */
+  witnesses?: WitnessTarget[]
   /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
@@ -168,6 +175,14 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     const ledger = await openLedger({ dir: join(dataDir, 'ledger') })
     stack.push(() => ledger.close())
+    if (opts.witnesses?.length) {
+      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) log(`witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
+      stack.push(async () => w.detach())
+    }
+    if (opts.tilesDir) {
+      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => { if (!r.ok) log(`tiles: export to ${opts.tilesDir} failed: ${r.error.message}`) })
+      stack.push(async () => { tiles.detach(); await tiles.idle() })
+    }
 
     // The ingest's broker password lives only in this process's memory.
     const ingestUser = 'coldproof-ingest'
@@ -221,6 +236,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       logger: quiet && !opts.logSecurity ? false : { level: 'warn', stream: dropOnErrorStream() },
       allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
+      tilesDir: opts.tilesDir,
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())

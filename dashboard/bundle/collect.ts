@@ -11,6 +11,7 @@ import type { ShipmentState } from '../../ledger/state-types.ts'
 import { readingOfEntry } from '../../ledger/entry-codec.ts'
 import { buildBundle, BundleError, type BundleInputs, type StoredRef } from './build.ts'
 import type { EvidenceEntries } from './recompute.ts'
+import { withCosignatures } from '../../ledger/witness/cosignature-store.ts'
 
 interface Plan {
   shipmentId: string
@@ -105,6 +106,12 @@ export interface BundleOptions {
    * Without it a closed shipment's bundle is frozen at the close: the same bytes forever.
    */
   postClose?: boolean
+  /**
+   * Add the witness cosignatures stored for the bundle's checkpoint. They arrive after the
+   * checkpoint (and more may come later), so they are opt-in: without them a closed
+   * shipment's frozen bundle keeps the same bytes forever (docs/BUNDLE.md, "Witness cosignatures").
+   */
+  cosigned?: boolean
 }
 
 /** Which entries the bundle of `shipmentId` holds, read from the ledger (no proofs yet). */
@@ -176,10 +183,10 @@ async function closeCheckpoint(ledger: Ledger, closeIndex: number): Promise<{ no
 
 /** Reads everything the bundle of `shipmentId` needs (entries, one covering checkpoint, proofs). */
 export async function collectBundleInputs(ledger: Ledger, shipmentId: string, opts: BundleOptions = {}): Promise<BundleInputs> {
-  return withProofs(ledger, await plan(ledger, shipmentId, opts))
+  return withProofs(ledger, await plan(ledger, shipmentId, opts), opts.cosigned === true)
 }
 
-async function withProofs(ledger: Ledger, p: Plan): Promise<BundleInputs> {
+async function withProofs(ledger: Ledger, p: Plan, cosigned = false): Promise<BundleInputs> {
   const maxIndex = Math.max(...allEntries(p).map((e) => e.entry.index))
   const cp = p.frozen && p.close ? await closeCheckpoint(ledger, p.close.entry.index) : await coveringCheckpoint(ledger, maxIndex)
   if (cp.size <= maxIndex) throw new BundleError(`checkpoint of size ${cp.size} does not cover entry ${maxIndex}`, { maxIndex, checkpointSize: cp.size })
@@ -189,7 +196,8 @@ async function withProofs(ledger: Ledger, p: Plan): Promise<BundleInputs> {
     shipmentId: p.shipmentId,
     origin: ledger.origin,
     verifierKey: ledger.verifierKey,
-    checkpoint: cp.note,
+    // Witness cosignatures obtained for this checkpoint travel with it (ledger/witness, docs/BUNDLE.md).
+    checkpoint: cosigned ? await withCosignatures(ledger.dir, cp.note) : cp.note,
     create: await stored(p.create),
     close: await opt(p.close),
     devices: await Promise.all(p.devices.map(async (d) => ({ deviceId: d.deviceId, register: await stored(d.register), revoke: await opt(d.revoke) }))),
@@ -215,6 +223,8 @@ export function createBundleBuilder(ledger: Ledger): BundleBuilderFn {
     // The bundle is a function of its entries; the shipment's sensors' chains already fix the readings.
     const key = allEntries(p).map((e) => `${e.entry.index}:${e.hash}`).join(',')
     const slot = `${p.frozen ? 'frozen' : 'live'}:${shipmentId}`
+    // A cosigned bundle grows as witnesses answer: built each time, never cached.
+    if (opts.cosigned) return buildBundle(await withProofs(ledger, p, true))
     const hit = cache.get(slot)
     if (hit && hit.key === key) return { json: hit.json, sha256: hit.sha256 }
     const { json, sha256 } = buildBundle(await withProofs(ledger, p))

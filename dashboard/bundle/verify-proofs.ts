@@ -8,6 +8,7 @@ import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
 import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
 import { toBase64 } from '../../ledger/protocol/bytes.ts'
 import type { EvidenceBundle } from './format.ts'
+import { verifyCosignature, CosignatureError } from '../../ledger/witness/cosignature.ts'
 import { isObj, readingRef, strictBase64, type Parsed } from './verify-entries.ts'
 import type { Engine } from './verify-engines.ts'
 import type { Checks, VerifyOptions, VerifyReport } from './verify-report.ts'
@@ -52,7 +53,24 @@ export async function checkCheckpoint(b: EvidenceBundle, opts: VerifyOptions, re
       }
     }
   }
+  if (opts.witnesses?.length) await checkCosignatures(b.checkpoint, opts.witnesses, report, checks, engine)
   return cp
+}
+
+/** Every required witness has a valid tlog-cosignature/v1 on the checkpoint (ledger/witness/cosignature.ts). */
+async function checkCosignatures(note: unknown, witnesses: string[], report: VerifyReport, checks: Checks, engine: Engine): Promise<void> {
+  report.cosignatures = []
+  for (const w of witnesses) {
+    const entry: { witness: string; timestamp: number | null } = { witness: w.trim(), timestamp: null }
+    report.cosignatures.push(entry)
+    try {
+      entry.timestamp = (await verifyCosignature(String(note), w, engine.noteVerify)).timestamp
+      checks.note('checkpoint', `cosigned by witness ${w.trim().split('+')[0]} at ${new Date(entry.timestamp * 1000).toISOString()}`)
+    } catch (e) {
+      const code = e instanceof CosignatureError ? ({ ERR_COSIGNATURE_BAD_KEY: 'WITNESS_KEY_INVALID', ERR_COSIGNATURE_MISSING: 'COSIGNATURE_MISSING', ERR_COSIGNATURE_INVALID: 'COSIGNATURE_INVALID' } as const)[e.code] : 'COSIGNATURE_INVALID'
+      checks.fail('checkpoint', { code, message: (e as Error).message })
+    }
+  }
 }
 
 /** Checks every entry's inclusion proof against the checkpoint (or marks the check not done). */

@@ -18,6 +18,8 @@ export interface VerifyOptions {
   onProgress?: (p: VerifyProgress) => void
   /** Size cap for a bundle given as bytes or text (default DEFAULT_MAX_BUNDLE_BYTES, 64 MiB). */
   maxBytes?: number
+  /** Witness verifier keys (tlog-cosignature/v1, type 0x04): the checkpoint must carry a valid cosignature from each. */
+  witnesses?: string[]
 }
 
 /** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */
@@ -34,6 +36,9 @@ export const VERIFY_REASON_CODES = {
   LEDGER_KEY_INVALID: 'the trusted ledger key is not a C2SP Ed25519 verifier key',
   CHECKPOINT_MALFORMED: 'the checkpoint is not a signed C2SP tlog-checkpoint note',
   CHECKPOINT_SIGNATURE: 'the checkpoint is not signed by the ledger key (forged, altered, or signed by another key)',
+  WITNESS_KEY_INVALID: 'a required witness key is not a C2SP cosignature/v1 verifier key (name+keyid+base64 of 0x04 and a 32-byte Ed25519 key)',
+  COSIGNATURE_MISSING: 'the checkpoint carries no cosignature from a required witness',
+  COSIGNATURE_INVALID: 'a required witness\'s cosignature does not verify over the checkpoint (altered, or made over another checkpoint)',
   INCLUSION_FAILED: 'an entry\'s inclusion proof does not lead to the checkpoint\'s root: the entry is not in the signed log as given',
   SHIPMENT_MISMATCH: 'a shipment, close or acknowledgement entry names another shipment, or is out of order',
   SHIPMENT_NOT_CLOSED: 'provisional: the shipment is still open, so completeness at the end of the window cannot be proven (no close anchor)',
@@ -123,6 +128,8 @@ export interface VerifyReport {
   provisional: boolean
   /** The rule profile of the shipment: where it comes from and the rules that decided the verdict. */
   profile: ProfileFacts | null
+  /** Present when witnesses were required: each witness key and the time (s) of its valid cosignature, or null. */
+  cosignatures?: { witness: string; timestamp: number | null }[]
   checks: CheckResult[]
 }
 

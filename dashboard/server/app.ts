@@ -41,6 +41,7 @@ import metricsRoutes from './routes/metrics.ts'
 import healthRoutes from './routes/health.ts'
 import checkpointRoutes from './routes/checkpoint.ts'
 import backupRoutes from './routes/backup.ts'
+import tilesRoutes from './routes/tiles.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
@@ -69,6 +70,8 @@ export interface DashboardOptions {
   localToken?: string
   /** Late-reading threshold override, ms (default 2 × the profile's sampling interval). */
   lateAfterMs?: number
+  /** A tlog-tiles directory kept current by ledger/tiles/publish.ts, served read-only under /tiles/. */
+  tilesDir?: string
   /** Evidence bundle builder; without it /bundle.json answers 501. */
   bundle?: BundleBuilder
   /** SSE heartbeat interval, ms (default 15000). */
@@ -260,6 +263,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
 
   await app.register(healthRoutes)
   await app.register(checkpointRoutes)
+  if (opts.tilesDir) await app.register(tilesRoutes, { dir: opts.tilesDir })
   await app.register(sessionRoutes)
   await app.register(userRoutes)
   await app.register(shipmentRoutes)

@@ -18,11 +18,11 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { openLedger } from '../../ledger/ledger.ts'
 import { buildBundle } from '../../dashboard/bundle/build.ts'
-import { collectBundleInputs } from '../../dashboard/bundle/collect.ts'
+import { collectBundleInputs, type BundleOptions } from '../../dashboard/bundle/collect.ts'
 import { bundleHash } from '../../dashboard/bundle/format.ts'
 import { readLocalAccess } from '../local-access.ts'
 
-interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string; postClose?: boolean }
+interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string; postClose?: boolean; cosigned?: boolean }
 
 class ReportError extends Error {}
 class LedgerLocked extends Error {}
@@ -34,7 +34,7 @@ function ledgerDir(data: string): string {
   throw new ReportError(`no ledger in ${data}: expected ${join(data, 'ledger', 'db')} (a coldproof data directory) or ${join(data, 'db')}`)
 }
 
-async function fromLedger(data: string, shipmentId: string, postClose: boolean): Promise<string> {
+async function fromLedger(data: string, shipmentId: string, bo: BundleOptions): Promise<string> {
   const dir = ledgerDir(data)
   let ledger
   try {
@@ -48,14 +48,15 @@ async function fromLedger(data: string, shipmentId: string, postClose: boolean):
   }
   try {
     if (!ledger.shipment(shipmentId)) throw new ReportError(`no shipment "${shipmentId}" in the ledger in ${dir}`)
-    return buildBundle(await collectBundleInputs(ledger, shipmentId, { postClose })).json
+    return buildBundle(await collectBundleInputs(ledger, shipmentId, bo)).json
   } finally {
     await ledger.close()
   }
 }
 
-async function fromDashboard(url: string, token: string | undefined, shipmentId: string, postClose: boolean): Promise<string> {
-  const target = new URL(`/api/shipments/${encodeURIComponent(shipmentId)}/bundle.json${postClose ? '?postClose=true' : ''}`, url)
+async function fromDashboard(url: string, token: string | undefined, shipmentId: string, bo: BundleOptions): Promise<string> {
+  const q = new URLSearchParams({ ...(bo.postClose ? { postClose: 'true' } : {}), ...(bo.cosigned ? { cosigned: 'true' } : {}) }).toString()
+  const target = new URL(`/api/shipments/${encodeURIComponent(shipmentId)}/bundle.json${q ? `?${q}` : ''}`, url)
   let res: Response
   try {
     res = await fetch(target, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } })
@@ -74,16 +75,16 @@ async function fromDashboard(url: string, token: string | undefined, shipmentId:
 }
 
 /** The data directory's ledger if no system holds it, else that running system's dashboard (local-access.json). */
-async function fromDataDir(data: string, shipmentId: string, postClose: boolean): Promise<string> {
+async function fromDataDir(data: string, shipmentId: string, bo: BundleOptions): Promise<string> {
   try {
-    return await fromLedger(data, shipmentId, postClose)
+    return await fromLedger(data, shipmentId, bo)
   } catch (e) {
     if (!(e instanceof LedgerLocked)) throw e
     const access = readLocalAccess(data)
     if ('problem' in access) {
       throw new ReportError(`the ledger in ${e.message} is held by a running \`coldproof start\` and ${access.problem}; add --url <its dashboard> --token <API token> instead of --data`)
     }
-    return fromDashboard(access.url, access.token, shipmentId, postClose)
+    return fromDashboard(access.url, access.token, shipmentId, bo)
   }
 }
 
@@ -92,7 +93,8 @@ export async function reportCommand(shipmentId: string, o: ReportOptions): Promi
     if (!o.bundle) throw new ReportError('only --bundle is available here; the PDF report is downloaded from the dashboard (GET /api/shipments/<id>/report.pdf)')
     if (o.data && o.url) throw new ReportError('give --data <dataDir> (this machine\'s system, running or not) or --url <dashboard> --token <API token>, not both')
     if (o.token && !o.url) throw new ReportError('--token goes with --url <dashboard>; for the system on this machine give only --data (default ./.data)')
-    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId, !!o.postClose) : await fromDataDir(o.data ?? process.env.COLDPROOF_DATA ?? './.data', shipmentId, !!o.postClose)
+    const bo: BundleOptions = { postClose: !!o.postClose, cosigned: !!o.cosigned }
+    const json = o.url ? await fromDashboard(o.url, o.token, shipmentId, bo) : await fromDataDir(o.data ?? process.env.COLDPROOF_DATA ?? './.data', shipmentId, bo)
     const sha = bundleHash(json)
     if (o.out) {
       await writeFile(o.out, json)
@@ -115,6 +117,7 @@ export function register(program: Command): void {
     .argument('<shipmentId>', 'the shipment')
     .option('--bundle', 'write the evidence bundle (docs/BUNDLE.md)')
     .option('--post-close', 'a closed shipment\'s post-close supplement instead of its frozen bundle (docs/BUNDLE.md, "Frozen at the close")')
+    .option('--cosigned', 'add the witness cosignatures stored for the bundle\'s checkpoint (docs/BUNDLE.md, "Witness cosignatures")')
     .option('--out <file>', 'output file (default: standard output)')
     .option('--data <dataDir>', 'coldproof data directory (or ledger directory) on this machine, running or stopped (default: $COLDPROOF_DATA or ./.data)')
     .option('--url <dashboard>', 'a running dashboard, e.g. http://127.0.0.1:8080')

@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { startSystem } from '../system.ts'
 import { dropOnErrorStream, guardStandardStreams } from '../output-guard.ts'
 import { describeStartError } from '../start-errors.ts'
+import { parseWitnessTargets } from '../../ledger/witness/attach.ts'
 
 function port(value: string, name: string): number {
   const n = Number(value)
@@ -65,8 +66,10 @@ export function register(program: Command): void {
     .option('--no-demo', 'do not run the demo fleet (env COLDPROOF_DEMO=0)')
     .option('--scenario <file|name>', 'run this scenario instead of the demo fleet')
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
+    .option('--tiles <dir>', 'keep the ledger exported as C2SP tlog-tiles in this directory and serve it under /tiles/ (env COLDPROOF_TILES)', env.COLDPROOF_TILES)
+    .option('--witness <"url vkey"...>', 'submit each logged checkpoint to this tlog-witness (its URL and verifier key, space-separated; repeatable; env COLDPROOF_WITNESSES, comma-separated)', env.COLDPROOF_WITNESSES ? [env.COLDPROOF_WITNESSES] : undefined)
     .option('--public-origin <url>', 'the dashboard\'s public URL behind a proxy, accepted as an origin of writes (env COLDPROOF_PUBLIC_ORIGIN)', publicOrigin, env.COLDPROOF_PUBLIC_ORIGIN ? publicOrigin(env.COLDPROOF_PUBLIC_ORIGIN) : undefined)
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string }) => {
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string }) => {
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
       guardStandardStreams()
@@ -88,6 +91,8 @@ export function register(program: Command): void {
           // Refusals and quarantines stay visible: JSON lines on stderr.
           logSecurity: true,
           allowedOrigins: o.publicOrigin ? [o.publicOrigin] : undefined,
+          witnesses: o.witness ? parseWitnessTargets(o.witness) : undefined,
+          tilesDir: o.tiles ? resolve(o.tiles) : undefined,
         })
       } catch (e) {
         // One line, no stack trace: the problem and the fix (a locked ledger, a busy port, a damaged ledger).

@@ -8,6 +8,8 @@
  *   coldproof verify SHIP-1-bundle.json --key 'coldproof.local/ledger+1a2b3c4d+AU...'
  *   coldproof verify SHIP-1-bundle.json --key ledger.vkey --engine noble --json
  *
+ *   coldproof verify SHIP-1-bundle.json --key ledger.vkey --witness 'witness.example/w1+8a9b0c1d+BA...'
+ *
  * Exit code: 0 VERIFIED; 1 NOT VERIFIED (including: no --key given);
  * 2 could not be checked (unreadable file, bad arguments, a file refused
  * unread: over the --max-size cap or nested too deep), with one line on
@@ -17,10 +19,11 @@ import type { Command } from 'commander'
 import { readFile, stat } from 'node:fs/promises'
 import cliProgress from 'cli-progress'
 import { parseVerifierKey } from '../../ledger/note.ts'
+import { parseWitnessKey } from '../../ledger/witness/cosignature.ts'
 import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
 import { jsonForTerminal, showUnsafe } from '../../dashboard/unsafe-text.ts'
 
-interface VerifyOptions { key?: string; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
+interface VerifyOptions { key?: string; witness?: string[]; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
 
 /** One line on stderr, terminal-safe (a file name or an error can carry anything). */
 const complain = (s: string) => { process.stderr.write(`verify: ${showUnsafe(s)}\n`) }
@@ -31,6 +34,14 @@ export async function resolveKeyArg(key: string): Promise<{ vkey: string; source
   const vkey = (await readFile(key, 'utf8')).trim()
   parseVerifierKey(vkey)
   return { vkey, source: `--key ${key}` }
+}
+
+/** `--witness` is a witness verifier key string, or a file holding one (as `coldproof witness` prints it). */
+async function resolveWitnessArg(arg: string): Promise<string> {
+  try { parseWitnessKey(arg); return arg.trim() } catch { /* not a key string: a file */ }
+  const vkey = (await readFile(arg, 'utf8')).trim()
+  parseWitnessKey(vkey)
+  return vkey
 }
 
 /** Progress bars appear only for large bundles, only for a person at a terminal. */
@@ -66,6 +77,13 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
       return 2
     }
   }
+  let witnesses: string[] | undefined
+  if (o.witness?.length) {
+    try { witnesses = await Promise.all(o.witness.map(resolveWitnessArg)) } catch (e) {
+      complain(`--witness is neither a witness verifier key ("name+keyid+base64" of type 0x04) nor a file holding one: ${(e as Error).message}`)
+      return 2
+    }
+  }
   let bytes: Uint8Array
   try {
     // The size is checked on the file, before a byte of it is read into memory.
@@ -81,7 +99,7 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
   const bar = progressBar((o.progress ?? true) && !o.json && process.stderr.isTTY === true)
   let report
   try {
-    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, engine, onProgress: bar.onProgress, maxBytes })
+    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, witnesses, engine, onProgress: bar.onProgress, maxBytes })
   } catch (e) {
     // The verifier reports every finding in its report; an exception is a bug, still said in one line.
     complain(`${file} could not be checked: ${(e as Error).message}`)
@@ -99,6 +117,7 @@ export function register(program: Command): void {
     .description('verify a shipment evidence bundle offline: signatures, device chains, inclusion proofs, checkpoint, profile hash, recomputed result')
     .argument('<bundle>', 'evidence bundle file (JSON, docs/BUNDLE.md)')
     .option('--key <vkey-or-file>', 'the ledger\'s published verifier key "name+keyid+base64", or a file holding it; without it the result is NOT VERIFIED')
+    .option('--witness <vkey-or-file...>', 'require a valid tlog-cosignature from this witness on the bundle\'s checkpoint (repeatable); its verifier key "name+keyid+base64", or a file holding it')
     .option('--engine <engine>', 'Ed25519 engine: webcrypto (platform, fast) or noble (pure JavaScript, fully independent)', 'webcrypto')
     .option('--json', 'print the report as JSON')
     .option('--max-size <MiB>', `refuse a bundle file larger than this, unread (default ${DEFAULT_MAX_BUNDLE_BYTES / 1024 / 1024})`)

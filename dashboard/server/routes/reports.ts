@@ -83,14 +83,14 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
   })
 
   // A closed shipment's bundle is frozen at its close; ?postClose=true adds what was logged about it since.
-  app.get<{ Params: { id: string }; Querystring: { postClose?: boolean } }>('/api/shipments/:id/bundle.json', {
-    schema: { tags: ['reports'], params, querystring: { type: 'object', additionalProperties: false, properties: { postClose: { type: 'boolean' } } }, response: { 501: { $ref: 'Error#' }, ...ERROR_RESPONSES } },
+  app.get<{ Params: { id: string }; Querystring: { postClose?: boolean; cosigned?: boolean } }>('/api/shipments/:id/bundle.json', {
+    schema: { tags: ['reports'], params, querystring: { type: 'object', additionalProperties: false, properties: { postClose: { type: 'boolean' }, cosigned: { type: 'boolean' } } }, response: { 501: { $ref: 'Error#' }, ...ERROR_RESPONSES } },
   }, async (req, reply) => {
     if (!ledger.shipment(req.params.id)) throw new ApiError('ERR_SHIPMENT_NOT_FOUND', `no shipment "${req.params.id}"`, 'params.id')
     if (!opts.bundle) throw new ApiError('ERR_BUNDLE_UNAVAILABLE', 'evidence bundle module not installed yet')
     let b: { json: string; sha256: string }
     try {
-      b = await opts.bundle(req.params.id, req.query.postClose ? { postClose: true } : {})
+      b = await opts.bundle(req.params.id, { ...(req.query.postClose ? { postClose: true } : {}), ...(req.query.cosigned ? { cosigned: true } : {}) })
     } catch (e) {
       if ((e as Error).name === 'BundleError') throw new ApiError('ERR_BUNDLE_NOT_READY', `the evidence bundle cannot be built yet: ${(e as Error).message}`, 'params.id')
       throw e

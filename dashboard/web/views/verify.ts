@@ -74,6 +74,8 @@ export const verifyView: View = (root) => {
   let keySource = 'pasted'
   const keyInput = h('input', { id: 'verify-key', type: 'text', class: 'mono', spellcheck: 'false', autocomplete: 'off', placeholder: 'name+keyid+base64 (the ledger\'s published verifier key)' })
   const keyNote = h('p', { class: 'muted small', id: 'verify-key-source' }, 'Loading this server\'s ledger key…')
+  // Optional: witnesses whose cosignature the checkpoint must carry (docs/BUNDLE.md, "Witness cosignatures").
+  const witnessInput = h('textarea', { id: 'verify-witnesses', class: 'mono', rows: '2', spellcheck: 'false', autocomplete: 'off', placeholder: 'witness verifier keys, one per line (optional)' })
   const engine = h('select', { id: 'verify-engine' },
     h('option', { value: 'webcrypto' }, 'WebCrypto Ed25519 (this browser)'),
     h('option', { value: 'noble' }, '@noble/ed25519 (pure JavaScript)'))
@@ -101,6 +103,7 @@ export const verifyView: View = (root) => {
       const r = await verifyBundle(bytes, {
         trustedKey: key || undefined,
         trustedKeySource: keySource === 'server' ? 'pinned from this server' : 'pasted',
+        witnesses: witnessInput.value.split('\n').map((l) => l.trim()).filter(Boolean),
         engine: engine.value as EngineName,
         onProgress: (p) => { progress.textContent = `Verifying ${f.name}: ${p.phase} ${p.done}/${p.total}…` },
       })
@@ -125,6 +128,7 @@ export const verifyView: View = (root) => {
     h('section', { class: 'card' },
       h('div', { class: 'form-grid' },
         h('div', { class: 'form-row' }, h('label', { for: keyInput.id }, 'Trusted ledger key'), keyInput, keyNote),
+        h('div', { class: 'form-row' }, h('label', { for: witnessInput.id }, 'Required witnesses'), witnessInput),
         h('div', { class: 'form-row' }, h('label', { for: engine.id }, 'Signature engine'), engine))),
     drop,
     out,
