@@ -7,22 +7,10 @@
  * secret (HMAC-SHA256 of the device id), so the file is regenerated from the
  * device registry alone and a device's password is never stored in clear on
  * the ledger side. Revoked devices get no user.
- *
- * NATS maps the MQTT topic a/b/c to the subject a.b.c; ColdProof device ids
- * hold no dots, so the mapping is one-to-one.
  */
 import { createHmac } from 'node:crypto'
-import { checkDeviceId, deviceTopic, type DeviceTopicKind } from '../ledger/protocol/index.ts'
-
-/** A NATS subject of a device topic (MQTT "/" becomes NATS "."). */
-export function deviceSubject(deviceId: string, kind: DeviceTopicKind): string {
-  return deviceTopic(deviceId, kind).replaceAll('/', '.')
-}
-
-/** The MQTT topic of a NATS subject (inverse of deviceSubject). */
-export function subjectTopic(subject: string): string {
-  return subject.replaceAll('.', '/')
-}
+import { checkDeviceId } from '../ledger/protocol/index.ts'
+import { deviceSubject } from '../ledger/cluster/subjects.ts'
 
 export class NatsAuthError extends Error {
   readonly code = 'ERR_NATS_AUTH_INPUT'

@@ -13,7 +13,8 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { deviceTopic } from '../../ledger/protocol/index.ts'
-import { deviceNatsPassword, deviceSubject, natsAuthorizationConf } from '../nats-auth.ts'
+import { deviceNatsPassword, natsAuthorizationConf } from '../nats-auth.ts'
+import { deviceSubject } from '../../ledger/cluster/subjects.ts'
 import { NATS_SERVER, startNatsCluster } from './nats-process.ts'
 
 const secret = new Uint8Array(32).fill(7)
