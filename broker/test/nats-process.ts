@@ -32,6 +32,8 @@ export interface NatsCluster {
   readonly natsUrls: string[]
   readonly mqttUrls: string[]
   readonly dir: string
+  /** Rewrites auth.conf and has every running node reload it (SIGHUP). */
+  reloadAuth(authConf: string): void
   /** Waits until the cluster's JetStream answers (a meta leader is elected), through `user`. */
   waitForJetStream(user: { user: string; pass: string }, ceilingMs?: number): Promise<void>
 }
@@ -116,6 +118,10 @@ export async function startNatsCluster(t: { teardown(fn: () => unknown): void },
     natsUrls,
     mqttUrls: nodes.map((n) => n.mqttUrl),
     dir,
+    reloadAuth(conf) {
+      writeFileSync(path.join(dir, 'auth.conf'), conf, { mode: 0o600 })
+      for (const proc of procs) proc?.kill('SIGHUP')
+    },
     async waitForJetStream(user, ceilingMs = 60_000) {
       const until = Date.now() + ceilingMs
       let nc: NatsConnection | undefined

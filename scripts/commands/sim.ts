@@ -10,6 +10,9 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { createFleet, loadScenario, SimError, DEFAULT_AUDIENCE, type Scenario } from '../../device-sim/index.ts'
 import { guardStandardStreams } from '../output-guard.ts'
+import { readFileSync } from 'node:fs'
+import { deviceNatsPassword } from '../../broker/nats-auth.ts'
+import { fromHex } from '../../ledger/protocol/index.ts'
 
 interface SimOptions {
   broker?: string
@@ -23,6 +26,7 @@ interface SimOptions {
   drainTimeout: number
   receiptTimeout: number
   quiet?: boolean
+  natsSecret?: string
 }
 
 const BROKER_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'])
@@ -83,6 +87,7 @@ export function register(program: Command): void {
     .option('--drain-timeout <s>', 'after the last sample, seconds to wait for receipts before exiting', parseSeconds, 10)
     .option('--receipt-timeout <s>', 'while connected, re-send the newest reading when unreceipted this long (wall-clock seconds)', parsePositiveSeconds, 30)
     .option('--print-provisioning', 'print the devices\' provisioning records (JSON) and exit')
+    .option('--nats-secret <file>', 'cluster mode: log in with the NATS passwords derived from this secret (<data>/cluster/nats-device.secret of coldproof start --cluster) instead of signed tokens')
     .option('--quiet', 'no progress lines')
     .action(async (opts: SimOptions, cmd: Command) => {
       let scenario: Scenario
@@ -110,12 +115,18 @@ export function register(program: Command): void {
         return
       }
       if (!opts.broker) cmd.error('error: --broker <url> is required to run a scenario (or use --print-provisioning)', { exitCode: 2 })
+      let natsSecret: Uint8Array | undefined
+      if (opts.natsSecret) {
+        const hex = readFileSync(opts.natsSecret, 'utf8').trim()
+        if (!/^[0-9a-f]{64,}$/.test(hex)) cmd.error(`error ERR_SIM_OPTIONS: ${opts.natsSecret} must hold the cluster secret as lowercase hex (at least 32 bytes)`, { exitCode: 2 })
+        natsSecret = fromHex(hex)
+      }
       // A full disk drops log lines and is retried by the devices' files; it never ends the fleet.
       guardStandardStreams()
       const fleet = orExit(() => createFleet({
         ...base,
         ...(opts.accel !== undefined ? { acceleration: opts.accel } : {}),
-        mqtt: { url: opts.broker as string, audience: opts.audience },
+        mqtt: { url: opts.broker as string, audience: opts.audience, ...(natsSecret ? { password: (id: string) => deviceNatsPassword(natsSecret, id) } : {}) },
         receiptTimeoutMs: opts.receiptTimeout * 1000,
         log: (level, msg) => { if (level === 'warn') process.stderr.write(`warn: ${msg}\n`) },
       }))

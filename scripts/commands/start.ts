@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { startSystem } from '../system.ts'
 import { dropOnErrorStream, guardStandardStreams } from '../output-guard.ts'
 import { describeStartError } from '../start-errors.ts'
+import { runClusterMode, type ClusterFlags } from './start-cluster.ts'
 
 function port(value: string, name: string): number {
   const n = Number(value)
@@ -66,7 +67,14 @@ export function register(program: Command): void {
     .option('--scenario <file|name>', 'run this scenario instead of the demo fleet')
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
     .option('--public-origin <url>', 'the dashboard\'s public URL behind a proxy, accepted as an origin of writes (env COLDPROOF_PUBLIC_ORIGIN)', publicOrigin, env.COLDPROOF_PUBLIC_ORIGIN ? publicOrigin(env.COLDPROOF_PUBLIC_ORIGIN) : undefined)
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string }) => {
+    .option('--cluster <urls>', 'cluster mode: ingest from this NATS JetStream cluster (comma-separated nats:// URLs) instead of the embedded broker (env COLDPROOF_CLUSTER; docs/SCALING.md)', env.COLDPROOF_CLUSTER)
+    .option('--partitions <n>', 'cluster mode: ingest partitions, 1, 2, 4, 8 or 16 (env COLDPROOF_PARTITIONS)', env.COLDPROOF_PARTITIONS ?? '2')
+    .option('--replicas <n>', 'cluster mode: JetStream replicas of the readings streams (env COLDPROOF_REPLICAS)', env.COLDPROOF_REPLICAS ?? '3')
+    .option('--cluster-user <name>', 'cluster mode: the ingest\'s NATS user (env COLDPROOF_CLUSTER_USER)', env.COLDPROOF_CLUSTER_USER)
+    .option('--cluster-password <password>', 'cluster mode: the ingest\'s NATS password (env COLDPROOF_CLUSTER_PASSWORD)', env.COLDPROOF_CLUSTER_PASSWORD)
+    .option('--register <file>', 'cluster mode: register the devices of this provisioning JSON (coldproof sim --print-provisioning)')
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string } & ClusterFlags) => {
+      if (o.cluster) return runClusterMode(o)
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
       guardStandardStreams()
