@@ -132,7 +132,13 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       c.on('connect', () => {
         accepted = true
         c.subscribe([topics.receipt, topics.resend], { qos: 1 }, (err) => {
-          if (err) { opts.onError?.(err); return }
+          if (err) {
+            // A refused SUBSCRIBE of its own topics is transient (nats-server refuses it while its MQTT
+            // streams elect a new leader after a node loss): drop the connection and retry with backoff.
+            opts.onError?.(err)
+            if (client === c) c.stream?.destroy()
+            return
+          }
           if (client !== c) return
           connected = true
           handlers?.onConnect()

@@ -79,7 +79,8 @@ export async function startNatsCluster(t: { teardown(fn: () => unknown): void },
     let exited: Promise<void> = Promise.resolve()
     let exitWhy: string | undefined
     const launch = async () => {
-      const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
+      // Each node logs to <dir>/<name>.log (kept for a failing test's diagnosis until the temp dir goes).
+      const proc = spawn(bin, ['-c', conf, '-l', path.join(dir, `${name}.log`)], { stdio: ['ignore', 'ignore', 'pipe'] })
       procs[i] = proc
       exitWhy = undefined
       let stderr = ''
