@@ -8,6 +8,7 @@
  * Each root tick records every partition's newest durable checkpoint that is
  * not recorded yet and signs one root checkpoint over them.
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import type { OpenLedgerOptions, RegisterDeviceInput } from '../ledger.ts'
@@ -51,11 +52,28 @@ export interface ClusterIngest {
   close(): Promise<void>
 }
 
+/**
+ * P is fixed for the life of a data directory (a device's chain lives in one
+ * partition's ledger): recorded in <dataDir>/layout.json at first start, refused if different later.
+ */
+async function checkLayout(dataDir: string, partitions: number): Promise<void> {
+  const path = join(dataDir, 'layout.json')
+  await mkdir(dataDir, { recursive: true })
+  let text: string | undefined
+  try { text = await readFile(path, 'utf8') } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
+  if (text === undefined) { await writeFile(path, JSON.stringify({ partitions }) + '\n', { flag: 'wx' }); return }
+  const was = (JSON.parse(text) as { partitions?: unknown }).partitions
+  if (was !== partitions) {
+    throw new LedgerError('ERR_LEDGER_BAD_INPUT', `${dataDir} holds ${String(was)} ingest partitions, ${partitions} were asked for; the number is fixed for a data directory (docs/SCALING.md, "Partitions")`, { field: 'partitions', was, asked: partitions })
+  }
+}
+
 export async function startClusterIngest(opts: ClusterIngestOptions): Promise<ClusterIngest> {
   const count = checkPartitionCount(opts.partitions)
   if (!Array.isArray(opts.servers) || opts.servers.length === 0) throw new LedgerError('ERR_LEDGER_BAD_INPUT', 'the cluster mode needs at least one NATS URL (nats://host:port)', { field: 'servers' })
   const origin = opts.origin ?? DEFAULT_ORIGIN
   const replicas = opts.replicas ?? 3
+  await checkLayout(opts.dataDir, count)
   const nc = await connect({
     servers: opts.servers, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'coldproof-ingest',
     ...(opts.user !== undefined ? { user: opts.user } : {}), ...(opts.pass !== undefined ? { pass: opts.pass } : {}),
