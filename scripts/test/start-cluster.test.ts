@@ -20,8 +20,8 @@ import { smallScenario, START, waitFor } from './integration/support.ts'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(root, 'bin', 'coldproof.js')
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, [bin, 'start', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [bin, 'start', ...args], { cwd: root, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (d) => { out += d })
   child.stderr!.on('data', (d) => { out += d })
@@ -70,4 +70,18 @@ t.test('coldproof start --cluster: registers, writes NATS users, receipts a devi
   r.child.kill('SIGINT')
   t.equal(await r.exit, 0, 'SIGINT stops with exit code 0')
   t.match(r.out(), /stopped cleanly/)
+
+  // A restart (configured by environment this time) finds its streams, consumers, ledgers and root log and continues.
+  const again = run(['--data', data], { COLDPROOF_CLUSTER: cluster.natsUrls[0], COLDPROOF_PARTITIONS: '2', COLDPROOF_REPLICAS: '1', COLDPROOF_CLUSTER_USER: ingestUser.user, COLDPROOF_CLUSTER_PASSWORD: ingestUser.password })
+  t.teardown(() => { again.child.kill('SIGKILL') })
+  await waitFor(() => /Press Ctrl-C to stop/.test(again.out()) || again.child.exitCode !== null, 'the restarted cluster mode to report running', 90_000)
+  t.match(again.out(), /p0: \d+ devices, p1: \d+ devices/, 'restarted on the same streams and ledgers')
+  t.match(again.out(), /Registered now: 0\./, 'the devices are still registered')
+  again.child.kill('SIGINT')
+  t.equal(await again.exit, 0, 'the restart stops cleanly too')
+
+  // Another partition count on the same data directory is refused in one line.
+  const other = run(['--cluster', cluster.natsUrls[0], '--partitions', '4', '--replicas', '1', '--data', data])
+  t.equal(await other.exit, 1)
+  t.match(other.out(), /ERR_LEDGER_BAD_INPUT: .* holds 2 ingest partitions, 4 were asked for/)
 })
