@@ -32,6 +32,8 @@ export interface Timers {
 export interface FleetMqttOptions {
   url: string
   audience?: string
+  /** A fixed password per device instead of the signed auth token (the NATS cluster mode, docs/SCALING.md). */
+  password?: (deviceId: string) => string
   /** Connections opened per batch (default 100): thousands of TLS/TCP handshakes at once overwhelm a broker. */
   connectBatchSize?: number
   /** Pause between batches, ms of wall-clock time (default 50). */
@@ -151,6 +153,7 @@ export function createFleet(opts: FleetOptions): Fleet {
     if (opts.mqtt) {
       return createMqttLink({
         url: opts.mqtt.url, identity, audience: opts.mqtt.audience ?? DEFAULT_AUDIENCE, mqttOptions: opts.mqtt.mqttOptions,
+        ...(opts.mqtt.password ? { password: opts.mqtt.password(spec.deviceId) } : {}),
         ...(opts.mqtt.reconnectMinMs !== undefined ? { reconnectMinMs: opts.mqtt.reconnectMinMs } : {}),
         ...(opts.mqtt.reconnectMaxMs !== undefined ? { reconnectMaxMs: opts.mqtt.reconnectMaxMs } : {}),
         onError: (err) => log('warn', `${spec.deviceId}: MQTT: ${err.message}`),

@@ -29,6 +29,12 @@ export interface MqttLinkOptions {
   identity: Identity
   /** Broker name the auth token is bound to. */
   audience?: string
+  /**
+   * A fixed password instead of the signed auth token (the cluster mode:
+   * nats-server checks a per-device password, docs/SCALING.md). The readings
+   * are signed the same either way.
+   */
+  password?: string
   /** Extra mqtt.js options (reconnectPeriod, keepalive, …). */
   mqttOptions?: Partial<IClientOptions>
   /** Called with connection errors (bad credentials, refused socket). */
@@ -65,6 +71,7 @@ export interface MqttLink extends DeviceLink {
 export function createMqttLink(opts: MqttLinkOptions): MqttLink {
   const { deviceId, secretKey } = opts.identity
   const audience = opts.audience ?? DEFAULT_AUDIENCE
+  const login = () => opts.password ?? deviceAuthToken(deviceId, secretKey, audience)
   const topics = {
     readings: deviceTopic(deviceId, 'readings'),
     receipt: deviceTopic(deviceId, 'receipt'),
@@ -92,7 +99,7 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       const c = mqtt.connect(opts.url, {
         clientId: deviceId,
         username: deviceId,
-        password: deviceAuthToken(deviceId, secretKey, audience),
+        password: login(),
         clean: true,
         protocolVersion: 4,
         connectTimeout: 10_000,
@@ -105,7 +112,7 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       failures = 0
       accepted = false
       // Each connect attempt needs a new token: mqtt.js sends options.password as is.
-      c.on('reconnect', () => { c.options.password = deviceAuthToken(deviceId, secretKey, audience) })
+      c.on('reconnect', () => { c.options.password = login() })
       c.on('close', () => {
         connected = false
         if (client !== c || retryTimer || noReconnect) return
@@ -125,7 +132,13 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       c.on('connect', () => {
         accepted = true
         c.subscribe([topics.receipt, topics.resend], { qos: 1 }, (err) => {
-          if (err) { opts.onError?.(err); return }
+          if (err) {
+            // A refused SUBSCRIBE of its own topics is transient (nats-server refuses it while its MQTT
+            // streams elect a new leader after a node loss): drop the connection and retry with backoff.
+            opts.onError?.(err)
+            if (client === c) c.stream?.destroy()
+            return
+          }
           if (client !== c) return
           connected = true
           handlers?.onConnect()

@@ -25,6 +25,7 @@ export const LEDGER_ERROR_CODES = {
   ERR_LEDGER_DB_DAMAGED: 'a database file fails its own checksum or LevelDB reports corruption; restore it (docs/OPERATIONS.md, "Recovery")',
   ERR_LEDGER_BEHIND_ANCHOR: 'the database holds fewer entries than the latest checkpoint in checkpoints.log: acknowledged entries were lost; restore it (docs/OPERATIONS.md, "Recovery")',
   ERR_LEDGER_ROOT_MISMATCH: 'the database\'s Merkle root at the size of the latest checkpoint in checkpoints.log differs from that checkpoint\'s root',
+  ERR_LEDGER_CLUSTER_ROOT: 'a root checkpoint of the cluster mode does not match the partition checkpoints it claims to commit to (details name the leaf or partition)',
   ERR_LEDGER_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record, or its latest checkpoint does not verify under the ledger key',
   ERR_LEDGER_ANCHOR_MISSING: 'checkpoints.log is missing or lost records: the database logged a checkpoint that the file (written first) does not hold',
   ERR_LEDGER_CHAIN_ORDER: 'a reading is not the seq right above its device\'s chain head (or, to be held, not a missing seq above it)',

@@ -69,6 +69,11 @@ export interface IngestOptions {
   maxQuarantineBytes?: number
   /** Extra mqtt.js options (reconnectPeriod, ...). */
   mqttOptions?: Partial<IClientOptions>
+  /**
+   * Sends receipts and resend requests another way than the ingest's MQTT
+   * client (the cluster mode publishes them over NATS: ledger/cluster/).
+   */
+  publish?: (topic: string, payload: Uint8Array, retain: boolean) => void
 }
 
 export interface LatencyStats { count: number; sumMs: number; maxMs: number }
@@ -260,6 +265,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   }
 
   function publish(topic: string, payload: Uint8Array, retain: boolean): void {
+    if (opts.publish) return opts.publish(topic, payload, retain)
     if (!client || closing && !client.connected) return
     client.publish(topic, Buffer.from(payload), { qos: 1, retain }, () => {})
   }

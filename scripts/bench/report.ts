@@ -20,6 +20,7 @@ export const SECTIONS: Record<string, string> = {
   fleet: '3. Fleet scale',
   growth: '4. Growth',
   regulator: "5. The regulator's side",
+  cluster: '6. Cluster mode (NATS JetStream, partitions; docs/SCALING.md)',
 }
 
 export const TARGETS: Target[] = [

@@ -19,6 +19,7 @@ import { verifyOneCore, verifyAllCores, leveldbSyncBatches, transport } from '..
 import { pipelineSaturation, pipelineLatency, fleetScale, fleetMemory } from '../bench/pipeline.ts'
 import { growth } from '../bench/growth.ts'
 import { regulator } from '../bench/regulator.ts'
+import { clusterPartitions } from '../bench/cluster.ts'
 import { publisherProcesses, stopPublisherProcesses } from '../bench/publishers.ts'
 import { checkTargets, derive, printResults, writeResults, type Results } from '../bench/report.ts'
 
@@ -30,6 +31,7 @@ interface Sizes {
   fleet: { sizes: number[]; compare: number; total: number; runs: number; memoryDevices: number; memoryPeriods: number }
   growth: { size: number; runs: number; appendCount: number; proofSamples: number }
   regulator: { readings: number; runs: number }
+  cluster: { devices: number; perDevice: number; runs: number; partitions: number[] }
 }
 
 const FULL: Sizes = {
@@ -40,6 +42,7 @@ const FULL: Sizes = {
   fleet: { sizes: [100, 1000, 10_000], compare: 1000, total: 15_000, runs: 3, memoryDevices: 10_000, memoryPeriods: 3 },
   growth: { size: 1_000_000, runs: 3, appendCount: 20_000, proofSamples: 500 },
   regulator: { readings: 10_000, runs: 3 },
+  cluster: { devices: 50, perDevice: 300, runs: 3, partitions: [1, 2, 4] },
 }
 
 const QUICK: Sizes = {
@@ -50,6 +53,7 @@ const QUICK: Sizes = {
   fleet: { sizes: [5, 10, 20], compare: 10, total: 100, runs: 1, memoryDevices: 20, memoryPeriods: 2 },
   growth: { size: 3000, runs: 1, appendCount: 300, proofSamples: 20 },
   regulator: { readings: 200, runs: 1 },
+  cluster: { devices: 4, perDevice: 50, runs: 1, partitions: [1, 2, 4] },
 }
 
 export async function runBench({ quick, outDir }: { quick: boolean; outDir: string }): Promise<Results> {
@@ -79,6 +83,7 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
     ['fleet memory', () => fleetMemory(s.fleet.memoryDevices, half(), s.fleet.memoryPeriods)],
     ['growth', () => growth(s.growth)],
     ["regulator's side", () => regulator(s.regulator)],
+    ['cluster mode, 1/2/4 partitions', () => clusterPartitions(s.cluster, figures.find((f) => f.id === 'pipeline.saturation')!.median)],
   ]
   try {
     for (const [name, body] of stages) await stage(name, body)

@@ -13,6 +13,9 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { createFleet, loadScenario, SimError, DEFAULT_AUDIENCE, type Scenario } from '../../device-sim/index.ts'
 import { guardStandardStreams } from '../output-guard.ts'
 import { registerScenario, RegisterError } from '../sim-register.ts'
+import { readFileSync } from 'node:fs'
+import { deviceNatsPassword } from '../../broker/nats-auth.ts'
+import { fromHex } from '../../ledger/protocol/index.ts'
 
 interface SimOptions {
   broker?: string
@@ -29,6 +32,7 @@ interface SimOptions {
   register?: boolean
   url?: string
   token?: string
+  natsSecret?: string
 }
 
 const BROKER_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'])
@@ -92,6 +96,7 @@ export function register(program: Command): void {
     .option('--register', 'first register the loggers and create the scenario\'s shipments on a running dashboard (needs --url and --token)')
     .option('--url <dashboard>', 'the dashboard for --register, e.g. http://127.0.0.1:8080')
     .option('--token <token>', 'an admin\'s API token for --register (Authorization: Bearer)')
+    .option('--nats-secret <file>', 'cluster mode: log in with the NATS passwords derived from this secret (<data>/cluster/nats-device.secret of coldproof start --cluster) instead of signed tokens')
     .option('--quiet', 'no progress lines')
     .action(async (opts: SimOptions, cmd: Command) => {
       let scenario: Scenario
@@ -120,13 +125,19 @@ export function register(program: Command): void {
       }
       if (!opts.broker) cmd.error('error: --broker <url> is required to run a scenario (or use --print-provisioning)', { exitCode: 2 })
       if (opts.register && (!opts.url || !opts.token)) cmd.error('error: --register needs --url <dashboard> and --token <admin API token>', { exitCode: 2 })
+      let natsSecret: Uint8Array | undefined
+      if (opts.natsSecret) {
+        const hex = readFileSync(opts.natsSecret, 'utf8').trim()
+        if (!/^[0-9a-f]{64,}$/.test(hex)) cmd.error(`error ERR_SIM_OPTIONS: ${opts.natsSecret} must hold the cluster secret as lowercase hex (at least 32 bytes)`, { exitCode: 2 })
+        natsSecret = fromHex(hex)
+      }
       // A full disk drops log lines and is retried by the devices' files; it never ends the fleet.
       guardStandardStreams()
       let hinted = false
       const fleet = orExit(() => createFleet({
         ...base,
         ...(opts.accel !== undefined ? { acceleration: opts.accel } : {}),
-        mqtt: { url: opts.broker as string, audience: opts.audience },
+        mqtt: { url: opts.broker as string, audience: opts.audience, ...(natsSecret ? { password: (id: string) => deviceNatsPassword(natsSecret, id) } : {}) },
         receiptTimeoutMs: opts.receiptTimeout * 1000,
         log: (level, msg) => {
           if (level !== 'warn') return

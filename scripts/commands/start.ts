@@ -8,6 +8,7 @@ import { startSystem } from '../system.ts'
 import { dropOnErrorStream, guardStandardStreams } from '../output-guard.ts'
 import { describeStartError } from '../start-errors.ts'
 import { parseWitnessTargets } from '../../ledger/witness/attach.ts'
+import { runClusterMode, type ClusterFlags } from './start-cluster.ts'
 
 function port(value: string, name: string): number {
   const n = Number(value)
@@ -69,7 +70,14 @@ export function register(program: Command): void {
     .option('--tiles <dir>', 'keep the ledger exported as C2SP tlog-tiles in this directory and serve it under /tiles/ (env COLDPROOF_TILES)', env.COLDPROOF_TILES)
     .option('--witness <"url vkey"...>', 'submit each logged checkpoint to this tlog-witness (its URL and verifier key, space-separated; repeatable; env COLDPROOF_WITNESSES, comma-separated)', env.COLDPROOF_WITNESSES ? [env.COLDPROOF_WITNESSES] : undefined)
     .option('--public-origin <url>', 'the dashboard\'s public URL behind a proxy, accepted as an origin of writes (env COLDPROOF_PUBLIC_ORIGIN)', publicOrigin, env.COLDPROOF_PUBLIC_ORIGIN ? publicOrigin(env.COLDPROOF_PUBLIC_ORIGIN) : undefined)
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string }) => {
+    .option('--cluster <urls>', 'cluster mode: ingest from this NATS JetStream cluster (comma-separated nats:// URLs) instead of the embedded broker (env COLDPROOF_CLUSTER; docs/SCALING.md)', env.COLDPROOF_CLUSTER)
+    .option('--partitions <n>', 'cluster mode: ingest partitions, 1, 2, 4, 8 or 16 (env COLDPROOF_PARTITIONS)', env.COLDPROOF_PARTITIONS ?? '2')
+    .option('--replicas <n>', 'cluster mode: JetStream replicas of the readings streams (env COLDPROOF_REPLICAS)', env.COLDPROOF_REPLICAS ?? '3')
+    .option('--cluster-user <name>', 'cluster mode: the ingest\'s NATS user (env COLDPROOF_CLUSTER_USER)', env.COLDPROOF_CLUSTER_USER)
+    .option('--cluster-password <password>', 'cluster mode: the ingest\'s NATS password (env COLDPROOF_CLUSTER_PASSWORD)', env.COLDPROOF_CLUSTER_PASSWORD)
+    .option('--register <file>', 'cluster mode: register the devices of this provisioning JSON (coldproof sim --print-provisioning)')
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string } & ClusterFlags) => {
+      if (o.cluster) return runClusterMode(o)
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
       guardStandardStreams()

@@ -20,6 +20,7 @@ const EXPECTED = [
   'fleet.pipeline_5', 'fleet.pipeline_10', 'fleet.pipeline_20', 'fleet.rss_server', 'fleet.rss_publishers',
   'growth.append_empty', 'growth.prefill', 'growth.append_full', 'growth.inclusion_proof', 'growth.consistency_proof',
   'growth.shipment_query', 'growth.open', 'growth.start', 'regulator.bundle_build', 'regulator.verify_webcrypto', 'regulator.verify_noble', 'regulator.compliance', 'regulator.verify',
+  'cluster.partitions_1', 'cluster.partitions_2', 'cluster.partitions_4',
 ]
 
 t.test('coldproof bench --quick measures every figure it prints and writes', async (t) => {
