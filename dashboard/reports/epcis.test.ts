@@ -17,7 +17,7 @@ t.test('the EPCIS export validates against the GS1 EPCIS 2.0 JSON Schema', async
   const doc = epcisDocument(input, input.readings.map((r, i) => ({ ...r, index: 100 + i })))
   const ok = validate(doc)
   t.ok(ok, JSON.stringify(validate.errors?.slice(0, 5)))
-  const events = (doc.epcisBody as { eventList: Record<string, any>[] }).eventList
+  const events = (doc.epcisBody as { eventList: Record<string, any>[] }).eventList.filter((e) => e.sensorElementList) // readings; the shipping and receiving events have none
   t.equal(events.length, input.readings.length, 'one ObjectEvent per reading')
   const e = events[0]
   t.equal(e.type, 'ObjectEvent')
@@ -34,7 +34,7 @@ t.test('the EPCIS export validates against the GS1 EPCIS 2.0 JSON Schema', async
 t.test('readings inside an excursion carry ALARM_CONDITION, a sensor fault ERROR_CONDITION, others none', async (t) => {
   const input = sampleReportInput()
   const doc = epcisDocument(input, input.readings)
-  const events = (doc.epcisBody as { eventList: Record<string, any>[] }).eventList
+  const events = (doc.epcisBody as { eventList: Record<string, any>[] }).eventList.filter((e) => e.sensorElementList) // readings; the shipping and receiving events have none
   let alarms = 0
   input.readings.forEach((r, i) => {
     const exc = events[i].sensorElementList[0].sensorReport[0].exception
@@ -56,7 +56,7 @@ t.test('the schema check is not vacuous: broken documents fail', async (t) => {
   bad2.epcisBody.eventList[0].action = 'WATCH'
   t.notOk(validate(bad2), 'unknown action')
   const bad3 = structuredClone(doc)
-  bad3.epcisBody.eventList[0].sensorElementList[0].sensorReport[0].exception = 'HOT'
+  bad3.epcisBody.eventList[1].sensorElementList[0].sensorReport[0].exception = 'HOT'
   t.notOk(validate(bad3), 'exception outside the CBV alert types')
   const bad4 = structuredClone(doc)
   delete bad4['@context']
@@ -68,4 +68,17 @@ t.test('no SSCC: still schema-valid with an empty epcList', async (t) => {
   input.shipment.gs1 = null
   const doc = epcisDocument(input, input.readings.slice(0, 3))
   t.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 3)))
+})
+
+t.test('the shipment\'s life: a shipping event at its start and, once closed, a receiving event; identifiers never name the host', async (t) => {
+  const input = sampleReportInput()
+  const closed = epcisDocument(input, input.readings.slice(0, 3), { idBase: 'https://coldproof.local/ledger' }) as { epcisBody: { eventList: { bizStep: string; eventTime: string; readPoint: { id: string }; eventID: string }[] } }
+  const steps = closed.epcisBody.eventList.map((e) => e.bizStep)
+  t.same([steps[0], steps[steps.length - 1]], ['shipping', 'receiving'])
+  const last = closed.epcisBody.eventList[steps.length - 1]
+  t.equal(last.eventTime, new Date(input.shipment.closedAt!).toISOString(), 'received at the close')
+  t.match(last.readPoint.id, /\/sites\/Lyon$/, 'at the route\'s end')
+  const open = epcisDocument({ ...input, shipment: { ...input.shipment, closedAt: null } }, input.readings.slice(0, 3)) as typeof closed
+  t.notOk(open.epcisBody.eventList.some((e) => e.bizStep === 'receiving'), 'no receiving event while open')
+  t.notMatch(JSON.stringify(closed), /localhost|127\.0\.0\.1/)
 })

@@ -6,6 +6,9 @@
  * code for degrees Celsius). Readings inside an excursion of the compliance
  * result carry `exception: "ALARM_CONDITION"` (CBV 2.0, sensor alert types).
  * Values are decimals derived exactly from the integer centi-degrees.
+ * The shipment's own life is two more ObjectEvents: `shipping` at its start
+ * (disposition in_transit) and, once closed, `receiving` at its close
+ * (disposition in_progress), read at the route's ends.
  */
 import type { ReportInput, ReportReading, ReportExcursion } from './types.ts'
 import { ssccDigitalLink } from '../gs1.ts'
@@ -33,7 +36,7 @@ const iso = (ms: number) => new Date(ms).toISOString()
 export function epcisDocument(input: ReportInput, readings: ReadonlyArray<ReportReading & { index?: number }>, { idBase = 'https://coldproof.invalid' }: EpcisOptions = {}): Record<string, unknown> {
   const { shipment, result } = input
   const epcList = shipment.gs1 ? [ssccDigitalLink(shipment.gs1.sscc)] : []
-  const eventList = readings.map((r) => {
+  const eventList: Record<string, unknown>[] = readings.map((r) => {
     const report: Record<string, unknown> = {
       type: 'gs1:Temperature',
       value: r.tempCentiC / 100,
@@ -59,6 +62,20 @@ export function epcisDocument(input: ReportInput, readings: ReadonlyArray<Report
       sensorElementList: [{ sensorMetadata: metadata, sensorReport: [report] }],
     }
   })
+  const site = (name: string) => ({ id: `${idBase}/sites/${encodeURIComponent(name)}` })
+  const lifecycle = (bizStep: string, disposition: string, at: number, where: string) => ({
+    type: 'ObjectEvent',
+    eventTime: iso(at),
+    eventTimeZoneOffset: '+00:00',
+    eventID: `${idBase}/shipments/${encodeURIComponent(shipment.shipmentId)}/${bizStep}`,
+    epcList,
+    action: 'OBSERVE',
+    bizStep,
+    disposition,
+    readPoint: site(where),
+  })
+  eventList.unshift(lifecycle('shipping', 'in_transit', shipment.startAt, shipment.route.from))
+  if (shipment.closedAt !== null) eventList.push(lifecycle('receiving', 'in_progress', shipment.closedAt, shipment.route.to))
   return {
     '@context': [EPCIS_CONTEXT],
     type: 'EPCISDocument',

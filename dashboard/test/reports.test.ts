@@ -166,8 +166,11 @@ t.test('EPCIS export validates against the GS1 EPCIS 2.0 schema; excursion readi
   t.match(res.headers['content-type'], /^application\/ld\+json/)
   const doc = res.json()
   t.ok(validateEpcis(doc), JSON.stringify(validateEpcis.errors?.slice(0, 3)))
-  const events = doc.epcisBody.eventList
+  const all = doc.epcisBody.eventList
+  t.equal(all[0].bizStep, 'shipping', 'the shipment\'s start first')
+  const events = all.filter((e: any) => e.sensorElementList)
   t.equal(events.length, 48)
+  t.notMatch(JSON.stringify(doc), /localhost|127\.0\.0\.1/, 'identifiers name the ledger, not the host the request came to')
   const marks = events.map((e: any) => e.sensorElementList[0].sensorReport[0].exception ?? null)
   t.equal(marks.filter((m: string | null) => m === 'ALARM_CONDITION').length, 6, 'the six readings at 10.50 °C')
   t.equal(marks.filter((m: string | null) => m === 'ERROR_CONDITION').length, 1, 'the sensor fault')

@@ -76,7 +76,8 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
     schema: { tags: ['reports'], params, produces: ['application/ld+json'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
     const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
-    const idBase = opts.idBase ?? `${req.protocol}://${req.host}`
+    // Stable identifiers: the configured base, else the ledger's origin, never the host a browser happened to use.
+    const idBase = opts.idBase ?? `https://${ledger.origin}`
     const doc = epcisDocument(reportInput(ledger, d, clock(), null), d.readings, { idBase })
     reply.header('content-type', 'application/ld+json; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'epcis.json')}"`)
     return reply.send(JSON.stringify(doc))
