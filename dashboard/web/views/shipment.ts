@@ -388,9 +388,9 @@ function reasonLists(c: ComplianceSummary | null): (HTMLElement | null)[] {
 
 /** Min, max and mean per logger over its judged time. */
 function loggerTable(loggers: ComplianceSummary['loggers']): HTMLElement {
-  return h('table', { class: 'small logger-figures' },
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'small logger-figures' },
     h('thead', null, h('tr', null, ...['Logger', 'Min', 'Max', 'Mean', 'Readings'].map((x) => h('th', null, x)))),
     h('tbody', null, ...loggers.map((l) => h('tr', null,
       h('td', { class: 'id' }, l.deviceId), h('td', null, formatTemp(l.minC, 2)), h('td', null, formatTemp(l.maxC, 2)),
-      h('td', null, formatTemp(l.meanC, 2)), h('td', null, String(l.readings))))))
+      h('td', null, formatTemp(l.meanC, 2)), h('td', null, String(l.readings)))))))
 }
