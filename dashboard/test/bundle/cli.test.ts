@@ -83,7 +83,7 @@ t.test('report --bundle: a locked ledger says so; a stopped one gives a verifyin
   const out = join(dir, 'bundle.json')
   const locked = await cli('report', trail.shipmentId, '--bundle', '--data', trail.dir, '--out', out)
   t.equal(locked.code, 2)
-  t.match(locked.stderr, /locked: a running `coldproof start` holds it[\s\S]*--url <dashboard url> --token <API token>/)
+  t.match(locked.stderr, /is held by a running `coldproof start` and [\s\S]*add --url <its dashboard> --token <API token> instead of --data/)
   t.equal((await cli('report', 'NOPE', '--bundle', '--data', dir)).code, 2, 'no ledger there')
 
   await trail.ledger.close()
