@@ -65,6 +65,9 @@ export async function startBenchServer({ dashboard = false, maxConnections = 11_
       registry: { lookupDevice: async (id) => ledger.lookupDevice(id) },
       serviceAccounts: { ingest: { passwordHash: await hashServicePassword(password), role: 'ingest' } },
       port: 0, rateLimit: false, maxConnections, logger: pino({ level: 'silent' }),
+      // Every publisher process connects from 127.0.0.1, up to 100 devices at a time each: the per-address cap on
+      // sockets that have not sent CONNECT yet (a guard against one host holding sockets open) would refuse them.
+      maxIdleSockets: 2000, maxIdleSocketsPerAddress: 2000,
     })
     const { url } = await broker.listen()
     stack.push(() => broker.close())
