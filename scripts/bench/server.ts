@@ -50,7 +50,8 @@ export async function provisionDevices(ledger: Ledger, prefix: string, count: nu
   return devices
 }
 
-export async function startBenchServer({ dashboard = false, maxConnections = 11_000, dir }: { dashboard?: boolean; maxConnections?: number; dir?: string } = {}): Promise<BenchServer> {
+/** `verifyThreads`: the ingest's signature-check threads (its default when omitted; 0 = on the main thread). */
+export async function startBenchServer({ dashboard = false, maxConnections = 11_000, dir, verifyThreads }: { dashboard?: boolean; maxConnections?: number; dir?: string; verifyThreads?: number } = {}): Promise<BenchServer> {
   const ownDir = dir ?? await mkdtemp(join(tmpdir(), 'coldproof-bench-server-'))
   const stack: (() => Promise<unknown>)[] = []
   const close = async () => {
@@ -71,7 +72,7 @@ export async function startBenchServer({ dashboard = false, maxConnections = 11_
     })
     const { url } = await broker.listen()
     stack.push(() => broker.close())
-    const ingest = createIngest({ ledger, url, username: 'ingest', password })
+    const ingest = createIngest({ ledger, url, username: 'ingest', password, ...(verifyThreads !== undefined ? { verifyThreads } : {}) })
     await ingest.start()
     stack.push(() => ingest.close())
     let http: BenchServer['http']
