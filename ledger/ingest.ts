@@ -322,7 +322,6 @@ export function createIngest(opts: IngestOptions): Ingest {
    * Runs one message at a time.
    */
   async function judge(topic: string, payload: Uint8Array, receivedAt: number, early: EarlyCheck | undefined): Promise<{ done: Promise<Outcome> }> {
-    stats.received++
     try {
       if (payload.length > MAX_READING_PAYLOAD) reject('ERR_OVERSIZED', `payload is ${payload.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: payload.length, max: MAX_READING_PAYLOAD })
       let topicDevice: string
@@ -392,7 +391,7 @@ export function createIngest(opts: IngestOptions): Ingest {
         if (opens) stats.gapsOpened++
         w.seq = holdSeq(w.seq, seq)
         w.held.set(seq, { h, p, payload: b64, overflow: overflows(r) })
-        return { done: ledger.holdReading({ payload: b64, deviceId, seq }, receivedAt).then(
+        return { done: ledger.holdReading({ payload: b64, deviceId, seq }, receivedAt, { reading: r, hash: h }).then(
           () => {
             stats.held++
             requestResend(deviceId, opens)
@@ -409,7 +408,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       const followed = followHeld(w)
       const contested = w.unlinked.get(seq)
       w.unlinked.delete(seq)
-      const done = ledger.appendReading({ payload: b64, deviceId, seq }, receivedAt).then(
+      const done = ledger.appendReading({ payload: b64, deviceId, seq }, receivedAt, { reading: r, hash: h }).then(
         (entry) => {
           w.pending.delete(seq)
           for (const s of followed) w.pending.delete(s)
@@ -520,6 +519,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   }
 
   function handle(topic: string, payload: Uint8Array, receivedAt = clock()): Promise<Outcome> {
+    stats.received++
     // The signature check starts now, beside the judging of earlier messages; judging awaits it in arrival order.
     const early = verifyThreads > 0 ? startCheck(pool, (id) => ledger.lookupDevice(id), payload) : undefined
     const judged = chain.then(() => judge(topic, payload, receivedAt, early))
