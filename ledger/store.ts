@@ -206,7 +206,7 @@ export class LogStore extends EventEmitter {
           }
           reopen = false
         }
-        await this.db.batch(ops as ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], { sync: true })
+        await writeChained(this.db, ops)
         this.#unhealthy = undefined
         return
       } catch (e) {
@@ -559,6 +559,26 @@ export function isDiskFull(e: unknown): boolean {
   if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return true
   if (typeof err.message === 'string' && /No space left on device|Disk quota exceeded/i.test(err.message)) return true
   return err.cause !== undefined && err.cause !== e && isDiskFull(err.cause)
+}
+
+/**
+ * One atomic batch written with `sync: true`, through a chained batch: the
+ * array form of batch() clones and re-validates every operation in JavaScript
+ * first, which cost several times the chained form's CPU per operation (a
+ * reading is about seven operations).
+ */
+async function writeChained(db: DB, ops: BatchOp[]): Promise<void> {
+  const b = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') b.put(op.key, op.value!)
+      else b.del(op.key)
+    }
+  } catch (e) {
+    await b.close()
+    throw e
+  }
+  await b.write({ sync: true })
 }
 
 /** The batch counter and tree state the database holds (every batch writes both). */
