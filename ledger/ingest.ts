@@ -197,6 +197,8 @@ export function createIngest(opts: IngestOptions): Ingest {
   // A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
   const unfollow = ledger.subscribe((e) => { if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) } })
   const receiptDirty = new Set<string>()
+  /** Receipts taken, in flush order, each flush with the last entry index its checkpoint must cover. */
+  const awaitingAnchor: { upTo: number; due: Map<string, { seq: number; hash: Uint8Array }> }[] = []
   let receiptTimer: NodeJS.Immediate | undefined
   let client: MqttClient | undefined
   let acks: DeferredPubacks | undefined
@@ -266,26 +268,41 @@ export function createIngest(opts: IngestOptions): Ingest {
    * covering every durable entry is in checkpoints.log (ledger.whenAnchored):
    * a reading the database might still lose is never receipted, so its device
    * keeps it and re-sends it. The receipt is taken now, published then.
+   *
+   * Receipts taken in several flushes (one per commit) that one checkpoint
+   * covers are coalesced: each device gets only its newest covered receipt, so
+   * a busy fleet costs one retained publish per device per checkpoint, not per
+   * commit. A receipt not covered yet waits for its own checkpoint and is never
+   * held back by newer ones.
    */
   function flushReceipts(): void {
     receiptTimer = undefined
     const upTo = ledger.size() - 1
-    const due: { id: string; seq: number; hash: Uint8Array }[] = []
+    const due = new Map<string, { seq: number; hash: Uint8Array }>()
     for (const id of receiptDirty) {
       const d = ledger.device(id)
       if (!d) continue
-      due.push({ id, seq: d.contiguous, hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH })
+      due.set(id, { seq: d.contiguous, hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH })
     }
     receiptDirty.clear()
-    const sent = ledger.whenAnchored(upTo).then(() => {
-      for (const r of due) {
-        publish(deviceTopic(r.id, 'receipt'), encodeReceipt({ seq: r.seq, hash: r.hash }), true)
-        stats.receipts++
-        requestResend(r.id)
-      }
-    })
+    if (due.size === 0) return
+    awaitingAnchor.push({ upTo, due })
+    const sent = ledger.whenAnchored(upTo).then(() => publishCovered(upTo))
     anchoring.add(sent)
     void sent.finally(() => { anchoring.delete(sent) })
+  }
+
+  /** Publishes, per device, the newest waiting receipt the anchored checkpoint covers (its size is above upTo). */
+  function publishCovered(upTo: number): void {
+    const covered = Math.max(upTo + 1, ledger.latestAnchor()?.size ?? 0)
+    const merged = new Map<string, { seq: number; hash: Uint8Array }>()
+    // Flushes are queued in log order; later ones hold the newer state.
+    while (awaitingAnchor.length && awaitingAnchor[0].upTo < covered) for (const [id, r] of awaitingAnchor.shift()!.due) merged.set(id, r)
+    for (const [id, r] of merged) {
+      publish(deviceTopic(id, 'receipt'), encodeReceipt(r), true)
+      stats.receipts++
+      requestResend(id)
+    }
   }
 
   function scheduleReceipt(deviceId: string): void {
