@@ -119,6 +119,24 @@ type AuthError = Error & { returnCode: number }
 // at run time the default import is module.exports, the factory itself.
 const newMemoryPersistence = memoryPersistence as unknown as () => object
 
+/**
+ * aedes's message emitter (mqemitter 7) runs at most `concurrency` messages at
+ * once (aedes's default: 100) and queues the rest; when one finishes it starts
+ * the next queued one synchronously, inside the finishing one's stack. Queued
+ * messages that finish synchronously (no subscriber, or a synchronous one:
+ * aedes's own $SYS messages on every connect and disconnect) therefore recurse
+ * one level each: with a slow consumer holding the slots and a few thousand such
+ * messages queued (10,000 devices connecting), the stack overflows and takes the
+ * process down ("Maximum call stack size exceeded", seen in the 10,000-device
+ * bench). 0 lifts the limit, so nothing queues and nothing recurses. It bounded
+ * nothing anyway: the queue is unbounded, while what is in flight is bounded by
+ * the connections (each parses its next packets only after the current ones)
+ * and the capped offline queues. broker/test/mq-recursion.test.ts reproduces both.
+ * Upstream knows the overflow without a reproduction (mcollina/mqemitter pull
+ * request 204, open: "On very high loads mqemitter `_do` could throw").
+ */
+export const MQ_CONCURRENCY = 0
+
 export function createBroker(opts: BrokerOptions): Broker {
   const {
     registry,
@@ -418,6 +436,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       })
       aedes = await Aedes.createBroker({
         persistence,
+        concurrency: MQ_CONCURRENCY,
         drainTimeout: drainTimeoutMs,
         connectTimeout: connectTimeoutMs,
         // Device ids are up to 32 characters; aedes applies this limit to MQTT 3.1 clients (3.1.1 servers may accept longer ids, section 3.1.3.1).

@@ -266,20 +266,33 @@ export function readingOfEntry(e: Entry<'reading'>): DecodedReading {
   return readingOfBody(e.body as unknown as Obj, 'body')
 }
 
-/** Validates an entry object of any origin and returns it typed. Throws EntryError. */
-export function validateEntry(e: unknown): Entry {
+/**
+ * Validates an entry object of any origin and returns it typed. Throws EntryError.
+ * `reading`: for a reading entry, its payload already decoded by the caller from
+ * exactly the bytes body.payload encodes (the ledger's append path): the body's
+ * shape, device id and seq are checked against it instead of decoding again.
+ */
+export function validateEntry(e: unknown, reading?: DecodedReading): Entry {
   const o = shape(e, '$', ['v', 'index', 'type', 'time', 'prev', 'body'])
   if (o.v !== 1) fail('ERR_ENTRY_VERSION', '$.v', `expected 1, got ${JSON.stringify(o.v)}`)
   int(o, 'index', '$'); int(o, 'time', '$')
   hex64(o, 'prev', '$')
   if (typeof o.type !== 'string' || !(ENTRY_TYPES as readonly string[]).includes(o.type)) fail('ERR_ENTRY_UNKNOWN_TYPE', '$.type', `expected one of ${ENTRY_TYPES.join(', ')}, got ${JSON.stringify(o.type)}`)
-  BODY[o.type as EntryType](o.body, '$.body')
+  if (o.type === 'reading' && reading) knownReadingBody(o.body, '$.body', reading)
+  else BODY[o.type as EntryType](o.body, '$.body')
   return o as unknown as Entry
 }
 
-/** Canonical JSON bytes of a valid entry. */
-export function encodeEntry(e: Entry): Uint8Array {
-  validateEntry(e)
+function knownReadingBody(b: unknown, f: string, r: DecodedReading): void {
+  const o = shape(b, f, ['payload', 'deviceId', 'seq'])
+  str(o, 'payload', f)
+  if (deviceId(o.deviceId, `${f}.deviceId`) !== r.fields.deviceId) fail('ERR_ENTRY_READING_MISMATCH', `${f}.deviceId`, `is ${String(o.deviceId)}, the payload is from ${r.fields.deviceId}`, { body: o.deviceId, payload: r.fields.deviceId })
+  if (int(o, 'seq', f, 1) !== r.fields.seq) fail('ERR_ENTRY_READING_MISMATCH', `${f}.seq`, `is ${String(o.seq)}, the payload has seq ${r.fields.seq}`, { body: o.seq, payload: r.fields.seq })
+}
+
+/** Canonical JSON bytes of a valid entry (`reading`: see validateEntry). */
+export function encodeEntry(e: Entry, reading?: DecodedReading): Uint8Array {
+  validateEntry(e, reading)
   return canonicalJsonBytes(e)
 }
 

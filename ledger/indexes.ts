@@ -8,7 +8,8 @@
  * Each entry type is checked first (`prepare`, which throws a LedgerError and
  * changes nothing) and applied after its bytes were encoded (`apply`).
  */
-import { checkDevicePublicKey, decodeReading, deviceTopic, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, readingHash, toHex, type DecodedReading } from './protocol/index.ts'
+import { checkDevicePublicKey, decodeReading, deviceTopic, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, toHex, type DecodedReading } from './protocol/index.ts'
+import { sha256Hex } from './node-hash.ts'
 import type { ChainAnchor, Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
 import { chainNext, classifySeq, declarableGap, declareLost, EMPTY_SEQ_STATE, holdSeq, unholdSeq } from './device-chain.ts'
 import { GENESIS_PREV } from './entry-codec.ts'
@@ -23,6 +24,14 @@ export interface ReadingRow { i: number; h: string; p: string; t: number }
 export interface HeldRow { payload: string; h: string; p: string; t: number; receivedAt: number }
 
 export interface BatchOp { type: 'put' | 'del'; key: string; value?: Uint8Array }
+
+/**
+ * What the ingest already decoded and hashed of a reading's payload (the
+ * bytes `body.payload` encodes): passed along so the ledger does not decode
+ * the base64, the reading and its SHA-256 again. The caller vouches that both
+ * come from exactly those bytes; the ledger still checks device id and seq.
+ */
+export interface KnownReading { reading: DecodedReading; /** hex SHA-256 of the payload */ hash: string }
 
 /** The view of the ledger a batch is built against: committed state plus the batch's own earlier entries. */
 export interface BatchContext {
@@ -61,7 +70,7 @@ export const parseJsonBytes = <T>(b: Uint8Array): T => JSON.parse(new TextDecode
 
 export type Apply = (stored: StoredEntry) => Promise<FollowUp[] | void>
 
-type Preparer<T extends EntryType> = (ctx: BatchContext, body: EntryBodies[T], time: number, via?: ChainVia) => Promise<Apply> | Apply
+type Preparer<T extends EntryType> = (ctx: BatchContext, body: EntryBodies[T], time: number, via?: ChainVia, known?: KnownReading) => Promise<Apply> | Apply
 
 const bad = (message: string, details: Record<string, unknown> = {}): never => { throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details) }
 
@@ -174,15 +183,25 @@ const prepareCheckpoint: Preparer<'checkpoint'> = (ctx, body) => async () => {
 
 const hexGenesis = toHex(GENESIS_PREV_HASH)
 
-function decodeBody(deviceId: string, seq: number, payload: Uint8Array): DecodedReading {
+/** The reading a body carries and its hex hash: taken from `known` when the ingest passed them, else decoded here. */
+function readingOfBody(body: EntryBodies['reading'], known: KnownReading | undefined): { r: DecodedReading; h: string } {
+  const { deviceId, seq } = body
   let r: DecodedReading
-  try {
-    r = decodeReading(payload)
-  } catch (e) {
-    return bad(`reading payload does not decode: ${(e as Error).message}`, { deviceId })
+  let h: string
+  if (known) {
+    r = known.reading
+    h = known.hash
+  } else {
+    const payload = fromBase64(body.payload)
+    try {
+      r = decodeReading(payload)
+    } catch (e) {
+      return bad(`reading payload does not decode: ${(e as Error).message}`, { deviceId })
+    }
+    h = sha256Hex(payload)
   }
   if (r.fields.deviceId !== deviceId || r.fields.seq !== seq) bad('reading body deviceId/seq differ from the payload', { deviceId, seq })
-  return r
+  return { r, h }
 }
 
 function liveDevice(ctx: BatchContext, deviceId: string): DeviceState {
@@ -199,10 +218,9 @@ function liveDevice(ctx: BatchContext, deviceId: string): DeviceState {
  * re-checks what keeps the log a chain and its own indexes consistent.
  * Applying it reaches the held reading above, if any (`followHeld`).
  */
-const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via) => {
+const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known) => {
   const d = liveDevice(ctx, body.deviceId)
-  const payload = fromBase64(body.payload)
-  const r = decodeBody(body.deviceId, body.seq, payload)
+  const { r, h } = readingOfBody(body, known)
   const kind = classifySeq(d, body.seq)
   if (body.seq !== d.contiguous + 1 || kind !== (via ? 'held' : 'next')) {
     throw new LedgerError('ERR_LEDGER_CHAIN_ORDER', `device ${body.deviceId} seq ${body.seq} is ${kind}, not the next ${via ? 'held ' : ''}seq above the chain head ${d.contiguous}`, { deviceId: body.deviceId, seq: body.seq, head: d.contiguous })
@@ -212,7 +230,6 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via) => {
   if (via !== 'after-gap' && p !== head) {
     throw new LedgerError('ERR_LEDGER_CHAIN_LINK', `device ${body.deviceId} seq ${body.seq} names prevHash ${p}, but the chain head ${d.contiguous} hashes to ${head}`, { deviceId: body.deviceId, seq: body.seq, expected: head, actual: p })
   }
-  const h = toHex(readingHash(payload))
   return async ({ entry }) => {
     const f = r.fields
     const row: ReadingRow = { i: entry.index, h, p, t: f.deviceTimeMs }
@@ -270,13 +287,11 @@ async function followHeld(ctx: BatchContext, deviceId: string, headHash: string,
  * Holds a verified reading above a gap (outside the log): it waits for the
  * readings below it, or for a declared gap. Not an entry: no index, no receipt.
  */
-export function prepareHold(ctx: BatchContext, body: EntryBodies['reading'], receivedAt: number): () => void {
+export function prepareHold(ctx: BatchContext, body: EntryBodies['reading'], receivedAt: number, known?: KnownReading): () => void {
   const d = liveDevice(ctx, body.deviceId)
-  const payload = fromBase64(body.payload)
-  const r = decodeBody(body.deviceId, body.seq, payload)
+  const { r, h } = readingOfBody(body, known)
   const kind = classifySeq(d, body.seq)
   if (kind !== 'ahead') throw new LedgerError('ERR_LEDGER_CHAIN_ORDER', `device ${body.deviceId} seq ${body.seq} is ${kind}: only a missing seq above the next one is held`, { deviceId: body.deviceId, seq: body.seq, head: d.contiguous })
-  const h = toHex(readingHash(payload))
   return () => {
     ctx.setHeldRow(body.deviceId, body.seq, { payload: body.payload, h, p: toHex(r.fields.prevHash), t: r.fields.deviceTimeMs, receivedAt })
     ctx.setDevice({ ...d, ...holdSeq(d, body.seq), ...(body.seq > d.highest ? { highestHash: h } : {}) })
@@ -324,10 +339,10 @@ const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'reading.fork': prepareFork,
 }
 
-export async function prepareEntry<T extends EntryType>(ctx: BatchContext, type: T, body: EntryBodies[T], time: number, via?: ChainVia): Promise<Apply> {
+export async function prepareEntry<T extends EntryType>(ctx: BatchContext, type: T, body: EntryBodies[T], time: number, via?: ChainVia, known?: KnownReading): Promise<Apply> {
   const p = PREPARERS[type] as Preparer<T> | undefined
   if (!p) bad(`unknown entry type ${JSON.stringify(type)}`)
-  return p!(ctx, body, time, via)
+  return p!(ctx, body, time, via, known)
 }
 
 export type { Entry }

@@ -5,9 +5,10 @@
  * everything else, and acknowledges each message to the broker only once its
  * outcome (entry or quarantine record) is durable (deferred-puback.ts).
  *
- * Judging happens one message at a time, outside the ledger's write path
- * (signature verification with Node's crypto, ~13k/s per core); commits happen
- * in groups. The per-device sequence state used to judge includes readings
+ * Judging happens one message at a time, in arrival order, outside the
+ * ledger's write path; each message's signature check starts as it arrives,
+ * on worker threads (verify-pool.ts, early-verify.ts), so judging only awaits
+ * outcomes mostly known already. Commits happen in groups. The per-device sequence state used to judge includes readings
  * accepted but not yet durable, so a burst of one device's readings needs no
  * fsync in between.
  *
@@ -17,15 +18,16 @@
  * device has gaps, resend requests for the missing ranges.
  */
 import { EventEmitter } from 'node:events'
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import {
   decodeReading, deviceTopic, encodeReceipt, STATUS, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
-  parseDeviceTopic, readingHash, readingSigningMessage, readingsFilters, toBase64, toHex, type DecodedReading,
+  parseDeviceTopic, readingsFilters, toBase64, toHex, type DecodedReading,
 } from './protocol/index.ts'
 import { chainNext, classifySeq, declarableGap, EMPTY_SEQ_STATE, heldCount, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
 import type { GapCause } from './entry-types.ts'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { createVerifyPool, defaultVerifyThreads } from './verify-pool.ts'
+import { signatureValid, startCheck, type EarlyCheck } from './early-verify.ts'
+import { sha256Hex } from './node-hash.ts'
 import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
 import type { Ledger } from './ledger.ts'
 import type { StoredEntry } from './entry-types.ts'
@@ -74,6 +76,11 @@ export interface IngestOptions {
    * client (the cluster mode publishes them over NATS: ledger/cluster/).
    */
   publish?: (topic: string, payload: Uint8Array, retain: boolean) => void
+  /**
+   * Worker threads that verify signatures (ledger/verify-pool.ts), each check started as its message
+   * arrives; default one per core but one, at least one. 0 verifies on the main thread while judging.
+   */
+  verifyThreads?: number
 }
 
 export interface LatencyStats { count: number; sumMs: number; maxMs: number }
@@ -147,9 +154,6 @@ const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
 const UNHEALTHY = new Set(['ERR_LEDGER_DISK_FULL', 'ERR_LEDGER_WRITE_FAILED', 'ERR_LEDGER_FAILED'])
 const overflows = (r: DecodedReading): boolean => ((r.fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
 
-/** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-
 class Rejection extends Error {
   constructor(readonly reason: QuarantineReason, message: string, readonly details: Record<string, unknown> = {}, readonly deviceId?: string, readonly seq?: number) {
     super(message)
@@ -187,7 +191,9 @@ export function createIngest(opts: IngestOptions): Ingest {
     received: 0, pending: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
     deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
   }
-  const keys = new Map<string, { hex: string; key: KeyObject }>()
+  const verifyThreads = opts.verifyThreads ?? defaultVerifyThreads()
+  if (!Number.isSafeInteger(verifyThreads) || verifyThreads < 0) throw new RangeError(`ingest option verifyThreads must be a non-negative integer, got ${verifyThreads}`)
+  const pool = createVerifyPool({ threads: verifyThreads })
   const working = new Map<string, Working>()
   const lastResend = new Map<string, number>()
   /** Per device: the chain head its first missing range sits on, and when (ledger clock) it was first asked for. */
@@ -196,6 +202,8 @@ export function createIngest(opts: IngestOptions): Ingest {
   // A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
   const unfollow = ledger.subscribe((e) => { if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) } })
   const receiptDirty = new Set<string>()
+  /** Receipts taken, in flush order, each flush with the last entry index its checkpoint must cover. */
+  const awaitingAnchor: { upTo: number; due: Map<string, { seq: number; hash: Uint8Array }> }[] = []
   let receiptTimer: NodeJS.Immediate | undefined
   let client: MqttClient | undefined
   let acks: DeferredPubacks | undefined
@@ -206,15 +214,6 @@ export function createIngest(opts: IngestOptions): Ingest {
   let closing = false
 
   const addLatency = (l: LatencyStats, ms: number) => { l.count++; l.sumMs += ms; if (ms > l.maxMs) l.maxMs = ms }
-
-  function keyOf(deviceId: string, publicKey: Uint8Array): KeyObject {
-    const hex = toHex(publicKey)
-    const c = keys.get(deviceId)
-    if (c && c.hex === hex) return c.key
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
-    keys.set(deviceId, { hex, key })
-    return key
-  }
 
   async function workingOf(deviceId: string): Promise<Working> {
     let w = working.get(deviceId)
@@ -275,26 +274,41 @@ export function createIngest(opts: IngestOptions): Ingest {
    * covering every durable entry is in checkpoints.log (ledger.whenAnchored):
    * a reading the database might still lose is never receipted, so its device
    * keeps it and re-sends it. The receipt is taken now, published then.
+   *
+   * Receipts taken in several flushes (one per commit) that one checkpoint
+   * covers are coalesced: each device gets only its newest covered receipt, so
+   * a busy fleet costs one retained publish per device per checkpoint, not per
+   * commit. A receipt not covered yet waits for its own checkpoint and is never
+   * held back by newer ones.
    */
   function flushReceipts(): void {
     receiptTimer = undefined
     const upTo = ledger.size() - 1
-    const due: { id: string; seq: number; hash: Uint8Array }[] = []
+    const due = new Map<string, { seq: number; hash: Uint8Array }>()
     for (const id of receiptDirty) {
       const d = ledger.device(id)
       if (!d) continue
-      due.push({ id, seq: d.contiguous, hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH })
+      due.set(id, { seq: d.contiguous, hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH })
     }
     receiptDirty.clear()
-    const sent = ledger.whenAnchored(upTo).then(() => {
-      for (const r of due) {
-        publish(deviceTopic(r.id, 'receipt'), encodeReceipt({ seq: r.seq, hash: r.hash }), true)
-        stats.receipts++
-        requestResend(r.id)
-      }
-    })
+    if (due.size === 0) return
+    awaitingAnchor.push({ upTo, due })
+    const sent = ledger.whenAnchored(upTo).then(() => publishCovered(upTo))
     anchoring.add(sent)
     void sent.finally(() => { anchoring.delete(sent) })
+  }
+
+  /** Publishes, per device, the newest waiting receipt the anchored checkpoint covers (its size is above upTo). */
+  function publishCovered(upTo: number): void {
+    const covered = Math.max(upTo + 1, ledger.latestAnchor()?.size ?? 0)
+    const merged = new Map<string, { seq: number; hash: Uint8Array }>()
+    // Flushes are queued in log order; later ones hold the newer state.
+    while (awaitingAnchor.length && awaitingAnchor[0].upTo < covered) for (const [id, r] of awaitingAnchor.shift()!.due) merged.set(id, r)
+    for (const [id, r] of merged) {
+      publish(deviceTopic(id, 'receipt'), encodeReceipt(r), true)
+      stats.receipts++
+      requestResend(id)
+    }
   }
 
   function scheduleReceipt(deviceId: string): void {
@@ -330,8 +344,7 @@ export function createIngest(opts: IngestOptions): Ingest {
    * async function, making the next judgement wait for this commit).
    * Runs one message at a time.
    */
-  async function judge(topic: string, payload: Uint8Array, receivedAt: number): Promise<{ done: Promise<Outcome> }> {
-    stats.received++
+  async function judge(topic: string, payload: Uint8Array, receivedAt: number, early: EarlyCheck | undefined): Promise<{ done: Promise<Outcome> }> {
     try {
       if (payload.length > MAX_READING_PAYLOAD) reject('ERR_OVERSIZED', `payload is ${payload.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: payload.length, max: MAX_READING_PAYLOAD })
       let topicDevice: string
@@ -345,7 +358,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       }
       let r: DecodedReading
       try {
-        r = decodeReading(payload)
+        r = early?.decoded ?? decodeReading(payload)
       } catch (e) {
         return reject('ERR_MALFORMED', (e as Error).message, { protocolCode: isProtocolError(e) ? e.code : undefined, ...(isProtocolError(e) ? e.details : {}) }, topicDevice)
       }
@@ -354,7 +367,8 @@ export function createIngest(opts: IngestOptions): Ingest {
       const dev = ledger.lookupDevice(deviceId)
       if (!dev) reject('ERR_UNKNOWN_DEVICE', `device ${deviceId} is not registered`, {}, deviceId, seq)
       if (dev!.revoked) reject('ERR_REVOKED', `device ${deviceId} is revoked`, {}, deviceId, seq)
-      if (!cryptoVerify(null, readingSigningMessage(r.record), keyOf(deviceId, dev!.publicKey), r.signature)) {
+      // Started on arrival (handle) on the pool's threads; checked again here only if the key changed since.
+      if (!(await signatureValid(pool, early, r, dev!.publicKey))) {
         reject('ERR_BAD_SIGNATURE', `the signature of ${deviceId} seq ${seq} does not verify under the registered key`, { publicKey: toHex(dev!.publicKey) }, deviceId, seq)
       }
       const now = clock()
@@ -362,7 +376,7 @@ export function createIngest(opts: IngestOptions): Ingest {
 
       // Chain checks against chained, held and pending readings (docs/PROTOCOL.md, "Hash chaining").
       const w = await workingOf(deviceId)
-      const h = toHex(readingHash(payload))
+      const h = sha256Hex(payload)
       const p = toHex(r.fields.prevHash)
       const b64 = toBase64(payload)
       const kind = classifySeq(w.seq, seq)
@@ -400,7 +414,7 @@ export function createIngest(opts: IngestOptions): Ingest {
         if (opens) stats.gapsOpened++
         w.seq = holdSeq(w.seq, seq)
         w.held.set(seq, { h, p, payload: b64, overflow: overflows(r) })
-        return { done: ledger.holdReading({ payload: b64, deviceId, seq }, receivedAt).then(
+        return { done: ledger.holdReading({ payload: b64, deviceId, seq }, receivedAt, { reading: r, hash: h }).then(
           () => {
             stats.held++
             requestResend(deviceId, opens)
@@ -417,7 +431,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       const followed = followHeld(w)
       const contested = w.unlinked.get(seq)
       w.unlinked.delete(seq)
-      const done = ledger.appendReading({ payload: b64, deviceId, seq }, receivedAt).then(
+      const done = ledger.appendReading({ payload: b64, deviceId, seq }, receivedAt, { reading: r, hash: h }).then(
         (entry) => {
           w.pending.delete(seq)
           for (const s of followed) w.pending.delete(s)
@@ -462,7 +476,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       const details = { seq, chainedOrHeldHash: otherHash, receivedHash: h }
       if (w.forked || ledger.device(deviceId)?.compromised) reject('ERR_CHAIN_FORK', `${deviceId} seq ${seq} differs from the reading already chained or held at that seq (the device's fork is logged already)`, details, deviceId, seq)
       w.forked = true
-      const payloads = [{ b: b64, k: toHex(sha256(fromBase64(b64))) }, { b: await other(), k: otherHash }].sort((a, b) => (a.k < b.k ? -1 : 1)).map((x) => x.b) as [string, string]
+      const payloads = [{ b: b64, k: h }, { b: await other(), k: otherHash }].sort((a, b) => (a.k < b.k ? -1 : 1)).map((x) => x.b) as [string, string]
       return { done: ledger.recordFork({ deviceId, seq, payloads }).then(
         (e) => { stats.forks++; return { kind: 'fork', deviceId, seq, index: e.entry.index } as Outcome },
         (e) => { working.delete(deviceId); throw e },
@@ -528,7 +542,10 @@ export function createIngest(opts: IngestOptions): Ingest {
   }
 
   function handle(topic: string, payload: Uint8Array, receivedAt = clock()): Promise<Outcome> {
-    const judged = chain.then(() => judge(topic, payload, receivedAt))
+    stats.received++
+    // The signature check starts now, beside the judging of earlier messages; judging awaits it in arrival order.
+    const early = verifyThreads > 0 ? startCheck(pool, (id) => ledger.lookupDevice(id), payload) : undefined
+    const judged = chain.then(() => judge(topic, payload, receivedAt, early))
     chain = judged.catch(() => undefined)
     const done = judged.then((j) => j.done)
     outstanding.add(done)
@@ -614,6 +631,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     const a = acks?.settled().finally(() => { acked = true })
     await whileHealthy(() => (a && !acked ? [a] : []))
     if (client) await client.endAsync(!ledger.health().ok)
+    await pool.close()
   }
 
   Object.assign(emitter, { start, close, handle, checkGaps, stats: () => ({ ...structuredClone(stats), pending: outstanding.size }) })

@@ -23,6 +23,7 @@ import { loadOrCreateLedgerKey, readVerifierKey, KEY_FILE, type LedgerKey } from
 import { AnchorWriter, readAnchors } from './anchor-log.ts'
 import { checkAgainstAnchor, checkLedgerDir, dbError, RESTORE_HINT } from './open-checks.ts'
 import { LedgerError } from './errors.ts'
+import type { KnownReading } from './indexes.ts'
 import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineRecord, type ShipmentState } from './state-types.ts'
 
 export interface OpenLedgerOptions {
@@ -89,10 +90,13 @@ export interface Ledger {
   declareGap(body: GapBody): Promise<StoredEntry<'gap'>>
   /** Logs two different signed readings of one device and seq as evidence of a fork. */
   recordFork(body: ReadingForkBody): Promise<StoredEntry<'reading.fork'>>
-  /** Ingest only: appends a reading the ingest has verified (the seq right above the chain head, linked to it). */
-  appendReading(body: ReadingBody, receivedAt: number): Promise<StoredEntry<'reading'>>
+  /**
+   * Ingest only: appends a reading the ingest has verified (the seq right above the chain head, linked to it).
+   * `known`: the payload as the ingest decoded and hashed it, so the ledger does not do it again.
+   */
+  appendReading(body: ReadingBody, receivedAt: number, known?: KnownReading): Promise<StoredEntry<'reading'>>
   /** Ingest only: holds a verified reading above a gap, outside the log, until the gap is filled or declared. */
-  holdReading(body: ReadingBody, receivedAt: number): Promise<void>
+  holdReading(body: ReadingBody, receivedAt: number, known?: KnownReading): Promise<void>
   /** A device's held readings, by seq: payload (base64), hash and prevHash (hex), device time, receive time. */
   heldReadings(deviceId: string): Promise<HeldReading[]>
   /** Ingest only: stores a rejected message (outside the log); id -1 when a quarantine cap was reached (counted, not kept). */
@@ -284,13 +288,13 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       const b: ReadingForkBody = { deviceId: deviceIdOf(body?.deviceId), seq: body.seq, payloads: body.payloads }
       return store.appendEntry('reading.fork', b, clock())
     },
-    appendReading(body, receivedAt) {
+    appendReading(body, receivedAt, known) {
       if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
-      return store.appendEntry('reading', { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, receivedAt)
+      return store.appendEntry('reading', { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, receivedAt, known)
     },
-    async holdReading(body, receivedAt) {
+    async holdReading(body, receivedAt, known) {
       if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
-      await store.submit({ kind: 'hold', body: { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, time: receivedAt })
+      await store.submit({ kind: 'hold', body: { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, time: receivedAt, ...(known ? { known } : {}) })
     },
     heldReadings: (deviceId) => store.heldRows(deviceId),
     async quarantine(record) {
@@ -389,4 +393,4 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
  */
 export { openLedgerDirReader as openLedgerReader } from './fsck-reader.ts'
 export { readVerifierKey }
-export type { StoredCheckpoint }
+export type { StoredCheckpoint, KnownReading }

@@ -309,9 +309,10 @@ function popcount(n: number): number {
  * current tree, largest first (one per set bit of size). Returns the new
  * frontier (the input is not modified) and every perfect subtree the leaf
  * completes, starting with the leaf itself at level 0: the store saves each
- * under (level, index) so proofs cost O(log n) reads.
+ * under (level, index) so proofs cost O(log n) reads. `hashNode` is the
+ * RFC 6962 interior hash (the ledger passes Node's crypto, node-hash.ts).
  */
-export function appendLeaf(frontier: Uint8Array[], size: number, leaf: Uint8Array): { frontier: Uint8Array[]; completed: { level: number; index: number; hash: Uint8Array }[] } {
+export function appendLeaf(frontier: Uint8Array[], size: number, leaf: Uint8Array, hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array = nodeHash): { frontier: Uint8Array[]; completed: { level: number; index: number; hash: Uint8Array }[] } {
   checkCount(size, 'size')
   checkHash(leaf, 'leaf')
   if (!Array.isArray(frontier) || frontier.length !== popcount(size)) {
@@ -323,7 +324,7 @@ export function appendLeaf(frontier: Uint8Array[], size: number, leaf: Uint8Arra
   let h = leaf, level = 0, index = size, s = size
   // Each set low bit of size is a perfect subtree of the same height as h: merge (a binary carry).
   while (odd(s)) {
-    h = nodeHash(next.pop()!, h)
+    h = hashNode(next.pop()!, h)
     level++; index = half(index); s = half(s)
     completed.push({ level, index, hash: h })
   }

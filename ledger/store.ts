@@ -13,10 +13,11 @@ import { ClassicLevel } from 'classic-level'
 import { EventEmitter } from 'node:events'
 import type { Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
 import { appendLeaf, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootAt, rootFromFrontier, type NodeReader } from './merkle.ts'
+import { leafHashNode, nodeHashNode, sha256Hex } from './node-hash.ts'
 import { encodeEntry, entryHash, GENESIS_PREV } from './entry-codec.ts'
 import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-commit.ts'
 import { END, K, indexOfKey } from './keys-layout.ts'
-import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type ReadingRow } from './indexes.ts'
+import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type KnownReading, type ReadingRow } from './indexes.ts'
 import { LedgerError } from './errors.ts'
 import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineReason, type QuarantineRecord, type ShipmentState } from './state-types.ts'
 import { fromHex, toHex } from './protocol/index.ts'
@@ -27,17 +28,18 @@ const textDecoder = new TextDecoder()
  * and sit under an fsync'd batch; reading parses them without re-validating
  * (ledger/fsck.ts is the integrity checker that trusts nothing).
  */
-const parseStored = (bytes: Uint8Array): StoredEntry => ({ entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, hash: entryHash(bytes) })
+const parseStored = (bytes: Uint8Array): StoredEntry => ({ entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, hash: sha256Hex(bytes) })
 
 interface TreeState { size: number; frontier: string[]; lastHash: string; lastTime: number }
 
 export interface StoredCheckpoint { note: string; size: number; rootHash: string }
 
 export type WriteItem =
-  | { kind: 'entry'; type: EntryType; body: EntryBodies[EntryType]; time: number }
+  /** `known`: a reading's payload as the ingest decoded and hashed it (indexes.ts, KnownReading). */
+  | { kind: 'entry'; type: EntryType; body: EntryBodies[EntryType]; time: number; known?: KnownReading }
   | { kind: 'quarantine'; record: Omit<QuarantineRecord, 'id'> }
   /** A verified reading above a gap, held outside the log (indexes.ts, prepareHold). */
-  | { kind: 'hold'; body: EntryBodies['reading']; time: number }
+  | { kind: 'hold'; body: EntryBodies['reading']; time: number; known?: KnownReading }
   /** No write: settles after everything submitted before it (keeps MQTT acks in order). */
   | { kind: 'barrier' }
 
@@ -145,8 +147,8 @@ export class LogStore extends EventEmitter {
     return this.#gc.submit(item)
   }
 
-  appendEntry<T extends EntryType>(type: T, body: EntryBodies[T], time: number): Promise<StoredEntry<T>> {
-    return this.submit({ kind: 'entry', type, body, time }) as Promise<StoredEntry<T>>
+  appendEntry<T extends EntryType>(type: T, body: EntryBodies[T], time: number, known?: KnownReading): Promise<StoredEntry<T>> {
+    return this.submit({ kind: 'entry', type, body, time, ...(known ? { known } : {}) }) as Promise<StoredEntry<T>>
   }
 
   /** Waits for every queued write. */
@@ -204,7 +206,7 @@ export class LogStore extends EventEmitter {
           }
           reopen = false
         }
-        await this.db.batch(ops as ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[], { sync: true })
+        await writeChained(this.db, ops)
         this.#unhealthy = undefined
         return
       } catch (e) {
@@ -312,16 +314,16 @@ export class LogStore extends EventEmitter {
     const outcomes: ItemOutcome<WriteResult>[] = []
     const newEntries: StoredEntry[] = []
     /** Encodes the next entry (validating it; throws before anything is recorded). */
-    const encodeNext = (type: EntryType, body: EntryBodies[EntryType], time: number) => {
+    const encodeNext = (type: EntryType, body: EntryBodies[EntryType], time: number, known?: KnownReading) => {
       const entry: Entry = { v: 1, index: size, type, time, prev: lastHash, body }
-      return { entry, bytes: encodeEntry(entry) }
+      return { entry, bytes: encodeEntry(entry, known?.reading) }
     }
     /** Records one encoded entry and applies it; returns it and the entries it makes follow. */
     const appendEncoded = async ({ entry, bytes }: { entry: Entry; bytes: Uint8Array }, apply: Awaited<ReturnType<typeof prepareEntry>>) => {
       const { type } = entry
-      const hash = entryHash(bytes)
+      const hash = sha256Hex(bytes)
       const stored: StoredEntry = { entry, bytes, hash }
-      const appended = appendLeaf(frontier, size, leafHash(bytes))
+      const appended = appendLeaf(frontier, size, leafHashNode(bytes), nodeHashNode)
       for (const n of appended.completed) put(K.node(n.level, n.index), n.hash)
       put(K.entry(size), bytes)
       put(K.byType(type, size), new Uint8Array(0))
@@ -344,14 +346,14 @@ export class LogStore extends EventEmitter {
           continue
         }
         if (item.kind === 'hold') {
-          prepareHold(ctx, item.body, item.time)()
+          prepareHold(ctx, item.body, item.time, item.known)()
           outcomes.push({ ok: true, value: { held: true, deviceId: item.body.deviceId, seq: item.body.seq } })
           continue
         }
         // Entry times never go backwards along the log.
         const time = Math.max(item.time, lastTime)
-        const apply = await prepareEntry(ctx, item.type, item.body, time)
-        const encoded = encodeNext(item.type, item.body, time)
+        const apply = await prepareEntry(ctx, item.type, item.body, time, undefined, item.known)
+        const encoded = encodeNext(item.type, item.body, time, item.known)
         // From here on nothing is expected to fail; if something does (a read error),
         // the batch cannot be partly undone, so the whole batch fails.
         applying = true
@@ -557,6 +559,26 @@ export function isDiskFull(e: unknown): boolean {
   if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return true
   if (typeof err.message === 'string' && /No space left on device|Disk quota exceeded/i.test(err.message)) return true
   return err.cause !== undefined && err.cause !== e && isDiskFull(err.cause)
+}
+
+/**
+ * One atomic batch written with `sync: true`, through a chained batch: the
+ * array form of batch() clones and re-validates every operation in JavaScript
+ * first, which cost several times the chained form's CPU per operation (a
+ * reading is about seven operations).
+ */
+async function writeChained(db: DB, ops: BatchOp[]): Promise<void> {
+  const b = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') b.put(op.key, op.value!)
+      else b.del(op.key)
+    }
+  } catch (e) {
+    await b.close()
+    throw e
+  }
+  await b.write({ sync: true })
 }
 
 /** The batch counter and tree state the database holds (every batch writes both). */

@@ -12,6 +12,8 @@ t.test('partition = high nibble of the first byte of SHA-256(UTF-8 device id)', 
   // Worked example from docs/PROTOCOL.md: SHA-256("truck-7-probe-1") starts with 0xd?, so partition "d".
   t.equal(partitionOf('truck-7-probe-1').toString(16), 'd')
   t.throws(() => partitionOf('Bad Id'), { code: 'ERR_READING_BAD_DEVICE_ID' })
+  t.throws(() => partitionOf('Bad Id'), { code: 'ERR_READING_BAD_DEVICE_ID' }, 'refused again: only valid ids are memoised')
+  t.equal(partitionOf('truck-7-probe-1').toString(16), 'd', 'the memoised partition is the same')
 })
 
 t.test('partitions spread a fleet over all 16 values', async (t) => {

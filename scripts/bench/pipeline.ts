@@ -42,8 +42,8 @@ function commitTracker(ingest: Ingest) {
 }
 
 /** Saturation: every device publishes its readings at once; readings/s from the first publish to the last commit. */
-async function saturate(devices: number, perDevice: number, runs: number, prefix: string): Promise<number[]> {
-  const server = await startBenchServer()
+async function saturate(devices: number, perDevice: number, runs: number, prefix: string, verifyThreads?: number): Promise<number[]> {
+  const server = await startBenchServer(verifyThreads === undefined ? {} : { verifyThreads })
   try {
     const fleet = await provisionDevices(server.ledger, prefix, devices)
     const tracker = commitTracker(server.ingest)
@@ -69,6 +69,12 @@ async function saturate(devices: number, perDevice: number, runs: number, prefix
 export async function pipelineSaturation(devices: number, perDevice: number, runs: number): Promise<Figure> {
   const values = await saturate(devices, perDevice, runs, 'bench-sat')
   return figure('pipeline.saturation', 'pipeline', `pipeline at saturation, ${devices} devices x ${perDevice} readings`, 'readings/s', values, 'higher')
+}
+
+/** The same with every signature verified on the main thread while judging (verifyThreads 0): what the verify pool gains, in the same run. */
+export async function pipelineSaturationMainThread(devices: number, perDevice: number, runs: number): Promise<Figure> {
+  const values = await saturate(devices, perDevice, runs, 'bench-satmain', 0)
+  return figure('pipeline.saturation_main_thread', 'pipeline', `pipeline at saturation, signatures verified on the main thread, ${devices} devices x ${perDevice} readings`, 'readings/s', values, 'higher')
 }
 
 function startSseWatcher(base: string, cookie: string) {

@@ -57,6 +57,7 @@ export function derive(figures: Figure[], fleetId: string): Derived[] {
   return [
     comb,
     { id: 'derived.pipeline_ratio', name: 'pipeline / combined limit', unit: 'ratio', median: pipe.median / comb.median, min: pipe.min / comb.max, max: pipe.max / comb.min, from: 'pipeline.saturation, derived.combined_limit' },
+    ratio('derived.verify_pool_gain', 'pipeline with the verify pool / with signatures on the main thread', pipe, get(figures, 'pipeline.saturation_main_thread'), 'pipeline.saturation, pipeline.saturation_main_thread'),
     ratio('derived.verify_scaling', 'verify all cores / one core', va, v1, 'limits.verify_all_cores, limits.verify_one_core'),
     ratio('derived.fleet_1000_vs_50', `pipeline at ${fleetId.split('_')[1]} devices / at the pipeline stage's device count`, fleet, pipe, `${fleetId}, pipeline.saturation`),
     ratio('derived.append_full_vs_empty', 'appends at full size / on an empty ledger', get(figures, 'growth.append_full'), get(figures, 'growth.append_empty'), 'growth.append_full, growth.append_empty'),

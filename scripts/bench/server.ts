@@ -50,7 +50,8 @@ export async function provisionDevices(ledger: Ledger, prefix: string, count: nu
   return devices
 }
 
-export async function startBenchServer({ dashboard = false, maxConnections = 11_000, dir }: { dashboard?: boolean; maxConnections?: number; dir?: string } = {}): Promise<BenchServer> {
+/** `verifyThreads`: the ingest's signature-check threads (its default when omitted; 0 = on the main thread). */
+export async function startBenchServer({ dashboard = false, maxConnections = 11_000, dir, verifyThreads }: { dashboard?: boolean; maxConnections?: number; dir?: string; verifyThreads?: number } = {}): Promise<BenchServer> {
   const ownDir = dir ?? await mkdtemp(join(tmpdir(), 'coldproof-bench-server-'))
   const stack: (() => Promise<unknown>)[] = []
   const close = async () => {
@@ -65,10 +66,13 @@ export async function startBenchServer({ dashboard = false, maxConnections = 11_
       registry: { lookupDevice: async (id) => ledger.lookupDevice(id) },
       serviceAccounts: { ingest: { passwordHash: await hashServicePassword(password), role: 'ingest' } },
       port: 0, rateLimit: false, maxConnections, logger: pino({ level: 'silent' }),
+      // Every publisher process connects from 127.0.0.1, up to 100 devices at a time each: the per-address cap on
+      // sockets that have not sent CONNECT yet (a guard against one host holding sockets open) would refuse them.
+      maxIdleSockets: 2000, maxIdleSocketsPerAddress: 2000,
     })
     const { url } = await broker.listen()
     stack.push(() => broker.close())
-    const ingest = createIngest({ ledger, url, username: 'ingest', password })
+    const ingest = createIngest({ ledger, url, username: 'ingest', password, ...(verifyThreads !== undefined ? { verifyThreads } : {}) })
     await ingest.start()
     stack.push(() => ingest.close())
     let http: BenchServer['http']

@@ -16,7 +16,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { describeMachine } from '../bench/machine.ts'
 import type { Figure } from '../bench/figures.ts'
 import { verifyOneCore, verifyAllCores, leveldbSyncBatches, transport } from '../bench/limits.ts'
-import { pipelineSaturation, pipelineLatency, fleetScale, fleetMemory } from '../bench/pipeline.ts'
+import { pipelineSaturation, pipelineSaturationMainThread, pipelineLatency, fleetScale, fleetMemory } from '../bench/pipeline.ts'
 import { growth } from '../bench/growth.ts'
 import { regulator } from '../bench/regulator.ts'
 import { clusterPartitions } from '../bench/cluster.ts'
@@ -78,6 +78,7 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
     ['LevelDB sync batches', () => leveldbSyncBatches(s.leveldb.runs, s.leveldb.batches)],
     ['MQTT transport', () => transport(s.transport.runs, s.transport.devices, s.transport.perDevice)],
     ['pipeline saturation', () => pipelineSaturation(s.pipeline.devices, s.pipeline.perDevice, s.pipeline.runs)],
+    ['pipeline saturation, signatures on the main thread', () => pipelineSaturationMainThread(s.pipeline.devices, s.pipeline.perDevice, s.pipeline.runs)],
     ['latency at half load', () => pipelineLatency(s.pipeline.devices, half(), s.pipeline.latencySeconds, s.pipeline.latencyRuns)],
     ...s.fleet.sizes.map((n): [string, () => Promise<Figure>] => [`fleet of ${n}`, () => fleetScale(n, s.fleet.total, s.fleet.runs)]),
     ['fleet memory', () => fleetMemory(s.fleet.memoryDevices, half(), s.fleet.memoryPeriods)],
