@@ -259,3 +259,21 @@ t.test('property: consistency proofs with a wrong size fail', async (t) => {
     }), { numRuns: 300 })
   t.pass('300 wrong old sizes')
 })
+
+t.test('property: with a batch reader, roots and proofs are the same and read every node in one call', async (t) => {
+  await fc.assert(fc.asyncProperty(
+    fc.integer({ min: 1, max: 3000 }).chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.integer({ min: 0, max: size }))),
+    async ([size, index, oldSize]) => {
+      let calls = 0, single = 0
+      const many = async (nodes: readonly { level: number; index: number }[]) => { calls++; return Promise.all(nodes.map((n) => bigReader(n.level, n.index))) }
+      const read = (l: number, i: number) => { single++; return bigReader(l, i) }
+      const same = (a: Uint8Array[], b: Uint8Array[]) => a.length === b.length && a.every((h, i) => toHex(h) === toHex(b[i]))
+      if (!same(await inclusionProof(index, size, read, many), await inclusionProof(index, size, bigReader))) return false
+      if (!same(await consistencyProof(oldSize, size, read, many), await consistencyProof(oldSize, size, bigReader))) return false
+      if (toHex(await rootAt(size, read, many)) !== toHex(await rootAt(size, bigReader))) return false
+      // One call per non-empty proof and per root; nothing read one node at a time.
+      return single === 0 && calls <= 3
+    },
+  ), { numRuns: 300 })
+  t.pass('300 random trees')
+})

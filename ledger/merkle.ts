@@ -65,6 +65,9 @@ export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0))
 /** Hash of the PERFECT subtree at (level, index): the leaves [index*2^level, (index+1)*2^level). level 0 = leaf hashes. */
 export type NodeReader = (level: number, index: number) => Promise<Uint8Array>
 
+/** Many perfect subtrees in one read (a store's multi-get), in the order asked. */
+export type NodeBatchReader = (nodes: readonly { level: number; index: number }[]) => Promise<Uint8Array[]>
+
 function checkHash(h: unknown, what: string): Uint8Array {
   if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
     throw new MerkleError('ERR_MERKLE_BAD_HASH', `"${what}" expected a ${HASH_SIZE}-byte hash, got ${h instanceof Uint8Array ? `length=${h.length}` : typeof h}`, { what, length: h instanceof Uint8Array ? h.length : undefined })
@@ -115,45 +118,73 @@ async function rangeHash(begin: number, end: number, read: NodeReader): Promise<
   return nodeHash(left, right)
 }
 
-/** The root of the first `size` leaves. EMPTY_ROOT for size 0. */
-export async function rootAt(size: number, read: NodeReader): Promise<Uint8Array> {
-  checkCount(size, 'size')
-  if (size === 0) return EMPTY_ROOT.slice()
-  return rangeHash(0, size, read)
+/** The perfect subtrees rangeHash(begin, end) reads, in its order. */
+function rangeNodes(begin: number, end: number, out: { level: number; index: number }[]): void {
+  const n = end - begin
+  if (isPowerOfTwo(n) && begin % n === 0) { out.push({ level: Math.round(Math.log2(n)), index: begin / n }); return }
+  if (n === 1) { out.push({ level: 0, index: begin }); return }
+  const k = splitPoint(n)
+  rangeNodes(begin, begin + k, out)
+  rangeNodes(begin + k, end, out)
 }
 
-/** RFC 6962 2.1.1 PATH(m, D[n]), leaves first; O(log n) reads. */
-export async function inclusionProof(index: number, size: number, read: NodeReader): Promise<Uint8Array[]> {
+/**
+ * MTH of each range. With a batch reader, every node the ranges need is read
+ * in one call (one multi-get instead of one read per level), then hashed.
+ */
+async function rangeHashes(ranges: [number, number][], read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
+  let reader = read
+  if (readMany) {
+    const nodes: { level: number; index: number }[] = []
+    for (const [b, e] of ranges) rangeNodes(b, e, nodes)
+    const hashes = await readMany(nodes)
+    const got = new Map(nodes.map((n, i) => [`${n.level}/${n.index}`, hashes[i]]))
+    reader = async (level, index) => got.get(`${level}/${index}`) ?? read(level, index)
+  }
+  const out: Uint8Array[] = []
+  for (const [b, e] of ranges) out.push(await rangeHash(b, e, reader))
+  return out
+}
+
+/** The root of the first `size` leaves. EMPTY_ROOT for size 0. */
+export async function rootAt(size: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array> {
+  checkCount(size, 'size')
+  if (size === 0) return EMPTY_ROOT.slice()
+  return (await rangeHashes([[0, size]], read, readMany))[0]
+}
+
+/** RFC 6962 2.1.1 PATH(m, D[n]), leaves first; O(log n) reads (one call with `readMany`). */
+export async function inclusionProof(index: number, size: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
   checkCount(index, 'index')
   checkCount(size, 'size')
   if (index >= size) throw new MerkleError('ERR_MERKLE_INDEX_RANGE', `leaf index ${index} is not inside a tree of size ${size}`, { index, size })
-  const out: Uint8Array[] = []
+  const ranges: [number, number][] = []
   // Walk down from the root, collecting the sibling of each step; the RFC lists them bottom-up.
   let begin = 0, end = size, m = index
   while (end - begin > 1) {
     const k = splitPoint(end - begin)
-    if (m < k) { out.push(await rangeHash(begin + k, end, read)); end = begin + k }
-    else { out.push(await rangeHash(begin, begin + k, read)); begin += k; m -= k }
+    if (m < k) { ranges.push([begin + k, end]); end = begin + k }
+    else { ranges.push([begin, begin + k]); begin += k; m -= k }
   }
-  return out.reverse()
+  return (await rangeHashes(ranges, read, readMany)).reverse()
 }
 
 /** RFC 6962 2.1.2 PROOF(m, D[n]) = SUBPROOF(m, D[n], true); empty when oldSize is 0 or equals newSize. */
-export async function consistencyProof(oldSize: number, newSize: number, read: NodeReader): Promise<Uint8Array[]> {
+export async function consistencyProof(oldSize: number, newSize: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
   checkCount(oldSize, 'oldSize')
   checkCount(newSize, 'newSize')
   if (oldSize > newSize) throw new MerkleError('ERR_MERKLE_SIZE_ORDER', `old size ${oldSize} is larger than new size ${newSize}`, { oldSize, newSize })
   if (oldSize === 0 || oldSize === newSize) return []
-  const out: Uint8Array[] = []
+  const ranges: [number, number][] = []
   let begin = 0, end = newSize, m = oldSize, whole = true
   while (m !== end - begin) {
     const k = splitPoint(end - begin)
-    if (m <= k) { out.push(await rangeHash(begin + k, end, read)); end = begin + k }
-    else { out.push(await rangeHash(begin, begin + k, read)); begin += k; m -= k; whole = false }
+    if (m <= k) { ranges.push([begin + k, end]); end = begin + k }
+    else { ranges.push([begin, begin + k]); begin += k; m -= k; whole = false }
   }
   // SUBPROOF(m, D[m], false) = [MTH(D[m])]: the old tree's subtree, unless it is the whole old tree.
-  if (!whole) out.push(await rangeHash(begin, end, read))
-  return out.reverse()
+  if (!whole) ranges.push([begin, end])
+  return (await rangeHashes(ranges, read, readMany)).reverse()
 }
 
 /** Number of hashes in PATH(index, D[size]). */
