@@ -27,7 +27,11 @@ const textDecoder = new TextDecoder()
  * and sit under an fsync'd batch; reading parses them without re-validating
  * (ledger/fsck.ts is the integrity checker that trusts nothing).
  */
-const parseStored = (bytes: Uint8Array): StoredEntry => ({ entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, hash: entryHash(bytes) })
+const parseStored = (bytes: Uint8Array): StoredEntry => {
+  let hash: string | undefined
+  // The hash (SHA-256 in JavaScript) only when asked for: most readers (the live fold, shipment queries) never do.
+  return { entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, get hash() { return (hash ??= entryHash(bytes)) } }
+}
 
 interface TreeState { size: number; frontier: string[]; lastHash: string; lastTime: number }
 
