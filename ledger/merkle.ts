@@ -232,8 +232,29 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0
 }
 
+/** How an interior node is hashed: nodeHash, or a memo of it (memoNodeHash). */
+export type NodeHasher = (left: Uint8Array, right: Uint8Array) => Uint8Array
+
+/**
+ * nodeHash remembering its results. The proofs of many entries of one tree
+ * share their upper nodes (each node at level L is on the path of 2^L leaves):
+ * a verifier checking them all hashes each distinct pair once. Same outputs as
+ * nodeHash; scope one to one batch of proofs, its memory grows with the pairs.
+ */
+export function memoNodeHash(): NodeHasher {
+  const seen = new Map<string, Uint8Array>()
+  return (left, right) => {
+    checkHash(left, 'left')
+    checkHash(right, 'right')
+    const key = String.fromCharCode.apply(null, left as unknown as number[]) + String.fromCharCode.apply(null, right as unknown as number[])
+    let h = seen.get(key)
+    if (!h) { h = nodeHash(left, right); seen.set(key, h) }
+    return h
+  }
+}
+
 /** The root an inclusion proof leads to (RFC 9162 2.1.3.2, steps 2-5), after size checks. */
-export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], hashNode: NodeHasher = nodeHash): Uint8Array {
   checkCount(index, 'index')
   checkCount(size, 'size')
   checkHash(leaf, 'leaf')
@@ -243,11 +264,11 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: nu
   for (const p of proof) {
     if (sn === 0) throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is longer than the path to the root', { index, size })
     if (odd(fn) || fn === sn) {
-      r = nodeHash(p, r)
+      r = hashNode(p, r)
       // Skip the levels where this node is a right-edge node with no sibling.
       if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn) }
     } else {
-      r = nodeHash(r, p)
+      r = hashNode(r, p)
     }
     fn = half(fn); sn = half(sn)
   }
@@ -256,9 +277,9 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: nu
 }
 
 /** RFC 9162 2.1.3.2: throws MerkleError unless `proof` shows leaf hash `leaf` at `index` in the tree of `size` with `root`. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], root: Uint8Array, hashNode: NodeHasher = nodeHash): void {
   checkHash(root, 'root')
-  const calculated = rootFromInclusionProof(leaf, index, size, proof)
+  const calculated = rootFromInclusionProof(leaf, index, size, proof, hashNode)
   if (!equal(calculated, root)) throw rootMismatch(`inclusion of leaf ${index} in tree of size ${size}`, root, calculated, { index, size })
 }
 
