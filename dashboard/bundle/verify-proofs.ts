@@ -61,9 +61,16 @@ export function checkInclusion(cp: Checkpoint | null, all: Parsed[], opts: Verif
     let done = 0
     // Every proof leads to the same root: each shared upper node is hashed once.
     const hashNode = memoNodeHash()
+    // The same upper hashes recur in most proofs: each distinct string is decoded once.
+    const decoded = new Map<unknown, Uint8Array | null>()
+    const hashOf = (s: unknown) => {
+      let h = decoded.get(s)
+      if (h === undefined) { h = strictBase64(s); decoded.set(s, h) }
+      return h
+    }
     for (const p of all) {
       if (p.bytes) {
-        const proof = p.ref.proof.map(strictBase64)
+        const proof = p.ref.proof.map(hashOf)
         if (proof.some((h) => h === null)) {
           checks.fail('inclusion', { code: 'INCLUSION_FAILED', message: `${p.role} entry ${p.index}: a proof hash is not canonical base64`, entryIndex: p.index })
         } else {
