@@ -248,7 +248,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       // Acknowledgements are looked up when an alarm is shown, so they can come first.
       for (const a of acks) apply(a, false)
       const slice = Math.max(1, opts.sliceSize ?? 2000)
-      // Every shipment reading stored before start, once, in log order: the same fold (and the same
+      // Every reading stored before start, once, in log order: the same fold (and the same
       // lateness baseline) as if the monitor had watched them arrive. In slices, so that the server
       // answers meanwhile; live entries queue and are applied, in order, once the fold is done.
       caughtUp = (async () => {
@@ -261,7 +261,8 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
           if (batch.length === 0) break
           for (const r of batch) {
             if (!before(r)) { from = size0; break }
-            apply(r, false)
+            // As when following live: an entry that cannot be applied is reported, not fatal.
+            try { apply(r, false) } catch (err) { opts.onError?.(err, r.entry.index) }
             progress.readingsFolded++
             from = r.entry.index + 1
           }
@@ -276,7 +277,10 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         timer.unref()
       })().catch((err) => {
         if (stopped) return
+        // Reading the ledger failed: stop following it (nothing more would be applied) and say so.
         progress.state = 'failed'
+        unsubscribe?.()
+        unsubscribe = null
         queue.length = 0
         opts.onError?.(err, -1)
         throw err

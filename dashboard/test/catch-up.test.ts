@@ -166,3 +166,27 @@ t.test('a small ledger is folded before the app is ready', async (t) => {
   t.same(app.dashboard.monitor.progress(), { state: 'live', readingsFolded: 30, readingsTotal: 30 }, 'ready means caught up under the default threshold')
   t.equal(app.dashboard.monitor.summary('small-1')?.lastReadingAt, T0 + 29 * FIVE_MIN)
 })
+
+t.test('a fold that cannot read the ledger is reported: /health says failed, the server answers', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'coldproof-catch-up-'))
+  const ledger = await openLedger({ dir: join(dir, 'ledger'), checkpointIntervalMs: 0, checkpointEvery: 1_000_000 })
+  t.teardown(async () => {
+    await ledger.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const l = new Logger('catch-up-failed', 11)
+  await ledger.registerDevice({ deviceId: l.deviceId, publicKey: l.publicKey, by: 'test' })
+  for (let k = 0; k < 5; k++) await ledger.appendReading(l.next(T0 + k * FIVE_MIN, 500), T0 + k * FIVE_MIN + 1000)
+  const users = await openUserStore({ file: join(dir, 'users.json'), seed: [] })
+  const app = await buildDashboard({
+    ledger, users, cookieSecret: 'test-cookie-secret-0123456789abcdef', logger: false, integrityCheckOnStart: false,
+    // The ledger goes away under the fold (as on a disk error): its next read fails.
+    catchUp: { waitUpTo: 0, beforeSlice: () => ledger.close() },
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  await t.rejects(app.dashboard.monitor.caughtUp(), { code: 'LEVEL_DATABASE_NOT_OPEN' }, 'the fold stops with the read error')
+  const health = await app.inject('/health')
+  t.equal(health.statusCode, 200, 'the server still answers')
+  t.same(health.json().live, { state: 'failed', readingsFolded: 0, readingsTotal: 5 }, '/health says the live state failed')
+})
