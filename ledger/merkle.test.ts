@@ -12,8 +12,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fromHex, toHex } from './protocol/bytes.ts'
 import {
   EMPTY_ROOT, MerkleError, appendLeaf, consistencyProof, frontierAt, inclusionProof, leafHash, nodeHash,
-  nodeReaderFromLeaves, rootAt, rootFromFrontier, rootFromLeaves, verifyConsistency, verifyInclusion,
-  type NodeReader,
+  memoNodeHash, nodeReaderFromLeaves, rootAt, rootFromFrontier, rootFromLeaves, verifyConsistency, verifyInclusion,
+  type NodeHasher, type NodeReader,
 } from './merkle.ts'
 
 const dir = new URL('./testdata/rfc6962/', import.meta.url)
@@ -190,6 +190,7 @@ t.test('property: appendLeaf frontier root equals rootFromLeaves at every size',
   t.pass('600 appends agree with the reference root and the stored nodes')
 })
 
+const sharedMemo = memoNodeHash()
 t.test('property: every generated inclusion proof verifies; any altered one fails', async (t) => {
   await fc.assert(fc.asyncProperty(
     fc.integer({ min: 1, max: 3000 }).chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.nat(), fc.nat(255))),
@@ -199,21 +200,23 @@ t.test('property: every generated inclusion proof verifies; any altered one fail
       if (reads > 2 * Math.ceil(Math.log2(size)) + 1) return false
       const leaf = bigLeaves[index], root = rootOf(size)
       verifyInclusion(leaf, index, size, proof, root)
+      verifyInclusion(leaf, index, size, proof, root, sharedMemo)
       if (await rootAt(size, bigReader).then(toHex) !== toHex(root)) return false
-      const mutations: (() => void)[] = [
-        () => verifyInclusion(leaf, index, size, [...proof, proof[0] ?? root], root),
-        () => verifyInclusion(bigLeaves[(index + 1) % 3000], index, size, proof, root),
+      const mutations: ((h?: NodeHasher) => void)[] = [
+        (h) => verifyInclusion(leaf, index, size, [...proof, proof[0] ?? root], root, h),
+        (h) => verifyInclusion(bigLeaves[(index + 1) % 3000], index, size, proof, root, h),
       ]
       if (proof.length) {
         const i = pick % proof.length
         const flipped = proof.map((h) => h.slice()); flipped[i][bit % 32] ^= 1 << (bit % 8)
-        mutations.push(() => verifyInclusion(leaf, index, size, flipped, root))
-        mutations.push(() => verifyInclusion(leaf, index, size, proof.filter((_, j) => j !== i), root))
+        mutations.push((h) => verifyInclusion(leaf, index, size, flipped, root, h))
+        mutations.push((h) => verifyInclusion(leaf, index, size, proof.filter((_, j) => j !== i), root, h))
       }
       // A wrong index always changes the path in a tree of the same size.
       const other = (index + 1 + (pick % Math.max(1, size - 1))) % size
-      if (other !== index) mutations.push(() => verifyInclusion(leaf, other, size, proof, root))
-      for (const m of mutations) if (!fails(m)) return false
+      if (other !== index) mutations.push((h) => verifyInclusion(leaf, other, size, proof, root, h))
+      // The same with one memo of node hashes shared by every proof of the run (as the bundle verifier does).
+      for (const m of mutations) if (!fails(() => m()) || !fails(() => m(sharedMemo))) return false
       // A wrong size fails unless it has the very same path shape (see the limit above).
       const wrongSize = index + 1 + (pick % 3000)
       if (wrongSize !== size && pathShape(index, wrongSize) !== pathShape(index, size) && !fails(() => verifyInclusion(leaf, index, wrongSize, proof, root))) return false
@@ -258,4 +261,22 @@ t.test('property: consistency proofs with a wrong size fail', async (t) => {
       return fails(() => verifyConsistency(m2, n, rootOf(m), rootOf(n), proof))
     }), { numRuns: 300 })
   t.pass('300 wrong old sizes')
+})
+
+t.test('property: with a batch reader, roots and proofs are the same and read every node in one call', async (t) => {
+  await fc.assert(fc.asyncProperty(
+    fc.integer({ min: 1, max: 3000 }).chain((size) => fc.tuple(fc.constant(size), fc.nat(size - 1), fc.integer({ min: 0, max: size }))),
+    async ([size, index, oldSize]) => {
+      let calls = 0, single = 0
+      const many = async (nodes: readonly { level: number; index: number }[]) => { calls++; return Promise.all(nodes.map((n) => bigReader(n.level, n.index))) }
+      const read = (l: number, i: number) => { single++; return bigReader(l, i) }
+      const same = (a: Uint8Array[], b: Uint8Array[]) => a.length === b.length && a.every((h, i) => toHex(h) === toHex(b[i]))
+      if (!same(await inclusionProof(index, size, read, many), await inclusionProof(index, size, bigReader))) return false
+      if (!same(await consistencyProof(oldSize, size, read, many), await consistencyProof(oldSize, size, bigReader))) return false
+      if (toHex(await rootAt(size, read, many)) !== toHex(await rootAt(size, bigReader))) return false
+      // One call per non-empty proof and per root; nothing read one node at a time.
+      return single === 0 && calls <= 3
+    },
+  ), { numRuns: 300 })
+  t.pass('300 random trees')
 })

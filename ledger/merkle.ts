@@ -65,6 +65,9 @@ export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0))
 /** Hash of the PERFECT subtree at (level, index): the leaves [index*2^level, (index+1)*2^level). level 0 = leaf hashes. */
 export type NodeReader = (level: number, index: number) => Promise<Uint8Array>
 
+/** Many perfect subtrees in one read (a store's multi-get), in the order asked. */
+export type NodeBatchReader = (nodes: readonly { level: number; index: number }[]) => Promise<Uint8Array[]>
+
 function checkHash(h: unknown, what: string): Uint8Array {
   if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
     throw new MerkleError('ERR_MERKLE_BAD_HASH', `"${what}" expected a ${HASH_SIZE}-byte hash, got ${h instanceof Uint8Array ? `length=${h.length}` : typeof h}`, { what, length: h instanceof Uint8Array ? h.length : undefined })
@@ -115,45 +118,73 @@ async function rangeHash(begin: number, end: number, read: NodeReader): Promise<
   return nodeHash(left, right)
 }
 
-/** The root of the first `size` leaves. EMPTY_ROOT for size 0. */
-export async function rootAt(size: number, read: NodeReader): Promise<Uint8Array> {
-  checkCount(size, 'size')
-  if (size === 0) return EMPTY_ROOT.slice()
-  return rangeHash(0, size, read)
+/** The perfect subtrees rangeHash(begin, end) reads, in its order. */
+function rangeNodes(begin: number, end: number, out: { level: number; index: number }[]): void {
+  const n = end - begin
+  if (isPowerOfTwo(n) && begin % n === 0) { out.push({ level: Math.round(Math.log2(n)), index: begin / n }); return }
+  if (n === 1) { out.push({ level: 0, index: begin }); return }
+  const k = splitPoint(n)
+  rangeNodes(begin, begin + k, out)
+  rangeNodes(begin + k, end, out)
 }
 
-/** RFC 6962 2.1.1 PATH(m, D[n]), leaves first; O(log n) reads. */
-export async function inclusionProof(index: number, size: number, read: NodeReader): Promise<Uint8Array[]> {
+/**
+ * MTH of each range. With a batch reader, every node the ranges need is read
+ * in one call (one multi-get instead of one read per level), then hashed.
+ */
+async function rangeHashes(ranges: [number, number][], read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
+  let reader = read
+  if (readMany) {
+    const nodes: { level: number; index: number }[] = []
+    for (const [b, e] of ranges) rangeNodes(b, e, nodes)
+    const hashes = await readMany(nodes)
+    const got = new Map(nodes.map((n, i) => [`${n.level}/${n.index}`, hashes[i]]))
+    reader = async (level, index) => got.get(`${level}/${index}`) ?? read(level, index)
+  }
+  const out: Uint8Array[] = []
+  for (const [b, e] of ranges) out.push(await rangeHash(b, e, reader))
+  return out
+}
+
+/** The root of the first `size` leaves. EMPTY_ROOT for size 0. */
+export async function rootAt(size: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array> {
+  checkCount(size, 'size')
+  if (size === 0) return EMPTY_ROOT.slice()
+  return (await rangeHashes([[0, size]], read, readMany))[0]
+}
+
+/** RFC 6962 2.1.1 PATH(m, D[n]), leaves first; O(log n) reads (one call with `readMany`). */
+export async function inclusionProof(index: number, size: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
   checkCount(index, 'index')
   checkCount(size, 'size')
   if (index >= size) throw new MerkleError('ERR_MERKLE_INDEX_RANGE', `leaf index ${index} is not inside a tree of size ${size}`, { index, size })
-  const out: Uint8Array[] = []
+  const ranges: [number, number][] = []
   // Walk down from the root, collecting the sibling of each step; the RFC lists them bottom-up.
   let begin = 0, end = size, m = index
   while (end - begin > 1) {
     const k = splitPoint(end - begin)
-    if (m < k) { out.push(await rangeHash(begin + k, end, read)); end = begin + k }
-    else { out.push(await rangeHash(begin, begin + k, read)); begin += k; m -= k }
+    if (m < k) { ranges.push([begin + k, end]); end = begin + k }
+    else { ranges.push([begin, begin + k]); begin += k; m -= k }
   }
-  return out.reverse()
+  return (await rangeHashes(ranges, read, readMany)).reverse()
 }
 
 /** RFC 6962 2.1.2 PROOF(m, D[n]) = SUBPROOF(m, D[n], true); empty when oldSize is 0 or equals newSize. */
-export async function consistencyProof(oldSize: number, newSize: number, read: NodeReader): Promise<Uint8Array[]> {
+export async function consistencyProof(oldSize: number, newSize: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
   checkCount(oldSize, 'oldSize')
   checkCount(newSize, 'newSize')
   if (oldSize > newSize) throw new MerkleError('ERR_MERKLE_SIZE_ORDER', `old size ${oldSize} is larger than new size ${newSize}`, { oldSize, newSize })
   if (oldSize === 0 || oldSize === newSize) return []
-  const out: Uint8Array[] = []
+  const ranges: [number, number][] = []
   let begin = 0, end = newSize, m = oldSize, whole = true
   while (m !== end - begin) {
     const k = splitPoint(end - begin)
-    if (m <= k) { out.push(await rangeHash(begin + k, end, read)); end = begin + k }
-    else { out.push(await rangeHash(begin, begin + k, read)); begin += k; m -= k; whole = false }
+    if (m <= k) { ranges.push([begin + k, end]); end = begin + k }
+    else { ranges.push([begin, begin + k]); begin += k; m -= k; whole = false }
   }
   // SUBPROOF(m, D[m], false) = [MTH(D[m])]: the old tree's subtree, unless it is the whole old tree.
-  if (!whole) out.push(await rangeHash(begin, end, read))
-  return out.reverse()
+  if (!whole) ranges.push([begin, end])
+  return (await rangeHashes(ranges, read, readMany)).reverse()
 }
 
 /** Number of hashes in PATH(index, D[size]). */
@@ -201,8 +232,29 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0
 }
 
+/** How an interior node is hashed: nodeHash, or a memo of it (memoNodeHash). */
+export type NodeHasher = (left: Uint8Array, right: Uint8Array) => Uint8Array
+
+/**
+ * nodeHash remembering its results. The proofs of many entries of one tree
+ * share their upper nodes (each node at level L is on the path of 2^L leaves):
+ * a verifier checking them all hashes each distinct pair once. Same outputs as
+ * nodeHash; scope one to one batch of proofs, its memory grows with the pairs.
+ */
+export function memoNodeHash(): NodeHasher {
+  const seen = new Map<string, Uint8Array>()
+  return (left, right) => {
+    checkHash(left, 'left')
+    checkHash(right, 'right')
+    const key = String.fromCharCode.apply(null, left as unknown as number[]) + String.fromCharCode.apply(null, right as unknown as number[])
+    let h = seen.get(key)
+    if (!h) { h = nodeHash(left, right); seen.set(key, h) }
+    return h
+  }
+}
+
 /** The root an inclusion proof leads to (RFC 9162 2.1.3.2, steps 2-5), after size checks. */
-export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], hashNode: NodeHasher = nodeHash): Uint8Array {
   checkCount(index, 'index')
   checkCount(size, 'size')
   checkHash(leaf, 'leaf')
@@ -212,11 +264,11 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: nu
   for (const p of proof) {
     if (sn === 0) throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is longer than the path to the root', { index, size })
     if (odd(fn) || fn === sn) {
-      r = nodeHash(p, r)
+      r = hashNode(p, r)
       // Skip the levels where this node is a right-edge node with no sibling.
       if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn) }
     } else {
-      r = nodeHash(r, p)
+      r = hashNode(r, p)
     }
     fn = half(fn); sn = half(sn)
   }
@@ -225,9 +277,9 @@ export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: nu
 }
 
 /** RFC 9162 2.1.3.2: throws MerkleError unless `proof` shows leaf hash `leaf` at `index` in the tree of `size` with `root`. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], root: Uint8Array, hashNode: NodeHasher = nodeHash): void {
   checkHash(root, 'root')
-  const calculated = rootFromInclusionProof(leaf, index, size, proof)
+  const calculated = rootFromInclusionProof(leaf, index, size, proof, hashNode)
   if (!equal(calculated, root)) throw rootMismatch(`inclusion of leaf ${index} in tree of size ${size}`, root, calculated, { index, size })
 }
 

@@ -12,7 +12,7 @@
 import { ClassicLevel } from 'classic-level'
 import { EventEmitter } from 'node:events'
 import type { Entry, EntryBodies, EntryType, StoredEntry } from './entry-types.ts'
-import { appendLeaf, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootAt, rootFromFrontier, type NodeReader } from './merkle.ts'
+import { appendLeaf, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootAt, rootFromFrontier, type NodeBatchReader, type NodeReader } from './merkle.ts'
 import { leafHashNode, nodeHashNode, sha256Hex } from './node-hash.ts'
 import { encodeEntry, entryHash, GENESIS_PREV } from './entry-codec.ts'
 import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-commit.ts'
@@ -28,7 +28,11 @@ const textDecoder = new TextDecoder()
  * and sit under an fsync'd batch; reading parses them without re-validating
  * (ledger/fsck.ts is the integrity checker that trusts nothing).
  */
-const parseStored = (bytes: Uint8Array): StoredEntry => ({ entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, hash: sha256Hex(bytes) })
+const parseStored = (bytes: Uint8Array): StoredEntry => {
+  let hash: string | undefined
+  // The hash only when asked for: most readers (the live fold, shipment queries) never do.
+  return { entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, get hash() { return (hash ??= sha256Hex(bytes)) } }
+}
 
 interface TreeState { size: number; frontier: string[]; lastHash: string; lastTime: number }
 
@@ -519,25 +523,34 @@ export class LogStore extends EventEmitter {
     return h
   }
 
+  /** Every node a root or proof needs, in one LevelDB multi-get. */
+  readonly readNodes: NodeBatchReader = async (nodes) => {
+    const hashes = await this.db.getMany(nodes.map((n) => K.node(n.level, n.index)))
+    return hashes.map((h, i) => {
+      if (!h) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `Merkle node (${nodes[i].level}, ${nodes[i].index}) is missing`, { level: nodes[i].level, index: nodes[i].index })
+      return h
+    })
+  }
+
   #checkSize(size: number): void {
     if (!Number.isSafeInteger(size) || size < 0 || size > this.#tree.size) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `tree size ${size} is outside 0..${this.#tree.size}`, { size, current: this.#tree.size })
   }
 
   async rootAt(size: number): Promise<Uint8Array> {
     this.#checkSize(size)
-    return size === 0 ? EMPTY_ROOT.slice() : rootAt(size, this.readNode)
+    return size === 0 ? EMPTY_ROOT.slice() : rootAt(size, this.readNode, this.readNodes)
   }
 
   async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
     this.#checkSize(size)
     this.#checkIndex(index, size)
-    return inclusionProof(index, size, this.readNode)
+    return inclusionProof(index, size, this.readNode, this.readNodes)
   }
 
   async consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]> {
     this.#checkSize(newSize)
     if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `old size ${oldSize} is outside 0..${newSize}`, { oldSize, newSize })
-    return consistencyProof(oldSize, newSize, this.readNode)
+    return consistencyProof(oldSize, newSize, this.readNode, this.readNodes)
   }
 }
 

@@ -14,7 +14,11 @@ program
   .showHelpAfterError()
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands')
-for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort()) {
+const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort()
+// A command whose module bears its name loads that module only: `coldproof verify` (a regulator's
+// start-up) does not load the server's dependencies. Help and other names load every command.
+const own = files.find((f) => f === `${process.argv[2]}.ts`)
+for (const f of own ? [own] : files) {
   const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: (p: Command) => void }
   if (typeof mod.register === 'function') mod.register(program)
 }

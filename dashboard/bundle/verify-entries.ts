@@ -43,9 +43,11 @@ function parseRef(ref: unknown, role: string, checks: Checks): Parsed | null {
   if (!p.bytes) {
     p.error = 'entry is not canonical base64'
   } else {
-    // decodeEntry refuses deep nesting (ERR_ENTRY_TOO_DEEP); the raw parse must not go there first.
-    if (!jsonTooDeep(p.bytes)) { try { p.raw = JSON.parse(new TextDecoder().decode(p.bytes)) } catch { /* reported below */ } }
     try { p.entry = decodeEntry(p.bytes) } catch (e) { p.error = e instanceof EntryError ? `${e.code}: ${e.message}` : (e as Error).message }
+    // A decoded entry is the canonical JSON of its bytes, so it is their parse as well; only an entry
+    // that does not decode is parsed again, raw (decodeEntry refuses deep nesting; the raw parse must not go there).
+    if (p.entry) p.raw = p.entry as unknown as Record<string, unknown>
+    else if (!jsonTooDeep(p.bytes)) { try { p.raw = JSON.parse(new TextDecoder().decode(p.bytes)) } catch { /* reported above */ } }
   }
   if (p.error) checks.fail('format', { code: 'ENTRY_MALFORMED', message: `${role} entry ${r.index}: ${p.error}`, entryIndex: r.index })
   else if (p.entry!.index !== r.index) checks.fail('format', { code: 'ENTRY_INDEX_MISMATCH', message: `${role} entry given as index ${r.index} is entry ${p.entry!.index}`, entryIndex: r.index })

@@ -3,7 +3,7 @@
  * own), the checkpoint's C2SP signature, and every entry's RFC 6962 inclusion
  * proof against the checkpoint's root. Pure.
  */
-import { leafHash, verifyInclusion, MerkleError } from '../../ledger/merkle.ts'
+import { leafHash, memoNodeHash, verifyInclusion, MerkleError } from '../../ledger/merkle.ts'
 import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
 import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
 import { toBase64 } from '../../ledger/protocol/bytes.ts'
@@ -77,14 +77,23 @@ async function checkCosignatures(note: unknown, witnesses: string[], report: Ver
 export function checkInclusion(cp: Checkpoint | null, all: Parsed[], opts: VerifyOptions, checks: Checks): void {
   if (cp) {
     let done = 0
+    // Every proof leads to the same root: each shared upper node is hashed once.
+    const hashNode = memoNodeHash()
+    // The same upper hashes recur in most proofs: each distinct string is decoded once.
+    const decoded = new Map<unknown, Uint8Array | null>()
+    const hashOf = (s: unknown) => {
+      let h = decoded.get(s)
+      if (h === undefined) { h = strictBase64(s); decoded.set(s, h) }
+      return h
+    }
     for (const p of all) {
       if (p.bytes) {
-        const proof = p.ref.proof.map(strictBase64)
+        const proof = p.ref.proof.map(hashOf)
         if (proof.some((h) => h === null)) {
           checks.fail('inclusion', { code: 'INCLUSION_FAILED', message: `${p.role} entry ${p.index}: a proof hash is not canonical base64`, entryIndex: p.index })
         } else {
           try {
-            verifyInclusion(leafHash(p.bytes), p.index, cp.size, proof as Uint8Array[], cp.rootHash)
+            verifyInclusion(leafHash(p.bytes), p.index, cp.size, proof as Uint8Array[], cp.rootHash, hashNode)
           } catch (e) {
             const why = e instanceof MerkleError ? `${e.code}: ${e.message}` : (e as Error).message
             checks.fail('inclusion', { code: 'INCLUSION_FAILED', message: `${p.role} entry ${p.index} is not in the checkpoint's tree as given (${why})`, entryIndex: p.index, ...readingRef(p) })

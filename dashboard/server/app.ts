@@ -22,7 +22,7 @@ import { escapeJsonForHtml } from './json-escape.ts'
 import authPlugin from './auth.ts'
 import { createSessionStore, type SessionStore } from './sessions.ts'
 import type { UserStore } from './users.ts'
-import { createFleetMonitor, type FleetMonitor } from './monitor.ts'
+import { createFleetMonitor, type FleetMonitor, type FleetMonitorOptions } from './monitor.ts'
 import { createMetrics, type BrokerMetricsSnapshot, type IngestMetricsSnapshot, type DashboardMetrics } from './metrics.ts'
 import { createSseHub, type SseHub, type SseLimits } from './sse.ts'
 import { addSecurityMetrics, type SecurityMetrics } from './security-metrics.ts'
@@ -97,6 +97,12 @@ export interface DashboardOptions {
   stream?: SseLimits
   /** Backoff after failed sign-ins per account and address (defaults: 5 free, then 1 s doubling to 60 s). */
   loginBackoff?: LoginBackoffOptions
+  /**
+   * The live monitor's start-up fold (docs/ARCHITECTURE.md, "Catching up"). Up to `waitUpTo`
+   * stored readings (default 10,000) the app is ready only once they are folded; above that it
+   * is ready at once and folds in the background, /health and the UI saying "catching up".
+   */
+  catchUp?: { waitUpTo?: number; sliceSize?: number; beforeSlice?: FleetMonitorOptions['beforeSlice'] }
 }
 
 /** What every route plugin gets. */
@@ -190,7 +196,8 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   monitor = createFleetMonitor({
     ledger: opts.ledger, clock, lateAfterMs: opts.lateAfterMs,
     onIngestLatency: (s) => metrics.observeIngestLatency(s),
-    onError: (err, index) => app.log.error({ err, index }, 'live state could not apply a ledger entry'),
+    onError: (err, index) => app.log.error({ err, index }, index < 0 ? 'live state could not catch up with the ledger' : 'live state could not apply a ledger entry'),
+    sliceSize: opts.catchUp?.sliceSize, beforeSlice: opts.catchUp?.beforeSlice,
   })
   const security = addSecurityMetrics(metrics.registry, sse)
   const ctx: DashboardContext = {
@@ -279,6 +286,9 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.addHook('onReady', async () => {
     await monitor!.start()
     monitor!.subscribe((e) => sse.broadcast(e))
+    // A small ledger is folded before the first request (no partial state to explain); a large one
+    // is folded after, so that the server answers within fastify's ready timeout whatever the size.
+    if (monitor!.progress().readingsTotal <= (opts.catchUp?.waitUpTo ?? 10_000)) await monitor!.caughtUp()
     const runCheck = () => {
       ctx.integrity.run().then(
         (r) => { if (!r.ok) app.log.error({ failure: r.failure }, 'ledger integrity check FAILED') },

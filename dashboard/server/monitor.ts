@@ -38,10 +38,29 @@ export interface FleetMonitorOptions {
   checkpointPollMs?: number
   /** Told about an entry the monitor could not apply (it never throws into the ledger). */
   onError?: (err: unknown, index: number) => void
+  /** Readings folded per slice of the start-up catch-up (default 2000); the event loop runs between slices. */
+  sliceSize?: number
+  /** Awaited before each slice of the catch-up: a test holds the fold here to see the server answer meanwhile. */
+  beforeSlice?: (progress: CatchUpProgress) => Promise<void> | void
 }
 
+/**
+ * The start-up fold's progress. 'catching_up' while the readings stored before
+ * start are folded (summaries and alarms are incomplete meanwhile); 'live' once
+ * done; 'failed' when reading the ledger failed (the reason is logged).
+ */
+export interface CatchUpProgress { state: 'catching_up' | 'live' | 'failed'; readingsFolded: number; readingsTotal: number }
+
 export interface FleetMonitor {
+  /**
+   * Follows the ledger from now on and loads the shipments, forks, closes and
+   * acknowledgements logged so far (small); then folds the readings stored so
+   * far in slices, in the background. Resolves once the fold has begun.
+   */
   start(): Promise<void>
+  /** Resolves once the readings stored before start are folded and the queued live entries applied. */
+  caughtUp(): Promise<void>
+  progress(): CatchUpProgress
   stop(): void
   subscribe(listener: (e: MonitorEvent) => void): () => void
   summary(shipmentId: string): ShipmentSummaryView | undefined
@@ -71,6 +90,12 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   let timer: NodeJS.Timeout | null = null
   let lastCheckpointSize = -1
   let started = false
+  let stopped = false
+  let caughtUp: Promise<void> = Promise.resolve()
+  const progress: CatchUpProgress = { state: 'catching_up', readingsFolded: 0, readingsTotal: 0 }
+  /** Shipments by logger: a reading is looked up in its logger's shipments only, not in every shipment. */
+  const byDevice = new Map<string, LiveShipment[]>()
+  const shipmentsOf = (deviceId: string): LiveShipment[] => byDevice.get(deviceId) ?? []
 
   const emit = (e: MonitorEvent) => {
     for (const l of listeners) {
@@ -104,6 +129,11 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         const body = entry.body as ShipmentCreateBody
         const s = newShipment(body, null)
         shipments.set(s.id, s)
+        for (const d of body.devices) {
+          const list = byDevice.get(d)
+          if (list) list.push(s)
+          else byDevice.set(d, [s])
+        }
         const raised = deviceAlarms.forShipment(s.id, body.devices)
         if (live) {
           emit({ event: 'shipment', data: summaryOf(s) })
@@ -113,7 +143,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       }
       case 'reading.fork': {
         const b = (se as StoredEntry<'reading.fork'>).entry.body
-        const listing = [...shipments.values()].filter((s) => s.body.devices.includes(b.deviceId)).map((s) => s.id)
+        const listing = shipmentsOf(b.deviceId).map((s) => s.id)
         const raised = deviceAlarms.addFork({ deviceId: b.deviceId, seq: b.seq, index: entry.index, at: entry.time }, listing)
         if (live) {
           for (const sid of listing.length ? listing : ['']) for (const id of raised) { const a = deviceAlarmView(sid, id); if (a) emit({ event: 'alarm', data: a }) }
@@ -132,7 +162,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       }
       case 'reading': {
         const v = readingView(se as StoredEntry<'reading'>, Number.MAX_SAFE_INTEGER)
-        const mine = [...shipments.values()].filter((s) => inWindow(s, v.deviceId, v.deviceTimeMs))
+        const mine = shipmentsOf(v.deviceId).filter((s) => inWindow(s, v.deviceId, v.deviceTimeMs))
         const excess = lateness.excess(v.receivedAt, v.deviceTimeMs)
         const late = excess > (mine.length ? Math.min(...mine.map(lateAfter)) : lateAfter())
         if (late) lateReadings.add(`${v.deviceId}:${v.seq}`)
@@ -184,7 +214,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   }
 
   function shipmentOfDevice(deviceId: string): string | null {
-    for (const s of shipments.values()) if (s.closedAt === null && s.body.devices.includes(deviceId)) return s.id
+    for (const s of shipmentsOf(deviceId)) if (s.closedAt === null) return s.id
     return null
   }
 
@@ -199,6 +229,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         else safeApply(e)
       })
       const size0 = ledger.size()
+      progress.readingsTotal = ledger.stats().entriesByType.reading ?? 0
       const before = (e: StoredEntry) => e.entry.index < size0
       const creates = (await ledger.entriesByType('shipment.create')).filter(before)
       const closes = (await ledger.entriesByType('shipment.close')).filter(before)
@@ -211,25 +242,56 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         if (s) {
           s.closedAt = c.entry.body.closedAt
           if (c.entry.body.anchors) s.closeAnchors = new Map(c.entry.body.anchors.map((a) => [a.deviceId, a.seq]))
+          buildEvaluators(s)
         }
       }
-      // Every reading of every shipment, once, in log order: the same fold (and the same
-      // lateness baseline) as if the monitor had watched them arrive.
-      const readings = new Map<number, StoredEntry>()
-      for (const s of shipments.values()) {
-        buildEvaluators(s)
-        for (const r of await ledger.readingsByShipment(s.id)) if (before(r)) readings.set(r.entry.index, r)
-        if (s.closedAt !== null) for (const r of await ledger.postCloseReadings(s.id)) if (before(r)) readings.set(r.entry.index, r)
-      }
-      for (const r of [...readings.values()].sort((a, b) => a.entry.index - b.entry.index)) apply(r, false)
+      // Acknowledgements are looked up when an alarm is shown, so they can come first.
       for (const a of acks) apply(a, false)
-      loading = false
-      for (const e of queue.splice(0)) if (!before(e)) safeApply(e)
-      lastCheckpointSize = ledger.latestCheckpoint()?.size ?? -1
-      timer = setInterval(checkCheckpoint, opts.checkpointPollMs ?? 1000)
-      timer.unref()
+      const slice = Math.max(1, opts.sliceSize ?? 2000)
+      // Every reading stored before start, once, in log order: the same fold (and the same
+      // lateness baseline) as if the monitor had watched them arrive. In slices, so that the server
+      // answers meanwhile; live entries queue and are applied, in order, once the fold is done.
+      caughtUp = (async () => {
+        let from = 0
+        while (from < size0) {
+          await opts.beforeSlice?.({ ...progress })
+          if (stopped) return
+          const batch = await ledger.entriesByType('reading', { from, limit: slice })
+          if (stopped) return
+          if (batch.length === 0) break
+          for (const r of batch) {
+            if (!before(r)) { from = size0; break }
+            // As when following live: an entry that cannot be applied is reported, not fatal.
+            try { apply(r, false) } catch (err) { opts.onError?.(err, r.entry.index) }
+            progress.readingsFolded++
+            from = r.entry.index + 1
+          }
+          // getMany resolves from LevelDB's thread pool; yield once more so timers and sockets get their turn.
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        }
+        loading = false
+        for (const e of queue.splice(0)) if (!before(e)) safeApply(e)
+        progress.state = 'live'
+        lastCheckpointSize = ledger.latestCheckpoint()?.size ?? -1
+        timer = setInterval(checkCheckpoint, opts.checkpointPollMs ?? 1000)
+        timer.unref()
+      })().catch((err) => {
+        if (stopped) return
+        // Reading the ledger failed: stop following it (nothing more would be applied) and say so.
+        progress.state = 'failed'
+        unsubscribe?.()
+        unsubscribe = null
+        queue.length = 0
+        opts.onError?.(err, -1)
+        throw err
+      })
+      // A failed fold is reported through onError and progress(); callers of caughtUp() see the error too.
+      caughtUp.catch(() => {})
     },
+    caughtUp: () => caughtUp,
+    progress: () => ({ ...progress }),
     stop() {
+      stopped = true
       unsubscribe?.()
       unsubscribe = null
       if (timer) clearInterval(timer)

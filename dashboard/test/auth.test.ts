@@ -70,7 +70,7 @@ t.test('public: /health, /checkpoint, the login page and its assets only', async
   const h = await harness(t)
   const health = await h.app.inject('/health')
   t.equal(health.statusCode, 200)
-  t.same(health.json(), { status: 'ok', ledgerSize: 0, ledger: { ok: true } })
+  t.same(health.json(), { status: 'ok', ledgerSize: 0, ledger: { ok: true }, live: { state: 'live', readingsFolded: 0, readingsTotal: 0 } })
   const cp = await h.app.inject('/checkpoint')
   t.equal(cp.statusCode, 404, 'GET /checkpoint is public; an empty ledger has signed none yet')
   t.match(cp.headers['content-type'], /^text\/plain/)

@@ -34,10 +34,33 @@ async function start(): Promise<void> {
   document.body.dataset.role = user.role
 
   const live = $('#live')
-  const stream = openStream((s) => {
-    live.dataset.state = s
-    $('#live-text').textContent = STATE_TEXT[s]
-  })
+  let streamState: StreamState = 'connecting'
+  /** Percent of the stored readings folded while the server catches up after a start (null once live). */
+  let catchingUp: number | null = null
+  const showState = () => {
+    const behind = catchingUp !== null && streamState === 'open'
+    live.dataset.state = behind ? 'catching-up' : streamState
+    $('#live-text').textContent = behind ? `Catching up… ${catchingUp} %` : STATE_TEXT[streamState]
+    live.title = behind ? 'The server is still reading the ledger after a start: summaries and alarms are incomplete until it is done' : 'Live stream'
+  }
+  const stream = openStream((s) => { streamState = s; showState() })
+  // After a start on a large ledger the server folds the stored readings in the background (/health says so).
+  const watchCatchUp = async () => {
+    let state: { state: string; readingsFolded: number; readingsTotal: number } | undefined
+    try { state = ((await (await fetch('/health', { credentials: 'same-origin' })).json()) as { live?: typeof state }).live } catch { /* retried below */ }
+    if (state?.state === 'catching_up') {
+      catchingUp = state.readingsTotal > 0 ? Math.floor((100 * state.readingsFolded) / state.readingsTotal) : 0
+      showState()
+      setTimeout(() => { void watchCatchUp() }, 2000)
+      return
+    }
+    if (catchingUp !== null) {
+      catchingUp = null
+      showState()
+      stream.refresh()
+    }
+  }
+  void watchCatchUp()
 
   const alarmCount = $('#alarm-count')
   let countTimer: ReturnType<typeof setTimeout> | null = null

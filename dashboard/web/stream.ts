@@ -18,6 +18,8 @@ const NAMES = ['hello', 'reading', 'alarm', 'ack', 'shipment', 'device', 'checkp
 export interface LiveStream {
   subscribe(fn: Listener): () => void
   onReconnect(fn: () => void): () => void
+  /** Tells the reconnect listeners to re-fetch (the server's live state caught up with the ledger). */
+  refresh(): void
   close(): void
 }
 
@@ -76,6 +78,7 @@ export function openStream(onState: (s: StreamState) => void): LiveStream {
   return {
     subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn) },
     onReconnect(fn) { reconnectListeners.add(fn); return () => reconnectListeners.delete(fn) },
+    refresh() { for (const fn of reconnectListeners) fn() },
     close() { source?.close(); source = null },
   }
 }

@@ -18,8 +18,8 @@ const EXPECTED = [
   'limits.verify_one_core', 'limits.verify_all_cores', 'limits.leveldb_sync_batches', 'limits.transport',
   'pipeline.saturation', 'pipeline.saturation_main_thread', 'pipeline.latency_commit_p50', 'pipeline.latency_commit_p99', 'pipeline.latency_visible_p99',
   'fleet.pipeline_5', 'fleet.pipeline_10', 'fleet.pipeline_20', 'fleet.rss_server', 'fleet.rss_publishers',
-  'growth.append_empty', 'growth.prefill', 'growth.append_full', 'growth.inclusion_proof', 'growth.consistency_proof',
-  'growth.shipment_query', 'growth.open', 'growth.start', 'regulator.bundle_build', 'regulator.verify_webcrypto', 'regulator.verify_noble', 'regulator.compliance', 'regulator.verify',
+  'growth.prefill', 'growth.append_empty', 'growth.append_full', 'growth.inclusion_proof', 'growth.consistency_proof',
+  'growth.shipment_query', 'growth.open', 'growth.start', 'growth.caught_up', 'regulator.bundle_build', 'regulator.verify_webcrypto', 'regulator.verify_noble', 'regulator.compliance', 'regulator.verify',
   'cluster.partitions_1', 'cluster.partitions_2', 'cluster.partitions_4',
 ]
 
