@@ -57,6 +57,20 @@ export interface ReportAlarm {
   endedAt: number | null
   state: 'open' | 'acknowledged'
   ack: { by: string; reason: string; comment: string; at: number } | null
+  /** Notifications sent or failed for it (absent: none configured). */
+  notifications?: ReportNotification[]
+}
+
+/** One alarm notification: e-mail or webhook, to whom, when, and whether it went out. */
+export interface ReportNotification {
+  channel: string
+  to: string
+  at: number
+  status: 'sent' | 'failed'
+  attempts: number
+  /** 0 = the first notice; k = the k-th escalation. */
+  level: number
+  error?: string
 }
 
 export interface ReportDevice {

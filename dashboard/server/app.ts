@@ -41,6 +41,9 @@ import metricsRoutes from './routes/metrics.ts'
 import healthRoutes from './routes/health.ts'
 import checkpointRoutes from './routes/checkpoint.ts'
 import backupRoutes from './routes/backup.ts'
+import notificationRoutes from './routes/notifications.ts'
+import { createNotifier, type Notifier, type NotificationView } from '../notify/notifier.ts'
+import type { Sleep } from '../notify/deliver.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
@@ -89,6 +92,19 @@ export interface DashboardOptions {
   stream?: SseLimits
   /** Backoff after failed sign-ins per account and address (defaults: 5 free, then 1 s doubling to 60 s). */
   loginBackoff?: LoginBackoffOptions
+  /** Alarm notifications (docs/OPERATIONS.md, "Alarm notifications"); absent = none. */
+  notifications?: {
+    /** Rules file (JSON); GET/PUT /api/notifications/rules read and write it. null: in memory. */
+    configFile?: string | null
+    /** Initial rules instead of the file's (tests). */
+    config?: unknown
+    /** Sent and failed notifications, JSON lines; null: in memory. */
+    recordsFile: string | null
+    /** How often to look for alarms due for escalation, ms (default 30 s; 0 = only when tick() is called). */
+    escalationCheckMs?: number
+    /** Wait between delivery retries (tests pass one that returns at once). */
+    sleep?: Sleep
+  }
 }
 
 /** What every route plugin gets. */
@@ -106,6 +122,10 @@ export interface DashboardContext {
   loginLimit: { max: number; timeWindow: number }
   security: SecurityMetrics
   loginBackoff: LoginBackoff
+  /** Null when notifications are not configured. */
+  notifier: Notifier | null
+  /** The notifications sent or failed for an alarm (empty without a notifier). */
+  notificationsOf: (shipmentId: string, alarmId: string) => NotificationView[]
 }
 
 declare module 'fastify' {
@@ -185,12 +205,20 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     onError: (err, index) => app.log.error({ err, index }, 'live state could not apply a ledger entry'),
   })
   const security = addSecurityMetrics(metrics.registry, sse)
+  const n = opts.notifications
+  const notifier = n ? await createNotifier({
+    configFile: n.configFile, config: n.config, recordsFile: n.recordsFile, clock, sleep: n.sleep,
+    lookup: (s, a) => monitor!.alarm(s, a),
+    log: (level, obj, msg) => app.log[level](obj, msg),
+  }) : null
   const ctx: DashboardContext = {
     ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts, security,
     loginBackoff: createLoginBackoff({ clock, ...opts.loginBackoff }),
     integrity: createIntegrityChecker(opts.ledger, clock),
     writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },
     loginLimit: { max: opts.rateLimits?.login ?? 10, timeWindow: 60_000 },
+    notifier,
+    notificationsOf: (s, a) => notifier?.notificationsFor(s, a) ?? [],
   }
   app.decorate('dashboard', ctx)
   for (const s of SHARED_SCHEMAS) app.addSchema(s)
@@ -262,6 +290,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   await app.register(deviceRoutes)
   await app.register(ledgerRoutes)
   await app.register(backupRoutes)
+  await app.register(notificationRoutes)
   await app.register(reportRoutes)
   await app.register(streamRoutes)
   await app.register(metricsRoutes)
@@ -269,7 +298,16 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
 
   app.addHook('onReady', async () => {
     await monitor!.start()
-    monitor!.subscribe((e) => sse.broadcast(e))
+    monitor!.subscribe((e) => {
+      // The notifier only enqueues here: a slow channel never holds up the monitor (dashboard/notify/notifier.ts).
+      if (e.event === 'alarm') notifier?.onAlarm(e.data)
+      sse.broadcast(e.event === 'alarm' || e.event === 'ack' ? { event: e.event, data: { ...e.data, notifications: ctx.notificationsOf(e.data.shipmentId, e.data.alarmId) } } as typeof e : e)
+    })
+    const escalateEvery = n?.escalationCheckMs ?? 30_000
+    if (notifier && escalateEvery > 0) {
+      escalationTimer = setInterval(() => notifier.tick(), escalateEvery)
+      escalationTimer.unref()
+    }
     const runCheck = () => {
       ctx.integrity.run().then(
         (r) => { if (!r.ok) app.log.error({ failure: r.failure }, 'ledger integrity check FAILED') },
@@ -291,6 +329,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     }
   })
   let integrityTimer: NodeJS.Timeout | undefined
+  let escalationTimer: NodeJS.Timeout | undefined
   let integrityFollowUp: NodeJS.Timeout | undefined
   // preClose runs before the HTTP server stops accepting and waits for open connections:
   // the streams are ended first (each told "bye"), or close() would wait for every tab.
@@ -300,7 +339,9 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.addHook('onClose', async () => {
     if (integrityTimer) clearInterval(integrityTimer)
     if (integrityFollowUp) clearTimeout(integrityFollowUp)
+    if (escalationTimer) clearInterval(escalationTimer)
     monitor!.stop()
+    await notifier?.close()
     sse.closeAll('server stopping')
   })
   return app

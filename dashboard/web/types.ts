@@ -93,6 +93,19 @@ export interface AlarmView {
   /** The sensor stopped reporting: the alarm stands for a lost sensor, not a measured excursion. */
   sensorLost?: boolean
   ack?: { by: string; reason: string; comment: string; at?: number }
+  /** E-mails and webhooks sent (or failed) for this alarm, escalations included. */
+  notifications?: AlarmNotification[]
+}
+
+export interface AlarmNotification {
+  channel: string
+  to: string
+  at: number
+  status: 'sent' | 'failed'
+  attempts: number
+  /** 0 = first notice; k = k-th escalation. */
+  level: number
+  error?: string
 }
 
 export interface SensorState {
