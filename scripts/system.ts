@@ -58,6 +58,8 @@ export interface SystemOptions {
   demoLogins?: boolean
   /** Origins allowed to write besides the one a request is addressed to (the public URL behind a proxy). */
   allowedOrigins?: string[]
+  /** Alarm notification rules file (default <dataDir>/notifications.json; absent file = no notifications). */
+  notifyConfig?: string
   /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
@@ -218,6 +220,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       logger: quiet && !opts.logSecurity ? false : { level: 'warn', stream: dropOnErrorStream() },
       allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
+      notifications: { configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'), recordsFile: join(dataDir, 'notifications.jsonl') },
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())

@@ -65,8 +65,9 @@ export function register(program: Command): void {
     .option('--no-demo', 'do not run the demo fleet (env COLDPROOF_DEMO=0)')
     .option('--scenario <file|name>', 'run this scenario instead of the demo fleet')
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
+    .option('--notify-config <file>', 'alarm notification rules, JSON (env COLDPROOF_NOTIFY_CONFIG; default <data>/notifications.json)', env.COLDPROOF_NOTIFY_CONFIG)
     .option('--public-origin <url>', 'the dashboard\'s public URL behind a proxy, accepted as an origin of writes (env COLDPROOF_PUBLIC_ORIGIN)', publicOrigin, env.COLDPROOF_PUBLIC_ORIGIN ? publicOrigin(env.COLDPROOF_PUBLIC_ORIGIN) : undefined)
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string }) => {
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; notifyConfig?: string }) => {
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
       guardStandardStreams()
@@ -88,6 +89,7 @@ export function register(program: Command): void {
           // Refusals and quarantines stay visible: JSON lines on stderr.
           logSecurity: true,
           allowedOrigins: o.publicOrigin ? [o.publicOrigin] : undefined,
+          notifyConfig: o.notifyConfig ? resolve(o.notifyConfig) : undefined,
         })
       } catch (e) {
         // One line, no stack trace: the problem and the fix (a locked ledger, a busy port, a damaged ledger).
