@@ -28,7 +28,9 @@ export interface Notice {
 }
 
 export function shipmentLink(baseUrl: string | null, shipmentId: string): string | null {
-  return baseUrl ? `${baseUrl}/#/shipment/${encodeURIComponent(shipmentId)}` : null
+  // A device alarm outside any shipment (e.g. a forked chain) links to the fleet's alarms.
+  if (!baseUrl) return null
+  return shipmentId ? `${baseUrl}/#/shipment/${encodeURIComponent(shipmentId)}` : `${baseUrl}/#/alarms`
 }
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`
@@ -37,13 +39,14 @@ export function mailOf(n: Notice): { subject: string; text: string } {
   const a = n.alarm
   const sev = (a.severity ?? 'unrated').toUpperCase()
   const what = a.kind.replace(/_/g, ' ')
-  const subject = `${n.level > 0 ? `[ESCALATION ${n.level}] ` : ''}[ColdProof] ${sev} alarm on shipment ${a.shipmentId}: ${what}`
+  const where = a.shipmentId ? `shipment ${a.shipmentId}` : `logger ${a.deviceId ?? '?'}`
+  const subject = `${n.level > 0 ? `[ESCALATION ${n.level}] ` : ''}[ColdProof] ${sev} alarm on ${where}: ${what}`
   const lines = [
     n.level > 0
       ? `This alarm is still NOT ACKNOWLEDGED after ${minutes(n.unackedForMs)}; you are escalation contact ${n.level}.`
       : 'A cold-chain alarm was raised.',
     '',
-    `Shipment:  ${a.shipmentId}`,
+    `Shipment:  ${a.shipmentId || '(none: a device alarm)'}`,
     `Alarm:     ${a.alarmId}`,
     `Kind:      ${what}`,
     `Severity:  ${a.severity ?? 'unrated'}`,
