@@ -19,16 +19,8 @@ import { openRecordStore, type NotificationRecord, type RecordStore } from './re
 export type { NotifyAlarm } from './message.ts'
 export type { NotificationRecord } from './records.ts'
 
-/** What the API and the UI show per notification of an alarm. */
-export interface NotificationView {
-  channel: string
-  to: string
-  at: number
-  status: 'sent' | 'failed'
-  attempts: number
-  level: number
-  error?: string
-}
+import type { NotificationView } from './view.ts'
+export type { NotificationView } from './view.ts'
 
 export interface NotifierOptions {
   /** Configuration file (JSON); created by setConfig() when absent. null: in memory only. */

@@ -4,6 +4,7 @@
  * The report writers are pure functions of this; none reads the ledger.
  */
 import type { Gs1Ids } from '../../ledger/entry-types.ts'
+import type { NotificationView } from '../notify/view.ts'
 
 export interface ReportReading {
   deviceId: string
@@ -62,16 +63,7 @@ export interface ReportAlarm {
 }
 
 /** One alarm notification: e-mail or webhook, to whom, when, and whether it went out. */
-export interface ReportNotification {
-  channel: string
-  to: string
-  at: number
-  status: 'sent' | 'failed'
-  attempts: number
-  /** 0 = the first notice; k = the k-th escalation. */
-  level: number
-  error?: string
-}
+export type ReportNotification = NotificationView
 
 export interface ReportDevice {
   deviceId: string

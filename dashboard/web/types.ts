@@ -2,6 +2,7 @@
  * What the views draw. api.ts maps the server's JSON (docs/API.md) onto these
  * shapes in one place, so a change in the API touches one file.
  */
+import type { NotificationView } from '../notify/view.ts'
 
 export type Role = 'operator' | 'regulator' | 'admin'
 
@@ -97,16 +98,7 @@ export interface AlarmView {
   notifications?: AlarmNotification[]
 }
 
-export interface AlarmNotification {
-  channel: string
-  to: string
-  at: number
-  status: 'sent' | 'failed'
-  attempts: number
-  /** 0 = first notice; k = k-th escalation. */
-  level: number
-  error?: string
-}
+export type AlarmNotification = NotificationView
 
 export interface SensorState {
   deviceId: string
