@@ -116,7 +116,7 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
   const record = (job: Job, out: Outcome) => {
     const r: NotificationRecord = {
       shipmentId: job.notice.alarm.shipmentId, alarmId: job.notice.alarm.alarmId, ruleId: job.notice.ruleId, level: job.notice.level,
-      channel: job.channelName, to: job.contact.to, queuedAt: job.queuedAt, at: clock(),
+      channel: job.channelName, to: shownAddress(job), queuedAt: job.queuedAt, at: clock(),
       status: out.ok ? 'sent' : 'failed', attempts: out.attempts, ...(out.ok ? {} : { error: out.error ?? 'unknown error' }),
     }
     log(out.ok ? 'info' : 'warn', { notification: r }, out.ok ? 'alarm notification sent' : 'alarm notification FAILED')
@@ -255,4 +255,11 @@ async function saveAtomically(file: string, text: string): Promise<void> {
   const fh = await open(tmp, 'r+')
   try { await fh.sync() } finally { await fh.close() }
   await rename(tmp, file)
+}
+
+/** A webhook URL is recorded and shown without its query (receivers often put a token there). */
+function shownAddress(job: Job): string {
+  if (job.channel.type !== 'webhook') return job.contact.to
+  const u = new URL(job.contact.to)
+  return u.search ? `${u.origin}${u.pathname}?…` : `${u.origin}${u.pathname}`
 }
