@@ -35,6 +35,8 @@ export interface NotifierOptions {
   /** The alarm as it is now (acknowledged or not), for escalation. */
   lookup: (shipmentId: string, alarmId: string) => NotifyAlarm | undefined
   log?: (level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void
+  /** Told of each outcome as it is recorded (metrics). */
+  onRecord?: (r: NotificationRecord) => void
 }
 
 export interface Notifier {
@@ -120,6 +122,7 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       status: out.ok ? 'sent' : 'failed', attempts: out.attempts, ...(out.ok ? {} : { error: out.error ?? 'unknown error' }),
     }
     log(out.ok ? 'info' : 'warn', { notification: r }, out.ok ? 'alarm notification sent' : 'alarm notification FAILED')
+    opts.onRecord?.(r)
     writing++
     records.append(r)
       .catch((err) => log('error', { err, notification: r }, 'notification record could not be written'))

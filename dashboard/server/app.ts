@@ -5,6 +5,7 @@
  * plugin per area, static UI files. The API is documented in docs/API.md.
  */
 import { heldCount } from '../../ledger/device-chain.ts'
+import { Counter, Gauge } from 'prom-client'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
@@ -206,11 +207,14 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   })
   const security = addSecurityMetrics(metrics.registry, sse)
   const n = opts.notifications
+  const notificationsTotal = new Counter({ name: 'coldproof_notifications_total', help: 'Alarm notifications by channel and outcome (sent, failed)', labelNames: ['channel', 'status'], registers: [metrics.registry] })
   const notifier = n ? await createNotifier({
     configFile: n.configFile, config: n.config, recordsFile: n.recordsFile, clock, sleep: n.sleep,
     lookup: (s, a) => monitor!.alarm(s, a),
     log: (level, obj, msg) => app.log[level](obj, msg),
+    onRecord: (r) => notificationsTotal.inc({ channel: r.channel, status: r.status }),
   }) : null
+  if (notifier) new Gauge({ name: 'coldproof_notifications_pending', help: 'Alarm notifications queued or in flight', registers: [metrics.registry], collect() { const p = notifier.pending(); this.set(p.queued + p.inFlight) } })
   const ctx: DashboardContext = {
     ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts, security,
     loginBackoff: createLoginBackoff({ clock, ...opts.loginBackoff }),

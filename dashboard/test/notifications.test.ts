@@ -57,6 +57,9 @@ t.test('an alarm from the ingest is e-mailed, shown on the alarm, escalated whil
   t.type(shown.notifications[0].at, 'number')
   const detail = await call(h, 'regulator', 'GET', '/api/shipments/SHP-1')
   t.equal(detail.body.alarms.find((x: { alarmId: string }) => x.alarmId === a.alarmId).notifications.length, 1, 'on the shipment detail too')
+  const metrics = await h.app.inject({ method: 'GET', url: '/metrics', headers: { cookie: await h.cookie('regulator') } })
+  t.match(metrics.body, /^coldproof_notifications_total\{channel="mail",status="sent"\} [1-9]/m, 'counted')
+  t.match(metrics.body, /^coldproof_notifications_pending 0$/m)
 
   // Escalation counts from the first notice (queued at the harness clock's now).
   const sentAt = h.clock.now
