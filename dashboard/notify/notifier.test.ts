@@ -39,6 +39,8 @@ t.test('configuration: errors name the JSON path', async (t) => {
   await writeFile(join(dir, 'n.json'), JSON.stringify(bad((c) => { c.queueLimit = 0 })))
   await t.rejects(loadNotifyConfig(join(dir, 'n.json')), { code: 'ERR_NOTIFY_CONFIG', message: /n\.json: \$\.queueLimit: expected an integer from 1/ })
   t.same((await loadNotifyConfig(join(dir, 'absent.json'))).rules, [], 'no file: no rules')
+  await writeFile(join(dir, 'pasted.json'), JSON.stringify({ channels: { hook: { type: 'webhook', url: 'https://x.example.com', secret: REDACTED } } }))
+  await t.rejects(loadNotifyConfig(join(dir, 'pasted.json')), { code: 'ERR_NOTIFY_CONFIG', message: /\$\.channels\.hook\.secret: .*give the secret/ }, 'a redacted secret pasted into the file is refused')
   t.equal(backoffDelay({ backoffMs: 1000, maxBackoffMs: 5000 }, 1), 1000)
   t.equal(backoffDelay({ backoffMs: 1000, maxBackoffMs: 5000 }, 3), 4000)
   t.equal(backoffDelay({ backoffMs: 1000, maxBackoffMs: 5000 }, 4), 5000, 'capped')

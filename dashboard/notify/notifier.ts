@@ -70,7 +70,8 @@ export async function loadNotifyConfig(file: string): Promise<NotifyConfig> {
   try { json = JSON.parse(text) } catch (e) {
     throw Object.assign(new Error(`notification config ${file}: not JSON (${(e as Error).message})`), { code: 'ERR_NOTIFY_CONFIG' })
   }
-  try { return parseNotifyConfig(json) } catch (e) {
+  // keepSecrets against nothing: a "********" pasted from GET has no stored secret to stand for.
+  try { return keepSecrets(parseNotifyConfig(json), EMPTY_CONFIG) } catch (e) {
     throw Object.assign(new Error(`notification config ${file}: ${(e as Error).message}`), { code: 'ERR_NOTIFY_CONFIG' })
   }
 }
@@ -79,7 +80,7 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
   const clock = opts.clock ?? Date.now
   const sleep = opts.sleep ?? realSleep
   const log = opts.log ?? (() => {})
-  let cfg: NotifyConfig = opts.config !== undefined ? parseNotifyConfig(opts.config) : opts.configFile ? await loadNotifyConfig(opts.configFile) : EMPTY_CONFIG
+  let cfg: NotifyConfig = opts.config !== undefined ? keepSecrets(parseNotifyConfig(opts.config), EMPTY_CONFIG) : opts.configFile ? await loadNotifyConfig(opts.configFile) : EMPTY_CONFIG
   const records: RecordStore = await openRecordStore(opts.recordsFile, (line) => log('warn', { file: opts.recordsFile, line }, 'notification record unreadable; skipped'))
   const stop = new AbortController()
 
