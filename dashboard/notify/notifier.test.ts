@@ -237,3 +237,30 @@ t.test('secrets: redacted on read, kept when sent back redacted, saved to the fi
   t.equal(saved.channels.mail.auth.pass, 'smtp-password')
   await t.rejects(n.setConfig({ ...cfg, channels: { ...cfg.channels, other: { type: 'webhook', url: 'https://x.example.com', secret: REDACTED } } }), { code: 'ERR_NOTIFY_CONFIG', path: '$.channels.other.secret', message: /\S/ })
 })
+
+t.test('escalation of a rule whose contact was told under another rule counts from that notice, also after a restart', async (t) => {
+  const smtp = await startSmtp(t)
+  const dir = await tempDir(t)
+  const clock = { now: T0 }
+  const config = {
+    channels: { mail: { type: 'smtp', host: '127.0.0.1', port: smtp.port, from: 'alarms@example.com', maxAttempts: 1 } },
+    contacts: [{ name: 'qa', roles: ['qa'], channel: 'mail', to: 'qa@example.com' }, { name: 'lead', channel: 'mail', to: 'lead@example.com' }],
+    rules: [
+      { id: 'everything', severities: ['critical', 'major', 'minor'], roles: ['qa'] },
+      { id: 'critical-escalates', severities: ['critical'], contacts: ['qa'], escalation: { afterMs: 15 * MIN, contacts: ['lead'] } },
+    ],
+  }
+  const open = () => createNotifier({ recordsFile: join(dir, 'n.jsonl'), clock: () => clock.now, lookup: () => alarm(), sleep: async () => {}, config })
+  let n = await open()
+  n.onAlarm(alarm())
+  await n.idle()
+  await n.close()
+  n = await open()
+  t.teardown(() => n.close())
+  n.onAlarm(alarm()) // seen again after the restart: no second notice
+  clock.now = T0 + 15 * MIN
+  n.tick()
+  await n.idle()
+  t.same(smtp.mails.map((m) => m.to[0]), ['qa@example.com', 'lead@example.com'])
+  t.same(n.notificationsFor('SHP-7', alarm().alarmId).map((v) => [v.to, v.level]), [['qa@example.com', 0], ['lead@example.com', 1]])
+})

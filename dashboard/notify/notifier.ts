@@ -87,15 +87,24 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
   /** `${shipment}\0${alarm}\0${rule}\0${level}` → when first queued. */
   const dispatched = new Map<string, number>()
   const dkey = (s: string, a: string, r: string, l: number) => `${s}\u0000${a}\u0000${r}\u0000${l}`
-  /** Alarms given a first notice under a rule: `${shipment}\0${alarm}\0${rule}`, candidates for escalation. */
-  const tracked = new Map<string, { shipmentId: string; alarmId: string; ruleId: string }>()
-  const markDispatched = (s: string, a: string, r: string, l: number, at: number) => {
+  /**
+   * Alarms given a first notice (`${shipment}\0${alarm}`) → when, the candidates for escalation.
+   * Every matching rule with an escalation list counts from it, also a rule whose contacts
+   * were all told under another rule (no record of its own) and one added since.
+   */
+  const tracked = new Map<string, { shipmentId: string; alarmId: string; firstAt: number }>()
+  /** `${shipment}\0${alarm}\0${channel}\0${to}` given a first notice: one per contact per alarm, however many rules name them. */
+  const told = new Set<string>()
+  const markDispatched = (s: string, a: string, r: string, l: number, at: number, channel: string, to: string) => {
     const k = dkey(s, a, r, l)
     const prev = dispatched.get(k)
     if (prev === undefined || at < prev) dispatched.set(k, at)
-    if (l === 0) tracked.set(`${s}\u0000${a}\u0000${r}`, { shipmentId: s, alarmId: a, ruleId: r })
+    if (l === 0) told.add(`${s}\u0000${a}\u0000${channel}\u0000${to}`)
+    const tk = `${s}\u0000${a}`
+    const t = tracked.get(tk)
+    if (l === 0 && (!t || at < t.firstAt)) tracked.set(tk, { shipmentId: s, alarmId: a, firstAt: at })
   }
-  for (const r of records.all()) markDispatched(r.shipmentId, r.alarmId, r.ruleId, r.level, r.queuedAt)
+  for (const r of records.all()) markDispatched(r.shipmentId, r.alarmId, r.ruleId, r.level, r.queuedAt, r.channel, r.to)
 
   let transports = new Map<string, ReturnType<typeof smtpTransport>>()
   const transportFor = (name: string, c: Channel & { type: 'smtp' }) => {
@@ -156,8 +165,8 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
     const channel = cfg.channels[contact.channel]!
     const now = clock()
     const { shipmentId, alarmId } = notice.alarm
-    markDispatched(shipmentId, alarmId, notice.ruleId, notice.level, now)
     const job: Job = { notice, contact, channelName: contact.channel, channel, queuedAt: now }
+    markDispatched(shipmentId, alarmId, notice.ruleId, notice.level, now, contact.channel, shownAddress(job))
     let q = queues.get(contact.channel)
     if (!q) queues.set(contact.channel, (q = { jobs: [], running: 0 }))
     if (stop.signal.aborted) return record(job, { ok: false, attempts: 0, error: 'notifier stopped' })
@@ -186,36 +195,30 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
   return {
     onAlarm(a) {
       if (a.state !== 'open') return
-      const told = new Set<string>()
       for (const r of cfg.rules) {
         if (!matches(r, a) || dispatched.has(dkey(a.shipmentId, a.alarmId, r.id, 0))) continue
         const notice: Notice = { alarm: a, level: 0, unackedForMs: 0, ruleId: r.id, link: shipmentLink(cfg.baseUrl, a.shipmentId) }
-        let any = false
+        // A contact already told under another rule is skipped; such a rule escalates from that first notice (tick).
         for (const k of contactsOf(r)) {
-          // One notice per contact per alarm, however many rules name them.
-          if (told.has(k.name)) continue
-          told.add(k.name)
-          enqueue(notice, k)
-          any = true
+          if (!told.has(`${a.shipmentId}\u0000${a.alarmId}\u0000${k.channel}\u0000${addressOf(cfg.channels[k.channel]!, k.to)}`)) enqueue(notice, k)
         }
-        // A rule whose contacts were all told by an earlier rule still starts its own escalation clock.
-        if (!any) markDispatched(a.shipmentId, a.alarmId, r.id, 0, clock())
       }
     },
     tick() {
       const now = clock()
       for (const [tk, t] of tracked) {
-        const rule = cfg.rules.find((r) => r.id === t.ruleId)
-        if (!rule?.escalation) continue
         const a = opts.lookup(t.shipmentId, t.alarmId)
         if (!a || a.state !== 'open') { if (a) tracked.delete(tk); continue }
-        const t0 = dispatched.get(dkey(t.shipmentId, t.alarmId, t.ruleId, 0))!
-        const due = Math.min(rule.escalation.contacts.length, Math.floor((now - t0) / rule.escalation.afterMs))
-        for (let level = 1; level <= due; level++) {
-          if (dispatched.has(dkey(t.shipmentId, t.alarmId, t.ruleId, level))) continue
-          const k = contactNamed(rule.escalation.contacts[level - 1]!)
-          if (!k) continue
-          enqueue({ alarm: a, level, unackedForMs: now - t0, ruleId: rule.id, link: shipmentLink(cfg.baseUrl, a.shipmentId) }, k)
+        for (const rule of cfg.rules) {
+          if (!rule.escalation || !matches(rule, a)) continue
+          const t0 = dispatched.get(dkey(t.shipmentId, t.alarmId, rule.id, 0)) ?? t.firstAt
+          const due = Math.min(rule.escalation.contacts.length, Math.floor((now - t0) / rule.escalation.afterMs))
+          for (let level = 1; level <= due; level++) {
+            if (dispatched.has(dkey(t.shipmentId, t.alarmId, rule.id, level))) continue
+            const k = contactNamed(rule.escalation.contacts[level - 1]!)
+            if (!k) continue
+            enqueue({ alarm: a, level, unackedForMs: now - t0, ruleId: rule.id, link: shipmentLink(cfg.baseUrl, a.shipmentId) }, k)
+          }
         }
       }
     },
@@ -261,9 +264,11 @@ async function saveAtomically(file: string, text: string): Promise<void> {
   await rename(tmp, file)
 }
 
+const shownAddress = (job: Job) => addressOf(job.channel, job.contact.to)
+
 /** A webhook URL is recorded and shown without its query (receivers often put a token there). */
-function shownAddress(job: Job): string {
-  if (job.channel.type !== 'webhook') return job.contact.to
-  const u = new URL(job.contact.to)
+function addressOf(channel: Channel, to: string): string {
+  if (channel.type !== 'webhook') return to
+  const u = new URL(to)
   return u.search ? `${u.origin}${u.pathname}?…` : `${u.origin}${u.pathname}`
 }
