@@ -66,6 +66,8 @@ export interface SystemOptions {
   tilesDir?: string
   /** Witnesses to submit every logged checkpoint to (ledger/witness/attach.ts); their cosignatures travel in bundles. */
   witnesses?: WitnessTarget[]
+  /** Alarm notification rules file (default <dataDir>/notifications.json; absent file = no notifications). */
+  notifyConfig?: string
   /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
@@ -237,6 +239,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
       tilesDir: opts.tilesDir,
+      notifications: { configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'), recordsFile: join(dataDir, 'notifications.jsonl') },
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())

@@ -148,3 +148,17 @@ t.test('round ticks fall on round values and never more than six', async (t) => 
   t.same(ticks.map((x) => new Date(x).toISOString().slice(11, 16)), ['08:00', '10:00', '12:00', '14:00', '16:00'], 'whole hours on a 2 h grid, not 07:32')
   t.same(roundTicks(0, 0, [50]), [0])
 })
+
+t.test('each alarm lists the notifications sent or failed for it', async (t) => {
+  const input = sampleReportInput()
+  input.alarms = [{ alarmId: 'a', kind: 'excursion_alarm', deviceId: 'logger-a1', severity: 'major', message: 'above 8.00 °C', raisedAt: 0, endedAt: null, state: 'open', ack: null,
+    notifications: [
+      { channel: 'mail', to: 'qa@example.com', at: Date.UTC(2026, 10, 20, 6, 5), status: 'sent', attempts: 1, level: 0 },
+      { channel: 'pager', to: 'https://hooks.example.com/cp', at: Date.UTC(2026, 10, 20, 6, 6), status: 'failed', attempts: 5, level: 0, error: 'gave up after 5 attempt(s): HTTP 500 from the receiver' },
+      { channel: 'mail', to: 'lead@example.com', at: Date.UTC(2026, 10, 20, 6, 20), status: 'sent', attempts: 2, level: 1 },
+    ] }]
+  const { text } = await pdfText(new Uint8Array(await renderReportPdf(input)))
+  t.match(text, 'Notified: mail to qa@example.com at 2026-11-20T06:05:00Z, sent (1 attempt)')
+  t.match(text, /Notified: pager to https:\/\/hooks\.example\.com\/cp at 2026-11-20T06:06:00Z, FAILED after 5 attempts: gave up after 5 attempt\(s\):\s+HTTP 500/, 'a failure says so, and why')
+  t.match(text, 'Escalation 1: mail to lead@example.com at 2026-11-20T06:20:00Z, sent (2 attempts)')
+})

@@ -175,7 +175,8 @@ function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
 /**
  * Alarms and their acknowledgements: EU GDP 9.2 wants deviations from the
  * storage conditions recorded and handled; this is who acknowledged each, when,
- * why. Comments are drawn as wrapped text (pdfkit draws glyphs, no markup).
+ * why, and each notification sent or failed for it (e-mail, webhook, escalation).
+ * Comments are drawn as wrapped text (pdfkit draws glyphs, no markup).
  */
 function alarmsSection(doc: PDFKit.PDFDocument, f: ReportFonts, alarms: readonly ReportAlarm[]): void {
   const acked = alarms.filter((a) => a.ack).length
@@ -195,6 +196,11 @@ function alarmsSection(doc: PDFKit.PDFDocument, f: ReportFonts, alarms: readonly
     if (a.ack) {
       doc.text(`Acknowledged by ${a.ack.by} at ${iso(a.ack.at)}. Reason: ${a.ack.reason}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
       if (a.ack.comment) doc.fillColor('#444').text(`Comment: ${a.ack.comment}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+    }
+    for (const n of a.notifications ?? []) {
+      const what = n.level > 0 ? `Escalation ${n.level}` : 'Notified'
+      const outcome = n.status === 'sent' ? `sent (${n.attempts} attempt${n.attempts === 1 ? '' : 's'})` : `FAILED after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}: ${n.error ?? ''}`
+      doc.fillColor(n.status === 'sent' ? '#444' : '#a00').text(`${what}: ${n.channel} to ${n.to} at ${iso(n.at)}, ${outcome}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
     }
     doc.moveDown(0.4)
   }

@@ -4,6 +4,7 @@
  * The report writers are pure functions of this; none reads the ledger.
  */
 import type { Gs1Ids } from '../../ledger/entry-types.ts'
+import type { NotificationView } from '../notify/view.ts'
 
 export interface ReportReading {
   deviceId: string
@@ -57,7 +58,12 @@ export interface ReportAlarm {
   endedAt: number | null
   state: 'open' | 'acknowledged'
   ack: { by: string; reason: string; comment: string; at: number } | null
+  /** Notifications sent or failed for it (absent: none configured). */
+  notifications?: ReportNotification[]
 }
+
+/** One alarm notification: e-mail or webhook, to whom, when, and whether it went out. */
+export type ReportNotification = NotificationView
 
 export interface ReportDevice {
   deviceId: string

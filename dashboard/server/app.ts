@@ -5,6 +5,7 @@
  * plugin per area, static UI files. The API is documented in docs/API.md.
  */
 import { heldCount } from '../../ledger/device-chain.ts'
+import { Counter, Gauge } from 'prom-client'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
@@ -42,6 +43,9 @@ import healthRoutes from './routes/health.ts'
 import checkpointRoutes from './routes/checkpoint.ts'
 import backupRoutes from './routes/backup.ts'
 import tilesRoutes from './routes/tiles.ts'
+import notificationRoutes from './routes/notifications.ts'
+import { createNotifier, type Notifier, type NotificationView } from '../notify/notifier.ts'
+import type { Sleep } from '../notify/deliver.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
@@ -103,6 +107,19 @@ export interface DashboardOptions {
    * is ready at once and folds in the background, /health and the UI saying "catching up".
    */
   catchUp?: { waitUpTo?: number; sliceSize?: number; beforeSlice?: FleetMonitorOptions['beforeSlice'] }
+  /** Alarm notifications (docs/OPERATIONS.md, "Alarm notifications"); absent = none. */
+  notifications?: {
+    /** Rules file (JSON); GET/PUT /api/notifications/rules read and write it. null: in memory. */
+    configFile?: string | null
+    /** Initial rules instead of the file's (tests). */
+    config?: unknown
+    /** Sent and failed notifications, JSON lines; null: in memory. */
+    recordsFile: string | null
+    /** How often to look for alarms due for escalation, ms (default 30 s; 0 = only when tick() is called). */
+    escalationCheckMs?: number
+    /** Wait between delivery retries (tests pass one that returns at once). */
+    sleep?: Sleep
+  }
 }
 
 /** What every route plugin gets. */
@@ -120,6 +137,10 @@ export interface DashboardContext {
   loginLimit: { max: number; timeWindow: number }
   security: SecurityMetrics
   loginBackoff: LoginBackoff
+  /** Null when notifications are not configured. */
+  notifier: Notifier | null
+  /** The notifications sent or failed for an alarm (empty without a notifier). */
+  notificationsOf: (shipmentId: string, alarmId: string) => NotificationView[]
 }
 
 declare module 'fastify' {
@@ -200,12 +221,23 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     sliceSize: opts.catchUp?.sliceSize, beforeSlice: opts.catchUp?.beforeSlice,
   })
   const security = addSecurityMetrics(metrics.registry, sse)
+  const n = opts.notifications
+  const notificationsTotal = new Counter({ name: 'coldproof_notifications_total', help: 'Alarm notifications by channel and outcome (sent, failed)', labelNames: ['channel', 'status'], registers: [metrics.registry] })
+  const notifier = n ? await createNotifier({
+    configFile: n.configFile, config: n.config, recordsFile: n.recordsFile, clock, sleep: n.sleep,
+    lookup: (s, a) => monitor!.alarm(s, a),
+    log: (level, obj, msg) => app.log[level](obj, msg),
+    onRecord: (r) => notificationsTotal.inc({ channel: r.channel, status: r.status }),
+  }) : null
+  if (notifier) new Gauge({ name: 'coldproof_notifications_pending', help: 'Alarm notifications queued or in flight', registers: [metrics.registry], collect() { const p = notifier.pending(); this.set(p.queued + p.inFlight) } })
   const ctx: DashboardContext = {
     ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts, security,
     loginBackoff: createLoginBackoff({ clock, ...opts.loginBackoff }),
     integrity: createIntegrityChecker(opts.ledger, clock),
     writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },
     loginLimit: { max: opts.rateLimits?.login ?? 10, timeWindow: 60_000 },
+    notifier,
+    notificationsOf: (s, a) => notifier?.notificationsFor(s, a) ?? [],
   }
   app.decorate('dashboard', ctx)
   for (const s of SHARED_SCHEMAS) app.addSchema(s)
@@ -278,6 +310,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   await app.register(deviceRoutes)
   await app.register(ledgerRoutes)
   await app.register(backupRoutes)
+  await app.register(notificationRoutes)
   await app.register(reportRoutes)
   await app.register(streamRoutes)
   await app.register(metricsRoutes)
@@ -285,7 +318,16 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
 
   app.addHook('onReady', async () => {
     await monitor!.start()
-    monitor!.subscribe((e) => sse.broadcast(e))
+    monitor!.subscribe((e) => {
+      // The notifier only enqueues here: a slow channel never holds up the monitor (dashboard/notify/notifier.ts).
+      if (e.event === 'alarm') notifier?.onAlarm(e.data)
+      sse.broadcast(e.event === 'alarm' || e.event === 'ack' ? { event: e.event, data: { ...e.data, notifications: ctx.notificationsOf(e.data.shipmentId, e.data.alarmId) } } as typeof e : e)
+    })
+    const escalateEvery = n?.escalationCheckMs ?? 30_000
+    if (notifier && escalateEvery > 0) {
+      escalationTimer = setInterval(() => notifier.tick(), escalateEvery)
+      escalationTimer.unref()
+    }
     // A small ledger is folded before the first request (no partial state to explain); a large one
     // is folded after, so that the server answers within fastify's ready timeout whatever the size.
     if (monitor!.progress().readingsTotal <= (opts.catchUp?.waitUpTo ?? 10_000)) await monitor!.caughtUp()
@@ -310,6 +352,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     }
   })
   let integrityTimer: NodeJS.Timeout | undefined
+  let escalationTimer: NodeJS.Timeout | undefined
   let integrityFollowUp: NodeJS.Timeout | undefined
   // preClose runs before the HTTP server stops accepting and waits for open connections:
   // the streams are ended first (each told "bye"), or close() would wait for every tab.
@@ -319,7 +362,9 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.addHook('onClose', async () => {
     if (integrityTimer) clearInterval(integrityTimer)
     if (integrityFollowUp) clearTimeout(integrityFollowUp)
+    if (escalationTimer) clearInterval(escalationTimer)
     monitor!.stop()
+    await notifier?.close()
     sse.closeAll('server stopping')
   })
   return app

@@ -129,6 +129,17 @@ export const AlarmSchema = {
         { type: 'null' },
       ],
     },
+    /** Every notification sent or failed for this alarm (docs/OPERATIONS.md, "Alarm notifications"). */
+    notifications: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          channel: { type: 'string' }, to: { type: 'string' }, at: MS, status: { type: 'string', enum: ['sent', 'failed'] },
+          attempts: { type: 'integer' }, level: { type: 'integer' }, error: { type: 'string' },
+        },
+      },
+    },
   },
   required: ['alarmId', 'shipmentId', 'kind', 'message', 'raisedAt', 'state'],
 } as const

@@ -4,7 +4,7 @@
  * this one file. A 401 anywhere sends the user to the login page.
  */
 import type {
-  AlarmView, DeviceView, ExcursionView, LedgerView, Me, ProfileView, ReadingView, Role, SensorState,
+  AlarmNotification, AlarmView, DeviceView, ExcursionView, LedgerView, Me, ProfileView, ReadingView, Role, SensorState,
   ShipmentDetail, ShipmentStatus, ShipmentSummary, StreamEvent,
 } from './types.ts'
 
@@ -85,6 +85,7 @@ interface AlarmJson {
   alarmId: string; shipmentId: string; deviceId: string | null; kind: string; rule?: string | null; severity?: string | null
   message: string; raisedAt: number; endedAt?: number | null; state: string; sensorLost?: boolean
   ack?: { by: string; reason: string; comment: string; at?: number } | null
+  notifications?: AlarmNotification[]
 }
 interface ReadingJson {
   deviceId: string; seq: number; deviceTimeMs: number; receivedAt?: number; tempCentiC: number
@@ -145,6 +146,7 @@ export function mapAlarm(j: AlarmJson): AlarmView {
     state,
     sensorLost: j.sensorLost === true,
     ack: j.ack ? { by: j.ack.by, reason: j.ack.reason, comment: j.ack.comment, at: j.ack.at } : undefined,
+    notifications: j.notifications ?? [],
   }
 }
 

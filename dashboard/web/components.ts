@@ -6,7 +6,7 @@
 import { h, icon, type Child } from './dom.ts'
 import { formatDateTime, formatDuration, formatTemp, timeAgo } from './format.ts'
 import { ackAlarm, ApiError } from './api.ts'
-import type { AlarmView, ShipmentStatus } from './types.ts'
+import type { AlarmNotification, AlarmView, ShipmentStatus } from './types.ts'
 
 export function badge(kind: 'ok' | 'alarm' | 'warn' | 'closed' | 'info' | 'late', glyph: string, text: string, title?: string): HTMLSpanElement {
   return h('span', { class: `badge badge-${kind}`, title: title ?? null }, icon(glyph), text)
@@ -199,6 +199,7 @@ export function alarmCard(a: AlarmView, opts: { canAck: boolean; showShipment?: 
       a.ack.comment ? h('p', { class: 'comment-text' }, a.ack.comment) : null,
     ))
   }
+  if (a.notifications?.length) li.append(notificationList(a.notifications))
   if (a.state === 'open' && opts.canAck) {
     // The form opens on demand, so a list of open alarms stays scannable.
     const form = ackForm(a, opts.onAcked)
@@ -257,4 +258,16 @@ function ackForm(a: AlarmView, onAcked?: (a: AlarmView) => void): HTMLFormElemen
     }
   })
   return form
+}
+
+/** Who was told about an alarm, how, and whether it went out (a failed send is shown as such). */
+function notificationList(list: readonly AlarmNotification[]): HTMLElement {
+  return h('details', { class: 'notifications small' },
+    h('summary', null, `Notified ${list.filter((n) => n.status === 'sent').length} of ${list.length}`, list.some((n) => n.status === 'failed') ? ' · some failed' : ''),
+    h('ul', null, ...list.map((n) => h('li', { 'data-status': n.status },
+      n.status === 'sent' ? badge('info', '✓', 'Sent') : badge('alarm', '✗', 'Failed'), ' ',
+      n.level > 0 ? h('strong', null, `Escalation ${n.level}: `) : null,
+      `${n.channel} to `, h('span', { class: 'id' }, n.to), ` · ${formatDateTime(n.at)} · ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}`,
+      n.error ? h('span', { class: 'muted' }, ` · ${n.error}`) : null,
+    ))))
 }

@@ -2,6 +2,7 @@
  * What the views draw. api.ts maps the server's JSON (docs/API.md) onto these
  * shapes in one place, so a change in the API touches one file.
  */
+import type { NotificationView } from '../notify/view.ts'
 
 export type Role = 'operator' | 'regulator' | 'admin'
 
@@ -93,7 +94,11 @@ export interface AlarmView {
   /** The sensor stopped reporting: the alarm stands for a lost sensor, not a measured excursion. */
   sensorLost?: boolean
   ack?: { by: string; reason: string; comment: string; at?: number }
+  /** E-mails and webhooks sent (or failed) for this alarm, escalations included. */
+  notifications?: AlarmNotification[]
 }
+
+export type AlarmNotification = NotificationView
 
 export interface SensorState {
   deviceId: string

@@ -76,7 +76,8 @@ export function register(program: Command): void {
     .option('--cluster-user <name>', 'cluster mode: the ingest\'s NATS user (env COLDPROOF_CLUSTER_USER)', env.COLDPROOF_CLUSTER_USER)
     .option('--cluster-password <password>', 'cluster mode: the ingest\'s NATS password (env COLDPROOF_CLUSTER_PASSWORD)', env.COLDPROOF_CLUSTER_PASSWORD)
     .option('--register <file>', 'cluster mode: register the devices of this provisioning JSON (coldproof sim --print-provisioning)')
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string } & ClusterFlags) => {
+    .option('--notify-config <file>', 'alarm notification rules, JSON (env COLDPROOF_NOTIFY_CONFIG; default <data>/notifications.json)', env.COLDPROOF_NOTIFY_CONFIG)
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string; notifyConfig?: string } & ClusterFlags) => {
       if (o.cluster) return runClusterMode(o)
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
@@ -101,6 +102,7 @@ export function register(program: Command): void {
           allowedOrigins: o.publicOrigin ? [o.publicOrigin] : undefined,
           witnesses: o.witness ? parseWitnessTargets(o.witness) : undefined,
           tilesDir: o.tiles ? resolve(o.tiles) : undefined,
+          notifyConfig: o.notifyConfig ? resolve(o.notifyConfig) : undefined,
         })
       } catch (e) {
         // One line, no stack trace: the problem and the fix (a locked ledger, a busy port, a damaged ledger).

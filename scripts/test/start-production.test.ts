@@ -14,7 +14,7 @@ import { request } from 'node:http'
 import { connect as tcp, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -150,6 +150,12 @@ t.test('production start: no demo users, first admin by `coldproof user add`, on
   const mqttPort = new URL(sys.mqttUrl).port
   const busyMqtt = await run(['start', '--port', '0', '--mqtt-port', mqttPort, '--data', tempDir(t), '--no-demo'])
   t.match(busyMqtt.err, /ERR_PORT_IN_USE: .*\(embedded MQTT broker\).*--mqtt-port/)
+  const notifyDir = tempDir(t)
+  writeFileSync(join(notifyDir, 'rules.json'), JSON.stringify({ channels: {}, rules: [{ id: 'r', severities: ['urgent'], contacts: ['x'] }] }))
+  const badRules = await run(['start', '--port', '0', '--mqtt-port', '0', '--data', notifyDir, '--no-demo', '--notify-config', join(notifyDir, 'rules.json')])
+  t.equal(badRules.code, 1, 'invalid notification rules: exits 1')
+  t.match(badRules.err, /^coldproof start: ERR_NOTIFY_CONFIG: notification config .*rules\.json: \$\.rules\[0\]\.severities\[0\]: expected one of critical, major, minor, got "urgent"/)
+  t.equal(badRules.err.trim().split('\n').length, 1, 'one line')
 
   // Ctrl-C with a dashboard tab's stream and a client that never reads.
   const tab = await stream(sys.url, alice.cookie)

@@ -5,7 +5,7 @@ import { ApiError } from '../errors.ts'
 import { mustShipment } from '../shipment-data.ts'
 
 export default async function alarmRoutes(app: FastifyInstance): Promise<void> {
-  const { ledger, monitor, writeLimit } = app.dashboard
+  const { ledger, monitor, writeLimit, notificationsOf } = app.dashboard
 
   app.get<{ Querystring: { state?: 'open' | 'acknowledged' | 'all'; shipmentId?: string } }>('/api/alarms', {
     schema: {
@@ -13,7 +13,7 @@ export default async function alarmRoutes(app: FastifyInstance): Promise<void> {
       querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', enum: ['open', 'acknowledged', 'all'] }, shipmentId: SHIPMENT_ID } },
       response: { 200: { type: 'object', properties: { alarms: { type: 'array', items: { $ref: 'Alarm#' } } } }, ...ERROR_RESPONSES },
     },
-  }, async (req) => ({ alarms: monitor.alarms({ state: req.query.state ?? 'all', shipmentId: req.query.shipmentId }) }))
+  }, async (req) => ({ alarms: monitor.alarms({ state: req.query.state ?? 'all', shipmentId: req.query.shipmentId }).map((a) => ({ ...a, notifications: notificationsOf(a.shipmentId, a.alarmId) })) }))
 
   app.post<{ Params: { id: string; alarmId: string }; Body: { reason: string; comment: string } }>('/api/shipments/:id/alarms/:alarmId/ack', {
     config: { roles: ['operator'], rateLimit: writeLimit },
@@ -31,6 +31,6 @@ export default async function alarmRoutes(app: FastifyInstance): Promise<void> {
     const by = req.user!.username
     const e = await ledger.acknowledgeAlarm({ shipmentId: s.shipmentId, alarmId: alarm.alarmId, reason: req.body.reason, comment: req.body.comment, by })
     req.log.info({ by, shipmentId: s.shipmentId, alarmId: alarm.alarmId }, 'alarm acknowledged')
-    return { ...alarm, state: 'acknowledged', sensorLost: false, ack: { by, reason: req.body.reason, comment: req.body.comment, at: e.entry.time, index: e.entry.index } }
+    return { ...alarm, state: 'acknowledged', sensorLost: false, ack: { by, reason: req.body.reason, comment: req.body.comment, at: e.entry.time, index: e.entry.index }, notifications: notificationsOf(s.shipmentId, alarm.alarmId) }
   })
 }

@@ -58,6 +58,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
         alarmId: a.alarmId, kind: a.kind, deviceId: a.deviceId, message: a.message, severity: a.severity,
         raisedAt: a.raisedAt, endedAt: a.endedAt, state: a.state,
         ack: a.ack ? { by: a.ack.by, reason: a.ack.reason, comment: a.ack.comment, at: a.ack.at } : null,
+        notifications: app.dashboard.notificationsOf(a.shipmentId, a.alarmId),
       }))
     const pdf = await renderReportPdf(input)
     reply.header('content-type', 'application/pdf').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'report.pdf')}"`)

@@ -35,7 +35,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       endsEarly: d.state.endsEarly ?? null,
       postClose: d.postClose,
       result: d.view ?? undefined,
-      alarms: monitor.alarms({ shipmentId: id }),
+      alarms: monitor.alarms({ shipmentId: id }).map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
       deviceStates: monitor.deviceStates(id),
     }
   }

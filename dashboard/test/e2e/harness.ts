@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
-import { buildDashboard } from '../../server/app.ts'
+import { buildDashboard, type DashboardOptions } from '../../server/app.ts'
+import type { FastifyInstance } from 'fastify'
 import { openUserStore } from '../../server/users.ts'
 import { buildWeb } from '../../build-web.ts'
 import { seedScene, settableClock, type Scene } from './seed.ts'
@@ -38,6 +39,7 @@ export interface TestSystem {
   url: string
   ledger: Ledger
   scene: Scene
+  app: FastifyInstance
   close(): Promise<void>
 }
 
@@ -48,8 +50,8 @@ export function ensureWebBuilt(): Promise<unknown> {
   return built
 }
 
-/** Ledger + seed scene + dashboard on 127.0.0.1:<free port>. */
-export async function startSceneSystem(): Promise<TestSystem> {
+/** Ledger + seed scene + dashboard on 127.0.0.1:<free port>; `extra` adds dashboard options. */
+export async function startSceneSystem(extra: Partial<DashboardOptions> = {}): Promise<TestSystem> {
   await ensureWebBuilt()
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-e2e-'))
   const clock = settableClock()
@@ -59,12 +61,13 @@ export async function startSceneSystem(): Promise<TestSystem> {
     file: join(dir, 'users.json'),
     seed: (Object.keys(LOGINS) as RoleName[]).map((role) => ({ ...LOGINS[role], role })),
   })
-  const app = await buildDashboard({ ledger, users, cookieSecret: randomBytes(32).toString('hex'), logger: false, heartbeatMs: 5000 })
+  const app = await buildDashboard({ ledger, users, cookieSecret: randomBytes(32).toString('hex'), logger: false, heartbeatMs: 5000, ...extra })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     url,
     ledger,
     scene,
+    app,
     async close() {
       await app.close()
       await ledger.close()
