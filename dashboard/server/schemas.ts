@@ -42,8 +42,8 @@ export const UserSchema = {
 export const TokenSchema = {
   $id: 'Token',
   type: 'object',
-  properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: MS, lastUsedAt: MS_OR_NULL },
-  required: ['id', 'label', 'createdAt', 'lastUsedAt'],
+  properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: MS, lastUsedAt: MS_OR_NULL, scope: { type: 'string', enum: ['read-only', 'role'] }, expiresAt: MS_OR_NULL },
+  required: ['id', 'label', 'createdAt', 'lastUsedAt', 'scope', 'expiresAt'],
 } as const
 
 export const Gs1Schema = {
@@ -294,7 +294,7 @@ export const LoginBody = {
 export const TokenCreateBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { label: TEXT(64) },
+  properties: { label: TEXT(64), scope: { type: 'string', enum: ['read-only', 'role'], default: 'role' }, expiresInDays: { type: 'integer', minimum: 1, maximum: 366 } },
   required: ['label'],
 } as const
 
