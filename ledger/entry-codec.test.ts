@@ -129,3 +129,16 @@ t.test('anchors, declared gaps and forks', async (t) => {
   refuses(t, () => encodeEntry({ ...fork, body: { ...fork.body, payloads: [fork.body.payloads[0], fork.body.payloads[0]] } }), 'ERR_ENTRY_BAD_FIELD', '$.body.payloads', 'the same payload twice')
   refuses(t, () => encodeEntry({ ...fork, body: { ...fork.body, seq: 2 } }), 'ERR_ENTRY_READING_MISMATCH', '$.body.payloads[0].seq', 'payload of another seq')
 })
+
+t.test('a close carries an electronic signature of a fixed meaning, signed by the closer', async (t) => {
+  const sig = { by: 'ops', meaning: 'received and reviewed', reason: 'pallet checked at the dock', at: 9, override: { reason: 'probe fault, product inspected', alarms: ['a1'] } }
+  const close: Entry<'shipment.close'> = { ...base, type: 'shipment.close', body: { shipmentId: 'S1', closedAt: 9, by: 'ops', signature: sig as Entry<'shipment.close'>['body']['signature'] } }
+  t.same(decodeEntry(encodeEntry(close)), close, 'a signed close round-trips')
+  const s = (patch: Record<string, unknown>) => ({ ...close, body: { ...close.body, signature: { ...sig, ...patch } } }) as Entry
+  refuses(t, () => encodeEntry(s({ by: 'mallory' })), 'ERR_ENTRY_BAD_FIELD', '$.body.signature.by', 'signed by someone else than the closer')
+  refuses(t, () => encodeEntry(s({ meaning: 'looks fine' })), 'ERR_ENTRY_BAD_FIELD', '$.body.signature.meaning', 'a meaning off the list')
+  refuses(t, () => encodeEntry(s({ reason: '' })), 'ERR_ENTRY_BAD_FIELD', '$.body.signature.reason', 'no reason')
+  refuses(t, () => encodeEntry(s({ override: { reason: '', alarms: ['a1'] } })), 'ERR_ENTRY_BAD_FIELD', '$.body.signature.override.reason', 'an override without a reason')
+  refuses(t, () => encodeEntry(s({ override: { reason: 'x', alarms: [] } })), 'ERR_ENTRY_BAD_FIELD', '$.body.signature.override.alarms', 'an override of no alarm')
+  refuses(t, () => encodeEntry(s({ password: 'x' })), 'ERR_ENTRY_UNKNOWN_FIELD', '$.body.signature.password', 'a field the signature does not define')
+})

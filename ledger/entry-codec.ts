@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts'
-import type { Entry, EntryBodies, EntryType, GapCause } from './entry-types.ts'
+import { CLOSE_MEANINGS, type Entry, type EntryBodies, type EntryType, type GapCause } from './entry-types.ts'
 import { fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { checkDeviceId, decodeReading, type DecodedReading } from './protocol/reading.ts'
 import { checkDevicePublicKey } from './protocol/keys.ts'
@@ -59,6 +59,20 @@ const fail = (code: EntryErrorCode, field: string, message: string, details: Rec
 }
 
 type Obj = Record<string, unknown>
+
+/** A close's electronic signature: signed by the closing user, with a meaning of the fixed list. */
+function closeSignature(v: unknown, f: string, closedBy: string): void {
+  const g = shape(v, f, ['by', 'meaning', 'reason', 'at'], ['override'])
+  if (str(g, 'by', f) !== closedBy) fail('ERR_ENTRY_BAD_FIELD', `${f}.by`, `is ${JSON.stringify(g.by)}, but the close is by ${JSON.stringify(closedBy)}`)
+  if (!(CLOSE_MEANINGS as readonly unknown[]).includes(g.meaning)) fail('ERR_ENTRY_BAD_FIELD', `${f}.meaning`, `expected one of ${CLOSE_MEANINGS.map((m) => JSON.stringify(m)).join(', ')}, got ${JSON.stringify(g.meaning)}`)
+  str(g, 'reason', f); int(g, 'at', f)
+  if (g.override !== undefined) {
+    const ov = shape(g.override, `${f}.override`, ['reason', 'alarms'])
+    str(ov, 'reason', `${f}.override`)
+    if (!Array.isArray(ov.alarms) || ov.alarms.length === 0) fail('ERR_ENTRY_BAD_FIELD', `${f}.override.alarms`, 'expected a non-empty array of alarm ids')
+    ;(ov.alarms as unknown[]).forEach((_, i) => str(ov.alarms as unknown as Obj, String(i), `${f}.override.alarms`))
+  }
+}
 
 /** Checks an object has exactly the required keys plus some optional ones. */
 function shape(v: unknown, field: string, required: string[], optional: string[] = []): Obj {
@@ -171,11 +185,12 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     }
   },
   'shipment.close'(b, f) {
-    const o = shape(b, f, ['shipmentId', 'closedAt', 'by'], ['anchors', 'endsEarly'])
+    const o = shape(b, f, ['shipmentId', 'closedAt', 'by'], ['anchors', 'endsEarly', 'signature'])
     shipmentId(o, f); int(o, 'closedAt', f); str(o, 'by', f)
     // The close's device list is the create's; the codec alone can only check the anchors' own form.
     if (o.anchors !== undefined) anchors(o, f)
     if (o.endsEarly !== undefined) str(shape(o.endsEarly, `${f}.endsEarly`, ['reason']), 'reason', `${f}.endsEarly`)
+    if (o.signature !== undefined) closeSignature(o.signature, `${f}.signature`, o.by as string)
   },
   'gap'(b, f) {
     const o = shape(b, f, ['deviceId', 'fromSeq', 'toSeq', 'cause', 'by'], ['detail'])

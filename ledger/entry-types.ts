@@ -91,6 +91,24 @@ export interface ShipmentCloseBody {
   anchors?: ChainAnchor[]
   /** Set when the person closing confirmed that a logger's evidence ends before closedAt, and why. */
   endsEarly?: { reason: string }
+  /** The electronic signature of the person closing (absent in ledgers written before signatures, and on closes not made through the dashboard). */
+  signature?: CloseSignature
+}
+
+/** What a close signature means (EU GMP Annex 11 §14, 21 CFR 11.50: the meaning is part of the signature). */
+export const CLOSE_MEANINGS = ['received and reviewed', 'closed without receipt', 'rejected on receipt'] as const
+export type CloseMeaning = (typeof CLOSE_MEANINGS)[number]
+
+/**
+ * An electronic signature of a close: who signed (their password re-checked at signing),
+ * what it means, why, when (ms UTC); `override` when open critical alarms were closed over.
+ */
+export interface CloseSignature {
+  by: string
+  meaning: CloseMeaning
+  reason: string
+  at: number
+  override?: { reason: string; alarms: string[] }
 }
 
 /** Why readings of a device will never arrive (docs/PROTOCOL.md, "Declared gaps"). */

@@ -161,7 +161,7 @@ const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
   }
   body.anchors = anchors
   return async ({ entry }) => {
-    ctx.setShipment({ ...s, closedAt: body.closedAt, closedBy: body.by, closeIndex: entry.index, closeAnchors: anchors, ...(body.endsEarly ? { endsEarly: body.endsEarly.reason } : {}) })
+    ctx.setShipment({ ...s, closedAt: body.closedAt, closedBy: body.by, closeIndex: entry.index, closeAnchors: anchors, ...(body.endsEarly ? { endsEarly: body.endsEarly.reason } : {}), ...(body.signature ? { closeSignature: body.signature } : {}) })
     // Readings already stored above a head (past a hole) with device times in the window are
     // post-close evidence from now on; readingsByShipment leaves out everything above the anchors.
     for (const a of anchors) {

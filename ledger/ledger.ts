@@ -269,6 +269,11 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     closeShipment(body) {
       const b: ShipmentCloseBody = { shipmentId: shipmentIdOf(body?.shipmentId), closedAt: timeOf(body.closedAt, 'closedAt'), by: str(body.by, 'by') }
       if (body.endsEarly !== undefined) b.endsEarly = { reason: str(body.endsEarly?.reason, 'endsEarly.reason') }
+      if (body.signature !== undefined) {
+        // Copied field by field: the entry holds what the signature defines, nothing the caller added (the codec checks the values).
+        const { by, meaning, reason, at, override } = body.signature
+        b.signature = { by, meaning, reason, at, ...(override !== undefined ? { override: { reason: override.reason, alarms: [...override.alarms] } } : {}) }
+      }
       // The anchors are the ledger's to write (indexes.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
     },

@@ -3,7 +3,7 @@
  * device, shipments, quarantine records and counters. Derived from the log
  * (and rebuilt in the same atomic batch as the entries that change it).
  */
-import type { CalibrationInfo, ChainAnchor, Gs1Ids } from './entry-types.ts'
+import type { CalibrationInfo, ChainAnchor, CloseSignature, Gs1Ids } from './entry-types.ts'
 import type { SeqState } from './device-chain.ts'
 
 export interface DeviceState extends SeqState {
@@ -62,6 +62,8 @@ export interface ShipmentState {
   closeAnchors?: ChainAnchor[]
   /** Why the evidence ends before closedAt, when the person closing confirmed so. */
   endsEarly?: string
+  /** The electronic signature of the close, when it carried one. */
+  closeSignature?: CloseSignature
 }
 
 /** Why the ingest rejected a message (ARCHITECTURE.md decision 6; table in docs/ARCHITECTURE.md, "Ingest"). */

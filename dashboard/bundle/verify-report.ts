@@ -4,6 +4,7 @@
  * CLI prints (formatReport). Pure.
  */
 import type { EngineName } from './verify-engines.ts'
+import type { CloseSignature } from '../../ledger/entry-types.ts'
 import { showUnsafe } from '../unsafe-text.ts'
 
 export interface VerifyProgress { phase: 'inclusion' | 'signatures'; done: number; total: number }
@@ -128,6 +129,8 @@ export interface VerifyReport {
   provisional: boolean
   /** The rule profile of the shipment: where it comes from and the rules that decided the verdict. */
   profile: ProfileFacts | null
+  /** The close entry's electronic signature (who closed, its meaning, reason and time); null when open or closed without one. */
+  closeSignature?: CloseSignature | null
   /** Present when witnesses were required: each witness key and the time (s) of its valid cosignature, or null. */
   cosignatures?: { witness: string; timestamp: number | null }[]
   checks: CheckResult[]
@@ -234,6 +237,12 @@ export function headline(r: VerifyReport): Headline {
   return { title: `VERIFIED: authentic evidence of ${VERDICT_WORDS[v] ?? short(v)}`, detail, tone: v === 'PASS' ? 'pass' : v === 'FAIL' ? 'fail' : 'warn' }
 }
 
+/** "signed by olivia, meaning "received and reviewed", reason: …, at …" (and the override of open critical alarms). */
+export function closeSignatureLine(s: CloseSignature): string {
+  const ov = s.override ? `; ${s.override.alarms.length} open critical alarm(s) overridden: ${s.override.reason}` : ''
+  return `signed by ${s.by}, meaning "${s.meaning}", reason: ${s.reason}, at ${new Date(s.at).toISOString()}${ov}`
+}
+
 /**
  * The human summary the CLI prints: the overall result first, then every
  * check. Every line is terminal-safe: bundles come from anywhere, so control
@@ -252,6 +261,7 @@ export function formatReport(r: VerifyReport): string {
     lines.push(`  profile: ${profileLine(r.profile)}`)
     if (r.profile.rules.length) lines.push(`  rules ${r.verified ? 'that decided the verdict' : 'in the bundle (unproven)'}:`, ...r.profile.rules.map((x) => `    ${x}`))
   }
+  if (r.closeSignature) lines.push(`  ${r.verified ? 'closed' : 'closed (unproven)'}: ${closeSignatureLine(r.closeSignature)}`)
   lines.push(`  signature engine: ${r.engine.used}${r.engine.note ? ` (${r.engine.note})` : ''}`)
   lines.push('')
   for (const c of r.checks) {

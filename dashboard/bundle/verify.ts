@@ -23,7 +23,7 @@ import { refuseInput } from './input-limits.ts'
 // The public names, where importers have always found them.
 export type { EngineName } from './verify-engines.ts'
 export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type InputRefusal } from './input-limits.ts'
-export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, findingWhere, formatReport, headline, profileLine } from './verify-report.ts'
+export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, closeSignatureLine, findingWhere, formatReport, headline, profileLine } from './verify-report.ts'
 export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport, Headline, ProfileFacts } from './verify-report.ts'
 
 const FIELDS = {
@@ -143,5 +143,6 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   // ---- result --------------------------------------------------------------------------------
   checkResult(b, ship, chainR, { gaps, forks: forks.forks }, report, checks)
   report.provisional = ship.closeIndex === null
+  report.closeSignature = ship.closeB?.signature ?? null
   return finish()
 }

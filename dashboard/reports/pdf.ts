@@ -208,6 +208,17 @@ function alarmsSection(doc: PDFKit.PDFDocument, f: ReportFonts, alarms: readonly
   doc.font(f.regular).fontSize(9).fillColor('#222')
 }
 
+/** "Closed by … meaning … reason … at": the close's electronic signature (docs/BUNDLE.md, "The close signature"). */
+function closeLines(input: ReportInput): [string, string][] {
+  const c = input.close
+  if (!c) return []
+  const sig = c.signature
+  if (!sig) return [['Closed by', `${c.by} (no electronic signature)`]]
+  const lines: [string, string][] = [['Closed by', `${sig.by}, meaning "${sig.meaning}", reason: ${sig.reason}, at ${iso(sig.at)} (password re-entered)`]]
+  if (sig.override) lines.push(['Closed over alarms', `${sig.override.alarms.length} open critical alarm(s) overridden: ${sig.override.reason}`])
+  return lines
+}
+
 /**
  * Final once closed: readings logged above a close anchor with device times in
  * the window are listed apart, for QA; the verdict above does not include them.
@@ -313,6 +324,7 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     ['GTIN / lot / expiry', shipment.gs1 ? `${shipment.gs1.gtin} / ${shipment.gs1.lot} / ${shipment.gs1.expiry}` : '—'],
     ['Window', `${iso(shipment.startAt)} to ${shipment.closedAt === null ? 'open' : iso(shipment.closedAt)}`],
     ['Created by', shipment.createdBy],
+    ...closeLines(input),
   ])
 
   heading(doc, f, 'Temperature')

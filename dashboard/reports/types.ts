@@ -97,6 +97,8 @@ export interface ReportInput {
   postClose?: ReportReading[]
   /** Why the evidence ends before the close, when the person closing confirmed so. */
   endsEarly?: string | null
+  /** Who closed the shipment, and their electronic signature when the close carried one. */
+  close?: { by: string; signature: { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } } | null } | null
   result: ReportResult
   devices: ReportDevice[]
   /** Alarms and their acknowledgements, oldest first (absent: none known). */

@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: PublicUser | null
     sessionId: string | null
+    /** Set when the caller signed in with an API token: what the token allows. */
+    tokenScope: 'read-only' | 'role' | null
   }
   interface FastifyContextConfig {
     /** Served without a session. */
@@ -58,7 +60,7 @@ function bearer(req: FastifyRequest): string | null {
 }
 
 /** Resolves the caller from the session cookie or bearer token; null when neither is valid. */
-export function identify(req: FastifyRequest, opts: AuthOptions): { user: PublicUser; sessionId: string | null } | null {
+export function identify(req: FastifyRequest, opts: AuthOptions): { user: PublicUser; sessionId: string | null; tokenScope?: 'read-only' | 'role' } | null {
   const raw = req.cookies?.[SESSION_COOKIE]
   if (raw) {
     const unsigned = req.unsignCookie(raw)
@@ -71,8 +73,8 @@ export function identify(req: FastifyRequest, opts: AuthOptions): { user: Public
   const token = bearer(req)
   if (token) {
     if (opts.localToken && sameSecret(token, opts.localToken)) return { user: LOCAL_CLI_USER, sessionId: null }
-    const user = opts.users.authenticateToken(token)
-    if (user) return { user, sessionId: null }
+    const hit = opts.users.authenticateToken(token)
+    if (hit) { const { tokenScope, ...user } = hit; return { user, sessionId: null, tokenScope } }
   }
   return null
 }
@@ -96,6 +98,7 @@ export function unsafeNext(url: string): boolean {
 async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
   app.decorateRequest('user', null)
   app.decorateRequest('sessionId', null)
+  app.decorateRequest('tokenScope', null)
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const cfg = req.routeOptions.config ?? {}
     const path = req.url.split('?')[0]
@@ -115,6 +118,11 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
     }
     req.user = who.user
     req.sessionId = who.sessionId
+    req.tokenScope = who.tokenScope ?? null
+    // A read-only token reads, whatever its owner's role may do.
+    if (who.tokenScope === 'read-only' && req.method !== 'GET' && req.method !== 'HEAD') {
+      throw new ApiError('ERR_AUTH_TOKEN_SCOPE', `this API token is read-only: it may not ${req.method} ${req.routeOptions.url ?? path}; use a token with the "role" scope`)
+    }
     if (!mayAccess(who.user.role, cfg.roles)) {
       throw new ApiError('ERR_AUTH_FORBIDDEN', `the ${who.user.role} role may not ${req.method} ${req.routeOptions.url ?? path}`)
     }

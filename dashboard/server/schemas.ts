@@ -14,6 +14,8 @@ const MS_OR_NULL = { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_
 const CENTI_OR_NULL = { type: ['integer', 'null'] } as const
 const INT_OR_NULL = { type: ['integer', 'null'] } as const
 const STR_OR_NULL = { type: ['string', 'null'] } as const
+import { CLOSE_MEANINGS } from '../../ledger/entry-types.ts'
+
 const TEXT = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const
 
 export const ErrorSchema = {
@@ -40,8 +42,8 @@ export const UserSchema = {
 export const TokenSchema = {
   $id: 'Token',
   type: 'object',
-  properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: MS, lastUsedAt: MS_OR_NULL },
-  required: ['id', 'label', 'createdAt', 'lastUsedAt'],
+  properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: MS, lastUsedAt: MS_OR_NULL, scope: { type: 'string', enum: ['read-only', 'role'] }, expiresAt: MS_OR_NULL },
+  required: ['id', 'label', 'createdAt', 'lastUsedAt', 'scope', 'expiresAt'],
 } as const
 
 export const Gs1Schema = {
@@ -199,6 +201,15 @@ export const ShipmentDetailSchema = {
     closedEntry: INT_OR_NULL,
     /** The reason given when the shipment was closed with its evidence ending early. */
     endsEarly: { type: ['string', 'null'] },
+    /** The close's electronic signature (null while open, or for a close made without one). */
+    closeSignature: {
+      type: ['object', 'null'],
+      properties: {
+        by: { type: 'string' }, meaning: { type: 'string' }, reason: { type: 'string' }, at: MS,
+        override: { type: 'object', properties: { reason: { type: 'string' }, alarms: { type: 'array', items: { type: 'string' } } }, required: ['reason', 'alarms'] },
+      },
+      required: ['by', 'meaning', 'reason', 'at'],
+    },
     /** Readings logged above a close anchor with device times in the window: shown apart, never part of the result. */
     postClose: { type: 'array', items: { $ref: 'Reading#' } },
     result: {
@@ -294,7 +305,7 @@ export const LoginBody = {
 export const TokenCreateBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { label: TEXT(64) },
+  properties: { label: TEXT(64), scope: { type: 'string', enum: ['read-only', 'role'], default: 'role' }, expiresInDays: { type: 'integer', minimum: 1, maximum: 366 } },
   required: ['label'],
 } as const
 
@@ -335,7 +346,15 @@ export const ShipmentCloseBody = {
     closedAt: MS,
     /** The person closing confirms that some logger's evidence ends before closedAt, and why. */
     endsEarly: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } },
+    /** The electronic signature: the closer's password re-entered, what the signature means, and why. */
+    signature: {
+      type: 'object', additionalProperties: false, required: ['password', 'meaning', 'reason'],
+      properties: { password: TEXT(200), meaning: { type: 'string', enum: [...CLOSE_MEANINGS] }, reason: TEXT(500) },
+    },
+    /** Close over open critical alarms, and why (recorded in the signature). */
+    override: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: TEXT(500) } },
   },
+  required: ['signature'],
 } as const
 
 export const AckBody = {

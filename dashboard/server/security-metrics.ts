@@ -7,7 +7,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { API_ERROR_CODES } from './errors.ts'
 
-export type LoginFailureReason = 'bad_credentials' | 'backoff' | 'rate_limited'
+/** `signature_password`: a wrong password re-entered to sign (a close), counted like a failed sign-in. */
+export type LoginFailureReason = 'bad_credentials' | 'backoff' | 'rate_limited' | 'signature_password'
 
 export interface SecurityMetrics {
   loginFailure(reason: LoginFailureReason): void

@@ -16,9 +16,14 @@ export const ROLES = ['operator', 'regulator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface PublicUser { username: string; role: Role }
-export interface TokenInfo { id: string; label: string; createdAt: number; lastUsedAt: number | null }
+/** `read-only`: GET only, whatever the owner's role; `role`: what the owner's role allows at the time of use. */
+export type TokenScope = 'read-only' | 'role'
+export interface TokenInfo { id: string; label: string; createdAt: number; lastUsedAt: number | null; scope: TokenScope; expiresAt: number | null }
+/** The owner of a valid token, and what the token lets them do. */
+export interface TokenUser extends PublicUser { tokenScope: TokenScope }
 
-interface StoredToken extends TokenInfo { hash: string }
+// scope and expiresAt are absent in tokens made before they existed: full role, no expiry.
+interface StoredToken extends Omit<TokenInfo, 'scope' | 'expiresAt'> { hash: string; scope?: TokenScope; expiresAt?: number | null }
 interface StoredUser { username: string; role: Role; password: string; createdAt: number; tokens: StoredToken[] }
 interface UsersFile { format: 'coldproof-users'; version: 1; users: StoredUser[] }
 
@@ -52,15 +57,15 @@ export interface SeedUser { username: string; password: string; role: Role }
 export interface UserStore {
   /** Checks a password; null for an unknown user or a wrong password (same work either way). */
   authenticate(username: string, password: string): Promise<PublicUser | null>
-  /** Resolves a bearer token to its owner; null when unknown. */
-  authenticateToken(token: string): PublicUser | null
+  /** Resolves a bearer token to its owner; null when unknown; throws ERR_AUTH_TOKEN_EXPIRED past its expiry. */
+  authenticateToken(token: string): TokenUser | null
   get(username: string): PublicUser | null
   list(): PublicUser[]
   create(u: SeedUser): Promise<PublicUser>
   update(username: string, change: { password?: string; role?: Role }): Promise<PublicUser>
   remove(username: string): Promise<void>
   listTokens(username: string): TokenInfo[]
-  createToken(username: string, label: string): Promise<TokenInfo & { token: string }>
+  createToken(username: string, label: string, opts?: { scope?: TokenScope; expiresInDays?: number }): Promise<TokenInfo & { token: string }>
   revokeToken(username: string, id: string): Promise<void>
 }
 
@@ -148,9 +153,13 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       const a = Buffer.from(sha256hex(m[2]), 'hex')
       const b = Buffer.from(hit.token.hash, 'hex')
       if (a.length !== b.length || !timingSafeEqual(a, b)) return null
+      const now = clock()
+      if (hit.token.expiresAt != null && now >= hit.token.expiresAt) {
+        throw new ApiError('ERR_AUTH_TOKEN_EXPIRED', `API token "${hit.token.label}" expired at ${new Date(hit.token.expiresAt).toISOString()}: create a new one on the Users page (API tokens)`)
+      }
       // Kept in memory; persisted with the next write (a per-request disk write is not worth it).
-      hit.token.lastUsedAt = clock()
-      return pub(hit.user)
+      hit.token.lastUsedAt = now
+      return { ...pub(hit.user), tokenScope: hit.token.scope ?? 'role' }
     },
     get(username) {
       const u = byName.get(username)
@@ -182,17 +191,19 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       await save()
     },
     listTokens(username) {
-      return must(username).tokens.map(({ id, label, createdAt, lastUsedAt }) => ({ id, label, createdAt, lastUsedAt }))
+      return must(username).tokens.map(({ id, label, createdAt, lastUsedAt, scope, expiresAt }) => ({ id, label, createdAt, lastUsedAt, scope: scope ?? 'role', expiresAt: expiresAt ?? null }))
     },
-    async createToken(username, label) {
+    async createToken(username, label, o = {}) {
       const u = must(username)
       const id = randomBytes(8).toString('hex')
       const secret = randomBytes(32).toString('base64url')
-      const tk: StoredToken = { id, label, createdAt: clock(), lastUsedAt: null, hash: sha256hex(secret) }
+      // The expiry is the store's clock's, the clock that checks it.
+      const scope = o.scope ?? 'role', expiresAt = o.expiresInDays === undefined ? null : clock() + o.expiresInDays * 86_400_000
+      const tk: StoredToken = { id, label, createdAt: clock(), lastUsedAt: null, hash: sha256hex(secret), scope, expiresAt }
       u.tokens.push(tk)
       tokenIndex.set(id, { user: u, token: tk })
       await save()
-      return { id, label, createdAt: tk.createdAt, lastUsedAt: null, token: `cpt_${id}_${secret}` }
+      return { id, label, createdAt: tk.createdAt, lastUsedAt: null, scope, expiresAt, token: `cpt_${id}_${secret}` }
     },
     async revokeToken(username, id) {
       const u = must(username)

@@ -79,7 +79,7 @@ t.test('PDF names the evidence bundle hash when a bundle builder is wired', asyn
 t.test('with the real bundle module: the PDF names exactly the bundle that is downloaded', async (t) => {
   const h = await harness(t, (ledger) => ({ bundle: createBundleBuilder(ledger) }))
   await shipment(h)
-  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 23 * 5 * MIN } })
+  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 23 * 5 * MIN, signature: { password: 'operator-pass-123', meaning: 'received and reviewed', reason: 'checked at receipt' }, override: { reason: 'excursion reviewed by QA' } } })
   await h.ledger.checkpoint()
   const bundle = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
   t.equal(bundle.statusCode, 200, bundle.body.slice(0, 300))
@@ -130,7 +130,7 @@ t.test('PDF lists alarms and acknowledgements (GDP 9.2) and says which bundle it
   t.ok(size > 0)
   t.match(text, `${bundle.headers['x-content-sha256']} (built at tree size ${size},`)
   t.match(text, 'This shipment is open')
-  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 23 * 5 * MIN } })
+  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 23 * 5 * MIN, signature: { password: 'operator-pass-123', meaning: 'received and reviewed', reason: 'checked at receipt' }, override: { reason: 'excursion reviewed by QA' } } })
   await h.ledger.checkpoint()
   t.notMatch(await pdfTextOf(h, '/api/shipments/SHP-R/report.pdf'), 'This shipment is open', 'no such line once closed')
 })

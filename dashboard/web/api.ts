@@ -79,6 +79,7 @@ interface ShipmentDetailJson extends ShipmentJson {
   alarms?: AlarmJson[]
   deviceStates?: DeviceStateJson[]
   endsEarly?: string | null
+  closeSignature?: { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } } | null
   postClose?: ReadingJson[]
 }
 interface AlarmJson {
@@ -216,6 +217,7 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
     alarms: (j.alarms ?? []).map(mapAlarm),
     sensors: (j.deviceStates ?? []).map(mapSensor),
     endsEarly: j.endsEarly ?? null,
+    closeSignature: j.closeSignature ?? null,
     postClose: (j.postClose ?? []).map(mapReading),
     compliance: r ? {
       verdict: r.verdict,
@@ -281,9 +283,20 @@ export async function getShipment(id: string): Promise<ShipmentDetail> {
   return mapDetail(detail, readings.readings.map(mapReading))
 }
 
-/** Refused with ERR_EVIDENCE_ENDS_EARLY (details.devices) when a logger's chain does not reach now, unless `endsEarlyReason` confirms it. */
-export async function closeShipment(shipmentId: string, endsEarlyReason?: string): Promise<void> {
-  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/close`, endsEarlyReason === undefined ? {} : { endsEarly: { reason: endsEarlyReason } })
+export interface CloseSigning { password: string; meaning: string; reason: string }
+export const CLOSE_MEANINGS = ['received and reviewed', 'closed without receipt', 'rejected on receipt'] as const
+
+/**
+ * Closes with an electronic signature. Refused with ERR_EVIDENCE_ENDS_EARLY (details.devices) when a logger's
+ * chain does not reach now, unless `endsEarlyReason` confirms it; with ERR_CLOSE_OPEN_ALARMS (details.alarms)
+ * while critical alarms are open, unless `overrideReason` is given; with ERR_SIGNATURE_PASSWORD for a wrong password.
+ */
+export async function closeShipment(shipmentId: string, signature: CloseSigning, endsEarlyReason?: string, overrideReason?: string): Promise<void> {
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/close`, {
+    signature,
+    ...(endsEarlyReason === undefined ? {} : { endsEarly: { reason: endsEarlyReason } }),
+    ...(overrideReason === undefined ? {} : { override: { reason: overrideReason } }),
+  })
 }
 
 export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all'): Promise<AlarmView[]> {

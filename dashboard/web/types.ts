@@ -138,6 +138,8 @@ export interface ShipmentDetail extends ShipmentSummary {
   sensors: SensorState[]
   /** The reason given when the shipment was closed with its evidence ending early. */
   endsEarly: string | null
+  /** The close's electronic signature; null while open or when closed without one. */
+  closeSignature: CloseSignatureView | null
   /** Readings logged above a close anchor with device times in the window: shown apart, never part of the verdict. */
   postClose: ReadingView[]
   compliance: ComplianceSummary | null
@@ -177,3 +179,5 @@ export type StreamEvent =
   | { type: 'checkpoint' }
   | { type: 'hello'; serverTime: number | null }
   | { type: 'other'; name: string }
+
+export interface CloseSignatureView { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } }

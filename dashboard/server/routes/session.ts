@@ -63,14 +63,16 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     schema: { tags: ['session'], response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: { $ref: 'Token#' } } } }, ...ERROR_RESPONSES } },
   }, async (req) => ({ tokens: users.listTokens(req.user!.username) }))
 
-  app.post<{ Body: { label: string } }>('/api/tokens', {
+  app.post<{ Body: { label: string; scope?: 'read-only' | 'role'; expiresInDays?: number } }>('/api/tokens', {
     config: { rateLimit: writeLimit },
     schema: {
       tags: ['session'], body: TokenCreateBody,
-      response: { 201: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: { type: 'integer' }, token: { type: 'string' } }, required: ['id', 'label', 'createdAt', 'token'] }, ...ERROR_RESPONSES },
+      response: { 201: { type: 'object', properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: { type: 'integer' }, scope: { type: 'string' }, expiresAt: { type: ['integer', 'null'] }, token: { type: 'string' } }, required: ['id', 'label', 'createdAt', 'scope', 'expiresAt', 'token'] }, ...ERROR_RESPONSES },
     },
   }, async (req, reply) => {
-    const t = await users.createToken(req.user!.username, req.body.label)
+    const { label, scope = 'role', expiresInDays } = req.body
+    const t = await users.createToken(req.user!.username, label, { scope, expiresInDays })
+    req.log.info({ event: 'token_created', by: req.user!.username, tokenId: t.id, scope, expiresAt: t.expiresAt }, 'API token created')
     return reply.code(201).send(t)
   })
 
@@ -79,6 +81,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     schema: { tags: ['session'], params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } }, required: ['id'] }, response: { 204: { type: 'null' }, ...ERROR_RESPONSES } },
   }, async (req, reply) => {
     await users.revokeToken(req.user!.username, req.params.id)
+    req.log.info({ event: 'token_revoked', by: req.user!.username, tokenId: req.params.id }, 'API token revoked')
     return reply.code(204).send()
   })
 }

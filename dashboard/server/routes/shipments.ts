@@ -1,5 +1,6 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { CloseMeaning, CloseSignature } from '../../../ledger/entry-types.ts'
 import { ShipmentCreateBody, ShipmentCloseBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
@@ -9,6 +10,12 @@ import type { ShipmentSummaryView } from '../monitor.ts'
 
 const WRITERS = ['operator'] as const
 const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
+
+interface CloseBody {
+  closedAt?: number; endsEarly?: { reason: string }
+  signature: { password: string; meaning: CloseMeaning; reason: string }
+  override?: { reason: string }
+}
 
 interface CreateBody {
   shipmentId: string; product: string; profileId?: string; profile?: unknown
@@ -33,6 +40,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       createdEntry: d.state.createIndex,
       closedEntry: d.state.closeIndex ?? null,
       endsEarly: d.state.endsEarly ?? null,
+      closeSignature: d.state.closeSignature ?? null,
       postClose: d.postClose,
       result: d.view ?? undefined,
       alarms: monitor.alarms({ shipmentId: id }).map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
@@ -133,17 +141,52 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
     return reply.code(201).send(await detail(b.shipmentId))
   })
 
-  app.post<{ Params: { id: string }; Body: { closedAt?: number; endsEarly?: { reason: string } } }>('/api/shipments/:id/close', {
+  app.post<{ Params: { id: string }; Body: CloseBody }>('/api/shipments/:id/close', {
     config: { roles: WRITERS, rateLimit: writeLimit },
     schema: { tags: ['shipments'], params: idParams, body: ShipmentCloseBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
   }, async (req) => {
     const s = mustShipment(ledger, req.params.id)
     if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}`, 'params.id')
-    const closedAt = req.body?.closedAt ?? clock()
+    const b = req.body
+    const closedAt = b.closedAt ?? clock()
     if (closedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `closedAt ${closedAt} is before the shipment start ${s.startAt}`, 'body.closedAt')
+    const critical = monitor.alarms({ shipmentId: s.shipmentId, state: 'open' }).filter((a) => a.severity === 'critical')
+    if (critical.length > 0 && !b.override) {
+      throw new ApiError('ERR_CLOSE_OPEN_ALARMS', `shipment "${s.shipmentId}" has ${critical.length} open critical alarm(s): acknowledge each, or close with "override": { "reason" }`, 'body.override', {
+        alarms: critical.map((a) => ({ alarmId: a.alarmId, kind: a.kind, deviceId: a.deviceId, message: a.message, raisedAt: a.raisedAt })),
+      })
+    }
+    const by = req.user!.username
+    await checkSignaturePassword(app, req, by, b.signature.password)
+    const signature: CloseSignature = {
+      by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock(),
+      ...(critical.length > 0 && b.override ? { override: { reason: b.override.reason, alarms: critical.map((a) => a.alarmId) } } : {}),
+    }
     // Refused with ERR_EVIDENCE_ENDS_EARLY (409, details per logger) unless every chain reaches closedAt or endsEarly says why not.
-    await ledger.closeShipment({ shipmentId: s.shipmentId, closedAt, by: req.user!.username, ...(req.body?.endsEarly ? { endsEarly: { reason: req.body.endsEarly.reason } } : {}) })
-    req.log.info({ by: req.user!.username, shipmentId: s.shipmentId }, 'shipment closed')
+    await ledger.closeShipment({ shipmentId: s.shipmentId, closedAt, by, signature, ...(b.endsEarly ? { endsEarly: { reason: b.endsEarly.reason } } : {}) })
+    req.log.info({ by, shipmentId: s.shipmentId, meaning: signature.meaning, override: signature.override?.alarms.length ?? 0 }, 'shipment closed (signed)')
     return detail(s.shipmentId)
   })
+}
+
+/**
+ * Re-checks the signer's password at every signing (21 CFR 11.200(a): the signer identifies
+ * again, whatever the session). A wrong one is refused before anything is logged, and counted
+ * and backed off like a failed sign-in, so the close cannot be used to guess passwords.
+ */
+async function checkSignaturePassword(app: FastifyInstance, req: FastifyRequest, username: string, password: string): Promise<void> {
+  const { users, loginBackoff, security } = app.dashboard
+  const waitMs = loginBackoff.waitMs(username, req.ip)
+  if (waitMs > 0) {
+    const waitS = Math.ceil(waitMs / 1000)
+    security.loginFailure('backoff')
+    throw new ApiError('ERR_AUTH_BACKOFF', `too many failed password entries for this user or address: try again in ${waitS} s`, undefined, { retryAfterS: waitS })
+  }
+  if (!(await users.authenticate(username, password))) {
+    loginBackoff.failure(username, req.ip)
+    security.loginFailure('signature_password')
+    req.log.warn({ event: 'signature_failed', reason: 'bad_password', username, ip: req.ip }, 'signature refused: wrong password')
+    throw new ApiError('ERR_SIGNATURE_PASSWORD', 'the password does not match your account: re-enter your own sign-in password to sign', 'body.signature.password')
+  }
+  loginBackoff.success(username)
 }

@@ -14,7 +14,7 @@ import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
 import { BUILTIN_PROFILES } from '../../compliance/index.ts'
 import { buildBundle } from '../../bundle/build.ts'
 import { collectBundleInputs } from '../../bundle/collect.ts'
-import { verifyBundle, type VerifyReport } from '../../bundle/verify.ts'
+import { formatReport, verifyBundle, type VerifyReport } from '../../bundle/verify.ts'
 import { dev, MIN, T0, type Dev } from './fixture.ts'
 
 let ledger: Ledger
@@ -45,7 +45,7 @@ t.before(async () => {
     await append(devs.gap, t, i === 4 ? 1 : 0) // seq 5 never arrived
   }
   now = T0 + 36 * MIN
-  await ledger.closeShipment({ shipmentId: 'EC-jump', closedAt: T0 + 35 * MIN, by: 't' })
+  await ledger.closeShipment({ shipmentId: 'EC-jump', closedAt: T0 + 35 * MIN, by: 't', signature: { by: 't', meaning: 'received and reviewed', reason: 'checked at receipt', at: T0 + 36 * MIN } })
   await append(devs.jump, T0 + 40 * MIN)
 })
 t.teardown(() => ledger?.close())
@@ -58,6 +58,8 @@ const verify = async (id: string): Promise<{ r: VerifyReport; claimed: { reasons
 t.test('a clock jump inside the chain: a link, not evidence; VERIFIED with a note', async (t) => {
   const { r } = await verify('EC-jump')
   t.equal(r.result, 'VERIFIED', JSON.stringify(r.checks.filter((c) => !c.ok)))
+  t.same(r.closeSignature, { by: 't', meaning: 'received and reviewed', reason: 'checked at receipt', at: T0 + 36 * MIN }, 'the signed close is verified and shown')
+  t.match(formatReport(r), /closed: signed by t, meaning "received and reviewed", reason: checked at receipt/)
   t.match(r.checks.find((c) => c.id === 'membership')!.notes.join(), /1 reading\(s\) of the chain carry a device time outside the window/)
   t.match(r.checks.find((c) => c.id === 'chains')!.summary, /seq 1\.\.8 \(8 reading\(s\)\), through the create anchor seq 0 to the close anchor seq 8/)
 })

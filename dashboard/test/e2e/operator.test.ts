@@ -10,7 +10,7 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { appendSigned, XSS_COMMENT } from './seed.ts'
-import { login, newWatchedPage, screenshot, skipReason, useSceneSystem } from './harness.ts'
+import { LOGINS, login, newWatchedPage, screenshot, skipReason, useSceneSystem } from './harness.ts'
 
 const skip = skipReason()
 if (skip) {
@@ -171,14 +171,33 @@ if (skip) {
     // Close a shipment: written to the ledger, the page shows it closed.
     await page.goto(`${sys.url}/#/shipment/E2E-FROZEN-1`)
     await page.click('#close-shipment')
+    // The electronic signature: meaning, reason, the password re-entered (a wrong one is refused, nothing logged).
+    await page.selectOption('#close-meaning', 'received and reviewed')
+    await page.fill('#close-reason', 'pallet received and data reviewed')
+    if (await page.locator('#close-alarms:not([hidden])').count()) {
+      await page.check('#close-override')
+      await page.fill('#close-override-reason', 'excursion reviewed by QA before receipt')
+    }
+    await page.fill('#close-password', 'not my password')
+    await page.click('#close-dialog button[type="submit"]')
+    await page.waitForSelector('#close-dialog .form-error:not([hidden])')
+    t.match(await page.textContent('#close-dialog .form-error'), /password does not match/, 'a wrong password is refused with a message')
+    t.notOk(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'not closed with a wrong password')
+    await page.fill('#close-password', LOGINS.operator.password)
+    await screenshot(page, '08b-close-dialog')
     await page.click('#close-dialog button[type="submit"]')
     // Its logger's last reading is minutes old: the ledger refuses until the evidence ending early is confirmed.
     await page.waitForSelector('#ends-early:not([hidden])')
     t.match(await page.textContent('#ends-early-devices'), /e2e-frozen-b1: last chained reading seq \d+/)
     t.notOk(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'not closed without the confirmation')
     await page.fill('#ends-early-reason', 'logger removed at the receiving dock')
+    await page.fill('#close-password', LOGINS.operator.password)
     await page.click('#close-dialog button[type="submit"]')
     await page.waitForSelector('.page-head .badge-closed')
+    await page.waitForSelector('#close-signature-notice')
+    t.match(await page.textContent('#close-signature-notice'), /signed by olivia, meaning "received and reviewed", reason: pallet received and data reviewed/)
+    t.equal(sys.ledger.shipment('E2E-FROZEN-1')?.closeSignature?.meaning, 'received and reviewed', 'the signature is in the ledger')
+    await screenshot(page, '08c-closed-signed')
     t.ok(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'the closing reached the ledger')
     t.equal(sys.ledger.shipment('E2E-FROZEN-1')?.endsEarly, 'logger removed at the receiving dock', 'with the reason')
     t.equal(await page.locator('#close-shipment').count(), 0, 'a closed shipment has no close button')
@@ -187,7 +206,7 @@ if (skip) {
     // The verifier itself is tested in verify-page.test.ts; here: the tab leads to it.
     await page.waitForSelector('#verify-file')
     t.match(await page.title(), /^Verify/, 'the Verify tab opens the bundle verifier')
-    // The browser logs the refused first close (409 ERR_EVIDENCE_ENDS_EARLY), which the dialog answered.
-    t.same(errors.filter((e) => !/status of 409 \(Conflict\)/.test(e)), [])
+    // The browser logs the refused closes (403 wrong password, 409 ERR_EVIDENCE_ENDS_EARLY), which the dialog answered.
+    t.same(errors.filter((e) => !/status of (409 \(Conflict\)|403 \(Forbidden\))/.test(e)), [])
   })
 }

@@ -6,7 +6,7 @@
  * New readings arrive from the stream and are drawn at their device time.
  */
 import { h, icon, replace } from '../dom.ts'
-import { closeShipment, getShipment, ApiError } from '../api.ts'
+import { closeShipment, getShipment, ApiError, CLOSE_MEANINGS } from '../api.ts'
 import { createTemperatureChart, type ChartInput } from '../chart.ts'
 import {
   ago, alarmCard, badge, classLabel, humanize, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
@@ -103,22 +103,47 @@ export const shipmentView: View = (root, ctx, params) => {
       h('p', null, 'These loggers have no reading at or after now in the ledger. Closing anyway records that the evidence ends early: the verdict becomes INCOMPLETE_EVIDENCE and your reason is written to the ledger.'),
       shortList,
       h('label', { for: 'ends-early-reason' }, 'Reason (required)'), reason)
+    // The electronic signature (EU GMP Annex 11 §14, 21 CFR 11.50/11.200): password again, meaning, reason.
+    const password = h('input', { id: 'close-password', type: 'password', autocomplete: 'current-password', required: true, maxlength: '200' }) as HTMLInputElement
+    const meaning = h('select', { id: 'close-meaning' }, ...CLOSE_MEANINGS.map((m) => h('option', { value: m }, m))) as HTMLSelectElement
+    const sigReason = h('textarea', { id: 'close-reason', rows: '2', maxlength: '500', required: true }) as HTMLTextAreaElement
+    const signing = h('fieldset', { id: 'close-signature' },
+      h('legend', null, 'Electronic signature'),
+      h('label', { for: 'close-meaning' }, 'Meaning'), meaning,
+      h('label', { for: 'close-reason' }, 'Reason (required)'), sigReason,
+      h('label', { for: 'close-password' }, 'Your password (re-enter to sign)'), password)
+    // Open critical alarms: acknowledge each (link to the alarms page) or override with a reason.
+    const critical = d.alarms.filter((a) => a.state === 'open' && a.severity === 'critical')
+    const overrideBox = h('input', { id: 'close-override', type: 'checkbox' }) as HTMLInputElement
+    const overrideReason = h('textarea', { id: 'close-override-reason', rows: '2', maxlength: '500' }) as HTMLTextAreaElement
+    const alarmsBox = h('fieldset', { id: 'close-alarms', hidden: critical.length === 0 },
+      h('legend', null, `Open critical alarms (${critical.length})`),
+      h('ul', null, ...critical.map((a) => h('li', null, a.message, ' — ', h('a', { href: '#/alarms' }, 'acknowledge')))),
+      h('label', { class: 'check' }, overrideBox, ' Close anyway (override, recorded in the signature)'),
+      h('label', { for: 'close-override-reason' }, 'Override reason'), overrideReason)
     const form = h('form', { method: 'dialog', class: 'card' },
       h('h2', null, 'Close ', h('span', { class: 'id' }, d.shipmentId), '?'),
-      h('p', null, 'Readings measured after now no longer belong to this shipment, and its verdict becomes final. This is written to the ledger and cannot be undone.'),
-      early, err,
-      h('div', { class: 'downloads' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Close shipment'), cancel))
+      h('p', null, 'Readings measured after now no longer belong to this shipment, and its verdict becomes final. This is written to the ledger with your signature and cannot be undone.'),
+      alarmsBox, early, signing, err,
+      h('div', { class: 'downloads' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'close-submit' }, 'Sign and close'), cancel))
     cancel.addEventListener('click', () => dialog.close())
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault()
       err.hidden = true
-      if (!early.hidden && reason.value.trim() === '') { err.textContent = 'Give the reason the evidence ends early.'; err.hidden = false; return }
+      const fail = (m: string) => { err.textContent = m; err.hidden = false }
+      if (!early.hidden && reason.value.trim() === '') return fail('Give the reason the evidence ends early.')
+      if (sigReason.value.trim() === '') return fail('Give the reason for your signature.')
+      if (password.value === '') return fail('Re-enter your password to sign.')
+      if (overrideBox.checked && overrideReason.value.trim() === '') return fail('Give the reason for closing over open critical alarms.')
       try {
-        await closeShipment(d.shipmentId, early.hidden ? undefined : reason.value.trim())
+        await closeShipment(d.shipmentId, { password: password.value, meaning: meaning.value, reason: sigReason.value.trim() },
+          early.hidden ? undefined : reason.value.trim(), overrideBox.checked ? overrideReason.value.trim() : undefined)
+        password.value = ''
         dialog.close()
-        toast(`${d.shipmentId} closed.`)
+        toast(`${d.shipmentId} closed and signed.`)
         void load(false)
       } catch (e) {
+        password.value = ''
         if (e instanceof ApiError && e.code === 'ERR_EVIDENCE_ENDS_EARLY') {
           const devices = (Array.isArray(e.details?.devices) ? e.details.devices : []) as { deviceId: string; headSeq: number; headDeviceTime: number | null }[]
           shortList.replaceChildren(...devices.map((x) => h('li', null, h('span', { class: 'id' }, x.deviceId), x.headDeviceTime === null ? ': no reading yet' : `: last chained reading seq ${x.headSeq} at ${formatDateTime(x.headDeviceTime)}`)))
@@ -126,8 +151,8 @@ export const shipmentView: View = (root, ctx, params) => {
           reason.focus()
           return
         }
-        err.textContent = e instanceof ApiError ? e.message : 'Closing failed.'
-        err.hidden = false
+        if (e instanceof ApiError && e.code === 'ERR_CLOSE_OPEN_ALARMS') alarmsBox.hidden = false
+        fail(e instanceof ApiError ? e.message : 'Closing failed.')
       }
     })
     dialog.append(form)
@@ -151,6 +176,11 @@ export const shipmentView: View = (root, ctx, params) => {
           ? `Alarm on a lost sensor: "${lost.map((a) => humanize(a.kind)).join('", "')}" stays open; the product temperature since then is unknown, not back in range. `
           : '',
         'Readings it buffered will be shown as late when they arrive.'))
+    }
+    if (d.closeSignature) {
+      const c = d.closeSignature
+      items.push(h('div', { class: 'notice', id: 'close-signature-notice' }, h('strong', null, 'Closed and signed by '), c.by, `, meaning "${c.meaning}", reason: ${c.reason}, at ${formatDateTime(c.at)}`,
+        c.override ? `; ${c.override.alarms.length} open critical alarm(s) overridden: ${c.override.reason}` : ''))
     }
     if (d.endsEarly) items.push(h('div', { class: 'notice notice-warn', id: 'ends-early-notice' }, icon('⚠ '), 'Closed with the evidence ending early: ', d.endsEarly, '. The verdict is INCOMPLETE_EVIDENCE.'))
     // Final once closed: post-close readings are listed apart and never change the verdict.
