@@ -19,7 +19,8 @@
  * acknowledged, for the same redelivery.
  *
  * This relies on mqtt.js 5.x internals (`_sendPacket`), checked by
- * ledger/test/ingest.test.ts ("acks follow commits").
+ * ledger/test/ingest.test.ts ("acks follow commits") and broker/test/library-internals.test.ts;
+ * package.json pins mqtt.js to the version checked.
  */
 import type { MqttClient } from 'mqtt'
 
