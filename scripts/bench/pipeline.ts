@@ -79,13 +79,19 @@ export async function pipelineSaturationMainThread(devices: number, perDevice: n
 
 function startSseWatcher(base: string, cookie: string) {
   const child = fork(fileURLToPath(new URL('./sse-process.ts', import.meta.url)), [base, cookie], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const next = () => new Promise<{ ok: boolean; error?: string; stamps?: Stamp[] }>((resolve, reject) => {
+  const next = () => new Promise<{ ok: boolean; error?: string; stamps?: Stamp[]; ended?: boolean }>((resolve, reject) => {
     child.once('message', resolve as never)
     child.once('exit', (c) => reject(new StageFailed('live stream', `watcher exited (${c})`)))
   })
   return {
     ready: next().then((r) => { if (!r.ok) throw new StageFailed('live stream', r.error ?? 'watcher failed') }),
-    async collect(): Promise<Stamp[]> { const r = next(); child.send({ cmd: 'collect' }); return (await r).stamps ?? [] },
+    async collect(): Promise<Stamp[]> {
+      const r = next()
+      child.send({ cmd: 'collect' })
+      const got = await r
+      if (got.ended && !got.stamps?.length) throw new StageFailed('live stream', 'the dashboard ended the watcher\'s stream (dropped as a slow reader, or closed)')
+      return got.stamps ?? []
+    },
     close() { child.send({ cmd: 'close' }) },
   }
 }

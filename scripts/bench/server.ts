@@ -3,7 +3,10 @@
  * broker, the ledger and its ingest in one process, optionally the dashboard
  * with its live stream. Differences from `start`, for measuring: no demo, no
  * per-device rate limit (a benchmark device publishes far faster than 50/s),
- * room for the 10,000-device stage, and checkpoints by count only.
+ * room for the 10,000-device stage, checkpoints by count only, and a live
+ * stream that keeps a slow watcher (64 MiB unsent instead of 128 KiB): the
+ * watcher shares the CPU with the publishers and would otherwise be dropped
+ * as a non-reader, which measures the machine's load, not the stream.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -81,6 +84,7 @@ export async function startBenchServer({ dashboard = false, maxConnections = 11_
       const users = await openUserStore({ file: join(ownDir, 'users.json'), seed: [{ ...login, role: 'operator' }] })
       const app: FastifyInstance = await buildDashboard({
         ledger, users, cookieSecret: randomBytes(32).toString('base64url'), logger: false, integrityCheckOnStart: false,
+        stream: { maxBufferedBytes: 64 * 1024 * 1024 },
         brokerMetrics: () => brokerSnapshot(broker),
         ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
       })
