@@ -3,14 +3,11 @@
  * "Device authentication". Verified with Node's built-in Ed25519 (OpenSSL)
  * against the key the registry holds, so the broker keeps no device secret.
  */
-import { createPublicKey, verify } from 'node:crypto'
+import { ed25519PublicKey, ed25519Verify } from '../ledger/ed25519-node.ts'
 import { authSigningMessage, decodeAuthToken, toHex } from '../ledger/protocol/index.ts'
 import type { DeviceRecord } from './registry.ts'
 import type { ReplayCache } from './replay-cache.ts'
 import type { RefusalReason } from './refusals.ts'
-
-/** RFC 8410 SubjectPublicKeyInfo prefix for an Ed25519 key (OID 1.3.101.112). */
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 export interface TokenCheck {
   deviceId: string
@@ -34,13 +31,7 @@ export function checkDeviceToken(c: TokenCheck): TokenVerdict {
   // Time first: cheap, and a stale token never reaches the replay cache.
   if (decoded.timeMs < c.nowMs - c.skewMs) return { ok: false, reason: 'token_expired', detail: `token time ${decoded.timeMs} is ${c.nowMs - decoded.timeMs} ms old (window ${c.skewMs} ms)` }
   if (decoded.timeMs > c.nowMs + c.skewMs) return { ok: false, reason: 'token_from_future', detail: `token time ${decoded.timeMs} is ${decoded.timeMs - c.nowMs} ms ahead (window ${c.skewMs} ms)` }
-  let good = false
-  try {
-    const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, c.record.publicKey]), format: 'der', type: 'spki' })
-    good = verify(null, authSigningMessage(c.deviceId, c.audience, decoded.body), key, decoded.signature)
-  } catch {
-    good = false
-  }
+  const good = ed25519Verify(ed25519PublicKey(c.record.publicKey), authSigningMessage(c.deviceId, c.audience, decoded.body), decoded.signature)
   // The audience is inside the signed message: a token for another broker fails here.
   if (!good) return { ok: false, reason: 'bad_signature', detail: `signature does not verify for audience "${c.audience}"` }
   // Recorded only after the signature verifies, so nobody can poison the cache.

@@ -4,6 +4,10 @@
  * Pure; runs in Node and browsers.
  */
 
+import { gs1CheckDigit } from '../ledger/gs1-check-digit.ts'
+
+export { gs1CheckDigit }
+
 export type Gs1ErrorCode = 'ERR_GS1_FORMAT' | 'ERR_GS1_CHECK_DIGIT'
 
 export class Gs1Error extends Error {
@@ -20,22 +24,6 @@ export class Gs1Error extends Error {
     this.value = value
     if (expected !== undefined) this.expected = expected
   }
-}
-
-/**
- * The GS1 mod-10 check digit of `body` (the digits before the check digit):
- * from the right, weights 3, 1, 3, 1 ...; the check digit brings the sum up to
- * a multiple of ten (GS1 General Specifications 7.9.1).
- */
-export function gs1CheckDigit(body: string): number {
-  if (!/^[0-9]+$/.test(body)) throw new TypeError(`"body" expected digits, got ${JSON.stringify(body)}`)
-  let sum = 0
-  let weight = 3
-  for (let i = body.length - 1; i >= 0; i--) {
-    sum += (body.charCodeAt(i) - 48) * weight
-    weight = 4 - weight
-  }
-  return (10 - (sum % 10)) % 10
 }
 
 function checkDigits(field: string, value: unknown, lengths: readonly number[]): string {

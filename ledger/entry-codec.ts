@@ -14,6 +14,7 @@ import { isProtocolError } from './protocol/errors.ts'
 import { parseNote } from './note.ts'
 import { parseCheckpoint } from './checkpoint.ts'
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.ts'
+import { gs1CheckDigitOk } from './gs1-check-digit.ts'
 
 export const ENTRY_ERROR_CODES = {
   ERR_ENTRY_NOT_JSON: 'the entry bytes are not UTF-8 JSON',
@@ -117,13 +118,6 @@ function base64(o: Obj, k: string, field: string): Uint8Array {
   if (typeof v === 'string') { try { b = fromBase64(v) } catch { /* below */ } }
   if (!b || toBase64(b) !== v) fail('ERR_ENTRY_BAD_FIELD', `${field}.${k}`, 'expected canonical standard base64')
   return b!
-}
-
-/** GS1 mod-10 check digit (GS1 General Specifications, section 7.9.1). */
-function gs1CheckDigitOk(digits: string): boolean {
-  let sum = 0
-  for (let i = digits.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += Number(digits[i]) * w
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1])
 }
 
 function validDate(s: string): boolean {

@@ -11,7 +11,7 @@
  * Reading signatures are checked with Node's crypto (OpenSSL), independent
  * of the noble engine the devices sign with (ARCHITECTURE.md decision 9).
  */
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { cachedEd25519Verifier } from './ed25519-node.ts'
 import { decodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry } from './entry-codec.ts'
 import type { Entry } from './entry-types.ts'
 import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, type NodeReader } from './merkle.ts'
@@ -147,21 +147,9 @@ export interface CheckLedgerOptions {
   verifyNoteSignature?: Ed25519Verify
 }
 
-/** RFC 8410 SubjectPublicKeyInfo prefix for an Ed25519 key. */
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 function nodeVerifier(): Ed25519Verify {
-  const keys = new Map<string, KeyObject | null>()
-  return (message, signature, publicKey) => {
-    const hex = toHex(publicKey)
-    let key = keys.get(hex)
-    if (key === undefined) {
-      try { key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) } catch { key = null }
-      keys.set(hex, key)
-    }
-    if (!key || signature.length !== 64) return false
-    try { return cryptoVerify(null, message, key, signature) } catch { return false }
-  }
+  return cachedEd25519Verifier()
 }
 
 class Stop extends Error {

@@ -13,9 +13,9 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sha256 } from '@noble/hashes/sha2.js'
 import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
-import { canonicalJsonBytes } from './canonical-json.ts'
+import { profileHashOf } from './profile-hash.ts'
+import { SHIPMENT_ID_PATTERN } from './entry-codec.ts'
 import { checkDeviceId, fromHex, toBase64, toHex, MAX_SEQ } from './protocol/index.ts'
 import { isDiskFull, LogStore, type StoredCheckpoint } from './store.ts'
 import { Checkpointer } from './checkpointer.ts'
@@ -168,9 +168,8 @@ function deviceIdOf(v: unknown): string {
   }
 }
 
-const SHIPMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
 function shipmentIdOf(v: unknown): string {
-  if (typeof v !== 'string' || !SHIPMENT_ID.test(v)) bad(`"shipmentId" must be 1..64 characters of [A-Za-z0-9._:-] starting with a letter or digit, got ${JSON.stringify(v)}`, { field: 'shipmentId' })
+  if (typeof v !== 'string' || !SHIPMENT_ID_PATTERN.test(v)) bad(`"shipmentId" must be 1..64 characters of [A-Za-z0-9._:-] starting with a letter or digit, got ${JSON.stringify(v)}`, { field: 'shipmentId' })
   return v as string
 }
 
@@ -179,10 +178,7 @@ function timeOf(v: unknown, name: string): number {
   return v as number
 }
 
-/** hex SHA-256 of a rule profile's canonical JSON (ARCHITECTURE.md decision 7). */
-export function profileHashOf(profile: unknown): string {
-  return toHex(sha256(canonicalJsonBytes(profile)))
-}
+export { profileHashOf }
 
 export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   let ledgerKey: LedgerKey | undefined

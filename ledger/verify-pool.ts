@@ -15,7 +15,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { cachedEd25519Verifier } from './ed25519-node.ts'
 
 export interface VerifyPool {
   /** True when `signature` (64 bytes) is a valid Ed25519 signature of `message` under the 32-byte `publicKey`; false for any bad input. Never rejects. */
@@ -32,8 +32,6 @@ export interface VerifyPoolOptions {
   maxBatch?: number
 }
 
-/** RFC 8410 SubjectPublicKeyInfo prefix of an Ed25519 key. */
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const MAX_MESSAGE = 0xffff
 
 export const defaultVerifyThreads = (): number => Math.max(1, availableParallelism() - 1)
@@ -43,17 +41,8 @@ interface Slot { worker: Worker; inFlight: Map<number, Pending[]>; items: number
 
 /** Verifies on this thread, with a cache of parsed keys. */
 function inlineVerifier(): (p: Omit<Pending, 'resolve'>) => boolean {
-  const keys = new Map<string, KeyObject | null>()
-  return ({ publicKey, message, signature }) => {
-    const id = Buffer.from(publicKey).toString('latin1')
-    let key = keys.get(id)
-    if (key === undefined) {
-      try { key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) } catch { key = null }
-      if (keys.size >= 100_000) keys.clear()
-      keys.set(id, key)
-    }
-    try { return key !== null && cryptoVerify(null, message, key, signature) } catch { return false }
-  }
+  const verify = cachedEd25519Verifier()
+  return ({ publicKey, message, signature }) => verify(message, signature, publicKey)
 }
 
 export function createVerifyPool({ threads = defaultVerifyThreads(), maxBatch = 256 }: VerifyPoolOptions = {}): VerifyPool {

@@ -8,6 +8,7 @@
 import { parentPort } from 'node:worker_threads'
 import { createPublicKey, verify } from 'node:crypto'
 
+// The same wrapping as ledger/ed25519-node.ts: a worker thread loads plain JavaScript, without the TypeScript loader.
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const MAX_KEYS = 100_000
 const keys = new Map()

@@ -2,9 +2,8 @@
  * The rule profile (hashes to the hash logged at shipment creation) and the
  * claimed result (the compliance engine recomputes it exactly). Pure.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { canonicalJson, canonicalJsonBytes } from '../../ledger/canonical-json.ts'
-import { toHex } from '../../ledger/protocol/bytes.ts'
+import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { profileHashOf } from '../../ledger/profile-hash.ts'
 import { impersonationMessage, profileOrigin, profileRules, validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
 import type { EvidenceBundle } from './format.ts'
 import { recomputeResult, type EvidenceEntries } from './recompute.ts'
@@ -20,7 +19,7 @@ export function checkProfile(b: EvidenceBundle, create: Parsed | null, checks: C
   } else {
     // The hash binds the profile document as logged, valid or not (ARCHITECTURE.md decision 7).
     let actual: string | null = null
-    try { actual = toHex(sha256(canonicalJsonBytes(rawBody.profile))) } catch { actual = null }
+    try { actual = profileHashOf(rawBody.profile) } catch { actual = null }
     let valid: RuleProfile | null = null
     try { valid = validateProfile(rawBody.profile) } catch (e) {
       checks.fail('profile', { code: 'PROFILE_INVALID', message: `the logged profile is not valid: ${(e as Error).message}`, entryIndex: create!.index, path: '$.shipment.create.body.profile' })

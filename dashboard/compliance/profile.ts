@@ -8,9 +8,7 @@
  * Units everywhere: temperatures in integer centi-degrees Celsius (800 = 8.00 °C),
  * durations and times in integer milliseconds. See docs/COMPLIANCE.md.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
-import { canonicalJsonBytes } from '../../ledger/canonical-json.ts'
+import { profileHashOf } from '../../ledger/profile-hash.ts'
 import { checkSchema, type Schema } from './json-schema-check.ts'
 import { ComplianceError } from './errors.ts'
 
@@ -196,5 +194,5 @@ export function validateProfile(json: unknown): RuleProfile {
 
 /** Hex SHA-256 of the profile's canonical JSON (ledger/canonical-json.ts): the hash a shipment logs. */
 export function profileHash(profile: RuleProfile): string {
-  return bytesToHex(sha256(canonicalJsonBytes(profile)))
+  return profileHashOf(profile)
 }

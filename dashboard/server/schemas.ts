@@ -6,7 +6,7 @@
  */
 
 export const DEVICE_ID = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', maxLength: 32 } as const
-export const SHIPMENT_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$', maxLength: 64 } as const
+export const SHIPMENT_ID = { type: 'string', pattern: SHIPMENT_ID_PATTERN.source, maxLength: 64 } as const
 export const USERNAME = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{2,31}$', maxLength: 32 } as const
 export const ROLE = { type: 'string', enum: ['operator', 'regulator', 'admin'] } as const
 export const MS = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
@@ -15,6 +15,7 @@ const CENTI_OR_NULL = { type: ['integer', 'null'] } as const
 const INT_OR_NULL = { type: ['integer', 'null'] } as const
 const STR_OR_NULL = { type: ['string', 'null'] } as const
 import { CLOSE_MEANINGS } from '../../ledger/entry-types.ts'
+import { SHIPMENT_ID_PATTERN } from '../../ledger/entry-codec.ts'
 
 const TEXT = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const
 

@@ -18,16 +18,15 @@ import { pino } from 'pino'
 import { decodeReading, readingSigningMessage, readingsFilters } from '../../ledger/protocol/index.ts'
 import { createBroker, hashServicePassword } from '../../broker/index.ts'
 import { benchKey, benchSeed, signedChain } from './signed-chain.ts'
+import { ed25519Spki } from '../../ledger/ed25519-node.ts'
 import { figure, rateSync, repeat, wallMs, type Figure } from './figures.ts'
 import { startPublishers, type BenchDevice } from './publishers.ts'
-
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 function signedSample(): { spki: Uint8Array; messages: Uint8Array[]; signatures: Uint8Array[] } {
   const seed = benchSeed('verify', 0)
   const decoded = signedChain('bench-verify', seed, 256).map((r) => decodeReading(r.payload))
   return {
-    spki: Buffer.concat([SPKI_PREFIX, benchKey(seed).publicKey]),
+    spki: ed25519Spki(benchKey(seed).publicKey),
     messages: decoded.map((d) => readingSigningMessage(d.record)),
     signatures: decoded.map((d) => d.signature),
   }
