@@ -12,6 +12,7 @@
  * seq the device signed is in its buffer, receipted, or dropped for room with
  * BUFFER_OVERFLOW on a later durable reading (test/crash-points.test.ts).
  */
+import { pino, destination, type Logger as PinoLogger } from 'pino'
 import { join } from 'node:path'
 import {
   EVENT, MAX_TEMP_CENTI_C, MIN_TEMP_CENTI_C, STATUS, decodeReceipt, decodeResend, encodeRecord, readingHash, toHex,
@@ -37,7 +38,12 @@ export const SENSOR_FAULT_CENTI_C = MAX_TEMP_CENTI_C
 
 export type LogLevel = 'info' | 'warn'
 export type Logger = (level: LogLevel, message: string, details?: Record<string, unknown>) => void
-export const defaultLogger: Logger = (level, message) => { if (level === 'warn') process.emitWarning(message, { code: 'COLDPROOF_SIM' }) }
+let fallback: PinoLogger | undefined
+/** Warnings as pino JSON lines on stderr (made on first use: a device given a logger never opens it). */
+export const defaultLogger: Logger = (level, message, details) => {
+  if (level !== 'warn') return
+  ;(fallback ??= pino({ name: 'coldproof-device', level: 'warn' }, destination({ dest: 2, sync: false }))).warn(details ?? {}, message)
+}
 
 export interface ProvisioningRecord {
   deviceId: string

@@ -17,6 +17,7 @@
  * 1: highest contiguous sequence and that reading's hash) and, while the
  * device has gaps, resend requests for the missing ranges.
  */
+import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { EventEmitter } from 'node:events'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import {
@@ -81,6 +82,8 @@ export interface IngestOptions {
    * arrives; default one per core but one, at least one. 0 verifies on the main thread while judging.
    */
   verifyThreads?: number
+  /** Where a commit the ingest could not make is reported when nobody listens to 'error' (pino; default stderr). */
+  log?: LedgerLog
 }
 
 export interface LatencyStats { count: number; sumMs: number; maxMs: number }
@@ -151,7 +154,9 @@ export type Outcome =
   | { kind: 'quarantined'; reason: QuarantineReason; id: number }
 
 const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
-const UNHEALTHY = new Set(['ERR_LEDGER_DISK_FULL', 'ERR_LEDGER_WRITE_FAILED', 'ERR_LEDGER_FAILED'])
+/** Codes of a ledger that refuses every write until it recovers: it logs that once per episode itself. */
+export const UNHEALTHY_LEDGER_CODES: ReadonlySet<string> = new Set(['ERR_LEDGER_DISK_FULL', 'ERR_LEDGER_WRITE_FAILED', 'ERR_LEDGER_FAILED'])
+const UNHEALTHY = UNHEALTHY_LEDGER_CODES
 const overflows = (r: DecodedReading): boolean => ((r.fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
 
 class Rejection extends Error {
@@ -187,6 +192,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   }
   const clock = opts.clock ?? ledger.clock
   const emitter = new EventEmitter() as Ingest
+  const log = opts.log ?? defaultLedgerLog()
   const stats: IngestStats = {
     received: 0, pending: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
     deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
@@ -575,7 +581,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       done.catch((e) => {
         if (emitter.listenerCount('error') > 0) emitter.emit('error', e)
         // An unhealthy ledger (disk full) refuses every message: the ledger warns once, /health and /metrics say it.
-        else if (!UNHEALTHY.has((e as { code?: string }).code ?? '')) process.emitWarning(`ingest: ${(e as Error).message}`, { code: 'COLDPROOF_INGEST_COMMIT' })
+        else if (!UNHEALTHY.has((e as { code?: string }).code ?? '')) log.error({ event: 'commit_failed', err: (e as Error).message, code: (e as { code?: string }).code }, `ingest: ${(e as Error).message}`)
       })
       cb()
     }
@@ -606,7 +612,10 @@ export function createIngest(opts: IngestOptions): Ingest {
     c.on('connect', () => { ask() })
     if (gapCheckIntervalMs > 0) {
       gapTimer = setInterval(() => {
-        checkGaps().catch((e) => { if (emitter.listenerCount('error') > 0) emitter.emit('error', e) })
+        checkGaps().catch((e) => {
+          if (emitter.listenerCount('error') > 0) emitter.emit('error', e)
+          else log.error({ event: 'gap_check_failed', err: (e as Error).message }, `ingest: the gap check failed: ${(e as Error).message}`)
+        })
       }, gapCheckIntervalMs)
       gapTimer.unref()
     }

@@ -15,6 +15,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
 import { profileHashOf } from './profile-hash.ts'
+import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { SHIPMENT_ID_PATTERN } from './entry-codec.ts'
 import { checkDeviceId, fromHex, toBase64, toHex, MAX_SEQ } from './protocol/index.ts'
 import { isDiskFull, LogStore, type StoredCheckpoint } from './store.ts'
@@ -42,6 +43,8 @@ export interface OpenLedgerOptions {
   anchorDelayMs?: number
   /** Bounds of the quarantine (default 10,000 records, 32 MiB, 1,000 per device); over a cap a rejection is counted, not kept. */
   quarantineCaps?: Partial<QuarantineCaps>
+  /** Where the ledger's warnings and errors go (pino; default JSON lines on stderr). */
+  log?: LedgerLog
 }
 
 /** What the broker needs to authenticate a device (the DeviceRegistry interface of docs/ARCHITECTURE.md). */
@@ -182,6 +185,7 @@ export { profileHashOf }
 
 export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   let ledgerKey: LedgerKey | undefined
+  const log = opts.log ?? defaultLedgerLog()
   const { dir, clock = Date.now, checkpointEvery = 1000, checkpointIntervalMs = 10_000, futureSkewMs = 5 * 60_000, anchorDelayMs = 50 } = opts
   if (typeof dir !== 'string' || dir === '') bad('"dir" must be a directory path')
   if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) bad(`"checkpointEvery" must be a positive integer, got ${checkpointEvery}`)
@@ -194,7 +198,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   let store: LogStore
   try {
     // Create-if-missing only for a new ledger: an existing one that lost its database is an error above.
-    store = await LogStore.open(dbDir, { createIfMissing: !state.dbExists })
+    store = await LogStore.open(dbDir, { createIfMissing: !state.dbExists, log })
   } catch (e) {
     throw dbError(dir, e)
   }
@@ -222,7 +226,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   store.on('write-failed', (e: Error) => {
     if (warned) return
     warned = true
-    process.emitWarning(`ledger ${dir}: a durable write failed (${e.message}); writes are refused and retried until one succeeds`, { code: 'COLDPROOF_LEDGER_WRITE_FAILED' })
+    log.error({ event: 'write_failed', dir, err: e.message }, `ledger ${dir}: a durable write failed (${e.message}); writes are refused and retried until one succeeds`)
   })
   store.on('batch', () => { warned = false })
   checkpointer.start()

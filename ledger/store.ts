@@ -19,6 +19,7 @@ import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-c
 import { END, K, indexOfKey } from './keys-layout.ts'
 import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type KnownReading, type ReadingRow } from './indexes.ts'
 import { LedgerError } from './errors.ts'
+import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineReason, type QuarantineRecord, type ShipmentState } from './state-types.ts'
 import { fromHex, toHex } from './protocol/index.ts'
 
@@ -65,6 +66,8 @@ export class LogStore extends EventEmitter {
   #deviceShipments = new Map<string, Set<string>>()
   #stats: LedgerStats
   #quarantineSeq: number
+  // Set by open(); the fallback is created lazily, so a store opened with a logger never makes one.
+  #log!: LedgerLog
   #caps: QuarantineCaps = DEFAULT_QUARANTINE_CAPS
   #gc: GroupCommit<WriteItem, WriteResult>
   /** Set when the database no longer matches the in-memory state after a failed write: writes stop for good. */
@@ -91,7 +94,7 @@ export class LogStore extends EventEmitter {
   }
 
   /** Opens (creating if needed) the LevelDB at `path` and checks the tree state against the last entry. */
-  static async open(path: string, { createIfMissing = true }: { createIfMissing?: boolean } = {}): Promise<LogStore> {
+  static async open(path: string, { createIfMissing = true, log = defaultLedgerLog() }: { createIfMissing?: boolean; log?: LedgerLog } = {}): Promise<LogStore> {
     const db: DB = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     await db.open({ createIfMissing })
     try {
@@ -116,7 +119,9 @@ export class LogStore extends EventEmitter {
         }
         stats.quarantineKept = kept
       }
-      return new LogStore(db, tree, devices, shipments, stats, quarantineSeq)
+      const store = new LogStore(db, tree, devices, shipments, stats, quarantineSeq)
+      store.#log = log
+      return store
     } catch (e) {
       await db.close()
       throw e
@@ -398,7 +403,7 @@ export class LogStore extends EventEmitter {
       try {
         this.emit(event, arg)
       } catch (e) {
-        process.emitWarning(`ledger ${event} listener threw: ${(e as Error).message}`, { code: 'COLDPROOF_LEDGER_LISTENER' })
+        this.#log.error({ event: 'listener_threw', on: event, err: (e as Error).message }, `a ledger ${event} listener threw: ${(e as Error).message}`)
       }
     }
     for (const e of newEntries) notify('entry', e)

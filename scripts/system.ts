@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { openLedger, type Ledger } from '../ledger/ledger.ts'
-import { createIngest, type Ingest, type MessageQuarantined, type IngestOptions } from '../ledger/ingest.ts'
+import { createIngest, UNHEALTHY_LEDGER_CODES, type Ingest, type MessageQuarantined, type IngestOptions } from '../ledger/ingest.ts'
 import { createThrottledLog } from '../broker/throttled-log.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
@@ -175,7 +175,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     }
   }
   try {
-    const ledger = await openLedger({ dir: join(dataDir, 'ledger') })
+    const ledger = await openLedger({ dir: join(dataDir, 'ledger'), log: securityLogger('ledger') })
     stack.push(() => ledger.close())
     if (opts.witnesses?.length) {
       const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) log(`witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
@@ -213,7 +213,15 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       stack.push(async () => unsubscribe())
     }
 
-    const ingest = createIngest({ ...opts.ingest, ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword })
+    const ingestLog = securityLogger('ingest')
+    const ingest = createIngest({ ...opts.ingest, ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword, log: ingestLog })
+    // Every emitter's errors reach the log: a commit that failed (the broker redelivers it) and the MQTT client's.
+    ingest.on('error', (e: Error) => {
+      const code = (e as { code?: string }).code
+      // An unhealthy ledger fails every commit; it logs one line per episode itself.
+      if (!UNHEALTHY_LEDGER_CODES.has(code ?? '')) ingestLog.error({ event: 'commit_failed', err: e.message, code }, `ingest: ${e.message}`)
+    })
+    ingest.on('mqtt-error', (e: Error) => ingestLog.warn({ event: 'mqtt_error', err: e.message }, `ingest MQTT client: ${e.message}`))
     // Each quarantined message is a security event: one JSON line, thinned under a flood.
     const quarantineLog = createThrottledLog(securityLogger('ingest'), 'quarantined')
     ingest.on('quarantined', (q: MessageQuarantined) => quarantineLog.warn(q.reason, { event: 'quarantined', ...q }, `quarantined: ${q.reason}: ${q.detail}`))
