@@ -200,7 +200,12 @@ export function createIngest(opts: IngestOptions): Ingest {
   const stalled = new Map<string, { head: number; since: number }>()
   let gapTimer: NodeJS.Timeout | undefined
   // A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
-  const unfollow = ledger.subscribe((e) => { if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) } })
+  // A newly registered device gets its seq-0 receipt (retained) at once: on its first SUBSCRIBE it learns
+  // the ledger knows it and holds nothing of it yet (docs/PROTOCOL.md, "Registration").
+  const unfollow = ledger.subscribe((e) => {
+    if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) }
+    else if (e.entry.type === 'device.register') scheduleReceipt((e.entry.body as { deviceId: string }).deviceId)
+  })
   const receiptDirty = new Set<string>()
   /** Receipts taken, in flush order, each flush with the last entry index its checkpoint must cover. */
   const awaitingAnchor: { upTo: number; due: Map<string, { seq: number; hash: Uint8Array }> }[] = []
