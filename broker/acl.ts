@@ -22,8 +22,19 @@ function allPartitions(id: Identity & { kind: 'service' }): boolean {
   return !id.partitions || Array.from({ length: PARTITIONS }, (_, p) => p).every((p) => id.partitions!.includes(p))
 }
 
+/**
+ * A device may publish under its own id to readings with any partition digit:
+ * the digit is the ingest's check (ERR_TOPIC_INVALID, quarantined and counted),
+ * so a wrong one is refused alike on this broker and on an external one whose
+ * ACL cannot compute it (docs/PROTOCOL.md, "Topics").
+ */
+function ownReadingsTopic(deviceId: string, topic: string): boolean {
+  const l = topic.split('/')
+  return l.length === 5 && `${l[0]}/${l[1]}` === TOPIC_PREFIX && /^[0-9a-f]$/.test(l[2]) && l[3] === deviceId && l[4] === 'readings'
+}
+
 export function mayPublish(id: Identity, topic: string): boolean {
-  if (id.kind === 'device') return topic === deviceTopic(id.deviceId, 'readings')
+  if (id.kind === 'device') return ownReadingsTopic(id.deviceId, topic)
   if (id.role !== 'ingest') return false
   let parsed
   try {

@@ -111,6 +111,8 @@ export interface Broker {
   metrics(): BrokerMetrics
   /** Closes the live connection of a device (after its revocation). True if one was open. */
   disconnectDevice(deviceId: string): boolean
+  /** The name devices sign into their login token (docs/PROTOCOL.md, "Device authentication"). */
+  readonly audience: string
 }
 
 type AuthError = Error & { returnCode: number }
@@ -427,6 +429,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   }
 
   return {
+    audience,
     async listen() {
       if (aedes) throw new Error('broker already started')
       const persistence = capOfflineQueue(newMemoryPersistence(), maxQueuedMessages, (clientId, queued) => {

@@ -2,14 +2,14 @@
  * NATS users and permissions for the cluster mode (docs/SCALING.md, "Device
  * authentication on NATS"). nats-server cannot check ColdProof's signed login
  * token, so each device gets its own NATS user, limited to MQTT connections,
- * allowed to publish only its own readings subject and to subscribe only to
+ * allowed to publish only its own readings subject (any partition digit) and to subscribe only to
  * its own receipt and resend subjects. Its password is derived from a cluster
  * secret (HMAC-SHA256 of the device id), so the file is regenerated from the
  * device registry alone and a device's password is never stored in clear on
  * the ledger side. Revoked devices get no user.
  */
 import { createHmac } from 'node:crypto'
-import { checkDeviceId } from '../ledger/protocol/index.ts'
+import { checkDeviceId, TOPIC_PREFIX } from '../ledger/protocol/index.ts'
 import { deviceSubject } from '../ledger/cluster/subjects.ts'
 
 export class NatsAuthError extends Error {
@@ -41,7 +41,8 @@ export function deviceNatsUser(secret: Uint8Array, deviceId: string): NatsUser {
     password: deviceNatsPassword(secret, deviceId),
     allowed_connection_types: ['MQTT'],
     permissions: {
-      publish: { allow: [deviceSubject(deviceId, 'readings')] },
+      // Any partition digit: a wrong one reaches the ingest, which refuses it as ERR_TOPIC_INVALID, as on every broker.
+      publish: { allow: [`${TOPIC_PREFIX.replaceAll('/', '.')}.*.${deviceId}.readings`] },
       subscribe: { allow: [deviceSubject(deviceId, 'receipt'), deviceSubject(deviceId, 'resend'), '$MQTT.sub.>'] },
     },
   }

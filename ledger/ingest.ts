@@ -21,7 +21,7 @@ import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { EventEmitter } from 'node:events'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import {
-  decodeReading, deviceTopic, encodeReceipt, STATUS, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
+  decodeReading, decodeReason, deviceTopic, encodeReceipt, STATUS, encodeResend, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, MAX_READING_PAYLOAD,
   parseDeviceTopic, readingsFilters, toBase64, toHex, type DecodedReading,
 } from './protocol/index.ts'
 import { chainNext, classifySeq, declarableGap, EMPTY_SEQ_STATE, heldCount, holdSeq, unholdSeq, type SeqState } from './device-chain.ts'
@@ -206,7 +206,12 @@ export function createIngest(opts: IngestOptions): Ingest {
   const stalled = new Map<string, { head: number; since: number }>()
   let gapTimer: NodeJS.Timeout | undefined
   // A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
-  const unfollow = ledger.subscribe((e) => { if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) } })
+  // A newly registered device gets its seq-0 receipt (retained) at once: on its first SUBSCRIBE it learns
+  // the ledger knows it and holds nothing of it yet (docs/PROTOCOL.md, "Registration").
+  const unfollow = ledger.subscribe((e) => {
+    if (e.entry.type === 'gap') { const id = (e.entry.body as { deviceId: string }).deviceId; working.delete(id); scheduleReceipt(id) }
+    else if (e.entry.type === 'device.register') scheduleReceipt((e.entry.body as { deviceId: string }).deviceId)
+  })
   const receiptDirty = new Set<string>()
   /** Receipts taken, in flush order, each flush with the last entry index its checkpoint must cover. */
   const awaitingAnchor: { upTo: number; due: Map<string, { seq: number; hash: Uint8Array }> }[] = []
@@ -352,7 +357,7 @@ export function createIngest(opts: IngestOptions): Ingest {
    */
   async function judge(topic: string, payload: Uint8Array, receivedAt: number, early: EarlyCheck | undefined): Promise<{ done: Promise<Outcome> }> {
     try {
-      if (payload.length > MAX_READING_PAYLOAD) reject('ERR_OVERSIZED', `payload is ${payload.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: payload.length, max: MAX_READING_PAYLOAD })
+      if (payload.length > MAX_READING_PAYLOAD) reject('ERR_READING_TOO_LARGE', `payload is ${payload.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: payload.length, max: MAX_READING_PAYLOAD })
       let topicDevice: string
       try {
         const t = parseDeviceTopic(topic)
@@ -366,7 +371,8 @@ export function createIngest(opts: IngestOptions): Ingest {
       try {
         r = early?.decoded ?? decodeReading(payload)
       } catch (e) {
-        return reject('ERR_MALFORMED', (e as Error).message, { protocolCode: isProtocolError(e) ? e.code : undefined, ...(isProtocolError(e) ? e.details : {}) }, topicDevice)
+        // Quarantined under the decoder's own code (docs/PROTOCOL.md, "Why a reading is refused").
+        return reject(decodeReason(isProtocolError(e) ? e.code : undefined), (e as Error).message, isProtocolError(e) ? { ...e.details } : {}, topicDevice)
       }
       const { deviceId, seq, deviceTimeMs } = r.fields
       if (deviceId !== topicDevice) reject('ERR_TOPIC_MISMATCH', `reading of device ${deviceId} published on the topic of ${topicDevice}`, { topicDevice, readingDevice: deviceId }, topicDevice, seq)
@@ -375,7 +381,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       if (dev!.revoked) reject('ERR_REVOKED', `device ${deviceId} is revoked`, {}, deviceId, seq)
       // Started on arrival (handle) on the pool's threads; checked again here only if the key changed since.
       if (!(await signatureValid(pool, early, r, dev!.publicKey))) {
-        reject('ERR_BAD_SIGNATURE', `the signature of ${deviceId} seq ${seq} does not verify under the registered key`, { publicKey: toHex(dev!.publicKey) }, deviceId, seq)
+        reject('ERR_READING_BAD_SIGNATURE', `the signature of ${deviceId} seq ${seq} does not verify under the registered key`, { publicKey: toHex(dev!.publicKey) }, deviceId, seq)
       }
       const now = clock()
       if (deviceTimeMs > now + ledger.futureSkewMs) reject('ERR_FUTURE_TIME', `device time ${new Date(deviceTimeMs).toISOString()} is ${deviceTimeMs - now} ms ahead of the ledger clock (allowed ${ledger.futureSkewMs})`, { deviceTimeMs, ledgerTime: now, skewMs: ledger.futureSkewMs }, deviceId, seq)

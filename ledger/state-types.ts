@@ -5,6 +5,7 @@
  */
 import type { CalibrationInfo, ChainAnchor, CloseSignature, Gs1Ids } from './entry-types.ts'
 import type { SeqState } from './device-chain.ts'
+import { READING_REFUSAL_REASONS } from './protocol/reason-codes.ts'
 
 export interface DeviceState extends SeqState {
   deviceId: string
@@ -66,23 +67,11 @@ export interface ShipmentState {
   closeSignature?: CloseSignature
 }
 
-/** Why the ingest rejected a message (ARCHITECTURE.md decision 6; table in docs/ARCHITECTURE.md, "Ingest"). */
-export const QUARANTINE_REASONS = {
-  ERR_OVERSIZED: 'the payload is larger than any valid reading',
-  ERR_MALFORMED: 'the payload does not decode as a v1 reading (details.protocolCode names the field)',
-  ERR_TOPIC_INVALID: 'the topic is not a ColdProof v1 readings topic',
-  ERR_TOPIC_MISMATCH: 'the reading names a different device than its topic',
-  ERR_UNKNOWN_DEVICE: 'the device is not registered',
-  ERR_REVOKED: 'the device is revoked',
-  ERR_BAD_SIGNATURE: 'the Ed25519 signature does not verify under the registered key',
-  ERR_FUTURE_TIME: 'the device time is further in the future than the allowed clock skew',
-  ERR_CHAIN_FORK: 'a different validly signed reading is already chained or held at this sequence, and the device\'s first fork is logged already (reading.fork entry)',
-  ERR_CHAIN_PREV_MISMATCH: 'the reading is the next seq above the chain head but its prevHash is not the head\'s hash',
-  ERR_HELD_UNLINKED: 'a reading held above a gap does not link to the reading that filled the gap below it (fork or forgery)',
-  ERR_SEQ_DECLARED_LOST: 'the sequence lies inside a declared gap: the chain has moved past it',
-  ERR_HELD_LIMIT: 'the reading would raise the device\'s highest seq, but the device already has the maximum of readings held above gaps (maxHeldPerDevice); nothing held is evicted, the device re-sends it once the gap fills',
-  ERR_HELD_TOO_FAR: 'the reading is further above the chain head than any device buffer reaches (maxHeldAhead) and does not report BUFFER_OVERFLOW',
-} as const
+/**
+ * Why the ingest rejected a message: the wire format's one catalogue
+ * (ledger/protocol/reason-codes.ts; tables in docs/PROTOCOL.md and docs/ARCHITECTURE.md).
+ */
+export const QUARANTINE_REASONS = READING_REFUSAL_REASONS
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS
 
 export interface QuarantineRecord {

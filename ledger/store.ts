@@ -22,6 +22,7 @@ import { LedgerError } from './errors.ts'
 import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineReason, type QuarantineRecord, type ShipmentState } from './state-types.ts'
 import { fromHex, toHex } from './protocol/index.ts'
+import { currentRecord, hasLegacyCounts, renameLegacyCounts } from './quarantine-names.ts'
 
 const textDecoder = new TextDecoder()
 /**
@@ -109,6 +110,14 @@ export class LogStore extends EventEmitter {
       const stats = statsBytes ? parseJsonBytes<LedgerStats>(statsBytes) : emptyStats()
       let quarantineSeq = 0
       for await (const k of db.keys({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END, reverse: true, limit: 1 })) quarantineSeq = indexOfKey(k) + 1
+      if (hasLegacyCounts(stats)) {
+        const codes: unknown[] = []
+        for await (const v of db.values({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END })) {
+          const r = parseJsonBytes<QuarantineRecord>(v)
+          if ((r.reason as string) === 'ERR_MALFORMED') codes.push(r.details?.protocolCode)
+        }
+        renameLegacyCounts(stats, codes)
+      }
       // Ledgers written before the quarantine was bounded: count what it holds once.
       if (!stats.quarantineKept) {
         const kept = { records: 0, bytes: 0, byDevice: {} as Record<string, number> }
@@ -511,7 +520,7 @@ export class LogStore extends EventEmitter {
   async quarantine({ from = 0, limit = 100, reverse = false }: { from?: number; limit?: number; reverse?: boolean } = {}): Promise<QuarantineRecord[]> {
     const out: QuarantineRecord[] = []
     const range = reverse ? { gte: K.quarantinePrefix, lte: K.quarantine(from === 0 ? Number.MAX_SAFE_INTEGER : from) } : { gte: K.quarantine(from), lt: K.quarantinePrefix + END }
-    for await (const v of this.db.values({ ...range, reverse, limit })) out.push(parseJsonBytes<QuarantineRecord>(v))
+    for await (const v of this.db.values({ ...range, reverse, limit })) out.push(currentRecord(parseJsonBytes<QuarantineRecord>(v)))
     return out
   }
 

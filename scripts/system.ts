@@ -43,6 +43,8 @@ export interface SystemOptions {
   brokerUrl?: string
   brokerUsername?: string
   brokerPassword?: string
+  /** The embedded broker's name, signed into every device login token (default 'coldproof'; docs/PROTOCOL.md, "Device authentication"). */
+  audience?: string
   /** Run the demo fleet: 'full' (every demo shipment), 'small' (three), or false. */
   demo?: DemoMode
   /** Overrides the demo's time acceleration. */
@@ -199,6 +201,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         serviceAccounts: { [ingestUser]: { passwordHash: await hashServicePassword(ingestPassword), role: 'ingest' } },
         host,
         port: opts.mqttPort ?? 1883,
+        ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
         // Refusals and limit breaches are warnings; connects and disconnects are routine.
         logger: securityLogger('broker'),
       })
@@ -242,7 +245,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       users,
       cookieSecret: await loadOrCreateSecret(dataDir),
       brokerMetrics: broker ? () => brokerSnapshot(broker!) : undefined,
-      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
+      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending, duplicates: st.duplicates } },
       logger: quiet && !opts.logSecurity ? false : { level: 'warn', stream: dropOnErrorStream() },
       allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
@@ -260,7 +263,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const f = createFleet({
         scenario,
         dataDir: join(dataDir, 'devices'),
-        mqtt: { url: mqttUrl },
+        mqtt: { url: mqttUrl, ...(broker ? { audience: broker.audience } : {}) },
         log: quiet ? () => {} : undefined,
         // The live demo: a day of history replays at the scenario's acceleration
         // (excursions appear within a minute or two), then the shipments go on

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
-import { decodeReading, deviceTopic, encodeReceipt, equalBytes, GENESIS_PREV_HASH, readingHash, readingsFilters, readingSigningMessage } from '../../ledger/protocol/index.ts'
+import { decodeReading, deviceTopic, encodeReceipt, equalBytes, GENESIS_PREV_HASH, parseDeviceTopic, readingHash, readingsFilters, readingSigningMessage } from '../../ledger/protocol/index.ts'
 import { nodeVerify } from '../../ledger/protocol/test-support.ts'
 import { closed, collect, connect, connectCollecting, endClient, makeDevice, mustConnect, publish, subscribe, until } from './support.ts'
 import { MOSQUITTO, MOSQUITTO_PASSWD, startMosquitto } from './mosquitto-process.ts'
@@ -97,6 +97,17 @@ t.test('ColdProof through Mosquitto', { skip: !MOSQUITTO || !MOSQUITTO_PASSWD ? 
   const first = (await receipt.done)[0]
   t.equal(first.topic, deviceTopic(dev.id, 'receipt'), 'another device\'s receipt is not delivered (read ACL)')
   t.same([...first.payload], [...encodeReceipt({ seq: N, hash: prev })], 'own receipt delivered to the device')
+
+  // Its own readings under a wrong partition digit pass the documented %u pattern (Mosquitto cannot compute
+  // the digit) and reach the ingest, whose topic check refuses them as ERR_TOPIC_INVALID: the refusal is the
+  // ingest's on every broker (docs/PROTOCOL.md, "Topics").
+  const own = deviceTopic(dev.id, 'readings')
+  const wrongTopic = own.replace(/^coldproof\/v1\/([0-9a-f])\//, (_m, p: string) => `coldproof/v1/${((parseInt(p, 16) + 1) % 16).toString(16)}/`)
+  const stray = collect(ingest, 1)
+  await publish(device, wrongTopic, readings[0])
+  t.equal((await stray.done)[0].topic, wrongTopic, 'a wrong partition digit reaches the ingest')
+  t.throws(() => parseDeviceTopic(wrongTopic), { code: 'ERR_TOPIC_INVALID' }, 'which refuses it as ERR_TOPIC_INVALID')
+  t.ok(device.connected, 'and the device stays connected')
 
   // persistent ingest session: readings published while it is away arrive on return
   await endClient(ingest)

@@ -54,15 +54,18 @@ t.test('NATS device users and permissions', { skip: NATS_SERVER ? false : 'nats-
   await a!.publishAsync(deviceTopic('probe-a', 'readings'), Buffer.from('own'), { qos: 1 })
   // nats-server drops a publish without permission (and still PUBACKs it): it must not reach the stream.
   await a!.publishAsync(deviceTopic('probe-b', 'readings'), Buffer.from('forged'), { qos: 1 })
+  // Its own readings under a wrong partition digit pass, for the ingest to refuse as ERR_TOPIC_INVALID (as on every broker).
+  const wrongPartition = deviceTopic('probe-a', 'readings').replace(/^coldproof\/v1\/([0-9a-f])\//, (_m, p: string) => `coldproof/v1/${((parseInt(p, 16) + 1) % 16).toString(16)}/`)
+  await a!.publishAsync(wrongPartition, Buffer.from('wrong-partition'), { qos: 1 })
   await a!.publishAsync(deviceTopic('probe-a', 'readings'), Buffer.from('own-2'), { qos: 1 })
   const stream = await jsm.streams.get('READINGS')
-  for (let until = Date.now() + 30_000; (await jsm.streams.info('READINGS')).state.messages < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50))
+  for (let until = Date.now() + 30_000; (await jsm.streams.info('READINGS')).state.messages < 3 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50))
   const stored = []
   for (let seq = 1; seq <= (await jsm.streams.info('READINGS')).state.last_seq; seq++) {
     const m = await stream.getMessage({ seq })
     if (m) stored.push(`${m.subject}=${new TextDecoder().decode(m.data)}`)
   }
-  t.same(stored, [`${deviceSubject('probe-a', 'readings')}=own`, `${deviceSubject('probe-a', 'readings')}=own-2`], 'only the device\'s own readings reach the stream, payload unchanged')
+  t.same(stored, [`${deviceSubject('probe-a', 'readings')}=own`, `${wrongPartition.replaceAll('/', '.')}=wrong-partition`, `${deviceSubject('probe-a', 'readings')}=own-2`], 'only the device\'s own readings (any partition digit) reach the stream, payload unchanged')
 
   // A receipt published by the ingest over NATS core reaches the device's MQTT subscription.
   for (let until = Date.now() + 30_000; !received.length && Date.now() < until;) {

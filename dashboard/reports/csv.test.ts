@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readingsCsv, csvText, centiToDecimal, CSV_HEADER } from './csv.ts'
+import { readingsCsv, csvText, centiToDecimal, CSV_HEADER, CSV_NOTES } from './csv.ts'
 import { sampleReportInput } from './sample-input.ts'
 
 /** A small RFC 4180 reader, independent of the writer, for checking round trips. */
@@ -40,7 +40,9 @@ t.test('readings CSV round-trips and marks late readings', async (t) => {
   const input = sampleReportInput()
   const text = readingsCsv('=SHP-1', input.readings)
   t.ok(text.endsWith('\r\n'))
-  const rows = parseCsv(text)
+  t.ok(text.startsWith(CSV_NOTES.join('\r\n') + '\r\n'), 'notes on what the columns mean come first')
+  const rows = parseCsv(text).filter((r) => !r[0].startsWith('#'))
+  t.equal(parseCsv(text).length - rows.length, CSV_NOTES.length, 'each note is one record of one cell')
   t.same(rows[0], [...CSV_HEADER])
   t.equal(rows.length, input.readings.length + 1)
   input.readings.forEach((r, i) => {
@@ -54,6 +56,8 @@ t.test('readings CSV round-trips and marks late readings', async (t) => {
     t.equal(Math.round(Number(row[6]) * 100), r.tempCentiC)
     t.equal(row[7], r.flags.join('|'))
     t.equal(row[8], r.late ? 'late' : '')
+    t.equal(row[9], typeof r.delayMs === 'number' ? String(r.delayMs) : '', 'delay_ms: empty when unknown')
+    t.equal(row[10], '', 'late_after_ms: empty when not given')
   })
   t.ok(rows.some((r) => r[8] === 'late'), 'the sample has a late reading')
   t.ok(rows.some((r) => r[7] === 'SENSOR_FAULT'), 'and a flagged one')

@@ -16,8 +16,10 @@ export interface ReportReading {
   tempCentiC: number
   /** Names of the status/event bits set (SENSOR_FAULT, DOOR_OPEN, ...). */
   flags: string[]
-  /** Received long after its device time (buffered through a dead zone). */
+  /** Received long after its device time (buffered through a dead zone): delayMs above the threshold. */
   late: boolean
+  /** ms it waited in the device's buffer: receive offset beyond the fleet's baseline offset (docs/API.md, "late"); null or absent when unknown. */
+  delayMs?: number | null
 }
 
 export interface ReportExcursion {

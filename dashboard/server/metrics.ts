@@ -19,8 +19,11 @@ export interface BrokerMetricsSnapshot {
   /** Password (scrypt) checks started. */
   passwordChecks?: number
 }
-/** `pending`: messages received from the broker whose outcome (entry or quarantine record) is not durable yet. */
-export interface IngestMetricsSnapshot { received: number; pending: number }
+/**
+ * `pending`: messages received from the broker whose outcome (entry or quarantine record) is not durable yet.
+ * `duplicates`: exact replays of a reading the ledger holds, answered with the receipt and not stored again.
+ */
+export interface IngestMetricsSnapshot { received: number; pending: number; duplicates?: number }
 
 export interface MetricsSources {
   /** Readings stored in the ledger. */
@@ -122,6 +125,7 @@ export function createMetrics(src: MetricsSources): DashboardMetrics {
   if (src.ingestMetrics) {
     const ingest = src.ingestMetrics
     new Counter({ name: 'coldproof_ingest_messages_received_total', help: 'MQTT reading messages received by the ingest', registers: [registry], collect() { this.reset(); setCounter(this, ingest().received) } })
+    new Counter({ name: 'coldproof_ingest_duplicates_total', help: 'Exact replays of a reading the ledger already holds: answered with the receipt, not stored again', registers: [registry], collect() { this.reset(); setCounter(this, ingest().duplicates ?? 0) } })
     new Gauge({ name: 'coldproof_ingest_pending', help: 'Messages received from the broker whose outcome is not durable yet (not yet acknowledged)', registers: [registry], collect() { this.set(ingest().pending) } })
   }
   return {

@@ -74,6 +74,11 @@ export interface FleetMonitor {
   lateAfterMs(shipmentId?: string): number
   /** Whether the monitor judged this reading late when it was committed. */
   isLate(deviceId: string, seq: number): boolean
+  /**
+   * The delay it measured then: how long the reading waited in its device's buffer, i.e. its receive
+   * offset (receive time − device time) beyond the fleet's baseline offset (docs/API.md, "late").
+   */
+  delayOf(deviceId: string, seq: number): number | undefined
   /** The open shipment a device currently belongs to, if any. */
   shipmentOfDevice(deviceId: string): string | null
   device(deviceId: string): DeviceView | undefined
@@ -112,6 +117,8 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   const lateness = createLateness()
   /** `${deviceId}:${seq}` of every reading judged late (the report and CSV show the same marks). */
   const lateReadings = new Set<string>()
+  /** Per device, by seq − 1: the delay the lateness rule measured (ms beyond the fleet's baseline offset); one number per reading. */
+  const delays = new Map<string, number[]>()
   const lateAfter = (s?: LiveShipment) => opts.lateAfterMs ?? (s?.profile ? 2 * s.profile.expectedIntervalMs : DEFAULT_LATE_MS)
 
   function checkCheckpoint(): void {
@@ -166,7 +173,10 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         const excess = lateness.excess(v.receivedAt, v.deviceTimeMs)
         const late = excess > (mine.length ? Math.min(...mine.map(lateAfter)) : lateAfter())
         if (late) lateReadings.add(`${v.deviceId}:${v.seq}`)
-        const view: ReadingView = { ...v, late }
+        let ds = delays.get(v.deviceId)
+        if (!ds) delays.set(v.deviceId, (ds = []))
+        ds[v.seq - 1] = excess
+        const view: ReadingView = { ...v, late, delayMs: excess }
         for (const s of mine) {
           // Final once closed: above the close anchor a reading is post-close evidence, raised for QA, never folded.
           const changed = isPostClose(s, v.deviceId, v.seq)
@@ -348,6 +358,9 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     shipmentOfDevice,
     isLate(deviceId, seq) {
       return lateReadings.has(`${deviceId}:${seq}`)
+    },
+    delayOf(deviceId, seq) {
+      return delays.get(deviceId)?.[seq - 1]
     },
     device(deviceId) {
       const d = ledger.device(deviceId)

@@ -162,6 +162,7 @@ export const ReadingSchema = {
     events: { type: 'integer' },
     flags: { type: 'array', items: { type: 'string' } },
     late: { type: 'boolean' },
+    delayMs: INT_OR_NULL,
     index: { type: 'integer' },
   },
   required: ['deviceId', 'seq', 'deviceTimeMs', 'receivedAt', 'tempCentiC', 'flags', 'late', 'index'],

@@ -31,8 +31,11 @@ export function mustShipment(ledger: Ledger, id: string): ShipmentState {
   return s
 }
 
-/** `isLate` is the live monitor's judgement (FleetMonitor.isLate), so lists, CSV and reports mark the same readings. */
-export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId: string, seq: number) => boolean): Promise<ShipmentData> {
+/**
+ * `isLate` and `delayOf` are the live monitor's judgement (FleetMonitor.isLate, .delayOf), so lists, CSV
+ * and reports mark the same readings late and show the delay that decided it.
+ */
+export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId: string, seq: number) => boolean, delayOf?: (deviceId: string, seq: number) => number | undefined): Promise<ShipmentData> {
   const state = mustShipment(ledger, id)
   const created = await ledger.getEntry(state.createIndex)
   const body = created.entry.body as ShipmentCreateBody
@@ -42,6 +45,7 @@ export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId
   const readings = entries.map((e) => {
     const v = readingView(e, Number.MAX_SAFE_INTEGER)
     v.late = isLate(v.deviceId, v.seq)
+    v.delayMs = delayOf?.(v.deviceId, v.seq) ?? null
     return v
   })
   let result: ShipmentResult | null = null

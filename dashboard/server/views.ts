@@ -21,6 +21,8 @@ export interface ReadingView {
   events: number
   flags: string[]
   late: boolean
+  /** What `late` is decided on: ms the reading waited in the device's buffer (docs/API.md); null when not known. */
+  delayMs: number | null
   index: number
 }
 
@@ -52,6 +54,7 @@ export function readingView(e: StoredEntry<'reading'>, lateAfterMs: number): Rea
     events,
     flags: readingFlags(status, events),
     late: e.entry.time - fields.deviceTimeMs > lateAfterMs,
+    delayMs: null,
     index: e.entry.index,
   }
 }

@@ -90,7 +90,7 @@ interface AlarmJson {
 }
 interface ReadingJson {
   deviceId: string; seq: number; deviceTimeMs: number; receivedAt?: number; tempCentiC: number
-  batteryPct?: number | null; flags?: string[]; late?: boolean; shipmentIds?: string[]
+  batteryPct?: number | null; flags?: string[]; late?: boolean; delayMs?: number | null; shipmentIds?: string[]
 }
 interface DeviceJson {
   deviceId: string; publicKey?: string; fingerprint?: string; model?: string | null
@@ -160,6 +160,7 @@ export function mapReading(j: ReadingJson): ReadingView {
     tempC: j.tempCentiC / 100,
     receivedAt: j.receivedAt,
     late: j.late,
+    ...(typeof j.delayMs === 'number' ? { delayMs: j.delayMs } : {}),
     fault: flags.includes('SENSOR_FAULT'),
     batteryPct: j.batteryPct ?? undefined,
     flags,

@@ -55,6 +55,8 @@ export interface ReadingView {
   tempC: number
   receivedAt?: number
   late?: boolean
+  /** How long it waited in the device's buffer, as the server's lateness rule measured it (docs/API.md). */
+  delayMs?: number
   fault?: boolean
   batteryPct?: number
   flags?: string[]

@@ -63,6 +63,6 @@ t.test('pending counts messages received and not yet durable; 0 once committed',
   for (let i = 0; i < 5; i++) dev.client.publish(d.topic, Buffer.from(`garbage ${i}`), { qos: 1 })
   await waitFor(() => ingest.stats().quarantined === 5 && ingest.stats().pending === 0, 'five quarantined', 60_000)
   t.equal(events.length, 5, 'one event per quarantined message')
-  t.match(events[0], { reason: 'ERR_MALFORMED', deviceId: d.id, topic: d.topic, length: 9 }, 'with reason, device, topic and length')
+  t.match(events[0], { reason: 'ERR_READING_UNKNOWN_VERSION', deviceId: d.id, topic: d.topic, length: 9 }, 'with reason, device, topic and length')
   t.ok((await ledger.quarantined({ limit: 10 })).some((r) => r.id === events[0].id), 'its record is in the quarantine')
 })

@@ -29,7 +29,7 @@ for (const verifyThreads of [0, 1]) {
     const revoke = ledger.revokeDevice({ deviceId: r.id, reason: 'lost', by: 'qa' })
     const outcomes = await Promise.all(burst)
     t.same(outcomes.map((o) => (o as Extract<Outcome, { kind: 'stored' }>).seq), Array.from({ length: 60 }, (_, i) => i + 1), 'stored in seq order')
-    t.match(await forged, { kind: 'quarantined', reason: 'ERR_BAD_SIGNATURE' })
+    t.match(await forged, { kind: 'quarantined', reason: 'ERR_READING_BAD_SIGNATURE' })
     await revoke
     const late = await revokedLate
     // Judged after the revocation was submitted: refused either at judging or when its commit met the revocation.

@@ -129,8 +129,16 @@ t.test('every quarantine reason: stored with raw bytes, topic and reason, counte
   const cases: [QuarantineReason, string, Uint8Array][] = []
   const add = (reason: QuarantineReason, topic: string, payload: Uint8Array) => { cases.push([reason, topic, payload]) }
 
-  add('ERR_OVERSIZED', a.d.topic, new Uint8Array(MAX_READING_PAYLOAD + 1).fill(1))
-  add('ERR_MALFORMED', a.d.topic, Uint8Array.of(1, 2, 3))
+  add('ERR_READING_TOO_LARGE', a.d.topic, new Uint8Array(MAX_READING_PAYLOAD + 1).fill(1))
+  // A payload that does not decode is quarantined under the decoder's own code (docs/PROTOCOL.md).
+  const good = nextReading(simDevice('probe-a', 1), 500, T0) // 'probe-a': N = 7, presence byte at 48 + N
+  const patch = (at: number, v: number) => { const c = good.slice(); c[at] = v; return c }
+  add('ERR_READING_TRUNCATED', a.d.topic, Uint8Array.of(1, 2, 3))
+  add('ERR_READING_TRAILING_BYTES', a.d.topic, Uint8Array.from([...good, 0]))
+  add('ERR_READING_UNKNOWN_VERSION', a.d.topic, patch(0, 2))
+  add('ERR_READING_BAD_DEVICE_ID', a.d.topic, patch(2, 0x50))
+  add('ERR_READING_FIELD_RANGE', a.d.topic, Uint8Array.from(good).fill(0, 9, 13))
+  add('ERR_READING_UNKNOWN_FIELD', a.d.topic, patch(48 + 7, 0x20))
   // The wildcard subscription also matches a wrong partition digit.
   const wrongPartition = a.d.topic.replace(/^coldproof\/v1\/([0-9a-f])\//, (_m, p) => `coldproof/v1/${((parseInt(p, 16) + 1) % 16).toString(16)}/`)
   add('ERR_TOPIC_INVALID', wrongPartition, nextReading(simDevice('probe-a', 1), 500, T0))
@@ -138,7 +146,7 @@ t.test('every quarantine reason: stored with raw bytes, topic and reason, counte
   add('ERR_UNKNOWN_DEVICE', stranger.topic, nextReading(stranger, 500, T0))
   add('ERR_REVOKED', r.topic, nextReading(r, 500, T0))
   const forged = nextReading(simDevice('probe-b', 1), 500, T0) // probe-b's id, signed with another key
-  add('ERR_BAD_SIGNATURE', b.d.topic, forged)
+  add('ERR_READING_BAD_SIGNATURE', b.d.topic, forged)
   const bFuture = simDevice('probe-b', 2)
   add('ERR_FUTURE_TIME', b.d.topic, nextReading(bFuture, 500, NOW + 10 * 60_000))
   // probe-a chains 1..3. Same seq 3, same predecessor, other bytes: a fork; the first is logged,
@@ -169,7 +177,7 @@ t.test('every quarantine reason: stored with raw bytes, topic and reason, counte
     t.ok(rec.message.length > 0 && rec.time === NOW, `${reason}: message and receive time`)
     t.equal(ledger.stats().quarantineByReason[reason], 1, `${reason}: counted`)
   }
-  t.equal(q.find((x) => x.reason === 'ERR_MALFORMED')!.details?.protocolCode, 'ERR_READING_TRUNCATED', 'the decoder\'s code is kept as evidence')
+  t.match(q.find((x) => x.reason === 'ERR_READING_FIELD_RANGE')!.details, { field: 'seq' }, 'the decoder\'s evidence is kept')
   t.same(ingest.stats().quarantineByReason, ledger.stats().quarantineByReason, 'ingest and ledger counters agree')
   t.match(ledger.device('probe-a'), { contiguous: 3, highest: 3, gaps: [], compromised: { seq: 3, forkIndex: size } }, 'device chain untouched, the device flagged')
 })

@@ -180,7 +180,7 @@ t.test('the quarantine is bounded per device and in total: over a cap a rejectio
   const ledger = await openLedger({ dir, clock: () => T0, checkpointIntervalMs: 0, quarantineCaps: { maxRecords: 5, maxPerDevice: 2 } })
   const a = simDevice('probe-a', 1), b = simDevice('probe-b', 2)
   await register(ledger, a); await register(ledger, b)
-  const q = (deviceId: string, reason: 'ERR_BAD_SIGNATURE' | 'ERR_UNKNOWN_DEVICE' = 'ERR_BAD_SIGNATURE') =>
+  const q = (deviceId: string, reason: 'ERR_READING_BAD_SIGNATURE' | 'ERR_UNKNOWN_DEVICE' = 'ERR_READING_BAD_SIGNATURE') =>
     ledger.quarantine({ reason, message: 'x', time: T0, topic: `t/${deviceId}`, raw: 'AA==', rawLength: 1, deviceId })
   const ids: number[] = []
   for (let i = 0; i < 3; i++) ids.push((await q('probe-a')).id)
@@ -191,11 +191,11 @@ t.test('the quarantine is bounded per device and in total: over a cap a rejectio
   t.same(ids.slice(6), [4, -1], 'the total cap of 5 is reached')
   const s = ledger.stats()
   t.equal(s.quarantined, 8, 'every rejection is counted')
-  t.match(s, { quarantineDropped: 3, quarantineDroppedByReason: { ERR_BAD_SIGNATURE: 2, ERR_UNKNOWN_DEVICE: 1 }, quarantineKept: { records: 5, byDevice: { 'probe-a': 2, '': 2, 'probe-b': 1 } } })
+  t.match(s, { quarantineDropped: 3, quarantineDroppedByReason: { ERR_READING_BAD_SIGNATURE: 2, ERR_UNKNOWN_DEVICE: 1 }, quarantineKept: { records: 5, byDevice: { 'probe-a': 2, '': 2, 'probe-b': 1 } } })
   t.equal((await ledger.quarantined({ limit: 100 })).length, 5, 'only the kept records are stored')
   await ledger.close()
   const again = await openLedger({ dir, clock: () => T0, checkpointIntervalMs: 0, quarantineCaps: { maxRecords: 100, maxPerDevice: 100, maxBytes: 1 } })
-  t.equal((await again.quarantine({ reason: 'ERR_BAD_SIGNATURE', message: 'x', time: T0, topic: 't', raw: 'AA==', rawLength: 1 })).id, -1, 'the byte cap too, and the counts survive a restart')
+  t.equal((await again.quarantine({ reason: 'ERR_READING_BAD_SIGNATURE', message: 'x', time: T0, topic: 't', raw: 'AA==', rawLength: 1 })).id, -1, 'the byte cap too, and the counts survive a restart')
   t.equal(again.stats().quarantineKept?.records, 5)
   await again.close()
 })

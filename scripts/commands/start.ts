@@ -64,6 +64,7 @@ export function register(program: Command): void {
     .option('--broker <url>', 'use an external MQTT broker instead of the embedded one (env COLDPROOF_BROKER_URL)', brokerUrl, env.COLDPROOF_BROKER_URL)
     .option('--broker-username <name>', 'the ingest\'s username on the external broker (env COLDPROOF_BROKER_USERNAME)', env.COLDPROOF_BROKER_USERNAME)
     .option('--broker-password <password>', 'the ingest\'s password on the external broker (env COLDPROOF_BROKER_PASSWORD)', env.COLDPROOF_BROKER_PASSWORD)
+    .option('--audience <name>', 'the embedded broker\'s name, signed into every device login token (env COLDPROOF_MQTT_AUDIENCE)', env.COLDPROOF_MQTT_AUDIENCE ?? 'coldproof')
     .option('--no-demo', 'do not run the demo fleet (env COLDPROOF_DEMO=0)')
     .option('--scenario <file|name>', 'run this scenario instead of the demo fleet')
     .option('--accel <factor>', 'time acceleration of the demo fleet', positive)
@@ -77,7 +78,7 @@ export function register(program: Command): void {
     .option('--cluster-password <password>', 'cluster mode: the ingest\'s NATS password (env COLDPROOF_CLUSTER_PASSWORD)', env.COLDPROOF_CLUSTER_PASSWORD)
     .option('--register <file>', 'cluster mode: register the devices of this provisioning JSON (coldproof sim --print-provisioning)')
     .option('--notify-config <file>', 'alarm notification rules, JSON (env COLDPROOF_NOTIFY_CONFIG; default <data>/notifications.json)', env.COLDPROOF_NOTIFY_CONFIG)
-    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string; notifyConfig?: string } & ClusterFlags) => {
+    .action(async (o: { port: number; mqttPort: number; host: string; data: string; broker?: string; brokerUsername?: string; brokerPassword?: string; audience: string; demo: boolean; scenario?: string; accel?: number; publicOrigin?: string; witness?: string[]; tiles?: string; notifyConfig?: string } & ClusterFlags) => {
       if (o.cluster) return runClusterMode(o)
       const demo = o.demo && env.COLDPROOF_DEMO !== '0'
       // Output on a full disk drops lines; it never ends the ledger.
@@ -92,6 +93,7 @@ export function register(program: Command): void {
           brokerUrl: o.broker,
           brokerUsername: o.brokerUsername,
           brokerPassword: o.brokerPassword,
+          audience: o.audience,
           demo: demo ? 'full' : false,
           scenario: o.scenario,
           accel: o.accel,
@@ -113,7 +115,7 @@ export function register(program: Command): void {
         '',
         'ColdProof is running.',
         `  dashboard  ${sys.url}`,
-        `  MQTT       ${sys.mqttUrl}${o.broker ? ' (external broker)' : ' (embedded broker)'}`,
+        `  MQTT       ${sys.mqttUrl}${o.broker ? ' (external broker)' : ` (embedded broker; device login audience "${sys.broker?.audience}")`}`,
         `  data       ${resolve(o.data)}`,
         `  ledger key ${sys.ledger.verifierKey}`,
         '',

@@ -30,7 +30,7 @@ t.test('the audit reports a lost reading, a declared gap and an unaccounted reje
   await ledger.holdReading(body(4), T0)
   await ledger.declareGap({ deviceId: a.id, fromSeq: 3, toSeq: 3, cause: 'buffer-overflow', by: 'ingest', detail: 'qa' })
   const kept = Buffer.from([1, 2, 3])
-  await ledger.quarantine({ reason: 'ERR_MALFORMED', message: 'qa', time: T0, topic: 'x', raw: kept.toString('base64'), rawLength: 3 })
+  await ledger.quarantine({ reason: 'ERR_READING_TRUNCATED', message: 'qa', time: T0, topic: 'x', raw: kept.toString('base64'), rawLength: 3 })
   await ledger.close()
   // The device signed all six; seq 6 never reached the ledger.
   const fleetDir = join(tmp.dir, 'fleet')
@@ -52,7 +52,7 @@ t.test('the audit reports a lost reading, a declared gap and an unaccounted reje
   t.same(r.gaps.map((g) => [g.deviceId, g.fromSeq, g.toSeq, g.cause]), [[a.id, 3, 3, 'buffer-overflow']])
   t.same(r.lost, [{ deviceId: a.id, seq: 6 }], 'seq 6 is a loss')
   t.same(r.duplicates, [])
-  t.same(r.rejected.quarantinedByReason, { ERR_MALFORMED: 1 })
+  t.same(r.rejected.quarantinedByReason, { ERR_READING_TRUNCATED: 1 })
   t.same(r.rejected.refusedByKind, { 'oversized packet': 1 })
   t.same(r.rejected.unaccounted, [{ kind: 'bit-flipped', expect: 'quarantine' }], 'the message neither quarantined nor counted')
   t.equal(r.rejected.duplicatesAnswered, 1)

@@ -26,6 +26,7 @@ t.test('coldproof start: runs, serves, stops cleanly, and a restart continues th
   t.teardown(() => { first.child.kill('SIGKILL') })
   t.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/, 'prints the dashboard URL on loopback')
   t.same(Object.keys(first.logins).sort(), ['admin', 'operator', 'regulator'], 'prints the three demo logins')
+  t.match(first.out(), /MQTT +mqtt:\/\/127\.0\.0\.1:\d+ \(embedded broker; device login audience "coldproof"\)/, 'prints the broker URL and the device login audience')
 
   const health = await fetch(`${first.url}/health`)
   t.equal(health.status, 200, '/health answers without a session')

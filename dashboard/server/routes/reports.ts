@@ -32,7 +32,7 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
   app.get<{ Params: { id: string } }>('/api/shipments/:id/report.pdf', {
     schema: { tags: ['reports'], params, produces: ['application/pdf'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
-    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate, app.dashboard.monitor.delayOf)
     let sha256: string | null = null
     let note: string | undefined
     let builtAt: { size: number; at: number } | undefined
@@ -68,15 +68,15 @@ export default async function reportRoutes(app: FastifyInstance): Promise<void> 
   app.get<{ Params: { id: string } }>('/api/shipments/:id/readings.csv', {
     schema: { tags: ['reports'], params, produces: ['text/csv'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
-    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate, app.dashboard.monitor.delayOf)
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName(req.params.id, 'readings.csv')}"`)
-    return reply.send(readingsCsv(d.state.shipmentId, d.readings))
+    return reply.send(readingsCsv(d.state.shipmentId, d.readings, { lateAfterMs: app.dashboard.monitor.lateAfterMs(d.state.shipmentId) }))
   })
 
   app.get<{ Params: { id: string } }>('/api/shipments/:id/epcis.json', {
     schema: { tags: ['reports'], params, produces: ['application/ld+json'], response: ERROR_RESPONSES },
   }, async (req, reply) => {
-    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate, app.dashboard.monitor.delayOf)
     // Stable identifiers: the configured base, else the ledger's origin, never the host a browser happened to use.
     const idBase = opts.idBase ?? `https://${ledger.origin}`
     const doc = epcisDocument(reportInput(ledger, d, clock(), null), d.readings, { idBase })

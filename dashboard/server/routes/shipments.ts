@@ -26,7 +26,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
   const { ledger, monitor, clock, writeLimit } = app.dashboard
 
   async function detail(id: string) {
-    const d = await loadShipment(ledger, id, monitor.isLate)
+    const d = await loadShipment(ledger, id, monitor.isLate, monitor.delayOf)
     const summary: ShipmentSummaryView = monitor.summary(id) ?? {
       shipmentId: id, product: d.state.product, productClass: d.profile?.storageClass ?? 'custom', profileId: d.profile?.id ?? null,
       route: d.state.route, devices: d.state.devices, gs1: d.state.gs1 ?? null, status: d.state.closedAt !== undefined ? 'closed' : 'in_range',
@@ -81,7 +81,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       response: { 200: { type: 'object', properties: { readings: { type: 'array', items: { $ref: 'Reading#' } } } }, ...ERROR_RESPONSES },
     },
   }, async (req) => {
-    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate)
+    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate, app.dashboard.monitor.delayOf)
     const { deviceId, from, to, limit = 10_000 } = req.query
     const readings = d.readings
       .filter((r) => (deviceId === undefined || r.deviceId === deviceId) && (from === undefined || r.deviceTimeMs >= from) && (to === undefined || r.deviceTimeMs <= to))
