@@ -331,7 +331,7 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
   describe(canvas, built.datasets, built.faults.length)
   chart.update('none')
 
-  let zoomed: { from: number; to: number } | null = null
+  let zoomed: { from: number; to: number; step: number } | null = null
   let dataStep = xStep(built)
   const zoomListeners: ((span: { from: number; to: number } | null) => void)[] = []
   const applyX = () => {
@@ -339,16 +339,22 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
     if (!x) return
     x.min = zoomed?.from
     x.max = zoomed?.to
-    if (x.ticks) (x.ticks as { stepSize?: number }).stepSize = zoomed ? timeTickStep(Math.max(60_000, zoomed.to - zoomed.from), 8) : dataStep
+    if (x.ticks) (x.ticks as { stepSize?: number }).stepSize = zoomed ? zoomed.step : dataStep
     // For tests and screen readers: the device-time span on show.
     if (zoomed) { canvas.dataset.zoomFrom = String(Math.round(zoomed.from)); canvas.dataset.zoomTo = String(Math.round(zoomed.to)) }
     else { delete canvas.dataset.zoomFrom; delete canvas.dataset.zoomTo }
   }
-  const setZoom = (span: { from: number; to: number } | null) => {
+  // Widened to whole tick steps (UTC multiples), so the axis labels of a zoom are round times too.
+  const snap = (from: number, to: number) => {
+    const step = timeTickStep(Math.max(60_000, to - from), 8)
+    const f = Math.floor(from / step) * step
+    return { from: f, to: Math.max(Math.ceil(to / step) * step, f + step), step }
+  }
+  const setZoom = (span: { from: number; to: number; step: number } | null) => {
     zoomed = span
     applyX()
     chart.update('none')
-    for (const cb of zoomListeners) cb(span)
+    for (const cb of zoomListeners) cb(span && { from: span.from, to: span.to })
   }
 
   // Drag to zoom: pointer events, captured so the drag may end outside the canvas.
@@ -379,7 +385,7 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
     const from = chart.scales.x.getValueForPixel(p0)
     const to = chart.scales.x.getValueForPixel(p1)
     if (from === undefined || to === undefined || !(to > from)) { chart.draw(); return }
-    setZoom({ from, to })
+    setZoom(snap(from, to))
   }
   const onCancel = () => { if (selections.delete(chart)) chart.draw() }
   canvas.addEventListener('pointerdown', onDown)
@@ -389,7 +395,7 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
 
   return {
     chart,
-    zoom(from, to) { if (to > from) setZoom({ from, to }) },
+    zoom(from, to) { if (to > from) setZoom(snap(from, to)) },
     resetZoom() { setZoom(null) },
     onZoom(cb) { zoomListeners.push(cb) },
     update(next: ChartInput) {

@@ -43,12 +43,12 @@ export const tokensView: View = (root, ctx) => {
 
   const columns: Column<TokenRow>[] = [
     { label: 'Label', cell: (t) => [h('strong', null, t.label), h('span', { class: 'sub mono' }, t.id)] },
-    { label: 'Scope', cell: (t) => (t.scope === 'read-only' ? badge('info', '👁', 'Read-only') : badge('warn', '✎', `Role (${ctx.me.role})`)) },
+    { label: 'Scope', cell: (t) => (t.scope === 'read-only' ? badge('info', '◎', 'Read-only') : badge('warn', '✎', `Role (${ctx.me.role})`)) },
     { label: 'Created', cell: (t) => h('span', { class: 'nowrap' }, formatDateTime(t.createdAt)) },
-    { label: 'Last used', cell: (t) => (t.lastUsedAt === null ? h('span', { class: 'muted' }, 'never') : h('span', { class: 'nowrap' }, formatDateTime(t.lastUsedAt))) },
+    { label: 'Last used', cell: (t) => (t.lastUsedAt == null ? h('span', { class: 'muted' }, 'never') : h('span', { class: 'nowrap' }, formatDateTime(t.lastUsedAt))) },
     {
       label: 'Expires',
-      cell: (t) => (t.expiresAt === null
+      cell: (t) => (t.expiresAt == null
         ? h('span', { class: 'muted' }, 'never')
         : t.expiresAt <= Date.now()
           ? badge('alarm', '!', `Expired ${formatDateTime(t.expiresAt)}`)
@@ -126,7 +126,7 @@ export const tokensView: View = (root, ctx) => {
           scope: scope.value === 'role' ? 'role' : 'read-only',
           ...(days.value.trim() ? { expiresInDays: Number(days.value) } : {}),
         })
-        tokens = [...tokens, t]
+        tokens = [...tokens, { ...t, lastUsedAt: null }]
         form.reset()
         render()
         showOnce(t)
