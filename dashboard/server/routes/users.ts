@@ -8,7 +8,9 @@ const ADMIN_ONLY = [] as const
 const params = { type: 'object', properties: { username: USERNAME }, required: ['username'] } as const
 
 export default async function userRoutes(app: FastifyInstance): Promise<void> {
-  const { users, sessions, writeLimit, audit } = app.dashboard
+  const { users, sessions, sse, writeLimit, audit } = app.dashboard
+  // Sessions end, and so do live streams opened with them (a stream outlives the request that opened it).
+  const signOut = (username: string) => { sessions.dropUser(username); sse.closeUser(username, 'your account was changed by an admin: sign in again') }
   const activeAdmins = () => users.list().filter((x) => x.role === 'admin' && !x.disabled).length
 
   app.get('/api/users', {
@@ -42,7 +44,7 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
     if (disabled === true && before.username === req.user!.username) throw new ApiError('ERR_USER_SELF', 'an admin cannot disable their own account; another admin can', 'body.disabled')
     const u = await users.update(req.params.username, req.body)
     // A changed password, role or state ends the user's sessions: they sign in again under the new terms.
-    sessions.dropUser(u.username)
+    signOut(u.username)
     if (password !== undefined) await audit(req, 'user.password_reset', u.username)
     if (role !== undefined && role !== before.role) await audit(req, 'user.role_changed', u.username, { from: before.role, to: role })
     if (disabled !== undefined && disabled !== before.disabled) await audit(req, disabled ? 'user.disabled' : 'user.enabled', u.username)
@@ -56,7 +58,7 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     if (req.params.username === req.user!.username) throw new ApiError('ERR_USER_SELF', 'an admin cannot delete their own account', 'params.username')
     await users.remove(req.params.username)
-    sessions.dropUser(req.params.username)
+    signOut(req.params.username)
     await audit(req, 'user.deleted', req.params.username)
     req.log.info({ by: req.user!.username, username: req.params.username }, 'user deleted')
     return reply.code(204).send()

@@ -81,7 +81,8 @@ export const usersView: View = (root, ctx) => {
   ]
 
   function render(): void {
-    summary.textContent = `${users.length} users · ${users.filter((u) => u.disabled).length} disabled · ${users.filter((u) => u.role === 'admin' && !u.disabled).length} enabled admins`
+    const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`
+    summary.textContent = `${n(users.length, 'user', 'users')} · ${users.filter((u) => u.disabled).length} disabled · ${n(users.filter((u) => u.role === 'admin' && !u.disabled).length, 'enabled admin', 'enabled admins')}`
     replace(listBox, table(columns, [...users].sort((a, b) => a.username.localeCompare(b.username)), {
       empty: 'No users.',
       rowAttrs: (u) => ({ 'data-username': u.username, 'data-disabled': String(u.disabled), class: u.disabled ? 'row-closed' : null }),
