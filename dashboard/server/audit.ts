@@ -50,40 +50,68 @@ export interface AuditLog {
   close(): Promise<void>
 }
 
-/** Opens (or creates) the file; `file` null keeps the trail in memory only (tests, embedding). A torn last line (a crash mid-write) is skipped. */
+/** Parses the trail's lines; a line that is not a whole record (a torn last line) is reported and skipped. */
+function parse(text: string, onBadLine?: (line: number) => void): AuditRecord[] {
+  const out: AuditRecord[] = []
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return
+    try {
+      const r = JSON.parse(line) as AuditRecord
+      if (typeof r.seq === 'number' && typeof r.action === 'string' && typeof r.by === 'string') out.push(r)
+      else onBadLine?.(i + 1)
+    } catch { onBadLine?.(i + 1) }
+  })
+  return out
+}
+
+/**
+ * Opens (or creates) the file; `file` null keeps the trail in memory only (tests, embedding).
+ * `coldproof user add` may append the first admin's record while a server has the file open:
+ * before each append the server notices the file grew under it and reads the new lines, so
+ * numbering never repeats.
+ */
 export async function openAuditLog(file: string | null, onBadLine?: (line: number) => void): Promise<AuditLog> {
-  const records: AuditRecord[] = []
+  let records: AuditRecord[] = []
   let fh: FileHandle | null = null
+  /** Bytes of the file as this process last saw or wrote them. */
+  let known = 0
   if (file) {
     await mkdir(dirname(file), { recursive: true })
     const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return ''; throw e })
-    text.split('\n').forEach((line, i) => {
-      if (!line.trim()) return
-      try {
-        const r = JSON.parse(line) as AuditRecord
-        if (typeof r.seq === 'number' && typeof r.action === 'string' && typeof r.by === 'string') records.push(r)
-        else onBadLine?.(i + 1)
-      } catch { onBadLine?.(i + 1) }
-    })
+    records = parse(text, onBadLine)
     // 0600: the trail names users and client addresses.
     fh = await open(file, 'a', 0o600)
+    // A torn last line has no newline: start the next record on a line of its own.
     if (text.length > 0 && !text.endsWith('\n')) await fh.write('\n')
+    known = (await fh.stat()).size
   }
   let seq = records.reduce((m, r) => Math.max(m, r.seq), 0)
   // One write at a time, in order; each fsynced before its caller hears back.
   let chain: Promise<void> = Promise.resolve()
   return {
     append(r) {
-      const rec: AuditRecord = { seq: ++seq, ...r }
-      records.push(rec)
-      if (!fh) return Promise.resolve(rec)
+      if (!fh) {
+        const rec: AuditRecord = { seq: ++seq, ...r }
+        records.push(rec)
+        return Promise.resolve(rec)
+      }
       const h = fh
       const done = chain.then(async () => {
-        await h.write(JSON.stringify(rec) + '\n')
+        if ((await h.stat()).size !== known) {
+          records = parse(await readFile(file!, 'utf8'))
+          seq = records.reduce((m, x) => Math.max(m, x.seq), seq)
+        }
+        const rec: AuditRecord = { seq: seq + 1, ...r }
+        const line = JSON.stringify(rec) + '\n'
+        await h.write(line)
         await h.datasync()
+        seq = rec.seq
+        records.push(rec)
+        known = (await h.stat()).size
+        return rec
       })
-      chain = done.catch(() => {})
-      return done.then(() => rec)
+      chain = done.then(() => {}, () => {})
+      return done
     },
     page({ limit = 50, before } = {}) {
       const n = Math.max(1, Math.min(500, Math.floor(limit)))
@@ -95,7 +123,7 @@ export async function openAuditLog(file: string | null, onBadLine?: (line: numbe
       return { entries, next: start > 0 ? entries[entries.length - 1].seq : null, total: records.length }
     },
     async close() {
-      await chain.catch(() => {})
+      await chain
       await fh?.close()
       fh = null
     },

@@ -140,5 +140,12 @@ t.test('the trail survives a reopen and a torn last line', async (t) => {
   await b.close()
   const c = await openAuditLog(file)
   t.same(c.page().entries.map((e) => [e.seq, e.action]), [[3, 'user.enabled'], [2, 'user.disabled'], [1, 'user.created']])
+  // Another process (`coldproof user add`) appends while this one has the file open: numbering goes on after its record.
+  const cli = await openAuditLog(file)
+  await cli.append({ at: 5, by: 'cli:root', action: 'user.created', target: 'y', ip: 'local' })
+  await cli.close()
+  const r2 = await c.append({ at: 6, by: 'ada', action: 'user.deleted', target: 'x', ip: '127.0.0.1' })
+  t.equal(r2.seq, 5)
+  t.same(c.page().entries.map((e) => [e.seq, e.by]), [[5, 'ada'], [4, 'cli:root'], [3, 'ada'], [2, 'ada'], [1, 'ada']])
   await c.close()
 })
