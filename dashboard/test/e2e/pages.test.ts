@@ -101,6 +101,23 @@ if (skip) {
     })
   }
 
+  t.test('between the two: at 1024 and 800 px every tab is on screen and nothing sticks out', async (t) => {
+    const { sys, browser } = env
+    for (const width of [1024, 800]) {
+      const { page, context, errors } = await newWatchedPage(browser, { width, height: 800 })
+      t.teardown(() => context.close())
+      await login(page, sys.url, 'admin')
+      await page.goto(`${sys.url}/#/fleet`)
+      await page.waitForSelector('#fleet-rows tr[data-shipment-id="E2E-FRIDGE-1"]')
+      t.same(await hiddenTabs(page), [], `every tab on screen at ${width} px`)
+      const o = await overflow(page)
+      t.same(o.offenders, [], `nothing past the right edge at ${width} px`)
+      t.ok(o.scrollWidth <= o.innerWidth)
+      await screenshot(page, `pages-fleet-${width}`, false)
+      t.same(errors, [])
+    }
+  })
+
   t.test('the shipment chart zooms to a dragged span of device time and resets', async (t) => {
     const { sys, browser } = env
     const { page, context, errors } = await newWatchedPage(browser, { width: 1440, height: 900 })
