@@ -251,6 +251,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       bundle: createBundleBuilder(ledger),
       tilesDir: opts.tilesDir,
       notifications: { configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'), recordsFile: join(dataDir, 'notifications.jsonl') },
+      auditFile: join(dataDir, 'audit.jsonl'),
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())

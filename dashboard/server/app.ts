@@ -6,7 +6,7 @@
  */
 import { heldCount } from '../../ledger/device-chain.ts'
 import { Counter, Gauge } from 'prom-client'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
@@ -46,6 +46,7 @@ import tilesRoutes from './routes/tiles.ts'
 import notificationRoutes from './routes/notifications.ts'
 import { createNotifier, type Notifier, type NotificationView } from '../notify/notifier.ts'
 import type { Sleep } from '../notify/deliver.ts'
+import { openAuditLog, type AuditAction, type AuditLog, type AuditRecord } from './audit.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
@@ -107,6 +108,8 @@ export interface DashboardOptions {
    * is ready at once and folds in the background, /health and the UI saying "catching up".
    */
   catchUp?: { waitUpTo?: number; sliceSize?: number; beforeSlice?: FleetMonitorOptions['beforeSlice'] }
+  /** Audit trail of user, token and rule changes, JSON lines (docs/OPERATIONS.md, "Audit trail"); absent or null: in memory. */
+  auditFile?: string | null
   /** Alarm notifications (docs/OPERATIONS.md, "Alarm notifications"); absent = none. */
   notifications?: {
     /** Rules file (JSON); GET/PUT /api/notifications/rules read and write it. null: in memory. */
@@ -141,6 +144,12 @@ export interface DashboardContext {
   notifier: Notifier | null
   /** The notifications sent or failed for an alarm (empty without a notifier). */
   notificationsOf: (shipmentId: string, alarmId: string) => NotificationView[]
+  auditLog: AuditLog
+  /**
+   * Records an administrative change made by `req`'s user (fsynced before it resolves). A failed
+   * write does not undo the change, which has happened: the record goes to the server log instead.
+   */
+  audit: (req: FastifyRequest, action: AuditAction, target: string, details?: AuditRecord['details']) => Promise<void>
 }
 
 declare module 'fastify' {
@@ -229,6 +238,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     log: (level, obj, msg) => app.log[level](obj, msg),
     onRecord: (r) => notificationsTotal.inc({ channel: r.channel, status: r.status }),
   }) : null
+  const auditLog = await openAuditLog(opts.auditFile ?? null, (line) => app.log.warn({ file: opts.auditFile, line }, 'audit record unreadable; skipped'))
   if (notifier) new Gauge({ name: 'coldproof_notifications_pending', help: 'Alarm notifications queued or in flight', registers: [metrics.registry], collect() { const p = notifier.pending(); this.set(p.queued + p.inFlight) } })
   const ctx: DashboardContext = {
     ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts, security,
@@ -238,6 +248,15 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     loginLimit: { max: opts.rateLimits?.login ?? 10, timeWindow: 60_000 },
     notifier,
     notificationsOf: (s, a) => notifier?.notificationsFor(s, a) ?? [],
+    auditLog,
+    async audit(req, action, target, details) {
+      const r = { at: clock(), by: req.user?.username ?? 'unknown', action, target, ip: req.ip, ...(details ? { details } : {}) }
+      try {
+        await auditLog.append(r)
+      } catch (err) {
+        app.log.error({ err, audit: r }, 'audit record could not be written')
+      }
+    },
   }
   app.decorate('dashboard', ctx)
   for (const s of SHARED_SCHEMAS) app.addSchema(s)
@@ -365,6 +384,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     if (escalationTimer) clearInterval(escalationTimer)
     monitor!.stop()
     await notifier?.close()
+    await auditLog.close()
     sse.closeAll('server stopping')
   })
   return app

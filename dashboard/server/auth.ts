@@ -66,8 +66,9 @@ export function identify(req: FastifyRequest, opts: AuthOptions): { user: Public
     const unsigned = req.unsignCookie(raw)
     if (unsigned.valid && unsigned.value) {
       const s = opts.sessions.touch(unsigned.value)
-      const user = s ? opts.users.get(s.username) : null
-      if (s && user) return { user, sessionId: s.id }
+      const u = s ? opts.users.get(s.username) : null
+      // Disabling drops the user's sessions; this is the belt to those braces.
+      if (s && u && !u.disabled) return { user: { username: u.username, role: u.role }, sessionId: s.id }
     }
   }
   const token = bearer(req)

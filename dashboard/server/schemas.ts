@@ -36,8 +36,19 @@ export const ErrorSchema = {
 export const UserSchema = {
   $id: 'User',
   type: 'object',
-  properties: { username: { type: 'string' }, role: ROLE },
+  // disabled and createdAt: on the Users page's list and its changes (GET/POST/PATCH /api/users).
+  properties: { username: { type: 'string' }, role: ROLE, disabled: { type: 'boolean' }, createdAt: MS },
   required: ['username', 'role'],
+} as const
+
+export const AuditRecordSchema = {
+  $id: 'AuditRecord',
+  type: 'object',
+  properties: {
+    seq: { type: 'integer' }, at: MS, by: { type: 'string' }, action: { type: 'string' }, target: { type: 'string' }, ip: { type: 'string' },
+    details: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+  },
+  required: ['seq', 'at', 'by', 'action', 'target', 'ip'],
 } as const
 
 export const TokenSchema = {
@@ -291,7 +302,7 @@ export const CheckpointSchema = {
 } as const
 
 export const SHARED_SCHEMAS = [
-  ErrorSchema, UserSchema, TokenSchema, Gs1Schema, ShipmentSummarySchema, ExcursionSchema, AlarmSchema,
+  ErrorSchema, UserSchema, AuditRecordSchema, TokenSchema, Gs1Schema, ShipmentSummarySchema, ExcursionSchema, AlarmSchema,
   ReadingSchema, StreamReadingSchema, DeviceStateSchema, ShipmentDetailSchema, DeviceSchema, CheckpointSchema,
 ] as const
 
@@ -322,7 +333,7 @@ export const UserPatchBody = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { password: TEXT(200, 10), role: ROLE },
+  properties: { password: TEXT(200, 10), role: ROLE, disabled: { type: 'boolean' } },
 } as const
 
 export const ShipmentCreateBody = {

@@ -7,8 +7,11 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { API_ERROR_CODES } from './errors.ts'
 
-/** `signature_password`: a wrong password re-entered to sign (a close), counted like a failed sign-in. */
-export type LoginFailureReason = 'bad_credentials' | 'backoff' | 'rate_limited' | 'signature_password'
+/**
+ * `signature_password`: a wrong password re-entered to sign (a close), counted like a failed sign-in.
+ * `user_disabled`: the right password of a disabled account.
+ */
+export type LoginFailureReason = 'bad_credentials' | 'backoff' | 'rate_limited' | 'signature_password' | 'user_disabled'
 
 export interface SecurityMetrics {
   loginFailure(reason: LoginFailureReason): void

@@ -40,6 +40,8 @@ export interface SseHub {
   dropped(): number
   /** Sends `bye` to every client and ends every stream (server stopping). */
   closeAll(reason?: string): void
+  /** Ends one user's streams the same way (their sessions were dropped: disabled, role or password changed). */
+  closeUser(user: string, reason: string): void
 }
 
 /** One SSE message. JSON.stringify never emits a raw line break, so the data stays one line. */
@@ -55,6 +57,17 @@ export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs
   const perUser = new Map<string, number>()
   let droppedCount = 0
   let timer: NodeJS.Timeout | null = null
+  const end = (list: Client[], reason: string) => {
+    const bye = sseMessage('bye', { reason })
+    for (const c of list) {
+      forget(c)
+      if (c.res.destroyed) continue
+      c.res.end(bye)
+      // A client that does not read would hold the server's close open: cut it.
+      if (c.res.writableLength > 0) c.res.destroy()
+      else c.res.socket?.end()
+    }
+  }
 
   const forget = (c: Client) => {
     if (!clients.delete(c)) return
@@ -128,15 +141,10 @@ export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs
       return droppedCount
     },
     closeAll(reason = 'server stopping') {
-      const bye = sseMessage('bye', { reason })
-      for (const c of [...clients]) {
-        forget(c)
-        if (c.res.destroyed) continue
-        c.res.end(bye)
-        // A client that does not read would hold the server's close open: cut it.
-        if (c.res.writableLength > 0) c.res.destroy()
-        else c.res.socket?.end()
-      }
+      end([...clients], reason)
+    },
+    closeUser(user, reason) {
+      end([...clients].filter((c) => c.user === user), reason)
     },
   }
 }

@@ -16,6 +16,8 @@ export const ROLES = ['operator', 'regulator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
 export interface PublicUser { username: string; role: Role }
+/** A user as the Users page lists them. A disabled user cannot sign in; their sessions and tokens stop working. */
+export interface UserInfo extends PublicUser { disabled: boolean; createdAt: number }
 /** `read-only`: GET only, whatever the owner's role; `role`: what the owner's role allows at the time of use. */
 export type TokenScope = 'read-only' | 'role'
 export interface TokenInfo { id: string; label: string; createdAt: number; lastUsedAt: number | null; scope: TokenScope; expiresAt: number | null }
@@ -24,7 +26,8 @@ export interface TokenUser extends PublicUser { tokenScope: TokenScope }
 
 // scope and expiresAt are absent in tokens made before they existed: full role, no expiry.
 interface StoredToken extends Omit<TokenInfo, 'scope' | 'expiresAt'> { hash: string; scope?: TokenScope; expiresAt?: number | null }
-interface StoredUser { username: string; role: Role; password: string; createdAt: number; tokens: StoredToken[] }
+// disabled is absent in users written before it existed: enabled.
+interface StoredUser { username: string; role: Role; password: string; createdAt: number; disabled?: boolean; tokens: StoredToken[] }
 interface UsersFile { format: 'coldproof-users'; version: 1; users: StoredUser[] }
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64, maxmem: 64 * 1024 * 1024 } as const
@@ -55,14 +58,20 @@ const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex')
 export interface SeedUser { username: string; password: string; role: Role }
 
 export interface UserStore {
-  /** Checks a password; null for an unknown user or a wrong password (same work either way). */
-  authenticate(username: string, password: string): Promise<PublicUser | null>
-  /** Resolves a bearer token to its owner; null when unknown; throws ERR_AUTH_TOKEN_EXPIRED past its expiry. */
+  /**
+   * Checks a password; null for an unknown user or a wrong password (same work either way).
+   * A disabled user with the right password comes back with `disabled: true`: the caller refuses it.
+   */
+  authenticate(username: string, password: string): Promise<UserInfo | null>
+  /**
+   * Resolves a bearer token to its owner; null when unknown; throws ERR_AUTH_TOKEN_EXPIRED past
+   * its expiry and ERR_AUTH_USER_DISABLED when its owner is disabled.
+   */
   authenticateToken(token: string): TokenUser | null
-  get(username: string): PublicUser | null
-  list(): PublicUser[]
-  create(u: SeedUser): Promise<PublicUser>
-  update(username: string, change: { password?: string; role?: Role }): Promise<PublicUser>
+  get(username: string): UserInfo | null
+  list(): UserInfo[]
+  create(u: SeedUser): Promise<UserInfo>
+  update(username: string, change: { password?: string; role?: Role; disabled?: boolean }): Promise<UserInfo>
   remove(username: string): Promise<void>
   listTokens(username: string): TokenInfo[]
   createToken(username: string, label: string, opts?: { scope?: TokenScope; expiresInDays?: number }): Promise<TokenInfo & { token: string }>
@@ -118,6 +127,7 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
     return writing
   }
   const pub = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role })
+  const info = (u: StoredUser): UserInfo => ({ username: u.username, role: u.role, disabled: u.disabled === true, createdAt: u.createdAt })
   const must = (username: string) => {
     const u = byName.get(username)
     if (!u) throw new ApiError('ERR_USER_NOT_FOUND', `no user "${username}"`, 'params.username')
@@ -143,7 +153,7 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       await reloadIfEmpty()
       const u = byName.get(username)
       const ok = await verifyPassword(password, u ? u.password : dummy)
-      return u && ok ? pub(u) : null
+      return u && ok ? info(u) : null
     },
     authenticateToken(token) {
       const m = /^cpt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(token)
@@ -153,9 +163,12 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       const a = Buffer.from(sha256hex(m[2]), 'hex')
       const b = Buffer.from(hit.token.hash, 'hex')
       if (a.length !== b.length || !timingSafeEqual(a, b)) return null
+      if (hit.user.disabled) {
+        throw new ApiError('ERR_AUTH_USER_DISABLED', `the account "${hit.user.username}" is disabled, and so are its API tokens: an admin can enable it on the Users page`)
+      }
       const now = clock()
       if (hit.token.expiresAt != null && now >= hit.token.expiresAt) {
-        throw new ApiError('ERR_AUTH_TOKEN_EXPIRED', `API token "${hit.token.label}" expired at ${new Date(hit.token.expiresAt).toISOString()}: create a new one on the Users page (API tokens)`)
+        throw new ApiError('ERR_AUTH_TOKEN_EXPIRED', `API token "${hit.token.label}" expired at ${new Date(hit.token.expiresAt).toISOString()}: create a new one on the Tokens page`)
       }
       // Kept in memory; persisted with the next write (a per-request disk write is not worth it).
       hit.token.lastUsedAt = now
@@ -163,10 +176,10 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
     },
     get(username) {
       const u = byName.get(username)
-      return u ? pub(u) : null
+      return u ? info(u) : null
     },
     list() {
-      return data.users.map(pub)
+      return data.users.map(info)
     },
     async create({ username, password, role }) {
       if (byName.has(username)) throw new ApiError('ERR_USER_EXISTS', `user "${username}" already exists`, 'body.username')
@@ -174,14 +187,15 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       data.users.push(u)
       byName.set(username, u)
       await save()
-      return pub(u)
+      return info(u)
     },
     async update(username, change) {
       const u = must(username)
       if (change.password !== undefined) u.password = await hashPassword(change.password)
       if (change.role !== undefined) u.role = change.role
+      if (change.disabled !== undefined) u.disabled = change.disabled
       await save()
-      return pub(u)
+      return info(u)
     },
     async remove(username) {
       const u = must(username)

@@ -18,6 +18,7 @@ const ROUTES: { method: Method; url: string; roles: Role[] }[] = [
   { method: 'POST', url: '/api/users', roles: ['admin'] },
   { method: 'PATCH', url: '/api/users/someone', roles: ['admin'] },
   { method: 'DELETE', url: '/api/users/someone', roles: ['admin'] },
+  { method: 'GET', url: '/api/audit', roles: ['admin'] },
   { method: 'GET', url: '/api/shipments', roles: ALL },
   { method: 'GET', url: '/api/profiles', roles: ALL },
   { method: 'GET', url: '/api/shipments/S1', roles: ALL },
@@ -156,12 +157,12 @@ t.test('users: admin manages them; changes persist', async (t) => {
   const cookie = await h.cookie('admin')
   const created = await h.app.inject({ method: 'POST', url: '/api/users', headers: { cookie }, payload: { username: 'quinn', password: 'a-long-password', role: 'regulator' } })
   t.equal(created.statusCode, 201)
-  t.same(created.json(), { username: 'quinn', role: 'regulator' })
+  t.match(created.json(), { username: 'quinn', role: 'regulator', disabled: false })
   t.equal((await h.app.inject({ method: 'POST', url: '/api/users', headers: { cookie }, payload: { username: 'quinn', password: 'a-long-password', role: 'admin' } })).json().code, 'ERR_USER_EXISTS')
   const login = await h.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'quinn', password: 'a-long-password' } })
   t.equal(login.statusCode, 200)
   const patched = await h.app.inject({ method: 'PATCH', url: '/api/users/quinn', headers: { cookie }, payload: { role: 'operator' } })
-  t.same(patched.json(), { username: 'quinn', role: 'operator' })
+  t.match(patched.json(), { username: 'quinn', role: 'operator', disabled: false })
   const quinn = `coldproof_session=${login.cookies[0].value}`
   t.equal((await h.app.inject({ url: '/api/me', headers: { cookie: quinn } })).statusCode, 401, 'a role change ends the sessions')
   t.equal((await h.app.inject({ method: 'DELETE', url: `/api/users/${USERNAMES.admin}`, headers: { cookie } })).json().code, 'ERR_USER_SELF')
@@ -206,7 +207,7 @@ t.test('the users file survives a reopen; seeds never overwrite an existing user
   const cookie = await h.cookie('admin')
   await h.app.inject({ method: 'PATCH', url: '/api/users/olivia', headers: { cookie }, payload: { password: 'a-new-password-1' } })
   const again = await openUserStore({ file: join(h.dir, 'users.json'), seed: [{ username: 'olivia', password: PASSWORDS.operator, role: 'operator' }] })
-  t.same(await again.authenticate('olivia', 'a-new-password-1'), { username: 'olivia', role: 'operator' })
+  t.match(await again.authenticate('olivia', 'a-new-password-1'), { username: 'olivia', role: 'operator', disabled: false })
   t.equal(await again.authenticate('olivia', PASSWORDS.operator), null, 'the seed password did not come back')
   t.same(again.list().map((u) => u.username).sort(), ['ada', 'olivia', 'rita'])
 })

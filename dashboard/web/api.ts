@@ -358,3 +358,40 @@ export function mapStreamEvent(name: string, data: unknown): StreamEvent {
     default: return { type: 'other', name }
   }
 }
+
+// ---------- users, tokens, audit (docs/API.md, "Users", "Tokens", "Audit trail") ----------
+
+export interface UserRow { username: string; role: Role; disabled: boolean; createdAt: number | null }
+export interface TokenRow { id: string; label: string; scope: 'read-only' | 'role'; createdAt: number; lastUsedAt: number | null; expiresAt: number | null }
+export interface AuditRow { seq: number; at: number; by: string; action: string; target: string; ip: string; details?: Record<string, string | number | boolean | null> }
+
+const mapUser = (u: { username: string; role: Role; disabled?: boolean; createdAt?: number }): UserRow =>
+  ({ username: u.username, role: u.role, disabled: u.disabled === true, createdAt: u.createdAt ?? null })
+
+export async function listUsers(): Promise<UserRow[]> {
+  return (await request<{ users: Parameters<typeof mapUser>[0][] }>('GET', '/api/users')).users.map(mapUser)
+}
+
+export async function createUser(body: { username: string; password: string; role: Role }): Promise<UserRow> {
+  return mapUser(await request('POST', '/api/users', body))
+}
+
+export async function changeUser(username: string, change: { password?: string; role?: Role; disabled?: boolean }): Promise<UserRow> {
+  return mapUser(await request('PATCH', `/api/users/${encodeURIComponent(username)}`, change))
+}
+
+export async function listAudit(before?: number, limit = 20): Promise<{ entries: AuditRow[]; next: number | null; total: number }> {
+  return request('GET', `/api/audit?limit=${limit}${before === undefined ? '' : `&before=${before}`}`)
+}
+
+export async function listTokens(): Promise<TokenRow[]> {
+  return (await request<{ tokens: TokenRow[] }>('GET', '/api/tokens')).tokens
+}
+
+export async function createToken(body: { label: string; scope: 'read-only' | 'role'; expiresInDays?: number }): Promise<TokenRow & { token: string }> {
+  return request('POST', '/api/tokens', body)
+}
+
+export async function revokeToken(id: string): Promise<void> {
+  await request<void>('DELETE', `/api/tokens/${encodeURIComponent(id)}`)
+}

@@ -4,6 +4,11 @@
  * time (ms) with our own tick labels, so no date adapter is needed. A small
  * plugin draws what chart.js has no element for: the allowed range as a band,
  * excursions as shaded spans, data gaps, and alarm markers.
+ *
+ * Zoom: drag across the plot with a mouse or pen to show only that span of
+ * device time (the selection is drawn while dragging); `resetZoom()` shows
+ * everything again. Small and our own: chartjs-plugin-zoom is not a dependency.
+ * A touch drag is left to scroll the page.
  */
 import {
   Chart, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend,
@@ -55,6 +60,12 @@ interface Overlay {
 interface LatePoint extends ChartPoint { receivedAt?: number; seq?: number }
 
 const overlays = new WeakMap<Chart, Overlay>()
+/** The x-pixel span being dragged out, while a zoom selection is in progress. */
+const selections = new WeakMap<Chart, { from: number; to: number }>()
+const SELECT_FILL = 'rgba(11, 92, 173, 0.12)'
+const SELECT_LINE = 'rgba(11, 92, 173, 0.7)'
+/** A drag shorter than this is a click (tooltips), not a zoom. */
+const MIN_DRAG_PX = 8
 
 /** Draws band, gaps and excursions under the lines, alarm markers above them. */
 const overlayPlugin: Plugin<'line'> = {
@@ -142,6 +153,16 @@ const overlayPlugin: Plugin<'line'> = {
       ctx.beginPath(); ctx.moveTo(px, a.top + 12); ctx.lineTo(px - 7, a.top); ctx.lineTo(px + 7, a.top); ctx.closePath(); ctx.fill()
       ctx.strokeStyle = ALARM_COLOR
       ctx.stroke()
+    }
+    const sel = selections.get(chart)
+    if (sel) {
+      const x0 = Math.max(a.left, Math.min(sel.from, sel.to))
+      const x1 = Math.min(a.right, Math.max(sel.from, sel.to))
+      ctx.fillStyle = SELECT_FILL
+      ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top)
+      ctx.strokeStyle = SELECT_LINE
+      ctx.lineWidth = 1
+      ctx.strokeRect(x0 + 0.5, a.top + 0.5, x1 - x0 - 1, a.bottom - a.top - 1)
     }
     ctx.restore()
   },
@@ -243,8 +264,19 @@ function describe(canvas: HTMLCanvasElement, datasets: ChartDataset<'line', Char
   canvas.setAttribute('aria-label', `Temperature of ${datasets.length} sensor${datasets.length === 1 ? '' : 's'} over device time: ${readings} readings, ${gaps} gap${gaps === 1 ? '' : 's'} shown as breaks, ${late} late reading${late === 1 ? '' : 's'}, ${faults} sensor-fault period${faults === 1 ? '' : 's'} (hatched red); the allowed range is drawn as a band.`)
 }
 
-/** Creates the chart on `canvas`. Call update() with new input for live readings. */
-export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartInput): { chart: Chart<'line', ChartPoint[]>; update(next: ChartInput): void; destroy(): void } {
+export interface TemperatureChart {
+  chart: Chart<'line', ChartPoint[]>
+  update(next: ChartInput): void
+  /** Shows only device times [from, to] (ms); the x ticks follow the span. */
+  zoom(from: number, to: number): void
+  resetZoom(): void
+  /** Called with the shown span after every zoom, null after a reset. */
+  onZoom(cb: (span: { from: number; to: number } | null) => void): void
+  destroy(): void
+}
+
+/** Creates the chart on `canvas`. Call update() with new input for live readings; a zoom survives them. */
+export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartInput): TemperatureChart {
   const built = datasetsFor(input)
   const b = scaleBounds(input, built.values)
   const chart = new Chart<'line', ChartPoint[]>(canvas, {
@@ -298,8 +330,74 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
   overlays.set(chart, { minC: input.minC, maxC: input.maxC, excursions: input.excursions, alarms: input.alarms, gaps: built.gaps, faults: built.faults })
   describe(canvas, built.datasets, built.faults.length)
   chart.update('none')
+
+  let zoomed: { from: number; to: number; step: number } | null = null
+  let dataStep = xStep(built)
+  const zoomListeners: ((span: { from: number; to: number } | null) => void)[] = []
+  const applyX = () => {
+    const x = chart.options.scales?.x
+    if (!x) return
+    x.min = zoomed?.from
+    x.max = zoomed?.to
+    if (x.ticks) (x.ticks as { stepSize?: number }).stepSize = zoomed ? zoomed.step : dataStep
+    // For tests and screen readers: the device-time span on show.
+    if (zoomed) { canvas.dataset.zoomFrom = String(Math.round(zoomed.from)); canvas.dataset.zoomTo = String(Math.round(zoomed.to)) }
+    else { delete canvas.dataset.zoomFrom; delete canvas.dataset.zoomTo }
+  }
+  // Widened to whole tick steps (UTC multiples), so the axis labels of a zoom are round times too.
+  const snap = (from: number, to: number) => {
+    const step = timeTickStep(Math.max(60_000, to - from), 8)
+    const f = Math.floor(from / step) * step
+    return { from: f, to: Math.max(Math.ceil(to / step) * step, f + step), step }
+  }
+  const setZoom = (span: { from: number; to: number; step: number } | null) => {
+    zoomed = span
+    applyX()
+    chart.update('none')
+    for (const cb of zoomListeners) cb(span && { from: span.from, to: span.to })
+  }
+
+  // Drag to zoom: pointer events, captured so the drag may end outside the canvas.
+  const pxOf = (ev: PointerEvent) => ev.clientX - canvas.getBoundingClientRect().left
+  const inArea = (px: number, py: number) => px >= chart.chartArea.left && px <= chart.chartArea.right && py >= chart.chartArea.top && py <= chart.chartArea.bottom
+  const onDown = (ev: PointerEvent) => {
+    if (ev.pointerType === 'touch' || ev.button !== 0) return
+    const px = pxOf(ev)
+    if (!inArea(px, ev.clientY - canvas.getBoundingClientRect().top)) return
+    selections.set(chart, { from: px, to: px })
+    canvas.setPointerCapture(ev.pointerId)
+  }
+  const onMove = (ev: PointerEvent) => {
+    const sel = selections.get(chart)
+    if (!sel) return
+    sel.to = pxOf(ev)
+    chart.draw()
+  }
+  const onUp = (ev: PointerEvent) => {
+    const sel = selections.get(chart)
+    if (!sel) return
+    selections.delete(chart)
+    if (canvas.hasPointerCapture(ev.pointerId)) canvas.releasePointerCapture(ev.pointerId)
+    const a = chart.chartArea
+    const p0 = Math.max(a.left, Math.min(sel.from, sel.to))
+    const p1 = Math.min(a.right, Math.max(sel.from, sel.to))
+    if (p1 - p0 < MIN_DRAG_PX) { chart.draw(); return }
+    const from = chart.scales.x.getValueForPixel(p0)
+    const to = chart.scales.x.getValueForPixel(p1)
+    if (from === undefined || to === undefined || !(to > from)) { chart.draw(); return }
+    setZoom(snap(from, to))
+  }
+  const onCancel = () => { if (selections.delete(chart)) chart.draw() }
+  canvas.addEventListener('pointerdown', onDown)
+  canvas.addEventListener('pointermove', onMove)
+  canvas.addEventListener('pointerup', onUp)
+  canvas.addEventListener('pointercancel', onCancel)
+
   return {
     chart,
+    zoom(from, to) { if (to > from) setZoom(snap(from, to)) },
+    resetZoom() { setZoom(null) },
+    onZoom(cb) { zoomListeners.push(cb) },
     update(next: ChartInput) {
       const nb = datasetsFor(next)
       const bounds = scaleBounds(next, nb.values)
@@ -312,12 +410,18 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
       })
       const y = chart.options.scales?.y
       if (y) { y.min = bounds.yMin; y.max = bounds.yMax }
-      const x = chart.options.scales?.x
-      if (x?.ticks) (x.ticks as { stepSize?: number }).stepSize = xStep(nb)
+      dataStep = xStep(nb)
+      applyX()
       overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps, faults: nb.faults })
       describe(canvas, nb.datasets, nb.faults.length)
       chart.update('none')
     },
-    destroy() { chart.destroy() },
+    destroy() {
+      canvas.removeEventListener('pointerdown', onDown)
+      canvas.removeEventListener('pointermove', onMove)
+      canvas.removeEventListener('pointerup', onUp)
+      canvas.removeEventListener('pointercancel', onCancel)
+      chart.destroy()
+    },
   }
 }

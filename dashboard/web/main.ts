@@ -1,7 +1,7 @@
 /**
  * The single-page app: finds out who is signed in, opens the live stream,
- * and routes #/fleet, #/shipment/<id>, #/alarms, #/devices, #/ledger, #/verify
- * to their views. Each view cleans up (stream subscriptions, timers, charts)
+ * and routes #/fleet, #/shipment/<id>, #/alarms, #/devices, #/ledger, #/verify,
+ * #/users (admins) and #/tokens to their views. Each view cleans up (stream subscriptions, timers, charts)
  * when the route changes.
  */
 import { $, replace, h } from './dom.ts'
@@ -15,6 +15,8 @@ import { alarmsView } from './views/alarms.ts'
 import { devicesView } from './views/devices.ts'
 import { ledgerView } from './views/ledger.ts'
 import { verifyView } from './views/verify.ts'
+import { usersView } from './views/users.ts'
+import { tokensView } from './views/tokens.ts'
 
 const ROUTES: Record<string, { view: View; tab: string; title: string }> = {
   fleet: { view: fleetView, tab: 'fleet', title: 'Fleet' },
@@ -23,6 +25,8 @@ const ROUTES: Record<string, { view: View; tab: string; title: string }> = {
   devices: { view: devicesView, tab: 'devices', title: 'Devices' },
   ledger: { view: ledgerView, tab: 'ledger', title: 'Ledger' },
   verify: { view: verifyView, tab: 'verify', title: 'Verify' },
+  users: { view: usersView, tab: 'users', title: 'Users' },
+  tokens: { view: tokensView, tab: 'tokens', title: 'API tokens' },
 }
 
 const STATE_TEXT: Record<StreamState, string> = { connecting: 'Connecting…', open: 'Live', error: 'Reconnecting…', stopped: 'Server stopping…' }
@@ -32,6 +36,8 @@ async function start(): Promise<void> {
   $('#user-name').textContent = user.username
   $('#user-role').textContent = user.role
   document.body.dataset.role = user.role
+  // The server refuses /api/users to other roles anyway; the tab is only hidden.
+  $('#tab-users').hidden = user.role !== 'admin'
 
   const live = $('#live')
   let streamState: StreamState = 'connecting'

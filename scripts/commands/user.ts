@@ -16,7 +16,9 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ClassicLevel } from 'classic-level'
+import { userInfo } from 'node:os'
 import { openUserStore, ROLES, type Role } from '../../dashboard/server/users.ts'
+import { openAuditLog } from '../../dashboard/server/audit.ts'
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{2,31}$/
 
@@ -69,6 +71,10 @@ export function register(program: Command): void {
         fail(`ERR_DATA_IN_USE: a running ColdProof holds ${dataDir} and keeps its users in memory; add "${name}" on the dashboard's Users page (admin), or stop the server first`)
       }
       await store.create({ username: name, password, role: o.role })
+      // Into the same audit trail as the Users page's changes (docs/OPERATIONS.md): by the OS account, from this machine.
+      const audit = await openAuditLog(join(dataDir, 'audit.jsonl'))
+      await audit.append({ at: Date.now(), by: `cli:${userInfo().username}`, action: 'user.created', target: name, ip: 'local', details: { role: o.role } })
+      await audit.close()
       process.stdout.write(`created ${o.role} "${name}" in ${join(dataDir, 'users.json')}\n`)
       if (!o.passwordStdin) process.stdout.write(`password (shown once, store it now): ${password}\n`)
     })

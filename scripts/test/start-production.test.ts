@@ -128,6 +128,12 @@ t.test('production start: no demo users, first admin by `coldproof user add`, on
   t.match(users.users[0].password, /^scrypt\$16384\$8\$1\$/, 'stored as scrypt, like every dashboard user')
   const alice = await login(sys.url, 'alice', password!)
   t.equal(alice.status, 200, 'the running server lets the first admin in without a restart')
+  // One audit trail: the CLI's record of alice, then the running server's of the user she adds, numbered on.
+  const dave = await fetch(`${sys.url}/api/users`, { method: 'POST', headers: { cookie: alice.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dave', password: 'dave-password-1', role: 'regulator' }) })
+  t.equal(dave.status, 201)
+  const trail = readFileSync(join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; by: string; action: string; target: string; ip: string })
+  t.match(trail, [{ seq: 1, by: /^cli:/, action: 'user.created', target: 'alice', ip: 'local' }, { seq: 2, by: 'alice', action: 'user.created', target: 'dave' }])
+  t.equal(trail.length, 2)
 
   const second = await run(['user', 'add', 'bob', '--role', 'operator', '--data', dataDir])
   t.equal(second.code, 1, 'a second user while the server runs: refused (it would be overwritten)')

@@ -25,6 +25,7 @@ export default async function notificationRoutes(app: FastifyInstance): Promise<
   }, async (req) => {
     try {
       const shown = await notifier().setConfig(req.body)
+      await app.dashboard.audit(req, 'notifications.rules_changed', 'rules', { rules: shown.rules.length, channels: Object.keys(shown.channels).length })
       req.log.info({ by: req.user!.username, rules: shown.rules.length, channels: Object.keys(shown.channels) }, 'notification rules changed')
       return shown
     } catch (e) {

@@ -10,7 +10,7 @@ import { ApiError } from '../errors.ts'
 const SESSION_MAX_AGE_S = 12 * 3600
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { users, sessions, loginLimit, writeLimit, loginBackoff, security } = app.dashboard
+  const { users, sessions, loginLimit, writeLimit, loginBackoff, security, audit } = app.dashboard
 
   app.post<{ Body: { username: string; password: string } }>('/api/login', {
     config: { public: true, rateLimit: loginLimit },
@@ -33,13 +33,19 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       req.log.warn({ event: 'login_failed', reason: 'bad_credentials', username, ip: req.ip }, 'login failed')
       throw new ApiError('ERR_AUTH_BAD_CREDENTIALS', 'wrong user name or password')
     }
+    if (user.disabled) {
+      // Said only after the right password, so it tells a guesser nothing about the account.
+      security.loginFailure('user_disabled')
+      req.log.warn({ event: 'login_refused', reason: 'user_disabled', username, ip: req.ip }, 'login refused: the account is disabled')
+      throw new ApiError('ERR_AUTH_USER_DISABLED', `the account "${user.username}" is disabled: ask an admin to enable it on the Users page`)
+    }
     loginBackoff.success(username)
     const s = sessions.create(user.username)
     reply.setCookie(SESSION_COOKIE, s.id, {
       path: '/', httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', signed: true, maxAge: SESSION_MAX_AGE_S,
     })
     req.log.info({ username: user.username }, 'login')
-    return { user }
+    return { user: { username: user.username, role: user.role } }
   })
 
   app.post('/api/logout', {
@@ -72,6 +78,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   }, async (req, reply) => {
     const { label, scope = 'role', expiresInDays } = req.body
     const t = await users.createToken(req.user!.username, label, { scope, expiresInDays })
+    await audit(req, 'token.created', t.id, { label, scope, expiresAt: t.expiresAt })
     req.log.info({ event: 'token_created', by: req.user!.username, tokenId: t.id, scope, expiresAt: t.expiresAt }, 'API token created')
     return reply.code(201).send(t)
   })
@@ -80,7 +87,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     config: { rateLimit: writeLimit },
     schema: { tags: ['session'], params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } }, required: ['id'] }, response: { 204: { type: 'null' }, ...ERROR_RESPONSES } },
   }, async (req, reply) => {
+    const label = users.listTokens(req.user!.username).find((x) => x.id === req.params.id)?.label
     await users.revokeToken(req.user!.username, req.params.id)
+    await audit(req, 'token.revoked', req.params.id, { label: label ?? null })
     req.log.info({ event: 'token_revoked', by: req.user!.username, tokenId: req.params.id }, 'API token revoked')
     return reply.code(204).send()
   })

@@ -54,8 +54,13 @@ export const shipmentView: View = (root, ctx, params) => {
   const summary = h('div', { class: 'card', id: 'compliance' })
   const canvas = h('canvas', { id: 'temp-chart', role: 'img', 'aria-label': 'Temperature of every sensor over device time, with the allowed range' })
   const liveLine = h('p', { class: 'muted small', id: 'live-reading', 'aria-live': 'polite' })
+  const resetZoom = h('button', { type: 'button', class: 'btn btn-small', id: 'reset-zoom', hidden: true }, 'Reset zoom')
+  resetZoom.addEventListener('click', () => chart?.resetZoom())
   const chartCard = h('section', { class: 'card', 'aria-labelledby': 'chart-title' },
-    h('h2', { id: 'chart-title' }, 'Temperature'),
+    h('div', { class: 'chart-head' },
+      h('h2', { id: 'chart-title' }, 'Temperature'),
+      h('span', { class: 'muted small zoom-hint', id: 'zoom-hint' }, 'Drag across the chart to zoom in.'),
+      resetZoom),
     h('div', { class: 'chart-box' }, canvas),
     h('div', { class: 'legend-note' },
       h('span', null, h('span', { class: 'swatch swatch-band' }), 'Allowed range'),
@@ -345,6 +350,7 @@ export const shipmentView: View = (root, ctx, params) => {
           h('div', { class: 'grid grid-2' }, h('div', null, chartCard, sensorsBox, alarmsBox), h('div', null, summary, downloadsBox)),
           excursionsBox, lateBox)
         chart = createTemperatureChart(canvas, chartInput(d))
+        chart.onZoom((span) => { resetZoom.hidden = span === null })
       } else {
         chart?.update(chartInput(d))
       }
