@@ -26,11 +26,13 @@ import { AnchorWriter, ANCHOR_FILE, readAnchors, syncDir } from '../anchor-log.t
 import { parseAnchorRecords } from '../anchor-format.ts'
 import { loadOrCreateLedgerKey, readVerifierKey } from '../ledger-key.ts'
 import { LedgerError } from '../errors.ts'
-import { toBase64, utf8 } from '../protocol/index.ts'
+import { toBase64 } from '../protocol/index.ts'
+import { rootLeafBytes, type RootLeaf } from './root-leaf.ts'
 
 export const ROOT_LEAVES_FILE = 'partitions.log'
 
-export interface RootLeaf { p: number; note: string }
+export type { RootLeaf } from './root-leaf.ts'
+export { rootLeafBytes } from './root-leaf.ts'
 
 export interface RootCheckpoint { note: string; size: number; rootHash: string }
 
@@ -54,8 +56,6 @@ export interface RootLog extends RootView {
   close(): Promise<void>
 }
 
-/** A leaf's exact bytes: the line of partitions.log without its newline. */
-export const rootLeafBytes = (l: RootLeaf): Uint8Array => utf8(JSON.stringify({ p: l.p, note: l.note }))
 const leafBytes = rootLeafBytes
 
 /** The signed notes of a root log's checkpoints.log, oldest first (a torn last record is left out). */
