@@ -11,76 +11,46 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { execFile } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { canonicalJsonBytes } from '../../../ledger/canonical-json.ts'
-import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
-import { createRootTicker, openRootLog, type RootLog } from '../../../ledger/cluster/root-log.ts'
-import { closeClusterShipment, createClusterShipment } from '../../../ledger/cluster/cluster-shipments.ts'
-import { ingestPartitionOf } from '../../../ledger/cluster/subjects.ts'
+import type { Ledger } from '../../../ledger/ledger.ts'
+import type { RootLog } from '../../../ledger/cluster/root-log.ts'
+import { createClusterShipment } from '../../../ledger/cluster/cluster-shipments.ts'
 import { fromBase64, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
 import { buildPartitionedBundle } from '../../bundle/build.ts'
 import { collectPartitionedBundleInputs } from '../../bundle/collect-partitioned.ts'
 import { bundleHash, type EntryRef, type PartitionedEvidenceBundle } from '../../bundle/format.ts'
 import { verifyBundle, type CheckId, type VerifyReasonCode, type VerifyReport } from '../../bundle/verify.ts'
 import { BUILTIN_PROFILES } from '../../compliance/index.ts'
-import { dev, nextReadingBody, MIN, T0, type Dev } from './fixture.ts'
+import { nextReadingBody, MIN, T0, type Dev } from './fixture.ts'
+import { buildPartitionedTrail, idIn, type PartitionedTrail } from './partitioned-fixture.ts'
 
 const exec = promisify(execFile)
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const cli = (...args: string[]) => exec(process.execPath, [join(repo, 'bin', 'coldproof.js'), ...args], { cwd: repo }).then(
   (r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }))
 
-/** The first device id of the form `<prefix>-<i>` that lands in ingest partition k of 2. */
-function idIn(prefix: string, k: number): string {
-  for (let i = 0; ; i++) if (ingestPartitionOf(`${prefix}-${i}`, 2) === k) return `${prefix}-${i}`
-}
-
-const SHIP = 'PT-SHIP-1'
-let data: string
+let trail: PartitionedTrail
+let SHIP: string
 let ledgers: Ledger[]
 let root: RootLog
 let tick: () => Promise<unknown>
 let a: Dev, b: Dev, c: Dev
 let json: string
 let rootKey: string
+let data: string
 
 t.before(async () => {
   data = t.testdir()
-  const dir = join(data, 'cluster')
-  await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, 'layout.json'), JSON.stringify({ partitions: 2 }) + '\n')
-  let now = T0 - 60 * MIN
-  ledgers = []
-  for (const k of [0, 1]) ledgers.push(await openLedger({ dir: join(dir, 'partitions', `p${k}`), origin: `pt.local/p${k}`, clock: () => now, checkpointIntervalMs: 0 }))
-  root = await openRootLog({ dir: join(dir, 'root'), origin: 'pt.local/root' })
+  trail = await buildPartitionedTrail(data)
+  ;({ ledgers, root, tick, json, shipmentId: SHIP } = trail)
+  ;({ a, b, c } = trail.devices)
   rootKey = root.verifierKey
-  tick = createRootTicker(root, ledgers)
-  a = dev(idIn('pt-logger-a', 0)); b = dev(idIn('pt-logger-b', 1)); c = dev(idIn('pt-other-c', 0))
-  const home = (d: Dev) => ledgers[ingestPartitionOf(d.deviceId, 2)]
-  for (const d of [a, b, c]) await home(d).registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, model: 'TempLog 4', by: 'test' })
-  const append = async (d: Dev, at: number, temp: number) => { now = Math.max(now, at + 2000); await home(d).appendReading(nextReadingBody(d, at, temp), now) }
-  for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) { await append(a, at, 500); await append(c, at, 500) }
-  // An unrelated root tick before the shipment: the bundle must pick the checkpoints that cover it.
-  for (const l of ledgers) await l.checkpoint()
-  await tick()
-  now = T0 - 5 * MIN
-  await createClusterShipment(ledgers, { shipmentId: SHIP, product: 'Insulin glargine', route: { from: 'Basel', to: 'Lyon' }, devices: [b.deviceId, a.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 'alice' })
-  const closedAt = T0 + 60 * MIN
-  for (let at = T0; at <= closedAt; at += 5 * MIN) { await append(a, at, 450); await append(b, at + 30_000, at === T0 + 30 * MIN ? 1050 : 520); await append(c, at, 480) }
-  now = closedAt + 2 * MIN
-  await closeClusterShipment(ledgers, { shipmentId: SHIP, closedAt, by: 'bob' })
-  for (let at = closedAt + 5 * MIN; at <= closedAt + 10 * MIN; at += 5 * MIN) { await append(a, at, 500); await append(b, at, 500) }
-  for (const l of ledgers) await l.checkpoint()
-  await tick()
-  json = buildPartitionedBundle(await collectPartitionedBundleInputs(ledgers, root, SHIP)).json
 })
-t.teardown(async () => {
-  for (const l of ledgers ?? []) await l.close().catch(() => undefined)
-  await root?.close().catch(() => undefined)
-})
+t.teardown(() => trail?.close())
 
 const clone = (): PartitionedEvidenceBundle => JSON.parse(json)
 const section = (x: PartitionedEvidenceBundle, k: number) => x.partitions.find((p) => p.partition === k)!
@@ -188,9 +158,7 @@ t.test('a cluster shipment is refused whole when a logger is not registered in i
 })
 
 t.test('coldproof report --bundle --data <cluster data dir> writes it; coldproof verify accepts it', async (t) => {
-  for (const l of ledgers) await l.close()
-  await root.close()
-  ledgers = []
+  await trail.close()
   const out = join(data, 'bundle.json')
   const rep = await cli('report', SHIP, '--bundle', '--data', data, '--out', out)
   t.equal(rep.code, 0, `report exit 0: ${rep.stderr}`)
