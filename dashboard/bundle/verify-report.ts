@@ -269,6 +269,7 @@ export function formatReport(r: VerifyReport): string {
   lines.push(`  ${head.detail}`)
   if (r.provisional) lines.push('  provisional: shipment still open — the end of its evidence is not anchored until it is closed')
   if (r.bundleSha256) lines.push(`  bundle SHA-256 ${r.bundleSha256}`)
+  if (r.partitions) lines.push(`  partitioned: ${r.partitions.map((p) => `partition ${p.partition} (${p.origin ?? '?'}, size ${p.size ?? '?'})`).join(', ')} under root checkpoint ${r.checkpoint ? `${r.checkpoint.origin} size ${r.checkpoint.size}` : '(unreadable)'}`)
   if (r.claimed) lines.push(`  ${r.verified ? 'verdict' : 'claimed verdict (unproven)'} ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
   if (r.profile) {
     lines.push(`  profile: ${profileLine(r.profile)}`)

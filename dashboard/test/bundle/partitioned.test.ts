@@ -87,9 +87,12 @@ t.test('the partitioned bundle proves both partitions up to the root checkpoint 
   t.equal(bundleHash(buildPartitionedBundle(await collectPartitionedBundleInputs(ledgers, root, SHIP)).json), bundleHash(json), 'the same bytes after the logs grew')
 })
 
-t.test('without the pinned root key: NOT VERIFIED, not pinned', async (t) => {
+t.test('keys: the root key must be pinned; a pinned partition key must be that partition\'s', async (t) => {
   requireReason(t, await verify(json, {}), 'ledger-key', 'LEDGER_KEY_NOT_PINNED')
   requireReason(t, await verify(json, { trustedKey: section(clone(), 0).ledger.verifierKey }), 'checkpoint', 'CHECKPOINT_SIGNATURE')
+  const keys = { 0: ledgers[0].verifierKey, 1: ledgers[1].verifierKey }
+  t.equal((await verifyBundle(json, { trustedKey: rootKey, partitionKeys: keys })).result, 'VERIFIED', 'the right partition keys pinned')
+  requireReason(t, await verifyBundle(json, { trustedKey: rootKey, partitionKeys: { 0: keys[1], 1: keys[0] } }), 'checkpoint', 'CHECKPOINT_SIGNATURE', 0)
 })
 
 t.test('each link tampered with is refused with its reason', async (t) => {
@@ -162,9 +165,12 @@ t.test('coldproof report --bundle --data <cluster data dir> writes it; coldproof
   const out = join(data, 'bundle.json')
   const rep = await cli('report', SHIP, '--bundle', '--data', data, '--out', out)
   t.equal(rep.code, 0, `report exit 0: ${rep.stderr}`)
-  const ok = await cli('verify', out, '--key', join(data, 'cluster', 'root', 'ledger.vkey'))
+  const p = (k: number) => `${k}=${join(data, 'cluster', 'partitions', `p${k}`, 'ledger.vkey')}`
+  const ok = await cli('verify', out, '--key', join(data, 'cluster', 'root', 'ledger.vkey'), '--partition-key', p(0), '--partition-key', p(1))
   t.equal(ok.code, 0, `verify exit 0: ${ok.stderr}`)
   t.match(ok.stdout, /^VERIFIED: authentic evidence of a FAIL/)
+  t.match(ok.stdout, /partitioned: partition 0 \(pt\.local\/p0, size \d+\), partition 1 \(pt\.local\/p1, size \d+\) under root checkpoint pt\.local\/root/)
+  t.match(ok.stdout, /partition 1 signed by pt\.local\/p1 \(pinned\)/, 'the partition keys given are pinned')
   const bad = clone()
   bad.partitions.pop()
   await writeFile(out, JSON.stringify(bad))
