@@ -79,7 +79,7 @@ export const VERIFY_REASON_CODES = {
   RESULT_UNCOMPUTABLE: 'the compliance engine could not be run over the bundle\'s evidence',
   ROOT_ENTRY_MISMATCH: 'partitioned bundle: a partition\'s root entry is not the root log\'s record {"p":k,"note":…} of that partition\'s checkpoint',
   ROOT_INCLUSION_FAILED: 'partitioned bundle: a partition\'s root entry is not in the root checkpoint\'s tree as given',
-  PARTITION_MISSING: 'partitioned bundle: a partition holding a logger of the shipment has no section in the bundle',
+  PARTITION_MISSING: 'a partition holding a logger of the shipment has no section in the bundle (or a version 2 bundle holds only one partition\'s slice of a cluster shipment)',
   PARTITION_MISMATCH: 'partitioned bundle: a section is of the wrong partition or origin, or the slices of the shipment disagree (loggers, window, close) or are not a cluster shipment',
 } as const
 export type VerifyReasonCode = keyof typeof VERIFY_REASON_CODES

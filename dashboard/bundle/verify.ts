@@ -128,6 +128,9 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
 
   // ---- shipment record ----------------------------------------------------------------------
   const ship = checkShipment(b, entries, checks)
+  // One partition's slice of a cluster shipment is not the shipment: its other loggers are in other logs.
+  const others = ship.cb?.cluster?.devices.filter((d) => !ship.shipDevices.has(d)) ?? []
+  if (others.length) checks.fail('shipment', { code: 'PARTITION_MISSING', message: `shipment ${ship.cb!.shipmentId} spans partition logs and this bundle holds one slice of it: logger(s) ${others.join(', ')} are in other partitions; verify its partitioned bundle (version 3) instead`, deviceId: others[0] })
 
   // ---- devices -----------------------------------------------------------------------------
   const kv = checkDevices(devices, ship, checks)

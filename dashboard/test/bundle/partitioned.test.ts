@@ -20,7 +20,8 @@ import type { Ledger } from '../../../ledger/ledger.ts'
 import type { RootLog } from '../../../ledger/cluster/root-log.ts'
 import { createClusterShipment } from '../../../ledger/cluster/cluster-shipments.ts'
 import { fromBase64, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
-import { buildPartitionedBundle } from '../../bundle/build.ts'
+import { buildBundle, buildPartitionedBundle } from '../../bundle/build.ts'
+import { collectBundleInputs } from '../../bundle/collect.ts'
 import { collectPartitionedBundleInputs } from '../../bundle/collect-partitioned.ts'
 import { bundleHash, type EntryRef, type PartitionedEvidenceBundle } from '../../bundle/format.ts'
 import { verifyBundle, type CheckId, type VerifyReasonCode, type VerifyReport } from '../../bundle/verify.ts'
@@ -151,6 +152,11 @@ t.test('each link tampered with is refused with its reason', async (t) => {
   x = clone()
   section(x, 0).partition = 9
   requireReason(t, await verify(x), 'checkpoint', 'PARTITION_MISMATCH', 9)
+})
+
+t.test('a single-log bundle of one partition\'s slice is not the shipment: PARTITION_MISSING', async (t) => {
+  const slice = buildBundle(await collectBundleInputs(ledgers[1], SHIP)).json
+  requireReason(t, await verifyBundle(slice, { trustedKey: ledgers[1].verifierKey }), 'shipment', 'PARTITION_MISSING')
 })
 
 t.test('a cluster shipment is refused whole when a logger is not registered in its partition', async (t) => {
