@@ -132,7 +132,7 @@ const sliceIdentity = (c: ShipmentCreateBody) => { const { devices: _d, anchors:
 const closeIdentity = (c: ShipmentCloseBody) => canonicalJson({ shipmentId: c.shipmentId, closedAt: c.closedAt })
 
 /** The slices make one shipment: same identity, the loggers of each in their partition's section, no partition left out. */
-function checkSlices(b: PartitionedEvidenceBundle, sections: SectionResult[], checks: Checks): void {
+function checkSlices(sections: SectionResult[], checks: Checks): void {
   const withCreate = sections.filter((x) => x.ship.cb)
   if (withCreate.length === 0) return
   const first = withCreate[0].ship.cb!
@@ -178,7 +178,7 @@ export async function verifyPartitionedBundle(b: PartitionedEvidenceBundle, opts
   const rootSummary = checks.map.get('checkpoint')!.summary
   const sections: SectionResult[] = []
   for (const s of b.partitions) sections.push(await checkSection(b, s, s.partition, root, root?.origin ?? null, opts, report, checks, engine))
-  checkSlices(b, sections, checks)
+  checkSlices(sections, checks)
 
   // The whole shipment: its result over every partition's readings.
   const creates = sections.map((x) => x.ship.cb)
