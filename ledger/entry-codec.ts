@@ -10,6 +10,7 @@ import { CLOSE_MEANINGS, type Entry, type EntryBodies, type EntryType, type GapC
 import { fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { checkDeviceId, decodeReading, type DecodedReading } from './protocol/reading.ts'
 import { checkDevicePublicKey } from './protocol/keys.ts'
+import { partitionOf } from './protocol/topics.ts'
 import { isProtocolError } from './protocol/errors.ts'
 import { parseNote } from './note.ts'
 import { parseCheckpoint } from './checkpoint.ts'
@@ -149,7 +150,7 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     str(o, 'reason', f); str(o, 'by', f)
   },
   'shipment.create'(b, f) {
-    const o = shape(b, f, ['shipmentId', 'product', 'route', 'devices', 'profile', 'profileHash', 'startAt', 'by'], ['gs1', 'anchors'])
+    const o = shape(b, f, ['shipmentId', 'product', 'route', 'devices', 'profile', 'profileHash', 'startAt', 'by'], ['gs1', 'anchors', 'cluster'])
     shipmentId(o, f)
     str(o, 'product', f)
     const r = shape(o.route, `${f}.route`, ['from', 'to'])
@@ -168,6 +169,7 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     int(o, 'startAt', f)
     str(o, 'by', f)
     if (o.anchors !== undefined) anchors(o, f, devices as string[])
+    if (o.cluster !== undefined) clusterShipment(o.cluster, `${f}.cluster`, devices as string[])
     if (o.gs1 !== undefined) {
       const g = shape(o.gs1, `${f}.gs1`, ['sscc', 'gtin', 'lot', 'expiry'])
       const sscc = str(g, 'sscc', `${f}.gs1`), gtin = str(g, 'gtin', `${f}.gs1`)
@@ -237,6 +239,20 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
 const MAX_SEQ = 0xffff_ffff
 
 /** One anchor per logger, in the shipment's device order when that is known. */
+/** A cluster shipment's slice: `devices` are one ingest partition's share of every logger listed in `cluster.devices`. */
+function clusterShipment(v: unknown, f: string, local: string[]): void {
+  const c = shape(v, f, ['partitions', 'devices'])
+  const count = int(c, 'partitions', f)
+  if (![1, 2, 4, 8, 16].includes(count)) fail('ERR_ENTRY_BAD_FIELD', `${f}.partitions`, `expected 1, 2, 4, 8 or 16, got ${count}`)
+  if (!Array.isArray(c.devices) || c.devices.length === 0) fail('ERR_ENTRY_BAD_FIELD', `${f}.devices`, 'expected a non-empty array of device ids')
+  const all = c.devices as unknown[]
+  all.forEach((d, i) => deviceId(d, `${f}.devices[${i}]`))
+  if (new Set(all).size !== all.length) fail('ERR_ENTRY_BAD_FIELD', `${f}.devices`, 'lists a device twice')
+  for (const d of local) if (!all.includes(d)) fail('ERR_ENTRY_BAD_FIELD', `${f}.devices`, `does not list ${d}, a logger of this partition`)
+  const home = partitionOf(local[0]) % count
+  for (const d of local) if (partitionOf(d) % count !== home) fail('ERR_ENTRY_BAD_FIELD', `${f}`, `${d} belongs to ingest partition ${partitionOf(d) % count}, ${local[0]} to ${home}: a slice holds one partition's loggers`)
+}
+
 function anchors(o: Obj, f: string, devices?: string[]): void {
   if (!Array.isArray(o.anchors)) fail('ERR_ENTRY_BAD_FIELD', `${f}.anchors`, 'expected an array of chain anchors')
   const list = o.anchors as unknown[]

@@ -82,7 +82,16 @@ export interface ShipmentCreateBody {
   by: string
   /** Each logger's chain head at creation, in `devices` order (absent only in ledgers written before anchors). */
   anchors?: ChainAnchor[]
+  /**
+   * Cluster mode only (docs/SCALING.md, "Shipments in the cluster mode"): the shipment spans
+   * partition logs. `devices` (and the anchors) are this partition's loggers; this names every
+   * logger of the shipment and the partition count, so a bundle cannot leave a partition out.
+   */
+  cluster?: ClusterShipment
 }
+
+/** A cluster shipment's full logger list: logger d lives in ingest partition partitionOf(d) mod `partitions`. */
+export interface ClusterShipment { partitions: number; devices: string[] }
 export interface ShipmentCloseBody {
   shipmentId: string
   closedAt: number

@@ -264,6 +264,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
         devices: body.devices.map(deviceIdOf), profile: body.profile, profileHash, startAt: timeOf(body.startAt, 'startAt'), by: str(body.by, 'by'),
       }
       if (body.gs1 !== undefined) b.gs1 = body.gs1
+      if (body.cluster !== undefined) b.cluster = { partitions: body.cluster.partitions, devices: [...body.cluster.devices] }
       return store.appendEntry('shipment.create', b, clock())
     },
     closeShipment(body) {

@@ -9,11 +9,11 @@ import type { Ledger } from '../../ledger/ledger.ts'
 import type { GapBody, ReadingForkBody, StoredEntry } from '../../ledger/entry-types.ts'
 import type { ShipmentState } from '../../ledger/state-types.ts'
 import { readingOfEntry } from '../../ledger/entry-codec.ts'
-import { buildBundle, BundleError, type BundleInputs, type StoredRef } from './build.ts'
+import { buildBundle, BundleError, type BundleInputs, type EvidenceInputs, type StoredRef } from './build.ts'
 import type { EvidenceEntries } from './recompute.ts'
 import { withCosignatures } from '../../ledger/witness/cosignature-store.ts'
 
-interface Plan {
+export interface Plan {
   shipmentId: string
   create: StoredEntry
   close: StoredEntry | null
@@ -115,7 +115,7 @@ export interface BundleOptions {
 }
 
 /** Which entries the bundle of `shipmentId` holds, read from the ledger (no proofs yet). */
-async function plan(ledger: Ledger, shipmentId: string, opts: BundleOptions = {}): Promise<Plan> {
+export async function plan(ledger: Ledger, shipmentId: string, opts: BundleOptions = {}): Promise<Plan> {
   const s = ledger.shipment(shipmentId)
   if (!s) throw new BundleError(`no shipment "${shipmentId}" in the ledger`, { shipmentId })
   // Frozen: a closed shipment's bundle holds only entries logged before its close entry.
@@ -143,7 +143,7 @@ async function plan(ledger: Ledger, shipmentId: string, opts: BundleOptions = {}
   return { shipmentId, create, close, devices, chains, forks, postClose, acknowledgements, frozen }
 }
 
-function allEntries(p: Plan): StoredEntry[] {
+export function allEntries(p: Plan): StoredEntry[] {
   return [
     p.create, ...(p.close ? [p.close] : []),
     ...p.devices.flatMap((d) => [d.register, ...(d.revoke ? [d.revoke] : [])]),
@@ -186,18 +186,12 @@ export async function collectBundleInputs(ledger: Ledger, shipmentId: string, op
   return withProofs(ledger, await plan(ledger, shipmentId, opts), opts.cosigned === true)
 }
 
-async function withProofs(ledger: Ledger, p: Plan, cosigned = false): Promise<BundleInputs> {
-  const maxIndex = Math.max(...allEntries(p).map((e) => e.entry.index))
-  const cp = p.frozen && p.close ? await closeCheckpoint(ledger, p.close.entry.index) : await coveringCheckpoint(ledger, maxIndex)
-  if (cp.size <= maxIndex) throw new BundleError(`checkpoint of size ${cp.size} does not cover entry ${maxIndex}`, { maxIndex, checkpointSize: cp.size })
-  const stored = async (e: StoredEntry): Promise<StoredRef> => ({ index: e.entry.index, bytes: e.bytes, proof: await ledger.inclusionProof(e.entry.index, cp.size) })
+/** Every entry of a plan with its inclusion path to the tree of `size` (a checkpoint of the ledger). */
+export async function evidenceProofs(ledger: Ledger, p: Plan, size: number): Promise<EvidenceInputs> {
+  const stored = async (e: StoredEntry): Promise<StoredRef> => ({ index: e.entry.index, bytes: e.bytes, proof: await ledger.inclusionProof(e.entry.index, size) })
   const opt = async (e: StoredEntry | null) => (e ? stored(e) : null)
   return {
     shipmentId: p.shipmentId,
-    origin: ledger.origin,
-    verifierKey: ledger.verifierKey,
-    // Witness cosignatures obtained for this checkpoint travel with it (ledger/witness, docs/BUNDLE.md).
-    checkpoint: cosigned ? await withCosignatures(ledger.dir, cp.note) : cp.note,
     create: await stored(p.create),
     close: await opt(p.close),
     devices: await Promise.all(p.devices.map(async (d) => ({ deviceId: d.deviceId, register: await stored(d.register), revoke: await opt(d.revoke) }))),
@@ -205,6 +199,19 @@ async function withProofs(ledger: Ledger, p: Plan, cosigned = false): Promise<Bu
     forks: await Promise.all(p.forks.map(stored)),
     postClose: await Promise.all(p.postClose.map(stored)),
     acknowledgements: await Promise.all(p.acknowledgements.map(stored)),
+  }
+}
+
+async function withProofs(ledger: Ledger, p: Plan, cosigned = false): Promise<BundleInputs> {
+  const maxIndex = Math.max(...allEntries(p).map((e) => e.entry.index))
+  const cp = p.frozen && p.close ? await closeCheckpoint(ledger, p.close.entry.index) : await coveringCheckpoint(ledger, maxIndex)
+  if (cp.size <= maxIndex) throw new BundleError(`checkpoint of size ${cp.size} does not cover entry ${maxIndex}`, { maxIndex, checkpointSize: cp.size })
+  return {
+    ...(await evidenceProofs(ledger, p, cp.size)),
+    origin: ledger.origin,
+    verifierKey: ledger.verifierKey,
+    // Witness cosignatures obtained for this checkpoint travel with it (ledger/witness, docs/BUNDLE.md).
+    checkpoint: cosigned ? await withCosignatures(ledger.dir, cp.note) : cp.note,
   }
 }
 

@@ -14,6 +14,8 @@ import type { ShipmentResult } from '../compliance/index.ts'
 
 export const BUNDLE_FORMAT = 'coldproof-evidence-bundle'
 export const BUNDLE_VERSION = 2
+/** The partitioned bundle of the cluster mode (docs/BUNDLE.md, "Partitioned bundles, version 3"). */
+export const PARTITIONED_BUNDLE_VERSION = 3
 
 /** One log entry: its index, its exact canonical bytes, its inclusion path to the bundle's checkpoint. */
 export interface EntryRef {
@@ -68,13 +70,46 @@ export interface EvidenceBundle {
   claimed: ShipmentResult
 }
 
+/** One log's share of a shipment's evidence: every entry with its inclusion path to that log's checkpoint. */
+export type EvidenceSection = Pick<EvidenceBundle, 'shipment' | 'devices' | 'chains' | 'forks' | 'postClose' | 'acknowledgements'>
+
+/**
+ * One partition's part of a partitioned bundle: its slice of the shipment (docs/SCALING.md,
+ * "Shipments in the cluster mode") proven to the partition's signed checkpoint, and the root log
+ * entry recording that checkpoint, proven to the bundle's root checkpoint.
+ */
+export interface PartitionEvidence extends EvidenceSection {
+  partition: number
+  /** Informational: the partition log's origin ("<origin>/p<k>") and verifier key. */
+  ledger: { origin: string; verifierKey: string }
+  /** The partition log's signed checkpoint every entry of this section is proven to. */
+  checkpoint: string
+  /** The root log leaf {"p":partition,"note":checkpoint} (base64 of its exact bytes), its index and inclusion path to the root checkpoint. */
+  rootEntry: EntryRef
+}
+
+/** Version 3: a cluster shipment's evidence across partition logs, under one signed root checkpoint. */
+export interface PartitionedEvidenceBundle {
+  format: typeof BUNDLE_FORMAT
+  version: typeof PARTITIONED_BUNDLE_VERSION
+  shipmentId: string
+  /** Informational: the root log; its key is the one a verifier pins. */
+  ledger: { origin: string; verifierKey: string }
+  /** The signed root checkpoint every partition's root entry is proven to. */
+  checkpoint: string
+  partitions: PartitionEvidence[]
+  claimed: ShipmentResult
+}
+
+export type AnyEvidenceBundle = EvidenceBundle | PartitionedEvidenceBundle
+
 /** hex SHA-256 of the exact bundle file bytes: what the PDF report prints. */
 export function bundleHash(json: string | Uint8Array): string {
   return toHex(sha256(typeof json === 'string' ? utf8(json) : json))
 }
 
 /** The file text: pretty enough to read, stable for a given bundle. */
-export function serializeBundle(b: EvidenceBundle): string {
+export function serializeBundle(b: AnyEvidenceBundle): string {
   return JSON.stringify(b, null, 1) + '\n'
 }
 
@@ -83,8 +118,8 @@ export function tlogProofOf(bundle: EvidenceBundle, ref: EntryRef): string {
   return formatTlogProof(ref.index, ref.proof.map((h) => fromBase64(h)), bundle.checkpoint)
 }
 
-/** Every entry reference of a bundle, with the role it plays. */
-export function entryRefs(b: EvidenceBundle): { role: string; ref: EntryRef; deviceId?: string }[] {
+/** Every entry reference of a bundle (or of one partition's section), with the role it plays. */
+export function entryRefs(b: EvidenceSection): { role: string; ref: EntryRef; deviceId?: string }[] {
   const out: { role: string; ref: EntryRef; deviceId?: string }[] = []
   if (b.shipment?.create) out.push({ role: 'shipment.create', ref: b.shipment.create })
   if (b.shipment?.close) out.push({ role: 'shipment.close', ref: b.shipment.close })

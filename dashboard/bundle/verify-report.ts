@@ -21,13 +21,18 @@ export interface VerifyOptions {
   maxBytes?: number
   /** Witness verifier keys (tlog-cosignature/v1, type 0x04): the checkpoint must carry a valid cosignature from each. */
   witnesses?: string[]
+  /**
+   * Partitioned bundles: partition k's verifier key, pinned. Without one the partition key the
+   * bundle names is used: the pinned root checkpoint commits to the exact signed partition checkpoint.
+   */
+  partitionKeys?: Record<number, string>
 }
 
 /** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */
 export const VERIFY_REASON_CODES = {
   BUNDLE_MALFORMED: 'the file is not JSON, lacks a field of the bundle format or has one the format does not define',
   ENTRY_DUPLICATE: 'the same log entry appears twice in the bundle',
-  BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 2 (version 1 bundles carry no chain anchors and cannot prove completeness)',
+  BUNDLE_VERSION: 'the file is not a coldproof-evidence-bundle of version 2 or 3 (version 1 bundles carry no chain anchors and cannot prove completeness)',
   BUNDLE_TOO_LARGE: 'the file is larger than the size cap (64 MiB unless overridden); refused unread',
   BUNDLE_TOO_DEEP: 'the file nests JSON deeper than 32 levels; refused before parsing',
   ENTRY_MALFORMED: 'an entry is not canonical base64 of a valid log entry',
@@ -72,6 +77,10 @@ export const VERIFY_REASON_CODES = {
   PROFILE_IMPERSONATES_BUILTIN: 'the profile uses a built-in profile\'s id but is not that built-in (its hash is not the one this verifier ships)',
   RESULT_MISMATCH: 'recomputing the compliance engine over the readings does not give the claimed result',
   RESULT_UNCOMPUTABLE: 'the compliance engine could not be run over the bundle\'s evidence',
+  ROOT_ENTRY_MISMATCH: 'partitioned bundle: a partition\'s root entry is not the root log\'s record {"p":k,"note":…} of that partition\'s checkpoint',
+  ROOT_INCLUSION_FAILED: 'partitioned bundle: a partition\'s root entry is not in the root checkpoint\'s tree as given',
+  PARTITION_MISSING: 'a partition holding a logger of the shipment has no section in the bundle (or a version 2 bundle holds only one partition\'s slice of a cluster shipment)',
+  PARTITION_MISMATCH: 'partitioned bundle: a section is of the wrong partition or origin, or the slices of the shipment disagree (loggers, window, close) or are not a cluster shipment',
 } as const
 export type VerifyReasonCode = keyof typeof VERIFY_REASON_CODES
 
@@ -83,6 +92,8 @@ export interface Finding {
   entryIndex?: number
   /** JSON path, for result and profile mismatches */
   path?: string
+  /** Partitioned bundles: the partition whose section the finding concerns. */
+  partition?: number
 }
 
 export type CheckId = 'format' | 'ledger-key' | 'checkpoint' | 'inclusion' | 'shipment' | 'devices' | 'signatures' | 'chains' | 'membership' | 'profile' | 'result'
@@ -123,6 +134,8 @@ export interface VerifyReport {
   engine: { requested: EngineName; used: EngineName; note?: string }
   ledgerKey: { pinned: boolean; verifierKey: string | null; source: string }
   checkpoint: { origin: string; size: number; rootHash: string } | null
+  /** Partitioned bundles: each partition's checkpoint (the `checkpoint` above is then the root's). */
+  partitions?: { partition: number; origin: string | null; size: number | null; rootHash: string | null }[]
   counts: { entries: number; readings: number; devices: number }
   claimed: { verdict: string; sensors: { deviceId: string; verdict: string; mktCentiC: number | null; inRangeMs: number; aboveMs: number; belowMs: number }[] } | null
   /** True while the shipment is open: the evidence's end is not anchored yet (SHIPMENT_NOT_CLOSED). */
@@ -192,7 +205,7 @@ export const short = (v: unknown) => { const s = JSON.stringify(v); return s ===
 /** "device x, seq 5, entry 42" (the path only when the message does not start with it). */
 export function findingWhere(f: Finding): string {
   const path = f.path && !f.message.startsWith(f.path) ? f.path : ''
-  return [f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', path].filter(Boolean).join(', ')
+  return [f.partition !== undefined ? `partition ${f.partition}` : '', f.deviceId ? `device ${f.deviceId}` : '', f.seq !== undefined ? `seq ${f.seq}` : '', f.entryIndex !== undefined ? `entry ${f.entryIndex}` : '', path].filter(Boolean).join(', ')
 }
 
 /** Verdict codes as people read them. */
@@ -256,6 +269,7 @@ export function formatReport(r: VerifyReport): string {
   lines.push(`  ${head.detail}`)
   if (r.provisional) lines.push('  provisional: shipment still open — the end of its evidence is not anchored until it is closed')
   if (r.bundleSha256) lines.push(`  bundle SHA-256 ${r.bundleSha256}`)
+  if (r.partitions) lines.push(`  partitioned: ${r.partitions.map((p) => `partition ${p.partition} (${p.origin ?? '?'}, size ${p.size ?? '?'})`).join(', ')} under root checkpoint ${r.checkpoint ? `${r.checkpoint.origin} size ${r.checkpoint.size}` : '(unreadable)'}`)
   if (r.claimed) lines.push(`  ${r.verified ? 'verdict' : 'claimed verdict (unproven)'} ${r.claimed.verdict}${r.claimed.sensors.map((s) => `; ${s.deviceId} ${s.verdict}, MKT ${s.mktCentiC === null ? '—' : (s.mktCentiC / 100).toFixed(2) + ' °C'}`).join('')}`)
   if (r.profile) {
     lines.push(`  profile: ${profileLine(r.profile)}`)

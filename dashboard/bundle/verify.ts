@@ -8,7 +8,8 @@
  * profile hash, and that the compliance engine recomputes exactly the claimed
  * result. Pure (no Node API): the CLI and the browser's Verify page run it.
  */
-import { BUNDLE_FORMAT, BUNDLE_VERSION, type EvidenceBundle } from './format.ts'
+import { BUNDLE_FORMAT, BUNDLE_VERSION, PARTITIONED_BUNDLE_VERSION, type EvidenceBundle, type PartitionedEvidenceBundle } from './format.ts'
+import { verifyPartitionedBundle } from './verify-partitioned.ts'
 import { pickEngine, type EngineName } from './verify-engines.ts'
 import { isObj, parseEntries, readInput } from './verify-entries.ts'
 import { checkCheckpoint, checkInclusion } from './verify-proofs.ts'
@@ -89,8 +90,13 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
     return finish()
   }
   const b = raw as unknown as EvidenceBundle
+  if (b.format === BUNDLE_FORMAT && (b.version as number) === PARTITIONED_BUNDLE_VERSION) {
+    // A cluster shipment's bundle: partition logs under a root log (verify-partitioned.ts).
+    await verifyPartitionedBundle(raw as unknown as PartitionedEvidenceBundle, opts, report, checks, engine)
+    return finish()
+  }
   if (b.format !== BUNDLE_FORMAT || b.version !== BUNDLE_VERSION) {
-    checks.fail('format', { code: 'BUNDLE_VERSION', message: `format ${short(b.format)} version ${short(b.version)}; this verifier reads ${BUNDLE_FORMAT} version ${BUNDLE_VERSION}` })
+    checks.fail('format', { code: 'BUNDLE_VERSION', message: `format ${short(b.format)} version ${short(b.version)}; this verifier reads ${BUNDLE_FORMAT} versions ${BUNDLE_VERSION} and ${PARTITIONED_BUNDLE_VERSION}` })
     skipAll('unknown bundle format or version')
     return finish()
   }
@@ -122,6 +128,9 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
 
   // ---- shipment record ----------------------------------------------------------------------
   const ship = checkShipment(b, entries, checks)
+  // One partition's slice of a cluster shipment is not the shipment: its other loggers are in other logs.
+  const others = ship.cb?.cluster?.devices.filter((d) => !ship.shipDevices.has(d)) ?? []
+  if (others.length) checks.fail('shipment', { code: 'PARTITION_MISSING', message: `shipment ${ship.cb!.shipmentId} spans partition logs and this bundle holds one slice of it: logger(s) ${others.join(', ')} are in other partitions; verify its partitioned bundle (version 3) instead`, deviceId: others[0] })
 
   // ---- devices -----------------------------------------------------------------------------
   const kv = checkDevices(devices, ship, checks)

@@ -11,15 +11,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import type { OpenLedgerOptions, RegisterDeviceInput } from '../ledger.ts'
+import type { CloseShipmentInput, CreateShipmentInput, OpenLedgerOptions, RegisterDeviceInput } from '../ledger.ts'
 import type { IngestOptions } from '../ingest.ts'
 import type { DeviceState } from '../state-types.ts'
 import type { StoredEntry } from '../entry-types.ts'
 import { DEFAULT_ORIGIN } from '../ledger-key.ts'
 import { LedgerError } from '../errors.ts'
 import { startPartitionWorker, type PartitionWorker } from './partition-worker.ts'
-import { openRootLog, type RootCheckpoint, type RootLog } from './root-log.ts'
+import { createRootTicker, openRootLog, type RootCheckpoint, type RootLog } from './root-log.ts'
 import { checkPartitionCount, ingestPartitionOf } from './subjects.ts'
+import { closeClusterShipment, createClusterShipment } from './cluster-shipments.ts'
 
 export interface ClusterIngestOptions {
   /** NATS URLs of the cluster's nodes (nats://host:port); the client fails over between them. */
@@ -47,6 +48,10 @@ export interface ClusterIngest {
   registerDevice(body: RegisterDeviceInput): Promise<StoredEntry<'device.register'>>
   /** Every partition's devices. */
   devices(): DeviceState[]
+  /** Creates a shipment as one slice per partition holding its loggers (cluster-shipments.ts). */
+  createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>[]>
+  /** Closes every slice of a shipment. */
+  closeShipment(body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>[]>
   /** Records new partition checkpoints in the root log and signs a root checkpoint; resolves with the newest. */
   tick(): Promise<RootCheckpoint | undefined>
   close(): Promise<void>
@@ -95,24 +100,7 @@ export async function startClusterIngest(opts: ClusterIngestOptions): Promise<Cl
     throw e
   }
   const rootLog = root
-  // Resume from what the root log already holds.
-  const recorded = new Map<number, number>()
-  for (const l of rootLog.leaves()) recorded.set(l.p, Number(l.note.split('\n')[1]))
-
-  let ticking: Promise<RootCheckpoint | undefined> = Promise.resolve(undefined)
-  const tick = (): Promise<RootCheckpoint | undefined> => {
-    const run = async () => {
-      for (const w of workers) {
-        const a = w.ledger.latestAnchor()
-        if (!a || recorded.get(w.partition) === a.size) continue
-        await rootLog.record(w.partition, a.note)
-        recorded.set(w.partition, a.size)
-      }
-      return rootLog.sign()
-    }
-    ticking = ticking.then(run, run)
-    return ticking
-  }
+  const tick = createRootTicker(rootLog, workers.map((w) => w.ledger))
   const interval = opts.rootIntervalMs ?? 1000
   const timer = interval > 0 ? setInterval(() => { tick().catch(() => undefined) }, interval) : undefined
   timer?.unref()
@@ -123,6 +111,8 @@ export async function startClusterIngest(opts: ClusterIngestOptions): Promise<Cl
     nc,
     registerDevice: (body) => workers[ingestPartitionOf(String(body?.deviceId), count)].ledger.registerDevice(body),
     devices: () => workers.flatMap((w) => w.ledger.devices()),
+    createShipment: (body) => createClusterShipment(workers.map((w) => w.ledger), body),
+    closeShipment: (body) => closeClusterShipment(workers.map((w) => w.ledger), body),
     tick,
     async close() {
       if (timer) clearInterval(timer)

@@ -22,32 +22,81 @@ import { join } from 'node:path'
 import { formatCheckpoint, verifyCheckpoint } from '../checkpoint.ts'
 import { signNote } from '../note.ts'
 import { leafHash, nodeReaderFromLeaves, inclusionProof, rootFromLeaves, verifyInclusion } from '../merkle.ts'
-import { AnchorWriter, readAnchors, syncDir } from '../anchor-log.ts'
-import { loadOrCreateLedgerKey } from '../ledger-key.ts'
+import { AnchorWriter, ANCHOR_FILE, readAnchors, syncDir } from '../anchor-log.ts'
+import { parseAnchorRecords } from '../anchor-format.ts'
+import { loadOrCreateLedgerKey, readVerifierKey } from '../ledger-key.ts'
 import { LedgerError } from '../errors.ts'
-import { toBase64, utf8 } from '../protocol/index.ts'
+import { toBase64 } from '../protocol/index.ts'
+import { rootLeafBytes, type RootLeaf } from './root-leaf.ts'
 
 export const ROOT_LEAVES_FILE = 'partitions.log'
 
-export interface RootLeaf { p: number; note: string }
+export type { RootLeaf } from './root-leaf.ts'
+export { rootLeafBytes } from './root-leaf.ts'
 
 export interface RootCheckpoint { note: string; size: number; rootHash: string }
 
-export interface RootLog {
+/** What an evidence bundle needs of a root log: its leaves, its signed checkpoints, proofs (live or read offline). */
+export interface RootView {
   readonly origin: string
   readonly verifierKey: string
   /** Leaves recorded so far, in order. */
   leaves(): readonly RootLeaf[]
+  /** Every signed root checkpoint note of checkpoints.log, oldest first. */
+  checkpoints(): Promise<string[]>
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]>
+}
+
+export interface RootLog extends RootView {
   /** Appends a partition checkpoint and fsyncs; resolves once durable. */
   record(p: number, note: string): Promise<void>
   /** Signs a root checkpoint over every durable leaf (if any was added since the last) and fsyncs it to checkpoints.log. */
   sign(): Promise<RootCheckpoint | undefined>
   latest(): RootCheckpoint | undefined
-  inclusionProof(index: number, size: number): Promise<Uint8Array[]>
   close(): Promise<void>
 }
 
-const leafBytes = (l: RootLeaf): Uint8Array => utf8(JSON.stringify({ p: l.p, note: l.note }))
+const leafBytes = rootLeafBytes
+
+/** The signed notes of a root log's checkpoints.log, oldest first (a torn last record is left out). */
+async function checkpointNotes(dir: string): Promise<string[]> {
+  let bytes: Uint8Array
+  try { bytes = await readFile(join(dir, ANCHOR_FILE)) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []; throw e }
+  const parsed = parseAnchorRecords(bytes)
+  if (parsed.damagedAt !== undefined) throw damaged(join(dir, ANCHOR_FILE), `the record at byte ${parsed.damagedAt} is damaged`)
+  return parsed.records.map((r) => r.note)
+}
+
+/** Parses partitions.log text: complete lines only (a torn last line is a crash mid-append). */
+function parseLeaves(path: string, text: string): RootLeaf[] {
+  const complete = text.lastIndexOf('\n') + 1
+  const leaves: RootLeaf[] = []
+  for (const line of text.slice(0, complete).split('\n').slice(0, -1)) {
+    let l: RootLeaf
+    try { l = JSON.parse(line) as RootLeaf } catch { throw damaged(path, `line ${leaves.length + 1} is not JSON`) }
+    if (!Number.isInteger(l.p) || typeof l.note !== 'string') throw damaged(path, `line ${leaves.length + 1} is not {"p":partition,"note":checkpoint}`)
+    leaves.push({ p: l.p, note: l.note })
+  }
+  return leaves
+}
+
+/**
+ * Reads a root log directory without writing to it (`coldproof report` over a cluster data
+ * directory): the leaves, the signed checkpoints, proofs. Nothing is truncated or signed.
+ */
+export async function readRootLog(dir: string): Promise<RootView> {
+  const verifierKey = await readVerifierKey(dir)
+  const path = join(dir, ROOT_LEAVES_FILE)
+  const leaves = parseLeaves(path, await readFile(path, 'utf8'))
+  const hashes = leaves.map((l) => leafHash(leafBytes(l)))
+  return {
+    origin: verifierKey.split('+')[0],
+    verifierKey,
+    leaves: () => leaves,
+    checkpoints: () => checkpointNotes(dir),
+    inclusionProof: (index, size) => inclusionProof(index, size, nodeReaderFromLeaves(hashes.slice(0, size))),
+  }
+}
 
 function damaged(path: string, message: string): LedgerError {
   return new LedgerError('ERR_LEDGER_ANCHOR_DAMAGED', `${path}: ${message}; restore the root directory from a backup (docs/OPERATIONS.md, "Recovery")`, { path })
@@ -62,13 +111,7 @@ export async function openRootLog(opts: { dir: string; origin: string; clock?: (
   let text = ''
   try { text = await readFile(path, 'utf8') } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
   const complete = text.lastIndexOf('\n') + 1
-  const leaves: RootLeaf[] = []
-  for (const line of text.slice(0, complete).split('\n').slice(0, -1)) {
-    let l: RootLeaf
-    try { l = JSON.parse(line) as RootLeaf } catch { throw damaged(path, `line ${leaves.length + 1} is not JSON`) }
-    if (!Number.isInteger(l.p) || typeof l.note !== 'string') throw damaged(path, `line ${leaves.length + 1} is not {"p":partition,"note":checkpoint}`)
-    leaves.push({ p: l.p, note: l.note })
-  }
+  const leaves = parseLeaves(path, text)
   const hashes = leaves.map((l) => leafHash(leafBytes(l)))
   const anchors = await readAnchors(dir, key.verifierKey, { origin: key.name })
   if (anchors.latest) {
@@ -114,6 +157,7 @@ export async function openRootLog(opts: { dir: string; origin: string; clock?: (
       })
     },
     latest: () => latest,
+    checkpoints: () => serial(() => checkpointNotes(dir)),
     inclusionProof: (index, size) => inclusionProof(index, size, nodeReaderFromLeaves(hashes.slice(0, size))),
     async close() {
       await queue
@@ -151,6 +195,30 @@ export async function verifyRootLog(rootNote: string, rootVkey: string, leaves: 
     partitions.set(l.p, { size: c.size, rootHash: toBase64(c.rootHash), note: l.note })
   }
   return { size: cp.size, partitions }
+}
+
+/**
+ * A root tick (docs/SCALING.md, "The root log"): records each partition's newest durable
+ * checkpoint not recorded yet, then signs a root checkpoint. `ledgers[k]` is partition k.
+ */
+export function createRootTicker(root: RootLog, ledgers: readonly { latestAnchor(): { size: number; note: string } | undefined }[]): () => Promise<RootCheckpoint | undefined> {
+  // Resume from what the root log already holds.
+  const recorded = new Map<number, number>()
+  for (const l of root.leaves()) recorded.set(l.p, Number(l.note.split('\n')[1]))
+  let ticking: Promise<RootCheckpoint | undefined> = Promise.resolve(undefined)
+  return () => {
+    const run = async () => {
+      for (const [k, ledger] of ledgers.entries()) {
+        const a = ledger.latestAnchor()
+        if (!a || recorded.get(k) === a.size) continue
+        await root.record(k, a.note)
+        recorded.set(k, a.size)
+      }
+      return root.sign()
+    }
+    ticking = ticking.then(run, run)
+    return ticking
+  }
 }
 
 /** Verifies that leaf `index` is in the root tree of `size` with root `rootHash` (an evidence bundle's partition checkpoint). */

@@ -10,6 +10,10 @@
  *   coldproof report SHIP-1 --bundle --data .data --out SHIP-1-bundle.json
  *   coldproof report SHIP-1 --bundle --url http://127.0.0.1:8080 --token $COLDPROOF_TOKEN
  *
+ * A cluster data directory (<data>/cluster/layout.json, docs/SCALING.md) gives the
+ * partitioned bundle (version 3), read from the partition ledgers and the root log
+ * while the cluster ingest is stopped (the cluster mode serves no dashboard).
+ *
  * Exit code: 0 written; 2 could not (unknown shipment, locked or missing ledger, HTTP error).
  */
 import type { Command } from 'commander'
@@ -21,6 +25,10 @@ import { buildBundle } from '../../dashboard/bundle/build.ts'
 import { collectBundleInputs, type BundleOptions } from '../../dashboard/bundle/collect.ts'
 import { bundleHash } from '../../dashboard/bundle/format.ts'
 import { readLocalAccess } from '../local-access.ts'
+import { buildPartitionedBundle } from '../../dashboard/bundle/build.ts'
+import { collectPartitionedBundleInputs } from '../../dashboard/bundle/collect-partitioned.ts'
+import { readRootLog } from '../../ledger/cluster/root-log.ts'
+import { readFile } from 'node:fs/promises'
 
 interface ReportOptions { bundle?: boolean; out?: string; data?: string; url?: string; token?: string; postClose?: boolean; cosigned?: boolean }
 
@@ -34,11 +42,10 @@ function ledgerDir(data: string): string {
   throw new ReportError(`no ledger in ${data}: expected ${join(data, 'ledger', 'db')} (a coldproof data directory) or ${join(data, 'db')}`)
 }
 
-async function fromLedger(data: string, shipmentId: string, bo: BundleOptions): Promise<string> {
-  const dir = ledgerDir(data)
-  let ledger
+/** Opens a ledger of a stopped system; a held one is LedgerLocked. */
+async function openStopped(dir: string) {
   try {
-    ledger = await openLedger({ dir, checkpointIntervalMs: 0 })
+    return await openLedger({ dir, checkpointIntervalMs: 0 })
   } catch (e) {
     const err = e as Error & { code?: string; cause?: { code?: string; message?: string } }
     if (err.code === 'LEVEL_LOCKED' || err.cause?.code === 'LEVEL_LOCKED' || /lock/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
@@ -46,6 +53,41 @@ async function fromLedger(data: string, shipmentId: string, bo: BundleOptions): 
     }
     throw new ReportError(`cannot open the ledger in ${dir}: ${err.message}`)
   }
+}
+
+/** The cluster directory of a cluster data directory (<data>/cluster, or <data> itself), if it is one. */
+function clusterDir(data: string): string | undefined {
+  for (const d of [join(data, 'cluster'), data]) if (existsSync(join(d, 'layout.json')) && existsSync(join(d, 'root'))) return d
+  return undefined
+}
+
+/** The partitioned bundle (version 3) of a stopped cluster ingest: every partition ledger and the root log, read offline. */
+async function fromCluster(dir: string, shipmentId: string, bo: BundleOptions): Promise<string> {
+  if (bo.cosigned) throw new ReportError('--cosigned is not available for a partitioned bundle yet (the root log has no witnesses)')
+  const { partitions } = JSON.parse(await readFile(join(dir, 'layout.json'), 'utf8')) as { partitions: number }
+  const ledgers = []
+  try {
+    for (let k = 0; k < partitions; k++) {
+      try {
+        ledgers.push(await openStopped(join(dir, 'partitions', `p${k}`)))
+      } catch (e) {
+        if (e instanceof LedgerLocked) throw new ReportError(`the partition ledger ${e.message} is held by a running \`coldproof start --cluster\`; stop it first (the cluster mode serves no dashboard to ask instead)`)
+        throw e
+      }
+    }
+    const root = await readRootLog(join(dir, 'root'))
+    if (!ledgers.some((l) => l.shipment(shipmentId))) throw new ReportError(`no shipment "${shipmentId}" in any of the ${partitions} partition ledgers in ${dir}`)
+    return buildPartitionedBundle(await collectPartitionedBundleInputs(ledgers, root, shipmentId, { postClose: !!bo.postClose })).json
+  } finally {
+    for (const l of ledgers) await l.close()
+  }
+}
+
+async function fromLedger(data: string, shipmentId: string, bo: BundleOptions): Promise<string> {
+  const cluster = clusterDir(data)
+  if (cluster) return fromCluster(cluster, shipmentId, bo)
+  const dir = ledgerDir(data)
+  const ledger = await openStopped(dir)
   try {
     if (!ledger.shipment(shipmentId)) throw new ReportError(`no shipment "${shipmentId}" in the ledger in ${dir}`)
     return buildBundle(await collectBundleInputs(ledger, shipmentId, bo)).json
@@ -98,7 +140,7 @@ export async function reportCommand(shipmentId: string, o: ReportOptions): Promi
     const sha = bundleHash(json)
     if (o.out) {
       await writeFile(o.out, json)
-      process.stderr.write(`wrote ${o.out} (${json.length} bytes), SHA-256 ${sha}\nverify it with: coldproof verify ${o.out} --key <the ledger's published verifier key>\n`)
+      process.stderr.write(`wrote ${o.out} (${json.length} bytes), SHA-256 ${sha}\nverify it with: coldproof verify ${o.out} --key <the ledger's published verifier key${json.includes('"version": 3') ? ' (a partitioned bundle: the root log\'s, <data>/cluster/root/ledger.vkey)' : ''}>\n`)
     } else {
       process.stdout.write(json)
     }

@@ -10,6 +10,10 @@
  *
  *   coldproof verify SHIP-1-bundle.json --key ledger.vkey --witness 'witness.example/w1+8a9b0c1d+BA...'
  *
+ * A partitioned bundle (cluster mode, version 3) is checked against the root
+ * log's key (--key <data>/cluster/root/ledger.vkey); --partition-key 0=<vkey or
+ * file> pins a partition log's key as well.
+ *
  * Exit code: 0 VERIFIED; 1 NOT VERIFIED (including: no --key given);
  * 2 could not be checked (unreadable file, bad arguments, a file refused
  * unread: over the --max-size cap or nested too deep), with one line on
@@ -23,7 +27,7 @@ import { parseWitnessKey } from '../../ledger/witness/cosignature.ts'
 import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
 import { jsonForTerminal, showUnsafe } from '../../dashboard/unsafe-text.ts'
 
-interface VerifyOptions { key?: string; witness?: string[]; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
+interface VerifyOptions { key?: string; partitionKey?: string[]; witness?: string[]; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
 
 /** One line on stderr, terminal-safe (a file name or an error can carry anything). */
 const complain = (s: string) => { process.stderr.write(`verify: ${showUnsafe(s)}\n`) }
@@ -77,6 +81,15 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
       return 2
     }
   }
+  let partitionKeys: Record<number, string> | undefined
+  for (const arg of o.partitionKey ?? []) {
+    const m = /^(\d{1,2})=(.+)$/s.exec(arg)
+    if (!m) { complain(`--partition-key must be <partition>=<verifier key or file>, e.g. 0=cluster/partitions/p0/ledger.vkey; got ${JSON.stringify(arg)}`); return 2 }
+    try { (partitionKeys ??= {})[Number(m[1])] = (await resolveKeyArg(m[2])).vkey } catch (e) {
+      complain(`--partition-key ${m[1]}= is neither a ledger verifier key nor a file holding one: ${(e as Error).message}`)
+      return 2
+    }
+  }
   let witnesses: string[] | undefined
   if (o.witness?.length) {
     try { witnesses = await Promise.all(o.witness.map(resolveWitnessArg)) } catch (e) {
@@ -99,7 +112,7 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
   const bar = progressBar((o.progress ?? true) && !o.json && process.stderr.isTTY === true)
   let report
   try {
-    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, witnesses, engine, onProgress: bar.onProgress, maxBytes })
+    report = await verifyBundle(bytes, { trustedKey: key?.vkey, trustedKeySource: key?.source, witnesses, engine, ...(partitionKeys ? { partitionKeys } : {}), onProgress: bar.onProgress, maxBytes })
   } catch (e) {
     // The verifier reports every finding in its report; an exception is a bug, still said in one line.
     complain(`${file} could not be checked: ${(e as Error).message}`)
@@ -117,6 +130,7 @@ export function register(program: Command): void {
     .description('verify a shipment evidence bundle offline: signatures, device chains, inclusion proofs, checkpoint, profile hash, recomputed result')
     .argument('<bundle>', 'evidence bundle file (JSON, docs/BUNDLE.md)')
     .option('--key <vkey-or-file>', 'the ledger\'s published verifier key "name+keyid+base64", or a file holding it; without it the result is NOT VERIFIED')
+    .option('--partition-key <k=vkey-or-file...>', 'a partitioned bundle (cluster mode): pin partition k\'s log key too (repeatable); --key is then the root log\'s key')
     .option('--witness <vkey-or-file...>', 'require a valid tlog-cosignature from this witness on the bundle\'s checkpoint (repeatable); its verifier key "name+keyid+base64", or a file holding it')
     .option('--engine <engine>', 'Ed25519 engine: webcrypto (platform, fast) or noble (pure JavaScript, fully independent)', 'webcrypto')
     .option('--json', 'print the report as JSON')

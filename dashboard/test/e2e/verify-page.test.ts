@@ -20,6 +20,7 @@ import { openUserStore } from '../../server/users.ts'
 import { createBundleBuilder } from '../../bundle/collect.ts'
 import type { VerifyReport } from '../../bundle/verify.ts'
 import { buildTrail, type Trail } from '../bundle/fixture.ts'
+import { buildPartitionedTrail } from '../bundle/partitioned-fixture.ts'
 import { ensureWebBuilt, launchBrowser, login, LOGINS, newWatchedPage, screenshot, skipReason, type RoleName } from './harness.ts'
 
 const run = promisify(execFile)
@@ -90,6 +91,32 @@ if (skip) {
       await page.setInputFiles('#verify-file', [])
     }
     t.same(sent, [], 'nothing was sent to the server while verifying')
+    t.same(errors, [], 'no page errors')
+  })
+
+  t.test('the Verify page accepts a partitioned bundle (version 3) under the pasted root key, and refuses one with a partition left out', async (t) => {
+    const pt = await buildPartitionedTrail(join(dir, 'cluster-data'))
+    t.teardown(() => pt.close())
+    const good = join(dir, 'partitioned-bundle.json'), bad = join(dir, 'partitioned-dropped.json')
+    const dropped = JSON.parse(pt.json)
+    dropped.partitions.pop()
+    await writeFile(good, pt.json)
+    await writeFile(bad, JSON.stringify(dropped))
+    const { page, context, errors } = await newWatchedPage(browser)
+    t.teardown(() => context.close())
+    await login(page, url, 'regulator')
+    await page.goto(`${url}/#/verify`)
+    await page.waitForSelector('#verify-key-source:text("Pinned from this server")')
+    // This dashboard is not the cluster's: the regulator pastes the root log's key obtained separately.
+    await page.fill('#verify-key', pt.root.verifierKey)
+    await page.setInputFiles('#verify-file', good)
+    await page.waitForSelector('#verify-result[data-result="VERIFIED"]', { timeout: 30_000 })
+    t.equal(await page.textContent('#verify-headline'), 'VERIFIED: authentic evidence of a FAIL')
+    t.match(await page.textContent('#verify-partitions'), /^p0: pt\.local\/p0 size \d+; p1: pt\.local\/p1 size \d+$/, 'each partition log is shown')
+    await page.setInputFiles('#verify-file', [])
+    await page.setInputFiles('#verify-file', bad)
+    await page.waitForSelector('#verify-result[data-result="NOT VERIFIED"]', { timeout: 30_000 })
+    t.ok(await page.$('#verify-checks li[data-code="PARTITION_MISSING"]'), 'the dropped partition is named')
     t.same(errors, [], 'no page errors')
   })
 }

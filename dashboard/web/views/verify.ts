@@ -57,6 +57,9 @@ function reportView(r: VerifyReport, fileName: string): HTMLElement {
       h('dt', null, r.verified ? 'Verdict (recomputed)' : 'Claimed verdict (unproven)'), h('dd', { id: 'verify-claimed' }, r.claimed?.verdict ?? '—'),
       r.closeSignature ? h('dt', null, r.verified ? 'Closed' : 'Closed (unproven)') : null,
       r.closeSignature ? h('dd', { id: 'verify-close-signature' }, closeSignatureLine(r.closeSignature)) : null,
+      // A partitioned bundle (docs/BUNDLE.md, version 3): the pinned key is the root log's; each partition's checkpoint.
+      r.partitions ? h('dt', null, 'Partition logs') : null,
+      r.partitions ? h('dd', { class: 'mono', id: 'verify-partitions' }, r.partitions.map((p) => `p${p.partition}: ${p.origin ?? '?'} size ${p.size ?? '?'}`).join('; ')) : null,
       h('dt', null, 'Ledger key'), h('dd', { class: 'mono' }, r.ledgerKey.pinned ? `${r.ledgerKey.verifierKey} (${r.ledgerKey.source})` : 'NOT PINNED'),
       h('dt', null, 'Signature engine'), h('dd', null, r.engine.used, r.engine.note ? h('span', { class: 'muted small' }, ` (${r.engine.note})`) : null)),
     r.profile ? profileView(r) : null,

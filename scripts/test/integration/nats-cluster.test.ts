@@ -7,7 +7,9 @@
  * Then nothing is lost or stored twice (every device's records against its
  * partition's ledger), every chain is intact, receipts came back over NATS
  * and emptied the device buffers, and the signed root checkpoint commits to
- * each partition's final checkpoint.
+ * each partition's final checkpoint. A shipment whose two loggers live in
+ * different partitions gets a partitioned evidence bundle that verifies under
+ * the root key (and is refused with a partition left out).
  *
  * Timing-independent: the fleet's samples are taken by runUntil (simulated
  * time, no wall clock), and every wait is on a condition with a ceiling.
@@ -20,6 +22,11 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { createFleet } from '../../../device-sim/index.ts'
 import { startClusterIngest } from '../../../ledger/cluster/cluster-ingest.ts'
 import { verifyRootLog } from '../../../ledger/cluster/root-log.ts'
+import { readingOfEntry } from '../../../ledger/entry-codec.ts'
+import { buildPartitionedBundle } from '../../../dashboard/bundle/build.ts'
+import { collectPartitionedBundleInputs } from '../../../dashboard/bundle/collect-partitioned.ts'
+import { verifyBundle } from '../../../dashboard/bundle/verify.ts'
+import { BUILTIN_PROFILES } from '../../../dashboard/compliance/index.ts'
 import { ingestPartitionOf, streamName } from '../../../ledger/cluster/subjects.ts'
 import { deviceNatsPassword, natsAuthorizationConf } from '../../../broker/nats-auth.ts'
 import { NATS_SERVER, startNatsCluster } from '../../../broker/test/nats-process.ts'
@@ -67,6 +74,9 @@ t.test('three NATS nodes, two partitions, a node killed mid-run', { skip: NATS_S
   })
   t.teardown(() => fleet.stop())
   for (const rec of fleet.provisioningRecords()) await ingest.registerDevice({ ...rec, by: 'integration-test' })
+  // A shipment whose two loggers live in different partitions: its bundle is proven up to the root checkpoint at the end.
+  const shipLoggers = [ids[0], ids.find((id) => ingestPartitionOf(id, PARTITIONS) !== ingestPartitionOf(ids[0], PARTITIONS))!]
+  await ingest.createShipment({ shipmentId: 'NC-SHIP-1', product: 'test vaccine (2-8 °C)', route: { from: 'a', to: 'b' }, devices: shipLoggers, profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: START, by: 'integration-test' })
   await fleet.start()
   t.ok(fleet.devices.every((d) => d.status().connected), 'every device logged in over MQTT with its NATS user')
 
@@ -122,6 +132,18 @@ t.test('three NATS nodes, two partitions, a node killed mid-run', { skip: NATS_S
   }
 
   await fleet.stop()
+  // The partitioned evidence bundle of the shipment: every reading → its partition checkpoint → the root checkpoint.
+  // Closed at the earlier of the two loggers' last device times, so both chains cover the close.
+  const lastTime = async (id: string) => readingOfEntry((await ledgerOf(id).readingsByDevice(id, perDevice, perDevice))[0].entry).fields.deviceTimeMs
+  await ingest.closeShipment({ shipmentId: 'NC-SHIP-1', closedAt: Math.min(...(await Promise.all(shipLoggers.map(lastTime)))), by: 'integration-test' })
+  for (const w of ingest.workers) await w.ledger.checkpoint()
+  await ingest.tick()
+  const bundle = buildPartitionedBundle(await collectPartitionedBundleInputs(ingest.workers.map((w) => w.ledger), ingest.root, 'NC-SHIP-1'))
+  t.same(bundle.bundle.partitions.map((p) => p.chains.map((c) => c.readings.length)), [[perDevice], [perDevice]], 'the bundle holds both loggers\' chains, one per partition')
+  const verified = await verifyBundle(bundle.json, { trustedKey: ingest.root.verifierKey })
+  t.equal(verified.result, 'VERIFIED', `the partitioned bundle verifies under the root key ${JSON.stringify(verified.checks.filter((c) => !c.ok).map((c) => c.failures.slice(0, 2)))}`)
+  const dropped = { ...bundle.bundle, partitions: bundle.bundle.partitions.slice(1) }
+  t.ok((await verifyBundle(JSON.stringify(dropped), { trustedKey: ingest.root.verifierKey })).checks.some((c) => c.failures.some((f) => f.code === 'PARTITION_MISSING')), 'with a partition left out it is refused')
   const vkeys = new Map(ingest.workers.map((w) => [w.partition, w.ledger.verifierKey]))
   const finals = new Map(ingest.workers.map((w) => [w.partition, w.ledger]))
   await ingest.close(); ingestOpen = false
