@@ -123,6 +123,30 @@ export function closeShipment(s: LiveShipment, closedAt: number, anchors?: reado
   }
 }
 
+/**
+ * Folds readings stored before the monitor saw the shipment (it was created after they
+ * arrived) together with those folded since, in each logger's seq order: the same fold
+ * as at a restart, so the alarms are current at once. Returns the ids of its alarms.
+ */
+export function refoldWith(s: LiveShipment, earlier: readonly ReadingView[]): string[] {
+  for (const r of earlier) {
+    if (!inWindow(s, r.deviceId, r.deviceTimeMs)) continue
+    let list = s.readings.get(r.deviceId)
+    if (!list) s.readings.set(r.deviceId, (list = []))
+    if (!list.some((x) => x.seq === r.seq)) list.push({ deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status })
+    const prev = s.last.get(r.deviceId)
+    if (!prev || r.seq > prev.seq) s.last.set(r.deviceId, { seq: r.seq, deviceTimeMs: r.deviceTimeMs, receivedAt: r.receivedAt, tempCentiC: r.tempCentiC, late: r.late, batteryPct: r.batteryPct })
+  }
+  buildEvaluators(s)
+  s.alarms.clear()
+  for (const [d, list] of s.readings) {
+    list.sort((a, b) => a.seq - b.seq)
+    const ev = s.evaluators.get(d)
+    if (ev) for (const r of list) applyOutcome(s, ev.add(r))
+  }
+  return [...s.alarms.keys()]
+}
+
 export function openCount(s: LiveShipment): number {
   let n = 0
   for (const id of s.alarms.keys()) if (!s.acks.has(id)) n++

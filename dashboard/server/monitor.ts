@@ -11,7 +11,7 @@ import type { StoredEntry, ShipmentCreateBody } from '../../ledger/entry-types.t
 import type { RuleProfile } from '../compliance/index.ts'
 import { createLateness } from './lateness.ts'
 import { readingView, deviceView, type ReadingView, type DeviceView } from './views.ts'
-import { addPostClose, addReading, buildEvaluators, closeShipment, inWindow, isPostClose, newShipment, openCount, type LiveShipment } from './live-shipment.ts'
+import { addPostClose, addReading, buildEvaluators, closeShipment, inWindow, isPostClose, newShipment, openCount, refoldWith, type LiveShipment } from './live-shipment.ts'
 import { alarmView, deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
 import { createDeviceAlarms } from './device-alarms.ts'
 
@@ -77,6 +77,11 @@ export interface FleetMonitor {
   /** The open shipment a device currently belongs to, if any. */
   shipmentOfDevice(deviceId: string): string | null
   device(deviceId: string): DeviceView | undefined
+  /**
+   * Resolves once the monitor has folded every reading of this shipment stored before it
+   * was created (readings first, shipment after): its alarms and status are current then.
+   */
+  settled(shipmentId: string): Promise<void>
 }
 
 /** 2 × the built-in profiles' 5-minute sampling interval, for a device in no shipment. */
@@ -138,6 +143,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         if (live) {
           emit({ event: 'shipment', data: summaryOf(s) })
           for (const id of raised) emit({ event: 'alarm', data: deviceAlarmView(s.id, id)! })
+          backfill(s, entry.index)
         }
         return
       }
@@ -203,6 +209,27 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       }
       default:
     }
+  }
+
+  /** Shipments whose earlier readings are being folded in (see `backfill`). */
+  const backfilling = new Map<string, Promise<void>>()
+
+  /**
+   * A shipment created after some of its readings were committed (startAt in the past, or readings
+   * that arrived before the create): at start-up the fold sees them because creates are loaded first;
+   * live, they were applied before the shipment existed. Read them (entries below the create's index)
+   * and refold, so the alarms are raised now and not only after a restart.
+   */
+  function backfill(s: LiveShipment, createIndex: number): void {
+    const done = (async () => {
+      const earlier = (await ledger.readingsByShipment(s.id)).filter((e) => e.entry.index < createIndex)
+      if (earlier.length === 0 || s.closedAt !== null) return
+      const views = earlier.map((e) => ({ ...readingView(e, Number.MAX_SAFE_INTEGER), late: lateReadings.has(`${e.entry.body.deviceId}:${e.entry.body.seq}`) }))
+      const ids = refoldWith(s, views)
+      for (const id of ids) { const a = alarmView(s, id, clock); if (a) emit({ event: 'alarm', data: a }) }
+      emit({ event: 'shipment', data: summaryOf(s) })
+    })().catch((err) => opts.onError?.(err, createIndex)).finally(() => { backfilling.delete(s.id) })
+    backfilling.set(s.id, done)
   }
 
   function safeApply(e: StoredEntry): void {
@@ -352,6 +379,11 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     device(deviceId) {
       const d = ledger.device(deviceId)
       return d ? deviceView(d, shipmentOfDevice(deviceId)) : undefined
+    },
+    async settled(shipmentId) {
+      // A create committed during the start-up fold is applied (and backfilled) once the fold is done.
+      if (progress.state === 'catching_up') await caughtUp.catch(() => {})
+      await backfilling.get(shipmentId)
     },
   }
 }

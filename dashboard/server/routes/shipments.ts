@@ -137,6 +137,8 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       shipmentId: b.shipmentId, product: b.product, gs1, route: b.route, devices: b.devices,
       profile, profileHash: profileHash(profile), startAt: b.startAt ?? clock(), by: req.user!.username,
     })
+    // Readings that arrived before the shipment was logged raise their alarms now, in this answer.
+    await monitor.settled(b.shipmentId)
     req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
     return reply.code(201).send(await detail(b.shipmentId))
   })
