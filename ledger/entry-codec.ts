@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts'
-import { CLOSE_MEANINGS, type Entry, type EntryBodies, type EntryType, type GapCause } from './entry-types.ts'
+import { CLOSE_MEANINGS, RECEIVE_MEANINGS, type Entry, type EntryBodies, type EntryType, type GapCause } from './entry-types.ts'
 import { fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { checkDeviceId, decodeReading, type DecodedReading } from './protocol/reading.ts'
 import { checkDevicePublicKey } from './protocol/keys.ts'
@@ -48,7 +48,7 @@ export class EntryError extends Error {
 
 /** `prev` of entry 0. */
 export const GENESIS_PREV = '0'.repeat(64)
-export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'reading', 'alarm.ack', 'checkpoint', 'gap', 'reading.fork']
+export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'shipment.receive', 'reading', 'alarm.ack', 'checkpoint', 'gap', 'reading.fork']
 export const GAP_CAUSES: readonly GapCause[] = ['buffer-overflow', 'resend-abandoned', 'operator']
 /** The id rule the ledger's write API applies (ledger/ledger.ts). */
 export const SHIPMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
@@ -191,6 +191,14 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     if (o.anchors !== undefined) anchors(o, f)
     if (o.endsEarly !== undefined) str(shape(o.endsEarly, `${f}.endsEarly`, ['reason']), 'reason', `${f}.endsEarly`)
     if (o.signature !== undefined) closeSignature(o.signature, `${f}.signature`, o.by as string)
+  },
+  'shipment.receive'(b, f) {
+    const o = shape(b, f, ['shipmentId', 'receivedAt', 'by', 'signature'])
+    shipmentId(o, f); int(o, 'receivedAt', f); str(o, 'by', f)
+    const g = shape(o.signature, `${f}.signature`, ['by', 'meaning', 'reason', 'at'])
+    if (str(g, 'by', `${f}.signature`) !== o.by) fail('ERR_ENTRY_BAD_FIELD', `${f}.signature.by`, `is ${JSON.stringify(g.by)}, but the receipt is by ${JSON.stringify(o.by)}`)
+    if (!(RECEIVE_MEANINGS as readonly unknown[]).includes(g.meaning)) fail('ERR_ENTRY_BAD_FIELD', `${f}.signature.meaning`, `expected one of ${RECEIVE_MEANINGS.map((m) => JSON.stringify(m)).join(', ')}, got ${JSON.stringify(g.meaning)}`)
+    str(g, 'reason', `${f}.signature`); int(g, 'at', `${f}.signature`)
   },
   'gap'(b, f) {
     const o = shape(b, f, ['deviceId', 'fromSeq', 'toSeq', 'cause', 'by'], ['detail'])

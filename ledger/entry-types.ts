@@ -14,6 +14,7 @@ export type EntryType =
   | 'device.revoke'
   | 'shipment.create'
   | 'shipment.close'
+  | 'shipment.receive'
   | 'reading'
   | 'alarm.ack'
   | 'checkpoint'
@@ -111,6 +112,25 @@ export interface CloseSignature {
   override?: { reason: string; alarms: string[] }
 }
 
+/** What a receipt signature means: the consignment arrived at the route's destination, and in what state. */
+export const RECEIVE_MEANINGS = ['received at destination', 'received with damage noted', 'received and quarantined'] as const
+export type ReceiveMeaning = (typeof RECEIVE_MEANINGS)[number]
+
+/** The electronic signature of a receipt: the receiving user (password re-checked), its meaning, why, when (ms UTC). */
+export interface ReceiveSignature { by: string; meaning: ReceiveMeaning; reason: string; at: number }
+
+/**
+ * The consignment was received at the destination (before the close, which ends the compliance
+ * window). Signed like the close; at most one per shipment, only while it is open.
+ */
+export interface ShipmentReceiveBody {
+  shipmentId: string
+  /** ms UTC: when the goods were received (the signer's statement; the entry time is when it was logged). */
+  receivedAt: number
+  by: string
+  signature: ReceiveSignature
+}
+
 /** Why readings of a device will never arrive (docs/PROTOCOL.md, "Declared gaps"). */
 export type GapCause = 'buffer-overflow' | 'resend-abandoned' | 'operator'
 
@@ -155,6 +175,7 @@ export interface EntryBodies {
   'device.revoke': DeviceRevokeBody
   'shipment.create': ShipmentCreateBody
   'shipment.close': ShipmentCloseBody
+  'shipment.receive': ShipmentReceiveBody
   'reading': ReadingBody
   'alarm.ack': AlarmAckBody
   'checkpoint': CheckpointBody

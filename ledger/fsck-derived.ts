@@ -43,7 +43,7 @@ const fail = (code: DerivedFailure['code'], message: string, key?: string, index
 }
 
 interface Reading { i: number; h: string; p: string; t: number; device: string; seq: number }
-interface Ship { devices: string[]; startAt: number; createIndex: number; closedAt?: number; closeIndex?: number; profileHash: string }
+interface Ship { devices: string[]; startAt: number; createIndex: number; closedAt?: number; closeIndex?: number; receiveIndex?: number; profileHash: string }
 interface Dev { publicKey: string; registerIndex: number; revoked: boolean; revokeIndex?: number; readings: number }
 
 /** Same fields, compared as JSON values. */
@@ -95,6 +95,7 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
       case 'device.revoke': { const d = devices.get(b.deviceId as string); if (d) { d.revoked = true; d.revokeIndex = i } break }
       case 'shipment.create': ships.set(b.shipmentId as string, { devices: b.devices as string[], startAt: b.startAt as number, createIndex: i, profileHash: b.profileHash as string }); break
       case 'shipment.close': { const s = ships.get(b.shipmentId as string); if (s) { s.closedAt = b.closedAt as number; s.closeIndex = i } break }
+      case 'shipment.receive': { const s = ships.get(b.shipmentId as string); if (s) s.receiveIndex = i; break }
       case 'checkpoint': lastCheckpoint = b.note as string; break
       case 'reading': {
         const payload = fromBase64(b.payload as string)
@@ -189,7 +190,7 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
             const id = key.slice(2)
             const s = ships.get(id)
             if (!s) fail('ERR_FSCK_DERIVED_STATE', 'a shipment that no entry creates', key)
-            const why = sameFields(json(value), { shipmentId: id, devices: s!.devices, startAt: s!.startAt, createIndex: s!.createIndex, profileHash: s!.profileHash, closedAt: s!.closedAt, closeIndex: s!.closeIndex })
+            const why = sameFields(json(value), { shipmentId: id, devices: s!.devices, startAt: s!.startAt, createIndex: s!.createIndex, profileHash: s!.profileHash, closedAt: s!.closedAt, closeIndex: s!.closeIndex, receiveIndex: s!.receiveIndex })
             if (why) fail('ERR_FSCK_DERIVED_STATE', why, key, s!.closeIndex ?? s!.createIndex)
             seen.s++
             break

@@ -202,7 +202,7 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
   const chains = new Map<string, ChainState>()
   /** A gap entry's held reading, which must be the very next entry. */
   let owedAfterGap: { deviceId: string; seq: number; index: number } | undefined
-  const shipments = new Map<string, { closed: boolean }>()
+  const shipments = new Map<string, { closed: boolean; received?: boolean }>()
   const leaves = new Leaves()
   let frontier: Uint8Array[] = []
   try {
@@ -390,6 +390,13 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           const s = shipments.get(b.shipmentId)
           if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `closes shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
           s!.closed = true
+          return
+        }
+        case 'shipment.receive': {
+          const b = (entry as Entry<'shipment.receive'>).body
+          const s = shipments.get(b.shipmentId)
+          if (!s || s.closed || s.received) stop('ERR_FSCK_SHIPMENT', i, `receives shipment ${b.shipmentId}, which ${!s ? 'does not exist' : s.closed ? 'is closed already' : 'was received already'}`, { shipmentId: b.shipmentId })
+          s!.received = true
           return
         }
         case 'alarm.ack': {

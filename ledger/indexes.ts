@@ -172,6 +172,18 @@ const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
   }
 }
 
+/** A receipt: once per shipment, while it is open, not before it started. Changes only the shipment state. */
+const prepareShipmentReceive: Preparer<'shipment.receive'> = (ctx, body) => {
+  const s = ctx.shipment(body.shipmentId)
+  if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
+  if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
+  if (s.receiveIndex !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_RECEIVED', `shipment ${body.shipmentId} was received at entry ${s.receiveIndex}`, { shipmentId: body.shipmentId, receiveIndex: s.receiveIndex })
+  if (body.receivedAt < s.startAt) bad(`receivedAt ${body.receivedAt} is before the shipment's startAt ${s.startAt}`, { receivedAt: body.receivedAt, startAt: s.startAt })
+  return async ({ entry }) => {
+    ctx.setShipment({ ...s, receivedAt: body.receivedAt, receivedBy: body.by, receiveIndex: entry.index, receiveSignature: body.signature })
+  }
+}
+
 const prepareAlarmAck: Preparer<'alarm.ack'> = (ctx, body) => {
   if (!ctx.shipment(body.shipmentId)) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
   return async () => {}
@@ -332,6 +344,7 @@ const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'device.revoke': prepareRevoke,
   'shipment.create': prepareShipmentCreate,
   'shipment.close': prepareShipmentClose,
+  'shipment.receive': prepareShipmentReceive,
   'alarm.ack': prepareAlarmAck,
   'checkpoint': prepareCheckpoint,
   'reading': prepareReading,

@@ -14,7 +14,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
+import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentReceiveBody, StoredEntry } from './entry-types.ts'
 import { canonicalJsonBytes } from './canonical-json.ts'
 import { checkDeviceId, fromHex, toBase64, toHex, MAX_SEQ } from './protocol/index.ts'
 import { isDiskFull, LogStore, type StoredCheckpoint } from './store.ts'
@@ -85,6 +85,8 @@ export interface Ledger {
   createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
   /** Refused with ERR_LEDGER_EVIDENCE_ENDS_EARLY unless every logger's chain reaches closedAt or `endsEarly` gives the reason it does not. */
   closeShipment(body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>>
+  /** Logs the signed receipt of an open shipment at its destination (once; ERR_LEDGER_SHIPMENT_RECEIVED after). */
+  receiveShipment(body: ShipmentReceiveBody): Promise<StoredEntry<'shipment.receive'>>
   acknowledgeAlarm(body: AlarmAckBody): Promise<StoredEntry<'alarm.ack'>>
   /** Declares readings fromSeq..toSeq of a device lost for good (docs/PROTOCOL.md, "Declared gaps"). */
   declareGap(body: GapBody): Promise<StoredEntry<'gap'>>
@@ -276,6 +278,17 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       }
       // The anchors are the ledger's to write (indexes.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
+    },
+    receiveShipment(body) {
+      const by = str(body?.by, 'by')
+      const sg = body.signature
+      if (typeof sg !== 'object' || sg === null) bad('"signature" must be an object { by, meaning, reason, at }', { field: 'signature' })
+      // Copied field by field: the entry holds what the signature defines (the codec checks the values).
+      const b: ShipmentReceiveBody = {
+        shipmentId: shipmentIdOf(body.shipmentId), receivedAt: timeOf(body.receivedAt, 'receivedAt'), by,
+        signature: { by: sg.by, meaning: sg.meaning, reason: sg.reason, at: sg.at },
+      }
+      return store.appendEntry('shipment.receive', b, clock())
     },
     acknowledgeAlarm(body) {
       const b: AlarmAckBody = {

@@ -3,7 +3,7 @@
  * device, shipments, quarantine records and counters. Derived from the log
  * (and rebuilt in the same atomic batch as the entries that change it).
  */
-import type { CalibrationInfo, ChainAnchor, CloseSignature, Gs1Ids } from './entry-types.ts'
+import type { CalibrationInfo, ChainAnchor, CloseSignature, Gs1Ids, ReceiveSignature } from './entry-types.ts'
 import type { SeqState } from './device-chain.ts'
 
 export interface DeviceState extends SeqState {
@@ -55,6 +55,11 @@ export interface ShipmentState {
   gs1?: Gs1Ids
   /** Each logger's chain head when the shipment was created (absent in ledgers written before anchors). */
   createAnchors?: ChainAnchor[]
+  /** Set by the shipment.receive entry: when the goods were received, by whom, its index and signature. */
+  receivedAt?: number
+  receivedBy?: string
+  receiveIndex?: number
+  receiveSignature?: ReceiveSignature
   closedAt?: number
   closedBy?: string
   closeIndex?: number

@@ -14,7 +14,7 @@ const MS_OR_NULL = { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_
 const CENTI_OR_NULL = { type: ['integer', 'null'] } as const
 const INT_OR_NULL = { type: ['integer', 'null'] } as const
 const STR_OR_NULL = { type: ['string', 'null'] } as const
-import { CLOSE_MEANINGS } from '../../ledger/entry-types.ts'
+import { CLOSE_MEANINGS, RECEIVE_MEANINGS } from '../../ledger/entry-types.ts'
 
 const TEXT = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const
 
@@ -210,6 +210,17 @@ export const ShipmentDetailSchema = {
       },
       required: ['by', 'meaning', 'reason', 'at'],
     },
+    /** Ledger time the shipment was logged (who: createdBy). */
+    createdAt: MS,
+    /** When the goods were received at the destination (null until the signed receipt). */
+    receivedAt: MS_OR_NULL,
+    receivedEntry: INT_OR_NULL,
+    /** The receipt's electronic signature (null until received). */
+    receiveSignature: {
+      type: ['object', 'null'],
+      properties: { by: { type: 'string' }, meaning: { type: 'string' }, reason: { type: 'string' }, at: MS },
+      required: ['by', 'meaning', 'reason', 'at'],
+    },
     /** Readings logged above a close anchor with device times in the window: shown apart, never part of the result. */
     postClose: { type: 'array', items: { $ref: 'Reading#' } },
     result: {
@@ -353,6 +364,21 @@ export const ShipmentCloseBody = {
     },
     /** Close over open critical alarms, and why (recorded in the signature). */
     override: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: TEXT(500) } },
+  },
+  required: ['signature'],
+} as const
+
+export const ShipmentReceiveBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    /** When the goods arrived (default: now); not before the shipment's start. */
+    receivedAt: MS,
+    /** The electronic signature: the receiver's password re-entered, what the receipt means, and a remark. */
+    signature: {
+      type: 'object', additionalProperties: false, required: ['password', 'meaning', 'reason'],
+      properties: { password: TEXT(200), meaning: { type: 'string', enum: [...RECEIVE_MEANINGS] }, reason: TEXT(500) },
+    },
   },
   required: ['signature'],
 } as const

@@ -76,6 +76,7 @@ export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number
     readings: d.readings,
     postClose: d.postClose,
     endsEarly: d.state.endsEarly ?? null,
+    receipt: d.state.receiveSignature && d.state.receivedAt !== undefined ? { receivedAt: d.state.receivedAt, signature: d.state.receiveSignature } : null,
     close: d.state.closedAt === undefined ? null : { by: d.state.closedBy ?? 'unknown', signature: d.state.closeSignature ?? null },
     result: d.view ?? { verdict: 'UNKNOWN_PROFILE', reasons: ['the logged rule profile does not validate'], mktCentiC: null, timeInRangeMs: null, timeAboveMs: null, timeBelowMs: null, excursions: [] },
     devices: d.state.devices.map((id) => {

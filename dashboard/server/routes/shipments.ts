@@ -1,7 +1,7 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { CloseMeaning, CloseSignature } from '../../../ledger/entry-types.ts'
-import { ShipmentCreateBody, ShipmentCloseBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
+import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/entry-types.ts'
+import { ShipmentCreateBody, ShipmentCloseBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
 import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
@@ -16,6 +16,8 @@ interface CloseBody {
   signature: { password: string; meaning: CloseMeaning; reason: string }
   override?: { reason: string }
 }
+
+interface ReceiveBody { receivedAt?: number; signature: { password: string; meaning: ReceiveMeaning; reason: string } }
 
 interface CreateBody {
   shipmentId: string; product: string; profileId?: string; profile?: unknown
@@ -41,6 +43,10 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       closedEntry: d.state.closeIndex ?? null,
       endsEarly: d.state.endsEarly ?? null,
       closeSignature: d.state.closeSignature ?? null,
+      createdAt: d.state.createdAt,
+      receivedAt: d.state.receivedAt ?? null,
+      receivedEntry: d.state.receiveIndex ?? null,
+      receiveSignature: d.state.receiveSignature ?? null,
       postClose: d.postClose,
       result: d.view ?? undefined,
       alarms: monitor.alarms({ shipmentId: id }).map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
@@ -141,6 +147,23 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
     await monitor.settled(b.shipmentId)
     req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
     return reply.code(201).send(await detail(b.shipmentId))
+  })
+
+  app.post<{ Params: { id: string }; Body: ReceiveBody }>('/api/shipments/:id/receive', {
+    config: { roles: WRITERS, rateLimit: writeLimit },
+    schema: { tags: ['shipments'], params: idParams, body: ShipmentReceiveBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req) => {
+    const s = mustShipment(ledger, req.params.id)
+    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: a receipt comes before the close`, 'params.id')
+    if (s.receivedAt !== undefined) throw new ApiError('ERR_SHIPMENT_RECEIVED', `shipment "${s.shipmentId}" was received by ${s.receivedBy} at ${new Date(s.receivedAt).toISOString()}`, 'params.id')
+    const b = req.body
+    const receivedAt = b.receivedAt ?? clock()
+    if (receivedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `receivedAt ${receivedAt} is before the shipment start ${s.startAt}`, 'body.receivedAt')
+    const by = req.user!.username
+    await checkSignaturePassword(app, req, by, b.signature.password)
+    await ledger.receiveShipment({ shipmentId: s.shipmentId, receivedAt, by, signature: { by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock() } })
+    req.log.info({ by, shipmentId: s.shipmentId, meaning: b.signature.meaning }, 'shipment received (signed)')
+    return detail(s.shipmentId)
   })
 
   app.post<{ Params: { id: string }; Body: CloseBody }>('/api/shipments/:id/close', {
