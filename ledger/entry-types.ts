@@ -15,6 +15,7 @@ export type EntryType =
   | 'shipment.create'
   | 'shipment.close'
   | 'shipment.receive'
+  | 'shipment.devices'
   | 'reading'
   | 'alarm.ack'
   | 'checkpoint'
@@ -131,6 +132,21 @@ export interface ShipmentReceiveBody {
   signature: ReceiveSignature
 }
 
+/**
+ * Loggers assigned to or removed from an open shipment (ledger/logger-windows.ts): an added
+ * logger's readings count from `at` (device time), a removed one's up to `at` and none logged
+ * after this entry. The ledger writes `anchors`: each named logger's chain head, in [...add, ...remove] order.
+ */
+export interface ShipmentDevicesBody {
+  shipmentId: string
+  add: string[]
+  remove: string[]
+  /** ms UTC (device time) the change takes effect. */
+  at: number
+  by: string
+  anchors?: ChainAnchor[]
+}
+
 /** Why readings of a device will never arrive (docs/PROTOCOL.md, "Declared gaps"). */
 export type GapCause = 'buffer-overflow' | 'resend-abandoned' | 'operator'
 
@@ -176,6 +192,7 @@ export interface EntryBodies {
   'shipment.create': ShipmentCreateBody
   'shipment.close': ShipmentCloseBody
   'shipment.receive': ShipmentReceiveBody
+  'shipment.devices': ShipmentDevicesBody
   'reading': ReadingBody
   'alarm.ack': AlarmAckBody
   'checkpoint': CheckpointBody

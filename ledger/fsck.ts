@@ -392,6 +392,13 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           s!.closed = true
           return
         }
+        case 'shipment.devices': {
+          const b = (entry as Entry<'shipment.devices'>).body
+          const s = shipments.get(b.shipmentId)
+          if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
+          for (const id of b.add) if (!devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} is assigned ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
+          return
+        }
         case 'shipment.receive': {
           const b = (entry as Entry<'shipment.receive'>).body
           const s = shipments.get(b.shipmentId)

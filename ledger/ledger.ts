@@ -14,7 +14,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentReceiveBody, StoredEntry } from './entry-types.ts'
+import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody, ShipmentReceiveBody, StoredEntry } from './entry-types.ts'
 import { canonicalJsonBytes } from './canonical-json.ts'
 import { checkDeviceId, fromHex, toBase64, toHex, MAX_SEQ } from './protocol/index.ts'
 import { isDiskFull, LogStore, type StoredCheckpoint } from './store.ts'
@@ -85,6 +85,8 @@ export interface Ledger {
   createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
   /** Refused with ERR_LEDGER_EVIDENCE_ENDS_EARLY unless every logger's chain reaches closedAt or `endsEarly` gives the reason it does not. */
   closeShipment(body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>>
+  /** Assigns loggers to or removes them from an open shipment, effective from device time `at` (ledger/logger-windows.ts). */
+  changeShipmentDevices(body: Omit<ShipmentDevicesBody, 'anchors'>): Promise<StoredEntry<'shipment.devices'>>
   /** Logs the signed receipt of an open shipment at its destination (once; ERR_LEDGER_SHIPMENT_RECEIVED after). */
   receiveShipment(body: ShipmentReceiveBody): Promise<StoredEntry<'shipment.receive'>>
   acknowledgeAlarm(body: AlarmAckBody): Promise<StoredEntry<'alarm.ack'>>
@@ -278,6 +280,12 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       }
       // The anchors are the ledger's to write (indexes.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
+    },
+    changeShipmentDevices(body) {
+      const list = (v: unknown, name: string) => (Array.isArray(v) ? v.map(deviceIdOf) : bad(`"${name}" must be an array of device ids`, { field: name }))
+      // The anchors are the ledger's to write (indexes.ts), never the caller's.
+      const b: ShipmentDevicesBody = { shipmentId: shipmentIdOf(body?.shipmentId), add: list(body.add, 'add'), remove: list(body.remove, 'remove'), at: timeOf(body.at, 'at'), by: str(body.by, 'by') }
+      return store.appendEntry('shipment.devices', b, clock())
     },
     receiveShipment(body) {
       const by = str(body?.by, 'by')

@@ -7,7 +7,7 @@
  */
 import { toBase64 } from '../../ledger/protocol/bytes.ts'
 import { decodeEntry, readingOfEntry } from '../../ledger/entry-codec.ts'
-import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody } from '../../ledger/entry-types.ts'
 import { BUNDLE_FORMAT, BUNDLE_VERSION, bundleHash, serializeBundle, type EntryRef, type EvidenceBundle } from './format.ts'
 import { recomputeResult } from './recompute.ts'
 
@@ -22,6 +22,10 @@ export interface BundleInputs {
   checkpoint: string
   create: StoredRef
   close: StoredRef | null
+  /** The shipment.receive entry (the signed receipt), when there is one. */
+  receive?: StoredRef | null
+  /** The shipment.devices entries (loggers assigned or removed), in log order. */
+  assignments?: StoredRef[]
   devices: { deviceId: string; register: StoredRef; revoke: StoredRef | null }[]
   chains: { deviceId: string; before: StoredRef | null; readings: StoredRef[]; gaps: StoredRef[] }[]
   forks: StoredRef[]
@@ -56,13 +60,21 @@ export function buildBundle(inputs: BundleInputs): { bundle: EvidenceBundle; jso
   const gaps = inputs.chains.flatMap((c) => c.gaps.map((g) => expectType(g, 'gap').body as GapBody))
   const forks = inputs.forks.map((f) => expectType(f, 'reading.fork').body as ReadingForkBody)
   for (const p of inputs.postClose) expectType(p, 'reading')
+  if (inputs.receive) expectType(inputs.receive, 'shipment.receive')
+  const assignments = [...(inputs.assignments ?? [])].sort((a, b) => a.index - b.index)
+  const changes = assignments.map((a) => ({ index: a.index, body: expectType(a, 'shipment.devices').body as ShipmentDevicesBody }))
   const bundle: EvidenceBundle = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     shipmentId: inputs.shipmentId,
     ledger: { origin: inputs.origin, verifierKey: inputs.verifierKey },
     checkpoint: inputs.checkpoint,
-    shipment: { create: ref(inputs.create), close: inputs.close ? ref(inputs.close) : null },
+    // receive and assignments only when the shipment has them: bundles without them keep their bytes.
+    shipment: {
+      create: ref(inputs.create), close: inputs.close ? ref(inputs.close) : null,
+      ...(inputs.receive ? { receive: ref(inputs.receive) } : {}),
+      ...(assignments.length ? { assignments: assignments.map(ref) } : {}),
+    },
     devices: [...inputs.devices].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)).map((d) => ({ deviceId: d.deviceId, register: ref(d.register), revoke: d.revoke ? ref(d.revoke) : null })),
     chains: [...inputs.chains].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)).map((c) => ({
       deviceId: c.deviceId,
@@ -73,7 +85,7 @@ export function buildBundle(inputs: BundleInputs): { bundle: EvidenceBundle; jso
     forks: [...inputs.forks].sort((a, b) => a.index - b.index).map(ref),
     postClose: [...inputs.postClose].sort((a, b) => a.index - b.index).map(ref),
     acknowledgements: [...inputs.acknowledgements].sort((a, b) => a.index - b.index).map(ref),
-    claimed: recomputeResult(create, close, fields, { gaps, forks }),
+    claimed: recomputeResult(create, close, fields, { gaps, forks, ...(changes.length ? { assignments: changes } : {}) }),
   }
   const json = serializeBundle(bundle)
   return { bundle, json, sha256: bundleHash(json) }

@@ -210,6 +210,15 @@ export const ShipmentDetailSchema = {
       },
       required: ['by', 'meaning', 'reason', 'at'],
     },
+    /** Every logger the shipment had, and the device times its readings count for (until null: assigned now). */
+    loggers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, from: MS, until: MS_OR_NULL, addedEntry: INT_OR_NULL, removedEntry: INT_OR_NULL },
+        required: ['deviceId', 'from', 'until', 'addedEntry', 'removedEntry'],
+      },
+    },
     /** Ledger time the shipment was logged (who: createdBy). */
     createdAt: MS,
     /** When the goods were received at the destination (null until the signed receipt). */
@@ -366,6 +375,17 @@ export const ShipmentCloseBody = {
     override: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: TEXT(500) } },
   },
   required: ['signature'],
+} as const
+
+export const ShipmentDevicesBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    add: { type: 'array', maxItems: 16, uniqueItems: true, items: DEVICE_ID, default: [] },
+    remove: { type: 'array', maxItems: 16, uniqueItems: true, items: DEVICE_ID, default: [] },
+    /** Device time the change takes effect (default: now); not before the start, not in the future. */
+    at: MS,
+  },
 } as const
 
 export const ShipmentReceiveBody = {

@@ -8,6 +8,8 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { harness, TestDevice, register, T0, PASSWORDS, type Harness } from './support.ts'
+import { createBundleBuilder } from '../bundle/collect.ts'
+import { verifyBundle, formatReport } from '../bundle/verify.ts'
 
 const MIN = 60_000
 
@@ -37,7 +39,7 @@ async function pdfText(bytes: Uint8Array): Promise<string> {
 const sig = (password = PASSWORDS.operator, meaning = 'received at destination') => ({ password, meaning, reason: 'pallet intact, seals checked' })
 
 t.test('a signed receipt is logged once, before the close, and shows with creator and closer', async (t) => {
-  const h = await harness(t)
+  const h = await harness(t, (ledger) => ({ bundle: createBundleBuilder(ledger) }))
   await shipment(h)
   const size = h.ledger.size()
   const wrong = await post(h, '/api/shipments/RCV-1/receive', { signature: sig('not-my-password') })
@@ -80,4 +82,22 @@ t.test('a signed receipt is logged once, before the close, and shows with creato
   t.match(text, /received at destination/, 'with the receipt meaning')
   t.match(text, /pallet intact, seals checked/, 'and its reason')
   t.match(text, /Closed by\s+olivia/, 'and who closed it')
+
+  // The bundle carries the receipt; the offline verifier shows creator, receiver and closer.
+  const bundle = await h.app.inject({ url: '/api/shipments/RCV-1/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  t.equal(bundle.statusCode, 200)
+  t.equal(JSON.parse(bundle.body).shipment.receive.index, ok.body.receivedEntry)
+  const report = await verifyBundle(bundle.body, { trustedKey: h.ledger.verifierKey })
+  t.equal(report.result, 'VERIFIED', formatReport(report))
+  t.same(report.receipt, { receivedAt, signature: ok.body.receiveSignature })
+  t.equal(report.createdBy, 'olivia')
+  const lines = formatReport(report)
+  t.match(lines, /created by olivia/)
+  t.match(lines, /received: received .*, signed by olivia, meaning "received at destination", reason: pallet intact, seals checked/)
+  t.match(lines, /closed: signed by olivia, meaning "received and reviewed"/)
+  // A receipt moved into another shipment's bundle, or out of order, is refused.
+  const moved = JSON.parse(bundle.body)
+  moved.shipment.receive = moved.shipment.create
+  const r2 = await verifyBundle(JSON.stringify(moved), { trustedKey: h.ledger.verifierKey })
+  t.equal(r2.result, 'NOT VERIFIED', 'a create entry given as the receipt does not verify')
 })

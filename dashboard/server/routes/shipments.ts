@@ -1,12 +1,13 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/entry-types.ts'
-import { ShipmentCreateBody, ShipmentCloseBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
+import { ShipmentCreateBody, ShipmentCloseBody, ShipmentDevicesBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
 import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
+import { changeProblem, windowsOf } from '../../../ledger/logger-windows.ts'
 
 const WRITERS = ['operator'] as const
 const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
@@ -16,6 +17,8 @@ interface CloseBody {
   signature: { password: string; meaning: CloseMeaning; reason: string }
   override?: { reason: string }
 }
+
+interface DevicesBody { add: string[]; remove: string[]; at?: number }
 
 interface ReceiveBody { receivedAt?: number; signature: { password: string; meaning: ReceiveMeaning; reason: string } }
 
@@ -43,6 +46,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       closedEntry: d.state.closeIndex ?? null,
       endsEarly: d.state.endsEarly ?? null,
       closeSignature: d.state.closeSignature ?? null,
+      loggers: windowsOf(d.state).map((w) => ({ deviceId: w.deviceId, from: w.from, until: w.until, addedEntry: w.addIndex, removedEntry: w.removeIndex })),
       createdAt: d.state.createdAt,
       receivedAt: d.state.receivedAt ?? null,
       receivedEntry: d.state.receiveIndex ?? null,
@@ -147,6 +151,31 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
     await monitor.settled(b.shipmentId)
     req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
     return reply.code(201).send(await detail(b.shipmentId))
+  })
+
+  app.post<{ Params: { id: string }; Body: DevicesBody }>('/api/shipments/:id/devices', {
+    config: { roles: WRITERS, rateLimit: writeLimit },
+    schema: { tags: ['shipments'], params: idParams, body: ShipmentDevicesBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req) => {
+    const s = mustShipment(ledger, req.params.id)
+    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: its loggers are final`, 'params.id')
+    const { add = [], remove = [] } = req.body
+    const now = clock()
+    const at = req.body.at ?? now
+    if (at > now) throw new ApiError('ERR_VALIDATION', `at ${new Date(at).toISOString()} is in the future: a change takes effect now or from a past time`, 'body.at')
+    add.forEach((id, i) => {
+      const d = ledger.device(id)
+      if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.add[${i}]`)
+      if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.add[${i}]`)
+    })
+    const problem = changeProblem(windowsOf(s), { add, remove, at }, s.startAt)
+    if (problem) throw new ApiError('ERR_VALIDATION', problem.message, `body.${problem.field}`)
+    const by = req.user!.username
+    await ledger.changeShipmentDevices({ shipmentId: s.shipmentId, add, remove, at, by })
+    // An added logger's earlier readings raise their alarms now, in this answer.
+    await monitor.settled(s.shipmentId)
+    req.log.info({ by, shipmentId: s.shipmentId, add, remove, at }, 'shipment loggers changed')
+    return detail(s.shipmentId)
   })
 
   app.post<{ Params: { id: string }; Body: ReceiveBody }>('/api/shipments/:id/receive', {
