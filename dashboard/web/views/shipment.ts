@@ -76,6 +76,8 @@ export const shipmentView: View = (root, ctx, params) => {
   replace(root, h('p', { class: 'loading' }, 'Loading shipment…'))
 
   function renderHead(d: ShipmentDetail): void {
+    // A reload (live events) must not pull an open dialog away from under the user's typing.
+    if (head.querySelector('dialog[open]')) { reloadWhenClosed(); return }
     replace(head,
       h('div', null,
         h('div', { class: 'breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')),
@@ -456,6 +458,15 @@ export const shipmentView: View = (root, ctx, params) => {
       if (!first) return
       const msg = e instanceof ApiError && e.status === 404 ? `There is no shipment "${id}".` : `Could not load the shipment: ${(e as Error).message}`
       replace(root, h('div', { class: 'breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), h('div', { class: 'notice notice-alarm' }, msg))
+    }
+  }
+
+  /** Redraws the head once its open dialog closes (a reload happened meanwhile). */
+  function reloadWhenClosed(): void {
+    const dlg = head.querySelector('dialog[open]')
+    if (dlg && !(dlg as HTMLElement).dataset.waiting) {
+      ;(dlg as HTMLElement).dataset.waiting = '1'
+      dlg.addEventListener('close', () => { if (detail && !disposed) renderHead(detail) }, { once: true })
     }
   }
 
