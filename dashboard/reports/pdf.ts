@@ -332,6 +332,7 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     ['GTIN / lot / expiry', shipment.gs1 ? `${shipment.gs1.gtin} / ${shipment.gs1.lot} / ${shipment.gs1.expiry}` : '—'],
     ['Window', `${iso(shipment.startAt)} to ${shipment.closedAt === null ? 'open' : iso(shipment.closedAt)}`],
     ['Created by', shipment.createdAt === undefined ? shipment.createdBy : `${shipment.createdBy} at ${iso(shipment.createdAt)}`],
+    ...(input.loggers ?? []).map((l): [string, string] => [`Logger ${l.deviceId}`, `counts from ${iso(l.from)}${l.until === null ? '' : ` to ${iso(l.until)} (removed)`}`]),
     ...receiveLines(input),
     ...closeLines(input),
   ])

@@ -73,6 +73,17 @@ t.test('assign a logger after its readings, remove another, close, verify offlin
   const closed = await post(h, '/api/shipments/ASG-1/close', { closedAt: T0 + 60 * MIN, signature: { password: PASSWORDS.operator, meaning: 'received and reviewed', reason: 'QA done' } })
   t.equal(closed.status, 200, JSON.stringify(closed.body))
 
+  // The PDF names each logger's window.
+  const pdf = await h.app.inject({ url: '/api/shipments/ASG-1/report.pdf', headers: { cookie: await h.cookie('regulator') } })
+  t.equal(pdf.statusCode, 200)
+  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs')
+  const doc = await getDocument({ data: new Uint8Array(pdf.rawPayload), isEvalSupported: false }).promise
+  let text = ''
+  for (let p = 1; p <= doc.numPages; p++) text += (await (await doc.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ') + '\n'
+  await doc.destroy()
+  t.match(text, /Logger logger-c\s+counts from .* to .* \(removed\)/, 'the PDF says the removed logger\'s window')
+  t.match(text, /Logger logger-b\s+counts from/, 'and the added one\'s')
+
   // Derived state: the integrity check replays the same windows.
   const derived = await checkDerived(h.ledger.storeSnapshot())
   t.equal(derived.failure, undefined, JSON.stringify(derived.failure))
