@@ -10,6 +10,7 @@ import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { harness, TestDevice, register, T0, PASSWORDS, type Harness } from './support.ts'
 import { createBundleBuilder } from '../bundle/collect.ts'
 import { verifyBundle, formatReport } from '../bundle/verify.ts'
+import { createIntegrityChecker } from '../server/integrity.ts'
 
 const MIN = 60_000
 
@@ -82,6 +83,9 @@ t.test('a signed receipt is logged once, before the close, and shows with creato
   t.match(text, /received at destination/, 'with the receipt meaning')
   t.match(text, /pallet intact, seals checked/, 'and its reason')
   t.match(text, /Closed by\s+olivia/, 'and who closed it')
+
+  const fsck = await createIntegrityChecker(h.ledger, () => h.clock.now).run()
+  t.ok(fsck.ok, `the integrity check accepts the receipt: ${JSON.stringify(fsck.failure)}`)
 
   // The bundle carries the receipt; the offline verifier shows creator, receiver and closer.
   const bundle = await h.app.inject({ url: '/api/shipments/RCV-1/bundle.json', headers: { cookie: await h.cookie('regulator') } })
