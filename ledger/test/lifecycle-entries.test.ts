@@ -4,12 +4,14 @@
  * a removed one up to its `at` and nothing logged after), restart, and the window rule itself.
  */
 import t from 'tap'
-import { openLedger, type Ledger } from '../ledger.ts'
+import { openLedger, profileHashOf, type Ledger } from '../ledger.ts'
 import { encodeEntry, EntryError, GENESIS_PREV } from '../entry-codec.ts'
 import type { Entry } from '../entry-types.ts'
 import { changeProblem, initialWindows, applyChange, inLoggerWindow } from '../logger-windows.ts'
 import { toBase64 } from '../protocol/index.ts'
 import { nextReading, simDevice, tempDir, T0, type SimDevice } from './support.ts'
+import { checkLedger, memoryLedgerReader } from '../fsck.ts'
+import { registerBody, testDevice, testLedger } from '../test-entries.ts'
 
 const MIN = 60_000
 const PROFILE = { name: '2-8C' }
@@ -92,4 +94,22 @@ t.test('ledger: assign from a past time, remove, receive; the index follows each
   t.same((await ledger.entriesByType('shipment.close')).at(-1)!.entry.body.anchors!.map((x) => x.deviceId), ['lc-b', 'lc-c'], 'the close anchors the loggers assigned at the close')
   t.equal(await codeOf(ledger.changeShipmentDevices({ shipmentId: 'LC-1', add: [], remove: ['lc-b'], at: T0 + 30 * MIN, by: 'qa' })), 'ERR_LEDGER_SHIPMENT_CLOSED')
   t.equal(await codeOf(ledger.receiveShipment({ shipmentId: 'LC-1', receivedAt: T0 + 30 * MIN, by: 'qa', signature: sig })), 'ERR_LEDGER_SHIPMENT_CLOSED')
+})
+
+t.test('fsck replays the assignment rule: a log that re-assigns a removed logger does not verify', async (t) => {
+  const build = (readd: boolean) => {
+    const l = testLedger()
+    l.append('device.register', registerBody(testDevice('fa-1', 1)))
+    l.append('device.register', registerBody(testDevice('fb-1', 2)))
+    l.append('shipment.create', { shipmentId: 'F1', product: 'x', route: { from: 'A', to: 'B' }, devices: ['fa-1'], profile: PROFILE, profileHash: profileHashOf(PROFILE), startAt: T0, by: 'qa' })
+    l.append('shipment.devices', { shipmentId: 'F1', add: ['fb-1'], remove: ['fa-1'], at: T0 + MIN, by: 'qa' })
+    if (readd) l.append('shipment.devices', { shipmentId: 'F1', add: ['fa-1'], remove: [], at: T0 + 2 * MIN, by: 'qa' })
+    const note = l.checkpoint()
+    return checkLedger(memoryLedgerReader(l.entries, note), { ledgerPublicKey: l.verifierKey })
+  }
+  const good = await build(false)
+  t.ok(good.ok, JSON.stringify(good.failure))
+  const bad = await build(true)
+  t.same({ code: bad.failure?.code, index: bad.failure?.index }, { code: 'ERR_FSCK_SHIPMENT', index: 4 }, String(bad.failure?.message))
+  t.match(bad.failure?.message, /not assigned again/)
 })
