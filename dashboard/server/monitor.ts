@@ -79,7 +79,8 @@ export interface FleetMonitor {
   device(deviceId: string): DeviceView | undefined
   /**
    * Resolves once the monitor has folded every reading of this shipment stored before it
-   * was created (readings first, shipment after): its alarms and status are current then.
+   * was created, or before a logger was assigned: its alarms and status are current then.
+   * (While the start-up fold runs, it resolves at once: the whole state is still catching up.)
    */
   settled(shipmentId: string): Promise<void>
 }
@@ -405,8 +406,8 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       return d ? deviceView(d, shipmentOfDevice(deviceId)) : undefined
     },
     async settled(shipmentId) {
-      // A create committed during the start-up fold is applied (and backfilled) once the fold is done.
-      if (progress.state === 'catching_up') await caughtUp.catch(() => {})
+      // During the start-up fold a create is queued and folded with the rest (the state is
+      // incomplete meanwhile, and /health says so): no request waits minutes for it.
       await backfilling.get(shipmentId)
     },
   }
