@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CanonicalJsonError, canonicalJsonBytes } from './canonical-json.ts'
-import { CLOSE_MEANINGS, type Entry, type EntryBodies, type EntryType, type GapCause } from './entry-types.ts'
+import { CLOSE_MEANINGS, RECEIVE_MEANINGS, type Entry, type EntryBodies, type EntryType, type GapCause } from './entry-types.ts'
 import { fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { checkDeviceId, decodeReading, type DecodedReading } from './protocol/reading.ts'
 import { checkDevicePublicKey } from './protocol/keys.ts'
@@ -50,7 +50,7 @@ export class EntryError extends Error {
 
 /** `prev` of entry 0. */
 export const GENESIS_PREV = '0'.repeat(64)
-export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'reading', 'alarm.ack', 'checkpoint', 'gap', 'reading.fork']
+export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'shipment.receive', 'shipment.devices', 'reading', 'alarm.ack', 'checkpoint', 'gap', 'reading.fork']
 export const GAP_CAUSES: readonly GapCause[] = ['buffer-overflow', 'resend-abandoned', 'operator']
 /** The id rule the ledger's write API applies (ledger/ledger.ts). */
 export const SHIPMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
@@ -187,6 +187,26 @@ const BODY: { [T in EntryType]: (b: unknown, f: string) => void } = {
     if (o.anchors !== undefined) anchors(o, f)
     if (o.endsEarly !== undefined) str(shape(o.endsEarly, `${f}.endsEarly`, ['reason']), 'reason', `${f}.endsEarly`)
     if (o.signature !== undefined) closeSignature(o.signature, `${f}.signature`, o.by as string)
+  },
+  'shipment.receive'(b, f) {
+    const o = shape(b, f, ['shipmentId', 'receivedAt', 'by', 'signature'])
+    shipmentId(o, f); int(o, 'receivedAt', f); str(o, 'by', f)
+    const g = shape(o.signature, `${f}.signature`, ['by', 'meaning', 'reason', 'at'])
+    if (str(g, 'by', `${f}.signature`) !== o.by) fail('ERR_ENTRY_BAD_FIELD', `${f}.signature.by`, `is ${JSON.stringify(g.by)}, but the receipt is by ${JSON.stringify(o.by)}`)
+    if (!(RECEIVE_MEANINGS as readonly unknown[]).includes(g.meaning)) fail('ERR_ENTRY_BAD_FIELD', `${f}.signature.meaning`, `expected one of ${RECEIVE_MEANINGS.map((m) => JSON.stringify(m)).join(', ')}, got ${JSON.stringify(g.meaning)}`)
+    str(g, 'reason', `${f}.signature`); int(g, 'at', `${f}.signature`)
+  },
+  'shipment.devices'(b, f) {
+    const o = shape(b, f, ['shipmentId', 'add', 'remove', 'at', 'by'], ['anchors'])
+    shipmentId(o, f); int(o, 'at', f); str(o, 'by', f)
+    const named: string[] = []
+    for (const k of ['add', 'remove'] as const) {
+      if (!Array.isArray(o[k])) fail('ERR_ENTRY_BAD_FIELD', `${f}.${k}`, 'expected an array of device ids')
+      ;(o[k] as unknown[]).forEach((d, i) => named.push(deviceId(d, `${f}.${k}[${i}]`)))
+    }
+    if (named.length === 0) fail('ERR_ENTRY_BAD_FIELD', `${f}.add`, 'add and remove are both empty')
+    if (new Set(named).size !== named.length) fail('ERR_ENTRY_BAD_FIELD', `${f}.add`, 'names a device twice (in add and remove together)')
+    if (o.anchors !== undefined) anchors(o, f, named)
   },
   'gap'(b, f) {
     const o = shape(b, f, ['deviceId', 'fromSeq', 'toSeq', 'cause', 'by'], ['detail'])

@@ -14,6 +14,8 @@ export type EntryType =
   | 'device.revoke'
   | 'shipment.create'
   | 'shipment.close'
+  | 'shipment.receive'
+  | 'shipment.devices'
   | 'reading'
   | 'alarm.ack'
   | 'checkpoint'
@@ -120,6 +122,40 @@ export interface CloseSignature {
   override?: { reason: string; alarms: string[] }
 }
 
+/** What a receipt signature means: the consignment arrived at the route's destination, and in what state. */
+export const RECEIVE_MEANINGS = ['received at destination', 'received with damage noted', 'received and quarantined'] as const
+export type ReceiveMeaning = (typeof RECEIVE_MEANINGS)[number]
+
+/** The electronic signature of a receipt: the receiving user (password re-checked), its meaning, why, when (ms UTC). */
+export interface ReceiveSignature { by: string; meaning: ReceiveMeaning; reason: string; at: number }
+
+/**
+ * The consignment was received at the destination (before the close, which ends the compliance
+ * window). Signed like the close; at most one per shipment, only while it is open.
+ */
+export interface ShipmentReceiveBody {
+  shipmentId: string
+  /** ms UTC: when the goods were received (the signer's statement; the entry time is when it was logged). */
+  receivedAt: number
+  by: string
+  signature: ReceiveSignature
+}
+
+/**
+ * Loggers assigned to or removed from an open shipment (ledger/logger-windows.ts): an added
+ * logger's readings count from `at` (device time), a removed one's up to `at` and none logged
+ * after this entry. The ledger writes `anchors`: each named logger's chain head, in [...add, ...remove] order.
+ */
+export interface ShipmentDevicesBody {
+  shipmentId: string
+  add: string[]
+  remove: string[]
+  /** ms UTC (device time) the change takes effect. */
+  at: number
+  by: string
+  anchors?: ChainAnchor[]
+}
+
 /** Why readings of a device will never arrive (docs/PROTOCOL.md, "Declared gaps"). */
 export type GapCause = 'buffer-overflow' | 'resend-abandoned' | 'operator'
 
@@ -164,6 +200,8 @@ export interface EntryBodies {
   'device.revoke': DeviceRevokeBody
   'shipment.create': ShipmentCreateBody
   'shipment.close': ShipmentCloseBody
+  'shipment.receive': ShipmentReceiveBody
+  'shipment.devices': ShipmentDevicesBody
   'reading': ReadingBody
   'alarm.ack': AlarmAckBody
   'checkpoint': CheckpointBody

@@ -18,6 +18,7 @@ export const LEDGER_ERROR_CODES = {
   ERR_LEDGER_SHIPMENT_EXISTS: 'a shipment with this id already exists',
   ERR_LEDGER_SHIPMENT_UNKNOWN: 'no shipment with this id exists',
   ERR_LEDGER_SHIPMENT_CLOSED: 'the shipment is already closed',
+  ERR_LEDGER_SHIPMENT_RECEIVED: 'the shipment was received already (one receipt per shipment)',
   ERR_LEDGER_EVIDENCE_ENDS_EARLY: 'a logger\'s chain does not reach the close time (details.devices: head seq and its device time); close with endsEarly and a reason to confirm',
   ERR_LEDGER_PROFILE_HASH_MISMATCH: 'profileHash is not the SHA-256 of the canonical JSON of the profile',
   ERR_LEDGER_INDEX_RANGE: 'an entry index or tree size is outside the log',

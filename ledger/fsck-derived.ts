@@ -13,7 +13,9 @@
  * corruption) is a failure too, named by the last key read.
  */
 import { entryHash } from './entry-codec.ts'
-import type { Entry } from './entry-types.ts'
+import type { Entry, ShipmentCreateBody, ShipmentDevicesBody } from './entry-types.ts'
+import { canonicalJson } from './canonical-json.ts'
+import { applyChange, assignedNow, initialWindows, type LoggerWindow } from './logger-windows.ts'
 import { appendLeaf, leafHash, nodeHash } from './merkle.ts'
 import { K, indexOfKey as keyIndex, parseKey } from './keys-layout.ts'
 import { decodeReading, equalBytes, fromBase64, readingHash, toHex } from './protocol/index.ts'
@@ -43,13 +45,15 @@ const fail = (code: DerivedFailure['code'], message: string, key?: string, index
 }
 
 interface Reading { i: number; h: string; p: string; t: number; device: string; seq: number }
-interface Ship { devices: string[]; startAt: number; createIndex: number; closedAt?: number; closeIndex?: number; profileHash: string }
+interface Ship { devices: string[]; loggers: LoggerWindow[]; changed: boolean; startAt: number; createIndex: number; closedAt?: number; closeIndex?: number; receiveIndex?: number; profileHash: string }
 interface Dev { publicKey: string; registerIndex: number; revoked: boolean; revokeIndex?: number; readings: number }
 
 /** Same fields, compared as JSON values. */
 function sameFields(actual: Record<string, unknown>, expected: Record<string, unknown>): string | undefined {
+  // Canonical: the same value whatever order its keys were written in (anchors come from entries and from the batch).
+  const text = (v: unknown) => { try { return v === undefined ? 'undefined' : canonicalJson(v) } catch { return JSON.stringify(v) } }
   for (const [k, v] of Object.entries(expected)) {
-    if (JSON.stringify(actual[k]) !== JSON.stringify(v)) return `${k} is ${JSON.stringify(actual[k])}, the entries give ${JSON.stringify(v)}`
+    if (text(actual[k]) !== text(v)) return `${k} is ${JSON.stringify(actual[k])}, the entries give ${JSON.stringify(v)}`
   }
   return undefined
 }
@@ -93,8 +97,18 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
     switch (e.type) {
       case 'device.register': devices.set(b.deviceId as string, { publicKey: (b.publicKey as string).toLowerCase(), registerIndex: i, revoked: false, readings: 0 }); break
       case 'device.revoke': { const d = devices.get(b.deviceId as string); if (d) { d.revoked = true; d.revokeIndex = i } break }
-      case 'shipment.create': ships.set(b.shipmentId as string, { devices: b.devices as string[], startAt: b.startAt as number, createIndex: i, profileHash: b.profileHash as string }); break
+      case 'shipment.create': {
+        const c = e.body as ShipmentCreateBody
+        ships.set(c.shipmentId, { devices: c.devices, loggers: initialWindows(c), changed: false, startAt: c.startAt, createIndex: i, profileHash: c.profileHash })
+        break
+      }
+      case 'shipment.devices': {
+        const s = ships.get(b.shipmentId as string)
+        if (s) { s.loggers = applyChange(s.loggers, { index: i, body: e.body as ShipmentDevicesBody }); s.devices = assignedNow(s.loggers); s.changed = true }
+        break
+      }
       case 'shipment.close': { const s = ships.get(b.shipmentId as string); if (s) { s.closedAt = b.closedAt as number; s.closeIndex = i } break }
+      case 'shipment.receive': { const s = ships.get(b.shipmentId as string); if (s) s.receiveIndex = i; break }
       case 'checkpoint': lastCheckpoint = b.note as string; break
       case 'reading': {
         const payload = fromBase64(b.payload as string)
@@ -112,10 +126,14 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
   /** rs! expectations, once every entry is known: a reading belongs to each shipment of its device from startAt on, and up to closedAt for readings logged after the close. */
   const expectShipmentIndex = () => {
     const byDevice = new Map<string, [string, Ship][]>()
-    for (const [id, s] of ships) for (const d of s.devices) { const l = byDevice.get(d) ?? []; l.push([id, s]); byDevice.set(d, l) }
+    for (const [id, s] of ships) for (const w of s.loggers) { const l = byDevice.get(w.deviceId) ?? []; l.push([id, s]); byDevice.set(w.deviceId, l) }
     for (const r of readings.values()) {
       for (const [id, s] of byDevice.get(r.device) ?? []) {
-        if (r.t >= s.startAt && (s.closeIndex === undefined || r.i < s.closeIndex || r.t <= s.closedAt!)) rs.set(K.shipmentReading(id, r.t, r.device, r.seq), r.i)
+        const w = s.loggers.find((x) => x.deviceId === r.device)!
+        // A removed logger: what was logged before its removal, up to the removal's device time.
+        if (w.removeIndex !== null ? r.i < w.removeIndex && r.t >= w.from && r.t <= w.until! : r.t >= w.from && (s.closeIndex === undefined || r.i < s.closeIndex || r.t <= s.closedAt!)) {
+          rs.set(K.shipmentReading(id, r.t, r.device, r.seq), r.i)
+        }
       }
     }
   }
@@ -189,7 +207,7 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
             const id = key.slice(2)
             const s = ships.get(id)
             if (!s) fail('ERR_FSCK_DERIVED_STATE', 'a shipment that no entry creates', key)
-            const why = sameFields(json(value), { shipmentId: id, devices: s!.devices, startAt: s!.startAt, createIndex: s!.createIndex, profileHash: s!.profileHash, closedAt: s!.closedAt, closeIndex: s!.closeIndex })
+            const why = sameFields(json(value), { shipmentId: id, devices: s!.devices, startAt: s!.startAt, createIndex: s!.createIndex, profileHash: s!.profileHash, closedAt: s!.closedAt, closeIndex: s!.closeIndex, receiveIndex: s!.receiveIndex, loggers: s!.changed ? s!.loggers : undefined })
             if (why) fail('ERR_FSCK_DERIVED_STATE', why, key, s!.closeIndex ?? s!.createIndex)
             seen.s++
             break

@@ -18,6 +18,7 @@ import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, t
 import { parseVerifierKey, verifierKey, NoteError, type Ed25519Verify } from './note.ts'
 import { CheckpointError, verifyCheckpoint, type Checkpoint } from './checkpoint.ts'
 import { checkDerived } from './fsck-derived.ts'
+import { applyChange, changeProblem, initialWindows, type LoggerWindow } from './logger-windows.ts'
 import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './protocol/bytes.ts'
 import { decodeReading } from './protocol/reading.ts'
 import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from './protocol/signing.ts'
@@ -190,7 +191,7 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
   const chains = new Map<string, ChainState>()
   /** A gap entry's held reading, which must be the very next entry. */
   let owedAfterGap: { deviceId: string; seq: number; index: number } | undefined
-  const shipments = new Map<string, { closed: boolean }>()
+  const shipments = new Map<string, { closed: boolean; received?: boolean; startAt: number; loggers: LoggerWindow[] }>()
   const leaves = new Leaves()
   let frontier: Uint8Array[] = []
   try {
@@ -370,7 +371,7 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           const b = (entry as Entry<'shipment.create'>).body
           if (shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `shipment ${b.shipmentId} is created twice`, { shipmentId: b.shipmentId })
           for (const id of b.devices) if (!devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} lists ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
-          shipments.set(b.shipmentId, { closed: false })
+          shipments.set(b.shipmentId, { closed: false, startAt: b.startAt, loggers: initialWindows(b) })
           return
         }
         case 'shipment.close': {
@@ -378,6 +379,24 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           const s = shipments.get(b.shipmentId)
           if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `closes shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
           s!.closed = true
+          return
+        }
+        case 'shipment.devices': {
+          const b = (entry as Entry<'shipment.devices'>).body
+          const s = shipments.get(b.shipmentId)
+          if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
+          for (const id of b.add) if (!devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} is assigned ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
+          // The ledger's own assignment rule (ledger/logger-windows.ts), replayed.
+          const problem = changeProblem(s!.loggers, b, s!.startAt)
+          if (problem) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId} against the rule: ${problem.message}`, { shipmentId: b.shipmentId })
+          s!.loggers = applyChange(s!.loggers, { index: i, body: b })
+          return
+        }
+        case 'shipment.receive': {
+          const b = (entry as Entry<'shipment.receive'>).body
+          const s = shipments.get(b.shipmentId)
+          if (!s || s.closed || s.received) stop('ERR_FSCK_SHIPMENT', i, `receives shipment ${b.shipmentId}, which ${!s ? 'does not exist' : s.closed ? 'is closed already' : 'was received already'}`, { shipmentId: b.shipmentId })
+          s!.received = true
           return
         }
         case 'alarm.ack': {

@@ -15,6 +15,7 @@ import { chainNext, classifySeq, declarableGap, declareLost, EMPTY_SEQ_STATE, ho
 import { GENESIS_PREV } from './entry-codec.ts'
 import { K } from './keys-layout.ts'
 import { LedgerError } from './errors.ts'
+import { applyChange, assignedNow, changeProblem, windowsOf } from './logger-windows.ts'
 import type { DeviceState, QuarantineRecord, ShipmentState } from './state-types.ts'
 
 /** A reading's row in the r! index: entry index, payload hash, prevHash (hex), device time. */
@@ -36,6 +37,7 @@ export interface KnownReading { reading: DecodedReading; /** hex SHA-256 of the 
 /** The view of the ledger a batch is built against: committed state plus the batch's own earlier entries. */
 export interface BatchContext {
   put(key: string, value: Uint8Array): void
+  del(key: string): void
   device(id: string): DeviceState | undefined
   setDevice(d: DeviceState): void
   shipment(id: string): ShipmentState | undefined
@@ -126,6 +128,33 @@ const prepareShipmentCreate: Preparer<'shipment.create'> = (ctx, body) => {
   }
 }
 
+/**
+ * Loggers added to or removed from an open shipment (ledger/logger-windows.ts). The entry carries each
+ * named logger's chain head, read in the batch. An added logger's readings stored already with device
+ * time from `at` on join the shipment's index; a removed one's with device time after `at` leave it.
+ */
+const prepareShipmentDevices: Preparer<'shipment.devices'> = (ctx, body) => {
+  const s = ctx.shipment(body.shipmentId)
+  if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
+  if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
+  const windows = windowsOf(s)
+  const problem = changeProblem(windows, body, s.startAt)
+  if (problem) bad(`shipment ${body.shipmentId}: ${problem.message}`, { shipmentId: body.shipmentId, field: problem.field })
+  for (const id of body.add) liveDevice(ctx, id)
+  const anchors = [...body.add, ...body.remove].map((id) => anchorOf(ctx.device(id)!))
+  body.anchors = anchors
+  return async ({ entry }) => {
+    const loggers = applyChange(windows, { index: entry.index, body })
+    ctx.setShipment({ ...s, devices: assignedNow(loggers), loggers })
+    for (const id of body.add) {
+      for (const r of await ctx.readingsFromTime(id, body.at)) ctx.put(K.shipmentReading(s.shipmentId, r.t, id, r.seq), jsonBytes(r.i))
+    }
+    for (const id of body.remove) {
+      for (const r of await ctx.readingsFromTime(id, body.at + 1)) ctx.del(K.shipmentReading(s.shipmentId, r.t, id, r.seq))
+    }
+  }
+}
+
 /** A logger's chain head: its contiguous seq and that reading's hash (64 zeros before its first reading). */
 function anchorOf(d: DeviceState): ChainAnchor {
   return d.contiguous === 0 || !d.contiguousHash ? { deviceId: d.deviceId, seq: 0, hash: GENESIS_PREV } : { deviceId: d.deviceId, seq: d.contiguous, hash: d.contiguousHash }
@@ -165,10 +194,23 @@ const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
     // Readings already stored above a head (past a hole) with device times in the window are
     // post-close evidence from now on; readingsByShipment leaves out everything above the anchors.
     for (const a of anchors) {
-      for (const r of await ctx.readingsFromTime(a.deviceId, s.startAt)) {
+      const from = windowsOf(s).find((w) => w.deviceId === a.deviceId)?.from ?? s.startAt
+      for (const r of await ctx.readingsFromTime(a.deviceId, from)) {
         if (r.t <= body.closedAt && r.seq > a.seq) ctx.put(K.postClose(s.shipmentId, a.deviceId, r.seq), jsonBytes(r.i))
       }
     }
+  }
+}
+
+/** A receipt: once per shipment, while it is open, not before it started. Changes only the shipment state. */
+const prepareShipmentReceive: Preparer<'shipment.receive'> = (ctx, body) => {
+  const s = ctx.shipment(body.shipmentId)
+  if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
+  if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
+  if (s.receiveIndex !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_RECEIVED', `shipment ${body.shipmentId} was received at entry ${s.receiveIndex}`, { shipmentId: body.shipmentId, receiveIndex: s.receiveIndex })
+  if (body.receivedAt < s.startAt) bad(`receivedAt ${body.receivedAt} is before the shipment's startAt ${s.startAt}`, { receivedAt: body.receivedAt, startAt: s.startAt })
+  return async ({ entry }) => {
+    ctx.setShipment({ ...s, receivedAt: body.receivedAt, receivedBy: body.by, receiveIndex: entry.index, receiveSignature: body.signature })
   }
 }
 
@@ -236,9 +278,12 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
     ctx.setReadingRow(f.deviceId, f.seq, row)
     ctx.put(K.readingTime(f.deviceId, f.deviceTimeMs, f.seq), jsonBytes(entry.index))
     for (const s of ctx.shipmentsOfDevice(f.deviceId)) {
-      // A reading belongs to a shipment from startAt on, and up to closedAt once closed;
-      // above the close anchor it is post-close evidence, never part of the closed shipment.
-      if (f.deviceTimeMs >= s.startAt && (s.closedAt === undefined || f.deviceTimeMs <= s.closedAt)) {
+      // A reading belongs to a shipment from its logger's start (startAt, or its assignment) on, and up to
+      // closedAt once closed; above the close anchor it is post-close evidence, never part of the closed
+      // shipment. A removed logger's readings logged after its removal are not the shipment's.
+      const w = windowsOf(s).find((x) => x.deviceId === f.deviceId)
+      if (!w || w.removeIndex !== null) continue
+      if (f.deviceTimeMs >= w.from && (s.closedAt === undefined || f.deviceTimeMs <= s.closedAt)) {
         const anchor = s.closeAnchors?.find((a) => a.deviceId === f.deviceId)
         if (anchor && f.seq > anchor.seq) ctx.put(K.postClose(s.shipmentId, f.deviceId, f.seq), jsonBytes(entry.index))
         else ctx.put(K.shipmentReading(s.shipmentId, f.deviceTimeMs, f.deviceId, f.seq), jsonBytes(entry.index))
@@ -332,6 +377,8 @@ const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'device.revoke': prepareRevoke,
   'shipment.create': prepareShipmentCreate,
   'shipment.close': prepareShipmentClose,
+  'shipment.receive': prepareShipmentReceive,
+  'shipment.devices': prepareShipmentDevices,
   'alarm.ack': prepareAlarmAck,
   'checkpoint': prepareCheckpoint,
   'reading': prepareReading,

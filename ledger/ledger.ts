@@ -13,7 +13,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, StoredEntry } from './entry-types.ts'
+import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody, ShipmentReceiveBody, StoredEntry } from './entry-types.ts'
 import { profileHashOf } from './profile-hash.ts'
 import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { SHIPMENT_ID_PATTERN } from './entry-codec.ts'
@@ -88,6 +88,10 @@ export interface Ledger {
   createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
   /** Refused with ERR_LEDGER_EVIDENCE_ENDS_EARLY unless every logger's chain reaches closedAt or `endsEarly` gives the reason it does not. */
   closeShipment(body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>>
+  /** Assigns loggers to or removes them from an open shipment, effective from device time `at` (ledger/logger-windows.ts). */
+  changeShipmentDevices(body: Omit<ShipmentDevicesBody, 'anchors'>): Promise<StoredEntry<'shipment.devices'>>
+  /** Logs the signed receipt of an open shipment at its destination (once; ERR_LEDGER_SHIPMENT_RECEIVED after). */
+  receiveShipment(body: ShipmentReceiveBody): Promise<StoredEntry<'shipment.receive'>>
   acknowledgeAlarm(body: AlarmAckBody): Promise<StoredEntry<'alarm.ack'>>
   /** Declares readings fromSeq..toSeq of a device lost for good (docs/PROTOCOL.md, "Declared gaps"). */
   declareGap(body: GapBody): Promise<StoredEntry<'gap'>>
@@ -277,6 +281,23 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       }
       // The anchors are the ledger's to write (indexes.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
+    },
+    changeShipmentDevices(body) {
+      const list = (v: unknown, name: string) => (Array.isArray(v) ? v.map(deviceIdOf) : bad(`"${name}" must be an array of device ids`, { field: name }))
+      // The anchors are the ledger's to write (indexes.ts), never the caller's.
+      const b: ShipmentDevicesBody = { shipmentId: shipmentIdOf(body?.shipmentId), add: list(body.add, 'add'), remove: list(body.remove, 'remove'), at: timeOf(body.at, 'at'), by: str(body.by, 'by') }
+      return store.appendEntry('shipment.devices', b, clock())
+    },
+    receiveShipment(body) {
+      const by = str(body?.by, 'by')
+      const sg = body.signature
+      if (typeof sg !== 'object' || sg === null) bad('"signature" must be an object { by, meaning, reason, at }', { field: 'signature' })
+      // Copied field by field: the entry holds what the signature defines (the codec checks the values).
+      const b: ShipmentReceiveBody = {
+        shipmentId: shipmentIdOf(body.shipmentId), receivedAt: timeOf(body.receivedAt, 'receivedAt'), by,
+        signature: { by: sg.by, meaning: sg.meaning, reason: sg.reason, at: sg.at },
+      }
+      return store.appendEntry('shipment.receive', b, clock())
     },
     acknowledgeAlarm(body) {
       const b: AlarmAckBody = {

@@ -3,7 +3,8 @@
  * device, shipments, quarantine records and counters. Derived from the log
  * (and rebuilt in the same atomic batch as the entries that change it).
  */
-import type { CalibrationInfo, ChainAnchor, CloseSignature, Gs1Ids } from './entry-types.ts'
+import type { LoggerWindow } from './logger-windows.ts'
+import type { CalibrationInfo, ChainAnchor, CloseSignature, Gs1Ids, ReceiveSignature } from './entry-types.ts'
 import type { SeqState } from './device-chain.ts'
 import { READING_REFUSAL_REASONS } from './protocol/reason-codes.ts'
 
@@ -56,6 +57,16 @@ export interface ShipmentState {
   gs1?: Gs1Ids
   /** Each logger's chain head when the shipment was created (absent in ledgers written before anchors). */
   createAnchors?: ChainAnchor[]
+  /**
+   * Every logger the shipment ever had, with the device times its readings count for; set by the
+   * first shipment.devices entry (absent: the create's `devices`, each from startAt). `devices` lists those assigned now.
+   */
+  loggers?: LoggerWindow[]
+  /** Set by the shipment.receive entry: when the goods were received, by whom, its index and signature. */
+  receivedAt?: number
+  receivedBy?: string
+  receiveIndex?: number
+  receiveSignature?: ReceiveSignature
   closedAt?: number
   closedBy?: string
   closeIndex?: number

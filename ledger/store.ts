@@ -18,6 +18,7 @@ import { encodeEntry, entryHash, GENESIS_PREV } from './entry-codec.ts'
 import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-commit.ts'
 import { END, K, indexOfKey } from './keys-layout.ts'
 import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type KnownReading, type ReadingRow } from './indexes.ts'
+import { windowsOf } from './logger-windows.ts'
 import { LedgerError } from './errors.ts'
 import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineReason, type QuarantineRecord, type ShipmentState } from './state-types.ts'
@@ -290,6 +291,7 @@ export class LogStore extends EventEmitter {
     }
     const ctx: BatchContext = {
       put,
+      del: (key) => { ops.push({ type: 'del', key }) },
       device: (id) => devices.get(id) ?? this.#devices.get(id),
       setDevice: (d) => { devices.set(d.deviceId, d) },
       shipment: (id) => shipments.get(id) ?? this.#shipments.get(id),
@@ -497,7 +499,8 @@ export class LogStore extends EventEmitter {
     const upper = to >= Number.MAX_SAFE_INTEGER ? K.shipmentReadingPrefix(shipmentId) + END : K.shipmentReadingFrom(shipmentId, to + 1)
     // Once closed, only readings up to each logger's close anchor are the shipment's (final once closed);
     // readings indexed earlier above a head (past a hole) are post-close evidence.
-    const head = s.closeAnchors ? new Map(s.closeAnchors.map((a) => [a.deviceId, a.seq])) : null
+    // A removed logger ends at its removal anchor (ledger/logger-windows.ts).
+    const head = s.closeAnchors ? new Map([...s.closeAnchors, ...windowsOf(s).flatMap((w) => (w.endAnchor ? [w.endAnchor] : []))].map((a) => [a.deviceId, a.seq])) : null
     for await (const [k, v] of this.db.iterator({ gte: K.shipmentReadingFrom(shipmentId, from), lt: upper })) {
       if (head) {
         const parts = k.split('!')

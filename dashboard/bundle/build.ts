@@ -7,7 +7,7 @@
  */
 import { toBase64 } from '../../ledger/protocol/bytes.ts'
 import { decodeEntry, readingOfEntry } from '../../ledger/entry-codec.ts'
-import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody } from '../../ledger/entry-types.ts'
 import { BUNDLE_FORMAT, BUNDLE_VERSION, PARTITIONED_BUNDLE_VERSION, bundleHash, serializeBundle, type EntryRef, type EvidenceBundle, type EvidenceSection, type PartitionedEvidenceBundle } from './format.ts'
 import { recomputeResult, type EvidenceReading } from './recompute.ts'
 
@@ -19,6 +19,10 @@ export interface EvidenceInputs {
   shipmentId: string
   create: StoredRef
   close: StoredRef | null
+  /** The shipment.receive entry (the signed receipt), when there is one. */
+  receive?: StoredRef | null
+  /** The shipment.devices entries (loggers assigned or removed), in log order. */
+  assignments?: StoredRef[]
   devices: { deviceId: string; register: StoredRef; revoke: StoredRef | null }[]
   chains: { deviceId: string; before: StoredRef | null; readings: StoredRef[]; gaps: StoredRef[] }[]
   forks: StoredRef[]
@@ -53,7 +57,7 @@ function expectType<T extends Entry['type']>(s: StoredRef, type: T): Entry<T> {
 }
 
 /** One log's evidence entries, decoded for the engine, and the section of the bundle they make. */
-function section(inputs: EvidenceInputs): { create: ShipmentCreateBody; close: ShipmentCloseBody | null; fields: EvidenceReading[]; gaps: GapBody[]; forks: ReadingForkBody[]; section: EvidenceSection } {
+function section(inputs: EvidenceInputs): { create: ShipmentCreateBody; close: ShipmentCloseBody | null; fields: EvidenceReading[]; gaps: GapBody[]; forks: ReadingForkBody[]; changes: { index: number; body: ShipmentDevicesBody }[]; section: EvidenceSection } {
   const create = expectType(inputs.create, 'shipment.create').body as ShipmentCreateBody
   if (create.shipmentId !== inputs.shipmentId) throw new BundleError(`the shipment.create entry is for ${create.shipmentId}, not ${inputs.shipmentId}`)
   const close = inputs.close ? expectType(inputs.close, 'shipment.close').body as ShipmentCloseBody : null
@@ -61,10 +65,18 @@ function section(inputs: EvidenceInputs): { create: ShipmentCreateBody; close: S
   const gaps = inputs.chains.flatMap((c) => c.gaps.map((g) => expectType(g, 'gap').body as GapBody))
   const forks = inputs.forks.map((f) => expectType(f, 'reading.fork').body as ReadingForkBody)
   for (const p of inputs.postClose) expectType(p, 'reading')
+  if (inputs.receive) expectType(inputs.receive, 'shipment.receive')
+  const assignments = [...(inputs.assignments ?? [])].sort((a, b) => a.index - b.index)
+  const changes = assignments.map((a) => ({ index: a.index, body: expectType(a, 'shipment.devices').body as ShipmentDevicesBody }))
   return {
-    create, close, fields, gaps, forks,
+    create, close, fields, gaps, forks, changes,
     section: {
-      shipment: { create: ref(inputs.create), close: inputs.close ? ref(inputs.close) : null },
+      // receive and assignments only when the shipment has them: bundles without them keep their bytes.
+      shipment: {
+        create: ref(inputs.create), close: inputs.close ? ref(inputs.close) : null,
+        ...(inputs.receive ? { receive: ref(inputs.receive) } : {}),
+        ...(assignments.length ? { assignments: assignments.map(ref) } : {}),
+      },
     devices: [...inputs.devices].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)).map((d) => ({ deviceId: d.deviceId, register: ref(d.register), revoke: d.revoke ? ref(d.revoke) : null })),
     chains: [...inputs.chains].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)).map((c) => ({
       deviceId: c.deviceId,
@@ -80,7 +92,7 @@ function section(inputs: EvidenceInputs): { create: ShipmentCreateBody; close: S
 }
 
 export function buildBundle(inputs: BundleInputs): { bundle: EvidenceBundle; json: string; sha256: string } {
-  const { create, close, fields, gaps, forks, section: evidence } = section(inputs)
+  const { create, close, fields, gaps, forks, changes, section: evidence } = section(inputs)
   const bundle: EvidenceBundle = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -88,7 +100,7 @@ export function buildBundle(inputs: BundleInputs): { bundle: EvidenceBundle; jso
     ledger: { origin: inputs.origin, verifierKey: inputs.verifierKey },
     checkpoint: inputs.checkpoint,
     ...evidence,
-    claimed: recomputeResult(create, close, fields, { gaps, forks }),
+    claimed: recomputeResult(create, close, fields, { gaps, forks, ...(changes.length ? { assignments: changes } : {}) }),
   }
   const json = serializeBundle(bundle)
   return { bundle, json, sha256: bundleHash(json) }

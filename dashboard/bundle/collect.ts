@@ -6,7 +6,8 @@
  * dashboard's BundleBuilder (dashboard/server/app.ts).
  */
 import type { Ledger } from '../../ledger/ledger.ts'
-import type { GapBody, ReadingForkBody, StoredEntry } from '../../ledger/entry-types.ts'
+import type { GapBody, ReadingForkBody, ShipmentDevicesBody, StoredEntry } from '../../ledger/entry-types.ts'
+import { windowsOf, type LoggerWindow } from '../../ledger/logger-windows.ts'
 import type { ShipmentState } from '../../ledger/state-types.ts'
 import { readingOfEntry } from '../../ledger/entry-codec.ts'
 import { buildBundle, BundleError, type BundleInputs, type EvidenceInputs, type StoredRef } from './build.ts'
@@ -17,6 +18,8 @@ export interface Plan {
   shipmentId: string
   create: StoredEntry
   close: StoredEntry | null
+  receive: StoredEntry | null
+  assignments: StoredEntry<'shipment.devices'>[]
   devices: { deviceId: string; register: StoredEntry; revoke: StoredEntry | null }[]
   chains: { deviceId: string; before: StoredEntry | null; readings: StoredEntry[]; gaps: StoredEntry[] }[]
   forks: StoredEntry[]
@@ -36,11 +39,13 @@ interface ChainRange { deviceId: string; lo: number; end: number; before: Stored
  * declared gap or reading that is not provably before the window, so that `before` is a real reading
  * taken before the window.
  */
-async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, inWindowSeqs: number[], allGaps: StoredEntry<'gap'>[], asOf: number): Promise<ChainRange> {
-  const ca = s.createAnchors?.find((a) => a.deviceId === deviceId)
-  const ce = s.closeAnchors?.find((a) => a.deviceId === deviceId)
+async function chainRange(ledger: Ledger, s: ShipmentState, w: LoggerWindow, inWindowSeqs: number[], allGaps: StoredEntry<'gap'>[], asOf: number): Promise<ChainRange> {
+  const { deviceId } = w
+  // A logger assigned later starts at its assignment anchor; a removed one ends at its removal anchor.
+  const ca = w.startAnchor ?? s.createAnchors?.find((a) => a.deviceId === deviceId)
+  const ce = w.endAnchor ?? s.closeAnchors?.find((a) => a.deviceId === deviceId)
   const top = inWindowSeqs.reduce((m, x) => Math.max(m, x), 0)
-  const end = ce ? ce.seq : s.closedAt !== undefined ? top : Math.max(ledger.device(deviceId)?.contiguous ?? 0, top)
+  const end = ce ? ce.seq : s.closedAt !== undefined || w.until !== null ? top : Math.max(ledger.device(deviceId)?.contiguous ?? 0, top)
   const gapsOf = allGaps.filter((g) => g.entry.body.deviceId === deviceId)
   let lo = inWindowSeqs.reduce((m, x) => Math.min(m, x), Math.min(ca ? ca.seq + 1 : Infinity, end + 1))
   let before: StoredEntry<'reading'> | null = null
@@ -50,12 +55,17 @@ async function chainRange(ledger: Ledger, s: ShipmentState, deviceId: string, in
     const r = (await ledger.readingsByDevice(deviceId, lo - 1, lo - 1))[0]
     // A reading chained after the close (a gap filled late) must not change a closed shipment's evidence.
     if (!r || r.entry.index >= asOf) break
-    if (readingOfEntry(r.entry).fields.deviceTimeMs >= s.startAt) { lo--; continue }
+    if (readingOfEntry(r.entry).fields.deviceTimeMs >= w.from) { lo--; continue }
     before = r
     break
   }
   const gaps = gapsOf.filter((g) => g.entry.body.toSeq >= lo && g.entry.body.fromSeq <= end).sort((a, b) => a.entry.body.fromSeq - b.entry.body.fromSeq || a.entry.index - b.entry.index)
   return { deviceId, lo, end, before, gaps }
+}
+
+/** The shipment's shipment.devices entries logged before `asOf`. */
+async function assignmentsOf(ledger: Ledger, shipmentId: string, asOf: number): Promise<StoredEntry<'shipment.devices'>[]> {
+  return (await ledger.entriesByType('shipment.devices')).filter((e) => e.entry.body.shipmentId === shipmentId && e.entry.index < asOf)
 }
 
 /** Entries at or after this index are not part of a shipment's evidence: its close index once closed. */
@@ -78,7 +88,7 @@ async function evidenceRanges(ledger: Ledger, s: ShipmentState, inWindow: Stored
   }
   const gaps = (await ledger.entriesByType('gap')).filter((g) => g.entry.index < asOf)
   const ranges: ChainRange[] = []
-  for (const id of s.devices) ranges.push(await chainRange(ledger, s, id, seqs.get(id) ?? [], gaps, asOf))
+  for (const w of windowsOf(s)) ranges.push(await chainRange(ledger, s, w, seqs.get(w.deviceId) ?? [], gaps, asOf))
   const endOf = new Map(ranges.map((r) => [r.deviceId, r.end]))
   const forks = (await ledger.entriesByType('reading.fork')).filter((f) => {
     const end = endOf.get(f.entry.body.deviceId)
@@ -95,7 +105,8 @@ export async function shipmentEvidenceEntries(ledger: Ledger, shipmentId: string
   const s = ledger.shipment(shipmentId)
   if (!s) throw new BundleError(`no shipment "${shipmentId}" in the ledger`, { shipmentId })
   const { ranges, forks } = await evidenceRanges(ledger, s, inWindow)
-  return { gaps: ranges.flatMap((r) => r.gaps.map((g) => g.entry.body as GapBody)), forks: forks.map((f) => f.entry.body as ReadingForkBody) }
+  const assignments = (await assignmentsOf(ledger, shipmentId, asOfIndex(s))).map((e) => ({ index: e.entry.index, body: e.entry.body as ShipmentDevicesBody }))
+  return { gaps: ranges.flatMap((r) => r.gaps.map((g) => g.entry.body as GapBody)), forks: forks.map((f) => f.entry.body as ReadingForkBody), ...(assignments.length ? { assignments } : {}) }
 }
 
 /** What a bundle request asks for (GET /api/shipments/:id/bundle.json?postClose=true). */
@@ -123,8 +134,10 @@ export async function plan(ledger: Ledger, shipmentId: string, opts: BundleOptio
   const asOf = frozen ? asOfIndex(s) : Number.POSITIVE_INFINITY
   const create = await ledger.getEntry(s.createIndex)
   const close = s.closeIndex !== undefined ? await ledger.getEntry(s.closeIndex) : null
+  const receive = s.receiveIndex !== undefined && s.receiveIndex < asOf ? await ledger.getEntry(s.receiveIndex) : null
+  const assignments = await assignmentsOf(ledger, shipmentId, asOf)
   const devices: Plan['devices'] = []
-  for (const id of s.devices) {
+  for (const { deviceId: id } of windowsOf(s)) {
     const d = ledger.device(id)
     if (!d) throw new BundleError(`device "${id}" of shipment "${shipmentId}" is not registered`, { shipmentId, deviceId: id })
     const revoked = d.revokeIndex !== undefined && d.revokeIndex < asOf
@@ -140,12 +153,12 @@ export async function plan(ledger: Ledger, shipmentId: string, opts: BundleOptio
   }
   const postClose = s.closeIndex !== undefined && !frozen ? await ledger.postCloseReadings(shipmentId) : []
   const acknowledgements = (await ledger.entriesByType('alarm.ack')).filter((e) => e.entry.body.shipmentId === shipmentId && e.entry.index < asOf)
-  return { shipmentId, create, close, devices, chains, forks, postClose, acknowledgements, frozen }
+  return { shipmentId, create, close, receive, assignments, devices, chains, forks, postClose, acknowledgements, frozen }
 }
 
 export function allEntries(p: Plan): StoredEntry[] {
   return [
-    p.create, ...(p.close ? [p.close] : []),
+    p.create, ...(p.close ? [p.close] : []), ...(p.receive ? [p.receive] : []), ...p.assignments,
     ...p.devices.flatMap((d) => [d.register, ...(d.revoke ? [d.revoke] : [])]),
     ...p.chains.flatMap((c) => [...(c.before ? [c.before] : []), ...c.readings, ...c.gaps]),
     ...p.forks, ...p.postClose,
@@ -194,6 +207,8 @@ export async function evidenceProofs(ledger: Ledger, p: Plan, size: number): Pro
     shipmentId: p.shipmentId,
     create: await stored(p.create),
     close: await opt(p.close),
+    receive: await opt(p.receive),
+    assignments: await Promise.all(p.assignments.map(stored)),
     devices: await Promise.all(p.devices.map(async (d) => ({ deviceId: d.deviceId, register: await stored(d.register), revoke: await opt(d.revoke) }))),
     chains: await Promise.all(p.chains.map(async (c) => ({ deviceId: c.deviceId, before: await opt(c.before), readings: await Promise.all(c.readings.map(stored)), gaps: await Promise.all(c.gaps.map(stored)) }))),
     forks: await Promise.all(p.forks.map(stored)),

@@ -57,7 +57,11 @@ export interface EvidenceBundle {
   ledger: { origin: string; verifierKey: string }
   /** The signed C2SP tlog-checkpoint note every inclusion proof leads to. */
   checkpoint: string
-  shipment: { create: EntryRef; close: EntryRef | null }
+  /**
+   * The shipment record: its create and close entries; `receive`, the signed receipt, and
+   * `assignments`, the shipment.devices entries in log order, only when the shipment has them.
+   */
+  shipment: { create: EntryRef; close: EntryRef | null; receive?: EntryRef; assignments?: EntryRef[] }
   devices: DeviceEvidence[]
   chains: DeviceChain[]
   /** `reading.fork` entries of the shipment's loggers logged before the close: a compromised logger. */
@@ -123,6 +127,8 @@ export function entryRefs(b: EvidenceSection): { role: string; ref: EntryRef; de
   const out: { role: string; ref: EntryRef; deviceId?: string }[] = []
   if (b.shipment?.create) out.push({ role: 'shipment.create', ref: b.shipment.create })
   if (b.shipment?.close) out.push({ role: 'shipment.close', ref: b.shipment.close })
+  if (b.shipment?.receive) out.push({ role: 'shipment.receive', ref: b.shipment.receive })
+  for (const a of b.shipment?.assignments ?? []) out.push({ role: 'shipment.devices', ref: a })
   for (const d of b.devices ?? []) {
     if (d.register) out.push({ role: 'device.register', ref: d.register, deviceId: d.deviceId })
     if (d.revoke) out.push({ role: 'device.revoke', ref: d.revoke, deviceId: d.deviceId })

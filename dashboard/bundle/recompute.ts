@@ -9,6 +9,7 @@
  */
 import type { GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
 import type { ReadingFields } from '../../ledger/protocol/reading.ts'
+import { inLoggerWindow, loggerWindows, type DevicesChange } from '../../ledger/logger-windows.ts'
 import { evaluateShipment, type EvidenceNotice, type ShipmentInput, type ShipmentResult } from '../compliance/index.ts'
 
 /** The reading fields the engine reads. */
@@ -20,6 +21,8 @@ export interface EvidenceEntries {
   gaps: readonly GapBody[]
   /** `reading.fork` entries of the shipment's loggers logged before the close. */
   forks: readonly ReadingForkBody[]
+  /** `shipment.devices` entries of the shipment (loggers assigned or removed), logged before the close. */
+  assignments?: readonly DevicesChange[]
 }
 
 export const NO_EVIDENCE_ENTRIES: EvidenceEntries = { gaps: [], forks: [] }
@@ -53,16 +56,21 @@ export function evidenceNotices(close: Pick<ShipmentCloseBody, 'closedAt' | 'end
 export function engineInput(create: ShipmentCreateBody, close: Pick<ShipmentCloseBody, 'closedAt' | 'endsEarly'> | null, readings: readonly EvidenceReading[], entries: EvidenceEntries = NO_EVIDENCE_ENTRIES): ShipmentInput {
   const closedAt = close ? close.closedAt : null
   const cut = compromisedFrom(entries.forks)
+  // Each logger counts over its own window when loggers were assigned or removed (ledger/logger-windows.ts).
+  const changes = entries.assignments ?? []
+  const windows = loggerWindows(create, changes)
+  const counts = (f: EvidenceReading) => (changes.length ? inLoggerWindow(windows, f.deviceId, f.deviceTimeMs, closedAt) : inWindow(f.deviceTimeMs, create.startAt, closedAt))
   return {
     profile: create.profile,
     profileHash: create.profileHash,
     window: { startMs: create.startAt, endMs: closedAt },
-    readings: readings.filter((f) => inWindow(f.deviceTimeMs, create.startAt, closedAt) && f.seq < (cut.get(f.deviceId) ?? Infinity)).map((f) => {
+    ...(changes.length ? { deviceWindows: Object.fromEntries(windows.map((w) => [w.deviceId, { startMs: w.from, endMs: w.until ?? closedAt }])) } : {}),
+    readings: readings.filter((f) => counts(f) && f.seq < (cut.get(f.deviceId) ?? Infinity)).map((f) => {
       const r: { deviceId: string; seq: number; deviceTimeMs: number; tempCentiC: number; status?: number } = { deviceId: f.deviceId, seq: f.seq, deviceTimeMs: f.deviceTimeMs, tempCentiC: f.tempCentiC }
       r.status = f.status ?? 0
       return r
     }),
-    devices: create.devices,
+    devices: changes.length ? windows.map((w) => w.deviceId) : create.devices,
     evidence: evidenceNotices(close, entries),
   }
 }

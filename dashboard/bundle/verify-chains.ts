@@ -33,12 +33,16 @@ export function checkKeyOrder(r: R, { registeredAt, revokedAt }: KeyValidity, ch
 
 /** Checks every chain; returns the gap entries the chains rest on (fed to the engine as declared gaps). */
 export function checkChains(chainR: ChainReadings[], ship: ShipmentFacts, kv: KeyValidity, checks: Checks): GapBody[] {
-  const { cb, window, shipDevices, closeIndex, createAnchors, closeAnchors, closeB } = ship
+  const { cb, window, shipDevices, closeIndex, createAnchors, closeAnchors, closeB, windows } = ship
   const usedGaps: GapBody[] = []
   const seen = new Set<string>()
   const summaries: string[] = []
   for (const c of chainR) {
     const id = c.deviceId
+    // This logger's own window: from its assignment (or the start), up to its removal (or the close).
+    const lw = windows.find((w) => w.deviceId === id)
+    const own = window && lw ? { startAt: lw.from, closedAt: lw.until ?? window.closedAt } : window
+    const removed = lw?.removeIndex != null
     if (cb && !shipDevices.has(id)) checks.fail('membership', { code: 'DEVICE_NOT_IN_SHIPMENT', message: `the bundle holds a chain of ${id}, which is not a logger of ${cb.shipmentId}`, deviceId: id })
     if (seen.has(id)) checks.fail('chains', { code: 'CHAIN_DUPLICATE', message: `two chains for ${id}`, deviceId: id })
     seen.add(id)
@@ -84,7 +88,7 @@ export function checkChains(chainR: ChainReadings[], ship: ShipmentFacts, kv: Ke
     const before = c.before
     const below = before ? before.d.fields.seq : 0
     const first = rs[0] ?? null, last = rs[rs.length - 1] ?? null
-    if (before && window && before.d.fields.deviceTimeMs >= window.startAt) checks.fail('chains', { code: 'CHAIN_ANCHOR_INSIDE_WINDOW', message: `${id} seq ${below}, given as the reading before the window, was taken inside it`, ...at(before) })
+    if (before && own && before.d.fields.deviceTimeMs >= own.startAt) checks.fail('chains', { code: 'CHAIN_ANCHOR_INSIDE_WINDOW', message: `${id} seq ${below}, given as the reading before the window, was taken inside it`, ...at(before) })
     if (first) {
       const f = first.d.fields
       if (f.seq <= below) checks.fail('chains', { code: 'CHAIN_START_UNPROVEN', message: `${id}: the reading given as before the chain (seq ${below}) is not below its first reading (seq ${f.seq})`, ...at(first) })
@@ -100,7 +104,7 @@ export function checkChains(chainR: ChainReadings[], ship: ShipmentFacts, kv: Ke
 
     // The create anchor: the chain passes through the logger's head at creation.
     const ca = createAnchors?.get(id)
-    if (cb && !ca) checks.fail('chains', { code: 'ANCHOR_MISSING', message: `the shipment.create entry carries no chain anchor for ${id} (a ledger written before anchors): the start of its evidence cannot be bound`, deviceId: id })
+    if (cb && !ca) checks.fail('chains', { code: 'ANCHOR_MISSING', message: `the ${lw?.addIndex != null ? 'shipment.devices' : 'shipment.create'} entry carries no chain anchor for ${id} (a ledger written before anchors): the start of its evidence cannot be bound`, deviceId: id })
     if (ca) {
       const anchored = ca.seq === 0 ? GENESIS_HEX : ca.seq === below ? (before ? hashOf(before) : null) : bySeq.has(ca.seq) ? hashOf(bySeq.get(ca.seq)!) : null
       if (lo > ca.seq + 1) checks.fail('chains', { code: 'ANCHOR_MISMATCH', message: `${id}: the chain starts at seq ${lo}, above the create anchor seq ${ca.seq}: ${range(ca.seq + 1, lo - 1)} are not in the bundle`, deviceId: id, seq: lo })
@@ -110,22 +114,22 @@ export function checkChains(chainR: ChainReadings[], ship: ShipmentFacts, kv: Ke
 
     // The end: exactly the close anchor (an open shipment has none: provisional).
     const ce = closeAnchors?.get(id)
-    if (closeIndex !== null && !ce) checks.fail('chains', { code: 'ANCHOR_MISSING', message: `the shipment.close entry carries no chain anchor for ${id} (a ledger written before anchors): the end of its evidence cannot be bound`, deviceId: id })
+    if ((closeIndex !== null || removed) && !ce) checks.fail('chains', { code: 'ANCHOR_MISSING', message: `the shipment.close entry carries no chain anchor for ${id} (a ledger written before anchors): the end of its evidence cannot be bound`, deviceId: id })
     if (ce && (endSeq !== ce.seq || endHash !== ce.hash)) {
       checks.fail('chains', { code: 'CHAIN_END_MISMATCH', message: `${id}: the chain ends at seq ${endSeq}${endSeq === ce.seq ? ` hashing to ${endHash}` : ''}; the close anchor is seq ${ce.seq} (${ce.hash})${endSeq < ce.seq ? `: ${range(endSeq + 1, ce.seq)} are not in the bundle` : ''}`, deviceId: id, seq: endSeq })
     }
     // The ledger closes only when every chain reaches closedAt, unless the early end was confirmed.
-    if (ce && closeB && !closeB.endsEarly && !rs.some((r) => r.d.fields.deviceTimeMs >= closeB.closedAt)) {
+    if (ce && closeB && !removed && !closeB.endsEarly && !rs.some((r) => r.d.fields.deviceTimeMs >= closeB.closedAt)) {
       checks.fail('chains', { code: 'CLOSE_NOT_COVERED', message: `${id}: no reading of the chain has a device time at or after the close (${new Date(closeB.closedAt).toISOString()}), and the close does not say the evidence ends early`, deviceId: id, seq: endSeq })
     }
     for (const g of gaps) {
       if (used.has(g.p)) usedGaps.push(g.b)
       else checks.fail('chains', { code: 'GAP_ENTRY_MISMATCH', message: `gap entry ${g.p.index} (${id} ${range(g.b.fromSeq, g.b.toSeq)}) covers no range the chain skips`, deviceId: id, entryIndex: g.p.index })
     }
-    if (closeIndex === null) checks.note('chains', `${id}: ends at seq ${endSeq} — provisional: the shipment is still open`)
-    const mid = window ? rs.filter((r) => !inWindow(r.d.fields.deviceTimeMs, window.startAt, window.closedAt)).length : 0
+    if (closeIndex === null && !removed) checks.note('chains', `${id}: ends at seq ${endSeq} — provisional: the shipment is still open`)
+    const mid = own ? rs.filter((r) => !inWindow(r.d.fields.deviceTimeMs, own.startAt, own.closedAt)).length : 0
     if (mid) checks.note('membership', `${id}: ${mid} reading(s) of the chain carry a device time outside the window (before its start, after its end, or a clock jump); they are chain links, not evidence for the window`)
-    summaries.push(`${id} seq ${lo}..${endSeq} (${rs.length} reading(s)${used.size ? `, ${used.size} declared gap(s)` : ''}${before ? ', linked to the reading before the window' : ''})${ca ? `, through the create anchor seq ${ca.seq}` : ''}${ce ? ` to the close anchor seq ${ce.seq}` : ''}`)
+    summaries.push(`${id} seq ${lo}..${endSeq} (${rs.length} reading(s)${used.size ? `, ${used.size} declared gap(s)` : ''}${before ? ', linked to the reading before the window' : ''})${ca ? `, through the ${lw?.addIndex != null ? 'assignment' : 'create'} anchor seq ${ca.seq}` : ''}${ce ? ` to the ${removed ? 'removal' : 'close'} anchor seq ${ce.seq}` : ''}`)
   }
   for (const id of shipDevices) if (!seen.has(id)) checks.fail('chains', { code: 'CHAIN_MISSING', message: `logger ${id} of the shipment has no chain in the bundle`, deviceId: id })
   if (checks.ok('chains')) checks.summary('chains', summaries.join('; '))

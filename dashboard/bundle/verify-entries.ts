@@ -79,6 +79,7 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
   const parse = (ref: unknown, role: string) => { const p = parseRef(ref, role, checks); if (p) all.push(p); return p }
   const create = parse(b.shipment.create, 'shipment.create')
   const close = b.shipment.close ? parse(b.shipment.close, 'shipment.close') : null
+  const receive = b.shipment.receive ? parse(b.shipment.receive, 'shipment.receive') : null
   const devices = b.devices.map((d) => ({
     deviceId: isObj(d) && typeof d.deviceId === 'string' ? d.deviceId : '',
     register: isObj(d) ? parse(d.register, 'device.register') : null,
@@ -91,6 +92,7 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
     readings: isObj(c) ? list(c.readings, 'reading') : [],
     gaps: isObj(c) ? list(c.gaps, 'gap') : [],
   }))
+  const assignments = list(b.shipment.assignments, 'shipment.devices')
   const forks = list(b.forks, 'reading.fork')
   const postClose = list(b.postClose, 'reading (post-close)')
   const acks = list(b.acknowledgements, 'alarm.ack')
@@ -101,7 +103,7 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
     if (first !== undefined) checks.fail('format', { code: 'ENTRY_DUPLICATE', message: `entry ${p.index} appears twice (as ${first} and as ${p.role})`, entryIndex: p.index })
     else seen.set(p.index, p.role)
   }
-  return { all, create, close, devices, chains, forks, postClose, acks }
+  return { all, create, close, receive, assignments, devices, chains, forks, postClose, acks }
 }
 export type BundleEntries = ReturnType<typeof parseEntries>
 

@@ -4,7 +4,7 @@
  * CLI prints (formatReport). Pure.
  */
 import type { EngineName } from './verify-engines.ts'
-import type { CloseSignature } from '../../ledger/entry-types.ts'
+import type { CloseSignature, ReceiveSignature } from '../../ledger/entry-types.ts'
 import { showUnsafe } from '../unsafe-text.ts'
 
 export interface VerifyProgress { phase: 'inclusion' | 'signatures'; done: number; total: number }
@@ -144,6 +144,12 @@ export interface VerifyReport {
   profile: ProfileFacts | null
   /** The close entry's electronic signature (who closed, its meaning, reason and time); null when open or closed without one. */
   closeSignature?: CloseSignature | null
+  /** Who created the shipment (the create entry's `by`). */
+  createdBy?: string
+  /** The signed receipt at the destination (shipment.receive entry), when the bundle carries one. */
+  receipt?: { receivedAt: number; signature: ReceiveSignature }
+  /** Each logger's window, when loggers were assigned or removed after the creation (ms UTC; until null: to the end). */
+  loggers?: { deviceId: string; from: number; until: number | null }[]
   /** Present when witnesses were required: each witness key and the time (s) of its valid cosignature, or null. */
   cosignatures?: { witness: string; timestamp: number | null }[]
   checks: CheckResult[]
@@ -251,6 +257,12 @@ export function headline(r: VerifyReport): Headline {
 }
 
 /** "signed by olivia, meaning "received and reviewed", reason: …, at …" (and the override of open critical alarms). */
+/** "signed by … meaning … reason … at": a receipt's electronic signature. */
+export function receiptLine(r: { receivedAt: number; signature: ReceiveSignature }): string {
+  const s = r.signature
+  return `received ${new Date(r.receivedAt).toISOString()}, signed by ${s.by}, meaning "${s.meaning}", reason: ${s.reason}, at ${new Date(s.at).toISOString()}`
+}
+
 export function closeSignatureLine(s: CloseSignature): string {
   const ov = s.override ? `; ${s.override.alarms.length} open critical alarm(s) overridden: ${s.override.reason}` : ''
   return `signed by ${s.by}, meaning "${s.meaning}", reason: ${s.reason}, at ${new Date(s.at).toISOString()}${ov}`
@@ -275,6 +287,9 @@ export function formatReport(r: VerifyReport): string {
     lines.push(`  profile: ${profileLine(r.profile)}`)
     if (r.profile.rules.length) lines.push(`  rules ${r.verified ? 'that decided the verdict' : 'in the bundle (unproven)'}:`, ...r.profile.rules.map((x) => `    ${x}`))
   }
+  if (r.createdBy) lines.push(`  ${r.verified ? 'created' : 'created (unproven)'} by ${r.createdBy}`)
+  for (const l of r.loggers ?? []) lines.push(`  logger ${l.deviceId}: counts from ${new Date(l.from).toISOString()}${l.until === null ? '' : ` up to ${new Date(l.until).toISOString()} (removed)`}`)
+  if (r.receipt) lines.push(`  ${r.verified ? 'received' : 'received (unproven)'}: ${receiptLine(r.receipt)}`)
   if (r.closeSignature) lines.push(`  ${r.verified ? 'closed' : 'closed (unproven)'}: ${closeSignatureLine(r.closeSignature)}`)
   lines.push(`  signature engine: ${r.engine.used}${r.engine.note ? ` (${r.engine.note})` : ''}`)
   lines.push('')

@@ -4,7 +4,8 @@
  * checked against. Pure.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { ChainAnchor, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import type { ChainAnchor, ReceiveSignature, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import { applyChange, assignedNow, changeProblem, initialWindows, type DevicesChange, type LoggerWindow } from '../../ledger/logger-windows.ts'
 import { fromHex, toHex } from '../../ledger/protocol/bytes.ts'
 import type { EvidenceBundle } from './format.ts'
 import { typed, type BundleEntries } from './verify-entries.ts'
@@ -16,15 +17,24 @@ export interface ShipmentFacts {
   closeB: ShipmentCloseBody | null
   window: { startAt: number; closedAt: number | null } | null
   shipDevices: Set<string>
+  /** Every logger the shipment had and the device times it counts for (replayed from the shipment.devices entries). */
+  windows: LoggerWindow[]
+  /** The shipment.devices entries, for the engine. */
+  changes: DevicesChange[]
+  /** The signed receipt, when the bundle carries one. */
+  receipt: { receivedAt: number; signature: ReceiveSignature } | null
   /** Entry indices of the create and close entries (null when absent or invalid). */
   createIndex: number | null
   closeIndex: number | null
-  /** Each logger's anchors, when the entries carry them (ledgers written before anchors do not). */
+  /**
+   * Each logger's anchors, when the entries carry them (ledgers written before anchors do not): where its
+   * chain starts (create, or its assignment) and ends (close, or its removal).
+   */
   createAnchors: Map<string, ChainAnchor> | null
   closeAnchors: Map<string, ChainAnchor> | null
 }
 
-export function checkShipment(b: EvidenceBundle, { create, close, acks }: BundleEntries, checks: Checks): ShipmentFacts {
+export function checkShipment(b: EvidenceBundle, { create, close, acks, receive, assignments }: BundleEntries, checks: Checks): ShipmentFacts {
   const createE = typed(checks, create, 'shipment.create', 'shipment')
   const closeE = typed(checks, close, 'shipment.close', 'shipment')
   const cb: ShipmentCreateBody | null = createE?.body ?? null
@@ -40,23 +50,67 @@ export function checkShipment(b: EvidenceBundle, { create, close, acks }: Bundle
     const e = typed(checks, a, 'alarm.ack', 'shipment')
     if (e && e.body.shipmentId !== b.shipmentId) checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `acknowledgement entry ${e.index} is for shipment ${e.body.shipmentId}`, entryIndex: e.index })
   }
+  // The receipt: of this shipment, between its creation and its close.
+  const receiveE = typed(checks, receive, 'shipment.receive', 'shipment')
+  if (receiveE && (receiveE.body.shipmentId !== b.shipmentId || (createE && receiveE.index < createE.index) || (closeE && receiveE.index > closeE.index))) {
+    checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `the shipment.receive entry ${receiveE.index} is for ${receiveE.body.shipmentId}, or not between the shipment's create and close entries`, entryIndex: receiveE.index })
+  }
+  // Assigned and removed loggers: replayed in log order by the ledger's own rule (ledger/logger-windows.ts).
+  let windows = cb ? initialWindows(cb) : []
+  const changes: DevicesChange[] = []
+  let lastIndex = -1
+  for (const a of assignments) {
+    const e = typed(checks, a, 'shipment.devices', 'shipment')
+    if (!e) continue
+    const where = `the shipment.devices entry ${e.index}`
+    if (e.body.shipmentId !== b.shipmentId) { checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `${where} is for shipment ${e.body.shipmentId}`, entryIndex: e.index }); continue }
+    if (e.index <= lastIndex || (createE && e.index < createE.index) || (closeE && e.index > closeE.index)) { checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `${where} is out of log order, or not between the shipment's create and close entries`, entryIndex: e.index }); continue }
+    lastIndex = e.index
+    const problem = cb ? changeProblem(windows, e.body, cb.startAt) : null
+    if (problem) { checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `${where} cannot apply: ${problem.message}`, entryIndex: e.index }); continue }
+    const change = { index: e.index, body: e.body }
+    windows = applyChange(windows, change)
+    changes.push(change)
+  }
+  // The close anchors name the loggers assigned at the close: a left-out assignment or removal shows here.
+  if (closeB?.anchors && cb) {
+    const anchored = closeB.anchors.map((a) => a.deviceId).sort().join(', ')
+    const assigned = assignedNow(windows).sort().join(', ')
+    if (anchored !== assigned) checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `the close anchors name the loggers ${anchored}, but the bundle's create and shipment.devices entries give ${assigned}: an assignment or removal entry is missing or added`, entryIndex: closeE?.index })
+  }
+  for (const w of windows) {
+    if (w.addIndex !== null) checks.note('shipment', `${w.deviceId} assigned at entry ${w.addIndex}, counts from ${new Date(w.from).toISOString()}`)
+    if (w.removeIndex !== null) checks.note('shipment', `${w.deviceId} removed at entry ${w.removeIndex}, counts up to ${new Date(w.until!).toISOString()}`)
+  }
   // Completeness at the end rests on the close anchor: an open shipment's evidence is provisional.
   if (createE && !close) checks.fail('shipment', { code: 'SHIPMENT_NOT_CLOSED', message: `provisional: shipment ${createE.body.shipmentId} is still open, so the bundle cannot prove that its evidence is complete at the end (no close anchor); every other check still runs`, entryIndex: createE.index })
   if (closeB?.endsEarly) checks.note('shipment', `closed with the evidence ending early, as confirmed at closing: ${closeB.endsEarly.reason}`)
   if (checks.ok('shipment') && cb) {
-    checks.summary('shipment', `${cb.shipmentId}: ${cb.product}, ${cb.route.from} → ${cb.route.to}, loggers ${cb.devices.join(', ')}; window ${new Date(cb.startAt).toISOString()} – ${closeB ? new Date(closeB.closedAt).toISOString() : 'open'}; ${acks.length} acknowledgement(s)`)
+    checks.summary('shipment', `${cb.shipmentId}: ${cb.product}, ${cb.route.from} → ${cb.route.to}, loggers ${(windows.length ? windows.map((w) => w.deviceId) : cb.devices).join(', ')}; window ${new Date(cb.startAt).toISOString()} – ${closeB ? new Date(closeB.closedAt).toISOString() : 'open'}; ${acks.length} acknowledgement(s)`)
   }
   const window = cb ? { startAt: cb.startAt, closedAt: closeB ? closeB.closedAt : null } : null
-  const shipDevices = new Set(cb?.devices ?? [])
+  const shipDevices = new Set(windows.map((w) => w.deviceId))
   const anchorMap = (list: ChainAnchor[] | undefined) => (list ? new Map(list.map((a) => [a.deviceId, a])) : null)
-  return { cb, closeB, window, shipDevices, createIndex: createE?.index ?? null, closeIndex: closeE?.index ?? null, createAnchors: anchorMap(cb?.anchors), closeAnchors: anchorMap(closeB?.anchors) }
+  const createAnchors = anchorMap(cb?.anchors)
+  const closeAnchors = anchorMap(closeB?.anchors)
+  for (const w of windows) {
+    if (w.addIndex !== null && w.startAnchor) createAnchors?.set(w.deviceId, w.startAnchor)
+    if (w.removeIndex !== null && w.endAnchor) closeAnchors?.set(w.deviceId, w.endAnchor)
+  }
+  const receipt = receiveE && checks.ok('shipment') ? { receivedAt: receiveE.body.receivedAt, signature: receiveE.body.signature } : null
+  return { cb, closeB, window, shipDevices, windows, changes, receipt, createIndex: createE?.index ?? null, closeIndex: closeE?.index ?? null, createAnchors, closeAnchors: closeAnchors ?? (changes.some((c) => c.body.remove.length) ? endAnchorsOnly(windows) : null) }
+}
+
+/** An open shipment's removed loggers end at their removal anchors (no close anchor yet). */
+function endAnchorsOnly(windows: LoggerWindow[]): Map<string, ChainAnchor> {
+  return new Map(windows.filter((w) => w.endAnchor).map((w) => [w.deviceId, w.endAnchor!]))
 }
 
 /** What the registrations establish: each device's key, and the entry indices between which its readings count. */
 export interface KeyValidity { keys: Map<string, Uint8Array>; registeredAt: Map<string, number>; revokedAt: Map<string, number> }
 
 /** Checks the device registrations; returns each device's key and the entry indices of its registration and revocation. */
-export function checkDevices(devices: BundleEntries['devices'], { cb, window, shipDevices, createIndex }: ShipmentFacts, checks: Checks): KeyValidity {
+export function checkDevices(devices: BundleEntries['devices'], { cb, window, shipDevices, createIndex, windows }: ShipmentFacts, checks: Checks): KeyValidity {
   const keys = new Map<string, Uint8Array>()
   const registeredAt = new Map<string, number>()
   const revokedAt = new Map<string, number>()
@@ -68,7 +122,8 @@ export function checkDevices(devices: BundleEntries['devices'], { cb, window, sh
     keys.set(d.deviceId, fromHex(reg.body.publicKey))
     registeredAt.set(d.deviceId, reg.index)
     // The ledger lists only registered devices in a shipment: a registration after the create is not the one that authorised it.
-    if (createIndex !== null && reg.index > createIndex) checks.fail('devices', { code: 'REGISTRATION_AFTER_CREATE', message: `${d.deviceId} is registered at entry ${reg.index}, after the shipment.create entry ${createIndex} that lists it`, deviceId: d.deviceId, entryIndex: reg.index })
+    const listedAt = windows.find((w) => w.deviceId === d.deviceId)?.addIndex ?? createIndex
+    if (listedAt !== null && reg.index > listedAt) checks.fail('devices', { code: 'REGISTRATION_AFTER_CREATE', message: `${d.deviceId} is registered at entry ${reg.index}, after the ${listedAt === createIndex ? 'shipment.create' : 'shipment.devices'} entry ${listedAt} that lists it`, deviceId: d.deviceId, entryIndex: reg.index })
     const rev = typed(checks, d.revoke, 'device.revoke', 'devices')
     if (rev) {
       if (rev.body.deviceId !== d.deviceId || rev.index < reg.index) checks.fail('devices', { code: 'ENTRY_WRONG_TYPE', message: `revocation entry ${rev.index} does not revoke ${d.deviceId} after its registration`, deviceId: d.deviceId, entryIndex: rev.index })

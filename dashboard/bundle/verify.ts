@@ -24,12 +24,12 @@ import { refuseInput } from './input-limits.ts'
 // The public names, where importers have always found them.
 export type { EngineName } from './verify-engines.ts'
 export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type InputRefusal } from './input-limits.ts'
-export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, closeSignatureLine, findingWhere, formatReport, headline, profileLine } from './verify-report.ts'
+export { VERIFY_REASON_CODES, CHECK_TITLES, MAX_FINDINGS, closeSignatureLine, receiptLine, findingWhere, formatReport, headline, profileLine } from './verify-report.ts'
 export type { VerifyProgress, VerifyOptions, VerifyReasonCode, Finding, CheckId, CheckResult, VerifyReport, Headline, ProfileFacts } from './verify-report.ts'
 
 const FIELDS = {
   top: ['format', 'version', 'shipmentId', 'ledger', 'checkpoint', 'shipment', 'devices', 'chains', 'forks', 'postClose', 'acknowledgements', 'claimed'],
-  shipment: ['create', 'close'],
+  shipment: ['create', 'close', 'receive', 'assignments'],
   device: ['deviceId', 'register', 'revoke'],
   chain: ['deviceId', 'before', 'readings', 'gaps'],
   ref: ['index', 'entry', 'proof'],
@@ -48,6 +48,8 @@ function unknownFields(b: EvidenceBundle): string[] {
   extra(b.shipment, FIELDS.shipment, '$.shipment')
   extra(b.shipment.create, FIELDS.ref, '$.shipment.create')
   extra(b.shipment.close, FIELDS.ref, '$.shipment.close')
+  extra(b.shipment.receive, FIELDS.ref, '$.shipment.receive')
+  refs(b.shipment.assignments, '$.shipment.assignments')
   b.devices.forEach((d, i) => { extra(d, FIELDS.device, `$.devices[${i}]`); if (isObj(d)) { extra(d.register, FIELDS.ref, `$.devices[${i}].register`); extra(d.revoke, FIELDS.ref, `$.devices[${i}].revoke`) } })
   b.chains.forEach((c, i) => { extra(c, FIELDS.chain, `$.chains[${i}]`); extra(c.before, FIELDS.ref, `$.chains[${i}].before`); refs(c.readings, `$.chains[${i}].readings`); refs(c.gaps, `$.chains[${i}].gaps`) })
   refs(b.forks, '$.forks'); refs(b.postClose, '$.postClose'); refs(b.acknowledgements, '$.acknowledgements')
@@ -105,6 +107,8 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   need(typeof b.shipmentId === 'string', '"shipmentId"')
   need(typeof b.checkpoint === 'string', '"checkpoint"')
   need(isObj(b.shipment) && isObj(b.shipment.create), '"shipment.create"')
+  need(!isObj(b.shipment) || b.shipment.assignments === undefined || Array.isArray(b.shipment.assignments), '"shipment.assignments"')
+  need(!isObj(b.shipment) || b.shipment.receive === undefined || isObj(b.shipment.receive), '"shipment.receive"')
   need(Array.isArray(b.devices), '"devices"')
   need(Array.isArray(b.chains) && b.chains.every((c) => isObj(c) && Array.isArray(c.readings) && Array.isArray(c.gaps)), '"chains" (each with "readings" and "gaps")')
   need(Array.isArray(b.forks), '"forks"')
@@ -150,8 +154,11 @@ export async function verifyBundle(input: string | Uint8Array | EvidenceBundle |
   checkProfile(b, entries.create, checks, report)
 
   // ---- result --------------------------------------------------------------------------------
-  checkResult(b, ship, chainR, { gaps, forks: forks.forks }, report, checks)
+  checkResult(b, ship, chainR, { gaps, forks: forks.forks, ...(ship.changes.length ? { assignments: ship.changes } : {}) }, report, checks)
   report.provisional = ship.closeIndex === null
   report.closeSignature = ship.closeB?.signature ?? null
+  if (ship.receipt) report.receipt = ship.receipt
+  if (ship.changes.length) report.loggers = ship.windows.map((w) => ({ deviceId: w.deviceId, from: w.from, until: w.until }))
+  if (ship.cb) report.createdBy = ship.cb.by
   return finish()
 }

@@ -36,6 +36,11 @@ export interface ShipmentInput {
   /** Shipment window; endMs absent or null while the shipment is open. */
   window: TimeWindow
   readings: readonly EngineReading[]
+  /**
+   * A logger assigned after the start, or removed before the end, is judged over its own window
+   * (inside the shipment's); the others over `window`. See ledger/logger-windows.ts.
+   */
+  deviceWindows?: Readonly<Record<string, TimeWindow>>
   /** The shipment's loggers; a listed logger without readings is missing evidence. Defaults to the devices seen. */
   devices?: readonly string[]
   /** Legs where the loggers are not judged (taken from the shipment's logged entries). */
@@ -97,8 +102,14 @@ export function evaluateShipment(input: ShipmentInput): ShipmentResult {
     byDevice.set(ok.deviceId, list)
   })
   const devices = [...new Set([...(input.devices ?? []), ...byDevice.keys()])].sort()
+  if (input.deviceWindows !== undefined && (typeof input.deviceWindows !== 'object' || input.deviceWindows === null)) bad('$.deviceWindows', 'expected { deviceId: { startMs, endMs } }', input.deviceWindows)
+  const own = new Map(Object.entries(input.deviceWindows ?? {}).map(([d, w]) => {
+    const c = checkWindow(w)
+    if (c.startMs < window.startMs || (window.endMs !== null && (c.endMs === null || c.endMs > window.endMs))) bad(`$.deviceWindows.${d}`, 'expected a window inside the shipment window', w)
+    return [d, c] as const
+  }))
   const sensors = devices.map((deviceId) => {
-    const ev = createSensorEvaluator({ profile, deviceId, window, unjudged })
+    const ev = createSensorEvaluator({ profile, deviceId, window: own.get(deviceId) ?? window, unjudged })
     // Sequence order is the device's chain order; the evaluator would accept any order, this is just the fast path.
     for (const r of [...(byDevice.get(deviceId) ?? [])].sort((a, b) => a.seq - b.seq)) ev.add(r)
     return ev.result()

@@ -208,6 +208,14 @@ function alarmsSection(doc: PDFKit.PDFDocument, f: ReportFonts, alarms: readonly
   doc.font(f.regular).fontSize(9).fillColor('#222')
 }
 
+/** "Received by … meaning … reason … at": the receipt's electronic signature (docs/BUNDLE.md, "The receipt"). */
+function receiveLines(input: ReportInput): [string, string][] {
+  const r = input.receipt
+  if (!r) return []
+  const sig = r.signature
+  return [['Received by', `${sig.by}, meaning "${sig.meaning}", reason: ${sig.reason}, received ${iso(r.receivedAt)}, signed ${iso(sig.at)} (password re-entered)`]]
+}
+
 /** "Closed by … meaning … reason … at": the close's electronic signature (docs/BUNDLE.md, "The close signature"). */
 function closeLines(input: ReportInput): [string, string][] {
   const c = input.close
@@ -323,7 +331,9 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     ['SSCC', shipment.gs1?.sscc ?? '—'],
     ['GTIN / lot / expiry', shipment.gs1 ? `${shipment.gs1.gtin} / ${shipment.gs1.lot} / ${shipment.gs1.expiry}` : '—'],
     ['Window', `${iso(shipment.startAt)} to ${shipment.closedAt === null ? 'open' : iso(shipment.closedAt)}`],
-    ['Created by', shipment.createdBy],
+    ['Created by', shipment.createdAt === undefined ? shipment.createdBy : `${shipment.createdBy} at ${iso(shipment.createdAt)}`],
+    ...(input.loggers ?? []).map((l): [string, string] => [`Logger ${l.deviceId}`, `counts from ${iso(l.from)}${l.until === null ? '' : ` to ${iso(l.until)} (removed)`}`]),
+    ...receiveLines(input),
     ...closeLines(input),
   ])
 

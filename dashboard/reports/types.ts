@@ -99,6 +99,10 @@ export interface ReportInput {
   postClose?: ReportReading[]
   /** Why the evidence ends before the close, when the person closing confirmed so. */
   endsEarly?: string | null
+  /** Each logger's window, when loggers were assigned or removed after the creation (until null: to the close). */
+  loggers?: { deviceId: string; from: number; until: number | null }[]
+  /** The signed receipt at the destination (shipment.receive entry), when there is one. */
+  receipt?: { receivedAt: number; signature: { by: string; meaning: string; reason: string; at: number } } | null
   /** Who closed the shipment, and their electronic signature when the close carried one. */
   close?: { by: string; signature: { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } } | null } | null
   result: ReportResult

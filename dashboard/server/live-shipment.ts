@@ -6,6 +6,7 @@
  * Pure state; the monitor does the I/O.
  */
 import type { ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import { applyChange, initialWindows, inLoggerWindow, type DevicesChange, type LoggerWindow } from '../../ledger/logger-windows.ts'
 import { createSensorEvaluator, validateProfile, type RuleProfile, type SensorEvaluator, type ComplianceEvent, type EngineReading, type AddOutcome } from '../compliance/index.ts'
 import type { ReadingView } from './views.ts'
 
@@ -23,6 +24,8 @@ export interface LiveShipment {
   id: string
   body: ShipmentCreateBody
   profile: RuleProfile | null
+  /** Every logger it had and the device times it counts for (ledger/logger-windows.ts). */
+  windows: LoggerWindow[]
   closedAt: number | null
   /** In-window readings per device, kept to rebuild the evaluators when the window closes. */
   readings: Map<string, EngineReading[]>
@@ -39,7 +42,7 @@ export interface LiveShipment {
 export function newShipment(body: ShipmentCreateBody, closedAt: number | null): LiveShipment {
   let profile: RuleProfile | null = null
   try { profile = validateProfile(body.profile) } catch { profile = null }
-  const s: LiveShipment = { id: body.shipmentId, body, profile, closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map(), closeAnchors: null, postClose: [] }
+  const s: LiveShipment = { id: body.shipmentId, body, profile, windows: initialWindows(body), closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map(), closeAnchors: null, postClose: [] }
   buildEvaluators(s)
   return s
 }
@@ -47,13 +50,33 @@ export function newShipment(body: ShipmentCreateBody, closedAt: number | null): 
 export function buildEvaluators(s: LiveShipment): void {
   s.evaluators.clear()
   if (!s.profile) return
-  for (const d of s.body.devices) {
-    s.evaluators.set(d, createSensorEvaluator({ profile: s.profile, deviceId: d, window: { startMs: s.body.startAt, endMs: s.closedAt } }))
+  // Each logger over its own window: from its assignment, up to its removal or the close.
+  for (const w of s.windows) {
+    s.evaluators.set(w.deviceId, createSensorEvaluator({ profile: s.profile, deviceId: w.deviceId, window: { startMs: w.from, endMs: w.until ?? s.closedAt } }))
   }
 }
 
-export const inWindow = (s: LiveShipment, deviceId: string, t: number) =>
-  s.body.devices.includes(deviceId) && t >= s.body.startAt && (s.closedAt === null || t <= s.closedAt)
+/**
+ * Whether a reading (device time `t`, log index `index`) counts for the shipment: inside its logger's
+ * window, and for a removed logger logged before the removal (as the ledger's shipment index).
+ */
+export function inWindow(s: LiveShipment, deviceId: string, t: number, index = -1): boolean {
+  if (!inLoggerWindow(s.windows, deviceId, t, s.closedAt)) return false
+  const w = s.windows.find((x) => x.deviceId === deviceId)!
+  return w.removeIndex === null || index < w.removeIndex
+}
+
+/** The loggers assigned now. */
+export const currentLoggers = (s: LiveShipment): string[] => s.windows.filter((w) => w.until === null).map((w) => w.deviceId)
+
+/** Applies a shipment.devices entry: new windows; a removed logger's readings after its removal time leave the fold (see refoldWith). */
+export function changeLoggers(s: LiveShipment, change: DevicesChange): void {
+  s.windows = applyChange(s.windows, change)
+  for (const id of change.body.remove) {
+    const list = s.readings.get(id)
+    if (list) s.readings.set(id, list.filter((r) => r.deviceTimeMs <= change.body.at))
+  }
+}
 
 /** Applies an evaluator outcome to the alarm list; returns the alarms that changed. */
 export function applyOutcome(s: LiveShipment, out: AddOutcome): string[] {
@@ -121,6 +144,30 @@ export function closeShipment(s: LiveShipment, closedAt: number, anchors?: reado
     const ev = s.evaluators.get(d)
     if (ev) for (const r of kept) applyOutcome(s, ev.add(r))
   }
+}
+
+/**
+ * Folds readings stored before the monitor saw the shipment (it was created after they
+ * arrived) together with those folded since, in each logger's seq order: the same fold
+ * as at a restart, so the alarms are current at once. Returns the ids of its alarms.
+ */
+export function refoldWith(s: LiveShipment, earlier: readonly ReadingView[]): string[] {
+  for (const r of earlier) {
+    if (!inWindow(s, r.deviceId, r.deviceTimeMs, r.index)) continue
+    let list = s.readings.get(r.deviceId)
+    if (!list) s.readings.set(r.deviceId, (list = []))
+    if (!list.some((x) => x.seq === r.seq)) list.push({ deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status })
+    const prev = s.last.get(r.deviceId)
+    if (!prev || r.seq > prev.seq) s.last.set(r.deviceId, { seq: r.seq, deviceTimeMs: r.deviceTimeMs, receivedAt: r.receivedAt, tempCentiC: r.tempCentiC, late: r.late, batteryPct: r.batteryPct })
+  }
+  buildEvaluators(s)
+  s.alarms.clear()
+  for (const [d, list] of s.readings) {
+    list.sort((a, b) => a.seq - b.seq)
+    const ev = s.evaluators.get(d)
+    if (ev) for (const r of list) applyOutcome(s, ev.add(r))
+  }
+  return [...s.alarms.keys()]
 }
 
 export function openCount(s: LiveShipment): number {

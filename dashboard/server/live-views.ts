@@ -4,7 +4,7 @@
  * states. Pure mapping of the monitor's state; the clock is passed in.
  */
 import type { ShipmentState } from '../../ledger/state-types.ts'
-import { openCount, type LastReading, type LiveShipment } from './live-shipment.ts'
+import { currentLoggers, openCount, type LastReading, type LiveShipment } from './live-shipment.ts'
 import { alarmMessage, alarmSeverity } from './views.ts'
 
 export interface AlarmView {
@@ -90,7 +90,7 @@ export function summaryOf(s: LiveShipment): ShipmentSummaryView {
     productClass: p?.storageClass ?? 'custom',
     profileId: p?.id ?? null,
     route: s.body.route,
-    devices: s.body.devices,
+    devices: currentLoggers(s),
     gs1: s.body.gs1 ?? null,
     status: s.closedAt !== null ? 'closed' : open > 0 ? 'alarm' : 'in_range',
     startAt: s.body.startAt,
@@ -106,7 +106,7 @@ export function summaryOf(s: LiveShipment): ShipmentSummaryView {
 /** Each logger's last reading and whether it is late or lost, at `now`. */
 export function deviceStates(s: LiveShipment, now: number): DeviceStateView[] {
   const gap = s.profile?.maxDataGapMs ?? 30 * 60_000
-  return s.body.devices.map((deviceId) => {
+  return currentLoggers(s).map((deviceId) => {
     const l = s.last.get(deviceId)
     const silentForMs = l ? Math.max(0, now - l.receivedAt) : null
     return {

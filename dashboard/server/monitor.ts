@@ -11,7 +11,7 @@ import type { StoredEntry, ShipmentCreateBody } from '../../ledger/entry-types.t
 import type { RuleProfile } from '../compliance/index.ts'
 import { createLateness } from './lateness.ts'
 import { readingView, deviceView, type ReadingView, type DeviceView } from './views.ts'
-import { addPostClose, addReading, buildEvaluators, closeShipment, inWindow, isPostClose, newShipment, openCount, type LiveShipment } from './live-shipment.ts'
+import { addPostClose, addReading, buildEvaluators, changeLoggers, closeShipment, inWindow, isPostClose, newShipment, openCount, refoldWith, type LiveShipment } from './live-shipment.ts'
 import { alarmView, deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
 import { createDeviceAlarms } from './device-alarms.ts'
 
@@ -82,6 +82,12 @@ export interface FleetMonitor {
   /** The open shipment a device currently belongs to, if any. */
   shipmentOfDevice(deviceId: string): string | null
   device(deviceId: string): DeviceView | undefined
+  /**
+   * Resolves once the monitor has folded every reading of this shipment stored before it
+   * was created, or before a logger was assigned: its alarms and status are current then.
+   * (While the start-up fold runs, it resolves at once: the whole state is still catching up.)
+   */
+  settled(shipmentId: string): Promise<void>
 }
 
 /** 2 × the built-in profiles' 5-minute sampling interval, for a device in no shipment. */
@@ -145,6 +151,27 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
         if (live) {
           emit({ event: 'shipment', data: summaryOf(s) })
           for (const id of raised) emit({ event: 'alarm', data: deviceAlarmView(s.id, id)! })
+          backfill(s, entry.index)
+        }
+        return
+      }
+      case 'shipment.devices': {
+        const body = (se as StoredEntry<'shipment.devices'>).entry.body
+        const s = shipments.get(body.shipmentId)
+        if (!s || s.closedAt !== null) return
+        changeLoggers(s, { index: entry.index, body })
+        for (const d of body.add) {
+          const list = byDevice.get(d)
+          if (list) list.push(s)
+          else byDevice.set(d, [s])
+        }
+        const raised = deviceAlarms.forShipment(s.id, body.add)
+        if (live) {
+          for (const id of raised) emit({ event: 'alarm', data: deviceAlarmView(s.id, id)! })
+          // The added loggers' readings logged before this entry (from its `at` on) join the fold now.
+          backfill(s, entry.index, body.add)
+        } else {
+          buildEvaluators(s)
         }
         return
       }
@@ -169,7 +196,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       }
       case 'reading': {
         const v = readingView(se as StoredEntry<'reading'>, Number.MAX_SAFE_INTEGER)
-        const mine = shipmentsOf(v.deviceId).filter((s) => inWindow(s, v.deviceId, v.deviceTimeMs))
+        const mine = shipmentsOf(v.deviceId).filter((s) => inWindow(s, v.deviceId, v.deviceTimeMs, entry.index))
         const excess = lateness.excess(v.receivedAt, v.deviceTimeMs)
         const late = excess > (mine.length ? Math.min(...mine.map(lateAfter)) : lateAfter())
         if (late) lateReadings.add(`${v.deviceId}:${v.seq}`)
@@ -215,6 +242,29 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     }
   }
 
+  /** Shipments whose earlier readings are being folded in (see `backfill`). */
+  const backfilling = new Map<string, Promise<void>>()
+
+  /**
+   * A shipment created after some of its readings were committed (startAt in the past, or readings
+   * that arrived before the create): at start-up the fold sees them because creates are loaded first;
+   * live, they were applied before the shipment existed. Read them (entries below the create's index)
+   * and refold, so the alarms are raised now and not only after a restart.
+   */
+  function backfill(s: LiveShipment, createIndex: number, only?: readonly string[]): void {
+    const prev = backfilling.get(s.id) ?? Promise.resolve()
+    const done = (async () => {
+      await prev
+      const earlier = (await ledger.readingsByShipment(s.id)).filter((e) => e.entry.index < createIndex && (!only || only.includes(e.entry.body.deviceId)))
+      if (s.closedAt !== null || (earlier.length === 0 && !only)) return
+      const views = earlier.map((e) => ({ ...readingView(e, Number.MAX_SAFE_INTEGER), late: lateReadings.has(`${e.entry.body.deviceId}:${e.entry.body.seq}`) }))
+      const ids = refoldWith(s, views)
+      for (const id of ids) { const a = alarmView(s, id, clock); if (a) emit({ event: 'alarm', data: a }) }
+      emit({ event: 'shipment', data: summaryOf(s) })
+    })().catch((err) => opts.onError?.(err, createIndex)).finally(() => { if (backfilling.get(s.id) === done) backfilling.delete(s.id) })
+    backfilling.set(s.id, done)
+  }
+
   function safeApply(e: StoredEntry): void {
     try {
       apply(e, true)
@@ -224,7 +274,7 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   }
 
   function shipmentOfDevice(deviceId: string): string | null {
-    for (const s of shipmentsOf(deviceId)) if (s.closedAt === null) return s.id
+    for (const s of shipmentsOf(deviceId)) if (s.closedAt === null && s.windows.some((w) => w.deviceId === deviceId && w.until === null)) return s.id
     return null
   }
 
@@ -244,8 +294,10 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       const creates = (await ledger.entriesByType('shipment.create')).filter(before)
       const closes = (await ledger.entriesByType('shipment.close')).filter(before)
       const acks = (await ledger.entriesByType('alarm.ack')).filter(before)
+      const changes = (await ledger.entriesByType('shipment.devices')).filter(before)
       const forks = (await ledger.entriesByType('reading.fork')).filter(before)
       for (const c of creates) apply(c, false)
+      for (const c of changes) apply(c, false)
       for (const f of forks) apply(f, false)
       for (const c of closes) {
         const s = shipments.get(c.entry.body.shipmentId)
@@ -365,6 +417,11 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
     device(deviceId) {
       const d = ledger.device(deviceId)
       return d ? deviceView(d, shipmentOfDevice(deviceId)) : undefined
+    },
+    async settled(shipmentId) {
+      // During the start-up fold a create is queued and folded with the rest (the state is
+      // incomplete meanwhile, and /health says so): no request waits minutes for it.
+      await backfilling.get(shipmentId)
     },
   }
 }

@@ -14,7 +14,7 @@ const MS_OR_NULL = { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_
 const CENTI_OR_NULL = { type: ['integer', 'null'] } as const
 const INT_OR_NULL = { type: ['integer', 'null'] } as const
 const STR_OR_NULL = { type: ['string', 'null'] } as const
-import { CLOSE_MEANINGS } from '../../ledger/entry-types.ts'
+import { CLOSE_MEANINGS, RECEIVE_MEANINGS } from '../../ledger/entry-types.ts'
 import { SHIPMENT_ID_PATTERN } from '../../ledger/entry-codec.ts'
 
 const TEXT = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const
@@ -223,6 +223,26 @@ export const ShipmentDetailSchema = {
       },
       required: ['by', 'meaning', 'reason', 'at'],
     },
+    /** Every logger the shipment had, and the device times its readings count for (until null: assigned now). */
+    loggers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, from: MS, until: MS_OR_NULL, addedEntry: INT_OR_NULL, removedEntry: INT_OR_NULL },
+        required: ['deviceId', 'from', 'until', 'addedEntry', 'removedEntry'],
+      },
+    },
+    /** Ledger time the shipment was logged (who: createdBy). */
+    createdAt: MS,
+    /** When the goods were received at the destination (null until the signed receipt). */
+    receivedAt: MS_OR_NULL,
+    receivedEntry: INT_OR_NULL,
+    /** The receipt's electronic signature (null until received). */
+    receiveSignature: {
+      type: ['object', 'null'],
+      properties: { by: { type: 'string' }, meaning: { type: 'string' }, reason: { type: 'string' }, at: MS },
+      required: ['by', 'meaning', 'reason', 'at'],
+    },
     /** Readings logged above a close anchor with device times in the window: shown apart, never part of the result. */
     postClose: { type: 'array', items: { $ref: 'Reading#' } },
     result: {
@@ -366,6 +386,32 @@ export const ShipmentCloseBody = {
     },
     /** Close over open critical alarms, and why (recorded in the signature). */
     override: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: TEXT(500) } },
+  },
+  required: ['signature'],
+} as const
+
+export const ShipmentDevicesBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    add: { type: 'array', maxItems: 16, uniqueItems: true, items: DEVICE_ID, default: [] },
+    remove: { type: 'array', maxItems: 16, uniqueItems: true, items: DEVICE_ID, default: [] },
+    /** Device time the change takes effect (default: now); not before the start, not in the future. */
+    at: MS,
+  },
+} as const
+
+export const ShipmentReceiveBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    /** When the goods arrived (default: now); not before the shipment's start. */
+    receivedAt: MS,
+    /** The electronic signature: the receiver's password re-entered, what the receipt means, and a remark. */
+    signature: {
+      type: 'object', additionalProperties: false, required: ['password', 'meaning', 'reason'],
+      properties: { password: TEXT(200), meaning: { type: 'string', enum: [...RECEIVE_MEANINGS] }, reason: TEXT(500) },
+    },
   },
   required: ['signature'],
 } as const

@@ -13,6 +13,7 @@ import { shipmentEvidenceEntries } from '../bundle/collect.ts'
 import { readingView, resultView, deviceView, type ReadingView, type ResultView } from './views.ts'
 import { ApiError } from './errors.ts'
 import type { ReportInput } from '../reports/types.ts'
+import { windowsOf } from '../../ledger/logger-windows.ts'
 
 export interface ShipmentData {
   state: ShipmentState
@@ -62,12 +63,16 @@ export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId
 /** Plain report data (dashboard/reports/types.ts) for one shipment. */
 export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number, bundleSha256: string | null): ReportInput {
   const cp = ledger.latestCheckpoint()
+  // Every logger the shipment had (a removed one's readings up to its removal are evidence too).
+  const loggers = windowsOf(d.state)
+  const changed = loggers.some((w) => w.addIndex !== null || w.removeIndex !== null)
   return {
+    ...(changed ? { loggers: loggers.map((w) => ({ deviceId: w.deviceId, from: w.from, until: w.until })) } : {}),
     shipment: {
       shipmentId: d.state.shipmentId,
       product: d.state.product,
       route: d.state.route,
-      devices: d.state.devices,
+      devices: loggers.map((w) => w.deviceId),
       gs1: d.state.gs1 ?? null,
       startAt: d.state.startAt,
       closedAt: d.state.closedAt ?? null,
@@ -80,9 +85,10 @@ export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number
     readings: d.readings,
     postClose: d.postClose,
     endsEarly: d.state.endsEarly ?? null,
+    receipt: d.state.receiveSignature && d.state.receivedAt !== undefined ? { receivedAt: d.state.receivedAt, signature: d.state.receiveSignature } : null,
     close: d.state.closedAt === undefined ? null : { by: d.state.closedBy ?? 'unknown', signature: d.state.closeSignature ?? null },
     result: d.view ?? { verdict: 'UNKNOWN_PROFILE', reasons: ['the logged rule profile does not validate'], mktCentiC: null, timeInRangeMs: null, timeAboveMs: null, timeBelowMs: null, excursions: [] },
-    devices: d.state.devices.map((id) => {
+    devices: loggers.map((w) => w.deviceId).map((id) => {
       const dev = ledger.device(id)
       if (!dev) return { deviceId: id, publicKey: '', fingerprint: 'unknown device', model: null, calibration: null, revoked: false }
       const v = deviceView(dev, null)

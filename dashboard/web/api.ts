@@ -64,6 +64,7 @@ interface ShipmentJson {
   status: 'in_range' | 'alarm' | 'closed'; startAt?: number; closedAt?: number | null
   currentTempCentiC: number | null; lastReadingAt: number | null; openAlarms: number
   range?: RangeJson | null
+  createdBy?: string
 }
 interface ExcursionJson { deviceId?: string | null; kind: string; ruleId?: string; startAt: number; endAt: number | null; durationMs: number; peakCentiC?: number | null }
 interface DeviceStateJson { deviceId: string; lastSeq?: number | null; lastReadingAt: number | null; lastReceivedAt?: number | null; currentTempCentiC?: number | null; silentForMs?: number | null; late?: boolean; batteryPct?: number | null; lost?: boolean }
@@ -81,6 +82,10 @@ interface ShipmentDetailJson extends ShipmentJson {
   endsEarly?: string | null
   closeSignature?: { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } } | null
   postClose?: ReadingJson[]
+  createdAt?: number
+  receivedAt?: number | null
+  receiveSignature?: { by: string; meaning: string; reason: string; at: number } | null
+  loggers?: { deviceId: string; from: number; until: number | null; addedEntry: number | null; removedEntry: number | null }[]
 }
 interface AlarmJson {
   alarmId: string; shipmentId: string; deviceId: string | null; kind: string; rule?: string | null; severity?: string | null
@@ -219,6 +224,11 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
     sensors: (j.deviceStates ?? []).map(mapSensor),
     endsEarly: j.endsEarly ?? null,
     closeSignature: j.closeSignature ?? null,
+    profileId: j.profileId ?? null,
+    createdBy: j.createdBy ?? null,
+    createdAt: j.createdAt ?? null,
+    receipt: j.receiveSignature && typeof j.receivedAt === 'number' ? { receivedAt: j.receivedAt, ...j.receiveSignature } : null,
+    loggers: j.loggers ?? j.devices.map((deviceId) => ({ deviceId, from: j.startAt ?? 0, until: null, addedEntry: null, removedEntry: null })),
     postClose: (j.postClose ?? []).map(mapReading),
     compliance: r ? {
       verdict: r.verdict,
@@ -298,6 +308,53 @@ export async function closeShipment(shipmentId: string, signature: CloseSigning,
     ...(endsEarlyReason === undefined ? {} : { endsEarly: { reason: endsEarlyReason } }),
     ...(overrideReason === undefined ? {} : { override: { reason: overrideReason } }),
   })
+}
+
+export const RECEIVE_MEANINGS = ['received at destination', 'received with damage noted', 'received and quarantined'] as const
+
+/** Signs the receipt at the destination (before the close). Refused with ERR_SIGNATURE_PASSWORD for a wrong password. */
+export async function receiveShipment(shipmentId: string, signature: CloseSigning, receivedAt?: number): Promise<void> {
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/receive`, { signature, ...(receivedAt === undefined ? {} : { receivedAt }) })
+}
+
+/** Assigns loggers to, or removes them from, an open shipment from device time `at` (default now). */
+export async function changeShipmentDevices(shipmentId: string, add: string[], remove: string[], at?: number): Promise<void> {
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/devices`, { add, remove, ...(at === undefined ? {} : { at }) })
+}
+
+/** The built-in rule profiles a new shipment can use. */
+export async function listProfiles(): Promise<{ id: string; name: string; minC: number | null; maxC: number | null }[]> {
+  const r = await request<{ profiles: { id: string; name: string; profile: { range?: { lowCentiC?: number | null; highCentiC?: number | null } } }[] }>('GET', '/api/profiles')
+  return r.profiles.map((p) => ({ id: p.id, name: p.name, minC: c(p.profile.range?.lowCentiC), maxC: c(p.profile.range?.highCentiC) }))
+}
+
+export interface NewShipment {
+  shipmentId: string; product: string; route: { from: string; to: string }; devices: string[]
+  profileId?: string; profile?: unknown
+  gs1?: { sscc: string; gtin: string; lot: string; expiry: string }
+  startAt?: number
+}
+
+/** What a previous shipment gives a new one to start from: product, profile, route, loggers, GS1 product data. */
+export interface ShipmentTemplate {
+  shipmentId: string; product: string; profileId: string | null; profile: Record<string, unknown> | null
+  route: { from: string; to: string }; devices: string[]; gs1: { gtin: string; lot: string; expiry: string } | null
+}
+
+export async function shipmentTemplate(id: string): Promise<ShipmentTemplate> {
+  const j = await request<ShipmentDetailJson>('GET', `/api/shipments/${encodeURIComponent(id)}`)
+  return {
+    shipmentId: j.shipmentId, product: j.product, profileId: j.profileId ?? null, profile: j.profile ?? null,
+    route: { from: j.route.from, to: j.route.to }, devices: j.devices,
+    // The SSCC names one logistics unit: a new shipment needs its own.
+    gs1: j.gs1 ? { gtin: j.gs1.gtin, lot: j.gs1.lot, expiry: j.gs1.expiry } : null,
+  }
+}
+
+/** Creates a shipment (POST /api/shipments); a refusal names the field (ApiError.field, e.g. "body.gs1.sscc"). */
+export async function createShipment(body: NewShipment): Promise<string> {
+  const r = await request<{ shipmentId: string }>('POST', '/api/shipments', body)
+  return r.shipmentId
 }
 
 export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all'): Promise<AlarmView[]> {

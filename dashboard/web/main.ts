@@ -1,6 +1,6 @@
 /**
  * The single-page app: finds out who is signed in, opens the live stream,
- * and routes #/fleet, #/shipment/<id>, #/alarms, #/devices, #/ledger, #/verify,
+ * and routes #/fleet, #/shipment/<id>, #/new-shipment[/<template id>], #/alarms, #/devices, #/ledger, #/verify,
  * #/users (admins) and #/tokens to their views. Each view cleans up (stream subscriptions, timers, charts)
  * when the route changes.
  */
@@ -17,10 +17,12 @@ import { ledgerView } from './views/ledger.ts'
 import { verifyView } from './views/verify.ts'
 import { usersView } from './views/users.ts'
 import { tokensView } from './views/tokens.ts'
+import { newShipmentView } from './views/new-shipment.ts'
 
 const ROUTES: Record<string, { view: View; tab: string; title: string }> = {
   fleet: { view: fleetView, tab: 'fleet', title: 'Fleet' },
   shipment: { view: shipmentView, tab: 'fleet', title: 'Shipment' },
+  'new-shipment': { view: newShipmentView, tab: 'fleet', title: 'New shipment' },
   alarms: { view: alarmsView, tab: 'alarms', title: 'Alarms' },
   devices: { view: devicesView, tab: 'devices', title: 'Devices' },
   ledger: { view: ledgerView, tab: 'ledger', title: 'Ledger' },

@@ -144,6 +144,15 @@ export interface ShipmentDetail extends ShipmentSummary {
   closeSignature: CloseSignatureView | null
   /** Readings logged above a close anchor with device times in the window: shown apart, never part of the verdict. */
   postClose: ReadingView[]
+  /** The built-in profile's id (null: a custom profile). */
+  profileId: string | null
+  /** Who logged the shipment, and when (ledger time). */
+  createdBy: string | null
+  createdAt: number | null
+  /** The signed receipt at the destination; null until received. */
+  receipt: { receivedAt: number; by: string; meaning: string; reason: string; at: number } | null
+  /** Every logger the shipment had and the device times it counts for (until null: assigned now). */
+  loggers: { deviceId: string; from: number; until: number | null; addedEntry: number | null; removedEntry: number | null }[]
   compliance: ComplianceSummary | null
   downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' | 'bundle-post-close' }[]
 }

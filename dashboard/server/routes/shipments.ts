@@ -1,12 +1,13 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { CloseMeaning, CloseSignature } from '../../../ledger/entry-types.ts'
-import { ShipmentCreateBody, ShipmentCloseBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
+import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/entry-types.ts'
+import { ShipmentCreateBody, ShipmentCloseBody, ShipmentDevicesBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
 import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
+import { changeProblem, windowsOf } from '../../../ledger/logger-windows.ts'
 
 const WRITERS = ['operator'] as const
 const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
@@ -16,6 +17,10 @@ interface CloseBody {
   signature: { password: string; meaning: CloseMeaning; reason: string }
   override?: { reason: string }
 }
+
+interface DevicesBody { add: string[]; remove: string[]; at?: number }
+
+interface ReceiveBody { receivedAt?: number; signature: { password: string; meaning: ReceiveMeaning; reason: string } }
 
 interface CreateBody {
   shipmentId: string; product: string; profileId?: string; profile?: unknown
@@ -41,6 +46,11 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       closedEntry: d.state.closeIndex ?? null,
       endsEarly: d.state.endsEarly ?? null,
       closeSignature: d.state.closeSignature ?? null,
+      loggers: windowsOf(d.state).map((w) => ({ deviceId: w.deviceId, from: w.from, until: w.until, addedEntry: w.addIndex, removedEntry: w.removeIndex })),
+      createdAt: d.state.createdAt,
+      receivedAt: d.state.receivedAt ?? null,
+      receivedEntry: d.state.receiveIndex ?? null,
+      receiveSignature: d.state.receiveSignature ?? null,
       postClose: d.postClose,
       result: d.view ?? undefined,
       alarms: monitor.alarms({ shipmentId: id }).map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
@@ -137,8 +147,52 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       shipmentId: b.shipmentId, product: b.product, gs1, route: b.route, devices: b.devices,
       profile, profileHash: profileHash(profile), startAt: b.startAt ?? clock(), by: req.user!.username,
     })
+    // Readings that arrived before the shipment was logged raise their alarms now, in this answer.
+    await monitor.settled(b.shipmentId)
     req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
     return reply.code(201).send(await detail(b.shipmentId))
+  })
+
+  app.post<{ Params: { id: string }; Body: DevicesBody }>('/api/shipments/:id/devices', {
+    config: { roles: WRITERS, rateLimit: writeLimit },
+    schema: { tags: ['shipments'], params: idParams, body: ShipmentDevicesBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req) => {
+    const s = mustShipment(ledger, req.params.id)
+    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: its loggers are final`, 'params.id')
+    const { add = [], remove = [] } = req.body
+    const now = clock()
+    const at = req.body.at ?? now
+    if (at > now) throw new ApiError('ERR_VALIDATION', `at ${new Date(at).toISOString()} is in the future: a change takes effect now or from a past time`, 'body.at')
+    add.forEach((id, i) => {
+      const d = ledger.device(id)
+      if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.add[${i}]`)
+      if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.add[${i}]`)
+    })
+    const problem = changeProblem(windowsOf(s), { add, remove, at }, s.startAt)
+    if (problem) throw new ApiError('ERR_VALIDATION', problem.message, `body.${problem.field}`)
+    const by = req.user!.username
+    await ledger.changeShipmentDevices({ shipmentId: s.shipmentId, add, remove, at, by })
+    // An added logger's earlier readings raise their alarms now, in this answer.
+    await monitor.settled(s.shipmentId)
+    req.log.info({ by, shipmentId: s.shipmentId, add, remove, at }, 'shipment loggers changed')
+    return detail(s.shipmentId)
+  })
+
+  app.post<{ Params: { id: string }; Body: ReceiveBody }>('/api/shipments/:id/receive', {
+    config: { roles: WRITERS, rateLimit: writeLimit },
+    schema: { tags: ['shipments'], params: idParams, body: ShipmentReceiveBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
+  }, async (req) => {
+    const s = mustShipment(ledger, req.params.id)
+    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: a receipt comes before the close`, 'params.id')
+    if (s.receivedAt !== undefined) throw new ApiError('ERR_SHIPMENT_RECEIVED', `shipment "${s.shipmentId}" was received by ${s.receivedBy} at ${new Date(s.receivedAt).toISOString()}`, 'params.id')
+    const b = req.body
+    const receivedAt = b.receivedAt ?? clock()
+    if (receivedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `receivedAt ${receivedAt} is before the shipment start ${s.startAt}`, 'body.receivedAt')
+    const by = req.user!.username
+    await checkSignaturePassword(app, req, by, b.signature.password)
+    await ledger.receiveShipment({ shipmentId: s.shipmentId, receivedAt, by, signature: { by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock() } })
+    req.log.info({ by, shipmentId: s.shipmentId, meaning: b.signature.meaning }, 'shipment received (signed)')
+    return detail(s.shipmentId)
   })
 
   app.post<{ Params: { id: string }; Body: CloseBody }>('/api/shipments/:id/close', {

@@ -124,7 +124,8 @@ export const fleetView: View = (root, ctx) => {
   q.addEventListener('input', renderRows)
 
   replace(root,
-    h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Fleet'), count)),
+    h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Fleet'), count),
+      ctx.can.operate ? h('a', { class: 'btn btn-primary', href: '#/new-shipment', id: 'new-shipment' }, '+ New shipment') : null),
     stats,
     h('div', { class: 'filters', role: 'search' },
       h('div', { class: 'field' }, h('label', { for: status.id }, 'Status'), status),

@@ -6,7 +6,7 @@
  * New readings arrive from the stream and are drawn at their device time.
  */
 import { h, icon, replace } from '../dom.ts'
-import { closeShipment, getShipment, ApiError, CLOSE_MEANINGS } from '../api.ts'
+import { changeShipmentDevices, closeShipment, getShipment, listDevices, receiveShipment, ApiError, CLOSE_MEANINGS, RECEIVE_MEANINGS } from '../api.ts'
 import { createTemperatureChart, type ChartInput } from '../chart.ts'
 import {
   ago, alarmCard, badge, classLabel, humanize, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
@@ -81,6 +81,8 @@ export const shipmentView: View = (root, ctx, params) => {
   replace(root, h('p', { class: 'loading' }, 'Loading shipment…'))
 
   function renderHead(d: ShipmentDetail): void {
+    // A reload (live events) must not pull an open dialog away from under the user's typing.
+    if (head.querySelector('dialog[open]')) { reloadWhenClosed(); return }
     replace(head,
       h('div', null,
         h('div', { class: 'breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')),
@@ -90,8 +92,101 @@ export const shipmentView: View = (root, ctx, params) => {
           `${classLabel(d.productClass)} (${rangeText(d.range)})`),
       ),
       h('div', { class: 'downloads' }, statusBadge(d.status), d.compliance ? verdictBadge(d.compliance.verdict) : null,
+        ctx.can.operate && d.status !== 'closed' ? loggersButton(d) : null,
+        ctx.can.operate && d.status !== 'closed' && !d.receipt ? receiveButton(d) : null,
         ctx.can.operate && d.status !== 'closed' ? closeButton(d) : null),
     )
+  }
+
+  /** Receiving at the destination, signed like the close (docs/API.md): meaning, reason, password again. */
+  function receiveButton(d: ShipmentDetail): HTMLElement {
+    const dialog = h('dialog', { id: 'receive-dialog' })
+    const open = h('button', { type: 'button', class: 'btn btn-small', id: 'receive-shipment' }, 'Receive…')
+    const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
+    const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel')
+    const password = h('input', { id: 'receive-password', type: 'password', autocomplete: 'current-password', required: true, maxlength: '200' }) as HTMLInputElement
+    const meaning = h('select', { id: 'receive-meaning' }, ...RECEIVE_MEANINGS.map((m) => h('option', { value: m }, m))) as HTMLSelectElement
+    const reason = h('textarea', { id: 'receive-reason', rows: '2', maxlength: '500', required: true }) as HTMLTextAreaElement
+    const form = h('form', { method: 'dialog', class: 'card' },
+      h('h2', null, 'Receive ', h('span', { class: 'id' }, d.shipmentId)),
+      h('p', null, `The consignment has arrived at ${d.route.to}. Your signed receipt is written to the ledger; the shipment stays open until it is closed.`),
+      h('fieldset', { id: 'receive-signature' },
+        h('legend', null, 'Electronic signature'),
+        h('label', { for: 'receive-meaning' }, 'Meaning'), meaning,
+        h('label', { for: 'receive-reason' }, 'Reason or remark (required)'), reason,
+        h('label', { for: 'receive-password' }, 'Your password (re-enter to sign)'), password),
+      err,
+      h('div', { class: 'downloads' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'receive-submit' }, 'Sign receipt'), cancel))
+    cancel.addEventListener('click', () => dialog.close())
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault()
+      err.hidden = true
+      const fail = (m: string) => { err.textContent = m; err.hidden = false }
+      if (reason.value.trim() === '') return fail('Give the reason or remark for your signature.')
+      if (password.value === '') return fail('Re-enter your password to sign.')
+      try {
+        await receiveShipment(d.shipmentId, { password: password.value, meaning: meaning.value, reason: reason.value.trim() })
+        password.value = ''
+        dialog.close()
+        toast(`${d.shipmentId} received and signed.`)
+        void load(false)
+      } catch (e) {
+        password.value = ''
+        fail(e instanceof ApiError ? e.message : 'Receiving failed.')
+        if (e instanceof ApiError && e.code === 'ERR_SIGNATURE_PASSWORD') password.focus()
+      }
+    })
+    dialog.append(form)
+    open.addEventListener('click', () => dialog.showModal())
+    return h('span', null, open, dialog)
+  }
+
+  /** Assign loggers to the open shipment or remove them, effective from a time (default now). */
+  function loggersButton(d: ShipmentDetail): HTMLElement {
+    const dialog = h('dialog', { id: 'loggers-dialog' })
+    const open = h('button', { type: 'button', class: 'btn btn-small', id: 'change-loggers' }, 'Loggers…')
+    const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
+    const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel')
+    const current = d.loggers.filter((l) => l.until === null).map((l) => l.deviceId)
+    const ever = new Set(d.loggers.map((l) => l.deviceId))
+    const removeBox = h('div', { class: 'logger-picks', id: 'loggers-remove' }, ...current.map((id) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'remove', value: id }), h('span', { class: 'id' }, id))))
+    const addBox = h('div', { class: 'logger-picks', id: 'loggers-add' }, h('span', { class: 'muted small' }, 'Loading devices…'))
+    const at = h('input', { id: 'loggers-at', type: 'datetime-local' }) as HTMLInputElement
+    const form = h('form', { method: 'dialog', class: 'card' },
+      h('h2', null, 'Loggers of ', h('span', { class: 'id' }, d.shipmentId)),
+      h('p', { class: 'small' }, 'An added logger\'s readings count from the time below; a removed logger\'s readings after it do not count. Written to the ledger under your name.'),
+      h('fieldset', null, h('legend', null, 'Remove'), removeBox),
+      h('fieldset', null, h('legend', null, 'Add'), addBox),
+      h('label', { for: 'loggers-at' }, 'Effective from (UTC; empty: now)'), at,
+      err,
+      h('div', { class: 'downloads' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'loggers-submit' }, 'Save'), cancel))
+    cancel.addEventListener('click', () => dialog.close())
+    open.addEventListener('click', async () => {
+      dialog.showModal()
+      try {
+        const devices = (await listDevices()).filter((x) => x.state === 'registered' && !ever.has(x.deviceId))
+        replace(addBox, ...(devices.length ? devices.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'add', value: x.deviceId }), h('span', { class: 'id' }, x.deviceId),
+          x.shipmentId ? h('span', { class: 'muted small' }, ` (now in ${x.shipmentId})`) : null)) : [h('span', { class: 'muted small' }, 'No other registered logger.')]))
+      } catch (e) { replace(addBox, h('span', { class: 'form-error' }, `Could not load devices: ${(e as Error).message}`)) }
+    })
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault()
+      err.hidden = true
+      const picked = (name: string) => [...form.querySelectorAll<HTMLInputElement>(`input[name=${name}]:checked`)].map((x) => x.value)
+      const add = picked('add'), remove = picked('remove')
+      if (!add.length && !remove.length) { err.textContent = 'Choose a logger to add or remove.'; err.hidden = false; return }
+      try {
+        await changeShipmentDevices(d.shipmentId, add, remove, at.value ? Date.parse(`${at.value}:00Z`) : undefined)
+        dialog.close()
+        toast(`Loggers of ${d.shipmentId} changed.`)
+        void load(false)
+      } catch (e) {
+        err.textContent = e instanceof ApiError ? e.message : 'Changing the loggers failed.'
+        err.hidden = false
+      }
+    })
+    dialog.append(form)
+    return h('span', null, open, dialog)
   }
 
   /** Closing ends the shipment's window: its verdict becomes final (docs/API.md). */
@@ -227,6 +322,11 @@ export const shipmentView: View = (root, ctx, params) => {
     }
     fact('Started', formatDateTime(d.startAt))
     if (d.closedAt) fact('Closed', formatDateTime(d.closedAt))
+    // Who created, received and closed it, with their signatures (EU GMP Annex 11 §14, 21 CFR 11.50).
+    if (d.createdBy) fact('Created by', `${d.createdBy}${d.createdAt ? `, ${formatDateTime(d.createdAt)}` : ''}`)
+    if (d.receipt) fact('Received by', `${d.receipt.by}, "${d.receipt.meaning}", ${d.receipt.reason}; received ${formatDateTime(d.receipt.receivedAt)}, signed ${formatDateTime(d.receipt.at)}`)
+    else if (d.status !== 'closed') fact('Received by', h('span', { class: 'muted' }, 'not received yet'))
+    if (d.closeSignature) fact('Closed by', `${d.closeSignature.by}, "${d.closeSignature.meaning}", ${d.closeSignature.reason}; signed ${formatDateTime(d.closeSignature.at)}`)
     replace(summary,
       h('h2', null, 'Compliance'),
       h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-fact': k }, v)])),
@@ -260,7 +360,14 @@ export const shipmentView: View = (root, ctx, params) => {
         return d.status === 'closed' ? badge('closed', '■', 'Done') : badge('ok', '●', 'Reporting')
       } },
     ]
-    replace(sensorsBox, h('h2', null, 'Sensors'), table(cols, d.sensors, { empty: 'No sensor state yet.' }))
+    // Loggers assigned after the start or removed: the device times each one counts for.
+    const changed = d.loggers.some((l) => l.addedEntry !== null || l.removedEntry !== null)
+    const assignments = changed ? h('div', { class: 'table-wrap', id: 'logger-windows' }, h('table', { class: 'small' },
+      h('thead', null, h('tr', null, ...['Logger', 'Counts from', 'Until'].map((x) => h('th', null, x)))),
+      h('tbody', null, ...d.loggers.map((l) => h('tr', { 'data-logger': l.deviceId },
+        h('td', { class: 'id' }, l.deviceId), h('td', null, formatDateTime(l.from)),
+        h('td', null, l.until === null ? (d.closedAt ? formatDateTime(d.closedAt) : 'assigned') : `${formatDateTime(l.until)} (removed)`)))))) : null
+    replace(sensorsBox, h('h2', null, 'Sensors'), table(cols, d.sensors, { empty: 'No sensor state yet.' }), assignments)
   }
 
   function renderAlarms(d: ShipmentDetail): void {
@@ -359,6 +466,15 @@ export const shipmentView: View = (root, ctx, params) => {
       if (!first) return
       const msg = e instanceof ApiError && e.status === 404 ? `There is no shipment "${id}".` : `Could not load the shipment: ${(e as Error).message}`
       replace(root, h('div', { class: 'breadcrumb' }, h('a', { href: '#/fleet' }, '← Fleet')), h('div', { class: 'notice notice-alarm' }, msg))
+    }
+  }
+
+  /** Redraws the head once its open dialog closes (a reload happened meanwhile). */
+  function reloadWhenClosed(): void {
+    const dlg = head.querySelector('dialog[open]')
+    if (dlg && !(dlg as HTMLElement).dataset.waiting) {
+      ;(dlg as HTMLElement).dataset.waiting = '1'
+      dlg.addEventListener('close', () => { if (detail && !disposed) renderHead(detail) }, { once: true })
     }
   }
 

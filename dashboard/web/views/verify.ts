@@ -11,7 +11,7 @@ import { h, icon, replace } from '../dom.ts'
 import { request } from '../api.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
-import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, closeSignatureLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, closeSignatureLine, receiptLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
 
 interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
 
@@ -55,6 +55,11 @@ function reportView(r: VerifyReport, fileName: string): HTMLElement {
       h('dt', null, 'File'), h('dd', null, fileName),
       h('dt', null, 'Bundle SHA-256'), h('dd', { class: 'mono', id: 'verify-sha256' }, r.bundleSha256 ?? '—'),
       h('dt', null, r.verified ? 'Verdict (recomputed)' : 'Claimed verdict (unproven)'), h('dd', { id: 'verify-claimed' }, r.claimed?.verdict ?? '—'),
+      r.createdBy ? h('dt', null, r.verified ? 'Created by' : 'Created by (unproven)') : null,
+      r.createdBy ? h('dd', { id: 'verify-created-by' }, r.createdBy) : null,
+      ...(r.loggers ?? []).flatMap((l) => [h('dt', null, `Logger ${l.deviceId}`), h('dd', { 'data-logger-window': l.deviceId }, `counts from ${new Date(l.from).toISOString()}${l.until === null ? '' : ` up to ${new Date(l.until).toISOString()} (removed)`}`)]),
+      r.receipt ? h('dt', null, r.verified ? 'Received' : 'Received (unproven)') : null,
+      r.receipt ? h('dd', { id: 'verify-receipt' }, receiptLine(r.receipt)) : null,
       r.closeSignature ? h('dt', null, r.verified ? 'Closed' : 'Closed (unproven)') : null,
       r.closeSignature ? h('dd', { id: 'verify-close-signature' }, closeSignatureLine(r.closeSignature)) : null,
       // A partitioned bundle (docs/BUNDLE.md, version 3): the pinned key is the root log's; each partition's checkpoint.
