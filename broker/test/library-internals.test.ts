@@ -8,7 +8,7 @@
  * - mqtt.js `MqttClient#_sendPacket` carrying every PUBACK (ledger/deferred-puback.ts).
  * package.json pins these libraries to exact versions for the same reason.
  */
-import t from 'tap'
+import t, { type Test as TapTest } from 'tap'
 import net from 'node:net'
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
@@ -23,13 +23,8 @@ const pkg = require('../../package.json') as { dependencies: Record<string, stri
 // Read from node_modules directly: aedes's "exports" does not expose its package.json.
 const installed = (name: string) => (JSON.parse(readFileSync(fileURLToPath(new URL(`../../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
 
-t.test('the libraries whose internals are used are pinned to the installed versions', async (t) => {
-  for (const name of ['aedes', 'aedes-persistence', 'mqtt']) {
-    t.equal(pkg.dependencies[name], installed(name), `${name}: package.json pins exactly the installed ${installed(name)}`)
-  }
-})
-
-t.test('aedes: clients by id and each client\'s packet parser', async (t) => {
+/** A plain aedes (no ColdProof options) on a free loopback port, closed with the test. */
+async function bareAedes(t: TapTest): Promise<{ aedes: Aedes; port: number }> {
   const aedes = await Aedes.createBroker()
   const server = net.createServer((s) => aedes.handle(s))
   server.listen(0, '127.0.0.1')
@@ -38,8 +33,19 @@ t.test('aedes: clients by id and each client\'s packet parser', async (t) => {
     await new Promise<void>((r) => aedes.close(() => r()))
     await new Promise<void>((r) => server.close(() => r()))
   })
+  return { aedes, port: (server.address() as net.AddressInfo).port }
+}
+
+t.test('the libraries whose internals are used are pinned to the installed versions', async (t) => {
+  for (const name of ['aedes', 'aedes-persistence', 'mqtt']) {
+    t.equal(pkg.dependencies[name], installed(name), `${name}: package.json pins exactly the installed ${installed(name)}`)
+  }
+})
+
+t.test('aedes: clients by id and each client\'s packet parser', async (t) => {
+  const { aedes, port } = await bareAedes(t)
   const connected = once(aedes, 'client') as Promise<[Client]>
-  const client = mqtt.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, clientId: 'internals-1', reconnectPeriod: 0 })
+  const client = mqtt.connect({ host: '127.0.0.1', port, clientId: 'internals-1', reconnectPeriod: 0 })
   t.teardown(() => { client.end(true) })
   const [c] = await connected
 
@@ -76,15 +82,7 @@ t.test('aedes-persistence: the outgoing queue methods the offline cap wraps', as
 })
 
 t.test('mqtt.js: every PUBACK goes through MqttClient#_sendPacket', async (t) => {
-  const aedes = await Aedes.createBroker()
-  const server = net.createServer((s) => aedes.handle(s))
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.teardown(async () => {
-    await new Promise<void>((r) => aedes.close(() => r()))
-    await new Promise<void>((r) => server.close(() => r()))
-  })
-  const port = (server.address() as net.AddressInfo).port
+  const { port } = await bareAedes(t)
   const sub = mqtt.connect({ host: '127.0.0.1', port, clientId: 'internals-sub', reconnectPeriod: 0 })
   t.teardown(() => { sub.end(true) })
   await new Promise((r) => sub.once('connect', r))
