@@ -41,6 +41,27 @@ function commitTracker(ingest: Ingest) {
   }
 }
 
+/**
+ * Waits for the commits and the publishers' PUBACKs together: a stall on
+ * either side (nothing committed for a minute, a publisher failing, acks that
+ * never come once everything is committed) fails the stage by name instead of
+ * leaving the bench waiting for ever.
+ */
+async function publishAndCommit<T>(publishing: Promise<T>, tracker: ReturnType<typeof commitTracker>, target: number, stage: string): Promise<{ end: number; result: T }> {
+  const committed = tracker.until(target, stage)
+  committed.catch(() => {}) // observed below; a late rejection after a publisher failure is not a second failure
+  const end = await Promise.race([committed, publishing.then(() => committed)])
+  let timer: NodeJS.Timeout | undefined
+  const acks = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StageFailed(stage, 'every reading was committed, but PUBACKs were still missing 2 min later')), 120_000)
+  })
+  try {
+    return { end, result: await Promise.race([publishing, acks]) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Saturation: every device publishes its readings at once; readings/s from the first publish to the last commit. */
 async function saturate(devices: number, perDevice: number, runs: number, prefix: string, verifyThreads?: number): Promise<number[]> {
   const server = await startBenchServer(verifyThreads === undefined ? {} : { verifyThreads })
@@ -53,9 +74,7 @@ async function saturate(devices: number, perDevice: number, runs: number, prefix
         await pubs.sign(perDevice)
         const target = tracker.count() + devices * perDevice
         const start = wallMs()
-        const burst = pubs.burst()
-        const end = await tracker.until(target, `${prefix} saturation`)
-        await burst
+        const { end } = await publishAndCommit(pubs.burst(), tracker, target, `${prefix} saturation`)
         return (devices * perDevice * 1000) / (end - start)
       })
     } finally {
@@ -118,8 +137,7 @@ export async function pipelineLatency(devices: number, perSecond: number, second
         await pubs.sign(perDevice)
         const target = tracker.count() + total
         tracker.record()
-        const stamps = await pubs.paced(perSecond)
-        await tracker.until(target, 'latency')
+        const { result: stamps } = await publishAndCommit(pubs.paced(perSecond), tracker, target, 'latency')
         const commits = tracker.take()
         const seen = new Map<string, number>()
         const deadline = performance.now() + 60_000
@@ -174,8 +192,7 @@ export async function fleetMemory(devices: number, perSecond: number, periods: n
       await pubs.sign(periods)
       rss.push(process.memoryUsage().rss / 2 ** 20)
       const target = tracker.count() + devices * periods
-      await pubs.paced(perSecond)
-      await tracker.until(target, 'fleet memory')
+      await publishAndCommit(pubs.paced(perSecond), tracker, target, 'fleet memory')
     } finally {
       clearInterval(sampler)
       await pubs.close().catch(() => {})

@@ -33,6 +33,9 @@ async function connect(list: { deviceId: string; seed: string }[]): Promise<void
       const key = benchKey(Buffer.from(seed, 'hex'))
       const client = await mqtt.connectAsync(url, {
         clientId: deviceId, username: deviceId, password: deviceAuthToken(deviceId, key.seed, 'coldproof'), reconnectPeriod: 0, protocolVersion: 4,
+        // A saturated 2-core machine can stall the broker's timers for a minute: a
+        // long keepalive keeps the bench from measuring spurious keepalive kicks.
+        keepalive: 300,
       })
       devs.push({ deviceId, key, client, topic: deviceTopic(deviceId, 'readings'), cursor: { seq: 0, prev: GENESIS_PREV_HASH }, ready: [] })
     }))
@@ -53,10 +56,26 @@ async function publishAll(perSecond: number | null): Promise<[string, number, nu
   const stamps: [string, number, number][] = []
   let acked = 0
   let fail: Error | undefined
+  const pending = new Map<Dev, number>()
+  const watched: { d: Dev; onClose: () => void }[] = []
   const finished = new Promise<void>((resolve, reject) => {
+    // mqtt.js keeps an unacknowledged QoS 1 publish for a reconnect that, with
+    // reconnectPeriod 0, never comes: a lost connection must fail the command
+    // instead of leaving it waiting for PUBACKs for ever.
+    for (const d of new Set(plan.map((p) => p.d))) {
+      const onClose = () => {
+        const n = pending.get(d) ?? 0
+        if (n > 0) reject(new Error(`device ${d.deviceId}'s connection closed with ${n} PUBACK(s) outstanding`))
+      }
+      d.client.on('close', onClose)
+      watched.push({ d, onClose })
+      if (!d.client.connected) return reject(new Error(`device ${d.deviceId} is not connected`))
+    }
     const send = ({ d, r }: { d: Dev; r: SignedReading }) => {
       stamps.push([d.deviceId, r.seq, wallMs()])
+      pending.set(d, (pending.get(d) ?? 0) + 1)
       d.client.publish(d.topic, Buffer.from(r.payload), { qos: 1 }, (e) => {
+        pending.set(d, (pending.get(d) ?? 1) - 1)
         if (e) fail ??= e
         if (++acked === plan.length) (fail ? reject(fail) : resolve())
       })
@@ -72,19 +91,25 @@ async function publishAll(perSecond: number | null): Promise<[string, number, nu
     }
     tick()
   })
-  await finished
+  try {
+    await finished
+  } finally {
+    for (const { d, onClose } of watched) d.client.off('close', onClose)
+  }
   return stamps
 }
 
 process.on('message', (m: { cmd: string; [k: string]: unknown }) => {
-  const reply = (body: Record<string, unknown>) => process.send!({ ...body, rss: process.memoryUsage().rss })
+  // The id ties the reply to its command: a late reply to a command the bench gave up on is not taken for the next one.
+  const reply = (body: Record<string, unknown>) => process.send!({ ...body, id: m.id, rss: process.memoryUsage().rss })
   const run = async (): Promise<Record<string, unknown>> => {
     switch (m.cmd) {
       case 'connect': url = m.url as string; await connect(m.devices as { deviceId: string; seed: string }[]); return { ok: true, connected: devs.length }
       case 'sign': for (const d of devs) d.ready.push(...signReadings(d.deviceId, d.key, m.n as number, t0, d.cursor)); return { ok: true }
       case 'burst': return { ok: true, stamps: await publishAll(null) }
       case 'paced': return { ok: true, stamps: await publishAll(m.perSecond as number) }
-      case 'disconnect': await Promise.all(devs.splice(0).map((d) => d.client.endAsync(true))); return { ok: true }
+      // A connection the broker already closed may never report its end: bounded, then dropped.
+      case 'disconnect': await Promise.all(devs.splice(0).map((d) => Promise.race([d.client.endAsync(true), new Promise((res) => setTimeout(res, 10_000).unref())]))); return { ok: true }
       case 'exit': process.exit(0)
       default: throw new Error(`unknown command ${m.cmd}`)
     }

@@ -26,18 +26,34 @@ export interface Publishers {
   close(): Promise<void>
 }
 
-interface Reply { ok: boolean; error?: string; rss: number; stamps?: Stamp[] }
+interface Reply { ok: boolean; id?: number; error?: string; rss: number; stamps?: Stamp[] }
 
-function call(child: ChildProcess, msg: Record<string, unknown>): Promise<Reply> {
+let nextCallId = 1
+
+/**
+ * Sends one command and waits for its reply; a command that does not answer
+ * within `timeoutMs` kills its process (the pool starts a fresh one for the
+ * next stage) and fails the stage naming the command.
+ */
+function call(child: ChildProcess, msg: Record<string, unknown>, timeoutMs = 30 * 60_000): Promise<Reply> {
+  const id = nextCallId++
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new StageFailed('publishers', `publisher process exited (${code}) during ${msg.cmd}`))
-    child.once('exit', onExit)
-    child.once('message', (r: Reply) => {
-      child.off('exit', onExit)
+    const done = () => { clearTimeout(timer); child.off('exit', onExit); child.off('message', onMessage) }
+    const onExit = (code: number | null) => { done(); reject(new StageFailed('publishers', `publisher process exited (${code}) during ${msg.cmd}`)) }
+    const onMessage = (r: Reply) => {
+      if (r.id !== id) return
+      done()
       if (r.ok) resolve(r)
       else reject(new StageFailed('publishers', `publisher ${msg.cmd} failed: ${r.error}`))
-    })
-    child.send(msg)
+    }
+    const timer = setTimeout(() => {
+      done()
+      child.kill('SIGKILL')
+      reject(new StageFailed('publishers', `publisher ${msg.cmd} gave no answer in ${timeoutMs / 60_000} min; the process was killed`))
+    }, timeoutMs)
+    child.on('exit', onExit)
+    child.on('message', onMessage)
+    child.send({ ...msg, id })
   })
 }
 
@@ -95,6 +111,6 @@ export async function startPublishers(url: string, devices: BenchDevice[], count
     async burst() { return stamps(await all(() => ({ cmd: 'burst' }))) },
     async paced(perSecond) { return stamps(await all(() => ({ cmd: 'paced', perSecond: perSecond / k }))) },
     rss: () => [...rss],
-    async close() { await Promise.allSettled(children.map((c) => call(c, { cmd: 'disconnect' }))) },
+    async close() { await Promise.allSettled(children.map((c) => call(c, { cmd: 'disconnect' }, 2 * 60_000))) },
   }
 }
