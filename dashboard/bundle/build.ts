@@ -5,9 +5,9 @@
  * the same SHA-256. The claimed result is the compliance engine's, over the
  * same readings the dashboard evaluates (recompute.ts).
  */
-import { toBase64 } from '../../ledger/protocol/bytes.ts'
-import { decodeEntry, readingOfEntry } from '../../ledger/entry-codec.ts'
-import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody } from '../../ledger/entry-types.ts'
+import { toBase64 } from '../../ledger/protocol/index.ts'
+import { decodeEntry, readingOfEntry } from '../../ledger/tlog/index.ts'
+import type { Entry, GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody } from '../../ledger/tlog/index.ts'
 import { BUNDLE_FORMAT, BUNDLE_VERSION, PARTITIONED_BUNDLE_VERSION, bundleHash, serializeBundle, type EntryRef, type EvidenceBundle, type EvidenceSection, type PartitionedEvidenceBundle } from './format.ts'
 import { recomputeResult, type EvidenceReading } from './recompute.ts'
 

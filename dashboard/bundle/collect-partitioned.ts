@@ -11,10 +11,10 @@
  * signed here: a slice not yet under a root checkpoint is refused until the
  * next root tick.
  */
-import type { Ledger } from '../../ledger/ledger.ts'
-import { parseNote } from '../../ledger/note.ts'
-import { parseCheckpoint } from '../../ledger/checkpoint.ts'
-import { rootLeafBytes, type RootView } from '../../ledger/cluster/root-log.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
+import { parseNote } from '../../ledger/tlog/index.ts'
+import { parseCheckpoint } from '../../ledger/tlog/index.ts'
+import { rootLeafBytes, type RootView } from '../../ledger/cluster/index.ts'
 import { BundleError, type PartitionedBundleInputs, type PartitionInputs } from './build.ts'
 import { allEntries, evidenceProofs, plan, type BundleOptions } from './collect.ts'
 

@@ -5,14 +5,14 @@
  * inclusion path to that checkpoint. `createBundleBuilder(ledger)` is the
  * dashboard's BundleBuilder (dashboard/server/app.ts).
  */
-import type { Ledger } from '../../ledger/ledger.ts'
-import type { GapBody, ReadingForkBody, ShipmentDevicesBody, StoredEntry } from '../../ledger/entry-types.ts'
-import { windowsOf, type LoggerWindow } from '../../ledger/logger-windows.ts'
-import type { ShipmentState } from '../../ledger/state-types.ts'
-import { readingOfEntry } from '../../ledger/entry-codec.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
+import type { GapBody, ReadingForkBody, ShipmentDevicesBody, StoredEntry } from '../../ledger/tlog/index.ts'
+import { windowsOf, type LoggerWindow } from '../../ledger/tlog/index.ts'
+import type { ShipmentState } from '../../ledger/store/index.ts'
+import { readingOfEntry } from '../../ledger/tlog/index.ts'
 import { buildBundle, BundleError, type BundleInputs, type EvidenceInputs, type StoredRef } from './build.ts'
 import type { EvidenceEntries } from './recompute.ts'
-import { withCosignatures } from '../../ledger/witness/cosignature-store.ts'
+import { withCosignatures } from '../../ledger/witness/index.ts'
 
 export interface Plan {
   shipmentId: string

@@ -7,9 +7,9 @@
  * tlog-proof of it (tlogProofOf). Pure; runs in Node and browsers.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { toHex, utf8 } from '../../ledger/protocol/bytes.ts'
-import { formatTlogProof } from '../../ledger/tlog-proof.ts'
-import { fromBase64 } from '../../ledger/protocol/bytes.ts'
+import { toHex, utf8 } from '../../ledger/protocol/index.ts'
+import { formatTlogProof } from '../../ledger/tlog/index.ts'
+import { fromBase64 } from '../../ledger/protocol/index.ts'
 import type { ShipmentResult } from '../compliance/index.ts'
 
 export const BUNDLE_FORMAT = 'coldproof-evidence-bundle'

@@ -6,7 +6,7 @@
  * nests 6 levels deep; 10,000 readings make about 12 MB.
  * Pure; the CLI checks the size on the file before reading it.
  */
-import { jsonTooDeep, MAX_JSON_DEPTH } from '../../ledger/json-depth.ts'
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../ledger/tlog/index.ts'
 
 export { MAX_JSON_DEPTH }
 /** 64 MiB: about 50,000 readings. `coldproof verify --max-size <MiB>` overrides it. */

@@ -7,9 +7,9 @@
  * its logged hash (ARCHITECTURE.md decisions 7 and 8), and the evidence notices of
  * the log: an early end confirmed at the close, declared gaps, forks. Pure.
  */
-import type { GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
-import type { ReadingFields } from '../../ledger/protocol/reading.ts'
-import { inLoggerWindow, loggerWindows, type DevicesChange } from '../../ledger/logger-windows.ts'
+import type { GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/tlog/index.ts'
+import type { ReadingFields } from '../../ledger/protocol/index.ts'
+import { inLoggerWindow, loggerWindows, type DevicesChange } from '../../ledger/tlog/index.ts'
 import { evaluateShipment, type EvidenceNotice, type ShipmentInput, type ShipmentResult } from '../compliance/index.ts'
 
 /** The reading fields the engine reads. */

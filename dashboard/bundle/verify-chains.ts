@@ -7,9 +7,9 @@
  * of the shipment's loggers logged after their registration and before any
  * revocation. Pure.
  */
-import type { GapBody } from '../../ledger/entry-types.ts'
-import { equalBytes, toHex } from '../../ledger/protocol/bytes.ts'
-import { readingHash, GENESIS_PREV_HASH } from '../../ledger/protocol/signing.ts'
+import type { GapBody } from '../../ledger/tlog/index.ts'
+import { equalBytes, toHex } from '../../ledger/protocol/index.ts'
+import { readingHash, GENESIS_PREV_HASH } from '../../ledger/protocol/index.ts'
 import { inWindow } from './recompute.ts'
 import { typed, type Parsed } from './verify-entries.ts'
 import type { ChainReadings, R } from './verify-readings.ts'

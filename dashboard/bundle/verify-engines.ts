@@ -5,8 +5,8 @@
  */
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import type { Ed25519Verify } from '../../ledger/note.ts'
-import { fromHex, toHex } from '../../ledger/protocol/bytes.ts'
+import type { Ed25519Verify } from '../../ledger/tlog/index.ts'
+import { fromHex, toHex } from '../../ledger/protocol/index.ts'
 
 if (!ed.hashes.sha512) ed.hashes.sha512 = sha512
 

@@ -3,10 +3,10 @@
  * reference decoded as far as it goes, with the format failures it shows.
  * Pure.
  */
-import { decodeEntry, EntryError } from '../../ledger/entry-codec.ts'
-import type { Entry } from '../../ledger/entry-types.ts'
-import { fromBase64, toBase64 } from '../../ledger/protocol/bytes.ts'
-import { jsonTooDeep } from '../../ledger/json-depth.ts'
+import { decodeEntry, EntryError } from '../../ledger/tlog/index.ts'
+import type { Entry } from '../../ledger/tlog/index.ts'
+import { fromBase64, toBase64 } from '../../ledger/protocol/index.ts'
+import { jsonTooDeep } from '../../ledger/tlog/index.ts'
 import { bundleHash, type DeviceChain, type EntryRef, type EvidenceBundle } from './format.ts'
 import type { CheckId, Checks } from './verify-report.ts'
 

@@ -5,9 +5,9 @@
  * window: checked for authenticity, shown apart, never part of the verdict).
  * Pure.
  */
-import type { ReadingForkBody } from '../../ledger/entry-types.ts'
-import { fromBase64 } from '../../ledger/protocol/bytes.ts'
-import { decodeReading } from '../../ledger/protocol/reading.ts'
+import type { ReadingForkBody } from '../../ledger/tlog/index.ts'
+import { fromBase64 } from '../../ledger/protocol/index.ts'
+import { decodeReading } from '../../ledger/protocol/index.ts'
 import { inWindow } from './recompute.ts'
 import { checkKeyOrder } from './verify-chains.ts'
 import { typed, type Parsed } from './verify-entries.ts'

@@ -14,14 +14,14 @@
  * the compliance engine must recompute the claimed result over all of them.
  * Pure (no Node API): the CLI and the browser run it.
  */
-import { canonicalJson } from '../../ledger/canonical-json.ts'
-import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
-import { leafHash, verifyInclusion, MerkleError } from '../../ledger/merkle.ts'
-import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
-import { equalBytes, toBase64 } from '../../ledger/protocol/bytes.ts'
-import { partitionOf } from '../../ledger/protocol/topics.ts'
-import { rootLeafBytes } from '../../ledger/cluster/root-leaf.ts'
-import type { GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
+import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/tlog/index.ts'
+import { leafHash, verifyInclusion, MerkleError } from '../../ledger/tlog/index.ts'
+import { parseNote, parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { equalBytes, toBase64 } from '../../ledger/protocol/index.ts'
+import { partitionOf } from '../../ledger/protocol/index.ts'
+import { rootLeafBytes } from '../../ledger/tlog/index.ts'
+import type { GapBody, ReadingForkBody, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/tlog/index.ts'
 import { mergedShipment } from './build.ts'
 import { BUNDLE_FORMAT, PARTITIONED_BUNDLE_VERSION, type EvidenceBundle, type PartitionedEvidenceBundle, type PartitionEvidence } from './format.ts'
 import type { Engine } from './verify-engines.ts'

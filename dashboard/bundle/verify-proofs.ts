@@ -3,12 +3,12 @@
  * own), the checkpoint's C2SP signature, and every entry's RFC 6962 inclusion
  * proof against the checkpoint's root. Pure.
  */
-import { leafHash, memoNodeHash, verifyInclusion, MerkleError } from '../../ledger/merkle.ts'
-import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
-import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
-import { toBase64 } from '../../ledger/protocol/bytes.ts'
+import { leafHash, memoNodeHash, verifyInclusion, MerkleError } from '../../ledger/tlog/index.ts'
+import { parseNote, parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../../ledger/tlog/index.ts'
+import { toBase64 } from '../../ledger/protocol/index.ts'
 import type { EvidenceBundle } from './format.ts'
-import { verifyCosignature, CosignatureError } from '../../ledger/witness/cosignature.ts'
+import { verifyCosignature, CosignatureError } from '../../ledger/tlog/index.ts'
 import { isObj, readingRef, strictBase64, type Parsed } from './verify-entries.ts'
 import type { Engine } from './verify-engines.ts'
 import type { Checks, VerifyOptions, VerifyReport } from './verify-report.ts'

@@ -3,9 +3,9 @@
  * signature checked with the verifier's own engine under its device's
  * registered key. Pure.
  */
-import { toHex } from '../../ledger/protocol/bytes.ts'
-import { decodeReading, type DecodedReading } from '../../ledger/protocol/reading.ts'
-import { readingSigningMessage } from '../../ledger/protocol/signing.ts'
+import { toHex } from '../../ledger/protocol/index.ts'
+import { decodeReading, type DecodedReading } from '../../ledger/protocol/index.ts'
+import { readingSigningMessage } from '../../ledger/protocol/index.ts'
 import { isObj, strictBase64, type BundleEntries, type Parsed } from './verify-entries.ts'
 import type { Engine } from './verify-engines.ts'
 import type { Checks, VerifyOptions } from './verify-report.ts'

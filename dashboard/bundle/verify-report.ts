@@ -4,7 +4,7 @@
  * CLI prints (formatReport). Pure.
  */
 import type { EngineName } from './verify-engines.ts'
-import type { CloseSignature, ReceiveSignature } from '../../ledger/entry-types.ts'
+import type { CloseSignature, ReceiveSignature } from '../../ledger/tlog/index.ts'
 import { showUnsafe } from '../unsafe-text.ts'
 
 export interface VerifyProgress { phase: 'inclusion' | 'signatures'; done: number; total: number }

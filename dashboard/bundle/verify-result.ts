@@ -2,8 +2,8 @@
  * The rule profile (hashes to the hash logged at shipment creation) and the
  * claimed result (the compliance engine recomputes it exactly). Pure.
  */
-import { canonicalJson } from '../../ledger/canonical-json.ts'
-import { profileHashOf } from '../../ledger/profile-hash.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
+import { profileHashOf } from '../../ledger/tlog/index.ts'
 import { impersonationMessage, profileOrigin, profileRules, validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
 import type { EvidenceBundle } from './format.ts'
 import { recomputeResult, type EvidenceEntries } from './recompute.ts'

@@ -4,9 +4,9 @@
  * checked against. Pure.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { ChainAnchor, ReceiveSignature, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
-import { applyChange, assignedNow, changeProblem, initialWindows, type DevicesChange, type LoggerWindow } from '../../ledger/logger-windows.ts'
-import { fromHex, toHex } from '../../ledger/protocol/bytes.ts'
+import type { ChainAnchor, ReceiveSignature, ShipmentCloseBody, ShipmentCreateBody } from '../../ledger/tlog/index.ts'
+import { applyChange, assignedNow, changeProblem, initialWindows, type DevicesChange, type LoggerWindow } from '../../ledger/tlog/index.ts'
+import { fromHex, toHex } from '../../ledger/protocol/index.ts'
 import type { EvidenceBundle } from './format.ts'
 import { typed, type BundleEntries } from './verify-entries.ts'
 import type { Checks } from './verify-report.ts'

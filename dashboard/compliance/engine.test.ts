@@ -3,7 +3,7 @@ import { evaluateShipment } from './shipment.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
 import { createFoldContext, initialState, step, type EngineReading, type ComplianceEvent } from './engine.ts'
 import { profileWith, zone, trace, shipmentInput, T0, MIN, HOUR } from './test-helpers.ts'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
 import type { RuleProfile } from './profile.ts'
 import { isComplianceError } from './errors.ts'
 

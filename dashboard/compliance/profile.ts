@@ -8,7 +8,7 @@
  * Units everywhere: temperatures in integer centi-degrees Celsius (800 = 8.00 °C),
  * durations and times in integer milliseconds. See docs/COMPLIANCE.md.
  */
-import { profileHashOf } from '../../ledger/profile-hash.ts'
+import { profileHashOf } from '../../ledger/tlog/index.ts'
 import { checkSchema, type Schema } from './json-schema-check.ts'
 import { ComplianceError } from './errors.ts'
 

@@ -5,7 +5,7 @@ import { createFoldContext, initialState, step, finishInPlace, type EngineReadin
 import { buildSensorResult } from './verdict.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
 import { profileWith, zone, T0, MIN, HOUR } from './test-helpers.ts'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
 import type { RuleProfile } from './profile.ts'
 import type { UnjudgedWindow } from './judged-time.ts'
 

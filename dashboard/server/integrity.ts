@@ -5,8 +5,8 @@
  * checkpoint of checkpoints.log.
  * One check at a time; the last result is kept for GET /api/ledger.
  */
-import type { Ledger } from '../../ledger/ledger.ts'
-import { checkLedger, type LedgerReader } from '../../ledger/fsck.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
+import { checkLedger, type LedgerReader } from '../../ledger/store/index.ts'
 
 export interface IntegrityResult {
   /** ms UTC when the check finished */

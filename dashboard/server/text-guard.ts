@@ -10,7 +10,7 @@
  * they are never shown, only hashed.
  */
 import { describeUnsafe, firstUnsafeChar } from '../unsafe-text.ts'
-import { MAX_JSON_DEPTH } from '../../ledger/json-depth.ts'
+import { MAX_JSON_DEPTH } from '../../ledger/tlog/index.ts'
 import { ApiError } from './errors.ts'
 
 const EXEMPT_KEYS = new Set(['password'])

@@ -13,10 +13,10 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node'
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream'
-import { openLedger, type Ledger, type OpenLedgerOptions } from '../ledger.ts'
-import { createIngest, type Ingest, type IngestOptions } from '../ingest.ts'
+import { openLedger, type Ledger, type OpenLedgerOptions } from '../store/index.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../ingest/index.ts'
 import { encodeReceipt, fromHex, GENESIS_PREV_HASH, deviceTopic } from '../protocol/index.ts'
-import { LedgerError } from '../errors.ts'
+import { LedgerError } from '../store/index.ts'
 import { partitionSubjects, streamName, subjectTopic } from './subjects.ts'
 
 export interface PartitionWorkerOptions {

@@ -4,7 +4,7 @@
  * code (rootAt, inclusionProof, consistencyProof) runs over static files.
  * Pure: the caller supplies how a path is fetched (file system, HTTP).
  */
-import { HASH_SIZE, nodeHash, type NodeReader } from '../merkle.ts'
+import { HASH_SIZE, nodeHash, type NodeReader } from '../tlog/index.ts'
 import { hashTilePath, TILE_HEIGHT, TILE_WIDTH, TilesError, tilesForSize } from './tile-path.ts'
 
 /** The largest entry a bundle's big-endian uint16 length prefix can hold. */

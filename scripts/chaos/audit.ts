@@ -8,9 +8,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { openLedger } from '../../ledger/ledger.ts'
-import type { GapBody, ReadingForkBody, ShipmentCreateBody } from '../../ledger/entry-types.ts'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { openLedger } from '../../ledger/store/index.ts'
+import type { GapBody, ReadingForkBody, ShipmentCreateBody } from '../../ledger/tlog/index.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
 import { decodeReading } from '../../ledger/protocol/index.ts'
 import { recomputeResult } from '../../dashboard/bundle/recompute.ts'
 import { loadShipment } from '../../dashboard/server/shipment-data.ts'

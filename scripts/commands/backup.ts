@@ -16,8 +16,8 @@ import type { Command } from 'commander'
 import { existsSync, createReadStream } from 'node:fs'
 import { readdir, rename } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { backupLines, BackupError, restoreBackup, writeBackupFile } from '../../ledger/backup.ts'
-import { LedgerDirError, openLedgerDirReader } from '../../ledger/fsck-reader.ts'
+import { backupLines, BackupError, restoreBackup, writeBackupFile } from '../../ledger/store/index.ts'
+import { LedgerDirError, openLedgerDirReader } from '../../ledger/store/index.ts'
 
 /** `<data>/ledger` when given a data directory, else the directory itself. */
 export function ledgerDirOf(dir: string): string {

@@ -14,10 +14,10 @@
 import { jsonForTerminal, terminalText } from '../../dashboard/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { verifyCheckpoint, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
-import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
-import { verifyConsistency } from '../../ledger/merkle.ts'
-import { fromBase64, toBase64 } from '../../ledger/protocol/bytes.ts'
+import { verifyCheckpoint, parseCheckpoint, type Checkpoint } from '../../ledger/tlog/index.ts'
+import { parseNote, parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { verifyConsistency } from '../../ledger/tlog/index.ts'
+import { fromBase64, toBase64 } from '../../ledger/protocol/index.ts'
 import { resolveKeyArg } from './verify.ts'
 
 interface Options { key?: string; json?: boolean }

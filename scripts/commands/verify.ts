@@ -22,8 +22,8 @@
 import type { Command } from 'commander'
 import { readFile, stat } from 'node:fs/promises'
 import cliProgress from 'cli-progress'
-import { parseVerifierKey } from '../../ledger/note.ts'
-import { parseWitnessKey } from '../../ledger/witness/cosignature.ts'
+import { parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { parseWitnessKey } from '../../ledger/tlog/index.ts'
 import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
 import { jsonForTerminal, showUnsafe } from '../../dashboard/unsafe-text.ts'
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Readable } from 'node:stream'
-import { backupLines } from '../../../ledger/backup.ts'
+import { backupLines } from '../../../ledger/store/index.ts'
 
 export default async function backupRoutes(app: FastifyInstance): Promise<void> {
   const { ledger } = app.dashboard

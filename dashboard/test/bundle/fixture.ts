@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { encodeRecord, assemblePayload, readingSigningMessage, readingHash, GENESIS_PREV_HASH, toHex, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
-import { nobleSign, noblePublicKey } from '../../../ledger/protocol/test-support.ts'
-import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
+import { nobleSign, noblePublicKey } from '../../../ledger/protocol/test/support.ts'
+import { openLedger, type Ledger } from '../../../ledger/store/index.ts'
 import { BUILTIN_PROFILES } from '../../compliance/index.ts'
 
 export const MIN = 60_000

@@ -8,16 +8,16 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { assemblePayload, encodeRecord, readingSigningMessage, toBase64, fromBase64, GENESIS_PREV_HASH } from '../../../ledger/protocol/index.ts'
-import { nobleSign } from '../../../ledger/protocol/test-support.ts'
+import { nobleSign } from '../../../ledger/protocol/test/support.ts'
 import { createBundleBuilder } from '../../bundle/collect.ts'
 import type { EvidenceBundle } from '../../bundle/format.ts'
 import { verifyBundle, type VerifyReport } from '../../bundle/verify.ts'
 import { loadShipment } from '../../server/shipment-data.ts'
 import { buildGapTrail, T0, type Dev, type GapTrail } from './fixture.ts'
 import { relog, moveAfter } from './relog.ts'
-import { decodeReading } from '../../../ledger/protocol/reading.ts'
+import { decodeReading } from '../../../ledger/protocol/index.ts'
 import { recomputeResult } from '../../bundle/recompute.ts'
-import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
+import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/tlog/index.ts'
 
 const codes = (r: VerifyReport) => r.checks.flatMap((c) => c.failures.map((f) => [c.id, f.code, f.deviceId ?? null]))
 

@@ -9,8 +9,8 @@
  */
 import t from 'tap'
 import fc from 'fast-check'
-import { canonicalJsonBytes } from '../../../ledger/canonical-json.ts'
-import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
+import { canonicalJsonBytes } from '../../../ledger/tlog/index.ts'
+import type { GapBody, ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/tlog/index.ts'
 import { decodeReading, fromBase64, toBase64 } from '../../../ledger/protocol/index.ts'
 import { createBundleBuilder } from '../../bundle/collect.ts'
 import { serializeBundle, type EntryRef, type EvidenceBundle } from '../../bundle/format.ts'

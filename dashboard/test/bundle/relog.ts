@@ -7,11 +7,11 @@
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import * as ed from '@noble/ed25519'
-import { encodeEntry, entryHash, GENESIS_PREV } from '../../../ledger/entry-codec.ts'
-import type { Entry } from '../../../ledger/entry-types.ts'
-import { inclusionProof, leafHash, nodeReaderFromLeaves, rootFromLeaves } from '../../../ledger/merkle.ts'
-import { formatCheckpoint } from '../../../ledger/checkpoint.ts'
-import { signNote, verifierKey } from '../../../ledger/note.ts'
+import { encodeEntry, entryHash, GENESIS_PREV } from '../../../ledger/tlog/index.ts'
+import type { Entry } from '../../../ledger/tlog/index.ts'
+import { inclusionProof, leafHash, nodeReaderFromLeaves, rootFromLeaves } from '../../../ledger/tlog/index.ts'
+import { formatCheckpoint } from '../../../ledger/tlog/index.ts'
+import { signNote, verifierKey } from '../../../ledger/tlog/index.ts'
 import { fromBase64, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
 import { entryRefs, type EntryRef, type EvidenceBundle } from '../../bundle/format.ts'
 

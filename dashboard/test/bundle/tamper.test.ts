@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import * as ed from '@noble/ed25519'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { canonicalJsonBytes } from '../../../ledger/canonical-json.ts'
-import { signNote, parseNote, verifierKey } from '../../../ledger/note.ts'
+import { canonicalJsonBytes } from '../../../ledger/tlog/index.ts'
+import { signNote, parseNote, verifierKey } from '../../../ledger/tlog/index.ts'
 import { assemblePayload, decodeReading, encodeRecord, fromBase64, readingSigningMessage, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
-import { nobleSign } from '../../../ledger/protocol/test-support.ts'
+import { nobleSign } from '../../../ledger/protocol/test/support.ts'
 import { loadShipment } from '../../server/shipment-data.ts'
 import { buildBundle } from '../../bundle/build.ts'
 import { collectBundleInputs, createBundleBuilder } from '../../bundle/collect.ts'
@@ -26,7 +26,7 @@ import { verifyBundle, type VerifyReasonCode, type CheckId, type VerifyReport } 
 import { buildTrail, dev, type Trail } from './fixture.ts'
 import { relog, moveAfter, type LoggedRef } from './relog.ts'
 import { recomputeResult } from '../../bundle/recompute.ts'
-import type { ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/entry-types.ts'
+import type { ShipmentCloseBody, ShipmentCreateBody } from '../../../ledger/tlog/index.ts'
 
 const run = promisify(execFile)
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')

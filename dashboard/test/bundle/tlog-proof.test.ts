@@ -5,8 +5,8 @@
  */
 import t from 'tap'
 import { fromBase64 } from '../../../ledger/protocol/index.ts'
-import { leafHash } from '../../../ledger/merkle.ts'
-import { verifyTlogProof, parseTlogProof } from '../../../ledger/tlog-proof.ts'
+import { leafHash } from '../../../ledger/tlog/index.ts'
+import { verifyTlogProof, parseTlogProof } from '../../../ledger/tlog/index.ts'
 import { buildBundle } from '../../bundle/build.ts'
 import { collectBundleInputs } from '../../bundle/collect.ts'
 import { entryRefs, tlogProofOf } from '../../bundle/format.ts'

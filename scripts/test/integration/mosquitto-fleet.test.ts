@@ -15,8 +15,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { createFleet } from '../../../device-sim/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
+import { openLedger } from '../../../ledger/store/index.ts'
+import { createIngest } from '../../../ledger/ingest/index.ts'
 import { checkDeviceInLedger, describeFailure, fsck, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor } from './support.ts'
 import { MOSQUITTO, startMosquitto } from '../../../broker/test/mosquitto-process.ts'
 
