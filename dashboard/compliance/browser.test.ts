@@ -14,7 +14,7 @@ import { evaluateShipment } from './shipment.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
 import { profileHash } from './profile.ts'
 import { canonicalJson } from '../../ledger/tlog/index.ts'
-import { T0, MIN } from './test-helpers.ts'
+import { T0, MIN } from './test/helpers.ts'
 import type { EngineReading } from './engine.ts'
 
 const CHROMIUM = '/usr/bin/chromium'

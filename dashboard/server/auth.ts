@@ -12,7 +12,7 @@ import type {} from '@fastify/cookie'
 import type { Role, PublicUser, UserStore } from './users.ts'
 import type { SessionStore } from './sessions.ts'
 import { ApiError } from './errors.ts'
-import { safeNextPath } from '../safe-next.ts'
+import { safeNextPath } from '../shared/safe-next.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {

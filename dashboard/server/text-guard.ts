@@ -9,7 +9,7 @@
  * tomorrow is covered without anyone remembering to. Passwords are exempt:
  * they are never shown, only hashed.
  */
-import { describeUnsafe, firstUnsafeChar } from '../unsafe-text.ts'
+import { describeUnsafe, firstUnsafeChar } from '../shared/unsafe-text.ts'
 import { MAX_JSON_DEPTH } from '../../ledger/tlog/index.ts'
 import { ApiError } from './errors.ts'
 

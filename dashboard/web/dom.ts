@@ -8,7 +8,7 @@
  * override in a product name would otherwise reverse what follows it on
  * screen. Line breaks and tabs stay (the signed note is shown in a <pre>).
  */
-import { showUnsafe } from '../unsafe-text.ts'
+import { showUnsafe } from '../shared/unsafe-text.ts'
 
 const visible = (s: string) => showUnsafe(s, { keepLines: true })
 

@@ -4,7 +4,7 @@
  * text (textContent), never as markup.
  */
 import { $ } from './dom.ts'
-import { safeNextPath } from '../safe-next.ts'
+import { safeNextPath } from '../shared/safe-next.ts'
 
 const form = $('#login-form') as HTMLFormElement
 const error = $('#login-error')

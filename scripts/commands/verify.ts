@@ -24,8 +24,8 @@ import { readFile, stat } from 'node:fs/promises'
 import cliProgress from 'cli-progress'
 import { parseVerifierKey } from '../../ledger/tlog/index.ts'
 import { parseWitnessKey } from '../../ledger/tlog/index.ts'
-import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
-import { jsonForTerminal, showUnsafe } from '../../dashboard/unsafe-text.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/evidence/verify.ts'
+import { jsonForTerminal, showUnsafe } from '../../dashboard/shared/unsafe-text.ts'
 
 interface VerifyOptions { key?: string; partitionKey?: string[]; witness?: string[]; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
 

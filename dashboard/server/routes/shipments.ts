@@ -4,7 +4,7 @@ import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledg
 import { ShipmentCreateBody, ShipmentCloseBody, ShipmentDevicesBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
-import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
+import { checkGs1, Gs1Error, type Gs1Input } from '../../shared/gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
 import { changeProblem, windowsOf } from '../../../ledger/tlog/index.ts'

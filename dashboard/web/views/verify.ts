@@ -11,7 +11,7 @@ import { h, icon, replace } from '../dom.ts'
 import { request } from '../api.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
-import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, closeSignatureLine, receiptLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, closeSignatureLine, receiptLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../evidence/verify.ts'
 
 interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
 

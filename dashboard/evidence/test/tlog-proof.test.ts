@@ -7,9 +7,9 @@ import t from 'tap'
 import { fromBase64 } from '../../../ledger/protocol/index.ts'
 import { leafHash } from '../../../ledger/tlog/index.ts'
 import { verifyTlogProof, parseTlogProof } from '../../../ledger/tlog/index.ts'
-import { buildBundle } from '../../bundle/build.ts'
-import { collectBundleInputs } from '../../bundle/collect.ts'
-import { entryRefs, tlogProofOf } from '../../bundle/format.ts'
+import { buildBundle } from '../build.ts'
+import { collectBundleInputs } from '../collect.ts'
+import { entryRefs, tlogProofOf } from '../format.ts'
 import { buildTrail } from './fixture.ts'
 
 t.test('bundle entries as C2SP tlog-proofs', async (t) => {

@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import { startSystem, type RunningSystem } from '../../../scripts/system.ts'
 import { assemblePayload, decodeReading, encodeRecord, fromBase64, toBase64 } from '../../../ledger/protocol/index.ts'
 import { canonicalJsonBytes } from '../../../ledger/tlog/index.ts'
-import { createBundleBuilder } from '../../bundle/collect.ts'
-import { verifyBundle } from '../../bundle/verify.ts'
-import type { EvidenceBundle } from '../../bundle/format.ts'
+import { createBundleBuilder } from '../collect.ts'
+import { verifyBundle } from '../verify.ts'
+import type { EvidenceBundle } from '../format.ts'
 
 let sys: RunningSystem
 let dataDir: string

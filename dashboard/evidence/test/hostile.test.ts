@@ -20,9 +20,9 @@ import { encodeRecord, assemblePayload, readingSigningMessage, readingHash, toBa
 import { nobleSign } from '../../../ledger/protocol/test/support.ts'
 import { openLedger, type Ledger } from '../../../ledger/store/index.ts'
 import { BUILTIN_PROFILES } from '../../compliance/index.ts'
-import { buildBundle } from '../../bundle/build.ts'
-import { collectBundleInputs } from '../../bundle/collect.ts'
-import { verifyBundle, type VerifyReport } from '../../bundle/verify.ts'
+import { buildBundle } from '../build.ts'
+import { collectBundleInputs } from '../collect.ts'
+import { verifyBundle, type VerifyReport } from '../verify.ts'
 import { dev, MIN, T0, type Dev } from './fixture.ts'
 
 const run = promisify(execFile)

@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto'
 import { buildDashboard } from '../../server/index.ts'
 import { openUserStore } from '../../server/users.ts'
 import { loadShipment } from '../../server/shipment-data.ts'
-import { createBundleBuilder } from '../../bundle/collect.ts'
-import type { EvidenceBundle } from '../../bundle/format.ts'
-import { verifyBundle } from '../../bundle/verify.ts'
+import { createBundleBuilder } from '../collect.ts'
+import type { EvidenceBundle } from '../format.ts'
+import { verifyBundle } from '../verify.ts'
 import { buildTrail, nextReadingBody, MIN, type Trail } from './fixture.ts'
 
 let trail: Trail

@@ -13,7 +13,7 @@ import { inclusionProof, leafHash, nodeReaderFromLeaves, rootFromLeaves } from '
 import { formatCheckpoint } from '../../../ledger/tlog/index.ts'
 import { signNote, verifierKey } from '../../../ledger/tlog/index.ts'
 import { fromBase64, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
-import { entryRefs, type EntryRef, type EvidenceBundle } from '../../bundle/format.ts'
+import { entryRefs, type EntryRef, type EvidenceBundle } from '../format.ts'
 
 ed.hashes.sha512 ??= sha512
 

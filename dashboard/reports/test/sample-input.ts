@@ -5,8 +5,8 @@
  * fault. The excursion list is what the readings show (computed here, not
  * typed in), so tests can check each writer marks exactly those readings.
  */
-import type { ReportInput, ReportReading, ReportExcursion } from './types.ts'
-import { BUILTIN_PROFILES, profileHash } from '../compliance/index.ts'
+import type { ReportInput, ReportReading, ReportExcursion } from '../types.ts'
+import { BUILTIN_PROFILES, profileHash } from '../../compliance/index.ts'
 
 const T0 = Date.UTC(2026, 10, 20, 6, 0, 0)
 const STEP = 5 * 60_000

@@ -1,7 +1,7 @@
 /** Helpers shared by the compliance tests: profiles with overrides and synthetic traces. */
-import { BUILTIN_PROFILES } from './builtin-profiles.ts'
-import { validateProfile, profileHash, type RuleProfile, type Zone } from './profile.ts'
-import type { EngineReading } from './engine.ts'
+import { BUILTIN_PROFILES } from '../builtin-profiles.ts'
+import { validateProfile, profileHash, type RuleProfile, type Zone } from '../profile.ts'
+import type { EngineReading } from '../engine.ts'
 
 export const MIN = 60_000
 export const HOUR = 60 * MIN

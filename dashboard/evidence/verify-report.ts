@@ -5,7 +5,7 @@
  */
 import type { EngineName } from './verify-engines.ts'
 import type { CloseSignature, ReceiveSignature } from '../../ledger/tlog/index.ts'
-import { showUnsafe } from '../unsafe-text.ts'
+import { showUnsafe } from '../shared/unsafe-text.ts'
 
 export interface VerifyProgress { phase: 'inclusion' | 'signatures'; done: number; total: number }
 

@@ -18,9 +18,9 @@ import { noblePublicKey } from '../../../ledger/protocol/test/support.ts'
 import { witnessVerifierKey } from '../../../ledger/tlog/index.ts'
 import { attachWitnesses } from '../../../ledger/witness/index.ts'
 import { startWitness } from '../../../scripts/commands/witness.ts'
-import { buildBundle } from '../../bundle/build.ts'
-import { collectBundleInputs } from '../../bundle/collect.ts'
-import { verifyBundle } from '../../bundle/verify.ts'
+import { buildBundle } from '../build.ts'
+import { collectBundleInputs } from '../collect.ts'
+import { verifyBundle } from '../verify.ts'
 import { buildTrail } from './fixture.ts'
 
 const exec = promisify(execFile)

@@ -4,7 +4,7 @@
  * Pure; runs in Node and browsers.
  */
 
-import { gs1CheckDigit } from '../ledger/tlog/index.ts'
+import { gs1CheckDigit } from '../../ledger/tlog/index.ts'
 
 export { gs1CheckDigit }
 
