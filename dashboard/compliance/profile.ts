@@ -192,7 +192,7 @@ export function validateProfile(json: unknown): RuleProfile {
   return p
 }
 
-/** Hex SHA-256 of the profile's canonical JSON (ledger/canonical-json.ts): the hash a shipment logs. */
+/** Hex SHA-256 of the profile's canonical JSON (ledger/tlog/canonical-json.ts): the hash a shipment logs. */
 export function profileHash(profile: RuleProfile): string {
   return profileHashOf(profile)
 }

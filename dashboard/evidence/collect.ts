@@ -1,6 +1,6 @@
 /**
  * The I/O half of the bundle builder: reads one shipment's evidence out of an
- * open ledger (ledger/ledger.ts), makes sure a signed checkpoint covers every
+ * open ledger (ledger/store/ledger.ts), makes sure a signed checkpoint covers every
  * entry it includes (signing one now if needed), and fetches each entry's
  * inclusion path to that checkpoint. `createBundleBuilder(ledger)` is the
  * dashboard's BundleBuilder (dashboard/server/app.ts).

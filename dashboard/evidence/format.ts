@@ -20,7 +20,7 @@ export const PARTITIONED_BUNDLE_VERSION = 3
 /** One log entry: its index, its exact canonical bytes, its inclusion path to the bundle's checkpoint. */
 export interface EntryRef {
   index: number
-  /** base64 of the exact entry bytes (canonical JSON, ledger/entry-codec.ts) that are Merkle-leafed. */
+  /** base64 of the exact entry bytes (canonical JSON, ledger/tlog/entry-codec.ts) that are Merkle-leafed. */
   entry: string
   /** RFC 6962 2.1.1 inclusion path (base64 hashes, leaf's sibling first) to the checkpoint's tree. */
   proof: string[]

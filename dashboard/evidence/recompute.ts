@@ -56,7 +56,7 @@ export function evidenceNotices(close: Pick<ShipmentCloseBody, 'closedAt' | 'end
 export function engineInput(create: ShipmentCreateBody, close: Pick<ShipmentCloseBody, 'closedAt' | 'endsEarly'> | null, readings: readonly EvidenceReading[], entries: EvidenceEntries = NO_EVIDENCE_ENTRIES): ShipmentInput {
   const closedAt = close ? close.closedAt : null
   const cut = compromisedFrom(entries.forks)
-  // Each logger counts over its own window when loggers were assigned or removed (ledger/logger-windows.ts).
+  // Each logger counts over its own window when loggers were assigned or removed (ledger/tlog/logger-windows.ts).
   const changes = entries.assignments ?? []
   const windows = loggerWindows(create, changes)
   const counts = (f: EvidenceReading) => (changes.length ? inLoggerWindow(windows, f.deviceId, f.deviceTimeMs, closedAt) : inWindow(f.deviceTimeMs, create.startAt, closedAt))

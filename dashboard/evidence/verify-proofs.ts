@@ -57,7 +57,7 @@ export async function checkCheckpoint(b: EvidenceBundle, opts: VerifyOptions, re
   return cp
 }
 
-/** Every required witness has a valid tlog-cosignature/v1 on the checkpoint (ledger/witness/cosignature.ts). */
+/** Every required witness has a valid tlog-cosignature/v1 on the checkpoint (ledger/tlog/cosignature.ts). */
 async function checkCosignatures(note: unknown, witnesses: string[], report: VerifyReport, checks: Checks, engine: Engine): Promise<void> {
   report.cosignatures = []
   for (const w of witnesses) {

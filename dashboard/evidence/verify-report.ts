@@ -272,7 +272,7 @@ export function closeSignatureLine(s: CloseSignature): string {
  * The human summary the CLI prints: the overall result first, then every
  * check. Every line is terminal-safe: bundles come from anywhere, so control
  * and bidi characters in any of their strings are shown as "[U+001B]"
- * (dashboard/unsafe-text.ts), never sent to the terminal.
+ * (dashboard/shared/unsafe-text.ts), never sent to the terminal.
  */
 export function formatReport(r: VerifyReport): string {
   const lines: string[] = []

@@ -55,7 +55,7 @@ export function checkShipment(b: EvidenceBundle, { create, close, acks, receive,
   if (receiveE && (receiveE.body.shipmentId !== b.shipmentId || (createE && receiveE.index < createE.index) || (closeE && receiveE.index > closeE.index))) {
     checks.fail('shipment', { code: 'SHIPMENT_MISMATCH', message: `the shipment.receive entry ${receiveE.index} is for ${receiveE.body.shipmentId}, or not between the shipment's create and close entries`, entryIndex: receiveE.index })
   }
-  // Assigned and removed loggers: replayed in log order by the ledger's own rule (ledger/logger-windows.ts).
+  // Assigned and removed loggers: replayed in log order by the ledger's own rule (ledger/tlog/logger-windows.ts).
   let windows = cb ? initialWindows(cb) : []
   const changes: DevicesChange[] = []
   let lastIndex = -1

@@ -51,7 +51,7 @@ import { openAuditLog, type AuditAction, type AuditLog, type AuditRecord } from 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
 
-/** Builds an evidence bundle for a shipment (dashboard/bundle/, wired by the start-up code when present). */
+/** Builds an evidence bundle for a shipment (dashboard/evidence/, wired by the start-up code when present). */
 export type BundleBuilder = (shipmentId: string, opts?: { postClose?: boolean }) => Promise<{ json: string; sha256: string }>
 
 export interface DashboardOptions {

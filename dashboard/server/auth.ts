@@ -89,7 +89,7 @@ function wantsHtml(req: FastifyRequest): boolean {
   return req.method === 'GET' && accept.includes('text/html')
 }
 
-/** True when the URL's query has a `next` that is not a safe same-origin path (dashboard/safe-next.ts). */
+/** True when the URL's query has a `next` that is not a safe same-origin path (dashboard/shared/safe-next.ts). */
 export function unsafeNext(url: string): boolean {
   const i = url.indexOf('?')
   if (i < 0) return false

@@ -1,5 +1,5 @@
 /**
- * The ledger integrity check as the dashboard runs it: ledger/fsck.ts's
+ * The ledger integrity check as the dashboard runs it: ledger/store/fsck.ts's
  * checkLedger over the open ledger, against the ledger's own verifier key,
  * including its derived data (Merkle nodes, indexes, state) and the latest
  * checkpoint of checkpoints.log.

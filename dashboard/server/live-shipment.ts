@@ -24,7 +24,7 @@ export interface LiveShipment {
   id: string
   body: ShipmentCreateBody
   profile: RuleProfile | null
-  /** Every logger it had and the device times it counts for (ledger/logger-windows.ts). */
+  /** Every logger it had and the device times it counts for (ledger/tlog/logger-windows.ts). */
   windows: LoggerWindow[]
   closedAt: number | null
   /** In-window readings per device, kept to rebuild the evaluators when the window closes. */

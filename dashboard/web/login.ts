@@ -15,7 +15,7 @@ function showError(message: string): void {
   error.hidden = false
 }
 
-/** Only a path on this origin is followed after login (no open redirect; rule in dashboard/safe-next.ts). */
+/** Only a path on this origin is followed after login (no open redirect; rule in dashboard/shared/safe-next.ts). */
 function nextPath(): string {
   const next = safeNextPath(new URLSearchParams(location.search).get('next'))
   // Belt and braces: whatever the parser makes of it must stay on this origin.

@@ -2,7 +2,7 @@
  * The cluster mode's ingest (docs/SCALING.md): P partition workers over a
  * NATS JetStream cluster, and the root log that commits to all their logs.
  *
- *   <dataDir>/partitions/p<k>/   partition k's ledger (ledger/ledger.ts layout)
+ *   <dataDir>/partitions/p<k>/   partition k's ledger (ledger/store/ledger.ts layout)
  *   <dataDir>/root/              the root log (ledger/cluster/root-log.ts)
  *
  * Each root tick records every partition's newest durable checkpoint that is

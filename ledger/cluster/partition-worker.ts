@@ -1,7 +1,7 @@
 /**
  * One ingest partition of the cluster mode (docs/SCALING.md): a durable pull
  * consumer on the partition's replicated JetStream stream feeds the usual
- * ingest (ledger/ingest.ts: judging, chaining, quarantine) over the
+ * ingest (ledger/ingest/ingest.ts: judging, chaining, quarantine) over the
  * partition's own ledger (own LevelDB, own key, own signed checkpoints).
  *
  * A JetStream message is acknowledged only once its outcome (entry or

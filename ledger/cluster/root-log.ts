@@ -5,10 +5,10 @@
  *
  *   <dir>/ledger.key, ledger.vkey   the root signing key (origin "<origin>")
  *   <dir>/partitions.log            one leaf per line: {"p":k,"note":"<signed partition checkpoint>"}
- *   <dir>/checkpoints.log           every signed root checkpoint, fsynced (ledger/anchor-log.ts)
+ *   <dir>/checkpoints.log           every signed root checkpoint, fsynced (ledger/store/anchor-log.ts)
  *
  * A leaf is the line's UTF-8 bytes without its newline; leaf and node hashes
- * are RFC 6962's (ledger/merkle.ts). Partition checkpoints of one log only
+ * are RFC 6962's (ledger/tlog/merkle.ts). Partition checkpoints of one log only
  * grow, and every one is a prefix of the next, so recording a partition's
  * newest checkpoint at each root tick commits to every earlier one too (a
  * consistency proof of the partition log links them).

@@ -78,7 +78,7 @@ export interface IngestOptions {
    */
   publish?: (topic: string, payload: Uint8Array, retain: boolean) => void
   /**
-   * Worker threads that verify signatures (ledger/verify-pool.ts), each check started as its message
+   * Worker threads that verify signatures (ledger/ingest/verify-pool.ts), each check started as its message
    * arrives; default one per core but one, at least one. 0 verifies on the main thread while judging.
    */
   verifyThreads?: number

@@ -1,4 +1,4 @@
-// A verify-pool worker (ledger/verify-pool.ts): verifies batches of Ed25519
+// A verify-pool worker (ledger/ingest/verify-pool.ts): verifies batches of Ed25519
 // signatures with Node's crypto. Plain JavaScript because worker_threads
 // start without the TypeScript loader the rest of the project runs under.
 //
@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads'
 import { createPublicKey, verify } from 'node:crypto'
 
-// The same wrapping as ledger/ed25519-node.ts: a worker thread loads plain JavaScript, without the TypeScript loader.
+// The same wrapping as ledger/node-crypto/ed25519-node.ts: a worker thread loads plain JavaScript, without the TypeScript loader.
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const MAX_KEYS = 100_000
 const keys = new Map()

@@ -1,6 +1,6 @@
 /**
  * `<ledgerDir>/checkpoints.log`: every signed checkpoint, appended and
- * fsynced (records: ledger/anchor-format.ts). It is the ledger's anchor
+ * fsynced (records: ledger/tlog/anchor-format.ts). It is the ledger's anchor
  * outside LevelDB: a device receipt is published only once a checkpoint
  * covering the reading is durable here, and openLedger / verify-ledger refuse
  * a database that holds fewer entries than this file's latest checkpoint, or

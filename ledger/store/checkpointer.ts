@@ -6,7 +6,7 @@
  * two are inconsistent.
  *
  * Every signed checkpoint is first appended and fsynced to checkpoints.log
- * (the anchor, ledger/anchor-log.ts); `whenAnchored(index)` resolves once a
+ * (the anchor, ledger/store/anchor-log.ts); `whenAnchored(index)` resolves once a
  * checkpoint there covers entry `index`. Receipts wait for it, so a
  * checkpoint is signed `anchorDelayMs` after the first waiter (a short
  * debounce that gathers many receipts into one signature and one fsync).

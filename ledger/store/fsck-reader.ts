@@ -1,11 +1,11 @@
 /**
- * A LedgerReader (ledger/fsck.ts) over a ledger directory, for
+ * A LedgerReader (ledger/store/fsck.ts) over a ledger directory, for
  * `coldproof verify-ledger`. It never modifies the directory it checks:
  * LevelDB's own open is not read-only (it replays the .log into a new table
  * and deletes the log, dropping what fails its checksum), so the reader first
- * checks every database file's checksums in place (ledger/leveldb-check.ts),
+ * checks every database file's checksums in place (ledger/store/leveldb-check.ts),
  * then copies the database to a private temp directory and opens the copy.
- * It reads raw keys of the store's layout (ledger/keys-layout.ts), not the
+ * It reads raw keys of the store's layout (ledger/store/keys-layout.ts), not the
  * ledger (LogStore.open refuses a directory whose tree state disagrees with
  * its entries, which is exactly what the checker must diagnose), and derives
  * the size from the entries present, not from the stored state.
@@ -20,7 +20,7 @@ import { checkDbFiles, describeProblems } from './leveldb-check.ts'
 import { ANCHOR_FILE, readAnchors } from './anchor-log.ts'
 import { KEY_FILE, VERIFIER_KEY_FILE } from './ledger-key.ts'
 
-/** The LevelDB folder inside a ledger directory (ledger/ledger.ts opens `join(dir, 'db')`). */
+/** The LevelDB folder inside a ledger directory (ledger/store/ledger.ts opens `join(dir, 'db')`). */
 export const LEDGER_DB_DIR = 'db'
 
 export class LedgerDirError extends Error {

@@ -129,7 +129,7 @@ const prepareShipmentCreate: Preparer<'shipment.create'> = (ctx, body) => {
 }
 
 /**
- * Loggers added to or removed from an open shipment (ledger/logger-windows.ts). The entry carries each
+ * Loggers added to or removed from an open shipment (ledger/tlog/logger-windows.ts). The entry carries each
  * named logger's chain head, read in the batch. An added logger's readings stored already with device
  * time from `at` on join the shipment's index; a removed one's with device time after `at` leave it.
  */

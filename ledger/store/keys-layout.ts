@@ -60,7 +60,7 @@ export function indexOfKey(key: string): number {
   return Number(key.slice(key.lastIndexOf('!') + 1))
 }
 
-/** The parts of derived-data keys (the integrity check reads them back, ledger/fsck-derived.ts). */
+/** The parts of derived-data keys (the integrity check reads them back, ledger/store/fsck-derived.ts). */
 export const parseKey = {
   node(key: string): { level: number; index: number } {
     const [, level, index] = key.split('!')

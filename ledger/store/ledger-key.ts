@@ -1,7 +1,7 @@
 /**
  * The ledger's checkpoint-signing key (ARCHITECTURE.md decision 4). Kept in the data
  * directory as a Go-compatible note signer key string
- * ("PRIVATE+KEY+<name>+<keyid>+<base64(0x01||seed)>", see ledger/note.ts), in
+ * ("PRIVATE+KEY+<name>+<keyid>+<base64(0x01||seed)>", see ledger/tlog/note.ts), in
  * a file created once with mode 0600 and never overwritten: replacing it would
  * make every earlier checkpoint unverifiable with the published key. The key
  * name is the checkpoint origin line (C2SP tlog-checkpoint convention).

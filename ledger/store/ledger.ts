@@ -9,7 +9,7 @@
  *
  * Writes resolve only once durable. Reads see durable state only. A
  * directory that held a ledger is checked before it is served
- * (ledger/open-checks.ts) and never re-created empty.
+ * (ledger/store/open-checks.ts) and never re-created empty.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -88,7 +88,7 @@ export interface Ledger {
   createShipment(body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>>
   /** Refused with ERR_LEDGER_EVIDENCE_ENDS_EARLY unless every logger's chain reaches closedAt or `endsEarly` gives the reason it does not. */
   closeShipment(body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>>
-  /** Assigns loggers to or removes them from an open shipment, effective from device time `at` (ledger/logger-windows.ts). */
+  /** Assigns loggers to or removes them from an open shipment, effective from device time `at` (ledger/tlog/logger-windows.ts). */
   changeShipmentDevices(body: Omit<ShipmentDevicesBody, 'anchors'>): Promise<StoredEntry<'shipment.devices'>>
   /** Logs the signed receipt of an open shipment at its destination (once; ERR_LEDGER_SHIPMENT_RECEIVED after). */
   receiveShipment(body: ShipmentReceiveBody): Promise<StoredEntry<'shipment.receive'>>
@@ -415,7 +415,7 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
 
 /**
  * The offline integrity checker reads a ledger directory through
- * ledger/fsck-reader.ts (raw keys, no state checks, nothing written); the
+ * ledger/store/fsck-reader.ts (raw keys, no state checks, nothing written); the
  * ledger's public key is in <dir>/ledger.vkey (readVerifierKey).
  */
 export { openLedgerDirReader as openLedgerReader } from './fsck-reader.ts'

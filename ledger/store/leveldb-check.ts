@@ -2,7 +2,7 @@
  * The physical check of a ledger's LevelDB directory, run before anything
  * opens it (openLedger, `coldproof verify-ledger`, `coldproof backup`):
  * CURRENT names a MANIFEST that exists, and every log, MANIFEST and table
- * file passes its own CRC-32C checks (ledger/leveldb-format.ts). It only
+ * file passes its own CRC-32C checks (ledger/store/leveldb-format.ts). It only
  * reads. LevelDB's own recovery would instead skip a damaged log record
  * silently, drop the rest of its block and delete the log file.
  */

@@ -1,5 +1,5 @@
 /**
- * CRC-32C as the start-up check computes it (ledger/leveldb-format.ts, slicing
+ * CRC-32C as the start-up check computes it (ledger/store/leveldb-format.ts, slicing
  * by 8 bytes): the standard check value, and agreement with the plain
  * one-byte-per-step definition on every length and split of random data.
  */

@@ -2,7 +2,7 @@
  * Just enough of LevelDB's on-disk formats to check their checksums from the
  * outside, before LevelDB itself opens a directory (LevelDB skips a log
  * record whose CRC fails, drops the rest of its block and deletes the log
- * once recovered, without telling its caller; ledger/leveldb-check.ts runs
+ * once recovered, without telling its caller; ledger/store/leveldb-check.ts runs
  * this first so that such damage is a loud error instead). Pure: bytes in,
  * findings out. Formats: leveldb doc/log_format.md and doc/table_format.md.
  */

@@ -29,7 +29,7 @@ const textDecoder = new TextDecoder()
 /**
  * Entries read back from the store were validated by encodeEntry when written
  * and sit under an fsync'd batch; reading parses them without re-validating
- * (ledger/fsck.ts is the integrity checker that trusts nothing).
+ * (ledger/store/fsck.ts is the integrity checker that trusts nothing).
  */
 const parseStored = (bytes: Uint8Array): StoredEntry => {
   let hash: string | undefined
@@ -499,7 +499,7 @@ export class LogStore extends EventEmitter {
     const upper = to >= Number.MAX_SAFE_INTEGER ? K.shipmentReadingPrefix(shipmentId) + END : K.shipmentReadingFrom(shipmentId, to + 1)
     // Once closed, only readings up to each logger's close anchor are the shipment's (final once closed);
     // readings indexed earlier above a head (past a hole) are post-close evidence.
-    // A removed logger ends at its removal anchor (ledger/logger-windows.ts).
+    // A removed logger ends at its removal anchor (ledger/tlog/logger-windows.ts).
     const head = s.closeAnchors ? new Map([...s.closeAnchors, ...windowsOf(s).flatMap((w) => (w.endAnchor ? [w.endAnchor] : []))].map((a) => [a.deviceId, a.seq])) : null
     for await (const [k, v] of this.db.iterator({ gte: K.shipmentReadingFrom(shipmentId, from), lt: upper })) {
       if (head) {

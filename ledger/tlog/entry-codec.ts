@@ -1,6 +1,6 @@
 /**
- * The byte encoding of log entries (ledger/entry-types.ts): canonical JSON
- * (ledger/canonical-json.ts), validated field by field for the entry's type,
+ * The byte encoding of log entries (ledger/tlog/entry-types.ts): canonical JSON
+ * (ledger/tlog/canonical-json.ts), validated field by field for the entry's type,
  * so one entry has exactly one byte string and a decoder refuses anything
  * else with an ERR_ENTRY_* code naming the field. Pure; runs in browsers.
  */
@@ -52,7 +52,7 @@ export class EntryError extends Error {
 export const GENESIS_PREV = '0'.repeat(64)
 export const ENTRY_TYPES: readonly EntryType[] = ['device.register', 'device.revoke', 'shipment.create', 'shipment.close', 'shipment.receive', 'shipment.devices', 'reading', 'alarm.ack', 'checkpoint', 'gap', 'reading.fork']
 export const GAP_CAUSES: readonly GapCause[] = ['buffer-overflow', 'resend-abandoned', 'operator']
-/** The id rule the ledger's write API applies (ledger/ledger.ts). */
+/** The id rule the ledger's write API applies (ledger/store/ledger.ts). */
 export const SHIPMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/
 const HEX64 = /^[0-9a-f]{64}$/
 

@@ -4,7 +4,7 @@
  * the bundle builder and the broker's registry adapter consume them.
  *
  * Entry bytes are canonical JSON (UTF-8, object keys sorted, no whitespace;
- * see ledger/canonical-json.ts): readable by a regulator, deterministic, and
+ * see ledger/tlog/canonical-json.ts): readable by a regulator, deterministic, and
  * byte-identical when recomputed in a browser. Reading payloads are carried as
  * base64 of the exact signed bytes received, never re-serialised.
  */
@@ -142,7 +142,7 @@ export interface ShipmentReceiveBody {
 }
 
 /**
- * Loggers assigned to or removed from an open shipment (ledger/logger-windows.ts): an added
+ * Loggers assigned to or removed from an open shipment (ledger/tlog/logger-windows.ts): an added
  * logger's readings count from `at` (device time), a removed one's up to `at` and none logged
  * after this entry. The ledger writes `anchors`: each named logger's chain head, in [...add, ...remove] order.
  */

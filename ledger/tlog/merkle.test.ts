@@ -1,5 +1,5 @@
 /**
- * ledger/merkle.ts against the published RFC 6962 vectors (testdata/rfc6962,
+ * ledger/tlog/merkle.ts against the published RFC 6962 vectors (testdata/rfc6962,
  * values from transparency-dev/merkle), Node's own SHA-256, and fast-check
  * properties over random trees: every generated proof verifies, every altered
  * one fails, appending leaf by leaf gives the reference root.

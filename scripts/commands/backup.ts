@@ -1,7 +1,7 @@
 /**
  * `coldproof backup <dataDir|ledgerDir> <out>` and
  * `coldproof restore <backup> <dataDir|ledgerDir> [--force]`
- * (ledger/backup.ts; docs/OPERATIONS.md, "Backup and restore").
+ * (ledger/store/backup.ts; docs/OPERATIONS.md, "Backup and restore").
  *
  * A running ledger holds the LevelDB lock, so its backup is taken by the
  * dashboard from one snapshot while it ingests: `--url <dashboard> --token

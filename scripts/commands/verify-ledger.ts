@@ -1,6 +1,6 @@
 /**
  * `coldproof verify-ledger <dir>`: checks a whole ledger directory offline
- * (ledger/fsck.ts): every database file's checksums, every entry hash and
+ * (ledger/store/fsck.ts): every database file's checksums, every entry hash and
  * link, every reading signature and device chain, the Merkle root against the
  * latest signed checkpoint and its signature, and the latest checkpoint of
  * checkpoints.log. It reads a private copy of the database and never changes

@@ -1,6 +1,6 @@
 /**
  * `coldproof verify <bundle.json>`: checks a shipment's evidence bundle
- * offline with dashboard/bundle/verify.ts (the same code the browser's Verify
+ * offline with dashboard/evidence/verify.ts (the same code the browser's Verify
  * page runs): reading signatures, device chains, inclusion proofs, the
  * checkpoint signature against the pinned ledger key, the rule profile hash
  * and the recomputed compliance result. docs/BUNDLE.md.

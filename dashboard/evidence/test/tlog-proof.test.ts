@@ -1,6 +1,6 @@
 /**
  * Every entry of a bundle, with the bundle's checkpoint, is a C2SP tlog-proof
- * that the ledger's own tlog-proof verifier (ledger/tlog-proof.ts) accepts
+ * that the ledger's own tlog-proof verifier (ledger/tlog/tlog-proof.ts) accepts
  * under the ledger key, and the same text the dashboard's proof route hands out.
  */
 import t from 'tap'

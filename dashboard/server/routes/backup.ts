@@ -1,6 +1,6 @@
 /**
  * GET /api/admin/backup (admin): a consistent backup of the running ledger,
- * streamed as it is read from one LevelDB snapshot (ledger/backup.ts), so
+ * streamed as it is read from one LevelDB snapshot (ledger/store/backup.ts), so
  * the ingest goes on meanwhile. `coldproof backup --url` calls it.
  */
 import type { FastifyInstance } from 'fastify'

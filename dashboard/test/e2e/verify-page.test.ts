@@ -1,6 +1,6 @@
 /**
  * The Verify page in a real Chromium: a bundle file picked on the page is
- * checked in the browser by dashboard/bundle/verify.ts, with the ledger key
+ * checked in the browser by dashboard/evidence/verify.ts, with the ledger key
  * pinned from the server, and gives the same verdict and the same check
  * results as `coldproof verify` (a child process) — for the good bundle and
  * for a tampered one. Nothing is sent to the server while verifying.

@@ -1,7 +1,7 @@
 /**
  * Verify: the offline evidence-bundle verifier, in the browser. The bundle
  * file the user drops or picks is read locally and checked here by the same
- * code as `coldproof verify` (dashboard/bundle/verify.ts); nothing is
+ * code as `coldproof verify` (dashboard/evidence/verify.ts); nothing is
  * uploaded. The trusted ledger key is prefilled from this server's /api/ledger
  * ("pinned from this server") or pasted by the user (e.g. from the ledger's
  * published key); the page says which, since a key from the bundle alone

@@ -5,7 +5,7 @@
  * recomputes the root from the hash tiles and from the entry bundles, and
  * checks inclusion proofs built from the tiles. The reader itself is first
  * checked against the published RFC 6962 (transparency-dev/merkle) and
- * signed-note (C2SP, Go sumdb) vectors in ledger/testdata.
+ * signed-note (C2SP, Go sumdb) vectors in ledger/tlog/testdata.
  * No published tlog-tiles vectors (tile files for a known tree) were found;
  * the tile shape is checked against the spec's own size-70,000 example in
  * ledger/tiles/tiles.test.ts.

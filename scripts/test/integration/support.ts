@@ -4,7 +4,7 @@
  * registering a fleet in a real ledger, and the end-to-end checks every test
  * makes on the result: each reading a device produced is in the ledger exactly
  * once, byte for byte, in an unbroken chain, and the integrity checker
- * (ledger/fsck.ts) accepts the closed ledger directory.
+ * (ledger/store/fsck.ts) accepts the closed ledger directory.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
