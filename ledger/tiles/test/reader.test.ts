@@ -23,7 +23,7 @@ import { tilesCommand } from '../../../scripts/commands/tiles.ts'
 import { tilesHandler, TILE_CACHE } from '../serve.ts'
 import { httpGet, inclusionPath, leafHashOf, mth, parseCheckpointText, readTiledLog, verifyInclusionPath, verifyNote } from './tlog-reader.ts'
 
-const testdata = (p: string) => JSON.parse(readFileSync(new URL(`../../testdata/${p}`, import.meta.url), 'utf8'))
+const testdata = (p: string) => JSON.parse(readFileSync(new URL(`../../tlog/testdata/${p}`, import.meta.url), 'utf8'))
 const hex = (h: string) => Buffer.from(h, 'hex')
 
 t.test('the independent reader agrees with the published RFC 6962 and signed-note vectors', async (t) => {
