@@ -3,7 +3,7 @@
  * "Device authentication". Verified with Node's built-in Ed25519 (OpenSSL)
  * against the key the registry holds, so the broker keeps no device secret.
  */
-import { ed25519PublicKey, ed25519Verify } from '../ledger/ed25519-node.ts'
+import { ed25519PublicKey, ed25519Verify } from '../ledger/node-crypto/index.ts'
 import { authSigningMessage, decodeAuthToken, toHex } from '../ledger/protocol/index.ts'
 import type { DeviceRecord } from './registry.ts'
 import type { ReplayCache } from './replay-cache.ts'

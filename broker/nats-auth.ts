@@ -10,7 +10,7 @@
  */
 import { createHmac } from 'node:crypto'
 import { checkDeviceId, TOPIC_PREFIX } from '../ledger/protocol/index.ts'
-import { deviceSubject } from '../ledger/cluster/subjects.ts'
+import { deviceSubject } from '../ledger/cluster/index.ts'
 
 export class NatsAuthError extends Error {
   readonly code = 'ERR_NATS_AUTH_INPUT'

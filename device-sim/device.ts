@@ -50,7 +50,7 @@ export interface ProvisioningRecord {
   /** hex, 32 bytes */
   publicKey: string
   model: string
-  /** Matches ledger/entry-types.ts CalibrationInfo (GDP 9.3: calibrated at least yearly). */
+  /** Matches ledger/tlog/entry-types.ts CalibrationInfo (GDP 9.3: calibrated at least yearly). */
   calibration: { certificate: string; calibratedAt: number; dueAt: number }
 }
 

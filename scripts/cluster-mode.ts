@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startClusterIngest, type ClusterIngest } from '../ledger/cluster/cluster-ingest.ts'
+import { startClusterIngest, type ClusterIngest } from '../ledger/cluster/index.ts'
 import { natsAuthorizationConf } from '../broker/nats-auth.ts'
 import { fromHex, toHex } from '../ledger/protocol/index.ts'
 

@@ -6,7 +6,7 @@
  * that every logger's chain reaches the close (the ledger refuses a close that
  * a chain does not reach) and its bundle can be verified end to end.
  */
-import type { Ledger } from '../ledger/ledger.ts'
+import type { Ledger } from '../ledger/store/index.ts'
 import type { Fleet } from '../device-sim/index.ts'
 
 export interface DemoCloser { stop(): void }

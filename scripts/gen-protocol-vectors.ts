@@ -12,7 +12,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { buildEdgeCases, buildProtocolVectors, renderVectorsMarkdown, DOC_VECTORS_BEGIN, DOC_VECTORS_END } from '../ledger/protocol/test-vectors.ts'
+import { buildEdgeCases, buildProtocolVectors, renderVectorsMarkdown, DOC_VECTORS_BEGIN, DOC_VECTORS_END } from '../ledger/protocol/test/vectors.ts'
 
 const root = new URL('../', import.meta.url)
 const check = process.argv.includes('--check')

@@ -5,7 +5,7 @@
  * - aedes `Aedes#clients` (broker.ts: disconnecting a revoked device, socket caps);
  * - aedes `Client#_parser` (broker.ts: refusing an oversized packet from its fixed header);
  * - aedes-persistence's outgoing-queue methods (offline-queue.ts: the capped offline queue);
- * - mqtt.js `MqttClient#_sendPacket` carrying every PUBACK (ledger/deferred-puback.ts).
+ * - mqtt.js `MqttClient#_sendPacket` carrying every PUBACK (ledger/ingest/deferred-puback.ts).
  * package.json pins these libraries to exact versions for the same reason.
  */
 import t, { type Test as TapTest } from 'tap'

@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import path from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { decodeReading, deviceTopic, encodeReceipt, equalBytes, GENESIS_PREV_HASH, parseDeviceTopic, readingHash, readingsFilters, readingSigningMessage } from '../../ledger/protocol/index.ts'
-import { nodeVerify } from '../../ledger/protocol/test-support.ts'
+import { nodeVerify } from '../../ledger/protocol/test/support.ts'
 import { closed, collect, connect, connectCollecting, endClient, makeDevice, mustConnect, publish, subscribe, until } from './support.ts'
 import { MOSQUITTO, MOSQUITTO_PASSWD, startMosquitto } from './mosquitto-process.ts'
 

@@ -14,7 +14,7 @@ import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { deviceTopic } from '../../ledger/protocol/index.ts'
 import { deviceNatsPassword, natsAuthorizationConf } from '../nats-auth.ts'
-import { deviceSubject } from '../../ledger/cluster/subjects.ts'
+import { deviceSubject } from '../../ledger/cluster/index.ts'
 import { NATS_SERVER, startNatsCluster } from './nats-process.ts'
 
 const secret = new Uint8Array(32).fill(7)

@@ -2,8 +2,8 @@ import t from 'tap'
 import { attachAcknowledgements, acknowledgementFromEntry } from './acknowledge.ts'
 import { evaluateShipment } from './shipment.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
-import { trace, shipmentInput, T0 } from './test-helpers.ts'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { trace, shipmentInput, T0 } from './test/helpers.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
 
 const result = evaluateShipment(shipmentInput(BUILTIN_PROFILES['refrigerated-2-8'], trace('dev-a', [500, 900, 900, 0, 500])))
 const alarms = result.sensors[0].events.filter((e) => e.alarm)

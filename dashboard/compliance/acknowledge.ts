@@ -7,7 +7,7 @@
  */
 import { ComplianceError } from './errors.ts'
 import type { ShipmentResult } from './shipment.ts'
-import type { Entry } from '../../ledger/entry-types.ts'
+import type { Entry } from '../../ledger/tlog/index.ts'
 
 export interface Acknowledgement {
   alarmId: string

@@ -13,8 +13,8 @@ import { chromium } from 'playwright-core'
 import { evaluateShipment } from './shipment.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
 import { profileHash } from './profile.ts'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
-import { T0, MIN } from './test-helpers.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
+import { T0, MIN } from './test/helpers.ts'
 import type { EngineReading } from './engine.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed; the browser cross-check needs a real Chromium`
 t.test('the browser computes byte-identical results', { skip }, async (t) => {
   const bundle = await build({
-    stdin: { contents: "export * from './index.ts'\nexport { canonicalJson } from '../../ledger/canonical-json.ts'\n", resolveDir: here, loader: 'ts' },
+    stdin: { contents: "export * from './index.ts'\nexport { canonicalJson } from '../../ledger/tlog/index.ts'\n", resolveDir: here, loader: 'ts' },
     bundle: true, platform: 'browser', format: 'iife', globalName: 'Compliance', write: false, logLevel: 'silent',
   })
   const ids = Object.keys(BUILTIN_PROFILES) as (keyof typeof BUILTIN_PROFILES)[]

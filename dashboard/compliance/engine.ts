@@ -10,7 +10,7 @@
  * a gap and is attributed to nothing. An interval is judged only on its
  * judged-time pieces (judged-time.ts). All arithmetic is on integers.
  */
-import { STATUS } from '../../ledger/protocol/reading.ts'
+import { STATUS } from '../../ledger/protocol/index.ts'
 import type { RuleProfile, Zone, HardLimit, Side } from './profile.ts'
 import { judgedSpans, isJudged, judgedLength, pieces, type Span, type TimeWindow, type UnjudgedWindow } from './judged-time.ts'
 

@@ -9,7 +9,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { evaluateShipment } from './shipment.ts'
-import { profileWith, zone, shipmentInput, T0, MIN, HOUR } from './test-helpers.ts'
+import { profileWith, zone, shipmentInput, T0, MIN, HOUR } from './test/helpers.ts'
 import type { EngineReading } from './engine.ts'
 
 const profile = profileWith({

@@ -21,7 +21,7 @@
  *
  * Units: temperatures integer centi-°C, times and durations integer ms,
  * areas integer centi-°C·ms (÷ 6 000 000 for °C·min). Results are plain JSON
- * for ledger/canonical-json.ts.
+ * for ledger/tlog/canonical-json.ts.
  */
 export { validateProfile, profileHash, PROFILE_SCHEMA, PROFILE_FORMAT, PROFILE_FORMAT_VERSION } from './profile.ts'
 export type { RuleProfile, Zone, HardLimit, PriorUsage, Side, StorageClass } from './profile.ts'

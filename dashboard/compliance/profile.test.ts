@@ -2,7 +2,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { validateProfile, profileHash, type RuleProfile } from './profile.ts'
 import { BUILTIN_PROFILES } from './builtin-profiles.ts'
-import { canonicalJson } from '../../ledger/canonical-json.ts'
+import { canonicalJson } from '../../ledger/tlog/index.ts'
 import { isComplianceError } from './errors.ts'
 
 const base = (): RuleProfile => structuredClone(BUILTIN_PROFILES['refrigerated-2-8']) as RuleProfile

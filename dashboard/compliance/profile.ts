@@ -8,7 +8,7 @@
  * Units everywhere: temperatures in integer centi-degrees Celsius (800 = 8.00 °C),
  * durations and times in integer milliseconds. See docs/COMPLIANCE.md.
  */
-import { profileHashOf } from '../../ledger/profile-hash.ts'
+import { profileHashOf } from '../../ledger/tlog/index.ts'
 import { checkSchema, type Schema } from './json-schema-check.ts'
 import { ComplianceError } from './errors.ts'
 
@@ -192,7 +192,7 @@ export function validateProfile(json: unknown): RuleProfile {
   return p
 }
 
-/** Hex SHA-256 of the profile's canonical JSON (ledger/canonical-json.ts): the hash a shipment logs. */
+/** Hex SHA-256 of the profile's canonical JSON (ledger/tlog/canonical-json.ts): the hash a shipment logs. */
 export function profileHash(profile: RuleProfile): string {
   return profileHashOf(profile)
 }

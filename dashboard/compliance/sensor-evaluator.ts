@@ -10,7 +10,7 @@ import { createFoldContext, initialState, stepInPlace, finishInPlace, type Compl
 import type { TimeWindow, UnjudgedWindow } from './judged-time.ts'
 import { buildSensorResult, type SensorResult } from './verdict.ts'
 import { ComplianceError } from './errors.ts'
-import { MAX_DEVICE_TIME_MS } from '../../ledger/protocol/reading.ts'
+import { MAX_DEVICE_TIME_MS } from '../../ledger/protocol/index.ts'
 
 /** By default a state is saved after every this many readings; a late reading re-folds at most this many plus those after it. */
 const DEFAULT_SNAPSHOT_EVERY = 256

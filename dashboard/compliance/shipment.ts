@@ -2,7 +2,7 @@
  * evaluateShipment: every sensor of a shipment folded from scratch, the
  * shipment verdict (the worst sensor decides) and all reasons. The result is
  * plain JSON of integers, strings, booleans and nulls, so it serialises with
- * ledger/canonical-json.ts and a verifier can compare a recomputed result
+ * ledger/tlog/canonical-json.ts and a verifier can compare a recomputed result
  * with a claimed one byte for byte.
  */
 import { validateProfile, profileHash as hashOf } from './profile.ts'
@@ -38,7 +38,7 @@ export interface ShipmentInput {
   readings: readonly EngineReading[]
   /**
    * A logger assigned after the start, or removed before the end, is judged over its own window
-   * (inside the shipment's); the others over `window`. See ledger/logger-windows.ts.
+   * (inside the shipment's); the others over `window`. See ledger/tlog/logger-windows.ts.
    */
   deviceWindows?: Readonly<Record<string, TimeWindow>>
   /** The shipment's loggers; a listed logger without readings is missing evidence. Defaults to the devices seen. */

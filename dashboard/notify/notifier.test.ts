@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createNotifier, loadNotifyConfig, type NotifyAlarm } from './notifier.ts'
 import { parseNotifyConfig, REDACTED } from './config.ts'
 import { verifyWebhook, backoffDelay } from './deliver.ts'
-import { startReceiver, startSmtp } from './test-servers.ts'
+import { startReceiver, startSmtp } from './test/servers.ts'
 
 const SECRET = 'receiver-shared-secret-0123456789'
 const MIN = 60_000

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readingsCsv, csvText, centiToDecimal, CSV_HEADER, CSV_NOTES } from './csv.ts'
-import { sampleReportInput } from './sample-input.ts'
+import { sampleReportInput } from './test/sample-input.ts'
 
 /** A small RFC 4180 reader, independent of the writer, for checking round trips. */
 function parseCsv(text: string): string[][] {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { epcisDocument, inExcursion } from './epcis.ts'
-import { sampleReportInput } from './sample-input.ts'
+import { sampleReportInput } from './test/sample-input.ts'
 
 // ajv-formats is CommonJS: its default export arrives as the module object under tsx.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { existsSync } from 'node:fs'
-import { showUnsafe } from '../unsafe-text.ts'
+import { showUnsafe } from '../shared/unsafe-text.ts'
 
 /** The code points WinAnsiEncoding (PDF 32000 Annex D) gives the standard fonts beyond Latin-1. */
 const WIN_ANSI_EXTRA = new Set([0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d,

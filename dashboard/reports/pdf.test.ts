@@ -5,7 +5,7 @@ import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs'
 
 const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
 import { renderReportPdf, segments } from './pdf.ts'
-import { sampleReportInput } from './sample-input.ts'
+import { sampleReportInput } from './test/sample-input.ts'
 import { profileHash } from '../compliance/index.ts'
 
 async function pdfText(bytes: Uint8Array): Promise<{ pages: number; text: string }> {

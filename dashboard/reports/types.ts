@@ -3,7 +3,7 @@
  * record, decoded readings, the compliance result, devices, checkpoint).
  * The report writers are pure functions of this; none reads the ledger.
  */
-import type { Gs1Ids } from '../../ledger/entry-types.ts'
+import type { Gs1Ids } from '../../ledger/tlog/index.ts'
 import type { NotificationView } from '../notify/view.ts'
 
 export interface ReportReading {

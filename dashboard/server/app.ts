@@ -4,7 +4,7 @@
  * security headers and CSP, cookies, rate limits, OpenAPI, auth, one route
  * plugin per area, static UI files. The API is documented in docs/API.md.
  */
-import { heldCount } from '../../ledger/device-chain.ts'
+import { heldCount } from '../../ledger/store/index.ts'
 import { Counter, Gauge } from 'prom-client'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
@@ -15,7 +15,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import fastifyStatic from '@fastify/static'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
-import type { Ledger } from '../../ledger/ledger.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
 import { SHARED_SCHEMAS } from './schemas.ts'
 import { unsafeTextIn } from './text-guard.ts'
 import { ApiError, API_ERROR_CODES, type ApiErrorCode } from './errors.ts'
@@ -51,7 +51,7 @@ import { openAuditLog, type AuditAction, type AuditLog, type AuditRecord } from 
 const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
 
-/** Builds an evidence bundle for a shipment (dashboard/bundle/, wired by the start-up code when present). */
+/** Builds an evidence bundle for a shipment (dashboard/evidence/, wired by the start-up code when present). */
 export type BundleBuilder = (shipmentId: string, opts?: { postClose?: boolean }) => Promise<{ json: string; sha256: string }>
 
 export interface DashboardOptions {

@@ -1,12 +1,12 @@
 /**
- * The ledger integrity check as the dashboard runs it: ledger/fsck.ts's
+ * The ledger integrity check as the dashboard runs it: ledger/store/fsck.ts's
  * checkLedger over the open ledger, against the ledger's own verifier key,
  * including its derived data (Merkle nodes, indexes, state) and the latest
  * checkpoint of checkpoints.log.
  * One check at a time; the last result is kept for GET /api/ledger.
  */
-import type { Ledger } from '../../ledger/ledger.ts'
-import { checkLedger, type LedgerReader } from '../../ledger/fsck.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
+import { checkLedger, type LedgerReader } from '../../ledger/store/index.ts'
 
 export interface IntegrityResult {
   /** ms UTC when the check finished */

@@ -5,8 +5,8 @@
  * alarm is an alarm event of the same fold that gives the final verdict).
  * Pure state; the monitor does the I/O.
  */
-import type { ShipmentCreateBody } from '../../ledger/entry-types.ts'
-import { applyChange, initialWindows, inLoggerWindow, type DevicesChange, type LoggerWindow } from '../../ledger/logger-windows.ts'
+import type { ShipmentCreateBody } from '../../ledger/tlog/index.ts'
+import { applyChange, initialWindows, inLoggerWindow, type DevicesChange, type LoggerWindow } from '../../ledger/tlog/index.ts'
 import { createSensorEvaluator, validateProfile, type RuleProfile, type SensorEvaluator, type ComplianceEvent, type EngineReading, type AddOutcome } from '../compliance/index.ts'
 import type { ReadingView } from './views.ts'
 
@@ -24,7 +24,7 @@ export interface LiveShipment {
   id: string
   body: ShipmentCreateBody
   profile: RuleProfile | null
-  /** Every logger it had and the device times it counts for (ledger/logger-windows.ts). */
+  /** Every logger it had and the device times it counts for (ledger/tlog/logger-windows.ts). */
   windows: LoggerWindow[]
   closedAt: number | null
   /** In-window readings per device, kept to rebuild the evaluators when the window closes. */

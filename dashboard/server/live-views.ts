@@ -3,7 +3,7 @@
  * (with acknowledgement and sensor-lost state), its summary and its devices'
  * states. Pure mapping of the monitor's state; the clock is passed in.
  */
-import type { ShipmentState } from '../../ledger/state-types.ts'
+import type { ShipmentState } from '../../ledger/store/index.ts'
 import { currentLoggers, openCount, type LastReading, type LiveShipment } from './live-shipment.ts'
 import { alarmMessage, alarmSeverity } from './views.ts'
 

@@ -6,8 +6,8 @@
  * It also keeps acknowledgements, the current temperature and last reading
  * per device, and marks late readings (see `lateness` below). Listeners get named events for the live stream.
  */
-import type { Ledger } from '../../ledger/ledger.ts'
-import type { StoredEntry, ShipmentCreateBody } from '../../ledger/entry-types.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
+import type { StoredEntry, ShipmentCreateBody } from '../../ledger/tlog/index.ts'
 import type { RuleProfile } from '../compliance/index.ts'
 import { createLateness } from './lateness.ts'
 import { readingView, deviceView, type ReadingView, type DeviceView } from './views.ts'

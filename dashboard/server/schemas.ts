@@ -14,8 +14,8 @@ const MS_OR_NULL = { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_
 const CENTI_OR_NULL = { type: ['integer', 'null'] } as const
 const INT_OR_NULL = { type: ['integer', 'null'] } as const
 const STR_OR_NULL = { type: ['string', 'null'] } as const
-import { CLOSE_MEANINGS, RECEIVE_MEANINGS } from '../../ledger/entry-types.ts'
-import { SHIPMENT_ID_PATTERN } from '../../ledger/entry-codec.ts'
+import { CLOSE_MEANINGS, RECEIVE_MEANINGS } from '../../ledger/tlog/index.ts'
+import { SHIPMENT_ID_PATTERN } from '../../ledger/tlog/index.ts'
 
 const TEXT = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const
 

@@ -4,16 +4,16 @@
  * from them by the same engine the regulator's verifier runs. Used by the
  * shipment detail route and every report.
  */
-import type { Ledger } from '../../ledger/ledger.ts'
-import type { ShipmentCreateBody } from '../../ledger/entry-types.ts'
-import type { ShipmentState } from '../../ledger/state-types.ts'
+import type { Ledger } from '../../ledger/store/index.ts'
+import type { ShipmentCreateBody } from '../../ledger/tlog/index.ts'
+import type { ShipmentState } from '../../ledger/store/index.ts'
 import { validateProfile, type RuleProfile, type ShipmentResult } from '../compliance/index.ts'
-import { recomputeResult } from '../bundle/recompute.ts'
-import { shipmentEvidenceEntries } from '../bundle/collect.ts'
+import { recomputeResult } from '../evidence/recompute.ts'
+import { shipmentEvidenceEntries } from '../evidence/collect.ts'
 import { readingView, resultView, deviceView, type ReadingView, type ResultView } from './views.ts'
 import { ApiError } from './errors.ts'
 import type { ReportInput } from '../reports/types.ts'
-import { windowsOf } from '../../ledger/logger-windows.ts'
+import { windowsOf } from '../../ledger/tlog/index.ts'
 
 export interface ShipmentData {
   state: ShipmentState

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto'
 import { decodeReading, STATUS, EVENT } from '../../ledger/protocol/index.ts'
-import type { StoredEntry } from '../../ledger/entry-types.ts'
-import type { DeviceState } from '../../ledger/state-types.ts'
+import type { StoredEntry } from '../../ledger/tlog/index.ts'
+import type { DeviceState } from '../../ledger/store/index.ts'
 import type { ShipmentResult, RuleProfile, ComplianceEvent } from '../compliance/index.ts'
 import { describeRule } from '../reports/rule-text.ts'
 

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { harness, TestDevice, register, until, T0, type Harness } from './support.ts'
 import { BUILTIN_PROFILES } from '../compliance/index.ts'
-import { verifyInclusion, verifyConsistency, leafHash } from '../../ledger/merkle.ts'
-import { verifyCheckpoint } from '../../ledger/checkpoint.ts'
+import { verifyInclusion, verifyConsistency, leafHash } from '../../ledger/tlog/index.ts'
+import { verifyCheckpoint } from '../../ledger/tlog/index.ts'
 import { fromBase64, readingHash, toHex } from '../../ledger/protocol/index.ts'
 
 const MIN = 60_000

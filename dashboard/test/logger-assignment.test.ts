@@ -9,8 +9,8 @@ import t from 'tap'
 import { harness, TestDevice, register, T0, PASSWORDS, type Harness } from './support.ts'
 import { createIntegrityChecker } from '../server/integrity.ts'
 import { createFleetMonitor } from '../server/monitor.ts'
-import { verifyBundle, formatReport } from '../bundle/verify.ts'
-import { createBundleBuilder } from '../bundle/collect.ts'
+import { verifyBundle, formatReport } from '../evidence/verify.ts'
+import { createBundleBuilder } from '../evidence/collect.ts'
 
 const MIN = 60_000
 const STEP = 5 * MIN

@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { harness, TestDevice, register, until, T0, type Harness } from './support.ts'
-import { startReceiver, startSmtp } from '../notify/test-servers.ts'
+import { startReceiver, startSmtp } from '../notify/test/servers.ts'
 
 const MIN = 60_000
 const SECRET = 'receiver-shared-secret-0123456789'

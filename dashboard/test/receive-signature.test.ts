@@ -8,8 +8,8 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { harness, TestDevice, register, T0, PASSWORDS, type Harness } from './support.ts'
-import { createBundleBuilder } from '../bundle/collect.ts'
-import { verifyBundle, formatReport } from '../bundle/verify.ts'
+import { createBundleBuilder } from '../evidence/collect.ts'
+import { verifyBundle, formatReport } from '../evidence/verify.ts'
 import { createIntegrityChecker } from '../server/integrity.ts'
 
 const MIN = 60_000

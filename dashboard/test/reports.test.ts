@@ -7,7 +7,7 @@ import { dirname } from 'node:path'
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs'
 import { harness, TestDevice, register, T0, type Harness } from './support.ts'
 import { API_ERROR_CODES } from '../server/errors.ts'
-import { createBundleBuilder } from '../bundle/collect.ts'
+import { createBundleBuilder } from '../evidence/collect.ts'
 import { createHash } from 'node:crypto'
 
 const MIN = 60_000

@@ -14,7 +14,7 @@ import {
   Chart, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend,
   type ChartDataset, type Plugin, type TooltipItem,
 } from 'chart.js'
-import { formatDateTimeSec, formatDuration, formatTemp, formatTimeTick, timeTickStep } from './format.ts'
+import { formatDateTimeSec, formatDuration, formatTemp, formatTimeTick, timeTickStep } from '../shared/format.ts'
 import { findGaps, lateThreshold, toChartPoints, yRange, type ChartPoint, type Gap } from './series.ts'
 import type { AlarmView, ExcursionView, ReadingView } from './types.ts'
 

@@ -4,7 +4,7 @@
  * comes. While connected, the device re-sends its newest unreceipted reading
  * once its receipt is overdue, never more often than the timeout (doubling per
  * re-send). A stand-in ledger over a memory link stores payloads, receipts
- * the highest contiguous seq and asks for gaps, as ledger/ingest.ts does; the
+ * the highest contiguous seq and asks for gaps, as ledger/ingest/ingest.ts does; the
  * wall clock is a variable, so no test waits on real time.
  */
 import t from 'tap'

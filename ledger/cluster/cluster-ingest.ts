@@ -2,7 +2,7 @@
  * The cluster mode's ingest (docs/SCALING.md): P partition workers over a
  * NATS JetStream cluster, and the root log that commits to all their logs.
  *
- *   <dataDir>/partitions/p<k>/   partition k's ledger (ledger/ledger.ts layout)
+ *   <dataDir>/partitions/p<k>/   partition k's ledger (ledger/store/ledger.ts layout)
  *   <dataDir>/root/              the root log (ledger/cluster/root-log.ts)
  *
  * Each root tick records every partition's newest durable checkpoint that is
@@ -11,12 +11,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import type { CloseShipmentInput, CreateShipmentInput, OpenLedgerOptions, RegisterDeviceInput } from '../ledger.ts'
-import type { IngestOptions } from '../ingest.ts'
-import type { DeviceState } from '../state-types.ts'
-import type { StoredEntry } from '../entry-types.ts'
-import { DEFAULT_ORIGIN } from '../ledger-key.ts'
-import { LedgerError } from '../errors.ts'
+import type { CloseShipmentInput, CreateShipmentInput, OpenLedgerOptions, RegisterDeviceInput } from '../store/index.ts'
+import type { IngestOptions } from '../ingest/index.ts'
+import type { DeviceState } from '../store/index.ts'
+import type { StoredEntry } from '../tlog/index.ts'
+import { DEFAULT_ORIGIN } from '../store/index.ts'
+import { LedgerError } from '../store/index.ts'
 import { startPartitionWorker, type PartitionWorker } from './partition-worker.ts'
 import { createRootTicker, openRootLog, type RootCheckpoint, type RootLog } from './root-log.ts'
 import { checkPartitionCount, ingestPartitionOf } from './subjects.ts'

@@ -10,9 +10,9 @@
  * route, profile, window and close, so an evidence bundle can prove each
  * partition's part up to one root checkpoint and show that none is missing.
  */
-import type { CloseShipmentInput, CreateShipmentInput, Ledger } from '../ledger.ts'
-import type { StoredEntry } from '../entry-types.ts'
-import { LedgerError } from '../errors.ts'
+import type { CloseShipmentInput, CreateShipmentInput, Ledger } from '../store/index.ts'
+import type { StoredEntry } from '../tlog/index.ts'
+import { LedgerError } from '../store/index.ts'
 import { checkPartitionCount, ingestPartitionOf } from './subjects.ts'
 
 /** The loggers of `devices` per ingest partition, in the order given (partitions without loggers absent). */

@@ -1,7 +1,7 @@
 /**
  * One ingest partition of the cluster mode (docs/SCALING.md): a durable pull
  * consumer on the partition's replicated JetStream stream feeds the usual
- * ingest (ledger/ingest.ts: judging, chaining, quarantine) over the
+ * ingest (ledger/ingest/ingest.ts: judging, chaining, quarantine) over the
  * partition's own ledger (own LevelDB, own key, own signed checkpoints).
  *
  * A JetStream message is acknowledged only once its outcome (entry or
@@ -13,10 +13,10 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node'
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream'
-import { openLedger, type Ledger, type OpenLedgerOptions } from '../ledger.ts'
-import { createIngest, type Ingest, type IngestOptions } from '../ingest.ts'
+import { openLedger, type Ledger, type OpenLedgerOptions } from '../store/index.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../ingest/index.ts'
 import { encodeReceipt, fromHex, GENESIS_PREV_HASH, deviceTopic } from '../protocol/index.ts'
-import { LedgerError } from '../errors.ts'
+import { LedgerError } from '../store/index.ts'
 import { partitionSubjects, streamName, subjectTopic } from './subjects.ts'
 
 export interface PartitionWorkerOptions {

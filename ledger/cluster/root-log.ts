@@ -5,10 +5,10 @@
  *
  *   <dir>/ledger.key, ledger.vkey   the root signing key (origin "<origin>")
  *   <dir>/partitions.log            one leaf per line: {"p":k,"note":"<signed partition checkpoint>"}
- *   <dir>/checkpoints.log           every signed root checkpoint, fsynced (ledger/anchor-log.ts)
+ *   <dir>/checkpoints.log           every signed root checkpoint, fsynced (ledger/store/anchor-log.ts)
  *
  * A leaf is the line's UTF-8 bytes without its newline; leaf and node hashes
- * are RFC 6962's (ledger/merkle.ts). Partition checkpoints of one log only
+ * are RFC 6962's (ledger/tlog/merkle.ts). Partition checkpoints of one log only
  * grow, and every one is a prefix of the next, so recording a partition's
  * newest checkpoint at each root tick commits to every earlier one too (a
  * consistency proof of the partition log links them).
@@ -19,20 +19,20 @@
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { formatCheckpoint, verifyCheckpoint } from '../checkpoint.ts'
-import { signNote } from '../note.ts'
-import { leafHash, nodeReaderFromLeaves, inclusionProof, rootFromLeaves, verifyInclusion } from '../merkle.ts'
-import { AnchorWriter, ANCHOR_FILE, readAnchors, syncDir } from '../anchor-log.ts'
-import { parseAnchorRecords } from '../anchor-format.ts'
-import { loadOrCreateLedgerKey, readVerifierKey } from '../ledger-key.ts'
-import { LedgerError } from '../errors.ts'
+import { formatCheckpoint, verifyCheckpoint } from '../tlog/index.ts'
+import { signNote } from '../tlog/index.ts'
+import { leafHash, nodeReaderFromLeaves, inclusionProof, rootFromLeaves, verifyInclusion } from '../tlog/index.ts'
+import { AnchorWriter, ANCHOR_FILE, readAnchors, syncDir } from '../store/index.ts'
+import { parseAnchorRecords } from '../tlog/index.ts'
+import { loadOrCreateLedgerKey, readVerifierKey } from '../store/index.ts'
+import { LedgerError } from '../store/index.ts'
 import { toBase64 } from '../protocol/index.ts'
-import { rootLeafBytes, type RootLeaf } from './root-leaf.ts'
+import { rootLeafBytes, type RootLeaf } from '../tlog/index.ts'
 
 export const ROOT_LEAVES_FILE = 'partitions.log'
 
-export type { RootLeaf } from './root-leaf.ts'
-export { rootLeafBytes } from './root-leaf.ts'
+export type { RootLeaf } from '../tlog/index.ts'
+export { rootLeafBytes } from '../tlog/index.ts'
 
 export interface RootCheckpoint { note: string; size: number; rootHash: string }
 

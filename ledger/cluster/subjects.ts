@@ -7,7 +7,7 @@
  * device's chain always lands in one ingest partition, in order.
  */
 import { deviceTopic, partitionOf, PARTITIONS, TOPIC_PREFIX, type DeviceTopicKind } from '../protocol/index.ts'
-import { LedgerError } from '../errors.ts'
+import { LedgerError } from '../store/index.ts'
 
 /** A NATS subject of a device topic (MQTT "/" becomes NATS "."). */
 export function deviceSubject(deviceId: string, kind: DeviceTopicKind): string {

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { authSigningMessage, decodeAuthToken, encodeAuthBody, encodeAuthToken, AUTH_TOKEN_TAG, AUTH_NONCE_LENGTH } from './auth-token.ts'
 import { fromBase64Url, toBase64Url, toHex, concatBytes, utf8 } from './bytes.ts'
-import { nobleSign, noblePublicKey, nobleVerify, nodeVerify } from './test-support.ts'
+import { nobleSign, noblePublicKey, nobleVerify, nodeVerify } from './test/support.ts'
 
 const seed = new Uint8Array(32).fill(3)
 const pk = noblePublicKey(seed)

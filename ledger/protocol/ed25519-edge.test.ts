@@ -11,8 +11,8 @@ import { Point } from '@noble/ed25519'
 import { fromHex, toHex } from './bytes.ts'
 import { checkDevicePublicKey } from './keys.ts'
 import { isProtocolError } from './errors.ts'
-import { nobleVerify, nodeVerify } from './test-support.ts'
-import { buildEdgeCases, smallOrderPoints, type EdgeCase } from './test-vectors.ts'
+import { nobleVerify, nodeVerify } from './test/support.ts'
+import { buildEdgeCases, smallOrderPoints, type EdgeCase } from './test/vectors.ts'
 
 const dir = new URL('./testdata/ed25519-edge/', import.meta.url)
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()

@@ -6,8 +6,8 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import * as protocol from './index.ts'
 import { PROTOCOL_ERROR_CODES, ProtocolError, isProtocolError, type ProtocolErrorCode } from './errors.ts'
-import { nobleSign, noblePublicKey } from './test-support.ts'
-import { buildProtocolVectors, renderVectorsMarkdown } from './test-vectors.ts'
+import { nobleSign, noblePublicKey } from './test/support.ts'
+import { buildProtocolVectors, renderVectorsMarkdown } from './test/vectors.ts'
 
 const seed = new Uint8Array(32).fill(1)
 const rec = protocol.encodeRecord({ deviceId: 'dev-1', seq: 1, deviceTimeMs: 0, tempCentiC: 0, prevHash: protocol.GENESIS_PREV_HASH })

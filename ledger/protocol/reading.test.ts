@@ -11,7 +11,7 @@ import {
 import { GENESIS_PREV_HASH, readingHash, readingSigningMessage, READING_SIGNING_TAG } from './signing.ts'
 import { concatBytes, toHex } from './bytes.ts'
 import { ProtocolError } from './errors.ts'
-import { nobleSign, noblePublicKey, nodeVerify } from './test-support.ts'
+import { nobleSign, noblePublicKey, nodeVerify } from './test/support.ts'
 
 const SIG = Uint8Array.from({ length: 64 }, (_, i) => 0xa0 ^ i)
 const base: ReadingFields = { deviceId: 'truck-7-probe-1', seq: 1, deviceTimeMs: 1764000000000, tempCentiC: 523, prevHash: GENESIS_PREV_HASH }

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fromHex, toHex } from './bytes.ts'
-import { nobleSign, noblePublicKey, nobleVerify, nodePublicKey, nodeSign, nodeVerify } from './test-support.ts'
+import { nobleSign, noblePublicKey, nobleVerify, nodePublicKey, nodeSign, nodeVerify } from './test/support.ts'
 
 interface Rfc8032Vector { desc: string; source: string; secretKey: string; publicKey: string; message: string; signature: string }
 

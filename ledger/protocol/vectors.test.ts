@@ -13,8 +13,8 @@ import { authSigningMessage, decodeAuthToken, encodeAuthBody } from './auth-toke
 import { checkDevicePublicKey } from './keys.ts'
 import { verifyReading } from './verify.ts'
 import { isProtocolError } from './errors.ts'
-import { nobleSign, noblePublicKey, nobleVerify, nodePublicKey, nodeSign, nodeVerify } from './test-support.ts'
-import { buildProtocolVectors, fromJsonFields, toJsonFields, type ProtocolVector, type ReadingVector } from './test-vectors.ts'
+import { nobleSign, noblePublicKey, nobleVerify, nodePublicKey, nodeSign, nodeVerify } from './test/support.ts'
+import { buildProtocolVectors, fromJsonFields, toJsonFields, type ProtocolVector, type ReadingVector } from './test/vectors.ts'
 
 const dir = new URL('./testdata/vectors/', import.meta.url)
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()

@@ -10,12 +10,12 @@ import t from 'tap'
 import { cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import { openLedger } from '../ledger.ts'
-import { openLedgerDirReader } from '../fsck-reader.ts'
-import { checkLedger, type LedgerReader } from '../fsck.ts'
-import { K, parseKey } from '../keys-layout.ts'
+import { openLedger } from '../store/ledger.ts'
+import { openLedgerDirReader } from '../store/fsck-reader.ts'
+import { checkLedger, type LedgerReader } from '../store/fsck.ts'
+import { K, parseKey } from '../store/keys-layout.ts'
 import { toBase64, toHex } from '../protocol/bytes.ts'
-import { signedReading, testDevice } from '../test-entries.ts'
+import { signedReading, testDevice } from '../tlog/test/entries.ts'
 import { tempDir } from './support.ts'
 
 const T = Date.UTC(2026, 10, 3)
@@ -73,7 +73,7 @@ t.test('damaged derived data is found and named, offline and live', async (t) =>
   const { dir: base, remove } = await tempDir('coldproof-derived-base-')
   t.teardown(remove)
   await build(base)
-  const vkey = (await openLedgerDirReader(base).then(async (r) => { await r.close(); return (await import('../ledger-key.ts')).readVerifierKey(base) }))
+  const vkey = (await openLedgerDirReader(base).then(async (r) => { await r.close(); return (await import('../store/ledger-key.ts')).readVerifierKey(base) }))
   {
     const r = await openLedgerDirReader(base)
     const report = await checkLedger(r, { ledgerPublicKey: vkey })

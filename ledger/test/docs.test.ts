@@ -2,8 +2,8 @@
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { LEDGER_ERROR_CODES } from '../errors.ts'
-import { QUARANTINE_REASONS } from '../state-types.ts'
+import { LEDGER_ERROR_CODES } from '../store/errors.ts'
+import { QUARANTINE_REASONS } from '../store/state-types.ts'
 
 t.test('every ledger error code and quarantine reason has a row in docs/ARCHITECTURE.md', async (t) => {
   const doc = await readFile(fileURLToPath(new URL('../../docs/ARCHITECTURE.md', import.meta.url)), 'utf8')

@@ -10,8 +10,8 @@
 import t from 'tap'
 import fc from 'fast-check'
 import * as ed from '@noble/ed25519'
-import { openLedger } from '../ledger.ts'
-import { createIngest } from '../ingest.ts'
+import { openLedger } from '../store/ledger.ts'
+import { createIngest } from '../ingest/ingest.ts'
 import { assemblePayload, deviceTopic, FIELD, MAX_DEVICE_TIME_MS, readingSigningMessage } from '../protocol/index.ts'
 import { nextReading, simDevice, tempDir, T0 } from './support.ts'
 

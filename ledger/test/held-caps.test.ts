@@ -8,8 +8,8 @@
  * The real ingest decision path (handle) on a real ledger.
  */
 import t from 'tap'
-import { openLedger } from '../ledger.ts'
-import { createIngest, type Outcome } from '../ingest.ts'
+import { openLedger } from '../store/ledger.ts'
+import { createIngest, type Outcome } from '../ingest/ingest.ts'
 import { deviceTopic, readingHash, STATUS } from '../protocol/index.ts'
 import { nextReading, signFields, simDevice, tempDir, T0 } from './support.ts'
 

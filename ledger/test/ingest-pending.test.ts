@@ -6,8 +6,8 @@
  * start-up code logs it).
  */
 import t from 'tap'
-import { openLedger, type Ledger } from '../ledger.ts'
-import { createIngest, type MessageQuarantined } from '../ingest.ts'
+import { openLedger, type Ledger } from '../store/ledger.ts'
+import { createIngest, type MessageQuarantined } from '../ingest/ingest.ts'
 import { DeviceLoop, simDevice, startBroker, tempDir, waitFor, T0 } from './support.ts'
 
 const NOW = T0 + 3_600_000

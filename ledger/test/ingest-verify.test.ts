@@ -6,8 +6,8 @@
  * broker needed.
  */
 import t from 'tap'
-import { openLedger } from '../ledger.ts'
-import { createIngest, type Outcome } from '../ingest.ts'
+import { openLedger } from '../store/ledger.ts'
+import { createIngest, type Outcome } from '../ingest/ingest.ts'
 import { nextReading, simDevice, tempDir, T0 } from './support.ts'
 
 for (const verifyThreads of [0, 1]) {

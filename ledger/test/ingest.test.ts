@@ -5,10 +5,10 @@
  * reason, PUBACK only after commit, the persistent session, group commit.
  */
 import t from 'tap'
-import { openLedger, type Ledger } from '../ledger.ts'
-import { createIngest, type Ingest, type IngestOptions } from '../ingest.ts'
+import { openLedger, type Ledger } from '../store/ledger.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../ingest/ingest.ts'
 import { decodeReading, deviceTopic, MAX_READING_PAYLOAD, readingHash, toHex, fromBase64, GENESIS_PREV_HASH, equalBytes, STATUS } from '../protocol/index.ts'
-import { QUARANTINE_REASONS, type QuarantineReason } from '../state-types.ts'
+import { QUARANTINE_REASONS, type QuarantineReason } from '../store/state-types.ts'
 import { DeviceLoop, nextReading, signFields, simDevice, startBroker, tempDir, waitFor, T0, type TestBroker } from './support.ts'
 
 interface TT { teardown(fn: () => unknown): void }

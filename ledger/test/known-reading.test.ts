@@ -5,9 +5,9 @@
  * known reading of another device or seq than the body is refused.
  */
 import t from 'tap'
-import { openLedger, type KnownReading, type Ledger } from '../ledger.ts'
+import { openLedger, type KnownReading, type Ledger } from '../store/ledger.ts'
 import { decodeReading, toBase64, toHex, readingHash } from '../protocol/index.ts'
-import { signedReading, testDevice } from '../test-entries.ts'
+import { signedReading, testDevice } from '../tlog/test/entries.ts'
 import { tempDir } from './support.ts'
 
 const T = Date.UTC(2026, 10, 3)

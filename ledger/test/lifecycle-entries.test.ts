@@ -4,14 +4,14 @@
  * a removed one up to its `at` and nothing logged after), restart, and the window rule itself.
  */
 import t from 'tap'
-import { openLedger, profileHashOf, type Ledger } from '../ledger.ts'
-import { encodeEntry, EntryError, GENESIS_PREV } from '../entry-codec.ts'
-import type { Entry } from '../entry-types.ts'
-import { changeProblem, initialWindows, applyChange, inLoggerWindow } from '../logger-windows.ts'
+import { openLedger, profileHashOf, type Ledger } from '../store/ledger.ts'
+import { encodeEntry, EntryError, GENESIS_PREV } from '../tlog/entry-codec.ts'
+import type { Entry } from '../tlog/entry-types.ts'
+import { changeProblem, initialWindows, applyChange, inLoggerWindow } from '../tlog/logger-windows.ts'
 import { toBase64 } from '../protocol/index.ts'
 import { nextReading, simDevice, tempDir, T0, type SimDevice } from './support.ts'
-import { checkLedger, memoryLedgerReader } from '../fsck.ts'
-import { registerBody, testDevice, testLedger } from '../test-entries.ts'
+import { checkLedger, memoryLedgerReader } from '../store/fsck.ts'
+import { registerBody, testDevice, testLedger } from '../tlog/test/entries.ts'
 
 const MIN = 60_000
 const PROFILE = { name: '2-8C' }

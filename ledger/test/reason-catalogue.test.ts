@@ -9,7 +9,7 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { currentReason, decodeReason, DECODE_REASONS, isReadingRefusalReason, PROTOCOL_ERROR_CODES, READING_REFUSAL_REASONS } from '../protocol/index.ts'
-import { openLedger } from '../ledger.ts'
+import { openLedger } from '../store/ledger.ts'
 import { tempDir } from './support.ts'
 
 const ledgerDir = fileURLToPath(new URL('..', import.meta.url))

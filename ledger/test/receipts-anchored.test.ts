@@ -5,9 +5,9 @@
  * at the moment the receipt arrives. Real broker, ingest, LevelDB, signatures.
  */
 import t from 'tap'
-import { openLedger } from '../ledger.ts'
-import { createIngest } from '../ingest.ts'
-import { readAnchors } from '../anchor-log.ts'
+import { openLedger } from '../store/ledger.ts'
+import { createIngest } from '../ingest/ingest.ts'
+import { readAnchors } from '../store/anchor-log.ts'
 import { decodeReceipt } from '../protocol/index.ts'
 import { DeviceLoop, simDevice, startBroker, tempDir, waitFor } from './support.ts'
 

@@ -7,8 +7,8 @@
  */
 import t from 'tap'
 import mqtt from 'mqtt'
-import { openLedger } from '../ledger.ts'
-import { createIngest } from '../ingest.ts'
+import { openLedger } from '../store/ledger.ts'
+import { createIngest } from '../ingest/ingest.ts'
 import { decodeReceipt, deviceTopic } from '../protocol/index.ts'
 import { nextReading, simDevice, startBroker, tempDir, waitFor, T0 } from './support.ts'
 

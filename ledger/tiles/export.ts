@@ -14,10 +14,10 @@
  */
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { consistencyProof, leafHash, rootAt, verifyConsistency } from '../merkle.ts'
-import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../checkpoint.ts'
-import { parseNote, parseVerifierKey, type Ed25519Verify } from '../note.ts'
-import { toBase64 } from '../protocol/bytes.ts'
+import { consistencyProof, leafHash, rootAt, verifyConsistency } from '../tlog/index.ts'
+import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../tlog/index.ts'
+import { parseNote, parseVerifierKey, type Ed25519Verify } from '../tlog/index.ts'
+import { toBase64 } from '../protocol/index.ts'
 import { entryBundlePath, hashTilePath, TILE_WIDTH, TilesError, tilesForSize } from './tile-path.ts'
 import { encodeEntryBundle, parseHashTile, perfectRoot, tileNodeReader } from './tile-reader.ts'
 

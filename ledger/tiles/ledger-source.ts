@@ -6,11 +6,11 @@
  * export never signs or appends anything.
  */
 import { join } from 'node:path'
-import { LogStore } from '../store.ts'
-import { readVerifierKey } from '../ledger-key.ts'
-import { readAnchors } from '../anchor-log.ts'
+import { LogStore } from '../store/index.ts'
+import { readVerifierKey } from '../store/index.ts'
+import { readAnchors } from '../store/index.ts'
 import { TilesError } from './tile-path.ts'
-import { withCosignatures } from '../witness/cosignature-store.ts'
+import { withCosignatures } from '../witness/index.ts'
 import type { TileSource } from './export.ts'
 
 export async function openLedgerTileSource(dir: string): Promise<TileSource & { close(): Promise<void> }> {

@@ -5,7 +5,7 @@
  * time. A failed export (disk full) is reported and retried with the next
  * checkpoint; it never affects the ledger.
  */
-import type { Ledger } from '../ledger.ts'
+import type { Ledger } from '../store/index.ts'
 import { exportTiles, type TilesExport } from './export.ts'
 
 export interface PublishedTiles {

@@ -4,7 +4,7 @@
  * code (rootAt, inclusionProof, consistencyProof) runs over static files.
  * Pure: the caller supplies how a path is fetched (file system, HTTP).
  */
-import { HASH_SIZE, nodeHash, type NodeReader } from '../merkle.ts'
+import { HASH_SIZE, nodeHash, type NodeReader } from '../tlog/index.ts'
 import { hashTilePath, TILE_HEIGHT, TILE_WIDTH, TilesError, tilesForSize } from './tile-path.ts'
 
 /** The largest entry a bundle's big-endian uint16 length prefix can hold. */
@@ -57,7 +57,7 @@ export function perfectRoot(hashes: Uint8Array[]): Uint8Array {
 }
 
 /**
- * A NodeReader (ledger/merkle.ts) over the tiles of a tree of `size`: the
+ * A NodeReader (ledger/tlog/merkle.ts) over the tiles of a tree of `size`: the
  * perfect subtree at (level, index) is hashed up from the 2^(level mod 8)
  * hashes it spans in tile level floor(level / 8). Full tiles are read where
  * the tree has them, else the partial tile this size requires.

@@ -9,10 +9,10 @@ import t from 'tap'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inclusionProof, consistencyProof, leafHash, nodeReaderFromLeaves, rootAt, rootFromLeaves } from '../merkle.ts'
-import { formatCheckpoint } from '../checkpoint.ts'
-import { signNote, verifierKey } from '../note.ts'
-import { nobleSign, noblePublicKey } from '../protocol/test-support.ts'
+import { inclusionProof, consistencyProof, leafHash, nodeReaderFromLeaves, rootAt, rootFromLeaves } from '../tlog/merkle.ts'
+import { formatCheckpoint } from '../tlog/checkpoint.ts'
+import { signNote, verifierKey } from '../tlog/note.ts'
+import { nobleSign, noblePublicKey } from '../protocol/test/support.ts'
 import { toBase64, utf8 } from '../protocol/bytes.ts'
 import { encodeTileIndex, entryBundlePath, hashTilePath, parseTilePath, tilesForSize } from './tile-path.ts'
 import { parseEntryBundle, tileNodeReader } from './tile-reader.ts'
@@ -120,7 +120,7 @@ t.test('refusals: another log, entries that do not match the checkpoint, a newer
 
 t.test('every tiles and witness error code has its row in docs/PROTOCOL.md', async (t) => {
   const { TILES_ERROR_CODES } = await import('./tile-path.ts')
-  const { COSIGNATURE_ERROR_CODES } = await import('../witness/cosignature.ts')
+  const { COSIGNATURE_ERROR_CODES } = await import('../tlog/cosignature.ts')
   const doc = await readFile(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8')
   const rows = new Map([...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]))
   for (const [code, meaning] of Object.entries({ ...TILES_ERROR_CODES, ...COSIGNATURE_ERROR_CODES })) t.equal(rows.get(code), meaning, code)

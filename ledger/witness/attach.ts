@@ -7,7 +7,7 @@
  * never stops the ledger: the result is reported and the next checkpoint is
  * submitted as usual.
  */
-import type { Ledger } from '../ledger.ts'
+import type { Ledger } from '../store/index.ts'
 import { WitnessSubmitter, type SubmitResult, type WitnessTarget } from './submit.ts'
 
 export interface AttachedWitnesses {

@@ -6,9 +6,9 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseCheckpoint } from '../checkpoint.ts'
-import { parseNote } from '../note.ts'
-import { addSignatureLines } from './cosignature.ts'
+import { parseCheckpoint } from '../tlog/index.ts'
+import { parseNote } from '../tlog/index.ts'
+import { addSignatureLines } from '../tlog/index.ts'
 
 export const COSIGNATURE_DIR = 'cosignatures'
 

@@ -5,10 +5,10 @@
  * cosignature against the witness's key and stores it beside the ledger
  * (cosignature-store.ts). One submission at a time, in checkpoint order.
  */
-import { parseCheckpoint } from '../checkpoint.ts'
-import { parseNote } from '../note.ts'
-import { toBase64 } from '../protocol/bytes.ts'
-import { addSignatureLines, parseWitnessKey, verifyCosignature } from './cosignature.ts'
+import { parseCheckpoint } from '../tlog/index.ts'
+import { parseNote } from '../tlog/index.ts'
+import { toBase64 } from '../protocol/index.ts'
+import { addSignatureLines, parseWitnessKey, verifyCosignature } from '../tlog/index.ts'
 import { storeCosignatures } from './cosignature-store.ts'
 
 export interface WitnessTarget {

@@ -6,7 +6,7 @@
 import * as ed from '@noble/ed25519'
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
-import { parseWitnessSignerKey, witnessSignerKey, witnessVerifierKey, CosignatureError } from './cosignature.ts'
+import { parseWitnessSignerKey, witnessSignerKey, witnessVerifierKey, CosignatureError } from '../tlog/index.ts'
 
 export const DEFAULT_WITNESS_NAME = 'coldproof.local/witness'
 

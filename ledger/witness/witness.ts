@@ -12,11 +12,11 @@
  * consistency proof does not verify; 200 with the cosignature lines.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parseCheckpoint, type Checkpoint } from '../checkpoint.ts'
-import { parseNote, parseVerifierKey, verifyNote, type Ed25519Verify } from '../note.ts'
-import { verifyConsistency } from '../merkle.ts'
-import { fromBase64, toBase64 } from '../protocol/bytes.ts'
-import { cosignatureLine } from './cosignature.ts'
+import { parseCheckpoint, type Checkpoint } from '../tlog/index.ts'
+import { parseNote, parseVerifierKey, verifyNote, type Ed25519Verify } from '../tlog/index.ts'
+import { verifyConsistency } from '../tlog/index.ts'
+import { fromBase64, toBase64 } from '../protocol/index.ts'
+import { cosignatureLine } from '../tlog/index.ts'
 import type { WitnessState } from './witness-state.ts'
 
 /** tlog-witness: a client MUST NOT send more than 63 proof lines. */

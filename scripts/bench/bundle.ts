@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ed from '@noble/ed25519'
 import { toBase64, toHex } from '../../ledger/protocol/index.ts'
-import { openLedger } from '../../ledger/ledger.ts'
+import { openLedger } from '../../ledger/store/index.ts'
 import { BUILTIN_PROFILES } from '../../dashboard/compliance/index.ts'
-import { createBundleBuilder } from '../../dashboard/bundle/collect.ts'
-import { verifyBundle, type EngineName } from '../../dashboard/bundle/verify.ts'
+import { createBundleBuilder } from '../../dashboard/evidence/collect.ts'
+import { verifyBundle, type EngineName } from '../../dashboard/evidence/verify.ts'
 import { signedChain } from './signed-chain.ts'
 
 export interface BundleFigures { readings: number; bytes: number; buildMs: number; verifyMs: Partial<Record<EngineName, number>>; result: string }

@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openLedger, type Ledger } from '../../ledger/ledger.ts'
+import { openLedger, type Ledger } from '../../ledger/store/index.ts'
 import { loadShipment } from '../../dashboard/server/shipment-data.ts'
 import { buildDashboard } from '../../dashboard/server/app.ts'
 import { openUserStore } from '../../dashboard/server/users.ts'

@@ -18,7 +18,7 @@ import { pino } from 'pino'
 import { decodeReading, readingSigningMessage, readingsFilters } from '../../ledger/protocol/index.ts'
 import { createBroker, hashServicePassword } from '../../broker/index.ts'
 import { benchKey, benchSeed, signedChain } from './signed-chain.ts'
-import { ed25519Spki } from '../../ledger/ed25519-node.ts'
+import { ed25519Spki } from '../../ledger/node-crypto/index.ts'
 import { figure, rateSync, repeat, wallMs, type Figure } from './figures.ts'
 import { startPublishers, type BenchDevice } from './publishers.ts'
 

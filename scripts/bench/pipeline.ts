@@ -7,7 +7,7 @@
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { Ingest, ReadingCommitted } from '../../ledger/ingest.ts'
+import type { Ingest, ReadingCommitted } from '../../ledger/ingest/index.ts'
 import { figure, quantile, repeat, StageFailed, wallMs, type Figure } from './figures.ts'
 import { startPublishers, type Stamp } from './publishers.ts'
 import { provisionDevices, startBenchServer } from './server.ts'

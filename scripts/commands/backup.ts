@@ -1,7 +1,7 @@
 /**
  * `coldproof backup <dataDir|ledgerDir> <out>` and
  * `coldproof restore <backup> <dataDir|ledgerDir> [--force]`
- * (ledger/backup.ts; docs/OPERATIONS.md, "Backup and restore").
+ * (ledger/store/backup.ts; docs/OPERATIONS.md, "Backup and restore").
  *
  * A running ledger holds the LevelDB lock, so its backup is taken by the
  * dashboard from one snapshot while it ingests: `--url <dashboard> --token
@@ -16,8 +16,8 @@ import type { Command } from 'commander'
 import { existsSync, createReadStream } from 'node:fs'
 import { readdir, rename } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { backupLines, BackupError, restoreBackup, writeBackupFile } from '../../ledger/backup.ts'
-import { LedgerDirError, openLedgerDirReader } from '../../ledger/fsck-reader.ts'
+import { backupLines, BackupError, restoreBackup, writeBackupFile } from '../../ledger/store/index.ts'
+import { LedgerDirError, openLedgerDirReader } from '../../ledger/store/index.ts'
 
 /** `<data>/ledger` when given a data directory, else the directory itself. */
 export function ledgerDirOf(dir: string): string {

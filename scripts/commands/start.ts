@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { startSystem } from '../system.ts'
 import { dropOnErrorStream, guardStandardStreams } from '../output-guard.ts'
 import { describeStartError } from '../start-errors.ts'
-import { parseWitnessTargets } from '../../ledger/witness/attach.ts'
+import { parseWitnessTargets } from '../../ledger/witness/index.ts'
 import { runClusterMode, type ClusterFlags } from './start-cluster.ts'
 
 function port(value: string, name: string): number {

@@ -9,8 +9,8 @@
  */
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
-import { exportTiles } from '../../ledger/tiles/export.ts'
-import { openLedgerTileSource } from '../../ledger/tiles/ledger-source.ts'
+import { exportTiles } from '../../ledger/tiles/index.ts'
+import { openLedgerTileSource } from '../../ledger/tiles/index.ts'
 import { ledgerDirOf } from './backup.ts'
 
 const isLocked = (e: unknown): boolean => {

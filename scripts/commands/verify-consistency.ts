@@ -11,13 +11,13 @@
  * Exit code: 0 consistent and both checkpoints signed by the pinned key;
  * 1 not; 2 could not be checked.
  */
-import { jsonForTerminal, terminalText } from '../../dashboard/unsafe-text.ts'
+import { jsonForTerminal, terminalText } from '../../dashboard/shared/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { verifyCheckpoint, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts'
-import { parseNote, parseVerifierKey } from '../../ledger/note.ts'
-import { verifyConsistency } from '../../ledger/merkle.ts'
-import { fromBase64, toBase64 } from '../../ledger/protocol/bytes.ts'
+import { verifyCheckpoint, parseCheckpoint, type Checkpoint } from '../../ledger/tlog/index.ts'
+import { parseNote, parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { verifyConsistency } from '../../ledger/tlog/index.ts'
+import { fromBase64, toBase64 } from '../../ledger/protocol/index.ts'
 import { resolveKeyArg } from './verify.ts'
 
 interface Options { key?: string; json?: boolean }

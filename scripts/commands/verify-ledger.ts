@@ -1,6 +1,6 @@
 /**
  * `coldproof verify-ledger <dir>`: checks a whole ledger directory offline
- * (ledger/fsck.ts): every database file's checksums, every entry hash and
+ * (ledger/store/fsck.ts): every database file's checksums, every entry hash and
  * link, every reading signature and device chain, the Merkle root against the
  * latest signed checkpoint and its signature, and the latest checkpoint of
  * checkpoints.log. It reads a private copy of the database and never changes
@@ -12,15 +12,15 @@
  * Exit code: 0 the ledger verifies; 1 it does not; 2 it could not be checked
  * (bad arguments, missing or locked directory).
  */
-import { jsonForTerminal, terminalText } from '../../dashboard/unsafe-text.ts'
+import { jsonForTerminal, terminalText } from '../../dashboard/shared/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import cliProgress from 'cli-progress'
-import { checkLedger, type FsckReport } from '../../ledger/fsck.ts'
-import { openLedgerDirReader } from '../../ledger/fsck-reader.ts'
-import { parseVerifierKey } from '../../ledger/note.ts'
-import { VERIFIER_KEY_FILE } from '../../ledger/ledger-key.ts'
+import { checkLedger, type FsckReport } from '../../ledger/store/index.ts'
+import { openLedgerDirReader } from '../../ledger/store/index.ts'
+import { parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { VERIFIER_KEY_FILE } from '../../ledger/store/index.ts'
 
 const RESTORE = 'To recover: restore the directory from a backup with `coldproof restore` (docs/OPERATIONS.md, "Recovery"); this check changed nothing in it.'
 

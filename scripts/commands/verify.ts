@@ -1,6 +1,6 @@
 /**
  * `coldproof verify <bundle.json>`: checks a shipment's evidence bundle
- * offline with dashboard/bundle/verify.ts (the same code the browser's Verify
+ * offline with dashboard/evidence/verify.ts (the same code the browser's Verify
  * page runs): reading signatures, device chains, inclusion proofs, the
  * checkpoint signature against the pinned ledger key, the rule profile hash
  * and the recomputed compliance result. docs/BUNDLE.md.
@@ -22,10 +22,10 @@
 import type { Command } from 'commander'
 import { readFile, stat } from 'node:fs/promises'
 import cliProgress from 'cli-progress'
-import { parseVerifierKey } from '../../ledger/note.ts'
-import { parseWitnessKey } from '../../ledger/witness/cosignature.ts'
-import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/bundle/verify.ts'
-import { jsonForTerminal, showUnsafe } from '../../dashboard/unsafe-text.ts'
+import { parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { parseWitnessKey } from '../../ledger/tlog/index.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, formatReport, refuseInput, refuseSize, verifyBundle, type EngineName, type VerifyProgress } from '../../dashboard/evidence/verify.ts'
+import { jsonForTerminal, showUnsafe } from '../../dashboard/shared/unsafe-text.ts'
 
 interface VerifyOptions { key?: string; partitionKey?: string[]; witness?: string[]; engine?: string; json?: boolean; progress?: boolean; maxSize?: string }
 

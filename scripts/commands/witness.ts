@@ -12,10 +12,10 @@
 import type { Command } from 'commander'
 import { createServer } from 'node:http'
 import { readFile } from 'node:fs/promises'
-import { parseVerifierKey } from '../../ledger/note.ts'
-import { createWitness } from '../../ledger/witness/witness.ts'
-import { WitnessState } from '../../ledger/witness/witness-state.ts'
-import { DEFAULT_WITNESS_NAME, loadOrCreateWitnessKey } from '../../ledger/witness/witness-key.ts'
+import { parseVerifierKey } from '../../ledger/tlog/index.ts'
+import { createWitness } from '../../ledger/witness/index.ts'
+import { WitnessState } from '../../ledger/witness/index.ts'
+import { DEFAULT_WITNESS_NAME, loadOrCreateWitnessKey } from '../../ledger/witness/index.ts'
 
 interface Options { key: string; name?: string; log: string[]; state: string; port: string; host: string }
 

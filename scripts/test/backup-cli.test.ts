@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { mkdtemp, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { openLedger } from '../../ledger/ledger.ts'
-import { toBase64, toHex } from '../../ledger/protocol/bytes.ts'
-import { signedReading, testDevice } from '../../ledger/test-entries.ts'
+import { openLedger } from '../../ledger/store/index.ts'
+import { toBase64, toHex } from '../../ledger/protocol/index.ts'
+import { signedReading, testDevice } from '../../ledger/tlog/test/entries.ts'
 
 const run = promisify(execFile)
 const bin = fileURLToPath(new URL('../../bin/coldproof.js', import.meta.url))

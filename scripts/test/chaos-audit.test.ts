@@ -7,7 +7,7 @@
 import t from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { openLedger } from '../../ledger/ledger.ts'
+import { openLedger } from '../../ledger/store/index.ts'
 import { toBase64, toHex } from '../../ledger/protocol/index.ts'
 import { nextReading, simDevice, tempDir, T0 } from '../../ledger/test/support.ts'
 import { audit } from '../chaos/audit.ts'

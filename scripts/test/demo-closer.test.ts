@@ -9,8 +9,8 @@ import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSystem } from '../system.ts'
-import { verifyBundle } from '../../dashboard/bundle/verify.ts'
-import { createBundleBuilder } from '../../dashboard/bundle/collect.ts'
+import { verifyBundle } from '../../dashboard/evidence/verify.ts'
+import { createBundleBuilder } from '../../dashboard/evidence/collect.ts'
 import { decodeReading, fromBase64 } from '../../ledger/protocol/index.ts'
 
 t.test('a delivered shipment is closed at its last sample and its bundle verifies', async (t) => {

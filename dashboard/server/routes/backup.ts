@@ -1,11 +1,11 @@
 /**
  * GET /api/admin/backup (admin): a consistent backup of the running ledger,
- * streamed as it is read from one LevelDB snapshot (ledger/backup.ts), so
+ * streamed as it is read from one LevelDB snapshot (ledger/store/backup.ts), so
  * the ingest goes on meanwhile. `coldproof backup --url` calls it.
  */
 import type { FastifyInstance } from 'fastify'
 import { Readable } from 'node:stream'
-import { backupLines } from '../../../ledger/backup.ts'
+import { backupLines } from '../../../ledger/store/index.ts'
 
 export default async function backupRoutes(app: FastifyInstance): Promise<void> {
   const { ledger } = app.dashboard

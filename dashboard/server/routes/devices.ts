@@ -1,10 +1,10 @@
 /** Devices (loggers): list, detail, register, revoke and declare a gap (admin). docs/API.md, "Devices". */
 import type { FastifyInstance } from 'fastify'
 import { DeviceCreateBody, GapBody, RevokeBody, DEVICE_ID, ERROR_RESPONSES } from '../schemas.ts'
-import { declarableGap } from '../../../ledger/device-chain.ts'
+import { declarableGap } from '../../../ledger/store/index.ts'
 import { ApiError } from '../errors.ts'
 import { checkDevicePublicKey, fromHex, isProtocolError } from '../../../ledger/protocol/index.ts'
-import type { CalibrationInfo } from '../../../ledger/entry-types.ts'
+import type { CalibrationInfo } from '../../../ledger/tlog/index.ts'
 
 const ADMIN_ONLY = [] as const
 const idParams = { type: 'object', properties: { id: DEVICE_ID }, required: ['id'] } as const

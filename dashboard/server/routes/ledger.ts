@@ -6,9 +6,9 @@
 import type { FastifyInstance } from 'fastify'
 import { ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
-import { leafHash } from '../../../ledger/merkle.ts'
-import { formatTlogProof } from '../../../ledger/tlog-proof.ts'
-import { parseVerifierKey } from '../../../ledger/note.ts'
+import { leafHash } from '../../../ledger/tlog/index.ts'
+import { formatTlogProof } from '../../../ledger/tlog/index.ts'
+import { parseVerifierKey } from '../../../ledger/tlog/index.ts'
 import { toHex } from '../../../ledger/protocol/index.ts'
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')

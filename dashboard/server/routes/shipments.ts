@@ -1,13 +1,13 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/entry-types.ts'
+import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/tlog/index.ts'
 import { ShipmentCreateBody, ShipmentCloseBody, ShipmentDevicesBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
-import { checkGs1, Gs1Error, type Gs1Input } from '../../gs1.ts'
+import { checkGs1, Gs1Error, type Gs1Input } from '../../shared/gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
-import { changeProblem, windowsOf } from '../../../ledger/logger-windows.ts'
+import { changeProblem, windowsOf } from '../../../ledger/tlog/index.ts'
 
 const WRITERS = ['operator'] as const
 const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const

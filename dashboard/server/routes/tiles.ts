@@ -8,8 +8,8 @@
 import type { FastifyInstance } from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseTilePath } from '../../../ledger/tiles/tile-path.ts'
-import { CHECKPOINT_CACHE, TILE_CACHE } from '../../../ledger/tiles/serve.ts'
+import { parseTilePath } from '../../../ledger/tiles/index.ts'
+import { CHECKPOINT_CACHE, TILE_CACHE } from '../../../ledger/tiles/index.ts'
 
 export default async function tilesRoutes(app: FastifyInstance, opts: { dir: string }): Promise<void> {
   app.get('/tiles/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {

@@ -7,7 +7,7 @@
  */
 import t from 'tap'
 import { toHex } from '../../../ledger/protocol/index.ts'
-import { noblePublicKey } from '../../../ledger/protocol/test-support.ts'
+import { noblePublicKey } from '../../../ledger/protocol/test/support.ts'
 import { login, LOGINS, newWatchedPage, screenshot, skipReason, useSceneSystem } from './harness.ts'
 
 const skip = skipReason()

@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { createServer } from 'node:net'
-import { startSmtp } from '../../notify/test-servers.ts'
+import { startSmtp } from '../../notify/test/servers.ts'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { launchBrowser, login, newWatchedPage, screenshot, skipReason, startSceneSystem, SCREENSHOT_DIR } from './harness.ts'

@@ -13,8 +13,8 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import {
   encodeRecord, assemblePayload, readingSigningMessage, readingHash, GENESIS_PREV_HASH, toHex, toBase64, utf8,
 } from '../../../ledger/protocol/index.ts'
-import { nobleSign, noblePublicKey } from '../../../ledger/protocol/test-support.ts'
-import type { Ledger } from '../../../ledger/ledger.ts'
+import { nobleSign, noblePublicKey } from '../../../ledger/protocol/test/support.ts'
+import type { Ledger } from '../../../ledger/store/index.ts'
 import { BUILTIN_PROFILES } from '../../compliance/builtin-profiles.ts'
 
 const MIN = 60_000

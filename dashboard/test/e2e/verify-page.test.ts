@@ -1,6 +1,6 @@
 /**
  * The Verify page in a real Chromium: a bundle file picked on the page is
- * checked in the browser by dashboard/bundle/verify.ts, with the ledger key
+ * checked in the browser by dashboard/evidence/verify.ts, with the ledger key
  * pinned from the server, and gives the same verdict and the same check
  * results as `coldproof verify` (a child process) — for the good bundle and
  * for a tampered one. Nothing is sent to the server while verifying.
@@ -17,10 +17,10 @@ import type { Browser } from 'playwright-core'
 import type { FastifyInstance } from 'fastify'
 import { buildDashboard } from '../../server/app.ts'
 import { openUserStore } from '../../server/users.ts'
-import { createBundleBuilder } from '../../bundle/collect.ts'
-import type { VerifyReport } from '../../bundle/verify.ts'
-import { buildTrail, type Trail } from '../bundle/fixture.ts'
-import { buildPartitionedTrail } from '../bundle/partitioned-fixture.ts'
+import { createBundleBuilder } from '../../evidence/collect.ts'
+import type { VerifyReport } from '../../evidence/verify.ts'
+import { buildTrail, type Trail } from '../../evidence/test/fixture.ts'
+import { buildPartitionedTrail } from '../../evidence/test/partitioned-fixture.ts'
 import { ensureWebBuilt, launchBrowser, login, LOGINS, newWatchedPage, screenshot, skipReason, type RoleName } from './harness.ts'
 
 const run = promisify(execFile)

@@ -11,7 +11,7 @@ import { createTemperatureChart, type ChartInput } from '../chart.ts'
 import {
   ago, alarmCard, badge, classLabel, humanize, rangeText, statusBadge, table, tempCell, toast, verdictBadge, type Column,
 } from '../components.ts'
-import { formatClock, formatDateTime, formatDateTimeSec, formatDuration, formatTemp, shortHash } from '../format.ts'
+import { formatClock, formatDateTime, formatDateTimeSec, formatDuration, formatTemp, shortHash } from '../../shared/format.ts'
 import { lateReadings, lateThreshold } from '../series.ts'
 import type { View } from '../context.ts'
 import { profileOrigin } from '../../compliance/index.ts'

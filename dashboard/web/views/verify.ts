@@ -1,7 +1,7 @@
 /**
  * Verify: the offline evidence-bundle verifier, in the browser. The bundle
  * file the user drops or picks is read locally and checked here by the same
- * code as `coldproof verify` (dashboard/bundle/verify.ts); nothing is
+ * code as `coldproof verify` (dashboard/evidence/verify.ts); nothing is
  * uploaded. The trusted ledger key is prefilled from this server's /api/ledger
  * ("pinned from this server") or pasted by the user (e.g. from the ledger's
  * published key); the page says which, since a key from the bundle alone
@@ -11,7 +11,7 @@ import { h, icon, replace } from '../dom.ts'
 import { request } from '../api.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
-import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, closeSignatureLine, receiptLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../bundle/verify.ts'
+import { DEFAULT_MAX_BUNDLE_BYTES, findingWhere, headline, profileLine, closeSignatureLine, receiptLine, refuseSize, verifyBundle, type CheckResult, type EngineName, type Headline, type VerifyReport } from '../../evidence/verify.ts'
 
 interface LedgerJson { latestCheckpoint?: { verifierKey?: string } | null }
 

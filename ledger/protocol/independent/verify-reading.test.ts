@@ -14,8 +14,8 @@ import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from '../signin
 import { concatBytes, fromHex, toHex } from '../bytes.ts'
 import { checkDevicePublicKey } from '../keys.ts'
 import { isProtocolError } from '../errors.ts'
-import { nobleSign, noblePublicKey, nobleVerify } from '../test-support.ts'
-import { testSeed, toJsonFields, type EdgeCase, type ProtocolVector } from '../test-vectors.ts'
+import { nobleSign, noblePublicKey, nobleVerify } from '../test/support.ts'
+import { testSeed, toJsonFields, type EdgeCase, type ProtocolVector } from '../test/vectors.ts'
 
 const readDir = <T>(rel: string): Array<[string, T]> => {
   const dir = new URL(rel, import.meta.url)

@@ -5,7 +5,7 @@
  * recomputes the root from the hash tiles and from the entry bundles, and
  * checks inclusion proofs built from the tiles. The reader itself is first
  * checked against the published RFC 6962 (transparency-dev/merkle) and
- * signed-note (C2SP, Go sumdb) vectors in ledger/testdata.
+ * signed-note (C2SP, Go sumdb) vectors in ledger/tlog/testdata.
  * No published tlog-tiles vectors (tile files for a known tree) were found;
  * the tile shape is checked against the spec's own size-70,000 example in
  * ledger/tiles/tiles.test.ts.
@@ -17,13 +17,13 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openLedger } from '../../ledger.ts'
+import { openLedger } from '../../store/ledger.ts'
 import { simDevice } from '../../test/support.ts'
 import { tilesCommand } from '../../../scripts/commands/tiles.ts'
 import { tilesHandler, TILE_CACHE } from '../serve.ts'
 import { httpGet, inclusionPath, leafHashOf, mth, parseCheckpointText, readTiledLog, verifyInclusionPath, verifyNote } from './tlog-reader.ts'
 
-const testdata = (p: string) => JSON.parse(readFileSync(new URL(`../../testdata/${p}`, import.meta.url), 'utf8'))
+const testdata = (p: string) => JSON.parse(readFileSync(new URL(`../../tlog/testdata/${p}`, import.meta.url), 'utf8'))
 const hex = (h: string) => Buffer.from(h, 'hex')
 
 t.test('the independent reader agrees with the published RFC 6962 and signed-note vectors', async (t) => {

@@ -14,9 +14,9 @@ import { join } from 'node:path'
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { createFleet } from '../../../device-sim/index.ts'
-import { openLedger, type Ledger } from '../../../ledger/ledger.ts'
-import { createIngest, type Ingest } from '../../../ledger/ingest.ts'
-import { backupLines, restoreBackup, writeBackupFile } from '../../../ledger/backup.ts'
+import { openLedger, type Ledger } from '../../../ledger/store/index.ts'
+import { createIngest, type Ingest } from '../../../ledger/ingest/index.ts'
+import { backupLines, restoreBackup, writeBackupFile } from '../../../ledger/store/index.ts'
 import {
   checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor,
 } from './support.ts'

@@ -11,8 +11,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { createFleet } from '../../../device-sim/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
+import { openLedger } from '../../../ledger/store/index.ts'
+import { createIngest } from '../../../ledger/ingest/index.ts'
 import type { Broker } from '../../../broker/index.ts'
 import {
   checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, sleep, smallScenario, START, tempDir, waitFor,

@@ -15,8 +15,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { createFleet } from '../../../device-sim/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
+import { openLedger } from '../../../ledger/store/index.ts'
+import { createIngest } from '../../../ledger/ingest/index.ts'
 import { checkDeviceInLedger, describeFailure, fsck, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor } from './support.ts'
 import { MOSQUITTO, startMosquitto } from '../../../broker/test/mosquitto-process.ts'
 
@@ -75,6 +75,6 @@ t.test('ledger, ingest and a device fleet through Mosquitto', {
   t.ok(report.ok, `checkLedger accepts the ledger${describeFailure(report)}`)
   t.equal(report.readings, ids.length * perDevice, 'the checker counts every reading')
   t.same(report.gaps, [], 'no gaps in any device chain')
-  // The closing checkpoint covers every entry but its own 'checkpoint' entry (ledger/checkpointer.ts).
+  // The closing checkpoint covers every entry but its own 'checkpoint' entry (ledger/store/checkpointer.ts).
   t.equal(report.uncovered, 1, 'the closing checkpoint covers the whole log but its own entry')
 })

@@ -13,7 +13,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { createFleet } from '../../../device-sim/index.ts'
 import { decodeReading, STATUS } from '../../../ledger/protocol/index.ts'
-import { declarableGap } from '../../../ledger/device-chain.ts'
+import { declarableGap } from '../../../ledger/store/index.ts'
 import { checkDeviceInLedger, describeFailure, fsck, ledgerStack, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor } from './support.ts'
 
 t.test('overflow: the unanswered gap is declared lost, the receipt passes it and the buffer drains', async (t) => {

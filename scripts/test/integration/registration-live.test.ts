@@ -10,8 +10,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { createFleet } from '../../../device-sim/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
+import { openLedger } from '../../../ledger/store/index.ts'
+import { createIngest } from '../../../ledger/ingest/index.ts'
 import {
   checkDeviceInLedger, embeddedBroker, INGEST_PASSWORD, INGEST_USER, producedCollector, settlesWithin, smallScenario, START, tempDir, waitFor,
 } from './support.ts'

@@ -12,8 +12,8 @@ import { join } from 'node:path'
 import { startSystem } from '../../system.ts'
 import { createFleet } from '../../../device-sim/index.ts'
 import { deviceTopic } from '../../../ledger/protocol/index.ts'
-import { openLedger } from '../../../ledger/ledger.ts'
-import { createIngest } from '../../../ledger/ingest.ts'
+import { openLedger } from '../../../ledger/store/index.ts'
+import { createIngest } from '../../../ledger/ingest/index.ts'
 import { describeFailure, fsck, producedCollector, settlesWithin, sleep, smallScenario, START, tempDir, waitFor } from './support.ts'
 
 t.test('revoking a device closes its connection, refuses its reconnects and stores nothing after', async (t) => {

@@ -4,7 +4,7 @@
  * registering a fleet in a real ledger, and the end-to-end checks every test
  * makes on the result: each reading a device produced is in the ledger exactly
  * once, byte for byte, in an unbroken chain, and the integrity checker
- * (ledger/fsck.ts) accepts the closed ledger directory.
+ * (ledger/store/fsck.ts) accepts the closed ledger directory.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,10 +13,10 @@ import net from 'node:net'
 import { pino } from 'pino'
 import { parseScenario, type Fleet, type Scenario } from '../../../device-sim/index.ts'
 import { createBroker, hashServicePassword, type Broker } from '../../../broker/index.ts'
-import { openLedger, readVerifierKey, type Ledger } from '../../../ledger/ledger.ts'
-import { createIngest, type Ingest, type IngestOptions } from '../../../ledger/ingest.ts'
-import { openLedgerDirReader } from '../../../ledger/fsck-reader.ts'
-import { checkLedger, type FsckReport } from '../../../ledger/fsck.ts'
+import { openLedger, readVerifierKey, type Ledger } from '../../../ledger/store/index.ts'
+import { createIngest, type Ingest, type IngestOptions } from '../../../ledger/ingest/index.ts'
+import { openLedgerDirReader } from '../../../ledger/store/index.ts'
+import { checkLedger, type FsckReport } from '../../../ledger/store/index.ts'
 import { decodeReading, equalBytes, fromBase64, GENESIS_PREV_HASH, readingHash, toHex } from '../../../ledger/protocol/index.ts'
 
 /** A fixed simulated start in the past: device times are never ahead of the ledger clock. */
