@@ -1,6 +1,6 @@
 /**
  * Dashboard users, their roles and API tokens, persisted in one JSON file in
- * the data directory (atomic replace: write a temp file, fsync, rename).
+ * the data directory (replaced atomically: ledger/protocol/atomic-file.ts).
  *
  * Passwords: scrypt (RFC 7914) in broker/password-hash.ts's format, 16-byte
  * salt, N=2^14, r=8, p=1, 32-byte key, compared in constant time; a hash in an
@@ -10,9 +10,10 @@
  * does not leak usable tokens.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto'
-import { open, rename, readFile, mkdir } from 'node:fs/promises'
+import { readFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ApiError } from './errors.ts'
+import { writeFileAtomic } from '../../ledger/protocol/atomic-file.ts'
 import { hashPassword as hashScrypt, verifyPassword as verifyScrypt, needsRehash, parsePasswordHash, PasswordHashError, type ScryptCost } from '../../broker/password-hash.ts'
 
 export const ROLES = ['operator', 'regulator', 'admin'] as const
@@ -74,22 +75,6 @@ export interface UserStoreOptions {
   clock?: () => number
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const fh = await open(tmp, 'w', 0o600)
-  try {
-    await fh.writeFile(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, file)
-  // fsync the directory so the rename itself survives a crash.
-  const dir = await open(dirname(file), 'r')
-  try { await dir.sync() } catch { /* some filesystems refuse fsync on a directory */ } finally { await dir.close() }
-}
-
 // A damaged hash fails when the file is opened, naming the user, not as a refused sign-in later.
 function checkHashes(file: string, users: StoredUser[]): void {
   for (const u of users) {
@@ -121,7 +106,10 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
   let writing: Promise<void> = Promise.resolve()
   const save = () => {
     const text = JSON.stringify(data, null, 2) + '\n'
-    writing = writing.then(() => writeAtomic(opts.file, text))
+    writing = writing.then(async () => {
+      await mkdir(dirname(opts.file), { recursive: true })
+      await writeFileAtomic(opts.file, text, { mode: 0o600 })
+    })
     return writing
   }
   const pub = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role })

@@ -12,12 +12,13 @@
  * recomputed from the written tiles equals its signed root, so a reader never
  * sees a checkpoint whose tiles are missing.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { consistencyProof, leafHash, rootAt, verifyConsistency } from '../merkle.ts'
 import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../checkpoint.ts'
 import { parseNote, parseVerifierKey, type Ed25519Verify } from '../note.ts'
 import { toBase64 } from '../protocol/bytes.ts'
+import { writeFileAtomic } from '../protocol/atomic-file.ts'
 import { entryBundlePath, hashTilePath, TILE_WIDTH, TilesError, tilesForSize } from './tile-path.ts'
 import { encodeEntryBundle, parseHashTile, perfectRoot, tileNodeReader } from './tile-reader.ts'
 
@@ -54,9 +55,8 @@ const exists = async (path: string, length?: number): Promise<boolean> => {
 
 async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, bytes)
-  await rename(tmp, path)
+  // Not fsynced: an export lost in a crash is exported again from the ledger.
+  await writeFileAtomic(path, bytes, { durable: false })
 }
 
 async function previousCheckpoint(out: string, origin: string): Promise<Checkpoint | null> {
