@@ -16,7 +16,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { consistencyProof, leafHash, rootAt, verifyConsistency } from '../merkle.ts'
 import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../checkpoint.ts'
-import { parseNote, parseVerifierKey, type Ed25519Verify } from '../note.ts'
+import { parseNote, parseVerifierKey, type SignatureVerifier } from '../note.ts'
 import { toBase64 } from '../protocol/bytes.ts'
 import { writeFileAtomic } from '../protocol/atomic-file.ts'
 import { entryBundlePath, hashTilePath, TILE_WIDTH, TilesError, tilesForSize } from './tile-path.ts'
@@ -74,7 +74,7 @@ async function previousCheckpoint(out: string, origin: string): Promise<Checkpoi
 }
 
 /** Writes the tiles of `src.note`'s tree into `out` (creating it), then the checkpoint. */
-export async function exportTiles(src: TileSource, out: string, opts: { verify?: Ed25519Verify } = {}): Promise<TilesExport> {
+export async function exportTiles(src: TileSource, out: string, opts: { verify?: SignatureVerifier } = {}): Promise<TilesExport> {
   const key = parseVerifierKey(src.verifierKey)
   const cp = await verifyCheckpoint(src.note, src.verifierKey, { origin: key.name, verify: opts.verify })
   const { size } = cp
