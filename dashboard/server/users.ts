@@ -106,7 +106,8 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
   let writing: Promise<void> = Promise.resolve()
   const save = () => {
     const text = JSON.stringify(data, null, 2) + '\n'
-    writing = writing.then(async () => {
+    // After a failed write the next one still runs (it carries all changes so far).
+    writing = writing.catch(() => undefined).then(async () => {
       await mkdir(dirname(opts.file), { recursive: true })
       await writeFileAtomic(opts.file, text, { mode: 0o600 })
     })
@@ -144,7 +145,8 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       // The upgrade path for older hashes: only a sign-in knows the password to re-hash.
       if (needsRehash(u.password, USER_SCRYPT_COST)) {
         u.password = await hashPassword(password)
-        await save()
+        // Best effort: a failed write must not refuse a right password (the next sign-in tries again).
+        await save().catch(() => undefined)
       }
       return info(u)
     },
