@@ -1,31 +1,7 @@
 /**
- * Crash-safe small-file writes: write a temporary file, fsync it, rename it
- * over the target (rename is atomic on POSIX file systems), then fsync the
- * directory so the rename itself survives a power cut.
+ * Failure reporting for the simulator's persisted files; the writes themselves
+ * are ledger/protocol/atomic-file.ts's writeFileAtomicSync.
  */
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs'
-import { dirname } from 'node:path'
-
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.tmp`
-  const fd = openSync(tmp, 'w', mode)
-  try {
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
-      let off = 0
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, path)
-  } catch (e) {
-    // A full disk: the half-written temporary file must not keep the space.
-    rmSync(tmp, { force: true })
-    throw e
-  }
-  fsyncDir(dirname(path))
-}
 
 /**
  * Reports failed writes of one persisted file once per failure episode (a
@@ -46,17 +22,5 @@ export function writeFailureReporter(what: string, log: WriteErrorLog): { failed
       failing = false
       log('info', `${what}: written again`)
     },
-  }
-}
-
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GENESIS_PREV_HASH, HASH_LENGTH, MAX_SEQ, fromHex, toHex } from '../ledger/protocol/index.ts'
-import { writeFileAtomic, writeFailureReporter, type WriteErrorLog } from './atomic-file.ts'
+import { writeFailureReporter, type WriteErrorLog } from './atomic-file.ts'
+import { writeFileAtomicSync } from '../ledger/protocol/atomic-file.ts'
 import { SimError } from './errors.ts'
 
 export interface ChainState {
@@ -71,7 +72,7 @@ export function fileChainState(dir: string, log?: WriteErrorLog): ChainStateStor
     },
     save(state) {
       try {
-        writeFileAtomic(path, JSON.stringify({ seq: state.seq, head: toHex(state.head), sampledAtMs: state.sampledAtMs }) + '\n')
+        writeFileAtomicSync(path, JSON.stringify({ seq: state.seq, head: toHex(state.head), sampledAtMs: state.sampledAtMs }) + '\n')
         report?.ok()
       } catch (e) {
         if (!report) throw e

@@ -20,7 +20,7 @@ import { createMqttLink, DEFAULT_AUDIENCE } from './mqtt-link.ts'
 import { createRng, deriveSeed } from './rng.ts'
 import { shipmentDurationMin, type DeviceSpec, type Scenario, type Shipment } from './scenario.ts'
 import { createShipmentSim } from './shipment-sim.ts'
-import { writeFileAtomic } from './atomic-file.ts'
+import { writeFileAtomicSync } from '../ledger/protocol/atomic-file.ts'
 import type { Identity } from './identity.ts'
 import type { IClientOptions } from 'mqtt'
 
@@ -140,7 +140,7 @@ export function createFleet(opts: FleetOptions): Fleet {
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     try {
-      writeFileAtomic(join(opts.dataDir, RUN_FILE), JSON.stringify({ scenario: opts.scenario.name, startMs, seed }) + '\n')
+      writeFileAtomicSync(join(opts.dataDir, RUN_FILE), JSON.stringify({ scenario: opts.scenario.name, startMs, seed }) + '\n')
     } catch (e) {
       // Only lets a restart resume the same schedule; a full disk must not stop the fleet.
       log('warn', `${RUN_FILE}: write failed (${(e as Error).message}); a restart will choose its start time again`)

@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, writeSync, mkdirSync } fr
 import { join } from 'node:path'
 import { checkDeviceId, checkDevicePublicKey, equalBytes, fromHex, toHex } from '../ledger/protocol/index.ts'
 import { SimError } from './errors.ts'
-import { fsyncDir } from './atomic-file.ts'
+import { fsyncDir } from '../ledger/protocol/atomic-file.ts'
 import { newSecretKey, publicKeyOf } from './signer.ts'
 
 export interface Identity {

@@ -14,7 +14,8 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeReading, equalBytes, readingHash, toHex } from '../ledger/protocol/index.ts'
-import { writeFileAtomic, writeFailureReporter, type WriteErrorLog } from './atomic-file.ts'
+import { writeFailureReporter, type WriteErrorLog } from './atomic-file.ts'
+import { writeFileAtomicSync } from '../ledger/protocol/atomic-file.ts'
 import { SimError } from './errors.ts'
 
 export interface BufferedReading {
@@ -90,7 +91,7 @@ export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferP
     }
   }
   const flushMeta = () => {
-    if (metaDirty && attempt(() => writeFileAtomic(metaPath, JSON.stringify(metaDirty) + '\n', 0o600))) metaDirty = undefined
+    if (metaDirty && attempt(() => writeFileAtomicSync(metaPath, JSON.stringify(metaDirty) + '\n', { mode: 0o600 }))) metaDirty = undefined
   }
   const flushAppends = (): boolean => {
     if (pending.length === 0) return true
@@ -170,7 +171,7 @@ export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferP
     compact(live) {
       const bytes = Buffer.concat(live.map((e) => frame(e.payload)))
       // `live` holds every reading, those still pending too: once written, nothing is pending.
-      if (attempt(() => writeFileAtomic(dataPath, bytes, 0o600))) { length = bytes.length; pending = []; report?.ok() }
+      if (attempt(() => writeFileAtomicSync(dataPath, bytes, { mode: 0o600 }))) { length = bytes.length; pending = []; report?.ok() }
       flushMeta()
     },
   }

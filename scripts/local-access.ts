@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../device-sim/atomic-file.ts'
+import { writeFileAtomicSync } from '../ledger/protocol/atomic-file.ts'
 
 export const LOCAL_ACCESS_FILE = 'local-access.json'
 
@@ -20,7 +20,7 @@ export const newLocalToken = (): string => randomBytes(32).toString('base64url')
 export function writeLocalAccess(dataDir: string, url: string, token: string): () => void {
   const file = join(dataDir, LOCAL_ACCESS_FILE)
   const body: LocalAccess = { format: 'coldproof-local-access', url, token, pid: process.pid, startedAt: Date.now() }
-  writeFileAtomic(file, JSON.stringify(body, null, 2) + '\n', 0o600)
+  writeFileAtomicSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 })
   return () => rmSync(file, { force: true })
 }
 

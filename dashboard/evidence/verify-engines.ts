@@ -5,7 +5,7 @@
  */
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import type { Ed25519Verify } from '../../ledger/tlog/index.ts'
+import type { SignatureVerifier } from '../../ledger/tlog/index.ts'
 import { fromHex, toHex } from '../../ledger/protocol/index.ts'
 
 if (!ed.hashes.sha512) ed.hashes.sha512 = sha512
@@ -17,7 +17,7 @@ export interface Engine {
   used: EngineName
   note?: string
   verifyMany(items: { sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[], onDone: (n: number) => void): Promise<boolean[]>
-  noteVerify: Ed25519Verify
+  noteVerify: SignatureVerifier
 }
 
 const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0))
@@ -37,7 +37,7 @@ function nobleEngine(note?: string): Engine {
       }
       return out
     },
-    noteVerify: (msg, sig, pub) => one(sig, msg, pub),
+    noteVerify: one,
   }
 }
 
@@ -77,7 +77,7 @@ async function webCryptoEngine(): Promise<Engine | string> {
       }
       return out
     },
-    noteVerify: (msg, sig, pub) => one(sig, msg, pub),
+    noteVerify: one,
   }
 }
 

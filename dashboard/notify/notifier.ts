@@ -9,7 +9,8 @@
  * carries on after a restart. docs/OPERATIONS.md, "Alarm notifications".
  */
 import { randomUUID } from 'node:crypto'
-import { writeFile, rename, readFile, mkdir, open } from 'node:fs/promises'
+import { readFile, mkdir } from 'node:fs/promises'
+import { writeFileAtomic } from '../../ledger/protocol/atomic-file.ts'
 import { dirname } from 'node:path'
 import { EMPTY_CONFIG, keepSecrets, parseNotifyConfig, redact, type Channel, type Contact, type NotifyConfig, type Rule } from './config.ts'
 import { deliverMail, deliverWebhook, realSleep, smtpTransport, type Outcome, type Sleep } from './deliver.ts'
@@ -230,7 +231,10 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
     config: () => redact(cfg),
     async setConfig(input) {
       const next = keepSecrets(parseNotifyConfig(input), cfg)
-      if (opts.configFile) await saveAtomically(opts.configFile, JSON.stringify(next, null, 2) + '\n')
+      if (opts.configFile) {
+        await mkdir(dirname(opts.configFile), { recursive: true })
+        await writeFileAtomic(opts.configFile, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 })
+      }
       applyConfig(next)
       return redact(next)
     },
@@ -252,16 +256,6 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       await records.close()
     },
   }
-}
-
-/** Write to a temp file, fsync, rename: a crash leaves the old file or the new one, never half. */
-async function saveAtomically(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
-  await writeFile(tmp, text, { mode: 0o600 })
-  const fh = await open(tmp, 'r+')
-  try { await fh.sync() } finally { await fh.close() }
-  await rename(tmp, file)
 }
 
 const shownAddress = (job: Job) => addressOf(job.channel, job.contact.to)

@@ -1,16 +1,20 @@
 /**
  * Dashboard users, their roles and API tokens, persisted in one JSON file in
- * the data directory (atomic replace: write a temp file, fsync, rename).
+ * the data directory (replaced atomically: ledger/protocol/atomic-file.ts).
  *
- * Passwords: scrypt (RFC 7914) with a 16-byte random salt per password,
- * N=2^14, r=8, p=1, 64-byte key, compared in constant time. API tokens:
+ * Passwords: scrypt (RFC 7914) in broker/password-hash.ts's format, 16-byte
+ * salt, N=2^14, r=8, p=1, 32-byte key, compared in constant time; a hash in an
+ * older form (64-byte key, padded base64) is re-hashed at the next successful
+ * sign-in. API tokens:
  * `cpt_<id>_<secret>`; only SHA-256(secret) is stored, so a leaked users file
  * does not leak usable tokens.
  */
-import { scrypt as scryptCb, randomBytes, createHash, timingSafeEqual, type ScryptOptions } from 'node:crypto'
-import { open, rename, readFile, mkdir } from 'node:fs/promises'
+import { randomBytes, createHash, timingSafeEqual } from 'node:crypto'
+import { readFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ApiError } from './errors.ts'
+import { writeFileAtomic } from '../../ledger/protocol/atomic-file.ts'
+import { hashPassword as hashScrypt, verifyPassword as verifyScrypt, needsRehash, parsePasswordHash, PasswordHashError, type ScryptCost } from '../../broker/password-hash.ts'
 
 export const ROLES = ['operator', 'regulator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
@@ -30,28 +34,13 @@ interface StoredToken extends Omit<TokenInfo, 'scope' | 'expiresAt'> { hash: str
 interface StoredUser { username: string; role: Role; password: string; createdAt: number; disabled?: boolean; tokens: StoredToken[] }
 interface UsersFile { format: 'coldproof-users'; version: 1; users: StoredUser[] }
 
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64, maxmem: 64 * 1024 * 1024 } as const
+// N = 2^14 (16 MiB, ~0.05 s): signing in is interactive and unknown names cost a check too.
+// The format is broker/password-hash.ts's (one format with the broker's service accounts).
+export const USER_SCRYPT_COST: ScryptCost = { N: 2 ** 14, r: 8, p: 1 }
 
-function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))))
-}
-
-/** "scrypt$N$r$p$<salt b64>$<key b64>" */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16)
-  const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem })
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`
-}
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const parts = stored.split('$')
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false
-  const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
-  const salt = Buffer.from(parts[4], 'base64')
-  const expected = Buffer.from(parts[5], 'base64')
-  const key = await scrypt(password, salt, expected.length, { N, r, p, maxmem: SCRYPT.maxmem })
-  return key.length === expected.length && timingSafeEqual(key, expected)
-}
+export const hashPassword = (password: string): Promise<string> => hashScrypt(password, USER_SCRYPT_COST)
+/** False for a wrong password; throws PasswordHashError (ERR_PASSWORD_HASH) for a malformed stored hash. */
+export const verifyPassword = (password: string, stored: string): Promise<boolean> => verifyScrypt(password, stored)
 
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -86,20 +75,13 @@ export interface UserStoreOptions {
   clock?: () => number
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const fh = await open(tmp, 'w', 0o600)
-  try {
-    await fh.writeFile(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
+// A damaged hash fails when the file is opened, naming the user, not as a refused sign-in later.
+function checkHashes(file: string, users: StoredUser[]): void {
+  for (const u of users) {
+    try { parsePasswordHash(u.password) } catch (e) {
+      throw new PasswordHashError(`${file}: user "${u.username}": ${(e as Error).message}`)
+    }
   }
-  await rename(tmp, file)
-  // fsync the directory so the rename itself survives a crash.
-  const dir = await open(dirname(file), 'r')
-  try { await dir.sync() } catch { /* some filesystems refuse fsync on a directory */ } finally { await dir.close() }
 }
 
 /** Opens (or creates) the users file. */
@@ -115,6 +97,7 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     data = { format: 'coldproof-users', version: 1, users: [] }
   }
+  checkHashes(opts.file, data.users)
   const byName = new Map(data.users.map((u) => [u.username, u]))
   const tokenIndex = new Map<string, { user: StoredUser; token: StoredToken }>()
   for (const u of data.users) for (const tk of u.tokens) tokenIndex.set(tk.id, { user: u, token: tk })
@@ -123,7 +106,11 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
   let writing: Promise<void> = Promise.resolve()
   const save = () => {
     const text = JSON.stringify(data, null, 2) + '\n'
-    writing = writing.then(() => writeAtomic(opts.file, text))
+    // After a failed write the next one still runs (it carries all changes so far).
+    writing = writing.catch(() => undefined).then(async () => {
+      await mkdir(dirname(opts.file), { recursive: true })
+      await writeFileAtomic(opts.file, text, { mode: 0o600 })
+    })
     return writing
   }
   const pub = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role })
@@ -141,6 +128,7 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
     let fresh: UsersFile
     try { fresh = JSON.parse(await readFile(opts.file, 'utf8')) as UsersFile } catch { return }
     if (fresh.format !== 'coldproof-users' || fresh.version !== 1 || !Array.isArray(fresh.users) || data.users.length > 0) return
+    checkHashes(opts.file, fresh.users)
     data = fresh
     for (const u of data.users) {
       byName.set(u.username, u)
@@ -153,7 +141,14 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       await reloadIfEmpty()
       const u = byName.get(username)
       const ok = await verifyPassword(password, u ? u.password : dummy)
-      return u && ok ? info(u) : null
+      if (!u || !ok) return null
+      // The upgrade path for older hashes: only a sign-in knows the password to re-hash.
+      if (needsRehash(u.password, USER_SCRYPT_COST)) {
+        u.password = await hashPassword(password)
+        // Best effort: a failed write must not refuse a right password (the next sign-in tries again).
+        await save().catch(() => undefined)
+      }
+      return info(u)
     },
     authenticateToken(token) {
       const m = /^cpt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(token)

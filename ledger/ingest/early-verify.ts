@@ -22,11 +22,11 @@ export function startCheck(pool: VerifyPool, lookupDevice: (id: string) => Devic
   try { decoded = decodeReading(payload) } catch { return undefined }
   const dev = lookupDevice(decoded.fields.deviceId)
   if (!dev || dev.revoked) return undefined
-  return { decoded, publicKey: dev.publicKey, valid: pool.verify(dev.publicKey, readingSigningMessage(decoded.record), decoded.signature) }
+  return { decoded, publicKey: dev.publicKey, valid: pool.verify(decoded.signature, readingSigningMessage(decoded.record), dev.publicKey) }
 }
 
 /** Whether `r` verifies under `publicKey` (the key at judging time); reuses the early check made under that same key. */
 export function signatureValid(pool: VerifyPool, early: EarlyCheck | undefined, r: DecodedReading, publicKey: Uint8Array): Promise<boolean> {
   if (early && early.decoded === r && (early.publicKey === publicKey || equalBytes(early.publicKey, publicKey))) return early.valid
-  return pool.verify(publicKey, readingSigningMessage(r.record), r.signature)
+  return pool.verify(r.signature, readingSigningMessage(r.record), publicKey)
 }

@@ -19,7 +19,7 @@ import { cachedEd25519Verifier } from '../node-crypto/index.ts'
 
 export interface VerifyPool {
   /** True when `signature` (64 bytes) is a valid Ed25519 signature of `message` under the 32-byte `publicKey`; false for any bad input. Never rejects. */
-  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean>
   readonly threads: number
   /** Waits for the requests in flight, then stops the workers. */
   close(): Promise<void>
@@ -42,7 +42,7 @@ interface Slot { worker: Worker; inFlight: Map<number, Pending[]>; items: number
 /** Verifies on this thread, with a cache of parsed keys. */
 function inlineVerifier(): (p: Omit<Pending, 'resolve'>) => boolean {
   const verify = cachedEd25519Verifier()
-  return ({ publicKey, message, signature }) => verify(message, signature, publicKey)
+  return ({ publicKey, message, signature }) => verify(signature, message, publicKey)
 }
 
 export function createVerifyPool({ threads = defaultVerifyThreads(), maxBatch = 256 }: VerifyPoolOptions = {}): VerifyPool {
@@ -124,7 +124,7 @@ export function createVerifyPool({ threads = defaultVerifyThreads(), maxBatch = 
 
   return {
     threads,
-    verify(publicKey, message, signature) {
+    verify(signature, message, publicKey) {
       // Shapes a worker could not parse are invalid signatures, decided here.
       if (publicKey?.length !== 32 || signature?.length !== 64 || !(message instanceof Uint8Array) || message.length > MAX_MESSAGE) return Promise.resolve(false)
       if (threads === 0 || closed || broken) return Promise.resolve(inline({ publicKey, message, signature }))

@@ -25,6 +25,7 @@ import { encodeAnchorRecord, parseAnchorRecords } from '../tlog/index.ts'
 import { ANCHOR_FILE, syncDir } from './anchor-log.ts'
 import { KEY_FILE, VERIFIER_KEY_FILE } from './ledger-key.ts'
 import { K } from './keys-layout.ts'
+import { writeFileAtomic } from '../protocol/atomic-file.ts'
 
 export const BACKUP_ERROR_CODES = {
   ERR_BACKUP_FORMAT: 'the file is not a ColdProof backup, or a line of it is malformed',
@@ -175,19 +176,6 @@ export async function restoreBackup(input: AsyncIterable<Uint8Array | string>, l
 }
 
 /** Writes a backup stream to `out` (mode 0600) through a temp file renamed at the end. */
-export async function writeBackupFile(lines: AsyncIterable<Uint8Array>, out: string): Promise<number> {
-  const tmp = `${out}.partial`
-  const fh = await open(tmp, 'w', 0o600)
-  let bytes = 0
-  try {
-    for await (const b of lines) { await fh.write(b); bytes += b.length }
-    await fh.sync()
-  } catch (e) {
-    await fh.close()
-    await rm(tmp, { force: true })
-    throw e
-  }
-  await fh.close()
-  await rename(tmp, out)
-  return bytes
+export function writeBackupFile(lines: AsyncIterable<Uint8Array>, out: string): Promise<number> {
+  return writeFileAtomic(out, lines, { mode: 0o600 })
 }

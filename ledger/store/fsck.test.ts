@@ -67,7 +67,7 @@ t.test('a clean ledger verifies', async (t) => {
   t.equal(progress.at(-1), l.entries.length, 'progress reaches the total')
   t.ok(progress.length >= l.entries.length)
   // The same verdict with noble as the reading engine, and with the raw public key and origin.
-  t.ok((await checkLedger(memoryLedgerReader(l.entries, latest), { ...opts(l), verifyReading: (m, s, p) => nobleVerify(s, m, p) })).ok, 'noble agrees')
+  t.ok((await checkLedger(memoryLedgerReader(l.entries, latest), { ...opts(l), verifyReading: nobleVerify })).ok, 'noble agrees')
   t.ok((await checkLedger(memoryLedgerReader(l.entries, latest), { ledgerPublicKey: l.publicKey, origin: l.origin })).ok, 'raw key + origin')
   t.ok((await assertLedger(withStoredLeaves(l.entries, l.entries, latest), opts(l))).ok, 'with stored leaf hashes')
 })

@@ -15,7 +15,7 @@ import { cachedEd25519Verifier } from '../node-crypto/index.ts'
 import { decodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry } from '../tlog/index.ts'
 import type { Entry } from '../tlog/index.ts'
 import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, type NodeReader } from '../tlog/index.ts'
-import { parseVerifierKey, verifierKey, NoteError, type Ed25519Verify } from '../tlog/index.ts'
+import { parseVerifierKey, verifierKey, NoteError, type SignatureVerifier } from '../tlog/index.ts'
 import { CheckpointError, verifyCheckpoint, type Checkpoint } from '../tlog/index.ts'
 import { checkDerived } from './fsck-derived.ts'
 import { applyChange, changeProblem, initialWindows, type LoggerWindow } from '../tlog/index.ts'
@@ -143,13 +143,13 @@ export interface CheckLedgerOptions {
   /** Called after each entry and at the end; cheap. */
   onProgress?: (done: number, total: number) => void
   /** Reading-signature engine; Node's crypto by default. (message, signature, publicKey) */
-  verifyReading?: Ed25519Verify
+  verifyReading?: SignatureVerifier
   /** Checkpoint-note engine; Node's crypto by default. */
-  verifyNoteSignature?: Ed25519Verify
+  verifyNoteSignature?: SignatureVerifier
 }
 
 
-function nodeVerifier(): Ed25519Verify {
+function nodeVerifier(): SignatureVerifier {
   return cachedEd25519Verifier()
 }
 
@@ -347,7 +347,7 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           const d = devices.get(deviceId)
           if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `reading of ${deviceId}, which is not registered before it`, { deviceId, seq })
           if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `reading of ${deviceId}#${seq} logged after the device was revoked at entry ${d!.revokedAt}`, { deviceId, seq, revokedAt: d!.revokedAt })
-          if (!(await verifyReading(readingSigningMessage(r.record), r.signature, d!.publicKey))) {
+          if (!(await verifyReading(r.signature, readingSigningMessage(r.record), d!.publicKey))) {
             stop('ERR_FSCK_READING_SIGNATURE', i, `the signature of ${deviceId}#${seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId, seq, publicKey: toHex(d!.publicKey) })
           }
           const chain = chainOf(deviceId)
@@ -423,7 +423,7 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
           // Evidence against a device must be its own signatures: a fork entry cannot be made up.
           for (const [k, payload] of b.payloads.entries()) {
             const r = decodeReading(fromBase64(payload))
-            if (!(await verifyReading(readingSigningMessage(r.record), r.signature, d!.publicKey))) {
+            if (!(await verifyReading(r.signature, readingSigningMessage(r.record), d!.publicKey))) {
               stop('ERR_FSCK_FORK', i, `payload ${k} of the fork of ${b.deviceId}#${b.seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId: b.deviceId, seq: b.seq, payload: k })
             }
           }

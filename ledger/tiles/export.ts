@@ -12,12 +12,13 @@
  * recomputed from the written tiles equals its signed root, so a reader never
  * sees a checkpoint whose tiles are missing.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { consistencyProof, leafHash, rootAt, verifyConsistency } from '../tlog/index.ts'
 import { parseCheckpoint, verifyCheckpoint, type Checkpoint } from '../tlog/index.ts'
-import { parseNote, parseVerifierKey, type Ed25519Verify } from '../tlog/index.ts'
+import { parseNote, parseVerifierKey, type SignatureVerifier } from '../tlog/index.ts'
 import { toBase64 } from '../protocol/index.ts'
+import { writeFileAtomic } from '../protocol/atomic-file.ts'
 import { entryBundlePath, hashTilePath, TILE_WIDTH, TilesError, tilesForSize } from './tile-path.ts'
 import { encodeEntryBundle, parseHashTile, perfectRoot, tileNodeReader } from './tile-reader.ts'
 
@@ -54,9 +55,8 @@ const exists = async (path: string, length?: number): Promise<boolean> => {
 
 async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, bytes)
-  await rename(tmp, path)
+  // Not fsynced: an export lost in a crash is exported again from the ledger.
+  await writeFileAtomic(path, bytes, { durable: false })
 }
 
 async function previousCheckpoint(out: string, origin: string): Promise<Checkpoint | null> {
@@ -74,7 +74,7 @@ async function previousCheckpoint(out: string, origin: string): Promise<Checkpoi
 }
 
 /** Writes the tiles of `src.note`'s tree into `out` (creating it), then the checkpoint. */
-export async function exportTiles(src: TileSource, out: string, opts: { verify?: Ed25519Verify } = {}): Promise<TilesExport> {
+export async function exportTiles(src: TileSource, out: string, opts: { verify?: SignatureVerifier } = {}): Promise<TilesExport> {
   const key = parseVerifierKey(src.verifierKey)
   const cp = await verifyCheckpoint(src.note, src.verifierKey, { origin: key.name, verify: opts.verify })
   const { size } = cp

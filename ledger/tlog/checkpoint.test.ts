@@ -10,10 +10,10 @@ import { nobleSign, noblePublicKey, nodeVerify } from '../protocol/test/support.
 import { formatCheckpoint, parseCheckpoint, verifyCheckpoint } from './checkpoint.ts'
 import { formatTlogProof, parseTlogProof, verifyTlogProof, TLOG_PROOF_HEADER } from './tlog-proof.ts'
 import { inclusionProof, leafHash, nodeReaderFromLeaves, rootAt } from './merkle.ts'
-import { signNote, verifierKey, type Ed25519Verify } from './note.ts'
+import { signNote, verifierKey, type SignatureVerifier } from './note.ts'
 
 const ex = JSON.parse(readFileSync(new URL('./testdata/checkpoint/c2sp-example.json', import.meta.url), 'utf8')) as { source: string; text: string; origin: string; size: number; rootHashBase64: string }
-const nodeNoteVerify: Ed25519Verify = (m, s, p) => nodeVerify(s, m, p)
+const nodeNoteVerify: SignatureVerifier = nodeVerify
 const origin = 'coldproof.example/ledger'
 const seed = new Uint8Array(32).fill(3), pub = noblePublicKey(seed), vkey = verifierKey(origin, pub)
 const sign = (text: string) => signNote(text, origin, (m) => nobleSign(m, seed), pub)

@@ -4,7 +4,7 @@
  * then optional non-empty extension lines. Pure.
  */
 import { fromBase64, toBase64 } from '../protocol/index.ts'
-import { verifyNote, type Ed25519Verify } from './note.ts'
+import { verifyNote, type SignatureVerifier } from './note.ts'
 
 export const CHECKPOINT_ERROR_CODES = {
   ERR_CHECKPOINT_MALFORMED: 'the checkpoint text does not have an origin, a decimal size and a base64 32-byte root hash on its first three lines',
@@ -69,7 +69,7 @@ export function parseCheckpoint(text: string): Checkpoint {
  * Verifies a signed checkpoint note under the ledger's verifier key and parses
  * it; with `origin`, also checks it names that log. Throws NoteError or CheckpointError.
  */
-export async function verifyCheckpoint(note: string, vkey: string, opts: { origin?: string; verify?: Ed25519Verify } = {}): Promise<Checkpoint> {
+export async function verifyCheckpoint(note: string, vkey: string, opts: { origin?: string; verify?: SignatureVerifier } = {}): Promise<Checkpoint> {
   const { text } = await verifyNote(note, vkey, opts.verify)
   const c = parseCheckpoint(text)
   if (opts.origin !== undefined && c.origin !== opts.origin) {

@@ -8,7 +8,7 @@
  */
 import * as ed from '@noble/ed25519'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { checkKeyName, nobleNoteVerify, parseNote, type Ed25519Verify } from './note.ts'
+import { checkKeyName, nobleNoteVerify, parseNote, type SignatureVerifier } from './note.ts'
 import { concatBytes, fromBase64, toBase64, toHex, utf8 } from '../protocol/index.ts'
 
 /** tlog-cosignature: the signature type byte of Ed25519 cosignatures (key ids and vkeys). */
@@ -110,7 +110,7 @@ export function addSignatureLines(note: string, lines: string): string {
  * ignored; a line of this key that does not verify is an error (as
  * signed-note treats a bad signature by a trusted key). Throws CosignatureError.
  */
-export async function verifyCosignature(note: string, vkey: string, verify: Ed25519Verify = nobleNoteVerify): Promise<{ timestamp: number }> {
+export async function verifyCosignature(note: string, vkey: string, verify: SignatureVerifier = nobleNoteVerify): Promise<{ timestamp: number }> {
   const key = parseWitnessKey(vkey)
   const { text, signatures } = parseNote(note)
   let found: number | undefined
@@ -120,7 +120,7 @@ export async function verifyCosignature(note: string, vkey: string, verify: Ed25
     if (s.signature.length !== 8 + 64) throw new CosignatureError('ERR_COSIGNATURE_INVALID', `the cosignature by ${who} is ${s.signature.length} bytes; a timestamp and an Ed25519 signature are 72`, { witness: who })
     const timestamp = new DataView(s.signature.buffer, s.signature.byteOffset, 8).getBigUint64(0)
     if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) throw new CosignatureError('ERR_COSIGNATURE_INVALID', `the cosignature by ${who} has an out-of-range timestamp`, { witness: who })
-    if (!(await verify(cosignedMessage(text, Number(timestamp)), s.signature.slice(8), key.publicKey))) {
+    if (!(await verify(s.signature.slice(8), cosignedMessage(text, Number(timestamp)), key.publicKey))) {
       throw new CosignatureError('ERR_COSIGNATURE_INVALID', `the cosignature by ${who} does not verify over this checkpoint`, { witness: who })
     }
     found = Math.max(found ?? 0, Number(timestamp))

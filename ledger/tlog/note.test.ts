@@ -8,14 +8,14 @@ import type { Test } from 'tap'
 import { readFileSync } from 'node:fs'
 import { fromBase64, fromHex, toHex, utf8 } from '../protocol/bytes.ts'
 import { nobleSign, noblePublicKey, nodeSign, nodeVerify } from '../protocol/test/support.ts'
-import { NoteError, noteKeyId, parseNote, parseSignerKey, parseVerifierKey, signNote, signerKey, verifierKey, verifyNote, type Ed25519Verify } from './note.ts'
+import { NoteError, noteKeyId, parseNote, parseSignerKey, parseVerifierKey, signNote, signerKey, verifierKey, verifyNote, type SignatureVerifier } from './note.ts'
 
 const load = <T>(f: string): T => JSON.parse(readFileSync(new URL(`./testdata/signed-note/${f}`, import.meta.url), 'utf8')) as T
 const go = load<{ source: string; signerKey: string; verifierKey: string; text: string; note: string; secondVerifierKey: string; secondSeedHex: string; doublySignedNote: string }>('go-sumdb-note.json')
 const c2sp = load<{ source: string; verifierKey: string; text: string; note: string }>('c2sp-example.json')
 // Node's crypto as the second, independent engine (OpenSSL).
-const nodeNoteVerify: Ed25519Verify = (msg, sig, pub) => nodeVerify(sig, msg, pub)
-const engines: [string, Ed25519Verify | undefined][] = [['noble', undefined], ['node', nodeNoteVerify]]
+const nodeNoteVerify: SignatureVerifier = nodeVerify
+const engines: [string, SignatureVerifier | undefined][] = [['noble', undefined], ['node', nodeNoteVerify]]
 
 async function rejects(t: Test, p: Promise<unknown>, code: string, msg: string) {
   try { await p; t.fail(`${msg}: verified`) } catch (e) { t.equal((e as NoteError).code, code, msg) }

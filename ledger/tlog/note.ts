@@ -8,6 +8,7 @@
 import * as ed from '@noble/ed25519'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { concatBytes, fromBase64, toBase64, toHex, utf8 } from '../protocol/index.ts'
+import { strictNobleVerifier, type SignatureVerifier } from '../protocol/index.ts'
 
 export const NOTE_ERROR_CODES = {
   ERR_NOTE_MALFORMED: 'the note is not a signed note: bad UTF-8, a control character, no blank line before the signatures, or a malformed signature line',
@@ -39,7 +40,8 @@ const SIG_PREFIX = '\u2014 ' // em dash, space
 // noble's synchronous getPublicKey (signer keys) needs a SHA-512 (noble README, "Usage").
 if (!ed.hashes.sha512) ed.hashes.sha512 = sha512
 
-export type Ed25519Verify = (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean | Promise<boolean>
+// The verifier type is the protocol's (signature, message, publicKey): one order for every Ed25519 check.
+export type { SignatureVerifier } from '../protocol/index.ts'
 
 /** Key names MUST be non-empty and contain no Unicode space and no '+'. */
 export function checkKeyName(name: unknown): string {
@@ -172,9 +174,7 @@ export function parseNote(note: string): { text: string; signatures: NoteSignatu
 }
 
 /** noble, strict RFC 8032 (zip215: false), async so it needs no SHA-512 set-up and runs in browsers. */
-export const nobleNoteVerify: Ed25519Verify = async (message, signature, publicKey) => {
-  try { return await ed.verifyAsync(signature, message, publicKey, { zip215: false }) } catch { return false }
-}
+export const nobleNoteVerify: SignatureVerifier = strictNobleVerifier
 
 /**
  * Verifies `note` against one trusted verifier key and returns its text.
@@ -182,14 +182,14 @@ export const nobleNoteVerify: Ed25519Verify = async (message, signature, publicK
  * are ignored; a signature from the trusted key must verify; at least one must
  * be present. Throws NoteError with a code.
  */
-export async function verifyNote(note: string, vkey: string, verify: Ed25519Verify = nobleNoteVerify): Promise<{ text: string }> {
+export async function verifyNote(note: string, vkey: string, verify: SignatureVerifier = nobleNoteVerify): Promise<{ text: string }> {
   const key = parseVerifierKey(vkey)
   const { text, signatures } = parseNote(note)
   const message = utf8(text)
   let verified = 0
   for (const s of signatures) {
     if (s.name !== key.name || toHex(s.keyId) !== toHex(key.keyId)) continue
-    if (s.signature.length !== 64 || !(await verify(message, s.signature, key.publicKey))) {
+    if (s.signature.length !== 64 || !(await verify(s.signature, message, key.publicKey))) {
       throw new NoteError('ERR_NOTE_BAD_SIGNATURE', `the signature by ${key.name}+${toHex(key.keyId)} does not verify over the note text`, { name: key.name, keyId: toHex(key.keyId) })
     }
     verified++

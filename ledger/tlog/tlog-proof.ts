@@ -7,7 +7,7 @@
 import { fromBase64, toBase64 } from '../protocol/index.ts'
 import { verifyInclusion } from './merkle.ts'
 import { verifyCheckpoint, type Checkpoint } from './checkpoint.ts'
-import type { Ed25519Verify } from './note.ts'
+import type { SignatureVerifier } from './note.ts'
 
 export const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1'
 
@@ -67,7 +67,7 @@ export function parseTlogProof(text: string): { index: number; proof: Uint8Array
  * inclusion path against the signed root. Throws the typed error of the step
  * that fails (TlogProofError, NoteError, CheckpointError, MerkleError).
  */
-export async function verifyTlogProof(text: string, leaf: Uint8Array, vkey: string, opts: { origin?: string; verify?: Ed25519Verify } = {}): Promise<{ index: number; checkpoint: Checkpoint }> {
+export async function verifyTlogProof(text: string, leaf: Uint8Array, vkey: string, opts: { origin?: string; verify?: SignatureVerifier } = {}): Promise<{ index: number; checkpoint: Checkpoint }> {
   const p = parseTlogProof(text)
   const checkpoint = await verifyCheckpoint(p.checkpoint, vkey, opts)
   verifyInclusion(leaf, p.index, checkpoint.size, p.proof, checkpoint.rootHash)

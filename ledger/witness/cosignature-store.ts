@@ -4,11 +4,12 @@
  * line gathered so far, replaced atomically). Bundles built later carry them
  * (`withCosignatures`), so `coldproof verify --witness` can check them offline.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseCheckpoint } from '../tlog/index.ts'
 import { parseNote } from '../tlog/index.ts'
 import { addSignatureLines } from '../tlog/index.ts'
+import { writeFileAtomic } from '../protocol/atomic-file.ts'
 
 export const COSIGNATURE_DIR = 'cosignatures'
 
@@ -31,9 +32,6 @@ export async function withCosignatures(ledgerDir: string, note: string): Promise
 export async function storeCosignatures(ledgerDir: string, note: string, lines: string): Promise<string> {
   await mkdir(join(ledgerDir, COSIGNATURE_DIR), { recursive: true })
   const merged = addSignatureLines(await withCosignatures(ledgerDir, note), lines)
-  const path = fileOf(ledgerDir, note), tmp = `${path}.tmp-${process.pid}`
-  const fh = await open(tmp, 'w', 0o644)
-  try { await fh.writeFile(merged); await fh.sync() } finally { await fh.close() }
-  await rename(tmp, path)
+  await writeFileAtomic(fileOf(ledgerDir, note), merged)
   return merged
 }

@@ -1,13 +1,13 @@
 /**
  * The witness's durable memory: for each log origin, the size and root of
  * the latest checkpoint it cosigned. One JSON file, replaced atomically
- * (write a temp file, fsync, rename, fsync the directory), so a crash leaves
+ * (ledger/protocol/atomic-file.ts), so a crash leaves
  * the old state or the new one, never a torn file and never a rollback.
  * tlog-witness requires the old-size check and the update to be one atomic
  * step: `update` runs its callback under a lock (one at a time, in order).
  */
-import { open, readFile, rename } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../protocol/atomic-file.ts'
 
 export interface LogState { size: number; /** base64 */ rootHash: string }
 interface StateFile { format: 'coldproof-witness-state'; version: 1; logs: Record<string, LogState> }
@@ -15,11 +15,6 @@ interface StateFile { format: 'coldproof-witness-state'; version: 1; logs: Recor
 export class WitnessStateError extends Error {
   readonly code = 'ERR_WITNESS_STATE'
   constructor(message: string) { super(message); this.name = 'WitnessStateError' }
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r')
-  try { await fh.sync() } finally { await fh.close() }
 }
 
 export class WitnessState {
@@ -56,11 +51,7 @@ export class WitnessState {
       if (next) {
         const logs = { ...this.#logs, [origin]: next }
         const file: StateFile = { format: 'coldproof-witness-state', version: 1, logs }
-        const tmp = `${this.path}.tmp-${process.pid}`
-        const fh = await open(tmp, 'w', 0o600)
-        try { await fh.writeFile(JSON.stringify(file, null, 2) + '\n'); await fh.sync() } finally { await fh.close() }
-        await rename(tmp, this.path)
-        await fsyncPath(dirname(this.path))
+        await writeFileAtomic(this.path, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 })
         this.#logs = logs
       }
       return result

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parseCheckpoint, type Checkpoint } from '../tlog/index.ts'
-import { parseNote, parseVerifierKey, verifyNote, type Ed25519Verify } from '../tlog/index.ts'
+import { parseNote, parseVerifierKey, verifyNote, type SignatureVerifier } from '../tlog/index.ts'
 import { verifyConsistency } from '../tlog/index.ts'
 import { fromBase64, toBase64 } from '../protocol/index.ts'
 import { cosignatureLine } from '../tlog/index.ts'
@@ -32,7 +32,7 @@ export interface WitnessOptions {
   state: WitnessState
   /** ms UTC; the cosignature timestamp is its whole seconds. */
   clock?: () => number
-  verify?: Ed25519Verify
+  verify?: SignatureVerifier
   /** Called for every refusal that may be evidence of a misbehaving log (409 and 422). */
   onConflict?: (e: { origin: string; status: number; reason: string; checkpoint: string }) => void
 }
