@@ -59,3 +59,75 @@ export async function foldStoredReadings(ledger: Ledger, applier: EntryApplier, 
   }
   return true
 }
+
+/**
+ * Follows the ledger: live entries queue while the stored ones are folded, then are applied in
+ * order; once live, a newly signed checkpoint is announced on the stream.
+ */
+export class LedgerFollower {
+  readonly progress: CatchUpProgress = { state: 'catching_up', readingsFolded: 0, readingsTotal: 0 }
+  caughtUp: Promise<void> = Promise.resolve()
+  #unsubscribe: (() => void) | null = null
+  #timer: NodeJS.Timeout | null = null
+  #lastCheckpointSize = -1
+  #started = false
+  #stopped = false
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly applier: EntryApplier,
+    private readonly state: MonitorState,
+    private readonly opts: FleetMonitorOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.#started) return
+    this.#started = true
+    const { ledger, applier, progress, opts } = this
+    const queue: StoredEntry[] = []
+    let loading = true
+    this.#unsubscribe = ledger.subscribe((e) => {
+      if (loading) queue.push(e)
+      else applier.applyLive(e)
+    })
+    const size0 = ledger.size()
+    progress.readingsTotal = ledger.stats().entriesByType.reading ?? 0
+    await loadShipmentHistory(ledger, applier, this.state, size0)
+    this.caughtUp = (async () => {
+      if (!(await foldStoredReadings(ledger, applier, size0, progress, opts, () => this.#stopped))) return
+      loading = false
+      for (const e of queue.splice(0)) if (e.entry.index >= size0) applier.applyLive(e)
+      progress.state = 'live'
+      this.#lastCheckpointSize = ledger.latestCheckpoint()?.size ?? -1
+      this.#timer = setInterval(() => this.#checkCheckpoint(), opts.checkpointPollMs ?? 1000)
+      this.#timer.unref()
+    })().catch((err) => {
+      if (this.#stopped) return
+      // Reading the ledger failed: stop following it (nothing more would be applied) and say so.
+      progress.state = 'failed'
+      this.#unsubscribe?.()
+      this.#unsubscribe = null
+      queue.length = 0
+      opts.onError?.(err, -1)
+      throw err
+    })
+    // A failed fold is reported through onError and progress(); callers of caughtUp() see the error too.
+    this.caughtUp.catch(() => {})
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+  }
+
+  #checkCheckpoint(): void {
+    const { ledger } = this
+    const cp = ledger.latestCheckpoint()
+    if (!cp || cp.size === this.#lastCheckpointSize) return
+    this.#lastCheckpointSize = cp.size
+    this.state.emit({ event: 'checkpoint', data: { origin: ledger.origin, size: cp.size, rootHash: cp.rootHash, note: cp.note, publicKey: null, verifierKey: ledger.verifierKey } })
+  }
+}

@@ -7,14 +7,13 @@
  * per device, and marks late readings (see `lateness` below). Listeners get named events for the live stream.
  *
  * createFleetMonitor wires the parts: monitor-state (state and lookups),
- * monitor-apply (one entry applied, backfills), monitor-catch-up (start-up fold).
+ * monitor-apply (one entry applied, backfills), monitor-catch-up (LedgerFollower: start-up fold, then live entries and checkpoints).
  */
-import type { StoredEntry } from '../../ledger/entry-types.ts'
 import type { Ledger } from '../../ledger/ledger.ts'
 import type { RuleProfile } from '../compliance/index.ts'
 import { deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
 import { EntryApplier } from './monitor-apply.ts'
-import { foldStoredReadings, loadShipmentHistory } from './monitor-catch-up.ts'
+import { LedgerFollower } from './monitor-catch-up.ts'
 import { MonitorState } from './monitor-state.ts'
 import { deviceView, type DeviceView, type ReadingView } from './views.ts'
 
@@ -97,67 +96,14 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
   const { ledger, clock = Date.now } = opts
   const state = new MonitorState(ledger, clock, opts.lateAfterMs)
   const applier = new EntryApplier(state, opts)
-  let unsubscribe: (() => void) | null = null
-  let timer: NodeJS.Timeout | null = null
-  let lastCheckpointSize = -1
-  let started = false
-  let stopped = false
-  let caughtUp: Promise<void> = Promise.resolve()
-  const progress: CatchUpProgress = { state: 'catching_up', readingsFolded: 0, readingsTotal: 0 }
-
-  function checkCheckpoint(): void {
-    const cp = ledger.latestCheckpoint()
-    if (!cp || cp.size === lastCheckpointSize) return
-    lastCheckpointSize = cp.size
-    state.emit({ event: 'checkpoint', data: { origin: ledger.origin, size: cp.size, rootHash: cp.rootHash, note: cp.note, publicKey: null, verifierKey: ledger.verifierKey } })
-  }
-
-  async function start(): Promise<void> {
-    if (started) return
-    started = true
-    const queue: StoredEntry[] = []
-    let loading = true
-    unsubscribe = ledger.subscribe((e) => {
-      if (loading) queue.push(e)
-      else applier.applyLive(e)
-    })
-    const size0 = ledger.size()
-    progress.readingsTotal = ledger.stats().entriesByType.reading ?? 0
-    await loadShipmentHistory(ledger, applier, state, size0)
-    // Live entries queue and are applied, in order, once the fold is done.
-    caughtUp = (async () => {
-      if (!(await foldStoredReadings(ledger, applier, size0, progress, opts, () => stopped))) return
-      loading = false
-      for (const e of queue.splice(0)) if (e.entry.index >= size0) applier.applyLive(e)
-      progress.state = 'live'
-      lastCheckpointSize = ledger.latestCheckpoint()?.size ?? -1
-      timer = setInterval(checkCheckpoint, opts.checkpointPollMs ?? 1000)
-      timer.unref()
-    })().catch((err) => {
-      if (stopped) return
-      // Reading the ledger failed: stop following it (nothing more would be applied) and say so.
-      progress.state = 'failed'
-      unsubscribe?.()
-      unsubscribe = null
-      queue.length = 0
-      opts.onError?.(err, -1)
-      throw err
-    })
-    // A failed fold is reported through onError and progress(); callers of caughtUp() see the error too.
-    caughtUp.catch(() => {})
-  }
-
+  const follower = new LedgerFollower(ledger, applier, state, opts)
   const shipmentOfDevice = (deviceId: string) => state.shipmentOfDevice(deviceId)
   return {
-    start,
-    caughtUp: () => caughtUp,
-    progress: () => ({ ...progress }),
+    start: () => follower.start(),
+    caughtUp: () => follower.caughtUp,
+    progress: () => ({ ...follower.progress }),
     stop() {
-      stopped = true
-      unsubscribe?.()
-      unsubscribe = null
-      if (timer) clearInterval(timer)
-      timer = null
+      follower.stop()
       state.listeners.clear()
     },
     subscribe(listener) {
