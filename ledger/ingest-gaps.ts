@@ -51,3 +51,28 @@ function declare(ctx: IngestContext, deviceId: string, fromSeq: number, toSeq: n
     return e
   })
 }
+
+/**
+ * A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
+ * A newly registered device gets its seq-0 receipt (retained) at once: on its first SUBSCRIBE it learns
+ * the ledger knows it and holds nothing of it yet (docs/PROTOCOL.md, "Registration"). Returns the unsubscribe.
+ */
+export function followOutsideChanges(ctx: IngestContext): () => void {
+  return ctx.ledger.subscribe((e) => {
+    if (e.entry.type === 'gap') {
+      const id = (e.entry.body as { deviceId: string }).deviceId
+      ctx.working.forget(id)
+      ctx.notices.scheduleReceipt(id)
+    } else if (e.entry.type === 'device.register') ctx.notices.scheduleReceipt((e.entry.body as { deviceId: string }).deviceId)
+  })
+}
+
+/** Runs checkGaps every gapCheckIntervalMs (none when 0); failures go to `onError`. */
+export function startGapChecks(ctx: IngestContext, onError: (e: unknown) => void): NodeJS.Timeout | undefined {
+  if (ctx.s.gapCheckIntervalMs <= 0) return undefined
+  const timer = setInterval(() => {
+    checkGaps(ctx).catch(onError)
+  }, ctx.s.gapCheckIntervalMs)
+  timer.unref()
+  return timer
+}

@@ -8,6 +8,7 @@ import { deviceTopic, encodeReceipt, encodeResend, fromHex, GENESIS_PREV_HASH } 
 
 export type Publish = (topic: string, payload: Uint8Array, retain: boolean) => void
 type Receipt = { seq: number; hash: Uint8Array }
+type DeviceSummary = { deviceId: string; revoked?: unknown; gaps: readonly unknown[] }
 
 export class DeviceNotices {
   readonly #dirty = new Set<string>()
@@ -82,6 +83,22 @@ export class DeviceNotices {
       this.stats.receipts++
       this.requestResend(id)
     }
+  }
+
+  /**
+   * After (re)starting: says again what the ledger holds (after a restore from a backup this receipt
+   * is lower than the device's last one, and the device re-sends what the backup lacks), and asks again
+   * for what is still missing.
+   */
+  remindAll(devices: Iterable<DeviceSummary>): void {
+    const list = [...devices]
+    for (const d of list) if (!d.revoked) this.scheduleReceipt(d.deviceId)
+    this.askAgain(list)
+  }
+
+  /** Asks every device with gaps for its missing ranges at once (after a restart or reconnect). */
+  askAgain(devices: Iterable<DeviceSummary>): void {
+    for (const d of devices) if (d.gaps.length && !d.revoked) this.requestResend(d.deviceId, true)
   }
 
   /** Asks the device for its missing ranges: at once for a new gap, else at most once per resendIntervalMs. */

@@ -28,7 +28,7 @@ import type { DeferredPubacks } from './deferred-puback.ts'
 import { startCheck } from './early-verify.ts'
 import type { GapCause, StoredEntry } from './entry-types.ts'
 import { ingestSettings, SerialQueue, type IngestContext } from './ingest-context.ts'
-import { checkGaps } from './ingest-gaps.ts'
+import { checkGaps, followOutsideChanges, startGapChecks } from './ingest-gaps.ts'
 import { judge } from './ingest-judge.ts'
 import { firstConnect, openIngestClient, subscribeReadings } from './ingest-mqtt.ts'
 import { DeviceNotices } from './ingest-receipts.ts'
@@ -186,16 +186,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     queue: new SerialQueue(),
   }
   const { notices } = ctx
-  // A gap declared by someone else (an admin through the API) moves a device's head: judge it from the ledger again.
-  // A newly registered device gets its seq-0 receipt (retained) at once: on its first SUBSCRIBE it learns
-  // the ledger knows it and holds nothing of it yet (docs/PROTOCOL.md, "Registration").
-  const unfollow = ledger.subscribe((e) => {
-    if (e.entry.type === 'gap') {
-      const id = (e.entry.body as { deviceId: string }).deviceId
-      ctx.working.forget(id)
-      notices.scheduleReceipt(id)
-    } else if (e.entry.type === 'device.register') notices.scheduleReceipt((e.entry.body as { deviceId: string }).deviceId)
-  })
+  const unfollow = followOutsideChanges(ctx)
   const reportError = (e: unknown, fields: Record<string, unknown>, say: string): void => {
     if (emitter.listenerCount('error') > 0) emitter.emit('error', e)
     else log.error(fields, say)
@@ -234,19 +225,9 @@ export function createIngest(opts: IngestOptions): Ingest {
       throw e
     }
     await subscribeReadings(c, partitions)
-    // After a restart, ask again for what is still missing.
-    const ask = () => { for (const d of ledger.devices()) if (d.gaps.length && !d.revoked) notices.requestResend(d.deviceId, true) }
-    // And say again what the ledger holds: after a restore from a backup this receipt is lower
-    // than the device's last one, and the device re-sends what the backup lacks.
-    for (const d of ledger.devices()) if (!d.revoked) notices.scheduleReceipt(d.deviceId)
-    ask()
-    c.on('connect', () => { ask() })
-    if (s.gapCheckIntervalMs > 0) {
-      gapTimer = setInterval(() => {
-        checkGaps(ctx).catch((e) => reportError(e, { event: 'gap_check_failed', err: (e as Error).message }, `ingest: the gap check failed: ${(e as Error).message}`))
-      }, s.gapCheckIntervalMs)
-      gapTimer.unref()
-    }
+    notices.remindAll(ledger.devices())
+    c.on('connect', () => notices.askAgain(ledger.devices()))
+    gapTimer = startGapChecks(ctx, (e) => reportError(e, { event: 'gap_check_failed', err: (e as Error).message }, `ingest: the gap check failed: ${(e as Error).message}`))
   }
 
   async function close(): Promise<void> {
@@ -255,18 +236,13 @@ export function createIngest(opts: IngestOptions): Ingest {
     if (gapTimer) clearInterval(gapTimer)
     unfollow()
     await ctx.queue.idle()
-    // Commits, receipts waiting for their checkpoint and PUBACKs settle before the disconnect, unless the
-    // ledger cannot write (a full disk): then nothing more is acknowledged, and the devices re-send.
-    // (Polled: on a full disk the pending batch settles only when the ledger closes.)
-    const whileHealthy = async (pending: () => Promise<unknown>[]) => {
-      for (let p = pending(); p.length && ledger.health().ok; p = pending()) await Promise.race([Promise.allSettled(p), new Promise((r) => setTimeout(r, 100))])
-    }
-    await whileHealthy(() => [...outstanding])
+    // Commits, receipts waiting for their checkpoint and PUBACKs settle before the disconnect (while the ledger can write).
+    await whileHealthy(ledger, () => [...outstanding])
     notices.flushNow()
-    await whileHealthy(() => [...notices.anchoring])
+    await whileHealthy(ledger, () => [...notices.anchoring])
     let acked = false
     const a = acks?.settled().finally(() => { acked = true })
-    await whileHealthy(() => (a && !acked ? [a] : []))
+    await whileHealthy(ledger, () => (a && !acked ? [a] : []))
     if (client) await client.endAsync(!ledger.health().ok)
     await ctx.pool.close()
   }
@@ -274,4 +250,12 @@ export function createIngest(opts: IngestOptions): Ingest {
   Object.assign(emitter, { start, close, handle, checkGaps: () => checkGaps(ctx), stats: () => ({ ...structuredClone(stats), pending: outstanding.size }) })
   Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
   return emitter
+}
+
+/**
+ * Waits for `pending` to settle, unless the ledger cannot write (a full disk): then nothing more is
+ * acknowledged, and the devices re-send. Polled: on a full disk the pending batch settles only when the ledger closes.
+ */
+async function whileHealthy(ledger: Ledger, pending: () => Promise<unknown>[]): Promise<void> {
+  for (let p = pending(); p.length && ledger.health().ok; p = pending()) await Promise.race([Promise.allSettled(p), new Promise((r) => setTimeout(r, 100))])
 }
