@@ -12,25 +12,23 @@
  * seq the device signed is in its buffer, receipted, or dropped for room with
  * BUFFER_OVERFLOW on a later durable reading (test/crash-points.test.ts).
  *
- * createDevice wires the parts: device-schedule (resume after a restart),
- * device-reading (a reading's fields), device-transmit (send, re-send when a
+ * createDevice wires the parts: device-sampler (schedule, sign, buffer, chain; with
+ * device-schedule and device-reading), device-transmit (send, re-send when a
  * receipt is overdue), device-link-handlers (receipts, resend requests).
  */
 import { pino, destination, type Logger as PinoLogger } from 'pino'
 import { join } from 'node:path'
-import { encodeRecord, readingHash, toHex } from '../ledger/protocol/index.ts'
-import { fileChainState, memoryChainState, type ChainState, type ChainStateStore } from './chain-state.ts'
+import { toHex } from '../ledger/protocol/index.ts'
+import { fileChainState, memoryChainState, type ChainStateStore } from './chain-state.ts'
 import { linkHandlers } from './device-link-handlers.ts'
-import { inWindow, readingFields } from './device-reading.ts'
-import { nextSampleTime, resumeChainState } from './device-schedule.ts'
+import { DeviceSampler } from './device-sampler.ts'
 import { Transmitter } from './device-transmit.ts'
 import { loadOrCreateIdentity, memoryIdentity, type Identity } from './identity.ts'
 import type { DeviceLink } from './link.ts'
 import type { DeviceSpec, Shipment } from './scenario.ts'
 import type { ShipmentSim } from './shipment-sim.ts'
-import { signRecord } from './signer.ts'
 import { SimError } from './errors.ts'
-import { ReadingBuffer, fileBufferPersistence, memoryBufferPersistence, type BufferedReading } from './store-and-forward.ts'
+import { ReadingBuffer, fileBufferPersistence, memoryBufferPersistence } from './store-and-forward.ts'
 
 export { LOW_BATTERY_PCT, SENSOR_FAULT_CENTI_C } from './device-reading.ts'
 export { RECEIPT_TIMEOUT_MAX_FACTOR } from './device-transmit.ts'
@@ -124,7 +122,7 @@ export interface Device {
 }
 
 export function createDevice(opts: DeviceOptions): Device {
-  const { spec, shipment, sim, seed } = opts
+  const { spec, shipment, sim } = opts
   const log = opts.log ?? defaultLogger
   const dir = opts.dataDir === undefined ? undefined : join(opts.dataDir, spec.deviceId)
   const identity = dir ? loadOrCreateIdentity(dir, spec.deviceId) : (opts.identity ?? memoryIdentity(spec.deviceId))
@@ -133,27 +131,16 @@ export function createDevice(opts: DeviceOptions): Device {
   const writeLog = (level: 'warn' | 'info', message: string) => log(level, `${spec.deviceId}: ${message}`)
   const chain: ChainStateStore = dir ? fileChainState(dir, writeLog) : memoryChainState()
   const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir, writeLog) : memoryBufferPersistence())
-  let current: Uint8Array = new Uint8Array(0)
-  if (opts.onStep) { const onStep = opts.onStep; buffer.onStep = (step, seq) => onStep(step, seq, current) }
-  const intervalMs = Math.round(shipment.samplingIntervalMin * MINUTE)
+  if (opts.onStep) { const onStep = opts.onStep; buffer.onStep = (step, seq) => onStep(step, seq, sampler.current) }
   const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS
   if (!(receiptTimeoutMs > 0)) throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
-
-  let state: ChainState = resumeChainState(chain, buffer, sim.startMs, intervalMs)
-  let next = nextSampleTime(state, sim.startMs, sim.endMs, intervalMs)
-  let finishReason: DeviceStatus['finishReason'] = next === undefined ? 'delivered' : undefined
-  let batteryPct = spec.batteryPct
   const overflow = { pending: false }
-  let lastDoorOpenings = 0
-  // A restart inside a connectivity loss stays offline until a sample outside it:
-  // the radio is as the last sample left it, not up for a moment.
-  let radioUp = !(state.sampledAtMs >= sim.startMs && inWindow(spec.faults.connectivityLoss, (state.sampledAtMs - sim.startMs) / MINUTE))
+  const sampler = new DeviceSampler(opts, identity, chain, buffer, Math.round(shipment.samplingIntervalMin * MINUTE), overflow)
+  let radioUp = sampler.radioUpAtLastSample()
   let wantConnected = false
   let closed = false
-  const battery = (t: number) => Math.max(0, spec.batteryPct - (spec.faults.batteryDrainPctPerDay * (t - sim.startMs)) / DAY)
   const transmitter = new Transmitter(spec.deviceId, link, buffer, opts.now ?? Date.now, receiptTimeoutMs, () => radioUp && !closed, log)
-  const handlers = linkHandlers({ deviceId: spec.deviceId, log, buffer, transmitter, lastSeq: () => state.seq, overflow })
-
+  const handlers = linkHandlers({ deviceId: spec.deviceId, log, buffer, transmitter, lastSeq: () => sampler.state.seq, overflow })
   const setRadio = (up: boolean) => {
     if (up === radioUp) return
     radioUp = up
@@ -162,45 +149,11 @@ export function createDevice(opts: DeviceOptions): Device {
     else void link.close()
   }
 
-  function sample(): Uint8Array | undefined {
-    if (next === undefined || closed) return undefined
-    const t = next
-    batteryPct = battery(t)
-    if (batteryPct <= 0) { next = undefined; finishReason = 'battery'; return undefined }
-    setRadio(!inWindow(spec.faults.connectivityLoss, (t - sim.startMs) / MINUTE))
-    const snap = sim.advanceTo(t)
-    // Full: the oldest reading goes. The flag announces a certain loss, so it is
-    // set only when that reading never provably left the device: the broker
-    // has not acknowledged it since start-up. A reading handed to a link that
-    // then went down (no PUBACK) counts as not delivered. One the broker took
-    // is most likely in the ledger; if not, the ledger sees the gap itself
-    // (docs/PROTOCOL.md, "Overflow").
-    if (buffer.size >= buffer.capacity && !buffer.all()[0].delivered) overflow.pending = true
-    const fields = readingFields({ spec, seed, startMs: sim.startMs, intervalMs, t, snap, batteryPct, overflow: overflow.pending, chain: state, doorOpened: snap.doorOpenings > lastDoorOpenings })
-    lastDoorOpenings = snap.doorOpenings
-
-    const payload = signRecord(encodeRecord(fields), identity.secretKey)
-    current = payload
-    opts.onStep?.('signed', fields.seq, payload)
-    const hash = readingHash(payload)
-    const entry: BufferedReading = { seq: fields.seq, payload, hash }
-    buffer.add(entry)
-    overflow.pending = false
-    state = { seq: fields.seq, head: hash, sampledAtMs: t }
-    chain.save(state)
-    opts.onStep?.('chain-saved', fields.seq, payload)
-    transmitter.send(entry)
-
-    next = t + intervalMs
-    if (next > sim.endMs) { next = undefined; finishReason = 'delivered' }
-    return payload
-  }
-
   return {
     deviceId: spec.deviceId,
     shipmentId: shipment.shipmentId,
     publicKey: identity.publicKey,
-    get nextSampleMs() { return next },
+    get nextSampleMs() { return sampler.next },
     provisioningRecord() {
       const calibratedAt = spec.calibration?.calibratedAt ?? sim.startMs - 30 * DAY
       return {
@@ -210,13 +163,14 @@ export function createDevice(opts: DeviceOptions): Device {
         calibration: spec.calibration ?? { certificate: `SIM-CAL-${spec.deviceId}`, calibratedAt, dueAt: calibratedAt + 365 * DAY },
       }
     },
-    sample,
+    sample: () => (closed ? undefined : sampler.sample(setRadio, (e) => transmitter.send(e))),
     connect() {
       wantConnected = true
       if (link && radioUp) link.open(handlers)
     },
     retransmitOverdue: () => transmitter.retransmitOverdue(),
     status() {
+      const { state, finishReason } = sampler
       return {
         deviceId: spec.deviceId,
         shipmentId: shipment.shipmentId,
@@ -224,10 +178,10 @@ export function createDevice(opts: DeviceOptions): Device {
         buffered: buffer.size,
         receiptedSeq: buffer.receiptedSeq,
         dropped: buffer.droppedTotal,
-        batteryPct: Math.round(batteryPct * 10) / 10,
+        batteryPct: Math.round(sampler.batteryPct * 10) / 10,
         lastSampleMs: state.sampledAtMs,
         connected: !!link?.connected && radioUp,
-        finished: next === undefined,
+        finished: sampler.next === undefined,
         ...(finishReason ? { finishReason } : {}),
       }
     },
