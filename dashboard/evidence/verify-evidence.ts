@@ -11,14 +11,14 @@ import { decodeReading } from '../../ledger/protocol/index.ts'
 import { inWindow } from './recompute.ts'
 import { checkKeyOrder } from './verify-chains.ts'
 import { typed, type Parsed } from './verify-entries.ts'
-import type { R } from './verify-readings.ts'
+import type { ChainReading } from './verify-readings.ts'
 import type { Checks } from './verify-report.ts'
 import type { KeyValidity, ShipmentFacts } from './verify-shipment.ts'
 
 /** Checks the fork entries; returns those that bear on the verdict and their payloads (for the signature check). */
-export function checkForks(forks: Parsed[], { cb, shipDevices, closeIndex, closeAnchors }: ShipmentFacts, checks: Checks): { forks: ReadingForkBody[]; payloads: R[] } {
+export function checkForks(forks: Parsed[], { cb, shipDevices, closeIndex, closeAnchors }: ShipmentFacts, checks: Checks): { forks: ReadingForkBody[]; payloads: ChainReading[] } {
   const out: ReadingForkBody[] = []
-  const payloads: R[] = []
+  const payloads: ChainReading[] = []
   // The close anchors name each compromised logger's fork entry: it must be here.
   const given = new Set(forks.map((p) => p.index))
   for (const a of closeAnchors?.values() ?? []) {
@@ -32,21 +32,21 @@ export function checkForks(forks: Parsed[], { cb, shipDevices, closeIndex, close
     if (closeIndex !== null && e.index > closeIndex) { checks.fail('chains', { code: 'FORK_AFTER_CLOSE', message: `fork entry ${e.index} (${id} seq ${e.body.seq}) was logged after the close entry ${closeIndex}`, deviceId: id, seq: e.body.seq, entryIndex: e.index }); continue }
     out.push(e.body)
     // The codec decoded both payloads already; their signatures are the verifier's to check.
-    for (const b64 of e.body.payloads) payloads.push({ p, d: decodeReading(fromBase64(b64)), chainDevice: id })
+    for (const b64 of e.body.payloads) payloads.push({ entry: p, reading: decodeReading(fromBase64(b64)), chainDevice: id })
     checks.note('chains', `${id}: two different signed readings with seq ${e.body.seq} (fork entry ${e.index}): the logger is compromised, its readings from seq ${e.body.seq} on are not evidence (DEVICE_COMPROMISED)`)
   }
   return { forks: out, payloads }
 }
 
 /** Checks the post-close list: readings of the loggers above their close anchors, device times in the window, registered keys. */
-export function checkPostClose(postR: R[], ship: ShipmentFacts, kv: KeyValidity, checks: Checks): void {
+export function checkPostClose(postR: ChainReading[], ship: ShipmentFacts, kv: KeyValidity, checks: Checks): void {
   const { cb, shipDevices, closeIndex, closeAnchors, window } = ship
   const seen = new Set<string>()
   for (const r of postR) {
-    const f = r.d.fields
-    const where = { deviceId: f.deviceId, seq: f.seq, entryIndex: r.p.index }
+    const f = r.reading.fields
+    const where = { deviceId: f.deviceId, seq: f.seq, entryIndex: r.entry.index }
     if (closeIndex === null) { checks.fail('membership', { code: 'POST_CLOSE_MISMATCH', message: `${f.deviceId} seq ${f.seq} is listed as post-close evidence of a shipment that is still open`, ...where }); continue }
-    if (cb && !shipDevices.has(f.deviceId)) { checks.fail('membership', { code: 'DEVICE_NOT_IN_SHIPMENT', message: `post-close entry ${r.p.index} is a reading of ${f.deviceId}, not a logger of ${cb.shipmentId}`, ...where }); continue }
+    if (cb && !shipDevices.has(f.deviceId)) { checks.fail('membership', { code: 'DEVICE_NOT_IN_SHIPMENT', message: `post-close entry ${r.entry.index} is a reading of ${f.deviceId}, not a logger of ${cb.shipmentId}`, ...where }); continue }
     const ce = closeAnchors?.get(f.deviceId)
     const key = `${f.deviceId}/${f.seq}`
     if (seen.has(key)) checks.fail('membership', { code: 'POST_CLOSE_MISMATCH', message: `${f.deviceId} seq ${f.seq} is listed twice as post-close evidence`, ...where })

@@ -10,15 +10,20 @@ import { isObj, strictBase64, type BundleEntries, type Parsed } from './verify-e
 import type { Engine } from './verify-engines.ts'
 import type { Checks, VerifyOptions } from './verify-report.ts'
 
-/** A decoded reading and the chain it was listed in. */
-export interface R { p: Parsed; d: DecodedReading; chainDevice: string }
+/** A reading of a device chain: the entry that holds it, its decoded payload, and the chain it was listed in. */
+export interface ChainReading {
+  entry: Parsed
+  reading: DecodedReading
+  /** The device whose chain listed it (a reading listed in another device's chain is a membership failure). */
+  chainDevice: string
+}
 
-export interface ChainReadings { deviceId: string; before: R | null; readings: R[]; gaps: Parsed[] }
+export interface ChainReadings { deviceId: string; before: ChainReading | null; readings: ChainReading[]; gaps: Parsed[] }
 
 /** Decodes every chain's and the post-close list's readings once each; `decoded` keeps first-seen order. */
-export function decodeChains(chains: BundleEntries['chains'], postClose: Parsed[], checks: Checks): { decoded: Map<Parsed, R>; chainR: ChainReadings[]; postR: R[] } {
-  const decoded = new Map<Parsed, R>()
-  const readingOf = (p: Parsed | null, chainDevice: string): R | null => {
+export function decodeChains(chains: BundleEntries['chains'], postClose: Parsed[], checks: Checks): { decoded: Map<Parsed, ChainReading>; chainR: ChainReadings[]; postR: ChainReading[] } {
+  const decoded = new Map<Parsed, ChainReading>()
+  const readingOf = (p: Parsed | null, chainDevice: string): ChainReading | null => {
     if (!p) return null
     const have = decoded.get(p)
     if (have) return have
@@ -28,26 +33,26 @@ export function decodeChains(chains: BundleEntries['chains'], postClose: Parsed[
     let d: DecodedReading | null = null
     try { if (payload) d = decodeReading(payload) } catch { d = null }
     if (!d) { checks.fail('signatures', { code: 'READING_MALFORMED', message: `entry ${p.index} in the chain of ${chainDevice} does not hold a v1 reading`, entryIndex: p.index, deviceId: chainDevice }); return null }
-    const r = { p, d, chainDevice }
+    const r = { entry: p, reading: d, chainDevice }
     decoded.set(p, r)
     return r
   }
-  const chainR = chains.map((c) => ({ deviceId: c.deviceId, before: readingOf(c.before, c.deviceId), readings: c.readings.map((p) => readingOf(p, c.deviceId)).filter((r): r is R => r !== null), gaps: c.gaps }))
-  const postR = postClose.map((p) => readingOf(p, 'the post-close list')).filter((r): r is R => r !== null)
+  const chainR = chains.map((c) => ({ deviceId: c.deviceId, before: readingOf(c.before, c.deviceId), readings: c.readings.map((p) => readingOf(p, c.deviceId)).filter((r): r is ChainReading => r !== null), gaps: c.gaps }))
+  const postR = postClose.map((p) => readingOf(p, 'the post-close list')).filter((r): r is ChainReading => r !== null)
   return { decoded, chainR, postR }
 }
 
 /** Checks every reading's signature (chains, post-close list, fork payloads) under its device's registered key. */
-export async function checkSignatures(readings: Iterable<R>, keys: Map<string, Uint8Array>, engine: Engine, opts: VerifyOptions, checks: Checks): Promise<void> {
-  const toVerify: { r: R; sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[] = []
+export async function checkSignatures(readings: Iterable<ChainReading>, keys: Map<string, Uint8Array>, engine: Engine, opts: VerifyOptions, checks: Checks): Promise<void> {
+  const toVerify: { r: ChainReading; sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[] = []
   for (const r of readings) {
-    const pub = keys.get(r.d.fields.deviceId)
-    if (!pub) { checks.fail('signatures', { code: 'SIGNATURE_INVALID', message: `${r.d.fields.deviceId} seq ${r.d.fields.seq}: no registered key for this device in the bundle`, deviceId: r.d.fields.deviceId, seq: r.d.fields.seq, entryIndex: r.p.index }); continue }
-    toVerify.push({ r, sig: r.d.signature, msg: readingSigningMessage(r.d.record), pub })
+    const pub = keys.get(r.reading.fields.deviceId)
+    if (!pub) { checks.fail('signatures', { code: 'SIGNATURE_INVALID', message: `${r.reading.fields.deviceId} seq ${r.reading.fields.seq}: no registered key for this device in the bundle`, deviceId: r.reading.fields.deviceId, seq: r.reading.fields.seq, entryIndex: r.entry.index }); continue }
+    toVerify.push({ r, sig: r.reading.signature, msg: readingSigningMessage(r.reading.record), pub })
   }
   const valid = await engine.verifyMany(toVerify, (n) => opts.onProgress?.({ phase: 'signatures', done: n, total: toVerify.length }))
   toVerify.forEach((v, i) => {
-    if (!valid[i]) checks.fail('signatures', { code: 'SIGNATURE_INVALID', message: `${v.r.d.fields.deviceId} seq ${v.r.d.fields.seq} (entry ${v.r.p.index}): the signature does not verify under the registered key ${toHex(v.pub).slice(0, 16)}…`, deviceId: v.r.d.fields.deviceId, seq: v.r.d.fields.seq, entryIndex: v.r.p.index })
+    if (!valid[i]) checks.fail('signatures', { code: 'SIGNATURE_INVALID', message: `${v.r.reading.fields.deviceId} seq ${v.r.reading.fields.seq} (entry ${v.r.entry.index}): the signature does not verify under the registered key ${toHex(v.pub).slice(0, 16)}…`, deviceId: v.r.reading.fields.deviceId, seq: v.r.reading.fields.seq, entryIndex: v.r.entry.index })
   })
   if (checks.ok('signatures')) checks.summary('signatures', `${toVerify.length} reading signature(s) verify (Ed25519, ${engine.used})`)
 }

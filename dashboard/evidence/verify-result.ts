@@ -57,7 +57,7 @@ export function checkResult(b: EvidenceBundle, { cb, closeB }: ShipmentFacts, ch
   } else {
     let recomputed: ShipmentResult | null = null
     try {
-      recomputed = recomputeResult(cb, closeB, chainR.flatMap((c) => c.readings.filter((r) => r.d.fields.deviceId === c.deviceId).map((r) => r.d.fields)), evidence)
+      recomputed = recomputeResult(cb, closeB, chainR.flatMap((c) => c.readings.filter((r) => r.reading.fields.deviceId === c.deviceId).map((r) => r.reading.fields)), evidence)
     } catch (e) {
       checks.fail('result', { code: 'RESULT_UNCOMPUTABLE', message: `the compliance engine refused the evidence: ${(e as Error).message}` })
     }

@@ -10,18 +10,22 @@
  *
  * Reading signatures are checked with Node's crypto (OpenSSL), independent
  * of the noble engine the devices sign with (ARCHITECTURE.md decision 9).
+ *
+ * checkLedger reads the entries (readEntry) and hands them to its parts:
+ * fsck-entry-rules (the entry rules replayed), fsck-tree (the rebuilt Merkle
+ * tree), fsck-checkpoints (ledger key, checkpoints, anchor), fsck-derived.
  */
 import { cachedEd25519Verifier } from '../node-crypto/index.ts'
-import { decodeEntry, entryHash, EntryError, GENESIS_PREV, readingOfEntry } from '../tlog/index.ts'
+import { decodeEntry, entryHash, EntryError, GENESIS_PREV } from '../tlog/index.ts'
 import type { Entry } from '../tlog/index.ts'
-import { appendLeaf, EMPTY_ROOT, leafHash, nodeHash, rootAt, rootFromFrontier, type NodeReader } from '../tlog/index.ts'
-import { parseVerifierKey, verifierKey, NoteError, type SignatureVerifier } from '../tlog/index.ts'
-import { CheckpointError, verifyCheckpoint, type Checkpoint } from '../tlog/index.ts'
+import { CheckpointChecks, ledgerKeyOf } from './fsck-checkpoints.ts'
 import { checkDerived } from './fsck-derived.ts'
-import { applyChange, changeProblem, initialWindows, type LoggerWindow } from '../tlog/index.ts'
-import { equalBytes, fromBase64, fromHex, toBase64, toHex } from '../protocol/index.ts'
-import { decodeReading } from '../protocol/index.ts'
-import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from '../protocol/index.ts'
+import { EntryRules } from './fsck-entry-rules.ts'
+import { Stop, stop } from './fsck-stop.ts'
+import { RebuiltTree } from './fsck-tree.ts'
+import { EMPTY_ROOT, leafHash } from '../tlog/index.ts'
+import type { SignatureVerifier } from '../tlog/index.ts'
+import { equalBytes, toBase64, toHex } from '../protocol/index.ts'
 
 /** What the checker reads. A LevelDB ledger, a bundle or a test array can all provide it. */
 export interface LedgerReader {
@@ -149,85 +153,18 @@ export interface CheckLedgerOptions {
 }
 
 
-function nodeVerifier(): SignatureVerifier {
-  return cachedEd25519Verifier()
-}
-
-class Stop extends Error {
-  constructor(readonly failure: FsckFailure) { super(failure.message) }
-}
-const stop = (code: FsckErrorCode, index: number | undefined, message: string, details: Record<string, unknown> = {}): never => {
-  throw new Stop({ code, index, message: index === undefined ? message : `entry ${index}: ${message}`, details })
-}
-
-interface DeviceState { publicKey: Uint8Array; registeredAt: number; revokedAt?: number }
-interface ReadingRef { index: number; hash: Uint8Array }
-/** A device chain as read so far: its head, and whether the head is the end of a declared gap (no hash to link to). */
-interface ChainState { refs: Map<number, ReadingRef>; head: number; headHash: Uint8Array; afterGap: boolean }
-
-/** Packed leaf hashes, 32 bytes each: enough to recompute the root at any earlier size. */
-class Leaves {
-  private buf = new Uint8Array(32 * 1024)
-  length = 0
-  push(h: Uint8Array) {
-    if ((this.length + 1) * 32 > this.buf.length) { const b = new Uint8Array(this.buf.length * 2); b.set(this.buf); this.buf = b }
-    this.buf.set(h, this.length * 32); this.length++
-  }
-  readonly reader: NodeReader = async (level, index) => {
-    const hashAt = (l: number, i: number): Uint8Array => l === 0 ? this.buf.subarray(i * 32, i * 32 + 32) : nodeHash(hashAt(l - 1, 2 * i), hashAt(l - 1, 2 * i + 1))
-    return hashAt(level, index)
-  }
-}
-
 /**
  * Checks a whole ledger. Never throws for a bad ledger: the report says
  * whether it verifies and, if not, the first bad index and what is wrong.
  */
 export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions): Promise<FsckReport> {
-  const verifyReading = opts.verifyReading ?? nodeVerifier()
-  const verifyNoteSig = opts.verifyNoteSignature ?? nodeVerifier()
+  const verifyReading = opts.verifyReading ?? cachedEd25519Verifier()
+  const verifyNoteSig = opts.verifyNoteSignature ?? cachedEd25519Verifier()
   const report: FsckReport = { ok: false, size: 0, readings: 0, devices: 0, checkpointEntries: 0, uncovered: 0, gaps: [], forks: [], rootHash: toBase64(EMPTY_ROOT) }
-  const devices = new Map<string, DeviceState>()
-  const chains = new Map<string, ChainState>()
-  /** A gap entry's held reading, which must be the very next entry. */
-  let owedAfterGap: { deviceId: string; seq: number; index: number } | undefined
-  const shipments = new Map<string, { closed: boolean; received?: boolean; startAt: number; loggers: LoggerWindow[] }>()
-  const leaves = new Leaves()
-  let frontier: Uint8Array[] = []
   try {
-    let vkey: string, origin: string
-    try {
-      if (typeof opts.ledgerPublicKey === 'string') {
-        vkey = opts.ledgerPublicKey.trim()
-        origin = opts.origin ?? parseVerifierKey(vkey).name
-      } else {
-        if (!opts.origin) throw new Error('an origin is needed with a raw public key')
-        vkey = verifierKey(opts.origin, opts.ledgerPublicKey)
-        origin = opts.origin
-      }
-      parseVerifierKey(vkey)
-    } catch (e) {
-      return stop('ERR_FSCK_BAD_KEY', undefined, `ledger key: ${(e as Error).message}`)
-    }
-
-    const checkpointNote = async (note: string, index: number | undefined): Promise<Checkpoint> => {
-      try {
-        return await verifyCheckpoint(note, vkey, { origin, verify: verifyNoteSig })
-      } catch (e) {
-        if (e instanceof CheckpointError && e.code === 'ERR_CHECKPOINT_ORIGIN') return stop('ERR_FSCK_CHECKPOINT_ORIGIN', index, e.message, { ...e.details })
-        if (e instanceof NoteError || e instanceof CheckpointError) return stop('ERR_FSCK_CHECKPOINT_SIGNATURE', index, `checkpoint does not verify under ${vkey}: ${e.message}`, { noteCode: e.code })
-        throw e
-      }
-    }
-    const rootOfPrefix = async (size: number): Promise<Uint8Array> => size === leaves.length ? rootFromFrontier(frontier) : rootAt(size, leaves.reader)
-    const checkRoot = async (c: Checkpoint, index: number | undefined, what: string) => {
-      if (c.size > leaves.length) return stop('ERR_FSCK_CHECKPOINT_SIZE', index, `${what} commits to ${c.size} entries, but only ${leaves.length} precede it`, { checkpointSize: c.size, size: leaves.length })
-      const root = await rootOfPrefix(c.size)
-      if (!equalBytes(root, c.rootHash)) {
-        return stop('ERR_FSCK_ROOT_MISMATCH', index, `${what} signs root ${toBase64(c.rootHash)} for size ${c.size}, but the entries hash to ${toBase64(root)}`, { size: c.size, expected: toBase64(c.rootHash), calculated: toBase64(root) })
-      }
-    }
-
+    const tree = new RebuiltTree()
+    const checkpoints = new CheckpointChecks(ledgerKeyOf(opts), verifyNoteSig, tree)
+    const rules = new EntryRules(report, verifyReading, (note, i) => checkpoints.checkEntry(note, i))
     const storage = await reader.storageProblem?.()
     if (storage) stop(storage.code, undefined, storage.message, storage.files ? { files: storage.files } : {})
     let size = 0
@@ -235,52 +172,16 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     report.size = size
     let prev = GENESIS_PREV
     for (let i = 0; i < size; i++) {
-      let bytes: Uint8Array
-      try { bytes = await reader.entryBytes(i) } catch (e) { return stop('ERR_FSCK_READ', i, `cannot read: ${(e as Error).message}`) }
-      const leaf = leafHash(bytes)
-      if (reader.storedLeafHash) {
-        let stored: Uint8Array | undefined
-        try { stored = await reader.storedLeafHash(i) } catch (e) { stop('ERR_FSCK_READ', i, `cannot read its stored leaf hash: ${(e as Error).message}`) }
-        if (stored && !equalBytes(stored, leaf)) stop('ERR_FSCK_ENTRY_CHANGED', i, `the bytes hash to leaf ${toHex(leaf)}, but the store recorded ${toHex(stored)} when it wrote them`, { expected: toHex(stored), calculated: toHex(leaf) })
-      }
-      let entry: Entry
-      try { entry = decodeEntry(bytes) } catch (e) {
-        if (!(e instanceof EntryError)) throw e
-        return stop('ERR_FSCK_ENTRY_MALFORMED', i, e.message, { entryCode: e.code, field: e.field })
-      }
-      if (entry.index !== i) stop('ERR_FSCK_INDEX', i, `carries index ${entry.index}`, { expected: i, actual: entry.index })
-      if (entry.prev !== prev) {
-        // The link i-1 -> i is broken: entry i-1 was changed (its hash moved) or entry i's prev was.
-        stop('ERR_FSCK_PREV_LINK', i, `prev is ${entry.prev}, but entry ${i - 1 < 0 ? '(genesis)' : i - 1} hashes to ${prev}: ${i === 0 ? 'entry 0 must have the genesis prev' : `entry ${i - 1} or this prev was changed`}`, { expected: prev, actual: entry.prev })
-      }
-      if (owedAfterGap) {
-        const b = entry.type === 'reading' ? (entry as Entry<'reading'>).body : undefined
-        if (!b || b.deviceId !== owedAfterGap.deviceId || b.seq !== owedAfterGap.seq) stop('ERR_FSCK_GAP', i, `the gap entry ${owedAfterGap.index} must be followed by the held reading ${owedAfterGap.deviceId}#${owedAfterGap.seq} it chains, found ${entry.type}`, { ...owedAfterGap })
-        owedAfterGap = undefined
-      }
-      await checkEntry(entry, i)
-      leaves.push(leaf)
-      frontier = appendLeaf(frontier, i, leaf).frontier
+      const { bytes, leaf, entry } = await readEntry(reader, i, prev)
+      await rules.check(entry, i)
+      tree.append(leaf)
       prev = entryHash(bytes)
       opts.onProgress?.(i + 1, size)
     }
-    report.rootHash = toBase64(rootFromFrontier(frontier))
-
-    if (owedAfterGap) stop('ERR_FSCK_GAP', owedAfterGap.index, `the gap entry is the last entry: the held reading ${owedAfterGap.deviceId}#${owedAfterGap.seq} chained with it is missing`, { ...owedAfterGap })
-
-    let note: string | undefined
-    try { note = await reader.latestCheckpoint() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the latest checkpoint: ${(e as Error).message}`) }
-    if (note === undefined) {
-      // No checkpoint entry yet (one is logged every 10 s): the anchor's checkpoint, checked below, may sign the log instead.
-      const anchored = await reader.anchorCheckpoint?.().catch(() => undefined)
-      if (size > 0 && anchored === undefined) stop('ERR_FSCK_NO_CHECKPOINT', undefined, `the log has ${size} entries but no signed checkpoint: its root cannot be checked against the ledger's signature`)
-    } else {
-      const c = await checkpointNote(note, undefined)
-      await checkRoot(c, undefined, 'the latest checkpoint')
-      report.checkpoint = { size: c.size, rootHash: toBase64(c.rootHash) }
-      report.uncovered = size - c.size
-    }
-    await checkAnchor()
+    report.rootHash = toBase64(tree.root())
+    rules.finish()
+    await checkpoints.checkLatest(reader, report)
+    await checkpoints.checkAnchor(reader, report)
     if (reader.storeSnapshot) {
       const d = await checkDerived(reader.storeSnapshot())
       if (d.failure) stop(d.failure.code, d.failure.index, d.failure.message, d.failure.key !== undefined ? { key: d.failure.key } : {})
@@ -289,162 +190,35 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     report.ok = true
     opts.onProgress?.(size, size)
     return report
-
-    /** The store must reach the latest checkpoint of the anchor file with the same root. */
-    async function checkAnchor(): Promise<void> {
-      let note: string | undefined
-      try { note = await reader.anchorCheckpoint?.() } catch (e) { return stop('ERR_FSCK_ANCHOR_DAMAGED', undefined, `checkpoints.log: ${(e as Error).message}`) }
-      // Every checkpoint is appended to checkpoints.log before it is logged as an entry: the file reaches the latest one.
-      const logged = report.checkpoint?.size
-      if (reader.anchorCheckpoint && logged !== undefined && note === undefined) {
-        return stop('ERR_FSCK_ANCHOR_MISSING', undefined, `checkpoints.log is missing or empty, but the log holds a checkpoint entry of size ${logged}: the anchor outside the database was lost`, { loggedSize: logged })
-      }
-      if (note === undefined) return
-      let c: Checkpoint
-      try { c = await verifyCheckpoint(note, vkey, { origin, verify: verifyNoteSig }) } catch (e) {
-        return stop('ERR_FSCK_ANCHOR_DAMAGED', undefined, `the latest checkpoint in checkpoints.log does not verify: ${(e as Error).message}`)
-      }
-      if (logged !== undefined && c.size < logged) {
-        return stop('ERR_FSCK_ANCHOR_MISSING', undefined, `checkpoints.log ends at a checkpoint of size ${c.size}, but the log holds a checkpoint entry of size ${logged}: records of checkpoints.log were lost`, { anchorSize: c.size, loggedSize: logged })
-      }
-      if (c.size > leaves.length) {
-        return stop('ERR_FSCK_BEHIND_ANCHOR', leaves.length, `the log holds ${leaves.length} entries, but the latest checkpoint in checkpoints.log signs ${c.size}: entries ${leaves.length}..${c.size - 1} were lost from the database`, { size: leaves.length, anchorSize: c.size })
-      }
-      const root = await rootOfPrefix(c.size)
-      if (!equalBytes(root, c.rootHash)) {
-        return stop('ERR_FSCK_ANCHOR_MISMATCH', undefined, `at size ${c.size} the entries hash to ${toBase64(root)}, but checkpoints.log signs ${toBase64(c.rootHash)}`, { size: c.size, expected: toBase64(c.rootHash), calculated: toBase64(root) })
-      }
-      report.anchor = { size: c.size, rootHash: toBase64(c.rootHash) }
-    }
-
-    function chainOf(deviceId: string): ChainState {
-      let c = chains.get(deviceId)
-      if (!c) chains.set(deviceId, c = { refs: new Map(), head: 0, headHash: GENESIS_PREV_HASH, afterGap: false })
-      return c
-    }
-
-    async function checkEntry(entry: Entry, i: number): Promise<void> {
-      switch (entry.type) {
-        case 'device.register': {
-          const b = (entry as Entry<'device.register'>).body
-          if (devices.has(b.deviceId)) stop('ERR_FSCK_DEVICE_REREGISTERED', i, `device ${b.deviceId} was registered already at entry ${devices.get(b.deviceId)!.registeredAt}`, { deviceId: b.deviceId })
-          devices.set(b.deviceId, { publicKey: fromHex(b.publicKey), registeredAt: i })
-          report.devices++
-          return
-        }
-        case 'device.revoke': {
-          const b = (entry as Entry<'device.revoke'>).body
-          const d = devices.get(b.deviceId)
-          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `revokes ${b.deviceId}, which is not registered`, { deviceId: b.deviceId })
-          if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `revokes ${b.deviceId}, already revoked at entry ${d!.revokedAt}`, { deviceId: b.deviceId })
-          d!.revokedAt = i
-          return
-        }
-        case 'reading': {
-          const e = entry as Entry<'reading'>
-          const r = readingOfEntry(e)
-          const { deviceId, seq } = r.fields
-          const d = devices.get(deviceId)
-          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `reading of ${deviceId}, which is not registered before it`, { deviceId, seq })
-          if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `reading of ${deviceId}#${seq} logged after the device was revoked at entry ${d!.revokedAt}`, { deviceId, seq, revokedAt: d!.revokedAt })
-          if (!(await verifyReading(r.signature, readingSigningMessage(r.record), d!.publicKey))) {
-            stop('ERR_FSCK_READING_SIGNATURE', i, `the signature of ${deviceId}#${seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId, seq, publicKey: toHex(d!.publicKey) })
-          }
-          const chain = chainOf(deviceId)
-          const hash = readingHash(r.payload)
-          const seen = chain.refs.get(seq)
-          if (seen) {
-            if (equalBytes(seen.hash, hash)) stop('ERR_FSCK_READING_DUPLICATE', i, `${deviceId}#${seq} is logged again (first at entry ${seen.index})`, { deviceId, seq, first: seen.index })
-            stop('ERR_FSCK_CHAIN_FORK', i, `${deviceId}#${seq} differs from the reading with the same sequence at entry ${seen.index}`, { deviceId, seq, first: seen.index, firstHash: toHex(seen.hash), hash: toHex(hash) })
-          }
-          if (seq !== chain.head + 1) stop('ERR_FSCK_CHAIN_ORDER', i, `${deviceId}#${seq} is logged while the chain head is ${chain.head}: readings follow each other in seq order, and a skipped range needs a gap entry`, { deviceId, seq, head: chain.head })
-          if (!chain.afterGap && !equalBytes(chain.headHash, r.fields.prevHash)) {
-            const prior = chain.refs.get(seq - 1)
-            stop('ERR_FSCK_CHAIN_LINK', i, `reading ${deviceId}#${seq} has prevHash ${toHex(r.fields.prevHash)}, but ${seq === 1 ? 'a first reading must have 32 zero bytes' : `${deviceId}#${seq - 1} (entry ${prior?.index}) hashes to ${toHex(chain.headHash)}`}`, { deviceId, seq, expected: toHex(chain.headHash), actual: toHex(r.fields.prevHash) })
-          }
-          chain.refs.set(seq, { index: i, hash })
-          chain.head = seq; chain.headHash = hash; chain.afterGap = false
-          report.readings++
-          return
-        }
-        case 'shipment.create': {
-          const b = (entry as Entry<'shipment.create'>).body
-          if (shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `shipment ${b.shipmentId} is created twice`, { shipmentId: b.shipmentId })
-          for (const id of b.devices) if (!devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} lists ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
-          shipments.set(b.shipmentId, { closed: false, startAt: b.startAt, loggers: initialWindows(b) })
-          return
-        }
-        case 'shipment.close': {
-          const b = (entry as Entry<'shipment.close'>).body
-          const s = shipments.get(b.shipmentId)
-          if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `closes shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
-          s!.closed = true
-          return
-        }
-        case 'shipment.devices': {
-          const b = (entry as Entry<'shipment.devices'>).body
-          const s = shipments.get(b.shipmentId)
-          if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
-          for (const id of b.add) if (!devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} is assigned ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
-          // The ledger's own assignment rule (ledger/tlog/logger-windows.ts), replayed.
-          const problem = changeProblem(s!.loggers, b, s!.startAt)
-          if (problem) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId} against the rule: ${problem.message}`, { shipmentId: b.shipmentId })
-          s!.loggers = applyChange(s!.loggers, { index: i, body: b })
-          return
-        }
-        case 'shipment.receive': {
-          const b = (entry as Entry<'shipment.receive'>).body
-          const s = shipments.get(b.shipmentId)
-          if (!s || s.closed || s.received) stop('ERR_FSCK_SHIPMENT', i, `receives shipment ${b.shipmentId}, which ${!s ? 'does not exist' : s.closed ? 'is closed already' : 'was received already'}`, { shipmentId: b.shipmentId })
-          s!.received = true
-          return
-        }
-        case 'alarm.ack': {
-          const b = (entry as Entry<'alarm.ack'>).body
-          if (!shipments.has(b.shipmentId)) stop('ERR_FSCK_SHIPMENT', i, `acknowledges an alarm of shipment ${b.shipmentId}, which does not exist`, { shipmentId: b.shipmentId })
-          return
-        }
-        case 'gap': {
-          const b = (entry as Entry<'gap'>).body
-          const d = devices.get(b.deviceId)
-          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `gap entry for ${b.deviceId}, which is not registered before it`, { deviceId: b.deviceId })
-          if (d!.revokedAt !== undefined) stop('ERR_FSCK_DEVICE_REVOKED', i, `gap entry for ${b.deviceId} logged after the device was revoked at entry ${d!.revokedAt}`, { deviceId: b.deviceId })
-          const chain = chainOf(b.deviceId)
-          if (b.fromSeq !== chain.head + 1) stop('ERR_FSCK_GAP', i, `declares ${b.deviceId} #${b.fromSeq}..${b.toSeq} lost, but the chain head is ${chain.head}: a gap starts right above it`, { deviceId: b.deviceId, fromSeq: b.fromSeq, head: chain.head })
-          chain.head = b.toSeq; chain.afterGap = true
-          owedAfterGap = { deviceId: b.deviceId, seq: b.toSeq + 1, index: i }
-          report.gaps.push({ deviceId: b.deviceId, from: b.fromSeq, to: b.toSeq, cause: b.cause, index: i })
-          return
-        }
-        case 'reading.fork': {
-          const b = (entry as Entry<'reading.fork'>).body
-          const d = devices.get(b.deviceId)
-          if (!d) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `reading.fork entry for ${b.deviceId}, which is not registered before it`, { deviceId: b.deviceId })
-          // Evidence against a device must be its own signatures: a fork entry cannot be made up.
-          for (const [k, payload] of b.payloads.entries()) {
-            const r = decodeReading(fromBase64(payload))
-            if (!(await verifyReading(r.signature, readingSigningMessage(r.record), d!.publicKey))) {
-              stop('ERR_FSCK_FORK', i, `payload ${k} of the fork of ${b.deviceId}#${b.seq} does not verify under the key registered at entry ${d!.registeredAt}`, { deviceId: b.deviceId, seq: b.seq, payload: k })
-            }
-          }
-          report.forks.push({ deviceId: b.deviceId, seq: b.seq, index: i })
-          return
-        }
-        case 'checkpoint': {
-          const b = (entry as Entry<'checkpoint'>).body
-          const c = await checkpointNote(b.note, i)
-          await checkRoot(c, i, 'this checkpoint entry')
-          report.checkpointEntries++
-          return
-        }
-      }
-    }
   } catch (e) {
     if (!(e instanceof Stop)) throw e
     report.ok = false
     report.failure = e.failure
     return report
   }
+}
+
+/** Entry i's bytes, leaf hash and decoded entry, once its stored leaf hash, index and link to `prev` (entry i-1's hash) hold. */
+async function readEntry(reader: LedgerReader, i: number, prev: string): Promise<{ bytes: Uint8Array; leaf: Uint8Array; entry: Entry }> {
+  let bytes: Uint8Array
+  try { bytes = await reader.entryBytes(i) } catch (e) { return stop('ERR_FSCK_READ', i, `cannot read: ${(e as Error).message}`) }
+  const leaf = leafHash(bytes)
+  if (reader.storedLeafHash) {
+    let stored: Uint8Array | undefined
+    try { stored = await reader.storedLeafHash(i) } catch (e) { stop('ERR_FSCK_READ', i, `cannot read its stored leaf hash: ${(e as Error).message}`) }
+    if (stored && !equalBytes(stored, leaf)) stop('ERR_FSCK_ENTRY_CHANGED', i, `the bytes hash to leaf ${toHex(leaf)}, but the store recorded ${toHex(stored)} when it wrote them`, { expected: toHex(stored), calculated: toHex(leaf) })
+  }
+  let entry: Entry
+  try { entry = decodeEntry(bytes) } catch (e) {
+    if (!(e instanceof EntryError)) throw e
+    return stop('ERR_FSCK_ENTRY_MALFORMED', i, e.message, { entryCode: e.code, field: e.field })
+  }
+  if (entry.index !== i) stop('ERR_FSCK_INDEX', i, `carries index ${entry.index}`, { expected: i, actual: entry.index })
+  if (entry.prev !== prev) {
+    // The link i-1 -> i is broken: entry i-1 was changed (its hash moved) or entry i's prev was.
+    stop('ERR_FSCK_PREV_LINK', i, `prev is ${entry.prev}, but entry ${i - 1 < 0 ? '(genesis)' : i - 1} hashes to ${prev}: ${i === 0 ? 'entry 0 must have the genesis prev' : `entry ${i - 1} or this prev was changed`}`, { expected: prev, actual: entry.prev })
+  }
+  return { bytes, leaf, entry }
 }
 
 /** checkLedger, throwing FsckError on the first failure. */
