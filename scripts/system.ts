@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { rootCertificates } from 'node:tls'
 import { openLedger, type Ledger } from '../ledger/ledger.ts'
 import { createIngest, UNHEALTHY_LEDGER_CODES, type Ingest, type MessageQuarantined, type IngestOptions } from '../ledger/ingest.ts'
 import { createThrottledLog } from '../broker/throttled-log.ts'
@@ -22,7 +23,6 @@ import { dropOnErrorStream } from './output-guard.ts'
 import { buildDashboard } from '../dashboard/server/app.ts'
 import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
-import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/bundle/collect.ts'
 import { newLocalToken, writeLocalAccess } from './local-access.ts'
 import { attachWitnesses } from '../ledger/witness/attach.ts'
@@ -70,6 +70,14 @@ export interface SystemOptions {
   witnesses?: WitnessTarget[]
   /** Alarm notification rules file (default <dataDir>/notifications.json; absent file = no notifications). */
   notifyConfig?: string
+  /** Bearer token a Prometheus scraper may send to /metrics. */
+  metricsToken?: string
+  /** Trust X-Forwarded-* from a reverse proxy. */
+  trustProxy?: boolean
+  /** PEM certificate and key: the dashboard serves HTTPS. */
+  https?: { cert: Buffer | string; key: Buffer | string }
+  /** PEM certificate and key: the embedded broker speaks mqtts only. */
+  mqttTls?: { cert: Buffer | string; key: Buffer | string }
   /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
@@ -188,6 +196,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       stack.push(async () => { tiles.detach(); await tiles.idle() })
     }
 
+    // The in-process clients (ingest, demo fleet) trust the embedded broker's own certificate; the
+    // host name is not checked because they reach it at the listen address, not at its public name.
+    const localTls = opts.mqttTls && !opts.brokerUrl ? { ca: [opts.mqttTls.cert.toString(), ...rootCertificates], checkServerIdentity: () => undefined } : undefined
     // The ingest's broker password lives only in this process's memory.
     const ingestUser = 'coldproof-ingest'
     const ingestPassword = opts.brokerPassword ?? randomBytes(24).toString('base64url')
@@ -201,6 +212,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         serviceAccounts: { [ingestUser]: { passwordHash: await hashServicePassword(ingestPassword), role: 'ingest' } },
         host,
         port: opts.mqttPort ?? 1883,
+        ...(opts.mqttTls ? { tls: opts.mqttTls } : {}),
         ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
         // Refusals and limit breaches are warnings; connects and disconnects are routine.
         logger: securityLogger('broker'),
@@ -217,7 +229,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     }
 
     const ingestLog = securityLogger('ingest')
-    const ingest = createIngest({ ...opts.ingest, ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword, log: ingestLog })
+    const ingest = createIngest({ ...opts.ingest, ...(localTls ? { mqttOptions: localTls } : {}), ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword, log: ingestLog })
     // Every emitter's errors reach the log: a commit that failed (the broker redelivers it) and the MQTT client's.
     ingest.on('error', (e: Error) => {
       const code = (e as { code?: string }).code
@@ -237,7 +249,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       file: join(dataDir, 'users.json'),
       seed: logins ? (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })) : [],
     })
-    await buildWeb()
     const localToken = newLocalToken()
     const app = await buildDashboard({
       localToken,
@@ -252,6 +263,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       tilesDir: opts.tilesDir,
       notifications: { configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'), recordsFile: join(dataDir, 'notifications.jsonl') },
       auditFile: join(dataDir, 'audit.jsonl'),
+      metricsToken: opts.metricsToken,
+      trustProxy: opts.trustProxy,
+      https: opts.https,
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())
@@ -264,7 +278,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const f = createFleet({
         scenario,
         dataDir: join(dataDir, 'devices'),
-        mqtt: { url: mqttUrl, ...(broker ? { audience: broker.audience } : {}) },
+        mqtt: { url: mqttUrl, ...(broker ? { audience: broker.audience } : {}), ...(localTls ? { mqttOptions: localTls } : {}) },
         log: quiet ? () => {} : undefined,
         // The live demo: a day of history replays at the scenario's acceleration
         // (excursions appear within a minute or two), then the shipments go on
