@@ -173,7 +173,12 @@ async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Prom
 
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { dataDir, host = '127.0.0.1', quiet = false } = opts
-  const log = opts.log ?? ((line: string) => { if (!quiet) console.log(line) })
+  // Operational lines (demo closes; witness, tiles and shutdown failures) are pino JSON on stderr like
+  // every other service log: warnings also on a quiet start that logs security events (`coldproof start`).
+  // opts.log (tests) receives them as plain lines instead.
+  const sysLogger = pino({ name: 'coldproof', level: quiet ? (opts.logSecurity ? 'warn' : 'silent') : 'info' }, dropOnErrorStream(2))
+  const log = opts.log ?? ((line: string) => sysLogger.info(line))
+  const warn = (fields: Record<string, unknown>, line: string) => { if (opts.log) opts.log(line); else sysLogger.warn(fields, line) }
   const securityLevel = (opts.logSecurity ?? !quiet) ? 'warn' : 'silent'
   const securityLogger = (name: string) => pino({ name, level: securityLevel }, dropOnErrorStream(2))
   await mkdir(dataDir, { recursive: true })
@@ -181,18 +186,18 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const close = async () => {
     while (stack.length) {
       const f = stack.pop()!
-      try { await f() } catch (e) { log(`shutdown: ${(e as Error).message}`) }
+      try { await f() } catch (e) { warn({ event: 'shutdown_failed', err: (e as Error).message }, `shutdown: ${(e as Error).message}`) }
     }
   }
   try {
     const ledger = await openLedger({ dir: join(dataDir, 'ledger'), log: securityLogger('ledger') })
     stack.push(() => ledger.close())
     if (opts.witnesses?.length) {
-      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) log(`witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
+      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) warn({ event: 'witness_failed', url: r.url, size, err: r.message }, `witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
       stack.push(async () => w.detach())
     }
     if (opts.tilesDir) {
-      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => { if (!r.ok) log(`tiles: export to ${opts.tilesDir} failed: ${r.error.message}`) })
+      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => { if (!r.ok) warn({ event: 'tiles_export_failed', dir: opts.tilesDir, err: r.error.message }, `tiles: export to ${opts.tilesDir} failed: ${r.error.message}`) })
       stack.push(async () => { tiles.detach(); await tiles.idle() })
     }
 
