@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { rootCertificates } from 'node:tls'
 import { openLedger, type Ledger } from '../ledger/store/index.ts'
 import { createIngest, UNHEALTHY_LEDGER_CODES, type Ingest, type MessageQuarantined, type IngestOptions } from '../ledger/ingest/index.ts'
 import { createThrottledLog } from '../broker/throttled-log.ts'
@@ -22,7 +23,6 @@ import { dropOnErrorStream } from './output-guard.ts'
 import { buildDashboard } from '../dashboard/server/app.ts'
 import type { BrokerMetricsSnapshot } from '../dashboard/server/metrics.ts'
 import { openUserStore } from '../dashboard/server/users.ts'
-import { buildWeb } from '../dashboard/build-web.ts'
 import { createBundleBuilder } from '../dashboard/evidence/collect.ts'
 import { newLocalToken, writeLocalAccess } from './local-access.ts'
 import { attachWitnesses } from '../ledger/witness/index.ts'
@@ -70,6 +70,14 @@ export interface SystemOptions {
   witnesses?: WitnessTarget[]
   /** Alarm notification rules file (default <dataDir>/notifications.json; absent file = no notifications). */
   notifyConfig?: string
+  /** Bearer token a Prometheus scraper may send to /metrics. */
+  metricsToken?: string
+  /** Trust X-Forwarded-* from a reverse proxy. */
+  trustProxy?: boolean
+  /** PEM certificate and key: the dashboard serves HTTPS. */
+  https?: { cert: Buffer | string; key: Buffer | string }
+  /** PEM certificate and key: the embedded broker speaks mqtts only. */
+  mqttTls?: { cert: Buffer | string; key: Buffer | string }
   /** Ingest tuning (the chaos suite shortens the overflow grace and gap checks). */
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
@@ -165,7 +173,12 @@ async function provision(ledger: Ledger, fleet: Fleet, scenario: Scenario): Prom
 
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { dataDir, host = '127.0.0.1', quiet = false } = opts
-  const log = opts.log ?? ((line: string) => { if (!quiet) console.log(line) })
+  // Operational lines (demo closes; witness, tiles and shutdown failures) are pino JSON on stderr like
+  // every other service log: warnings also on a quiet start that logs security events (`coldproof start`).
+  // opts.log (tests) receives them as plain lines instead.
+  const sysLogger = pino({ name: 'coldproof', level: quiet ? (opts.logSecurity ? 'warn' : 'silent') : 'info' }, dropOnErrorStream(2))
+  const log = opts.log ?? ((line: string) => sysLogger.info(line))
+  const warn = (fields: Record<string, unknown>, line: string) => { if (opts.log) opts.log(line); else sysLogger.warn(fields, line) }
   const securityLevel = (opts.logSecurity ?? !quiet) ? 'warn' : 'silent'
   const securityLogger = (name: string) => pino({ name, level: securityLevel }, dropOnErrorStream(2))
   await mkdir(dataDir, { recursive: true })
@@ -173,21 +186,24 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const close = async () => {
     while (stack.length) {
       const f = stack.pop()!
-      try { await f() } catch (e) { log(`shutdown: ${(e as Error).message}`) }
+      try { await f() } catch (e) { warn({ event: 'shutdown_failed', err: (e as Error).message }, `shutdown: ${(e as Error).message}`) }
     }
   }
   try {
     const ledger = await openLedger({ dir: join(dataDir, 'ledger'), log: securityLogger('ledger') })
     stack.push(() => ledger.close())
     if (opts.witnesses?.length) {
-      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) log(`witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
+      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) warn({ event: 'witness_failed', url: r.url, size, err: r.message }, `witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
       stack.push(async () => w.detach())
     }
     if (opts.tilesDir) {
-      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => { if (!r.ok) log(`tiles: export to ${opts.tilesDir} failed: ${r.error.message}`) })
+      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => { if (!r.ok) warn({ event: 'tiles_export_failed', dir: opts.tilesDir, err: r.error.message }, `tiles: export to ${opts.tilesDir} failed: ${r.error.message}`) })
       stack.push(async () => { tiles.detach(); await tiles.idle() })
     }
 
+    // The in-process clients (ingest, demo fleet) trust the embedded broker's own certificate; the
+    // host name is not checked because they reach it at the listen address, not at its public name.
+    const localTls = opts.mqttTls && !opts.brokerUrl ? { ca: [opts.mqttTls.cert.toString(), ...rootCertificates], checkServerIdentity: () => undefined } : undefined
     // The ingest's broker password lives only in this process's memory.
     const ingestUser = 'coldproof-ingest'
     const ingestPassword = opts.brokerPassword ?? randomBytes(24).toString('base64url')
@@ -201,6 +217,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         serviceAccounts: { [ingestUser]: { passwordHash: await hashServicePassword(ingestPassword), role: 'ingest' } },
         host,
         port: opts.mqttPort ?? 1883,
+        ...(opts.mqttTls ? { tls: opts.mqttTls } : {}),
         ...(opts.audience !== undefined ? { audience: opts.audience } : {}),
         // Refusals and limit breaches are warnings; connects and disconnects are routine.
         logger: securityLogger('broker'),
@@ -217,7 +234,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     }
 
     const ingestLog = securityLogger('ingest')
-    const ingest = createIngest({ ...opts.ingest, ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword, log: ingestLog })
+    const ingest = createIngest({ ...opts.ingest, ...(localTls ? { mqttOptions: localTls } : {}), ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword, log: ingestLog })
     // Every emitter's errors reach the log: a commit that failed (the broker redelivers it) and the MQTT client's.
     ingest.on('error', (e: Error) => {
       const code = (e as { code?: string }).code
@@ -237,7 +254,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       file: join(dataDir, 'users.json'),
       seed: logins ? (['operator', 'regulator', 'admin'] as const).map((role) => ({ ...logins[role], role })) : [],
     })
-    await buildWeb()
     const localToken = newLocalToken()
     const app = await buildDashboard({
       localToken,
@@ -252,6 +268,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       tilesDir: opts.tilesDir,
       notifications: { configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'), recordsFile: join(dataDir, 'notifications.jsonl') },
       auditFile: join(dataDir, 'audit.jsonl'),
+      metricsToken: opts.metricsToken,
+      trustProxy: opts.trustProxy,
+      https: opts.https,
     })
     const url = await app.listen({ host, port: opts.httpPort ?? 8080 })
     stack.push(() => app.close())
@@ -264,7 +283,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const f = createFleet({
         scenario,
         dataDir: join(dataDir, 'devices'),
-        mqtt: { url: mqttUrl, ...(broker ? { audience: broker.audience } : {}) },
+        mqtt: { url: mqttUrl, ...(broker ? { audience: broker.audience } : {}), ...(localTls ? { mqttOptions: localTls } : {}) },
         log: quiet ? () => {} : undefined,
         // The live demo: a day of history replays at the scenario's acceleration
         // (excursions appear within a minute or two), then the shipments go on

@@ -91,6 +91,8 @@ export interface DashboardOptions {
   integrityCheckIntervalMs?: number
   /** Trust X-Forwarded-* from a reverse proxy (TLS termination; Secure cookies). */
   trustProxy?: boolean
+  /** PEM certificate and key: serve HTTPS instead of HTTP (TLS 1.2 or later). */
+  https?: { cert: string | Buffer; key: string | Buffer }
   /** Base of the URIs in EPCIS exports (default derived from the request host). */
   idBase?: string
   /**
@@ -187,7 +189,9 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     throw new TypeError('"cookieSecret" expected a string of at least 32 characters')
   }
   const clock = opts.clock ?? Date.now
+  // The HTTPS server has its own type; routes see the same FastifyInstance either way.
   const app = Fastify({
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } } : {}),
     logger: opts.logger ?? false,
     trustProxy: opts.trustProxy ?? false,
     bodyLimit: 256 * 1024,

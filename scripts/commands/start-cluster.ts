@@ -2,23 +2,22 @@
  * `coldproof start --cluster …`: runs the cluster mode (scripts/cluster-mode.ts)
  * until Ctrl-C. Kept apart from start.ts, whose embedded mode stays the default.
  */
-import { resolve } from 'node:path'
 import { parseClusterUrls, startClusterMode, type ClusterMode } from '../cluster-mode.ts'
 import { guardStandardStreams } from '../output-guard.ts'
+import type { StartConfig } from '../start-config.ts'
 
-export interface ClusterFlags { data: string; cluster?: string; partitions: string; replicas: string; clusterUser?: string; clusterPassword?: string; register?: string }
+/** The resolved settings (scripts/start-config.ts has validated them). */
+export type ClusterFlags = Pick<StartConfig, 'data' | 'partitions' | 'replicas' | 'clusterUser' | 'clusterPassword' | 'register'> & { cluster: string }
 
 export async function runClusterMode(o: ClusterFlags): Promise<void> {
   guardStandardStreams()
-  const dataDir = resolve(o.data)
+  const dataDir = o.data
   let mode: ClusterMode
   try {
-    const replicas = Number(o.replicas)
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw Object.assign(new Error(`--replicas must be 1..5 (JetStream's limit), got "${o.replicas}"`), { code: 'ERR_CLUSTER_REPLICAS' })
     mode = await startClusterMode({
-      dataDir, servers: parseClusterUrls(o.cluster!), partitions: Number(o.partitions), replicas,
+      dataDir, servers: parseClusterUrls(o.cluster), partitions: o.partitions, replicas: o.replicas,
       ...(o.clusterUser !== undefined ? { user: o.clusterUser } : {}), ...(o.clusterPassword !== undefined ? { pass: o.clusterPassword } : {}),
-      ...(o.register ? { registerFile: resolve(o.register) } : {}),
+      ...(o.register ? { registerFile: o.register } : {}),
     })
   } catch (e) {
     const err = e as Error & { code?: unknown }

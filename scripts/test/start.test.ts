@@ -79,5 +79,5 @@ t.test('coldproof start: bad flags get a clear error', async (t) => {
   child.stderr!.on('data', (d) => { err += d })
   const code = await new Promise<number | null>((r) => child.on('exit', r))
   t.not(code, 0, 'exits non-zero')
-  t.match(err, /--port must be a port number 0\.\.65535, got "eighty"/)
+  t.match(err, /--port \(from flag --port\): must be a port number 0\.\.65535, got "eighty"/)
 })

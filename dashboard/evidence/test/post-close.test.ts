@@ -8,7 +8,7 @@
  */
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { buildDashboard } from '../../server/index.ts'
+import { buildDashboard } from '../../server/app.ts'
 import { openUserStore } from '../../server/users.ts'
 import { loadShipment } from '../../server/shipment-data.ts'
 import { createBundleBuilder } from '../collect.ts'

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSystem, type RunningSystem } from '../../../scripts/system.ts'
-import { launchBrowser, newWatchedPage, screenshot, skipReason } from './harness.ts'
+import { ensureWebBuilt, launchBrowser, newWatchedPage, screenshot, skipReason } from './harness.ts'
 import type { Browser } from 'playwright-core'
 
 const skip = skipReason()
@@ -22,6 +22,8 @@ if (skip) {
   let dataDir: string | undefined
   t.before(async () => {
     // Removed only after the system has stopped (t.testdir() would go first, under the running fleet).
+    // startSystem serves the bundle `npm install` built; build it here in case the sources changed since.
+    await ensureWebBuilt()
     dataDir = await mkdtemp(join(tmpdir(), 'coldproof-e2e-system-'))
     sys = await startSystem({ dataDir, httpPort: 0, mqttPort: 0, demo: 'small', quiet: true })
     browser = await launchBrowser()
