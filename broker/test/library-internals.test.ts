@@ -2,8 +2,8 @@
  * The library internals ColdProof reaches into, checked against the installed
  * versions so that an upgrade that moves them fails here, by name, instead of
  * silently switching a guard off:
- * - aedes `Aedes#clients` (broker.ts: disconnecting a revoked device, socket caps);
- * - aedes `Client#_parser` (broker.ts: refusing an oversized packet from its fixed header);
+ * - aedes `Aedes#clients` (broker-context.ts: disconnecting a revoked device; socket-intake.ts: socket caps);
+ * - aedes `Client#_parser` (socket-intake.ts: refusing an oversized packet from its fixed header);
  * - aedes-persistence's outgoing-queue methods (offline-queue.ts: the capped offline queue);
  * - mqtt.js `MqttClient#_sendPacket` carrying every PUBACK (ledger/ingest/deferred-puback.ts).
  * package.json pins these libraries to exact versions for the same reason.

@@ -162,7 +162,7 @@ export class EntryRules {
     const s = this.#shipments.get(b.shipmentId)
     if (!s || s.closed) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId}, which ${s ? 'is closed already' : 'does not exist'}`, { shipmentId: b.shipmentId })
     for (const id of b.add) if (!this.#devices.has(id)) stop('ERR_FSCK_DEVICE_UNKNOWN', i, `shipment ${b.shipmentId} is assigned ${id}, which is not registered before it`, { shipmentId: b.shipmentId, deviceId: id })
-    // The ledger's own assignment rule (ledger/logger-windows.ts), replayed.
+    // The ledger's own assignment rule (ledger/tlog/logger-windows.ts), replayed.
     const problem = changeProblem(s!.loggers, b, s!.startAt)
     if (problem) stop('ERR_FSCK_SHIPMENT', i, `changes the loggers of shipment ${b.shipmentId} against the rule: ${problem.message}`, { shipmentId: b.shipmentId })
     s!.loggers = applyChange(s!.loggers, { index: i, body: b })
