@@ -24,7 +24,7 @@ t.test('the docs/PROTOCOL.md token vector logs in to a broker with its audience'
 
 t.test('bad options fail at createBroker, not at the first login', async (t) => {
   const registry = createMemoryRegistry()
-  t.throws(() => createBroker({ registry, serviceAccounts: { x: { role: 'ingest', passwordHash: 'plaintext' } } }), TypeError)
+  t.throws(() => createBroker({ registry, serviceAccounts: { x: { role: 'ingest', passwordHash: 'plaintext' } } }), { code: 'ERR_PASSWORD_HASH' })
   t.throws(() => createBroker({ registry, serviceAccounts: { x: { role: 'admin' as 'ingest', passwordHash: 'scrypt$16$1$1$AAAA$' + 'A'.repeat(43) } } }), TypeError)
   t.throws(() => createBroker({ registry, rateLimit: { perSecond: 0, burst: 1, maxDelayMs: 0 } }), RangeError)
   t.throws(() => createBroker({ registry, maxPayloadBytes: 100, maxPacketBytes: 50 }), RangeError)

@@ -1,7 +1,7 @@
 /**
  * One catalogue of refusal codes for spec and code: every code the ingest can
  * quarantine a reading with (the catalogue, the decoder's codes it passes on,
- * and every ERR_ literal in ledger/ingest*.ts) is a row of docs/PROTOCOL.md's
+ * and every ERR_ literal in ledger/ingest/) is a row of docs/PROTOCOL.md's
  * "Why a reading is refused", and that table lists nothing else. Old names
  * stored by earlier ledgers read as the current ones.
  */
@@ -12,7 +12,7 @@ import { currentReason, decodeReason, DECODE_REASONS, isReadingRefusalReason, PR
 import { openLedger } from '../store/ledger.ts'
 import { tempDir } from './support.ts'
 
-const ledgerDir = fileURLToPath(new URL('..', import.meta.url))
+const ingestDir = fileURLToPath(new URL('../ingest', import.meta.url))
 const doc = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8')
 
 function tableCodes(): Set<string> {
@@ -23,9 +23,9 @@ function tableCodes(): Set<string> {
 
 /** ERR_ literals in the ingest's sources; ERR_LEDGER_* are the store's errors it reacts to, never a reason it emits. */
 function ingestLiterals(): Set<string> {
-  const files = readdirSync(ledgerDir).filter((f) => /^ingest.*\.ts$/.test(f) && !f.endsWith('.test.ts'))
+  const files = readdirSync(ingestDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
   const out = new Set<string>()
-  for (const f of files) for (const m of readFileSync(`${ledgerDir}/${f}`, 'utf8').matchAll(/\bERR_[A-Z_]+\b/g)) if (!m[0].startsWith('ERR_LEDGER_')) out.add(m[0])
+  for (const f of files) for (const m of readFileSync(`${ingestDir}/${f}`, 'utf8').matchAll(/\bERR_[A-Z_]+\b/g)) if (!m[0].startsWith('ERR_LEDGER_')) out.add(m[0])
   return out
 }
 
@@ -34,7 +34,7 @@ t.test('every code the ingest can emit is in the spec table, and the table lists
   t.ok(table.size >= 15, `the table has its rows (${table.size})`)
   const literals = ingestLiterals()
   t.ok(literals.size >= 10, `the ingest sources name codes (${literals.size})`)
-  for (const code of literals) t.ok(isReadingRefusalReason(code), `${code}, named in ledger/ingest*.ts, is in the catalogue`)
+  for (const code of literals) t.ok(isReadingRefusalReason(code), `${code}, named in ledger/ingest/, is in the catalogue`)
   const emitted = new Set([...Object.keys(READING_REFUSAL_REASONS), ...DECODE_REASONS, ...literals])
   for (const code of emitted) t.ok(table.has(code), `${code} is listed in docs/PROTOCOL.md`)
   for (const code of table) t.ok(emitted.has(code), `${code} in the table is a code the ingest emits`)
