@@ -15,7 +15,14 @@ const ATOMIC_FILE = '^ledger/protocol/atomic-file\\.ts$'
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'Import cycles hide the layering (the parts of a factory may import its types: erased at build, they make no cycle at run time).', from: {}, to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'Import cycles hide the layering (the parts of a factory may import its types: erased at build, they make no cycle at run time).',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
     {
       name: 'ledger-not-up',
       severity: 'error',
@@ -40,7 +47,8 @@ module.exports = {
     {
       name: 'dashboard-not-up',
       severity: 'error',
-      comment: 'The dashboard reads the ledger; it never imports the broker (but its password hash format), the device simulator or the CLI.',
+      comment:
+        'The dashboard reads the ledger; it never imports the broker (but its password hash format), the device simulator or the CLI.',
       from: { path: '^dashboard/', pathNot: TEST },
       to: { path: '^(broker|device-sim|scripts|bin)/', pathNot: '^broker/password-hash\\.ts$' },
     },
@@ -49,7 +57,10 @@ module.exports = {
       severity: 'error',
       comment: 'Outside a ledger zone, import only its index.ts (tests may also use its test/ helpers).',
       from: { path: '^(broker|dashboard|device-sim|scripts|bin)/', pathNot: TEST_TOOLS },
-      to: { path: `^ledger/(${ZONES})/`, pathNot: `^ledger/(${ZONES})/(index\\.ts$|test/|independent/)|${ATOMIC_FILE}` },
+      to: {
+        path: `^ledger/(${ZONES})/`,
+        pathNot: `^ledger/(${ZONES})/(index\\.ts$|test/|independent/)|${ATOMIC_FILE}`,
+      },
     },
     {
       name: 'ledger-zone-door-only',
@@ -123,20 +134,29 @@ module.exports = {
       severity: 'error',
       comment: 'Nothing the browser bundle reaches may import a Node built-in.',
       from: { path: '^dashboard/web/', pathNot: TEST },
-      to: { reachable: true, path: '^(node:)?(assert|buffer|child_process|crypto|dgram|dns|events|fs|fs/promises|http|https|module|net|os|path|process|readline|stream|tls|url|util|worker_threads|zlib)$' },
+      to: {
+        reachable: true,
+        path: '^(node:)?(assert|buffer|child_process|crypto|dgram|dns|events|fs|fs/promises|http|https|module|net|os|path|process|readline|stream|tls|url|util|worker_threads|zlib)$',
+      },
     },
     {
       name: 'no-dev-deps-in-production',
       severity: 'error',
       comment: 'Production code may not import devDependencies (not installed with --omit=dev).',
-      from: { path: '^(bin|broker|dashboard|device-sim|ledger|scripts)/', pathNot: `${TEST}|${DEV_HARNESS}|${TEST_TOOLS}` },
+      from: {
+        path: '^(bin|broker|dashboard|device-sim|ledger|scripts)/',
+        pathNot: `${TEST}|${DEV_HARNESS}|${TEST_TOOLS}`,
+      },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-test-code-in-production',
       severity: 'error',
       comment: 'Test helpers live in test/ folders and only tests import them.',
-      from: { path: '^(bin|broker|dashboard|device-sim|ledger|scripts)/', pathNot: `${TEST}|${DEV_HARNESS}|${TEST_TOOLS}` },
+      from: {
+        path: '^(bin|broker|dashboard|device-sim|ledger|scripts)/',
+        pathNot: `${TEST}|${DEV_HARNESS}|${TEST_TOOLS}`,
+      },
       to: { path: TEST },
     },
     {
@@ -161,6 +181,9 @@ module.exports = {
     preserveSymlinks: true,
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 }

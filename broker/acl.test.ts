@@ -17,12 +17,30 @@ t.test('device', async (t) => {
   t.ok(mayPublish(dev, deviceTopic('fridge-1', 'readings')))
   // A wrong partition digit on its own readings passes: the ingest refuses it as ERR_TOPIC_INVALID, as behind any broker.
   t.ok(mayPublish(dev, wrongPartitionTopic), 'own readings, wrong partition digit: left to the ingest')
-  for (const topic of [deviceTopic('fridge-2', 'readings'), deviceTopic('fridge-1', 'receipt'), deviceTopic('fridge-1', 'resend'), '$SYS/x', 'coldproof/v1/+/fridge-1/readings', 'coldproof/v1/g/fridge-1/readings', 'coldproof/v1/dd/fridge-1/readings', 'coldproof/v2/0/fridge-1/readings', 'coldproof/v1/0/fridge-1/readings/x', '']) {
+  for (const topic of [
+    deviceTopic('fridge-2', 'readings'),
+    deviceTopic('fridge-1', 'receipt'),
+    deviceTopic('fridge-1', 'resend'),
+    '$SYS/x',
+    'coldproof/v1/+/fridge-1/readings',
+    'coldproof/v1/g/fridge-1/readings',
+    'coldproof/v1/dd/fridge-1/readings',
+    'coldproof/v2/0/fridge-1/readings',
+    'coldproof/v1/0/fridge-1/readings/x',
+    '',
+  ]) {
     t.notOk(mayPublish(dev, topic), `publish ${topic}`)
   }
   t.ok(maySubscribe(dev, deviceTopic('fridge-1', 'receipt')))
   t.ok(maySubscribe(dev, deviceTopic('fridge-1', 'resend')))
-  for (const f of [deviceTopic('fridge-1', 'readings'), deviceTopic('fridge-2', 'receipt'), 'coldproof/v1/+/fridge-1/receipt', 'coldproof/v1/#', '#', '+/+/+/+/+']) {
+  for (const f of [
+    deviceTopic('fridge-1', 'readings'),
+    deviceTopic('fridge-2', 'receipt'),
+    'coldproof/v1/+/fridge-1/receipt',
+    'coldproof/v1/#',
+    '#',
+    '+/+/+/+/+',
+  ]) {
     t.notOk(maySubscribe(dev, f), `subscribe ${f}`)
   }
 })
@@ -32,12 +50,26 @@ t.test('ingest', async (t) => {
   for (const f of readingsFilters([0, 5, 15])) t.ok(maySubscribe(ingest, f), f)
   t.ok(maySubscribe(ingest, deviceTopic('fridge-1', 'readings')))
   t.ok(maySubscribe(ingest, 'coldproof/v1/+/fridge-1/readings'))
-  for (const f of ['#', 'coldproof/#', 'coldproof/v1/+/+/+', 'coldproof/v1/+/+/receipt', wrongPartitionTopic, 'coldproof/v1/g/+/readings', 'coldproof/v1/+/Bad/readings', 'coldproof/v2/+/+/readings']) {
+  for (const f of [
+    '#',
+    'coldproof/#',
+    'coldproof/v1/+/+/+',
+    'coldproof/v1/+/+/receipt',
+    wrongPartitionTopic,
+    'coldproof/v1/g/+/readings',
+    'coldproof/v1/+/Bad/readings',
+    'coldproof/v2/+/+/readings',
+  ]) {
     t.notOk(maySubscribe(ingest, f), `subscribe ${f}`)
   }
   t.ok(mayPublish(ingest, deviceTopic('fridge-1', 'receipt')))
   t.ok(mayPublish(ingest, deviceTopic('fridge-1', 'resend')))
-  for (const topic of [deviceTopic('fridge-1', 'readings'), `coldproof/v1/${otherP.toString(16)}/fridge-1/receipt`, 'coldproof/v1/+/fridge-1/receipt', 'other']) {
+  for (const topic of [
+    deviceTopic('fridge-1', 'readings'),
+    `coldproof/v1/${otherP.toString(16)}/fridge-1/receipt`,
+    'coldproof/v1/+/fridge-1/receipt',
+    'other',
+  ]) {
     t.notOk(mayPublish(ingest, topic), `publish ${topic}`)
   }
 })
@@ -50,7 +82,12 @@ t.test('partitioned ingest', async (t) => {
   t.notOk(maySubscribe(part, `coldproof/v1/+/${otherDevice}/readings`), 'one device of another partition')
   t.ok(mayPublish(part, deviceTopic('fridge-1', 'receipt')))
   t.notOk(mayPublish(part, deviceTopic(otherDevice, 'receipt')))
-  const all: Identity = { kind: 'service', username: 'x', role: 'ingest', partitions: Array.from({ length: PARTITIONS }, (_, i) => i) }
+  const all: Identity = {
+    kind: 'service',
+    username: 'x',
+    role: 'ingest',
+    partitions: Array.from({ length: PARTITIONS }, (_, i) => i),
+  }
   t.ok(maySubscribe(all, readingsFilters()[0]), 'every partition listed = all')
 })
 

@@ -4,7 +4,14 @@
  *   coldproof/v1/{partition}/{deviceId}/{readings|receipt|resend}
  * The broker checks topics only, never payloads.
  */
-import { DEVICE_ID_PATTERN, PARTITIONS, TOPIC_PREFIX, deviceTopic, parseDeviceTopic, partitionOf } from '../ledger/protocol/index.ts'
+import {
+  DEVICE_ID_PATTERN,
+  PARTITIONS,
+  TOPIC_PREFIX,
+  deviceTopic,
+  parseDeviceTopic,
+  partitionOf,
+} from '../ledger/protocol/index.ts'
 import type { DeviceTopicKind } from '../ledger/protocol/index.ts'
 import type { ServiceRole } from './service-accounts.ts'
 
@@ -30,7 +37,13 @@ function allPartitions(id: Identity & { kind: 'service' }): boolean {
  */
 function ownReadingsTopic(deviceId: string, topic: string): boolean {
   const l = topic.split('/')
-  return l.length === 5 && `${l[0]}/${l[1]}` === TOPIC_PREFIX && /^[0-9a-f]$/.test(l[2]) && l[3] === deviceId && l[4] === 'readings'
+  return (
+    l.length === 5 &&
+    `${l[0]}/${l[1]}` === TOPIC_PREFIX &&
+    /^[0-9a-f]$/.test(l[2]) &&
+    l[3] === deviceId &&
+    l[4] === 'readings'
+  )
 }
 
 export function mayPublish(id: Identity, topic: string): boolean {
@@ -51,7 +64,8 @@ export function mayPublish(id: Identity, topic: string): boolean {
  * in the kind level only for a role allowed every kind.
  */
 export function maySubscribe(id: Identity, filter: string): boolean {
-  if (id.kind === 'device') return filter === deviceTopic(id.deviceId, 'receipt') || filter === deviceTopic(id.deviceId, 'resend')
+  if (id.kind === 'device')
+    return filter === deviceTopic(id.deviceId, 'receipt') || filter === deviceTopic(id.deviceId, 'resend')
   const kinds: readonly DeviceTopicKind[] = id.role === 'ingest' ? ['readings'] : ALL_KINDS
   const l = filter.split('/')
   if (l.length !== 5 || `${l[0]}/${l[1]}` !== TOPIC_PREFIX) return false

@@ -33,16 +33,27 @@ const newMemoryPersistence = memoryPersistence as unknown as () => object
  */
 export const MQ_CONCURRENCY = 0
 
-type Hooks = Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+type Hooks = Pick<
+  AedesOptions,
+  'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+>
 
 /** A started aedes whose connects, disconnects and errors are logged; `onDisconnect` gets each client id that leaves. */
-export async function startAedes(ctx: BrokerContext, hooks: Hooks, onDisconnect: (clientId: string) => void): Promise<Aedes> {
+export async function startAedes(
+  ctx: BrokerContext,
+  hooks: Hooks,
+  onDisconnect: (clientId: string) => void,
+): Promise<Aedes> {
   const { log, counters: m } = ctx
   const { maxQueuedMessages, drainTimeoutMs, connectTimeoutMs } = ctx.s
   const persistence = capOfflineQueue(newMemoryPersistence(), maxQueuedMessages, (clientId, queued) => {
     m.offlineQueueDropped++
     // One line per power of ten drops keeps an outage from flooding the log.
-    if (Number.isInteger(Math.log10(m.offlineQueueDropped))) log.warn({ event: 'offline_queue_full', clientId, queued, dropped: m.offlineQueueDropped }, `offline queue of "${clientId}" is full (${queued}): newest message dropped`)
+    if (Number.isInteger(Math.log10(m.offlineQueueDropped)))
+      log.warn(
+        { event: 'offline_queue_full', clientId, queued, dropped: m.offlineQueueDropped },
+        `offline queue of "${clientId}" is full (${queued}): newest message dropped`,
+      )
   })
   const aedes = await Aedes.createBroker({
     persistence,
@@ -58,10 +69,15 @@ export async function startAedes(ctx: BrokerContext, hooks: Hooks, onDisconnect:
     log.info({ event: 'disconnected', clientId: c.id }, 'client disconnected')
     onDisconnect(c.id)
   })
-  aedes.on('clientError', (c, err) => log.info({ event: 'client_error', clientId: c.id, err: err.message }, `client error: ${err.message}`))
+  aedes.on('clientError', (c, err) =>
+    log.info({ event: 'client_error', clientId: c.id, err: err.message }, `client error: ${err.message}`),
+  )
   aedes.on('connectionError', (c, err) => {
     // aedes's connect timer reports a socket that never sent CONNECT this way (and closes it).
-    if (/connect did not arrive in time/.test(err.message)) return refused(ctx, 'connect_timeout', undefined, `no CONNECT within ${connectTimeoutMs} ms`, { remote: remoteOf(c) })
+    if (/connect did not arrive in time/.test(err.message))
+      return refused(ctx, 'connect_timeout', undefined, `no CONNECT within ${connectTimeoutMs} ms`, {
+        remote: remoteOf(c),
+      })
     log.info({ event: 'connection_error', remote: remoteOf(c), err: err.message }, `connection error: ${err.message}`)
   })
   aedes.on('keepaliveTimeout', (c) => log.info({ event: 'keepalive_timeout', clientId: c.id }, 'keepalive timeout'))
@@ -69,9 +85,23 @@ export async function startAedes(ctx: BrokerContext, hooks: Hooks, onDisconnect:
 }
 
 /** The listening TCP (or, with TLS options, TLS) server and its mqtt:// or mqtts:// URL. */
-export async function listenForSockets(ctx: BrokerContext, onSocket: (socket: net.Socket) => void): Promise<{ server: net.Server; port: number; url: string }> {
+export async function listenForSockets(
+  ctx: BrokerContext,
+  onSocket: (socket: net.Socket) => void,
+): Promise<{ server: net.Server; port: number; url: string }> {
   const { tls: tlsOpts, connectTimeoutMs, maxConnections, maxIdleSockets, port, host } = ctx.s
-  const srv = tlsOpts ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, minVersion: 'TLSv1.2', handshakeTimeout: connectTimeoutMs }, onSocket) : net.createServer(onSocket)
+  const srv = tlsOpts
+    ? tls.createServer(
+        {
+          cert: tlsOpts.cert,
+          key: tlsOpts.key,
+          ca: tlsOpts.ca,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: connectTimeoutMs,
+        },
+        onSocket,
+      )
+    : net.createServer(onSocket)
   // Hard TCP cap: the authenticated limit plus the idle sockets, with room for
   // the ones being closed (a closed socket leaves the count only on its 'close' event).
   srv.maxConnections = maxConnections + 2 * maxIdleSockets

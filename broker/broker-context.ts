@@ -50,10 +50,29 @@ export interface BrokerContext {
 export const remoteOf = (c: Client) => (c.conn as net.Socket | undefined)?.remoteAddress
 
 /** aedes's connected clients by client id (an undocumented field: broker/test/library-internals.test.ts checks it). */
-export const clientsById = (aedes: Aedes) => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients
+export const clientsById = (aedes: Aedes) =>
+  (aedes as unknown as { clients: Record<string, Client | undefined> }).clients
 
 /** One refusal: counted exactly, logged as one JSON line (thinned per reason under a flood). */
-export function refused(ctx: BrokerContext, reason: RefusalReason, c: Client | undefined, detail: string, extra: Record<string, unknown> = {}): void {
+export function refused(
+  ctx: BrokerContext,
+  reason: RefusalReason,
+  c: Client | undefined,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): void {
   ctx.counters.refusals[reason]++
-  ctx.securityLog.warn(reason, { event: 'refused', reason, kind: SECURITY_KIND[reason], detail, clientId: c?.id ?? undefined, remote: c && remoteOf(c), ...extra }, `refused: ${reason}: ${detail}`)
+  ctx.securityLog.warn(
+    reason,
+    {
+      event: 'refused',
+      reason,
+      kind: SECURITY_KIND[reason],
+      detail,
+      clientId: c?.id ?? undefined,
+      remote: c && remoteOf(c),
+      ...extra,
+    },
+    `refused: ${reason}: ${detail}`,
+  )
 }

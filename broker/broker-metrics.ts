@@ -32,7 +32,10 @@ export function snapshotMetrics(ctx: BrokerContext, intake: SocketIntake, guard:
 
 /** Refusal counts summed by kind (refusals.ts, SECURITY_KIND). */
 function securityEvents(refusals: Record<RefusalReason, number>): Record<SecurityKind, number> {
-  const out = Object.fromEntries([...new Set(Object.values(SECURITY_KIND))].map((k) => [k, 0])) as Record<SecurityKind, number>
+  const out = Object.fromEntries([...new Set(Object.values(SECURITY_KIND))].map((k) => [k, 0])) as Record<
+    SecurityKind,
+    number
+  >
   for (const [reason, n] of Object.entries(refusals)) out[SECURITY_KIND[reason as RefusalReason]] += n
   return out
 }

@@ -58,19 +58,48 @@ export function brokerSettings(opts: BrokerOptions): BrokerSettings {
     clock = Date.now,
   } = opts
   const maxPacketBytes = opts.maxPacketBytes ?? maxPayloadBytes + 1024
-  if (!registry || typeof registry.lookupDevice !== 'function') throw new TypeError('"registry" expected an object with lookupDevice(deviceId)')
+  if (!registry || typeof registry.lookupDevice !== 'function')
+    throw new TypeError('"registry" expected an object with lookupDevice(deviceId)')
   for (const [name, acct] of Object.entries(serviceAccounts)) {
     parsePasswordHash(acct.passwordHash) // a bad hash fails at start-up, not at the first login
-    if (acct.role !== 'ingest' && acct.role !== 'observer') throw new TypeError(`service account "${name}": role must be 'ingest' or 'observer', got ${JSON.stringify(acct.role)}`)
+    if (acct.role !== 'ingest' && acct.role !== 'observer')
+      throw new TypeError(
+        `service account "${name}": role must be 'ingest' or 'observer', got ${JSON.stringify(acct.role)}`,
+      )
   }
   if (rateLimit) new TokenBucket(rateLimit, 0) // validates the options
-  if (!(maxPayloadBytes > 0) || !(maxPacketBytes >= maxPayloadBytes)) throw new RangeError(`need 0 < maxPayloadBytes <= maxPacketBytes, got ${maxPayloadBytes}, ${maxPacketBytes}`)
-  if (!(Number.isInteger(maxIdleSockets) && maxIdleSockets >= 1) || !(Number.isInteger(maxIdleSocketsPerAddress) && maxIdleSocketsPerAddress >= 1)) {
-    throw new RangeError(`maxIdleSockets and maxIdleSocketsPerAddress expected positive integers, got ${maxIdleSockets}, ${maxIdleSocketsPerAddress}`)
+  if (!(maxPayloadBytes > 0) || !(maxPacketBytes >= maxPayloadBytes))
+    throw new RangeError(`need 0 < maxPayloadBytes <= maxPacketBytes, got ${maxPayloadBytes}, ${maxPacketBytes}`)
+  if (
+    !(Number.isInteger(maxIdleSockets) && maxIdleSockets >= 1) ||
+    !(Number.isInteger(maxIdleSocketsPerAddress) && maxIdleSocketsPerAddress >= 1)
+  ) {
+    throw new RangeError(
+      `maxIdleSockets and maxIdleSocketsPerAddress expected positive integers, got ${maxIdleSockets}, ${maxIdleSocketsPerAddress}`,
+    )
   }
-  if (!(connectTimeoutMs > 0)) throw new RangeError(`connectTimeoutMs expected a positive number of ms, got ${connectTimeoutMs}`)
+  if (!(connectTimeoutMs > 0))
+    throw new RangeError(`connectTimeoutMs expected a positive number of ms, got ${connectTimeoutMs}`)
   return {
-    registry, serviceAccounts, host, tls, port, audience, maxPayloadBytes, maxPacketBytes, maxConnections, rateLimit, keepalive, tokenSkewMs,
-    replayCacheMax, maxQueuedMessages, drainTimeoutMs, connectTimeoutMs, maxIdleSockets, maxIdleSocketsPerAddress, logger, clock,
+    registry,
+    serviceAccounts,
+    host,
+    tls,
+    port,
+    audience,
+    maxPayloadBytes,
+    maxPacketBytes,
+    maxConnections,
+    rateLimit,
+    keepalive,
+    tokenSkewMs,
+    replayCacheMax,
+    maxQueuedMessages,
+    drainTimeoutMs,
+    connectTimeoutMs,
+    maxIdleSockets,
+    maxIdleSocketsPerAddress,
+    logger,
+    clock,
   }
 }

@@ -141,10 +141,17 @@ export function createBroker(opts: BrokerOptions): Broker {
       if (aedes) throw new Error('broker already started')
       const { preConnect, authenticate } = connect
       const { authorizePublish, authorizeSubscribe, authorizeForward } = publish
-      aedes = await startAedes(ctx, { preConnect, authenticate, authorizePublish, authorizeSubscribe, authorizeForward }, publish.forgetBucket)
+      aedes = await startAedes(
+        ctx,
+        { preConnect, authenticate, authorizePublish, authorizeSubscribe, authorizeForward },
+        publish.forgetBucket,
+      )
       const listening = await listenForSockets(ctx, intake.onSocket)
       server = listening.server
-      ctx.log.info({ event: 'listening', url: listening.url, audience: s.audience }, `broker listening on ${listening.url}`)
+      ctx.log.info(
+        { event: 'listening', url: listening.url, audience: s.audience },
+        `broker listening on ${listening.url}`,
+      )
       return { port: listening.port, url: listening.url }
     },
 
@@ -167,7 +174,10 @@ export function createBroker(opts: BrokerOptions): Broker {
       const c = aedes && clientsById(aedes)[deviceId]
       const id = c && ctx.identities.get(c)
       if (!c || id?.kind !== 'device' || id.deviceId !== deviceId) return false
-      ctx.log.warn({ event: 'device_disconnected', clientId: deviceId }, `device "${deviceId}" disconnected by the operator`)
+      ctx.log.warn(
+        { event: 'device_disconnected', clientId: deviceId },
+        `device "${deviceId}" disconnected by the operator`,
+      )
       c.close()
       return true
     },

@@ -38,13 +38,16 @@ export class HeldPublishes {
   }
 
   #schedule(h: Held): void {
-    h.timer = setTimeout(() => {
-      h.timer = undefined
-      this.#waiting.delete(h)
-      const now = performance.now()
-      while (h.queue.length && h.queue[0].due <= now) h.queue.shift()!.release()
-      if (h.queue.length) this.#schedule(h)
-    }, Math.max(0, Math.ceil(h.queue[0].due - performance.now())))
+    h.timer = setTimeout(
+      () => {
+        h.timer = undefined
+        this.#waiting.delete(h)
+        const now = performance.now()
+        while (h.queue.length && h.queue[0].due <= now) h.queue.shift()!.release()
+        if (h.queue.length) this.#schedule(h)
+      },
+      Math.max(0, Math.ceil(h.queue[0].due - performance.now())),
+    )
     this.#waiting.add(h)
   }
 }

@@ -8,7 +8,9 @@ import { LoginGuard } from './login-guard.ts'
 
 t.test('backoff: free tries, then doubling delays up to the cap; a success clears it', async (t) => {
   const g = new LoginGuard({ freeFailures: 2, baseDelayMs: 1000, maxDelayMs: 4000 })
-  const fail = (n: number, at: number) => { for (let i = 0; i < n; i++) g.failed('svc', '10.0.0.1', at) }
+  const fail = (n: number, at: number) => {
+    for (let i = 0; i < n; i++) g.failed('svc', '10.0.0.1', at)
+  }
   fail(2, 0)
   t.same(g.admit('svc', '10.0.0.1', 0), { ok: true }, 'two failures are free')
   fail(1, 0)
@@ -32,22 +34,36 @@ t.test('an address that logged in is not held back by its account, only by itsel
   t.match(g.admit('svc', 'home', 1001), { ok: false, scope: 'account' }, 'until the trust expires')
 })
 
-t.test('at most `concurrency` checks run, at most `maxPending` run or wait; the rest are refused without running', async (t) => {
-  const g = new LoginGuard({ concurrency: 2, maxPending: 3 })
-  let running = 0
-  let peak = 0
-  const gates: (() => void)[] = []
-  const check = () => new Promise<boolean>((resolve) => { running++; peak = Math.max(peak, running); gates.push(() => { running--; resolve(false) }) })
-  const runs = Array.from({ length: 5 }, () => g.run(check))
-  t.equal(runs.filter((r) => r === 'busy').length, 2, 'two refused at once')
-  await new Promise((r) => setImmediate(r))
-  t.equal(running, 2, 'two running, one waiting')
-  while (gates.length) { gates.shift()!(); await new Promise((r) => setImmediate(r)) }
-  await Promise.all(runs.filter((r) => r !== 'busy'))
-  t.equal(peak, 2, 'never more than two at once')
-  t.equal(g.checks, 3)
-  t.equal(g.pending, 0)
-})
+t.test(
+  'at most `concurrency` checks run, at most `maxPending` run or wait; the rest are refused without running',
+  async (t) => {
+    const g = new LoginGuard({ concurrency: 2, maxPending: 3 })
+    let running = 0
+    let peak = 0
+    const gates: (() => void)[] = []
+    const check = () =>
+      new Promise<boolean>((resolve) => {
+        running++
+        peak = Math.max(peak, running)
+        gates.push(() => {
+          running--
+          resolve(false)
+        })
+      })
+    const runs = Array.from({ length: 5 }, () => g.run(check))
+    t.equal(runs.filter((r) => r === 'busy').length, 2, 'two refused at once')
+    await new Promise((r) => setImmediate(r))
+    t.equal(running, 2, 'two running, one waiting')
+    while (gates.length) {
+      gates.shift()!()
+      await new Promise((r) => setImmediate(r))
+    }
+    await Promise.all(runs.filter((r) => r !== 'busy'))
+    t.equal(peak, 2, 'never more than two at once')
+    t.equal(g.checks, 3)
+    t.equal(g.pending, 0)
+  },
+)
 
 t.test('the memory of failures is bounded', async (t) => {
   const g = new LoginGuard({ freeFailures: 0, maxTracked: 100 })

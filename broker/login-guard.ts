@@ -35,7 +35,11 @@ export interface LoginGuardOptions {
 
 export type GuardVerdict = { ok: true } | { ok: false; scope: 'account' | 'address'; retryInMs: number }
 
-interface Failures { count: number; until: number; last: number }
+interface Failures {
+  count: number
+  until: number
+  last: number
+}
 
 export class LoginGuard {
   readonly o: Required<LoginGuardOptions>
@@ -47,10 +51,29 @@ export class LoginGuard {
   checks = 0
 
   constructor(o: LoginGuardOptions = {}) {
-    this.o = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000, concurrency: 1, maxPending: 8, trustMs: 24 * 3_600_000, maxTracked: 10_000, ...o }
+    this.o = {
+      freeFailures: 3,
+      baseDelayMs: 1000,
+      maxDelayMs: 60_000,
+      concurrency: 1,
+      maxPending: 8,
+      trustMs: 24 * 3_600_000,
+      maxTracked: 10_000,
+      ...o,
+    }
     const { freeFailures, baseDelayMs, maxDelayMs, concurrency, maxPending, trustMs, maxTracked } = this.o
-    if (!(Number.isInteger(freeFailures) && freeFailures >= 0) || !(baseDelayMs > 0) || !(maxDelayMs >= baseDelayMs) || !(Number.isInteger(concurrency) && concurrency >= 1) || !(maxPending >= concurrency) || !(trustMs >= 0) || !(maxTracked >= 1)) {
-      throw new RangeError(`loginGuard expected freeFailures >= 0, 0 < baseDelayMs <= maxDelayMs, concurrency >= 1, maxPending >= concurrency, got ${JSON.stringify(o)}`)
+    if (
+      !(Number.isInteger(freeFailures) && freeFailures >= 0) ||
+      !(baseDelayMs > 0) ||
+      !(maxDelayMs >= baseDelayMs) ||
+      !(Number.isInteger(concurrency) && concurrency >= 1) ||
+      !(maxPending >= concurrency) ||
+      !(trustMs >= 0) ||
+      !(maxTracked >= 1)
+    ) {
+      throw new RangeError(
+        `loginGuard expected freeFailures >= 0, 0 < baseDelayMs <= maxDelayMs, concurrency >= 1, maxPending >= concurrency, got ${JSON.stringify(o)}`,
+      )
     }
   }
 
@@ -85,7 +108,10 @@ export class LoginGuard {
   run<T>(check: () => Promise<T>): Promise<T> | 'busy' {
     if (this.pending >= this.o.maxPending) return 'busy'
     // A finishing check hands its slot straight to the next waiting one, so the bound holds exactly.
-    const slot = this.#running < this.o.concurrency ? (this.#running++, Promise.resolve()) : new Promise<void>((r) => this.#waiting.push(r))
+    const slot =
+      this.#running < this.o.concurrency
+        ? (this.#running++, Promise.resolve())
+        : new Promise<void>((r) => this.#waiting.push(r))
     return slot.then(async () => {
       this.checks++
       try {
@@ -98,7 +124,9 @@ export class LoginGuard {
     })
   }
 
-  get pending(): number { return this.#running + this.#waiting.length }
+  get pending(): number {
+    return this.#running + this.#waiting.length
+  }
 
   #remember<V>(map: Map<string, V>, key: string, v: V): void {
     map.delete(key) // re-insert: Map order is then least recently updated first

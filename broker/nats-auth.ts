@@ -18,8 +18,13 @@ export class NatsAuthError extends Error {
 
 /** The device's NATS/MQTT password: base64url(HMAC-SHA256(secret, "coldproof nats device v1" 0x00 deviceId)). */
 export function deviceNatsPassword(secret: Uint8Array, deviceId: string): string {
-  if (!(secret instanceof Uint8Array) || secret.length < 32) throw new NatsAuthError(`the cluster secret must be at least 32 bytes, got ${secret instanceof Uint8Array ? secret.length : typeof secret}`)
-  return createHmac('sha256', secret).update(`coldproof nats device v1\0${checkDeviceId(deviceId)}`).digest('base64url')
+  if (!(secret instanceof Uint8Array) || secret.length < 32)
+    throw new NatsAuthError(
+      `the cluster secret must be at least 32 bytes, got ${secret instanceof Uint8Array ? secret.length : typeof secret}`,
+    )
+  return createHmac('sha256', secret)
+    .update(`coldproof nats device v1\0${checkDeviceId(deviceId)}`)
+    .digest('base64url')
 }
 
 export interface NatsUser {
@@ -50,7 +55,7 @@ export function deviceNatsUser(secret: Uint8Array, deviceId: string): NatsUser {
 
 /** The ingest's user: reads the readings streams (JetStream API), publishes receipts and resend requests. */
 export function ingestNatsUser(user: string, password: string): NatsUser {
-  if (!user || !password) throw new NatsAuthError('the ingest\'s NATS user and password must be non-empty')
+  if (!user || !password) throw new NatsAuthError("the ingest's NATS user and password must be non-empty")
   return {
     user,
     password,
@@ -77,7 +82,8 @@ export function natsAuthorizationConf(input: NatsAuthInput): string {
   const seen = new Set<string>([input.ingest.user])
   for (const d of input.devices) {
     if (d.revoked) continue
-    if (seen.has(d.deviceId)) throw new NatsAuthError(`device id "${d.deviceId}" appears twice or collides with the ingest user`)
+    if (seen.has(d.deviceId))
+      throw new NatsAuthError(`device id "${d.deviceId}" appears twice or collides with the ingest user`)
     seen.add(d.deviceId)
     users.push(deviceNatsUser(input.secret, d.deviceId))
   }

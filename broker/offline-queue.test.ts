@@ -11,7 +11,16 @@ interface P {
 }
 
 const fresh = () => (memoryPersistence as unknown as () => P)()
-const pkt = (n: number) => ({ cmd: 'publish', topic: 't', payload: Buffer.from([n]), qos: 1, retain: false, dup: false, brokerId: 'b', brokerCounter: n })
+const pkt = (n: number) => ({
+  cmd: 'publish',
+  topic: 't',
+  payload: Buffer.from([n]),
+  qos: 1,
+  retain: false,
+  dup: false,
+  brokerId: 'b',
+  brokerCounter: n,
+})
 async function queued(p: P, id: string): Promise<number[]> {
   const out: number[] = []
   for await (const x of p.outgoingStream({ id })) out.push(x.payload[0])
@@ -43,14 +52,22 @@ t.test('live delivery of a dropped message does not fail; an unknown one still d
   const p = capOfflineQueue(fresh(), 1, () => {})
   await p.outgoingEnqueue({ clientId: 'a' }, pkt(1))
   await p.outgoingEnqueue({ clientId: 'a' }, pkt(2)) // dropped
-  await t.resolves(p.outgoingUpdate({ id: 'a' }, { ...pkt(2), messageId: 9 }), 'aedes may update the copy it tried to store')
+  await t.resolves(
+    p.outgoingUpdate({ id: 'a' }, { ...pkt(2), messageId: 9 }),
+    'aedes may update the copy it tried to store',
+  )
   await t.rejects(p.outgoingUpdate({ id: 'a' }, { ...pkt(99), messageId: 10 }), /no such packet/)
 })
 
 t.test('a drifted count is corrected from the store', async (t) => {
   let now = 0
   const inner = fresh()
-  const p = capOfflineQueue(inner, 2, () => {}, () => now)
+  const p = capOfflineQueue(
+    inner,
+    2,
+    () => {},
+    () => now,
+  )
   await p.outgoingEnqueue({ clientId: 'a' }, pkt(1))
   await p.outgoingEnqueue({ clientId: 'a' }, pkt(2))
   // Remove one behind the wrapper's back (as if our bookkeeping had missed it).

@@ -27,8 +27,14 @@ const RECOUNT_INTERVAL_MS = 1000
  * Patches `persistence` in place (own properties shadow its methods) and
  * returns it. `onDrop(clientId, queued)` is called for every dropped message.
  */
-export function capOfflineQueue<P extends object>(persistence: P, cap: number, onDrop: (clientId: string, queued: number) => void, now: () => number = Date.now): P {
-  if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`"maxQueuedMessages" expected an integer >= 1, got ${cap}`)
+export function capOfflineQueue<P extends object>(
+  persistence: P,
+  cap: number,
+  onDrop: (clientId: string, queued: number) => void,
+  now: () => number = Date.now,
+): P {
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new RangeError(`"maxQueuedMessages" expected an integer >= 1, got ${cap}`)
   const p = persistence as unknown as QueuePersistence
   const enqueue = p.outgoingEnqueue.bind(p)
   const enqueueCombi = p.outgoingEnqueueCombi.bind(p)

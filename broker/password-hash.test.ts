@@ -1,13 +1,23 @@
 import t from 'tap'
 import { hashPassword, needsRehash, parsePasswordHash, PasswordHashError, verifyPassword } from './password-hash.ts'
 import { hashServicePassword, verifyServicePassword } from './service-accounts.ts'
-import { hashPassword as hashUserPassword, verifyPassword as verifyUserPassword, USER_SCRYPT_COST } from '../dashboard/server/users.ts'
+import {
+  hashPassword as hashUserPassword,
+  verifyPassword as verifyUserPassword,
+  USER_SCRYPT_COST,
+} from '../dashboard/server/users.ts'
 
 // Real strings made by the two hashers before they shared this module (commit 6742961):
 // the dashboard's (padded base64, 64-byte key) and the broker's (base64url, 32-byte key).
 const OLD = {
-  dashboard: { password: 'dashboard user password 1', hash: 'scrypt$16384$8$1$vRCdlB/UT+sIU2iH9g/ULQ==$1sSOT2XFyqsXaXmnk5J2SW01aGmFosR6OTToh/oYEwqEwDsyLA9u/S7T20YGlAKxfAc0XaGzBxxjit7OlbzJOg==' },
-  broker: { password: 'broker service password 1', hash: 'scrypt$4096$8$1$1p6FQTfyhWStuZfnygBMaA$VqLrboTZdVvYpbyculvpFOigz2qF_n3A7BbnD-cJWzA' },
+  dashboard: {
+    password: 'dashboard user password 1',
+    hash: 'scrypt$16384$8$1$vRCdlB/UT+sIU2iH9g/ULQ==$1sSOT2XFyqsXaXmnk5J2SW01aGmFosR6OTToh/oYEwqEwDsyLA9u/S7T20YGlAKxfAc0XaGzBxxjit7OlbzJOg==',
+  },
+  broker: {
+    password: 'broker service password 1',
+    hash: 'scrypt$4096$8$1$1p6FQTfyhWStuZfnygBMaA$VqLrboTZdVvYpbyculvpFOigz2qF_n3A7BbnD-cJWzA',
+  },
 }
 const COST = { N: 2 ** 12, r: 8, p: 1 }
 
@@ -16,17 +26,29 @@ t.test('hashes in both older forms still verify, and only the dashboard one need
     t.equal(await verifyPassword(o.password, o.hash), true, `${name}: right password`)
     t.equal(await verifyPassword(`${o.password}x`, o.hash), false, `${name}: wrong password`)
   }
-  t.equal(await verifyServicePassword(OLD.dashboard.password, OLD.dashboard.hash), true, 'the broker reads an old dashboard hash')
-  t.equal(await verifyUserPassword(OLD.broker.password, OLD.broker.hash), true, 'the dashboard reads an old broker hash')
+  t.equal(
+    await verifyServicePassword(OLD.dashboard.password, OLD.dashboard.hash),
+    true,
+    'the broker reads an old dashboard hash',
+  )
+  t.equal(
+    await verifyUserPassword(OLD.broker.password, OLD.broker.hash),
+    true,
+    'the dashboard reads an old broker hash',
+  )
   t.equal(needsRehash(OLD.dashboard.hash, USER_SCRYPT_COST), true, 'padded base64 and a 64-byte key are replaced')
   t.equal(needsRehash(OLD.broker.hash, COST), false, 'the broker form is the current form')
   t.equal(needsRehash(OLD.broker.hash), true, 'a cheaper cost than asked for is replaced')
 })
 
-t.test('either side verifies the other side\'s new hashes', async (t) => {
+t.test("either side verifies the other side's new hashes", async (t) => {
   const fromBroker = await hashServicePassword('a service password', COST)
   const fromDashboard = await hashUserPassword('a user password')
-  t.match(fromDashboard, /^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/, 'one format: base64url, 32-byte key')
+  t.match(
+    fromDashboard,
+    /^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/,
+    'one format: base64url, 32-byte key',
+  )
   t.equal(await verifyUserPassword('a service password', fromBroker), true)
   t.equal(await verifyServicePassword('a user password', fromDashboard), true)
   t.equal(await verifyUserPassword('a service passworD', fromBroker), false)
@@ -53,8 +75,16 @@ t.test('malformed hashes: a typed error that names the part', async (t) => {
     [`scrypt$4096$8$1$${salt}$AAAA`, /key must be 16 to 64 bytes, got 3/],
   ]
   for (const [bad, message] of cases) {
-    t.throws(() => parsePasswordHash(bad), { name: 'PasswordHashError', code: 'ERR_PASSWORD_HASH', message }, JSON.stringify(bad))
+    t.throws(
+      () => parsePasswordHash(bad),
+      { name: 'PasswordHashError', code: 'ERR_PASSWORD_HASH', message },
+      JSON.stringify(bad),
+    )
   }
-  await t.rejects(verifyPassword('pw', 'scrypt$4096$8$1$AAAA$AAAA'), PasswordHashError, 'verify refuses it too, not false')
+  await t.rejects(
+    verifyPassword('pw', 'scrypt$4096$8$1$AAAA$AAAA'),
+    PasswordHashError,
+    'verify refuses it too, not false',
+  )
   await t.rejects(hashPassword('pw', { N: 1000, r: 8, p: 1 }), RangeError)
 })

@@ -11,7 +11,11 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
-export interface ScryptCost { N: number; r: number; p: number }
+export interface ScryptCost {
+  N: number
+  r: number
+  p: number
+}
 /** N = 2^15, r = 8, p = 1: 32 MiB and ~0.1 s per check. */
 export const DEFAULT_SCRYPT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
 export const KEY_LENGTH = 32
@@ -28,21 +32,30 @@ export class PasswordHashError extends TypeError {
   }
 }
 
-export interface ParsedHash { cost: ScryptCost; salt: Buffer; key: Buffer; /** false for the older base64-with-padding form */ canonical: boolean }
+export interface ParsedHash {
+  cost: ScryptCost
+  salt: Buffer
+  key: Buffer /** false for the older base64-with-padding form */
+  canonical: boolean
+}
 
 function scryptAsync(password: Buffer, salt: Buffer, keyLength: number, cost: ScryptCost): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // maxmem must cover 128 * N * r bytes (RFC 7914 section 2) with headroom.
-    scrypt(password, salt, keyLength, { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)))
+    scrypt(password, salt, keyLength, { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    )
   })
 }
 
 function checkCost(cost: ScryptCost): string | null {
   const { N, r, p } = cost
-  if (!Number.isSafeInteger(N) || N < 2 || N > MAX_N || (N & (N - 1)) !== 0) return `N must be a power of two from 2 to 2^20, got ${N}`
+  if (!Number.isSafeInteger(N) || N < 2 || N > MAX_N || (N & (N - 1)) !== 0)
+    return `N must be a power of two from 2 to 2^20, got ${N}`
   if (!Number.isSafeInteger(r) || r < 1 || r > 32) return `r must be an integer from 1 to 32, got ${r}`
   if (!Number.isSafeInteger(p) || p < 1 || p > 16) return `p must be an integer from 1 to 16, got ${p}`
-  if (128 * N * r > MAX_MEMORY) return `N=${N} with r=${r} needs ${(128 * N * r) / 1024 ** 2} MiB, more than the 1024 MiB allowed`
+  if (128 * N * r > MAX_MEMORY)
+    return `N=${N} with r=${r} needs ${(128 * N * r) / 1024 ** 2} MiB, more than the 1024 MiB allowed`
   return null
 }
 
@@ -64,22 +77,32 @@ function decode(field: string, text: string): { bytes: Buffer; canonical: boolea
     const bytes = Buffer.from(text, 'base64')
     if (bytes.toString('base64') === text) return { bytes, canonical: false }
   }
-  throw new PasswordHashError(`password hash: the ${field} is not base64url (or padded base64): ${JSON.stringify(text.slice(0, 12))}`)
+  throw new PasswordHashError(
+    `password hash: the ${field} is not base64url (or padded base64): ${JSON.stringify(text.slice(0, 12))}`,
+  )
 }
 
 /** Throws PasswordHashError naming the part that is wrong; never echoes the whole string. */
 export function parsePasswordHash(hash: string): ParsedHash {
   if (typeof hash !== 'string') throw new PasswordHashError(`password hash: expected a string, got ${typeof hash}`)
   const parts = hash.split('$')
-  if (parts[0] !== 'scrypt') throw new PasswordHashError(`password hash: expected it to start with "scrypt$", got ${JSON.stringify(hash.slice(0, 8))}`)
-  if (parts.length !== 6) throw new PasswordHashError(`password hash: expected 6 "$"-separated fields scrypt$N$r$p$salt$key, got ${parts.length}`)
+  if (parts[0] !== 'scrypt')
+    throw new PasswordHashError(
+      `password hash: expected it to start with "scrypt$", got ${JSON.stringify(hash.slice(0, 8))}`,
+    )
+  if (parts.length !== 6)
+    throw new PasswordHashError(
+      `password hash: expected 6 "$"-separated fields scrypt$N$r$p$salt$key, got ${parts.length}`,
+    )
   const [N, r, p] = parts.slice(1, 4).map((s) => (/^[0-9]{1,8}$/.test(s) ? Number(s) : Number.NaN))
   const bad = checkCost({ N, r, p })
   if (bad) throw new PasswordHashError(`password hash: ${bad}`)
   const salt = decode('salt', parts[4])
   const key = decode('key', parts[5])
-  if (salt.bytes.length > 64) throw new PasswordHashError(`password hash: the salt must be 1 to 64 bytes, got ${salt.bytes.length}`)
-  if (key.bytes.length < 16 || key.bytes.length > 64) throw new PasswordHashError(`password hash: the key must be 16 to 64 bytes, got ${key.bytes.length}`)
+  if (salt.bytes.length > 64)
+    throw new PasswordHashError(`password hash: the salt must be 1 to 64 bytes, got ${salt.bytes.length}`)
+  if (key.bytes.length < 16 || key.bytes.length > 64)
+    throw new PasswordHashError(`password hash: the key must be 16 to 64 bytes, got ${key.bytes.length}`)
   return { cost: { N, r, p }, salt: salt.bytes, key: key.bytes, canonical: salt.canonical && key.canonical }
 }
 
@@ -94,5 +117,12 @@ export async function verifyPassword(password: Buffer | string, hash: string): P
 /** True when `hash` is not what hashPassword(…, cost) writes today: re-hash after the next successful check. */
 export function needsRehash(hash: string, cost: ScryptCost = DEFAULT_SCRYPT_COST): boolean {
   const h = parsePasswordHash(hash)
-  return !h.canonical || h.key.length !== KEY_LENGTH || h.salt.length !== SALT_LENGTH || h.cost.N !== cost.N || h.cost.r !== cost.r || h.cost.p !== cost.p
+  return (
+    !h.canonical ||
+    h.key.length !== KEY_LENGTH ||
+    h.salt.length !== SALT_LENGTH ||
+    h.cost.N !== cost.N ||
+    h.cost.r !== cost.r ||
+    h.cost.p !== cost.p
+  )
 }

@@ -11,7 +11,11 @@ import { TokenBucket } from './rate-limit.ts'
 
 export interface PublishHooks {
   authorizePublish(client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void): void
-  authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void
+  authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    cb: (err: Error | null, sub?: Subscription | null) => void,
+  ): void
   authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket
   /** On disconnect: forgets a device's rate-limit bucket once it is full again. */
   forgetBucket(deviceId: string): void
@@ -34,7 +38,12 @@ export function createPublishHooks(ctx: BrokerContext, held: HeldPublishes): Pub
       if (!client || !id) return cb(new Error('publish without an authenticated identity'))
       const size = packet.payload?.length ?? 0
       if (size > maxPayloadBytes) {
-        refused(ctx, 'payload_too_large', client, `payload of ${size} bytes on "${packet.topic.slice(0, 120)}" exceeds ${maxPayloadBytes}`)
+        refused(
+          ctx,
+          'payload_too_large',
+          client,
+          `payload of ${size} bytes on "${packet.topic.slice(0, 120)}" exceeds ${maxPayloadBytes}`,
+        )
         return cb(new Error('payload_too_large'))
       }
       if (!mayPublish(id, packet.topic)) {
@@ -49,13 +58,29 @@ export function createPublishHooks(ctx: BrokerContext, held: HeldPublishes): Pub
       if (!bucket) buckets.set(id.deviceId, (bucket = new TokenBucket(rateLimit, clock())))
       const delay = bucket.take(clock())
       if (delay < 0) {
-        refused(ctx, 'rate_limited', client, `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}) with more than ${rateLimit.maxDelayMs} ms of held-back publishes`)
+        refused(
+          ctx,
+          'rate_limited',
+          client,
+          `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}) with more than ${rateLimit.maxDelayMs} ms of held-back publishes`,
+        )
         return cb(new Error('rate_limited'))
       }
       if (delay === 0 && !held.has(client)) return cb(null)
       m.throttled++
       // A rate-limit hit: logged once per connection (its count is in metrics().throttled).
-      if (!held.seen(client)) ctx.securityLog.warn('throttled', { event: 'throttled', kind: 'throttled', clientId: client.id, remote: remoteOf(client), detail: `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}): publishes held back` }, `throttled: ${client.id} publishes over ${rateLimit.perSecond}/s`)
+      if (!held.seen(client))
+        ctx.securityLog.warn(
+          'throttled',
+          {
+            event: 'throttled',
+            kind: 'throttled',
+            clientId: client.id,
+            remote: remoteOf(client),
+            detail: `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}): publishes held back`,
+          },
+          `throttled: ${client.id} publishes over ${rateLimit.perSecond}/s`,
+        )
       held.hold(client, delay, () => cb(null))
     },
 

@@ -25,26 +25,30 @@ t.test('refills at perSecond, never above burst', async (t) => {
 })
 
 t.test('property: over any schedule, admitted publishes never exceed burst + rate * elapsed', async (t) => {
-  fc.assert(fc.property(
-    fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 2000 }),
-    fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 200 }),
-    (perSecond, burst, maxDelayMs, gaps) => {
-      const b = new TokenBucket({ perSecond, burst, maxDelayMs }, 0)
-      let now = 0
-      let admittedBy = 0 // publishes that may proceed by time `now + their delay`
-      let lastRelease = 0
-      for (const g of gaps) {
-        now += g
-        const d = b.take(now)
-        if (d >= 0) {
-          admittedBy++
-          lastRelease = Math.max(lastRelease, now + d)
-          if (d > maxDelayMs) return false
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 100 }),
+      fc.integer({ min: 1, max: 50 }),
+      fc.integer({ min: 0, max: 2000 }),
+      fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 200 }),
+      (perSecond, burst, maxDelayMs, gaps) => {
+        const b = new TokenBucket({ perSecond, burst, maxDelayMs }, 0)
+        let now = 0
+        let admittedBy = 0 // publishes that may proceed by time `now + their delay`
+        let lastRelease = 0
+        for (const g of gaps) {
+          now += g
+          const d = b.take(now)
+          if (d >= 0) {
+            admittedBy++
+            lastRelease = Math.max(lastRelease, now + d)
+            if (d > maxDelayMs) return false
+          }
         }
-      }
-      return admittedBy <= burst + (perSecond * lastRelease) / 1000 + 1e-9
-    },
-  ))
+        return admittedBy <= burst + (perSecond * lastRelease) / 1000 + 1e-9
+      },
+    ),
+  )
   t.pass('held')
 })
 

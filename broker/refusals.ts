@@ -10,14 +10,19 @@
 export const REFUSAL_REASONS = {
   // Before CONNECT (the socket is closed)
   connect_timeout: 'no CONNECT arrived within connectTimeoutMs of the socket opening (disconnect)',
-  idle_socket_cap: 'the remote address already holds maxIdleSocketsPerAddress sockets that have sent no CONNECT (disconnect at once)',
-  idle_socket_evicted: 'maxIdleSockets sockets had sent no CONNECT: the oldest of them is closed to make room (disconnect)',
+  idle_socket_cap:
+    'the remote address already holds maxIdleSocketsPerAddress sockets that have sent no CONNECT (disconnect at once)',
+  idle_socket_evicted:
+    'maxIdleSockets sockets had sent no CONNECT: the oldest of them is closed to make room (disconnect)',
   // CONNECT
-  protocol_version: 'the CONNECT is not MQTT 3.1.1 (protocol level 4): MQTT 3.1 (MQIsdp, level 3) and MQTT 5 are refused (CONNACK 1)',
-  login_backoff: 'too many failed password logins for this service account or from this address: refused without checking the password until the backoff ends (CONNACK 5)',
+  protocol_version:
+    'the CONNECT is not MQTT 3.1.1 (protocol level 4): MQTT 3.1 (MQIsdp, level 3) and MQTT 5 are refused (CONNACK 1)',
+  login_backoff:
+    'too many failed password logins for this service account or from this address: refused without checking the password until the backoff ends (CONNACK 5)',
   login_busy: 'maxPending password checks are already running or waiting (CONNACK 3)',
   anonymous: 'no username: every client must authenticate (CONNACK 5)',
-  client_id_mismatch: 'a device\'s client id differs from its username/device id, or a client id belongs to another kind of identity (CONNACK 2)',
+  client_id_mismatch:
+    "a device's client id differs from its username/device id, or a client id belongs to another kind of identity (CONNACK 2)",
   bad_username: 'the username is neither a service account nor a well-formed device id (CONNACK 4)',
   unknown_device: 'no device is registered under this id (CONNACK 4)',
   token_malformed: 'the device token does not decode (CONNACK 4)',
@@ -32,12 +37,12 @@ export const REFUSAL_REASONS = {
   registry_unavailable: 'the device registry lookup failed (CONNACK 3)',
   replay_cache_full: 'the token nonce cache is full (CONNACK 3)',
   // PUBLISH (the connection is closed: MQTT 3.1.1 has no negative PUBACK)
-  publish_denied: 'the topic is outside the client\'s publish ACL (disconnect)',
+  publish_denied: "the topic is outside the client's publish ACL (disconnect)",
   payload_too_large: 'the payload exceeds maxPayloadBytes (disconnect)',
   packet_too_large: 'a packet header announces more than maxPacketBytes (disconnect before buffering it)',
   rate_limited: 'the client published faster than its rate limit allows even after throttling (disconnect)',
   // SUBSCRIBE (answered with 0x80 in SUBACK, the connection stays up)
-  subscribe_denied: 'the filter is outside the client\'s subscribe ACL (SUBACK 0x80)',
+  subscribe_denied: "the filter is outside the client's subscribe ACL (SUBACK 0x80)",
 } as const
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS

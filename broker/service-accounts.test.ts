@@ -8,7 +8,11 @@ t.test('hash and verify', async (t) => {
   const h = await hashServicePassword('correct horse battery staple', COST)
   t.match(h, /^scrypt\$4096\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/)
   t.equal(await verifyServicePassword('correct horse battery staple', h), true)
-  t.equal(await verifyServicePassword(Buffer.from('correct horse battery staple'), h), true, 'the MQTT password arrives as a Buffer')
+  t.equal(
+    await verifyServicePassword(Buffer.from('correct horse battery staple'), h),
+    true,
+    'the MQTT password arrives as a Buffer',
+  )
   t.equal(await verifyServicePassword('correct horse battery stapl', h), false)
   t.equal(await verifyServicePassword('', h), false)
   t.not(await hashServicePassword('correct horse battery staple', COST), h, 'salted: two hashes of one password differ')
@@ -30,7 +34,14 @@ t.test('RFC 7914 section 12 vector through the same parser', async (t) => {
 
 t.test('refuses short passwords and foreign hash strings', async (t) => {
   await t.rejects(hashServicePassword('short', COST), RangeError)
-  for (const bad of ['', 'plain', '$2b$10$abc', 'scrypt$1000$8$1$AAAA$AAAA', 'scrypt$4096$8$1$AAAA$AAAA', 'scrypt$4096$0$1$AAAA$' + 'A'.repeat(43)]) {
+  for (const bad of [
+    '',
+    'plain',
+    '$2b$10$abc',
+    'scrypt$1000$8$1$AAAA$AAAA',
+    'scrypt$4096$8$1$AAAA$AAAA',
+    'scrypt$4096$0$1$AAAA$' + 'A'.repeat(43),
+  ]) {
     t.throws(() => parsePasswordHash(bad), { code: 'ERR_PASSWORD_HASH' }, JSON.stringify(bad))
   }
 })

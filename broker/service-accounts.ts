@@ -6,7 +6,12 @@
  */
 import { DEFAULT_SCRYPT_COST, hashPassword, type ScryptCost } from './password-hash.ts'
 
-export { DEFAULT_SCRYPT_COST, parsePasswordHash, PasswordHashError, verifyPassword as verifyServicePassword } from './password-hash.ts'
+export {
+  DEFAULT_SCRYPT_COST,
+  parsePasswordHash,
+  PasswordHashError,
+  verifyPassword as verifyServicePassword,
+} from './password-hash.ts'
 export type { ScryptCost } from './password-hash.ts'
 
 export type ServiceRole = 'ingest' | 'observer'
@@ -25,7 +30,9 @@ export interface ServiceAccount {
 
 export async function hashServicePassword(password: string, cost: ScryptCost = DEFAULT_SCRYPT_COST): Promise<string> {
   if (typeof password !== 'string' || password.length < 12) {
-    throw new RangeError(`"password" expected a string of at least 12 characters, got ${typeof password === 'string' ? `length=${password.length}` : typeof password}`)
+    throw new RangeError(
+      `"password" expected a string of at least 12 characters, got ${typeof password === 'string' ? `length=${password.length}` : typeof password}`,
+    )
   }
   return hashPassword(password, cost)
 }

@@ -40,13 +40,25 @@ export function createSocketIntake(ctx: BrokerContext): SocketIntake {
     // Idle sockets cost memory and slots: one address may hold only a few, and above the
     // total the oldest one goes, so a new device always gets in.
     if ((idleByAddress.get(addr) ?? 0) >= maxIdleSocketsPerAddress) {
-      refused(ctx, 'idle_socket_cap', undefined, `${addr} already holds ${maxIdleSocketsPerAddress} sockets that have sent no CONNECT`, { remote: addr })
+      refused(
+        ctx,
+        'idle_socket_cap',
+        undefined,
+        `${addr} already holds ${maxIdleSocketsPerAddress} sockets that have sent no CONNECT`,
+        { remote: addr },
+      )
       return void socket.destroy()
     }
     if (idle.size >= maxIdleSockets) {
       const [oldest, oldAddr] = idle.entries().next().value!
       notIdle(oldest) // no longer counted, whatever it does next
-      refused(ctx, 'idle_socket_evicted', undefined, `${maxIdleSockets} sockets had sent no CONNECT: closed the oldest, from ${oldAddr}`, { remote: oldAddr })
+      refused(
+        ctx,
+        'idle_socket_evicted',
+        undefined,
+        `${maxIdleSockets} sockets had sent no CONNECT: closed the oldest, from ${oldAddr}`,
+        { remote: oldAddr },
+      )
       oldest.destroy()
     }
     idle.set(socket, addr)
@@ -77,7 +89,11 @@ export function createSocketIntake(ctx: BrokerContext): SocketIntake {
 // it buffer up to 256 MiB. The parser knows a packet's length from its fixed
 // header ([MQTT-2.2.3]); refuse there, before the body is buffered.
 function guardPacketSize(ctx: BrokerContext, client: Client, socket: net.Socket, maxPacketBytes: number): void {
-  type Parser = { parse(b: Buffer): number; packet?: { length: number }; prependListener(e: 'packet', f: (p: { length: number }) => void): void }
+  type Parser = {
+    parse(b: Buffer): number
+    packet?: { length: number }
+    prependListener(e: 'packet', f: (p: { length: number }) => void): void
+  }
   const parser = (client as unknown as { _parser?: Parser })._parser
   if (!parser || typeof parser.parse !== 'function') return // the payload check in authorizePublish still applies
   const parse = parser.parse.bind(parser)

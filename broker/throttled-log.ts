@@ -33,14 +33,18 @@ export function createThrottledLog(log: LevelLogger, event: string, opts: Thrott
   const burst = opts.burst ?? 20
   const windowMs = opts.windowMs ?? 60_000
   const now = opts.now ?? (() => performance.now())
-  if (!(burst >= 1) || !(windowMs > 0)) throw new RangeError(`throttled log expected burst >= 1 and windowMs > 0, got ${burst}, ${windowMs}`)
+  if (!(burst >= 1) || !(windowMs > 0))
+    throw new RangeError(`throttled log expected burst >= 1 and windowMs > 0, got ${burst}, ${windowMs}`)
   const keys = new Map<string, { since: number; logged: number; dropped: number }>()
   let suppressed = 0
   let timer: NodeJS.Timeout | undefined
 
   function summarise(key: string, k: { since: number; dropped: number }): void {
     if (k.dropped === 0) return
-    log.warn({ event: `${event}_suppressed`, key, suppressed: k.dropped, windowMs }, `${event}: ${k.dropped} more "${key}" event(s) in ${Math.round(windowMs / 1000)} s not logged one by one (counted in the metrics)`)
+    log.warn(
+      { event: `${event}_suppressed`, key, suppressed: k.dropped, windowMs },
+      `${event}: ${k.dropped} more "${key}" event(s) in ${Math.round(windowMs / 1000)} s not logged one by one (counted in the metrics)`,
+    )
     k.dropped = 0
   }
   function sweep(): void {
@@ -50,14 +54,20 @@ export function createThrottledLog(log: LevelLogger, event: string, opts: Thrott
       summarise(key, k)
       keys.delete(key)
     }
-    if (keys.size === 0 && timer) { clearInterval(timer); timer = undefined }
+    if (keys.size === 0 && timer) {
+      clearInterval(timer)
+      timer = undefined
+    }
   }
 
   return {
     warn(key, fields, msg) {
       const t = now()
       let k = keys.get(key)
-      if (k && t - k.since >= windowMs) { summarise(key, k); k = undefined }
+      if (k && t - k.since >= windowMs) {
+        summarise(key, k)
+        k = undefined
+      }
       if (!k) keys.set(key, (k = { since: t, logged: 0, dropped: 0 }))
       if (k.logged < burst) {
         k.logged++
@@ -74,7 +84,9 @@ export function createThrottledLog(log: LevelLogger, event: string, opts: Thrott
     flush() {
       for (const [key, k] of keys) summarise(key, k)
     },
-    get suppressed() { return suppressed },
+    get suppressed() {
+      return suppressed
+    },
     stop() {
       if (timer) clearInterval(timer)
       timer = undefined

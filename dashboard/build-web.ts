@@ -37,7 +37,10 @@ export interface BuildWebResult {
  * `outdir`. Throws esbuild's error (with file and line) if the code does not
  * compile. Safe to call on every start (it rewrites the same files).
  */
-export async function buildWeb({ outdir = DEFAULT_WEB_OUTDIR, minify = false }: BuildWebOptions = {}): Promise<BuildWebResult> {
+export async function buildWeb({
+  outdir = DEFAULT_WEB_OUTDIR,
+  minify = false,
+}: BuildWebOptions = {}): Promise<BuildWebResult> {
   const result = await build({
     absWorkingDir: root,
     entryPoints: {
@@ -58,7 +61,11 @@ export async function buildWeb({ outdir = DEFAULT_WEB_OUTDIR, minify = false }: 
     define: { 'process.env.NODE_ENV': minify ? '"production"' : '"development"' },
   })
   const files = Object.keys(result.metafile.outputs).map((p) => p.slice(p.lastIndexOf('/') + 1))
-  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).sort().map((p) => [p, sha256Of(join(root, p))]))
+  const inputs = Object.fromEntries(
+    Object.keys(result.metafile.inputs)
+      .sort()
+      .map((p) => [p, sha256Of(join(root, p))]),
+  )
   writeFileSync(join(outdir, MANIFEST), JSON.stringify({ inputs }, null, 1) + '\n')
   return { outdir, files: [...files, MANIFEST] }
 }
@@ -67,7 +74,9 @@ function sha256Of(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex')
 }
 
-export type WebAssetsCheck = { ok: true } | { ok: false; code: 'ERR_WEB_ASSETS_MISSING' | 'ERR_WEB_ASSETS_STALE'; message: string }
+export type WebAssetsCheck =
+  | { ok: true }
+  | { ok: false; code: 'ERR_WEB_ASSETS_MISSING' | 'ERR_WEB_ASSETS_STALE'; message: string }
 
 /** Whether the bundle in `outdir` exists and was built from the sources as they are now (content hashes, not times). */
 export function checkWebAssets(outdir = DEFAULT_WEB_OUTDIR): WebAssetsCheck {
@@ -77,12 +86,25 @@ export function checkWebAssets(outdir = DEFAULT_WEB_OUTDIR): WebAssetsCheck {
     inputs = (JSON.parse(readFileSync(join(outdir, MANIFEST), 'utf8')) as { inputs: Record<string, string> }).inputs
     for (const f of ['app.js', 'login.js']) readFileSync(join(outdir, f))
   } catch {
-    return { ok: false, code: 'ERR_WEB_ASSETS_MISSING', message: `the dashboard's browser bundle is missing from ${outdir}; ${fix}` }
+    return {
+      ok: false,
+      code: 'ERR_WEB_ASSETS_MISSING',
+      message: `the dashboard's browser bundle is missing from ${outdir}; ${fix}`,
+    }
   }
   for (const [p, hash] of Object.entries(inputs)) {
     let now: string | undefined
-    try { now = sha256Of(join(root, p)) } catch { now = undefined }
-    if (now !== hash) return { ok: false, code: 'ERR_WEB_ASSETS_STALE', message: `the dashboard's browser bundle in ${outdir} is older than ${p}; ${fix}` }
+    try {
+      now = sha256Of(join(root, p))
+    } catch {
+      now = undefined
+    }
+    if (now !== hash)
+      return {
+        ok: false,
+        code: 'ERR_WEB_ASSETS_STALE',
+        message: `the dashboard's browser bundle in ${outdir} is older than ${p}; ${fix}`,
+      }
   }
   return { ok: true }
 }

@@ -31,7 +31,12 @@ export const initialChainState = (): ChainState => ({ seq: 0, head: GENESIS_PREV
 
 export function memoryChainState(): ChainStateStore {
   let s = initialChainState()
-  return { load: () => s, save: (next) => { s = next } }
+  return {
+    load: () => s,
+    save: (next) => {
+      s = next
+    },
+  }
 }
 
 /**
@@ -59,20 +64,31 @@ export function fileChainState(dir: string, log?: WriteErrorLog): ChainStateStor
         throw new SimError('ERR_STATE_CORRUPT', `chain state ${path} is not JSON`, { path })
       }
       if (typeof json.seq !== 'number' || !Number.isInteger(json.seq) || json.seq < 0 || json.seq > MAX_SEQ) {
-        throw new SimError('ERR_STATE_CORRUPT', `chain state ${path}: "seq" must be an integer 0..${MAX_SEQ}, got ${JSON.stringify(json.seq)}`, { path })
+        throw new SimError(
+          'ERR_STATE_CORRUPT',
+          `chain state ${path}: "seq" must be an integer 0..${MAX_SEQ}, got ${JSON.stringify(json.seq)}`,
+          { path },
+        )
       }
       if (typeof json.head !== 'string' || json.head.length !== 2 * HASH_LENGTH || !/^[0-9a-f]+$/.test(json.head)) {
-        throw new SimError('ERR_STATE_CORRUPT', `chain state ${path}: "head" must be ${2 * HASH_LENGTH} hex digits`, { path })
+        throw new SimError('ERR_STATE_CORRUPT', `chain state ${path}: "head" must be ${2 * HASH_LENGTH} hex digits`, {
+          path,
+        })
       }
       const sampledAtMs = json.sampledAtMs ?? 0
       if (typeof sampledAtMs !== 'number' || !Number.isSafeInteger(sampledAtMs) || sampledAtMs < 0) {
-        throw new SimError('ERR_STATE_CORRUPT', `chain state ${path}: "sampledAtMs" must be a non-negative integer`, { path })
+        throw new SimError('ERR_STATE_CORRUPT', `chain state ${path}: "sampledAtMs" must be a non-negative integer`, {
+          path,
+        })
       }
       return { seq: json.seq, head: fromHex(json.head), sampledAtMs }
     },
     save(state) {
       try {
-        writeFileAtomicSync(path, JSON.stringify({ seq: state.seq, head: toHex(state.head), sampledAtMs: state.sampledAtMs }) + '\n')
+        writeFileAtomicSync(
+          path,
+          JSON.stringify({ seq: state.seq, head: toHex(state.head), sampledAtMs: state.sampledAtMs }) + '\n',
+        )
         report?.ok()
       } catch (e) {
         if (!report) throw e

@@ -30,7 +30,18 @@ export interface SampleInputs {
   doorOpened: boolean
 }
 
-export function readingFields({ spec, seed, startMs, intervalMs, t, snap, batteryPct, overflow, chain, doorOpened }: SampleInputs): ReadingFields {
+export function readingFields({
+  spec,
+  seed,
+  startMs,
+  intervalMs,
+  t,
+  snap,
+  batteryPct,
+  overflow,
+  chain,
+  doorOpened,
+}: SampleInputs): ReadingFields {
   const min = (t - startMs) / MINUTE
   const k = Math.round((t - startMs) / intervalMs)
   // Noise from a per-sample stream: a restarted device draws exactly what it would have.
@@ -38,13 +49,20 @@ export function readingFields({ spec, seed, startMs, intervalMs, t, snap, batter
   const trueC = (spec.probe === 'air' ? snap.airC : snap.productC) + spec.offsetC + noise
   let status = 0
   let tempCentiC = Math.min(MAX_TEMP_CENTI_C, Math.max(MIN_TEMP_CENTI_C, Math.round(trueC * 100)))
-  if (inWindow(spec.faults.sensorFault, min)) { status |= STATUS.SENSOR_FAULT; tempCentiC = SENSOR_FAULT_CENTI_C }
+  if (inWindow(spec.faults.sensorFault, min)) {
+    status |= STATUS.SENSOR_FAULT
+    tempCentiC = SENSOR_FAULT_CENTI_C
+  }
   if (batteryPct < LOW_BATTERY_PCT) status |= STATUS.LOW_BATTERY
   if (overflow) status |= STATUS.BUFFER_OVERFLOW
   const fields: ReadingFields = {
     deviceId: spec.deviceId,
     seq: chain.seq + 1,
-    deviceTimeMs: deviceTimeAt(t, { originMs: startMs, driftPpm: spec.faults.clockDriftPpm, jumps: spec.faults.clockJump }),
+    deviceTimeMs: deviceTimeAt(t, {
+      originMs: startMs,
+      driftPpm: spec.faults.clockDriftPpm,
+      jumps: spec.faults.clockJump,
+    }),
     tempCentiC,
     prevHash: chain.head,
     batteryPct: Math.ceil(batteryPct),

@@ -44,7 +44,10 @@ export class DeviceSampler {
   /** Whether the radio was up at the last sample (a restart inside a connectivity loss stays offline). */
   radioUpAtLastSample(): boolean {
     const { spec, sim } = this.opts
-    return !(this.state.sampledAtMs >= sim.startMs && inWindow(spec.faults.connectivityLoss, (this.state.sampledAtMs - sim.startMs) / MINUTE))
+    return !(
+      this.state.sampledAtMs >= sim.startMs &&
+      inWindow(spec.faults.connectivityLoss, (this.state.sampledAtMs - sim.startMs) / MINUTE)
+    )
   }
 
   /** Takes the sample due; `setRadio` follows the connectivity faults, `send` publishes the buffered reading. */
@@ -54,7 +57,11 @@ export class DeviceSampler {
     if (this.next === undefined) return undefined
     const t = this.next
     this.batteryPct = Math.max(0, spec.batteryPct - (spec.faults.batteryDrainPctPerDay * (t - sim.startMs)) / DAY)
-    if (this.batteryPct <= 0) { this.next = undefined; this.finishReason = 'battery'; return undefined }
+    if (this.batteryPct <= 0) {
+      this.next = undefined
+      this.finishReason = 'battery'
+      return undefined
+    }
     setRadio(!inWindow(spec.faults.connectivityLoss, (t - sim.startMs) / MINUTE))
     const snap = sim.advanceTo(t)
     // Full: the oldest reading goes. The flag announces a certain loss, so it is
@@ -64,7 +71,18 @@ export class DeviceSampler {
     // is most likely in the ledger; if not, the ledger sees the gap itself
     // (docs/PROTOCOL.md, "Overflow").
     if (buffer.size >= buffer.capacity && !buffer.all()[0].delivered) overflow.pending = true
-    const fields = readingFields({ spec, seed, startMs: sim.startMs, intervalMs, t, snap, batteryPct: this.batteryPct, overflow: overflow.pending, chain: this.state, doorOpened: snap.doorOpenings > this.#lastDoorOpenings })
+    const fields = readingFields({
+      spec,
+      seed,
+      startMs: sim.startMs,
+      intervalMs,
+      t,
+      snap,
+      batteryPct: this.batteryPct,
+      overflow: overflow.pending,
+      chain: this.state,
+      doorOpened: snap.doorOpenings > this.#lastDoorOpenings,
+    })
     this.#lastDoorOpenings = snap.doorOpenings
 
     const payload = signRecord(encodeRecord(fields), this.identity.secretKey)
@@ -80,7 +98,10 @@ export class DeviceSampler {
     send(entry)
 
     this.next = t + intervalMs
-    if (this.next > sim.endMs) { this.next = undefined; this.finishReason = 'delivered' }
+    if (this.next > sim.endMs) {
+      this.next = undefined
+      this.finishReason = 'delivered'
+    }
     return payload
   }
 }

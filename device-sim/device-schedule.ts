@@ -3,7 +3,12 @@ import type { ChainState, ChainStateStore } from './chain-state.ts'
 import type { ReadingBuffer } from './store-and-forward.ts'
 
 /** The saved chain state, moved forward to the buffer's last reading when a crash came between the two writes. */
-export function resumeChainState(chain: ChainStateStore, buffer: ReadingBuffer, startMs: number, intervalMs: number): ChainState {
+export function resumeChainState(
+  chain: ChainStateStore,
+  buffer: ReadingBuffer,
+  startMs: number,
+  intervalMs: number,
+): ChainState {
   let state: ChainState = chain.load()
   const last = buffer.last()
   if (last && last.seq > state.seq) {
@@ -17,8 +22,14 @@ export function resumeChainState(chain: ChainStateStore, buffer: ReadingBuffer, 
 }
 
 /** The schedule resumes after the last sample (a restart continues, never repeats); undefined past the end. */
-export function nextSampleTime(state: ChainState, startMs: number, endMs: number, intervalMs: number): number | undefined {
+export function nextSampleTime(
+  state: ChainState,
+  startMs: number,
+  endMs: number,
+  intervalMs: number,
+): number | undefined {
   let next = startMs
-  if (state.sampledAtMs >= startMs) next = startMs + (Math.floor((state.sampledAtMs - startMs) / intervalMs) + 1) * intervalMs
+  if (state.sampledAtMs >= startMs)
+    next = startMs + (Math.floor((state.sampledAtMs - startMs) / intervalMs) + 1) * intervalMs
   return next > endMs ? undefined : next
 }

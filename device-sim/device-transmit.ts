@@ -25,13 +25,18 @@ export class Transmitter {
   ) {}
 
   #overdueAt(e: BufferedReading): number {
-    return (e.sentAtMs ?? -Infinity) + this.receiptTimeoutMs * Math.min(RECEIPT_TIMEOUT_MAX_FACTOR, 2 ** (e.retransmits ?? 0))
+    return (
+      (e.sentAtMs ?? -Infinity) +
+      this.receiptTimeoutMs * Math.min(RECEIPT_TIMEOUT_MAX_FACTOR, 2 ** (e.retransmits ?? 0))
+    )
   }
 
   send(e: BufferedReading): void {
     const link = this.link
     if (!(link && link.connected && this.mayTransmit())) return
-    link.publish(e.payload, () => { e.delivered = true })
+    link.publish(e.payload, () => {
+      e.delivered = true
+    })
     e.sentAtMs = this.now()
     this.#nextRetransmitAt = Math.min(this.#nextRetransmitAt, this.#overdueAt(e))
   }
@@ -52,13 +57,22 @@ export class Transmitter {
     const t = this.now()
     if (t < this.#nextRetransmitAt) return 0
     const e = this.buffer.last()
-    if (!e) { this.#nextRetransmitAt = Infinity; return 0 }
-    if (this.#overdueAt(e) > t) { this.#nextRetransmitAt = this.#overdueAt(e); return 0 }
+    if (!e) {
+      this.#nextRetransmitAt = Infinity
+      return 0
+    }
+    if (this.#overdueAt(e) > t) {
+      this.#nextRetransmitAt = this.#overdueAt(e)
+      return 0
+    }
     const waited = t - (e.sentAtMs ?? t)
     e.retransmits = (e.retransmits ?? 0) + 1
     this.send(e)
     this.#nextRetransmitAt = this.#overdueAt(e)
-    this.log('info', `${this.deviceId}: re-sent seq ${e.seq}: no receipt ${waited} ms after it was sent`, { seq: e.seq, retransmits: e.retransmits })
+    this.log('info', `${this.deviceId}: re-sent seq ${e.seq}: no receipt ${waited} ms after it was sent`, {
+      seq: e.seq,
+      retransmits: e.retransmits,
+    })
     return 1
   }
 }

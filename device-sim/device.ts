@@ -42,7 +42,10 @@ let fallback: PinoLogger | undefined
 /** Warnings as pino JSON lines on stderr (made on first use: a device given a logger never opens it). */
 export const defaultLogger: Logger = (level, message, details) => {
   if (level !== 'warn') return
-  ;(fallback ??= pino({ name: 'coldproof-device', level: 'warn' }, destination({ dest: 2, sync: false }))).warn(details ?? {}, message)
+  ;(fallback ??= pino({ name: 'coldproof-device', level: 'warn' }, destination({ dest: 2, sync: false }))).warn(
+    details ?? {},
+    message,
+  )
 }
 
 export interface ProvisioningRecord {
@@ -130,17 +133,46 @@ export function createDevice(opts: DeviceOptions): Device {
   // A full disk never stops the device: writes are retried, the state lives on in memory meanwhile.
   const writeLog = (level: 'warn' | 'info', message: string) => log(level, `${spec.deviceId}: ${message}`)
   const chain: ChainStateStore = dir ? fileChainState(dir, writeLog) : memoryChainState()
-  const buffer = new ReadingBuffer(spec.bufferCapacity, dir ? fileBufferPersistence(dir, writeLog) : memoryBufferPersistence())
-  if (opts.onStep) { const onStep = opts.onStep; buffer.onStep = (step, seq) => onStep(step, seq, sampler.current) }
+  const buffer = new ReadingBuffer(
+    spec.bufferCapacity,
+    dir ? fileBufferPersistence(dir, writeLog) : memoryBufferPersistence(),
+  )
+  if (opts.onStep) {
+    const onStep = opts.onStep
+    buffer.onStep = (step, seq) => onStep(step, seq, sampler.current)
+  }
   const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS
-  if (!(receiptTimeoutMs > 0)) throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
+  if (!(receiptTimeoutMs > 0))
+    throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
   const overflow = { pending: false }
-  const sampler = new DeviceSampler(opts, identity, chain, buffer, Math.round(shipment.samplingIntervalMin * MINUTE), overflow)
+  const sampler = new DeviceSampler(
+    opts,
+    identity,
+    chain,
+    buffer,
+    Math.round(shipment.samplingIntervalMin * MINUTE),
+    overflow,
+  )
   let radioUp = sampler.radioUpAtLastSample()
   let wantConnected = false
   let closed = false
-  const transmitter = new Transmitter(spec.deviceId, link, buffer, opts.now ?? Date.now, receiptTimeoutMs, () => radioUp && !closed, log)
-  const handlers = linkHandlers({ deviceId: spec.deviceId, log, buffer, transmitter, lastSeq: () => sampler.state.seq, overflow })
+  const transmitter = new Transmitter(
+    spec.deviceId,
+    link,
+    buffer,
+    opts.now ?? Date.now,
+    receiptTimeoutMs,
+    () => radioUp && !closed,
+    log,
+  )
+  const handlers = linkHandlers({
+    deviceId: spec.deviceId,
+    log,
+    buffer,
+    transmitter,
+    lastSeq: () => sampler.state.seq,
+    overflow,
+  })
   const setRadio = (up: boolean) => {
     if (up === radioUp) return
     radioUp = up
@@ -153,14 +185,20 @@ export function createDevice(opts: DeviceOptions): Device {
     deviceId: spec.deviceId,
     shipmentId: shipment.shipmentId,
     publicKey: identity.publicKey,
-    get nextSampleMs() { return sampler.next },
+    get nextSampleMs() {
+      return sampler.next
+    },
     provisioningRecord() {
       const calibratedAt = spec.calibration?.calibratedAt ?? sim.startMs - 30 * DAY
       return {
         deviceId: spec.deviceId,
         publicKey: toHex(identity.publicKey),
         model: spec.model,
-        calibration: spec.calibration ?? { certificate: `SIM-CAL-${spec.deviceId}`, calibratedAt, dueAt: calibratedAt + 365 * DAY },
+        calibration: spec.calibration ?? {
+          certificate: `SIM-CAL-${spec.deviceId}`,
+          calibratedAt,
+          dueAt: calibratedAt + 365 * DAY,
+        },
       }
     },
     sample: () => (closed ? undefined : sampler.sample(setRadio, (e) => transmitter.send(e))),

@@ -12,7 +12,16 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDevice, defaultLogger, DEFAULT_RECEIPT_TIMEOUT_MS, type Device, type DeviceStatus, type Logger, type ProvisioningRecord, type SampleStep } from './device.ts'
+import {
+  createDevice,
+  defaultLogger,
+  DEFAULT_RECEIPT_TIMEOUT_MS,
+  type Device,
+  type DeviceStatus,
+  type Logger,
+  type ProvisioningRecord,
+  type SampleStep,
+} from './device.ts'
 import { SimError } from './errors.ts'
 import { MinHeap } from './heap.ts'
 import type { DeviceLink } from './link.ts'
@@ -114,9 +123,14 @@ function chooseStart(opts: FleetOptions, now: number): number {
   if (opts.scenario.startAt !== undefined) return opts.scenario.startAt
   if (opts.dataDir) {
     try {
-      const run = JSON.parse(readFileSync(join(opts.dataDir, RUN_FILE), 'utf8')) as { scenario?: string; startMs?: number }
+      const run = JSON.parse(readFileSync(join(opts.dataDir, RUN_FILE), 'utf8')) as {
+        scenario?: string
+        startMs?: number
+      }
       if (run.scenario === opts.scenario.name && Number.isSafeInteger(run.startMs)) return run.startMs as number
-    } catch { /* first run */ }
+    } catch {
+      /* first run */
+    }
   }
   const lead = opts.startLeadMs ?? Math.max(...opts.scenario.shipments.map(shipmentDurationMin)) * 60_000
   return Math.floor((now - lead) / 60_000) * 60_000
@@ -124,14 +138,19 @@ function chooseStart(opts: FleetOptions, now: number): number {
 
 export function createFleet(opts: FleetOptions): Fleet {
   const now = opts.now ?? Date.now
-  const timers: Timers = opts.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }
+  const timers: Timers = opts.timers ?? {
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  }
   const log = opts.log ?? defaultLogger
   const seed = opts.seed ?? opts.scenario.seed
   const acceleration = opts.acceleration ?? opts.scenario.acceleration
-  if (!(acceleration > 0)) throw new SimError('ERR_SIM_OPTIONS', `acceleration must be a positive number or Infinity, got ${acceleration}`)
+  if (!(acceleration > 0))
+    throw new SimError('ERR_SIM_OPTIONS', `acceleration must be a positive number or Infinity, got ${acceleration}`)
   const batchSize = opts.batchSize ?? 500
   const receiptTimeoutMs = opts.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS
-  if (!(receiptTimeoutMs > 0)) throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
+  if (!(receiptTimeoutMs > 0))
+    throw new SimError('ERR_SIM_OPTIONS', `receiptTimeoutMs must be a positive number of ms, got ${receiptTimeoutMs}`)
   const hasLinks = !!(opts.link || opts.mqtt)
   /** How often the scheduler tick looks for overdue receipts (wall-clock ms). */
   const receiptCheckMs = Math.max(1, Math.floor(receiptTimeoutMs / 4))
@@ -140,7 +159,10 @@ export function createFleet(opts: FleetOptions): Fleet {
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     try {
-      writeFileAtomicSync(join(opts.dataDir, RUN_FILE), JSON.stringify({ scenario: opts.scenario.name, startMs, seed }) + '\n')
+      writeFileAtomicSync(
+        join(opts.dataDir, RUN_FILE),
+        JSON.stringify({ scenario: opts.scenario.name, startMs, seed }) + '\n',
+      )
     } catch (e) {
       // Only lets a restart resume the same schedule; a full disk must not stop the fleet.
       log('warn', `${RUN_FILE}: write failed (${(e as Error).message}); a restart will choose its start time again`)
@@ -152,7 +174,10 @@ export function createFleet(opts: FleetOptions): Fleet {
     if (opts.link) return opts.link(spec.deviceId, identity)
     if (opts.mqtt) {
       return createMqttLink({
-        url: opts.mqtt.url, identity, audience: opts.mqtt.audience ?? DEFAULT_AUDIENCE, mqttOptions: opts.mqtt.mqttOptions,
+        url: opts.mqtt.url,
+        identity,
+        audience: opts.mqtt.audience ?? DEFAULT_AUDIENCE,
+        mqttOptions: opts.mqtt.mqttOptions,
         ...(opts.mqtt.password ? { password: opts.mqtt.password(spec.deviceId) } : {}),
         ...(opts.mqtt.reconnectMinMs !== undefined ? { reconnectMinMs: opts.mqtt.reconnectMinMs } : {}),
         ...(opts.mqtt.reconnectMaxMs !== undefined ? { reconnectMaxMs: opts.mqtt.reconnectMaxMs } : {}),
@@ -165,8 +190,19 @@ export function createFleet(opts: FleetOptions): Fleet {
     const sim = createShipmentSim(shipment, startMs, createRng(deriveSeed(seed, `shipment:${shipment.shipmentId}`)))
     for (const spec of shipment.devices) {
       const device = createDevice({
-        spec, shipment, sim, seed, log, now, receiptTimeoutMs,
-        ...(opts.onSampleStep ? { onStep: (step: SampleStep, seq: number, payload: Uint8Array) => opts.onSampleStep!(spec.deviceId, step, seq, payload) } : {}),
+        spec,
+        shipment,
+        sim,
+        seed,
+        log,
+        now,
+        receiptTimeoutMs,
+        ...(opts.onSampleStep
+          ? {
+              onStep: (step: SampleStep, seq: number, payload: Uint8Array) =>
+                opts.onSampleStep!(spec.deviceId, step, seq, payload),
+            }
+          : {}),
         ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
         ...(opts.identity ? { identity: opts.identity(spec.deviceId) } : {}),
         ...(opts.link || opts.mqtt ? { link: (identity: Identity) => makeLink(spec, identity) as DeviceLink } : {}),
@@ -182,8 +218,12 @@ export function createFleet(opts: FleetOptions): Fleet {
   let running = false
   let timer: unknown
   let resolveFinished!: () => void
-  const finished = new Promise<void>((r) => { resolveFinished = r })
-  const checkFinished = () => { if (heap.size === 0) resolveFinished() }
+  const finished = new Promise<void>((r) => {
+    resolveFinished = r
+  })
+  const checkFinished = () => {
+    if (heap.size === 0) resolveFinished()
+  }
   checkFinished()
 
   const takeDue = (simMs: number, limit: number): number => {
@@ -191,14 +231,22 @@ export function createFleet(opts: FleetOptions): Fleet {
     while (n < limit && heap.size > 0 && (heap.peekTime() as number) <= simMs) {
       const { item: d } = heap.pop() as { at: number; item: Device }
       const payload = d.sample()
-      if (payload) { n++; opts.onReading?.(d.deviceId, payload) }
+      if (payload) {
+        n++
+        opts.onReading?.(d.deviceId, payload)
+      }
       if (d.nextSampleMs !== undefined) heap.push(d.nextSampleMs, d)
     }
     checkFinished()
     return n
   }
 
-  const rawSimNow = () => (running && Number.isFinite(acceleration) ? simOrigin + (now() - realOrigin) * acceleration : running ? Infinity : simOrigin)
+  const rawSimNow = () =>
+    running && Number.isFinite(acceleration)
+      ? simOrigin + (now() - realOrigin) * acceleration
+      : running
+        ? Infinity
+        : simOrigin
   const simNow = () => (opts.wallClockCeiling && running ? Math.min(rawSimNow(), now()) : rawSimNow())
 
   const arm = () => {
@@ -248,7 +296,8 @@ export function createFleet(opts: FleetOptions): Fleet {
           // Back-pressure: a broker flooded with handshakes resets them and every
           // client then retries at once; waiting for each batch avoids the storm.
           const until = Date.now() + batchTimeout
-          while (Date.now() < until && !batch.every((d) => d.status().connected || d.status().finished)) await new Promise((r) => setTimeout(r, 10))
+          while (Date.now() < until && !batch.every((d) => d.status().connected || d.status().finished))
+            await new Promise((r) => setTimeout(r, 10))
           if (i + size < devices.length) await new Promise((r) => setTimeout(r, delay))
         }
       }
@@ -276,4 +325,3 @@ export function createFleet(opts: FleetOptions): Fleet {
     },
   }
 }
-

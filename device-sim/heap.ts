@@ -4,13 +4,19 @@
  * The fleet keeps every device's next sample time here and runs one timer
  * for the earliest, instead of one timer per device.
  */
-interface Node<T> { at: number; order: number; item: T }
+interface Node<T> {
+  at: number
+  order: number
+  item: T
+}
 
 export class MinHeap<T> {
   private nodes: Node<T>[] = []
   private counter = 0
 
-  get size(): number { return this.nodes.length }
+  get size(): number {
+    return this.nodes.length
+  }
 
   push(at: number, item: T): void {
     const n = { at, order: this.counter++, item }
@@ -25,7 +31,9 @@ export class MinHeap<T> {
     }
   }
 
-  peekTime(): number | undefined { return this.nodes[0]?.at }
+  peekTime(): number | undefined {
+    return this.nodes[0]?.at
+  }
 
   pop(): { at: number; item: T } | undefined {
     const a = this.nodes
@@ -36,7 +44,8 @@ export class MinHeap<T> {
       a[0] = last
       let i = 0
       for (;;) {
-        const l = 2 * i + 1, r = l + 1
+        const l = 2 * i + 1,
+          r = l + 1
         let m = i
         if (l < a.length && this.less(a[l], a[m])) m = l
         if (r < a.length && this.less(a[r], a[m])) m = r

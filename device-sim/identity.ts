@@ -19,7 +19,12 @@ export interface Identity {
 
 export const KEY_FILE = 'key.json'
 
-interface KeyFileJson { v: 1; deviceId: string; secretKey: string; publicKey: string }
+interface KeyFileJson {
+  v: 1
+  deviceId: string
+  secretKey: string
+  publicKey: string
+}
 
 /** An identity held only in memory (large test fleets); the key is random unless given. */
 export function memoryIdentity(deviceId: string, secretKey: Uint8Array = newSecretKey()): Identity {
@@ -38,7 +43,9 @@ export function createKeyFile(dir: string, deviceId: string, secretKey: Uint8Arr
     fd = openSync(path, 'wx', 0o600)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new SimError('ERR_KEY_FILE_EXISTS', `key file ${path} already exists; a device key is never overwritten`, { path })
+      throw new SimError('ERR_KEY_FILE_EXISTS', `key file ${path} already exists; a device key is never overwritten`, {
+        path,
+      })
     }
     throw e
   }
@@ -55,7 +62,9 @@ export function createKeyFile(dir: string, deviceId: string, secretKey: Uint8Arr
 
 export function readKeyFile(dir: string, deviceId: string): Identity {
   const path = join(dir, KEY_FILE)
-  const bad = (why: string): never => { throw new SimError('ERR_KEY_FILE_INVALID', `key file ${path}: ${why}`, { path }) }
+  const bad = (why: string): never => {
+    throw new SimError('ERR_KEY_FILE_INVALID', `key file ${path}: ${why}`, { path })
+  }
   let json: Partial<KeyFileJson>
   try {
     json = JSON.parse(readFileSync(path, 'utf8')) as Partial<KeyFileJson>
@@ -63,10 +72,13 @@ export function readKeyFile(dir: string, deviceId: string): Identity {
     return bad(`cannot be read as JSON (${(e as Error).message})`)
   }
   if (json.v !== 1) bad(`"v" must be 1, got ${JSON.stringify(json.v)}`)
-  if (json.deviceId !== deviceId) bad(`belongs to device ${JSON.stringify(json.deviceId)}, not ${JSON.stringify(deviceId)}`)
-  if (typeof json.secretKey !== 'string' || !/^[0-9a-f]{64}$/.test(json.secretKey)) bad('"secretKey" must be 64 lowercase hex digits')
+  if (json.deviceId !== deviceId)
+    bad(`belongs to device ${JSON.stringify(json.deviceId)}, not ${JSON.stringify(deviceId)}`)
+  if (typeof json.secretKey !== 'string' || !/^[0-9a-f]{64}$/.test(json.secretKey))
+    bad('"secretKey" must be 64 lowercase hex digits')
   const id = memoryIdentity(deviceId, fromHex(json.secretKey as string))
-  if (typeof json.publicKey !== 'string' || !equalBytes(fromHex(json.publicKey), id.publicKey)) bad('"publicKey" does not match the secret key')
+  if (typeof json.publicKey !== 'string' || !equalBytes(fromHex(json.publicKey), id.publicKey))
+    bad('"publicKey" does not match the secret key')
   checkDevicePublicKey(id.publicKey)
   return id
 }

@@ -14,7 +14,9 @@ export function createMemoryLink(deliver: (payload: Uint8Array) => void = () => 
   let handlers: LinkHandlers | undefined
   let connected = false
   return {
-    get connected() { return connected },
+    get connected() {
+      return connected
+    },
     open(h) {
       handlers = h
       if (connected) return
@@ -26,8 +28,14 @@ export function createMemoryLink(deliver: (payload: Uint8Array) => void = () => 
       deliver(payload)
       onDelivered?.()
     },
-    async close() { connected = false },
-    receipt(payload) { if (connected) handlers?.onReceipt(payload) },
-    resend(payload) { if (connected) handlers?.onResend(payload) },
+    async close() {
+      connected = false
+    },
+    receipt(payload) {
+      if (connected) handlers?.onReceipt(payload)
+    },
+    resend(payload) {
+      if (connected) handlers?.onResend(payload)
+    },
   }
 }

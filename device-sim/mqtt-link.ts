@@ -91,8 +91,12 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
   let retryTimer: NodeJS.Timeout | undefined
 
   return {
-    get connected() { return connected },
-    get client() { return client },
+    get connected() {
+      return connected
+    },
+    get client() {
+      return client
+    },
     open(h) {
       handlers = h
       if (client) return
@@ -112,7 +116,9 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
       failures = 0
       accepted = false
       // Each connect attempt needs a new token: mqtt.js sends options.password as is.
-      c.on('reconnect', () => { c.options.password = login() })
+      c.on('reconnect', () => {
+        c.options.password = login()
+      })
       c.on('close', () => {
         connected = false
         if (client !== c || retryTimer || noReconnect) return
@@ -153,26 +159,40 @@ export function createMqttLink(opts: MqttLinkOptions): MqttLink {
     },
     publish(payload, onDelivered) {
       if (!client || !connected) return
-      client.publish(topics.readings, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 1 }, (err) => {
-        // QoS 1: no error means the broker's PUBACK arrived.
-        if (!err) return onDelivered?.()
-        // Not fatal: the reading stays buffered until receipted and goes out again on reconnect.
-        if (!/disconnecting|client disconnecting|Connection closed/i.test(err.message)) opts.onError?.(err)
-      })
+      client.publish(
+        topics.readings,
+        Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        { qos: 1 },
+        (err) => {
+          // QoS 1: no error means the broker's PUBACK arrived.
+          if (!err) return onDelivered?.()
+          // Not fatal: the reading stays buffered until receipted and goes out again on reconnect.
+          if (!/disconnecting|client disconnecting|Connection closed/i.test(err.message)) opts.onError?.(err)
+        },
+      )
     },
     async close() {
       const c = client
       client = undefined
       connected = false
-      if (retryTimer) { clearTimeout(retryTimer); retryTimer = undefined }
+      if (retryTimer) {
+        clearTimeout(retryTimer)
+        retryTimer = undefined
+      }
       if (!c) return
       // Offline, end(false) would wait forever for PUBACKs of in-flight publishes;
       // those readings are in the device's own buffer, so force the end then.
       await new Promise<void>((resolve) => {
         // Should a PUBACK never come, force the end rather than hang: the reading is in the buffer.
         // (end(true) would be a no-op now: mqtt.js ignores end() while one is pending.)
-        const fallback = setTimeout(() => { c.stream?.destroy(); resolve() }, CLOSE_GRACE_MS)
-        c.end(!c.connected, {}, () => { clearTimeout(fallback); resolve() })
+        const fallback = setTimeout(() => {
+          c.stream?.destroy()
+          resolve()
+        }, CLOSE_GRACE_MS)
+        c.end(!c.connected, {}, () => {
+          clearTimeout(fallback)
+          resolve()
+        })
       })
     },
   }

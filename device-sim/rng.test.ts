@@ -2,11 +2,17 @@ import t from 'tap'
 import { createRng, deriveSeed } from './rng.ts'
 
 t.test('seeded streams repeat exactly and differ between seeds', async (t) => {
-  const take = (seed: number) => { const r = createRng(seed); return Array.from({ length: 1000 }, () => r.next()) }
+  const take = (seed: number) => {
+    const r = createRng(seed)
+    return Array.from({ length: 1000 }, () => r.next())
+  }
   t.same(take(42), take(42))
   t.notSame(take(42), take(43))
   const xs = take(7)
-  t.ok(xs.every((x) => x >= 0 && x < 1), 'uniform values in [0, 1)')
+  t.ok(
+    xs.every((x) => x >= 0 && x < 1),
+    'uniform values in [0, 1)',
+  )
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length
   t.ok(Math.abs(mean - 0.5) < 0.05, `mean ${mean.toFixed(3)} near 0.5`)
 })

@@ -36,8 +36,14 @@ export interface Leg {
   addIceKg: number
 }
 
-export interface Window { fromMin: number; toMin: number }
-export interface ClockJump { atMin: number; offsetMin: number }
+export interface Window {
+  fromMin: number
+  toMin: number
+}
+export interface ClockJump {
+  atMin: number
+  offsetMin: number
+}
 
 export interface Faults {
   sensorFault: Window[]
@@ -47,7 +53,11 @@ export interface Faults {
   clockDriftPpm: number
 }
 
-export interface CalibrationSpec { certificate: string; calibratedAt: number; dueAt: number }
+export interface CalibrationSpec {
+  certificate: string
+  calibratedAt: number
+  dueAt: number
+}
 
 export interface DeviceSpec {
   deviceId: string
@@ -93,12 +103,14 @@ export const DEFAULT_DEVICE_MODEL = 'coldproof-sim-t1'
 
 type Obj = Record<string, unknown>
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 60) ?? String(v))
+const show = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v)?.slice(0, 60) ?? String(v)))
 
 function obj(v: unknown, path: string, known: readonly string[]): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ScenarioError(path, `must be an object, got ${show(v)}`)
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ScenarioError(path, `must be an object, got ${show(v)}`)
   for (const k of Object.keys(v)) {
-    if (!known.includes(k)) throw new ScenarioError(path ? `${path}.${k}` : k, `is not a known field (known: ${known.join(', ')})`)
+    if (!known.includes(k))
+      throw new ScenarioError(path ? `${path}.${k}` : k, `is not a known field (known: ${known.join(', ')})`)
   }
   return v as Obj
 }
@@ -110,7 +122,11 @@ function arr(v: unknown, path: string, minLength = 0): unknown[] {
 function num(v: unknown, path: string, check: 'any' | 'positive' | 'nonneg' = 'any', dflt?: number): number {
   if (v === undefined && dflt !== undefined) return dflt
   const ok = typeof v === 'number' && Number.isFinite(v) && (check === 'any' || (check === 'positive' ? v > 0 : v >= 0))
-  if (!ok) throw new ScenarioError(path, `must be a ${check === 'positive' ? 'positive ' : check === 'nonneg' ? 'non-negative ' : ''}number, got ${show(v)}`)
+  if (!ok)
+    throw new ScenarioError(
+      path,
+      `must be a ${check === 'positive' ? 'positive ' : check === 'nonneg' ? 'non-negative ' : ''}number, got ${show(v)}`,
+    )
   return v as number
 }
 function between(v: unknown, path: string, min: number, max: number, dflt?: number): number {
@@ -125,7 +141,8 @@ function int(v: unknown, path: string, min: number, max: number, dflt?: number):
 }
 function str(v: unknown, path: string, dflt?: string): string {
   if (v === undefined && dflt !== undefined) return dflt
-  if (typeof v !== 'string' || v.length === 0) throw new ScenarioError(path, `must be a non-empty string, got ${show(v)}`)
+  if (typeof v !== 'string' || v.length === 0)
+    throw new ScenarioError(path, `must be a non-empty string, got ${show(v)}`)
   return v
 }
 function bool(v: unknown, path: string, dflt: boolean): boolean {
@@ -149,7 +166,8 @@ function windows(v: unknown, path: string): Window[] {
     const o = obj(w, p, ['fromMin', 'toMin'])
     const fromMin = num(o.fromMin, `${p}.fromMin`, 'nonneg')
     const toMin = num(o.toMin, `${p}.toMin`, 'nonneg')
-    if (toMin <= fromMin) throw new ScenarioError(`${p}.toMin`, `must be greater than fromMin (${fromMin}), got ${toMin}`)
+    if (toMin <= fromMin)
+      throw new ScenarioError(`${p}.toMin`, `must be greater than fromMin (${fromMin}), got ${toMin}`)
     return { fromMin, toMin }
   })
 }
@@ -161,14 +179,23 @@ function faults(v: unknown, path: string, base?: Faults): Faults {
   const own: Faults = {
     sensorFault: windows(o.sensorFault, `${path}.sensorFault`),
     connectivityLoss: windows(o.connectivityLoss, `${path}.connectivityLoss`),
-    clockJump: o.clockJump === undefined ? [] : arr(o.clockJump, `${path}.clockJump`).map((j, i) => {
-      const p = `${path}.clockJump[${i}]`
-      const jo = obj(j, p, ['atMin', 'offsetMin'])
-      const offsetMin = num(jo.offsetMin, `${p}.offsetMin`)
-      if (offsetMin === 0) throw new ScenarioError(`${p}.offsetMin`, 'must not be 0')
-      return { atMin: num(jo.atMin, `${p}.atMin`, 'nonneg'), offsetMin }
-    }),
-    batteryDrainPctPerDay: between(o.batteryDrainPctPerDay, `${path}.batteryDrainPctPerDay`, 0, 100, base?.batteryDrainPctPerDay ?? 0.5),
+    clockJump:
+      o.clockJump === undefined
+        ? []
+        : arr(o.clockJump, `${path}.clockJump`).map((j, i) => {
+            const p = `${path}.clockJump[${i}]`
+            const jo = obj(j, p, ['atMin', 'offsetMin'])
+            const offsetMin = num(jo.offsetMin, `${p}.offsetMin`)
+            if (offsetMin === 0) throw new ScenarioError(`${p}.offsetMin`, 'must not be 0')
+            return { atMin: num(jo.atMin, `${p}.atMin`, 'nonneg'), offsetMin }
+          }),
+    batteryDrainPctPerDay: between(
+      o.batteryDrainPctPerDay,
+      `${path}.batteryDrainPctPerDay`,
+      0,
+      100,
+      base?.batteryDrainPctPerDay ?? 0.5,
+    ),
     // ±1000 ppm is far beyond any real crystal (±20–50 ppm), enough for fault tests.
     clockDriftPpm: between(o.clockDriftPpm, `${path}.clockDriftPpm`, -1000, 1000, base?.clockDriftPpm ?? 0),
   }
@@ -192,10 +219,39 @@ function ambient(v: unknown, path: string): Ambient {
   return a
 }
 
-const LEG_FIELDS = ['name', 'durationMin', 'ambient', 'model', 'setpointC', 'hysteresisC', 'heating', 'supplyOffsetC', 'unitTauMin', 'leakTauMin',
-  'doorOpeningsPerDay', 'doorOpenMin', 'doorTauMin', 'failAtMin', 'insulationTauMin', 'uaWPerK', 'iceTauMin', 'iceKg'] as const
+const LEG_FIELDS = [
+  'name',
+  'durationMin',
+  'ambient',
+  'model',
+  'setpointC',
+  'hysteresisC',
+  'heating',
+  'supplyOffsetC',
+  'unitTauMin',
+  'leakTauMin',
+  'doorOpeningsPerDay',
+  'doorOpenMin',
+  'doorTauMin',
+  'failAtMin',
+  'insulationTauMin',
+  'uaWPerK',
+  'iceTauMin',
+  'iceKg',
+] as const
 const MODEL_FIELDS: Record<ThermalModel['model'], readonly string[]> = {
-  reefer: ['setpointC', 'hysteresisC', 'heating', 'supplyOffsetC', 'unitTauMin', 'leakTauMin', 'doorOpeningsPerDay', 'doorOpenMin', 'doorTauMin', 'failAtMin'],
+  reefer: [
+    'setpointC',
+    'hysteresisC',
+    'heating',
+    'supplyOffsetC',
+    'unitTauMin',
+    'leakTauMin',
+    'doorOpeningsPerDay',
+    'doorOpenMin',
+    'doorTauMin',
+    'failAtMin',
+  ],
   passive: ['insulationTauMin'],
   'dry-ice': ['uaWPerK', 'leakTauMin', 'iceTauMin', 'iceKg'],
 }
@@ -209,7 +265,10 @@ function leg(v: unknown, path: string, index: number): Leg {
   }
   for (const k of Object.keys(o)) {
     if (!['name', 'durationMin', 'ambient', 'model'].includes(k) && !MODEL_FIELDS[model].includes(k)) {
-      throw new ScenarioError(`${path}.${k}`, `does not apply to model "${model}" (its fields: ${MODEL_FIELDS[model].join(', ')})`)
+      throw new ScenarioError(
+        `${path}.${k}`,
+        `does not apply to model "${model}" (its fields: ${MODEL_FIELDS[model].join(', ')})`,
+      )
     }
   }
   let thermal: ThermalModel
@@ -249,19 +308,38 @@ function leg(v: unknown, path: string, index: number): Leg {
 function calibration(v: unknown, path: string): CalibrationSpec | undefined {
   if (v === undefined) return undefined
   const o = obj(v, path, ['certificate', 'calibratedAt', 'dueAt'])
-  const c = { certificate: str(o.certificate, `${path}.certificate`), calibratedAt: time(o.calibratedAt, `${path}.calibratedAt`), dueAt: time(o.dueAt, `${path}.dueAt`) }
+  const c = {
+    certificate: str(o.certificate, `${path}.certificate`),
+    calibratedAt: time(o.calibratedAt, `${path}.calibratedAt`),
+    dueAt: time(o.dueAt, `${path}.dueAt`),
+  }
   if (c.dueAt <= c.calibratedAt) throw new ScenarioError(`${path}.dueAt`, 'must be after calibratedAt')
   return c
 }
 
-const DEVICE_FIELDS = ['deviceId', 'model', 'probe', 'offsetC', 'noiseC', 'batteryPct', 'bufferCapacity', 'faults', 'calibration'] as const
+const DEVICE_FIELDS = [
+  'deviceId',
+  'model',
+  'probe',
+  'offsetC',
+  'noiseC',
+  'batteryPct',
+  'bufferCapacity',
+  'faults',
+  'calibration',
+] as const
 
 function device(v: unknown, path: string, shipmentFaults: Faults, bufferCapacity: number): DeviceSpec {
   const o = obj(v, path, DEVICE_FIELDS)
   const deviceId = str(o.deviceId, `${path}.deviceId`)
-  if (!DEVICE_ID_PATTERN.test(deviceId)) throw new ScenarioError(`${path}.deviceId`, `must be 1..32 characters of [a-z0-9-] starting with a letter or digit, got ${show(deviceId)}`)
+  if (!DEVICE_ID_PATTERN.test(deviceId))
+    throw new ScenarioError(
+      `${path}.deviceId`,
+      `must be 1..32 characters of [a-z0-9-] starting with a letter or digit, got ${show(deviceId)}`,
+    )
   const probe = o.probe ?? 'product'
-  if (probe !== 'product' && probe !== 'air') throw new ScenarioError(`${path}.probe`, `must be "product" or "air", got ${show(probe)}`)
+  if (probe !== 'product' && probe !== 'air')
+    throw new ScenarioError(`${path}.probe`, `must be "product" or "air", got ${show(probe)}`)
   const d: DeviceSpec = {
     deviceId,
     model: str(o.model, `${path}.model`, DEFAULT_DEVICE_MODEL),
@@ -277,55 +355,105 @@ function device(v: unknown, path: string, shipmentFaults: Faults, bufferCapacity
   return d
 }
 
-const SHIPMENT_FIELDS = ['shipmentId', 'product', 'storageClass', 'route', 'samplingIntervalMin', 'initialC', 'productTauMin', 'bufferCapacity', 'devices', 'legs', 'faults'] as const
+const SHIPMENT_FIELDS = [
+  'shipmentId',
+  'product',
+  'storageClass',
+  'route',
+  'samplingIntervalMin',
+  'initialC',
+  'productTauMin',
+  'bufferCapacity',
+  'devices',
+  'legs',
+  'faults',
+] as const
 
 function shipment(v: unknown, path: string, dflt: { samplingIntervalMin: number; bufferCapacity: number }): Shipment {
   const o = obj(v, path, SHIPMENT_FIELDS)
   const storageClass = o.storageClass
   if (typeof storageClass !== 'string' || !(STORAGE_CLASSES as readonly string[]).includes(storageClass)) {
-    throw new ScenarioError(`${path}.storageClass`, `must be one of ${STORAGE_CLASSES.map((s) => `"${s}"`).join(', ')}, got ${show(storageClass)}`)
+    throw new ScenarioError(
+      `${path}.storageClass`,
+      `must be one of ${STORAGE_CLASSES.map((s) => `"${s}"`).join(', ')}, got ${show(storageClass)}`,
+    )
   }
   const legs = arr(o.legs, `${path}.legs`, 1).map((l, i) => leg(l, `${path}.legs[${i}]`, i))
-  const route = o.route === undefined ? { from: 'origin', to: 'destination' } : (() => {
-    const r = obj(o.route, `${path}.route`, ['from', 'to'])
-    return { from: str(r.from, `${path}.route.from`), to: str(r.to, `${path}.route.to`) }
-  })()
+  const route =
+    o.route === undefined
+      ? { from: 'origin', to: 'destination' }
+      : (() => {
+          const r = obj(o.route, `${path}.route`, ['from', 'to'])
+          return { from: str(r.from, `${path}.route.from`), to: str(r.to, `${path}.route.to`) }
+        })()
   const bufferCapacity = int(o.bufferCapacity, `${path}.bufferCapacity`, 1, 1_000_000, dflt.bufferCapacity)
   const shipmentFaults = faults(o.faults, `${path}.faults`)
   const first = legs[0].thermal
-  const defaultInitial = first.model === 'reefer' ? first.setpointC : first.model === 'dry-ice' ? -75 : legs[0].ambient.meanC
+  const defaultInitial =
+    first.model === 'reefer' ? first.setpointC : first.model === 'dry-ice' ? -75 : legs[0].ambient.meanC
   return {
     shipmentId: str(o.shipmentId, `${path}.shipmentId`),
     product: str(o.product, `${path}.product`),
     storageClass: storageClass as StorageClass,
     route,
-    samplingIntervalMin: between(o.samplingIntervalMin, `${path}.samplingIntervalMin`, 1 / 60, 1440, dflt.samplingIntervalMin),
+    samplingIntervalMin: between(
+      o.samplingIntervalMin,
+      `${path}.samplingIntervalMin`,
+      1 / 60,
+      1440,
+      dflt.samplingIntervalMin,
+    ),
     initialC: between(o.initialC, `${path}.initialC`, -100, 70, defaultInitial),
     productTauMin: between(o.productTauMin, `${path}.productTauMin`, 1, 100000, 60),
-    devices: arr(o.devices, `${path}.devices`, 1).map((d, i) => device(d, `${path}.devices[${i}]`, shipmentFaults, bufferCapacity)),
+    devices: arr(o.devices, `${path}.devices`, 1).map((d, i) =>
+      device(d, `${path}.devices[${i}]`, shipmentFaults, bufferCapacity),
+    ),
     legs,
   }
 }
 
 /** Validates parsed JSON; throws ScenarioError (ERR_SCENARIO_INVALID) naming the first bad field. */
 export function parseScenario(json: unknown): Scenario {
-  const o = obj(json, '', ['name', 'description', 'seed', 'startAt', 'acceleration', 'samplingIntervalMin', 'bufferCapacity', 'shipments'])
-  const samplingIntervalMin = between(o.samplingIntervalMin, 'samplingIntervalMin', 1 / 60, 1440, DEFAULT_SAMPLING_INTERVAL_MIN)
+  const o = obj(json, '', [
+    'name',
+    'description',
+    'seed',
+    'startAt',
+    'acceleration',
+    'samplingIntervalMin',
+    'bufferCapacity',
+    'shipments',
+  ])
+  const samplingIntervalMin = between(
+    o.samplingIntervalMin,
+    'samplingIntervalMin',
+    1 / 60,
+    1440,
+    DEFAULT_SAMPLING_INTERVAL_MIN,
+  )
   const bufferCapacity = int(o.bufferCapacity, 'bufferCapacity', 1, 1_000_000, DEFAULT_BUFFER_CAPACITY)
   const s: Scenario = {
     name: str(o.name, 'name'),
     description: o.description === undefined ? '' : str(o.description, 'description'),
     seed: int(o.seed, 'seed', 0, 0xffffffff, 1),
     acceleration: num(o.acceleration, 'acceleration', 'positive', DEFAULT_ACCELERATION),
-    shipments: arr(o.shipments, 'shipments', 1).map((x, i) => shipment(x, `shipments[${i}]`, { samplingIntervalMin, bufferCapacity })),
+    shipments: arr(o.shipments, 'shipments', 1).map((x, i) =>
+      shipment(x, `shipments[${i}]`, { samplingIntervalMin, bufferCapacity }),
+    ),
   }
   if (o.startAt !== undefined) s.startAt = time(o.startAt, 'startAt')
-  const seenShip = new Set<string>(), seenDev = new Set<string>()
+  const seenShip = new Set<string>(),
+    seenDev = new Set<string>()
   s.shipments.forEach((sh, i) => {
-    if (seenShip.has(sh.shipmentId)) throw new ScenarioError(`shipments[${i}].shipmentId`, `repeats ${show(sh.shipmentId)}`)
+    if (seenShip.has(sh.shipmentId))
+      throw new ScenarioError(`shipments[${i}].shipmentId`, `repeats ${show(sh.shipmentId)}`)
     seenShip.add(sh.shipmentId)
     sh.devices.forEach((d, j) => {
-      if (seenDev.has(d.deviceId)) throw new ScenarioError(`shipments[${i}].devices[${j}].deviceId`, `repeats ${show(d.deviceId)}; a device logs one shipment at a time`)
+      if (seenDev.has(d.deviceId))
+        throw new ScenarioError(
+          `shipments[${i}].devices[${j}].deviceId`,
+          `repeats ${show(d.deviceId)}; a device logs one shipment at a time`,
+        )
       seenDev.add(d.deviceId)
     })
   })
@@ -344,7 +472,12 @@ export function loadScenario(pathOrName: string): Scenario {
   const candidates = [resolve(pathOrName)]
   if (/^[a-z0-9-]+$/.test(pathOrName)) candidates.push(builtInScenarioPath(pathOrName))
   const path = candidates.find((p) => existsSync(p))
-  if (!path) throw new SimError('ERR_SCENARIO_NOT_FOUND', `no scenario file ${JSON.stringify(pathOrName)} (looked at ${candidates.join(', ')})`, { candidates })
+  if (!path)
+    throw new SimError(
+      'ERR_SCENARIO_NOT_FOUND',
+      `no scenario file ${JSON.stringify(pathOrName)} (looked at ${candidates.join(', ')})`,
+      { candidates },
+    )
   let json: unknown
   try {
     json = JSON.parse(readFileSync(path, 'utf8'))
@@ -354,7 +487,8 @@ export function loadScenario(pathOrName: string): Scenario {
   try {
     return parseScenario(json)
   } catch (e) {
-    if (e instanceof ScenarioError) throw new ScenarioError(e.path, `${e.message.slice(e.path ? e.path.length + 1 : 0)} (in ${path})`, { file: path })
+    if (e instanceof ScenarioError)
+      throw new ScenarioError(e.path, `${e.message.slice(e.path ? e.path.length + 1 : 0)} (in ${path})`, { file: path })
     throw e
   }
 }

@@ -40,12 +40,19 @@ export interface ShipmentSim {
 export function createShipmentSim(shipment: Shipment, startMs: number, rng: Rng): ShipmentSim {
   const legStarts: number[] = []
   let acc = startMs
-  for (const l of shipment.legs) { legStarts.push(acc); acc += l.durationMin * MINUTE }
+  for (const l of shipment.legs) {
+    legStarts.push(acc)
+    acc += l.durationMin * MINUTE
+  }
   const endMs = acc
   let now = startMs
   let legIndex = 0
   let state: ThermalState = {
-    airC: shipment.initialC, productC: shipment.initialC, unit: 'off', doorOpenLeftMin: 0, doorOpenings: 0,
+    airC: shipment.initialC,
+    productC: shipment.initialC,
+    unit: 'off',
+    doorOpenLeftMin: 0,
+    doorOpenings: 0,
     iceKg: shipment.legs[0].addIceKg,
   }
   const legAt = (t: number): number => {
@@ -53,16 +60,27 @@ export function createShipmentSim(shipment: Shipment, startMs: number, rng: Rng)
     while (i + 1 < shipment.legs.length && t >= legStarts[i + 1]) i++
     return i
   }
-  const ambient = (leg: Leg, i: number, t: number) => ambientAt(leg.ambient, t, Math.min(1, (t - legStarts[i]) / (leg.durationMin * MINUTE)))
+  const ambient = (leg: Leg, i: number, t: number) =>
+    ambientAt(leg.ambient, t, Math.min(1, (t - legStarts[i]) / (leg.durationMin * MINUTE)))
   const snapshot = (): ShipmentSnapshot => {
     const leg = shipment.legs[legIndex]
-    return { timeMs: now, ambientC: ambient(leg, legIndex, now), airC: state.airC, productC: state.productC, unit: state.unit, doorOpenings: state.doorOpenings, iceKg: state.iceKg, legIndex }
+    return {
+      timeMs: now,
+      ambientC: ambient(leg, legIndex, now),
+      airC: state.airC,
+      productC: state.productC,
+      unit: state.unit,
+      doorOpenings: state.doorOpenings,
+      iceKg: state.iceKg,
+      legIndex,
+    }
   }
   return {
     startMs,
     endMs,
     advanceTo(timeMs) {
-      if (timeMs < now) throw new RangeError(`shipment ${shipment.shipmentId} cannot go back in time (${timeMs} < ${now})`)
+      if (timeMs < now)
+        throw new RangeError(`shipment ${shipment.shipmentId} cannot go back in time (${timeMs} < ${now})`)
       while (now < timeMs) {
         const i = legAt(now)
         if (i !== legIndex) {
@@ -73,16 +91,24 @@ export function createShipmentSim(shipment: Shipment, startMs: number, rng: Rng)
         // Never step across a leg boundary: the next leg's model starts exactly on time.
         const nextBoundary = legIndex + 1 < legStarts.length ? legStarts[legIndex + 1] : Infinity
         const dt = Math.min(STEP_MS, timeMs - now, nextBoundary - now)
-        state = stepThermal(leg.thermal, state, {
-          dtMin: dt / MINUTE,
-          ambientC: ambient(leg, legIndex, now),
-          legMin: (now - legStarts[legIndex]) / MINUTE,
-          productTauMin: shipment.productTauMin,
-        }, rng)
+        state = stepThermal(
+          leg.thermal,
+          state,
+          {
+            dtMin: dt / MINUTE,
+            ambientC: ambient(leg, legIndex, now),
+            legMin: (now - legStarts[legIndex]) / MINUTE,
+            productTauMin: shipment.productTauMin,
+          },
+          rng,
+        )
         now += dt
       }
       const i = legAt(now)
-      if (i !== legIndex) { legIndex = i; state = { ...state, iceKg: state.iceKg + shipment.legs[i].addIceKg } }
+      if (i !== legIndex) {
+        legIndex = i
+        state = { ...state, iceKg: state.iceKg + shipment.legs[i].addIceKg }
+      }
       return snapshot()
     },
   }

@@ -7,7 +7,14 @@
 import * as ed from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
 import { randomBytes } from 'node:crypto'
-import { assemblePayload, authSigningMessage, encodeAuthBody, encodeAuthToken, readingSigningMessage, AUTH_NONCE_LENGTH } from '../ledger/protocol/index.ts'
+import {
+  assemblePayload,
+  authSigningMessage,
+  encodeAuthBody,
+  encodeAuthToken,
+  readingSigningMessage,
+  AUTH_NONCE_LENGTH,
+} from '../ledger/protocol/index.ts'
 
 // noble v3 needs a SHA-512 for its synchronous API (RFC 8032 section 5.1).
 ed.hashes.sha512 = sha512
@@ -30,7 +37,13 @@ export function signRecord(record: Uint8Array, secretKey: Uint8Array): Uint8Arra
  * fresh nonce each time: the broker refuses a repeated one, so every
  * (re)connect needs a new token.
  */
-export function deviceAuthToken(deviceId: string, secretKey: Uint8Array, audience: string, timeMs = Date.now(), nonce: Uint8Array = new Uint8Array(randomBytes(AUTH_NONCE_LENGTH))): string {
+export function deviceAuthToken(
+  deviceId: string,
+  secretKey: Uint8Array,
+  audience: string,
+  timeMs = Date.now(),
+  nonce: Uint8Array = new Uint8Array(randomBytes(AUTH_NONCE_LENGTH)),
+): string {
   const body = encodeAuthBody({ timeMs, nonce })
   return encodeAuthToken(body, ed.sign(authSigningMessage(deviceId, audience, body), secretKey))
 }

@@ -91,7 +91,8 @@ export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferP
     }
   }
   const flushMeta = () => {
-    if (metaDirty && attempt(() => writeFileAtomicSync(metaPath, JSON.stringify(metaDirty) + '\n', { mode: 0o600 }))) metaDirty = undefined
+    if (metaDirty && attempt(() => writeFileAtomicSync(metaPath, JSON.stringify(metaDirty) + '\n', { mode: 0o600 })))
+      metaDirty = undefined
   }
   const flushAppends = (): boolean => {
     if (pending.length === 0) return true
@@ -105,7 +106,11 @@ export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferP
           while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
           fsyncSync(fd)
         } catch (e) {
-          try { ftruncateSync(fd, length) } catch { /* the next load cuts a torn tail anyway */ }
+          try {
+            ftruncateSync(fd, length)
+          } catch {
+            /* the next load cuts a torn tail anyway */
+          }
           throw e
         }
       } finally {
@@ -122,19 +127,25 @@ export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferP
         const m = JSON.parse(readFileSync(metaPath, 'utf8')) as Partial<BufferMeta>
         for (const k of ['floor', 'receiptedSeq', 'dropped'] as const) {
           if (typeof m[k] !== 'number' || !Number.isInteger(m[k]) || (m[k] as number) < 0) {
-            throw new SimError('ERR_STATE_CORRUPT', `buffer meta ${metaPath}: "${k}" must be a non-negative integer`, { path: metaPath })
+            throw new SimError('ERR_STATE_CORRUPT', `buffer meta ${metaPath}: "${k}" must be a non-negative integer`, {
+              path: metaPath,
+            })
           }
         }
         meta = m as BufferMeta
       } catch (e) {
         if (e instanceof SimError) throw e
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SimError('ERR_STATE_CORRUPT', `buffer meta ${metaPath} is not JSON`, { path: metaPath })
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw new SimError('ERR_STATE_CORRUPT', `buffer meta ${metaPath} is not JSON`, { path: metaPath })
       }
       let bytes: Uint8Array
       try {
         bytes = readFileSync(dataPath)
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') { length = 0; return { entries: [], meta } }
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          length = 0
+          return { entries: [], meta }
+        }
         throw e
       }
       const entries: BufferedReading[] = []
@@ -171,7 +182,11 @@ export function fileBufferPersistence(dir: string, log?: WriteErrorLog): BufferP
     compact(live) {
       const bytes = Buffer.concat(live.map((e) => frame(e.payload)))
       // `live` holds every reading, those still pending too: once written, nothing is pending.
-      if (attempt(() => writeFileAtomicSync(dataPath, bytes, { mode: 0o600 }))) { length = bytes.length; pending = []; report?.ok() }
+      if (attempt(() => writeFileAtomicSync(dataPath, bytes, { mode: 0o600 }))) {
+        length = bytes.length
+        pending = []
+        report?.ok()
+      }
       flushMeta()
     },
   }
@@ -205,7 +220,8 @@ export class ReadingBuffer {
   private readonly store: BufferPersistence
 
   constructor(capacity: number, store: BufferPersistence = memoryBufferPersistence()) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new SimError('ERR_SIM_OPTIONS', `buffer capacity must be a positive integer, got ${capacity}`)
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new SimError('ERR_SIM_OPTIONS', `buffer capacity must be a positive integer, got ${capacity}`)
     this.capacity = capacity
     this.store = store
     const loaded = store.load()
@@ -217,12 +233,24 @@ export class ReadingBuffer {
     if (excess > 0) this.dropThrough(this.entries[0].seq - 1, excess)
   }
 
-  get size(): number { return this.entries.length }
-  get floor(): number { return this.meta.floor }
-  get receiptedSeq(): number { return this.meta.receiptedSeq }
-  get droppedTotal(): number { return this.meta.dropped }
-  last(): BufferedReading | undefined { return this.entries[this.entries.length - 1] }
-  all(): readonly BufferedReading[] { return this.entries }
+  get size(): number {
+    return this.entries.length
+  }
+  get floor(): number {
+    return this.meta.floor
+  }
+  get receiptedSeq(): number {
+    return this.meta.receiptedSeq
+  }
+  get droppedTotal(): number {
+    return this.meta.dropped
+  }
+  last(): BufferedReading | undefined {
+    return this.entries[this.entries.length - 1]
+  }
+  all(): readonly BufferedReading[] {
+    return this.entries
+  }
 
   /**
    * Adds a reading, then drops the oldest if that made the buffer overfull.
@@ -306,4 +334,3 @@ export class ReadingBuffer {
     }
   }
 }
-

@@ -13,7 +13,10 @@ function trace(name: string, seed = 1): { snaps: ShipmentSnapshot[]; legStarts: 
   for (let tm = START; tm <= sim.endMs; tm += 5 * 60_000) snaps.push(sim.advanceTo(tm))
   const legStarts: number[] = []
   let acc = START
-  for (const l of s.legs) { legStarts.push(acc); acc += l.durationMin * 60_000 }
+  for (const l of s.legs) {
+    legStarts.push(acc)
+    acc += l.durationMin * 60_000
+  }
   return { snaps, legStarts }
 }
 
@@ -21,10 +24,18 @@ const max = (xs: number[]) => Math.max(...xs)
 const min = (xs: number[]) => Math.min(...xs)
 
 /** No passive heat flow can take the load outside the range spanned by its heat sources. */
-function plausible(t: { ok(cond: boolean, message: string): unknown }, snaps: ShipmentSnapshot[], coldestSourceC: number, warmestSourceC: number) {
+function plausible(
+  t: { ok(cond: boolean, message: string): unknown },
+  snaps: ShipmentSnapshot[],
+  coldestSourceC: number,
+  warmestSourceC: number,
+) {
   const lo = Math.min(coldestSourceC, min(snaps.map((s) => s.ambientC))) - 1e-9
   const hi = Math.max(warmestSourceC, max(snaps.map((s) => s.ambientC))) + 1e-9
-  t.ok(snaps.every((s) => s.airC >= lo && s.airC <= hi && s.productC >= lo && s.productC <= hi), `air and product stay within [${lo.toFixed(1)}, ${hi.toFixed(1)}] °C`)
+  t.ok(
+    snaps.every((s) => s.airC >= lo && s.airC <= hi && s.productC >= lo && s.productC <= hi),
+    `air and product stay within [${lo.toFixed(1)}, ${hi.toFixed(1)}] °C`,
+  )
   // The product lags the air: it never moves faster than a few degrees per 5 minutes.
   let jump = 0
   for (let i = 1; i < snaps.length; i++) jump = Math.max(jump, Math.abs(snaps[i].productC - snaps[i - 1].productC))
@@ -62,13 +73,19 @@ t.test('reefer failure: slow drift toward the ambient after the unit stops', asy
   const before = snaps.filter((s) => s.timeMs < failAt)
   const after = snaps.filter((s) => s.timeMs >= failAt + 10 * 60_000)
   t.ok(max(before.map((s) => s.productC)) <= 8, 'in range while the unit runs')
-  t.ok(after.every((s) => s.unit === 'off'), 'the unit stays off')
+  t.ok(
+    after.every((s) => s.unit === 'off'),
+    'the unit stays off',
+  )
   const firstAbove = after.find((s) => s.productC > 8)
   t.ok(firstAbove, 'the product leaves the range')
   const hours = ((firstAbove as ShipmentSnapshot).timeMs - failAt) / 3_600_000
   t.ok(hours > 0.5 && hours < 12, `slowly: ${hours.toFixed(1)} h after the failure`)
   const last = snaps[snaps.length - 1]
-  t.ok(last.productC > 15 && last.productC <= max(snaps.map((s) => s.ambientC)), `ends at ${last.productC.toFixed(1)} °C, below the ambient maximum`)
+  t.ok(
+    last.productC > 15 && last.productC <= max(snaps.map((s) => s.ambientC)),
+    `ends at ${last.productC.toFixed(1)} °C, below the ambient maximum`,
+  )
 })
 
 t.test('winter: a cooling-only reefer lets the load freeze', async (t) => {
@@ -84,7 +101,10 @@ t.test('room temperature 15-25 with heating and cooling', async (t) => {
   plausible(t, snaps, 20 - 6, 20 + 6)
   const p = snaps.map((s) => s.productC)
   t.ok(min(p) >= 15 && max(p) <= 25, `product ${min(p).toFixed(1)}..${max(p).toFixed(1)} °C`)
-  t.ok(snaps.some((s) => s.unit === 'heat'), 'heats on a cold night')
+  t.ok(
+    snaps.some((s) => s.unit === 'heat'),
+    'heats on a cold night',
+  )
   t.ok(min(snaps.map((s) => s.ambientC)) < 15, 'the ambient alone would have left the range')
 })
 
@@ -110,7 +130,18 @@ t.test('ultra-cold: held by dry ice, then warms past -60 °C when it runs out', 
 t.test('stepThermal is pure', async (t) => {
   const s: ThermalState = { airC: 10, productC: 8, unit: 'off', doorOpenLeftMin: 0, doorOpenings: 0, iceKg: 0 }
   const frozen = structuredClone(s)
-  const model = { model: 'reefer' as const, setpointC: 5, hysteresisC: 2, heating: false, supplyOffsetC: 6, unitTauMin: 15, leakTauMin: 240, doorOpeningsPerDay: 100, doorOpenMin: 3, doorTauMin: 4 }
+  const model = {
+    model: 'reefer' as const,
+    setpointC: 5,
+    hysteresisC: 2,
+    heating: false,
+    supplyOffsetC: 6,
+    unitTauMin: 15,
+    leakTauMin: 240,
+    doorOpeningsPerDay: 100,
+    doorOpenMin: 3,
+    doorTauMin: 4,
+  }
   const a = stepThermal(model, s, { dtMin: 1, ambientC: 30, legMin: 0, productTauMin: 60 }, createRng(5))
   const b = stepThermal(model, s, { dtMin: 1, ambientC: 30, legMin: 0, productTauMin: 60 }, createRng(5))
   t.same(a, b, 'same inputs, same output')

@@ -82,8 +82,12 @@ export interface StepInput {
 }
 
 function relax(x: number, targets: Array<[number, number]>, dtMin: number): number {
-  let w = 0, wt = 0
-  for (const [target, tau] of targets) { w += 1 / tau; wt += target / tau }
+  let w = 0,
+    wt = 0
+  for (const [target, tau] of targets) {
+    w += 1 / tau
+    wt += target / tau
+  }
   const eq = wt / w
   return eq + (x - eq) * Math.exp(-dtMin * w)
 }
@@ -110,7 +114,11 @@ export function stepThermal(model: ThermalModel, s: ThermalState, input: StepInp
     targets.push([ambientC, model.leakTauMin])
     if (next.unit === 'cool') targets.push([model.setpointC - model.supplyOffsetC, model.unitTauMin])
     if (next.unit === 'heat') targets.push([model.setpointC + model.supplyOffsetC, model.unitTauMin])
-    if (s.doorOpenLeftMin <= 0 && model.doorOpeningsPerDay > 0 && rng.next() < (model.doorOpeningsPerDay / 1440) * dtMin) {
+    if (
+      s.doorOpenLeftMin <= 0 &&
+      model.doorOpeningsPerDay > 0 &&
+      rng.next() < (model.doorOpeningsPerDay / 1440) * dtMin
+    ) {
       next.doorOpenLeftMin = model.doorOpenMin
       next.doorOpenings = s.doorOpenings + 1
     }

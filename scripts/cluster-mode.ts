@@ -19,17 +19,37 @@ import { natsAuthorizationConf } from '../broker/nats-auth.ts'
 import { fromHex, toHex } from '../ledger/protocol/index.ts'
 
 export class ClusterStartError extends Error {
-  constructor(readonly code: 'ERR_CLUSTER_URL' | 'ERR_CLUSTER_SECRET' | 'ERR_CLUSTER_REGISTER', message: string) { super(message) }
+  constructor(
+    readonly code: 'ERR_CLUSTER_URL' | 'ERR_CLUSTER_SECRET' | 'ERR_CLUSTER_REGISTER',
+    message: string,
+  ) {
+    super(message)
+  }
 }
 
 /** Parses "nats://a:4222,nats://b:4222" into URLs; says precisely what is wrong. */
 export function parseClusterUrls(value: string): string[] {
-  const urls = value.split(',').map((s) => s.trim()).filter(Boolean)
-  if (urls.length === 0) throw new ClusterStartError('ERR_CLUSTER_URL', 'the cluster needs at least one NATS URL, e.g. nats://10.0.0.1:4222,nats://10.0.0.2:4222')
+  const urls = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (urls.length === 0)
+    throw new ClusterStartError(
+      'ERR_CLUSTER_URL',
+      'the cluster needs at least one NATS URL, e.g. nats://10.0.0.1:4222,nats://10.0.0.2:4222',
+    )
   for (const u of urls) {
     let p: URL | undefined
-    try { p = new URL(u) } catch { /* below */ }
-    if (!p || (p.protocol !== 'nats:' && p.protocol !== 'tls:') || !p.hostname) throw new ClusterStartError('ERR_CLUSTER_URL', `"${u}" is not a NATS URL (expected nats://host:port or tls://host:port)`)
+    try {
+      p = new URL(u)
+    } catch {
+      /* below */
+    }
+    if (!p || (p.protocol !== 'nats:' && p.protocol !== 'tls:') || !p.hostname)
+      throw new ClusterStartError(
+        'ERR_CLUSTER_URL',
+        `"${u}" is not a NATS URL (expected nats://host:port or tls://host:port)`,
+      )
   }
   return urls
 }
@@ -37,13 +57,21 @@ export function parseClusterUrls(value: string): string[] {
 /** Reads the device-password secret, creating it (32 random bytes, hex, mode 0600) on first use. */
 export async function loadOrCreateClusterSecret(path: string): Promise<Uint8Array> {
   let text: string | undefined
-  try { text = await readFile(path, 'utf8') } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
   if (text === undefined) {
     await writeFile(path, toHex(randomBytes(32)) + '\n', { mode: 0o600, flag: 'wx' })
     text = await readFile(path, 'utf8')
   }
   const hex = text.trim()
-  if (!/^[0-9a-f]{64,}$/.test(hex)) throw new ClusterStartError('ERR_CLUSTER_SECRET', `${path} must hold at least 32 bytes as lowercase hex; restore it from a backup (every device password derives from it)`)
+  if (!/^[0-9a-f]{64,}$/.test(hex))
+    throw new ClusterStartError(
+      'ERR_CLUSTER_SECRET',
+      `${path} must hold at least 32 bytes as lowercase hex; restore it from a backup (every device password derives from it)`,
+    )
   return fromHex(hex)
 }
 
@@ -75,12 +103,19 @@ export async function startClusterMode(o: ClusterModeOptions): Promise<ClusterMo
       records = JSON.parse(await readFile(o.registerFile, 'utf8'))
       if (!Array.isArray(records)) throw new Error('not a JSON array')
     } catch (e) {
-      throw new ClusterStartError('ERR_CLUSTER_REGISTER', `${o.registerFile}: expected a JSON array of provisioning records ({deviceId, publicKey, model, calibration}): ${(e as Error).message}`)
+      throw new ClusterStartError(
+        'ERR_CLUSTER_REGISTER',
+        `${o.registerFile}: expected a JSON array of provisioning records ({deviceId, publicKey, model, calibration}): ${(e as Error).message}`,
+      )
     }
   }
   const ingest = await startClusterIngest({
-    servers: o.servers, dataDir: dir, partitions: o.partitions, replicas: o.replicas,
-    ...(o.user !== undefined ? { user: o.user } : {}), ...(o.pass !== undefined ? { pass: o.pass } : {}),
+    servers: o.servers,
+    dataDir: dir,
+    partitions: o.partitions,
+    replicas: o.replicas,
+    ...(o.user !== undefined ? { user: o.user } : {}),
+    ...(o.pass !== undefined ? { pass: o.pass } : {}),
   })
   let registered = 0
   try {
@@ -95,7 +130,16 @@ export async function startClusterMode(o: ClusterModeOptions): Promise<ClusterMo
     throw e
   }
   const authConfPath = join(dir, 'nats-auth.conf')
-  const writeAuth = () => writeFile(authConfPath, natsAuthorizationConf({ secret, devices: ingest.devices(), ingest: { user: o.user ?? 'coldproof-ingest', password: o.pass ?? '' } }), { mode: 0o600 })
+  const writeAuth = () =>
+    writeFile(
+      authConfPath,
+      natsAuthorizationConf({
+        secret,
+        devices: ingest.devices(),
+        ingest: { user: o.user ?? 'coldproof-ingest', password: o.pass ?? '' },
+      }),
+      { mode: 0o600 },
+    )
   if (o.user !== undefined && o.pass) await writeAuth()
   return { ingest, authConfPath, registered, close: () => ingest.close() }
 }

@@ -9,9 +9,15 @@
 import type { Ledger } from '../ledger/store/index.ts'
 import type { Fleet } from '../device-sim/index.ts'
 
-export interface DemoCloser { stop(): void }
+export interface DemoCloser {
+  stop(): void
+}
 
-export function startDemoCloser(ledger: Ledger, fleet: Fleet, { everyMs = 2000, log = (_: string) => {} } = {}): DemoCloser {
+export function startDemoCloser(
+  ledger: Ledger,
+  fleet: Fleet,
+  { everyMs = 2000, log = (_: string) => {} } = {},
+): DemoCloser {
   let busy = false
   const tick = async () => {
     if (busy) return

@@ -5,7 +5,12 @@
  * verdict "pass with excursions within allowance" — still a deviation that is
  * reported under GDP 9.2.
  */
-import { BUILTIN_PROFILES, validateProfile, type BuiltinProfileId, type RuleProfile } from '../dashboard/compliance/index.ts'
+import {
+  BUILTIN_PROFILES,
+  validateProfile,
+  type BuiltinProfileId,
+  type RuleProfile,
+} from '../dashboard/compliance/index.ts'
 
 const HOUR = 3_600_000
 

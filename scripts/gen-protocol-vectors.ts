@@ -12,7 +12,13 @@
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { buildEdgeCases, buildProtocolVectors, renderVectorsMarkdown, DOC_VECTORS_BEGIN, DOC_VECTORS_END } from '../ledger/protocol/test/vectors.ts'
+import {
+  buildEdgeCases,
+  buildProtocolVectors,
+  renderVectorsMarkdown,
+  DOC_VECTORS_BEGIN,
+  DOC_VECTORS_END,
+} from '../ledger/protocol/test/vectors.ts'
 
 const root = new URL('../', import.meta.url)
 const check = process.argv.includes('--check')
@@ -30,7 +36,9 @@ function emit(dir: URL, files: Record<string, unknown>): void {
     if (!check) writeFileSync(file, text)
   }
   if (existsSync(dir)) {
-    for (const f of readdirSync(dir)) if (f.endsWith('.json') && !want.has(f)) diffs.push(`${fileURLToPath(new URL(f, dir))} (stale: no longer generated, delete it)`)
+    for (const f of readdirSync(dir))
+      if (f.endsWith('.json') && !want.has(f))
+        diffs.push(`${fileURLToPath(new URL(f, dir))} (stale: no longer generated, delete it)`)
   }
 }
 
@@ -41,7 +49,8 @@ emit(new URL('ledger/protocol/testdata/ed25519-edge/', root), buildEdgeCases())
 const doc = new URL('docs/PROTOCOL.md', root)
 if (existsSync(doc)) {
   const text = readFileSync(doc, 'utf8')
-  const a = text.indexOf(DOC_VECTORS_BEGIN), b = text.indexOf(DOC_VECTORS_END)
+  const a = text.indexOf(DOC_VECTORS_BEGIN),
+    b = text.indexOf(DOC_VECTORS_END)
   if (a < 0 || b < a) {
     diffs.push(`${fileURLToPath(doc)} (no generated-vectors markers)`)
   } else {
@@ -55,7 +64,9 @@ if (existsSync(doc)) {
 
 if (check) {
   if (diffs.length) {
-    console.error(`protocol vectors are out of date:\n  ${diffs.join('\n  ')}\nrun: npx tsx scripts/gen-protocol-vectors.ts`)
+    console.error(
+      `protocol vectors are out of date:\n  ${diffs.join('\n  ')}\nrun: npx tsx scripts/gen-protocol-vectors.ts`,
+    )
     process.exit(1)
   }
   console.log('protocol vectors are up to date')

@@ -11,5 +11,8 @@ const file = fileURLToPath(new URL('../docs/OPERATIONS.md', import.meta.url))
 const doc = readFileSync(file, 'utf8')
 const re = /(<!-- settings-table:begin[^>]*-->\n)[\s\S]*?(\n<!-- settings-table:end -->)/
 if (!re.test(doc)) throw new Error(`${file}: no <!-- settings-table:begin --> ... <!-- settings-table:end --> markers`)
-writeFileSync(file, doc.replace(re, (_, a: string, b: string) => a + settingsTable() + b))
+writeFileSync(
+  file,
+  doc.replace(re, (_, a: string, b: string) => a + settingsTable() + b),
+)
 process.stdout.write(`wrote the settings table of ${file}\n`)

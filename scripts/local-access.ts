@@ -13,7 +13,13 @@ import { writeFileAtomicSync } from '../ledger/protocol/atomic-file.ts'
 
 export const LOCAL_ACCESS_FILE = 'local-access.json'
 
-export interface LocalAccess { format: 'coldproof-local-access'; url: string; token: string; pid: number; startedAt: number }
+export interface LocalAccess {
+  format: 'coldproof-local-access'
+  url: string
+  token: string
+  pid: number
+  startedAt: number
+}
 
 export const newLocalToken = (): string => randomBytes(32).toString('base64url')
 
@@ -28,14 +34,30 @@ export function writeLocalAccess(dataDir: string, url: string, token: string): (
 export function readLocalAccess(dataDir: string): LocalAccess | { problem: string } {
   const file = join(dataDir, LOCAL_ACCESS_FILE)
   let raw: string
-  try { raw = readFileSync(file, 'utf8') } catch { return { problem: `${file} does not exist (the running system predates it, or runs from another data directory)` } }
+  try {
+    raw = readFileSync(file, 'utf8')
+  } catch {
+    return { problem: `${file} does not exist (the running system predates it, or runs from another data directory)` }
+  }
   let j: Partial<LocalAccess>
-  try { j = JSON.parse(raw) as Partial<LocalAccess> } catch (e) { return { problem: `${file} is not JSON: ${(e as Error).message}` } }
-  if (j.format !== 'coldproof-local-access' || typeof j.url !== 'string' || typeof j.token !== 'string' || typeof j.pid !== 'number') {
+  try {
+    j = JSON.parse(raw) as Partial<LocalAccess>
+  } catch (e) {
+    return { problem: `${file} is not JSON: ${(e as Error).message}` }
+  }
+  if (
+    j.format !== 'coldproof-local-access' ||
+    typeof j.url !== 'string' ||
+    typeof j.token !== 'string' ||
+    typeof j.pid !== 'number'
+  ) {
     return { problem: `${file} is not a coldproof local-access file (format, url, token, pid)` }
   }
-  try { process.kill(j.pid, 0) } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return { problem: `${file} names process ${j.pid}, which is not running (a start that was killed left it)` }
+  try {
+    process.kill(j.pid, 0)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH')
+      return { problem: `${file} names process ${j.pid}, which is not running (a start that was killed left it)` }
   }
   return j as LocalAccess
 }

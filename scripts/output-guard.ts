@@ -12,7 +12,10 @@ let guarded = false
 export function guardStandardStreams(): void {
   if (guarded) return
   guarded = true
-  for (const s of [process.stdout, process.stderr]) s.on('error', () => { /* a dropped log line, not a crash */ })
+  for (const s of [process.stdout, process.stderr])
+    s.on('error', () => {
+      /* a dropped log line, not a crash */
+    })
 }
 
 /**
@@ -23,7 +26,11 @@ export function guardStandardStreams(): void {
 export function dropOnErrorStream(fd = 1): { write(line: string): void } {
   return {
     write(line) {
-      try { writeSync(fd, line) } catch { /* dropped: the disk is full or the reader went away */ }
+      try {
+        writeSync(fd, line)
+      } catch {
+        /* dropped: the disk is full or the reader went away */
+      }
     },
   }
 }

@@ -17,7 +17,12 @@ export type ConfigErrorCode = 'ERR_CONFIG_INVALID' | 'ERR_CONFIG_FILE'
 
 /** A setting with a bad value, or an unreadable config file; the message names the setting and where its value came from. */
 export class ConfigError extends Error {
-  constructor(readonly code: ConfigErrorCode, message: string, readonly setting?: string, readonly source?: string) {
+  constructor(
+    readonly code: ConfigErrorCode,
+    message: string,
+    readonly setting?: string,
+    readonly source?: string,
+  ) {
     super(message)
     this.name = 'ConfigError'
   }
@@ -53,7 +58,9 @@ export interface Setting<K extends string = string, T = unknown> {
   parse: Parser<T>
 }
 
-const fail = (message: string): never => { throw new Error(message) }
+const fail = (message: string): never => {
+  throw new Error(message)
+}
 
 const str = (raw: unknown): string => {
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw)
@@ -78,11 +85,13 @@ const positive: Parser<number> = (raw) => {
   return n
 }
 
-const integerIn = (allowed: readonly number[], what: string): Parser<number> => (raw) => {
-  const s = str(raw)
-  if (!/^\d+$/.test(s) || !allowed.includes(Number(s))) fail(`must be ${what}, got "${s}"`)
-  return Number(s)
-}
+const integerIn =
+  (allowed: readonly number[], what: string): Parser<number> =>
+  (raw) => {
+    const s = str(raw)
+    if (!/^\d+$/.test(s) || !allowed.includes(Number(s))) fail(`must be ${what}, got "${s}"`)
+    return Number(s)
+  }
 
 const bool: Parser<boolean> = (raw) => {
   if (typeof raw === 'boolean') return raw
@@ -95,15 +104,24 @@ const bool: Parser<boolean> = (raw) => {
 const brokerUrl: Parser<string> = (raw) => {
   const s = str(raw)
   let u: URL
-  try { u = new URL(s) } catch { return fail(`"${s}" is not a URL (expected mqtt://host:port or mqtts://host:port)`) }
-  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(u.protocol)) fail(`must use mqtt:, mqtts:, ws: or wss:, got "${u.protocol}"`)
+  try {
+    u = new URL(s)
+  } catch {
+    return fail(`"${s}" is not a URL (expected mqtt://host:port or mqtts://host:port)`)
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(u.protocol))
+    fail(`must use mqtt:, mqtts:, ws: or wss:, got "${u.protocol}"`)
   return s
 }
 
 const origin: Parser<string> = (raw) => {
   const s = str(raw)
   let u: URL | null = null
-  try { u = new URL(s) } catch { /* below */ }
+  try {
+    u = new URL(s)
+  } catch {
+    /* below */
+  }
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== s.replace(/\/$/, '')) {
     fail(`expected an origin such as https://coldproof.example.com (scheme, host, optional port; no path), got "${s}"`)
   }
@@ -119,13 +137,20 @@ const token: Parser<string> = (raw) => {
 }
 
 /** A readable PEM file (certificate or key); the pair is checked together in crossCheck(). */
-const pemFile = (kind: 'CERTIFICATE' | 'PRIVATE KEY'): Parser<string> => (raw, ctx) => {
-  const p = path(raw, ctx)
-  let body: string
-  try { body = readFileSync(p, 'utf8') } catch (e) { return fail(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`) }
-  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(body)) fail(`${p} holds no PEM ${kind.toLowerCase()} (-----BEGIN ${kind}-----)`)
-  return p
-}
+const pemFile =
+  (kind: 'CERTIFICATE' | 'PRIVATE KEY'): Parser<string> =>
+  (raw, ctx) => {
+    const p = path(raw, ctx)
+    let body: string
+    try {
+      body = readFileSync(p, 'utf8')
+    } catch (e) {
+      return fail(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    }
+    if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(body))
+      fail(`${p} holds no PEM ${kind.toLowerCase()} (-----BEGIN ${kind}-----)`)
+    return p
+  }
 
 const witnesses: Parser<string[]> = (raw) => {
   const list = Array.isArray(raw) ? raw.map(str) : [str(raw)]
@@ -137,34 +162,225 @@ const s = <T>(x: Setting<keyof StartConfig, T>): Setting<keyof StartConfig, T> =
 
 /** The settings, in --help order. The config file's keys are the `key`s. */
 export const SETTINGS = [
-  s({ key: 'config', flag: '--config <file>', env: 'COLDPROOF_CONFIG', parse: path, description: 'read settings from this JSON file ({ "port": 8080, "metricsToken": "…" }; keys as in this table); flags and environment variables win over it' }),
-  s({ key: 'port', flag: '--port <port>', env: 'COLDPROOF_PORT', default: 8080, parse: port, description: 'dashboard HTTP(S) port; 0 picks a free one' }),
-  s({ key: 'mqttPort', flag: '--mqtt-port <port>', env: 'COLDPROOF_MQTT_PORT', default: 1883, parse: port, description: 'embedded broker port; 0 picks a free one' }),
-  s({ key: 'host', flag: '--host <host>', env: 'COLDPROOF_HOST', default: '127.0.0.1', parse: text, description: 'listen address of the dashboard and the embedded broker' }),
-  s({ key: 'data', flag: '--data <dir>', env: 'COLDPROOF_DATA', default: '.data', parse: path, description: 'data directory: ledger, users, device state' }),
-  s({ key: 'demo', flag: '--no-demo', env: 'COLDPROOF_DEMO', default: true, parse: bool, description: 'run the demo fleet and seed the demo logins (--no-demo or COLDPROOF_DEMO=0: a production start)' }),
-  s({ key: 'scenario', flag: '--scenario <file|name>', env: 'COLDPROOF_SCENARIO', parse: text, description: 'run this scenario (file or built-in name) instead of the demo fleet' }),
-  s({ key: 'accel', flag: '--accel <factor>', env: 'COLDPROOF_ACCEL', parse: positive, description: 'time acceleration of the demo fleet' }),
-  s({ key: 'audience', flag: '--audience <name>', env: 'COLDPROOF_MQTT_AUDIENCE', default: 'coldproof', parse: text, description: 'the embedded broker\'s name, signed into every device login token' }),
-  s({ key: 'mqttTlsCert', flag: '--mqtt-tls-cert <file>', env: 'COLDPROOF_MQTT_TLS_CERT', parse: pemFile('CERTIFICATE'), description: 'PEM certificate chain: the embedded broker speaks mqtts only (with --mqtt-tls-key)' }),
-  s({ key: 'mqttTlsKey', flag: '--mqtt-tls-key <file>', env: 'COLDPROOF_MQTT_TLS_KEY', parse: pemFile('PRIVATE KEY'), description: 'PEM private key of --mqtt-tls-cert' }),
-  s({ key: 'broker', flag: '--broker <url>', env: 'COLDPROOF_BROKER_URL', parse: brokerUrl, description: 'use an external MQTT broker (mqtt:// or mqtts://) instead of the embedded one' }),
-  s({ key: 'brokerUsername', flag: '--broker-username <name>', env: 'COLDPROOF_BROKER_USERNAME', parse: text, description: 'the ingest\'s username on the external broker' }),
-  s({ key: 'brokerPassword', flag: '--broker-password <password>', env: 'COLDPROOF_BROKER_PASSWORD', parse: text, secret: true, description: 'the ingest\'s password on the external broker' }),
-  s({ key: 'tlsCert', flag: '--tls-cert <file>', env: 'COLDPROOF_TLS_CERT', parse: pemFile('CERTIFICATE'), description: 'PEM certificate chain: the dashboard serves HTTPS (with --tls-key)' }),
-  s({ key: 'tlsKey', flag: '--tls-key <file>', env: 'COLDPROOF_TLS_KEY', parse: pemFile('PRIVATE KEY'), description: 'PEM private key of --tls-cert' }),
-  s({ key: 'publicOrigin', flag: '--public-origin <url>', env: 'COLDPROOF_PUBLIC_ORIGIN', parse: origin, description: 'the dashboard\'s public URL behind a proxy, accepted as an origin of writes' }),
-  s({ key: 'trustProxy', flag: '--trust-proxy', env: 'COLDPROOF_TRUST_PROXY', default: false, parse: bool, description: 'trust X-Forwarded-For/-Proto/-Host from a reverse proxy (client addresses, Secure cookies); only behind one' }),
-  s({ key: 'metricsToken', flag: '--metrics-token <token>', env: 'COLDPROOF_METRICS_TOKEN', parse: token, secret: true, description: 'bearer token a Prometheus scraper may send to /metrics (at least 16 characters)' }),
-  s({ key: 'tiles', flag: '--tiles <dir>', env: 'COLDPROOF_TILES', parse: path, description: 'keep the ledger exported as C2SP tlog-tiles in this directory, served under /tiles/' }),
-  s({ key: 'witness', flag: '--witness <"url vkey"...>', env: 'COLDPROOF_WITNESSES', repeatable: true, parse: witnesses, description: 'submit each logged checkpoint to this tlog-witness ("<url> <verifier key>"; repeatable)' }),
-  s({ key: 'notifyConfig', flag: '--notify-config <file>', env: 'COLDPROOF_NOTIFY_CONFIG', defaultText: '<data>/notifications.json', parse: path, description: 'alarm notification rules, JSON' }),
-  s({ key: 'cluster', flag: '--cluster <urls>', env: 'COLDPROOF_CLUSTER', cluster: true, parse: text, description: 'cluster mode: ingest from this NATS JetStream cluster (comma-separated nats:// URLs) instead of the embedded broker (docs/SCALING.md)' }),
-  s({ key: 'partitions', flag: '--partitions <n>', env: 'COLDPROOF_PARTITIONS', cluster: true, default: 2, parse: integerIn([1, 2, 4, 8, 16], '1, 2, 4, 8 or 16'), description: 'cluster mode: ingest partitions' }),
-  s({ key: 'replicas', flag: '--replicas <n>', env: 'COLDPROOF_REPLICAS', cluster: true, default: 3, parse: integerIn([1, 2, 3, 4, 5], '1..5 (JetStream\'s limit)'), description: 'cluster mode: JetStream replicas of the readings streams' }),
-  s({ key: 'clusterUser', flag: '--cluster-user <name>', env: 'COLDPROOF_CLUSTER_USER', cluster: true, parse: text, description: 'cluster mode: the ingest\'s NATS user' }),
-  s({ key: 'clusterPassword', flag: '--cluster-password <password>', env: 'COLDPROOF_CLUSTER_PASSWORD', cluster: true, secret: true, parse: text, description: 'cluster mode: the ingest\'s NATS password' }),
-  s({ key: 'register', flag: '--register <file>', env: 'COLDPROOF_REGISTER', cluster: true, parse: path, description: 'cluster mode: register the devices of this provisioning JSON (coldproof sim --print-provisioning)' }),
+  s({
+    key: 'config',
+    flag: '--config <file>',
+    env: 'COLDPROOF_CONFIG',
+    parse: path,
+    description:
+      'read settings from this JSON file ({ "port": 8080, "metricsToken": "…" }; keys as in this table); flags and environment variables win over it',
+  }),
+  s({
+    key: 'port',
+    flag: '--port <port>',
+    env: 'COLDPROOF_PORT',
+    default: 8080,
+    parse: port,
+    description: 'dashboard HTTP(S) port; 0 picks a free one',
+  }),
+  s({
+    key: 'mqttPort',
+    flag: '--mqtt-port <port>',
+    env: 'COLDPROOF_MQTT_PORT',
+    default: 1883,
+    parse: port,
+    description: 'embedded broker port; 0 picks a free one',
+  }),
+  s({
+    key: 'host',
+    flag: '--host <host>',
+    env: 'COLDPROOF_HOST',
+    default: '127.0.0.1',
+    parse: text,
+    description: 'listen address of the dashboard and the embedded broker',
+  }),
+  s({
+    key: 'data',
+    flag: '--data <dir>',
+    env: 'COLDPROOF_DATA',
+    default: '.data',
+    parse: path,
+    description: 'data directory: ledger, users, device state',
+  }),
+  s({
+    key: 'demo',
+    flag: '--no-demo',
+    env: 'COLDPROOF_DEMO',
+    default: true,
+    parse: bool,
+    description: 'run the demo fleet and seed the demo logins (--no-demo or COLDPROOF_DEMO=0: a production start)',
+  }),
+  s({
+    key: 'scenario',
+    flag: '--scenario <file|name>',
+    env: 'COLDPROOF_SCENARIO',
+    parse: text,
+    description: 'run this scenario (file or built-in name) instead of the demo fleet',
+  }),
+  s({
+    key: 'accel',
+    flag: '--accel <factor>',
+    env: 'COLDPROOF_ACCEL',
+    parse: positive,
+    description: 'time acceleration of the demo fleet',
+  }),
+  s({
+    key: 'audience',
+    flag: '--audience <name>',
+    env: 'COLDPROOF_MQTT_AUDIENCE',
+    default: 'coldproof',
+    parse: text,
+    description: "the embedded broker's name, signed into every device login token",
+  }),
+  s({
+    key: 'mqttTlsCert',
+    flag: '--mqtt-tls-cert <file>',
+    env: 'COLDPROOF_MQTT_TLS_CERT',
+    parse: pemFile('CERTIFICATE'),
+    description: 'PEM certificate chain: the embedded broker speaks mqtts only (with --mqtt-tls-key)',
+  }),
+  s({
+    key: 'mqttTlsKey',
+    flag: '--mqtt-tls-key <file>',
+    env: 'COLDPROOF_MQTT_TLS_KEY',
+    parse: pemFile('PRIVATE KEY'),
+    description: 'PEM private key of --mqtt-tls-cert',
+  }),
+  s({
+    key: 'broker',
+    flag: '--broker <url>',
+    env: 'COLDPROOF_BROKER_URL',
+    parse: brokerUrl,
+    description: 'use an external MQTT broker (mqtt:// or mqtts://) instead of the embedded one',
+  }),
+  s({
+    key: 'brokerUsername',
+    flag: '--broker-username <name>',
+    env: 'COLDPROOF_BROKER_USERNAME',
+    parse: text,
+    description: "the ingest's username on the external broker",
+  }),
+  s({
+    key: 'brokerPassword',
+    flag: '--broker-password <password>',
+    env: 'COLDPROOF_BROKER_PASSWORD',
+    parse: text,
+    secret: true,
+    description: "the ingest's password on the external broker",
+  }),
+  s({
+    key: 'tlsCert',
+    flag: '--tls-cert <file>',
+    env: 'COLDPROOF_TLS_CERT',
+    parse: pemFile('CERTIFICATE'),
+    description: 'PEM certificate chain: the dashboard serves HTTPS (with --tls-key)',
+  }),
+  s({
+    key: 'tlsKey',
+    flag: '--tls-key <file>',
+    env: 'COLDPROOF_TLS_KEY',
+    parse: pemFile('PRIVATE KEY'),
+    description: 'PEM private key of --tls-cert',
+  }),
+  s({
+    key: 'publicOrigin',
+    flag: '--public-origin <url>',
+    env: 'COLDPROOF_PUBLIC_ORIGIN',
+    parse: origin,
+    description: "the dashboard's public URL behind a proxy, accepted as an origin of writes",
+  }),
+  s({
+    key: 'trustProxy',
+    flag: '--trust-proxy',
+    env: 'COLDPROOF_TRUST_PROXY',
+    default: false,
+    parse: bool,
+    description:
+      'trust X-Forwarded-For/-Proto/-Host from a reverse proxy (client addresses, Secure cookies); only behind one',
+  }),
+  s({
+    key: 'metricsToken',
+    flag: '--metrics-token <token>',
+    env: 'COLDPROOF_METRICS_TOKEN',
+    parse: token,
+    secret: true,
+    description: 'bearer token a Prometheus scraper may send to /metrics (at least 16 characters)',
+  }),
+  s({
+    key: 'tiles',
+    flag: '--tiles <dir>',
+    env: 'COLDPROOF_TILES',
+    parse: path,
+    description: 'keep the ledger exported as C2SP tlog-tiles in this directory, served under /tiles/',
+  }),
+  s({
+    key: 'witness',
+    flag: '--witness <"url vkey"...>',
+    env: 'COLDPROOF_WITNESSES',
+    repeatable: true,
+    parse: witnesses,
+    description: 'submit each logged checkpoint to this tlog-witness ("<url> <verifier key>"; repeatable)',
+  }),
+  s({
+    key: 'notifyConfig',
+    flag: '--notify-config <file>',
+    env: 'COLDPROOF_NOTIFY_CONFIG',
+    defaultText: '<data>/notifications.json',
+    parse: path,
+    description: 'alarm notification rules, JSON',
+  }),
+  s({
+    key: 'cluster',
+    flag: '--cluster <urls>',
+    env: 'COLDPROOF_CLUSTER',
+    cluster: true,
+    parse: text,
+    description:
+      'cluster mode: ingest from this NATS JetStream cluster (comma-separated nats:// URLs) instead of the embedded broker (docs/SCALING.md)',
+  }),
+  s({
+    key: 'partitions',
+    flag: '--partitions <n>',
+    env: 'COLDPROOF_PARTITIONS',
+    cluster: true,
+    default: 2,
+    parse: integerIn([1, 2, 4, 8, 16], '1, 2, 4, 8 or 16'),
+    description: 'cluster mode: ingest partitions',
+  }),
+  s({
+    key: 'replicas',
+    flag: '--replicas <n>',
+    env: 'COLDPROOF_REPLICAS',
+    cluster: true,
+    default: 3,
+    parse: integerIn([1, 2, 3, 4, 5], "1..5 (JetStream's limit)"),
+    description: 'cluster mode: JetStream replicas of the readings streams',
+  }),
+  s({
+    key: 'clusterUser',
+    flag: '--cluster-user <name>',
+    env: 'COLDPROOF_CLUSTER_USER',
+    cluster: true,
+    parse: text,
+    description: "cluster mode: the ingest's NATS user",
+  }),
+  s({
+    key: 'clusterPassword',
+    flag: '--cluster-password <password>',
+    env: 'COLDPROOF_CLUSTER_PASSWORD',
+    cluster: true,
+    secret: true,
+    parse: text,
+    description: "cluster mode: the ingest's NATS password",
+  }),
+  s({
+    key: 'register',
+    flag: '--register <file>',
+    env: 'COLDPROOF_REGISTER',
+    cluster: true,
+    parse: path,
+    description: 'cluster mode: register the devices of this provisioning JSON (coldproof sim --print-provisioning)',
+  }),
 ] as const satisfies readonly Setting<keyof StartConfig>[]
 
 /** The resolved settings (SETTINGS describes each; the test checks the two list the same keys). */
@@ -218,7 +434,10 @@ export function defaultText(setting: Pick<Setting, 'default' | 'defaultText'>): 
 
 /** Help text of one setting: description, then its environment variable and default. */
 export function helpText(setting: Setting): string {
-  const extra = [setting.env ? `env ${setting.env}` : '', defaultText(setting) !== undefined ? `default ${defaultText(setting)}` : '']
+  const extra = [
+    setting.env ? `env ${setting.env}` : '',
+    defaultText(setting) !== undefined ? `default ${defaultText(setting)}` : '',
+  ]
   if (setting.secret) extra.push('prefer the env or the config file: flags show in ps')
   const tail = extra.filter(Boolean).join('; ')
   return tail ? `${setting.description} (${tail})` : setting.description
@@ -227,7 +446,8 @@ export function helpText(setting: Setting): string {
 /** Adds every setting to the command as an option without a commander default, so an unset flag leaves room for env, file and default. */
 export function addStartOptions(cmd: Command): Command {
   for (const setting of SETTINGS as readonly Setting[]) {
-    if (attributeOf(setting.flag) !== setting.key) throw new Error(`start-config: flag ${setting.flag} does not map to key ${setting.key}`)
+    if (attributeOf(setting.flag) !== setting.key)
+      throw new Error(`start-config: flag ${setting.flag} does not map to key ${setting.key}`)
     const o = new Option(setting.flag, helpText(setting))
     cmd.addOption(o)
   }
@@ -243,26 +463,56 @@ function parseWith(setting: Setting, raw: unknown, source: Source, ctx: ParseCon
   try {
     return setting.parse(raw, ctx)
   } catch (e) {
-    throw new ConfigError('ERR_CONFIG_INVALID', `${flagName(setting)} (from ${source}): ${(e as Error).message}`, setting.key, source)
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `${flagName(setting)} (from ${source}): ${(e as Error).message}`,
+      setting.key,
+      source,
+    )
   }
 }
 
 /** The config file: a JSON object whose keys are settings' keys. */
 function readConfigFile(file: string, source: Source): Record<string, unknown> {
   let body: string
-  try { body = readFileSync(file, 'utf8') } catch (e) {
-    throw new ConfigError('ERR_CONFIG_FILE', `--config (from ${source}): cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'config', source)
+  try {
+    body = readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError(
+      'ERR_CONFIG_FILE',
+      `--config (from ${source}): cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'config',
+      source,
+    )
   }
   let json: unknown
-  try { json = JSON.parse(body) } catch (e) {
-    throw new ConfigError('ERR_CONFIG_FILE', `--config (from ${source}): ${file} is not JSON: ${(e as Error).message}`, 'config', source)
+  try {
+    json = JSON.parse(body)
+  } catch (e) {
+    throw new ConfigError(
+      'ERR_CONFIG_FILE',
+      `--config (from ${source}): ${file} is not JSON: ${(e as Error).message}`,
+      'config',
+      source,
+    )
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ConfigError('ERR_CONFIG_FILE', `--config (from ${source}): ${file} must hold a JSON object of settings, e.g. { "port": 8080 }`, 'config', source)
+    throw new ConfigError(
+      'ERR_CONFIG_FILE',
+      `--config (from ${source}): ${file} must hold a JSON object of settings, e.g. { "port": 8080 }`,
+      'config',
+      source,
+    )
   }
   const known = new Set<string>(SETTINGS.map((x) => x.key).filter((k) => k !== 'config'))
   for (const k of Object.keys(json)) {
-    if (!known.has(k)) throw new ConfigError('ERR_CONFIG_FILE', `--config (from ${source}): ${file} has an unknown setting "${k}"; known settings: ${[...known].join(', ')}`, k, `config file ${file}`)
+    if (!known.has(k))
+      throw new ConfigError(
+        'ERR_CONFIG_FILE',
+        `--config (from ${source}): ${file} has an unknown setting "${k}"; known settings: ${[...known].join(', ')}`,
+        k,
+        `config file ${file}`,
+      )
   }
   return json as Record<string, unknown>
 }
@@ -282,16 +532,31 @@ export interface ResolvedConfig {
 }
 
 /** Resolves every setting: flag > env > config file > default; validates each value and the pairs that go together. */
-export function resolveStartConfig({ flags, fromCli, env = process.env, cwd = process.cwd() }: ResolveInput): ResolvedConfig {
+export function resolveStartConfig({
+  flags,
+  fromCli,
+  env = process.env,
+  cwd = process.cwd(),
+}: ResolveInput): ResolvedConfig {
   const here: ParseContext = { baseDir: cwd }
   const out: Record<string, unknown> = {}
   const sources: Record<string, Source> = {}
   const all = SETTINGS as readonly Setting[]
-  const rawOf = (setting: Setting, file: Record<string, unknown>, fileName: string | undefined): { raw: unknown; source: Source; ctx: ParseContext } | undefined => {
-    if (fromCli(setting.key) && flags[setting.key] !== undefined) return { raw: flags[setting.key], source: `flag ${flagName(setting)}`, ctx: here }
+  const rawOf = (
+    setting: Setting,
+    file: Record<string, unknown>,
+    fileName: string | undefined,
+  ): { raw: unknown; source: Source; ctx: ParseContext } | undefined => {
+    if (fromCli(setting.key) && flags[setting.key] !== undefined)
+      return { raw: flags[setting.key], source: `flag ${flagName(setting)}`, ctx: here }
     const e = envValue(env, setting)
     if (e !== undefined) return { raw: setting.repeatable ? e.split(',') : e, source: `env ${setting.env}`, ctx: here }
-    if (fileName && file[setting.key] !== undefined) return { raw: file[setting.key], source: `config file ${fileName} ("${setting.key}")`, ctx: { baseDir: dirname(fileName) } }
+    if (fileName && file[setting.key] !== undefined)
+      return {
+        raw: file[setting.key],
+        source: `config file ${fileName} ("${setting.key}")`,
+        ctx: { baseDir: dirname(fileName) },
+      }
     return undefined
   }
   const configSetting = all.find((x) => x.key === 'config')!
@@ -328,9 +593,13 @@ function invalid(key: keyof StartConfig, sources: Partial<Record<string, Source>
 
 /** Settings that only make sense together. */
 function crossCheck(c: StartConfig, sources: Partial<Record<string, Source>>): void {
-  for (const [cert, key] of [['tlsCert', 'tlsKey'], ['mqttTlsCert', 'mqttTlsKey']] as const) {
+  for (const [cert, key] of [
+    ['tlsCert', 'tlsKey'],
+    ['mqttTlsCert', 'mqttTlsKey'],
+  ] as const) {
     if (c[cert] && !c[key]) invalid(cert, sources, `needs ${key === 'tlsKey' ? '--tls-key' : '--mqtt-tls-key'} as well`)
-    if (c[key] && !c[cert]) invalid(key, sources, `needs ${cert === 'tlsCert' ? '--tls-cert' : '--mqtt-tls-cert'} as well`)
+    if (c[key] && !c[cert])
+      invalid(key, sources, `needs ${cert === 'tlsCert' ? '--tls-cert' : '--mqtt-tls-cert'} as well`)
     if (c[cert] && c[key]) {
       try {
         createSecureContext({ cert: readFileSync(c[cert]!), key: readFileSync(c[key]!) })
@@ -339,9 +608,18 @@ function crossCheck(c: StartConfig, sources: Partial<Record<string, Source>>): v
       }
     }
   }
-  if (c.broker && c.mqttTlsCert) invalid('mqttTlsCert', sources, 'applies to the embedded broker only; with --broker, TLS is the external broker\'s (use an mqtts:// URL)')
+  if (c.broker && c.mqttTlsCert)
+    invalid(
+      'mqttTlsCert',
+      sources,
+      "applies to the embedded broker only; with --broker, TLS is the external broker's (use an mqtts:// URL)",
+    )
   if (c.broker === undefined && (c.brokerUsername !== undefined || c.brokerPassword !== undefined)) {
-    invalid(c.brokerUsername !== undefined ? 'brokerUsername' : 'brokerPassword', sources, 'applies to an external broker only; give --broker <url> as well')
+    invalid(
+      c.brokerUsername !== undefined ? 'brokerUsername' : 'brokerPassword',
+      sources,
+      'applies to an external broker only; give --broker <url> as well',
+    )
   }
 }
 
@@ -352,5 +630,9 @@ export function settingsTable(): string {
     const d = defaultText(x)
     return `| \`${cell(x.flag)}\` | ${x.env ? `\`${x.env}\`` : ''} | \`${x.key}\` | ${d !== undefined ? `\`${cell(d)}\`` : ''} | ${cell(x.description)}${x.secret ? ' (secret)' : ''} |`
   })
-  return ['| flag | environment | config file key | default | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')
+  return [
+    '| flag | environment | config file key | default | meaning |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n')
 }

@@ -10,7 +10,13 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { rootCertificates } from 'node:tls'
 import { openLedger, type Ledger } from '../ledger/store/index.ts'
-import { createIngest, UNHEALTHY_LEDGER_CODES, type Ingest, type MessageQuarantined, type IngestOptions } from '../ledger/ingest/index.ts'
+import {
+  createIngest,
+  UNHEALTHY_LEDGER_CODES,
+  type Ingest,
+  type MessageQuarantined,
+  type IngestOptions,
+} from '../ledger/ingest/index.ts'
 import { createThrottledLog } from '../broker/throttled-log.ts'
 import { createBroker, hashServicePassword, type Broker } from '../broker/index.ts'
 import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from '../device-sim/index.ts'
@@ -82,7 +88,10 @@ export interface SystemOptions {
   ingest?: Pick<IngestOptions, 'overflowGraceMs' | 'resendDeadlineMs' | 'gapCheckIntervalMs' | 'resendIntervalMs'>
 }
 
-export interface Login { username: string; password: string }
+export interface Login {
+  username: string
+  password: string
+}
 
 export interface RunningSystem {
   url: string
@@ -101,7 +110,14 @@ export interface RunningSystem {
 /** What the dashboard's /metrics shows of the embedded broker. */
 export function brokerSnapshot(broker: Broker): BrokerMetricsSnapshot {
   const m = broker.metrics()
-  return { connections: m.connections.current, refusals: m.refusals, securityEvents: m.securityEvents, throttled: m.throttled, idleSockets: m.idleSockets, passwordChecks: m.logins.passwordChecks }
+  return {
+    connections: m.connections.current,
+    refusals: m.refusals,
+    securityEvents: m.securityEvents,
+    throttled: m.throttled,
+    idleSockets: m.idleSockets,
+    passwordChecks: m.logins.passwordChecks,
+  }
 }
 
 /** Demo GS1 keys: a fixed company prefix, serials from the shipment's position, real check digits. */
@@ -176,9 +192,15 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   // Operational lines (demo closes; witness, tiles and shutdown failures) are pino JSON on stderr like
   // every other service log: warnings also on a quiet start that logs security events (`coldproof start`).
   // opts.log (tests) receives them as plain lines instead.
-  const sysLogger = pino({ name: 'coldproof', level: quiet ? (opts.logSecurity ? 'warn' : 'silent') : 'info' }, dropOnErrorStream(2))
+  const sysLogger = pino(
+    { name: 'coldproof', level: quiet ? (opts.logSecurity ? 'warn' : 'silent') : 'info' },
+    dropOnErrorStream(2),
+  )
   const log = opts.log ?? ((line: string) => sysLogger.info(line))
-  const warn = (fields: Record<string, unknown>, line: string) => { if (opts.log) opts.log(line); else sysLogger.warn(fields, line) }
+  const warn = (fields: Record<string, unknown>, line: string) => {
+    if (opts.log) opts.log(line)
+    else sysLogger.warn(fields, line)
+  }
   const securityLevel = (opts.logSecurity ?? !quiet) ? 'warn' : 'silent'
   const securityLogger = (name: string) => pino({ name, level: securityLevel }, dropOnErrorStream(2))
   await mkdir(dataDir, { recursive: true })
@@ -186,24 +208,46 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const close = async () => {
     while (stack.length) {
       const f = stack.pop()!
-      try { await f() } catch (e) { warn({ event: 'shutdown_failed', err: (e as Error).message }, `shutdown: ${(e as Error).message}`) }
+      try {
+        await f()
+      } catch (e) {
+        warn({ event: 'shutdown_failed', err: (e as Error).message }, `shutdown: ${(e as Error).message}`)
+      }
     }
   }
   try {
     const ledger = await openLedger({ dir: join(dataDir, 'ledger'), log: securityLogger('ledger') })
     stack.push(() => ledger.close())
     if (opts.witnesses?.length) {
-      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => { if (!r.ok) warn({ event: 'witness_failed', url: r.url, size, err: r.message }, `witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`) })
+      const w = attachWitnesses(ledger, opts.witnesses, (r, size) => {
+        if (!r.ok)
+          warn(
+            { event: 'witness_failed', url: r.url, size, err: r.message },
+            `witness ${r.url}: checkpoint ${size} not cosigned: ${r.message}`,
+          )
+      })
       stack.push(async () => w.detach())
     }
     if (opts.tilesDir) {
-      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => { if (!r.ok) warn({ event: 'tiles_export_failed', dir: opts.tilesDir, err: r.error.message }, `tiles: export to ${opts.tilesDir} failed: ${r.error.message}`) })
-      stack.push(async () => { tiles.detach(); await tiles.idle() })
+      const tiles = attachTilesExport(ledger, opts.tilesDir, (r) => {
+        if (!r.ok)
+          warn(
+            { event: 'tiles_export_failed', dir: opts.tilesDir, err: r.error.message },
+            `tiles: export to ${opts.tilesDir} failed: ${r.error.message}`,
+          )
+      })
+      stack.push(async () => {
+        tiles.detach()
+        await tiles.idle()
+      })
     }
 
     // The in-process clients (ingest, demo fleet) trust the embedded broker's own certificate; the
     // host name is not checked because they reach it at the listen address, not at its public name.
-    const localTls = opts.mqttTls && !opts.brokerUrl ? { ca: [opts.mqttTls.cert.toString(), ...rootCertificates], checkServerIdentity: () => undefined } : undefined
+    const localTls =
+      opts.mqttTls && !opts.brokerUrl
+        ? { ca: [opts.mqttTls.cert.toString(), ...rootCertificates], checkServerIdentity: () => undefined }
+        : undefined
     // The ingest's broker password lives only in this process's memory.
     const ingestUser = 'coldproof-ingest'
     const ingestPassword = opts.brokerPassword ?? randomBytes(24).toString('base64url')
@@ -234,17 +278,30 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     }
 
     const ingestLog = securityLogger('ingest')
-    const ingest = createIngest({ ...opts.ingest, ...(localTls ? { mqttOptions: localTls } : {}), ledger, url: mqttUrl, username: opts.brokerUrl ? opts.brokerUsername : ingestUser, password: ingestPassword, log: ingestLog })
+    const ingest = createIngest({
+      ...opts.ingest,
+      ...(localTls ? { mqttOptions: localTls } : {}),
+      ledger,
+      url: mqttUrl,
+      username: opts.brokerUrl ? opts.brokerUsername : ingestUser,
+      password: ingestPassword,
+      log: ingestLog,
+    })
     // Every emitter's errors reach the log: a commit that failed (the broker redelivers it) and the MQTT client's.
     ingest.on('error', (e: Error) => {
       const code = (e as { code?: string }).code
       // An unhealthy ledger fails every commit; it logs one line per episode itself.
-      if (!UNHEALTHY_LEDGER_CODES.has(code ?? '')) ingestLog.error({ event: 'commit_failed', err: e.message, code }, `ingest: ${e.message}`)
+      if (!UNHEALTHY_LEDGER_CODES.has(code ?? ''))
+        ingestLog.error({ event: 'commit_failed', err: e.message, code }, `ingest: ${e.message}`)
     })
-    ingest.on('mqtt-error', (e: Error) => ingestLog.warn({ event: 'mqtt_error', err: e.message }, `ingest MQTT client: ${e.message}`))
+    ingest.on('mqtt-error', (e: Error) =>
+      ingestLog.warn({ event: 'mqtt_error', err: e.message }, `ingest MQTT client: ${e.message}`),
+    )
     // Each quarantined message is a security event: one JSON line, thinned under a flood.
     const quarantineLog = createThrottledLog(securityLogger('ingest'), 'quarantined')
-    ingest.on('quarantined', (q: MessageQuarantined) => quarantineLog.warn(q.reason, { event: 'quarantined', ...q }, `quarantined: ${q.reason}: ${q.detail}`))
+    ingest.on('quarantined', (q: MessageQuarantined) =>
+      quarantineLog.warn(q.reason, { event: 'quarantined', ...q }, `quarantined: ${q.reason}: ${q.detail}`),
+    )
     stack.push(async () => quarantineLog.stop())
     await ingest.start()
     stack.push(() => ingest.close())
@@ -261,12 +318,18 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       users,
       cookieSecret: await loadOrCreateSecret(dataDir),
       brokerMetrics: broker ? () => brokerSnapshot(broker!) : undefined,
-      ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending, duplicates: st.duplicates } },
+      ingestMetrics: () => {
+        const st = ingest.stats()
+        return { received: st.received, pending: st.pending, duplicates: st.duplicates }
+      },
       logger: quiet && !opts.logSecurity ? false : { level: 'warn', stream: dropOnErrorStream() },
       allowedOrigins: opts.allowedOrigins,
       bundle: createBundleBuilder(ledger),
       tilesDir: opts.tilesDir,
-      notifications: { configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'), recordsFile: join(dataDir, 'notifications.jsonl') },
+      notifications: {
+        configFile: opts.notifyConfig ?? join(dataDir, 'notifications.json'),
+        recordsFile: join(dataDir, 'notifications.jsonl'),
+      },
       auditFile: join(dataDir, 'audit.jsonl'),
       metricsToken: opts.metricsToken,
       trustProxy: opts.trustProxy,
@@ -283,7 +346,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       const f = createFleet({
         scenario,
         dataDir: join(dataDir, 'devices'),
-        mqtt: { url: mqttUrl, ...(broker ? { audience: broker.audience } : {}), ...(localTls ? { mqttOptions: localTls } : {}) },
+        mqtt: {
+          url: mqttUrl,
+          ...(broker ? { audience: broker.audience } : {}),
+          ...(localTls ? { mqttOptions: localTls } : {}),
+        },
         log: quiet ? () => {} : undefined,
         // The live demo: a day of history replays at the scenario's acceleration
         // (excursions appear within a minute or two), then the shipments go on

@@ -7,7 +7,19 @@
  */
 import t from 'tap'
 import { deviceTopic, encodeReceipt, encodeResend, readingHash, readingsFilters } from '../../ledger/protocol/index.ts'
-import { closed, collect, deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, publish, sleep, startBroker, subscribe } from './support.ts'
+import {
+  closed,
+  collect,
+  deviceOptions,
+  endClient,
+  ingestOptions,
+  makeDevice,
+  mustConnect,
+  publish,
+  sleep,
+  startBroker,
+  subscribe,
+} from './support.ts'
 
 t.test('device publishes its readings; ingest receives them; receipts and resend reach the device', async (t) => {
   const { url, registry, broker } = await startBroker(t)
@@ -16,19 +28,33 @@ t.test('device publishes its readings; ingest receives them; receipts and resend
   const ingest = await mustConnect(url, ingestOptions())
   t.same(await subscribe(ingest, readingsFilters()), [1], 'ingest may subscribe to all readings')
   const device = await mustConnect(url, deviceOptions(dev))
-  t.same(await subscribe(device, [deviceTopic(dev.id, 'receipt'), deviceTopic(dev.id, 'resend')]), [1, 1], 'device may subscribe its receipt and resend topics')
+  t.same(
+    await subscribe(device, [deviceTopic(dev.id, 'receipt'), deviceTopic(dev.id, 'resend')]),
+    [1, 1],
+    'device may subscribe its receipt and resend topics',
+  )
 
   const readings = dev.readings(3)
   const got = collect(ingest, 3)
   for (const r of readings) await publish(device, deviceTopic(dev.id, 'readings'), r)
   const msgs = await got.done
-  t.same(msgs.map((m) => m.topic), readings.map(() => deviceTopic(dev.id, 'readings')))
-  t.same(msgs.map((m) => Buffer.from(m.payload).toString('hex')), readings.map((r) => Buffer.from(r).toString('hex')), 'bytes arrive exactly as signed')
+  t.same(
+    msgs.map((m) => m.topic),
+    readings.map(() => deviceTopic(dev.id, 'readings')),
+  )
+  t.same(
+    msgs.map((m) => Buffer.from(m.payload).toString('hex')),
+    readings.map((r) => Buffer.from(r).toString('hex')),
+    'bytes arrive exactly as signed',
+  )
 
   const toDevice = collect(device, 2)
   await publish(ingest, deviceTopic(dev.id, 'receipt'), encodeReceipt({ seq: 3, hash: readingHash(readings[2]) }))
   await publish(ingest, deviceTopic(dev.id, 'resend'), encodeResend({ from: 1, to: 2 }))
-  t.same((await toDevice.done).map((m) => m.topic).sort(), [deviceTopic(dev.id, 'receipt'), deviceTopic(dev.id, 'resend')].sort())
+  t.same(
+    (await toDevice.done).map((m) => m.topic).sort(),
+    [deviceTopic(dev.id, 'receipt'), deviceTopic(dev.id, 'resend')].sort(),
+  )
   const m = broker.metrics()
   t.ok(m.messagesIn >= 5, `messages in counted (${m.messagesIn})`)
   t.ok(m.messagesOut >= 5, `messages out counted (${m.messagesOut})`)
@@ -40,7 +66,8 @@ t.test('device publishes its readings; ingest receives them; receipts and resend
 
 t.test('cross-device publish: refused, connection closed, nothing delivered', async (t) => {
   const { url, registry, broker, log } = await startBroker(t)
-  const a = makeDevice('dev-a'), b = makeDevice('dev-b')
+  const a = makeDevice('dev-a'),
+    b = makeDevice('dev-b')
   registry.register(a.id, a.publicKey)
   registry.register(b.id, b.publicKey)
   const ingest = await mustConnect(url, ingestOptions())
@@ -55,7 +82,9 @@ t.test('cross-device publish: refused, connection closed, nothing delivered', as
   // a device may not forge receipts either
   const again = await mustConnect(url, deviceOptions(a))
   const gone2 = closed(again)
-  again.publish(deviceTopic(a.id, 'receipt'), Buffer.from(encodeReceipt({ seq: 1, hash: new Uint8Array(32) })), { qos: 1 })
+  again.publish(deviceTopic(a.id, 'receipt'), Buffer.from(encodeReceipt({ seq: 1, hash: new Uint8Array(32) })), {
+    qos: 1,
+  })
   await gone2
   t.equal(broker.metrics().refusals.publish_denied, 2)
   await sleep(50)
@@ -67,7 +96,8 @@ t.test('cross-device publish: refused, connection closed, nothing delivered', as
 
 t.test('subscriptions outside the ACL get 0x80 and the connection stays', async (t) => {
   const { url, registry, broker } = await startBroker(t)
-  const a = makeDevice('dev-a'), b = makeDevice('dev-b')
+  const a = makeDevice('dev-a'),
+    b = makeDevice('dev-b')
   registry.register(a.id, a.publicKey)
   registry.register(b.id, b.publicKey)
   const device = await mustConnect(url, deviceOptions(a))
@@ -85,7 +115,11 @@ t.test('subscriptions outside the ACL get 0x80 and the connection stays', async 
   t.ok(device.connected)
 
   const ingest = await mustConnect(url, ingestOptions())
-  t.same(await subscribe(ingest, ['#', deviceTopic(a.id, 'receipt'), 'coldproof/v1/+/+/+']), [128, 128, 128], 'ingest may not read receipts or everything')
+  t.same(
+    await subscribe(ingest, ['#', deviceTopic(a.id, 'receipt'), 'coldproof/v1/+/+/+']),
+    [128, 128, 128],
+    'ingest may not read receipts or everything',
+  )
   t.same(await subscribe(ingest, [deviceTopic(a.id, 'readings')]), [1], 'ingest may read one device')
   await endClient(device)
   await endClient(ingest)
@@ -95,9 +129,19 @@ t.test('partitioned ingest: only its partitions', async (t) => {
   const { hashServicePassword } = await import('../service-accounts.ts')
   const { TEST_SCRYPT } = await import('./support.ts')
   const { url } = await startBroker(t, {
-    serviceAccounts: { 'ingest-p3': { role: 'ingest', partitions: [3], passwordHash: await hashServicePassword('partition three password', TEST_SCRYPT) } },
+    serviceAccounts: {
+      'ingest-p3': {
+        role: 'ingest',
+        partitions: [3],
+        passwordHash: await hashServicePassword('partition three password', TEST_SCRYPT),
+      },
+    },
   })
-  const c = await mustConnect(url, { clientId: 'ingest-p3-0', username: 'ingest-p3', password: 'partition three password' })
+  const c = await mustConnect(url, {
+    clientId: 'ingest-p3-0',
+    username: 'ingest-p3',
+    password: 'partition three password',
+  })
   t.same(await subscribe(c, [...readingsFilters([3]), ...readingsFilters([4]), ...readingsFilters()]), [1, 128, 128])
   await endClient(c)
 })

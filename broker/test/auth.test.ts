@@ -5,7 +5,17 @@
  */
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { connect, deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, closed, startBroker, INGEST_PASSWORD } from './support.ts'
+import {
+  connect,
+  deviceOptions,
+  endClient,
+  ingestOptions,
+  makeDevice,
+  mustConnect,
+  closed,
+  startBroker,
+  INGEST_PASSWORD,
+} from './support.ts'
 
 t.test('refused CONNECTs: return code, reason counted, reason logged, secret never logged', async (t) => {
   const now = Date.now()
@@ -22,19 +32,83 @@ t.test('refused CONNECTs: return code, reason counted, reason logged, secret nev
   const tok = (s: string) => (tokens.push(s), s)
   const cases: { name: string; opts: Parameters<typeof connect>[1]; code: number; reason: string }[] = [
     { name: 'anonymous', opts: { clientId: 'anon' }, code: 5, reason: 'anonymous' },
-    { name: 'unknown device', opts: { clientId: stranger.id, username: stranger.id, password: tok(stranger.token({ timeMs: now })) }, code: 4, reason: 'unknown_device' },
-    { name: 'revoked device with a valid token', opts: { clientId: revoked.id, username: revoked.id, password: tok(revoked.token({ timeMs: now })) }, code: 5, reason: 'device_revoked' },
-    { name: 'token signed by another key', opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now, signWith: other.secretKey })) }, code: 4, reason: 'bad_signature' },
-    { name: 'token for another audience', opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now, audience: 'someone-else' })) }, code: 4, reason: 'bad_signature' },
-    { name: 'malformed token', opts: { clientId: dev.id, username: dev.id, password: 'not a token!' }, code: 4, reason: 'token_malformed' },
+    {
+      name: 'unknown device',
+      opts: { clientId: stranger.id, username: stranger.id, password: tok(stranger.token({ timeMs: now })) },
+      code: 4,
+      reason: 'unknown_device',
+    },
+    {
+      name: 'revoked device with a valid token',
+      opts: { clientId: revoked.id, username: revoked.id, password: tok(revoked.token({ timeMs: now })) },
+      code: 5,
+      reason: 'device_revoked',
+    },
+    {
+      name: 'token signed by another key',
+      opts: {
+        clientId: dev.id,
+        username: dev.id,
+        password: tok(dev.token({ timeMs: now, signWith: other.secretKey })),
+      },
+      code: 4,
+      reason: 'bad_signature',
+    },
+    {
+      name: 'token for another audience',
+      opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now, audience: 'someone-else' })) },
+      code: 4,
+      reason: 'bad_signature',
+    },
+    {
+      name: 'malformed token',
+      opts: { clientId: dev.id, username: dev.id, password: 'not a token!' },
+      code: 4,
+      reason: 'token_malformed',
+    },
     { name: 'no password', opts: { clientId: dev.id, username: dev.id }, code: 4, reason: 'token_malformed' },
-    { name: 'token older than the skew window', opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now - 120_001 })) }, code: 4, reason: 'token_expired' },
-    { name: 'token ahead of the skew window', opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now + 120_001 })) }, code: 4, reason: 'token_from_future' },
-    { name: 'client id differs from device id', opts: { clientId: 'other-id', username: dev.id, password: tok(dev.token({ timeMs: now })) }, code: 2, reason: 'client_id_mismatch' },
-    { name: 'username neither account nor device id', opts: { clientId: 'Bad User', username: 'Bad User', password: 'x' }, code: 4, reason: 'bad_username' },
-    { name: 'service account, wrong password', opts: ingestOptions({ password: 'wrong horse battery staple' }), code: 4, reason: 'bad_password' },
-    { name: 'service account using a device\'s client id', opts: ingestOptions({ clientId: dev.id }), code: 2, reason: 'client_id_mismatch' },
-    { name: 'keepalive 0 (never times out)', opts: { ...deviceOptions(dev), keepalive: 0 }, code: 5, reason: 'keepalive_out_of_range' },
+    {
+      name: 'token older than the skew window',
+      opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now - 120_001 })) },
+      code: 4,
+      reason: 'token_expired',
+    },
+    {
+      name: 'token ahead of the skew window',
+      opts: { clientId: dev.id, username: dev.id, password: tok(dev.token({ timeMs: now + 120_001 })) },
+      code: 4,
+      reason: 'token_from_future',
+    },
+    {
+      name: 'client id differs from device id',
+      opts: { clientId: 'other-id', username: dev.id, password: tok(dev.token({ timeMs: now })) },
+      code: 2,
+      reason: 'client_id_mismatch',
+    },
+    {
+      name: 'username neither account nor device id',
+      opts: { clientId: 'Bad User', username: 'Bad User', password: 'x' },
+      code: 4,
+      reason: 'bad_username',
+    },
+    {
+      name: 'service account, wrong password',
+      opts: ingestOptions({ password: 'wrong horse battery staple' }),
+      code: 4,
+      reason: 'bad_password',
+    },
+    {
+      name: "service account using a device's client id",
+      opts: ingestOptions({ clientId: dev.id }),
+      code: 2,
+      reason: 'client_id_mismatch',
+    },
+    {
+      name: 'keepalive 0 (never times out)',
+      opts: { ...deviceOptions(dev), keepalive: 0 },
+      code: 5,
+      reason: 'keepalive_out_of_range',
+    },
   ]
   for (const c of cases) {
     const before = broker.metrics().refusals
@@ -46,7 +120,8 @@ t.test('refused CONNECTs: return code, reason counted, reason logged, secret nev
     t.match(log.text(), new RegExp(`"reason":"${c.reason}"`), `${c.name}: logged with its reason`)
   }
   const text = log.text()
-  for (const s of [...tokens, INGEST_PASSWORD, 'wrong horse battery staple']) t.notOk(text.includes(s), 'no secret in the log')
+  for (const s of [...tokens, INGEST_PASSWORD, 'wrong horse battery staple'])
+    t.notOk(text.includes(s), 'no secret in the log')
   t.equal(broker.metrics().connections.current, 0, 'nobody got in')
 
   // and the right credentials work, for both kinds
@@ -97,7 +172,8 @@ t.test('registration and revocation take effect live', async (t) => {
 
 t.test('max connections: CONNACK 3 beyond the limit', async (t) => {
   const { url, registry, broker } = await startBroker(t, { maxConnections: 1 })
-  const a = makeDevice('dev-a'), b = makeDevice('dev-b')
+  const a = makeDevice('dev-a'),
+    b = makeDevice('dev-b')
   registry.register(a.id, a.publicKey)
   registry.register(b.id, b.publicKey)
   const ca = await mustConnect(url, deviceOptions(a))
@@ -116,7 +192,12 @@ t.test('registry failure refuses with CONNACK 3 and the broker stays up', async 
   let fail = true
   const dev = makeDevice('flaky')
   const { url, broker } = await startBroker(t, {
-    registry: { lookupDevice: async () => { if (fail) throw new Error('ledger closed'); return { publicKey: dev.publicKey, revoked: false } } },
+    registry: {
+      lookupDevice: async () => {
+        if (fail) throw new Error('ledger closed')
+        return { publicKey: dev.publicKey, revoked: false }
+      },
+    },
   })
   const r = await connect(url, deviceOptions(dev))
   t.equal(r.ok, false)

@@ -7,7 +7,18 @@
  */
 import t from 'tap'
 import { deviceTopic, readingsFilters } from '../../ledger/protocol/index.ts'
-import { connectCollecting, deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, publish, startBroker, subscribe, until } from './support.ts'
+import {
+  connectCollecting,
+  deviceOptions,
+  endClient,
+  ingestOptions,
+  makeDevice,
+  mustConnect,
+  publish,
+  startBroker,
+  subscribe,
+  until,
+} from './support.ts'
 
 t.test('queued QoS 1 delivery to a reconnecting persistent subscriber', async (t) => {
   const { url, registry } = await startBroker(t)
@@ -24,7 +35,11 @@ t.test('queued QoS 1 delivery to a reconnecting persistent subscriber', async (t
   const back = connectCollecting(url, ingestOptions({ clean: false }))
   t.equal(await back.connected, true, 'session present')
   await until(() => back.got.length >= 20)
-  t.same(back.got.map((b) => b.toString('hex')), readings.map((r) => Buffer.from(r).toString('hex')), 'all 20, in order, byte for byte')
+  t.same(
+    back.got.map((b) => b.toString('hex')),
+    readings.map((r) => Buffer.from(r).toString('hex')),
+    'all 20, in order, byte for byte',
+  )
   await endClient(device)
   await endClient(back.client)
 })
@@ -46,11 +61,18 @@ t.test('offline queue cap: newest dropped, counted, logged; older ones kept', as
   const back = connectCollecting(url, ingestOptions({ clean: false }))
   await back.connected
   await until(() => back.got.length >= 5)
-  t.same(back.got.map((b) => b.toString('hex')), readings.slice(0, 5).map((r) => Buffer.from(r).toString('hex')), 'the oldest 5 are delivered')
+  t.same(
+    back.got.map((b) => b.toString('hex')),
+    readings.slice(0, 5).map((r) => Buffer.from(r).toString('hex')),
+    'the oldest 5 are delivered',
+  )
   // once acknowledged the queue has room again: live delivery continues
   for (const r of readings.slice(8)) await publish(device, deviceTopic(dev.id, 'readings'), r)
   await until(() => back.got.length >= 7)
-  t.same(back.got.slice(5).map((b) => b.toString('hex')), readings.slice(8).map((r) => Buffer.from(r).toString('hex')))
+  t.same(
+    back.got.slice(5).map((b) => b.toString('hex')),
+    readings.slice(8).map((r) => Buffer.from(r).toString('hex')),
+  )
   t.equal(broker.metrics().offlineQueueDropped, 3, 'nothing more dropped')
   await endClient(device)
   await endClient(back.client)

@@ -15,8 +15,17 @@ t.test('every refusal reason is documented with its answer', async (t) => {
   t.same([...rows.keys()].sort(), Object.keys(REFUSAL_REASONS).sort(), 'same set of reasons')
   for (const [reason, answer] of rows) {
     const code = CONNACK_CODE[reason as keyof typeof CONNACK_CODE]
-    const expected = code !== undefined ? `CONNACK ${code}` : reason === 'subscribe_denied' ? 'SUBACK 0x80' : 'disconnect'
+    const expected =
+      code !== undefined ? `CONNACK ${code}` : reason === 'subscribe_denied' ? 'SUBACK 0x80' : 'disconnect'
     t.equal(answer, expected, reason)
-    t.match(REFUSAL_REASONS[reason as keyof typeof REFUSAL_REASONS], expected === 'SUBACK 0x80' ? /SUBACK 0x80/ : expected === 'disconnect' ? /disconnect/ : new RegExp(`CONNACK ${code}`), `${reason}: the catalogue agrees`)
+    t.match(
+      REFUSAL_REASONS[reason as keyof typeof REFUSAL_REASONS],
+      expected === 'SUBACK 0x80'
+        ? /SUBACK 0x80/
+        : expected === 'disconnect'
+          ? /disconnect/
+          : new RegExp(`CONNACK ${code}`),
+      `${reason}: the catalogue agrees`,
+    )
   }
 })

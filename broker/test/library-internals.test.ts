@@ -21,7 +21,12 @@ import mqtt from 'mqtt'
 const require = createRequire(import.meta.url)
 const pkg = require('../../package.json') as { dependencies: Record<string, string> }
 // Read from node_modules directly: aedes's "exports" does not expose its package.json.
-const installed = (name: string) => (JSON.parse(readFileSync(fileURLToPath(new URL(`../../node_modules/${name}/package.json`, import.meta.url)), 'utf8')) as { version: string }).version
+const installed = (name: string) =>
+  (
+    JSON.parse(
+      readFileSync(fileURLToPath(new URL(`../../node_modules/${name}/package.json`, import.meta.url)), 'utf8'),
+    ) as { version: string }
+  ).version
 
 /** A plain aedes (no ColdProof options) on a free loopback port, closed with the test. */
 async function bareAedes(t: TapTest): Promise<{ aedes: Aedes; port: number }> {
@@ -38,15 +43,21 @@ async function bareAedes(t: TapTest): Promise<{ aedes: Aedes; port: number }> {
 
 t.test('the libraries whose internals are used are pinned to the installed versions', async (t) => {
   for (const name of ['aedes', 'aedes-persistence', 'mqtt']) {
-    t.equal(pkg.dependencies[name], installed(name), `${name}: package.json pins exactly the installed ${installed(name)}`)
+    t.equal(
+      pkg.dependencies[name],
+      installed(name),
+      `${name}: package.json pins exactly the installed ${installed(name)}`,
+    )
   }
 })
 
-t.test('aedes: clients by id and each client\'s packet parser', async (t) => {
+t.test("aedes: clients by id and each client's packet parser", async (t) => {
   const { aedes, port } = await bareAedes(t)
   const connected = once(aedes, 'client') as Promise<[Client]>
   const client = mqtt.connect({ host: '127.0.0.1', port, clientId: 'internals-1', reconnectPeriod: 0 })
-  t.teardown(() => { client.end(true) })
+  t.teardown(() => {
+    client.end(true)
+  })
   const [c] = await connected
 
   const clients = (aedes as unknown as { clients?: Record<string, Client> }).clients
@@ -61,10 +72,26 @@ t.test('aedes: clients by id and each client\'s packet parser', async (t) => {
 
 t.test('aedes-persistence: the outgoing queue methods the offline cap wraps', async (t) => {
   const p = (memoryPersistence as unknown as () => Record<string, (...a: unknown[]) => unknown>)()
-  for (const m of ['outgoingEnqueue', 'outgoingEnqueueCombi', 'outgoingClearMessageId', 'outgoingUpdate', 'outgoingStream']) {
+  for (const m of [
+    'outgoingEnqueue',
+    'outgoingEnqueueCombi',
+    'outgoingClearMessageId',
+    'outgoingUpdate',
+    'outgoingStream',
+  ]) {
     t.type(p[m], 'function', `${m} is a method`)
   }
-  const packet = { cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, brokerId: 'b', brokerCounter: 1, messageId: 7 }
+  const packet = {
+    cmd: 'publish',
+    topic: 't',
+    payload: Buffer.from('x'),
+    qos: 1,
+    retain: false,
+    dup: false,
+    brokerId: 'b',
+    brokerCounter: 1,
+    messageId: 7,
+  }
   const enq = p.outgoingEnqueue({ clientId: 'c1' }, packet)
   t.ok(enq instanceof Promise, 'outgoingEnqueue returns a promise')
   await enq
@@ -84,17 +111,26 @@ t.test('aedes-persistence: the outgoing queue methods the offline cap wraps', as
 t.test('mqtt.js: every PUBACK goes through MqttClient#_sendPacket', async (t) => {
   const { port } = await bareAedes(t)
   const sub = mqtt.connect({ host: '127.0.0.1', port, clientId: 'internals-sub', reconnectPeriod: 0 })
-  t.teardown(() => { sub.end(true) })
+  t.teardown(() => {
+    sub.end(true)
+  })
   await new Promise((r) => sub.once('connect', r))
-  const c = sub as unknown as { _sendPacket?: (packet: { cmd: string; messageId?: number }, ...rest: unknown[]) => void }
+  const c = sub as unknown as {
+    _sendPacket?: (packet: { cmd: string; messageId?: number }, ...rest: unknown[]) => void
+  }
   t.type(c._sendPacket, 'function', 'MqttClient#_sendPacket is a method')
   const original = c._sendPacket!.bind(sub)
   const sent: { cmd: string; messageId?: number }[] = []
-  c._sendPacket = (packet, ...rest) => { sent.push(packet); return original(packet, ...rest) }
+  c._sendPacket = (packet, ...rest) => {
+    sent.push(packet)
+    return original(packet, ...rest)
+  }
   await sub.subscribeAsync('internals/t', { qos: 1 })
 
   const pub = mqtt.connect({ host: '127.0.0.1', port, clientId: 'internals-pub', reconnectPeriod: 0 })
-  t.teardown(() => { pub.end(true) })
+  t.teardown(() => {
+    pub.end(true)
+  })
   await new Promise((r) => pub.once('connect', r))
   const got = new Promise<{ messageId?: number }>((r) => sub.once('message', (_topic, _payload, packet) => r(packet)))
   await pub.publishAsync('internals/t', 'x', { qos: 1 })
@@ -103,5 +139,5 @@ t.test('mqtt.js: every PUBACK goes through MqttClient#_sendPacket', async (t) =>
   for (let i = 0; i < 600 && !sent.some((p) => p.cmd === 'puback'); i++) await new Promise((r) => setTimeout(r, 100))
   const puback = sent.find((p) => p.cmd === 'puback')
   t.ok(puback, 'the PUBACK of a QoS 1 message passed through _sendPacket')
-  t.equal(puback?.messageId, packet.messageId, 'with the message\'s id')
+  t.equal(puback?.messageId, packet.messageId, "with the message's id")
 })

@@ -12,7 +12,9 @@ import { createMemoryRegistry } from '../registry.ts'
 import { captureLogger, connect, endClient, startBroker } from './support.ts'
 
 t.test('the docs/PROTOCOL.md token vector logs in to a broker with its audience', async (t) => {
-  const v = JSON.parse(readFileSync(new URL('../../ledger/protocol/testdata/vectors/auth-token-1.json', import.meta.url), 'utf8'))
+  const v = JSON.parse(
+    readFileSync(new URL('../../ledger/protocol/testdata/vectors/auth-token-1.json', import.meta.url), 'utf8'),
+  )
   const { url, registry } = await startBroker(t, { audience: v.audience, clock: () => v.timeMs + 30_000 })
   registry.register(v.deviceId, fromHex(v.publicKey))
   const r = await connect(url, { clientId: v.deviceId, username: v.deviceId, password: v.token })
@@ -24,8 +26,17 @@ t.test('the docs/PROTOCOL.md token vector logs in to a broker with its audience'
 
 t.test('bad options fail at createBroker, not at the first login', async (t) => {
   const registry = createMemoryRegistry()
-  t.throws(() => createBroker({ registry, serviceAccounts: { x: { role: 'ingest', passwordHash: 'plaintext' } } }), { code: 'ERR_PASSWORD_HASH' })
-  t.throws(() => createBroker({ registry, serviceAccounts: { x: { role: 'admin' as 'ingest', passwordHash: 'scrypt$16$1$1$AAAA$' + 'A'.repeat(43) } } }), TypeError)
+  t.throws(() => createBroker({ registry, serviceAccounts: { x: { role: 'ingest', passwordHash: 'plaintext' } } }), {
+    code: 'ERR_PASSWORD_HASH',
+  })
+  t.throws(
+    () =>
+      createBroker({
+        registry,
+        serviceAccounts: { x: { role: 'admin' as 'ingest', passwordHash: 'scrypt$16$1$1$AAAA$' + 'A'.repeat(43) } },
+      }),
+    TypeError,
+  )
   t.throws(() => createBroker({ registry, rateLimit: { perSecond: 0, burst: 1, maxDelayMs: 0 } }), RangeError)
   t.throws(() => createBroker({ registry, maxPayloadBytes: 100, maxPacketBytes: 50 }), RangeError)
   t.throws(() => createBroker({} as never), TypeError)

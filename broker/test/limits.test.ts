@@ -5,11 +5,23 @@
 import t from 'tap'
 import net from 'node:net'
 import { deviceTopic, readingsFilters } from '../../ledger/protocol/index.ts'
-import { closed, collect, deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, publish, startBroker, subscribe } from './support.ts'
+import {
+  closed,
+  collect,
+  deviceOptions,
+  endClient,
+  ingestOptions,
+  makeDevice,
+  mustConnect,
+  publish,
+  startBroker,
+  subscribe,
+} from './support.ts'
 
 t.test('oversized payloads: disconnected, logged, broker still serves others', async (t) => {
   const { url, registry, broker, log } = await startBroker(t, { maxPayloadBytes: 1024, maxPacketBytes: 2048 })
-  const big = makeDevice('big-mouth'), good = makeDevice('good-one')
+  const big = makeDevice('big-mouth'),
+    good = makeDevice('good-one')
   registry.register(big.id, big.publicKey)
   registry.register(good.id, good.publicKey)
   const ingest = await mustConnect(url, ingestOptions())
@@ -63,7 +75,10 @@ t.test('rate limit: throttles first, disconnects a client that keeps flooding', 
   // A frozen broker clock: the bucket never refills on its own, so what is
   // held and what is refused does not depend on how fast this machine runs.
   const frozen = Date.now()
-  const { url, registry, broker, log } = await startBroker(t, { clock: () => frozen, rateLimit: { perSecond: 20, burst: 5, maxDelayMs: 200 } })
+  const { url, registry, broker, log } = await startBroker(t, {
+    clock: () => frozen,
+    rateLimit: { perSecond: 20, burst: 5, maxDelayMs: 200 },
+  })
   const dev = makeDevice('chatty')
   registry.register(dev.id, dev.publicKey)
   const ingest = await mustConnect(url, ingestOptions())
@@ -77,7 +92,11 @@ t.test('rate limit: throttles first, disconnects a client that keeps flooding', 
   t.equal((await got.done).length, 8, 'all 8 delivered')
   t.equal(broker.metrics().throttled, 3, 'the 3 publishes over the burst were held back, not refused')
   t.equal(broker.metrics().refusals.rate_limited, 0, 'nobody disconnected yet')
-  t.equal(log.lines.filter((l) => /"event":"throttled"/.test(l)).length, 1, 'the rate-limit hit logged once for the connection')
+  t.equal(
+    log.lines.filter((l) => /"event":"throttled"/.test(l)).length,
+    1,
+    'the rate-limit hit logged once for the connection',
+  )
   await endClient(calm)
 
   // A flood far beyond what throttling absorbs: disconnected.
@@ -98,18 +117,28 @@ t.test('rate limit: one bucket per device, so reconnecting in a loop does not re
   // Frozen clock, no throttle allowance: the device may publish `burst` readings in all, however often it logs in.
   const frozen = Date.now()
   const burst = 5
-  const { url, registry, broker } = await startBroker(t, { clock: () => frozen, rateLimit: { perSecond: 1, burst, maxDelayMs: 0 } })
+  const { url, registry, broker } = await startBroker(t, {
+    clock: () => frozen,
+    rateLimit: { perSecond: 1, burst, maxDelayMs: 0 },
+  })
   const dev = makeDevice('reconnector')
   registry.register(dev.id, dev.publicKey)
   const readings = dev.readings(3)
-  let acked = 0, refusedAt = 0
+  let acked = 0,
+    refusedAt = 0
   for (let round = 0; round < 8; round++) {
     const c = await mustConnect(url, deviceOptions(dev))
     const gone = closed(c)
     for (const r of readings) {
       // A PUBACK means the broker accepted the publish; a refused one closes the connection instead.
-      const ok = await Promise.race([publish(c, deviceTopic(dev.id, 'readings'), r).then(() => true), gone.then(() => false)])
-      if (!ok) { refusedAt++; break }
+      const ok = await Promise.race([
+        publish(c, deviceTopic(dev.id, 'readings'), r).then(() => true),
+        gone.then(() => false),
+      ])
+      if (!ok) {
+        refusedAt++
+        break
+      }
       acked++
     }
     await endClient(c)
@@ -119,27 +148,35 @@ t.test('rate limit: one bucket per device, so reconnecting in a loop does not re
   t.ok(refusedAt >= 6, 'every later login is refused at its first publish')
 })
 
-t.test('a device resending a large backlog at once is throttled, not disconnected (ARCHITECTURE.md decision 11)', async (t) => {
-  // Real clock. While a socket read's publishes are held, aedes reads no more
-  // of that socket, so the wait per read is at most (publishes per read) /
-  // perSecond: about 350 readings of a 64 KiB read at 1000/s, well under
-  // maxDelayMs. A slower machine only refills more tokens meanwhile.
-  const { url, registry, broker } = await startBroker(t, { rateLimit: { perSecond: 1000, burst: 100, maxDelayMs: 2000 } })
-  const dev = makeDevice('back-from-tunnel')
-  registry.register(dev.id, dev.publicKey)
-  const ingest = await mustConnect(url, ingestOptions())
-  await subscribe(ingest, readingsFilters())
-  const N = 2000
-  const readings = dev.readings(N)
-  const got = collect(ingest, N)
-  const device = await mustConnect(url, deviceOptions(dev))
-  await Promise.all(readings.map((r) => publish(device, deviceTopic(dev.id, 'readings'), r)))
-  const msgs = await got.done
-  t.equal(msgs.length, N, 'every reading delivered')
-  t.ok(msgs.every((m, i) => Buffer.from(m.payload).equals(Buffer.from(readings[i]))), 'in order')
-  t.ok(broker.metrics().throttled > 0, 'the backlog was throttled')
-  t.equal(broker.metrics().refusals.rate_limited, 0, 'and never disconnected')
-  t.ok(device.connected)
-  await endClient(device)
-  await endClient(ingest)
-})
+t.test(
+  'a device resending a large backlog at once is throttled, not disconnected (ARCHITECTURE.md decision 11)',
+  async (t) => {
+    // Real clock. While a socket read's publishes are held, aedes reads no more
+    // of that socket, so the wait per read is at most (publishes per read) /
+    // perSecond: about 350 readings of a 64 KiB read at 1000/s, well under
+    // maxDelayMs. A slower machine only refills more tokens meanwhile.
+    const { url, registry, broker } = await startBroker(t, {
+      rateLimit: { perSecond: 1000, burst: 100, maxDelayMs: 2000 },
+    })
+    const dev = makeDevice('back-from-tunnel')
+    registry.register(dev.id, dev.publicKey)
+    const ingest = await mustConnect(url, ingestOptions())
+    await subscribe(ingest, readingsFilters())
+    const N = 2000
+    const readings = dev.readings(N)
+    const got = collect(ingest, N)
+    const device = await mustConnect(url, deviceOptions(dev))
+    await Promise.all(readings.map((r) => publish(device, deviceTopic(dev.id, 'readings'), r)))
+    const msgs = await got.done
+    t.equal(msgs.length, N, 'every reading delivered')
+    t.ok(
+      msgs.every((m, i) => Buffer.from(m.payload).equals(Buffer.from(readings[i]))),
+      'in order',
+    )
+    t.ok(broker.metrics().throttled > 0, 'the backlog was throttled')
+    t.equal(broker.metrics().refusals.rate_limited, 0, 'and never disconnected')
+    t.ok(device.connected)
+    await endClient(device)
+    await endClient(ingest)
+  },
+)

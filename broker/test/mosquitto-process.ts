@@ -17,8 +17,15 @@ export function findBinary(name: string, candidates: string[]): string | undefin
   }
 }
 
-export const MOSQUITTO = findBinary('mosquitto', ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/bin/mosquitto'])
-export const MOSQUITTO_PASSWD = findBinary('mosquitto_passwd', ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd'])
+export const MOSQUITTO = findBinary('mosquitto', [
+  '/usr/sbin/mosquitto',
+  '/usr/local/sbin/mosquitto',
+  '/usr/bin/mosquitto',
+])
+export const MOSQUITTO_PASSWD = findBinary('mosquitto_passwd', [
+  '/usr/bin/mosquitto_passwd',
+  '/usr/local/bin/mosquitto_passwd',
+])
 
 export async function freePort(): Promise<number> {
   const s = net.createServer()
@@ -34,7 +41,10 @@ async function waitForPort(port: number, exited: () => string | undefined): Prom
     if (why !== undefined) throw new Error(`mosquitto exited before listening: ${why}`)
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve(true) })
+      s.once('connect', () => {
+        s.destroy()
+        resolve(true)
+      })
       s.once('error', () => resolve(false))
     })
     if (ok) return
@@ -46,28 +56,45 @@ async function waitForPort(port: number, exited: () => string | undefined): Prom
  * Starts mosquitto with `authConfig` (e.g. `allow_anonymous true`, or a
  * password and ACL file) plus the common settings, and waits until it listens.
  */
-export async function startMosquitto(t: { teardown(fn: () => unknown): void }, dir: string, authConfig: string[]): Promise<{ port: number; url: string }> {
+export async function startMosquitto(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  authConfig: string[],
+): Promise<{ port: number; url: string }> {
   if (!MOSQUITTO) throw new Error('mosquitto not found')
   const port = await freePort()
   const conf = path.join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
-    ...authConfig,
-    'user root', // tests run as root; otherwise mosquitto drops to user "mosquitto" and cannot read the files
-    'persistence false',
-    'max_queued_messages 100000', // default 1000 is too small for the ingest's session during an outage
-    'log_dest stderr',
-    'log_type error',
-    'log_type warning',
-    '',
-  ].join('\n'))
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      ...authConfig,
+      'user root', // tests run as root; otherwise mosquitto drops to user "mosquitto" and cannot read the files
+      'persistence false',
+      'max_queued_messages 100000', // default 1000 is too small for the ingest's session during an outage
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  )
   const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   let exit: string | undefined
-  proc.stderr.on('data', (d) => { stderr += d })
-  const exited = new Promise<void>((r) => proc.once('exit', (code, sig) => { exit = `code ${code} signal ${sig}: ${stderr.trim()}`; r() }))
+  proc.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const exited = new Promise<void>((r) =>
+    proc.once('exit', (code, sig) => {
+      exit = `code ${code} signal ${sig}: ${stderr.trim()}`
+      r()
+    }),
+  )
   t.teardown(async () => {
-    if (exit === undefined) { proc.kill('SIGTERM'); await exited }
+    if (exit === undefined) {
+      proc.kill('SIGTERM')
+      await exited
+    }
   })
   await waitForPort(port, () => exit)
   return { port, url: `mqtt://127.0.0.1:${port}` }

@@ -14,7 +14,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { findBinary, freePort } from './mosquitto-process.ts'
 
-export const NATS_SERVER = findBinary('nats-server', ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'])
+export const NATS_SERVER = findBinary('nats-server', [
+  '/usr/sbin/nats-server',
+  '/usr/local/bin/nats-server',
+  '/usr/bin/nats-server',
+])
 
 export interface NatsNode {
   readonly name: string
@@ -43,7 +47,10 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1')
-    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
     s.once('error', () => resolve(false))
   })
 }
@@ -53,10 +60,21 @@ async function listening(port: number): Promise<boolean> {
  * `authorization { ... }` block, see broker/nats-auth.ts) and waits until
  * every node listens for NATS and MQTT clients.
  */
-export async function startNatsCluster(t: { teardown(fn: () => unknown): void }, dir: string, authConf: string, size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  authConf: string,
+  size = 3,
+): Promise<NatsCluster> {
   if (!NATS_SERVER) throw new Error('nats-server not found')
   const bin = NATS_SERVER
-  const ports = await Promise.all(Array.from({ length: size }, async () => ({ nats: await freePort(), mqtt: await freePort(), route: await freePort() })))
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => ({
+      nats: await freePort(),
+      mqtt: await freePort(),
+      route: await freePort(),
+    })),
+  )
   writeFileSync(path.join(dir, 'auth.conf'), authConf, { mode: 0o600 })
   const procs: (ChildProcess | undefined)[] = []
   const logs: string[] = []
@@ -66,26 +84,47 @@ export async function startNatsCluster(t: { teardown(fn: () => unknown): void },
     const store = path.join(dir, name)
     mkdirSync(store, { recursive: true })
     const conf = path.join(dir, `${name}.conf`)
-    writeFileSync(conf, [
-      `server_name: ${name}`,
-      `listen: "127.0.0.1:${p.nats}"`,
-      `jetstream { store_dir: ${JSON.stringify(store)} }`,
-      // MQTT's own streams (sessions, retained messages) replicated like ours.
-      `mqtt { listen: "127.0.0.1:${p.mqtt}", stream_replicas: ${Math.min(3, size)} }`,
-      ...(size > 1 ? [`cluster { name: coldproof, listen: "127.0.0.1:${p.route}", routes: [${ports.filter((_, j) => j !== i).map((q) => JSON.stringify(`nats-route://127.0.0.1:${q.route}`)).join(', ')}] }`] : []),
-      'authorization { include "auth.conf" }',
-      '',
-    ].join('\n'))
+    writeFileSync(
+      conf,
+      [
+        `server_name: ${name}`,
+        `listen: "127.0.0.1:${p.nats}"`,
+        `jetstream { store_dir: ${JSON.stringify(store)} }`,
+        // MQTT's own streams (sessions, retained messages) replicated like ours.
+        `mqtt { listen: "127.0.0.1:${p.mqtt}", stream_replicas: ${Math.min(3, size)} }`,
+        ...(size > 1
+          ? [
+              `cluster { name: coldproof, listen: "127.0.0.1:${p.route}", routes: [${ports
+                .filter((_, j) => j !== i)
+                .map((q) => JSON.stringify(`nats-route://127.0.0.1:${q.route}`))
+                .join(', ')}] }`,
+            ]
+          : []),
+        'authorization { include "auth.conf" }',
+        '',
+      ].join('\n'),
+    )
     let exited: Promise<void> = Promise.resolve()
     let exitWhy: string | undefined
     const launch = async () => {
       // Each node logs to <dir>/<name>.log (kept for a failing test's diagnosis until the temp dir goes).
-      const proc = spawn(bin, ['-c', conf, '-l', path.join(dir, `${name}.log`)], { stdio: ['ignore', 'ignore', 'pipe'] })
+      const proc = spawn(bin, ['-c', conf, '-l', path.join(dir, `${name}.log`)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
       procs[i] = proc
       exitWhy = undefined
       let stderr = ''
-      proc.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
-      exited = new Promise<void>((r) => proc.once('exit', (code, sig) => { exitWhy = `code ${code} signal ${sig}: ${stderr.trim()}`; logs[i] = stderr; procs[i] = undefined; r() }))
+      proc.stderr!.on('data', (d) => {
+        stderr = (stderr + d).slice(-4000)
+      })
+      exited = new Promise<void>((r) =>
+        proc.once('exit', (code, sig) => {
+          exitWhy = `code ${code} signal ${sig}: ${stderr.trim()}`
+          logs[i] = stderr
+          procs[i] = undefined
+          r()
+        }),
+      )
       for (const port of [p.nats, p.mqtt]) {
         while (!(await listening(port))) {
           if (exitWhy !== undefined) throw new Error(`nats-server ${name} exited before listening: ${exitWhy}`)
@@ -97,19 +136,26 @@ export async function startNatsCluster(t: { teardown(fn: () => unknown): void },
       name,
       natsUrl: `nats://127.0.0.1:${p.nats}`,
       mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`,
-      get running() { return procs[i] !== undefined },
-      async kill() { procs[i]?.kill('SIGKILL'); await exited },
+      get running() {
+        return procs[i] !== undefined
+      },
+      async kill() {
+        procs[i]?.kill('SIGKILL')
+        await exited
+      },
       restart: launch,
       launch,
     } as NatsNode & { launch(): Promise<void> }
   })
   t.teardown(async () => {
-    await Promise.all(procs.map(async (proc) => {
-      if (!proc) return
-      const gone = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGTERM')
-      await gone
-    }))
+    await Promise.all(
+      procs.map(async (proc) => {
+        if (!proc) return
+        const gone = new Promise((r) => proc.once('exit', r))
+        proc.kill('SIGTERM')
+        await gone
+      }),
+    )
   })
   await Promise.all(nodes.map((n) => (n as unknown as { launch(): Promise<void> }).launch()))
   const natsUrls = nodes.map((n) => n.natsUrl)
@@ -136,7 +182,10 @@ export async function startNatsCluster(t: { teardown(fn: () => unknown): void },
           } catch (e) {
             last = e
           }
-          if (Date.now() > until) throw new Error(`JetStream of the NATS cluster did not answer within ${ceilingMs} ms: ${(last as Error)?.message}`)
+          if (Date.now() > until)
+            throw new Error(
+              `JetStream of the NATS cluster did not answer within ${ceilingMs} ms: ${(last as Error)?.message}`,
+            )
           await pause(200)
         }
       } finally {

@@ -17,8 +17,15 @@ import type { IClientOptions, MqttClient, Packet } from 'mqtt'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import {
-  AUTH_NONCE_LENGTH, GENESIS_PREV_HASH, assemblePayload, authSigningMessage, encodeAuthBody, encodeAuthToken,
-  encodeRecord, readingHash, readingSigningMessage,
+  AUTH_NONCE_LENGTH,
+  GENESIS_PREV_HASH,
+  assemblePayload,
+  authSigningMessage,
+  encodeAuthBody,
+  encodeAuthToken,
+  encodeRecord,
+  readingHash,
+  readingSigningMessage,
 } from '../../ledger/protocol/index.ts'
 
 ed.hashes.sha512 = sha512 // noble v3 synchronous API (noble README, "Usage")
@@ -39,7 +46,12 @@ export function makeDevice(id: string): TestDevice {
     id,
     secretKey,
     publicKey,
-    token({ audience = 'coldproof', timeMs = Date.now(), nonce = new Uint8Array(randomBytes(AUTH_NONCE_LENGTH)), signWith = secretKey } = {}) {
+    token({
+      audience = 'coldproof',
+      timeMs = Date.now(),
+      nonce = new Uint8Array(randomBytes(AUTH_NONCE_LENGTH)),
+      signWith = secretKey,
+    } = {}) {
       const body = encodeAuthBody({ timeMs, nonce })
       return encodeAuthToken(body, ed.sign(authSigningMessage(id, audience, body), signWith))
     },
@@ -47,7 +59,13 @@ export function makeDevice(id: string): TestDevice {
       const out: Uint8Array[] = []
       let prevHash = GENESIS_PREV_HASH
       for (let seq = 1; seq <= n; seq++) {
-        const record = encodeRecord({ deviceId: id, seq, deviceTimeMs: startTimeMs + seq * 60_000, tempCentiC: 400 + seq, prevHash })
+        const record = encodeRecord({
+          deviceId: id,
+          seq,
+          deviceTimeMs: startTimeMs + seq * 60_000,
+          tempCentiC: 400 + seq,
+          prevHash,
+        })
         const payload = assemblePayload(record, ed.sign(readingSigningMessage(record), secretKey))
         out.push(payload)
         prevHash = readingHash(payload)
@@ -64,12 +82,20 @@ export function captureLogger(): { logger: Logger; lines: string[]; text(): stri
   return { logger, lines, text: () => lines.join('') }
 }
 
-export type ConnectResult = { ok: true; client: MqttClient; sessionPresent: boolean } | { ok: false; code: number | undefined; message: string }
+export type ConnectResult =
+  | { ok: true; client: MqttClient; sessionPresent: boolean }
+  | { ok: false; code: number | undefined; message: string }
 
 /** Connects once (no reconnect); resolves with the CONNACK outcome. */
 export function connect(url: string, opts: IClientOptions): Promise<ConnectResult> {
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, keepalive: 30, ...opts })
+    const client = mqtt.connect(url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      keepalive: 30,
+      ...opts,
+    })
     const onError = (err: Error & { code?: number }) => {
       cleanup()
       client.end(true)
@@ -119,7 +145,10 @@ export function endClient(client: MqttClient): Promise<void> {
 }
 
 /** Collects messages until `n` have arrived. */
-export function collect(client: MqttClient, n: number): { done: Promise<{ topic: string; payload: Buffer }[]>; got: { topic: string; payload: Buffer }[] } {
+export function collect(
+  client: MqttClient,
+  n: number,
+): { done: Promise<{ topic: string; payload: Buffer }[]>; got: { topic: string; payload: Buffer }[] } {
   const got: { topic: string; payload: Buffer }[] = []
   let resolveDone!: (v: typeof got) => void
   const done = new Promise<typeof got>((r) => (resolveDone = r))
@@ -137,16 +166,23 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export const TEST_SCRYPT = { N: 2 ** 12, r: 8, p: 1 }
 export const INGEST_PASSWORD = 'correct horse battery staple'
 
-interface Teardown { teardown(fn: () => unknown): void }
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
-export async function startBroker(t: Teardown, opts: Partial<BrokerOptions> = {}): Promise<{ broker: Broker; url: string; registry: MemoryDeviceRegistry; log: ReturnType<typeof captureLogger> }> {
+export async function startBroker(
+  t: Teardown,
+  opts: Partial<BrokerOptions> = {},
+): Promise<{ broker: Broker; url: string; registry: MemoryDeviceRegistry; log: ReturnType<typeof captureLogger> }> {
   const registry = createMemoryRegistry()
   const log = captureLogger()
   const broker = createBroker({
     registry,
     port: 0,
     logger: log.logger,
-    serviceAccounts: { ingest: { role: 'ingest', passwordHash: await hashServicePassword(INGEST_PASSWORD, TEST_SCRYPT) } },
+    serviceAccounts: {
+      ingest: { role: 'ingest', passwordHash: await hashServicePassword(INGEST_PASSWORD, TEST_SCRYPT) },
+    },
     ...opts,
   })
   const { url } = await broker.listen()
@@ -170,12 +206,22 @@ export function subscribe(client: MqttClient, filters: string[], qos: 0 | 1 = 1)
   })
 }
 
-export function publish(client: MqttClient, topic: string, payload: Uint8Array | string, qos: 0 | 1 = 1): Promise<void> {
-  return new Promise((resolve, reject) => client.publish(topic, Buffer.from(payload), { qos }, (err) => (err ? reject(err) : resolve())))
+export function publish(
+  client: MqttClient,
+  topic: string,
+  payload: Uint8Array | string,
+  qos: 0 | 1 = 1,
+): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.publish(topic, Buffer.from(payload), { qos }, (err) => (err ? reject(err) : resolve())),
+  )
 }
 
 /** Connects with a message listener attached before CONNACK, so no queued message is missed. */
-export function connectCollecting(url: string, opts: mqtt.IClientOptions): { client: MqttClient; got: Buffer[]; connected: Promise<boolean> } {
+export function connectCollecting(
+  url: string,
+  opts: mqtt.IClientOptions,
+): { client: MqttClient; got: Buffer[]; connected: Promise<boolean> } {
   const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts })
   const got: Buffer[] = []
   client.on('message', (_topic, payload) => void got.push(Buffer.from(payload)))
@@ -190,7 +236,6 @@ export function connectCollecting(url: string, opts: mqtt.IClientOptions): { cli
 export async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await sleep(10)
 }
-
 
 export interface RawConnect {
   port: number
@@ -210,14 +255,29 @@ export interface RawConnect {
 export function rawConnect(o: RawConnect): Promise<number | 'closed'> {
   const version = o.protocolVersion ?? 4
   const bytes = mqttPacket.generate({
-    cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clean: true, keepalive: 30,
-    clientId: o.clientId ?? 'raw-client', ...(o.username !== undefined ? { username: o.username } : {}), ...(o.password !== undefined ? { password: Buffer.from(o.password) } : {}),
+    cmd: 'connect',
+    protocolId: version === 3 ? 'MQIsdp' : 'MQTT',
+    protocolVersion: version,
+    clean: true,
+    keepalive: 30,
+    clientId: o.clientId ?? 'raw-client',
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: Buffer.from(o.password) } : {}),
   } as mqttPacket.IConnectPacket)
   return new Promise((resolve) => {
-    const s = net.connect({ port: o.port, host: '127.0.0.1', ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
+    const s = net.connect({
+      port: o.port,
+      host: '127.0.0.1',
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    })
     let got = Buffer.alloc(0)
     let done = false
-    const finish = (r: number | 'closed') => { if (done) return; done = true; s.destroy(); resolve(r) }
+    const finish = (r: number | 'closed') => {
+      if (done) return
+      done = true
+      s.destroy()
+      resolve(r)
+    }
     s.on('connect', () => s.write(bytes))
     s.on('data', (d) => {
       got = Buffer.concat([got, d])
@@ -230,10 +290,16 @@ export function rawConnect(o: RawConnect): Promise<number | 'closed'> {
 }
 
 /** A socket that connects and sends nothing; `closed` resolves when the broker (or anyone) closes it. */
-export function idleSocket(port: number, localAddress?: string): { socket: net.Socket; opened: Promise<boolean>; closed: Promise<void> } {
+export function idleSocket(
+  port: number,
+  localAddress?: string,
+): { socket: net.Socket; opened: Promise<boolean>; closed: Promise<void> } {
   const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) })
   socket.on('error', () => {})
-  const opened = new Promise<boolean>((r) => { socket.once('connect', () => r(true)); socket.once('close', () => r(false)) })
+  const opened = new Promise<boolean>((r) => {
+    socket.once('connect', () => r(true))
+    socket.once('close', () => r(false))
+  })
   const closed = new Promise<void>((r) => socket.once('close', () => r()))
   return { socket, opened, closed }
 }

@@ -8,7 +8,18 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { deviceTopic, readingsFilters } from '../../ledger/protocol/index.ts'
-import { collect, connect, deviceOptions, endClient, ingestOptions, makeDevice, mustConnect, publish, startBroker, subscribe } from './support.ts'
+import {
+  collect,
+  connect,
+  deviceOptions,
+  endClient,
+  ingestOptions,
+  makeDevice,
+  mustConnect,
+  publish,
+  startBroker,
+  subscribe,
+} from './support.ts'
 
 let openssl: string | undefined
 try {
@@ -17,29 +28,55 @@ try {
   openssl = undefined
 }
 
-t.test('mqtts end to end', { skip: openssl ? false : 'openssl command not found: cannot make a test certificate' }, async (t) => {
-  const dir = t.testdir()
-  const key = path.join(dir, 'key.pem'), cert = path.join(dir, 'cert.pem')
-  execFileSync(openssl!, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' })
-  const ca = readFileSync(cert)
-  const { url, registry } = await startBroker(t, { tls: { cert: ca, key: readFileSync(key) } })
-  t.match(url, /^mqtts:\/\/127\.0\.0\.1:\d+$/)
-  const dev = makeDevice('tls-dev')
-  registry.register(dev.id, dev.publicKey)
+t.test(
+  'mqtts end to end',
+  { skip: openssl ? false : 'openssl command not found: cannot make a test certificate' },
+  async (t) => {
+    const dir = t.testdir()
+    const key = path.join(dir, 'key.pem'),
+      cert = path.join(dir, 'cert.pem')
+    execFileSync(
+      openssl!,
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    )
+    const ca = readFileSync(cert)
+    const { url, registry } = await startBroker(t, { tls: { cert: ca, key: readFileSync(key) } })
+    t.match(url, /^mqtts:\/\/127\.0\.0\.1:\d+$/)
+    const dev = makeDevice('tls-dev')
+    registry.register(dev.id, dev.publicKey)
 
-  const ingest = await mustConnect(url, ingestOptions({ ca }))
-  await subscribe(ingest, readingsFilters())
-  const device = await mustConnect(url, deviceOptions(dev, { ca }))
-  const got = collect(ingest, 1)
-  const r = dev.readings(1)[0]
-  await publish(device, deviceTopic(dev.id, 'readings'), r)
-  t.same(Buffer.from((await got.done)[0].payload), Buffer.from(r), 'reading over TLS')
+    const ingest = await mustConnect(url, ingestOptions({ ca }))
+    await subscribe(ingest, readingsFilters())
+    const device = await mustConnect(url, deviceOptions(dev, { ca }))
+    const got = collect(ingest, 1)
+    const r = dev.readings(1)[0]
+    await publish(device, deviceTopic(dev.id, 'readings'), r)
+    t.same(Buffer.from((await got.done)[0].payload), Buffer.from(r), 'reading over TLS')
 
-  const untrusted = await connect(url, deviceOptions(dev)) // no CA: certificate not trusted
-  t.equal(untrusted.ok, false, 'a client that does not trust the certificate cannot connect')
-  const plain = await connect(url.replace('mqtts:', 'mqtt:'), deviceOptions(dev))
-  t.equal(plain.ok, false, 'plain MQTT is not spoken on the TLS port')
-  await endClient(device)
-  await endClient(ingest)
-})
+    const untrusted = await connect(url, deviceOptions(dev)) // no CA: certificate not trusted
+    t.equal(untrusted.ok, false, 'a client that does not trust the certificate cannot connect')
+    const plain = await connect(url.replace('mqtts:', 'mqtt:'), deviceOptions(dev))
+    t.equal(plain.ok, false, 'plain MQTT is not spoken on the TLS port')
+    await endClient(device)
+    await endClient(ingest)
+  },
+)

@@ -8,15 +8,30 @@
  * The alarm delays, sampling interval, gap and hysteresis values are ColdProof
  * operational defaults, not regulatory numbers.
  */
-import { validateProfile, PROFILE_FORMAT, PROFILE_FORMAT_VERSION, type RuleProfile, type StorageClass, type Zone, type HardLimit } from './profile.ts'
+import {
+  validateProfile,
+  PROFILE_FORMAT,
+  PROFILE_FORMAT_VERSION,
+  type RuleProfile,
+  type StorageClass,
+  type Zone,
+  type HardLimit,
+} from './profile.ts'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
 
 function zone(id: string, side: 'above' | 'below', limitCentiC: number): Zone {
   return {
-    id, side, limitCentiC, limitInclusive: true, alarmDelayMs: 15 * MIN,
-    maxSingleEventMs: null, cumulativeAllowanceMs: 0, maxConsecutiveReadings: null, allowanceDegreeMinutes: null,
+    id,
+    side,
+    limitCentiC,
+    limitInclusive: true,
+    alarmDelayMs: 15 * MIN,
+    maxSingleEventMs: null,
+    cumulativeAllowanceMs: 0,
+    maxConsecutiveReadings: null,
+    allowanceDegreeMinutes: null,
   }
 }
 
@@ -34,7 +49,10 @@ interface Spec {
 }
 
 function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') { Object.values(o).forEach(deepFreeze); Object.freeze(o) }
+  if (o && typeof o === 'object') {
+    Object.values(o).forEach(deepFreeze)
+    Object.freeze(o)
+  }
   return o
 }
 
@@ -42,27 +60,29 @@ function make(s: Spec): RuleProfile {
   const zones: Zone[] = []
   if (s.high !== null) zones.push(zone(`above-${s.high < 0 ? 'minus-' : ''}${Math.abs(s.high / 100)}`, 'above', s.high))
   if (s.low !== null) zones.push(zone(`below-${s.low < 0 ? 'minus-' : ''}${Math.abs(s.low / 100)}`, 'below', s.low))
-  return deepFreeze(validateProfile({
-    format: PROFILE_FORMAT,
-    formatVersion: PROFILE_FORMAT_VERSION,
-    id: s.id,
-    version: 1,
-    name: s.name,
-    storageClass: s.storageClass,
-    labelStatement: s.labelStatement,
-    range: { lowCentiC: s.low, highCentiC: s.high, lowInclusive: true, highInclusive: true },
-    hysteresisCentiC: s.hysteresisCentiC ?? 50,
-    zones,
-    hardLimits: s.hardLimits ?? [],
-    stabilityBudget: null,
-    mktMaxCentiC: s.mktMaxCentiC ?? null,
-    maxDataGapMs: 30 * MIN,
-    expectedIntervalMs: 5 * MIN,
-    startDelayMs: 0,
-    stopDelayMs: 0,
-    plausibleCentiC: s.plausible ?? { min: -4000, max: 8500 },
-    maxClockJumpMs: 6 * HOUR,
-  }))
+  return deepFreeze(
+    validateProfile({
+      format: PROFILE_FORMAT,
+      formatVersion: PROFILE_FORMAT_VERSION,
+      id: s.id,
+      version: 1,
+      name: s.name,
+      storageClass: s.storageClass,
+      labelStatement: s.labelStatement,
+      range: { lowCentiC: s.low, highCentiC: s.high, lowInclusive: true, highInclusive: true },
+      hysteresisCentiC: s.hysteresisCentiC ?? 50,
+      zones,
+      hardLimits: s.hardLimits ?? [],
+      stabilityBudget: null,
+      mktMaxCentiC: s.mktMaxCentiC ?? null,
+      maxDataGapMs: 30 * MIN,
+      expectedIntervalMs: 5 * MIN,
+      startDelayMs: 0,
+      stopDelayMs: 0,
+      plausibleCentiC: s.plausible ?? { min: -4000, max: 8500 },
+      maxClockJumpMs: 6 * HOUR,
+    }),
+  )
 }
 
 export const BUILTIN_PROFILES = {

@@ -12,9 +12,25 @@
  */
 import { STATUS } from '../../ledger/protocol/index.ts'
 import type { RuleProfile, Zone, HardLimit, Side } from './profile.ts'
-import { judgedSpans, isJudged, judgedLength, pieces, type Span, type TimeWindow, type UnjudgedWindow } from './judged-time.ts'
+import {
+  judgedSpans,
+  isJudged,
+  judgedLength,
+  pieces,
+  type Span,
+  type TimeWindow,
+  type UnjudgedWindow,
+} from './judged-time.ts'
 
-import { ALARM_KINDS, type EngineReading, type EventKind, type EndReason, type FaultReason, type ComplianceEvent, type FaultEpisode } from './events.ts'
+import {
+  ALARM_KINDS,
+  type EngineReading,
+  type EventKind,
+  type EndReason,
+  type FaultReason,
+  type ComplianceEvent,
+  type FaultEpisode,
+} from './events.ts'
 export { ALARM_KINDS }
 export type { EngineReading, EventKind, EndReason, FaultReason, ComplianceEvent, FaultEpisode }
 
@@ -78,11 +94,17 @@ export interface FoldContext {
   priorStabilityMs: number
 }
 
-export function createFoldContext(profile: RuleProfile, window: TimeWindow, unjudged: readonly UnjudgedWindow[] = []): FoldContext {
+export function createFoldContext(
+  profile: RuleProfile,
+  window: TimeWindow,
+  unjudged: readonly UnjudgedWindow[] = [],
+): FoldContext {
   return {
     profile,
     spans: judgedSpans(window, profile.startDelayMs, profile.stopDelayMs, unjudged),
-    priorStabilityMs: profile.stabilityBudget ? profile.stabilityBudget.priorUsage.reduce((s, u) => s + u.usedMs, 0) : 0,
+    priorStabilityMs: profile.stabilityBudget
+      ? profile.stabilityBudget.priorUsage.reduce((s, u) => s + u.usedMs, 0)
+      : 0,
   }
 }
 
@@ -92,17 +114,34 @@ export function initialState(ctx: FoldContext, deviceId: string): SensorState {
     last: null,
     lastSeq: null,
     zones: ctx.profile.zones.map(() => ({
-      open: null, excursions: 0, totalBeyondMs: 0, totalAreaCentiCMs: 0, longestMs: 0, peakCentiC: null, cumulativeExceeded: false, areaExceeded: false,
+      open: null,
+      excursions: 0,
+      totalBeyondMs: 0,
+      totalAreaCentiCMs: 0,
+      longestMs: 0,
+      peakCentiC: null,
+      cumulativeExceeded: false,
+      areaExceeded: false,
     })),
     hardInBreach: ctx.profile.hardLimits.map(() => false),
     hardBreaches: ctx.profile.hardLimits.map(() => 0),
     hist: {},
-    coveredMs: 0, inRangeMs: 0, aboveMs: 0, belowMs: 0,
-    minCentiC: null, maxCentiC: null,
-    readings: 0, accepted: 0, judgedReadings: 0, faults: 0,
-    faultEpisodes: [], openFault: null,
-    firstSeq: null, firstMs: null,
-    longestIntervalMs: 0, intervalsOverExpected: 0,
+    coveredMs: 0,
+    inRangeMs: 0,
+    aboveMs: 0,
+    belowMs: 0,
+    minCentiC: null,
+    maxCentiC: null,
+    readings: 0,
+    accepted: 0,
+    judgedReadings: 0,
+    faults: 0,
+    faultEpisodes: [],
+    openFault: null,
+    firstSeq: null,
+    firstMs: null,
+    longestIntervalMs: 0,
+    intervalsOverExpected: 0,
     stabilityExceeded: false,
   }
 }
@@ -129,11 +168,23 @@ export function rangeClass(p: RuleProfile, t: number): 'in' | 'above' | 'below' 
 const DM_TO_CENTI_C_MS = 100 * 60_000
 
 class Fold {
-  constructor(readonly ctx: FoldContext, readonly s: SensorState, readonly out: ComplianceEvent[]) {}
+  constructor(
+    readonly ctx: FoldContext,
+    readonly s: SensorState,
+    readonly out: ComplianceEvent[],
+  ) {}
 
   emit(kind: EventKind, rule: string, anchor: number, atMs: number, fields: Partial<ComplianceEvent> = {}): void {
     const d = this.s.deviceId
-    this.out.push({ id: rule ? `${d}:${kind}:${rule}:${anchor}` : `${d}:${kind}:${anchor}`, kind, deviceId: d, alarm: ALARM_KINDS.has(kind), atMs, rule, ...fields })
+    this.out.push({
+      id: rule ? `${d}:${kind}:${rule}:${anchor}` : `${d}:${kind}:${anchor}`,
+      kind,
+      deviceId: d,
+      alarm: ALARM_KINDS.has(kind),
+      atMs,
+      rule,
+      ...fields,
+    })
   }
 
   /** A judged temperature observation at time t: a real reading, or the held value where judged time begins. */
@@ -168,20 +219,44 @@ class Fold {
           o.consecutive = 0
         }
       } else if (beyond) {
-        zs.open = { startMs: t, peakCentiC: temp, beyondMs: 0, areaCentiCMs: 0, consecutive: real ? 1 : 0, alarmed: false, singleExceeded: false, consecutiveExceeded: false }
+        zs.open = {
+          startMs: t,
+          peakCentiC: temp,
+          beyondMs: 0,
+          areaCentiCMs: 0,
+          consecutive: real ? 1 : 0,
+          alarmed: false,
+          singleExceeded: false,
+          consecutiveExceeded: false,
+        }
         zs.excursions++
         this.emit('excursion_started', z.id, t, t, { startMs: t, tempCentiC: temp, limitCentiC: z.limitCentiC, seq })
         if (z.alarmDelayMs === 0) {
           zs.open.alarmed = true
-          this.emit('excursion_alarm', z.id, t, t, { startMs: t, durationMs: 0, tempCentiC: temp, limitCentiC: z.limitCentiC })
+          this.emit('excursion_alarm', z.id, t, t, {
+            startMs: t,
+            durationMs: 0,
+            tempCentiC: temp,
+            limitCentiC: z.limitCentiC,
+          })
         }
       }
       const o = zs.open
       if (o) {
-        zs.peakCentiC = zs.peakCentiC === null ? o.peakCentiC : z.side === 'above' ? Math.max(zs.peakCentiC, o.peakCentiC) : Math.min(zs.peakCentiC, o.peakCentiC)
+        zs.peakCentiC =
+          zs.peakCentiC === null
+            ? o.peakCentiC
+            : z.side === 'above'
+              ? Math.max(zs.peakCentiC, o.peakCentiC)
+              : Math.min(zs.peakCentiC, o.peakCentiC)
         if (z.maxConsecutiveReadings !== null && !o.consecutiveExceeded && o.consecutive >= z.maxConsecutiveReadings) {
           o.consecutiveExceeded = true
-          this.emit('consecutive_readings_exceeded', z.id, o.startMs, t, { startMs: o.startMs, count: o.consecutive, limitCentiC: z.limitCentiC, seq })
+          this.emit('consecutive_readings_exceeded', z.id, o.startMs, t, {
+            startMs: o.startMs,
+            count: o.consecutive,
+            limitCentiC: z.limitCentiC,
+            seq,
+          })
         }
       }
     })
@@ -236,25 +311,48 @@ class Fold {
       const elapsed = b - o.startMs
       if (!o.alarmed && elapsed >= z.alarmDelayMs) {
         o.alarmed = true
-        this.emit('excursion_alarm', z.id, o.startMs, b, { startMs: o.startMs, durationMs: elapsed, limitCentiC: z.limitCentiC, allowanceMs: z.alarmDelayMs })
+        this.emit('excursion_alarm', z.id, o.startMs, b, {
+          startMs: o.startMs,
+          durationMs: elapsed,
+          limitCentiC: z.limitCentiC,
+          allowanceMs: z.alarmDelayMs,
+        })
       }
       if (z.maxSingleEventMs !== null && !o.singleExceeded && elapsed > z.maxSingleEventMs) {
         o.singleExceeded = true
-        this.emit('single_event_exceeded', z.id, o.startMs, b, { startMs: o.startMs, durationMs: elapsed, allowanceMs: z.maxSingleEventMs })
+        this.emit('single_event_exceeded', z.id, o.startMs, b, {
+          startMs: o.startMs,
+          durationMs: elapsed,
+          allowanceMs: z.maxSingleEventMs,
+        })
       }
       if (z.cumulativeAllowanceMs !== null && !zs.cumulativeExceeded && zs.totalBeyondMs > z.cumulativeAllowanceMs) {
         zs.cumulativeExceeded = true
-        this.emit('cumulative_allowance_exceeded', z.id, b, b, { totalMs: zs.totalBeyondMs, allowanceMs: z.cumulativeAllowanceMs })
+        this.emit('cumulative_allowance_exceeded', z.id, b, b, {
+          totalMs: zs.totalBeyondMs,
+          allowanceMs: z.cumulativeAllowanceMs,
+        })
       }
-      if (z.allowanceDegreeMinutes !== null && !zs.areaExceeded && zs.totalAreaCentiCMs > z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS) {
+      if (
+        z.allowanceDegreeMinutes !== null &&
+        !zs.areaExceeded &&
+        zs.totalAreaCentiCMs > z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS
+      ) {
         zs.areaExceeded = true
-        this.emit('degree_minutes_exceeded', z.id, b, b, { areaCentiCMs: zs.totalAreaCentiCMs, allowanceCentiCMs: z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS })
+        this.emit('degree_minutes_exceeded', z.id, b, b, {
+          areaCentiCMs: zs.totalAreaCentiCMs,
+          allowanceCentiCMs: z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS,
+        })
       }
     })
     const sb = profile.stabilityBudget
     if (sb && !s.stabilityExceeded && this.ctx.priorStabilityMs + s.aboveMs + s.belowMs > sb.allowanceMs) {
       s.stabilityExceeded = true
-      this.emit('stability_budget_exceeded', '', b, b, { totalMs: s.aboveMs + s.belowMs, priorMs: this.ctx.priorStabilityMs, allowanceMs: sb.allowanceMs })
+      this.emit('stability_budget_exceeded', '', b, b, {
+        totalMs: s.aboveMs + s.belowMs,
+        priorMs: this.ctx.priorStabilityMs,
+        allowanceMs: sb.allowanceMs,
+      })
     }
   }
 
@@ -265,15 +363,24 @@ class Fold {
     const durationMs = t - o.startMs
     zs.longestMs = Math.max(zs.longestMs, durationMs)
     this.emit('excursion_ended', z.id, o.startMs, t, {
-      startMs: o.startMs, endMs: t, durationMs, beyondMs: o.beyondMs, peakCentiC: o.peakCentiC, areaCentiCMs: o.areaCentiCMs,
-      limitCentiC: z.limitCentiC, endReason: reason, outcomeKnown,
+      startMs: o.startMs,
+      endMs: t,
+      durationMs,
+      beyondMs: o.beyondMs,
+      peakCentiC: o.peakCentiC,
+      areaCentiCMs: o.areaCentiCMs,
+      limitCentiC: z.limitCentiC,
+      endReason: reason,
+      outcomeKnown,
     })
     zs.open = null
   }
 
   /** Judging stops (gap, unjudged time, end of data): open excursions end, hard-limit episodes reset. */
   interrupt(t: number, reason: EndReason): void {
-    this.s.zones.forEach((zs, i) => { if (zs.open) this.end(i, t, reason, false) })
+    this.s.zones.forEach((zs, i) => {
+      if (zs.open) this.end(i, t, reason, false)
+    })
     this.s.hardInBreach.fill(false)
   }
 
@@ -295,10 +402,19 @@ class Fold {
     }
     s.openFault = null
     if (rule === null) return
-    const fields: Partial<ComplianceEvent> = jumpMs === null ? { seq, tempCentiC: temp } : { seq, tempCentiC: temp, durationMs: jumpMs }
+    const fields: Partial<ComplianceEvent> =
+      jumpMs === null ? { seq, tempCentiC: temp } : { seq, tempCentiC: temp, durationMs: jumpMs }
     this.emit('sensor_fault', rule, seq, t, fields)
     s.openFault = s.faultEpisodes.length
-    s.faultEpisodes.push({ eventId: this.out[this.out.length - 1].id, rule, firstSeq: seq, lastSeq: seq, firstMs: t, lastMs: t, count: 1 })
+    s.faultEpisodes.push({
+      eventId: this.out[this.out.length - 1].id,
+      rule,
+      firstSeq: seq,
+      lastSeq: seq,
+      firstMs: t,
+      lastMs: t,
+      count: 1,
+    })
   }
 
   step(r: EngineReading): void {
@@ -307,7 +423,8 @@ class Fold {
     const { seq, deviceTimeMs: t, tempCentiC: temp } = r
     s.readings++
     const last = s.last
-    const touchesJudged = isJudged(spans, t) || (last !== null && judgedLength(spans, Math.min(last.t, t), Math.max(last.t, t) + 1) > 0)
+    const touchesJudged =
+      isJudged(spans, t) || (last !== null && judgedLength(spans, Math.min(last.t, t), Math.max(last.t, t) + 1) > 0)
     if (s.lastSeq !== null && seq > s.lastSeq + 1 && touchesJudged) {
       // ARCHITECTURE.md decision 2: every signed reading counts; a missing sequence number is missing evidence.
       this.emit('missing_readings', '', s.lastSeq, t, { afterSeq: s.lastSeq, seq, count: seq - s.lastSeq - 1 })
@@ -328,7 +445,10 @@ class Fold {
       return
     }
     s.accepted++
-    if (s.firstSeq === null) { s.firstSeq = seq; s.firstMs = t }
+    if (s.firstSeq === null) {
+      s.firstSeq = seq
+      s.firstMs = t
+    }
     if (last !== null) {
       const dt = t - last.t
       s.longestIntervalMs = Math.max(s.longestIntervalMs, dt)
@@ -339,7 +459,12 @@ class Fold {
         const holdEnd = this.hold(last, t)
         this.interrupt(holdEnd, 'data_gap')
         if (judgedLength(spans, last.t, t) > profile.maxDataGapMs) {
-          this.emit('data_gap', '', holdEnd, t, { startMs: holdEnd, endMs: t, durationMs: t - holdEnd, judgedMs: judgedLength(spans, holdEnd, t) })
+          this.emit('data_gap', '', holdEnd, t, {
+            startMs: holdEnd,
+            endMs: t,
+            durationMs: t - holdEnd,
+            judgedMs: judgedLength(spans, holdEnd, t),
+          })
         }
       } else this.attribute(last, t)
     }
@@ -359,7 +484,11 @@ export function stepInPlace(ctx: FoldContext, state: SensorState, reading: Engin
 }
 
 /** The pure fold: step(state, reading) -> { state, events }. The input state is not modified. */
-export function step(ctx: FoldContext, state: SensorState, reading: EngineReading): { state: SensorState; events: ComplianceEvent[] } {
+export function step(
+  ctx: FoldContext,
+  state: SensorState,
+  reading: EngineReading,
+): { state: SensorState; events: ComplianceEvent[] } {
   const next = structuredClone(state)
   return { state: next, events: stepInPlace(ctx, next, reading) }
 }

@@ -31,8 +31,16 @@ export type EventKind =
 
 /** Event kinds that are alarms: an operator is told and may acknowledge them. */
 export const ALARM_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
-  'excursion_alarm', 'single_event_exceeded', 'consecutive_readings_exceeded', 'cumulative_allowance_exceeded',
-  'degree_minutes_exceeded', 'hard_limit_breached', 'stability_budget_exceeded', 'data_gap', 'missing_readings', 'sensor_fault',
+  'excursion_alarm',
+  'single_event_exceeded',
+  'consecutive_readings_exceeded',
+  'cumulative_allowance_exceeded',
+  'degree_minutes_exceeded',
+  'hard_limit_breached',
+  'stability_budget_exceeded',
+  'data_gap',
+  'missing_readings',
+  'sensor_fault',
 ])
 
 export type EndReason = 'returned' | 'data_gap' | 'not_judged' | 'end_of_data'

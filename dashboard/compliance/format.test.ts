@@ -12,13 +12,15 @@ t.test('durations read as units, exactly', async (t) => {
   t.equal(formatDuration(-90_000), '-1 min 30 s')
   t.equal(formatDuration(999), '999 ms')
   // property: the parts add back up to the input
-  fc.assert(fc.property(fc.integer({ min: 0, max: 10 * 366 * 86_400_000 }), (ms) => {
-    const size: Record<string, number> = { d: 86_400_000, h: 3_600_000, min: 60_000, s: 1000, ms: 1 }
-    const parts = formatDuration(ms).split(' ')
-    let sum = 0
-    for (let i = 0; i < parts.length; i += 2) sum += Number(parts[i]) * size[parts[i + 1]]
-    return sum === ms
-  }))
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 10 * 366 * 86_400_000 }), (ms) => {
+      const size: Record<string, number> = { d: 86_400_000, h: 3_600_000, min: 60_000, s: 1000, ms: 1 }
+      const parts = formatDuration(ms).split(' ')
+      let sum = 0
+      for (let i = 0; i < parts.length; i += 2) sum += Number(parts[i]) * size[parts[i + 1]]
+      return sum === ms
+    }),
+  )
 })
 
 t.test('temperatures in degrees with two decimals', async (t) => {
@@ -35,12 +37,21 @@ t.test('times in UTC agree with an independent implementation (Date#toISOString)
   t.equal(formatUtc(Date.UTC(2024, 1, 29, 23, 59, 59)), '2024-02-29 23:59:59 UTC')
   t.equal(formatUtc(0), '1970-01-01 00:00 UTC')
   t.equal(formatUtc(-1), '1969-12-31 23:59:59.999 UTC')
-  fc.assert(fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (ms) => {
-    const iso = new Date(ms).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
-    const want = `${iso.slice(0, 10)} ${iso.slice(11, 16)}${iso.slice(17, 23) === '00.000' ? '' : iso.slice(20, 23) === '000' ? `:${iso.slice(17, 19)}` : `:${iso.slice(17, 23)}`} UTC`
-    return formatUtc(ms) === want
-  }), { numRuns: 2000 })
-  fc.assert(fc.property(fc.integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 }), (ms) => formatUtc(ms).slice(0, 10) === new Date(ms).toISOString().slice(0, 10)), { numRuns: 2000 })
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (ms) => {
+      const iso = new Date(ms).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
+      const want = `${iso.slice(0, 10)} ${iso.slice(11, 16)}${iso.slice(17, 23) === '00.000' ? '' : iso.slice(20, 23) === '000' ? `:${iso.slice(17, 19)}` : `:${iso.slice(17, 23)}`} UTC`
+      return formatUtc(ms) === want
+    }),
+    { numRuns: 2000 },
+  )
+  fc.assert(
+    fc.property(
+      fc.integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 }),
+      (ms) => formatUtc(ms).slice(0, 10) === new Date(ms).toISOString().slice(0, 10),
+    ),
+    { numRuns: 2000 },
+  )
 })
 
 t.test('degree-minutes', async (t) => {

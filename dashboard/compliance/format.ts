@@ -9,7 +9,13 @@
  *   formatDegreeMinutes(a)   centi-°C·ms as "12.50 °C·min" (rounded half to even)
  */
 
-const UNITS: readonly [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1_000, 's'], [1, 'ms']]
+const UNITS: readonly [number, string][] = [
+  [86_400_000, 'd'],
+  [3_600_000, 'h'],
+  [60_000, 'min'],
+  [1_000, 's'],
+  [1, 'ms'],
+]
 
 /** A duration in ms as its non-zero units, largest first, so no rounding hides an exceeded allowance. */
 export function formatDuration(ms: number): string {
@@ -58,10 +64,14 @@ export function formatUtc(ms: number): string {
   const days = Math.floor(ms / 86_400_000)
   let rest = ms - days * 86_400_000
   const [y, m, d] = civilFromDays(days)
-  const hh = Math.floor(rest / 3_600_000); rest -= hh * 3_600_000
-  const mm = Math.floor(rest / 60_000); rest -= mm * 60_000
-  const ss = Math.floor(rest / 1000); const milli = rest - ss * 1000
-  const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : (y < 0 ? '-' : '+') + String(Math.abs(y)).padStart(6, '0')
+  const hh = Math.floor(rest / 3_600_000)
+  rest -= hh * 3_600_000
+  const mm = Math.floor(rest / 60_000)
+  rest -= mm * 60_000
+  const ss = Math.floor(rest / 1000)
+  const milli = rest - ss * 1000
+  const year =
+    y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : (y < 0 ? '-' : '+') + String(Math.abs(y)).padStart(6, '0')
   const sec = ss === 0 && milli === 0 ? '' : `:${p2(ss)}${milli === 0 ? '' : `.${String(milli).padStart(3, '0')}`}`
   return `${year}-${p2(m)}-${p2(d)} ${p2(hh)}:${p2(mm)}${sec} UTC`
 }

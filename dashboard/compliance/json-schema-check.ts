@@ -25,9 +25,28 @@ export interface Schema {
   readonly const?: string | number
 }
 
-export interface SchemaViolation { path: string; message: string; value: unknown }
+export interface SchemaViolation {
+  path: string
+  message: string
+  value: unknown
+}
 
-const KNOWN = new Set(['type', 'description', 'properties', 'required', 'additionalProperties', 'items', 'maxItems', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'enum', 'const'])
+const KNOWN = new Set([
+  'type',
+  'description',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'maxItems',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'enum',
+  'const',
+])
 
 function typeOf(v: unknown): SchemaType | 'number' | 'other' {
   if (v === null) return 'null'
@@ -40,33 +59,51 @@ function typeOf(v: unknown): SchemaType | 'number' | 'other' {
 
 function show(v: unknown): string {
   if (v === undefined) return 'undefined'
-  try { const s = JSON.stringify(v); return s.length > 60 ? s.slice(0, 57) + '...' : s } catch { return String(v) }
+  try {
+    const s = JSON.stringify(v)
+    return s.length > 60 ? s.slice(0, 57) + '...' : s
+  } catch {
+    return String(v)
+  }
 }
 
 /** Returns the first violation of `schema` by `value`, or null when it conforms. */
 export function checkSchema(schema: Schema, value: unknown, path = '$'): SchemaViolation | null {
-  for (const k of Object.keys(schema)) if (!KNOWN.has(k)) throw new Error(`schema keyword "${k}" at ${path} is outside the supported subset`)
+  for (const k of Object.keys(schema))
+    if (!KNOWN.has(k)) throw new Error(`schema keyword "${k}" at ${path} is outside the supported subset`)
   const types: readonly SchemaType[] = typeof schema.type === 'string' ? [schema.type] : schema.type
   const t = typeOf(value)
   if (!types.includes(t as SchemaType)) {
-    return { path, message: `expected ${types.join(' or ')}, got ${t === 'number' ? 'a non-integer number' : t} ${show(value)}`, value }
+    return {
+      path,
+      message: `expected ${types.join(' or ')}, got ${t === 'number' ? 'a non-integer number' : t} ${show(value)}`,
+      value,
+    }
   }
-  if (schema.const !== undefined && value !== schema.const) return { path, message: `must be ${show(schema.const)}, got ${show(value)}`, value }
-  if (schema.enum && !schema.enum.includes(value as string | number)) return { path, message: `must be one of ${schema.enum.map(show).join(', ')}, got ${show(value)}`, value }
+  if (schema.const !== undefined && value !== schema.const)
+    return { path, message: `must be ${show(schema.const)}, got ${show(value)}`, value }
+  if (schema.enum && !schema.enum.includes(value as string | number))
+    return { path, message: `must be one of ${schema.enum.map(show).join(', ')}, got ${show(value)}`, value }
   if (t === 'integer') {
     const n = value as number
-    if (schema.minimum !== undefined && n < schema.minimum) return { path, message: `must be >= ${schema.minimum}, got ${n}`, value }
-    if (schema.maximum !== undefined && n > schema.maximum) return { path, message: `must be <= ${schema.maximum}, got ${n}`, value }
+    if (schema.minimum !== undefined && n < schema.minimum)
+      return { path, message: `must be >= ${schema.minimum}, got ${n}`, value }
+    if (schema.maximum !== undefined && n > schema.maximum)
+      return { path, message: `must be <= ${schema.maximum}, got ${n}`, value }
   }
   if (t === 'string') {
     const s = value as string
-    if (schema.minLength !== undefined && s.length < schema.minLength) return { path, message: `must have at least ${schema.minLength} characters`, value }
-    if (schema.maxLength !== undefined && s.length > schema.maxLength) return { path, message: `must have at most ${schema.maxLength} characters, got ${s.length}`, value }
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(s)) return { path, message: `must match ${schema.pattern}, got ${show(s)}`, value }
+    if (schema.minLength !== undefined && s.length < schema.minLength)
+      return { path, message: `must have at least ${schema.minLength} characters`, value }
+    if (schema.maxLength !== undefined && s.length > schema.maxLength)
+      return { path, message: `must have at most ${schema.maxLength} characters, got ${s.length}`, value }
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(s))
+      return { path, message: `must match ${schema.pattern}, got ${show(s)}`, value }
   }
   if (t === 'array') {
     const a = value as unknown[]
-    if (schema.maxItems !== undefined && a.length > schema.maxItems) return { path, message: `must have at most ${schema.maxItems} items, got ${a.length}`, value }
+    if (schema.maxItems !== undefined && a.length > schema.maxItems)
+      return { path, message: `must have at most ${schema.maxItems} items, got ${a.length}`, value }
     if (schema.items) {
       for (let i = 0; i < a.length; i++) {
         const v = checkSchema(schema.items, a[i], `${path}[${i}]`)
@@ -79,11 +116,13 @@ export function checkSchema(schema: Schema, value: unknown, path = '$'): SchemaV
     const props = schema.properties ?? {}
     if (schema.additionalProperties === false) {
       for (const k of Object.keys(o)) {
-        if (!Object.prototype.hasOwnProperty.call(props, k)) return { path: `${path}.${k}`, message: `unknown field "${k}"`, value: o[k] }
+        if (!Object.prototype.hasOwnProperty.call(props, k))
+          return { path: `${path}.${k}`, message: `unknown field "${k}"`, value: o[k] }
       }
     }
     for (const k of schema.required ?? []) {
-      if (!Object.prototype.hasOwnProperty.call(o, k) || o[k] === undefined) return { path: `${path}.${k}`, message: `required field "${k}" is missing`, value: undefined }
+      if (!Object.prototype.hasOwnProperty.call(o, k) || o[k] === undefined)
+        return { path: `${path}.${k}`, message: `required field "${k}" is missing`, value: undefined }
     }
     for (const [k, s] of Object.entries(props)) {
       if (Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined) {

@@ -6,12 +6,24 @@
  * as a GDP-qualified warehouse). All intervals are half-open [a, b) in ms;
  * an open-ended window runs to +Infinity (never serialised).
  */
-export interface TimeWindow { startMs: number; endMs?: number | null }
-export interface UnjudgedWindow { startMs: number; endMs: number; reason: string }
+export interface TimeWindow {
+  startMs: number
+  endMs?: number | null
+}
+export interface UnjudgedWindow {
+  startMs: number
+  endMs: number
+  reason: string
+}
 export type Span = readonly [number, number]
 
 /** Sorted, disjoint, non-empty spans of judged time. */
-export function judgedSpans(window: TimeWindow, startDelayMs: number, stopDelayMs: number, unjudged: readonly UnjudgedWindow[]): Span[] {
+export function judgedSpans(
+  window: TimeWindow,
+  startDelayMs: number,
+  stopDelayMs: number,
+  unjudged: readonly UnjudgedWindow[],
+): Span[] {
   const a = window.startMs + startDelayMs
   const b = window.endMs === undefined || window.endMs === null ? Infinity : window.endMs - stopDelayMs
   let spans: Span[] = a < b ? [[a, b]] : []
@@ -19,7 +31,10 @@ export function judgedSpans(window: TimeWindow, startDelayMs: number, stopDelayM
   for (const c of cuts) {
     const next: Span[] = []
     for (const [s, e] of spans) {
-      if (c.endMs <= s || c.startMs >= e) { next.push([s, e]); continue }
+      if (c.endMs <= s || c.startMs >= e) {
+        next.push([s, e])
+        continue
+      }
       if (c.startMs > s) next.push([s, c.startMs])
       if (c.endMs < e) next.push([c.endMs, e])
     }

@@ -1,6 +1,16 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { mkt, timeWeightedMean, expDeterministic, lnDeterministic, roundHalfEven, mktKelvinOfHistogram, MKT_DELTA_H, MKT_GAS_CONSTANT, type TimedSample } from './mkt.ts'
+import {
+  mkt,
+  timeWeightedMean,
+  expDeterministic,
+  lnDeterministic,
+  roundHalfEven,
+  mktKelvinOfHistogram,
+  MKT_DELTA_H,
+  MKT_GAS_CONSTANT,
+  type TimedSample,
+} from './mkt.ts'
 
 const H = 3_600_000
 
@@ -35,30 +45,42 @@ const samplesArb = fc.array(
 )
 
 t.test('MKT agrees with an independent calculation (random samples)', async (t) => {
-  fc.assert(fc.property(samplesArb, (s) => {
-    const hist = new Map<number, number>()
-    for (const x of s) hist.set(x.tempCentiC, (hist.get(x.tempCentiC) ?? 0) + x.durationMs)
-    const ours = mktKelvinOfHistogram(hist)! - 273.15
-    const theirs = mktIndependent(s)
-    if (Math.abs(ours - theirs) > 1e-7) throw new Error(`ours ${ours} vs independent ${theirs}`)
-    // the rounded value is within half a centi-degree plus float noise
-    if (Math.abs(mkt(s)! - theirs * 100) > 0.5 + 1e-6) throw new Error(`rounded ${mkt(s)} vs ${theirs * 100}`)
-  }), { numRuns: 500 })
+  fc.assert(
+    fc.property(samplesArb, (s) => {
+      const hist = new Map<number, number>()
+      for (const x of s) hist.set(x.tempCentiC, (hist.get(x.tempCentiC) ?? 0) + x.durationMs)
+      const ours = mktKelvinOfHistogram(hist)! - 273.15
+      const theirs = mktIndependent(s)
+      if (Math.abs(ours - theirs) > 1e-7) throw new Error(`ours ${ours} vs independent ${theirs}`)
+      // the rounded value is within half a centi-degree plus float noise
+      if (Math.abs(mkt(s)! - theirs * 100) > 0.5 + 1e-6) throw new Error(`rounded ${mkt(s)} vs ${theirs * 100}`)
+    }),
+    { numRuns: 500 },
+  )
   t.pass('500 random sample sets')
 })
 
 t.test('MKT is never below the time-weighted mean (Jensen: exp is convex)', async (t) => {
-  fc.assert(fc.property(samplesArb, (s) => {
-    const m = mkt(s)!
-    const mean = timeWeightedMean(s)!
-    if (m < mean) throw new Error(`MKT ${m} < mean ${mean}`)
-  }), { numRuns: 1000 })
+  fc.assert(
+    fc.property(samplesArb, (s) => {
+      const m = mkt(s)!
+      const mean = timeWeightedMean(s)!
+      if (m < mean) throw new Error(`MKT ${m} < mean ${mean}`)
+    }),
+    { numRuns: 1000 },
+  )
   t.pass('1000 random sample sets')
 })
 
 t.test('a constant temperature has MKT and mean equal to it', async (t) => {
   for (const c of [-8000, -1500, 0, 500, 2500]) {
-    t.equal(mkt([{ tempCentiC: c, durationMs: 5 * H }, { tempCentiC: c, durationMs: 7 }]), c)
+    t.equal(
+      mkt([
+        { tempCentiC: c, durationMs: 5 * H },
+        { tempCentiC: c, durationMs: 7 },
+      ]),
+      c,
+    )
     t.equal(timeWeightedMean([{ tempCentiC: c, durationMs: 5 * H }]), c)
   }
   t.equal(mkt([]), null)
@@ -66,12 +88,54 @@ t.test('a constant temperature has MKT and mean equal to it', async (t) => {
 })
 
 t.test('the time-weighted mean is exact and rounds half to even', async (t) => {
-  t.equal(timeWeightedMean([{ tempCentiC: 1, durationMs: 1 }, { tempCentiC: 2, durationMs: 1 }]), 2, '1.5 -> 2')
-  t.equal(timeWeightedMean([{ tempCentiC: 2, durationMs: 1 }, { tempCentiC: 3, durationMs: 1 }]), 2, '2.5 -> 2')
-  t.equal(timeWeightedMean([{ tempCentiC: -1, durationMs: 1 }, { tempCentiC: -2, durationMs: 1 }]), -2, '-1.5 -> -2')
-  t.equal(timeWeightedMean([{ tempCentiC: -2, durationMs: 1 }, { tempCentiC: -3, durationMs: 1 }]), -2, '-2.5 -> -2')
-  t.equal(timeWeightedMean([{ tempCentiC: 100, durationMs: 2 }, { tempCentiC: 101, durationMs: 1 }]), 100, '100.33 -> 100')
-  t.equal(timeWeightedMean([{ tempCentiC: 100, durationMs: 1 }, { tempCentiC: 101, durationMs: 2 }]), 101, '100.67 -> 101')
+  t.equal(
+    timeWeightedMean([
+      { tempCentiC: 1, durationMs: 1 },
+      { tempCentiC: 2, durationMs: 1 },
+    ]),
+    2,
+    '1.5 -> 2',
+  )
+  t.equal(
+    timeWeightedMean([
+      { tempCentiC: 2, durationMs: 1 },
+      { tempCentiC: 3, durationMs: 1 },
+    ]),
+    2,
+    '2.5 -> 2',
+  )
+  t.equal(
+    timeWeightedMean([
+      { tempCentiC: -1, durationMs: 1 },
+      { tempCentiC: -2, durationMs: 1 },
+    ]),
+    -2,
+    '-1.5 -> -2',
+  )
+  t.equal(
+    timeWeightedMean([
+      { tempCentiC: -2, durationMs: 1 },
+      { tempCentiC: -3, durationMs: 1 },
+    ]),
+    -2,
+    '-2.5 -> -2',
+  )
+  t.equal(
+    timeWeightedMean([
+      { tempCentiC: 100, durationMs: 2 },
+      { tempCentiC: 101, durationMs: 1 },
+    ]),
+    100,
+    '100.33 -> 100',
+  )
+  t.equal(
+    timeWeightedMean([
+      { tempCentiC: 100, durationMs: 1 },
+      { tempCentiC: 101, durationMs: 2 },
+    ]),
+    101,
+    '100.67 -> 101',
+  )
   t.throws(() => timeWeightedMean([{ tempCentiC: 1.5, durationMs: 1 }]), RangeError)
   t.throws(() => mkt([{ tempCentiC: 1, durationMs: -1 }]), RangeError)
 })
@@ -81,16 +145,22 @@ t.test('roundHalfEven', async (t) => {
 })
 
 t.test('exp and ln from basic arithmetic match the platform within a few ulp (1e-15 relative)', async (t) => {
-  fc.assert(fc.property(fc.double({ min: -700, max: 700, noNaN: true }), (x) => {
-    const a = expDeterministic(x)
-    const b = Math.exp(x)
-    if (Math.abs(a - b) > 1e-15 * b) throw new Error(`exp(${x}): ${a} vs ${b}`)
-  }), { numRuns: 2000 })
-  fc.assert(fc.property(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), (y) => {
-    const a = lnDeterministic(y)
-    const b = Math.log(y)
-    if (Math.abs(a - b) > 1e-15 * Math.max(1, Math.abs(b))) throw new Error(`ln(${y}): ${a} vs ${b}`)
-  }), { numRuns: 2000 })
+  fc.assert(
+    fc.property(fc.double({ min: -700, max: 700, noNaN: true }), (x) => {
+      const a = expDeterministic(x)
+      const b = Math.exp(x)
+      if (Math.abs(a - b) > 1e-15 * b) throw new Error(`exp(${x}): ${a} vs ${b}`)
+    }),
+    { numRuns: 2000 },
+  )
+  fc.assert(
+    fc.property(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), (y) => {
+      const a = lnDeterministic(y)
+      const b = Math.log(y)
+      if (Math.abs(a - b) > 1e-15 * Math.max(1, Math.abs(b))) throw new Error(`ln(${y}): ${a} vs ${b}`)
+    }),
+    { numRuns: 2000 },
+  )
   t.equal(lnDeterministic(1), 0)
   t.equal(expDeterministic(0), 1)
   t.equal(lnDeterministic(0), -Infinity)

@@ -33,7 +33,7 @@ export function expDeterministic(x: number): number {
   if (x > 709.7) return Infinity
   if (x < -745.2) return 0
   const k = Math.round(x / LN2)
-  const r = (x - k * LN2_HI) - k * LN2_LO
+  const r = x - k * LN2_HI - k * LN2_LO
   let term = 1
   let sum = 1
   for (let n = 1; n <= 27; n++) {
@@ -45,8 +45,14 @@ export function expDeterministic(x: number): number {
 
 function scale2(v: number, k: number): number {
   // Multiplication by a power of two is exact while the result stays normal; split to avoid overflow of 2^k itself.
-  while (k > 500) { v *= 2 ** 500; k -= 500 }
-  while (k < -500) { v *= 2 ** -500; k += 500 }
+  while (k > 500) {
+    v *= 2 ** 500
+    k -= 500
+  }
+  while (k < -500) {
+    v *= 2 ** -500
+    k += 500
+  }
   return v * 2 ** k
 }
 
@@ -57,9 +63,18 @@ export function lnDeterministic(y: number): number {
   if (y === Infinity) return Infinity
   let e = 0
   let m = y
-  while (m >= 2) { m /= 2; e++ }
-  while (m < 1) { m *= 2; e-- }
-  if (m > Math.SQRT2) { m /= 2; e++ }
+  while (m >= 2) {
+    m /= 2
+    e++
+  }
+  while (m < 1) {
+    m *= 2
+    e--
+  }
+  if (m > Math.SQRT2) {
+    m /= 2
+    e++
+  }
   const s = (m - 1) / (m + 1)
   const s2 = s * s
   let term = s
@@ -81,7 +96,10 @@ export function roundHalfEven(x: number): number {
 }
 
 /** One temperature held for a duration. */
-export interface TimedSample { tempCentiC: number; durationMs: number }
+export interface TimedSample {
+  tempCentiC: number
+  durationMs: number
+}
 
 function collect(samples: readonly TimedSample[]): Map<number, number> {
   const m = new Map<number, number>()
@@ -132,12 +150,18 @@ export function mkt(samples: readonly TimedSample[]): number | null {
 export function meanCentiCOfHistogram(hist: ReadonlyMap<number, number>): number | null {
   let num = 0n
   let den = 0n
-  for (const [c, w] of hist) { num += BigInt(c) * BigInt(w); den += BigInt(w) }
+  for (const [c, w] of hist) {
+    num += BigInt(c) * BigInt(w)
+    den += BigInt(w)
+  }
   if (den === 0n) return null
   // floor division for negatives, then half-even on the exact remainder
   let q = num / den
   let r = num % den
-  if (r < 0n) { q -= 1n; r += den }
+  if (r < 0n) {
+    q -= 1n
+    r += den
+  }
   const twice = 2n * r
   if (twice > den || (twice === den && q % 2n !== 0n)) q += 1n
   return Number(q)

@@ -23,7 +23,15 @@ export function profileOrigin(profile: { id?: unknown; version?: unknown }, hash
   if (!known) return { kind: 'custom', id, version }
   const builtinHash = Object.hasOwn(known, version) ? known[version] : null
   if (builtinHash === hash) return { kind: 'builtin', id, version }
-  return { kind: 'impersonation', id, version, builtinHash, knownVersions: Object.keys(known).map(Number).sort((a, b) => a - b) }
+  return {
+    kind: 'impersonation',
+    id,
+    version,
+    builtinHash,
+    knownVersions: Object.keys(known)
+      .map(Number)
+      .sort((a, b) => a - b),
+  }
 }
 
 /** Why an impersonating profile is not the built-in, in one sentence. */

@@ -44,32 +44,189 @@ const cases: [string, (p: any) => unknown, string][] = [
   ['null', () => null, '$'],
   ['an array', () => [], '$'],
   ['unknown top-level field', (p) => ({ ...p, colour: 'blue' }), '$.colour'],
-  ['unknown field in a zone', (p) => { p.zones[0].extra = 1; return p }, '$.zones[0].extra'],
-  ['unknown field in range', (p) => { p.range.mid = 500; return p }, '$.range.mid'],
-  ['missing field', (p) => { delete p.maxDataGapMs; return p }, '$.maxDataGapMs'],
+  [
+    'unknown field in a zone',
+    (p) => {
+      p.zones[0].extra = 1
+      return p
+    },
+    '$.zones[0].extra',
+  ],
+  [
+    'unknown field in range',
+    (p) => {
+      p.range.mid = 500
+      return p
+    },
+    '$.range.mid',
+  ],
+  [
+    'missing field',
+    (p) => {
+      delete p.maxDataGapMs
+      return p
+    },
+    '$.maxDataGapMs',
+  ],
   ['wrong format', (p) => ({ ...p, format: 'other' }), '$.format'],
-  ['low == high', (p) => { p.range.lowCentiC = 800; return p }, '$.range.lowCentiC'],
-  ['low > high', (p) => { p.range.lowCentiC = 900; return p }, '$.range.lowCentiC'],
-  ['no limit at all', (p) => { p.range.lowCentiC = null; p.range.highCentiC = null; p.zones = []; p.hardLimits = []; return p }, '$.range'],
-  ['non-integer temperature', (p) => { p.range.highCentiC = 800.5; return p }, '$.range.highCentiC'],
-  ['temperature below absolute zero', (p) => { p.hardLimits[0].limitCentiC = -30000; return p }, '$.hardLimits[0].limitCentiC'],
-  ['negative alarm delay', (p) => { p.zones[1].alarmDelayMs = -1; return p }, '$.zones[1].alarmDelayMs'],
-  ['negative cumulative allowance', (p) => { p.zones[0].cumulativeAllowanceMs = -5; return p }, '$.zones[0].cumulativeAllowanceMs'],
+  [
+    'low == high',
+    (p) => {
+      p.range.lowCentiC = 800
+      return p
+    },
+    '$.range.lowCentiC',
+  ],
+  [
+    'low > high',
+    (p) => {
+      p.range.lowCentiC = 900
+      return p
+    },
+    '$.range.lowCentiC',
+  ],
+  [
+    'no limit at all',
+    (p) => {
+      p.range.lowCentiC = null
+      p.range.highCentiC = null
+      p.zones = []
+      p.hardLimits = []
+      return p
+    },
+    '$.range',
+  ],
+  [
+    'non-integer temperature',
+    (p) => {
+      p.range.highCentiC = 800.5
+      return p
+    },
+    '$.range.highCentiC',
+  ],
+  [
+    'temperature below absolute zero',
+    (p) => {
+      p.hardLimits[0].limitCentiC = -30000
+      return p
+    },
+    '$.hardLimits[0].limitCentiC',
+  ],
+  [
+    'negative alarm delay',
+    (p) => {
+      p.zones[1].alarmDelayMs = -1
+      return p
+    },
+    '$.zones[1].alarmDelayMs',
+  ],
+  [
+    'negative cumulative allowance',
+    (p) => {
+      p.zones[0].cumulativeAllowanceMs = -5
+      return p
+    },
+    '$.zones[0].cumulativeAllowanceMs',
+  ],
   ['negative start delay', (p) => ({ ...p, startDelayMs: -1 }), '$.startDelayMs'],
   ['zero max data gap', (p) => ({ ...p, maxDataGapMs: 0 }), '$.maxDataGapMs'],
-  ['zero consecutive readings', (p) => { p.zones[0].maxConsecutiveReadings = 0; return p }, '$.zones[0].maxConsecutiveReadings'],
-  ['string duration', (p) => { p.zones[0].maxSingleEventMs = '30'; return p }, '$.zones[0].maxSingleEventMs'],
-  ['bad side', (p) => { p.zones[0].side = 'over'; return p }, '$.zones[0].side'],
-  ['bad rule id', (p) => { p.zones[0].id = 'Above 8'; return p }, '$.zones[0].id'],
-  ['duplicate rule id', (p) => { p.zones[1].id = p.zones[0].id; return p }, '$.zones[1].id'],
-  ['hard limit reusing a zone id', (p) => { p.hardLimits[0].id = 'above-8'; return p }, '$.hardLimits[0].id'],
-  ['above-zone limit inside the range', (p) => { p.zones[0].limitCentiC = 700; return p }, '$.zones[0].limitCentiC'],
-  ['below hard limit inside the range', (p) => { p.hardLimits[0].limitCentiC = 300; return p }, '$.hardLimits[0].limitCentiC'],
-  ['plausible min >= max', (p) => { p.plausibleCentiC.min = 9000; return p }, '$.plausibleCentiC.min'],
-  ['expected interval above max gap', (p) => ({ ...p, expectedIntervalMs: p.maxDataGapMs + 1 }), '$.expectedIntervalMs'],
+  [
+    'zero consecutive readings',
+    (p) => {
+      p.zones[0].maxConsecutiveReadings = 0
+      return p
+    },
+    '$.zones[0].maxConsecutiveReadings',
+  ],
+  [
+    'string duration',
+    (p) => {
+      p.zones[0].maxSingleEventMs = '30'
+      return p
+    },
+    '$.zones[0].maxSingleEventMs',
+  ],
+  [
+    'bad side',
+    (p) => {
+      p.zones[0].side = 'over'
+      return p
+    },
+    '$.zones[0].side',
+  ],
+  [
+    'bad rule id',
+    (p) => {
+      p.zones[0].id = 'Above 8'
+      return p
+    },
+    '$.zones[0].id',
+  ],
+  [
+    'duplicate rule id',
+    (p) => {
+      p.zones[1].id = p.zones[0].id
+      return p
+    },
+    '$.zones[1].id',
+  ],
+  [
+    'hard limit reusing a zone id',
+    (p) => {
+      p.hardLimits[0].id = 'above-8'
+      return p
+    },
+    '$.hardLimits[0].id',
+  ],
+  [
+    'above-zone limit inside the range',
+    (p) => {
+      p.zones[0].limitCentiC = 700
+      return p
+    },
+    '$.zones[0].limitCentiC',
+  ],
+  [
+    'below hard limit inside the range',
+    (p) => {
+      p.hardLimits[0].limitCentiC = 300
+      return p
+    },
+    '$.hardLimits[0].limitCentiC',
+  ],
+  [
+    'plausible min >= max',
+    (p) => {
+      p.plausibleCentiC.min = 9000
+      return p
+    },
+    '$.plausibleCentiC.min',
+  ],
+  [
+    'expected interval above max gap',
+    (p) => ({ ...p, expectedIntervalMs: p.maxDataGapMs + 1 }),
+    '$.expectedIntervalMs',
+  ],
   ['clock jump below max gap', (p) => ({ ...p, maxClockJumpMs: p.maxDataGapMs - 1 }), '$.maxClockJumpMs'],
-  ['negative prior usage', (p) => ({ ...p, stabilityBudget: { allowanceMs: 1000, priorUsage: [{ leg: 'a', usedMs: -1, recordedBy: 'qa', recordedAtMs: 0 }] } }), '$.stabilityBudget.priorUsage[0].usedMs'],
-  ['unknown field in prior usage', (p) => ({ ...p, stabilityBudget: { allowanceMs: 1000, priorUsage: [{ leg: 'a', usedMs: 1, recordedBy: 'qa', recordedAtMs: 0, x: 1 }] } }), '$.stabilityBudget.priorUsage[0].x'],
+  [
+    'negative prior usage',
+    (p) => ({
+      ...p,
+      stabilityBudget: { allowanceMs: 1000, priorUsage: [{ leg: 'a', usedMs: -1, recordedBy: 'qa', recordedAtMs: 0 }] },
+    }),
+    '$.stabilityBudget.priorUsage[0].usedMs',
+  ],
+  [
+    'unknown field in prior usage',
+    (p) => ({
+      ...p,
+      stabilityBudget: {
+        allowanceMs: 1000,
+        priorUsage: [{ leg: 'a', usedMs: 1, recordedBy: 'qa', recordedAtMs: 0, x: 1 }],
+      },
+    }),
+    '$.stabilityBudget.priorUsage[0].x',
+  ],
   ['version 0', (p) => ({ ...p, version: 0 }), '$.version'],
   ['empty label statement', (p) => ({ ...p, labelStatement: '' }), '$.labelStatement'],
   ['NaN hysteresis', (p) => ({ ...p, hysteresisCentiC: NaN }), '$.hysteresisCentiC'],
@@ -91,8 +248,15 @@ t.test('invalid profiles are refused with ERR_PROFILE_INVALID naming the field',
 })
 
 t.test('a one-sided range and a stability budget are valid', async (t) => {
-  const p = validateProfile({ ...base(), range: { lowCentiC: null, highCentiC: 800, lowInclusive: true, highInclusive: true }, zones: [base().zones[0]],
-    stabilityBudget: { allowanceMs: 3_600_000, priorUsage: [{ leg: 'warehouse', usedMs: 600_000, recordedBy: 'qa-1', recordedAtMs: 1 }] } })
+  const p = validateProfile({
+    ...base(),
+    range: { lowCentiC: null, highCentiC: 800, lowInclusive: true, highInclusive: true },
+    zones: [base().zones[0]],
+    stabilityBudget: {
+      allowanceMs: 3_600_000,
+      priorUsage: [{ leg: 'warehouse', usedMs: 600_000, recordedBy: 'qa-1', recordedAtMs: 1 }],
+    },
+  })
   t.equal(p.range.lowCentiC, null)
   t.equal(p.stabilityBudget?.priorUsage[0].usedMs, 600_000)
 })

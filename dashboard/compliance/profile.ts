@@ -31,42 +31,104 @@ const side = { type: 'string', enum: ['above', 'below'] } as const
 export const PROFILE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['format', 'formatVersion', 'id', 'version', 'name', 'storageClass', 'labelStatement', 'range', 'hysteresisCentiC',
-    'zones', 'hardLimits', 'stabilityBudget', 'mktMaxCentiC', 'maxDataGapMs', 'expectedIntervalMs', 'startDelayMs', 'stopDelayMs',
-    'plausibleCentiC', 'maxClockJumpMs'],
+  required: [
+    'format',
+    'formatVersion',
+    'id',
+    'version',
+    'name',
+    'storageClass',
+    'labelStatement',
+    'range',
+    'hysteresisCentiC',
+    'zones',
+    'hardLimits',
+    'stabilityBudget',
+    'mktMaxCentiC',
+    'maxDataGapMs',
+    'expectedIntervalMs',
+    'startDelayMs',
+    'stopDelayMs',
+    'plausibleCentiC',
+    'maxClockJumpMs',
+  ],
   properties: {
     format: { type: 'string', const: PROFILE_FORMAT },
     formatVersion: { type: 'integer', const: PROFILE_FORMAT_VERSION },
     id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'stable name of the profile' },
-    version: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'edition of this profile id; a change of rules is a new version' },
+    version: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'edition of this profile id; a change of rules is a new version',
+    },
     name: { type: 'string', minLength: 1, maxLength: 200 },
-    storageClass: { type: 'string', enum: ['refrigerated', 'controlled-room', 'below-25', 'below-30', 'frozen', 'ultra-cold', 'custom'] },
+    storageClass: {
+      type: 'string',
+      enum: ['refrigerated', 'controlled-room', 'below-25', 'below-30', 'frozen', 'ultra-cold', 'custom'],
+    },
     labelStatement: { type: 'string', minLength: 1, maxLength: 500, description: 'the storage statement on the label' },
     range: {
       type: 'object',
       additionalProperties: false,
       required: ['lowCentiC', 'highCentiC', 'lowInclusive', 'highInclusive'],
       description: 'the labelled range; null = no limit on that side; inclusive = the limit value itself is in range',
-      properties: { lowCentiC: tempOrNull, highCentiC: tempOrNull, lowInclusive: { type: 'boolean' }, highInclusive: { type: 'boolean' } },
+      properties: {
+        lowCentiC: tempOrNull,
+        highCentiC: tempOrNull,
+        lowInclusive: { type: 'boolean' },
+        highInclusive: { type: 'boolean' },
+      },
     },
-    hysteresisCentiC: { type: 'integer', minimum: 0, maximum: 5000, description: 'an excursion ends only when back inside its limit by this margin' },
+    hysteresisCentiC: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 5000,
+      description: 'an excursion ends only when back inside its limit by this margin',
+    },
     zones: {
       type: 'array',
       maxItems: 16,
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['id', 'side', 'limitCentiC', 'limitInclusive', 'alarmDelayMs', 'maxSingleEventMs', 'cumulativeAllowanceMs', 'maxConsecutiveReadings', 'allowanceDegreeMinutes'],
+        required: [
+          'id',
+          'side',
+          'limitCentiC',
+          'limitInclusive',
+          'alarmDelayMs',
+          'maxSingleEventMs',
+          'cumulativeAllowanceMs',
+          'maxConsecutiveReadings',
+          'allowanceDegreeMinutes',
+        ],
         properties: {
           id: ruleId,
           side,
           limitCentiC: temp,
           limitInclusive: { type: 'boolean', description: 'true: a reading equal to the limit is not beyond it' },
-          alarmDelayMs: { ...duration, description: 'an excursion escalates to an alarm when its duration reaches this' },
+          alarmDelayMs: {
+            ...duration,
+            description: 'an excursion escalates to an alarm when its duration reaches this',
+          },
           maxSingleEventMs: { ...durationOrNull, description: 'one excursion longer than this breaks the rule (FAIL)' },
-          cumulativeAllowanceMs: { ...durationOrNull, description: 'total time beyond the limit over the shipment; more breaks the rule' },
-          maxConsecutiveReadings: { type: ['integer', 'null'], minimum: 1, maximum: 1_000_000, description: 'this many readings beyond the limit in a row break the rule' },
-          allowanceDegreeMinutes: { type: ['integer', 'null'], minimum: 0, maximum: 100_000_000, description: 'total area beyond the limit, °C x min; more breaks the rule' },
+          cumulativeAllowanceMs: {
+            ...durationOrNull,
+            description: 'total time beyond the limit over the shipment; more breaks the rule',
+          },
+          maxConsecutiveReadings: {
+            type: ['integer', 'null'],
+            minimum: 1,
+            maximum: 1_000_000,
+            description: 'this many readings beyond the limit in a row break the rule',
+          },
+          allowanceDegreeMinutes: {
+            type: ['integer', 'null'],
+            minimum: 0,
+            maximum: 100_000_000,
+            description: 'total area beyond the limit, °C x min; more breaks the rule',
+          },
         },
       },
     },
@@ -116,12 +178,23 @@ export const PROFILE_SCHEMA = {
       description: 'readings outside this are impossible values (sensor fault)',
       properties: { min: temp, max: temp },
     },
-    maxClockJumpMs: { ...positiveDuration, description: 'kept for compatibility and not judged: a forward step in device time is a data gap, not a clock fault' },
+    maxClockJumpMs: {
+      ...positiveDuration,
+      description:
+        'kept for compatibility and not judged: a forward step in device time is a data gap, not a clock fault',
+    },
   },
 } as const satisfies Schema
 
 export type Side = 'above' | 'below'
-export type StorageClass = 'refrigerated' | 'controlled-room' | 'below-25' | 'below-30' | 'frozen' | 'ultra-cold' | 'custom'
+export type StorageClass =
+  | 'refrigerated'
+  | 'controlled-room'
+  | 'below-25'
+  | 'below-30'
+  | 'frozen'
+  | 'ultra-cold'
+  | 'custom'
 
 export interface Zone {
   id: string
@@ -135,9 +208,19 @@ export interface Zone {
   allowanceDegreeMinutes: number | null
 }
 
-export interface HardLimit { id: string; side: Side; limitCentiC: number; limitInclusive: boolean }
+export interface HardLimit {
+  id: string
+  side: Side
+  limitCentiC: number
+  limitInclusive: boolean
+}
 
-export interface PriorUsage { leg: string; usedMs: number; recordedBy: string; recordedAtMs: number }
+export interface PriorUsage {
+  leg: string
+  usedMs: number
+  recordedBy: string
+  recordedAtMs: number
+}
 
 export interface RuleProfile {
   format: typeof PROFILE_FORMAT
@@ -175,17 +258,43 @@ export function validateProfile(json: unknown): RuleProfile {
   const p = JSON.parse(JSON.stringify(json)) as RuleProfile
   const { lowCentiC: low, highCentiC: high } = p.range
   if (low === null && high === null) invalid('$.range', 'a range needs a low or a high limit (or both)', p.range)
-  if (low !== null && high !== null && low >= high) invalid('$.range.lowCentiC', `must be below highCentiC (${high}), got ${low}`, low)
-  if (p.plausibleCentiC.min >= p.plausibleCentiC.max) invalid('$.plausibleCentiC.min', `must be below max (${p.plausibleCentiC.max}), got ${p.plausibleCentiC.min}`, p.plausibleCentiC.min)
-  if (p.expectedIntervalMs > p.maxDataGapMs) invalid('$.expectedIntervalMs', `must not exceed maxDataGapMs (${p.maxDataGapMs}), got ${p.expectedIntervalMs}`, p.expectedIntervalMs)
-  if (p.maxClockJumpMs < p.maxDataGapMs) invalid('$.maxClockJumpMs', `must be at least maxDataGapMs (${p.maxDataGapMs}), got ${p.maxClockJumpMs}`, p.maxClockJumpMs)
+  if (low !== null && high !== null && low >= high)
+    invalid('$.range.lowCentiC', `must be below highCentiC (${high}), got ${low}`, low)
+  if (p.plausibleCentiC.min >= p.plausibleCentiC.max)
+    invalid(
+      '$.plausibleCentiC.min',
+      `must be below max (${p.plausibleCentiC.max}), got ${p.plausibleCentiC.min}`,
+      p.plausibleCentiC.min,
+    )
+  if (p.expectedIntervalMs > p.maxDataGapMs)
+    invalid(
+      '$.expectedIntervalMs',
+      `must not exceed maxDataGapMs (${p.maxDataGapMs}), got ${p.expectedIntervalMs}`,
+      p.expectedIntervalMs,
+    )
+  if (p.maxClockJumpMs < p.maxDataGapMs)
+    invalid(
+      '$.maxClockJumpMs',
+      `must be at least maxDataGapMs (${p.maxDataGapMs}), got ${p.maxClockJumpMs}`,
+      p.maxClockJumpMs,
+    )
   const ids = new Set<string>()
   const checkLimit = (path: string, l: { id: string; side: Side; limitCentiC: number }) => {
     if (ids.has(l.id)) invalid(`${path}.id`, `rule id "${l.id}" is used twice`, l.id)
     ids.add(l.id)
     // A rule limit lies on or outside the labelled range: a limit inside it would flag in-range readings.
-    if (l.side === 'above' && high !== null && l.limitCentiC < high) invalid(`${path}.limitCentiC`, `an "above" limit must be at or above range.highCentiC (${high}), got ${l.limitCentiC}`, l.limitCentiC)
-    if (l.side === 'below' && low !== null && l.limitCentiC > low) invalid(`${path}.limitCentiC`, `a "below" limit must be at or below range.lowCentiC (${low}), got ${l.limitCentiC}`, l.limitCentiC)
+    if (l.side === 'above' && high !== null && l.limitCentiC < high)
+      invalid(
+        `${path}.limitCentiC`,
+        `an "above" limit must be at or above range.highCentiC (${high}), got ${l.limitCentiC}`,
+        l.limitCentiC,
+      )
+    if (l.side === 'below' && low !== null && l.limitCentiC > low)
+      invalid(
+        `${path}.limitCentiC`,
+        `a "below" limit must be at or below range.lowCentiC (${low}), got ${l.limitCentiC}`,
+        l.limitCentiC,
+      )
   }
   p.zones.forEach((z, i) => checkLimit(`$.zones[${i}]`, z))
   p.hardLimits.forEach((h, i) => checkLimit(`$.hardLimits[${i}]`, h))

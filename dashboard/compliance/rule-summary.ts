@@ -21,16 +21,23 @@ export function profileRules(p: RuleProfile): string[] {
   const high = r.highCentiC === null ? '' : ` ${r.highInclusive ? '≤' : '<'} ${formatCentiC(r.highCentiC)}`
   const lines = [`labelled range: ${low}T${high} ("${p.labelStatement}")`]
   for (const z of p.zones) {
-    lines.push(`zone ${z.id} (${beyond(z.side, z.limitCentiC, z.limitInclusive)}): alarm after ${formatDuration(z.alarmDelayMs)}; ` +
-      `cumulative time beyond: ${atMost(z.cumulativeAllowanceMs, formatDuration)}; one excursion: ${atMost(z.maxSingleEventMs, formatDuration)}; ` +
-      `consecutive readings beyond: ${atMost(z.maxConsecutiveReadings, String)}; degree-minutes: ${atMost(z.allowanceDegreeMinutes, (n) => `${n} °C·min`)}`)
+    lines.push(
+      `zone ${z.id} (${beyond(z.side, z.limitCentiC, z.limitInclusive)}): alarm after ${formatDuration(z.alarmDelayMs)}; ` +
+        `cumulative time beyond: ${atMost(z.cumulativeAllowanceMs, formatDuration)}; one excursion: ${atMost(z.maxSingleEventMs, formatDuration)}; ` +
+        `consecutive readings beyond: ${atMost(z.maxConsecutiveReadings, String)}; degree-minutes: ${atMost(z.allowanceDegreeMinutes, (n) => `${n} °C·min`)}`,
+    )
   }
-  for (const h of p.hardLimits) lines.push(`hard limit ${h.id}: any reading with ${beyond(h.side, h.limitCentiC, h.limitInclusive)} fails at once`)
+  for (const h of p.hardLimits)
+    lines.push(`hard limit ${h.id}: any reading with ${beyond(h.side, h.limitCentiC, h.limitInclusive)} fails at once`)
   lines.push(`MKT limit: ${p.mktMaxCentiC === null ? 'none' : `at most ${formatCentiC(p.mktMaxCentiC)}`}`)
   const sb = p.stabilityBudget
-  lines.push(`stability budget: ${sb === null ? 'none' : `${formatDuration(sb.allowanceMs)} outside the label range, ${formatDuration(sb.priorUsage.reduce((n, u) => n + u.usedMs, 0))} used by earlier legs`}`)
-  lines.push(`data: sampling every ${formatDuration(p.expectedIntervalMs)}; the last reading before a gap or the close holds for one interval; a gap over ${formatDuration(p.maxDataGapMs)} is a data gap, never a clock fault; ` +
-    `hysteresis ${formatCentiC(p.hysteresisCentiC)}; not judged ${formatDuration(p.startDelayMs)} after the start and ${formatDuration(p.stopDelayMs)} before the end; ` +
-    `plausible ${formatCentiC(p.plausibleCentiC.min)} to ${formatCentiC(p.plausibleCentiC.max)}`)
+  lines.push(
+    `stability budget: ${sb === null ? 'none' : `${formatDuration(sb.allowanceMs)} outside the label range, ${formatDuration(sb.priorUsage.reduce((n, u) => n + u.usedMs, 0))} used by earlier legs`}`,
+  )
+  lines.push(
+    `data: sampling every ${formatDuration(p.expectedIntervalMs)}; the last reading before a gap or the close holds for one interval; a gap over ${formatDuration(p.maxDataGapMs)} is a data gap, never a clock fault; ` +
+      `hysteresis ${formatCentiC(p.hysteresisCentiC)}; not judged ${formatDuration(p.startDelayMs)} after the start and ${formatDuration(p.stopDelayMs)} before the end; ` +
+      `plausible ${formatCentiC(p.plausibleCentiC.min)} to ${formatCentiC(p.plausibleCentiC.max)}`,
+  )
   return lines
 }

@@ -6,7 +6,16 @@
  * In-order arrival, the live case, costs one fold step.
  */
 import type { RuleProfile } from './profile.ts'
-import { createFoldContext, initialState, stepInPlace, finishInPlace, type ComplianceEvent, type EngineReading, type FoldContext, type SensorState } from './engine.ts'
+import {
+  createFoldContext,
+  initialState,
+  stepInPlace,
+  finishInPlace,
+  type ComplianceEvent,
+  type EngineReading,
+  type FoldContext,
+  type SensorState,
+} from './engine.ts'
 import type { TimeWindow, UnjudgedWindow } from './judged-time.ts'
 import { buildSensorResult, type SensorResult } from './verdict.ts'
 import { ComplianceError } from './errors.ts'
@@ -44,17 +53,31 @@ export interface SensorEvaluator {
 
 export function checkEngineReading(r: unknown, path: string): EngineReading {
   const bad = (field: string, want: string, v: unknown): never => {
-    throw new ComplianceError('ERR_INPUT_INVALID', `${path}.${field}`, `expected ${want}, got ${JSON.stringify(v)}`, { value: v })
+    throw new ComplianceError('ERR_INPUT_INVALID', `${path}.${field}`, `expected ${want}, got ${JSON.stringify(v)}`, {
+      value: v,
+    })
   }
-  if (typeof r !== 'object' || r === null) throw new ComplianceError('ERR_INPUT_INVALID', path, 'expected a reading object', { value: r })
+  if (typeof r !== 'object' || r === null)
+    throw new ComplianceError('ERR_INPUT_INVALID', path, 'expected a reading object', { value: r })
   const o = r as Record<string, unknown>
   if (typeof o.deviceId !== 'string' || o.deviceId.length === 0) bad('deviceId', 'a device id', o.deviceId)
   if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 1) bad('seq', 'an integer >= 1', o.seq)
   // The device time range of docs/PROTOCOL.md: every time the ingest accepts, nothing else.
-  if (!Number.isSafeInteger(o.deviceTimeMs) || (o.deviceTimeMs as number) < 0 || (o.deviceTimeMs as number) > MAX_DEVICE_TIME_MS) bad('deviceTimeMs', `an integer ms in 0..${MAX_DEVICE_TIME_MS}`, o.deviceTimeMs)
+  if (
+    !Number.isSafeInteger(o.deviceTimeMs) ||
+    (o.deviceTimeMs as number) < 0 ||
+    (o.deviceTimeMs as number) > MAX_DEVICE_TIME_MS
+  )
+    bad('deviceTimeMs', `an integer ms in 0..${MAX_DEVICE_TIME_MS}`, o.deviceTimeMs)
   if (!Number.isSafeInteger(o.tempCentiC)) bad('tempCentiC', 'an integer (centi-°C)', o.tempCentiC)
-  if (o.status !== undefined && (!Number.isSafeInteger(o.status) || (o.status as number) < 0)) bad('status', 'an integer bit set', o.status)
-  const out: EngineReading = { deviceId: o.deviceId as string, seq: o.seq as number, deviceTimeMs: o.deviceTimeMs as number, tempCentiC: o.tempCentiC as number }
+  if (o.status !== undefined && (!Number.isSafeInteger(o.status) || (o.status as number) < 0))
+    bad('status', 'an integer bit set', o.status)
+  const out: EngineReading = {
+    deviceId: o.deviceId as string,
+    seq: o.seq as number,
+    deviceTimeMs: o.deviceTimeMs as number,
+    tempCentiC: o.tempCentiC as number,
+  }
   if (o.status !== undefined) out.status = o.status as number
   return out
 }
@@ -73,7 +96,13 @@ function sameEvent(a: ComplianceEvent, b: ComplianceEvent): boolean {
 export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvaluator {
   const { profile, deviceId } = opts
   const SNAPSHOT_EVERY = opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
-  if (!Number.isSafeInteger(SNAPSHOT_EVERY) || SNAPSHOT_EVERY < 1) throw new ComplianceError('ERR_INPUT_INVALID', '$.snapshotEvery', `expected an integer >= 1, got ${SNAPSHOT_EVERY}`, { value: SNAPSHOT_EVERY })
+  if (!Number.isSafeInteger(SNAPSHOT_EVERY) || SNAPSHOT_EVERY < 1)
+    throw new ComplianceError(
+      'ERR_INPUT_INVALID',
+      '$.snapshotEvery',
+      `expected an integer >= 1, got ${SNAPSHOT_EVERY}`,
+      { value: SNAPSHOT_EVERY },
+    )
   const ctx: FoldContext = createFoldContext(profile, opts.window, opts.unjudged ?? [])
   const windowEndKnown = opts.window.endMs !== undefined && opts.window.endMs !== null
   const entries: { r: EngineReading; events: ComplianceEvent[] }[] = []
@@ -91,19 +120,33 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     let lo = 0
     let hi = entries.length
     if (hi > 0 && entries[hi - 1].r.seq < seq) return hi // the live case: after all others
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (entries[mid].r.seq < seq) lo = mid + 1; else hi = mid }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (entries[mid].r.seq < seq) lo = mid + 1
+      else hi = mid
+    }
     return lo
   }
 
   /** The entry already holding `r.seq`, or null; throws if it holds different values. */
   function held(r: EngineReading): EngineReading | null {
     if (r.deviceId !== deviceId) {
-      throw new ComplianceError('ERR_INPUT_INVALID', '$.deviceId', `this evaluator judges "${deviceId}", got a reading of "${r.deviceId}"`, { expected: deviceId, actual: r.deviceId })
+      throw new ComplianceError(
+        'ERR_INPUT_INVALID',
+        '$.deviceId',
+        `this evaluator judges "${deviceId}", got a reading of "${r.deviceId}"`,
+        { expected: deviceId, actual: r.deviceId },
+      )
     }
     const i = find(r.seq)
     const h = i < entries.length && entries[i].r.seq === r.seq ? entries[i].r : null
     if (h && !same(h, r)) {
-      throw new ComplianceError('ERR_READING_CONFLICT', '$.seq', `device "${deviceId}" seq ${r.seq} is already held with different values`, { held: h, got: r })
+      throw new ComplianceError(
+        'ERR_READING_CONFLICT',
+        '$.seq',
+        `device "${deviceId}" seq ${r.seq} is already held with different values`,
+        { held: h, got: r },
+      )
     }
     return h
   }
@@ -120,9 +163,15 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     const after = new Map<string, ComplianceEvent>()
     for (let i = from; i < entries.length; i++) for (const e of entries[i].events) after.set(e.id, e)
     const added: ComplianceEvent[] = []
-    for (const [id, e] of after) { const was = before.get(id); if (!was || !sameEvent(was, e)) added.push(e) }
+    for (const [id, e] of after) {
+      const was = before.get(id)
+      if (!was || !sameEvent(was, e)) added.push(e)
+    }
     const retracted: string[] = []
-    for (const [id, e] of before) { const now = after.get(id); if (!now || !sameEvent(e, now)) retracted.push(id) }
+    for (const [id, e] of before) {
+      const now = after.get(id)
+      if (!now || !sameEvent(e, now)) retracted.push(id)
+    }
     return { added, retracted }
   }
 
@@ -132,7 +181,13 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     const bySeq = new Map<number, EngineReading>()
     for (const r of rs) {
       const dup = bySeq.get(r.seq)
-      if (dup && !same(dup, r)) throw new ComplianceError('ERR_READING_CONFLICT', '$.seq', `device "${deviceId}" seq ${r.seq} appears twice with different values`, { held: dup, got: r })
+      if (dup && !same(dup, r))
+        throw new ComplianceError(
+          'ERR_READING_CONFLICT',
+          '$.seq',
+          `device "${deviceId}" seq ${r.seq} appears twice with different values`,
+          { held: dup, got: r },
+        )
       if (!held(r)) bySeq.set(r.seq, r)
     }
     if (bySeq.size === 0) return { added: [], retracted: [] } // resends of readings already held
@@ -160,7 +215,9 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
 
   return {
     deviceId,
-    get size() { return entries.length },
+    get size() {
+      return entries.length
+    },
     add: (reading) => addAll([reading]),
     addAll,
     result,

@@ -17,7 +17,11 @@ export const RESULT_FORMAT = 'coldproof-compliance-result'
 export const ENGINE_VERSION = 3
 
 /** A device whose chain the caller (ledger integrity check / bundle verifier) found broken. */
-export interface ChainBreak { deviceId: string; atSeq: number; reason: string }
+export interface ChainBreak {
+  deviceId: string
+  atSeq: number
+  reason: string
+}
 
 /**
  * What the log says about the evidence beyond the readings (docs/BUNDLE.md): the person closing
@@ -25,7 +29,12 @@ export interface ChainBreak { deviceId: string; atSeq: number; reason: string }
  * or a logger signed two readings with one seq (its readings from atSeq on are left out by the caller).
  * Each makes the evidence incomplete.
  */
-export interface EvidenceNotice { deviceId: string; code: 'EVIDENCE_ENDS_EARLY' | 'DECLARED_GAP' | 'DEVICE_COMPROMISED'; atSeq: number; message: string }
+export interface EvidenceNotice {
+  deviceId: string
+  code: 'EVIDENCE_ENDS_EARLY' | 'DECLARED_GAP' | 'DEVICE_COMPROMISED'
+  atSeq: number
+  message: string
+}
 const NOTICE_CODES: readonly string[] = ['EVIDENCE_ENDS_EARLY', 'DECLARED_GAP', 'DEVICE_COMPROMISED']
 
 export interface ShipmentInput {
@@ -72,66 +81,120 @@ export function checkWindow(w: unknown): { startMs: number; endMs: number | null
   const o = w as Record<string, unknown>
   if (!isInt(o.startMs)) bad('$.window.startMs', 'expected integer ms', o.startMs)
   const end = o.endMs === undefined ? null : o.endMs
-  if (end !== null && (!isInt(end) || end < o.startMs)) bad('$.window.endMs', 'expected integer ms >= startMs, or null', end)
+  if (end !== null && (!isInt(end) || end < o.startMs))
+    bad('$.window.endMs', 'expected integer ms >= startMs, or null', end)
   return { startMs: o.startMs, endMs: end as number | null }
 }
 
 export function evaluateShipment(input: ShipmentInput): ShipmentResult {
-  if (typeof input !== 'object' || input === null) bad('$', 'expected { profile, profileHash, window, readings }', input)
+  if (typeof input !== 'object' || input === null)
+    bad('$', 'expected { profile, profileHash, window, readings }', input)
   const profile = validateProfile(input.profile)
   const actual = hashOf(profile)
   if (typeof input.profileHash !== 'string' || input.profileHash.toLowerCase() !== actual) {
     // ARCHITECTURE.md decision 7: the shipment's logged hash binds the rules.
-    throw new ComplianceError('ERR_PROFILE_HASH_MISMATCH', '$.profileHash', `profile "${profile.id}" v${profile.version} hashes to ${actual}, the shipment logged ${String(input.profileHash)}`, { expected: input.profileHash, actual })
+    throw new ComplianceError(
+      'ERR_PROFILE_HASH_MISMATCH',
+      '$.profileHash',
+      `profile "${profile.id}" v${profile.version} hashes to ${actual}, the shipment logged ${String(input.profileHash)}`,
+      { expected: input.profileHash, actual },
+    )
   }
   const window = checkWindow(input.window)
   if (!Array.isArray(input.readings)) bad('$.readings', 'expected an array of readings', input.readings)
-  if (input.devices !== undefined && (!Array.isArray(input.devices) || !input.devices.every((d) => typeof d === 'string' && d.length > 0))) bad('$.devices', 'expected an array of device ids', input.devices)
-  if (input.unjudged !== undefined && !Array.isArray(input.unjudged)) bad('$.unjudged', 'expected an array of { startMs, endMs, reason }', input.unjudged)
-  if (input.chainBroken !== undefined && !Array.isArray(input.chainBroken)) bad('$.chainBroken', 'expected an array of { deviceId, atSeq, reason }', input.chainBroken)
-  const unjudged = (input.unjudged ?? []).map((u, i) => {
-    if (!isInt(u?.startMs) || !isInt(u?.endMs) || u.endMs < u.startMs || typeof u.reason !== 'string') bad(`$.unjudged[${i}]`, 'expected { startMs, endMs >= startMs, reason }', u)
-    return { startMs: u.startMs, endMs: u.endMs, reason: u.reason }
-  }).sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0))
+  if (
+    input.devices !== undefined &&
+    (!Array.isArray(input.devices) || !input.devices.every((d) => typeof d === 'string' && d.length > 0))
+  )
+    bad('$.devices', 'expected an array of device ids', input.devices)
+  if (input.unjudged !== undefined && !Array.isArray(input.unjudged))
+    bad('$.unjudged', 'expected an array of { startMs, endMs, reason }', input.unjudged)
+  if (input.chainBroken !== undefined && !Array.isArray(input.chainBroken))
+    bad('$.chainBroken', 'expected an array of { deviceId, atSeq, reason }', input.chainBroken)
+  const unjudged = (input.unjudged ?? [])
+    .map((u, i) => {
+      if (!isInt(u?.startMs) || !isInt(u?.endMs) || u.endMs < u.startMs || typeof u.reason !== 'string')
+        bad(`$.unjudged[${i}]`, 'expected { startMs, endMs >= startMs, reason }', u)
+      return { startMs: u.startMs, endMs: u.endMs, reason: u.reason }
+    })
+    .sort(
+      (a, b) => a.startMs - b.startMs || a.endMs - b.endMs || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0),
+    )
   const byDevice = new Map<string, EngineReading[]>()
   input.readings.forEach((r, i) => {
     const ok = checkEngineReading(r, `$.readings[${i}]`)
-    if (input.devices && !input.devices.includes(ok.deviceId)) bad(`$.readings[${i}].deviceId`, `device "${ok.deviceId}" is not one of the shipment's loggers`, ok.deviceId)
+    if (input.devices && !input.devices.includes(ok.deviceId))
+      bad(`$.readings[${i}].deviceId`, `device "${ok.deviceId}" is not one of the shipment's loggers`, ok.deviceId)
     const list = byDevice.get(ok.deviceId) ?? []
     list.push(ok)
     byDevice.set(ok.deviceId, list)
   })
   const devices = [...new Set([...(input.devices ?? []), ...byDevice.keys()])].sort()
-  if (input.deviceWindows !== undefined && (typeof input.deviceWindows !== 'object' || input.deviceWindows === null)) bad('$.deviceWindows', 'expected { deviceId: { startMs, endMs } }', input.deviceWindows)
-  const own = new Map(Object.entries(input.deviceWindows ?? {}).map(([d, w]) => {
-    const c = checkWindow(w)
-    if (c.startMs < window.startMs || (window.endMs !== null && (c.endMs === null || c.endMs > window.endMs))) bad(`$.deviceWindows.${d}`, 'expected a window inside the shipment window', w)
-    return [d, c] as const
-  }))
+  if (input.deviceWindows !== undefined && (typeof input.deviceWindows !== 'object' || input.deviceWindows === null))
+    bad('$.deviceWindows', 'expected { deviceId: { startMs, endMs } }', input.deviceWindows)
+  const own = new Map(
+    Object.entries(input.deviceWindows ?? {}).map(([d, w]) => {
+      const c = checkWindow(w)
+      if (c.startMs < window.startMs || (window.endMs !== null && (c.endMs === null || c.endMs > window.endMs)))
+        bad(`$.deviceWindows.${d}`, 'expected a window inside the shipment window', w)
+      return [d, c] as const
+    }),
+  )
   const sensors = devices.map((deviceId) => {
     const ev = createSensorEvaluator({ profile, deviceId, window: own.get(deviceId) ?? window, unjudged })
     // Sequence order is the device's chain order; the evaluator would accept any order, this is just the fast path.
     for (const r of [...(byDevice.get(deviceId) ?? [])].sort((a, b) => a.seq - b.seq)) ev.add(r)
     return ev.result()
   })
-  if (input.evidence !== undefined && !Array.isArray(input.evidence)) bad('$.evidence', 'expected an array of { deviceId, code, atSeq, message }', input.evidence)
+  if (input.evidence !== undefined && !Array.isArray(input.evidence))
+    bad('$.evidence', 'expected an array of { deviceId, code, atSeq, message }', input.evidence)
   const chainReasons: Reason[] = (input.chainBroken ?? []).map((c, i) => {
-    if (typeof c?.deviceId !== 'string' || !isInt(c.atSeq) || typeof c.reason !== 'string') bad(`$.chainBroken[${i}]`, 'expected { deviceId, atSeq, reason }', c)
-    return { code: 'CHAIN_BROKEN' as const, verdict: 'INCOMPLETE_EVIDENCE' as const, deviceId: c.deviceId, rule: '', message: `chain of "${c.deviceId}" broken at seq ${c.atSeq}: ${c.reason}` }
+    if (typeof c?.deviceId !== 'string' || !isInt(c.atSeq) || typeof c.reason !== 'string')
+      bad(`$.chainBroken[${i}]`, 'expected { deviceId, atSeq, reason }', c)
+    return {
+      code: 'CHAIN_BROKEN' as const,
+      verdict: 'INCOMPLETE_EVIDENCE' as const,
+      deviceId: c.deviceId,
+      rule: '',
+      message: `chain of "${c.deviceId}" broken at seq ${c.atSeq}: ${c.reason}`,
+    }
   })
   ;(input.evidence ?? []).forEach((n, i) => {
-    if (typeof n?.deviceId !== 'string' || !NOTICE_CODES.includes(n.code) || !isInt(n.atSeq) || typeof n.message !== 'string') bad(`$.evidence[${i}]`, `expected { deviceId, code (${NOTICE_CODES.join(', ')}), atSeq, message }`, n)
-    chainReasons.push({ code: n.code, verdict: 'INCOMPLETE_EVIDENCE', deviceId: n.deviceId, rule: '', message: n.message })
+    if (
+      typeof n?.deviceId !== 'string' ||
+      !NOTICE_CODES.includes(n.code) ||
+      !isInt(n.atSeq) ||
+      typeof n.message !== 'string'
+    )
+      bad(`$.evidence[${i}]`, `expected { deviceId, code (${NOTICE_CODES.join(', ')}), atSeq, message }`, n)
+    chainReasons.push({
+      code: n.code,
+      verdict: 'INCOMPLETE_EVIDENCE',
+      deviceId: n.deviceId,
+      rule: '',
+      message: n.message,
+    })
   })
   for (const s of sensors) {
     const own = chainReasons.filter((r) => r.deviceId === s.deviceId)
-    if (own.length) { s.reasons.push(...own); s.verdict = worst([s.verdict, 'INCOMPLETE_EVIDENCE']) }
+    if (own.length) {
+      s.reasons.push(...own)
+      s.verdict = worst([s.verdict, 'INCOMPLETE_EVIDENCE'])
+    }
   }
   const reasons = [...sensors.flatMap((s) => s.reasons), ...chainReasons.filter((r) => !devices.includes(r.deviceId))]
-  const verdict = devices.length === 0
-    ? 'INCOMPLETE_EVIDENCE'
-    : worst([...sensors.map((s) => s.verdict), ...reasons.map((r) => r.verdict)])
-  if (devices.length === 0) reasons.push({ code: 'NO_READINGS', verdict: 'INCOMPLETE_EVIDENCE', deviceId: '', rule: '', message: 'the shipment has no logger and no reading' })
+  const verdict =
+    devices.length === 0
+      ? 'INCOMPLETE_EVIDENCE'
+      : worst([...sensors.map((s) => s.verdict), ...reasons.map((r) => r.verdict)])
+  if (devices.length === 0)
+    reasons.push({
+      code: 'NO_READINGS',
+      verdict: 'INCOMPLETE_EVIDENCE',
+      deviceId: '',
+      rule: '',
+      message: 'the shipment has no logger and no reading',
+    })
   // The deciding reasons first (those that alone give the verdict), then the rest, worst first; stable within a verdict.
   reasons.sort((a, b) => VERDICT_ORDER.indexOf(b.verdict) - VERDICT_ORDER.indexOf(a.verdict))
   return {

@@ -19,13 +19,31 @@ import { judgedLength } from './judged-time.ts'
 
 export type Verdict = 'PASS' | 'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE' | 'INCOMPLETE_EVIDENCE' | 'FAIL'
 /** Verdicts from best to worst. */
-export const VERDICT_ORDER: readonly Verdict[] = ['PASS', 'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE', 'INCOMPLETE_EVIDENCE', 'FAIL']
+export const VERDICT_ORDER: readonly Verdict[] = [
+  'PASS',
+  'PASS_WITH_EXCURSIONS_WITHIN_ALLOWANCE',
+  'INCOMPLETE_EVIDENCE',
+  'FAIL',
+]
 
 export type ReasonCode =
-  | 'HARD_LIMIT_BREACHED' | 'SINGLE_EVENT_EXCEEDED' | 'CONSECUTIVE_READINGS_EXCEEDED' | 'CUMULATIVE_ALLOWANCE_EXCEEDED'
-  | 'DEGREE_MINUTES_EXCEEDED' | 'STABILITY_BUDGET_EXCEEDED' | 'MKT_ABOVE_LIMIT'
-  | 'DATA_GAP' | 'MISSING_READINGS' | 'SENSOR_FAULT' | 'MISSING_START' | 'MISSING_END' | 'NO_READINGS' | 'CHAIN_BROKEN'
-  | 'EVIDENCE_ENDS_EARLY' | 'DECLARED_GAP' | 'DEVICE_COMPROMISED'
+  | 'HARD_LIMIT_BREACHED'
+  | 'SINGLE_EVENT_EXCEEDED'
+  | 'CONSECUTIVE_READINGS_EXCEEDED'
+  | 'CUMULATIVE_ALLOWANCE_EXCEEDED'
+  | 'DEGREE_MINUTES_EXCEEDED'
+  | 'STABILITY_BUDGET_EXCEEDED'
+  | 'MKT_ABOVE_LIMIT'
+  | 'DATA_GAP'
+  | 'MISSING_READINGS'
+  | 'SENSOR_FAULT'
+  | 'MISSING_START'
+  | 'MISSING_END'
+  | 'NO_READINGS'
+  | 'CHAIN_BROKEN'
+  | 'EVIDENCE_ENDS_EARLY'
+  | 'DECLARED_GAP'
+  | 'DEVICE_COMPROMISED'
   | 'EXCURSION'
 
 export interface Reason {
@@ -73,17 +91,28 @@ function describeFault(e: ComplianceEvent, ep: FaultEpisode | undefined): string
 
 function describe(e: ComplianceEvent, episodes: ReadonlyMap<string, FaultEpisode>): string {
   switch (e.kind) {
-    case 'hard_limit_breached': return `hard limit "${e.rule}" (${c2(e.limitCentiC!)}) breached at ${utc(e.atMs)}: ${c2(e.tempCentiC!)}`
-    case 'single_event_exceeded': return `zone "${e.rule}": one excursion from ${utc(e.startMs!)} lasted longer than ${dur(e.allowanceMs!)}`
-    case 'consecutive_readings_exceeded': return `zone "${e.rule}": ${e.count} consecutive readings beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
-    case 'cumulative_allowance_exceeded': return `zone "${e.rule}": total time beyond the limit passed the allowance of ${dur(e.allowanceMs!)} at ${utc(e.atMs)} (${dur(e.totalMs!)} by then)`
-    case 'degree_minutes_exceeded': return `zone "${e.rule}": area beyond the limit, ${formatDegreeMinutes(e.areaCentiCMs!)}, exceeds the allowance of ${formatDegreeMinutes(e.allowanceCentiCMs!)} at ${utc(e.atMs)}`
-    case 'stability_budget_exceeded': return `stability budget of ${dur(e.allowanceMs!)} exceeded at ${utc(e.atMs)}: ${dur(e.priorMs!)} used by earlier legs + ${dur(e.totalMs!)} here`
-    case 'data_gap': return `no reading covers ${dur(e.durationMs!)} from ${utc(e.startMs!)} to ${utc(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`
-    case 'missing_readings': return `${e.count} reading(s) missing between seq ${e.afterSeq} and seq ${e.seq}`
-    case 'sensor_fault': return describeFault(e, episodes.get(e.id))
-    case 'excursion_started': return `zone "${e.rule}": excursion beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
-    default: return e.kind
+    case 'hard_limit_breached':
+      return `hard limit "${e.rule}" (${c2(e.limitCentiC!)}) breached at ${utc(e.atMs)}: ${c2(e.tempCentiC!)}`
+    case 'single_event_exceeded':
+      return `zone "${e.rule}": one excursion from ${utc(e.startMs!)} lasted longer than ${dur(e.allowanceMs!)}`
+    case 'consecutive_readings_exceeded':
+      return `zone "${e.rule}": ${e.count} consecutive readings beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
+    case 'cumulative_allowance_exceeded':
+      return `zone "${e.rule}": total time beyond the limit passed the allowance of ${dur(e.allowanceMs!)} at ${utc(e.atMs)} (${dur(e.totalMs!)} by then)`
+    case 'degree_minutes_exceeded':
+      return `zone "${e.rule}": area beyond the limit, ${formatDegreeMinutes(e.areaCentiCMs!)}, exceeds the allowance of ${formatDegreeMinutes(e.allowanceCentiCMs!)} at ${utc(e.atMs)}`
+    case 'stability_budget_exceeded':
+      return `stability budget of ${dur(e.allowanceMs!)} exceeded at ${utc(e.atMs)}: ${dur(e.priorMs!)} used by earlier legs + ${dur(e.totalMs!)} here`
+    case 'data_gap':
+      return `no reading covers ${dur(e.durationMs!)} from ${utc(e.startMs!)} to ${utc(e.endMs!)} (${dur(e.judgedMs!)} of it judged)`
+    case 'missing_readings':
+      return `${e.count} reading(s) missing between seq ${e.afterSeq} and seq ${e.seq}`
+    case 'sensor_fault':
+      return describeFault(e, episodes.get(e.id))
+    case 'excursion_started':
+      return `zone "${e.rule}": excursion beyond ${c2(e.limitCentiC!)} from ${utc(e.startMs!)}`
+    default:
+      return e.kind
   }
 }
 
@@ -103,7 +132,16 @@ export interface SensorResult {
   deviceId: string
   verdict: Verdict
   reasons: Reason[]
-  readings: { received: number; accepted: number; judged: number; faults: number; firstSeq: number | null; lastSeq: number | null; firstMs: number | null; lastMs: number | null }
+  readings: {
+    received: number
+    accepted: number
+    judged: number
+    faults: number
+    firstSeq: number | null
+    lastSeq: number | null
+    firstMs: number | null
+    lastMs: number | null
+  }
   stats: {
     /** judged time attributed to readings (gaps excluded) */
     coveredMs: number
@@ -137,7 +175,13 @@ export function worst(vs: readonly Verdict[]): Verdict {
  * Builds a sensor's result from its state before and after finishing, and all its events
  * in fold order. `openState` is the state before finishInPlace (for the live open excursions).
  */
-export function buildSensorResult(ctx: FoldContext, openState: SensorState, finished: SensorState, events: ComplianceEvent[], windowEndKnown: boolean): SensorResult {
+export function buildSensorResult(
+  ctx: FoldContext,
+  openState: SensorState,
+  finished: SensorState,
+  events: ComplianceEvent[],
+  windowEndKnown: boolean,
+): SensorResult {
   const p = ctx.profile
   const s = finished
   const dev = s.deviceId
@@ -145,28 +189,60 @@ export function buildSensorResult(ctx: FoldContext, openState: SensorState, fini
   const episodes = new Map(s.faultEpisodes.map((ep) => [ep.eventId, ep]))
   for (const e of events) {
     const r = EVENT_REASON[e.kind]
-    if (r) reasons.push({ code: r[0], verdict: r[1], deviceId: dev, rule: e.rule, eventId: e.id, message: describe(e, episodes) })
+    if (r)
+      reasons.push({
+        code: r[0],
+        verdict: r[1],
+        deviceId: dev,
+        rule: e.rule,
+        eventId: e.id,
+        message: describe(e, episodes),
+      })
   }
   const hist = new Map<number, number>()
   for (const [k, v] of Object.entries(s.hist)) hist.set(Number(k), v)
   const mktC = mktCentiCOfHistogram(hist)
   if (p.mktMaxCentiC !== null && mktC !== null && mktC > p.mktMaxCentiC) {
-    reasons.push({ code: 'MKT_ABOVE_LIMIT', verdict: 'FAIL', deviceId: dev, rule: '', message: `mean kinetic temperature ${c2(mktC)} is above the limit ${c2(p.mktMaxCentiC)}` })
+    reasons.push({
+      code: 'MKT_ABOVE_LIMIT',
+      verdict: 'FAIL',
+      deviceId: dev,
+      rule: '',
+      message: `mean kinetic temperature ${c2(mktC)} is above the limit ${c2(p.mktMaxCentiC)}`,
+    })
   }
   const spans = ctx.spans
   if (spans.length > 0) {
     if (s.last === null || s.firstMs === null) {
-      reasons.push({ code: 'NO_READINGS', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: 'no accepted reading from this sensor' })
+      reasons.push({
+        code: 'NO_READINGS',
+        verdict: 'INCOMPLETE_EVIDENCE',
+        deviceId: dev,
+        rule: '',
+        message: 'no accepted reading from this sensor',
+      })
     } else {
       const before = judgedLength(spans, -Infinity, s.firstMs)
       if (before > p.maxDataGapMs) {
-        reasons.push({ code: 'MISSING_START', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: `first reading at ${utc(s.firstMs)}: ${dur(before)} of judged time before it has no reading` })
+        reasons.push({
+          code: 'MISSING_START',
+          verdict: 'INCOMPLETE_EVIDENCE',
+          deviceId: dev,
+          rule: '',
+          message: `first reading at ${utc(s.firstMs)}: ${dur(before)} of judged time before it has no reading`,
+        })
       }
       const lastSpanEnd = spans[spans.length - 1][1]
       if (windowEndKnown && Number.isFinite(lastSpanEnd)) {
         const after = judgedLength(spans, s.last.t, Infinity)
         if (after > p.maxDataGapMs) {
-          reasons.push({ code: 'MISSING_END', verdict: 'INCOMPLETE_EVIDENCE', deviceId: dev, rule: '', message: `last reading at ${utc(s.last.t)}: ${dur(after)} of judged time after it has no reading` })
+          reasons.push({
+            code: 'MISSING_END',
+            verdict: 'INCOMPLETE_EVIDENCE',
+            deviceId: dev,
+            rule: '',
+            message: `last reading at ${utc(s.last.t)}: ${dur(after)} of judged time after it has no reading`,
+          })
         }
       }
     }
@@ -178,12 +254,27 @@ export function buildSensorResult(ctx: FoldContext, openState: SensorState, fini
     deviceId: dev,
     verdict,
     reasons,
-    readings: { received: s.readings, accepted: s.accepted, judged: s.judgedReadings, faults: s.faults, firstSeq: s.firstSeq, lastSeq: s.last?.seq ?? null, firstMs: s.firstMs, lastMs: s.last?.t ?? null },
+    readings: {
+      received: s.readings,
+      accepted: s.accepted,
+      judged: s.judgedReadings,
+      faults: s.faults,
+      firstSeq: s.firstSeq,
+      lastSeq: s.last?.seq ?? null,
+      firstMs: s.firstMs,
+      lastMs: s.last?.t ?? null,
+    },
     stats: {
-      coveredMs: s.coveredMs, inRangeMs: s.inRangeMs, aboveMs: s.aboveMs, belowMs: s.belowMs,
-      minCentiC: s.minCentiC, maxCentiC: s.maxCentiC,
-      meanCentiC: meanCentiCOfHistogram(hist), mktCentiC: mktC,
-      longestIntervalMs: s.longestIntervalMs, intervalsOverExpected: s.intervalsOverExpected,
+      coveredMs: s.coveredMs,
+      inRangeMs: s.inRangeMs,
+      aboveMs: s.aboveMs,
+      belowMs: s.belowMs,
+      minCentiC: s.minCentiC,
+      maxCentiC: s.maxCentiC,
+      meanCentiC: meanCentiCOfHistogram(hist),
+      mktCentiC: mktC,
+      longestIntervalMs: s.longestIntervalMs,
+      intervalsOverExpected: s.intervalsOverExpected,
     },
     zones: p.zones.map((z, i) => ({
       id: z.id,
@@ -195,7 +286,14 @@ export function buildSensorResult(ctx: FoldContext, openState: SensorState, fini
       openSinceMs: openState.zones[i].open?.startMs ?? null,
     })),
     hardLimits: p.hardLimits.map((h, i) => ({ id: h.id, breaches: s.hardBreaches[i] })),
-    stabilityBudget: sb ? { allowanceMs: sb.allowanceMs, priorMs: ctx.priorStabilityMs, usedMs, remainingMs: sb.allowanceMs - ctx.priorStabilityMs - usedMs } : null,
+    stabilityBudget: sb
+      ? {
+          allowanceMs: sb.allowanceMs,
+          priorMs: ctx.priorStabilityMs,
+          usedMs,
+          remainingMs: sb.allowanceMs - ctx.priorStabilityMs - usedMs,
+        }
+      : null,
     faultEpisodes: s.faultEpisodes.map((ep) => ({ ...ep })),
     events,
   }

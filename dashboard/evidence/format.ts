@@ -75,7 +75,10 @@ export interface EvidenceBundle {
 }
 
 /** One log's share of a shipment's evidence: every entry with its inclusion path to that log's checkpoint. */
-export type EvidenceSection = Pick<EvidenceBundle, 'shipment' | 'devices' | 'chains' | 'forks' | 'postClose' | 'acknowledgements'>
+export type EvidenceSection = Pick<
+  EvidenceBundle,
+  'shipment' | 'devices' | 'chains' | 'forks' | 'postClose' | 'acknowledgements'
+>
 
 /**
  * One partition's part of a partitioned bundle: its slice of the shipment (docs/SCALING.md,
@@ -119,7 +122,11 @@ export function serializeBundle(b: AnyEvidenceBundle): string {
 
 /** The C2SP tlog-proof text of one entry of the bundle (for standard transparency-log tooling). */
 export function tlogProofOf(bundle: EvidenceBundle, ref: EntryRef): string {
-  return formatTlogProof(ref.index, ref.proof.map((h) => fromBase64(h)), bundle.checkpoint)
+  return formatTlogProof(
+    ref.index,
+    ref.proof.map((h) => fromBase64(h)),
+    bundle.checkpoint,
+  )
 }
 
 /** Every entry reference of a bundle (or of one partition's section), with the role it plays. */

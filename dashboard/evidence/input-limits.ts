@@ -22,7 +22,10 @@ const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) === 
 /** A refusal when `size` bytes exceed the cap. */
 export function refuseSize(size: number, maxBytes = DEFAULT_MAX_BUNDLE_BYTES): InputRefusal | null {
   if (size <= maxBytes) return null
-  return { code: 'BUNDLE_TOO_LARGE', message: `the bundle is ${size} bytes (${mib(size)}), over the ${mib(maxBytes)} limit; a larger cap can be given (coldproof verify --max-size <MiB>)` }
+  return {
+    code: 'BUNDLE_TOO_LARGE',
+    message: `the bundle is ${size} bytes (${mib(size)}), over the ${mib(maxBytes)} limit; a larger cap can be given (coldproof verify --max-size <MiB>)`,
+  }
 }
 
 /** UTF-8 length of a string, without encoding it. */
@@ -32,8 +35,10 @@ function utf8Length(s: string): number {
     const c = s.charCodeAt(i)
     if (c < 0x80) n += 1
     else if (c < 0x800) n += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++ }
-    else n += 3
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4
+      i++
+    } else n += 3
   }
   return n
 }
@@ -45,5 +50,10 @@ export function refuseInput(input: string | Uint8Array, maxBytes = DEFAULT_MAX_B
   const big = refuseSize(size, maxBytes)
   if (big) return big
   const deep = jsonTooDeep(input)
-  return deep ? { code: 'BUNDLE_TOO_DEEP', message: `the bundle nests JSON deeper than ${MAX_JSON_DEPTH} levels (at ${typeof input === 'string' ? 'character' : 'byte'} ${deep.offset}); a bundle is never nested that deep` } : null
+  return deep
+    ? {
+        code: 'BUNDLE_TOO_DEEP',
+        message: `the bundle nests JSON deeper than ${MAX_JSON_DEPTH} levels (at ${typeof input === 'string' ? 'character' : 'byte'} ${deep.offset}); a bundle is never nested that deep`,
+      }
+    : null
 }

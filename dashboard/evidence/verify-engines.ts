@@ -16,7 +16,10 @@ export type EngineName = 'webcrypto' | 'noble'
 export interface Engine {
   used: EngineName
   note?: string
-  verifyMany(items: { sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[], onDone: (n: number) => void): Promise<boolean[]>
+  verifyMany(
+    items: { sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[],
+    onDone: (n: number) => void,
+  ): Promise<boolean[]>
   noteVerify: SignatureVerifier
 }
 
@@ -25,7 +28,13 @@ const u8 = (b: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b) as Uint
 
 function nobleEngine(note?: string): Engine {
   // noble, strict RFC 8032 (zip215: false): canonical S and R, no small-order shortcuts.
-  const one = (sig: Uint8Array, msg: Uint8Array, pub: Uint8Array) => { try { return ed.verify(sig, msg, pub, { zip215: false }) } catch { return false } }
+  const one = (sig: Uint8Array, msg: Uint8Array, pub: Uint8Array) => {
+    try {
+      return ed.verify(sig, msg, pub, { zip215: false })
+    } catch {
+      return false
+    }
+  }
   return {
     used: 'noble',
     note,
@@ -33,7 +42,10 @@ function nobleEngine(note?: string): Engine {
       const out: boolean[] = []
       for (let i = 0; i < items.length; i++) {
         out.push(one(items[i].sig, items[i].msg, items[i].pub))
-        if ((i + 1) % 64 === 0 || i + 1 === items.length) { onDone(i + 1); await yieldToLoop() }
+        if ((i + 1) % 64 === 0 || i + 1 === items.length) {
+          onDone(i + 1)
+          await yieldToLoop()
+        }
       }
       return out
     },
@@ -49,21 +61,34 @@ async function webCryptoEngine(): Promise<Engine | string> {
   const keyOf = (pub: Uint8Array) => {
     const k = toHex(pub)
     let p = keys.get(k)
-    if (!p) { p = subtle.importKey('raw', u8(pub), { name: 'Ed25519' }, false, ['verify']); keys.set(k, p) }
+    if (!p) {
+      p = subtle.importKey('raw', u8(pub), { name: 'Ed25519' }, false, ['verify'])
+      keys.set(k, p)
+    }
     return p
   }
   const one = async (sig: Uint8Array, msg: Uint8Array, pub: Uint8Array) => {
-    try { return await subtle.verify({ name: 'Ed25519' }, await keyOf(pub), u8(sig), u8(msg)) } catch { return false }
+    try {
+      return await subtle.verify({ name: 'Ed25519' }, await keyOf(pub), u8(sig), u8(msg))
+    } catch {
+      return false
+    }
   }
   // RFC 8032 section 7.1, TEST 1: proves the platform really verifies Ed25519 before it is trusted with the job.
   const pub = fromHex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')
-  const sig = fromHex('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b')
+  const sig = fromHex(
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  )
   try {
     await subtle.importKey('raw', u8(pub), { name: 'Ed25519' }, false, ['verify'])
-  } catch (e) { return `this platform's WebCrypto has no Ed25519 (${(e as Error).message})` }
-  if (!(await one(sig, new Uint8Array(0), pub))) return 'this platform\'s WebCrypto Ed25519 fails the RFC 8032 test vector'
-  const bad = sig.slice(); bad[0] ^= 1
-  if (await one(bad, new Uint8Array(0), pub)) return 'this platform\'s WebCrypto Ed25519 accepts an altered signature'
+  } catch (e) {
+    return `this platform's WebCrypto has no Ed25519 (${(e as Error).message})`
+  }
+  if (!(await one(sig, new Uint8Array(0), pub)))
+    return "this platform's WebCrypto Ed25519 fails the RFC 8032 test vector"
+  const bad = sig.slice()
+  bad[0] ^= 1
+  if (await one(bad, new Uint8Array(0), pub)) return "this platform's WebCrypto Ed25519 accepts an altered signature"
   return {
     used: 'webcrypto',
     async verifyMany(items, onDone) {
@@ -72,7 +97,9 @@ async function webCryptoEngine(): Promise<Engine | string> {
       for (let i = 0; i < items.length; i += CHUNK) {
         const part = items.slice(i, i + CHUNK)
         const r = await Promise.all(part.map((x) => one(x.sig, x.msg, x.pub)))
-        r.forEach((v, j) => { out[i + j] = v })
+        r.forEach((v, j) => {
+          out[i + j] = v
+        })
         onDone(Math.min(i + CHUNK, items.length))
       }
       return out

@@ -28,14 +28,26 @@ export function strictBase64(s: unknown): Uint8Array | null {
   try {
     const b = fromBase64(s)
     return toBase64(b) === s ? b : null
-  } catch { return null }
+  } catch {
+    return null
+  }
 }
 
-export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function parseRef(ref: unknown, role: string, checks: Checks): Parsed | null {
-  if (!isObj(ref) || !Number.isSafeInteger(ref.index) || (ref.index as number) < 0 || typeof ref.entry !== 'string' || !Array.isArray(ref.proof)) {
-    checks.fail('format', { code: 'BUNDLE_MALFORMED', message: `a ${role} entry reference is not { index, entry, proof[] }` })
+  if (
+    !isObj(ref) ||
+    !Number.isSafeInteger(ref.index) ||
+    (ref.index as number) < 0 ||
+    typeof ref.entry !== 'string' ||
+    !Array.isArray(ref.proof)
+  ) {
+    checks.fail('format', {
+      code: 'BUNDLE_MALFORMED',
+      message: `a ${role} entry reference is not { index, entry, proof[] }`,
+    })
     return null
   }
   const r = ref as unknown as EntryRef
@@ -43,14 +55,34 @@ function parseRef(ref: unknown, role: string, checks: Checks): Parsed | null {
   if (!p.bytes) {
     p.error = 'entry is not canonical base64'
   } else {
-    try { p.entry = decodeEntry(p.bytes) } catch (e) { p.error = e instanceof EntryError ? `${e.code}: ${e.message}` : (e as Error).message }
+    try {
+      p.entry = decodeEntry(p.bytes)
+    } catch (e) {
+      p.error = e instanceof EntryError ? `${e.code}: ${e.message}` : (e as Error).message
+    }
     // A decoded entry is the canonical JSON of its bytes, so it is their parse as well; only an entry
     // that does not decode is parsed again, raw (decodeEntry refuses deep nesting; the raw parse must not go there).
     if (p.entry) p.raw = p.entry as unknown as Record<string, unknown>
-    else if (!jsonTooDeep(p.bytes)) { try { p.raw = JSON.parse(new TextDecoder().decode(p.bytes)) } catch { /* reported above */ } }
+    else if (!jsonTooDeep(p.bytes)) {
+      try {
+        p.raw = JSON.parse(new TextDecoder().decode(p.bytes))
+      } catch {
+        /* reported above */
+      }
+    }
   }
-  if (p.error) checks.fail('format', { code: 'ENTRY_MALFORMED', message: `${role} entry ${r.index}: ${p.error}`, entryIndex: r.index })
-  else if (p.entry!.index !== r.index) checks.fail('format', { code: 'ENTRY_INDEX_MISMATCH', message: `${role} entry given as index ${r.index} is entry ${p.entry!.index}`, entryIndex: r.index })
+  if (p.error)
+    checks.fail('format', {
+      code: 'ENTRY_MALFORMED',
+      message: `${role} entry ${r.index}: ${p.error}`,
+      entryIndex: r.index,
+    })
+  else if (p.entry!.index !== r.index)
+    checks.fail('format', {
+      code: 'ENTRY_INDEX_MISMATCH',
+      message: `${role} entry given as index ${r.index} is entry ${p.entry!.index}`,
+      entryIndex: r.index,
+    })
   return p
 }
 
@@ -64,11 +96,19 @@ export function readingRef(p: Parsed): { deviceId?: string; seq?: number } {
 export function readInput(input: unknown): { bundle: unknown; sha256: string | null; error?: string } {
   if (input instanceof Uint8Array) {
     const sha256 = bundleHash(input)
-    try { return { bundle: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(input)), sha256 } } catch (e) { return { bundle: null, sha256, error: (e as Error).message } }
+    try {
+      return { bundle: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(input)), sha256 }
+    } catch (e) {
+      return { bundle: null, sha256, error: (e as Error).message }
+    }
   }
   if (typeof input === 'string') {
     const sha256 = bundleHash(input)
-    try { return { bundle: JSON.parse(input), sha256 } } catch (e) { return { bundle: null, sha256, error: (e as Error).message } }
+    try {
+      return { bundle: JSON.parse(input), sha256 }
+    } catch (e) {
+      return { bundle: null, sha256, error: (e as Error).message }
+    }
   }
   return { bundle: input, sha256: null }
 }
@@ -76,7 +116,11 @@ export function readInput(input: unknown): { bundle: unknown; sha256: string | n
 /** Every entry reference of a well-formed bundle, parsed in bundle order (`all` keeps that order). */
 export function parseEntries(b: EvidenceBundle, checks: Checks) {
   const all: Parsed[] = []
-  const parse = (ref: unknown, role: string) => { const p = parseRef(ref, role, checks); if (p) all.push(p); return p }
+  const parse = (ref: unknown, role: string) => {
+    const p = parseRef(ref, role, checks)
+    if (p) all.push(p)
+    return p
+  }
   const create = parse(b.shipment.create, 'shipment.create')
   const close = b.shipment.close ? parse(b.shipment.close, 'shipment.close') : null
   const receive = b.shipment.receive ? parse(b.shipment.receive, 'shipment.receive') : null
@@ -85,7 +129,8 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
     register: isObj(d) ? parse(d.register, 'device.register') : null,
     revoke: isObj(d) && d.revoke ? parse(d.revoke, 'device.revoke') : null,
   }))
-  const list = (v: unknown, role: string) => (Array.isArray(v) ? v.map((r) => parse(r, role)).filter((p): p is Parsed => p !== null) : [])
+  const list = (v: unknown, role: string) =>
+    Array.isArray(v) ? v.map((r) => parse(r, role)).filter((p): p is Parsed => p !== null) : []
   const chains = b.chains.map((c: DeviceChain) => ({
     deviceId: isObj(c) && typeof c.deviceId === 'string' ? c.deviceId : '',
     before: isObj(c) && c.before ? parse(c.before, 'reading') : null,
@@ -100,7 +145,12 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
   const seen = new Map<number, string>()
   for (const p of all) {
     const first = seen.get(p.index)
-    if (first !== undefined) checks.fail('format', { code: 'ENTRY_DUPLICATE', message: `entry ${p.index} appears twice (as ${first} and as ${p.role})`, entryIndex: p.index })
+    if (first !== undefined)
+      checks.fail('format', {
+        code: 'ENTRY_DUPLICATE',
+        message: `entry ${p.index} appears twice (as ${first} and as ${p.role})`,
+        entryIndex: p.index,
+      })
     else seen.set(p.index, p.role)
   }
   return { all, create, close, receive, assignments, devices, chains, forks, postClose, acks }
@@ -108,8 +158,20 @@ export function parseEntries(b: EvidenceBundle, checks: Checks) {
 export type BundleEntries = ReturnType<typeof parseEntries>
 
 /** The entry when it is of the type this place needs; otherwise a failure of `check`. */
-export function typed<T extends Entry['type']>(checks: Checks, p: Parsed | null, type: T, check: CheckId): Entry<T> | null {
-if (!p?.entry) return null
-if (p.entry.type !== type) { checks.fail(check, { code: 'ENTRY_WRONG_TYPE', message: `entry ${p.index} is a ${p.entry.type} where a ${type} belongs`, entryIndex: p.index }); return null }
-return p.entry as Entry<T>
+export function typed<T extends Entry['type']>(
+  checks: Checks,
+  p: Parsed | null,
+  type: T,
+  check: CheckId,
+): Entry<T> | null {
+  if (!p?.entry) return null
+  if (p.entry.type !== type) {
+    checks.fail(check, {
+      code: 'ENTRY_WRONG_TYPE',
+      message: `entry ${p.index} is a ${p.entry.type} where a ${type} belongs`,
+      entryIndex: p.index,
+    })
+    return null
+  }
+  return p.entry as Entry<T>
 }

@@ -30,7 +30,10 @@ t.test('a file that is not a bundle is NOT VERIFIED, with every check reported',
     t.equal(r.result, 'NOT VERIFIED')
     t.equal(r.checks.length, 11)
     t.equal(r.checks[0].failures[0].code, 'BUNDLE_MALFORMED')
-    t.ok(r.checks.slice(1).every((c) => !c.ok && /not checked/.test(c.summary)), 'the rest are marked as not checked')
+    t.ok(
+      r.checks.slice(1).every((c) => !c.ok && /not checked/.test(c.summary)),
+      'the rest are marked as not checked',
+    )
     t.equal(r.engine.used, engine, 'Node 20 has WebCrypto Ed25519; noble when asked')
   }
 })

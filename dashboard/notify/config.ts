@@ -73,7 +73,10 @@ export const REDACTED = '********'
 
 export class NotifyConfigError extends Error {
   readonly code = 'ERR_NOTIFY_CONFIG'
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`)
     this.name = 'NotifyConfigError'
   }
@@ -86,18 +89,22 @@ const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/
 
 function obj(v: unknown, path: string, allowed: readonly string[]): Obj {
   if (!isObj(v)) throw new NotifyConfigError(path, 'expected an object')
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new NotifyConfigError(`${path}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`)
+  for (const k of Object.keys(v))
+    if (!allowed.includes(k))
+      throw new NotifyConfigError(`${path}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`)
   return v
 }
 function str(v: unknown, path: string, opts: { pattern?: RegExp; what?: string; max?: number } = {}): string {
   if (typeof v !== 'string' || v.length === 0) throw new NotifyConfigError(path, 'expected a non-empty string')
   if (v.length > (opts.max ?? 500)) throw new NotifyConfigError(path, `longer than ${opts.max ?? 500} characters`)
-  if (opts.pattern && !opts.pattern.test(v)) throw new NotifyConfigError(path, `expected ${opts.what}, got ${JSON.stringify(v)}`)
+  if (opts.pattern && !opts.pattern.test(v))
+    throw new NotifyConfigError(path, `expected ${opts.what}, got ${JSON.stringify(v)}`)
   return v
 }
 function int(v: unknown, path: string, min: number, max: number, dflt?: number): number {
   if (v === undefined && dflt !== undefined) return dflt
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new NotifyConfigError(path, `expected an integer from ${min} to ${max}`)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new NotifyConfigError(path, `expected an integer from ${min} to ${max}`)
   return v
 }
 function bool(v: unknown, path: string, dflt: boolean): boolean {
@@ -105,7 +112,12 @@ function bool(v: unknown, path: string, dflt: boolean): boolean {
   if (typeof v !== 'boolean') throw new NotifyConfigError(path, 'expected true or false')
   return v
 }
-function list<T>(v: unknown, path: string, each: (x: unknown, p: string) => T, opts: { optional?: boolean; min?: number } = {}): T[] {
+function list<T>(
+  v: unknown,
+  path: string,
+  each: (x: unknown, p: string) => T,
+  opts: { optional?: boolean; min?: number } = {},
+): T[] {
   if (v === undefined && opts.optional) return []
   if (!Array.isArray(v)) throw new NotifyConfigError(path, 'expected an array')
   if (v.length < (opts.min ?? 0)) throw new NotifyConfigError(path, `expected at least ${opts.min} item(s)`)
@@ -114,8 +126,13 @@ function list<T>(v: unknown, path: string, each: (x: unknown, p: string) => T, o
 function httpUrl(v: unknown, path: string): string {
   const s = str(v, path, { max: 2000 })
   let u: URL
-  try { u = new URL(s) } catch { throw new NotifyConfigError(path, `expected an http(s) URL, got ${JSON.stringify(s)}`) }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new NotifyConfigError(path, `expected an http(s) URL, got ${JSON.stringify(s)}`)
+  try {
+    u = new URL(s)
+  } catch {
+    throw new NotifyConfigError(path, `expected an http(s) URL, got ${JSON.stringify(s)}`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new NotifyConfigError(path, `expected an http(s) URL, got ${JSON.stringify(s)}`)
   return s
 }
 
@@ -139,14 +156,23 @@ function channel(v: unknown, path: string): Channel {
       auth = { user: str(a.user, `${path}.auth.user`), pass: str(a.pass, `${path}.auth.pass`) }
     }
     return {
-      type: 'smtp', host: str(c.host, `${path}.host`, { max: 255 }), port: int(c.port, `${path}.port`, 1, 65535, 587),
-      secure: bool(c.secure, `${path}.secure`, false), auth, from: str(c.from, `${path}.from`, { max: 320 }), ...retry(c, path),
+      type: 'smtp',
+      host: str(c.host, `${path}.host`, { max: 255 }),
+      port: int(c.port, `${path}.port`, 1, 65535, 587),
+      secure: bool(c.secure, `${path}.secure`, false),
+      auth,
+      from: str(c.from, `${path}.from`, { max: 320 }),
+      ...retry(c, path),
     }
   }
   if (v.type === 'webhook') {
     const c = obj(v, path, ['type', 'url', 'secret', ...RETRY_KEYS])
     const secret = str(c.secret, `${path}.secret`, { max: 500 })
-    if (secret !== REDACTED && secret.length < 16) throw new NotifyConfigError(`${path}.secret`, 'expected at least 16 characters (a shared HMAC key; e.g. `openssl rand -hex 32`)')
+    if (secret !== REDACTED && secret.length < 16)
+      throw new NotifyConfigError(
+        `${path}.secret`,
+        'expected at least 16 characters (a shared HMAC key; e.g. `openssl rand -hex 32`)',
+      )
     return { type: 'webhook', url: httpUrl(c.url, `${path}.url`), secret, ...retry(c, path) }
   }
   throw new NotifyConfigError(`${path}.type`, `expected "smtp" or "webhook", got ${JSON.stringify(v.type)}`)
@@ -155,25 +181,45 @@ function channel(v: unknown, path: string): Channel {
 /** Validates a configuration document; throws NotifyConfigError naming the JSON path of the first mistake. */
 export function parseNotifyConfig(input: unknown): NotifyConfig {
   const c = obj(input, '$', ['baseUrl', 'queueLimit', 'channels', 'contacts', 'rules'])
-  const channelsIn = c.channels === undefined ? {} : obj(c.channels, '$.channels', Object.keys(c.channels as Obj ?? {}))
+  const channelsIn =
+    c.channels === undefined ? {} : obj(c.channels, '$.channels', Object.keys((c.channels as Obj) ?? {}))
   const channels: Record<string, Channel> = {}
   for (const [name, ch] of Object.entries(channelsIn)) {
-    if (!NAME.test(name)) throw new NotifyConfigError(`$.channels.${name}`, 'a channel name is letters, digits, . _ - (at most 64)')
+    if (!NAME.test(name))
+      throw new NotifyConfigError(`$.channels.${name}`, 'a channel name is letters, digits, . _ - (at most 64)')
     channels[name] = channel(ch, `$.channels.${name}`)
   }
-  const contacts = list(c.contacts, '$.contacts', (x, p) => {
-    const o = obj(x, p, ['name', 'roles', 'channel', 'to'])
-    const ch = str(o.channel, `${p}.channel`)
-    const def = channels[ch]
-    if (!def) throw new NotifyConfigError(`${p}.channel`, `no channel ${JSON.stringify(ch)} in $.channels (have: ${Object.keys(channels).join(', ') || 'none'})`)
-    const to = def.type === 'smtp'
-      ? str(o.to, `${p}.to`, { pattern: EMAIL, what: 'an e-mail address', max: 320 })
-      : o.to === undefined ? def.url : httpUrl(o.to, `${p}.to`)
-    return { name: str(o.name, `${p}.name`, { pattern: NAME, what: 'a name of letters, digits, . _ -' }), roles: list(o.roles, `${p}.roles`, (r, rp) => str(r, rp, { max: 64 }), { optional: true }), channel: ch, to }
-  }, { optional: true })
+  const contacts = list(
+    c.contacts,
+    '$.contacts',
+    (x, p) => {
+      const o = obj(x, p, ['name', 'roles', 'channel', 'to'])
+      const ch = str(o.channel, `${p}.channel`)
+      const def = channels[ch]
+      if (!def)
+        throw new NotifyConfigError(
+          `${p}.channel`,
+          `no channel ${JSON.stringify(ch)} in $.channels (have: ${Object.keys(channels).join(', ') || 'none'})`,
+        )
+      const to =
+        def.type === 'smtp'
+          ? str(o.to, `${p}.to`, { pattern: EMAIL, what: 'an e-mail address', max: 320 })
+          : o.to === undefined
+            ? def.url
+            : httpUrl(o.to, `${p}.to`)
+      return {
+        name: str(o.name, `${p}.name`, { pattern: NAME, what: 'a name of letters, digits, . _ -' }),
+        roles: list(o.roles, `${p}.roles`, (r, rp) => str(r, rp, { max: 64 }), { optional: true }),
+        channel: ch,
+        to,
+      }
+    },
+    { optional: true },
+  )
   const names = new Set<string>()
   contacts.forEach((k, i) => {
-    if (names.has(k.name)) throw new NotifyConfigError(`$.contacts[${i}].name`, `duplicate contact name ${JSON.stringify(k.name)}`)
+    if (names.has(k.name))
+      throw new NotifyConfigError(`$.contacts[${i}].name`, `duplicate contact name ${JSON.stringify(k.name)}`)
     names.add(k.name)
   })
   const contactRef = (x: unknown, p: string) => {
@@ -182,34 +228,60 @@ export function parseNotifyConfig(input: unknown): NotifyConfig {
     return n
   }
   const ruleIds = new Set<string>()
-  const rules = list(c.rules, '$.rules', (x, p) => {
-    const o = obj(x, p, ['id', 'severities', 'shipments', 'roles', 'contacts', 'escalation'])
-    const id = str(o.id, `${p}.id`, { pattern: NAME, what: 'an id of letters, digits, . _ -' })
-    if (ruleIds.has(id)) throw new NotifyConfigError(`${p}.id`, `duplicate rule id ${JSON.stringify(id)}`)
-    ruleIds.add(id)
-    const severities = list(o.severities, `${p}.severities`, (s, sp) => {
-      if (!SEVERITIES.includes(s as Severity)) throw new NotifyConfigError(sp, `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(s)}`)
-      return s as Severity
-    }, { min: 1 })
-    const shipments = o.shipments === undefined || o.shipments === null ? null : list(o.shipments, `${p}.shipments`, (s, sp) => str(s, sp, { max: 100 }), { min: 1 })
-    const roles = list(o.roles, `${p}.roles`, (r, rp) => {
-      const role = str(r, rp, { max: 64 })
-      if (!contacts.some((k) => k.roles.includes(role))) throw new NotifyConfigError(rp, `no contact has the role ${JSON.stringify(role)}`)
-      return role
-    }, { optional: true })
-    const direct = list(o.contacts, `${p}.contacts`, contactRef, { optional: true })
-    if (roles.length === 0 && direct.length === 0) throw new NotifyConfigError(p, 'a rule needs "roles" or "contacts" (whom to notify)')
-    let escalation: Rule['escalation'] = null
-    if (o.escalation !== undefined && o.escalation !== null) {
-      const e = obj(o.escalation, `${p}.escalation`, ['afterMs', 'contacts'])
-      escalation = { afterMs: int(e.afterMs, `${p}.escalation.afterMs`, 1000, 30 * 86_400_000), contacts: list(e.contacts, `${p}.escalation.contacts`, contactRef, { min: 1 }) }
-    }
-    return { id, severities, shipments, roles, contacts: direct, escalation }
-  }, { optional: true })
+  const rules = list(
+    c.rules,
+    '$.rules',
+    (x, p) => {
+      const o = obj(x, p, ['id', 'severities', 'shipments', 'roles', 'contacts', 'escalation'])
+      const id = str(o.id, `${p}.id`, { pattern: NAME, what: 'an id of letters, digits, . _ -' })
+      if (ruleIds.has(id)) throw new NotifyConfigError(`${p}.id`, `duplicate rule id ${JSON.stringify(id)}`)
+      ruleIds.add(id)
+      const severities = list(
+        o.severities,
+        `${p}.severities`,
+        (s, sp) => {
+          if (!SEVERITIES.includes(s as Severity))
+            throw new NotifyConfigError(sp, `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(s)}`)
+          return s as Severity
+        },
+        { min: 1 },
+      )
+      const shipments =
+        o.shipments === undefined || o.shipments === null
+          ? null
+          : list(o.shipments, `${p}.shipments`, (s, sp) => str(s, sp, { max: 100 }), { min: 1 })
+      const roles = list(
+        o.roles,
+        `${p}.roles`,
+        (r, rp) => {
+          const role = str(r, rp, { max: 64 })
+          if (!contacts.some((k) => k.roles.includes(role)))
+            throw new NotifyConfigError(rp, `no contact has the role ${JSON.stringify(role)}`)
+          return role
+        },
+        { optional: true },
+      )
+      const direct = list(o.contacts, `${p}.contacts`, contactRef, { optional: true })
+      if (roles.length === 0 && direct.length === 0)
+        throw new NotifyConfigError(p, 'a rule needs "roles" or "contacts" (whom to notify)')
+      let escalation: Rule['escalation'] = null
+      if (o.escalation !== undefined && o.escalation !== null) {
+        const e = obj(o.escalation, `${p}.escalation`, ['afterMs', 'contacts'])
+        escalation = {
+          afterMs: int(e.afterMs, `${p}.escalation.afterMs`, 1000, 30 * 86_400_000),
+          contacts: list(e.contacts, `${p}.escalation.contacts`, contactRef, { min: 1 }),
+        }
+      }
+      return { id, severities, shipments, roles, contacts: direct, escalation }
+    },
+    { optional: true },
+  )
   return {
     baseUrl: c.baseUrl === undefined || c.baseUrl === null ? null : httpUrl(c.baseUrl, '$.baseUrl').replace(/\/+$/, ''),
     queueLimit: int(c.queueLimit, '$.queueLimit', 1, 100_000, 1000),
-    channels, contacts, rules,
+    channels,
+    contacts,
+    rules,
   }
 }
 
@@ -217,7 +289,10 @@ export function parseNotifyConfig(input: unknown): NotifyConfig {
 export function redact(c: NotifyConfig): NotifyConfig {
   const channels: Record<string, Channel> = {}
   for (const [n, ch] of Object.entries(c.channels)) {
-    channels[n] = ch.type === 'webhook' ? { ...ch, secret: REDACTED } : { ...ch, auth: ch.auth ? { ...ch.auth, pass: REDACTED } : null }
+    channels[n] =
+      ch.type === 'webhook'
+        ? { ...ch, secret: REDACTED }
+        : { ...ch, auth: ch.auth ? { ...ch.auth, pass: REDACTED } : null }
   }
   return { ...c, channels }
 }
@@ -231,10 +306,18 @@ export function keepSecrets(next: NotifyConfig, current: NotifyConfig): NotifyCo
   for (const [n, ch] of Object.entries(next.channels)) {
     const old = current.channels[n]
     if (ch.type === 'webhook' && ch.secret === REDACTED) {
-      if (old?.type !== 'webhook') throw new NotifyConfigError(`$.channels.${n}.secret`, `"${REDACTED}" keeps the stored secret, but no webhook channel ${JSON.stringify(n)} is stored; give the secret`)
+      if (old?.type !== 'webhook')
+        throw new NotifyConfigError(
+          `$.channels.${n}.secret`,
+          `"${REDACTED}" keeps the stored secret, but no webhook channel ${JSON.stringify(n)} is stored; give the secret`,
+        )
       channels[n] = { ...ch, secret: old.secret }
     } else if (ch.type === 'smtp' && ch.auth?.pass === REDACTED) {
-      if (old?.type !== 'smtp' || !old.auth) throw new NotifyConfigError(`$.channels.${n}.auth.pass`, `"${REDACTED}" keeps the stored password, but no SMTP channel ${JSON.stringify(n)} with a password is stored; give the password`)
+      if (old?.type !== 'smtp' || !old.auth)
+        throw new NotifyConfigError(
+          `$.channels.${n}.auth.pass`,
+          `"${REDACTED}" keeps the stored password, but no SMTP channel ${JSON.stringify(n)} with a password is stored; give the password`,
+        )
       channels[n] = { ...ch, auth: { ...ch.auth, pass: old.auth.pass } }
     } else channels[n] = ch
   }

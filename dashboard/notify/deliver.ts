@@ -9,14 +9,26 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import nodemailer from 'nodemailer'
 import type { SmtpChannel, WebhookChannel } from './config.ts'
 
-export interface Outcome { ok: boolean; attempts: number; error?: string }
+export interface Outcome {
+  ok: boolean
+  attempts: number
+  error?: string
+}
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>
 
-export const realSleep: Sleep = (ms, signal) => new Promise((resolve) => {
-  if (signal.aborted) return resolve()
-  const t = setTimeout(resolve, ms)
-  signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
-})
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t)
+        resolve()
+      },
+      { once: true },
+    )
+  })
 
 /** The wait before attempt n+1 (n ≥ 1): backoff × 2^(n−1), at most maxBackoffMs. */
 export function backoffDelay(c: { backoffMs: number; maxBackoffMs: number }, n: number): number {
@@ -25,10 +37,16 @@ export function backoffDelay(c: { backoffMs: number; maxBackoffMs: number }, n: 
 
 class Permanent extends Error {}
 
-async function withRetries(c: { maxAttempts: number; backoffMs: number; maxBackoffMs: number }, sleep: Sleep, stop: AbortSignal, attempt: () => Promise<void>): Promise<Outcome> {
+async function withRetries(
+  c: { maxAttempts: number; backoffMs: number; maxBackoffMs: number },
+  sleep: Sleep,
+  stop: AbortSignal,
+  attempt: () => Promise<void>,
+): Promise<Outcome> {
   let error = ''
   for (let n = 1; n <= c.maxAttempts; n++) {
-    if (stop.aborted) return { ok: false, attempts: n - 1, error: `stopped before attempt ${n}; last error: ${error || 'none'}` }
+    if (stop.aborted)
+      return { ok: false, attempts: n - 1, error: `stopped before attempt ${n}; last error: ${error || 'none'}` }
     try {
       await attempt()
       return { ok: true, attempts: n }
@@ -47,7 +65,13 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
 }
 
 /** The receiver's check (docs/OPERATIONS.md): signature matches and the timestamp is within `toleranceS` of now. */
-export function verifyWebhook(secret: string, headers: { timestamp?: string; signature?: string }, body: string, nowMs: number, toleranceS = 300): boolean {
+export function verifyWebhook(
+  secret: string,
+  headers: { timestamp?: string; signature?: string },
+  body: string,
+  nowMs: number,
+  toleranceS = 300,
+): boolean {
   const { timestamp, signature } = headers
   if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceS) return false
@@ -56,7 +80,13 @@ export function verifyWebhook(secret: string, headers: { timestamp?: string; sig
   return want.length === got.length && timingSafeEqual(want, got)
 }
 
-export async function deliverWebhook(c: WebhookChannel, url: string, payload: unknown, deliveryId: string, o: { clock: () => number; sleep: Sleep; stop: AbortSignal }): Promise<Outcome> {
+export async function deliverWebhook(
+  c: WebhookChannel,
+  url: string,
+  payload: unknown,
+  deliveryId: string,
+  o: { clock: () => number; sleep: Sleep; stop: AbortSignal },
+): Promise<Outcome> {
   const body = JSON.stringify(payload)
   return withRetries(c, o.sleep, o.stop, async () => {
     // Signed afresh per attempt: the timestamp is the attempt's, so a receiver's replay window holds for retries.
@@ -75,7 +105,9 @@ export async function deliverWebhook(c: WebhookChannel, url: string, payload: un
       redirect: 'error',
     }).catch((e: Error) => {
       const cause = (e.cause as Error | undefined)?.message
-      throw new Error(e.name === 'TimeoutError' ? `no answer within ${c.timeoutMs} ms` : `${e.message}${cause ? ` (${cause})` : ''}`)
+      throw new Error(
+        e.name === 'TimeoutError' ? `no answer within ${c.timeoutMs} ms` : `${e.message}${cause ? ` (${cause})` : ''}`,
+      )
     })
     await res.body?.cancel().catch(() => {})
     if (res.ok) return
@@ -85,17 +117,30 @@ export async function deliverWebhook(c: WebhookChannel, url: string, payload: un
   })
 }
 
-export interface Mail { to: string; subject: string; text: string }
+export interface Mail {
+  to: string
+  subject: string
+  text: string
+}
 
 export function smtpTransport(c: SmtpChannel) {
   return nodemailer.createTransport({
-    host: c.host, port: c.port, secure: c.secure,
+    host: c.host,
+    port: c.port,
+    secure: c.secure,
     auth: c.auth ? { user: c.auth.user, pass: c.auth.pass } : undefined,
-    connectionTimeout: c.timeoutMs, greetingTimeout: c.timeoutMs, socketTimeout: c.timeoutMs,
+    connectionTimeout: c.timeoutMs,
+    greetingTimeout: c.timeoutMs,
+    socketTimeout: c.timeoutMs,
   })
 }
 
-export async function deliverMail(c: SmtpChannel, transport: ReturnType<typeof smtpTransport>, mail: Mail, o: { sleep: Sleep; stop: AbortSignal }): Promise<Outcome> {
+export async function deliverMail(
+  c: SmtpChannel,
+  transport: ReturnType<typeof smtpTransport>,
+  mail: Mail,
+  o: { sleep: Sleep; stop: AbortSignal },
+): Promise<Outcome> {
   return withRetries(c, o.sleep, o.stop, async () => {
     try {
       await transport.sendMail({ from: c.from, to: mail.to, subject: mail.subject, text: mail.text })

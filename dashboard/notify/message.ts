@@ -54,7 +54,9 @@ export function mailOf(n: Notice): { subject: string; text: string } {
     `Raised:    ${new Date(a.raisedAt).toISOString()} (device time)`,
     `Details:   ${a.message}`,
     '',
-    n.link ? `Open the shipment and acknowledge the alarm: ${n.link}` : 'Acknowledge the alarm on the ColdProof dashboard (Alarms page).',
+    n.link
+      ? `Open the shipment and acknowledge the alarm: ${n.link}`
+      : 'Acknowledge the alarm on the ColdProof dashboard (Alarms page).',
     '',
     `Sent by ColdProof notification rule "${n.ruleId}".`,
   ]
@@ -72,8 +74,14 @@ export function webhookPayloadOf(n: Notice, deliveryId: string, sentAt: number) 
     unacknowledgedForMs: n.level > 0 ? n.unackedForMs : 0,
     link: n.link,
     alarm: {
-      alarmId: a.alarmId, shipmentId: a.shipmentId, deviceId: a.deviceId, kind: a.kind,
-      severity: a.severity, message: a.message, raisedAt: new Date(a.raisedAt).toISOString(), state: a.state,
+      alarmId: a.alarmId,
+      shipmentId: a.shipmentId,
+      deviceId: a.deviceId,
+      kind: a.kind,
+      severity: a.severity,
+      message: a.message,
+      raisedAt: new Date(a.raisedAt).toISOString(),
+      state: a.state,
     },
   }
 }

@@ -12,7 +12,16 @@ import { randomUUID } from 'node:crypto'
 import { readFile, mkdir } from 'node:fs/promises'
 import { writeFileAtomic } from '../../ledger/protocol/atomic-file.ts'
 import { dirname } from 'node:path'
-import { EMPTY_CONFIG, keepSecrets, parseNotifyConfig, redact, type Channel, type Contact, type NotifyConfig, type Rule } from './config.ts'
+import {
+  EMPTY_CONFIG,
+  keepSecrets,
+  parseNotifyConfig,
+  redact,
+  type Channel,
+  type Contact,
+  type NotifyConfig,
+  type Rule,
+} from './config.ts'
 import { deliverMail, deliverWebhook, realSleep, smtpTransport, type Outcome, type Sleep } from './deliver.ts'
 import { mailOf, shipmentLink, webhookPayloadOf, type Notice, type NotifyAlarm } from './message.ts'
 import { openRecordStore, type NotificationRecord, type RecordStore } from './records.ts'
@@ -58,22 +67,38 @@ export interface Notifier {
 /** Sends in flight per channel. */
 const CONCURRENCY = 2
 
-interface Job { notice: Notice; contact: Contact; channelName: string; channel: Channel; queuedAt: number }
+interface Job {
+  notice: Notice
+  contact: Contact
+  channelName: string
+  channel: Channel
+  queuedAt: number
+}
 
 /** Reads a configuration file; absent = no notifications. Throws NotifyConfigError (with the file named) when invalid. */
 export async function loadNotifyConfig(file: string): Promise<NotifyConfig> {
   let text: string
-  try { text = await readFile(file, 'utf8') } catch (e) {
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_CONFIG
     throw e
   }
   let json: unknown
-  try { json = JSON.parse(text) } catch (e) {
-    throw Object.assign(new Error(`notification config ${file}: not JSON (${(e as Error).message})`), { code: 'ERR_NOTIFY_CONFIG' })
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    throw Object.assign(new Error(`notification config ${file}: not JSON (${(e as Error).message})`), {
+      code: 'ERR_NOTIFY_CONFIG',
+    })
   }
   // keepSecrets against nothing: a "********" pasted from GET has no stored secret to stand for.
-  try { return keepSecrets(parseNotifyConfig(json), EMPTY_CONFIG) } catch (e) {
-    throw Object.assign(new Error(`notification config ${file}: ${(e as Error).message}`), { code: 'ERR_NOTIFY_CONFIG' })
+  try {
+    return keepSecrets(parseNotifyConfig(json), EMPTY_CONFIG)
+  } catch (e) {
+    throw Object.assign(new Error(`notification config ${file}: ${(e as Error).message}`), {
+      code: 'ERR_NOTIFY_CONFIG',
+    })
   }
 }
 
@@ -81,8 +106,15 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
   const clock = opts.clock ?? Date.now
   const sleep = opts.sleep ?? realSleep
   const log = opts.log ?? (() => {})
-  let cfg: NotifyConfig = opts.config !== undefined ? keepSecrets(parseNotifyConfig(opts.config), EMPTY_CONFIG) : opts.configFile ? await loadNotifyConfig(opts.configFile) : EMPTY_CONFIG
-  const records: RecordStore = await openRecordStore(opts.recordsFile, (line) => log('warn', { file: opts.recordsFile, line }, 'notification record unreadable; skipped'))
+  let cfg: NotifyConfig =
+    opts.config !== undefined
+      ? keepSecrets(parseNotifyConfig(opts.config), EMPTY_CONFIG)
+      : opts.configFile
+        ? await loadNotifyConfig(opts.configFile)
+        : EMPTY_CONFIG
+  const records: RecordStore = await openRecordStore(opts.recordsFile, (line) =>
+    log('warn', { file: opts.recordsFile, line }, 'notification record unreadable; skipped'),
+  )
   const stop = new AbortController()
 
   /** `${shipment}\0${alarm}\0${rule}\0${level}` → when first queued. */
@@ -128,23 +160,39 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
 
   const record = (job: Job, out: Outcome) => {
     const r: NotificationRecord = {
-      shipmentId: job.notice.alarm.shipmentId, alarmId: job.notice.alarm.alarmId, ruleId: job.notice.ruleId, level: job.notice.level,
-      channel: job.channelName, to: shownAddress(job), queuedAt: job.queuedAt, at: clock(),
-      status: out.ok ? 'sent' : 'failed', attempts: out.attempts, ...(out.ok ? {} : { error: out.error ?? 'unknown error' }),
+      shipmentId: job.notice.alarm.shipmentId,
+      alarmId: job.notice.alarm.alarmId,
+      ruleId: job.notice.ruleId,
+      level: job.notice.level,
+      channel: job.channelName,
+      to: shownAddress(job),
+      queuedAt: job.queuedAt,
+      at: clock(),
+      status: out.ok ? 'sent' : 'failed',
+      attempts: out.attempts,
+      ...(out.ok ? {} : { error: out.error ?? 'unknown error' }),
     }
     log(out.ok ? 'info' : 'warn', { notification: r }, out.ok ? 'alarm notification sent' : 'alarm notification FAILED')
     opts.onRecord?.(r)
     writing++
-    records.append(r)
+    records
+      .append(r)
       .catch((err) => log('error', { err, notification: r }, 'notification record could not be written'))
-      .finally(() => { writing--; settle() })
+      .finally(() => {
+        writing--
+        settle()
+      })
   }
 
   const send = async (job: Job): Promise<Outcome> => {
     const c = job.channel
     if (c.type === 'webhook') {
       const id = randomUUID()
-      return deliverWebhook(c, job.contact.to, webhookPayloadOf(job.notice, id, clock()), id, { clock, sleep, stop: stop.signal })
+      return deliverWebhook(c, job.contact.to, webhookPayloadOf(job.notice, id, clock()), id, {
+        clock,
+        sleep,
+        stop: stop.signal,
+      })
     }
     const m = mailOf(job.notice)
     return deliverMail(c, transportFor(job.channelName, c), { to: job.contact.to, ...m }, { sleep, stop: stop.signal })
@@ -158,7 +206,11 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       send(job)
         .catch((e: Error): Outcome => ({ ok: false, attempts: 1, error: e.message }))
         .then((out) => record(job, out))
-        .finally(() => { q.running--; pump(name); settle() })
+        .finally(() => {
+          q.running--
+          pump(name)
+          settle()
+        })
     }
   }
 
@@ -172,14 +224,20 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
     if (!q) queues.set(contact.channel, (q = { jobs: [], running: 0 }))
     if (stop.signal.aborted) return record(job, { ok: false, attempts: 0, error: 'notifier stopped' })
     if (q.jobs.length >= cfg.queueLimit) {
-      return record(job, { ok: false, attempts: 0, error: `channel "${contact.channel}" queue full (${cfg.queueLimit} waiting): not sent` })
+      return record(job, {
+        ok: false,
+        attempts: 0,
+        error: `channel "${contact.channel}" queue full (${cfg.queueLimit} waiting): not sent`,
+      })
     }
     q.jobs.push(job)
     pump(contact.channel)
   }
 
   const matches = (r: Rule, a: NotifyAlarm) =>
-    a.severity !== null && (r.severities as string[]).includes(a.severity) && (r.shipments === null || r.shipments.includes(a.shipmentId))
+    a.severity !== null &&
+    (r.severities as string[]).includes(a.severity) &&
+    (r.shipments === null || r.shipments.includes(a.shipmentId))
   const contactsOf = (r: Rule): Contact[] => {
     const names = new Set(r.contacts)
     return cfg.contacts.filter((k) => names.has(k.name) || k.roles.some((role) => r.roles.includes(role)))
@@ -198,10 +256,21 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       if (a.state !== 'open') return
       for (const r of cfg.rules) {
         if (!matches(r, a) || dispatched.has(dkey(a.shipmentId, a.alarmId, r.id, 0))) continue
-        const notice: Notice = { alarm: a, level: 0, unackedForMs: 0, ruleId: r.id, link: shipmentLink(cfg.baseUrl, a.shipmentId) }
+        const notice: Notice = {
+          alarm: a,
+          level: 0,
+          unackedForMs: 0,
+          ruleId: r.id,
+          link: shipmentLink(cfg.baseUrl, a.shipmentId),
+        }
         // A contact already told under another rule is skipped; such a rule escalates from that first notice (tick).
         for (const k of contactsOf(r)) {
-          if (!told.has(`${a.shipmentId}\u0000${a.alarmId}\u0000${k.channel}\u0000${addressOf(cfg.channels[k.channel]!, k.to)}`)) enqueue(notice, k)
+          if (
+            !told.has(
+              `${a.shipmentId}\u0000${a.alarmId}\u0000${k.channel}\u0000${addressOf(cfg.channels[k.channel]!, k.to)}`,
+            )
+          )
+            enqueue(notice, k)
         }
       }
     },
@@ -209,7 +278,10 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       const now = clock()
       for (const [tk, t] of tracked) {
         const a = opts.lookup(t.shipmentId, t.alarmId)
-        if (!a || a.state !== 'open') { if (a) tracked.delete(tk); continue }
+        if (!a || a.state !== 'open') {
+          if (a) tracked.delete(tk)
+          continue
+        }
         for (const rule of cfg.rules) {
           if (!rule.escalation || !matches(rule, a)) continue
           const t0 = dispatched.get(dkey(t.shipmentId, t.alarmId, rule.id, 0)) ?? t.firstAt
@@ -218,14 +290,29 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
             if (dispatched.has(dkey(t.shipmentId, t.alarmId, rule.id, level))) continue
             const k = contactNamed(rule.escalation.contacts[level - 1]!)
             if (!k) continue
-            enqueue({ alarm: a, level, unackedForMs: now - t0, ruleId: rule.id, link: shipmentLink(cfg.baseUrl, a.shipmentId) }, k)
+            enqueue(
+              {
+                alarm: a,
+                level,
+                unackedForMs: now - t0,
+                ruleId: rule.id,
+                link: shipmentLink(cfg.baseUrl, a.shipmentId),
+              },
+              k,
+            )
           }
         }
       }
     },
     notificationsFor(s, a) {
       return records.forAlarm(s, a).map((r) => ({
-        channel: r.channel, to: r.to, at: r.at, status: r.status, attempts: r.attempts, level: r.level, ...(r.error ? { error: r.error } : {}),
+        channel: r.channel,
+        to: r.to,
+        at: r.at,
+        status: r.status,
+        attempts: r.attempts,
+        level: r.level,
+        ...(r.error ? { error: r.error } : {}),
       }))
     },
     config: () => redact(cfg),
@@ -239,19 +326,30 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       return redact(next)
     },
     idle() {
-      return new Promise<void>((resolve) => { waiters.push(resolve); settle() })
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve)
+        settle()
+      })
     },
     pending() {
       let queued = 0
       let inFlight = 0
-      for (const q of queues.values()) { queued += q.jobs.length; inFlight += q.running }
+      for (const q of queues.values()) {
+        queued += q.jobs.length
+        inFlight += q.running
+      }
       return { queued, inFlight }
     },
     async close() {
       stop.abort()
       // What never got its turn is recorded as not sent, so the record stays complete.
-      for (const q of queues.values()) for (const job of q.jobs.splice(0)) record(job, { ok: false, attempts: 0, error: 'notifier stopped before sending' })
-      await new Promise<void>((resolve) => { waiters.push(resolve); settle() })
+      for (const q of queues.values())
+        for (const job of q.jobs.splice(0))
+          record(job, { ok: false, attempts: 0, error: 'notifier stopped before sending' })
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve)
+        settle()
+      })
       for (const t of transports.values()) t.close()
       await records.close()
     },

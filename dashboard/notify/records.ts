@@ -49,14 +49,19 @@ export async function openRecordStore(file: string | null, onBadLine?: (line: nu
   let fh: FileHandle | null = null
   if (file) {
     await mkdir(dirname(file), { recursive: true })
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return ''; throw e })
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return ''
+      throw e
+    })
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return
       try {
         const r = JSON.parse(line) as NotificationRecord
         if (typeof r.shipmentId === 'string' && typeof r.alarmId === 'string') add(r)
         else onBadLine?.(i + 1)
-      } catch { onBadLine?.(i + 1) }
+      } catch {
+        onBadLine?.(i + 1)
+      }
     })
     // A torn last line has no newline: start the next record on a line of its own.
     fh = await open(file, 'a')

@@ -5,22 +5,42 @@ import { sampleReportInput } from './test/sample-input.ts'
 /** A small RFC 4180 reader, independent of the writer, for checking round trips. */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = []
-  let row: string[] = [], cell = '', q = false
+  let row: string[] = [],
+    cell = '',
+    q = false
   for (let i = 0; i < text.length; i++) {
     const c = text[i]
     if (q) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++ } else if (c === '"') q = false
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"'
+        i++
+      } else if (c === '"') q = false
       else cell += c
     } else if (c === '"') q = true
-    else if (c === ',') { row.push(cell); cell = '' }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++ }
-    else cell += c
+    else if (c === ',') {
+      row.push(cell)
+      cell = ''
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell)
+      rows.push(row)
+      row = []
+      cell = ''
+      i++
+    } else cell += c
   }
   return rows
 }
 
 t.test('centi-degrees to decimal, exactly', async (t) => {
-  for (const [c, s] of [[523, '5.23'], [800, '8.00'], [-1850, '-18.50'], [-5, '-0.05'], [0, '0.00'], [-27315, '-273.15'], [7, '0.07']] as const) {
+  for (const [c, s] of [
+    [523, '5.23'],
+    [800, '8.00'],
+    [-1850, '-18.50'],
+    [-5, '-0.05'],
+    [0, '0.00'],
+    [-27315, '-273.15'],
+    [7, '0.07'],
+  ] as const) {
     t.equal(centiToDecimal(c), s)
   }
 })
@@ -59,6 +79,12 @@ t.test('readings CSV round-trips and marks late readings', async (t) => {
     t.equal(row[9], typeof r.delayMs === 'number' ? String(r.delayMs) : '', 'delay_ms: empty when unknown')
     t.equal(row[10], '', 'late_after_ms: empty when not given')
   })
-  t.ok(rows.some((r) => r[8] === 'late'), 'the sample has a late reading')
-  t.ok(rows.some((r) => r[7] === 'SENSOR_FAULT'), 'and a flagged one')
+  t.ok(
+    rows.some((r) => r[8] === 'late'),
+    'the sample has a late reading',
+  )
+  t.ok(
+    rows.some((r) => r[7] === 'SENSOR_FAULT'),
+    'and a flagged one',
+  )
 })

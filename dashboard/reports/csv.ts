@@ -9,7 +9,19 @@
  */
 import type { ReportReading } from './types.ts'
 
-export const CSV_HEADER = ['shipment_id', 'device_id', 'seq', 'device_time_iso', 'device_time_ms', 'received_at_iso', 'temp_c', 'flags', 'late', 'delay_ms', 'late_after_ms'] as const
+export const CSV_HEADER = [
+  'shipment_id',
+  'device_id',
+  'seq',
+  'device_time_iso',
+  'device_time_ms',
+  'received_at_iso',
+  'temp_c',
+  'flags',
+  'late',
+  'delay_ms',
+  'late_after_ms',
+] as const
 
 /**
  * What the columns mean, as '#' lines before the header (pandas comment='#',
@@ -20,10 +32,10 @@ export const CSV_HEADER = ['shipment_id', 'device_id', 'seq', 'device_time_iso',
  */
 export const CSV_NOTES = [
   '# ColdProof readings export. Lines starting with # are notes; the header row follows them.',
-  '# device_time_iso / device_time_ms: when the logger measured the reading - by the logger\'s own clock (demo loggers run a fast simulated clock that replays the last day).',
-  '# received_at_iso: when the ledger stored the reading - by the server\'s clock. Its difference from device_time is NOT the delay when the two clocks differ.',
-  '# delay_ms: how long the reading waited in the logger\'s buffer = (received_at - device_time) minus the fleet\'s usual offset (the smallest among the last 256 readings received); empty when unknown.',
-  '# late: the word late when delay_ms exceeded late_after_ms (two sampling intervals of the shipment\'s profile) - the same rule and the same marks as the dashboard and the PDF report.',
+  "# device_time_iso / device_time_ms: when the logger measured the reading - by the logger's own clock (demo loggers run a fast simulated clock that replays the last day).",
+  "# received_at_iso: when the ledger stored the reading - by the server's clock. Its difference from device_time is NOT the delay when the two clocks differ.",
+  "# delay_ms: how long the reading waited in the logger's buffer = (received_at - device_time) minus the fleet's usual offset (the smallest among the last 256 readings received); empty when unknown.",
+  "# late: the word late when delay_ms exceeded late_after_ms (two sampling intervals of the shipment's profile) - the same rule and the same marks as the dashboard and the PDF report.",
 ] as const
 
 export interface CsvOptions {
@@ -47,19 +59,21 @@ export function centiToDecimal(centi: number): string {
 export function readingsCsv(shipmentId: string, readings: readonly ReportReading[], opts: CsvOptions = {}): string {
   const lines: string[] = [...CSV_NOTES, CSV_HEADER.join(',')]
   for (const r of readings) {
-    lines.push([
-      csvText(shipmentId),
-      csvText(r.deviceId),
-      String(r.seq),
-      new Date(r.deviceTimeMs).toISOString(),
-      String(r.deviceTimeMs),
-      new Date(r.receivedAt).toISOString(),
-      centiToDecimal(r.tempCentiC),
-      csvText(r.flags.join('|')),
-      r.late ? 'late' : '',
-      typeof r.delayMs === 'number' ? String(Math.round(r.delayMs)) : '',
-      opts.lateAfterMs !== undefined ? String(opts.lateAfterMs) : '',
-    ].join(','))
+    lines.push(
+      [
+        csvText(shipmentId),
+        csvText(r.deviceId),
+        String(r.seq),
+        new Date(r.deviceTimeMs).toISOString(),
+        String(r.deviceTimeMs),
+        new Date(r.receivedAt).toISOString(),
+        centiToDecimal(r.tempCentiC),
+        csvText(r.flags.join('|')),
+        r.late ? 'late' : '',
+        typeof r.delayMs === 'number' ? String(Math.round(r.delayMs)) : '',
+        opts.lateAfterMs !== undefined ? String(opts.lateAfterMs) : '',
+      ].join(','),
+    )
   }
   return lines.join('\r\n') + '\r\n'
 }

@@ -6,7 +6,9 @@ import { epcisDocument, inExcursion } from './epcis.ts'
 import { sampleReportInput } from './test/sample-input.ts'
 
 // ajv-formats is CommonJS: its default export arrives as the module object under tsx.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  a: Ajv,
+) => Ajv
 const schema = JSON.parse(readFileSync(new URL('./testdata/epcis/EPCIS-JSON-Schema.json', import.meta.url), 'utf8'))
 const ajv = new Ajv({ strict: false, allErrors: true })
 addFormats(ajv)
@@ -14,7 +16,10 @@ const validate = ajv.compile(schema)
 
 t.test('the EPCIS export validates against the GS1 EPCIS 2.0 JSON Schema', async (t) => {
   const input = sampleReportInput()
-  const doc = epcisDocument(input, input.readings.map((r, i) => ({ ...r, index: 100 + i })))
+  const doc = epcisDocument(
+    input,
+    input.readings.map((r, i) => ({ ...r, index: 100 + i })),
+  )
   const ok = validate(doc)
   t.ok(ok, JSON.stringify(validate.errors?.slice(0, 5)))
   const events = (doc.epcisBody as { eventList: Record<string, any>[] }).eventList.filter((e) => e.sensorElementList) // readings; the shipping and receiving events have none
@@ -38,7 +43,11 @@ t.test('readings inside an excursion carry ALARM_CONDITION, a sensor fault ERROR
   let alarms = 0
   input.readings.forEach((r, i) => {
     const exc = events[i].sensorElementList[0].sensorReport[0].exception
-    const expected = r.flags.includes('SENSOR_FAULT') ? 'ERROR_CONDITION' : inExcursion(r, input.result.excursions, input.shipment.range) ? 'ALARM_CONDITION' : undefined
+    const expected = r.flags.includes('SENSOR_FAULT')
+      ? 'ERROR_CONDITION'
+      : inExcursion(r, input.result.excursions, input.shipment.range)
+        ? 'ALARM_CONDITION'
+        : undefined
     t.equal(exc, expected, `reading ${r.deviceId}#${r.seq} at ${r.tempCentiC}`)
     if (exc === 'ALARM_CONDITION') alarms++
   })
@@ -70,15 +79,26 @@ t.test('no SSCC: still schema-valid with an empty epcList', async (t) => {
   t.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 3)))
 })
 
-t.test('the shipment\'s life: a shipping event at its start and, once closed, a receiving event; identifiers never name the host', async (t) => {
-  const input = sampleReportInput()
-  const closed = epcisDocument(input, input.readings.slice(0, 3), { idBase: 'https://coldproof.local/ledger' }) as { epcisBody: { eventList: { bizStep: string; eventTime: string; readPoint: { id: string }; eventID: string }[] } }
-  const steps = closed.epcisBody.eventList.map((e) => e.bizStep)
-  t.same([steps[0], steps[steps.length - 1]], ['shipping', 'receiving'])
-  const last = closed.epcisBody.eventList[steps.length - 1]
-  t.equal(last.eventTime, new Date(input.shipment.closedAt!).toISOString(), 'received at the close')
-  t.match(last.readPoint.id, /\/sites\/Lyon$/, 'at the route\'s end')
-  const open = epcisDocument({ ...input, shipment: { ...input.shipment, closedAt: null } }, input.readings.slice(0, 3)) as typeof closed
-  t.notOk(open.epcisBody.eventList.some((e) => e.bizStep === 'receiving'), 'no receiving event while open')
-  t.notMatch(JSON.stringify(closed), /localhost|127\.0\.0\.1/)
-})
+t.test(
+  "the shipment's life: a shipping event at its start and, once closed, a receiving event; identifiers never name the host",
+  async (t) => {
+    const input = sampleReportInput()
+    const closed = epcisDocument(input, input.readings.slice(0, 3), { idBase: 'https://coldproof.local/ledger' }) as {
+      epcisBody: { eventList: { bizStep: string; eventTime: string; readPoint: { id: string }; eventID: string }[] }
+    }
+    const steps = closed.epcisBody.eventList.map((e) => e.bizStep)
+    t.same([steps[0], steps[steps.length - 1]], ['shipping', 'receiving'])
+    const last = closed.epcisBody.eventList[steps.length - 1]
+    t.equal(last.eventTime, new Date(input.shipment.closedAt!).toISOString(), 'received at the close')
+    t.match(last.readPoint.id, /\/sites\/Lyon$/, "at the route's end")
+    const open = epcisDocument(
+      { ...input, shipment: { ...input.shipment, closedAt: null } },
+      input.readings.slice(0, 3),
+    ) as typeof closed
+    t.notOk(
+      open.epcisBody.eventList.some((e) => e.bizStep === 'receiving'),
+      'no receiving event while open',
+    )
+    t.notMatch(JSON.stringify(closed), /localhost|127\.0\.0\.1/)
+  },
+)

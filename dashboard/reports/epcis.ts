@@ -25,15 +25,32 @@ export interface EpcisOptions {
  * within an excursion of its own device (or of the whole shipment). The
  * reading that ends an excursion is back in range and is not marked.
  */
-export function inExcursion(r: ReportReading, excursions: readonly ReportExcursion[], range: { minCentiC: number | null; maxCentiC: number | null }): boolean {
-  const outside = (range.maxCentiC !== null && r.tempCentiC > range.maxCentiC) || (range.minCentiC !== null && r.tempCentiC < range.minCentiC)
-  return outside && excursions.some((x) => (x.deviceId === null || x.deviceId === r.deviceId) &&
-    r.deviceTimeMs >= x.startAt && (x.endAt === null || r.deviceTimeMs <= x.endAt))
+export function inExcursion(
+  r: ReportReading,
+  excursions: readonly ReportExcursion[],
+  range: { minCentiC: number | null; maxCentiC: number | null },
+): boolean {
+  const outside =
+    (range.maxCentiC !== null && r.tempCentiC > range.maxCentiC) ||
+    (range.minCentiC !== null && r.tempCentiC < range.minCentiC)
+  return (
+    outside &&
+    excursions.some(
+      (x) =>
+        (x.deviceId === null || x.deviceId === r.deviceId) &&
+        r.deviceTimeMs >= x.startAt &&
+        (x.endAt === null || r.deviceTimeMs <= x.endAt),
+    )
+  )
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-export function epcisDocument(input: ReportInput, readings: ReadonlyArray<ReportReading & { index?: number }>, { idBase = 'https://coldproof.invalid' }: EpcisOptions = {}): Record<string, unknown> {
+export function epcisDocument(
+  input: ReportInput,
+  readings: ReadonlyArray<ReportReading & { index?: number }>,
+  { idBase = 'https://coldproof.invalid' }: EpcisOptions = {},
+): Record<string, unknown> {
   const { shipment, result } = input
   const epcList = shipment.gs1 ? [ssccDigitalLink(shipment.gs1.sscc)] : []
   const eventList: Record<string, unknown>[] = readings.map((r) => {
@@ -75,7 +92,8 @@ export function epcisDocument(input: ReportInput, readings: ReadonlyArray<Report
     readPoint: site(where),
   })
   eventList.unshift(lifecycle('shipping', 'in_transit', shipment.startAt, shipment.route.from))
-  if (shipment.closedAt !== null) eventList.push(lifecycle('receiving', 'in_progress', shipment.closedAt, shipment.route.to))
+  if (shipment.closedAt !== null)
+    eventList.push(lifecycle('receiving', 'in_progress', shipment.closedAt, shipment.route.to))
   return {
     '@context': [EPCIS_CONTEXT],
     type: 'EPCISDocument',

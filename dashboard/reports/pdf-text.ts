@@ -18,15 +18,20 @@ import { existsSync } from 'node:fs'
 import { showUnsafe } from '../shared/unsafe-text.ts'
 
 /** The code points WinAnsiEncoding (PDF 32000 Annex D) gives the standard fonts beyond Latin-1. */
-const WIN_ANSI_EXTRA = new Set([0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d,
-  0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x017e, 0x0178])
+const WIN_ANSI_EXTRA = new Set([
+  0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d, 0x2018,
+  0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x017e, 0x0178,
+])
 
 function liberationSans(): { regular: string; bold: string } | null {
   try {
     const dir = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts')
-    const regular = join(dir, 'LiberationSans-Regular.ttf'), bold = join(dir, 'LiberationSans-Bold.ttf')
+    const regular = join(dir, 'LiberationSans-Regular.ttf'),
+      bold = join(dir, 'LiberationSans-Bold.ttf')
     return existsSync(regular) && existsSync(bold) ? { regular, bold } : null
-  } catch { return null }
+  } catch {
+    return null
+  }
 }
 
 export interface ReportFonts {
@@ -59,13 +64,18 @@ export function reportFonts(doc: PDFKit.PDFDocument, { standard = false } = {}):
     regular: lib ? 'report-regular' : 'Helvetica',
     bold: lib ? 'report-bold' : 'Helvetica-Bold',
     embedded: lib !== null,
-    get replaced() { return replaced },
+    get replaced() {
+      return replaced
+    },
     safe(s) {
       let out = ''
       for (const ch of showUnsafe(s)) {
         const cp = ch.codePointAt(0)!
         if (covers(cp)) out += ch
-        else { out += `[U+${cp.toString(16).toUpperCase().padStart(4, '0')}]`; replaced = true }
+        else {
+          out += `[U+${cp.toString(16).toUpperCase().padStart(4, '0')}]`
+          replaced = true
+        }
       }
       if (out !== s) replaced = true
       return out

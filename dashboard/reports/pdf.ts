@@ -38,7 +38,9 @@ const TIME_STEPS = [15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160].ma
  * each a multiple of the step (UTC midnight-aligned for times, since epoch 0 is a UTC midnight).
  */
 export function roundTicks(lo: number, hi: number, steps: readonly number[]): number[] {
-  const step = steps.find((s) => Math.floor(hi / s) - Math.ceil(lo / s) + 1 <= 6) ?? steps[steps.length - 1] * Math.ceil((hi - lo) / (6 * steps[steps.length - 1]))
+  const step =
+    steps.find((s) => Math.floor(hi / s) - Math.ceil(lo / s) + 1 <= 6) ??
+    steps[steps.length - 1] * Math.ceil((hi - lo) / (6 * steps[steps.length - 1]))
   const out: number[] = []
   for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v)
   return out
@@ -85,7 +87,12 @@ function keyValues(doc: PDFKit.PDFDocument, f: ReportFonts, rows: [string, strin
   }
 }
 
-function table(doc: PDFKit.PDFDocument, f: ReportFonts, cols: { title: string; width: number }[], rows: string[][]): void {
+function table(
+  doc: PDFKit.PDFDocument,
+  f: ReportFonts,
+  cols: { title: string; width: number }[],
+  rows: string[][],
+): void {
   const drawRow = (cells: string[], bold: boolean) => {
     if (doc.y > 760) doc.addPage()
     const y = doc.y
@@ -98,16 +105,27 @@ function table(doc: PDFKit.PDFDocument, f: ReportFonts, cols: { title: string; w
       x += cols[i].width
     })
     doc.y = y + h + 3
-    doc.moveTo(MARGIN, doc.y - 1.5).lineTo(MARGIN + CONTENT_W, doc.y - 1.5).lineWidth(0.3).strokeColor('#ccc').stroke()
+    doc
+      .moveTo(MARGIN, doc.y - 1.5)
+      .lineTo(MARGIN + CONTENT_W, doc.y - 1.5)
+      .lineWidth(0.3)
+      .strokeColor('#ccc')
+      .stroke()
   }
-  drawRow(cols.map((c) => c.title), true)
+  drawRow(
+    cols.map((c) => c.title),
+    true,
+  )
   for (const r of rows) drawRow(r, false)
   doc.font(f.regular).fontSize(9)
 }
 
 function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
   const { readings, shipment, result } = input
-  const x0 = MARGIN + 40, y0 = doc.y + 5, w = CONTENT_W - 40, h = 200
+  const x0 = MARGIN + 40,
+    y0 = doc.y + 5,
+    w = CONTENT_W - 40,
+    h = 200
   const valid = readings.filter((r) => !r.flags.includes('SENSOR_FAULT'))
   const tMin = Math.min(shipment.startAt, ...readings.map((r) => r.deviceTimeMs))
   const tMax = Math.max(shipment.closedAt ?? 0, ...readings.map((r) => r.deviceTimeMs), tMin + 60_000)
@@ -127,28 +145,54 @@ function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
   // The allowed range as a band.
   const bandTop = maxCentiC !== null ? Y(maxCentiC) : y0
   const bandBottom = minCentiC !== null ? Y(minCentiC) : y0 + h
-  doc.rect(x0, bandTop, w, bandBottom - bandTop).fillOpacity(0.12).fill('#2da44e').fillOpacity(1)
+  doc
+    .rect(x0, bandTop, w, bandBottom - bandTop)
+    .fillOpacity(0.12)
+    .fill('#2da44e')
+    .fillOpacity(1)
   for (const lim of [minCentiC, maxCentiC]) {
     if (lim === null) continue
-    doc.moveTo(x0, Y(lim)).lineTo(x0 + w, Y(lim)).dash(3, { space: 2 }).lineWidth(0.6).strokeColor('#2da44e').stroke().undash()
-    doc.fontSize(7).fillColor('#2da44e').text(degC(lim), x0 + w - 45, Y(lim) - 9, { width: 45, align: 'right' })
+    doc
+      .moveTo(x0, Y(lim))
+      .lineTo(x0 + w, Y(lim))
+      .dash(3, { space: 2 })
+      .lineWidth(0.6)
+      .strokeColor('#2da44e')
+      .stroke()
+      .undash()
+    doc
+      .fontSize(7)
+      .fillColor('#2da44e')
+      .text(degC(lim), x0 + w - 45, Y(lim) - 9, { width: 45, align: 'right' })
   }
   // Excursions shaded.
   for (const x of result.excursions) {
     const a = X(Math.max(tMin, x.startAt))
     const b = X(Math.min(tMax, x.endAt ?? tMax))
-    doc.rect(a, y0, Math.max(1, b - a), h).fillOpacity(0.15).fill('#cf222e').fillOpacity(1)
+    doc
+      .rect(a, y0, Math.max(1, b - a), h)
+      .fillOpacity(0.15)
+      .fill('#cf222e')
+      .fillOpacity(1)
   }
   // Axis labels at round values (whole or half degrees, whole hours or days), with faint grid lines.
   doc.fontSize(7).fillColor('#444')
   for (const v of roundTicks(vMin, vMax, TEMP_STEPS)) {
-    doc.moveTo(x0, Y(v)).lineTo(x0 + w, Y(v)).lineWidth(0.2).strokeColor('#ddd').stroke()
+    doc
+      .moveTo(x0, Y(v))
+      .lineTo(x0 + w, Y(v))
+      .lineWidth(0.2)
+      .strokeColor('#ddd')
+      .stroke()
     doc.fillColor('#444').text(degC(v), MARGIN - 5, Y(v) - 4, { width: 42, align: 'right' })
   }
   const timeTicks = roundTicks(tMin, tMax, TIME_STEPS)
   const dayTicks = timeTicks.length > 0 && timeTicks[1] - timeTicks[0] >= DAY_MS
   for (const tt of timeTicks) {
-    doc.text(dayTicks ? iso(tt).slice(5, 10) : iso(tt).slice(5, 16).replace('T', ' '), X(tt) - 30, y0 + h + 3, { width: 60, align: 'center' })
+    doc.text(dayTicks ? iso(tt).slice(5, 10) : iso(tt).slice(5, 16).replace('T', ' '), X(tt) - 30, y0 + h + 3, {
+      width: 60,
+      align: 'center',
+    })
   }
   // One vector path per device segment.
   const gap = profileGapMs(shipment.profile)
@@ -165,7 +209,10 @@ function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
       doc.lineWidth(0.9).strokeColor(color).stroke()
     }
     doc.rect(x0 + di * 110, y0 + h + 16, 8, 8).fill(color)
-    doc.fillColor('#222').fontSize(8).text(deviceId, x0 + di * 110 + 11, y0 + h + 16, { width: 95 })
+    doc
+      .fillColor('#222')
+      .fontSize(8)
+      .text(deviceId, x0 + di * 110 + 11, y0 + h + 16, { width: 95 })
   })
   doc.restore()
   doc.x = MARGIN
@@ -189,18 +236,39 @@ function alarmsSection(doc: PDFKit.PDFDocument, f: ReportFonts, alarms: readonly
     if (doc.y > 730) doc.addPage()
     const status = a.state === 'acknowledged' ? 'acknowledged' : 'open (not acknowledged)'
     const ended = a.endedAt === null ? '' : `, ended ${iso(a.endedAt)}`
-    doc.font(f.bold).fontSize(9).fillColor('#111').text(
-      `${a.kind.replace(/_/g, ' ')}${a.severity ? ` [${a.severity}]` : ''} · ${a.deviceId ?? 'shipment'} · raised ${iso(a.raisedAt)}${ended} · ${status}`,
-      MARGIN, doc.y, { width: CONTENT_W })
-    doc.font(f.regular).fontSize(8.5).fillColor('#222').text(a.message, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+    doc
+      .font(f.bold)
+      .fontSize(9)
+      .fillColor('#111')
+      .text(
+        `${a.kind.replace(/_/g, ' ')}${a.severity ? ` [${a.severity}]` : ''} · ${a.deviceId ?? 'shipment'} · raised ${iso(a.raisedAt)}${ended} · ${status}`,
+        MARGIN,
+        doc.y,
+        { width: CONTENT_W },
+      )
+    doc
+      .font(f.regular)
+      .fontSize(8.5)
+      .fillColor('#222')
+      .text(a.message, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
     if (a.ack) {
-      doc.text(`Acknowledged by ${a.ack.by} at ${iso(a.ack.at)}. Reason: ${a.ack.reason}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
-      if (a.ack.comment) doc.fillColor('#444').text(`Comment: ${a.ack.comment}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+      doc.text(`Acknowledged by ${a.ack.by} at ${iso(a.ack.at)}. Reason: ${a.ack.reason}`, MARGIN + 10, doc.y, {
+        width: CONTENT_W - 10,
+      })
+      if (a.ack.comment)
+        doc.fillColor('#444').text(`Comment: ${a.ack.comment}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
     }
     for (const n of a.notifications ?? []) {
       const what = n.level > 0 ? `Escalation ${n.level}` : 'Notified'
-      const outcome = n.status === 'sent' ? `sent (${n.attempts} attempt${n.attempts === 1 ? '' : 's'})` : `FAILED after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}: ${n.error ?? ''}`
-      doc.fillColor(n.status === 'sent' ? '#444' : '#a00').text(`${what}: ${n.channel} to ${n.to} at ${iso(n.at)}, ${outcome}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
+      const outcome =
+        n.status === 'sent'
+          ? `sent (${n.attempts} attempt${n.attempts === 1 ? '' : 's'})`
+          : `FAILED after ${n.attempts} attempt${n.attempts === 1 ? '' : 's'}: ${n.error ?? ''}`
+      doc
+        .fillColor(n.status === 'sent' ? '#444' : '#a00')
+        .text(`${what}: ${n.channel} to ${n.to} at ${iso(n.at)}, ${outcome}`, MARGIN + 10, doc.y, {
+          width: CONTENT_W - 10,
+        })
     }
     doc.moveDown(0.4)
   }
@@ -213,7 +281,12 @@ function receiveLines(input: ReportInput): [string, string][] {
   const r = input.receipt
   if (!r) return []
   const sig = r.signature
-  return [['Received by', `${sig.by}, meaning "${sig.meaning}", reason: ${sig.reason}, received ${iso(r.receivedAt)}, signed ${iso(sig.at)} (password re-entered)`]]
+  return [
+    [
+      'Received by',
+      `${sig.by}, meaning "${sig.meaning}", reason: ${sig.reason}, received ${iso(r.receivedAt)}, signed ${iso(sig.at)} (password re-entered)`,
+    ],
+  ]
 }
 
 /** "Closed by … meaning … reason … at": the close's electronic signature (docs/BUNDLE.md, "The close signature"). */
@@ -222,8 +295,17 @@ function closeLines(input: ReportInput): [string, string][] {
   if (!c) return []
   const sig = c.signature
   if (!sig) return [['Closed by', `${c.by} (no electronic signature)`]]
-  const lines: [string, string][] = [['Closed by', `${sig.by}, meaning "${sig.meaning}", reason: ${sig.reason}, at ${iso(sig.at)} (password re-entered)`]]
-  if (sig.override) lines.push(['Closed over alarms', `${sig.override.alarms.length} open critical alarm(s) overridden: ${sig.override.reason}`])
+  const lines: [string, string][] = [
+    [
+      'Closed by',
+      `${sig.by}, meaning "${sig.meaning}", reason: ${sig.reason}, at ${iso(sig.at)} (password re-entered)`,
+    ],
+  ]
+  if (sig.override)
+    lines.push([
+      'Closed over alarms',
+      `${sig.override.alarms.length} open critical alarm(s) overridden: ${sig.override.reason}`,
+    ])
   return lines
 }
 
@@ -239,10 +321,23 @@ function postCloseSection(doc: PDFKit.PDFDocument, f: ReportFonts, input: Report
   }
   if (list.length === 0) return
   heading(doc, f, `Post-close evidence (${list.length}) — not part of the verdict`)
-  doc.text('These readings were logged after the shipment was closed (above each logger\'s close anchor) with device times inside the closed window. They are authentic log entries, shown for QA; the verdict and the evidence bundle\'s chains do not include them.')
-  table(doc, f, [
-    { title: 'Device', width: 100 }, { title: 'Seq', width: 50 }, { title: 'Device time', width: 130 }, { title: 'Received', width: 130 }, { title: 'Temp.', width: 80 },
-  ], list.slice(0, 200).map((r) => [r.deviceId, String(r.seq), iso(r.deviceTimeMs), iso(r.receivedAt), degC(r.tempCentiC)]))
+  doc.text(
+    "These readings were logged after the shipment was closed (above each logger's close anchor) with device times inside the closed window. They are authentic log entries, shown for QA; the verdict and the evidence bundle's chains do not include them.",
+  )
+  table(
+    doc,
+    f,
+    [
+      { title: 'Device', width: 100 },
+      { title: 'Seq', width: 50 },
+      { title: 'Device time', width: 130 },
+      { title: 'Received', width: 130 },
+      { title: 'Temp.', width: 80 },
+    ],
+    list
+      .slice(0, 200)
+      .map((r) => [r.deviceId, String(r.seq), iso(r.deviceTimeMs), iso(r.receivedAt), degC(r.tempCentiC)]),
+  )
   if (list.length > 200) doc.text(`… and ${list.length - 200} more (see the evidence bundle's postClose list).`)
 }
 
@@ -256,16 +351,23 @@ function ruleProfileSection(doc: PDFKit.PDFDocument, f: ReportFonts, shipment: R
   const p = shipment.profile
   const origin = profileOrigin(p, shipment.profileHash)
   const when = shipment.createdAt === undefined ? '' : ` at ${iso(shipment.createdAt)}`
-  const originText = origin.kind === 'builtin' ? `built-in profile ${origin.id} v${origin.version}, hash matches the built-in`
-    : origin.kind === 'custom' ? `CUSTOM profile, defined by ${shipment.createdBy}${when}`
-      : `NOT the built-in: claims built-in id ${origin.id} v${origin.version} with another hash (defined by ${shipment.createdBy}${when})`
+  const originText =
+    origin.kind === 'builtin'
+      ? `built-in profile ${origin.id} v${origin.version}, hash matches the built-in`
+      : origin.kind === 'custom'
+        ? `CUSTOM profile, defined by ${shipment.createdBy}${when}`
+        : `NOT the built-in: claims built-in id ${origin.id} v${origin.version} with another hash (defined by ${shipment.createdBy}${when})`
   keyValues(doc, f, [
     ['Profile', `${String(p.name ?? p.id ?? 'custom')} (${String(p.id ?? '—')} v${String(p.version ?? '—')})`],
     ['Origin', originText],
     ['Profile SHA-256', shipment.profileHash],
   ])
   let rules: string[] = []
-  try { rules = profileRules(validateProfile(p)) } catch { rules = ['(the logged profile is not a valid rule profile)'] }
+  try {
+    rules = profileRules(validateProfile(p))
+  } catch {
+    rules = ['(the logged profile is not a valid rule profile)']
+  }
   doc.moveDown(0.2).font(f.bold).fontSize(9).text('Rules that decided the verdict', MARGIN, doc.y)
   doc.font(f.regular).fontSize(8.5)
   for (const r of rules) doc.text(`• ${r}`, MARGIN + 10, doc.y, { width: CONTENT_W - 10 })
@@ -295,19 +397,30 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   })
   const f = reportFonts(doc, { standard: opts.standardFonts })
   // Every string reaches the page through these two, so none is drawn unfiltered (pdf-text.ts).
-  const drawText = doc.text.bind(doc), measure = doc.heightOfString.bind(doc)
-  doc.text = ((s: unknown, ...rest: unknown[]) => (drawText as (...a: unknown[]) => PDFKit.PDFDocument)(f.safe(String(s)), ...rest)) as typeof doc.text
-  doc.heightOfString = ((s: unknown, o?: PDFKit.Mixins.TextOptions) => measure(f.safe(String(s)), o)) as typeof doc.heightOfString
+  const drawText = doc.text.bind(doc),
+    measure = doc.heightOfString.bind(doc)
+  doc.text = ((s: unknown, ...rest: unknown[]) =>
+    (drawText as (...a: unknown[]) => PDFKit.PDFDocument)(f.safe(String(s)), ...rest)) as typeof doc.text
+  doc.heightOfString = ((s: unknown, o?: PDFKit.Mixins.TextOptions) =>
+    measure(f.safe(String(s)), o)) as typeof doc.heightOfString
 
   doc.font(f.bold).fontSize(16).fillColor('#111').text('Cold-chain compliance report')
-  doc.font(f.regular).fontSize(10).fillColor('#444').text(`Shipment ${shipment.shipmentId} · generated ${iso(input.generatedAt)}`)
+  doc
+    .font(f.regular)
+    .fontSize(10)
+    .fillColor('#444')
+    .text(`Shipment ${shipment.shipmentId} · generated ${iso(input.generatedAt)}`)
   doc.moveDown(0.6)
 
   const verdict = result.verdict.toUpperCase()
   const vColor = /^PASS/.test(verdict) ? '#1a7f37' : /^FAIL/.test(verdict) ? '#cf222e' : '#9a6700'
   const vy = doc.y
   doc.rect(MARGIN, vy, CONTENT_W, 34).fill(vColor)
-  doc.font(f.bold).fontSize(18).fillColor('#fff').text(`Verdict: ${verdict}`, MARGIN + 10, vy + 9)
+  doc
+    .font(f.bold)
+    .fontSize(18)
+    .fillColor('#fff')
+    .text(`Verdict: ${verdict}`, MARGIN + 10, vy + 9)
   doc.y = vy + 40
   doc.x = MARGIN
   doc.font(f.regular).fontSize(9).fillColor('#222')
@@ -319,7 +432,10 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     for (const reason of reasons.slice(0, deciding)) doc.text(`• ${reason}`)
   }
   if (reasons.length > deciding) {
-    doc.moveDown(0.2).font(f.bold).text(deciding > 0 ? 'Also noted (not deciding):' : 'Noted:')
+    doc
+      .moveDown(0.2)
+      .font(f.bold)
+      .text(deciding > 0 ? 'Also noted (not deciding):' : 'Noted:')
     doc.font(f.regular)
     for (const reason of reasons.slice(deciding)) doc.text(`• ${reason}`)
   }
@@ -331,8 +447,14 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     ['SSCC', shipment.gs1?.sscc ?? '—'],
     ['GTIN / lot / expiry', shipment.gs1 ? `${shipment.gs1.gtin} / ${shipment.gs1.lot} / ${shipment.gs1.expiry}` : '—'],
     ['Window', `${iso(shipment.startAt)} to ${shipment.closedAt === null ? 'open' : iso(shipment.closedAt)}`],
-    ['Created by', shipment.createdAt === undefined ? shipment.createdBy : `${shipment.createdBy} at ${iso(shipment.createdAt)}`],
-    ...(input.loggers ?? []).map((l): [string, string] => [`Logger ${l.deviceId}`, `counts from ${iso(l.from)}${l.until === null ? '' : ` to ${iso(l.until)} (removed)`}`]),
+    [
+      'Created by',
+      shipment.createdAt === undefined ? shipment.createdBy : `${shipment.createdBy} at ${iso(shipment.createdAt)}`,
+    ],
+    ...(input.loggers ?? []).map((l): [string, string] => [
+      `Logger ${l.deviceId}`,
+      `counts from ${iso(l.from)}${l.until === null ? '' : ` to ${iso(l.until)} (removed)`}`,
+    ]),
     ...receiveLines(input),
     ...closeLines(input),
   ])
@@ -344,23 +466,57 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     ['Time in range', formatDuration(result.timeInRangeMs)],
     ['Time above range', formatDuration(result.timeAboveMs)],
     ['Time below range', formatDuration(result.timeBelowMs)],
-    ['Readings', `${input.readings.length} (${input.readings.filter((r) => r.late).length} received late, ${input.readings.filter((r) => r.flags.includes('SENSOR_FAULT')).length} sensor faults)`],
+    [
+      'Readings',
+      `${input.readings.length} (${input.readings.filter((r) => r.late).length} received late, ${input.readings.filter((r) => r.flags.includes('SENSOR_FAULT')).length} sensor faults)`,
+    ],
   ])
   if (result.loggers?.length) {
     doc.moveDown(0.3)
-    table(doc, f, [
-      { title: 'Logger', width: 140 }, { title: 'Minimum', width: 85 }, { title: 'Maximum', width: 85 }, { title: 'Mean (time-weighted)', width: 110 }, { title: 'Readings', width: 75 },
-    ], result.loggers.map((l) => [l.deviceId, degC(l.minCentiC), degC(l.maxCentiC), degC(l.meanCentiC), String(l.readings)]))
+    table(
+      doc,
+      f,
+      [
+        { title: 'Logger', width: 140 },
+        { title: 'Minimum', width: 85 },
+        { title: 'Maximum', width: 85 },
+        { title: 'Mean (time-weighted)', width: 110 },
+        { title: 'Readings', width: 75 },
+      ],
+      result.loggers.map((l) => [
+        l.deviceId,
+        degC(l.minCentiC),
+        degC(l.maxCentiC),
+        degC(l.meanCentiC),
+        String(l.readings),
+      ]),
+    )
   }
   chart(doc, input)
 
   heading(doc, f, `Excursions (${result.excursions.length})`)
   if (result.excursions.length === 0) doc.text('None.')
   else {
-    table(doc, f, [
-      { title: 'Device', width: 80 }, { title: 'Kind', width: 80 }, { title: 'Start', width: 95 },
-      { title: 'End', width: 95 }, { title: 'Duration', width: 70 }, { title: 'Peak', width: 75 },
-    ], result.excursions.map((x) => [x.deviceId ?? 'shipment', describeRule(shipment.profile, x.ruleId) ?? x.kind, iso(x.startAt), x.endAt === null ? 'ongoing' : iso(x.endAt), formatDuration(x.durationMs), degC(x.peakCentiC)]))
+    table(
+      doc,
+      f,
+      [
+        { title: 'Device', width: 80 },
+        { title: 'Kind', width: 80 },
+        { title: 'Start', width: 95 },
+        { title: 'End', width: 95 },
+        { title: 'Duration', width: 70 },
+        { title: 'Peak', width: 75 },
+      ],
+      result.excursions.map((x) => [
+        x.deviceId ?? 'shipment',
+        describeRule(shipment.profile, x.ruleId) ?? x.kind,
+        iso(x.startAt),
+        x.endAt === null ? 'ongoing' : iso(x.endAt),
+        formatDuration(x.durationMs),
+        degC(x.peakCentiC),
+      ]),
+    )
   }
 
   alarmsSection(doc, f, input.alarms ?? [])
@@ -369,38 +525,79 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   ruleProfileSection(doc, f, shipment)
 
   heading(doc, f, 'Devices')
-  table(doc, f, [
-    { title: 'Device', width: 90 }, { title: 'Model', width: 70 }, { title: 'Key fingerprint', width: 110 },
-    { title: 'Calibration', width: 125 }, { title: 'State', width: 100 },
-  ], input.devices.map((d) => [d.deviceId, d.model ?? '—', d.fingerprint,
-    d.calibration ? `${d.calibration.certificate}, due ${iso(d.calibration.dueAt).slice(0, 10)}` : '—', d.revoked ? 'revoked' : 'active']))
+  table(
+    doc,
+    f,
+    [
+      { title: 'Device', width: 90 },
+      { title: 'Model', width: 70 },
+      { title: 'Key fingerprint', width: 110 },
+      { title: 'Calibration', width: 125 },
+      { title: 'State', width: 100 },
+    ],
+    input.devices.map((d) => [
+      d.deviceId,
+      d.model ?? '—',
+      d.fingerprint,
+      d.calibration ? `${d.calibration.certificate}, due ${iso(d.calibration.dueAt).slice(0, 10)}` : '—',
+      d.revoked ? 'revoked' : 'active',
+    ]),
+  )
 
   heading(doc, f, 'Evidence')
   keyValues(doc, f, [
-    ['Ledger checkpoint', input.checkpoint ? `${input.checkpoint.origin}, tree size ${input.checkpoint.size}` : 'no checkpoint yet'],
+    [
+      'Ledger checkpoint',
+      input.checkpoint ? `${input.checkpoint.origin}, tree size ${input.checkpoint.size}` : 'no checkpoint yet',
+    ],
     ['Checkpoint root', input.checkpoint?.rootHash ?? '—'],
-    ['Evidence bundle SHA-256', input.bundleSha256 === null
-      ? `not available (${input.bundleNote ?? 'evidence bundle module not installed'})`
-      : input.bundleBuiltAt
-        ? `${input.bundleSha256} (built at tree size ${input.bundleBuiltAt.size}, ${iso(input.bundleBuiltAt.at).replace('T', ' ').replace('Z', ' UTC')})`
-        : input.bundleSha256],
+    [
+      'Evidence bundle SHA-256',
+      input.bundleSha256 === null
+        ? `not available (${input.bundleNote ?? 'evidence bundle module not installed'})`
+        : input.bundleBuiltAt
+          ? `${input.bundleSha256} (built at tree size ${input.bundleBuiltAt.size}, ${iso(input.bundleBuiltAt.at).replace('T', ' ').replace('Z', ' UTC')})`
+          : input.bundleSha256,
+    ],
   ])
   if (input.bundleSha256 !== null && shipment.closedAt === null) {
-    doc.moveDown(0.3).font(f.bold).fontSize(8.5).fillColor('#9a6700').text(
-      'This shipment is open: its evidence bundle changes as readings arrive, so a bundle downloaded later has another hash. ' +
-      'Until the shipment is closed its bundle is provisional (it verifies as NOT VERIFIED, SHIPMENT_NOT_CLOSED): verify the bundle downloaded after closing; this hash names the bundle as it was when this report was made.',
-      MARGIN, doc.y, { width: CONTENT_W })
+    doc
+      .moveDown(0.3)
+      .font(f.bold)
+      .fontSize(8.5)
+      .fillColor('#9a6700')
+      .text(
+        'This shipment is open: its evidence bundle changes as readings arrive, so a bundle downloaded later has another hash. ' +
+          'Until the shipment is closed its bundle is provisional (it verifies as NOT VERIFIED, SHIPMENT_NOT_CLOSED): verify the bundle downloaded after closing; this hash names the bundle as it was when this report was made.',
+        MARGIN,
+        doc.y,
+        { width: CONTENT_W },
+      )
     doc.font(f.regular)
   }
-  doc.moveDown(0.5).fontSize(8).fillColor('#555').text(
-    'Every reading is signed by its logger (Ed25519) and chained to its predecessor; the ledger entries holding them are ' +
-    'committed to the signed checkpoint above. Verify the evidence bundle offline with `coldproof verify <bundle>` ' +
-    'against the ledger key you trust; this report is a summary of that evidence, not a substitute for it.',
-    MARGIN, doc.y, { width: CONTENT_W })
+  doc
+    .moveDown(0.5)
+    .fontSize(8)
+    .fillColor('#555')
+    .text(
+      'Every reading is signed by its logger (Ed25519) and chained to its predecessor; the ledger entries holding them are ' +
+        'committed to the signed checkpoint above. Verify the evidence bundle offline with `coldproof verify <bundle>` ' +
+        'against the ledger key you trust; this report is a summary of that evidence, not a substitute for it.',
+      MARGIN,
+      doc.y,
+      { width: CONTENT_W },
+    )
   if (f.replaced) {
-    doc.moveDown(0.3).fontSize(8).fillColor('#9a6700').text(
-      `Some text holds characters that ${f.embedded ? 'the report font (Liberation Sans) has no glyph for' : 'the standard PDF font cannot show (Unicode report font not installed)'}, or control or bidirectional formatting characters: each is printed as its Unicode code point, e.g. [U+202E].`,
-      MARGIN, doc.y, { width: CONTENT_W })
+    doc
+      .moveDown(0.3)
+      .fontSize(8)
+      .fillColor('#9a6700')
+      .text(
+        `Some text holds characters that ${f.embedded ? 'the report font (Liberation Sans) has no glyph for' : 'the standard PDF font cannot show (Unicode report font not installed)'}, or control or bidirectional formatting characters: each is printed as its Unicode code point, e.g. [U+202E].`,
+        MARGIN,
+        doc.y,
+        { width: CONTENT_W },
+      )
   }
 
   // "Page x of y" on every page, once the page count is known (pages are buffered).
@@ -409,9 +606,16 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
     doc.switchToPage(i)
     const bottom = doc.page.margins.bottom
     doc.page.margins.bottom = 0 // writing inside the margin must not open a new page
-    doc.font(f.regular).fontSize(7.5).fillColor('#666').text(
-      `ColdProof report · shipment ${shipment.shipmentId} · page ${i - range.start + 1} of ${range.count}`,
-      MARGIN, doc.page.height - MARGIN + 15, { width: CONTENT_W, align: 'center', lineBreak: false })
+    doc
+      .font(f.regular)
+      .fontSize(7.5)
+      .fillColor('#666')
+      .text(
+        `ColdProof report · shipment ${shipment.shipmentId} · page ${i - range.start + 1} of ${range.count}`,
+        MARGIN,
+        doc.page.height - MARGIN + 15,
+        { width: CONTENT_W, align: 'center', lineBreak: false },
+      )
     doc.page.margins.bottom = bottom
   }
   doc.end()

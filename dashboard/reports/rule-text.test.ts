@@ -3,7 +3,10 @@ import { describeRule } from './rule-text.ts'
 
 t.test('a rule id reads as its side and limit, looked up in the profile', async (t) => {
   const profile = {
-    zones: [{ id: 'above-8', side: 'above', limitCentiC: 800 }, { id: 'warm', side: 'above', limitCentiC: 1250 }],
+    zones: [
+      { id: 'above-8', side: 'above', limitCentiC: 800 },
+      { id: 'warm', side: 'above', limitCentiC: 1250 },
+    ],
     hardLimits: [{ id: 'frozen', side: 'below', limitCentiC: -50 }],
   }
   t.equal(describeRule(profile, 'above-8'), 'above 8.00 °C')

@@ -38,7 +38,13 @@ export interface ReportResult {
   /** The first `deciding` reasons alone give the verdict. */
   deciding?: number
   /** Per logger: min, max, mean over its judged time. */
-  loggers?: { deviceId: string; minCentiC: number | null; maxCentiC: number | null; meanCentiC: number | null; readings: number }[]
+  loggers?: {
+    deviceId: string
+    minCentiC: number | null
+    maxCentiC: number | null
+    meanCentiC: number | null
+    readings: number
+  }[]
   mktCentiC: number | null
   timeInRangeMs: number | null
   timeAboveMs: number | null
@@ -104,7 +110,16 @@ export interface ReportInput {
   /** The signed receipt at the destination (shipment.receive entry), when there is one. */
   receipt?: { receivedAt: number; signature: { by: string; meaning: string; reason: string; at: number } } | null
   /** Who closed the shipment, and their electronic signature when the close carried one. */
-  close?: { by: string; signature: { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } } | null } | null
+  close?: {
+    by: string
+    signature: {
+      by: string
+      meaning: string
+      reason: string
+      at: number
+      override?: { reason: string; alarms: string[] }
+    } | null
+  } | null
   result: ReportResult
   devices: ReportDevice[]
   /** Alarms and their acknowledgements, oldest first (absent: none known). */

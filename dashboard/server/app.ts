@@ -6,7 +6,12 @@
  */
 import { heldCount } from '../../ledger/store/index.ts'
 import { Counter, Gauge } from 'prom-client'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify'
 import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
@@ -24,7 +29,12 @@ import authPlugin from './auth.ts'
 import { createSessionStore, type SessionStore } from './sessions.ts'
 import type { UserStore } from './users.ts'
 import { createFleetMonitor, type FleetMonitor, type FleetMonitorOptions } from './monitor.ts'
-import { createMetrics, type BrokerMetricsSnapshot, type IngestMetricsSnapshot, type DashboardMetrics } from './metrics.ts'
+import {
+  createMetrics,
+  type BrokerMetricsSnapshot,
+  type IngestMetricsSnapshot,
+  type DashboardMetrics,
+} from './metrics.ts'
 import { createSseHub, type SseHub, type SseLimits } from './sse.ts'
 import { addSecurityMetrics, type SecurityMetrics } from './security-metrics.ts'
 import { createLoginBackoff, type LoginBackoff, type LoginBackoffOptions } from './login-backoff.ts'
@@ -52,7 +62,10 @@ const here = dirname(fileURLToPath(import.meta.url))
 export const DEFAULT_PUBLIC_DIR = join(here, '..', 'public')
 
 /** Builds an evidence bundle for a shipment (dashboard/evidence/, wired by the start-up code when present). */
-export type BundleBuilder = (shipmentId: string, opts?: { postClose?: boolean }) => Promise<{ json: string; sha256: string }>
+export type BundleBuilder = (
+  shipmentId: string,
+  opts?: { postClose?: boolean },
+) => Promise<{ json: string; sha256: string }>
 
 export interface DashboardOptions {
   ledger: Ledger
@@ -176,10 +189,14 @@ const CSP = {
   },
 } as const
 
-function fieldOf(err: { validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }>; validationContext?: string }): string | undefined {
+function fieldOf(err: {
+  validation?: Array<{ instancePath?: string; params?: Record<string, unknown> }>
+  validationContext?: string
+}): string | undefined {
   const v = err.validation?.[0]
   if (!v) return undefined
-  const base = (err.validationContext ?? 'body') + (v.instancePath ?? '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.')
+  const base =
+    (err.validationContext ?? 'body') + (v.instancePath ?? '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.')
   const extra = v.params?.missingProperty ?? v.params?.additionalProperty
   return typeof extra === 'string' ? `${base}.${extra}` : base
 }
@@ -202,7 +219,11 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   const sse = createSseHub({
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     limits: opts.stream,
-    onDrop: (user, bytes) => app.log.warn({ event: 'stream_dropped', user, bufferedBytes: bytes }, 'live-stream client dropped: it did not read'),
+    onDrop: (user, bytes) =>
+      app.log.warn(
+        { event: 'stream_dropped', user, bufferedBytes: bytes },
+        'live-stream client dropped: it did not read',
+      ),
   })
   let monitor: FleetMonitor | null = null
   const metrics = createMetrics({
@@ -212,7 +233,11 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     ledgerHealth: () => opts.ledger.health(),
     quarantineStore: () => {
       const s = opts.ledger.stats()
-      return { records: s.quarantineKept?.records ?? 0, bytes: s.quarantineKept?.bytes ?? 0, droppedByReason: (s.quarantineDroppedByReason ?? {}) as Record<string, number> }
+      return {
+        records: s.quarantineKept?.records ?? 0,
+        bytes: s.quarantineKept?.bytes ?? 0,
+        droppedByReason: (s.quarantineDroppedByReason ?? {}) as Record<string, number>,
+      }
     },
     chains: () => {
       const devices = opts.ledger.devices()
@@ -228,24 +253,61 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     ingestMetrics: opts.ingestMetrics,
   })
   monitor = createFleetMonitor({
-    ledger: opts.ledger, clock, lateAfterMs: opts.lateAfterMs,
+    ledger: opts.ledger,
+    clock,
+    lateAfterMs: opts.lateAfterMs,
     onIngestLatency: (s) => metrics.observeIngestLatency(s),
-    onError: (err, index) => app.log.error({ err, index }, index < 0 ? 'live state could not catch up with the ledger' : 'live state could not apply a ledger entry'),
-    sliceSize: opts.catchUp?.sliceSize, beforeSlice: opts.catchUp?.beforeSlice,
+    onError: (err, index) =>
+      app.log.error(
+        { err, index },
+        index < 0 ? 'live state could not catch up with the ledger' : 'live state could not apply a ledger entry',
+      ),
+    sliceSize: opts.catchUp?.sliceSize,
+    beforeSlice: opts.catchUp?.beforeSlice,
   })
   const security = addSecurityMetrics(metrics.registry, sse)
   const n = opts.notifications
-  const notificationsTotal = new Counter({ name: 'coldproof_notifications_total', help: 'Alarm notifications by channel and outcome (sent, failed)', labelNames: ['channel', 'status'], registers: [metrics.registry] })
-  const notifier = n ? await createNotifier({
-    configFile: n.configFile, config: n.config, recordsFile: n.recordsFile, clock, sleep: n.sleep,
-    lookup: (s, a) => monitor!.alarm(s, a),
-    log: (level, obj, msg) => app.log[level](obj, msg),
-    onRecord: (r) => notificationsTotal.inc({ channel: r.channel, status: r.status }),
-  }) : null
-  const auditLog = await openAuditLog(opts.auditFile ?? null, (line) => app.log.warn({ file: opts.auditFile, line }, 'audit record unreadable; skipped'))
-  if (notifier) new Gauge({ name: 'coldproof_notifications_pending', help: 'Alarm notifications queued or in flight', registers: [metrics.registry], collect() { const p = notifier.pending(); this.set(p.queued + p.inFlight) } })
+  const notificationsTotal = new Counter({
+    name: 'coldproof_notifications_total',
+    help: 'Alarm notifications by channel and outcome (sent, failed)',
+    labelNames: ['channel', 'status'],
+    registers: [metrics.registry],
+  })
+  const notifier = n
+    ? await createNotifier({
+        configFile: n.configFile,
+        config: n.config,
+        recordsFile: n.recordsFile,
+        clock,
+        sleep: n.sleep,
+        lookup: (s, a) => monitor!.alarm(s, a),
+        log: (level, obj, msg) => app.log[level](obj, msg),
+        onRecord: (r) => notificationsTotal.inc({ channel: r.channel, status: r.status }),
+      })
+    : null
+  const auditLog = await openAuditLog(opts.auditFile ?? null, (line) =>
+    app.log.warn({ file: opts.auditFile, line }, 'audit record unreadable; skipped'),
+  )
+  if (notifier)
+    new Gauge({
+      name: 'coldproof_notifications_pending',
+      help: 'Alarm notifications queued or in flight',
+      registers: [metrics.registry],
+      collect() {
+        const p = notifier.pending()
+        this.set(p.queued + p.inFlight)
+      },
+    })
   const ctx: DashboardContext = {
-    ledger: opts.ledger, users: opts.users, sessions, monitor, metrics, sse, clock, opts, security,
+    ledger: opts.ledger,
+    users: opts.users,
+    sessions,
+    monitor,
+    metrics,
+    sse,
+    clock,
+    opts,
+    security,
     loginBackoff: createLoginBackoff({ clock, ...opts.loginBackoff }),
     integrity: createIntegrityChecker(opts.ledger, clock),
     writeLimit: { max: opts.rateLimits?.writes ?? 120, timeWindow: 60_000 },
@@ -254,7 +316,14 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     notificationsOf: (s, a) => notifier?.notificationsFor(s, a) ?? [],
     auditLog,
     async audit(req, action, target, details) {
-      const r = { at: clock(), by: req.user?.username ?? 'unknown', action, target, ip: req.ip, ...(details ? { details } : {}) }
+      const r = {
+        at: clock(),
+        by: req.user?.username ?? 'unknown',
+        action,
+        target,
+        ip: req.ip,
+        ...(details ? { details } : {}),
+      }
       try {
         await auditLog.append(r)
       } catch (err) {
@@ -266,24 +335,52 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   for (const s of SHARED_SCHEMAS) app.addSchema(s)
 
   // Every error body goes out here, with a code from the catalogue (errors.ts, docs/API.md), and is counted.
-  const sendError = (reply: FastifyReply, code: ApiErrorCode, message: string, extra: { field?: string; details?: Record<string, unknown> } = {}) => {
+  const sendError = (
+    reply: FastifyReply,
+    code: ApiErrorCode,
+    message: string,
+    extra: { field?: string; details?: Record<string, unknown> } = {},
+  ) => {
     const statusCode = API_ERROR_CODES[code]
     security.refusal(code)
-    return reply.code(statusCode).send({ statusCode, code, error: statusText(statusCode), message, ...(extra.field ? { field: extra.field } : {}), ...(extra.details ? { details: extra.details } : {}) })
+    return reply
+      .code(statusCode)
+      .send({
+        statusCode,
+        code,
+        error: statusText(statusCode),
+        message,
+        ...(extra.field ? { field: extra.field } : {}),
+        ...(extra.details ? { details: extra.details } : {}),
+      })
   }
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown[]; validationContext?: string; field?: string }, req, reply) => {
-    if (err instanceof ApiError) return sendError(reply, err.code, err.message, { field: err.field, details: err.details })
-    const mapped = fromLedgerError(err)
-    if (mapped) return sendError(reply, mapped.code, mapped.message, { details: mapped.details })
-    if (err.validation) return sendError(reply, 'ERR_VALIDATION', err.message, { field: fieldOf(err as Parameters<typeof fieldOf>[0]) })
-    const status = err.statusCode ?? 500
-    if (status >= 400 && status < 500) {
-      if (status === 429 && req.routeOptions.url === '/api/login') security.loginFailure('rate_limited')
-      return sendError(reply, clientErrorCode(status, err), err.message)
-    }
-    req.log.error({ err }, 'request failed')
-    return sendError(reply, 'ERR_INTERNAL', 'internal error; see the server log')
-  })
+  app.setErrorHandler(
+    (
+      err: Error & {
+        statusCode?: number
+        code?: string
+        validation?: unknown[]
+        validationContext?: string
+        field?: string
+      },
+      req,
+      reply,
+    ) => {
+      if (err instanceof ApiError)
+        return sendError(reply, err.code, err.message, { field: err.field, details: err.details })
+      const mapped = fromLedgerError(err)
+      if (mapped) return sendError(reply, mapped.code, mapped.message, { details: mapped.details })
+      if (err.validation)
+        return sendError(reply, 'ERR_VALIDATION', err.message, { field: fieldOf(err as Parameters<typeof fieldOf>[0]) })
+      const status = err.statusCode ?? 500
+      if (status >= 400 && status < 500) {
+        if (status === 429 && req.routeOptions.url === '/api/login') security.loginFailure('rate_limited')
+        return sendError(reply, clientErrorCode(status, err), err.message)
+      }
+      req.log.error({ err }, 'request failed')
+      return sendError(reply, 'ERR_INTERNAL', 'internal error; see the server log')
+    },
+  )
   // Defence in depth against a JSON body ever being sniffed or pasted into HTML: < > & and the
   // JS line separators are sent as \u escapes, which every JSON parser decodes to the same text.
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -308,19 +405,36 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   await app.register(cookie, { secret: opts.cookieSecret })
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: (_req, c) => ({ statusCode: 429, code: 'ERR_RATE_LIMITED', error: 'Too Many Requests', message: `rate limit: at most ${c.max} requests per ${c.after}` }),
+    errorResponseBuilder: (_req, c) => ({
+      statusCode: 429,
+      code: 'ERR_RATE_LIMITED',
+      error: 'Too Many Requests',
+      message: `rate limit: at most ${c.max} requests per ${c.after}`,
+    }),
   })
   await app.register(swagger, {
     openapi: {
       info: { title: 'ColdProof dashboard API', version: '1.0.0', description: 'See docs/API.md' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'coldproof_session' }, bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'coldproof_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
       security: [{ session: [] }, { bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   })
   // Before authentication: a cross-origin write is refused whoever it claims to be (login included).
   await app.register(originCheck, { allowedOrigins: opts.allowedOrigins })
-  await app.register(authPlugin, { users: opts.users, sessions, metricsToken: opts.metricsToken, localToken: opts.localToken })
+  await app.register(authPlugin, {
+    users: opts.users,
+    sessions,
+    metricsToken: opts.metricsToken,
+    localToken: opts.localToken,
+  })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false })
 
   await app.register(healthRoutes)
@@ -337,14 +451,25 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   await app.register(reportRoutes)
   await app.register(streamRoutes)
   await app.register(metricsRoutes)
-  await app.register(fastifyStatic, { root: opts.publicDir ?? DEFAULT_PUBLIC_DIR, index: ['index.html'], wildcard: true })
+  await app.register(fastifyStatic, {
+    root: opts.publicDir ?? DEFAULT_PUBLIC_DIR,
+    index: ['index.html'],
+    wildcard: true,
+  })
 
   app.addHook('onReady', async () => {
     await monitor!.start()
     monitor!.subscribe((e) => {
       // The notifier only enqueues here: a slow channel never holds up the monitor (dashboard/notify/notifier.ts).
       if (e.event === 'alarm') notifier?.onAlarm(e.data)
-      sse.broadcast(e.event === 'alarm' || e.event === 'ack' ? { event: e.event, data: { ...e.data, notifications: ctx.notificationsOf(e.data.shipmentId, e.data.alarmId) } } as typeof e : e)
+      sse.broadcast(
+        e.event === 'alarm' || e.event === 'ack'
+          ? ({
+              event: e.event,
+              data: { ...e.data, notifications: ctx.notificationsOf(e.data.shipmentId, e.data.alarmId) },
+            } as typeof e)
+          : e,
+      )
     })
     const escalateEvery = n?.escalationCheckMs ?? 30_000
     if (notifier && escalateEvery > 0) {
@@ -356,7 +481,9 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     if (monitor!.progress().readingsTotal <= (opts.catchUp?.waitUpTo ?? 10_000)) await monitor!.caughtUp()
     const runCheck = () => {
       ctx.integrity.run().then(
-        (r) => { if (!r.ok) app.log.error({ failure: r.failure }, 'ledger integrity check FAILED') },
+        (r) => {
+          if (!r.ok) app.log.error({ failure: r.failure }, 'ledger integrity check FAILED')
+        },
         (err) => app.log.error({ err }, 'ledger integrity check could not run'),
       )
     }
@@ -419,11 +546,29 @@ const LEDGER_DETAILS = new Set(['ERR_LEDGER_EVIDENCE_ENDS_EARLY'])
 function fromLedgerError(err: Error & { code?: string; details?: Record<string, unknown> }): ApiError | null {
   if (err.name !== 'LedgerError' || typeof err.code !== 'string') return null
   const code = LEDGER_CODES[err.code]
-  return code ? new ApiError(code, err.message, undefined, LEDGER_DETAILS.has(err.code) ? err.details : undefined) : null
+  return code
+    ? new ApiError(code, err.message, undefined, LEDGER_DETAILS.has(err.code) ? err.details : undefined)
+    : null
 }
 
 function statusText(code: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error'
+  return (
+    (
+      {
+        400: 'Bad Request',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'Not Found',
+        409: 'Conflict',
+        413: 'Payload Too Large',
+        415: 'Unsupported Media Type',
+        429: 'Too Many Requests',
+        500: 'Internal Server Error',
+        501: 'Not Implemented',
+        503: 'Service Unavailable',
+      } as Record<number, string>
+    )[code] ?? 'Error'
+  )
 }
 
 /** fastify's and its plugins' own 4xx errors (FST_ERR_..., a JSON SyntaxError) as catalogue codes. */
@@ -432,6 +577,11 @@ function clientErrorCode(status: number, err: Error & { code?: string }): ApiErr
   if (status === 413) return 'ERR_BODY_TOO_LARGE'
   if (status === 415) return 'ERR_MEDIA_TYPE'
   if (status === 404) return 'ERR_NOT_FOUND'
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'ERR_BAD_JSON'
+  if (
+    err instanceof SyntaxError ||
+    err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    err.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+  )
+    return 'ERR_BAD_JSON'
   return 'ERR_BAD_REQUEST'
 }

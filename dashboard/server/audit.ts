@@ -14,8 +14,15 @@ import { open, readFile, mkdir, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 export const AUDIT_ACTIONS = [
-  'user.created', 'user.disabled', 'user.enabled', 'user.password_reset', 'user.role_changed', 'user.deleted',
-  'token.created', 'token.revoked', 'notifications.rules_changed',
+  'user.created',
+  'user.disabled',
+  'user.enabled',
+  'user.password_reset',
+  'user.role_changed',
+  'user.deleted',
+  'token.created',
+  'token.revoked',
+  'notifications.rules_changed',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
@@ -59,7 +66,9 @@ function parse(text: string, onBadLine?: (line: number) => void): AuditRecord[] 
       const r = JSON.parse(line) as AuditRecord
       if (typeof r.seq === 'number' && typeof r.action === 'string' && typeof r.by === 'string') out.push(r)
       else onBadLine?.(i + 1)
-    } catch { onBadLine?.(i + 1) }
+    } catch {
+      onBadLine?.(i + 1)
+    }
   })
   return out
 }
@@ -77,7 +86,10 @@ export async function openAuditLog(file: string | null, onBadLine?: (line: numbe
   let known = 0
   if (file) {
     await mkdir(dirname(file), { recursive: true })
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return ''; throw e })
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return ''
+      throw e
+    })
     records = parse(text, onBadLine)
     // 0600: the trail names users and client addresses.
     fh = await open(file, 'a', 0o600)
@@ -110,7 +122,10 @@ export async function openAuditLog(file: string | null, onBadLine?: (line: numbe
         known = (await h.stat()).size
         return rec
       })
-      chain = done.then(() => {}, () => {})
+      chain = done.then(
+        () => {},
+        () => {},
+      )
       return done
     },
     page({ limit = 50, before } = {}) {

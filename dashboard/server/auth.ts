@@ -35,7 +35,11 @@ export const SESSION_COOKIE = 'coldproof_session'
 
 /** The login page and the files it loads (dashboard/public/login.html). */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
-  '/login.html', '/styles.css', '/favicon.svg', '/build/login.js', '/build/login.js.map',
+  '/login.html',
+  '/styles.css',
+  '/favicon.svg',
+  '/build/login.js',
+  '/build/login.js.map',
 ])
 
 export interface AuthOptions {
@@ -60,7 +64,10 @@ function bearer(req: FastifyRequest): string | null {
 }
 
 /** Resolves the caller from the session cookie or bearer token; null when neither is valid. */
-export function identify(req: FastifyRequest, opts: AuthOptions): { user: PublicUser; sessionId: string | null; tokenScope?: 'read-only' | 'role' } | null {
+export function identify(
+  req: FastifyRequest,
+  opts: AuthOptions,
+): { user: PublicUser; sessionId: string | null; tokenScope?: 'read-only' | 'role' } | null {
   const raw = req.cookies?.[SESSION_COOKIE]
   if (raw) {
     const unsigned = req.unsignCookie(raw)
@@ -75,7 +82,10 @@ export function identify(req: FastifyRequest, opts: AuthOptions): { user: Public
   if (token) {
     if (opts.localToken && sameSecret(token, opts.localToken)) return { user: LOCAL_CLI_USER, sessionId: null }
     const hit = opts.users.authenticateToken(token)
-    if (hit) { const { tokenScope, ...user } = hit; return { user, sessionId: null, tokenScope } }
+    if (hit) {
+      const { tokenScope, ...user } = hit
+      return { user, sessionId: null, tokenScope }
+    }
   }
   return null
 }
@@ -122,14 +132,19 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
     req.tokenScope = who.tokenScope ?? null
     // A read-only token reads, whatever its owner's role may do.
     if (who.tokenScope === 'read-only' && req.method !== 'GET' && req.method !== 'HEAD') {
-      throw new ApiError('ERR_AUTH_TOKEN_SCOPE', `this API token is read-only: it may not ${req.method} ${req.routeOptions.url ?? path}; use a token with the "role" scope`)
+      throw new ApiError(
+        'ERR_AUTH_TOKEN_SCOPE',
+        `this API token is read-only: it may not ${req.method} ${req.routeOptions.url ?? path}; use a token with the "role" scope`,
+      )
     }
     if (!mayAccess(who.user.role, cfg.roles)) {
-      throw new ApiError('ERR_AUTH_FORBIDDEN', `the ${who.user.role} role may not ${req.method} ${req.routeOptions.url ?? path}`)
+      throw new ApiError(
+        'ERR_AUTH_FORBIDDEN',
+        `the ${who.user.role} role may not ${req.method} ${req.routeOptions.url ?? path}`,
+      )
     }
   })
 }
-
 // Hooks of this plugin apply to the whole app, not just its own scope
 // (fastify docs, Plugins: "skip-override", what fastify-plugin sets).
 ;(authPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true

@@ -8,7 +8,12 @@
  */
 import type { AlarmView } from './live-views.ts'
 
-export interface ForkEvidence { deviceId: string; seq: number; index: number; at: number }
+export interface ForkEvidence {
+  deviceId: string
+  seq: number
+  index: number
+  at: number
+}
 type Ack = AlarmView['ack']
 
 export function forkAlarmId(f: ForkEvidence): string {
@@ -31,7 +36,7 @@ export function createDeviceAlarms(): DeviceAlarms {
   const raised = new Map<string, Map<string, ForkEvidence>>()
   const raise = (shipmentId: string, f: ForkEvidence): string => {
     let m = raised.get(shipmentId)
-    if (!m) raised.set(shipmentId, m = new Map())
+    if (!m) raised.set(shipmentId, (m = new Map()))
     const id = forkAlarmId(f)
     m.set(id, f)
     return id
@@ -43,15 +48,27 @@ export function createDeviceAlarms(): DeviceAlarms {
       return (shipmentIds.length ? shipmentIds : ['']).map((s) => raise(s, f))
     },
     forShipment(shipmentId, devices) {
-      return devices.flatMap((d) => { const f = forks.get(d); return f ? [raise(shipmentId, f)] : [] })
+      return devices.flatMap((d) => {
+        const f = forks.get(d)
+        return f ? [raise(shipmentId, f)] : []
+      })
     },
     view(shipmentId, alarmId, ack) {
       const f = raised.get(shipmentId)?.get(alarmId)
       if (!f) return undefined
       return {
-        alarmId, shipmentId, deviceId: f.deviceId, kind: 'device_compromised', rule: null, severity: 'critical',
+        alarmId,
+        shipmentId,
+        deviceId: f.deviceId,
+        kind: 'device_compromised',
+        rule: null,
+        severity: 'critical',
         message: `logger ${f.deviceId} signed two different readings with seq ${f.seq} (fork logged at entry ${f.index}): its evidence from seq ${f.seq} on is untrustworthy until it is revoked`,
-        raisedAt: f.at, endedAt: null, state: ack ? 'acknowledged' : 'open', sensorLost: false, ack,
+        raisedAt: f.at,
+        endedAt: null,
+        state: ack ? 'acknowledged' : 'open',
+        sensorLost: false,
+        ack,
       }
     },
     keys() {

@@ -42,14 +42,19 @@ export function createIntegrityChecker(ledger: Ledger, clock: () => number): Int
     }
     const r = await checkLedger(reader, { ledgerPublicKey: ledger.verifierKey, origin: ledger.origin })
     last = {
-      at: clock(), ok: r.ok, size: r.size, uncovered: r.uncovered,
+      at: clock(),
+      ok: r.ok,
+      size: r.size,
+      uncovered: r.uncovered,
       failure: r.failure ? { code: r.failure.code, index: r.failure.index ?? null, message: r.failure.message } : null,
     }
     return last
   }
   return {
     run() {
-      running ??= check().finally(() => { running = null })
+      running ??= check().finally(() => {
+        running = null
+      })
       return running
     },
     last: () => last,

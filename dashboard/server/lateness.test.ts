@@ -19,7 +19,10 @@ function run(accel: number, deviceStart: number, receiveStart: number): number[]
     const t = deviceStart + i * 5 * MIN
     late.excess(recv(t), t) // logger A, always online
     const inDeadZone = i >= 10 && i < 22
-    if (inDeadZone) { buffered.push({ seq: i + 1, t }); continue }
+    if (inDeadZone) {
+      buffered.push({ seq: i + 1, t })
+      continue
+    }
     if (i === 22) {
       // Back online: the buffer goes first, then the live reading.
       for (const b of buffered) if (late.excess(recv(t), b.t) > THRESHOLD) lateB.push(b.seq)
@@ -35,12 +38,16 @@ t.test('real time, UTC-synced loggers: readings older than two intervals at arri
   t.same(run(1, T, T), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
 })
 
-t.test('accelerated device clock (demo, 720×, device time far behind the wall clock): the same readings are late', async (t) => {
-  const T = Date.UTC(2026, 10, 20)
-  t.same(run(720, T - 47 * 3600_000, T), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
-})
+t.test(
+  'accelerated device clock (demo, 720×, device time far behind the wall clock): the same readings are late',
+  async (t) => {
+    const T = Date.UTC(2026, 10, 20)
+    t.same(run(720, T - 47 * 3600_000, T), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
+  },
+)
 
 t.test('a constant device clock offset does not make live readings late', async (t) => {
   const late = createLateness()
-  for (let i = 0; i < 50; i++) t.equal(late.excess(1_000_000 + i * 300_000 + 3 * 3600_000, 1_000_000 + i * 300_000) <= 1, true)
+  for (let i = 0; i < 50; i++)
+    t.equal(late.excess(1_000_000 + i * 300_000 + 3 * 3600_000, 1_000_000 + i * 300_000) <= 1, true)
 })

@@ -6,11 +6,32 @@
  * Pure state; the monitor does the I/O.
  */
 import type { ShipmentCreateBody } from '../../ledger/tlog/index.ts'
-import { applyChange, initialWindows, inLoggerWindow, type DevicesChange, type LoggerWindow } from '../../ledger/tlog/index.ts'
-import { createSensorEvaluator, validateProfile, type RuleProfile, type SensorEvaluator, type ComplianceEvent, type EngineReading, type AddOutcome } from '../compliance/index.ts'
+import {
+  applyChange,
+  initialWindows,
+  inLoggerWindow,
+  type DevicesChange,
+  type LoggerWindow,
+} from '../../ledger/tlog/index.ts'
+import {
+  createSensorEvaluator,
+  validateProfile,
+  type RuleProfile,
+  type SensorEvaluator,
+  type ComplianceEvent,
+  type EngineReading,
+  type AddOutcome,
+} from '../compliance/index.ts'
 import type { ReadingView } from './views.ts'
 
-export interface LastReading { seq: number; deviceTimeMs: number; receivedAt: number; tempCentiC: number; late: boolean; batteryPct: number | null }
+export interface LastReading {
+  seq: number
+  deviceTimeMs: number
+  receivedAt: number
+  tempCentiC: number
+  late: boolean
+  batteryPct: number | null
+}
 
 export interface StoredAlarm {
   event: ComplianceEvent
@@ -18,7 +39,13 @@ export interface StoredAlarm {
 }
 
 /** An acknowledgement of an alarm, as logged (alarm.ack entry). */
-export interface AlarmAck { by: string; reason: string; comment: string; at: number; index: number }
+export interface AlarmAck {
+  by: string
+  reason: string
+  comment: string
+  at: number
+  index: number
+}
 
 export interface LiveShipment {
   id: string
@@ -41,8 +68,25 @@ export interface LiveShipment {
 
 export function newShipment(body: ShipmentCreateBody, closedAt: number | null): LiveShipment {
   let profile: RuleProfile | null = null
-  try { profile = validateProfile(body.profile) } catch { profile = null }
-  const s: LiveShipment = { id: body.shipmentId, body, profile, windows: initialWindows(body), closedAt, readings: new Map(), evaluators: new Map(), alarms: new Map(), acks: new Map(), last: new Map(), closeAnchors: null, postClose: [] }
+  try {
+    profile = validateProfile(body.profile)
+  } catch {
+    profile = null
+  }
+  const s: LiveShipment = {
+    id: body.shipmentId,
+    body,
+    profile,
+    windows: initialWindows(body),
+    closedAt,
+    readings: new Map(),
+    evaluators: new Map(),
+    alarms: new Map(),
+    acks: new Map(),
+    last: new Map(),
+    closeAnchors: null,
+    postClose: [],
+  }
   buildEvaluators(s)
   return s
 }
@@ -52,7 +96,14 @@ export function buildEvaluators(s: LiveShipment): void {
   if (!s.profile) return
   // Each logger over its own window: from its assignment, up to its removal or the close.
   for (const w of s.windows) {
-    s.evaluators.set(w.deviceId, createSensorEvaluator({ profile: s.profile, deviceId: w.deviceId, window: { startMs: w.from, endMs: w.until ?? s.closedAt } }))
+    s.evaluators.set(
+      w.deviceId,
+      createSensorEvaluator({
+        profile: s.profile,
+        deviceId: w.deviceId,
+        window: { startMs: w.from, endMs: w.until ?? s.closedAt },
+      }),
+    )
   }
 }
 
@@ -67,14 +118,19 @@ export function inWindow(s: LiveShipment, deviceId: string, t: number, index = -
 }
 
 /** The loggers assigned now. */
-export const currentLoggers = (s: LiveShipment): string[] => s.windows.filter((w) => w.until === null).map((w) => w.deviceId)
+export const currentLoggers = (s: LiveShipment): string[] =>
+  s.windows.filter((w) => w.until === null).map((w) => w.deviceId)
 
 /** Applies a shipment.devices entry: new windows; a removed logger's readings after its removal time leave the fold (see refoldWith). */
 export function changeLoggers(s: LiveShipment, change: DevicesChange): void {
   s.windows = applyChange(s.windows, change)
   for (const id of change.body.remove) {
     const list = s.readings.get(id)
-    if (list) s.readings.set(id, list.filter((r) => r.deviceTimeMs <= change.body.at))
+    if (list)
+      s.readings.set(
+        id,
+        list.filter((r) => r.deviceTimeMs <= change.body.at),
+      )
   }
 }
 
@@ -89,7 +145,12 @@ export function applyOutcome(s: LiveShipment, out: AddOutcome): string[] {
     } else if (e.kind === 'excursion_ended' && e.endReason !== 'end_of_data') {
       // The excursion's alarm is anchored at its start: `${deviceId}:excursion_alarm:${rule}:${startMs}`.
       for (const [id, a] of s.alarms) {
-        if (a.event.kind === 'excursion_alarm' && a.event.deviceId === e.deviceId && a.event.rule === e.rule && a.event.startMs === e.startMs) {
+        if (
+          a.event.kind === 'excursion_alarm' &&
+          a.event.deviceId === e.deviceId &&
+          a.event.rule === e.rule &&
+          a.event.startMs === e.startMs
+        ) {
           a.endedAt = e.endMs ?? e.atMs
           changed.push(id)
         }
@@ -100,13 +161,26 @@ export function applyOutcome(s: LiveShipment, out: AddOutcome): string[] {
 }
 
 export function addReading(s: LiveShipment, r: ReadingView): string[] {
-  const er: EngineReading = { deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status }
+  const er: EngineReading = {
+    deviceId: r.deviceId,
+    seq: r.seq,
+    deviceTimeMs: r.deviceTimeMs,
+    tempCentiC: r.tempCentiC,
+    status: r.status,
+  }
   let list = s.readings.get(r.deviceId)
   if (!list) s.readings.set(r.deviceId, (list = []))
   list.push(er)
   const prev = s.last.get(r.deviceId)
   if (!prev || r.seq > prev.seq) {
-    s.last.set(r.deviceId, { seq: r.seq, deviceTimeMs: r.deviceTimeMs, receivedAt: r.receivedAt, tempCentiC: r.tempCentiC, late: r.late, batteryPct: r.batteryPct })
+    s.last.set(r.deviceId, {
+      seq: r.seq,
+      deviceTimeMs: r.deviceTimeMs,
+      receivedAt: r.receivedAt,
+      tempCentiC: r.tempCentiC,
+      late: r.late,
+      batteryPct: r.batteryPct,
+    })
   }
   const ev = s.evaluators.get(r.deviceId)
   return ev ? applyOutcome(s, ev.add(er)) : []
@@ -125,12 +199,25 @@ export function addPostClose(s: LiveShipment, r: EngineReading): string {
   const id = `${r.deviceId}:post_close_reading`
   const prev = s.alarms.get(id)
   const count = (prev?.event.count ?? 0) + 1
-  const first = prev?.event ?? { id, kind: 'post_close_reading' as const, deviceId: r.deviceId, alarm: true, atMs: r.deviceTimeMs, rule: '', seq: r.seq, tempCentiC: r.tempCentiC }
+  const first = prev?.event ?? {
+    id,
+    kind: 'post_close_reading' as const,
+    deviceId: r.deviceId,
+    alarm: true,
+    atMs: r.deviceTimeMs,
+    rule: '',
+    seq: r.seq,
+    tempCentiC: r.tempCentiC,
+  }
   s.alarms.set(id, { event: { ...first, count }, endedAt: null })
   return id
 }
 
-export function closeShipment(s: LiveShipment, closedAt: number, anchors?: readonly { deviceId: string; seq: number }[]): void {
+export function closeShipment(
+  s: LiveShipment,
+  closedAt: number,
+  anchors?: readonly { deviceId: string; seq: number }[],
+): void {
   s.closedAt = closedAt
   if (anchors) s.closeAnchors = new Map(anchors.map((a) => [a.deviceId, a.seq]))
   // The window's end is part of the fold (stop delay, missing end): refold with it.
@@ -156,9 +243,24 @@ export function refoldWith(s: LiveShipment, earlier: readonly ReadingView[]): st
     if (!inWindow(s, r.deviceId, r.deviceTimeMs, r.index)) continue
     let list = s.readings.get(r.deviceId)
     if (!list) s.readings.set(r.deviceId, (list = []))
-    if (!list.some((x) => x.seq === r.seq)) list.push({ deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status })
+    if (!list.some((x) => x.seq === r.seq))
+      list.push({
+        deviceId: r.deviceId,
+        seq: r.seq,
+        deviceTimeMs: r.deviceTimeMs,
+        tempCentiC: r.tempCentiC,
+        status: r.status,
+      })
     const prev = s.last.get(r.deviceId)
-    if (!prev || r.seq > prev.seq) s.last.set(r.deviceId, { seq: r.seq, deviceTimeMs: r.deviceTimeMs, receivedAt: r.receivedAt, tempCentiC: r.tempCentiC, late: r.late, batteryPct: r.batteryPct })
+    if (!prev || r.seq > prev.seq)
+      s.last.set(r.deviceId, {
+        seq: r.seq,
+        deviceTimeMs: r.deviceTimeMs,
+        receivedAt: r.receivedAt,
+        tempCentiC: r.tempCentiC,
+        late: r.late,
+        batteryPct: r.batteryPct,
+      })
   }
   buildEvaluators(s)
   s.alarms.clear()

@@ -62,7 +62,8 @@ export function alarmView(s: LiveShipment, id: string, clock: () => number): Ala
   const e = a.event
   const last = s.last.get(e.deviceId)
   const gap = s.profile?.maxDataGapMs ?? 30 * 60_000
-  const sensorLost = !ack && a.endedAt === null && s.closedAt === null && last !== undefined && clock() - last.receivedAt > gap
+  const sensorLost =
+    !ack && a.endedAt === null && s.closedAt === null && last !== undefined && clock() - last.receivedAt > gap
   return {
     alarmId: id,
     shipmentId: s.id,
@@ -70,7 +71,9 @@ export function alarmView(s: LiveShipment, id: string, clock: () => number): Ala
     kind: e.kind,
     rule: e.rule || null,
     severity: alarmSeverity(e.kind),
-    message: alarmMessage(e, s.profile) + (sensorLost ? ' — sensor lost: no reading since ' + new Date(last!.receivedAt).toISOString() : ''),
+    message:
+      alarmMessage(e, s.profile) +
+      (sensorLost ? ' — sensor lost: no reading since ' + new Date(last!.receivedAt).toISOString() : ''),
     raisedAt: e.atMs,
     endedAt: a.endedAt,
     state: ack ? 'acknowledged' : 'open',

@@ -26,7 +26,11 @@ export interface LoginBackoff {
   size(): number
 }
 
-interface Entry { failures: number; last: number; until: number }
+interface Entry {
+  failures: number
+  last: number
+  until: number
+}
 
 export function createLoginBackoff(o: LoginBackoffOptions = {}): LoginBackoff {
   const clock = o.clock ?? Date.now
@@ -38,7 +42,10 @@ export function createLoginBackoff(o: LoginBackoffOptions = {}): LoginBackoff {
   const entries = new Map<string, Entry>()
   const live = (key: string, now: number): Entry | undefined => {
     const e = entries.get(key)
-    if (e && now - e.last > forgetAfter) { entries.delete(key); return undefined }
+    if (e && now - e.last > forgetAfter) {
+      entries.delete(key)
+      return undefined
+    }
     return e
   }
   const bump = (key: string, now: number) => {
@@ -65,6 +72,8 @@ export function createLoginBackoff(o: LoginBackoffOptions = {}): LoginBackoff {
     success(username) {
       entries.delete(`u:${username}`)
     },
-    size() { return entries.size },
+    size() {
+      return entries.size
+    },
   }
 }

@@ -4,7 +4,18 @@
  * logger assigned) after some of its readings were committed is backfilled.
  */
 import type { ShipmentCreateBody, StoredEntry } from '../../ledger/tlog/index.ts'
-import { addPostClose, addReading, buildEvaluators, changeLoggers, closeShipment, inWindow, isPostClose, newShipment, refoldWith, type LiveShipment } from './live-shipment.ts'
+import {
+  addPostClose,
+  addReading,
+  buildEvaluators,
+  changeLoggers,
+  closeShipment,
+  inWindow,
+  isPostClose,
+  newShipment,
+  refoldWith,
+  type LiveShipment,
+} from './live-shipment.ts'
 import { alarmView, summaryOf } from './live-views.ts'
 import type { FleetMonitorOptions } from './monitor.ts'
 import type { MonitorState } from './monitor-state.ts'
@@ -22,12 +33,18 @@ export class EntryApplier {
   /** Applies one committed entry; `live` = emit events. */
   apply(se: StoredEntry, live: boolean): void {
     switch (se.entry.type) {
-      case 'shipment.create': return this.#create(se as StoredEntry<'shipment.create'>, live)
-      case 'shipment.devices': return this.#changeLoggers(se as StoredEntry<'shipment.devices'>, live)
-      case 'reading.fork': return this.#fork(se as StoredEntry<'reading.fork'>, live)
-      case 'shipment.close': return this.#close(se as StoredEntry<'shipment.close'>, live)
-      case 'reading': return this.#reading(se as StoredEntry<'reading'>, live)
-      case 'alarm.ack': return this.#ack(se as StoredEntry<'alarm.ack'>, live)
+      case 'shipment.create':
+        return this.#create(se as StoredEntry<'shipment.create'>, live)
+      case 'shipment.devices':
+        return this.#changeLoggers(se as StoredEntry<'shipment.devices'>, live)
+      case 'reading.fork':
+        return this.#fork(se as StoredEntry<'reading.fork'>, live)
+      case 'shipment.close':
+        return this.#close(se as StoredEntry<'shipment.close'>, live)
+      case 'reading':
+        return this.#reading(se as StoredEntry<'reading'>, live)
+      case 'alarm.ack':
+        return this.#ack(se as StoredEntry<'alarm.ack'>, live)
       case 'device.register':
       case 'device.revoke':
         if (live) this.#emitDevice((se.entry.body as { deviceId: string }).deviceId)
@@ -85,9 +102,16 @@ export class EntryApplier {
     const { state } = this
     const b = entry.body
     const listing = state.shipmentsOf(b.deviceId).map((s) => s.id)
-    const raised = state.deviceAlarms.addFork({ deviceId: b.deviceId, seq: b.seq, index: entry.index, at: entry.time }, listing)
+    const raised = state.deviceAlarms.addFork(
+      { deviceId: b.deviceId, seq: b.seq, index: entry.index, at: entry.time },
+      listing,
+    )
     if (!live) return
-    for (const sid of listing.length ? listing : ['']) for (const id of raised) { const a = state.deviceAlarmView(sid, id); if (a) state.emit({ event: 'alarm', data: a }) }
+    for (const sid of listing.length ? listing : [''])
+      for (const id of raised) {
+        const a = state.deviceAlarmView(sid, id)
+        if (a) state.emit({ event: 'alarm', data: a })
+      }
     this.#emitDevice(b.deviceId)
   }
 
@@ -113,9 +137,21 @@ export class EntryApplier {
     for (const s of mine) {
       // Final once closed: above the close anchor a reading is post-close evidence, raised for QA, never folded.
       const changed = isPostClose(s, v.deviceId, v.seq)
-        ? [addPostClose(s, { deviceId: v.deviceId, seq: v.seq, deviceTimeMs: v.deviceTimeMs, tempCentiC: v.tempCentiC, status: v.status })]
+        ? [
+            addPostClose(s, {
+              deviceId: v.deviceId,
+              seq: v.seq,
+              deviceTimeMs: v.deviceTimeMs,
+              tempCentiC: v.tempCentiC,
+              status: v.status,
+            }),
+          ]
         : addReading(s, view)
-      if (live) for (const id of changed) { const a = alarmView(s, id, state.clock); if (a) state.emit({ event: 'alarm', data: a }) }
+      if (live)
+        for (const id of changed) {
+          const a = alarmView(s, id, state.clock)
+          if (a) state.emit({ event: 'alarm', data: a })
+        }
     }
     if (live) {
       opts.onIngestLatency?.(Math.max(0, state.clock() - entry.time) / 1000)
@@ -129,7 +165,13 @@ export class EntryApplier {
     const body = entry.body
     const s = state.shipments.get(body.shipmentId)
     if (!s) return
-    s.acks.set(body.alarmId, { by: body.by, reason: body.reason, comment: body.comment, at: entry.time, index: entry.index })
+    s.acks.set(body.alarmId, {
+      by: body.by,
+      reason: body.reason,
+      comment: body.comment,
+      at: entry.time,
+      index: entry.index,
+    })
     if (live) {
       const a = state.anyAlarm(s.id, body.alarmId)
       if (a) state.emit({ event: 'ack', data: a })
@@ -153,13 +195,25 @@ export class EntryApplier {
     const prev = this.#backfilling.get(s.id) ?? Promise.resolve()
     const done: Promise<void> = (async () => {
       await prev
-      const earlier = (await state.ledger.readingsByShipment(s.id)).filter((e) => e.entry.index < createIndex && (!only || only.includes(e.entry.body.deviceId)))
+      const earlier = (await state.ledger.readingsByShipment(s.id)).filter(
+        (e) => e.entry.index < createIndex && (!only || only.includes(e.entry.body.deviceId)),
+      )
       if (s.closedAt !== null || (earlier.length === 0 && !only)) return
-      const views = earlier.map((e) => ({ ...readingView(e, Number.MAX_SAFE_INTEGER), late: state.lateReadings.has(`${e.entry.body.deviceId}:${e.entry.body.seq}`) }))
+      const views = earlier.map((e) => ({
+        ...readingView(e, Number.MAX_SAFE_INTEGER),
+        late: state.lateReadings.has(`${e.entry.body.deviceId}:${e.entry.body.seq}`),
+      }))
       const ids = refoldWith(s, views)
-      for (const id of ids) { const a = alarmView(s, id, state.clock); if (a) state.emit({ event: 'alarm', data: a }) }
+      for (const id of ids) {
+        const a = alarmView(s, id, state.clock)
+        if (a) state.emit({ event: 'alarm', data: a })
+      }
       state.emit({ event: 'shipment', data: summaryOf(s) })
-    })().catch((err) => this.opts.onError?.(err, createIndex)).finally(() => { if (this.#backfilling.get(s.id) === done) this.#backfilling.delete(s.id) })
+    })()
+      .catch((err) => this.opts.onError?.(err, createIndex))
+      .finally(() => {
+        if (this.#backfilling.get(s.id) === done) this.#backfilling.delete(s.id)
+      })
     this.#backfilling.set(s.id, done)
   }
 }

@@ -11,7 +11,12 @@ import type { EntryApplier } from './monitor-apply.ts'
 import type { MonitorState } from './monitor-state.ts'
 
 /** Loads the shipment history of the first `size0` entries. */
-export async function loadShipmentHistory(ledger: Ledger, applier: EntryApplier, state: MonitorState, size0: number): Promise<void> {
+export async function loadShipmentHistory(
+  ledger: Ledger,
+  applier: EntryApplier,
+  state: MonitorState,
+  size0: number,
+): Promise<void> {
   const before = (e: StoredEntry) => e.entry.index < size0
   const creates = (await ledger.entriesByType('shipment.create')).filter(before)
   const closes = (await ledger.entriesByType('shipment.close')).filter(before)
@@ -38,7 +43,14 @@ export async function loadShipmentHistory(ledger: Ledger, applier: EntryApplier,
  * lateness baseline) as if the monitor had watched them arrive. In slices, so that the server
  * answers meanwhile. Resolves false when the monitor was stopped meanwhile.
  */
-export async function foldStoredReadings(ledger: Ledger, applier: EntryApplier, size0: number, progress: CatchUpProgress, opts: FleetMonitorOptions, stopped: () => boolean): Promise<boolean> {
+export async function foldStoredReadings(
+  ledger: Ledger,
+  applier: EntryApplier,
+  size0: number,
+  progress: CatchUpProgress,
+  opts: FleetMonitorOptions,
+  stopped: () => boolean,
+): Promise<boolean> {
   const slice = Math.max(1, opts.sliceSize ?? 2000)
   let from = 0
   while (from < size0) {
@@ -48,9 +60,16 @@ export async function foldStoredReadings(ledger: Ledger, applier: EntryApplier, 
     if (stopped()) return false
     if (batch.length === 0) break
     for (const r of batch) {
-      if (r.entry.index >= size0) { from = size0; break }
+      if (r.entry.index >= size0) {
+        from = size0
+        break
+      }
       // As when following live: an entry that cannot be applied is reported, not fatal.
-      try { applier.apply(r, false) } catch (err) { opts.onError?.(err, r.entry.index) }
+      try {
+        applier.apply(r, false)
+      } catch (err) {
+        opts.onError?.(err, r.entry.index)
+      }
       progress.readingsFolded++
       from = r.entry.index + 1
     }
@@ -128,6 +147,16 @@ export class LedgerFollower {
     const cp = ledger.latestCheckpoint()
     if (!cp || cp.size === this.#lastCheckpointSize) return
     this.#lastCheckpointSize = cp.size
-    this.state.emit({ event: 'checkpoint', data: { origin: ledger.origin, size: cp.size, rootHash: cp.rootHash, note: cp.note, publicKey: null, verifierKey: ledger.verifierKey } })
+    this.state.emit({
+      event: 'checkpoint',
+      data: {
+        origin: ledger.origin,
+        size: cp.size,
+        rootHash: cp.rootHash,
+        note: cp.note,
+        publicKey: null,
+        verifierKey: ledger.verifierKey,
+      },
+    })
   }
 }

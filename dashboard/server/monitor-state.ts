@@ -33,7 +33,11 @@ export class MonitorState {
 
   emit(e: MonitorEvent): void {
     for (const l of this.listeners) {
-      try { l(e) } catch { /* a broken listener must not stop the others */ }
+      try {
+        l(e)
+      } catch {
+        /* a broken listener must not stop the others */
+      }
     }
   }
 
@@ -66,11 +70,18 @@ export class MonitorState {
 
   /** The open shipment a device currently belongs to, if any. */
   shipmentOfDevice(deviceId: string): string | null {
-    for (const s of this.shipmentsOf(deviceId)) if (s.closedAt === null && s.windows.some((w) => w.deviceId === deviceId && w.until === null)) return s.id
+    for (const s of this.shipmentsOf(deviceId))
+      if (s.closedAt === null && s.windows.some((w) => w.deviceId === deviceId && w.until === null)) return s.id
     return null
   }
 
-  alarms({ state = 'all', shipmentId }: { state?: 'open' | 'acknowledged' | 'all'; shipmentId?: string } = {}): AlarmView[] {
+  alarms({
+    state = 'all',
+    shipmentId,
+  }: {
+    state?: 'open' | 'acknowledged' | 'all'
+    shipmentId?: string
+  } = {}): AlarmView[] {
     const out: AlarmView[] = []
     for (const s of this.shipments.values()) {
       if (shipmentId !== undefined && s.id !== shipmentId) continue

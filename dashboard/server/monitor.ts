@@ -11,7 +11,13 @@
  */
 import type { Ledger } from '../../ledger/store/index.ts'
 import type { RuleProfile } from '../compliance/index.ts'
-import { deviceStates, summaryOf, type AlarmView, type DeviceStateView, type ShipmentSummaryView } from './live-views.ts'
+import {
+  deviceStates,
+  summaryOf,
+  type AlarmView,
+  type DeviceStateView,
+  type ShipmentSummaryView,
+} from './live-views.ts'
 import { EntryApplier } from './monitor-apply.ts'
 import { LedgerFollower } from './monitor-catch-up.ts'
 import { MonitorState } from './monitor-state.ts'
@@ -19,7 +25,14 @@ import { deviceView, type DeviceView, type ReadingView } from './views.ts'
 
 export type { AlarmView, ShipmentStatus, ShipmentSummaryView, DeviceStateView } from './live-views.ts'
 
-export interface CheckpointEvent { origin: string; size: number; rootHash: string; note: string; publicKey: string | null; verifierKey: string | null }
+export interface CheckpointEvent {
+  origin: string
+  size: number
+  rootHash: string
+  note: string
+  publicKey: string | null
+  verifierKey: string | null
+}
 
 export type MonitorEvent =
   | { event: 'reading'; data: ReadingView & { shipmentIds: string[] } }
@@ -51,7 +64,11 @@ export interface FleetMonitorOptions {
  * start are folded (summaries and alarms are incomplete meanwhile); 'live' once
  * done; 'failed' when reading the ledger failed (the reason is logged).
  */
-export interface CatchUpProgress { state: 'catching_up' | 'live' | 'failed'; readingsFolded: number; readingsTotal: number }
+export interface CatchUpProgress {
+  state: 'catching_up' | 'live' | 'failed'
+  readingsFolded: number
+  readingsTotal: number
+}
 
 export interface FleetMonitor {
   /**

@@ -19,7 +19,11 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /** "http://Host:8080/" → "http://host:8080"; null for anything that is not an http(s) origin. */
 export function normalizeOrigin(s: string): string | null {
   let u: URL
-  try { u = new URL(s) } catch { return null }
+  try {
+    u = new URL(s)
+  } catch {
+    return null
+  }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return null
   return u.origin
 }
@@ -50,16 +54,28 @@ export default async function originCheck(app: FastifyInstance, opts: OriginChec
   const allowed = new Set<string>()
   for (const o of opts.allowedOrigins ?? []) {
     const n = normalizeOrigin(o)
-    if (!n) throw new TypeError(`"allowedOrigins" expected http(s) origins such as "https://coldproof.example.com", got ${JSON.stringify(o)}`)
+    if (!n)
+      throw new TypeError(
+        `"allowedOrigins" expected http(s) origins such as "https://coldproof.example.com", got ${JSON.stringify(o)}`,
+      )
     allowed.add(n)
   }
   app.addHook('onRequest', async (req) => {
     const why = originRefusal(req, allowed)
     if (!why) return
-    req.log.warn({ event: 'origin_refused', method: req.method, url: req.url.split('?')[0], origin: req.headers.origin, secFetchSite: req.headers['sec-fetch-site'], ip: req.ip }, 'cross-origin write refused')
+    req.log.warn(
+      {
+        event: 'origin_refused',
+        method: req.method,
+        url: req.url.split('?')[0],
+        origin: req.headers.origin,
+        secFetchSite: req.headers['sec-fetch-site'],
+        ip: req.ip,
+      },
+      'cross-origin write refused',
+    )
     throw new ApiError('ERR_AUTH_BAD_ORIGIN', why)
   })
 }
-
 // Global hook, as auth.ts: applies to every route of the app.
 ;(originCheck as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true

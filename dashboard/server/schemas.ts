@@ -45,7 +45,12 @@ export const AuditRecordSchema = {
   $id: 'AuditRecord',
   type: 'object',
   properties: {
-    seq: { type: 'integer' }, at: MS, by: { type: 'string' }, action: { type: 'string' }, target: { type: 'string' }, ip: { type: 'string' },
+    seq: { type: 'integer' },
+    at: MS,
+    by: { type: 'string' },
+    action: { type: 'string' },
+    target: { type: 'string' },
+    ip: { type: 'string' },
     details: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
   },
   required: ['seq', 'at', 'by', 'action', 'target', 'ip'],
@@ -54,7 +59,14 @@ export const AuditRecordSchema = {
 export const TokenSchema = {
   $id: 'Token',
   type: 'object',
-  properties: { id: { type: 'string' }, label: { type: 'string' }, createdAt: MS, lastUsedAt: MS_OR_NULL, scope: { type: 'string', enum: ['read-only', 'role'] }, expiresAt: MS_OR_NULL },
+  properties: {
+    id: { type: 'string' },
+    label: { type: 'string' },
+    createdAt: MS,
+    lastUsedAt: MS_OR_NULL,
+    scope: { type: 'string', enum: ['read-only', 'role'] },
+    expiresAt: MS_OR_NULL,
+  },
   required: ['id', 'label', 'createdAt', 'lastUsedAt', 'scope', 'expiresAt'],
 } as const
 
@@ -138,7 +150,13 @@ export const AlarmSchema = {
       anyOf: [
         {
           type: 'object',
-          properties: { by: { type: 'string' }, reason: { type: 'string' }, comment: { type: 'string' }, at: MS, index: { type: 'integer' } },
+          properties: {
+            by: { type: 'string' },
+            reason: { type: 'string' },
+            comment: { type: 'string' },
+            at: MS,
+            index: { type: 'integer' },
+          },
         },
         { type: 'null' },
       ],
@@ -149,8 +167,13 @@ export const AlarmSchema = {
       items: {
         type: 'object',
         properties: {
-          channel: { type: 'string' }, to: { type: 'string' }, at: MS, status: { type: 'string', enum: ['sent', 'failed'] },
-          attempts: { type: 'integer' }, level: { type: 'integer' }, error: { type: 'string' },
+          channel: { type: 'string' },
+          to: { type: 'string' },
+          at: MS,
+          status: { type: 'string', enum: ['sent', 'failed'] },
+          attempts: { type: 'integer' },
+          level: { type: 'integer' },
+          error: { type: 'string' },
         },
       },
     },
@@ -218,8 +241,15 @@ export const ShipmentDetailSchema = {
     closeSignature: {
       type: ['object', 'null'],
       properties: {
-        by: { type: 'string' }, meaning: { type: 'string' }, reason: { type: 'string' }, at: MS,
-        override: { type: 'object', properties: { reason: { type: 'string' }, alarms: { type: 'array', items: { type: 'string' } } }, required: ['reason', 'alarms'] },
+        by: { type: 'string' },
+        meaning: { type: 'string' },
+        reason: { type: 'string' },
+        at: MS,
+        override: {
+          type: 'object',
+          properties: { reason: { type: 'string' }, alarms: { type: 'array', items: { type: 'string' } } },
+          required: ['reason', 'alarms'],
+        },
       },
       required: ['by', 'meaning', 'reason', 'at'],
     },
@@ -228,7 +258,13 @@ export const ShipmentDetailSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { deviceId: { type: 'string' }, from: MS, until: MS_OR_NULL, addedEntry: INT_OR_NULL, removedEntry: INT_OR_NULL },
+        properties: {
+          deviceId: { type: 'string' },
+          from: MS,
+          until: MS_OR_NULL,
+          addedEntry: INT_OR_NULL,
+          removedEntry: INT_OR_NULL,
+        },
         required: ['deviceId', 'from', 'until', 'addedEntry', 'removedEntry'],
       },
     },
@@ -257,8 +293,13 @@ export const ShipmentDetailSchema = {
           items: {
             type: 'object',
             properties: {
-              deviceId: { type: 'string' }, verdict: { type: 'string' }, minCentiC: CENTI_OR_NULL, maxCentiC: CENTI_OR_NULL,
-              meanCentiC: CENTI_OR_NULL, mktCentiC: CENTI_OR_NULL, readings: { type: 'integer' },
+              deviceId: { type: 'string' },
+              verdict: { type: 'string' },
+              minCentiC: CENTI_OR_NULL,
+              maxCentiC: CENTI_OR_NULL,
+              meanCentiC: CENTI_OR_NULL,
+              mktCentiC: CENTI_OR_NULL,
+              readings: { type: 'integer' },
             },
           },
         },
@@ -322,8 +363,20 @@ export const CheckpointSchema = {
 } as const
 
 export const SHARED_SCHEMAS = [
-  ErrorSchema, UserSchema, AuditRecordSchema, TokenSchema, Gs1Schema, ShipmentSummarySchema, ExcursionSchema, AlarmSchema,
-  ReadingSchema, StreamReadingSchema, DeviceStateSchema, ShipmentDetailSchema, DeviceSchema, CheckpointSchema,
+  ErrorSchema,
+  UserSchema,
+  AuditRecordSchema,
+  TokenSchema,
+  Gs1Schema,
+  ShipmentSummarySchema,
+  ExcursionSchema,
+  AlarmSchema,
+  ReadingSchema,
+  StreamReadingSchema,
+  DeviceStateSchema,
+  ShipmentDetailSchema,
+  DeviceSchema,
+  CheckpointSchema,
 ] as const
 
 // ---------- request bodies ----------
@@ -338,7 +391,11 @@ export const LoginBody = {
 export const TokenCreateBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { label: TEXT(64), scope: { type: 'string', enum: ['read-only', 'role'], default: 'role' }, expiresInDays: { type: 'integer', minimum: 1, maximum: 366 } },
+  properties: {
+    label: TEXT(64),
+    scope: { type: 'string', enum: ['read-only', 'role'], default: 'role' },
+    expiresInDays: { type: 'integer', minimum: 1, maximum: 366 },
+  },
   required: ['label'],
 } as const
 
@@ -378,10 +435,17 @@ export const ShipmentCloseBody = {
   properties: {
     closedAt: MS,
     /** The person closing confirms that some logger's evidence ends before closedAt, and why. */
-    endsEarly: { type: 'object', additionalProperties: false, required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } },
+    endsEarly: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['reason'],
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+    },
     /** The electronic signature: the closer's password re-entered, what the signature means, and why. */
     signature: {
-      type: 'object', additionalProperties: false, required: ['password', 'meaning', 'reason'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['password', 'meaning', 'reason'],
       properties: { password: TEXT(200), meaning: { type: 'string', enum: [...CLOSE_MEANINGS] }, reason: TEXT(500) },
     },
     /** Close over open critical alarms, and why (recorded in the signature). */
@@ -409,7 +473,9 @@ export const ShipmentReceiveBody = {
     receivedAt: MS,
     /** The electronic signature: the receiver's password re-entered, what the receipt means, and a remark. */
     signature: {
-      type: 'object', additionalProperties: false, required: ['password', 'meaning', 'reason'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['password', 'meaning', 'reason'],
       properties: { password: TEXT(200), meaning: { type: 'string', enum: [...RECEIVE_MEANINGS] }, reason: TEXT(500) },
     },
   },
@@ -438,7 +504,11 @@ export const DeviceCreateBody = {
 export const GapBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { fromSeq: { type: 'integer', minimum: 1, maximum: 0xffff_ffff }, toSeq: { type: 'integer', minimum: 1, maximum: 0xffff_ffff }, detail: TEXT(500) },
+  properties: {
+    fromSeq: { type: 'integer', minimum: 1, maximum: 0xffff_ffff },
+    toSeq: { type: 'integer', minimum: 1, maximum: 0xffff_ffff },
+    detail: TEXT(500),
+  },
   required: ['fromSeq', 'toSeq', 'detail'],
 } as const
 

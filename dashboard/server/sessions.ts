@@ -5,7 +5,12 @@
  */
 import { randomBytes } from 'node:crypto'
 
-export interface Session { id: string; username: string; createdAt: number; expiresAt: number }
+export interface Session {
+  id: string
+  username: string
+  createdAt: number
+  expiresAt: number
+}
 
 export interface SessionStore {
   create(username: string): Session
@@ -16,7 +21,13 @@ export interface SessionStore {
   size(): number
 }
 
-export function createSessionStore({ ttlMs = 12 * 3600_000, clock = Date.now }: { ttlMs?: number; clock?: () => number } = {}): SessionStore {
+export function createSessionStore({
+  ttlMs = 12 * 3600_000,
+  clock = Date.now,
+}: {
+  ttlMs?: number
+  clock?: () => number
+} = {}): SessionStore {
   const sessions = new Map<string, Session>()
   const sweep = () => {
     const now = clock()

@@ -36,12 +36,21 @@ export function mustShipment(ledger: Ledger, id: string): ShipmentState {
  * `isLate` and `delayOf` are the live monitor's judgement (FleetMonitor.isLate, .delayOf), so lists, CSV
  * and reports mark the same readings late and show the delay that decided it.
  */
-export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId: string, seq: number) => boolean, delayOf?: (deviceId: string, seq: number) => number | undefined): Promise<ShipmentData> {
+export async function loadShipment(
+  ledger: Ledger,
+  id: string,
+  isLate: (deviceId: string, seq: number) => boolean,
+  delayOf?: (deviceId: string, seq: number) => number | undefined,
+): Promise<ShipmentData> {
   const state = mustShipment(ledger, id)
   const created = await ledger.getEntry(state.createIndex)
   const body = created.entry.body as ShipmentCreateBody
   let profile: RuleProfile | null = null
-  try { profile = validateProfile(body.profile) } catch { profile = null }
+  try {
+    profile = validateProfile(body.profile)
+  } catch {
+    profile = null
+  }
   const entries = await ledger.readingsByShipment(id)
   const readings = entries.map((e) => {
     const v = readingView(e, Number.MAX_SAFE_INTEGER)
@@ -52,16 +61,30 @@ export async function loadShipment(ledger: Ledger, id: string, isLate: (deviceId
   let result: ShipmentResult | null = null
   if (profile) {
     // The same input as the bundle's claimed result (declared gaps, forks, an early end included).
-    const close = state.closedAt === undefined ? null : { closedAt: state.closedAt, ...(state.endsEarly !== undefined ? { endsEarly: { reason: state.endsEarly } } : {}) }
+    const close =
+      state.closedAt === undefined
+        ? null
+        : {
+            closedAt: state.closedAt,
+            ...(state.endsEarly !== undefined ? { endsEarly: { reason: state.endsEarly } } : {}),
+          }
     result = recomputeResult(body, close, readings, await shipmentEvidenceEntries(ledger, id, entries))
   }
   const view = result && profile ? resultView(result, profile, state.closedAt !== undefined) : null
-  const postClose = state.closedAt === undefined ? [] : (await ledger.postCloseReadings(id)).map((e) => readingView(e, Number.MAX_SAFE_INTEGER))
+  const postClose =
+    state.closedAt === undefined
+      ? []
+      : (await ledger.postCloseReadings(id)).map((e) => readingView(e, Number.MAX_SAFE_INTEGER))
   return { state, body, profile, readings, postClose, result, view }
 }
 
 /** Plain report data (dashboard/reports/types.ts) for one shipment. */
-export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number, bundleSha256: string | null): ReportInput {
+export function reportInput(
+  ledger: Ledger,
+  d: ShipmentData,
+  generatedAt: number,
+  bundleSha256: string | null,
+): ReportInput {
   const cp = ledger.latestCheckpoint()
   // Every logger the shipment had (a removed one's readings up to its removal are evidence too).
   const loggers = windowsOf(d.state)
@@ -85,15 +108,46 @@ export function reportInput(ledger: Ledger, d: ShipmentData, generatedAt: number
     readings: d.readings,
     postClose: d.postClose,
     endsEarly: d.state.endsEarly ?? null,
-    receipt: d.state.receiveSignature && d.state.receivedAt !== undefined ? { receivedAt: d.state.receivedAt, signature: d.state.receiveSignature } : null,
-    close: d.state.closedAt === undefined ? null : { by: d.state.closedBy ?? 'unknown', signature: d.state.closeSignature ?? null },
-    result: d.view ?? { verdict: 'UNKNOWN_PROFILE', reasons: ['the logged rule profile does not validate'], mktCentiC: null, timeInRangeMs: null, timeAboveMs: null, timeBelowMs: null, excursions: [] },
-    devices: loggers.map((w) => w.deviceId).map((id) => {
-      const dev = ledger.device(id)
-      if (!dev) return { deviceId: id, publicKey: '', fingerprint: 'unknown device', model: null, calibration: null, revoked: false }
-      const v = deviceView(dev, null)
-      return { deviceId: id, publicKey: v.publicKey, fingerprint: v.fingerprint, model: v.model, calibration: v.calibration, revoked: v.state === 'revoked' }
-    }),
+    receipt:
+      d.state.receiveSignature && d.state.receivedAt !== undefined
+        ? { receivedAt: d.state.receivedAt, signature: d.state.receiveSignature }
+        : null,
+    close:
+      d.state.closedAt === undefined
+        ? null
+        : { by: d.state.closedBy ?? 'unknown', signature: d.state.closeSignature ?? null },
+    result: d.view ?? {
+      verdict: 'UNKNOWN_PROFILE',
+      reasons: ['the logged rule profile does not validate'],
+      mktCentiC: null,
+      timeInRangeMs: null,
+      timeAboveMs: null,
+      timeBelowMs: null,
+      excursions: [],
+    },
+    devices: loggers
+      .map((w) => w.deviceId)
+      .map((id) => {
+        const dev = ledger.device(id)
+        if (!dev)
+          return {
+            deviceId: id,
+            publicKey: '',
+            fingerprint: 'unknown device',
+            model: null,
+            calibration: null,
+            revoked: false,
+          }
+        const v = deviceView(dev, null)
+        return {
+          deviceId: id,
+          publicKey: v.publicKey,
+          fingerprint: v.fingerprint,
+          model: v.model,
+          calibration: v.calibration,
+          revoked: v.state === 'revoked',
+        }
+      }),
     checkpoint: cp ? { origin: ledger.origin, size: cp.size, rootHash: cp.rootHash, note: cp.note } : null,
     bundleSha256,
     generatedAt,

@@ -14,7 +14,11 @@ import type { ServerResponse } from 'node:http'
 import type { MonitorEvent } from './monitor.ts'
 import { escapeJsonForHtml } from './json-escape.ts'
 
-interface Client { res: ServerResponse; shipmentId: string | null; user: string }
+interface Client {
+  res: ServerResponse
+  shipmentId: string | null
+  user: string
+}
 
 export interface SseLimits {
   /** Open streams per user (default 10). */
@@ -49,7 +53,15 @@ export function sseMessage(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${escapeJsonForHtml(JSON.stringify(data))}\n\n`
 }
 
-export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs: number; limits?: SseLimits; onDrop?: (user: string, bufferedBytes: number) => void }): SseHub {
+export function createSseHub({
+  heartbeatMs,
+  limits = {},
+  onDrop,
+}: {
+  heartbeatMs: number
+  limits?: SseLimits
+  onDrop?: (user: string, bufferedBytes: number) => void
+}): SseHub {
   const maxPerUser = limits.maxPerUser ?? SSE_DEFAULTS.maxPerUser
   const maxTotal = limits.maxTotal ?? SSE_DEFAULTS.maxTotal
   const maxBuffered = limits.maxBufferedBytes ?? SSE_DEFAULTS.maxBufferedBytes
@@ -112,7 +124,8 @@ export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs
   return {
     refusal(user) {
       if (clients.size >= maxTotal) return `the server holds its maximum of ${maxTotal} live streams; try again later`
-      if ((perUser.get(user) ?? 0) >= maxPerUser) return `user "${user}" already has ${maxPerUser} live streams open (the maximum); close a tab or window first`
+      if ((perUser.get(user) ?? 0) >= maxPerUser)
+        return `user "${user}" already has ${maxPerUser} live streams open (the maximum); close a tab or window first`
       return null
     },
     add(res, shipmentId, user) {
@@ -125,7 +138,12 @@ export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs
     broadcast(e) {
       const text = sseMessage(e.event, e.data)
       for (const c of clients) {
-        if (c.shipmentId !== null && e.event === 'reading' && !(e.data as { shipmentIds: string[] }).shipmentIds.includes(c.shipmentId)) continue
+        if (
+          c.shipmentId !== null &&
+          e.event === 'reading' &&
+          !(e.data as { shipmentIds: string[] }).shipmentIds.includes(c.shipmentId)
+        )
+          continue
         send(c, text)
       }
     },
@@ -144,7 +162,10 @@ export function createSseHub({ heartbeatMs, limits = {}, onDrop }: { heartbeatMs
       end([...clients], reason)
     },
     closeUser(user, reason) {
-      end([...clients].filter((c) => c.user === user), reason)
+      end(
+        [...clients].filter((c) => c.user === user),
+        reason,
+      )
     },
   }
 }

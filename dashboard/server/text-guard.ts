@@ -19,11 +19,18 @@ const EXEMPT_KEYS = new Set(['password'])
 export function unsafeTextIn(value: unknown, field: string, depth = 0): ApiError | null {
   if (typeof value === 'string') {
     const u = firstUnsafeChar(value)
-    return u ? new ApiError('ERR_TEXT_UNSAFE', `${field} ${describeUnsafe(u)}: control characters, bidirectional formatting characters and line separators are not allowed in text`, field) : null
+    return u
+      ? new ApiError(
+          'ERR_TEXT_UNSAFE',
+          `${field} ${describeUnsafe(u)}: control characters, bidirectional formatting characters and line separators are not allowed in text`,
+          field,
+        )
+      : null
   }
   if (typeof value !== 'object' || value === null) return null
   // A body is at most 256 kB, but a nested custom profile could still be deep: bounded before recursing.
-  if (depth >= MAX_JSON_DEPTH) return new ApiError('ERR_VALIDATION', `${field} nests deeper than ${MAX_JSON_DEPTH} levels`, field)
+  if (depth >= MAX_JSON_DEPTH)
+    return new ApiError('ERR_VALIDATION', `${field} nests deeper than ${MAX_JSON_DEPTH} levels`, field)
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const e = unsafeTextIn(value[i], `${field}[${i}]`, depth + 1)
@@ -34,7 +41,8 @@ export function unsafeTextIn(value: unknown, field: string, depth = 0): ApiError
   for (const [k, v] of Object.entries(value)) {
     if (EXEMPT_KEYS.has(k)) continue
     const keyIssue = firstUnsafeChar(k)
-    if (keyIssue) return new ApiError('ERR_TEXT_UNSAFE', `a property name in ${field} ${describeUnsafe(keyIssue)}`, field)
+    if (keyIssue)
+      return new ApiError('ERR_TEXT_UNSAFE', `a property name in ${field} ${describeUnsafe(keyIssue)}`, field)
     const e = unsafeTextIn(v, `${field}.${k}`, depth + 1)
     if (e) return e
   }

@@ -14,25 +14,62 @@ import { readFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ApiError } from './errors.ts'
 import { writeFileAtomic } from '../../ledger/protocol/atomic-file.ts'
-import { hashPassword as hashScrypt, verifyPassword as verifyScrypt, needsRehash, parsePasswordHash, PasswordHashError, type ScryptCost } from '../../broker/password-hash.ts'
+import {
+  hashPassword as hashScrypt,
+  verifyPassword as verifyScrypt,
+  needsRehash,
+  parsePasswordHash,
+  PasswordHashError,
+  type ScryptCost,
+} from '../../broker/password-hash.ts'
 
 export const ROLES = ['operator', 'regulator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
-export interface PublicUser { username: string; role: Role }
+export interface PublicUser {
+  username: string
+  role: Role
+}
 /** A user as the Users page lists them. A disabled user cannot sign in; their sessions and tokens stop working. */
-export interface UserInfo extends PublicUser { disabled: boolean; createdAt: number }
+export interface UserInfo extends PublicUser {
+  disabled: boolean
+  createdAt: number
+}
 /** `read-only`: GET only, whatever the owner's role; `role`: what the owner's role allows at the time of use. */
 export type TokenScope = 'read-only' | 'role'
-export interface TokenInfo { id: string; label: string; createdAt: number; lastUsedAt: number | null; scope: TokenScope; expiresAt: number | null }
+export interface TokenInfo {
+  id: string
+  label: string
+  createdAt: number
+  lastUsedAt: number | null
+  scope: TokenScope
+  expiresAt: number | null
+}
 /** The owner of a valid token, and what the token lets them do. */
-export interface TokenUser extends PublicUser { tokenScope: TokenScope }
+export interface TokenUser extends PublicUser {
+  tokenScope: TokenScope
+}
 
 // scope and expiresAt are absent in tokens made before they existed: full role, no expiry.
-interface StoredToken extends Omit<TokenInfo, 'scope' | 'expiresAt'> { hash: string; scope?: TokenScope; expiresAt?: number | null }
+interface StoredToken extends Omit<TokenInfo, 'scope' | 'expiresAt'> {
+  hash: string
+  scope?: TokenScope
+  expiresAt?: number | null
+}
 // disabled is absent in users written before it existed: enabled.
-interface StoredUser { username: string; role: Role; password: string; createdAt: number; disabled?: boolean; tokens: StoredToken[] }
-interface UsersFile { format: 'coldproof-users'; version: 1; users: StoredUser[] }
+interface StoredUser {
+  username: string
+  role: Role
+  password: string
+  createdAt: number
+  disabled?: boolean
+  tokens: StoredToken[]
+}
+interface UsersFile {
+  format: 'coldproof-users'
+  version: 1
+  users: StoredUser[]
+}
 
 // N = 2^14 (16 MiB, ~0.05 s): signing in is interactive and unknown names cost a check too.
 // The format is broker/password-hash.ts's (one format with the broker's service accounts).
@@ -44,7 +81,11 @@ export const verifyPassword = (password: string, stored: string): Promise<boolea
 
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex')
 
-export interface SeedUser { username: string; password: string; role: Role }
+export interface SeedUser {
+  username: string
+  password: string
+  role: Role
+}
 
 export interface UserStore {
   /**
@@ -63,7 +104,11 @@ export interface UserStore {
   update(username: string, change: { password?: string; role?: Role; disabled?: boolean }): Promise<UserInfo>
   remove(username: string): Promise<void>
   listTokens(username: string): TokenInfo[]
-  createToken(username: string, label: string, opts?: { scope?: TokenScope; expiresInDays?: number }): Promise<TokenInfo & { token: string }>
+  createToken(
+    username: string,
+    label: string,
+    opts?: { scope?: TokenScope; expiresInDays?: number },
+  ): Promise<TokenInfo & { token: string }>
   revokeToken(username: string, id: string): Promise<void>
 }
 
@@ -78,7 +123,9 @@ export interface UserStoreOptions {
 // A damaged hash fails when the file is opened, naming the user, not as a refused sign-in later.
 function checkHashes(file: string, users: StoredUser[]): void {
   for (const u of users) {
-    try { parsePasswordHash(u.password) } catch (e) {
+    try {
+      parsePasswordHash(u.password)
+    } catch (e) {
       throw new PasswordHashError(`${file}: user "${u.username}": ${(e as Error).message}`)
     }
   }
@@ -107,14 +154,21 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
   const save = () => {
     const text = JSON.stringify(data, null, 2) + '\n'
     // After a failed write the next one still runs (it carries all changes so far).
-    writing = writing.catch(() => undefined).then(async () => {
-      await mkdir(dirname(opts.file), { recursive: true })
-      await writeFileAtomic(opts.file, text, { mode: 0o600 })
-    })
+    writing = writing
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(dirname(opts.file), { recursive: true })
+        await writeFileAtomic(opts.file, text, { mode: 0o600 })
+      })
     return writing
   }
   const pub = (u: StoredUser): PublicUser => ({ username: u.username, role: u.role })
-  const info = (u: StoredUser): UserInfo => ({ username: u.username, role: u.role, disabled: u.disabled === true, createdAt: u.createdAt })
+  const info = (u: StoredUser): UserInfo => ({
+    username: u.username,
+    role: u.role,
+    disabled: u.disabled === true,
+    createdAt: u.createdAt,
+  })
   const must = (username: string) => {
     const u = byName.get(username)
     if (!u) throw new ApiError('ERR_USER_NOT_FOUND', `no user "${username}"`, 'params.username')
@@ -126,8 +180,18 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
   const reloadIfEmpty = async () => {
     if (data.users.length > 0) return
     let fresh: UsersFile
-    try { fresh = JSON.parse(await readFile(opts.file, 'utf8')) as UsersFile } catch { return }
-    if (fresh.format !== 'coldproof-users' || fresh.version !== 1 || !Array.isArray(fresh.users) || data.users.length > 0) return
+    try {
+      fresh = JSON.parse(await readFile(opts.file, 'utf8')) as UsersFile
+    } catch {
+      return
+    }
+    if (
+      fresh.format !== 'coldproof-users' ||
+      fresh.version !== 1 ||
+      !Array.isArray(fresh.users) ||
+      data.users.length > 0
+    )
+      return
     checkHashes(opts.file, fresh.users)
     data = fresh
     for (const u of data.users) {
@@ -159,11 +223,17 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       const b = Buffer.from(hit.token.hash, 'hex')
       if (a.length !== b.length || !timingSafeEqual(a, b)) return null
       if (hit.user.disabled) {
-        throw new ApiError('ERR_AUTH_USER_DISABLED', `the account "${hit.user.username}" is disabled, and so are its API tokens: an admin can enable it on the Users page`)
+        throw new ApiError(
+          'ERR_AUTH_USER_DISABLED',
+          `the account "${hit.user.username}" is disabled, and so are its API tokens: an admin can enable it on the Users page`,
+        )
       }
       const now = clock()
       if (hit.token.expiresAt != null && now >= hit.token.expiresAt) {
-        throw new ApiError('ERR_AUTH_TOKEN_EXPIRED', `API token "${hit.token.label}" expired at ${new Date(hit.token.expiresAt).toISOString()}: create a new one on the Tokens page`)
+        throw new ApiError(
+          'ERR_AUTH_TOKEN_EXPIRED',
+          `API token "${hit.token.label}" expired at ${new Date(hit.token.expiresAt).toISOString()}: create a new one on the Tokens page`,
+        )
       }
       // Kept in memory; persisted with the next write (a per-request disk write is not worth it).
       hit.token.lastUsedAt = now
@@ -177,7 +247,8 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       return data.users.map(info)
     },
     async create({ username, password, role }) {
-      if (byName.has(username)) throw new ApiError('ERR_USER_EXISTS', `user "${username}" already exists`, 'body.username')
+      if (byName.has(username))
+        throw new ApiError('ERR_USER_EXISTS', `user "${username}" already exists`, 'body.username')
       const u: StoredUser = { username, role, password: await hashPassword(password), createdAt: clock(), tokens: [] }
       data.users.push(u)
       byName.set(username, u)
@@ -200,15 +271,31 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
       await save()
     },
     listTokens(username) {
-      return must(username).tokens.map(({ id, label, createdAt, lastUsedAt, scope, expiresAt }) => ({ id, label, createdAt, lastUsedAt, scope: scope ?? 'role', expiresAt: expiresAt ?? null }))
+      return must(username).tokens.map(({ id, label, createdAt, lastUsedAt, scope, expiresAt }) => ({
+        id,
+        label,
+        createdAt,
+        lastUsedAt,
+        scope: scope ?? 'role',
+        expiresAt: expiresAt ?? null,
+      }))
     },
     async createToken(username, label, o = {}) {
       const u = must(username)
       const id = randomBytes(8).toString('hex')
       const secret = randomBytes(32).toString('base64url')
       // The expiry is the store's clock's, the clock that checks it.
-      const scope = o.scope ?? 'role', expiresAt = o.expiresInDays === undefined ? null : clock() + o.expiresInDays * 86_400_000
-      const tk: StoredToken = { id, label, createdAt: clock(), lastUsedAt: null, hash: sha256hex(secret), scope, expiresAt }
+      const scope = o.scope ?? 'role',
+        expiresAt = o.expiresInDays === undefined ? null : clock() + o.expiresInDays * 86_400_000
+      const tk: StoredToken = {
+        id,
+        label,
+        createdAt: clock(),
+        lastUsedAt: null,
+        hash: sha256hex(secret),
+        scope,
+        expiresAt,
+      }
       u.tokens.push(tk)
       tokenIndex.set(id, { user: u, token: tk })
       await save()
@@ -226,7 +313,13 @@ export async function openUserStore(opts: UserStoreOptions): Promise<UserStore> 
   let seeded = false
   for (const s of opts.seed ?? []) {
     if (byName.has(s.username)) continue
-    const u: StoredUser = { username: s.username, role: s.role, password: await hashPassword(s.password), createdAt: clock(), tokens: [] }
+    const u: StoredUser = {
+      username: s.username,
+      role: s.role,
+      password: await hashPassword(s.password),
+      createdAt: clock(),
+      tokens: [],
+    }
     data.users.push(u)
     byName.set(u.username, u)
     seeded = true

@@ -112,7 +112,7 @@ export function excursionsOf(result: ShipmentResult, profile: RuleProfile, close
         kind: side.get(e.rule) ?? 'excursion',
         ruleId: e.rule || null,
         startAt: e.startMs ?? e.atMs,
-        endAt: ongoing ? null : e.endMs ?? null,
+        endAt: ongoing ? null : (e.endMs ?? null),
         durationMs: e.durationMs ?? 0,
         peakCentiC: e.peakCentiC ?? null,
       })
@@ -137,8 +137,13 @@ export function resultView(result: ShipmentResult, profile: RuleProfile, closed:
     reasons: result.reasons.map((r) => r.message),
     deciding: result.verdict === 'PASS' ? 0 : result.reasons.filter((r) => r.verdict === result.verdict).length,
     loggers: result.sensors.map((s) => ({
-      deviceId: s.deviceId, verdict: s.verdict, minCentiC: s.stats.minCentiC, maxCentiC: s.stats.maxCentiC,
-      meanCentiC: s.stats.meanCentiC, mktCentiC: s.stats.mktCentiC, readings: s.readings.accepted,
+      deviceId: s.deviceId,
+      verdict: s.verdict,
+      minCentiC: s.stats.minCentiC,
+      maxCentiC: s.stats.maxCentiC,
+      meanCentiC: s.stats.meanCentiC,
+      mktCentiC: s.stats.mktCentiC,
+      readings: s.readings.accepted,
     })),
     mktCentiC: pick((s) => s.mktCentiC, Math.max),
     timeInRangeMs: pick((s) => s.inRangeMs, Math.min),
@@ -161,26 +166,48 @@ export function alarmMessage(e: ComplianceEvent, profile?: RuleProfile | null): 
   const described = describeRule(profile, e.rule)
   const where = described ?? (e.limitCentiC !== undefined ? `beyond ${c2(e.limitCentiC)}` : 'beyond the limit')
   switch (e.kind) {
-    case 'excursion_alarm': return `Excursion ${where} past the alarm delay` + (e.peakCentiC !== undefined ? `; peak ${c2(e.peakCentiC)}` : '')
-    case 'hard_limit_breached': return `Hard limit (${where}) breached: ${c2(e.tempCentiC)}`
-    case 'single_event_exceeded': return `A single excursion ${where} exceeded its allowed duration`
-    case 'consecutive_readings_exceeded': return `${e.count ?? ''} consecutive readings ${where}`
-    case 'cumulative_allowance_exceeded': return `Cumulative time ${where} exceeds the allowance`
-    case 'degree_minutes_exceeded': return `Degree-minutes ${where} exceed the allowance`
-    case 'stability_budget_exceeded': return 'Stability budget exceeded'
-    case 'data_gap': return `No readings for ${Math.round((e.durationMs ?? 0) / 60_000)} min (data gap)`
-    case 'missing_readings': return `${e.count ?? ''} reading(s) missing after seq ${e.afterSeq ?? '?'}`
+    case 'excursion_alarm':
+      return (
+        `Excursion ${where} past the alarm delay` + (e.peakCentiC !== undefined ? `; peak ${c2(e.peakCentiC)}` : '')
+      )
+    case 'hard_limit_breached':
+      return `Hard limit (${where}) breached: ${c2(e.tempCentiC)}`
+    case 'single_event_exceeded':
+      return `A single excursion ${where} exceeded its allowed duration`
+    case 'consecutive_readings_exceeded':
+      return `${e.count ?? ''} consecutive readings ${where}`
+    case 'cumulative_allowance_exceeded':
+      return `Cumulative time ${where} exceeds the allowance`
+    case 'degree_minutes_exceeded':
+      return `Degree-minutes ${where} exceed the allowance`
+    case 'stability_budget_exceeded':
+      return 'Stability budget exceeded'
+    case 'data_gap':
+      return `No readings for ${Math.round((e.durationMs ?? 0) / 60_000)} min (data gap)`
+    case 'missing_readings':
+      return `${e.count ?? ''} reading(s) missing after seq ${e.afterSeq ?? '?'}`
     // For a sensor fault `rule` is the fault reason (e.g. "status_fault"), not a profile rule.
-    case 'sensor_fault': return `Sensor fault${e.rule ? ` (${e.rule.replace(/_/g, ' ')})` : ''} at seq ${e.seq ?? '?'}`
-    case 'post_close_reading': return `${e.count ?? 1} reading(s) logged after the close with device times inside the closed window, from seq ${e.seq ?? '?'}: post-close evidence for QA, not part of the verdict`
-    default: return e.kind.replace(/_/g, ' ')
+    case 'sensor_fault':
+      return `Sensor fault${e.rule ? ` (${e.rule.replace(/_/g, ' ')})` : ''} at seq ${e.seq ?? '?'}`
+    case 'post_close_reading':
+      return `${e.count ?? 1} reading(s) logged after the close with device times inside the closed window, from seq ${e.seq ?? '?'}: post-close evidence for QA, not part of the verdict`
+    default:
+      return e.kind.replace(/_/g, ' ')
   }
 }
 
 const SEVERITY: Record<string, string> = {
-  hard_limit_breached: 'critical', single_event_exceeded: 'critical', consecutive_readings_exceeded: 'critical',
-  cumulative_allowance_exceeded: 'critical', degree_minutes_exceeded: 'critical', stability_budget_exceeded: 'critical',
-  excursion_alarm: 'major', data_gap: 'major', missing_readings: 'major', sensor_fault: 'minor', post_close_reading: 'major',
+  hard_limit_breached: 'critical',
+  single_event_exceeded: 'critical',
+  consecutive_readings_exceeded: 'critical',
+  cumulative_allowance_exceeded: 'critical',
+  degree_minutes_exceeded: 'critical',
+  stability_budget_exceeded: 'critical',
+  excursion_alarm: 'major',
+  data_gap: 'major',
+  missing_readings: 'major',
+  sensor_fault: 'minor',
+  post_close_reading: 'major',
 }
 export const alarmSeverity = (kind: string): string | null => SEVERITY[kind] ?? null
 

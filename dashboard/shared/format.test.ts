@@ -1,5 +1,16 @@
 import t from 'tap'
-import { formatCount, formatDate, formatDateTime, formatDateTimeSec, timeTickStep, formatDuration, formatTemp, formatTimeTick, shortHash, timeAgo } from './format.ts'
+import {
+  formatCount,
+  formatDate,
+  formatDateTime,
+  formatDateTimeSec,
+  timeTickStep,
+  formatDuration,
+  formatTemp,
+  formatTimeTick,
+  shortHash,
+  timeAgo,
+} from './format.ts'
 
 t.test('temperatures', async (t) => {
   t.equal(formatTemp(5.234), '5.2 °C')
@@ -43,6 +54,7 @@ t.test('time axis steps are readable and bounded', async (t) => {
   t.equal(timeTickStep(40 * 60_000), 5 * 60_000, '40 min -> every 5 min')
   t.equal(timeTickStep(60_000), 10_000)
   t.equal(timeTickStep(3 * 86_400_000), 12 * 3600_000)
-  for (const span of [1000, 59_000, 3600_000, 86_400_000, 40 * 86_400_000]) t.ok(span / timeTickStep(span) <= 8, `at most 8 ticks over ${span} ms`)
+  for (const span of [1000, 59_000, 3600_000, 86_400_000, 40 * 86_400_000])
+    t.ok(span / timeTickStep(span) <= 8, `at most 8 ticks over ${span} ms`)
   t.equal(formatDateTimeSec(Date.UTC(2026, 10, 25, 14, 5, 9)), '2026-11-25 14:05:09 UTC')
 })

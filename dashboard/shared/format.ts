@@ -56,7 +56,24 @@ export function formatDateTimeSec(ms: number | null | undefined): string {
 
 const MIN = 60_000
 /** Tick steps a person reads easily, from 10 s to a week. */
-const TICK_STEPS = [10_000, 30_000, MIN, 2 * MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN, 60 * MIN, 2 * 60 * MIN, 3 * 60 * MIN, 6 * 60 * MIN, 12 * 60 * MIN, 24 * 60 * MIN, 2 * 24 * 60 * MIN, 7 * 24 * 60 * MIN]
+const TICK_STEPS = [
+  10_000,
+  30_000,
+  MIN,
+  2 * MIN,
+  5 * MIN,
+  10 * MIN,
+  15 * MIN,
+  30 * MIN,
+  60 * MIN,
+  2 * 60 * MIN,
+  3 * 60 * MIN,
+  6 * 60 * MIN,
+  12 * 60 * MIN,
+  24 * 60 * MIN,
+  2 * 24 * 60 * MIN,
+  7 * 24 * 60 * MIN,
+]
 
 /**
  * The smallest readable step that gives at most `maxTicks` ticks over `spanMs`.
@@ -80,7 +97,8 @@ export function formatDate(ms: number | null | undefined): string {
  */
 export function formatTimeTick(ms: number, spanMs: number): string {
   const d = new Date(ms)
-  if (spanMs > 36 * 3600_000) return `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
+  if (spanMs > 36 * 3600_000)
+    return `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
   if (spanMs > 10 * 60_000) return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
   return formatClock(ms)
 }
@@ -88,7 +106,9 @@ export function formatTimeTick(ms: number, spanMs: number): string {
 /** 1234567 -> "1 234 567" (thin spaces keep large counts readable in any locale). */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—'
-  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')
+  return Math.trunc(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f')
 }
 
 /** Shortens a long hex string for display: "a1b2c3d4…e5f6". The full value goes in a title attribute. */

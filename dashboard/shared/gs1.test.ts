@@ -3,10 +3,22 @@ import { gs1CheckDigit, checkSscc, normalizeGtin, checkLot, checkExpiry, checkGs
 
 // Published, valid identifiers (the check digit is part of the published number).
 const PUBLISHED = [
-  { kind: 'sscc', value: '106141411928374657', source: 'Infor WMS docs, "Sample Check Digit Computations" (SSCC 10614141192837465, check digit 7)' },
-  { kind: 'gtin', value: '09506000134352', source: 'GS1 Digital Link standard 1.1, example GTIN https://id.gs1.org/01/09506000134352' },
+  {
+    kind: 'sscc',
+    value: '106141411928374657',
+    source: 'Infor WMS docs, "Sample Check Digit Computations" (SSCC 10614141192837465, check digit 7)',
+  },
+  {
+    kind: 'gtin',
+    value: '09506000134352',
+    source: 'GS1 Digital Link standard 1.1, example GTIN https://id.gs1.org/01/09506000134352',
+  },
   { kind: 'gtin', value: '4006381333931', source: 'Wikipedia "International Article Number", EAN-13 example' },
-  { kind: 'gtin', value: '036000241457', source: 'Wikipedia "Universal Product Code", check digit calculation example' },
+  {
+    kind: 'gtin',
+    value: '036000241457',
+    source: 'Wikipedia "Universal Product Code", check digit calculation example',
+  },
   { kind: 'gtin', value: '96385074', source: 'Wikipedia "EAN-8" example' },
 ] as const
 
@@ -25,7 +37,13 @@ t.test('every wrong check digit is refused with the expected one', async (t) => 
       if (d === good) continue
       const bad = p.value.slice(0, -1) + d
       const check = p.kind === 'sscc' ? checkSscc : normalizeGtin
-      t.throws(() => check(bad), { name: 'Gs1Error', code: 'ERR_GS1_CHECK_DIGIT', expected: good, field: p.kind, value: bad })
+      t.throws(() => check(bad), {
+        name: 'Gs1Error',
+        code: 'ERR_GS1_CHECK_DIGIT',
+        expected: good,
+        field: p.kind,
+        value: bad,
+      })
     }
   }
 })
@@ -46,9 +64,15 @@ t.test('formats', async (t) => {
     t.throws(() => normalizeGtin(bad), { code: 'ERR_GS1_FORMAT', field: 'gtin' }, `gtin ${bad}`)
   }
   t.equal(checkLot('L2407-A/1'), 'L2407-A/1')
-  for (const bad of ['', 'x'.repeat(21), 'lot#1', 'lot 1', 'lötte']) t.throws(() => checkLot(bad), { code: 'ERR_GS1_FORMAT', field: 'lot' })
+  for (const bad of ['', 'x'.repeat(21), 'lot#1', 'lot 1', 'lötte'])
+    t.throws(() => checkLot(bad), { code: 'ERR_GS1_FORMAT', field: 'lot' })
   t.equal(checkExpiry('2028-02-29'), '2028-02-29')
-  for (const bad of ['2027-02-29', '2027-13-01', '27-01-01', '2027-1-1', 20270101]) t.throws(() => checkExpiry(bad), { code: 'ERR_GS1_FORMAT', field: 'expiry' })
-  t.same(checkGs1({ sscc: '106141411928374657', gtin: '96385074', lot: 'A1', expiry: '2030-01-31' }),
-    { sscc: '106141411928374657', gtin: '00000096385074', lot: 'A1', expiry: '2030-01-31' })
+  for (const bad of ['2027-02-29', '2027-13-01', '27-01-01', '2027-1-1', 20270101])
+    t.throws(() => checkExpiry(bad), { code: 'ERR_GS1_FORMAT', field: 'expiry' })
+  t.same(checkGs1({ sscc: '106141411928374657', gtin: '96385074', lot: 'A1', expiry: '2030-01-31' }), {
+    sscc: '106141411928374657',
+    gtin: '00000096385074',
+    lot: 'A1',
+    expiry: '2030-01-31',
+  })
 })

@@ -28,12 +28,23 @@ export class Gs1Error extends Error {
 
 function checkDigits(field: string, value: unknown, lengths: readonly number[]): string {
   if (typeof value !== 'string' || !/^[0-9]+$/.test(value) || !lengths.includes(value.length)) {
-    throw new Gs1Error('ERR_GS1_FORMAT', field, value, `"${field}" expected ${lengths.join(', ')} digits, got ${JSON.stringify(value)}`)
+    throw new Gs1Error(
+      'ERR_GS1_FORMAT',
+      field,
+      value,
+      `"${field}" expected ${lengths.join(', ')} digits, got ${JSON.stringify(value)}`,
+    )
   }
   const expected = gs1CheckDigit(value.slice(0, -1))
   const actual = value.charCodeAt(value.length - 1) - 48
   if (expected !== actual) {
-    throw new Gs1Error('ERR_GS1_CHECK_DIGIT', field, value, `"${field}" ${value} has check digit ${actual}, expected ${expected}`, expected)
+    throw new Gs1Error(
+      'ERR_GS1_CHECK_DIGIT',
+      field,
+      value,
+      `"${field}" ${value} has check digit ${actual}, expected ${expected}`,
+      expected,
+    )
   }
   return value
 }
@@ -55,7 +66,12 @@ export function normalizeGtin(value: unknown): string {
 /** Lot/batch: GS1 AI (10) allows up to 20 characters of GS1 AI encodable character set 82. */
 export function checkLot(value: unknown): string {
   if (typeof value !== 'string' || !/^[!"%-?A-Z_a-z]{1,20}$/.test(value)) {
-    throw new Gs1Error('ERR_GS1_FORMAT', 'lot', value, `"lot" expected 1..20 characters of the GS1 character set 82, got ${JSON.stringify(value)}`)
+    throw new Gs1Error(
+      'ERR_GS1_FORMAT',
+      'lot',
+      value,
+      `"lot" expected 1..20 characters of the GS1 character set 82, got ${JSON.stringify(value)}`,
+    )
   }
   return value
 }
@@ -63,19 +79,37 @@ export function checkLot(value: unknown): string {
 /** Expiry as a calendar date YYYY-MM-DD that exists. */
 export function checkExpiry(value: unknown): string {
   const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null
-  const ok = m !== null && (() => {
-    const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]))
-    return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3]
-  })()
-  if (!ok) throw new Gs1Error('ERR_GS1_FORMAT', 'expiry', value, `"expiry" expected a date YYYY-MM-DD, got ${JSON.stringify(value)}`)
+  const ok =
+    m !== null &&
+    (() => {
+      const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]))
+      return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3]
+    })()
+  if (!ok)
+    throw new Gs1Error(
+      'ERR_GS1_FORMAT',
+      'expiry',
+      value,
+      `"expiry" expected a date YYYY-MM-DD, got ${JSON.stringify(value)}`,
+    )
   return value as string
 }
 
-export interface Gs1Input { sscc: string; gtin: string; lot: string; expiry: string }
+export interface Gs1Input {
+  sscc: string
+  gtin: string
+  lot: string
+  expiry: string
+}
 
 /** Validates all four identifiers; returns them with the GTIN as 14 digits. */
 export function checkGs1(ids: Gs1Input): Gs1Input {
-  return { sscc: checkSscc(ids.sscc), gtin: normalizeGtin(ids.gtin), lot: checkLot(ids.lot), expiry: checkExpiry(ids.expiry) }
+  return {
+    sscc: checkSscc(ids.sscc),
+    gtin: normalizeGtin(ids.gtin),
+    lot: checkLot(ids.lot),
+    expiry: checkExpiry(ids.expiry),
+  }
 }
 
 /**

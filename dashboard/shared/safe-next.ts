@@ -18,7 +18,11 @@ function decodeFully(s: string): string | null {
   let cur = s
   for (let i = 0; i < 5; i++) {
     let next: string
-    try { next = decodeURIComponent(cur) } catch { return null }
+    try {
+      next = decodeURIComponent(cur)
+    } catch {
+      return null
+    }
     if (next === cur) return cur
     cur = next
   }
@@ -38,7 +42,11 @@ export function safeNextPath(raw: unknown): string {
   // Last word to a real URL parser: resolved against a stand-in origin it must stay there.
   const base = 'http://origin.invalid'
   let u: URL
-  try { u = new URL(raw, base) } catch { return '/' }
+  try {
+    u = new URL(raw, base)
+  } catch {
+    return '/'
+  }
   if (u.origin !== base) return '/'
   return raw
 }

@@ -1,7 +1,26 @@
 import t from 'tap'
 import { describeUnsafe, firstUnsafeChar, jsonForTerminal, showUnsafe, terminalText } from './unsafe-text.ts'
 
-const HOSTILE = ['\u0000', '\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009b', '\u061c', '\u200e', '\u200f', '\u2028', '\u2029', '\u202a', '\u202e', '\u2066', '\u2069']
+const HOSTILE = [
+  '\u0000',
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009b',
+  '\u061c',
+  '\u200e',
+  '\u200f',
+  '\u2028',
+  '\u2029',
+  '\u202a',
+  '\u202e',
+  '\u2066',
+  '\u2069',
+]
 
 t.test('every control, bidi and separator character is found, with its code point', async (t) => {
   for (const c of HOSTILE) {
@@ -11,7 +30,8 @@ t.test('every control, bidi and separator character is found, with its code poin
   }
   t.same(firstUnsafeChar('Insulin \u202egnp.exe'), { index: 8, codePoint: 'U+202E', kind: 'bidi' })
   t.equal(describeUnsafe(firstUnsafeChar('a\u001b[2J')!), 'contains a control character (U+001B) at position 1')
-  for (const fine of ['Zürich → Łódź', 'Пастер', 'שלום', 'ワクチン', '2–8 °C — “quoted”', 'emoji 🧊', '']) t.equal(firstUnsafeChar(fine), null, JSON.stringify(fine))
+  for (const fine of ['Zürich → Łódź', 'Пастер', 'שלום', 'ワクチン', '2–8 °C — “quoted”', 'emoji 🧊', ''])
+    t.equal(firstUnsafeChar(fine), null, JSON.stringify(fine))
 })
 
 t.test('outputs show them visibly and keep everything else', async (t) => {

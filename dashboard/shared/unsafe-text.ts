@@ -12,10 +12,12 @@
  * Pure; runs in browsers.
  */
 
-const UNSAFE_SOURCE = '[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]'
+const UNSAFE_SOURCE =
+  '[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]'
 const UNSAFE = new RegExp(UNSAFE_SOURCE, 'g')
 /** The same set less TAB and LF: for outputs where our own line breaks are layout (the web UI's <pre>). */
-const UNSAFE_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE_KEEP_LINES =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 export interface UnsafeChar {
   /** UTF-16 offset in the string. */
@@ -41,7 +43,12 @@ export function firstUnsafeChar(s: string): UnsafeChar | null {
 
 /** Why a character is refused, for an error message. */
 export function describeUnsafe(u: UnsafeChar): string {
-  const what = u.kind === 'control' ? 'a control character' : u.kind === 'bidi' ? 'a bidirectional formatting character' : 'a line or paragraph separator'
+  const what =
+    u.kind === 'control'
+      ? 'a control character'
+      : u.kind === 'bidi'
+        ? 'a bidirectional formatting character'
+        : 'a line or paragraph separator'
   return `contains ${what} (${u.codePoint}) at position ${u.index}`
 }
 
@@ -62,10 +69,16 @@ export function showUnsafe(s: string, { keepLines = false } = {}): string {
  */
 export function jsonForTerminal(json: string): string {
   // C0 is left alone: inside strings JSON.stringify has escaped it already, outside them it is layout (LF, spaces).
-  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return json.replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 /** Multi-line text for a terminal: each line's unsafe characters made visible, the line breaks kept. */
 export function terminalText(text: string): string {
-  return text.split('\n').map((l) => showUnsafe(l)).join('\n')
+  return text
+    .split('\n')
+    .map((l) => showUnsafe(l))
+    .join('\n')
 }

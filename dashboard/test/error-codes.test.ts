@@ -56,20 +56,39 @@ t.test('every code the server can answer is documented with its status, and noth
 t.test("fastify's own refusals answer with catalogue codes", async (t) => {
   const h = await harness(t)
   const cookie = await h.cookie('operator')
-  const badJson = await h.app.inject({ method: 'POST', url: '/api/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' })
+  const badJson = await h.app.inject({
+    method: 'POST',
+    url: '/api/login',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"username":',
+  })
   t.equal(badJson.statusCode, 400)
   t.equal(badJson.json().code, 'ERR_BAD_JSON')
-  const media = await h.app.inject({ method: 'POST', url: '/api/tokens', headers: { cookie, 'content-type': 'application/xml' }, payload: '<label>x</label>' })
+  const media = await h.app.inject({
+    method: 'POST',
+    url: '/api/tokens',
+    headers: { cookie, 'content-type': 'application/xml' },
+    payload: '<label>x</label>',
+  })
   t.equal(media.statusCode, 415)
   t.equal(media.json().code, 'ERR_MEDIA_TYPE')
-  const huge = await h.app.inject({ method: 'POST', url: '/api/tokens', headers: { cookie, 'content-type': 'application/json' }, payload: JSON.stringify({ label: 'x'.repeat(300 * 1024) }) })
+  const huge = await h.app.inject({
+    method: 'POST',
+    url: '/api/tokens',
+    headers: { cookie, 'content-type': 'application/json' },
+    payload: JSON.stringify({ label: 'x'.repeat(300 * 1024) }),
+  })
   t.equal(huge.statusCode, 413)
   t.equal(huge.json().code, 'ERR_BODY_TOO_LARGE')
   const none = await h.app.inject({ url: '/api/nothing-here', headers: { cookie } })
   t.equal(none.json().code, 'ERR_NOT_FOUND')
   for (const r of [badJson, media, huge, none]) {
     const b = r.json()
-    t.equal(API_ERROR_CODES[b.code as keyof typeof API_ERROR_CODES], r.statusCode, `${b.code}: the status the catalogue names`)
+    t.equal(
+      API_ERROR_CODES[b.code as keyof typeof API_ERROR_CODES],
+      r.statusCode,
+      `${b.code}: the status the catalogue names`,
+    )
     t.type(b.message, 'string')
   }
 })

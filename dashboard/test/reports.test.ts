@@ -11,11 +11,16 @@ import { createBundleBuilder } from '../evidence/collect.ts'
 import { createHash } from 'node:crypto'
 
 const MIN = 60_000
-const standardFontDataUrl = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv
+const standardFontDataUrl =
+  dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')) + '/standard_fonts/'
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  a: Ajv,
+) => Ajv
 const ajv = new Ajv({ strict: false, allErrors: true })
 addFormats(ajv)
-const validateEpcis = ajv.compile(JSON.parse(readFileSync(new URL('../reports/testdata/epcis/EPCIS-JSON-Schema.json', import.meta.url), 'utf8')))
+const validateEpcis = ajv.compile(
+  JSON.parse(readFileSync(new URL('../reports/testdata/epcis/EPCIS-JSON-Schema.json', import.meta.url), 'utf8')),
+)
 
 /** Shipment "=SHP" (a formula-looking id) with two loggers, one excursion, one sensor fault. */
 async function shipment(h: Harness) {
@@ -25,8 +30,18 @@ async function shipment(h: Harness) {
   await register(h.ledger, b)
   const cookie = await h.cookie('operator')
   const res = await h.app.inject({
-    method: 'POST', url: '/api/shipments', headers: { cookie },
-    payload: { shipmentId: 'SHP-R', product: '=HYPERLINK("x")', profileId: 'refrigerated-2-8', route: { from: 'Basel', to: 'Lyon' }, devices: ['logger-a', 'logger-b'], startAt: T0, gs1: { sscc: '106141411928374657', gtin: '09506000134352', lot: 'L1', expiry: '2027-01-31' } },
+    method: 'POST',
+    url: '/api/shipments',
+    headers: { cookie },
+    payload: {
+      shipmentId: 'SHP-R',
+      product: '=HYPERLINK("x")',
+      profileId: 'refrigerated-2-8',
+      route: { from: 'Basel', to: 'Lyon' },
+      devices: ['logger-a', 'logger-b'],
+      startAt: T0,
+      gs1: { sscc: '106141411928374657', gtin: '09506000134352', lot: 'L1', expiry: '2027-01-31' },
+    },
   })
   if (res.statusCode !== 201) throw new Error(res.body)
   const writes: Promise<unknown>[] = []
@@ -43,17 +58,26 @@ async function shipment(h: Harness) {
 t.test('PDF report: a PDF that parses, naming verdict, profile hash, fingerprints and checkpoint', async (t) => {
   const h = await harness(t)
   await shipment(h)
-  const res = await h.app.inject({ url: '/api/shipments/SHP-R/report.pdf', headers: { cookie: await h.cookie('regulator') } })
+  const res = await h.app.inject({
+    url: '/api/shipments/SHP-R/report.pdf',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'application/pdf')
   t.match(res.headers['content-disposition'], /attachment; filename="SHP-R-report.pdf"/)
   t.equal(res.rawPayload.subarray(0, 5).toString('latin1'), '%PDF-')
-  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl })
+    .promise
   let text = ''
-  for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
+  for (let p = 1; p <= pdf.numPages; p++)
+    text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
   await pdf.destroy()
-  const detail = (await h.app.inject({ url: '/api/shipments/SHP-R', headers: { cookie: await h.cookie('regulator') } })).json()
-  const device = (await h.app.inject({ url: '/api/devices/logger-a', headers: { cookie: await h.cookie('regulator') } })).json()
+  const detail = (
+    await h.app.inject({ url: '/api/shipments/SHP-R', headers: { cookie: await h.cookie('regulator') } })
+  ).json()
+  const device = (
+    await h.app.inject({ url: '/api/devices/logger-a', headers: { cookie: await h.cookie('regulator') } })
+  ).json()
   t.match(text, `Verdict: ${detail.result.verdict}`)
   t.match(text, detail.profileHash)
   t.match(text, device.fingerprint)
@@ -62,15 +86,25 @@ t.test('PDF report: a PDF that parses, naming verdict, profile hash, fingerprint
 })
 
 t.test('PDF names the evidence bundle hash when a bundle builder is wired', async (t) => {
-  const h = await harness(t, { bundle: async (id) => ({ json: JSON.stringify({ shipmentId: id }), sha256: 'c'.repeat(64) }) })
+  const h = await harness(t, {
+    bundle: async (id) => ({ json: JSON.stringify({ shipmentId: id }), sha256: 'c'.repeat(64) }),
+  })
   await shipment(h)
-  const res = await h.app.inject({ url: '/api/shipments/SHP-R/report.pdf', headers: { cookie: await h.cookie('regulator') } })
-  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
+  const res = await h.app.inject({
+    url: '/api/shipments/SHP-R/report.pdf',
+    headers: { cookie: await h.cookie('regulator') },
+  })
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl })
+    .promise
   let text = ''
-  for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
+  for (let p = 1; p <= pdf.numPages; p++)
+    text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
   await pdf.destroy()
   t.match(text, 'c'.repeat(64))
-  const bundle = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  const bundle = await h.app.inject({
+    url: '/api/shipments/SHP-R/bundle.json',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   t.equal(bundle.statusCode, 200)
   t.same(bundle.json(), { shipmentId: 'SHP-R' })
   t.equal(bundle.headers['x-content-sha256'], 'c'.repeat(64))
@@ -79,25 +113,44 @@ t.test('PDF names the evidence bundle hash when a bundle builder is wired', asyn
 t.test('with the real bundle module: the PDF names exactly the bundle that is downloaded', async (t) => {
   const h = await harness(t, (ledger) => ({ bundle: createBundleBuilder(ledger) }))
   await shipment(h)
-  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 23 * 5 * MIN, signature: { password: 'operator-pass-123', meaning: 'received and reviewed', reason: 'checked at receipt' }, override: { reason: 'excursion reviewed by QA' } } })
+  await h.app.inject({
+    method: 'POST',
+    url: '/api/shipments/SHP-R/close',
+    headers: { cookie: await h.cookie('operator') },
+    payload: {
+      closedAt: T0 + 23 * 5 * MIN,
+      signature: { password: 'operator-pass-123', meaning: 'received and reviewed', reason: 'checked at receipt' },
+      override: { reason: 'excursion reviewed by QA' },
+    },
+  })
   await h.ledger.checkpoint()
-  const bundle = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  const bundle = await h.app.inject({
+    url: '/api/shipments/SHP-R/bundle.json',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   t.equal(bundle.statusCode, 200, bundle.body.slice(0, 300))
   const sha = createHash('sha256').update(bundle.rawPayload).digest('hex')
   t.equal(bundle.headers['x-content-sha256'], sha, 'the header is the hash of the bytes sent')
-  const res = await h.app.inject({ url: '/api/shipments/SHP-R/report.pdf', headers: { cookie: await h.cookie('regulator') } })
-  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
+  const res = await h.app.inject({
+    url: '/api/shipments/SHP-R/report.pdf',
+    headers: { cookie: await h.cookie('regulator') },
+  })
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl })
+    .promise
   let text = ''
-  for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
+  for (let p = 1; p <= pdf.numPages; p++)
+    text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ')
   await pdf.destroy()
   t.match(text, sha, 'the report names the bundle by its SHA-256')
 })
 
 async function pdfTextOf(h: Harness, url: string): Promise<string> {
   const res = await h.app.inject({ url, headers: { cookie: await h.cookie('regulator') } })
-  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl }).promise
+  const pdf = await getDocument({ data: new Uint8Array(res.rawPayload), isEvalSupported: false, standardFontDataUrl })
+    .promise
   let text = ''
-  for (let p = 1; p <= pdf.numPages; p++) text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ') + '\n'
+  for (let p = 1; p <= pdf.numPages; p++)
+    text += (await (await pdf.getPage(p)).getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ') + '\n'
   await pdf.destroy()
   return text.replace(/\s+/g, ' ')
 }
@@ -108,13 +161,17 @@ t.test('PDF lists alarms and acknowledgements (GDP 9.2) and says which bundle it
   const alarms = h.app.dashboard.monitor.alarms({ shipmentId: 'SHP-R' })
   const excursion = alarms.find((a) => a.kind === 'excursion_alarm')
   if (!excursion) throw new Error(`no excursion alarm in ${JSON.stringify(alarms.map((a) => a.kind))}`)
-  const comment = 'Product moved to the backup reefer at Mâcon; QA (Dr. Weber) reviewed the stability data. <b>not markup</b>'
+  const comment =
+    'Product moved to the backup reefer at Mâcon; QA (Dr. Weber) reviewed the stability data. <b>not markup</b>'
   const ack = await h.app.inject({
-    method: 'POST', url: `/api/shipments/SHP-R/alarms/${encodeURIComponent(excursion.alarmId)}/ack`, headers: { cookie: await h.cookie('operator') },
+    method: 'POST',
+    url: `/api/shipments/SHP-R/alarms/${encodeURIComponent(excursion.alarmId)}/ack`,
+    headers: { cookie: await h.cookie('operator') },
     payload: { reason: 'reefer door seal failed', comment },
   })
   t.equal(ack.statusCode, 200, ack.body)
-  for (let i = 0; i < 50 && h.app.dashboard.monitor.alarm('SHP-R', excursion.alarmId)?.state !== 'acknowledged'; i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 50 && h.app.dashboard.monitor.alarm('SHP-R', excursion.alarmId)?.state !== 'acknowledged'; i++)
+    await new Promise((r) => setTimeout(r, 20))
   await h.ledger.checkpoint()
   const text = await pdfTextOf(h, '/api/shipments/SHP-R/report.pdf')
   t.match(text, `Alarms and acknowledgements (${alarms.length}, 1 acknowledged)`)
@@ -125,12 +182,24 @@ t.test('PDF lists alarms and acknowledgements (GDP 9.2) and says which bundle it
   t.match(text, '<b>not markup</b>', 'the comment is drawn as text')
   t.notMatch(text, /\(above-\d+\)/, 'no internal rule id in the alarm text')
   // The bundle's checkpoint size is printed beside its hash; the shipment is open, so the report says the bundle moves.
-  const bundle = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  const bundle = await h.app.inject({
+    url: '/api/shipments/SHP-R/bundle.json',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   const size = Number(String(bundle.json().checkpoint).split('\n')[1])
   t.ok(size > 0)
   t.match(text, `${bundle.headers['x-content-sha256']} (built at tree size ${size},`)
   t.match(text, 'This shipment is open')
-  await h.app.inject({ method: 'POST', url: '/api/shipments/SHP-R/close', headers: { cookie: await h.cookie('operator') }, payload: { closedAt: T0 + 23 * 5 * MIN, signature: { password: 'operator-pass-123', meaning: 'received and reviewed', reason: 'checked at receipt' }, override: { reason: 'excursion reviewed by QA' } } })
+  await h.app.inject({
+    method: 'POST',
+    url: '/api/shipments/SHP-R/close',
+    headers: { cookie: await h.cookie('operator') },
+    payload: {
+      closedAt: T0 + 23 * 5 * MIN,
+      signature: { password: 'operator-pass-123', meaning: 'received and reviewed', reason: 'checked at receipt' },
+      override: { reason: 'excursion reviewed by QA' },
+    },
+  })
   await h.ledger.checkpoint()
   t.notMatch(await pdfTextOf(h, '/api/shipments/SHP-R/report.pdf'), 'This shipment is open', 'no such line once closed')
 })
@@ -138,39 +207,71 @@ t.test('PDF lists alarms and acknowledgements (GDP 9.2) and says which bundle it
 t.test('bundle.json answers 501 until the bundle module is installed', async (t) => {
   const h = await harness(t)
   await shipment(h)
-  const res = await h.app.inject({ url: '/api/shipments/SHP-R/bundle.json', headers: { cookie: await h.cookie('regulator') } })
+  const res = await h.app.inject({
+    url: '/api/shipments/SHP-R/bundle.json',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   t.equal(res.statusCode, 501)
   t.equal(res.json().code, 'ERR_BUNDLE_UNAVAILABLE')
   t.match(res.json().message, 'evidence bundle module not installed yet')
-  t.equal((await h.app.inject({ url: '/api/shipments/NOPE/bundle.json', headers: { cookie: await h.cookie('regulator') } })).statusCode, 404)
+  t.equal(
+    (await h.app.inject({ url: '/api/shipments/NOPE/bundle.json', headers: { cookie: await h.cookie('regulator') } }))
+      .statusCode,
+    404,
+  )
 })
 
 t.test('CSV of readings: every reading, ISO and ms times, flags', async (t) => {
   const h = await harness(t)
   await shipment(h)
-  const res = await h.app.inject({ url: '/api/shipments/SHP-R/readings.csv', headers: { cookie: await h.cookie('regulator') } })
+  const res = await h.app.inject({
+    url: '/api/shipments/SHP-R/readings.csv',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^text\/csv/)
-  const lines = res.body.trimEnd().split('\r\n').filter((l) => !l.startsWith('# '))
-  t.equal(lines[0], 'shipment_id,device_id,seq,device_time_iso,device_time_ms,received_at_iso,temp_c,flags,late,delay_ms,late_after_ms')
+  const lines = res.body
+    .trimEnd()
+    .split('\r\n')
+    .filter((l) => !l.startsWith('# '))
+  t.equal(
+    lines[0],
+    'shipment_id,device_id,seq,device_time_iso,device_time_ms,received_at_iso,temp_c,flags,late,delay_ms,late_after_ms',
+  )
   t.equal(lines.length, 1 + 48)
-  t.ok(lines.some((l) => l.includes(',SENSOR_FAULT,')), 'the faulty reading is flagged')
-  t.ok(lines.some((l) => l.startsWith(`SHP-R,logger-a,9,${new Date(T0 + 40 * MIN).toISOString()},${T0 + 40 * MIN},`) && l.includes(',10.50,')))
+  t.ok(
+    lines.some((l) => l.includes(',SENSOR_FAULT,')),
+    'the faulty reading is flagged',
+  )
+  t.ok(
+    lines.some(
+      (l) =>
+        l.startsWith(`SHP-R,logger-a,9,${new Date(T0 + 40 * MIN).toISOString()},${T0 + 40 * MIN},`) &&
+        l.includes(',10.50,'),
+    ),
+  )
 })
 
 t.test('EPCIS export validates against the GS1 EPCIS 2.0 schema; excursion readings marked', async (t) => {
   const h = await harness(t)
   await shipment(h)
-  const res = await h.app.inject({ url: '/api/shipments/SHP-R/epcis.json', headers: { cookie: await h.cookie('regulator') } })
+  const res = await h.app.inject({
+    url: '/api/shipments/SHP-R/epcis.json',
+    headers: { cookie: await h.cookie('regulator') },
+  })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/ld\+json/)
   const doc = res.json()
   t.ok(validateEpcis(doc), JSON.stringify(validateEpcis.errors?.slice(0, 3)))
   const all = doc.epcisBody.eventList
-  t.equal(all[0].bizStep, 'shipping', 'the shipment\'s start first')
+  t.equal(all[0].bizStep, 'shipping', "the shipment's start first")
   const events = all.filter((e: any) => e.sensorElementList)
   t.equal(events.length, 48)
-  t.notMatch(JSON.stringify(doc), /localhost|127\.0\.0\.1/, 'identifiers name the ledger, not the host the request came to')
+  t.notMatch(
+    JSON.stringify(doc),
+    /localhost|127\.0\.0\.1/,
+    'identifiers name the ledger, not the host the request came to',
+  )
   const marks = events.map((e: any) => e.sensorElementList[0].sensorReport[0].exception ?? null)
   t.equal(marks.filter((m: string | null) => m === 'ALARM_CONDITION').length, 6, 'the six readings at 10.50 °C')
   t.equal(marks.filter((m: string | null) => m === 'ERROR_CONDITION').length, 1, 'the sensor fault')
@@ -180,7 +281,14 @@ t.test('EPCIS export validates against the GS1 EPCIS 2.0 schema; excursion readi
 t.test('metrics: Prometheus text with the documented series; token or session required', async (t) => {
   const h = await harness(t, {
     metricsToken: 'scrape-secret',
-    brokerMetrics: () => ({ connections: 7, refusals: { bad_password: 3, protocol_version: 1 }, securityEvents: { login_failed: 3, protocol: 1 }, throttled: 2, idleSockets: 4, passwordChecks: 5 }),
+    brokerMetrics: () => ({
+      connections: 7,
+      refusals: { bad_password: 3, protocol_version: 1 },
+      securityEvents: { login_failed: 3, protocol: 1 },
+      throttled: 2,
+      idleSockets: 4,
+      passwordChecks: 5,
+    }),
     ingestMetrics: () => ({ received: 60, pending: 12 }),
   })
   await shipment(h)
@@ -206,10 +314,13 @@ t.test('metrics: Prometheus text with the documented series; token or session re
   t.equal(values.get('coldproof_broker_refusals_total{reason="protocol_version"}'), 1)
   t.equal(values.get('coldproof_security_events_total{kind="login_failed"}'), 3)
   t.equal(values.get('coldproof_security_events_total{kind="throttled"}'), 2)
-  t.equal(values.get('coldproof_security_events_total{kind="quarantined"}'), Object.values(h.ledger.stats().quarantineByReason).reduce((a, n) => a + (n ?? 0), 0))
+  t.equal(
+    values.get('coldproof_security_events_total{kind="quarantined"}'),
+    Object.values(h.ledger.stats().quarantineByReason).reduce((a, n) => a + (n ?? 0), 0),
+  )
   t.equal(values.get('coldproof_broker_idle_sockets'), 4)
   t.equal(values.get('coldproof_broker_password_checks_total'), 5)
-  t.equal(values.get('coldproof_ingest_pending'), 12, 'the ingest\'s own figure, not a constant')
+  t.equal(values.get('coldproof_ingest_pending'), 12, "the ingest's own figure, not a constant")
   t.match(res.body, /# TYPE coldproof_quarantined_total counter/)
   const bySession = await h.app.inject({ url: '/metrics', headers: { cookie: await h.cookie('regulator') } })
   t.equal(bySession.statusCode, 200)
@@ -221,5 +332,6 @@ t.test('docs/API.md lists every error code and SSE event', async (t) => {
     if (code === 'ERR_INTERNAL' || code === 'ERR_LEDGER_UNAVAILABLE') continue
     t.ok(doc.includes(code) || doc.includes(code.replace(/_[A-Z]+$/, '_*')), `${code} documented`)
   }
-  for (const ev of ['hello', 'reading', 'alarm', 'ack', 'shipment', 'device', 'checkpoint']) t.match(doc, `| \`${ev}\` |`)
+  for (const ev of ['hello', 'reading', 'alarm', 'ack', 'shipment', 'device', 'checkpoint'])
+    t.match(doc, `| \`${ev}\` |`)
 })

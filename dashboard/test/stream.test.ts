@@ -5,10 +5,17 @@ import { harness, TestDevice, register, until, T0 } from './support.ts'
 
 const MIN = 60_000
 
-interface SseEvent { event: string; data: any }
+interface SseEvent {
+  event: string
+  data: any
+}
 
 /** A small SSE reader over a real socket: collects named events and counts comment lines. */
-function connect(port: number, path: string, cookie: string): Promise<{ res: IncomingMessage; events: SseEvent[]; comments: () => number; raw: () => string; close: () => void }> {
+function connect(
+  port: number,
+  path: string,
+  cookie: string,
+): Promise<{ res: IncomingMessage; events: SseEvent[]; comments: () => number; raw: () => string; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { cookie, accept: 'text/event-stream' } }, (res) => {
       const events: SseEvent[] = []
@@ -23,7 +30,10 @@ function connect(port: number, path: string, cookie: string): Promise<{ res: Inc
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const block = buf.slice(0, i)
           buf = buf.slice(i + 2)
-          if (block.startsWith(':')) { comments++; continue }
+          if (block.startsWith(':')) {
+            comments++
+            continue
+          }
           const ev = /^event: (.+)$/m.exec(block)?.[1]
           const data = /^data: (.+)$/m.exec(block)?.[1]
           if (ev && data) events.push({ event: ev, data: JSON.parse(data) })
@@ -42,14 +52,23 @@ t.test('the live stream pushes readings, alarms, acks and shipment changes after
   const { port } = h.app.server.address() as AddressInfo
   const cookie = await h.cookie('operator')
 
-  const anon = await new Promise<number>((resolve) => request({ host: '127.0.0.1', port, path: '/api/stream' }, (r) => { resolve(r.statusCode!); r.resume() }).end())
+  const anon = await new Promise<number>((resolve) =>
+    request({ host: '127.0.0.1', port, path: '/api/stream' }, (r) => {
+      resolve(r.statusCode!)
+      r.resume()
+    }).end(),
+  )
   t.equal(anon, 401, 'no stream without a session')
 
   const s = await connect(port, '/api/stream', cookie)
   t.teardown(s.close)
   t.equal(s.res.statusCode, 200)
   t.match(s.res.headers['content-type'], /^text\/event-stream/)
-  t.match(String(s.res.headers['content-security-policy']), /script-src 'self'/, 'security headers kept on the hijacked response')
+  t.match(
+    String(s.res.headers['content-security-policy']),
+    /script-src 'self'/,
+    'security headers kept on the hijacked response',
+  )
   await until(() => s.events.length >= 1)
   t.equal(s.events[0].event, 'hello')
 
@@ -59,8 +78,17 @@ t.test('the live stream pushes readings, alarms, acks and shipment changes after
   t.equal(s.events.find((e) => e.event === 'device')!.data.deviceId, 'logger-s')
 
   const created = await h.app.inject({
-    method: 'POST', url: '/api/shipments', headers: { cookie },
-    payload: { shipmentId: 'LIVE-1', product: '<b>Vaccine</b>', profileId: 'refrigerated-2-8', route: { from: 'A', to: 'B' }, devices: ['logger-s'], startAt: T0 },
+    method: 'POST',
+    url: '/api/shipments',
+    headers: { cookie },
+    payload: {
+      shipmentId: 'LIVE-1',
+      product: '<b>Vaccine</b>',
+      profileId: 'refrigerated-2-8',
+      route: { from: 'A', to: 'B' },
+      devices: ['logger-s'],
+      startAt: T0,
+    },
   })
   t.equal(created.statusCode, 201)
   await until(() => s.events.some((e) => e.event === 'shipment' && e.data.shipmentId === 'LIVE-1'))
@@ -71,7 +99,11 @@ t.test('the live stream pushes readings, alarms, acks and shipment changes after
   }
   await until(() => s.events.filter((e) => e.event === 'reading').length === 6)
   const r = s.events.filter((e) => e.event === 'reading')
-  t.same(r.map((e) => e.data.seq), [1, 2, 3, 4, 5, 6], 'every reading, in order')
+  t.same(
+    r.map((e) => e.data.seq),
+    [1, 2, 3, 4, 5, 6],
+    'every reading, in order',
+  )
   t.same(r[0].data.shipmentIds, ['LIVE-1'])
   t.equal(r[1].data.tempCentiC, 1100)
   t.equal(r[1].data.late, false)
@@ -89,7 +121,12 @@ t.test('the live stream pushes readings, alarms, acks and shipment changes after
   await until(() => s.events.filter((e) => e.event === 'reading').length === 7)
   t.equal(s.events.filter((e) => e.event === 'reading').at(-1)!.data.late, true)
 
-  const ack = await h.app.inject({ method: 'POST', url: `/api/shipments/LIVE-1/alarms/${encodeURIComponent(alarm.alarmId)}/ack`, headers: { cookie }, payload: { reason: 'checked', comment: '<i>ok</i>' } })
+  const ack = await h.app.inject({
+    method: 'POST',
+    url: `/api/shipments/LIVE-1/alarms/${encodeURIComponent(alarm.alarmId)}/ack`,
+    headers: { cookie },
+    payload: { reason: 'checked', comment: '<i>ok</i>' },
+  })
   t.equal(ack.statusCode, 200)
   await until(() => s.events.some((e) => e.event === 'ack'))
   const ackEv = s.events.find((e) => e.event === 'ack')!.data
@@ -122,8 +159,23 @@ t.test('?shipmentId= filters reading events', async (t) => {
   await register(h.ledger, a)
   await register(h.ledger, b)
   const op = await h.cookie('operator')
-  for (const [id, dev] of [['SA', 'logger-a'], ['SB', 'logger-b']]) {
-    await h.app.inject({ method: 'POST', url: '/api/shipments', headers: { cookie: op }, payload: { shipmentId: id, product: 'P', profileId: 'refrigerated-2-8', route: { from: 'A', to: 'B' }, devices: [dev], startAt: T0 } })
+  for (const [id, dev] of [
+    ['SA', 'logger-a'],
+    ['SB', 'logger-b'],
+  ]) {
+    await h.app.inject({
+      method: 'POST',
+      url: '/api/shipments',
+      headers: { cookie: op },
+      payload: {
+        shipmentId: id,
+        product: 'P',
+        profileId: 'refrigerated-2-8',
+        route: { from: 'A', to: 'B' },
+        devices: [dev],
+        startAt: T0,
+      },
+    })
   }
   const s = await connect(port, '/api/stream?shipmentId=SB', cookie)
   t.teardown(s.close)
@@ -133,7 +185,10 @@ t.test('?shipmentId= filters reading events', async (t) => {
   await h.ledger.appendReading(b.next(T0, 510), h.clock.now)
   await until(() => s.events.some((e) => e.event === 'reading'))
   const readings = s.events.filter((e) => e.event === 'reading')
-  t.same(readings.map((e) => e.data.deviceId), ['logger-b'])
+  t.same(
+    readings.map((e) => e.data.deviceId),
+    ['logger-b'],
+  )
   const bad = await h.app.inject({ url: '/api/stream?shipmentId=%3Cx%3E', headers: { cookie } })
   t.equal(bad.statusCode, 400)
   t.equal(bad.json().field, 'querystring.shipmentId')

@@ -5,8 +5,14 @@ import { join } from 'node:path'
 import { openUserStore } from '../server/users.ts'
 
 // Made by the dashboard's hasher before the format was shared with the broker (padded base64, 64-byte key).
-const OLD_HASH = 'scrypt$16384$8$1$vRCdlB/UT+sIU2iH9g/ULQ==$1sSOT2XFyqsXaXmnk5J2SW01aGmFosR6OTToh/oYEwqEwDsyLA9u/S7T20YGlAKxfAc0XaGzBxxjit7OlbzJOg=='
-const usersFile = (password: string) => JSON.stringify({ format: 'coldproof-users', version: 1, users: [{ username: 'ada', role: 'admin', password, createdAt: 1, tokens: [] }] })
+const OLD_HASH =
+  'scrypt$16384$8$1$vRCdlB/UT+sIU2iH9g/ULQ==$1sSOT2XFyqsXaXmnk5J2SW01aGmFosR6OTToh/oYEwqEwDsyLA9u/S7T20YGlAKxfAc0XaGzBxxjit7OlbzJOg=='
+const usersFile = (password: string) =>
+  JSON.stringify({
+    format: 'coldproof-users',
+    version: 1,
+    users: [{ username: 'ada', role: 'admin', password, createdAt: 1, tokens: [] }],
+  })
 
 t.test('an older hash signs in and is re-hashed into the current form', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-users-'))
@@ -28,5 +34,8 @@ t.test('a damaged hash in the users file fails at open, naming the user', async 
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const file = join(dir, 'users.json')
   await writeFile(file, usersFile('scrypt$16384$8$1$c2FsdA'))
-  await t.rejects(openUserStore({ file }), { code: 'ERR_PASSWORD_HASH', message: /users\.json: user "ada": .*6 "\$"-separated fields/ })
+  await t.rejects(openUserStore({ file }), {
+    code: 'ERR_PASSWORD_HASH',
+    message: /users\.json: user "ada": .*6 "\$"-separated fields/,
+  })
 })

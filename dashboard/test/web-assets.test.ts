@@ -9,7 +9,11 @@ import { buildWeb, checkWebAssets } from '../build-web.ts'
 
 t.test('a fresh build passes; a changed source or a missing bundle is refused with the fix', async (t) => {
   const outdir = t.testdir()
-  t.same(checkWebAssets(outdir), { ok: false, code: 'ERR_WEB_ASSETS_MISSING', message: `the dashboard's browser bundle is missing from ${outdir}; run \`npm run build\` (npm install runs it too)` })
+  t.same(checkWebAssets(outdir), {
+    ok: false,
+    code: 'ERR_WEB_ASSETS_MISSING',
+    message: `the dashboard's browser bundle is missing from ${outdir}; run \`npm run build\` (npm install runs it too)`,
+  })
   const r = await buildWeb({ outdir })
   t.ok(r.files.includes('sources.json'), 'the build records its sources')
   t.same(checkWebAssets(outdir), { ok: true }, 'a fresh build passes')
@@ -20,7 +24,10 @@ t.test('a fresh build passes; a changed source or a missing bundle is refused wi
   writeFileSync(manifest, JSON.stringify({ inputs: { ...m.inputs, [login]: '0'.repeat(64) } }))
   const stale = checkWebAssets(outdir)
   t.equal(stale.ok, false)
-  t.match(stale, { code: 'ERR_WEB_ASSETS_STALE', message: /is older than dashboard\/web\/login\.ts; run `npm run build`/ })
+  t.match(stale, {
+    code: 'ERR_WEB_ASSETS_STALE',
+    message: /is older than dashboard\/web\/login\.ts; run `npm run build`/,
+  })
   rmSync(join(outdir, 'app.js'))
   t.match(checkWebAssets(outdir), { code: 'ERR_WEB_ASSETS_MISSING' })
 })

@@ -9,13 +9,23 @@ import t from 'tap'
 import { harness, PASSWORDS, USERNAMES } from './support.ts'
 
 function metric(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)))
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)))
   return line ? Number(line.split(' ').pop()) : 0
 }
 
 t.test('GET /login.html with an unsafe next is redirected to the bare login page', async (t) => {
   const h = await harness(t)
-  for (const next of ['/\\evil.example/phish', '//evil.example', '/%5Cevil', 'https://evil.example', 'javascript:alert(1)', '/\t/evil.example', '/%2F/evil']) {
+  for (const next of [
+    '/\\evil.example/phish',
+    '//evil.example',
+    '/%5Cevil',
+    'https://evil.example',
+    'javascript:alert(1)',
+    '/\t/evil.example',
+    '/%2F/evil',
+  ]) {
     const res = await h.app.inject({ url: `/login.html?next=${encodeURIComponent(next)}` })
     t.equal(res.statusCode, 302, `next=${JSON.stringify(next)} refused`)
     t.equal(res.headers.location, '/login.html')
@@ -34,7 +44,13 @@ t.test('GET /login.html with an unsafe next is redirected to the bare login page
 
 t.test('writes from another origin are refused; same origin and non-browser clients pass', async (t) => {
   const h = await harness(t, { allowedOrigins: ['https://coldproof.example.com'] })
-  const login = (headers: Record<string, string>) => h.app.inject({ method: 'POST', url: '/api/login', headers: { host: '127.0.0.1:8080', ...headers }, payload: { username: USERNAMES.operator, password: PASSWORDS.operator } })
+  const login = (headers: Record<string, string>) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      headers: { host: '127.0.0.1:8080', ...headers },
+      payload: { username: USERNAMES.operator, password: PASSWORDS.operator },
+    })
   const cases: Array<[string, Record<string, string>, number]> = [
     ['same origin', { origin: 'http://127.0.0.1:8080' }, 200],
     ['configured public origin', { origin: 'https://coldproof.example.com' }, 200],
@@ -56,20 +72,38 @@ t.test('writes from another origin are refused; same origin and non-browser clie
   }
   // A signed-in user's cookie does not help a cross-origin write, on any state-changing route.
   const cookie = await h.cookie('admin')
-  for (const [method, url] of [['POST', '/api/tokens'], ['DELETE', '/api/tokens/0123456789abcdef'], ['PATCH', '/api/users/olivia'], ['POST', '/api/logout']] as const) {
-    const res = await h.app.inject({ method, url, headers: { cookie, origin: 'http://127.0.0.1:9999', host: '127.0.0.1:8080' }, payload: method === 'DELETE' || url === '/api/logout' ? undefined : { label: 'x' } })
+  for (const [method, url] of [
+    ['POST', '/api/tokens'],
+    ['DELETE', '/api/tokens/0123456789abcdef'],
+    ['PATCH', '/api/users/olivia'],
+    ['POST', '/api/logout'],
+  ] as const) {
+    const res = await h.app.inject({
+      method,
+      url,
+      headers: { cookie, origin: 'http://127.0.0.1:9999', host: '127.0.0.1:8080' },
+      payload: method === 'DELETE' || url === '/api/logout' ? undefined : { label: 'x' },
+    })
     t.equal(res.statusCode, 403, `${method} ${url} cross-origin`)
   }
   const get = await h.app.inject({ url: '/api/me', headers: { cookie, origin: 'http://127.0.0.1:9999' } })
   t.equal(get.statusCode, 200, 'reads are not state-changing: not checked')
   const metrics = (await h.app.inject({ url: '/metrics', headers: { cookie } })).body
-  t.equal(metric(metrics, 'coldproof_http_refusals_total', '{code="ERR_AUTH_BAD_ORIGIN"}'), 11, 'every refusal counted by code')
+  t.equal(
+    metric(metrics, 'coldproof_http_refusals_total', '{code="ERR_AUTH_BAD_ORIGIN"}'),
+    11,
+    'every refusal counted by code',
+  )
 })
 
 t.test('failed sign-ins back off per account and per address, before any password hashing', async (t) => {
   const clock = { now: 1_000_000 }
-  const h = await harness(t, { loginBackoff: { clock: () => clock.now, freeFailures: 3, baseMs: 1000, maxMs: 8000 }, rateLimits: { login: 1000 } })
-  const tryLogin = (username: string, password: string, ip = '10.0.0.1') => h.app.inject({ method: 'POST', url: '/api/login', remoteAddress: ip, payload: { username, password } })
+  const h = await harness(t, {
+    loginBackoff: { clock: () => clock.now, freeFailures: 3, baseMs: 1000, maxMs: 8000 },
+    rateLimits: { login: 1000 },
+  })
+  const tryLogin = (username: string, password: string, ip = '10.0.0.1') =>
+    h.app.inject({ method: 'POST', url: '/api/login', remoteAddress: ip, payload: { username, password } })
   const codes: number[] = []
   for (let i = 0; i < 4; i++) codes.push((await tryLogin('olivia', 'wrong-password')).statusCode)
   t.same(codes, [401, 401, 401, 401], 'three free failures, the fourth sets a wait')
@@ -86,17 +120,35 @@ t.test('failed sign-ins back off per account and per address, before any passwor
   t.equal(fresh.statusCode, 200, 'another account from another address is not affected')
 
   clock.now += 1000
-  t.equal((await tryLogin('olivia', 'wrong-password', '10.0.0.4')).statusCode, 401, 'after the wait one more try is allowed')
+  t.equal(
+    (await tryLogin('olivia', 'wrong-password', '10.0.0.4')).statusCode,
+    401,
+    'after the wait one more try is allowed',
+  )
   const doubled = await tryLogin('olivia', PASSWORDS.operator, '10.0.0.4')
   t.equal(doubled.headers['retry-after'], '2', 'the wait doubles per failure')
-  for (let i = 0; i < 10; i++) { clock.now += 8000; await tryLogin('olivia', 'wrong-password', '10.0.0.5') }
+  for (let i = 0; i < 10; i++) {
+    clock.now += 8000
+    await tryLogin('olivia', 'wrong-password', '10.0.0.5')
+  }
   t.equal((await tryLogin('olivia', 'x', '10.0.0.6')).headers['retry-after'], '8', 'capped at maxMs')
   clock.now += 8000
-  t.equal((await tryLogin('olivia', PASSWORDS.operator, '10.0.0.7')).statusCode, 200, 'the right password after the wait')
-  t.equal((await tryLogin('olivia', 'wrong-password', '10.0.0.8')).statusCode, 401, 'a success clears the account: the next failure is free again')
+  t.equal(
+    (await tryLogin('olivia', PASSWORDS.operator, '10.0.0.7')).statusCode,
+    200,
+    'the right password after the wait',
+  )
+  t.equal(
+    (await tryLogin('olivia', 'wrong-password', '10.0.0.8')).statusCode,
+    401,
+    'a success clears the account: the next failure is free again',
+  )
 
   const metrics = (await h.app.inject({ url: '/metrics', headers: { cookie: await h.cookie('admin') } })).body
-  t.ok(metric(metrics, 'coldproof_http_login_failures_total', '{reason="bad_credentials"}') >= 16, 'wrong passwords counted')
+  t.ok(
+    metric(metrics, 'coldproof_http_login_failures_total', '{reason="bad_credentials"}') >= 16,
+    'wrong passwords counted',
+  )
   t.ok(metric(metrics, 'coldproof_http_login_failures_total', '{reason="backoff"}') >= 4, 'backoff refusals counted')
   t.ok(metric(metrics, 'coldproof_http_refusals_total', '{code="ERR_AUTH_BACKOFF"}') >= 4)
   t.ok(metric(metrics, 'coldproof_http_refusals_total', '{code="ERR_AUTH_BAD_CREDENTIALS"}') >= 16)
@@ -104,13 +156,40 @@ t.test('failed sign-ins back off per account and per address, before any passwor
 
 t.test('failed sign-ins are logged as structured JSON', async (t) => {
   const lines: string[] = []
-  const stream = { write: (s: string) => { lines.push(s) } }
+  const stream = {
+    write: (s: string) => {
+      lines.push(s)
+    },
+  }
   const h = await harness(t, { logger: { level: 'warn', stream } })
-  await h.app.inject({ method: 'POST', url: '/api/login', remoteAddress: '10.1.2.3', payload: { username: 'olivia', password: 'wrong-password' } })
-  await h.app.inject({ method: 'POST', url: '/api/login', headers: { origin: 'http://evil.example' }, payload: { username: 'olivia', password: 'wrong-password' } })
+  await h.app.inject({
+    method: 'POST',
+    url: '/api/login',
+    remoteAddress: '10.1.2.3',
+    payload: { username: 'olivia', password: 'wrong-password' },
+  })
+  await h.app.inject({
+    method: 'POST',
+    url: '/api/login',
+    headers: { origin: 'http://evil.example' },
+    payload: { username: 'olivia', password: 'wrong-password' },
+  })
   const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
   const failed = events.find((e) => e.event === 'login_failed')
-  t.match(failed, { level: 40, event: 'login_failed', reason: 'bad_credentials', username: 'olivia', ip: '10.1.2.3', msg: 'login failed' })
-  t.notOk(lines.some((l) => l.includes('wrong-password')), 'the password is never logged')
-  t.match(events.find((e) => e.event === 'origin_refused'), { level: 40, origin: 'http://evil.example', method: 'POST', url: '/api/login' })
+  t.match(failed, {
+    level: 40,
+    event: 'login_failed',
+    reason: 'bad_credentials',
+    username: 'olivia',
+    ip: '10.1.2.3',
+    msg: 'login failed',
+  })
+  t.notOk(
+    lines.some((l) => l.includes('wrong-password')),
+    'the password is never logged',
+  )
+  t.match(
+    events.find((e) => e.event === 'origin_refused'),
+    { level: 40, origin: 'http://evil.example', method: 'POST', url: '/api/login' },
+  )
 })

@@ -4,8 +4,20 @@
  * this one file. A 401 anywhere sends the user to the login page.
  */
 import type {
-  AlarmNotification, AlarmView, DeviceView, ExcursionView, LedgerView, Me, ProfileView, ReadingView, Role, SensorState,
-  ShipmentDetail, ShipmentStatus, ShipmentSummary, StreamEvent,
+  AlarmNotification,
+  AlarmView,
+  DeviceView,
+  ExcursionView,
+  LedgerView,
+  Me,
+  ProfileView,
+  ReadingView,
+  Role,
+  SensorState,
+  ShipmentDetail,
+  ShipmentStatus,
+  ShipmentSummary,
+  StreamEvent,
 } from './types.ts'
 
 export class ApiError extends Error {
@@ -35,7 +47,12 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   if (body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) })
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
   } catch {
     throw new ApiError(0, 'ERR_NETWORK', 'The server cannot be reached.')
   }
@@ -46,68 +63,166 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   if (res.status === 204) return undefined as T
   const text = await res.text()
   let json: unknown = null
-  try { json = text ? JSON.parse(text) : null } catch { /* not JSON: reported below */ }
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {
+    /* not JSON: reported below */
+  }
   if (!res.ok) {
     const e = (json ?? {}) as { code?: string; message?: string; field?: string; details?: Record<string, unknown> }
-    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `Request failed (HTTP ${res.status}).`, e.field, e.details)
+    throw new ApiError(
+      res.status,
+      e.code ?? `HTTP_${res.status}`,
+      e.message ?? `Request failed (HTTP ${res.status}).`,
+      e.field,
+      e.details,
+    )
   }
   return json as T
 }
 
 // ---------- server shapes (docs/API.md) ----------
 
-interface RangeJson { minCentiC: number | null; maxCentiC: number | null }
+interface RangeJson {
+  minCentiC: number | null
+  maxCentiC: number | null
+}
 interface ShipmentJson {
-  shipmentId: string; product: string; productClass: string; profileId?: string
-  route: { from: string; to: string }; devices: string[]
+  shipmentId: string
+  product: string
+  productClass: string
+  profileId?: string
+  route: { from: string; to: string }
+  devices: string[]
   gs1?: { sscc: string; gtin: string; lot: string; expiry: string } | null
-  status: 'in_range' | 'alarm' | 'closed'; startAt?: number; closedAt?: number | null
-  currentTempCentiC: number | null; lastReadingAt: number | null; openAlarms: number
+  status: 'in_range' | 'alarm' | 'closed'
+  startAt?: number
+  closedAt?: number | null
+  currentTempCentiC: number | null
+  lastReadingAt: number | null
+  openAlarms: number
   range?: RangeJson | null
   createdBy?: string
 }
-interface ExcursionJson { deviceId?: string | null; kind: string; ruleId?: string; startAt: number; endAt: number | null; durationMs: number; peakCentiC?: number | null }
-interface DeviceStateJson { deviceId: string; lastSeq?: number | null; lastReadingAt: number | null; lastReceivedAt?: number | null; currentTempCentiC?: number | null; silentForMs?: number | null; late?: boolean; batteryPct?: number | null; lost?: boolean }
+interface ExcursionJson {
+  deviceId?: string | null
+  kind: string
+  ruleId?: string
+  startAt: number
+  endAt: number | null
+  durationMs: number
+  peakCentiC?: number | null
+}
+interface DeviceStateJson {
+  deviceId: string
+  lastSeq?: number | null
+  lastReadingAt: number | null
+  lastReceivedAt?: number | null
+  currentTempCentiC?: number | null
+  silentForMs?: number | null
+  late?: boolean
+  batteryPct?: number | null
+  lost?: boolean
+}
 interface ShipmentDetailJson extends ShipmentJson {
   profile: Record<string, unknown> | null
   profileHash?: string
   result?: {
-    verdict: string; mktCentiC: number | null
-    timeInRangeMs?: number | null; timeAboveMs?: number | null; timeBelowMs?: number | null
-    excursions?: ExcursionJson[]; readingCount?: number; reasons?: unknown; deciding?: number
-    loggers?: { deviceId: string; minCentiC: number | null; maxCentiC: number | null; meanCentiC: number | null; readings: number }[]
+    verdict: string
+    mktCentiC: number | null
+    timeInRangeMs?: number | null
+    timeAboveMs?: number | null
+    timeBelowMs?: number | null
+    excursions?: ExcursionJson[]
+    readingCount?: number
+    reasons?: unknown
+    deciding?: number
+    loggers?: {
+      deviceId: string
+      minCentiC: number | null
+      maxCentiC: number | null
+      meanCentiC: number | null
+      readings: number
+    }[]
   } | null
   alarms?: AlarmJson[]
   deviceStates?: DeviceStateJson[]
   endsEarly?: string | null
-  closeSignature?: { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } } | null
+  closeSignature?: {
+    by: string
+    meaning: string
+    reason: string
+    at: number
+    override?: { reason: string; alarms: string[] }
+  } | null
   postClose?: ReadingJson[]
   createdAt?: number
   receivedAt?: number | null
   receiveSignature?: { by: string; meaning: string; reason: string; at: number } | null
-  loggers?: { deviceId: string; from: number; until: number | null; addedEntry: number | null; removedEntry: number | null }[]
+  loggers?: {
+    deviceId: string
+    from: number
+    until: number | null
+    addedEntry: number | null
+    removedEntry: number | null
+  }[]
 }
 interface AlarmJson {
-  alarmId: string; shipmentId: string; deviceId: string | null; kind: string; rule?: string | null; severity?: string | null
-  message: string; raisedAt: number; endedAt?: number | null; state: string; sensorLost?: boolean
+  alarmId: string
+  shipmentId: string
+  deviceId: string | null
+  kind: string
+  rule?: string | null
+  severity?: string | null
+  message: string
+  raisedAt: number
+  endedAt?: number | null
+  state: string
+  sensorLost?: boolean
   ack?: { by: string; reason: string; comment: string; at?: number } | null
   notifications?: AlarmNotification[]
 }
 interface ReadingJson {
-  deviceId: string; seq: number; deviceTimeMs: number; receivedAt?: number; tempCentiC: number
-  batteryPct?: number | null; flags?: string[]; late?: boolean; delayMs?: number | null; shipmentIds?: string[]
+  deviceId: string
+  seq: number
+  deviceTimeMs: number
+  receivedAt?: number
+  tempCentiC: number
+  batteryPct?: number | null
+  flags?: string[]
+  late?: boolean
+  delayMs?: number | null
+  shipmentIds?: string[]
 }
 interface DeviceJson {
-  deviceId: string; publicKey?: string; fingerprint?: string; model?: string | null
+  deviceId: string
+  publicKey?: string
+  fingerprint?: string
+  model?: string | null
   calibration?: { certificate: string; calibratedAt: number; dueAt: number } | null
-  state: string; lastReadingAt?: number | null; lastReceivedAt?: number | null
-  batteryPct?: number | null; buffered?: number | null; shipmentId?: string | null
+  state: string
+  lastReadingAt?: number | null
+  lastReceivedAt?: number | null
+  batteryPct?: number | null
+  buffered?: number | null
+  shipmentId?: string | null
   revokeReason?: string | null
 }
-interface CheckpointJson { origin: string; size: number; rootHash: string; note?: string }
+interface CheckpointJson {
+  origin: string
+  size: number
+  rootHash: string
+  note?: string
+}
 interface LedgerJson {
-  size: number; latestCheckpoint: CheckpointJson | null
-  lastIntegrityCheck: { at: number; ok: boolean; size?: number; failure?: { code?: string; index?: number | null; message?: string } | null } | null
+  size: number
+  latestCheckpoint: CheckpointJson | null
+  lastIntegrityCheck: {
+    at: number
+    ok: boolean
+    size?: number
+    failure?: { code?: string; index?: number | null; message?: string } | null
+  } | null
   entriesByType?: Record<string, number>
   quarantined?: Record<string, number>
 }
@@ -172,7 +287,10 @@ export function mapReading(j: ReadingJson): ReadingView {
   }
 }
 
-function mapProfile(p: Record<string, unknown> | null, fallback: { minC: number | null; maxC: number | null }): ProfileView {
+function mapProfile(
+  p: Record<string, unknown> | null,
+  fallback: { minC: number | null; maxC: number | null },
+): ProfileView {
   if (!p) return { ...fallback }
   const range = (p.range ?? {}) as { lowCentiC?: number | null; highCentiC?: number | null }
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined)
@@ -188,7 +306,15 @@ function mapProfile(p: Record<string, unknown> | null, fallback: { minC: number 
 }
 
 function mapExcursion(e: ExcursionJson): ExcursionView {
-  return { kind: e.kind, ruleId: e.ruleId, deviceId: e.deviceId ?? undefined, from: e.startAt, to: e.endAt, durationMs: e.durationMs, peakC: c(e.peakCentiC) }
+  return {
+    kind: e.kind,
+    ruleId: e.ruleId,
+    deviceId: e.deviceId ?? undefined,
+    from: e.startAt,
+    to: e.endAt,
+    durationMs: e.durationMs,
+    peakC: c(e.peakCentiC),
+  }
 }
 
 function mapSensor(s: DeviceStateJson): SensorState {
@@ -206,7 +332,13 @@ function mapSensor(s: DeviceStateJson): SensorState {
 
 function reasonsOf(v: unknown): string[] {
   if (!Array.isArray(v)) return []
-  return v.map((r) => (typeof r === 'string' ? r : typeof r === 'object' && r && 'message' in r ? String((r as { message: unknown }).message) : JSON.stringify(r)))
+  return v.map((r) =>
+    typeof r === 'string'
+      ? r
+      : typeof r === 'object' && r && 'message' in r
+        ? String((r as { message: unknown }).message)
+        : JSON.stringify(r),
+  )
 }
 
 export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): ShipmentDetail {
@@ -227,27 +359,54 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
     profileId: j.profileId ?? null,
     createdBy: j.createdBy ?? null,
     createdAt: j.createdAt ?? null,
-    receipt: j.receiveSignature && typeof j.receivedAt === 'number' ? { receivedAt: j.receivedAt, ...j.receiveSignature } : null,
-    loggers: j.loggers ?? j.devices.map((deviceId) => ({ deviceId, from: j.startAt ?? 0, until: null, addedEntry: null, removedEntry: null })),
+    receipt:
+      j.receiveSignature && typeof j.receivedAt === 'number'
+        ? { receivedAt: j.receivedAt, ...j.receiveSignature }
+        : null,
+    loggers:
+      j.loggers ??
+      j.devices.map((deviceId) => ({
+        deviceId,
+        from: j.startAt ?? 0,
+        until: null,
+        addedEntry: null,
+        removedEntry: null,
+      })),
     postClose: (j.postClose ?? []).map(mapReading),
-    compliance: r ? {
-      verdict: r.verdict,
-      mktC: c(r.mktCentiC),
-      timeInRangeMs: r.timeInRangeMs ?? null,
-      timeAboveMs: r.timeAboveMs ?? null,
-      timeBelowMs: r.timeBelowMs ?? null,
-      readingCount: r.readingCount ?? null,
-      reasons: reasonsOf(r.reasons),
-      deciding: typeof r.deciding === 'number' ? r.deciding : 0,
-      loggers: (r.loggers ?? []).map((l) => ({ deviceId: l.deviceId, minC: c(l.minCentiC), maxC: c(l.maxCentiC), meanC: c(l.meanCentiC), readings: l.readings })),
-    } : null,
+    compliance: r
+      ? {
+          verdict: r.verdict,
+          mktC: c(r.mktCentiC),
+          timeInRangeMs: r.timeInRangeMs ?? null,
+          timeAboveMs: r.timeAboveMs ?? null,
+          timeBelowMs: r.timeBelowMs ?? null,
+          readingCount: r.readingCount ?? null,
+          reasons: reasonsOf(r.reasons),
+          deciding: typeof r.deciding === 'number' ? r.deciding : 0,
+          loggers: (r.loggers ?? []).map((l) => ({
+            deviceId: l.deviceId,
+            minC: c(l.minCentiC),
+            maxC: c(l.maxCentiC),
+            meanC: c(l.meanCentiC),
+            readings: l.readings,
+          })),
+        }
+      : null,
     downloads: [
       { label: 'PDF report', href: `/api/shipments/${id}/report.pdf`, kind: 'pdf' },
       { label: 'Readings CSV', href: `/api/shipments/${id}/readings.csv`, kind: 'csv' },
       { label: 'EPCIS 2.0', href: `/api/shipments/${id}/epcis.json`, kind: 'epcis' },
       { label: 'Evidence bundle', href: `/api/shipments/${id}/bundle.json`, kind: 'bundle' },
       // Only a closed shipment has one: what was logged about it after the close, apart from the frozen bundle.
-      ...(j.closedAt != null ? [{ label: 'Post-close supplement', href: `/api/shipments/${id}/bundle.json?postClose=true`, kind: 'bundle-post-close' as const }] : []),
+      ...(j.closedAt != null
+        ? [
+            {
+              label: 'Post-close supplement',
+              href: `/api/shipments/${id}/bundle.json?postClose=true`,
+              kind: 'bundle-post-close' as const,
+            },
+          ]
+        : []),
     ],
   }
 }
@@ -294,7 +453,11 @@ export async function getShipment(id: string): Promise<ShipmentDetail> {
   return mapDetail(detail, readings.readings.map(mapReading))
 }
 
-export interface CloseSigning { password: string; meaning: string; reason: string }
+export interface CloseSigning {
+  password: string
+  meaning: string
+  reason: string
+}
 export const CLOSE_MEANINGS = ['received and reviewed', 'closed without receipt', 'rejected on receipt'] as const
 
 /**
@@ -302,7 +465,12 @@ export const CLOSE_MEANINGS = ['received and reviewed', 'closed without receipt'
  * chain does not reach now, unless `endsEarlyReason` confirms it; with ERR_CLOSE_OPEN_ALARMS (details.alarms)
  * while critical alarms are open, unless `overrideReason` is given; with ERR_SIGNATURE_PASSWORD for a wrong password.
  */
-export async function closeShipment(shipmentId: string, signature: CloseSigning, endsEarlyReason?: string, overrideReason?: string): Promise<void> {
+export async function closeShipment(
+  shipmentId: string,
+  signature: CloseSigning,
+  endsEarlyReason?: string,
+  overrideReason?: string,
+): Promise<void> {
   await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/close`, {
     signature,
     ...(endsEarlyReason === undefined ? {} : { endsEarly: { reason: endsEarlyReason } }),
@@ -310,42 +478,84 @@ export async function closeShipment(shipmentId: string, signature: CloseSigning,
   })
 }
 
-export const RECEIVE_MEANINGS = ['received at destination', 'received with damage noted', 'received and quarantined'] as const
+export const RECEIVE_MEANINGS = [
+  'received at destination',
+  'received with damage noted',
+  'received and quarantined',
+] as const
 
 /** Signs the receipt at the destination (before the close). Refused with ERR_SIGNATURE_PASSWORD for a wrong password. */
 export async function receiveShipment(shipmentId: string, signature: CloseSigning, receivedAt?: number): Promise<void> {
-  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/receive`, { signature, ...(receivedAt === undefined ? {} : { receivedAt }) })
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/receive`, {
+    signature,
+    ...(receivedAt === undefined ? {} : { receivedAt }),
+  })
 }
 
 /** Assigns loggers to, or removes them from, an open shipment from device time `at` (default now). */
-export async function changeShipmentDevices(shipmentId: string, add: string[], remove: string[], at?: number): Promise<void> {
-  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/devices`, { add, remove, ...(at === undefined ? {} : { at }) })
+export async function changeShipmentDevices(
+  shipmentId: string,
+  add: string[],
+  remove: string[],
+  at?: number,
+): Promise<void> {
+  await request<unknown>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/devices`, {
+    add,
+    remove,
+    ...(at === undefined ? {} : { at }),
+  })
 }
 
 /** The built-in rule profiles a new shipment can use. */
-export async function listProfiles(): Promise<{ id: string; name: string; minC: number | null; maxC: number | null }[]> {
-  const r = await request<{ profiles: { id: string; name: string; profile: { range?: { lowCentiC?: number | null; highCentiC?: number | null } } }[] }>('GET', '/api/profiles')
-  return r.profiles.map((p) => ({ id: p.id, name: p.name, minC: c(p.profile.range?.lowCentiC), maxC: c(p.profile.range?.highCentiC) }))
+export async function listProfiles(): Promise<
+  { id: string; name: string; minC: number | null; maxC: number | null }[]
+> {
+  const r = await request<{
+    profiles: {
+      id: string
+      name: string
+      profile: { range?: { lowCentiC?: number | null; highCentiC?: number | null } }
+    }[]
+  }>('GET', '/api/profiles')
+  return r.profiles.map((p) => ({
+    id: p.id,
+    name: p.name,
+    minC: c(p.profile.range?.lowCentiC),
+    maxC: c(p.profile.range?.highCentiC),
+  }))
 }
 
 export interface NewShipment {
-  shipmentId: string; product: string; route: { from: string; to: string }; devices: string[]
-  profileId?: string; profile?: unknown
+  shipmentId: string
+  product: string
+  route: { from: string; to: string }
+  devices: string[]
+  profileId?: string
+  profile?: unknown
   gs1?: { sscc: string; gtin: string; lot: string; expiry: string }
   startAt?: number
 }
 
 /** What a previous shipment gives a new one to start from: product, profile, route, loggers, GS1 product data. */
 export interface ShipmentTemplate {
-  shipmentId: string; product: string; profileId: string | null; profile: Record<string, unknown> | null
-  route: { from: string; to: string }; devices: string[]; gs1: { gtin: string; lot: string; expiry: string } | null
+  shipmentId: string
+  product: string
+  profileId: string | null
+  profile: Record<string, unknown> | null
+  route: { from: string; to: string }
+  devices: string[]
+  gs1: { gtin: string; lot: string; expiry: string } | null
 }
 
 export async function shipmentTemplate(id: string): Promise<ShipmentTemplate> {
   const j = await request<ShipmentDetailJson>('GET', `/api/shipments/${encodeURIComponent(id)}`)
   return {
-    shipmentId: j.shipmentId, product: j.product, profileId: j.profileId ?? null, profile: j.profile ?? null,
-    route: { from: j.route.from, to: j.route.to }, devices: j.devices,
+    shipmentId: j.shipmentId,
+    product: j.product,
+    profileId: j.profileId ?? null,
+    profile: j.profile ?? null,
+    route: { from: j.route.from, to: j.route.to },
+    devices: j.devices,
     // The SSCC names one logistics unit: a new shipment needs its own.
     gs1: j.gs1 ? { gtin: j.gs1.gtin, lot: j.gs1.lot, expiry: j.gs1.expiry } : null,
   }
@@ -362,8 +572,17 @@ export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all')
   return r.alarms.map(mapAlarm)
 }
 
-export async function ackAlarm(shipmentId: string, alarmId: string, reason: string, comment: string): Promise<AlarmView> {
-  const a = await request<AlarmJson>('POST', `/api/shipments/${encodeURIComponent(shipmentId)}/alarms/${encodeURIComponent(alarmId)}/ack`, { reason, comment })
+export async function ackAlarm(
+  shipmentId: string,
+  alarmId: string,
+  reason: string,
+  comment: string,
+): Promise<AlarmView> {
+  const a = await request<AlarmJson>(
+    'POST',
+    `/api/shipments/${encodeURIComponent(shipmentId)}/alarms/${encodeURIComponent(alarmId)}/ack`,
+    { reason, comment },
+  )
   return mapAlarm(a)
 }
 
@@ -372,7 +591,12 @@ export async function listDevices(): Promise<DeviceView[]> {
   return r.devices.map(mapDevice)
 }
 
-export async function registerDevice(body: { deviceId: string; publicKey: string; model?: string; calibration?: { certificate: string; calibratedAt: number; dueAt: number } }): Promise<DeviceView> {
+export async function registerDevice(body: {
+  deviceId: string
+  publicKey: string
+  model?: string
+  calibration?: { certificate: string; calibratedAt: number; dueAt: number }
+}): Promise<DeviceView> {
   return mapDevice(await request<DeviceJson>('POST', '/api/devices', body))
 }
 
@@ -381,7 +605,9 @@ export async function revokeDevice(deviceId: string, reason: string): Promise<De
 }
 
 /** The server reports a failed check as `failure: { code, index, message }` (docs/API.md); the page shows it as one line. */
-function integrityFailureText(f: { code?: string; index?: number | null; message?: string } | null | undefined): string | undefined {
+function integrityFailureText(
+  f: { code?: string; index?: number | null; message?: string } | null | undefined,
+): string | undefined {
   if (!f) return undefined
   const at = typeof f.index === 'number' ? ` at entry ${f.index}` : ''
   return [f.code, f.message].filter(Boolean).join(': ') + at || undefined
@@ -391,8 +617,22 @@ export async function getLedger(): Promise<LedgerView> {
   const j = await request<LedgerJson>('GET', '/api/ledger')
   return {
     size: j.size,
-    checkpoint: j.latestCheckpoint ? { origin: j.latestCheckpoint.origin, size: j.latestCheckpoint.size, rootHash: j.latestCheckpoint.rootHash, note: j.latestCheckpoint.note } : null,
-    integrity: j.lastIntegrityCheck ? { checkedAt: j.lastIntegrityCheck.at, ok: j.lastIntegrityCheck.ok, size: j.lastIntegrityCheck.size, message: integrityFailureText(j.lastIntegrityCheck.failure) } : null,
+    checkpoint: j.latestCheckpoint
+      ? {
+          origin: j.latestCheckpoint.origin,
+          size: j.latestCheckpoint.size,
+          rootHash: j.latestCheckpoint.rootHash,
+          note: j.latestCheckpoint.note,
+        }
+      : null,
+    integrity: j.lastIntegrityCheck
+      ? {
+          checkedAt: j.lastIntegrityCheck.at,
+          ok: j.lastIntegrityCheck.ok,
+          size: j.lastIntegrityCheck.size,
+          message: integrityFailureText(j.lastIntegrityCheck.failure),
+        }
+      : null,
     entriesByType: j.entriesByType ?? {},
     quarantined: j.quarantined ?? {},
   }
@@ -406,24 +646,55 @@ export function mapStreamEvent(name: string, data: unknown): StreamEvent {
       const j = d as unknown as ReadingJson
       return { type: 'reading', shipmentIds: Array.isArray(j.shipmentIds) ? j.shipmentIds : [], reading: mapReading(j) }
     }
-    case 'alarm': return { type: 'alarm', alarm: mapAlarm(d as unknown as AlarmJson) }
-    case 'ack': return { type: 'ack', alarm: mapAlarm(d as unknown as AlarmJson) }
-    case 'shipment': return { type: 'shipment', shipment: mapShipment(d as unknown as ShipmentJson) }
-    case 'device': return { type: 'device', device: mapDevice(d as unknown as DeviceJson) }
-    case 'checkpoint': return { type: 'checkpoint' }
-    case 'hello': return { type: 'hello', serverTime: typeof d.serverTime === 'number' ? d.serverTime : null }
-    default: return { type: 'other', name }
+    case 'alarm':
+      return { type: 'alarm', alarm: mapAlarm(d as unknown as AlarmJson) }
+    case 'ack':
+      return { type: 'ack', alarm: mapAlarm(d as unknown as AlarmJson) }
+    case 'shipment':
+      return { type: 'shipment', shipment: mapShipment(d as unknown as ShipmentJson) }
+    case 'device':
+      return { type: 'device', device: mapDevice(d as unknown as DeviceJson) }
+    case 'checkpoint':
+      return { type: 'checkpoint' }
+    case 'hello':
+      return { type: 'hello', serverTime: typeof d.serverTime === 'number' ? d.serverTime : null }
+    default:
+      return { type: 'other', name }
   }
 }
 
 // ---------- users, tokens, audit (docs/API.md, "Users", "Tokens", "Audit trail") ----------
 
-export interface UserRow { username: string; role: Role; disabled: boolean; createdAt: number | null }
-export interface TokenRow { id: string; label: string; scope: 'read-only' | 'role'; createdAt: number; lastUsedAt: number | null; expiresAt: number | null }
-export interface AuditRow { seq: number; at: number; by: string; action: string; target: string; ip: string; details?: Record<string, string | number | boolean | null> }
+export interface UserRow {
+  username: string
+  role: Role
+  disabled: boolean
+  createdAt: number | null
+}
+export interface TokenRow {
+  id: string
+  label: string
+  scope: 'read-only' | 'role'
+  createdAt: number
+  lastUsedAt: number | null
+  expiresAt: number | null
+}
+export interface AuditRow {
+  seq: number
+  at: number
+  by: string
+  action: string
+  target: string
+  ip: string
+  details?: Record<string, string | number | boolean | null>
+}
 
-const mapUser = (u: { username: string; role: Role; disabled?: boolean; createdAt?: number }): UserRow =>
-  ({ username: u.username, role: u.role, disabled: u.disabled === true, createdAt: u.createdAt ?? null })
+const mapUser = (u: { username: string; role: Role; disabled?: boolean; createdAt?: number }): UserRow => ({
+  username: u.username,
+  role: u.role,
+  disabled: u.disabled === true,
+  createdAt: u.createdAt ?? null,
+})
 
 export async function listUsers(): Promise<UserRow[]> {
   return (await request<{ users: Parameters<typeof mapUser>[0][] }>('GET', '/api/users')).users.map(mapUser)
@@ -433,11 +704,17 @@ export async function createUser(body: { username: string; password: string; rol
   return mapUser(await request('POST', '/api/users', body))
 }
 
-export async function changeUser(username: string, change: { password?: string; role?: Role; disabled?: boolean }): Promise<UserRow> {
+export async function changeUser(
+  username: string,
+  change: { password?: string; role?: Role; disabled?: boolean },
+): Promise<UserRow> {
   return mapUser(await request('PATCH', `/api/users/${encodeURIComponent(username)}`, change))
 }
 
-export async function listAudit(before?: number, limit = 20): Promise<{ entries: AuditRow[]; next: number | null; total: number }> {
+export async function listAudit(
+  before?: number,
+  limit = 20,
+): Promise<{ entries: AuditRow[]; next: number | null; total: number }> {
   return request('GET', `/api/audit?limit=${limit}${before === undefined ? '' : `&before=${before}`}`)
 }
 
@@ -445,7 +722,11 @@ export async function listTokens(): Promise<TokenRow[]> {
   return (await request<{ tokens: TokenRow[] }>('GET', '/api/tokens')).tokens
 }
 
-export async function createToken(body: { label: string; scope: 'read-only' | 'role'; expiresInDays?: number }): Promise<TokenRow & { token: string }> {
+export async function createToken(body: {
+  label: string
+  scope: 'read-only' | 'role'
+  expiresInDays?: number
+}): Promise<TokenRow & { token: string }> {
   return request('POST', '/api/tokens', body)
 }
 

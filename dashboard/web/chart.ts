@@ -11,8 +11,16 @@
  * A touch drag is left to scroll the page.
  */
 import {
-  Chart, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend,
-  type ChartDataset, type Plugin, type TooltipItem,
+  Chart,
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  Tooltip,
+  Legend,
+  type ChartDataset,
+  type Plugin,
+  type TooltipItem,
 } from 'chart.js'
 import { formatDateTimeSec, formatDuration, formatTemp, formatTimeTick, timeTickStep } from '../shared/format.ts'
 import { findGaps, lateThreshold, toChartPoints, yRange, type ChartPoint, type Gap } from './series.ts'
@@ -57,7 +65,10 @@ interface Overlay {
   faults: { from: number; to: number; deviceId: string }[]
 }
 
-interface LatePoint extends ChartPoint { receivedAt?: number; seq?: number }
+interface LatePoint extends ChartPoint {
+  receivedAt?: number
+  seq?: number
+}
 
 const overlays = new WeakMap<Chart, Overlay>()
 /** The x-pixel span being dragged out, while a zoom selection is in progress. */
@@ -91,7 +102,10 @@ const overlayPlugin: Plugin<'line'> = {
     for (const lim of [o.minC, o.maxC]) {
       if (lim === null) continue
       const py = Math.round(y.getPixelForValue(lim)) + 0.5
-      ctx.beginPath(); ctx.moveTo(a.left, py); ctx.lineTo(a.right, py); ctx.stroke()
+      ctx.beginPath()
+      ctx.moveTo(a.left, py)
+      ctx.lineTo(a.right, py)
+      ctx.stroke()
     }
     ctx.setLineDash([])
     // Data gaps: greyed, labelled; the lines themselves break there (spanGaps false).
@@ -105,7 +119,12 @@ const overlayPlugin: Plugin<'line'> = {
       ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top)
       // With several sensors, say whose data is missing: the others may have data there.
       const long = several ? `no data: ${g.deviceId}` : 'no data'
-      const label = ctx.measureText(long).width + 8 < x1 - x0 ? long : ctx.measureText('no data').width + 8 < x1 - x0 ? 'no data' : ''
+      const label =
+        ctx.measureText(long).width + 8 < x1 - x0
+          ? long
+          : ctx.measureText('no data').width + 8 < x1 - x0
+            ? 'no data'
+            : ''
       if (label) {
         ctx.fillStyle = '#4a5565'
         ctx.fillText(label, (x0 + x1) / 2, a.bottom - 8)
@@ -127,9 +146,14 @@ const overlayPlugin: Plugin<'line'> = {
       const x0 = x.getPixelForValue(f.from) - 2
       const x1 = Math.max(x0 + 4, x.getPixelForValue(f.to) + 2)
       ctx.save()
-      ctx.beginPath(); ctx.rect(x0, a.top, x1 - x0, a.bottom - a.top); ctx.clip()
       ctx.beginPath()
-      for (let d = -(a.bottom - a.top); d < x1 - x0; d += 6) { ctx.moveTo(x0 + d, a.bottom); ctx.lineTo(x0 + d + (a.bottom - a.top), a.top) }
+      ctx.rect(x0, a.top, x1 - x0, a.bottom - a.top)
+      ctx.clip()
+      ctx.beginPath()
+      for (let d = -(a.bottom - a.top); d < x1 - x0; d += 6) {
+        ctx.moveTo(x0 + d, a.bottom)
+        ctx.lineTo(x0 + d + (a.bottom - a.top), a.top)
+      }
       ctx.stroke()
       ctx.restore()
     }
@@ -146,11 +170,19 @@ const overlayPlugin: Plugin<'line'> = {
       ctx.strokeStyle = ALARM_COLOR
       ctx.lineWidth = 1.5
       ctx.setLineDash([3, 3])
-      ctx.beginPath(); ctx.moveTo(px, a.top + 10); ctx.lineTo(px, a.bottom); ctx.stroke()
+      ctx.beginPath()
+      ctx.moveTo(px, a.top + 10)
+      ctx.lineTo(px, a.bottom)
+      ctx.stroke()
       ctx.setLineDash([])
       // A filled triangle with "!" on top: the marker reads as an alarm without colour.
       ctx.fillStyle = al.state === 'open' ? ALARM_COLOR : '#ffffff'
-      ctx.beginPath(); ctx.moveTo(px, a.top + 12); ctx.lineTo(px - 7, a.top); ctx.lineTo(px + 7, a.top); ctx.closePath(); ctx.fill()
+      ctx.beginPath()
+      ctx.moveTo(px, a.top + 12)
+      ctx.lineTo(px - 7, a.top)
+      ctx.lineTo(px + 7, a.top)
+      ctx.closePath()
+      ctx.fill()
       ctx.strokeStyle = ALARM_COLOR
       ctx.stroke()
     }
@@ -173,14 +205,27 @@ function faultRuns(deviceId: string, list: readonly ReadingView[]): Overlay['fau
   const out: Overlay['faults'] = []
   let run: Overlay['faults'][number] | null = null
   for (const r of [...list].sort((a, b) => a.t - b.t)) {
-    if (!r.fault) { run = null; continue }
+    if (!r.fault) {
+      run = null
+      continue
+    }
     if (run) run.to = r.t
-    else { run = { from: r.t, to: r.t, deviceId }; out.push(run) }
+    else {
+      run = { from: r.t, to: r.t, deviceId }
+      out.push(run)
+    }
   }
   return out
 }
 
-function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartPoint[]>[]; gaps: Overlay['gaps']; faults: Overlay['faults']; values: number[]; xMin: number; xMax: number } {
+function datasetsFor(input: ChartInput): {
+  datasets: ChartDataset<'line', ChartPoint[]>[]
+  gaps: Overlay['gaps']
+  faults: Overlay['faults']
+  values: number[]
+  xMin: number
+  xMax: number
+} {
   const lateMs = input.lateAfterMs ?? lateThreshold(input.maxGapMs)
   const byDevice = new Map<string, ReadingView[]>()
   for (const r of input.readings) {
@@ -204,9 +249,17 @@ function datasetsFor(input: ChartInput): { datasets: ChartDataset<'line', ChartP
       if (p.y !== null) values.push(p.y)
       if (p.x < xMin) xMin = p.x
       if (p.x > xMax) xMax = p.x
-      if (p.late) { const r = byT.get(p.x); p.receivedAt = r?.receivedAt; p.seq = r?.seq }
+      if (p.late) {
+        const r = byT.get(p.x)
+        p.receivedAt = r?.receivedAt
+        p.seq = r?.seq
+      }
     }
-    for (const g of findGaps(list.filter((r) => !r.fault), input.maxGapMs)) gaps.push({ ...g, deviceId })
+    for (const g of findGaps(
+      list.filter((r) => !r.fault),
+      input.maxGapMs,
+    ))
+      gaps.push({ ...g, deviceId })
     faults.push(...faultRuns(deviceId, list))
     const dense = points.length > 150
     datasets.push({
@@ -261,7 +314,10 @@ function describe(canvas: HTMLCanvasElement, datasets: ChartDataset<'line', Char
   canvas.dataset.gaps = String(gaps)
   canvas.dataset.late = String(late)
   canvas.dataset.faults = String(faults)
-  canvas.setAttribute('aria-label', `Temperature of ${datasets.length} sensor${datasets.length === 1 ? '' : 's'} over device time: ${readings} readings, ${gaps} gap${gaps === 1 ? '' : 's'} shown as breaks, ${late} late reading${late === 1 ? '' : 's'}, ${faults} sensor-fault period${faults === 1 ? '' : 's'} (hatched red); the allowed range is drawn as a band.`)
+  canvas.setAttribute(
+    'aria-label',
+    `Temperature of ${datasets.length} sensor${datasets.length === 1 ? '' : 's'} over device time: ${readings} readings, ${gaps} gap${gaps === 1 ? '' : 's'} shown as breaks, ${late} late reading${late === 1 ? '' : 's'}, ${faults} sensor-fault period${faults === 1 ? '' : 's'} (hatched red); the allowed range is drawn as a band.`,
+  )
 }
 
 export interface TemperatureChart {
@@ -316,18 +372,28 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
         legend: { position: 'top', align: 'end', labels: { boxWidth: 18, boxHeight: 2, color: '#17202c' } },
         tooltip: {
           callbacks: {
-            title: (items: TooltipItem<'line'>[]) => (items.length ? formatDateTimeSec((items[0].raw as ChartPoint).x) : ''),
+            title: (items: TooltipItem<'line'>[]) =>
+              items.length ? formatDateTimeSec((items[0].raw as ChartPoint).x) : '',
             label: (item: TooltipItem<'line'>) => {
               const p = item.raw as LatePoint
               const base = `${item.dataset.label}: ${formatTemp(p.y, 2)}`
-              return p.late ? `${base} — late, stored ${p.receivedAt !== undefined ? formatDuration(p.receivedAt - p.x) + ' after sampling' : 'after a dead zone'}` : base
+              return p.late
+                ? `${base} — late, stored ${p.receivedAt !== undefined ? formatDuration(p.receivedAt - p.x) + ' after sampling' : 'after a dead zone'}`
+                : base
             },
           },
         },
       },
     },
   })
-  overlays.set(chart, { minC: input.minC, maxC: input.maxC, excursions: input.excursions, alarms: input.alarms, gaps: built.gaps, faults: built.faults })
+  overlays.set(chart, {
+    minC: input.minC,
+    maxC: input.maxC,
+    excursions: input.excursions,
+    alarms: input.alarms,
+    gaps: built.gaps,
+    faults: built.faults,
+  })
   describe(canvas, built.datasets, built.faults.length)
   chart.update('none')
 
@@ -341,8 +407,13 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
     x.max = zoomed?.to
     if (x.ticks) (x.ticks as { stepSize?: number }).stepSize = zoomed ? zoomed.step : dataStep
     // For tests and screen readers: the device-time span on show.
-    if (zoomed) { canvas.dataset.zoomFrom = String(Math.round(zoomed.from)); canvas.dataset.zoomTo = String(Math.round(zoomed.to)) }
-    else { delete canvas.dataset.zoomFrom; delete canvas.dataset.zoomTo }
+    if (zoomed) {
+      canvas.dataset.zoomFrom = String(Math.round(zoomed.from))
+      canvas.dataset.zoomTo = String(Math.round(zoomed.to))
+    } else {
+      delete canvas.dataset.zoomFrom
+      delete canvas.dataset.zoomTo
+    }
   }
   // Widened to whole tick steps (UTC multiples), so the axis labels of a zoom are round times too.
   const snap = (from: number, to: number) => {
@@ -359,7 +430,11 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
 
   // Drag to zoom: pointer events, captured so the drag may end outside the canvas.
   const pxOf = (ev: PointerEvent) => ev.clientX - canvas.getBoundingClientRect().left
-  const inArea = (px: number, py: number) => px >= chart.chartArea.left && px <= chart.chartArea.right && py >= chart.chartArea.top && py <= chart.chartArea.bottom
+  const inArea = (px: number, py: number) =>
+    px >= chart.chartArea.left &&
+    px <= chart.chartArea.right &&
+    py >= chart.chartArea.top &&
+    py <= chart.chartArea.bottom
   const onDown = (ev: PointerEvent) => {
     if (ev.pointerType === 'touch' || ev.button !== 0) return
     const px = pxOf(ev)
@@ -381,13 +456,21 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
     const a = chart.chartArea
     const p0 = Math.max(a.left, Math.min(sel.from, sel.to))
     const p1 = Math.min(a.right, Math.max(sel.from, sel.to))
-    if (p1 - p0 < MIN_DRAG_PX) { chart.draw(); return }
+    if (p1 - p0 < MIN_DRAG_PX) {
+      chart.draw()
+      return
+    }
     const from = chart.scales.x.getValueForPixel(p0)
     const to = chart.scales.x.getValueForPixel(p1)
-    if (from === undefined || to === undefined || !(to > from)) { chart.draw(); return }
+    if (from === undefined || to === undefined || !(to > from)) {
+      chart.draw()
+      return
+    }
     setZoom(snap(from, to))
   }
-  const onCancel = () => { if (selections.delete(chart)) chart.draw() }
+  const onCancel = () => {
+    if (selections.delete(chart)) chart.draw()
+  }
   canvas.addEventListener('pointerdown', onDown)
   canvas.addEventListener('pointermove', onMove)
   canvas.addEventListener('pointerup', onUp)
@@ -395,9 +478,15 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
 
   return {
     chart,
-    zoom(from, to) { if (to > from) setZoom(snap(from, to)) },
-    resetZoom() { setZoom(null) },
-    onZoom(cb) { zoomListeners.push(cb) },
+    zoom(from, to) {
+      if (to > from) setZoom(snap(from, to))
+    },
+    resetZoom() {
+      setZoom(null)
+    },
+    onZoom(cb) {
+      zoomListeners.push(cb)
+    },
     update(next: ChartInput) {
       const nb = datasetsFor(next)
       const bounds = scaleBounds(next, nb.values)
@@ -405,14 +494,27 @@ export function createTemperatureChart(canvas: HTMLCanvasElement, input: ChartIn
       const old = new Map(chart.data.datasets.map((d) => [d.label, d]))
       chart.data.datasets = nb.datasets.map((d) => {
         const o = old.get(d.label)
-        if (o) { o.data = d.data; return o }
+        if (o) {
+          o.data = d.data
+          return o
+        }
         return d
       })
       const y = chart.options.scales?.y
-      if (y) { y.min = bounds.yMin; y.max = bounds.yMax }
+      if (y) {
+        y.min = bounds.yMin
+        y.max = bounds.yMax
+      }
       dataStep = xStep(nb)
       applyX()
-      overlays.set(chart, { minC: next.minC, maxC: next.maxC, excursions: next.excursions, alarms: next.alarms, gaps: nb.gaps, faults: nb.faults })
+      overlays.set(chart, {
+        minC: next.minC,
+        maxC: next.maxC,
+        excursions: next.excursions,
+        alarms: next.alarms,
+        gaps: nb.gaps,
+        faults: nb.faults,
+      })
       describe(canvas, nb.datasets, nb.faults.length)
       chart.update('none')
     },

@@ -20,13 +20,18 @@ export type Attrs = Record<string, string | number | boolean | null | undefined>
  * aria-*); `true` sets an empty attribute, false/null/undefined skips it.
  * Children that are strings or numbers become text nodes.
  */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag)
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) {
       if (v === false || v === null || v === undefined) continue
       // Event handlers and styles never come in as attributes (CSP forbids inline code and styles).
-      if (/^on/i.test(k) || k === 'style') throw new TypeError(`attribute "${k}" is not allowed; use addEventListener or a CSS class`)
+      if (/^on/i.test(k) || k === 'style')
+        throw new TypeError(`attribute "${k}" is not allowed; use addEventListener or a CSS class`)
       el.setAttribute(k, v === true ? '' : visible(String(v)))
     }
   }

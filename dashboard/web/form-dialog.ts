@@ -23,12 +23,15 @@ export function openFormDialog(host: HTMLDialogElement, o: FormDialogOptions): v
   const err = h('p', { class: 'form-error', role: 'alert', hidden: true })
   const cancel = h('button', { type: 'button', class: 'btn' }, 'Cancel')
   const ok = h('button', { type: 'submit', class: o.danger ? 'btn btn-danger' : 'btn btn-primary' }, o.submit)
-  const form = h('form', { method: 'dialog', class: 'card', id: o.id },
+  const form = h(
+    'form',
+    { method: 'dialog', class: 'card', id: o.id },
     h('h2', null, ...(Array.isArray(o.title) ? o.title : [o.title])),
     o.note ? h('p', { class: 'muted small' }, o.note) : null,
     ...(o.fields ?? []),
     err,
-    h('div', { class: 'downloads' }, ok, cancel))
+    h('div', { class: 'downloads' }, ok, cancel),
+  )
   cancel.addEventListener('click', () => host.close())
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault()
@@ -57,5 +60,11 @@ export function errorText(e: unknown): string {
 
 /** A labelled form row. */
 export function field(label: string, input: HTMLElement & { id: string }, hint?: string): HTMLDivElement {
-  return h('div', { class: 'form-row' }, h('label', { for: input.id }, label), input, hint ? h('span', { class: 'muted small' }, hint) : null)
+  return h(
+    'div',
+    { class: 'form-row' },
+    h('label', { for: input.id }, label),
+    input,
+    hint ? h('span', { class: 'muted small' }, hint) : null,
+  )
 }

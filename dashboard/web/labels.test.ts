@@ -10,7 +10,11 @@ import type { ShipmentSummary } from './types.ts'
 
 t.test('range labels', async (t) => {
   t.equal(rangeText({ minC: 2, maxC: 8 }), '2–8 °C')
-  t.equal(rangeText({ minC: -90, maxC: -60 }), '−90 to −60 °C', 'negative bounds keep words, not a dash between minus signs')
+  t.equal(
+    rangeText({ minC: -90, maxC: -60 }),
+    '−90 to −60 °C',
+    'negative bounds keep words, not a dash between minus signs',
+  )
   t.equal(rangeText({ minC: null, maxC: 25 }), '≤ 25 °C')
   t.equal(rangeText({ minC: null, maxC: -20 }), '≤ −20 °C')
   t.equal(rangeText({ minC: 15, maxC: null }), '≥ 15 °C')
@@ -27,8 +31,17 @@ t.test('class labels', async (t) => {
 })
 
 const ship = (over: Partial<ShipmentSummary>): ShipmentSummary => ({
-  shipmentId: 'S-1', product: 'Insulin pens', productClass: 'refrigerated', route: { from: 'Basel', to: 'Lyon' },
-  status: 'ok', currentTempC: 5, lastReadingAt: 0, openAlarms: 0, devices: ['logger-1'], range: { minC: 2, maxC: 8 }, ...over,
+  shipmentId: 'S-1',
+  product: 'Insulin pens',
+  productClass: 'refrigerated',
+  route: { from: 'Basel', to: 'Lyon' },
+  status: 'ok',
+  currentTempC: 5,
+  lastReadingAt: 0,
+  openAlarms: 0,
+  devices: ['logger-1'],
+  range: { minC: 2, maxC: 8 },
+  ...over,
 })
 
 t.test('fleet filter', async (t) => {

@@ -45,14 +45,20 @@ form.addEventListener('submit', async (ev) => {
     if (res.status === 429) {
       // ERR_AUTH_BACKOFF names the wait; the per-address rate limit is per minute.
       const wait = Number(res.headers.get('retry-after'))
-      showError(Number.isFinite(wait) && wait > 0 ? `Too many failed attempts. Try again in ${wait} s.` : 'Too many attempts. Wait a minute, then try again.')
-    }
-    else if (res.status === 401 || res.status === 403) {
+      showError(
+        Number.isFinite(wait) && wait > 0
+          ? `Too many failed attempts. Try again in ${wait} s.`
+          : 'Too many attempts. Wait a minute, then try again.',
+      )
+    } else if (res.status === 401 || res.status === 403) {
       const code = ((await res.json().catch(() => ({}))) as { code?: string }).code
       // Only ever answered after the right password (docs/API.md, "Users").
-      showError(code === 'ERR_AUTH_USER_DISABLED' ? 'This account is disabled. Ask an admin to enable it.' : 'User name or password is not correct.')
-    }
-    else showError(`Sign-in failed (HTTP ${res.status}). Try again.`)
+      showError(
+        code === 'ERR_AUTH_USER_DISABLED'
+          ? 'This account is disabled. Ask an admin to enable it.'
+          : 'User name or password is not correct.',
+      )
+    } else showError(`Sign-in failed (HTTP ${res.status}). Try again.`)
   } catch {
     showError('The server cannot be reached. Check your connection.')
   } finally {

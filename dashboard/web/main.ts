@@ -31,7 +31,12 @@ const ROUTES: Record<string, { view: View; tab: string; title: string }> = {
   tokens: { view: tokensView, tab: 'tokens', title: 'API tokens' },
 }
 
-const STATE_TEXT: Record<StreamState, string> = { connecting: 'Connecting…', open: 'Live', error: 'Reconnecting…', stopped: 'Server stopping…' }
+const STATE_TEXT: Record<StreamState, string> = {
+  connecting: 'Connecting…',
+  open: 'Live',
+  error: 'Reconnecting…',
+  stopped: 'Server stopping…',
+}
 
 async function start(): Promise<void> {
   const user = await fetchMe()
@@ -49,17 +54,28 @@ async function start(): Promise<void> {
     const behind = catchingUp !== null && streamState === 'open'
     live.dataset.state = behind ? 'catching-up' : streamState
     $('#live-text').textContent = behind ? `Catching up… ${catchingUp} %` : STATE_TEXT[streamState]
-    live.title = behind ? 'The server is still reading the ledger after a start: summaries and alarms are incomplete until it is done' : 'Live stream'
+    live.title = behind
+      ? 'The server is still reading the ledger after a start: summaries and alarms are incomplete until it is done'
+      : 'Live stream'
   }
-  const stream = openStream((s) => { streamState = s; showState() })
+  const stream = openStream((s) => {
+    streamState = s
+    showState()
+  })
   // After a start on a large ledger the server folds the stored readings in the background (/health says so).
   const watchCatchUp = async () => {
     let state: { state: string; readingsFolded: number; readingsTotal: number } | undefined
-    try { state = ((await (await fetch('/health', { credentials: 'same-origin' })).json()) as { live?: typeof state }).live } catch { /* retried below */ }
+    try {
+      state = ((await (await fetch('/health', { credentials: 'same-origin' })).json()) as { live?: typeof state }).live
+    } catch {
+      /* retried below */
+    }
     if (state?.state === 'catching_up') {
       catchingUp = state.readingsTotal > 0 ? Math.floor((100 * state.readingsFolded) / state.readingsTotal) : 0
       showState()
-      setTimeout(() => { void watchCatchUp() }, 2000)
+      setTimeout(() => {
+        void watchCatchUp()
+      }, 2000)
       return
     }
     if (catchingUp !== null) {
@@ -81,10 +97,14 @@ async function start(): Promise<void> {
         alarmCount.textContent = String(open)
         alarmCount.hidden = open === 0
         alarmCount.title = `${open} open alarms`
-      } catch { /* the count is a convenience; the Alarms tab shows errors */ }
+      } catch {
+        /* the count is a convenience; the Alarms tab shows errors */
+      }
     }, 250)
   }
-  stream.subscribe((e) => { if (e.type === 'alarm' || e.type === 'ack') refreshAlarmCount() })
+  stream.subscribe((e) => {
+    if (e.type === 'alarm' || e.type === 'ack') refreshAlarmCount()
+  })
   stream.onReconnect(refreshAlarmCount)
   refreshAlarmCount()
 
@@ -99,7 +119,15 @@ async function start(): Promise<void> {
     if (typeof cleanup === 'function') cleanup()
     cleanup = undefined
     if (!r) {
-      replace(view, h('div', { class: 'notice notice-warn' }, 'This page does not exist. ', h('a', { href: '#/fleet' }, 'Go to the fleet.')))
+      replace(
+        view,
+        h(
+          'div',
+          { class: 'notice notice-warn' },
+          'This page does not exist. ',
+          h('a', { href: '#/fleet' }, 'Go to the fleet.'),
+        ),
+      )
       return
     }
     for (const a of document.querySelectorAll<HTMLAnchorElement>('.tabs a[data-tab]')) {
@@ -116,7 +144,11 @@ async function start(): Promise<void> {
 
   $('#logout').addEventListener('click', async () => {
     stream.close()
-    try { await logout() } finally { location.assign('/login.html') }
+    try {
+      await logout()
+    } finally {
+      location.assign('/login.html')
+    }
   })
 }
 

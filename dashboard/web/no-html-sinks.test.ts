@@ -10,7 +10,8 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const SINKS = /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser|srcdoc)\b|\beval\s*\(|new Function\s*\(/
+const SINKS =
+  /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser|srcdoc)\b|\beval\s*\(|new Function\s*\(/
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -29,5 +30,9 @@ for (const f of all) {
 
 t.test('the DOM helper refuses inline handlers and styles', async (t) => {
   const src = readFileSync(join(here, 'dom.ts'), 'utf8')
-  t.match(src, /\^on\/i\.test\(k\) \|\| k === 'style'/, 'h() throws on on* and style attributes (CSP forbids inline code and styles)')
+  t.match(
+    src,
+    /\^on\/i\.test\(k\) \|\| k === 'style'/,
+    'h() throws on on* and style attributes (CSP forbids inline code and styles)',
+  )
 })

@@ -52,8 +52,14 @@ export function lateThreshold(maxGapMs: number | undefined): number {
  * hole there). Fault readings are dropped from the line (a fault value is not
  * a temperature) and reported separately by `faultTimes`.
  */
-export function toChartPoints(readings: readonly SeriesReading[], maxGapMs: number | undefined, lateMs = lateThreshold(maxGapMs)): ChartPoint[] {
-  const sorted = readings.filter((r) => !r.fault && Number.isFinite(r.t) && Number.isFinite(r.tempC)).sort((a, b) => a.t - b.t)
+export function toChartPoints(
+  readings: readonly SeriesReading[],
+  maxGapMs: number | undefined,
+  lateMs = lateThreshold(maxGapMs),
+): ChartPoint[] {
+  const sorted = readings
+    .filter((r) => !r.fault && Number.isFinite(r.t) && Number.isFinite(r.tempC))
+    .sort((a, b) => a.t - b.t)
   const out: ChartPoint[] = []
   let prev: number | undefined
   for (const r of sorted) {
@@ -68,12 +74,19 @@ export function toChartPoints(readings: readonly SeriesReading[], maxGapMs: numb
   return out
 }
 
-export interface Gap { from: number; to: number; durationMs: number }
+export interface Gap {
+  from: number
+  to: number
+  durationMs: number
+}
 
 /** The intervals longer than `maxGapMs` between consecutive readings (device time). */
 export function findGaps(readings: readonly SeriesReading[], maxGapMs: number | undefined): Gap[] {
   if (maxGapMs === undefined || maxGapMs <= 0) return []
-  const ts = readings.map((r) => r.t).filter(Number.isFinite).sort((a, b) => a - b)
+  const ts = readings
+    .map((r) => r.t)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b)
   const gaps: Gap[] = []
   for (let i = 1; i < ts.length; i++) {
     if (ts[i] - ts[i - 1] > maxGapMs) gaps.push({ from: ts[i - 1], to: ts[i], durationMs: ts[i] - ts[i - 1] })
@@ -87,7 +100,10 @@ export function lateReadings<R extends SeriesReading>(readings: readonly R[], la
 }
 
 /** The [min, max] of the y axis: every reading and the allowed band, with a margin. */
-export function yRange(values: Iterable<number>, band: { minC?: number | null; maxC?: number | null }): { min: number; max: number } {
+export function yRange(
+  values: Iterable<number>,
+  band: { minC?: number | null; maxC?: number | null },
+): { min: number; max: number } {
   let lo = Infinity
   let hi = -Infinity
   for (const v of values) {

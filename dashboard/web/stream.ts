@@ -44,7 +44,10 @@ export function openStream(onState: (s: StreamState) => void): LiveStream {
         source = null
         setTimeout(() => {
           void fetch('/api/me', { credentials: 'same-origin' })
-            .then((r) => { if (r.status === 401) location.assign('/login.html'); else connect() })
+            .then((r) => {
+              if (r.status === 401) location.assign('/login.html')
+              else connect()
+            })
             .catch(() => connect())
         }, 3000)
       }
@@ -56,7 +59,10 @@ export function openStream(onState: (s: StreamState) => void): LiveStream {
       const retry = () => {
         setTimeout(() => {
           void fetch('/health', { credentials: 'same-origin' })
-            .then((r) => { if (r.ok) connect(); else retry() })
+            .then((r) => {
+              if (r.ok) connect()
+              else retry()
+            })
             .catch(retry)
         }, 3000)
       }
@@ -65,10 +71,18 @@ export function openStream(onState: (s: StreamState) => void): LiveStream {
     for (const name of NAMES) {
       source.addEventListener(name, (ev) => {
         let data: unknown
-        try { data = JSON.parse((ev as MessageEvent<string>).data) } catch { return }
+        try {
+          data = JSON.parse((ev as MessageEvent<string>).data)
+        } catch {
+          return
+        }
         const e = mapStreamEvent(name, data)
         for (const fn of listeners) {
-          try { fn(e) } catch (err) { console.error('stream listener failed', err) }
+          try {
+            fn(e)
+          } catch (err) {
+            console.error('stream listener failed', err)
+          }
         }
       })
     }
@@ -76,9 +90,20 @@ export function openStream(onState: (s: StreamState) => void): LiveStream {
   connect()
 
   return {
-    subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn) },
-    onReconnect(fn) { reconnectListeners.add(fn); return () => reconnectListeners.delete(fn) },
-    refresh() { for (const fn of reconnectListeners) fn() },
-    close() { source?.close(); source = null },
+    subscribe(fn) {
+      listeners.add(fn)
+      return () => listeners.delete(fn)
+    },
+    onReconnect(fn) {
+      reconnectListeners.add(fn)
+      return () => reconnectListeners.delete(fn)
+    },
+    refresh() {
+      for (const fn of reconnectListeners) fn()
+    },
+    close() {
+      source?.close()
+      source = null
+    },
   }
 }

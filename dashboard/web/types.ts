@@ -6,7 +6,10 @@ import type { NotificationView } from '../notify/view.ts'
 
 export type Role = 'operator' | 'regulator' | 'admin'
 
-export interface Me { username: string; role: Role }
+export interface Me {
+  username: string
+  role: Role
+}
 
 export type ShipmentStatus = 'ok' | 'alarm' | 'closed'
 
@@ -78,7 +81,6 @@ export interface ExcursionView {
 }
 
 export type AlarmState = 'open' | 'acknowledged' | 'resolved'
-
 
 export interface AlarmView {
   alarmId: string
@@ -152,7 +154,13 @@ export interface ShipmentDetail extends ShipmentSummary {
   /** The signed receipt at the destination; null until received. */
   receipt: { receivedAt: number; by: string; meaning: string; reason: string; at: number } | null
   /** Every logger the shipment had and the device times it counts for (until null: assigned now). */
-  loggers: { deviceId: string; from: number; until: number | null; addedEntry: number | null; removedEntry: number | null }[]
+  loggers: {
+    deviceId: string
+    from: number
+    until: number | null
+    addedEntry: number | null
+    removedEntry: number | null
+  }[]
   compliance: ComplianceSummary | null
   downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' | 'bundle-post-close' }[]
 }
@@ -191,4 +199,10 @@ export type StreamEvent =
   | { type: 'hello'; serverTime: number | null }
   | { type: 'other'; name: string }
 
-export interface CloseSignatureView { by: string; meaning: string; reason: string; at: number; override?: { reason: string; alarms: string[] } }
+export interface CloseSignatureView {
+  by: string
+  meaning: string
+  reason: string
+  at: number
+  override?: { reason: string; alarms: string[] }
+}

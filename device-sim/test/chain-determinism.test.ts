@@ -9,7 +9,14 @@ import { nodeKey, smallScenario, START, verifyWithNode } from './helpers.ts'
 
 const collect = (dir: string, seed?: number, untilMs = Infinity) => {
   const out: Uint8Array[] = []
-  const fleet = createFleet({ scenario: smallScenario({ devices: 2 }), dataDir: dir, startMs: START, ...(seed !== undefined ? { seed } : {}), onReading: (_id, p) => out.push(p), log: () => {} })
+  const fleet = createFleet({
+    scenario: smallScenario({ devices: 2 }),
+    dataDir: dir,
+    startMs: START,
+    ...(seed !== undefined ? { seed } : {}),
+    onReading: (_id, p) => out.push(p),
+    log: () => {},
+  })
   fleet.runUntil(untilMs)
   return { out, fleet }
 }
@@ -30,7 +37,11 @@ t.test('same seed and keys give identical payload bytes; another seed gives othe
   const c = collect(join(root, 'c'), 43)
   const temps = (ps: Uint8Array[]) => ps.map((p) => decodeReading(p).fields.tempCentiC)
   t.notSame(temps(c.out), temps(a.out), 'a different seed gives different temperatures')
-  t.same(c.out.map((p) => decodeReading(p).fields.deviceTimeMs), a.out.map((p) => decodeReading(p).fields.deviceTimeMs), 'on the same schedule')
+  t.same(
+    c.out.map((p) => decodeReading(p).fields.deviceTimeMs),
+    a.out.map((p) => decodeReading(p).fields.deviceTimeMs),
+    'on the same schedule',
+  )
 })
 
 t.test('the chain links and continues across a restart exactly as an uninterrupted run', async (t) => {
@@ -44,7 +55,11 @@ t.test('the chain links and continues across a restart exactly as an uninterrupt
   const second = collect(join(root, 'split'))
   t.equal(first.out.length, 2 * 13, 'first run: up to minute 60')
   t.equal(second.out.length, 2 * 12, 'second run: the rest, nothing repeated')
-  t.same([...first.out, ...second.out].map(toHex).sort(), whole.out.map(toHex).sort(), 'restart yields the same readings as one run')
+  t.same(
+    [...first.out, ...second.out].map(toHex).sort(),
+    whole.out.map(toHex).sort(),
+    'restart yields the same readings as one run',
+  )
 
   const keys = new Map(whole.fleet.provisioningRecords().map((r) => [r.deviceId, nodeKey(r.publicKey)]))
   const byDevice = new Map<string, Uint8Array[]>()
@@ -57,7 +72,8 @@ t.test('the chain links and continues across a restart exactly as an uninterrupt
     ps.forEach((p, i) => {
       const f = decodeReading(p).fields
       if (f.seq !== i + 1 || toHex(f.prevHash) !== toHex(prev)) t.fail(`${id} seq ${f.seq}: chain broken`)
-      if (!verifyWithNode(p, keys.get(id) as ReturnType<typeof nodeKey>)) t.fail(`${id} seq ${f.seq}: signature fails under Node crypto`)
+      if (!verifyWithNode(p, keys.get(id) as ReturnType<typeof nodeKey>))
+        t.fail(`${id} seq ${f.seq}: signature fails under Node crypto`)
       prev = readingHash(p)
     })
     t.pass(`${id}: seq 1..${ps.length} strictly +1, prevHash links, signatures verify with Node crypto`)
@@ -69,9 +85,14 @@ t.test('demo fleet runs deterministically in memory with its faults', async (t) 
     const out: Uint8Array[] = []
     // An in-memory "ledger" that receipts every reading at once: only a connectivity loss can fill a buffer.
     const f = createFleet({
-      scenario: loadScenario('demo-fleet'), startMs: START, log: () => {},
+      scenario: loadScenario('demo-fleet'),
+      startMs: START,
+      log: () => {},
       link: () => {
-        const l: MemoryLink = createMemoryLink((p) => { out.push(p); l.receipt(encodeReceipt({ seq: decodeReading(p).fields.seq, hash: readingHash(p) })) })
+        const l: MemoryLink = createMemoryLink((p) => {
+          out.push(p)
+          l.receipt(encodeReceipt({ seq: decodeReading(p).fields.seq, hash: readingHash(p) }))
+        })
         return l
       },
     })
@@ -82,15 +103,36 @@ t.test('demo fleet runs deterministically in memory with its faults', async (t) 
   const { out, f } = run()
   await f.stop()
   const fields = out.map((p) => decodeReading(p).fields)
-  t.ok(fields.some((x) => (x.status ?? 0) & 0x0001), 'a reading flags SENSOR_FAULT')
-  t.ok(fields.some((x) => (x.status ?? 0) & 0x0002), 'a reading flags BUFFER_OVERFLOW (connectivity loss overflowed the buffer)')
-  t.ok(fields.some((x) => (x.events ?? 0) & 0x01), 'door openings are flagged')
+  t.ok(
+    fields.some((x) => (x.status ?? 0) & 0x0001),
+    'a reading flags SENSOR_FAULT',
+  )
+  t.ok(
+    fields.some((x) => (x.status ?? 0) & 0x0002),
+    'a reading flags BUFFER_OVERFLOW (connectivity loss overflowed the buffer)',
+  )
+  t.ok(
+    fields.some((x) => (x.events ?? 0) & 0x01),
+    'door openings are flagged',
+  )
   const jumped = fields.filter((x) => x.deviceId === 'demo-12-a')
-  t.ok(jumped.some((x, i) => i > 0 && x.deviceTimeMs < jumped[i - 1].deviceTimeMs), 'the clock jump makes device time go backwards')
+  t.ok(
+    jumped.some((x, i) => i > 0 && x.deviceTimeMs < jumped[i - 1].deviceTimeMs),
+    'the clock jump makes device time go backwards',
+  )
   const gap = f.status().find((s) => s.deviceId === 'demo-10-a')
   t.ok(gap && gap.dropped > 0, `connectivity loss dropped ${gap?.dropped} readings`)
-  t.ok(f.status().filter((s) => s.deviceId !== 'demo-10-a').every((s) => s.dropped === 0 && s.buffered === 0), 'every other buffer drained')
+  t.ok(
+    f
+      .status()
+      .filter((s) => s.deviceId !== 'demo-10-a')
+      .every((s) => s.dropped === 0 && s.buffered === 0),
+    'every other buffer drained',
+  )
   const g = fields.filter((x) => x.deviceId === 'demo-10-a').map((x) => x.seq)
-  t.ok(g.some((s, i) => i > 0 && s !== g[i - 1] + 1), 'the ledger sees a gap in demo-10-a\'s sequence')
+  t.ok(
+    g.some((s, i) => i > 0 && s !== g[i - 1] + 1),
+    "the ledger sees a gap in demo-10-a's sequence",
+  )
   t.ok(f.status().every((s) => s.finished))
 })

@@ -15,15 +15,33 @@ const BIN = fileURLToPath(new URL('../../bin/coldproof.js', import.meta.url))
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [BIN, 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    c.stdout.on('data', (b) => { stdout += b })
-    c.stderr.on('data', (b) => { stderr += b })
+    let stdout = '',
+      stderr = ''
+    c.stdout.on('data', (b) => {
+      stdout += b
+    })
+    c.stderr.on('data', (b) => {
+      stderr += b
+    })
     c.on('close', (code) => resolve({ code, stdout, stderr }))
   })
 }
 
 t.test('bad arguments get clear errors and a non-zero exit', async (t) => {
-  const dir = t.testdir({ 'bad.json': JSON.stringify({ name: 'b', shipments: [{ shipmentId: 's', product: 'p', storageClass: '2-8', devices: [{ deviceId: 'd' }], legs: [{ durationMin: -5, model: 'passive', ambient: { meanC: 1 } }] }] }) })
+  const dir = t.testdir({
+    'bad.json': JSON.stringify({
+      name: 'b',
+      shipments: [
+        {
+          shipmentId: 's',
+          product: 'p',
+          storageClass: '2-8',
+          devices: [{ deviceId: 'd' }],
+          legs: [{ durationMin: -5, model: 'passive', ambient: { meanC: 1 } }],
+        },
+      ],
+    }),
+  })
   const r1 = await run(['--scenario', join(dir, 'bad.json'), '--data', dir, '--broker', 'mqtt://127.0.0.1:1'])
   t.not(r1.code, 0)
   t.match(r1.stderr, /ERR_SCENARIO_INVALID: shipments\[0\]\.legs\[0\]\.durationMin must be a positive number, got -5/)
@@ -48,27 +66,62 @@ t.test('runs a scenario against a broker; the readings verify under the printed 
   })
   const dir = t.testdir()
   const scenario = join(dir, 'short.json')
-  writeFileSync(scenario, JSON.stringify({
-    name: 'short', seed: 5, startAt: '2026-11-20T06:00:00Z',
-    shipments: [{ shipmentId: 's', product: 'p', storageClass: '2-8', devices: [{ deviceId: 'cli-1' }, { deviceId: 'cli-2' }], legs: [{ durationMin: 60, model: 'reefer', setpointC: 5, ambient: { meanC: 20 } }] }],
-  }))
+  writeFileSync(
+    scenario,
+    JSON.stringify({
+      name: 'short',
+      seed: 5,
+      startAt: '2026-11-20T06:00:00Z',
+      shipments: [
+        {
+          shipmentId: 's',
+          product: 'p',
+          storageClass: '2-8',
+          devices: [{ deviceId: 'cli-1' }, { deviceId: 'cli-2' }],
+          legs: [{ durationMin: 60, model: 'reefer', setpointC: 5, ambient: { meanC: 20 } }],
+        },
+      ],
+    }),
+  )
   const data = join(dir, 'data')
   const prov = await run(['--scenario', scenario, '--data', data, '--print-provisioning'])
   t.equal(prov.code, 0)
   const records = JSON.parse(prov.stdout) as Array<{ deviceId: string; publicKey: string }>
-  t.same(records.map((r) => r.deviceId), ['cli-1', 'cli-2'])
+  t.same(
+    records.map((r) => r.deviceId),
+    ['cli-1', 'cli-2'],
+  )
 
   const ledger = await mqtt.connectAsync(url, { clientId: 'ledger', clean: true })
   t.teardown(() => ledger.endAsync())
   const got: Uint8Array[] = []
   ledger.on('message', (_topic, p) => got.push(new Uint8Array(p)))
   await ledger.subscribeAsync(readingsFilters(), { qos: 1 })
-  const r = await run(['--scenario', scenario, '--data', data, '--broker', url, '--accel', 'max', '--drain-timeout', '0.5'])
+  const r = await run([
+    '--scenario',
+    scenario,
+    '--data',
+    data,
+    '--broker',
+    url,
+    '--accel',
+    'max',
+    '--drain-timeout',
+    '0.5',
+  ])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /2 devices, 26 readings/)
   await new Promise((res) => setTimeout(res, 200))
   const keys = new Map(records.map((x) => [x.deviceId, nodeKey(x.publicKey)]))
-  const uniq = new Map(got.map((p) => { const f = decodeReading(p).fields; return [`${f.deviceId}#${f.seq}`, p] }))
+  const uniq = new Map(
+    got.map((p) => {
+      const f = decodeReading(p).fields
+      return [`${f.deviceId}#${f.seq}`, p]
+    }),
+  )
   t.equal(uniq.size, 26, '2 devices × 13 readings arrived')
-  t.ok([...uniq.values()].every((p) => verifyWithNode(p, keys.get(decodeReading(p).fields.deviceId)!)), 'all verify with Node crypto under the printed keys')
+  t.ok(
+    [...uniq.values()].every((p) => verifyWithNode(p, keys.get(decodeReading(p).fields.deviceId)!)),
+    'all verify with Node crypto under the printed keys',
+  )
 })

@@ -38,55 +38,77 @@ async function restartAndCheck(dir: string): Promise<{ problems: string[]; deliv
   const stored = new Map<number, Uint8Array>()
   const problems: string[] = []
   const fleet = createFleet({
-    scenario: crashScenario(), dataDir: dir, startMs: START, log: () => {},
-    link: () => createMemoryLink((p) => {
-      const seq = decodeReading(p).fields.seq
-      const had = stored.get(seq)
-      if (had && !equalBytes(had, p)) problems.push(`seq ${seq} delivered with two different payloads`)
-      stored.set(seq, p)
-    }),
+    scenario: crashScenario(),
+    dataDir: dir,
+    startMs: START,
+    log: () => {},
+    link: () =>
+      createMemoryLink((p) => {
+        const seq = decodeReading(p).fields.seq
+        const had = stored.get(seq)
+        if (had && !equalBytes(had, p)) problems.push(`seq ${seq} delivered with two different payloads`)
+        stored.set(seq, p)
+      }),
   })
   await fleet.start()
   fleet.runUntil(START + 60 * 60_000)
   await fleet.stop()
   const status = fleet.devices[0].status()
   if (status.seq !== LAST_SEQ) problems.push(`device ended at seq ${status.seq}, expected ${LAST_SEQ}`)
-  const flagged = [...stored].filter(([, p]) => ((decodeReading(p).fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0).map(([s]) => s)
+  const flagged = [...stored]
+    .filter(([, p]) => ((decodeReading(p).fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0)
+    .map(([s]) => s)
   for (let s = 1; s <= LAST_SEQ; s++) {
     if (stored.has(s)) continue
-    if (!flagged.some((f) => f > s)) problems.push(`seq ${s} neither delivered nor announced by BUFFER_OVERFLOW on a later reading`)
+    if (!flagged.some((f) => f > s))
+      problems.push(`seq ${s} neither delivered nor announced by BUFFER_OVERFLOW on a later reading`)
   }
   for (const [s, p] of stored) {
     const below = stored.get(s - 1)
-    if (below && !equalBytes(decodeReading(p).fields.prevHash, readingHash(below))) problems.push(`seq ${s} does not link to seq ${s - 1}`)
+    if (below && !equalBytes(decodeReading(p).fields.prevHash, readingHash(below)))
+      problems.push(`seq ${s} does not link to seq ${s - 1}`)
   }
   return { problems, delivered: stored.size }
 }
 
-t.test('a crash after any step of any offline sample: every signed seq delivered or announced as dropped', async (t) => {
-  for (let seq = 1; seq <= 6; seq++) {
-    for (const step of STEPS) {
-      if (step === 'drop-recorded' && seq < 6) continue // only seq 6 drops a reading
-      const dir = tempDir(t)
-      const a = createFleet({
-        scenario: crashScenario(), dataDir: dir, startMs: START, log: () => {},
-        onSampleStep: (_id, s, n) => { if (s === step && n === seq) throw new Crash(`${step} ${n}`) },
-      })
-      let crashed = false
-      try { a.runUntil(CRASH_OFFLINE_UNTIL) } catch (e) { crashed = e instanceof Crash }
-      t.ok(crashed, `crashed after "${step}" of seq ${seq}`)
-      const { problems } = await restartAndCheck(dir)
-      t.same(problems, [], `after "${step}" of seq ${seq}: nothing lost silently`)
+t.test(
+  'a crash after any step of any offline sample: every signed seq delivered or announced as dropped',
+  async (t) => {
+    for (let seq = 1; seq <= 6; seq++) {
+      for (const step of STEPS) {
+        if (step === 'drop-recorded' && seq < 6) continue // only seq 6 drops a reading
+        const dir = tempDir(t)
+        const a = createFleet({
+          scenario: crashScenario(),
+          dataDir: dir,
+          startMs: START,
+          log: () => {},
+          onSampleStep: (_id, s, n) => {
+            if (s === step && n === seq) throw new Crash(`${step} ${n}`)
+          },
+        })
+        let crashed = false
+        try {
+          a.runUntil(CRASH_OFFLINE_UNTIL)
+        } catch (e) {
+          crashed = e instanceof Crash
+        }
+        t.ok(crashed, `crashed after "${step}" of seq ${seq}`)
+        const { problems } = await restartAndCheck(dir)
+        t.same(problems, [], `after "${step}" of seq ${seq}: nothing lost silently`)
+      }
     }
-  }
-})
+  },
+)
 
 t.test('a real SIGKILL at the steps around the drop', async (t) => {
   const child = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url))
   for (const step of ['appended', 'drop-recorded'] as const) {
     const dir = tempDir(t)
     const signal = await new Promise<NodeJS.Signals | null>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import=tsx', child, dir, step, '6'], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const p = spawn(process.execPath, ['--import=tsx', child, dir, step, '6'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
       p.on('error', reject)
       p.on('exit', (_code, sig) => resolve(sig))
     })
@@ -100,18 +122,35 @@ t.test('a real SIGKILL at the steps around the drop', async (t) => {
 t.test('a reading handed to a link but never acknowledged counts as not delivered: its drop is flagged', async (t) => {
   for (const acks of [false, true]) {
     const sent: number[] = []
-    const scenario = smallScenario({ bufferCapacity: 3, durationMin: 30, faults: { connectivityLoss: [{ fromMin: 10, toMin: 60 }] } })
+    const scenario = smallScenario({
+      bufferCapacity: 3,
+      durationMin: 30,
+      faults: { connectivityLoss: [{ fromMin: 10, toMin: 60 }] },
+    })
     const signed: Uint8Array[] = []
     const fleet = createFleet({
-      scenario, startMs: START, log: () => {}, onReading: (_id, p) => signed.push(p),
+      scenario,
+      startMs: START,
+      log: () => {},
+      onReading: (_id, p) => signed.push(p),
       link: () => {
         let up = false
         return {
-          get connected() { return up },
-          open(h) { up = true; h.onConnect() },
+          get connected() {
+            return up
+          },
+          open(h) {
+            up = true
+            h.onConnect()
+          },
           // The publish goes out, the link dies before the PUBACK (or, for comparison, the PUBACK comes).
-          publish(p, onDelivered) { sent.push(decodeReading(p).fields.seq); if (acks) onDelivered?.() },
-          async close() { up = false },
+          publish(p, onDelivered) {
+            sent.push(decodeReading(p).fields.seq)
+            if (acks) onDelivered?.()
+          },
+          async close() {
+            up = false
+          },
         }
       },
     })
@@ -120,7 +159,13 @@ t.test('a reading handed to a link but never acknowledged counts as not delivere
     await fleet.stop()
     t.same(sent, [1, 2], 'seq 1 and 2 were handed to the link')
     const flag = ((decodeReading(signed[3]).fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
-    t.equal(flag, !acks, acks ? 'acknowledged by the broker: its drop is not flagged' : 'never acknowledged: seq 4 announces the drop of seq 1')
+    t.equal(
+      flag,
+      !acks,
+      acks
+        ? 'acknowledged by the broker: its drop is not flagged'
+        : 'never acknowledged: seq 4 announces the drop of seq 1',
+    )
   }
 })
 
@@ -130,7 +175,13 @@ t.test('a restart inside a connectivity loss stays offline until a sample outsid
   a.runUntil(START + 10 * 60_000) // seq 1..3, offline
   await a.stop()
   const sent: number[] = []
-  const b = createFleet({ scenario: crashScenario(), dataDir: dir, startMs: START, log: () => {}, link: () => createMemoryLink((p) => sent.push(decodeReading(p).fields.seq)) })
+  const b = createFleet({
+    scenario: crashScenario(),
+    dataDir: dir,
+    startMs: START,
+    log: () => {},
+    link: () => createMemoryLink((p) => sent.push(decodeReading(p).fields.seq)),
+  })
   await b.start()
   t.same(sent, [], 'nothing sent on start: the radio is still down')
   t.equal(b.devices[0].status().connected, false)

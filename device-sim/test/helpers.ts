@@ -5,24 +5,42 @@ import { parseScenario, type Scenario } from '../scenario.ts'
 
 export const START = Date.parse('2026-11-20T06:00:00Z')
 
-export function smallScenario(over: { devices?: number; durationMin?: number; bufferCapacity?: number; faults?: unknown; doors?: number } = {}): Scenario {
+export function smallScenario(
+  over: { devices?: number; durationMin?: number; bufferCapacity?: number; faults?: unknown; doors?: number } = {},
+): Scenario {
   const n = over.devices ?? 1
   return parseScenario({
     name: 'small',
     seed: 42,
-    shipments: [{
-      shipmentId: 'shp-small', product: 'test vaccine', storageClass: '2-8',
-      ...(over.bufferCapacity ? { bufferCapacity: over.bufferCapacity } : {}),
-      ...(over.faults ? { faults: over.faults } : {}),
-      devices: Array.from({ length: n }, (_, i) => ({ deviceId: `dev-${i + 1}` })),
-      legs: [{ durationMin: over.durationMin ?? 120, model: 'reefer', setpointC: 5, doorOpeningsPerDay: over.doors ?? 24, ambient: { meanC: 20, amplitudeC: 5 } }],
-    }],
+    shipments: [
+      {
+        shipmentId: 'shp-small',
+        product: 'test vaccine',
+        storageClass: '2-8',
+        ...(over.bufferCapacity ? { bufferCapacity: over.bufferCapacity } : {}),
+        ...(over.faults ? { faults: over.faults } : {}),
+        devices: Array.from({ length: n }, (_, i) => ({ deviceId: `dev-${i + 1}` })),
+        legs: [
+          {
+            durationMin: over.durationMin ?? 120,
+            model: 'reefer',
+            setpointC: 5,
+            doorOpeningsPerDay: over.doors ?? 24,
+            ambient: { meanC: 20, amplitudeC: 5 },
+          },
+        ],
+      },
+    ],
   })
 }
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 export function nodeKey(publicKeyHex: string): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' })
+  return createPublicKey({
+    key: Buffer.concat([SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]),
+    format: 'der',
+    type: 'spki',
+  })
 }
 
 /** Verifies a payload with Node's OpenSSL Ed25519 (an implementation independent of noble). */
@@ -35,6 +53,7 @@ export function verifyWithNode(payload: Uint8Array, key: KeyObject): boolean {
  * The crash-test device: buffer of 5, sampling every 5 min, offline for
  * minutes 0..29 (seq 1..6: seq 6 drops seq 1), back online from seq 7.
  */
-export const crashScenario = (): Scenario => smallScenario({ bufferCapacity: 5, durationMin: 60, faults: { connectivityLoss: [{ fromMin: 0, toMin: 30 }] } })
+export const crashScenario = (): Scenario =>
+  smallScenario({ bufferCapacity: 5, durationMin: 60, faults: { connectivityLoss: [{ fromMin: 0, toMin: 30 }] } })
 /** Simulated time of the last offline sample (seq 6). */
 export const CRASH_OFFLINE_UNTIL = START + 25 * 60_000

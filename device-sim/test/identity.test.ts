@@ -30,7 +30,11 @@ t.test('a key file that is corrupt or belongs to another device is refused, not 
   json.publicKey = '00'.repeat(32)
   writeFileSync(join(dir, KEY_FILE), JSON.stringify(json))
   t.throws(() => loadOrCreateIdentity(dir, 'dev-1'), { code: 'ERR_KEY_FILE_INVALID', message: /does not match/ })
-  t.same(JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')).publicKey, '00'.repeat(32), 'the bad file is left for investigation')
+  t.same(
+    JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')).publicKey,
+    '00'.repeat(32),
+    'the bad file is left for investigation',
+  )
   writeFileSync(join(dir, KEY_FILE), 'not json')
   t.throws(() => loadOrCreateIdentity(dir, 'dev-1'), { code: 'ERR_KEY_FILE_INVALID' })
 })

@@ -22,9 +22,19 @@ function rig(lose: Map<number, number>, durationMin = 60) {
   const seen = new Map<number, number>()
   const resendRequests: [number, number][] = []
   const pendingTimers: (() => void)[] = []
-  const timers: Timers = { setTimeout: (fn) => { pendingTimers.push(fn); return pendingTimers.length }, clearTimeout() {} }
+  const timers: Timers = {
+    setTimeout: (fn) => {
+      pendingTimers.push(fn)
+      return pendingTimers.length
+    },
+    clearTimeout() {},
+  }
   let link!: MemoryLink
-  const contiguous = () => { let c = 0; while (stored.has(c + 1)) c++; return c }
+  const contiguous = () => {
+    let c = 0
+    while (stored.has(c + 1)) c++
+    return c
+  }
   const deliver = (p: Uint8Array) => {
     const seq = decodeReading(p).fields.seq
     const n = (seen.get(seq) ?? 0) + 1
@@ -36,16 +46,32 @@ function rig(lose: Map<number, number>, durationMin = 60) {
       const c = contiguous()
       if (c > 0) link.receipt(encodeReceipt({ seq: c, hash: readingHash(stored.get(c)!) }))
       const highest = Math.max(...stored.keys())
-      if (highest > c + 1) { resendRequests.push([c + 1, highest - 1]); link.resend(encodeResend({ from: c + 1, to: highest - 1 })) }
+      if (highest > c + 1) {
+        resendRequests.push([c + 1, highest - 1])
+        link.resend(encodeResend({ from: c + 1, to: highest - 1 }))
+      }
     })
   }
   const fleet = createFleet({
-    scenario: smallScenario({ durationMin }), startMs: START, now: () => clock, timers, receiptTimeoutMs: TIMEOUT,
-    link: () => (link = createMemoryLink(deliver)), log: () => {},
+    scenario: smallScenario({ durationMin }),
+    startMs: START,
+    now: () => clock,
+    timers,
+    receiptTimeoutMs: TIMEOUT,
+    link: () => (link = createMemoryLink(deliver)),
+    log: () => {},
   })
   return {
-    fleet, stored, seen, resendRequests, pendingTimers, device: fleet.devices[0], contiguous,
-    advance(ms: number) { clock += ms },
+    fleet,
+    stored,
+    seen,
+    resendRequests,
+    pendingTimers,
+    device: fleet.devices[0],
+    contiguous,
+    advance(ms: number) {
+      clock += ms
+    },
     settle: () => new Promise<void>((r) => setImmediate(r)),
   }
 }
@@ -96,7 +122,14 @@ t.test('a re-sent reading is never sent again sooner than the timeout; the timeo
 
 t.test('a lost tail of several readings: re-sending the newest makes the ledger ask for the rest', async (t) => {
   const N = 13
-  const r = rig(new Map([[10, 1], [11, 1], [12, 1], [13, 1]]))
+  const r = rig(
+    new Map([
+      [10, 1],
+      [11, 1],
+      [12, 1],
+      [13, 1],
+    ]),
+  )
   await r.fleet.start()
   r.fleet.runUntil(START + 60 * 60_000)
   await r.settle()
@@ -132,5 +165,7 @@ t.test('the fleet checks receipt timeouts on its one scheduler timer, also after
 })
 
 t.test('receiptTimeoutMs must be positive', async (t) => {
-  t.throws(() => createFleet({ scenario: smallScenario(), startMs: START, receiptTimeoutMs: 0, log: () => {} }), { code: 'ERR_SIM_OPTIONS' })
+  t.throws(() => createFleet({ scenario: smallScenario(), startMs: START, receiptTimeoutMs: 0, log: () => {} }), {
+    code: 'ERR_SIM_OPTIONS',
+  })
 })

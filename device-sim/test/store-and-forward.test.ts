@@ -14,11 +14,23 @@ function rig(dir: string, over: Parameters<typeof smallScenario>[0] = {}) {
   const warnings: string[] = []
   let link!: MemoryLink
   const fleet = createFleet({
-    scenario: smallScenario(over), dataDir: dir, startMs: START,
+    scenario: smallScenario(over),
+    dataDir: dir,
+    startMs: START,
     link: () => (link = createMemoryLink((p) => sent.push(p))),
-    log: (level, msg) => { if (level === 'warn') warnings.push(msg) },
+    log: (level, msg) => {
+      if (level === 'warn') warnings.push(msg)
+    },
   })
-  return { fleet, sent, warnings, get link() { return link }, device: fleet.devices[0] }
+  return {
+    fleet,
+    sent,
+    warnings,
+    get link() {
+      return link
+    },
+    device: fleet.devices[0],
+  }
 }
 const receiptFor = (p: Uint8Array) => encodeReceipt({ seq: decodeReading(p).fields.seq, hash: readingHash(p) })
 
@@ -98,8 +110,15 @@ t.test('a full buffer drops the oldest, flags BUFFER_OVERFLOW, never stops sampl
   t.equal(s.buffered, 5)
   t.equal(s.dropped, 5)
   const held = r.device.buffered().map((p) => decodeReading(p).fields)
-  t.same(held.map((f) => f.seq), [6, 7, 8, 9, 10], 'the newest are kept')
-  t.ok(held.every((f) => (f.status ?? 0) & STATUS.BUFFER_OVERFLOW), 'readings taken while dropping carry the flag')
+  t.same(
+    held.map((f) => f.seq),
+    [6, 7, 8, 9, 10],
+    'the newest are kept',
+  )
+  t.ok(
+    held.every((f) => (f.status ?? 0) & STATUS.BUFFER_OVERFLOW),
+    'readings taken while dropping carry the flag',
+  )
   await r.fleet.stop()
   const again = rig(dir, { bufferCapacity: 5 })
   t.same(seqs(again.device.buffered()), [6, 7, 8, 9, 10], 'drops persisted')
@@ -128,27 +147,33 @@ t.test('a torn record at the end of the buffer file (crash mid-append) is cut of
   await again.fleet.stop()
 })
 
-t.test('a resend request for readings it dropped after the broker took them makes the next reading report BUFFER_OVERFLOW', async (t) => {
-  // A ledger whose disk was full: the broker acknowledged every reading, the
-  // ledger stored none, so the drops were not flagged when they happened.
-  const dir = t.testdir()
-  const r = rig(dir, { bufferCapacity: 5 })
-  await r.fleet.start()
-  r.fleet.runUntil(START + 45 * 60_000) // 10 samples into 5 slots, each one acknowledged by the broker
-  t.equal(r.device.status().dropped, 5)
-  const flag = (p: Uint8Array) => (decodeReading(p).fields.status ?? 0) & STATUS.BUFFER_OVERFLOW
-  t.same(r.sent.map(flag), new Array(10).fill(0), 'a drop of an acknowledged reading is not flagged when it happens')
+t.test(
+  'a resend request for readings it dropped after the broker took them makes the next reading report BUFFER_OVERFLOW',
+  async (t) => {
+    // A ledger whose disk was full: the broker acknowledged every reading, the
+    // ledger stored none, so the drops were not flagged when they happened.
+    const dir = t.testdir()
+    const r = rig(dir, { bufferCapacity: 5 })
+    await r.fleet.start()
+    r.fleet.runUntil(START + 45 * 60_000) // 10 samples into 5 slots, each one acknowledged by the broker
+    t.equal(r.device.status().dropped, 5)
+    const flag = (p: Uint8Array) => (decodeReading(p).fields.status ?? 0) & STATUS.BUFFER_OVERFLOW
+    t.same(r.sent.map(flag), new Array(10).fill(0), 'a drop of an acknowledged reading is not flagged when it happens')
 
-  r.link.resend(encodeResend({ from: 7, to: 8 }))
-  r.fleet.runUntil(START + 50 * 60_000)
-  t.equal(flag(r.sent[r.sent.length - 1]), 0, 'a request for readings it still holds announces nothing')
+    r.link.resend(encodeResend({ from: 7, to: 8 }))
+    r.fleet.runUntil(START + 50 * 60_000)
+    t.equal(flag(r.sent[r.sent.length - 1]), 0, 'a request for readings it still holds announces nothing')
 
-  r.link.resend(encodeResend({ from: 1, to: 6 }))
-  r.fleet.runUntil(START + 55 * 60_000)
-  const last = decodeReading(r.sent[r.sent.length - 1]).fields
-  t.equal(last.seq, 12)
-  t.ok((last.status ?? 0) & STATUS.BUFFER_OVERFLOW, 'the ledger asked for seqs 1..5, which are gone: the next reading announces the loss')
-  r.fleet.runUntil(START + 60 * 60_000)
-  t.equal(flag(r.sent[r.sent.length - 1]), 0, 'announced once; the reading after it is clean again')
-  await r.fleet.stop()
-})
+    r.link.resend(encodeResend({ from: 1, to: 6 }))
+    r.fleet.runUntil(START + 55 * 60_000)
+    const last = decodeReading(r.sent[r.sent.length - 1]).fields
+    t.equal(last.seq, 12)
+    t.ok(
+      (last.status ?? 0) & STATUS.BUFFER_OVERFLOW,
+      'the ledger asked for seqs 1..5, which are gone: the next reading announces the loss',
+    )
+    r.fleet.runUntil(START + 60 * 60_000)
+    t.equal(flag(r.sent[r.sent.length - 1]), 0, 'announced once; the reading after it is clean again')
+    await r.fleet.stop()
+  },
+)

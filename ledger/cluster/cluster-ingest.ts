@@ -65,33 +65,59 @@ async function checkLayout(dataDir: string, partitions: number): Promise<void> {
   const path = join(dataDir, 'layout.json')
   await mkdir(dataDir, { recursive: true })
   let text: string | undefined
-  try { text = await readFile(path, 'utf8') } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
-  if (text === undefined) { await writeFile(path, JSON.stringify({ partitions }) + '\n', { flag: 'wx' }); return }
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+  if (text === undefined) {
+    await writeFile(path, JSON.stringify({ partitions }) + '\n', { flag: 'wx' })
+    return
+  }
   const was = (JSON.parse(text) as { partitions?: unknown }).partitions
   if (was !== partitions) {
-    throw new LedgerError('ERR_LEDGER_BAD_INPUT', `${dataDir} holds ${String(was)} ingest partitions, ${partitions} were asked for; the number is fixed for a data directory (docs/SCALING.md, "Partitions")`, { field: 'partitions', was, asked: partitions })
+    throw new LedgerError(
+      'ERR_LEDGER_BAD_INPUT',
+      `${dataDir} holds ${String(was)} ingest partitions, ${partitions} were asked for; the number is fixed for a data directory (docs/SCALING.md, "Partitions")`,
+      { field: 'partitions', was, asked: partitions },
+    )
   }
 }
 
 export async function startClusterIngest(opts: ClusterIngestOptions): Promise<ClusterIngest> {
   const count = checkPartitionCount(opts.partitions)
-  if (!Array.isArray(opts.servers) || opts.servers.length === 0) throw new LedgerError('ERR_LEDGER_BAD_INPUT', 'the cluster mode needs at least one NATS URL (nats://host:port)', { field: 'servers' })
+  if (!Array.isArray(opts.servers) || opts.servers.length === 0)
+    throw new LedgerError('ERR_LEDGER_BAD_INPUT', 'the cluster mode needs at least one NATS URL (nats://host:port)', {
+      field: 'servers',
+    })
   const origin = opts.origin ?? DEFAULT_ORIGIN
   const replicas = opts.replicas ?? 3
   await checkLayout(opts.dataDir, count)
   const nc = await connect({
-    servers: opts.servers, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'coldproof-ingest',
-    ...(opts.user !== undefined ? { user: opts.user } : {}), ...(opts.pass !== undefined ? { pass: opts.pass } : {}),
+    servers: opts.servers,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    name: 'coldproof-ingest',
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
+    ...(opts.pass !== undefined ? { pass: opts.pass } : {}),
   })
   const workers: PartitionWorker[] = []
   let root: RootLog | undefined
   try {
     root = await openRootLog({ dir: join(opts.dataDir, 'root'), origin: `${origin}/root` })
     for (let k = 0; k < count; k++) {
-      workers.push(await startPartitionWorker({
-        nc, partition: k, count, replicas, dir: join(opts.dataDir, 'partitions', `p${k}`), origin: `${origin}/p${k}`,
-        ...(opts.ledger ? { ledger: opts.ledger } : {}), ...(opts.ingest ? { ingest: opts.ingest } : {}),
-      }))
+      workers.push(
+        await startPartitionWorker({
+          nc,
+          partition: k,
+          count,
+          replicas,
+          dir: join(opts.dataDir, 'partitions', `p${k}`),
+          origin: `${origin}/p${k}`,
+          ...(opts.ledger ? { ledger: opts.ledger } : {}),
+          ...(opts.ingest ? { ingest: opts.ingest } : {}),
+        }),
+      )
     }
   } catch (e) {
     for (const w of workers) await w.close().catch(() => undefined)
@@ -100,9 +126,17 @@ export async function startClusterIngest(opts: ClusterIngestOptions): Promise<Cl
     throw e
   }
   const rootLog = root
-  const tick = createRootTicker(rootLog, workers.map((w) => w.ledger))
+  const tick = createRootTicker(
+    rootLog,
+    workers.map((w) => w.ledger),
+  )
   const interval = opts.rootIntervalMs ?? 1000
-  const timer = interval > 0 ? setInterval(() => { tick().catch(() => undefined) }, interval) : undefined
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          tick().catch(() => undefined)
+        }, interval)
+      : undefined
   timer?.unref()
 
   return {
@@ -111,8 +145,16 @@ export async function startClusterIngest(opts: ClusterIngestOptions): Promise<Cl
     nc,
     registerDevice: (body) => workers[ingestPartitionOf(String(body?.deviceId), count)].ledger.registerDevice(body),
     devices: () => workers.flatMap((w) => w.ledger.devices()),
-    createShipment: (body) => createClusterShipment(workers.map((w) => w.ledger), body),
-    closeShipment: (body) => closeClusterShipment(workers.map((w) => w.ledger), body),
+    createShipment: (body) =>
+      createClusterShipment(
+        workers.map((w) => w.ledger),
+        body,
+      ),
+    closeShipment: (body) =>
+      closeClusterShipment(
+        workers.map((w) => w.ledger),
+        body,
+      ),
     tick,
     async close() {
       if (timer) clearInterval(timer)

@@ -32,21 +32,41 @@ export function slicesOf(devices: readonly string[], count: number): Map<number,
  * partition holding a logger. Every logger's registration and the shipment id are checked in
  * every partition first, so a refusal writes nothing.
  */
-export async function createClusterShipment(ledgers: readonly Ledger[], body: CreateShipmentInput): Promise<StoredEntry<'shipment.create'>[]> {
+export async function createClusterShipment(
+  ledgers: readonly Ledger[],
+  body: CreateShipmentInput,
+): Promise<StoredEntry<'shipment.create'>[]> {
   const count = checkPartitionCount(ledgers.length)
-  if (!Array.isArray(body?.devices) || body.devices.length === 0) throw new LedgerError('ERR_LEDGER_BAD_INPUT', '"devices" must list at least one device id', { field: 'devices' })
+  if (!Array.isArray(body?.devices) || body.devices.length === 0)
+    throw new LedgerError('ERR_LEDGER_BAD_INPUT', '"devices" must list at least one device id', { field: 'devices' })
   const slices = slicesOf(body.devices.map(String), count)
   for (const [k, ids] of slices) {
     for (const id of ids) {
-      if (!ledgers[k].device(id)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `shipment ${body.shipmentId} lists device ${id}, which is not registered in its partition ${k}`, { shipmentId: body.shipmentId, deviceId: id, partition: k })
+      if (!ledgers[k].device(id))
+        throw new LedgerError(
+          'ERR_LEDGER_DEVICE_UNKNOWN',
+          `shipment ${body.shipmentId} lists device ${id}, which is not registered in its partition ${k}`,
+          { shipmentId: body.shipmentId, deviceId: id, partition: k },
+        )
     }
   }
   for (const [k, l] of ledgers.entries()) {
-    if (l.shipment(String(body.shipmentId))) throw new LedgerError('ERR_LEDGER_SHIPMENT_EXISTS', `shipment ${body.shipmentId} already exists (in partition ${k})`, { shipmentId: body.shipmentId, partition: k })
+    if (l.shipment(String(body.shipmentId)))
+      throw new LedgerError(
+        'ERR_LEDGER_SHIPMENT_EXISTS',
+        `shipment ${body.shipmentId} already exists (in partition ${k})`,
+        { shipmentId: body.shipmentId, partition: k },
+      )
   }
   const out: StoredEntry<'shipment.create'>[] = []
   for (const [k, ids] of slices) {
-    out.push(await ledgers[k].createShipment({ ...body, devices: ids, cluster: { partitions: count, devices: [...body.devices] } }))
+    out.push(
+      await ledgers[k].createShipment({
+        ...body,
+        devices: ids,
+        cluster: { partitions: count, devices: [...body.devices] },
+      }),
+    )
   }
   return out
 }
@@ -57,11 +77,22 @@ export async function createClusterShipment(ledgers: readonly Ledger[], body: Cr
  * left as it is, so after a refusal the close can be repeated (with `endsEarly`) and completes the
  * slices still open.
  */
-export async function closeClusterShipment(ledgers: readonly Ledger[], body: CloseShipmentInput): Promise<StoredEntry<'shipment.close'>[]> {
+export async function closeClusterShipment(
+  ledgers: readonly Ledger[],
+  body: CloseShipmentInput,
+): Promise<StoredEntry<'shipment.close'>[]> {
   const slices = ledgers.map((l, k) => ({ k, l, s: l.shipment(String(body?.shipmentId)) })).filter((x) => x.s)
-  if (slices.length === 0) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `no shipment "${body?.shipmentId}" in any partition`, { shipmentId: body?.shipmentId })
+  if (slices.length === 0)
+    throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `no shipment "${body?.shipmentId}" in any partition`, {
+      shipmentId: body?.shipmentId,
+    })
   for (const { k, s } of slices) {
-    if (s!.closedAt !== undefined && s!.closedAt !== body.closedAt) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} is already closed at ${new Date(s!.closedAt).toISOString()} in partition ${k}`, { shipmentId: body.shipmentId, partition: k })
+    if (s!.closedAt !== undefined && s!.closedAt !== body.closedAt)
+      throw new LedgerError(
+        'ERR_LEDGER_SHIPMENT_CLOSED',
+        `shipment ${body.shipmentId} is already closed at ${new Date(s!.closedAt).toISOString()} in partition ${k}`,
+        { shipmentId: body.shipmentId, partition: k },
+      )
   }
   const out: StoredEntry<'shipment.close'>[] = []
   for (const { l, s } of slices) if (s!.closedAt === undefined) out.push(await l.closeShipment(body))

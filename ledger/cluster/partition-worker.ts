@@ -12,7 +12,16 @@
  * (the ingest's rule, docs/PROTOCOL.md "Receipts and resend").
  */
 import type { NatsConnection } from '@nats-io/transport-node'
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream'
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream'
 import { openLedger, type Ledger, type OpenLedgerOptions } from '../store/index.ts'
 import { createIngest, type Ingest, type IngestOptions } from '../ingest/index.ts'
 import { encodeReceipt, fromHex, GENESIS_PREV_HASH, deviceTopic } from '../protocol/index.ts'
@@ -38,7 +47,10 @@ export interface PartitionWorkerOptions {
   retryDelayMs?: number
 }
 
-export interface PartitionWorkerStats { acked: number; retried: number }
+export interface PartitionWorkerStats {
+  acked: number
+  retried: number
+}
 
 export interface PartitionWorker {
   readonly partition: number
@@ -52,24 +64,44 @@ export interface PartitionWorker {
 const ACK_WAIT_MS = 30_000
 
 /** Creates or checks the partition's stream and durable consumer; a stream of another partition layout is refused. */
-export async function ensurePartitionStream(nc: NatsConnection, partition: number, count: number, replicas: number, maxAckPending = 2000): Promise<{ stream: string; durable: string }> {
+export async function ensurePartitionStream(
+  nc: NatsConnection,
+  partition: number,
+  count: number,
+  replicas: number,
+  maxAckPending = 2000,
+): Promise<{ stream: string; durable: string }> {
   const jsm = await jetstreamManager(nc, { timeout: 20_000 })
   const stream = streamName(partition, count)
   const subjects = partitionSubjects(partition, count)
   try {
     const info = await jsm.streams.info(stream)
     if (JSON.stringify(info.config.subjects) !== JSON.stringify(subjects)) {
-      throw new LedgerError('ERR_LEDGER_BAD_INPUT', `stream ${stream} exists with subjects ${info.config.subjects?.join(' ')}, expected ${subjects.join(' ')}`, { stream })
+      throw new LedgerError(
+        'ERR_LEDGER_BAD_INPUT',
+        `stream ${stream} exists with subjects ${info.config.subjects?.join(' ')}, expected ${subjects.join(' ')}`,
+        { stream },
+      )
     }
   } catch (e) {
     if (e instanceof LedgerError) throw e
     // Work-queue retention: a reading leaves the stream once acknowledged, i.e. once it is durable in the partition's ledger.
-    await jsm.streams.add({ name: stream, subjects, num_replicas: replicas, retention: RetentionPolicy.Workqueue, storage: StorageType.File })
+    await jsm.streams.add({
+      name: stream,
+      subjects,
+      num_replicas: replicas,
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+    })
   }
   const durable = `coldproof-ingest-${partition}`
   await jsm.consumers.add(stream, {
-    durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
-    ack_wait: ACK_WAIT_MS * 1_000_000, max_ack_pending: maxAckPending, num_replicas: replicas,
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ACK_WAIT_MS * 1_000_000,
+    max_ack_pending: maxAckPending,
+    num_replicas: replicas,
   })
   return { stream, durable }
 }
@@ -80,10 +112,16 @@ export async function startPartitionWorker(opts: PartitionWorkerOptions): Promis
   const ledger = await openLedger({ ...opts.ledger, dir: opts.dir, origin: opts.origin })
   const stats: PartitionWorkerStats = { acked: 0, retried: 0 }
   const ingest = createIngest({
-    ...opts.ingest, ledger, url: 'nats:', // the ingest's own MQTT client is never started here
-    publish: (topic, payload) => { if (!nc.isClosed()) nc.publish(topic.replaceAll('/', '.'), payload) },
+    ...opts.ingest,
+    ledger,
+    url: 'nats:', // the ingest's own MQTT client is never started here
+    publish: (topic, payload) => {
+      if (!nc.isClosed()) nc.publish(topic.replaceAll('/', '.'), payload)
+    },
   })
-  ingest.on('error', () => { /* counted in stats.retried; the message is redelivered */ })
+  ingest.on('error', () => {
+    /* counted in stats.retried; the message is redelivered */
+  })
   let messages: ConsumerMessages | undefined
   try {
     messages = await (await jetstream(nc).consumers.get(stream, durable)).consume({ max_messages: 256 })
@@ -93,11 +131,19 @@ export async function startPartitionWorker(opts: PartitionWorkerOptions): Promis
   }
   const onMessage = (m: JsMsg) => {
     ingest.handle(subjectTopic(m.subject), m.data).then(
-      () => { m.ack(); stats.acked++ },
-      () => { m.nak(retryDelayMs); stats.retried++ },
+      () => {
+        m.ack()
+        stats.acked++
+      },
+      () => {
+        m.nak(retryDelayMs)
+        stats.retried++
+      },
     )
   }
-  const loop = (async () => { for await (const m of messages) onMessage(m) })()
+  const loop = (async () => {
+    for await (const m of messages) onMessage(m)
+  })()
 
   // Say again what the ledger holds (after a restart or a restore), as the MQTT ingest does on start.
   const announce = async () => {
@@ -110,7 +156,12 @@ export async function startPartitionWorker(opts: PartitionWorkerOptions): Promis
   }
   const announced = announce().catch(() => undefined)
   const gapEvery = opts.ingest?.gapCheckIntervalMs ?? 5000
-  const gapTimer = gapEvery > 0 ? setInterval(() => { ingest.checkGaps().catch(() => undefined) }, gapEvery) : undefined
+  const gapTimer =
+    gapEvery > 0
+      ? setInterval(() => {
+          ingest.checkGaps().catch(() => undefined)
+        }, gapEvery)
+      : undefined
   gapTimer?.unref()
 
   return {

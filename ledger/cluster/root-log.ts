@@ -34,7 +34,11 @@ export const ROOT_LEAVES_FILE = 'partitions.log'
 export type { RootLeaf } from '../tlog/index.ts'
 export { rootLeafBytes } from '../tlog/index.ts'
 
-export interface RootCheckpoint { note: string; size: number; rootHash: string }
+export interface RootCheckpoint {
+  note: string
+  size: number
+  rootHash: string
+}
 
 /** What an evidence bundle needs of a root log: its leaves, its signed checkpoints, proofs (live or read offline). */
 export interface RootView {
@@ -61,9 +65,15 @@ const leafBytes = rootLeafBytes
 /** The signed notes of a root log's checkpoints.log, oldest first (a torn last record is left out). */
 async function checkpointNotes(dir: string): Promise<string[]> {
   let bytes: Uint8Array
-  try { bytes = await readFile(join(dir, ANCHOR_FILE)) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []; throw e }
+  try {
+    bytes = await readFile(join(dir, ANCHOR_FILE))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
+  }
   const parsed = parseAnchorRecords(bytes)
-  if (parsed.damagedAt !== undefined) throw damaged(join(dir, ANCHOR_FILE), `the record at byte ${parsed.damagedAt} is damaged`)
+  if (parsed.damagedAt !== undefined)
+    throw damaged(join(dir, ANCHOR_FILE), `the record at byte ${parsed.damagedAt} is damaged`)
   return parsed.records.map((r) => r.note)
 }
 
@@ -73,8 +83,13 @@ function parseLeaves(path: string, text: string): RootLeaf[] {
   const leaves: RootLeaf[] = []
   for (const line of text.slice(0, complete).split('\n').slice(0, -1)) {
     let l: RootLeaf
-    try { l = JSON.parse(line) as RootLeaf } catch { throw damaged(path, `line ${leaves.length + 1} is not JSON`) }
-    if (!Number.isInteger(l.p) || typeof l.note !== 'string') throw damaged(path, `line ${leaves.length + 1} is not {"p":partition,"note":checkpoint}`)
+    try {
+      l = JSON.parse(line) as RootLeaf
+    } catch {
+      throw damaged(path, `line ${leaves.length + 1} is not JSON`)
+    }
+    if (!Number.isInteger(l.p) || typeof l.note !== 'string')
+      throw damaged(path, `line ${leaves.length + 1} is not {"p":partition,"note":checkpoint}`)
     leaves.push({ p: l.p, note: l.note })
   }
   return leaves
@@ -99,7 +114,11 @@ export async function readRootLog(dir: string): Promise<RootView> {
 }
 
 function damaged(path: string, message: string): LedgerError {
-  return new LedgerError('ERR_LEDGER_ANCHOR_DAMAGED', `${path}: ${message}; restore the root directory from a backup (docs/OPERATIONS.md, "Recovery")`, { path })
+  return new LedgerError(
+    'ERR_LEDGER_ANCHOR_DAMAGED',
+    `${path}: ${message}; restore the root directory from a backup (docs/OPERATIONS.md, "Recovery")`,
+    { path },
+  )
 }
 
 /** Opens (or creates) a root log directory; a torn last line (a crash mid-append) is cut off. */
@@ -109,21 +128,37 @@ export async function openRootLog(opts: { dir: string; origin: string; clock?: (
   const key = await loadOrCreateLedgerKey(dir, origin)
   const path = join(dir, ROOT_LEAVES_FILE)
   let text = ''
-  try { text = await readFile(path, 'utf8') } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e }
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
   const complete = text.lastIndexOf('\n') + 1
   const leaves = parseLeaves(path, text)
   const hashes = leaves.map((l) => leafHash(leafBytes(l)))
   const anchors = await readAnchors(dir, key.verifierKey, { origin: key.name })
   if (anchors.latest) {
-    if (anchors.latest.size > leaves.length) throw damaged(path, `holds ${leaves.length} leaves, but a signed root checkpoint covers ${anchors.latest.size}`)
+    if (anchors.latest.size > leaves.length)
+      throw damaged(path, `holds ${leaves.length} leaves, but a signed root checkpoint covers ${anchors.latest.size}`)
     const root = rootFromLeaves(hashes.slice(0, anchors.latest.size))
-    if (toBase64(root) !== toBase64(anchors.latest.rootHash)) throw damaged(path, `its first ${anchors.latest.size} leaves do not hash to the signed root checkpoint`)
+    if (toBase64(root) !== toBase64(anchors.latest.rootHash))
+      throw damaged(path, `its first ${anchors.latest.size} leaves do not hash to the signed root checkpoint`)
   }
   const fh: FileHandle = await open(path, 'a', 0o644)
-  if (complete < Buffer.byteLength(text)) { await fh.truncate(Buffer.byteLength(text.slice(0, complete))); await fh.sync() }
-  if (!text) { await fh.sync(); await syncDir(dir) }
+  if (complete < Buffer.byteLength(text)) {
+    await fh.truncate(Buffer.byteLength(text.slice(0, complete)))
+    await fh.sync()
+  }
+  if (!text) {
+    await fh.sync()
+    await syncDir(dir)
+  }
   const anchor = await AnchorWriter.open(dir, anchors)
-  let latest: RootCheckpoint | undefined = anchors.latest && { note: anchors.latest.note, size: anchors.latest.size, rootHash: toBase64(anchors.latest.rootHash) }
+  let latest: RootCheckpoint | undefined = anchors.latest && {
+    note: anchors.latest.note,
+    size: anchors.latest.size,
+    rootHash: toBase64(anchors.latest.rootHash),
+  }
   let queue: Promise<unknown> = Promise.resolve()
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = queue.then(fn, fn)
@@ -180,18 +215,34 @@ export interface RootVerification {
  * sizes never shrinking. Returns each partition's newest committed checkpoint.
  * Throws LedgerError ERR_LEDGER_CLUSTER_ROOT naming what does not hold.
  */
-export async function verifyRootLog(rootNote: string, rootVkey: string, leaves: readonly RootLeaf[], partitionVkeys: ReadonlyMap<number, string>): Promise<RootVerification> {
-  const fail = (message: string, details: Record<string, unknown> = {}): never => { throw new LedgerError('ERR_LEDGER_CLUSTER_ROOT', message, details) }
-  const cp = await verifyCheckpoint(rootNote, rootVkey).catch((e) => fail(`the root checkpoint does not verify under ${rootVkey}: ${(e as Error).message}`))
-  if (cp.size > leaves.length) fail(`the root checkpoint covers ${cp.size} leaves, only ${leaves.length} were given`, { size: cp.size })
+export async function verifyRootLog(
+  rootNote: string,
+  rootVkey: string,
+  leaves: readonly RootLeaf[],
+  partitionVkeys: ReadonlyMap<number, string>,
+): Promise<RootVerification> {
+  const fail = (message: string, details: Record<string, unknown> = {}): never => {
+    throw new LedgerError('ERR_LEDGER_CLUSTER_ROOT', message, details)
+  }
+  const cp = await verifyCheckpoint(rootNote, rootVkey).catch((e) =>
+    fail(`the root checkpoint does not verify under ${rootVkey}: ${(e as Error).message}`),
+  )
+  if (cp.size > leaves.length)
+    fail(`the root checkpoint covers ${cp.size} leaves, only ${leaves.length} were given`, { size: cp.size })
   const hashes = leaves.slice(0, cp.size).map((l) => leafHash(leafBytes(l)))
-  if (toBase64(rootFromLeaves(hashes)) !== toBase64(cp.rootHash)) fail(`the first ${cp.size} leaves do not hash to the root checkpoint's root`)
+  if (toBase64(rootFromLeaves(hashes)) !== toBase64(cp.rootHash))
+    fail(`the first ${cp.size} leaves do not hash to the root checkpoint's root`)
   const partitions = new Map<number, { size: number; rootHash: string; note: string }>()
   for (const [i, l] of leaves.slice(0, cp.size).entries()) {
-    const vkey = partitionVkeys.get(l.p) ?? fail(`leaf ${i} names partition ${l.p}, whose verifier key was not given`, { leaf: i, partition: l.p })
-    const c = await verifyCheckpoint(l.note, vkey).catch((e) => fail(`leaf ${i}: the checkpoint of partition ${l.p} does not verify: ${(e as Error).message}`, { leaf: i }))
+    const vkey =
+      partitionVkeys.get(l.p) ??
+      fail(`leaf ${i} names partition ${l.p}, whose verifier key was not given`, { leaf: i, partition: l.p })
+    const c = await verifyCheckpoint(l.note, vkey).catch((e) =>
+      fail(`leaf ${i}: the checkpoint of partition ${l.p} does not verify: ${(e as Error).message}`, { leaf: i }),
+    )
     const before = partitions.get(l.p)
-    if (before && c.size < before.size) fail(`leaf ${i}: partition ${l.p} shrinks from ${before.size} to ${c.size}`, { leaf: i })
+    if (before && c.size < before.size)
+      fail(`leaf ${i}: partition ${l.p} shrinks from ${before.size} to ${c.size}`, { leaf: i })
     partitions.set(l.p, { size: c.size, rootHash: toBase64(c.rootHash), note: l.note })
   }
   return { size: cp.size, partitions }
@@ -201,7 +252,10 @@ export async function verifyRootLog(rootNote: string, rootVkey: string, leaves: 
  * A root tick (docs/SCALING.md, "The root log"): records each partition's newest durable
  * checkpoint not recorded yet, then signs a root checkpoint. `ledgers[k]` is partition k.
  */
-export function createRootTicker(root: RootLog, ledgers: readonly { latestAnchor(): { size: number; note: string } | undefined }[]): () => Promise<RootCheckpoint | undefined> {
+export function createRootTicker(
+  root: RootLog,
+  ledgers: readonly { latestAnchor(): { size: number; note: string } | undefined }[],
+): () => Promise<RootCheckpoint | undefined> {
   // Resume from what the root log already holds.
   const recorded = new Map<number, number>()
   for (const l of root.leaves()) recorded.set(l.p, Number(l.note.split('\n')[1]))
@@ -222,6 +276,12 @@ export function createRootTicker(root: RootLog, ledgers: readonly { latestAnchor
 }
 
 /** Verifies that leaf `index` is in the root tree of `size` with root `rootHash` (an evidence bundle's partition checkpoint). */
-export function verifyRootInclusion(leaf: RootLeaf, index: number, size: number, proof: Uint8Array[], rootHash: Uint8Array): void {
+export function verifyRootInclusion(
+  leaf: RootLeaf,
+  index: number,
+  size: number,
+  proof: Uint8Array[],
+  rootHash: Uint8Array,
+): void {
   verifyInclusion(leafHash(leafBytes(leaf)), index, size, proof, rootHash)
 }

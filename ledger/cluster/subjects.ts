@@ -23,7 +23,11 @@ export const CLUSTER_PARTITION_COUNTS = [1, 2, 4, 8, 16] as const
 
 export function checkPartitionCount(p: unknown): number {
   if (!CLUSTER_PARTITION_COUNTS.includes(p as 1)) {
-    throw new LedgerError('ERR_LEDGER_BAD_INPUT', `the number of ingest partitions must be one of ${CLUSTER_PARTITION_COUNTS.join(', ')} (a divisor of the ${PARTITIONS} topic partitions), got ${JSON.stringify(p)}`, { field: 'partitions' })
+    throw new LedgerError(
+      'ERR_LEDGER_BAD_INPUT',
+      `the number of ingest partitions must be one of ${CLUSTER_PARTITION_COUNTS.join(', ')} (a divisor of the ${PARTITIONS} topic partitions), got ${JSON.stringify(p)}`,
+      { field: 'partitions' },
+    )
   }
   return p as number
 }
@@ -41,8 +45,12 @@ export function streamName(k: number, count: number): string {
 /** The readings subjects of ingest partition k of `count`. */
 export function partitionSubjects(k: number, count: number): string[] {
   checkPartitionCount(count)
-  if (!Number.isInteger(k) || k < 0 || k >= count) throw new LedgerError('ERR_LEDGER_BAD_INPUT', `ingest partition must be 0..${count - 1}, got ${k}`, { field: 'partition' })
+  if (!Number.isInteger(k) || k < 0 || k >= count)
+    throw new LedgerError('ERR_LEDGER_BAD_INPUT', `ingest partition must be 0..${count - 1}, got ${k}`, {
+      field: 'partition',
+    })
   const out: string[] = []
-  for (let d = k; d < PARTITIONS; d += count) out.push(`${TOPIC_PREFIX.replaceAll('/', '.')}.${d.toString(16)}.*.readings`)
+  for (let d = k; d < PARTITIONS; d += count)
+    out.push(`${TOPIC_PREFIX.replaceAll('/', '.')}.${d.toString(16)}.*.readings`)
   return out
 }

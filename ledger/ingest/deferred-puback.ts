@@ -24,7 +24,12 @@
  */
 import type { MqttClient } from 'mqtt'
 
-type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: (err?: unknown) => void, cbStorePut?: unknown, noStore?: boolean) => void
+type SendPacket = (
+  packet: { cmd: string; messageId?: number },
+  cb?: (err?: unknown) => void,
+  cbStorePut?: unknown,
+  noStore?: boolean,
+) => void
 
 export interface DeferredPubacks {
   /** Holds the PUBACK of `messageId` until `committed` resolves. Call before `handleMessage`'s callback. */
@@ -39,13 +44,18 @@ export interface DeferredPubacks {
 
 export function deferPubacks(client: MqttClient): DeferredPubacks {
   const c = client as unknown as { _sendPacket: SendPacket; connected: boolean }
-  if (typeof c._sendPacket !== 'function') throw new Error('deferPubacks: this mqtt.js version has no _sendPacket; PUBACK-after-commit cannot be enforced')
+  if (typeof c._sendPacket !== 'function')
+    throw new Error('deferPubacks: this mqtt.js version has no _sendPacket; PUBACK-after-commit cannot be enforced')
   const original = c._sendPacket.bind(client)
   const tracked = new Map<number, { committed: Promise<unknown> | null; generation: number }>()
   const inFlight = new Set<Promise<void>>()
   let generation = 0
-  client.on('connect', () => { generation++ })
-  client.on('close', () => { generation++ })
+  client.on('connect', () => {
+    generation++
+  })
+  client.on('close', () => {
+    generation++
+  })
 
   c._sendPacket = (packet, cb, cbStorePut, noStore) => {
     const t = packet.cmd === 'puback' && packet.messageId !== undefined ? tracked.get(packet.messageId) : undefined
@@ -54,10 +64,18 @@ export function deferPubacks(client: MqttClient): DeferredPubacks {
     // Let mqtt.js go on reading packets now; the PUBACK bytes go out after the commit.
     cb?.()
     if (!t.committed) return
-    const p = t.committed.then(
-      () => { if (t.generation === generation && c.connected) original(packet) },
-      () => { /* not durable: no PUBACK, the broker redelivers */ },
-    ).finally(() => { inFlight.delete(p) })
+    const p = t.committed
+      .then(
+        () => {
+          if (t.generation === generation && c.connected) original(packet)
+        },
+        () => {
+          /* not durable: no PUBACK, the broker redelivers */
+        },
+      )
+      .finally(() => {
+        inFlight.delete(p)
+      })
     inFlight.add(p)
   }
 
@@ -68,7 +86,9 @@ export function deferPubacks(client: MqttClient): DeferredPubacks {
     withhold(messageId) {
       tracked.set(messageId, { committed: null, generation })
     },
-    get waiting() { return tracked.size + inFlight.size },
+    get waiting() {
+      return tracked.size + inFlight.size
+    },
     async settled() {
       while (inFlight.size) await Promise.allSettled([...inFlight])
     },

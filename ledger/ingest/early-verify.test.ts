@@ -9,7 +9,13 @@ function device() {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
   const pk = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12))
   const reading = (deviceId: string, seq: number) => {
-    const record = encodeRecord({ deviceId, seq, deviceTimeMs: 1_800_000_000_000, tempCentiC: 512, prevHash: GENESIS_PREV_HASH })
+    const record = encodeRecord({
+      deviceId,
+      seq,
+      deviceTimeMs: 1_800_000_000_000,
+      tempCentiC: 512,
+      prevHash: GENESIS_PREV_HASH,
+    })
     return assemblePayload(record, new Uint8Array(sign(null, readingSigningMessage(record), privateKey)))
   }
   return { pk, reading }
@@ -19,7 +25,10 @@ t.test('an early check starts only for a decodable reading of a registered, unre
   const pool = createVerifyPool({ threads: 1 })
   t.teardown(() => pool.close())
   const a = device()
-  const registry = new Map<string, DeviceLookup>([['dev-a', { publicKey: a.pk, revoked: false }], ['dev-r', { publicKey: a.pk, revoked: true }]])
+  const registry = new Map<string, DeviceLookup>([
+    ['dev-a', { publicKey: a.pk, revoked: false }],
+    ['dev-r', { publicKey: a.pk, revoked: true }],
+  ])
   const lookup = (id: string) => registry.get(id)
   const early = startCheck(pool, lookup, a.reading('dev-a', 1))
   t.ok(early, 'started')
@@ -37,9 +46,17 @@ t.test('judging reuses the early outcome only under the same key', async (t) => 
   const a = device()
   const b = device()
   const early = startCheck(pool, () => ({ publicKey: a.pk, revoked: false }), a.reading('dev-a', 1))!
-  t.equal(await signatureValid(pool, early, early.decoded, a.pk.slice()), true, 'same key (another copy): the early outcome')
+  t.equal(
+    await signatureValid(pool, early, early.decoded, a.pk.slice()),
+    true,
+    'same key (another copy): the early outcome',
+  )
   t.equal(await signatureValid(pool, early, early.decoded, b.pk), false, 'another key: checked again, and it fails')
   const forged = startCheck(pool, () => ({ publicKey: b.pk, revoked: false }), a.reading('dev-a', 2))!
-  t.equal(await signatureValid(pool, forged, forged.decoded, b.pk), false, 'a reading signed by another key does not verify')
+  t.equal(
+    await signatureValid(pool, forged, forged.decoded, b.pk),
+    false,
+    'a reading signed by another key does not verify',
+  )
   t.equal(await signatureValid(pool, undefined, early.decoded, a.pk), true, 'no early check: verified at judging')
 })

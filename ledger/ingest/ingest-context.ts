@@ -26,13 +26,34 @@ export interface IngestSettings {
 /** Fills in the defaults (documented on IngestOptions) and throws a RangeError naming a bad option. */
 export function ingestSettings(opts: IngestOptions): IngestSettings {
   const { clientId = 'coldproof-ingest', resendIntervalMs = 2000, maxQuarantineBytes = 4096 } = opts
-  const { overflowGraceMs = 60_000, resendDeadlineMs = 24 * 3_600_000, gapCheckIntervalMs = 5000, maxHeldPerDevice = 1000, maxHeldAhead = 10_000 } = opts
-  for (const [k, v] of [['maxHeldPerDevice', maxHeldPerDevice], ['maxHeldAhead', maxHeldAhead]] as const) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`ingest option ${k} must be a positive integer, got ${v}`)
+  const {
+    overflowGraceMs = 60_000,
+    resendDeadlineMs = 24 * 3_600_000,
+    gapCheckIntervalMs = 5000,
+    maxHeldPerDevice = 1000,
+    maxHeldAhead = 10_000,
+  } = opts
+  for (const [k, v] of [
+    ['maxHeldPerDevice', maxHeldPerDevice],
+    ['maxHeldAhead', maxHeldAhead],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new RangeError(`ingest option ${k} must be a positive integer, got ${v}`)
   }
   const verifyThreads = opts.verifyThreads ?? defaultVerifyThreads()
-  if (!Number.isSafeInteger(verifyThreads) || verifyThreads < 0) throw new RangeError(`ingest option verifyThreads must be a non-negative integer, got ${verifyThreads}`)
-  return { clientId, resendIntervalMs, maxQuarantineBytes, overflowGraceMs, resendDeadlineMs, gapCheckIntervalMs, maxHeldPerDevice, maxHeldAhead, verifyThreads }
+  if (!Number.isSafeInteger(verifyThreads) || verifyThreads < 0)
+    throw new RangeError(`ingest option verifyThreads must be a non-negative integer, got ${verifyThreads}`)
+  return {
+    clientId,
+    resendIntervalMs,
+    maxQuarantineBytes,
+    overflowGraceMs,
+    resendDeadlineMs,
+    gapCheckIntervalMs,
+    maxHeldPerDevice,
+    maxHeldAhead,
+    verifyThreads,
+  }
 }
 
 /** Runs tasks one after another in submit order; a failed task does not stop the next. */

@@ -22,9 +22,23 @@ export async function checkGaps(ctx: IngestContext): Promise<StoredEntry<'gap'>[
     const flagged = [...w.held].find(([seq, l]) => seq > g[1] && l.overflow)?.[0]
     let e: StoredEntry<'gap'> | undefined
     if (flagged !== undefined && waited >= s.overflowGraceMs) {
-      e = await declare(ctx, d.deviceId, g[0], g[1], 'buffer-overflow', `held seq ${flagged} reports BUFFER_OVERFLOW and the resend request for ${g[0]}..${g[1]} went unanswered for ${waited} ms`)
+      e = await declare(
+        ctx,
+        d.deviceId,
+        g[0],
+        g[1],
+        'buffer-overflow',
+        `held seq ${flagged} reports BUFFER_OVERFLOW and the resend request for ${g[0]}..${g[1]} went unanswered for ${waited} ms`,
+      )
     } else if (waited >= s.resendDeadlineMs) {
-      e = await declare(ctx, d.deviceId, g[0], g[1], 'resend-abandoned', `seq ${g[0]}..${g[1]} did not arrive within ${waited} ms of the first resend request`)
+      e = await declare(
+        ctx,
+        d.deviceId,
+        g[0],
+        g[1],
+        'resend-abandoned',
+        `seq ${g[0]}..${g[1]} did not arrive within ${waited} ms of the first resend request`,
+      )
     }
     if (e) out.push(e)
   }
@@ -36,7 +50,14 @@ export async function checkGaps(ctx: IngestContext): Promise<StoredEntry<'gap'>[
  * must include it): once everything before it is durable, and only if the
  * range is still exactly the first missing range below a held reading.
  */
-function declare(ctx: IngestContext, deviceId: string, fromSeq: number, toSeq: number, cause: GapCause, detail: string): Promise<StoredEntry<'gap'> | undefined> {
+function declare(
+  ctx: IngestContext,
+  deviceId: string,
+  fromSeq: number,
+  toSeq: number,
+  cause: GapCause,
+  detail: string,
+): Promise<StoredEntry<'gap'> | undefined> {
   const { ledger, stats } = ctx
   return ctx.queue.run(async () => {
     await ledger.barrier()
@@ -63,7 +84,8 @@ export function followOutsideChanges(ctx: IngestContext): () => void {
       const id = (e.entry.body as { deviceId: string }).deviceId
       ctx.working.forget(id)
       ctx.notices.scheduleReceipt(id)
-    } else if (e.entry.type === 'device.register') ctx.notices.scheduleReceipt((e.entry.body as { deviceId: string }).deviceId)
+    } else if (e.entry.type === 'device.register')
+      ctx.notices.scheduleReceipt((e.entry.body as { deviceId: string }).deviceId)
   })
 }
 

@@ -18,10 +18,19 @@ export interface MessageSink {
 }
 
 /** Connects (without waiting for CONNACK) with every message routed to `sink`. */
-export function openIngestClient(opts: IngestOptions, clientId: string, sink: MessageSink): { client: MqttClient; acks: DeferredPubacks } {
+export function openIngestClient(
+  opts: IngestOptions,
+  clientId: string,
+  sink: MessageSink,
+): { client: MqttClient; acks: DeferredPubacks } {
   const client = mqtt.connect(opts.url, {
-    clientId, clean: false, protocolVersion: 4, reconnectPeriod: 1000, connectTimeout: 10_000,
-    ...(opts.username !== undefined ? { username: opts.username } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}),
+    clientId,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
     ...opts.mqttOptions,
   })
   const acks = deferPubacks(client)
@@ -32,7 +41,10 @@ export function openIngestClient(opts: IngestOptions, clientId: string, sink: Me
       cb()
       return
     }
-    const done = sink.handle(packet.topic, packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload))
+    const done = sink.handle(
+      packet.topic,
+      packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload),
+    )
     if (packet.qos > 0 && packet.messageId !== undefined) acks.track(packet.messageId, done)
     // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
     done.catch((e) => sink.commitFailed(e))
@@ -61,5 +73,6 @@ export function firstConnect(c: MqttClient): Promise<void> {
 /** Subscribes to the partitions' readings; throws unless the broker grants QoS 1. */
 export async function subscribeReadings(c: MqttClient, partitions: number[] | undefined): Promise<void> {
   const grants = await c.subscribeAsync(readingsFilters(partitions), { qos: 1 })
-  for (const g of grants) if (g.qos !== 1) throw new Error(`broker granted QoS ${g.qos} for ${g.topic}; the ingest needs QoS 1`)
+  for (const g of grants)
+    if (g.qos !== 1) throw new Error(`broker granted QoS ${g.qos} for ${g.topic}; the ingest needs QoS 1`)
 }

@@ -60,7 +60,10 @@ export class DeviceNotices {
     for (const id of this.#dirty) {
       const d = this.ledger.device(id)
       if (!d) continue
-      due.set(id, { seq: d.contiguous, hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH })
+      due.set(id, {
+        seq: d.contiguous,
+        hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH,
+      })
     }
     this.#dirty.clear()
     if (due.size === 0) return
@@ -77,7 +80,8 @@ export class DeviceNotices {
     const covered = Math.max(upTo + 1, this.ledger.latestAnchor()?.size ?? 0)
     const merged = new Map<string, Receipt>()
     // Flushes are queued in log order; later ones hold the newer state.
-    while (this.#awaitingAnchor.length && this.#awaitingAnchor[0].upTo < covered) for (const [id, r] of this.#awaitingAnchor.shift()!.due) merged.set(id, r)
+    while (this.#awaitingAnchor.length && this.#awaitingAnchor[0].upTo < covered)
+      for (const [id, r] of this.#awaitingAnchor.shift()!.due) merged.set(id, r)
     for (const [id, r] of merged) {
       this.publish(deviceTopic(id, 'receipt'), encodeReceipt(r), true)
       this.stats.receipts++
@@ -111,7 +115,8 @@ export class DeviceNotices {
     if (!force && last !== undefined && now - last < this.resendIntervalMs) return
     this.#lastResend.set(deviceId, now)
     // The first request for the range above this head starts its grace period and deadline.
-    if (this.stalled.get(deviceId)?.head !== d.contiguous) this.stalled.set(deviceId, { head: d.contiguous, since: this.clock() })
+    if (this.stalled.get(deviceId)?.head !== d.contiguous)
+      this.stalled.set(deviceId, { head: d.contiguous, since: this.clock() })
     // One request per missing range, the oldest first; a device answers each from its buffer.
     for (const [from, to] of d.gaps.slice(0, 16)) {
       this.publish(deviceTopic(deviceId, 'resend'), encodeResend({ from, to }), false)

@@ -4,8 +4,20 @@ import type { QuarantineReason } from '../store/index.ts'
 
 export function newIngestStats(): IngestStats {
   return {
-    received: 0, pending: 0, readings: 0, duplicates: 0, quarantined: 0, quarantineByReason: {}, gapsOpened: 0, held: 0, forks: 0, gapsDeclared: {}, resendRequests: 0, receipts: 0,
-    deviceLatency: { count: 0, sumMs: 0, maxMs: 0 }, ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
+    received: 0,
+    pending: 0,
+    readings: 0,
+    duplicates: 0,
+    quarantined: 0,
+    quarantineByReason: {},
+    gapsOpened: 0,
+    held: 0,
+    forks: 0,
+    gapsDeclared: {},
+    resendRequests: 0,
+    receipts: 0,
+    deviceLatency: { count: 0, sumMs: 0, maxMs: 0 },
+    ingestLatency: { count: 0, sumMs: 0, maxMs: 0 },
   }
 }
 

@@ -15,7 +15,12 @@ export const GENESIS_HEX = toHex(GENESIS_PREV_HASH)
 export const overflows = (r: DecodedReading): boolean => ((r.fields.status ?? 0) & STATUS.BUFFER_OVERFLOW) !== 0
 
 /** A reading's link and exact bytes (base64). */
-export interface Link { h: string; p: string; payload: string; overflow?: boolean }
+export interface Link {
+  h: string
+  p: string
+  payload: string
+  overflow?: boolean
+}
 
 /**
  * A device's sequence state as judged so far (durable + pending, as the store
@@ -48,22 +53,43 @@ export class WorkingStates {
     if (!w) {
       const d = this.ledger.device(deviceId)
       w = {
-        seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE, pending: new Map(), held: new Map(),
-        headHash: d && d.contiguous > 0 && d.contiguousHash ? d.contiguousHash : GENESIS_HEX, unlinked: new Map(), forked: d?.compromised !== undefined,
+        seq: d ? { contiguous: d.contiguous, highest: d.highest, gaps: d.gaps } : EMPTY_SEQ_STATE,
+        pending: new Map(),
+        held: new Map(),
+        headHash: d && d.contiguous > 0 && d.contiguousHash ? d.contiguousHash : GENESIS_HEX,
+        unlinked: new Map(),
+        forked: d?.compromised !== undefined,
       }
-      if (d && d.highest > d.contiguous) for (const r of await this.ledger.heldReadings(deviceId)) w.held.set(r.seq, { h: r.h, p: r.p, payload: r.payload, overflow: overflows(decodeReading(fromBase64(r.payload))) })
+      if (d && d.highest > d.contiguous)
+        for (const r of await this.ledger.heldReadings(deviceId))
+          w.held.set(r.seq, {
+            h: r.h,
+            p: r.p,
+            payload: r.payload,
+            overflow: overflows(decodeReading(fromBase64(r.payload))),
+          })
       this.#byDevice.set(deviceId, w)
     }
     return w
   }
 
   /** The stored or pending link at a chained seq. */
-  async linkAt(deviceId: string, w: Working, seq: number): Promise<{ h: string; p: string; payload: () => Promise<string> } | undefined> {
+  async linkAt(
+    deviceId: string,
+    w: Working,
+    seq: number,
+  ): Promise<{ h: string; p: string; payload: () => Promise<string> } | undefined> {
     const pending = w.pending.get(seq)
     if (pending) return { ...pending, payload: async () => pending.payload }
     const ledger = this.ledger
     const row = await ledger.readingLink(deviceId, seq)
-    return row && { h: row.h, p: row.p, payload: async () => ((await ledger.getEntry(row.i)) as StoredEntry<'reading'>).entry.body.payload }
+    return (
+      row && {
+        h: row.h,
+        p: row.p,
+        payload: async () => ((await ledger.getEntry(row.i)) as StoredEntry<'reading'>).entry.body.payload,
+      }
+    )
   }
 }
 

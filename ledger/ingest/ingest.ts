@@ -91,7 +91,11 @@ export interface IngestOptions {
   log?: LedgerLog
 }
 
-export interface LatencyStats { count: number; sumMs: number; maxMs: number }
+export interface LatencyStats {
+  count: number
+  sumMs: number
+  maxMs: number
+}
 
 export interface IngestStats {
   received: number
@@ -116,10 +120,24 @@ export interface IngestStats {
   ingestLatency: LatencyStats
 }
 
-export interface ReadingCommitted { deviceId: string; seq: number; index: number; deviceLatencyMs: number; ingestLatencyMs: number }
+export interface ReadingCommitted {
+  deviceId: string
+  seq: number
+  index: number
+  deviceLatencyMs: number
+  ingestLatencyMs: number
+}
 
 /** A message quarantined (its record is durable): a security event for the log (docs/OPERATIONS.md, "Security events in the log"). */
-export interface MessageQuarantined { id: number; reason: QuarantineReason; detail: string; topic: string; deviceId?: string; seq?: number; length: number }
+export interface MessageQuarantined {
+  id: number
+  reason: QuarantineReason
+  detail: string
+  topic: string
+  deviceId?: string
+  seq?: number
+  length: number
+}
 
 /**
  * Events: 'reading' (ReadingCommitted, after each durable reading: feed a
@@ -159,7 +177,11 @@ export type Outcome =
   | { kind: 'quarantined'; reason: QuarantineReason; id: number }
 
 /** Codes of a ledger that refuses every write until it recovers: it logs that once per episode itself. */
-export const UNHEALTHY_LEDGER_CODES: ReadonlySet<string> = new Set(['ERR_LEDGER_DISK_FULL', 'ERR_LEDGER_WRITE_FAILED', 'ERR_LEDGER_FAILED'])
+export const UNHEALTHY_LEDGER_CODES: ReadonlySet<string> = new Set([
+  'ERR_LEDGER_DISK_FULL',
+  'ERR_LEDGER_WRITE_FAILED',
+  'ERR_LEDGER_FAILED',
+])
 
 export function createIngest(opts: IngestOptions): Ingest {
   const { ledger, partitions } = opts
@@ -175,11 +197,15 @@ export function createIngest(opts: IngestOptions): Ingest {
   const outstanding = new Set<Promise<unknown>>()
   const publish = (topic: string, payload: Uint8Array, retain: boolean): void => {
     if (opts.publish) return opts.publish(topic, payload, retain)
-    if (!client || closing && !client.connected) return
+    if (!client || (closing && !client.connected)) return
     client.publish(topic, Buffer.from(payload), { qos: 1, retain }, () => {})
   }
   const ctx: IngestContext = {
-    ledger, s, clock, stats, emitter,
+    ledger,
+    s,
+    clock,
+    stats,
+    emitter,
     pool: createVerifyPool({ threads: s.verifyThreads }),
     working: new WorkingStates(ledger),
     notices: new DeviceNotices(ledger, publish, stats, clock, s.resendIntervalMs),
@@ -198,7 +224,11 @@ export function createIngest(opts: IngestOptions): Ingest {
     const early = s.verifyThreads > 0 ? startCheck(ctx.pool, (id) => ledger.lookupDevice(id), payload) : undefined
     const done = ctx.queue.run(() => judge(ctx, topic, payload, receivedAt, early)).then((j) => j.done)
     outstanding.add(done)
-    done.catch(() => {}).finally(() => { outstanding.delete(done) })
+    done
+      .catch(() => {})
+      .finally(() => {
+        outstanding.delete(done)
+      })
     return done
   }
 
@@ -227,7 +257,13 @@ export function createIngest(opts: IngestOptions): Ingest {
     await subscribeReadings(c, partitions)
     notices.remindAll(ledger.devices())
     c.on('connect', () => notices.askAgain(ledger.devices()))
-    gapTimer = startGapChecks(ctx, (e) => reportError(e, { event: 'gap_check_failed', err: (e as Error).message }, `ingest: the gap check failed: ${(e as Error).message}`))
+    gapTimer = startGapChecks(ctx, (e) =>
+      reportError(
+        e,
+        { event: 'gap_check_failed', err: (e as Error).message },
+        `ingest: the gap check failed: ${(e as Error).message}`,
+      ),
+    )
   }
 
   async function close(): Promise<void> {
@@ -241,13 +277,21 @@ export function createIngest(opts: IngestOptions): Ingest {
     notices.flushNow()
     await whileHealthy(ledger, () => [...notices.anchoring])
     let acked = false
-    const a = acks?.settled().finally(() => { acked = true })
+    const a = acks?.settled().finally(() => {
+      acked = true
+    })
     await whileHealthy(ledger, () => (a && !acked ? [a] : []))
     if (client) await client.endAsync(!ledger.health().ok)
     await ctx.pool.close()
   }
 
-  Object.assign(emitter, { start, close, handle, checkGaps: () => checkGaps(ctx), stats: () => ({ ...structuredClone(stats), pending: outstanding.size }) })
+  Object.assign(emitter, {
+    start,
+    close,
+    handle,
+    checkGaps: () => checkGaps(ctx),
+    stats: () => ({ ...structuredClone(stats), pending: outstanding.size }),
+  })
   Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
   return emitter
 }
@@ -257,5 +301,6 @@ export function createIngest(opts: IngestOptions): Ingest {
  * acknowledged, and the devices re-send. Polled: on a full disk the pending batch settles only when the ledger closes.
  */
 async function whileHealthy(ledger: Ledger, pending: () => Promise<unknown>[]): Promise<void> {
-  for (let p = pending(); p.length && ledger.health().ok; p = pending()) await Promise.race([Promise.allSettled(p), new Promise((r) => setTimeout(r, 100))])
+  for (let p = pending(); p.length && ledger.health().ok; p = pending())
+    await Promise.race([Promise.allSettled(p), new Promise((r) => setTimeout(r, 100))])
 }

@@ -16,10 +16,20 @@ function cases() {
     const message = new Uint8Array(randomBytes(40 + (i % 80)))
     const signature = k.sign(message)
     switch (i % 4) {
-      case 0: return { pk: k.pk, message, signature, valid: true }
-      case 1: { const m = message.slice(); m[0] ^= 1; return { pk: k.pk, message: m, signature, valid: false } }
-      case 2: { const s = signature.slice(); s[10] ^= 4; return { pk: k.pk, message, signature: s, valid: false } }
-      default: return { pk: keys[(i + 1) % 3].pk, message, signature, valid: false }
+      case 0:
+        return { pk: k.pk, message, signature, valid: true }
+      case 1: {
+        const m = message.slice()
+        m[0] ^= 1
+        return { pk: k.pk, message: m, signature, valid: false }
+      }
+      case 2: {
+        const s = signature.slice()
+        s[10] ^= 4
+        return { pk: k.pk, message, signature: s, valid: false }
+      }
+      default:
+        return { pk: keys[(i + 1) % 3].pk, message, signature, valid: false }
     }
   })
 }
@@ -30,7 +40,11 @@ for (const threads of [0, 1, 2]) {
     t.teardown(() => pool.close())
     const all = cases()
     const got = await Promise.all(all.map((c) => pool.verify(c.signature, c.message, c.pk)))
-    t.same(got, all.map((c) => c.valid), 'valid ones true, every tampered one false, in request order')
+    t.same(
+      got,
+      all.map((c) => c.valid),
+      'valid ones true, every tampered one false, in request order',
+    )
     t.equal(pool.threads, threads)
   })
 }

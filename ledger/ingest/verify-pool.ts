@@ -36,8 +36,18 @@ const MAX_MESSAGE = 0xffff
 
 export const defaultVerifyThreads = (): number => Math.max(1, availableParallelism() - 1)
 
-interface Pending { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array; resolve: (ok: boolean) => void }
-interface Slot { worker: Worker; inFlight: Map<number, Pending[]>; items: number; answered: boolean }
+interface Pending {
+  publicKey: Uint8Array
+  message: Uint8Array
+  signature: Uint8Array
+  resolve: (ok: boolean) => void
+}
+interface Slot {
+  worker: Worker
+  inFlight: Map<number, Pending[]>
+  items: number
+  answered: boolean
+}
 
 /** Verifies on this thread, with a cache of parsed keys. */
 function inlineVerifier(): (p: Omit<Pending, 'resolve'>) => boolean {
@@ -45,9 +55,14 @@ function inlineVerifier(): (p: Omit<Pending, 'resolve'>) => boolean {
   return ({ publicKey, message, signature }) => verify(signature, message, publicKey)
 }
 
-export function createVerifyPool({ threads = defaultVerifyThreads(), maxBatch = 256 }: VerifyPoolOptions = {}): VerifyPool {
-  if (!Number.isSafeInteger(threads) || threads < 0) throw new RangeError(`"threads" expected a non-negative integer, got ${threads}`)
-  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError(`"maxBatch" expected a positive integer, got ${maxBatch}`)
+export function createVerifyPool({
+  threads = defaultVerifyThreads(),
+  maxBatch = 256,
+}: VerifyPoolOptions = {}): VerifyPool {
+  if (!Number.isSafeInteger(threads) || threads < 0)
+    throw new RangeError(`"threads" expected a non-negative integer, got ${threads}`)
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError(`"maxBatch" expected a positive integer, got ${maxBatch}`)
   const inline = inlineVerifier()
   const slots: Slot[] = []
   let queue: Pending[] = []
@@ -126,21 +141,33 @@ export function createVerifyPool({ threads = defaultVerifyThreads(), maxBatch = 
     threads,
     verify(signature, message, publicKey) {
       // Shapes a worker could not parse are invalid signatures, decided here.
-      if (publicKey?.length !== 32 || signature?.length !== 64 || !(message instanceof Uint8Array) || message.length > MAX_MESSAGE) return Promise.resolve(false)
+      if (
+        publicKey?.length !== 32 ||
+        signature?.length !== 64 ||
+        !(message instanceof Uint8Array) ||
+        message.length > MAX_MESSAGE
+      )
+        return Promise.resolve(false)
       if (threads === 0 || closed || broken) return Promise.resolve(inline({ publicKey, message, signature }))
       while (slots.length < threads) slots.push(startWorker())
       outstanding++
       return new Promise<boolean>((resolve) => {
         queue.push({ publicKey, message, signature, resolve })
         if (queue.length >= maxBatch) flush()
-        else if (!flushScheduled) { flushScheduled = true; setImmediate(flush) }
+        else if (!flushScheduled) {
+          flushScheduled = true
+          setImmediate(flush)
+        }
       })
     },
     async close() {
       if (closed) return
       closed = true
       if (queue.length) flush()
-      if (outstanding > 0) await new Promise<void>((resolve) => { drained = resolve })
+      if (outstanding > 0)
+        await new Promise<void>((resolve) => {
+          drained = resolve
+        })
       const all = slots.splice(0)
       await Promise.all(all.map((s) => s.worker.terminate()))
     },

@@ -38,7 +38,9 @@ export function ed25519Verify(key: KeyObject | null, message: Uint8Array, signat
  * A verifier that keeps the parsed keys (a fleet reuses a few thousand keys
  * millions of times); at `maxKeys` the cache starts over.
  */
-export function cachedEd25519Verifier(maxKeys = 100_000): (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean {
+export function cachedEd25519Verifier(
+  maxKeys = 100_000,
+): (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean {
   const keys = new Map<string, KeyObject | null>()
   return (signature, message, publicKey) => {
     const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')

@@ -15,7 +15,9 @@ const NODE_PREFIX = Uint8Array.of(0x01)
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
 /** RFC 6962 2.1 leaf hash: SHA-256(0x00 || entry bytes). */
-export const leafHashNode = (entryBytes: Uint8Array): Uint8Array => createHash('sha256').update(LEAF_PREFIX).update(entryBytes).digest()
+export const leafHashNode = (entryBytes: Uint8Array): Uint8Array =>
+  createHash('sha256').update(LEAF_PREFIX).update(entryBytes).digest()
 
 /** RFC 6962 2.1 interior node: SHA-256(0x01 || left || right). */
-export const nodeHashNode = (left: Uint8Array, right: Uint8Array): Uint8Array => createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()
+export const nodeHashNode = (left: Uint8Array, right: Uint8Array): Uint8Array =>
+  createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()

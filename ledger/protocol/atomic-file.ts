@@ -21,11 +21,16 @@ export class AtomicWriteError extends Error {
   constructor(path: string, cause: unknown) {
     const c = cause as NodeJS.ErrnoException
     const dir = dirname(path)
-    const why = c?.code === 'ENOENT' ? `the directory ${dir} does not exist`
-      : c?.code === 'ENOTDIR' ? `${dir} is not a directory`
-      : c?.code === 'EACCES' || c?.code === 'EPERM' ? `no permission to write in ${dir}`
-      : c?.code === 'ENOSPC' || c?.code === 'EDQUOT' ? `no space left on the device of ${dir}`
-      : String(c?.message ?? cause)
+    const why =
+      c?.code === 'ENOENT'
+        ? `the directory ${dir} does not exist`
+        : c?.code === 'ENOTDIR'
+          ? `${dir} is not a directory`
+          : c?.code === 'EACCES' || c?.code === 'EPERM'
+            ? `no permission to write in ${dir}`
+            : c?.code === 'ENOSPC' || c?.code === 'EDQUOT'
+              ? `no space left on the device of ${dir}`
+              : String(c?.message ?? cause)
     super(`cannot write ${path}: ${why}`, { cause })
     this.name = 'AtomicWriteError'
     this.errno = c?.code
@@ -43,14 +48,19 @@ export interface AtomicWriteOptions {
 }
 
 // Errors of the file system get the path and an actionable reason; an error of the data source (a stream) passes as it is.
-const wrap = (path: string, e: unknown) => ((e as NodeJS.ErrnoException)?.syscall !== undefined ? new AtomicWriteError(path, e) : e)
+const wrap = (path: string, e: unknown) =>
+  (e as NodeJS.ErrnoException)?.syscall !== undefined ? new AtomicWriteError(path, e) : e
 
 let seq = 0
 // Unique per call, so two writers of one file never share a temporary file.
 const tmpOf = (path: string) => `${path}.${process.pid}.${++seq}.tmp`
 
 /** Replaces `path` with `data` durably; data may be a stream of chunks. Resolves to the bytes written. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>, opts: AtomicWriteOptions = {}): Promise<number> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | AsyncIterable<Uint8Array>,
+  opts: AtomicWriteOptions = {},
+): Promise<number> {
   const tmp = tmpOf(path)
   let bytes = 0
   try {
@@ -61,7 +71,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
         await fh.writeFile(b)
         bytes = b.length
       } else {
-        for await (const chunk of data) { await fh.write(chunk); bytes += chunk.length }
+        for await (const chunk of data) {
+          await fh.write(chunk)
+          bytes += chunk.length
+        }
       }
       if (opts.durable !== false) await fh.sync()
     } finally {
@@ -91,7 +104,11 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
     }
     renameSync(tmp, path)
   } catch (e) {
-    try { rmSync(tmp, { force: true }) } catch { /* nothing to remove where the directory is not one */ }
+    try {
+      rmSync(tmp, { force: true })
+    } catch {
+      /* nothing to remove where the directory is not one */
+    }
     throw wrap(path, e)
   }
   if (opts.durable !== false) fsyncDir(dirname(path))

@@ -17,12 +17,19 @@ export const AUTH_TOKEN_TAG = 'coldproof mqtt auth v1'
 export const AUTH_NONCE_LENGTH = 16
 const BODY_LENGTH = 1 + 8 + AUTH_NONCE_LENGTH
 
-export interface AuthTokenBody { timeMs: number; nonce: Uint8Array }
-export interface DecodedAuthToken extends AuthTokenBody { body: Uint8Array; signature: Uint8Array }
+export interface AuthTokenBody {
+  timeMs: number
+  nonce: Uint8Array
+}
+export interface DecodedAuthToken extends AuthTokenBody {
+  body: Uint8Array
+  signature: Uint8Array
+}
 
 export function encodeAuthBody(b: AuthTokenBody): Uint8Array {
   aobject(b, 'body')
-  if (!Number.isSafeInteger(b.timeMs) || b.timeMs < 0) throw new RangeError(`"timeMs" must be a non-negative safe integer, got ${b.timeMs}`)
+  if (!Number.isSafeInteger(b.timeMs) || b.timeMs < 0)
+    throw new RangeError(`"timeMs" must be a non-negative safe integer, got ${b.timeMs}`)
   abytes(b.nonce, AUTH_NONCE_LENGTH, 'nonce')
   const out = new Uint8Array(BODY_LENGTH)
   const dv = new DataView(out.buffer)
@@ -37,8 +44,16 @@ export function encodeAuthBody(b: AuthTokenBody): Uint8Array {
 export function authSigningMessage(deviceId: string, audience: string, body: Uint8Array): Uint8Array {
   const id = utf8(checkDeviceId(deviceId))
   const aud = utf8(audience)
-  if (aud.length < 1 || aud.length > 255) throw new RangeError(`"audience" must be 1..255 bytes of UTF-8, got ${aud.length}`)
-  return concatBytes(utf8(AUTH_TOKEN_TAG), Uint8Array.of(0, id.length), id, Uint8Array.of(aud.length), aud, abytes(body, BODY_LENGTH, 'body'))
+  if (aud.length < 1 || aud.length > 255)
+    throw new RangeError(`"audience" must be 1..255 bytes of UTF-8, got ${aud.length}`)
+  return concatBytes(
+    utf8(AUTH_TOKEN_TAG),
+    Uint8Array.of(0, id.length),
+    id,
+    Uint8Array.of(aud.length),
+    aud,
+    abytes(body, BODY_LENGTH, 'body'),
+  )
 }
 
 export function encodeAuthToken(body: Uint8Array, signature: Uint8Array): string {
@@ -54,8 +69,13 @@ export function decodeAuthToken(token: string): DecodedAuthToken {
   }
   // RFC 4648 section 3.5: unused bits of the last character must be zero. Refusing the
   // other spellings keeps one token = one string (what a broker logs and compares).
-  if (toBase64Url(raw) !== token) throw new ProtocolError('ERR_TOKEN_MALFORMED', 'token is not canonical base64url (no padding, zero unused bits)')
-  if (raw.length !== BODY_LENGTH + SIGNATURE_LENGTH) throw new ProtocolError('ERR_TOKEN_MALFORMED', `token decodes to ${raw.length} bytes, expected ${BODY_LENGTH + SIGNATURE_LENGTH}`)
+  if (toBase64Url(raw) !== token)
+    throw new ProtocolError('ERR_TOKEN_MALFORMED', 'token is not canonical base64url (no padding, zero unused bits)')
+  if (raw.length !== BODY_LENGTH + SIGNATURE_LENGTH)
+    throw new ProtocolError(
+      'ERR_TOKEN_MALFORMED',
+      `token decodes to ${raw.length} bytes, expected ${BODY_LENGTH + SIGNATURE_LENGTH}`,
+    )
   if (raw[0] !== 1) throw new ProtocolError('ERR_TOKEN_MALFORMED', `token version ${raw[0]} is unknown`)
   const dv = new DataView(raw.buffer, raw.byteOffset)
   const hi = dv.getUint32(1)

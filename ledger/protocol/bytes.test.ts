@@ -6,7 +6,16 @@ const reference = (b: Uint8Array) => btoa(Array.from(b, (x) => String.fromCharCo
 
 t.test('toBase64 equals the portable encoding, views into larger buffers included', (t) => {
   const big = new Uint8Array(300).map((_, i) => (i * 37 + 11) & 0xff)
-  for (const [from, to] of [[0, 0], [0, 1], [0, 2], [0, 3], [5, 158], [1, 300], [0, 300], [299, 300]]) {
+  for (const [from, to] of [
+    [0, 0],
+    [0, 1],
+    [0, 2],
+    [0, 3],
+    [5, 158],
+    [1, 300],
+    [0, 300],
+    [299, 300],
+  ]) {
     const view = big.subarray(from, to)
     t.equal(toBase64(view), reference(view), `bytes ${from}..${to}`)
     t.same(fromBase64(toBase64(view)), view.slice(), `round trip ${from}..${to}`)

@@ -40,7 +40,9 @@ export function toHex(b: Uint8Array): string {
 
 export function fromHex(hex: string): Uint8Array {
   if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new TypeError(`"hex" expected an even-length hexadecimal string, got ${JSON.stringify(String(hex).slice(0, 20))}`)
+    throw new TypeError(
+      `"hex" expected an even-length hexadecimal string, got ${JSON.stringify(String(hex).slice(0, 20))}`,
+    )
   }
   const out = new Uint8Array(hex.length / 2)
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)

@@ -10,14 +10,23 @@ import { ProtocolError } from './errors.ts'
 import { HASH_LENGTH, MAX_SEQ } from './reading.ts'
 import { abytes, aobject } from './bytes.ts'
 
-export interface Receipt { seq: number; hash: Uint8Array }
-export interface ResendRequest { from: number; to: number }
+export interface Receipt {
+  seq: number
+  hash: Uint8Array
+}
+export interface ResendRequest {
+  from: number
+  to: number
+}
 
-const bad = (msg: string): never => { throw new ProtocolError('ERR_CONTROL_MALFORMED', msg) }
+const bad = (msg: string): never => {
+  throw new ProtocolError('ERR_CONTROL_MALFORMED', msg)
+}
 
 export function encodeReceipt(r: Receipt): Uint8Array {
   aobject(r, 'receipt')
-  if (!Number.isInteger(r.seq) || r.seq < 0 || r.seq > MAX_SEQ) throw new RangeError(`receipt seq must be 0..${MAX_SEQ}, got ${r.seq}`)
+  if (!Number.isInteger(r.seq) || r.seq < 0 || r.seq > MAX_SEQ)
+    throw new RangeError(`receipt seq must be 0..${MAX_SEQ}, got ${r.seq}`)
   abytes(r.hash, HASH_LENGTH, 'hash')
   const out = new Uint8Array(5 + HASH_LENGTH)
   out[0] = 1
@@ -27,7 +36,8 @@ export function encodeReceipt(r: Receipt): Uint8Array {
 }
 
 export function decodeReceipt(b: Uint8Array): Receipt {
-  if (!(b instanceof Uint8Array) || b.length !== 5 + HASH_LENGTH) return bad(`receipt must be ${5 + HASH_LENGTH} bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`)
+  if (!(b instanceof Uint8Array) || b.length !== 5 + HASH_LENGTH)
+    return bad(`receipt must be ${5 + HASH_LENGTH} bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`)
   if (b[0] !== 1) return bad(`receipt version ${b[0]} is unknown`)
   return { seq: new DataView(b.buffer, b.byteOffset).getUint32(1), hash: b.slice(5) }
 }
@@ -46,10 +56,12 @@ export function encodeResend(r: ResendRequest): Uint8Array {
 }
 
 export function decodeResend(b: Uint8Array): ResendRequest {
-  if (!(b instanceof Uint8Array) || b.length !== 9) return bad(`resend request must be 9 bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`)
+  if (!(b instanceof Uint8Array) || b.length !== 9)
+    return bad(`resend request must be 9 bytes, got ${b instanceof Uint8Array ? b.length : typeof b}`)
   if (b[0] !== 1) return bad(`resend request version ${b[0]} is unknown`)
   const dv = new DataView(b.buffer, b.byteOffset)
-  const from = dv.getUint32(1), to = dv.getUint32(5)
+  const from = dv.getUint32(1),
+    to = dv.getUint32(5)
   if (from < 1 || to < from) return bad(`resend range ${from}..${to} is empty or starts below 1`)
   return { from, to }
 }

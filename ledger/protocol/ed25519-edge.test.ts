@@ -15,7 +15,9 @@ import { nobleVerify, nodeVerify } from './test/support.ts'
 import { buildEdgeCases, smallOrderPoints, type EdgeCase } from './test/vectors.ts'
 
 const dir = new URL('./testdata/ed25519-edge/', import.meta.url)
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
 const cases = new Map(files.map((f) => [f, JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as EdgeCase]))
 
 function keyVerdict(hex: string): string {
@@ -29,13 +31,16 @@ function keyVerdict(hex: string): string {
 
 for (const [file, c] of cases) {
   t.test(`${file}: ${c.desc}`, async (t) => {
-    const sig = fromHex(c.signature), msg = fromHex(c.message), pk = fromHex(c.publicKey)
+    const sig = fromHex(c.signature),
+      msg = fromHex(c.message),
+      pk = fromHex(c.publicKey)
     t.equal(nobleVerify(sig, msg, pk), c.expected.noble, `noble (zip215: false) says ${c.expected.noble}`)
     t.equal(nodeVerify(sig, msg, pk), c.expected.node, `Node crypto says ${c.expected.node}`)
     t.equal(keyVerdict(c.publicKey), c.expected.deviceKey, `checkDevicePublicKey says ${c.expected.deviceKey}`)
     // The invariant the protocol relies on: whatever Node accepts, it accepts only under keys registration lets in,
     // or noble agrees. A case where Node says yes and registration says ok would be a forgery path.
-    if (c.expected.node && !c.expected.noble) t.not(c.expected.deviceKey, 'ok', 'every signature only Node accepts is under a key registration refuses')
+    if (c.expected.node && !c.expected.noble)
+      t.not(c.expected.deviceKey, 'ok', 'every signature only Node accepts is under a key registration refuses')
   })
 }
 
@@ -64,8 +69,21 @@ t.test('the identity key forgery: Node accepts any message, checkDevicePublicKey
 })
 
 t.test('checkDevicePublicKey: lengths and types', async (t) => {
-  for (const bad of [new Uint8Array(31), new Uint8Array(33), new Uint8Array(0), 'ab'.repeat(32), null, undefined, 42, [1, 2, 3]]) {
-    t.throws(() => checkDevicePublicKey(bad), { code: 'ERR_KEY_BAD_LENGTH' }, `refuses ${bad === null ? 'null' : typeof bad}${bad instanceof Uint8Array ? ` of ${bad.length}` : ''}`)
+  for (const bad of [
+    new Uint8Array(31),
+    new Uint8Array(33),
+    new Uint8Array(0),
+    'ab'.repeat(32),
+    null,
+    undefined,
+    42,
+    [1, 2, 3],
+  ]) {
+    t.throws(
+      () => checkDevicePublicKey(bad),
+      { code: 'ERR_KEY_BAD_LENGTH' },
+      `refuses ${bad === null ? 'null' : typeof bad}${bad instanceof Uint8Array ? ` of ${bad.length}` : ''}`,
+    )
   }
   const good = fromHex(cases.get('valid-honest-key.json')!.publicKey)
   t.equal(checkDevicePublicKey(good), good, 'returns its input when valid')
@@ -87,8 +105,18 @@ t.test('checkDevicePublicKey errors carry the key as evidence', async (t) => {
 
 t.test('the committed edge-case files are exactly what the generator writes', async (t) => {
   const built = buildEdgeCases()
-  t.same(Object.keys(built).map((n) => `${n}.json`).sort(), files, 'same file set')
+  t.same(
+    Object.keys(built)
+      .map((n) => `${n}.json`)
+      .sort(),
+    files,
+    'same file set',
+  )
   for (const [name, c] of Object.entries(built)) {
-    t.equal(readFileSync(new URL(`${name}.json`, dir), 'utf8'), JSON.stringify(c, null, 2) + '\n', `${name}.json is current`)
+    t.equal(
+      readFileSync(new URL(`${name}.json`, dir), 'utf8'),
+      JSON.stringify(c, null, 2) + '\n',
+      `${name}.json is current`,
+    )
   }
 })

@@ -22,10 +22,15 @@ function yOf(key: Uint8Array): bigint {
 /** Throws ProtocolError unless `key` is a canonical, full-order-usable Ed25519 public key. */
 export function checkDevicePublicKey(key: unknown): Uint8Array {
   if (!(key instanceof Uint8Array) || key.length !== 32) {
-    throw new ProtocolError('ERR_KEY_BAD_LENGTH', `public key expected 32 bytes, got ${key instanceof Uint8Array ? key.length : typeof key}`)
+    throw new ProtocolError(
+      'ERR_KEY_BAD_LENGTH',
+      `public key expected 32 bytes, got ${key instanceof Uint8Array ? key.length : typeof key}`,
+    )
   }
   if (yOf(key) >= P) {
-    throw new ProtocolError('ERR_KEY_NON_CANONICAL', `public key ${toHex(key)} encodes y >= 2^255-19`, { key: toHex(key) })
+    throw new ProtocolError('ERR_KEY_NON_CANONICAL', `public key ${toHex(key)} encodes y >= 2^255-19`, {
+      key: toHex(key),
+    })
   }
   let point: Point
   try {
@@ -33,11 +38,15 @@ export function checkDevicePublicKey(key: unknown): Uint8Array {
     // x = 0 / sign-bit case below get its own, precise code instead of "not on curve".
     point = Point.fromBytes(key, true)
   } catch {
-    throw new ProtocolError('ERR_KEY_NOT_ON_CURVE', `public key ${toHex(key)} is not a point on edwards25519`, { key: toHex(key) })
+    throw new ProtocolError('ERR_KEY_NOT_ON_CURVE', `public key ${toHex(key)} is not a point on edwards25519`, {
+      key: toHex(key),
+    })
   }
   // x = 0 with the sign bit set is a second encoding of the same point.
   if (point.x === 0n && (key[31] & 0x80) !== 0) {
-    throw new ProtocolError('ERR_KEY_NON_CANONICAL', `public key ${toHex(key)} sets the sign bit for x = 0`, { key: toHex(key) })
+    throw new ProtocolError('ERR_KEY_NON_CANONICAL', `public key ${toHex(key)} sets the sign bit for x = 0`, {
+      key: toHex(key),
+    })
   }
   if (point.isSmallOrder()) {
     throw new ProtocolError('ERR_KEY_SMALL_ORDER', `public key ${toHex(key)} has small order`, { key: toHex(key) })

@@ -78,20 +78,33 @@ export interface DecodedReading {
   payload: Uint8Array
 }
 
-function fail(code: ConstructorParameters<typeof ProtocolError>[0], message: string, details: Record<string, unknown> = {}): never {
+function fail(
+  code: ConstructorParameters<typeof ProtocolError>[0],
+  message: string,
+  details: Record<string, unknown> = {},
+): never {
   throw new ProtocolError(code, message, details)
 }
 
 function checkInt(name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail('ERR_READING_FIELD_RANGE', `"${name}" must be an integer in ${min}..${max}, got ${String(v)}`, { field: name, value: v, min, max })
+    fail('ERR_READING_FIELD_RANGE', `"${name}" must be an integer in ${min}..${max}, got ${String(v)}`, {
+      field: name,
+      value: v,
+      min,
+      max,
+    })
   }
   return v
 }
 
 export function checkDeviceId(id: unknown): string {
   if (typeof id !== 'string' || !DEVICE_ID_PATTERN.test(id)) {
-    fail('ERR_READING_BAD_DEVICE_ID', `"deviceId" must be 1..32 characters of [a-z0-9-] starting with a letter or digit, got ${typeof id === 'string' ? JSON.stringify(id.slice(0, 64)) : typeof id}`, { value: id })
+    fail(
+      'ERR_READING_BAD_DEVICE_ID',
+      `"deviceId" must be 1..32 characters of [a-z0-9-] starting with a letter or digit, got ${typeof id === 'string' ? JSON.stringify(id.slice(0, 64)) : typeof id}`,
+      { value: id },
+    )
   }
   return id
 }
@@ -107,11 +120,26 @@ export function encodeRecord(f: ReadingFields): Uint8Array {
   let presence = 0
   const opt: number[] = []
   const u16 = (v: number) => opt.push(v >> 8, v & 0xff)
-  if (f.humidityCentiPct !== undefined) { presence |= FIELD.HUMIDITY; u16(checkInt('humidityCentiPct', f.humidityCentiPct, 0, 10000)) }
-  if (f.events !== undefined) { presence |= FIELD.EVENTS; opt.push(checkMask('events', f.events, 0xff, KNOWN_EVENTS)) }
-  if (f.shockCentiG !== undefined) { presence |= FIELD.SHOCK; u16(checkInt('shockCentiG', f.shockCentiG, 0, 0xffff)) }
-  if (f.batteryPct !== undefined) { presence |= FIELD.BATTERY; opt.push(checkInt('batteryPct', f.batteryPct, 0, 100)) }
-  if (f.status !== undefined) { presence |= FIELD.STATUS; u16(checkMask('status', f.status, 0xffff, KNOWN_STATUS)) }
+  if (f.humidityCentiPct !== undefined) {
+    presence |= FIELD.HUMIDITY
+    u16(checkInt('humidityCentiPct', f.humidityCentiPct, 0, 10000))
+  }
+  if (f.events !== undefined) {
+    presence |= FIELD.EVENTS
+    opt.push(checkMask('events', f.events, 0xff, KNOWN_EVENTS))
+  }
+  if (f.shockCentiG !== undefined) {
+    presence |= FIELD.SHOCK
+    u16(checkInt('shockCentiG', f.shockCentiG, 0, 0xffff))
+  }
+  if (f.batteryPct !== undefined) {
+    presence |= FIELD.BATTERY
+    opt.push(checkInt('batteryPct', f.batteryPct, 0, 100))
+  }
+  if (f.status !== undefined) {
+    presence |= FIELD.STATUS
+    u16(checkMask('status', f.status, 0xffff, KNOWN_STATUS))
+  }
 
   const fixed = new Uint8Array(2 + id.length + 4 + 8 + 2)
   const dv = new DataView(fixed.buffer)
@@ -119,8 +147,11 @@ export function encodeRecord(f: ReadingFields): Uint8Array {
   fixed[1] = id.length
   fixed.set(id, 2)
   let o = 2 + id.length
-  dv.setUint32(o, f.seq); o += 4
-  dv.setUint32(o, Math.floor(f.deviceTimeMs / 2 ** 32)); dv.setUint32(o + 4, f.deviceTimeMs >>> 0); o += 8
+  dv.setUint32(o, f.seq)
+  o += 4
+  dv.setUint32(o, Math.floor(f.deviceTimeMs / 2 ** 32))
+  dv.setUint32(o + 4, f.deviceTimeMs >>> 0)
+  o += 8
   dv.setInt16(o, f.tempCentiC)
   return concatBytes(fixed, f.prevHash, Uint8Array.of(presence), Uint8Array.from(opt))
 }
@@ -128,7 +159,10 @@ export function encodeRecord(f: ReadingFields): Uint8Array {
 function checkMask(name: string, v: unknown, max: number, known: number): number {
   checkInt(name, v, 0, max)
   if (((v as number) & ~known) !== 0) {
-    fail('ERR_READING_FIELD_RANGE', `"${name}" sets reserved bits 0x${((v as number) & ~known).toString(16)}`, { field: name, value: v })
+    fail('ERR_READING_FIELD_RANGE', `"${name}" sets reserved bits 0x${((v as number) & ~known).toString(16)}`, {
+      field: name,
+      value: v,
+    })
   }
   return v as number
 }
@@ -144,19 +178,34 @@ export function assemblePayload(record: Uint8Array, signature: Uint8Array): Uint
  * verify. Throws only ProtocolError, whatever the input.
  */
 export function decodeReading(payload: unknown): DecodedReading {
-  if (!(payload instanceof Uint8Array)) fail('ERR_READING_TRUNCATED', `payload expected Uint8Array, got ${typeof payload}`)
+  if (!(payload instanceof Uint8Array))
+    fail('ERR_READING_TRUNCATED', `payload expected Uint8Array, got ${typeof payload}`)
   const p = payload
   if (p.length > MAX_READING_PAYLOAD) {
-    fail('ERR_READING_TOO_LARGE', `payload is ${p.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, { length: p.length, max: MAX_READING_PAYLOAD })
+    fail('ERR_READING_TOO_LARGE', `payload is ${p.length} bytes; a v1 reading is at most ${MAX_READING_PAYLOAD}`, {
+      length: p.length,
+      max: MAX_READING_PAYLOAD,
+    })
   }
   const need = (off: number, n: number, what: string) => {
-    if (off + n > p.length) fail('ERR_READING_TRUNCATED', `payload ends at byte ${p.length} inside ${what} (needs ${off + n})`, { length: p.length, needed: off + n, field: what })
+    if (off + n > p.length)
+      fail('ERR_READING_TRUNCATED', `payload ends at byte ${p.length} inside ${what} (needs ${off + n})`, {
+        length: p.length,
+        needed: off + n,
+        field: what,
+      })
   }
   need(0, 1, 'version')
-  if (p[0] !== READING_VERSION) fail('ERR_READING_UNKNOWN_VERSION', `version byte is ${p[0]}; this decoder knows version ${READING_VERSION}`, { version: p[0] })
+  if (p[0] !== READING_VERSION)
+    fail('ERR_READING_UNKNOWN_VERSION', `version byte is ${p[0]}; this decoder knows version ${READING_VERSION}`, {
+      version: p[0],
+    })
   need(1, 1, 'deviceIdLength')
   const idLen = p[1]
-  if (idLen < 1 || idLen > MAX_DEVICE_ID_LENGTH) fail('ERR_READING_BAD_DEVICE_ID', `device id length is ${idLen}; must be 1..${MAX_DEVICE_ID_LENGTH}`, { length: idLen })
+  if (idLen < 1 || idLen > MAX_DEVICE_ID_LENGTH)
+    fail('ERR_READING_BAD_DEVICE_ID', `device id length is ${idLen}; must be 1..${MAX_DEVICE_ID_LENGTH}`, {
+      length: idLen,
+    })
   need(2, idLen, 'deviceId')
   let deviceId = ''
   for (let i = 0; i < idLen; i++) deviceId += String.fromCharCode(p[2 + i])
@@ -164,46 +213,87 @@ export function decodeReading(payload: unknown): DecodedReading {
   let o = 2 + idLen
   need(o, 14, 'seq/deviceTimeMs/tempCentiC')
   const dv = new DataView(p.buffer, p.byteOffset, p.byteLength)
-  const seq = dv.getUint32(o); o += 4
-  const hi = dv.getUint32(o), lo = dv.getUint32(o + 4); o += 8
+  const seq = dv.getUint32(o)
+  o += 4
+  const hi = dv.getUint32(o),
+    lo = dv.getUint32(o + 4)
+  o += 8
   // hi above 2^21 would not even be an exact JavaScript number.
   const deviceTimeMs = hi * 2 ** 32 + lo
-  if (hi > 0x1fffff || deviceTimeMs > MAX_DEVICE_TIME_MS) fail('ERR_READING_FIELD_RANGE', `"deviceTimeMs" exceeds ${MAX_DEVICE_TIME_MS} (the end of the JavaScript date range)`, { field: 'deviceTimeMs', max: MAX_DEVICE_TIME_MS })
-  const tempCentiC = dv.getInt16(o); o += 2
+  if (hi > 0x1fffff || deviceTimeMs > MAX_DEVICE_TIME_MS)
+    fail(
+      'ERR_READING_FIELD_RANGE',
+      `"deviceTimeMs" exceeds ${MAX_DEVICE_TIME_MS} (the end of the JavaScript date range)`,
+      { field: 'deviceTimeMs', max: MAX_DEVICE_TIME_MS },
+    )
+  const tempCentiC = dv.getInt16(o)
+  o += 2
   if (seq < 1) fail('ERR_READING_FIELD_RANGE', `"seq" must be at least 1, got 0`, { field: 'seq', value: seq })
-  if (tempCentiC < MIN_TEMP_CENTI_C) fail('ERR_READING_FIELD_RANGE', `"tempCentiC" ${tempCentiC} is below absolute zero`, { field: 'tempCentiC', value: tempCentiC })
+  if (tempCentiC < MIN_TEMP_CENTI_C)
+    fail('ERR_READING_FIELD_RANGE', `"tempCentiC" ${tempCentiC} is below absolute zero`, {
+      field: 'tempCentiC',
+      value: tempCentiC,
+    })
   need(o, HASH_LENGTH, 'prevHash')
-  const prevHash = p.subarray(o, o + HASH_LENGTH); o += HASH_LENGTH
+  const prevHash = p.subarray(o, o + HASH_LENGTH)
+  o += HASH_LENGTH
   need(o, 1, 'presence')
-  const presence = p[o]; o += 1
-  if (presence & ~KNOWN_FIELDS) fail('ERR_READING_UNKNOWN_FIELD', `presence byte 0x${presence.toString(16)} sets undefined bits 0x${(presence & ~KNOWN_FIELDS).toString(16)}`, { presence })
+  const presence = p[o]
+  o += 1
+  if (presence & ~KNOWN_FIELDS)
+    fail(
+      'ERR_READING_UNKNOWN_FIELD',
+      `presence byte 0x${presence.toString(16)} sets undefined bits 0x${(presence & ~KNOWN_FIELDS).toString(16)}`,
+      { presence },
+    )
   const fields: ReadingFields = { deviceId, seq, deviceTimeMs, tempCentiC, prevHash }
   if (presence & FIELD.HUMIDITY) {
     need(o, 2, 'humidityCentiPct')
-    fields.humidityCentiPct = dv.getUint16(o); o += 2
-    if (fields.humidityCentiPct > 10000) fail('ERR_READING_FIELD_RANGE', `"humidityCentiPct" ${fields.humidityCentiPct} exceeds 10000`, { field: 'humidityCentiPct', value: fields.humidityCentiPct })
+    fields.humidityCentiPct = dv.getUint16(o)
+    o += 2
+    if (fields.humidityCentiPct > 10000)
+      fail('ERR_READING_FIELD_RANGE', `"humidityCentiPct" ${fields.humidityCentiPct} exceeds 10000`, {
+        field: 'humidityCentiPct',
+        value: fields.humidityCentiPct,
+      })
   }
   if (presence & FIELD.EVENTS) {
     need(o, 1, 'events')
-    fields.events = p[o]; o += 1
-    if (fields.events & ~KNOWN_EVENTS) fail('ERR_READING_FIELD_RANGE', `"events" sets reserved bits`, { field: 'events', value: fields.events })
+    fields.events = p[o]
+    o += 1
+    if (fields.events & ~KNOWN_EVENTS)
+      fail('ERR_READING_FIELD_RANGE', `"events" sets reserved bits`, { field: 'events', value: fields.events })
   }
-  if (presence & FIELD.SHOCK) { need(o, 2, 'shockCentiG'); fields.shockCentiG = dv.getUint16(o); o += 2 }
+  if (presence & FIELD.SHOCK) {
+    need(o, 2, 'shockCentiG')
+    fields.shockCentiG = dv.getUint16(o)
+    o += 2
+  }
   if (presence & FIELD.BATTERY) {
     need(o, 1, 'batteryPct')
-    fields.batteryPct = p[o]; o += 1
-    if (fields.batteryPct > 100) fail('ERR_READING_FIELD_RANGE', `"batteryPct" ${fields.batteryPct} exceeds 100`, { field: 'batteryPct', value: fields.batteryPct })
+    fields.batteryPct = p[o]
+    o += 1
+    if (fields.batteryPct > 100)
+      fail('ERR_READING_FIELD_RANGE', `"batteryPct" ${fields.batteryPct} exceeds 100`, {
+        field: 'batteryPct',
+        value: fields.batteryPct,
+      })
   }
   if (presence & FIELD.STATUS) {
     need(o, 2, 'status')
-    fields.status = dv.getUint16(o); o += 2
-    if (fields.status & ~KNOWN_STATUS) fail('ERR_READING_FIELD_RANGE', `"status" sets reserved bits`, { field: 'status', value: fields.status })
+    fields.status = dv.getUint16(o)
+    o += 2
+    if (fields.status & ~KNOWN_STATUS)
+      fail('ERR_READING_FIELD_RANGE', `"status" sets reserved bits`, { field: 'status', value: fields.status })
   }
   need(o, SIGNATURE_LENGTH, 'signature')
   const record = p.subarray(0, o)
   const signature = p.subarray(o, o + SIGNATURE_LENGTH)
   if (o + SIGNATURE_LENGTH !== p.length) {
-    fail('ERR_READING_TRAILING_BYTES', `${p.length - o - SIGNATURE_LENGTH} bytes follow the signature`, { length: p.length, expected: o + SIGNATURE_LENGTH })
+    fail('ERR_READING_TRAILING_BYTES', `${p.length - o - SIGNATURE_LENGTH} bytes follow the signature`, {
+      length: p.length,
+      expected: o + SIGNATURE_LENGTH,
+    })
   }
   return { fields, record, signature, payload: p }
 }

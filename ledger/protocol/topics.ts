@@ -40,9 +40,11 @@ export function deviceTopic(deviceId: string, kind: DeviceTopicKind): string {
 
 /** Subscription filter for the readings of some partitions (all when omitted). */
 export function readingsFilters(partitions?: readonly number[]): string[] {
-  if (!partitions || partitions.length === 0 || partitions.length === PARTITIONS) return [`${TOPIC_PREFIX}/+/+/readings`]
+  if (!partitions || partitions.length === 0 || partitions.length === PARTITIONS)
+    return [`${TOPIC_PREFIX}/+/+/readings`]
   return partitions.map((p) => {
-    if (!Number.isInteger(p) || p < 0 || p >= PARTITIONS) throw new RangeError(`partition must be 0..${PARTITIONS - 1}, got ${p}`)
+    if (!Number.isInteger(p) || p < 0 || p >= PARTITIONS)
+      throw new RangeError(`partition must be 0..${PARTITIONS - 1}, got ${p}`)
     return `${TOPIC_PREFIX}/${p.toString(16)}/+/readings`
   })
 }
@@ -56,13 +58,27 @@ export interface ParsedTopic {
 /** Parses a device topic; throws ERR_TOPIC_INVALID, including for a wrong partition digit. */
 export function parseDeviceTopic(topic: string): ParsedTopic {
   const parts = typeof topic === 'string' ? topic.split('/') : []
-  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || !KINDS.has(parts[4]) || !DEVICE_ID_PATTERN.test(parts[3]) || !/^[0-9a-f]$/.test(parts[2])) {
-    throw new ProtocolError('ERR_TOPIC_INVALID', `"${String(topic).slice(0, 120)}" is not a ${TOPIC_PREFIX} device topic`, { topic })
+  if (
+    parts.length !== 5 ||
+    `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX ||
+    !KINDS.has(parts[4]) ||
+    !DEVICE_ID_PATTERN.test(parts[3]) ||
+    !/^[0-9a-f]$/.test(parts[2])
+  ) {
+    throw new ProtocolError(
+      'ERR_TOPIC_INVALID',
+      `"${String(topic).slice(0, 120)}" is not a ${TOPIC_PREFIX} device topic`,
+      { topic },
+    )
   }
   const deviceId = parts[3]
   const partition = parseInt(parts[2], 16)
   if (partition !== partitionOf(deviceId)) {
-    throw new ProtocolError('ERR_TOPIC_INVALID', `topic partition ${parts[2]} is wrong for device ${deviceId} (expected ${partitionOf(deviceId).toString(16)})`, { topic })
+    throw new ProtocolError(
+      'ERR_TOPIC_INVALID',
+      `topic partition ${parts[2]} is wrong for device ${deviceId} (expected ${partitionOf(deviceId).toString(16)})`,
+      { topic },
+    )
   }
   return { deviceId, partition, kind: parts[4] as DeviceTopicKind }
 }

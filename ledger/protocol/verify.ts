@@ -12,7 +12,11 @@ import { decodeReading, type DecodedReading } from './reading.ts'
 import { readingSigningMessage } from './signing.ts'
 
 /** Ed25519 verification: (signature, message, publicKey) -> valid. Must not throw for bad input. */
-export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean | Promise<boolean>
+export type SignatureVerifier = (
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+) => boolean | Promise<boolean>
 
 export const strictNobleVerifier: SignatureVerifier = async (sig, msg, pk) => {
   try {
@@ -27,14 +31,22 @@ export const strictNobleVerifier: SignatureVerifier = async (sig, msg, pk) => {
  * device was registered with). Throws ProtocolError: a decoding code, or
  * ERR_READING_BAD_SIGNATURE.
  */
-export async function verifyReading(payload: Uint8Array, publicKey: Uint8Array, verify: SignatureVerifier = strictNobleVerifier): Promise<DecodedReading> {
+export async function verifyReading(
+  payload: Uint8Array,
+  publicKey: Uint8Array,
+  verify: SignatureVerifier = strictNobleVerifier,
+): Promise<DecodedReading> {
   const d = decodeReading(payload)
   if (!(await verify(d.signature, readingSigningMessage(d.record), publicKey))) {
-    throw new ProtocolError('ERR_READING_BAD_SIGNATURE', `the signature of ${d.fields.deviceId} seq ${d.fields.seq} does not verify under key ${publicKey instanceof Uint8Array ? toHex(publicKey) : typeof publicKey}`, {
-      deviceId: d.fields.deviceId,
-      seq: d.fields.seq,
-      publicKey: publicKey instanceof Uint8Array ? toHex(publicKey) : undefined,
-    })
+    throw new ProtocolError(
+      'ERR_READING_BAD_SIGNATURE',
+      `the signature of ${d.fields.deviceId} seq ${d.fields.seq} does not verify under key ${publicKey instanceof Uint8Array ? toHex(publicKey) : typeof publicKey}`,
+      {
+        deviceId: d.fields.deviceId,
+        seq: d.fields.seq,
+        publicKey: publicKey instanceof Uint8Array ? toHex(publicKey) : undefined,
+      },
+    )
   }
   return d
 }

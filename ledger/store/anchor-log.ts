@@ -16,7 +16,11 @@ export const ANCHOR_FILE = 'checkpoints.log'
 /** At open only the file's end is read: its latest records are what matters. */
 const TAIL_BYTES = 1 << 20
 
-export interface Anchor { size: number; rootHash: Uint8Array; note: string }
+export interface Anchor {
+  size: number
+  rootHash: Uint8Array
+  note: string
+}
 
 export interface AnchorRead {
   exists: boolean
@@ -34,7 +38,11 @@ export interface AnchorRead {
  * record under `vkey`. A damaged record (valid ones after it) or a latest
  * record that does not verify is ERR_LEDGER_ANCHOR_DAMAGED.
  */
-export async function readAnchors(dir: string, vkey: string, { origin, whole = false }: { origin?: string; whole?: boolean } = {}): Promise<AnchorRead> {
+export async function readAnchors(
+  dir: string,
+  vkey: string,
+  { origin, whole = false }: { origin?: string; whole?: boolean } = {},
+): Promise<AnchorRead> {
   const path = join(dir, ANCHOR_FILE)
   let fileSize: number
   try {
@@ -59,14 +67,28 @@ export async function readAnchors(dir: string, vkey: string, { origin, whole = f
   }
   const parsed: ParsedAnchors = parseAnchorRecords(bytes, { fromStart: start === 0 })
   if (parsed.damagedAt !== undefined) {
-    throw new LedgerError('ERR_LEDGER_ANCHOR_DAMAGED', `${path}: the record at byte ${start + parsed.damagedAt} is damaged (valid records follow it)`, { path, offset: start + parsed.damagedAt })
+    throw new LedgerError(
+      'ERR_LEDGER_ANCHOR_DAMAGED',
+      `${path}: the record at byte ${start + parsed.damagedAt} is damaged (valid records follow it)`,
+      { path, offset: start + parsed.damagedAt },
+    )
   }
-  const out: AnchorRead = { exists: true, records: parsed.records.length, fileSize, ...(parsed.tornTailAt !== undefined ? { tornTailAt: start + parsed.tornTailAt } : {}) }
+  const out: AnchorRead = {
+    exists: true,
+    records: parsed.records.length,
+    fileSize,
+    ...(parsed.tornTailAt !== undefined ? { tornTailAt: start + parsed.tornTailAt } : {}),
+  }
   const last = parsed.records.at(-1)
   if (!last) return out
   let previous = -1
   for (const r of parsed.records) {
-    if (r.size < previous) throw new LedgerError('ERR_LEDGER_ANCHOR_DAMAGED', `${path}: the record at byte ${start + r.offset} signs size ${r.size}, smaller than the record before it (${previous})`, { path, offset: start + r.offset })
+    if (r.size < previous)
+      throw new LedgerError(
+        'ERR_LEDGER_ANCHOR_DAMAGED',
+        `${path}: the record at byte ${start + r.offset} signs size ${r.size}, smaller than the record before it (${previous})`,
+        { path, offset: start + r.offset },
+      )
     previous = r.size
   }
   try {
@@ -74,7 +96,11 @@ export async function readAnchors(dir: string, vkey: string, { origin, whole = f
     if (c.size !== last.size) throw new Error(`its header says size ${last.size}, the signed note ${c.size}`)
     out.latest = { size: c.size, rootHash: c.rootHash, note: last.note }
   } catch (e) {
-    throw new LedgerError('ERR_LEDGER_ANCHOR_DAMAGED', `${path}: the latest checkpoint (byte ${start + last.offset}) does not verify under ${vkey}: ${(e as Error).message}`, { path, offset: start + last.offset })
+    throw new LedgerError(
+      'ERR_LEDGER_ANCHOR_DAMAGED',
+      `${path}: the latest checkpoint (byte ${start + last.offset}) does not verify under ${vkey}: ${(e as Error).message}`,
+      { path, offset: start + last.offset },
+    )
   }
   return out
 }
@@ -82,7 +108,11 @@ export async function readAnchors(dir: string, vkey: string, { origin, whole = f
 /** fsync of a directory, so a file created in it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r')
-  try { await fh.sync() } finally { await fh.close() }
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
 }
 
 /** The appending side; one per open ledger. */
@@ -90,7 +120,10 @@ export class AnchorWriter {
   #fh: FileHandle
   /** Length of the file's valid records: a failed append is cut back to it. */
   #length: number
-  private constructor(fh: FileHandle, length: number) { this.#fh = fh; this.#length = length }
+  private constructor(fh: FileHandle, length: number) {
+    this.#fh = fh
+    this.#length = length
+  }
 
   /** Opens for appending, cutting off a torn last record first; creates the file (and fsyncs the directory) if needed. */
   static async open(dir: string, read: AnchorRead): Promise<AnchorWriter> {
@@ -127,5 +160,7 @@ export class AnchorWriter {
     this.#length += rec.length
   }
 
-  close(): Promise<void> { return this.#fh.close() }
+  close(): Promise<void> {
+    return this.#fh.close()
+  }
 }

@@ -30,7 +30,7 @@ import { writeFileAtomic } from '../protocol/atomic-file.ts'
 export const BACKUP_ERROR_CODES = {
   ERR_BACKUP_FORMAT: 'the file is not a ColdProof backup, or a line of it is malformed',
   ERR_BACKUP_TRUNCATED: 'the backup ends before its end line (an interrupted copy)',
-  ERR_BACKUP_HASH: 'the backup\'s bytes do not hash to the SHA-256 its end line records',
+  ERR_BACKUP_HASH: "the backup's bytes do not hash to the SHA-256 its end line records",
   ERR_RESTORE_TARGET: 'the restore target already holds files (use --force to move them aside)',
 } as const
 export type BackupErrorCode = keyof typeof BACKUP_ERROR_CODES
@@ -54,7 +54,12 @@ function anchorsUpTo(bytes: Uint8Array, size: number): Uint8Array {
 }
 
 async function readOptional(path: string): Promise<Uint8Array | undefined> {
-  try { return await readFile(path) } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; throw e }
+  try {
+    return await readFile(path)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
 }
 
 /**
@@ -62,9 +67,17 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
  * store from one snapshot in key order; `dir` is the ledger directory the
  * key files and checkpoints.log are read from.
  */
-export async function* backupLines(snapshot: AsyncIterable<[string, Uint8Array]>, dir: string, clock: () => number = Date.now): AsyncGenerator<Uint8Array> {
+export async function* backupLines(
+  snapshot: AsyncIterable<[string, Uint8Array]>,
+  dir: string,
+  clock: () => number = Date.now,
+): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256')
-  const line = (v: unknown) => { const b = enc.encode(JSON.stringify(v) + '\n'); hash.update(b); return b }
+  const line = (v: unknown) => {
+    const b = enc.encode(JSON.stringify(v) + '\n')
+    hash.update(b)
+    return b
+  }
   yield line({ format: 'coldproof-backup', version: 1, createdAt: clock() })
   for (const f of [KEY_FILE, VERIFIER_KEY_FILE]) {
     const data = await readOptional(join(dir, f))
@@ -77,7 +90,10 @@ export async function* backupLines(snapshot: AsyncIterable<[string, Uint8Array]>
     if (k === K.tree) size = (JSON.parse(new TextDecoder().decode(v)) as { size: number }).size
     chunk.push(line({ k, v: b64(v) }))
     keys++
-    if (chunk.length >= 512) { yield Buffer.concat(chunk); chunk = [] }
+    if (chunk.length >= 512) {
+      yield Buffer.concat(chunk)
+      chunk = []
+    }
   }
   if (chunk.length) yield Buffer.concat(chunk)
   // Read after the snapshot: every record it could need is in the file by now, and later ones are cut.
@@ -101,14 +117,21 @@ async function* linesOf(input: AsyncIterable<Uint8Array | string>): AsyncGenerat
   if (rest.length) yield rest
 }
 
-export interface RestoreResult { keys: number; size: number; files: string[] }
+export interface RestoreResult {
+  keys: number
+  size: number
+  files: string[]
+}
 
 /**
  * Restores a backup into `ledgerDir`, which must not exist or be empty. It
  * is built in a sibling temp directory and renamed into place at the end, so
  * an interrupted restore leaves no half ledger behind.
  */
-export async function restoreBackup(input: AsyncIterable<Uint8Array | string>, ledgerDir: string): Promise<RestoreResult> {
+export async function restoreBackup(
+  input: AsyncIterable<Uint8Array | string>,
+  ledgerDir: string,
+): Promise<RestoreResult> {
   const tmp = `${ledgerDir}.restoring-${process.pid}`
   await rm(tmp, { recursive: true, force: true })
   await mkdir(join(tmp, 'db'), { recursive: true })
@@ -126,17 +149,24 @@ export async function restoreBackup(input: AsyncIterable<Uint8Array | string>, l
       n++
       if (end) throw new BackupError('ERR_BACKUP_FORMAT', `line ${n}: data after the end line`)
       let v: Record<string, unknown>
-      try { v = JSON.parse(raw.toString('utf8')) as Record<string, unknown> } catch {
-        throw new BackupError(raw[raw.length - 1] === 0x0a ? 'ERR_BACKUP_FORMAT' : 'ERR_BACKUP_TRUNCATED', `line ${n} is not JSON${raw[raw.length - 1] === 0x0a ? '' : ' (the file ends in the middle of it)'}`)
+      try {
+        v = JSON.parse(raw.toString('utf8')) as Record<string, unknown>
+      } catch {
+        throw new BackupError(
+          raw[raw.length - 1] === 0x0a ? 'ERR_BACKUP_FORMAT' : 'ERR_BACKUP_TRUNCATED',
+          `line ${n} is not JSON${raw[raw.length - 1] === 0x0a ? '' : ' (the file ends in the middle of it)'}`,
+        )
       }
       if (!header) {
-        if (v.format !== 'coldproof-backup' || v.version !== 1) throw new BackupError('ERR_BACKUP_FORMAT', 'the first line is not a coldproof-backup version 1 header')
+        if (v.format !== 'coldproof-backup' || v.version !== 1)
+          throw new BackupError('ERR_BACKUP_FORMAT', 'the first line is not a coldproof-backup version 1 header')
         header = true
         hash.update(raw)
         continue
       }
       if (v.end === true) {
-        if (typeof v.sha256 !== 'string' || typeof v.keys !== 'number' || typeof v.size !== 'number') throw new BackupError('ERR_BACKUP_FORMAT', `line ${n}: malformed end line`)
+        if (typeof v.sha256 !== 'string' || typeof v.keys !== 'number' || typeof v.size !== 'number')
+          throw new BackupError('ERR_BACKUP_FORMAT', `line ${n}: malformed end line`)
         end = { keys: v.keys, size: v.size, sha256: v.sha256 }
         continue
       }
@@ -144,8 +174,15 @@ export async function restoreBackup(input: AsyncIterable<Uint8Array | string>, l
       if (typeof v.k === 'string' && typeof v.v === 'string') {
         batch.push({ type: 'put', key: v.k, value: Buffer.from(v.v, 'base64') })
         keys++
-        if (batch.length >= 1000) { await db.batch(batch); batch = [] }
-      } else if (typeof v.file === 'string' && [KEY_FILE, VERIFIER_KEY_FILE, ANCHOR_FILE].includes(v.file) && typeof v.b64 === 'string') {
+        if (batch.length >= 1000) {
+          await db.batch(batch)
+          batch = []
+        }
+      } else if (
+        typeof v.file === 'string' &&
+        [KEY_FILE, VERIFIER_KEY_FILE, ANCHOR_FILE].includes(v.file) &&
+        typeof v.b64 === 'string'
+      ) {
         files.set(v.file, Buffer.from(v.b64, 'base64'))
       } else {
         throw new BackupError('ERR_BACKUP_FORMAT', `line ${n} is neither a key, a file nor the end`)
@@ -154,13 +191,22 @@ export async function restoreBackup(input: AsyncIterable<Uint8Array | string>, l
     if (!header) throw new BackupError('ERR_BACKUP_FORMAT', 'the file is empty')
     if (!end) throw new BackupError('ERR_BACKUP_TRUNCATED', 'the backup has no end line: it was cut short')
     const digest = hash.digest('hex')
-    if (digest !== end.sha256 || keys !== end.keys) throw new BackupError('ERR_BACKUP_HASH', `the backup hashes to ${digest} with ${keys} keys; its end line records ${end.sha256} with ${end.keys}`)
+    if (digest !== end.sha256 || keys !== end.keys)
+      throw new BackupError(
+        'ERR_BACKUP_HASH',
+        `the backup hashes to ${digest} with ${keys} keys; its end line records ${end.sha256} with ${end.keys}`,
+      )
     // The last write syncs LevelDB's log, which holds every earlier write.
     await db.batch(batch, { sync: true })
     await db.close()
     for (const [name, data] of files) {
       const fh = await open(join(tmp, name), 'w', name === KEY_FILE ? 0o600 : 0o644)
-      try { await fh.writeFile(data); await fh.sync() } finally { await fh.close() }
+      try {
+        await fh.writeFile(data)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
     }
     await syncDir(tmp)
     await mkdir(dirname(ledgerDir), { recursive: true })

@@ -58,19 +58,31 @@ export class Checkpointer {
   }
 
   /** The latest checkpoint logged as an entry. */
-  get latest(): StoredCheckpoint | undefined { return this.#latest }
+  get latest(): StoredCheckpoint | undefined {
+    return this.#latest
+  }
   /** The latest checkpoint durable in checkpoints.log (the newest signed). */
-  get anchored(): StoredCheckpoint | undefined { return this.#anchored }
+  get anchored(): StoredCheckpoint | undefined {
+    return this.#anchored
+  }
   /** The last anchor append failure, until an append succeeds again. */
-  get anchorError(): Error | undefined { return this.#anchorError }
+  get anchorError(): Error | undefined {
+    return this.#anchorError
+  }
   /** ms UTC of the first failed append of the current failure episode. */
-  get anchorErrorSince(): number { return this.#anchorErrorSince }
+  get anchorErrorSince(): number {
+    return this.#anchorErrorSince
+  }
   /** Failed anchor appends since open. */
-  get anchorFailures(): number { return this.#anchorFailures }
+  get anchorFailures(): number {
+    return this.#anchorFailures
+  }
 
   start(): void {
     if (this.#o.intervalMs > 0 && Number.isFinite(this.#o.intervalMs)) {
-      this.#timer = setInterval(() => { void this.checkpoint().catch(() => {}) }, this.#o.intervalMs)
+      this.#timer = setInterval(() => {
+        void this.checkpoint().catch(() => {})
+      }, this.#o.intervalMs)
       this.#timer.unref()
     }
   }

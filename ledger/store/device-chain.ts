@@ -42,7 +42,10 @@ function checkSeq(seq: number): void {
 function withoutMissing(gaps: [number, number][], seq: number): [number, number][] {
   const out: [number, number][] = []
   for (const [a, b] of gaps) {
-    if (seq < a || seq > b) { out.push([a, b]); continue }
+    if (seq < a || seq > b) {
+      out.push([a, b])
+      continue
+    }
     if (a <= seq - 1) out.push([a, seq - 1])
     if (seq + 1 <= b) out.push([seq + 1, b])
   }
@@ -52,7 +55,8 @@ function withoutMissing(gaps: [number, number][], seq: number): [number, number]
 /** The state after holding `seq` (missing, above the next seq). */
 export function holdSeq(s: SeqState, seq: number): SeqState {
   checkSeq(seq)
-  if (classifySeq(s, seq) !== 'ahead') throw new RangeError(`seq ${seq} cannot be held: it is ${classifySeq(s, seq)} (head ${s.contiguous})`)
+  if (classifySeq(s, seq) !== 'ahead')
+    throw new RangeError(`seq ${seq} cannot be held: it is ${classifySeq(s, seq)} (head ${s.contiguous})`)
   if (seq > s.highest) {
     const gaps: [number, number][] = s.highest + 1 <= seq - 1 ? [...s.gaps, [s.highest + 1, seq - 1]] : [...s.gaps]
     return { contiguous: s.contiguous, highest: seq, gaps }
@@ -70,11 +74,15 @@ export function chainNext(s: SeqState, seq: number): SeqState {
 /** The state after a held reading is refused: its seq is missing again (trailing missing seqs are trimmed). */
 export function unholdSeq(s: SeqState, seq: number): SeqState {
   checkSeq(seq)
-  if (seq <= s.contiguous || seq > s.highest || classifySeq(s, seq) !== 'held') throw new RangeError(`seq ${seq} is not held`)
+  if (seq <= s.contiguous || seq > s.highest || classifySeq(s, seq) !== 'held')
+    throw new RangeError(`seq ${seq} is not held`)
   const gaps: [number, number][] = []
   let placed = false
   for (const [a, b] of s.gaps) {
-    if (!placed && seq < a) { gaps.push([seq, seq]); placed = true }
+    if (!placed && seq < a) {
+      gaps.push([seq, seq])
+      placed = true
+    }
     gaps.push([a, b])
   }
   if (!placed) gaps.push([seq, seq])
@@ -87,7 +95,10 @@ export function unholdSeq(s: SeqState, seq: number): SeqState {
   }
   let highest = s.highest
   const end = merged[merged.length - 1]
-  if (end && end[1] >= highest) { highest = end[0] - 1; merged.pop() }
+  if (end && end[1] >= highest) {
+    highest = end[0] - 1
+    merged.pop()
+  }
   return { contiguous: s.contiguous, highest: Math.max(highest, s.contiguous), gaps: merged }
 }
 
@@ -103,7 +114,8 @@ export function declarableGap(s: SeqState): [number, number] | undefined {
 /** The state after declaring the first missing range lost: the head moves to its end. */
 export function declareLost(s: SeqState, fromSeq: number, toSeq: number): SeqState {
   const g = declarableGap(s)
-  if (!g || g[0] !== fromSeq || g[1] !== toSeq) throw new RangeError(`only ${g ? `${g[0]}..${g[1]}` : 'no range'} can be declared lost, not ${fromSeq}..${toSeq}`)
+  if (!g || g[0] !== fromSeq || g[1] !== toSeq)
+    throw new RangeError(`only ${g ? `${g[0]}..${g[1]}` : 'no range'} can be declared lost, not ${fromSeq}..${toSeq}`)
   return { contiguous: toSeq, highest: s.highest, gaps: s.gaps.slice(1) }
 }
 
@@ -115,7 +127,10 @@ export function declareLost(s: SeqState, fromSeq: number, toSeq: number): SeqSta
 export function declareRange(s: SeqState, from: number, to: number): SeqState {
   const gaps: [number, number][] = []
   for (const [a, b] of s.gaps) {
-    if (b < from || a > to) { gaps.push([a, b]); continue }
+    if (b < from || a > to) {
+      gaps.push([a, b])
+      continue
+    }
     if (a < from) gaps.push([a, from - 1])
     if (b > to) gaps.push([to + 1, b])
   }

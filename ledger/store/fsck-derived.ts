@@ -39,21 +39,60 @@ export interface DerivedReport {
 const dec = new TextDecoder()
 const json = (v: Uint8Array): Record<string, unknown> => JSON.parse(dec.decode(v)) as Record<string, unknown>
 
-class Fail extends Error { constructor(readonly f: DerivedFailure) { super(f.message) } }
+class Fail extends Error {
+  constructor(readonly f: DerivedFailure) {
+    super(f.message)
+  }
+}
 const fail = (code: DerivedFailure['code'], message: string, key?: string, index?: number): never => {
-  throw new Fail({ code, message: key ? `${key}: ${message}` : message, ...(key !== undefined ? { key } : {}), ...(index !== undefined ? { index } : {}) })
+  throw new Fail({
+    code,
+    message: key ? `${key}: ${message}` : message,
+    ...(key !== undefined ? { key } : {}),
+    ...(index !== undefined ? { index } : {}),
+  })
 }
 
-interface Reading { i: number; h: string; p: string; t: number; device: string; seq: number }
-interface Ship { devices: string[]; loggers: LoggerWindow[]; changed: boolean; startAt: number; createIndex: number; closedAt?: number; closeIndex?: number; receiveIndex?: number; profileHash: string }
-interface Dev { publicKey: string; registerIndex: number; revoked: boolean; revokeIndex?: number; readings: number }
+interface Reading {
+  i: number
+  h: string
+  p: string
+  t: number
+  device: string
+  seq: number
+}
+interface Ship {
+  devices: string[]
+  loggers: LoggerWindow[]
+  changed: boolean
+  startAt: number
+  createIndex: number
+  closedAt?: number
+  closeIndex?: number
+  receiveIndex?: number
+  profileHash: string
+}
+interface Dev {
+  publicKey: string
+  registerIndex: number
+  revoked: boolean
+  revokeIndex?: number
+  readings: number
+}
 
 /** Same fields, compared as JSON values. */
 function sameFields(actual: Record<string, unknown>, expected: Record<string, unknown>): string | undefined {
   // Canonical: the same value whatever order its keys were written in (anchors come from entries and from the batch).
-  const text = (v: unknown) => { try { return v === undefined ? 'undefined' : canonicalJson(v) } catch { return JSON.stringify(v) } }
+  const text = (v: unknown) => {
+    try {
+      return v === undefined ? 'undefined' : canonicalJson(v)
+    } catch {
+      return JSON.stringify(v)
+    }
+  }
   for (const [k, v] of Object.entries(expected)) {
-    if (text(actual[k]) !== text(v)) return `${k} is ${JSON.stringify(actual[k])}, the entries give ${JSON.stringify(v)}`
+    if (text(actual[k]) !== text(v))
+      return `${k} is ${JSON.stringify(actual[k])}, the entries give ${JSON.stringify(v)}`
   }
   return undefined
 }
@@ -83,7 +122,8 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
 
   const onEntry = (key: string, bytes: Uint8Array) => {
     const i = keyIndex(key)
-    if (i !== report.size) fail('ERR_FSCK_DERIVED_INDEX', `entry ${report.size} is missing (the next entry key is ${key})`, key, report.size)
+    if (i !== report.size)
+      fail('ERR_FSCK_DERIVED_INDEX', `entry ${report.size} is missing (the next entry key is ${key})`, key, report.size)
     const e = JSON.parse(dec.decode(bytes)) as Entry
     types.push(e.type)
     byType[e.type] = (byType[e.type] ?? 0) + 1
@@ -95,25 +135,70 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
     report.size++
     const b = e.body as unknown as Record<string, unknown>
     switch (e.type) {
-      case 'device.register': devices.set(b.deviceId as string, { publicKey: (b.publicKey as string).toLowerCase(), registerIndex: i, revoked: false, readings: 0 }); break
-      case 'device.revoke': { const d = devices.get(b.deviceId as string); if (d) { d.revoked = true; d.revokeIndex = i } break }
+      case 'device.register':
+        devices.set(b.deviceId as string, {
+          publicKey: (b.publicKey as string).toLowerCase(),
+          registerIndex: i,
+          revoked: false,
+          readings: 0,
+        })
+        break
+      case 'device.revoke': {
+        const d = devices.get(b.deviceId as string)
+        if (d) {
+          d.revoked = true
+          d.revokeIndex = i
+        }
+        break
+      }
       case 'shipment.create': {
         const c = e.body as ShipmentCreateBody
-        ships.set(c.shipmentId, { devices: c.devices, loggers: initialWindows(c), changed: false, startAt: c.startAt, createIndex: i, profileHash: c.profileHash })
+        ships.set(c.shipmentId, {
+          devices: c.devices,
+          loggers: initialWindows(c),
+          changed: false,
+          startAt: c.startAt,
+          createIndex: i,
+          profileHash: c.profileHash,
+        })
         break
       }
       case 'shipment.devices': {
         const s = ships.get(b.shipmentId as string)
-        if (s) { s.loggers = applyChange(s.loggers, { index: i, body: e.body as ShipmentDevicesBody }); s.devices = assignedNow(s.loggers); s.changed = true }
+        if (s) {
+          s.loggers = applyChange(s.loggers, { index: i, body: e.body as ShipmentDevicesBody })
+          s.devices = assignedNow(s.loggers)
+          s.changed = true
+        }
         break
       }
-      case 'shipment.close': { const s = ships.get(b.shipmentId as string); if (s) { s.closedAt = b.closedAt as number; s.closeIndex = i } break }
-      case 'shipment.receive': { const s = ships.get(b.shipmentId as string); if (s) s.receiveIndex = i; break }
-      case 'checkpoint': lastCheckpoint = b.note as string; break
+      case 'shipment.close': {
+        const s = ships.get(b.shipmentId as string)
+        if (s) {
+          s.closedAt = b.closedAt as number
+          s.closeIndex = i
+        }
+        break
+      }
+      case 'shipment.receive': {
+        const s = ships.get(b.shipmentId as string)
+        if (s) s.receiveIndex = i
+        break
+      }
+      case 'checkpoint':
+        lastCheckpoint = b.note as string
+        break
       case 'reading': {
         const payload = fromBase64(b.payload as string)
         const f = decodeReading(payload).fields
-        const r: Reading = { i, h: toHex(readingHash(payload)), p: toHex(f.prevHash), t: f.deviceTimeMs, device: f.deviceId, seq: f.seq }
+        const r: Reading = {
+          i,
+          h: toHex(readingHash(payload)),
+          p: toHex(f.prevHash),
+          t: f.deviceTimeMs,
+          device: f.deviceId,
+          seq: f.seq,
+        }
         readings.set(`${f.deviceId}!${f.seq}`, r)
         const d = devices.get(f.deviceId)
         if (d) d.readings++
@@ -126,12 +211,21 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
   /** rs! expectations, once every entry is known: a reading belongs to each shipment of its device from startAt on, and up to closedAt for readings logged after the close. */
   const expectShipmentIndex = () => {
     const byDevice = new Map<string, [string, Ship][]>()
-    for (const [id, s] of ships) for (const w of s.loggers) { const l = byDevice.get(w.deviceId) ?? []; l.push([id, s]); byDevice.set(w.deviceId, l) }
+    for (const [id, s] of ships)
+      for (const w of s.loggers) {
+        const l = byDevice.get(w.deviceId) ?? []
+        l.push([id, s])
+        byDevice.set(w.deviceId, l)
+      }
     for (const r of readings.values()) {
       for (const [id, s] of byDevice.get(r.device) ?? []) {
         const w = s.loggers.find((x) => x.deviceId === r.device)!
         // A removed logger: what was logged before its removal, up to the removal's device time.
-        if (w.removeIndex !== null ? r.i < w.removeIndex && r.t >= w.from && r.t <= w.until! : r.t >= w.from && (s.closeIndex === undefined || r.i < s.closeIndex || r.t <= s.closedAt!)) {
+        if (
+          w.removeIndex !== null
+            ? r.i < w.removeIndex && r.t >= w.from && r.t <= w.until!
+            : r.t >= w.from && (s.closeIndex === undefined || r.i < s.closeIndex || r.t <= s.closedAt!)
+        ) {
           rs.set(K.shipmentReading(id, r.t, r.device, r.seq), r.i)
         }
       }
@@ -165,8 +259,14 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
       for await (const [key, value] of snapshot) {
         lastKey = key
         const prefix = key.slice(0, key.indexOf('!') + 1)
-        if (prefix === 'd!') { deviceRows.push([key, value]); continue }
-        if (prefix === 'e!') { onEntry(key, value); continue }
+        if (prefix === 'd!') {
+          deviceRows.push([key, value])
+          continue
+        }
+        if (prefix === 'e!') {
+          onEntry(key, value)
+          continue
+        }
         if (key > 'e!') afterEntries()
         report.keys++
         switch (prefix) {
@@ -174,14 +274,26 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
             const { level, index } = parseKey.node(key)
             const want = levels![level]?.[index]
             if (!want) fail('ERR_FSCK_DERIVED_NODE', `a Merkle node that ${report.size} entries do not complete`, key)
-            if (!equalBytes(value, want!)) fail('ERR_FSCK_DERIVED_NODE', `Merkle node (${level}, ${index}) is ${toHex(value)}, the entries hash to ${toHex(want!)}`, key, index * 2 ** level)
+            if (!equalBytes(value, want!))
+              fail(
+                'ERR_FSCK_DERIVED_NODE',
+                `Merkle node (${level}, ${index}) is ${toHex(value)}, the entries hash to ${toHex(want!)}`,
+                key,
+                index * 2 ** level,
+              )
             nodeSeen![level][index] = 1
             seen.n++
             break
           }
           case 't!': {
             const { type, index } = parseKey.byType(key)
-            if (types[index] !== type) fail('ERR_FSCK_DERIVED_INDEX', `indexes entry ${index} as ${type}, but it is ${types[index] ?? 'not in the log'}`, key, index)
+            if (types[index] !== type)
+              fail(
+                'ERR_FSCK_DERIVED_INDEX',
+                `indexes entry ${index} as ${type}, but it is ${types[index] ?? 'not in the log'}`,
+                key,
+                index,
+              )
             typeSeen[index] = 1
             seen.t++
             break
@@ -195,11 +307,24 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
             rowsSeen.add(`${device}!${seq}`)
             break
           }
-          case 'rt!': case 'rs!': {
+          case 'rt!':
+          case 'rs!': {
             const want = (prefix === 'rt!' ? rt : rs).get(key)
             const got = json(value) as unknown
-            if (want === undefined) fail('ERR_FSCK_DERIVED_INDEX', 'indexes a reading that the entries do not put there', key, typeof got === 'number' ? got : undefined)
-            if (got !== want) fail('ERR_FSCK_DERIVED_INDEX', `points at entry ${JSON.stringify(got)}, the reading is entry ${want}`, key, want)
+            if (want === undefined)
+              fail(
+                'ERR_FSCK_DERIVED_INDEX',
+                'indexes a reading that the entries do not put there',
+                key,
+                typeof got === 'number' ? got : undefined,
+              )
+            if (got !== want)
+              fail(
+                'ERR_FSCK_DERIVED_INDEX',
+                `points at entry ${JSON.stringify(got)}, the reading is entry ${want}`,
+                key,
+                want,
+              )
             ;(prefix === 'rt!' ? rt : rs).delete(key)
             break
           }
@@ -207,7 +332,17 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
             const id = key.slice(2)
             const s = ships.get(id)
             if (!s) fail('ERR_FSCK_DERIVED_STATE', 'a shipment that no entry creates', key)
-            const why = sameFields(json(value), { shipmentId: id, devices: s!.devices, startAt: s!.startAt, createIndex: s!.createIndex, profileHash: s!.profileHash, closedAt: s!.closedAt, closeIndex: s!.closeIndex, receiveIndex: s!.receiveIndex, loggers: s!.changed ? s!.loggers : undefined })
+            const why = sameFields(json(value), {
+              shipmentId: id,
+              devices: s!.devices,
+              startAt: s!.startAt,
+              createIndex: s!.createIndex,
+              profileHash: s!.profileHash,
+              closedAt: s!.closedAt,
+              closeIndex: s!.closeIndex,
+              receiveIndex: s!.receiveIndex,
+              loggers: s!.changed ? s!.loggers : undefined,
+            })
             if (why) fail('ERR_FSCK_DERIVED_STATE', why, key, s!.closeIndex ?? s!.createIndex)
             seen.s++
             break
@@ -215,14 +350,20 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
           case 'm!': {
             const v = json(value)
             if (key === 'm!tree') {
-              const why = sameFields(v, { size: report.size, lastHash: report.size ? lastHash : v.lastHash, frontier: frontier.map(toHex), lastTime: report.size ? lastTime : v.lastTime })
+              const why = sameFields(v, {
+                size: report.size,
+                lastHash: report.size ? lastHash : v.lastHash,
+                frontier: frontier.map(toHex),
+                lastTime: report.size ? lastTime : v.lastTime,
+              })
               if (why) fail('ERR_FSCK_DERIVED_STATE', why, key, report.size ? report.size - 1 : undefined)
               seen.tree = true
             } else if (key === 'm!stats') {
               const why = sameFields(v, { entries: report.size, entriesByType: byType })
               if (why) fail('ERR_FSCK_DERIVED_STATE', why, key)
             } else if (key === 'm!checkpoint') {
-              if (v.note !== lastCheckpoint) fail('ERR_FSCK_DERIVED_STATE', 'is not the note of the last checkpoint entry', key)
+              if (v.note !== lastCheckpoint)
+                fail('ERR_FSCK_DERIVED_STATE', 'is not the note of the last checkpoint entry', key)
             }
             break
           }
@@ -232,7 +373,10 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
       }
     } catch (e) {
       if (e instanceof Fail) throw e
-      fail('ERR_FSCK_STORE_READ', `LevelDB reported an error while reading the store after key ${lastKey}: ${(e as Error).message}`)
+      fail(
+        'ERR_FSCK_STORE_READ',
+        `LevelDB reported an error while reading the store after key ${lastKey}: ${(e as Error).message}`,
+      )
     }
     afterEntries()
     // What the entries imply but the store lacks.
@@ -240,15 +384,34 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
     if (seen.n !== nodes) {
       const level = nodeSeen!.findIndex((l) => l.includes(0))
       const index = nodeSeen![level].indexOf(0)
-      fail('ERR_FSCK_DERIVED_NODE', `${nodes - seen.n} Merkle node(s) missing, the first at level ${level}, index ${index}`, K.node(level, index), index * 2 ** level)
+      fail(
+        'ERR_FSCK_DERIVED_NODE',
+        `${nodes - seen.n} Merkle node(s) missing, the first at level ${level}, index ${index}`,
+        K.node(level, index),
+        index * 2 ** level,
+      )
     }
     if (seen.t !== report.size) {
       const i = typeSeen.indexOf(0)
-      fail('ERR_FSCK_DERIVED_INDEX', `${report.size - seen.t} entr${report.size - seen.t === 1 ? 'y is' : 'ies are'} missing from the by-type index, the first entry ${i}`, K.byType(types[i], i), i)
+      fail(
+        'ERR_FSCK_DERIVED_INDEX',
+        `${report.size - seen.t} entr${report.size - seen.t === 1 ? 'y is' : 'ies are'} missing from the by-type index, the first entry ${i}`,
+        K.byType(types[i], i),
+        i,
+      )
     }
-    for (const [k, r] of readings) if (!rowsSeen.has(k)) fail('ERR_FSCK_DERIVED_INDEX', `reading ${r.device}#${r.seq} (entry ${r.i}) is missing from the by-device index`, K.reading(r.device, r.seq), r.i)
-    for (const [k, i] of [...rt, ...rs]) fail('ERR_FSCK_DERIVED_INDEX', `missing from the time indexes (entry ${i})`, k, i)
-    if (seen.s !== ships.size) fail('ERR_FSCK_DERIVED_STATE', `${ships.size - seen.s} shipment state record(s) missing (s!)`)
+    for (const [k, r] of readings)
+      if (!rowsSeen.has(k))
+        fail(
+          'ERR_FSCK_DERIVED_INDEX',
+          `reading ${r.device}#${r.seq} (entry ${r.i}) is missing from the by-device index`,
+          K.reading(r.device, r.seq),
+          r.i,
+        )
+    for (const [k, i] of [...rt, ...rs])
+      fail('ERR_FSCK_DERIVED_INDEX', `missing from the time indexes (entry ${i})`, k, i)
+    if (seen.s !== ships.size)
+      fail('ERR_FSCK_DERIVED_STATE', `${ships.size - seen.s} shipment state record(s) missing (s!)`)
     if (report.size > 0 && !seen.tree) fail('ERR_FSCK_DERIVED_STATE', 'the tree state is missing', 'm!tree')
     checkDevices()
     return report
@@ -265,16 +428,30 @@ export async function checkDerived(snapshot: AsyncIterable<[string, Uint8Array]>
       const d = devices.get(id)
       if (!d) fail('ERR_FSCK_DERIVED_STATE', 'a device that no entry registers', key)
       const v = json(value)
-      const why = sameFields(v, { deviceId: id, publicKey: d!.publicKey, registerIndex: d!.registerIndex, revoked: d!.revoked, revokeIndex: d!.revokeIndex, readings: d!.readings })
+      const why = sameFields(v, {
+        deviceId: id,
+        publicKey: d!.publicKey,
+        registerIndex: d!.registerIndex,
+        revoked: d!.revoked,
+        revokeIndex: d!.revokeIndex,
+        readings: d!.readings,
+      })
       if (why) fail('ERR_FSCK_DERIVED_STATE', why, key, d!.revokeIndex ?? d!.registerIndex)
       // The receipt hash: the stored reading at the chain head.
       const head = v.contiguous as number
       if (head > 0) {
         const r = readings.get(`${id}!${head}`)
-        if (!r || r.h !== v.contiguousHash) fail('ERR_FSCK_DERIVED_STATE', `its chain head ${head} has hash ${String(v.contiguousHash)}, the log ${r ? `has ${r.h}` : 'has no such reading'}`, key, r?.i)
+        if (!r || r.h !== v.contiguousHash)
+          fail(
+            'ERR_FSCK_DERIVED_STATE',
+            `its chain head ${head} has hash ${String(v.contiguousHash)}, the log ${r ? `has ${r.h}` : 'has no such reading'}`,
+            key,
+            r?.i,
+          )
       }
       found.add(id)
     }
-    for (const [id, d] of devices) if (!found.has(id)) fail('ERR_FSCK_DERIVED_STATE', `device state of ${id} is missing`, `d!${id}`, d.registerIndex)
+    for (const [id, d] of devices)
+      if (!found.has(id)) fail('ERR_FSCK_DERIVED_STATE', `device state of ${id} is missing`, `d!${id}`, d.registerIndex)
   }
 }

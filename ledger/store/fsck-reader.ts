@@ -39,7 +39,11 @@ export interface LedgerDirReader extends LedgerReader {
 }
 
 const textDecoder = new TextDecoder()
-const exists = (p: string) => access(p).then(() => true, () => false)
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  )
 
 /**
  * True when a process holds LevelDB's lock on `lockFile` (Linux /proc/locks;
@@ -47,8 +51,13 @@ const exists = (p: string) => access(p).then(() => true, () => false)
  */
 async function lockHeld(lockFile: string): Promise<boolean> {
   let st, locks: string
-  try { [st, locks] = await Promise.all([stat(lockFile), readFile('/proc/locks', 'utf8')]) } catch { return false }
-  const major = Number((BigInt(st.dev) >> 8n) & 0xfffn), minor = Number((BigInt(st.dev) & 0xffn) | ((BigInt(st.dev) >> 12n) & 0xfff00n))
+  try {
+    ;[st, locks] = await Promise.all([stat(lockFile), readFile('/proc/locks', 'utf8')])
+  } catch {
+    return false
+  }
+  const major = Number((BigInt(st.dev) >> 8n) & 0xfffn),
+    minor = Number((BigInt(st.dev) & 0xffn) | ((BigInt(st.dev) >> 12n) & 0xfff00n))
   const id = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`
   return locks.split('\n').some((l) => l.split(/\s+/).includes(id))
 }
@@ -56,7 +65,12 @@ async function lockHeld(lockFile: string): Promise<boolean> {
 /** Names, sizes and times of a directory's files: equal before and after a copy means the copy is consistent. */
 async function listing(dir: string): Promise<string> {
   const names = (await readdir(dir)).filter((n) => n !== 'LOCK').sort()
-  const rows = await Promise.all(names.map(async (n) => { const s = await stat(join(dir, n)); return `${n}:${s.size}:${s.mtimeMs}` }))
+  const rows = await Promise.all(
+    names.map(async (n) => {
+      const s = await stat(join(dir, n))
+      return `${n}:${s.size}:${s.mtimeMs}`
+    }),
+  )
   return rows.join('\n')
 }
 
@@ -64,10 +78,19 @@ async function listing(dir: string): Promise<string> {
 export async function openLedgerDirReader(dir: string): Promise<LedgerDirReader> {
   const path = join(dir, LEDGER_DB_DIR)
   const files = await checkDbFiles(path)
-  const ledgerMarks = (await Promise.all([KEY_FILE, VERIFIER_KEY_FILE, ANCHOR_FILE].map((f) => exists(join(dir, f))))).some(Boolean)
-  if (!files.exists && !ledgerMarks) throw new LedgerDirError('ERR_LEDGER_DIR_MISSING', `${dir} is not a ledger directory (no ${LEDGER_DB_DIR}/ folder, no ${KEY_FILE} or ${ANCHOR_FILE})`)
-  if (files.exists && await lockHeld(join(path, 'LOCK'))) {
-    throw new LedgerDirError('ERR_LEDGER_DIR_LOCKED', `${path} is in use by a running ledger (LevelDB lock); stop it, or check a backup of it (coldproof backup)`)
+  const ledgerMarks = (
+    await Promise.all([KEY_FILE, VERIFIER_KEY_FILE, ANCHOR_FILE].map((f) => exists(join(dir, f))))
+  ).some(Boolean)
+  if (!files.exists && !ledgerMarks)
+    throw new LedgerDirError(
+      'ERR_LEDGER_DIR_MISSING',
+      `${dir} is not a ledger directory (no ${LEDGER_DB_DIR}/ folder, no ${KEY_FILE} or ${ANCHOR_FILE})`,
+    )
+  if (files.exists && (await lockHeld(join(path, 'LOCK')))) {
+    throw new LedgerDirError(
+      'ERR_LEDGER_DIR_LOCKED',
+      `${path} is in use by a running ledger (LevelDB lock); stop it, or check a backup of it (coldproof backup)`,
+    )
   }
   const anchorNote = async () => {
     const vkey = (await readFile(join(dir, VERIFIER_KEY_FILE), 'utf8')).trim()
@@ -77,23 +100,36 @@ export async function openLedgerDirReader(dir: string): Promise<LedgerDirReader>
     db: undefined,
     storageProblem: async () => problem,
     size: async () => 0,
-    entryBytes: async (i) => { throw new Error(`entry ${i}: the database cannot be read`) },
+    entryBytes: async (i) => {
+      throw new Error(`entry ${i}: the database cannot be read`)
+    },
     latestCheckpoint: async () => undefined,
     anchorCheckpoint: anchorNote,
     close: async () => {},
   })
-  if (!files.exists) return broken({ code: 'ERR_FSCK_DB_MISSING', message: `${dir} holds a ledger but no database: ${describeProblems(files.problems)}` })
+  if (!files.exists)
+    return broken({
+      code: 'ERR_FSCK_DB_MISSING',
+      message: `${dir} holds a ledger but no database: ${describeProblems(files.problems)}`,
+    })
   if (files.problems.length) {
     const missing = files.problems.some((p) => p.kind === 'missing')
-    return broken({ code: missing ? 'ERR_FSCK_DB_MISSING' : 'ERR_FSCK_DB_DAMAGED', message: describeProblems(files.problems), files: files.problems.map((p) => p.file) })
+    return broken({
+      code: missing ? 'ERR_FSCK_DB_MISSING' : 'ERR_FSCK_DB_DAMAGED',
+      message: describeProblems(files.problems),
+      files: files.problems.map((p) => p.file),
+    })
   }
 
   const copy = await mkdtemp(join(tmpdir(), 'coldproof-verify-'))
   const before = await listing(path)
   await cp(path, copy, { recursive: true, filter: (src) => !src.endsWith('/LOCK') })
-  if (await listing(path) !== before) {
+  if ((await listing(path)) !== before) {
     await rm(copy, { recursive: true, force: true })
-    throw new LedgerDirError('ERR_LEDGER_DIR_LOCKED', `${path} changed while it was being copied (in use by a running ledger?); stop it, or check a backup of it (coldproof backup)`)
+    throw new LedgerDirError(
+      'ERR_LEDGER_DIR_LOCKED',
+      `${path} changed while it was being copied (in use by a running ledger?); stop it, or check a backup of it (coldproof backup)`,
+    )
   }
   const db = new ClassicLevel<string, Uint8Array>(copy, { keyEncoding: 'utf8', valueEncoding: 'view' })
   try {
@@ -101,11 +137,15 @@ export async function openLedgerDirReader(dir: string): Promise<LedgerDirReader>
   } catch (e) {
     await rm(copy, { recursive: true, force: true })
     const cause = (e as { cause?: { message?: string } }).cause
-    return broken({ code: 'ERR_FSCK_DB_DAMAGED', message: `LevelDB cannot open the database: ${cause?.message ?? (e as Error).message}` })
+    return broken({
+      code: 'ERR_FSCK_DB_DAMAGED',
+      message: `LevelDB cannot open the database: ${cause?.message ?? (e as Error).message}`,
+    })
   }
   // Size = one past the highest entry key present (a missing entry below it is reported by the checker).
   let size = 0
-  for await (const k of db.keys({ gte: K.entry(0), lte: K.entry(Number.MAX_SAFE_INTEGER), reverse: true, limit: 1 })) size = Number(k.slice(k.lastIndexOf('!') + 1)) + 1
+  for await (const k of db.keys({ gte: K.entry(0), lte: K.entry(Number.MAX_SAFE_INTEGER), reverse: true, limit: 1 }))
+    size = Number(k.slice(k.lastIndexOf('!') + 1)) + 1
   return {
     db,
     size: async () => size,

@@ -7,6 +7,11 @@ export class Stop extends Error {
   }
 }
 
-export const stop = (code: FsckErrorCode, index: number | undefined, message: string, details: Record<string, unknown> = {}): never => {
+export const stop = (
+  code: FsckErrorCode,
+  index: number | undefined,
+  message: string,
+  details: Record<string, unknown> = {},
+): never => {
   throw new Stop({ code, index, message: index === undefined ? message : `entry ${index}: ${message}`, details })
 }

@@ -6,11 +6,17 @@ class Leaves {
   private buf = new Uint8Array(32 * 1024)
   length = 0
   push(h: Uint8Array) {
-    if ((this.length + 1) * 32 > this.buf.length) { const b = new Uint8Array(this.buf.length * 2); b.set(this.buf); this.buf = b }
-    this.buf.set(h, this.length * 32); this.length++
+    if ((this.length + 1) * 32 > this.buf.length) {
+      const b = new Uint8Array(this.buf.length * 2)
+      b.set(this.buf)
+      this.buf = b
+    }
+    this.buf.set(h, this.length * 32)
+    this.length++
   }
   readonly reader: NodeReader = async (level, index) => {
-    const hashAt = (l: number, i: number): Uint8Array => l === 0 ? this.buf.subarray(i * 32, i * 32 + 32) : nodeHash(hashAt(l - 1, 2 * i), hashAt(l - 1, 2 * i + 1))
+    const hashAt = (l: number, i: number): Uint8Array =>
+      l === 0 ? this.buf.subarray(i * 32, i * 32 + 32) : nodeHash(hashAt(l - 1, 2 * i), hashAt(l - 1, 2 * i + 1))
     return hashAt(level, index)
   }
 }

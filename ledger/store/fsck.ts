@@ -53,24 +53,30 @@ export interface LedgerReader {
   storeSnapshot?(): AsyncIterable<[string, Uint8Array]>
 }
 
-export interface StorageProblem { code: 'ERR_FSCK_DB_MISSING' | 'ERR_FSCK_DB_DAMAGED'; message: string; files?: string[] }
+export interface StorageProblem {
+  code: 'ERR_FSCK_DB_MISSING' | 'ERR_FSCK_DB_DAMAGED'
+  message: string
+  files?: string[]
+}
 
 export const FSCK_ERROR_CODES = {
   ERR_FSCK_READ: 'an entry could not be read from the store',
   ERR_FSCK_ENTRY_MALFORMED: 'an entry does not decode (the entry codec code and field are in details)',
   ERR_FSCK_ENTRY_CHANGED: 'an entry no longer hashes to the leaf hash stored when it was written',
   ERR_FSCK_INDEX: 'an entry carries another index than its position in the log',
-  ERR_FSCK_PREV_LINK: 'an entry\'s prev is not the SHA-256 of the entry before it',
+  ERR_FSCK_PREV_LINK: "an entry's prev is not the SHA-256 of the entry before it",
   ERR_FSCK_DEVICE_UNKNOWN: 'a reading or shipment names a device that is not registered before it',
   ERR_FSCK_DEVICE_REREGISTERED: 'a device is registered twice',
   ERR_FSCK_DEVICE_REVOKED: 'a reading was logged after its device was revoked, or a device is revoked twice',
   ERR_FSCK_READING_SIGNATURE: 'a reading signature does not verify under the key its device registered',
   ERR_FSCK_READING_DUPLICATE: 'the same signed reading is logged twice',
   ERR_FSCK_CHAIN_FORK: 'two different readings of one device carry the same sequence number',
-  ERR_FSCK_CHAIN_LINK: 'a reading\'s prevHash is not the hash of its device\'s previous reading',
-  ERR_FSCK_CHAIN_ORDER: 'a reading is not the seq right above its device\'s chain head (readings are logged in seq order; a skipped range needs a gap entry)',
-  ERR_FSCK_GAP: 'a gap entry does not start right above its device\'s chain head, or is not followed by the held reading right above it',
-  ERR_FSCK_FORK: 'a reading.fork entry holds a payload whose signature does not verify under its device\'s key',
+  ERR_FSCK_CHAIN_LINK: "a reading's prevHash is not the hash of its device's previous reading",
+  ERR_FSCK_CHAIN_ORDER:
+    "a reading is not the seq right above its device's chain head (readings are logged in seq order; a skipped range needs a gap entry)",
+  ERR_FSCK_GAP:
+    "a gap entry does not start right above its device's chain head, or is not followed by the held reading right above it",
+  ERR_FSCK_FORK: "a reading.fork entry holds a payload whose signature does not verify under its device's key",
   ERR_FSCK_SHIPMENT: 'a shipment entry refers to a shipment that does not exist, exists already or is closed',
   ERR_FSCK_CHECKPOINT_SIGNATURE: 'a checkpoint note does not verify under the ledger key',
   ERR_FSCK_CHECKPOINT_ORIGIN: 'a checkpoint is for another log origin',
@@ -81,12 +87,16 @@ export const FSCK_ERROR_CODES = {
   ERR_FSCK_DB_MISSING: 'the database, its CURRENT file or a file it names is missing where a ledger existed',
   ERR_FSCK_DB_DAMAGED: 'a database file fails its own CRC-32C check, or LevelDB cannot open or iterate the database',
   ERR_FSCK_ANCHOR_DAMAGED: 'checkpoints.log has a damaged record or its latest checkpoint does not verify',
-  ERR_FSCK_ANCHOR_MISSING: 'checkpoints.log is missing or lost records: the log holds a checkpoint entry the file does not reach',
-  ERR_FSCK_BEHIND_ANCHOR: 'the log holds fewer entries than the latest checkpoint in checkpoints.log (acknowledged entries were lost)',
-  ERR_FSCK_ANCHOR_MISMATCH: 'the root recomputed at the size of the latest checkpoint in checkpoints.log differs from its signed root',
+  ERR_FSCK_ANCHOR_MISSING:
+    'checkpoints.log is missing or lost records: the log holds a checkpoint entry the file does not reach',
+  ERR_FSCK_BEHIND_ANCHOR:
+    'the log holds fewer entries than the latest checkpoint in checkpoints.log (acknowledged entries were lost)',
+  ERR_FSCK_ANCHOR_MISMATCH:
+    'the root recomputed at the size of the latest checkpoint in checkpoints.log differs from its signed root',
   ERR_FSCK_DERIVED_NODE: 'a stored Merkle node is missing, extra, or differs from the hash the entries give',
   ERR_FSCK_DERIVED_INDEX: 'an index key (t!, r!, rt!, rs!) is missing, extra, or points at the wrong entry',
-  ERR_FSCK_DERIVED_STATE: 'the stored device, shipment or tree state, counters or latest checkpoint differ from what the entries give',
+  ERR_FSCK_DERIVED_STATE:
+    'the stored device, shipment or tree state, counters or latest checkpoint differ from what the entries give',
   ERR_FSCK_STORE_READ: 'LevelDB reported an error (corruption) while the store was read',
 } as const
 export type FsckErrorCode = keyof typeof FSCK_ERROR_CODES
@@ -152,7 +162,6 @@ export interface CheckLedgerOptions {
   verifyNoteSignature?: SignatureVerifier
 }
 
-
 /**
  * Checks a whole ledger. Never throws for a bad ledger: the report says
  * whether it verifies and, if not, the first bad index and what is wrong.
@@ -160,7 +169,17 @@ export interface CheckLedgerOptions {
 export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions): Promise<FsckReport> {
   const verifyReading = opts.verifyReading ?? cachedEd25519Verifier()
   const verifyNoteSig = opts.verifyNoteSignature ?? cachedEd25519Verifier()
-  const report: FsckReport = { ok: false, size: 0, readings: 0, devices: 0, checkpointEntries: 0, uncovered: 0, gaps: [], forks: [], rootHash: toBase64(EMPTY_ROOT) }
+  const report: FsckReport = {
+    ok: false,
+    size: 0,
+    readings: 0,
+    devices: 0,
+    checkpointEntries: 0,
+    uncovered: 0,
+    gaps: [],
+    forks: [],
+    rootHash: toBase64(EMPTY_ROOT),
+  }
   try {
     const tree = new RebuiltTree()
     const checkpoints = new CheckpointChecks(ledgerKeyOf(opts), verifyNoteSig, tree)
@@ -168,7 +187,11 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     const storage = await reader.storageProblem?.()
     if (storage) stop(storage.code, undefined, storage.message, storage.files ? { files: storage.files } : {})
     let size = 0
-    try { size = await reader.size() } catch (e) { stop('ERR_FSCK_READ', undefined, `cannot read the log size: ${(e as Error).message}`) }
+    try {
+      size = await reader.size()
+    } catch (e) {
+      stop('ERR_FSCK_READ', undefined, `cannot read the log size: ${(e as Error).message}`)
+    }
     report.size = size
     let prev = GENESIS_PREV
     for (let i = 0; i < size; i++) {
@@ -184,7 +207,13 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
     await checkpoints.checkAnchor(reader, report)
     if (reader.storeSnapshot) {
       const d = await checkDerived(reader.storeSnapshot())
-      if (d.failure) stop(d.failure.code, d.failure.index, d.failure.message, d.failure.key !== undefined ? { key: d.failure.key } : {})
+      if (d.failure)
+        stop(
+          d.failure.code,
+          d.failure.index,
+          d.failure.message,
+          d.failure.key !== undefined ? { key: d.failure.key } : {},
+        )
       report.derivedKeys = d.keys
     }
     report.ok = true
@@ -199,24 +228,49 @@ export async function checkLedger(reader: LedgerReader, opts: CheckLedgerOptions
 }
 
 /** Entry i's bytes, leaf hash and decoded entry, once its stored leaf hash, index and link to `prev` (entry i-1's hash) hold. */
-async function readEntry(reader: LedgerReader, i: number, prev: string): Promise<{ bytes: Uint8Array; leaf: Uint8Array; entry: Entry }> {
+async function readEntry(
+  reader: LedgerReader,
+  i: number,
+  prev: string,
+): Promise<{ bytes: Uint8Array; leaf: Uint8Array; entry: Entry }> {
   let bytes: Uint8Array
-  try { bytes = await reader.entryBytes(i) } catch (e) { return stop('ERR_FSCK_READ', i, `cannot read: ${(e as Error).message}`) }
+  try {
+    bytes = await reader.entryBytes(i)
+  } catch (e) {
+    return stop('ERR_FSCK_READ', i, `cannot read: ${(e as Error).message}`)
+  }
   const leaf = leafHash(bytes)
   if (reader.storedLeafHash) {
     let stored: Uint8Array | undefined
-    try { stored = await reader.storedLeafHash(i) } catch (e) { stop('ERR_FSCK_READ', i, `cannot read its stored leaf hash: ${(e as Error).message}`) }
-    if (stored && !equalBytes(stored, leaf)) stop('ERR_FSCK_ENTRY_CHANGED', i, `the bytes hash to leaf ${toHex(leaf)}, but the store recorded ${toHex(stored)} when it wrote them`, { expected: toHex(stored), calculated: toHex(leaf) })
+    try {
+      stored = await reader.storedLeafHash(i)
+    } catch (e) {
+      stop('ERR_FSCK_READ', i, `cannot read its stored leaf hash: ${(e as Error).message}`)
+    }
+    if (stored && !equalBytes(stored, leaf))
+      stop(
+        'ERR_FSCK_ENTRY_CHANGED',
+        i,
+        `the bytes hash to leaf ${toHex(leaf)}, but the store recorded ${toHex(stored)} when it wrote them`,
+        { expected: toHex(stored), calculated: toHex(leaf) },
+      )
   }
   let entry: Entry
-  try { entry = decodeEntry(bytes) } catch (e) {
+  try {
+    entry = decodeEntry(bytes)
+  } catch (e) {
     if (!(e instanceof EntryError)) throw e
     return stop('ERR_FSCK_ENTRY_MALFORMED', i, e.message, { entryCode: e.code, field: e.field })
   }
   if (entry.index !== i) stop('ERR_FSCK_INDEX', i, `carries index ${entry.index}`, { expected: i, actual: entry.index })
   if (entry.prev !== prev) {
     // The link i-1 -> i is broken: entry i-1 was changed (its hash moved) or entry i's prev was.
-    stop('ERR_FSCK_PREV_LINK', i, `prev is ${entry.prev}, but entry ${i - 1 < 0 ? '(genesis)' : i - 1} hashes to ${prev}: ${i === 0 ? 'entry 0 must have the genesis prev' : `entry ${i - 1} or this prev was changed`}`, { expected: prev, actual: entry.prev })
+    stop(
+      'ERR_FSCK_PREV_LINK',
+      i,
+      `prev is ${entry.prev}, but entry ${i - 1 < 0 ? '(genesis)' : i - 1} hashes to ${prev}: ${i === 0 ? 'entry 0 must have the genesis prev' : `entry ${i - 1} or this prev was changed`}`,
+      { expected: prev, actual: entry.prev },
+    )
   }
   return { bytes, leaf, entry }
 }

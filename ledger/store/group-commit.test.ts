@@ -4,7 +4,9 @@ import { createGroupCommit } from './group-commit.ts'
 t.test('items queued during a write go into the next batch together', async (t) => {
   const batches: number[][] = []
   let release!: () => void
-  let gate = new Promise<void>((r) => { release = r })
+  let gate = new Promise<void>((r) => {
+    release = r
+  })
   const gc = createGroupCommit<number, number>(async (items) => {
     batches.push(items)
     await gate
@@ -15,7 +17,9 @@ t.test('items queued during a write go into the next batch together', async (t) 
   t.equal(batches.length, 1, 'first item starts a write at once')
   t.equal(gc.pending, 4)
   let firstDone = false
-  first.then(() => { firstDone = true })
+  first.then(() => {
+    firstDone = true
+  })
   await new Promise((r) => setImmediate(r))
   t.notOk(firstDone, 'nothing resolves before its write completes')
   const g1 = release
@@ -29,7 +33,9 @@ t.test('a per-item failure rejects that item only; a thrown write rejects the ba
   let fail = false
   const gc = createGroupCommit<number, number>(async (items) => {
     if (fail) throw new Error('disk')
-    return items.map((x) => x < 0 ? { ok: false as const, error: new RangeError('negative') } : { ok: true as const, value: x })
+    return items.map((x) =>
+      x < 0 ? { ok: false as const, error: new RangeError('negative') } : { ok: true as const, value: x },
+    )
   })
   const [a, b] = await Promise.allSettled([gc.submit(1), gc.submit(-1)])
   t.equal(a.status, 'fulfilled')
@@ -43,8 +49,21 @@ t.test('a per-item failure rejects that item only; a thrown write rejects the ba
 
 t.test('maxBatch bounds a batch', async (t) => {
   const sizes: number[] = []
-  const gc = createGroupCommit<number, number>(async (items) => { sizes.push(items.length); await new Promise((r) => setTimeout(r, 1)); return items.map((v) => ({ ok: true as const, value: v })) }, { maxBatch: 3 })
+  const gc = createGroupCommit<number, number>(
+    async (items) => {
+      sizes.push(items.length)
+      await new Promise((r) => setTimeout(r, 1))
+      return items.map((v) => ({ ok: true as const, value: v }))
+    },
+    { maxBatch: 3 },
+  )
   await Promise.all([...Array(10).keys()].map((i) => gc.submit(i)))
-  t.ok(sizes.every((n) => n <= 3), `batch sizes ${sizes}`)
-  t.equal(sizes.reduce((a, b) => a + b, 0), 10)
+  t.ok(
+    sizes.every((n) => n <= 3),
+    `batch sizes ${sizes}`,
+  )
+  t.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    10,
+  )
 })

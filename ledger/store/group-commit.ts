@@ -24,7 +24,10 @@ export interface GroupCommitOptions {
  * per item (an item can fail validation alone); if it throws, every item of
  * the batch rejects with that error.
  */
-export function createGroupCommit<I, R>(write: (items: I[]) => Promise<ItemOutcome<R>[]>, { maxBatch = 10_000 }: GroupCommitOptions = {}): GroupCommit<I, R> {
+export function createGroupCommit<I, R>(
+  write: (items: I[]) => Promise<ItemOutcome<R>[]>,
+  { maxBatch = 10_000 }: GroupCommitOptions = {},
+): GroupCommit<I, R> {
   type Waiting = { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }
   let queue: Waiting[] = []
   let writing: Promise<void> | null = null
@@ -50,7 +53,10 @@ export function createGroupCommit<I, R>(write: (items: I[]) => Promise<ItemOutco
 
   function kick(): void {
     if (writing) return
-    writing = run().finally(() => { writing = null; if (queue.length) kick() })
+    writing = run().finally(() => {
+      writing = null
+      if (queue.length) kick()
+    })
   }
 
   return {
@@ -63,6 +69,8 @@ export function createGroupCommit<I, R>(write: (items: I[]) => Promise<ItemOutco
     async drain(): Promise<void> {
       while (writing) await writing
     },
-    get pending() { return queue.length },
+    get pending() {
+      return queue.length
+    },
   }
 }

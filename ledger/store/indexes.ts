@@ -8,10 +8,28 @@
  * Each entry type is checked first (`prepare`, which throws a LedgerError and
  * changes nothing) and applied after its bytes were encoded (`apply`).
  */
-import { checkDevicePublicKey, decodeReading, deviceTopic, fromBase64, fromHex, GENESIS_PREV_HASH, isProtocolError, toHex, type DecodedReading } from '../protocol/index.ts'
+import {
+  checkDevicePublicKey,
+  decodeReading,
+  deviceTopic,
+  fromBase64,
+  fromHex,
+  GENESIS_PREV_HASH,
+  isProtocolError,
+  toHex,
+  type DecodedReading,
+} from '../protocol/index.ts'
 import { sha256Hex } from '../node-crypto/index.ts'
 import type { ChainAnchor, Entry, EntryBodies, EntryType, StoredEntry } from '../tlog/index.ts'
-import { chainNext, classifySeq, declarableGap, declareLost, EMPTY_SEQ_STATE, holdSeq, unholdSeq } from './device-chain.ts'
+import {
+  chainNext,
+  classifySeq,
+  declarableGap,
+  declareLost,
+  EMPTY_SEQ_STATE,
+  holdSeq,
+  unholdSeq,
+} from './device-chain.ts'
 import { GENESIS_PREV } from '../tlog/index.ts'
 import { K } from './keys-layout.ts'
 import { LedgerError } from './errors.ts'
@@ -19,12 +37,27 @@ import { applyChange, assignedNow, changeProblem, windowsOf } from '../tlog/inde
 import type { DeviceState, QuarantineRecord, ShipmentState } from './state-types.ts'
 
 /** A reading's row in the r! index: entry index, payload hash, prevHash (hex), device time. */
-export interface ReadingRow { i: number; h: string; p: string; t: number }
+export interface ReadingRow {
+  i: number
+  h: string
+  p: string
+  t: number
+}
 
 /** A held reading (h! key): the exact payload (base64), its hash and prevHash (hex), device time, ledger receive time. */
-export interface HeldRow { payload: string; h: string; p: string; t: number; receivedAt: number }
+export interface HeldRow {
+  payload: string
+  h: string
+  p: string
+  t: number
+  receivedAt: number
+}
 
-export interface BatchOp { type: 'put' | 'del'; key: string; value?: Uint8Array }
+export interface BatchOp {
+  type: 'put' | 'del'
+  key: string
+  value?: Uint8Array
+}
 
 /**
  * What the ingest already decoded and hashed of a reading's payload (the
@@ -32,7 +65,10 @@ export interface BatchOp { type: 'put' | 'del'; key: string; value?: Uint8Array 
  * the base64, the reading and its SHA-256 again. The caller vouches that both
  * come from exactly those bytes; the ledger still checks device id and seq.
  */
-export interface KnownReading { reading: DecodedReading; /** hex SHA-256 of the payload */ hash: string }
+export interface KnownReading {
+  reading: DecodedReading /** hex SHA-256 of the payload */
+  hash: string
+}
 
 /** The view of the ledger a batch is built against: committed state plus the batch's own earlier entries. */
 export interface BatchContext {
@@ -64,7 +100,11 @@ export interface BatchContext {
 export type ChainVia = 'held' | 'after-gap'
 
 /** An entry the store appends right after another in the same batch (held readings a chained reading reaches). */
-export interface FollowUp { type: 'reading'; body: EntryBodies['reading']; via: ChainVia }
+export interface FollowUp {
+  type: 'reading'
+  body: EntryBodies['reading']
+  via: ChainVia
+}
 
 const enc = new TextEncoder()
 export const jsonBytes = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
@@ -72,58 +112,112 @@ export const parseJsonBytes = <T>(b: Uint8Array): T => JSON.parse(new TextDecode
 
 export type Apply = (stored: StoredEntry) => Promise<FollowUp[] | void>
 
-type Preparer<T extends EntryType> = (ctx: BatchContext, body: EntryBodies[T], time: number, via?: ChainVia, known?: KnownReading) => Promise<Apply> | Apply
+type Preparer<T extends EntryType> = (
+  ctx: BatchContext,
+  body: EntryBodies[T],
+  time: number,
+  via?: ChainVia,
+  known?: KnownReading,
+) => Promise<Apply> | Apply
 
-const bad = (message: string, details: Record<string, unknown> = {}): never => { throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details) }
+const bad = (message: string, details: Record<string, unknown> = {}): never => {
+  throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details)
+}
 
 const prepareRegister: Preparer<'device.register'> = (ctx, body) => {
   let key: Uint8Array
   try {
     key = fromHex(body.publicKey)
   } catch {
-    throw new LedgerError('ERR_LEDGER_BAD_DEVICE_KEY', `device ${body.deviceId}: publicKey must be 64 hex characters`, { deviceId: body.deviceId })
+    throw new LedgerError('ERR_LEDGER_BAD_DEVICE_KEY', `device ${body.deviceId}: publicKey must be 64 hex characters`, {
+      deviceId: body.deviceId,
+    })
   }
   try {
     checkDevicePublicKey(key)
   } catch (e) {
-    throw new LedgerError('ERR_LEDGER_BAD_DEVICE_KEY', `device ${body.deviceId}: ${(e as Error).message}`, { deviceId: body.deviceId, protocolCode: isProtocolError(e) ? e.code : undefined })
+    throw new LedgerError('ERR_LEDGER_BAD_DEVICE_KEY', `device ${body.deviceId}: ${(e as Error).message}`, {
+      deviceId: body.deviceId,
+      protocolCode: isProtocolError(e) ? e.code : undefined,
+    })
   }
-  if (ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_EXISTS', `device ${body.deviceId} is already registered; device ids are never reused`, { deviceId: body.deviceId })
+  if (ctx.device(body.deviceId))
+    throw new LedgerError(
+      'ERR_LEDGER_DEVICE_EXISTS',
+      `device ${body.deviceId} is already registered; device ids are never reused`,
+      { deviceId: body.deviceId },
+    )
   return async ({ entry }) => {
     ctx.setDevice({
-      ...EMPTY_SEQ_STATE, gaps: [], deviceId: body.deviceId, publicKey: toHex(key), model: body.model, calibration: body.calibration,
-      registeredBy: body.by, registeredAt: entry.time, registerIndex: entry.index, revoked: false, readings: 0,
+      ...EMPTY_SEQ_STATE,
+      gaps: [],
+      deviceId: body.deviceId,
+      publicKey: toHex(key),
+      model: body.model,
+      calibration: body.calibration,
+      registeredBy: body.by,
+      registeredAt: entry.time,
+      registerIndex: entry.index,
+      revoked: false,
+      readings: 0,
     })
   }
 }
 
 const prepareRevoke: Preparer<'device.revoke'> = (ctx, body) => {
   const d = ctx.device(body.deviceId)
-  if (!d) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
-  if (d.revoked) throw new LedgerError('ERR_LEDGER_DEVICE_REVOKED', `device ${body.deviceId} was revoked at entry ${d.revokeIndex}`, { deviceId: body.deviceId, revokeIndex: d.revokeIndex })
+  if (!d)
+    throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, {
+      deviceId: body.deviceId,
+    })
+  if (d.revoked)
+    throw new LedgerError(
+      'ERR_LEDGER_DEVICE_REVOKED',
+      `device ${body.deviceId} was revoked at entry ${d.revokeIndex}`,
+      { deviceId: body.deviceId, revokeIndex: d.revokeIndex },
+    )
   return async ({ entry }) => {
     ctx.setDevice({ ...d, revoked: true, revokedAt: entry.time, revokeIndex: entry.index, revokeReason: body.reason })
   }
 }
 
 const prepareShipmentCreate: Preparer<'shipment.create'> = (ctx, body) => {
-  if (ctx.shipment(body.shipmentId)) throw new LedgerError('ERR_LEDGER_SHIPMENT_EXISTS', `shipment ${body.shipmentId} already exists`, { shipmentId: body.shipmentId })
+  if (ctx.shipment(body.shipmentId))
+    throw new LedgerError('ERR_LEDGER_SHIPMENT_EXISTS', `shipment ${body.shipmentId} already exists`, {
+      shipmentId: body.shipmentId,
+    })
   for (const id of body.devices) {
-    if (!ctx.device(id)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `shipment ${body.shipmentId} lists device ${id}, which is not registered`, { shipmentId: body.shipmentId, deviceId: id })
+    if (!ctx.device(id))
+      throw new LedgerError(
+        'ERR_LEDGER_DEVICE_UNKNOWN',
+        `shipment ${body.shipmentId} lists device ${id}, which is not registered`,
+        { shipmentId: body.shipmentId, deviceId: id },
+      )
   }
-  if (new Set(body.devices).size !== body.devices.length) bad(`shipment ${body.shipmentId} lists a device twice`, { devices: body.devices })
+  if (new Set(body.devices).size !== body.devices.length)
+    bad(`shipment ${body.shipmentId} lists a device twice`, { devices: body.devices })
   // Read here, in the batch, so that no reading can be committed between the head and the entry naming it.
   const anchors = body.devices.map((id) => anchorOf(ctx.device(id)!))
   body.anchors = anchors
   return async ({ entry }) => {
     const s: ShipmentState = {
-      shipmentId: body.shipmentId, product: body.product, route: body.route, devices: body.devices, profileHash: body.profileHash,
-      startAt: body.startAt, createdBy: body.by, createdAt: entry.time, createIndex: entry.index, gs1: body.gs1, createAnchors: anchors,
+      shipmentId: body.shipmentId,
+      product: body.product,
+      route: body.route,
+      devices: body.devices,
+      profileHash: body.profileHash,
+      startAt: body.startAt,
+      createdBy: body.by,
+      createdAt: entry.time,
+      createIndex: entry.index,
+      gs1: body.gs1,
+      createAnchors: anchors,
     }
     ctx.setShipment(s)
     // Readings stored before the shipment record (startAt in the past) belong to it too.
     for (const id of body.devices) {
-      for (const r of await ctx.readingsFromTime(id, body.startAt)) ctx.put(K.shipmentReading(body.shipmentId, r.t, id, r.seq), jsonBytes(r.i))
+      for (const r of await ctx.readingsFromTime(id, body.startAt))
+        ctx.put(K.shipmentReading(body.shipmentId, r.t, id, r.seq), jsonBytes(r.i))
     }
   }
 }
@@ -135,11 +229,20 @@ const prepareShipmentCreate: Preparer<'shipment.create'> = (ctx, body) => {
  */
 const prepareShipmentDevices: Preparer<'shipment.devices'> = (ctx, body) => {
   const s = ctx.shipment(body.shipmentId)
-  if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
-  if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
+  if (!s)
+    throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, {
+      shipmentId: body.shipmentId,
+    })
+  if (s.closedAt !== undefined)
+    throw new LedgerError(
+      'ERR_LEDGER_SHIPMENT_CLOSED',
+      `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`,
+      { shipmentId: body.shipmentId, closeIndex: s.closeIndex },
+    )
   const windows = windowsOf(s)
   const problem = changeProblem(windows, body, s.startAt)
-  if (problem) bad(`shipment ${body.shipmentId}: ${problem.message}`, { shipmentId: body.shipmentId, field: problem.field })
+  if (problem)
+    bad(`shipment ${body.shipmentId}: ${problem.message}`, { shipmentId: body.shipmentId, field: problem.field })
   for (const id of body.add) liveDevice(ctx, id)
   const anchors = [...body.add, ...body.remove].map((id) => anchorOf(ctx.device(id)!))
   body.anchors = anchors
@@ -147,17 +250,21 @@ const prepareShipmentDevices: Preparer<'shipment.devices'> = (ctx, body) => {
     const loggers = applyChange(windows, { index: entry.index, body })
     ctx.setShipment({ ...s, devices: assignedNow(loggers), loggers })
     for (const id of body.add) {
-      for (const r of await ctx.readingsFromTime(id, body.at)) ctx.put(K.shipmentReading(s.shipmentId, r.t, id, r.seq), jsonBytes(r.i))
+      for (const r of await ctx.readingsFromTime(id, body.at))
+        ctx.put(K.shipmentReading(s.shipmentId, r.t, id, r.seq), jsonBytes(r.i))
     }
     for (const id of body.remove) {
-      for (const r of await ctx.readingsFromTime(id, body.at + 1)) ctx.del(K.shipmentReading(s.shipmentId, r.t, id, r.seq))
+      for (const r of await ctx.readingsFromTime(id, body.at + 1))
+        ctx.del(K.shipmentReading(s.shipmentId, r.t, id, r.seq))
     }
   }
 }
 
 /** A logger's chain head: its contiguous seq and that reading's hash (64 zeros before its first reading). */
 function anchorOf(d: DeviceState): ChainAnchor {
-  return d.contiguous === 0 || !d.contiguousHash ? { deviceId: d.deviceId, seq: 0, hash: GENESIS_PREV } : { deviceId: d.deviceId, seq: d.contiguous, hash: d.contiguousHash }
+  return d.contiguous === 0 || !d.contiguousHash
+    ? { deviceId: d.deviceId, seq: 0, hash: GENESIS_PREV }
+    : { deviceId: d.deviceId, seq: d.contiguous, hash: d.contiguousHash }
 }
 
 /**
@@ -167,19 +274,44 @@ function anchorOf(d: DeviceState): ChainAnchor {
  */
 const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
   const s = ctx.shipment(body.shipmentId)
-  if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
-  if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
-  if (body.closedAt < s.startAt) bad(`closedAt ${body.closedAt} is before the shipment's startAt ${s.startAt}`, { closedAt: body.closedAt, startAt: s.startAt })
+  if (!s)
+    throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, {
+      shipmentId: body.shipmentId,
+    })
+  if (s.closedAt !== undefined)
+    throw new LedgerError(
+      'ERR_LEDGER_SHIPMENT_CLOSED',
+      `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`,
+      { shipmentId: body.shipmentId, closeIndex: s.closeIndex },
+    )
+  if (body.closedAt < s.startAt)
+    bad(`closedAt ${body.closedAt} is before the shipment's startAt ${s.startAt}`, {
+      closedAt: body.closedAt,
+      startAt: s.startAt,
+    })
   const anchors = s.devices.map((id) => anchorOf(ctx.device(id)!))
   if (!body.endsEarly) {
     const short: { deviceId: string; headSeq: number; headDeviceTime: number | null }[] = []
     for (const a of anchors) {
       if ((await ctx.readingsFromTime(a.deviceId, body.closedAt)).some((r) => r.seq <= a.seq)) continue
-      short.push({ deviceId: a.deviceId, headSeq: a.seq, headDeviceTime: a.seq === 0 ? null : (await ctx.readingRow(a.deviceId, a.seq))?.t ?? null })
+      short.push({
+        deviceId: a.deviceId,
+        headSeq: a.seq,
+        headDeviceTime: a.seq === 0 ? null : ((await ctx.readingRow(a.deviceId, a.seq))?.t ?? null),
+      })
     }
     if (short.length) {
-      const list = short.map((d) => `${d.deviceId} (head seq ${d.headSeq}${d.headDeviceTime === null ? '' : ` at ${new Date(d.headDeviceTime).toISOString()}`})`).join(', ')
-      throw new LedgerError('ERR_LEDGER_EVIDENCE_ENDS_EARLY', `shipment ${body.shipmentId}: the chain of ${list} does not reach the close time ${new Date(body.closedAt).toISOString()}; confirm with endsEarly and a reason to close anyway`, { shipmentId: body.shipmentId, closedAt: body.closedAt, devices: short })
+      const list = short
+        .map(
+          (d) =>
+            `${d.deviceId} (head seq ${d.headSeq}${d.headDeviceTime === null ? '' : ` at ${new Date(d.headDeviceTime).toISOString()}`})`,
+        )
+        .join(', ')
+      throw new LedgerError(
+        'ERR_LEDGER_EVIDENCE_ENDS_EARLY',
+        `shipment ${body.shipmentId}: the chain of ${list} does not reach the close time ${new Date(body.closedAt).toISOString()}; confirm with endsEarly and a reason to close anyway`,
+        { shipmentId: body.shipmentId, closedAt: body.closedAt, devices: short },
+      )
     }
   }
   // A compromised logger's close anchor names its fork entry: a bundle that leaves it out does not verify.
@@ -190,7 +322,15 @@ const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
   }
   body.anchors = anchors
   return async ({ entry }) => {
-    ctx.setShipment({ ...s, closedAt: body.closedAt, closedBy: body.by, closeIndex: entry.index, closeAnchors: anchors, ...(body.endsEarly ? { endsEarly: body.endsEarly.reason } : {}), ...(body.signature ? { closeSignature: body.signature } : {}) })
+    ctx.setShipment({
+      ...s,
+      closedAt: body.closedAt,
+      closedBy: body.by,
+      closeIndex: entry.index,
+      closeAnchors: anchors,
+      ...(body.endsEarly ? { endsEarly: body.endsEarly.reason } : {}),
+      ...(body.signature ? { closeSignature: body.signature } : {}),
+    })
     // Readings already stored above a head (past a hole) with device times in the window are
     // post-close evidence from now on; readingsByShipment leaves out everything above the anchors.
     for (const a of anchors) {
@@ -205,17 +345,43 @@ const prepareShipmentClose: Preparer<'shipment.close'> = async (ctx, body) => {
 /** A receipt: once per shipment, while it is open, not before it started. Changes only the shipment state. */
 const prepareShipmentReceive: Preparer<'shipment.receive'> = (ctx, body) => {
   const s = ctx.shipment(body.shipmentId)
-  if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
-  if (s.closedAt !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_CLOSED', `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`, { shipmentId: body.shipmentId, closeIndex: s.closeIndex })
-  if (s.receiveIndex !== undefined) throw new LedgerError('ERR_LEDGER_SHIPMENT_RECEIVED', `shipment ${body.shipmentId} was received at entry ${s.receiveIndex}`, { shipmentId: body.shipmentId, receiveIndex: s.receiveIndex })
-  if (body.receivedAt < s.startAt) bad(`receivedAt ${body.receivedAt} is before the shipment's startAt ${s.startAt}`, { receivedAt: body.receivedAt, startAt: s.startAt })
+  if (!s)
+    throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, {
+      shipmentId: body.shipmentId,
+    })
+  if (s.closedAt !== undefined)
+    throw new LedgerError(
+      'ERR_LEDGER_SHIPMENT_CLOSED',
+      `shipment ${body.shipmentId} was closed at entry ${s.closeIndex}`,
+      { shipmentId: body.shipmentId, closeIndex: s.closeIndex },
+    )
+  if (s.receiveIndex !== undefined)
+    throw new LedgerError(
+      'ERR_LEDGER_SHIPMENT_RECEIVED',
+      `shipment ${body.shipmentId} was received at entry ${s.receiveIndex}`,
+      { shipmentId: body.shipmentId, receiveIndex: s.receiveIndex },
+    )
+  if (body.receivedAt < s.startAt)
+    bad(`receivedAt ${body.receivedAt} is before the shipment's startAt ${s.startAt}`, {
+      receivedAt: body.receivedAt,
+      startAt: s.startAt,
+    })
   return async ({ entry }) => {
-    ctx.setShipment({ ...s, receivedAt: body.receivedAt, receivedBy: body.by, receiveIndex: entry.index, receiveSignature: body.signature })
+    ctx.setShipment({
+      ...s,
+      receivedAt: body.receivedAt,
+      receivedBy: body.by,
+      receiveIndex: entry.index,
+      receiveSignature: body.signature,
+    })
   }
 }
 
 const prepareAlarmAck: Preparer<'alarm.ack'> = (ctx, body) => {
-  if (!ctx.shipment(body.shipmentId)) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, { shipmentId: body.shipmentId })
+  if (!ctx.shipment(body.shipmentId))
+    throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${body.shipmentId} does not exist`, {
+      shipmentId: body.shipmentId,
+    })
   return async () => {}
 }
 
@@ -226,7 +392,10 @@ const prepareCheckpoint: Preparer<'checkpoint'> = (ctx, body) => async () => {
 const hexGenesis = toHex(GENESIS_PREV_HASH)
 
 /** The reading a body carries and its hex hash: taken from `known` when the ingest passed them, else decoded here. */
-function readingOfBody(body: EntryBodies['reading'], known: KnownReading | undefined): { r: DecodedReading; h: string } {
+function readingOfBody(
+  body: EntryBodies['reading'],
+  known: KnownReading | undefined,
+): { r: DecodedReading; h: string } {
   const { deviceId, seq } = body
   let r: DecodedReading
   let h: string
@@ -242,7 +411,8 @@ function readingOfBody(body: EntryBodies['reading'], known: KnownReading | undef
     }
     h = sha256Hex(payload)
   }
-  if (r.fields.deviceId !== deviceId || r.fields.seq !== seq) bad('reading body deviceId/seq differ from the payload', { deviceId, seq })
+  if (r.fields.deviceId !== deviceId || r.fields.seq !== seq)
+    bad('reading body deviceId/seq differ from the payload', { deviceId, seq })
   return { r, h }
 }
 
@@ -265,12 +435,20 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
   const { r, h } = readingOfBody(body, known)
   const kind = classifySeq(d, body.seq)
   if (body.seq !== d.contiguous + 1 || kind !== (via ? 'held' : 'next')) {
-    throw new LedgerError('ERR_LEDGER_CHAIN_ORDER', `device ${body.deviceId} seq ${body.seq} is ${kind}, not the next ${via ? 'held ' : ''}seq above the chain head ${d.contiguous}`, { deviceId: body.deviceId, seq: body.seq, head: d.contiguous })
+    throw new LedgerError(
+      'ERR_LEDGER_CHAIN_ORDER',
+      `device ${body.deviceId} seq ${body.seq} is ${kind}, not the next ${via ? 'held ' : ''}seq above the chain head ${d.contiguous}`,
+      { deviceId: body.deviceId, seq: body.seq, head: d.contiguous },
+    )
   }
   const p = toHex(r.fields.prevHash)
   const head = d.contiguous === 0 ? hexGenesis : d.contiguousHash
   if (via !== 'after-gap' && p !== head) {
-    throw new LedgerError('ERR_LEDGER_CHAIN_LINK', `device ${body.deviceId} seq ${body.seq} names prevHash ${p}, but the chain head ${d.contiguous} hashes to ${head}`, { deviceId: body.deviceId, seq: body.seq, expected: head, actual: p })
+    throw new LedgerError(
+      'ERR_LEDGER_CHAIN_LINK',
+      `device ${body.deviceId} seq ${body.seq} names prevHash ${p}, but the chain head ${d.contiguous} hashes to ${head}`,
+      { deviceId: body.deviceId, seq: body.seq, expected: head, actual: p },
+    )
   }
   return async ({ entry }) => {
     const f = r.fields
@@ -293,8 +471,13 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
     const cur = ctx.device(f.deviceId)!
     // Readings are chained in seq order, so each one is the newest of the chain.
     ctx.setDevice({
-      ...cur, ...chainNext(cur, f.seq), contiguousHash: h, readings: cur.readings + 1, lastSeenAt: entry.time,
-      lastDeviceTime: f.deviceTimeMs, lastTempCentiC: f.tempCentiC,
+      ...cur,
+      ...chainNext(cur, f.seq),
+      contiguousHash: h,
+      readings: cur.readings + 1,
+      lastSeenAt: entry.time,
+      lastDeviceTime: f.deviceTimeMs,
+      lastTempCentiC: f.tempCentiC,
       ...(f.seq >= cur.highest ? { highestHash: h } : {}),
       ...(f.batteryPct !== undefined ? { batteryPct: f.batteryPct } : {}),
       ...(f.status !== undefined ? { status: f.status } : {}),
@@ -314,13 +497,24 @@ async function followHeld(ctx: BatchContext, deviceId: string, headHash: string,
   const seq = d.contiguous + 1
   if (classifySeq(d, seq) !== 'held') return []
   const row = await ctx.heldRow(deviceId, seq)
-  if (!row) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `device ${deviceId} seq ${seq} is counted as held but no held reading is stored`, { deviceId, seq })
+  if (!row)
+    throw new LedgerError(
+      'ERR_LEDGER_STATE_MISMATCH',
+      `device ${deviceId} seq ${seq} is counted as held but no held reading is stored`,
+      { deviceId, seq },
+    )
   if (row.p === headHash) return [{ type: 'reading', body: { payload: row.payload, deviceId, seq }, via: 'held' }]
   ctx.deleteHeldRow(deviceId, seq)
   const raw = fromBase64(row.payload)
   ctx.quarantine({
-    reason: 'ERR_HELD_UNLINKED', message: `${deviceId} seq ${seq} was held above a gap, but its prevHash ${row.p} is not the hash ${headHash} of the reading chained at seq ${seq - 1}`,
-    time, topic: deviceTopic(deviceId, 'readings'), raw: row.payload, rawLength: raw.length, deviceId, seq,
+    reason: 'ERR_HELD_UNLINKED',
+    message: `${deviceId} seq ${seq} was held above a gap, but its prevHash ${row.p} is not the hash ${headHash} of the reading chained at seq ${seq - 1}`,
+    time,
+    topic: deviceTopic(deviceId, 'readings'),
+    raw: row.payload,
+    rawLength: raw.length,
+    deviceId,
+    seq,
     details: { seq, prevHash: row.p, expected: headHash, hash: row.h, heldSince: row.receivedAt },
   })
   const next = unholdSeq(d, seq)
@@ -332,13 +526,29 @@ async function followHeld(ctx: BatchContext, deviceId: string, headHash: string,
  * Holds a verified reading above a gap (outside the log): it waits for the
  * readings below it, or for a declared gap. Not an entry: no index, no receipt.
  */
-export function prepareHold(ctx: BatchContext, body: EntryBodies['reading'], receivedAt: number, known?: KnownReading): () => void {
+export function prepareHold(
+  ctx: BatchContext,
+  body: EntryBodies['reading'],
+  receivedAt: number,
+  known?: KnownReading,
+): () => void {
   const d = liveDevice(ctx, body.deviceId)
   const { r, h } = readingOfBody(body, known)
   const kind = classifySeq(d, body.seq)
-  if (kind !== 'ahead') throw new LedgerError('ERR_LEDGER_CHAIN_ORDER', `device ${body.deviceId} seq ${body.seq} is ${kind}: only a missing seq above the next one is held`, { deviceId: body.deviceId, seq: body.seq, head: d.contiguous })
+  if (kind !== 'ahead')
+    throw new LedgerError(
+      'ERR_LEDGER_CHAIN_ORDER',
+      `device ${body.deviceId} seq ${body.seq} is ${kind}: only a missing seq above the next one is held`,
+      { deviceId: body.deviceId, seq: body.seq, head: d.contiguous },
+    )
   return () => {
-    ctx.setHeldRow(body.deviceId, body.seq, { payload: body.payload, h, p: toHex(r.fields.prevHash), t: r.fields.deviceTimeMs, receivedAt })
+    ctx.setHeldRow(body.deviceId, body.seq, {
+      payload: body.payload,
+      h,
+      p: toHex(r.fields.prevHash),
+      t: r.fields.deviceTimeMs,
+      receivedAt,
+    })
     ctx.setDevice({ ...d, ...holdSeq(d, body.seq), ...(body.seq > d.highest ? { highestHash: h } : {}) })
   }
 }
@@ -353,19 +563,37 @@ const prepareGap: Preparer<'gap'> = (ctx, body) => {
   const d = liveDevice(ctx, body.deviceId)
   const g = declarableGap(d)
   if (!g || g[0] !== body.fromSeq || g[1] !== body.toSeq) {
-    throw new LedgerError('ERR_LEDGER_GAP_RANGE', `device ${body.deviceId}: ${g ? `the only range that can be declared lost is ${g[0]}..${g[1]}` : 'no missing range lies below a held reading'}, not ${body.fromSeq}..${body.toSeq}`, { deviceId: body.deviceId, fromSeq: body.fromSeq, toSeq: body.toSeq, declarable: g ?? null })
+    throw new LedgerError(
+      'ERR_LEDGER_GAP_RANGE',
+      `device ${body.deviceId}: ${g ? `the only range that can be declared lost is ${g[0]}..${g[1]}` : 'no missing range lies below a held reading'}, not ${body.fromSeq}..${body.toSeq}`,
+      { deviceId: body.deviceId, fromSeq: body.fromSeq, toSeq: body.toSeq, declarable: g ?? null },
+    )
   }
   return async () => {
     ctx.setDevice({ ...d, ...declareLost(d, body.fromSeq, body.toSeq) })
     const row = await ctx.heldRow(body.deviceId, body.toSeq + 1)
-    if (!row) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `device ${body.deviceId} seq ${body.toSeq + 1} is counted as held but no held reading is stored`, { deviceId: body.deviceId, seq: body.toSeq + 1 })
-    return [{ type: 'reading', body: { payload: row.payload, deviceId: body.deviceId, seq: body.toSeq + 1 }, via: 'after-gap' }]
+    if (!row)
+      throw new LedgerError(
+        'ERR_LEDGER_STATE_MISMATCH',
+        `device ${body.deviceId} seq ${body.toSeq + 1} is counted as held but no held reading is stored`,
+        { deviceId: body.deviceId, seq: body.toSeq + 1 },
+      )
+    return [
+      {
+        type: 'reading',
+        body: { payload: row.payload, deviceId: body.deviceId, seq: body.toSeq + 1 },
+        via: 'after-gap',
+      },
+    ]
   }
 }
 
 /** A fork flags the device as compromised from the fork's seq on (the first fork counts). */
 const prepareFork: Preparer<'reading.fork'> = (ctx, body) => {
-  if (!ctx.device(body.deviceId)) throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, { deviceId: body.deviceId })
+  if (!ctx.device(body.deviceId))
+    throw new LedgerError('ERR_LEDGER_DEVICE_UNKNOWN', `device ${body.deviceId} is not registered`, {
+      deviceId: body.deviceId,
+    })
   return async ({ entry }) => {
     const d = ctx.device(body.deviceId)!
     if (!d.compromised) ctx.setDevice({ ...d, compromised: { seq: body.seq, forkIndex: entry.index } })
@@ -380,13 +608,20 @@ const PREPARERS: { [T in EntryType]: Preparer<T> } = {
   'shipment.receive': prepareShipmentReceive,
   'shipment.devices': prepareShipmentDevices,
   'alarm.ack': prepareAlarmAck,
-  'checkpoint': prepareCheckpoint,
-  'reading': prepareReading,
-  'gap': prepareGap,
+  checkpoint: prepareCheckpoint,
+  reading: prepareReading,
+  gap: prepareGap,
   'reading.fork': prepareFork,
 }
 
-export async function prepareEntry<T extends EntryType>(ctx: BatchContext, type: T, body: EntryBodies[T], time: number, via?: ChainVia, known?: KnownReading): Promise<Apply> {
+export async function prepareEntry<T extends EntryType>(
+  ctx: BatchContext,
+  type: T,
+  body: EntryBodies[T],
+  time: number,
+  via?: ChainVia,
+  known?: KnownReading,
+): Promise<Apply> {
   const p = PREPARERS[type] as Preparer<T> | undefined
   if (!p) bad(`unknown entry type ${JSON.stringify(type)}`)
   return p!(ctx, body, time, via, known)

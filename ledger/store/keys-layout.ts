@@ -40,7 +40,8 @@ export const K = {
   readingTime: (device: string, time: number, seq: number) => `rt!${device}!${I(time)}!${S(seq)}`,
   readingTimeFrom: (device: string, time: number) => `rt!${device}!${I(time)}`,
   readingTimePrefix: (device: string) => `rt!${device}!`,
-  shipmentReading: (ship: string, time: number, device: string, seq: number) => `rs!${ship}!${I(time)}!${device}!${S(seq)}`,
+  shipmentReading: (ship: string, time: number, device: string, seq: number) =>
+    `rs!${ship}!${I(time)}!${device}!${S(seq)}`,
   shipmentReadingFrom: (ship: string, time: number) => `rs!${ship}!${I(time)}`,
   shipmentReadingPrefix: (ship: string) => `rs!${ship}!`,
   postClose: (ship: string, device: string, seq: number) => `pc!${ship}!${device}!${S(seq)}`,

@@ -31,7 +31,12 @@ export interface LedgerKey {
 
 function fromSeed(name: string, seed: Uint8Array, publicKey: Uint8Array): LedgerKey {
   const key: KeyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
-  return { name, publicKey, verifierKey: verifierKey(name, publicKey), sign: (m) => new Uint8Array(cryptoSign(null, m, key)) }
+  return {
+    name,
+    publicKey,
+    verifierKey: verifierKey(name, publicKey),
+    sign: (m) => new Uint8Array(cryptoSign(null, m, key)),
+  }
 }
 
 /**
@@ -45,7 +50,8 @@ export async function loadOrCreateLedgerKey(dir: string, origin?: string): Promi
   try {
     text = await readFile(path, 'utf8')
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new LedgerError('ERR_LEDGER_KEY_FILE', `cannot read ${path}: ${(e as Error).message}`, { path })
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new LedgerError('ERR_LEDGER_KEY_FILE', `cannot read ${path}: ${(e as Error).message}`, { path })
   }
   if (text === undefined) {
     const name = origin ?? DEFAULT_ORIGIN
@@ -66,7 +72,11 @@ export async function loadOrCreateLedgerKey(dir: string, origin?: string): Promi
     throw new LedgerError('ERR_LEDGER_KEY_FILE', `${path} is not a note signer key: ${(e as Error).message}`, { path })
   }
   if (origin !== undefined && origin !== parsed.name) {
-    throw new LedgerError('ERR_LEDGER_KEY_FILE', `the ledger key in ${path} is named "${parsed.name}", but origin "${origin}" was asked for; checkpoints of one ledger keep one origin`, { path, keyName: parsed.name, origin })
+    throw new LedgerError(
+      'ERR_LEDGER_KEY_FILE',
+      `the ledger key in ${path} is named "${parsed.name}", but origin "${origin}" was asked for; checkpoints of one ledger keep one origin`,
+      { path, keyName: parsed.name, origin },
+    )
   }
   const key = fromSeed(parsed.name, parsed.seed, parsed.publicKey)
   await writeFile(join(dir, VERIFIER_KEY_FILE), key.verifierKey + '\n')

@@ -13,7 +13,20 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { GapBody, ReadingForkBody, AlarmAckBody, DeviceRegisterBody, DeviceRevokeBody, EntryType, ReadingBody, ShipmentCloseBody, ShipmentCreateBody, ShipmentDevicesBody, ShipmentReceiveBody, StoredEntry } from '../tlog/index.ts'
+import type {
+  GapBody,
+  ReadingForkBody,
+  AlarmAckBody,
+  DeviceRegisterBody,
+  DeviceRevokeBody,
+  EntryType,
+  ReadingBody,
+  ShipmentCloseBody,
+  ShipmentCreateBody,
+  ShipmentDevicesBody,
+  ShipmentReceiveBody,
+  StoredEntry,
+} from '../tlog/index.ts'
 import { profileHashOf } from '../tlog/index.ts'
 import { defaultLedgerLog, type LedgerLog } from './log.ts'
 import { SHIPMENT_ID_PATTERN } from '../tlog/index.ts'
@@ -25,7 +38,14 @@ import { AnchorWriter, readAnchors } from './anchor-log.ts'
 import { checkAgainstAnchor, checkLedgerDir, dbError, RESTORE_HINT } from './open-checks.ts'
 import { LedgerError } from './errors.ts'
 import type { KnownReading } from './indexes.ts'
-import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineRecord, type ShipmentState } from './state-types.ts'
+import {
+  DEFAULT_QUARANTINE_CAPS,
+  type DeviceState,
+  type LedgerStats,
+  type QuarantineCaps,
+  type QuarantineRecord,
+  type ShipmentState,
+} from './state-types.ts'
 
 export interface OpenLedgerOptions {
   dir: string
@@ -48,13 +68,23 @@ export interface OpenLedgerOptions {
 }
 
 /** What the broker needs to authenticate a device (the DeviceRegistry interface of docs/ARCHITECTURE.md). */
-export interface DeviceLookup { publicKey: Uint8Array; revoked: boolean }
+export interface DeviceLookup {
+  publicKey: Uint8Array
+  revoked: boolean
+}
 
 export type RegisterDeviceInput = Omit<DeviceRegisterBody, 'publicKey'> & { publicKey: string | Uint8Array }
 export type CreateShipmentInput = Omit<ShipmentCreateBody, 'profileHash' | 'anchors'> & { profileHash?: string }
 export type CloseShipmentInput = Omit<ShipmentCloseBody, 'anchors'>
 
-export interface HeldReading { seq: number; payload: string; h: string; p: string; t: number; receivedAt: number }
+export interface HeldReading {
+  seq: number
+  payload: string
+  h: string
+  p: string
+  t: number
+  receivedAt: number
+}
 
 /**
  * Write health (docs/OPERATIONS.md, "Disk full"): ok, or why the ledger
@@ -72,7 +102,11 @@ export interface LedgerHealth {
   writeFailures: { database: number; anchor: number }
 }
 
-export interface LatestCheckpoint { note: string; size: number; /** base64 */ rootHash: string }
+export interface LatestCheckpoint {
+  note: string
+  size: number /** base64 */
+  rootHash: string
+}
 
 export interface Ledger {
   readonly dir: string
@@ -130,9 +164,17 @@ export interface Ledger {
   entryBytes(index: number): Promise<Uint8Array>
   entriesByType<T extends EntryType>(type: T, opts?: { from?: number; limit?: number }): Promise<StoredEntry<T>[]>
   /** Readings of a device with fromSeq <= seq <= toSeq, in seq order. O(k). */
-  readingsByDevice(deviceId: string, fromSeq?: number, toSeq?: number, opts?: { limit?: number }): Promise<StoredEntry<'reading'>[]>
+  readingsByDevice(
+    deviceId: string,
+    fromSeq?: number,
+    toSeq?: number,
+    opts?: { limit?: number },
+  ): Promise<StoredEntry<'reading'>[]>
   /** Readings of a shipment's devices within [startAt, closedAt], by device time; once closed, only those up to each logger's close anchor. O(k). */
-  readingsByShipment(shipmentId: string, opts?: { fromTime?: number; toTime?: number; limit?: number }): Promise<StoredEntry<'reading'>[]>
+  readingsByShipment(
+    shipmentId: string,
+    opts?: { fromTime?: number; toTime?: number; limit?: number },
+  ): Promise<StoredEntry<'reading'>[]>
   /** A closed shipment's post-close evidence: readings above a close anchor whose device time lies in the window, by device and seq. */
   postCloseReadings(shipmentId: string): Promise<StoredEntry<'reading'>[]>
   device(deviceId: string): DeviceState | undefined
@@ -160,10 +202,13 @@ export interface Ledger {
   close(): Promise<void>
 }
 
-const bad = (message: string, details: Record<string, unknown> = {}): never => { throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details) }
+const bad = (message: string, details: Record<string, unknown> = {}): never => {
+  throw new LedgerError('ERR_LEDGER_BAD_INPUT', message, details)
+}
 
 function str(v: unknown, name: string): string {
-  if (typeof v !== 'string' || v.length === 0) bad(`"${name}" must be a non-empty string, got ${JSON.stringify(v)}`, { field: name })
+  if (typeof v !== 'string' || v.length === 0)
+    bad(`"${name}" must be a non-empty string, got ${JSON.stringify(v)}`, { field: name })
   return v as string
 }
 
@@ -176,12 +221,17 @@ function deviceIdOf(v: unknown): string {
 }
 
 function shipmentIdOf(v: unknown): string {
-  if (typeof v !== 'string' || !SHIPMENT_ID_PATTERN.test(v)) bad(`"shipmentId" must be 1..64 characters of [A-Za-z0-9._:-] starting with a letter or digit, got ${JSON.stringify(v)}`, { field: 'shipmentId' })
+  if (typeof v !== 'string' || !SHIPMENT_ID_PATTERN.test(v))
+    bad(
+      `"shipmentId" must be 1..64 characters of [A-Za-z0-9._:-] starting with a letter or digit, got ${JSON.stringify(v)}`,
+      { field: 'shipmentId' },
+    )
   return v as string
 }
 
 function timeOf(v: unknown, name: string): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 0) bad(`"${name}" must be integer ms UTC, got ${JSON.stringify(v)}`, { field: name })
+  if (!Number.isSafeInteger(v) || (v as number) < 0)
+    bad(`"${name}" must be integer ms UTC, got ${JSON.stringify(v)}`, { field: name })
   return v as number
 }
 
@@ -190,10 +240,19 @@ export { profileHashOf }
 export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   let ledgerKey: LedgerKey | undefined
   const log = opts.log ?? defaultLedgerLog()
-  const { dir, clock = Date.now, checkpointEvery = 1000, checkpointIntervalMs = 10_000, futureSkewMs = 5 * 60_000, anchorDelayMs = 50 } = opts
+  const {
+    dir,
+    clock = Date.now,
+    checkpointEvery = 1000,
+    checkpointIntervalMs = 10_000,
+    futureSkewMs = 5 * 60_000,
+    anchorDelayMs = 50,
+  } = opts
   if (typeof dir !== 'string' || dir === '') bad('"dir" must be a directory path')
-  if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) bad(`"checkpointEvery" must be a positive integer, got ${checkpointEvery}`)
-  if (!Number.isFinite(anchorDelayMs) || anchorDelayMs < 0) bad(`"anchorDelayMs" must be a non-negative number of ms, got ${anchorDelayMs}`)
+  if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1)
+    bad(`"checkpointEvery" must be a positive integer, got ${checkpointEvery}`)
+  if (!Number.isFinite(anchorDelayMs) || anchorDelayMs < 0)
+    bad(`"anchorDelayMs" must be a non-negative number of ms, got ${anchorDelayMs}`)
   await mkdir(dir, { recursive: true })
   const dbDir = join(dir, 'db')
   const state = await checkLedgerDir(dir, dbDir)
@@ -209,14 +268,26 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   let checkpointer: Checkpointer
   try {
     if (!state.keyExists && store.size > 0) {
-      throw new LedgerError('ERR_LEDGER_KEY_FILE', `${dir} holds a database of ${store.size} entries but no ${KEY_FILE}: a new key would not verify its checkpoints; ${RESTORE_HINT}`, { dir })
+      throw new LedgerError(
+        'ERR_LEDGER_KEY_FILE',
+        `${dir} holds a database of ${store.size} entries but no ${KEY_FILE}: a new key would not verify its checkpoints; ${RESTORE_HINT}`,
+        { dir },
+      )
     }
-    const key: LedgerKey = ledgerKey ?? await loadOrCreateLedgerKey(dir, opts.origin)
+    const key: LedgerKey = ledgerKey ?? (await loadOrCreateLedgerKey(dir, opts.origin))
     const anchors = await readAnchors(dir, key.verifierKey, { origin: key.name })
     await checkAgainstAnchor(dir, store.size, (n) => store.rootAt(n), anchors.latest, await store.latestCheckpoint())
-    const anchored = anchors.latest && { note: anchors.latest.note, size: anchors.latest.size, rootHash: toBase64(anchors.latest.rootHash) }
+    const anchored = anchors.latest && {
+      note: anchors.latest.note,
+      size: anchors.latest.size,
+      rootHash: toBase64(anchors.latest.rootHash),
+    }
     const anchor = await AnchorWriter.open(dir, anchors)
-    checkpointer = new Checkpointer({ store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs, anchor, anchorDelayMs }, await store.latestCheckpoint(), anchored)
+    checkpointer = new Checkpointer(
+      { store, key, clock, every: checkpointEvery, intervalMs: checkpointIntervalMs, anchor, anchorDelayMs },
+      await store.latestCheckpoint(),
+      anchored,
+    )
     ledgerKey = key
     store.setQuarantineCaps({ ...DEFAULT_QUARANTINE_CAPS, ...opts.quarantineCaps })
   } catch (e) {
@@ -230,9 +301,14 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
   store.on('write-failed', (e: Error) => {
     if (warned) return
     warned = true
-    log.error({ event: 'write_failed', dir, err: e.message }, `ledger ${dir}: a durable write failed (${e.message}); writes are refused and retried until one succeeds`)
+    log.error(
+      { event: 'write_failed', dir, err: e.message },
+      `ledger ${dir}: a durable write failed (${e.message}); writes are refused and retried until one succeeds`,
+    )
   })
-  store.on('batch', () => { warned = false })
+  store.on('batch', () => {
+    warned = false
+  })
   checkpointer.start()
   const lookups = new Map<string, { key: string; value: DeviceLookup }>()
   let closing: Promise<void> | undefined
@@ -246,68 +322,117 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
 
     registerDevice(body) {
       const deviceId = deviceIdOf(body?.deviceId)
-      const publicKey = body.publicKey instanceof Uint8Array ? toHex(body.publicKey) : str(body.publicKey, 'publicKey').toLowerCase()
+      const publicKey =
+        body.publicKey instanceof Uint8Array ? toHex(body.publicKey) : str(body.publicKey, 'publicKey').toLowerCase()
       const b: DeviceRegisterBody = { deviceId, publicKey, by: str(body.by, 'by') }
       if (body.model !== undefined) b.model = str(body.model, 'model')
       if (body.calibration !== undefined) b.calibration = body.calibration
       return store.appendEntry('device.register', b, clock())
     },
     revokeDevice(body) {
-      const b: DeviceRevokeBody = { deviceId: deviceIdOf(body?.deviceId), reason: str(body.reason, 'reason'), by: str(body.by, 'by') }
+      const b: DeviceRevokeBody = {
+        deviceId: deviceIdOf(body?.deviceId),
+        reason: str(body.reason, 'reason'),
+        by: str(body.by, 'by'),
+      }
       return store.appendEntry('device.revoke', b, clock())
     },
     createShipment(body) {
       const shipmentId = shipmentIdOf(body?.shipmentId)
-      if (!Array.isArray(body.devices) || body.devices.length === 0) bad('"devices" must list at least one device id', { field: 'devices' })
+      if (!Array.isArray(body.devices) || body.devices.length === 0)
+        bad('"devices" must list at least one device id', { field: 'devices' })
       const profileHash = profileHashOf(body.profile)
       if (body.profileHash !== undefined && body.profileHash !== profileHash) {
-        throw new LedgerError('ERR_LEDGER_PROFILE_HASH_MISMATCH', `profileHash ${body.profileHash} is not the SHA-256 of the profile's canonical JSON (${profileHash})`, { expected: profileHash, actual: body.profileHash })
+        throw new LedgerError(
+          'ERR_LEDGER_PROFILE_HASH_MISMATCH',
+          `profileHash ${body.profileHash} is not the SHA-256 of the profile's canonical JSON (${profileHash})`,
+          { expected: profileHash, actual: body.profileHash },
+        )
       }
       const b: ShipmentCreateBody = {
-        shipmentId, product: str(body.product, 'product'), route: { from: str(body.route?.from, 'route.from'), to: str(body.route?.to, 'route.to') },
-        devices: body.devices.map(deviceIdOf), profile: body.profile, profileHash, startAt: timeOf(body.startAt, 'startAt'), by: str(body.by, 'by'),
+        shipmentId,
+        product: str(body.product, 'product'),
+        route: { from: str(body.route?.from, 'route.from'), to: str(body.route?.to, 'route.to') },
+        devices: body.devices.map(deviceIdOf),
+        profile: body.profile,
+        profileHash,
+        startAt: timeOf(body.startAt, 'startAt'),
+        by: str(body.by, 'by'),
       }
       if (body.gs1 !== undefined) b.gs1 = body.gs1
-      if (body.cluster !== undefined) b.cluster = { partitions: body.cluster.partitions, devices: [...body.cluster.devices] }
+      if (body.cluster !== undefined)
+        b.cluster = { partitions: body.cluster.partitions, devices: [...body.cluster.devices] }
       return store.appendEntry('shipment.create', b, clock())
     },
     closeShipment(body) {
-      const b: ShipmentCloseBody = { shipmentId: shipmentIdOf(body?.shipmentId), closedAt: timeOf(body.closedAt, 'closedAt'), by: str(body.by, 'by') }
+      const b: ShipmentCloseBody = {
+        shipmentId: shipmentIdOf(body?.shipmentId),
+        closedAt: timeOf(body.closedAt, 'closedAt'),
+        by: str(body.by, 'by'),
+      }
       if (body.endsEarly !== undefined) b.endsEarly = { reason: str(body.endsEarly?.reason, 'endsEarly.reason') }
       if (body.signature !== undefined) {
         // Copied field by field: the entry holds what the signature defines, nothing the caller added (the codec checks the values).
         const { by, meaning, reason, at, override } = body.signature
-        b.signature = { by, meaning, reason, at, ...(override !== undefined ? { override: { reason: override.reason, alarms: [...override.alarms] } } : {}) }
+        b.signature = {
+          by,
+          meaning,
+          reason,
+          at,
+          ...(override !== undefined ? { override: { reason: override.reason, alarms: [...override.alarms] } } : {}),
+        }
       }
       // The anchors are the ledger's to write (indexes.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
     },
     changeShipmentDevices(body) {
-      const list = (v: unknown, name: string) => (Array.isArray(v) ? v.map(deviceIdOf) : bad(`"${name}" must be an array of device ids`, { field: name }))
+      const list = (v: unknown, name: string) =>
+        Array.isArray(v) ? v.map(deviceIdOf) : bad(`"${name}" must be an array of device ids`, { field: name })
       // The anchors are the ledger's to write (indexes.ts), never the caller's.
-      const b: ShipmentDevicesBody = { shipmentId: shipmentIdOf(body?.shipmentId), add: list(body.add, 'add'), remove: list(body.remove, 'remove'), at: timeOf(body.at, 'at'), by: str(body.by, 'by') }
+      const b: ShipmentDevicesBody = {
+        shipmentId: shipmentIdOf(body?.shipmentId),
+        add: list(body.add, 'add'),
+        remove: list(body.remove, 'remove'),
+        at: timeOf(body.at, 'at'),
+        by: str(body.by, 'by'),
+      }
       return store.appendEntry('shipment.devices', b, clock())
     },
     receiveShipment(body) {
       const by = str(body?.by, 'by')
       const sg = body.signature
-      if (typeof sg !== 'object' || sg === null) bad('"signature" must be an object { by, meaning, reason, at }', { field: 'signature' })
+      if (typeof sg !== 'object' || sg === null)
+        bad('"signature" must be an object { by, meaning, reason, at }', { field: 'signature' })
       // Copied field by field: the entry holds what the signature defines (the codec checks the values).
       const b: ShipmentReceiveBody = {
-        shipmentId: shipmentIdOf(body.shipmentId), receivedAt: timeOf(body.receivedAt, 'receivedAt'), by,
+        shipmentId: shipmentIdOf(body.shipmentId),
+        receivedAt: timeOf(body.receivedAt, 'receivedAt'),
+        by,
         signature: { by: sg.by, meaning: sg.meaning, reason: sg.reason, at: sg.at },
       }
       return store.appendEntry('shipment.receive', b, clock())
     },
     acknowledgeAlarm(body) {
       const b: AlarmAckBody = {
-        shipmentId: shipmentIdOf(body?.shipmentId), alarmId: str(body.alarmId, 'alarmId'), reason: str(body.reason, 'reason'),
-        comment: typeof body.comment === 'string' ? body.comment : bad('"comment" must be a string (may be empty)', { field: 'comment' }), by: str(body.by, 'by'),
+        shipmentId: shipmentIdOf(body?.shipmentId),
+        alarmId: str(body.alarmId, 'alarmId'),
+        reason: str(body.reason, 'reason'),
+        comment:
+          typeof body.comment === 'string'
+            ? body.comment
+            : bad('"comment" must be a string (may be empty)', { field: 'comment' }),
+        by: str(body.by, 'by'),
       }
       return store.appendEntry('alarm.ack', b, clock())
     },
     declareGap(body) {
-      const b: GapBody = { deviceId: deviceIdOf(body?.deviceId), fromSeq: body.fromSeq, toSeq: body.toSeq, cause: body.cause, by: str(body.by, 'by') }
+      const b: GapBody = {
+        deviceId: deviceIdOf(body?.deviceId),
+        fromSeq: body.fromSeq,
+        toSeq: body.toSeq,
+        cause: body.cause,
+        by: str(body.by, 'by'),
+      }
       if (body.detail !== undefined) b.detail = str(body.detail, 'detail')
       return store.appendEntry('gap', b, clock())
     },
@@ -317,11 +442,21 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     },
     appendReading(body, receivedAt, known) {
       if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
-      return store.appendEntry('reading', { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, receivedAt, known)
+      return store.appendEntry(
+        'reading',
+        { payload: body.payload, deviceId: body.deviceId, seq: body.seq },
+        receivedAt,
+        known,
+      )
     },
     async holdReading(body, receivedAt, known) {
       if (!Number.isSafeInteger(body.seq) || body.seq < 1 || body.seq > MAX_SEQ) bad(`"seq" out of range: ${body.seq}`)
-      await store.submit({ kind: 'hold', body: { payload: body.payload, deviceId: body.deviceId, seq: body.seq }, time: receivedAt, ...(known ? { known } : {}) })
+      await store.submit({
+        kind: 'hold',
+        body: { payload: body.payload, deviceId: body.deviceId, seq: body.seq },
+        time: receivedAt,
+        ...(known ? { known } : {}),
+      })
     },
     heldReadings: (deviceId) => store.heldRows(deviceId),
     async quarantine(record) {
@@ -343,7 +478,10 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       if (a) {
         const full = isDiskFull(a)
         return {
-          ok: false, code: full ? 'ERR_LEDGER_DISK_FULL' : 'ERR_LEDGER_WRITE_FAILED', since: checkpointer.anchorErrorSince, writeFailures,
+          ok: false,
+          code: full ? 'ERR_LEDGER_DISK_FULL' : 'ERR_LEDGER_WRITE_FAILED',
+          since: checkpointer.anchorErrorSince,
+          writeFailures,
           reason: `${full ? 'the disk is full' : 'a write failed'}: appending to checkpoints.log failed (${a.message}); retrying, no receipt is published meanwhile`,
         }
       }
@@ -362,7 +500,9 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
       return store.getEntries(await store.indicesByType(type, o)) as Promise<StoredEntry<typeof type>[]>
     },
     async readingsByDevice(deviceId, fromSeq = 1, toSeq = MAX_SEQ, o = {}) {
-      return store.getEntries(await store.readingIndicesByDevice(deviceId, fromSeq, toSeq, o.limit)) as Promise<StoredEntry<'reading'>[]>
+      return store.getEntries(await store.readingIndicesByDevice(deviceId, fromSeq, toSeq, o.limit)) as Promise<
+        StoredEntry<'reading'>[]
+      >
     },
     async readingsByShipment(shipmentId, o) {
       return store.getEntries(await store.readingIndicesByShipment(shipmentId, o)) as Promise<StoredEntry<'reading'>[]>
@@ -394,11 +534,15 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
     storeSnapshot: () => store.db.iterator(),
     subscribe(listener) {
       store.on('entry', listener)
-      return () => { store.off('entry', listener) }
+      return () => {
+        store.off('entry', listener)
+      }
     },
     onBatch(listener) {
       store.on('batch', listener)
-      return () => { store.off('batch', listener) }
+      return () => {
+        store.off('batch', listener)
+      }
     },
     close() {
       closing ??= (async () => {

@@ -40,7 +40,14 @@ export async function checkDbFiles(dbDir: string): Promise<DbCheck> {
     names = await readdir(dbDir)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    out.problems.push({ file: '', kind: code === 'ENOENT' ? 'missing' : 'unreadable', message: code === 'ENOENT' ? `the database directory ${dbDir} does not exist` : `cannot list ${dbDir}: ${(e as Error).message}` })
+    out.problems.push({
+      file: '',
+      kind: code === 'ENOENT' ? 'missing' : 'unreadable',
+      message:
+        code === 'ENOENT'
+          ? `the database directory ${dbDir} does not exist`
+          : `cannot list ${dbDir}: ${(e as Error).message}`,
+    })
     return out
   }
   const leveldbFiles = names.filter((n) => LOG.test(n) || TABLE.test(n) || MANIFEST.test(n) || n === 'CURRENT')
@@ -51,11 +58,21 @@ export async function checkDbFiles(dbDir: string): Promise<DbCheck> {
   }
   let manifest: string | undefined
   if (!names.includes('CURRENT')) {
-    out.problems.push({ file: 'CURRENT', kind: 'missing', message: `${join(dbDir, 'CURRENT')} is missing: LevelDB cannot find its MANIFEST and would start an empty database over the old files` })
+    out.problems.push({
+      file: 'CURRENT',
+      kind: 'missing',
+      message: `${join(dbDir, 'CURRENT')} is missing: LevelDB cannot find its MANIFEST and would start an empty database over the old files`,
+    })
   } else {
     const text = (await readFile(join(dbDir, 'CURRENT'), 'utf8').catch(() => '')).trim()
-    if (!MANIFEST.test(text)) out.problems.push({ file: 'CURRENT', kind: 'damaged', message: `${join(dbDir, 'CURRENT')} does not name a MANIFEST file (holds ${JSON.stringify(text.slice(0, 40))})` })
-    else if (!names.includes(text)) out.problems.push({ file: text, kind: 'missing', message: `CURRENT names ${text}, which is missing` })
+    if (!MANIFEST.test(text))
+      out.problems.push({
+        file: 'CURRENT',
+        kind: 'damaged',
+        message: `${join(dbDir, 'CURRENT')} does not name a MANIFEST file (holds ${JSON.stringify(text.slice(0, 40))})`,
+      })
+    else if (!names.includes(text))
+      out.problems.push({ file: text, kind: 'missing', message: `CURRENT names ${text}, which is missing` })
     else manifest = text
   }
   // Table files the MANIFEST does not hold are orphans (a compaction cut short by a crash); LevelDB deletes them.
@@ -77,13 +94,31 @@ export async function checkDbFiles(dbDir: string): Promise<DbCheck> {
     out.bytes += bytes.length
     if (isLog) {
       const r = checkLogFile(bytes)
-      if (r.damage) out.problems.push({ file: name, kind: 'damaged', offset: r.damage.offset, message: `${name}: ${r.damage.message}` })
+      if (r.damage)
+        out.problems.push({
+          file: name,
+          kind: 'damaged',
+          offset: r.damage.offset,
+          message: `${name}: ${r.damage.message}`,
+        })
       // A MANIFEST is rewritten whole on open; only a data log can end torn after a crash.
-      else if (r.tornTailAt !== undefined && name === manifest) out.problems.push({ file: name, kind: 'damaged', offset: r.tornTailAt, message: `${name}: ends in an incomplete record at offset ${r.tornTailAt}` })
+      else if (r.tornTailAt !== undefined && name === manifest)
+        out.problems.push({
+          file: name,
+          kind: 'damaged',
+          offset: r.tornTailAt,
+          message: `${name}: ends in an incomplete record at offset ${r.tornTailAt}`,
+        })
       else if (r.tornTailAt !== undefined) out.tornTails.push(name)
     } else {
       const r = checkTableFile(bytes)
-      if (r.damage) out.problems.push({ file: name, kind: 'damaged', offset: r.damage.offset, message: `${name}: ${r.damage.message}` })
+      if (r.damage)
+        out.problems.push({
+          file: name,
+          kind: 'damaged',
+          offset: r.damage.offset,
+          message: `${name}: ${r.damage.message}`,
+        })
     }
   }
   return out

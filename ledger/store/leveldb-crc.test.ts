@@ -22,10 +22,13 @@ t.equal(crc32c(new Uint8Array(32)), 0x8a9136aa, '32 zero bytes (RFC 3720, B.4)')
 t.equal(crc32c(new Uint8Array(0)), 0, 'empty input')
 
 t.test('property: equals the bitwise definition for any bytes and any split into parts', async (t) => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), (bytes, cut) => {
-    const k = Math.min(cut, bytes.length)
-    const want = reference(bytes)
-    return crc32c(bytes) === want && crc32c(bytes.subarray(0, k), bytes.subarray(k)) === want
-  }), { numRuns: 500 })
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), (bytes, cut) => {
+      const k = Math.min(cut, bytes.length)
+      const want = reference(bytes)
+      return crc32c(bytes) === want && crc32c(bytes.subarray(0, k), bytes.subarray(k)) === want
+    }),
+    { numRuns: 500 },
+  )
   t.pass('500 random inputs')
 })

@@ -21,7 +21,8 @@ const CRC_TABLES = (() => {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1
     t[n] = c >>> 0
   }
-  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff]
+  for (let n = 0; n < 256; n++)
+    for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff]
   return t
 })()
 
@@ -34,8 +35,15 @@ export function crc32c(...parts: Uint8Array[]): number {
     let i = 0
     for (; i + 8 <= n; i += 8) {
       c ^= p[i] | (p[i + 1] << 8) | (p[i + 2] << 16) | (p[i + 3] << 24)
-      c = t[1792 + (c & 0xff)] ^ t[1536 + ((c >>> 8) & 0xff)] ^ t[1280 + ((c >>> 16) & 0xff)] ^ t[1024 + (c >>> 24)]
-        ^ t[768 + p[i + 4]] ^ t[512 + p[i + 5]] ^ t[256 + p[i + 6]] ^ t[p[i + 7]]
+      c =
+        t[1792 + (c & 0xff)] ^
+        t[1536 + ((c >>> 8) & 0xff)] ^
+        t[1280 + ((c >>> 16) & 0xff)] ^
+        t[1024 + (c >>> 24)] ^
+        t[768 + p[i + 4]] ^
+        t[512 + p[i + 5]] ^
+        t[256 + p[i + 6]] ^
+        t[p[i + 7]]
     }
     for (; i < n; i++) c = t[(c ^ p[i]) & 0xff] ^ (c >>> 8)
   }
@@ -79,18 +87,35 @@ export function checkLogFile(bytes: Uint8Array): { records: number; damage?: Dam
         // Zero padding or preallocated space: the rest of this block must be zero too.
         const nonZero = bytes.subarray(o, end).findIndex((b) => b !== 0)
         if (nonZero >= 0 && end === bytes.length) return { records, tornTailAt: o }
-        if (nonZero >= 0) return { records, damage: { offset: o + nonZero, message: `non-zero byte inside zero padding at offset ${o + nonZero}` } }
+        if (nonZero >= 0)
+          return {
+            records,
+            damage: { offset: o + nonZero, message: `non-zero byte inside zero padding at offset ${o + nonZero}` },
+          }
         break
       }
       if (o + HEADER + length > end) {
         if (end === bytes.length) return { records, tornTailAt: o }
-        return { records, damage: { offset: o, message: `record at offset ${o} claims ${length} bytes, past the end of its 32 KiB block` } }
+        return {
+          records,
+          damage: {
+            offset: o,
+            message: `record at offset ${o} claims ${length} bytes, past the end of its 32 KiB block`,
+          },
+        }
       }
-      if (type < 1 || type > 4) return { records, damage: { offset: o, message: `record at offset ${o} has unknown type ${type}` } }
+      if (type < 1 || type > 4)
+        return { records, damage: { offset: o, message: `record at offset ${o} has unknown type ${type}` } }
       const expected = unmaskCrc(dv.getUint32(o, true))
       const actual = crc32c(bytes.subarray(o + 6, o + HEADER + length))
       if (expected !== actual) {
-        return { records, damage: { offset: o, message: `record at offset ${o} (${length} bytes, block ${block / BLOCK}) fails its CRC-32C check` } }
+        return {
+          records,
+          damage: {
+            offset: o,
+            message: `record at offset ${o} (${length} bytes, block ${block / BLOCK}) fails its CRC-32C check`,
+          },
+        }
       }
       records++
       o += HEADER + length
@@ -113,7 +138,8 @@ const TRAILER = 5
 class FormatError extends Error {}
 
 function varint(b: Uint8Array, at: { o: number }): number {
-  let result = 0, shift = 0
+  let result = 0,
+    shift = 0
   for (;;) {
     if (at.o >= b.length) throw new FormatError('varint runs past the end')
     const x = b[at.o++]
@@ -147,22 +173,37 @@ export function snappyDecompress(src: Uint8Array): Uint8Array {
         n += len
         continue
       }
-      case 1: len = ((tag >>> 2) & 7) + 4; offset = ((tag >>> 5) << 8) | src[at.o++]; break
-      case 2: len = (tag >>> 2) + 1; offset = src[at.o] | (src[at.o + 1] << 8); at.o += 2; break
-      default: len = (tag >>> 2) + 1; offset = (src[at.o] | (src[at.o + 1] << 8) | (src[at.o + 2] << 16) | (src[at.o + 3] << 24)) >>> 0; at.o += 4
+      case 1:
+        len = ((tag >>> 2) & 7) + 4
+        offset = ((tag >>> 5) << 8) | src[at.o++]
+        break
+      case 2:
+        len = (tag >>> 2) + 1
+        offset = src[at.o] | (src[at.o + 1] << 8)
+        at.o += 2
+        break
+      default:
+        len = (tag >>> 2) + 1
+        offset = (src[at.o] | (src[at.o + 1] << 8) | (src[at.o + 2] << 16) | (src[at.o + 3] << 24)) >>> 0
+        at.o += 4
     }
-    if (offset === 0 || offset > n || n + len > out.length) throw new FormatError('snappy copy refers outside the output')
+    if (offset === 0 || offset > n || n + len > out.length)
+      throw new FormatError('snappy copy refers outside the output')
     for (let i = 0; i < len; i++, n++) out[n] = out[n - offset]
   }
   if (n !== out.length) throw new FormatError(`snappy output is ${n} bytes, its header says ${out.length}`)
   return out
 }
 
-interface Handle { offset: number; size: number }
+interface Handle {
+  offset: number
+  size: number
+}
 
 /** Reads a block at `h`, checks its trailer CRC and returns its (decompressed) contents. */
 function readBlock(file: Uint8Array, h: Handle, what: string): Uint8Array {
-  if (h.offset + h.size + TRAILER > file.length) throw new FormatError(`${what} at offset ${h.offset} (${h.size} bytes) runs past the end of the file`)
+  if (h.offset + h.size + TRAILER > file.length)
+    throw new FormatError(`${what} at offset ${h.offset} (${h.size} bytes) runs past the end of the file`)
   const contents = file.subarray(h.offset, h.offset + h.size)
   const type = file[h.offset + h.size]
   const dv = new DataView(file.buffer, file.byteOffset + h.offset + h.size + 1, 4)
@@ -207,16 +248,19 @@ export function checkTableFile(file: Uint8Array): { blocks: number; damage?: Dam
   let blocks = 0
   let at = 0
   try {
-    if (file.length < FOOTER) throw new FormatError(`file is ${file.length} bytes, shorter than a table footer (${FOOTER})`)
+    if (file.length < FOOTER)
+      throw new FormatError(`file is ${file.length} bytes, shorter than a table footer (${FOOTER})`)
     const footer = file.subarray(file.length - FOOTER)
     const dv = new DataView(footer.buffer, footer.byteOffset, FOOTER)
     at = file.length - FOOTER
-    if (dv.getUint32(40, true) !== TABLE_MAGIC_LO || dv.getUint32(44, true) !== TABLE_MAGIC_HI) throw new FormatError('table footer magic number is wrong (file truncated or overwritten)')
+    if (dv.getUint32(40, true) !== TABLE_MAGIC_LO || dv.getUint32(44, true) !== TABLE_MAGIC_HI)
+      throw new FormatError('table footer magic number is wrong (file truncated or overwritten)')
     const c = { o: 0 }
     const metaindex = handleOf(footer, c)
     const index = handleOf(footer, c)
     at = metaindex.offset
-    readBlock(file, metaindex, 'metaindex block'); blocks++
+    readBlock(file, metaindex, 'metaindex block')
+    blocks++
     at = index.offset
     const handles = blockValues(readBlock(file, index, 'index block')).map((v) => handleOf(v))
     blocks++
@@ -249,13 +293,19 @@ function logicalRecords(bytes: Uint8Array): Uint8Array[] {
       if (o + HEADER + length > end || type < 1 || type > 4) return out
       if (unmaskCrc(dv.getUint32(o, true)) !== crc32c(bytes.subarray(o + 6, o + HEADER + length))) return out
       const data = bytes.subarray(o + HEADER, o + HEADER + length)
-      if (type === 1) { out.push(data); parts = null } else if (type === 2) parts = [data]
+      if (type === 1) {
+        out.push(data)
+        parts = null
+      } else if (type === 2) parts = [data]
       else if (parts) {
         parts.push(data)
         if (type === 4) {
           const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
           let at = 0
-          for (const p of parts) { whole.set(p, at); at += p.length }
+          for (const p of parts) {
+            whole.set(p, at)
+            at += p.length
+          }
           out.push(whole)
           parts = null
         }
@@ -278,16 +328,40 @@ export function liveTableFiles(manifest: Uint8Array): Set<number> | null {
   try {
     for (const rec of logicalRecords(manifest)) {
       const at = { o: 0 }
-      const slice = () => { const n = varint(rec, at); at.o += n; if (at.o > rec.length) throw new FormatError('slice runs past the end') }
+      const slice = () => {
+        const n = varint(rec, at)
+        at.o += n
+        if (at.o > rec.length) throw new FormatError('slice runs past the end')
+      }
       while (at.o < rec.length) {
         const tag = varint(rec, at)
         switch (tag) {
-          case 1: slice(); break // comparator
-          case 2: case 3: case 4: case 9: varint(rec, at); break // log number, next file, last sequence, previous log
-          case 5: varint(rec, at); slice(); break // compact pointer: level, key
-          case 6: varint(rec, at); live.delete(varint(rec, at)); break // deleted file: level, number
-          case 7: varint(rec, at); live.add(varint(rec, at)); varint(rec, at); slice(); slice(); break // new file: level, number, size, smallest, largest
-          default: throw new FormatError(`unknown version edit tag ${tag}`)
+          case 1:
+            slice()
+            break // comparator
+          case 2:
+          case 3:
+          case 4:
+          case 9:
+            varint(rec, at)
+            break // log number, next file, last sequence, previous log
+          case 5:
+            varint(rec, at)
+            slice()
+            break // compact pointer: level, key
+          case 6:
+            varint(rec, at)
+            live.delete(varint(rec, at))
+            break // deleted file: level, number
+          case 7:
+            varint(rec, at)
+            live.add(varint(rec, at))
+            varint(rec, at)
+            slice()
+            slice()
+            break // new file: level, number, size, smallest, largest
+          default:
+            throw new FormatError(`unknown version edit tag ${tag}`)
         }
       }
     }

@@ -17,7 +17,9 @@ export function currentRecord(r: QuarantineRecord): QuarantineRecord {
 }
 
 export function hasLegacyCounts(stats: LedgerStats): boolean {
-  return [stats.quarantineByReason, stats.quarantineDroppedByReason ?? {}].some((m) => Object.keys(m).some((k) => LEGACY.has(k)))
+  return [stats.quarantineByReason, stats.quarantineDroppedByReason ?? {}].some((m) =>
+    Object.keys(m).some((k) => LEGACY.has(k)),
+  )
 }
 
 /**
@@ -34,9 +36,16 @@ export function renameLegacyCounts(stats: LedgerStats, keptMalformedCodes: reado
       delete m[old]
       let left = n
       if (old === 'ERR_MALFORMED') {
-        for (const code of split.slice(0, n)) { const c = decodeReason(code); m[c] = (m[c] ?? 0) + 1; left-- }
+        for (const code of split.slice(0, n)) {
+          const c = decodeReason(code)
+          m[c] = (m[c] ?? 0) + 1
+          left--
+        }
       }
-      if (left > 0) { const c = old === 'ERR_MALFORMED' ? 'ERR_READING_TRUNCATED' : currentReason(old); m[c] = (m[c] ?? 0) + left }
+      if (left > 0) {
+        const c = old === 'ERR_MALFORMED' ? 'ERR_READING_TRUNCATED' : currentReason(old)
+        m[c] = (m[c] ?? 0) + left
+      }
     }
   }
   rename(stats.quarantineByReason as Partial<Record<string, number>>, keptMalformedCodes)

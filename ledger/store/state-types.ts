@@ -117,5 +117,13 @@ export interface LedgerStats {
 }
 
 /** Bounds of the quarantine: in total (records and bytes) and per device. */
-export interface QuarantineCaps { maxRecords: number; maxBytes: number; maxPerDevice: number }
-export const DEFAULT_QUARANTINE_CAPS: QuarantineCaps = Object.freeze({ maxRecords: 10_000, maxBytes: 32 * 1024 * 1024, maxPerDevice: 1_000 })
+export interface QuarantineCaps {
+  maxRecords: number
+  maxBytes: number
+  maxPerDevice: number
+}
+export const DEFAULT_QUARANTINE_CAPS: QuarantineCaps = Object.freeze({
+  maxRecords: 10_000,
+  maxBytes: 32 * 1024 * 1024,
+  maxPerDevice: 1_000,
+})

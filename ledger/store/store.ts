@@ -12,16 +12,45 @@
 import { ClassicLevel } from 'classic-level'
 import { EventEmitter } from 'node:events'
 import type { Entry, EntryBodies, EntryType, StoredEntry } from '../tlog/index.ts'
-import { appendLeaf, consistencyProof, EMPTY_ROOT, inclusionProof, leafHash, rootAt, rootFromFrontier, type NodeBatchReader, type NodeReader } from '../tlog/index.ts'
+import {
+  appendLeaf,
+  consistencyProof,
+  EMPTY_ROOT,
+  inclusionProof,
+  leafHash,
+  rootAt,
+  rootFromFrontier,
+  type NodeBatchReader,
+  type NodeReader,
+} from '../tlog/index.ts'
 import { leafHashNode, nodeHashNode, sha256Hex } from '../node-crypto/index.ts'
 import { encodeEntry, entryHash, GENESIS_PREV } from '../tlog/index.ts'
 import { createGroupCommit, type GroupCommit, type ItemOutcome } from './group-commit.ts'
 import { END, K, indexOfKey } from './keys-layout.ts'
-import { jsonBytes, parseJsonBytes, prepareEntry, prepareHold, type BatchContext, type BatchOp, type ChainVia, type HeldRow, type KnownReading, type ReadingRow } from './indexes.ts'
+import {
+  jsonBytes,
+  parseJsonBytes,
+  prepareEntry,
+  prepareHold,
+  type BatchContext,
+  type BatchOp,
+  type ChainVia,
+  type HeldRow,
+  type KnownReading,
+  type ReadingRow,
+} from './indexes.ts'
 import { windowsOf } from '../tlog/index.ts'
 import { LedgerError } from './errors.ts'
 import { defaultLedgerLog, type LedgerLog } from './log.ts'
-import { DEFAULT_QUARANTINE_CAPS, type DeviceState, type LedgerStats, type QuarantineCaps, type QuarantineReason, type QuarantineRecord, type ShipmentState } from './state-types.ts'
+import {
+  DEFAULT_QUARANTINE_CAPS,
+  type DeviceState,
+  type LedgerStats,
+  type QuarantineCaps,
+  type QuarantineReason,
+  type QuarantineRecord,
+  type ShipmentState,
+} from './state-types.ts'
 import { fromHex, toHex } from '../protocol/index.ts'
 import { currentRecord, hasLegacyCounts, renameLegacyCounts } from './quarantine-names.ts'
 
@@ -34,12 +63,27 @@ const textDecoder = new TextDecoder()
 const parseStored = (bytes: Uint8Array): StoredEntry => {
   let hash: string | undefined
   // The hash only when asked for: most readers (the live fold, shipment queries) never do.
-  return { entry: JSON.parse(textDecoder.decode(bytes)) as Entry, bytes, get hash() { return (hash ??= sha256Hex(bytes)) } }
+  return {
+    entry: JSON.parse(textDecoder.decode(bytes)) as Entry,
+    bytes,
+    get hash() {
+      return (hash ??= sha256Hex(bytes))
+    },
+  }
 }
 
-interface TreeState { size: number; frontier: string[]; lastHash: string; lastTime: number }
+interface TreeState {
+  size: number
+  frontier: string[]
+  lastHash: string
+  lastTime: number
+}
 
-export interface StoredCheckpoint { note: string; size: number; rootHash: string }
+export interface StoredCheckpoint {
+  note: string
+  size: number
+  rootHash: string
+}
 
 export type WriteItem =
   /** `known`: a reading's payload as the ingest decoded and hashed it (indexes.ts, KnownReading). */
@@ -50,13 +94,23 @@ export type WriteItem =
   /** No write: settles after everything submitted before it (keeps MQTT acks in order). */
   | { kind: 'barrier' }
 
-export interface HeldResult { held: true; deviceId: string; seq: number }
+export interface HeldResult {
+  held: true
+  deviceId: string
+  seq: number
+}
 export type WriteResult = StoredEntry | QuarantineRecord | HeldResult | null
 
 type DB = ClassicLevel<string, Uint8Array>
 
-const emptyStats = (): LedgerStats => ({ batches: 0, entries: 0, largestBatch: 0, entriesByType: {}, quarantined: 0, quarantineByReason: {} })
-
+const emptyStats = (): LedgerStats => ({
+  batches: 0,
+  entries: 0,
+  largestBatch: 0,
+  entriesByType: {},
+  quarantined: 0,
+  quarantineByReason: {},
+})
 
 /** Events: 'entry' (StoredEntry, per committed entry, in log order), 'batch' ({ entries, items }, per durable batch). */
 export class LogStore extends EventEmitter {
@@ -77,12 +131,21 @@ export class LogStore extends EventEmitter {
   #closed = false
   #closing = false
   /** Why writes are refused while a failed batch is retried (disk full, I/O error); undefined when healthy. */
-  #unhealthy: { code: 'ERR_LEDGER_DISK_FULL' | 'ERR_LEDGER_WRITE_FAILED' | 'ERR_LEDGER_FAILED'; reason: string; since: number } | undefined
+  #unhealthy:
+    | { code: 'ERR_LEDGER_DISK_FULL' | 'ERR_LEDGER_WRITE_FAILED' | 'ERR_LEDGER_FAILED'; reason: string; since: number }
+    | undefined
   #writeFailures = 0
   /** Wakes the retry wait early (close). */
   #wake: (() => void) | undefined
 
-  private constructor(db: DB, tree: TreeState, devices: Map<string, DeviceState>, shipments: Map<string, ShipmentState>, stats: LedgerStats, quarantineSeq: number) {
+  private constructor(
+    db: DB,
+    tree: TreeState,
+    devices: Map<string, DeviceState>,
+    shipments: Map<string, ShipmentState>,
+    stats: LedgerStats,
+    quarantineSeq: number,
+  ) {
     super()
     this.db = db
     this.#tree = tree
@@ -96,21 +159,33 @@ export class LogStore extends EventEmitter {
   }
 
   /** Opens (creating if needed) the LevelDB at `path` and checks the tree state against the last entry. */
-  static async open(path: string, { createIfMissing = true, log = defaultLedgerLog() }: { createIfMissing?: boolean; log?: LedgerLog } = {}): Promise<LogStore> {
+  static async open(
+    path: string,
+    { createIfMissing = true, log = defaultLedgerLog() }: { createIfMissing?: boolean; log?: LedgerLog } = {},
+  ): Promise<LogStore> {
     const db: DB = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
     await db.open({ createIfMissing })
     try {
       const treeBytes = await db.get(K.tree)
-      const tree: TreeState = treeBytes ? parseJsonBytes(treeBytes) : { size: 0, frontier: [], lastHash: GENESIS_PREV, lastTime: 0 }
+      const tree: TreeState = treeBytes
+        ? parseJsonBytes(treeBytes)
+        : { size: 0, frontier: [], lastHash: GENESIS_PREV, lastTime: 0 }
       await checkTreeState(db, tree)
       const devices = new Map<string, DeviceState>()
-      for await (const [, v] of db.iterator({ gte: K.devicePrefix, lt: K.devicePrefix + END })) { const d = parseJsonBytes<DeviceState>(v); devices.set(d.deviceId, d) }
+      for await (const [, v] of db.iterator({ gte: K.devicePrefix, lt: K.devicePrefix + END })) {
+        const d = parseJsonBytes<DeviceState>(v)
+        devices.set(d.deviceId, d)
+      }
       const shipments = new Map<string, ShipmentState>()
-      for await (const [, v] of db.iterator({ gte: K.shipmentPrefix, lt: K.shipmentPrefix + END })) { const s = parseJsonBytes<ShipmentState>(v); shipments.set(s.shipmentId, s) }
+      for await (const [, v] of db.iterator({ gte: K.shipmentPrefix, lt: K.shipmentPrefix + END })) {
+        const s = parseJsonBytes<ShipmentState>(v)
+        shipments.set(s.shipmentId, s)
+      }
       const statsBytes = await db.get(K.stats)
       const stats = statsBytes ? parseJsonBytes<LedgerStats>(statsBytes) : emptyStats()
       let quarantineSeq = 0
-      for await (const k of db.keys({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END, reverse: true, limit: 1 })) quarantineSeq = indexOfKey(k) + 1
+      for await (const k of db.keys({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END, reverse: true, limit: 1 }))
+        quarantineSeq = indexOfKey(k) + 1
       if (hasLegacyCounts(stats)) {
         const codes: unknown[] = []
         for await (const v of db.values({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END })) {
@@ -125,7 +200,9 @@ export class LogStore extends EventEmitter {
         for await (const v of db.values({ gte: K.quarantinePrefix, lt: K.quarantinePrefix + END })) {
           const r = parseJsonBytes<QuarantineRecord>(v)
           const who = r.deviceId !== undefined && devices.has(r.deviceId) ? r.deviceId : ''
-          kept.records++; kept.bytes += v.length; kept.byDevice[who] = (kept.byDevice[who] ?? 0) + 1
+          kept.records++
+          kept.bytes += v.length
+          kept.byDevice[who] = (kept.byDevice[who] ?? 0) + 1
         }
         stats.quarantineKept = kept
       }
@@ -140,21 +217,45 @@ export class LogStore extends EventEmitter {
 
   /** Bounds the quarantine from now on (records already kept stay). */
   setQuarantineCaps(caps: QuarantineCaps): void {
-    for (const [k, v] of Object.entries(caps)) if (!Number.isSafeInteger(v) || v < 0) throw new LedgerError('ERR_LEDGER_BAD_INPUT', `quarantine cap "${k}" must be a non-negative integer, got ${v}`, { field: k })
+    for (const [k, v] of Object.entries(caps))
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new LedgerError(
+          'ERR_LEDGER_BAD_INPUT',
+          `quarantine cap "${k}" must be a non-negative integer, got ${v}`,
+          { field: k },
+        )
     this.#caps = { ...caps }
   }
 
-  get size(): number { return this.#tree.size }
-  get lastHash(): string { return this.#tree.lastHash }
+  get size(): number {
+    return this.#tree.size
+  }
+  get lastHash(): string {
+    return this.#tree.lastHash
+  }
   /** Root of the durable tree. */
-  get rootHash(): Uint8Array { return rootFromFrontier(this.#frontier) }
-  get stats(): LedgerStats { return structuredClone(this.#stats) }
-  get closed(): boolean { return this.#closed }
+  get rootHash(): Uint8Array {
+    return rootFromFrontier(this.#frontier)
+  }
+  get stats(): LedgerStats {
+    return structuredClone(this.#stats)
+  }
+  get closed(): boolean {
+    return this.#closed
+  }
 
-  device(id: string): DeviceState | undefined { return this.#devices.get(id) }
-  devices(): DeviceState[] { return [...this.#devices.values()] }
-  shipment(id: string): ShipmentState | undefined { return this.#shipments.get(id) }
-  shipments(): ShipmentState[] { return [...this.#shipments.values()] }
+  device(id: string): DeviceState | undefined {
+    return this.#devices.get(id)
+  }
+  devices(): DeviceState[] {
+    return [...this.#devices.values()]
+  }
+  shipment(id: string): ShipmentState | undefined {
+    return this.#shipments.get(id)
+  }
+  shipments(): ShipmentState[] {
+    return [...this.#shipments.values()]
+  }
 
   /** Queues a write; resolves once the batch holding it is durable. */
   submit(item: WriteItem): Promise<WriteResult> {
@@ -166,12 +267,19 @@ export class LogStore extends EventEmitter {
     return this.#gc.submit(item)
   }
 
-  appendEntry<T extends EntryType>(type: T, body: EntryBodies[T], time: number, known?: KnownReading): Promise<StoredEntry<T>> {
+  appendEntry<T extends EntryType>(
+    type: T,
+    body: EntryBodies[T],
+    time: number,
+    known?: KnownReading,
+  ): Promise<StoredEntry<T>> {
     return this.submit({ kind: 'entry', type, body, time, ...(known ? { known } : {}) }) as Promise<StoredEntry<T>>
   }
 
   /** Waits for every queued write. */
-  drain(): Promise<void> { return this.#gc.drain() }
+  drain(): Promise<void> {
+    return this.#gc.drain()
+  }
 
   /** A batch retrying on a full disk gives up (its callers see the error) instead of holding a close. */
   stopRetrying(): void {
@@ -194,7 +302,9 @@ export class LogStore extends EventEmitter {
    */
   health(): StoreHealth {
     const u = this.#unhealthy
-    return u ? { ok: false, ...u, writeFailures: this.#writeFailures } : { ok: true, writeFailures: this.#writeFailures }
+    return u
+      ? { ok: false, ...u, writeFailures: this.#writeFailures }
+      : { ok: true, writeFailures: this.#writeFailures }
   }
 
   /**
@@ -206,7 +316,11 @@ export class LogStore extends EventEmitter {
    * error). Anything else means the in-memory state and the disk differ:
    * writes stop for good (ERR_LEDGER_FAILED) and the ledger must be restarted.
    */
-  async #commit(ops: BatchOp[], before: { batches: number; tree: TreeState }, after: { batches: number; tree: TreeState }): Promise<void> {
+  async #commit(
+    ops: BatchOp[],
+    before: { batches: number; tree: TreeState },
+    after: { batches: number; tree: TreeState },
+  ): Promise<void> {
     let delay = 0
     let reopen = false
     for (;;) {
@@ -215,12 +329,24 @@ export class LogStore extends EventEmitter {
           if (this.db.status === 'open') await this.db.close()
           await this.db.open({ createIfMissing: false })
           const onDisk = await durableMark(this.db)
-          const same = (m: { batches: number; tree: TreeState }) => onDisk.batches === m.batches && onDisk.tree.size === m.tree.size && onDisk.tree.lastHash === m.tree.lastHash
-          if (same(after)) { this.#unhealthy = undefined; return }
+          const same = (m: { batches: number; tree: TreeState }) =>
+            onDisk.batches === m.batches && onDisk.tree.size === m.tree.size && onDisk.tree.lastHash === m.tree.lastHash
+          if (same(after)) {
+            this.#unhealthy = undefined
+            return
+          }
           if (!same(before)) {
-            const e = new LedgerError('ERR_LEDGER_FAILED', `after a failed write the database holds batch ${onDisk.batches} (size ${onDisk.tree.size}), neither the ledger's batch ${before.batches} nor ${after.batches}; restart the ledger`, { onDisk: onDisk.batches, before: before.batches, after: after.batches })
+            const e = new LedgerError(
+              'ERR_LEDGER_FAILED',
+              `after a failed write the database holds batch ${onDisk.batches} (size ${onDisk.tree.size}), neither the ledger's batch ${before.batches} nor ${after.batches}; restart the ledger`,
+              { onDisk: onDisk.batches, before: before.batches, after: after.batches },
+            )
             this.#failed = e
-            this.#unhealthy = { code: 'ERR_LEDGER_FAILED', reason: e.message, since: this.#unhealthy?.since ?? Date.now() }
+            this.#unhealthy = {
+              code: 'ERR_LEDGER_FAILED',
+              reason: e.message,
+              since: this.#unhealthy?.since ?? Date.now(),
+            }
             throw e
           }
           reopen = false
@@ -243,8 +369,15 @@ export class LogStore extends EventEmitter {
         // Backoff from 50 ms doubling to 5 s: frequent enough to resume soon after space returns.
         delay = Math.min(5000, Math.max(50, delay * 2))
         await new Promise<void>((resolve) => {
-          const t = setTimeout(() => { this.#wake = undefined; resolve() }, delay)
-          this.#wake = () => { clearTimeout(t); this.#wake = undefined; resolve() }
+          const t = setTimeout(() => {
+            this.#wake = undefined
+            resolve()
+          }, delay)
+          this.#wake = () => {
+            clearTimeout(t)
+            this.#wake = undefined
+            resolve()
+          }
         })
         if (this.#closing) throw e
       }
@@ -264,38 +397,52 @@ export class LogStore extends EventEmitter {
     let quarantineSeq = this.#quarantineSeq
     let { size, lastHash, lastTime } = this.#tree
     let frontier = this.#frontier
-    const put = (key: string, value: Uint8Array) => { ops.push({ type: 'put', key, value }) }
+    const put = (key: string, value: Uint8Array) => {
+      ops.push({ type: 'put', key, value })
+    }
     /** A batch whose only change is a counter (a dropped quarantine record) is written too. */
     let countsOnly = false
     const quarantine = (r: Omit<QuarantineRecord, 'id'>): QuarantineRecord => {
       stats.quarantined++
       stats.quarantineByReason[r.reason] = (stats.quarantineByReason[r.reason] ?? 0) + 1
-      const kept = stats.quarantineKept ??= { records: 0, bytes: 0, byDevice: {} }
+      const kept = (stats.quarantineKept ??= { records: 0, bytes: 0, byDevice: {} })
       // Per device only for registered devices: made-up device ids must not grow the counters.
       const who = r.deviceId !== undefined && ctx.device(r.deviceId) ? r.deviceId : ''
       const record: QuarantineRecord = { ...r, id: quarantineSeq }
       const bytes = jsonBytes(record)
       const caps = this.#caps
-      if (kept.records >= caps.maxRecords || kept.bytes + bytes.length > caps.maxBytes || (kept.byDevice[who] ?? 0) >= caps.maxPerDevice) {
+      if (
+        kept.records >= caps.maxRecords ||
+        kept.bytes + bytes.length > caps.maxBytes ||
+        (kept.byDevice[who] ?? 0) >= caps.maxPerDevice
+      ) {
         // Over a cap: counted, not kept (docs/ARCHITECTURE.md, "Quarantine"); the oldest records stay as the first evidence.
         countsOnly = true
         stats.quarantineDropped = (stats.quarantineDropped ?? 0) + 1
-        const by = stats.quarantineDroppedByReason ??= {}
+        const by = (stats.quarantineDroppedByReason ??= {})
         by[r.reason] = (by[r.reason] ?? 0) + 1
         return { ...record, id: -1 }
       }
       quarantineSeq++
       put(K.quarantine(record.id), bytes)
-      kept.records++; kept.bytes += bytes.length; kept.byDevice[who] = (kept.byDevice[who] ?? 0) + 1
+      kept.records++
+      kept.bytes += bytes.length
+      kept.byDevice[who] = (kept.byDevice[who] ?? 0) + 1
       return record
     }
     const ctx: BatchContext = {
       put,
-      del: (key) => { ops.push({ type: 'del', key }) },
+      del: (key) => {
+        ops.push({ type: 'del', key })
+      },
       device: (id) => devices.get(id) ?? this.#devices.get(id),
-      setDevice: (d) => { devices.set(d.deviceId, d) },
+      setDevice: (d) => {
+        devices.set(d.deviceId, d)
+      },
       shipment: (id) => shipments.get(id) ?? this.#shipments.get(id),
-      setShipment: (s) => { shipments.set(s.shipmentId, s) },
+      setShipment: (s) => {
+        shipments.set(s.shipmentId, s)
+      },
       shipmentsOfDevice: (id) => {
         const ids = new Set(this.#deviceShipments.get(id) ?? [])
         for (const s of shipments.values()) if (s.devices.includes(id)) ids.add(s.shipmentId)
@@ -309,7 +456,10 @@ export class LogStore extends EventEmitter {
       },
       readingsFromTime: async (deviceId, from) => {
         const out: { seq: number; t: number; i: number }[] = []
-        for await (const [k, v] of this.db.iterator({ gte: K.readingTimeFrom(deviceId, from), lt: K.readingTimePrefix(deviceId) + END })) {
+        for await (const [k, v] of this.db.iterator({
+          gte: K.readingTimeFrom(deviceId, from),
+          lt: K.readingTimePrefix(deviceId) + END,
+        })) {
           const parts = k.split('!')
           out.push({ t: Number(parts[2]), seq: Number(parts[3]), i: parseJsonBytes<number>(v) })
         }
@@ -329,7 +479,9 @@ export class LogStore extends EventEmitter {
         heldRows.set(K.held(deviceId, seq), null)
         ops.push({ type: 'del', key: K.held(deviceId, seq) })
       },
-      quarantine: (r) => { quarantine(r) },
+      quarantine: (r) => {
+        quarantine(r)
+      },
     }
     const outcomes: ItemOutcome<WriteResult>[] = []
     const newEntries: StoredEntry[] = []
@@ -339,7 +491,10 @@ export class LogStore extends EventEmitter {
       return { entry, bytes: encodeEntry(entry, known?.reading) }
     }
     /** Records one encoded entry and applies it; returns it and the entries it makes follow. */
-    const appendEncoded = async ({ entry, bytes }: { entry: Entry; bytes: Uint8Array }, apply: Awaited<ReturnType<typeof prepareEntry>>) => {
+    const appendEncoded = async (
+      { entry, bytes }: { entry: Entry; bytes: Uint8Array },
+      apply: Awaited<ReturnType<typeof prepareEntry>>,
+    ) => {
       const { type } = entry
       const hash = sha256Hex(bytes)
       const stored: StoredEntry = { entry, bytes, hash }
@@ -360,7 +515,10 @@ export class LogStore extends EventEmitter {
     for (const item of items) {
       let applying = false
       try {
-        if (item.kind === 'barrier') { outcomes.push({ ok: true, value: null }); continue }
+        if (item.kind === 'barrier') {
+          outcomes.push({ ok: true, value: null })
+          continue
+        }
         if (item.kind === 'quarantine') {
           outcomes.push({ ok: true, value: quarantine(item.record) })
           continue
@@ -406,7 +564,10 @@ export class LogStore extends EventEmitter {
     this.#tree = tree
     this.#frontier = frontier
     for (const d of devices.values()) this.#devices.set(d.deviceId, d)
-    for (const s of shipments.values()) { this.#shipments.set(s.shipmentId, s); this.#linkShipment(s) }
+    for (const s of shipments.values()) {
+      this.#shipments.set(s.shipmentId, s)
+      this.#linkShipment(s)
+    }
     this.#stats = stats
     this.#quarantineSeq = quarantineSeq
     // The batch is durable whatever a listener does: a throwing listener must not fail the writes.
@@ -414,7 +575,10 @@ export class LogStore extends EventEmitter {
       try {
         this.emit(event, arg)
       } catch (e) {
-        this.#log.error({ event: 'listener_threw', on: event, err: (e as Error).message }, `a ledger ${event} listener threw: ${(e as Error).message}`)
+        this.#log.error(
+          { event: 'listener_threw', on: event, err: (e as Error).message },
+          `a ledger ${event} listener threw: ${(e as Error).message}`,
+        )
       }
     }
     for (const e of newEntries) notify('entry', e)
@@ -425,7 +589,7 @@ export class LogStore extends EventEmitter {
   #linkShipment(s: ShipmentState): void {
     for (const id of s.devices) {
       let set = this.#deviceShipments.get(id)
-      if (!set) this.#deviceShipments.set(id, set = new Set())
+      if (!set) this.#deviceShipments.set(id, (set = new Set()))
       set.add(s.shipmentId)
     }
   }
@@ -433,7 +597,11 @@ export class LogStore extends EventEmitter {
   // ---- reads ----------------------------------------------------------------
 
   #checkIndex(i: number, size = this.#tree.size): void {
-    if (!Number.isSafeInteger(i) || i < 0 || i >= size) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `entry index ${i} is outside the log of size ${size}`, { index: i, size })
+    if (!Number.isSafeInteger(i) || i < 0 || i >= size)
+      throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `entry index ${i} is outside the log of size ${size}`, {
+        index: i,
+        size,
+      })
   }
 
   async entryBytes(i: number): Promise<Uint8Array> {
@@ -451,7 +619,10 @@ export class LogStore extends EventEmitter {
     if (indices.length === 0) return []
     const all = await this.db.getMany(indices.map(K.entry))
     return all.map((bytes, n) => {
-      if (!bytes) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${indices[n]} is indexed but missing`, { index: indices[n] })
+      if (!bytes)
+        throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${indices[n]} is indexed but missing`, {
+          index: indices[n],
+        })
       return parseStored(bytes)
     })
   }
@@ -464,7 +635,8 @@ export class LogStore extends EventEmitter {
   /** A device's held readings (outside the log), by seq. */
   async heldRows(deviceId: string): Promise<(HeldRow & { seq: number })[]> {
     const out: (HeldRow & { seq: number })[] = []
-    for await (const [k, v] of this.db.iterator({ gte: K.heldPrefix(deviceId), lt: K.heldPrefix(deviceId) + END })) out.push({ ...parseJsonBytes<HeldRow>(v), seq: indexOfKey(k) })
+    for await (const [k, v] of this.db.iterator({ gte: K.heldPrefix(deviceId), lt: K.heldPrefix(deviceId) + END }))
+      out.push({ ...parseJsonBytes<HeldRow>(v), seq: indexOfKey(k) })
     return out
   }
 
@@ -474,33 +646,60 @@ export class LogStore extends EventEmitter {
   }
 
   /** Entry indices of one type, ascending, from entry index `from`. O(k). */
-  async indicesByType(type: EntryType, { from = 0, limit = Infinity }: { from?: number; limit?: number } = {}): Promise<number[]> {
+  async indicesByType(
+    type: EntryType,
+    { from = 0, limit = Infinity }: { from?: number; limit?: number } = {},
+  ): Promise<number[]> {
     const out: number[] = []
-    for await (const k of this.db.keys({ gte: K.byType(type, from), lt: K.byTypePrefix(type) + END, limit: Number.isFinite(limit) ? limit : -1 })) out.push(indexOfKey(k))
+    for await (const k of this.db.keys({
+      gte: K.byType(type, from),
+      lt: K.byTypePrefix(type) + END,
+      limit: Number.isFinite(limit) ? limit : -1,
+    }))
+      out.push(indexOfKey(k))
     return out
   }
 
   /** Entry indices of a device's readings with fromSeq <= seq <= toSeq, by seq. O(k). */
   async readingIndicesByDevice(deviceId: string, fromSeq: number, toSeq: number, limit = Infinity): Promise<number[]> {
     const out: number[] = []
-    for await (const v of this.db.values({ gte: K.reading(deviceId, fromSeq), lte: K.reading(deviceId, toSeq), limit: Number.isFinite(limit) ? limit : -1 })) out.push(parseJsonBytes<ReadingRow>(v).i)
+    for await (const v of this.db.values({
+      gte: K.reading(deviceId, fromSeq),
+      lte: K.reading(deviceId, toSeq),
+      limit: Number.isFinite(limit) ? limit : -1,
+    }))
+      out.push(parseJsonBytes<ReadingRow>(v).i)
     return out
   }
 
   /** Entry indices of a shipment's readings by device time, within [startAt, closedAt]. O(k). */
-  async readingIndicesByShipment(shipmentId: string, { fromTime, toTime, limit = Infinity }: { fromTime?: number; toTime?: number; limit?: number } = {}): Promise<number[]> {
+  async readingIndicesByShipment(
+    shipmentId: string,
+    { fromTime, toTime, limit = Infinity }: { fromTime?: number; toTime?: number; limit?: number } = {},
+  ): Promise<number[]> {
     const s = this.#shipments.get(shipmentId)
-    if (!s) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${shipmentId} does not exist`, { shipmentId })
+    if (!s)
+      throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${shipmentId} does not exist`, { shipmentId })
     const from = Math.max(s.startAt, fromTime ?? 0)
     const to = Math.min(s.closedAt ?? Number.MAX_SAFE_INTEGER, toTime ?? Number.MAX_SAFE_INTEGER)
     const out: number[] = []
     if (to < from) return out
     // Every key of device time `to` sorts before the next time's prefix.
-    const upper = to >= Number.MAX_SAFE_INTEGER ? K.shipmentReadingPrefix(shipmentId) + END : K.shipmentReadingFrom(shipmentId, to + 1)
+    const upper =
+      to >= Number.MAX_SAFE_INTEGER
+        ? K.shipmentReadingPrefix(shipmentId) + END
+        : K.shipmentReadingFrom(shipmentId, to + 1)
     // Once closed, only readings up to each logger's close anchor are the shipment's (final once closed);
     // readings indexed earlier above a head (past a hole) are post-close evidence.
     // A removed logger ends at its removal anchor (ledger/tlog/logger-windows.ts).
-    const head = s.closeAnchors ? new Map([...s.closeAnchors, ...windowsOf(s).flatMap((w) => (w.endAnchor ? [w.endAnchor] : []))].map((a) => [a.deviceId, a.seq])) : null
+    const head = s.closeAnchors
+      ? new Map(
+          [...s.closeAnchors, ...windowsOf(s).flatMap((w) => (w.endAnchor ? [w.endAnchor] : []))].map((a) => [
+            a.deviceId,
+            a.seq,
+          ]),
+        )
+      : null
     for await (const [k, v] of this.db.iterator({ gte: K.shipmentReadingFrom(shipmentId, from), lt: upper })) {
       if (head) {
         const parts = k.split('!')
@@ -514,16 +713,32 @@ export class LogStore extends EventEmitter {
 
   /** Entry indices of a closed shipment's post-close readings (above a close anchor, device time in the window), by device and seq. */
   async postCloseIndices(shipmentId: string): Promise<number[]> {
-    if (!this.#shipments.has(shipmentId)) throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${shipmentId} does not exist`, { shipmentId })
+    if (!this.#shipments.has(shipmentId))
+      throw new LedgerError('ERR_LEDGER_SHIPMENT_UNKNOWN', `shipment ${shipmentId} does not exist`, { shipmentId })
     const out: number[] = []
-    for await (const v of this.db.values({ gte: K.postClosePrefix(shipmentId), lt: K.postClosePrefix(shipmentId) + END })) out.push(parseJsonBytes<number>(v))
+    for await (const v of this.db.values({
+      gte: K.postClosePrefix(shipmentId),
+      lt: K.postClosePrefix(shipmentId) + END,
+    }))
+      out.push(parseJsonBytes<number>(v))
     return out
   }
 
-  async quarantine({ from = 0, limit = 100, reverse = false }: { from?: number; limit?: number; reverse?: boolean } = {}): Promise<QuarantineRecord[]> {
+  async quarantine({
+    from = 0,
+    limit = 100,
+    reverse = false,
+  }: {
+    from?: number
+    limit?: number
+    reverse?: boolean
+  } = {}): Promise<QuarantineRecord[]> {
     const out: QuarantineRecord[] = []
-    const range = reverse ? { gte: K.quarantinePrefix, lte: K.quarantine(from === 0 ? Number.MAX_SAFE_INTEGER : from) } : { gte: K.quarantine(from), lt: K.quarantinePrefix + END }
-    for await (const v of this.db.values({ ...range, reverse, limit })) out.push(currentRecord(parseJsonBytes<QuarantineRecord>(v)))
+    const range = reverse
+      ? { gte: K.quarantinePrefix, lte: K.quarantine(from === 0 ? Number.MAX_SAFE_INTEGER : from) }
+      : { gte: K.quarantine(from), lt: K.quarantinePrefix + END }
+    for await (const v of this.db.values({ ...range, reverse, limit }))
+      out.push(currentRecord(parseJsonBytes<QuarantineRecord>(v)))
     return out
   }
 
@@ -536,7 +751,11 @@ export class LogStore extends EventEmitter {
 
   readonly readNode: NodeReader = async (level, index) => {
     const h = await this.db.get(K.node(level, index))
-    if (!h) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `Merkle node (${level}, ${index}) is missing`, { level, index })
+    if (!h)
+      throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `Merkle node (${level}, ${index}) is missing`, {
+        level,
+        index,
+      })
     return h
   }
 
@@ -544,13 +763,22 @@ export class LogStore extends EventEmitter {
   readonly readNodes: NodeBatchReader = async (nodes) => {
     const hashes = await this.db.getMany(nodes.map((n) => K.node(n.level, n.index)))
     return hashes.map((h, i) => {
-      if (!h) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `Merkle node (${nodes[i].level}, ${nodes[i].index}) is missing`, { level: nodes[i].level, index: nodes[i].index })
+      if (!h)
+        throw new LedgerError(
+          'ERR_LEDGER_STATE_MISMATCH',
+          `Merkle node (${nodes[i].level}, ${nodes[i].index}) is missing`,
+          { level: nodes[i].level, index: nodes[i].index },
+        )
       return h
     })
   }
 
   #checkSize(size: number): void {
-    if (!Number.isSafeInteger(size) || size < 0 || size > this.#tree.size) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `tree size ${size} is outside 0..${this.#tree.size}`, { size, current: this.#tree.size })
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#tree.size)
+      throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `tree size ${size} is outside 0..${this.#tree.size}`, {
+        size,
+        current: this.#tree.size,
+      })
   }
 
   async rootAt(size: number): Promise<Uint8Array> {
@@ -566,7 +794,11 @@ export class LogStore extends EventEmitter {
 
   async consistencyProof(oldSize: number, newSize: number): Promise<Uint8Array[]> {
     this.#checkSize(newSize)
-    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `old size ${oldSize} is outside 0..${newSize}`, { oldSize, newSize })
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize)
+      throw new LedgerError('ERR_LEDGER_INDEX_RANGE', `old size ${oldSize} is outside 0..${newSize}`, {
+        oldSize,
+        newSize,
+      })
     return consistencyProof(oldSize, newSize, this.readNode, this.readNodes)
   }
 }
@@ -616,7 +848,9 @@ async function durableMark(db: DB): Promise<{ batches: number; tree: TreeState }
   const [statsBytes, treeBytes] = await db.getMany([K.stats, K.tree])
   return {
     batches: statsBytes ? parseJsonBytes<LedgerStats>(statsBytes).batches : 0,
-    tree: treeBytes ? parseJsonBytes<TreeState>(treeBytes) : { size: 0, frontier: [], lastHash: GENESIS_PREV, lastTime: 0 },
+    tree: treeBytes
+      ? parseJsonBytes<TreeState>(treeBytes)
+      : { size: 0, frontier: [], lastHash: GENESIS_PREV, lastTime: 0 },
   }
 }
 
@@ -627,12 +861,32 @@ async function durableMark(db: DB): Promise<{ batches: number; tree: TreeState }
  */
 async function checkTreeState(db: DB, tree: TreeState): Promise<void> {
   const after = await db.get(K.entry(tree.size))
-  if (after) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `an entry exists at index ${tree.size}, beyond the stored tree size`, { size: tree.size })
+  if (after)
+    throw new LedgerError(
+      'ERR_LEDGER_STATE_MISMATCH',
+      `an entry exists at index ${tree.size}, beyond the stored tree size`,
+      { size: tree.size },
+    )
   if (tree.size === 0) return
   const last = await db.get(K.entry(tree.size - 1))
-  if (!last) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${tree.size - 1} (the last of the stored tree) is missing`, { size: tree.size })
+  if (!last)
+    throw new LedgerError(
+      'ERR_LEDGER_STATE_MISMATCH',
+      `entry ${tree.size - 1} (the last of the stored tree) is missing`,
+      { size: tree.size },
+    )
   const h = entryHash(last)
-  if (h !== tree.lastHash) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `entry ${tree.size - 1} hashes to ${h}, the tree state says ${tree.lastHash}`, { index: tree.size - 1, expected: tree.lastHash, actual: h })
+  if (h !== tree.lastHash)
+    throw new LedgerError(
+      'ERR_LEDGER_STATE_MISMATCH',
+      `entry ${tree.size - 1} hashes to ${h}, the tree state says ${tree.lastHash}`,
+      { index: tree.size - 1, expected: tree.lastHash, actual: h },
+    )
   const leaf = await db.get(K.node(0, tree.size - 1))
-  if (!leaf || toHex(leaf) !== toHex(leafHash(last))) throw new LedgerError('ERR_LEDGER_STATE_MISMATCH', `the Merkle leaf of entry ${tree.size - 1} does not match its bytes`, { index: tree.size - 1 })
+  if (!leaf || toHex(leaf) !== toHex(leafHash(last)))
+    throw new LedgerError(
+      'ERR_LEDGER_STATE_MISMATCH',
+      `the Merkle leaf of entry ${tree.size - 1} does not match its bytes`,
+      { index: tree.size - 1 },
+    )
 }

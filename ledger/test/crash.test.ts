@@ -27,9 +27,15 @@ const ROOT = join(here, '..', '..')
 let childErrors = ''
 
 function spawnIngest(dir: string, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, url], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let err = ''
-  child.stderr!.on('data', (b) => { err += b; childErrors += b })
+  child.stderr!.on('data', (b) => {
+    err += b
+    childErrors += b
+  })
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (b) => {
@@ -64,7 +70,8 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
   let child: ChildProcess | undefined
   let sampler: NodeJS.Timeout | undefined, retry: NodeJS.Timeout | undefined
   t.teardown(async () => {
-    clearInterval(sampler); clearInterval(retry)
+    clearInterval(sampler)
+    clearInterval(retry)
     if (childErrors) t.comment(`ingest stderr:\n${childErrors.slice(0, 4000)}`)
     if (child) await kill(child, 'SIGKILL')
     for (const l of loops) await l.close().catch(() => {})
@@ -75,8 +82,13 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
   // Each device samples every 20 ms (a compressed transit, device time = wall clock) and, when its
   // receipt stalls for a second, publishes its oldest unreceipted readings again.
   let i = 0
-  sampler = setInterval(() => { i++; for (const l of loops) l.send(400 + (i % 300), Date.now()) }, 20)
-  retry = setInterval(() => { for (const l of loops) l.resendIfStalled() }, 1000)
+  sampler = setInterval(() => {
+    i++
+    for (const l of loops) l.send(400 + (i % 300), Date.now())
+  }, 20)
+  retry = setInterval(() => {
+    for (const l of loops) l.resendIfStalled()
+  }, 1000)
 
   const started = Date.now()
   const receiptedBeforeKill: Map<string, number>[] = []
@@ -92,13 +104,16 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
     await sleep(50)
     const receipted = new Map(loops.map((l) => [l.d.id, l.receipt.seq]))
     receiptedBeforeKill.push(receipted)
-    t.comment(`kill ${k + 1} at ${Date.now() - started} ms: receipts ${[...receipted.values()].join(', ')} of ${loops.map((l) => l.d.seq).join(', ')} signed`)
+    t.comment(
+      `kill ${k + 1} at ${Date.now() - started} ms: receipts ${[...receipted.values()].join(', ')} of ${loops.map((l) => l.d.seq).join(', ')} signed`,
+    )
     // The crashed directory as the next process finds it: the recovery check passes and every receipted reading is there.
     const store = await LogStore.open(join(dir, 'db'))
     try {
       for (const l of loops) {
         const d = store.device(l.d.id)!
-        if (d.contiguous < receipted.get(l.d.id)!) t.fail(`kill ${k + 1}: ${l.d.id} receipted ${receipted.get(l.d.id)} but only ${d.contiguous} survived`)
+        if (d.contiguous < receipted.get(l.d.id)!)
+          t.fail(`kill ${k + 1}: ${l.d.id} receipted ${receipted.get(l.d.id)} but only ${d.contiguous} survived`)
       }
     } finally {
       await store.close()
@@ -108,7 +123,11 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
   t.pass(`after each of ${KILLS} kills the ledger reopened and held every receipted reading`)
   t.comment(`last restart at ${Date.now() - started} ms`)
   clearInterval(sampler)
-  await waitFor(() => loops.every((l) => l.receipt.seq === l.d.seq), 'every signed reading receipted after the last restart', 40_000)
+  await waitFor(
+    () => loops.every((l) => l.receipt.seq === l.d.seq),
+    'every signed reading receipted after the last restart',
+    40_000,
+  )
   clearInterval(retry)
   t.comment(`converged at ${Date.now() - started} ms`)
   await kill(child, 'SIGTERM')
@@ -121,9 +140,13 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
       const stored = await ledger.readingsByDevice(l.d.id)
       const seqs = stored.map((e) => e.entry.body.seq)
       t.equal(seqs.length, l.d.seq, `${l.d.id}: ${l.d.seq} readings signed, as many stored`)
-      t.ok(seqs.every((s, n) => s === n + 1), `${l.d.id}: each seq 1..${l.d.seq} exactly once`)
+      t.ok(
+        seqs.every((s, n) => s === n + 1),
+        `${l.d.id}: each seq 1..${l.d.seq} exactly once`,
+      )
       let prev = GENESIS_PREV_HASH
-      let linked = true, exact = true
+      let linked = true,
+        exact = true
       for (const e of stored) {
         const p = fromBase64(e.entry.body.payload)
         if (!equalBytes(p, l.sent.get(e.entry.body.seq)!)) exact = false
@@ -145,54 +168,77 @@ t.test('SIGKILL the ingest repeatedly mid-stream: nothing receipted is lost, not
   const reader = await openLedgerDirReader(dir)
   try {
     const report = await checkLedger(reader, { ledgerPublicKey: await readVerifierKey(dir) })
-    t.ok(report.ok, `the integrity checker accepts the ledger${report.failure ? `: ${report.failure.code} ${report.failure.message}` : ''}`)
-    t.equal(report.readings, loops.reduce((n, l) => n + l.d.seq, 0))
+    t.ok(
+      report.ok,
+      `the integrity checker accepts the ledger${report.failure ? `: ${report.failure.code} ${report.failure.message}` : ''}`,
+    )
+    t.equal(
+      report.readings,
+      loops.reduce((n, l) => n + l.d.seq, 0),
+    )
     t.same(report.gaps, [])
-    t.comment(`fsck done at ${Date.now() - started} ms (${report.size} entries, ${report.checkpointEntries} checkpoints)`)
+    t.comment(
+      `fsck done at ${Date.now() - started} ms (${report.size} entries, ${report.checkpointEntries} checkpoints)`,
+    )
   } finally {
     await reader.close()
   }
 })
 
-t.test('SIGKILL during group-committed appends: every acknowledged append survives, the log stays consistent', async (t) => {
-  const { dir, remove } = await tempDir('coldproof-crash-store-')
-  t.teardown(remove)
-  const CHILD_APPEND = join(here, 'fixtures', 'append-child.ts')
-  let acked = 0
-  for (let k = 0; k < 5; k++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD_APPEND, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = '', err = ''
-    child.stderr!.on('data', (b) => { err += b })
-    let started = 0
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (b) => {
-        out += b
-        const m = /ready (\d+)/.exec(out)
-        if (m && !started) started = Number(m[1]) + 1
-        // Kill once a few hundred appends were acknowledged: batches are being written continuously.
-        if ((out.match(/ack /g) ?? []).length >= 150 + 50 * k) resolve()
+t.test(
+  'SIGKILL during group-committed appends: every acknowledged append survives, the log stays consistent',
+  async (t) => {
+    const { dir, remove } = await tempDir('coldproof-crash-store-')
+    t.teardown(remove)
+    const CHILD_APPEND = join(here, 'fixtures', 'append-child.ts')
+    let acked = 0
+    for (let k = 0; k < 5; k++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD_APPEND, dir], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
       })
-      child.once('exit', (code) => reject(new Error(`append child exited with ${code}: ${err}`)))
-    })
-    await kill(child, 'SIGKILL')
-    const acks = [...out.matchAll(/ack (\d+)/g)].map((m) => Number(m[1]))
-    acked = Math.max(acked, ...acks)
-    // Reopening runs the recovery check; every acknowledged append must be there.
-    const store = await LogStore.open(join(dir, 'db'))
-    try {
-      const d = store.device('crash-probe')!
-      t.ok(acks.every((s) => s <= d.contiguous), `kill ${k + 1}: all ${acks.length} acknowledged appends (up to ${Math.max(...acks)}) survived; ${d.contiguous} stored`)
-      t.same(d.gaps, [], `kill ${k + 1}: no partial batch (no gap)`)
-    } finally {
-      await store.close()
+      let out = '',
+        err = ''
+      child.stderr!.on('data', (b) => {
+        err += b
+      })
+      let started = 0
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (b) => {
+          out += b
+          const m = /ready (\d+)/.exec(out)
+          if (m && !started) started = Number(m[1]) + 1
+          // Kill once a few hundred appends were acknowledged: batches are being written continuously.
+          if ((out.match(/ack /g) ?? []).length >= 150 + 50 * k) resolve()
+        })
+        child.once('exit', (code) => reject(new Error(`append child exited with ${code}: ${err}`)))
+      })
+      await kill(child, 'SIGKILL')
+      const acks = [...out.matchAll(/ack (\d+)/g)].map((m) => Number(m[1]))
+      acked = Math.max(acked, ...acks)
+      // Reopening runs the recovery check; every acknowledged append must be there.
+      const store = await LogStore.open(join(dir, 'db'))
+      try {
+        const d = store.device('crash-probe')!
+        t.ok(
+          acks.every((s) => s <= d.contiguous),
+          `kill ${k + 1}: all ${acks.length} acknowledged appends (up to ${Math.max(...acks)}) survived; ${d.contiguous} stored`,
+        )
+        t.same(d.gaps, [], `kill ${k + 1}: no partial batch (no gap)`)
+      } finally {
+        await store.close()
+      }
     }
-  }
-  const reader = await openLedgerDirReader(dir)
-  try {
-    const report = await checkLedger(reader, { ledgerPublicKey: await readVerifierKey(dir) })
-    t.ok(report.ok, `the integrity checker accepts the ledger${report.failure ? `: ${report.failure.code} ${report.failure.message}` : ''}`)
-    t.ok(report.readings >= acked, `${report.readings} readings logged, ${acked} acknowledged`)
-  } finally {
-    await reader.close()
-  }
-})
+    const reader = await openLedgerDirReader(dir)
+    try {
+      const report = await checkLedger(reader, { ledgerPublicKey: await readVerifierKey(dir) })
+      t.ok(
+        report.ok,
+        `the integrity checker accepts the ledger${report.failure ? `: ${report.failure.code} ${report.failure.message}` : ''}`,
+      )
+      t.ok(report.readings >= acked, `${report.readings} readings logged, ${acked} acknowledged`)
+    } finally {
+      await reader.close()
+    }
+  },
+)

@@ -26,7 +26,15 @@ async function build(dir: string): Promise<void> {
   const ledger = await openLedger({ dir, checkpointEvery: 7, checkpointIntervalMs: 0 })
   const devs = [testDevice('derived-a', 31), testDevice('derived-b', 32)]
   for (const d of devs) await ledger.registerDevice({ deviceId: d.id, publicKey: toHex(d.publicKey), by: 'qa' })
-  await ledger.createShipment({ shipmentId: 'SHP-D', product: 'Vaccine', route: { from: 'A', to: 'B' }, devices: devs.map((d) => d.id), profile: { id: 'p' }, startAt: T + 5 * 60_000, by: 'qa' })
+  await ledger.createShipment({
+    shipmentId: 'SHP-D',
+    product: 'Vaccine',
+    route: { from: 'A', to: 'B' },
+    devices: devs.map((d) => d.id),
+    profile: { id: 'p' },
+    startAt: T + 5 * 60_000,
+    by: 'qa',
+  })
   for (let i = 0; i < 12; i++) {
     for (const d of devs) {
       const p = signedReading(d, 450, T + d.seq * 60_000)
@@ -39,41 +47,127 @@ async function build(dir: string): Promise<void> {
 
 type Damage = (db: ClassicLevel<string, Uint8Array>) => Promise<string>
 
-const edit = (key: string, f: (v: Record<string, unknown>) => void): Damage => async (db) => {
-  const v = JSON.parse(dec.decode((await db.get(key))!)) as Record<string, unknown>
-  f(v)
-  await db.put(key, enc.encode(JSON.stringify(v)))
-  return key
-}
+const edit =
+  (key: string, f: (v: Record<string, unknown>) => void): Damage =>
+  async (db) => {
+    const v = JSON.parse(dec.decode((await db.get(key))!)) as Record<string, unknown>
+    f(v)
+    await db.put(key, enc.encode(JSON.stringify(v)))
+    return key
+  }
 async function nthReadingKey(db: ClassicLevel<string, Uint8Array>, n: number): Promise<string> {
   let seen = 0
-  for await (const k of db.keys({ gte: K.byTypePrefix('reading'), lt: `${K.byTypePrefix('reading')}~` })) if (seen++ === n) return k
+  for await (const k of db.keys({ gte: K.byTypePrefix('reading'), lt: `${K.byTypePrefix('reading')}~` }))
+    if (seen++ === n) return k
   throw new Error(`fewer than ${n + 1} readings in the ledger`)
 }
-const del = (key: string): Damage => async (db) => { await db.del(key); return key }
+const del =
+  (key: string): Damage =>
+  async (db) => {
+    await db.del(key)
+    return key
+  }
 
 const CASES: { name: string; code: string; damage: Damage }[] = [
-  { name: 'a Merkle node changed', code: 'ERR_FSCK_DERIVED_NODE', damage: async (db) => { const k = K.node(2, 1); await db.put(k, new Uint8Array(32).fill(7)); return k } },
+  {
+    name: 'a Merkle node changed',
+    code: 'ERR_FSCK_DERIVED_NODE',
+    damage: async (db) => {
+      const k = K.node(2, 1)
+      await db.put(k, new Uint8Array(32).fill(7))
+      return k
+    },
+  },
   { name: 'a Merkle node deleted', code: 'ERR_FSCK_DERIVED_NODE', damage: del(K.node(1, 3)) },
   { name: 'a Merkle leaf deleted', code: 'ERR_FSCK_DERIVED_NODE', damage: del(K.node(0, 4)) },
   // Checkpoints are written when the ledger gets to them, so which index holds a reading is found, not assumed.
-  { name: 'a by-type index key deleted', code: 'ERR_FSCK_DERIVED_INDEX', damage: async (db) => { const k = await nthReadingKey(db, 5); await db.del(k); return k } },
-  { name: 'a by-type index key of another type', code: 'ERR_FSCK_DERIVED_INDEX', damage: async (db) => { const k = K.byType('alarm.ack', parseKey.byType(await nthReadingKey(db, 5)).index); await db.put(k, new Uint8Array(0)); return k } },
-  { name: 'a reading row with another hash', code: 'ERR_FSCK_DERIVED_INDEX', damage: edit(K.reading('derived-a', 5), (v) => { v.h = '00'.repeat(32) }) },
+  {
+    name: 'a by-type index key deleted',
+    code: 'ERR_FSCK_DERIVED_INDEX',
+    damage: async (db) => {
+      const k = await nthReadingKey(db, 5)
+      await db.del(k)
+      return k
+    },
+  },
+  {
+    name: 'a by-type index key of another type',
+    code: 'ERR_FSCK_DERIVED_INDEX',
+    damage: async (db) => {
+      const k = K.byType('alarm.ack', parseKey.byType(await nthReadingKey(db, 5)).index)
+      await db.put(k, new Uint8Array(0))
+      return k
+    },
+  },
+  {
+    name: 'a reading row with another hash',
+    code: 'ERR_FSCK_DERIVED_INDEX',
+    damage: edit(K.reading('derived-a', 5), (v) => {
+      v.h = '00'.repeat(32)
+    }),
+  },
   { name: 'a reading row deleted', code: 'ERR_FSCK_DERIVED_INDEX', damage: del(K.reading('derived-b', 9)) },
-  { name: 'a time index key deleted', code: 'ERR_FSCK_DERIVED_INDEX', damage: async (db) => { for await (const k of db.keys({ gte: 'rt!derived-a!', lt: 'rt!derived-a!~', limit: 1 })) { await db.del(k); return k } return '' } },
-  { name: 'a shipment index key pointing elsewhere', code: 'ERR_FSCK_DERIVED_INDEX', damage: async (db) => { for await (const k of db.keys({ gte: 'rs!SHP-D!', lt: 'rs!SHP-D!~', limit: 1 })) { await db.put(k, enc.encode('2')); return k } return '' } },
-  { name: 'a device state with another reading count', code: 'ERR_FSCK_DERIVED_STATE', damage: edit(K.device('derived-a'), (v) => { v.readings = 3 }) },
-  { name: 'a device state with another receipt hash', code: 'ERR_FSCK_DERIVED_STATE', damage: edit(K.device('derived-b'), (v) => { v.contiguousHash = 'ab'.repeat(32) }) },
-  { name: 'a shipment state reopened', code: 'ERR_FSCK_DERIVED_STATE', damage: edit(K.shipment('SHP-D'), (v) => { delete v.closedAt; delete v.closeIndex }) },
-  { name: 'the counters changed', code: 'ERR_FSCK_DERIVED_STATE', damage: edit(K.stats, (v) => { v.entries = 1 }) },
+  {
+    name: 'a time index key deleted',
+    code: 'ERR_FSCK_DERIVED_INDEX',
+    damage: async (db) => {
+      for await (const k of db.keys({ gte: 'rt!derived-a!', lt: 'rt!derived-a!~', limit: 1 })) {
+        await db.del(k)
+        return k
+      }
+      return ''
+    },
+  },
+  {
+    name: 'a shipment index key pointing elsewhere',
+    code: 'ERR_FSCK_DERIVED_INDEX',
+    damage: async (db) => {
+      for await (const k of db.keys({ gte: 'rs!SHP-D!', lt: 'rs!SHP-D!~', limit: 1 })) {
+        await db.put(k, enc.encode('2'))
+        return k
+      }
+      return ''
+    },
+  },
+  {
+    name: 'a device state with another reading count',
+    code: 'ERR_FSCK_DERIVED_STATE',
+    damage: edit(K.device('derived-a'), (v) => {
+      v.readings = 3
+    }),
+  },
+  {
+    name: 'a device state with another receipt hash',
+    code: 'ERR_FSCK_DERIVED_STATE',
+    damage: edit(K.device('derived-b'), (v) => {
+      v.contiguousHash = 'ab'.repeat(32)
+    }),
+  },
+  {
+    name: 'a shipment state reopened',
+    code: 'ERR_FSCK_DERIVED_STATE',
+    damage: edit(K.shipment('SHP-D'), (v) => {
+      delete v.closedAt
+      delete v.closeIndex
+    }),
+  },
+  {
+    name: 'the counters changed',
+    code: 'ERR_FSCK_DERIVED_STATE',
+    damage: edit(K.stats, (v) => {
+      v.entries = 1
+    }),
+  },
 ]
 
 t.test('damaged derived data is found and named, offline and live', async (t) => {
   const { dir: base, remove } = await tempDir('coldproof-derived-base-')
   t.teardown(remove)
   await build(base)
-  const vkey = (await openLedgerDirReader(base).then(async (r) => { await r.close(); return (await import('../store/ledger-key.ts')).readVerifierKey(base) }))
+  const vkey = await openLedgerDirReader(base).then(async (r) => {
+    await r.close()
+    return (await import('../store/ledger-key.ts')).readVerifierKey(base)
+  })
   {
     const r = await openLedgerDirReader(base)
     const report = await checkLedger(r, { ledgerPublicKey: vkey })
@@ -103,8 +197,11 @@ t.test('damaged derived data is found and named, offline and live', async (t) =>
       try {
         const size = ledger.size()
         const live: LedgerReader = {
-          size: async () => size, entryBytes: (i) => ledger.entryBytes(i), latestCheckpoint: async () => ledger.latestCheckpoint()?.note,
-          anchorCheckpoint: async () => ledger.latestAnchor()?.note, storeSnapshot: () => ledger.storeSnapshot(),
+          size: async () => size,
+          entryBytes: (i) => ledger.entryBytes(i),
+          latestCheckpoint: async () => ledger.latestCheckpoint()?.note,
+          anchorCheckpoint: async () => ledger.latestAnchor()?.note,
+          storeSnapshot: () => ledger.storeSnapshot(),
         }
         const r = await checkLedger(live, { ledgerPublicKey: vkey })
         t.equal(r.failure?.code, c.code, `live: ${r.failure?.message ?? 'ok?'}`)

@@ -8,5 +8,6 @@ import { QUARANTINE_REASONS } from '../store/state-types.ts'
 t.test('every ledger error code and quarantine reason has a row in docs/ARCHITECTURE.md', async (t) => {
   const doc = await readFile(fileURLToPath(new URL('../../docs/ARCHITECTURE.md', import.meta.url)), 'utf8')
   const rows = new Set([...doc.matchAll(/^\| `(ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]))
-  for (const code of [...Object.keys(LEDGER_ERROR_CODES), ...Object.keys(QUARANTINE_REASONS)]) t.ok(rows.has(code), `${code} is documented`)
+  for (const code of [...Object.keys(LEDGER_ERROR_CODES), ...Object.keys(QUARANTINE_REASONS)])
+    t.ok(rows.has(code), `${code} is documented`)
 })

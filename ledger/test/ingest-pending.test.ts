@@ -20,11 +20,18 @@ t.test('pending counts messages received and not yet durable; 0 once committed',
   await ledger.registerDevice({ deviceId: d.id, publicKey: d.publicKey, by: 'qa' })
   // The ledger with its reading writes held at a gate: what the ingest receives stays pending.
   let open!: () => void
-  const gate = new Promise<void>((r) => { open = r })
+  const gate = new Promise<void>((r) => {
+    open = r
+  })
   let held = 0
   const paused = new Proxy(ledger, {
     get(target, prop) {
-      if (prop === 'appendReading') return async (...args: Parameters<Ledger['appendReading']>) => { held++; await gate; return target.appendReading(...args) }
+      if (prop === 'appendReading')
+        return async (...args: Parameters<Ledger['appendReading']>) => {
+          held++
+          await gate
+          return target.appendReading(...args)
+        }
       const v = Reflect.get(target, prop, target) as unknown
       return typeof v === 'function' ? v.bind(target) : v
     },
@@ -48,7 +55,9 @@ t.test('pending counts messages received and not yet durable; 0 once committed',
   for (let i = 0; i < 10; i++) dev.send(400 + i, T0 + i * 60_000)
   // A loaded machine may see copies too (the device re-sends unreceipted readings, the broker redelivers
   // unacknowledged ones): copies are duplicates of pending messages, not pending work of their own.
-  await waitFor(() => ingest.stats().pending === 10, 'ten messages pending', 60_000).catch((e: Error) => { throw new Error(`${e.message}; stats ${JSON.stringify(ingest.stats())}, gated writes ${held}`) })
+  await waitFor(() => ingest.stats().pending === 10, 'ten messages pending', 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}; stats ${JSON.stringify(ingest.stats())}, gated writes ${held}`)
+  })
   t.ok(ingest.stats().received >= 10, 'all ten received')
   t.equal(ingest.stats().received, 10 + ingest.stats().duplicates, 'everything else received was a copy')
   // Judging awaits each signature check (on a worker thread), so the first write reaches the gate a little later.
@@ -63,6 +72,13 @@ t.test('pending counts messages received and not yet durable; 0 once committed',
   for (let i = 0; i < 5; i++) dev.client.publish(d.topic, Buffer.from(`garbage ${i}`), { qos: 1 })
   await waitFor(() => ingest.stats().quarantined === 5 && ingest.stats().pending === 0, 'five quarantined', 60_000)
   t.equal(events.length, 5, 'one event per quarantined message')
-  t.match(events[0], { reason: 'ERR_READING_UNKNOWN_VERSION', deviceId: d.id, topic: d.topic, length: 9 }, 'with reason, device, topic and length')
-  t.ok((await ledger.quarantined({ limit: 10 })).some((r) => r.id === events[0].id), 'its record is in the quarantine')
+  t.match(
+    events[0],
+    { reason: 'ERR_READING_UNKNOWN_VERSION', deviceId: d.id, topic: d.topic, length: 9 },
+    'with reason, device, topic and length',
+  )
+  t.ok(
+    (await ledger.quarantined({ limit: 10 })).some((r) => r.id === events[0].id),
+    'its record is in the quarantine',
+  )
 })

@@ -16,11 +16,23 @@ async function fill(ledger: Ledger, withKnown: boolean): Promise<void> {
   const d = testDevice('known-a', 41)
   await ledger.registerDevice({ deviceId: d.id, publicKey: toHex(d.publicKey), by: 'qa' })
   const payloads = Array.from({ length: 6 }, (_, i) => signedReading(d, 400 + i, T + i * 60_000))
-  const known = (p: Uint8Array): KnownReading | undefined => (withKnown ? { reading: decodeReading(p), hash: toHex(readingHash(p)) } : undefined)
+  const known = (p: Uint8Array): KnownReading | undefined =>
+    withKnown ? { reading: decodeReading(p), hash: toHex(readingHash(p)) } : undefined
   // Seqs 1, 2 chained; 4, 5 held above the gap at 3; then 3 arrives and 4, 5 follow; then 6.
-  for (const i of [0, 1]) await ledger.appendReading({ payload: toBase64(payloads[i]), deviceId: d.id, seq: i + 1 }, T + i, known(payloads[i]))
-  for (const i of [3, 4]) await ledger.holdReading({ payload: toBase64(payloads[i]), deviceId: d.id, seq: i + 1 }, T + i, known(payloads[i]))
-  for (const i of [2, 5]) await ledger.appendReading({ payload: toBase64(payloads[i]), deviceId: d.id, seq: i + 1 }, T + i, known(payloads[i]))
+  for (const i of [0, 1])
+    await ledger.appendReading(
+      { payload: toBase64(payloads[i]), deviceId: d.id, seq: i + 1 },
+      T + i,
+      known(payloads[i]),
+    )
+  for (const i of [3, 4])
+    await ledger.holdReading({ payload: toBase64(payloads[i]), deviceId: d.id, seq: i + 1 }, T + i, known(payloads[i]))
+  for (const i of [2, 5])
+    await ledger.appendReading(
+      { payload: toBase64(payloads[i]), deviceId: d.id, seq: i + 1 },
+      T + i,
+      known(payloads[i]),
+    )
 }
 
 async function snapshot(ledger: Ledger): Promise<string[]> {
@@ -55,6 +67,8 @@ t.test('a known reading of another seq or device than the body is refused', asyn
   const p1 = signedReading(d, 400, T)
   const p2 = signedReading(d, 400, T + 60_000)
   const k2 = { reading: decodeReading(p2), hash: toHex(readingHash(p2)) }
-  await t.rejects(ledger.appendReading({ payload: toBase64(p1), deviceId: d.id, seq: 1 }, T, k2), { code: 'ERR_LEDGER_BAD_INPUT' })
+  await t.rejects(ledger.appendReading({ payload: toBase64(p1), deviceId: d.id, seq: 1 }, T, k2), {
+    code: 'ERR_LEDGER_BAD_INPUT',
+  })
   t.equal(ledger.size(), 1, 'nothing appended')
 })

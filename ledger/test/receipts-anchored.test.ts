@@ -35,12 +35,16 @@ t.test('every receipt names a reading already covered by checkpoints.log', async
     if (!topic.endsWith('/receipt')) return
     const { seq } = decodeReceipt(new Uint8Array(payload))
     if (seq === 0) return
-    checks.push((async () => {
-      const anchored = (await readAnchors(dir, ledger.verifierKey)).latest?.size ?? 0
-      const link = await ledger.readingLink(dev.id, seq)
-      if (!link) return `receipt for seq ${seq}, which is not stored`
-      return link.i < anchored ? undefined : `receipt for seq ${seq} (entry ${link.i}) arrived while checkpoints.log covered only ${anchored} entries`
-    })())
+    checks.push(
+      (async () => {
+        const anchored = (await readAnchors(dir, ledger.verifierKey)).latest?.size ?? 0
+        const link = await ledger.readingLink(dev.id, seq)
+        if (!link) return `receipt for seq ${seq}, which is not stored`
+        return link.i < anchored
+          ? undefined
+          : `receipt for seq ${seq} (entry ${link.i}) arrived while checkpoints.log covered only ${anchored} entries`
+      })(),
+    )
   })
   for (let i = 0; i < 40; i++) {
     loop.send(500 + i, Date.now())

@@ -12,7 +12,16 @@ import { join } from 'node:path'
 import { Aedes } from 'aedes'
 import mqtt, { type MqttClient } from 'mqtt'
 import {
-  decodeReceipt, decodeResend, equalBytes, assemblePayload, encodeRecord, GENESIS_PREV_HASH, readingHash, readingSigningMessage, deviceTopic, type ReadingFields,
+  decodeReceipt,
+  decodeResend,
+  equalBytes,
+  assemblePayload,
+  encodeRecord,
+  GENESIS_PREV_HASH,
+  readingHash,
+  readingSigningMessage,
+  deviceTopic,
+  type ReadingFields,
 } from '../protocol/index.ts'
 
 ed.hashes.sha512 = sha512
@@ -30,11 +39,23 @@ export interface SimDevice {
 export function simDevice(id: string, seedByte: number): SimDevice {
   const seed = new Uint8Array(32).fill(seedByte)
   seed[0] = id.length
-  return { id, seed, publicKey: ed.getPublicKey(seed), seq: 0, prev: GENESIS_PREV_HASH, topic: deviceTopic(id, 'readings') }
+  return {
+    id,
+    seed,
+    publicKey: ed.getPublicKey(seed),
+    seq: 0,
+    prev: GENESIS_PREV_HASH,
+    topic: deviceTopic(id, 'readings'),
+  }
 }
 
 /** Signs the device's next reading (advancing its chain) and returns the payload. */
-export function nextReading(d: SimDevice, tempCentiC: number, deviceTimeMs: number, extra: Partial<ReadingFields> = {}): Uint8Array {
+export function nextReading(
+  d: SimDevice,
+  tempCentiC: number,
+  deviceTimeMs: number,
+  extra: Partial<ReadingFields> = {},
+): Uint8Array {
   const record = encodeRecord({ deviceId: d.id, seq: d.seq + 1, deviceTimeMs, tempCentiC, prevHash: d.prev, ...extra })
   const payload = assemblePayload(record, ed.sign(readingSigningMessage(record), d.seed))
   d.seq++
@@ -53,19 +74,32 @@ export async function tempDir(prefix = 'coldproof-ledger-'): Promise<{ dir: stri
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
 }
 
-export interface TestBroker { url: string; port: number; broker: Aedes; server: Server; close(): Promise<void> }
+export interface TestBroker {
+  url: string
+  port: number
+  broker: Aedes
+  server: Server
+  close(): Promise<void>
+}
 
 /** A plain aedes broker (no auth) on 127.0.0.1, port 0 unless `port` is given (to restart on the same port). */
 export async function startBroker(port = 0): Promise<TestBroker> {
   const broker = await Aedes.createBroker()
   const server = createServer(broker.handle)
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()) })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve())
+  })
   const p = (server.address() as AddressInfo).port
   return {
-    url: `mqtt://127.0.0.1:${p}`, port: p, broker, server,
-    close: () => new Promise<void>((resolve) => {
-      broker.close(() => server.close(() => resolve()))
-    }),
+    url: `mqtt://127.0.0.1:${p}`,
+    port: p,
+    broker,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        broker.close(() => server.close(() => resolve()))
+      }),
   }
 }
 
@@ -99,15 +133,20 @@ export class DeviceLoop {
   /** Return true to skip the first transmission of a reading (simulated loss). */
   drop: (seq: number) => boolean = () => false
 
-  constructor(d: SimDevice) { this.d = d }
+  constructor(d: SimDevice) {
+    this.d = d
+  }
 
   async connect(url: string): Promise<void> {
     this.client = mqtt.connect(url, { clientId: `dev-${this.d.id}`, clean: true, reconnectPeriod: 200 })
     this.client.on('message', (topic, payload) => this.#onMessage(topic, payload))
     this.client.on('connect', () => {
-      void this.client.subscribeAsync([deviceTopic(this.d.id, 'receipt'), deviceTopic(this.d.id, 'resend')], { qos: 1 }).then(() => {
-        for (const [, p] of this.unreceipted) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
-      }).catch(() => {})
+      void this.client
+        .subscribeAsync([deviceTopic(this.d.id, 'receipt'), deviceTopic(this.d.id, 'resend')], { qos: 1 })
+        .then(() => {
+          for (const [, p] of this.unreceipted) this.client.publish(this.d.topic, Buffer.from(p), { qos: 1 })
+        })
+        .catch(() => {})
     })
     await new Promise<void>((resolve) => this.client.once('connect', () => resolve()))
     await this.client.subscribeAsync([deviceTopic(this.d.id, 'receipt'), deviceTopic(this.d.id, 'resend')], { qos: 1 })
@@ -117,7 +156,10 @@ export class DeviceLoop {
     if (topic.endsWith('/receipt')) {
       const r = decodeReceipt(new Uint8Array(payload))
       const mine = r.seq === 0 ? GENESIS_PREV_HASH : this.sent.get(r.seq) && readingHash(this.sent.get(r.seq)!)
-      if (!mine || !equalBytes(mine, r.hash)) { this.badReceipts++; return }
+      if (!mine || !equalBytes(mine, r.hash)) {
+        this.badReceipts++
+        return
+      }
       this.receipts++
       if (r.seq >= this.receipt.seq) this.receipt = r
       for (const s of [...this.unreceipted.keys()]) if (s <= r.seq) this.unreceipted.delete(s)
@@ -163,5 +205,7 @@ export class DeviceLoop {
     return this.client.publishAsync(topic, Buffer.from(payload), { qos: 1 })
   }
 
-  async close(): Promise<void> { await this.client?.endAsync(true) }
+  async close(): Promise<void> {
+    await this.client?.endAsync(true)
+  }
 }

@@ -34,13 +34,26 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 async function makeLedger(dir: string): Promise<string> {
-  const ledger = await openLedger({ dir, origin: 'coldproof.test/verify', checkpointEvery: 10, checkpointIntervalMs: 0 })
-  const a = testDevice('probe-v1', 41), b = testDevice('probe-v2', 42)
+  const ledger = await openLedger({
+    dir,
+    origin: 'coldproof.test/verify',
+    checkpointEvery: 10,
+    checkpointIntervalMs: 0,
+  })
+  const a = testDevice('probe-v1', 41),
+    b = testDevice('probe-v2', 42)
   await ledger.registerDevice({ deviceId: a.id, publicKey: toHex(a.publicKey), by: 'qa' })
   await ledger.registerDevice({ deviceId: b.id, publicKey: toHex(b.publicKey), by: 'qa' })
   const now = Date.now()
   for (let s = 1; s <= 15; s++) {
-    await Promise.all([a, b].map((d) => ledger.appendReading({ payload: toBase64(signedReading(d, 400 + s, now - 60_000 * (20 - s))), deviceId: d.id, seq: s }, now)))
+    await Promise.all(
+      [a, b].map((d) =>
+        ledger.appendReading(
+          { payload: toBase64(signedReading(d, 400 + s, now - 60_000 * (20 - s))), deviceId: d.id, seq: s },
+          now,
+        ),
+      ),
+    )
   }
   const vkey = ledger.verifierKey
   await ledger.close()
@@ -57,8 +70,15 @@ t.test('verify-ledger on a real ledger directory', async (t) => {
   // Real CLI runs are few (each starts tsx): a clean one with --json, a locked one, a tampered one.
   const json = await cli(dir, '--key', vkey, '--json')
   t.equal(json.code, 0, `clean ledger verifies: ${json.stderr}`)
-  const report = JSON.parse(json.stdout) as { ok: boolean; readings: number; devices: number; checkpoint: { size: number } }
-  t.ok(report.ok); t.equal(report.readings, 30); t.equal(report.devices, 2)
+  const report = JSON.parse(json.stdout) as {
+    ok: boolean
+    readings: number
+    devices: number
+    checkpoint: { size: number }
+  }
+  t.ok(report.ok)
+  t.equal(report.readings, 30)
+  t.equal(report.devices, 2)
   t.ok(report.checkpoint.size >= 32, 'the close-time checkpoint covers the readings')
 
   // A running ledger holds the LevelDB lock: verify-ledger says so instead of failing obscurely.
@@ -98,7 +118,9 @@ t.test('verify-ledger on a real ledger directory', async (t) => {
   t.ok(restored.ok, `restored ledger verifies again: ${restored.failure?.message ?? ''}`)
 
   const wrongReader = await openLedgerDirReader(dir)
-  const wrong = await checkLedger(wrongReader, { ledgerPublicKey: verifierKey('coldproof.test/verify', testDevice('x', 9).publicKey) })
+  const wrong = await checkLedger(wrongReader, {
+    ledgerPublicKey: verifierKey('coldproof.test/verify', testDevice('x', 9).publicKey),
+  })
   await wrongReader.close()
   t.equal(wrong.failure?.code, 'ERR_FSCK_CHECKPOINT_SIGNATURE', 'another ledger key (same name) does not verify')
   await t.rejects(openLedgerDirReader(join(dir, 'nope')), { code: 'ERR_LEDGER_DIR_MISSING' }, 'missing directory')

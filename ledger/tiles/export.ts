@@ -45,7 +45,12 @@ export interface TilesExport {
 const exists = async (path: string, length?: number): Promise<boolean> => {
   try {
     const s = await stat(path)
-    if (length !== undefined && s.size !== length) throw new TilesError('ERR_TILES_BAD_TILE', `${path} is ${s.size} bytes, a full tile is ${length}: remove it and export again`, { path })
+    if (length !== undefined && s.size !== length)
+      throw new TilesError(
+        'ERR_TILES_BAD_TILE',
+        `${path} is ${s.size} bytes, a full tile is ${length}: remove it and export again`,
+        { path },
+      )
     return true
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false
@@ -61,33 +66,70 @@ async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<vo
 
 async function previousCheckpoint(out: string, origin: string): Promise<Checkpoint | null> {
   let note: string
-  try { note = await readFile(join(out, CHECKPOINT_FILE), 'utf8') } catch (e) {
+  try {
+    note = await readFile(join(out, CHECKPOINT_FILE), 'utf8')
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw e
   }
   let cp: Checkpoint
-  try { cp = parseCheckpoint(parseNote(note).text) } catch (e) {
-    throw new TilesError('ERR_TILES_OTHER_LOG', `${join(out, CHECKPOINT_FILE)} is not a checkpoint (${(e as Error).message}); export into an empty directory`)
+  try {
+    cp = parseCheckpoint(parseNote(note).text)
+  } catch (e) {
+    throw new TilesError(
+      'ERR_TILES_OTHER_LOG',
+      `${join(out, CHECKPOINT_FILE)} is not a checkpoint (${(e as Error).message}); export into an empty directory`,
+    )
   }
-  if (cp.origin !== origin) throw new TilesError('ERR_TILES_OTHER_LOG', `${out} holds the tiles of log ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}; export into another directory`, { origin: cp.origin })
+  if (cp.origin !== origin)
+    throw new TilesError(
+      'ERR_TILES_OTHER_LOG',
+      `${out} holds the tiles of log ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}; export into another directory`,
+      { origin: cp.origin },
+    )
   return cp
 }
 
 /** Writes the tiles of `src.note`'s tree into `out` (creating it), then the checkpoint. */
-export async function exportTiles(src: TileSource, out: string, opts: { verify?: SignatureVerifier } = {}): Promise<TilesExport> {
+export async function exportTiles(
+  src: TileSource,
+  out: string,
+  opts: { verify?: SignatureVerifier } = {},
+): Promise<TilesExport> {
   const key = parseVerifierKey(src.verifierKey)
   const cp = await verifyCheckpoint(src.note, src.verifierKey, { origin: key.name, verify: opts.verify })
   const { size } = cp
   const fetchTile = async (path: string) => new Uint8Array(await readFile(join(out, path)))
   const prev = await previousCheckpoint(out, cp.origin)
   if (prev) {
-    if (prev.size > size) throw new TilesError('ERR_TILES_OTHER_LOG', `${out} already holds a checkpoint of size ${prev.size}, newer than the ledger's ${size}`, { previous: prev.size, size })
+    if (prev.size > size)
+      throw new TilesError(
+        'ERR_TILES_OTHER_LOG',
+        `${out} already holds a checkpoint of size ${prev.size}, newer than the ledger's ${size}`,
+        { previous: prev.size, size },
+      )
     // The tiles there must be this log's history: their root at the old size is the old signed root.
-    const old = await rootAt(prev.size, tileNodeReader(prev.size, fetchTile)).catch((e: Error) => { throw new TilesError('ERR_TILES_OTHER_LOG', `the tiles in ${out} for its checkpoint of size ${prev.size} cannot be read: ${e.message}`) })
-    if (toBase64(old) !== toBase64(prev.rootHash)) throw new TilesError('ERR_TILES_OTHER_LOG', `the tiles in ${out} do not match its own checkpoint of size ${prev.size}`, { previous: prev.size })
+    const old = await rootAt(prev.size, tileNodeReader(prev.size, fetchTile)).catch((e: Error) => {
+      throw new TilesError(
+        'ERR_TILES_OTHER_LOG',
+        `the tiles in ${out} for its checkpoint of size ${prev.size} cannot be read: ${e.message}`,
+      )
+    })
+    if (toBase64(old) !== toBase64(prev.rootHash))
+      throw new TilesError(
+        'ERR_TILES_OTHER_LOG',
+        `the tiles in ${out} do not match its own checkpoint of size ${prev.size}`,
+        { previous: prev.size },
+      )
   }
   await mkdir(out, { recursive: true })
-  const result: TilesExport = { size, rootHash: toBase64(cp.rootHash), previousSize: prev?.size ?? 0, hashTilesWritten: 0, entryBundlesWritten: 0 }
+  const result: TilesExport = {
+    size,
+    rootHash: toBase64(cp.rootHash),
+    previousSize: prev?.size ?? 0,
+    hashTilesWritten: 0,
+    entryBundlesWritten: 0,
+  }
 
   // Roots of full tiles, by "level/index", as this run learns them (the hashes of the level above).
   const roots = new Map<string, Uint8Array>()
@@ -98,15 +140,25 @@ export async function exportTiles(src: TileSource, out: string, opts: { verify?:
     return perfectRoot(parseHashTile(await fetchTile(path), TILE_WIDTH, path))
   }
   const writeLevel0 = async (n: number, width: number): Promise<void> => {
-    const tilePath = join(out, hashTilePath(0, n, width)), bundlePath = join(out, entryBundlePath(n, width))
+    const tilePath = join(out, hashTilePath(0, n, width)),
+      bundlePath = join(out, entryBundlePath(n, width))
     const full = width === TILE_WIDTH
-    const [haveTile, haveBundle] = [await exists(tilePath, full ? TILE_WIDTH * 32 : undefined), await exists(bundlePath)]
+    const [haveTile, haveBundle] = [
+      await exists(tilePath, full ? TILE_WIDTH * 32 : undefined),
+      await exists(bundlePath),
+    ]
     if (haveTile && haveBundle) return
     const entries: Uint8Array[] = []
     for (let i = 0; i < width; i++) entries.push(await src.entryBytes(n * TILE_WIDTH + i))
     const hashes = entries.map((e) => leafHash(e))
-    if (!haveBundle) { await writeAtomic(bundlePath, encodeEntryBundle(entries, n * TILE_WIDTH)); result.entryBundlesWritten++ }
-    if (!haveTile) { await writeAtomic(tilePath, concat(hashes)); result.hashTilesWritten++ }
+    if (!haveBundle) {
+      await writeAtomic(bundlePath, encodeEntryBundle(entries, n * TILE_WIDTH))
+      result.entryBundlesWritten++
+    }
+    if (!haveTile) {
+      await writeAtomic(tilePath, concat(hashes))
+      result.hashTilesWritten++
+    }
     if (full) roots.set(`0/${n}`, perfectRoot(hashes))
   }
   const writeUpper = async (level: number, n: number, width: number): Promise<void> => {
@@ -123,19 +175,30 @@ export async function exportTiles(src: TileSource, out: string, opts: { verify?:
   for (const { level, full, partial } of tilesForSize(size)) {
     // Full tiles wholly inside the previous export exist already (checked by the root above).
     const from = prev ? Math.floor(prev.size / TILE_WIDTH ** (level + 1)) : 0
-    for (let n = from; n < full; n++) await (level === 0 ? writeLevel0(n, TILE_WIDTH) : writeUpper(level, n, TILE_WIDTH))
+    for (let n = from; n < full; n++)
+      await (level === 0 ? writeLevel0(n, TILE_WIDTH) : writeUpper(level, n, TILE_WIDTH))
     if (partial > 0) await (level === 0 ? writeLevel0(full, partial) : writeUpper(level, full, partial))
   }
 
   const root = await rootAt(size, tileNodeReader(size, fetchTile))
   if (toBase64(root) !== result.rootHash) {
-    throw new TilesError('ERR_TILES_ROOT_MISMATCH', `the tiles written give root ${toBase64(root)} at size ${size}; the checkpoint signs ${result.rootHash}: the ledger's entries do not match its checkpoint (run coldproof verify-ledger)`, { size })
+    throw new TilesError(
+      'ERR_TILES_ROOT_MISMATCH',
+      `the tiles written give root ${toBase64(root)} at size ${size}; the checkpoint signs ${result.rootHash}: the ledger's entries do not match its checkpoint (run coldproof verify-ledger)`,
+      { size },
+    )
   }
   if (prev) {
     // The directory's old checkpoint must be a prefix of this tree, or the directory holds another history.
     const tiles = tileNodeReader(size, fetchTile)
-    try { verifyConsistency(prev.size, size, prev.rootHash, root, await consistencyProof(prev.size, size, tiles)) } catch {
-      throw new TilesError('ERR_TILES_OTHER_LOG', `the checkpoint of size ${prev.size} in ${out} is not consistent with the ledger's tree of size ${size}: the directory holds another history; export into an empty directory`, { previous: prev.size, size })
+    try {
+      verifyConsistency(prev.size, size, prev.rootHash, root, await consistencyProof(prev.size, size, tiles))
+    } catch {
+      throw new TilesError(
+        'ERR_TILES_OTHER_LOG',
+        `the checkpoint of size ${prev.size} in ${out} is not consistent with the ledger's tree of size ${size}: the directory holds another history; export into an empty directory`,
+        { previous: prev.size, size },
+      )
     }
   }
   await writeAtomic(join(out, CHECKPOINT_FILE), src.note)

@@ -16,7 +16,11 @@ import type { TileSource } from './export.ts'
 export async function openLedgerTileSource(dir: string): Promise<TileSource & { close(): Promise<void> }> {
   const verifierKey = await readVerifierKey(dir)
   const anchors = await readAnchors(dir, verifierKey)
-  if (!anchors.latest) throw new TilesError('ERR_TILES_NO_CHECKPOINT', `${dir} has no signed checkpoint in checkpoints.log yet; start the ledger (it signs one as entries arrive) and export again`)
+  if (!anchors.latest)
+    throw new TilesError(
+      'ERR_TILES_NO_CHECKPOINT',
+      `${dir} has no signed checkpoint in checkpoints.log yet; start the ledger (it signs one as entries arrive) and export again`,
+    )
   const store = await LogStore.open(join(dir, 'db'), { createIfMissing: false })
   return {
     // Witness cosignatures stored for this checkpoint are published with it.

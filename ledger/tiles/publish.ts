@@ -14,11 +14,18 @@ export interface PublishedTiles {
   detach(): void
 }
 
-export function attachTilesExport(ledger: Pick<Ledger, 'subscribe' | 'latestCheckpoint' | 'verifierKey' | 'entryBytes'>, outDir: string, onResult: (r: { ok: true; export: TilesExport } | { ok: false; error: Error }) => void = () => {}): PublishedTiles {
+export function attachTilesExport(
+  ledger: Pick<Ledger, 'subscribe' | 'latestCheckpoint' | 'verifierKey' | 'entryBytes'>,
+  outDir: string,
+  onResult: (r: { ok: true; export: TilesExport } | { ok: false; error: Error }) => void = () => {},
+): PublishedTiles {
   let last: Promise<unknown> = Promise.resolve()
   const run = (note: string) => {
-    const go = () => exportTiles({ note, verifierKey: ledger.verifierKey, entryBytes: (i) => ledger.entryBytes(i) }, outDir)
-      .then((r) => onResult({ ok: true, export: r }), (e: Error) => onResult({ ok: false, error: e }))
+    const go = () =>
+      exportTiles({ note, verifierKey: ledger.verifierKey, entryBytes: (i) => ledger.entryBytes(i) }, outDir).then(
+        (r) => onResult({ ok: true, export: r }),
+        (e: Error) => onResult({ ok: false, error: e }),
+      )
     last = last.then(go, go)
   }
   const initial = ledger.latestCheckpoint()
@@ -26,5 +33,10 @@ export function attachTilesExport(ledger: Pick<Ledger, 'subscribe' | 'latestChec
   const unsubscribe = ledger.subscribe((e) => {
     if (e.entry.type === 'checkpoint') run((e.entry.body as { note: string }).note)
   })
-  return { idle: async () => { await last }, detach: unsubscribe }
+  return {
+    idle: async () => {
+      await last
+    },
+    detach: unsubscribe,
+  }
 }

@@ -21,18 +21,34 @@ export function tilesHandler(dir: string, prefix = '/'): (req: IncomingMessage, 
       res.writeHead(status, { 'content-type': type, 'cache-control': cache, 'x-content-type-options': 'nosniff' })
       res.end(req.method === 'HEAD' ? undefined : body)
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain; charset=utf-8', 'tiles are read-only: GET or HEAD\n')
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(405, 'text/plain; charset=utf-8', 'tiles are read-only: GET or HEAD\n')
     const path = new URL(req.url ?? '/', 'http://x').pathname
     if (!path.startsWith(prefix)) return send(404, 'text/plain; charset=utf-8', 'not found\n')
     const rel = path.slice(prefix.length)
     let file: string, type: string, cache: string
-    if (rel === CHECKPOINT_FILE) { file = CHECKPOINT_FILE; type = 'text/plain; charset=utf-8'; cache = CHECKPOINT_CACHE } else {
-      try { parseTilePath(rel) } catch { return send(404, 'text/plain; charset=utf-8', 'not a tlog-tiles path\n') }
-      file = rel; type = 'application/octet-stream'; cache = TILE_CACHE
+    if (rel === CHECKPOINT_FILE) {
+      file = CHECKPOINT_FILE
+      type = 'text/plain; charset=utf-8'
+      cache = CHECKPOINT_CACHE
+    } else {
+      try {
+        parseTilePath(rel)
+      } catch {
+        return send(404, 'text/plain; charset=utf-8', 'not a tlog-tiles path\n')
+      }
+      file = rel
+      type = 'application/octet-stream'
+      cache = TILE_CACHE
     }
     readFile(join(dir, file)).then(
       (b) => send(200, type, b, cache),
-      (e: NodeJS.ErrnoException) => send(e.code === 'ENOENT' ? 404 : 500, 'text/plain; charset=utf-8', e.code === 'ENOENT' ? 'not found\n' : 'cannot read the tile\n'),
+      (e: NodeJS.ErrnoException) =>
+        send(
+          e.code === 'ENOENT' ? 404 : 500,
+          'text/plain; charset=utf-8',
+          e.code === 'ENOENT' ? 'not found\n' : 'cannot read the tile\n',
+        ),
     )
   }
 }

@@ -9,10 +9,13 @@ export const TILE_WIDTH = 256
 export const MAX_TILE_LEVEL = 63
 
 export const TILES_ERROR_CODES = {
-  ERR_TILES_BAD_PATH: 'a tile path is not tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>] with the x-prefixed 3-digit index groups of tlog-tiles',
-  ERR_TILES_ENTRY_TOO_LARGE: 'an entry is longer than 65,535 bytes, which the uint16 length prefix of an entry bundle cannot hold',
+  ERR_TILES_BAD_PATH:
+    'a tile path is not tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>] with the x-prefixed 3-digit index groups of tlog-tiles',
+  ERR_TILES_ENTRY_TOO_LARGE:
+    'an entry is longer than 65,535 bytes, which the uint16 length prefix of an entry bundle cannot hold',
   ERR_TILES_BAD_TILE: 'a tile or entry bundle file has the wrong length or cannot be parsed',
-  ERR_TILES_OTHER_LOG: 'the output directory holds the tiles of another log, or of a newer or diverging tree, than the one being exported',
+  ERR_TILES_OTHER_LOG:
+    'the output directory holds the tiles of another log, or of a newer or diverging tree, than the one being exported',
   ERR_TILES_ROOT_MISMATCH: 'the root recomputed from the written tiles is not the root of the signed checkpoint',
   ERR_TILES_NO_CHECKPOINT: 'the ledger has no signed checkpoint to export',
 } as const
@@ -31,21 +34,27 @@ export class TilesError extends Error {
 
 /** Index N as zero-padded 3-digit groups, all but the last prefixed with "x": 1234067 -> x001/x234/067. */
 export function encodeTileIndex(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new TilesError('ERR_TILES_BAD_PATH', `tile index must be a non-negative safe integer, got ${n}`)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new TilesError('ERR_TILES_BAD_PATH', `tile index must be a non-negative safe integer, got ${n}`)
   const groups: string[] = []
-  do { groups.unshift(String(n % 1000).padStart(3, '0')); n = Math.floor(n / 1000) } while (n > 0)
+  do {
+    groups.unshift(String(n % 1000).padStart(3, '0'))
+    n = Math.floor(n / 1000)
+  } while (n > 0)
   return groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join('/')
 }
 
 const widthSuffix = (width: number): string => {
   if (width === TILE_WIDTH) return ''
-  if (!Number.isInteger(width) || width < 1 || width > TILE_WIDTH) throw new TilesError('ERR_TILES_BAD_PATH', `tile width must be 1..${TILE_WIDTH}, got ${width}`)
+  if (!Number.isInteger(width) || width < 1 || width > TILE_WIDTH)
+    throw new TilesError('ERR_TILES_BAD_PATH', `tile width must be 1..${TILE_WIDTH}, got ${width}`)
   return `.p/${width}`
 }
 
 /** tile/<L>/<N>[.p/<W>] (W = 256 is a full tile: no suffix). */
 export function hashTilePath(level: number, index: number, width = TILE_WIDTH): string {
-  if (!Number.isInteger(level) || level < 0 || level > MAX_TILE_LEVEL) throw new TilesError('ERR_TILES_BAD_PATH', `tile level must be 0..${MAX_TILE_LEVEL}, got ${level}`)
+  if (!Number.isInteger(level) || level < 0 || level > MAX_TILE_LEVEL)
+    throw new TilesError('ERR_TILES_BAD_PATH', `tile level must be 0..${MAX_TILE_LEVEL}, got ${level}`)
   return `tile/${level}/${encodeTileIndex(index)}${widthSuffix(width)}`
 }
 
@@ -54,7 +63,9 @@ export function entryBundlePath(index: number, width = TILE_WIDTH): string {
   return `tile/entries/${encodeTileIndex(index)}${widthSuffix(width)}`
 }
 
-export type TileRef = { kind: 'hash'; level: number; index: number; width: number } | { kind: 'entries'; index: number; width: number }
+export type TileRef =
+  | { kind: 'hash'; level: number; index: number; width: number }
+  | { kind: 'entries'; index: number; width: number }
 
 /** Parses a tile resource path (relative, no leading slash); throws ERR_TILES_BAD_PATH. */
 export function parseTilePath(path: string): TileRef {
@@ -64,7 +75,8 @@ export function parseTilePath(path: string): TileRef {
   const index = Number(m[2].replaceAll('x', '').replaceAll('/', ''))
   const width = m[3] === undefined ? TILE_WIDTH : Number(m[3])
   // No leading "x000/" group (one encoding per index), width below 256, level in range.
-  if (!Number.isSafeInteger(index) || encodeTileIndex(index) !== m[2] || (m[3] !== undefined && width >= TILE_WIDTH)) throw bad()
+  if (!Number.isSafeInteger(index) || encodeTileIndex(index) !== m[2] || (m[3] !== undefined && width >= TILE_WIDTH))
+    throw bad()
   if (m[1] === 'entries') return { kind: 'entries', index, width }
   const level = Number(m[1])
   if (level > MAX_TILE_LEVEL) throw bad()

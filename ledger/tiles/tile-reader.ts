@@ -14,13 +14,19 @@ export const MAX_BUNDLE_ENTRY = 0xffff
 export function encodeEntryBundle(entries: Uint8Array[], firstIndex = 0): Uint8Array {
   let total = 0
   entries.forEach((e, i) => {
-    if (e.length > MAX_BUNDLE_ENTRY) throw new TilesError('ERR_TILES_ENTRY_TOO_LARGE', `entry ${firstIndex + i} is ${e.length} bytes; an entry bundle holds entries of at most ${MAX_BUNDLE_ENTRY} bytes`, { index: firstIndex + i, length: e.length })
+    if (e.length > MAX_BUNDLE_ENTRY)
+      throw new TilesError(
+        'ERR_TILES_ENTRY_TOO_LARGE',
+        `entry ${firstIndex + i} is ${e.length} bytes; an entry bundle holds entries of at most ${MAX_BUNDLE_ENTRY} bytes`,
+        { index: firstIndex + i, length: e.length },
+      )
     total += 2 + e.length
   })
   const out = new Uint8Array(total)
   let at = 0
   for (const e of entries) {
-    out[at] = e.length >> 8; out[at + 1] = e.length & 0xff
+    out[at] = e.length >> 8
+    out[at + 1] = e.length & 0xff
     out.set(e, at + 2)
     at += 2 + e.length
   }
@@ -29,10 +35,16 @@ export function encodeEntryBundle(entries: Uint8Array[], firstIndex = 0): Uint8A
 
 export function parseEntryBundle(bytes: Uint8Array, what = 'entry bundle'): Uint8Array[] {
   const out: Uint8Array[] = []
-  for (let at = 0; at < bytes.length;) {
-    if (at + 2 > bytes.length) throw new TilesError('ERR_TILES_BAD_TILE', `${what}: a length prefix is cut off at byte ${at}`, { offset: at })
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 2 > bytes.length)
+      throw new TilesError('ERR_TILES_BAD_TILE', `${what}: a length prefix is cut off at byte ${at}`, { offset: at })
     const n = (bytes[at] << 8) | bytes[at + 1]
-    if (at + 2 + n > bytes.length) throw new TilesError('ERR_TILES_BAD_TILE', `${what}: entry ${out.length} claims ${n} bytes, only ${bytes.length - at - 2} remain`, { offset: at })
+    if (at + 2 + n > bytes.length)
+      throw new TilesError(
+        'ERR_TILES_BAD_TILE',
+        `${what}: entry ${out.length} claims ${n} bytes, only ${bytes.length - at - 2} remain`,
+        { offset: at },
+      )
     out.push(bytes.subarray(at + 2, at + 2 + n))
     at += 2 + n
   }
@@ -41,7 +53,12 @@ export function parseEntryBundle(bytes: Uint8Array, what = 'entry bundle'): Uint
 
 /** Splits a hash tile into its hashes, checking it is `width` hashes long. */
 export function parseHashTile(bytes: Uint8Array, width: number, what = 'hash tile'): Uint8Array[] {
-  if (bytes.length !== width * HASH_SIZE) throw new TilesError('ERR_TILES_BAD_TILE', `${what}: ${bytes.length} bytes, expected ${width} hashes (${width * HASH_SIZE} bytes)`, { length: bytes.length, width })
+  if (bytes.length !== width * HASH_SIZE)
+    throw new TilesError(
+      'ERR_TILES_BAD_TILE',
+      `${what}: ${bytes.length} bytes, expected ${width} hashes (${width * HASH_SIZE} bytes)`,
+      { length: bytes.length, width },
+    )
   return Array.from({ length: width }, (_, i) => bytes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE))
 }
 
@@ -67,19 +84,33 @@ export function tileNodeReader(size: number, fetchTile: (path: string) => Promis
   const cache = new Map<string, Promise<Uint8Array[]>>()
   const tile = (level: number, n: number): Promise<Uint8Array[]> => {
     const s = shape[level]
-    if (!s || n > s.full || (n === s.full && s.partial === 0)) throw new TilesError('ERR_TILES_BAD_TILE', `a tree of size ${size} has no tile ${level}/${n}`, { level, index: n, size })
+    if (!s || n > s.full || (n === s.full && s.partial === 0))
+      throw new TilesError('ERR_TILES_BAD_TILE', `a tree of size ${size} has no tile ${level}/${n}`, {
+        level,
+        index: n,
+        size,
+      })
     const width = n < s.full ? TILE_WIDTH : s.partial
     const path = hashTilePath(level, n, width)
     let p = cache.get(path)
-    if (!p) { p = fetchTile(path).then((b) => parseHashTile(b, width, path)); cache.set(path, p) }
+    if (!p) {
+      p = fetchTile(path).then((b) => parseHashTile(b, width, path))
+      cache.set(path, p)
+    }
     return p
   }
   return async (level, index) => {
-    const L = Math.floor(level / TILE_HEIGHT), span = 2 ** (level % TILE_HEIGHT)
+    const L = Math.floor(level / TILE_HEIGHT),
+      span = 2 ** (level % TILE_HEIGHT)
     const first = index * span
     const hashes = await tile(L, Math.floor(first / TILE_WIDTH))
     const off = first % TILE_WIDTH
-    if (off + span > hashes.length) throw new TilesError('ERR_TILES_BAD_TILE', `node (${level}, ${index}) is not inside the tree of size ${size}`, { level, index, size })
+    if (off + span > hashes.length)
+      throw new TilesError('ERR_TILES_BAD_TILE', `node (${level}, ${index}) is not inside the tree of size ${size}`, {
+        level,
+        index,
+        size,
+      })
     return perfectRoot(hashes.slice(off, off + span))
   }
 }

@@ -43,7 +43,8 @@ const HEADER = /^checkpoint (0|[1-9][0-9]{0,15}) ([1-9][0-9]{0,5}) ([0-9a-f]{64}
 const MAX_HEADER = 120
 
 export function encodeAnchorRecord(size: number, note: string): Uint8Array {
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`"size" expected a non-negative safe integer, got ${size}`)
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`"size" expected a non-negative safe integer, got ${size}`)
   if (!note.endsWith('\n')) throw new RangeError('"note" expected a signed note ending in a newline')
   const body = enc.encode(note)
   const header = enc.encode(`checkpoint ${size} ${body.length} ${toHex(sha256(body))}\n`)
@@ -56,10 +57,18 @@ export function encodeAnchorRecord(size: number, note: string): Uint8Array {
 /** The record starting at `o`, or undefined when the bytes there are not one whole valid record. */
 function recordAt(bytes: Uint8Array, o: number): AnchorRecord | undefined {
   let nl = -1
-  for (let i = o; i < Math.min(bytes.length, o + MAX_HEADER); i++) if (bytes[i] === 0x0a) { nl = i; break }
+  for (let i = o; i < Math.min(bytes.length, o + MAX_HEADER); i++)
+    if (bytes[i] === 0x0a) {
+      nl = i
+      break
+    }
   if (nl < 0) return undefined
   let header: string
-  try { header = dec.decode(bytes.subarray(o, nl)) } catch { return undefined }
+  try {
+    header = dec.decode(bytes.subarray(o, nl))
+  } catch {
+    return undefined
+  }
   const m = HEADER.exec(header)
   if (!m) return undefined
   const length = Number(m[2])
@@ -68,7 +77,11 @@ function recordAt(bytes: Uint8Array, o: number): AnchorRecord | undefined {
   const body = bytes.subarray(nl + 1, end)
   if (toHex(sha256(body)) !== m[3] || body[body.length - 1] !== 0x0a) return undefined
   let note: string
-  try { note = dec.decode(body) } catch { return undefined }
+  try {
+    note = dec.decode(body)
+  } catch {
+    return undefined
+  }
   return { offset: o, end, size: Number(m[1]), note }
 }
 
@@ -84,7 +97,10 @@ function nextCandidate(bytes: Uint8Array, from: number): number {
  * Parses anchor records. With `fromStart` false, `bytes` is a window of the
  * file's end: parsing starts at the first whole record in it.
  */
-export function parseAnchorRecords(bytes: Uint8Array, { fromStart = true }: { fromStart?: boolean } = {}): ParsedAnchors {
+export function parseAnchorRecords(
+  bytes: Uint8Array,
+  { fromStart = true }: { fromStart?: boolean } = {},
+): ParsedAnchors {
   const out: ParsedAnchors = { records: [] }
   let o = 0
   if (!fromStart) {
@@ -94,11 +110,18 @@ export function parseAnchorRecords(bytes: Uint8Array, { fromStart = true }: { fr
   }
   while (o < bytes.length) {
     const r = recordAt(bytes, o)
-    if (r) { out.records.push(r); o = r.end; continue }
+    if (r) {
+      out.records.push(r)
+      o = r.end
+      continue
+    }
     // Not a valid record here: damage if a valid one follows, else a torn tail.
     let next = nextCandidate(bytes, o + 1)
     while (next >= 0 && !recordAt(bytes, next)) next = nextCandidate(bytes, next + 1)
-    if (next < 0) { out.tornTailAt = o; return out }
+    if (next < 0) {
+      out.tornTailAt = o
+      return out
+    }
     out.damagedAt ??= o
     o = next
   }

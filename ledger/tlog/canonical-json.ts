@@ -8,29 +8,45 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 
 export class CanonicalJsonError extends Error {
   readonly code = 'ERR_CANONICAL_JSON'
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`)
     this.name = 'CanonicalJsonError'
   }
 }
 
 function write(v: unknown, path: string, out: string[]): void {
-  if (v === null) { out.push('null'); return }
+  if (v === null) {
+    out.push('null')
+    return
+  }
   switch (typeof v) {
-    case 'boolean': out.push(v ? 'true' : 'false'); return
-    case 'string': out.push(JSON.stringify(v)); return
+    case 'boolean':
+      out.push(v ? 'true' : 'false')
+      return
+    case 'string':
+      out.push(JSON.stringify(v))
+      return
     case 'number':
       if (!Number.isSafeInteger(v)) throw new CanonicalJsonError(path, `numbers must be safe integers, got ${v}`)
-      out.push(String(v)); return
+      out.push(String(v))
+      return
     case 'object': {
       if (Array.isArray(v)) {
         out.push('[')
-        v.forEach((x, i) => { if (i) out.push(','); write(x, `${path}[${i}]`, out) })
+        v.forEach((x, i) => {
+          if (i) out.push(',')
+          write(x, `${path}[${i}]`, out)
+        })
         out.push(']')
         return
       }
       const o = v as Record<string, unknown>
-      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort()
+      const keys = Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort()
       out.push('{')
       keys.forEach((k, i) => {
         if (i) out.push(',')

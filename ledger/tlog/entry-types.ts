@@ -39,7 +39,11 @@ export interface DeviceRegisterBody {
   calibration?: CalibrationInfo
   by: string
 }
-export interface DeviceRevokeBody { deviceId: string; reason: string; by: string }
+export interface DeviceRevokeBody {
+  deviceId: string
+  reason: string
+  by: string
+}
 
 export interface Gs1Ids {
   /** 18-digit SSCC of the logistics unit, with check digit */
@@ -93,7 +97,10 @@ export interface ShipmentCreateBody {
 }
 
 /** A cluster shipment's full logger list: logger d lives in ingest partition partitionOf(d) mod `partitions`. */
-export interface ClusterShipment { partitions: number; devices: string[] }
+export interface ClusterShipment {
+  partitions: number
+  devices: string[]
+}
 export interface ShipmentCloseBody {
   shipmentId: string
   closedAt: number
@@ -123,11 +130,20 @@ export interface CloseSignature {
 }
 
 /** What a receipt signature means: the consignment arrived at the route's destination, and in what state. */
-export const RECEIVE_MEANINGS = ['received at destination', 'received with damage noted', 'received and quarantined'] as const
+export const RECEIVE_MEANINGS = [
+  'received at destination',
+  'received with damage noted',
+  'received and quarantined',
+] as const
 export type ReceiveMeaning = (typeof RECEIVE_MEANINGS)[number]
 
 /** The electronic signature of a receipt: the receiving user (password re-checked), its meaning, why, when (ms UTC). */
-export interface ReceiveSignature { by: string; meaning: ReceiveMeaning; reason: string; at: number }
+export interface ReceiveSignature {
+  by: string
+  meaning: ReceiveMeaning
+  reason: string
+  at: number
+}
 
 /**
  * The consignment was received at the destination (before the close, which ends the compliance
@@ -160,7 +176,14 @@ export interface ShipmentDevicesBody {
 export type GapCause = 'buffer-overflow' | 'resend-abandoned' | 'operator'
 
 /** Readings fromSeq..toSeq (inclusive) of a device are declared lost; its chain continues above them. */
-export interface GapBody { deviceId: string; fromSeq: number; toSeq: number; cause: GapCause; by: string; detail?: string }
+export interface GapBody {
+  deviceId: string
+  fromSeq: number
+  toSeq: number
+  cause: GapCause
+  by: string
+  detail?: string
+}
 
 /** Two different validly signed payloads of one device with the same seq: evidence of a compromised logger. */
 export interface ReadingForkBody {
@@ -202,10 +225,10 @@ export interface EntryBodies {
   'shipment.close': ShipmentCloseBody
   'shipment.receive': ShipmentReceiveBody
   'shipment.devices': ShipmentDevicesBody
-  'reading': ReadingBody
+  reading: ReadingBody
   'alarm.ack': AlarmAckBody
-  'checkpoint': CheckpointBody
-  'gap': GapBody
+  checkpoint: CheckpointBody
+  gap: GapBody
   'reading.fork': ReadingForkBody
 }
 

@@ -16,7 +16,11 @@ t.test('brackets inside strings do not count, escaped quotes do not end a string
   const s = JSON.stringify({ name: '['.repeat(1000) + '"' + '{'.repeat(1000), x: ['\\', '"['] })
   t.equal(jsonTooDeep(s), null)
   t.equal(jsonTooDeep(utf8(s)), null)
-  t.equal(jsonTooDeep(utf8(JSON.stringify({ name: 'Zürich → Łódź «[[[»' }))), null, 'multi-byte UTF-8 is skipped byte by byte')
+  t.equal(
+    jsonTooDeep(utf8(JSON.stringify({ name: 'Zürich → Łódź «[[[»' }))),
+    null,
+    'multi-byte UTF-8 is skipped byte by byte',
+  )
 })
 
 t.test('100,000 levels are refused at the first bracket past the limit, without recursion', async (t) => {

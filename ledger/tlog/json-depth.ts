@@ -19,7 +19,12 @@ export interface TooDeep {
   offset: number
 }
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, OPEN_BRACKET = 0x5b, OPEN_BRACE = 0x7b, CLOSE_BRACKET = 0x5d, CLOSE_BRACE = 0x7d
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  OPEN_BRACKET = 0x5b,
+  OPEN_BRACE = 0x7b,
+  CLOSE_BRACKET = 0x5d,
+  CLOSE_BRACE = 0x7d
 
 /** The first place where `json` nests deeper than `max`, or null. */
 export function jsonTooDeep(json: string | Uint8Array, max = MAX_JSON_DEPTH): TooDeep | null {

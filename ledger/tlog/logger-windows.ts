@@ -25,18 +25,33 @@ export interface LoggerWindow {
 }
 
 /** A shipment's loggers from its derived state: `loggers` once changed, else the create's, each from startAt. */
-export function windowsOf(s: { loggers?: LoggerWindow[]; devices: string[]; startAt: number; createAnchors?: ChainAnchor[] }): LoggerWindow[] {
+export function windowsOf(s: {
+  loggers?: LoggerWindow[]
+  devices: string[]
+  startAt: number
+  createAnchors?: ChainAnchor[]
+}): LoggerWindow[] {
   return s.loggers ?? initialWindows({ devices: s.devices, startAt: s.startAt, anchors: s.createAnchors })
 }
 
 /** A shipment.devices entry as replayed: its log index and body. */
-export interface DevicesChange { index: number; body: ShipmentDevicesBody }
+export interface DevicesChange {
+  index: number
+  body: ShipmentDevicesBody
+}
 
 /** The loggers named at creation, each from startAt. */
 export function initialWindows(create: Pick<ShipmentCreateBody, 'devices' | 'startAt' | 'anchors'>): LoggerWindow[] {
   return create.devices.map((deviceId) => {
     const a = create.anchors?.find((x) => x.deviceId === deviceId)
-    return { deviceId, from: create.startAt, until: null, addIndex: null, removeIndex: null, ...(a ? { startAnchor: a } : {}) }
+    return {
+      deviceId,
+      from: create.startAt,
+      until: null,
+      addIndex: null,
+      removeIndex: null,
+      ...(a ? { startAnchor: a } : {}),
+    }
   })
 }
 
@@ -44,20 +59,44 @@ export function initialWindows(create: Pick<ShipmentCreateBody, 'devices' | 'sta
  * Why a change cannot apply to these windows (a message naming the logger), or null. A logger is
  * added once and removed once: a removed logger is not re-assigned (its evidence ended at the removal).
  */
-export function changeProblem(windows: readonly LoggerWindow[], body: Pick<ShipmentDevicesBody, 'add' | 'remove' | 'at'>, startAt: number): { message: string; field: string } | null {
-  if (body.add.length === 0 && body.remove.length === 0) return { message: 'add or remove at least one logger', field: 'add' }
-  if (body.at < startAt) return { message: `at ${new Date(body.at).toISOString()} is before the shipment start ${new Date(startAt).toISOString()}`, field: 'at' }
+export function changeProblem(
+  windows: readonly LoggerWindow[],
+  body: Pick<ShipmentDevicesBody, 'add' | 'remove' | 'at'>,
+  startAt: number,
+): { message: string; field: string } | null {
+  if (body.add.length === 0 && body.remove.length === 0)
+    return { message: 'add or remove at least one logger', field: 'add' }
+  if (body.at < startAt)
+    return {
+      message: `at ${new Date(body.at).toISOString()} is before the shipment start ${new Date(startAt).toISOString()}`,
+      field: 'at',
+    }
   const seen = new Set<string>()
-  for (const [list, name] of [[body.add, 'add'], [body.remove, 'remove']] as const) {
+  for (const [list, name] of [
+    [body.add, 'add'],
+    [body.remove, 'remove'],
+  ] as const) {
     for (let i = 0; i < list.length; i++) {
       const id = list[i]
       if (seen.has(id)) return { message: `logger ${id} is named twice`, field: `${name}[${i}]` }
       seen.add(id)
       const w = windows.find((x) => x.deviceId === id)
-      if (name === 'add' && w) return { message: w.until === null ? `logger ${id} is already assigned to the shipment` : `logger ${id} was removed from the shipment (entry ${w.removeIndex}); a removed logger is not assigned again`, field: `${name}[${i}]` }
+      if (name === 'add' && w)
+        return {
+          message:
+            w.until === null
+              ? `logger ${id} is already assigned to the shipment`
+              : `logger ${id} was removed from the shipment (entry ${w.removeIndex}); a removed logger is not assigned again`,
+          field: `${name}[${i}]`,
+        }
       if (name === 'remove') {
-        if (!w || w.until !== null) return { message: `logger ${id} is not assigned to the shipment`, field: `${name}[${i}]` }
-        if (body.at < w.from) return { message: `logger ${id} counts from ${new Date(w.from).toISOString()}; it cannot be removed at an earlier time`, field: 'at' }
+        if (!w || w.until !== null)
+          return { message: `logger ${id} is not assigned to the shipment`, field: `${name}[${i}]` }
+        if (body.at < w.from)
+          return {
+            message: `logger ${id} counts from ${new Date(w.from).toISOString()}; it cannot be removed at an earlier time`,
+            field: 'at',
+          }
       }
     }
   }
@@ -76,26 +115,42 @@ export function applyChange(windows: readonly LoggerWindow[], { index, body }: D
   })
   for (const id of body.add) {
     const a = anchor(id)
-    out.push({ deviceId: id, from: body.at, until: null, addIndex: index, removeIndex: null, ...(a ? { startAnchor: a } : {}) })
+    out.push({
+      deviceId: id,
+      from: body.at,
+      until: null,
+      addIndex: index,
+      removeIndex: null,
+      ...(a ? { startAnchor: a } : {}),
+    })
   }
   return out
 }
 
 /** Replays a shipment's changes, in log order, from its creation. */
-export function loggerWindows(create: Pick<ShipmentCreateBody, 'devices' | 'startAt' | 'anchors'>, changes: readonly DevicesChange[]): LoggerWindow[] {
+export function loggerWindows(
+  create: Pick<ShipmentCreateBody, 'devices' | 'startAt' | 'anchors'>,
+  changes: readonly DevicesChange[],
+): LoggerWindow[] {
   let w = initialWindows(create)
   for (const c of [...changes].sort((a, b) => a.index - b.index)) w = applyChange(w, c)
   return w
 }
 
 /** The loggers assigned now (not removed). */
-export const assignedNow = (windows: readonly LoggerWindow[]): string[] => windows.filter((w) => w.until === null).map((w) => w.deviceId)
+export const assignedNow = (windows: readonly LoggerWindow[]): string[] =>
+  windows.filter((w) => w.until === null).map((w) => w.deviceId)
 
 /**
  * Whether a reading of `deviceId` at device time `t` is the shipment's evidence by its window
  * (the close bounds every window at closedAt as well).
  */
-export function inLoggerWindow(windows: readonly LoggerWindow[], deviceId: string, t: number, closedAt: number | null): boolean {
+export function inLoggerWindow(
+  windows: readonly LoggerWindow[],
+  deviceId: string,
+  t: number,
+  closedAt: number | null,
+): boolean {
   const w = windows.find((x) => x.deviceId === deviceId)
   return w !== undefined && t >= w.from && (w.until === null || t <= w.until) && (closedAt === null || t <= closedAt)
 }

@@ -33,7 +33,12 @@ export class MerkleError extends Error {
   /** The root the proof leads to (for ERR_MERKLE_ROOT_MISMATCH). */
   readonly calculated?: Uint8Array
   readonly details: Readonly<Record<string, unknown>>
-  constructor(code: MerkleErrorCode, message: string, details: Record<string, unknown> = {}, evidence: { expected?: Uint8Array; calculated?: Uint8Array } = {}) {
+  constructor(
+    code: MerkleErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    evidence: { expected?: Uint8Array; calculated?: Uint8Array } = {},
+  ) {
     super(message)
     this.name = 'MerkleError'
     this.code = code
@@ -48,7 +53,8 @@ const NODE_PREFIX = Uint8Array.of(0x01)
 
 /** RFC 6962 2.1: MTH({d}) = SHA-256(0x00 || d). */
 export function leafHash(entryBytes: Uint8Array): Uint8Array {
-  if (!(entryBytes instanceof Uint8Array)) throw new TypeError(`"entryBytes" expected Uint8Array, got ${typeof entryBytes}`)
+  if (!(entryBytes instanceof Uint8Array))
+    throw new TypeError(`"entryBytes" expected Uint8Array, got ${typeof entryBytes}`)
   return sha256.create().update(LEAF_PREFIX).update(entryBytes).digest()
 }
 
@@ -70,14 +76,22 @@ export type NodeBatchReader = (nodes: readonly { level: number; index: number }[
 
 function checkHash(h: unknown, what: string): Uint8Array {
   if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
-    throw new MerkleError('ERR_MERKLE_BAD_HASH', `"${what}" expected a ${HASH_SIZE}-byte hash, got ${h instanceof Uint8Array ? `length=${h.length}` : typeof h}`, { what, length: h instanceof Uint8Array ? h.length : undefined })
+    throw new MerkleError(
+      'ERR_MERKLE_BAD_HASH',
+      `"${what}" expected a ${HASH_SIZE}-byte hash, got ${h instanceof Uint8Array ? `length=${h.length}` : typeof h}`,
+      { what, length: h instanceof Uint8Array ? h.length : undefined },
+    )
   }
   return h
 }
 
 function checkCount(n: unknown, what: string): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new MerkleError('ERR_MERKLE_BAD_ARGUMENT', `"${what}" expected a non-negative safe integer, got ${String(n)}`, { what, value: n })
+    throw new MerkleError(
+      'ERR_MERKLE_BAD_ARGUMENT',
+      `"${what}" expected a non-negative safe integer, got ${String(n)}`,
+      { what, value: n },
+    )
   }
   return n
 }
@@ -121,8 +135,14 @@ async function rangeHash(begin: number, end: number, read: NodeReader): Promise<
 /** The perfect subtrees rangeHash(begin, end) reads, in its order. */
 function rangeNodes(begin: number, end: number, out: { level: number; index: number }[]): void {
   const n = end - begin
-  if (isPowerOfTwo(n) && begin % n === 0) { out.push({ level: Math.round(Math.log2(n)), index: begin / n }); return }
-  if (n === 1) { out.push({ level: 0, index: begin }); return }
+  if (isPowerOfTwo(n) && begin % n === 0) {
+    out.push({ level: Math.round(Math.log2(n)), index: begin / n })
+    return
+  }
+  if (n === 1) {
+    out.push({ level: 0, index: begin })
+    return
+  }
   const k = splitPoint(n)
   rangeNodes(begin, begin + k, out)
   rangeNodes(begin + k, end, out)
@@ -132,7 +152,11 @@ function rangeNodes(begin: number, end: number, out: { level: number; index: num
  * MTH of each range. With a batch reader, every node the ranges need is read
  * in one call (one multi-get instead of one read per level), then hashed.
  */
-async function rangeHashes(ranges: [number, number][], read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
+async function rangeHashes(
+  ranges: [number, number][],
+  read: NodeReader,
+  readMany?: NodeBatchReader,
+): Promise<Uint8Array[]> {
   let reader = read
   if (readMany) {
     const nodes: { level: number; index: number }[] = []
@@ -154,33 +178,69 @@ export async function rootAt(size: number, read: NodeReader, readMany?: NodeBatc
 }
 
 /** RFC 6962 2.1.1 PATH(m, D[n]), leaves first; O(log n) reads (one call with `readMany`). */
-export async function inclusionProof(index: number, size: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
+export async function inclusionProof(
+  index: number,
+  size: number,
+  read: NodeReader,
+  readMany?: NodeBatchReader,
+): Promise<Uint8Array[]> {
   checkCount(index, 'index')
   checkCount(size, 'size')
-  if (index >= size) throw new MerkleError('ERR_MERKLE_INDEX_RANGE', `leaf index ${index} is not inside a tree of size ${size}`, { index, size })
+  if (index >= size)
+    throw new MerkleError('ERR_MERKLE_INDEX_RANGE', `leaf index ${index} is not inside a tree of size ${size}`, {
+      index,
+      size,
+    })
   const ranges: [number, number][] = []
   // Walk down from the root, collecting the sibling of each step; the RFC lists them bottom-up.
-  let begin = 0, end = size, m = index
+  let begin = 0,
+    end = size,
+    m = index
   while (end - begin > 1) {
     const k = splitPoint(end - begin)
-    if (m < k) { ranges.push([begin + k, end]); end = begin + k }
-    else { ranges.push([begin, begin + k]); begin += k; m -= k }
+    if (m < k) {
+      ranges.push([begin + k, end])
+      end = begin + k
+    } else {
+      ranges.push([begin, begin + k])
+      begin += k
+      m -= k
+    }
   }
   return (await rangeHashes(ranges, read, readMany)).reverse()
 }
 
 /** RFC 6962 2.1.2 PROOF(m, D[n]) = SUBPROOF(m, D[n], true); empty when oldSize is 0 or equals newSize. */
-export async function consistencyProof(oldSize: number, newSize: number, read: NodeReader, readMany?: NodeBatchReader): Promise<Uint8Array[]> {
+export async function consistencyProof(
+  oldSize: number,
+  newSize: number,
+  read: NodeReader,
+  readMany?: NodeBatchReader,
+): Promise<Uint8Array[]> {
   checkCount(oldSize, 'oldSize')
   checkCount(newSize, 'newSize')
-  if (oldSize > newSize) throw new MerkleError('ERR_MERKLE_SIZE_ORDER', `old size ${oldSize} is larger than new size ${newSize}`, { oldSize, newSize })
+  if (oldSize > newSize)
+    throw new MerkleError('ERR_MERKLE_SIZE_ORDER', `old size ${oldSize} is larger than new size ${newSize}`, {
+      oldSize,
+      newSize,
+    })
   if (oldSize === 0 || oldSize === newSize) return []
   const ranges: [number, number][] = []
-  let begin = 0, end = newSize, m = oldSize, whole = true
+  let begin = 0,
+    end = newSize,
+    m = oldSize,
+    whole = true
   while (m !== end - begin) {
     const k = splitPoint(end - begin)
-    if (m <= k) { ranges.push([begin + k, end]); end = begin + k }
-    else { ranges.push([begin, begin + k]); begin += k; m -= k; whole = false }
+    if (m <= k) {
+      ranges.push([begin + k, end])
+      end = begin + k
+    } else {
+      ranges.push([begin, begin + k])
+      begin += k
+      m -= k
+      whole = false
+    }
   }
   // SUBPROOF(m, D[m], false) = [MTH(D[m])]: the old tree's subtree, unless it is the whole old tree.
   if (!whole) ranges.push([begin, end])
@@ -189,11 +249,16 @@ export async function consistencyProof(oldSize: number, newSize: number, read: N
 
 /** Number of hashes in PATH(index, D[size]). */
 export function inclusionProofLength(index: number, size: number): number {
-  let n = size, m = index, count = 0
+  let n = size,
+    m = index,
+    count = 0
   while (n > 1) {
     const k = splitPoint(n)
     if (m < k) n = k
-    else { m -= k; n -= k }
+    else {
+      m -= k
+      n -= k
+    }
     count++
   }
   return count
@@ -202,11 +267,18 @@ export function inclusionProofLength(index: number, size: number): number {
 /** Number of hashes in PROOF(oldSize, D[newSize]). */
 export function consistencyProofLength(oldSize: number, newSize: number): number {
   if (oldSize === 0 || oldSize === newSize) return 0
-  let n = newSize, m = oldSize, count = 0, whole = true
+  let n = newSize,
+    m = oldSize,
+    count = 0,
+    whole = true
   while (m !== n) {
     const k = splitPoint(n)
     if (m <= k) n = k
-    else { m -= k; n -= k; whole = false }
+    else {
+      m -= k
+      n -= k
+      whole = false
+    }
     count++
   }
   return whole ? count : count + 1
@@ -215,14 +287,30 @@ export function consistencyProofLength(oldSize: number, newSize: number): number
 function checkProof(proof: unknown, expectedLength: number, details: Record<string, unknown>): Uint8Array[] {
   if (!Array.isArray(proof)) throw new TypeError(`"proof" expected an array of hashes, got ${typeof proof}`)
   if (proof.length !== expectedLength) {
-    throw new MerkleError('ERR_MERKLE_PROOF_SIZE', `proof has ${proof.length} hashes; expected ${expectedLength} for ${Object.entries(details).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`, { ...details, expectedLength, actualLength: proof.length })
+    throw new MerkleError(
+      'ERR_MERKLE_PROOF_SIZE',
+      `proof has ${proof.length} hashes; expected ${expectedLength} for ${Object.entries(details)
+        .map(([k, v]) => `${k} ${String(v)}`)
+        .join(', ')}`,
+      { ...details, expectedLength, actualLength: proof.length },
+    )
   }
   proof.forEach((h, i) => checkHash(h, `proof[${i}]`))
   return proof as Uint8Array[]
 }
 
-function rootMismatch(what: string, expected: Uint8Array, calculated: Uint8Array, details: Record<string, unknown>): MerkleError {
-  return new MerkleError('ERR_MERKLE_ROOT_MISMATCH', `${what}: calculated root ${toHex(calculated)} does not match expected ${toHex(expected)}`, { ...details, expected: toHex(expected), calculated: toHex(calculated) }, { expected, calculated })
+function rootMismatch(
+  what: string,
+  expected: Uint8Array,
+  calculated: Uint8Array,
+  details: Record<string, unknown>,
+): MerkleError {
+  return new MerkleError(
+    'ERR_MERKLE_ROOT_MISMATCH',
+    `${what}: calculated root ${toHex(calculated)} does not match expected ${toHex(expected)}`,
+    { ...details, expected: toHex(expected), calculated: toHex(calculated) },
+    { expected, calculated },
+  )
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
@@ -246,81 +334,136 @@ export function memoNodeHash(): NodeHasher {
   return (left, right) => {
     checkHash(left, 'left')
     checkHash(right, 'right')
-    const key = String.fromCharCode.apply(null, left as unknown as number[]) + String.fromCharCode.apply(null, right as unknown as number[])
+    const key =
+      String.fromCharCode.apply(null, left as unknown as number[]) +
+      String.fromCharCode.apply(null, right as unknown as number[])
     let h = seen.get(key)
-    if (!h) { h = nodeHash(left, right); seen.set(key, h) }
+    if (!h) {
+      h = nodeHash(left, right)
+      seen.set(key, h)
+    }
     return h
   }
 }
 
 /** The root an inclusion proof leads to (RFC 9162 2.1.3.2, steps 2-5), after size checks. */
-export function rootFromInclusionProof(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], hashNode: NodeHasher = nodeHash): Uint8Array {
+export function rootFromInclusionProof(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: Uint8Array[],
+  hashNode: NodeHasher = nodeHash,
+): Uint8Array {
   checkCount(index, 'index')
   checkCount(size, 'size')
   checkHash(leaf, 'leaf')
-  if (index >= size) throw new MerkleError('ERR_MERKLE_INDEX_RANGE', `leaf index ${index} is not inside a tree of size ${size}`, { index, size })
+  if (index >= size)
+    throw new MerkleError('ERR_MERKLE_INDEX_RANGE', `leaf index ${index} is not inside a tree of size ${size}`, {
+      index,
+      size,
+    })
   checkProof(proof, inclusionProofLength(index, size), { index, size })
-  let fn = index, sn = size - 1, r = leaf
+  let fn = index,
+    sn = size - 1,
+    r = leaf
   for (const p of proof) {
-    if (sn === 0) throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is longer than the path to the root', { index, size })
+    if (sn === 0)
+      throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is longer than the path to the root', { index, size })
     if (odd(fn) || fn === sn) {
       r = hashNode(p, r)
       // Skip the levels where this node is a right-edge node with no sibling.
-      if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn) }
+      if (!odd(fn))
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn)
+          sn = half(sn)
+        }
     } else {
       r = hashNode(r, p)
     }
-    fn = half(fn); sn = half(sn)
+    fn = half(fn)
+    sn = half(sn)
   }
-  if (sn !== 0) throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is shorter than the path to the root', { index, size })
+  if (sn !== 0)
+    throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is shorter than the path to the root', { index, size })
   return r
 }
 
 /** RFC 9162 2.1.3.2: throws MerkleError unless `proof` shows leaf hash `leaf` at `index` in the tree of `size` with `root`. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], root: Uint8Array, hashNode: NodeHasher = nodeHash): void {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: Uint8Array[],
+  root: Uint8Array,
+  hashNode: NodeHasher = nodeHash,
+): void {
   checkHash(root, 'root')
   const calculated = rootFromInclusionProof(leaf, index, size, proof, hashNode)
-  if (!equal(calculated, root)) throw rootMismatch(`inclusion of leaf ${index} in tree of size ${size}`, root, calculated, { index, size })
+  if (!equal(calculated, root))
+    throw rootMismatch(`inclusion of leaf ${index} in tree of size ${size}`, root, calculated, { index, size })
 }
 
 /** RFC 9162 2.1.4.2: throws MerkleError unless the tree of `newSize` with `newRoot` extends the tree of `oldSize` with `oldRoot`. */
-export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: Uint8Array[]): void {
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: Uint8Array[],
+): void {
   checkCount(oldSize, 'oldSize')
   checkCount(newSize, 'newSize')
   checkHash(oldRoot, 'oldRoot')
   checkHash(newRoot, 'newRoot')
   const details = { oldSize, newSize }
-  if (oldSize > newSize) throw new MerkleError('ERR_MERKLE_SIZE_ORDER', `old size ${oldSize} is larger than new size ${newSize}`, details)
+  if (oldSize > newSize)
+    throw new MerkleError('ERR_MERKLE_SIZE_ORDER', `old size ${oldSize} is larger than new size ${newSize}`, details)
   checkProof(proof, consistencyProofLength(oldSize, newSize), details)
   if (oldSize === newSize) {
-    if (!equal(oldRoot, newRoot)) throw rootMismatch(`trees of equal size ${oldSize}`, oldRoot, newRoot, { ...details, which: 'new' })
+    if (!equal(oldRoot, newRoot))
+      throw rootMismatch(`trees of equal size ${oldSize}`, oldRoot, newRoot, { ...details, which: 'new' })
     return
   }
   // Every tree extends the empty tree; its root is fixed, so check it.
   if (oldSize === 0) {
-    if (!equal(oldRoot, EMPTY_ROOT)) throw rootMismatch('empty old tree', oldRoot, EMPTY_ROOT, { ...details, which: 'old' })
+    if (!equal(oldRoot, EMPTY_ROOT))
+      throw rootMismatch('empty old tree', oldRoot, EMPTY_ROOT, { ...details, which: 'old' })
     return
   }
   // RFC 9162 2.1.4.2 step 2: a power-of-two old tree is itself the first node of the path.
   const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof
-  let fn = oldSize - 1, sn = newSize - 1
-  while (odd(fn)) { fn = half(fn); sn = half(sn) }
-  let fr = path[0], sr = path[0]
+  let fn = oldSize - 1,
+    sn = newSize - 1
+  while (odd(fn)) {
+    fn = half(fn)
+    sn = half(sn)
+  }
+  let fr = path[0],
+    sr = path[0]
   for (let i = 1; i < path.length; i++) {
     const c = path[i]
-    if (sn === 0) throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is longer than the path to the new root', details)
+    if (sn === 0)
+      throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is longer than the path to the new root', details)
     if (odd(fn) || fn === sn) {
       fr = nodeHash(c, fr)
       sr = nodeHash(c, sr)
-      if (!odd(fn)) while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn) }
+      if (!odd(fn))
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn)
+          sn = half(sn)
+        }
     } else {
       sr = nodeHash(sr, c)
     }
-    fn = half(fn); sn = half(sn)
+    fn = half(fn)
+    sn = half(sn)
   }
-  if (sn !== 0) throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is shorter than the path to the new root', details)
-  if (!equal(fr, oldRoot)) throw rootMismatch(`consistency ${oldSize} -> ${newSize}, old root`, oldRoot, fr, { ...details, which: 'old' })
-  if (!equal(sr, newRoot)) throw rootMismatch(`consistency ${oldSize} -> ${newSize}, new root`, newRoot, sr, { ...details, which: 'new' })
+  if (sn !== 0)
+    throw new MerkleError('ERR_MERKLE_PROOF_SIZE', 'proof is shorter than the path to the new root', details)
+  if (!equal(fr, oldRoot))
+    throw rootMismatch(`consistency ${oldSize} -> ${newSize}, old root`, oldRoot, fr, { ...details, which: 'old' })
+  if (!equal(sr, newRoot))
+    throw rootMismatch(`consistency ${oldSize} -> ${newSize}, new root`, newRoot, sr, { ...details, which: 'new' })
 }
 
 /** Reference root of a list of leaf hashes, straight from the RFC 6962 2.1 recursion. For tests and small trees. */
@@ -339,7 +482,8 @@ export function nodeReaderFromLeaves(leaves: Uint8Array[]): NodeReader {
   const levels: Uint8Array[][] = [leaves.slice()]
   return async (level, index) => {
     while (levels.length <= level) {
-      const below = levels[levels.length - 1], up: Uint8Array[] = []
+      const below = levels[levels.length - 1],
+        up: Uint8Array[] = []
       for (let i = 0; i + 1 < below.length; i += 2) up.push(nodeHash(below[i], below[i + 1]))
       levels.push(up)
     }
@@ -364,20 +508,34 @@ function popcount(n: number): number {
  * under (level, index) so proofs cost O(log n) reads. `hashNode` is the
  * RFC 6962 interior hash (the ledger passes Node's crypto, node-hash.ts).
  */
-export function appendLeaf(frontier: Uint8Array[], size: number, leaf: Uint8Array, hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array = nodeHash): { frontier: Uint8Array[]; completed: { level: number; index: number; hash: Uint8Array }[] } {
+export function appendLeaf(
+  frontier: Uint8Array[],
+  size: number,
+  leaf: Uint8Array,
+  hashNode: (left: Uint8Array, right: Uint8Array) => Uint8Array = nodeHash,
+): { frontier: Uint8Array[]; completed: { level: number; index: number; hash: Uint8Array }[] } {
   checkCount(size, 'size')
   checkHash(leaf, 'leaf')
   if (!Array.isArray(frontier) || frontier.length !== popcount(size)) {
-    throw new MerkleError('ERR_MERKLE_FRONTIER', `frontier has ${Array.isArray(frontier) ? frontier.length : 'no'} hashes; a tree of size ${size} has ${popcount(size)}`, { size, length: Array.isArray(frontier) ? frontier.length : undefined })
+    throw new MerkleError(
+      'ERR_MERKLE_FRONTIER',
+      `frontier has ${Array.isArray(frontier) ? frontier.length : 'no'} hashes; a tree of size ${size} has ${popcount(size)}`,
+      { size, length: Array.isArray(frontier) ? frontier.length : undefined },
+    )
   }
   frontier.forEach((h, i) => checkHash(h, `frontier[${i}]`))
   const next = frontier.slice()
   const completed = [{ level: 0, index: size, hash: leaf }]
-  let h = leaf, level = 0, index = size, s = size
+  let h = leaf,
+    level = 0,
+    index = size,
+    s = size
   // Each set low bit of size is a perfect subtree of the same height as h: merge (a binary carry).
   while (odd(s)) {
     h = hashNode(next.pop()!, h)
-    level++; index = half(index); s = half(s)
+    level++
+    index = half(index)
+    s = half(s)
     completed.push({ level, index, hash: h })
   }
   next.push(h)
@@ -399,7 +557,10 @@ export async function frontierAt(size: number, read: NodeReader): Promise<Uint8A
   let begin = 0
   for (let level = 52; level >= 0; level--) {
     const w = 2 ** level
-    if (size - begin >= w) { out.push(await readNode(read, level, begin / w)); begin += w }
+    if (size - begin >= w) {
+      out.push(await readNode(read, level, begin / w))
+      begin += w
+    }
   }
   return out
 }

@@ -5,7 +5,10 @@
  */
 import { utf8 } from '../protocol/index.ts'
 
-export interface RootLeaf { p: number; note: string }
+export interface RootLeaf {
+  p: number
+  note: string
+}
 
 /** A leaf's exact bytes: the line of partitions.log without its newline. */
 export const rootLeafBytes = (l: RootLeaf): Uint8Array => utf8(JSON.stringify({ p: l.p, note: l.note }))

@@ -18,20 +18,37 @@ export interface AttachedWitnesses {
 
 /** Parses "url vkey" pairs (COLDPROOF_WITNESSES, --witness): a witness's submission URL and its verifier key. */
 export function parseWitnessTargets(specs: string[]): WitnessTarget[] {
-  return specs.flatMap((s) => s.split(/[\n,]/)).map((s) => s.trim()).filter(Boolean).map((s) => {
-    const [url, vkey, extra] = s.split(/\s+/)
-    if (!url || !vkey || extra !== undefined || !/^https?:\/\//.test(url)) throw new Error(`a witness is "<http(s) url> <witness verifier key>", got ${JSON.stringify(s.slice(0, 120))}`)
-    return { url, vkey }
-  })
+  return specs
+    .flatMap((s) => s.split(/[\n,]/))
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [url, vkey, extra] = s.split(/\s+/)
+      if (!url || !vkey || extra !== undefined || !/^https?:\/\//.test(url))
+        throw new Error(`a witness is "<http(s) url> <witness verifier key>", got ${JSON.stringify(s.slice(0, 120))}`)
+      return { url, vkey }
+    })
 }
 
-export function attachWitnesses(ledger: Pick<Ledger, 'dir' | 'subscribe' | 'consistencyProof'>, targets: WitnessTarget[], onResult: (r: SubmitResult, size: number) => void = () => {}): AttachedWitnesses {
+export function attachWitnesses(
+  ledger: Pick<Ledger, 'dir' | 'subscribe' | 'consistencyProof'>,
+  targets: WitnessTarget[],
+  onResult: (r: SubmitResult, size: number) => void = () => {},
+): AttachedWitnesses {
   const submitter = new WitnessSubmitter(ledger.dir, (a, b) => ledger.consistencyProof(a, b), targets)
   let last: Promise<unknown> = Promise.resolve()
   const unsubscribe = ledger.subscribe((e) => {
     if (e.entry.type !== 'checkpoint') return
     const { note, size } = e.entry.body as { note: string; size: number }
-    last = submitter.submit(note).then((rs) => rs.forEach((r) => onResult(r, size)), () => undefined)
+    last = submitter.submit(note).then(
+      (rs) => rs.forEach((r) => onResult(r, size)),
+      () => undefined,
+    )
   })
-  return { idle: async () => { await last }, detach: unsubscribe }
+  return {
+    idle: async () => {
+      await last
+    },
+    detach: unsubscribe,
+  }
 }

@@ -19,11 +19,14 @@ const fileOf = (ledgerDir: string, note: string) => join(ledgerDir, COSIGNATURE_
 /** `note` with the cosignature lines stored for the same checkpoint (same text); the note itself when none are. */
 export async function withCosignatures(ledgerDir: string, note: string): Promise<string> {
   let stored: string
-  try { stored = await readFile(fileOf(ledgerDir, note), 'utf8') } catch (e) {
+  try {
+    stored = await readFile(fileOf(ledgerDir, note), 'utf8')
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return note
     throw e
   }
-  const s = parseNote(stored), n = parseNote(note)
+  const s = parseNote(stored),
+    n = parseNote(note)
   if (s.text !== n.text) return note
   return addSignatureLines(note, stored.slice(stored.lastIndexOf('\n\n') + 2))
 }

@@ -10,17 +10,39 @@ import { parseWitnessSignerKey, witnessSignerKey, witnessVerifierKey, Cosignatur
 
 export const DEFAULT_WITNESS_NAME = 'coldproof.local/witness'
 
-export interface WitnessSigner { name: string; publicKey: Uint8Array; verifierKey: string; sign(message: Uint8Array): Uint8Array }
+export interface WitnessSigner {
+  name: string
+  publicKey: Uint8Array
+  verifierKey: string
+  sign(message: Uint8Array): Uint8Array
+}
 
-export async function loadOrCreateWitnessKey(path: string, name = DEFAULT_WITNESS_NAME): Promise<WitnessSigner & { created: boolean }> {
+export async function loadOrCreateWitnessKey(
+  path: string,
+  name = DEFAULT_WITNESS_NAME,
+): Promise<WitnessSigner & { created: boolean }> {
   let created = false
   try {
     await writeFile(path, witnessSignerKey(name, new Uint8Array(randomBytes(32))) + '\n', { mode: 0o600, flag: 'wx' })
     created = true
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CosignatureError('ERR_COSIGNATURE_BAD_KEY', `cannot create the witness key ${path}: ${(e as Error).message}`)
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new CosignatureError(
+        'ERR_COSIGNATURE_BAD_KEY',
+        `cannot create the witness key ${path}: ${(e as Error).message}`,
+      )
   }
   const k = parseWitnessSignerKey(await readFile(path, 'utf8'))
-  if (!created && k.name !== name && name !== DEFAULT_WITNESS_NAME) throw new CosignatureError('ERR_COSIGNATURE_BAD_KEY', `${path} holds the key of witness ${JSON.stringify(k.name)}, not ${JSON.stringify(name)}`)
-  return { name: k.name, publicKey: k.publicKey, verifierKey: witnessVerifierKey(k.name, k.publicKey), sign: (m) => ed.sign(m, k.seed), created }
+  if (!created && k.name !== name && name !== DEFAULT_WITNESS_NAME)
+    throw new CosignatureError(
+      'ERR_COSIGNATURE_BAD_KEY',
+      `${path} holds the key of witness ${JSON.stringify(k.name)}, not ${JSON.stringify(name)}`,
+    )
+  return {
+    name: k.name,
+    publicKey: k.publicKey,
+    verifierKey: witnessVerifierKey(k.name, k.publicKey),
+    sign: (m) => ed.sign(m, k.seed),
+    created,
+  }
 }

@@ -37,10 +37,22 @@ export interface WitnessOptions {
   onConflict?: (e: { origin: string; status: number; reason: string; checkpoint: string }) => void
 }
 
-export interface WitnessResponse { status: number; contentType: string; body: string }
+export interface WitnessResponse {
+  status: number
+  contentType: string
+  body: string
+}
 
-const text = (status: number, body: string): WitnessResponse => ({ status, contentType: 'text/plain; charset=utf-8', body: body.endsWith('\n') ? body : body + '\n' })
-const sizeConflict = (size: number): WitnessResponse => ({ status: 409, contentType: 'text/x.tlog.size', body: `${size}\n` })
+const text = (status: number, body: string): WitnessResponse => ({
+  status,
+  contentType: 'text/plain; charset=utf-8',
+  body: body.endsWith('\n') ? body : body + '\n',
+})
+const sizeConflict = (size: number): WitnessResponse => ({
+  status: 409,
+  contentType: 'text/x.tlog.size',
+  body: `${size}\n`,
+})
 
 export interface Witness {
   addCheckpoint(body: string): Promise<WitnessResponse>
@@ -59,32 +71,52 @@ export function createWitness(o: WitnessOptions): Witness {
   async function addCheckpoint(body: string): Promise<WitnessResponse> {
     const blank = body.indexOf('\n\n')
     if (blank < 0) return text(400, 'the body must be "old <size>", proof lines, an empty line and a checkpoint')
-    const head = body.slice(0, blank).split('\n'), note = body.slice(blank + 2)
+    const head = body.slice(0, blank).split('\n'),
+      note = body.slice(blank + 2)
     const m = /^old (0|[1-9][0-9]*)$/.exec(head[0])
-    if (!m || !Number.isSafeInteger(Number(m[1]))) return text(400, `the first line must be "old <decimal size>", got ${JSON.stringify(head[0].slice(0, 60))}`)
+    if (!m || !Number.isSafeInteger(Number(m[1])))
+      return text(400, `the first line must be "old <decimal size>", got ${JSON.stringify(head[0].slice(0, 60))}`)
     const oldSize = Number(m[1])
     const proofLines = head.slice(1)
-    if (proofLines.length > MAX_PROOF_LINES) return text(400, `at most ${MAX_PROOF_LINES} consistency proof lines, got ${proofLines.length}`)
+    if (proofLines.length > MAX_PROOF_LINES)
+      return text(400, `at most ${MAX_PROOF_LINES} consistency proof lines, got ${proofLines.length}`)
     const proof: Uint8Array[] = []
     for (const [i, l] of proofLines.entries()) {
       let h: Uint8Array | undefined
-      try { h = fromBase64(l) } catch { /* below */ }
-      if (!h || h.length !== 32 || toBase64(h) !== l) return text(400, `proof line ${i + 1} is not the base64 of a 32-byte hash`)
+      try {
+        h = fromBase64(l)
+      } catch {
+        /* below */
+      }
+      if (!h || h.length !== 32 || toBase64(h) !== l)
+        return text(400, `proof line ${i + 1} is not the base64 of a 32-byte hash`)
       proof.push(h)
     }
     let cp: Checkpoint
-    try { cp = parseCheckpoint(parseNote(note).text) } catch (e) { return text(400, `not a signed checkpoint: ${(e as Error).message}`) }
+    try {
+      cp = parseCheckpoint(parseNote(note).text)
+    } catch (e) {
+      return text(400, `not a signed checkpoint: ${(e as Error).message}`)
+    }
     const keys = trusted.get(cp.origin)
     if (!keys) return text(404, `this witness does not witness the log ${JSON.stringify(cp.origin)}`)
     let signed = false
     for (const k of keys) {
-      try { await verifyNote(note, k, o.verify); signed = true; break } catch { /* try the next key of this origin */ }
+      try {
+        await verifyNote(note, k, o.verify)
+        signed = true
+        break
+      } catch {
+        /* try the next key of this origin */
+      }
     }
-    if (!signed) return text(403, `the checkpoint carries no valid signature by a key this witness trusts for ${cp.origin}`)
+    if (!signed)
+      return text(403, `the checkpoint carries no valid signature by a key this witness trusts for ${cp.origin}`)
     if (oldSize > cp.size) return text(400, `old size ${oldSize} is larger than the checkpoint size ${cp.size}`)
     if (oldSize === 0 && proof.length) return text(400, 'the consistency proof must be empty when the old size is 0')
     const { text: cpText } = parseNote(note)
-    const conflict = (status: number, reason: string) => o.onConflict?.({ origin: cp.origin, status, reason, checkpoint: note })
+    const conflict = (status: number, reason: string) =>
+      o.onConflict?.({ origin: cp.origin, status, reason, checkpoint: note })
 
     return o.state.update(cp.origin, (cur) => {
       const size = cur?.size ?? 0
@@ -97,13 +129,23 @@ export function createWitness(o: WitnessOptions): Witness {
         return { result: sizeConflict(size) }
       }
       if (cur && cp.size > size) {
-        try { verifyConsistency(size, cp.size, fromBase64(cur.rootHash), cp.rootHash, proof) } catch (e) {
+        try {
+          verifyConsistency(size, cp.size, fromBase64(cur.rootHash), cp.rootHash, proof)
+        } catch (e) {
           conflict(422, `not consistent with size ${size}: ${(e as Error).message}`)
-          return { result: text(422, `the consistency proof from ${size} to ${cp.size} does not verify: ${(e as Error).message}`) }
+          return {
+            result: text(
+              422,
+              `the consistency proof from ${size} to ${cp.size} does not verify: ${(e as Error).message}`,
+            ),
+          }
         }
       }
       const line = cosignatureLine(cpText, o.key, o.key.sign, Math.floor(clock() / 1000))
-      return { next: { size: cp.size, rootHash: toBase64(cp.rootHash) }, result: { status: 200, contentType: 'text/plain; charset=utf-8', body: line } }
+      return {
+        next: { size: cp.size, rootHash: toBase64(cp.rootHash) },
+        result: { status: 200, contentType: 'text/plain; charset=utf-8', body: line },
+      }
     })
   }
 
@@ -111,17 +153,31 @@ export function createWitness(o: WitnessOptions): Witness {
     addCheckpoint,
     handler(prefix = '/') {
       return (req, res) => {
-        const reply = (r: WitnessResponse) => { res.writeHead(r.status, { 'content-type': r.contentType, 'cache-control': 'no-store' }); res.end(r.body) }
+        const reply = (r: WitnessResponse) => {
+          res.writeHead(r.status, { 'content-type': r.contentType, 'cache-control': 'no-store' })
+          res.end(r.body)
+        }
         const path = new URL(req.url ?? '/', 'http://x').pathname
-        if (path !== `${prefix}add-checkpoint`) return reply(text(404, 'not found; the witness answers POST add-checkpoint'))
-        if (req.method !== 'POST') { res.setHeader('allow', 'POST'); return reply(text(405, 'add-checkpoint takes POST')) }
+        if (path !== `${prefix}add-checkpoint`)
+          return reply(text(404, 'not found; the witness answers POST add-checkpoint'))
+        if (req.method !== 'POST') {
+          res.setHeader('allow', 'POST')
+          return reply(text(405, 'add-checkpoint takes POST'))
+        }
         const chunks: Buffer[] = []
-        let n = 0, over = false
-        req.on('data', (c: Buffer) => { n += c.length; if (n > MAX_BODY_BYTES) over = true; else chunks.push(c) })
+        let n = 0,
+          over = false
+        req.on('data', (c: Buffer) => {
+          n += c.length
+          if (n > MAX_BODY_BYTES) over = true
+          else chunks.push(c)
+        })
         req.on('end', () => {
           if (over) return reply(text(413, `the body is larger than ${MAX_BODY_BYTES} bytes`))
           const body = Buffer.concat(chunks).toString('utf8')
-          addCheckpoint(body).then(reply, (e: Error) => reply(text(500, `the witness could not record the checkpoint: ${e.message}`)))
+          addCheckpoint(body).then(reply, (e: Error) =>
+            reply(text(500, `the witness could not record the checkpoint: ${e.message}`)),
+          )
         })
         req.on('error', () => res.destroy())
       }

@@ -14,7 +14,13 @@ import { createBundleBuilder } from '../../dashboard/evidence/collect.ts'
 import { verifyBundle, type EngineName } from '../../dashboard/evidence/verify.ts'
 import { signedChain } from './signed-chain.ts'
 
-export interface BundleFigures { readings: number; bytes: number; buildMs: number; verifyMs: Partial<Record<EngineName, number>>; result: string }
+export interface BundleFigures {
+  readings: number
+  bytes: number
+  buildMs: number
+  verifyMs: Partial<Record<EngineName, number>>
+  result: string
+}
 
 export async function benchBundle(n: number, engines: EngineName[]): Promise<BundleFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-bench-bundle-'))
@@ -24,8 +30,20 @@ export async function benchBundle(n: number, engines: EngineName[]): Promise<Bun
     const t0 = Date.UTC(2026, 0, 1)
     const readings = signedChain('bench-bundle', sk, n, t0)
     await ledger.registerDevice({ deviceId: 'bench-bundle', publicKey: toHex(ed.getPublicKey(sk)), by: 'bench' })
-    await ledger.createShipment({ shipmentId: 'BENCH-1', product: 'bench', route: { from: 'a', to: 'b' }, devices: ['bench-bundle'], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: t0, by: 'bench' })
-    await Promise.all(readings.map((r) => ledger.appendReading({ payload: toBase64(r.payload), deviceId: 'bench-bundle', seq: r.seq }, Date.now())))
+    await ledger.createShipment({
+      shipmentId: 'BENCH-1',
+      product: 'bench',
+      route: { from: 'a', to: 'b' },
+      devices: ['bench-bundle'],
+      profile: BUILTIN_PROFILES['refrigerated-2-8'],
+      startAt: t0,
+      by: 'bench',
+    })
+    await Promise.all(
+      readings.map((r) =>
+        ledger.appendReading({ payload: toBase64(r.payload), deviceId: 'bench-bundle', seq: r.seq }, Date.now()),
+      ),
+    )
     await ledger.closeShipment({ shipmentId: 'BENCH-1', closedAt: t0 + n * 60_000, by: 'bench' })
     let start = performance.now()
     const { json } = await createBundleBuilder(ledger)('BENCH-1')

@@ -22,7 +22,10 @@ export interface Figure {
 
 export class StageFailed extends Error {
   override name = 'StageFailed'
-  constructor(readonly stage: string, message: string) {
+  constructor(
+    readonly stage: string,
+    message: string,
+  ) {
     super(`bench stage "${stage}" did not run: ${message}`)
   }
 }
@@ -38,12 +41,31 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }
 
-export function figure(id: string, section: string, name: string, unit: string, values: number[], better: Figure['better'], note?: string): Figure {
+export function figure(
+  id: string,
+  section: string,
+  name: string,
+  unit: string,
+  values: number[],
+  better: Figure['better'],
+  note?: string,
+): Figure {
   if (values.length === 0) throw new StageFailed(id, 'no value was measured')
   const bad = values.find((v) => !Number.isFinite(v) || v < 0)
   if (bad !== undefined) throw new StageFailed(id, `measured a non-finite or negative value (${bad})`)
   const sorted = [...values].sort((a, b) => a - b)
-  return { id, section, name, unit, runs: values.length, min: sorted[0], median: median(sorted), max: sorted[sorted.length - 1], better, ...(note ? { note } : {}) }
+  return {
+    id,
+    section,
+    name,
+    unit,
+    runs: values.length,
+    min: sorted[0],
+    median: median(sorted),
+    max: sorted[sorted.length - 1],
+    better,
+    ...(note ? { note } : {}),
+  }
 }
 
 /** Runs `body` `runs` times and returns each run's value. */

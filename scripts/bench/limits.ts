@@ -36,23 +36,43 @@ export function verifyOneCore(runs: number, budgetMs: number): Promise<Figure> {
   const { spki, messages, signatures } = signedSample()
   const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
   const n = messages.length
-  return repeat(runs, () => rateSync(budgetMs, (i) => { if (!verify(null, messages[i % n], key, signatures[i % n])) throw new Error('verify failed') }))
-    .then((v) => figure('limits.verify_one_core', 'limits', 'Ed25519 verify, node:crypto, one core', 'verifications/s', v, 'higher'))
+  return repeat(runs, () =>
+    rateSync(budgetMs, (i) => {
+      if (!verify(null, messages[i % n], key, signatures[i % n])) throw new Error('verify failed')
+    }),
+  ).then((v) =>
+    figure('limits.verify_one_core', 'limits', 'Ed25519 verify, node:crypto, one core', 'verifications/s', v, 'higher'),
+  )
 }
 
 export async function verifyAllCores(runs: number, budgetMs: number): Promise<Figure> {
   const sample = signedSample()
   const cores = availableParallelism()
   const values = await repeat(runs, async () => {
-    const results = await Promise.all(Array.from({ length: cores }, () => new Promise<{ ops: number; ms: number }>((resolve, reject) => {
-      const w = new Worker(new URL('./verify-limit-worker.js', import.meta.url), { workerData: { ...sample, budgetMs } })
-      w.once('message', resolve)
-      w.once('error', reject)
-    })))
+    const results = await Promise.all(
+      Array.from(
+        { length: cores },
+        () =>
+          new Promise<{ ops: number; ms: number }>((resolve, reject) => {
+            const w = new Worker(new URL('./verify-limit-worker.js', import.meta.url), {
+              workerData: { ...sample, budgetMs },
+            })
+            w.once('message', resolve)
+            w.once('error', reject)
+          }),
+      ),
+    )
     // Workers run side by side for the same budget: their rates add up.
     return results.reduce((s, r) => s + (r.ops * 1000) / r.ms, 0)
   })
-  return figure('limits.verify_all_cores', 'limits', `Ed25519 verify, node:crypto, all ${cores} cores (worker threads)`, 'verifications/s', values, 'higher')
+  return figure(
+    'limits.verify_all_cores',
+    'limits',
+    `Ed25519 verify, node:crypto, all ${cores} cores (worker threads)`,
+    'verifications/s',
+    values,
+    'higher',
+  )
 }
 
 /** Raw LevelDB: batches of `batchSize` puts (~400-byte values), each written with sync: true. */
@@ -66,13 +86,24 @@ export async function leveldbSyncBatches(runs: number, batches: number, batchSiz
     const values = await repeat(runs, async () => {
       const start = performance.now()
       for (let b = 0; b < batches; b++) {
-        const ops = Array.from({ length: batchSize }, () => ({ type: 'put' as const, key: `e!${String(n++).padStart(12, '0')}`, value }))
+        const ops = Array.from({ length: batchSize }, () => ({
+          type: 'put' as const,
+          key: `e!${String(n++).padStart(12, '0')}`,
+          value,
+        }))
         await db.batch(ops, { sync: true })
       }
       return (batches * batchSize * 1000) / (performance.now() - start)
     })
     await db.close()
-    return figure('limits.leveldb_sync_batches', 'limits', `LevelDB sync batches of ${batchSize} (400-byte values)`, 'entries/s', values, 'higher')
+    return figure(
+      'limits.leveldb_sync_batches',
+      'limits',
+      `LevelDB sync batches of ${batchSize} (400-byte values)`,
+      'entries/s',
+      values,
+      'higher',
+    )
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -94,15 +125,28 @@ export async function transport(runs: number, devices: number, perDevice: number
   const broker = createBroker({
     registry: { lookupDevice: async (id) => (keys.has(id) ? { publicKey: keys.get(id)!, revoked: false } : undefined) },
     serviceAccounts: { sink: { passwordHash: await hashServicePassword(password), role: 'ingest' } },
-    port: 0, rateLimit: false, maxConnections: devices + 100, logger: pino({ level: 'silent' }),
+    port: 0,
+    rateLimit: false,
+    maxConnections: devices + 100,
+    logger: pino({ level: 'silent' }),
   })
   const { url } = await broker.listen()
-  const sink = await mqtt.connectAsync(url, { clientId: 'bench-sink', username: 'sink', password, clean: false, protocolVersion: 4, reconnectPeriod: 0 })
+  const sink = await mqtt.connectAsync(url, {
+    clientId: 'bench-sink',
+    username: 'sink',
+    password,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  })
   let received = 0
   let waiter: { total: number; resolve: (t: number) => void } | undefined
   sink.on('message', () => {
     received++
-    if (waiter && received >= waiter.total) { waiter.resolve(wallMs()); waiter = undefined }
+    if (waiter && received >= waiter.total) {
+      waiter.resolve(wallMs())
+      waiter = undefined
+    }
   })
   await sink.subscribeAsync(readingsFilters(), { qos: 1 })
   const pubs = await startPublishers(url, fleet)
@@ -110,12 +154,21 @@ export async function transport(runs: number, devices: number, perDevice: number
     const values = await repeat(runs, async () => {
       await pubs.sign(perDevice)
       const total = received + devices * perDevice
-      const done = new Promise<number>((resolve) => { waiter = { total, resolve } })
+      const done = new Promise<number>((resolve) => {
+        waiter = { total, resolve }
+      })
       const start = wallMs()
       await pubs.burst()
       return (devices * perDevice * 1000) / ((await done) - start)
     })
-    return figure('limits.transport', 'limits', `bare MQTT transport, QoS 1, ${devices} publishers (${pubs.processes} processes) -> 1 subscriber`, 'messages/s', values, 'higher')
+    return figure(
+      'limits.transport',
+      'limits',
+      `bare MQTT transport, QoS 1, ${devices} publishers (${pubs.processes} processes) -> 1 subscriber`,
+      'messages/s',
+      values,
+      'higher',
+    )
   } finally {
     await pubs.close()
     await sink.endAsync(true)

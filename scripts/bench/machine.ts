@@ -1,7 +1,15 @@
 /** The machine a benchmark ran on: printed and written beside every figure. */
 import { availableParallelism, cpus, totalmem, platform, release, arch, loadavg } from 'node:os'
 
-export interface Machine { cores: number; cpuModel: string; memoryGiB: number; os: string; node: string; date: string; loadAverage: number[] }
+export interface Machine {
+  cores: number
+  cpuModel: string
+  memoryGiB: number
+  os: string
+  node: string
+  date: string
+  loadAverage: number[]
+}
 
 export function describeMachine(): Machine {
   const c = cpus()

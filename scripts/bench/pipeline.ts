@@ -22,8 +22,14 @@ function commitTracker(ingest: Ingest) {
   })
   return {
     count: () => count,
-    record() { stamps = new Map() },
-    take(): Map<string, number> { const s = stamps ?? new Map(); stamps = null; return s },
+    record() {
+      stamps = new Map()
+    },
+    take(): Map<string, number> {
+      const s = stamps ?? new Map()
+      stamps = null
+      return s
+    },
     /** Resolves at the wall time the count reached `target`; fails if nothing commits for `stallMs`. */
     until(target: number, stage: string, stallMs = 60_000): Promise<number> {
       return new Promise((resolve, reject) => {
@@ -31,8 +37,17 @@ function commitTracker(ingest: Ingest) {
         let lastMove = performance.now()
         const check = () => {
           if (count >= target) return resolve(wallMs())
-          if (count !== last) { last = count; lastMove = performance.now() }
-          if (performance.now() - lastMove > stallMs) return reject(new StageFailed(stage, `${target - count} readings were never committed (stalled ${stallMs / 1000} s; quarantined: ${JSON.stringify(ingest.stats().quarantineByReason)})`))
+          if (count !== last) {
+            last = count
+            lastMove = performance.now()
+          }
+          if (performance.now() - lastMove > stallMs)
+            return reject(
+              new StageFailed(
+                stage,
+                `${target - count} readings were never committed (stalled ${stallMs / 1000} s; quarantined: ${JSON.stringify(ingest.stats().quarantineByReason)})`,
+              ),
+            )
           setTimeout(check, 2)
         }
         check()
@@ -47,13 +62,21 @@ function commitTracker(ingest: Ingest) {
  * never come once everything is committed) fails the stage by name instead of
  * leaving the bench waiting for ever.
  */
-async function publishAndCommit<T>(publishing: Promise<T>, tracker: ReturnType<typeof commitTracker>, target: number, stage: string): Promise<{ end: number; result: T }> {
+async function publishAndCommit<T>(
+  publishing: Promise<T>,
+  tracker: ReturnType<typeof commitTracker>,
+  target: number,
+  stage: string,
+): Promise<{ end: number; result: T }> {
   const committed = tracker.until(target, stage)
   committed.catch(() => {}) // observed below; a late rejection after a publisher failure is not a second failure
   const end = await Promise.race([committed, publishing.then(() => committed)])
   let timer: NodeJS.Timeout | undefined
   const acks = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StageFailed(stage, 'every reading was committed, but PUBACKs were still missing 2 min later')), 120_000)
+    timer = setTimeout(
+      () => reject(new StageFailed(stage, 'every reading was committed, but PUBACKs were still missing 2 min later')),
+      120_000,
+    )
   })
   try {
     return { end, result: await Promise.race([publishing, acks]) }
@@ -63,7 +86,13 @@ async function publishAndCommit<T>(publishing: Promise<T>, tracker: ReturnType<t
 }
 
 /** Saturation: every device publishes its readings at once; readings/s from the first publish to the last commit. */
-async function saturate(devices: number, perDevice: number, runs: number, prefix: string, verifyThreads?: number): Promise<number[]> {
+async function saturate(
+  devices: number,
+  perDevice: number,
+  runs: number,
+  prefix: string,
+  verifyThreads?: number,
+): Promise<number[]> {
   const server = await startBenchServer(verifyThreads === undefined ? {} : { verifyThreads })
   try {
     const fleet = await provisionDevices(server.ledger, prefix, devices)
@@ -87,31 +116,57 @@ async function saturate(devices: number, perDevice: number, runs: number, prefix
 
 export async function pipelineSaturation(devices: number, perDevice: number, runs: number): Promise<Figure> {
   const values = await saturate(devices, perDevice, runs, 'bench-sat')
-  return figure('pipeline.saturation', 'pipeline', `pipeline at saturation, ${devices} devices x ${perDevice} readings`, 'readings/s', values, 'higher')
+  return figure(
+    'pipeline.saturation',
+    'pipeline',
+    `pipeline at saturation, ${devices} devices x ${perDevice} readings`,
+    'readings/s',
+    values,
+    'higher',
+  )
 }
 
 /** The same with every signature verified on the main thread while judging (verifyThreads 0): what the verify pool gains, in the same run. */
 export async function pipelineSaturationMainThread(devices: number, perDevice: number, runs: number): Promise<Figure> {
   const values = await saturate(devices, perDevice, runs, 'bench-satmain', 0)
-  return figure('pipeline.saturation_main_thread', 'pipeline', `pipeline at saturation, signatures verified on the main thread, ${devices} devices x ${perDevice} readings`, 'readings/s', values, 'higher')
+  return figure(
+    'pipeline.saturation_main_thread',
+    'pipeline',
+    `pipeline at saturation, signatures verified on the main thread, ${devices} devices x ${perDevice} readings`,
+    'readings/s',
+    values,
+    'higher',
+  )
 }
 
 function startSseWatcher(base: string, cookie: string) {
-  const child = fork(fileURLToPath(new URL('./sse-process.ts', import.meta.url)), [base, cookie], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const next = () => new Promise<{ ok: boolean; error?: string; stamps?: Stamp[]; ended?: boolean }>((resolve, reject) => {
-    child.once('message', resolve as never)
-    child.once('exit', (c) => reject(new StageFailed('live stream', `watcher exited (${c})`)))
+  const child = fork(fileURLToPath(new URL('./sse-process.ts', import.meta.url)), [base, cookie], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  const next = () =>
+    new Promise<{ ok: boolean; error?: string; stamps?: Stamp[]; ended?: boolean }>((resolve, reject) => {
+      child.once('message', resolve as never)
+      child.once('exit', (c) => reject(new StageFailed('live stream', `watcher exited (${c})`)))
+    })
   return {
-    ready: next().then((r) => { if (!r.ok) throw new StageFailed('live stream', r.error ?? 'watcher failed') }),
+    ready: next().then((r) => {
+      if (!r.ok) throw new StageFailed('live stream', r.error ?? 'watcher failed')
+    }),
     async collect(): Promise<Stamp[]> {
       const r = next()
       child.send({ cmd: 'collect' })
       const got = await r
-      if (got.ended && !got.stamps?.length) throw new StageFailed('live stream', 'the dashboard ended the watcher\'s stream (dropped as a slow reader, or closed)')
+      if (got.ended && !got.stamps?.length)
+        throw new StageFailed(
+          'live stream',
+          "the dashboard ended the watcher's stream (dropped as a slow reader, or closed)",
+        )
       return got.stamps ?? []
     },
-    close() { child.send({ cmd: 'close' }) },
+    close() {
+      child.send({ cmd: 'close' })
+    },
   }
 }
 
@@ -119,7 +174,12 @@ function startSseWatcher(base: string, cookie: string) {
  * Latency at a fixed rate (half the saturation rate), with the dashboard and
  * one live-stream watcher attached, devices in open shipments of four.
  */
-export async function pipelineLatency(devices: number, perSecond: number, seconds: number, runs: number): Promise<Figure[]> {
+export async function pipelineLatency(
+  devices: number,
+  perSecond: number,
+  seconds: number,
+  runs: number,
+): Promise<Figure[]> {
   const server = await startBenchServer({ dashboard: true })
   try {
     const fleet = await provisionDevices(server.ledger, 'bench-lat', devices, 4)
@@ -143,12 +203,17 @@ export async function pipelineLatency(devices: number, perSecond: number, second
         const deadline = performance.now() + 60_000
         while (seen.size < total) {
           for (const [d, s, t] of await sse.collect()) seen.set(`${d}/${s}`, t)
-          if (performance.now() > deadline) throw new StageFailed('live stream', `${total - seen.size} of ${total} readings never appeared on the stream`)
+          if (performance.now() > deadline)
+            throw new StageFailed(
+              'live stream',
+              `${total - seen.size} of ${total} readings never appeared on the stream`,
+            )
           if (seen.size < total) await new Promise((res) => setTimeout(res, 50))
         }
         const lat = stamps.map(([d, s, t]) => commits.get(`${d}/${s}`)! - t).sort((a, b) => a - b)
         const vis = stamps.map(([d, s, t]) => seen.get(`${d}/${s}`)! - t).sort((a, b) => a - b)
-        if (lat.length !== total || lat.some((x) => !Number.isFinite(x)) || vis.some((x) => !Number.isFinite(x))) throw new StageFailed('latency', 'a published reading has no commit or stream stamp')
+        if (lat.length !== total || lat.some((x) => !Number.isFinite(x)) || vis.some((x) => !Number.isFinite(x)))
+          throw new StageFailed('latency', 'a published reading has no commit or stream stamp')
         p50.push(quantile(lat, 0.5))
         p99.push(quantile(lat, 0.99))
         visible99.push(quantile(vis, 0.99))
@@ -161,7 +226,14 @@ export async function pipelineLatency(devices: number, perSecond: number, second
     return [
       figure('pipeline.latency_commit_p50', 'pipeline', `publish -> commit latency p50 ${at}`, 'ms', p50, 'lower'),
       figure('pipeline.latency_commit_p99', 'pipeline', `publish -> commit latency p99 ${at}`, 'ms', p99, 'lower'),
-      figure('pipeline.latency_visible_p99', 'pipeline', `publish -> visible on the live stream (SSE) p99 ${at}`, 'ms', visible99, 'lower'),
+      figure(
+        'pipeline.latency_visible_p99',
+        'pipeline',
+        `publish -> visible on the live stream (SSE) p99 ${at}`,
+        'ms',
+        visible99,
+        'lower',
+      ),
     ]
   } finally {
     await server.close()
@@ -171,7 +243,14 @@ export async function pipelineLatency(devices: number, perSecond: number, second
 export async function fleetScale(devices: number, total: number, runs: number): Promise<Figure> {
   const perDevice = Math.max(1, Math.ceil(total / devices))
   const values = await saturate(devices, perDevice, runs, `bench-fleet${devices}`)
-  return figure(`fleet.pipeline_${devices}`, 'fleet', `pipeline at saturation, ${devices.toLocaleString('en-US')} connected devices x ${perDevice}`, 'readings/s', values, 'higher')
+  return figure(
+    `fleet.pipeline_${devices}`,
+    'fleet',
+    `pipeline at saturation, ${devices.toLocaleString('en-US')} connected devices x ${perDevice}`,
+    'readings/s',
+    values,
+    'higher',
+  )
 }
 
 /**
@@ -187,7 +266,9 @@ export async function fleetMemory(devices: number, perSecond: number, periods: n
     const tracker = commitTracker(server.ingest)
     const pubs = await startPublishers(server.url, fleet)
     const rss: number[] = []
-    const sampler = setInterval(() => { rss.push(process.memoryUsage().rss / 2 ** 20) }, 500)
+    const sampler = setInterval(() => {
+      rss.push(process.memoryUsage().rss / 2 ** 20)
+    }, 500)
     try {
       await pubs.sign(periods)
       rss.push(process.memoryUsage().rss / 2 ** 20)
@@ -200,8 +281,23 @@ export async function fleetMemory(devices: number, perSecond: number, periods: n
     const pubRss = pubs.rss().reduce((a, b) => a + b, 0) / 2 ** 20
     const accel = Math.round((300 * perSecond) / devices)
     return [
-      figure('fleet.rss_server', 'fleet', `server process RSS (broker + ingest + ledger + dashboard), ${devices.toLocaleString('en-US')} devices, one reading per simulated 5 min, x${accel} (${Math.round(perSecond)}/s)`, 'MiB', rss, 'lower', 'spread over 500 ms samples, not runs'),
-      figure('fleet.rss_publishers', 'fleet', `publisher processes RSS, together (the simulated devices; not billed)`, 'MiB', [pubRss], 'lower'),
+      figure(
+        'fleet.rss_server',
+        'fleet',
+        `server process RSS (broker + ingest + ledger + dashboard), ${devices.toLocaleString('en-US')} devices, one reading per simulated 5 min, x${accel} (${Math.round(perSecond)}/s)`,
+        'MiB',
+        rss,
+        'lower',
+        'spread over 500 ms samples, not runs',
+      ),
+      figure(
+        'fleet.rss_publishers',
+        'fleet',
+        `publisher processes RSS, together (the simulated devices; not billed)`,
+        'MiB',
+        [pubRss],
+        'lower',
+      ),
     ]
   } finally {
     await server.close()

@@ -21,7 +21,14 @@ import { deviceAuthToken } from '../../device-sim/index.ts'
 import { benchKey, signReadings, type BenchKey, type ChainCursor, type SignedReading } from './signed-chain.ts'
 import { wallMs } from './figures.ts'
 
-interface Dev { deviceId: string; key: BenchKey; client: mqtt.MqttClient; topic: string; cursor: ChainCursor; ready: SignedReading[] }
+interface Dev {
+  deviceId: string
+  key: BenchKey
+  client: mqtt.MqttClient
+  topic: string
+  cursor: ChainCursor
+  ready: SignedReading[]
+}
 
 const devs: Dev[] = []
 let url = ''
@@ -29,16 +36,29 @@ const t0 = Date.now() - 30 * 86_400_000
 
 async function connect(list: { deviceId: string; seed: string }[]): Promise<void> {
   for (let i = 0; i < list.length; i += 100) {
-    await Promise.all(list.slice(i, i + 100).map(async ({ deviceId, seed }) => {
-      const key = benchKey(Buffer.from(seed, 'hex'))
-      const client = await mqtt.connectAsync(url, {
-        clientId: deviceId, username: deviceId, password: deviceAuthToken(deviceId, key.seed, 'coldproof'), reconnectPeriod: 0, protocolVersion: 4,
-        // A saturated 2-core machine can stall the broker's timers for a minute: a
-        // long keepalive keeps the bench from measuring spurious keepalive kicks.
-        keepalive: 300,
-      })
-      devs.push({ deviceId, key, client, topic: deviceTopic(deviceId, 'readings'), cursor: { seq: 0, prev: GENESIS_PREV_HASH }, ready: [] })
-    }))
+    await Promise.all(
+      list.slice(i, i + 100).map(async ({ deviceId, seed }) => {
+        const key = benchKey(Buffer.from(seed, 'hex'))
+        const client = await mqtt.connectAsync(url, {
+          clientId: deviceId,
+          username: deviceId,
+          password: deviceAuthToken(deviceId, key.seed, 'coldproof'),
+          reconnectPeriod: 0,
+          protocolVersion: 4,
+          // A saturated 2-core machine can stall the broker's timers for a minute: a
+          // long keepalive keeps the bench from measuring spurious keepalive kicks.
+          keepalive: 300,
+        })
+        devs.push({
+          deviceId,
+          key,
+          client,
+          topic: deviceTopic(deviceId, 'readings'),
+          cursor: { seq: 0, prev: GENESIS_PREV_HASH },
+          ready: [],
+        })
+      }),
+    )
   }
 }
 
@@ -77,11 +97,14 @@ async function publishAll(perSecond: number | null): Promise<[string, number, nu
       d.client.publish(d.topic, Buffer.from(r.payload), { qos: 1 }, (e) => {
         pending.set(d, (pending.get(d) ?? 1) - 1)
         if (e) fail ??= e
-        if (++acked === plan.length) (fail ? reject(fail) : resolve())
+        if (++acked === plan.length) fail ? reject(fail) : resolve()
       })
     }
     if (plan.length === 0) return resolve()
-    if (perSecond === null) { for (const p of plan) send(p); return }
+    if (perSecond === null) {
+      for (const p of plan) send(p)
+      return
+    }
     const start = performance.now()
     let sent = 0
     const tick = () => {
@@ -104,14 +127,29 @@ process.on('message', (m: { cmd: string; [k: string]: unknown }) => {
   const reply = (body: Record<string, unknown>) => process.send!({ ...body, id: m.id, rss: process.memoryUsage().rss })
   const run = async (): Promise<Record<string, unknown>> => {
     switch (m.cmd) {
-      case 'connect': url = m.url as string; await connect(m.devices as { deviceId: string; seed: string }[]); return { ok: true, connected: devs.length }
-      case 'sign': for (const d of devs) d.ready.push(...signReadings(d.deviceId, d.key, m.n as number, t0, d.cursor)); return { ok: true }
-      case 'burst': return { ok: true, stamps: await publishAll(null) }
-      case 'paced': return { ok: true, stamps: await publishAll(m.perSecond as number) }
+      case 'connect':
+        url = m.url as string
+        await connect(m.devices as { deviceId: string; seed: string }[])
+        return { ok: true, connected: devs.length }
+      case 'sign':
+        for (const d of devs) d.ready.push(...signReadings(d.deviceId, d.key, m.n as number, t0, d.cursor))
+        return { ok: true }
+      case 'burst':
+        return { ok: true, stamps: await publishAll(null) }
+      case 'paced':
+        return { ok: true, stamps: await publishAll(m.perSecond as number) }
       // A connection the broker already closed may never report its end: bounded, then dropped.
-      case 'disconnect': await Promise.all(devs.splice(0).map((d) => Promise.race([d.client.endAsync(true), new Promise((res) => setTimeout(res, 10_000).unref())]))); return { ok: true }
-      case 'exit': process.exit(0)
-      default: throw new Error(`unknown command ${m.cmd}`)
+      case 'disconnect':
+        await Promise.all(
+          devs
+            .splice(0)
+            .map((d) => Promise.race([d.client.endAsync(true), new Promise((res) => setTimeout(res, 10_000).unref())])),
+        )
+        return { ok: true }
+      case 'exit':
+        process.exit(0)
+      default:
+        throw new Error(`unknown command ${m.cmd}`)
     }
   }
   run().then(reply, (e: Error) => reply({ ok: false, error: e.message }))

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url'
 import { toHex } from '../../ledger/protocol/index.ts'
 import { StageFailed } from './figures.ts'
 
-export interface BenchDevice { deviceId: string; seed: Uint8Array }
+export interface BenchDevice {
+  deviceId: string
+  seed: Uint8Array
+}
 
 /** deviceId, seq, publish time (wall ms) */
 export type Stamp = [string, number, number]
@@ -26,7 +29,13 @@ export interface Publishers {
   close(): Promise<void>
 }
 
-interface Reply { ok: boolean; id?: number; error?: string; rss: number; stamps?: Stamp[] }
+interface Reply {
+  ok: boolean
+  id?: number
+  error?: string
+  rss: number
+  stamps?: Stamp[]
+}
 
 let nextCallId = 1
 
@@ -38,8 +47,15 @@ let nextCallId = 1
 function call(child: ChildProcess, msg: Record<string, unknown>, timeoutMs = 30 * 60_000): Promise<Reply> {
   const id = nextCallId++
   return new Promise((resolve, reject) => {
-    const done = () => { clearTimeout(timer); child.off('exit', onExit); child.off('message', onMessage) }
-    const onExit = (code: number | null) => { done(); reject(new StageFailed('publishers', `publisher process exited (${code}) during ${msg.cmd}`)) }
+    const done = () => {
+      clearTimeout(timer)
+      child.off('exit', onExit)
+      child.off('message', onMessage)
+    }
+    const onExit = (code: number | null) => {
+      done()
+      reject(new StageFailed('publishers', `publisher process exited (${code}) during ${msg.cmd}`))
+    }
     const onMessage = (r: Reply) => {
       if (r.id !== id) return
       done()
@@ -49,7 +65,12 @@ function call(child: ChildProcess, msg: Record<string, unknown>, timeoutMs = 30 
     const timer = setTimeout(() => {
       done()
       child.kill('SIGKILL')
-      reject(new StageFailed('publishers', `publisher ${msg.cmd} gave no answer in ${timeoutMs / 60_000} min; the process was killed`))
+      reject(
+        new StageFailed(
+          'publishers',
+          `publisher ${msg.cmd} gave no answer in ${timeoutMs / 60_000} min; the process was killed`,
+        ),
+      )
     }, timeoutMs)
     child.on('exit', onExit)
     child.on('message', onMessage)
@@ -66,7 +87,10 @@ let pool: ChildProcess[] = []
 async function processes(k: number): Promise<ChildProcess[]> {
   pool = pool.filter((c) => c.exitCode === null && c.signalCode === null)
   while (pool.length < k) {
-    const c = fork(fileURLToPath(new URL('./publisher-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const c = fork(fileURLToPath(new URL('./publisher-process.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     pool.push(c)
     await new Promise<void>((resolve, reject) => {
       c.once('message', () => resolve())
@@ -80,24 +104,36 @@ async function processes(k: number): Promise<ChildProcess[]> {
 export async function stopPublisherProcesses(): Promise<void> {
   const all = pool
   pool = []
-  await Promise.allSettled(all.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve()
-    c.once('exit', () => resolve())
-    c.send({ cmd: 'exit' })
-  })))
+  await Promise.allSettled(
+    all.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve()
+          c.once('exit', () => resolve())
+          c.send({ cmd: 'exit' })
+        }),
+    ),
+  )
 }
 
 /** Logs the devices in, spread over the publisher processes. */
-export async function startPublishers(url: string, devices: BenchDevice[], count = publisherProcesses.count): Promise<Publishers> {
+export async function startPublishers(
+  url: string,
+  devices: BenchDevice[],
+  count = publisherProcesses.count,
+): Promise<Publishers> {
   const k = Math.max(1, Math.min(count, devices.length))
   const children = await processes(k)
   const rss = new Array<number>(k).fill(0)
   const all = async (msg: (i: number) => Record<string, unknown>) => {
     const replies = await Promise.all(children.map((c, i) => call(c, msg(i))))
-    replies.forEach((r, i) => { rss[i] = r.rss })
+    replies.forEach((r, i) => {
+      rss[i] = r.rss
+    })
     return replies
   }
-  const share = (i: number) => devices.filter((_, n) => n % k === i).map((d) => ({ deviceId: d.deviceId, seed: toHex(d.seed) }))
+  const share = (i: number) =>
+    devices.filter((_, n) => n % k === i).map((d) => ({ deviceId: d.deviceId, seed: toHex(d.seed) }))
   try {
     await all((i) => ({ cmd: 'connect', url, devices: share(i) }))
   } catch (e) {
@@ -107,10 +143,18 @@ export async function startPublishers(url: string, devices: BenchDevice[], count
   const stamps = (replies: Reply[]) => replies.flatMap((r) => r.stamps ?? [])
   return {
     processes: k,
-    async sign(n) { await all(() => ({ cmd: 'sign', n })) },
-    async burst() { return stamps(await all(() => ({ cmd: 'burst' }))) },
-    async paced(perSecond) { return stamps(await all(() => ({ cmd: 'paced', perSecond: perSecond / k }))) },
+    async sign(n) {
+      await all(() => ({ cmd: 'sign', n }))
+    },
+    async burst() {
+      return stamps(await all(() => ({ cmd: 'burst' })))
+    },
+    async paced(perSecond) {
+      return stamps(await all(() => ({ cmd: 'paced', perSecond: perSecond / k })))
+    },
     rss: () => [...rss],
-    async close() { await Promise.allSettled(children.map((c) => call(c, { cmd: 'disconnect' }, 2 * 60_000))) },
+    async close() {
+      await Promise.allSettled(children.map((c) => call(c, { cmd: 'disconnect' }, 2 * 60_000)))
+    },
   }
 }

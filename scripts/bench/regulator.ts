@@ -39,13 +39,27 @@ export async function regulator({ readings, runs }: { readings: number; runs: nu
     await ledger.closeShipment({ shipmentId, closedAt: t0 + perDevice * 60_000, by: 'bench' })
     await ledger.checkpoint()
     const data = await loadShipment(ledger, shipmentId, () => false)
-    if (data.readings.length !== devices.length * perDevice) throw new StageFailed('regulator', `the shipment holds ${data.readings.length} readings, expected ${devices.length * perDevice}`)
+    if (data.readings.length !== devices.length * perDevice)
+      throw new StageFailed(
+        'regulator',
+        `the shipment holds ${data.readings.length} readings, expected ${devices.length * perDevice}`,
+      )
     const input = {
-      profile: data.body.profile, profileHash: data.body.profileHash, window: { startMs: data.state.startAt, endMs: data.state.closedAt ?? null },
-      readings: data.readings.map((r) => ({ deviceId: r.deviceId, seq: r.seq, deviceTimeMs: r.deviceTimeMs, tempCentiC: r.tempCentiC, status: r.status })),
+      profile: data.body.profile,
+      profileHash: data.body.profileHash,
+      window: { startMs: data.state.startAt, endMs: data.state.closedAt ?? null },
+      readings: data.readings.map((r) => ({
+        deviceId: r.deviceId,
+        seq: r.seq,
+        deviceTimeMs: r.deviceTimeMs,
+        tempCentiC: r.tempCentiC,
+        status: r.status,
+      })),
       devices: data.state.devices,
     }
-    const engine = await timeEach(Math.max(5, runs), async () => { evaluateShipment(input) })
+    const engine = await timeEach(Math.max(5, runs), async () => {
+      evaluateShipment(input)
+    })
     const bundle = join(dir, 'bundle.json')
     await writeFile(bundle, (await createBundleBuilder(ledger)(shipmentId)).json)
     const vkey = join(dir, 'ledger', 'ledger.vkey')
@@ -55,19 +69,59 @@ export async function regulator({ readings, runs }: { readings: number; runs: nu
       try {
         await promisify(execFile)(process.execPath, [bin, 'verify', bundle, '--key', vkey], { timeout: 300_000 })
       } catch (e) {
-        throw new StageFailed('regulator', `coldproof verify did not verify the bundle: ${(e as { stdout?: string }).stdout?.slice(-500) ?? (e as Error).message}`)
+        throw new StageFailed(
+          'regulator',
+          `coldproof verify did not verify the bundle: ${(e as { stdout?: string }).stdout?.slice(-500) ?? (e as Error).message}`,
+        )
       }
       return performance.now() - t
     })
     const n = data.readings.length.toLocaleString('en-US')
     const inProcess = await repeat(runs, () => benchBundle(readings, ['webcrypto', 'noble']))
-    for (const b of inProcess) if (b.result !== 'VERIFIED') throw new StageFailed('regulator', `the in-process bundle did not verify: ${b.result}`)
+    for (const b of inProcess)
+      if (b.result !== 'VERIFIED')
+        throw new StageFailed('regulator', `the in-process bundle did not verify: ${b.result}`)
     return [
-      figure('regulator.bundle_build', 'regulator', `build the evidence bundle of a closed ${readings.toLocaleString('en-US')}-reading shipment (one logger)`, 'ms', inProcess.map((b) => b.buildMs), 'lower'),
-      figure('regulator.verify_webcrypto', 'regulator', 'verify that bundle in process, WebCrypto engine', 'ms', inProcess.map((b) => b.verifyMs.webcrypto!), 'lower'),
-      figure('regulator.verify_noble', 'regulator', 'verify that bundle in process, @noble/ed25519 engine', 'ms', inProcess.map((b) => b.verifyMs.noble!), 'lower'),
-      figure('regulator.compliance', 'regulator', `compliance engine over a ${n}-reading shipment`, 'ms', engine, 'lower'),
-      figure('regulator.verify', 'regulator', `coldproof verify of that shipment's bundle (a fresh process, wall clock)`, 'ms', verify, 'lower'),
+      figure(
+        'regulator.bundle_build',
+        'regulator',
+        `build the evidence bundle of a closed ${readings.toLocaleString('en-US')}-reading shipment (one logger)`,
+        'ms',
+        inProcess.map((b) => b.buildMs),
+        'lower',
+      ),
+      figure(
+        'regulator.verify_webcrypto',
+        'regulator',
+        'verify that bundle in process, WebCrypto engine',
+        'ms',
+        inProcess.map((b) => b.verifyMs.webcrypto!),
+        'lower',
+      ),
+      figure(
+        'regulator.verify_noble',
+        'regulator',
+        'verify that bundle in process, @noble/ed25519 engine',
+        'ms',
+        inProcess.map((b) => b.verifyMs.noble!),
+        'lower',
+      ),
+      figure(
+        'regulator.compliance',
+        'regulator',
+        `compliance engine over a ${n}-reading shipment`,
+        'ms',
+        engine,
+        'lower',
+      ),
+      figure(
+        'regulator.verify',
+        'regulator',
+        `coldproof verify of that shipment's bundle (a fresh process, wall clock)`,
+        'ms',
+        verify,
+        'lower',
+      ),
     ]
   } finally {
     await rm(dir, { recursive: true, force: true })

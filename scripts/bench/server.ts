@@ -36,17 +36,35 @@ export interface BenchServer {
 }
 
 /** The devices of a stage, registered in the ledger; with `shipmentSize`, grouped into open shipments. */
-export async function provisionDevices(ledger: Ledger, prefix: string, count: number, shipmentSize = 0, startAt = Date.now() - 60 * 86_400_000): Promise<BenchDevice[]> {
+export async function provisionDevices(
+  ledger: Ledger,
+  prefix: string,
+  count: number,
+  shipmentSize = 0,
+  startAt = Date.now() - 60 * 86_400_000,
+): Promise<BenchDevice[]> {
   const devices = Array.from({ length: count }, (_, i) => ({ deviceId: `${prefix}-${i}`, seed: benchSeed(prefix, i) }))
-  await Promise.all(devices.map((d) => ledger.registerDevice({ deviceId: d.deviceId, publicKey: toHex(benchKey(d.seed).publicKey), by: 'bench' })))
+  await Promise.all(
+    devices.map((d) =>
+      ledger.registerDevice({ deviceId: d.deviceId, publicKey: toHex(benchKey(d.seed).publicKey), by: 'bench' }),
+    ),
+  )
   if (shipmentSize > 0) {
     const profile = BUILTIN_PROFILES['refrigerated-2-8']
     const writes = []
     for (let i = 0; i < count; i += shipmentSize) {
-      writes.push(ledger.createShipment({
-        shipmentId: `${prefix}-ship-${i / shipmentSize}`, product: 'Bench vaccine', route: { from: 'A', to: 'B' },
-        devices: devices.slice(i, i + shipmentSize).map((d) => d.deviceId), profile, profileHash: profileHash(profile), startAt, by: 'bench',
-      }))
+      writes.push(
+        ledger.createShipment({
+          shipmentId: `${prefix}-ship-${i / shipmentSize}`,
+          product: 'Bench vaccine',
+          route: { from: 'A', to: 'B' },
+          devices: devices.slice(i, i + shipmentSize).map((d) => d.deviceId),
+          profile,
+          profileHash: profileHash(profile),
+          startAt,
+          by: 'bench',
+        }),
+      )
     }
     await Promise.all(writes)
   }
@@ -54,28 +72,52 @@ export async function provisionDevices(ledger: Ledger, prefix: string, count: nu
 }
 
 /** `verifyThreads`: the ingest's signature-check threads (its default when omitted; 0 = on the main thread). */
-export async function startBenchServer({ dashboard = false, maxConnections = 11_000, dir, verifyThreads }: { dashboard?: boolean; maxConnections?: number; dir?: string; verifyThreads?: number } = {}): Promise<BenchServer> {
-  const ownDir = dir ?? await mkdtemp(join(tmpdir(), 'coldproof-bench-server-'))
+export async function startBenchServer({
+  dashboard = false,
+  maxConnections = 11_000,
+  dir,
+  verifyThreads,
+}: {
+  dashboard?: boolean
+  maxConnections?: number
+  dir?: string
+  verifyThreads?: number
+} = {}): Promise<BenchServer> {
+  const ownDir = dir ?? (await mkdtemp(join(tmpdir(), 'coldproof-bench-server-')))
   const stack: (() => Promise<unknown>)[] = []
   const close = async () => {
     while (stack.length) await stack.pop()!()
   }
   if (!dir) stack.push(() => rm(ownDir, { recursive: true, force: true }))
   try {
-    const ledger = await openLedger({ dir: join(ownDir, 'ledger'), checkpointIntervalMs: 0, checkpointEvery: 1_000_000 })
+    const ledger = await openLedger({
+      dir: join(ownDir, 'ledger'),
+      checkpointIntervalMs: 0,
+      checkpointEvery: 1_000_000,
+    })
     stack.push(() => ledger.close())
     const password = randomBytes(18).toString('base64url')
     const broker = createBroker({
       registry: { lookupDevice: async (id) => ledger.lookupDevice(id) },
       serviceAccounts: { ingest: { passwordHash: await hashServicePassword(password), role: 'ingest' } },
-      port: 0, rateLimit: false, maxConnections, logger: pino({ level: 'silent' }),
+      port: 0,
+      rateLimit: false,
+      maxConnections,
+      logger: pino({ level: 'silent' }),
       // Every publisher process connects from 127.0.0.1, up to 100 devices at a time each: the per-address cap on
       // sockets that have not sent CONNECT yet (a guard against one host holding sockets open) would refuse them.
-      maxIdleSockets: 2000, maxIdleSocketsPerAddress: 2000,
+      maxIdleSockets: 2000,
+      maxIdleSocketsPerAddress: 2000,
     })
     const { url } = await broker.listen()
     stack.push(() => broker.close())
-    const ingest = createIngest({ ledger, url, username: 'ingest', password, ...(verifyThreads !== undefined ? { verifyThreads } : {}) })
+    const ingest = createIngest({
+      ledger,
+      url,
+      username: 'ingest',
+      password,
+      ...(verifyThreads !== undefined ? { verifyThreads } : {}),
+    })
     await ingest.start()
     stack.push(() => ingest.close())
     let http: BenchServer['http']
@@ -83,10 +125,17 @@ export async function startBenchServer({ dashboard = false, maxConnections = 11_
       const login = { username: 'bench-operator', password: randomBytes(12).toString('base64url') }
       const users = await openUserStore({ file: join(ownDir, 'users.json'), seed: [{ ...login, role: 'operator' }] })
       const app: FastifyInstance = await buildDashboard({
-        ledger, users, cookieSecret: randomBytes(32).toString('base64url'), logger: false, integrityCheckOnStart: false,
+        ledger,
+        users,
+        cookieSecret: randomBytes(32).toString('base64url'),
+        logger: false,
+        integrityCheckOnStart: false,
         stream: { maxBufferedBytes: 64 * 1024 * 1024 },
         brokerMetrics: () => brokerSnapshot(broker),
-        ingestMetrics: () => { const st = ingest.stats(); return { received: st.received, pending: st.pending } },
+        ingestMetrics: () => {
+          const st = ingest.stats()
+          return { received: st.received, pending: st.pending }
+        },
       })
       const base = await app.listen({ host: '127.0.0.1', port: 0 })
       stack.push(() => app.close())

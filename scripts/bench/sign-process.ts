@@ -7,9 +7,15 @@
 import { toBase64 } from '../../ledger/protocol/index.ts'
 import { benchKey, signReadings } from './signed-chain.ts'
 
-const { devices, n, t0 } = JSON.parse(process.argv[2]) as { devices: { deviceId: string; seed: string }[]; n: number; t0: number }
+const { devices, n, t0 } = JSON.parse(process.argv[2]) as {
+  devices: { deviceId: string; seed: string }[]
+  n: number
+  t0: number
+}
 for (const d of devices) {
   const readings = signReadings(d.deviceId, benchKey(Buffer.from(d.seed, 'hex')), n, t0)
-  await new Promise<void>((resolve) => process.send!({ deviceId: d.deviceId, payloads: readings.map((r) => toBase64(r.payload)) }, () => resolve()))
+  await new Promise<void>((resolve) =>
+    process.send!({ deviceId: d.deviceId, payloads: readings.map((r) => toBase64(r.payload)) }, () => resolve()),
+  )
 }
 process.send!({ done: true }, () => process.exit(0))

@@ -12,7 +12,10 @@ let stamps: [string, number, number][] = []
 let ended = false
 
 const req = request(new URL('/api/stream', base), { headers: { cookie, accept: 'text/event-stream' } }, (res) => {
-  if (res.statusCode !== 200) { process.send!({ ok: false, error: `stream answered ${res.statusCode}` }); process.exit(1) }
+  if (res.statusCode !== 200) {
+    process.send!({ ok: false, error: `stream answered ${res.statusCode}` })
+    process.exit(1)
+  }
   res.setEncoding('utf8')
   let buf = ''
   res.on('data', (chunk: string) => {
@@ -28,14 +31,27 @@ const req = request(new URL('/api/stream', base), { headers: { cookie, accept: '
     }
   })
   // The server ends the stream of a client it judges too slow: say so instead of waiting for readings.
-  res.on('end', () => { ended = true })
-  res.on('close', () => { ended = true })
+  res.on('end', () => {
+    ended = true
+  })
+  res.on('close', () => {
+    ended = true
+  })
   process.send!({ ok: true, started: true })
 })
-req.on('error', (e) => { process.send!({ ok: false, error: e.message }); process.exit(1) })
+req.on('error', (e) => {
+  process.send!({ ok: false, error: e.message })
+  process.exit(1)
+})
 req.end()
 
 process.on('message', (m: { cmd: string }) => {
-  if (m.cmd === 'collect') { process.send!({ ok: true, stamps, ended }); stamps = [] }
-  if (m.cmd === 'close') { req.destroy(); process.exit(0) }
+  if (m.cmd === 'collect') {
+    process.send!({ ok: true, stamps, ended })
+    stamps = []
+  }
+  if (m.cmd === 'close') {
+    req.destroy()
+    process.exit(0)
+  }
 })

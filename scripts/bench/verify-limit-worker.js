@@ -10,6 +10,7 @@ const n = messages.length
 let ops = 0
 const start = performance.now()
 while (performance.now() - start < budgetMs) {
-  for (let k = 0; k < 20; k++, ops++) if (!verify(null, messages[ops % n], key, signatures[ops % n])) throw new Error('verify failed')
+  for (let k = 0; k < 20; k++, ops++)
+    if (!verify(null, messages[ops % n], key, signatures[ops % n])) throw new Error('verify failed')
 }
 parentPort.postMessage({ ops, ms: performance.now() - start })

@@ -43,7 +43,13 @@ export interface AuditResult {
   entries: number
 }
 
-export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDevices: string[]; shipments: string[]; sent: SentMessage[] }): Promise<AuditResult> {
+export async function audit(opts: {
+  ledgerDir: string
+  fleetDir: string
+  fleetDevices: string[]
+  shipments: string[]
+  sent: SentMessage[]
+}): Promise<AuditResult> {
   const ledger = await openLedger({ dir: opts.ledgerDir })
   try {
     const size = ledger.size()
@@ -60,13 +66,36 @@ export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDe
       }
     }
     const r: AuditResult = {
-      produced: 0, stored: 0, inGaps: 0, gaps: gaps.map((g) => ({ deviceId: g.deviceId, fromSeq: g.fromSeq, toSeq: g.toSeq, cause: g.cause, ...(g.detail ? { detail: g.detail } : {}) })),
-      lost: [], duplicates: [], mismatched: [], unknownStored: 0, verdicts: [],
-      rejected: { quarantinedByReason: {}, refusedByKind: {}, countedAtCap: 0, duplicatesAnswered: 0, unaccounted: [], inLog: 0, sent: 0 },
-      quarantineStats: { total: 0, dropped: 0 }, entries: size,
+      produced: 0,
+      stored: 0,
+      inGaps: 0,
+      gaps: gaps.map((g) => ({
+        deviceId: g.deviceId,
+        fromSeq: g.fromSeq,
+        toSeq: g.toSeq,
+        cause: g.cause,
+        ...(g.detail ? { detail: g.detail } : {}),
+      })),
+      lost: [],
+      duplicates: [],
+      mismatched: [],
+      unknownStored: 0,
+      verdicts: [],
+      rejected: {
+        quarantinedByReason: {},
+        refusedByKind: {},
+        countedAtCap: 0,
+        duplicatesAnswered: 0,
+        unaccounted: [],
+        inLog: 0,
+        sent: 0,
+      },
+      quarantineStats: { total: 0, dropped: 0 },
+      entries: size,
     }
     const known = new Set<string>()
-    const inGap = (deviceId: string, seq: number) => gaps.find((g) => g.deviceId === deviceId && seq >= g.fromSeq && seq <= g.toSeq)
+    const inGap = (deviceId: string, seq: number) =>
+      gaps.find((g) => g.deviceId === deviceId && seq >= g.fromSeq && seq <= g.toSeq)
     const reference = new Map<string, Uint8Array[]>()
 
     // 1. Every reading each device signed: stored exactly once, byte for byte, or inside a declared gap.
@@ -76,7 +105,8 @@ export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDe
       reference.set(id, signed)
       const stored = await ledger.readingsByDevice(id)
       const bySeq = new Map<number, string[]>()
-      for (const e of stored) bySeq.set(e.entry.body.seq, [...(bySeq.get(e.entry.body.seq) ?? []), e.entry.body.payload])
+      for (const e of stored)
+        bySeq.set(e.entry.body.seq, [...(bySeq.get(e.entry.body.seq) ?? []), e.entry.body.payload])
       for (const p of signed) {
         r.produced++
         const b64 = Buffer.from(p).toString('base64')
@@ -87,7 +117,8 @@ export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDe
           if (inGap(id, seq)) r.inGaps++
           else r.lost.push({ deviceId: id, seq })
         } else {
-          if (got.length > 1 || (inLog.get(b64) ?? 0) > 1) r.duplicates.push({ deviceId: id, seq, count: Math.max(got.length, inLog.get(b64) ?? 0) })
+          if (got.length > 1 || (inLog.get(b64) ?? 0) > 1)
+            r.duplicates.push({ deviceId: id, seq, count: Math.max(got.length, inLog.get(b64) ?? 0) })
           if (!got.includes(b64)) r.mismatched.push({ deviceId: id, seq })
           else r.stored++
         }
@@ -98,10 +129,15 @@ export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDe
     for (const sid of opts.shipments) {
       const d = await loadShipment(ledger, sid, () => false)
       const devs = new Set(d.state.devices)
-      const refReadings = [...reference.entries()].filter(([id]) => devs.has(id)).flatMap(([id, ps]) => ps.map((p) => decodeReading(p).fields).filter((f) => !inGap(id, f.seq)))
+      const refReadings = [...reference.entries()]
+        .filter(([id]) => devs.has(id))
+        .flatMap(([id, ps]) => ps.map((p) => decodeReading(p).fields).filter((f) => !inGap(id, f.seq)))
       const refGaps = gaps.filter((g) => devs.has(g.deviceId))
       const close = d.state.closedAt === undefined ? null : { closedAt: d.state.closedAt }
-      const ref = recomputeResult(d.body as ShipmentCreateBody, close, refReadings, { gaps: refGaps, forks: forks.filter((f) => devs.has(f.deviceId)) })
+      const ref = recomputeResult(d.body as ShipmentCreateBody, close, refReadings, {
+        gaps: refGaps,
+        forks: forks.filter((f) => devs.has(f.deviceId)),
+      })
       const a = d.result ? canonicalJson(d.result) : 'null'
       const b = canonicalJson(ref)
       r.verdicts.push({ shipmentId: sid, ledger: d.result?.verdict ?? 'none', reference: ref.verdict, equal: a === b })
@@ -119,17 +155,30 @@ export async function audit(opts: { ledgerDir: string; fleetDir: string; fleetDe
       r.rejected.sent++
       const b64 = m.payload.toString('base64')
       if (m.expect === 'stored' || m.expect === 'duplicate') {
-        if (m.outcome === 'puback') { known.add(b64); if (m.expect === 'duplicate') r.rejected.duplicatesAnswered++ }
+        if (m.outcome === 'puback') {
+          known.add(b64)
+          if (m.expect === 'duplicate') r.rejected.duplicatesAnswered++
+        }
         if (m.outcome === 'puback' && (inLog.get(b64) ?? 0) !== 1) r.lost.push({ deviceId: m.deviceId, seq: -1 })
         continue
       }
       // Another device's genuine reading is in the log once already (from its own device); the replay must not add it again.
-      const allowed = m.kind === 'other device\'s reading' ? 1 : 0
+      const allowed = m.kind === "other device's reading" ? 1 : 0
       if ((inLog.get(b64) ?? 0) > allowed && m.payload.length > 0) r.rejected.inLog++
-      if (m.outcome === 'refused') { r.rejected.refusedByKind[m.kind] = (r.rejected.refusedByKind[m.kind] ?? 0) + 1; continue }
+      if (m.outcome === 'refused') {
+        r.rejected.refusedByKind[m.kind] = (r.rejected.refusedByKind[m.kind] ?? 0) + 1
+        continue
+      }
       const reason = q.get(m.payload.subarray(0, maxRaw).toString('base64'))
-      if (reason) { r.rejected.quarantinedByReason[reason] = (r.rejected.quarantinedByReason[reason] ?? 0) + 1; continue }
-      if (m.expect === 'fork-or-quarantine' && forks.some((f) => f.payloads.includes(b64))) { r.rejected.quarantinedByReason['reading.fork entry'] = (r.rejected.quarantinedByReason['reading.fork entry'] ?? 0) + 1; continue }
+      if (reason) {
+        r.rejected.quarantinedByReason[reason] = (r.rejected.quarantinedByReason[reason] ?? 0) + 1
+        continue
+      }
+      if (m.expect === 'fork-or-quarantine' && forks.some((f) => f.payloads.includes(b64))) {
+        r.rejected.quarantinedByReason['reading.fork entry'] =
+          (r.rejected.quarantinedByReason['reading.fork entry'] ?? 0) + 1
+        continue
+      }
       notFound++
       pending.push({ kind: m.kind, expect: m.expect })
     }

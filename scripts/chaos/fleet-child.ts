@@ -14,15 +14,36 @@ import { createFleet, parseScenario, type Fleet } from '../../device-sim/index.t
 export const SIGNED_LOG = 'signed.bin'
 
 export type FleetRequest =
-  | { type: 'init'; scenario: unknown; dataDir: string; mqttUrl: string; acceleration: number; receiptTimeoutMs: number }
+  | {
+      type: 'init'
+      scenario: unknown
+      dataDir: string
+      mqttUrl: string
+      acceleration: number
+      receiptTimeoutMs: number
+    }
   | { type: 'start' }
   | { type: 'status' }
   | { type: 'stop' }
 
 export type FleetReply =
-  | { type: 'provisioning'; records: { deviceId: string; publicKey: string; model: string; calibration: unknown }[]; startMs: number }
+  | {
+      type: 'provisioning'
+      records: { deviceId: string; publicKey: string; model: string; calibration: unknown }[]
+      startMs: number
+    }
   | { type: 'started' }
-  | { type: 'status'; devices: { deviceId: string; seq: number; buffered: number; dropped: number; connected: boolean; finished: boolean }[] }
+  | {
+      type: 'status'
+      devices: {
+        deviceId: string
+        seq: number
+        buffered: number
+        dropped: number
+        connected: boolean
+        finished: boolean
+      }[]
+    }
   | { type: 'stopped' }
   | { type: 'error'; message: string }
 
@@ -59,7 +80,19 @@ process.on('message', (m: FleetRequest) => {
         await fleet!.start()
         send({ type: 'started' })
       } else if (m.type === 'status') {
-        send({ type: 'status', devices: fleet!.status().map((s) => ({ deviceId: s.deviceId, seq: s.seq, buffered: s.buffered, dropped: s.dropped, connected: s.connected, finished: s.finished })) })
+        send({
+          type: 'status',
+          devices: fleet!
+            .status()
+            .map((s) => ({
+              deviceId: s.deviceId,
+              seq: s.seq,
+              buffered: s.buffered,
+              dropped: s.dropped,
+              connected: s.connected,
+              finished: s.finished,
+            })),
+        })
       } else if (m.type === 'stop') {
         await fleet?.stop()
         send({ type: 'stopped' })

@@ -31,12 +31,41 @@ export function formatReport(r: ChaosReport): string {
       ['unaccounted (must be 0)', a.rejected.unaccounted.length],
       ['rejected payloads in the log (must be 0)', a.rejected.inLog],
     ]),
-    table('HTTP responses by status', [...Object.entries(r.http.byStatus).sort(), ['5xx (must be 0)', r.http.serverErrors.length], ['served beyond a role (must be 0)', r.http.roleBreaches.length], ['fuzz/access cases', r.httpCases]]),
-    table('Compliance verdicts (ledger = devices\' records)', a.verdicts.map((v) => [v.shipmentId, `${v.ledger} ${v.equal ? '=' : '≠'} ${v.reference}`])),
-    table('Damaged files (clear error naming the file)', r.fileCases.map((c) => [c.name, c.ok ? `ok: ${c.stderr.slice(0, 90)}` : `FAIL: ${c.why}`])),
-    table('Verification', [['coldproof verify-ledger', r.verifyLedger.exitCode === 0 ? `passed (${r.verifyLedger.summary})` : `FAILED (exit ${r.verifyLedger.exitCode})`]]),
-    table('Peak memory (RSS)', [['system process', `${r.peakMemoryMiB.system} MiB`], ['fleet process', `${r.peakMemoryMiB.fleet} MiB`], ['suite process', `${r.peakMemoryMiB.suite} MiB`]]),
-    ...(r.events.length ? [table('Events', r.events.map((e, i) => [String(i + 1), e]))] : []),
+    table('HTTP responses by status', [
+      ...Object.entries(r.http.byStatus).sort(),
+      ['5xx (must be 0)', r.http.serverErrors.length],
+      ['served beyond a role (must be 0)', r.http.roleBreaches.length],
+      ['fuzz/access cases', r.httpCases],
+    ]),
+    table(
+      "Compliance verdicts (ledger = devices' records)",
+      a.verdicts.map((v) => [v.shipmentId, `${v.ledger} ${v.equal ? '=' : '≠'} ${v.reference}`]),
+    ),
+    table(
+      'Damaged files (clear error naming the file)',
+      r.fileCases.map((c) => [c.name, c.ok ? `ok: ${c.stderr.slice(0, 90)}` : `FAIL: ${c.why}`]),
+    ),
+    table('Verification', [
+      [
+        'coldproof verify-ledger',
+        r.verifyLedger.exitCode === 0
+          ? `passed (${r.verifyLedger.summary})`
+          : `FAILED (exit ${r.verifyLedger.exitCode})`,
+      ],
+    ]),
+    table('Peak memory (RSS)', [
+      ['system process', `${r.peakMemoryMiB.system} MiB`],
+      ['fleet process', `${r.peakMemoryMiB.fleet} MiB`],
+      ['suite process', `${r.peakMemoryMiB.suite} MiB`],
+    ]),
+    ...(r.events.length
+      ? [
+          table(
+            'Events',
+            r.events.map((e, i) => [String(i + 1), e]),
+          ),
+        ]
+      : []),
     `Result: ${r.ok ? 'PASS — nothing lost' : `FAIL (${r.failures.length})`}  seed ${r.seed}, ${r.durationS} s`,
     ...r.failures.map((f) => `  - ${f}`),
   ].join('\n\n')

@@ -9,7 +9,13 @@ import { startSystem } from '../system.ts'
 const [dataDir, httpPort, mqttPort, grace] = process.argv.slice(2)
 // Orphaned (the suite itself was killed, e.g. by a test timeout): go too, never linger on the ports.
 const parent = process.ppid
-setInterval(() => { try { process.kill(parent, 0) } catch { process.exit(1) } }, 1000).unref()
+setInterval(() => {
+  try {
+    process.kill(parent, 0)
+  } catch {
+    process.exit(1)
+  }
+}, 1000).unref()
 try {
   const sys = await startSystem({
     dataDir: dataDir!,
@@ -23,7 +29,9 @@ try {
     ingest: { overflowGraceMs: Number(grace ?? 3000), gapCheckIntervalMs: 500 },
   })
   process.stdout.write(`READY ${JSON.stringify({ url: sys.url, mqttUrl: sys.mqttUrl, pid: process.pid })}\n`)
-  const stop = () => { void sys.close().then(() => process.exit(0)) }
+  const stop = () => {
+    void sys.close().then(() => process.exit(0))
+  }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
 } catch (e) {

@@ -25,8 +25,11 @@ export function ledgerDirOf(dir: string): string {
 }
 
 async function* fromDashboard(url: string, token: string | undefined): AsyncGenerator<Uint8Array> {
-  const res = await fetch(new URL('/api/admin/backup', url), { headers: token ? { authorization: `Bearer ${token}` } : {} })
-  if (res.status !== 200 || !res.body) throw new Error(`${url} answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`)
+  const res = await fetch(new URL('/api/admin/backup', url), {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  })
+  if (res.status !== 200 || !res.body)
+    throw new Error(`${url} answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`)
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield chunk
 }
 
@@ -39,9 +42,13 @@ async function backup(dir: string, out: string, o: { url?: string; token?: strin
   }
   const ledgerDir = ledgerDirOf(resolve(dir))
   let reader
-  try { reader = await openLedgerDirReader(ledgerDir) } catch (e) {
+  try {
+    reader = await openLedgerDirReader(ledgerDir)
+  } catch (e) {
     if (e instanceof LedgerDirError && e.code === 'ERR_LEDGER_DIR_LOCKED') {
-      say(`${e.message}. A running ledger is backed up through its dashboard: coldproof backup ${dir} ${out} --url <dashboard url> --token <admin API token>`)
+      say(
+        `${e.message}. A running ledger is backed up through its dashboard: coldproof backup ${dir} ${out} --url <dashboard url> --token <admin API token>`,
+      )
       return 2
     }
     throw e
@@ -49,7 +56,9 @@ async function backup(dir: string, out: string, o: { url?: string; token?: strin
   try {
     const problem = await reader.storageProblem?.()
     if (problem || !reader.db) {
-      say(`${ledgerDir} cannot be backed up: ${problem?.code ?? 'ERR_FSCK_DB_DAMAGED'}: ${problem?.message ?? 'the database cannot be opened'}`)
+      say(
+        `${ledgerDir} cannot be backed up: ${problem?.code ?? 'ERR_FSCK_DB_DAMAGED'}: ${problem?.message ?? 'the database cannot be opened'}`,
+      )
       return 1
     }
     const bytes = await writeBackupFile(backupLines(reader.db.iterator(), ledgerDir), out)
@@ -66,7 +75,9 @@ async function restore(file: string, dir: string, o: { force?: boolean }): Promi
   const present = existsSync(ledgerDir) ? await readdir(ledgerDir) : []
   if (present.length) {
     if (!o.force) {
-      say(`ERR_RESTORE_TARGET: ${ledgerDir} is not empty (${present.slice(0, 5).join(', ')}${present.length > 5 ? ', ...' : ''}); stop ColdProof and pass --force to move it aside to ${ledgerDir}.before-restore-<time>`)
+      say(
+        `ERR_RESTORE_TARGET: ${ledgerDir} is not empty (${present.slice(0, 5).join(', ')}${present.length > 5 ? ', ...' : ''}); stop ColdProof and pass --force to move it aside to ${ledgerDir}.before-restore-<time>`,
+      )
       return 1
     }
     const aside = `${ledgerDir}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
@@ -74,12 +85,16 @@ async function restore(file: string, dir: string, o: { force?: boolean }): Promi
     say(`moved the existing ${ledgerDir} to ${aside} (kept: it may hold evidence of what happened)`)
   }
   const r = await restoreBackup(createReadStream(file), ledgerDir)
-  say(`restored ${r.keys} keys (${r.size} entries) and ${r.files.join(', ')} into ${ledgerDir}. Start ColdProof: devices re-send what the backup lacks.`)
+  say(
+    `restored ${r.keys} keys (${r.size} entries) and ${r.files.join(', ')} into ${ledgerDir}. Start ColdProof: devices re-send what the backup lacks.`,
+  )
   return 0
 }
 
 const run = (f: () => Promise<number>) => async () => {
-  try { process.exitCode = await f() } catch (e) {
+  try {
+    process.exitCode = await f()
+  } catch (e) {
     process.stderr.write(`${e instanceof BackupError ? `${e.code}: ` : ''}${(e as Error).message}\n`)
     process.exitCode = e instanceof BackupError ? 1 : 2
   }
@@ -88,7 +103,9 @@ const run = (f: () => Promise<number>) => async () => {
 export function register(program: Command): void {
   program
     .command('backup')
-    .description('write a consistent backup of a ledger (from the running dashboard with --url, else from a stopped directory)')
+    .description(
+      'write a consistent backup of a ledger (from the running dashboard with --url, else from a stopped directory)',
+    )
     .argument('<dir>', 'data directory (holds ledger/) or ledger directory')
     .argument('<out>', 'backup file to write (mode 0600: it holds the ledger signing key)')
     .option('--url <url>', 'the running dashboard to back up from (GET /api/admin/backup)')
@@ -96,7 +113,9 @@ export function register(program: Command): void {
     .action((dir: string, out: string, o: { url?: string; token?: string }) => run(() => backup(dir, out, o))())
   program
     .command('restore')
-    .description('restore a backup into a data or ledger directory (empty, or moved aside with --force); stop ColdProof first')
+    .description(
+      'restore a backup into a data or ledger directory (empty, or moved aside with --force); stop ColdProof first',
+    )
     .argument('<backup>', 'backup file written by coldproof backup')
     .argument('<dir>', 'data directory (holds ledger/) or ledger directory')
     .option('--force', 'move a non-empty target aside to <dir>.before-restore-<time> first')

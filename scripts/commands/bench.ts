@@ -16,7 +16,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { describeMachine } from '../bench/machine.ts'
 import type { Figure } from '../bench/figures.ts'
 import { verifyOneCore, verifyAllCores, leveldbSyncBatches, transport } from '../bench/limits.ts'
-import { pipelineSaturation, pipelineSaturationMainThread, pipelineLatency, fleetScale, fleetMemory } from '../bench/pipeline.ts'
+import {
+  pipelineSaturation,
+  pipelineSaturationMainThread,
+  pipelineLatency,
+  fleetScale,
+  fleetMemory,
+} from '../bench/pipeline.ts'
 import { growth } from '../bench/growth.ts'
 import { regulator } from '../bench/regulator.ts'
 import { clusterPartitions } from '../bench/cluster.ts'
@@ -69,7 +75,10 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
     figures.push(...(Array.isArray(f) ? f : [f]))
     process.stderr.write(` ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
     // A long run that dies later keeps what it measured (marked incomplete; no targets, no Markdown).
-    await writeFile(join(outDir, 'bench-results.partial.json'), JSON.stringify({ machine, quick, complete: false, figures }, null, 2) + '\n')
+    await writeFile(
+      join(outDir, 'bench-results.partial.json'),
+      JSON.stringify({ machine, quick, complete: false, figures }, null, 2) + '\n',
+    )
   }
   const half = () => figures.find((f) => f.id === 'pipeline.saturation')!.median / 2
   const stages: [string, () => Promise<Figure | Figure[]>][] = [
@@ -78,13 +87,25 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
     ['LevelDB sync batches', () => leveldbSyncBatches(s.leveldb.runs, s.leveldb.batches)],
     ['MQTT transport', () => transport(s.transport.runs, s.transport.devices, s.transport.perDevice)],
     ['pipeline saturation', () => pipelineSaturation(s.pipeline.devices, s.pipeline.perDevice, s.pipeline.runs)],
-    ['pipeline saturation, signatures on the main thread', () => pipelineSaturationMainThread(s.pipeline.devices, s.pipeline.perDevice, s.pipeline.runs)],
-    ['latency at half load', () => pipelineLatency(s.pipeline.devices, half(), s.pipeline.latencySeconds, s.pipeline.latencyRuns)],
-    ...s.fleet.sizes.map((n): [string, () => Promise<Figure>] => [`fleet of ${n}`, () => fleetScale(n, s.fleet.total, s.fleet.runs)]),
+    [
+      'pipeline saturation, signatures on the main thread',
+      () => pipelineSaturationMainThread(s.pipeline.devices, s.pipeline.perDevice, s.pipeline.runs),
+    ],
+    [
+      'latency at half load',
+      () => pipelineLatency(s.pipeline.devices, half(), s.pipeline.latencySeconds, s.pipeline.latencyRuns),
+    ],
+    ...s.fleet.sizes.map((n): [string, () => Promise<Figure>] => [
+      `fleet of ${n}`,
+      () => fleetScale(n, s.fleet.total, s.fleet.runs),
+    ]),
     ['fleet memory', () => fleetMemory(s.fleet.memoryDevices, half(), s.fleet.memoryPeriods)],
     ['growth', () => growth(s.growth)],
     ["regulator's side", () => regulator(s.regulator)],
-    ['cluster mode, 1/2/4 partitions', () => clusterPartitions(s.cluster, figures.find((f) => f.id === 'pipeline.saturation')!.median)],
+    [
+      'cluster mode, 1/2/4 partitions',
+      () => clusterPartitions(s.cluster, figures.find((f) => f.id === 'pipeline.saturation')!.median),
+    ],
   ]
   try {
     for (const [name, body] of stages) await stage(name, body)
@@ -92,7 +113,14 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
     await stopPublisherProcesses()
   }
   const derived = derive(figures, `fleet.pipeline_${s.fleet.compare}`)
-  const results: Results = { machine, quick, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100), figures, derived, targets: checkTargets(figures, derived) }
+  const results: Results = {
+    machine,
+    quick,
+    loadAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+    figures,
+    derived,
+    targets: checkTargets(figures, derived),
+  }
   await writeResults(results, join(outDir, 'bench-results.json'), join(outDir, 'BENCHMARKS.md'))
   await rm(join(outDir, 'bench-results.partial.json'), { force: true })
   return results
@@ -101,9 +129,14 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
 export function register(program: Command): void {
   program
     .command('bench')
-    .description("measure this machine's limits and the pipeline, fleet scale, growth and the regulator's side in one run; writes BENCHMARKS.md and bench-results.json")
+    .description(
+      "measure this machine's limits and the pipeline, fleet scale, growth and the regulator's side in one run; writes BENCHMARKS.md and bench-results.json",
+    )
     .option('--quick', 'small sizes (a smoke run; figures not comparable); writes to a temp folder unless --out-dir')
-    .option('--out-dir <dir>', 'where BENCHMARKS.md and bench-results.json go (default: the current folder; a temp folder with --quick)')
+    .option(
+      '--out-dir <dir>',
+      'where BENCHMARKS.md and bench-results.json go (default: the current folder; a temp folder with --quick)',
+    )
     .action(async (o: { quick?: boolean; outDir?: string }) => {
       const quick = o.quick ?? false
       const outDir = resolve(o.outDir ?? (quick ? join(tmpdir(), 'coldproof-bench-quick') : '.'))

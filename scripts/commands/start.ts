@@ -13,9 +13,17 @@ import { addStartOptions, resolveStartConfig, ConfigError, type StartConfig } fr
 import { checkWebAssets } from '../../dashboard/build-web.ts'
 
 /** Demo logins on a demo start; on a production start no password is ever printed. */
-function loginLines(sys: { logins: Record<string, { username: string; password: string }> | null; userCount: number }, dataDir: string): string[] {
-  if (sys.logins) return ['Demo logins:', ...Object.entries(sys.logins).map(([role, l]) => `  ${role.padEnd(10)} ${l.username} / ${l.password}`)]
-  if (sys.userCount > 0) return [`Users: ${sys.userCount} (no demo logins; manage users on the dashboard's Users page).`]
+function loginLines(
+  sys: { logins: Record<string, { username: string; password: string }> | null; userCount: number },
+  dataDir: string,
+): string[] {
+  if (sys.logins)
+    return [
+      'Demo logins:',
+      ...Object.entries(sys.logins).map(([role, l]) => `  ${role.padEnd(10)} ${l.username} / ${l.password}`),
+    ]
+  if (sys.userCount > 0)
+    return [`Users: ${sys.userCount} (no demo logins; manage users on the dashboard's Users page).`]
   return [
     'No users yet. Create the first admin (prints a generated password once):',
     `  coldproof user add <name> --role admin --data ${dataDir}`,
@@ -29,7 +37,9 @@ const SHUTDOWN_LIMIT_MS = 4500
 export function register(program: Command): void {
   const cmd = program
     .command('start')
-    .description('run the broker, ingest, ledger, dashboard and a demo fleet in one process. Settings: flag > environment > --config file > default (docs/OPERATIONS.md, "Settings of coldproof start")')
+    .description(
+      'run the broker, ingest, ledger, dashboard and a demo fleet in one process. Settings: flag > environment > --config file > default (docs/OPERATIONS.md, "Settings of coldproof start")',
+    )
   addStartOptions(cmd).action(async (flags: Record<string, unknown>) => {
     let o: StartConfig
     try {
@@ -73,11 +83,22 @@ export function register(program: Command): void {
         metricsToken: o.metricsToken,
         trustProxy: o.trustProxy,
         https: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined,
-        mqttTls: o.mqttTlsCert && o.mqttTlsKey ? { cert: readFileSync(o.mqttTlsCert), key: readFileSync(o.mqttTlsKey) } : undefined,
+        mqttTls:
+          o.mqttTlsCert && o.mqttTlsKey
+            ? { cert: readFileSync(o.mqttTlsCert), key: readFileSync(o.mqttTlsKey) }
+            : undefined,
       })
     } catch (e) {
       // One line, no stack trace: the problem and the fix (a locked ledger, a busy port, a damaged ledger).
-      process.stderr.write(describeStartError(e, { dataDir: o.data, host: o.host, httpPort: o.port, mqttPort: o.mqttPort, externalBroker: Boolean(o.broker) }) + '\n')
+      process.stderr.write(
+        describeStartError(e, {
+          dataDir: o.data,
+          host: o.host,
+          httpPort: o.port,
+          mqttPort: o.mqttPort,
+          externalBroker: Boolean(o.broker),
+        }) + '\n',
+      )
       process.exit(1)
     }
     const lines = [
@@ -90,7 +111,9 @@ export function register(program: Command): void {
       '',
       ...loginLines(sys, o.data),
       '',
-      sys.fleet ? `Demo fleet: ${sys.fleet.devices.length} devices; the last day replays fast, then readings arrive in real time.` : 'No demo fleet.',
+      sys.fleet
+        ? `Demo fleet: ${sys.fleet.devices.length} devices; the last day replays fast, then readings arrive in real time.`
+        : 'No demo fleet.',
       'Press Ctrl-C to stop.',
     ]
     console.log(lines.join('\n'))
@@ -107,12 +130,16 @@ export function register(program: Command): void {
       console.log(`\n${signal}: shutting down… (press Ctrl-C again to exit at once)`)
       // The promise is to stop within 5 s: whatever still hangs then is cut.
       const watchdog = setTimeout(() => {
-        dropOnErrorStream(1).write(`shutdown did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway (the ledger's committed entries are durable)\n`)
+        dropOnErrorStream(1).write(
+          `shutdown did not finish within ${SHUTDOWN_LIMIT_MS / 1000} s; exiting anyway (the ledger's committed entries are durable)\n`,
+        )
         process.exit(1)
       }, SHUTDOWN_LIMIT_MS)
       watchdog.unref()
       await sys.close()
-      console.log(`stopped cleanly in ${((Date.now() - started) / 1000).toFixed(1)} s; the ledger continues on the next start`)
+      console.log(
+        `stopped cleanly in ${((Date.now() - started) / 1000).toFixed(1)} s; the ledger continues on the next start`,
+      )
       process.exit(0)
     }
     process.on('SIGINT', () => void stop('SIGINT'))

@@ -17,10 +17,22 @@ import { createWitness } from '../../ledger/witness/index.ts'
 import { WitnessState } from '../../ledger/witness/index.ts'
 import { DEFAULT_WITNESS_NAME, loadOrCreateWitnessKey } from '../../ledger/witness/index.ts'
 
-interface Options { key: string; name?: string; log: string[]; state: string; port: string; host: string }
+interface Options {
+  key: string
+  name?: string
+  log: string[]
+  state: string
+  port: string
+  host: string
+}
 
 async function logKey(arg: string): Promise<string> {
-  try { parseVerifierKey(arg); return arg.trim() } catch { /* a file */ }
+  try {
+    parseVerifierKey(arg)
+    return arg.trim()
+  } catch {
+    /* a file */
+  }
   const k = (await readFile(arg, 'utf8')).trim()
   parseVerifierKey(k)
   return k
@@ -28,17 +40,33 @@ async function logKey(arg: string): Promise<string> {
 
 export async function startWitness(o: Options): Promise<{ url: string; verifierKey: string; close(): Promise<void> }> {
   const port = Number(o.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${JSON.stringify(o.port)}`)
-  if (!o.log?.length) throw new Error('give at least one --log <verifier key or file>: the witness cosigns only logs it knows')
-  const logs = await Promise.all(o.log.map((l) => logKey(l).catch((e: Error) => { throw new Error(`--log ${l}: not a log verifier key nor a file holding one (${e.message})`) })))
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0..65535, got ${JSON.stringify(o.port)}`)
+  if (!o.log?.length)
+    throw new Error('give at least one --log <verifier key or file>: the witness cosigns only logs it knows')
+  const logs = await Promise.all(
+    o.log.map((l) =>
+      logKey(l).catch((e: Error) => {
+        throw new Error(`--log ${l}: not a log verifier key nor a file holding one (${e.message})`)
+      }),
+    ),
+  )
   const key = await loadOrCreateWitnessKey(o.key, o.name ?? DEFAULT_WITNESS_NAME)
   const state = await WitnessState.open(o.state)
   const witness = createWitness({
-    key, logs, state,
-    onConflict: (c) => process.stderr.write(`witness: REFUSED ${c.status} for ${c.origin}: ${c.reason}; the checkpoint was:\n${c.checkpoint}`),
+    key,
+    logs,
+    state,
+    onConflict: (c) =>
+      process.stderr.write(
+        `witness: REFUSED ${c.status} for ${c.origin}: ${c.reason}; the checkpoint was:\n${c.checkpoint}`,
+      ),
   })
   const server = createServer(witness.handler('/'))
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, o.host, () => resolve()) })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, o.host, () => resolve())
+  })
   const addr = server.address() as { port: number }
   return {
     url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${addr.port}/`,
@@ -50,21 +78,34 @@ export async function startWitness(o: Options): Promise<{ url: string; verifierK
 export function register(program: Command): void {
   program
     .command('witness')
-    .description('run a C2SP tlog-witness: cosign checkpoints of the given logs that are consistent with what it cosigned before')
+    .description(
+      'run a C2SP tlog-witness: cosign checkpoints of the given logs that are consistent with what it cosigned before',
+    )
     .requiredOption('--key <file>', 'the witness signing key file (created, mode 0600, on first run)')
     .option('--name <name>', `the witness key name, when creating the key (default ${DEFAULT_WITNESS_NAME})`)
-    .requiredOption('--log <vkey-or-file...>', 'verifier key of a log to witness (e.g. a ledger\'s ledger.vkey); repeatable')
-    .requiredOption('--state <file>', 'where the witness keeps the latest cosigned size and root of each log (atomic writes)')
+    .requiredOption(
+      '--log <vkey-or-file...>',
+      "verifier key of a log to witness (e.g. a ledger's ledger.vkey); repeatable",
+    )
+    .requiredOption(
+      '--state <file>',
+      'where the witness keeps the latest cosigned size and root of each log (atomic writes)',
+    )
     .option('--port <port>', 'TCP port', '7380')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (o: Options) => {
       try {
         const w = await startWitness(o)
         process.stdout.write(`witness ${w.verifierKey}\nlistening on ${w.url} (POST ${w.url}add-checkpoint)\n`)
-        const stop = () => { void w.close().then(() => process.exit(0)) }
-        process.once('SIGINT', stop); process.once('SIGTERM', stop)
+        const stop = () => {
+          void w.close().then(() => process.exit(0))
+        }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
       } catch (e) {
-        process.stderr.write(`witness: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}\n`)
+        process.stderr.write(
+          `witness: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}\n`,
+        )
         process.exitCode = 2
       }
     })

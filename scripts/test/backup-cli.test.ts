@@ -55,7 +55,12 @@ t.test('backup a stopped ledger, restore it elsewhere, refuse what would lose da
   const r = await cli('restore', out, restoredData)
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, new RegExp(`\\(${size + 1} entries\\)`), 'the close-time checkpoint entry is in the backup too')
-  const v = await cli('verify-ledger', join(restoredData, 'ledger'), '--key', (await readFile(join(data, 'ledger', 'ledger.vkey'), 'utf8')).trim())
+  const v = await cli(
+    'verify-ledger',
+    join(restoredData, 'ledger'),
+    '--key',
+    (await readFile(join(data, 'ledger', 'ledger.vkey'), 'utf8')).trim(),
+  )
   t.equal(v.code, 0, `the restored ledger verifies under the original key: ${v.stdout}${v.stderr}`)
   const reopened = await openLedger({ dir: join(restoredData, 'ledger'), checkpointIntervalMs: 0 })
   t.equal(reopened.device(d.id)?.contiguous, 20, 'and opens with every reading')

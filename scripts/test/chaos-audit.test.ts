@@ -13,7 +13,12 @@ import { nextReading, simDevice, tempDir, T0 } from '../../ledger/test/support.t
 import { audit } from '../chaos/audit.ts'
 import { SIGNED_LOG } from '../chaos/fleet-child.ts'
 
-const frame = (p: Uint8Array) => { const b = Buffer.alloc(4 + p.length); b.writeUInt32BE(p.length, 0); b.set(p, 4); return b }
+const frame = (p: Uint8Array) => {
+  const b = Buffer.alloc(4 + p.length)
+  b.writeUInt32BE(p.length, 0)
+  b.set(p, 4)
+  return b
+}
 
 t.test('the audit reports a lost reading, a declared gap and an unaccounted rejection', async (t) => {
   const tmp = await tempDir('coldproof-chaos-audit-')
@@ -28,9 +33,23 @@ t.test('the audit reports a lost reading, a declared gap and an unaccounted reje
   await ledger.appendReading(body(1), T0)
   await ledger.holdReading(body(3), T0)
   await ledger.holdReading(body(4), T0)
-  await ledger.declareGap({ deviceId: a.id, fromSeq: 3, toSeq: 3, cause: 'buffer-overflow', by: 'ingest', detail: 'qa' })
+  await ledger.declareGap({
+    deviceId: a.id,
+    fromSeq: 3,
+    toSeq: 3,
+    cause: 'buffer-overflow',
+    by: 'ingest',
+    detail: 'qa',
+  })
   const kept = Buffer.from([1, 2, 3])
-  await ledger.quarantine({ reason: 'ERR_READING_TRUNCATED', message: 'qa', time: T0, topic: 'x', raw: kept.toString('base64'), rawLength: 3 })
+  await ledger.quarantine({
+    reason: 'ERR_READING_TRUNCATED',
+    message: 'qa',
+    time: T0,
+    topic: 'x',
+    raw: kept.toString('base64'),
+    rawLength: 3,
+  })
   await ledger.close()
   // The device signed all six; seq 6 never reached the ledger.
   const fleetDir = join(tmp.dir, 'fleet')
@@ -38,7 +57,10 @@ t.test('the audit reports a lost reading, a declared gap and an unaccounted reje
   writeFileSync(join(fleetDir, a.id, SIGNED_LOG), Buffer.concat(p.map(frame)))
 
   const r = await audit({
-    ledgerDir, fleetDir, fleetDevices: [a.id], shipments: [],
+    ledgerDir,
+    fleetDir,
+    fleetDevices: [a.id],
+    shipments: [],
     sent: [
       { kind: 'random bytes', expect: 'quarantine', deviceId: a.id, payload: kept, outcome: 'puback' },
       { kind: 'bit-flipped', expect: 'quarantine', deviceId: a.id, payload: Buffer.from([9, 9, 9]), outcome: 'puback' },
@@ -49,12 +71,19 @@ t.test('the audit reports a lost reading, a declared gap and an unaccounted reje
   t.equal(r.produced, 6, 'six signed')
   t.equal(r.stored, 4, 'seq 1, 2, 4, 5 stored')
   t.equal(r.inGaps, 1, 'seq 3 in the declared gap')
-  t.same(r.gaps.map((g) => [g.deviceId, g.fromSeq, g.toSeq, g.cause]), [[a.id, 3, 3, 'buffer-overflow']])
+  t.same(
+    r.gaps.map((g) => [g.deviceId, g.fromSeq, g.toSeq, g.cause]),
+    [[a.id, 3, 3, 'buffer-overflow']],
+  )
   t.same(r.lost, [{ deviceId: a.id, seq: 6 }], 'seq 6 is a loss')
   t.same(r.duplicates, [])
   t.same(r.rejected.quarantinedByReason, { ERR_READING_TRUNCATED: 1 })
   t.same(r.rejected.refusedByKind, { 'oversized packet': 1 })
-  t.same(r.rejected.unaccounted, [{ kind: 'bit-flipped', expect: 'quarantine' }], 'the message neither quarantined nor counted')
+  t.same(
+    r.rejected.unaccounted,
+    [{ kind: 'bit-flipped', expect: 'quarantine' }],
+    'the message neither quarantined nor counted',
+  )
   t.equal(r.rejected.duplicatesAnswered, 1)
   t.equal(r.rejected.inLog, 0)
 })

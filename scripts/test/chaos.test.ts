@@ -21,8 +21,14 @@ t.test('chaos --quick: nothing measured is lost, every rejection accounted for',
   t.ok(r.audit.produced > 1000, `the fleet signed ${r.audit.produced} readings`)
   t.equal(r.audit.lost.length, 0, 'no reading lost')
   t.equal(r.audit.stored + r.audit.inGaps, r.audit.produced, 'stored once or in a declared gap, each')
-  t.ok(r.audit.gaps.some((g) => g.deviceId === 'chaos-overflow' && g.cause === 'buffer-overflow'), 'the overflow is a declared gap with its cause')
-  t.ok(r.audit.verdicts.length >= 3 && r.audit.verdicts.every((v) => v.equal), 'verdicts equal those from the devices\' records')
+  t.ok(
+    r.audit.gaps.some((g) => g.deviceId === 'chaos-overflow' && g.cause === 'buffer-overflow'),
+    'the overflow is a declared gap with its cause',
+  )
+  t.ok(
+    r.audit.verdicts.length >= 3 && r.audit.verdicts.every((v) => v.equal),
+    "verdicts equal those from the devices' records",
+  )
   t.equal(r.verifyLedger.exitCode, 0, 'coldproof verify-ledger passes')
   t.equal(r.http.serverErrors.length, 0, 'no HTTP 5xx')
   t.equal(r.http.roleBreaches.length, 0, 'no access beyond a role')

@@ -16,7 +16,8 @@ t.test('every command module is registered', async (t) => {
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: unknown }
     const name = f.slice(0, -3)
-    if (typeof mod.register === 'function') t.ok(Object.hasOwn(COMMANDS, name), `${f} exports register() and is in COMMANDS`)
+    if (typeof mod.register === 'function')
+      t.ok(Object.hasOwn(COMMANDS, name), `${f} exports register() and is in COMMANDS`)
     else t.notOk(Object.hasOwn(COMMANDS, name), `${f} is a helper (no register()) and not in COMMANDS`)
   }
   for (const name of Object.keys(COMMANDS)) t.ok(files.includes(`${name}.ts`), `COMMANDS.${name} has its file`)
@@ -25,6 +26,9 @@ t.test('every command module is registered', async (t) => {
 t.test('each listed module registers the command named for it', async (t) => {
   for (const name of Object.keys(COMMANDS)) {
     const program = await buildProgram([name])
-    t.ok(program.commands.some((c) => c.name() === name), `coldproof ${name}`)
+    t.ok(
+      program.commands.some((c) => c.name() === name),
+      `coldproof ${name}`,
+    )
   }
 })

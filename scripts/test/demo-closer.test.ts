@@ -19,11 +19,15 @@ t.test('a delivered shipment is closed at its last sample and its bundle verifie
   const scenario = {
     name: 'closer-test',
     acceleration: 100_000,
-    shipments: [{
-      shipmentId: 'closer-1', product: 'Test vials', storageClass: '2-8',
-      devices: [{ deviceId: 'closer-dev-1' }],
-      legs: [{ durationMin: 120, model: 'reefer', setpointC: 5, ambient: { meanC: 15 } }],
-    }],
+    shipments: [
+      {
+        shipmentId: 'closer-1',
+        product: 'Test vials',
+        storageClass: '2-8',
+        devices: [{ deviceId: 'closer-dev-1' }],
+        legs: [{ durationMin: 120, model: 'reefer', setpointC: 5, ambient: { meanC: 15 } }],
+      },
+    ],
   }
   const file = join(dir, 'scenario.json')
   await writeFile(file, JSON.stringify(scenario))
@@ -31,16 +35,23 @@ t.test('a delivered shipment is closed at its last sample and its bundle verifie
   t.teardown(() => sys.close())
 
   const deadline = Date.now() + 45_000
-  while (sys.ledger.shipment('closer-1')?.closedAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  while (sys.ledger.shipment('closer-1')?.closedAt === undefined && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 200))
   const state = sys.ledger.shipment('closer-1')!
   t.ok(state.closedAt !== undefined, 'the shipment was closed')
   t.equal(state.closedBy, 'demo-receiving-site')
 
-  const readings = (await sys.ledger.readingsByShipment('closer-1')).map((e) => decodeReading(fromBase64(e.entry.body.payload)).fields)
+  const readings = (await sys.ledger.readingsByShipment('closer-1')).map(
+    (e) => decodeReading(fromBase64(e.entry.body.payload)).fields,
+  )
   const status = sys.fleet!.status()[0]
   t.equal(readings.length, status.seq, `every sample is in the ledger (${readings.length})`)
   t.equal(status.buffered, 0, 'nothing left unreceipted in the logger')
-  t.equal(state.closedAt, Math.max(...readings.map((r) => r.deviceTimeMs)), 'closed at the device time of the last sample')
+  t.equal(
+    state.closedAt,
+    Math.max(...readings.map((r) => r.deviceTimeMs)),
+    'closed at the device time of the last sample',
+  )
 
   const { json } = await createBundleBuilder(sys.ledger)('closer-1')
   const key = (await readFile(join(dir, 'data', 'ledger', 'ledger.vkey'), 'utf8')).trim()

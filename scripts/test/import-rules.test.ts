@@ -14,7 +14,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const depcruise = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs')
 
 const files: Record<string, string> = {
-  'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }),
+  'tsconfig.json': JSON.stringify({
+    compilerOptions: {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      allowImportingTsExtensions: true,
+      noEmit: true,
+    },
+  }),
   'package.json': JSON.stringify({ name: 'fixture', type: 'module', private: true }),
   'ledger/protocol/index.ts': "export * from './bytes.ts'\n",
   'ledger/protocol/bytes.ts': 'export const b = 1\n',
@@ -56,12 +63,24 @@ t.test('each broken rule is reported, allowed imports are not', async (t) => {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
-      [depcruise, 'ledger', 'dashboard', 'broker', 'device-sim', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json'],
+      [
+        depcruise,
+        'ledger',
+        'dashboard',
+        'broker',
+        'device-sim',
+        '--config',
+        join(root, '.dependency-cruiser.cjs'),
+        '--output-type',
+        'json',
+      ],
       { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
       (err, out) => (err ? reject(err) : resolve(out)),
     )
   })
-  const result = JSON.parse(stdout) as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } }
+  const result = JSON.parse(stdout) as {
+    summary: { violations: { rule: { name: string }; from: string; to: string }[] }
+  }
   const found = result.summary.violations.map((v) => `${v.rule.name}: ${v.from}`)
   const expected = [
     'ledger-zone-door-only: ledger/store/past-door.ts',
@@ -74,8 +93,14 @@ t.test('each broken rule is reported, allowed imports are not', async (t) => {
     'not-to-unresolvable: broker/broker.ts',
   ]
   for (const e of expected) t.ok(found.includes(e), `reports ${e}`)
-  t.ok(found.some((f) => f.startsWith('no-circular: device-sim/')), 'reports the device-sim cycle')
+  t.ok(
+    found.some((f) => f.startsWith('no-circular: device-sim/')),
+    'reports the device-sim cycle',
+  )
   for (const clean of ['ledger/store/good.ts', 'dashboard/server/app.ts', 'ledger/tlog/merkle.ts']) {
-    t.notOk(found.some((f) => f.endsWith(`: ${clean}`)), `no violation for the allowed ${clean}`)
+    t.notOk(
+      found.some((f) => f.endsWith(`: ${clean}`)),
+      `no violation for the allowed ${clean}`,
+    )
   }
 })

@@ -33,22 +33,40 @@ async function until<T>(what: string, f: () => Promise<T | false>, ceilingMs = 3
 t.test('README commands work as written against a running system', async (t) => {
   const cwd = t.testdir()
   const sys = await startChild('./.data', [], cwd)
-  t.teardown(() => { sys.child.kill('SIGKILL') })
-  t.ok(existsSync(join(cwd, '.data', 'local-access.json')), 'the running system leaves its local access file in the data directory')
+  t.teardown(() => {
+    sys.child.kill('SIGKILL')
+  })
+  t.ok(
+    existsSync(join(cwd, '.data', 'local-access.json')),
+    'the running system leaves its local access file in the data directory',
+  )
   const admin = await loginCookie(sys.url, sys.logins.admin)
   const api = async (path: string, init: RequestInit = {}) => {
-    const r = await fetch(`${sys.url}${path}`, { ...init, headers: { cookie: admin, origin: sys.url, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } })
+    const r = await fetch(`${sys.url}${path}`, {
+      ...init,
+      headers: {
+        cookie: admin,
+        origin: sys.url,
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+    })
     return { status: r.status, json: (await r.json().catch(() => null)) as Record<string, unknown> | null }
   }
 
   // report: the README's line, with the data directory found by default.
   await until('demo-delivered-insulin to be closed by the demo', async () =>
-    (await api('/api/shipments/demo-delivered-insulin')).json?.closedAt ? true : false)
+    (await api('/api/shipments/demo-delivered-insulin')).json?.closedAt ? true : false,
+  )
   const report = await runCli(['report', 'demo-delivered-insulin', '--bundle', '--out', 'bundle.json'], { cwd })
   t.equal(report.code, 0, `report exits 0 (stderr: ${report.err.trim()})`)
   t.match(report.err, /wrote bundle\.json .* SHA-256 [0-9a-f]{64}/)
   const verify = await runCli(['verify', 'bundle.json', '--key', './.data/ledger/ledger.vkey'], { cwd })
-  t.equal(verify.code, 0, `verify exits 0 on the bundle the README's report wrote (${verify.out.split('\n').slice(0, 3).join(' | ')})`)
+  t.equal(
+    verify.code,
+    0,
+    `verify exits 0 on the bundle the README's report wrote (${verify.out.split('\n').slice(0, 3).join(' | ')})`,
+  )
 
   // An admin API token, as the README's --token needs.
   const tok = await api('/api/tokens', { method: 'POST', body: JSON.stringify({ label: 'readme test' }) })
@@ -59,13 +77,53 @@ t.test('README commands work as written against a running system', async (t) => 
 
   // sim without --register: refused by the broker, and told what to add.
   mkdirSync(join(cwd, 'unregistered'))
-  const lost = await runCli(['sim', '--broker', mqtt!, '--scenario', 'tarmac-delay', '--data', './unregistered', '--accel', 'max', '--drain-timeout', '0', '--quiet'], { cwd })
-  t.match(lost.err, /hint: the broker does not know these loggers\. .*add --register --url <dashboard> --token <admin API token>/, 'one line says what to add')
+  const lost = await runCli(
+    [
+      'sim',
+      '--broker',
+      mqtt!,
+      '--scenario',
+      'tarmac-delay',
+      '--data',
+      './unregistered',
+      '--accel',
+      'max',
+      '--drain-timeout',
+      '0',
+      '--quiet',
+    ],
+    { cwd },
+  )
+  t.match(
+    lost.err,
+    /hint: the broker does not know these loggers\. .*add --register --url <dashboard> --token <admin API token>/,
+    'one line says what to add',
+  )
   t.equal(lost.err.match(/^hint:/gm)?.length, 1, 'said once')
 
   // sim --register: its loggers registered, their shipment created, their readings on the dashboard.
-  const sim = await runCli(['sim', '--broker', mqtt!, '--scenario', 'tarmac-delay', '--data', './sim-data', '--accel', 'max', '--seed', '7',
-    '--register', '--url', sys.url, '--token', token, '--quiet'], { cwd })
+  const sim = await runCli(
+    [
+      'sim',
+      '--broker',
+      mqtt!,
+      '--scenario',
+      'tarmac-delay',
+      '--data',
+      './sim-data',
+      '--accel',
+      'max',
+      '--seed',
+      '7',
+      '--register',
+      '--url',
+      sys.url,
+      '--token',
+      token,
+      '--quiet',
+    ],
+    { cwd },
+  )
   t.equal(sim.code, 0, `sim exits 0 (stderr tail: ${sim.err.trim().split('\n').slice(-3).join(' | ')})`)
   t.match(sim.err, /sim: registered tarmac-a/)
   t.match(sim.err, /sim: created shipment shp-tarmac with tarmac-a/)
@@ -75,8 +133,28 @@ t.test('README commands work as written against a running system', async (t) => 
     return n > 0 ? n : false
   })
   t.ok(readings > 0, `shp-tarmac shows ${readings} readings`)
-  const again = await runCli(['sim', '--broker', mqtt!, '--scenario', 'tarmac-delay', '--data', './sim-data', '--accel', 'max', '--drain-timeout', '0',
-    '--register', '--url', sys.url, '--token', token, '--quiet'], { cwd })
+  const again = await runCli(
+    [
+      'sim',
+      '--broker',
+      mqtt!,
+      '--scenario',
+      'tarmac-delay',
+      '--data',
+      './sim-data',
+      '--accel',
+      'max',
+      '--drain-timeout',
+      '0',
+      '--register',
+      '--url',
+      sys.url,
+      '--token',
+      token,
+      '--quiet',
+    ],
+    { cwd },
+  )
   t.match(again.err, /tarmac-a already registered with this key/, 'a second run continues: nothing registered twice')
 
   // backup through the dashboard; the offline check on the running ledger.
@@ -85,7 +163,11 @@ t.test('README commands work as written against a running system', async (t) => 
   t.ok(readFileSync(join(cwd, 'backup.ndjson'), 'utf8').length > 1000, 'the backup holds the log')
   const busy = await runCli(['verify-ledger', './.data/ledger'], { cwd })
   t.equal(busy.code, 2, 'verify-ledger refuses a ledger in use')
-  t.match(busy.err, /^verify-ledger: .* is in use by a running ledger .*stop it, or check a backup of it/, 'and says what to do instead')
+  t.match(
+    busy.err,
+    /^verify-ledger: .* is in use by a running ledger .*stop it, or check a backup of it/,
+    'and says what to do instead',
+  )
 
   t.equal(await stopChild(sys), 0, 'Ctrl-C stops it')
   t.notOk(existsSync(join(cwd, '.data', 'local-access.json')), 'the local access file goes with it')
@@ -93,18 +175,27 @@ t.test('README commands work as written against a running system', async (t) => 
   t.equal(check.code, 0, `verify-ledger exits 0 on the stopped ledger (${check.err.trim().split('\n').slice(-1)[0]})`)
   const offline = await runCli(['report', 'demo-delivered-insulin', '--bundle', '--out', 'offline.json'], { cwd })
   t.equal(offline.code, 0, 'with the system stopped, report reads the ledger itself')
-  t.equal(readFileSync(join(cwd, 'offline.json'), 'utf8'), readFileSync(join(cwd, 'bundle.json'), 'utf8'), 'the same frozen bundle, byte for byte')
+  t.equal(
+    readFileSync(join(cwd, 'offline.json'), 'utf8'),
+    readFileSync(join(cwd, 'bundle.json'), 'utf8'),
+    'the same frozen bundle, byte for byte',
+  )
 })
 
 t.test('report on a locked ledger without the access file says in one line what to add', async (t) => {
   const cwd = t.testdir()
   const sys = await startChild('./.data', ['--no-demo'], cwd)
-  t.teardown(() => { sys.child.kill('SIGKILL') })
+  t.teardown(() => {
+    sys.child.kill('SIGKILL')
+  })
   const { rmSync } = await import('node:fs')
   rmSync(join(cwd, '.data', 'local-access.json'))
   const r = await runCli(['report', 'any-shipment', '--bundle'], { cwd })
   t.equal(r.code, 2)
-  t.match(r.err, /^report: the ledger in .* is held by a running `coldproof start` and .*local-access\.json does not exist.*; add --url <its dashboard> --token <API token> instead of --data\n$/)
+  t.match(
+    r.err,
+    /^report: the ledger in .* is held by a running `coldproof start` and .*local-access\.json does not exist.*; add --url <its dashboard> --token <API token> instead of --data\n$/,
+  )
   t.equal(r.err.trim().split('\n').length, 1, 'one line')
   t.equal(await stopChild(sys), 0)
 })

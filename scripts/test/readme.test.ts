@@ -13,7 +13,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
 const bin = join(root, 'bin', 'coldproof.js')
 
-const help = (args: string[]): string => execFileSync(process.execPath, [bin, ...args, '--help'], { cwd: root, encoding: 'utf8' })
+const help = (args: string[]): string =>
+  execFileSync(process.execPath, [bin, ...args, '--help'], { cwd: root, encoding: 'utf8' })
 
 t.test('README quick start shows npm install && npm start, then npm test', async (t) => {
   const quick = readme.split('## Quick start')[1]?.split('\n## ')[0] ?? ''

@@ -10,7 +10,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { encodeRecord, assemblePayload, readingSigningMessage, readingHash, GENESIS_PREV_HASH, toHex, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
+import {
+  encodeRecord,
+  assemblePayload,
+  readingSigningMessage,
+  readingHash,
+  GENESIS_PREV_HASH,
+  toHex,
+  toBase64,
+  utf8,
+} from '../../../ledger/protocol/index.ts'
 import { nobleSign, noblePublicKey } from '../../../ledger/protocol/test/support.ts'
 import { openLedger, type Ledger } from '../../../ledger/store/index.ts'
 import { BUILTIN_PROFILES } from '../../compliance/index.ts'
@@ -18,7 +27,13 @@ import { BUILTIN_PROFILES } from '../../compliance/index.ts'
 export const MIN = 60_000
 export const T0 = Date.UTC(2026, 10, 20, 6, 0, 0)
 
-export interface Dev { deviceId: string; seed: Uint8Array; publicKey: string; seq: number; prevHash: Uint8Array }
+export interface Dev {
+  deviceId: string
+  seed: Uint8Array
+  publicKey: string
+  seq: number
+  prevHash: Uint8Array
+}
 
 export function dev(deviceId: string): Dev {
   const seed = sha256(utf8(`coldproof bundle test ${deviceId}`))
@@ -27,7 +42,14 @@ export function dev(deviceId: string): Dev {
 
 /** The device's next reading, signed and chained (advances `d`), as the ingest appends it. */
 export function nextReadingBody(d: Dev, t: number, temp: number): { payload: string; deviceId: string; seq: number } {
-  const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs: t, tempCentiC: temp, prevHash: d.prevHash, batteryPct: 80 })
+  const record = encodeRecord({
+    deviceId: d.deviceId,
+    seq: d.seq + 1,
+    deviceTimeMs: t,
+    tempCentiC: temp,
+    prevHash: d.prevHash,
+    batteryPct: 80,
+  })
   const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
   d.seq++
   d.prevHash = readingHash(payload)
@@ -50,11 +72,28 @@ export interface Trail {
 export async function buildTrail(): Promise<Trail> {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-bundle-'))
   let now = T0 - 60 * MIN
-  const ledger = await openLedger({ dir: join(dir, 'ledger'), clock: () => now, checkpointIntervalMs: 0, checkpointEvery: 100_000 })
-  const a = dev('bt-fridge-a'), b = dev('bt-fridge-b'), c = dev('bt-other-c')
+  const ledger = await openLedger({
+    dir: join(dir, 'ledger'),
+    clock: () => now,
+    checkpointIntervalMs: 0,
+    checkpointEvery: 100_000,
+  })
+  const a = dev('bt-fridge-a'),
+    b = dev('bt-fridge-b'),
+    c = dev('bt-other-c')
   const year = 365 * 24 * 60 * MIN
   for (const d of [a, b, c]) {
-    await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, model: 'TempLog 4', calibration: { certificate: `CAL-${d.deviceId}`, calibratedAt: T0 - 30 * 24 * 60 * MIN, dueAt: T0 - 30 * 24 * 60 * MIN + year }, by: 'test' })
+    await ledger.registerDevice({
+      deviceId: d.deviceId,
+      publicKey: d.publicKey,
+      model: 'TempLog 4',
+      calibration: {
+        certificate: `CAL-${d.deviceId}`,
+        calibratedAt: T0 - 30 * 24 * 60 * MIN,
+        dueAt: T0 - 30 * 24 * 60 * MIN + year,
+      },
+      by: 'test',
+    })
   }
   const append = async (d: Dev, t: number, temp: number) => {
     now = Math.max(now, t + 2000)
@@ -66,8 +105,24 @@ export async function buildTrail(): Promise<Trail> {
   for (let t = T0 - 15 * MIN; t < T0; t += 5 * MIN) await append(a, t, 500)
   now = T0 - 10 * MIN
   const fridge = BUILTIN_PROFILES['refrigerated-2-8']
-  await ledger.createShipment({ shipmentId: 'BT-FRIDGE-1', product: 'Insulin glargine', route: { from: 'Basel', to: 'Lyon' }, devices: [a.deviceId, b.deviceId], profile: fridge, startAt, by: 'alice' })
-  await ledger.createShipment({ shipmentId: 'BT-OTHER-1', product: 'Measles vaccine', route: { from: 'Antwerp', to: 'Madrid' }, devices: [c.deviceId], profile: fridge, startAt, by: 'alice' })
+  await ledger.createShipment({
+    shipmentId: 'BT-FRIDGE-1',
+    product: 'Insulin glargine',
+    route: { from: 'Basel', to: 'Lyon' },
+    devices: [a.deviceId, b.deviceId],
+    profile: fridge,
+    startAt,
+    by: 'alice',
+  })
+  await ledger.createShipment({
+    shipmentId: 'BT-OTHER-1',
+    product: 'Measles vaccine',
+    route: { from: 'Antwerp', to: 'Madrid' },
+    devices: [c.deviceId],
+    profile: fridge,
+    startAt,
+    by: 'alice',
+  })
   for (let t = T0; t <= closedAt; t += 5 * MIN) {
     // a: an excursion to ~10.4 °C for 45 minutes (longer than the alarm delay) from 2 h in.
     const exc = t >= T0 + 120 * MIN && t < T0 + 165 * MIN
@@ -77,28 +132,55 @@ export async function buildTrail(): Promise<Trail> {
   }
   now = closedAt + 2 * MIN
   await ledger.closeShipment({ shipmentId: 'BT-FRIDGE-1', closedAt, by: 'bob' })
-  await ledger.acknowledgeAlarm({ shipmentId: 'BT-FRIDGE-1', alarmId: 'bt-fridge-a:excursion', reason: 'Product quarantined pending QA assessment', comment: 'reefer door', by: 'olivia' })
+  await ledger.acknowledgeAlarm({
+    shipmentId: 'BT-FRIDGE-1',
+    alarmId: 'bt-fridge-a:excursion',
+    reason: 'Product quarantined pending QA assessment',
+    comment: 'reefer door',
+    by: 'olivia',
+  })
   // The loggers keep logging after arrival: these readings anchor the chain ends.
-  for (let t = closedAt + 5 * MIN; t <= closedAt + 10 * MIN; t += 5 * MIN) { await append(a, t, 500); await append(b, t, 500) }
+  for (let t = closedAt + 5 * MIN; t <= closedAt + 10 * MIN; t += 5 * MIN) {
+    await append(a, t, 500)
+    await append(b, t, 500)
+  }
   await ledger.barrier()
   return {
-    dir, ledger, shipmentId: 'BT-FRIDGE-1', otherShipmentId: 'BT-OTHER-1', devices: { a, b, c }, startAt, closedAt,
-    async close() { await ledger.close(); await rm(dir, { recursive: true, force: true }) },
+    dir,
+    ledger,
+    shipmentId: 'BT-FRIDGE-1',
+    otherShipmentId: 'BT-OTHER-1',
+    devices: { a, b, c },
+    startAt,
+    closedAt,
+    async close() {
+      await ledger.close()
+      await rm(dir, { recursive: true, force: true })
+    },
   }
 }
 
-export interface GapTrail { dir: string; ledger: Ledger; shipmentId: string; devices: { early: Dev; gappy: Dev }; close(): Promise<void> }
+export interface GapTrail {
+  dir: string
+  ledger: Ledger
+  shipmentId: string
+  devices: { early: Dev; gappy: Dev }
+  close(): Promise<void>
+}
 
 /**
  * A small closed shipment for the property and gap tests: logger `early` ran
  * before the window (a reading before it), logger `gappy` lost seq 5 and 6 and
  * the ledger declared them lost. `beforeClose` runs just before the close.
  */
-export async function buildGapTrail(beforeClose: (ledger: Ledger, d: { early: Dev; gappy: Dev }) => Promise<void> = async () => {}): Promise<GapTrail> {
+export async function buildGapTrail(
+  beforeClose: (ledger: Ledger, d: { early: Dev; gappy: Dev }) => Promise<void> = async () => {},
+): Promise<GapTrail> {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-gap-trail-'))
   let now = T0 - 30 * MIN
   const ledger = await openLedger({ dir, clock: () => now, checkpointIntervalMs: 0 })
-  const early = dev('prop-early'), gappy = dev('prop-gappy')
+  const early = dev('prop-early'),
+    gappy = dev('prop-gappy')
   for (const d of [early, gappy]) await ledger.registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, by: 't' })
   const put = async (d: Dev, at: number) => {
     now = Math.max(now, at + 1000)
@@ -108,14 +190,32 @@ export async function buildGapTrail(beforeClose: (ledger: Ledger, d: { early: De
     else await ledger.holdReading(body, now)
   }
   for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) await put(early, at)
-  await ledger.createShipment({ shipmentId: 'PROP-1', product: 'p', route: { from: 'a', to: 'b' }, devices: [early.deviceId, gappy.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' })
+  await ledger.createShipment({
+    shipmentId: 'PROP-1',
+    product: 'p',
+    route: { from: 'a', to: 'b' },
+    devices: [early.deviceId, gappy.deviceId],
+    profile: BUILTIN_PROFILES['refrigerated-2-8'],
+    startAt: T0,
+    by: 't',
+  })
   for (let i = 0; i <= 8; i++) {
     await put(early, T0 + i * 5 * MIN)
-    if (i === 4 || i === 5) nextReadingBody(gappy, T0 + i * 5 * MIN, 500) // seq 5 and 6 never arrive
+    if (i === 4 || i === 5)
+      nextReadingBody(gappy, T0 + i * 5 * MIN, 500) // seq 5 and 6 never arrive
     else await put(gappy, T0 + i * 5 * MIN)
   }
   await ledger.declareGap({ deviceId: gappy.deviceId, fromSeq: 5, toSeq: 6, cause: 'resend-abandoned', by: 'ingest' })
   await beforeClose(ledger, { early, gappy })
   await ledger.closeShipment({ shipmentId: 'PROP-1', closedAt: T0 + 40 * MIN, by: 't' })
-  return { dir, ledger, shipmentId: 'PROP-1', devices: { early, gappy }, async close() { await ledger.close(); await rm(dir, { recursive: true, force: true }) } }
+  return {
+    dir,
+    ledger,
+    shipmentId: 'PROP-1',
+    devices: { early, gappy },
+    async close() {
+      await ledger.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
 }

@@ -42,30 +42,68 @@ export async function buildPartitionedTrail(data: string): Promise<PartitionedTr
   await writeFile(join(dir, 'layout.json'), JSON.stringify({ partitions: 2 }) + '\n')
   let now = T0 - 60 * MIN
   const ledgers: Ledger[] = []
-  for (const k of [0, 1]) ledgers.push(await openLedger({ dir: join(dir, 'partitions', `p${k}`), origin: `pt.local/p${k}`, clock: () => now, checkpointIntervalMs: 0 }))
+  for (const k of [0, 1])
+    ledgers.push(
+      await openLedger({
+        dir: join(dir, 'partitions', `p${k}`),
+        origin: `pt.local/p${k}`,
+        clock: () => now,
+        checkpointIntervalMs: 0,
+      }),
+    )
   const root = await openRootLog({ dir: join(dir, 'root'), origin: 'pt.local/root' })
   const tick = createRootTicker(root, ledgers)
-  const a = dev(idIn('pt-logger-a', 0)), b = dev(idIn('pt-logger-b', 1)), c = dev(idIn('pt-other-c', 0))
+  const a = dev(idIn('pt-logger-a', 0)),
+    b = dev(idIn('pt-logger-b', 1)),
+    c = dev(idIn('pt-other-c', 0))
   const home = (d: Dev) => ledgers[ingestPartitionOf(d.deviceId, 2)]
-  for (const d of [a, b, c]) await home(d).registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, model: 'TempLog 4', by: 'test' })
-  const append = async (d: Dev, at: number, temp: number) => { now = Math.max(now, at + 2000); await home(d).appendReading(nextReadingBody(d, at, temp), now) }
-  for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) { await append(a, at, 500); await append(c, at, 500) }
+  for (const d of [a, b, c])
+    await home(d).registerDevice({ deviceId: d.deviceId, publicKey: d.publicKey, model: 'TempLog 4', by: 'test' })
+  const append = async (d: Dev, at: number, temp: number) => {
+    now = Math.max(now, at + 2000)
+    await home(d).appendReading(nextReadingBody(d, at, temp), now)
+  }
+  for (let at = T0 - 15 * MIN; at < T0; at += 5 * MIN) {
+    await append(a, at, 500)
+    await append(c, at, 500)
+  }
   // An unrelated root tick before the shipment: the bundle must pick the checkpoints that cover it.
   for (const l of ledgers) await l.checkpoint()
   await tick()
   now = T0 - 5 * MIN
-  await createClusterShipment(ledgers, { shipmentId: SHIP, product: 'Insulin glargine', route: { from: 'Basel', to: 'Lyon' }, devices: [b.deviceId, a.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 'alice' })
+  await createClusterShipment(ledgers, {
+    shipmentId: SHIP,
+    product: 'Insulin glargine',
+    route: { from: 'Basel', to: 'Lyon' },
+    devices: [b.deviceId, a.deviceId],
+    profile: BUILTIN_PROFILES['refrigerated-2-8'],
+    startAt: T0,
+    by: 'alice',
+  })
   const closedAt = T0 + 60 * MIN
-  for (let at = T0; at <= closedAt; at += 5 * MIN) { await append(a, at, 450); await append(b, at + 30_000, at === T0 + 30 * MIN ? 1050 : 520); await append(c, at, 480) }
+  for (let at = T0; at <= closedAt; at += 5 * MIN) {
+    await append(a, at, 450)
+    await append(b, at + 30_000, at === T0 + 30 * MIN ? 1050 : 520)
+    await append(c, at, 480)
+  }
   now = closedAt + 2 * MIN
   await closeClusterShipment(ledgers, { shipmentId: SHIP, closedAt, by: 'bob' })
-  for (let at = closedAt + 5 * MIN; at <= closedAt + 10 * MIN; at += 5 * MIN) { await append(a, at, 500); await append(b, at, 500) }
+  for (let at = closedAt + 5 * MIN; at <= closedAt + 10 * MIN; at += 5 * MIN) {
+    await append(a, at, 500)
+    await append(b, at, 500)
+  }
   for (const l of ledgers) await l.checkpoint()
   await tick()
   const json = buildPartitionedBundle(await collectPartitionedBundleInputs(ledgers, root, SHIP)).json
   let closed = false
   return {
-    data, ledgers, root, tick, devices: { a, b, c }, shipmentId: SHIP, json,
+    data,
+    ledgers,
+    root,
+    tick,
+    devices: { a, b, c },
+    shipmentId: SHIP,
+    json,
     async close() {
       if (closed) return
       closed = true

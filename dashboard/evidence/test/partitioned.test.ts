@@ -31,8 +31,11 @@ import { buildPartitionedTrail, idIn, type PartitionedTrail } from './partitione
 
 const exec = promisify(execFile)
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-const cli = (...args: string[]) => exec(process.execPath, [join(repo, 'bin', 'coldproof.js'), ...args], { cwd: repo }).then(
-  (r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }))
+const cli = (...args: string[]) =>
+  exec(process.execPath, [join(repo, 'bin', 'coldproof.js'), ...args], { cwd: repo }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  )
 
 let trail: PartitionedTrail
 let SHIP: string
@@ -56,51 +59,104 @@ t.teardown(() => trail?.close())
 const clone = (): PartitionedEvidenceBundle => JSON.parse(json)
 const section = (x: PartitionedEvidenceBundle, k: number) => x.partitions.find((p) => p.partition === k)!
 const entryOf = (r: EntryRef) => JSON.parse(new TextDecoder().decode(fromBase64(r.entry)))
-const flip = (h: string) => { const x = fromBase64(h); x[0] ^= 1; return toBase64(x) }
-const verify = (x: PartitionedEvidenceBundle | string, opts: { trustedKey?: string } = { trustedKey: rootKey }) => verifyBundle(typeof x === 'string' ? x : JSON.stringify(x), opts)
+const flip = (h: string) => {
+  const x = fromBase64(h)
+  x[0] ^= 1
+  return toBase64(x)
+}
+const verify = (x: PartitionedEvidenceBundle | string, opts: { trustedKey?: string } = { trustedKey: rootKey }) =>
+  verifyBundle(typeof x === 'string' ? x : JSON.stringify(x), opts)
 
 function requireReason(t: Test, r: VerifyReport, check: CheckId, code: VerifyReasonCode, partition?: number) {
   t.equal(r.result, 'NOT VERIFIED', 'NOT VERIFIED')
   const fs = r.checks.find((x) => x.id === check)!.failures
-  t.ok(fs.some((f) => f.code === code && (partition === undefined || f.partition === partition)), `${check}: ${code}${partition === undefined ? '' : ` in partition ${partition}`} — got ${JSON.stringify(r.checks.flatMap((x) => x.failures.map((f) => [x.id, f.code, f.partition])))}`)
+  t.ok(
+    fs.some((f) => f.code === code && (partition === undefined || f.partition === partition)),
+    `${check}: ${code}${partition === undefined ? '' : ` in partition ${partition}`} — got ${JSON.stringify(r.checks.flatMap((x) => x.failures.map((f) => [x.id, f.code, f.partition])))}`,
+  )
 }
 
 t.test('the partitioned bundle proves both partitions up to the root checkpoint and verifies', async (t) => {
   const x = clone()
   t.equal(x.version, 3)
-  t.same(x.partitions.map((p) => p.partition), [0, 1], 'one section per partition holding a logger')
-  t.same(section(x, 0).chains.map((ch) => ch.deviceId), [a.deviceId], 'partition 0 holds logger a')
-  t.same(section(x, 1).chains.map((ch) => ch.deviceId), [b.deviceId], 'partition 1 holds logger b')
-  t.same(entryOf(section(x, 0).shipment.create).body.cluster, { partitions: 2, devices: [b.deviceId, a.deviceId] }, 'each slice names every logger')
+  t.same(
+    x.partitions.map((p) => p.partition),
+    [0, 1],
+    'one section per partition holding a logger',
+  )
+  t.same(
+    section(x, 0).chains.map((ch) => ch.deviceId),
+    [a.deviceId],
+    'partition 0 holds logger a',
+  )
+  t.same(
+    section(x, 1).chains.map((ch) => ch.deviceId),
+    [b.deviceId],
+    'partition 1 holds logger b',
+  )
+  t.same(
+    entryOf(section(x, 0).shipment.create).body.cluster,
+    { partitions: 2, devices: [b.deviceId, a.deviceId] },
+    'each slice names every logger',
+  )
   t.notOk(json.includes(c.deviceId), 'the unrelated logger of partition 0 is not in the bundle')
   for (const engine of ['webcrypto', 'noble'] as const) {
     const r = await verifyBundle(json, { trustedKey: rootKey, engine })
-    t.equal(r.result, 'VERIFIED', `VERIFIED (${engine}): ${JSON.stringify(r.checks.filter((c) => !c.ok).map((c) => c.failures.slice(0, 3)))}`)
+    t.equal(
+      r.result,
+      'VERIFIED',
+      `VERIFIED (${engine}): ${JSON.stringify(r.checks.filter((c) => !c.ok).map((c) => c.failures.slice(0, 3)))}`,
+    )
     t.equal(r.partitions?.length, 2)
-    t.equal(r.checkpoint?.origin, 'pt.local/root', 'the checkpoint reported is the root\'s')
-    t.same(r.claimed?.sensors.map((s) => s.deviceId).sort(), [a.deviceId, b.deviceId].sort(), 'the result covers both loggers')
+    t.equal(r.checkpoint?.origin, 'pt.local/root', "the checkpoint reported is the root's")
+    t.same(
+      r.claimed?.sensors.map((s) => s.deviceId).sort(),
+      [a.deviceId, b.deviceId].sort(),
+      'the result covers both loggers',
+    )
   }
-  t.equal(x.claimed.verdict, 'FAIL', 'logger b\'s excursion fails the shipment')
+  t.equal(x.claimed.verdict, 'FAIL', "logger b's excursion fails the shipment")
   // Chosen by the logs alone: later readings, checkpoints and root ticks leave a closed shipment's bundle as it was.
   await ledgers[1].appendReading(nextReadingBody(b, T0 + 90 * MIN, 500), T0 + 91 * MIN)
   for (const l of ledgers) await l.checkpoint()
   await tick()
-  t.equal(bundleHash(buildPartitionedBundle(await collectPartitionedBundleInputs(ledgers, root, SHIP)).json), bundleHash(json), 'the same bytes after the logs grew')
+  t.equal(
+    bundleHash(buildPartitionedBundle(await collectPartitionedBundleInputs(ledgers, root, SHIP)).json),
+    bundleHash(json),
+    'the same bytes after the logs grew',
+  )
 })
 
-t.test('keys: the root key must be pinned; a pinned partition key must be that partition\'s', async (t) => {
+t.test("keys: the root key must be pinned; a pinned partition key must be that partition's", async (t) => {
   requireReason(t, await verify(json, {}), 'ledger-key', 'LEDGER_KEY_NOT_PINNED')
-  requireReason(t, await verify(json, { trustedKey: section(clone(), 0).ledger.verifierKey }), 'checkpoint', 'CHECKPOINT_SIGNATURE')
+  requireReason(
+    t,
+    await verify(json, { trustedKey: section(clone(), 0).ledger.verifierKey }),
+    'checkpoint',
+    'CHECKPOINT_SIGNATURE',
+  )
   const keys = { 0: ledgers[0].verifierKey, 1: ledgers[1].verifierKey }
-  t.equal((await verifyBundle(json, { trustedKey: rootKey, partitionKeys: keys })).result, 'VERIFIED', 'the right partition keys pinned')
-  requireReason(t, await verifyBundle(json, { trustedKey: rootKey, partitionKeys: { 0: keys[1], 1: keys[0] } }), 'checkpoint', 'CHECKPOINT_SIGNATURE', 0)
+  t.equal(
+    (await verifyBundle(json, { trustedKey: rootKey, partitionKeys: keys })).result,
+    'VERIFIED',
+    'the right partition keys pinned',
+  )
+  requireReason(
+    t,
+    await verifyBundle(json, { trustedKey: rootKey, partitionKeys: { 0: keys[1], 1: keys[0] } }),
+    'checkpoint',
+    'CHECKPOINT_SIGNATURE',
+    0,
+  )
 })
 
 t.test('each link tampered with is refused with its reason', async (t) => {
   // Partition entry: a reading of partition 1 altered (its receive time): not in the partition checkpoint.
   let x = clone()
   const r1 = section(x, 1).chains[0].readings[3]
-  const e = entryOf(r1); e.time += 1; r1.entry = toBase64(canonicalJsonBytes(e))
+  const e = entryOf(r1)
+  e.time += 1
+  r1.entry = toBase64(canonicalJsonBytes(e))
   requireReason(t, await verify(x), 'inclusion', 'INCLUSION_FAILED', 1)
   // Partition proof: one hash of a reading's inclusion path.
   x = clone()
@@ -154,16 +210,40 @@ t.test('each link tampered with is refused with its reason', async (t) => {
   requireReason(t, await verify(x), 'checkpoint', 'PARTITION_MISMATCH', 9)
 })
 
-t.test('a single-log bundle of one partition\'s slice is not the shipment: PARTITION_MISSING', async (t) => {
+t.test("a single-log bundle of one partition's slice is not the shipment: PARTITION_MISSING", async (t) => {
   const slice = buildBundle(await collectBundleInputs(ledgers[1], SHIP)).json
   requireReason(t, await verifyBundle(slice, { trustedKey: ledgers[1].verifierKey }), 'shipment', 'PARTITION_MISSING')
 })
 
 t.test('a cluster shipment is refused whole when a logger is not registered in its partition', async (t) => {
   const ghost = idIn('pt-ghost', 1)
-  await t.rejects(createClusterShipment(ledgers, { shipmentId: 'PT-SHIP-2', product: 'p', route: { from: 'a', to: 'b' }, devices: [a.deviceId, ghost], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't' }), { code: 'ERR_LEDGER_DEVICE_UNKNOWN' })
+  await t.rejects(
+    createClusterShipment(ledgers, {
+      shipmentId: 'PT-SHIP-2',
+      product: 'p',
+      route: { from: 'a', to: 'b' },
+      devices: [a.deviceId, ghost],
+      profile: BUILTIN_PROFILES['refrigerated-2-8'],
+      startAt: T0,
+      by: 't',
+    }),
+    { code: 'ERR_LEDGER_DEVICE_UNKNOWN' },
+  )
   t.notOk(ledgers[0].shipment('PT-SHIP-2'), 'no slice was written in partition 0')
-  await t.rejects(ledgers[1].createShipment({ shipmentId: 'PT-SHIP-3', product: 'p', route: { from: 'a', to: 'b' }, devices: [b.deviceId], profile: BUILTIN_PROFILES['refrigerated-2-8'], startAt: T0, by: 't', cluster: { partitions: 2, devices: [a.deviceId] } }), { code: 'ERR_ENTRY_BAD_FIELD' }, 'a slice must be listed in its cluster list')
+  await t.rejects(
+    ledgers[1].createShipment({
+      shipmentId: 'PT-SHIP-3',
+      product: 'p',
+      route: { from: 'a', to: 'b' },
+      devices: [b.deviceId],
+      profile: BUILTIN_PROFILES['refrigerated-2-8'],
+      startAt: T0,
+      by: 't',
+      cluster: { partitions: 2, devices: [a.deviceId] },
+    }),
+    { code: 'ERR_ENTRY_BAD_FIELD' },
+    'a slice must be listed in its cluster list',
+  )
 })
 
 t.test('coldproof report --bundle --data <cluster data dir> writes it; coldproof verify accepts it', async (t) => {
@@ -172,10 +252,22 @@ t.test('coldproof report --bundle --data <cluster data dir> writes it; coldproof
   const rep = await cli('report', SHIP, '--bundle', '--data', data, '--out', out)
   t.equal(rep.code, 0, `report exit 0: ${rep.stderr}`)
   const p = (k: number) => `${k}=${join(data, 'cluster', 'partitions', `p${k}`, 'ledger.vkey')}`
-  const ok = await cli('verify', out, '--key', join(data, 'cluster', 'root', 'ledger.vkey'), '--partition-key', p(0), '--partition-key', p(1))
+  const ok = await cli(
+    'verify',
+    out,
+    '--key',
+    join(data, 'cluster', 'root', 'ledger.vkey'),
+    '--partition-key',
+    p(0),
+    '--partition-key',
+    p(1),
+  )
   t.equal(ok.code, 0, `verify exit 0: ${ok.stderr}`)
   t.match(ok.stdout, /^VERIFIED: authentic evidence of a FAIL/)
-  t.match(ok.stdout, /partitioned: partition 0 \(pt\.local\/p0, size \d+\), partition 1 \(pt\.local\/p1, size \d+\) under root checkpoint pt\.local\/root/)
+  t.match(
+    ok.stdout,
+    /partitioned: partition 0 \(pt\.local\/p0, size \d+\), partition 1 \(pt\.local\/p1, size \d+\) under root checkpoint pt\.local\/root/,
+  )
   t.match(ok.stdout, /partition 1 signed by pt\.local\/p1 \(pinned\)/, 'the partition keys given are pinned')
   const bad = clone()
   bad.partitions.pop()

@@ -17,7 +17,11 @@ import { entryRefs, type EntryRef, type EvidenceBundle } from '../format.ts'
 
 ed.hashes.sha512 ??= sha512
 
-export interface LoggedRef { ref: EntryRef; entry: Entry; role: string }
+export interface LoggedRef {
+  ref: EntryRef
+  entry: Entry
+  role: string
+}
 
 const decode = (r: EntryRef): Entry => JSON.parse(new TextDecoder().decode(fromBase64(r.entry))) as Entry
 
@@ -25,8 +29,13 @@ const decode = (r: EntryRef): Entry => JSON.parse(new TextDecoder().decode(fromB
  * Re-logs the bundle's entries in the order `arrange` returns (it may change entries or add
  * new refs it has placed in the bundle); returns the rewritten bundle and the operator's key.
  */
-export async function relog(b: EvidenceBundle, arrange: (list: LoggedRef[]) => LoggedRef[]): Promise<{ bundle: EvidenceBundle; key: string }> {
-  const list = entryRefs(b).map(({ ref, role }) => ({ ref, role, entry: decode(ref) })).sort((x, y) => x.ref.index - y.ref.index)
+export async function relog(
+  b: EvidenceBundle,
+  arrange: (list: LoggedRef[]) => LoggedRef[],
+): Promise<{ bundle: EvidenceBundle; key: string }> {
+  const list = entryRefs(b)
+    .map(({ ref, role }) => ({ ref, role, entry: decode(ref) }))
+    .sort((x, y) => x.ref.index - y.ref.index)
   const ordered = arrange(list)
   const leaves: Uint8Array[] = []
   let prev = GENESIS_PREV
@@ -42,16 +51,27 @@ export async function relog(b: EvidenceBundle, arrange: (list: LoggedRef[]) => L
   const origin = 'mallory.example/ledger'
   const seed = sha256(utf8('hostile ledger operator'))
   const pub = ed.getPublicKey(seed)
-  b.checkpoint = signNote(formatCheckpoint({ origin, size: leaves.length, rootHash: rootFromLeaves(leaves) }), origin, (m) => ed.sign(m, seed), pub)
+  b.checkpoint = signNote(
+    formatCheckpoint({ origin, size: leaves.length, rootHash: rootFromLeaves(leaves) }),
+    origin,
+    (m) => ed.sign(m, seed),
+    pub,
+  )
   b.ledger = { origin, verifierKey: verifierKey(origin, pub) }
   return { bundle: b, key: b.ledger.verifierKey }
 }
 
 /** Moves the first entry matching `pick` to just after the last entry matching `after`. */
-export function moveAfter(list: LoggedRef[], pick: (x: LoggedRef) => boolean, after: (x: LoggedRef) => boolean): LoggedRef[] {
+export function moveAfter(
+  list: LoggedRef[],
+  pick: (x: LoggedRef) => boolean,
+  after: (x: LoggedRef) => boolean,
+): LoggedRef[] {
   const moving = list.filter(pick)
   const rest = list.filter((x) => !pick(x))
   let at = -1
-  rest.forEach((x, i) => { if (after(x)) at = i })
+  rest.forEach((x, i) => {
+    if (after(x)) at = i
+  })
   return [...rest.slice(0, at + 1), ...moving, ...rest.slice(at + 1)]
 }

@@ -16,7 +16,15 @@ import * as ed from '@noble/ed25519'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { canonicalJsonBytes } from '../../../ledger/tlog/index.ts'
 import { signNote, parseNote, verifierKey } from '../../../ledger/tlog/index.ts'
-import { assemblePayload, decodeReading, encodeRecord, fromBase64, readingSigningMessage, toBase64, utf8 } from '../../../ledger/protocol/index.ts'
+import {
+  assemblePayload,
+  decodeReading,
+  encodeRecord,
+  fromBase64,
+  readingSigningMessage,
+  toBase64,
+  utf8,
+} from '../../../ledger/protocol/index.ts'
 import { nobleSign } from '../../../ledger/protocol/test/support.ts'
 import { loadShipment } from '../../server/shipment-data.ts'
 import { buildBundle } from '../build.ts'
@@ -47,43 +55,77 @@ t.teardown(() => trail?.close())
 const clone = (): EvidenceBundle => JSON.parse(json)
 const chainOf = (b: EvidenceBundle, id: string) => b.chains.find((c) => c.deviceId === id)!
 const entryOf = (r: EntryRef) => JSON.parse(new TextDecoder().decode(fromBase64(r.entry)))
-const setEntry = (r: EntryRef, e: unknown) => { r.entry = toBase64(canonicalJsonBytes(e)) }
+const setEntry = (r: EntryRef, e: unknown) => {
+  r.entry = toBase64(canonicalJsonBytes(e))
+}
 const seqOf = (r: EntryRef) => entryOf(r).body.seq as number
 
-function failures(r: VerifyReport, check: CheckId) { return r.checks.find((c) => c.id === check)!.failures }
-
-/** Requires NOT VERIFIED and a failure of `check` with `code` matching `where`. */
-function requireReason(t: Test, r: VerifyReport, check: CheckId, code: VerifyReasonCode, where: { deviceId?: string; seq?: number; entryIndex?: number; path?: string } = {}) {
-  t.equal(r.result, 'NOT VERIFIED', 'NOT VERIFIED')
-  t.notOk(r.checks.find((c) => c.id === check)!.ok, `check "${check}" fails`)
-  const f = failures(r, check).find((x) => x.code === code && Object.entries(where).every(([k, v]) => (x as unknown as Record<string, unknown>)[k] === v))
-  t.ok(f, `${check}: ${code} ${JSON.stringify(where)} — got ${JSON.stringify(failures(r, check).map((x) => [x.code, x.deviceId, x.seq, x.entryIndex, x.path]))}`)
+function failures(r: VerifyReport, check: CheckId) {
+  return r.checks.find((c) => c.id === check)!.failures
 }
 
-const verify = (b: EvidenceBundle | string, engine: 'webcrypto' | 'noble' = 'webcrypto') => verifyBundle(typeof b === 'string' ? b : JSON.stringify(b), { trustedKey: key, engine })
+/** Requires NOT VERIFIED and a failure of `check` with `code` matching `where`. */
+function requireReason(
+  t: Test,
+  r: VerifyReport,
+  check: CheckId,
+  code: VerifyReasonCode,
+  where: { deviceId?: string; seq?: number; entryIndex?: number; path?: string } = {},
+) {
+  t.equal(r.result, 'NOT VERIFIED', 'NOT VERIFIED')
+  t.notOk(r.checks.find((c) => c.id === check)!.ok, `check "${check}" fails`)
+  const f = failures(r, check).find(
+    (x) =>
+      x.code === code && Object.entries(where).every(([k, v]) => (x as unknown as Record<string, unknown>)[k] === v),
+  )
+  t.ok(
+    f,
+    `${check}: ${code} ${JSON.stringify(where)} — got ${JSON.stringify(failures(r, check).map((x) => [x.code, x.deviceId, x.seq, x.entryIndex, x.path]))}`,
+  )
+}
+
+const verify = (b: EvidenceBundle | string, engine: 'webcrypto' | 'noble' = 'webcrypto') =>
+  verifyBundle(typeof b === 'string' ? b : JSON.stringify(b), { trustedKey: key, engine })
 
 t.test('the untampered bundle verifies with both engines when the key is pinned', async (t) => {
   for (const engine of ['webcrypto', 'noble'] as const) {
     const r = await verify(json, engine)
     t.equal(r.result, 'VERIFIED', engine)
     t.equal(r.engine.used, engine)
-    t.ok(r.checks.every((c) => c.ok), `every check ok (${engine})`)
+    t.ok(
+      r.checks.every((c) => c.ok),
+      `every check ok (${engine})`,
+    )
     t.equal(r.bundleSha256, bundleHash(json))
   }
   const b = clone()
   t.equal(b.claimed.verdict, 'FAIL', 'the trail has an excursion that fails the shipment')
-  t.ok(chainOf(b, trail.devices.a.deviceId).before, 'logger a started before the window: the reading before it is included')
+  t.ok(
+    chainOf(b, trail.devices.a.deviceId).before,
+    'logger a started before the window: the reading before it is included',
+  )
   const closeAnchors = entryOf(b.shipment.close!).body.anchors as { deviceId: string; seq: number }[]
-  for (const c of b.chains) t.equal(seqOf(c.readings[c.readings.length - 1]), closeAnchors.find((x) => x.deviceId === c.deviceId)!.seq, `${c.deviceId}: the chain ends at the close anchor`)
+  for (const c of b.chains)
+    t.equal(
+      seqOf(c.readings[c.readings.length - 1]),
+      closeAnchors.find((x) => x.deviceId === c.deviceId)!.seq,
+      `${c.deviceId}: the chain ends at the close anchor`,
+    )
   // The trail's acknowledgement was logged after the close: it is in the post-close supplement, not the frozen bundle.
   t.ok(b.acknowledgements.length === 0, 'the frozen bundle holds no acknowledgement logged after the close')
-  const sup = JSON.parse((await createBundleBuilder(trail.ledger)(trail.shipmentId, { postClose: true })).json) as EvidenceBundle
-  t.ok(sup.acknowledgements.length === 1, 'the acknowledgement is in the supplement\'s audit trail')
+  const sup = JSON.parse(
+    (await createBundleBuilder(trail.ledger)(trail.shipmentId, { postClose: true })).json,
+  ) as EvidenceBundle
+  t.ok(sup.acknowledgements.length === 1, "the acknowledgement is in the supplement's audit trail")
   // An open shipment: every check runs, but completeness at the end cannot be proven.
   const open = await verify(otherJson)
   requireReason(t, open, 'shipment', 'SHIPMENT_NOT_CLOSED')
   t.ok(open.provisional, 'reported as provisional')
-  t.same(open.checks.filter((c) => !c.ok).map((c) => c.id), ['shipment'], 'only the shipment check fails')
+  t.same(
+    open.checks.filter((c) => !c.ok).map((c) => c.id),
+    ['shipment'],
+    'only the shipment check fails',
+  )
 })
 
 t.test('the claimed result is what the dashboard shows', async (t) => {
@@ -94,8 +136,14 @@ t.test('the claimed result is what the dashboard shows', async (t) => {
 t.test('without a pinned key the bundle is NOT VERIFIED, and says why', async (t) => {
   const r = await verifyBundle(json)
   requireReason(t, r, 'ledger-key', 'LEDGER_KEY_NOT_PINNED')
-  t.match(failures(r, 'ledger-key')[0].message, /NOT PINNED — the checkpoint was checked only against the key inside the bundle/)
-  t.ok(r.checks.filter((c) => c.id !== 'ledger-key').every((c) => c.ok), 'everything else checks out')
+  t.match(
+    failures(r, 'ledger-key')[0].message,
+    /NOT PINNED — the checkpoint was checked only against the key inside the bundle/,
+  )
+  t.ok(
+    r.checks.filter((c) => c.id !== 'ledger-key').every((c) => c.ok),
+    'everything else checks out',
+  )
 })
 
 t.test('the builder hands out the same bytes while the evidence is unchanged', async (t) => {
@@ -136,7 +184,10 @@ t.test('a reading dropped from the end', async (t) => {
   const rs = chainOf(b, trail.devices.b.deviceId).readings
   rs.pop()
   const r = await verify(b)
-  requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: trail.devices.b.deviceId, seq: seqOf(rs[rs.length - 1]) })
+  requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', {
+    deviceId: trail.devices.b.deviceId,
+    seq: seqOf(rs[rs.length - 1]),
+  })
 })
 
 t.test('two readings swapped', async (t) => {
@@ -155,7 +206,11 @@ t.test('a reading re-signed with another key', async (t) => {
   e.body.payload = toBase64(assemblePayload(d.record, nobleSign(readingSigningMessage(d.record), dev('mallory').seed)))
   setEntry(ref, e)
   const r = await verify(b)
-  requireReason(t, r, 'signatures', 'SIGNATURE_INVALID', { deviceId: trail.devices.a.deviceId, seq: d.fields.seq, entryIndex: ref.index })
+  requireReason(t, r, 'signatures', 'SIGNATURE_INVALID', {
+    deviceId: trail.devices.a.deviceId,
+    seq: d.fields.seq,
+    entryIndex: ref.index,
+  })
 })
 
 t.test('a device key swapped (and every reading re-signed with it)', async (t) => {
@@ -190,7 +245,10 @@ t.test('the rule profile loosened', async (t) => {
   e.body.profile.mktMaxCentiC = 1500
   setEntry(b.shipment.create, e)
   const r = await verify(b)
-  requireReason(t, r, 'profile', 'PROFILE_HASH_MISMATCH', { entryIndex: b.shipment.create.index, path: '$.shipment.create.body.profileHash' })
+  requireReason(t, r, 'profile', 'PROFILE_HASH_MISMATCH', {
+    entryIndex: b.shipment.create.index,
+    path: '$.shipment.create.body.profileHash',
+  })
   // ... and with the logged hash rewritten to match: the entry is no longer the logged one.
   e.body.profileHash = Buffer.from(sha256(canonicalJsonBytes(e.body.profile))).toString('hex')
   setEntry(b.shipment.create, e)
@@ -220,9 +278,14 @@ t.test('the claimed MKT made a fraction (not canonical JSON): reported, never th
 t.test('an inclusion proof altered', async (t) => {
   const b = clone()
   const ref = chainOf(b, trail.devices.a.deviceId).readings[3]
-  const h = fromBase64(ref.proof[1]); h[0] ^= 0x01
+  const h = fromBase64(ref.proof[1])
+  h[0] ^= 0x01
   ref.proof[1] = toBase64(h)
-  requireReason(t, await verify(b), 'inclusion', 'INCLUSION_FAILED', { entryIndex: ref.index, deviceId: trail.devices.a.deviceId, seq: seqOf(ref) })
+  requireReason(t, await verify(b), 'inclusion', 'INCLUSION_FAILED', {
+    entryIndex: ref.index,
+    deviceId: trail.devices.a.deviceId,
+    seq: seqOf(ref),
+  })
 })
 
 t.test('the checkpoint forged', async (t) => {
@@ -252,7 +315,10 @@ t.test('a duplicated reading', async (t) => {
   const b = clone()
   const rs = chainOf(b, trail.devices.a.deviceId).readings
   rs.splice(8, 0, structuredClone(rs[8]))
-  requireReason(t, await verify(b), 'chains', 'CHAIN_DUPLICATE', { deviceId: trail.devices.a.deviceId, seq: seqOf(rs[8]) })
+  requireReason(t, await verify(b), 'chains', 'CHAIN_DUPLICATE', {
+    deviceId: trail.devices.a.deviceId,
+    seq: seqOf(rs[8]),
+  })
 })
 
 t.test('a reading moved to another shipment', async (t) => {
@@ -261,7 +327,10 @@ t.test('a reading moved to another shipment', async (t) => {
   const moved = chainOf(clone(), trail.devices.a.deviceId).readings[25]
   chainOf(other, trail.devices.c.deviceId).readings.splice(10, 0, moved)
   const r = await verifyBundle(JSON.stringify(other), { trustedKey: key })
-  requireReason(t, r, 'membership', 'DEVICE_NOT_IN_SHIPMENT', { deviceId: trail.devices.a.deviceId, entryIndex: moved.index })
+  requireReason(t, r, 'membership', 'DEVICE_NOT_IN_SHIPMENT', {
+    deviceId: trail.devices.a.deviceId,
+    entryIndex: moved.index,
+  })
   // And the whole bundle relabelled as the other shipment.
   const b = clone()
   b.shipmentId = trail.otherShipmentId
@@ -273,11 +342,17 @@ t.test('the first reading of the window dropped, or the reading before it', asyn
   const c = chainOf(b, trail.devices.a.deviceId)
   const second = c.readings[1]
   c.readings.shift()
-  requireReason(t, await verify(b), 'chains', 'CHAIN_START_UNPROVEN', { deviceId: trail.devices.a.deviceId, seq: seqOf(second) })
+  requireReason(t, await verify(b), 'chains', 'CHAIN_START_UNPROVEN', {
+    deviceId: trail.devices.a.deviceId,
+    seq: seqOf(second),
+  })
   const b2 = clone()
   const c2 = chainOf(b2, trail.devices.a.deviceId)
   c2.before = null
-  requireReason(t, await verify(b2), 'chains', 'CHAIN_START_UNPROVEN', { deviceId: trail.devices.a.deviceId, seq: seqOf(c2.readings[0]) })
+  requireReason(t, await verify(b2), 'chains', 'CHAIN_START_UNPROVEN', {
+    deviceId: trail.devices.a.deviceId,
+    seq: seqOf(c2.readings[0]),
+  })
 })
 
 t.test('an entry given another index', async (t) => {
@@ -305,30 +380,45 @@ t.test('a logger left out: its registration, or its whole chain', async (t) => {
 
 /** The claimed result recomputed over what is left, as a forger who knows the engine would. */
 function reclaim(b: EvidenceBundle): void {
-  const fields = b.chains.flatMap((c) => c.readings.map((r) => decodeReading(fromBase64(entryOf(r).body.payload)).fields))
-  b.claimed = recomputeResult(entryOf(b.shipment.create).body as ShipmentCreateBody, entryOf(b.shipment.close!).body as ShipmentCloseBody, fields)
+  const fields = b.chains.flatMap((c) =>
+    c.readings.map((r) => decodeReading(fromBase64(entryOf(r).body.payload)).fields),
+  )
+  b.claimed = recomputeResult(
+    entryOf(b.shipment.create).body as ShipmentCreateBody,
+    entryOf(b.shipment.close!).body as ShipmentCloseBody,
+    fields,
+  )
 }
 const failedChecks = (r: VerifyReport) => r.checks.filter((c) => !c.ok).map((c) => c.id)
 
-t.test('tail truncation: the readings of the excursion and everything after it dropped, the claim recomputed', async (t) => {
-  const b = clone()
-  const c = chainOf(b, trail.devices.a.deviceId)
-  const cut = c.readings.findIndex((r) => decodeReading(fromBase64(entryOf(r).body.payload)).fields.deviceTimeMs >= trail.startAt + 120 * 60_000)
-  const last = seqOf(c.readings[cut - 1])
-  c.readings.splice(cut)
-  reclaim(b)
-  t.not(b.claimed.verdict, 'FAIL', `the truncated evidence would no longer fail (${b.claimed.verdict})`)
-  const r = await verify(b)
-  requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: trail.devices.a.deviceId, seq: last })
-  t.same(failedChecks(r), ['chains'], 'the recomputed claim itself checks out: only the chain end gives it away')
-})
+t.test(
+  'tail truncation: the readings of the excursion and everything after it dropped, the claim recomputed',
+  async (t) => {
+    const b = clone()
+    const c = chainOf(b, trail.devices.a.deviceId)
+    const cut = c.readings.findIndex(
+      (r) => decodeReading(fromBase64(entryOf(r).body.payload)).fields.deviceTimeMs >= trail.startAt + 120 * 60_000,
+    )
+    const last = seqOf(c.readings[cut - 1])
+    c.readings.splice(cut)
+    reclaim(b)
+    t.not(b.claimed.verdict, 'FAIL', `the truncated evidence would no longer fail (${b.claimed.verdict})`)
+    const r = await verify(b)
+    requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: trail.devices.a.deviceId, seq: last })
+    t.same(failedChecks(r), ['chains'], 'the recomputed claim itself checks out: only the chain end gives it away')
+  },
+)
 
 t.test('every reading stripped (and the reading before the window), the claim recomputed', async (t) => {
   const b = clone()
-  for (const c of b.chains) { c.readings = []; c.before = null }
+  for (const c of b.chains) {
+    c.readings = []
+    c.before = null
+  }
   reclaim(b)
   const r = await verify(b)
-  for (const id of [trail.devices.a.deviceId, trail.devices.b.deviceId]) requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: id, seq: 0 })
+  for (const id of [trail.devices.a.deviceId, trail.devices.b.deviceId])
+    requireReason(t, r, 'chains', 'CHAIN_END_MISMATCH', { deviceId: id, seq: 0 })
   requireReason(t, r, 'chains', 'ANCHOR_MISMATCH', { deviceId: trail.devices.a.deviceId, seq: 3 })
   t.same(failedChecks(r), ['chains'])
 })
@@ -359,7 +449,11 @@ t.test('a close anchor moved down (and the chain cut to match): the close is no 
   const r = await verify(b)
   requireReason(t, r, 'inclusion', 'INCLUSION_FAILED', { entryIndex: b.shipment.close!.index })
   requireReason(t, r, 'chains', 'CLOSE_NOT_COVERED', { deviceId: trail.devices.b.deviceId })
-  t.same(failures(r, 'chains').map((f) => f.code), ['CLOSE_NOT_COVERED'], 'the chain ends at the moved anchor (no end mismatch), but no longer reaches the close, and the anchor is not the ledger\'s')
+  t.same(
+    failures(r, 'chains').map((f) => f.code),
+    ['CLOSE_NOT_COVERED'],
+    "the chain ends at the moved anchor (no end mismatch), but no longer reaches the close, and the anchor is not the ledger's",
+  )
   // The create anchor moved up, to start the chain later.
   const b2 = clone()
   const create = entryOf(b2.shipment.create)
@@ -370,21 +464,41 @@ t.test('a close anchor moved down (and the chain cut to match): the close is no 
   requireReason(t, r2, 'chains', 'ANCHOR_MISMATCH', { deviceId: trail.devices.a.deviceId })
 })
 
-t.test('a hostile operator re-logs the entries under its own key: registration after the readings, close before the create', async (t) => {
-  const isReg = (x: LoggedRef) => x.role === 'device.register' && x.entry.body && (x.entry.body as { deviceId: string }).deviceId === trail.devices.b.deviceId
-  const isBReading = (x: LoggedRef) => x.role === 'reading' && (x.entry.body as { deviceId: string }).deviceId === trail.devices.b.deviceId
-  const honest = await relog(clone(), (l) => l)
-  t.equal((await verifyBundle(JSON.stringify(honest.bundle), { trustedKey: honest.key })).result, 'VERIFIED', 'the same order under the operator\'s key verifies')
-  const late = await relog(clone(), (l) => moveAfter(l, isReg, isBReading))
-  const r = await verifyBundle(JSON.stringify(late.bundle), { trustedKey: late.key })
-  const reg = late.bundle.devices.find((d) => d.deviceId === trail.devices.b.deviceId)!.register
-  requireReason(t, r, 'devices', 'READING_BEFORE_REGISTRATION', { deviceId: trail.devices.b.deviceId, seq: 1 })
-  requireReason(t, r, 'devices', 'REGISTRATION_AFTER_CREATE', { deviceId: trail.devices.b.deviceId, entryIndex: reg.index })
-  t.same(failedChecks(r), ['devices'], 'every proof checks out under the operator\'s key; the order does not')
-  const early = await relog(clone(), (l) => moveAfter(l, (x) => x.role === 'shipment.close', (x) => x.role === 'device.register'))
-  const r2 = await verifyBundle(JSON.stringify(early.bundle), { trustedKey: early.key })
-  requireReason(t, r2, 'shipment', 'SHIPMENT_MISMATCH', { entryIndex: early.bundle.shipment.close!.index })
-})
+t.test(
+  'a hostile operator re-logs the entries under its own key: registration after the readings, close before the create',
+  async (t) => {
+    const isReg = (x: LoggedRef) =>
+      x.role === 'device.register' &&
+      x.entry.body &&
+      (x.entry.body as { deviceId: string }).deviceId === trail.devices.b.deviceId
+    const isBReading = (x: LoggedRef) =>
+      x.role === 'reading' && (x.entry.body as { deviceId: string }).deviceId === trail.devices.b.deviceId
+    const honest = await relog(clone(), (l) => l)
+    t.equal(
+      (await verifyBundle(JSON.stringify(honest.bundle), { trustedKey: honest.key })).result,
+      'VERIFIED',
+      "the same order under the operator's key verifies",
+    )
+    const late = await relog(clone(), (l) => moveAfter(l, isReg, isBReading))
+    const r = await verifyBundle(JSON.stringify(late.bundle), { trustedKey: late.key })
+    const reg = late.bundle.devices.find((d) => d.deviceId === trail.devices.b.deviceId)!.register
+    requireReason(t, r, 'devices', 'READING_BEFORE_REGISTRATION', { deviceId: trail.devices.b.deviceId, seq: 1 })
+    requireReason(t, r, 'devices', 'REGISTRATION_AFTER_CREATE', {
+      deviceId: trail.devices.b.deviceId,
+      entryIndex: reg.index,
+    })
+    t.same(failedChecks(r), ['devices'], "every proof checks out under the operator's key; the order does not")
+    const early = await relog(clone(), (l) =>
+      moveAfter(
+        l,
+        (x) => x.role === 'shipment.close',
+        (x) => x.role === 'device.register',
+      ),
+    )
+    const r2 = await verifyBundle(JSON.stringify(early.bundle), { trustedKey: early.key })
+    requireReason(t, r2, 'shipment', 'SHIPMENT_MISMATCH', { entryIndex: early.bundle.shipment.close!.index })
+  },
+)
 
 t.test('not a bundle at all', async (t) => {
   const r = await verifyBundle('{"format": "something-else"}', { trustedKey: key })
@@ -394,18 +508,34 @@ t.test('not a bundle at all', async (t) => {
 
 t.test('coldproof verify (child process) agrees with the function and exits 0 only when verified', async (t) => {
   const dir = t.testdir()
-  const good = join(dir, 'good.json'), bad = join(dir, 'bad.json'), keyFile = join(dir, 'ledger.vkey')
-  const tampered = clone(); tampered.claimed.verdict = 'PASS'
-  await writeFile(good, json); await writeFile(bad, JSON.stringify(tampered)); await writeFile(keyFile, key + '\n')
-  const cli = (...args: string[]) => run(process.execPath, [join(repo, 'bin', 'coldproof.js'), 'verify', ...args], { cwd: repo }).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e)
+  const good = join(dir, 'good.json'),
+    bad = join(dir, 'bad.json'),
+    keyFile = join(dir, 'ledger.vkey')
+  const tampered = clone()
+  tampered.claimed.verdict = 'PASS'
+  await writeFile(good, json)
+  await writeFile(bad, JSON.stringify(tampered))
+  await writeFile(keyFile, key + '\n')
+  const cli = (...args: string[]) =>
+    run(process.execPath, [join(repo, 'bin', 'coldproof.js'), 'verify', ...args], { cwd: repo }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    )
 
   const ok = await cli(good, '--key', key)
   t.equal(ok.code, 0, 'exit 0 for the good bundle')
-  t.match(ok.stdout, /^VERIFIED: authentic evidence of a FAIL — shipment BT-FRIDGE-1\n  The evidence is authentic and complete, and it shows the shipment FAILED its rules\./)
+  t.match(
+    ok.stdout,
+    /^VERIFIED: authentic evidence of a FAIL — shipment BT-FRIDGE-1\n  The evidence is authentic and complete, and it shows the shipment FAILED its rules\./,
+  )
   const okJson = await cli(good, '--key', keyFile, '--json', '--engine', 'noble')
   t.equal(okJson.code, 0)
   const fromCli = JSON.parse(okJson.stdout) as VerifyReport
-  const fromFn = await verifyBundle(new Uint8Array(Buffer.from(json)), { trustedKey: key, engine: 'noble', trustedKeySource: `--key ${keyFile}` })
+  const fromFn = await verifyBundle(new Uint8Array(Buffer.from(json)), {
+    trustedKey: key,
+    engine: 'noble',
+    trustedKeySource: `--key ${keyFile}`,
+  })
   t.same(fromCli, JSON.parse(JSON.stringify(fromFn)), 'the CLI JSON is the function report')
 
   const nk = await cli(good)
@@ -417,12 +547,25 @@ t.test('coldproof verify (child process) agrees with the function and exits 0 on
   t.equal(tb.code, 1, 'exit 1 for a tampered bundle')
   const rep = JSON.parse(tb.stdout) as VerifyReport
   t.equal(rep.result, 'NOT VERIFIED')
-  t.same(rep.checks.filter((c) => !c.ok).map((c) => c.id), ['result'])
-  t.same(rep.checks.map((c) => [c.id, c.ok]), (await verify(tampered)).checks.map((c) => [c.id, c.ok]), 'same checks as the function')
+  t.same(
+    rep.checks.filter((c) => !c.ok).map((c) => c.id),
+    ['result'],
+  )
+  t.same(
+    rep.checks.map((c) => [c.id, c.ok]),
+    (await verify(tampered)).checks.map((c) => [c.id, c.ok]),
+    'same checks as the function',
+  )
   const human = await cli(bad, '--key', key)
   t.equal(human.code, 1)
-  t.match(human.stdout, /^NOT VERIFIED: the evidence is not authentic or not complete — shipment BT-FRIDGE-1\n  The verdict cannot be relied on \(the bundle claims "PASS", unproven\)\./)
-  t.match(human.stdout, /✘ FAILED  recomputed result[\s\S]*RESULT_MISMATCH: \$\.claimed\.verdict: claimed "PASS", recomputed "FAIL"/)
+  t.match(
+    human.stdout,
+    /^NOT VERIFIED: the evidence is not authentic or not complete — shipment BT-FRIDGE-1\n  The verdict cannot be relied on \(the bundle claims "PASS", unproven\)\./,
+  )
+  t.match(
+    human.stdout,
+    /✘ FAILED  recomputed result[\s\S]*RESULT_MISMATCH: \$\.claimed\.verdict: claimed "PASS", recomputed "FAIL"/,
+  )
 
   const missing = await cli(join(dir, 'nope.json'), '--key', key)
   t.equal(missing.code, 2, 'exit 2 when the file cannot be read')
@@ -432,12 +575,19 @@ t.test('a bundle with an entry twice or a field the format does not define is re
   const base = JSON.parse(json) as EvidenceBundle
   const twiceDevice = structuredClone(base)
   twiceDevice.devices.push(structuredClone(twiceDevice.devices[0]))
-  requireReason(t, await verify(twiceDevice), 'format', 'ENTRY_DUPLICATE', { entryIndex: base.devices[0].register.index })
-  const extraTop = JSON.parse(json.replace('"claimed": {', '"note": "VERIFIED - shipment OK", "claimed": {')) as EvidenceBundle
+  requireReason(t, await verify(twiceDevice), 'format', 'ENTRY_DUPLICATE', {
+    entryIndex: base.devices[0].register.index,
+  })
+  const extraTop = JSON.parse(
+    json.replace('"claimed": {', '"note": "VERIFIED - shipment OK", "claimed": {'),
+  ) as EvidenceBundle
   requireReason(t, await verify(extraTop), 'format', 'BUNDLE_MALFORMED', {})
   const extraRef = structuredClone(base)
   ;(extraRef.chains[0].readings[0] as unknown as Record<string, unknown>).comment = 'x'
   const r = await verify(extraRef)
   t.equal(r.result, 'NOT VERIFIED')
-  t.match(r.checks.find((c) => c.id === 'format')!.failures[0].message, /\$\.chains\[0\]\.readings\[0\]\."comment" is not a field/)
+  t.match(
+    r.checks.find((c) => c.id === 'format')!.failures[0].message,
+    /\$\.chains\[0\]\.readings\[0\]\."comment" is not a field/,
+  )
 })

@@ -17,19 +17,34 @@ t.test('bundle entries as C2SP tlog-proofs', async (t) => {
   t.teardown(() => trail.close())
   const { bundle } = buildBundle(await collectBundleInputs(trail.ledger, trail.shipmentId))
   const refs = entryRefs(bundle)
-  t.equal(refs.length, 1 + 1 + 2 + bundle.chains.reduce((n, c) => n + c.readings.length + (c.before ? 1 : 0) + c.gaps.length, 0) + bundle.forks.length + bundle.postClose.length + bundle.acknowledgements.length)
+  t.equal(
+    refs.length,
+    1 +
+      1 +
+      2 +
+      bundle.chains.reduce((n, c) => n + c.readings.length + (c.before ? 1 : 0) + c.gaps.length, 0) +
+      bundle.forks.length +
+      bundle.postClose.length +
+      bundle.acknowledgements.length,
+  )
   const bad: string[] = []
   for (const { ref, role } of refs) {
     const text = tlogProofOf(bundle, ref)
-    if (parseTlogProof(text).checkpoint !== bundle.checkpoint) bad.push(`${role} ${ref.index}: checkpoint not carried verbatim`)
+    if (parseTlogProof(text).checkpoint !== bundle.checkpoint)
+      bad.push(`${role} ${ref.index}: checkpoint not carried verbatim`)
     try {
       const { index } = await verifyTlogProof(text, leafHash(fromBase64(ref.entry)), trail.ledger.verifierKey)
       if (index !== ref.index) bad.push(`${role} ${ref.index}: index ${index}`)
-    } catch (e) { bad.push(`${role} ${ref.index}: ${(e as Error).message}`) }
+    } catch (e) {
+      bad.push(`${role} ${ref.index}: ${(e as Error).message}`)
+    }
   }
   t.same(bad, [], `all ${refs.length} entries verify as tlog-proofs`)
   // The ledger computes the same path for the same size.
   const size = Number(bundle.checkpoint.split('\n')[1])
   const ref = bundle.chains[0].readings[5]
-  t.same((await trail.ledger.inclusionProof(ref.index, size)).map((h) => Buffer.from(h).toString('base64')), ref.proof)
+  t.same(
+    (await trail.ledger.inclusionProof(ref.index, size)).map((h) => Buffer.from(h).toString('base64')),
+    ref.proof,
+  )
 })

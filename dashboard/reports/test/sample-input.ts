@@ -21,7 +21,11 @@ export function sampleReportInput(): ReportInput {
       const flags: string[] = []
       if (d === 1 && i === 30) flags.push('SENSOR_FAULT')
       readings.push({
-        deviceId, seq: i + 1, deviceTimeMs: t, tempCentiC: temp, flags,
+        deviceId,
+        seq: i + 1,
+        deviceTimeMs: t,
+        tempCentiC: temp,
+        flags,
         receivedAt: d === 1 && i === 40 ? t + 50 * 60_000 : t + 1_500,
         late: d === 1 && i === 40,
       })
@@ -31,7 +35,16 @@ export function sampleReportInput(): ReportInput {
   let open: ReportExcursion | null = null
   for (const r of readings.filter((r) => r.deviceId === 'logger-a1')) {
     if (r.tempCentiC > 800) {
-      if (!open) open = { deviceId: r.deviceId, kind: 'above', ruleId: 'above-8', startAt: r.deviceTimeMs, endAt: null, durationMs: 0, peakCentiC: r.tempCentiC }
+      if (!open)
+        open = {
+          deviceId: r.deviceId,
+          kind: 'above',
+          ruleId: 'above-8',
+          startAt: r.deviceTimeMs,
+          endAt: null,
+          durationMs: 0,
+          peakCentiC: r.tempCentiC,
+        }
       open.endAt = r.deviceTimeMs
       open.peakCentiC = Math.max(open.peakCentiC ?? r.tempCentiC, r.tempCentiC)
     } else if (open) {
@@ -66,10 +79,29 @@ export function sampleReportInput(): ReportInput {
       excursions,
     },
     devices: [
-      { deviceId: 'logger-a1', publicKey: '11'.repeat(32), fingerprint: '0123456789abcdef', model: 'CP-T1', calibration: { certificate: 'CAL-2026-0042', calibratedAt: T0 - 90 * 86_400_000, dueAt: T0 + 275 * 86_400_000 }, revoked: false },
-      { deviceId: 'logger-b2', publicKey: '22'.repeat(32), fingerprint: 'fedcba9876543210', model: null, calibration: null, revoked: false },
+      {
+        deviceId: 'logger-a1',
+        publicKey: '11'.repeat(32),
+        fingerprint: '0123456789abcdef',
+        model: 'CP-T1',
+        calibration: { certificate: 'CAL-2026-0042', calibratedAt: T0 - 90 * 86_400_000, dueAt: T0 + 275 * 86_400_000 },
+        revoked: false,
+      },
+      {
+        deviceId: 'logger-b2',
+        publicKey: '22'.repeat(32),
+        fingerprint: 'fedcba9876543210',
+        model: null,
+        calibration: null,
+        revoked: false,
+      },
     ],
-    checkpoint: { origin: 'coldproof.local/ledger', size: 1234, rootHash: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=', note: 'coldproof.local/ledger\n1234\nq83v...\n' },
+    checkpoint: {
+      origin: 'coldproof.local/ledger',
+      size: 1234,
+      rootHash: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=',
+      note: 'coldproof.local/ledger\n1234\nq83v...\n',
+    },
     bundleSha256: null,
     generatedAt: T0 + 49 * STEP,
   }

@@ -9,12 +9,19 @@ import { backupLines } from '../../../ledger/store/index.ts'
 
 export default async function backupRoutes(app: FastifyInstance): Promise<void> {
   const { ledger } = app.dashboard
-  app.get('/api/admin/backup', {
-    config: { roles: [] },
-    schema: { tags: ['ledger'], produces: ['application/x-ndjson'] },
-  }, async (_req, reply) => {
-    const name = `coldproof-backup-${new Date(ledger.clock()).toISOString().replace(/[:.]/g, '-')}.ndjson`
-    reply.type('application/x-ndjson').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store')
-    return reply.send(Readable.from(backupLines(ledger.storeSnapshot(), ledger.dir, ledger.clock)))
-  })
+  app.get(
+    '/api/admin/backup',
+    {
+      config: { roles: [] },
+      schema: { tags: ['ledger'], produces: ['application/x-ndjson'] },
+    },
+    async (_req, reply) => {
+      const name = `coldproof-backup-${new Date(ledger.clock()).toISOString().replace(/[:.]/g, '-')}.ndjson`
+      reply
+        .type('application/x-ndjson')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+      return reply.send(Readable.from(backupLines(ledger.storeSnapshot(), ledger.dir, ledger.clock)))
+    },
+  )
 }

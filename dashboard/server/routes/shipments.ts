@@ -1,9 +1,26 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/tlog/index.ts'
-import { ShipmentCreateBody, ShipmentCloseBody, ShipmentDevicesBody, ShipmentReceiveBody, SHIPMENT_ID, DEVICE_ID, MS, ERROR_RESPONSES } from '../schemas.ts'
+import {
+  ShipmentCreateBody,
+  ShipmentCloseBody,
+  ShipmentDevicesBody,
+  ShipmentReceiveBody,
+  SHIPMENT_ID,
+  DEVICE_ID,
+  MS,
+  ERROR_RESPONSES,
+} from '../schemas.ts'
 import { ApiError } from '../errors.ts'
-import { BUILTIN_PROFILES, validateProfile, profileHash, profileOrigin, isBuiltinName, isComplianceError, type RuleProfile } from '../../compliance/index.ts'
+import {
+  BUILTIN_PROFILES,
+  validateProfile,
+  profileHash,
+  profileOrigin,
+  isBuiltinName,
+  isComplianceError,
+  type RuleProfile,
+} from '../../compliance/index.ts'
 import { checkGs1, Gs1Error, type Gs1Input } from '../../shared/gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
@@ -13,18 +30,32 @@ const WRITERS = ['operator'] as const
 const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
 
 interface CloseBody {
-  closedAt?: number; endsEarly?: { reason: string }
+  closedAt?: number
+  endsEarly?: { reason: string }
   signature: { password: string; meaning: CloseMeaning; reason: string }
   override?: { reason: string }
 }
 
-interface DevicesBody { add: string[]; remove: string[]; at?: number }
+interface DevicesBody {
+  add: string[]
+  remove: string[]
+  at?: number
+}
 
-interface ReceiveBody { receivedAt?: number; signature: { password: string; meaning: ReceiveMeaning; reason: string } }
+interface ReceiveBody {
+  receivedAt?: number
+  signature: { password: string; meaning: ReceiveMeaning; reason: string }
+}
 
 interface CreateBody {
-  shipmentId: string; product: string; profileId?: string; profile?: unknown
-  route: { from: string; to: string }; devices: string[]; gs1?: Gs1Input; startAt?: number
+  shipmentId: string
+  product: string
+  profileId?: string
+  profile?: unknown
+  route: { from: string; to: string }
+  devices: string[]
+  gs1?: Gs1Input
+  startAt?: number
 }
 
 export default async function shipmentRoutes(app: FastifyInstance): Promise<void> {
@@ -33,10 +64,21 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
   async function detail(id: string) {
     const d = await loadShipment(ledger, id, monitor.isLate, monitor.delayOf)
     const summary: ShipmentSummaryView = monitor.summary(id) ?? {
-      shipmentId: id, product: d.state.product, productClass: d.profile?.storageClass ?? 'custom', profileId: d.profile?.id ?? null,
-      route: d.state.route, devices: d.state.devices, gs1: d.state.gs1 ?? null, status: d.state.closedAt !== undefined ? 'closed' : 'in_range',
-      startAt: d.state.startAt, closedAt: d.state.closedAt ?? null, createdBy: d.state.createdBy, currentTempCentiC: null, lastReadingAt: null,
-      openAlarms: 0, range: { minCentiC: d.profile?.range.lowCentiC ?? null, maxCentiC: d.profile?.range.highCentiC ?? null },
+      shipmentId: id,
+      product: d.state.product,
+      productClass: d.profile?.storageClass ?? 'custom',
+      profileId: d.profile?.id ?? null,
+      route: d.state.route,
+      devices: d.state.devices,
+      gs1: d.state.gs1 ?? null,
+      status: d.state.closedAt !== undefined ? 'closed' : 'in_range',
+      startAt: d.state.startAt,
+      closedAt: d.state.closedAt ?? null,
+      createdBy: d.state.createdBy,
+      currentTempCentiC: null,
+      lastReadingAt: null,
+      openAlarms: 0,
+      range: { minCentiC: d.profile?.range.lowCentiC ?? null, maxCentiC: d.profile?.range.highCentiC ?? null },
     }
     return {
       ...summary,
@@ -46,181 +88,389 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       closedEntry: d.state.closeIndex ?? null,
       endsEarly: d.state.endsEarly ?? null,
       closeSignature: d.state.closeSignature ?? null,
-      loggers: windowsOf(d.state).map((w) => ({ deviceId: w.deviceId, from: w.from, until: w.until, addedEntry: w.addIndex, removedEntry: w.removeIndex })),
+      loggers: windowsOf(d.state).map((w) => ({
+        deviceId: w.deviceId,
+        from: w.from,
+        until: w.until,
+        addedEntry: w.addIndex,
+        removedEntry: w.removeIndex,
+      })),
       createdAt: d.state.createdAt,
       receivedAt: d.state.receivedAt ?? null,
       receivedEntry: d.state.receiveIndex ?? null,
       receiveSignature: d.state.receiveSignature ?? null,
       postClose: d.postClose,
       result: d.view ?? undefined,
-      alarms: monitor.alarms({ shipmentId: id }).map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
+      alarms: monitor
+        .alarms({ shipmentId: id })
+        .map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
       deviceStates: monitor.deviceStates(id),
     }
   }
 
-  app.get<{ Querystring: { status?: string; class?: string } }>('/api/shipments', {
-    schema: {
-      tags: ['shipments'],
-      querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['in_range', 'alarm', 'closed'] }, class: { type: 'string', maxLength: 64 } } },
-      response: { 200: { type: 'object', properties: { shipments: { type: 'array', items: { $ref: 'ShipmentSummary#' } } } }, ...ERROR_RESPONSES },
+  app.get<{ Querystring: { status?: string; class?: string } }>(
+    '/api/shipments',
+    {
+      schema: {
+        tags: ['shipments'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['in_range', 'alarm', 'closed'] },
+            class: { type: 'string', maxLength: 64 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { shipments: { type: 'array', items: { $ref: 'ShipmentSummary#' } } } },
+          ...ERROR_RESPONSES,
+        },
+      },
     },
-  }, async (req) => {
-    const list = monitor.summaries()
-      .filter((s) => (req.query.status === undefined || s.status === req.query.status) && (req.query.class === undefined || s.productClass === req.query.class))
-      .sort((a, b) => b.startAt - a.startAt)
-    return { shipments: list }
-  })
-
-  app.get('/api/profiles', {
-    schema: {
-      tags: ['shipments'],
-      response: { 200: { type: 'object', properties: { profiles: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, profile: { type: 'object', additionalProperties: true }, profileHash: { type: 'string' } } } } } } },
+    async (req) => {
+      const list = monitor
+        .summaries()
+        .filter(
+          (s) =>
+            (req.query.status === undefined || s.status === req.query.status) &&
+            (req.query.class === undefined || s.productClass === req.query.class),
+        )
+        .sort((a, b) => b.startAt - a.startAt)
+      return { shipments: list }
     },
-  }, async () => ({
-    profiles: Object.entries(BUILTIN_PROFILES).map(([id, p]) => ({ id, name: p.name, profile: p, profileHash: profileHash(p) })),
-  }))
+  )
 
-  app.get<{ Params: { id: string } }>('/api/shipments/:id', {
-    schema: { tags: ['shipments'], params: idParams, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
-  }, async (req) => detail(req.params.id))
-
-  app.get<{ Params: { id: string }; Querystring: { deviceId?: string; from?: number; to?: number; limit?: number } }>('/api/shipments/:id/readings', {
-    schema: {
-      tags: ['shipments'], params: idParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { deviceId: DEVICE_ID, from: MS, to: MS, limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 } } },
-      response: { 200: { type: 'object', properties: { readings: { type: 'array', items: { $ref: 'Reading#' } } } }, ...ERROR_RESPONSES },
+  app.get(
+    '/api/profiles',
+    {
+      schema: {
+        tags: ['shipments'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              profiles: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string' },
+                    name: { type: 'string' },
+                    profile: { type: 'object', additionalProperties: true },
+                    profileHash: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
     },
-  }, async (req) => {
-    const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate, app.dashboard.monitor.delayOf)
-    const { deviceId, from, to, limit = 10_000 } = req.query
-    const readings = d.readings
-      .filter((r) => (deviceId === undefined || r.deviceId === deviceId) && (from === undefined || r.deviceTimeMs >= from) && (to === undefined || r.deviceTimeMs <= to))
-      .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq))
-      .slice(0, limit)
-    return { readings }
-  })
+    async () => ({
+      profiles: Object.entries(BUILTIN_PROFILES).map(([id, p]) => ({
+        id,
+        name: p.name,
+        profile: p,
+        profileHash: profileHash(p),
+      })),
+    }),
+  )
 
-  app.post<{ Body: CreateBody }>('/api/shipments', {
-    config: { roles: WRITERS, rateLimit: writeLimit },
-    schema: { tags: ['shipments'], body: ShipmentCreateBody, response: { 201: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
-  }, async (req, reply) => {
-    const b = req.body
-    let profile: RuleProfile
-    if (b.profile !== undefined) {
-      try {
-        profile = validateProfile(b.profile)
-      } catch (e) {
-        if (isComplianceError(e)) throw new ApiError('ERR_PROFILE_INVALID', e.message, `body.profile${e.path.replace(/^\$/, '')}`)
-        throw e
-      }
-      // Built-in ids (and names) are reserved: a custom profile may not be passed off as one (docs/COMPLIANCE.md).
-      const origin = profileOrigin(profile, profileHash(profile))
-      if (origin.kind === 'impersonation') {
-        throw new ApiError('ERR_PROFILE_RESERVED', `profile id "${origin.id}" is reserved for the built-in profile (any version); give the custom profile its own id, or use "profileId": "${origin.id}" for the built-in itself`, 'body.profile.id')
-      }
-      if (origin.kind === 'custom' && isBuiltinName(profile.name)) {
-        throw new ApiError('ERR_PROFILE_RESERVED', `profile name "${profile.name}" is a built-in profile's name; a custom profile needs its own`, 'body.profile.name')
-      }
-    } else if (b.profileId !== undefined) {
-      const p = (BUILTIN_PROFILES as Record<string, RuleProfile>)[b.profileId]
-      if (!p) throw new ApiError('ERR_PROFILE_INVALID', `no built-in profile "${b.profileId}"; GET /api/profiles lists them`, 'body.profileId')
-      profile = p
-    } else {
-      throw new ApiError('ERR_VALIDATION', 'body must have property "profileId" or "profile"', 'body.profileId')
-    }
-    let gs1: Gs1Input | undefined
-    if (b.gs1) {
-      try {
-        gs1 = checkGs1(b.gs1)
-      } catch (e) {
-        if (e instanceof Gs1Error) throw new ApiError(e.code, e.message, `body.gs1.${e.field}`)
-        throw e
-      }
-    }
-    b.devices.forEach((id, i) => {
-      const d = ledger.device(id)
-      if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.devices[${i}]`)
-      if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.devices[${i}]`)
-    })
-    if (ledger.shipment(b.shipmentId)) throw new ApiError('ERR_SHIPMENT_EXISTS', `shipment "${b.shipmentId}" already exists`, 'body.shipmentId')
-    await ledger.createShipment({
-      shipmentId: b.shipmentId, product: b.product, gs1, route: b.route, devices: b.devices,
-      profile, profileHash: profileHash(profile), startAt: b.startAt ?? clock(), by: req.user!.username,
-    })
-    // Readings that arrived before the shipment was logged raise their alarms now, in this answer.
-    await monitor.settled(b.shipmentId)
-    req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
-    return reply.code(201).send(await detail(b.shipmentId))
-  })
+  app.get<{ Params: { id: string } }>(
+    '/api/shipments/:id',
+    {
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => detail(req.params.id),
+  )
 
-  app.post<{ Params: { id: string }; Body: DevicesBody }>('/api/shipments/:id/devices', {
-    config: { roles: WRITERS, rateLimit: writeLimit },
-    schema: { tags: ['shipments'], params: idParams, body: ShipmentDevicesBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
-  }, async (req) => {
-    const s = mustShipment(ledger, req.params.id)
-    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: its loggers are final`, 'params.id')
-    const { add = [], remove = [] } = req.body
-    const now = clock()
-    const at = req.body.at ?? now
-    if (at > now) throw new ApiError('ERR_VALIDATION', `at ${new Date(at).toISOString()} is in the future: a change takes effect now or from a past time`, 'body.at')
-    add.forEach((id, i) => {
-      const d = ledger.device(id)
-      if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.add[${i}]`)
-      if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.add[${i}]`)
-    })
-    const problem = changeProblem(windowsOf(s), { add, remove, at }, s.startAt)
-    if (problem) throw new ApiError('ERR_VALIDATION', problem.message, `body.${problem.field}`)
-    const by = req.user!.username
-    await ledger.changeShipmentDevices({ shipmentId: s.shipmentId, add, remove, at, by })
-    // An added logger's earlier readings raise their alarms now, in this answer.
-    await monitor.settled(s.shipmentId)
-    req.log.info({ by, shipmentId: s.shipmentId, add, remove, at }, 'shipment loggers changed')
-    return detail(s.shipmentId)
-  })
+  app.get<{ Params: { id: string }; Querystring: { deviceId?: string; from?: number; to?: number; limit?: number } }>(
+    '/api/shipments/:id/readings',
+    {
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            deviceId: DEVICE_ID,
+            from: MS,
+            to: MS,
+            limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { readings: { type: 'array', items: { $ref: 'Reading#' } } } },
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req) => {
+      const d = await loadShipment(ledger, req.params.id, app.dashboard.monitor.isLate, app.dashboard.monitor.delayOf)
+      const { deviceId, from, to, limit = 10_000 } = req.query
+      const readings = d.readings
+        .filter(
+          (r) =>
+            (deviceId === undefined || r.deviceId === deviceId) &&
+            (from === undefined || r.deviceTimeMs >= from) &&
+            (to === undefined || r.deviceTimeMs <= to),
+        )
+        .sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.seq - b.seq))
+        .slice(0, limit)
+      return { readings }
+    },
+  )
 
-  app.post<{ Params: { id: string }; Body: ReceiveBody }>('/api/shipments/:id/receive', {
-    config: { roles: WRITERS, rateLimit: writeLimit },
-    schema: { tags: ['shipments'], params: idParams, body: ShipmentReceiveBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
-  }, async (req) => {
-    const s = mustShipment(ledger, req.params.id)
-    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: a receipt comes before the close`, 'params.id')
-    if (s.receivedAt !== undefined) throw new ApiError('ERR_SHIPMENT_RECEIVED', `shipment "${s.shipmentId}" was received by ${s.receivedBy} at ${new Date(s.receivedAt).toISOString()}`, 'params.id')
-    const b = req.body
-    const receivedAt = b.receivedAt ?? clock()
-    if (receivedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `receivedAt ${receivedAt} is before the shipment start ${s.startAt}`, 'body.receivedAt')
-    const by = req.user!.username
-    await checkSignaturePassword(app, req, by, b.signature.password)
-    await ledger.receiveShipment({ shipmentId: s.shipmentId, receivedAt, by, signature: { by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock() } })
-    req.log.info({ by, shipmentId: s.shipmentId, meaning: b.signature.meaning }, 'shipment received (signed)')
-    return detail(s.shipmentId)
-  })
-
-  app.post<{ Params: { id: string }; Body: CloseBody }>('/api/shipments/:id/close', {
-    config: { roles: WRITERS, rateLimit: writeLimit },
-    schema: { tags: ['shipments'], params: idParams, body: ShipmentCloseBody, response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES } },
-  }, async (req) => {
-    const s = mustShipment(ledger, req.params.id)
-    if (s.closedAt !== undefined) throw new ApiError('ERR_SHIPMENT_CLOSED', `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}`, 'params.id')
-    const b = req.body
-    const closedAt = b.closedAt ?? clock()
-    if (closedAt < s.startAt) throw new ApiError('ERR_VALIDATION', `closedAt ${closedAt} is before the shipment start ${s.startAt}`, 'body.closedAt')
-    const critical = monitor.alarms({ shipmentId: s.shipmentId, state: 'open' }).filter((a) => a.severity === 'critical')
-    if (critical.length > 0 && !b.override) {
-      throw new ApiError('ERR_CLOSE_OPEN_ALARMS', `shipment "${s.shipmentId}" has ${critical.length} open critical alarm(s): acknowledge each, or close with "override": { "reason" }`, 'body.override', {
-        alarms: critical.map((a) => ({ alarmId: a.alarmId, kind: a.kind, deviceId: a.deviceId, message: a.message, raisedAt: a.raisedAt })),
+  app.post<{ Body: CreateBody }>(
+    '/api/shipments',
+    {
+      config: { roles: WRITERS, rateLimit: writeLimit },
+      schema: {
+        tags: ['shipments'],
+        body: ShipmentCreateBody,
+        response: { 201: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body
+      let profile: RuleProfile
+      if (b.profile !== undefined) {
+        try {
+          profile = validateProfile(b.profile)
+        } catch (e) {
+          if (isComplianceError(e))
+            throw new ApiError('ERR_PROFILE_INVALID', e.message, `body.profile${e.path.replace(/^\$/, '')}`)
+          throw e
+        }
+        // Built-in ids (and names) are reserved: a custom profile may not be passed off as one (docs/COMPLIANCE.md).
+        const origin = profileOrigin(profile, profileHash(profile))
+        if (origin.kind === 'impersonation') {
+          throw new ApiError(
+            'ERR_PROFILE_RESERVED',
+            `profile id "${origin.id}" is reserved for the built-in profile (any version); give the custom profile its own id, or use "profileId": "${origin.id}" for the built-in itself`,
+            'body.profile.id',
+          )
+        }
+        if (origin.kind === 'custom' && isBuiltinName(profile.name)) {
+          throw new ApiError(
+            'ERR_PROFILE_RESERVED',
+            `profile name "${profile.name}" is a built-in profile's name; a custom profile needs its own`,
+            'body.profile.name',
+          )
+        }
+      } else if (b.profileId !== undefined) {
+        const p = (BUILTIN_PROFILES as Record<string, RuleProfile>)[b.profileId]
+        if (!p)
+          throw new ApiError(
+            'ERR_PROFILE_INVALID',
+            `no built-in profile "${b.profileId}"; GET /api/profiles lists them`,
+            'body.profileId',
+          )
+        profile = p
+      } else {
+        throw new ApiError('ERR_VALIDATION', 'body must have property "profileId" or "profile"', 'body.profileId')
+      }
+      let gs1: Gs1Input | undefined
+      if (b.gs1) {
+        try {
+          gs1 = checkGs1(b.gs1)
+        } catch (e) {
+          if (e instanceof Gs1Error) throw new ApiError(e.code, e.message, `body.gs1.${e.field}`)
+          throw e
+        }
+      }
+      b.devices.forEach((id, i) => {
+        const d = ledger.device(id)
+        if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.devices[${i}]`)
+        if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.devices[${i}]`)
       })
-    }
-    const by = req.user!.username
-    await checkSignaturePassword(app, req, by, b.signature.password)
-    const signature: CloseSignature = {
-      by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock(),
-      ...(critical.length > 0 && b.override ? { override: { reason: b.override.reason, alarms: critical.map((a) => a.alarmId) } } : {}),
-    }
-    // Refused with ERR_EVIDENCE_ENDS_EARLY (409, details per logger) unless every chain reaches closedAt or endsEarly says why not.
-    await ledger.closeShipment({ shipmentId: s.shipmentId, closedAt, by, signature, ...(b.endsEarly ? { endsEarly: { reason: b.endsEarly.reason } } : {}) })
-    req.log.info({ by, shipmentId: s.shipmentId, meaning: signature.meaning, override: signature.override?.alarms.length ?? 0 }, 'shipment closed (signed)')
-    return detail(s.shipmentId)
-  })
+      if (ledger.shipment(b.shipmentId))
+        throw new ApiError('ERR_SHIPMENT_EXISTS', `shipment "${b.shipmentId}" already exists`, 'body.shipmentId')
+      await ledger.createShipment({
+        shipmentId: b.shipmentId,
+        product: b.product,
+        gs1,
+        route: b.route,
+        devices: b.devices,
+        profile,
+        profileHash: profileHash(profile),
+        startAt: b.startAt ?? clock(),
+        by: req.user!.username,
+      })
+      // Readings that arrived before the shipment was logged raise their alarms now, in this answer.
+      await monitor.settled(b.shipmentId)
+      req.log.info({ by: req.user!.username, shipmentId: b.shipmentId }, 'shipment created')
+      return reply.code(201).send(await detail(b.shipmentId))
+    },
+  )
+
+  app.post<{ Params: { id: string }; Body: DevicesBody }>(
+    '/api/shipments/:id/devices',
+    {
+      config: { roles: WRITERS, rateLimit: writeLimit },
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        body: ShipmentDevicesBody,
+        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const s = mustShipment(ledger, req.params.id)
+      if (s.closedAt !== undefined)
+        throw new ApiError(
+          'ERR_SHIPMENT_CLOSED',
+          `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: its loggers are final`,
+          'params.id',
+        )
+      const { add = [], remove = [] } = req.body
+      const now = clock()
+      const at = req.body.at ?? now
+      if (at > now)
+        throw new ApiError(
+          'ERR_VALIDATION',
+          `at ${new Date(at).toISOString()} is in the future: a change takes effect now or from a past time`,
+          'body.at',
+        )
+      add.forEach((id, i) => {
+        const d = ledger.device(id)
+        if (!d) throw new ApiError('ERR_DEVICE_UNKNOWN', `device "${id}" is not registered`, `body.add[${i}]`)
+        if (d.revoked) throw new ApiError('ERR_DEVICE_REVOKED', `device "${id}" is revoked`, `body.add[${i}]`)
+      })
+      const problem = changeProblem(windowsOf(s), { add, remove, at }, s.startAt)
+      if (problem) throw new ApiError('ERR_VALIDATION', problem.message, `body.${problem.field}`)
+      const by = req.user!.username
+      await ledger.changeShipmentDevices({ shipmentId: s.shipmentId, add, remove, at, by })
+      // An added logger's earlier readings raise their alarms now, in this answer.
+      await monitor.settled(s.shipmentId)
+      req.log.info({ by, shipmentId: s.shipmentId, add, remove, at }, 'shipment loggers changed')
+      return detail(s.shipmentId)
+    },
+  )
+
+  app.post<{ Params: { id: string }; Body: ReceiveBody }>(
+    '/api/shipments/:id/receive',
+    {
+      config: { roles: WRITERS, rateLimit: writeLimit },
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        body: ShipmentReceiveBody,
+        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const s = mustShipment(ledger, req.params.id)
+      if (s.closedAt !== undefined)
+        throw new ApiError(
+          'ERR_SHIPMENT_CLOSED',
+          `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: a receipt comes before the close`,
+          'params.id',
+        )
+      if (s.receivedAt !== undefined)
+        throw new ApiError(
+          'ERR_SHIPMENT_RECEIVED',
+          `shipment "${s.shipmentId}" was received by ${s.receivedBy} at ${new Date(s.receivedAt).toISOString()}`,
+          'params.id',
+        )
+      const b = req.body
+      const receivedAt = b.receivedAt ?? clock()
+      if (receivedAt < s.startAt)
+        throw new ApiError(
+          'ERR_VALIDATION',
+          `receivedAt ${receivedAt} is before the shipment start ${s.startAt}`,
+          'body.receivedAt',
+        )
+      const by = req.user!.username
+      await checkSignaturePassword(app, req, by, b.signature.password)
+      await ledger.receiveShipment({
+        shipmentId: s.shipmentId,
+        receivedAt,
+        by,
+        signature: { by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock() },
+      })
+      req.log.info({ by, shipmentId: s.shipmentId, meaning: b.signature.meaning }, 'shipment received (signed)')
+      return detail(s.shipmentId)
+    },
+  )
+
+  app.post<{ Params: { id: string }; Body: CloseBody }>(
+    '/api/shipments/:id/close',
+    {
+      config: { roles: WRITERS, rateLimit: writeLimit },
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        body: ShipmentCloseBody,
+        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const s = mustShipment(ledger, req.params.id)
+      if (s.closedAt !== undefined)
+        throw new ApiError(
+          'ERR_SHIPMENT_CLOSED',
+          `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}`,
+          'params.id',
+        )
+      const b = req.body
+      const closedAt = b.closedAt ?? clock()
+      if (closedAt < s.startAt)
+        throw new ApiError(
+          'ERR_VALIDATION',
+          `closedAt ${closedAt} is before the shipment start ${s.startAt}`,
+          'body.closedAt',
+        )
+      const critical = monitor
+        .alarms({ shipmentId: s.shipmentId, state: 'open' })
+        .filter((a) => a.severity === 'critical')
+      if (critical.length > 0 && !b.override) {
+        throw new ApiError(
+          'ERR_CLOSE_OPEN_ALARMS',
+          `shipment "${s.shipmentId}" has ${critical.length} open critical alarm(s): acknowledge each, or close with "override": { "reason" }`,
+          'body.override',
+          {
+            alarms: critical.map((a) => ({
+              alarmId: a.alarmId,
+              kind: a.kind,
+              deviceId: a.deviceId,
+              message: a.message,
+              raisedAt: a.raisedAt,
+            })),
+          },
+        )
+      }
+      const by = req.user!.username
+      await checkSignaturePassword(app, req, by, b.signature.password)
+      const signature: CloseSignature = {
+        by,
+        meaning: b.signature.meaning,
+        reason: b.signature.reason,
+        at: clock(),
+        ...(critical.length > 0 && b.override
+          ? { override: { reason: b.override.reason, alarms: critical.map((a) => a.alarmId) } }
+          : {}),
+      }
+      // Refused with ERR_EVIDENCE_ENDS_EARLY (409, details per logger) unless every chain reaches closedAt or endsEarly says why not.
+      await ledger.closeShipment({
+        shipmentId: s.shipmentId,
+        closedAt,
+        by,
+        signature,
+        ...(b.endsEarly ? { endsEarly: { reason: b.endsEarly.reason } } : {}),
+      })
+      req.log.info(
+        { by, shipmentId: s.shipmentId, meaning: signature.meaning, override: signature.override?.alarms.length ?? 0 },
+        'shipment closed (signed)',
+      )
+      return detail(s.shipmentId)
+    },
+  )
 }
 
 /**
@@ -228,19 +478,36 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
  * again, whatever the session). A wrong one is refused before anything is logged, and counted
  * and backed off like a failed sign-in, so the close cannot be used to guess passwords.
  */
-async function checkSignaturePassword(app: FastifyInstance, req: FastifyRequest, username: string, password: string): Promise<void> {
+async function checkSignaturePassword(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  username: string,
+  password: string,
+): Promise<void> {
   const { users, loginBackoff, security } = app.dashboard
   const waitMs = loginBackoff.waitMs(username, req.ip)
   if (waitMs > 0) {
     const waitS = Math.ceil(waitMs / 1000)
     security.loginFailure('backoff')
-    throw new ApiError('ERR_AUTH_BACKOFF', `too many failed password entries for this user or address: try again in ${waitS} s`, undefined, { retryAfterS: waitS })
+    throw new ApiError(
+      'ERR_AUTH_BACKOFF',
+      `too many failed password entries for this user or address: try again in ${waitS} s`,
+      undefined,
+      { retryAfterS: waitS },
+    )
   }
   if (!(await users.authenticate(username, password))) {
     loginBackoff.failure(username, req.ip)
     security.loginFailure('signature_password')
-    req.log.warn({ event: 'signature_failed', reason: 'bad_password', username, ip: req.ip }, 'signature refused: wrong password')
-    throw new ApiError('ERR_SIGNATURE_PASSWORD', 'the password does not match your account: re-enter your own sign-in password to sign', 'body.signature.password')
+    req.log.warn(
+      { event: 'signature_failed', reason: 'bad_password', username, ip: req.ip },
+      'signature refused: wrong password',
+    )
+    throw new ApiError(
+      'ERR_SIGNATURE_PASSWORD',
+      'the password does not match your account: re-enter your own sign-in password to sign',
+      'body.signature.password',
+    )
   }
   loginBackoff.success(username)
 }

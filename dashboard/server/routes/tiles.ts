@@ -14,9 +14,15 @@ import { CHECKPOINT_CACHE, TILE_CACHE } from '../../../ledger/tiles/index.ts'
 export default async function tilesRoutes(app: FastifyInstance, opts: { dir: string }): Promise<void> {
   app.get('/tiles/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const rel = (req.params as { '*': string })['*']
-    let type = 'application/octet-stream', cache = TILE_CACHE
-    if (rel === 'checkpoint') { type = 'text/plain; charset=utf-8'; cache = CHECKPOINT_CACHE } else {
-      try { parseTilePath(rel) } catch {
+    let type = 'application/octet-stream',
+      cache = TILE_CACHE
+    if (rel === 'checkpoint') {
+      type = 'text/plain; charset=utf-8'
+      cache = CHECKPOINT_CACHE
+    } else {
+      try {
+        parseTilePath(rel)
+      } catch {
         return reply.code(404).type('text/plain; charset=utf-8').send('not a tlog-tiles path\n')
       }
     }

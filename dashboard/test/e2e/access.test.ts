@@ -24,7 +24,13 @@ if (skip) {
       await page.fill('#password', LOGINS.operator.password)
       await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('#login-submit')])
     }
-    for (const next of ['/\\evil.example/phish', '//evil.example/phish', '/%5Cevil.example/phish', 'https://evil.example/', '/\t/evil.example']) {
+    for (const next of [
+      '/\\evil.example/phish',
+      '//evil.example/phish',
+      '/%5Cevil.example/phish',
+      'https://evil.example/',
+      '/\t/evil.example',
+    ]) {
       const { page, context, errors } = await newWatchedPage(env.browser)
       t.teardown(() => context.close())
       // Past the server's own check: put the hostile next into the page's URL without a request.
@@ -55,7 +61,11 @@ if (skip) {
     await login(reg.page, sys.url, 'regulator')
     await reg.page.goto(`${sys.url}/#/shipment/E2E-FRIDGE-1`)
     await reg.page.waitForSelector('#alarm-list li[data-alarm-id]')
-    t.equal(await reg.page.locator('button[data-ack-open], form.ack-form').count(), 0, 'no acknowledgement for a regulator')
+    t.equal(
+      await reg.page.locator('button[data-ack-open], form.ack-form').count(),
+      0,
+      'no acknowledgement for a regulator',
+    )
     t.equal(await reg.page.locator('#close-shipment').count(), 0, 'and no closing')
     t.ok(await reg.page.locator('a[data-download="pdf"]').count(), 'but the reports are there')
     await screenshot(reg.page, '09-regulator-shipment')
@@ -88,7 +98,11 @@ if (skip) {
     await login(page, sys.url, 'operator')
     await page.waitForSelector('#fleet-rows tr[data-shipment-id="E2E-XSS-1"]')
     const row = page.locator('#fleet-rows tr[data-shipment-id="E2E-XSS-1"]')
-    t.equal(await row.locator('.product').textContent(), sys.scene.xss.product, 'the product name is shown literally in the fleet')
+    t.equal(
+      await row.locator('.product').textContent(),
+      sys.scene.xss.product,
+      'the product name is shown literally in the fleet',
+    )
     t.match(await row.textContent(), /<script>window\.__xss=2;alert\(2\)<\/script>Basel/, 'the route too')
 
     await page.goto(`${sys.url}/#/shipment/E2E-XSS-1`)
@@ -96,7 +110,11 @@ if (skip) {
     t.equal(await page.textContent('#shipment-title'), sys.scene.xss.product, 'and as the shipment title')
     await page.goto(`${sys.url}/#/devices`)
     await page.waitForSelector('#device-table tr[data-device-id="e2e-xss-x1"]')
-    t.match(await page.locator('#device-table tr[data-device-id="e2e-xss-x1"]').textContent(), /<img src=x onerror="window.__xss=3">/, 'a device model is shown literally')
+    t.match(
+      await page.locator('#device-table tr[data-device-id="e2e-xss-x1"]').textContent(),
+      /<img src=x onerror="window.__xss=3">/,
+      'a device model is shown literally',
+    )
     await page.goto(`${sys.url}/#/alarms`)
     await page.waitForSelector('#fleet-alarms li')
     await page.selectOption('#alarm-filter', 'all')

@@ -18,14 +18,24 @@ import { buildWeb } from '../../build-web.ts'
 import { seedScene, settableClock, type Scene } from './seed.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+]
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const SCREENSHOT_DIR = join(repoRoot, 'test-output', 'screenshots')
 
 /** Why the browser tests cannot run here, or null when they can. */
 export function skipReason(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need a real Chromium`
+  return existsSync(CHROMIUM)
+    ? null
+    : `${CHROMIUM} is not installed (apt-get install chromium); the browser tests need a real Chromium`
 }
 
 export const LOGINS = {
@@ -61,7 +71,14 @@ export async function startSceneSystem(extra: Partial<DashboardOptions> = {}): P
     file: join(dir, 'users.json'),
     seed: (Object.keys(LOGINS) as RoleName[]).map((role) => ({ ...LOGINS[role], role })),
   })
-  const app = await buildDashboard({ ledger, users, cookieSecret: randomBytes(32).toString('hex'), logger: false, heartbeatMs: 5000, ...extra })
+  const app = await buildDashboard({
+    ledger,
+    users,
+    cookieSecret: randomBytes(32).toString('hex'),
+    logger: false,
+    heartbeatMs: 5000,
+    ...extra,
+  })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     url,
@@ -80,7 +97,10 @@ export async function startSceneSystem(extra: Partial<DashboardOptions> = {}): P
  * Starts the scene system and a browser before the file's tests and closes
  * both after them. The getters are valid inside tests.
  */
-export function useSceneSystem(t: { before(fn: () => Promise<void>): void; teardown(fn: () => Promise<void>): void }): { readonly sys: TestSystem; readonly browser: Browser } {
+export function useSceneSystem(t: { before(fn: () => Promise<void>): void; teardown(fn: () => Promise<void>): void }): {
+  readonly sys: TestSystem
+  readonly browser: Browser
+} {
   let sys: TestSystem | undefined
   let browser: Browser | undefined
   t.before(async () => {
@@ -92,8 +112,14 @@ export function useSceneSystem(t: { before(fn: () => Promise<void>): void; teard
     await sys?.close()
   })
   return {
-    get sys() { if (!sys) throw new Error('system not started'); return sys },
-    get browser() { if (!browser) throw new Error('browser not started'); return browser },
+    get sys() {
+      if (!sys) throw new Error('system not started')
+      return sys
+    },
+    get browser() {
+      if (!browser) throw new Error('browser not started')
+      return browser
+    },
   }
 }
 
@@ -117,7 +143,10 @@ export async function newWatchedPage(browser: Browser, viewport = { width: 1366,
   const page = await context.newPage()
   const dialogs: string[] = []
   const errors: string[] = []
-  page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss() })
+  page.on('dialog', (d) => {
+    dialogs.push(d.message())
+    void d.dismiss()
+  })
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`))
   page.on('console', (m) => {
     if (m.type() !== 'error') return

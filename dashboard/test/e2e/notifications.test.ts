@@ -9,7 +9,15 @@ import { createServer } from 'node:net'
 import { startSmtp } from '../../notify/test/servers.ts'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { launchBrowser, login, newWatchedPage, screenshot, skipReason, startSceneSystem, SCREENSHOT_DIR } from './harness.ts'
+import {
+  launchBrowser,
+  login,
+  newWatchedPage,
+  screenshot,
+  skipReason,
+  startSceneSystem,
+  SCREENSHOT_DIR,
+} from './harness.ts'
 
 const skip = skipReason()
 
@@ -28,13 +36,24 @@ if (skip) {
     const smtp = await startSmtp(t)
     const sys = await startSceneSystem({
       notifications: {
-        recordsFile: null, escalationCheckMs: 0, sleep: async () => {},
+        recordsFile: null,
+        escalationCheckMs: 0,
+        sleep: async () => {},
         config: {
           channels: {
             mail: { type: 'smtp', host: '127.0.0.1', port: smtp.port, from: 'alarms@example.com', maxAttempts: 1 },
-            backup: { type: 'smtp', host: '127.0.0.1', port: await deadPort(), from: 'alarms@example.com', maxAttempts: 2 },
+            backup: {
+              type: 'smtp',
+              host: '127.0.0.1',
+              port: await deadPort(),
+              from: 'alarms@example.com',
+              maxAttempts: 2,
+            },
           },
-          contacts: [{ name: 'qa', roles: ['qa'], channel: 'mail', to: 'qa@example.com' }, { name: 'night', roles: ['qa'], channel: 'backup', to: 'night-shift@example.com' }],
+          contacts: [
+            { name: 'qa', roles: ['qa'], channel: 'mail', to: 'qa@example.com' },
+            { name: 'night', roles: ['qa'], channel: 'backup', to: 'night-shift@example.com' },
+          ],
           rules: [{ id: 'all', severities: ['critical', 'major', 'minor'], roles: ['qa'] }],
         },
       },

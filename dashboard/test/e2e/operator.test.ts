@@ -38,23 +38,38 @@ if (skip) {
 
     // Fleet: every shipment, with status, class, temperature and alarm count.
     await page.waitForSelector('#fleet-rows tr[data-shipment-id="E2E-FRIDGE-1"]')
-    const ids = await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId))
+    const ids = await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.shipmentId),
+    )
     t.same([...ids].sort(), ['E2E-FRIDGE-1', 'E2E-FROZEN-1', 'E2E-XSS-1'])
     t.equal(ids[0], 'E2E-FRIDGE-1', 'the shipment in alarm is listed first')
     const fridgeRow = page.locator('#fleet-rows tr[data-shipment-id="E2E-FRIDGE-1"]')
     t.match(await fridgeRow.textContent(), /Alarm/, 'status badge says Alarm in words')
     t.match(await fridgeRow.textContent(), /2–8 °C/)
-    t.match(await page.locator('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"]').textContent(), /In range.*−2\d\.\d °C/s)
+    t.match(
+      await page.locator('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"]').textContent(),
+      /In range.*−2\d\.\d °C/s,
+    )
     t.match(await fridgeRow.locator('td[data-label="Last reading"]').textContent(), /ago|just now/)
     await page.waitForSelector('#live[data-state="open"]')
     await screenshot(page, '02-fleet')
 
     // Filters: status and free text.
     await page.selectOption('#filter-status', 'alarm')
-    t.same(await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId)), ['E2E-FRIDGE-1'])
+    t.same(
+      await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) =>
+        rows.map((r) => (r as HTMLElement).dataset.shipmentId),
+      ),
+      ['E2E-FRIDGE-1'],
+    )
     await page.selectOption('#filter-status', '')
     await page.fill('#filter-q', 'measles')
-    t.same(await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId)), ['E2E-FROZEN-1'])
+    t.same(
+      await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) =>
+        rows.map((r) => (r as HTMLElement).dataset.shipmentId),
+      ),
+      ['E2E-FROZEN-1'],
+    )
     await page.fill('#filter-q', '')
 
     // Shipment view.
@@ -69,16 +84,36 @@ if (skip) {
     const lateCount = Number(await canvas.getAttribute('data-late'))
     t.ok(lateCount >= 3, `late readings are drawn with their own marker (${lateCount})`)
     t.equal(await page.locator('#late-readings tbody tr').count(), lateCount, 'and listed as late')
-    t.match(await page.textContent('[data-silent-device="e2e-fridge-a2"]'), /silent: no reading for \d+ min/, 'the silent sensor says how long it has been silent')
-    t.ok(await page.locator('#alarm-list li[data-state="open"]').count() >= 1, 'open alarms are listed')
-    t.match(await page.textContent('#alarm-list'), /Sensor lost/, 'the alarm on the silent sensor says the sensor is lost')
-    t.match(await page.textContent('[data-silent-device="e2e-fridge-a2"]'), /Alarm on a lost sensor/, 'and the notice above the chart says so')
-    t.ok(await page.locator('#excursions tbody tr').count() >= 1, 'the excursion table has the excursion')
-    t.match(await page.textContent('.legend-note'), /Sensor fault/, 'the legend explains the hatched sensor-fault column')
+    t.match(
+      await page.textContent('[data-silent-device="e2e-fridge-a2"]'),
+      /silent: no reading for \d+ min/,
+      'the silent sensor says how long it has been silent',
+    )
+    t.ok((await page.locator('#alarm-list li[data-state="open"]').count()) >= 1, 'open alarms are listed')
+    t.match(
+      await page.textContent('#alarm-list'),
+      /Sensor lost/,
+      'the alarm on the silent sensor says the sensor is lost',
+    )
+    t.match(
+      await page.textContent('[data-silent-device="e2e-fridge-a2"]'),
+      /Alarm on a lost sensor/,
+      'and the notice above the chart says so',
+    )
+    t.ok((await page.locator('#excursions tbody tr').count()) >= 1, 'the excursion table has the excursion')
+    t.match(
+      await page.textContent('.legend-note'),
+      /Sensor fault/,
+      'the legend explains the hatched sensor-fault column',
+    )
     const msgs = page.locator('#alarm-list .alarm-msg')
-    t.notMatch(await page.textContent('#alarm-list'), /\((above|below)-[^)]*\)/, 'alarm texts do not show internal rule ids')
+    t.notMatch(
+      await page.textContent('#alarm-list'),
+      /\((above|below)-[^)]*\)/,
+      'alarm texts do not show internal rule ids',
+    )
     const titled = page.locator('#alarm-list .alarm-msg[title^="Rule "]')
-    t.ok(await msgs.count() >= 1 && await titled.count() >= 1, 'the rule id is kept as the tooltip')
+    t.ok((await msgs.count()) >= 1 && (await titled.count()) >= 1, 'the rule id is kept as the tooltip')
     t.match(await page.textContent('#compliance'), /Verdict.*In range.*Above range.*Below range/s)
     await screenshot(page, '03-shipment')
 
@@ -87,7 +122,11 @@ if (skip) {
     const now = Date.now()
     await appendSigned(sys.ledger, live, now, 611, now)
     await page.waitForSelector(`#live-reading[data-seq="${live.seq}"]`, { timeout: 10_000 })
-    t.match(await page.textContent('#live-reading'), new RegExp(`e2e-fridge-a1 #${live.seq}: 6\\.11 °C`), 'the live reading is shown')
+    t.match(
+      await page.textContent('#live-reading'),
+      new RegExp(`e2e-fridge-a1 #${live.seq}: 6\\.11 °C`),
+      'the live reading is shown',
+    )
     await page.waitForFunction(() => document.querySelector('#sensors')?.textContent?.includes('6.1 °C'))
     t.pass('the sensor table shows the new temperature')
 
@@ -142,13 +181,20 @@ if (skip) {
     const frozen = sys.scene.frozen.device
     const now = Date.now()
     await appendSigned(sys.ledger, frozen, now, -1877, now)
-    await page.waitForFunction(() => document.querySelector('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"] td[data-label="Temperature"]')?.textContent?.includes('−18.8 °C'))
+    await page.waitForFunction(() =>
+      document
+        .querySelector('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"] td[data-label="Temperature"]')
+        ?.textContent?.includes('−18.8 °C'),
+    )
     t.pass('the fleet row shows the new temperature without a reload')
-    t.match(await page.textContent('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"] td[data-label="Last reading"]'), /just now/)
+    t.match(
+      await page.textContent('#fleet-rows tr[data-shipment-id="E2E-FROZEN-1"] td[data-label="Last reading"]'),
+      /just now/,
+    )
 
     await page.click('.tabs a[data-tab="alarms"]')
     await page.waitForSelector('#fleet-alarms li[data-alarm-id]')
-    t.ok(await page.locator('#fleet-alarms li[data-state="open"]').count() >= 1, 'open alarms across the fleet')
+    t.ok((await page.locator('#fleet-alarms li[data-state="open"]').count()) >= 1, 'open alarms across the fleet')
     await page.selectOption('#alarm-filter', 'all')
     t.match(await page.textContent('#fleet-alarms'), /Data gap/, 'every alarm kind is listed, acknowledged ones too')
     await screenshot(page, '06-alarms')
@@ -181,7 +227,11 @@ if (skip) {
     await page.fill('#close-password', 'not my password')
     await page.click('#close-dialog button[type="submit"]')
     await page.waitForSelector('#close-dialog .form-error:not([hidden])')
-    t.match(await page.textContent('#close-dialog .form-error'), /password does not match/, 'a wrong password is refused with a message')
+    t.match(
+      await page.textContent('#close-dialog .form-error'),
+      /password does not match/,
+      'a wrong password is refused with a message',
+    )
     t.notOk(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'not closed with a wrong password')
     await page.fill('#close-password', LOGINS.operator.password)
     await screenshot(page, '08b-close-dialog')
@@ -195,8 +245,15 @@ if (skip) {
     await page.click('#close-dialog button[type="submit"]')
     await page.waitForSelector('.page-head .badge-closed')
     await page.waitForSelector('#close-signature-notice')
-    t.match(await page.textContent('#close-signature-notice'), /signed by olivia, meaning "received and reviewed", reason: pallet received and data reviewed/)
-    t.equal(sys.ledger.shipment('E2E-FROZEN-1')?.closeSignature?.meaning, 'received and reviewed', 'the signature is in the ledger')
+    t.match(
+      await page.textContent('#close-signature-notice'),
+      /signed by olivia, meaning "received and reviewed", reason: pallet received and data reviewed/,
+    )
+    t.equal(
+      sys.ledger.shipment('E2E-FROZEN-1')?.closeSignature?.meaning,
+      'received and reviewed',
+      'the signature is in the ledger',
+    )
     await screenshot(page, '08c-closed-signed')
     t.ok(sys.ledger.shipment('E2E-FROZEN-1')?.closedAt, 'the closing reached the ledger')
     t.equal(sys.ledger.shipment('E2E-FROZEN-1')?.endsEarly, 'logger removed at the receiving dock', 'with the reason')
@@ -207,6 +264,9 @@ if (skip) {
     await page.waitForSelector('#verify-file')
     t.match(await page.title(), /^Verify/, 'the Verify tab opens the bundle verifier')
     // The browser logs the refused closes (403 wrong password, 409 ERR_EVIDENCE_ENDS_EARLY), which the dialog answered.
-    t.same(errors.filter((e) => !/status of (409 \(Conflict\)|403 \(Forbidden\))/.test(e)), [])
+    t.same(
+      errors.filter((e) => !/status of (409 \(Conflict\)|403 \(Forbidden\))/.test(e)),
+      [],
+    )
   })
 }

@@ -63,7 +63,10 @@ if (skip) {
       t.teardown(() => context.close())
       const check = async (name: string) => {
         const o = await overflow(page)
-        t.ok(o.scrollWidth <= o.innerWidth, `${name} at ${width} px: page is ${o.scrollWidth} px wide in a ${o.innerWidth} px window${o.offenders.length ? `; sticking out: ${o.offenders.join(', ')}` : ''}`)
+        t.ok(
+          o.scrollWidth <= o.innerWidth,
+          `${name} at ${width} px: page is ${o.scrollWidth} px wide in a ${o.innerWidth} px window${o.offenders.length ? `; sticking out: ${o.offenders.join(', ')}` : ''}`,
+        )
         t.same(o.offenders, [], `${name} at ${width} px: no element past the right edge`)
         await screenshot(page, `pages-${name}-${width}`)
       }
@@ -126,10 +129,11 @@ if (skip) {
     await page.goto(`${sys.url}/#/shipment/E2E-FRIDGE-1`)
     await page.waitForSelector('#temp-chart[data-readings]')
     t.equal(await page.isVisible('#reset-zoom'), false, 'nothing to reset yet')
-    const span = () => page.evaluate(() => {
-      const c = document.querySelector<HTMLCanvasElement>('#temp-chart')!
-      return { from: c.dataset.zoomFrom, to: c.dataset.zoomTo }
-    })
+    const span = () =>
+      page.evaluate(() => {
+        const c = document.querySelector<HTMLCanvasElement>('#temp-chart')!
+        return { from: c.dataset.zoomFrom, to: c.dataset.zoomTo }
+      })
     t.same(await span(), { from: undefined, to: undefined })
     const box = (await page.locator('#temp-chart').boundingBox())!
     const y = box.y + box.height / 2
@@ -149,7 +153,9 @@ if (skip) {
     t.equal(Number(z.to) % 60_000, 0, 'and ends on one')
     // The dragged third of the plot is a part of the readings' time span, and the axis follows it.
     const readings = await page.evaluate(async () => {
-      const r = await fetch('/api/shipments/E2E-FRIDGE-1/readings?limit=100000').then((x) => x.json()) as { readings: { deviceTimeMs: number }[] }
+      const r = (await fetch('/api/shipments/E2E-FRIDGE-1/readings?limit=100000').then((x) => x.json())) as {
+        readings: { deviceTimeMs: number }[]
+      }
       const ts = r.readings.map((x) => x.deviceTimeMs)
       return { min: Math.min(...ts), max: Math.max(...ts) }
     })

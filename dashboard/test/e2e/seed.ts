@@ -11,7 +11,14 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
-  encodeRecord, assemblePayload, readingSigningMessage, readingHash, GENESIS_PREV_HASH, toHex, toBase64, utf8,
+  encodeRecord,
+  assemblePayload,
+  readingSigningMessage,
+  readingHash,
+  GENESIS_PREV_HASH,
+  toHex,
+  toBase64,
+  utf8,
 } from '../../../ledger/protocol/index.ts'
 import { nobleSign, noblePublicKey } from '../../../ledger/protocol/test/support.ts'
 import type { Ledger } from '../../../ledger/store/index.ts'
@@ -38,8 +45,22 @@ export function simDevice(deviceId: string): SimDevice {
 }
 
 /** Signs the device's next reading and appends it as the ingest would, stored at `receivedAt`. */
-export async function appendSigned(ledger: Ledger, d: SimDevice, deviceTimeMs: number, tempCentiC: number, receivedAt: number, batteryPct = 90): Promise<number> {
-  const record = encodeRecord({ deviceId: d.deviceId, seq: d.seq + 1, deviceTimeMs, tempCentiC, prevHash: d.prevHash, batteryPct })
+export async function appendSigned(
+  ledger: Ledger,
+  d: SimDevice,
+  deviceTimeMs: number,
+  tempCentiC: number,
+  receivedAt: number,
+  batteryPct = 90,
+): Promise<number> {
+  const record = encodeRecord({
+    deviceId: d.deviceId,
+    seq: d.seq + 1,
+    deviceTimeMs,
+    tempCentiC,
+    prevHash: d.prevHash,
+    batteryPct,
+  })
   const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
   const e = await ledger.appendReading({ payload: toBase64(payload), deviceId: d.deviceId, seq: d.seq + 1 }, receivedAt)
   d.seq += 1
@@ -62,11 +83,20 @@ export interface Scene {
  */
 export function settableClock(): { clock: () => number; set(ms: number | null): void } {
   let fixed: number | null = null
-  return { clock: () => fixed ?? Date.now(), set(ms) { fixed = ms } }
+  return {
+    clock: () => fixed ?? Date.now(),
+    set(ms) {
+      fixed = ms
+    },
+  }
 }
 
 /** Fills `ledger` with the scene. `now` is the wall-clock time the last live readings were taken. */
-export async function seedScene(ledger: Ledger, clock: { set(ms: number | null): void }, now = Date.now()): Promise<Scene> {
+export async function seedScene(
+  ledger: Ledger,
+  clock: { set(ms: number | null): void },
+  now = Date.now(),
+): Promise<Scene> {
   const start = now - 6 * 60 * MIN
   clock.set(start - 30 * MIN)
   const year = 365 * 24 * 60 * MIN
@@ -75,9 +105,29 @@ export async function seedScene(ledger: Ledger, clock: { set(ms: number | null):
   const b1 = simDevice('e2e-frozen-b1')
   const x1 = simDevice('e2e-xss-x1')
   const by = 'e2e-seed'
-  await ledger.registerDevice({ deviceId: a1.deviceId, publicKey: a1.publicKey, model: 'TempLog 4', calibration: { certificate: 'CAL-2026-0412', calibratedAt: now - 100 * 24 * 60 * MIN, dueAt: now - 100 * 24 * 60 * MIN + year }, by })
+  await ledger.registerDevice({
+    deviceId: a1.deviceId,
+    publicKey: a1.publicKey,
+    model: 'TempLog 4',
+    calibration: {
+      certificate: 'CAL-2026-0412',
+      calibratedAt: now - 100 * 24 * 60 * MIN,
+      dueAt: now - 100 * 24 * 60 * MIN + year,
+    },
+    by,
+  })
   // Calibrated 400 days ago: overdue under GDP 9.3's yearly calibration.
-  await ledger.registerDevice({ deviceId: a2.deviceId, publicKey: a2.publicKey, model: 'TempLog 4', calibration: { certificate: 'CAL-2025-0077', calibratedAt: now - 400 * 24 * 60 * MIN, dueAt: now - 35 * 24 * 60 * MIN }, by })
+  await ledger.registerDevice({
+    deviceId: a2.deviceId,
+    publicKey: a2.publicKey,
+    model: 'TempLog 4',
+    calibration: {
+      certificate: 'CAL-2025-0077',
+      calibratedAt: now - 400 * 24 * 60 * MIN,
+      dueAt: now - 35 * 24 * 60 * MIN,
+    },
+    by,
+  })
   await ledger.registerDevice({ deviceId: b1.deviceId, publicKey: b1.publicKey, model: 'CryoTrack', by })
   await ledger.registerDevice({ deviceId: x1.deviceId, publicKey: x1.publicKey, model: XSS_MODEL, by })
 
@@ -85,12 +135,33 @@ export async function seedScene(ledger: Ledger, clock: { set(ms: number | null):
   const fridge = BUILTIN_PROFILES['refrigerated-2-8']
   const frozen = BUILTIN_PROFILES['frozen-20']
   await ledger.createShipment({
-    shipmentId: 'E2E-FRIDGE-1', product: 'Insulin glargine 100 U/ml', route: { from: 'Basel', to: 'Lyon' },
-    devices: [a1.deviceId, a2.deviceId], profile: fridge, startAt: start, by: 'alice',
+    shipmentId: 'E2E-FRIDGE-1',
+    product: 'Insulin glargine 100 U/ml',
+    route: { from: 'Basel', to: 'Lyon' },
+    devices: [a1.deviceId, a2.deviceId],
+    profile: fridge,
+    startAt: start,
+    by: 'alice',
     gs1: { sscc: '106141411234567897', gtin: '00614141000418', lot: 'L2407', expiry: '2027-06-30' },
   })
-  await ledger.createShipment({ shipmentId: 'E2E-FROZEN-1', product: 'Measles vaccine', route: { from: 'Antwerp', to: 'Madrid' }, devices: [b1.deviceId], profile: frozen, startAt: start, by: 'alice' })
-  await ledger.createShipment({ shipmentId: 'E2E-XSS-1', product: XSS_PRODUCT, route: { from: XSS_ROUTE_FROM, to: '"><svg onload=alert(5)>' }, devices: [x1.deviceId], profile: fridge, startAt: start, by: 'alice' })
+  await ledger.createShipment({
+    shipmentId: 'E2E-FROZEN-1',
+    product: 'Measles vaccine',
+    route: { from: 'Antwerp', to: 'Madrid' },
+    devices: [b1.deviceId],
+    profile: frozen,
+    startAt: start,
+    by: 'alice',
+  })
+  await ledger.createShipment({
+    shipmentId: 'E2E-XSS-1',
+    product: XSS_PRODUCT,
+    route: { from: XSS_ROUTE_FROM, to: '"><svg onload=alert(5)>' },
+    devices: [x1.deviceId],
+    profile: fridge,
+    startAt: start,
+    by: 'alice',
+  })
 
   const step = 5 * MIN
   // Every reading as the ingest would see it; appended in receive order (seq order per device).
@@ -110,7 +181,8 @@ export async function seedScene(ledger: Ledger, clock: { set(ms: number | null):
     if (t > start + 200 * MIN && t < start + 245 * MIN) continue
     plan.push({ d: a2, t, temp: 520 + Math.round(40 * Math.cos(t / (30 * MIN))), received: t + 3000, battery: 64 })
   }
-  for (let t = start; t <= now - 5 * MIN; t += step) plan.push({ d: b1, t, temp: -2350 + Math.round(80 * Math.sin(t / (60 * MIN))), received: t + 2000, battery: 77 })
+  for (let t = start; t <= now - 5 * MIN; t += step)
+    plan.push({ d: b1, t, temp: -2350 + Math.round(80 * Math.sin(t / (60 * MIN))), received: t + 2000, battery: 77 })
   for (let t = start; t <= now - 5 * MIN; t += step) plan.push({ d: x1, t, temp: 550, received: t + 2500, battery: 12 })
   plan.sort((a, b) => a.received - b.received) // stable: per device, seq order is kept
   for (const p of plan) {
@@ -120,5 +192,10 @@ export async function seedScene(ledger: Ledger, clock: { set(ms: number | null):
   clock.set(null)
   await ledger.barrier()
   await ledger.checkpoint()
-  return { fridge: { shipmentId: 'E2E-FRIDGE-1', live: a1, silent: a2 }, frozen: { shipmentId: 'E2E-FROZEN-1', device: b1 }, xss: { shipmentId: 'E2E-XSS-1', device: x1, product: XSS_PRODUCT }, now }
+  return {
+    fridge: { shipmentId: 'E2E-FRIDGE-1', live: a1, silent: a2 },
+    frozen: { shipmentId: 'E2E-FROZEN-1', device: b1 },
+    xss: { shipmentId: 'E2E-XSS-1', device: x1, product: XSS_PRODUCT },
+    now,
+  }
 }

@@ -45,7 +45,9 @@ if (skip) {
     await page.click('#login-submit')
     await page.waitForSelector('#fleet-rows tr[data-shipment-id]')
     await page.waitForSelector('#live[data-state="open"]')
-    const ids = await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.shipmentId ?? ''))
+    const ids = await page.$$eval('#fleet-rows tr[data-shipment-id]', (rows) =>
+      rows.map((r) => (r as HTMLElement).dataset.shipmentId ?? ''),
+    )
     const inLedger = sys!.ledger.shipments().map((s) => s.shipmentId)
     t.same([...ids].sort(), [...inLedger].sort(), 'the fleet lists every shipment in the ledger')
     t.ok(ids.length >= 3, `the small demo has at least three shipments (${ids.length})`)

@@ -40,7 +40,8 @@ if (skip) {
     await page.waitForSelector('#create-user-error:not([hidden])')
     t.match(await page.textContent('#create-user-error'), /already exists.*ERR_USER_EXISTS/)
 
-    const act = (action: string, user = CARLA.username) => page.click(`button[data-action="${action}"][data-user="${user}"]`)
+    const act = (action: string, user = CARLA.username) =>
+      page.click(`button[data-action="${action}"][data-user="${user}"]`)
     const row = () => page.locator(`#user-table tr[data-username="${CARLA.username}"]`)
     await act('role')
     await page.selectOption('#user-role-select', 'operator')
@@ -93,18 +94,29 @@ if (skip) {
 
     await page.waitForSelector('#audit-table tr[data-seq="5"]')
     const changes = await page.locator('#audit-table td[data-label="Change"]').allTextContents()
-    t.same(changes, [
-      `Enabled ${CARLA.username}`,
-      `Disabled ${CARLA.username}`,
-      `Reset the password of ${CARLA.username}`,
-      `Changed the role of ${CARLA.username} from regulator to operator`,
-      `Created user ${CARLA.username} (regulator)`,
-    ], 'newest first, in words')
-    t.same(new Set(await page.locator('#audit-table td[data-label="By"]').allTextContents()), new Set([LOGINS.admin.username]))
+    t.same(
+      changes,
+      [
+        `Enabled ${CARLA.username}`,
+        `Disabled ${CARLA.username}`,
+        `Reset the password of ${CARLA.username}`,
+        `Changed the role of ${CARLA.username} from regulator to operator`,
+        `Created user ${CARLA.username} (regulator)`,
+      ],
+      'newest first, in words',
+    )
+    t.same(
+      new Set(await page.locator('#audit-table td[data-label="By"]').allTextContents()),
+      new Set([LOGINS.admin.username]),
+    )
     t.same(new Set(await page.locator('#audit-table td[data-label="From"]').allTextContents()), new Set(['127.0.0.1']))
     t.notOk((await page.textContent('#audit-table'))!.includes(CARLA.next), 'no password in the trail')
     await screenshot(page, 'users-page-1440')
-    t.same(admin.errors.filter((e) => !/status of 409/.test(e)), [], 'no console errors (besides the refused requests)')
+    t.same(
+      admin.errors.filter((e) => !/status of 409/.test(e)),
+      [],
+      'no console errors (besides the refused requests)',
+    )
     t.same(admin.dialogs, [])
   })
 
@@ -131,14 +143,29 @@ if (skip) {
     t.ok(await page.isHidden('#token-error'), 'the error is gone')
     const token = (await page.textContent('#token-value'))!
     t.match(token, /^cpt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/)
-    t.equal(await page.textContent('#token-command'), `npx coldproof report <shipment-id> --bundle --out bundle.json --url ${new URL(sys.url).origin} --token ${token}`)
+    t.equal(
+      await page.textContent('#token-command'),
+      `npx coldproof report <shipment-id> --bundle --out bundle.json --url ${new URL(sys.url).origin} --token ${token}`,
+    )
     await page.click('#copy-token')
     await page.waitForSelector('#copy-token:text("Copied")')
-    t.equal(await page.evaluate('navigator.clipboard.readText()'), token, 'the copy button puts the token on the clipboard')
+    t.equal(
+      await page.evaluate('navigator.clipboard.readText()'),
+      token,
+      'the copy button puts the token on the clipboard',
+    )
     await screenshot(page, 'tokens-created-1440', false)
 
     // The token works, with its scope: reads, but may not write.
-    const as = (method: string, path: string) => fetch(`${sys.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: '{}' } : {}) })
+    const as = (method: string, path: string) =>
+      fetch(`${sys.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      })
     const me = await as('GET', '/api/me')
     t.equal(me.status, 200)
     t.equal(((await me.json()) as { username: string }).username, LOGINS.operator.username)
@@ -160,6 +187,10 @@ if (skip) {
     await page.click('#revoke-token-form button[type="submit"]')
     await page.waitForSelector(`#token-table tr[data-token-id="${id}"]`, { state: 'detached' })
     t.equal((await as('GET', '/api/me')).status, 401, 'revoked: refused')
-    t.same(errors.filter((e) => !/status of 400/.test(e)), [], 'no console errors (besides the refused label)')
+    t.same(
+      errors.filter((e) => !/status of 400/.test(e)),
+      [],
+      'no console errors (besides the refused label)',
+    )
   })
 }

@@ -11,7 +11,9 @@ import type { AlarmView } from '../types.ts'
 export const alarmsView: View = (root, ctx) => {
   let alarms: AlarmView[] = []
   const products = new Map<string, string>()
-  const filter = h('select', { id: 'alarm-filter' },
+  const filter = h(
+    'select',
+    { id: 'alarm-filter' },
     h('option', { value: 'open' }, 'Open'),
     h('option', { value: 'acknowledged' }, 'Acknowledged'),
     h('option', { value: 'all' }, 'All'),
@@ -25,19 +27,44 @@ export const alarmsView: View = (root, ctx) => {
     const words = q.value.trim().toLowerCase().split(/\s+/).filter(Boolean)
     const shown = alarms
       .filter((a) => state === 'all' || a.state === state)
-      .filter((a) => words.every((w) => [a.shipmentId, a.deviceId ?? '', a.kind, a.message].join('\n').toLowerCase().includes(w)))
+      .filter((a) =>
+        words.every((w) => [a.shipmentId, a.deviceId ?? '', a.kind, a.message].join('\n').toLowerCase().includes(w)),
+      )
       .sort((a, b) => (a.state === 'open' ? 0 : 1) - (b.state === 'open' ? 0 : 1) || b.at - a.at)
     const open = alarms.filter((a) => a.state === 'open').length
     summary.textContent = `${open} open · ${alarms.filter((a) => a.state === 'acknowledged').length} acknowledged`
     // Keep forms someone is typing into.
-    const existing = new Map([...list.querySelectorAll<HTMLLIElement>('li[data-alarm-id]')].map((li) => [`${li.dataset.alarmId}|${li.dataset.state}`, li]))
-    replace(list, ...shown.map((a) => existing.get(`${a.alarmId}|${a.state}`) ?? alarmCard(a, {
-      canAck: ctx.can.operate,
-      showShipment: true,
-      product: products.get(a.shipmentId),
-      onAcked: (u) => { alarms = alarms.map((x) => (x.alarmId === u.alarmId ? u : x)); render(); ctx.refreshAlarmCount() },
-    })))
-    if (!shown.length) list.append(h('li', { class: 'empty' }, state === 'open' ? 'No open alarms. All shipments are within their rules.' : 'No alarms match.'))
+    const existing = new Map(
+      [...list.querySelectorAll<HTMLLIElement>('li[data-alarm-id]')].map((li) => [
+        `${li.dataset.alarmId}|${li.dataset.state}`,
+        li,
+      ]),
+    )
+    replace(
+      list,
+      ...shown.map(
+        (a) =>
+          existing.get(`${a.alarmId}|${a.state}`) ??
+          alarmCard(a, {
+            canAck: ctx.can.operate,
+            showShipment: true,
+            product: products.get(a.shipmentId),
+            onAcked: (u) => {
+              alarms = alarms.map((x) => (x.alarmId === u.alarmId ? u : x))
+              render()
+              ctx.refreshAlarmCount()
+            },
+          }),
+      ),
+    )
+    if (!shown.length)
+      list.append(
+        h(
+          'li',
+          { class: 'empty' },
+          state === 'open' ? 'No open alarms. All shipments are within their rules.' : 'No alarms match.',
+        ),
+      )
   }
 
   async function load(): Promise<void> {
@@ -53,11 +80,19 @@ export const alarmsView: View = (root, ctx) => {
 
   filter.addEventListener('change', render)
   q.addEventListener('input', render)
-  replace(root,
-    h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Alarms'), summary),
-      h('div', { class: 'filters' },
+  replace(
+    root,
+    h(
+      'div',
+      { class: 'page-head' },
+      h('div', null, h('h1', null, 'Alarms'), summary),
+      h(
+        'div',
+        { class: 'filters' },
         h('div', { class: 'field' }, h('label', { for: filter.id }, 'Show'), filter),
-        h('div', { class: 'field' }, h('label', { for: q.id }, 'Search'), q))),
+        h('div', { class: 'field' }, h('label', { for: q.id }, 'Search'), q),
+      ),
+    ),
     ctx.can.operate ? null : h('p', { class: 'notice' }, 'Your role can view alarms; operators acknowledge them.'),
     list,
   )
@@ -67,10 +102,18 @@ export const alarmsView: View = (root, ctx) => {
       const i = alarms.findIndex((a) => a.alarmId === e.alarm.alarmId)
       if (i >= 0) alarms[i] = e.alarm
       else alarms.push(e.alarm)
-      if (!pending) pending = setTimeout(() => { pending = null; render() }, 200)
+      if (!pending)
+        pending = setTimeout(() => {
+          pending = null
+          render()
+        }, 200)
     }
   })
   const unre = ctx.stream.onReconnect(() => void load())
   void load()
-  return () => { unsub(); unre(); if (pending) clearTimeout(pending) }
+  return () => {
+    unsub()
+    unre()
+    if (pending) clearTimeout(pending)
+  }
 }

@@ -71,21 +71,35 @@ export function verifyWithPython(
   })
   return new Promise((resolve, reject) => {
     const child = spawn(python, [PYTHON_VERIFIER_PATH], { stdio: ['pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = [], err: Buffer[] = []
+    const out: Buffer[] = [],
+      err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
     child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'ENOENT' ? new PythonUnavailableError(`"${python}" is not installed or not on PATH: the independent Python verifier cannot run`) : e)
+      reject(
+        e.code === 'ENOENT'
+          ? new PythonUnavailableError(
+              `"${python}" is not installed or not on PATH: the independent Python verifier cannot run`,
+            )
+          : e,
+      )
     })
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${python} ${PYTHON_VERIFIER_PATH} exited with ${code}: ${Buffer.concat(err).toString('utf8').slice(0, 2000)}`))
+      if (code !== 0)
+        return reject(
+          new Error(
+            `${python} ${PYTHON_VERIFIER_PATH} exited with ${code}: ${Buffer.concat(err).toString('utf8').slice(0, 2000)}`,
+          ),
+        )
       try {
         resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as PythonVerifyResult)
       } catch (e) {
         reject(new Error(`the Python verifier printed invalid JSON: ${String(e)}`))
       }
     })
-    child.stdin.on('error', () => { /* reported through 'error' or 'close' */ })
+    child.stdin.on('error', () => {
+      /* reported through 'error' or 'close' */
+    })
     child.stdin.end(input)
   })
 }

@@ -9,17 +9,28 @@
 import { createHash, createPublicKey, verify } from 'node:crypto'
 import { get } from 'node:http'
 
-const sha256 = (...parts: Buffer[]): Buffer => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest() }
+const sha256 = (...parts: Buffer[]): Buffer => {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return h.digest()
+}
 const leaf = (entry: Buffer): Buffer => sha256(Buffer.from([0]), entry)
 const node = (l: Buffer, r: Buffer): Buffer => sha256(Buffer.from([1]), l, r)
 
 /** GET base + path over plain HTTP; rejects on any status but 200. */
-export function httpGet(base: string, path: string): Promise<{ body: Buffer; headers: Record<string, string | string[] | undefined> }> {
+export function httpGet(
+  base: string,
+  path: string,
+): Promise<{ body: Buffer; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     get(new URL(path, base), (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => res.statusCode === 200 ? resolve({ body: Buffer.concat(chunks), headers: res.headers }) : reject(new Error(`GET ${path}: HTTP ${res.statusCode}`)))
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve({ body: Buffer.concat(chunks), headers: res.headers })
+          : reject(new Error(`GET ${path}: HTTP ${res.statusCode}`)),
+      )
       res.on('error', reject)
     }).on('error', reject)
   })
@@ -27,9 +38,12 @@ export function httpGet(base: string, path: string): Promise<{ body: Buffer; hea
 
 /** signed-note verifier key "name+hex keyid+base64(0x01 || key)", its key id checked. */
 export function parseVkey(vkey: string): { name: string; keyId: Buffer; key: Buffer } {
-  const a = vkey.indexOf('+'), b = vkey.indexOf('+', a + 1)
+  const a = vkey.indexOf('+'),
+    b = vkey.indexOf('+', a + 1)
   if (a < 0 || b < 0) throw new Error('not a verifier key')
-  const name = vkey.slice(0, a), id = vkey.slice(a + 1, b), b64 = vkey.slice(b + 1)
+  const name = vkey.slice(0, a),
+    id = vkey.slice(a + 1, b),
+    b64 = vkey.slice(b + 1)
   const raw = Buffer.from(b64, 'base64')
   if (raw.length !== 33 || raw[0] !== 1) throw new Error('not an Ed25519 verifier key')
   const keyId = sha256(Buffer.from(name, 'utf8'), Buffer.from([0x0a, 0x01]), raw.subarray(1)).subarray(0, 4)
@@ -46,12 +60,16 @@ export function verifyNote(note: string, vkey: string): string {
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), k.key])
   const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' })
   let ok = false
-  for (const line of note.slice(split + 2).split('\n').filter(Boolean)) {
+  for (const line of note
+    .slice(split + 2)
+    .split('\n')
+    .filter(Boolean)) {
     const m = /^\u2014 (\S+) (\S+)$/.exec(line)
     if (!m) throw new Error(`bad signature line ${line}`)
     const sig = Buffer.from(m[2], 'base64')
     if (m[1] !== k.name || !sig.subarray(0, 4).equals(k.keyId)) continue
-    if (!verify(null, Buffer.from(text, 'utf8'), publicKey, sig.subarray(4))) throw new Error('signature does not verify')
+    if (!verify(null, Buffer.from(text, 'utf8'), publicKey, sig.subarray(4)))
+      throw new Error('signature does not verify')
     ok = true
   }
   if (!ok) throw new Error('no signature by the key')
@@ -68,7 +86,10 @@ export function parseCheckpointText(text: string): { origin: string; size: numbe
 
 export function tileIndexPath(n: number): string {
   const parts: string[] = []
-  for (let rest = n; ; rest = Math.floor(rest / 1000)) { parts.unshift(String(rest % 1000).padStart(3, '0')); if (rest < 1000) break }
+  for (let rest = n; ; rest = Math.floor(rest / 1000)) {
+    parts.unshift(String(rest % 1000).padStart(3, '0'))
+    if (rest < 1000) break
+  }
   return parts.map((p, i) => (i < parts.length - 1 ? 'x' + p : p)).join('/')
 }
 
@@ -101,7 +122,10 @@ export interface TiledLog {
 /** Fetches the checkpoint (verified under vkey) and every tile and bundle its size needs. */
 export async function readTiledLog(base: string, vkey: string): Promise<TiledLog> {
   const fetched: string[] = []
-  const fetch = async (p: string) => { fetched.push(p); return (await httpGet(base, p)).body }
+  const fetch = async (p: string) => {
+    fetched.push(p)
+    return (await httpGet(base, p)).body
+  }
   const checkpoint = parseCheckpointText(verifyNote((await fetch('checkpoint')).toString('utf8'), vkey))
   const { size } = checkpoint
   // tiles[level] = concatenated hashes of that tile level (full tiles, then the partial one).
@@ -114,10 +138,12 @@ export async function readTiledLog(base: string, vkey: string): Promise<TiledLog
       if (body.length !== 32 * w) throw new Error(`tile ${level}/${n} has ${body.length} bytes, expected ${32 * w}`)
       for (let i = 0; i < w; i++) hs.push(body.subarray(32 * i, 32 * i + 32))
       // Each hash of a level above is the MTH of a full tile below.
-      if (level > 0) for (let i = 0; i < w; i++) {
-        const below = tiles[level - 1].slice((n * 256 + i) * 256, (n * 256 + i + 1) * 256)
-        if (!mth(below).equals(hs[n * 256 + i])) throw new Error(`tile ${level}/${n} hash ${i} is not the root of tile ${level - 1}/${n * 256 + i}`)
-      }
+      if (level > 0)
+        for (let i = 0; i < w; i++) {
+          const below = tiles[level - 1].slice((n * 256 + i) * 256, (n * 256 + i + 1) * 256)
+          if (!mth(below).equals(hs[n * 256 + i]))
+            throw new Error(`tile ${level}/${n} hash ${i} is not the root of tile ${level - 1}/${n * 256 + i}`)
+        }
     }
     tiles.push(hs)
   }
@@ -126,13 +152,19 @@ export async function readTiledLog(base: string, vkey: string): Promise<TiledLog
     const w = Math.min(256, size - n * 256)
     const body = await fetch(`tile/entries/${tileIndexPath(n)}${w < 256 ? `.p/${w}` : ''}`)
     let at = 0
-    while (at < body.length) { const len = body.readUInt16BE(at); entries.push(body.subarray(at + 2, at + 2 + len)); at += 2 + len }
-    if (entries.length !== n * 256 + w) throw new Error(`entry bundle ${n} holds ${entries.length - n * 256} entries, expected ${w}`)
+    while (at < body.length) {
+      const len = body.readUInt16BE(at)
+      entries.push(body.subarray(at + 2, at + 2 + len))
+      at += 2 + len
+    }
+    if (entries.length !== n * 256 + w)
+      throw new Error(`entry bundle ${n} holds ${entries.length - n * 256} entries, expected ${w}`)
   }
   const leafHashes = tiles[0] ?? []
   // nodeAt: perfect subtree (level, index), from tile level floor(level/8).
   const nodeAt = (level: number, index: number): Buffer => {
-    const t = tiles[Math.floor(level / 8)], span = 2 ** (level % 8)
+    const t = tiles[Math.floor(level / 8)],
+      span = 2 ** (level % 8)
     return mth(t.slice(index * span, (index + 1) * span))
   }
   // The root from the tiles: RFC 6962's split, reading the largest perfect subtrees from the tiles.
@@ -145,7 +177,12 @@ export async function readTiledLog(base: string, vkey: string): Promise<TiledLog
     return node(rangeRoot(begin, begin + k), rangeRoot(begin + k, end))
   }
   return {
-    checkpoint, leafHashes, entries, fetched, nodeAt, rangeRoot,
+    checkpoint,
+    leafHashes,
+    entries,
+    fetched,
+    nodeAt,
+    rangeRoot,
     rootFromTiles: size === 0 ? sha256() : rangeRoot(0, size),
     rootFromEntries: mth(entries.map(leaf)),
   }
@@ -160,24 +197,42 @@ export function inclusionPath(log: TiledLog, index: number): Buffer[] {
     if (end - begin <= 1) return
     let k = 1
     while (k * 2 < end - begin) k *= 2
-    if (m < begin + k) { sub(m, begin, begin + k); out.push(log.rangeRoot(begin + k, end)) }
-    else { sub(m, begin + k, end); out.push(log.rangeRoot(begin, begin + k)) }
+    if (m < begin + k) {
+      sub(m, begin, begin + k)
+      out.push(log.rangeRoot(begin + k, end))
+    } else {
+      sub(m, begin + k, end)
+      out.push(log.rangeRoot(begin, begin + k))
+    }
   }
   sub(index, 0, log.checkpoint.size)
   return out
 }
 
 /** RFC 9162 2.1.3.2 inclusion verification. */
-export function verifyInclusionPath(leafHash: Buffer, index: number, size: number, path: Buffer[], root: Buffer): boolean {
+export function verifyInclusionPath(
+  leafHash: Buffer,
+  index: number,
+  size: number,
+  path: Buffer[],
+  root: Buffer,
+): boolean {
   if (index >= size) return false
-  let fn = index, sn = size - 1, r = leafHash
+  let fn = index,
+    sn = size - 1,
+    r = leafHash
   for (const p of path) {
     if (sn === 0) return false
     if (fn % 2 === 1 || fn === sn) {
       r = node(p, r)
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2) }
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2)
+          sn = Math.floor(sn / 2)
+        }
     } else r = node(r, p)
-    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2)
+    fn = Math.floor(fn / 2)
+    sn = Math.floor(sn / 2)
   }
   return sn === 0 && r.equals(root)
 }

@@ -14,7 +14,13 @@ import { appendLeaf, leafHash, rootFromFrontier } from '../merkle.ts'
 import { formatCheckpoint } from '../checkpoint.ts'
 import { signNote, verifierKey } from '../note.ts'
 
-export interface TestDevice { id: string; seed: Uint8Array; publicKey: Uint8Array; seq: number; prev: Uint8Array }
+export interface TestDevice {
+  id: string
+  seed: Uint8Array
+  publicKey: Uint8Array
+  seq: number
+  prev: Uint8Array
+}
 
 export function testDevice(id: string, seedByte: number): TestDevice {
   const seed = new Uint8Array(32).fill(seedByte)
@@ -22,7 +28,12 @@ export function testDevice(id: string, seedByte: number): TestDevice {
 }
 
 /** The next signed payload of `d` (advances its sequence and chain). */
-export function signedReading(d: TestDevice, tempCentiC: number, deviceTimeMs: number, extra: Partial<ReadingFields> = {}): Uint8Array {
+export function signedReading(
+  d: TestDevice,
+  tempCentiC: number,
+  deviceTimeMs: number,
+  extra: Partial<ReadingFields> = {},
+): Uint8Array {
   const record = encodeRecord({ deviceId: d.id, seq: d.seq + 1, deviceTimeMs, tempCentiC, prevHash: d.prev, ...extra })
   const payload = assemblePayload(record, nobleSign(readingSigningMessage(record), d.seed))
   d.seq++
@@ -42,12 +53,17 @@ export interface TestLedger {
 }
 
 export function testLedger(origin = 'coldproof.test/ledger', seedByte = 77): TestLedger {
-  const seed = new Uint8Array(32).fill(seedByte), publicKey = noblePublicKey(seed)
+  const seed = new Uint8Array(32).fill(seedByte),
+    publicKey = noblePublicKey(seed)
   const entries: Uint8Array[] = []
   let frontier: Uint8Array[] = []
   let prev = GENESIS_PREV
   const l: TestLedger = {
-    origin, seed, publicKey, verifierKey: verifierKey(origin, publicKey), entries,
+    origin,
+    seed,
+    publicKey,
+    verifierKey: verifierKey(origin, publicKey),
+    entries,
     append(type, body, time = 1_760_000_000_000 + entries.length) {
       const entry = { v: 1 as const, index: entries.length, type, time, prev, body }
       const bytes = encodeEntry(entry as Entry)
@@ -57,7 +73,8 @@ export function testLedger(origin = 'coldproof.test/ledger', seedByte = 77): Tes
       return entry as Entry<typeof type>
     },
     checkpoint() {
-      const rootHash = rootFromFrontier(frontier), size = entries.length
+      const rootHash = rootFromFrontier(frontier),
+        size = entries.length
       const note = signNote(formatCheckpoint({ origin, size, rootHash }), origin, (m) => nobleSign(m, seed), publicKey)
       l.append('checkpoint', { size, rootHash: toBase64(rootHash), note })
       return note

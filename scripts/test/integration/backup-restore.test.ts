@@ -18,75 +18,122 @@ import { openLedger, type Ledger } from '../../../ledger/store/index.ts'
 import { createIngest, type Ingest } from '../../../ledger/ingest/index.ts'
 import { backupLines, restoreBackup, writeBackupFile } from '../../../ledger/store/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger,
+  describeFailure,
+  embeddedBroker,
+  fsck,
+  INGEST_PASSWORD,
+  INGEST_USER,
+  producedCollector,
+  registerFleet,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
 } from './support.ts'
 
-t.test('backup while ingesting, destroy, restore: the devices re-send what the backup lacks, nothing receipted is lost', async (t) => {
-  const dir = await tempDir(t, 'backup')
-  const ledgerDir = join(dir, 'ledger')
-  const backupFile = join(dir, 'ledger.backup.ndjson')
-  let ledger: Ledger = await openLedger({ dir: ledgerDir })
-  // The broker asks whichever ledger is current (the restored one after the restore).
-  const registry = { lookupDevice: (id: string) => ledger.lookupDevice(id) } as Ledger
-  const broker = await embeddedBroker(registry)
-  const { url } = await broker.listen()
-  const startIngest = async () => {
-    const i = createIngest({ ledger, url, username: INGEST_USER, password: INGEST_PASSWORD, mqttOptions: { reconnectPeriod: 200 } })
-    await i.start()
-    return i
-  }
-  let ingest: Ingest | undefined = await startIngest()
-  const ids = ['backup-a', 'backup-b']
-  const N = 600 / 5 + 1
-  const produced = producedCollector()
-  const fleet = createFleet({
-    scenario: smallScenario('backup', ids, 600), dataDir: join(dir, 'devices'), startMs: START, acceleration: 6000,
-    mqtt: { url, mqttOptions: { reconnectPeriod: 200 } }, log: () => {}, onReading: produced.onReading,
-  })
-  t.teardown(async () => {
-    await fleet.stop()
-    await ingest?.close()
-    await broker.close()
+t.test(
+  'backup while ingesting, destroy, restore: the devices re-send what the backup lacks, nothing receipted is lost',
+  async (t) => {
+    const dir = await tempDir(t, 'backup')
+    const ledgerDir = join(dir, 'ledger')
+    const backupFile = join(dir, 'ledger.backup.ndjson')
+    let ledger: Ledger = await openLedger({ dir: ledgerDir })
+    // The broker asks whichever ledger is current (the restored one after the restore).
+    const registry = { lookupDevice: (id: string) => ledger.lookupDevice(id) } as Ledger
+    const broker = await embeddedBroker(registry)
+    const { url } = await broker.listen()
+    const startIngest = async () => {
+      const i = createIngest({
+        ledger,
+        url,
+        username: INGEST_USER,
+        password: INGEST_PASSWORD,
+        mqttOptions: { reconnectPeriod: 200 },
+      })
+      await i.start()
+      return i
+    }
+    let ingest: Ingest | undefined = await startIngest()
+    const ids = ['backup-a', 'backup-b']
+    const N = 600 / 5 + 1
+    const produced = producedCollector()
+    const fleet = createFleet({
+      scenario: smallScenario('backup', ids, 600),
+      dataDir: join(dir, 'devices'),
+      startMs: START,
+      acceleration: 6000,
+      mqtt: { url, mqttOptions: { reconnectPeriod: 200 } },
+      log: () => {},
+      onReading: produced.onReading,
+    })
+    t.teardown(async () => {
+      await fleet.stop()
+      await ingest?.close()
+      await broker.close()
+      await ledger.close()
+    })
+    await registerFleet(ledger, fleet)
+    await fleet.start()
+
+    // The backup, from one snapshot of the live store while readings keep arriving.
+    await waitFor(
+      () => ids.every((id) => (ledger.device(id)?.contiguous ?? 0) >= 20),
+      'some readings of each device in the ledger',
+    )
+    await writeBackupFile(backupLines(ledger.storeSnapshot(), ledger.dir), backupFile)
+
+    await fleet.finished
+    await waitFor(
+      () => fleet.status().every((s) => s.buffered === 0 && s.receiptedSeq === N),
+      'every reading receipted and deleted from the buffers',
+    )
+    const sizeBefore = ledger.size()
+
+    // Disaster: the ledger directory is gone.
+    await ingest.close()
+    ingest = undefined
     await ledger.close()
-  })
-  await registerFleet(ledger, fleet)
-  await fleet.start()
+    await rm(ledgerDir, { recursive: true })
+    const restored = await restoreBackup(createReadStream(backupFile), ledgerDir)
+    t.ok(restored.size < sizeBefore, `the backup holds ${restored.size} of the ${sizeBefore} entries`)
+    const alone = await fsck(ledgerDir)
+    t.ok(alone.ok, `the restored backup verifies on its own${describeFailure(alone)}`)
+    t.ok(
+      alone.anchor && alone.anchor.size <= restored.size,
+      `its checkpoint history stops at the snapshot (latest anchor ${alone.anchor?.size})`,
+    )
 
-  // The backup, from one snapshot of the live store while readings keep arriving.
-  await waitFor(() => ids.every((id) => (ledger.device(id)?.contiguous ?? 0) >= 20), 'some readings of each device in the ledger')
-  await writeBackupFile(backupLines(ledger.storeSnapshot(), ledger.dir), backupFile)
+    ledger = await openLedger({ dir: ledgerDir })
+    for (const id of ids)
+      t.ok(
+        ledger.device(id)!.contiguous < N,
+        `${id}: the restored ledger starts at seq ${ledger.device(id)!.contiguous}: ${ledger.device(id)!.contiguous + 1}..${N} were receipted after the backup`,
+      )
+    ingest = await startIngest()
+    await waitFor(
+      () => ids.every((id) => ledger.device(id)?.contiguous === N),
+      'the devices to re-send what the backup lacks',
+      40_000,
+    )
+    await waitFor(
+      () => fleet.status().every((s) => s.buffered === 0 && s.receiptedSeq === N),
+      'receipts from the restored ledger',
+    )
 
-  await fleet.finished
-  await waitFor(() => fleet.status().every((s) => s.buffered === 0 && s.receiptedSeq === N), 'every reading receipted and deleted from the buffers')
-  const sizeBefore = ledger.size()
-
-  // Disaster: the ledger directory is gone.
-  await ingest.close(); ingest = undefined
-  await ledger.close()
-  await rm(ledgerDir, { recursive: true })
-  const restored = await restoreBackup(createReadStream(backupFile), ledgerDir)
-  t.ok(restored.size < sizeBefore, `the backup holds ${restored.size} of the ${sizeBefore} entries`)
-  const alone = await fsck(ledgerDir)
-  t.ok(alone.ok, `the restored backup verifies on its own${describeFailure(alone)}`)
-  t.ok(alone.anchor && alone.anchor.size <= restored.size, `its checkpoint history stops at the snapshot (latest anchor ${alone.anchor?.size})`)
-
-  ledger = await openLedger({ dir: ledgerDir })
-  for (const id of ids) t.ok(ledger.device(id)!.contiguous < N, `${id}: the restored ledger starts at seq ${ledger.device(id)!.contiguous}: ${ledger.device(id)!.contiguous + 1}..${N} were receipted after the backup`)
-  ingest = await startIngest()
-  await waitFor(() => ids.every((id) => ledger.device(id)?.contiguous === N), 'the devices to re-send what the backup lacks', 40_000)
-  await waitFor(() => fleet.status().every((s) => s.buffered === 0 && s.receiptedSeq === N), 'receipts from the restored ledger')
-
-  for (const id of ids) {
-    const c = await checkDeviceInLedger(ledger, id, produced.of(id))
-    t.equal(c.entries, N, `${id}: all ${N} readings the device signed are in the restored ledger, none twice`)
-    t.ok(c.exact, `${id}: the exact signed bytes`)
-    t.ok(c.linked, `${id}: an unbroken chain`)
-  }
-  await fleet.stop()
-  await ingest.close(); ingest = undefined
-  await ledger.close()
-  const report = await fsck(ledgerDir)
-  t.ok(report.ok, `the restored, re-grown ledger verifies${describeFailure(report)}`)
-  t.equal(report.readings, ids.length * N)
-  ledger = await openLedger({ dir: ledgerDir })
-})
+    for (const id of ids) {
+      const c = await checkDeviceInLedger(ledger, id, produced.of(id))
+      t.equal(c.entries, N, `${id}: all ${N} readings the device signed are in the restored ledger, none twice`)
+      t.ok(c.exact, `${id}: the exact signed bytes`)
+      t.ok(c.linked, `${id}: an unbroken chain`)
+    }
+    await fleet.stop()
+    await ingest.close()
+    ingest = undefined
+    await ledger.close()
+    const report = await fsck(ledgerDir)
+    t.ok(report.ok, `the restored, re-grown ledger verifies${describeFailure(report)}`)
+    t.equal(report.readings, ids.length * N)
+    ledger = await openLedger({ dir: ledgerDir })
+  },
+)

@@ -15,7 +15,19 @@ import { openLedger } from '../../../ledger/store/index.ts'
 import { createIngest } from '../../../ledger/ingest/index.ts'
 import type { Broker } from '../../../broker/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, sleep, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger,
+  describeFailure,
+  embeddedBroker,
+  fsck,
+  INGEST_PASSWORD,
+  INGEST_USER,
+  producedCollector,
+  registerFleet,
+  sleep,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
 } from './support.ts'
 
 t.test('closing the embedded broker mid-stream and starting a new one on the same port loses no reading', async (t) => {
@@ -23,15 +35,27 @@ t.test('closing the embedded broker mid-stream and starting a new one on the sam
   const ledgerDir = join(dir, 'ledger')
   const ledger = await openLedger({ dir: ledgerDir })
   let ledgerOpen = true
-  t.teardown(async () => { if (ledgerOpen) await ledger.close() })
+  t.teardown(async () => {
+    if (ledgerOpen) await ledger.close()
+  })
 
   let broker: Broker | undefined = await embeddedBroker(ledger)
   const { port, url } = await broker.listen()
-  t.teardown(async () => { if (broker) await broker.close() })
+  t.teardown(async () => {
+    if (broker) await broker.close()
+  })
 
-  const ingest = createIngest({ ledger, url, username: INGEST_USER, password: INGEST_PASSWORD, mqttOptions: { reconnectPeriod: 200 } })
+  const ingest = createIngest({
+    ledger,
+    url,
+    username: INGEST_USER,
+    password: INGEST_PASSWORD,
+    mqttOptions: { reconnectPeriod: 200 },
+  })
   let ingestOpen = true
-  t.teardown(async () => { if (ingestOpen) await ingest.close() })
+  t.teardown(async () => {
+    if (ingestOpen) await ingest.close()
+  })
   await ingest.start()
 
   const ids = ['restart-a', 'restart-b']
@@ -39,14 +63,22 @@ t.test('closing the embedded broker mid-stream and starting a new one on the sam
   const produced = producedCollector()
   // 5 simulated minutes per 50 ms: about 6 s of streaming.
   const fleet = createFleet({
-    scenario: smallScenario('restart', ids, 600), dataDir: join(dir, 'devices'), startMs: START, acceleration: 6000,
-    mqtt: { url, mqttOptions: { reconnectPeriod: 200 } }, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario('restart', ids, 600),
+    dataDir: join(dir, 'devices'),
+    startMs: START,
+    acceleration: 6000,
+    mqtt: { url, mqttOptions: { reconnectPeriod: 200 } },
+    log: () => {},
+    onReading: produced.onReading,
   })
   t.teardown(() => fleet.stop())
   await registerFleet(ledger, fleet)
   await fleet.start()
 
-  await waitFor(() => ids.every((id) => produced.of(id).length >= 20 && (ledger.device(id)?.contiguous ?? 0) >= 1), 'the first 20 readings of each device, and some in the ledger')
+  await waitFor(
+    () => ids.every((id) => produced.of(id).length >= 20 && (ledger.device(id)?.contiguous ?? 0) >= 1),
+    'the first 20 readings of each device, and some in the ledger',
+  )
   const beforeKill = Object.fromEntries(ids.map((id) => [id, produced.of(id).length]))
   await broker.close()
   broker = undefined
@@ -54,31 +86,47 @@ t.test('closing the embedded broker mid-stream and starting a new one on the sam
   await sleep(1000) // ~20 samples per device taken with no broker at all
   const whileDown = Object.fromEntries(ids.map((id) => [id, produced.of(id).length]))
   const storedWhenDown = Object.fromEntries(ids.map((id) => [id, ledger.device(id)!.highest]))
-  for (const id of ids) t.ok(whileDown[id] - beforeKill[id] >= 5, `${id}: kept sampling while the broker was down (${whileDown[id] - beforeKill[id]} readings)`)
+  for (const id of ids)
+    t.ok(
+      whileDown[id] - beforeKill[id] >= 5,
+      `${id}: kept sampling while the broker was down (${whileDown[id] - beforeKill[id]} readings)`,
+    )
 
   broker = await embeddedBroker(ledger, port)
   t.equal((await broker.listen()).port, port, 'the new broker listens on the same port')
   await fleet.finished
   for (const id of ids) t.equal(produced.of(id).length, N, `${id}: produced ${N} readings`)
 
-  await waitFor(() => ids.every((id) => ledger.device(id)?.contiguous === N), 'every reading of both devices in the ledger')
-  await waitFor(() => fleet.status().every((s) => s.buffered === 0), 'receipts from the new broker to empty the buffers')
+  await waitFor(
+    () => ids.every((id) => ledger.device(id)?.contiguous === N),
+    'every reading of both devices in the ledger',
+  )
+  await waitFor(
+    () => fleet.status().every((s) => s.buffered === 0),
+    'receipts from the new broker to empty the buffers',
+  )
 
   for (const id of ids) {
     const c = await checkDeviceInLedger(ledger, id, produced.of(id))
     t.equal(c.entries, N, `${id}: ${N} reading entries, none missing, none twice`)
     t.ok(c.exact, `${id}: the exact signed bytes`)
     t.ok(c.linked, `${id}: unbroken chain across the restart`)
-    t.ok(storedWhenDown[id] < whileDown[id], `${id}: readings taken while the broker was down (after seq ${storedWhenDown[id]}) reached the ledger afterwards`)
+    t.ok(
+      storedWhenDown[id] < whileDown[id],
+      `${id}: readings taken while the broker was down (after seq ${storedWhenDown[id]}) reached the ledger afterwards`,
+    )
     t.match(ledger.device(id), { contiguous: N, highest: N, gaps: [] })
   }
   for (const s of fleet.status()) t.match(s, { buffered: 0, receiptedSeq: N, dropped: 0, connected: true })
   t.equal(ingest.stats().quarantined, 0, 'nothing quarantined')
 
   await fleet.stop()
-  await ingest.close(); ingestOpen = false
-  await broker.close(); broker = undefined
-  await ledger.close(); ledgerOpen = false
+  await ingest.close()
+  ingestOpen = false
+  await broker.close()
+  broker = undefined
+  await ledger.close()
+  ledgerOpen = false
   const report = await fsck(ledgerDir)
   t.ok(report.ok, `checkLedger accepts the ledger${describeFailure(report)}`)
   t.equal(report.readings, ids.length * N)

@@ -14,7 +14,15 @@ import { readFileSync } from 'node:fs'
 import { startSystem } from '../../system.ts'
 import { LOCAL_ACCESS_FILE, type LocalAccess } from '../../local-access.ts'
 import { decodeReceipt, deviceTopic, partitionOf, readingHash, toHex } from '../../../ledger/protocol/index.ts'
-import { connect, connectCollecting, deviceOptions, endClient, makeDevice, publish, subscribe } from '../../../broker/test/support.ts'
+import {
+  connect,
+  connectCollecting,
+  deviceOptions,
+  endClient,
+  makeDevice,
+  publish,
+  subscribe,
+} from '../../../broker/test/support.ts'
 import { tempDir, waitFor } from './support.ts'
 
 const AUDIENCE = 'coldproof-test-eu-1'
@@ -28,11 +36,17 @@ t.test('registration receipt, wrong partition, replay counter and audience on th
 
   const dev = makeDevice('spec-probe-1')
   // A token for another audience is refused: the audience is part of what the device signs.
-  const wrong = await connect(sys.mqttUrl, { ...deviceOptions(dev, { password: dev.token({ audience: 'coldproof' }) }), reconnectPeriod: 0 })
+  const wrong = await connect(sys.mqttUrl, {
+    ...deviceOptions(dev, { password: dev.token({ audience: 'coldproof' }) }),
+    reconnectPeriod: 0,
+  })
   t.match(wrong, { ok: false, code: 4 }, 'unregistered (and wrong audience): CONNACK 4')
 
   await sys.ledger.registerDevice({ deviceId: dev.id, publicKey: dev.publicKey, by: 'device-protocol.test' })
-  const wrongAudience = await connect(sys.mqttUrl, { ...deviceOptions(dev, { password: dev.token({ audience: 'coldproof' }) }), reconnectPeriod: 0 })
+  const wrongAudience = await connect(sys.mqttUrl, {
+    ...deviceOptions(dev, { password: dev.token({ audience: 'coldproof' }) }),
+    reconnectPeriod: 0,
+  })
   t.match(wrongAudience, { ok: false, code: 4 }, 'registered, token for another audience: CONNACK 4')
   if (wrongAudience.ok) await endClient(wrongAudience.client)
 
@@ -40,7 +54,12 @@ t.test('registration receipt, wrong partition, replay counter and audience on th
   const c = connectCollecting(sys.mqttUrl, deviceOptions(dev, { password: dev.token({ audience: AUDIENCE }) }))
   t.teardown(() => endClient(c.client))
   const receipts: { seq: number; hash: string }[] = []
-  c.client.on('message', (topic, payload) => { if (topic === deviceTopic(dev.id, 'receipt')) { const r = decodeReceipt(new Uint8Array(payload)); receipts.push({ seq: r.seq, hash: toHex(r.hash) }) } })
+  c.client.on('message', (topic, payload) => {
+    if (topic === deviceTopic(dev.id, 'receipt')) {
+      const r = decodeReceipt(new Uint8Array(payload))
+      receipts.push({ seq: r.seq, hash: toHex(r.hash) })
+    }
+  })
   await c.connected
   t.same(await subscribe(c.client, [deviceTopic(dev.id, 'receipt'), deviceTopic(dev.id, 'resend')]), [1, 1])
   await waitFor(() => receipts.length >= 1, 'the seq-0 receipt')
@@ -51,7 +70,10 @@ t.test('registration receipt, wrong partition, replay counter and audience on th
   const p = partitionOf(dev.id)
   const wrongTopic = `coldproof/v1/${((p + 1) % 16).toString(16)}/${dev.id}/readings`
   await publish(c.client, wrongTopic, r1)
-  await waitFor(() => (sys.ledger.stats().quarantineByReason.ERR_TOPIC_INVALID ?? 0) === 1, 'the wrong-partition reading quarantined')
+  await waitFor(
+    () => (sys.ledger.stats().quarantineByReason.ERR_TOPIC_INVALID ?? 0) === 1,
+    'the wrong-partition reading quarantined',
+  )
   const q = (await sys.ledger.quarantined({ limit: 10 })).find((x) => x.reason === 'ERR_TOPIC_INVALID')
   t.match(q, { topic: wrongTopic, rawLength: r1.length }, 'its quarantine record keeps the topic and bytes')
   t.ok(c.client.connected, 'the connection stays up')
@@ -70,5 +92,9 @@ t.test('registration receipt, wrong partition, replay counter and audience on th
   t.equal(res.status, 200)
   const text = await res.text()
   t.match(text, /^coldproof_ingest_duplicates_total 1$/m, '/metrics counts the replay')
-  t.match(text, /^coldproof_quarantined_total\{reason="ERR_TOPIC_INVALID"\} 1$/m, '/metrics counts the wrong partition under its code')
+  t.match(
+    text,
+    /^coldproof_quarantined_total\{reason="ERR_TOPIC_INVALID"\} 1$/m,
+    '/metrics counts the wrong partition under its code',
+  )
 })

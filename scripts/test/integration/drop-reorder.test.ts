@@ -20,7 +20,19 @@ import { createIngest, type Ingest } from '../../../ledger/ingest/index.ts'
 import type { Broker } from '../../../broker/index.ts'
 import { decodeReading, parseDeviceTopic } from '../../../ledger/protocol/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, embeddedBroker, fsck, INGEST_PASSWORD, INGEST_USER, producedCollector, registerFleet, sleep, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger,
+  describeFailure,
+  embeddedBroker,
+  fsck,
+  INGEST_PASSWORD,
+  INGEST_USER,
+  producedCollector,
+  registerFleet,
+  sleep,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
 } from './support.ts'
 
 interface DisorderlyProxy {
@@ -40,7 +52,11 @@ interface DisorderlyProxy {
  * and sent right after the reading named by the map value. Later deliveries of
  * the same seq (resends) pass untouched.
  */
-async function disorderlyProxy(targetPort: number, drop: Set<number>, hold: Map<number, number>): Promise<DisorderlyProxy> {
+async function disorderlyProxy(
+  targetPort: number,
+  drop: Set<number>,
+  hold: Map<number, number>,
+): Promise<DisorderlyProxy> {
   const seen = new Map<number, number>()
   const dropped: number[] = []
   const reordered: [number, number][] = []
@@ -50,19 +66,31 @@ async function disorderlyProxy(targetPort: number, drop: Set<number>, hold: Map<
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1')
     sockets.add(client).add(upstream)
-    const end = () => { client.destroy(); upstream.destroy() }
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
     client.on('error', end).on('close', end)
     upstream.on('error', end).on('close', end)
     client.pipe(upstream)
     const parser = mqttPacket.parser({ protocolVersion: 4 })
-    const forward = (p: mqttPacket.Packet) => { if (!client.destroyed) client.write(mqttPacket.generate(p)) }
+    const forward = (p: mqttPacket.Packet) => {
+      if (!client.destroyed) client.write(mqttPacket.generate(p))
+    }
     parser.on('packet', (p) => {
       if (p.cmd !== 'publish' || parseDeviceTopic(p.topic).kind !== 'readings') return forward(p)
       const seq = decodeReading(new Uint8Array(p.payload as Buffer)).fields.seq
       const n = (seen.get(seq) ?? 0) + 1
       seen.set(seq, n)
-      if (n === 1 && drop.has(seq)) { dropped.push(seq); return }
-      if (n === 1 && hold.has(seq)) { held.set(hold.get(seq)!, p); heldSeq.set(hold.get(seq)!, seq); return }
+      if (n === 1 && drop.has(seq)) {
+        dropped.push(seq)
+        return
+      }
+      if (n === 1 && hold.has(seq)) {
+        held.set(hold.get(seq)!, p)
+        heldSeq.set(hold.get(seq)!, seq)
+        return
+      }
       forward(p)
       const late = held.get(seq)
       if (late) {
@@ -71,14 +99,24 @@ async function disorderlyProxy(targetPort: number, drop: Set<number>, hold: Map<
         forward(late)
       }
     })
-    parser.on('error', (e) => { client.destroy(e) })
-    upstream.on('data', (b: Buffer) => { parser.parse(b) })
+    parser.on('error', (e) => {
+      client.destroy(e)
+    })
+    upstream.on('data', (b: Buffer) => {
+      parser.parse(b)
+    })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   return {
     url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    seen, dropped, reordered,
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()) }),
+    seen,
+    dropped,
+    reordered,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => r())
+      }),
   }
 }
 
@@ -95,42 +133,73 @@ interface Rig {
 }
 
 /** Real ledger, real embedded broker, the ingest behind the disorderly proxy, one device-sim device talking to the broker directly. */
-async function rig(t: Test, name: string, id: string, durationMin: number, drop: Set<number>, hold: Map<number, number>): Promise<Rig> {
+async function rig(
+  t: Test,
+  name: string,
+  id: string,
+  durationMin: number,
+  drop: Set<number>,
+  hold: Map<number, number>,
+): Promise<Rig> {
   const dir = await tempDir(t, name)
   const ledgerDir = join(dir, 'ledger')
   const ledger = await openLedger({ dir: ledgerDir })
   const open = { ledger: true, broker: true, ingest: true }
-  t.teardown(async () => { if (open.ledger) await ledger.close() })
+  t.teardown(async () => {
+    if (open.ledger) await ledger.close()
+  })
   const broker = await embeddedBroker(ledger)
   const { port } = await broker.listen()
-  t.teardown(async () => { if (open.broker) await broker.close() })
+  t.teardown(async () => {
+    if (open.broker) await broker.close()
+  })
   const proxy = await disorderlyProxy(port, drop, hold)
   t.teardown(() => proxy.close())
   const ingest = createIngest({ ledger, url: proxy.url, username: INGEST_USER, password: INGEST_PASSWORD })
-  t.teardown(async () => { if (open.ingest) await ingest.close() })
+  t.teardown(async () => {
+    if (open.ingest) await ingest.close()
+  })
   await ingest.start()
   const produced = producedCollector()
   // The device talks to the broker directly; only the ingest's side is disorderly.
   const fleet = createFleet({
-    scenario: smallScenario(name, [id], durationMin), dataDir: join(dir, 'devices'), startMs: START, acceleration: 12_000,
-    mqtt: { url: `mqtt://127.0.0.1:${port}`, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario(name, [id], durationMin),
+    dataDir: join(dir, 'devices'),
+    startMs: START,
+    acceleration: 12_000,
+    mqtt: { url: `mqtt://127.0.0.1:${port}`, mqttOptions: { reconnectPeriod: 100 } },
+    log: () => {},
+    onReading: produced.onReading,
   })
   t.teardown(() => fleet.stop())
   await registerFleet(ledger, fleet)
   return {
-    ledger, broker, proxy, ingest, fleet, produced, ledgerDir,
+    ledger,
+    broker,
+    proxy,
+    ingest,
+    fleet,
+    produced,
+    ledgerDir,
     async shutdown() {
       await fleet.stop()
-      await ingest.close(); open.ingest = false
-      await broker.close(); open.broker = false
-      await ledger.close(); open.ledger = false
+      await ingest.close()
+      open.ingest = false
+      await broker.close()
+      open.broker = false
+      await ledger.close()
+      open.ledger = false
     },
   }
 }
 
 t.test('dropped and reordered deliveries to the ingest are recovered by gap detection and resend', async (t) => {
   const DROP = new Set([4, 5, 17, 33, 50])
-  const HOLD = new Map([[9, 11], [24, 25], [40, 43]])
+  const HOLD = new Map([
+    [9, 11],
+    [24, 25],
+    [40, 43],
+  ])
   const id = 'disorder-1'
   const N = 300 / 5 + 1
   const { ledger, proxy, ingest, fleet, produced, ledgerDir, shutdown } = await rig(t, 'disorder', id, 300, DROP, HOLD)
@@ -147,11 +216,19 @@ t.test('dropped and reordered deliveries to the ingest are recovered by gap dete
   const st = ingest.stats()
   t.ok(st.gapsOpened >= 6, `the ingest recorded the gaps (${st.gapsOpened} opened; 6 disorder events, 4-5 being one)`)
   t.ok(st.resendRequests >= 6, `the ingest published resend requests (${st.resendRequests})`)
-  for (const seq of DROP) t.ok((proxy.seen.get(seq) ?? 0) >= 2, `seq ${seq}: the device re-sent it after the drop (seen ${proxy.seen.get(seq)} times)`)
+  for (const seq of DROP)
+    t.ok(
+      (proxy.seen.get(seq) ?? 0) >= 2,
+      `seq ${seq}: the device re-sent it after the drop (seen ${proxy.seen.get(seq)} times)`,
+    )
   t.equal(st.quarantined, 0, 'nothing quarantined: no resend or late delivery looks like a fork or regression')
 
   const c = await checkDeviceInLedger(ledger, id, produced.of(id))
-  t.equal(c.entries, N, `${N} reading entries: none missing, none twice (${st.duplicates} duplicate deliveries absorbed)`)
+  t.equal(
+    c.entries,
+    N,
+    `${N} reading entries: none missing, none twice (${st.duplicates} duplicate deliveries absorbed)`,
+  )
   t.ok(c.exact, 'the exact bytes the device signed')
   t.ok(c.linked, 'unbroken chain 1..N')
   t.match(ledger.device(id), { contiguous: N, highest: N, gaps: [] })
@@ -174,18 +251,28 @@ t.test('dropped and reordered deliveries to the ingest are recovered by gap dete
 t.test('a dropped last reading stays in the device buffer and arrives on the next reconnect', async (t) => {
   const id = 'tail-1'
   const N = 60 / 5 + 1
-  const { ledger, broker, proxy, ingest, fleet, produced, ledgerDir, shutdown } = await rig(t, 'tail', id, 60, new Set([N]), new Map())
+  const { ledger, broker, proxy, ingest, fleet, produced, ledgerDir, shutdown } = await rig(
+    t,
+    'tail',
+    id,
+    60,
+    new Set([N]),
+    new Map(),
+  )
   await fleet.start()
   await fleet.finished
   const device = fleet.devices[0]
-  await waitFor(() => proxy.seen.has(N) && ledger.device(id)?.contiguous === N - 1 && device.status().receiptedSeq === N - 1, `seq ${N} to pass the proxy, and the ledger and the receipt to reach seq ${N - 1}`)
+  await waitFor(
+    () => proxy.seen.has(N) && ledger.device(id)?.contiguous === N - 1 && device.status().receiptedSeq === N - 1,
+    `seq ${N} to pass the proxy, and the ledger and the receipt to reach seq ${N - 1}`,
+  )
   await sleep(300) // a late gap or resend would show now
   t.same(proxy.dropped, [N], `the proxy dropped seq ${N}, the last one`)
   t.equal(ingest.stats().gapsOpened, 0, 'no gap: the ingest cannot know a last reading is missing')
   t.match(device.status(), { buffered: 1, receiptedSeq: N - 1 }, 'the device keeps the unreceipted reading')
 
   // A reconnect (here: the broker drops the device's connection) sends the buffer again.
-  t.ok(broker.disconnectDevice(id), 'the device\'s connection is closed')
+  t.ok(broker.disconnectDevice(id), "the device's connection is closed")
   await waitFor(() => ledger.device(id)?.contiguous === N, `seq ${N} in the ledger after the reconnect`)
   await waitFor(() => device.status().buffered === 0, 'the receipt to empty the buffer')
   const c = await checkDeviceInLedger(ledger, id, produced.of(id))

@@ -11,10 +11,32 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import mqtt from 'mqtt'
-import { createFleet, memoryIdentity, deviceAuthToken, signRecord, DEFAULT_AUDIENCE } from '../../../device-sim/index.ts'
-import { deviceTopic, encodeRecord, equalBytes, fromBase64, readingHash, toHex } from '../../../ledger/protocol/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, fsck, ledgerStack, producedCollector, registerFleet, smallScenario, START, tempDir, waitFor,
+  createFleet,
+  memoryIdentity,
+  deviceAuthToken,
+  signRecord,
+  DEFAULT_AUDIENCE,
+} from '../../../device-sim/index.ts'
+import {
+  deviceTopic,
+  encodeRecord,
+  equalBytes,
+  fromBase64,
+  readingHash,
+  toHex,
+} from '../../../ledger/protocol/index.ts'
+import {
+  checkDeviceInLedger,
+  describeFailure,
+  fsck,
+  ledgerStack,
+  producedCollector,
+  registerFleet,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
 } from './support.ts'
 
 t.test('a forged reading above a gap is held, the genuine readings chain past it, the buffer drains', async (t) => {
@@ -25,19 +47,43 @@ t.test('a forged reading above a gap is held, the genuine readings chain past it
   const produced = producedCollector()
   const N = 60 / 5 + 1
   const fleet = createFleet({
-    scenario: smallScenario('forged', [id], 60), startMs: START, acceleration: 12_000, identity: () => identity,
-    mqtt: { url, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario('forged', [id], 60),
+    startMs: START,
+    acceleration: 12_000,
+    identity: () => identity,
+    mqtt: { url, mqttOptions: { reconnectPeriod: 100 } },
+    log: () => {},
+    onReading: produced.onReading,
   })
   t.teardown(() => fleet.stop())
   await registerFleet(ledger, fleet)
 
   // The forger logs in with the device's key before the device starts and publishes seq 3 over a made-up prevHash.
-  const forged = signRecord(encodeRecord({ deviceId: id, seq: 3, deviceTimeMs: START + 10 * 60_000, tempCentiC: 450, prevHash: new Uint8Array(32).fill(0x5a) }), identity.secretKey)
-  const forger = await mqtt.connectAsync(url, { clientId: id, username: id, password: deviceAuthToken(id, identity.secretKey, DEFAULT_AUDIENCE), protocolVersion: 4, reconnectPeriod: 0 })
+  const forged = signRecord(
+    encodeRecord({
+      deviceId: id,
+      seq: 3,
+      deviceTimeMs: START + 10 * 60_000,
+      tempCentiC: 450,
+      prevHash: new Uint8Array(32).fill(0x5a),
+    }),
+    identity.secretKey,
+  )
+  const forger = await mqtt.connectAsync(url, {
+    clientId: id,
+    username: id,
+    password: deviceAuthToken(id, identity.secretKey, DEFAULT_AUDIENCE),
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  })
   await forger.publishAsync(deviceTopic(id, 'readings'), Buffer.from(forged), { qos: 1 })
   await forger.endAsync()
   await waitFor(() => ledger.device(id)?.highest === 3, 'the forged seq 3 to be held')
-  t.match(ledger.device(id), { contiguous: 0, highest: 3, gaps: [[1, 2]] }, 'held above the gap 1..2, the head stays at 0')
+  t.match(
+    ledger.device(id),
+    { contiguous: 0, highest: 3, gaps: [[1, 2]] },
+    'held above the gap 1..2, the head stays at 0',
+  )
   t.equal((await ledger.readingsByDevice(id)).length, 0, 'nothing of it is in the log')
 
   await fleet.start()
@@ -56,12 +102,22 @@ t.test('a forged reading above a gap is held, the genuine readings chain past it
   t.ok(equalBytes(fromBase64(q[0].raw), forged))
   const forks = await ledger.entriesByType('reading.fork')
   t.equal(forks.length, 1, 'the forged and the genuine seq 3 are logged as a fork')
-  t.same(new Set(forks[0].entry.body.payloads.map((b) => toHex(readingHash(fromBase64(b))))), new Set([forged, produced.of(id)[2]].map((p) => toHex(readingHash(p)))))
-  t.match(ledger.device(id), { compromised: { seq: 3, forkIndex: forks[0].entry.index } }, 'the device is flagged compromised')
+  t.same(
+    new Set(forks[0].entry.body.payloads.map((b) => toHex(readingHash(fromBase64(b))))),
+    new Set([forged, produced.of(id)[2]].map((p) => toHex(readingHash(p)))),
+  )
+  t.match(
+    ledger.device(id),
+    { compromised: { seq: 3, forkIndex: forks[0].entry.index } },
+    'the device is flagged compromised',
+  )
 
   await fleet.stop()
   await shutdown()
   const report = await fsck(ledgerDir)
   t.ok(report.ok, `checkLedger accepts the ledger${describeFailure(report)}`)
-  t.same(report.forks.map((f) => [f.deviceId, f.seq]), [[id, 3]])
+  t.same(
+    report.forks.map((f) => [f.deviceId, f.seq]),
+    [[id, 3]],
+  )
 })

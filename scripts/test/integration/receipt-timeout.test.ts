@@ -11,7 +11,17 @@ import { join } from 'node:path'
 import { createFleet, createMqttLink, type DeviceLink } from '../../../device-sim/index.ts'
 import { decodeReading } from '../../../ledger/protocol/index.ts'
 import {
-  checkDeviceInLedger, describeFailure, fsck, ledgerStack, producedCollector, registerFleet, settlesWithin, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger,
+  describeFailure,
+  fsck,
+  ledgerStack,
+  producedCollector,
+  registerFleet,
+  settlesWithin,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
 } from './support.ts'
 
 t.test('a lost last reading is re-sent after the receipt timeout and receipted, without a reconnect', async (t) => {
@@ -25,19 +35,36 @@ t.test('a lost last reading is re-sent after the receipt timeout and receipted, 
   let connects = 0
   const produced = producedCollector()
   const fleet = createFleet({
-    scenario: smallScenario('receipt-timeout', [id], 60), dataDir: join(dir, 'devices'), startMs: START, acceleration: 12_000,
-    receiptTimeoutMs: 400, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario('receipt-timeout', [id], 60),
+    dataDir: join(dir, 'devices'),
+    startMs: START,
+    acceleration: 12_000,
+    receiptTimeoutMs: 400,
+    log: () => {},
+    onReading: produced.onReading,
     // The real MQTT link, except that the first publish of seq N never leaves the device.
     link: (_deviceId, identity): DeviceLink => {
       const inner = createMqttLink({ url, identity, reconnectMinMs: 100 })
       return {
-        get connected() { return inner.connected },
-        open: (h) => inner.open({ ...h, onConnect: () => { connects++; h.onConnect() } }),
+        get connected() {
+          return inner.connected
+        },
+        open: (h) =>
+          inner.open({
+            ...h,
+            onConnect: () => {
+              connects++
+              h.onConnect()
+            },
+          }),
         publish(payload) {
           const seq = decodeReading(payload).fields.seq
           const n = (publishes.get(seq) ?? 0) + 1
           publishes.set(seq, n)
-          if (seq === N && n === 1) { dropped++; return }
+          if (seq === N && n === 1) {
+            dropped++
+            return
+          }
           inner.publish(payload)
         },
         close: () => inner.close(),

@@ -13,7 +13,16 @@ import { createFleet } from '../../../device-sim/index.ts'
 import { openLedger } from '../../../ledger/store/index.ts'
 import { createIngest } from '../../../ledger/ingest/index.ts'
 import {
-  checkDeviceInLedger, embeddedBroker, INGEST_PASSWORD, INGEST_USER, producedCollector, settlesWithin, smallScenario, START, tempDir, waitFor,
+  checkDeviceInLedger,
+  embeddedBroker,
+  INGEST_PASSWORD,
+  INGEST_USER,
+  producedCollector,
+  settlesWithin,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
 } from './support.ts'
 
 t.test('a device refused before its registration connects once registered, without a restart', async (t) => {
@@ -31,8 +40,13 @@ t.test('a device refused before its registration connects once registered, witho
   const N = 60 / 5 + 1
   const produced = producedCollector()
   const fleet = createFleet({
-    scenario: smallScenario('late-reg', [id], 60), dataDir: join(dir, 'devices'), startMs: START, acceleration: 12_000,
-    mqtt: { url, connectBatchTimeoutMs: 300, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario('late-reg', [id], 60),
+    dataDir: join(dir, 'devices'),
+    startMs: START,
+    acceleration: 12_000,
+    mqtt: { url, connectBatchTimeoutMs: 300, mqttOptions: { reconnectPeriod: 100 } },
+    log: () => {},
+    onReading: produced.onReading,
   })
   t.teardown(() => settlesWithin(fleet.stop(), 5000))
   await fleet.start()
@@ -43,10 +57,23 @@ t.test('a device refused before its registration connects once registered, witho
   t.equal(device.status().buffered, N, 'everything it measured waits in its buffer')
 
   await ledger.registerDevice({ ...fleet.provisioningRecords()[0], by: 'integration-test' })
-  const connected = await waitFor(() => device.status().connected, 'the device to connect after its registration', 5000).then(() => true, () => false)
-  t.ok(connected, `the device connected once registered (refused ${broker.metrics().refusals.unknown_device} time(s) before)`)
+  const connected = await waitFor(
+    () => device.status().connected,
+    'the device to connect after its registration',
+    5000,
+  ).then(
+    () => true,
+    () => false,
+  )
+  t.ok(
+    connected,
+    `the device connected once registered (refused ${broker.metrics().refusals.unknown_device} time(s) before)`,
+  )
   if (connected) {
-    await waitFor(() => ledger.device(id)?.contiguous === N && device.status().buffered === 0, 'its buffered readings in the ledger and receipted')
+    await waitFor(
+      () => ledger.device(id)?.contiguous === N && device.status().buffered === 0,
+      'its buffered readings in the ledger and receipted',
+    )
     const c = await checkDeviceInLedger(ledger, id, produced.of(id))
     t.ok(c.exact && c.linked && c.entries === N, `1..${N} once each, unbroken`)
   }

@@ -14,20 +14,37 @@ import { createFleet } from '../../../device-sim/index.ts'
 import { deviceTopic } from '../../../ledger/protocol/index.ts'
 import { openLedger } from '../../../ledger/store/index.ts'
 import { createIngest } from '../../../ledger/ingest/index.ts'
-import { describeFailure, fsck, producedCollector, settlesWithin, sleep, smallScenario, START, tempDir, waitFor } from './support.ts'
+import {
+  describeFailure,
+  fsck,
+  producedCollector,
+  settlesWithin,
+  sleep,
+  smallScenario,
+  START,
+  tempDir,
+  waitFor,
+} from './support.ts'
 
 t.test('revoking a device closes its connection, refuses its reconnects and stores nothing after', async (t) => {
   const dir = await tempDir(t, 'revocation')
   const sys = await startSystem({ dataDir: join(dir, 'system'), httpPort: 0, mqttPort: 0, demo: false, quiet: true })
   let sysOpen = true
-  t.teardown(async () => { if (sysOpen) await sys.close() })
+  t.teardown(async () => {
+    if (sysOpen) await sys.close()
+  })
   t.ok(sys.broker, 'the system runs its embedded broker')
 
   const id = 'revoke-me'
   const produced = producedCollector()
   const fleet = createFleet({
-    scenario: smallScenario('revocation', [id], 1200), dataDir: join(dir, 'devices'), startMs: START, acceleration: 6000,
-    mqtt: { url: sys.mqttUrl, mqttOptions: { reconnectPeriod: 100 } }, log: () => {}, onReading: produced.onReading,
+    scenario: smallScenario('revocation', [id], 1200),
+    dataDir: join(dir, 'devices'),
+    startMs: START,
+    acceleration: 6000,
+    mqtt: { url: sys.mqttUrl, mqttOptions: { reconnectPeriod: 100 } },
+    log: () => {},
+    onReading: produced.onReading,
   })
   t.teardown(() => settlesWithin(fleet.stop(), 5000)) // bounded: see the stop check at the end
   for (const rec of fleet.provisioningRecords()) await sys.ledger.registerDevice({ ...rec, by: 'integration-test' })
@@ -37,23 +54,34 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
   await waitFor(() => (sys.ledger.device(id)?.contiguous ?? 0) >= 10, 'the first 10 readings in the ledger')
   const refusedBefore = sys.broker!.metrics().refusals.device_revoked
 
-  const revoked = await sys.ledger.revokeDevice({ deviceId: id, reason: 'logger lost in transit', by: 'integration-test' })
+  const revoked = await sys.ledger.revokeDevice({
+    deviceId: id,
+    reason: 'logger lost in transit',
+    by: 'integration-test',
+  })
   const revokeIndex = revoked.entry.index
-  await waitFor(() => !device.status().connected, 'the broker to close the revoked device\'s connection')
+  await waitFor(() => !device.status().connected, "the broker to close the revoked device's connection")
   const producedAtRevoke = produced.of(id).length
 
   // The device retries every 100 ms with a fresh, valid token; every attempt is refused.
   await waitFor(() => sys.broker!.metrics().refusals.device_revoked >= refusedBefore + 3, 'three refused reconnects')
   await sleep(500)
   t.notOk(device.status().connected, 'the device is still disconnected')
-  t.ok(produced.of(id).length > producedAtRevoke, `the device kept sampling (${produced.of(id).length - producedAtRevoke} readings after the revocation)`)
+  t.ok(
+    produced.of(id).length > producedAtRevoke,
+    `the device kept sampling (${produced.of(id).length - producedAtRevoke} readings after the revocation)`,
+  )
   t.ok(device.status().buffered > 0, 'its unreceipted readings wait in its buffer')
 
   await sys.ledger.barrier()
   const readings = (await sys.ledger.entriesByType('reading')).filter((e) => e.entry.body.deviceId === id)
   t.ok(readings.length >= 10, `readings before the revocation were stored (${readings.length})`)
   const after = readings.filter((e) => e.entry.index > revokeIndex)
-  t.same(after.map((e) => e.entry.body.seq), [], 'no reading stored after the revocation entry')
+  t.same(
+    after.map((e) => e.entry.body.seq),
+    [],
+    'no reading stored after the revocation entry',
+  )
   t.match(sys.ledger.device(id), { revoked: true, revokeIndex })
   t.same(sys.ledger.lookupDevice(id)?.revoked, true, 'the registry the broker reads says revoked')
 
@@ -61,7 +89,8 @@ t.test('revoking a device closes its connection, refuses its reconnects and stor
   // must still stop: its readings are in its own buffer, not mqtt.js's queue.
   const stopped = await settlesWithin(fleet.stop(), 10_000)
   t.ok(stopped, 'fleet.stop() returns for a device that is offline with unacknowledged publishes')
-  await sys.close(); sysOpen = false
+  await sys.close()
+  sysOpen = false
   // The integrity checker also refuses a reading logged after its device's revocation (ERR_FSCK_DEVICE_REVOKED).
   const report = await fsck(join(dir, 'system', 'ledger'))
   t.ok(report.ok, `checkLedger accepts the system's ledger${describeFailure(report)}`)
@@ -88,11 +117,19 @@ t.test('a reading judged before a revocation and committed after it is quarantin
   // Never started: handle() needs no broker connection.
   const ingest = createIngest({ ledger, url: 'mqtt://127.0.0.1:1' })
   const topic = deviceTopic(id, 'readings')
-  const outcomes = fleet.devices[0].buffered().map((p) => ingest.handle(topic, p).then((o) => o.kind, (e: { code?: string }) => `error ${e.code}`))
+  const outcomes = fleet.devices[0].buffered().map((p) =>
+    ingest.handle(topic, p).then(
+      (o) => o.kind,
+      (e: { code?: string }) => `error ${e.code}`,
+    ),
+  )
   await ledger.revokeDevice({ deviceId: id, reason: 'revoked while readings were in flight', by: 'integration-test' })
   const kinds = await Promise.all(outcomes)
   const stored = (await ledger.entriesByType('reading')).length
   const quarantined = (await ledger.quarantined()).filter((q) => q.reason === 'ERR_REVOKED').length
   t.equal(stored + quarantined, kinds.length, `every reading is stored or quarantined (outcomes: ${kinds.join(', ')})`)
-  t.notOk(kinds.some((k) => k.startsWith('error')), 'no reading ends as a failed commit')
+  t.notOk(
+    kinds.some((k) => k.startsWith('error')),
+    'no reading ends as a failed commit',
+  )
 })

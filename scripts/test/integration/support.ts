@@ -17,7 +17,14 @@ import { openLedger, readVerifierKey, type Ledger } from '../../../ledger/store/
 import { createIngest, type Ingest, type IngestOptions } from '../../../ledger/ingest/index.ts'
 import { openLedgerDirReader } from '../../../ledger/store/index.ts'
 import { checkLedger, type FsckReport } from '../../../ledger/store/index.ts'
-import { decodeReading, equalBytes, fromBase64, GENESIS_PREV_HASH, readingHash, toHex } from '../../../ledger/protocol/index.ts'
+import {
+  decodeReading,
+  equalBytes,
+  fromBase64,
+  GENESIS_PREV_HASH,
+  readingHash,
+  toHex,
+} from '../../../ledger/protocol/index.ts'
 
 /** A fixed simulated start in the past: device times are never ahead of the ledger clock. */
 export const START = Date.parse('2026-11-20T06:00:00Z')
@@ -33,8 +40,16 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Resolves true when `p` settles within `ms`, false otherwise (a liveness check: a hang fails instead of stalling the run). */
 export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms) })
-  return Promise.race([p.then(() => true, () => true), timeout]).finally(() => clearTimeout(timer))
+  const timeout = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms)
+  })
+  return Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer))
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -54,16 +69,28 @@ export async function freePort(): Promise<number> {
 }
 
 /** One 2–8 °C shipment with `devices` loggers sampling every 5 simulated minutes for `durationMin` (durationMin/5 + 1 readings each). */
-export function smallScenario(name: string, devices: string[], durationMin: number, extra: Record<string, unknown> = {}): Scenario {
+export function smallScenario(
+  name: string,
+  devices: string[],
+  durationMin: number,
+  extra: Record<string, unknown> = {},
+): Scenario {
   return parseScenario({
     name,
     seed: 11,
     startAt: new Date(START).toISOString(),
-    shipments: [{
-      shipmentId: `shp-${name}`, product: 'test vaccine (2-8 °C)', storageClass: '2-8', ...extra,
-      devices: devices.map((deviceId) => ({ deviceId })),
-      legs: [{ durationMin, model: 'reefer', setpointC: 5, doorOpeningsPerDay: 12, ambient: { meanC: 20, amplitudeC: 4 } }],
-    }],
+    shipments: [
+      {
+        shipmentId: `shp-${name}`,
+        product: 'test vaccine (2-8 °C)',
+        storageClass: '2-8',
+        ...extra,
+        devices: devices.map((deviceId) => ({ deviceId })),
+        legs: [
+          { durationMin, model: 'reefer', setpointC: 5, doorOpeningsPerDay: 12, ambient: { meanC: 20, amplitudeC: 4 } },
+        ],
+      },
+    ],
   })
 }
 
@@ -88,7 +115,11 @@ export interface ChainCheck {
  * (`produced[i]` is the payload of seq i+1), scanning the whole log so that a
  * reading stored twice would be counted twice.
  */
-export async function checkDeviceInLedger(ledger: Ledger, deviceId: string, produced: Uint8Array[]): Promise<ChainCheck> {
+export async function checkDeviceInLedger(
+  ledger: Ledger,
+  deviceId: string,
+  produced: Uint8Array[],
+): Promise<ChainCheck> {
   const all = (await ledger.entriesByType('reading')).filter((e) => e.entry.body.deviceId === deviceId)
   const bySeq = new Map<number, Uint8Array>()
   for (const e of all) bySeq.set(e.entry.body.seq, fromBase64(e.entry.body.payload))
@@ -97,7 +128,11 @@ export async function checkDeviceInLedger(ledger: Ledger, deviceId: string, prod
   let prev = GENESIS_PREV_HASH
   for (let seq = 1; seq <= bySeq.size; seq++) {
     const p = bySeq.get(seq)
-    if (!p) { linked = false; exact = false; break }
+    if (!p) {
+      linked = false
+      exact = false
+      break
+    }
     const f = decodeReading(p).fields
     if (f.deviceId !== deviceId || f.seq !== seq || !equalBytes(f.prevHash, prev)) linked = false
     if (!produced[seq - 1] || !equalBytes(produced[seq - 1], p)) exact = false
@@ -119,13 +154,18 @@ export async function fsck(dir: string): Promise<FsckReport> {
 export const describeFailure = (r: FsckReport) => (r.failure ? `: ${r.failure.code} ${r.failure.message}` : '')
 
 /** Collects, per device, every payload the fleet produced (FleetOptions.onReading), in seq order. */
-export function producedCollector(): { onReading: (deviceId: string, payload: Uint8Array) => void; of: (deviceId: string) => Uint8Array[]; total: () => number } {
+export function producedCollector(): {
+  onReading: (deviceId: string, payload: Uint8Array) => void
+  of: (deviceId: string) => Uint8Array[]
+  total: () => number
+} {
   const produced = new Map<string, Uint8Array[]>()
   return {
     onReading(deviceId, payload) {
       const list = produced.get(deviceId) ?? []
       // Sanity: the fleet hands readings over in seq order.
-      if (decodeReading(payload).fields.seq !== list.length + 1) throw new Error(`${deviceId}: produced seq ${decodeReading(payload).fields.seq} after ${list.length}`)
+      if (decodeReading(payload).fields.seq !== list.length + 1)
+        throw new Error(`${deviceId}: produced seq ${decodeReading(payload).fields.seq} after ${list.length}`)
       list.push(payload)
       produced.set(deviceId, list)
     },
@@ -175,23 +215,46 @@ export interface LedgerStack {
 }
 
 /** A real ledger in `<dir>/ledger`, the embedded broker on a free port and the ingest logged in to it, each torn down once. */
-export async function ledgerStack(t: { teardown(fn: () => unknown): void }, dir: string, ingestOptions: Partial<IngestOptions> = {}): Promise<LedgerStack> {
+export async function ledgerStack(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  ingestOptions: Partial<IngestOptions> = {},
+): Promise<LedgerStack> {
   const ledgerDir = join(dir, 'ledger')
   const ledger = await openLedger({ dir: ledgerDir })
   const open = { ledger: true, broker: true, ingest: true }
-  t.teardown(async () => { if (open.ledger) await ledger.close() })
+  t.teardown(async () => {
+    if (open.ledger) await ledger.close()
+  })
   const broker = await embeddedBroker(ledger)
   const { url } = await broker.listen()
-  t.teardown(async () => { if (open.broker) await broker.close() })
+  t.teardown(async () => {
+    if (open.broker) await broker.close()
+  })
   const ingest = createIngest({ ...ingestOptions, ledger, url, username: INGEST_USER, password: INGEST_PASSWORD })
-  t.teardown(async () => { if (open.ingest) await ingest.close() })
+  t.teardown(async () => {
+    if (open.ingest) await ingest.close()
+  })
   await ingest.start()
   return {
-    ledger, broker, ingest, url, ledgerDir,
+    ledger,
+    broker,
+    ingest,
+    url,
+    ledgerDir,
     async shutdown() {
-      if (open.ingest) { open.ingest = false; await ingest.close() }
-      if (open.broker) { open.broker = false; await broker.close() }
-      if (open.ledger) { open.ledger = false; await ledger.close() }
+      if (open.ingest) {
+        open.ingest = false
+        await ingest.close()
+      }
+      if (open.broker) {
+        open.broker = false
+        await broker.close()
+      }
+      if (open.ledger) {
+        open.ledger = false
+        await ledger.close()
+      }
     },
   }
 }
