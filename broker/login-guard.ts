@@ -108,10 +108,11 @@ export class LoginGuard {
   run<T>(check: () => Promise<T>): Promise<T> | 'busy' {
     if (this.pending >= this.o.maxPending) return 'busy'
     // A finishing check hands its slot straight to the next waiting one, so the bound holds exactly.
-    const slot =
-      this.#running < this.o.concurrency
-        ? (this.#running++, Promise.resolve())
-        : new Promise<void>((r) => this.#waiting.push(r))
+    let slot: Promise<void>
+    if (this.#running < this.o.concurrency) {
+      this.#running++
+      slot = Promise.resolve()
+    } else slot = new Promise<void>((r) => this.#waiting.push(r))
     return slot.then(async () => {
       this.checks++
       try {

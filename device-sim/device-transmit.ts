@@ -33,7 +33,7 @@ export class Transmitter {
 
   send(e: BufferedReading): void {
     const link = this.link
-    if (!(link && link.connected && this.mayTransmit())) return
+    if (!(link?.connected && this.mayTransmit())) return
     link.publish(e.payload, () => {
       e.delivered = true
     })
@@ -53,7 +53,7 @@ export class Transmitter {
     // it, it stores it and asks for any gap below it; if it has it, the
     // duplicate makes it re-send its receipt (and resend requests for gaps).
     // One message per device per timeout, however full the buffer is.
-    if (!this.link || !this.link.connected || !this.mayTransmit()) return 0
+    if (!this.link?.connected || !this.mayTransmit()) return 0
     const t = this.now()
     if (t < this.#nextRetransmitAt) return 0
     const e = this.buffer.last()

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
-import { loadScenario, parseScenario, SCENARIO_DIR, STORAGE_CLASSES, shipmentDurationMin } from './scenario.ts'
-import { ScenarioError, SimError } from './errors.ts'
+import { loadScenario, parseScenario, SCENARIO_DIR, type STORAGE_CLASSES, shipmentDurationMin } from './scenario.ts'
+import { ScenarioError, type SimError } from './errors.ts'
 
 const minimal = () => ({
   name: 'x',

@@ -29,7 +29,10 @@ t.test('refused CONNECTs: return code, reason counted, reason logged, secret nev
   const other = makeDevice('other')
 
   const tokens: string[] = []
-  const tok = (s: string) => (tokens.push(s), s)
+  const tok = (s: string) => {
+    tokens.push(s)
+    return s
+  }
   const cases: { name: string; opts: Parameters<typeof connect>[1]; code: number; reason: string }[] = [
     { name: 'anonymous', opts: { clientId: 'anon' }, code: 5, reason: 'anonymous' },
     {

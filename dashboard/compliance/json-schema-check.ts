@@ -116,16 +116,15 @@ export function checkSchema(schema: Schema, value: unknown, path = '$'): SchemaV
     const props = schema.properties ?? {}
     if (schema.additionalProperties === false) {
       for (const k of Object.keys(o)) {
-        if (!Object.prototype.hasOwnProperty.call(props, k))
-          return { path: `${path}.${k}`, message: `unknown field "${k}"`, value: o[k] }
+        if (!Object.hasOwn(props, k)) return { path: `${path}.${k}`, message: `unknown field "${k}"`, value: o[k] }
       }
     }
     for (const k of schema.required ?? []) {
-      if (!Object.prototype.hasOwnProperty.call(o, k) || o[k] === undefined)
+      if (!Object.hasOwn(o, k) || o[k] === undefined)
         return { path: `${path}.${k}`, message: `required field "${k}" is missing`, value: undefined }
     }
     for (const [k, s] of Object.entries(props)) {
-      if (Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined) {
+      if (Object.hasOwn(o, k) && o[k] !== undefined) {
         const v = checkSchema(s, o[k], `${path}.${k}`)
         if (v) return v
       }

@@ -25,7 +25,7 @@ const KELVIN_OFFSET = 273.15
 // ln 2 split in a high part with trailing zero bits and a low correction (Cody-Waite), so k*LN2_HI is exact.
 const LN2_HI = 0.6931471803691238
 const LN2_LO = 1.9082149292705877e-10
-const LN2 = 0.6931471805599453
+const LN2 = Math.LN2
 
 /** e^x from basic arithmetic only: x = k·ln2 + r, |r| <= ln2/2, Taylor series for e^r, then exact scaling by 2^k. */
 export function expDeterministic(x: number): number {

@@ -111,16 +111,14 @@ export function checkResult(
   if (isObj(claimed) && Array.isArray(claimed.sensors)) {
     report.claimed = {
       verdict: String(claimed.verdict),
-      sensors: claimed.sensors
-        .filter(isObj)
-        .map((s) => ({
-          deviceId: String(s.deviceId),
-          verdict: String(s.verdict),
-          mktCentiC: s.stats?.mktCentiC ?? null,
-          inRangeMs: s.stats?.inRangeMs ?? 0,
-          aboveMs: s.stats?.aboveMs ?? 0,
-          belowMs: s.stats?.belowMs ?? 0,
-        })),
+      sensors: claimed.sensors.filter(isObj).map((s) => ({
+        deviceId: String(s.deviceId),
+        verdict: String(s.verdict),
+        mktCentiC: s.stats?.mktCentiC ?? null,
+        inRangeMs: s.stats?.inRangeMs ?? 0,
+        aboveMs: s.stats?.aboveMs ?? 0,
+        belowMs: s.stats?.belowMs ?? 0,
+      })),
     }
   }
   if (!cb) {

@@ -193,10 +193,7 @@ t.test(
     n.onAlarm(alarm()) // the same alarm again (e.g. it ended): no second notice
     await n.idle()
     t.same(
-      smtp.mails
-        .map((m) => m.to)
-        .flat()
-        .sort(),
+      smtp.mails.flatMap((m) => m.to).sort(),
       ['qa1@example.com', 'qa2@example.com'],
       "the qa role, once each; not the other shipment's contact; not the minor alarm",
     )

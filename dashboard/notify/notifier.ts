@@ -278,7 +278,7 @@ export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
       const now = clock()
       for (const [tk, t] of tracked) {
         const a = opts.lookup(t.shipmentId, t.alarmId)
-        if (!a || a.state !== 'open') {
+        if (a?.state !== 'open') {
           if (a) tracked.delete(tk)
           continue
         }

@@ -343,16 +343,14 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   ) => {
     const statusCode = API_ERROR_CODES[code]
     security.refusal(code)
-    return reply
-      .code(statusCode)
-      .send({
-        statusCode,
-        code,
-        error: statusText(statusCode),
-        message,
-        ...(extra.field ? { field: extra.field } : {}),
-        ...(extra.details ? { details: extra.details } : {}),
-      })
+    return reply.code(statusCode).send({
+      statusCode,
+      code,
+      error: statusText(statusCode),
+      message,
+      ...(extra.field ? { field: extra.field } : {}),
+      ...(extra.details ? { details: extra.details } : {}),
+    })
   }
   app.setErrorHandler(
     (

@@ -34,17 +34,23 @@ export class EntryApplier {
   apply(se: StoredEntry, live: boolean): void {
     switch (se.entry.type) {
       case 'shipment.create':
-        return this.#create(se as StoredEntry<'shipment.create'>, live)
+        this.#create(se as StoredEntry<'shipment.create'>, live)
+        return
       case 'shipment.devices':
-        return this.#changeLoggers(se as StoredEntry<'shipment.devices'>, live)
+        this.#changeLoggers(se as StoredEntry<'shipment.devices'>, live)
+        return
       case 'reading.fork':
-        return this.#fork(se as StoredEntry<'reading.fork'>, live)
+        this.#fork(se as StoredEntry<'reading.fork'>, live)
+        return
       case 'shipment.close':
-        return this.#close(se as StoredEntry<'shipment.close'>, live)
+        this.#close(se as StoredEntry<'shipment.close'>, live)
+        return
       case 'reading':
-        return this.#reading(se as StoredEntry<'reading'>, live)
+        this.#reading(se as StoredEntry<'reading'>, live)
+        return
       case 'alarm.ack':
-        return this.#ack(se as StoredEntry<'alarm.ack'>, live)
+        this.#ack(se as StoredEntry<'alarm.ack'>, live)
+        return
       case 'device.register':
       case 'device.revoke':
         if (live) this.#emitDevice((se.entry.body as { deviceId: string }).deviceId)

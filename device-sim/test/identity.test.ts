@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkDevicePublicKey, fromHex } from '../../ledger/protocol/index.ts'
 import { createKeyFile, loadOrCreateIdentity, readKeyFile, KEY_FILE } from '../identity.ts'
-import { SimError } from '../errors.ts'
+import type { SimError } from '../errors.ts'
 import { createFleet } from '../fleet.ts'
 import { smallScenario, START } from './helpers.ts'
 

@@ -196,7 +196,10 @@ export function createIngest(opts: IngestOptions): Ingest {
   let closing = false
   const outstanding = new Set<Promise<unknown>>()
   const publish = (topic: string, payload: Uint8Array, retain: boolean): void => {
-    if (opts.publish) return opts.publish(topic, payload, retain)
+    if (opts.publish) {
+      opts.publish(topic, payload, retain)
+      return
+    }
     if (!client || (closing && !client.connected)) return
     client.publish(topic, Buffer.from(payload), { qos: 1, retain }, () => {})
   }

@@ -45,7 +45,7 @@ export function createGroupCommit<I, R>(
       }
       group.forEach((w, i) => {
         const o = outcomes[i]
-        if (o && o.ok) w.resolve(o.value)
+        if (o?.ok) w.resolve(o.value)
         else w.reject(o ? o.error : new Error('group commit: write returned no outcome for an item'))
       })
     }

@@ -47,7 +47,6 @@ import {
   type DeviceState,
   type LedgerStats,
   type QuarantineCaps,
-  type QuarantineReason,
   type QuarantineRecord,
   type ShipmentState,
 } from './state-types.ts'

@@ -19,17 +19,7 @@ import {
   STATUS,
 } from '../protocol/index.ts'
 import { QUARANTINE_REASONS, type QuarantineReason } from '../store/state-types.ts'
-import {
-  DeviceLoop,
-  nextReading,
-  signFields,
-  simDevice,
-  startBroker,
-  tempDir,
-  waitFor,
-  T0,
-  type TestBroker,
-} from './support.ts'
+import { DeviceLoop, nextReading, signFields, simDevice, startBroker, tempDir, waitFor, T0 } from './support.ts'
 
 interface TT {
   teardown(fn: () => unknown): void
@@ -75,7 +65,7 @@ t.test('readings are stored, receipted, and each PUBACK follows its commit', asy
   const violations: string[] = []
   let acked = 0
   broker.broker.on('ack', (packet, client) => {
-    if (!client || client.id !== 'ingest-test' || !packet || !('payload' in packet)) return
+    if (client?.id !== 'ingest-test' || !packet || !('payload' in packet)) return
     const r = decodeReading(new Uint8Array(packet.payload as Buffer))
     acked++
     const d = ledger.device(r.fields.deviceId)

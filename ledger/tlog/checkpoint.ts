@@ -73,7 +73,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   } catch {
     /* reported below */
   }
-  if (!rootHash || rootHash.length !== 32 || toBase64(rootHash) !== rootLine)
+  if (rootHash?.length !== 32 || toBase64(rootHash) !== rootLine)
     bad(`root hash line ${JSON.stringify(rootLine)} is not the standard base64 of 32 bytes`, { line: 3 })
   if (extensions.some((e) => e === '')) bad('extension lines must be non-empty')
   const c: Checkpoint = { origin, size: Number(sizeLine), rootHash: rootHash! }

@@ -81,7 +81,7 @@ export function parseTlogProof(text: string): {
     } catch {
       /* below */
     }
-    if (!h || h.length !== 32 || toBase64(h) !== l)
+    if (h?.length !== 32 || toBase64(h) !== l)
       throw new TlogProofError(`line ${n + 2 + i} is not the base64 of a 32-byte hash`, { line: n + 2 + i })
     return h
   })

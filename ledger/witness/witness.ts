@@ -88,7 +88,7 @@ export function createWitness(o: WitnessOptions): Witness {
       } catch {
         /* below */
       }
-      if (!h || h.length !== 32 || toBase64(h) !== l)
+      if (h?.length !== 32 || toBase64(h) !== l)
         return text(400, `proof line ${i + 1} is not the base64 of a 32-byte hash`)
       proof.push(h)
     }

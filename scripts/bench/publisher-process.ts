@@ -147,7 +147,7 @@ process.on('message', (m: { cmd: string; [k: string]: unknown }) => {
         )
         return { ok: true }
       case 'exit':
-        process.exit(0)
+        return process.exit(0)
       default:
         throw new Error(`unknown command ${m.cmd}`)
     }

@@ -82,16 +82,14 @@ process.on('message', (m: FleetRequest) => {
       } else if (m.type === 'status') {
         send({
           type: 'status',
-          devices: fleet!
-            .status()
-            .map((s) => ({
-              deviceId: s.deviceId,
-              seq: s.seq,
-              buffered: s.buffered,
-              dropped: s.dropped,
-              connected: s.connected,
-              finished: s.finished,
-            })),
+          devices: fleet!.status().map((s) => ({
+            deviceId: s.deviceId,
+            seq: s.seq,
+            buffered: s.buffered,
+            dropped: s.dropped,
+            connected: s.connected,
+            finished: s.finished,
+          })),
         })
       } else if (m.type === 'stop') {
         await fleet?.stop()

@@ -52,7 +52,7 @@ export function parseConsistencyProof(text: string): Uint8Array[] {
     } catch {
       /* below */
     }
-    if (!h || h.length !== 32 || toBase64(h) !== l)
+    if (h?.length !== 32 || toBase64(h) !== l)
       throw new Error(`proof line ${i + 1} is not the base64 of a 32-byte hash`)
     return h
   })

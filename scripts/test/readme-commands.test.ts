@@ -55,8 +55,9 @@ t.test('README commands work as written against a running system', async (t) => 
   }
 
   // report: the README's line, with the data directory found by default.
-  await until('demo-delivered-insulin to be closed by the demo', async () =>
-    (await api('/api/shipments/demo-delivered-insulin')).json?.closedAt ? true : false,
+  await until(
+    'demo-delivered-insulin to be closed by the demo',
+    async () => !!(await api('/api/shipments/demo-delivered-insulin')).json?.closedAt,
   )
   const report = await runCli(['report', 'demo-delivered-insulin', '--bundle', '--out', 'bundle.json'], { cwd })
   t.equal(report.code, 0, `report exits 0 (stderr: ${report.err.trim()})`)

@@ -309,7 +309,7 @@ t.test(
       out.stdout,
       `\n  profile: CUSTOM profile acme-insulin-stability v1 ("Acme insulin, 10 h above 8 °C allowed by stability data"), defined by quinn at ${createdAt}`,
     )
-    t.match(out.stdout, /\n  rules that decided the verdict:\n    labelled range: 2\.00 °C ≤ T ≤ 8\.00 °C/)
-    t.match(out.stdout, /\n    MKT limit: none\n/)
+    t.match(out.stdout, /\n {2}rules that decided the verdict:\n {4}labelled range: 2\.00 °C ≤ T ≤ 8\.00 °C/)
+    t.match(out.stdout, /\n {4}MKT limit: none\n/)
   },
 )

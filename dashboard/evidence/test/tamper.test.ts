@@ -526,7 +526,7 @@ t.test('coldproof verify (child process) agrees with the function and exits 0 on
   t.equal(ok.code, 0, 'exit 0 for the good bundle')
   t.match(
     ok.stdout,
-    /^VERIFIED: authentic evidence of a FAIL — shipment BT-FRIDGE-1\n  The evidence is authentic and complete, and it shows the shipment FAILED its rules\./,
+    /^VERIFIED: authentic evidence of a FAIL — shipment BT-FRIDGE-1\n {2}The evidence is authentic and complete, and it shows the shipment FAILED its rules\./,
   )
   const okJson = await cli(good, '--key', keyFile, '--json', '--engine', 'noble')
   t.equal(okJson.code, 0)
@@ -560,11 +560,11 @@ t.test('coldproof verify (child process) agrees with the function and exits 0 on
   t.equal(human.code, 1)
   t.match(
     human.stdout,
-    /^NOT VERIFIED: the evidence is not authentic or not complete — shipment BT-FRIDGE-1\n  The verdict cannot be relied on \(the bundle claims "PASS", unproven\)\./,
+    /^NOT VERIFIED: the evidence is not authentic or not complete — shipment BT-FRIDGE-1\n {2}The verdict cannot be relied on \(the bundle claims "PASS", unproven\)\./,
   )
   t.match(
     human.stdout,
-    /✘ FAILED  recomputed result[\s\S]*RESULT_MISMATCH: \$\.claimed\.verdict: claimed "PASS", recomputed "FAIL"/,
+    /✘ FAILED {2}recomputed result[\s\S]*RESULT_MISMATCH: \$\.claimed\.verdict: claimed "PASS", recomputed "FAIL"/,
   )
 
   const missing = await cli(join(dir, 'nope.json'), '--key', key)

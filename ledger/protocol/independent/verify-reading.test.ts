@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { pythonAvailable, verifyWithPython } from './run-python.ts'
 import { assemblePayload, decodeReading, encodeRecord, type ReadingFields } from '../reading.ts'
 import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from '../signing.ts'
-import { concatBytes, fromHex, toHex } from '../bytes.ts'
+import { concatBytes, toHex } from '../bytes.ts'
 import { checkDevicePublicKey } from '../keys.ts'
 import { isProtocolError } from '../errors.ts'
 import { nobleSign, noblePublicKey, nobleVerify } from '../test/support.ts'
@@ -166,7 +166,7 @@ if (!(await pythonAvailable())) {
     t.equal(dropped.results.filter((r) => r.chain?.status === 'broken').length, 1, 'exactly one break')
     // A reading under the wrong key.
     const wrong = await verifyWithPython(
-      { 'fresh-a': keys['c'] },
+      { 'fresh-a': keys.c },
       payloads.filter((_, i) => fields[i].deviceId === 'fresh-a'),
     )
     t.ok(

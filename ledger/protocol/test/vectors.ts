@@ -7,7 +7,7 @@
  */
 import { Point } from '@noble/ed25519'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
-import { concatBytes, fromHex, toBase64Url, toHex, utf8 } from '../bytes.ts'
+import { concatBytes, fromHex, toHex, utf8 } from '../bytes.ts'
 import { assemblePayload, encodeRecord, type ReadingFields, EVENT, STATUS, MAX_READING_PAYLOAD } from '../reading.ts'
 import { GENESIS_PREV_HASH, readingHash, readingSigningMessage } from '../signing.ts'
 import { deviceTopic, partitionOf } from '../topics.ts'
@@ -328,7 +328,6 @@ export interface EdgeCase {
   note?: string
 }
 
-const P = 2n ** 255n - 19n
 const L = 2n ** 252n + 27742317777372353535851937790883648493n
 const IDENTITY_R = fromHex('01' + '00'.repeat(31))
 
