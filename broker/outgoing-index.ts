@@ -143,6 +143,8 @@ function settle<T>(run: () => T, cb: Callback | undefined, toArgs: (r: T) => unk
 
 /** Replaces the outgoing-queue methods of an aedes-persistence memory store with indexed ones; returns it. */
 export function indexOutgoing<P extends object>(persistence: P): P {
+  if (typeof Packet !== 'function')
+    throw new TypeError('indexOutgoing: aedes-persistence no longer exports Packet; check the pinned version')
   const queues = new Map<string, ClientQueue>()
   const queueOf = (id: string) => {
     let q = queues.get(id)
