@@ -10,6 +10,7 @@ import memoryPersistence from 'aedes-persistence'
 import type { BrokerContext } from './broker-context.ts'
 import { refused, remoteOf } from './broker-context.ts'
 import { capOfflineQueue } from './offline-queue.ts'
+import { indexOutgoing } from './outgoing-index.ts'
 
 // aedes-persistence is CommonJS whose types declare an ES default export;
 // at run time the default import is module.exports, the factory itself.
@@ -46,7 +47,7 @@ export async function startAedes(
 ): Promise<Aedes> {
   const { log, counters: m } = ctx
   const { maxQueuedMessages, drainTimeoutMs, connectTimeoutMs } = ctx.s
-  const persistence = capOfflineQueue(newMemoryPersistence(), maxQueuedMessages, (clientId, queued) => {
+  const persistence = capOfflineQueue(indexOutgoing(newMemoryPersistence()), maxQueuedMessages, (clientId, queued) => {
     m.offlineQueueDropped++
     // One line per power of ten drops keeps an outage from flooding the log.
     if (Number.isInteger(Math.log10(m.offlineQueueDropped)))

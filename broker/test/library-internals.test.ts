@@ -4,7 +4,8 @@
  * silently switching a guard off:
  * - aedes `Aedes#clients` (broker-context.ts: disconnecting a revoked device; socket-intake.ts: socket caps);
  * - aedes `Client#_parser` (socket-intake.ts: refusing an oversized packet from its fixed header);
- * - aedes-persistence's outgoing-queue methods (offline-queue.ts: the capped offline queue);
+ * - aedes-persistence's outgoing-queue methods (offline-queue.ts: the capped offline queue; outgoing-index.ts
+ *   replaces all of them, and copies packets with the library's exported `Packet`);
  * - mqtt.js `MqttClient#_sendPacket` carrying every PUBACK (ledger/ingest/deferred-puback.ts).
  * package.json pins these libraries to exact versions for the same reason.
  */
@@ -68,6 +69,19 @@ t.test("aedes: clients by id and each client's packet parser", async (t) => {
   const parser = (c as unknown as { _parser?: Parser })._parser
   t.type(parser?.parse, 'function', 'Client#_parser.parse is a function')
   t.type(parser?.prependListener, 'function', 'Client#_parser is an event emitter (prependListener)')
+})
+
+t.test('aedes-persistence: outgoing-index.ts replaces every outgoing-queue method, with its Packet', async (t) => {
+  const p = (memoryPersistence as unknown as () => object)()
+  const names = new Set<string>()
+  for (let o = p; o && o !== Object.prototype; o = Object.getPrototypeOf(o))
+    for (const n of Object.getOwnPropertyNames(o)) if (n.startsWith('outgoing')) names.add(n)
+  t.same(
+    [...names].sort(),
+    ['outgoingClearMessageId', 'outgoingEnqueue', 'outgoingEnqueueCombi', 'outgoingStream', 'outgoingUpdate'],
+    'the outgoing-queue methods are these five (a new one would bypass the index)',
+  )
+  t.type((memoryPersistence as unknown as { Packet?: unknown }).Packet, 'function', 'Packet is exported')
 })
 
 t.test('aedes-persistence: the outgoing queue methods the offline cap wraps', async (t) => {

@@ -4,6 +4,12 @@
  * queued. One write when idle, many items per write under load, never one
  * write per item. A submit's promise settles only after the write of its batch
  * settled, so "resolved" means "durable" when `write` syncs.
+ *
+ * Under a backlog, batches are bounded (`maxBatch`) and the next one starts
+ * only after one turn of the event loop (`setImmediate`): building a batch is
+ * synchronous CPU work, so one huge batch would hold every acknowledgement and
+ * every incoming message until it is built and written, and batches started
+ * back to back would leave no turn for the PUBACKs the last one released.
  */
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 
@@ -15,9 +21,12 @@ export interface GroupCommit<I, R> {
 }
 
 export interface GroupCommitOptions {
-  /** Upper bound on items per batch, so one batch cannot grow without limit. */
+  /** Upper bound on items per batch, so one batch cannot grow without limit (default 10,000; the store passes its own). */
   maxBatch?: number
 }
+
+/** One turn of the event loop: I/O callbacks and the immediates queued before it run first. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * `write` receives the queued items in submit order and returns one outcome
@@ -32,8 +41,16 @@ export function createGroupCommit<I, R>(
   let queue: Waiting[] = []
   let writing: Promise<void> | null = null
 
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError(`"maxBatch" expected a positive integer, got ${maxBatch}`)
+
   async function run(): Promise<void> {
+    let first = true
     while (queue.length) {
+      // Not before the first batch: an idle ledger writes at once.
+      if (!first) await nextTurn()
+      first = false
+      if (!queue.length) break
       const group = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue
       if (group === queue) queue = []
       let outcomes: ItemOutcome<R>[]

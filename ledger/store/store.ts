@@ -7,7 +7,8 @@
  * the counters and the new tree state (size, frontier, last entry hash). A
  * crash therefore leaves either the whole batch or none of it, and the tree
  * state always describes exactly the stored entries. Writes are
- * group-committed (group-commit.ts): submits queue while a batch is written.
+ * group-committed (group-commit.ts): submits queue while a batch is written,
+ * at most MAX_BATCH_ITEMS per batch.
  */
 import { ClassicLevel } from 'classic-level'
 import { EventEmitter } from 'node:events'
@@ -102,6 +103,14 @@ export type WriteResult = StoredEntry | QuarantineRecord | HeldResult | null
 
 type DB = ClassicLevel<string, Uint8Array>
 
+/**
+ * Items per group-commit batch. Past a few hundred readings the fsync is
+ * amortised, and a bigger batch only delays its first items: building it is
+ * synchronous CPU work during which no PUBACK leaves and no message is read
+ * (the latency bench: p99 publish -> commit at half the saturation rate).
+ */
+export const MAX_BATCH_ITEMS = 512
+
 const emptyStats = (): LedgerStats => ({
   batches: 0,
   entries: 0,
@@ -154,7 +163,7 @@ export class LogStore extends EventEmitter {
     for (const s of shipments.values()) this.#linkShipment(s)
     this.#stats = stats
     this.#quarantineSeq = quarantineSeq
-    this.#gc = createGroupCommit((items) => this.#writeBatch(items))
+    this.#gc = createGroupCommit((items) => this.#writeBatch(items), { maxBatch: MAX_BATCH_ITEMS })
   }
 
   /** Opens (creating if needed) the LevelDB at `path` and checks the tree state against the last entry. */
