@@ -28,7 +28,7 @@ import { Checks, CHECK_ORDER, short, type VerifyOptions, type VerifyReport } fro
 import { refuseInput } from './input-limits.ts'
 
 // The public names, where importers have always found them.
-export type { EngineName } from './verify-engines.ts'
+export type { EngineName, SpreadSignatures } from './verify-engines.ts'
 export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type InputRefusal } from './input-limits.ts'
 export {
   VERIFY_REASON_CODES,
@@ -115,7 +115,7 @@ export async function verifyBundle(
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const requested: EngineName = opts.engine ?? 'webcrypto'
-  const engine = await pickEngine(requested)
+  const engine = await pickEngine(requested, opts.spreadSignatures)
   const checks = new Checks()
   // Size and depth first: a hostile file is refused before it is hashed or parsed.
   const refused = typeof input === 'string' || input instanceof Uint8Array ? refuseInput(input, opts.maxBytes) : null
