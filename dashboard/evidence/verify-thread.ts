@@ -9,10 +9,10 @@ import { unpackSignatures } from './signature-batch.ts'
 
 const port = parentPort!
 const engine = await pickEngine((workerData as { engine: EngineName }).engine)
-port.on('message', async ({ id, buf, count }: { id: number; buf: ArrayBuffer; count: number }) => {
+port.on('message', async ({ start, buf, count }: { start: number; buf: ArrayBuffer; count: number }) => {
   // Another engine than the main thread's would give another report: refuse the batch, the main thread checks it.
   if (engine.used !== (workerData as { engine: EngineName }).engine) {
-    port.postMessage({ id, ok: null })
+    port.postMessage({ start, ok: null })
     return
   }
   const valid = await engine.verifyMany(unpackSignatures(new Uint8Array(buf), count), () => {})
@@ -20,5 +20,5 @@ port.on('message', async ({ id, buf, count }: { id: number; buf: ArrayBuffer; co
   valid.forEach((v, i) => {
     ok[i] = v ? 1 : 0
   })
-  port.postMessage({ id, ok }, [ok.buffer])
+  port.postMessage({ start, ok }, [ok.buffer])
 })

@@ -46,13 +46,11 @@ function runOnWorkers(
   items: SignatureItem[],
   onDone: (n: number) => void,
 ): Promise<boolean[] | null> {
-  // Several batches per worker, handed out as workers finish, so a slow thread holds up little.
-  const size = Math.max(64, Math.min(1024, Math.ceil(items.length / (threads * 4))))
-  const starts: number[] = []
-  for (let i = 0; i < items.length; i += size) starts.push(i)
+  // Every batch is handed out at once, in turn: the calling thread goes on to other checks (the
+  // inclusion proofs) and would not be free to hand out more until it is done with them.
+  const size = Math.max(64, Math.min(1024, Math.ceil(items.length / threads)))
   const out: boolean[] = new Array(items.length)
   const workers: Worker[] = []
-  let next = 0
   let done = 0
   let settled = false
   return new Promise<boolean[] | null>((resolve) => {
@@ -62,30 +60,25 @@ function runOnWorkers(
       for (const w of workers) void w.terminate()
       resolve(r)
     }
-    const give = (w: Worker) => {
-      if (next >= starts.length) return
-      const id = next++
-      const buf = packSignatures(items.slice(starts[id], starts[id] + size))
-      w.postMessage({ id, buf: buf.buffer, count: Math.min(size, items.length - starts[id]) }, [buf.buffer])
-    }
     for (let t = 0; t < threads; t++) {
       const w = new Worker(url, { workerData: { engine }, execArgv: [] })
       workers.push(w)
-      w.on('message', ({ id, ok }: { id: number; ok: Uint8Array | null }) => {
+      w.on('message', ({ start, ok }: { start: number; ok: Uint8Array | null }) => {
         if (!ok) return finish(null)
         ok.forEach((v, i) => {
-          out[starts[id] + i] = v === 1
+          out[start + i] = v === 1
         })
         done += ok.length
         onDone(done)
         if (done === items.length) finish(out)
-        else give(w)
       })
       w.on('error', () => finish(null))
       w.on('exit', () => finish(null))
-      // Two batches in flight per worker: it never waits for the next one.
-      give(w)
-      give(w)
+    }
+    for (let start = 0, k = 0; start < items.length; start += size, k++) {
+      const part = items.slice(start, start + size)
+      const buf = packSignatures(part)
+      workers[k % threads].postMessage({ start, buf: buf.buffer, count: part.length }, [buf.buffer])
     }
   })
 }
