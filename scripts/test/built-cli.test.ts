@@ -21,13 +21,12 @@ import { verifyBundle } from '../../dashboard/evidence/verify.ts'
 import { verifyThreads } from '../../dashboard/evidence/verify-threads.ts'
 import { buildTrail, type Trail } from '../../dashboard/evidence/test/fixture.ts'
 import { buildCli, CLI_MANIFEST } from '../build-cli.ts'
-// @ts-expect-error plain JavaScript without types (bin/ runs before tsx is loaded)
 import { builtCommand } from '../../bin/built-cli.js'
 
 const exec = promisify(execFile)
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const asDir = (p: string) => pathToFileURL(p + '/')
-const found = (dist: string) => (builtCommand('verify', { dist: asDir(dist) }) as URL | null)?.href ?? null
+const found = (dist: string) => builtCommand('verify', { dist: asDir(dist) })?.href ?? null
 
 let trail: Trail
 let json: string
