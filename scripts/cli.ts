@@ -3,7 +3,8 @@
  * and registers itself on the program; this file only assembles them, from an
  * explicit list (scripts/test/cli-commands.test.ts checks it against the folder).
  */
-import { Command } from 'commander'
+import type { Command } from 'commander'
+import { newProgram } from './program.ts'
 
 type CommandModule = { register(p: Command): void }
 
@@ -26,11 +27,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
 
 /** The program with `names`' commands registered (default: all of them). */
 export async function buildProgram(names: readonly string[] = Object.keys(COMMANDS)): Promise<Command> {
-  const program = new Command()
-  program
-    .name('coldproof')
-    .description('ColdProof: signed cold-chain readings, a verifiable ledger, EU GDP compliance')
-    .showHelpAfterError()
+  const program = newProgram()
   for (const name of names) (await COMMANDS[name]()).register(program)
   return program
 }

@@ -12,14 +12,31 @@ if (!ed.hashes.sha512) ed.hashes.sha512 = sha512
 
 export type EngineName = 'webcrypto' | 'noble'
 
+/** One signature to check: 64-byte signature, message, 32-byte public key. */
+export interface SignatureItem {
+  sig: Uint8Array
+  msg: Uint8Array
+  pub: Uint8Array
+}
+
+/**
+ * Runs a batch of signature checks on other threads, each running this same
+ * engine (Node: verify-threads.ts; the browser passes none and keeps one
+ * thread). It resolves null when it will not (too few checks to pay for
+ * starting threads) or cannot (no worker support, a worker died): the checks
+ * are then made here, with the same engine.
+ */
+export type SpreadSignatures = (
+  engine: EngineName,
+  items: SignatureItem[],
+  onDone: (n: number) => void,
+) => Promise<boolean[] | null>
+
 /** One signature engine. Neither method throws: an invalid signature or key verifies as false. */
 export interface Engine {
   used: EngineName
   note?: string
-  verifyMany(
-    items: { sig: Uint8Array; msg: Uint8Array; pub: Uint8Array }[],
-    onDone: (n: number) => void,
-  ): Promise<boolean[]>
+  verifyMany(items: SignatureItem[], onDone: (n: number) => void): Promise<boolean[]>
   noteVerify: SignatureVerifier
 }
 
@@ -108,8 +125,14 @@ async function webCryptoEngine(): Promise<Engine | string> {
   }
 }
 
-export async function pickEngine(requested: EngineName): Promise<Engine> {
-  if (requested === 'noble') return nobleEngine()
-  const w = await webCryptoEngine()
-  return typeof w === 'string' ? nobleEngine(`${w}; used @noble/ed25519 instead`) : w
+export async function pickEngine(requested: EngineName, spread?: SpreadSignatures): Promise<Engine> {
+  const w = requested === 'noble' ? nobleEngine() : await webCryptoEngine()
+  const engine = typeof w === 'string' ? nobleEngine(`${w}; used @noble/ed25519 instead`) : w
+  if (!spread) return engine
+  return {
+    ...engine,
+    async verifyMany(items, onDone) {
+      return (await spread(engine.used, items, onDone).catch(() => null)) ?? engine.verifyMany(items, onDone)
+    },
+  }
 }

@@ -3,7 +3,7 @@
  * results, the accumulator the checks write into, and the human summary the
  * CLI prints (formatReport). Pure.
  */
-import type { EngineName } from './verify-engines.ts'
+import type { EngineName, SpreadSignatures } from './verify-engines.ts'
 import type { CloseSignature, ReceiveSignature } from '../../ledger/tlog/index.ts'
 import { showUnsafe } from '../shared/unsafe-text.ts'
 
@@ -30,6 +30,8 @@ export interface VerifyOptions {
    * bundle names is used: the pinned root checkpoint commits to the exact signed partition checkpoint.
    */
   partitionKeys?: Record<number, string>
+  /** Spreads the reading signatures over other threads running the same engine (the CLI: worker threads); default one thread. */
+  spreadSignatures?: SpreadSignatures
 }
 
 /** Every reason a check can fail, with what it means (docs/BUNDLE.md lists the same table; a test keeps them in sync). */

@@ -28,7 +28,7 @@ import { Checks, CHECK_ORDER, short, type VerifyOptions, type VerifyReport } fro
 import { refuseInput } from './input-limits.ts'
 
 // The public names, where importers have always found them.
-export type { EngineName } from './verify-engines.ts'
+export type { EngineName, SpreadSignatures } from './verify-engines.ts'
 export { DEFAULT_MAX_BUNDLE_BYTES, MAX_JSON_DEPTH, refuseInput, refuseSize, type InputRefusal } from './input-limits.ts'
 export {
   VERIFY_REASON_CODES,
@@ -115,7 +115,7 @@ export async function verifyBundle(
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const requested: EngineName = opts.engine ?? 'webcrypto'
-  const engine = await pickEngine(requested)
+  const engine = await pickEngine(requested, opts.spreadSignatures)
   const checks = new Checks()
   // Size and depth first: a hostile file is refused before it is hashed or parsed.
   const refused = typeof input === 'string' || input instanceof Uint8Array ? refuseInput(input, opts.maxBytes) : null
@@ -232,9 +232,6 @@ export async function verifyBundle(
   // ---- ledger key and checkpoint ---------------------------------------------------------------
   const cp = await checkCheckpoint(b, opts, report, checks, engine)
 
-  // ---- inclusion proofs ---------------------------------------------------------------------
-  checkInclusion(cp, all, opts, checks)
-
   // ---- shipment record ----------------------------------------------------------------------
   const ship = checkShipment(b, entries, checks)
   // One partition's slice of a cluster shipment is not the shipment: its other loggers are in other logs.
@@ -253,8 +250,13 @@ export async function verifyBundle(
   const { decoded, chainR, postR } = decodeChains(chains, entries.postClose, checks)
   const forks = checkForks(entries.forks, ship, checks)
 
-  // ---- signatures --------------------------------------------------------------------------
-  await checkSignatures([...decoded.values(), ...forks.payloads], kv.keys, engine, opts, checks)
+  // ---- signatures and inclusion proofs -------------------------------------------------------
+  // The signatures go out first (to worker threads, or as the platform's WebCrypto jobs) and the
+  // proofs are checked on this thread meanwhile. Nothing between the two awaits, so progress still
+  // comes one phase at a time; each check keeps its own findings, so the report is unchanged.
+  const signatures = checkSignatures([...decoded.values(), ...forks.payloads], kv.keys, engine, opts, checks)
+  checkInclusion(cp, all, opts, checks)
+  await signatures
 
   // ---- chains and membership -----------------------------------------------------------------
   const gaps = checkChains(chainR, ship, kv, checks)

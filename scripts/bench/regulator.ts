@@ -20,6 +20,7 @@ import { figure, repeat, StageFailed, timeEach, type Figure } from './figures.ts
 import { provisionDevices } from './server.ts'
 import { signInChildren } from './sign-pool.ts'
 import { benchBundle } from './bundle.ts'
+import { builtCommand } from '../../bin/built-cli.js'
 
 const bin = fileURLToPath(new URL('../../bin/coldproof.js', import.meta.url))
 
@@ -121,6 +122,8 @@ export async function regulator({ readings, runs }: { readings: number; runs: nu
         'ms',
         verify,
         'lower',
+        // Without a fresh build `coldproof verify` runs its sources through tsx: a slower start, said with the figure.
+        builtCommand('verify') ? undefined : 'not pre-built: dist/ missing or stale, run npm run build',
       ),
     ]
   } finally {

@@ -32,7 +32,9 @@ import {
   verifyBundle,
   type EngineName,
   type VerifyProgress,
+  type VerifyReport,
 } from '../../dashboard/evidence/verify.ts'
+import { verifyThreads } from '../../dashboard/evidence/verify-threads.ts'
 import { jsonForTerminal, showUnsafe } from '../../dashboard/shared/unsafe-text.ts'
 
 interface VerifyOptions {
@@ -170,7 +172,7 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
     return 2
   }
   const bar = progressBar((o.progress ?? true) && !o.json && process.stderr.isTTY === true)
-  let report
+  let report: VerifyReport
   try {
     report = await verifyBundle(bytes, {
       trustedKey: key?.vkey,
@@ -180,6 +182,8 @@ export async function verifyCommand(file: string, o: VerifyOptions): Promise<num
       ...(partitionKeys ? { partitionKeys } : {}),
       onProgress: bar.onProgress,
       maxBytes,
+      // One worker thread per core for the reading signatures (the pre-built CLI only; the report is the same).
+      spreadSignatures: verifyThreads(),
     })
   } catch (e) {
     // The verifier reports every finding in its report; an exception is a bug, still said in one line.
