@@ -71,6 +71,20 @@ export const TokenSchema = {
   required: ['id', 'label', 'createdAt', 'lastUsedAt', 'scope', 'expiresAt'],
 } as const
 
+/** POST /api/tokens: the new token, its secret shown this once (not yet used: no lastUsedAt). */
+export const TokenCreatedSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    label: { type: 'string' },
+    createdAt: MS,
+    scope: TOKEN_SCOPE,
+    expiresAt: MS_OR_NULL,
+    token: { type: 'string' },
+  },
+  required: ['id', 'label', 'createdAt', 'scope', 'expiresAt', 'token'],
+} as const
+
 export const Gs1Schema = {
   $id: 'Gs1',
   type: 'object',
@@ -537,6 +551,7 @@ export type ErrorWire = Wire<typeof ErrorSchema>
 export type UserWire = Wire<typeof UserSchema>
 export type AuditRecordWire = Wire<typeof AuditRecordSchema>
 export type TokenWire = Wire<typeof TokenSchema>
+export type TokenCreatedWire = Wire<typeof TokenCreatedSchema>
 export type Gs1Wire = Wire<typeof Gs1Schema>
 export type ShipmentSummaryWire = Wire<typeof ShipmentSummarySchema>
 export type ShipmentStatusWire = ShipmentSummaryWire['status']

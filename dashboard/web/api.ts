@@ -32,6 +32,7 @@ import type {
   ShipmentDetailWire,
   ShipmentSummaryWire,
   StreamReadingWire,
+  TokenCreatedWire,
   TokenWire,
   UserWire,
 } from '../shared/api-schemas.ts'
@@ -540,6 +541,8 @@ export interface UserRow {
   createdAt: number | null
 }
 export type TokenRow = TokenWire
+/** A new token as created: its secret, shown once. */
+export type TokenCreated = TokenCreatedWire
 export type AuditRow = AuditRecordWire
 
 const mapUser = (u: UserWire): UserRow => ({
@@ -579,7 +582,7 @@ export async function createToken(body: {
   label: string
   scope: 'read-only' | 'role'
   expiresInDays?: number
-}): Promise<TokenRow & { token: string }> {
+}): Promise<TokenCreated> {
   return request('POST', '/api/tokens', body)
 }
 
