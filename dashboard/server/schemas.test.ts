@@ -14,6 +14,8 @@ import {
   SHARED_SCHEMAS,
   IntegrityCheckSchema,
   LedgerSummarySchema,
+  AuditPageSchema,
+  ProfileListSchema,
   TokenCreatedSchema,
   type AlarmWire,
   type AuditRecordWire,
@@ -161,6 +163,9 @@ t.test('shipments, readings, alarms, devices and the ledger validate against the
   t.ok(detail.body.alarms.length > 0, 'and alarms')
   valid(t, byRef('ShipmentDetail'), detail.body, 'GET /api/shipments/:id')
   valid(t, envelope('shipments', 'ShipmentSummary'), (await call(h, 'regulator', 'GET', '/api/shipments')).body, 'list')
+  const profiles = await call(h, 'regulator', 'GET', '/api/profiles')
+  t.ok(profiles.body.profiles.length > 0, 'built-in profiles')
+  valid(t, ajv.compile(ProfileListSchema), profiles.body, 'GET /api/profiles')
   const readings = await call(h, 'regulator', 'GET', '/api/shipments/SHP-1/readings?limit=5')
   t.equal(readings.body.readings.length, 5)
   valid(t, envelope('readings', 'Reading'), readings.body, 'GET /api/shipments/:id/readings')
@@ -239,7 +244,7 @@ t.test('users, tokens, audit and errors validate against their schemas', async (
   valid(t, envelope('tokens', 'Token'), (await call(h, 'operator', 'GET', '/api/tokens')).body, 'GET /api/tokens')
   const audit = await call(h, 'admin', 'GET', '/api/audit?limit=50')
   t.ok(audit.body.entries.length > 0, 'the changes above are audited')
-  valid(t, envelope('entries', 'AuditRecord'), audit.body, 'GET /api/audit')
+  valid(t, ajv.compile(AuditPageSchema), audit.body, 'GET /api/audit')
   const refused = await call(h, 'operator', 'POST', '/api/shipments', { shipmentId: 'x' })
   t.equal(refused.status, 400)
   valid(t, byRef('Error'), refused.body, 'a 400')

@@ -522,6 +522,38 @@ export const LedgerSummarySchema = {
   required: ['size', 'latestCheckpoint', 'quarantined', 'entriesByType', 'lastIntegrityCheck'],
 } as const
 
+/** GET /api/audit: a page of the audit trail, newest first; `next` is the `before` of the next page. */
+export const AuditPageSchema = {
+  type: 'object',
+  properties: {
+    entries: { type: 'array', items: { $ref: 'AuditRecord#' } },
+    next: { type: ['integer', 'null'] },
+    total: { type: 'integer' },
+  },
+  required: ['entries', 'next', 'total'],
+} as const
+
+/** GET /api/profiles: the built-in rule profiles, each whole (the compliance engine's own schema) and its hash. */
+export const ProfileListSchema = {
+  type: 'object',
+  properties: {
+    profiles: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          profile: { type: 'object', additionalProperties: true },
+          profileHash: { type: 'string' },
+        },
+        required: ['id', 'name', 'profile', 'profileHash'],
+      },
+    },
+  },
+  required: ['profiles'],
+} as const
+
 export const SHARED_SCHEMAS = [
   ErrorSchema,
   UserSchema,
@@ -569,3 +601,5 @@ export type DeviceWire = Wire<typeof DeviceSchema>
 export type CheckpointWire = Wire<typeof CheckpointSchema>
 export type IntegrityCheckWire = Wire<typeof IntegrityCheckSchema>
 export type LedgerSummaryWire = Wire<typeof LedgerSummarySchema>
+export type AuditPageWire = Wire<typeof AuditPageSchema>
+export type ProfileListWire = Wire<typeof ProfileListSchema>

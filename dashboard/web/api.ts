@@ -20,6 +20,7 @@ import type {
 } from './types.ts'
 import type {
   AlarmWire,
+  AuditPageWire,
   AuditRecordWire,
   CalibrationWire,
   DeviceStateWire,
@@ -28,6 +29,7 @@ import type {
   Gs1Wire,
   IntegrityCheckWire,
   LedgerSummaryWire,
+  ProfileListWire,
   ReadingWire,
   ShipmentDetailWire,
   ShipmentSummaryWire,
@@ -377,22 +379,21 @@ export async function changeShipmentDevices(
   })
 }
 
+/** A profile's range in °C (the profile is passed through whole: its own schema is the compliance engine's). */
+function rangeC(range: unknown): { minC: number | null; maxC: number | null } {
+  const r = (range ?? {}) as { lowCentiC?: number | null; highCentiC?: number | null }
+  return { minC: c(r.lowCentiC), maxC: c(r.highCentiC) }
+}
+
 /** The built-in rule profiles a new shipment can use. */
 export async function listProfiles(): Promise<
   { id: string; name: string; minC: number | null; maxC: number | null }[]
 > {
-  const r = await request<{
-    profiles: {
-      id: string
-      name: string
-      profile: { range?: { lowCentiC?: number | null; highCentiC?: number | null } }
-    }[]
-  }>('GET', '/api/profiles')
+  const r = await request<ProfileListWire>('GET', '/api/profiles')
   return r.profiles.map((p) => ({
     id: p.id,
     name: p.name,
-    minC: c(p.profile.range?.lowCentiC),
-    maxC: c(p.profile.range?.highCentiC),
+    ...rangeC(p.profile.range),
   }))
 }
 
@@ -567,10 +568,7 @@ export async function changeUser(
   return mapUser(await request<UserWire>('PATCH', `/api/users/${encodeURIComponent(username)}`, change))
 }
 
-export async function listAudit(
-  before?: number,
-  limit = 20,
-): Promise<{ entries: AuditRow[]; next: number | null; total: number }> {
+export async function listAudit(before?: number, limit = 20): Promise<AuditPageWire> {
   return request('GET', `/api/audit?limit=${limit}${before === undefined ? '' : `&before=${before}`}`)
 }
 

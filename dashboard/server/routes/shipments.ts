@@ -10,6 +10,7 @@ import {
   DEVICE_ID,
   MS,
   ERROR_RESPONSES,
+  ProfileListSchema,
   type Wire,
 } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
@@ -124,23 +125,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       schema: {
         tags: ['shipments'],
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              profiles: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    name: { type: 'string' },
-                    profile: { type: 'object', additionalProperties: true },
-                    profileHash: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
+          200: ProfileListSchema,
         },
       },
     },
