@@ -3,57 +3,18 @@
  * (with acknowledgement and sensor-lost state), its summary and its devices'
  * states. Pure mapping of the monitor's state; the clock is passed in.
  */
-import type { ShipmentState } from '../../ledger/store/index.ts'
+import type { AlarmWire, DeviceStateWire, ShipmentStatusWire, ShipmentSummaryWire } from '../shared/api-schemas.ts'
 import { currentLoggers, openCount, type LastReading, type LiveShipment } from './live-shipment.ts'
 import { alarmMessage, alarmSeverity } from './views.ts'
 
-export interface AlarmView {
-  alarmId: string
-  shipmentId: string
-  deviceId: string | null
-  kind: string
-  /** The profile rule (zone / hard-limit id) or fault reason behind it; null when none. */
-  rule: string | null
-  severity: string | null
-  message: string
-  raisedAt: number
-  endedAt: number | null
-  state: 'open' | 'acknowledged'
-  sensorLost: boolean
-  ack: { by: string; reason: string; comment: string; at: number; index: number } | null
-}
+/** An alarm as the monitor keeps it: the API's Alarm without its notifications (added by the routes). */
+export type AlarmView = Omit<AlarmWire, 'notifications'>
 
-export type ShipmentStatus = 'in_range' | 'alarm' | 'closed'
+export type ShipmentStatus = ShipmentStatusWire
 
-export interface ShipmentSummaryView {
-  shipmentId: string
-  product: string
-  productClass: string
-  profileId: string | null
-  route: { from: string; to: string }
-  devices: string[]
-  gs1: ShipmentState['gs1'] | null
-  status: ShipmentStatus
-  startAt: number
-  closedAt: number | null
-  createdBy: string
-  currentTempCentiC: number | null
-  lastReadingAt: number | null
-  openAlarms: number
-  range: { minCentiC: number | null; maxCentiC: number | null }
-}
+export type ShipmentSummaryView = ShipmentSummaryWire
 
-export interface DeviceStateView {
-  deviceId: string
-  lastSeq: number | null
-  lastReadingAt: number | null
-  lastReceivedAt: number | null
-  currentTempCentiC: number | null
-  silentForMs: number | null
-  late: boolean
-  batteryPct: number | null
-  lost: boolean
-}
+export type DeviceStateView = DeviceStateWire
 
 export function alarmView(s: LiveShipment, id: string, clock: () => number): AlarmView | undefined {
   const a = s.alarms.get(id)

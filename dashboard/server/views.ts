@@ -8,23 +8,10 @@ import type { StoredEntry } from '../../ledger/tlog/index.ts'
 import type { DeviceState } from '../../ledger/store/index.ts'
 import type { ShipmentResult, RuleProfile, ComplianceEvent } from '../compliance/index.ts'
 import { describeRule } from '../reports/rule-text.ts'
+import type { DeviceWire, ExcursionWire, LoggerFiguresWire, ReadingWire, ResultWire } from '../shared/api-schemas.ts'
 
-export interface ReadingView {
-  deviceId: string
-  seq: number
-  deviceTimeMs: number
-  receivedAt: number
-  tempCentiC: number
-  humidityCentiPct: number | null
-  batteryPct: number | null
-  status: number
-  events: number
-  flags: string[]
-  late: boolean
-  /** What `late` is decided on: ms the reading waited in the device's buffer (docs/API.md); null when not known. */
-  delayMs: number | null
-  index: number
-}
+/** A reading as the API shows it (the shape: ReadingSchema in dashboard/shared/api-schemas.ts). */
+export type ReadingView = ReadingWire
 
 /** Names of the STATUS and EVENT bits set in a reading (docs/PROTOCOL.md). */
 export function readingFlags(status: number, events: number): string[] {
@@ -64,40 +51,12 @@ export function keyFingerprint(publicKeyHex: string): string {
   return createHash('sha256').update(Buffer.from(publicKeyHex, 'hex')).digest('hex').slice(0, 16)
 }
 
-export interface ExcursionView {
-  deviceId: string | null
-  kind: string
-  ruleId: string | null
-  startAt: number
-  endAt: number | null
-  durationMs: number
-  peakCentiC: number | null
-}
+export type ExcursionView = ExcursionWire
 
 /** One logger's figures over its judged time (the PDF's and the UI's per-logger table). */
-export interface LoggerFigures {
-  deviceId: string
-  verdict: string
-  minCentiC: number | null
-  maxCentiC: number | null
-  meanCentiC: number | null
-  mktCentiC: number | null
-  readings: number
-}
+export type LoggerFigures = LoggerFiguresWire
 
-export interface ResultView {
-  verdict: string
-  /** Deciding reasons first: the first `deciding` reasons alone give the verdict. */
-  reasons: string[]
-  deciding: number
-  loggers: LoggerFigures[]
-  mktCentiC: number | null
-  timeInRangeMs: number | null
-  timeAboveMs: number | null
-  timeBelowMs: number | null
-  excursions: ExcursionView[]
-  readingCount: number
-}
+export type ResultView = ResultWire
 
 /** The excursions of a result: every ended excursion, those still open at the end of data marked ongoing while the shipment is open. */
 export function excursionsOf(result: ShipmentResult, profile: RuleProfile, closed: boolean): ExcursionView[] {
@@ -211,24 +170,7 @@ const SEVERITY: Record<string, string> = {
 }
 export const alarmSeverity = (kind: string): string | null => SEVERITY[kind] ?? null
 
-export interface DeviceView {
-  deviceId: string
-  publicKey: string
-  fingerprint: string
-  model: string | null
-  calibration: { certificate: string; calibratedAt: number; dueAt: number } | null
-  state: 'active' | 'revoked'
-  registeredAt: number
-  registeredBy: string
-  revokedAt: number | null
-  revokeReason: string | null
-  lastSeq: number | null
-  lastReadingAt: number | null
-  lastReceivedAt: number | null
-  batteryPct: number | null
-  buffered: number | null
-  shipmentId: string | null
-}
+export type DeviceView = DeviceWire
 
 export function deviceView(d: DeviceState, shipmentId: string | null): DeviceView {
   // Sequence numbers the ledger knows exist (below the highest stored) but has not received:

@@ -4,7 +4,6 @@
  * this one file. A 401 anywhere sends the user to the login page.
  */
 import type {
-  AlarmNotification,
   AlarmView,
   DeviceView,
   ExcursionView,
@@ -19,6 +18,26 @@ import type {
   ShipmentSummary,
   StreamEvent,
 } from './types.ts'
+import type {
+  AlarmWire,
+  AuditPageWire,
+  AuditRecordWire,
+  CalibrationWire,
+  DeviceStateWire,
+  DeviceWire,
+  ExcursionWire,
+  Gs1Wire,
+  IntegrityCheckWire,
+  LedgerSummaryWire,
+  ProfileListWire,
+  ReadingWire,
+  ShipmentDetailWire,
+  ShipmentSummaryWire,
+  StreamReadingWire,
+  TokenCreatedWire,
+  TokenWire,
+  UserWire,
+} from '../shared/api-schemas.ts'
 
 export class ApiError extends Error {
   readonly status: number
@@ -81,153 +100,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   return json as T
 }
 
-// ---------- server shapes (docs/API.md) ----------
-
-interface RangeJson {
-  minCentiC: number | null
-  maxCentiC: number | null
-}
-interface ShipmentJson {
-  shipmentId: string
-  product: string
-  productClass: string
-  profileId?: string
-  route: { from: string; to: string }
-  devices: string[]
-  gs1?: { sscc: string; gtin: string; lot: string; expiry: string } | null
-  status: 'in_range' | 'alarm' | 'closed'
-  startAt?: number
-  closedAt?: number | null
-  currentTempCentiC: number | null
-  lastReadingAt: number | null
-  openAlarms: number
-  range?: RangeJson | null
-  createdBy?: string
-}
-interface ExcursionJson {
-  deviceId?: string | null
-  kind: string
-  ruleId?: string
-  startAt: number
-  endAt: number | null
-  durationMs: number
-  peakCentiC?: number | null
-}
-interface DeviceStateJson {
-  deviceId: string
-  lastSeq?: number | null
-  lastReadingAt: number | null
-  lastReceivedAt?: number | null
-  currentTempCentiC?: number | null
-  silentForMs?: number | null
-  late?: boolean
-  batteryPct?: number | null
-  lost?: boolean
-}
-interface ShipmentDetailJson extends ShipmentJson {
-  profile: Record<string, unknown> | null
-  profileHash?: string
-  result?: {
-    verdict: string
-    mktCentiC: number | null
-    timeInRangeMs?: number | null
-    timeAboveMs?: number | null
-    timeBelowMs?: number | null
-    excursions?: ExcursionJson[]
-    readingCount?: number
-    reasons?: unknown
-    deciding?: number
-    loggers?: {
-      deviceId: string
-      minCentiC: number | null
-      maxCentiC: number | null
-      meanCentiC: number | null
-      readings: number
-    }[]
-  } | null
-  alarms?: AlarmJson[]
-  deviceStates?: DeviceStateJson[]
-  endsEarly?: string | null
-  closeSignature?: {
-    by: string
-    meaning: string
-    reason: string
-    at: number
-    override?: { reason: string; alarms: string[] }
-  } | null
-  postClose?: ReadingJson[]
-  createdAt?: number
-  receivedAt?: number | null
-  receiveSignature?: { by: string; meaning: string; reason: string; at: number } | null
-  loggers?: {
-    deviceId: string
-    from: number
-    until: number | null
-    addedEntry: number | null
-    removedEntry: number | null
-  }[]
-}
-interface AlarmJson {
-  alarmId: string
-  shipmentId: string
-  deviceId: string | null
-  kind: string
-  rule?: string | null
-  severity?: string | null
-  message: string
-  raisedAt: number
-  endedAt?: number | null
-  state: string
-  sensorLost?: boolean
-  ack?: { by: string; reason: string; comment: string; at?: number } | null
-  notifications?: AlarmNotification[]
-}
-interface ReadingJson {
-  deviceId: string
-  seq: number
-  deviceTimeMs: number
-  receivedAt?: number
-  tempCentiC: number
-  batteryPct?: number | null
-  flags?: string[]
-  late?: boolean
-  delayMs?: number | null
-  shipmentIds?: string[]
-}
-interface DeviceJson {
-  deviceId: string
-  publicKey?: string
-  fingerprint?: string
-  model?: string | null
-  calibration?: { certificate: string; calibratedAt: number; dueAt: number } | null
-  state: string
-  lastReadingAt?: number | null
-  lastReceivedAt?: number | null
-  batteryPct?: number | null
-  buffered?: number | null
-  shipmentId?: string | null
-  revokeReason?: string | null
-}
-interface CheckpointJson {
-  origin: string
-  size: number
-  rootHash: string
-  note?: string
-}
-interface LedgerJson {
-  size: number
-  latestCheckpoint: CheckpointJson | null
-  lastIntegrityCheck: {
-    at: number
-    ok: boolean
-    size?: number
-    failure?: { code?: string; index?: number | null; message?: string } | null
-  } | null
-  entriesByType?: Record<string, number>
-  quarantined?: Record<string, number>
-}
-
 // ---------- mapping ----------
+// The server's shapes (*Wire) are derived from the API's schemas in dashboard/shared/api-schemas.ts: declared there once.
 
 const c = (centi: number | null | undefined): number | null => (typeof centi === 'number' ? centi / 100 : null)
 
@@ -235,7 +109,7 @@ function mapStatus(s: string): ShipmentStatus {
   return s === 'alarm' ? 'alarm' : s === 'closed' ? 'closed' : 'ok'
 }
 
-export function mapShipment(j: ShipmentJson): ShipmentSummary {
+export function mapShipment(j: ShipmentSummaryWire): ShipmentSummary {
   return {
     shipmentId: j.shipmentId,
     product: j.product,
@@ -252,8 +126,7 @@ export function mapShipment(j: ShipmentJson): ShipmentSummary {
   }
 }
 
-export function mapAlarm(j: AlarmJson): AlarmView {
-  const state = j.state === 'acknowledged' ? 'acknowledged' : j.state === 'resolved' ? 'resolved' : 'open'
+export function mapAlarm(j: AlarmWire): AlarmView {
   return {
     alarmId: j.alarmId,
     shipmentId: j.shipmentId,
@@ -264,14 +137,14 @@ export function mapAlarm(j: AlarmJson): AlarmView {
     message: j.message,
     at: j.raisedAt,
     endedAt: j.endedAt ?? null,
-    state,
+    state: j.state,
     sensorLost: j.sensorLost === true,
     ack: j.ack ? { by: j.ack.by, reason: j.ack.reason, comment: j.ack.comment, at: j.ack.at } : undefined,
     notifications: j.notifications ?? [],
   }
 }
 
-export function mapReading(j: ReadingJson): ReadingView {
+export function mapReading(j: ReadingWire): ReadingView {
   const flags = j.flags ?? []
   return {
     deviceId: j.deviceId,
@@ -305,10 +178,10 @@ function mapProfile(
   }
 }
 
-function mapExcursion(e: ExcursionJson): ExcursionView {
+function mapExcursion(e: ExcursionWire): ExcursionView {
   return {
     kind: e.kind,
-    ruleId: e.ruleId,
+    ruleId: e.ruleId ?? undefined,
     deviceId: e.deviceId ?? undefined,
     from: e.startAt,
     to: e.endAt,
@@ -317,7 +190,7 @@ function mapExcursion(e: ExcursionJson): ExcursionView {
   }
 }
 
-function mapSensor(s: DeviceStateJson): SensorState {
+function mapSensor(s: DeviceStateWire): SensorState {
   return {
     deviceId: s.deviceId,
     lastSeenAt: s.lastReceivedAt ?? null,
@@ -341,7 +214,7 @@ function reasonsOf(v: unknown): string[] {
   )
 }
 
-export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): ShipmentDetail {
+export function mapDetail(j: ShipmentDetailWire, readings: ReadingView[]): ShipmentDetail {
   const base = mapShipment(j)
   const id = encodeURIComponent(j.shipmentId)
   const r = j.result
@@ -411,7 +284,7 @@ export function mapDetail(j: ShipmentDetailJson, readings: ReadingView[]): Shipm
   }
 }
 
-export function mapDevice(j: DeviceJson): DeviceView {
+export function mapDevice(j: DeviceWire): DeviceView {
   return {
     deviceId: j.deviceId,
     model: j.model ?? undefined,
@@ -431,7 +304,7 @@ export function mapDevice(j: DeviceJson): DeviceView {
 // ---------- endpoints ----------
 
 export async function me(): Promise<Me> {
-  const u = await request<{ username: string; role: Role }>('GET', '/api/me')
+  const u = await request<UserWire>('GET', '/api/me')
   return { username: u.username, role: u.role }
 }
 
@@ -440,15 +313,15 @@ export async function logout(): Promise<void> {
 }
 
 export async function listShipments(): Promise<ShipmentSummary[]> {
-  const r = await request<{ shipments: ShipmentJson[] }>('GET', '/api/shipments')
+  const r = await request<{ shipments: ShipmentSummaryWire[] }>('GET', '/api/shipments')
   return r.shipments.map(mapShipment)
 }
 
 export async function getShipment(id: string): Promise<ShipmentDetail> {
   const p = encodeURIComponent(id)
   const [detail, readings] = await Promise.all([
-    request<ShipmentDetailJson>('GET', `/api/shipments/${p}`),
-    request<{ readings: ReadingJson[] }>('GET', `/api/shipments/${p}/readings?limit=100000`),
+    request<ShipmentDetailWire>('GET', `/api/shipments/${p}`),
+    request<{ readings: ReadingWire[] }>('GET', `/api/shipments/${p}/readings?limit=100000`),
   ])
   return mapDetail(detail, readings.readings.map(mapReading))
 }
@@ -506,22 +379,21 @@ export async function changeShipmentDevices(
   })
 }
 
+/** A profile's range in °C (the profile is passed through whole: its own schema is the compliance engine's). */
+function rangeC(range: unknown): { minC: number | null; maxC: number | null } {
+  const r = (range ?? {}) as { lowCentiC?: number | null; highCentiC?: number | null }
+  return { minC: c(r.lowCentiC), maxC: c(r.highCentiC) }
+}
+
 /** The built-in rule profiles a new shipment can use. */
 export async function listProfiles(): Promise<
   { id: string; name: string; minC: number | null; maxC: number | null }[]
 > {
-  const r = await request<{
-    profiles: {
-      id: string
-      name: string
-      profile: { range?: { lowCentiC?: number | null; highCentiC?: number | null } }
-    }[]
-  }>('GET', '/api/profiles')
+  const r = await request<ProfileListWire>('GET', '/api/profiles')
   return r.profiles.map((p) => ({
     id: p.id,
     name: p.name,
-    minC: c(p.profile.range?.lowCentiC),
-    maxC: c(p.profile.range?.highCentiC),
+    ...rangeC(p.profile.range),
   }))
 }
 
@@ -532,7 +404,7 @@ export interface NewShipment {
   devices: string[]
   profileId?: string
   profile?: unknown
-  gs1?: { sscc: string; gtin: string; lot: string; expiry: string }
+  gs1?: Gs1Wire
   startAt?: number
 }
 
@@ -544,11 +416,11 @@ export interface ShipmentTemplate {
   profile: Record<string, unknown> | null
   route: { from: string; to: string }
   devices: string[]
-  gs1: { gtin: string; lot: string; expiry: string } | null
+  gs1: Omit<Gs1Wire, 'sscc'> | null
 }
 
 export async function shipmentTemplate(id: string): Promise<ShipmentTemplate> {
-  const j = await request<ShipmentDetailJson>('GET', `/api/shipments/${encodeURIComponent(id)}`)
+  const j = await request<ShipmentDetailWire>('GET', `/api/shipments/${encodeURIComponent(id)}`)
   return {
     shipmentId: j.shipmentId,
     product: j.product,
@@ -568,7 +440,7 @@ export async function createShipment(body: NewShipment): Promise<string> {
 }
 
 export async function listAlarms(state: 'open' | 'acknowledged' | 'all' = 'all'): Promise<AlarmView[]> {
-  const r = await request<{ alarms: AlarmJson[] }>('GET', `/api/alarms?state=${state}`)
+  const r = await request<{ alarms: AlarmWire[] }>('GET', `/api/alarms?state=${state}`)
   return r.alarms.map(mapAlarm)
 }
 
@@ -578,7 +450,7 @@ export async function ackAlarm(
   reason: string,
   comment: string,
 ): Promise<AlarmView> {
-  const a = await request<AlarmJson>(
+  const a = await request<AlarmWire>(
     'POST',
     `/api/shipments/${encodeURIComponent(shipmentId)}/alarms/${encodeURIComponent(alarmId)}/ack`,
     { reason, comment },
@@ -587,7 +459,7 @@ export async function ackAlarm(
 }
 
 export async function listDevices(): Promise<DeviceView[]> {
-  const r = await request<{ devices: DeviceJson[] }>('GET', '/api/devices')
+  const r = await request<{ devices: DeviceWire[] }>('GET', '/api/devices')
   return r.devices.map(mapDevice)
 }
 
@@ -595,26 +467,24 @@ export async function registerDevice(body: {
   deviceId: string
   publicKey: string
   model?: string
-  calibration?: { certificate: string; calibratedAt: number; dueAt: number }
+  calibration?: CalibrationWire
 }): Promise<DeviceView> {
-  return mapDevice(await request<DeviceJson>('POST', '/api/devices', body))
+  return mapDevice(await request<DeviceWire>('POST', '/api/devices', body))
 }
 
 export async function revokeDevice(deviceId: string, reason: string): Promise<DeviceView> {
-  return mapDevice(await request<DeviceJson>('POST', `/api/devices/${encodeURIComponent(deviceId)}/revoke`, { reason }))
+  return mapDevice(await request<DeviceWire>('POST', `/api/devices/${encodeURIComponent(deviceId)}/revoke`, { reason }))
 }
 
 /** The server reports a failed check as `failure: { code, index, message }` (docs/API.md); the page shows it as one line. */
-function integrityFailureText(
-  f: { code?: string; index?: number | null; message?: string } | null | undefined,
-): string | undefined {
+function integrityFailureText(f: IntegrityCheckWire['failure']): string | undefined {
   if (!f) return undefined
   const at = typeof f.index === 'number' ? ` at entry ${f.index}` : ''
   return [f.code, f.message].filter(Boolean).join(': ') + at || undefined
 }
 
 export async function getLedger(): Promise<LedgerView> {
-  const j = await request<LedgerJson>('GET', '/api/ledger')
+  const j = await request<LedgerSummaryWire>('GET', '/api/ledger')
   return {
     size: j.size,
     checkpoint: j.latestCheckpoint
@@ -643,17 +513,17 @@ export function mapStreamEvent(name: string, data: unknown): StreamEvent {
   const d = data as Record<string, unknown>
   switch (name) {
     case 'reading': {
-      const j = d as unknown as ReadingJson
+      const j = d as unknown as StreamReadingWire
       return { type: 'reading', shipmentIds: Array.isArray(j.shipmentIds) ? j.shipmentIds : [], reading: mapReading(j) }
     }
     case 'alarm':
-      return { type: 'alarm', alarm: mapAlarm(d as unknown as AlarmJson) }
+      return { type: 'alarm', alarm: mapAlarm(d as unknown as AlarmWire) }
     case 'ack':
-      return { type: 'ack', alarm: mapAlarm(d as unknown as AlarmJson) }
+      return { type: 'ack', alarm: mapAlarm(d as unknown as AlarmWire) }
     case 'shipment':
-      return { type: 'shipment', shipment: mapShipment(d as unknown as ShipmentJson) }
+      return { type: 'shipment', shipment: mapShipment(d as unknown as ShipmentSummaryWire) }
     case 'device':
-      return { type: 'device', device: mapDevice(d as unknown as DeviceJson) }
+      return { type: 'device', device: mapDevice(d as unknown as DeviceWire) }
     case 'checkpoint':
       return { type: 'checkpoint' }
     case 'hello':
@@ -671,25 +541,12 @@ export interface UserRow {
   disabled: boolean
   createdAt: number | null
 }
-export interface TokenRow {
-  id: string
-  label: string
-  scope: 'read-only' | 'role'
-  createdAt: number
-  lastUsedAt: number | null
-  expiresAt: number | null
-}
-export interface AuditRow {
-  seq: number
-  at: number
-  by: string
-  action: string
-  target: string
-  ip: string
-  details?: Record<string, string | number | boolean | null>
-}
+export type TokenRow = TokenWire
+/** A new token as created: its secret, shown once. */
+export type TokenCreated = TokenCreatedWire
+export type AuditRow = AuditRecordWire
 
-const mapUser = (u: { username: string; role: Role; disabled?: boolean; createdAt?: number }): UserRow => ({
+const mapUser = (u: UserWire): UserRow => ({
   username: u.username,
   role: u.role,
   disabled: u.disabled === true,
@@ -697,24 +554,21 @@ const mapUser = (u: { username: string; role: Role; disabled?: boolean; createdA
 })
 
 export async function listUsers(): Promise<UserRow[]> {
-  return (await request<{ users: Parameters<typeof mapUser>[0][] }>('GET', '/api/users')).users.map(mapUser)
+  return (await request<{ users: UserWire[] }>('GET', '/api/users')).users.map(mapUser)
 }
 
 export async function createUser(body: { username: string; password: string; role: Role }): Promise<UserRow> {
-  return mapUser(await request('POST', '/api/users', body))
+  return mapUser(await request<UserWire>('POST', '/api/users', body))
 }
 
 export async function changeUser(
   username: string,
   change: { password?: string; role?: Role; disabled?: boolean },
 ): Promise<UserRow> {
-  return mapUser(await request('PATCH', `/api/users/${encodeURIComponent(username)}`, change))
+  return mapUser(await request<UserWire>('PATCH', `/api/users/${encodeURIComponent(username)}`, change))
 }
 
-export async function listAudit(
-  before?: number,
-  limit = 20,
-): Promise<{ entries: AuditRow[]; next: number | null; total: number }> {
+export async function listAudit(before?: number, limit = 20): Promise<AuditPageWire> {
   return request('GET', `/api/audit?limit=${limit}${before === undefined ? '' : `&before=${before}`}`)
 }
 
@@ -726,7 +580,7 @@ export async function createToken(body: {
   label: string
   scope: 'read-only' | 'role'
   expiresInDays?: number
-}): Promise<TokenRow & { token: string }> {
+}): Promise<TokenCreated> {
   return request('POST', '/api/tokens', body)
 }
 

@@ -2,14 +2,11 @@
  * What the views draw. api.ts maps the server's JSON (docs/API.md) onto these
  * shapes in one place, so a change in the API touches one file.
  */
-import type { NotificationView } from '../notify/view.ts'
+import type { Gs1Wire, NotificationWire, RoleWire, ShipmentDetailWire, UserWire } from '../shared/api-schemas.ts'
 
-export type Role = 'operator' | 'regulator' | 'admin'
+export type Role = RoleWire
 
-export interface Me {
-  username: string
-  role: Role
-}
+export type Me = Pick<UserWire, 'username' | 'role'>
 
 export type ShipmentStatus = 'ok' | 'alarm' | 'closed'
 
@@ -102,7 +99,7 @@ export interface AlarmView {
   notifications?: AlarmNotification[]
 }
 
-export type AlarmNotification = NotificationView
+export type AlarmNotification = NotificationWire
 
 export interface SensorState {
   deviceId: string
@@ -133,7 +130,7 @@ export interface ComplianceSummary {
 }
 
 export interface ShipmentDetail extends ShipmentSummary {
-  gs1?: { sscc: string; gtin: string; lot: string; expiry: string }
+  gs1?: Gs1Wire
   profile: ProfileView
   profileHash?: string
   readings: ReadingView[]
@@ -152,15 +149,9 @@ export interface ShipmentDetail extends ShipmentSummary {
   createdBy: string | null
   createdAt: number | null
   /** The signed receipt at the destination; null until received. */
-  receipt: { receivedAt: number; by: string; meaning: string; reason: string; at: number } | null
+  receipt: ({ receivedAt: number } & NonNullable<ShipmentDetailWire['receiveSignature']>) | null
   /** Every logger the shipment had and the device times it counts for (until null: assigned now). */
-  loggers: {
-    deviceId: string
-    from: number
-    until: number | null
-    addedEntry: number | null
-    removedEntry: number | null
-  }[]
+  loggers: ShipmentDetailWire['loggers']
   compliance: ComplianceSummary | null
   downloads: { label: string; href: string; kind: 'pdf' | 'csv' | 'epcis' | 'bundle' | 'bundle-post-close' }[]
 }
@@ -199,10 +190,4 @@ export type StreamEvent =
   | { type: 'hello'; serverTime: number | null }
   | { type: 'other'; name: string }
 
-export interface CloseSignatureView {
-  by: string
-  meaning: string
-  reason: string
-  at: number
-  override?: { reason: string; alarms: string[] }
-}
+export type CloseSignatureView = NonNullable<ShipmentDetailWire['closeSignature']>

@@ -4,7 +4,7 @@
  * checkpoint's) and consistency proofs (docs/API.md, "Ledger").
  */
 import type { FastifyInstance } from 'fastify'
-import { ERROR_RESPONSES } from '../schemas.ts'
+import { ERROR_RESPONSES, IntegrityCheckSchema as INTEGRITY, LedgerSummarySchema } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import { leafHash } from '../../../ledger/tlog/index.ts'
 import { formatTlogProof } from '../../../ledger/tlog/index.ts'
@@ -13,25 +13,6 @@ import { toHex } from '../../../ledger/protocol/index.ts'
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64')
 const INDEX = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const
-const INTEGRITY = {
-  type: 'object',
-  properties: {
-    at: { type: 'integer' },
-    ok: { type: 'boolean' },
-    size: { type: 'integer' },
-    uncovered: { type: 'integer' },
-    failure: {
-      anyOf: [
-        {
-          type: 'object',
-          properties: { code: { type: 'string' }, index: { type: ['integer', 'null'] }, message: { type: 'string' } },
-        },
-        { type: 'null' },
-      ],
-    },
-  },
-  required: ['at', 'ok', 'size'],
-} as const
 
 export default async function ledgerRoutes(app: FastifyInstance): Promise<void> {
   const { ledger } = app.dashboard
@@ -61,16 +42,7 @@ export default async function ledgerRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         tags: ['ledger'],
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              size: { type: 'integer' },
-              latestCheckpoint: { anyOf: [{ $ref: 'Checkpoint#' }, { type: 'null' }] },
-              quarantined: { type: 'object', additionalProperties: { type: 'integer' } },
-              entriesByType: { type: 'object', additionalProperties: { type: 'integer' } },
-              lastIntegrityCheck: { anyOf: [INTEGRITY, { type: 'null' }] },
-            },
-          },
+          200: LedgerSummarySchema,
           ...ERROR_RESPONSES,
         },
       },

@@ -3,7 +3,7 @@
  * "Authentication and roles").
  */
 import type { FastifyInstance } from 'fastify'
-import { LoginBody, TokenCreateBody, ERROR_RESPONSES } from '../schemas.ts'
+import { LoginBody, TokenCreateBody, TokenCreatedSchema, ERROR_RESPONSES } from '../schemas.ts'
 import { SESSION_COOKIE } from '../auth.ts'
 import { ApiError } from '../errors.ts'
 
@@ -125,18 +125,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         tags: ['session'],
         body: TokenCreateBody,
         response: {
-          201: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              label: { type: 'string' },
-              createdAt: { type: 'integer' },
-              scope: { type: 'string' },
-              expiresAt: { type: ['integer', 'null'] },
-              token: { type: 'string' },
-            },
-            required: ['id', 'label', 'createdAt', 'scope', 'expiresAt', 'token'],
-          },
+          201: TokenCreatedSchema,
           ...ERROR_RESPONSES,
         },
       },

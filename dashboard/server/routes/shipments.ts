@@ -1,6 +1,6 @@
 /** Shipments: list, detail, readings, create, close, built-in profiles (docs/API.md, "Shipments"). */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { CloseMeaning, CloseSignature, ReceiveMeaning } from '../../../ledger/tlog/index.ts'
+import type { CloseSignature } from '../../../ledger/tlog/index.ts'
 import {
   ShipmentCreateBody,
   ShipmentCloseBody,
@@ -10,6 +10,8 @@ import {
   DEVICE_ID,
   MS,
   ERROR_RESPONSES,
+  ProfileListSchema,
+  type Wire,
 } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import {
@@ -29,34 +31,11 @@ import { changeProblem, windowsOf } from '../../../ledger/tlog/index.ts'
 const WRITERS = ['operator'] as const
 const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['id'] } as const
 
-interface CloseBody {
-  closedAt?: number
-  endsEarly?: { reason: string }
-  signature: { password: string; meaning: CloseMeaning; reason: string }
-  override?: { reason: string }
-}
-
-interface DevicesBody {
-  add: string[]
-  remove: string[]
-  at?: number
-}
-
-interface ReceiveBody {
-  receivedAt?: number
-  signature: { password: string; meaning: ReceiveMeaning; reason: string }
-}
-
-interface CreateBody {
-  shipmentId: string
-  product: string
-  profileId?: string
-  profile?: unknown
-  route: { from: string; to: string }
-  devices: string[]
-  gs1?: Gs1Input
-  startAt?: number
-}
+// Request bodies as their schemas accept them (DevicesBody: after fastify fills in the defaults).
+type CloseBody = Wire<typeof ShipmentCloseBody>
+type ReceiveBody = Wire<typeof ShipmentReceiveBody>
+type CreateBody = Wire<typeof ShipmentCreateBody>
+type DevicesBody = Required<Pick<Wire<typeof ShipmentDevicesBody>, 'add' | 'remove'>> & Wire<typeof ShipmentDevicesBody>
 
 export default async function shipmentRoutes(app: FastifyInstance): Promise<void> {
   const { ledger, monitor, clock, writeLimit } = app.dashboard
@@ -146,23 +125,7 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
       schema: {
         tags: ['shipments'],
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              profiles: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    name: { type: 'string' },
-                    profile: { type: 'object', additionalProperties: true },
-                    profileHash: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
+          200: ProfileListSchema,
         },
       },
     },

@@ -1,6 +1,6 @@
 /** User management (admin only): docs/API.md, "Users". Every change goes into the audit trail (../audit.ts). */
 import type { FastifyInstance } from 'fastify'
-import { UserCreateBody, UserPatchBody, USERNAME, ERROR_RESPONSES } from '../schemas.ts'
+import { AuditPageSchema, UserCreateBody, UserPatchBody, USERNAME, ERROR_RESPONSES } from '../schemas.ts'
 import { ApiError } from '../errors.ts'
 import type { Role } from '../users.ts'
 
@@ -127,15 +127,7 @@ export default async function userRoutes(app: FastifyInstance): Promise<void> {
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              entries: { type: 'array', items: { $ref: 'AuditRecord#' } },
-              next: { type: ['integer', 'null'] },
-              total: { type: 'integer' },
-            },
-            required: ['entries', 'next', 'total'],
-          },
+          200: AuditPageSchema,
           ...ERROR_RESPONSES,
         },
       },

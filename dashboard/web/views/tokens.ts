@@ -5,7 +5,7 @@
  * revoke (docs/API.md, "Tokens").
  */
 import { h, replace } from '../dom.ts'
-import { createToken, listTokens, revokeToken, type TokenRow } from '../api.ts'
+import { createToken, listTokens, revokeToken, type TokenCreated, type TokenRow } from '../api.ts'
 import { badge, table, toast, type Column } from '../components.ts'
 import { errorText, field, openFormDialog } from '../form-dialog.ts'
 import { formatDateTime } from '../../shared/format.ts'
@@ -113,7 +113,7 @@ export const tokensView: View = (root, ctx) => {
     }
   }
 
-  function showOnce(t: TokenRow & { token: string }): void {
+  function showOnce(t: TokenCreated): void {
     const value = h('code', { id: 'token-value', class: 'secret' }, t.token)
     const cmdText = reportCommand(location.origin, t.token)
     const cmd = h('code', { id: 'token-command', class: 'secret' }, cmdText)
