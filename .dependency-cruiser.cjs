@@ -53,6 +53,14 @@ module.exports = {
       to: { path: '^(broker|device-sim|scripts|bin)/', pathNot: '^broker/password-hash\\.ts$' },
     },
     {
+      name: 'scripts-not-up',
+      severity: 'error',
+      comment:
+        'bin/ is the entry point above the CLI: scripts never import it (shared start-up code lives in scripts/).',
+      from: { path: '^scripts/' },
+      to: { path: '^bin/' },
+    },
+    {
       name: 'ledger-door-only',
       severity: 'error',
       comment: 'Outside a ledger zone, import only its index.ts (tests may also use its test/ helpers).',

@@ -17,7 +17,7 @@ import { dirname, join, relative } from 'node:path'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 
-/** Where bin/coldproof.js looks for the bundle (bin/built-cli.js reads the same names). */
+/** Where bin/coldproof.js looks for the bundle (scripts/built-cli.js reads the same names). */
 export const DEFAULT_CLI_OUTDIR = join(root, 'dist')
 export const CLI_MANIFEST = 'cli-verify.sources.json'
 

@@ -20,7 +20,7 @@ import { figure, repeat, StageFailed, timeEach, type Figure } from './figures.ts
 import { provisionDevices } from './server.ts'
 import { signInChildren } from './sign-pool.ts'
 import { benchBundle } from './bundle.ts'
-import { builtCommand } from '../../bin/built-cli.js'
+import { builtCommand } from '../built-cli.js'
 
 const bin = fileURLToPath(new URL('../../bin/coldproof.js', import.meta.url))
 

@@ -1,5 +1,5 @@
 /**
- * The pre-built `coldproof verify` (scripts/build-cli.ts, bin/built-cli.js):
+ * The pre-built `coldproof verify` (scripts/build-cli.ts, scripts/built-cli.js):
  * built into a scratch folder, it gives exactly the output and exit code of
  * the TypeScript sources run through tsx, for a good bundle and for tampered
  * ones; bin/ takes it only while every source it was built from is unchanged.
@@ -21,7 +21,7 @@ import { verifyBundle } from '../../dashboard/evidence/verify.ts'
 import { verifyThreads } from '../../dashboard/evidence/verify-threads.ts'
 import { buildTrail, type Trail } from '../../dashboard/evidence/test/fixture.ts'
 import { buildCli, CLI_MANIFEST } from '../build-cli.ts'
-import { builtCommand } from '../../bin/built-cli.js'
+import { builtCommand } from '../built-cli.js'
 
 const exec = promisify(execFile)
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..')

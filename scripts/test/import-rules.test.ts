@@ -47,6 +47,9 @@ const files: Record<string, string> = {
   'dashboard/web/main.ts': "import { join } from 'node:path'\nexport const w = join\n",
   // not-to-unresolvable
   'broker/broker.ts': "import x from 'no-such-package-anywhere'\nexport const br = x\n",
+  // scripts-not-up: the CLI imports its entry point
+  'bin/entry.js': 'export const en = 1\n',
+  'scripts/up.ts': "import { en } from '../bin/entry.js'\nexport const su = en\n",
   // no-circular
   'device-sim/a.ts': "import { bb } from './b.ts'\nexport const aa = () => bb\n",
   'device-sim/b.ts': "import { aa } from './a.ts'\nexport const bb = () => aa\n",
@@ -69,6 +72,7 @@ t.test('each broken rule is reported, allowed imports are not', async (t) => {
         'dashboard',
         'broker',
         'device-sim',
+        'scripts',
         '--config',
         join(root, '.dependency-cruiser.cjs'),
         '--output-type',
@@ -91,6 +95,7 @@ t.test('each broken rule is reported, allowed imports are not', async (t) => {
     'ledger-door-only: dashboard/evidence/collect.ts',
     'browser-code-no-node: dashboard/web/main.ts',
     'not-to-unresolvable: broker/broker.ts',
+    'scripts-not-up: scripts/up.ts',
   ]
   for (const e of expected) t.ok(found.includes(e), `reports ${e}`)
   t.ok(
