@@ -14,7 +14,6 @@ import { CONNACK_CODE } from './refusals.ts'
 import type { RefusalReason } from './refusals.ts'
 import { ReplayCache } from './replay-cache.ts'
 import { verifyServicePassword } from './service-accounts.ts'
-import { waitForDrainWithoutTimeout } from './drain-wait.ts'
 
 type AuthError = Error & { returnCode: number }
 type Refusal = { reason: RefusalReason; detail: string }
@@ -68,8 +67,6 @@ export function createConnectHooks(
         (r) => {
           if ('reason' in r) return refuse(r.reason, r.detail)
           ctx.identities.set(client, r)
-          // The ingest holds back reading while its commits catch up: wait for it, never time it out.
-          if (r.kind === 'service' && r.role === 'ingest') waitForDrainWithoutTimeout(client)
           ctx.log.info(
             {
               event: 'connected',

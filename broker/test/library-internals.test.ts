@@ -4,7 +4,6 @@
  * silently switching a guard off:
  * - aedes `Aedes#clients` (broker-context.ts: disconnecting a revoked device; socket-intake.ts: socket caps);
  * - aedes `Client#_parser` (socket-intake.ts: refusing an oversized packet from its fixed header);
- * - aedes `Client#waitForDrain` and `Client#conn` (drain-wait.ts: the ingest waited for without drain timeout);
  * - aedes-persistence's outgoing-queue methods (offline-queue.ts: the capped offline queue; outgoing-index.ts
  *   replaces all of them, and copies packets with the library's exported `Packet`);
  * - mqtt.js `MqttClient#_sendPacket` carrying every PUBACK (ledger/ingest/deferred-puback.ts).
@@ -70,9 +69,6 @@ t.test("aedes: clients by id and each client's packet parser", async (t) => {
   const parser = (c as unknown as { _parser?: Parser })._parser
   t.type(parser?.parse, 'function', 'Client#_parser.parse is a function')
   t.type(parser?.prependListener, 'function', 'Client#_parser is an event emitter (prependListener)')
-  const internals = c as unknown as { waitForDrain?: unknown; conn?: { once?: unknown } }
-  t.type(internals.waitForDrain, 'function', 'Client#waitForDrain is a function (write.js calls it on a full socket)')
-  t.type(internals.conn?.once, 'function', 'Client#conn is the socket (an event emitter)')
 })
 
 t.test('aedes-persistence: outgoing-index.ts replaces every outgoing-queue method, with its Packet', async (t) => {

@@ -21,7 +21,6 @@ export interface IngestSettings {
   maxHeldPerDevice: number
   maxHeldAhead: number
   verifyThreads: number
-  maxInFlight: number
 }
 
 /** Fills in the defaults (documented on IngestOptions) and throws a RangeError naming a bad option. */
@@ -33,12 +32,10 @@ export function ingestSettings(opts: IngestOptions): IngestSettings {
     gapCheckIntervalMs = 5000,
     maxHeldPerDevice = 1000,
     maxHeldAhead = 10_000,
-    maxInFlight = 2048,
   } = opts
   for (const [k, v] of [
     ['maxHeldPerDevice', maxHeldPerDevice],
     ['maxHeldAhead', maxHeldAhead],
-    ['maxInFlight', maxInFlight],
   ] as const) {
     if (!Number.isSafeInteger(v) || v < 1)
       throw new RangeError(`ingest option ${k} must be a positive integer, got ${v}`)
@@ -56,7 +53,6 @@ export function ingestSettings(opts: IngestOptions): IngestSettings {
     maxHeldPerDevice,
     maxHeldAhead,
     verifyThreads,
-    maxInFlight,
   }
 }
 

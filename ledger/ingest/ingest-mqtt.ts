@@ -1,11 +1,9 @@
 /**
  * The ingest's MQTT client: a persistent QoS 1 session whose PUBACKs wait for
- * each message's commit (deferred-puback.ts), with a bounded number of
- * messages in flight (in-flight-cap.ts).
+ * each message's commit (deferred-puback.ts).
  */
 import mqtt, { type MqttClient } from 'mqtt'
 import { deferPubacks, type DeferredPubacks } from './deferred-puback.ts'
-import type { InFlightCap } from './in-flight-cap.ts'
 import type { IngestOptions } from './ingest.ts'
 import { readingsFilters } from '../protocol/index.ts'
 
@@ -19,15 +17,11 @@ export interface MessageSink {
   mqttError(e: Error): void
 }
 
-/**
- * Connects (without waiting for CONNACK) with every message routed to `sink`,
- * at most `cap.cap` of them in flight at once (in-flight-cap.ts).
- */
+/** Connects (without waiting for CONNACK) with every message routed to `sink`. */
 export function openIngestClient(
   opts: IngestOptions,
   clientId: string,
   sink: MessageSink,
-  cap: InFlightCap,
 ): { client: MqttClient; acks: DeferredPubacks } {
   const client = mqtt.connect(opts.url, {
     clientId,
@@ -40,32 +34,21 @@ export function openIngestClient(
     ...opts.mqttOptions,
   })
   const acks = deferPubacks(client)
-  // A message that waited at the cap past the end of its connection is not judged: its PUBACK could not
-  // be sent, and the broker redelivers it on the next connection.
-  let connection = 0
-  client.on('close', () => {
-    connection++
-  })
   client.handleMessage = (packet, cb) => {
-    const arrivedOn = connection
-    cap.admit(() => {
-      if (sink.closing() || arrivedOn !== connection) {
-        // Closing or stale: judge nothing and hold back the PUBACK; the broker redelivers on the next connection.
-        if (packet.qos > 0 && packet.messageId !== undefined) acks.withhold(packet.messageId)
-        cb()
-        return undefined
-      }
-      const done = sink.handle(
-        packet.topic,
-        packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload),
-      )
-      if (packet.qos > 0 && packet.messageId !== undefined) acks.track(packet.messageId, done)
-      // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
-      done.catch((e) => sink.commitFailed(e))
-      // mqtt.js reads the next packet now; until `cap` admits it, that packet waits and so does the socket.
+    if (sink.closing()) {
+      // Closing: judge nothing more and hold back the PUBACK; the broker redelivers on the next connection.
+      if (packet.qos > 0 && packet.messageId !== undefined) acks.withhold(packet.messageId)
       cb()
-      return done
-    })
+      return
+    }
+    const done = sink.handle(
+      packet.topic,
+      packet.payload instanceof Uint8Array ? packet.payload : Buffer.from(packet.payload),
+    )
+    if (packet.qos > 0 && packet.messageId !== undefined) acks.track(packet.messageId, done)
+    // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
+    done.catch((e) => sink.commitFailed(e))
+    cb()
   }
   client.on('error', (e) => sink.mqttError(e))
   return { client, acks }

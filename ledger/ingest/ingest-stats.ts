@@ -6,8 +6,6 @@ export function newIngestStats(): IngestStats {
   return {
     received: 0,
     pending: 0,
-    inFlightPeak: 0,
-    inFlightWaits: 0,
     readings: 0,
     duplicates: 0,
     quarantined: 0,

@@ -30,7 +30,6 @@ import type { GapCause, StoredEntry } from '../tlog/index.ts'
 import { ingestSettings, SerialQueue, type IngestContext } from './ingest-context.ts'
 import { checkGaps, followOutsideChanges, startGapChecks } from './ingest-gaps.ts'
 import { judge } from './ingest-judge.ts'
-import { InFlightCap } from './in-flight-cap.ts'
 import { firstConnect, openIngestClient, subscribeReadings } from './ingest-mqtt.ts'
 import { DeviceNotices } from './ingest-receipts.ts'
 import { newIngestStats } from './ingest-stats.ts'
@@ -88,12 +87,6 @@ export interface IngestOptions {
    * arrives; default one per core but one, at least one. 0 verifies on the main thread while judging.
    */
   verifyThreads?: number
-  /**
-   * Messages in flight at once (received, outcome not durable, so not acknowledged); default 2,048. Beyond it the
-   * ingest stops reading from the broker until one commits, so a backlog waits in the broker's flow control and
-   * the devices, not in the ingest's memory (in-flight-cap.ts).
-   */
-  maxInFlight?: number
   /** Where a commit the ingest could not make is reported when nobody listens to 'error' (pino; default stderr). */
   log?: LedgerLog
 }
@@ -108,10 +101,6 @@ export interface IngestStats {
   received: number
   /** Messages received whose outcome (entry or quarantine record) is not durable yet: their PUBACK is still held back. */
   pending: number
-  /** The most messages in flight at once so far (at most the maxInFlight option). */
-  inFlightPeak: number
-  /** Messages that waited for room under maxInFlight before being read on. */
-  inFlightWaits: number
   readings: number
   duplicates: number
   quarantined: number
@@ -205,7 +194,6 @@ export function createIngest(opts: IngestOptions): Ingest {
   let acks: DeferredPubacks | undefined
   let gapTimer: NodeJS.Timeout | undefined
   let closing = false
-  const cap = new InFlightCap(s.maxInFlight)
   const outstanding = new Set<Promise<unknown>>()
   const publish = (topic: string, payload: Uint8Array, retain: boolean): void => {
     if (opts.publish) {
@@ -249,22 +237,17 @@ export function createIngest(opts: IngestOptions): Ingest {
 
   async function start(): Promise<void> {
     if (client) throw new Error('ingest already started')
-    const opened = openIngestClient(
-      opts,
-      s.clientId,
-      {
-        closing: () => closing,
-        handle: (topic, payload) => handle(topic, payload, clock()),
-        commitFailed: (e) => {
-          const code = (e as { code?: string }).code
-          // An unhealthy ledger (disk full) refuses every message: the ledger warns once, /health and /metrics say it.
-          if (emitter.listenerCount('error') === 0 && UNHEALTHY_LEDGER_CODES.has(code ?? '')) return
-          reportError(e, { event: 'commit_failed', err: (e as Error).message, code }, `ingest: ${(e as Error).message}`)
-        },
-        mqttError: (e) => emitter.emit('mqtt-error', e),
+    const opened = openIngestClient(opts, s.clientId, {
+      closing: () => closing,
+      handle: (topic, payload) => handle(topic, payload, clock()),
+      commitFailed: (e) => {
+        const code = (e as { code?: string }).code
+        // An unhealthy ledger (disk full) refuses every message: the ledger warns once, /health and /metrics say it.
+        if (emitter.listenerCount('error') === 0 && UNHEALTHY_LEDGER_CODES.has(code ?? '')) return
+        reportError(e, { event: 'commit_failed', err: (e as Error).message, code }, `ingest: ${(e as Error).message}`)
       },
-      cap,
-    )
+      mqttError: (e) => emitter.emit('mqtt-error', e),
+    })
     const c = (client = opened.client)
     acks = opened.acks
     try {
@@ -310,12 +293,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     close,
     handle,
     checkGaps: () => checkGaps(ctx),
-    stats: () => ({
-      ...structuredClone(stats),
-      pending: outstanding.size,
-      inFlightPeak: cap.peak,
-      inFlightWaits: cap.waits,
-    }),
+    stats: () => ({ ...structuredClone(stats), pending: outstanding.size }),
   })
   Object.defineProperty(emitter, 'client', { get: () => client, enumerable: true })
   return emitter
