@@ -124,17 +124,17 @@ module.exports = {
       to: { path: '^dashboard/evidence/' },
     },
     {
-      name: 'shared-neutral',
+      name: 'common-neutral',
       severity: 'error',
-      comment: 'dashboard/shared runs in the browser and the server: no other dashboard folder, no Node built-ins.',
-      from: { path: '^dashboard/shared/', pathNot: TEST },
-      to: { path: '^dashboard/(?!shared/)', dependencyTypesNot: ['npm'] },
+      comment: 'dashboard/common runs in the browser and the server: no other dashboard folder, no Node built-ins.',
+      from: { path: '^dashboard/common/', pathNot: TEST },
+      to: { path: '^dashboard/(?!common/)', dependencyTypesNot: ['npm'] },
     },
     {
       name: 'browser-code-no-node',
       severity: 'error',
-      comment: 'Browser code (web, shared) and all it reaches must not need Node built-ins.',
-      from: { path: '^dashboard/(web|shared)/', pathNot: TEST },
+      comment: 'Browser code (web, common) and all it reaches must not need Node built-ins.',
+      from: { path: '^dashboard/(web|common)/', pathNot: TEST },
       to: { dependencyTypes: ['core'] },
     },
     {

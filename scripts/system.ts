@@ -23,7 +23,7 @@ import { createFleet, demoFleet, loadScenario, type Fleet, type Scenario } from 
 import { profileHash } from '../dashboard/compliance/index.ts'
 import { demoProfile } from './demo-profiles.ts'
 import { startDemoCloser } from './demo-closer.ts'
-import { gs1CheckDigit } from '../dashboard/shared/gs1.ts'
+import { gs1CheckDigit } from '../dashboard/common/gs1.ts'
 import { pino } from 'pino'
 import { dropOnErrorStream } from './output-guard.ts'
 import { buildDashboard } from '../dashboard/server/app.ts'

@@ -5,7 +5,7 @@
  */
 import type { EngineName, SpreadSignatures } from './verify-engines.ts'
 import type { CloseSignature, ReceiveSignature } from '../../ledger/tlog/index.ts'
-import { showUnsafe } from '../shared/unsafe-text.ts'
+import { showUnsafe } from '../common/unsafe-text.ts'
 
 export interface VerifyProgress {
   phase: 'inclusion' | 'signatures'
@@ -358,7 +358,7 @@ export function closeSignatureLine(s: CloseSignature): string {
  * The human summary the CLI prints: the overall result first, then every
  * check. Every line is terminal-safe: bundles come from anywhere, so control
  * and bidi characters in any of their strings are shown as "[U+001B]"
- * (dashboard/shared/unsafe-text.ts), never sent to the terminal.
+ * (dashboard/common/unsafe-text.ts), never sent to the terminal.
  */
 export function formatReport(r: VerifyReport): string {
   const lines: string[] = []

@@ -11,7 +11,7 @@
  * (disposition in_progress), read at the route's ends.
  */
 import type { ReportInput, ReportReading, ReportExcursion } from './types.ts'
-import { ssccDigitalLink } from '../shared/gs1.ts'
+import { ssccDigitalLink } from '../common/gs1.ts'
 
 export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'
 

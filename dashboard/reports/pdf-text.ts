@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { existsSync } from 'node:fs'
-import { showUnsafe } from '../shared/unsafe-text.ts'
+import { showUnsafe } from '../common/unsafe-text.ts'
 
 /** The code points WinAnsiEncoding (PDF 32000 Annex D) gives the standard fonts beyond Latin-1. */
 const WIN_ANSI_EXTRA = new Set([

@@ -12,10 +12,10 @@ import type { ReportAlarm, ReportInput, ReportReading } from './types.ts'
 import { centiToDecimal } from './csv.ts'
 import { describeRule } from './rule-text.ts'
 import { reportFonts, type ReportFonts } from './pdf-text.ts'
-import { showUnsafe } from '../shared/unsafe-text.ts'
+import { showUnsafe } from '../common/unsafe-text.ts'
 import { profileOrigin, profileRules, validateProfile } from '../compliance/index.ts'
 // One duration rule for the UI and the PDF ("0 s", "3 min", "2 h 05 min"): a pure formatter, shared.
-import { formatDuration } from '../shared/format.ts'
+import { formatDuration } from '../common/format.ts'
 
 export { formatDuration }
 

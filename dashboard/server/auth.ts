@@ -12,7 +12,7 @@ import type {} from '@fastify/cookie'
 import type { Role, PublicUser, UserStore } from './users.ts'
 import type { SessionStore } from './sessions.ts'
 import { ApiError } from './errors.ts'
-import { safeNextPath } from '../shared/safe-next.ts'
+import { safeNextPath } from '../common/safe-next.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -99,7 +99,7 @@ function wantsHtml(req: FastifyRequest): boolean {
   return req.method === 'GET' && accept.includes('text/html')
 }
 
-/** True when the URL's query has a `next` that is not a safe same-origin path (dashboard/shared/safe-next.ts). */
+/** True when the URL's query has a `next` that is not a safe same-origin path (dashboard/common/safe-next.ts). */
 export function unsafeNext(url: string): boolean {
   const i = url.indexOf('?')
   if (i < 0) return false

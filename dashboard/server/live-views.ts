@@ -3,7 +3,7 @@
  * (with acknowledgement and sensor-lost state), its summary and its devices'
  * states. Pure mapping of the monitor's state; the clock is passed in.
  */
-import type { AlarmWire, DeviceStateWire, ShipmentStatusWire, ShipmentSummaryWire } from '../shared/api-schemas.ts'
+import type { AlarmWire, DeviceStateWire, ShipmentStatusWire, ShipmentSummaryWire } from '../common/api-schemas.ts'
 import { currentLoggers, openCount, type LastReading, type LiveShipment } from './live-shipment.ts'
 import { alarmMessage, alarmSeverity } from './views.ts'
 

@@ -32,7 +32,7 @@ import {
   type TokenWire,
   type UserWire,
 } from './schemas.ts'
-import type { FromSchema } from '../shared/from-schema.ts'
+import type { FromSchema } from '../common/from-schema.ts'
 import type { deviceView, readingView, resultView, excursionsOf } from './views.ts'
 import type { alarmView, summaryOf, deviceStates } from './live-views.ts'
 import type { NotificationView } from '../notify/view.ts'

@@ -1,14 +1,14 @@
 /**
  * The API's request schemas and the route-parameter formats, for fastify:
  * validation and the OpenAPI document come from these. The response schemas
- * (and their derived types) live in dashboard/shared/api-schemas.ts, which the
+ * (and their derived types) live in dashboard/common/api-schemas.ts, which the
  * browser reads too; re-exported here for the server. Shapes are documented in
  * docs/API.md.
  */
 import { CLOSE_MEANINGS, RECEIVE_MEANINGS, SHIPMENT_ID_PATTERN } from '../../ledger/tlog/index.ts'
-import { CalibrationSchema, MS, ROLE, TEXT, TOKEN_SCOPE } from '../shared/api-schemas.ts'
+import { CalibrationSchema, MS, ROLE, TEXT, TOKEN_SCOPE } from '../common/api-schemas.ts'
 
-export * from '../shared/api-schemas.ts'
+export * from '../common/api-schemas.ts'
 
 export const DEVICE_ID = { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', maxLength: 32 } as const
 export const SHIPMENT_ID = { type: 'string', pattern: SHIPMENT_ID_PATTERN.source, maxLength: 64 } as const

@@ -3,13 +3,13 @@
  * (product, route, comments, reasons, names, a custom profile's texts, the
  * GS1 lot, token labels ...), is refused when it holds a control character,
  * a bidirectional formatting character or a line separator
- * (dashboard/shared/unsafe-text.ts): those make text lie where it is shown later, in
+ * (dashboard/common/unsafe-text.ts): those make text lie where it is shown later, in
  * a terminal, a PDF or a browser. Checked once for every route, after the
  * route's JSON Schema (which caps each string's length), so that a field added
  * tomorrow is covered without anyone remembering to. Passwords are exempt:
  * they are never shown, only hashed.
  */
-import { describeUnsafe, firstUnsafeChar } from '../shared/unsafe-text.ts'
+import { describeUnsafe, firstUnsafeChar } from '../common/unsafe-text.ts'
 import { MAX_JSON_DEPTH } from '../../ledger/tlog/index.ts'
 import { ApiError } from './errors.ts'
 

@@ -8,9 +8,9 @@ import type { StoredEntry } from '../../ledger/tlog/index.ts'
 import type { DeviceState } from '../../ledger/store/index.ts'
 import type { ShipmentResult, RuleProfile, ComplianceEvent } from '../compliance/index.ts'
 import { describeRule } from '../reports/rule-text.ts'
-import type { DeviceWire, ExcursionWire, LoggerFiguresWire, ReadingWire, ResultWire } from '../shared/api-schemas.ts'
+import type { DeviceWire, ExcursionWire, LoggerFiguresWire, ReadingWire, ResultWire } from '../common/api-schemas.ts'
 
-/** A reading as the API shows it (the shape: ReadingSchema in dashboard/shared/api-schemas.ts). */
+/** A reading as the API shows it (the shape: ReadingSchema in dashboard/common/api-schemas.ts). */
 export type ReadingView = ReadingWire
 
 /** Names of the STATUS and EVENT bits set in a reading (docs/PROTOCOL.md). */

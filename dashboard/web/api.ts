@@ -37,7 +37,7 @@ import type {
   TokenCreatedWire,
   TokenWire,
   UserWire,
-} from '../shared/api-schemas.ts'
+} from '../common/api-schemas.ts'
 
 export class ApiError extends Error {
   readonly status: number
@@ -101,7 +101,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 }
 
 // ---------- mapping ----------
-// The server's shapes (*Wire) are derived from the API's schemas in dashboard/shared/api-schemas.ts: declared there once.
+// The server's shapes (*Wire) are derived from the API's schemas in dashboard/common/api-schemas.ts: declared there once.
 
 const c = (centi: number | null | undefined): number | null => (typeof centi === 'number' ? centi / 100 : null)
 

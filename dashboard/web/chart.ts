@@ -22,7 +22,7 @@ import {
   type Plugin,
   type TooltipItem,
 } from 'chart.js'
-import { formatDateTimeSec, formatDuration, formatTemp, formatTimeTick, timeTickStep } from '../shared/format.ts'
+import { formatDateTimeSec, formatDuration, formatTemp, formatTimeTick, timeTickStep } from '../common/format.ts'
 import { findGaps, lateThreshold, toChartPoints, yRange, type ChartPoint, type Gap } from './series.ts'
 import type { AlarmView, ExcursionView, ReadingView } from './types.ts'
 

@@ -4,7 +4,7 @@
  * card with its acknowledgement form.
  */
 import { h, icon, type Child } from './dom.ts'
-import { formatDateTime, formatDuration, formatTemp, timeAgo } from '../shared/format.ts'
+import { formatDateTime, formatDuration, formatTemp, timeAgo } from '../common/format.ts'
 import { ackAlarm, ApiError } from './api.ts'
 import type { AlarmNotification, AlarmView, ShipmentStatus } from './types.ts'
 

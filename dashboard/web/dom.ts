@@ -4,11 +4,11 @@
  * device or a user (a product name, a comment, a device id) can never become
  * markup: there is nothing to escape and nothing to forget to escape.
  * Text and attribute values also show control and bidirectional formatting
- * characters as "[U+202E]" (dashboard/shared/unsafe-text.ts): a right-to-left
+ * characters as "[U+202E]" (dashboard/common/unsafe-text.ts): a right-to-left
  * override in a product name would otherwise reverse what follows it on
  * screen. Line breaks and tabs stay (the signed note is shown in a <pre>).
  */
-import { showUnsafe } from '../shared/unsafe-text.ts'
+import { showUnsafe } from '../common/unsafe-text.ts'
 
 const visible = (s: string) => showUnsafe(s, { keepLines: true })
 

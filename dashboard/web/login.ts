@@ -4,7 +4,7 @@
  * text (textContent), never as markup.
  */
 import { $ } from './dom.ts'
-import { safeNextPath } from '../shared/safe-next.ts'
+import { safeNextPath } from '../common/safe-next.ts'
 
 const form = $('#login-form') as HTMLFormElement
 const error = $('#login-error')
@@ -15,7 +15,7 @@ function showError(message: string): void {
   error.hidden = false
 }
 
-/** Only a path on this origin is followed after login (no open redirect; rule in dashboard/shared/safe-next.ts). */
+/** Only a path on this origin is followed after login (no open redirect; rule in dashboard/common/safe-next.ts). */
 function nextPath(): string {
   const next = safeNextPath(new URLSearchParams(location.search).get('next'))
   // Belt and braces: whatever the parser makes of it must stay on this origin.

@@ -2,7 +2,7 @@
  * What the views draw. api.ts maps the server's JSON (docs/API.md) onto these
  * shapes in one place, so a change in the API touches one file.
  */
-import type { Gs1Wire, NotificationWire, RoleWire, ShipmentDetailWire, UserWire } from '../shared/api-schemas.ts'
+import type { Gs1Wire, NotificationWire, RoleWire, ShipmentDetailWire, UserWire } from '../common/api-schemas.ts'
 
 export type Role = RoleWire
 

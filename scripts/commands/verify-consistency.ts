@@ -11,7 +11,7 @@
  * Exit code: 0 consistent and both checkpoints signed by the pinned key;
  * 1 not; 2 could not be checked.
  */
-import { jsonForTerminal, terminalText } from '../../dashboard/shared/unsafe-text.ts'
+import { jsonForTerminal, terminalText } from '../../dashboard/common/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { verifyCheckpoint, parseCheckpoint, type Checkpoint } from '../../ledger/tlog/index.ts'

@@ -12,7 +12,7 @@
  * Exit code: 0 the ledger verifies; 1 it does not; 2 it could not be checked
  * (bad arguments, missing or locked directory).
  */
-import { jsonForTerminal, terminalText } from '../../dashboard/shared/unsafe-text.ts'
+import { jsonForTerminal, terminalText } from '../../dashboard/common/unsafe-text.ts'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'

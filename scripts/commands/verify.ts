@@ -35,7 +35,7 @@ import {
   type VerifyReport,
 } from '../../dashboard/evidence/verify.ts'
 import { verifyThreads } from '../../dashboard/evidence/verify-threads.ts'
-import { jsonForTerminal, showUnsafe } from '../../dashboard/shared/unsafe-text.ts'
+import { jsonForTerminal, showUnsafe } from '../../dashboard/common/unsafe-text.ts'
 
 interface VerifyOptions {
   key?: string

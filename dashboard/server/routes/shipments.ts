@@ -23,7 +23,7 @@ import {
   isComplianceError,
   type RuleProfile,
 } from '../../compliance/index.ts'
-import { checkGs1, Gs1Error, type Gs1Input } from '../../shared/gs1.ts'
+import { checkGs1, Gs1Error, type Gs1Input } from '../../common/gs1.ts'
 import { loadShipment, mustShipment } from '../shipment-data.ts'
 import type { ShipmentSummaryView } from '../monitor.ts'
 import { changeProblem, windowsOf } from '../../../ledger/tlog/index.ts'

@@ -7,7 +7,7 @@
 import { h, replace } from '../dom.ts'
 import { ApiError, listDevices, registerDevice, revokeDevice } from '../api.ts'
 import { ago, badge, table, toast, type Column } from '../components.ts'
-import { formatDate, formatDuration, shortHash } from '../../shared/format.ts'
+import { formatDate, formatDuration, shortHash } from '../../common/format.ts'
 import type { View } from '../context.ts'
 import type { DeviceView } from '../types.ts'
 

@@ -6,7 +6,7 @@
 import { h, replace } from '../dom.ts'
 import { listDevices, listShipments } from '../api.ts'
 import { ago, classLabel, fillRows, rangeText, statusBadge, tempCell, type Column } from '../components.ts'
-import { formatDateTime } from '../../shared/format.ts'
+import { formatDateTime } from '../../common/format.ts'
 import type { View } from '../context.ts'
 import type { ShipmentSummary } from '../types.ts'
 

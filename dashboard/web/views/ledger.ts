@@ -6,7 +6,7 @@
 import { h, replace } from '../dom.ts'
 import { getLedger } from '../api.ts'
 import { ago, badge, table } from '../components.ts'
-import { formatCount, formatDateTime } from '../../shared/format.ts'
+import { formatCount, formatDateTime } from '../../common/format.ts'
 import type { View } from '../context.ts'
 import type { LedgerView } from '../types.ts'
 

@@ -38,7 +38,7 @@ import {
   formatDuration,
   formatTemp,
   shortHash,
-} from '../../shared/format.ts'
+} from '../../common/format.ts'
 import { lateReadings, lateThreshold } from '../series.ts'
 import type { View } from '../context.ts'
 import { profileOrigin } from '../../compliance/index.ts'

@@ -8,7 +8,7 @@ import { h, replace } from '../dom.ts'
 import { createToken, listTokens, revokeToken, type TokenCreated, type TokenRow } from '../api.ts'
 import { badge, table, toast, type Column } from '../components.ts'
 import { errorText, field, openFormDialog } from '../form-dialog.ts'
-import { formatDateTime } from '../../shared/format.ts'
+import { formatDateTime } from '../../common/format.ts'
 import type { View } from '../context.ts'
 
 /** The CLI line that fetches a shipment's evidence bundle from this dashboard with the token (README, "Verify"). */

@@ -8,7 +8,7 @@ import { h, replace } from '../dom.ts'
 import { changeUser, createUser, listAudit, listUsers, type AuditRow, type UserRow } from '../api.ts'
 import { badge, table, toast, type Column } from '../components.ts'
 import { errorText, field, openFormDialog } from '../form-dialog.ts'
-import { formatDateTime } from '../../shared/format.ts'
+import { formatDateTime } from '../../common/format.ts'
 import type { View } from '../context.ts'
 import type { Role } from '../types.ts'
 
