@@ -92,6 +92,7 @@ async function saturate(
   runs: number,
   prefix: string,
   verifyThreads?: number,
+  warmups = 0,
 ): Promise<number[]> {
   const server = await startBenchServer(verifyThreads === undefined ? {} : { verifyThreads })
   try {
@@ -99,13 +100,14 @@ async function saturate(
     const tracker = commitTracker(server.ingest)
     const pubs = await startPublishers(server.url, fleet)
     try {
-      return await repeat(runs, async () => {
+      const rates = await repeat(warmups + runs, async () => {
         await pubs.sign(perDevice)
         const target = tracker.count() + devices * perDevice
         const start = wallMs()
         const { end } = await publishAndCommit(pubs.burst(), tracker, target, `${prefix} saturation`)
         return (devices * perDevice * 1000) / (end - start)
       })
+      return rates.slice(warmups)
     } finally {
       await pubs.close()
     }
@@ -251,6 +253,57 @@ export async function fleetScale(devices: number, total: number, runs: number): 
     values,
     'higher',
   )
+}
+
+/**
+ * The fleet-size target, side by side: runs alternate between the reference
+ * fleet and the large one (the same number of readings each), every run on a
+ * fresh server after one unmeasured warm-up burst, so that a change in the
+ * machine's load or state during the stage hits both sizes alike. The ratio
+ * is taken pair by pair (large / reference, the two runs next to each other).
+ */
+export async function fleetPaired(reference: number, large: number, total: number, runs: number): Promise<Figure[]> {
+  const small: number[] = []
+  const big: number[] = []
+  const ratios: number[] = []
+  for (let r = 0; r < runs; r++) {
+    const [a] = await saturate(reference, Math.ceil(total / reference), 1, `bench-pair${reference}-${r}`, undefined, 1)
+    const [b] = await saturate(large, Math.ceil(total / large), 1, `bench-pair${large}-${r}`, undefined, 1)
+    small.push(a)
+    big.push(b)
+    ratios.push(b / a)
+  }
+  const n = (d: number) => d.toLocaleString('en-US')
+  const note = `runs alternating ${n(reference)} / ${n(large)} devices, ${n(total)} readings each, fresh server and one warm-up burst per run`
+  return [
+    figure(
+      `fleet.paired_${reference}`,
+      'fleet',
+      `side by side: pipeline at saturation, ${n(reference)} devices`,
+      'readings/s',
+      small,
+      'higher',
+      note,
+    ),
+    figure(
+      `fleet.paired_${large}`,
+      'fleet',
+      `side by side: pipeline at saturation, ${n(large)} devices`,
+      'readings/s',
+      big,
+      'higher',
+      note,
+    ),
+    figure(
+      'fleet.paired_ratio',
+      'fleet',
+      `side by side: pipeline at ${n(large)} devices / at ${n(reference)} devices`,
+      'ratio',
+      ratios,
+      'higher',
+      'pair by pair',
+    ),
+  ]
 }
 
 /**

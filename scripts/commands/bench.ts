@@ -21,6 +21,7 @@ import {
   pipelineSaturationMainThread,
   pipelineLatency,
   fleetScale,
+  fleetPaired,
   fleetMemory,
 } from '../bench/pipeline.ts'
 import { growth } from '../bench/growth.ts'
@@ -34,7 +35,15 @@ interface Sizes {
   leveldb: { runs: number; batches: number }
   transport: { runs: number; devices: number; perDevice: number }
   pipeline: { runs: number; devices: number; perDevice: number; latencySeconds: number; latencyRuns: number }
-  fleet: { sizes: number[]; compare: number; total: number; runs: number; memoryDevices: number; memoryPeriods: number }
+  fleet: {
+    sizes: number[]
+    compare: [number, number]
+    pairs: number
+    total: number
+    runs: number
+    memoryDevices: number
+    memoryPeriods: number
+  }
   growth: { size: number; runs: number; appendCount: number; proofSamples: number }
   regulator: { readings: number; runs: number }
   cluster: { devices: number; perDevice: number; runs: number; partitions: number[] }
@@ -45,7 +54,15 @@ const FULL: Sizes = {
   leveldb: { runs: 5, batches: 40 },
   transport: { runs: 3, devices: 50, perDevice: 400 },
   pipeline: { runs: 3, devices: 50, perDevice: 300, latencySeconds: 10, latencyRuns: 3 },
-  fleet: { sizes: [100, 1000, 10_000], compare: 1000, total: 15_000, runs: 3, memoryDevices: 10_000, memoryPeriods: 3 },
+  fleet: {
+    sizes: [100, 1000, 10_000],
+    compare: [50, 1000],
+    pairs: 5,
+    total: 15_000,
+    runs: 3,
+    memoryDevices: 10_000,
+    memoryPeriods: 3,
+  },
   growth: { size: 1_000_000, runs: 3, appendCount: 20_000, proofSamples: 500 },
   regulator: { readings: 10_000, runs: 3 },
   cluster: { devices: 50, perDevice: 300, runs: 3, partitions: [1, 2, 4] },
@@ -56,7 +73,7 @@ const QUICK: Sizes = {
   leveldb: { runs: 2, batches: 3 },
   transport: { runs: 1, devices: 4, perDevice: 50 },
   pipeline: { runs: 1, devices: 4, perDevice: 50, latencySeconds: 1, latencyRuns: 1 },
-  fleet: { sizes: [5, 10, 20], compare: 10, total: 100, runs: 1, memoryDevices: 20, memoryPeriods: 2 },
+  fleet: { sizes: [5, 10, 20], compare: [4, 10], pairs: 1, total: 100, runs: 1, memoryDevices: 20, memoryPeriods: 2 },
   growth: { size: 3000, runs: 1, appendCount: 300, proofSamples: 20 },
   regulator: { readings: 200, runs: 1 },
   cluster: { devices: 4, perDevice: 50, runs: 1, partitions: [1, 2, 4] },
@@ -99,6 +116,10 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
       `fleet of ${n}`,
       () => fleetScale(n, s.fleet.total, s.fleet.runs),
     ]),
+    [
+      `fleet of ${s.fleet.compare[1]} against ${s.fleet.compare[0]}, side by side`,
+      () => fleetPaired(s.fleet.compare[0], s.fleet.compare[1], s.fleet.total, s.fleet.pairs),
+    ],
     ['fleet memory', () => fleetMemory(s.fleet.memoryDevices, half(), s.fleet.memoryPeriods)],
     ['growth', () => growth(s.growth)],
     ["regulator's side", () => regulator(s.regulator)],
@@ -112,7 +133,7 @@ export async function runBench({ quick, outDir }: { quick: boolean; outDir: stri
   } finally {
     await stopPublisherProcesses()
   }
-  const derived = derive(figures, `fleet.pipeline_${s.fleet.compare}`)
+  const derived = derive(figures)
   const results: Results = {
     machine,
     quick,
