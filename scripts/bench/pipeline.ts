@@ -275,25 +275,19 @@ export async function fleetPaired(reference: number, large: number, total: numbe
   }
   const n = (d: number) => d.toLocaleString('en-US')
   const note = `runs alternating ${n(reference)} / ${n(large)} devices, ${n(total)} readings each, fresh server and one warm-up burst per run`
+  const rate = (devices: number, values: number[]) =>
+    figure(
+      `fleet.paired_${devices}`,
+      'fleet',
+      `side by side: pipeline at saturation, ${n(devices)} devices`,
+      'readings/s',
+      values,
+      'higher',
+      note,
+    )
   return [
-    figure(
-      `fleet.paired_${reference}`,
-      'fleet',
-      `side by side: pipeline at saturation, ${n(reference)} devices`,
-      'readings/s',
-      small,
-      'higher',
-      note,
-    ),
-    figure(
-      `fleet.paired_${large}`,
-      'fleet',
-      `side by side: pipeline at saturation, ${n(large)} devices`,
-      'readings/s',
-      big,
-      'higher',
-      note,
-    ),
+    rate(reference, small),
+    rate(large, big),
     figure(
       'fleet.paired_ratio',
       'fleet',
