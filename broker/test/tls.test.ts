@@ -4,9 +4,7 @@
  * skipped, with the reason, where openssl is missing.
  */
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { deviceTopic, readingsFilters } from '../../ledger/protocol/index.ts'
 import {
   collect,
@@ -20,63 +18,29 @@ import {
   startBroker,
   subscribe,
 } from './support.ts'
+import { NO_OPENSSL, openssl, selfSigned } from './self-signed.ts'
 
-let openssl: string | undefined
-try {
-  openssl = execFileSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).trim() || undefined
-} catch {
-  openssl = undefined
-}
+t.test('mqtts end to end', { skip: openssl ? false : NO_OPENSSL }, async (t) => {
+  const dir = t.testdir()
+  const { cert, key } = selfSigned(dir, 'broker')
+  const ca = readFileSync(cert)
+  const { url, registry } = await startBroker(t, { tls: { cert: ca, key: readFileSync(key) } })
+  t.match(url, /^mqtts:\/\/127\.0\.0\.1:\d+$/)
+  const dev = makeDevice('tls-dev')
+  registry.register(dev.id, dev.publicKey)
 
-t.test(
-  'mqtts end to end',
-  { skip: openssl ? false : 'openssl command not found: cannot make a test certificate' },
-  async (t) => {
-    const dir = t.testdir()
-    const key = path.join(dir, 'key.pem'),
-      cert = path.join(dir, 'cert.pem')
-    execFileSync(
-      openssl!,
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    )
-    const ca = readFileSync(cert)
-    const { url, registry } = await startBroker(t, { tls: { cert: ca, key: readFileSync(key) } })
-    t.match(url, /^mqtts:\/\/127\.0\.0\.1:\d+$/)
-    const dev = makeDevice('tls-dev')
-    registry.register(dev.id, dev.publicKey)
+  const ingest = await mustConnect(url, ingestOptions({ ca }))
+  await subscribe(ingest, readingsFilters())
+  const device = await mustConnect(url, deviceOptions(dev, { ca }))
+  const got = collect(ingest, 1)
+  const r = dev.readings(1)[0]
+  await publish(device, deviceTopic(dev.id, 'readings'), r)
+  t.same(Buffer.from((await got.done)[0].payload), Buffer.from(r), 'reading over TLS')
 
-    const ingest = await mustConnect(url, ingestOptions({ ca }))
-    await subscribe(ingest, readingsFilters())
-    const device = await mustConnect(url, deviceOptions(dev, { ca }))
-    const got = collect(ingest, 1)
-    const r = dev.readings(1)[0]
-    await publish(device, deviceTopic(dev.id, 'readings'), r)
-    t.same(Buffer.from((await got.done)[0].payload), Buffer.from(r), 'reading over TLS')
-
-    const untrusted = await connect(url, deviceOptions(dev)) // no CA: certificate not trusted
-    t.equal(untrusted.ok, false, 'a client that does not trust the certificate cannot connect')
-    const plain = await connect(url.replace('mqtts:', 'mqtt:'), deviceOptions(dev))
-    t.equal(plain.ok, false, 'plain MQTT is not spoken on the TLS port')
-    await endClient(device)
-    await endClient(ingest)
-  },
-)
+  const untrusted = await connect(url, deviceOptions(dev)) // no CA: certificate not trusted
+  t.equal(untrusted.ok, false, 'a client that does not trust the certificate cannot connect')
+  const plain = await connect(url.replace('mqtts:', 'mqtt:'), deviceOptions(dev))
+  t.equal(plain.ok, false, 'plain MQTT is not spoken on the TLS port')
+  await endClient(device)
+  await endClient(ingest)
+})

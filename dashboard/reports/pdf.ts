@@ -8,7 +8,7 @@
  * from producing bytes.
  */
 import PDFDocument from 'pdfkit'
-import type { ReportAlarm, ReportInput, ReportReading } from './types.ts'
+import type { ReportAlarm, ReportDevice, ReportExcursion, ReportInput, ReportReading, ReportResult } from './types.ts'
 import { centiToDecimal } from './csv.ts'
 import { describeRule } from './rule-text.ts'
 import { reportFonts, type ReportFonts } from './pdf-text.ts'
@@ -87,12 +87,15 @@ function keyValues(doc: PDFKit.PDFDocument, f: ReportFonts, rows: [string, strin
   }
 }
 
-function table(
-  doc: PDFKit.PDFDocument,
-  f: ReportFonts,
-  cols: { title: string; width: number }[],
-  rows: string[][],
-): void {
+/** A table column: its title, its width in points, and the text of its cell in a row. */
+interface Column<T> {
+  title: string
+  width: number
+  cell: (row: T) => string
+}
+
+/** A header row and one row per item, each ruled off below; rows that do not fit open a new page. */
+function table<T>(doc: PDFKit.PDFDocument, f: ReportFonts, cols: readonly Column<T>[], rows: readonly T[]): void {
   const drawRow = (cells: string[], bold: boolean) => {
     if (doc.y > 760) doc.addPage()
     const y = doc.y
@@ -116,9 +119,58 @@ function table(
     cols.map((c) => c.title),
     true,
   )
-  for (const r of rows) drawRow(r, false)
+  for (const r of rows)
+    drawRow(
+      cols.map((c) => c.cell(r)),
+      false,
+    )
   doc.font(f.regular).fontSize(9)
 }
+
+type LoggerFigures = NonNullable<ReportResult['loggers']>[number]
+
+/** Post-close readings listed before "… and N more". */
+const POST_CLOSE_LISTED = 200
+
+const POST_CLOSE_COLUMNS: Column<ReportReading>[] = [
+  { title: 'Device', width: 100, cell: (r) => r.deviceId },
+  { title: 'Seq', width: 50, cell: (r) => String(r.seq) },
+  { title: 'Device time', width: 130, cell: (r) => iso(r.deviceTimeMs) },
+  { title: 'Received', width: 130, cell: (r) => iso(r.receivedAt) },
+  { title: 'Temp.', width: 80, cell: (r) => degC(r.tempCentiC) },
+]
+
+const LOGGER_COLUMNS: Column<LoggerFigures>[] = [
+  { title: 'Logger', width: 140, cell: (l) => l.deviceId },
+  { title: 'Minimum', width: 85, cell: (l) => degC(l.minCentiC) },
+  { title: 'Maximum', width: 85, cell: (l) => degC(l.maxCentiC) },
+  { title: 'Mean (time-weighted)', width: 110, cell: (l) => degC(l.meanCentiC) },
+  { title: 'Readings', width: 75, cell: (l) => String(l.readings) },
+]
+
+/** The excursion's rule is said in the words of the shipment's profile. */
+function excursionColumns(profile: ReportInput['shipment']['profile']): Column<ReportExcursion>[] {
+  return [
+    { title: 'Device', width: 80, cell: (x) => x.deviceId ?? 'shipment' },
+    { title: 'Kind', width: 80, cell: (x) => describeRule(profile, x.ruleId) ?? x.kind },
+    { title: 'Start', width: 95, cell: (x) => iso(x.startAt) },
+    { title: 'End', width: 95, cell: (x) => (x.endAt === null ? 'ongoing' : iso(x.endAt)) },
+    { title: 'Duration', width: 70, cell: (x) => formatDuration(x.durationMs) },
+    { title: 'Peak', width: 75, cell: (x) => degC(x.peakCentiC) },
+  ]
+}
+
+const DEVICE_COLUMNS: Column<ReportDevice>[] = [
+  { title: 'Device', width: 90, cell: (d) => d.deviceId },
+  { title: 'Model', width: 70, cell: (d) => d.model ?? '—' },
+  { title: 'Key fingerprint', width: 110, cell: (d) => d.fingerprint },
+  {
+    title: 'Calibration',
+    width: 125,
+    cell: (d) => (d.calibration ? `${d.calibration.certificate}, due ${iso(d.calibration.dueAt).slice(0, 10)}` : '—'),
+  },
+  { title: 'State', width: 100, cell: (d) => (d.revoked ? 'revoked' : 'active') },
+]
 
 function chart(doc: PDFKit.PDFDocument, input: ReportInput): void {
   const { readings, shipment, result } = input
@@ -324,21 +376,9 @@ function postCloseSection(doc: PDFKit.PDFDocument, f: ReportFonts, input: Report
   doc.text(
     "These readings were logged after the shipment was closed (above each logger's close anchor) with device times inside the closed window. They are authentic log entries, shown for QA; the verdict and the evidence bundle's chains do not include them.",
   )
-  table(
-    doc,
-    f,
-    [
-      { title: 'Device', width: 100 },
-      { title: 'Seq', width: 50 },
-      { title: 'Device time', width: 130 },
-      { title: 'Received', width: 130 },
-      { title: 'Temp.', width: 80 },
-    ],
-    list
-      .slice(0, 200)
-      .map((r) => [r.deviceId, String(r.seq), iso(r.deviceTimeMs), iso(r.receivedAt), degC(r.tempCentiC)]),
-  )
-  if (list.length > 200) doc.text(`… and ${list.length - 200} more (see the evidence bundle's postClose list).`)
+  table(doc, f, POST_CLOSE_COLUMNS, list.slice(0, POST_CLOSE_LISTED))
+  if (list.length > POST_CLOSE_LISTED)
+    doc.text(`… and ${list.length - POST_CLOSE_LISTED} more (see the evidence bundle's postClose list).`)
 }
 
 /**
@@ -473,51 +513,13 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   ])
   if (result.loggers?.length) {
     doc.moveDown(0.3)
-    table(
-      doc,
-      f,
-      [
-        { title: 'Logger', width: 140 },
-        { title: 'Minimum', width: 85 },
-        { title: 'Maximum', width: 85 },
-        { title: 'Mean (time-weighted)', width: 110 },
-        { title: 'Readings', width: 75 },
-      ],
-      result.loggers.map((l) => [
-        l.deviceId,
-        degC(l.minCentiC),
-        degC(l.maxCentiC),
-        degC(l.meanCentiC),
-        String(l.readings),
-      ]),
-    )
+    table(doc, f, LOGGER_COLUMNS, result.loggers)
   }
   chart(doc, input)
 
   heading(doc, f, `Excursions (${result.excursions.length})`)
   if (result.excursions.length === 0) doc.text('None.')
-  else {
-    table(
-      doc,
-      f,
-      [
-        { title: 'Device', width: 80 },
-        { title: 'Kind', width: 80 },
-        { title: 'Start', width: 95 },
-        { title: 'End', width: 95 },
-        { title: 'Duration', width: 70 },
-        { title: 'Peak', width: 75 },
-      ],
-      result.excursions.map((x) => [
-        x.deviceId ?? 'shipment',
-        describeRule(shipment.profile, x.ruleId) ?? x.kind,
-        iso(x.startAt),
-        x.endAt === null ? 'ongoing' : iso(x.endAt),
-        formatDuration(x.durationMs),
-        degC(x.peakCentiC),
-      ]),
-    )
-  }
+  else table(doc, f, excursionColumns(shipment.profile), result.excursions)
 
   alarmsSection(doc, f, input.alarms ?? [])
   postCloseSection(doc, f, input)
@@ -525,24 +527,7 @@ export function renderReportPdf(input: ReportInput, opts: { standardFonts?: bool
   ruleProfileSection(doc, f, shipment)
 
   heading(doc, f, 'Devices')
-  table(
-    doc,
-    f,
-    [
-      { title: 'Device', width: 90 },
-      { title: 'Model', width: 70 },
-      { title: 'Key fingerprint', width: 110 },
-      { title: 'Calibration', width: 125 },
-      { title: 'State', width: 100 },
-    ],
-    input.devices.map((d) => [
-      d.deviceId,
-      d.model ?? '—',
-      d.fingerprint,
-      d.calibration ? `${d.calibration.certificate}, due ${iso(d.calibration.dueAt).slice(0, 10)}` : '—',
-      d.revoked ? 'revoked' : 'active',
-    ]),
-  )
+  table(doc, f, DEVICE_COLUMNS, input.devices)
 
   heading(doc, f, 'Evidence')
   keyValues(doc, f, [

@@ -5,53 +5,18 @@
  * configured by a file serves the dashboard over HTTPS and the broker over mqtts.
  */
 import t from 'tap'
-import { spawn, execFileSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { connect as tlsConnect } from 'node:tls'
 import { join } from 'node:path'
 import { SETTINGS, resolveStartConfig, settingsTable, ConfigError, flagName } from '../start-config.ts'
 import { bin, root } from './start-child.ts'
+import { NO_OPENSSL, openssl, selfSigned } from '../../broker/test/self-signed.ts'
 
 const noEnv = {}
 const resolveWith = (flags: Record<string, unknown>, env: Record<string, string> = noEnv, cwd = '/tmp') =>
   resolveStartConfig({ flags, fromCli: (k) => k in flags, env, cwd })
-
-let openssl: string | undefined
-try {
-  openssl = execFileSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).trim() || undefined
-} catch {
-  openssl = undefined
-}
-
-function selfSigned(dir: string, name: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`),
-    cert = join(dir, `${name}.crt`)
-  execFileSync(
-    openssl!,
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  )
-  return { cert, key }
-}
 
 function run(
   args: string[],
@@ -279,7 +244,7 @@ t.test('each bad value names the setting and where it came from', async (t) => {
 
 t.test(
   'a start configured by a file: dashboard over HTTPS, broker over mqtts, metrics token',
-  { skip: openssl ? false : 'openssl command not found: cannot make a test certificate' },
+  { skip: openssl ? false : NO_OPENSSL },
   async (t) => {
     const dir = t.testdir()
     const web = selfSigned(dir, 'web'),

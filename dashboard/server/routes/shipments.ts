@@ -35,6 +35,9 @@ const idParams = { type: 'object', properties: { id: SHIPMENT_ID }, required: ['
 type CloseBody = Wire<typeof ShipmentCloseBody>
 type ReceiveBody = Wire<typeof ShipmentReceiveBody>
 type CreateBody = Wire<typeof ShipmentCreateBody>
+/** A receipt's or close's signature as the body gives it, and as the ledger logs it. */
+type SignatureBody<M extends string> = { password: string; meaning: M; reason: string }
+type Signed<M extends string> = { by: string; meaning: M; reason: string; at: number }
 type DevicesBody = Required<Pick<Wire<typeof ShipmentDevicesBody>, 'add' | 'remove'>> & Wire<typeof ShipmentDevicesBody>
 
 export default async function shipmentRoutes(app: FastifyInstance): Promise<void> {
@@ -85,6 +88,46 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
         .map((a) => ({ ...a, notifications: app.dashboard.notificationsOf(id, a.alarmId) })),
       deviceStates: monitor.deviceStates(id),
     }
+  }
+
+  /** Options of the routes that change one shipment: writers only, rate-limited, answering with its detail. */
+  function changeRoute(body: Record<string, unknown>) {
+    return {
+      config: { roles: WRITERS, rateLimit: writeLimit },
+      schema: {
+        tags: ['shipments'],
+        params: idParams,
+        body,
+        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
+      },
+    }
+  }
+
+  /** The shipment a change applies to, refused once closed; `settled` says what the close made final. */
+  function openShipment(id: string, settled?: string) {
+    const s = mustShipment(ledger, id)
+    if (s.closedAt !== undefined)
+      throw new ApiError(
+        'ERR_SHIPMENT_CLOSED',
+        `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}${settled ? `: ${settled}` : ''}`,
+        'params.id',
+      )
+    return s
+  }
+
+  /** When a receipt or close takes effect: the body's time (`field`), or now; never before the shipment's start. */
+  function effectiveAt(startAt: number, field: 'receivedAt' | 'closedAt', given: number | undefined): number {
+    const at = given ?? clock()
+    if (at < startAt)
+      throw new ApiError('ERR_VALIDATION', `${field} ${at} is before the shipment start ${startAt}`, `body.${field}`)
+    return at
+  }
+
+  /** The signer identifies again with the password; the signature then names them, its meaning, reason and time. */
+  async function sign<M extends string>(req: FastifyRequest, given: SignatureBody<M>): Promise<Signed<M>> {
+    const by = req.user!.username
+    await checkSignaturePassword(app, req, by, given.password)
+    return { by, meaning: given.meaning, reason: given.reason, at: clock() }
   }
 
   app.get<{ Querystring: { status?: string; class?: string } }>(
@@ -274,23 +317,9 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
 
   app.post<{ Params: { id: string }; Body: DevicesBody }>(
     '/api/shipments/:id/devices',
-    {
-      config: { roles: WRITERS, rateLimit: writeLimit },
-      schema: {
-        tags: ['shipments'],
-        params: idParams,
-        body: ShipmentDevicesBody,
-        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
-      },
-    },
+    changeRoute(ShipmentDevicesBody),
     async (req) => {
-      const s = mustShipment(ledger, req.params.id)
-      if (s.closedAt !== undefined)
-        throw new ApiError(
-          'ERR_SHIPMENT_CLOSED',
-          `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: its loggers are final`,
-          'params.id',
-        )
+      const s = openShipment(req.params.id, 'its loggers are final')
       const { add = [], remove = [] } = req.body
       const now = clock()
       const at = req.body.at ?? now
@@ -318,77 +347,31 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
 
   app.post<{ Params: { id: string }; Body: ReceiveBody }>(
     '/api/shipments/:id/receive',
-    {
-      config: { roles: WRITERS, rateLimit: writeLimit },
-      schema: {
-        tags: ['shipments'],
-        params: idParams,
-        body: ShipmentReceiveBody,
-        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
-      },
-    },
+    changeRoute(ShipmentReceiveBody),
     async (req) => {
-      const s = mustShipment(ledger, req.params.id)
-      if (s.closedAt !== undefined)
-        throw new ApiError(
-          'ERR_SHIPMENT_CLOSED',
-          `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}: a receipt comes before the close`,
-          'params.id',
-        )
+      const s = openShipment(req.params.id, 'a receipt comes before the close')
       if (s.receivedAt !== undefined)
         throw new ApiError(
           'ERR_SHIPMENT_RECEIVED',
           `shipment "${s.shipmentId}" was received by ${s.receivedBy} at ${new Date(s.receivedAt).toISOString()}`,
           'params.id',
         )
-      const b = req.body
-      const receivedAt = b.receivedAt ?? clock()
-      if (receivedAt < s.startAt)
-        throw new ApiError(
-          'ERR_VALIDATION',
-          `receivedAt ${receivedAt} is before the shipment start ${s.startAt}`,
-          'body.receivedAt',
-        )
-      const by = req.user!.username
-      await checkSignaturePassword(app, req, by, b.signature.password)
-      await ledger.receiveShipment({
-        shipmentId: s.shipmentId,
-        receivedAt,
-        by,
-        signature: { by, meaning: b.signature.meaning, reason: b.signature.reason, at: clock() },
-      })
-      req.log.info({ by, shipmentId: s.shipmentId, meaning: b.signature.meaning }, 'shipment received (signed)')
+      const receivedAt = effectiveAt(s.startAt, 'receivedAt', req.body.receivedAt)
+      const signature = await sign(req, req.body.signature)
+      const { by, meaning } = signature
+      await ledger.receiveShipment({ shipmentId: s.shipmentId, receivedAt, by, signature })
+      req.log.info({ by, shipmentId: s.shipmentId, meaning }, 'shipment received (signed)')
       return detail(s.shipmentId)
     },
   )
 
   app.post<{ Params: { id: string }; Body: CloseBody }>(
     '/api/shipments/:id/close',
-    {
-      config: { roles: WRITERS, rateLimit: writeLimit },
-      schema: {
-        tags: ['shipments'],
-        params: idParams,
-        body: ShipmentCloseBody,
-        response: { 200: { $ref: 'ShipmentDetail#' }, ...ERROR_RESPONSES },
-      },
-    },
+    changeRoute(ShipmentCloseBody),
     async (req) => {
-      const s = mustShipment(ledger, req.params.id)
-      if (s.closedAt !== undefined)
-        throw new ApiError(
-          'ERR_SHIPMENT_CLOSED',
-          `shipment "${s.shipmentId}" was closed at ${new Date(s.closedAt).toISOString()}`,
-          'params.id',
-        )
+      const s = openShipment(req.params.id)
       const b = req.body
-      const closedAt = b.closedAt ?? clock()
-      if (closedAt < s.startAt)
-        throw new ApiError(
-          'ERR_VALIDATION',
-          `closedAt ${closedAt} is before the shipment start ${s.startAt}`,
-          'body.closedAt',
-        )
+      const closedAt = effectiveAt(s.startAt, 'closedAt', b.closedAt)
       const critical = monitor
         .alarms({ shipmentId: s.shipmentId, state: 'open' })
         .filter((a) => a.severity === 'critical')
@@ -408,13 +391,10 @@ export default async function shipmentRoutes(app: FastifyInstance): Promise<void
           },
         )
       }
-      const by = req.user!.username
-      await checkSignaturePassword(app, req, by, b.signature.password)
+      const signed = await sign(req, b.signature)
+      const by = signed.by
       const signature: CloseSignature = {
-        by,
-        meaning: b.signature.meaning,
-        reason: b.signature.reason,
-        at: clock(),
+        ...signed,
         ...(critical.length > 0 && b.override
           ? { override: { reason: b.override.reason, alarms: critical.map((a) => a.alarmId) } }
           : {}),

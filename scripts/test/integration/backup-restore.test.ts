@@ -13,21 +13,18 @@ import t from 'tap'
 import { join } from 'node:path'
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { createFleet } from '../../../device-sim/index.ts'
 import { openLedger, type Ledger } from '../../../ledger/store/index.ts'
-import { createIngest, type Ingest } from '../../../ledger/ingest/index.ts'
+import type { Ingest } from '../../../ledger/ingest/index.ts'
 import { backupLines, restoreBackup, writeBackupFile } from '../../../ledger/store/index.ts'
 import {
+  BUFFERED_READINGS,
+  bufferedFleet,
   checkDeviceInLedger,
   describeFailure,
   embeddedBroker,
   fsck,
-  INGEST_PASSWORD,
-  INGEST_USER,
-  producedCollector,
   registerFleet,
-  smallScenario,
-  START,
+  startIngest,
   tempDir,
   waitFor,
 } from './support.ts'
@@ -43,30 +40,10 @@ t.test(
     const registry = { lookupDevice: (id: string) => ledger.lookupDevice(id) } as Ledger
     const broker = await embeddedBroker(registry)
     const { url } = await broker.listen()
-    const startIngest = async () => {
-      const i = createIngest({
-        ledger,
-        url,
-        username: INGEST_USER,
-        password: INGEST_PASSWORD,
-        mqttOptions: { reconnectPeriod: 200 },
-      })
-      await i.start()
-      return i
-    }
-    let ingest: Ingest | undefined = await startIngest()
+    let ingest: Ingest | undefined = await startIngest(ledger, url)
     const ids = ['backup-a', 'backup-b']
-    const N = 600 / 5 + 1
-    const produced = producedCollector()
-    const fleet = createFleet({
-      scenario: smallScenario('backup', ids, 600),
-      dataDir: join(dir, 'devices'),
-      startMs: START,
-      acceleration: 6000,
-      mqtt: { url, mqttOptions: { reconnectPeriod: 200 } },
-      log: () => {},
-      onReading: produced.onReading,
-    })
+    const N = BUFFERED_READINGS
+    const { fleet, produced } = bufferedFleet(dir, 'backup', ids, url)
     t.teardown(async () => {
       await fleet.stop()
       await ingest?.close()
@@ -110,7 +87,7 @@ t.test(
         ledger.device(id)!.contiguous < N,
         `${id}: the restored ledger starts at seq ${ledger.device(id)!.contiguous}: ${ledger.device(id)!.contiguous + 1}..${N} were receipted after the backup`,
       )
-    ingest = await startIngest()
+    ingest = await startIngest(ledger, url)
     await waitFor(
       () => ids.every((id) => ledger.device(id)?.contiguous === N),
       'the devices to re-send what the backup lacks',

@@ -10,22 +10,18 @@
  */
 import t from 'tap'
 import { join } from 'node:path'
-import { createFleet } from '../../../device-sim/index.ts'
 import { openLedger } from '../../../ledger/store/index.ts'
-import { createIngest } from '../../../ledger/ingest/index.ts'
 import type { Broker } from '../../../broker/index.ts'
 import {
+  BUFFERED_READINGS,
+  bufferedFleet,
   checkDeviceInLedger,
   describeFailure,
   embeddedBroker,
   fsck,
-  INGEST_PASSWORD,
-  INGEST_USER,
-  producedCollector,
   registerFleet,
   sleep,
-  smallScenario,
-  START,
+  startIngest,
   tempDir,
   waitFor,
 } from './support.ts'
@@ -45,32 +41,15 @@ t.test('closing the embedded broker mid-stream and starting a new one on the sam
     if (broker) await broker.close()
   })
 
-  const ingest = createIngest({
-    ledger,
-    url,
-    username: INGEST_USER,
-    password: INGEST_PASSWORD,
-    mqttOptions: { reconnectPeriod: 200 },
-  })
+  const ingest = await startIngest(ledger, url)
   let ingestOpen = true
   t.teardown(async () => {
     if (ingestOpen) await ingest.close()
   })
-  await ingest.start()
 
   const ids = ['restart-a', 'restart-b']
-  const N = 600 / 5 + 1
-  const produced = producedCollector()
-  // 5 simulated minutes per 50 ms: about 6 s of streaming.
-  const fleet = createFleet({
-    scenario: smallScenario('restart', ids, 600),
-    dataDir: join(dir, 'devices'),
-    startMs: START,
-    acceleration: 6000,
-    mqtt: { url, mqttOptions: { reconnectPeriod: 200 } },
-    log: () => {},
-    onReading: produced.onReading,
-  })
+  const N = BUFFERED_READINGS
+  const { fleet, produced } = bufferedFleet(dir, 'restart', ids, url)
   t.teardown(() => fleet.stop())
   await registerFleet(ledger, fleet)
   await fleet.start()

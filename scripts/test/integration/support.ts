@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import net from 'node:net'
 import { pino } from 'pino'
-import { parseScenario, type Fleet, type Scenario } from '../../../device-sim/index.ts'
+import { createFleet, parseScenario, type Fleet, type Scenario } from '../../../device-sim/index.ts'
 import { createBroker, hashServicePassword, type Broker } from '../../../broker/index.ts'
 import { openLedger, readVerifierKey, type Ledger } from '../../../ledger/store/index.ts'
 import { createIngest, type Ingest, type IngestOptions } from '../../../ledger/ingest/index.ts'
@@ -201,6 +201,46 @@ export async function embeddedBroker(ledger: Ledger, port = 0): Promise<Broker> 
     port,
     logger: pino({ level: 'silent' }),
   })
+}
+
+/** The ingest logged in to the broker at `url`, reconnecting quickly (tests restart what it talks to), started. */
+export async function startIngest(ledger: Ledger, url: string): Promise<Ingest> {
+  const ingest = createIngest({
+    ledger,
+    url,
+    username: INGEST_USER,
+    password: INGEST_PASSWORD,
+    mqttOptions: { reconnectPeriod: 200 },
+  })
+  await ingest.start()
+  return ingest
+}
+
+/** Readings each device of a bufferedFleet takes: one per 5 simulated minutes over 600 minutes, the first at the start. */
+export const BUFFERED_READINGS = 600 / 5 + 1
+
+/**
+ * A fleet of `ids` with persisted buffers in `<dir>/devices` (what a device has not had
+ * receipted survives restarts), streaming 5 simulated minutes per 50 ms (about 6 s)
+ * to the broker at `url`, each produced reading collected. Unregistered, unstarted.
+ */
+export function bufferedFleet(
+  dir: string,
+  name: string,
+  ids: string[],
+  url: string,
+): { fleet: Fleet; produced: ReturnType<typeof producedCollector> } {
+  const produced = producedCollector()
+  const fleet = createFleet({
+    scenario: smallScenario(name, ids, 600),
+    dataDir: join(dir, 'devices'),
+    startMs: START,
+    acceleration: 6000,
+    mqtt: { url, mqttOptions: { reconnectPeriod: 200 } },
+    log: () => {},
+    onReading: produced.onReading,
+  })
+  return { fleet, produced }
 }
 
 export interface LedgerStack {
