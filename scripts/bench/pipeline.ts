@@ -7,54 +7,11 @@
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { Ingest, ReadingCommitted } from '../../ledger/ingest/index.ts'
 import { figure, quantile, repeat, StageFailed, wallMs, type Figure } from './figures.ts'
 import { startPublishers, type Stamp } from './publishers.ts'
-import { provisionDevices, startBenchServer } from './server.ts'
-
-/** Counts committed readings and, while recording, stamps each commit (wall ms). */
-function commitTracker(ingest: Ingest) {
-  let count = 0
-  let stamps: Map<string, number> | null = null
-  ingest.on('reading', (r: ReadingCommitted) => {
-    count++
-    stamps?.set(`${r.deviceId}/${r.seq}`, wallMs())
-  })
-  return {
-    count: () => count,
-    record() {
-      stamps = new Map()
-    },
-    take(): Map<string, number> {
-      const s = stamps ?? new Map()
-      stamps = null
-      return s
-    },
-    /** Resolves at the wall time the count reached `target`; fails if nothing commits for `stallMs`. */
-    until(target: number, stage: string, stallMs = 60_000): Promise<number> {
-      return new Promise((resolve, reject) => {
-        let last = count
-        let lastMove = performance.now()
-        const check = () => {
-          if (count >= target) return resolve(wallMs())
-          if (count !== last) {
-            last = count
-            lastMove = performance.now()
-          }
-          if (performance.now() - lastMove > stallMs)
-            return reject(
-              new StageFailed(
-                stage,
-                `${target - count} readings were never committed (stalled ${stallMs / 1000} s; quarantined: ${JSON.stringify(ingest.stats().quarantineByReason)})`,
-              ),
-            )
-          setTimeout(check, 2)
-        }
-        check()
-      })
-    },
-  }
-}
+import { benchDevices, provisionDevices, startBenchServer } from './server.ts'
+import { commitTracker, type CommitWaiter } from './commit-tracker.ts'
+import { startServerProcess } from './server-process-client.ts'
 
 /**
  * Waits for the commits and the publishers' PUBACKs together: a stall on
@@ -64,7 +21,7 @@ function commitTracker(ingest: Ingest) {
  */
 async function publishAndCommit<T>(
   publishing: Promise<T>,
-  tracker: ReturnType<typeof commitTracker>,
+  tracker: CommitWaiter,
   target: number,
   stage: string,
 ): Promise<{ end: number; result: T }> {
@@ -304,25 +261,22 @@ export async function fleetPaired(reference: number, large: number, total: numbe
  * Memory of a large fleet: every device publishes one reading per simulated
  * 5 minutes, time accelerated so the fleet's rate is `perSecond`; the server
  * process (broker + ingest + ledger + dashboard, devices in shipments of four)
- * is sampled every 500 ms.
+ * runs apart from the benchmark, as `coldproof start` would, and samples its
+ * own RSS every 500 ms.
  */
 export async function fleetMemory(devices: number, perSecond: number, periods: number): Promise<Figure[]> {
-  const server = await startBenchServer({ dashboard: true })
+  const server = await startServerProcess('fleet memory')
   try {
-    const fleet = await provisionDevices(server.ledger, 'bench-mem', devices, 4)
-    const tracker = commitTracker(server.ingest)
-    const pubs = await startPublishers(server.url, fleet)
-    const rss: number[] = []
-    const sampler = setInterval(() => {
-      rss.push(process.memoryUsage().rss / 2 ** 20)
-    }, 500)
+    await server.provision('bench-mem', devices, 4)
+    const pubs = await startPublishers(server.url, benchDevices('bench-mem', devices))
+    let rss: number[]
     try {
       await pubs.sign(periods)
-      rss.push(process.memoryUsage().rss / 2 ** 20)
-      const target = tracker.count() + devices * periods
-      await publishAndCommit(pubs.paced(perSecond), tracker, target, 'fleet memory')
+      await server.sample()
+      const target = (await server.count()) + devices * periods
+      await publishAndCommit(pubs.paced(perSecond), server, target, 'fleet memory')
+      rss = await server.samples()
     } finally {
-      clearInterval(sampler)
       await pubs.close().catch(() => {})
     }
     const pubRss = pubs.rss().reduce((a, b) => a + b, 0) / 2 ** 20
@@ -331,7 +285,7 @@ export async function fleetMemory(devices: number, perSecond: number, periods: n
       figure(
         'fleet.rss_server',
         'fleet',
-        `server process RSS (broker + ingest + ledger + dashboard), ${devices.toLocaleString('en-US')} devices, one reading per simulated 5 min, x${accel} (${Math.round(perSecond)}/s)`,
+        `server process RSS (broker + ingest + ledger + dashboard, in a process of its own), ${devices.toLocaleString('en-US')} devices, one reading per simulated 5 min, x${accel} (${Math.round(perSecond)}/s)`,
         'MiB',
         rss,
         'lower',

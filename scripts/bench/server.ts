@@ -35,6 +35,11 @@ export interface BenchServer {
   close(): Promise<void>
 }
 
+/** A stage's devices: ids and seeds follow from the prefix alone, so another process can name the same fleet. */
+export function benchDevices(prefix: string, count: number): BenchDevice[] {
+  return Array.from({ length: count }, (_, i) => ({ deviceId: `${prefix}-${i}`, seed: benchSeed(prefix, i) }))
+}
+
 /** The devices of a stage, registered in the ledger; with `shipmentSize`, grouped into open shipments. */
 export async function provisionDevices(
   ledger: Ledger,
@@ -43,7 +48,7 @@ export async function provisionDevices(
   shipmentSize = 0,
   startAt = Date.now() - 60 * 86_400_000,
 ): Promise<BenchDevice[]> {
-  const devices = Array.from({ length: count }, (_, i) => ({ deviceId: `${prefix}-${i}`, seed: benchSeed(prefix, i) }))
+  const devices = benchDevices(prefix, count)
   await Promise.all(
     devices.map((d) =>
       ledger.registerDevice({ deviceId: d.deviceId, publicKey: toHex(benchKey(d.seed).publicKey), by: 'bench' }),
