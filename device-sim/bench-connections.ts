@@ -14,7 +14,7 @@ import mqtt from 'mqtt'
 import { readingsFilters } from '../ledger/protocol/index.ts'
 import { createFleet } from './fleet.ts'
 import { memoryIdentity } from './identity.ts'
-import { parseScenario } from './scenario.ts'
+import { parseScenario } from './scenario/index.ts'
 
 const n = Number(process.argv[2] ?? 2000)
 const batch = Number(process.argv[3] ?? 100)

@@ -4,7 +4,7 @@
  * RTC resync or a brown-out reset looks like. Device time is what the reading
  * carries (integer ms UTC, ARCHITECTURE.md decision 1).
  */
-import type { ClockJump } from './scenario.ts'
+import type { ClockJump } from './scenario/index.ts'
 
 export interface DeviceClockOptions {
   /** True time at which the drift is zero (the shipment start). */

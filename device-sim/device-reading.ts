@@ -3,7 +3,7 @@ import { EVENT, MAX_TEMP_CENTI_C, MIN_TEMP_CENTI_C, STATUS, type ReadingFields }
 import type { ChainState } from './chain-state.ts'
 import { deviceTimeAt } from './device-clock.ts'
 import { createRng, deriveSeed } from './rng.ts'
-import type { DeviceSpec, Window } from './scenario.ts'
+import type { DeviceSpec, Window } from './scenario/index.ts'
 import type { ShipmentSnapshot } from './shipment-sim.ts'
 
 const MINUTE = 60_000

@@ -4,7 +4,7 @@
  * project but ledger/protocol (ARCHITECTURE.md, "Data flow").
  */
 import { createFleet, type FleetOptions } from './fleet.ts'
-import { loadScenario, type Scenario } from './scenario.ts'
+import { loadScenario, type Scenario } from './scenario/index.ts'
 import type { ProvisioningRecord } from './device.ts'
 
 export { createFleet, type Fleet, type FleetOptions, type FleetMqttOptions, type Timers } from './fleet.ts'
@@ -32,7 +32,7 @@ export {
   type DeviceSpec,
   type Leg,
   type StorageClass,
-} from './scenario.ts'
+} from './scenario/index.ts'
 export { createShipmentSim, ambientAt, type ShipmentSim, type ShipmentSnapshot } from './shipment-sim.ts'
 export { stepThermal, type ThermalModel, type ThermalState } from './thermal.ts'
 export {

@@ -1,6 +1,12 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
-import { loadScenario, parseScenario, SCENARIO_DIR, type STORAGE_CLASSES, shipmentDurationMin } from './scenario.ts'
+import {
+  loadScenario,
+  parseScenario,
+  SCENARIO_DIR,
+  type STORAGE_CLASSES,
+  shipmentDurationMin,
+} from './scenario/index.ts'
 import { ScenarioError, type SimError } from './errors.ts'
 
 const minimal = () => ({

@@ -5,7 +5,7 @@
  * depends only on the shipment, its start time, the random stream and the
  * sequence of times asked for, never on wall-clock time.
  */
-import type { Ambient, Leg, Shipment } from './scenario.ts'
+import type { Ambient, Leg, Shipment } from './scenario/index.ts'
 import type { Rng } from './rng.ts'
 import { stepThermal, type ThermalState } from './thermal.ts'
 

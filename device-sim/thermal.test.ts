@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadScenario } from './scenario.ts'
+import { loadScenario } from './scenario/index.ts'
 import { createShipmentSim, type ShipmentSnapshot } from './shipment-sim.ts'
 import { createRng } from './rng.ts'
 import { stepThermal, DRY_ICE_C, type ThermalState } from './thermal.ts'

@@ -1,11 +1,11 @@
 /**
- * Rewrites the settings table of docs/OPERATIONS.md from scripts/start-config.ts
+ * Rewrites the settings table of docs/OPERATIONS.md from scripts/start-config/settings.ts
  * (scripts/test/start-config.test.ts fails while the two differ).
  * Run: node --import tsx scripts/gen-settings-table.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { settingsTable } from './start-config.ts'
+import { settingsTable } from './start-config/index.ts'
 
 const file = fileURLToPath(new URL('../docs/OPERATIONS.md', import.meta.url))
 const doc = readFileSync(file, 'utf8')

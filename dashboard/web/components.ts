@@ -5,7 +5,8 @@
  */
 import { h, icon, type Child } from './dom.ts'
 import { formatDateTime, formatDuration, formatTemp, timeAgo } from '../common/format.ts'
-import { ackAlarm, ApiError } from './api.ts'
+import { ackAlarm } from './api/alarms.ts'
+import { ApiError } from './api/request.ts'
 import type { AlarmNotification, AlarmView, ShipmentStatus } from './types.ts'
 
 export function badge(

@@ -4,7 +4,7 @@
  * Used by the Users and Tokens pages.
  */
 import { h, replace, type Child } from './dom.ts'
-import { ApiError } from './api.ts'
+import { ApiError } from './api/request.ts'
 
 export interface FormDialogOptions {
   id: string

@@ -5,7 +5,8 @@
  * when the route changes.
  */
 import { $, replace, h } from './dom.ts'
-import { listAlarms, logout, me as fetchMe } from './api.ts'
+import { listAlarms } from './api/alarms.ts'
+import { logout, me as fetchMe } from './api/session.ts'
 import { startAgoTicker } from './components.ts'
 import { abilitiesFor, type AppContext, type View } from './context.ts'
 import { openStream, type StreamState } from './stream.ts'

@@ -6,7 +6,7 @@
  * stopping: the state shows it (never a green "Live" on a dead server) and
  * the stream comes back once /health answers again.
  */
-import { mapStreamEvent } from './api.ts'
+import { mapStreamEvent } from './api/stream-events.ts'
 import type { StreamEvent } from './types.ts'
 
 /** 'stopped': the server said `bye` (it is shutting down); the stream waits for /health, then reconnects. */

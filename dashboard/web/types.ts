@@ -1,6 +1,6 @@
 /**
- * What the views draw. api.ts maps the server's JSON (docs/API.md) onto these
- * shapes in one place, so a change in the API touches one file.
+ * What the views draw. The modules of api/ map the server's JSON (docs/API.md) onto these
+ * shapes, one module a resource, so a change in the API touches the client in one place.
  */
 import type { Gs1Wire, NotificationWire, RoleWire, ShipmentDetailWire, UserWire } from '../common/api-schemas.ts'
 

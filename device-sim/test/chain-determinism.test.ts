@@ -3,7 +3,7 @@ import { cpSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { GENESIS_PREV_HASH, decodeReading, encodeReceipt, readingHash, toHex } from '../../ledger/protocol/index.ts'
 import { createFleet } from '../fleet.ts'
-import { loadScenario } from '../scenario.ts'
+import { loadScenario } from '../scenario/index.ts'
 import { createMemoryLink, type MemoryLink } from '../memory-link.ts'
 import { nodeKey, smallScenario, START, verifyWithNode } from './helpers.ts'
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { decodeReading } from '../../ledger/protocol/index.ts'
 import { createFleet, type Timers } from '../fleet.ts'
 import { memoryIdentity } from '../identity.ts'
-import { parseScenario } from '../scenario.ts'
+import { parseScenario } from '../scenario/index.ts'
 import { createMemoryLink } from '../memory-link.ts'
 import { START } from './helpers.ts'
 

@@ -1,7 +1,7 @@
 /** Shared test helpers: small scenarios and key conversion for Node's crypto. */
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { decodeReading, readingSigningMessage } from '../../ledger/protocol/index.ts'
-import { parseScenario, type Scenario } from '../scenario.ts'
+import { parseScenario, type Scenario } from '../scenario/index.ts'
 
 export const START = Date.parse('2026-11-20T06:00:00Z')
 

@@ -4,9 +4,9 @@
  */
 import { parseClusterUrls, startClusterMode, type ClusterMode } from '../cluster-mode.ts'
 import { guardStandardStreams } from '../output-guard.ts'
-import type { StartConfig } from '../start-config.ts'
+import type { StartConfig } from '../start-config/index.ts'
 
-/** The resolved settings (scripts/start-config.ts has validated them). */
+/** The resolved settings (scripts/start-config/ has validated them). */
 export type ClusterFlags = Pick<
   StartConfig,
   'data' | 'partitions' | 'replicas' | 'clusterUser' | 'clusterPassword' | 'register'

@@ -9,7 +9,7 @@ import { dropOnErrorStream, guardStandardStreams } from '../output-guard.ts'
 import { describeStartError } from '../start-errors.ts'
 import { parseWitnessTargets } from '../../ledger/witness/index.ts'
 import { runClusterMode } from './start-cluster.ts'
-import { addStartOptions, resolveStartConfig, ConfigError, type StartConfig } from '../start-config.ts'
+import { addStartOptions, resolveStartConfig, ConfigError, type StartConfig } from '../start-config/index.ts'
 import { checkWebAssets } from '../../dashboard/build-web.ts'
 
 /** Demo logins on a demo start; on a production start no password is ever printed. */

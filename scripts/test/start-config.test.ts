@@ -1,5 +1,5 @@
 /**
- * `coldproof start`'s settings (scripts/start-config.ts): --help lists every
+ * `coldproof start`'s settings (scripts/start-config/): --help lists every
  * one, flag > env > config file > default, each bad value names the setting
  * and its source, docs/OPERATIONS.md's table is the schema's, and a real start
  * configured by a file serves the dashboard over HTTPS and the broker over mqtts.
@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { connect as tlsConnect } from 'node:tls'
 import { join } from 'node:path'
-import { SETTINGS, resolveStartConfig, settingsTable, ConfigError, flagName } from '../start-config.ts'
+import { SETTINGS, resolveStartConfig, settingsTable, ConfigError, flagName } from '../start-config/index.ts'
 import { bin, root } from './start-child.ts'
 import { NO_OPENSSL, openssl, selfSigned } from '../../broker/test/self-signed.ts'
 
@@ -55,7 +55,7 @@ t.test('docs/OPERATIONS.md carries the settings table generated from the schema'
   t.equal(
     m?.[1],
     settingsTable(),
-    'the table matches scripts/start-config.ts (regenerate: node --import tsx scripts/gen-settings-table.ts)',
+    'the table matches scripts/start-config/settings.ts (regenerate: node --import tsx scripts/gen-settings-table.ts)',
   )
 })
 

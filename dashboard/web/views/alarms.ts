@@ -3,7 +3,8 @@
  * shipment, and the acknowledgement form for roles that may acknowledge.
  */
 import { h, replace } from '../dom.ts'
-import { listAlarms, listShipments } from '../api.ts'
+import { listAlarms } from '../api/alarms.ts'
+import { listShipments } from '../api/shipment-list.ts'
 import { alarmCard } from '../components.ts'
 import type { View } from '../context.ts'
 import type { AlarmView } from '../types.ts'

@@ -5,7 +5,8 @@
  * date is flagged) and its registration state. Admins register and revoke.
  */
 import { h, replace } from '../dom.ts'
-import { ApiError, listDevices, registerDevice, revokeDevice } from '../api.ts'
+import { listDevices, registerDevice, revokeDevice } from '../api/devices.ts'
+import { ApiError } from '../api/request.ts'
 import { ago, badge, table, toast, type Column } from '../components.ts'
 import { formatDate, formatDuration, shortHash } from '../../common/format.ts'
 import type { View } from '../context.ts'

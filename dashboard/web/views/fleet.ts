@@ -4,7 +4,8 @@
  * shipment events change status and alarm counts).
  */
 import { h, replace } from '../dom.ts'
-import { listDevices, listShipments } from '../api.ts'
+import { listDevices } from '../api/devices.ts'
+import { listShipments } from '../api/shipment-list.ts'
 import { ago, classLabel, fillRows, rangeText, statusBadge, tempCell, type Column } from '../components.ts'
 import { formatDateTime } from '../../common/format.ts'
 import type { View } from '../context.ts'

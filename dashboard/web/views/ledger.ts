@@ -4,7 +4,7 @@
  * and the result of the last full integrity check.
  */
 import { h, replace } from '../dom.ts'
-import { getLedger } from '../api.ts'
+import { getLedger } from '../api/ledger.ts'
 import { ago, badge, table } from '../components.ts'
 import { formatCount, formatDateTime } from '../../common/format.ts'
 import type { View } from '../context.ts'

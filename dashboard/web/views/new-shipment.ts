@@ -6,16 +6,11 @@
  * next to the field it names.
  */
 import { h, replace } from '../dom.ts'
-import {
-  ApiError,
-  createShipment,
-  listDevices,
-  listProfiles,
-  listShipments,
-  shipmentTemplate,
-  type NewShipment,
-  type ShipmentTemplate,
-} from '../api.ts'
+import { listDevices } from '../api/devices.ts'
+import { listProfiles } from '../api/profiles.ts'
+import { ApiError } from '../api/request.ts'
+import { createShipment, shipmentTemplate, type NewShipment, type ShipmentTemplate } from '../api/shipment-create.ts'
+import { listShipments } from '../api/shipment-list.ts'
 import { rangeText, toast } from '../components.ts'
 import type { View } from '../context.ts'
 import type { DeviceView } from '../types.ts'

@@ -5,7 +5,7 @@
  * revoke (docs/API.md, "Tokens").
  */
 import { h, replace } from '../dom.ts'
-import { createToken, listTokens, revokeToken, type TokenCreated, type TokenRow } from '../api.ts'
+import { createToken, listTokens, revokeToken, type TokenCreated, type TokenRow } from '../api/tokens.ts'
 import { badge, table, toast, type Column } from '../components.ts'
 import { errorText, field, openFormDialog } from '../form-dialog.ts'
 import { formatDateTime } from '../../common/format.ts'

@@ -5,7 +5,8 @@
  * "Audit trail"). Errors from the server show where the change was made.
  */
 import { h, replace } from '../dom.ts'
-import { changeUser, createUser, listAudit, listUsers, type AuditRow, type UserRow } from '../api.ts'
+import { listAudit, type AuditRow } from '../api/audit.ts'
+import { changeUser, createUser, listUsers, type UserRow } from '../api/users.ts'
 import { badge, table, toast, type Column } from '../components.ts'
 import { errorText, field, openFormDialog } from '../form-dialog.ts'
 import { formatDateTime } from '../../common/format.ts'

@@ -8,7 +8,7 @@
  * proves nothing.
  */
 import { h, icon, replace } from '../dom.ts'
-import { request } from '../api.ts'
+import { request } from '../api/request.ts'
 import { badge } from '../components.ts'
 import type { View } from '../context.ts'
 import {

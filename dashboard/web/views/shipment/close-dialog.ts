@@ -1,6 +1,7 @@
 /** Closing ends the shipment's window: its verdict becomes final (docs/API.md). */
 import { h } from '../../dom.ts'
-import { closeShipment, ApiError, CLOSE_MEANINGS } from '../../api.ts'
+import { ApiError } from '../../api/request.ts'
+import { closeShipment, CLOSE_MEANINGS } from '../../api/shipment-actions.ts'
 import { toast } from '../../components.ts'
 import { formatDateTime } from '../../../common/format.ts'
 import type { ShipmentDetail } from '../../types.ts'

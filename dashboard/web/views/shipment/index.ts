@@ -6,7 +6,8 @@
  * drawn at their device time; alarms and shipment events reload it.
  */
 import { h, replace } from '../../dom.ts'
-import { getShipment, ApiError } from '../../api.ts'
+import { ApiError } from '../../api/request.ts'
+import { getShipment } from '../../api/shipment-detail.ts'
 import { toast } from '../../components.ts'
 import type { View } from '../../context.ts'
 import type { AlarmView, ShipmentDetail } from '../../types.ts'

@@ -1,6 +1,8 @@
 /** Assign loggers to the open shipment or remove them, effective from a time (default now). */
 import { h, replace } from '../../dom.ts'
-import { changeShipmentDevices, listDevices, ApiError } from '../../api.ts'
+import { listDevices } from '../../api/devices.ts'
+import { ApiError } from '../../api/request.ts'
+import { changeShipmentDevices } from '../../api/shipment-actions.ts'
 import { toast } from '../../components.ts'
 import type { ShipmentDetail } from '../../types.ts'
 import { dialogButtons, dialogShell } from './dialog-shell.ts'

@@ -1,6 +1,7 @@
 /** Receiving at the destination, signed like the close (docs/API.md): meaning, reason, password again. */
 import { h } from '../../dom.ts'
-import { receiveShipment, ApiError, RECEIVE_MEANINGS } from '../../api.ts'
+import { ApiError } from '../../api/request.ts'
+import { receiveShipment, RECEIVE_MEANINGS } from '../../api/shipment-actions.ts'
 import { toast } from '../../components.ts'
 import type { ShipmentDetail } from '../../types.ts'
 import { dialogButtons, dialogShell } from './dialog-shell.ts'
