@@ -107,8 +107,12 @@ export interface FollowUp {
   via: ChainVia
 }
 
-const enc = new TextEncoder()
-export const jsonBytes = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
+/**
+ * JSON.stringify's UTF-8 bytes. Buffer.from writes small values into Node's shared pool, where
+ * TextEncoder makes an ArrayBuffer per value: a batch writes several values per entry, and the
+ * batch copies each one (LevelDB's WriteBatch) when it is put.
+ */
+export const jsonBytes = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v), 'utf8')
 export const parseJsonBytes = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T
 
 export type Apply = (stored: StoredEntry) => Promise<readonly FollowUp[] | void>
