@@ -32,8 +32,9 @@ import {
 } from './device-chain.ts'
 import { GENESIS_PREV } from '../tlog/index.ts'
 import { K } from './keys-layout.ts'
+import { hexOf } from './node-hex.ts'
 import { LedgerError } from './errors.ts'
-import { applyChange, assignedNow, changeProblem, windowsOf } from '../tlog/index.ts'
+import { applyChange, assignedFrom, assignedNow, changeProblem, windowsOf } from '../tlog/index.ts'
 import type { DeviceState, QuarantineRecord, ShipmentState } from './state-types.ts'
 
 /** A reading's row in the r! index: entry index, payload hash, prevHash (hex), device time. */
@@ -106,11 +107,15 @@ export interface FollowUp {
   via: ChainVia
 }
 
-const enc = new TextEncoder()
-export const jsonBytes = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
+/**
+ * JSON.stringify's UTF-8 bytes. Buffer.from writes small values into Node's shared pool, where
+ * TextEncoder makes an ArrayBuffer per value: a batch writes several values per entry, and the
+ * batch copies each one (LevelDB's WriteBatch) when it is put.
+ */
+export const jsonBytes = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v), 'utf8')
 export const parseJsonBytes = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T
 
-export type Apply = (stored: StoredEntry) => Promise<FollowUp[] | void>
+export type Apply = (stored: StoredEntry) => Promise<readonly FollowUp[] | void>
 
 type Preparer<T extends EntryType> = (
   ctx: BatchContext,
@@ -441,7 +446,7 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
       { deviceId: body.deviceId, seq: body.seq, head: d.contiguous },
     )
   }
-  const p = toHex(r.fields.prevHash)
+  const p = hexOf(r.fields.prevHash)
   const head = d.contiguous === 0 ? hexGenesis : d.contiguousHash
   if (via !== 'after-gap' && p !== head) {
     throw new LedgerError(
@@ -454,23 +459,26 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
     const f = r.fields
     const row: ReadingRow = { i: entry.index, h, p, t: f.deviceTimeMs }
     ctx.setReadingRow(f.deviceId, f.seq, row)
-    ctx.put(K.readingTime(f.deviceId, f.deviceTimeMs, f.seq), jsonBytes(entry.index))
+    // Every index below stores the same value, the entry index: encoded once (the batch copies values).
+    const index = jsonBytes(entry.index)
+    ctx.put(K.readingTime(f.deviceId, f.deviceTimeMs, f.seq), index)
     for (const s of ctx.shipmentsOfDevice(f.deviceId)) {
       // A reading belongs to a shipment from its logger's start (startAt, or its assignment) on, and up to
       // closedAt once closed; above the close anchor it is post-close evidence, never part of the closed
       // shipment. A removed logger's readings logged after its removal are not the shipment's.
-      const w = windowsOf(s).find((x) => x.deviceId === f.deviceId)
-      if (!w || w.removeIndex !== null) continue
-      if (f.deviceTimeMs >= w.from && (s.closedAt === undefined || f.deviceTimeMs <= s.closedAt)) {
+      const from = assignedFrom(s, f.deviceId)
+      if (from === undefined) continue
+      if (f.deviceTimeMs >= from && (s.closedAt === undefined || f.deviceTimeMs <= s.closedAt)) {
         const anchor = s.closeAnchors?.find((a) => a.deviceId === f.deviceId)
-        if (anchor && f.seq > anchor.seq) ctx.put(K.postClose(s.shipmentId, f.deviceId, f.seq), jsonBytes(entry.index))
-        else ctx.put(K.shipmentReading(s.shipmentId, f.deviceTimeMs, f.deviceId, f.seq), jsonBytes(entry.index))
+        if (anchor && f.seq > anchor.seq) ctx.put(K.postClose(s.shipmentId, f.deviceId, f.seq), index)
+        else ctx.put(K.shipmentReading(s.shipmentId, f.deviceTimeMs, f.deviceId, f.seq), index)
       }
     }
     if (via) ctx.deleteHeldRow(f.deviceId, f.seq)
     const cur = ctx.device(f.deviceId)!
-    // Readings are chained in seq order, so each one is the newest of the chain.
-    ctx.setDevice({
+    // Readings are chained in seq order, so each one is the newest of the chain. Optional fields are
+    // assigned after the copy (the key order of the former spreads, so the same JSON on disk).
+    const next: DeviceState = {
       ...cur,
       ...chainNext(cur, f.seq),
       contiguousHash: h,
@@ -478,13 +486,17 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
       lastSeenAt: entry.time,
       lastDeviceTime: f.deviceTimeMs,
       lastTempCentiC: f.tempCentiC,
-      ...(f.seq >= cur.highest ? { highestHash: h } : {}),
-      ...(f.batteryPct !== undefined ? { batteryPct: f.batteryPct } : {}),
-      ...(f.status !== undefined ? { status: f.status } : {}),
-    })
+    }
+    if (f.seq >= cur.highest) next.highestHash = h
+    if (f.batteryPct !== undefined) next.batteryPct = f.batteryPct
+    if (f.status !== undefined) next.status = f.status
+    ctx.setDevice(next)
     return followHeld(ctx, f.deviceId, h, entry.time)
   }
 }
+
+/** What almost every reading makes follow: nothing (shared, callers only read it). */
+const NO_FOLLOW_UPS: readonly FollowUp[] = Object.freeze([])
 
 /**
  * After the head moved to a reading hashing to `headHash`: the held reading
@@ -492,10 +504,15 @@ const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via, known)
  * evidence of a fork or a forgery, so it is taken out of the held store and
  * quarantined (ERR_HELD_UNLINKED), and its seq is missing again.
  */
-async function followHeld(ctx: BatchContext, deviceId: string, headHash: string, time: number): Promise<FollowUp[]> {
+async function followHeld(
+  ctx: BatchContext,
+  deviceId: string,
+  headHash: string,
+  time: number,
+): Promise<readonly FollowUp[]> {
   const d = ctx.device(deviceId)!
   const seq = d.contiguous + 1
-  if (classifySeq(d, seq) !== 'held') return []
+  if (classifySeq(d, seq) !== 'held') return NO_FOLLOW_UPS
   const row = await ctx.heldRow(deviceId, seq)
   if (!row)
     throw new LedgerError(
@@ -545,7 +562,7 @@ export function prepareHold(
     ctx.setHeldRow(body.deviceId, body.seq, {
       payload: body.payload,
       h,
-      p: toHex(r.fields.prevHash),
+      p: hexOf(r.fields.prevHash),
       t: r.fields.deviceTimeMs,
       receivedAt,
     })

@@ -20,16 +20,28 @@
  *   q!<n>                             quarantined message n (outside the log)
  *   h!<device>!<seq>                  held reading above a gap (outside the log) -> { payload, h, p, t, receivedAt }
  */
-const pad = (n: number, width: number): string => String(n).padStart(width, '0')
+/**
+ * Zero-padding as String(n).padStart(width, '0'), from a table of the zeros
+ * each digit count needs: every committed entry builds about ten keys, and
+ * padStart made a new filler string for each.
+ */
+function padder(width: number): (n: number) => string {
+  const zeros = Array.from({ length: width + 1 }, (_, digits) => '0'.repeat(width - digits))
+  return (n) => {
+    const s = String(n)
+    return s.length < width ? zeros[s.length] + s : s
+  }
+}
+const pad2 = padder(2)
 /** 2^53 has 16 decimal digits; u32 sequences have 10. */
-const I = (n: number) => pad(n, 16)
-const S = (n: number) => pad(n, 10)
+const I = padder(16)
+const S = padder(10)
 /** Upper bound suffix for prefix scans: '~' sorts after every id character, digit and '!'. */
 export const END = '~'
 
 export const K = {
   entry: (i: number) => `e!${I(i)}`,
-  node: (level: number, index: number) => `n!${pad(level, 2)}!${I(index)}`,
+  node: (level: number, index: number) => `n!${pad2(level)}!${I(index)}`,
   tree: 'm!tree',
   stats: 'm!stats',
   checkpoint: 'm!checkpoint',

@@ -53,6 +53,7 @@ import {
 } from './state-types.ts'
 import { fromHex, toHex } from '../protocol/index.ts'
 import { currentRecord, hasLegacyCounts, renameLegacyCounts } from './quarantine-names.ts'
+import { hexOf } from './node-hex.ts'
 
 const textDecoder = new TextDecoder()
 /**
@@ -102,6 +103,9 @@ export interface HeldResult {
 export type WriteResult = StoredEntry | QuarantineRecord | HeldResult | null
 
 type DB = ClassicLevel<string, Uint8Array>
+
+/** The value of every t! (by type) key: one shared empty value, LevelDB copies what it writes. */
+const NO_VALUE = new Uint8Array(0)
 
 /**
  * Items per group-commit batch. Past a few hundred readings the fsync is
@@ -452,14 +456,22 @@ export class LogStore extends EventEmitter {
         shipments.set(s.shipmentId, s)
       },
       shipmentsOfDevice: (id) => {
-        const ids = new Set(this.#deviceShipments.get(id) ?? [])
+        const committed = this.#deviceShipments.get(id)
+        // Asked for every reading; a batch rarely changes a shipment, so the common case is one array.
+        if (shipments.size === 0) {
+          const out: ShipmentState[] = []
+          if (committed) for (const sid of committed) out.push(this.#shipments.get(sid)!)
+          return out
+        }
+        const ids = new Set(committed ?? [])
         for (const s of shipments.values()) if (s.devices.includes(id)) ids.add(s.shipmentId)
         return [...ids].map((sid) => (shipments.get(sid) ?? this.#shipments.get(sid))!)
       },
-      readingRow: async (deviceId, seq) => rows.get(`${deviceId}/${seq}`) ?? this.readingRow(deviceId, seq),
+      readingRow: async (deviceId, seq) => rows.get(K.reading(deviceId, seq)) ?? this.readingRow(deviceId, seq),
       setReadingRow: (deviceId, seq, row) => {
-        rows.set(`${deviceId}/${seq}`, row)
-        put(K.reading(deviceId, seq), jsonBytes(row))
+        const key = K.reading(deviceId, seq)
+        rows.set(key, row)
+        put(key, jsonBytes(row))
         batchReadings.push({ deviceId, seq, t: row.t, i: row.i })
       },
       readingsFromTime: async (deviceId, from) => {
@@ -509,7 +521,7 @@ export class LogStore extends EventEmitter {
       const appended = appendLeaf(frontier, size, leafHashNode(bytes), nodeHashNode)
       for (const n of appended.completed) put(K.node(n.level, n.index), n.hash)
       put(K.entry(size), bytes)
-      put(K.byType(type, size), new Uint8Array(0))
+      put(K.byType(type, size), NO_VALUE)
       const follow = (await apply(stored)) ?? []
       frontier = appended.frontier
       size++
@@ -544,13 +556,15 @@ export class LogStore extends EventEmitter {
         // the batch cannot be partly undone, so the whole batch fails.
         applying = true
         const first = await appendEncoded(encoded, apply)
-        // Held readings the entry reached are chained right after it, in seq order.
-        const queue: { type: 'reading'; body: EntryBodies['reading']; via: ChainVia }[] = [...first.follow]
-        while (queue.length) {
-          const f = queue.shift()!
-          const apply = await prepareEntry(ctx, f.type, f.body, time, f.via)
-          const next = await appendEncoded(encodeNext(f.type, f.body, time), apply)
-          queue.push(...next.follow)
+        // Held readings the entry reached are chained right after it, in seq order (a queue only when there are).
+        if (first.follow.length) {
+          const queue: { type: 'reading'; body: EntryBodies['reading']; via: ChainVia }[] = [...first.follow]
+          while (queue.length) {
+            const f = queue.shift()!
+            const apply = await prepareEntry(ctx, f.type, f.body, time, f.via)
+            const next = await appendEncoded(encodeNext(f.type, f.body, time), apply)
+            queue.push(...next.follow)
+          }
         }
         outcomes.push({ ok: true, value: first.stored })
       } catch (error) {
@@ -562,7 +576,7 @@ export class LogStore extends EventEmitter {
     if (ops.length === 0 && !countsOnly) return outcomes
     stats.batches++
     stats.largestBatch = Math.max(stats.largestBatch, newEntries.length)
-    const tree: TreeState = { size, frontier: frontier.map(toHex), lastHash, lastTime }
+    const tree: TreeState = { size, frontier: frontier.map(hexOf), lastHash, lastTime }
     for (const d of devices.values()) put(K.device(d.deviceId), jsonBytes(d))
     for (const s of shipments.values()) put(K.shipment(s.shipmentId), jsonBytes(s))
     put(K.tree, jsonBytes(tree))

@@ -34,6 +34,20 @@ export function windowsOf(s: {
   return s.loggers ?? initialWindows({ devices: s.devices, startAt: s.startAt, anchors: s.createAnchors })
 }
 
+/**
+ * The device time from which a logger's readings count for a shipment (its window's `from`), or
+ * undefined when the device is not an assigned logger of it: what windowsOf(s) says of one
+ * device, without building every logger's window (the ledger asks for every reading it indexes).
+ */
+export function assignedFrom(
+  s: { loggers?: LoggerWindow[]; devices: string[]; startAt: number },
+  deviceId: string,
+): number | undefined {
+  if (!s.loggers) return s.devices.includes(deviceId) ? s.startAt : undefined
+  for (const w of s.loggers) if (w.deviceId === deviceId) return w.removeIndex === null ? w.from : undefined
+  return undefined
+}
+
 /** A shipment.devices entry as replayed: its log index and body. */
 export interface DevicesChange {
   index: number

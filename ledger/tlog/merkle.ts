@@ -74,8 +74,10 @@ export type NodeReader = (level: number, index: number) => Promise<Uint8Array>
 /** Many perfect subtrees in one read (a store's multi-get), in the order asked. */
 export type NodeBatchReader = (nodes: readonly { level: number; index: number }[]) => Promise<Uint8Array[]>
 
+const isHash = (h: unknown): h is Uint8Array => h instanceof Uint8Array && h.length === HASH_SIZE
+
 function checkHash(h: unknown, what: string): Uint8Array {
-  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
+  if (!isHash(h)) {
     throw new MerkleError(
       'ERR_MERKLE_BAD_HASH',
       `"${what}" expected a ${HASH_SIZE}-byte hash, got ${h instanceof Uint8Array ? `length=${h.length}` : typeof h}`,
@@ -523,7 +525,8 @@ export function appendLeaf(
       { size, length: Array.isArray(frontier) ? frontier.length : undefined },
     )
   }
-  frontier.forEach((h, i) => checkHash(h, `frontier[${i}]`))
+  // The message (and its field name) only when a hash is bad: this runs for every frontier hash of every append.
+  for (let i = 0; i < frontier.length; i++) if (!isHash(frontier[i])) checkHash(frontier[i], `frontier[${i}]`)
   const next = frontier.slice()
   const completed = [{ level: 0, index: size, hash: leaf }]
   let h = leaf,
