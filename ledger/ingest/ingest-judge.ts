@@ -157,7 +157,7 @@ async function verifiedReading(
 /** Chain checks against chained, held and pending readings (docs/PROTOCOL.md, "Hash chaining"). */
 async function placeInChain(ctx: IngestContext, msg: Message, r: DecodedReading): Promise<Judged> {
   const { deviceId, seq, deviceTimeMs } = r.fields
-  const w = await ctx.working.of(deviceId)
+  const w = ctx.working.loaded(deviceId) ?? (await ctx.working.of(deviceId))
   const x: Placed = {
     r,
     deviceId,
