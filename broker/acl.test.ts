@@ -33,6 +33,36 @@ t.test('device', async (t) => {
   }
   t.ok(maySubscribe(dev, deviceTopic('fridge-1', 'receipt')))
   t.ok(maySubscribe(dev, deviceTopic('fridge-1', 'resend')))
+  // Same answers as splitting the topic on '/' (the rule as first written), near misses and odd ids included.
+  const bySplit = (deviceId: string, topic: string) => {
+    const l = topic.split('/')
+    return (
+      l.length === 5 &&
+      `${l[0]}/${l[1]}` === 'coldproof/v1' &&
+      /^[0-9a-f]$/.test(l[2]) &&
+      l[3] === deviceId &&
+      l[4] === 'readings'
+    )
+  }
+  for (const deviceId of ['fridge-1', 'f', '', 'a/b', 'fridge-1/readings', 'Ab']) {
+    for (const topic of [
+      `coldproof/v1/0/${deviceId}/readings`,
+      `coldproof/v1/f/${deviceId}/readings`,
+      `coldproof/v1/F/${deviceId}/readings`,
+      `coldproof/v1//${deviceId}/readings`,
+      `coldproof/v1/a/${deviceId}/readingsx`,
+      `coldproof/v1/a/${deviceId}x/readings`,
+      `coldproof/v1/a/${deviceId}/readings/`,
+      `coldproof/v1/a/b/readings`,
+      `coldproof/v1/a//readings`,
+      `coldproof/v10/a/${deviceId}/readings`,
+      `xcoldproof/v1/a/${deviceId}/readings`,
+      `coldproof/v1/ab/${deviceId}/readings`,
+      `coldproof/v1/a/fridge-1/readings`,
+      `coldproof/v1/a/a/b/readings`,
+    ])
+      t.equal(mayPublish({ kind: 'device', deviceId }, topic), bySplit(deviceId, topic), `${deviceId}: ${topic}`)
+  }
   for (const f of [
     deviceTopic('fridge-1', 'readings'),
     deviceTopic('fridge-2', 'receipt'),

@@ -36,15 +36,22 @@ function allPartitions(id: Identity & { kind: 'service' }): boolean {
  * ACL cannot compute it (docs/PROTOCOL.md, "Topics").
  */
 function ownReadingsTopic(deviceId: string, topic: string): boolean {
-  const l = topic.split('/')
+  // `${TOPIC_PREFIX}/{hex digit}/${deviceId}/readings`, compared in place: every device publish is checked
+  // here, and splitting the topic made five strings and an array each time.
+  const at = TOPIC_PREFIX.length
   return (
-    l.length === 5 &&
-    `${l[0]}/${l[1]}` === TOPIC_PREFIX &&
-    /^[0-9a-f]$/.test(l[2]) &&
-    l[3] === deviceId &&
-    l[4] === 'readings'
+    topic.length === at + 3 + deviceId.length + OWN_READINGS_SUFFIX.length &&
+    topic.startsWith(TOPIC_PREFIX) &&
+    topic[at] === '/' &&
+    HEX_DIGITS.includes(topic[at + 1]) &&
+    topic[at + 2] === '/' &&
+    topic.startsWith(deviceId, at + 3) &&
+    topic.endsWith(OWN_READINGS_SUFFIX) &&
+    !deviceId.includes('/')
   )
 }
+const OWN_READINGS_SUFFIX = '/readings'
+const HEX_DIGITS = '0123456789abcdef'
 
 export function mayPublish(id: Identity, topic: string): boolean {
   if (id.kind === 'device') return ownReadingsTopic(id.deviceId, topic)

@@ -27,15 +27,16 @@ export function createPublishHooks(ctx: BrokerContext, held: HeldPublishes): Pub
   // One bucket per device id, not per connection: reconnecting must not refill it. A full bucket
   // is the same as a new one, so it is dropped when its device disconnects; at most one per device.
   const buckets = new Map<string, TokenBucket>()
+  // Counts an accepted publish and lets it through: one shared function, not a wrapping callback per publish.
+  const accept = (done: (err?: Error | null) => void): void => {
+    m.messagesIn++
+    done(null)
+  }
   return {
     authorizePublish(client, packet, done) {
-      const cb = (err: Error | null) => {
-        if (!err) m.messagesIn++
-        done(err)
-      }
       const id = client && ctx.identities.get(client)
       // client is null only for a will left by a session of an earlier broker run.
-      if (!client || !id) return cb(new Error('publish without an authenticated identity'))
+      if (!client || !id) return done(new Error('publish without an authenticated identity'))
       const size = packet.payload?.length ?? 0
       if (size > maxPayloadBytes) {
         refused(
@@ -44,16 +45,16 @@ export function createPublishHooks(ctx: BrokerContext, held: HeldPublishes): Pub
           client,
           `payload of ${size} bytes on "${packet.topic.slice(0, 120)}" exceeds ${maxPayloadBytes}`,
         )
-        return cb(new Error('payload_too_large'))
+        return done(new Error('payload_too_large'))
       }
       if (!mayPublish(id, packet.topic)) {
         refused(ctx, 'publish_denied', client, `may not publish to "${packet.topic.slice(0, 120)}"`)
-        return cb(new Error('publish_denied'))
+        return done(new Error('publish_denied'))
       }
-      if (id.kind !== 'device') return cb(null)
+      if (id.kind !== 'device') return accept(done)
       // Readings are a stream, not state: a retained reading would be replayed to every new subscriber.
       packet.retain = false
-      if (!rateLimit) return cb(null)
+      if (!rateLimit) return accept(done)
       let bucket = buckets.get(id.deviceId)
       if (!bucket) buckets.set(id.deviceId, (bucket = new TokenBucket(rateLimit, clock())))
       const delay = bucket.take(clock())
@@ -64,9 +65,9 @@ export function createPublishHooks(ctx: BrokerContext, held: HeldPublishes): Pub
           client,
           `over ${rateLimit.perSecond}/s (burst ${rateLimit.burst}) with more than ${rateLimit.maxDelayMs} ms of held-back publishes`,
         )
-        return cb(new Error('rate_limited'))
+        return done(new Error('rate_limited'))
       }
-      if (delay === 0 && !held.has(client)) return cb(null)
+      if (delay === 0 && !held.has(client)) return accept(done)
       m.throttled++
       // A rate-limit hit: logged once per connection (its count is in metrics().throttled).
       if (!held.seen(client))
@@ -81,7 +82,7 @@ export function createPublishHooks(ctx: BrokerContext, held: HeldPublishes): Pub
           },
           `throttled: ${client.id} publishes over ${rateLimit.perSecond}/s`,
         )
-      held.hold(client, delay, () => cb(null))
+      held.hold(client, delay, () => accept(done))
     },
 
     authorizeSubscribe(client, sub, cb) {

@@ -64,19 +64,17 @@ export function deferPubacks(client: MqttClient): DeferredPubacks {
     // Let mqtt.js go on reading packets now; the PUBACK bytes go out after the commit.
     cb?.()
     if (!t.committed) return
-    const p = t.committed
-      .then(
-        () => {
-          if (t.generation === generation && c.connected) original(packet)
-        },
-        () => {
-          /* not durable: no PUBACK, the broker redelivers */
-        },
-      )
-      .finally(() => {
-        inFlight.delete(p)
-      })
-    inFlight.add(p)
+    // Each side leaves inFlight itself (no finally): one promise and two closures per message, not two and three.
+    const sent: Promise<void> = t.committed.then(
+      () => {
+        inFlight.delete(sent)
+        if (t.generation === generation && c.connected) original(packet)
+      },
+      () => {
+        inFlight.delete(sent) // not durable: no PUBACK, the broker redelivers
+      },
+    )
+    inFlight.add(sent)
   }
 
   return {

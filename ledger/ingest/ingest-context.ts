@@ -56,12 +56,14 @@ export function ingestSettings(opts: IngestOptions): IngestSettings {
   }
 }
 
+const ignore = (): undefined => undefined
+
 /** Runs tasks one after another in submit order; a failed task does not stop the next. */
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve()
   run<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#tail.then(task)
-    this.#tail = run.catch(() => undefined)
+    this.#tail = run.catch(ignore)
     return run
   }
   /** Settles once everything submitted so far has run. */

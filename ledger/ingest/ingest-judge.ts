@@ -8,7 +8,7 @@ import { signatureValid, type EarlyCheck } from './early-verify.ts'
 import type { MessageQuarantined, Outcome, ReadingCommitted } from './ingest.ts'
 import type { IngestContext } from './ingest-context.ts'
 import { addLatency, countQuarantined } from './ingest-stats.ts'
-import { followHeld, overflows, type Working } from './ingest-working.ts'
+import { followHeld, overflows, type Link, type Working } from './ingest-working.ts'
 import { sha256Hex } from '../node-crypto/index.ts'
 import {
   decodeReading,
@@ -157,7 +157,7 @@ async function verifiedReading(
 /** Chain checks against chained, held and pending readings (docs/PROTOCOL.md, "Hash chaining"). */
 async function placeInChain(ctx: IngestContext, msg: Message, r: DecodedReading): Promise<Judged> {
   const { deviceId, seq, deviceTimeMs } = r.fields
-  const w = await ctx.working.of(deviceId)
+  const w = ctx.working.loaded(deviceId) ?? (await ctx.working.of(deviceId))
   const x: Placed = {
     r,
     deviceId,
@@ -188,7 +188,7 @@ async function placeInChain(ctx: IngestContext, msg: Message, r: DecodedReading)
     return await fork(ctx, x, held.h, async () => held.payload)
   }
   if (kind === 'ahead') return holdAhead(ctx, msg, x)
-  return await appendNext(ctx, msg, x)
+  return appendNext(ctx, msg, x)
 }
 
 function duplicate(ctx: IngestContext, { deviceId, seq }: Placed): Judged {
@@ -247,8 +247,11 @@ function holdAhead(ctx: IngestContext, msg: Message, x: Placed): Judged {
   }
 }
 
-/** The seq right above the head: it must link to the head; held readings above it may follow. */
-async function appendNext(ctx: IngestContext, msg: Message, x: Placed): Promise<Judged> {
+/**
+ * The seq right above the head: it must link to the head; held readings above it may follow.
+ * Not async: only a contested seq waits (withFork), so the usual reading costs no promise here.
+ */
+function appendNext(ctx: IngestContext, msg: Message, x: Placed): Judged | Promise<Judged> {
   const { r, deviceId, seq, deviceTimeMs, w, h, p, b64 } = x
   const { stats, clock } = ctx
   if (p !== w.headHash)
@@ -286,11 +289,14 @@ async function appendNext(ctx: IngestContext, msg: Message, x: Placed): Promise<
     (e) => notCommitted(ctx, msg, x, e),
   )
   // A held reading of this seq was refused as unlinked: with this one chained, the key signed two payloads of one seq.
-  if (contested && contested.h !== h && !w.forked) {
-    const forkDone = (await fork(ctx, x, contested.h, async () => contested.payload)).done
-    return { done: Promise.all([done, forkDone]).then(([stored]) => stored) }
-  }
+  if (contested && contested.h !== h && !w.forked) return withFork(ctx, x, contested, done)
   return { done }
+}
+
+/** The stored reading's outcome, once the fork it proves (against a held reading refused as unlinked) is logged too. */
+async function withFork(ctx: IngestContext, x: Placed, contested: Link, done: Promise<Outcome>): Promise<Judged> {
+  const forkDone = (await fork(ctx, x, contested.h, async () => contested.payload)).done
+  return { done: Promise.all([done, forkDone]).then(([stored]) => stored) }
 }
 
 function notCommitted(ctx: IngestContext, msg: Message, { deviceId, seq }: Placed, e: unknown): Promise<Outcome> {

@@ -34,6 +34,7 @@ export function openIngestClient(
     ...opts.mqttOptions,
   })
   const acks = deferPubacks(client)
+  const commitFailed = (e: unknown): void => sink.commitFailed(e)
   client.handleMessage = (packet, cb) => {
     if (sink.closing()) {
       // Closing: judge nothing more and hold back the PUBACK; the broker redelivers on the next connection.
@@ -47,7 +48,7 @@ export function openIngestClient(
     )
     if (packet.qos > 0 && packet.messageId !== undefined) acks.track(packet.messageId, done)
     // A commit that failed is not acknowledged (the broker redelivers); report it without crashing.
-    done.catch((e) => sink.commitFailed(e))
+    done.catch(commitFailed)
     cb()
   }
   client.on('error', (e) => sink.mqttError(e))

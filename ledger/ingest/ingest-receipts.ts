@@ -7,7 +7,8 @@ import type { Ledger } from '../store/index.ts'
 import { deviceTopic, encodeReceipt, encodeResend, fromHex, GENESIS_PREV_HASH } from '../protocol/index.ts'
 
 export type Publish = (topic: string, payload: Uint8Array, retain: boolean) => void
-type Receipt = { seq: number; hash: Uint8Array }
+/** A receipt's payload (encodeReceipt), encoded once when it is taken. */
+type Receipt = Uint8Array
 type DeviceSummary = { deviceId: string; revoked?: unknown; gaps: readonly unknown[] }
 
 export class DeviceNotices {
@@ -60,10 +61,13 @@ export class DeviceNotices {
     for (const id of this.#dirty) {
       const d = this.ledger.device(id)
       if (!d) continue
-      due.set(id, {
-        seq: d.contiguous,
-        hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH,
-      })
+      due.set(
+        id,
+        encodeReceipt({
+          seq: d.contiguous,
+          hash: d.contiguous > 0 && d.contiguousHash ? fromHex(d.contiguousHash) : GENESIS_PREV_HASH,
+        }),
+      )
     }
     this.#dirty.clear()
     if (due.size === 0) return
@@ -78,15 +82,22 @@ export class DeviceNotices {
   /** Publishes, per device, the newest waiting receipt the anchored checkpoint covers (its size is above upTo). */
   #publishCovered(upTo: number): void {
     const covered = Math.max(upTo + 1, this.ledger.latestAnchor()?.size ?? 0)
-    const merged = new Map<string, Receipt>()
-    // Flushes are queued in log order; later ones hold the newer state.
-    while (this.#awaitingAnchor.length && this.#awaitingAnchor[0].upTo < covered)
-      for (const [id, r] of this.#awaitingAnchor.shift()!.due) merged.set(id, r)
-    for (const [id, r] of merged) {
-      this.publish(deviceTopic(id, 'receipt'), encodeReceipt(r), true)
-      this.stats.receipts++
-      this.requestResend(id)
+    // Flushes are queued in log order; later ones hold the newer state. They are merged into the first
+    // one's map (no longer queued, so nobody else reads it): the same order and receipts as a fresh map.
+    // forEach, not for-of: no [key, value] pair per entry.
+    let merged: Map<string, Receipt> | undefined
+    while (this.#awaitingAnchor.length && this.#awaitingAnchor[0].upTo < covered) {
+      const { due } = this.#awaitingAnchor.shift()!
+      if (!merged) merged = due
+      else due.forEach((r, id) => merged!.set(id, r))
     }
+    merged?.forEach(this.#publishReceipt)
+  }
+
+  readonly #publishReceipt = (r: Receipt, id: string): void => {
+    this.publish(deviceTopic(id, 'receipt'), r, true)
+    this.stats.receipts++
+    this.requestResend(id)
   }
 
   /**

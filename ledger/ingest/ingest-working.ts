@@ -48,6 +48,11 @@ export class WorkingStates {
     this.#byDevice.delete(deviceId)
   }
 
+  /** The device's state if it is loaded already: judging then needs no await (and no promise per reading). */
+  loaded(deviceId: string): Working | undefined {
+    return this.#byDevice.get(deviceId)
+  }
+
   async of(deviceId: string): Promise<Working> {
     let w = this.#byDevice.get(deviceId)
     if (!w) {
@@ -98,22 +103,25 @@ export class WorkingStates {
  * held readings that link are chained, the first that does not is refused.
  * Returns the seqs chained from the held store.
  */
-export function followHeld(w: Working, stats: IngestStats): number[] {
-  const chained: number[] = []
+export function followHeld(w: Working, stats: IngestStats): readonly number[] {
+  // Usually nothing is held: the shared empty list then, not a new array per reading.
+  let chained: number[] | undefined
   for (;;) {
     const next = w.seq.contiguous + 1
     const held = w.held.get(next)
-    if (!held || classifySeq(w.seq, next) !== 'held') return chained
+    if (!held || classifySeq(w.seq, next) !== 'held') return chained ?? NONE_CHAINED
     w.held.delete(next)
     if (held.p !== w.headHash) {
       w.seq = unholdSeq(w.seq, next)
       w.unlinked.set(next, held)
       countQuarantined(stats, 'ERR_HELD_UNLINKED')
-      return chained
+      return chained ?? NONE_CHAINED
     }
     w.seq = chainNext(w.seq, next)
     w.pending.set(next, held)
     w.headHash = held.h
+    chained ??= []
     chained.push(next)
   }
 }
+const NONE_CHAINED: readonly number[] = Object.freeze([])

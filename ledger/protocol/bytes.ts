@@ -33,6 +33,9 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 
 const HEX = '0123456789abcdef'
 export function toHex(b: Uint8Array): string {
+  // Node's native encoder where there is one: the loop builds a string per byte (the ingest hexes every prevHash).
+  const B = (globalThis as { Buffer?: typeof Buffer }).Buffer
+  if (B) return B.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
   let s = ''
   for (let i = 0; i < b.length; i++) s += HEX[b[i] >> 4] + HEX[b[i] & 15]
   return s
@@ -45,9 +48,13 @@ export function fromHex(hex: string): Uint8Array {
     )
   }
   const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  // From the character codes (checked above): no substring per byte.
+  for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1))
   return out
 }
+
+/** The value of one hexadecimal digit's character code: 0-9, a-f or A-F. */
+const nibble = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57)
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false

@@ -376,6 +376,16 @@ t.test('decoded views: record is the exact signed range of the payload, no copy,
   // A payload inside a larger buffer (as a network library hands it over) decodes the same.
   const framed = concatBytes(Uint8Array.of(9, 9, 9), p, Uint8Array.of(9))
   t.same(decodeReading(framed.subarray(3, 3 + p.length)).fields, d.fields, 'a subarray at a non-zero offset decodes')
+  for (const [name, input] of [
+    ['a subarray at a non-zero offset', framed.subarray(3, 3 + p.length)],
+    ['a Node Buffer at a non-zero offset', Buffer.from(framed.buffer, 3, p.length)],
+  ] as const) {
+    const v = decodeReading(input)
+    t.equal(toHex(v.record), toHex(d.record), `${name}: record`)
+    t.equal(toHex(v.signature), toHex(d.signature), `${name}: signature`)
+    t.equal(toHex(v.fields.prevHash), toHex(d.fields.prevHash), `${name}: prevHash`)
+    t.equal(v.record.buffer, framed.buffer, `${name}: record is a view, not a copy`)
+  }
 })
 
 t.test('signing message and hash', async (t) => {

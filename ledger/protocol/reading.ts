@@ -173,6 +173,23 @@ export function assemblePayload(record: Uint8Array, signature: Uint8Array): Uint
   return concatBytes(record, signature)
 }
 
+/** Throws ERR_READING_TRUNCATED unless `p` holds `n` bytes from `off`. */
+function need(p: Uint8Array, off: number, n: number, what: string): void {
+  if (off + n > p.length)
+    fail('ERR_READING_TRUNCATED', `payload ends at byte ${p.length} inside ${what} (needs ${off + n})`, {
+      length: p.length,
+      needed: off + n,
+      field: what,
+    })
+}
+
+// Big-endian reads straight from the bytes, and views as plain Uint8Arrays: the ingest decodes every
+// message, and a DataView per payload or a Buffer's subarray (a heavier Buffer) is garbage per reading.
+const u16 = (p: Uint8Array, o: number): number => (p[o] << 8) | p[o + 1]
+const u32 = (p: Uint8Array, o: number): number => p[o] * 0x1000000 + ((p[o + 1] << 16) | (p[o + 2] << 8) | p[o + 3])
+const view = (p: Uint8Array, from: number, to: number): Uint8Array =>
+  new Uint8Array(p.buffer, p.byteOffset + from, to - from)
+
 /**
  * Decodes a payload. Never re-serialises: `record` is the exact byte range to
  * verify. Throws only ProtocolError, whatever the input.
@@ -187,36 +204,27 @@ export function decodeReading(payload: unknown): DecodedReading {
       max: MAX_READING_PAYLOAD,
     })
   }
-  const need = (off: number, n: number, what: string) => {
-    if (off + n > p.length)
-      fail('ERR_READING_TRUNCATED', `payload ends at byte ${p.length} inside ${what} (needs ${off + n})`, {
-        length: p.length,
-        needed: off + n,
-        field: what,
-      })
-  }
-  need(0, 1, 'version')
+  need(p, 0, 1, 'version')
   if (p[0] !== READING_VERSION)
     fail('ERR_READING_UNKNOWN_VERSION', `version byte is ${p[0]}; this decoder knows version ${READING_VERSION}`, {
       version: p[0],
     })
-  need(1, 1, 'deviceIdLength')
+  need(p, 1, 1, 'deviceIdLength')
   const idLen = p[1]
   if (idLen < 1 || idLen > MAX_DEVICE_ID_LENGTH)
     fail('ERR_READING_BAD_DEVICE_ID', `device id length is ${idLen}; must be 1..${MAX_DEVICE_ID_LENGTH}`, {
       length: idLen,
     })
-  need(2, idLen, 'deviceId')
+  need(p, 2, idLen, 'deviceId')
   let deviceId = ''
   for (let i = 0; i < idLen; i++) deviceId += String.fromCharCode(p[2 + i])
   checkDeviceId(deviceId)
   let o = 2 + idLen
-  need(o, 14, 'seq/deviceTimeMs/tempCentiC')
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength)
-  const seq = dv.getUint32(o)
+  need(p, o, 14, 'seq/deviceTimeMs/tempCentiC')
+  const seq = u32(p, o)
   o += 4
-  const hi = dv.getUint32(o),
-    lo = dv.getUint32(o + 4)
+  const hi = u32(p, o),
+    lo = u32(p, o + 4)
   o += 8
   // hi above 2^21 would not even be an exact JavaScript number.
   const deviceTimeMs = hi * 2 ** 32 + lo
@@ -226,7 +234,7 @@ export function decodeReading(payload: unknown): DecodedReading {
       `"deviceTimeMs" exceeds ${MAX_DEVICE_TIME_MS} (the end of the JavaScript date range)`,
       { field: 'deviceTimeMs', max: MAX_DEVICE_TIME_MS },
     )
-  const tempCentiC = dv.getInt16(o)
+  const tempCentiC = (u16(p, o) << 16) >> 16 // signed
   o += 2
   if (seq < 1) fail('ERR_READING_FIELD_RANGE', `"seq" must be at least 1, got 0`, { field: 'seq', value: seq })
   if (tempCentiC < MIN_TEMP_CENTI_C)
@@ -234,10 +242,10 @@ export function decodeReading(payload: unknown): DecodedReading {
       field: 'tempCentiC',
       value: tempCentiC,
     })
-  need(o, HASH_LENGTH, 'prevHash')
-  const prevHash = p.subarray(o, o + HASH_LENGTH)
+  need(p, o, HASH_LENGTH, 'prevHash')
+  const prevHash = view(p, o, o + HASH_LENGTH)
   o += HASH_LENGTH
-  need(o, 1, 'presence')
+  need(p, o, 1, 'presence')
   const presence = p[o]
   o += 1
   if (presence & ~KNOWN_FIELDS)
@@ -248,8 +256,8 @@ export function decodeReading(payload: unknown): DecodedReading {
     )
   const fields: ReadingFields = { deviceId, seq, deviceTimeMs, tempCentiC, prevHash }
   if (presence & FIELD.HUMIDITY) {
-    need(o, 2, 'humidityCentiPct')
-    fields.humidityCentiPct = dv.getUint16(o)
+    need(p, o, 2, 'humidityCentiPct')
+    fields.humidityCentiPct = u16(p, o)
     o += 2
     if (fields.humidityCentiPct > 10000)
       fail('ERR_READING_FIELD_RANGE', `"humidityCentiPct" ${fields.humidityCentiPct} exceeds 10000`, {
@@ -258,19 +266,19 @@ export function decodeReading(payload: unknown): DecodedReading {
       })
   }
   if (presence & FIELD.EVENTS) {
-    need(o, 1, 'events')
+    need(p, o, 1, 'events')
     fields.events = p[o]
     o += 1
     if (fields.events & ~KNOWN_EVENTS)
       fail('ERR_READING_FIELD_RANGE', `"events" sets reserved bits`, { field: 'events', value: fields.events })
   }
   if (presence & FIELD.SHOCK) {
-    need(o, 2, 'shockCentiG')
-    fields.shockCentiG = dv.getUint16(o)
+    need(p, o, 2, 'shockCentiG')
+    fields.shockCentiG = u16(p, o)
     o += 2
   }
   if (presence & FIELD.BATTERY) {
-    need(o, 1, 'batteryPct')
+    need(p, o, 1, 'batteryPct')
     fields.batteryPct = p[o]
     o += 1
     if (fields.batteryPct > 100)
@@ -280,15 +288,15 @@ export function decodeReading(payload: unknown): DecodedReading {
       })
   }
   if (presence & FIELD.STATUS) {
-    need(o, 2, 'status')
-    fields.status = dv.getUint16(o)
+    need(p, o, 2, 'status')
+    fields.status = u16(p, o)
     o += 2
     if (fields.status & ~KNOWN_STATUS)
       fail('ERR_READING_FIELD_RANGE', `"status" sets reserved bits`, { field: 'status', value: fields.status })
   }
-  need(o, SIGNATURE_LENGTH, 'signature')
-  const record = p.subarray(0, o)
-  const signature = p.subarray(o, o + SIGNATURE_LENGTH)
+  need(p, o, SIGNATURE_LENGTH, 'signature')
+  const record = view(p, 0, o)
+  const signature = view(p, o, o + SIGNATURE_LENGTH)
   if (o + SIGNATURE_LENGTH !== p.length) {
     fail('ERR_READING_TRAILING_BYTES', `${p.length - o - SIGNATURE_LENGTH} bytes follow the signature`, {
       length: p.length,
