@@ -113,8 +113,9 @@ export function buildEvaluators(s: LiveShipment): void {
  */
 export function inWindow(s: LiveShipment, deviceId: string, t: number, index = -1): boolean {
   if (!inLoggerWindow(s.windows, deviceId, t, s.closedAt)) return false
-  const w = s.windows.find((x) => x.deviceId === deviceId)!
-  return w.removeIndex === null || index < w.removeIndex
+  // A loop, not find(): called once per reading and shipment, with no closure to allocate.
+  for (const w of s.windows) if (w.deviceId === deviceId) return w.removeIndex === null || index < w.removeIndex
+  return false
 }
 
 /** The loggers assigned now. */

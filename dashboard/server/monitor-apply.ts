@@ -136,15 +136,19 @@ export class EntryApplier {
     const { state, opts } = this
     const { entry } = se
     const r = readingFacts(se)
-    const mine: LiveShipment[] = []
-    // The tightest lateness limit of the shipments it counts for (or the default when in none).
+    // The shipments it counts for and the tightest lateness limit among them (the default when in none).
+    const listed = state.shipmentsOf(r.deviceId)
+    let counted = 0
     let lateAfter = Infinity
-    for (const s of state.shipmentsOf(r.deviceId))
+    for (const s of listed)
       if (inWindow(s, r.deviceId, r.deviceTimeMs, entry.index)) {
-        mine.push(s)
+        counted++
         lateAfter = Math.min(lateAfter, state.lateAfter(s))
       }
-    if (mine.length === 0) lateAfter = state.lateAfter()
+    if (counted === 0) lateAfter = state.lateAfter()
+    // Usually every shipment of the logger counts: then its list serves as is (read only, not kept).
+    const mine =
+      counted === listed.length ? listed : listed.filter((s) => inWindow(s, r.deviceId, r.deviceTimeMs, entry.index))
     const excess = state.lateness.excess(r.receivedAt, r.deviceTimeMs)
     const late = excess > lateAfter
     if (late) state.lateReadings.add(`${r.deviceId}:${r.seq}`)
