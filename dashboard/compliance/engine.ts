@@ -17,6 +17,7 @@ import {
   isJudged,
   judgedLength,
   pieces,
+  cutInside,
   type Span,
   type TimeWindow,
   type UnjudgedWindow,
@@ -196,7 +197,9 @@ class Fold {
       s.minCentiC = s.minCentiC === null ? temp : Math.min(s.minCentiC, temp)
       s.maxCentiC = s.maxCentiC === null ? temp : Math.max(s.maxCentiC, temp)
     }
-    profile.hardLimits.forEach((h: HardLimit, i) => {
+    // Indexed loops, not forEach: no closure per reading on the live path.
+    for (let i = 0; i < profile.hardLimits.length; i++) {
+      const h: HardLimit = profile.hardLimits[i]
       const beyond = isBeyond(h, temp)
       // A hard limit fires at once, no delay; once per contiguous breach.
       if (beyond && !s.hardInBreach[i]) {
@@ -204,8 +207,9 @@ class Fold {
         this.emit('hard_limit_breached', h.id, t, t, { tempCentiC: temp, limitCentiC: h.limitCentiC, seq })
       }
       s.hardInBreach[i] = beyond
-    })
-    profile.zones.forEach((z, i) => {
+    }
+    for (let i = 0; i < profile.zones.length; i++) {
+      const z = profile.zones[i]
       const zs = s.zones[i]
       const beyond = isBeyond(z, temp)
       if (zs.open) {
@@ -259,19 +263,23 @@ class Fold {
           })
         }
       }
-    })
+    }
   }
 
   /** Attribute [last.t, b) to the held reading, on its judged pieces only. */
   attribute(last: { seq: number; t: number; temp: number }, b: number): void {
     const spans = this.ctx.spans
     let prevJudged = isJudged(spans, last.t)
-    for (const p of pieces(spans, last.t, b)) {
-      if (p.judged && !prevJudged) this.observe(p.a, last.temp, last.seq, false)
-      if (!p.judged && prevJudged) this.interrupt(p.a, 'not_judged')
-      if (p.judged) this.accumulate(p.a, p.b, last.temp)
-      prevJudged = p.judged
-    }
+    if (!cutInside(spans, last.t, b)) {
+      // The usual interval: within one span or one gap, a single piece judged as its start is.
+      if (prevJudged && b > last.t) this.accumulate(last.t, b, last.temp)
+    } else
+      for (const p of pieces(spans, last.t, b)) {
+        if (p.judged && !prevJudged) this.observe(p.a, last.temp, last.seq, false)
+        if (!p.judged && prevJudged) this.interrupt(p.a, 'not_judged')
+        if (p.judged) this.accumulate(p.a, p.b, last.temp)
+        prevJudged = p.judged
+      }
     if (!isJudged(spans, b) && prevJudged) this.interrupt(b, 'not_judged')
   }
 
@@ -297,10 +305,11 @@ class Fold {
     if (rc === 'in') s.inRangeMs += dt
     else if (rc === 'above') s.aboveMs += dt
     else s.belowMs += dt
-    profile.zones.forEach((z, i) => {
+    for (let i = 0; i < profile.zones.length; i++) {
+      const z = profile.zones[i]
       const zs = s.zones[i]
       const o = zs.open
-      if (!o) return
+      if (!o) continue
       if (isBeyond(z, temp)) {
         const area = Math.abs(temp - z.limitCentiC) * dt
         o.beyondMs += dt
@@ -344,7 +353,7 @@ class Fold {
           allowanceCentiCMs: z.allowanceDegreeMinutes * DM_TO_CENTI_C_MS,
         })
       }
-    })
+    }
     const sb = profile.stabilityBudget
     if (sb && !s.stabilityExceeded && this.ctx.priorStabilityMs + s.aboveMs + s.belowMs > sb.allowanceMs) {
       s.stabilityExceeded = true
@@ -469,7 +478,13 @@ class Fold {
       } else this.attribute(last, t)
     }
     if (isJudged(spans, t)) this.observe(t, temp, seq, true)
-    s.last = { seq, t, temp }
+    // In place once there is one: the state is cloned wherever it is kept (snapshots, result).
+    if (last === null) s.last = { seq, t, temp }
+    else {
+      last.seq = seq
+      last.t = t
+      last.temp = temp
+    }
   }
 }
 

@@ -62,6 +62,12 @@ export function judgedLength(spans: readonly Span[], a: number, b: number): numb
   return n
 }
 
+/** Whether a judged-span boundary lies strictly inside (a, b), i.e. `pieces` would cut [a, b). */
+export function cutInside(spans: readonly Span[], a: number, b: number): boolean {
+  for (const [s, e] of spans) if ((s > a && s < b) || (e > a && e < b)) return true
+  return false
+}
+
 /** [a, b) cut at every judged-span boundary inside it, each piece marked judged or not. */
 export function pieces(spans: readonly Span[], a: number, b: number): { a: number; b: number; judged: boolean }[] {
   const cuts = [a]

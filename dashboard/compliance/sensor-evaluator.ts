@@ -51,27 +51,28 @@ export interface SensorEvaluator {
   result(): SensorResult
 }
 
+function bad(path: string, field: string, want: string, v: unknown): never {
+  throw new ComplianceError('ERR_INPUT_INVALID', `${path}.${field}`, `expected ${want}, got ${JSON.stringify(v)}`, {
+    value: v,
+  })
+}
+
 export function checkEngineReading(r: unknown, path: string): EngineReading {
-  const bad = (field: string, want: string, v: unknown): never => {
-    throw new ComplianceError('ERR_INPUT_INVALID', `${path}.${field}`, `expected ${want}, got ${JSON.stringify(v)}`, {
-      value: v,
-    })
-  }
   if (typeof r !== 'object' || r === null)
     throw new ComplianceError('ERR_INPUT_INVALID', path, 'expected a reading object', { value: r })
   const o = r as Record<string, unknown>
-  if (typeof o.deviceId !== 'string' || o.deviceId.length === 0) bad('deviceId', 'a device id', o.deviceId)
-  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 1) bad('seq', 'an integer >= 1', o.seq)
+  if (typeof o.deviceId !== 'string' || o.deviceId.length === 0) bad(path, 'deviceId', 'a device id', o.deviceId)
+  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 1) bad(path, 'seq', 'an integer >= 1', o.seq)
   // The device time range of docs/PROTOCOL.md: every time the ingest accepts, nothing else.
   if (
     !Number.isSafeInteger(o.deviceTimeMs) ||
     (o.deviceTimeMs as number) < 0 ||
     (o.deviceTimeMs as number) > MAX_DEVICE_TIME_MS
   )
-    bad('deviceTimeMs', `an integer ms in 0..${MAX_DEVICE_TIME_MS}`, o.deviceTimeMs)
-  if (!Number.isSafeInteger(o.tempCentiC)) bad('tempCentiC', 'an integer (centi-°C)', o.tempCentiC)
+    bad(path, 'deviceTimeMs', `an integer ms in 0..${MAX_DEVICE_TIME_MS}`, o.deviceTimeMs)
+  if (!Number.isSafeInteger(o.tempCentiC)) bad(path, 'tempCentiC', 'an integer (centi-°C)', o.tempCentiC)
   if (o.status !== undefined && (!Number.isSafeInteger(o.status) || (o.status as number) < 0))
-    bad('status', 'an integer bit set', o.status)
+    bad(path, 'status', 'an integer bit set', o.status)
   const out: EngineReading = {
     deviceId: o.deviceId as string,
     seq: o.seq as number,
@@ -81,6 +82,8 @@ export function checkEngineReading(r: unknown, path: string): EngineReading {
   if (o.status !== undefined) out.status = o.status as number
   return out
 }
+
+const NO_EVENTS: readonly ComplianceEvent[] = Object.freeze([])
 
 const same = (a: EngineReading, b: EngineReading) =>
   a.deviceTimeMs === b.deviceTimeMs && a.tempCentiC === b.tempCentiC && (a.status ?? 0) === (b.status ?? 0)
@@ -105,14 +108,18 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     )
   const ctx: FoldContext = createFoldContext(profile, opts.window, opts.unjudged ?? [])
   const windowEndKnown = opts.window.endMs !== undefined && opts.window.endMs !== null
-  const entries: { r: EngineReading; events: ComplianceEvent[] }[] = []
+  const entries: { r: EngineReading; events: readonly ComplianceEvent[] }[] = []
   /** snapshots[k] = state after entries[0 .. (k+1)*SNAPSHOT_EVERY - 1] */
   const snapshots: SensorState[] = []
   let state = initialState(ctx, deviceId)
 
-  function push(i: number): void {
-    entries[i].events = stepInPlace(ctx, state, entries[i].r)
+  /** Folds entry `i` into the state; returns the events it raised. */
+  function push(i: number): ComplianceEvent[] {
+    const events = stepInPlace(ctx, state, entries[i].r)
+    // Most readings raise nothing: those entries share one empty list instead of holding one each.
+    entries[i].events = events.length ? events : NO_EVENTS
     if ((i + 1) % SNAPSHOT_EVERY === 0) snapshots[(i + 1) / SNAPSHOT_EVERY - 1] = structuredClone(state)
+    return events
   }
 
   /** Index of the first entry with seq >= `seq`. */
@@ -175,8 +182,26 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     return { added, retracted }
   }
 
+  /** The live case, one reading after all others: one fold step. */
+  function appendLast(r: EngineReading): AddOutcome {
+    entries.push({ r, events: NO_EVENTS })
+    return { added: push(entries.length - 1), retracted: [] }
+  }
+
+  const follows = (r: EngineReading) => entries.length === 0 || entries[entries.length - 1].r.seq < r.seq
+
+  function add(reading: EngineReading): AddOutcome {
+    const r = checkEngineReading(reading, '$')
+    // Straight to the fold step when it follows all others (no burst bookkeeping per live reading).
+    if (r.deviceId === deviceId && follows(r)) return appendLast(r)
+    return addChecked([r])
+  }
+
   function addAll(input: readonly EngineReading[]): AddOutcome {
-    const rs = input.map((r, i) => checkEngineReading(r, input.length === 1 ? '$' : `$[${i}]`))
+    return addChecked(input.map((r, i) => checkEngineReading(r, input.length === 1 ? '$' : `$[${i}]`)))
+  }
+
+  function addChecked(rs: readonly EngineReading[]): AddOutcome {
     // Check the whole burst before changing anything: a refused burst adds nothing.
     const bySeq = new Map<number, EngineReading>()
     for (const r of rs) {
@@ -193,15 +218,11 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     if (bySeq.size === 0) return { added: [], retracted: [] } // resends of readings already held
     const fresh = [...bySeq.values()].sort((a, b) => a.seq - b.seq)
     // Fast path, the live case: one reading after all others costs one fold step.
-    if (fresh.length === 1 && (entries.length === 0 || entries[entries.length - 1].r.seq < fresh[0].seq)) {
-      entries.push({ r: fresh[0], events: [] })
-      push(entries.length - 1)
-      return { added: entries[entries.length - 1].events, retracted: [] }
-    }
+    if (fresh.length === 1 && follows(fresh[0])) return appendLast(fresh[0])
     let from = Infinity
     for (const r of fresh) {
       const i = find(r.seq)
-      entries.splice(i, 0, { r, events: [] })
+      entries.splice(i, 0, { r, events: NO_EVENTS })
       from = Math.min(from, i)
     }
     return refold(from)
@@ -218,7 +239,7 @@ export function createSensorEvaluator(opts: SensorEvaluatorOptions): SensorEvalu
     get size() {
       return entries.length
     },
-    add: (reading) => addAll([reading]),
+    add,
     addAll,
     result,
   }

@@ -457,18 +457,23 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
 
   app.addHook('onReady', async () => {
     await monitor!.start()
-    monitor!.subscribe((e) => {
-      // The notifier only enqueues here: a slow channel never holds up the monitor (dashboard/notify/notifier.ts).
-      if (e.event === 'alarm') notifier?.onAlarm(e.data)
-      sse.broadcast(
-        e.event === 'alarm' || e.event === 'ack'
-          ? ({
-              event: e.event,
-              data: { ...e.data, notifications: ctx.notificationsOf(e.data.shipmentId, e.data.alarmId) },
-            } as typeof e)
-          : e,
-      )
-    })
+    monitor!.subscribe(
+      (e) => {
+        // The notifier only enqueues here: a slow channel never holds up the monitor (dashboard/notify/notifier.ts).
+        if (e.event === 'alarm') notifier?.onAlarm(e.data)
+        sse.broadcast(
+          e.event === 'alarm' || e.event === 'ack'
+            ? ({
+                event: e.event,
+                data: { ...e.data, notifications: ctx.notificationsOf(e.data.shipmentId, e.data.alarmId) },
+              } as typeof e)
+            : e,
+        )
+      },
+      // With no live stream open only the notifier listens, to alarms: the monitor then builds no
+      // reading or shipment event per reading (and nothing is serialised for nobody).
+      (event) => sse.size() > 0 || (event === 'alarm' && notifier !== null),
+    )
     const escalateEvery = n?.escalationCheckMs ?? 30_000
     if (notifier && escalateEvery > 0) {
       escalationTimer = setInterval(() => notifier.tick(), escalateEvery)

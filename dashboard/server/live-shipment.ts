@@ -113,8 +113,9 @@ export function buildEvaluators(s: LiveShipment): void {
  */
 export function inWindow(s: LiveShipment, deviceId: string, t: number, index = -1): boolean {
   if (!inLoggerWindow(s.windows, deviceId, t, s.closedAt)) return false
-  const w = s.windows.find((x) => x.deviceId === deviceId)!
-  return w.removeIndex === null || index < w.removeIndex
+  // A loop, not find(): called once per reading and shipment, with no closure to allocate.
+  for (const w of s.windows) if (w.deviceId === deviceId) return w.removeIndex === null || index < w.removeIndex
+  return false
 }
 
 /** The loggers assigned now. */
@@ -160,7 +161,13 @@ export function applyOutcome(s: LiveShipment, out: AddOutcome): string[] {
   return changed
 }
 
-export function addReading(s: LiveShipment, r: ReadingView): string[] {
+/** What the fold takes of a reading: its decoded facts and the monitor's lateness mark. */
+export type FoldedReading = Pick<
+  ReadingView,
+  'deviceId' | 'seq' | 'deviceTimeMs' | 'receivedAt' | 'tempCentiC' | 'batteryPct' | 'status'
+>
+
+export function addReading(s: LiveShipment, r: FoldedReading, late: boolean): string[] {
   const er: EngineReading = {
     deviceId: r.deviceId,
     seq: r.seq,
@@ -172,15 +179,23 @@ export function addReading(s: LiveShipment, r: ReadingView): string[] {
   if (!list) s.readings.set(r.deviceId, (list = []))
   list.push(er)
   const prev = s.last.get(r.deviceId)
-  if (!prev || r.seq > prev.seq) {
+  if (!prev) {
     s.last.set(r.deviceId, {
       seq: r.seq,
       deviceTimeMs: r.deviceTimeMs,
       receivedAt: r.receivedAt,
       tempCentiC: r.tempCentiC,
-      late: r.late,
+      late,
       batteryPct: r.batteryPct,
     })
+  } else if (r.seq > prev.seq) {
+    // Updated in place (views copy its fields, never keep it): no new record per reading.
+    prev.seq = r.seq
+    prev.deviceTimeMs = r.deviceTimeMs
+    prev.receivedAt = r.receivedAt
+    prev.tempCentiC = r.tempCentiC
+    prev.late = late
+    prev.batteryPct = r.batteryPct
   }
   const ev = s.evaluators.get(r.deviceId)
   return ev ? applyOutcome(s, ev.add(er)) : []

@@ -19,7 +19,7 @@ import {
 import { alarmView, summaryOf } from './live-views.ts'
 import type { FleetMonitorOptions } from './monitor.ts'
 import type { MonitorState } from './monitor-state.ts'
-import { deviceView, readingView, type ReadingView } from './views.ts'
+import { deviceView, readingFacts, readingView, viewOfFacts } from './views.ts'
 
 export class EntryApplier {
   /** Shipments whose earlier readings are being folded in (see `backfill`). */
@@ -128,42 +128,63 @@ export class EntryApplier {
     if (live) this.state.emit({ event: 'shipment', data: summaryOf(s) })
   }
 
+  /**
+   * The hot path, inside the ledger's commit: once per reading. It folds the decoded facts and
+   * builds the API views (reading, summaries) only for an event some listener wants.
+   */
   #reading(se: StoredEntry<'reading'>, live: boolean): void {
     const { state, opts } = this
     const { entry } = se
-    const v = readingView(se, Number.MAX_SAFE_INTEGER)
-    const mine = state.shipmentsOf(v.deviceId).filter((s) => inWindow(s, v.deviceId, v.deviceTimeMs, entry.index))
-    const excess = state.lateness.excess(v.receivedAt, v.deviceTimeMs)
-    const late = excess > (mine.length ? Math.min(...mine.map((s) => state.lateAfter(s))) : state.lateAfter())
-    if (late) state.lateReadings.add(`${v.deviceId}:${v.seq}`)
-    let ds = state.delays.get(v.deviceId)
-    if (!ds) state.delays.set(v.deviceId, (ds = []))
-    ds[v.seq - 1] = excess
-    const view: ReadingView = { ...v, late, delayMs: excess }
+    const r = readingFacts(se)
+    // The shipments it counts for and the tightest lateness limit among them (the default when in none).
+    const listed = state.shipmentsOf(r.deviceId)
+    let counted = 0
+    let lateAfter = Infinity
+    for (const s of listed)
+      if (inWindow(s, r.deviceId, r.deviceTimeMs, entry.index)) {
+        counted++
+        lateAfter = Math.min(lateAfter, state.lateAfter(s))
+      }
+    if (counted === 0) lateAfter = state.lateAfter()
+    // Usually every shipment of the logger counts: then its list serves as is (read only, not kept).
+    const mine =
+      counted === listed.length ? listed : listed.filter((s) => inWindow(s, r.deviceId, r.deviceTimeMs, entry.index))
+    const excess = state.lateness.excess(r.receivedAt, r.deviceTimeMs)
+    const late = excess > lateAfter
+    if (late) state.lateReadings.add(`${r.deviceId}:${r.seq}`)
+    let ds = state.delays.get(r.deviceId)
+    if (!ds) state.delays.set(r.deviceId, (ds = []))
+    ds[r.seq - 1] = excess
+    const emitAlarms = live && state.wants('alarm')
     for (const s of mine) {
       // Final once closed: above the close anchor a reading is post-close evidence, raised for QA, never folded.
-      const changed = isPostClose(s, v.deviceId, v.seq)
-        ? [
-            addPostClose(s, {
-              deviceId: v.deviceId,
-              seq: v.seq,
-              deviceTimeMs: v.deviceTimeMs,
-              tempCentiC: v.tempCentiC,
-              status: v.status,
-            }),
-          ]
-        : addReading(s, view)
-      if (live)
-        for (const id of changed) {
-          const a = alarmView(s, id, state.clock)
-          if (a) state.emit({ event: 'alarm', data: a })
-        }
+      if (isPostClose(s, r.deviceId, r.seq)) {
+        const id = addPostClose(s, {
+          deviceId: r.deviceId,
+          seq: r.seq,
+          deviceTimeMs: r.deviceTimeMs,
+          tempCentiC: r.tempCentiC,
+          status: r.status,
+        })
+        if (emitAlarms) this.#emitAlarm(s, id)
+      } else {
+        const changed = addReading(s, r, late)
+        if (emitAlarms) for (const id of changed) this.#emitAlarm(s, id)
+      }
     }
     if (live) {
       opts.onIngestLatency?.(Math.max(0, state.clock() - entry.time) / 1000)
-      state.emit({ event: 'reading', data: { ...view, shipmentIds: mine.map((s) => s.id) } })
-      for (const s of mine) state.emit({ event: 'shipment', data: summaryOf(s) })
+      if (state.wants('reading')) {
+        const shipmentIds = mine.map((s) => s.id)
+        state.emit({ event: 'reading', data: { ...viewOfFacts(r, late, excess), shipmentIds } })
+      }
+      if (state.wants('shipment')) for (const s of mine) state.emit({ event: 'shipment', data: summaryOf(s) })
     }
+  }
+
+  #emitAlarm(s: LiveShipment, id: string): void {
+    const a = alarmView(s, id, this.state.clock)
+    if (a) this.state.emit({ event: 'alarm', data: a })
   }
 
   #ack({ entry }: StoredEntry<'alarm.ack'>, live: boolean): void {

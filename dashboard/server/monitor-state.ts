@@ -8,7 +8,7 @@ import { createDeviceAlarms } from './device-alarms.ts'
 import { createLateness } from './lateness.ts'
 import { openCount, type LiveShipment } from './live-shipment.ts'
 import { alarmView, type AlarmView } from './live-views.ts'
-import type { MonitorEvent } from './monitor.ts'
+import type { EventFilter, MonitorEvent } from './monitor.ts'
 
 /** 2 × the built-in profiles' 5-minute sampling interval, for a device in no shipment. */
 const DEFAULT_LATE_MS = 2 * 5 * 60_000
@@ -17,7 +17,8 @@ export class MonitorState {
   readonly shipments = new Map<string, LiveShipment>()
   /** Shipments by logger: a reading is looked up in its logger's shipments only, not in every shipment. */
   readonly #byDevice = new Map<string, LiveShipment[]>()
-  readonly listeners = new Set<(e: MonitorEvent) => void>()
+  /** Live-stream listeners, each with the kinds of event it wants (null: every kind). */
+  readonly listeners = new Map<(e: MonitorEvent) => void, EventFilter | null>()
   readonly deviceAlarms = createDeviceAlarms()
   readonly lateness = createLateness()
   /** `${deviceId}:${seq}` of every reading judged late (the report and CSV show the same marks). */
@@ -31,8 +32,18 @@ export class MonitorState {
     private readonly fixedLateAfterMs: number | undefined,
   ) {}
 
+  /**
+   * Whether any listener wants this kind of event now: the hot path (one reading) builds an
+   * event's view only then, so a server with no live-stream watcher builds none.
+   */
+  wants(event: MonitorEvent['event']): boolean {
+    for (const want of this.listeners.values()) if (want === null || want(event)) return true
+    return false
+  }
+
   emit(e: MonitorEvent): void {
-    for (const l of this.listeners) {
+    for (const [l, want] of this.listeners) {
+      if (want !== null && !want(e.event)) continue
       try {
         l(e)
       } catch {

@@ -42,6 +42,9 @@ export type MonitorEvent =
   | { event: 'device'; data: DeviceView }
   | { event: 'checkpoint'; data: CheckpointEvent }
 
+/** Which kinds of event a listener takes now (see FleetMonitor.subscribe). */
+export type EventFilter = (event: MonitorEvent['event']) => boolean
+
 export interface FleetMonitorOptions {
   ledger: Ledger
   clock?: () => number
@@ -81,7 +84,11 @@ export interface FleetMonitor {
   caughtUp(): Promise<void>
   progress(): CatchUpProgress
   stop(): void
-  subscribe(listener: (e: MonitorEvent) => void): () => void
+  /**
+   * `wants`: the kinds of event the listener takes at the moment (asked before each event); events
+   * nobody wants are not built. Default: every event.
+   */
+  subscribe(listener: (e: MonitorEvent) => void, wants?: EventFilter): () => void
   summary(shipmentId: string): ShipmentSummaryView | undefined
   summaries(): ShipmentSummaryView[]
   alarms(filter?: { state?: 'open' | 'acknowledged' | 'all'; shipmentId?: string }): AlarmView[]
@@ -123,8 +130,8 @@ export function createFleetMonitor(opts: FleetMonitorOptions): FleetMonitor {
       follower.stop()
       state.listeners.clear()
     },
-    subscribe(listener) {
-      state.listeners.add(listener)
+    subscribe(listener, wants) {
+      state.listeners.set(listener, wants ?? null)
       return () => state.listeners.delete(listener)
     },
     summary(id) {

@@ -136,6 +136,7 @@ export function createSseHub({
       return () => forget(c)
     },
     broadcast(e) {
+      if (clients.size === 0) return // nothing to serialise for nobody
       const text = sseMessage(e.event, e.data)
       for (const c of clients) {
         if (

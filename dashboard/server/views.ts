@@ -13,22 +13,24 @@ import type { DeviceWire, ExcursionWire, LoggerFiguresWire, ReadingWire, ResultW
 /** A reading as the API shows it (the shape: ReadingSchema in dashboard/common/api-schemas.ts). */
 export type ReadingView = ReadingWire
 
+// The bit tables, listed once (not an entries array per reading).
+const STATUS_BITS = Object.entries(STATUS)
+const EVENT_BITS = Object.entries(EVENT)
+
 /** Names of the STATUS and EVENT bits set in a reading (docs/PROTOCOL.md). */
 export function readingFlags(status: number, events: number): string[] {
   const out: string[] = []
-  for (const [name, bit] of Object.entries(STATUS)) if (status & bit) out.push(name)
-  for (const [name, bit] of Object.entries(EVENT)) if (events & bit) out.push(name)
+  for (const [name, bit] of STATUS_BITS) if (status & bit) out.push(name)
+  for (const [name, bit] of EVENT_BITS) if (events & bit) out.push(name)
   return out
 }
 
-/**
- * Decodes a reading entry. `late`: the ledger received it more than
- * `lateAfterMs` after its device time (a buffer emptying after a dead zone).
- */
-export function readingView(e: StoredEntry<'reading'>, lateAfterMs: number): ReadingView {
+/** What a reading entry says, decoded: the API view (ReadingView) less its flags and lateness. */
+export type ReadingFacts = Omit<ReadingView, 'flags' | 'late' | 'delayMs'>
+
+/** Decodes a reading entry's payload; the fold needs no more (the view's flags are built when shown). */
+export function readingFacts(e: StoredEntry<'reading'>): ReadingFacts {
   const { fields } = decodeReading(Buffer.from(e.entry.body.payload, 'base64'))
-  const status = fields.status ?? 0
-  const events = fields.events ?? 0
   return {
     deviceId: fields.deviceId,
     seq: fields.seq,
@@ -37,13 +39,38 @@ export function readingView(e: StoredEntry<'reading'>, lateAfterMs: number): Rea
     tempCentiC: fields.tempCentiC,
     humidityCentiPct: fields.humidityCentiPct ?? null,
     batteryPct: fields.batteryPct ?? null,
-    status,
-    events,
-    flags: readingFlags(status, events),
-    late: e.entry.time - fields.deviceTimeMs > lateAfterMs,
-    delayMs: null,
+    status: fields.status ?? 0,
+    events: fields.events ?? 0,
     index: e.entry.index,
   }
+}
+
+/** The API view of decoded facts (keys in the order the API has always sent them). */
+export function viewOfFacts(f: ReadingFacts, late: boolean, delayMs: number | null): ReadingView {
+  return {
+    deviceId: f.deviceId,
+    seq: f.seq,
+    deviceTimeMs: f.deviceTimeMs,
+    receivedAt: f.receivedAt,
+    tempCentiC: f.tempCentiC,
+    humidityCentiPct: f.humidityCentiPct,
+    batteryPct: f.batteryPct,
+    status: f.status,
+    events: f.events,
+    flags: readingFlags(f.status, f.events),
+    late,
+    delayMs,
+    index: f.index,
+  }
+}
+
+/**
+ * Decodes a reading entry. `late`: the ledger received it more than
+ * `lateAfterMs` after its device time (a buffer emptying after a dead zone).
+ */
+export function readingView(e: StoredEntry<'reading'>, lateAfterMs: number): ReadingView {
+  const f = readingFacts(e)
+  return viewOfFacts(f, f.receivedAt - f.deviceTimeMs > lateAfterMs, null)
 }
 
 /** First 16 hex digits of SHA-256 over the raw 32-byte public key. */
