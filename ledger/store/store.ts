@@ -31,15 +31,15 @@ import { END, K, indexOfKey } from './keys-layout.ts'
 import {
   jsonBytes,
   parseJsonBytes,
-  prepareEntry,
-  prepareHold,
   type BatchContext,
   type BatchOp,
   type ChainVia,
   type HeldRow,
   type KnownReading,
   type ReadingRow,
-} from './indexes.ts'
+} from './batch-context.ts'
+import { prepareEntry } from './indexes.ts'
+import { prepareHold } from './reading-entries.ts'
 import { windowsOf } from '../tlog/index.ts'
 import { LedgerError } from './errors.ts'
 import { defaultLedgerLog, type LedgerLog } from './log.ts'
@@ -87,10 +87,10 @@ export interface StoredCheckpoint {
 }
 
 export type WriteItem =
-  /** `known`: a reading's payload as the ingest decoded and hashed it (indexes.ts, KnownReading). */
+  /** `known`: a reading's payload as the ingest decoded and hashed it (batch-context.ts, KnownReading). */
   | { kind: 'entry'; type: EntryType; body: EntryBodies[EntryType]; time: number; known?: KnownReading }
   | { kind: 'quarantine'; record: Omit<QuarantineRecord, 'id'> }
-  /** A verified reading above a gap, held outside the log (indexes.ts, prepareHold). */
+  /** A verified reading above a gap, held outside the log (reading-entries.ts, prepareHold). */
   | { kind: 'hold'; body: EntryBodies['reading']; time: number; known?: KnownReading }
   /** No write: settles after everything submitted before it (keeps MQTT acks in order). */
   | { kind: 'barrier' }
