@@ -37,7 +37,7 @@ import { loadOrCreateLedgerKey, readVerifierKey, KEY_FILE, type LedgerKey } from
 import { AnchorWriter, readAnchors } from './anchor-log.ts'
 import { checkAgainstAnchor, checkLedgerDir, dbError, RESTORE_HINT } from './open-checks.ts'
 import { LedgerError } from './errors.ts'
-import type { KnownReading } from './indexes.ts'
+import type { KnownReading } from './batch-context.ts'
 import {
   DEFAULT_QUARANTINE_CAPS,
   type DeviceState,
@@ -382,13 +382,13 @@ export async function openLedger(opts: OpenLedgerOptions): Promise<Ledger> {
           ...(override !== undefined ? { override: { reason: override.reason, alarms: [...override.alarms] } } : {}),
         }
       }
-      // The anchors are the ledger's to write (indexes.ts), never the caller's.
+      // The anchors are the ledger's to write (shipment-entries.ts), never the caller's.
       return store.appendEntry('shipment.close', b, clock())
     },
     changeShipmentDevices(body) {
       const list = (v: unknown, name: string) =>
         Array.isArray(v) ? v.map(deviceIdOf) : bad(`"${name}" must be an array of device ids`, { field: name })
-      // The anchors are the ledger's to write (indexes.ts), never the caller's.
+      // The anchors are the ledger's to write (shipment-entries.ts), never the caller's.
       const b: ShipmentDevicesBody = {
         shipmentId: shipmentIdOf(body?.shipmentId),
         add: list(body.add, 'add'),
