@@ -99,7 +99,7 @@ export class WorkingStates {
 }
 
 /**
- * Predicts what the store does after the head moved (indexes.ts, followHeld):
+ * Predicts what the store does after the head moved (reading-entries.ts, followHeld):
  * held readings that link are chained, the first that does not is refused.
  * Returns the seqs chained from the held store.
  */
