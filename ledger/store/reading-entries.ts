@@ -30,7 +30,6 @@ import { chainNext, classifySeq, declarableGap, declareLost, holdSeq, unholdSeq 
 import { liveDevice } from './device-entries.ts'
 import { LedgerError } from './errors.ts'
 import { K } from './keys-layout.ts'
-import { hexOf } from './node-hex.ts'
 import type { DeviceState } from './state-types.ts'
 
 const hexGenesis = toHex(GENESIS_PREV_HASH)
@@ -90,7 +89,7 @@ export const prepareReading: Preparer<'reading'> = async (ctx, body, _time, via,
       { deviceId: body.deviceId, seq: body.seq, head: d.contiguous },
     )
   }
-  const p = hexOf(r.fields.prevHash)
+  const p = toHex(r.fields.prevHash)
   const head = d.contiguous === 0 ? hexGenesis : d.contiguousHash
   if (via !== 'after-gap' && p !== head) {
     throw new LedgerError(
@@ -200,7 +199,7 @@ export function prepareHold(
     ctx.setHeldRow(body.deviceId, body.seq, {
       payload: body.payload,
       h,
-      p: hexOf(r.fields.prevHash),
+      p: toHex(r.fields.prevHash),
       t: r.fields.deviceTimeMs,
       receivedAt,
     })

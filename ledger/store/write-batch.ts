@@ -8,6 +8,7 @@
 import type { Entry, EntryBodies, EntryType, StoredEntry } from '../tlog/index.ts'
 import { appendLeaf, encodeEntry } from '../tlog/index.ts'
 import { leafHashNode, nodeHashNode, sha256Hex } from '../node-crypto/index.ts'
+import { toHex } from '../protocol/index.ts'
 import {
   jsonBytes,
   parseJsonBytes,
@@ -22,7 +23,6 @@ import type { CommittedState, DB, TreeState } from './committed-state.ts'
 import type { ItemOutcome } from './group-commit.ts'
 import { prepareEntry } from './indexes.ts'
 import { END, K } from './keys-layout.ts'
-import { hexOf } from './node-hex.ts'
 import { prepareHold } from './reading-entries.ts'
 import { readHeldRow, readReadingRow } from './store-reads.ts'
 import type { DeviceState, QuarantineRecord, ShipmentState } from './state-types.ts'
@@ -245,7 +245,7 @@ export async function buildBatch(
   if (ops.length === 0 && !countsOnly) return { outcomes }
   stats.batches++
   stats.largestBatch = Math.max(stats.largestBatch, newEntries.length)
-  const tree: TreeState = { size, frontier: frontier.map(hexOf), lastHash, lastTime }
+  const tree: TreeState = { size, frontier: frontier.map(toHex), lastHash, lastTime }
   for (const d of devices.values()) put(K.device(d.deviceId), jsonBytes(d))
   for (const s of shipments.values()) put(K.shipment(s.shipmentId), jsonBytes(s))
   put(K.tree, jsonBytes(tree))
