@@ -9,56 +9,14 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto'
 import { openLedger } from '../../ledger/store/index.ts'
-import {
-  encodeRecord,
-  assemblePayload,
-  readingSigningMessage,
-  readingHash,
-  GENESIS_PREV_HASH,
-  toHex,
-} from '../../ledger/protocol/index.ts'
 import { BUILTIN_PROFILES } from '../compliance/index.ts'
 import { createFleetMonitor, type MonitorEvent } from '../server/monitor.ts'
 import { readingView } from '../server/views.ts'
 import { T0 } from './support.ts'
+import { NodeLogger as Logger } from './node-logger.ts'
 
 const FIVE_MIN = 5 * 60_000
-/** RFC 8410 PKCS#8 prefix of an Ed25519 private key. */
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-
-class Logger {
-  readonly key: KeyObject
-  readonly publicKey: string
-  seq = 0
-  prev = GENESIS_PREV_HASH
-  constructor(
-    readonly deviceId: string,
-    seedByte: number,
-  ) {
-    this.key = createPrivateKey({
-      key: Buffer.concat([PKCS8_PREFIX, Buffer.alloc(32, seedByte)]),
-      format: 'der',
-      type: 'pkcs8',
-    })
-    this.publicKey = toHex(createPublicKey(this.key).export({ format: 'der', type: 'spki' }).subarray(12))
-  }
-  next(deviceTimeMs: number, tempCentiC: number, status = 0): { payload: string; deviceId: string; seq: number } {
-    this.seq++
-    const record = encodeRecord({
-      deviceId: this.deviceId,
-      seq: this.seq,
-      deviceTimeMs,
-      tempCentiC,
-      status,
-      prevHash: this.prev,
-    })
-    const payload = assemblePayload(record, new Uint8Array(sign(null, readingSigningMessage(record), this.key)))
-    this.prev = readingHash(payload)
-    return { payload: Buffer.from(payload).toString('base64'), deviceId: this.deviceId, seq: this.seq }
-  }
-}
 
 t.test('listeners get only the events they want; events and fold are unchanged', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'coldproof-monitor-subscribe-'))
